@@ -1,0 +1,176 @@
+"""Input checks shared by every embedder: one place for every "bad input" message."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_dim", "check_documents"]
+
+
+def _is_dataframe(X: Any) -> bool:
+    return hasattr(X, "columns") and hasattr(X, "iloc") and hasattr(X, "shape")
+
+
+def _is_series(X: Any) -> bool:
+    return hasattr(X, "iloc") and hasattr(X, "dtype") and not hasattr(X, "columns")
+
+
+def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
+    """Turn a 1-D collection of documents into a list of ``str``.
+
+    Accepts a list, tuple, numpy array (1-D, or 2-D with one column), pandas Series, a one-column
+    pandas DataFrame, or any other iterable (a generator, say). Empty strings are valid documents.
+
+    Parameters
+    ----------
+    X : iterable of str
+        The documents.
+    fit : bool, default=False
+        Whether this is training input; an empty corpus is then an error.
+    name : str, default="X"
+        How the input is named in error messages.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    TypeError
+        For a bare string, ``None``, a sparse matrix, a mapping or set, or an element that is not
+        a ``str`` (the message gives its position and type).
+    ValueError
+        For missing values (NaN/None inside the corpus), 2-D input with several columns, or an
+        empty corpus when ``fit=True``.
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_documents
+    >>> check_documents(("a cat", "a dog"))
+    ['a cat', 'a dog']
+    >>> check_documents("a cat")
+    Traceback (most recent call last):
+    ...
+    TypeError: expected an iterable of documents, got a single str; wrap it in a list: ['a cat']
+    """
+    if X is None:
+        raise TypeError(f"expected an iterable of documents for {name}, got None")
+    if isinstance(X, str):
+        shown = X if len(X) <= 40 else X[:37] + "..."
+        raise TypeError(
+            "expected an iterable of documents, got a single str; wrap it in a list: "
+            f"[{shown!r}]"
+        )
+    if isinstance(X, bytes | bytearray):
+        raise TypeError(
+            f"expected an iterable of str documents for {name}, got {type(X).__name__}; "
+            "decode it and wrap it in a list"
+        )
+    if hasattr(X, "tocsr") or hasattr(X, "nnz"):
+        raise TypeError(
+            f"expected an iterable of str documents for {name}, got a sparse matrix "
+            f"({type(X).__name__}); embedders take raw text, not features"
+        )
+    if isinstance(X, dict | set | frozenset):
+        raise TypeError(
+            f"expected an ordered iterable of str documents for {name}, got a "
+            f"{type(X).__name__}; pass a list"
+        )
+
+    if _is_dataframe(X):
+        n_columns = X.shape[1]
+        if n_columns != 1:
+            raise ValueError(
+                f"expected one column of text for {name}, got a DataFrame with {n_columns} "
+                f"columns {list(X.columns)[:5]}; select the text column, e.g. df['text']"
+            )
+        items = X.iloc[:, 0].tolist()
+    elif _is_series(X):
+        items = X.tolist()
+    elif isinstance(X, np.ndarray):
+        if X.ndim == 0:
+            raise TypeError(
+                f"expected an iterable of documents for {name}, got a 0-d array; wrap it in a list"
+            )
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        elif X.ndim != 1:
+            raise ValueError(
+                f"expected 1-D input (one document per row) for {name}, got an array of shape "
+                f"{X.shape}; pass a single column of text"
+            )
+        items = X.tolist()
+    elif isinstance(X, Iterable):
+        items = list(X)
+    else:
+        raise TypeError(
+            f"expected an iterable of str documents for {name}, got {type(X).__name__}"
+        )
+
+    for i, doc in enumerate(items):
+        if isinstance(doc, str):
+            continue
+        if doc is None or (isinstance(doc, float) and math.isnan(doc)):
+            raise ValueError(
+                f"document at position {i} of {name} is a missing value ({doc!r}); drop or fill "
+                "missing values first (an empty string is a valid document)"
+            )
+        if isinstance(doc, list | tuple | np.ndarray) and not isinstance(doc, str):
+            raise ValueError(
+                f"document at position {i} of {name} is a {type(doc).__name__}, so the input "
+                "looks 2-D; pass one column of text (one str per document)"
+            )
+        raise TypeError(
+            f"document at position {i} of {name} has type {type(doc).__name__} "
+            f"({doc!r:.40}); expected str"
+        )
+    if fit and not items:
+        raise ValueError(f"cannot fit on an empty corpus: {name} has 0 documents")
+    return items
+
+
+def check_dim(dim: Any, max_dim: int | None = None, *, name: str = "dim") -> int | None:
+    """Validate an embedding size.
+
+    Parameters
+    ----------
+    dim : int or None
+        ``None`` means full size.
+    max_dim : int, optional
+        The largest allowed value (the fitted ``max_dim_``); not checked when ``None``.
+    name : str, default="dim"
+        Parameter name used in the error message.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_dim
+    >>> check_dim(8, 384)
+    8
+    >>> check_dim(500, 384)
+    Traceback (most recent call last):
+    ...
+    ValueError: dim=500 is out of range: expected None (full size) or an int in [1, 384]
+    """
+    if dim is None:
+        return None
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(
+            f"{name} must be None (full size) or a positive int, got {type(dim).__name__} "
+            f"({dim!r})"
+        )
+    dim = int(dim)
+    upper = "max_dim" if max_dim is None else str(max_dim)
+    if dim < 1 or (max_dim is not None and dim > max_dim):
+        raise ValueError(
+            f"{name}={dim} is out of range: expected None (full size) or an int in [1, {upper}]"
+        )
+    return dim

@@ -1,0 +1,240 @@
+"""BaseEmbedder: the contracts that every skmrl embedder keeps (DESIGN.md, contracts 1-6).
+
+A subclass implements two hooks and inherits everything else:
+
+* ``_fit_full(docs, y) -> dict``: learn from the documents and return the fitted attributes
+  (names ending in ``_``), which must include ``max_dim_``, the full embedding size.
+* ``_transform_full(docs) -> ndarray``: the full-size, unnormalised vectors of ``docs``,
+  shape ``(len(docs), max_dim_)``.
+
+The base class validates input and ``dim``, caches fitted states (keyed by the data and every
+parameter but ``dim``) and full-size vectors (keyed by the fitted state's fingerprint and the text),
+then slices each result to ``dim`` and re-normalises it. So ``dim`` only slices, and a grid over
+``dim`` costs one fit and one encoding per fold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from skmrl._validation import check_dim, check_documents
+from skmrl.cache import cached_fit_state, get_embedding_cache, hash_texts
+
+__all__ = ["BaseEmbedder", "prefix_normalize"]
+
+
+def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) -> np.ndarray:
+    """Take the first ``dim`` columns of ``full`` and L2-normalise each row.
+
+    Rows whose prefix is all zeros stay zero (never NaN).
+
+    Parameters
+    ----------
+    full : ndarray of shape (n_samples, max_dim)
+        Full-size vectors.
+    dim : int or None
+        Prefix length; ``None`` keeps every column.
+    normalize : bool, default=True
+        Whether to L2-normalise the prefix.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, dim), float32, C-contiguous
+        A new array (``full`` is never modified).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.base import prefix_normalize
+    >>> prefix_normalize(np.array([[3.0, 4.0, 12.0], [0.0, 0.0, 1.0]]), 2)
+    array([[0.6, 0.8],
+           [0. , 0. ]], dtype=float32)
+    """
+    out = full if dim is None else full[:, :dim]
+    out = np.array(out, dtype=np.float32, order="C", copy=True)
+    if normalize and out.size:
+        norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
+        np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+def _stable_repr(value: Any) -> str:
+    """A repr of a parameter value for cache keys (sorted dicts, nested params)."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k!r}:{_stable_repr(value[k])}" for k in sorted(value)) + "}"
+    if isinstance(value, list | tuple):
+        return type(value).__name__ + "(" + ",".join(_stable_repr(v) for v in value) + ")"
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return type(value).__qualname__ + _stable_repr(value.get_params(deep=False))
+    if hasattr(value, "location") and hasattr(value, "cache"):  # joblib.Memory
+        return f"Memory({value.location!r})"
+    return repr(value)
+
+
+class BaseEmbedder(TransformerMixin, BaseEstimator):
+    """Base class of the skmrl embedders (not used directly).
+
+    It holds the contracts of DESIGN.md: 1-D text input with clear errors, ``float32``
+    C-contiguous output of shape ``(n_samples, dim)``, nesting (``dim=k`` is the first ``k``
+    full-size columns, re-normalised), ``dim`` validated against ``max_dim_``, feature names and
+    pandas output, string-input tags, and the caches that make a grid over ``dim`` cost one
+    fit and one encoding.
+
+    Subclasses set ``dim`` and ``normalize`` (and may set ``memory``) in ``__init__`` and implement
+    ``_fit_full`` and ``_transform_full``.
+    """
+
+    #: Parameters that act after the full-size result (they never enter a cache key).
+    _slice_params: ClassVar[frozenset[str]] = frozenset({"dim", "normalize"})
+    #: Parameters that change how work is run, never its result (never in a cache key).
+    _runtime_params: ClassVar[frozenset[str]] = frozenset({"progress", "memory"})
+    #: Whether ``fit`` learns from ``y`` (then ``y`` enters the fit key).
+    _fit_uses_y: ClassVar[bool] = False
+
+    # -- hooks for subclasses -------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        """Check parameters other than ``dim`` (called first in ``fit``); raise on bad values."""
+
+    def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _transform_full(self, docs: list[str]) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _fit_data_key(self, docs: list[str], y: Any) -> str | None:
+        """What of the training data the fitted state depends on (``None``: nothing)."""
+        return hash_texts(docs, y if self._fit_uses_y else None)
+
+    # -- fitting --------------------------------------------------------------------------------
+    def _cache_params(self) -> dict[str, Any]:
+        skip = self._slice_params | self._runtime_params
+        return {k: v for k, v in self.get_params(deep=False).items() if k not in skip}
+
+    def _fit_key(self, docs: list[str], y: Any) -> str | None:
+        """Key of the fitted state: class, parameters but ``dim``, and the data it depends on."""
+        from skmrl import __version__
+
+        params = self._cache_params()
+        if any(isinstance(v, np.random.RandomState | np.random.Generator) for v in params.values()):
+            return None  # a random-state object is consumed by fitting: never share the result
+        payload = (
+            type(self).__module__,
+            type(self).__qualname__,
+            __version__,
+            _stable_repr(params),
+            self._fit_data_key(docs, y),
+        )
+        return hashlib.sha1(repr(payload).encode()).hexdigest()
+
+    def fit(self, X: Any, y: Any = None) -> BaseEmbedder:
+        """Fit the embedder on a corpus.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training documents (list, tuple, 1-D array, pandas Series or one-column DataFrame).
+        y : array-like, optional
+            Labels; used only by embedders that learn from them.
+
+        Returns
+        -------
+        self
+        """
+        check_dim(self.dim)
+        self._validate_params()
+        docs = check_documents(X, fit=True)
+        if y is not None and len(y) != len(docs):
+            raise ValueError(f"X has {len(docs)} documents but y has {len(y)} labels")
+        key = self._fit_key(docs, y)
+        if key is None:
+            state = self._fit_full(docs, y)
+            key = uuid.uuid4().hex  # unshared: nothing else has this fitted state
+        else:
+            state = cached_fit_state(
+                key, lambda: self._fit_full(docs, y), memory=getattr(self, "memory", None)
+            )
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.fingerprint_ = key
+        check_dim(self.dim, self.max_dim_)
+        return self
+
+    # -- transforming ---------------------------------------------------------------------------
+    def _embedding_fingerprint(self) -> str:
+        """Identity of the full-size vectors; by default the fitted state's key."""
+        return self.fingerprint_
+
+    def embed_full(self, X: Any) -> np.ndarray:
+        """Full-size, unnormalised vectors of ``X`` (through the cache), ignoring ``dim``.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Documents.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, max_dim_), float32
+        """
+        check_is_fitted(self)
+        docs = check_documents(X)
+        return self._embed_docs(docs)
+
+    def _embed_docs(self, docs: Sequence[str]) -> np.ndarray:
+        return get_embedding_cache().get_or_compute(
+            self._embedding_fingerprint(),
+            docs,
+            self._transform_full,
+            memory=getattr(self, "memory", None),
+        )
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Embed documents at size ``dim``.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Documents.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, dim), float32
+            The first ``dim`` full-size columns, L2-normalised per row when ``normalize=True``.
+        """
+        check_is_fitted(self)
+        dim = check_dim(self.dim, self.max_dim_)
+        docs = check_documents(X)
+        return prefix_normalize(self._embed_docs(docs), dim, self.normalize)
+
+    # -- sklearn API ----------------------------------------------------------------------------
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns: ``<classname>0``, ``<classname>1``, ...
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        ndarray of str objects, shape (dim,)
+        """
+        check_is_fitted(self)
+        dim = check_dim(self.dim, self.max_dim_)
+        n = self.max_dim_ if dim is None else dim
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(n)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags

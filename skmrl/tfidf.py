@@ -1,0 +1,190 @@
+"""TfidfBaseline: sparse TF-IDF, or LSA (a truncated SVD of it) at any ``dim``."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from skmrl._validation import check_dim, check_documents
+from skmrl.base import BaseEmbedder
+
+__all__ = ["TfidfBaseline"]
+
+
+class TfidfBaseline(BaseEmbedder):
+    """TF-IDF features, or their LSA projection with a tunable size ``dim``.
+
+    With ``dim=None`` this is scikit-learn's :class:`~sklearn.feature_extraction.text.
+    TfidfVectorizer` (a sparse matrix). With ``dim=k`` it is latent semantic analysis: a
+    :class:`~sklearn.decomposition.TruncatedSVD` fitted once at ``min(max_dim, rank)`` components,
+    whose components are ordered by singular value, so the first ``k`` of them are the rank-``k``
+    LSA: the output is nested by construction. Changing ``dim`` after ``fit`` needs no refit, and
+    in a grid search over ``dim`` the TF-IDF and SVD are fitted once per fold (the fitted state is
+    cached under a hash of the training data and every other parameter).
+
+    Parameters
+    ----------
+    dim : int or None, default=None
+        Output size. ``None``: the sparse TF-IDF matrix. ``k``: the first ``k`` LSA components,
+        ``1 <= k <= max_dim_``.
+    max_dim : int, default=256
+        Number of SVD components fitted (capped by the rank of the TF-IDF matrix).
+    normalize : bool, default=True
+        L2-normalise each LSA vector after slicing it to ``dim`` (zero vectors stay zero).
+    ngram_range : tuple (min_n, max_n), default=(1, 1)
+        Word n-gram range of the vectorizer.
+    min_df, max_df : float or int, default=1, 1.0
+        Document-frequency bounds of the vocabulary (counts if int, proportions if float).
+    sublinear_tf : bool, default=False
+        Use ``1 + log(tf)`` term frequencies.
+    max_features : int, optional
+        Keep only the most frequent terms.
+    stop_words : {"english"}, list or None, default=None
+        Stop words to drop.
+    lowercase : bool, default=True
+        Lowercase before tokenizing.
+    random_state : int, default=0
+        Seed of the randomized SVD (fixed by default so that results are reproducible).
+    memory : str, path or joblib.Memory, optional
+        Folder for a disk cache of fitted states and vectors, shared by ``n_jobs>1`` workers.
+
+    Attributes
+    ----------
+    vectorizer_ : TfidfVectorizer
+        The fitted vectorizer.
+    components_ : ndarray of shape (max_dim_, n_terms)
+        LSA directions, by decreasing singular value.
+    singular_values_ : ndarray of shape (max_dim_,)
+        Their singular values.
+    max_dim_ : int
+        Largest allowed ``dim``: ``min(max_dim, rank of the TF-IDF matrix)``.
+    fingerprint_ : str
+        Identity of the fitted state (cache key).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmrl import TfidfBaseline
+    >>> docs = ["the cat sat", "a dog barked", "the cat purred", "dogs bark loudly"] * 5
+    >>> labels = [0, 1, 0, 1] * 5
+    >>> lsa = TfidfBaseline(dim=2).fit(docs)
+    >>> lsa.transform(["a cat"]).shape
+    (1, 2)
+    >>> pipe = make_pipeline(TfidfBaseline(), LogisticRegression())
+    >>> grid = GridSearchCV(pipe, {"tfidfbaseline__dim": [1, 2, 4]}, cv=2).fit(docs, labels)
+    >>> grid.best_params_["tfidfbaseline__dim"] in (1, 2, 4)
+    True
+    """
+
+    def __init__(
+        self,
+        dim: int | None = None,
+        max_dim: int = 256,
+        *,
+        normalize: bool = True,
+        ngram_range: tuple[int, int] = (1, 1),
+        min_df: float | int = 1,
+        max_df: float | int = 1.0,
+        sublinear_tf: bool = False,
+        max_features: int | None = None,
+        stop_words: str | list[str] | None = None,
+        lowercase: bool = True,
+        random_state: int | None = 0,
+        memory: Any = None,
+    ) -> None:
+        self.dim = dim
+        self.max_dim = max_dim
+        self.normalize = normalize
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_df = max_df
+        self.sublinear_tf = sublinear_tf
+        self.max_features = max_features
+        self.stop_words = stop_words
+        self.lowercase = lowercase
+        self.random_state = random_state
+        self.memory = memory
+
+    def _validate_params(self) -> None:
+        if (
+            isinstance(self.max_dim, bool)
+            or not isinstance(self.max_dim, numbers.Integral)
+            or self.max_dim < 1
+        ):
+            raise ValueError(f"max_dim must be an int >= 1, got {self.max_dim!r}")
+
+    def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
+        vectorizer = TfidfVectorizer(
+            ngram_range=self.ngram_range,
+            min_df=self.min_df,
+            max_df=self.max_df,
+            sublinear_tf=self.sublinear_tf,
+            max_features=self.max_features,
+            stop_words=self.stop_words,
+            lowercase=self.lowercase,
+            dtype=np.float32,
+        )
+        tfidf = vectorizer.fit_transform(docs)
+        # The pruned-term set is only for introspection and can be huge: do not keep or pickle it.
+        if hasattr(vectorizer, "stop_words_"):
+            del vectorizer.stop_words_
+        n_components = int(min(self.max_dim, *tfidf.shape))
+        svd = TruncatedSVD(
+            n_components=n_components, algorithm="randomized", random_state=self.random_state
+        )
+        svd.fit(tfidf)
+        singular = svd.singular_values_
+        # Keep the components the matrix actually has (its numerical rank).
+        rank = max(1, int(np.sum(singular > singular[0] * 1e-6))) if singular[0] > 0 else 1
+        return {
+            "vectorizer_": vectorizer,
+            "components_": np.ascontiguousarray(svd.components_[:rank], dtype=np.float32),
+            "singular_values_": singular[:rank].astype(np.float32),
+            "max_dim_": rank,
+        }
+
+    def _transform_full(self, docs: list[str]) -> np.ndarray:
+        tfidf = self.vectorizer_.transform(docs)
+        return np.asarray(tfidf @ self.components_.T, dtype=np.float32)
+
+    def transform(self, X: Any) -> np.ndarray | sp.csr_matrix:
+        """TF-IDF (``dim=None``, sparse) or the first ``dim`` LSA components (dense).
+
+        Parameters
+        ----------
+        X : iterable of str
+            Documents.
+
+        Returns
+        -------
+        sparse matrix of shape (n_samples, n_terms), or ndarray of shape (n_samples, dim)
+        """
+        check_is_fitted(self)
+        if check_dim(self.dim, self.max_dim_) is None:
+            return self.vectorizer_.transform(check_documents(X))
+        return super().transform(X)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Terms (``dim=None``) or ``tfidfbaseline0 ... tfidfbaseline{dim-1}``.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        check_is_fitted(self)
+        if check_dim(self.dim, self.max_dim_) is None:
+            return self.vectorizer_.get_feature_names_out()
+        return super().get_feature_names_out(input_features)
