@@ -63,8 +63,7 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     if isinstance(X, str):
         shown = X if len(X) <= 40 else X[:37] + "..."
         raise TypeError(
-            "expected an iterable of documents, got a single str; wrap it in a list: "
-            f"[{shown!r}]"
+            f"expected an iterable of documents, got a single str; wrap it in a list: [{shown!r}]"
         )
     if isinstance(X, bytes | bytearray):
         raise TypeError(
@@ -108,9 +107,7 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     elif isinstance(X, Iterable):
         items = list(X)
     else:
-        raise TypeError(
-            f"expected an iterable of str documents for {name}, got {type(X).__name__}"
-        )
+        raise TypeError(f"expected an iterable of str documents for {name}, got {type(X).__name__}")
 
     for i, doc in enumerate(items):
         if isinstance(doc, str):
@@ -164,8 +161,7 @@ def check_dim(dim: Any, max_dim: int | None = None, *, name: str = "dim") -> int
         return None
     if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
         raise TypeError(
-            f"{name} must be None (full size) or a positive int, got {type(dim).__name__} "
-            f"({dim!r})"
+            f"{name} must be None (full size) or a positive int, got {type(dim).__name__} ({dim!r})"
         )
     dim = int(dim)
     upper = "max_dim" if max_dim is None else str(max_dim)

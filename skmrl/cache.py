@@ -1,4 +1,4 @@
-"""Caches of full-size results, keyed by a fingerprint of everything that determines them but ``dim``.
+"""Caches of full-size results, keyed by a fingerprint of all that determines them but ``dim``.
 
 Two kinds of result are cached (DESIGN.md, contract 6):
 
@@ -196,9 +196,7 @@ class EmbeddingCache:
         if missing:
             new = np.asarray(compute(list(missing.values())), dtype=np.float32)
             if new.ndim != 2 or new.shape[0] != len(missing):
-                raise RuntimeError(
-                    f"encoder returned shape {new.shape} for {len(missing)} texts"
-                )
+                raise RuntimeError(f"encoder returned shape {new.shape} for {len(missing)} texts")
             if disk_dir is not None:
                 disk_dir.mkdir(parents=True, exist_ok=True)
             with self._lock:

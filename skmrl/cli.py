@@ -70,12 +70,13 @@ def _format_table(results: dict[str, dict], dims: Sequence[int]) -> str:
             cell = "-" if score is None else f"{score[0]:.3f} ± {score[1]:.3f}"
             row += cell.rjust(width)
         lines.append(row)
-    lines.append("time".rjust(5) + "".join(
-        f"{results[label]['seconds']:.1f} s".rjust(width) for label in labels
-    ))
-    lines.append("best".rjust(5) + "".join(
-        f"dim={results[label]['best']}".rjust(width) for label in labels
-    ))
+    lines.append(
+        "time".rjust(5)
+        + "".join(f"{results[label]['seconds']:.1f} s".rjust(width) for label in labels)
+    )
+    lines.append(
+        "best".rjust(5) + "".join(f"dim={results[label]['best']}".rjust(width) for label in labels)
+    )
     return "\n".join(lines)
 
 
@@ -131,13 +132,19 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="accuracy against dim on BBC News for each embedder")
     demo.add_argument(
-        "--dims", type=int, nargs="+", default=[8, 16, 32, 64, 128, 256],
+        "--dims",
+        type=int,
+        nargs="+",
+        default=[8, 16, 32, 64, 128, 256],
         help="embedding sizes to sweep (default: 8 16 32 64 128 256)",
     )
     demo.add_argument("--folds", type=int, default=5, help="CV folds (default: 5)")
     demo.add_argument("--limit", type=int, default=0, help="use only the first N articles")
     demo.add_argument(
-        "--only", nargs="+", default=None, metavar="NAME",
+        "--only",
+        nargs="+",
+        default=None,
+        metavar="NAME",
         help="run only these embedders (class names, e.g. TfidfBaseline)",
     )
     demo.add_argument("--plot", default=None, metavar="PNG", help="also write a plot here")
@@ -151,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> from skmrl.cli import main
-    >>> main(["demo", "--only", "TfidfBaseline", "--limit", "300", "--dims", "8", "16"])  # doctest: +SKIP
+    >>> main(["demo", "--only", "TfidfBaseline", "--dims", "8", "16"])  # doctest: +SKIP
     """
     args = _build_parser().parse_args(argv)
     return args.func(args)
