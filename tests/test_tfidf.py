@@ -1,0 +1,105 @@
+"""TfidfBaseline: TF-IDF at dim=None, nested LSA at dim=k, one SVD per fold in a grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from skmrl import TfidfBaseline, clear_caches
+from skmrl.base import prefix_normalize
+
+from ._corpus import CORPUS
+
+
+def test_dim_none_is_scikit_learns_tfidf():
+    est = TfidfBaseline(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(CORPUS)
+    ref = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(CORPUS)
+    out = est.transform(CORPUS)
+    assert out.shape == (len(CORPUS), len(ref.vocabulary_))
+    np.testing.assert_allclose(out.toarray(), ref.transform(CORPUS).toarray(), atol=1e-6)
+    assert list(est.get_feature_names_out()) == list(ref.get_feature_names_out())
+    assert "the cat" in est.vectorizer_.vocabulary_
+
+
+def test_lsa_is_a_prefix_of_one_truncated_svd():
+    est = TfidfBaseline(dim=5, max_dim=20, random_state=0).fit(CORPUS)
+    tfidf = TfidfVectorizer().fit_transform(CORPUS)
+    svd = TruncatedSVD(n_components=20, random_state=0).fit(tfidf)
+    expected = prefix_normalize(svd.transform(tfidf), 5)
+    np.testing.assert_allclose(est.transform(CORPUS), expected, atol=1e-5)
+    assert np.all(np.diff(est.singular_values_) <= 1e-6)  # ordered: prefixes are lower ranks
+
+
+def test_max_dim_is_capped_by_the_rank():
+    docs = ["red apple", "green apple", "red car", "red apple"]  # 3 distinct rows: rank 3
+    est = TfidfBaseline(max_dim=256).fit(docs)
+    assert est.max_dim_ == 3
+    with pytest.raises(ValueError, match=r"\[1, 3\]"):
+        est.set_params(dim=4).transform(docs)
+
+
+def test_vectorizer_options_are_used():
+    est = TfidfBaseline(stop_words="english", max_features=10).fit(CORPUS)
+    vocab = est.vectorizer_.vocabulary_
+    assert len(vocab) == 10
+    assert "the" not in vocab
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "64", True])
+def test_bad_max_dim(bad):
+    with pytest.raises(ValueError, match="max_dim must be an int >= 1"):
+        TfidfBaseline(max_dim=bad).fit(CORPUS)
+
+
+def test_empty_vocabulary_error_is_sklearns_clear_one():
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        TfidfBaseline(stop_words="english").fit(["the", "and", "of"])
+
+
+def test_disk_cache_restores_the_fitted_state(tmp_path, monkeypatch):
+    fits = []
+    original = TfidfBaseline._fit_full
+    monkeypatch.setattr(
+        TfidfBaseline, "_fit_full", lambda self, *a: fits.append(1) or original(self, *a)
+    )
+    first = TfidfBaseline(dim=4, memory=tmp_path).fit(CORPUS)
+    clear_caches()  # as if in another process: only the disk layer is left
+    second = TfidfBaseline(dim=8, memory=str(tmp_path)).fit(CORPUS)
+    assert len(fits) == 1
+    np.testing.assert_allclose(
+        prefix_normalize(second.transform(CORPUS), 4), first.transform(CORPUS), atol=1e-6
+    )
+    # Another parameter that changes the fitted state misses the cache.
+    TfidfBaseline(dim=4, memory=tmp_path, sublinear_tf=True).fit(CORPUS)
+    assert len(fits) == 2
+
+
+def test_grid_search_over_dim_on_bbc_news(bbc_news, monkeypatch):
+    """Pipeline + GridSearchCV over dim on real text: picks a dim, scores far above chance."""
+    texts, labels = bbc_news
+    fits = []
+    original = TfidfBaseline._fit_full
+    monkeypatch.setattr(
+        TfidfBaseline, "_fit_full", lambda self, *a: fits.append(1) or original(self, *a)
+    )
+    pipe = Pipeline(
+        [("tfidfbaseline", TfidfBaseline(max_dim=64, min_df=2)), ("clf", LogisticRegression())]
+    )
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    grid = GridSearchCV(pipe, {"tfidfbaseline__dim": [2, 8, 64]}, cv=cv).fit(texts, labels)
+    scores = dict(
+        zip(
+            [p["tfidfbaseline__dim"] for p in grid.cv_results_["params"]],
+            grid.cv_results_["mean_test_score"],
+            strict=True,
+        )
+    )
+    assert grid.best_params_["tfidfbaseline__dim"] in (8, 64)
+    assert scores[64] > 0.93  # 5 topics: chance is about 0.23
+    assert scores[2] < scores[64]  # a 2-dim LSA loses information
+    assert len(fits) == 3 + 1  # one TF-IDF + SVD per fold, plus the refit; not one per grid point

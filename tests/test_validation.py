@@ -1,0 +1,89 @@
+"""Every bad input gets a clear error that names the problem (and the position)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmrl._validation import check_dim, check_documents
+
+DOCS = ["a cat", "", "a dog"]
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        DOCS,
+        tuple(DOCS),
+        np.array(DOCS),
+        np.array(DOCS, dtype=object),
+        np.array(DOCS).reshape(-1, 1),
+        pd.Series(DOCS, index=[10, 20, 30]),
+        pd.DataFrame({"text": DOCS}),
+        (d for d in DOCS),
+    ],
+    ids=["list", "tuple", "ndarray", "object-array", "column", "series", "dataframe", "gen"],
+)
+def test_accepted_inputs_become_a_list_of_str(X):
+    docs = check_documents(X)
+    assert docs == DOCS
+    assert all(type(d) is str or isinstance(d, str) for d in docs)
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "match"),
+    [
+        ("a cat", TypeError, r"got a single str; wrap it in a list"),
+        (None, TypeError, r"got None"),
+        (b"bytes", TypeError, r"bytes"),
+        (["a", 3, "b"], TypeError, r"position 1 .*type int"),
+        (["a", "b", {"x": 1}], TypeError, r"position 2 .*type dict"),
+        (["a", None], ValueError, r"position 1 .*missing value"),
+        (["a", float("nan")], ValueError, r"position 1 .*missing value"),
+        (pd.Series(["a", np.nan, "c"]), ValueError, r"position 1 .*missing value"),
+        (np.array([["a", "b"], ["c", "d"]]), ValueError, r"shape \(2, 2\)"),
+        (pd.DataFrame({"a": ["x"], "b": ["y"]}), ValueError, r"DataFrame with 2 columns"),
+        ([["a", "b"], ["c", "d"]], ValueError, r"position 0 .*2-D"),
+        ({"a": 1}, TypeError, r"dict"),
+        ({"a", "b"}, TypeError, r"set"),
+        (42, TypeError, r"got int"),
+        (np.array("a cat"), TypeError, r"0-d array"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(X, error, match):
+    with pytest.raises(error, match=match):
+        check_documents(X)
+
+
+def test_empty_corpus_is_an_error_only_in_fit():
+    assert check_documents([]) == []
+    with pytest.raises(ValueError, match="empty corpus"):
+        check_documents([], fit=True)
+
+
+def test_sparse_input_is_rejected():
+    sp = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="sparse matrix"):
+        check_documents(sp.csr_matrix(np.eye(2)))
+
+
+@pytest.mark.parametrize("dim", [None, 1, 7, np.int64(384)])
+def test_check_dim_accepts_valid_values(dim):
+    assert check_dim(dim, 384) == (None if dim is None else int(dim))
+
+
+@pytest.mark.parametrize(
+    ("dim", "error", "match"),
+    [
+        (0, ValueError, r"dim=0 is out of range: expected None \(full size\) or an int in \[1,"),
+        (385, ValueError, r"\[1, 384\]"),
+        (-3, ValueError, r"out of range"),
+        (2.0, TypeError, r"float"),
+        ("8", TypeError, r"str"),
+        (True, TypeError, r"bool"),
+    ],
+)
+def test_check_dim_rejects_bad_values(dim, error, match):
+    with pytest.raises(error, match=match):
+        check_dim(dim, 384)
