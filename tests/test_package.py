@@ -1,0 +1,42 @@
+"""The package as users meet it: a cheap import and the `skmrl` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import skmrl
+from skmrl.cli import main
+
+
+def test_import_does_not_load_torch():
+    code = "import skmrl, sys; assert 'torch' not in sys.modules, 'torch imported'; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_version_and_public_api():
+    assert skmrl.__version__.count(".") == 2
+    for name in skmrl.__all__:
+        assert getattr(skmrl, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        skmrl.Nope  # noqa: B018
+
+
+def test_demo_prints_accuracy_against_dim(capsys, bbc_news):
+    assert main(["demo", "--only", "TfidfBaseline", "--dims", "4", "32", "--folds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "BBC News: 2225 articles, 5 classes" in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    assert float(rows["32"][0]) > 0.9  # accuracy at dim 32
+    assert float(rows["4"][0]) < float(rows["32"][0])
+    assert "best" in rows
+
+
+def test_demo_rejects_unknown_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--folds"])
+    assert "expected one argument" in capsys.readouterr().err
