@@ -300,8 +300,10 @@ def _principal_rotation(table: np.ndarray) -> np.ndarray:
     prefix of ``k`` columns is the best rank-``k`` approximation of the table, so that pretrained
     vectors (which are not nested) get meaningful prefixes.
     """
-    _, _, vt = np.linalg.svd(table.astype(np.float64), full_matrices=False)
-    return (table.astype(np.float64) @ vt.T).astype(np.float32)
+    table64 = table.astype(np.float64)
+    # With fewer words than dimensions, the full rotation keeps every column (the last are 0).
+    _, _, vt = np.linalg.svd(table64, full_matrices=table.shape[0] < table.shape[1])
+    return (table64 @ vt.T).astype(np.float32)
 
 
 # -- the estimator ------------------------------------------------------------------------------
@@ -374,7 +376,8 @@ class Word2VecEmbedder(BaseEmbedder):
         Centre tokens per training step (default: 1024 on CPU, 32768 on a GPU).
     random_state : int, RandomState or None, default=None
         Seed of initialisation, subsampling, windows and negatives. Training on CPU with a fixed
-        seed is reproducible.
+        seed is reproducible. (CPU training uses one torch thread, whose small batched steps do
+        not gain from more; run several fits in parallel instead, e.g. ``GridSearchCV(n_jobs=2)``.)
     progress : bool, default=False
         Show a progress bar while training.
     normalize : bool, default=True
@@ -612,6 +615,12 @@ class Word2VecEmbedder(BaseEmbedder):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=self.epochs * len(tokens), unit="word", desc="word2vec", leave=False)
+        # On CPU, train on one torch thread: a step is many small operations, for which more
+        # threads cost more in synchronisation than they gain (5x slower on a busy 2-core
+        # machine). Parallelism comes from running several fits (GridSearchCV(n_jobs=...)).
+        threads = torch.get_num_threads()
+        if device == "cpu":
+            torch.set_num_threads(1)
         try:
             with torch.inference_mode():
                 w_in, _ = train_word2vec(
@@ -634,6 +643,7 @@ class Word2VecEmbedder(BaseEmbedder):
                     progress=None if bar is None else bar.update,
                 )
         finally:
+            torch.set_num_threads(threads)
             if bar is not None:
                 bar.close()
         if not np.isfinite(w_in).all():
