@@ -571,9 +571,8 @@ class Word2VecEmbedder(BaseEmbedder):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
         init = np.random.default_rng(seed)
-        w_in = ((init.random((len(words), max_dim), dtype=np.float32) - 0.5) / max_dim).astype(
-            np.float32
-        )
+        # Uniform in [-1/D, 1/D), as gensim initialises its input vectors.
+        w_in = (init.random((len(words), max_dim), dtype=np.float32) * 2 - 1) / np.float32(max_dim)
         if pre_table is not None:
             w_in[: len(pre_words)] = pre_table
         w_out = np.zeros_like(w_in)
