@@ -21,13 +21,16 @@ from skmrl.tfidf import TfidfBaseline
 __all__ = [
     "BaseEmbedder",
     "TfidfBaseline",
+    "Word2VecEmbedder",
     "__version__",
     "clear_caches",
     "prefix_normalize",
 ]
 
 # Torch-backed public names, imported on first access so that ``import skmrl`` stays torch-free.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Word2VecEmbedder": "skmrl.word2vec",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -31,8 +31,23 @@ def _tfidf(args: argparse.Namespace) -> Any:
     return TfidfBaseline(max_dim=max(args.dims), sublinear_tf=True, min_df=2)
 
 
+def _word2vec(args: argparse.Namespace) -> Any:
+    from skmrl.word2vec import Word2VecEmbedder
+
+    return Word2VecEmbedder(max_dim=_W2V_MAX_DIM, random_state=0)
+
+
+#: Size of the demo's word vectors (one training per fold; every smaller dim is a prefix).
+_W2V_MAX_DIM = 128
+
+
 def _demo_entries(args: argparse.Namespace) -> list[_DemoEntry]:
-    entries = [_DemoEntry("TfidfBaseline (LSA)", _tfidf, list(args.dims))]
+    w2v_dims = [d for d in args.dims if d <= _W2V_MAX_DIM]
+    entries = [
+        _DemoEntry("TfidfBaseline (LSA)", _tfidf, list(args.dims)),
+        _DemoEntry("Word2VecEmbedder (skip-gram)", _word2vec, w2v_dims),
+    ]
+    entries = [e for e in entries if e.dims]
     return [e for e in entries if args.only is None or e.label.split()[0] in args.only]
 
 

