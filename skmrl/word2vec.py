@@ -28,7 +28,6 @@ _TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*")
 #: The ``a`` of smooth-inverse-frequency weights ``a / (a + p(w))`` (Arora et al., 2017).
 SIF_A = 1e-3
 #: How many fits have trained word vectors in this process (tests count trainings with it).
-_training_runs = 0
 
 
 def _default_tokenize(text: str) -> list[str]:
@@ -499,6 +498,11 @@ class Word2VecEmbedder(BaseEmbedder):
             for d in dims:
                 if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
                     raise ValueError(f"matryoshka_dims must hold ints >= 1, got {d!r}")
+                if isinstance(self.max_dim, numbers.Integral) and d > self.max_dim:
+                    raise ValueError(
+                        f"matryoshka_dims holds {d}, above max_dim={self.max_dim}: "
+                        f"nested dims must lie in [1, {self.max_dim}]"
+                    )
         if self.batch_size is not None:
             _check_int("batch_size", self.batch_size, 16)
         if self.vectors is not None:
@@ -534,8 +538,6 @@ class Word2VecEmbedder(BaseEmbedder):
 
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
-        global _training_runs
-        _training_runs += 1
         tokenized = [self._tokenize(doc) for doc in docs]
         counter: Counter[str] = Counter()
         for toks in tokenized:

@@ -24,7 +24,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from skmrl import TfidfBaseline
+from skmrl import TfidfBaseline, Word2VecEmbedder
 from skmrl.base import prefix_normalize
 
 from ._corpus import CORPUS, LABELS
@@ -34,9 +34,14 @@ def _tfidf() -> TfidfBaseline:
     return TfidfBaseline(max_dim=16)
 
 
+def _word2vec() -> Word2VecEmbedder:
+    return Word2VecEmbedder(max_dim=16, min_count=1, epochs=20, random_state=0, device="cpu")
+
+
 #: Factories of unfitted embedders set up for CORPUS; every contract test runs on each.
 ALL_EMBEDDERS = [
     pytest.param(_tfidf, id="TfidfBaseline"),
+    pytest.param(_word2vec, id="Word2VecEmbedder"),
 ]
 
 DATA_FREE_CHECKS = [
@@ -134,6 +139,7 @@ def test_same_output_for_every_accepted_input_type(make):
         np.testing.assert_array_equal(est.transform(X), expected)
 
 
+@pytest.mark.filterwarnings("ignore:.*no word in the vocabulary")
 @pytest.mark.parametrize("make", ALL_EMBEDDERS)
 def test_empty_and_unknown_documents_give_finite_vectors(make):
     est = _fitted_copy(make).set_params(dim=4)
