@@ -1,0 +1,5 @@
+"""Torch internals of skmrl: device and precision choice, batched encoding.
+
+Nothing here imports scikit-learn; the estimators in :mod:`skmrl` import these modules lazily,
+so that ``import skmrl`` never imports torch.
+"""
