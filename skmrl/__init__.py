@@ -20,6 +20,7 @@ from skmrl.tfidf import TfidfBaseline
 
 __all__ = [
     "BaseEmbedder",
+    "MatryoshkaEmbedder",
     "TfidfBaseline",
     "__version__",
     "clear_caches",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 # Torch-backed public names, imported on first access so that ``import skmrl`` stays torch-free.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {"MatryoshkaEmbedder": "skmrl.matryoshka"}
 
 
 def __getattr__(name: str) -> Any:
