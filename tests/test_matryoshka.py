@@ -408,3 +408,20 @@ def test_cuda_matches_cpu(fitted, sentences):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_auto_picks_cuda():
     assert MatryoshkaEmbedder().fit(["x"]).device_ == "cuda:0"
+
+
+@needs_data
+def test_parallel_cpu_workers_match_one_worker_and_restore_threads():
+    from skmrl._torch.encoder import encode
+
+    questions, _ = load_trec(DATA)
+    texts = questions[:300]
+    m = load_model(DEFAULT_MODEL, "cpu")
+    threads = torch.get_num_threads()
+    one = encode(texts, m.model, m.tokenizer, batch_size=8, workers=1)
+    with count_forward() as counts:
+        two = encode(texts, m.model, m.tokenizer, batch_size=8, workers=2)
+    assert counts["rows"] == len(texts) and counts["calls"] >= 2 * 2
+    assert torch.get_num_threads() == threads
+    np.testing.assert_allclose(two, one, atol=1e-5)
+    np.testing.assert_allclose(one, _reference(texts), atol=1e-5)

@@ -6,15 +6,17 @@ that short texts are never padded to the length of long ones and each forward pa
 dense matrix product. The forward passes run under :func:`torch.inference_mode` (and autocast for
 fp16/bf16); token vectors are pooled (attention-mask weighted mean, or the first token) in float32
 and written back in the caller's order. On CUDA an out-of-memory error halves the batch and
-retries.
+retries. On the CPU, batches run side by side in one thread per core (see ``workers``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -103,6 +105,7 @@ def encode(
     batch_size: int = 64,
     dtype: Any = None,
     progress: bool | None = None,
+    workers: int | None = None,
 ) -> np.ndarray:
     """Encode texts into pooled, unnormalised float32 vectors.
 
@@ -128,6 +131,12 @@ def encode(
     progress : bool or None, default=None
         Show a tqdm bar (only when there are more than a few batches); ``None``: when stderr is
         a terminal.
+    workers : int, optional
+        Threads that run batches side by side, each with one torch thread. Default: on the CPU,
+        ``torch.get_num_threads()`` workers (the same number of cores as one batch at a time
+        with that many torch threads, but no per-operation synchronisation between threads,
+        which costs a lot on small matrices and on cores shared with other processes); on GPUs,
+        one. While they run, ``torch.set_num_threads(1)`` holds for the whole process.
 
     Returns
     -------
@@ -158,18 +167,26 @@ def encode(
     )["input_ids"]
     lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    queue = deque(make_batches(lengths, batch_size, batch_size * TOKENS_PER_ROW))
+    # Longest batches first: on a GPU an out-of-memory error shows at once, and parallel CPU
+    # workers finish together (the short batches fill in at the end).
+    queue = deque(reversed(make_batches(lengths, batch_size, batch_size * TOKENS_PER_ROW)))
     bar = _progress_bar(len(texts), len(queue), progress)
     device_type = torch.device(device).type
-    autocast = (
-        torch.autocast(device_type=device_type, dtype=dtype)
-        if dtype is not None
-        else contextlib.nullcontext()
-    )
-    try:
+    lock = threading.Lock()
+
+    def drain() -> None:
+        # inference_mode and autocast are thread-local: enter them in each worker.
+        autocast = (
+            torch.autocast(device_type=device_type, dtype=dtype)
+            if dtype is not None
+            else contextlib.nullcontext()
+        )
         with torch.inference_mode(), autocast:
-            while queue:
-                rows = queue.popleft()
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    rows = queue.popleft()
                 try:
                     pooled = _forward(model, ids, lengths, rows, pad_id, pooling, device)
                 except Exception as exc:
@@ -179,16 +196,40 @@ def encode(
                     del exc
                     torch.cuda.empty_cache()
                     half = len(rows) // 2
-                    queue.appendleft(rows[half:])
-                    queue.appendleft(rows[:half])
+                    with lock:
+                        queue.appendleft(rows[half:])
+                        queue.appendleft(rows[:half])
                     continue
                 out[rows] = pooled
                 if bar is not None:
                     bar.update(len(rows))
+
+    if workers is None:
+        workers = torch.get_num_threads() if device_type == "cpu" else 1
+    workers = max(1, min(int(workers), len(queue) // 2))
+    try:
+        if workers == 1:
+            drain()
+        else:
+            _drain_in_parallel(drain, workers)
     finally:
         if bar is not None:
             bar.close()
     return out
+
+
+def _drain_in_parallel(drain: Any, workers: int) -> None:
+    """Run ``drain`` in ``workers`` threads with one torch (intra-op) thread each."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="skmrl-encode") as pool:
+            for future in [pool.submit(drain) for _ in range(workers)]:
+                future.result()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _forward(
