@@ -415,7 +415,7 @@ def test_parallel_cpu_workers_match_one_worker_and_restore_threads():
     from skmrl._torch.encoder import encode
 
     questions, _ = load_trec(DATA)
-    texts = questions[:300]
+    texts = questions[:120]
     m = load_model(DEFAULT_MODEL, "cpu")
     threads = torch.get_num_threads()
     one = encode(texts, m.model, m.tokenizer, batch_size=8, workers=1)
