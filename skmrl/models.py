@@ -235,8 +235,9 @@ def load_model(
 
 
 def _default_attention(device: str) -> str:
-    # Measured with benchmarks/encode_speed.py: on the CPU the eager attention is as fast or
-    # faster for sentence-length inputs; on GPUs SDPA (flash / memory-efficient kernels) wins.
+    # Measured on all-MiniLM-L6-v2 with 2,000 STS sentences on 2 CPU cores (alternating rounds,
+    # best of 3): eager attention was as fast as SDPA or faster at every batch size tried, and
+    # used less CPU time; on GPUs SDPA's fused kernels are the usual winner (not measured here).
     return "eager" if device == "cpu" else "sdpa"
 
 
