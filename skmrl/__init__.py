@@ -20,6 +20,7 @@ from skmrl.tfidf import TfidfBaseline
 
 __all__ = [
     "BaseEmbedder",
+    "MatryoshkaEmbedder",
     "TfidfBaseline",
     "Word2VecEmbedder",
     "__version__",
@@ -29,6 +30,7 @@ __all__ = [
 
 # Torch-backed public names, imported on first access so that ``import skmrl`` stays torch-free.
 _LAZY: dict[str, str] = {
+    "MatryoshkaEmbedder": "skmrl.matryoshka",
     "Word2VecEmbedder": "skmrl.word2vec",
 }
 

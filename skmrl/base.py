@@ -188,6 +188,8 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         return self._embed_docs(docs)
 
     def _embed_docs(self, docs: Sequence[str]) -> np.ndarray:
+        if not docs:  # the cache cannot know the width of nothing: (0, max_dim_), not (0, 0)
+            return np.zeros((0, self.max_dim_), dtype=np.float32)
         return get_embedding_cache().get_or_compute(
             self._embedding_fingerprint(),
             docs,

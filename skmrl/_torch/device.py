@@ -1,0 +1,180 @@
+"""Device and precision resolution: ``device="auto"|"cpu"|"cuda"|"cuda:N"|"mps"``.
+
+Parameters are checked for form without torch (:func:`check_device_spec`,
+:func:`check_precision_spec`, usable in ``fit`` before anything heavy happens); they are resolved
+against the hardware only when work starts (:func:`resolve_device`, :func:`resolve_precision`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = [
+    "PRECISIONS",
+    "autocast_dtype",
+    "available_devices",
+    "check_device_spec",
+    "check_precision_spec",
+    "resolve_device",
+    "resolve_precision",
+]
+
+#: Accepted values of ``precision``.
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+
+_DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+_DEVICE_FORMS = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
+
+
+def check_device_spec(device: Any) -> str:
+    """Check the form of a ``device`` parameter (no hardware probing, no torch import).
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` (case-insensitive).
+
+    Returns
+    -------
+    str
+        The normalised spelling, e.g. ``"cuda:0"``.
+
+    Raises
+    ------
+    TypeError
+        When ``device`` is not a string or :class:`torch.device`.
+    ValueError
+        When the string is not one of the accepted forms.
+
+    Examples
+    --------
+    >>> from skmrl._torch.device import check_device_spec
+    >>> check_device_spec("CUDA:1")
+    'cuda:1'
+    >>> check_device_spec("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='gpu' is not understood; expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
+    """
+    if type(device).__name__ == "device" and type(device).__module__.startswith("torch"):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(
+            f"device must be a string ({_DEVICE_FORMS}), got {type(device).__name__} ({device!r})"
+        )
+    spec = device.strip().lower()
+    if not _DEVICE_RE.match(spec):
+        raise ValueError(f"device={device!r} is not understood; expected {_DEVICE_FORMS}")
+    return spec
+
+
+def check_precision_spec(precision: Any) -> str:
+    """Check a ``precision`` parameter: one of ``"auto"``, ``"fp32"``, ``"fp16"``, ``"bf16"``.
+
+    Examples
+    --------
+    >>> from skmrl._torch.device import check_precision_spec
+    >>> check_precision_spec("bf16")
+    'bf16'
+    """
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(
+            f"precision={precision!r} is not understood; expected one of "
+            + ", ".join(repr(p) for p in PRECISIONS)
+        )
+    return precision
+
+
+def available_devices() -> list[str]:
+    """The devices torch can use here, e.g. ``["cpu", "cuda:0", "cuda:1"]``.
+
+    Examples
+    --------
+    >>> from skmrl._torch.device import available_devices
+    >>> "cpu" in available_devices()
+    True
+    """
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(device: Any) -> str:
+    """Resolve a ``device`` parameter against the hardware present.
+
+    ``"auto"`` picks the first CUDA GPU, then Apple's MPS, then the CPU. ``"cuda"`` means
+    ``"cuda:0"``.
+
+    Parameters
+    ----------
+    device : str or torch.device
+
+    Returns
+    -------
+    str
+        A concrete device: ``"cpu"``, ``"cuda:N"`` or ``"mps"``.
+
+    Raises
+    ------
+    ValueError
+        When the device is not available here (the message lists what is).
+
+    Examples
+    --------
+    >>> from skmrl._torch.device import resolve_device
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    spec = check_device_spec(device)
+    available = available_devices()
+    if spec == "auto":
+        for candidate in available:
+            if candidate.startswith("cuda"):
+                return candidate
+        return "mps" if "mps" in available else "cpu"
+    if spec == "cuda":
+        spec = "cuda:0"
+    if spec not in available:
+        raise ValueError(
+            f"device={device!r} is not available on this machine; available: "
+            + ", ".join(repr(d) for d in available)
+            + " (or 'auto' to pick the best of them)"
+        )
+    return spec
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """Resolve ``precision`` for a concrete device.
+
+    ``"auto"`` gives ``"bf16"`` on a CUDA GPU that supports it, else ``"fp16"`` on CUDA, and
+    ``"fp32"`` on the CPU and on MPS.
+
+    Examples
+    --------
+    >>> from skmrl._torch.device import resolve_precision
+    >>> resolve_precision("auto", "cpu")
+    'fp32'
+    """
+    precision = check_precision_spec(precision)
+    if precision != "auto":
+        return precision
+    if device.startswith("cuda"):
+        import torch
+
+        with torch.cuda.device(device):
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "fp32"
+
+
+def autocast_dtype(precision: str) -> Any:
+    """The torch dtype to autocast to for a resolved precision (``None`` for fp32)."""
+    import torch
+
+    return {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]

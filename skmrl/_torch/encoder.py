@@ -1,0 +1,266 @@
+"""Batched sentence encoding with a transformers model: the hot loop of MatryoshkaEmbedder.
+
+Texts are tokenized once (fast tokenizer, truncated to ``max_length``), sorted by token length and
+cut into batches bounded both in rows (``batch_size``) and in padded tokens (a token budget), so
+that short texts are never padded to the length of long ones and each forward pass is one large,
+dense matrix product. The forward passes run under :func:`torch.inference_mode` (and autocast for
+fp16/bf16); token vectors are pooled (attention-mask weighted mean, or the first token) in float32
+and written back in the caller's order. On CUDA an out-of-memory error halves the batch and
+retries. On the CPU, batches run side by side in one thread per core (see ``workers``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+__all__ = ["POOLINGS", "encode", "make_batches"]
+
+#: Accepted values of ``pooling``.
+POOLINGS = ("mean", "cls")
+#: Padded tokens per batch row allowed by the token budget: ``budget = batch_size * this``.
+TOKENS_PER_ROW = 64
+#: A progress bar appears (with ``progress=None``) only past this many batches.
+_PROGRESS_MIN_BATCHES = 8
+
+
+def make_batches(lengths: np.ndarray, batch_size: int, token_budget: int) -> list[np.ndarray]:
+    """Group text indices into length-sorted batches.
+
+    Each batch holds at most ``batch_size`` texts, and at most ``token_budget`` tokens once padded
+    to its longest text (a single text longer than the budget gets a batch of its own).
+
+    Parameters
+    ----------
+    lengths : ndarray of int, shape (n_texts,)
+        Token count of each text.
+    batch_size : int
+        Largest number of texts in a batch.
+    token_budget : int
+        Largest ``rows * padded_length`` of a batch.
+
+    Returns
+    -------
+    list of ndarray of int
+        Indices into ``lengths``; together a permutation of ``range(n_texts)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._torch.encoder import make_batches
+    >>> [b.tolist() for b in make_batches(np.array([5, 2, 9, 2, 3]), 2, 100)]
+    [[1, 3], [4, 0], [2]]
+    >>> [b.tolist() for b in make_batches(np.array([5, 2, 9, 2, 3]), 8, 10)]
+    [[1, 3, 4], [0], [2]]
+    """
+    order = np.argsort(lengths, kind="stable")
+    sorted_lengths = lengths[order]
+    batches: list[np.ndarray] = []
+    start, n = 0, len(order)
+    while start < n:
+        stop = start + 1
+        # Ascending lengths: the padded length of rows [start, stop] is sorted_lengths[stop].
+        while (
+            stop < n
+            and stop - start < batch_size
+            and (stop - start + 1) * int(sorted_lengths[stop]) <= token_budget
+        ):
+            stop += 1
+        batches.append(order[start:stop])
+        start = stop
+    return batches
+
+
+def _progress_bar(total: int, n_batches: int, progress: bool | None) -> Any:
+    show = progress if progress is not None else sys.stderr.isatty()
+    if not show or n_batches <= _PROGRESS_MIN_BATCHES:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="encoding", unit="text", leave=False)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+    return isinstance(exc, oom)
+
+
+def encode(
+    texts: Sequence[str],
+    model: Any,
+    tokenizer: Any,
+    *,
+    device: str = "cpu",
+    pooling: str = "mean",
+    max_length: int = 256,
+    batch_size: int = 64,
+    dtype: Any = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> np.ndarray:
+    """Encode texts into pooled, unnormalised float32 vectors.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The texts, in the caller's order.
+    model : transformers.PreTrainedModel
+        An encoder in eval mode, on ``device``.
+    tokenizer : transformers fast tokenizer
+        Its tokenizer.
+    device : str, default="cpu"
+        The model's device.
+    pooling : {"mean", "cls"}, default="mean"
+        Attention-mask weighted mean of the token vectors, or the first (``[CLS]``) token.
+    max_length : int, default=256
+        Texts are truncated to this many tokens (special tokens included).
+    batch_size : int, default=64
+        Largest number of texts per forward pass; a batch also holds at most
+        ``batch_size * 64`` padded tokens.
+    dtype : torch.dtype, optional
+        Autocast to this dtype (``torch.float16`` / ``torch.bfloat16``); ``None``: float32.
+    progress : bool or None, default=None
+        Show a tqdm bar (only when there are more than a few batches); ``None``: when stderr is
+        a terminal.
+    workers : int, optional
+        Threads that run batches side by side, each with one torch thread. Default: on the CPU,
+        ``torch.get_num_threads()`` workers (the same number of cores as one batch at a time
+        with that many torch threads, but no per-operation synchronisation between threads,
+        which costs a lot on small matrices and on cores shared with other processes); on GPUs,
+        one. While they run, ``torch.set_num_threads(1)`` holds for the whole process.
+
+    Returns
+    -------
+    ndarray of shape (len(texts), hidden_size), float32
+
+    Examples
+    --------
+    >>> from skmrl.models import load_model
+    >>> from skmrl._torch.encoder import encode
+    >>> m = load_model()
+    >>> encode(["a cat", "a dog"], m.model, m.tokenizer).shape
+    (2, 384)
+    """
+    import torch
+
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling={pooling!r} is not understood; expected one of {POOLINGS}")
+    hidden = int(model.config.hidden_size)
+    out = np.empty((len(texts), hidden), dtype=np.float32)
+    if not len(texts):
+        return out
+    ids = tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )["input_ids"]
+    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    # Longest batches first: on a GPU an out-of-memory error shows at once, and parallel CPU
+    # workers finish together (the short batches fill in at the end).
+    queue = deque(reversed(make_batches(lengths, batch_size, batch_size * TOKENS_PER_ROW)))
+    bar = _progress_bar(len(texts), len(queue), progress)
+    device_type = torch.device(device).type
+    lock = threading.Lock()
+
+    def drain() -> None:
+        # inference_mode and autocast are thread-local: enter them in each worker.
+        autocast = (
+            torch.autocast(device_type=device_type, dtype=dtype)
+            if dtype is not None
+            else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    rows = queue.popleft()
+                try:
+                    pooled = _forward(model, ids, lengths, rows, pad_id, pooling, device)
+                except Exception as exc:
+                    if not (_is_oom(exc) and len(rows) > 1):
+                        raise
+                    # Out of GPU memory: free what we can, split the batch and carry on.
+                    del exc
+                    torch.cuda.empty_cache()
+                    half = len(rows) // 2
+                    with lock:
+                        queue.appendleft(rows[half:])
+                        queue.appendleft(rows[:half])
+                    continue
+                out[rows] = pooled
+                if bar is not None:
+                    bar.update(len(rows))
+
+    if workers is None:
+        workers = torch.get_num_threads() if device_type == "cpu" else 1
+    workers = max(1, min(int(workers), len(queue) // 2))
+    try:
+        if workers == 1:
+            drain()
+        else:
+            _drain_in_parallel(drain, workers)
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
+
+
+def _drain_in_parallel(drain: Any, workers: int) -> None:
+    """Run ``drain`` in ``workers`` threads with one torch (intra-op) thread each."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="skmrl-encode") as pool:
+            for future in [pool.submit(drain) for _ in range(workers)]:
+                future.result()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _forward(
+    model: Any,
+    ids: list[list[int]],
+    lengths: np.ndarray,
+    rows: np.ndarray,
+    pad_id: int,
+    pooling: str,
+    device: str,
+) -> np.ndarray:
+    import torch
+
+    row_lengths = lengths[rows]
+    width = int(row_lengths.max())
+    batch = np.full((len(rows), width), pad_id, dtype=np.int64)
+    for r, i in enumerate(rows):
+        batch[r, : row_lengths[r]] = ids[i]
+    input_ids = torch.from_numpy(batch).to(device, non_blocking=True)
+    padded = bool(row_lengths.min() < width)
+    if padded:
+        mask_np = np.arange(width)[None, :] < row_lengths[:, None]
+        mask = torch.from_numpy(mask_np.astype(np.int64)).to(device, non_blocking=True)
+    else:
+        mask = None  # no padding: skip building and applying an all-ones mask
+    hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
+    if pooling == "cls":
+        pooled = hidden[:, 0]
+    elif mask is None:
+        pooled = hidden.mean(dim=1)
+    else:
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+    return pooled.cpu().numpy()

