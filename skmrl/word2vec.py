@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
+from skmrl._torch.device import check_device_spec
 from skmrl._validation import check_dim
 from skmrl.base import BaseEmbedder
 
@@ -33,33 +34,6 @@ SIF_A = 1e-3
 def _default_tokenize(text: str) -> list[str]:
     """Words: runs of letters/digits/underscores, with inner apostrophes (``don't``)."""
     return _TOKEN_RE.findall(text)
-
-
-# -- devices ------------------------------------------------------------------------------------
-def _resolve_device(device: Any) -> str:
-    """Resolve ``"auto" | "cpu" | "cuda" | "cuda:N" | "mps"`` to an available torch device.
-
-    ``"auto"`` picks cuda, then mps, then cpu. An unavailable device raises a ``ValueError``
-    that lists the available ones. (Private stand-in for the shared ``skmrl._torch.device``.)
-    """
-    import torch
-
-    if not isinstance(device, str):
-        raise TypeError(f"device must be a str such as 'auto', 'cpu' or 'cuda:0', got {device!r}")
-    n_cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-    available = ["cpu"] + (["cuda", *[f"cuda:{i}" for i in range(n_cuda)]] if n_cuda else [])
-    available += ["mps"] if mps else []
-    name = device.strip().lower()
-    if name == "auto":
-        return "cuda" if n_cuda else "mps" if mps else "cpu"
-    ok = name in ("cpu", "mps") and name in available
-    match = re.fullmatch(r"cuda(?::(\d+))?", name)
-    if match:
-        ok = n_cuda > 0 and (match.group(1) is None or int(match.group(1)) < n_cuda)
-    if not ok:
-        raise ValueError(f"device={device!r} is not available here; available: {available}")
-    return name
 
 
 # -- word vectors -------------------------------------------------------------------------------
@@ -512,8 +486,7 @@ class Word2VecEmbedder(BaseEmbedder):
                 raise FileNotFoundError(f"vectors file not found: {self.vectors}")
         elif self.epochs == 0:
             raise ValueError("epochs=0 trains nothing: give pretrained vectors=... or epochs >= 1")
-        if not isinstance(self.device, str):
-            raise TypeError(f"device must be a str such as 'auto' or 'cpu', got {self.device!r}")
+        check_device_spec(self.device)
         if self.random_state is not None and not isinstance(
             self.random_state, numbers.Integral | np.random.RandomState
         ):
@@ -606,9 +579,10 @@ class Word2VecEmbedder(BaseEmbedder):
     def _train(self, tokens, doc_arr, keep, counts, w_in, w_out, max_dim, seed) -> np.ndarray:
         import torch
 
+        from skmrl._torch.device import resolve_device
         from skmrl._torch.sgns import train_word2vec
 
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         dims = self.matryoshka_dims
         if dims is None:
             dims = [2**p for p in range(3, 32) if 2**p < max_dim] + [max_dim]
