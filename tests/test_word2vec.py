@@ -447,14 +447,6 @@ def test_device_errors_are_clear():
             Word2VecEmbedder(device="cuda:0", min_count=1).fit(["a b", "a b"])
 
 
-def test_import_skmrl_does_not_import_torch():
-    import subprocess
-    import sys
-
-    code = "import skmrl, sys; skmrl.Word2VecEmbedder; assert 'torch' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
 # -- slow and GPU tests ----------------------------------------------------------------------
 @pytest.mark.slow
 def test_bbc_accuracy_full_and_prefix(bbc):
