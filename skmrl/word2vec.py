@@ -579,7 +579,7 @@ class Word2VecEmbedder(BaseEmbedder):
     def _train(self, tokens, doc_arr, keep, counts, w_in, w_out, max_dim, seed) -> np.ndarray:
         import torch
 
-        from skmrl._torch.device import resolve_device
+        from skmrl._torch.device import one_torch_thread, resolve_device
         from skmrl._torch.sgns import train_word2vec
 
         device = resolve_device(self.device)
@@ -595,11 +595,8 @@ class Word2VecEmbedder(BaseEmbedder):
         # On CPU, train on one torch thread: a step is many small operations, for which more
         # threads cost more in synchronisation than they gain (5x slower on a busy 2-core
         # machine). Parallelism comes from running several fits (GridSearchCV(n_jobs=...)).
-        threads = torch.get_num_threads()
-        if device == "cpu":
-            torch.set_num_threads(1)
         try:
-            with torch.inference_mode():
+            with one_torch_thread(device == "cpu"), torch.inference_mode():
                 w_in, _ = train_word2vec(
                     tokens,
                     doc_arr,
@@ -620,7 +617,6 @@ class Word2VecEmbedder(BaseEmbedder):
                     progress=None if bar is None else bar.update,
                 )
         finally:
-            torch.set_num_threads(threads)
             if bar is not None:
                 bar.close()
         if not np.isfinite(w_in).all():

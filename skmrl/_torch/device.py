@@ -7,7 +7,9 @@ against the hardware only when work starts (:func:`resolve_device`, :func:`resol
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "available_devices",
     "check_device_spec",
     "check_precision_spec",
+    "one_torch_thread",
     "resolve_device",
     "resolve_precision",
 ]
@@ -178,3 +181,33 @@ def autocast_dtype(precision: str) -> Any:
     import torch
 
     return {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+
+
+@contextlib.contextmanager
+def one_torch_thread(enabled: bool = True) -> Iterator[None]:
+    """Run the block with one torch intra-op thread, then restore the previous setting.
+
+    For CPU work made of many small operations (or run in several threads side by side), where
+    more intra-op threads cost more in synchronisation than they gain. The setting is
+    process-wide while the block runs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmrl._torch.device import one_torch_thread
+    >>> before = torch.get_num_threads()
+    >>> with one_torch_thread():
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    if enabled:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

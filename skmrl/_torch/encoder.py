@@ -220,16 +220,14 @@ def encode(
 
 def _drain_in_parallel(drain: Any, workers: int) -> None:
     """Run ``drain`` in ``workers`` threads with one torch (intra-op) thread each."""
-    import torch
+    from skmrl._torch.device import one_torch_thread
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with ThreadPoolExecutor(workers, thread_name_prefix="skmrl-encode") as pool:
-            for future in [pool.submit(drain) for _ in range(workers)]:
-                future.result()
-    finally:
-        torch.set_num_threads(threads)
+    with (
+        one_torch_thread(),
+        ThreadPoolExecutor(workers, thread_name_prefix="skmrl-encode") as pool,
+    ):
+        for future in [pool.submit(drain) for _ in range(workers)]:
+            future.result()
 
 
 def _forward(
