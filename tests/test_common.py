@@ -127,6 +127,8 @@ def test_output_is_float32_c_contiguous_of_shape_n_by_dim(make):
         assert out.flags.c_contiguous
         assert out.shape == (7, dim)
         assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+        empty = est.transform([])
+        assert empty.shape == (0, dim) and empty.dtype == np.float32
 
 
 @pytest.mark.parametrize("make", ALL_EMBEDDERS)
