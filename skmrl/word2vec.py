@@ -28,7 +28,6 @@ __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
 _TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*")
 #: The ``a`` of smooth-inverse-frequency weights ``a / (a + p(w))`` (Arora et al., 2017).
 SIF_A = 1e-3
-#: How many fits have trained word vectors in this process (tests count trainings with it).
 
 
 def _default_tokenize(text: str) -> list[str]:
@@ -538,7 +537,7 @@ class Word2VecEmbedder(BaseEmbedder):
         ids: list[int] = []
         doc_ids: list[int] = []
         for d, toks in enumerate(tokenized):
-            row = [index[w] for w in toks if w in index and counter[w] >= 1]
+            row = [index[w] for w in toks if w in index]
             ids.extend(row)
             doc_ids.extend([d] * len(row))
         tokens = np.asarray(ids, dtype=np.int64)
