@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_dim", "check_documents"]
+__all__ = ["check_dim", "check_documents", "check_int"]
 
 
 def _is_dataframe(X: Any) -> bool:
@@ -170,3 +170,21 @@ def check_dim(dim: Any, max_dim: int | None = None, *, name: str = "dim") -> int
             f"{name}={dim} is out of range: expected None (full size) or an int in [1, {upper}]"
         )
     return dim
+
+
+def check_int(name: str, value: Any, low: int) -> int:
+    """Validate an integer parameter that must be at least ``low`` (``bool`` is not an int).
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_int
+    >>> check_int("max_dim", 64, 1)
+    64
+    >>> check_int("window", 0, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: window must be an int >= 1, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)

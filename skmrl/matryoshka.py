@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import numbers
 import os
 import warnings
 from typing import Any
 
 import numpy as np
 
+from skmrl._validation import check_int
 from skmrl.base import BaseEmbedder
 from skmrl.cache import _memory_location
 
@@ -137,10 +137,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
             )
         if not isinstance(self.normalize, bool | np.bool_):
             raise TypeError(f"normalize must be a bool, got {self.normalize!r}")
-        for name in ("max_length", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        check_int("max_length", self.max_length, 1)
+        check_int("batch_size", self.batch_size, 1)
         if self.progress is not None and not isinstance(self.progress, bool):
             raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
         _memory_location(self.memory)  # raises TypeError for a bad memory=

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from skmrl._validation import check_dim, check_documents
+from skmrl._validation import check_dim, check_documents, check_int
 from skmrl.base import BaseEmbedder
 
 __all__ = ["TfidfBaseline"]
@@ -114,12 +113,7 @@ class TfidfBaseline(BaseEmbedder):
         self.memory = memory
 
     def _validate_params(self) -> None:
-        if (
-            isinstance(self.max_dim, bool)
-            or not isinstance(self.max_dim, numbers.Integral)
-            or self.max_dim < 1
-        ):
-            raise ValueError(f"max_dim must be an int >= 1, got {self.max_dim!r}")
+        check_int("max_dim", self.max_dim, 1)
 
     def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
         vectorizer = TfidfVectorizer(

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from skmrl._torch.device import check_device_spec
-from skmrl._validation import check_dim
+from skmrl._validation import check_dim, check_int
 from skmrl.base import BaseEmbedder
 
 __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
@@ -279,11 +279,6 @@ def _principal_rotation(table: np.ndarray) -> np.ndarray:
 
 
 # -- the estimator ------------------------------------------------------------------------------
-def _check_int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-
-
 def _check_float(name: str, value: Any, low: float, high: float, *, open_low: bool) -> None:
     bad_type = isinstance(value, bool) or not isinstance(value, numbers.Real)
     if bad_type or not np.isfinite(value):
@@ -444,11 +439,11 @@ class Word2VecEmbedder(BaseEmbedder):
 
     # -- parameters ------------------------------------------------------------------------------
     def _validate_params(self) -> None:
-        _check_int("max_dim", self.max_dim, 1)
-        _check_int("window", self.window, 1)
-        _check_int("min_count", self.min_count, 1)
-        _check_int("negative", self.negative, 1)
-        _check_int("epochs", self.epochs, 0)
+        check_int("max_dim", self.max_dim, 1)
+        check_int("window", self.window, 1)
+        check_int("min_count", self.min_count, 1)
+        check_int("negative", self.negative, 1)
+        check_int("epochs", self.epochs, 0)
         _check_float("sample", self.sample, 0.0, 1.0, open_low=False)
         _check_float("alpha", self.alpha, 0.0, 10.0, open_low=True)
         _check_float("min_alpha", self.min_alpha, 0.0, 10.0, open_low=False)
@@ -477,7 +472,7 @@ class Word2VecEmbedder(BaseEmbedder):
                         f"nested dims must lie in [1, {self.max_dim}]"
                     )
         if self.batch_size is not None:
-            _check_int("batch_size", self.batch_size, 16)
+            check_int("batch_size", self.batch_size, 16)
         if self.vectors is not None:
             if not isinstance(self.vectors, str | os.PathLike):
                 raise TypeError(f"vectors must be a file path or None, got {self.vectors!r}")
