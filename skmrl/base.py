@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skmrl._validation import check_dim, check_documents
-from skmrl.cache import cached_fit_state, get_embedding_cache, hash_texts
+from skmrl.cache import cached_fit_state, check_memory, get_embedding_cache, hash_texts
 
 __all__ = ["BaseEmbedder", "prefix_normalize"]
 
@@ -148,6 +148,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         self
         """
         check_dim(self.dim)
+        check_memory(getattr(self, "memory", None))
         self._validate_params()
         docs = check_documents(X, fit=True)
         if y is not None and len(y) != len(docs):

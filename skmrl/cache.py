@@ -29,6 +29,7 @@ import numpy as np
 __all__ = [
     "EmbeddingCache",
     "cached_fit_state",
+    "check_memory",
     "clear_caches",
     "get_embedding_cache",
     "hash_texts",
@@ -64,8 +65,22 @@ def hash_texts(texts: Sequence[str], extra: Any = None) -> str:
     return h.hexdigest()
 
 
-def _memory_location(memory: Any) -> Path | None:
-    """The folder of a ``memory=`` argument (a path, a joblib.Memory, or None)."""
+def check_memory(memory: Any) -> Path | None:
+    """The folder of a ``memory=`` argument (a path, a joblib.Memory, or None for no disk cache).
+
+    Raises
+    ------
+    TypeError
+        For anything else.
+
+    Examples
+    --------
+    >>> from skmrl.cache import check_memory
+    >>> check_memory("/tmp/skmrl-cache").name
+    'skmrl-cache'
+    >>> check_memory(None) is None
+    True
+    """
     if memory is None:
         return None
     if isinstance(memory, str | os.PathLike):
@@ -163,7 +178,7 @@ class EmbeddingCache:
         -------
         ndarray of shape (len(texts), d), float32
         """
-        location = _memory_location(memory)
+        location = check_memory(memory)
         disk_dir = None if location is None else location / "skmrl-embeddings" / fingerprint
         keys = [text_key(t) for t in texts]
         found: dict[str, np.ndarray] = {}
@@ -266,7 +281,7 @@ def cached_fit_state(
         if state is not None:
             _FIT_STATES.move_to_end(key)
             return state
-    location = _memory_location(memory)
+    location = check_memory(memory)
     if location is None:
         state = compute()
     else:

@@ -11,7 +11,6 @@ import numpy as np
 
 from skmrl._validation import check_int
 from skmrl.base import BaseEmbedder
-from skmrl.cache import _memory_location
 
 __all__ = ["MatryoshkaEmbedder"]
 
@@ -141,7 +140,6 @@ class MatryoshkaEmbedder(BaseEmbedder):
         check_int("batch_size", self.batch_size, 1)
         if self.progress is not None and not isinstance(self.progress, bool):
             raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
-        _memory_location(self.memory)  # raises TypeError for a bad memory=
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit_key(self, docs: list[str], y: Any) -> None:

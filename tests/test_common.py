@@ -112,6 +112,12 @@ def test_bad_input_raises_clear_errors_in_fit_and_transform(make, X, error, matc
 
 
 @pytest.mark.parametrize("make", ALL_EMBEDDERS)
+def test_bad_memory_is_rejected_in_fit(make):
+    with pytest.raises(TypeError, match=r"memory must be None, a folder path or a joblib\.Memory"):
+        make().set_params(memory=3.5).fit(CORPUS)
+
+
+@pytest.mark.parametrize("make", ALL_EMBEDDERS)
 def test_empty_corpus_in_fit(make):
     with pytest.raises(ValueError, match="empty corpus"):
         make().fit([])
