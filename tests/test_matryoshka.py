@@ -26,6 +26,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from skmrl import MatryoshkaEmbedder, clear_caches, prefix_normalize  # noqa: E402
+from skmrl._torch.onednn import packed_for_inference  # noqa: E402
 from skmrl.cache import get_embedding_cache  # noqa: E402
 from skmrl.datasets import load_sts, load_trec  # noqa: E402
 from skmrl.models import DEFAULT_MODEL, ModelNotFoundError, load_model, resolve_model  # noqa: E402
@@ -60,11 +61,15 @@ def count_forward(device: str = "cpu"):
         counts["calls"] += 1
         counts["rows"] += int(kwargs["input_ids"].shape[0])
 
-    handle = load_model(DEFAULT_MODEL, device).model.register_forward_hook(hook, with_kwargs=True)
+    model = load_model(DEFAULT_MODEL, device).model
+    # On the CPU, float32 encoding runs the model's oneDNN-packed copy: count that one too.
+    runs = {model, packed_for_inference(model)} if device == "cpu" else {model}
+    handles = [m.register_forward_hook(hook, with_kwargs=True) for m in runs]
     try:
         yield counts
     finally:
-        handle.remove()
+        for handle in handles:
+            handle.remove()
 
 
 def _reference(texts, pooling="mean", max_length=256) -> np.ndarray:

@@ -6,7 +6,8 @@ that short texts are never padded to the length of long ones and each forward pa
 dense matrix product. The forward passes run under :func:`torch.inference_mode` (and autocast for
 fp16/bf16); token vectors are pooled (attention-mask weighted mean, or the first token) in float32
 and written back in the caller's order. On CUDA an out-of-memory error halves the batch and
-retries. On the CPU, batches run side by side in one thread per core (see ``workers``).
+retries. On the CPU, batches run side by side in one thread per core (see ``workers``), and
+float32 models run their linear layers through oneDNN (see :mod:`skmrl._torch.onednn`).
 """
 
 from __future__ import annotations
@@ -172,6 +173,10 @@ def encode(
     queue = deque(reversed(make_batches(lengths, batch_size, batch_size * TOKENS_PER_ROW)))
     bar = _progress_bar(len(texts), len(queue), progress)
     device_type = torch.device(device).type
+    if device_type == "cpu" and dtype is None:
+        from skmrl._torch.onednn import packed_for_inference
+
+        model = packed_for_inference(model)  # float32 products through oneDNN: ~2x faster
     lock = threading.Lock()
 
     def drain() -> None:
