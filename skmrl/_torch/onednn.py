@@ -15,8 +15,8 @@ biases are not duplicated; the packed weights are a copy of the linear weights).
 per model and rebuilt when any of the model's parameters changes in place (fine-tuning, a loaded
 state dict), and it is checked against the plain model on a probe batch before it is used; when
 oneDNN or its operators are missing, or the check fails, the plain model is returned, so the
-result is never wrong, at worst slower. Set the environment variable ``SKMRL_ONEDNN=0`` to turn
-the path off.
+result is never wrong, at worst slower. Only on x86-64 (see :func:`available`); set the
+environment variable ``SKMRL_ONEDNN=0`` to turn the path off.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import platform
 import threading
 import weakref
 from typing import Any
@@ -44,7 +45,9 @@ _PACKED: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], Any]] = weakref.W
 
 
 def available() -> bool:
-    """Whether this torch build has oneDNN and the prepacked linear operators.
+    """Whether the packed path applies: an x86-64 torch build with oneDNN's linear operators.
+
+    Other processors are left alone: torch does not use MKL there, and oneDNN was not measured.
 
     Examples
     --------
@@ -53,6 +56,8 @@ def available() -> bool:
     True
     """
     if os.environ.get("SKMRL_ONEDNN", "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    if platform.machine().lower() not in ("x86_64", "amd64"):
         return False
     if not torch.backends.mkldnn.is_available():
         return False
