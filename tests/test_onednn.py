@@ -120,3 +120,20 @@ def test_probe_rejects_a_copy_that_disagrees(loaded):
         other.encoder.layer[3].intermediate.dense.weight.mul_(1.01)  # a 1% error
     assert onednn._agrees(loaded.model, loaded.model)
     assert not onednn._agrees(loaded.model, other)
+
+
+@needs_onednn
+def test_a_hooked_model_runs_itself_so_its_hooks_see_every_pass(loaded, batch):
+    texts = loaded.tokenizer.batch_decode(batch["input_ids"], skip_special_tokens=True)
+    packed = onednn.packed_for_inference(loaded.model)
+    rows = []
+    handle = loaded.model.encoder.layer[0].register_forward_hook(
+        lambda module, args, output: rows.append(args[0].shape[0])
+    )
+    try:
+        assert onednn.packed_for_inference(loaded.model) is loaded.model
+        encode(texts, loaded.model, loaded.tokenizer, batch_size=8, workers=1)
+    finally:
+        handle.remove()
+    assert sum(rows) == len(texts)
+    assert onednn.packed_for_inference(loaded.model) is packed  # unhooked: the cached copy

@@ -84,7 +84,9 @@ def packed_for_inference(model: Any) -> Any:
     -------
     torch.nn.Module
         The packed copy, or ``model`` when oneDNN is not available, the model has no float32
-        CPU linear layer, or the copy disagrees with the model on a probe batch.
+        CPU linear layer, the copy disagrees with the model on a probe batch, or the model (or
+        one of its modules) has forward hooks: instrumentation put on the model sees every
+        forward pass, at the plain model's speed.
 
     Examples
     --------
@@ -97,7 +99,7 @@ def packed_for_inference(model: Any) -> Any:
     >>> packed_for_inference(model) is fast  # made once, then shared
     True
     """
-    if not available():
+    if not available() or _has_forward_hooks(model):
         return model
     versions = _versions(model)
     with _LOCK:
@@ -107,6 +109,10 @@ def packed_for_inference(model: Any) -> Any:
         packed = _build(model)
         _PACKED[model] = (versions, packed)
         return packed
+
+
+def _has_forward_hooks(model: Any) -> bool:
+    return any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
 
 
 def _versions(model: Any) -> tuple[int, ...]:
@@ -135,7 +141,8 @@ def _build(model: Any) -> Any:
 
 
 def _packed_copy(model: Any, *, fuse_gelu: bool) -> Any:
-    # Copy the module tree only: every parameter and buffer is shared with the model.
+    # Copy the module tree only: every parameter and buffer is shared with the model. (It has
+    # no forward hooks, see packed_for_inference; hooks added later stay on the model alone.)
     memo = {id(t): t for t in (*model.parameters(), *model.buffers())}
     clone = copy.deepcopy(model, memo)
     for module in list(clone.modules()):
