@@ -60,6 +60,20 @@ def _matryoshka(args: argparse.Namespace) -> Any:
     return MatryoshkaEmbedder(max_length=args.max_length, memory=_demo_cache_dir(args))
 
 
+_EMBEDDER_NAMES = ("TfidfBaseline", "Word2VecEmbedder", "MatryoshkaEmbedder")
+
+
+def _embedder_name(value: str) -> str:
+    """``--only`` values: a class name or its short form, in any case."""
+    for name in _EMBEDDER_NAMES:
+        short = name.removesuffix("Baseline").removesuffix("Embedder")
+        if value.lower() in (name.lower(), short.lower()):
+            return name
+    raise argparse.ArgumentTypeError(
+        f"unknown embedder {value!r}; choose from {', '.join(_EMBEDDER_NAMES)}"
+    )
+
+
 def _demo_entries(args: argparse.Namespace, n_docs: int) -> list[_DemoEntry]:
     mrl_dims = sorted({d for d in args.dims if d <= 384} | {384})
     w2v_dims = [d for d in args.dims if d <= _W2V_MAX_DIM]
@@ -128,6 +142,12 @@ def _demo(args: argparse.Namespace) -> int:
         keep = np.sort(np.random.default_rng(0).permutation(len(texts))[: args.limit])
         texts, labels = [texts[i] for i in keep], labels[keep]
     entries = _demo_entries(args, len(texts))
+    if not entries:
+        print(
+            f"skmrl demo: no embedder accepts any of --dims {' '.join(map(str, args.dims))}",
+            file=sys.stderr,
+        )
+        return 2
     print(
         f"BBC News: {len(texts)} articles, {len(set(labels))} classes. "
         f"Accuracy (mean ± std over {args.folds}-fold CV, LogisticRegression) against dim; "
@@ -195,8 +215,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--only",
         nargs="+",
         default=None,
+        type=_embedder_name,
         metavar="NAME",
-        help="run only these embedders (class names, e.g. TfidfBaseline Word2VecEmbedder)",
+        help="run only these embedders: TfidfBaseline, Word2VecEmbedder, MatryoshkaEmbedder "
+        "(or tfidf, word2vec, matryoshka)",
     )
     demo.add_argument(
         "--max-length",

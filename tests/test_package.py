@@ -44,3 +44,16 @@ def test_demo_rejects_unknown_options(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--folds"])
     assert "expected one argument" in capsys.readouterr().err
+
+
+def test_demo_rejects_an_unknown_embedder_name_with_the_choices(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--only", "bert"])
+    assert exc.value.code == 2
+    assert "unknown embedder 'bert'; choose from TfidfBaseline" in capsys.readouterr().err
+
+
+def test_demo_with_no_usable_dim_says_so_instead_of_crashing(capsys, bbc_news):
+    # short, case-insensitive names are accepted; no embedder takes dim=10**6
+    assert main(["demo", "--only", "TFIDF", "word2vec", "--dims", "1000000"]) == 2
+    assert "no embedder accepts any of --dims 1000000" in capsys.readouterr().err
