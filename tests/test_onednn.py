@@ -137,3 +137,62 @@ def test_a_hooked_model_runs_itself_so_its_hooks_see_every_pass(loaded, batch):
         handle.remove()
     assert sum(rows) == len(texts)
     assert onednn.packed_for_inference(loaded.model) is packed  # unhooked: the cached copy
+
+
+@needs_onednn
+@pytest.mark.parametrize(
+    "kind, fused",
+    [("bert", 2), ("roberta", 2), ("mpnet", 2), ("distilbert", 0), ("electra", 2), ("t5", 0)],
+)
+def test_other_architectures_pack_and_agree(kind, fused):
+    transformers = pytest.importorskip("transformers")
+    config = transformers.AutoConfig.for_model(
+        kind,
+        vocab_size=500,
+        hidden_size=64,
+        d_model=64,
+        dim=64,
+        num_hidden_layers=2,
+        n_layers=2,
+        num_layers=2,
+        num_attention_heads=4,
+        n_heads=4,
+        num_heads=4,
+        intermediate_size=128,
+        hidden_dim=128,
+        d_ff=128,
+        d_kv=16,
+    )
+    torch.manual_seed(0)
+    if kind == "t5":
+        model = transformers.T5EncoderModel(config).eval()
+    else:
+        model = transformers.AutoModel.from_config(config).eval()
+    packed = onednn.packed_for_inference(model)
+    assert packed is not model
+    assert sum(m.attr == "gelu" for m in packed.modules() if hasattr(m, "attr")) == fused
+    ids = torch.randint(5, 500, (3, 11), generator=torch.Generator().manual_seed(1))
+    batch = {
+        "input_ids": ids,
+        "attention_mask": (torch.arange(11) < torch.tensor([[11], [7], [3]])),
+    }
+    batch["attention_mask"] = batch["attention_mask"].long()
+    torch.testing.assert_close(_hidden(packed, batch), _hidden(model, batch), atol=1e-4, rtol=1e-4)
+
+
+@needs_onednn
+def test_a_model_the_copy_cannot_run_falls_back_to_itself(caplog):
+    class NeedsRealLinear(torch.nn.Module):  # model code that the packed copy cannot satisfy
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(4, 4)
+
+        def forward(self, input_ids, attention_mask=None):
+            assert isinstance(self.proj, torch.nn.Linear), "needs a real nn.Linear"
+            hidden = self.proj(input_ids.float()[..., None].expand(-1, -1, 4))
+            return type("Out", (), {"last_hidden_state": hidden})
+
+    model = NeedsRealLinear().eval()
+    with caplog.at_level("WARNING", logger="skmrl._torch.onednn"):
+        assert onednn.packed_for_inference(model) is model
+    assert "needs a real nn.Linear" in caplog.text and "not used" in caplog.text

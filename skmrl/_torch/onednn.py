@@ -134,8 +134,8 @@ def _build(model: Any) -> Any:
             if not _agrees(model, packed):
                 _log.warning("oneDNN packed linear layers disagree with the model; not used")
                 return model
-    except RuntimeError as exc:  # an operator refused these shapes or this build
-        _log.warning("oneDNN packed linear layers unavailable (%s); not used", exc)
+    except Exception as exc:  # an operator refused these shapes, or the model's code our copy
+        _log.warning("oneDNN packed linear layers unavailable (%r); not used", exc)
         return model
     return packed
 
@@ -196,7 +196,10 @@ class _PackedLinear(torch.nn.Module):
         self.algorithm = "none" if attr == "gelu" else ""
         packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach())
         self.register_buffer("packed_weight", packed)
-        self.bias = linear.bias  # shared with the model
+        # Shared with the model; ``weight`` is kept for model code that reads it (T5 checks
+        # ``wo.weight.dtype``), the products use ``packed_weight``.
+        self.weight = linear.weight
+        self.bias = linear.bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features)
