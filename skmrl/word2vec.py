@@ -529,14 +529,7 @@ class Word2VecEmbedder(BaseEmbedder):
         index = {w: i for i, w in enumerate(words)}
         counts = np.array([counter.get(w, 0) for w in words], dtype=np.int64)
 
-        ids: list[int] = []
-        doc_ids: list[int] = []
-        for d, toks in enumerate(tokenized):
-            row = [index[w] for w in toks if w in index]
-            ids.extend(row)
-            doc_ids.extend([d] * len(row))
-        tokens = np.asarray(ids, dtype=np.int64)
-        doc_arr = np.asarray(doc_ids, dtype=np.int64)
+        doc_arr, tokens = _known_word_ids(tokenized, index)
 
         keep = _keep_probabilities(counts, self.sample)
         rng = check_random_state(self.random_state)
@@ -682,23 +675,28 @@ def _keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.minimum(p, 1.0).astype(np.float32)
 
 
+def _known_word_ids(
+    tokenized: list[list[str]], index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The in-vocabulary words of every document, flattened: (document numbers, word ids)."""
+    docs: list[int] = []
+    ids: list[int] = []
+    for d, toks in enumerate(tokenized):
+        known = [index[w] for w in toks if w in index]
+        ids.extend(known)
+        docs.extend([d] * len(known))
+    return np.asarray(docs, dtype=np.int64), np.asarray(ids, dtype=np.int64)
+
+
 def _pool(
     tokenized: list[list[str]], index: dict[str, int], table: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
     """Weighted mean of the known words' vectors per document (zeros with no known word)."""
-    rows: list[int] = []
-    cols: list[int] = []
-    for r, toks in enumerate(tokenized):
-        known = [index[w] for w in toks if w in index]
-        cols.extend(known)
-        rows.extend([r] * len(known))
+    rows, cols = _known_word_ids(tokenized, index)
     n_docs = len(tokenized)
-    data = weights[np.asarray(cols, dtype=np.int64)] if cols else np.zeros(0, np.float32)
-    mat = sp.csr_matrix(
-        (data.astype(np.float32), (np.asarray(rows, np.int64), np.asarray(cols, np.int64))),
-        shape=(n_docs, len(table)),
-    )
-    n_known = np.bincount(np.asarray(rows, np.int64), minlength=n_docs).astype(np.float32)
+    data = weights[cols].astype(np.float32)
+    mat = sp.csr_matrix((data, (rows, cols)), shape=(n_docs, len(table)))
+    n_known = np.bincount(rows, minlength=n_docs).astype(np.float32)
     out = np.asarray(mat @ table, dtype=np.float32)
     np.divide(out, n_known[:, None], out=out, where=n_known[:, None] > 0)
     return np.ascontiguousarray(out, dtype=np.float32)
