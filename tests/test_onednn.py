@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import platform
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -107,11 +109,16 @@ def test_encode_is_the_same_with_and_without_onednn(loaded, batch, monkeypatch):
     np.testing.assert_allclose(fast, plain, atol=1e-5)
 
 
-def test_models_it_cannot_pack_are_returned_unchanged(loaded):
+def test_models_it_cannot_pack_are_returned_unchanged_and_not_kept_alive(loaded):
     half = copy.deepcopy(loaded.model).to(torch.bfloat16)
     assert onednn.packed_for_inference(half) is half
     no_linear = torch.nn.Sequential(torch.nn.ReLU())
     assert onednn.packed_for_inference(no_linear) is no_linear
+    assert onednn.packed_for_inference(no_linear) is no_linear  # the refusal is remembered
+    gone = weakref.ref(no_linear)
+    del no_linear
+    gc.collect()
+    assert gone() is None  # the per-model cache does not hold the model
 
 
 def test_probe_rejects_a_copy_that_disagrees(loaded):

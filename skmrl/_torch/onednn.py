@@ -40,7 +40,8 @@ _log = logging.getLogger(__name__)
 _PROBE_RTOL = 1e-4
 
 _LOCK = threading.Lock()
-# model -> (parameter versions, packed copy or the model itself when packing was refused)
+# model -> (parameter versions, packed copy, or None when packing was refused). Never the model
+# itself as a value: a value that refers to its key keeps the key alive for good.
 _PACKED: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], Any]] = weakref.WeakKeyDictionary()
 
 
@@ -105,10 +106,11 @@ def packed_for_inference(model: Any) -> Any:
     with _LOCK:
         cached = _PACKED.get(model)
         if cached is not None and cached[0] == versions:
-            return cached[1]
-        packed = _build(model)
-        _PACKED[model] = (versions, packed)
-        return packed
+            packed = cached[1]
+        else:
+            packed = _build(model)
+            _PACKED[model] = (versions, packed)
+        return model if packed is None else packed
 
 
 def _has_forward_hooks(model: Any) -> bool:
@@ -122,21 +124,23 @@ def _versions(model: Any) -> tuple[int, ...]:
 
 
 def _build(model: Any) -> Any:
+    """The checked packed copy of ``model``, or None when it cannot (or should not) be used."""
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     if not linears or any(
         m.weight.dtype != torch.float32 or m.weight.device.type != "cpu" for m in linears
     ):
-        return model
+        return None
     try:
         packed = _packed_copy(model, fuse_gelu=True)
         if not _agrees(model, packed):
             packed = _packed_copy(model, fuse_gelu=False)
             if not _agrees(model, packed):
                 _log.warning("oneDNN packed linear layers disagree with the model; not used")
-                return model
-    except Exception as exc:  # an operator refused these shapes, or the model's code our copy
+                return None
+    except Exception as exc:  # an operator refused these shapes, or the model's code cannot
+        # run on packed layers (it reads attributes of nn.Linear that they lack, say)
         _log.warning("oneDNN packed linear layers unavailable (%r); not used", exc)
-        return model
+        return None
     return packed
 
 
