@@ -167,6 +167,35 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         check_dim(self.dim, self.max_dim_)
         return self
 
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit on ``X``, then embed it; ``X`` is read once (a generator works).
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training documents (list, tuple, 1-D array, pandas Series, one-column DataFrame or
+            any other iterable, such as a generator).
+        y : array-like, optional
+            Labels; used only by embedders that learn from them.
+        **fit_params : dict
+            Passed to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, dim), float32 (or what ``transform`` returns)
+
+        Examples
+        --------
+        >>> from skmrl import TfidfBaseline
+        >>> docs = ["the cat sat", "a dog barked", "the cat purred"]
+        >>> TfidfBaseline(dim=2).fit_transform(d for d in docs).shape
+        (3, 2)
+        """
+        # TransformerMixin's fit(X).transform(X) would read an iterator twice, and the second
+        # read sees nothing: validate (and so materialise) the documents once, then reuse them.
+        docs = check_documents(X, fit=True)
+        return self.fit(docs, y, **fit_params).transform(docs)
+
     # -- transforming ---------------------------------------------------------------------------
     def _embedding_fingerprint(self) -> str:
         """Identity of the full-size vectors; by default the fitted state's key."""
