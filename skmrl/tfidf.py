@@ -130,17 +130,12 @@ class TfidfBaseline(BaseEmbedder):
         # The pruned-term set is only for introspection and can be huge: do not keep or pickle it.
         if hasattr(vectorizer, "stop_words_"):
             del vectorizer.stop_words_
-        n_components = int(min(self.max_dim, *tfidf.shape))
-        svd = TruncatedSVD(
-            n_components=n_components, algorithm="randomized", random_state=self.random_state
-        )
-        svd.fit(tfidf)
-        singular = svd.singular_values_
+        components, singular = _truncated_svd(tfidf, int(self.max_dim), self.random_state)
         # Keep the components the matrix actually has (its numerical rank).
         rank = max(1, int(np.sum(singular > singular[0] * 1e-6))) if singular[0] > 0 else 1
         return {
             "vectorizer_": vectorizer,
-            "components_": np.ascontiguousarray(svd.components_[:rank], dtype=np.float32),
+            "components_": np.ascontiguousarray(components[:rank], dtype=np.float32),
             "singular_values_": singular[:rank].astype(np.float32),
             "max_dim_": rank,
         }
@@ -148,6 +143,15 @@ class TfidfBaseline(BaseEmbedder):
     def _transform_full(self, docs: list[str]) -> np.ndarray:
         tfidf = self.vectorizer_.transform(docs)
         return np.asarray(tfidf @ self.components_.T, dtype=np.float32)
+
+    def _check_dense_output(self) -> None:
+        """Refuse pandas output for the sparse TF-IDF matrix, saying why and what to do."""
+        if _output_container(self) == "pandas":
+            raise ValueError(
+                "TfidfBaseline(dim=None) returns the sparse TF-IDF matrix (one column per term), "
+                "which set_output(transform='pandas') cannot hold; set dim=k for dense LSA "
+                "vectors, or use set_output(transform='default') for the sparse matrix"
+            )
 
     def transform(self, X: Any) -> np.ndarray | sp.csr_matrix:
         """TF-IDF (``dim=None``, sparse) or the first ``dim`` LSA components (dense).
@@ -163,6 +167,7 @@ class TfidfBaseline(BaseEmbedder):
         """
         check_is_fitted(self)
         if check_dim(self.dim, self.max_dim_) is None:
+            self._check_dense_output()
             return self.vectorizer_.transform(check_documents(X))
         return super().transform(X)
 
@@ -182,3 +187,44 @@ class TfidfBaseline(BaseEmbedder):
         if check_dim(self.dim, self.max_dim_) is None:
             return self.vectorizer_.get_feature_names_out()
         return super().get_feature_names_out(input_features)
+
+
+#: Largest dense TF-IDF matrix (in entries) that is decomposed exactly rather than randomized.
+_EXACT_SVD_MAX_ENTRIES = 20_000_000
+
+
+def _truncated_svd(
+    tfidf: sp.spmatrix, max_dim: int, random_state: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``min(max_dim, rank)`` right singular vectors and singular values of ``tfidf``.
+
+    Randomized SVD (scikit-learn's :class:`~sklearn.decomposition.TruncatedSVD`) in float64:
+    in float32 its rounding, which depends on BLAS threads and load, moved the vectors by
+    ~1e-5. When every component the matrix has is asked for (a tiny corpus, or a vocabulary
+    of one word, where TruncatedSVD refuses to run), an exact dense SVD gives them all.
+    """
+    n_rows, n_cols = tfidf.shape
+    n_components = min(max_dim, n_rows, n_cols)
+    if n_components >= min(n_rows, n_cols) and n_rows * n_cols <= _EXACT_SVD_MAX_ENTRIES:
+        dense = tfidf.toarray().astype(np.float64)
+        _, singular, vt = np.linalg.svd(dense, full_matrices=False)
+        # svd_flip's convention (as TruncatedSVD): the largest entry of each row of vt positive.
+        signs = np.sign(vt[np.arange(len(vt)), np.argmax(np.abs(vt), axis=1)])
+        signs[signs == 0] = 1.0
+        return (vt * signs[:, None])[:n_components], singular[:n_components]
+    # TruncatedSVD needs n_components < n_features; a larger request gets what rank allows.
+    n_components = max(1, min(n_components, n_cols - 1))
+    svd = TruncatedSVD(n_components=n_components, algorithm="randomized", random_state=random_state)
+    svd.fit(tfidf.astype(np.float64))
+    return svd.components_, svd.singular_values_
+
+
+def _output_container(est: Any) -> str:
+    """The container ``set_output`` (or the global config) asks ``transform`` to return."""
+    try:
+        from sklearn.utils._set_output import _get_output_config
+
+        return str(_get_output_config("transform", est)["dense"])
+    except (ImportError, KeyError, TypeError):  # a scikit-learn without this private helper
+        config = getattr(est, "_sklearn_output_config", {}) or {}
+        return str(config.get("transform", "default"))
