@@ -10,27 +10,49 @@ Two kinds of result are cached (DESIGN.md, contract 6):
   training data, so that the grid points of one fold share one fit.
 
 Both live in process memory with a size bound, and optionally on disk under ``memory=`` (a path or
-a :class:`joblib.Memory`) so that ``n_jobs>1`` worker processes share them.
+a :class:`joblib.Memory`) so that ``n_jobs>1`` worker processes share them:
+
+* vectors in one SQLite database, ``<memory>/skmrl-embeddings/vectors.sqlite3`` (WAL mode: readers
+  never wait for the writer; writers take short turns), as float32 blobs keyed by
+  ``(fingerprint, SHA-1 of the text)``. It is bounded by ``max_bytes`` (default
+  :data:`DEFAULT_DISK_MAX_BYTES`, or ``$SKMRL_DISK_CACHE_MAX_BYTES``): past it, the least recently
+  used vectors are evicted. "Used" is approximate: a read refreshes a vector's time only when it
+  is older than :data:`DISK_TOUCH_INTERVAL_S`, so that reading (what a grid mostly does) seldom
+  writes.
+* fitted states through :class:`joblib.Memory` under ``<memory>/skmrl-fits`` (one small folder per
+  fitted state).
+
+:func:`disk_cache_info` describes such a folder and :func:`clear_disk_cache` empties it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import shutil
+import sqlite3
 import tempfile
 import threading
+import time
+import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "DEFAULT_DISK_MAX_BYTES",
     "EmbeddingCache",
     "cached_fit_state",
     "check_memory",
     "clear_caches",
+    "clear_disk_cache",
+    "default_cache_dir",
+    "disk_cache_info",
     "get_embedding_cache",
     "hash_texts",
     "text_key",
@@ -40,11 +62,33 @@ __all__ = [
 DEFAULT_MAX_BYTES = 1 << 30
 #: How many fitted states the in-process fit cache keeps.
 DEFAULT_MAX_FIT_STATES = 16
+#: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors);
+#: the environment variable ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides it (e.g. ``500M``, ``8G``).
+DEFAULT_DISK_MAX_BYTES = 4 << 30
+#: A read refreshes a stored vector's last-use time only when it is older than this (seconds).
+DISK_TOUCH_INTERVAL_S = 3600
+
+_MAX_BYTES_ENV = "SKMRL_DISK_CACHE_MAX_BYTES"
+_CACHE_DIR_ENV = "SKMRL_CACHE_DIR"
+_STORE_DIR = "skmrl-embeddings"  # also held the one-.npy-per-vector layout of skmrl <= 0.x
+_STORE_FILE = "vectors.sqlite3"
+_FITS_DIR = "skmrl-fits"
+_APPLICATION_ID = 0x736B6D72  # "skmr": marks the database as skmrl's
+_SCHEMA_VERSION = 1
+_PAGE_SIZE = 16384  # 10 rows of 384 float32 a page (4 KiB pages would waste a quarter)
+_BUSY_TIMEOUT_S = 120.0  # how long a writer waits for its turn before giving up
+_READ_CHUNK = 500  # keys per SELECT ... IN (...)
+_WRITE_CHUNK_BYTES = 8 << 20  # vector bytes per write transaction (short turns for others)
+_EVICT_TO = 0.9  # eviction frees down to this fraction of max_bytes, so it runs seldom
 
 
 def text_key(text: str) -> str:
     """Stable key of one document (a SHA-1 hex digest of its UTF-8 bytes)."""
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _text_digest(text: str) -> bytes:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
 
 
 def hash_texts(texts: Sequence[str], extra: Any = None) -> str:
@@ -65,18 +109,36 @@ def hash_texts(texts: Sequence[str], extra: Any = None) -> str:
     return h.hexdigest()
 
 
-def check_memory(memory: Any) -> Path | None:
+# -- memory= -------------------------------------------------------------------------------------
+_WRITABLE_DIRS: set[tuple[int, str]] = set()  # (pid, folder) already probed by this process
+
+
+def check_memory(memory: Any, *, create: bool = True) -> Path | None:
     """The folder of a ``memory=`` argument (a path, a joblib.Memory, or None for no disk cache).
+
+    Parameters
+    ----------
+    memory : None, str, path or joblib.Memory
+        Where the disk caches go; ``None`` (or ``joblib.Memory(None)``) means no disk cache.
+    create : bool, default=True
+        Create the folder if needed and check that it is a writable folder (once per process).
+
+    Returns
+    -------
+    Path or None
 
     Raises
     ------
     TypeError
-        For anything else.
+        For anything else than the above.
+    ValueError
+        When the folder cannot be created or is not writable (the message names the reason).
 
     Examples
     --------
+    >>> import os, tempfile
     >>> from skmrl.cache import check_memory
-    >>> check_memory("/tmp/skmrl-cache").name
+    >>> check_memory(os.path.join(tempfile.mkdtemp(), "skmrl-cache")).name
     'skmrl-cache'
     >>> check_memory(None) is None
     True
@@ -84,28 +146,368 @@ def check_memory(memory: Any) -> Path | None:
     if memory is None:
         return None
     if isinstance(memory, str | os.PathLike):
-        return Path(memory)
-    location = getattr(memory, "location", None)
-    if location is None:
-        if hasattr(memory, "cache"):  # joblib.Memory(None): caching disabled
-            return None
-        raise TypeError(
-            f"memory must be None, a folder path or a joblib.Memory, got {type(memory).__name__}"
+        path = Path(memory)
+    else:
+        location = getattr(memory, "location", None)
+        if location is None:
+            if hasattr(memory, "cache"):  # joblib.Memory(None): caching disabled
+                return None
+            raise TypeError(
+                "memory must be None, a folder path or a joblib.Memory, "
+                f"got {type(memory).__name__}"
+            )
+        path = Path(location)
+    if create:
+        _ensure_writable_dir(path)
+    return path
+
+
+def _ensure_writable_dir(path: Path) -> None:
+    where = f"memory={str(path)!r}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:  # mkdir(exist_ok=True) raises this only for a non-folder
+        raise ValueError(f"{where}: cannot create the cache folder: a file is in the way") from exc
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot create the cache folder: {exc.strerror or exc}") from exc
+    token = (os.getpid(), str(path.resolve()))
+    if token in _WRITABLE_DIRS:
+        return
+    # Try a real write: os.access is wrong on read-only mounts, ACLs and for root.
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".skmrl-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(
+            f"{where}: the cache folder is not writable: {exc.strerror or exc}"
+        ) from exc
+    _WRITABLE_DIRS.add(token)
+
+
+def default_cache_dir() -> Path:
+    """The default folder of skmrl's disk caches (nothing is created).
+
+    ``$SKMRL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/skmrl``, else ``~/.cache/skmrl``.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> from skmrl.cache import default_cache_dir
+    >>> with mock.patch.dict(os.environ, {"SKMRL_CACHE_DIR": "/data/skmrl"}):
+    ...     print(default_cache_dir().as_posix())
+    /data/skmrl
+    """
+    env = os.environ.get(_CACHE_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "skmrl"
+    return Path.home() / ".cache" / "skmrl"
+
+
+def _disk_max_bytes() -> int:
+    """``$SKMRL_DISK_CACHE_MAX_BYTES`` (an int, optionally with K, M, G or T), else the default."""
+    raw = os.environ.get(_MAX_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DISK_MAX_BYTES
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    text = raw.upper().removesuffix("B").removesuffix("I")
+    scale = units.get(text[-1:], 1)
+    try:
+        value = int(float(text[:-1] if scale > 1 else text) * scale)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise ValueError(
+            f"{_MAX_BYTES_ENV}={raw!r} is not understood; expected a positive number of bytes "
+            "such as 4000000000, 500M or 8G"
         )
-    return Path(location)
+    return value
+
+
+# -- the disk vector store -----------------------------------------------------------------------
+class _StoreError(Exception):
+    """The file at the store's path is not (or no longer) a usable skmrl vector store."""
+
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS fingerprints (id INTEGER PRIMARY KEY, fp TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS vectors (
+    fid INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    atime INTEGER NOT NULL,
+    vec BLOB NOT NULL,
+    UNIQUE (fid, key)
+);
+CREATE INDEX IF NOT EXISTS vectors_atime ON vectors (atime);
+PRAGMA application_id = {_APPLICATION_ID};
+PRAGMA user_version = {_SCHEMA_VERSION};
+"""
+
+
+class _VectorStore:
+    """One SQLite connection to ``<location>/skmrl-embeddings/vectors.sqlite3``.
+
+    Connections are never shared: :func:`_open_store` keeps one per process, thread and file.
+    Writes are short ``BEGIN IMMEDIATE`` transactions of batched ``INSERT OR IGNORE``; two
+    processes that compute the same vector both insert it and the second insert is a no-op.
+    """
+
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.path = path
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        uri = path.resolve().as_uri() + ("?mode=rwc" if create else "?mode=rw")
+        self.conn = sqlite3.connect(
+            uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True
+        )
+        try:
+            self._setup()
+            st = os.stat(path)
+        except BaseException:
+            self.conn.close()
+            raise
+        self._identity = (st.st_dev, st.st_ino)
+        self._fids: dict[str, int] = {}
+
+    def _setup(self) -> None:
+        conn = self.conn
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:  # "file is not a database"
+            raise _StoreError(str(exc)) from exc
+        if (app_id, version) != (_APPLICATION_ID, _SCHEMA_VERSION):
+            if (app_id, version) != (0, 0):
+                raise _StoreError(
+                    f"not an skmrl vector store of this version (application_id={app_id}, "
+                    f"user_version={version})"
+                )
+            if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise _StoreError("a foreign SQLite database (it has tables, but not skmrl's)")
+            conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")  # only before the first table
+        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            raise _StoreError("cannot switch the database to WAL mode")
+        conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a crash may lose the last writes
+        conn.execute("PRAGMA journal_size_limit = 67108864")  # truncate the WAL back to 64 MiB
+        conn.execute("PRAGMA cache_size = -32768")  # 32 MiB of page cache
+        if (app_id, version) == (0, 0):
+            with self._write():
+                for statement in _SCHEMA.split(";"):  # idempotent (IF NOT EXISTS)
+                    if statement.strip():
+                        conn.execute(statement)
+
+    def is_current(self) -> bool:
+        """False once the file was removed or replaced (e.g. by :func:`clear_disk_cache`)."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self._identity
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlocked upgrade
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _fid(self, fingerprint: str, *, create: bool) -> int | None:
+        fid = self._fids.get(fingerprint)
+        if fid is None:
+            sql = "SELECT id FROM fingerprints WHERE fp = ?"
+            row = self.conn.execute(sql, (fingerprint,)).fetchone()
+            if row is None:
+                if not create:
+                    return None
+                with self._write():
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO fingerprints (fp) VALUES (?)", (fingerprint,)
+                    )
+                row = self.conn.execute(sql, (fingerprint,)).fetchone()
+            fid = self._fids[fingerprint] = int(row[0])
+        return fid
+
+    def get(self, fingerprint: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """The stored vectors among ``keys`` (unique digests); rows of a bad size are skipped."""
+        fid = self._fid(fingerprint, create=False)
+        if fid is None or not keys:
+            return {}
+        found: dict[bytes, np.ndarray] = {}
+        stale: list[int] = []
+        now = int(time.time())
+        width = None
+        for start in range(0, len(keys), _READ_CHUNK):
+            chunk = keys[start : start + _READ_CHUNK]
+            sql = (
+                "SELECT rowid, key, atime, vec FROM vectors "
+                f"WHERE fid = ? AND key IN ({','.join('?' * len(chunk))})"
+            )
+            for rowid, key, atime, vec in self.conn.execute(sql, (fid, *chunk)):
+                if not isinstance(vec, bytes) or not vec or len(vec) % 4:
+                    continue  # not a float32 vector: recompute it
+                if width is None:
+                    width = len(vec)
+                elif len(vec) != width:
+                    continue
+                found[key] = np.frombuffer(vec, dtype=np.float32)
+                if atime < now - DISK_TOUCH_INTERVAL_S:
+                    stale.append(rowid)
+        if stale:
+            self._touch(stale, now)
+        return found
+
+    def _touch(self, rowids: list[int], now: int) -> None:
+        # Refresh last-use times (the approximate LRU); skipped if the writer is busy.
+        self.conn.execute("PRAGMA busy_timeout = 200")
+        try:
+            with self._write():
+                self.conn.executemany(
+                    "UPDATE vectors SET atime = ? WHERE rowid = ?", ((now, r) for r in rowids)
+                )
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+
+    def put(
+        self, fingerprint: str, keys: Sequence[bytes], rows: np.ndarray, max_bytes: int
+    ) -> None:
+        """Store ``rows`` (float32, one per key) unless present, then evict past ``max_bytes``."""
+        fid = self._fid(fingerprint, create=True)
+        now = int(time.time())
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        per_txn = max(1, _WRITE_CHUNK_BYTES // max(1, rows.shape[1] * 4))
+        sql = "INSERT OR IGNORE INTO vectors (fid, key, atime, vec) VALUES (?, ?, ?, ?)"
+        for start in range(0, len(keys), per_txn):
+            stop = min(start + per_txn, len(keys))
+            with self._write():
+                self.conn.executemany(
+                    sql, ((fid, keys[i], now, rows[i].tobytes()) for i in range(start, stop))
+                )
+        self.evict(max_bytes)
+
+    def used_bytes(self) -> int:
+        """Bytes of the database's pages in use (free pages are reused before it grows)."""
+        page = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        count = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+        return (count - free) * page
+
+    def evict(self, max_bytes: int) -> int:
+        """Past ``max_bytes``, drop the least recently used vectors down to 90% of it."""
+        used = self.used_bytes()
+        if used <= max_bytes:
+            return 0
+        target = int(max_bytes * _EVICT_TO)
+        removed = 0
+        for _ in range(8):  # pages free up only when empty: it may take a few rounds
+            n_rows = self.conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+            if used <= target or n_rows == 0:
+                break
+            n = min(n_rows, max(1, math.ceil((used - target) / (used / n_rows))))
+            with self._write():
+                removed += self.conn.execute(
+                    "DELETE FROM vectors WHERE rowid IN "
+                    "(SELECT rowid FROM vectors ORDER BY atime, rowid LIMIT ?)",
+                    (n,),
+                ).rowcount
+            used = self.used_bytes()
+        return removed
+
+    def counts(self) -> tuple[int, int]:
+        """``(n_vectors, n_fingerprints)``."""
+        n = self.conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+        n_fp = self.conn.execute("SELECT count(DISTINCT fid) FROM vectors").fetchone()[0]
+        return int(n), int(n_fp)
+
+
+_LOCAL = threading.local()
+_ABANDONED: list[_VectorStore] = []  # connections inherited through fork: never used or closed
+_WARNED: set[str] = set()
+
+
+def _stores() -> dict[Path, _VectorStore]:
+    """This thread's open stores; a forked child starts afresh (SQLite forbids sharing)."""
+    pid = os.getpid()
+    if getattr(_LOCAL, "pid", None) != pid:
+        _ABANDONED.extend(getattr(_LOCAL, "stores", {}).values())
+        _LOCAL.stores = {}
+        _LOCAL.pid = pid
+    return _LOCAL.stores
+
+
+def _store_path(location: Path) -> Path:
+    return location / _STORE_DIR / _STORE_FILE
+
+
+def _open_store(location: Path) -> _VectorStore:
+    """This thread's connection to the store under ``location`` (created if absent)."""
+    stores = _stores()
+    path = _store_path(location)
+    store = stores.get(path)
+    if store is not None and store.is_current():
+        return store
+    if store is not None:
+        stores.pop(path).close()
+    store = stores[path] = _VectorStore(path, create=True)
+    return store
+
+
+def _forget_store(location: Path) -> None:
+    store = _stores().pop(_store_path(location), None)
+    if store is not None:
+        try:
+            store.close()
+        except sqlite3.Error:  # pragma: no cover - closing a broken connection
+            pass
+
+
+def _warn_unusable(location: Path, exc: BaseException) -> None:
+    _forget_store(location)
+    path = str(_store_path(location))
+    if path in _WARNED:
+        return
+    _WARNED.add(path)
+    warnings.warn(
+        f"skmrl: the disk cache of vectors {path} cannot be used ({exc}); vectors are computed "
+        f"without it. skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) "
+        "removes it.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 class EmbeddingCache:
     """Full-size embeddings keyed by ``(fingerprint, text)``: in memory, optionally on disk.
 
     The in-memory layer is a least-recently-used map bounded by ``max_bytes``. The disk layer
-    (``location``) stores one ``.npy`` file per vector under ``location/skmrl-embeddings/
-    <fingerprint>/``, written atomically, so that several processes can share it.
+    (``memory=`` of :meth:`get_or_compute`) is one SQLite database per folder,
+    ``<memory>/skmrl-embeddings/vectors.sqlite3``, which several processes (``n_jobs>1``) read
+    and write at once; see the module's documentation. A store that cannot be used (a corrupt
+    or foreign file) gives a warning and the vectors are computed without it.
 
     Parameters
     ----------
     max_bytes : int, default=1 GiB
         Bound of the in-memory layer; the least recently used vectors are dropped past it.
+    disk_max_bytes : int, optional
+        Bound of the disk layer; default ``$SKMRL_DISK_CACHE_MAX_BYTES`` if set, else
+        :data:`DEFAULT_DISK_MAX_BYTES` (4 GiB). Past it, the least recently used vectors are
+        evicted (down to 90% of it).
 
     Examples
     --------
@@ -124,9 +526,12 @@ class EmbeddingCache:
     [['x', 'y'], ['z']]
     """
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, max_bytes: int = DEFAULT_MAX_BYTES, disk_max_bytes: int | None = None
+    ) -> None:
         self.max_bytes = max_bytes
-        self._store: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self.disk_max_bytes = disk_max_bytes
+        self._store: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
         self._nbytes = 0
         self._lock = threading.RLock()
         self.hits = 0
@@ -143,7 +548,7 @@ class EmbeddingCache:
             self.hits = 0
             self.misses = 0
 
-    def _put(self, key: tuple[str, str], row: np.ndarray) -> None:
+    def _put(self, key: tuple[str, bytes], row: np.ndarray) -> None:
         old = self._store.pop(key, None)
         if old is not None:
             self._nbytes -= old.nbytes
@@ -179,10 +584,9 @@ class EmbeddingCache:
         ndarray of shape (len(texts), d), float32
         """
         location = check_memory(memory)
-        disk_dir = None if location is None else location / "skmrl-embeddings" / fingerprint
-        keys = [text_key(t) for t in texts]
-        found: dict[str, np.ndarray] = {}
-        missing: dict[str, str] = {}
+        keys = [_text_digest(t) for t in texts]
+        found: dict[bytes, np.ndarray] = {}
+        missing: dict[bytes, str] = {}
         with self._lock:
             for t, k in zip(texts, keys, strict=True):
                 if k in found or k in missing:
@@ -193,17 +597,17 @@ class EmbeddingCache:
                     found[k] = row
                 else:
                     missing[k] = t
-        if disk_dir is not None and missing:
-            for k in list(missing):
-                path = disk_dir / f"{k}.npy"
-                if path.exists():
-                    try:
-                        row = np.load(path)
-                    except (OSError, ValueError):  # a torn or foreign file: recompute it
-                        continue
-                    found[k] = row
-                    del missing[k]
-                    with self._lock:
+        if location is not None and missing:
+            try:
+                from_disk = _open_store(location).get(fingerprint, list(missing))
+            except (sqlite3.Error, _StoreError, OSError) as exc:
+                _warn_unusable(location, exc)
+                from_disk = {}
+            if from_disk:
+                with self._lock:
+                    for k, row in from_disk.items():
+                        found[k] = row
+                        del missing[k]
                         self._put((fingerprint, k), row)
         with self._lock:
             self.hits += len(found)
@@ -212,32 +616,153 @@ class EmbeddingCache:
             new = np.asarray(compute(list(missing.values())), dtype=np.float32)
             if new.ndim != 2 or new.shape[0] != len(missing):
                 raise RuntimeError(f"encoder returned shape {new.shape} for {len(missing)} texts")
-            if disk_dir is not None:
-                disk_dir.mkdir(parents=True, exist_ok=True)
             with self._lock:
                 for k, row in zip(missing, new, strict=True):
                     row = row.copy()
                     found[k] = row
                     self._put((fingerprint, k), row)
-            if disk_dir is not None:
-                for k in missing:
-                    _atomic_save(disk_dir / f"{k}.npy", found[k])
+            if location is not None:
+                max_bytes = self.disk_max_bytes or _disk_max_bytes()
+                try:
+                    _open_store(location).put(fingerprint, list(missing), new, max_bytes)
+                except (sqlite3.Error, _StoreError, OSError) as exc:
+                    _warn_unusable(location, exc)
         if not keys:
             width = next(iter(found.values())).shape[0] if found else 0
             return np.zeros((0, width), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
 
-def _atomic_save(path: Path, row: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, row)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+# -- what is on disk -----------------------------------------------------------------------------
+def _files_under(folder: Path) -> Iterator[Path]:
+    for root, _, files in os.walk(folder):
+        for name in files:
+            yield Path(root) / name
+
+
+def _size(paths: Iterator[Path]) -> tuple[int, int]:
+    n = total = 0
+    for p in paths:
+        try:
+            total += p.lstat().st_size
+        except OSError:  # removed meanwhile
+            continue
+        n += 1
+    return n, total
+
+
+def disk_cache_info(location: str | os.PathLike) -> dict:
+    """Describe the disk caches under a ``memory=`` folder (read only: nothing is created).
+
+    Parameters
+    ----------
+    location : str or path
+        The folder given as ``memory=``.
+
+    Returns
+    -------
+    dict
+        ``location`` (str), ``exists`` (bool), ``store`` (str: the vector database),
+        ``n_vectors`` and ``n_fingerprints`` (int: stored vectors, and distinct models they
+        come from), ``bytes`` (int: size on disk of skmrl's files there, vectors and fitted
+        states), ``vector_bytes`` and ``fit_bytes`` (its two parts), ``max_bytes`` (int: the
+        bound of the vector store), ``n_files`` (int: every file under ``location``),
+        ``n_fit_states`` (int) and ``error`` (str or None: why the vector store cannot be read).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skmrl.cache import EmbeddingCache, disk_cache_info
+    >>> folder = tempfile.mkdtemp()
+    >>> disk_cache_info(folder)["n_vectors"]
+    0
+    >>> _ = EmbeddingCache().get_or_compute(
+    ...     "model-a", ["x", "y"], lambda t: np.ones((len(t), 4)), memory=folder
+    ... )
+    >>> info = disk_cache_info(folder)
+    >>> info["n_vectors"], info["n_fingerprints"], info["bytes"] > 0
+    (2, 1, True)
+    """
+    loc = Path(location)
+    info: dict[str, Any] = {
+        "location": str(loc),
+        "exists": loc.is_dir(),
+        "store": str(_store_path(loc)),
+        "n_vectors": 0,
+        "n_fingerprints": 0,
+        "bytes": 0,
+        "vector_bytes": 0,
+        "fit_bytes": 0,
+        "max_bytes": _disk_max_bytes(),
+        "n_files": 0,
+        "n_fit_states": 0,
+        "error": None,
+    }
+    if not info["exists"]:
+        return info
+    info["n_files"] = sum(1 for _ in _files_under(loc))
+    _, info["vector_bytes"] = _size(_files_under(loc / _STORE_DIR))
+    _, info["fit_bytes"] = _size(_files_under(loc / _FITS_DIR))
+    info["bytes"] = info["vector_bytes"] + info["fit_bytes"]
+    info["n_fit_states"] = sum(1 for p in _files_under(loc / _FITS_DIR) if p.name == "output.pkl")
+    if _store_path(loc).is_file():
+        try:
+            store = _VectorStore(_store_path(loc), create=False)
+            try:
+                info["n_vectors"], info["n_fingerprints"] = store.counts()
+            finally:
+                store.close()
+        except (sqlite3.Error, _StoreError, OSError) as exc:
+            info["error"] = str(exc) or type(exc).__name__
+    return info
+
+
+def clear_disk_cache(location: str | os.PathLike) -> int:
+    """Remove skmrl's disk caches (vectors and fitted states) under a ``memory=`` folder.
+
+    Only skmrl's own entries, ``skmrl-embeddings/`` and ``skmrl-fits/``, are removed; anything
+    else in the folder is kept. A corrupt or foreign file at the vector store's place is removed
+    too (it is in skmrl's folder). Processes using the store at that moment start a new one.
+
+    Parameters
+    ----------
+    location : str or path
+        The folder given as ``memory=``.
+
+    Returns
+    -------
+    int
+        The number of vectors removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skmrl.cache import EmbeddingCache, clear_disk_cache, disk_cache_info
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = EmbeddingCache().get_or_compute(
+    ...     "model-a", ["x", "y"], lambda t: np.ones((len(t), 4)), memory=folder
+    ... )
+    >>> clear_disk_cache(folder)
+    2
+    >>> disk_cache_info(folder)["n_vectors"]
+    0
+    """
+    loc = Path(location)
+    if not loc.is_dir():
+        return 0
+    info = disk_cache_info(loc)
+    # Vectors of the old layout: one .npy file per vector under skmrl-embeddings/<fingerprint>/.
+    n_old = sum(1 for p in _files_under(loc / _STORE_DIR) if p.suffix == ".npy")
+    _forget_store(loc)
+    for name in (_STORE_DIR, _FITS_DIR):
+        target = loc / name
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.is_dir():
+            shutil.rmtree(target)
+    return int(info["n_vectors"]) + n_old
 
 
 _EMBEDDING_CACHE = EmbeddingCache()
@@ -287,7 +812,7 @@ def cached_fit_state(
     else:
         import joblib
 
-        store = joblib.Memory(location / "skmrl-fits", verbose=0)
+        store = joblib.Memory(location / _FITS_DIR, verbose=0)
         state = store.cache(_compute_state, ignore=["compute"])(key, compute)
     with _FIT_LOCK:
         _FIT_STATES[key] = state

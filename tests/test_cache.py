@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
+from contextlib import closing
+
 import numpy as np
 import pytest
 
-from skmrl.cache import EmbeddingCache, cached_fit_state, clear_caches, hash_texts
+from skmrl.cache import (
+    EmbeddingCache,
+    cached_fit_state,
+    clear_caches,
+    clear_disk_cache,
+    disk_cache_info,
+    hash_texts,
+)
 
 
 class _Encoder:
@@ -59,24 +70,74 @@ def test_disk_layer_is_shared_between_cache_instances(tmp_path):
     out = other.get_or_compute("fp", ["y", "x", "z"], enc, memory=tmp_path)
     assert enc.calls == [["x", "y"], ["z"]]
     np.testing.assert_array_equal(out[:, 0], [1, 1, 1])
-    assert len(list((tmp_path / "skmrl-embeddings" / "fp").glob("*.npy"))) == 3
+    info = disk_cache_info(tmp_path)
+    assert (info["n_vectors"], info["n_fingerprints"]) == (3, 1)
+    # One database (plus SQLite's WAL and shared-memory files), not one file per vector.
+    assert (tmp_path / "skmrl-embeddings" / "vectors.sqlite3").is_file()
+    assert not list(tmp_path.rglob("*.npy"))
+    assert info["n_files"] <= 3
 
 
-def test_a_corrupt_disk_entry_is_recomputed(tmp_path):
+def test_disk_vectors_are_float32_and_exact(tmp_path):
+    rows = np.random.default_rng(0).standard_normal((5, 7)).astype(np.float32)
+    texts = [f"t{i}" for i in range(5)]
+    EmbeddingCache().get_or_compute("fp", texts, lambda t: rows, memory=tmp_path)
+    back = EmbeddingCache().get_or_compute("fp", texts[::-1], _fail, memory=tmp_path)
+    np.testing.assert_array_equal(back, rows[::-1])
+    assert back.dtype == np.float32
+
+
+def _fail(texts):
+    raise AssertionError(f"computed {texts}")
+
+
+def _sql(tmp_path, query, params=()):
+    with closing(sqlite3.connect(tmp_path / "skmrl-embeddings" / "vectors.sqlite3")) as conn:
+        with conn:
+            return conn.execute(query, params).fetchall()
+
+
+def test_a_corrupt_disk_row_is_recomputed(tmp_path):
     enc = _Encoder()
+    EmbeddingCache().get_or_compute("fp", ["x", "yy"], enc, memory=tmp_path)
+    _sql(
+        tmp_path, "UPDATE vectors SET vec = ? WHERE key = ?", (b"abc", hashlib.sha1(b"x").digest())
+    )
+    out = EmbeddingCache().get_or_compute("fp", ["x", "yy"], enc, memory=tmp_path)
+    assert enc.calls == [["x", "yy"], ["x"]]
+    np.testing.assert_array_equal(out[:, 0], [1, 2])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a database at all" * 100, "foreign-sqlite"],
+    ids=["garbage", "foreign-sqlite"],
+)
+def test_a_corrupt_or_foreign_store_warns_and_computes(tmp_path, content):
+    path = tmp_path / "skmrl-embeddings" / "vectors.sqlite3"
+    path.parent.mkdir()
+    if content == "foreign-sqlite":
+        with closing(sqlite3.connect(path)) as conn, conn:
+            conn.execute("CREATE TABLE notes (body TEXT)")
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    enc = _Encoder()
+    with pytest.warns(RuntimeWarning, match=r"disk cache of vectors .* cannot be used"):
+        out = EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=tmp_path)
+    assert out.shape == (1, 4) and enc.calls == [["x"]]
+    assert path.read_bytes() == before  # left alone
+    assert disk_cache_info(tmp_path)["error"]
+    clear_disk_cache(tmp_path)  # what the warning suggests
     EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=tmp_path)
-    (path,) = (tmp_path / "skmrl-embeddings" / "fp").glob("*.npy")
-    path.write_bytes(b"not an npy file")
-    out = EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=tmp_path)
-    assert enc.calls == [["x"], ["x"]]
-    assert out.shape == (1, 4)
+    assert disk_cache_info(tmp_path)["n_vectors"] == 1
 
 
 def test_joblib_memory_is_accepted_and_none_location_disables_disk(tmp_path):
     joblib = pytest.importorskip("joblib")
     enc = _Encoder()
     EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=joblib.Memory(tmp_path, verbose=0))
-    assert (tmp_path / "skmrl-embeddings" / "fp").is_dir()
+    assert disk_cache_info(tmp_path)["n_vectors"] == 1
     EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=joblib.Memory(None))
     assert len(enc.calls) == 2
     with pytest.raises(TypeError, match=r"memory must be None, a folder path or a joblib\.Memory"):
