@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import shutil
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import closing
 
 import numpy as np
 import pytest
 
+import skmrl.cache as skmrl_cache
 from skmrl.cache import (
     EmbeddingCache,
     cached_fit_state,
+    check_memory,
     clear_caches,
     clear_disk_cache,
+    default_cache_dir,
     disk_cache_info,
     hash_texts,
 )
+
+from ._corpus import CORPUS
 
 
 class _Encoder:
@@ -177,3 +186,236 @@ def test_hash_texts_separates_documents_and_labels():
     assert hash_texts(["a"]) != hash_texts(["a", ""])
     assert hash_texts(["a", "b"], [0, 1]) != hash_texts(["a", "b"], [1, 0])
     assert hash_texts(["a", "b"], ["x", "y"]) == hash_texts(["a", "b"], np.array(["x", "y"]))
+
+
+# -- the disk store: bound, eviction, concurrency -------------------------------------------------
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def _wide(texts):
+    # 4,000-byte rows: 4 to a 16 KiB page, so a small bound holds a few dozen.
+    return np.array([[len(t)] * 1000 for t in texts], dtype=np.float32)
+
+
+def test_disk_store_is_bounded_and_evicts_the_least_recently_used(tmp_path, monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(skmrl_cache, "time", clock)
+    cache = EmbeddingCache(disk_max_bytes=500_000)
+    old = [f"old {i}" for i in range(40)]
+    mid = [f"mid {i}" for i in range(40)]
+    new = [f"new {i}" for i in range(40)]
+    cache.get_or_compute("fp", old, _wide, memory=tmp_path)
+    clock.now += 2 * skmrl_cache.DISK_TOUCH_INTERVAL_S
+    cache.get_or_compute("fp", mid, _wide, memory=tmp_path)
+    clock.now += 2 * skmrl_cache.DISK_TOUCH_INTERVAL_S
+    # A read from disk (a fresh memory layer) marks "old" as recently used: "mid" is now oldest.
+    EmbeddingCache().get_or_compute("fp", old, _fail, memory=tmp_path)
+    clock.now += 1
+    cache.get_or_compute("fp", new, _wide, memory=tmp_path)
+    info = disk_cache_info(tmp_path)
+    assert 0 < info["n_vectors"] < 120
+    stored = {k for (k,) in _sql(tmp_path, "SELECT key FROM vectors")}
+
+    def kept(texts):
+        return sum(hashlib.sha1(t.encode()).digest() in stored for t in texts)
+
+    assert kept(new) == 40 and kept(old) == 40 and kept(mid) < 40
+    ((pages,),) = _sql(tmp_path, "PRAGMA page_count")
+    ((free,),) = _sql(tmp_path, "PRAGMA freelist_count")
+    assert (pages - free) * 16384 <= 500_000
+
+
+def test_reads_write_nothing_when_recent(tmp_path):
+    EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
+    before = _sql(tmp_path, "SELECT atime FROM vectors")
+    EmbeddingCache().get_or_compute("fp", ["x"], _fail, memory=tmp_path)
+    assert _sql(tmp_path, "SELECT atime FROM vectors") == before
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, 4 << 30), ("123456", 123456), ("500M", 500 << 20), ("8G", 8 << 30), ("2GiB", 2 << 30)],
+)
+def test_disk_bound_from_the_environment(tmp_path, monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("SKMRL_DISK_CACHE_MAX_BYTES", raising=False)
+    else:
+        monkeypatch.setenv("SKMRL_DISK_CACHE_MAX_BYTES", value)
+    assert disk_cache_info(tmp_path)["max_bytes"] == expected
+
+
+@pytest.mark.parametrize("value", ["lots", "-5", "0"])
+def test_bad_disk_bound_in_the_environment(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SKMRL_DISK_CACHE_MAX_BYTES", value)
+    with pytest.raises(ValueError, match="SKMRL_DISK_CACHE_MAX_BYTES="):
+        EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
+
+
+def _write_many(location: str, start: int) -> int:
+    """In a worker process: 30 small batches, overlapping the other worker's texts."""
+    cache = EmbeddingCache()
+    for i in range(30):
+        texts = [f"text {j}" for j in range(start + 10 * i, start + 10 * i + 20)]
+        out = cache.get_or_compute("fp", texts, _Encoder(), memory=location)
+        assert out.shape == (20, 4)
+    return cache.misses
+
+
+def test_processes_write_and_read_the_store_at_once(tmp_path):
+    # The parent holds a connection when it forks: the children must not use it.
+    EmbeddingCache().get_or_compute("fp", ["text 0"], _Encoder(), memory=tmp_path)
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=3, mp_context=ctx) as pool:
+        list(pool.map(_write_many, [str(tmp_path)] * 3, [0, 100, 150]))
+    expected = {f"text {j}" for s in (0, 100, 150) for j in range(s, s + 310)}
+    info = disk_cache_info(tmp_path)
+    assert (info["n_vectors"], info["n_fingerprints"]) == (len(expected), 1)
+    out = EmbeddingCache().get_or_compute("fp", sorted(expected), _fail, memory=tmp_path)
+    np.testing.assert_array_equal(out[:, 0], [len(t) for t in sorted(expected)])
+    assert _sql(tmp_path, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_threads_use_their_own_connections(tmp_path):
+    def work(start):
+        return _write_many(str(tmp_path), start)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(work, [0, 50, 100, 150]))
+    assert disk_cache_info(tmp_path)["n_vectors"] == 460
+
+
+def test_a_cleared_store_is_recreated_by_a_running_process(tmp_path):
+    cache = EmbeddingCache()
+    cache.get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
+    assert clear_disk_cache(tmp_path) == 1
+    cache.clear()
+    cache.get_or_compute("fp", ["y"], _Encoder(), memory=tmp_path)  # not into the removed file
+    assert disk_cache_info(tmp_path)["n_vectors"] == 1
+
+
+# -- where the caches are, what is there, clearing -------------------------------------------------
+def test_default_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("SKMRL_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv("SKMRL_CACHE_DIR")
+    assert default_cache_dir() == tmp_path / "xdg" / "skmrl"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "skmrl"
+    assert not (tmp_path / "home").exists()
+
+
+def test_info_of_a_missing_folder_creates_nothing(tmp_path):
+    info = disk_cache_info(tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()
+    assert info["exists"] is False
+    assert info["location"] == str(tmp_path / "nowhere")
+    for key in ("n_vectors", "n_fingerprints", "bytes", "n_files", "n_fit_states"):
+        assert info[key] == 0
+    assert clear_disk_cache(tmp_path / "nowhere") == 0
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_info_and_clear_touch_only_skmrls_files(tmp_path):
+    (tmp_path / "mine.txt").write_text("keep me")
+    (tmp_path / "joblib").mkdir()
+    (tmp_path / "joblib" / "other.pkl").write_bytes(b"keep")
+    enc = _Encoder()
+    EmbeddingCache().get_or_compute("fp-a", ["x", "y"], enc, memory=tmp_path)
+    EmbeddingCache().get_or_compute("fp-b", ["x"], enc, memory=tmp_path)
+    cached_fit_state("k1", lambda: {"a": 1}, memory=tmp_path)
+    cached_fit_state("k2", lambda: {"a": 2}, memory=tmp_path)
+    legacy = tmp_path / "skmrl-embeddings" / "fp-old"  # the one-.npy-per-vector layout
+    legacy.mkdir()
+    np.save(legacy / "abc.npy", np.ones(4, dtype=np.float32))
+    info = disk_cache_info(tmp_path)
+    assert info["exists"] is True
+    assert (info["n_vectors"], info["n_fingerprints"], info["n_fit_states"]) == (3, 2, 2)
+    assert info["bytes"] == info["vector_bytes"] + info["fit_bytes"] > 0
+    assert info["n_files"] >= 5
+    assert clear_disk_cache(tmp_path) == 4  # 3 in the store, 1 old .npy
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["joblib", "mine.txt"]
+    assert (tmp_path / "joblib" / "other.pkl").read_bytes() == b"keep"
+    info = disk_cache_info(tmp_path)
+    assert (info["n_vectors"], info["n_fit_states"], info["bytes"], info["n_files"]) == (0, 0, 0, 2)
+
+
+# -- memory= that cannot be used fails early, in fit ----------------------------------------------
+def _tfidf():
+    from skmrl import TfidfBaseline
+
+    return TfidfBaseline(max_dim=16)
+
+
+def _word2vec():
+    from skmrl import Word2VecEmbedder
+
+    return Word2VecEmbedder(max_dim=16, min_count=1, epochs=2, random_state=0, device="cpu")
+
+
+def _matryoshka():
+    from skmrl import MatryoshkaEmbedder
+
+    return MatryoshkaEmbedder(device="cpu", max_length=64)
+
+
+EMBEDDERS = [
+    pytest.param(_tfidf, id="TfidfBaseline"),
+    pytest.param(_word2vec, id="Word2VecEmbedder"),
+    pytest.param(_matryoshka, id="MatryoshkaEmbedder"),
+]
+
+
+@pytest.mark.parametrize("make", EMBEDDERS)
+def test_memory_under_a_regular_file_fails_in_fit(tmp_path, make):
+    (tmp_path / "a-file").write_text("not a folder")
+    bad = tmp_path / "a-file" / "cache"
+    pattern = rf"memory='{bad}': cannot create the cache folder: Not a directory"
+    with pytest.raises(ValueError, match=pattern):
+        make().set_params(memory=str(bad)).fit(CORPUS)
+
+
+@pytest.mark.parametrize("make", EMBEDDERS)
+def test_joblib_memory_whose_folder_became_a_file_fails_in_fit(tmp_path, make):
+    joblib = pytest.importorskip("joblib")
+    memory = joblib.Memory(tmp_path / "cache", verbose=0)  # creates the folder...
+    shutil.rmtree(tmp_path / "cache")
+    (tmp_path / "cache").write_text("...which is now a file")
+    with pytest.raises(ValueError, match=r"memory='.*cache': cannot create the cache folder"):
+        make().set_params(memory=memory).fit(CORPUS)
+
+
+def test_memory_that_is_a_regular_file_fails(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(ValueError, match=r"memory='.*a-file': cannot create the cache folder"):
+        check_memory(tmp_path / "a-file")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores folder permissions"
+)
+@pytest.mark.parametrize("make", EMBEDDERS)
+def test_memory_in_a_read_only_folder_fails_in_fit(tmp_path, make):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(ValueError, match=r"memory='.*locked.*': .*Permission denied"):
+            make().set_params(memory=locked / "cache").fit(CORPUS)
+        with pytest.raises(ValueError, match=r"memory='.*locked': the cache folder is not writ"):
+            make().set_params(memory=locked).fit(CORPUS)
+    finally:
+        locked.chmod(0o755)
+
+
+def test_check_memory_creates_the_folder(tmp_path):
+    assert check_memory(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    assert (tmp_path / "a" / "b").is_dir()
+    assert check_memory(tmp_path / "c", create=False) == tmp_path / "c"
+    assert not (tmp_path / "c").exists()
