@@ -1,0 +1,440 @@
+"""Checks that an embedder keeps skmrl's contracts (``docs/design.md``), on real text.
+
+scikit-learn's :func:`~sklearn.utils.estimator_checks.check_estimator` skips almost every check for
+estimators that take strings, so it says little about an embedder. :func:`check_embedder` runs the
+contracts that matter for one instead: input errors, ``float32`` output of shape ``(n, dim)``,
+nesting, ``dim`` without refit, one fit per fold in a grid over ``dim``, clone and pickle, pandas
+output, generator input, and empty and out-of-vocabulary documents.
+
+Use it in the tests of your own embedder (a :class:`skmrl.BaseEmbedder` subclass, or any
+transformer with a ``dim`` parameter and a fitted ``max_dim_``)::
+
+    import pytest
+    from skmrl.utils.estimator_checks import EMBEDDER_CHECKS, check_embedder
+
+    def test_my_embedder_keeps_the_contracts():
+        check_embedder(MyEmbedder())
+
+    @pytest.mark.parametrize("check", EMBEDDER_CHECKS, ids=lambda c: c.__name__)
+    def test_each_contract(check):  # one test per check, for readable failures
+        check_embedder(MyEmbedder(), checks=[check])
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from skmrl.base import prefix_normalize
+from skmrl.utils._corpus import CORPUS, LABELS
+
+__all__ = [
+    "EMBEDDER_CHECKS",
+    "check_bad_input",
+    "check_clone_and_pickle",
+    "check_dim_out_of_range",
+    "check_dim_without_refit",
+    "check_embedder",
+    "check_empty_and_unknown_documents",
+    "check_generator_input",
+    "check_grid_over_dim_fits_once_per_fold",
+    "check_input_types",
+    "check_nesting",
+    "check_output",
+    "check_pandas_output",
+    "check_sklearn_data_free",
+]
+
+#: Documents with no word any corpus should know.
+_UNKNOWN = "zzqx wvvk qqxj"
+
+
+def _fit(estimator: Any, X: Sequence[str], **params: Any) -> Any:
+    est = clone(estimator).set_params(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # e.g. "no word in the vocabulary"
+        return est.fit(list(X))
+
+
+def _transform(est: Any, X: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return est.transform(X)
+
+
+def _dims(max_dim: int) -> list[int]:
+    return sorted({1, min(3, max_dim), max_dim})
+
+
+# -- the checks ---------------------------------------------------------------------------------
+def check_sklearn_data_free(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """scikit-learn's checks that need no data: ``__init__`` stores parameters verbatim, and
+    ``get_params``/``set_params``/``repr`` work; plus string-input tags."""
+    from sklearn.utils.estimator_checks import (
+        check_do_not_raise_errors_in_init_or_set_params,
+        check_estimator_repr,
+        check_get_params_invariance,
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_set_params,
+    )
+
+    name = type(estimator).__name__
+    for check in (
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_get_params_invariance,
+        check_set_params,
+        check_estimator_repr,
+        check_do_not_raise_errors_in_init_or_set_params,
+    ):
+        check(name, clone(estimator))
+    tags = estimator.__sklearn_tags__()
+    assert tags.input_tags.string, "__sklearn_tags__ must declare input_tags.string = True"
+    assert not tags.input_tags.two_d_array, "an embedder takes 1-D text, not a 2-D array"
+
+
+def _expect_error(call: Callable[[], Any], error: type, words: str, what: str) -> None:
+    try:
+        call()
+    except error as exc:
+        assert words.lower() in str(exc).lower(), (
+            f"{what}: the {error.__name__} should mention {words!r}, got: {exc}"
+        )
+        return
+    except Exception as exc:  # any other error is a contract failure too
+        raise AssertionError(
+            f"{what}: expected {error.__name__} mentioning {words!r}, got "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    raise AssertionError(f"{what}: expected {error.__name__}, but nothing was raised")
+
+
+def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """A bare string, ``None``, a non-string element, 2-D input and an empty corpus raise
+    ``TypeError``/``ValueError`` naming the problem, in ``fit`` and in ``transform``."""
+    bad: list[tuple[str, Any, type, str]] = [
+        ("a bare str", "one document", TypeError, "str"),
+        ("None", None, TypeError, "None"),
+        ("a non-string element", [X[0], 42], TypeError, "position 1"),
+        ("a 2-D array", np.array([[X[0], X[1]], [X[2], X[3]]]), ValueError, "shape"),
+    ]
+    try:
+        import pandas as pd
+
+        bad.append(
+            (
+                "a 2-column DataFrame",
+                pd.DataFrame({"a": X[:2], "b": X[:2]}),
+                ValueError,
+                "2 columns",
+            )
+        )
+    except ImportError:  # pragma: no cover - pandas is optional
+        pass
+    fitted = _fit(estimator, X)
+    for what, value, error, words in bad:
+        _expect_error(lambda v=value: clone(estimator).fit(v), error, words, f"fit({what})")
+        _expect_error(lambda v=value: fitted.transform(v), error, words, f"transform({what})")
+    _expect_error(lambda: clone(estimator).fit([]), ValueError, "empty", "fit([])")
+
+
+def check_output(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """Output is a ``float32`` C-contiguous ndarray of shape ``(n, dim)``, unit rows by default;
+    ``transform([])`` has shape ``(0, dim)``."""
+    fitted = _fit(estimator, X)
+    docs = list(X[:7])
+    for dim in _dims(fitted.max_dim_):
+        est = copy.deepcopy(fitted).set_params(dim=dim)
+        out = _transform(est, docs)
+        assert isinstance(out, np.ndarray), f"dim={dim}: expected an ndarray, got {type(out)}"
+        assert out.dtype == np.float32, f"dim={dim}: expected float32, got {out.dtype}"
+        assert out.flags.c_contiguous, f"dim={dim}: the output is not C-contiguous"
+        assert out.shape == (len(docs), dim), f"dim={dim}: shape {out.shape}"
+        if getattr(est, "normalize", True):
+            norms = np.linalg.norm(out, axis=1)
+            assert np.allclose(norms[norms > 0], 1.0, atol=1e-5), f"dim={dim}: rows not unit"
+        empty = _transform(est, [])
+        assert empty.shape == (0, dim), f"transform([]) at dim={dim} has shape {empty.shape}"
+        assert empty.dtype == np.float32, f"transform([]) has dtype {empty.dtype}"
+
+
+def check_input_types(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """A list, tuple, object array, iterator, pandas Series (any index) and one-column DataFrame
+    give the same vectors."""
+    est = copy.deepcopy(_fit(estimator, X))
+    est.set_params(dim=min(4, est.max_dim_))
+    docs = list(X[:5])
+    expected = _transform(est, docs)
+    inputs: list[tuple[str, Any]] = [
+        ("tuple", tuple(docs)),
+        ("object array", np.array(docs, dtype=object)),
+        ("iterator", iter(docs)),
+    ]
+    try:
+        import pandas as pd
+
+        inputs += [
+            ("Series", pd.Series(docs, index=range(100, 105))),
+            ("DataFrame", pd.DataFrame({"text": docs})),
+        ]
+    except ImportError:  # pragma: no cover
+        pass
+    for what, value in inputs:
+        np.testing.assert_array_equal(
+            _transform(est, value), expected, err_msg=f"a {what} gives other vectors than a list"
+        )
+
+
+def check_generator_input(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """``fit`` and ``fit_transform`` accept a generator, read it once, and give what a list gives
+    (a ``fit_transform`` that reads ``X`` twice sees an exhausted generator)."""
+    docs = list(X)
+    reference = copy.deepcopy(_fit(estimator, docs))
+    dim = min(3, reference.max_dim_)
+    expected = _transform(reference.set_params(dim=dim), docs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = clone(estimator).set_params(dim=dim).fit_transform(d for d in docs)
+        from_gen = clone(estimator).set_params(dim=dim).fit(d for d in docs).transform(docs)
+    assert out.shape == expected.shape, (
+        f"fit_transform(generator) has shape {out.shape}, expected {expected.shape}"
+    )
+    np.testing.assert_allclose(out, expected, atol=1e-5, err_msg="fit_transform(generator)")
+    np.testing.assert_allclose(from_gen, expected, atol=1e-5, err_msg="fit(generator)")
+
+
+def check_empty_and_unknown_documents(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """An empty string and a document of unknown words embed to finite vectors (unit or zero),
+    never NaN."""
+    est = copy.deepcopy(_fit(estimator, X))
+    est.set_params(dim=min(4, est.max_dim_))
+    out = _transform(est, ["", _UNKNOWN, X[0]])
+    assert np.isfinite(out).all(), "empty or unknown documents gave non-finite values"
+    norms = np.linalg.norm(out, axis=1)
+    assert np.all((np.abs(norms - 1) < 1e-5) | (norms == 0)), f"row norms {norms}"
+
+
+def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """``dim=k`` is the first ``k`` full-size columns (re-normalised when ``normalize=True``)."""
+    fitted = _fit(estimator, X)
+    max_dim = fitted.max_dim_
+    raw = _transform(_fit(estimator, X, dim=max_dim, normalize=False), X)
+    full = _transform(_fit(estimator, X, dim=max_dim, normalize=True), X)
+    np.testing.assert_allclose(prefix_normalize(raw, None), full, atol=1e-5)
+    for dim in _dims(max_dim):
+        for normalize in (True, False):
+            out = _transform(_fit(estimator, X, dim=dim, normalize=normalize), X)
+            expected = prefix_normalize(raw, dim) if normalize else raw[:, :dim]
+            np.testing.assert_allclose(
+                out, expected, atol=1e-5, err_msg=f"dim={dim}, normalize={normalize}"
+            )
+
+
+def check_dim_out_of_range(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """``dim`` outside ``[1, max_dim_]`` raises a ``ValueError`` that gives the range."""
+    fitted = _fit(estimator, X)
+    too_big = fitted.max_dim_ + 1
+    _expect_error(
+        lambda: clone(estimator).set_params(dim=too_big).fit(list(X)),
+        ValueError,
+        f"[1, {fitted.max_dim_}]",
+        f"fit with dim={too_big}",
+    )
+    _expect_error(
+        lambda: copy.deepcopy(fitted).set_params(dim=too_big).transform(list(X[:2])),
+        ValueError,
+        f"[1, {fitted.max_dim_}]",
+        f"transform with dim={too_big}",
+    )
+    _expect_error(
+        lambda: clone(estimator).set_params(dim=0).fit(list(X)), ValueError, "range", "dim=0"
+    )
+
+
+def _counting(estimator: Any, counts: dict[str, int]) -> Any:
+    """A clone whose class counts ``_fit_full`` calls and encoded texts (it survives ``clone``)."""
+    cls = type(estimator)
+
+    def _fit_full(self: Any, docs: Any, y: Any) -> Any:
+        counts["fits"] += 1
+        return cls._fit_full(self, docs, y)
+
+    def _transform_full(self: Any, docs: Any) -> Any:
+        counts["encoded"] += len(docs)
+        return cls._transform_full(self, docs)
+
+    counting = type(
+        cls.__name__, (cls,), {"_fit_full": _fit_full, "_transform_full": _transform_full}
+    )
+    counting.__module__ = cls.__module__
+    return counting(**estimator.get_params(deep=False))
+
+
+def check_dim_without_refit(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """Changing ``dim`` after ``fit`` needs no refit: the result is a slice of the same vectors."""
+    if not hasattr(type(estimator), "_fit_full"):
+        return  # not a BaseEmbedder: nothing to count
+    counts = {"fits": 0, "encoded": 0}
+    est = _counting(estimator, counts).set_params(dim=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        est.fit(list(X))
+    small = _transform(est, X[:3])
+    bigger = _transform(est.set_params(dim=min(5, est.max_dim_)), X[:3])
+    assert counts["fits"] <= 1, f"fit ran _fit_full {counts['fits']} times"
+    np.testing.assert_allclose(prefix_normalize(bigger, 1), small, atol=1e-5)
+    assert counts["fits"] <= 1, "changing dim after fit refitted the embedder"
+
+
+def check_grid_over_dim_fits_once_per_fold(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """A ``GridSearchCV`` over four dims costs one fit and one encoding per fold (plus the refit),
+    not one per grid point, and learns something (``y`` must be class labels).
+
+    This needs fits to be shared through the fit cache, so a fixed ``random_state`` (an
+    embedder with ``random_state=None`` draws fresh randomness, and trains at every grid point).
+    """
+    if not hasattr(type(estimator), "_fit_full") or y is None:
+        return
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import Pipeline
+
+    counts = {"fits": 0, "encoded": 0}
+    folds = 3
+    pipe = Pipeline(
+        [("embedder", _counting(estimator, counts)), ("clf", LogisticRegression(max_iter=500))]
+    )
+    max_dim = _fit(estimator, X).max_dim_
+    dims = sorted({1, min(2, max_dim), min(4, max_dim), min(8, max_dim)})
+    cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        grid = GridSearchCV(pipe, {"embedder__dim": dims}, cv=cv).fit(list(X), y)
+    if estimator._fit_data_key(list(X), None) is None:
+        # The fit learns nothing from the data (a pretrained model): fits may be cheap loads, but
+        # every text is encoded once in the whole grid, whatever the folds.
+        assert counts["encoded"] <= len(set(X)), (
+            f"a grid over {len(dims)} dims encoded {counts['encoded']} texts; expected each of "
+            f"the {len(set(X))} unique texts once"
+        )
+    else:
+        assert counts["fits"] <= folds + 1, (
+            f"a grid over {len(dims)} dims ran {counts['fits']} fits; expected at most one per "
+            f"fold plus the refit ({folds + 1}); is the fit cached (a fixed random_state)?"
+        )
+    assert counts["encoded"] <= (folds + 1) * len(X), (
+        f"a grid over {len(dims)} dims encoded {counts['encoded']} texts; expected at most "
+        f"{(folds + 1) * len(X)} (each fold's texts once)"
+    )
+    chance = 1.0 / len(np.unique(y))
+    assert grid.best_score_ > chance, f"best score {grid.best_score_:.3f} is at chance"
+
+
+def check_clone_and_pickle(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """``clone`` drops the fitted state; ``pickle`` and ``joblib`` round trips embed the same."""
+    import io
+
+    import joblib
+
+    fitted = copy.deepcopy(_fit(estimator, X))
+    fitted.set_params(dim=min(4, fitted.max_dim_))
+    expected = _transform(fitted, X[:6])
+    cloned = clone(fitted)
+    assert cloned.get_params() == fitted.get_params(), "clone changed the parameters"
+    assert not hasattr(cloned, "max_dim_"), "clone kept the fitted max_dim_"
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert repr(restored) == repr(fitted), "repr changed through pickle"
+    np.testing.assert_allclose(_transform(restored, X[:6]), expected, atol=1e-6)
+    buffer = io.BytesIO()
+    joblib.dump(fitted, buffer)
+    buffer.seek(0)
+    np.testing.assert_allclose(_transform(joblib.load(buffer), X[:6]), expected, atol=1e-6)
+
+
+def check_pandas_output(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """``get_feature_names_out`` names ``dim`` columns, and ``set_output(transform="pandas")``
+    returns a DataFrame with those columns."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        return
+    est = copy.deepcopy(_fit(estimator, X))
+    est.set_params(dim=min(3, est.max_dim_))
+    names = list(est.get_feature_names_out())
+    assert len(names) == est.dim, f"{len(names)} feature names for dim={est.dim}"
+    assert len(set(names)) == len(names), "feature names are not unique"
+    frame = _transform(est.set_output(transform="pandas"), X[:4])
+    assert isinstance(frame, pd.DataFrame), f"expected a DataFrame, got {type(frame)}"
+    assert list(frame.columns) == names and frame.shape == (4, est.dim)
+
+
+#: Every check that :func:`check_embedder` runs, in order.
+EMBEDDER_CHECKS: tuple[Callable[[Any, Sequence[str], Any], None], ...] = (
+    check_sklearn_data_free,
+    check_bad_input,
+    check_output,
+    check_input_types,
+    check_generator_input,
+    check_empty_and_unknown_documents,
+    check_nesting,
+    check_dim_out_of_range,
+    check_dim_without_refit,
+    check_grid_over_dim_fits_once_per_fold,
+    check_clone_and_pickle,
+    check_pandas_output,
+)
+
+
+def check_embedder(
+    estimator: Any,
+    *,
+    X: Iterable[str] | None = None,
+    y: Any = None,
+    checks: Iterable[Callable[[Any, Sequence[str], Any], None]] | None = None,
+) -> None:
+    """Check that an embedder keeps skmrl's contracts; raise ``AssertionError`` on the first break.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted embedder with a ``dim`` parameter (``None`` = full size) and, once fitted, a
+        ``max_dim_`` attribute; set it up for a small corpus (e.g. ``min_count=1``). It is cloned,
+        never fitted itself.
+    X : iterable of str, optional
+        Documents to check on (at least 12, in at least 2 classes of ``y``). Default: a small
+        hand-written corpus of 40 sentences on four topics, with ``y`` its topics.
+    y : array-like, optional
+        Class labels of ``X`` for the grid-search check (skipped without them when ``X`` is given).
+    checks : iterable of callables, optional
+        A subset of :data:`EMBEDDER_CHECKS` (default: all of them).
+
+    Raises
+    ------
+    AssertionError
+        Naming the check that failed and why.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils.estimator_checks import check_embedder
+    >>> check_embedder(TfidfBaseline(max_dim=16))  # passes silently
+    """
+    if X is None:
+        docs, labels = list(CORPUS), LABELS
+    else:
+        docs, labels = list(X), y
+    if len(docs) < 12:
+        raise ValueError(f"check_embedder needs at least 12 documents, got {len(docs)}")
+    name = type(estimator).__name__
+    for check in EMBEDDER_CHECKS if checks is None else checks:
+        try:
+            check(estimator, docs, labels)
+        except AssertionError as exc:
+            raise AssertionError(f"{name} fails {check.__name__}: {exc}") from exc
