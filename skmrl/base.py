@@ -1,4 +1,4 @@
-"""BaseEmbedder: the contracts that every skmrl embedder keeps (DESIGN.md, contracts 1-6).
+"""BaseEmbedder: the contracts that every skmrl embedder keeps (docs/design.md, contracts 1-7).
 
 A subclass implements two hooks and inherits everything else:
 
@@ -81,7 +81,7 @@ def _stable_repr(value: Any) -> str:
 class BaseEmbedder(TransformerMixin, BaseEstimator):
     """Base class of the skmrl embedders (not used directly).
 
-    It holds the contracts of DESIGN.md: 1-D text input with clear errors, ``float32``
+    It holds the contracts of docs/design.md: 1-D text input with clear errors, ``float32``
     C-contiguous output of shape ``(n_samples, dim)``, nesting (``dim=k`` is the first ``k``
     full-size columns, re-normalised), ``dim`` validated against ``max_dim_``, feature names and
     pandas output, string-input tags, and the caches that make a grid over ``dim`` cost one
