@@ -25,7 +25,7 @@ from skmrl.cache import (
     hash_texts,
 )
 
-from ._corpus import CORPUS
+from ._corpus import CORPUS, LABELS
 
 
 class _Encoder:
@@ -419,3 +419,49 @@ def test_check_memory_creates_the_folder(tmp_path):
     assert (tmp_path / "a" / "b").is_dir()
     assert check_memory(tmp_path / "c", create=False) == tmp_path / "c"
     assert not (tmp_path / "c").exists()
+
+
+# -- a grid with n_jobs=2: the worker processes share one store ----------------------------------
+def _grid(memory, cv):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from skmrl import MatryoshkaEmbedder
+
+    pipe = make_pipeline(
+        MatryoshkaEmbedder(device="cpu", max_length=64, memory=memory),
+        LogisticRegression(max_iter=1000),
+    )
+    grid = GridSearchCV(pipe, {"matryoshkaembedder__dim": [16, 64]}, cv=cv, n_jobs=2)
+    return grid.fit(CORPUS, LABELS)
+
+
+@pytest.mark.slow
+def test_grid_search_workers_share_the_disk_store(tmp_path):
+    from joblib.externals.loky import get_reusable_executor
+    from sklearn.model_selection import StratifiedKFold
+
+    cv = StratifiedKFold(5)
+    first = _grid(tmp_path, cv)
+    info = disk_cache_info(tmp_path)
+    # Five folds, two dims, two workers and the refit: each unique text encoded and stored once.
+    assert (info["n_vectors"], info["n_fingerprints"]) == (len(set(CORPUS)), 1)
+    assert first.best_score_ > 0.7
+
+    # Replace every stored vector by the same one, and start from empty process caches (new
+    # workers too). A grid that reads its vectors from the store, encoding nothing, now sees
+    # identical features for every text: each fold predicts one class.
+    ((width,),) = _sql(tmp_path, "SELECT DISTINCT length(vec) / 4 FROM vectors")
+    _sql(tmp_path, "UPDATE vectors SET vec = ?", (np.ones(width, np.float32).tobytes(),))
+    clear_caches()
+    get_reusable_executor().shutdown(wait=True)
+    second = _grid(tmp_path, cv)
+    assert disk_cache_info(tmp_path)["n_vectors"] == len(set(CORPUS))
+    labels = np.asarray(LABELS)
+    for i, (_, test) in enumerate(cv.split(CORPUS, labels)):
+        majority = np.bincount(labels[test]).max() / len(test)
+        scores = second.cv_results_[f"split{i}_test_score"]
+        assert np.all(scores <= majority + 1e-9), (i, scores, majority)
+    out = second.best_estimator_[0].transform(CORPUS)  # the refit, in this process
+    np.testing.assert_allclose(out, np.full_like(out, 1 / np.sqrt(out.shape[1])), rtol=1e-6)
