@@ -430,11 +430,22 @@ def _describe(info: dict) -> list[str]:
     return lines
 
 
-def _cache_info(args: argparse.Namespace) -> int:
+def _read_info(folder: Path, command: str) -> dict | None:
+    """``disk_cache_info(folder)``, or None after saying why it cannot be read."""
     from skmrl.cache import disk_cache_info
 
+    try:
+        return disk_cache_info(folder)
+    except (OSError, ValueError) as exc:  # e.g. a bad $SKMRL_DISK_CACHE_MAX_BYTES
+        print(f"skmrl cache {command}: error: {exc}", file=sys.stderr)
+        return None
+
+
+def _cache_info(args: argparse.Namespace) -> int:
     folder = _cache_location(args)
-    info = disk_cache_info(folder)
+    info = _read_info(folder, "info")
+    if info is None:
+        return 1
     if not info["exists"]:
         print(f"skmrl disk cache: {folder} (does not exist: nothing is cached there)")
         return 0
@@ -452,10 +463,12 @@ def _confirm(question: str) -> bool:
 
 
 def _cache_clear(args: argparse.Namespace) -> int:
-    from skmrl.cache import clear_disk_cache, disk_cache_info
+    from skmrl.cache import clear_disk_cache
 
     folder = _cache_location(args)
-    info = disk_cache_info(folder)
+    info = _read_info(folder, "clear")
+    if info is None:
+        return 1
     if not info["exists"]:
         print(f"nothing to clear: {folder} does not exist")
         return 0
