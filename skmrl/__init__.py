@@ -4,8 +4,8 @@ Every embedder here is Matryoshka-shaped: each prefix of ``k`` dimensions of its
 is itself a good embedding, so ``dim`` only slices, and a grid search over ``dim`` costs one fit
 and one encoding per fold.
 
-Importing ``skmrl`` is cheap: it does not import torch; the torch-backed embedders load it when
-they are first used.
+Importing ``skmrl`` is cheap: it imports neither torch nor scikit-learn; each public name loads
+its module when it is first used.
 """
 
 from __future__ import annotations
@@ -13,10 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-
-from skmrl.base import BaseEmbedder, prefix_normalize
-from skmrl.cache import clear_caches
-from skmrl.tfidf import TfidfBaseline
 
 __all__ = [
     "BaseEmbedder",
@@ -28,10 +24,15 @@ __all__ = [
     "prefix_normalize",
 ]
 
-# Torch-backed public names, imported on first access so that ``import skmrl`` stays torch-free.
+# Public names, imported on first access: ``import skmrl`` (and so the ``skmrl`` command's start)
+# loads neither torch nor scikit-learn until an estimator is used.
 _LAZY: dict[str, str] = {
+    "BaseEmbedder": "skmrl.base",
     "MatryoshkaEmbedder": "skmrl.matryoshka",
+    "TfidfBaseline": "skmrl.tfidf",
     "Word2VecEmbedder": "skmrl.word2vec",
+    "clear_caches": "skmrl.cache",
+    "prefix_normalize": "skmrl.base",
 }
 
 

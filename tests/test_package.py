@@ -22,6 +22,18 @@ def test_import_does_not_load_torch():
     assert out.stdout.strip() == "ok"
 
 
+def test_import_and_the_command_do_not_load_scikit_learn():
+    """`skmrl --help`/`--version` start in a fraction of a second: nothing heavy is imported."""
+    code = (
+        "import sys, skmrl, skmrl.cli; "
+        "heavy = [m for m in ('sklearn', 'torch', 'transformers', 'scipy') if m in sys.modules]; "
+        "assert not heavy, heavy; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
 def test_version_and_public_api():
     assert skmrl.__version__.count(".") == 2
     for name in skmrl.__all__:
