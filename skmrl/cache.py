@@ -19,8 +19,13 @@ a :class:`joblib.Memory`) so that ``n_jobs>1`` worker processes share them:
   used vectors are evicted. "Used" is approximate: a read refreshes a vector's time only when it
   is older than :data:`DISK_TOUCH_INTERVAL_S`, so that reading (what a grid mostly does) seldom
   writes.
+  SQLite's WAL needs the processes on one machine: a folder on a network file system (NFS, SMB)
+  is not supported.
 * fitted states through :class:`joblib.Memory` under ``<memory>/skmrl-fits`` (one small folder per
   fitted state).
+
+:func:`check_memory` (called first in every ``fit``) creates the folder and checks it is writable,
+so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
 
 :func:`disk_cache_info` describes such a folder and :func:`clear_disk_cache` empties it.
 """
@@ -138,8 +143,9 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
     --------
     >>> import os, tempfile
     >>> from skmrl.cache import check_memory
-    >>> check_memory(os.path.join(tempfile.mkdtemp(), "skmrl-cache")).name
-    'skmrl-cache'
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     print(check_memory(os.path.join(tmp, "skmrl-cache")).name)
+    skmrl-cache
     >>> check_memory(None) is None
     True
     """
@@ -252,6 +258,21 @@ PRAGMA user_version = {_SCHEMA_VERSION};
 """
 
 
+def _retry_when_locked(step: Callable[[], Any]) -> Any:
+    """Run ``step``, retrying for up to the busy timeout while SQLite says locked or busy."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            message = str(exc).lower()
+            if ("locked" not in message and "busy" not in message) or (time.monotonic() > deadline):
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, 0.2)
+
+
 class _VectorStore:
     """One SQLite connection to ``<location>/skmrl-embeddings/vectors.sqlite3``.
 
@@ -277,32 +298,60 @@ class _VectorStore:
         self._identity = (st.st_dev, st.st_ino)
         self._fids: dict[str, int] = {}
 
+    def _header(self) -> tuple[int, int, int]:
+        """``(application_id, user_version, number of tables)``, read in one snapshot."""
+        self.conn.execute("BEGIN")  # one read transaction: never half of another's schema commit
+        try:
+            return self._header_in_transaction()
+        finally:
+            self.conn.execute("COMMIT")
+
+    def _check_header(self, header: tuple[int, int, int]) -> bool:
+        """True for skmrl's store, False for an empty file; raise for anything else."""
+        app_id, version, n_tables = header
+        if (app_id, version) == (_APPLICATION_ID, _SCHEMA_VERSION):
+            return True
+        if (app_id, version, n_tables) == (0, 0, 0):
+            return False
+        if (app_id, version) == (0, 0):
+            raise _StoreError("a foreign SQLite database (it has tables, but not skmrl's)")
+        raise _StoreError(
+            f"not an skmrl vector store of this version (application_id={app_id}, "
+            f"user_version={version})"
+        )
+
     def _setup(self) -> None:
         conn = self.conn
         try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            ready = self._check_header(_retry_when_locked(self._header))
+        except sqlite3.OperationalError:
+            raise
         except sqlite3.DatabaseError as exc:  # "file is not a database"
             raise _StoreError(str(exc)) from exc
-        if (app_id, version) != (_APPLICATION_ID, _SCHEMA_VERSION):
-            if (app_id, version) != (0, 0):
-                raise _StoreError(
-                    f"not an skmrl vector store of this version (application_id={app_id}, "
-                    f"user_version={version})"
-                )
-            if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise _StoreError("a foreign SQLite database (it has tables, but not skmrl's)")
+        if not ready:
             conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")  # only before the first table
-        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise _StoreError("cannot switch the database to WAL mode")
+        # A foreign file was refused above, before anything could change it. Switching a new
+        # file to WAL while others do can fail at once with "locked", busy timeout or not.
+        mode = _retry_when_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        if mode.lower() != "wal":
+            raise _StoreError(f"cannot switch the database to WAL mode (it stays in {mode!r})")
         conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a crash may lose the last writes
         conn.execute("PRAGMA journal_size_limit = 67108864")  # truncate the WAL back to 64 MiB
         conn.execute("PRAGMA cache_size = -32768")  # 32 MiB of page cache
-        if (app_id, version) == (0, 0):
-            with self._write():
-                for statement in _SCHEMA.split(";"):  # idempotent (IF NOT EXISTS)
-                    if statement.strip():
-                        conn.execute(statement)
+        if not ready:
+            with self._write():  # another process may have created it meanwhile: look again
+                if not self._check_header(self._header_in_transaction()):
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+
+    def _header_in_transaction(self) -> tuple[int, int, int]:
+        conn = self.conn
+        return (
+            conn.execute("PRAGMA application_id").fetchone()[0],
+            conn.execute("PRAGMA user_version").fetchone()[0],
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0],
+        )
 
     def is_current(self) -> bool:
         """False once the file was removed or replaced (e.g. by :func:`clear_disk_cache`)."""
@@ -673,16 +722,17 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
     --------
     >>> import tempfile
     >>> import numpy as np
-    >>> from skmrl.cache import EmbeddingCache, disk_cache_info
-    >>> folder = tempfile.mkdtemp()
-    >>> disk_cache_info(folder)["n_vectors"]
+    >>> from skmrl.cache import EmbeddingCache, clear_disk_cache, disk_cache_info
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> disk_cache_info(tmp.name)["n_vectors"]
     0
     >>> _ = EmbeddingCache().get_or_compute(
-    ...     "model-a", ["x", "y"], lambda t: np.ones((len(t), 4)), memory=folder
+    ...     "model-a", ["x", "y"], lambda t: np.ones((len(t), 4)), memory=tmp.name
     ... )
-    >>> info = disk_cache_info(folder)
+    >>> info = disk_cache_info(tmp.name)
     >>> info["n_vectors"], info["n_fingerprints"], info["bytes"] > 0
     (2, 1, True)
+    >>> _ = clear_disk_cache(tmp.name); tmp.cleanup()
     """
     loc = Path(location)
     info: dict[str, Any] = {
@@ -740,14 +790,15 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
     >>> import tempfile
     >>> import numpy as np
     >>> from skmrl.cache import EmbeddingCache, clear_disk_cache, disk_cache_info
-    >>> folder = tempfile.mkdtemp()
+    >>> tmp = tempfile.TemporaryDirectory()
     >>> _ = EmbeddingCache().get_or_compute(
-    ...     "model-a", ["x", "y"], lambda t: np.ones((len(t), 4)), memory=folder
+    ...     "model-a", ["x", "y"], lambda t: np.ones((len(t), 4)), memory=tmp.name
     ... )
-    >>> clear_disk_cache(folder)
+    >>> clear_disk_cache(tmp.name)
     2
-    >>> disk_cache_info(folder)["n_vectors"]
+    >>> disk_cache_info(tmp.name)["n_vectors"]
     0
+    >>> tmp.cleanup()
     """
     loc = Path(location)
     if not loc.is_dir():

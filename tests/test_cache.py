@@ -7,6 +7,8 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
+import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import closing
 
@@ -190,8 +192,12 @@ def test_hash_texts_separates_documents_and_labels():
 
 # -- the disk store: bound, eviction, concurrency -------------------------------------------------
 class _Clock:
+    """Stands for the ``time`` module in skmrl.cache: a wall clock that the test moves."""
+
     def __init__(self) -> None:
         self.now = 1_000_000.0
+        self.monotonic = time.monotonic
+        self.sleep = time.sleep
 
     def time(self) -> float:
         return self.now
@@ -256,8 +262,10 @@ def test_bad_disk_bound_in_the_environment(tmp_path, monkeypatch, value):
         EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
 
 
-def _write_many(location: str, start: int) -> int:
-    """In a worker process: 30 small batches, overlapping the other worker's texts."""
+def _write_many(location: str, start: int, in_process: bool = True) -> int:
+    """30 small batches, overlapping the other workers' texts; a store warning is an error."""
+    if in_process:  # (warning filters are process-wide: threads are checked by their caller)
+        warnings.simplefilter("error", RuntimeWarning)
     cache = EmbeddingCache()
     for i in range(30):
         texts = [f"text {j}" for j in range(start + 10 * i, start + 10 * i + 20)]
@@ -266,9 +274,10 @@ def _write_many(location: str, start: int) -> int:
     return cache.misses
 
 
-def test_processes_write_and_read_the_store_at_once(tmp_path):
-    # The parent holds a connection when it forks: the children must not use it.
-    EmbeddingCache().get_or_compute("fp", ["text 0"], _Encoder(), memory=tmp_path)
+@pytest.mark.parametrize("parent_first", [True, False], ids=["parent-connected", "new-store"])
+def test_processes_write_and_read_the_store_at_once(tmp_path, parent_first):
+    if parent_first:  # the parent holds a connection when it forks: children must not use it
+        EmbeddingCache().get_or_compute("fp", ["text 0"], _Encoder(), memory=tmp_path)
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=3, mp_context=ctx) as pool:
         list(pool.map(_write_many, [str(tmp_path)] * 3, [0, 100, 150]))
@@ -280,12 +289,16 @@ def test_processes_write_and_read_the_store_at_once(tmp_path):
     assert _sql(tmp_path, "PRAGMA integrity_check") == [("ok",)]
 
 
-def test_threads_use_their_own_connections(tmp_path):
+def test_threads_create_and_use_the_store_with_their_own_connections(tmp_path):
     def work(start):
-        return _write_many(str(tmp_path), start)
+        return _write_many(str(tmp_path), start, in_process=False)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(work, [0, 50, 100, 150]))
+    starts = [0, 50, 100, 150, 0, 50, 100, 150]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        with ThreadPoolExecutor(max_workers=len(starts)) as pool:
+            list(pool.map(work, starts))
+    assert not [str(w.message) for w in caught]
     assert disk_cache_info(tmp_path)["n_vectors"] == 460
 
 
