@@ -228,7 +228,7 @@ def _disk_max_bytes() -> int:
     scale = units.get(text[-1:], 1)
     try:
         value = int(float(text[:-1] if scale > 1 else text) * scale)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, nan, inf
         value = -1
     if value <= 0:
         raise ValueError(

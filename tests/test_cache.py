@@ -255,7 +255,7 @@ def test_disk_bound_from_the_environment(tmp_path, monkeypatch, value, expected)
     assert disk_cache_info(tmp_path)["max_bytes"] == expected
 
 
-@pytest.mark.parametrize("value", ["lots", "-5", "0"])
+@pytest.mark.parametrize("value", ["lots", "-5", "0", "inf", "12Q"])
 def test_bad_disk_bound_in_the_environment(tmp_path, monkeypatch, value):
     monkeypatch.setenv("SKMRL_DISK_CACHE_MAX_BYTES", value)
     with pytest.raises(ValueError, match="SKMRL_DISK_CACHE_MAX_BYTES="):
