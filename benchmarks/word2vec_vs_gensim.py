@@ -32,8 +32,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from skmrl import Word2VecEmbedder
+from skmrl._vocab import _default_tokenize
 from skmrl.base import prefix_normalize
-from skmrl.word2vec import _default_tokenize
 
 
 def _load(corpus: str, data: Path | None) -> tuple[list[str], np.ndarray]:

@@ -16,9 +16,10 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_sco
 from sklearn.pipeline import make_pipeline
 
 from skmrl import Word2VecEmbedder
+from skmrl._vocab import _keep_probabilities
 from skmrl.base import prefix_normalize
 from skmrl.cache import clear_caches
-from skmrl.word2vec import _keep_probabilities, load_word_vectors
+from skmrl.word2vec import load_word_vectors
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,87 @@
+"""Text to word ids for Word2VecEmbedder: tokenizing, the vocabulary, subsampling, pooling.
+
+No torch here: these run in ``fit`` before training and in ``transform``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+
+_TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*")
+#: The ``a`` of smooth-inverse-frequency weights ``a / (a + p(w))`` (Arora et al., 2017).
+SIF_A = 1e-3
+
+
+def _default_tokenize(text: str) -> list[str]:
+    """Words: runs of letters/digits/underscores, with inner apostrophes (``don't``)."""
+    return _TOKEN_RE.findall(text)
+
+
+def _build_vocabulary(
+    tokenized: list[list[str]], min_count: int, pre_words: list[str]
+) -> tuple[list[str], np.ndarray]:
+    """Pretrained words first, then corpus words seen ``min_count`` times by decreasing count.
+
+    Returns the words and their corpus counts (0 for words known only from ``pre_words``).
+    """
+    counter: Counter[str] = Counter()
+    for toks in tokenized:
+        counter.update(toks)
+    pre_set = set(pre_words)
+    corpus_words = [w for w, c in counter.most_common() if c >= min_count]
+    words = list(pre_words) + [w for w in corpus_words if w not in pre_set]
+    counts = np.array([counter.get(w, 0) for w in words], dtype=np.int64)
+    return words, counts
+
+
+def _keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """word2vec's subsampling: keep a word of count ``c`` with ``(sqrt(c/t) + 1) t / c``, t =
+    ``sample * total``, capped at 1 (``sample=0``: keep everything)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    if not sample or counts.sum() == 0:
+        return np.ones(len(counts), dtype=np.float32)
+    threshold = sample * counts.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (np.sqrt(counts / threshold) + 1.0) * (threshold / counts)
+    p[~np.isfinite(p)] = 1.0
+    return np.minimum(p, 1.0).astype(np.float32)
+
+
+def _known_word_ids(
+    tokenized: list[list[str]], index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The in-vocabulary words of every document, flattened: (document numbers, word ids)."""
+    docs: list[int] = []
+    ids: list[int] = []
+    for d, toks in enumerate(tokenized):
+        known = [index[w] for w in toks if w in index]
+        ids.extend(known)
+        docs.extend([d] * len(known))
+    return np.asarray(docs, dtype=np.int64), np.asarray(ids, dtype=np.int64)
+
+
+def _pool(
+    tokenized: list[list[str]], index: dict[str, int], table: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Weighted mean of the known words' vectors per document (zeros with no known word)."""
+    rows, cols = _known_word_ids(tokenized, index)
+    n_docs = len(tokenized)
+    data = weights[cols].astype(np.float32)
+    mat = sp.csr_matrix((data, (rows, cols)), shape=(n_docs, len(table)))
+    n_known = np.bincount(rows, minlength=n_docs).astype(np.float32)
+    out = np.asarray(mat @ table, dtype=np.float32)
+    np.divide(out, n_known[:, None], out=out, where=n_known[:, None] > 0)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _first_component(pooled: np.ndarray) -> np.ndarray:
+    """Unit first right-singular vector of the (uncentred) document matrix, as SIF removes."""
+    nonzero = pooled[pooled.any(axis=1)]
+    if len(nonzero) < 2:
+        return np.zeros(pooled.shape[1], dtype=np.float32)
+    _, _, vt = np.linalg.svd(nonzero.astype(np.float64), full_matrices=False)
+    return vt[0].astype(np.float32)

@@ -1,0 +1,260 @@
+"""Word vectors: the :class:`WordVectors` table and the readers of pretrained vector files.
+
+Public through :mod:`skmrl.word2vec`: ``from skmrl.word2vec import WordVectors, load_word_vectors``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from skmrl._validation import check_dim
+
+__all__ = ["WordVectors", "load_word_vectors"]
+
+
+class WordVectors:
+    """A vocabulary and its table of word vectors (what ``Word2VecEmbedder.wv_`` holds).
+
+    Parameters
+    ----------
+    index_to_key : list of str
+        The words, by row of ``vectors``.
+    vectors : ndarray of shape (n_words, dim), float32
+        One vector per word; every prefix of a row is a (smaller) word vector.
+    counts : ndarray of shape (n_words,)
+        Occurrences of each word in the training corpus (0 for words known only from a
+        pretrained file).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.word2vec import WordVectors
+    >>> wv = WordVectors(["cat", "dog"], np.eye(2, dtype=np.float32), np.array([3, 1]))
+    >>> wv["dog"]
+    array([0., 1.], dtype=float32)
+    >>> "cat" in wv, len(wv)
+    (True, 2)
+    """
+
+    def __init__(self, index_to_key: list[str], vectors: np.ndarray, counts: np.ndarray) -> None:
+        self.index_to_key = list(index_to_key)
+        self.key_to_index = {w: i for i, w in enumerate(self.index_to_key)}
+        self.vectors = vectors
+        self.counts = np.asarray(counts, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.key_to_index
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        try:
+            return self.vectors[self.key_to_index[word]]
+        except KeyError:
+            raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words)") from None
+
+    def __repr__(self) -> str:
+        return f"WordVectors({len(self)} words, dim={self.vectors.shape[1]})"
+
+    def most_similar(self, word: str, topn: int = 10, dim: int | None = None) -> list[tuple]:
+        """The ``topn`` words closest to ``word`` by cosine similarity of ``dim``-prefixes.
+
+        Parameters
+        ----------
+        word : str
+            A vocabulary word.
+        topn : int, default=10
+            How many neighbours to return.
+        dim : int, optional
+            Compare the first ``dim`` coordinates only (default: all).
+
+        Returns
+        -------
+        list of (str, float)
+            Neighbours by decreasing similarity, ``word`` itself excluded.
+        """
+        if isinstance(topn, bool) or not isinstance(topn, numbers.Integral) or topn < 1:
+            raise ValueError(f"topn must be a positive int, got {topn!r}")
+        dim = check_dim(dim, self.vectors.shape[1])
+        query = self[word]
+        table = self.vectors if dim is None else self.vectors[:, :dim]
+        query = query if dim is None else query[:dim]
+        norms = np.linalg.norm(table, axis=1) * np.linalg.norm(query)
+        sims = np.divide(table @ query, norms, out=np.zeros(len(table)), where=norms > 0)
+        sims[self.key_to_index[word]] = -np.inf
+        top = np.argsort(-sims, kind="stable")[: min(int(topn), len(self) - 1)]
+        return [(self.index_to_key[i], float(sims[i])) for i in top]
+
+
+def _parse_floats(fields: Sequence[str], where: str) -> np.ndarray:
+    try:
+        return np.asarray([float(x) for x in fields], dtype=np.float32)
+    except ValueError:
+        bad = next(x for x in fields if not _is_float(x))
+        raise ValueError(f"{where}: {bad!r} is not a number") from None
+
+
+def _is_float(x: str) -> bool:
+    try:
+        float(x)
+    except ValueError:
+        return False
+    return True
+
+
+def load_word_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+    """Read word vectors in word2vec text, word2vec binary or GloVe text format.
+
+    The format is detected: a first line of two integers ``n_words dim`` is a word2vec header
+    (the body is then text if its first line parses as a word and ``dim`` numbers, else binary
+    float32); otherwise every line is ``word x1 ... xdim`` (GloVe).
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+
+    Returns
+    -------
+    words : list of str
+    vectors : ndarray of shape (n_words, dim), float32
+
+    Raises
+    ------
+    ValueError
+        For a malformed file; the message names the line (or, in binary files, the entry).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from skmrl.word2vec import load_word_vectors
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "glove.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("cat 0.1 0.2\\ndog 0.3 0.4\\n")
+    >>> words, table = load_word_vectors(path)
+    >>> words, table.shape
+    (['cat', 'dog'], (2, 2))
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"vectors file not found: {path}")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ValueError(f"{path}: the vectors file is empty")
+    first_end = raw.find(b"\n")
+    first = raw[: first_end if first_end >= 0 else len(raw)]
+    header = first.split()
+    if len(header) == 2 and all(h.isdigit() for h in header):
+        n_words, dim = int(header[0]), int(header[1])
+        if n_words < 1 or dim < 1:
+            raise ValueError(f"{path}: line 1: header says {n_words} words of dim {dim}")
+        body = raw[first_end + 1 :] if first_end >= 0 else b""
+        second = body.split(b"\n", 1)[0]
+        try:
+            fields = second.decode("utf-8").split()
+            is_text = len(fields) == dim + 1 and all(_is_float(x) for x in fields[1:])
+        except UnicodeDecodeError:
+            is_text = False
+        if is_text:
+            words, table = _read_text(path, body.decode("utf-8"), first_line=2, dim=dim)
+        else:
+            words, table = _read_binary(path, body, n_words, dim)
+        if len(words) != n_words:
+            raise ValueError(
+                f"{path}: line 1: header announces {n_words} words but the file has {len(words)}"
+            )
+        return words, table
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"{path}: line {line}: not UTF-8 text") from None
+    return _read_text(path, text, first_line=1, dim=None)
+
+
+def _read_text(
+    path: Path, text: str, *, first_line: int, dim: int | None
+) -> tuple[list[str], np.ndarray]:
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(text.splitlines(), start=first_line):
+        fields = line.rstrip().split(" ") if line.strip() else []
+        fields = [f for f in fields if f]
+        if not fields:
+            raise ValueError(f"{path}: line {lineno}: empty line")
+        where = f"{path}: line {lineno}"
+        if dim is None:
+            dim = len(fields) - 1
+            if dim < 1:
+                raise ValueError(f"{where}: expected a word followed by numbers, got {line!r:.60}")
+        if len(fields) != dim + 1:
+            raise ValueError(
+                f"{where}: expected a word and {dim} numbers, got {len(fields) - 1} fields after "
+                f"the word {fields[0]!r:.40}"
+            )
+        if fields[0] in seen:
+            raise ValueError(
+                f"{where}: word {fields[0]!r} already appeared on line {seen[fields[0]]}"
+            )
+        seen[fields[0]] = lineno
+        rows.append(_parse_floats(fields[1:], where))
+        words.append(fields[0])
+    table = np.vstack(rows).astype(np.float32, copy=False)
+    if not np.isfinite(table).all():
+        bad = int(np.nonzero(~np.isfinite(table).all(axis=1))[0][0])
+        raise ValueError(f"{path}: line {bad + first_line}: non-finite value")
+    return words, table
+
+
+def _read_binary(path: Path, body: bytes, n_words: int, dim: int) -> tuple[list[str], np.ndarray]:
+    words: list[str] = []
+    table = np.empty((n_words, dim), dtype=np.float32)
+    pos = 0
+    width = 4 * dim
+    for i in range(n_words):
+        while pos < len(body) and body[pos : pos + 1] in (b"\n", b" "):
+            pos += 1
+        end = body.find(b" ", pos)
+        where = f"{path}: entry {i + 1} (line {i + 2} counting the header)"
+        if end < 0 or end + 1 + width > len(body):
+            raise ValueError(f"{where}: file ends early, expected {n_words} words of dim {dim}")
+        try:
+            word = body[pos:end].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{where}: the word is not UTF-8") from None
+        if not word or "\n" in word:
+            raise ValueError(f"{where}: malformed word {word!r:.40}")
+        table[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=end + 1)
+        words.append(word)
+        pos = end + 1 + width
+    if body[pos:].strip():
+        raise ValueError(f"{path}: data after the {n_words} words the header announces")
+    if len(set(words)) != len(words):
+        dup = next(w for w, c in Counter(words).items() if c > 1)
+        raise ValueError(f"{path}: word {dup!r} appears twice")
+    if not np.isfinite(table).all():
+        bad = int(np.nonzero(~np.isfinite(table).all(axis=1))[0][0])
+        raise ValueError(f"{path}: entry {bad + 1}: non-finite value")
+    return words, table
+
+
+def _principal_rotation(table: np.ndarray) -> np.ndarray:
+    """Rotate a table onto its (uncentred) principal axes, by decreasing singular value.
+
+    An orthogonal rotation: every dot product between words is unchanged at full size, and each
+    prefix of ``k`` columns is the best rank-``k`` approximation of the table, so that pretrained
+    vectors (which are not nested) get meaningful prefixes.
+    """
+    table64 = table.astype(np.float64)
+    # With fewer words than dimensions, the full rotation keeps every column (the last are 0).
+    _, _, vt = np.linalg.svd(table64, full_matrices=table.shape[0] < table.shape[1])
+    return (table64 @ vt.T).astype(np.float32)
