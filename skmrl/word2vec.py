@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -32,6 +33,20 @@ from skmrl.base import BaseEmbedder
 
 __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
 
+#: Fingerprints of the fitted states that have warned about documents with no known word, so
+#: that the warning comes once per fitted embedder and process (not once per grid point).
+_WARNED_NO_KNOWN_WORD: set[str] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def _first_warning(fingerprint: str) -> bool:
+    """True the first time a fitted state (by fingerprint) asks, in this process."""
+    with _WARNED_LOCK:
+        if fingerprint in _WARNED_NO_KNOWN_WORD:
+            return False
+        _WARNED_NO_KNOWN_WORD.add(fingerprint)
+        return True
+
 
 def _check_float(name: str, value: Any, low: float, high: float, *, open_low: bool) -> None:
     bad_type = isinstance(value, bool) or not isinstance(value, numbers.Real)
@@ -52,7 +67,8 @@ class Word2VecEmbedder(BaseEmbedder):
     coordinates of every word vector are themselves word vectors: ``dim`` only slices one trained
     table, and a grid search over ``dim`` trains once per fold. Documents are the mean (or SIF
     weighted mean) of their words' vectors; unknown words are skipped, and a document with no known
-    word embeds to zeros (with a warning that counts them).
+    word embeds to zeros (with a warning that counts them, once per fitted embedder and process:
+    a grid over ``dim`` warns once per fold, not once per grid point).
 
     Parameters
     ----------
@@ -97,10 +113,15 @@ class Word2VecEmbedder(BaseEmbedder):
         ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     batch_size : int, optional
         Centre tokens per training step (default: 1024 on CPU, 32768 on a GPU).
-    random_state : int, RandomState or None, default=None
-        Seed of initialisation, subsampling, windows and negatives. Training on CPU with a fixed
-        seed is reproducible. (CPU training uses one torch thread, whose small batched steps do
-        not gain from more; run several fits in parallel instead, e.g. ``GridSearchCV(n_jobs=2)``.)
+    random_state : int, RandomState or None, default=1
+        Seed of initialisation, subsampling, windows and negatives. The default is a fixed seed
+        (as gensim's ``seed=1``): two fits on the same data give the same vectors, and a fit is
+        shared through the cache (a grid over ``dim`` trains once per fold). ``None`` draws fresh
+        randomness at every fit, and such a fit is never shared through the cache (a grid over
+        ``dim`` then trains once per grid point); a ``RandomState`` is consumed by fitting and
+        is never shared either. Training on CPU with a fixed seed is reproducible. (CPU training
+        uses one torch thread, whose small batched steps do not gain from more; run several fits
+        in parallel instead, e.g. ``GridSearchCV(n_jobs=2)``.)
     progress : bool, default=False
         Show a progress bar while training.
     normalize : bool, default=True
@@ -164,7 +185,7 @@ class Word2VecEmbedder(BaseEmbedder):
         vectors: str | os.PathLike | None = None,
         device: str = "auto",
         batch_size: int | None = None,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.RandomState | None = 1,
         progress: bool = False,
         normalize: bool = True,
         memory: Any = None,
@@ -241,6 +262,11 @@ class Word2VecEmbedder(BaseEmbedder):
             raise TypeError(
                 f"random_state must be None, an int or a RandomState, got {self.random_state!r}"
             )
+
+    def _fit_key(self, docs: list[str], y: Any) -> str | None:
+        if self.random_state is None:  # fresh randomness: never serve (or share) a cached fit
+            return None
+        return super()._fit_key(docs, y)
 
     def _fit_data_key(self, docs: list[str], y: Any) -> str | None:
         key = super()._fit_data_key(docs, y)
@@ -371,10 +397,11 @@ class Word2VecEmbedder(BaseEmbedder):
     def _embed_docs(self, docs: Sequence[str]) -> np.ndarray:
         out = super()._embed_docs(docs)
         n_zero = int(np.count_nonzero(~out.any(axis=1))) if out.size else 0
-        if n_zero:
+        if n_zero and _first_warning(self.fingerprint_):
             warnings.warn(
                 f"{n_zero} of {len(docs)} documents have no word in the vocabulary "
-                f"({len(self.wv_)} words); they embed to zero vectors",
+                f"({len(self.wv_)} words); they embed to zero vectors. (Warned once per fitted "
+                "embedder: later transforms with unknown-only documents stay silent.)",
                 UserWarning,
                 stacklevel=3,
             )

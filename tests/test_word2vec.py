@@ -351,6 +351,78 @@ def test_reproducible_under_random_state(bbc, trainings):
     assert not np.allclose(a.wv_.vectors, c.wv_.vectors)
 
 
+def test_default_random_state_is_a_fixed_seed(bbc, trainings):
+    texts, _ = bbc
+    docs = texts[:200]
+    assert Word2VecEmbedder().random_state == 1  # as gensim's seed=1
+    a = Word2VecEmbedder(max_dim=16, epochs=1, device="cpu").fit(docs)
+    clear_caches()  # a real second training, not a cache hit
+    b = Word2VecEmbedder(max_dim=16, epochs=1, device="cpu").fit(docs)
+    assert len(trainings) == 2
+    np.testing.assert_array_equal(a.wv_.vectors, b.wv_.vectors)
+    assert a.fingerprint_ == b.fingerprint_
+
+
+def test_random_state_none_gives_fresh_vectors_never_shared_by_the_cache(bbc, trainings):
+    texts, _ = bbc
+    docs = texts[:200]
+    a = Word2VecEmbedder(max_dim=16, epochs=1, random_state=None, device="cpu").fit(docs)
+    b = Word2VecEmbedder(max_dim=16, epochs=1, random_state=None, device="cpu").fit(docs)
+    assert len(trainings) == 2  # the second fit was not served the first one's vectors
+    assert a.fingerprint_ != b.fingerprint_
+    assert not np.allclose(a.wv_.vectors, b.wv_.vectors)
+    # Their document vectors are their own too (the vector cache is keyed by the fingerprint).
+    assert not np.allclose(a.transform(docs[:5]), b.transform(docs[:5]))
+
+
+def test_grid_over_dim_with_default_parameters_trains_once_per_fold(bbc, trainings):
+    texts, labels = bbc
+    docs, y = texts[::7], labels[::7]
+    pipe = make_pipeline(Word2VecEmbedder(max_dim=16, epochs=1), LogisticRegression())
+    GridSearchCV(pipe, {"word2vecembedder__dim": [4, 8, 16]}, cv=3).fit(docs, y)
+    assert len(trainings) == 3 + 1  # 3 folds + the refit, not 3 dims x 3 folds + 1
+
+
+_OOV_TRAIN = ["the cat sat on the mat", "the dog sat on the rug", "a cat and a dog"] * 4
+_OOV_TEST = ["qwertyuiop zxcvbnm", "asdfghjkl", "!!! ???", "poiuytrewq lkjhgfdsa"]
+
+
+def _no_known_word_warnings(record) -> int:
+    return sum("have no word in the vocabulary" in str(w.message) for w in record)
+
+
+def test_no_known_word_warning_comes_once_per_fitted_embedder():
+    emb = Word2VecEmbedder(max_dim=8, min_count=1, epochs=1, device="cpu").fit(_OOV_TRAIN)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        emb.transform(_OOV_TEST)
+        emb.transform(_OOV_TEST)  # same fitted state: silent
+        emb.set_params(dim=4).transform(_OOV_TEST[:2])  # another dim, same fitted state: silent
+    assert _no_known_word_warnings(record) == 1
+    other = Word2VecEmbedder(max_dim=8, min_count=1, epochs=1, device="cpu").fit(_OOV_TRAIN[:9])
+    with pytest.warns(UserWarning, match="have no word in the vocabulary"):
+        other.transform(_OOV_TEST)  # another fitted state warns for itself
+
+
+def test_no_known_word_warning_comes_once_per_fold_in_a_grid_over_dim():
+    docs = _OOV_TRAIN + _OOV_TEST
+    y = [0, 1, 0] * 4 + [0, 1, 0, 1]
+    train = np.arange(len(_OOV_TRAIN))
+    test = np.arange(len(_OOV_TRAIN), len(docs))
+    # Two folds whose test documents all have no known word (the folds differ in training data,
+    # and from the other tests' fits: the warning is once per fitted state and process).
+    cv = [(train[1:], test), (train[2:], test)]
+    pipe = make_pipeline(
+        Word2VecEmbedder(max_dim=8, min_count=1, epochs=1, device="cpu"), LogisticRegression()
+    )
+    grid = GridSearchCV(pipe, {"word2vecembedder__dim": [2, 4, 8]}, cv=cv, refit=False)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        grid.fit(docs, y)
+    # Before: one warning per grid point and fold (3 x 2); now one per fold fit.
+    assert _no_known_word_warnings(record) == 2, [str(w.message) for w in record]
+
+
 def test_pickle_round_trip(bbc_model, bbc):
     texts, _ = bbc
     before = bbc_model.transform(texts[:20])
