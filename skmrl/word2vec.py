@@ -12,7 +12,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, check_random_state
@@ -37,6 +37,8 @@ __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
 #: that the warning comes once per fitted embedder and process (not once per grid point).
 _WARNED_NO_KNOWN_WORD: set[str] = set()
 _WARNED_LOCK = threading.Lock()
+#: Most threads that ``workers=None`` trains with (more split a step too finely to gain).
+_MAX_DEFAULT_WORKERS = 4
 
 
 def _first_warning(fingerprint: str) -> bool:
@@ -113,15 +115,21 @@ class Word2VecEmbedder(BaseEmbedder):
         ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     batch_size : int, optional
         Centre tokens per training step (default: 1024 on CPU, 32768 on a GPU).
+    workers : int, optional
+        Threads that train on the CPU (ignored on a GPU). Default: torch's intra-op thread count
+        (the cores; what joblib leaves each process of ``GridSearchCV(n_jobs=k)``), at most 4.
+        Each step's blocks are split between the threads, which all read the tables as they
+        were at the start of the step, and the updates are applied in one fixed order: unlike
+        gensim's (Hogwild) threads, the result does not depend on ``workers``, which is why it
+        does not enter the fit cache's key. Each thread runs torch with one intra-op thread.
     random_state : int, RandomState or None, default=1
         Seed of initialisation, subsampling, windows and negatives. The default is a fixed seed
         (as gensim's ``seed=1``): two fits on the same data give the same vectors, and a fit is
         shared through the cache (a grid over ``dim`` trains once per fold). ``None`` draws fresh
         randomness at every fit, and such a fit is never shared through the cache (a grid over
         ``dim`` then trains once per grid point); a ``RandomState`` is consumed by fitting and
-        is never shared either. Training on CPU with a fixed seed is reproducible. (CPU training
-        uses one torch thread, whose small batched steps do not gain from more; run several fits
-        in parallel instead, e.g. ``GridSearchCV(n_jobs=2)``.)
+        is never shared either. Training with a fixed seed on the CPU is reproducible, whatever
+        ``workers`` is.
     progress : bool, default=False
         Show a progress bar while training.
     normalize : bool, default=True
@@ -165,6 +173,9 @@ class Word2VecEmbedder(BaseEmbedder):
     True
     """
 
+    #: ``workers`` changes how training runs, never its result (see its description).
+    _runtime_params: ClassVar[frozenset[str]] = BaseEmbedder._runtime_params | {"workers"}
+
     def __init__(
         self,
         dim: int | None = None,
@@ -185,6 +196,7 @@ class Word2VecEmbedder(BaseEmbedder):
         vectors: str | os.PathLike | None = None,
         device: str = "auto",
         batch_size: int | None = None,
+        workers: int | None = None,
         random_state: int | np.random.RandomState | None = 1,
         progress: bool = False,
         normalize: bool = True,
@@ -207,6 +219,7 @@ class Word2VecEmbedder(BaseEmbedder):
         self.vectors = vectors
         self.device = device
         self.batch_size = batch_size
+        self.workers = workers
         self.random_state = random_state
         self.progress = progress
         self.normalize = normalize
@@ -248,6 +261,8 @@ class Word2VecEmbedder(BaseEmbedder):
                     )
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, 16)
+        if self.workers is not None:
+            check_int("workers", self.workers, 1)
         if self.vectors is not None:
             if not isinstance(self.vectors, str | os.PathLike):
                 raise TypeError(f"vectors must be a file path or None, got {self.vectors!r}")
@@ -343,6 +358,11 @@ class Word2VecEmbedder(BaseEmbedder):
         from skmrl._torch.sgns import train_word2vec
 
         device = resolve_device(self.device)
+        # Threads that train on the CPU: by default torch's intra-op threads (the cores, or what
+        # joblib leaves each worker of GridSearchCV(n_jobs=k)), at most _MAX_DEFAULT_WORKERS.
+        workers = self.workers
+        if workers is None:
+            workers = min(torch.get_num_threads(), _MAX_DEFAULT_WORKERS)
         dims = self.matryoshka_dims
         if dims is None:
             dims = [2**p for p in range(3, 32) if 2**p < max_dim] + [max_dim]
@@ -352,9 +372,9 @@ class Word2VecEmbedder(BaseEmbedder):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=self.epochs * len(tokens), unit="word", desc="word2vec", leave=False)
-        # On CPU, train on one torch thread: a step is many small operations, for which more
-        # threads cost more in synchronisation than they gain (5x slower on a busy 2-core
-        # machine). Parallelism comes from running several fits (GridSearchCV(n_jobs=...)).
+        # On CPU, each training thread runs torch with one intra-op thread: a step is many small
+        # operations, for which intra-op threads cost more in synchronisation than they gain
+        # (5x slower on a busy 2-core machine); parallelism comes from the workers' threads.
         try:
             with one_torch_thread(device == "cpu"), torch.inference_mode():
                 w_in, _ = train_word2vec(
@@ -374,6 +394,7 @@ class Word2VecEmbedder(BaseEmbedder):
                     nested_dims=[int(d) for d in dims],
                     device=device,
                     seed=seed,
+                    workers=int(workers),
                     progress=None if bar is None else bar.update,
                 )
         finally:

@@ -126,7 +126,10 @@ def test_most_similar(bbc_model):
     neighbours = bbc_model.most_similar("film", topn=10)
     words = [w for w, _ in neighbours]
     assert len(words) == 10 and "film" not in words
-    assert {"films", "movie", "actor", "director", "oscar", "festival", "award"} & set(words)
+    # Neighbours from the film and awards vocabulary (which ones depends on the seed).
+    film = {"films", "movie", "actor", "actress", "director", "oscar", "oscars", "festival"}
+    film |= {"award", "awards", "prize", "academy", "comedy", "screenplay", "nominated", "star"}
+    assert len(film & set(words)) >= 3, words
     sims = [s for _, s in neighbours]
     assert sims == sorted(sims, reverse=True)
     assert bbc_model.most_similar("FILM", topn=3)[0][0] == words[0]  # lowercased like the text
@@ -423,6 +426,23 @@ def test_no_known_word_warning_comes_once_per_fold_in_a_grid_over_dim():
     assert _no_known_word_warnings(record) == 2, [str(w.message) for w in record]
 
 
+@pytest.mark.parametrize("sg", [True, False])
+def test_training_threads_do_not_change_the_result(bbc, sg, trainings):
+    texts, _ = bbc
+    docs = texts[:150]
+    tables = []
+    for workers in (1, 2, 3):
+        clear_caches()
+        emb = Word2VecEmbedder(max_dim=32, epochs=1, sg=sg, workers=workers, device="cpu")
+        tables.append(emb.fit(docs).wv_.vectors)
+    assert len(trainings) == 3
+    for table in tables[1:]:
+        np.testing.assert_array_equal(table, tables[0])  # bit for bit, unlike Hogwild threads
+    # So workers stays out of the cache key: another thread count reuses the fit.
+    Word2VecEmbedder(max_dim=32, epochs=1, sg=sg, workers=1, device="cpu").fit(docs)
+    assert len(trainings) == 3
+
+
 def test_pickle_round_trip(bbc_model, bbc):
     texts, _ = bbc
     before = bbc_model.transform(texts[:20])
@@ -471,6 +491,7 @@ def test_grid_search_over_dim_trains_once_per_fold(bbc, trainings):
         ({"matryoshka_dims": 8}, TypeError, "matryoshka_dims"),
         ({"max_dim": 32, "matryoshka_dims": [8, 64]}, ValueError, r"above max_dim=32"),
         ({"batch_size": 2}, ValueError, "batch_size"),
+        ({"workers": 0}, ValueError, "workers must be an int >= 1"),
         ({"vectors": 3}, TypeError, "vectors must be a file path"),
         ({"device": "tpu"}, ValueError, "device='tpu' is not understood"),
         ({"device": 0}, TypeError, "device must be a str"),

@@ -16,17 +16,31 @@ every input row by ``I @ N.T``; each input row's negative term is weighted by ``
 pairs(row) / n_neg``, so that its expected gradient equals word2vec's (``negative`` fresh negatives
 per pair).
 
+The output rows of a block (its ``block`` centres, then its ``n_neg`` negatives) are scored
+together, as one matrix ``R`` of shape ``(block + n_neg, D)``: a step is a few batched products.
+
 The nested loss: the vectors are cut into segments at the nesting boundaries (e.g. 8, 16, 32, 64,
-128). Per-segment partial scores are cumsummed into the scores of each prefix, each prefix gets its
-own logistic error, and the errors are reverse-cumsummed into one coefficient per segment (the
-gradient of the sum of the prefix losses), divided by the number of prefixes that contain the
-segment so that every coordinate takes steps of word2vec's size. The cost is that of a plain loss.
+128). Per-segment partial scores are summed into the scores of each prefix (a product with a
+lower-triangular matrix of ones), each prefix gets its own logistic error, and the errors are
+summed back into one coefficient per segment (the gradient of the sum of the prefix losses; an
+upper-triangular product), divided by the number of prefixes that contain the segment so that
+every coordinate takes steps of word2vec's size. The cost is that of a plain loss.
+
+Threads. On the CPU a step's blocks are split between ``workers`` threads (torch releases the GIL
+inside its kernels, and each thread runs its kernels on itself, one intra-op thread each). All of
+them read the tables as they were at the start of the step; their gradients are joined in block
+order, and the input and output tables are then updated by one thread each. So the result does
+not depend on the number of threads (no Hogwild races): a fixed seed gives the same vectors with
+1 or 2 threads. Each step ends with a join, and the step-level work (indices, masks, step sizes)
+runs on one thread.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -39,6 +53,8 @@ BLOCK_NEGATIVES = 16
 #: Cap of ``lr * (pairs updating a row in one step)``: a frequent word's summed update is scaled
 #: down to this step mass, since summing many gradients taken at one point overshoots.
 MAX_STEP_MASS = 8.0
+#: A thread gets at least this many blocks of a step (fewer are not worth a thread).
+MIN_BLOCKS_PER_THREAD = 8
 
 
 def _segments(nested_dims: Sequence[int], dim: int) -> list[tuple[int, int]]:
@@ -65,6 +81,7 @@ def train_word2vec(
     nested_dims: Sequence[int],
     device: str,
     seed: int,
+    workers: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train word vectors in place of copies of ``w_in`` / ``w_out``; return them as numpy.
@@ -79,6 +96,9 @@ def train_word2vec(
         Word counts; negatives are drawn with probability proportional to ``counts ** 0.75``.
     w_in, w_out : float32 arrays of shape (V, D)
         Initial input and output tables.
+    workers : int, default=1
+        Threads that compute each step (the result does not depend on it; see the module
+        docstring). The caller sets torch's intra-op threads (one per worker is best on the CPU).
     progress : callable, optional
         Called with the number of raw corpus tokens processed after each step.
     """
@@ -87,10 +107,12 @@ def train_word2vec(
     dim = w_in.shape[1]
     segs = _segments(nested_dims, dim)
     n_seg = len(segs)
-    # Each segment's step is divided by the number of prefixes that contain it.
-    seg_scale = torch.tensor(
-        [1.0 / (n_seg - s) for s in range(n_seg)], dtype=torch.float32, device=dev
-    ).view(n_seg, 1, 1, 1)
+    # Prefix scores from segment scores (lower triangle), and segment coefficients from prefix
+    # errors (upper triangle), each segment's divided by the number of prefixes containing it.
+    ones = torch.ones(n_seg, n_seg, dtype=torch.float32, device=dev)
+    to_prefix = torch.tril(ones)
+    scale = torch.tensor([1.0 / (n_seg - s) for s in range(n_seg)], device=dev).view(n_seg, 1)
+    to_segment = torch.triu(ones) * scale
 
     gen = torch.Generator(device=dev)
     gen.manual_seed(int(seed))
@@ -107,130 +129,163 @@ def train_word2vec(
     span = L + 2 * W
     rel = torch.arange(span, device=dev).view(span, 1) - W - torch.arange(L, device=dev).view(1, L)
     abs_rel = rel.abs().view(1, span, L)
+    not_self = abs_rel >= 1
     halo = torch.arange(span, device=dev).view(1, span)
     blocks_per_step = max(1, int(batch_words) // L)
     neg_weight = float(negative) / K
+    # 1 for the centre columns of R, 0 for the negatives: the logistic target of each score.
+    target = torch.cat([torch.ones(L, device=dev), torch.zeros(K, device=dev)])
+    eye = torch.eye(L, device=dev)
     total = max(1, epochs * n_tok)
     done = 0
+    grads = _sg_grads if sg else _cbow_grads
+    ctx = (segs, to_prefix, to_segment, target, eye, neg_weight)
+    workers = max(1, int(workers)) if dev.type == "cpu" else 1
+    pool = None
+    if workers > 1:  # the calling thread is one of the workers
+        pool = ThreadPoolExecutor(workers - 1, initializer=torch.set_num_threads, initargs=(1,))
 
-    for _epoch in range(epochs):
-        keep = torch.rand(n_tok, generator=gen, device=dev) < keep_t[tok_t]
-        t = tok_t[keep]
-        d = doc_t[keep]
-        n = int(t.shape[0])
-        n_blocks = max(1, math.ceil(n / L))
-        pad_right = n_blocks * L - n + W
-        # Padding tokens get document id -1: they pair with nothing.
-        t = torch.cat([t.new_zeros(W), t, t.new_zeros(pad_right)])
-        d = torch.cat([d.new_full((W,), -1), d, d.new_full((pad_right,), -1)])
-        raw_per_block = n_tok / n_blocks
-        for b0 in range(0, n_blocks, blocks_per_step):
-            nb = min(blocks_per_step, n_blocks - b0)
-            lr = alpha - (alpha - min_alpha) * min(1.0, done / total)
-            starts = (torch.arange(b0, b0 + nb, device=dev) * L).view(nb, 1)
-            in_pos = starts + halo  # (nb, span) positions in the padded stream
-            ctr_pos = in_pos[:, W : W + L]
-            in_idx = t[in_pos].reshape(-1)
-            ctr_idx = t[ctr_pos].reshape(-1)
-            in_doc = d[in_pos]
-            ctr_doc = d[ctr_pos]
-            reduced = torch.randint(1, W + 1, (nb, 1, L), generator=gen, device=dev)
-            mask = (
-                (abs_rel >= 1)
-                & (abs_rel <= reduced)
-                & (in_doc.unsqueeze(2) == ctr_doc.unsqueeze(1))
-                & (ctr_doc.unsqueeze(1) >= 0)
-            ).to(torch.float32)  # (nb, span, L)
-            u = torch.rand(nb * K, generator=gen, device=dev)
-            neg_idx = torch.searchsorted(neg_cum, u).clamp_(max=n_words - 1)
-
-            I = win_t.index_select(0, in_idx).view(nb, span, dim)  # noqa: E741
-            O = wout_t.index_select(0, ctr_idx).view(nb, L, dim)  # noqa: E741
-            N = wout_t.index_select(0, neg_idx).view(nb, K, dim)
-            if sg:
-                d_in, d_out, d_neg = _sg_step(I, O, N, mask, segs, seg_scale, neg_weight)
-            else:
-                d_in, d_out, d_neg = _cbow_step(I, O, N, mask, segs, seg_scale, neg_weight)
-            # Damp the summed step of rows that many pairs update at once (frequent words):
-            # their step mass ``lr * pairs`` is capped at MAX_STEP_MASS (see the module docstring).
-            in_pairs = mask.sum(2).reshape(-1)
-            out_pairs = mask.sum(1).reshape(-1)
-            neg_pairs = (in_pairs.view(nb, span).sum(1, keepdim=True) * neg_weight).expand(nb, K)
-            in_mass = torch.bincount(in_idx, in_pairs, minlength=n_words)
-            out_mass = torch.bincount(ctr_idx, out_pairs, minlength=n_words)
-            out_mass += torch.bincount(neg_idx, neg_pairs.reshape(-1), minlength=n_words)
-            in_rate = lr / (in_mass * (lr / MAX_STEP_MASS)).clamp_(min=1.0)
-            out_rate = lr / (out_mass * (lr / MAX_STEP_MASS)).clamp_(min=1.0)
-            d_in = d_in.view(-1, dim).mul_(in_rate[in_idx].unsqueeze(1))
-            d_out = d_out.view(-1, dim).mul_(out_rate[ctr_idx].unsqueeze(1))
-            d_neg = d_neg.view(-1, dim).mul_(out_rate[neg_idx].unsqueeze(1))
-            win_t.index_add_(0, in_idx, d_in)
-            wout_t.index_add_(0, ctr_idx, d_out)
-            wout_t.index_add_(0, neg_idx, d_neg)
-            step_raw = round(raw_per_block * (b0 + nb)) - round(raw_per_block * b0)
-            done += step_raw
-            if progress is not None:
-                progress(step_raw)
+    try:
+        for _epoch in range(epochs):
+            # Subsampling, reduced windows and negatives of the whole epoch, drawn at once.
+            keep = torch.rand(n_tok, generator=gen, device=dev) < keep_t[tok_t]
+            t = tok_t[keep]
+            d = doc_t[keep]
+            n = int(t.shape[0])
+            n_blocks = max(1, math.ceil(n / L))
+            pad_right = n_blocks * L - n + W
+            # Padding tokens get document id -1: they pair with nothing.
+            t = torch.cat([t.new_zeros(W), t, t.new_zeros(pad_right)])
+            d = torch.cat([d.new_full((W,), -1), d, d.new_full((pad_right,), -1)])
+            reduced_all = torch.randint(1, W + 1, (n_blocks, 1, L), generator=gen, device=dev)
+            u = torch.rand(n_blocks * K, generator=gen, device=dev)
+            neg_all = torch.searchsorted(neg_cum, u).clamp_(max=n_words - 1).view(n_blocks, K)
+            raw_per_block = n_tok / n_blocks
+            for b0 in range(0, n_blocks, blocks_per_step):
+                nb = min(blocks_per_step, n_blocks - b0)
+                lr = alpha - (alpha - min_alpha) * min(1.0, done / total)
+                in_pos = (torch.arange(b0, b0 + nb, device=dev) * L).view(nb, 1) + halo
+                in_idx = t[in_pos]  # (nb, span)
+                in_doc = d[in_pos]
+                ctr_doc = in_doc[:, W : W + L]
+                out_idx = torch.cat([in_idx[:, W : W + L], neg_all[b0 : b0 + nb]], 1)
+                mask = (
+                    not_self
+                    & (abs_rel <= reduced_all[b0 : b0 + nb])
+                    & (in_doc.unsqueeze(2) == ctr_doc.unsqueeze(1))
+                    & (ctr_doc.unsqueeze(1) >= 0)
+                ).to(torch.float32)  # (nb, span, L)
+                d_in, d_out = _split_grads(
+                    pool, workers, grads, win_t, wout_t, in_idx, out_idx, mask, ctx
+                )
+                # Damp the summed step of rows that many pairs update at once (frequent words):
+                # their step mass ``lr * pairs`` is capped at MAX_STEP_MASS.
+                in_pairs = mask.sum(2)  # (nb, span)
+                neg_pairs = (in_pairs.sum(1, keepdim=True) * neg_weight).expand(nb, K)
+                out_pairs = torch.cat([mask.sum(1), neg_pairs], 1)  # (nb, L + K)
+                in_idx = in_idx.reshape(-1)
+                out_idx = out_idx.reshape(-1)
+                in_mass = torch.bincount(in_idx, in_pairs.reshape(-1), minlength=n_words)
+                out_mass = torch.bincount(out_idx, out_pairs.reshape(-1), minlength=n_words)
+                in_rate = lr / (in_mass * (lr / MAX_STEP_MASS)).clamp_(min=1.0)
+                out_rate = lr / (out_mass * (lr / MAX_STEP_MASS)).clamp_(min=1.0)
+                # One thread per table: each table's updates keep one order.
+                job = None
+                if pool is not None:
+                    job = pool.submit(_no_grad, _apply, win_t, in_idx, d_in, in_rate)
+                else:
+                    _apply(win_t, in_idx, d_in, in_rate)
+                _apply(wout_t, out_idx, d_out, out_rate)
+                if job is not None:
+                    job.result()
+                step_raw = round(raw_per_block * (b0 + nb)) - round(raw_per_block * b0)
+                done += step_raw
+                if progress is not None:
+                    progress(step_raw)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return win_t.cpu().numpy(), wout_t.cpu().numpy()
 
 
-def _nested_coefficients(
-    partial: list[torch.Tensor], target: float, weight: torch.Tensor | None, seg_scale: torch.Tensor
-) -> torch.Tensor:
-    """Per-segment gradient coefficients from per-segment partial scores.
+def _no_grad(fn, *args):
+    """Run ``fn`` in inference mode (a thread-local setting: each pool thread enters it)."""
+    with torch.inference_mode():
+        return fn(*args)
 
-    ``partial[s]`` holds the score contributions of segment ``s``; the scores of prefix ``p`` are
-    their cumulative sum. The log-likelihood gradient of prefix ``p`` with respect to its score is
-    ``target - sigmoid(score_p)``; segment ``s`` belongs to prefixes ``s..S-1``, so its coefficient
-    is the reverse cumulative sum of those errors (times ``weight``, then ``seg_scale``).
+
+def _apply(table: torch.Tensor, idx: torch.Tensor, delta: torch.Tensor, rate: torch.Tensor) -> None:
+    table.index_add_(0, idx, delta.mul_(rate[idx].unsqueeze(1)))
+
+
+def _split_grads(pool, workers, grads, win_t, wout_t, in_idx, out_idx, mask, ctx):
+    """The step's gradients, its blocks split between ``workers`` threads, joined in order."""
+    nb = in_idx.shape[0]
+    n_parts = max(1, min(workers, nb // MIN_BLOCKS_PER_THREAD))
+    if pool is None or n_parts == 1:
+        return grads(win_t, wout_t, in_idx, out_idx, mask, ctx)
+    bounds = [round(nb * i / n_parts) for i in range(n_parts + 1)]
+    parts = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    jobs = [
+        pool.submit(_no_grad, grads, win_t, wout_t, in_idx[p], out_idx[p], mask[p], ctx)
+        for p in parts[1:]
+    ]
+    first = grads(win_t, wout_t, in_idx[parts[0]], out_idx[parts[0]], mask[parts[0]], ctx)
+    results = [first] + [job.result() for job in jobs]
+    return torch.cat([r[0] for r in results]), torch.cat([r[1] for r in results])
+
+
+def _nested_grads(X, R, weight, ctx):
+    """Gradients of the nested loss for scores ``X @ R.T`` (inputs ``X``, outputs ``R``).
+
+    ``weight`` (nb, rows of X, rows of R) weighs each score's logistic error (0: no pair); the
+    first ``L`` columns of ``R`` are positives, the rest negatives. Returns ``d_X`` and ``d_R``.
     """
-    scores = torch.stack(partial).cumsum_(0)
-    err = torch.sigmoid(scores).neg_()
-    if target:
-        err.add_(target)
-    if weight is not None:
-        err.mul_(weight)
-    coef = err.flip(0).cumsum(0).flip(0)
-    return coef.mul_(seg_scale)
+    segs, to_prefix, to_segment, target, _, _ = ctx
+    n_seg = len(segs)
+    partial = torch.stack([torch.bmm(X[..., a:b], R[..., a:b].transpose(1, 2)) for a, b in segs])
+    shape = partial.shape
+    scores = (to_prefix @ partial.view(n_seg, -1)).view(shape)
+    err = torch.sigmoid(scores).neg_().add_(target).mul_(weight)
+    coef = (to_segment @ err.view(n_seg, -1)).view(shape)
+    d_x = torch.cat([torch.bmm(coef[s], R[..., a:b]) for s, (a, b) in enumerate(segs)], -1)
+    d_r = torch.cat(
+        [torch.bmm(coef[s].transpose(1, 2), X[..., a:b]) for s, (a, b) in enumerate(segs)], -1
+    )
+    return d_x, d_r
 
 
-def _sg_step(I, O, N, mask, segs, seg_scale, neg_weight):  # noqa: E741
-    """Skip-gram: inputs are context words, outputs the centre word and the block's negatives."""
-    pos = [torch.bmm(I[..., a:b], O[..., a:b].transpose(1, 2)) for a, b in segs]
-    neg = [torch.bmm(I[..., a:b], N[..., a:b].transpose(1, 2)) for a, b in segs]
-    pairs = mask.sum(2, keepdim=True)  # (nb, span, 1): pairs each input row is in
-    g_pos = _nested_coefficients(pos, 1.0, mask, seg_scale)  # (S, nb, span, L)
-    g_neg = _nested_coefficients(neg, 0.0, pairs * neg_weight, seg_scale)  # (S, nb, span, K)
-    d_in = torch.empty_like(I)
-    d_out = torch.empty_like(O)
-    d_neg = torch.empty_like(N)
-    for s, (a, b) in enumerate(segs):
-        d_in[..., a:b] = torch.baddbmm(torch.bmm(g_pos[s], O[..., a:b]), g_neg[s], N[..., a:b])
-        d_out[..., a:b] = torch.bmm(g_pos[s].transpose(1, 2), I[..., a:b])
-        d_neg[..., a:b] = torch.bmm(g_neg[s].transpose(1, 2), I[..., a:b])
-    return d_in, d_out, d_neg
+def _sg_grads(win_t, wout_t, in_idx, out_idx, mask, ctx):
+    """Skip-gram: inputs are the context words, outputs the centre words and the negatives."""
+    nb, span = in_idx.shape
+    neg_weight = ctx[5]
+    I = win_t.index_select(0, in_idx.reshape(-1)).view(nb, span, -1)  # noqa: E741
+    R = wout_t.index_select(0, out_idx.reshape(-1)).view(nb, out_idx.shape[1], -1)
+    pairs = mask.sum(2, keepdim=True) * neg_weight  # (nb, span, 1)
+    n_neg = out_idx.shape[1] - mask.shape[2]
+    weight = torch.cat([mask, pairs.expand(nb, span, n_neg)], 2)
+    d_in, d_r = _nested_grads(I, R, weight, ctx)
+    return d_in.view(nb * span, -1), d_r.view(-1, d_r.shape[-1])
 
 
-def _cbow_step(I, O, N, mask, segs, seg_scale, neg_weight):  # noqa: E741
+def _cbow_grads(win_t, wout_t, in_idx, out_idx, mask, ctx):
     """CBOW: the input is the mean of the context vectors; outputs as in skip-gram.
 
     As in word2vec.c and gensim (``cbow_mean=1``), every context word receives the whole error of
-    the mean vector. The block's negatives are weighted by ``negative / n_neg`` per centre.
+    the mean vector. The block's negatives are weighted by ``negative / n_neg`` per centre. The
+    centre scores are the diagonal of ``H @ O.T`` (the weight masks the rest).
     """
+    nb, span = in_idx.shape
+    L = mask.shape[2]
+    eye, neg_weight = ctx[4], ctx[5]
+    I = win_t.index_select(0, in_idx.reshape(-1)).view(nb, span, -1)  # noqa: E741
+    R = wout_t.index_select(0, out_idx.reshape(-1)).view(nb, out_idx.shape[1], -1)
     n_ctx = mask.sum(1)  # (nb, L)
-    has_ctx = (n_ctx > 0).to(I.dtype)
+    has_ctx = (n_ctx > 0).to(I.dtype).unsqueeze(2)  # (nb, L, 1)
     avg = mask / n_ctx.clamp(min=1).unsqueeze(1)  # (nb, span, L)
     H = torch.bmm(avg.transpose(1, 2), I)  # (nb, L, dim): mean context vector per centre
-    pos = [(H[..., a:b] * O[..., a:b]).sum(-1, keepdim=True) for a, b in segs]  # (nb, L, 1)
-    neg = [torch.bmm(H[..., a:b], N[..., a:b].transpose(1, 2)) for a, b in segs]  # (nb, L, K)
-    g_pos = _nested_coefficients(pos, 1.0, has_ctx.unsqueeze(2), seg_scale)
-    g_neg = _nested_coefficients(neg, 0.0, has_ctx.unsqueeze(2) * neg_weight, seg_scale)
-    d_h = torch.empty_like(H)
-    d_out = torch.empty_like(O)
-    d_neg = torch.empty_like(N)
-    for s, (a, b) in enumerate(segs):
-        d_h[..., a:b] = torch.baddbmm(g_pos[s] * O[..., a:b], g_neg[s], N[..., a:b])
-        d_out[..., a:b] = g_pos[s] * H[..., a:b]
-        d_neg[..., a:b] = torch.bmm(g_neg[s].transpose(1, 2), H[..., a:b])
+    n_neg = out_idx.shape[1] - L
+    weight = torch.cat([eye * has_ctx, (has_ctx * neg_weight).expand(nb, L, n_neg)], 2)
+    d_h, d_r = _nested_grads(H, R, weight, ctx)
     d_in = torch.bmm(mask, d_h)  # each context word gets its centres' errors
-    return d_in, d_out, d_neg
+    return d_in.view(nb * span, -1), d_r.view(-1, d_r.shape[-1])
