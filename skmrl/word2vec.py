@@ -34,9 +34,10 @@ from skmrl.base import BaseEmbedder, _stable_repr
 
 __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
 
-#: Fingerprints of the fitted states that have warned about documents with no known word, so
-#: that the warning comes once per fitted embedder and process (not once per grid point).
-_WARNED_NO_KNOWN_WORD: set[str] = set()
+#: Keys of the warnings already given in this process: a fitted state's fingerprint ("documents
+#: with no known word": once per fitted embedder, not once per grid point), or a parameter setting
+#: ("too few training tokens": once per setting, not once per fold).
+_WARNED: set[str] = set()
 _WARNED_LOCK = threading.Lock()
 #: ``epochs="auto"``: passes for about this many training tokens, within [min, max] epochs.
 AUTO_EPOCHS_TOKENS = 2_000_000
@@ -58,12 +59,12 @@ def _caller_stacklevel() -> int:
     return level
 
 
-def _first_warning(fingerprint: str) -> bool:
-    """True the first time a fitted state (by fingerprint) asks, in this process."""
+def _first_warning(key: str) -> bool:
+    """True the first time ``key`` asks, in this process (thread-safe)."""
     with _WARNED_LOCK:
-        if fingerprint in _WARNED_NO_KNOWN_WORD:
+        if key in _WARNED:
             return False
-        _WARNED_NO_KNOWN_WORD.add(fingerprint)
+        _WARNED.add(key)
         return True
 
 
