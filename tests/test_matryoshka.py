@@ -210,14 +210,10 @@ def test_unavailable_cuda_lists_available_devices():
         MatryoshkaEmbedder(device="cuda:3").fit(["a"])
 
 
-def test_unknown_hub_id_raises_one_clear_error_without_hub_traceback():
-    # A fresh interpreter with the hub switched off: no network is touched.
-    code = (
-        "from skmrl import MatryoshkaEmbedder; "
-        "MatryoshkaEmbedder('nobody-xyz/no-such-model').fit(['a'])"
-    )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run(
+def _run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (module-level state such as the hub's settings is read
+    at import time) from the repository root."""
+    return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
@@ -225,6 +221,15 @@ def test_unknown_hub_id_raises_one_clear_error_without_hub_traceback():
         cwd=Path(__file__).resolve().parents[1],
         timeout=120,
     )
+
+
+def test_unknown_hub_id_raises_one_clear_error_without_hub_traceback():
+    # A fresh interpreter with the hub switched off: no network is touched.
+    code = (
+        "from skmrl import MatryoshkaEmbedder; "
+        "MatryoshkaEmbedder('nobody-xyz/no-such-model').fit(['a'])"
+    )
+    proc = _run_python(code, {**os.environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("skmrl.models.ModelNotFoundError")
@@ -396,17 +401,6 @@ def test_parallel_cpu_workers_match_one_worker_and_restore_threads():
 
 
 # -- fail fast and clearly ---------------------------------------------------------------------
-def _run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=Path(__file__).resolve().parents[1],
-        timeout=120,
-    )
-
-
 def test_mistyped_hub_id_fails_in_under_two_seconds_with_one_message():
     """No HF_HUB_OFFLINE set (a user's default): no network retries, one clear message."""
     code = (

@@ -11,27 +11,27 @@ import skmrl
 from skmrl.cli import main
 
 
+def _prints_ok(code: str) -> None:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
 def test_import_does_not_load_torch():
-    code = (
+    _prints_ok(
         "import sys, skmrl; from skmrl import MatryoshkaEmbedder, Word2VecEmbedder; "
         "MatryoshkaEmbedder(dim=8).get_params(); Word2VecEmbedder(dim=8).get_params(); "
         "assert 'torch' not in sys.modules, 'torch imported'; print('ok')"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
 
 
 def test_import_and_the_command_do_not_load_scikit_learn():
     """`skmrl --help`/`--version` start in a fraction of a second: nothing heavy is imported."""
-    code = (
+    _prints_ok(
         "import sys, skmrl, skmrl.cli; "
         "heavy = [m for m in ('sklearn', 'torch', 'transformers', 'scipy') if m in sys.modules]; "
         "assert not heavy, heavy; print('ok')"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
 
 
 def test_version_and_public_api():
