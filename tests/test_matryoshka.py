@@ -30,7 +30,9 @@ from skmrl.cache import get_embedding_cache  # noqa: E402
 from skmrl.datasets import load_sts, load_trec  # noqa: E402
 from skmrl.models import DEFAULT_MODEL, ModelNotFoundError, load_model, resolve_model  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from .conftest import SHARED_DATA  # noqa: E402
+
+DATA = SHARED_DATA  # ../shared/data, or $SKMRL_DATA
 needs_data = pytest.mark.skipif(
     not (DATA / "trec").is_dir(), reason=f"shared real data not found at {DATA}"
 )

@@ -7,7 +7,6 @@ import gc
 import os
 import platform
 import weakref
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +21,9 @@ from skmrl._torch.encoder import encode  # noqa: E402
 from skmrl.datasets import load_trec  # noqa: E402
 from skmrl.models import load_model  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from .conftest import SHARED_DATA  # noqa: E402
+
+DATA = SHARED_DATA  # ../shared/data, or $SKMRL_DATA
 # Where the path should apply, it must: a torch without its operators fails here, loudly.
 needs_onednn = pytest.mark.skipif(
     platform.machine().lower() not in ("x86_64", "amd64")
