@@ -69,3 +69,17 @@ def test_demo_with_no_usable_dim_says_so_instead_of_crashing(capsys, bbc_news):
     # short, case-insensitive names are accepted; no embedder takes dim=10**6
     assert main(["demo", "--only", "TFIDF", "word2vec", "--dims", "1000000"]) == 2
     assert "no embedder accepts any of --dims 1000000" in capsys.readouterr().err
+
+
+def test_readme_and_docs_point_only_inside_the_repository():
+    """The design and contracts live in docs/design.md; no doc points outside the repository."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+        assert "../shared/DESIGN.md" not in text, doc.name
+        for target in re.findall(r"`((?:docs|skmrl|benchmarks|tests)/[\w./-]+\.(?:md|py))`", text):
+            assert (root / target).is_file(), f"{doc.name} names {target}, which is missing"
+    assert "docs/design.md" in (root / "README.md").read_text(encoding="utf-8")
