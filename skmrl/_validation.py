@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_dim", "check_documents", "check_int"]
+__all__ = ["check_dim", "check_documents", "check_int", "folder_write_problem"]
 
 
 def _is_dataframe(X: Any) -> bool:
@@ -188,3 +191,44 @@ def check_int(name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return int(value)
+
+
+def folder_write_problem(folder: Path, what: str = "the folder") -> str | None:
+    """Why ``folder`` cannot be created and written to, or ``None`` when it can (it is created).
+
+    The check is a real write (a temporary file, removed at once): ``os.access`` is wrong on
+    read-only mounts, with ACLs and for root.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder; created (with its parents) when absent.
+    what : str, default="the folder"
+        How the message names it.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmrl._validation import folder_write_problem
+    >>> with tempfile.NamedTemporaryFile() as f:
+    ...     folder_write_problem(Path(f.name) / "sub")
+    'cannot create the folder: Not a directory'
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # mkdir(exist_ok=True) raises this only for a non-folder
+        return f"cannot create {what}: a file is in the way"
+    except OSError as exc:
+        return f"cannot create {what}: {exc.strerror or exc}"
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".skmrl-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{what} is not writable: {exc.strerror or exc}"
+    return None

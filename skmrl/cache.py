@@ -37,7 +37,6 @@ import math
 import os
 import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 import warnings
@@ -48,6 +47,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from skmrl._validation import folder_write_problem
 
 __all__ = [
     "DEFAULT_DISK_MAX_BYTES",
@@ -169,25 +170,12 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
 
 
 def _ensure_writable_dir(path: Path) -> None:
-    where = f"memory={str(path)!r}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError as exc:  # mkdir(exist_ok=True) raises this only for a non-folder
-        raise ValueError(f"{where}: cannot create the cache folder: a file is in the way") from exc
-    except OSError as exc:
-        raise ValueError(f"{where}: cannot create the cache folder: {exc.strerror or exc}") from exc
-    token = (os.getpid(), str(path.resolve()))
-    if token in _WRITABLE_DIRS:
+    token = (os.getpid(), str(path))
+    if token in _WRITABLE_DIRS and path.is_dir():  # probed already: one stat per transform
         return
-    # Try a real write: os.access is wrong on read-only mounts, ACLs and for root.
-    try:
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".skmrl-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ValueError(
-            f"{where}: the cache folder is not writable: {exc.strerror or exc}"
-        ) from exc
+    problem = folder_write_problem(path, "the cache folder")
+    if problem:
+        raise ValueError(f"memory={str(path)!r}: {problem}")
     _WRITABLE_DIRS.add(token)
 
 

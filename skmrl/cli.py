@@ -18,7 +18,6 @@ import argparse
 import importlib.util
 import os
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Sequence
@@ -133,24 +132,6 @@ def _cache_folder(value: str | None) -> Path | None:
     return Path(value).expanduser()
 
 
-def _writable_folder_problem(folder: Path) -> str | None:
-    """Why ``folder`` cannot be created or written to, or None when it can (it is created)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        return f"cannot create {str(folder)!r}: a file is in the way"
-    except OSError as exc:
-        return f"cannot create {str(folder)!r}: {exc.strerror or exc}"
-    # A real write: os.access is wrong on read-only mounts, with ACLs and for root.
-    try:
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".skmrl-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        return f"{str(folder)!r} is not writable: {exc.strerror or exc}"
-    return None
-
-
 def _plot_problem(path: str) -> str | None:
     """Why the plot cannot be written to ``path``, or None when it can (nothing is written)."""
     if importlib.util.find_spec("matplotlib") is None:
@@ -173,13 +154,9 @@ def _plot_problem(path: str) -> str | None:
         if not os.access(target, os.W_OK):
             return f"{str(target)!r} is not writable"
         return None
-    try:  # a real write in the folder, removed at once
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".skmrl-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        return f"cannot write in {str(folder)!r}: {exc.strerror or exc}"
-    return None
+    from skmrl._validation import folder_write_problem
+
+    return folder_write_problem(folder, repr(str(folder)))
 
 
 def _uses_matryoshka(args: argparse.Namespace) -> bool:
@@ -199,8 +176,10 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         if problem:
             parser.error(f"argument --plot: {problem}")
     if _uses_matryoshka(args):
+        from skmrl._validation import folder_write_problem
+
         folder = _cache_folder(args.cache_dir)
-        problem = None if folder is None else _writable_folder_problem(folder)
+        problem = None if folder is None else folder_write_problem(folder, repr(str(folder)))
         if problem:
             parser.error(f"argument --cache-dir: {problem} (or pass --cache-dir none)")
 
