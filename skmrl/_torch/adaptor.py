@@ -1,0 +1,204 @@
+"""Learn an orthogonal map that makes frozen embeddings Matryoshka-ordered (the adaptor's core).
+
+The map ``R`` (``D x D``, orthogonal) rotates each vector, ``z -> z @ R``, so that its leading
+coordinates carry what matters: a prefix of ``k`` dimensions keeps the full vectors' similarity
+structure (unsupervised), and, when labels are given, separates the classes (nested linear heads).
+Being orthogonal, the map changes no full-size cosine similarity: nothing is lost at full size.
+
+It starts at the PCA basis (principal directions of the normalised vectors, largest variance
+first) and is trained with the terms of the Matryoshka-Adaptor (Yoon et al., EMNLP 2024):
+
+* top-k: for each vector and its ``n_neighbors`` nearest neighbours at full size, the prefix
+  cosines keep the full-size cosines (this term does most of the work);
+* pairwise: the same for every pair of a random batch;
+* supervised (optional): cross-entropy of a linear head on each normalised prefix.
+
+A reconstruction term is left out on purpose: measured, it pulls the map back towards PCA.
+Pure torch and numpy: no scikit-learn here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["fit_rotation", "nearest_neighbours", "pca_basis"]
+
+
+def pca_basis(Z: np.ndarray, center: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Principal directions of ``Z``, largest variance first, as the columns of an orthogonal
+    matrix, and the mean that was removed (zeros when ``center=False``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._torch.adaptor import pca_basis
+    >>> Z = np.random.default_rng(0).normal(size=(50, 3)) * [1.0, 5.0, 0.1]
+    >>> R, mean = pca_basis(Z)
+    >>> int(np.argmax(np.abs(R[:, 0])))  # the widest axis comes first
+    1
+    >>> bool(np.allclose(R.T @ R, np.eye(3)))
+    True
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    mean = Z.mean(axis=0) if center else np.zeros(Z.shape[1])
+    # Eigenvectors of the scatter matrix: a D x D problem whatever the number of rows.
+    C = (Z - mean).T @ (Z - mean)
+    eigvals, eigvecs = np.linalg.eigh(C)
+    order = np.argsort(eigvals)[::-1]
+    R = eigvecs[:, order]
+    # A deterministic sign: the largest entry of each direction is positive.
+    signs = np.sign(R[np.argmax(np.abs(R), axis=0), np.arange(R.shape[1])])
+    signs[signs == 0] = 1.0
+    return R * signs, mean
+
+
+def nearest_neighbours(Zn: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosines of each row's ``k`` nearest other rows (rows already unit length).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._torch.adaptor import nearest_neighbours
+    >>> Zn = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)
+    >>> idx, sim = nearest_neighbours(Zn, 1)
+    >>> idx.ravel().tolist()
+    [1, 2, 1]
+    """
+    import torch
+
+    Zt = torch.from_numpy(np.ascontiguousarray(Zn, dtype=np.float32))
+    n = Zt.shape[0]
+    k = min(k, n - 1)
+    idx = np.empty((n, k), dtype=np.int64)
+    sim = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, chunk):
+        s = Zt[start : start + chunk] @ Zt.T
+        rows = torch.arange(s.shape[0])
+        s[rows, rows + start] = -float("inf")  # not its own neighbour
+        top = torch.topk(s, k, dim=1)
+        idx[start : start + chunk] = top.indices.numpy()
+        sim[start : start + chunk] = top.values.numpy()
+    return idx, sim
+
+
+def fit_rotation(
+    Z: np.ndarray,
+    dims: Sequence[int],
+    *,
+    labels: np.ndarray | None = None,
+    n_neighbors: int = 10,
+    pairwise_weight: float = 1.0,
+    label_weight: float = 1.0,
+    epochs: int = 20,
+    learning_rate: float = 1e-3,
+    batch_size: int = 256,
+    seed: int = 0,
+    progress: bool = False,
+) -> np.ndarray:
+    """Train the orthogonal map on the rows of ``Z``; return ``R`` (``z -> z @ R``).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, D)
+        Frozen full-size vectors (any norm: only directions matter).
+    dims : sequence of int
+        Prefix sizes to train (ascending, at most ``D``).
+    labels : ndarray of int, shape (n_samples,), optional
+        Class codes ``0..n_classes-1``; adds nested linear heads.
+    n_neighbors : int, default=10
+        Neighbours per vector in the top-k term (0 turns it off).
+    pairwise_weight, label_weight : float
+        Weights of the pairwise and supervised terms (the top-k term has weight 1).
+    epochs, learning_rate, batch_size, seed
+        Adam on the map's parameters (and the heads'), ``epochs`` passes over the rows.
+    progress : bool, default=False
+        Show a tqdm bar with the loss.
+
+    Returns
+    -------
+    ndarray of shape (D, D), float32, orthogonal
+    """
+    import torch
+    from torch import nn
+    from torch.nn.utils.parametrizations import orthogonal
+
+    from skmrl._torch.losses import (
+        NestedHeads,
+        cosine_matrix,
+        neighbour_similarity_loss,
+        nested_loss,
+        pairwise_similarity_loss,
+    )
+
+    Z = np.asarray(Z, dtype=np.float32)
+    n, D = Z.shape
+    norms = np.linalg.norm(Z, axis=1, keepdims=True)
+    Zn = np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
+    R0, _ = pca_basis(Zn, center=True)
+    dims = [int(d) for d in dims if int(d) < D]  # the full size is kept exactly
+    if not dims:
+        return R0.astype(np.float32)
+
+    generator = torch.Generator().manual_seed(int(seed))
+    torch_state = torch.random.get_rng_state()
+    torch.manual_seed(int(seed))  # parameter init of the heads
+    try:
+        layer = nn.Linear(D, D, bias=False)
+        orthogonal(layer)
+        with torch.no_grad():
+            layer.weight = torch.from_numpy(np.ascontiguousarray(R0.T, dtype=np.float32))
+        params = list(layer.parameters())
+        heads = None
+        if labels is not None:
+            heads = NestedHeads(dims, int(labels.max()) + 1)
+            params += list(heads.parameters())
+    finally:
+        torch.random.set_rng_state(torch_state)
+
+    X = torch.from_numpy(Zn)
+    k = min(int(n_neighbors), n - 1)
+    if k > 0:
+        nb_idx, nb_sim = nearest_neighbours(Zn, k)
+        nb_idx_t, nb_sim_t = torch.from_numpy(nb_idx), torch.from_numpy(nb_sim)
+    y = None if labels is None else torch.as_tensor(labels, dtype=torch.long)
+    optimizer = torch.optim.Adam(params, lr=learning_rate)
+    batch_size = min(int(batch_size), n)
+    steps = epochs * max(1, n // batch_size)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, desc="fitting adaptor", unit="step", leave=False)
+    try:
+        for _ in range(epochs):
+            perm = torch.randperm(n, generator=generator)
+            for start in range(0, n - batch_size + 1, batch_size):
+                rows = perm[start : start + batch_size]
+                W = layer.weight  # (D, D), rows are the new basis directions
+                anchors = X[rows] @ W.T
+                loss = torch.zeros(())
+                if k > 0:
+                    neighbours = X[nb_idx_t[rows]] @ W.T  # (b, k, D)
+                    loss = loss + nested_loss(
+                        neighbour_similarity_loss, (anchors, neighbours), dims, None, nb_sim_t[rows]
+                    )
+                if pairwise_weight:
+                    loss = loss + pairwise_weight * nested_loss(
+                        pairwise_similarity_loss, anchors, dims, None, cosine_matrix(X[rows])
+                    )
+                if heads is not None:
+                    loss = loss + label_weight * heads.loss(anchors, y[rows])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{float(loss):.4f}", refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    with torch.no_grad():
+        R = layer.weight.detach().T.contiguous().numpy().astype(np.float32)
+    return R
