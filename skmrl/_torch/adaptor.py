@@ -64,7 +64,7 @@ def nearest_neighbours(Zn: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.nd
     >>> Zn = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)
     >>> idx, sim = nearest_neighbours(Zn, 1)
     >>> idx.ravel().tolist()
-    [1, 2, 1]
+    [1, 0, 1]
     """
     import torch
 
