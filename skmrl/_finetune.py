@@ -1,0 +1,377 @@
+"""Making an encoder Matryoshka in ``fit``: the fine-tuned state of MatryoshkaEmbedder, the
+public :func:`finetune` (pairs with similarity scores), and the saved-folder format.
+
+``MatryoshkaEmbedder(fine_tune=...)``:
+
+* ``"adaptor"`` / ``"pca"``: the encoder stays frozen; its full-size vectors come from the shared
+  cache (keyed by the weights, not the fold) and a :class:`~skmrl.MatryoshkaAdaptor` is fitted on
+  them (supervised when ``y`` is given).
+* ``"full"``: the encoder's weights are trained with a nested loss over every prefix
+  (:func:`skmrl._torch.training.finetune_encoder`): self-distillation from the frozen original
+  without labels, nested linear heads with them, nested CoSENT with scored pairs.
+* ``"full+adaptor"``: both, the adaptor fitted on the fine-tuned encoder's vectors.
+
+A saved folder (:func:`save_pretrained`) is a standard transformers folder plus two files:
+
+* ``skmrl_adaptor.npz``: the adaptor as a chain of stages, each ``z -> (z / |z| - mean_i) @
+  components_i`` (keys ``n_stages``, ``components_<i>``, ``mean_<i>``, ``matryoshka_dims``,
+  ``format``), applied to the pooled vectors in order; absent when there is no adaptor;
+* ``skmrl.json``: how the vectors were made (``pooling``, ``max_length``, ``fine_tune``,
+  ``matryoshka_dims``), so that loading with another pooling warns.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ADAPTOR_FILE", "CONFIG_FILE", "finetune", "load_saved_adaptor", "save_pretrained"]
+
+#: The adaptor of a saved folder.
+ADAPTOR_FILE = "skmrl_adaptor.npz"
+#: How a saved folder's vectors were made.
+CONFIG_FILE = "skmrl.json"
+_FORMAT = 1
+#: Defaults of the two routes: (epochs, learning rate).
+_FULL_DEFAULTS = (1, 2e-5)
+
+
+class SavedAdaptor:
+    """A fixed chain of rotations read from ``skmrl_adaptor.npz`` (see the module docstring)."""
+
+    def __init__(self, stages: Sequence[tuple[np.ndarray, np.ndarray]], dims: Sequence[int]):
+        self.stages = [(np.asarray(c, np.float32), np.asarray(m, np.float32)) for c, m in stages]
+        self.matryoshka_dims = [int(d) for d in dims]
+
+    def transform_full(self, Z: np.ndarray) -> np.ndarray:
+        """Apply every stage: normalise the rows, remove the mean, rotate."""
+        Z = np.asarray(Z, dtype=np.float32)
+        for components, mean in self.stages:
+            norms = np.linalg.norm(Z, axis=1, keepdims=True)
+            Z = np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
+            Z = np.ascontiguousarray((Z - mean) @ components, dtype=np.float32)
+        return Z
+
+
+def _stages(adaptor: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    if adaptor is None:
+        return []
+    if isinstance(adaptor, SavedAdaptor):
+        return list(adaptor.stages)
+    return [(adaptor.components_, adaptor.mean_)]
+
+
+def load_saved_adaptor(folder: str | os.PathLike) -> SavedAdaptor | None:
+    """The adaptor saved in a model folder, or ``None`` when it has none (or is a hub id)."""
+    path = Path(folder) / ADAPTOR_FILE
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if int(f["format"]) != _FORMAT:
+                raise ValueError(f"format {int(f['format'])} (this skmrl reads {_FORMAT})")
+            stages = [(f[f"components_{i}"], f[f"mean_{i}"]) for i in range(int(f["n_stages"]))]
+            dims = f["matryoshka_dims"].tolist()
+    except (OSError, KeyError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable skmrl adaptor file ({exc})") from None
+    return SavedAdaptor(stages, dims)
+
+
+def saved_config(folder: str | os.PathLike) -> dict[str, Any] | None:
+    """The ``skmrl.json`` of a saved folder, or ``None``."""
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
+    """Write ``embedder``'s encoder (fine-tuned or not), tokenizer and adaptor to ``path``."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(embedder)
+    folder = Path(path).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"path={os.fspath(path)!r} exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    from skmrl.models import quiet_transformers
+
+    model, tokenizer = embedder._encoder()
+    with quiet_transformers():
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    stages = _stages(getattr(embedder, "saved_adaptor_", None)) + _stages(
+        getattr(embedder, "adaptor_", None)
+    )
+    adaptor_path = folder / ADAPTOR_FILE
+    if stages:
+        arrays: dict[str, Any] = {
+            "format": np.int64(_FORMAT),
+            "n_stages": np.int64(len(stages)),
+            "matryoshka_dims": np.asarray(_trained_dims(embedder), dtype=np.int64),
+        }
+        for i, (components, mean) in enumerate(stages):
+            arrays[f"components_{i}"] = np.asarray(components, np.float32)
+            arrays[f"mean_{i}"] = np.asarray(mean, np.float32)
+        with open(adaptor_path, "wb") as f:
+            np.savez(f, **arrays)
+    elif adaptor_path.exists():
+        adaptor_path.unlink()  # an older save's adaptor would no longer match the encoder
+    config = {
+        "format": _FORMAT,
+        "pooling": embedder.pooling,
+        "max_length": int(embedder.max_length),
+        "fine_tune": embedder.fine_tune,
+        "matryoshka_dims": _trained_dims(embedder),
+        "base_model": embedder.model_source_,
+    }
+    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+
+def _trained_dims(embedder: Any) -> list[int]:
+    dims = getattr(embedder, "matryoshka_dims_", None)
+    return [int(d) for d in dims] if dims else []
+
+
+def check_saved_config(embedder: Any, source: str) -> None:
+    """Warn when a saved folder's vectors were made with another pooling than asked for."""
+    config = saved_config(source)
+    if config and config.get("pooling") not in (None, embedder.pooling):
+        warnings.warn(
+            f"{source} was saved with pooling={config['pooling']!r}, but this embedder uses "
+            f"pooling={embedder.pooling!r}: its vectors will differ from the saved model's",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+# -- fitting -------------------------------------------------------------------------------------
+def fit_fine_tuned_state(
+    embedder: Any,
+    state: dict[str, Any],
+    loaded: Any,
+    docs: list[str],
+    y: Any,
+    pairs: Sequence[tuple[str, str]] | None,
+    scores: Any,
+) -> dict[str, Any]:
+    """The fitted attributes that ``fine_tune`` adds to a MatryoshkaEmbedder's base state."""
+    from skmrl.adaptor import check_class_labels, check_matryoshka_dims
+
+    method = embedder.fine_tune
+    if len(docs) < 2:
+        raise ValueError(
+            f"fine_tune={method!r} needs at least 2 texts to learn from, got {len(docs)}"
+        )
+    dims = check_matryoshka_dims(embedder.matryoshka_dims, loaded.hidden_size)
+    codes = None
+    if y is not None:
+        _, codes = check_class_labels(y, len(docs))
+    out: dict[str, Any] = {"matryoshka_dims_": dims}
+    if method in ("full", "full+adaptor"):
+        out.update(_fit_full_weights(embedder, state, loaded, docs, codes, pairs, scores, dims))
+    if method in ("adaptor", "pca", "full+adaptor"):
+        fitted = copy.copy(embedder)
+        for name, value in {**state, **out}.items():
+            setattr(fitted, name, value)
+        fitted.adaptor_ = None
+        fitted.fingerprint_ = "unused"
+        Z = fitted._embed_docs(docs)  # through the cache: encoded once across folds
+        out["adaptor_"] = _fit_adaptor(
+            embedder, Z, codes, dims, adaptor_only=method != "full+adaptor"
+        )
+    return out
+
+
+def _fit_adaptor(
+    embedder: Any, Z: np.ndarray, codes: Any, dims: list[int], *, adaptor_only: bool
+) -> Any:
+    from skmrl.adaptor import MatryoshkaAdaptor
+
+    params: dict[str, Any] = {}
+    if adaptor_only:  # epochs and learning_rate are the adaptor's own; else the encoder's
+        if embedder.epochs is not None:
+            params["epochs"] = int(embedder.epochs)
+        if embedder.learning_rate is not None:
+            params["learning_rate"] = float(embedder.learning_rate)
+    adaptor = MatryoshkaAdaptor(
+        method="pca" if embedder.fine_tune == "pca" else "adaptor",
+        matryoshka_dims=dims,
+        random_state=int(embedder.random_state),
+        progress=embedder.progress,
+        **params,
+    )
+    return adaptor.fit(Z, codes)
+
+
+def _fit_full_weights(
+    embedder: Any,
+    state: dict[str, Any],
+    loaded: Any,
+    docs: list[str],
+    codes: Any,
+    pairs: Any,
+    scores: Any,
+    dims: list[int],
+) -> dict[str, Any]:
+    from skmrl._torch.device import autocast_dtype
+    from skmrl._torch.training import finetune_encoder
+    from skmrl.models import register_fine_tuned, weights_identity
+
+    if state.get("saved_adaptor_") is not None:
+        raise ValueError(
+            f"{loaded.source} holds an skmrl adaptor ({ADAPTOR_FILE}) made for its encoder as it "
+            "is; fine_tune='full' would change the encoder under it. Use fine_tune=None or "
+            "'adaptor' with this folder, or fine-tune the base model"
+        )
+    epochs, learning_rate = _FULL_DEFAULTS
+    result = finetune_encoder(
+        loaded.model,
+        loaded.tokenizer,
+        texts=None if pairs is not None else docs,
+        labels=None if pairs is not None else codes,
+        pairs=pairs,
+        scores=scores,
+        dims=dims,
+        pooling=embedder.pooling,
+        max_length=int(embedder.max_length),
+        epochs=int(embedder.epochs or epochs),
+        learning_rate=float(embedder.learning_rate or learning_rate),
+        batch_size=int(embedder.train_batch_size),
+        device=state["device_"],
+        dtype=autocast_dtype(state["precision_"]),
+        seed=int(embedder.random_state),
+        progress=embedder.progress,
+    )
+    model = result.model
+    identity = weights_identity(model, loaded.tokenizer)
+    register_fine_tuned(identity, state["device_"], model)
+    weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    return {
+        "fine_tuned_weights_": weights,
+        "encoder_identity_": identity,
+        "training_losses_": [float(x) for x in result.losses],
+    }
+
+
+# -- pairs with scores ---------------------------------------------------------------------------
+def _check_pairs(pairs: Any, scores: Any) -> tuple[list[tuple[str, str]], np.ndarray]:
+    if pairs is None or isinstance(pairs, str | bytes) or not hasattr(pairs, "__iter__"):
+        raise TypeError("pairs must be a list of (text_a, text_b) tuples")
+    pairs = list(pairs)
+    checked = []
+    for i, pair in enumerate(pairs):
+        if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise ValueError(f"pairs[{i}] must be a (text_a, text_b) pair, got {pair!r:.80}")
+        a, b = pair
+        if not isinstance(a, str) or not isinstance(b, str):
+            raise TypeError(f"pairs[{i}] must hold two strings, got {pair!r:.80}")
+        checked.append((a, b))
+    if len(checked) < 2:
+        raise ValueError(f"finetune needs at least 2 pairs, got {len(checked)}")
+    if scores is None:
+        raise ValueError("pairs need their similarity scores: pass scores= (one per pair)")
+    try:
+        values = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("scores must be numbers (one similarity score per pair)") from None
+    if values.ndim != 1 or len(values) != len(checked):
+        raise ValueError(f"got {len(checked)} pairs but scores has shape {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("scores must be finite numbers")
+    return checked, values
+
+
+def finetune(
+    model: str | os.PathLike = "sentence-transformers/all-MiniLM-L6-v2",
+    pairs: Sequence[tuple[str, str]] | None = None,
+    scores: Sequence[float] | None = None,
+    *,
+    method: str = "full",
+    **params: Any,
+) -> Any:
+    """Make an encoder Matryoshka from sentence pairs with similarity scores (the STS setting).
+
+    Pairs with scores do not fit scikit-learn's ``fit(X, y)``, so they come in here. With
+    ``method="full"`` the encoder is fine-tuned with CoSENT on every nested prefix (the first
+    ``k`` dimensions rank the pairs as the scores do); with ``"adaptor"`` the encoder stays
+    frozen and an adaptor is fitted on the sentences; ``"full+adaptor"`` does both.
+
+    Parameters
+    ----------
+    model : str or path, default="sentence-transformers/all-MiniLM-L6-v2"
+        The encoder to start from (see :class:`~skmrl.MatryoshkaEmbedder`).
+    pairs : sequence of (str, str)
+        Sentence pairs.
+    scores : sequence of float
+        One gold similarity per pair, any scale (only the order matters to CoSENT).
+    method : {"full", "adaptor", "full+adaptor"}, default="full"
+        See above.
+    **params
+        Other :class:`~skmrl.MatryoshkaEmbedder` parameters (``dim``, ``device``, ``epochs``,
+        ``learning_rate``, ``train_batch_size``, ``matryoshka_dims``, ``random_state``, ...).
+
+    Returns
+    -------
+    MatryoshkaEmbedder
+        Fitted. Save it with ``save_pretrained(path)``; ``MatryoshkaEmbedder(model=path)`` then
+        loads it anywhere (a later ``fit`` of the returned object itself would start again from
+        ``model`` without the pairs).
+
+    Examples
+    --------
+    >>> from skmrl import finetune
+    >>> pairs = [("a cat sits", "a cat is sitting"), ("a man runs", "the stock fell"),
+    ...          ("a dog barks", "a dog is barking"), ("it rains", "a girl sings")]
+    >>> emb = finetune(pairs=pairs, scores=[4.8, 0.2, 4.6, 0.1], dim=32, epochs=1)
+    >>> emb.transform(["a cat"]).shape
+    (1, 32)
+    """
+    from skmrl._validation import check_dim
+    from skmrl.base import _stable_repr
+    from skmrl.cache import cached_fit_state, check_memory, hash_texts
+    from skmrl.matryoshka import MatryoshkaEmbedder
+
+    if method not in ("full", "adaptor", "full+adaptor"):
+        raise ValueError(
+            f"method={method!r} is not understood; expected 'full', 'adaptor' or 'full+adaptor'"
+        )
+    if "fine_tune" in params:
+        raise TypeError("pass method=, not fine_tune=, to finetune")
+    embedder = MatryoshkaEmbedder(model, fine_tune=method, **params)
+    checked, values = _check_pairs(pairs, scores)
+    check_dim(embedder.dim)
+    check_memory(embedder.memory)
+    embedder._validate_params()
+    docs = list(dict.fromkeys(t for pair in checked for t in pair))
+    loaded, device, _ = embedder._load_base()
+    flat = [t for pair in checked for t in pair]
+    key_payload = (
+        "finetune",
+        _stable_repr(embedder._cache_params()),
+        hash_texts(flat, values),
+        loaded.identity,
+        device,
+    )
+    key = hashlib.sha1(repr(key_payload).encode()).hexdigest()
+    state = cached_fit_state(
+        key,
+        lambda: embedder._fit_state(docs, None, checked, values),
+        memory=embedder.memory,
+    )
+    for name, value in state.items():
+        setattr(embedder, name, value)
+    embedder.fingerprint_ = key
+    check_dim(embedder.dim, embedder.max_dim_)
+    return embedder

