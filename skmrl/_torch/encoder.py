@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["POOLINGS", "encode", "make_batches"]
+__all__ = ["POOLINGS", "encode", "make_batches", "pool"]
 
 #: Accepted values of ``pooling``.
 POOLINGS = ("mean", "cls")
@@ -259,11 +259,38 @@ def _forward(
     else:
         mask = None  # no padding: skip building and applying an all-ones mask
     hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
+    return pool(hidden, mask, pooling).cpu().numpy()
+
+
+def pool(hidden: Any, mask: Any, pooling: str) -> Any:
+    """Pool token vectors into one vector per text (differentiable; used in training too).
+
+    Parameters
+    ----------
+    hidden : Tensor of shape (batch, tokens, hidden_size)
+        The encoder's last hidden state.
+    mask : Tensor of shape (batch, tokens) or None
+        The attention mask (1 for real tokens); ``None`` when no row is padded.
+    pooling : {"mean", "cls"}
+        Attention-mask weighted mean of the token vectors, or the first token.
+
+    Returns
+    -------
+    Tensor of shape (batch, hidden_size)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmrl._torch.encoder import pool
+    >>> h = torch.tensor([[[1.0], [3.0], [100.0]]])
+    >>> pool(h, torch.tensor([[1, 1, 0]]), "mean")
+    tensor([[2.]])
+    >>> pool(h, None, "cls")
+    tensor([[1.]])
+    """
     if pooling == "cls":
-        pooled = hidden[:, 0]
-    elif mask is None:
-        pooled = hidden.mean(dim=1)
-    else:
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-    return pooled.cpu().numpy()
+        return hidden[:, 0]
+    if mask is None:
+        return hidden.mean(dim=1)
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)

@@ -1,0 +1,207 @@
+"""Fine-tuning throughput: skmrl's ``finetune_encoder`` against sentence-transformers' trainer.
+
+Both train the packaged all-MiniLM-L6-v2 for one epoch with MRL(CoSENT) (CoSENT on every prefix of
+8, 16, ..., 384 dimensions) on the same N STS Benchmark train pairs, with the same batch size (in
+pairs), learning rate, warm-up, weight decay, gradient clipping, sequence length and torch
+threads; sentence-transformers runs ``SentenceTransformerTrainer`` + ``MatryoshkaLoss(model,
+CoSENTLoss(model), dims)`` with no evaluation, no saving, no reporting and no dataloader workers.
+Throughput is sentences (two per pair) per second of wall time around the call that trains. The
+load average of the machine is printed beside each timing: on a shared machine, compare only
+timings taken at the same load.
+
+The quality is printed beside the speed: STS Benchmark dev Spearman correlation (1,500 pairs) of
+the cosine at 8, 16, 32, 64 dims and full size, for the original model and both fine-tuned ones.
+
+Usage::
+
+    python benchmarks/finetune_speed.py --data ../shared/data [--pairs 2000] [--batch-size 32]
+        [--threads 1] [--st-threads N] [--bf16] [--skip-st]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+EVAL_DIMS = (8, 16, 32, 64, None)
+
+
+def _spearman_table(model, tokenizer, dev) -> list[float]:
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from skmrl._torch.encoder import encode
+
+    s1, s2, gold = dev
+    unique = sorted(set(s1) | set(s2))
+    vectors = encode(unique, model, tokenizer, batch_size=64)
+    row = {t: i for i, t in enumerate(unique)}
+    a = vectors[[row[t] for t in s1]]
+    b = vectors[[row[t] for t in s2]]
+    out = []
+    for d in EVAL_DIMS:
+        x, y = a[:, :d], b[:, :d]
+        cos = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1) + 1e-12)
+        out.append(float(spearmanr(cos, gold).statistic))
+    return out
+
+
+def _train_st(path: str, pairs, scores, dims, args) -> tuple[float, object]:
+    import torch
+    from datasets import Dataset
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+
+    try:
+        from sentence_transformers.sentence_transformer.losses import CoSENTLoss, MatryoshkaLoss
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers.losses import CoSENTLoss, MatryoshkaLoss
+
+    torch.manual_seed(0)
+    model = SentenceTransformer(path, device="cpu")
+    model.max_seq_length = args.max_length
+    data = Dataset.from_dict(
+        {
+            "sentence1": [a for a, _ in pairs],
+            "sentence2": [b for _, b in pairs],
+            "score": [float(s) / 5.0 for s in scores],
+        }
+    )
+    loss = MatryoshkaLoss(model, CoSENTLoss(model), matryoshka_dims=sorted(dims, reverse=True))
+    import transformers
+
+    # transformers 5 takes the warm-up ratio as a float warmup_steps (warmup_ratio is deprecated).
+    v5 = int(transformers.__version__.split(".")[0]) >= 5
+    warmup = {"warmup_steps": 0.1} if v5 else {"warmup_ratio": 0.1}
+    with tempfile.TemporaryDirectory() as out:
+        targs = SentenceTransformerTrainingArguments(
+            output_dir=out,
+            num_train_epochs=1,
+            per_device_train_batch_size=args.batch_size,
+            learning_rate=2e-5,
+            **warmup,
+            weight_decay=0.01,
+            max_grad_norm=1.0,
+            eval_strategy="no",
+            save_strategy="no",
+            report_to="none",
+            dataloader_num_workers=0,
+            logging_steps=10_000,
+            disable_tqdm=True,
+            use_cpu=True,
+            seed=0,
+        )
+        trainer = SentenceTransformerTrainer(model=model, args=targs, train_dataset=data, loss=loss)
+        torch.set_num_threads(args.st_threads or args.threads)
+        start = time.perf_counter()
+        trainer.train()
+        seconds = time.perf_counter() - start
+    model.eval()
+    return seconds, model[0].auto_model
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
+    parser.add_argument("--pairs", type=int, default=2000, help="STSb train pairs to train on")
+    parser.add_argument("--batch-size", type=int, default=32, help="pairs per batch")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for both")
+    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument(
+        "--st-threads", type=int, default=None, help="torch threads for ST (default: --threads)"
+    )
+    parser.add_argument("--skip-st", action="store_true", help="time skmrl only")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="also time skmrl with dtype=torch.bfloat16 autocast (an opt-in on the CPU)",
+    )
+    args = parser.parse_args()
+
+    import numpy as np
+    import torch
+
+    from skmrl._torch.losses import default_matryoshka_dims
+    from skmrl._torch.training import finetune_encoder
+    from skmrl.datasets import load_sts
+    from skmrl.models import DEFAULT_MODEL, load_model, resolve_model
+
+    s1, s2, gold = load_sts(args.data, "train")
+    rng = np.random.default_rng(0)
+    idx = rng.choice(len(s1), size=min(args.pairs, len(s1)), replace=False)
+    pairs = [(s1[i], s2[i]) for i in idx]
+    scores = np.asarray(gold)[idx]
+    dev = load_sts(args.data, "dev")
+    loaded = load_model()
+    dims = default_matryoshka_dims(loaded.hidden_size)
+    torch.set_num_threads(args.threads)
+    print(
+        f"MiniLM-L6-v2, MRL(CoSENT) dims {dims}, {len(pairs)} STSb train pairs, 1 epoch, "
+        f"batch {args.batch_size} pairs, max_length {args.max_length}, "
+        f"torch {torch.__version__}, {args.threads} torch thread(s), {os.cpu_count()} cores"
+    )
+
+    rows: list[tuple[str, float, float]] = []
+    trained = {}
+    for name, dtype in [("skmrl finetune_encoder", None)] + (
+        [("skmrl, bf16 autocast (opt-in)", torch.bfloat16)] if args.bf16 else []
+    ):
+        load = os.getloadavg()[0]
+        start = time.perf_counter()
+        result = finetune_encoder(
+            loaded.model,
+            loaded.tokenizer,
+            pairs=pairs,
+            scores=scores,
+            dims=dims,
+            batch_size=args.batch_size,
+            max_length=args.max_length,
+            threads=args.threads,
+            dtype=dtype,
+            progress=False,
+        )
+        seconds = time.perf_counter() - start
+        trained[name] = result.model
+        rows.append((name, 2 * len(pairs) / seconds, load))
+        print(f"  {name}: {seconds:.1f} s (load average {load:.2f} before)", flush=True)
+
+    st_model = None
+    if not args.skip_st:
+        load = os.getloadavg()[0]
+        theirs, st_model = _train_st(resolve_model(DEFAULT_MODEL), pairs, scores, dims, args)
+        st_threads = args.st_threads or args.threads
+        name = f"sentence-transformers trainer ({st_threads} thr)"
+        rows.append((name, 2 * len(pairs) / theirs, load))
+        print(f"  sentence-transformers: {theirs:.1f} s (load average {load:.2f} before)")
+
+    print(f"\n{'':40s} {'sentences/s':>12s} {'load avg':>9s}")
+    for name, rate, load in rows:
+        print(f"{name:40s} {rate:12.1f} {load:9.2f}")
+    if st_model is not None:
+        for name, rate, _ in rows[:-1]:
+            print(f"ratio {name} / ST: {rate / rows[-1][1]:.2f}")
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    print(f"\nSTSb dev Spearman ({len(dev[0])} pairs), cosine of the first k dims")
+    header = "".join(f"{('full' if d is None else d)!s:>8s}" for d in EVAL_DIMS)
+    print(f"{'':40s}{header}")
+    models = [("original", loaded.model), *trained.items()]
+    if st_model is not None:
+        models.append(("sentence-transformers fine-tuned", st_model))
+    for name, model in models:
+        values = _spearman_table(model, loaded.tokenizer, dev)
+        print(f"{name:40s}" + "".join(f"{100 * v:8.2f}" for v in values), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,293 @@
+"""Matryoshka fine-tuning of a transformers encoder (skmrl._torch.training).
+
+Most tests train a tiny random BERT (2 layers, 32 dims) with the real MiniLM tokenizer on the
+40-sentence, four-topic corpus: each objective must lower its loss measured on the whole corpus
+in eval mode, and leave the original model untouched. One slow test trains the real MiniLM.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import transformers
+
+from skmrl._torch.encoder import encode
+from skmrl._torch.losses import cosent_loss, nested_loss, similarity_distillation_loss
+from skmrl._torch.training import (
+    FineTuneResult,
+    finetune_encoder,
+    length_batches,
+    neighbour_batches,
+)
+from skmrl.models import load_model
+from skmrl.utils._corpus import CORPUS, LABELS
+
+DIMS = [4, 8]
+FAST = {"epochs": 4, "batch_size": 8, "learning_rate": 1e-3, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_model().tokenizer
+
+
+def _tiny_bert(tokenizer, seed=0):
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = transformers.BertModel(config)
+    return model.eval().requires_grad_(False)
+
+
+@pytest.fixture(scope="module")
+def tiny(tokenizer):
+    return _tiny_bert(tokenizer)
+
+
+def _state(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def _vectors(model, tokenizer, texts):
+    return torch.from_numpy(encode(texts, model, tokenizer, max_length=64))
+
+
+def _pairs():
+    """Pairs of corpus sentences: same topic (score 1) or not (score 0), interleaved."""
+    rng = np.random.default_rng(0)
+    pairs, scores = [], []
+    for i in range(len(CORPUS)):
+        same = [j for j in range(len(CORPUS)) if LABELS[j] == LABELS[i] and j != i]
+        other = [j for j in range(len(CORPUS)) if LABELS[j] != LABELS[i]]
+        for j, s in ((rng.choice(same), 1.0), (rng.choice(other), 0.0)):
+            pairs.append((CORPUS[i], CORPUS[j]))
+            scores.append(s)
+    return pairs, np.array(scores)
+
+
+def _check_result(result, original, before):
+    assert isinstance(result, FineTuneResult)
+    trained = result.model
+    assert trained is not original
+    assert not trained.training
+    assert not any(p.requires_grad for p in trained.parameters())
+    assert result.n_steps == len(result.losses) > 0
+    assert all(math.isfinite(x) for x in result.losses)
+    assert result.sentences_per_second > 0 and result.seconds > 0
+    # The original is untouched: same weights, still frozen and in eval mode.
+    after = original.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert not original.training
+    assert not any(p.requires_grad for p in original.parameters())
+    # The copy moved.
+    assert not _same_weights(trained, original)
+
+
+def test_self_distillation_lowers_prefix_loss_and_keeps_full_size(tiny, tokenizer):
+    before = _state(tiny)
+    teacher = _vectors(tiny, tokenizer, CORPUS)
+    target = torch.nn.functional.normalize(teacher, dim=1)
+    target = target @ target.T
+
+    def loss(vectors, dims):
+        return float(nested_loss(similarity_distillation_loss, vectors, dims, None, target))
+
+    result = finetune_encoder(tiny, tokenizer, texts=CORPUS, dims=DIMS, **FAST)
+    _check_result(result, tiny, before)
+    assert result.objective == "distillation"
+    student = _vectors(result.model, tokenizer, CORPUS)
+    # The prefixes learn the teacher's full-size similarities ...
+    assert loss(student, DIMS) < 0.7 * loss(teacher, DIMS)
+    # ... and the full size stays close to the teacher (its loss starts at 0).
+    assert loss(student, [32]) < 0.5 * loss(teacher, DIMS)
+
+
+def _centroid_accuracy(vectors, dim):
+    """Training accuracy of the nearest class centroid (cosine) on the first ``dim`` dims."""
+    x = torch.nn.functional.normalize(vectors[:, :dim], dim=1).numpy()
+    centroids = np.stack([x[LABELS == k].mean(0) for k in np.unique(LABELS)])
+    return float(((x @ centroids.T).argmax(1) == LABELS).mean())
+
+
+def test_nested_heads_separate_classes_at_short_prefix(tiny, tokenizer):
+    before = _state(tiny)
+    result = finetune_encoder(
+        tiny, tokenizer, texts=CORPUS, labels=LABELS, dims=DIMS, **{**FAST, "learning_rate": 3e-3}
+    )
+    _check_result(result, tiny, before)
+    assert result.objective == "classification"
+    first, last = np.mean(result.losses[:3]), np.mean(result.losses[-3:])
+    assert last < 0.8 * first
+    old = _centroid_accuracy(_vectors(tiny, tokenizer, CORPUS), 4)
+    new = _centroid_accuracy(_vectors(result.model, tokenizer, CORPUS), 4)
+    assert new >= old + 0.3, (old, new)  # 0.5 -> 0.975 when written
+
+
+def test_labels_may_be_strings(tiny, tokenizer):
+    names = np.array(["cats", "sport", "food", "tech"])[LABELS]
+    r = finetune_encoder(
+        tiny, tokenizer, texts=CORPUS, labels=names, dims=[4], epochs=1, batch_size=16
+    )
+    assert r.objective == "classification" and r.n_steps == 3
+
+
+def test_nested_cosent_lowers_the_loss_on_every_prefix(tiny, tokenizer):
+    before = _state(tiny)
+    pairs, scores = _pairs()
+    a, b = [p[0] for p in pairs], [p[1] for p in pairs]
+    gold = torch.tensor(scores)
+
+    def loss(model, d):
+        return float(cosent_loss(_vectors(model, tokenizer, a)[:, :d],
+                                 _vectors(model, tokenizer, b)[:, :d], gold))  # fmt: skip
+
+    result = finetune_encoder(tiny, tokenizer, pairs=pairs, scores=scores * 5, dims=DIMS, **FAST)
+    _check_result(result, tiny, before)
+    assert result.objective == "cosent"
+    for d in [*DIMS, 32]:  # the full size is trained too
+        assert loss(result.model, d) < 0.8 * loss(tiny, d), d
+
+
+def test_same_seed_same_weights_and_global_state_restored(tiny, tokenizer):
+    threads = torch.get_num_threads()
+    rng_state = torch.get_rng_state()
+    kw = {"texts": CORPUS, "dims": DIMS, "epochs": 1, "batch_size": 8, "learning_rate": 1e-3}
+    r1 = finetune_encoder(tiny, tokenizer, seed=3, **kw)
+    r2 = finetune_encoder(tiny, tokenizer, seed=3, **kw)
+    r3 = finetune_encoder(tiny, tokenizer, seed=4, **kw)
+    assert _same_weights(r1.model, r2.model)
+    assert r1.losses == r2.losses
+    assert not _same_weights(r1.model, r3.model)
+    assert torch.get_num_threads() == threads
+    assert torch.equal(torch.get_rng_state(), rng_state)
+
+
+def test_accumulation_threads_and_progress_bar(tiny, tokenizer, capsys):
+    r = finetune_encoder(
+        tiny, tokenizer, texts=CORPUS[:24], dims=DIMS, batch_size=8, accumulation_steps=2,
+        threads=2, progress=True,
+    )  # fmt: skip
+    assert r.n_steps == math.ceil(3 / 2)  # 24 texts in 3 batches of 8, two per step
+    assert r.threads == 2
+    assert "fine-tuning" in capsys.readouterr().err
+
+
+def test_bfloat16_autocast_on_the_cpu_is_opt_in(tiny, tokenizer):
+    pairs, scores = _pairs()
+    r = finetune_encoder(
+        tiny, tokenizer, pairs=pairs[:32], scores=scores[:32], dims=DIMS, epochs=1,
+        batch_size=16, dtype=torch.bfloat16,
+    )  # fmt: skip
+    assert all(math.isfinite(x) for x in r.losses)
+    assert next(r.model.parameters()).dtype == torch.float32
+    with pytest.raises(ValueError, match="float16 on the CPU"):
+        finetune_encoder(tiny, tokenizer, texts=CORPUS, dims=DIMS, dtype=torch.float16)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "nothing to train on"),
+        ({"pairs": [("a", "b"), ("c", "d")]}, "pairs= needs scores="),
+        ({"scores": [1.0, 2.0], "texts": ["a", "b"]}, "scores= goes with pairs="),
+        ({"pairs": [("a", "b"), ("c", "d")], "scores": [1.0]}, "2 pairs but 1 scores"),
+        ({"pairs": [("a", "b")], "scores": [1.0]}, "at least 2 pairs"),
+        ({"pairs": [("a", "b"), ("c", "d")], "scores": [1.0, 1.0]}, "all scores are equal"),
+        ({"pairs": [("a", "b", "c"), ("c", "d")], "scores": [1, 2]}, r"pairs\[0\] must be a pair"),
+        ({"texts": ["only one"]}, "at least 2 texts"),
+        ({"texts": ["a", "b", "c"], "labels": [0, 1]}, "3 texts but labels"),
+        ({"texts": ["a", "b", "c"], "labels": [1, 1, 1]}, "single class"),
+        ({"texts": ["a", "b"], "pairs": [("a", "b")], "scores": [1]}, "not both"),
+        ({"texts": ["a", "b"], "dims": [64]}, r"dims must lie in \[1, 32\]"),
+        ({"texts": ["a", "b"], "dims": []}, "dims must not be empty"),
+        ({"texts": ["a", "b"], "batch_size": 1}, "batch_size must be at least 2"),
+        ({"texts": ["a", "b"], "epochs": 0}, "epochs must be a positive integer"),
+        ({"texts": ["a", "b"], "pooling": "max"}, "pooling='max'"),
+    ],
+)
+def test_errors(tiny, tokenizer, kwargs, message):
+    kwargs = {"dims": DIMS, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        finetune_encoder(tiny, tokenizer, **kwargs)
+
+
+def test_texts_must_be_strings(tiny, tokenizer):
+    with pytest.raises(TypeError, match=r"texts\[1\] is int"):
+        finetune_encoder(tiny, tokenizer, texts=["a", 3], dims=DIMS)
+    with pytest.raises(TypeError, match="not one string"):
+        finetune_encoder(tiny, tokenizer, texts="a text", dims=DIMS)
+
+
+def test_length_batches_cover_every_row_once_with_little_padding():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 60, size=1001)
+    batches = length_batches(lengths, 32, np.random.default_rng(1))
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(1001))
+    assert all(2 <= len(b) <= 33 for b in batches)
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    random_padded = sum(len(b) * lengths[b].max() for b in np.array_split(np.arange(1001), 32))
+    assert padded < 0.7 * random_padded
+    again = length_batches(lengths, 32, np.random.default_rng(1))
+    assert all(np.array_equal(x, y) for x, y in zip(batches, again, strict=True))
+
+
+def test_neighbour_batches_hold_neighbour_groups():
+    rng = np.random.default_rng(0)
+    x = torch.nn.functional.normalize(torch.randn(200, 8), dim=1)
+    from skmrl._torch.training import _nearest_neighbours
+
+    nb = _nearest_neighbours(x, 8)
+    assert nb.shape == (200, 8) and not (nb == np.arange(200)[:, None]).any()
+    batches = neighbour_batches(nb, rng.integers(3, 30, 200), 16, rng)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(200))
+    # Each batch holds close pairs: its best in-batch cosines beat those of random batches.
+    sims = x @ x.T
+    sims.fill_diagonal_(-2)
+
+    def best(b):
+        return sims[b][:, b].max(dim=1).values.mean().item()
+
+    random = np.array_split(rng.permutation(200), len(batches))
+    assert np.mean([best(b) for b in batches]) > np.mean([best(b) for b in random]) + 0.1
+
+
+@pytest.mark.slow
+def test_minilm_cosent_on_sts_pairs(shared_data):
+    from scipy.stats import spearmanr
+
+    from skmrl.datasets import load_sts
+
+    loaded = load_model()
+    before = _state(loaded.model)
+    s1, s2, gold = load_sts(shared_data, "train")
+    pairs, scores = list(zip(s1[:96], s2[:96], strict=True)), gold[:96]
+
+    def spearman(model, d):
+        a, b = (_vectors(model, loaded.tokenizer, s)[:, :d] for s in (s1[:96], s2[:96]))
+        return spearmanr(torch.nn.functional.cosine_similarity(a, b).numpy(), scores).statistic
+
+    result = finetune_encoder(
+        loaded.model, loaded.tokenizer, pairs=pairs, scores=scores, dims=[16, 64],
+        epochs=3, batch_size=16, learning_rate=5e-5, progress=False,
+    )  # fmt: skip
+    _check_result(result, loaded.model, before)
+    old16, new16 = spearman(loaded.model, 16), spearman(result.model, 16)
+    print(f"Spearman on the training pairs at 16 dims {old16:.3f} -> {new16:.3f}")
+    assert new16 > old16 + 0.02
+    assert spearman(result.model, 384) > spearman(loaded.model, 384) - 0.01
