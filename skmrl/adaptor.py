@@ -135,7 +135,10 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     normalize : bool, default=True
         L2-normalise each output vector after slicing it to ``dim``.
     n_neighbors : int, default=10
-        Nearest neighbours per vector whose similarities each prefix keeps (the top-k term).
+        Nearest neighbours per vector whose similarities each prefix keeps (the top-k term);
+        as many again are drawn at each step from its ``neighbour_pool`` nearest.
+    neighbour_pool : int, default=200
+        Where the extra neighbours are drawn from (0: the top ``n_neighbors`` only).
     epochs : int, default=10
         Passes over the training vectors (``"adaptor"`` only).
     learning_rate : float, default=1e-3
@@ -196,6 +199,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         *,
         normalize: bool = True,
         n_neighbors: int = 10,
+        neighbour_pool: int = 200,
         epochs: int = 10,
         learning_rate: float = 1e-3,
         batch_size: int = 256,
@@ -210,6 +214,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         self.matryoshka_dims = matryoshka_dims
         self.normalize = normalize
         self.n_neighbors = n_neighbors
+        self.neighbour_pool = neighbour_pool
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -228,6 +233,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         if not isinstance(self.normalize, bool | np.bool_):
             raise TypeError(f"normalize must be a bool, got {self.normalize!r}")
         check_int("n_neighbors", self.n_neighbors, 0)
+        check_int("neighbour_pool", self.neighbour_pool, 0)
         check_int("epochs", self.epochs, 1)
         check_int("batch_size", self.batch_size, 2)
         check_int("max_samples", self.max_samples, 2)
@@ -322,6 +328,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 dims,
                 labels=None if codes is None else codes[rows],
                 n_neighbors=int(self.n_neighbors),
+                neighbour_pool=int(self.neighbour_pool),
                 label_weight=float(self.label_weight),
                 epochs=int(self.epochs),
                 learning_rate=float(self.learning_rate),
