@@ -57,11 +57,13 @@ def skmrl_cmd(tmp_path):
     return run
 
 
-def _assert_refused(out: subprocess.CompletedProcess, argument: str, *phrases: str) -> None:
+def _assert_refused(
+    out: subprocess.CompletedProcess, argument: str, *phrases: str, command: str = "demo"
+) -> None:
     assert "Traceback" not in out.stderr, out.stderr
     assert out.returncode == 2, (out.returncode, out.stderr)
     lines = out.stderr.strip().splitlines()
-    assert lines[-1].startswith(f"skmrl demo: error: argument {argument}: "), out.stderr
+    assert lines[-1].startswith(f"skmrl {command}: error: argument {argument}: "), out.stderr
     assert [line for line in lines if "error" in line] == lines[-1:]  # one error line
     for phrase in phrases:
         assert phrase in lines[-1]
@@ -116,7 +118,7 @@ def test_help_is_plain_text(skmrl_cmd):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("usage: skmrl [-h] [--version] COMMAND ...")
     assert "text embeddings as scikit-learn transformers" in out.stdout
-    assert "demo" in out.stdout and "cache" in out.stdout
+    assert "demo" in out.stdout and "cache" in out.stdout and "finetune" in out.stdout
     assert "``" not in out.stdout  # no reST markup
 
 
@@ -127,6 +129,7 @@ def test_help_is_plain_text(skmrl_cmd):
         (["cache"], "Show or empty"),
         (["cache", "info"], "--cache-dir DIR"),
         (["cache", "clear"], "--yes"),
+        (["finetune"], "--text-col COLUMN"),
     ],
 )
 def test_every_subcommand_has_a_help(capsys, args, says):
@@ -239,3 +242,232 @@ def test_demo_fills_the_default_cache_that_cache_commands_see(skmrl_cmd, tmp_pat
     out = skmrl_cmd("cache", "clear", "--yes")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("removed 60 vector(s)")
+
+
+# -- skmrl demo: the MiniLM + adaptor row ----------------------------------------------------------
+def test_demo_only_adaptor_selects_the_adaptor_row(capsys):
+    from skmrl.cli import _build_parser
+    from skmrl.cli.demo import _demo_entries
+
+    args = _build_parser().parse_args(["demo", "--only", "Adaptor", "--dims", "8", "1000"])
+    entries = _demo_entries(args, 2225)
+    assert [(e.label, e.dims) for e in entries] == [("MatryoshkaEmbedder + adaptor", [8, 384])]
+    embedder = entries[0].build(args)
+    assert embedder.fine_tune == "adaptor" and embedder.matryoshka_dims == [8, 384]
+    args = _build_parser().parse_args(["demo", "--only", "matryoshka"])
+    assert [e.label for e in _demo_entries(args, 2225)] == ["MatryoshkaEmbedder (MiniLM)"]
+    args = _build_parser().parse_args(["demo"])
+    assert len(_demo_entries(args, 2225)) == 4
+
+
+@pytest.mark.slow
+def test_demo_adaptor_row_shares_the_frozen_vectors(skmrl_cmd, tmp_path):
+    folder = tmp_path / "cache"
+    pytest.importorskip("matplotlib")
+    out = skmrl_cmd(
+        "demo", "--only", "matryoshka", "adaptor", "--dims", "8", "--folds", "2", "--limit",
+        "60", "--max-length", "32", "--cache-dir", str(folder), "--plot", str(tmp_path / "a.png"),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "MatryoshkaEmbedder + adaptor: the same frozen vectors" in out.stdout
+    header = out.stdout.split("\n\n")[-2].splitlines()[0]  # the table's first line
+    assert "MatryoshkaEmbedder (MiniLM)" in header and "MatryoshkaEmbedder + adaptor" in header
+    assert (tmp_path / "a.png").stat().st_size > 0
+    out = skmrl_cmd("cache", "info", "--cache-dir", str(folder))
+    assert "vectors:       60 from 1 model(s)" in out.stdout  # encoded once for both rows
+
+
+# -- skmrl finetune --------------------------------------------------------------------------------
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _corpus_topics() -> list[str]:
+    """The topics of skmrl.utils._corpus's 40 sentences, as words."""
+    from skmrl.utils._corpus import LABELS
+
+    return [["cats", "football", "finance", "tech"][int(label)] for label in LABELS]
+
+
+@pytest.fixture
+def corpus_csv(tmp_path) -> Path:
+    """The 40 sentences on 4 topics of skmrl.utils._corpus, with their topics."""
+    from skmrl.utils._corpus import CORPUS
+
+    topics = _corpus_topics()
+    rows = [[i, text, topic] for i, (text, topic) in enumerate(zip(CORPUS, topics, strict=True))]
+    return _write_csv(tmp_path / "corpus.csv", ["id", "text", "topic"], rows)
+
+
+def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[str, ...]]]:
+    """(arguments, the argument named, phrases of the message) of bad ``skmrl finetune`` calls."""
+    out = str(tmp_path / "model")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "header.csv").write_text("id,text,topic\n")
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)))
+    _write_csv(tmp_path / "holes.csv", ["text", "topic"], [["a cat", "x"], [" ", "y"]])
+    _write_csv(tmp_path / "numbers.csv", ["n", "text"], [[1, "a"], [2, "b"]])
+    _write_csv(tmp_path / "one.csv", ["text", "topic"], [["a cat", "x"], ["a dog", "x"]])
+    _write_csv(tmp_path / "wide.csv", ["text", "topic"], [["a cat", "x"], ["a", "dog", "y"]])
+    _write_csv(
+        tmp_path / "pairs.csv", ["a", "b", "score"],
+        [["a cat", "a kitten", 4.5], ["a dog", "shares fell", 0.5], ["rain", "sun", "high"]],
+    )  # fmt: skip
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    c, t = str(corpus), ["--text-col", "text"]
+    return [
+        ([str(tmp_path / "nope.csv"), *t, "-o", out], "DATA", ("no such file",)),
+        ([str(tmp_path), *t, "-o", out], "DATA", ("is a folder, not a CSV file",)),
+        ([str(tmp_path / "binary.csv"), *t, "-o", out], "DATA", ("not a CSV file",)),
+        ([str(tmp_path / "empty.csv"), *t, "-o", out], "DATA", ("is empty",)),
+        ([str(tmp_path / "header.csv"), *t, "-o", out], "DATA", ("has 0 row(s)",)),
+        ([str(tmp_path / "wide.csv"), *t, "-o", out], "DATA", ("row 2 (line 3)", "3 fields")),
+        ([c, "--text-col", "body", "-o", out], "--text-col",
+         ("no column 'body'", "its columns are: 'id', 'text', 'topic'")),
+        ([str(tmp_path / "holes.csv"), *t, "-o", out], "--text-col",
+         ("row 2 (line 3)", "empty 'text' cell")),
+        ([str(tmp_path / "numbers.csv"), "--text-col", "n", "-o", out], "--text-col",
+         ("holds numbers, not text",)),
+        ([c, *t, "--label-col", "topic", "--limit", "5", "-o", out], "--label-col",
+         ("single class ('cats' in the first 5 rows (--limit))",)),
+        ([str(tmp_path / "one.csv"), *t, "--label-col", "topic", "-o", out], "--label-col",
+         ("single class",)),
+        ([str(tmp_path / "pairs.csv"), "--text-col", "a", "--pair-col", "b", "--score-col",
+          "score", "-o", out], "--score-col", ("row 3 (line 4)", "'high'", "not a number")),
+        ([c, *t, "--pair-col", "topic", "-o", out], "--pair-col", ("needs --score-col",)),
+        ([c, *t, "--score-col", "id", "-o", out], "--score-col", ("needs --pair-col",)),
+        ([str(tmp_path / "pairs.csv"), "--text-col", "a", "--pair-col", "b", "--score-col",
+          "score", "--method", "pca", "-o", out], "--pair-col", ("--method pca",)),
+        ([c, *t, "-o", str(tmp_path / "a-file")], "-o/--output", ("is not a folder",)),
+        ([c, *t, "-o", str(tmp_path / "full")], "-o/--output",
+         ("not a model saved by skmrl", "refusing")),
+        ([c, *t, "-o", str(tmp_path / "a-file" / "model")], "-o/--output", ("cannot create",)),
+        ([c, *t, "-o", out, "--model", str(tmp_path / "no-model")], "--model", ("no such folder",)),
+        ([c, *t, "-o", out, "--matryoshka-dims", "16", "8"], "--matryoshka-dims",
+         ("strictly increasing",)),
+        ([c, *t, "-o", out, "--matryoshka-dims", "8", "1000"], "--matryoshka-dims",
+         ("more than the model's 384 dims",)),
+        ([c, *t, "-o", out, "--batch-size", "8"], "--batch-size", ("only --method full",)),
+        ([c, *t, "-o", out, "--method", "nope"], "--method", ("invalid choice",)),
+        ([c, *t, "-o", out, "--device", "gpu"], "--device", ("not understood",)),
+        ([c, *t, "-o", out, "--max-length", "100000"], "--max-length", ("[1, 512]",)),
+    ]  # fmt: skip
+
+
+def test_finetune_refuses_bad_input_at_once(skmrl_cmd, tmp_path, corpus_csv):
+    # each refusal is a real run of the script; none loads a model (FAST_S bounds a regression)
+    for args, argument, phrases in _refusals(tmp_path, corpus_csv):
+        out = skmrl_cmd("finetune", *args, timeout=60)
+        _assert_refused(out, argument, *phrases, command="finetune")
+    assert not (tmp_path / "model").exists()  # no output folder made for a refused run
+    assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
+
+
+def test_finetune_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
+    # the same refusals in one process, which must not have imported torch or scikit-learn
+    import json
+
+    cases = [args for args, _, _ in _refusals(tmp_path, corpus_csv)]
+    code = (
+        "import json, sys\nfrom skmrl.cli import main\n"
+        f"for args in json.loads({json.dumps(json.dumps(cases))}):\n"
+        "    try:\n        main(['finetune', *args])\n    except SystemExit as exc:\n"
+        "        assert exc.code == 2, (args, exc.code)\n"
+        "    else:\n        raise AssertionError(args)\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'transformers') if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "heavy: []\n"
+
+
+def test_finetune_requires_the_text_column_and_the_output(skmrl_cmd, corpus_csv):
+    out = skmrl_cmd("finetune", str(corpus_csv))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        "skmrl finetune: error: the following arguments are required: --text-col, -o/--output"
+    )
+
+
+def test_finetune_adaptor_with_labels_saves_a_model_that_loads(skmrl_cmd, tmp_path, corpus_csv):
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.utils._corpus import CORPUS
+
+    folder = tmp_path / "nested" / "model"  # parents are created
+    out = skmrl_cmd(
+        "finetune", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "-o",
+        str(folder), "--max-length", "32", "--epochs", "3", "--matryoshka-dims", "8", "32", "384",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    said = " ".join(out.stdout.split())  # the first line is wrapped
+    assert "--method adaptor" in said and "40 texts" in said
+    assert "labels (column 'topic', 4 classes)" in said
+    assert "trained in " in out.stdout and "prefixes 8, 32, 384 of 384 dims" in out.stdout
+    assert f"saved to {folder}" in out.stdout
+    assert f'MatryoshkaEmbedder(model="{folder}", dim=32, max_length=32)' in out.stdout
+    assert (folder / "skmrl_adaptor.npz").is_file() and (folder / "skmrl.json").is_file()
+
+    # the folder gives the vectors of the estimator the command fitted
+    fitted = MatryoshkaEmbedder(
+        fine_tune="adaptor", max_length=32, epochs=3, matryoshka_dims=[8, 32, 384], dim=32
+    ).fit(list(CORPUS), _corpus_topics())
+    loaded = MatryoshkaEmbedder(model=str(folder), max_length=32, dim=32).fit(["x"])
+    got = loaded.transform(list(CORPUS))
+    assert got.shape == (40, 32)
+    np.testing.assert_allclose(got, fitted.transform(list(CORPUS)), atol=1e-4)
+
+
+_PAIRS = [
+    ["a cat sits on the mat", "a cat is sitting on a mat", 4.8],
+    ["a man is running", "the stock market fell", 0.2],
+    ["a dog barks loudly", "a dog is barking", 4.6],
+    ["it is raining", "a girl sings a song", 0.1],
+    ["the team won the match", "the team won the game", 4.9],
+    ["interest rates rose", "a kitten drinks milk", 0.3],
+]
+
+
+def test_finetune_pairs_with_the_adaptor_replaces_a_saved_model(skmrl_cmd, tmp_path):
+    from skmrl import MatryoshkaEmbedder
+
+    data = _write_csv(tmp_path / "pairs.csv", ["s1", "s2", "score"], _PAIRS)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "skmrl.json").write_text("{}")  # an earlier save of skmrl: may be replaced
+    out = skmrl_cmd(
+        "finetune", str(data), "--text-col", "s1", "--pair-col", "s2", "--score-col", "score",
+        "-o", str(folder), "--max-length", "32", "--epochs", "2",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    said = " ".join(out.stdout.split())
+    assert "6 sentence pairs" in said and f"replaced the model in {folder}" in out.stdout
+    emb = MatryoshkaEmbedder(model=str(folder), max_length=32, dim=16).fit(["x"])
+    assert emb.transform(["a cat", "a dog"]).shape == (2, 16)
+
+
+@pytest.mark.slow
+def test_finetune_full_trains_the_encoder_from_pairs(skmrl_cmd, tmp_path):
+    from skmrl import MatryoshkaEmbedder
+
+    data = _write_csv(tmp_path / "pairs.csv", ["s1", "s2", "score"], _PAIRS)
+    folder = tmp_path / "model"
+    out = skmrl_cmd(
+        "finetune", str(data), "--text-col", "s1", "--pair-col", "s2", "--score-col", "score",
+        "-o", str(folder), "--method", "full", "--max-length", "16", "--batch-size", "4",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "encoder training loss: " in out.stdout
+    assert not (folder / "skmrl_adaptor.npz").exists()  # the weights changed, no adaptor
+    emb = MatryoshkaEmbedder(model=str(folder), max_length=16, dim=8).fit(["x"])
+    assert emb.transform(["a cat"]).shape == (1, 8)

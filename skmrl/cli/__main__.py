@@ -1,0 +1,8 @@
+"""``python -m skmrl.cli``: the ``skmrl`` command."""
+
+import sys
+
+from skmrl.cli import main
+
+if __name__ == "__main__":  # not when a doctest collector imports this module
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""``skmrl cache info`` and ``skmrl cache clear``: what the disk cache holds, and emptying it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from skmrl.cli._common import cache_folder
+
+_DESCRIPTION = (
+    "Show or empty skmrl's disk cache: the encoded vectors and fitted states stored under a "
+    "memory= folder (the demo's --cache-dir). The default folder is $SKMRL_CACHE_DIR, else "
+    "$XDG_CACHE_HOME/skmrl, else ~/.cache/skmrl."
+)
+
+
+def _human_bytes(n: int) -> str:
+    """A size for people: ``'0 B'``, ``'12.3 KiB'``, ``'4.0 GiB'``."""
+    if n < 1024:
+        return f"{n} B"
+    size, unit = n / 1024, "KiB"
+    for bigger in ("MiB", "GiB"):
+        if size < 1024:
+            break
+        size, unit = size / 1024, bigger
+    return f"{size:.1f} {unit}"
+
+
+def _cache_location(args: argparse.Namespace) -> Path:
+    folder = cache_folder(args.cache_dir)
+    if folder is None:
+        args.parser.error("argument --cache-dir: name a folder ('none' turns the cache off)")
+    if folder.exists() and not folder.is_dir():
+        args.parser.error(f"argument --cache-dir: {str(folder)!r} is not a folder")
+    return folder
+
+
+def _describe(info: dict) -> list[str]:
+    """The lines of ``skmrl cache info`` for an existing folder."""
+    lines = [
+        f"  vectors:       {info['n_vectors']:,} from {info['n_fingerprints']:,} model(s), "
+        f"{_human_bytes(info.get('vector_bytes', 0))} (bound {_human_bytes(info['max_bytes'])})",
+        f"  fitted states: {info['n_fit_states']:,}, {_human_bytes(info.get('fit_bytes', 0))}",
+        f"  total:         {_human_bytes(info['bytes'])} of skmrl's; "
+        f"{info['n_files']:,} file(s) in the folder",
+    ]
+    if info.get("error"):
+        lines.append(f"  the vector store cannot be read: {info['error']}")
+    return lines
+
+
+def _read_info(folder: Path, command: str) -> dict | None:
+    """``disk_cache_info(folder)``, or None after saying why it cannot be read."""
+    from skmrl.cache import disk_cache_info
+
+    try:
+        return disk_cache_info(folder)
+    except (OSError, ValueError) as exc:  # e.g. a bad $SKMRL_DISK_CACHE_MAX_BYTES
+        print(f"skmrl cache {command}: error: {exc}", file=sys.stderr)
+        return None
+
+
+def _cache_info(args: argparse.Namespace) -> int:
+    folder = _cache_location(args)
+    info = _read_info(folder, "info")
+    if info is None:
+        return 1
+    if not info["exists"]:
+        print(f"skmrl disk cache: {folder} (does not exist: nothing is cached there)")
+        return 0
+    print(f"skmrl disk cache: {folder}")
+    print("\n".join(_describe(info)))
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    from skmrl.cache import clear_disk_cache
+
+    folder = _cache_location(args)
+    info = _read_info(folder, "clear")
+    if info is None:
+        return 1
+    if not info["exists"]:
+        print(f"nothing to clear: {folder} does not exist")
+        return 0
+    if not (info["n_vectors"] or info["n_fit_states"] or info["bytes"]):
+        print(f"nothing to clear: no skmrl cache in {folder}")
+        return 0
+    what = (
+        f"{info['n_vectors']:,} vector(s) and {info['n_fit_states']:,} fitted state(s) "
+        f"({_human_bytes(info['bytes'])})"
+    )
+    if not args.yes and sys.stdin.isatty() and not _confirm(f"Remove {what} from {folder}?"):
+        print("nothing removed")
+        return 1
+    n_vectors = clear_disk_cache(folder)
+    print(
+        f"removed {n_vectors:,} vector(s) and {info['n_fit_states']:,} fitted state(s) "
+        f"({_human_bytes(info['bytes'])}) from {folder}"
+    )
+    return 0
+
+
+def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="the cache folder (default: $SKMRL_CACHE_DIR, else $XDG_CACHE_HOME/skmrl, "
+        "else ~/.cache/skmrl)",
+    )
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``skmrl cache info|clear`` on the subparsers ``sub``."""
+    cache = sub.add_parser(
+        "cache", help="show or empty the disk cache of vectors", description=_DESCRIPTION
+    )
+    cache_sub = cache.add_subparsers(dest="action", required=True, metavar="ACTION")
+    info = cache_sub.add_parser(
+        "info",
+        help="what the cache holds: vectors, fitted states, size on disk",
+        description="Show what skmrl's disk cache holds: the stored vectors and the models they "
+        "come from, the fitted states, and their size on disk.",
+    )
+    _add_cache_dir(info)
+    info.set_defaults(func=_cache_info, parser=info)
+    clear = cache_sub.add_parser(
+        "clear",
+        help="remove the cached vectors and fitted states",
+        description="Remove skmrl's cached vectors and fitted states from the cache folder "
+        "(other files there are kept). Asks first when run in a terminal, unless --yes.",
+    )
+    _add_cache_dir(clear)
+    clear.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    clear.set_defaults(func=_cache_clear, parser=clear)
+    return cache

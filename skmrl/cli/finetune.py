@@ -1,0 +1,620 @@
+"""``skmrl finetune``: make an encoder Matryoshka from a CSV file and save it as a model folder.
+
+The columns named say what the data is:
+
+* ``--text-col`` alone: ``MatryoshkaEmbedder(fine_tune=method).fit(texts)`` (unsupervised);
+* with ``--label-col``: ``.fit(texts, labels)`` (supervised);
+* with ``--pair-col`` and ``--score-col``: :func:`skmrl.finetune` on the scored pairs.
+
+The result is written with ``save_pretrained``; ``MatryoshkaEmbedder(model=MODEL_DIR)`` loads it.
+The whole file is read (with the standard library's ``csv``) and checked, and so are the model
+and the output folder, before any model is loaded: a problem is a one-line argparse error (exit
+status 2) that names the argument, and the row when a cell is at fault.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import itertools
+import json
+import math
+import shutil
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skmrl.cli._common import int_at_least, positive_float
+
+_DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+#: MatryoshkaEmbedder's default ``max_length``: a saved model is used with it unless told.
+_DEFAULT_MAX_LENGTH = 256
+_METHODS = ("adaptor", "pca", "full", "full+adaptor")
+#: The methods that train the encoder's weights (and so use --batch-size).
+_FULL_METHODS = ("full", "full+adaptor")
+#: The csv module's default field limit (128 KiB) is too small for long documents.
+_FIELD_LIMIT = 2**27
+_SHOWN_COLUMNS = 20
+
+_DESCRIPTION = (
+    "Make an encoder Matryoshka (its short prefixes good embeddings on their own) from the "
+    "texts of a CSV file, and save it as a model folder that MatryoshkaEmbedder(model=MODEL_DIR) "
+    "loads. The columns you name say what the data is: texts only (--text-col: unsupervised), "
+    "texts with class labels (--label-col: the short prefixes learn to separate the classes), "
+    "or sentence pairs with similarity scores (--pair-col and --score-col). "
+    "--method adaptor, the default, is the cheap route (seconds to a minute on a CPU): the "
+    "encoder stays frozen and a rotation of its vectors is trained. pca is the closed-form "
+    "rotation (no training, no labels). full trains the encoder's weights with a loss on every "
+    "prefix (minutes on a CPU); full+adaptor does both. Every argument, the whole file and the "
+    "output folder are checked before the model is loaded."
+)
+
+_EPILOG = """\
+examples:
+  skmrl finetune news.csv --text-col text --label-col topic -o news-model
+  skmrl finetune notes.csv --text-col body -o notes-model --method full --epochs 1
+  skmrl finetune sts.csv --text-col sentence1 --pair-col sentence2 --score-col score \\
+      -o sts-model --method full
+
+then, in Python:
+  from skmrl import MatryoshkaEmbedder
+  emb = MatryoshkaEmbedder(model="news-model", dim=64)
+"""
+
+_METHOD_SAYS = {
+    "adaptor": "the encoder stays frozen; a MatryoshkaAdaptor learns a rotation of its vectors",
+    "pca": "the encoder stays frozen; its vectors are rotated onto their principal directions",
+    "full": "the encoder's weights are trained with a loss on every prefix",
+    "full+adaptor": "the encoder's weights are trained, then an adaptor on its vectors",
+}
+
+
+class _Refused(Exception):
+    """A bad argument: ``argument`` names it (as argparse does), ``message`` says why."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+        self.message = message
+
+
+@dataclass
+class _Table:
+    """The rows of the CSV file, as read; ``lines[i]`` is the line where row ``i`` starts."""
+
+    shown: str
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    limited: bool
+
+    def where(self, i: int) -> str:
+        return f"row {i + 1} (line {self.lines[i]}) of {self.shown}"
+
+
+@dataclass
+class _Plan:
+    """What to train, once every check has passed."""
+
+    texts: list[str]
+    labels: list[str] | None
+    pairs: list[tuple[str, str]] | None
+    scores: list[float] | None
+    n_rows: int
+    output: Path
+    created: bool
+    replaces: bool
+
+
+# -- argument types --------------------------------------------------------------------------------
+def _device(value: str) -> str:
+    from skmrl._torch.device import check_device_spec  # no torch import: the form only
+
+    try:
+        return check_device_spec(value)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# -- the CSV file ----------------------------------------------------------------------------------
+def _read_table(path_arg: str, limit: int | None) -> _Table:
+    """Read the whole file (the first ``limit`` rows); a file that is not a CSV is refused."""
+    path = Path(path_arg).expanduser()
+    shown = repr(path_arg)
+    if not path.exists():
+        raise _Refused("DATA", f"no such file: {shown}")
+    if path.is_dir():
+        raise _Refused("DATA", f"{shown} is a folder, not a CSV file")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+    except UnicodeDecodeError as exc:
+        raise _Refused(
+            "DATA",
+            f"{shown} is not a CSV file: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            f"offset {exc.start})",
+        ) from None
+    except OSError as exc:
+        raise _Refused("DATA", f"cannot read {shown}: {exc.strerror or exc}") from None
+    if "\0" in text:
+        raise _Refused("DATA", f"{shown} is not a CSV file: it holds NUL bytes (a binary file?)")
+    if not text.strip():
+        raise _Refused(
+            "DATA", f"{shown} is empty: a CSV file needs a header row naming its columns"
+        )
+    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    previous = csv.field_size_limit(_FIELD_LIMIT)
+    header: list[str] = []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    limited = False
+    try:
+        while not header:  # blank lines before the header
+            header = [name.strip() for name in next(reader)]
+        start = reader.line_num + 1
+        for record in reader:
+            if record:  # a blank line is no row
+                if limit is not None and len(rows) == limit:
+                    limited = True
+                    break
+                rows.append(record)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _Refused(
+            "DATA", f"{shown} is not a readable CSV file: line {reader.line_num}: {exc}"
+        ) from None
+    finally:
+        csv.field_size_limit(previous)
+    table = _Table(shown, header, rows, lines, limited)
+    for i, row in enumerate(rows):
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
+            raise _Refused(
+                "DATA",
+                f"{table.where(i)} has {len(row)} fields but the header has {len(header)} "
+                "(a comma in a text that is not quoted?)",
+            )
+    return table
+
+
+def _columns_list(header: list[str]) -> str:
+    shown = ", ".join(repr(name) for name in header[:_SHOWN_COLUMNS])
+    more = len(header) - _SHOWN_COLUMNS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _column(table: _Table, name: str, argument: str) -> int:
+    """The index of column ``name``; a missing or doubled one is refused."""
+    found = [i for i, header in enumerate(table.header) if header == name.strip()]
+    if not found:
+        hint = ""
+        if len(table.header) == 1 and any(sep in table.header[0] for sep in ";\t|"):
+            hint = (
+                " (the file seems to use another separator: skmrl finetune reads comma-separated "
+                "files, and tab-separated ones named .tsv)"
+            )
+        raise _Refused(
+            argument,
+            f"no column {name!r} in {table.shown}; its columns are: "
+            f"{_columns_list(table.header)}{hint}",
+        )
+    if len(found) > 1:
+        raise _Refused(argument, f"{table.shown} has {len(found)} columns named {name!r}")
+    return found[0]
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _text_cells(table: _Table, name: str, argument: str) -> list[str]:
+    """Column ``name``'s texts: every cell must hold some text."""
+    index = _column(table, name, argument)
+    texts = []
+    for i, row in enumerate(table.rows):
+        if index >= len(row):
+            raise _Refused(
+                argument,
+                f"{table.where(i)} has no {name!r} field (the row is shorter than the header)",
+            )
+        if not row[index].strip():
+            raise _Refused(
+                argument,
+                f"{table.where(i)} has an empty {name!r} cell: every text must be non-empty "
+                "(fill it in or drop the row)",
+            )
+        texts.append(row[index])
+    if all(_is_number(text) for text in texts):
+        raise _Refused(
+            argument,
+            f"column {name!r} holds numbers, not text ({table.where(0)}: {texts[0]!r}); "
+            f"the columns are: {_columns_list(table.header)}",
+        )
+    return texts
+
+
+def _label_cells(table: _Table, name: str) -> list[str]:
+    index = _column(table, name, "--label-col")
+    labels = []
+    for i, row in enumerate(table.rows):
+        label = row[index].strip() if index < len(row) else ""
+        if not label:
+            raise _Refused("--label-col", f"{table.where(i)} has no label in column {name!r}")
+        labels.append(label)
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        rows = f"the first {len(labels)} rows (--limit)" if table.limited else "every row"
+        raise _Refused(
+            "--label-col",
+            f"column {name!r} has a single class ({classes[0]!r} in {rows}): labels need at "
+            "least 2 classes; leave out --label-col for the unsupervised fit",
+        )
+    return labels
+
+
+def _score_cells(table: _Table, name: str) -> list[float]:
+    index = _column(table, name, "--score-col")
+    scores = []
+    for i, row in enumerate(table.rows):
+        cell = row[index].strip() if index < len(row) else ""
+        try:
+            score = float(cell)
+        except ValueError:
+            score = math.nan
+        if not math.isfinite(score):
+            raise _Refused(
+                "--score-col",
+                f"{table.where(i)}: the score {cell!r} in column {name!r} is not a number",
+            )
+        scores.append(score)
+    return scores
+
+
+# -- the model and the output folder ---------------------------------------------------------------
+def _check_model(args: argparse.Namespace) -> None:
+    """The model must be found (no loading), and the sizes asked for must fit its config."""
+    from skmrl.models import ModelNotFoundError, resolve_model
+
+    try:
+        source = Path(resolve_model(args.model))
+    except (ModelNotFoundError, TypeError, ValueError) as exc:
+        raise _Refused("--model", str(exc)) from None
+    if not source.is_dir():
+        return  # a hub id in the local cache: transformers checks it when it loads
+    try:
+        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = {}
+    config = config if isinstance(config, dict) else {}
+    hidden = config.get("hidden_size")
+    if isinstance(hidden, int) and args.matryoshka_dims and args.matryoshka_dims[-1] > hidden:
+        raise _Refused(
+            "--matryoshka-dims",
+            f"{args.matryoshka_dims[-1]} is more than the model's {hidden} dims",
+        )
+    positions = config.get("max_position_embeddings")
+    if isinstance(positions, int) and args.max_length > positions:
+        raise _Refused(
+            "--max-length",
+            f"expected an int in [1, {positions}] (the tokens the model accepts), "
+            f"got {args.max_length}",
+        )
+    from skmrl._finetune import ADAPTOR_FILE
+
+    if args.method in _FULL_METHODS and (source / ADAPTOR_FILE).is_file():
+        raise _Refused(
+            "--method",
+            f"the --model folder holds an skmrl adaptor ({ADAPTOR_FILE}) made for its encoder as "
+            f"it is; --method {args.method} would change the encoder under it: use --method "
+            "adaptor with this folder, or fine-tune its base model",
+        )
+
+
+def _output_problem(output: Path, model: str) -> tuple[str | None, bool]:
+    """Why ``-o`` cannot be written (nothing is created), and whether it replaces a saved model."""
+    from skmrl._finetune import CONFIG_FILE
+
+    shown = repr(str(output))
+    if output.exists() and not output.is_dir():
+        return f"{shown} exists and is not a folder", False
+    if not output.exists():
+        return None, False
+    model_path = Path(model).expanduser()
+    if model_path.is_dir() and model_path.resolve() == output.resolve():
+        return f"{shown} is the --model folder itself: save to another folder", False
+    try:
+        empty = not any(output.iterdir())
+    except OSError as exc:
+        return f"cannot list {shown}: {exc.strerror or exc}", False
+    if empty:
+        return None, False
+    if not (output / CONFIG_FILE).is_file():
+        return (
+            f"{shown} is a folder with other files in it, not a model saved by skmrl: refusing "
+            "to write over them (name a new or empty folder)"
+        ), False
+    return None, True
+
+
+# -- the plan: every check, in order ---------------------------------------------------------------
+def _check_options(args: argparse.Namespace) -> None:
+    if (args.pair_col is None) != (args.score_col is None):
+        given, missing = ("--pair-col", "--score-col")[:: 1 if args.pair_col is not None else -1]
+        raise _Refused(given, f"needs {missing} too (sentence pairs come with their scores)")
+    pairs = args.pair_col is not None
+    if pairs and args.label_col is not None:
+        raise _Refused(
+            "--label-col", "takes no --pair-col/--score-col: either labelled texts or scored pairs"
+        )
+    if pairs and args.method == "pca":
+        raise _Refused(
+            "--pair-col",
+            "--method pca does not use pairs; use --method adaptor, full or full+adaptor",
+        )
+    if args.method == "pca" and args.label_col is not None:
+        raise _Refused(
+            "--label-col", "--method pca uses no labels; use --method adaptor to learn from them"
+        )
+    if args.method == "pca":
+        for option, value in (("--epochs", args.epochs), ("--learning-rate", args.learning_rate)):
+            if value is not None:
+                raise _Refused(option, "--method pca has no training (no epochs, no learning rate)")
+    if args.batch_size is not None and args.method not in _FULL_METHODS:
+        raise _Refused(
+            "--batch-size",
+            f"only --method full and full+adaptor train in batches of texts, not {args.method}",
+        )
+    dims = args.matryoshka_dims
+    if dims is not None and any(b <= a for a, b in itertools.pairwise(dims)):
+        raise _Refused(
+            "--matryoshka-dims",
+            f"expected strictly increasing sizes, got {' '.join(map(str, dims))}",
+        )
+
+
+def _plan(args: argparse.Namespace) -> _Plan:
+    """Check everything (nothing is loaded); only the output folder is created, last."""
+    _check_options(args)
+    _check_model(args)
+    output = Path(args.output).expanduser()
+    problem, replaces = _output_problem(output, args.model)
+    if problem:
+        raise _Refused("-o/--output", problem)
+    table = _read_table(args.data, args.limit)
+    if len(table.rows) < 2:
+        raise _Refused(
+            "DATA",
+            f"{table.shown} has {len(table.rows)} row(s): fine-tuning needs at least 2",
+        )
+    texts = _text_cells(table, args.text_col, "--text-col")
+    labels = pairs = scores = None
+    if args.label_col is not None:
+        labels = _label_cells(table, args.label_col)
+    if args.pair_col is not None:
+        others = _text_cells(table, args.pair_col, "--pair-col")
+        scores = _score_cells(table, args.score_col)
+        pairs = list(zip(texts, others, strict=True))
+    from skmrl._validation import folder_write_problem
+
+    created = not output.exists()
+    problem = folder_write_problem(output, repr(str(output)))  # creates it
+    if problem:
+        raise _Refused("-o/--output", problem)
+    return _Plan(texts, labels, pairs, scores, len(table.rows), output, created, replaces)
+
+
+# -- the run ---------------------------------------------------------------------------------------
+def _what(args: argparse.Namespace, plan: _Plan) -> str:
+    """One sentence: what is trained, from what."""
+    data = repr(args.data)
+    if plan.pairs is not None:
+        source = (
+            f"{plan.n_rows} sentence pairs (columns {args.text_col!r} and {args.pair_col!r}, "
+            f"scores in {args.score_col!r}) of {data}"
+        )
+        if args.method == "adaptor":
+            source += " (the adaptor learns from the sentences; the scores train the encoder "
+            source += "only with --method full or full+adaptor)"
+    elif plan.labels is not None:
+        n_classes = len(set(plan.labels))
+        source = (
+            f"{plan.n_rows} texts (column {args.text_col!r}) of {data} and their labels "
+            f"(column {args.label_col!r}, {n_classes} classes)"
+        )
+    else:
+        source = f"{plan.n_rows} texts (column {args.text_col!r}) of {data}, without labels"
+    return (
+        f"skmrl finetune: --method {args.method} on {args.model}: {_METHOD_SAYS[args.method]}; "
+        f"from {source}."
+    )
+
+
+def _train(args: argparse.Namespace, plan: _Plan) -> Any:
+    params: dict[str, Any] = {
+        "device": args.device,
+        "max_length": args.max_length,
+        "matryoshka_dims": args.matryoshka_dims,
+        "epochs": args.epochs,
+        "learning_rate": args.learning_rate,
+    }
+    if args.batch_size is not None:
+        params["train_batch_size"] = args.batch_size
+    if plan.pairs is not None:
+        from skmrl import finetune
+
+        return finetune(
+            args.model, pairs=plan.pairs, scores=plan.scores, method=args.method, **params
+        )
+    from skmrl import MatryoshkaEmbedder
+
+    embedder = MatryoshkaEmbedder(model=args.model, fine_tune=args.method, **params)
+    return embedder.fit(plan.texts, plan.labels)
+
+
+def _usage(output: Path, embedder: Any, max_length: int) -> list[str]:
+    dims = list(embedder.matryoshka_dims_ or [embedder.max_dim_])
+    dim = min(dims, key=lambda d: abs(d - 64))
+    extra = "" if max_length == _DEFAULT_MAX_LENGTH else f", max_length={max_length}"
+    return [
+        "use it:",
+        "  from skmrl import MatryoshkaEmbedder",
+        f"  emb = MatryoshkaEmbedder(model={json.dumps(str(output))}, dim={dim}{extra})",
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    """``skmrl finetune``."""
+    try:
+        plan = _plan(args)
+    except _Refused as exc:
+        args.parser.error(f"argument {exc.argument}: {exc.message}")
+    what = textwrap.fill(
+        _what(args, plan),
+        100,
+        subsequent_indent="  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    print(what, flush=True)
+    start = time.perf_counter()
+    done = False
+    try:
+        embedder = _train(args, plan)
+        seconds = time.perf_counter() - start
+        embedder.save_pretrained(plan.output)
+        done = True
+    except (ValueError, OSError, ImportError, RuntimeError) as exc:
+        print(f"skmrl finetune: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if not done and plan.created:  # no half-written model folder is left behind
+            shutil.rmtree(plan.output, ignore_errors=True)
+    output = plan.output.resolve()
+    dims = ", ".join(map(str, embedder.matryoshka_dims_))
+    print(
+        f"trained in {seconds:.1f} s on {plan.n_rows} rows (device {embedder.device_}); "
+        f"prefixes {dims} of {embedder.max_dim_} dims"
+    )
+    losses = getattr(embedder, "training_losses_", None)
+    if losses and len(losses) > 1:
+        print(
+            f"encoder training loss: {losses[0]:.4f} at the first step, "
+            f"{losses[-1]:.4f} at the last"
+        )
+    elif losses:
+        print(f"encoder training loss: {losses[0]:.4f} (one step)")
+    print(f"{'replaced the model in' if plan.replaces else 'saved to'} {output}")
+    print("\n".join(_usage(output, embedder, args.max_length)))
+    return 0
+
+
+# -- the parser ------------------------------------------------------------------------------------
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``skmrl finetune`` on the subparsers ``sub``."""
+    parser = sub.add_parser(
+        "finetune",
+        help="make an encoder Matryoshka from a CSV file and save it as a model folder",
+        description=textwrap.fill(_DESCRIPTION, 79),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="a UTF-8 CSV file with a header row (comma-separated; tab-separated when named .tsv)",
+    )
+    data = parser.add_argument_group("the data: columns of DATA, named by its header")
+    data.add_argument("--text-col", required=True, metavar="COLUMN", help="the texts (required)")
+    data.add_argument(
+        "--label-col",
+        metavar="COLUMN",
+        help="class labels of the texts: a supervised fit (at least 2 classes)",
+    )
+    data.add_argument(
+        "--pair-col",
+        metavar="COLUMN",
+        help="the second sentence of each pair (the first: the text column); needs --score-col",
+    )
+    data.add_argument(
+        "--score-col",
+        metavar="COLUMN",
+        help="a similarity score per pair, numbers on any scale (only their order matters)",
+    )
+    data.add_argument(
+        "--limit",
+        type=int_at_least(1, "a positive int (a number of rows)"),
+        metavar="N",
+        help="use only the first N rows",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="MODEL_DIR",
+        help="the folder to save the model to: new, empty, or a model skmrl saved (replaced)",
+    )
+    train = parser.add_argument_group("training")
+    train.add_argument(
+        "--method",
+        choices=_METHODS,
+        default="adaptor",
+        help="adaptor (default: the cheap route, the encoder stays frozen), pca (no training), "
+        "full (trains the encoder's weights: minutes on a CPU) or full+adaptor",
+    )
+    train.add_argument(
+        "--model",
+        default=_DEFAULT_MODEL,
+        metavar="MODEL",
+        help="the encoder to start from: a model folder, or a Hugging Face id in the local cache "
+        f"(default: {_DEFAULT_MODEL}, packaged)",
+    )
+    train.add_argument(
+        "--epochs",
+        type=int_at_least(1, "a positive int"),
+        metavar="N",
+        help="passes over the data (default: 10 for the adaptor, 1 for full)",
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        metavar="X",
+        help="the learning rate (default: 1e-3 for the adaptor, 2e-5 for full)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=int_at_least(2, "an int >= 2"),
+        metavar="N",
+        help="texts per training step of full and full+adaptor (default: 32)",
+    )
+    train.add_argument(
+        "--matryoshka-dims",
+        type=int_at_least(1, "a positive int"),
+        nargs="+",
+        metavar="DIM",
+        help="the prefix sizes to train, increasing (default: 8 16 32 ... below the model's "
+        "size, and its size)",
+    )
+    train.add_argument(
+        "--device",
+        type=_device,
+        default="auto",
+        help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps",
+    )
+    train.add_argument(
+        "--max-length",
+        type=int_at_least(1, "a positive int (a number of tokens)"),
+        default=_DEFAULT_MAX_LENGTH,
+        metavar="TOKENS",
+        help=f"texts are truncated to this many tokens (default: {_DEFAULT_MAX_LENGTH})",
+    )
+    parser.set_defaults(func=run, parser=parser)
+    return parser
