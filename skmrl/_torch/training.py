@@ -483,7 +483,12 @@ def finetune_encoder(
     head_learning_rate : float, default=1e-3
         With ``labels``: learning rate of the (new, randomly initialised) heads.
     dim_weights : sequence of float, optional
-        Weight of each prefix's loss, in the order of the (sorted, full size included) dims.
+        Weight of each prefix's loss, in the order of the (sorted, full size included) dims;
+        default 1 each. Measured with self-distillation (MiniLM, 3,000 STSb train sentences,
+        2 epochs, dims 8..256 + 384; STSb dev Spearman at 8/16/32/64/384, original
+        66.4/75.7/81.3/83.9/86.7): equal weights 69.6/76.8/80.6/82.9/85.6; the full size
+        weighted 6 (as much as the six prefixes) 68.9/76.6/80.8/83.4/86.2: weight the full
+        size up where keeping it matters more than the shortest prefixes.
 
     Returns
     -------
