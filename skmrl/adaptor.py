@@ -110,18 +110,28 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
     Two methods:
 
-    * ``"adaptor"`` (Yoon et al., EMNLP 2024): starts from the PCA basis and trains the rotation
-      so that each prefix in ``matryoshka_dims`` keeps the full vectors' cosine similarities to
-      their nearest neighbours and to random others. Being orthogonal, it changes no full-size
-      similarity. With ``y``, a linear head on each prefix adds a cross-entropy term, so that
-      short prefixes separate the classes (the MRL paper's nested objective).
-    * ``"pca"``: the closed-form rotation onto the principal directions of the (centred) vectors:
-      instant, and a strong baseline for classification without labels. It centres the vectors,
-      so full-size similarities change a little.
+    * ``"adaptor"``. Without ``y`` (Yoon et al., EMNLP 2024): starts from the PCA basis and
+      trains the rotation so that each prefix in ``matryoshka_dims`` keeps the full vectors'
+      cosine similarities to their nearest neighbours and to random others. With ``y``: the
+      closed-form discriminant rotation (:func:`skmrl._torch.adaptor.discriminant_basis`): its
+      first ``n_classes - 1`` directions span the classes' linear discriminants (a linear
+      classifier reads no more), the rest are the principal directions of what is left. Being
+      orthogonal, either changes no full-size similarity.
+    * ``"pca"``: the closed-form rotation onto the principal directions of the (centred)
+      vectors, ignoring ``y``: instant, and a strong baseline for classification without labels.
+      It centres the vectors, so full-size similarities change a little.
 
-    Which to use (measured on all-MiniLM-L6-v2 vectors; see docs/design.md): for similarity
-    search and STS, ``"adaptor"`` unsupervised; for classification, ``"adaptor"`` with ``y``
-    (or ``"pca"`` when there are no labels).
+    Which to use (measured on all-MiniLM-L6-v2 vectors with 5-fold LogisticRegression, and
+    Spearman on STSb-dev; see docs/design.md): for similarity search and STS, ``"adaptor"``
+    without labels (STSb at 32 dims: about 97% of the full-size score, against 93.8% for the
+    naive prefix); for classification, ``"adaptor"`` with ``y`` (8 dims: TREC-6 0.849 against
+    0.381 for the naive prefix and 0.838 at full size; SMS spam 0.980; BBC News 0.970), or
+    ``"pca"`` when there are no labels.
+
+    The supervised rotation was first trained, as in the MRL paper, with a cross-entropy head
+    on each prefix: it reached 0.800 at 8 dims on TREC-6 in minutes, and training on from the
+    discriminant start lowered that start's 0.849 to 0.824. So labels choose the rotation in
+    closed form, in about a second.
 
     Parameters
     ----------
@@ -145,13 +155,15 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         Adam's step size.
     batch_size : int, default=256
         Vectors per step.
-    label_weight : float, default=1.0
-        Weight of the supervised term when ``y`` is given.
+    shrinkage : float, default=0.1
+        With ``y``: the within-class scatter is shrunk towards ``shrinkage`` times its mean
+        variance, which keeps the discriminants stable on few rows (0.1 against 0.001: 8-dim
+        accuracy 0.970 against 0.961 on BBC News, 0.849 against 0.850 on TREC-6).
     max_samples : int, default=10000
         The adaptor is trained on at most this many rows (a seeded random subset); the
         fit time grows with it, the quality barely.
     random_state : int, default=0
-        Seed of the subset, the batches and the heads' initialisation.
+        Seed of the subset and the batches.
     progress : bool or None, default=None
         Show a progress bar while training; ``None``: when stderr is a terminal.
     memory : str, path or joblib.Memory, optional
@@ -203,7 +215,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         epochs: int = 10,
         learning_rate: float = 1e-3,
         batch_size: int = 256,
-        label_weight: float = 1.0,
+        shrinkage: float = 0.1,
         max_samples: int = 10_000,
         random_state: int = 0,
         progress: bool | None = None,
@@ -218,7 +230,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.batch_size = batch_size
-        self.label_weight = label_weight
+        self.shrinkage = shrinkage
         self.max_samples = max_samples
         self.random_state = random_state
         self.progress = progress
@@ -238,7 +250,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         check_int("batch_size", self.batch_size, 2)
         check_int("max_samples", self.max_samples, 2)
         check_int("random_state", self.random_state, 0)
-        for name in ("learning_rate", "label_weight"):
+        for name in ("learning_rate", "shrinkage"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
@@ -285,7 +297,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         Z : array-like of shape (n_samples, n_features)
             Embeddings; at least 2 rows.
         y : array-like of shape (n_samples,), optional
-            Class labels (binary or multiclass); used by ``method="adaptor"``.
+            Class labels (binary or multiclass); ``method="adaptor"`` then finds the rotation
+            that puts the classes first; ``"pca"`` ignores them.
 
         Returns
         -------
@@ -308,11 +321,14 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         return self
 
     def _fit_state(self, Zn: np.ndarray, codes: np.ndarray | None, dims: list[int]) -> dict:
-        from skmrl._torch.adaptor import fit_rotation, pca_basis
+        from skmrl._torch.adaptor import discriminant_basis, fit_rotation, pca_basis
 
         n, D = Zn.shape
+        mean = np.zeros(D)
         if self.method == "pca":
             R, mean = pca_basis(Zn, center=True)
+        elif codes is not None:
+            R = discriminant_basis(Zn, codes, shrinkage=float(self.shrinkage))
         else:
             rows = np.arange(n)
             if n > self.max_samples:
@@ -326,17 +342,14 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             R = fit_rotation(
                 Zn[rows],
                 dims,
-                labels=None if codes is None else codes[rows],
                 n_neighbors=int(self.n_neighbors),
                 neighbour_pool=int(self.neighbour_pool),
-                label_weight=float(self.label_weight),
                 epochs=int(self.epochs),
                 learning_rate=float(self.learning_rate),
                 batch_size=int(self.batch_size),
                 seed=int(self.random_state),
                 progress=progress,
             )
-            mean = np.zeros(D)
         return {
             "components_": np.ascontiguousarray(R, dtype=np.float32),
             "mean_": np.asarray(mean, dtype=np.float32),

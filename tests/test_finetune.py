@@ -24,8 +24,7 @@ pytest.importorskip(
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from skmrl import MatryoshkaEmbedder, clear_caches, finetune  # noqa: E402
-from skmrl._torch import adaptor as adaptor_core  # noqa: E402
+from skmrl import MatryoshkaAdaptor, MatryoshkaEmbedder, clear_caches, finetune  # noqa: E402
 from skmrl.datasets import load_trec  # noqa: E402
 from skmrl.models import DEFAULT_MODEL, clear_model_cache, load_model  # noqa: E402
 from skmrl.utils._corpus import CORPUS, LABELS  # noqa: E402
@@ -220,13 +219,13 @@ def test_adaptor_grid_encodes_each_text_once_and_fits_once_per_fold(trec_subset,
     X, y = trec_subset
     X, y = X[:300], y[:300]
     fits = []
-    real = adaptor_core.fit_rotation
+    real = MatryoshkaAdaptor._fit_state
 
-    def counting(*args, **kwargs):
-        fits.append(len(args[0]))
-        return real(*args, **kwargs)
+    def counting(self, Zn, *args, **kwargs):
+        fits.append(len(Zn))
+        return real(self, Zn, *args, **kwargs)
 
-    monkeypatch.setattr(adaptor_core, "fit_rotation", counting)
+    monkeypatch.setattr(MatryoshkaAdaptor, "_fit_state", counting)
     pipe = make_pipeline(
         MatryoshkaEmbedder(fine_tune="adaptor", device="cpu", epochs=2),
         LogisticRegression(max_iter=1000),

@@ -16,6 +16,9 @@ first) and is trained with the terms of the Matryoshka-Adaptor (Yoon et al., EMN
 * pairwise: the same for every pair of a random batch;
 * supervised (optional): cross-entropy of a linear head on each normalised prefix.
 
+With class labels, :func:`discriminant_basis` gives a better rotation in closed form (the
+classes' linear discriminants first); :class:`skmrl.MatryoshkaAdaptor` uses it.
+
 A reconstruction term is left out on purpose: measured, it pulls the map back towards PCA.
 Pure torch and numpy: no scikit-learn here.
 """
@@ -26,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["fit_rotation", "nearest_neighbours", "pca_basis"]
+__all__ = ["discriminant_basis", "fit_rotation", "nearest_neighbours", "pca_basis"]
 
 
 def pca_basis(Z: np.ndarray, center: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +58,58 @@ def pca_basis(Z: np.ndarray, center: bool = True) -> tuple[np.ndarray, np.ndarra
     signs = np.sign(R[np.argmax(np.abs(R), axis=0), np.arange(R.shape[1])])
     signs[signs == 0] = 1.0
     return R * signs, mean
+
+
+def discriminant_basis(Z: np.ndarray, labels: np.ndarray, shrinkage: float = 0.1) -> np.ndarray:
+    """An orthogonal basis whose first ``n_classes - 1`` directions separate the classes.
+
+    The leading directions span the linear discriminants of ``Z`` (Fisher's LDA, with the
+    within-class scatter shrunk towards ``shrinkage * mean variance``, which keeps it invertible
+    for a few hundred rows); the rest are the principal directions of what the discriminants
+    leave, largest variance first. Since a linear classifier of ``C`` classes reads at most
+    ``C - 1`` directions of the class means, a prefix of ``C - 1`` dimensions can keep what it
+    reads. Measured with 5-fold LogisticRegression on MiniLM vectors, the prefix of 8 reached
+    0.849 on TREC-6 (full size 0.838), 0.980 on SMS spam (0.981) and 0.970 on BBC News (0.971).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._torch.adaptor import discriminant_basis
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 50)
+    >>> Z = rng.normal(size=(100, 5)) + np.outer(y, [0, 0, 0, 3.0, 0])
+    >>> B = discriminant_basis(Z, y)
+    >>> int(np.argmax(np.abs(B[:, 0])))  # the axis that separates the classes comes first
+    3
+    >>> bool(np.allclose(B.T @ B, np.eye(5)))
+    True
+    """
+    from scipy.linalg import eigh
+
+    Z = np.asarray(Z, dtype=np.float64)
+    D = Z.shape[1]
+    classes = np.unique(labels)
+    mean = Z.mean(axis=0)
+    within = np.zeros((D, D))
+    between = np.zeros((D, D))
+    for c in classes:
+        Zc = Z[labels == c]
+        mc = Zc.mean(axis=0)
+        within += (Zc - mc).T @ (Zc - mc)
+        between += len(Zc) * np.outer(mc - mean, mc - mean)
+    within /= len(Z)
+    between /= len(Z)
+    within += shrinkage * np.trace(within) / D * np.eye(D)
+    eigvals, eigvecs = eigh(between, within)
+    n_disc = min(len(classes) - 1, D)
+    lead, _ = np.linalg.qr(eigvecs[:, np.argsort(eigvals)[::-1][:n_disc]])
+    rest = Z - (Z @ lead) @ lead.T  # what the discriminants leave
+    R, _ = pca_basis(rest, center=True)
+    basis, _ = np.linalg.qr(np.concatenate([lead, R[:, : D - n_disc]], axis=1))
+    # QR may flip signs; keep each leading direction pointing as the discriminant did.
+    signs = np.sign(np.sum(basis[:, :n_disc] * lead, axis=0))
+    basis[:, :n_disc] *= np.where(signs == 0, 1.0, signs)
+    return basis
 
 
 def nearest_neighbours(Zn: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -101,6 +156,7 @@ def fit_rotation(
     seed: int = 0,
     progress: bool = False,
     dim_weights: Sequence[float] | None = None,
+    init: np.ndarray | None = None,
 ) -> np.ndarray:
     """Train the orthogonal map on the rows of ``Z``; return ``R`` (``z -> z @ R``).
 
@@ -152,6 +208,7 @@ def fit_rotation(
             seed=seed,
             progress=progress,
             dim_weights=dim_weights,
+            init=init,
         )
 
 
@@ -170,6 +227,7 @@ def _fit_rotation(
     seed: int,
     progress: bool,
     dim_weights: Sequence[float] | None,
+    init: np.ndarray | None,
 ) -> np.ndarray:
     import torch
     from torch import nn
@@ -187,7 +245,7 @@ def _fit_rotation(
     n, D = Z.shape
     norms = np.linalg.norm(Z, axis=1, keepdims=True)
     Zn = np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
-    R0, _ = pca_basis(Zn, center=True)
+    R0 = pca_basis(Zn, center=True)[0] if init is None else np.asarray(init)
     if dim_weights is None:
         dim_weights = [1.0] * len(dims)
     kept = [(int(d), float(w)) for d, w in zip(dims, dim_weights, strict=True) if int(d) < D]
