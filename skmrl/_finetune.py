@@ -225,9 +225,8 @@ def _fit_full_weights(
     scores: Any,
     dims: list[int],
 ) -> dict[str, Any]:
-    from skmrl._torch.device import autocast_dtype
-    from skmrl._torch.training import finetune_encoder
-    from skmrl.models import register_fine_tuned, weights_identity
+    from skmrl.base import _stable_repr
+    from skmrl.cache import cached_fit_state, hash_texts
 
     if state.get("saved_adaptor_") is not None:
         raise ValueError(
@@ -235,7 +234,50 @@ def _fit_full_weights(
             "is; fine_tune='full' would change the encoder under it. Use fine_tune=None or "
             "'adaptor' with this folder, or fine-tune the base model"
         )
+    # The trained weights do not depend on whether an adaptor follows: "full" and
+    # "full+adaptor" (and every dim) share one training, under a key of their own.
+    params = embedder._cache_params()
+    params.pop("fine_tune", None)
+    key = hashlib.sha1(
+        repr(
+            (
+                "fine-tuned encoder",
+                _stable_repr(params),
+                loaded.identity,
+                state["device_"],
+                hash_texts(docs, codes),
+                None if pairs is None else hash_texts([t for p in pairs for t in p], scores),
+            )
+        ).encode()
+    ).hexdigest()
+    return cached_fit_state(
+        key,
+        lambda: _train_weights(embedder, state, loaded, docs, codes, pairs, scores, dims),
+        memory=embedder.memory,
+    )
+
+
+def _train_weights(
+    embedder: Any,
+    state: dict[str, Any],
+    loaded: Any,
+    docs: list[str],
+    codes: Any,
+    pairs: Any,
+    scores: Any,
+    dims: list[int],
+) -> dict[str, Any]:
+    from skmrl._torch.device import autocast_dtype
+    from skmrl._torch.training import finetune_encoder
+    from skmrl.models import register_fine_tuned, weights_identity
+
     epochs, learning_rate = _FULL_DEFAULTS
+    dim_weights = None
+    if pairs is None and codes is None and dims[-1] == loaded.hidden_size:
+        # Self-distillation: weigh the full size as much as all prefixes together. Measured
+        # (MiniLM, 3,000 STSb sentences, 2 epochs), STSb-dev at full size lost 1.1 points with
+        # equal weights and 0.5 with this, for 0.7 less at 8 dims.
+        dim_weights = [1.0] * (len(dims) - 1) + [float(max(1, len(dims) - 1))]
     result = finetune_encoder(
         loaded.model,
         loaded.tokenizer,
@@ -253,6 +295,7 @@ def _fit_full_weights(
         dtype=autocast_dtype(state["precision_"]),
         seed=int(embedder.random_state),
         progress=embedder.progress,
+        dim_weights=dim_weights,
     )
     model = result.model
     identity = weights_identity(model, loaded.tokenizer)
