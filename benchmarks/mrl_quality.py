@@ -1,0 +1,220 @@
+"""How well fit makes all-MiniLM-L6-v2 Matryoshka: issue 12's quality and cost targets.
+
+Three sections (``--sections``, default all):
+
+* ``sts``: STS Benchmark dev, Spearman of cosine at each prefix size, as a share of the
+  unmodified model's full-size score. Rows: the naive prefix, ``"pca"`` and the unsupervised
+  ``"adaptor"`` (fitted on STSb-train sentences, no scores), ``"full"`` unsupervised
+  self-distillation on ``--full-sentences`` train sentences (and ``"full+adaptor"``), and
+  ``skmrl.finetune`` on STSb-train pairs with their scores (``"full"`` and ``"full+adaptor"``).
+  Targets: adaptor >= 97.5% at 32 dims, >= 94% at 16, full size within 0.2 points.
+* ``classification``: 5-fold LogisticRegression accuracy on BBC News, TREC-6 and SMS spam for
+  the naive prefix, ``"pca"`` and the supervised ``"adaptor"`` (fitted inside each fold, one
+  ``GridSearchCV`` over ``dim`` per row). Target: the adaptor within 1 point of the unmodified
+  full-size accuracy at dim 16, within 2 at dim 8.
+* ``cost``: seconds to fit the adaptor on 5,000 vectors (target: under 60 s), unsupervised and
+  supervised. The speed of ``"full"`` against sentence-transformers' trainer is
+  ``benchmarks/finetune_speed.py``.
+
+Encodings of the frozen model are kept under ``--cache-dir`` (a re-run does not encode again).
+
+Usage::
+
+    python benchmarks/mrl_quality.py --data ../shared/data [--sections sts,classification,cost]
+        [--full-sentences 5000] [--full-epochs 1] [--pairs 5749] [--no-full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+STS_DIMS = [8, 16, 32, 64, 128, 256, 384]
+CLF_DIMS = [8, 16, 32, 64, None]
+
+
+def _spearman_by_dim(full_a: np.ndarray, full_b: np.ndarray, gold: np.ndarray) -> dict[int, float]:
+    from scipy.stats import spearmanr
+
+    out = {}
+    for k in STS_DIMS:
+        a, b = full_a[:, :k], full_b[:, :k]
+        cos = np.einsum("ij,ij->i", a, b) / (
+            np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
+        )
+        out[k] = float(spearmanr(cos, gold).statistic)
+    return out
+
+
+def _sts(args: argparse.Namespace) -> None:
+    from skmrl import MatryoshkaEmbedder, finetune
+    from skmrl.datasets import load_sts
+
+    a, b, s = load_sts(args.data, "train")
+    da, db, ds = load_sts(args.data, "dev")
+    gold = np.asarray(ds, dtype=float)
+    train = list(dict.fromkeys([*a, *b]))
+    common = {"device": args.device, "memory": args.cache_dir, "progress": args.progress}
+    rows: list[tuple[str, dict[int, float], float]] = []
+
+    def evaluate(name: str, emb: MatryoshkaEmbedder, seconds: float) -> None:
+        scores = _spearman_by_dim(emb.embed_full(da), emb.embed_full(db), gold)
+        rows.append((name, scores, seconds))
+        print(f"  done: {name} ({seconds:.0f} s)", flush=True)
+
+    print(f"STS Benchmark: fit on {len(train)} train sentences, score {len(gold)} dev pairs")
+    start = time.perf_counter()
+    evaluate("unmodified (naive prefix)", MatryoshkaEmbedder(**common).fit(train[:2]), 0.0)
+    for method in ("pca", "adaptor"):
+        start = time.perf_counter()
+        emb = MatryoshkaEmbedder(fine_tune=method, **common).fit(train)
+        evaluate(f'"{method}" (unsupervised)', emb, time.perf_counter() - start)
+    if not args.no_full:
+        sentences = train[: args.full_sentences]
+        for method in ("full", "full+adaptor"):
+            start = time.perf_counter()
+            emb = MatryoshkaEmbedder(fine_tune=method, epochs=args.full_epochs, **common)
+            emb.fit(sentences)
+            evaluate(
+                f'"{method}" (distillation, {len(sentences)} sentences)',
+                emb,
+                time.perf_counter() - start,
+            )
+        pairs = list(zip(a, b, strict=True))[: args.pairs]
+        scores = list(s)[: args.pairs]
+        for method in ("full", "full+adaptor"):
+            start = time.perf_counter()
+            emb = finetune(
+                pairs=pairs, scores=scores, method=method, epochs=args.full_epochs, **common
+            )
+            evaluate(
+                f'finetune "{method}" ({len(pairs)} scored pairs)',
+                emb,
+                time.perf_counter() - start,
+            )
+    base = rows[0][1][384]
+    print(f"\nSTSb-dev Spearman, unmodified full size: {base:.4f}; cells: % of it")
+    width = max(len(r[0]) for r in rows) + 2
+    print("".ljust(width) + "".join(f"{k:>8}" for k in STS_DIMS) + "   full-size Δ (pt)   fit s")
+    for name, scores, seconds in rows:
+        cells = "".join(f"{100 * scores[k] / base:8.1f}" for k in STS_DIMS)
+        delta = 100 * (scores[384] - base)
+        print(f"{name.ljust(width)}{cells}   {delta:+14.2f}   {seconds:7.0f}")
+    adaptor = next(r[1] for r in rows if r[0].startswith('"adaptor"'))
+    print(
+        "target (adaptor): >= 97.5% at 32 -> "
+        f"{100 * adaptor[32] / base:.1f}%; >= 94% at 16 -> {100 * adaptor[16] / base:.1f}%; "
+        f"full size within 0.2 pt -> {100 * (adaptor[384] - base):+.2f} pt"
+    )
+
+
+def _classification(args: argparse.Namespace) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import Pipeline
+
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.datasets import load_bbc_news, load_sms_spam, load_trec
+
+    datasets = {
+        "BBC News": load_bbc_news,
+        "TREC-6": lambda: load_trec(args.data),
+        "SMS spam": lambda: load_sms_spam(args.data),
+    }
+    for name, load in datasets.items():
+        texts, labels = load()
+        print(f"\n{name}: {len(texts)} texts, {len(set(labels.tolist()))} classes, 5-fold CV")
+        results = {}
+        for fine_tune in (None, "pca", "adaptor"):
+            emb = MatryoshkaEmbedder(
+                fine_tune=fine_tune,
+                device=args.device,
+                memory=args.cache_dir,
+                progress=args.progress,
+            )
+            pipe = Pipeline([("emb", emb), ("clf", LogisticRegression(max_iter=2000))])
+            cv = StratifiedKFold(5, shuffle=True, random_state=0)
+            grid = GridSearchCV(pipe, {"emb__dim": CLF_DIMS}, cv=cv, refit=False)
+            start = time.perf_counter()
+            grid.fit(texts, labels)
+            seconds = time.perf_counter() - start
+            means = dict(
+                zip(
+                    [p["emb__dim"] for p in grid.cv_results_["params"]],
+                    grid.cv_results_["mean_test_score"],
+                    strict=True,
+                )
+            )
+            label = {None: "naive prefix", "pca": '"pca"', "adaptor": '"adaptor" (supervised)'}
+            results[label[fine_tune]] = (means, seconds)
+        full = results["naive prefix"][0][None]
+        print(f"{'':26}" + "".join(f"{d or 'full'!s:>8}" for d in CLF_DIMS) + "   grid s")
+        for label, (means, seconds) in results.items():
+            cells = "".join(f"{means[d]:8.3f}" for d in CLF_DIMS)
+            print(f"{label:26}{cells}   {seconds:6.0f}")
+        ours = results['"adaptor" (supervised)'][0]
+        print(
+            f"target: dim 16 within 1 pt of {full:.3f} -> {100 * (ours[16] - full):+.1f} pt; "
+            f"dim 8 within 2 pt -> {100 * (ours[8] - full):+.1f} pt"
+        )
+
+
+def _cost(args: argparse.Namespace) -> None:
+    from skmrl import MatryoshkaAdaptor, MatryoshkaEmbedder
+    from skmrl.datasets import load_sts, load_trec
+
+    a, b, _ = load_sts(args.data, "train")
+    sentences = list(dict.fromkeys([*a, *b]))[:5000]
+    questions, labels = load_trec(args.data)
+    emb = MatryoshkaEmbedder(device=args.device, memory=args.cache_dir).fit(["x"])
+    Z_sts, Z_trec = emb.embed_full(sentences), emb.embed_full(questions[:5000])
+    print("\nAdaptor fit time on 5,000 all-MiniLM-L6-v2 vectors (target: under 60 s)")
+    for name, Z, y in (
+        ("unsupervised (STSb-train sentences)", Z_sts, None),
+        ("supervised (TREC-6 questions)", Z_trec, labels[:5000]),
+    ):
+        for method in ("pca", "adaptor"):
+            start = time.perf_counter()
+            MatryoshkaAdaptor(method=method).fit(Z, y)
+            print(f"  {method:8} {name:38} {time.perf_counter() - start:6.1f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
+    parser.add_argument("--sections", default="sts,classification,cost")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"
+    )
+    parser.add_argument("--full-sentences", type=int, default=5000)
+    parser.add_argument("--full-epochs", type=int, default=1)
+    parser.add_argument("--pairs", type=int, default=None, help="STSb-train pairs (all)")
+    parser.add_argument("--no-full", action="store_true", help="skip the weight training rows")
+    parser.add_argument("--progress", action="store_true", help="show progress bars")
+    args = parser.parse_args(argv)
+    if not (args.data / "stsbenchmark").is_dir():
+        parser.error(f"--data {args.data}: no stsbenchmark folder there")
+    args.progress = True if args.progress else None
+    sections = {s.strip() for s in args.sections.split(",")}
+    unknown = sections - {"sts", "classification", "cost"}
+    if unknown:
+        parser.error(f"--sections: unknown {sorted(unknown)}")
+    if "sts" in sections:
+        _sts(args)
+    if "classification" in sections:
+        _classification(args)
+    if "cost" in sections:
+        _cost(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
