@@ -20,7 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from skmrl._validation import check_dim, check_int
-from skmrl.base import _stable_repr, prefix_normalize
+from skmrl.base import _stable_repr, dim_feature_names, prefix_normalize
 from skmrl.cache import cached_fit_state, check_memory
 
 __all__ = ["MatryoshkaAdaptor", "check_class_labels", "check_matryoshka_dims"]
@@ -401,10 +401,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         -------
         ndarray of str objects, shape (dim,)
         """
-        check_is_fitted(self)
-        dim = check_dim(self.dim, self.max_dim_)
-        n = self.max_dim_ if dim is None else dim
-        return np.asarray([f"matryoshkaadaptor{i}" for i in range(n)], dtype=object)
+        return dim_feature_names(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmrl._validation import check_dim, check_documents
 from skmrl.cache import cached_fit_state, check_memory, get_embedding_cache, hash_texts
 
-__all__ = ["BaseEmbedder", "prefix_normalize"]
+__all__ = ["BaseEmbedder", "dim_feature_names", "prefix_normalize"]
 
 
 def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) -> np.ndarray:
@@ -63,6 +63,23 @@ def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) 
         norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
         np.divide(out, norms, out=out, where=norms > 0)
     return out
+
+
+def dim_feature_names(estimator: Any) -> np.ndarray:
+    """Output column names of a fitted estimator with ``dim``/``max_dim_``: ``<classname>0``, ...
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.base import dim_feature_names
+    >>> dim_feature_names(TfidfBaseline(dim=2).fit(["a cat", "a dog", "the cow"])).tolist()
+    ['tfidfbaseline0', 'tfidfbaseline1']
+    """
+    check_is_fitted(estimator)
+    dim = check_dim(estimator.dim, estimator.max_dim_)
+    n = estimator.max_dim_ if dim is None else dim
+    prefix = type(estimator).__name__.lower()
+    return np.asarray([f"{prefix}{i}" for i in range(n)], dtype=object)
 
 
 def _stable_repr(value: Any) -> str:
@@ -258,11 +275,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         -------
         ndarray of str objects, shape (dim,)
         """
-        check_is_fitted(self)
-        dim = check_dim(self.dim, self.max_dim_)
-        n = self.max_dim_ if dim is None else dim
-        prefix = type(self).__name__.lower()
-        return np.asarray([f"{prefix}{i}" for i in range(n)], dtype=object)
+        return dim_feature_names(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
