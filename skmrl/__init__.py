@@ -16,27 +16,33 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BaseEmbedder",
+    "DimCurve",
     "MatryoshkaAdaptor",
     "MatryoshkaEmbedder",
     "TfidfBaseline",
     "Word2VecEmbedder",
     "__version__",
     "clear_caches",
+    "dim_curve",
     "finetune",
     "prefix_normalize",
+    "smallest_dim_refit",
 ]
 
 # Public names, imported on first access: ``import skmrl`` (and so the ``skmrl`` command's start)
 # loads neither torch nor scikit-learn until an estimator is used.
 _LAZY: dict[str, str] = {
     "BaseEmbedder": "skmrl.base",
+    "DimCurve": "skmrl.evaluation",
     "MatryoshkaAdaptor": "skmrl.adaptor",
     "MatryoshkaEmbedder": "skmrl.matryoshka",
     "TfidfBaseline": "skmrl.tfidf",
     "Word2VecEmbedder": "skmrl.word2vec",
     "clear_caches": "skmrl.cache",
+    "dim_curve": "skmrl.evaluation",
     "finetune": "skmrl._finetune",
     "prefix_normalize": "skmrl.base",
+    "smallest_dim_refit": "skmrl.evaluation",
 }
 
 

