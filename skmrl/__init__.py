@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BaseEmbedder",
+    "Comparison",
     "DimCurve",
     "MatryoshkaAdaptor",
     "MatryoshkaEmbedder",
@@ -23,6 +24,7 @@ __all__ = [
     "Word2VecEmbedder",
     "__version__",
     "clear_caches",
+    "compare",
     "dim_curve",
     "finetune",
     "prefix_normalize",
@@ -33,12 +35,14 @@ __all__ = [
 # loads neither torch nor scikit-learn until an estimator is used.
 _LAZY: dict[str, str] = {
     "BaseEmbedder": "skmrl.base",
+    "Comparison": "skmrl.evaluation",
     "DimCurve": "skmrl.evaluation",
     "MatryoshkaAdaptor": "skmrl.adaptor",
     "MatryoshkaEmbedder": "skmrl.matryoshka",
     "TfidfBaseline": "skmrl.tfidf",
     "Word2VecEmbedder": "skmrl.word2vec",
     "clear_caches": "skmrl.cache",
+    "compare": "skmrl.evaluation",
     "dim_curve": "skmrl.evaluation",
     "finetune": "skmrl._finetune",
     "prefix_normalize": "skmrl.base",

@@ -5,6 +5,7 @@ fold once, and slices every ``dim`` from those full-size vectors (contract 3 of 
 ``dim=k`` is the first ``k`` full-size columns, re-normalised), so the whole curve costs about one
 encoding of the data. :class:`DimCurve` holds the result (scores, bytes per vector, timings) and
 picks the smallest good size; :func:`smallest_dim_refit` does the same inside ``GridSearchCV``.
+:func:`compare` draws the curves of several embedders on the same folds (:class:`Comparison`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DimCurve", "dim_curve", "smallest_dim_refit"]
+__all__ = ["Comparison", "DimCurve", "compare", "dim_curve", "smallest_dim_refit"]
 
 TASKS = ("classification", "sts")
 
@@ -298,8 +299,11 @@ def _full_vectors(emb: Any, X: Any) -> tuple[np.ndarray | None, Callable[[int], 
     return full, lambda k: prefix_normalize(full, k, normalize)
 
 
-def _check_dims(dims: Any, max_dim: int | None, where: str = "") -> list[int]:
-    """Validate ``dims`` (sorted, unique); ``max_dim=None`` checks types and ``>= 1`` only."""
+def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = False) -> list[int]:
+    """Validate ``dims`` (sorted, unique); ``max_dim=None`` checks types and ``>= 1`` only.
+
+    ``clip=True`` drops the sizes above ``max_dim`` instead of refusing them (not all of them).
+    """
     if dims is None:
         assert max_dim is not None
         out = [2**p for p in range(3, max(3, max_dim.bit_length())) if 2**p < max_dim]
@@ -320,6 +324,14 @@ def _check_dims(dims: Any, max_dim: int | None, where: str = "") -> list[int]:
         if bad:
             raise ValueError(f"dims {bad} must be >= 1")
         return sorted({int(v) for v in values})
+    if clip:
+        kept = [v for v in values if v <= max_dim]
+        if not kept:
+            raise ValueError(
+                f"every one of dims {sorted(int(v) for v in values)} is above max_dim_={max_dim} "
+                f"of the embedder {where}"
+            )
+        values = kept
     bad = [int(v) for v in values if not 1 <= v <= max_dim]
     if bad:
         raise ValueError(f"dims {bad} are outside 1..max_dim_={max_dim} of the embedder {where}")
@@ -341,7 +353,7 @@ def _progress(progress: bool | None, total: int, desc: str) -> Any:
 
 
 def _classification_fold(
-    embedder, X, y, train, test, dims, estimator, scorer, fold
+    embedder, X, y, train, test, dims, estimator, scorer, fold, clip=False
 ) -> tuple[list[float], int, float, float]:
     from sklearn.base import clone
 
@@ -351,7 +363,7 @@ def _classification_fold(
     emb.fit(X_train, y_train)
     fit_s = time.perf_counter() - t0
     max_dim = _fitted_max_dim(emb)
-    dims = _check_dims(dims, max_dim, f"fitted on fold {fold}")
+    dims = _check_dims(dims, max_dim, f"fitted on fold {fold}", clip)
     t0 = time.perf_counter()
     _, at_train = _full_vectors(emb, X_train)
     _, at_test = _full_vectors(emb, X_test)
@@ -379,7 +391,7 @@ def _check_pairs(X: Any) -> tuple[list[str], list[str]]:
     return a, b
 
 
-def _sts_fold(embedder, a, b, y, fit_idx, test, dims, fold):
+def _sts_fold(embedder, a, b, y, fit_idx, test, dims, fold, clip=False):
     from scipy.stats import spearmanr
     from sklearn.base import clone
 
@@ -390,7 +402,7 @@ def _sts_fold(embedder, a, b, y, fit_idx, test, dims, fold):
     t0 = time.perf_counter()
     emb.fit(fit_texts)  # never the gold scores
     fit_s = time.perf_counter() - t0
-    dims = _check_dims(dims, _fitted_max_dim(emb), f"fitted on fold {fold}")
+    dims = _check_dims(dims, _fitted_max_dim(emb), f"fitted on fold {fold}", clip)
     t0 = time.perf_counter()
     full_a, at_a = _full_vectors(emb, [a[i] for i in test])
     full_b, at_b = _full_vectors(emb, [b[i] for i in test])
@@ -494,6 +506,35 @@ def dim_curve(
     >>> curve.smallest_dim(tolerance=0.05) <= 16
     True
     """
+    return _dim_curve(
+        embedder,
+        X,
+        y,
+        dims=dims,
+        task=task,
+        estimator=estimator,
+        cv=cv,
+        scoring=scoring,
+        n_jobs=n_jobs,
+        progress=progress,
+    )
+
+
+def _dim_curve(
+    embedder: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    dims: Sequence[int] | None = None,
+    task: str = "classification",
+    estimator: Any = None,
+    cv: Any = 5,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    _clip_dims: bool = False,
+) -> DimCurve:
+    """:func:`dim_curve`; ``_clip_dims=True`` drops the dims above the fitted ``max_dim_``."""
     from joblib import Parallel, delayed
 
     if task not in TASKS:
@@ -541,9 +582,9 @@ def dim_curve(
         scorer = check_scoring(estimator, scoring=scoring)
         score_name = "accuracy" if scoring is None else getattr(scoring, "__name__", str(scoring))
 
-        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any):
+        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False):
             return _classification_fold(
-                embedder, X, y, train, test, fold_dims, estimator, scorer, i
+                embedder, X, y, train, test, fold_dims, estimator, scorer, i, clip
             )
 
     else:
@@ -568,13 +609,14 @@ def dim_curve(
             splits = list(check_cv(cv).split(every))
         score_name = "spearman"
 
-        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any):
-            return _sts_fold(embedder, a, b, y, train, test, fold_dims, i)
+        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False):
+            return _sts_fold(embedder, a, b, y, train, test, fold_dims, i, clip)
 
     results: list[Any] = [None] * len(splits)
     with _progress(progress, len(splits), f"dim_curve ({task})") as bar:
         # The first fold fixes the dims (the default ones depend on the fitted max_dim_).
-        results[0] = run(0, *splits[0], dims)
+        # With _clip_dims (compare), the sizes above the first fold's max_dim_ are dropped.
+        results[0] = run(0, *splits[0], dims, _clip_dims)
         bar.update(1)
         dims = results[0][1]
         rest = Parallel(n_jobs=n_jobs, return_as="generator")(
@@ -591,3 +633,271 @@ def dim_curve(
         task=task,
         scoring=score_name,
     )
+
+
+# -- several embedders ----------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    """The :class:`DimCurve` of several embedders on the same folds, as returned by :func:`compare`.
+
+    Attributes
+    ----------
+    curves : dict of str to DimCurve
+        One curve per embedder, in the order given to :func:`compare`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.evaluation import Comparison, DimCurve
+    >>> comp = Comparison(
+    ...     {
+    ...         "tf-idf": DimCurve(dims=np.array([8, 16]), scores=np.array([[0.70, 0.80]])),
+    ...         "encoder": DimCurve(dims=np.array([8, 16, 32]), scores=[[0.90, 0.95, 0.955]]),
+    ...     }
+    ... )
+    >>> comp.smallest_dims(tolerance=0.01)
+    {'tf-idf': 16, 'encoder': 16}
+    >>> print(comp.to_markdown(digits=2))
+    | dim | tf-idf | encoder |
+    |---:|---:|---:|
+    | 8 | 0.70 ± 0.00 | 0.90 ± 0.00 |
+    | 16 | 0.80 ± 0.00 | 0.95 ± 0.00 |
+    | 32 |  | 0.95 ± 0.00 |
+    | smallest dim within 0.01 of the best | 16 | 16 |
+    """
+
+    curves: dict[str, DimCurve]
+
+    def __post_init__(self) -> None:
+        if not self.curves:
+            raise ValueError("a Comparison needs at least one curve")
+        for name, curve in self.curves.items():
+            if not isinstance(name, str):
+                raise TypeError(f"curve names must be str, got {name!r}")
+            if not isinstance(curve, DimCurve):
+                raise TypeError(f"curves[{name!r}] must be a DimCurve, got {type(curve).__name__}")
+
+    @property
+    def dims(self) -> np.ndarray:
+        """Every ``dim`` of any curve, increasing."""
+        return np.unique(np.concatenate([c.dims for c in self.curves.values()]))
+
+    def smallest_dims(self, tolerance: float = 0.01) -> dict[str, int]:
+        """Each embedder's smallest ``dim`` within ``tolerance`` of its own best mean score.
+
+        Parameters
+        ----------
+        tolerance : float, default=0.01
+            Absolute, in the score's units (see :meth:`DimCurve.smallest_dim`).
+
+        Returns
+        -------
+        dict of str to int
+        """
+        return {name: c.smallest_dim(tolerance) for name, c in self.curves.items()}
+
+    def to_frame(self) -> Any:
+        """The curves as one pandas DataFrame in long format, one row per embedder and ``dim``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``embedder``, ``dim``, ``mean``, ``std``, ``bytes_float32``,
+            ``fit_seconds`` and ``encode_seconds`` (the embedder's totals over its folds,
+            repeated on each of its rows).
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is in the dev extra
+            raise ImportError(
+                "Comparison.to_frame needs pandas (pip install pandas); "
+                "Comparison.to_markdown needs nothing"
+            ) from exc
+        frames = [
+            pd.DataFrame(
+                {
+                    "embedder": name,
+                    "dim": c.dims,
+                    "mean": c.mean,
+                    "std": c.std,
+                    "bytes_float32": c.bytes_per_vector["float32"],
+                    "fit_seconds": c.fit_seconds,
+                    "encode_seconds": c.encode_seconds,
+                }
+            )
+            for name, c in self.curves.items()
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+    def to_markdown(self, digits: int = 4, tolerance: float = 0.01) -> str:
+        """One row per ``dim``, one column per embedder (``mean ± std``), and the chosen dims.
+
+        A cell is blank where the embedder has no such ``dim``; the last row holds each
+        embedder's :meth:`smallest_dims` for ``tolerance``.
+
+        Parameters
+        ----------
+        digits : int, default=4
+            Decimals of the scores.
+        tolerance : float, default=0.01
+            Of the last row.
+
+        Returns
+        -------
+        str
+        """
+        names = list(self.curves)
+        lines = ["| " + " | ".join(["dim", *names]) + " |", "|" + "---:|" * (len(names) + 1)]
+        for d in self.dims:
+            row = [str(int(d))]
+            for c in self.curves.values():
+                hit = np.flatnonzero(c.dims == d)
+                if hit.size:
+                    i = int(hit[0])
+                    row.append(f"{c.mean[i]:.{digits}f} ± {c.std[i]:.{digits}f}")
+                else:
+                    row.append("")
+            lines.append("| " + " | ".join(row) + " |")
+        chosen = self.smallest_dims(tolerance)
+        lines.append(
+            "| "
+            + " | ".join([f"smallest dim within {tolerance:g} of the best"])
+            + " | "
+            + " | ".join(str(chosen[n]) for n in names)
+            + " |"
+        )
+        return "\n".join(lines)
+
+    def plot(self, ax: Any = None) -> Any:
+        """One line per embedder: mean score against ``dim`` (log2 axis), std as error bars.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError(
+                "Comparison.plot needs matplotlib: pip install 'skmrl[plot]'"
+            ) from exc
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4.5))
+        for name, curve in self.curves.items():
+            curve.plot(ax=ax, label=name)
+        dims = self.dims
+        ax.set_xticks(dims)
+        ax.set_xticklabels([str(int(d)) for d in dims])
+        ax.set_ylabel(", ".join(dict.fromkeys(c.scoring for c in self.curves.values())))
+        ax.legend(title="embedder")
+        return ax
+
+
+def compare(
+    embedders: dict[str, Any],
+    X: Any,
+    y: Any = None,
+    *,
+    dims: Sequence[int] | None = None,
+    task: str = "classification",
+    estimator: Any = None,
+    cv: Any = 5,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+) -> Comparison:
+    """Score several embedders at several sizes ``dim``, on the same folds: one table.
+
+    One :func:`dim_curve` per embedder, each with the same arguments. An int ``cv`` is a
+    shuffled splitter with a fixed seed, and an iterable of splits is read once and reused, so
+    every embedder is scored on the same folds; each curve is the one :func:`dim_curve` alone
+    would return.
+
+    Parameters
+    ----------
+    embedders : dict of str to estimator
+        Names (shown in the table and the plot's legend) and embedders, each an estimator with a
+        ``dim`` parameter as :func:`dim_curve` takes.
+    X, y
+        As in :func:`dim_curve`.
+    dims : list of int, optional
+        Sizes to score. Each embedder is scored at those it supports: the sizes above the
+        ``max_dim_`` it has once fitted (on the first fold) are skipped for that embedder only
+        (``TfidfBaseline(max_dim=64)`` skips 128; its column in :meth:`Comparison.to_markdown`
+        is blank there); an error when an embedder supports none of them. Default: each
+        embedder's own default sizes (powers of two from 8, and its full size).
+    task, estimator, cv, scoring, n_jobs, progress
+        As in :func:`dim_curve`.
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline, Word2VecEmbedder
+    >>> from skmrl.evaluation import compare
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> comp = compare(
+    ...     {"tf-idf": TfidfBaseline(), "word2vec": Word2VecEmbedder(max_dim=16)},
+    ...     CORPUS,
+    ...     LABELS,
+    ...     dims=[4, 8, 16, 24],
+    ...     cv=3,
+    ... )
+    >>> {name: curve.dims.tolist() for name, curve in comp.curves.items()}  # 24 > max_dim=16
+    {'tf-idf': [4, 8, 16, 24], 'word2vec': [4, 8, 16]}
+    >>> comp.to_frame().columns.tolist()
+    ['embedder', 'dim', 'mean', 'std', 'bytes_float32', 'fit_seconds', 'encode_seconds']
+    >>> sorted(comp.smallest_dims(tolerance=0.05))
+    ['tf-idf', 'word2vec']
+    """
+    from collections.abc import Mapping
+
+    if not isinstance(embedders, Mapping):
+        raise TypeError(
+            f"embedders must be a dict of names to embedders, got {type(embedders).__name__}"
+        )
+    if not embedders:
+        raise ValueError("embedders is empty: give at least one {name: embedder}")
+    for name, emb in embedders.items():
+        if not isinstance(name, str):
+            raise TypeError(f"embedder names must be str, got {name!r} ({type(name).__name__})")
+        if not hasattr(emb, "get_params") or "dim" not in emb.get_params(deep=False):
+            raise TypeError(
+                f"embedders[{name!r}] must be an estimator with a `dim` parameter (a skmrl "
+                f"embedder or MatryoshkaAdaptor), got {type(emb).__name__}"
+            )
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
+    if dims is not None:
+        dims = _check_dims(dims, None)
+    # Iterables read once (a generator of texts, pairs or splits) are read here, for all.
+    if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
+        if isinstance(X, str) or X is None:
+            raise TypeError(f"X must be a collection of documents or pairs, got {type(X).__name__}")
+        X = list(X)
+    if cv is not None and not isinstance(cv, numbers.Integral) and not hasattr(cv, "split"):
+        cv = list(cv)
+    curves = {
+        name: _dim_curve(
+            emb,
+            X,
+            y,
+            dims=dims,
+            task=task,
+            estimator=estimator,
+            cv=cv,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            progress=progress,
+            _clip_dims=dims is not None,
+        )
+        for name, emb in embedders.items()
+    }
+    return Comparison(curves)

@@ -360,3 +360,149 @@ def test_lazy_exports():
     assert skmrl.smallest_dim_refit is smallest_dim_refit
     assert {"dim_curve", "DimCurve", "smallest_dim_refit"} <= set(skmrl.__all__)
     assert clone(TfidfBaseline(dim=4)).dim == 4
+
+
+# -- compare --------------------------------------------------------------------------------------
+def _w2v(max_dim=16):
+    return Word2VecEmbedder(max_dim=max_dim, min_count=1, epochs=5, device="cpu", random_state=0)
+
+
+def test_compare_equals_separate_curves_on_the_same_folds():
+    from skmrl.evaluation import Comparison, compare
+
+    embedders = {"tf-idf": TfidfBaseline(max_dim=16), "word2vec": _w2v()}
+    comp = compare(embedders, CORPUS, LABELS, dims=[4, 8, 16], cv=4)
+    assert isinstance(comp, Comparison) and list(comp.curves) == ["tf-idf", "word2vec"]
+    for name, emb in embedders.items():
+        alone = dim_curve(emb, CORPUS, LABELS, dims=[4, 8, 16], cv=4)
+        assert comp.curves[name].dims.tolist() == [4, 8, 16]
+        np.testing.assert_array_equal(comp.curves[name].scores, alone.scores)
+    # A one-shot iterable of splits is read once and used for every embedder.
+    splits = StratifiedKFold(3, shuffle=True, random_state=1).split(np.zeros(40), LABELS)
+    comp = compare(embedders, iter(CORPUS), LABELS, dims=[8], cv=splits)
+    assert all(c.scores.shape == (3, 1) for c in comp.curves.values())
+    cv = StratifiedKFold(3, shuffle=True, random_state=1)
+    alone = dim_curve(embedders["word2vec"], CORPUS, LABELS, dims=[8], cv=cv)
+    np.testing.assert_array_equal(comp.curves["word2vec"].scores, alone.scores)
+
+
+def test_compare_clips_dims_to_each_embedder():
+    from skmrl.evaluation import compare
+
+    comp = compare(
+        {"small": TfidfBaseline(max_dim=8), "big": TfidfBaseline(max_dim=16)},
+        CORPUS,
+        LABELS,
+        dims=[16, 4, 8, 32],
+        cv=2,
+    )
+    # max_dim_ of "big" is min(16, rank of 20 training documents) = 16: 32 is skipped too
+    assert comp.curves["small"].dims.tolist() == [4, 8]
+    assert comp.curves["big"].dims.tolist() == [4, 8, 16]
+    assert comp.dims.tolist() == [4, 8, 16]
+    # dim_curve alone still refuses a size above max_dim_
+    with pytest.raises(ValueError, match=r"outside 1\.\.max_dim_=8"):
+        dim_curve(TfidfBaseline(max_dim=8), CORPUS, LABELS, dims=[4, 16], cv=2)
+    with pytest.raises(ValueError, match="every one of dims"):
+        compare({"small": TfidfBaseline(max_dim=8)}, CORPUS, LABELS, dims=[16, 32], cv=2)
+    # without dims, each embedder gets its own default sizes
+    comp = compare(
+        {"small": TfidfBaseline(max_dim=8), "big": TfidfBaseline(max_dim=16)}, CORPUS, LABELS, cv=2
+    )
+    assert comp.curves["small"].dims.tolist() == [8]
+    assert comp.curves["big"].dims.tolist() == [8, 16]
+
+
+def _hand_made():
+    from skmrl.evaluation import Comparison
+
+    return Comparison(
+        {
+            "tf-idf": DimCurve(dims=[8, 16], scores=[[0.60, 0.80], [0.70, 0.80]]),
+            "encoder": DimCurve(dims=[8, 32], scores=[[0.90, 0.96], [0.90, 0.96]]),
+        }
+    )
+
+
+def test_comparison_markdown_frame_and_smallest_dims():
+    comp = _hand_made()
+    assert comp.smallest_dims() == {"tf-idf": 16, "encoder": 32}
+    assert comp.smallest_dims(tolerance=0.1) == {"tf-idf": 16, "encoder": 8}
+    assert comp.to_markdown(digits=2).splitlines() == [
+        "| dim | tf-idf | encoder |",
+        "|---:|---:|---:|",
+        "| 8 | 0.65 ± 0.05 | 0.90 ± 0.00 |",
+        "| 16 | 0.80 ± 0.00 |  |",
+        "| 32 |  | 0.96 ± 0.00 |",
+        "| smallest dim within 0.01 of the best | 16 | 32 |",
+    ]
+    assert comp.to_markdown(tolerance=0.1).splitlines()[-1].endswith("| 16 | 8 |")
+    pytest.importorskip("pandas")
+    frame = comp.to_frame()
+    assert frame.columns.tolist() == [
+        "embedder",
+        "dim",
+        "mean",
+        "std",
+        "bytes_float32",
+        "fit_seconds",
+        "encode_seconds",
+    ]
+    assert frame["embedder"].tolist() == ["tf-idf", "tf-idf", "encoder", "encoder"]
+    assert frame["dim"].tolist() == [8, 16, 8, 32]
+    assert frame["bytes_float32"].tolist() == [32, 64, 32, 128]
+    np.testing.assert_allclose(frame["mean"], [0.65, 0.80, 0.90, 0.96])
+
+
+def test_comparison_plot_one_line_per_embedder():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    comp = _hand_made()
+    ax = comp.plot()
+    try:
+        assert ax.get_xscale() == "log"
+        assert "dim" in ax.get_xlabel() and ax.get_ylabel() == "accuracy"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["8", "16", "32"]
+        legend = ax.get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == ["tf-idf", "encoder"]
+        assert len(ax.containers) == 2  # one errorbar container per embedder
+        fig, other = plt.subplots()
+        assert comp.plot(ax=other) is other
+        plt.close(fig)
+    finally:
+        plt.close(ax.figure)
+
+
+def test_compare_errors():
+    from skmrl.evaluation import Comparison, compare
+
+    with pytest.raises(ValueError, match="embedders is empty"):
+        compare({}, CORPUS, LABELS)
+    with pytest.raises(TypeError, match="dict of names"):
+        compare([TfidfBaseline()], CORPUS, LABELS)
+    with pytest.raises(TypeError, match=r"embedders\['lr'\] must be an estimator with a `dim`"):
+        compare({"lr": LogisticRegression()}, CORPUS, LABELS)
+    with pytest.raises(TypeError, match=r"embedders\['x'\] must be an estimator"):
+        compare({"x": "tfidf"}, CORPUS, LABELS)
+    with pytest.raises(TypeError, match="names must be str"):
+        compare({1: TfidfBaseline()}, CORPUS, LABELS)
+    with pytest.raises(ValueError, match="task must be one of"):
+        compare({"t": TfidfBaseline()}, CORPUS, LABELS, task="retrieval")
+    with pytest.raises(TypeError, match="dims must hold ints"):
+        compare({"t": TfidfBaseline()}, CORPUS, LABELS, dims=[4.0])
+    with pytest.raises(TypeError, match="collection of documents"):
+        compare({"t": TfidfBaseline()}, "one text", LABELS)
+    with pytest.raises(ValueError, match="at least one curve"):
+        Comparison({})
+    with pytest.raises(TypeError, match="must be a DimCurve"):
+        Comparison({"t": [0.5]})
+
+
+def test_compare_lazy_exports():
+    from skmrl.evaluation import Comparison, compare
+
+    assert skmrl.compare is compare
+    assert skmrl.Comparison is Comparison
+    assert {"compare", "Comparison"} <= set(skmrl.__all__)
