@@ -1,0 +1,176 @@
+"""Cost of a whole quality-vs-dim curve against one encoding of the corpus (issue 9's target).
+
+Two runs, each in its own fresh Python process (cold in-memory caches, no disk cache), on the
+same texts (BBC News by default):
+
+* ``encode``: ``MatryoshkaEmbedder().fit(texts[:1])`` then ``embed_full(texts)``: one encoding
+  of the corpus at full size;
+* ``curve``: ``dim_curve(MatryoshkaEmbedder(), texts, labels, dims=[8, ..., 384], cv=5)``:
+  5 folds x 7 dims of LogisticRegression on slices of the full-size vectors.
+
+Both times include loading the model (the first ``fit`` loads it, once per process) and exclude
+the Python imports. With ``--repeats R`` the two runs alternate ``R`` times (a shared machine's
+load then hits both) and the best and median times are compared. A forward hook on the model
+counts the texts it encodes. The target is ``curve / encode <= 1.2``: the curve encodes each
+text once, and the 35 classifier fits on vectors of at most 384 numbers are cheap next to the
+encoder.
+
+Usage::
+
+    python benchmarks/curve_cost.py --data ../shared/data [--dataset bbc|trec|sms]
+        [--limit N] [--max-length 128] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DIMS = [8, 16, 32, 64, 128, 256, 384]
+TARGET = 1.2
+
+
+def _load(data: Path, dataset: str, limit: int | None) -> tuple[list[str], object]:
+    import numpy as np
+
+    from skmrl.datasets import load_bbc_news, load_sms_spam, load_trec
+
+    if dataset == "bbc":
+        texts, labels = load_bbc_news()
+    elif dataset == "trec":
+        texts, labels = load_trec(data)
+    else:
+        texts, labels = load_sms_spam(data)
+    if limit is not None and limit < len(texts):
+        # a stratified subset, so that every class keeps enough texts for 5 folds
+        from sklearn.model_selection import train_test_split
+
+        idx, _ = train_test_split(
+            np.arange(len(texts)), train_size=limit, stratify=labels, random_state=0
+        )
+        idx = np.sort(idx)
+        texts, labels = [texts[i] for i in idx], np.asarray(labels)[idx]
+    return texts, np.asarray(labels)
+
+
+def _child(mode: str, data: Path, dataset: str, limit: int | None, max_length: int) -> dict:
+    """Run one measurement in this (fresh) process and return its figures."""
+    sys.path.insert(0, str(ROOT))
+    import warnings
+
+    from skmrl import MatryoshkaEmbedder
+    from skmrl._torch.onednn import packed_for_inference
+    from skmrl.evaluation import dim_curve
+    from skmrl.models import load_model
+
+    warnings.filterwarnings("ignore", message="The least populated class")
+    texts, labels = _load(data, dataset, limit)
+    counts = {"calls": 0, "rows": 0}
+
+    def hook(module, args, kwargs, output):
+        counts["calls"] += 1
+        counts["rows"] += int(kwargs["input_ids"].shape[0])
+
+    def emb() -> MatryoshkaEmbedder:
+        return MatryoshkaEmbedder(device="cpu", max_length=max_length, progress=False)
+
+    start = time.perf_counter()
+    # load_model is cached per process: the embedder's fit below reuses this load. Hooking the
+    # oneDNN-packed copy (built here, as in benchmarks/grid_cost.py) counts what runs.
+    model = load_model(emb().model, "cpu").model
+    packed_for_inference(model).register_forward_hook(hook, with_kwargs=True)
+    load_s = time.perf_counter() - start
+    out: dict = {"mode": mode, "n_texts": len(texts), "unique_texts": len(set(texts))}
+    if mode == "encode":
+        e = emb().fit(texts[:1])
+        full = e.embed_full(texts)
+        out["shape"] = list(full.shape)
+    else:
+        curve = dim_curve(emb(), texts, labels, dims=DIMS, cv=5, progress=False)
+        out["mean"] = [round(float(m), 4) for m in curve.mean]
+        out["std"] = [round(float(s), 4) for s in curve.std]
+        out["smallest_dim"] = curve.smallest_dim(0.01)
+        out["encode_seconds"] = curve.encode_seconds
+        out["fit_seconds"] = curve.fit_seconds
+    out["seconds"] = time.perf_counter() - start
+    out["load_seconds"] = load_s
+    out["forward_calls"] = counts["calls"]
+    out["encoded_rows"] = counts["rows"]
+    return out
+
+
+def _run(mode: str, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, __file__, "--data", str(args.data), "--dataset", args.dataset]
+    cmd += ["--max-length", str(args.max_length), "--child", mode]
+    if args.limit is not None:
+        cmd += ["--limit", str(args.limit)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    if proc.returncode:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"child process failed: {' '.join(cmd)}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", required=True, type=Path, help="the shared data folder (TREC and SMS only)"
+    )
+    parser.add_argument("--dataset", choices=["bbc", "trec", "sms"], default="bbc")
+    parser.add_argument("--limit", type=int, default=None, help="a stratified subset of N texts")
+    parser.add_argument("--max-length", type=int, default=128, help="tokens per text (demo: 128)")
+    parser.add_argument("--repeats", type=int, default=1, help="alternating runs of each")
+    parser.add_argument("--child", choices=["encode", "curve"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        print(json.dumps(_child(args.child, args.data, args.dataset, args.limit, args.max_length)))
+        return 0
+
+    encs, curs = [], []
+    for _ in range(args.repeats):
+        encs.append(_run("encode", args))
+        curs.append(_run("curve", args))
+    enc = min(encs, key=lambda r: r["seconds"])
+    cur = min(curs, key=lambda r: r["seconds"])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"{args.dataset}: {enc['n_texts']} texts ({enc['unique_texts']} unique), "
+        f"MatryoshkaEmbedder (all-MiniLM-L6-v2, cpu, max_length={args.max_length}); each run in "
+        f"a fresh process, model load included in both, imports excluded; best of "
+        f"{args.repeats} alternating runs each; "
+        f"load average at end {load:.2f}"
+    )
+    print(
+        f"  one encoding: {enc['seconds']:.1f} s (model load {enc['load_seconds']:.1f} s), "
+        f"{enc['encoded_rows']} texts encoded in {enc['forward_calls']} forward passes"
+    )
+    print(
+        f"  dim_curve, 5 folds x {len(DIMS)} dims {DIMS}: {cur['seconds']:.1f} s "
+        f"(model load {cur['load_seconds']:.1f} s; inside dim_curve: encode "
+        f"{cur['encode_seconds']:.1f} s, fit {cur['fit_seconds']:.1f} s), "
+        f"{cur['encoded_rows']} texts encoded in {cur['forward_calls']} forward passes"
+    )
+    print(f"  accuracy by dim: {cur['mean']} (std {cur['std']})")
+    print(f"  smallest dim within 0.01 of the best: {cur['smallest_dim']}")
+    ratio = cur["seconds"] / enc["seconds"]
+    median = statistics.median(r["seconds"] for r in curs) / statistics.median(
+        r["seconds"] for r in encs
+    )
+    ok = ratio <= TARGET
+    verdict = "met" if ok else "MISSED"
+    print(
+        f"  ratio curve / one encoding: best {ratio:.2f}, median {median:.2f} "
+        f"(target <= {TARGET}): {verdict}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
