@@ -190,3 +190,14 @@ def test_transform_checks_the_width():
     ad = MatryoshkaAdaptor(method="pca").fit(np.random.default_rng(0).normal(size=(20, 6)))
     with pytest.raises(ValueError, match="Z has 5 features, but this MatryoshkaAdaptor was"):
         ad.transform(np.ones((2, 5)))
+
+
+def test_progress_bar_shows_the_loss_without_warnings(sts_vectors, capsys):
+    import warnings
+
+    Z, _, _ = sts_vectors
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaAdaptor(epochs=1, progress=True).fit(Z)
+    err = capsys.readouterr().err
+    assert "fitting adaptor" in err and "loss=" in err

@@ -315,7 +315,7 @@ def _fit_rotation(
                 optimizer.step()
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{float(loss):.4f}", refresh=False)
+                    bar.set_postfix(loss=f"{float(loss.detach()):.4f}", refresh=False)
     finally:
         if bar is not None:
             bar.close()
