@@ -356,6 +356,7 @@ def _classification_fold(
     embedder, X, y, train, test, dims, estimator, scorer, fold, clip=False
 ) -> tuple[list[float], int, float, float]:
     from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
 
     emb = clone(embedder).set_params(dim=None)
     X_train, y_train, X_test, y_test = _take(X, train), y[train], _take(X, test), y[test]
@@ -369,9 +370,14 @@ def _classification_fold(
     _, at_test = _full_vectors(emb, X_test)
     enc_s = time.perf_counter() - t0
     scores = []
-    for k in dims:
-        model = clone(estimator).fit(at_train(k), y_train)
-        scores.append(float(scorer(model, at_test(k), y_test)))
+    # One BLAS thread for the estimator: on at most max_dim_ columns threads gain nothing, and
+    # with the cores busy (another process, or n_jobs folds) OpenBLAS's threads made the 35 fits
+    # of a 7-dim BBC News curve take 27 s instead of about 1 s on 2 cores
+    # (benchmarks/curve_cost.py).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for k in dims:
+            model = clone(estimator).fit(at_train(k), y_train)
+            scores.append(float(scorer(model, at_test(k), y_test)))
     return scores, dims, fit_s, enc_s
 
 
@@ -474,7 +480,9 @@ def dim_curve(
         so that it never sees a test sentence; ``cv=None`` fits it once on the texts of all
         pairs instead (transductive: no score is used, but the test texts are).
     estimator : classifier, default=LogisticRegression(max_iter=2000)
-        Classification only; cloned for each fold and size.
+        Classification only; cloned for each fold and size, and fitted with one BLAS thread
+        (``threadpoolctl``): on vectors of at most ``max_dim_`` columns threads gain nothing,
+        and on busy cores they made these fits up to 30 times slower.
     cv : int, cross-validation splitter or iterable, default=5
         Classification: an int is ``StratifiedKFold(cv, shuffle=True, random_state=0)``. STS:
         an int is ``KFold(cv, shuffle=True, random_state=0)`` over pairs; ``None`` is one fit
