@@ -1,0 +1,405 @@
+"""Figures for choosing ``dim`` and for looking at embeddings (the ``plot`` extra: matplotlib).
+
+Import from this module: ``from skmrl.plotting import plot_dim_curves`` (the functions are not
+re-exported from ``skmrl``). Importing it loads neither matplotlib nor torch; each function imports
+matplotlib when called and raises an :class:`ImportError` naming ``pip install 'skmrl[plot]'`` when
+it is missing.
+
+- :func:`plot_dim_curves`: score against ``dim`` (log2 axis, error bars, one line per embedder),
+  with the bytes of one float32 vector on a second x-axis on top.
+- :func:`plot_document_map`: a 2-D map of documents (t-SNE, or UMAP) coloured by label, one panel
+  per embedder, to show keyword clusters (TF-IDF) beside meaning clusters (an encoder).
+- :func:`plot_similarity_heatmap`: the cosine similarities of a handful of sentences under each
+  embedder.
+
+Each function returns the matplotlib ``Figure``, or the ``Axes`` it was given with ``ax=``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["plot_dim_curves", "plot_document_map", "plot_similarity_heatmap"]
+
+_INSTALL = "pip install 'skmrl[plot]'"
+_MAX_TICK_CHARS = 30
+_MAX_ANNOTATED = 10
+
+
+def _pyplot(what: str) -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(f"{what} needs matplotlib: {_INSTALL}") from exc
+    return plt
+
+
+# -- score against dim ----------------------------------------------------------------------------
+def _as_curves(curves: Any) -> dict[str, Any]:
+    from skmrl.evaluation import DimCurve
+
+    if isinstance(curves, DimCurve):
+        return {"": curves}
+    if hasattr(curves, "curves") and isinstance(curves.curves, Mapping):  # a Comparison
+        curves = curves.curves
+    if not isinstance(curves, Mapping):
+        raise TypeError(
+            "curves must be a Comparison, a dict of name to DimCurve or one DimCurve, "
+            f"got {type(curves).__name__}"
+        )
+    if not curves:
+        raise ValueError("curves is empty: give at least one DimCurve")
+    for name, curve in curves.items():
+        if not isinstance(curve, DimCurve):
+            raise TypeError(f"curves[{name!r}] must be a DimCurve, got {type(curve).__name__}")
+    return {str(name): curve for name, curve in curves.items()}
+
+
+def plot_dim_curves(curves: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """Plot the score against ``dim`` of one or several embedders.
+
+    One line per embedder with the standard deviation over the folds as error bars, ``dim`` on a
+    log2 x-axis whose ticks are the measured sizes, and the bytes of one float32 vector
+    (``4 * dim``) on a second x-axis on top.
+
+    Parameters
+    ----------
+    curves : Comparison, dict of str to DimCurve, or DimCurve
+        What :func:`skmrl.evaluation.compare` or :func:`skmrl.evaluation.dim_curve` returned.
+        The names label the lines in the legend (a single ``DimCurve`` gets no legend).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+    title : str, optional
+        Title of the axes.
+
+    Returns
+    -------
+    matplotlib Figure, or the given Axes when ``ax`` is given.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.evaluation import dim_curve
+    >>> from skmrl.plotting import plot_dim_curves
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> curve = dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[2, 4, 8, 16], cv=4)
+    >>> fig = plot_dim_curves({"tf-idf": curve}, title="LSA size")
+    >>> fig.axes[0].get_xlabel()
+    'embedding size (dim)'
+    """
+    plt = _pyplot("plot_dim_curves")
+    from matplotlib.ticker import NullFormatter
+
+    named = _as_curves(curves)
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    for name, curve in named.items():
+        ax.errorbar(
+            curve.dims, curve.mean, yerr=curve.std, marker="o", capsize=3, label=name or None
+        )
+    dims = np.unique(np.concatenate([c.dims for c in named.values()]))
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(dims, [str(int(d)) for d in dims])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("embedding size (dim)")
+    ax.set_ylabel(" / ".join(dict.fromkeys(c.scoring for c in named.values())))
+    ax.grid(True, alpha=0.3)
+    top = ax.secondary_xaxis("top", functions=(lambda d: 4 * d, lambda b: b / 4))
+    top.set_xticks(4 * dims, [str(int(b)) for b in 4 * dims])
+    top.xaxis.set_minor_formatter(NullFormatter())
+    top.set_xlabel("bytes per vector (float32)")
+    if title is not None:
+        ax.set_title(title)
+    if any(named):
+        ax.legend(title="embedder")
+    return ax if fig is None else fig
+
+
+# -- helpers shared by the map and the heatmap ----------------------------------------------------
+def _check_embedders(embedders: Any) -> dict[str, Any]:
+    if not isinstance(embedders, Mapping):
+        raise TypeError(
+            f"embedders must be a dict of name to embedder, got {type(embedders).__name__}"
+        )
+    if not embedders:
+        raise ValueError("embedders is empty: give at least one, e.g. {'tf-idf': TfidfBaseline()}")
+    for name, emb in embedders.items():
+        if not hasattr(emb, "transform"):
+            raise TypeError(f"embedders[{name!r}] has no transform method")
+    return {str(name): emb for name, emb in embedders.items()}
+
+
+def _fitted(emb: Any, X: Any) -> Any:
+    """``emb`` if fitted, else a fitted clone (the caller's object is left as it was)."""
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(emb)
+    except NotFittedError:
+        return clone(emb).fit(X)
+    return emb
+
+
+def _axes_list(ax: Any, n: int) -> list[Any]:
+    axes = list(np.ravel(ax)) if isinstance(ax, (Sequence, np.ndarray)) else [ax]
+    if len(axes) != n:
+        raise ValueError(f"ax must hold one Axes per embedder ({n}), got {len(axes)}")
+    return axes
+
+
+def _to_dense(Z: Any) -> np.ndarray:
+    import scipy.sparse as sp
+
+    return np.asarray(Z.toarray() if sp.issparse(Z) else Z, dtype=np.float64)
+
+
+# -- 2-D map of documents -------------------------------------------------------------------------
+def _project(Z: Any, method: str, random_state: Any) -> np.ndarray:
+    import scipy.sparse as sp
+
+    n = Z.shape[0]
+    if sp.issparse(Z) or Z.shape[1] > 50:  # sparse TF-IDF: LSA to 50 dims first (t-SNE is dense)
+        from sklearn.decomposition import TruncatedSVD
+
+        k = min(50, Z.shape[1] - 1, n - 1)
+        if k >= 2:
+            Z = TruncatedSVD(n_components=k, random_state=random_state).fit_transform(Z)
+    Z = _to_dense(Z)
+    if method == "umap":
+        import umap
+
+        return umap.UMAP(n_components=2, random_state=random_state).fit_transform(Z)
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
+
+    perplexity = min(30.0, (n - 1) / 3)
+    tsne = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=random_state)
+    # One OpenMP thread: once torch (its own libgomp) has run, as after fitting a
+    # Word2VecEmbedder, scikit-learn's OpenMP threads in t-SNE contend with it on a 2-core machine:
+    # a 20-point map took 23 s instead of 0.06 s. At max_points=2000 one thread costs little.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return tsne.fit_transform(Z)
+
+
+def plot_document_map(
+    embedders: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    *,
+    method: str = "tsne",
+    random_state: Any = 0,
+    ax: Any = None,
+    max_points: int = 2000,
+) -> Any:
+    """Map documents to 2-D under each embedder, coloured by label, one panel per embedder.
+
+    Put TF-IDF beside an encoder to see keyword clusters against meaning clusters. Each embedder
+    encodes ``X`` (an unfitted one is cloned and fitted on ``X`` without the labels, so the map
+    shows what it learned unsupervised), and the vectors are projected to 2-D by scikit-learn's
+    :class:`~sklearn.manifold.TSNE` (``init="pca"``, ``perplexity=min(30, (n - 1) / 3)``) or by
+    ``umap.UMAP``. Sparse output (``TfidfBaseline(dim=None)``) and vectors wider than 50 are
+    first reduced to 50 dimensions by :class:`~sklearn.decomposition.TruncatedSVD`.
+
+    Parameters
+    ----------
+    embedders : dict of str to embedder
+        Fitted or unfitted transformers (``TfidfBaseline``, ``Word2VecEmbedder``, ...); the names
+        are the panel titles.
+    X : sequence of str
+        The documents.
+    y : array-like of shape (n_samples,)
+        Their labels, which colour the points (one legend for the figure).
+    method : {"tsne", "umap"}, default="tsne"
+        ``"umap"`` needs ``umap-learn`` (``pip install umap-learn``).
+    random_state : int, RandomState or None, default=0
+        Seeds the subsample, the SVD and the projection.
+    ax : matplotlib Axes or sequence of Axes, optional
+        One Axes per embedder; a new figure, sized by the number of panels, when omitted.
+    max_points : int, default=2000
+        At most this many documents are drawn (a random subsample, taken before encoding).
+
+    Returns
+    -------
+    matplotlib Figure, or the given Axes when ``ax`` is given.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.plotting import plot_document_map
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> fig = plot_document_map(
+    ...     {"tf-idf": TfidfBaseline(), "LSA, dim=8": TfidfBaseline(dim=8)}, CORPUS, LABELS
+    ... )
+    >>> [a.get_title() for a in fig.axes]
+    ['tf-idf', 'LSA, dim=8']
+    """
+    from sklearn.utils import check_random_state
+
+    named = _check_embedders(embedders)
+    if method not in ("tsne", "umap"):
+        raise ValueError(f"method must be 'tsne' or 'umap', got {method!r}")
+    if not (isinstance(max_points, numbers.Integral) and max_points >= 3):
+        raise ValueError(f"max_points must be an int >= 3, got {max_points!r}")
+    if isinstance(X, str):
+        raise TypeError("X must be a sequence of documents, not a single str")
+    docs = list(X)
+    labels = np.asarray(y)
+    if labels.ndim != 1 or len(labels) != len(docs):
+        raise ValueError(
+            f"X and y must have the same length, got {len(docs)} documents and "
+            f"{labels.shape[0] if labels.ndim else 'a scalar'} labels"
+        )
+    if len(docs) < 3:
+        raise ValueError(f"a map needs at least 3 documents, got {len(docs)}")
+    if method == "umap":
+        try:
+            import umap  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                "method='umap' needs umap-learn: pip install umap-learn (or use method='tsne')"
+            ) from exc
+    plt = _pyplot("plot_document_map")
+
+    rng = check_random_state(random_state)
+    if len(docs) > max_points:
+        keep = np.sort(rng.choice(len(docs), size=max_points, replace=False))
+        docs, labels = [docs[i] for i in keep], labels[keep]
+    classes = list(dict.fromkeys(labels.tolist()))
+    try:
+        classes = sorted(classes)
+    except TypeError:
+        pass
+    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    colours = {c: cmap(i % cmap.N) for i, c in enumerate(classes)}
+
+    fig = None
+    n = len(named)
+    if ax is None:
+        fig, axes = plt.subplots(
+            1, n, figsize=(4.2 * n + 1.6, 4.4), layout="constrained", squeeze=False
+        )
+        axes = list(axes[0])
+    else:
+        axes = _axes_list(ax, n)
+    seed = rng.randint(np.iinfo(np.int32).max) if random_state is None else random_state
+    for a, (name, emb) in zip(axes, named.items(), strict=True):
+        Z = _fitted(emb, docs).transform(docs)
+        xy = _project(Z, method, seed)
+        for c in classes:
+            mask = labels == c
+            a.scatter(xy[mask, 0], xy[mask, 1], s=14, color=colours[c], label=str(c), alpha=0.85)
+        a.set_title(name)
+        a.set_xticks([])
+        a.set_yticks([])
+        a.set_xlabel(f"{'t-SNE' if method == 'tsne' else 'UMAP'} 1")
+        a.set_ylabel(f"{'t-SNE' if method == 'tsne' else 'UMAP'} 2")
+    handles, names = axes[0].get_legend_handles_labels()
+    if fig is not None:
+        fig.legend(handles, names, title="label", loc="outside right upper")
+        return fig
+    axes[-1].legend(handles, names, title="label", fontsize="small")
+    return ax
+
+
+# -- cosine-similarity heatmap --------------------------------------------------------------------
+def _cosine(Z: Any) -> np.ndarray:
+    from sklearn.preprocessing import normalize
+
+    Z = normalize(_to_dense(Z))
+    return Z @ Z.T
+
+
+def _short(text: str, width: int = _MAX_TICK_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def plot_similarity_heatmap(
+    embedders: Mapping[str, Any],
+    sentences: Sequence[str],
+    *,
+    labels: Sequence[str] | None = None,
+    ax: Any = None,
+) -> Any:
+    """Heatmaps of the cosine similarity of a handful of sentences under each embedder.
+
+    One panel per embedder, on one colour scale from -1 to 1 with a shared colour bar; each cell
+    shows its value when there are at most 10 sentences. An unfitted embedder is cloned and fitted
+    on ``sentences``.
+
+    Parameters
+    ----------
+    embedders : dict of str to embedder
+        Fitted or unfitted transformers; the names are the panel titles.
+    sentences : sequence of str
+        The sentences, compared pairwise.
+    labels : sequence of str, optional
+        Tick labels, one per sentence; by default the sentences cut to 30 characters.
+    ax : matplotlib Axes or sequence of Axes, optional
+        One Axes per embedder; a new figure, sized by the number of panels and sentences, when
+        omitted.
+
+    Returns
+    -------
+    matplotlib Figure, or the given Axes when ``ax`` is given.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.plotting import plot_similarity_heatmap
+    >>> from skmrl.utils._corpus import CORPUS
+    >>> tfidf = TfidfBaseline(dim=8).fit(CORPUS)
+    >>> fig = plot_similarity_heatmap({"LSA, dim=8": tfidf}, CORPUS[:3] + CORPUS[10:13])
+    >>> len(fig.axes[0].texts)  # one value per cell
+    36
+    """
+    named = _check_embedders(embedders)
+    if isinstance(sentences, str):
+        raise TypeError("sentences must be a sequence of str, not a single str")
+    sentences = list(sentences)
+    if len(sentences) < 2:
+        raise ValueError(f"give at least 2 sentences, got {len(sentences)}")
+    ticks = [_short(s) for s in (sentences if labels is None else labels)]
+    if len(ticks) != len(sentences):
+        raise ValueError(f"labels has {len(ticks)} entries for {len(sentences)} sentences")
+    plt = _pyplot("plot_similarity_heatmap")
+
+    m, n = len(sentences), len(named)
+    fig = None
+    if ax is None:
+        side = max(3.0, 0.42 * m)
+        fig, axes = plt.subplots(
+            1, n, figsize=(n * (side + 2.4) + 1.0, side + 2.4), layout="constrained", squeeze=False
+        )
+        axes = list(axes[0])
+    else:
+        axes = _axes_list(ax, n)
+    image = None
+    for i, (a, (name, emb)) in enumerate(zip(axes, named.items(), strict=True)):
+        S = _cosine(_fitted(emb, sentences).transform(sentences))
+        image = a.imshow(S, cmap="RdBu_r", vmin=-1, vmax=1)
+        a.set_xticks(range(m), ticks, rotation=60, ha="right", rotation_mode="anchor")
+        a.set_yticks(range(m), ticks if i == 0 else [""] * m)
+        a.set_title(name)
+        if m <= _MAX_ANNOTATED:
+            for r in range(m):
+                for c in range(m):
+                    a.text(
+                        c,
+                        r,
+                        f"{S[r, c]:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize="x-small",
+                        color="white" if abs(S[r, c]) > 0.6 else "black",
+                    )
+    owner = fig if fig is not None else axes[0].figure
+    owner.colorbar(image, ax=axes, label="cosine similarity", shrink=0.8)
+    return ax if fig is None else fig

@@ -1,0 +1,190 @@
+"""skmrl.plotting: the curves, the document map and the similarity heatmap (Agg backend)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+
+from skmrl import TfidfBaseline, Word2VecEmbedder  # noqa: E402
+from skmrl.evaluation import Comparison, DimCurve, dim_curve  # noqa: E402
+from skmrl.plotting import (  # noqa: E402
+    plot_dim_curves,
+    plot_document_map,
+    plot_similarity_heatmap,
+)
+from skmrl.utils._corpus import CORPUS, LABELS  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def word2vec():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "trains on only ... tokens"
+        return Word2VecEmbedder(max_dim=16, random_state=0).fit(CORPUS)
+
+
+def _comparison() -> Comparison:
+    return Comparison(
+        {
+            "tf-idf": DimCurve(
+                dims=[2, 4, 8, 16], scores=[[0.5, 0.7, 0.8, 0.9], [0.4, 0.6, 0.8, 1]]
+            ),
+            "word2vec": DimCurve(dims=[4, 8, 16, 32], scores=[[0.3, 0.4, 0.5, 0.55]]),
+        }
+    )
+
+
+def _png_ok(fig, path) -> None:
+    fig.savefig(path)
+    assert path.stat().st_size > 5_000
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- plot_dim_curves ------------------------------------------------------------------------------
+def test_import_does_not_load_matplotlib_or_torch():
+    code = "import sys, skmrl.plotting; print('matplotlib' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_dim_curves_comparison(tmp_path):
+    fig = plot_dim_curves(_comparison(), title="four topics")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "embedding size (dim)"
+    assert ax.get_ylabel() == "accuracy"
+    assert ax.get_title() == "four topics"
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4", "8", "16", "32"]
+    assert len(ax.containers) == 2  # one errorbar per embedder
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["tf-idf", "word2vec"]
+    (top,) = ax.child_axes  # the secondary x-axis
+    assert top.get_xlabel() == "bytes per vector (float32)"
+    assert [t.get_text() for t in top.get_xticklabels()] == ["8", "16", "32", "64", "128"]
+    _png_ok(fig, tmp_path / "curves.png")
+
+
+def test_dim_curves_dict_single_curve_and_ax():
+    curve = dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[2, 4, 8], cv=4, progress=False)
+    fig = plot_dim_curves({"tf-idf": curve})
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["tf-idf"]
+    _, ax = plt.subplots()
+    assert plot_dim_curves(curve, ax=ax) is ax
+    assert ax.get_legend() is None  # one unnamed curve: nothing to tell apart
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4", "8"]
+
+
+def test_dim_curves_errors():
+    with pytest.raises(ValueError, match="empty"):
+        plot_dim_curves({})
+    with pytest.raises(TypeError, match="DimCurve"):
+        plot_dim_curves({"a": [0.1, 0.2]})
+    with pytest.raises(TypeError, match="Comparison"):
+        plot_dim_curves([1, 2])
+
+
+# -- plot_document_map ----------------------------------------------------------------------------
+def test_document_map_panels_colours_legend(tmp_path, word2vec):
+    embedders = {"tf-idf": TfidfBaseline(), "word2vec": word2vec}
+    fig = plot_document_map(embedders, CORPUS, LABELS)
+    assert [a.get_title() for a in fig.axes] == ["tf-idf", "word2vec"]
+    classes = sorted(set(LABELS.tolist()))
+    for ax in fig.axes:
+        assert len(ax.collections) == len(classes)  # one scatter per label
+        sizes = [len(c.get_offsets()) for c in ax.collections]
+        assert sizes == [int((LABELS == c).sum()) for c in classes]
+        colours = {tuple(c.get_facecolor()[0]) for c in ax.collections}
+        assert len(colours) == len(classes)
+        assert all(to_rgba(c)[3] > 0 for c in colours)
+    # the same label has the same colour in every panel
+    first = [tuple(c.get_facecolor()[0]) for c in fig.axes[0].collections]
+    assert first == [tuple(c.get_facecolor()[0]) for c in fig.axes[1].collections]
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [str(c) for c in classes]
+    assert fig.get_size_inches()[0] > 8  # sized by the number of panels
+    _png_ok(fig, tmp_path / "map.png")
+
+
+def test_document_map_unfitted_is_not_mutated_and_max_points():
+    tfidf = TfidfBaseline(dim=8)
+    fig = plot_document_map({"lsa": tfidf}, CORPUS, LABELS, max_points=20, random_state=1)
+    assert not hasattr(tfidf, "max_dim_")
+    assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == 20
+    _, ax = plt.subplots()
+    assert plot_document_map({"lsa": tfidf}, CORPUS, LABELS, ax=ax, max_points=20) is ax
+    assert ax.get_legend() is not None
+
+
+def test_document_map_errors():
+    with pytest.raises(ValueError, match="empty"):
+        plot_document_map({}, CORPUS, LABELS)
+    with pytest.raises(ValueError, match="method"):
+        plot_document_map({"t": TfidfBaseline()}, CORPUS, LABELS, method="pca")
+    with pytest.raises(ValueError, match="same length"):
+        plot_document_map({"t": TfidfBaseline()}, CORPUS, LABELS[:-1])
+    with pytest.raises(ValueError, match="one Axes per embedder"):
+        _, ax = plt.subplots()
+        plot_document_map({"a": TfidfBaseline(), "b": TfidfBaseline(dim=4)}, CORPUS, LABELS, ax=ax)
+
+
+def test_document_map_umap_missing_says_how(monkeypatch):
+    monkeypatch.setitem(sys.modules, "umap", None)  # import umap -> ImportError
+    with pytest.raises(ImportError, match="pip install umap-learn"):
+        plot_document_map({"t": TfidfBaseline()}, CORPUS, LABELS, method="umap")
+
+
+def test_missing_matplotlib_says_which_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install 'skmrl\[plot\]'"):
+        plot_dim_curves(_comparison())
+
+
+# -- plot_similarity_heatmap ----------------------------------------------------------------------
+def test_similarity_heatmap(tmp_path, word2vec):
+    sentences = CORPUS[:3] + CORPUS[10:13]
+    fig = plot_similarity_heatmap({"tf-idf": TfidfBaseline(), "word2vec": word2vec}, sentences)
+    panels = [a for a in fig.axes if a.get_title()]
+    assert [a.get_title() for a in panels] == ["tf-idf", "word2vec"]
+    assert len(fig.axes) == 3  # two heatmaps and one shared colour bar
+    for ax in panels:
+        assert len(ax.texts) == 36
+        (image,) = ax.images
+        S = image.get_array()
+        np.testing.assert_allclose(np.diag(S), 1.0, atol=1e-5)
+        np.testing.assert_allclose(S, S.T, atol=1e-6)
+    ticks = [t.get_text() for t in panels[0].get_yticklabels()]
+    assert len(ticks) == 6 and all(len(t) <= 30 for t in ticks)
+    assert ticks[0] == sentences[0]  # short enough to be shown whole
+    assert any(t.endswith("\u2026") for t in ticks)  # long ones are cut
+    _png_ok(fig, tmp_path / "heatmap.png")
+
+
+def test_similarity_heatmap_many_sentences_labels_and_ax():
+    fig = plot_similarity_heatmap({"t": TfidfBaseline(dim=8)}, CORPUS[:12])
+    assert len(fig.axes[0].texts) == 0  # more than 10 sentences: no annotations
+    _, ax = plt.subplots()
+    names = ["a", "b", "c"]
+    assert plot_similarity_heatmap({"t": TfidfBaseline()}, CORPUS[:3], labels=names, ax=ax) is ax
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+
+
+def test_similarity_heatmap_errors():
+    with pytest.raises(ValueError, match="empty"):
+        plot_similarity_heatmap({}, CORPUS[:3])
+    with pytest.raises(ValueError, match="labels"):
+        plot_similarity_heatmap({"t": TfidfBaseline()}, CORPUS[:3], labels=["a"])
+    with pytest.raises(TypeError, match="single str"):
+        plot_similarity_heatmap({"t": TfidfBaseline()}, "one sentence")
