@@ -182,23 +182,13 @@ class DimCurve:
         -------
         matplotlib Axes
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError("DimCurve.plot needs matplotlib: pip install 'skmrl[plot]'") from exc
+        from skmrl.plotting import _pyplot, draw_dim_curves
+
+        plt = _pyplot("DimCurve.plot")
         if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
-        kwargs.setdefault("marker", "o")
-        kwargs.setdefault("capsize", 3)
-        ax.errorbar(self.dims, self.mean, yerr=self.std, **kwargs)
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(self.dims)
-        ax.set_xticklabels([str(int(d)) for d in self.dims])
-        ax.set_xlabel("dim (embedding size, log2 scale)")
-        ax.set_ylabel(self.scoring)
-        ax.grid(True, alpha=0.3)
-        if "label" in kwargs:
-            ax.legend()
+            _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        label = kwargs.pop("label", "")
+        draw_dim_curves(ax, {label: self}, **kwargs)
         return ax
 
 
@@ -788,21 +778,12 @@ class Comparison:
         -------
         matplotlib Axes
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError(
-                "Comparison.plot needs matplotlib: pip install 'skmrl[plot]'"
-            ) from exc
+        from skmrl.plotting import _pyplot, draw_dim_curves
+
+        plt = _pyplot("Comparison.plot")
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4.5))
-        for name, curve in self.curves.items():
-            curve.plot(ax=ax, label=name)
-        dims = self.dims
-        ax.set_xticks(dims)
-        ax.set_xticklabels([str(int(d)) for d in dims])
-        ax.set_ylabel(", ".join(dict.fromkeys(c.scoring for c in self.curves.values())))
-        ax.legend(title="embedder")
+            _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        draw_dim_curves(ax, self.curves)
         return ax
 
 

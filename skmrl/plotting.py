@@ -92,17 +92,26 @@ def plot_dim_curves(curves: Any, *, ax: Any = None, title: str | None = None) ->
     'embedding size (dim)'
     """
     plt = _pyplot("plot_dim_curves")
-    from matplotlib.ticker import NullFormatter
-
     named = _as_curves(curves)
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    draw_dim_curves(ax, named)
+    if title is not None:
+        ax.set_title(title)
+    return ax if fig is None else fig
+
+
+def draw_dim_curves(ax: Any, named: Mapping[str, Any], **errorbar_kwargs: Any) -> None:
+    """Draw curves (name -> DimCurve) on ``ax``: the one drawing behind :func:`plot_dim_curves`,
+    ``DimCurve.plot`` and ``Comparison.plot``. Empty names get no legend entry;
+    ``errorbar_kwargs`` go to every ``ax.errorbar``."""
+    from matplotlib.ticker import NullFormatter
+
+    style = {"marker": "o", "capsize": 3, **errorbar_kwargs}
     for name, curve in named.items():
-        ax.errorbar(
-            curve.dims, curve.mean, yerr=curve.std, marker="o", capsize=3, label=name or None
-        )
-    dims = np.unique(np.concatenate([c.dims for c in named.values()]))
+        ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
+    dims = np.unique(np.concatenate([np.asarray(c.dims) for c in named.values()]))
     ax.set_xscale("log", base=2)
     ax.set_xticks(dims, [str(int(d)) for d in dims])
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -113,11 +122,8 @@ def plot_dim_curves(curves: Any, *, ax: Any = None, title: str | None = None) ->
     top.set_xticks(4 * dims, [str(int(b)) for b in 4 * dims])
     top.xaxis.set_minor_formatter(NullFormatter())
     top.set_xlabel("bytes per vector (float32)")
-    if title is not None:
-        ax.set_title(title)
     if any(named):
         ax.legend(title="embedder")
-    return ax if fig is None else fig
 
 
 # -- helpers shared by the map and the heatmap ----------------------------------------------------
