@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["POOLINGS", "encode", "make_batches", "pool"]
+__all__ = ["POOLINGS", "collate", "encode", "make_batches", "pool", "tokenize"]
 
 #: Accepted values of ``pooling``.
 POOLINGS = ("mean", "cls")
@@ -159,14 +159,7 @@ def encode(
     out = np.empty((len(texts), hidden), dtype=np.float32)
     if not len(texts):
         return out
-    ids = tokenizer(
-        list(texts),
-        truncation=True,
-        max_length=max_length,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-    )["input_ids"]
-    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+    ids, lengths = tokenize(texts, tokenizer, max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     # Longest batches first: on a GPU an out-of-memory error shows at once, and parallel CPU
     # workers finish together (the short batches fill in at the end).
@@ -244,22 +237,57 @@ def _forward(
     pooling: str,
     device: str,
 ) -> np.ndarray:
+    input_ids, mask = collate(ids, lengths, rows, pad_id, device)
+    hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
+    return pool(hidden, mask, pooling).cpu().numpy()
+
+
+def tokenize(texts: Sequence[str], tokenizer: Any, max_length: int) -> tuple[list, np.ndarray]:
+    """Token ids of each text (truncated to ``max_length``, no padding) and their lengths.
+
+    Used by encoding and by training (:mod:`skmrl._torch.training`), which batch the ids
+    themselves with :func:`collate`.
+    """
+    ids = tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )["input_ids"]
+    return ids, np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+
+
+def collate(
+    ids: list[list[int]], lengths: np.ndarray, rows: np.ndarray, pad_id: int, device: str
+) -> tuple[Any, Any]:
+    """The padded ``input_ids`` of ``rows`` on ``device``, and their attention mask.
+
+    The mask is ``None`` when no row is padded (all-ones masks are neither built nor applied).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._torch.encoder import collate
+    >>> ids, lengths = [[5, 6, 7], [8]], np.array([3, 1])
+    >>> input_ids, mask = collate(ids, lengths, np.array([0, 1]), 0, "cpu")
+    >>> input_ids.tolist(), mask.tolist()
+    ([[5, 6, 7], [8, 0, 0]], [[1, 1, 1], [1, 0, 0]])
+    >>> collate(ids, lengths, np.array([1]), 0, "cpu")[1] is None
+    True
+    """
     import torch
 
     row_lengths = lengths[rows]
     width = int(row_lengths.max())
     batch = np.full((len(rows), width), pad_id, dtype=np.int64)
-    for r, i in enumerate(rows):
+    for r, i in enumerate(rows.tolist()):
         batch[r, : row_lengths[r]] = ids[i]
     input_ids = torch.from_numpy(batch).to(device, non_blocking=True)
-    padded = bool(row_lengths.min() < width)
-    if padded:
-        mask_np = np.arange(width)[None, :] < row_lengths[:, None]
-        mask = torch.from_numpy(mask_np.astype(np.int64)).to(device, non_blocking=True)
-    else:
-        mask = None  # no padding: skip building and applying an all-ones mask
-    hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
-    return pool(hidden, mask, pooling).cpu().numpy()
+    if row_lengths.min() == width:
+        return input_ids, None
+    mask = np.arange(width)[None, :] < row_lengths[:, None]
+    return input_ids, torch.from_numpy(mask.astype(np.int64)).to(device, non_blocking=True)
 
 
 def pool(hidden: Any, mask: Any, pooling: str) -> Any:

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from skmrl._torch.encoder import POOLINGS, encode, pool
+from skmrl._torch.encoder import POOLINGS, collate, encode, pool, tokenize
 from skmrl._torch.losses import (
     NestedHeads,
     cosent_loss,
@@ -333,33 +333,6 @@ def _check_positive(**values: Any) -> None:
 # ----------------------------------------------------------------------------- training
 
 
-def _tokenize(texts: list[str], tokenizer: Any, max_length: int) -> tuple[list, np.ndarray]:
-    ids = tokenizer(
-        texts,
-        truncation=True,
-        max_length=max_length,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-    )["input_ids"]
-    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-    return ids, lengths
-
-
-def _collate(
-    ids: list, lengths: np.ndarray, rows: np.ndarray, pad_id: int, device: str
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    row_lengths = lengths[rows]
-    width = int(row_lengths.max())
-    batch = np.full((len(rows), width), pad_id, dtype=np.int64)
-    for r, i in enumerate(rows.tolist()):
-        batch[r, : row_lengths[r]] = ids[i]
-    input_ids = torch.from_numpy(batch).to(device)
-    if row_lengths.min() == width:
-        return input_ids, None
-    mask = np.arange(width)[None, :] < row_lengths[:, None]
-    return input_ids, torch.from_numpy(mask.astype(np.int64)).to(device)
-
-
 def _embed(model: Any, input_ids: torch.Tensor, mask: Any, pooling: str) -> torch.Tensor:
     hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
     return pool(hidden.float(), mask, pooling)
@@ -526,7 +499,7 @@ def finetune_encoder(
     if threads is not None:
         _check_positive(threads=threads)
 
-    ids, lengths = _tokenize(all_texts, tokenizer, max_length)
+    ids, lengths = tokenize(all_texts, tokenizer, max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     rng = np.random.default_rng(seed)
 
@@ -590,12 +563,12 @@ def finetune_encoder(
         def loss_of(rows: np.ndarray) -> torch.Tensor:
             if objective == "cosent":
                 both = np.concatenate([rows, rows + n_rows])
-                input_ids, mask = _collate(ids, lengths, both, pad_id, device)
+                input_ids, mask = collate(ids, lengths, both, pad_id, device)
                 emb = _embed(student, input_ids, mask, pooling)
                 a, b = emb[: len(rows)], emb[len(rows) :]
                 rows_t = torch.from_numpy(rows).to(device)
                 return nested_loss(cosent_loss, (a, b), dims, dim_weights, score_t[rows_t].float())
-            input_ids, mask = _collate(ids, lengths, rows, pad_id, device)
+            input_ids, mask = collate(ids, lengths, rows, pad_id, device)
             emb = _embed(student, input_ids, mask, pooling)
             rows_t = torch.from_numpy(rows).to(device)
             t = teacher_unit[rows_t]
