@@ -23,7 +23,6 @@ A saved folder (:func:`save_pretrained`) is a standard transformers folder plus 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import warnings
@@ -225,7 +224,6 @@ def _fit_full_weights(
     scores: Any,
     dims: list[int],
 ) -> dict[str, Any]:
-    from skmrl.base import _stable_repr
     from skmrl.cache import cached_fit_state, hash_texts
 
     if state.get("saved_adaptor_") is not None:
@@ -236,20 +234,12 @@ def _fit_full_weights(
         )
     # The trained weights do not depend on whether an adaptor follows: "full" and
     # "full+adaptor" (and every dim) share one training, under a key of their own.
-    params = embedder._cache_params()
-    params.pop("fine_tune", None)
-    key = hashlib.sha1(
-        repr(
-            (
-                "fine-tuned encoder",
-                _stable_repr(params),
-                loaded.identity,
-                state["device_"],
-                hash_texts(docs, codes),
-                None if pairs is None else hash_texts([t for p in pairs for t in p], scores),
-            )
-        ).encode()
-    ).hexdigest()
+    data_key = (
+        "encoder weights",
+        hash_texts(docs, codes),
+        None if pairs is None else hash_texts([t for p in pairs for t in p], scores),
+    )
+    key = embedder._state_key(data_key, skip=frozenset({"fine_tune"}))
     return cached_fit_state(
         key,
         lambda: _train_weights(embedder, state, loaded, docs, codes, pairs, scores, dims),
@@ -382,7 +372,6 @@ def finetune(
     (1, 32)
     """
     from skmrl._validation import check_dim
-    from skmrl.base import _stable_repr
     from skmrl.cache import cached_fit_state, check_memory, hash_texts
     from skmrl.matryoshka import MatryoshkaEmbedder
 
@@ -398,16 +387,7 @@ def finetune(
     check_memory(embedder.memory)
     embedder._validate_params()
     docs = list(dict.fromkeys(t for pair in checked for t in pair))
-    loaded, device, _ = embedder._load_base()
-    flat = [t for pair in checked for t in pair]
-    key_payload = (
-        "finetune",
-        _stable_repr(embedder._cache_params()),
-        hash_texts(flat, values),
-        loaded.identity,
-        device,
-    )
-    key = hashlib.sha1(repr(key_payload).encode()).hexdigest()
+    key = embedder._state_key(("pairs", hash_texts([t for p in checked for t in p], values)))
     state = cached_fit_state(
         key,
         lambda: embedder._fit_state(docs, None, checked, values),

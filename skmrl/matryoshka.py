@@ -227,11 +227,29 @@ class MatryoshkaEmbedder(BaseEmbedder):
             # on disk under memory=) could outlive a change of the model folder or of the
             # hardware "auto" meant.
             return None
-        # A fine-tuned state depends on the data, every parameter but dim, the base model's
-        # weights and the concrete device (so a changed folder or "auto" never reuses it).
+        return self._state_key(self._fit_data_key(docs, y))
+
+    def _state_key(self, data_key: Any, *, skip: frozenset[str] = frozenset()) -> str:
+        """Key of a fine-tuned state (the one place such keys are made).
+
+        It holds the class, skmrl's version, every parameter but ``dim`` (and ``skip``),
+        ``data_key`` (what was learned from), the base model's weights and the concrete device,
+        so that a changed model folder or what "auto" means never reuses a state.
+        """
+        from skmrl import __version__
+        from skmrl.base import _stable_repr
+
         loaded, device, _ = self._load_base()
-        base = super()._fit_key(docs, y)
-        return hashlib.sha1(repr((base, loaded.identity, device)).encode()).hexdigest()
+        params = {k: v for k, v in self._cache_params().items() if k not in skip}
+        payload = (
+            type(self).__qualname__,
+            __version__,
+            _stable_repr(params),
+            data_key,
+            loaded.identity,
+            device,
+        )
+        return hashlib.sha1(repr(payload).encode()).hexdigest()
 
     def _fit_data_key(self, docs: list[str], y: Any) -> str | None:
         if self.fine_tune is None:
