@@ -2,8 +2,8 @@
 
 The map ``R`` (``D x D``, orthogonal) rotates each vector, ``z -> z @ R``, so that its leading
 coordinates carry what matters: a prefix of ``k`` dimensions keeps the full vectors' similarity
-structure (unsupervised), and, when labels are given, separates the classes (nested linear heads).
-Being orthogonal, the map changes no full-size cosine similarity: nothing is lost at full size.
+structure. Being orthogonal, the map changes no full-size cosine similarity: nothing is lost at
+full size.
 
 It starts at the PCA basis (principal directions of the normalised vectors, largest variance
 first) and is trained with the terms of the Matryoshka-Adaptor (Yoon et al., EMNLP 2024):
@@ -13,11 +13,11 @@ first) and is trained with the terms of the Matryoshka-Adaptor (Yoon et al., EMN
   ``n_neighbors`` more are drawn from its ``neighbour_pool`` nearest, so that moderately
   similar pairs are kept too (measured on STSb-dev at 8/16 dims: 81.0/91.8% of the full-size
   Spearman with the top 10 alone, 83.2/92.7% with 10 more from the top 200);
-* pairwise: the same for every pair of a random batch;
-* supervised (optional): cross-entropy of a linear head on each normalised prefix.
+* pairwise: the same for every pair of a random batch.
 
-With class labels, :func:`discriminant_basis` gives a better rotation in closed form (the
-classes' linear discriminants first); :class:`skmrl.MatryoshkaAdaptor` uses it.
+With class labels, :func:`discriminant_basis` gives the rotation in closed form (the classes'
+linear discriminants first), which :class:`skmrl.MatryoshkaAdaptor` uses: it beat a linear head
+on each prefix trained with cross-entropy (the MRL paper's nested objective).
 
 A reconstruction term is left out on purpose: measured, it pulls the map back towards PCA.
 Pure torch and numpy: no scikit-learn here.
@@ -145,18 +145,14 @@ def fit_rotation(
     Z: np.ndarray,
     dims: Sequence[int],
     *,
-    labels: np.ndarray | None = None,
     n_neighbors: int = 10,
     neighbour_pool: int = 200,
     pairwise_weight: float = 1.0,
-    label_weight: float = 1.0,
     epochs: int = 20,
     learning_rate: float = 1e-3,
     batch_size: int = 256,
     seed: int = 0,
     progress: bool = False,
-    dim_weights: Sequence[float] | None = None,
-    init: np.ndarray | None = None,
 ) -> np.ndarray:
     """Train the orthogonal map on the rows of ``Z``; return ``R`` (``z -> z @ R``).
 
@@ -166,16 +162,14 @@ def fit_rotation(
         Frozen full-size vectors (any norm: only directions matter).
     dims : sequence of int
         Prefix sizes to train (ascending, at most ``D``).
-    labels : ndarray of int, shape (n_samples,), optional
-        Class codes ``0..n_classes-1``; adds nested linear heads.
     n_neighbors : int, default=10
         Neighbours per vector in the top-k term (0 turns it off).
     neighbour_pool : int, default=200
         ``n_neighbors`` more are drawn at each step from this many nearest (0: none).
-    pairwise_weight, label_weight : float
-        Weights of the pairwise and supervised terms (the top-k term has weight 1).
+    pairwise_weight : float, default=1.0
+        Weight of the pairwise term (the top-k term has weight 1).
     epochs, learning_rate, batch_size, seed
-        Adam on the map's parameters (and the heads'), ``epochs`` passes over the rows.
+        Adam on the map's parameters, ``epochs`` passes over the rows.
     progress : bool, default=False
         Show a tqdm bar with the loss.
 
@@ -189,136 +183,84 @@ def fit_rotation(
     hundred rows by ``D``), and measured on 2 cores beside other busy processes, 2 threads
     took 120 s where 1 took 22 s (5,000 vectors, 2 epochs).
     """
-    from threadpoolctl import threadpool_limits
-
-    from skmrl._torch.device import one_torch_thread
-
-    with one_torch_thread(), threadpool_limits(1):
-        return _fit_rotation(
-            Z,
-            dims,
-            labels=labels,
-            n_neighbors=n_neighbors,
-            neighbour_pool=neighbour_pool,
-            pairwise_weight=pairwise_weight,
-            label_weight=label_weight,
-            epochs=epochs,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            seed=seed,
-            progress=progress,
-            dim_weights=dim_weights,
-            init=init,
-        )
-
-
-def _fit_rotation(
-    Z: np.ndarray,
-    dims: Sequence[int],
-    *,
-    labels: np.ndarray | None,
-    n_neighbors: int,
-    neighbour_pool: int,
-    pairwise_weight: float,
-    label_weight: float,
-    epochs: int,
-    learning_rate: float,
-    batch_size: int,
-    seed: int,
-    progress: bool,
-    dim_weights: Sequence[float] | None,
-    init: np.ndarray | None,
-) -> np.ndarray:
     import torch
+    from threadpoolctl import threadpool_limits
     from torch import nn
     from torch.nn.utils.parametrizations import orthogonal
 
+    from skmrl._torch.device import one_torch_thread
     from skmrl._torch.losses import (
-        NestedHeads,
         cosine_matrix,
         neighbour_similarity_loss,
         nested_loss,
         pairwise_similarity_loss,
     )
 
-    Z = np.asarray(Z, dtype=np.float32)
-    n, D = Z.shape
-    norms = np.linalg.norm(Z, axis=1, keepdims=True)
-    Zn = np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
-    R0 = pca_basis(Zn, center=True)[0] if init is None else np.asarray(init)
-    if dim_weights is None:
-        dim_weights = [1.0] * len(dims)
-    kept = [(int(d), float(w)) for d, w in zip(dims, dim_weights, strict=True) if int(d) < D]
-    dims = [d for d, _ in kept]  # the full size is kept exactly
-    weights = [w for _, w in kept]
-    if not dims:
-        return R0.astype(np.float32)
+    # Everything, set-up included, with one torch and one BLAS thread (see Notes): results
+    # then do not depend on the machine's thread count either.
+    with one_torch_thread(), threadpool_limits(1):
+        Z = np.asarray(Z, dtype=np.float32)
+        n, D = Z.shape
+        norms = np.linalg.norm(Z, axis=1, keepdims=True)
+        Zn = np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
+        R0 = pca_basis(Zn, center=True)[0]
+        dims = [int(d) for d in dims if int(d) < D]  # the full size is kept exactly
+        if not dims:
+            return R0.astype(np.float32)
 
-    generator = torch.Generator().manual_seed(int(seed))
-    torch_state = torch.random.get_rng_state()
-    torch.manual_seed(int(seed))  # parameter init of the heads
-    try:
-        layer = nn.Linear(D, D, bias=False)
+        generator = torch.Generator().manual_seed(int(seed))
+        # The layer's own random init (overwritten below) must not consume the global RNG.
+        with torch.random.fork_rng(devices=[]):
+            layer = nn.Linear(D, D, bias=False)
         orthogonal(layer)
         with torch.no_grad():
             layer.weight = torch.from_numpy(np.ascontiguousarray(R0.T, dtype=np.float32))
-        params = list(layer.parameters())
-        heads = None
-        if labels is not None:
-            heads = NestedHeads(dims, int(labels.max()) + 1)
-            params += list(heads.parameters())
-    finally:
-        torch.random.set_rng_state(torch_state)
 
-    X = torch.from_numpy(Zn)
-    k = min(int(n_neighbors), n - 1)
-    if k > 0:
-        pool = min(max(int(neighbour_pool), k), n - 1)
-        nb_idx, nb_sim = nearest_neighbours(Zn, pool)
-        nb_idx_t, nb_sim_t = torch.from_numpy(nb_idx), torch.from_numpy(nb_sim)
-    y = None if labels is None else torch.as_tensor(labels, dtype=torch.long)
-    optimizer = torch.optim.Adam(params, lr=learning_rate)
-    batch_size = min(int(batch_size), n)
-    steps = epochs * max(1, n // batch_size)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+        X = torch.from_numpy(Zn)
+        k = min(int(n_neighbors), n - 1)
+        if k > 0:
+            pool = min(max(int(neighbour_pool), k), n - 1)
+            nb_idx, nb_sim = nearest_neighbours(Zn, pool)
+            nb_idx_t, nb_sim_t = torch.from_numpy(nb_idx), torch.from_numpy(nb_sim)
+        optimizer = torch.optim.Adam(layer.parameters(), lr=learning_rate)
+        batch_size = min(int(batch_size), n)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
 
-        bar = tqdm(total=steps, desc="fitting adaptor", unit="step", leave=False)
-    try:
-        for _ in range(epochs):
-            perm = torch.randperm(n, generator=generator)
-            for start in range(0, n - batch_size + 1, batch_size):
-                rows = perm[start : start + batch_size]
-                W = layer.weight  # (D, D), rows are the new basis directions
-                anchors = X[rows] @ W.T
-                loss = torch.zeros(())
-                if k > 0:
-                    pick = top = torch.arange(k).expand(len(rows), k)
-                    if pool > k:  # the top k, and k more drawn from the pool
-                        drawn = torch.randint(0, pool, (len(rows), k), generator=generator)
-                        pick = torch.cat([top, drawn], dim=1)
-                    idx = torch.gather(nb_idx_t[rows], 1, pick)
-                    neighbours = X[idx] @ W.T  # (b, 2k, D)
-                    target = torch.gather(nb_sim_t[rows], 1, pick)
-                    loss = loss + nested_loss(
-                        neighbour_similarity_loss, (anchors, neighbours), dims, weights, target
-                    )
-                if pairwise_weight:
-                    loss = loss + pairwise_weight * nested_loss(
-                        pairwise_similarity_loss, anchors, dims, weights, cosine_matrix(X[rows])
-                    )
-                if heads is not None:
-                    loss = loss + label_weight * heads.loss(anchors, y[rows])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{float(loss.detach()):.4f}", refresh=False)
-    finally:
-        if bar is not None:
-            bar.close()
-    with torch.no_grad():
-        R = layer.weight.detach().T.contiguous().numpy().astype(np.float32)
-    return R
+            steps = epochs * max(1, n // batch_size)
+            bar = tqdm(total=steps, desc="fitting adaptor", unit="step", leave=False)
+        try:
+            for _ in range(epochs):
+                perm = torch.randperm(n, generator=generator)
+                for start in range(0, n - batch_size + 1, batch_size):
+                    rows = perm[start : start + batch_size]
+                    W = layer.weight  # (D, D), rows are the new basis directions
+                    anchors = X[rows] @ W.T
+                    loss = torch.zeros(())
+                    if k > 0:
+                        pick = top = torch.arange(k).expand(len(rows), k)
+                        if pool > k:  # the top k, and k more drawn from the pool
+                            drawn = torch.randint(0, pool, (len(rows), k), generator=generator)
+                            pick = torch.cat([top, drawn], dim=1)
+                        idx = torch.gather(nb_idx_t[rows], 1, pick)
+                        neighbours = X[idx] @ W.T  # (b, 2k, D)
+                        target = torch.gather(nb_sim_t[rows], 1, pick)
+                        loss = loss + nested_loss(
+                            neighbour_similarity_loss, (anchors, neighbours), dims, None, target
+                        )
+                    if pairwise_weight:
+                        loss = loss + pairwise_weight * nested_loss(
+                            pairwise_similarity_loss, anchors, dims, None, cosine_matrix(X[rows])
+                        )
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{float(loss.detach()):.4f}", refresh=False)
+        finally:
+            if bar is not None:
+                bar.close()
+        with torch.no_grad():
+            return layer.weight.detach().T.contiguous().numpy().astype(np.float32)
