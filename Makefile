@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.skmrl-installed
 
-.PHONY: demo test test-fast lint clean
+.PHONY: demo test test-fast lint docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	# torch first, pinned to the CPU wheel this machine kind provides, so that resolving
 	# the project's `torch` requirement never pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" || $(BIN)/python -m pip install --quiet torch
-	$(BIN)/python -m pip install --quiet -e ".[dev,data,models,plot]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,data,models,plot,parquet,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -29,5 +29,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The documentation site, warnings as errors (tests/test_docs.py runs the same build in CI).
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf docs/_build docs/auto_examples docs/api/generated $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
