@@ -15,11 +15,8 @@ status 2) that names the argument, and the row when a cell is at fault.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import itertools
 import json
-import math
 import shutil
 import sys
 import textwrap
@@ -29,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from skmrl.cli._common import int_at_least, positive_float
+from skmrl.cli._csv import Refused, label_cells, read_table, score_cells, text_cells
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 #: MatryoshkaEmbedder's default ``max_length``: a saved model is used with it unless told.
@@ -36,9 +34,6 @@ _DEFAULT_MAX_LENGTH = 256
 _METHODS = ("adaptor", "pca", "full", "full+adaptor")
 #: The methods that train the encoder's weights (and so use --batch-size).
 _FULL_METHODS = ("full", "full+adaptor")
-#: The csv module's default field limit (128 KiB) is too small for long documents.
-_FIELD_LIMIT = 2**27
-_SHOWN_COLUMNS = 20
 
 _DESCRIPTION = (
     "Make an encoder Matryoshka (its short prefixes good embeddings on their own) from the "
@@ -73,29 +68,6 @@ _METHOD_SAYS = {
 }
 
 
-class _Refused(Exception):
-    """A bad argument: ``argument`` names it (as argparse does), ``message`` says why."""
-
-    def __init__(self, argument: str, message: str) -> None:
-        super().__init__(message)
-        self.argument = argument
-        self.message = message
-
-
-@dataclass
-class _Table:
-    """The rows of the CSV file, as read; ``lines[i]`` is the line where row ``i`` starts."""
-
-    shown: str
-    header: list[str]
-    rows: list[list[str]]
-    lines: list[int]
-    limited: bool
-
-    def where(self, i: int) -> str:
-        return f"row {i + 1} (line {self.lines[i]}) of {self.shown}"
-
-
 @dataclass
 class _Plan:
     """What to train, once every check has passed."""
@@ -120,165 +92,6 @@ def _device(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-# -- the CSV file ----------------------------------------------------------------------------------
-def _read_table(path_arg: str, limit: int | None) -> _Table:
-    """Read the whole file (the first ``limit`` rows); a file that is not a CSV is refused."""
-    path = Path(path_arg).expanduser()
-    shown = repr(path_arg)
-    if not path.exists():
-        raise _Refused("DATA", f"no such file: {shown}")
-    if path.is_dir():
-        raise _Refused("DATA", f"{shown} is a folder, not a CSV file")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            text = f.read()
-    except UnicodeDecodeError as exc:
-        raise _Refused(
-            "DATA",
-            f"{shown} is not a CSV file: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
-            f"offset {exc.start})",
-        ) from None
-    except OSError as exc:
-        raise _Refused("DATA", f"cannot read {shown}: {exc.strerror or exc}") from None
-    if "\0" in text:
-        raise _Refused("DATA", f"{shown} is not a CSV file: it holds NUL bytes (a binary file?)")
-    if not text.strip():
-        raise _Refused(
-            "DATA", f"{shown} is empty: a CSV file needs a header row naming its columns"
-        )
-    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    previous = csv.field_size_limit(_FIELD_LIMIT)
-    header: list[str] = []
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    limited = False
-    try:
-        while not header:  # blank lines before the header
-            header = [name.strip() for name in next(reader)]
-        start = reader.line_num + 1
-        for record in reader:
-            if record:  # a blank line is no row
-                if limit is not None and len(rows) == limit:
-                    limited = True
-                    break
-                rows.append(record)
-                lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise _Refused(
-            "DATA", f"{shown} is not a readable CSV file: line {reader.line_num}: {exc}"
-        ) from None
-    finally:
-        csv.field_size_limit(previous)
-    table = _Table(shown, header, rows, lines, limited)
-    for i, row in enumerate(rows):
-        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
-            raise _Refused(
-                "DATA",
-                f"{table.where(i)} has {len(row)} fields but the header has {len(header)} "
-                "(a comma in a text that is not quoted?)",
-            )
-    return table
-
-
-def _columns_list(header: list[str]) -> str:
-    shown = ", ".join(repr(name) for name in header[:_SHOWN_COLUMNS])
-    more = len(header) - _SHOWN_COLUMNS
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _column(table: _Table, name: str, argument: str) -> int:
-    """The index of column ``name``; a missing or doubled one is refused."""
-    found = [i for i, header in enumerate(table.header) if header == name.strip()]
-    if not found:
-        hint = ""
-        if len(table.header) == 1 and any(sep in table.header[0] for sep in ";\t|"):
-            hint = (
-                " (the file seems to use another separator: skmrl finetune reads comma-separated "
-                "files, and tab-separated ones named .tsv)"
-            )
-        raise _Refused(
-            argument,
-            f"no column {name!r} in {table.shown}; its columns are: "
-            f"{_columns_list(table.header)}{hint}",
-        )
-    if len(found) > 1:
-        raise _Refused(argument, f"{table.shown} has {len(found)} columns named {name!r}")
-    return found[0]
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _text_cells(table: _Table, name: str, argument: str) -> list[str]:
-    """Column ``name``'s texts: every cell must hold some text."""
-    index = _column(table, name, argument)
-    texts = []
-    for i, row in enumerate(table.rows):
-        if index >= len(row):
-            raise _Refused(
-                argument,
-                f"{table.where(i)} has no {name!r} field (the row is shorter than the header)",
-            )
-        if not row[index].strip():
-            raise _Refused(
-                argument,
-                f"{table.where(i)} has an empty {name!r} cell: every text must be non-empty "
-                "(fill it in or drop the row)",
-            )
-        texts.append(row[index])
-    if all(_is_number(text) for text in texts):
-        raise _Refused(
-            argument,
-            f"column {name!r} holds numbers, not text ({table.where(0)}: {texts[0]!r}); "
-            f"the columns are: {_columns_list(table.header)}",
-        )
-    return texts
-
-
-def _label_cells(table: _Table, name: str) -> list[str]:
-    index = _column(table, name, "--label-col")
-    labels = []
-    for i, row in enumerate(table.rows):
-        label = row[index].strip() if index < len(row) else ""
-        if not label:
-            raise _Refused("--label-col", f"{table.where(i)} has no label in column {name!r}")
-        labels.append(label)
-    classes = sorted(set(labels))
-    if len(classes) < 2:
-        rows = f"the first {len(labels)} rows (--limit)" if table.limited else "every row"
-        raise _Refused(
-            "--label-col",
-            f"column {name!r} has a single class ({classes[0]!r} in {rows}): labels need at "
-            "least 2 classes; leave out --label-col for the unsupervised fit",
-        )
-    return labels
-
-
-def _score_cells(table: _Table, name: str) -> list[float]:
-    index = _column(table, name, "--score-col")
-    scores = []
-    for i, row in enumerate(table.rows):
-        cell = row[index].strip() if index < len(row) else ""
-        try:
-            score = float(cell)
-        except ValueError:
-            score = math.nan
-        if not math.isfinite(score):
-            raise _Refused(
-                "--score-col",
-                f"{table.where(i)}: the score {cell!r} in column {name!r} is not a number",
-            )
-        scores.append(score)
-    return scores
-
-
 # -- the model and the output folder ---------------------------------------------------------------
 def _check_model(args: argparse.Namespace) -> None:
     """The model must be found (no loading), and the sizes asked for must fit its config."""
@@ -287,7 +100,7 @@ def _check_model(args: argparse.Namespace) -> None:
     try:
         source = Path(resolve_model(args.model))
     except (ModelNotFoundError, TypeError, ValueError) as exc:
-        raise _Refused("--model", str(exc)) from None
+        raise Refused("--model", str(exc)) from None
     if not source.is_dir():
         return  # a hub id in the local cache: transformers checks it when it loads
     try:
@@ -297,13 +110,13 @@ def _check_model(args: argparse.Namespace) -> None:
     config = config if isinstance(config, dict) else {}
     hidden = config.get("hidden_size")
     if isinstance(hidden, int) and args.matryoshka_dims and args.matryoshka_dims[-1] > hidden:
-        raise _Refused(
+        raise Refused(
             "--matryoshka-dims",
             f"{args.matryoshka_dims[-1]} is more than the model's {hidden} dims",
         )
     positions = config.get("max_position_embeddings")
     if isinstance(positions, int) and args.max_length > positions:
-        raise _Refused(
+        raise Refused(
             "--max-length",
             f"expected an int in [1, {positions}] (the tokens the model accepts), "
             f"got {args.max_length}",
@@ -311,7 +124,7 @@ def _check_model(args: argparse.Namespace) -> None:
     from skmrl._finetune import ADAPTOR_FILE
 
     if args.method in _FULL_METHODS and (source / ADAPTOR_FILE).is_file():
-        raise _Refused(
+        raise Refused(
             "--method",
             f"the --model folder holds an skmrl adaptor ({ADAPTOR_FILE}) made for its encoder as "
             f"it is; --method {args.method} would change the encoder under it: use --method "
@@ -349,33 +162,33 @@ def _output_problem(output: Path, model: str) -> tuple[str | None, bool]:
 def _check_options(args: argparse.Namespace) -> None:
     if (args.pair_col is None) != (args.score_col is None):
         given, missing = ("--pair-col", "--score-col")[:: 1 if args.pair_col is not None else -1]
-        raise _Refused(given, f"needs {missing} too (sentence pairs come with their scores)")
+        raise Refused(given, f"needs {missing} too (sentence pairs come with their scores)")
     pairs = args.pair_col is not None
     if pairs and args.label_col is not None:
-        raise _Refused(
+        raise Refused(
             "--label-col", "takes no --pair-col/--score-col: either labelled texts or scored pairs"
         )
     if pairs and args.method == "pca":
-        raise _Refused(
+        raise Refused(
             "--pair-col",
             "--method pca does not use pairs; use --method adaptor, full or full+adaptor",
         )
     if args.method == "pca" and args.label_col is not None:
-        raise _Refused(
+        raise Refused(
             "--label-col", "--method pca uses no labels; use --method adaptor to learn from them"
         )
     if args.method == "pca":
         for option, value in (("--epochs", args.epochs), ("--learning-rate", args.learning_rate)):
             if value is not None:
-                raise _Refused(option, "--method pca has no training (no epochs, no learning rate)")
+                raise Refused(option, "--method pca has no training (no epochs, no learning rate)")
     if args.batch_size is not None and args.method not in _FULL_METHODS:
-        raise _Refused(
+        raise Refused(
             "--batch-size",
             f"only --method full and full+adaptor train in batches of texts, not {args.method}",
         )
     dims = args.matryoshka_dims
     if dims is not None and any(b <= a for a, b in itertools.pairwise(dims)):
-        raise _Refused(
+        raise Refused(
             "--matryoshka-dims",
             f"expected strictly increasing sizes, got {' '.join(map(str, dims))}",
         )
@@ -388,27 +201,29 @@ def _plan(args: argparse.Namespace) -> _Plan:
     output = Path(args.output).expanduser()
     problem, replaces = _output_problem(output, args.model)
     if problem:
-        raise _Refused("-o/--output", problem)
-    table = _read_table(args.data, args.limit)
+        raise Refused("-o/--output", problem)
+    table = read_table(args.data, args.limit)
     if len(table.rows) < 2:
-        raise _Refused(
+        raise Refused(
             "DATA",
             f"{table.shown} has {len(table.rows)} row(s): fine-tuning needs at least 2",
         )
-    texts = _text_cells(table, args.text_col, "--text-col")
+    texts = text_cells(table, args.text_col, "--text-col")
     labels = pairs = scores = None
     if args.label_col is not None:
-        labels = _label_cells(table, args.label_col)
+        labels = label_cells(
+            table, args.label_col, "leave out --label-col for the unsupervised fit"
+        )
     if args.pair_col is not None:
-        others = _text_cells(table, args.pair_col, "--pair-col")
-        scores = _score_cells(table, args.score_col)
+        others = text_cells(table, args.pair_col, "--pair-col")
+        scores = score_cells(table, args.score_col)
         pairs = list(zip(texts, others, strict=True))
     from skmrl._validation import folder_write_problem
 
     created = not output.exists()
     problem = folder_write_problem(output, repr(str(output)))  # creates it
     if problem:
-        raise _Refused("-o/--output", problem)
+        raise Refused("-o/--output", problem)
     return _Plan(texts, labels, pairs, scores, len(table.rows), output, created, replaces)
 
 
@@ -475,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
     """``skmrl finetune``."""
     try:
         plan = _plan(args)
-    except _Refused as exc:
+    except Refused as exc:
         args.parser.error(f"argument {exc.argument}: {exc.message}")
     what = textwrap.fill(
         _what(args, plan),

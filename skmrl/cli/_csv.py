@@ -1,0 +1,264 @@
+"""Reading the user's CSV file for the subcommands, and the one-line refusals it can end in.
+
+The whole file is read with the standard library's ``csv`` (comma-separated; tab-separated when
+named ``.tsv`` or ``.tab``) and checked before any model or dataset is loaded. A problem raises
+:class:`Refused`, which names the argument at fault (as argparse does) and, when a cell is at
+fault, its row and line. Nothing here imports torch, scikit-learn, numpy or pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The csv module's default field limit (128 KiB) is too small for long documents.
+_FIELD_LIMIT = 2**27
+_SHOWN_COLUMNS = 20
+#: Cells that stand for a missing value (what pandas writes or reads as NA), not for a text.
+MISSING_MARKERS = frozenset(
+    {"nan", "NaN", "NAN", "-nan", "<NA>", "NaT", "None", "null", "NULL", "NA", "N/A", "#N/A"}
+)
+_SEPARATOR_HINT = (
+    " (the file seems to use another separator: skmrl reads comma-separated files, and "
+    "tab-separated ones named .tsv)"
+)
+
+
+class Refused(Exception):
+    """A bad argument: ``argument`` names it (as argparse does), ``message`` says why.
+
+    Examples
+    --------
+    >>> from skmrl.cli._csv import Refused
+    >>> exc = Refused("--text-col", "no column 'body'")
+    >>> f"argument {exc.argument}: {exc.message}"
+    "argument --text-col: no column 'body'"
+    """
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+        self.message = message
+
+
+@dataclass
+class Table:
+    """The rows of the CSV file, as read; ``lines[i]`` is the line where row ``i`` starts."""
+
+    shown: str
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    limited: bool
+
+    def where(self, i: int) -> str:
+        """Where row ``i`` is, for a message: ``"row 2 (line 3) of 'data.csv'"``."""
+        return f"row {i + 1} (line {self.lines[i]}) of {self.shown}"
+
+
+def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> str:
+    """The whole UTF-8 text of ``path_arg`` (a BOM is dropped); a missing or binary file is refused.
+
+    Examples
+    --------
+    >>> from skmrl.cli._csv import Refused, read_text_file
+    >>> try:
+    ...     read_text_file("no-such-file.csv", "DATA")
+    ... except Refused as exc:
+    ...     print(exc.argument, exc.message)
+    DATA no such file: 'no-such-file.csv'
+    """
+    path = Path(path_arg).expanduser()
+    shown = repr(path_arg)
+    if not path.exists():
+        raise Refused(argument, f"no such file: {shown}")
+    if path.is_dir():
+        raise Refused(argument, f"{shown} is a folder, not {what}")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+    except UnicodeDecodeError as exc:
+        raise Refused(
+            argument,
+            f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            f"offset {exc.start})",
+        ) from None
+    except OSError as exc:
+        raise Refused(argument, f"cannot read {shown}: {exc.strerror or exc}") from None
+    if "\0" in text:
+        raise Refused(argument, f"{shown} is not {what}: it holds NUL bytes (a binary file?)")
+    return text
+
+
+def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Table:
+    """Read the whole file (the first ``limit`` rows); a file that is not a CSV is refused.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmrl.cli._csv import read_table
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "data.csv"
+    ...     _ = path.write_text('text,label\\n"a cat, asleep",pets\\n\\nshares fell,money\\n')
+    ...     table = read_table(str(path), None)
+    >>> table.header, table.rows, table.lines
+    (['text', 'label'], [['a cat, asleep', 'pets'], ['shares fell', 'money']], [2, 4])
+    """
+    text = read_text_file(path_arg, argument)
+    shown = repr(path_arg)
+    if not text.strip():
+        raise Refused(
+            argument, f"{shown} is empty: a CSV file needs a header row naming its columns"
+        )
+    delimiter = "\t" if Path(path_arg).suffix.lower() in (".tsv", ".tab") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    previous = csv.field_size_limit(_FIELD_LIMIT)
+    header: list[str] = []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    limited = False
+    try:
+        while not header:  # blank lines before the header
+            header = [name.strip() for name in next(reader)]
+        start = reader.line_num + 1
+        for record in reader:
+            if record:  # a blank line is no row
+                if limit is not None and len(rows) == limit:
+                    limited = True
+                    break
+                rows.append(record)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise Refused(
+            argument, f"{shown} is not a readable CSV file: line {reader.line_num}: {exc}"
+        ) from None
+    finally:
+        csv.field_size_limit(previous)
+    table = Table(shown, header, rows, lines, limited)
+    for i, row in enumerate(rows):
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
+            raise Refused(
+                argument,
+                f"{table.where(i)} has {len(row)} fields but the header has {len(header)} "
+                "(a comma in a text that is not quoted?)",
+            )
+    return table
+
+
+def columns_list(header: list[str]) -> str:
+    """The column names for a message: ``"'id', 'text', 'topic'"`` (the first 20, and a count)."""
+    shown = ", ".join(repr(name) for name in header[:_SHOWN_COLUMNS])
+    more = len(header) - _SHOWN_COLUMNS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def column(table: Table, name: str, argument: str) -> int:
+    """The index of column ``name``; a missing or doubled one is refused."""
+    found = [i for i, header in enumerate(table.header) if header == name.strip()]
+    if not found:
+        hint = ""
+        if len(table.header) == 1 and any(sep in table.header[0] for sep in ";\t|"):
+            hint = _SEPARATOR_HINT
+        raise Refused(
+            argument,
+            f"no column {name!r} in {table.shown}; its columns are: "
+            f"{columns_list(table.header)}{hint}",
+        )
+    if len(found) > 1:
+        raise Refused(argument, f"{table.shown} has {len(found)} columns named {name!r}")
+    return found[0]
+
+
+def is_number(value: str) -> bool:
+    """Whether ``value`` reads as a number (``"3"``, ``"-1.5e3"``, ``"inf"``)."""
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def text_cells(table: Table, name: str, argument: str) -> list[str]:
+    """Column ``name``'s texts: every cell must hold some text.
+
+    An empty cell, or one that stands for a missing value (``NaN``, ``None``, ``null``, ``NA``
+    and the like: :data:`MISSING_MARKERS`), is refused with its row, and so is a column of
+    numbers only (a wrong column named). A single number among texts is a text (``"645"`` is an
+    SMS message).
+    """
+    index = column(table, name, argument)
+    texts = []
+    for i, row in enumerate(table.rows):
+        if index >= len(row):
+            raise Refused(
+                argument,
+                f"{table.where(i)} has no {name!r} field (the row is shorter than the header)",
+            )
+        cell = row[index]
+        if not cell.strip():
+            raise Refused(
+                argument,
+                f"{table.where(i)} has an empty {name!r} cell: every text must be non-empty "
+                "(fill it in or drop the row)",
+            )
+        if cell.strip() in MISSING_MARKERS:
+            raise Refused(
+                argument,
+                f"{table.where(i)} has {cell.strip()!r} in column {name!r}: a missing value, "
+                "not a text (fill it in or drop the row)",
+            )
+        texts.append(cell)
+    if texts and all(is_number(text) for text in texts):
+        raise Refused(
+            argument,
+            f"column {name!r} holds numbers, not text ({table.where(0)}: {texts[0]!r}); "
+            f"the columns are: {columns_list(table.header)}",
+        )
+    return texts
+
+
+def label_cells(table: Table, name: str, single_class_hint: str) -> list[str]:
+    """Column ``name``'s class labels (stripped): none empty, at least 2 classes.
+
+    ``single_class_hint`` ends the message when there is only one class.
+    """
+    index = column(table, name, "--label-col")
+    labels = []
+    for i, row in enumerate(table.rows):
+        label = row[index].strip() if index < len(row) else ""
+        if not label:
+            raise Refused("--label-col", f"{table.where(i)} has no label in column {name!r}")
+        labels.append(label)
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        rows = f"the first {len(labels)} rows (--limit)" if table.limited else "every row"
+        raise Refused(
+            "--label-col",
+            f"column {name!r} has a single class ({classes[0]!r} in {rows}): labels need at "
+            f"least 2 classes; {single_class_hint}",
+        )
+    return labels
+
+
+def score_cells(table: Table, name: str) -> list[float]:
+    """Column ``name``'s scores: every cell a finite number."""
+    index = column(table, name, "--score-col")
+    scores = []
+    for i, row in enumerate(table.rows):
+        cell = row[index].strip() if index < len(row) else ""
+        try:
+            score = float(cell)
+        except ValueError:
+            score = math.nan
+        if not math.isfinite(score):
+            raise Refused(
+                "--score-col",
+                f"{table.where(i)}: the score {cell!r} in column {name!r} is not a number",
+            )
+        scores.append(score)
+    return scores
