@@ -1,0 +1,120 @@
+""":func:`compare`: the curves of several embedders on the same folds."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._common import _check_dims
+from ._curve import Comparison
+from ._run import TASKS, _dim_curve
+
+__all__ = ["compare"]
+
+
+def compare(
+    embedders: dict[str, Any],
+    X: Any,
+    y: Any = None,
+    *,
+    dims: Sequence[int] | None = None,
+    task: str = "classification",
+    estimator: Any = None,
+    cv: Any = 5,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+) -> Comparison:
+    """Score several embedders at several sizes ``dim``, on the same folds: one table.
+
+    One :func:`dim_curve` per embedder, each with the same arguments. An int ``cv`` is a
+    shuffled splitter with a fixed seed, and an iterable of splits is read once and reused, so
+    every embedder is scored on the same folds; each curve is the one :func:`dim_curve` alone
+    would return.
+
+    Parameters
+    ----------
+    embedders : dict of str to estimator
+        Names (shown in the table and the plot's legend) and embedders, each an estimator with a
+        ``dim`` parameter as :func:`dim_curve` takes.
+    X, y
+        As in :func:`dim_curve`.
+    dims : list of int, optional
+        Sizes to score. Each embedder is scored at those it supports: the sizes above the
+        ``max_dim_`` it has once fitted (on the first fold) are skipped for that embedder only
+        (``TfidfBaseline(max_dim=64)`` skips 128; its column in :meth:`Comparison.to_markdown`
+        is blank there); an error when an embedder supports none of them. Default: each
+        embedder's own default sizes (powers of two from 8, and its full size).
+    task, estimator, cv, scoring, n_jobs, progress
+        As in :func:`dim_curve`.
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline, Word2VecEmbedder
+    >>> from skmrl.evaluation import compare
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> comp = compare(
+    ...     {"tf-idf": TfidfBaseline(), "word2vec": Word2VecEmbedder(max_dim=16)},
+    ...     CORPUS,
+    ...     LABELS,
+    ...     dims=[4, 8, 16, 24],
+    ...     cv=3,
+    ... )
+    >>> {name: curve.dims.tolist() for name, curve in comp.curves.items()}  # 24 > max_dim=16
+    {'tf-idf': [4, 8, 16, 24], 'word2vec': [4, 8, 16]}
+    >>> comp.to_frame().columns.tolist()
+    ['embedder', 'dim', 'mean', 'std', 'bytes_float32', 'fit_seconds', 'encode_seconds']
+    >>> sorted(comp.smallest_dims(tolerance=0.05))
+    ['tf-idf', 'word2vec']
+    """
+    from collections.abc import Mapping
+
+    if not isinstance(embedders, Mapping):
+        raise TypeError(
+            f"embedders must be a dict of names to embedders, got {type(embedders).__name__}"
+        )
+    if not embedders:
+        raise ValueError("embedders is empty: give at least one {name: embedder}")
+    for name, emb in embedders.items():
+        if not isinstance(name, str):
+            raise TypeError(f"embedder names must be str, got {name!r} ({type(name).__name__})")
+        if not hasattr(emb, "get_params") or "dim" not in emb.get_params(deep=False):
+            raise TypeError(
+                f"embedders[{name!r}] must be an estimator with a `dim` parameter (a skmrl "
+                f"embedder or MatryoshkaAdaptor), got {type(emb).__name__}"
+            )
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
+    if dims is not None:
+        dims = _check_dims(dims, None)
+    # Iterables read once (a generator of texts, pairs or splits) are read here, for all.
+    if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
+        if isinstance(X, str) or X is None:
+            raise TypeError(f"X must be a collection of documents or pairs, got {type(X).__name__}")
+        X = list(X)
+    if cv is not None and not isinstance(cv, numbers.Integral) and not hasattr(cv, "split"):
+        cv = list(cv)
+    curves = {
+        name: _dim_curve(
+            emb,
+            X,
+            y,
+            dims=dims,
+            task=task,
+            estimator=estimator,
+            cv=cv,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            progress=progress,
+            _clip_dims=dims is not None,
+        )
+        for name, emb in embedders.items()
+    }
+    return Comparison(curves)

@@ -1,0 +1,333 @@
+"""The results of :mod:`skmrl.evaluation`: :class:`DimCurve` (one embedder) and :class:`Comparison`
+(several)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Comparison", "DimCurve"]
+
+
+# -- the result ------------------------------------------------------------------------------------
+@dataclass
+class DimCurve:
+    """Scores of one embedder at several sizes ``dim``, as returned by :func:`dim_curve`.
+
+    Attributes
+    ----------
+    dims : ndarray of int, shape (n_dims,)
+        The sizes, increasing.
+    mean, std : ndarray of float, shape (n_dims,)
+        Mean and standard deviation of the score over the folds at each size (``std`` is 0 when
+        there is a single evaluation).
+    scores : ndarray of float, shape (n_folds, n_dims)
+        The score of each fold at each size.
+    bytes_per_vector : dict of str to ndarray of int
+        Storage of one vector at each size: ``"float32"`` (``4 * dim``), ``"int8"`` (``dim``)
+        and ``"binary"`` (``ceil(dim / 8)``, one bit per coordinate).
+    fit_seconds : float
+        Wall time spent fitting the embedder, summed over the folds.
+    encode_seconds : float
+        Wall time spent encoding the texts at full size, summed over the folds.
+    task : str
+        ``"classification"`` or ``"sts"``.
+    scoring : str
+        Name of the score (``"accuracy"``, the scorer's name, or ``"spearman"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.evaluation import DimCurve
+    >>> curve = DimCurve(dims=np.array([8, 16, 32]), scores=np.array([[0.80, 0.91, 0.92]]))
+    >>> curve.smallest_dim(tolerance=0.01)
+    16
+    >>> print(curve.to_markdown())
+    | dim | accuracy | std | float32 bytes | int8 bytes | binary bytes |
+    |---:|---:|---:|---:|---:|---:|
+    | 8 | 0.8000 | 0.0000 | 32 | 8 | 1 |
+    | 16 | 0.9100 | 0.0000 | 64 | 16 | 2 |
+    | 32 | 0.9200 | 0.0000 | 128 | 32 | 4 |
+    """
+
+    dims: np.ndarray
+    scores: np.ndarray
+    fit_seconds: float = 0.0
+    encode_seconds: float = 0.0
+    task: str = "classification"
+    scoring: str = "accuracy"
+    mean: np.ndarray = field(init=False)
+    std: np.ndarray = field(init=False)
+    bytes_per_vector: dict[str, np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dims = np.asarray(self.dims, dtype=np.int64)
+        self.scores = np.atleast_2d(np.asarray(self.scores, dtype=np.float64))
+        if self.scores.shape[1] != len(self.dims):
+            raise ValueError(
+                f"scores has {self.scores.shape[1]} columns but there are {len(self.dims)} dims"
+            )
+        self.mean = self.scores.mean(axis=0)
+        self.std = self.scores.std(axis=0)
+        self.bytes_per_vector = {
+            "float32": 4 * self.dims,
+            "int8": self.dims.copy(),
+            "binary": -(-self.dims // 8),
+        }
+
+    def smallest_dim(self, tolerance: float = 0.01) -> int:
+        """The smallest ``dim`` whose mean score is within ``tolerance`` of the best mean.
+
+        Parameters
+        ----------
+        tolerance : float, default=0.01
+            Absolute, in the score's units: with accuracy, ``0.01`` is one percentage point
+            (``best - 0.01``), not 1% of the best.
+
+        Returns
+        -------
+        int
+        """
+        if not tolerance >= 0:
+            raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
+        finite = np.isfinite(self.mean)
+        if not finite.any():
+            raise ValueError("no dim has a finite mean score")
+        best = self.mean[finite].max()
+        ok = finite & (self.mean >= best - tolerance)
+        return int(self.dims[ok].min())
+
+    def to_frame(self) -> Any:
+        """The curve as a pandas DataFrame, one row per ``dim``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``dim``, ``mean``, ``std``, ``bytes_float32``, ``bytes_int8``,
+            ``bytes_binary``.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is in the dev extra
+            raise ImportError(
+                "DimCurve.to_frame needs pandas (pip install pandas); "
+                "DimCurve.to_markdown needs nothing"
+            ) from exc
+        return pd.DataFrame(
+            {
+                "dim": self.dims,
+                "mean": self.mean,
+                "std": self.std,
+                **{f"bytes_{k}": v for k, v in self.bytes_per_vector.items()},
+            }
+        )
+
+    def to_markdown(self, digits: int = 4) -> str:
+        """The curve as a Markdown table (no dependency).
+
+        Parameters
+        ----------
+        digits : int, default=4
+            Decimals of the scores.
+
+        Returns
+        -------
+        str
+        """
+        head = [
+            "dim",
+            self.scoring,
+            "std",
+            "float32 bytes",
+            "int8 bytes",
+            "binary bytes",
+        ]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+        for i, d in enumerate(self.dims):
+            row = [
+                str(int(d)),
+                f"{self.mean[i]:.{digits}f}",
+                f"{self.std[i]:.{digits}f}",
+                *(str(int(v[i])) for v in self.bytes_per_vector.values()),
+            ]
+            lines.append("| " + " | ".join(row) + " |")
+        return "\n".join(lines)
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Plot the mean score against ``dim`` (log2 axis), with the std as error bars.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when omitted.
+        **kwargs
+            Passed to ``ax.errorbar`` (``label=``, ``color=``, ...).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from skmrl.plotting import _pyplot, draw_dim_curves
+
+        plt = _pyplot("DimCurve.plot")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        label = kwargs.pop("label", "")
+        draw_dim_curves(ax, {label: self}, **kwargs)
+        return ax
+
+
+# -- several embedders ----------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    """The :class:`DimCurve` of several embedders on the same folds, as returned by :func:`compare`.
+
+    Attributes
+    ----------
+    curves : dict of str to DimCurve
+        One curve per embedder, in the order given to :func:`compare`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.evaluation import Comparison, DimCurve
+    >>> comp = Comparison(
+    ...     {
+    ...         "tf-idf": DimCurve(dims=np.array([8, 16]), scores=np.array([[0.70, 0.80]])),
+    ...         "encoder": DimCurve(dims=np.array([8, 16, 32]), scores=[[0.90, 0.95, 0.955]]),
+    ...     }
+    ... )
+    >>> comp.smallest_dims(tolerance=0.01)
+    {'tf-idf': 16, 'encoder': 16}
+    >>> print(comp.to_markdown(digits=2))
+    | dim | tf-idf | encoder |
+    |---:|---:|---:|
+    | 8 | 0.70 ± 0.00 | 0.90 ± 0.00 |
+    | 16 | 0.80 ± 0.00 | 0.95 ± 0.00 |
+    | 32 |  | 0.95 ± 0.00 |
+    | smallest dim within 0.01 of the best | 16 | 16 |
+    """
+
+    curves: dict[str, DimCurve]
+
+    def __post_init__(self) -> None:
+        if not self.curves:
+            raise ValueError("a Comparison needs at least one curve")
+        for name, curve in self.curves.items():
+            if not isinstance(name, str):
+                raise TypeError(f"curve names must be str, got {name!r}")
+            if not isinstance(curve, DimCurve):
+                raise TypeError(f"curves[{name!r}] must be a DimCurve, got {type(curve).__name__}")
+
+    @property
+    def dims(self) -> np.ndarray:
+        """Every ``dim`` of any curve, increasing."""
+        return np.unique(np.concatenate([c.dims for c in self.curves.values()]))
+
+    def smallest_dims(self, tolerance: float = 0.01) -> dict[str, int]:
+        """Each embedder's smallest ``dim`` within ``tolerance`` of its own best mean score.
+
+        Parameters
+        ----------
+        tolerance : float, default=0.01
+            Absolute, in the score's units (see :meth:`DimCurve.smallest_dim`).
+
+        Returns
+        -------
+        dict of str to int
+        """
+        return {name: c.smallest_dim(tolerance) for name, c in self.curves.items()}
+
+    def to_frame(self) -> Any:
+        """The curves as one pandas DataFrame in long format, one row per embedder and ``dim``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``embedder``, ``dim``, ``mean``, ``std``, ``bytes_float32``,
+            ``fit_seconds`` and ``encode_seconds`` (the embedder's totals over its folds,
+            repeated on each of its rows).
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is in the dev extra
+            raise ImportError(
+                "Comparison.to_frame needs pandas (pip install pandas); "
+                "Comparison.to_markdown needs nothing"
+            ) from exc
+        frames = [
+            pd.DataFrame(
+                {
+                    "embedder": name,
+                    "dim": c.dims,
+                    "mean": c.mean,
+                    "std": c.std,
+                    "bytes_float32": c.bytes_per_vector["float32"],
+                    "fit_seconds": c.fit_seconds,
+                    "encode_seconds": c.encode_seconds,
+                }
+            )
+            for name, c in self.curves.items()
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+    def to_markdown(self, digits: int = 4, tolerance: float = 0.01) -> str:
+        """One row per ``dim``, one column per embedder (``mean ± std``), and the chosen dims.
+
+        A cell is blank where the embedder has no such ``dim``; the last row holds each
+        embedder's :meth:`smallest_dims` for ``tolerance``.
+
+        Parameters
+        ----------
+        digits : int, default=4
+            Decimals of the scores.
+        tolerance : float, default=0.01
+            Of the last row.
+
+        Returns
+        -------
+        str
+        """
+        names = list(self.curves)
+        lines = ["| " + " | ".join(["dim", *names]) + " |", "|" + "---:|" * (len(names) + 1)]
+        for d in self.dims:
+            row = [str(int(d))]
+            for c in self.curves.values():
+                hit = np.flatnonzero(c.dims == d)
+                if hit.size:
+                    i = int(hit[0])
+                    row.append(f"{c.mean[i]:.{digits}f} ± {c.std[i]:.{digits}f}")
+                else:
+                    row.append("")
+            lines.append("| " + " | ".join(row) + " |")
+        chosen = self.smallest_dims(tolerance)
+        lines.append(
+            "| "
+            + " | ".join([f"smallest dim within {tolerance:g} of the best"])
+            + " | "
+            + " | ".join(str(chosen[n]) for n in names)
+            + " |"
+        )
+        return "\n".join(lines)
+
+    def plot(self, ax: Any = None) -> Any:
+        """One line per embedder: mean score against ``dim`` (log2 axis), std as error bars.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from skmrl.plotting import _pyplot, draw_dim_curves
+
+        plt = _pyplot("Comparison.plot")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        draw_dim_curves(ax, self.curves)
+        return ax

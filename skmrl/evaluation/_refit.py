@@ -1,0 +1,77 @@
+"""``GridSearchCV(refit=smallest_dim_refit(...))``: the smallest ``dim`` within a tolerance."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["smallest_dim_refit"]
+
+
+def smallest_dim_refit(
+    param: str, tolerance: float = 0.01, *, metric: str = "score"
+) -> Callable[[dict], int]:
+    """A ``refit=`` callable for ``GridSearchCV``: the smallest ``dim`` within ``tolerance``.
+
+    Among the candidates whose mean test score is at least ``best - tolerance`` (absolute, in
+    the score's units), it picks the one with the smallest value of ``param``; among those with
+    that value (other parameters varying), the best scored. ``best_index_`` and the refitted
+    ``best_estimator_`` follow it (``best_score_`` is not defined with a callable ``refit``).
+
+    Parameters
+    ----------
+    param : str
+        The grid's name of ``dim``, such as ``"tfidfbaseline__dim"``.
+    tolerance : float, default=0.01
+        Absolute: with accuracy, 0.01 is one percentage point.
+    metric : str, default="score"
+        Which ``mean_test_<metric>`` to read: ``"score"`` for a single scorer, else the name of
+        one of a multi-metric ``scoring``.
+
+    Returns
+    -------
+    callable
+        ``refit(cv_results) -> int``, the index of the chosen candidate.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.evaluation import smallest_dim_refit
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> pipe = make_pipeline(TfidfBaseline(), LogisticRegression(max_iter=2000))
+    >>> grid = GridSearchCV(
+    ...     pipe,
+    ...     {"tfidfbaseline__dim": [2, 4, 8, 16]},
+    ...     cv=4,
+    ...     refit=smallest_dim_refit("tfidfbaseline__dim", tolerance=0.05),
+    ... ).fit(CORPUS, LABELS)
+    >>> grid.best_params_
+    {'tfidfbaseline__dim': 8}
+    """
+    if not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
+        raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
+    key = f"mean_test_{metric}"
+
+    def refit(cv_results: dict) -> int:
+        if key not in cv_results:
+            found = sorted(k for k in cv_results if k.startswith("mean_test_"))
+            raise ValueError(f"cv_results has no {key!r} (it has {found}); set metric=")
+        if f"param_{param}" not in cv_results:
+            found = sorted(k[6:] for k in cv_results if k.startswith("param_"))
+            raise ValueError(f"the grid has no parameter {param!r} (it has {found})")
+        scores = np.asarray(cv_results[key], dtype=np.float64)
+        values = [None if v is np.ma.masked else v for v in cv_results[f"param_{param}"]]
+        if any(v is None or not isinstance(v, numbers.Integral) for v in values):
+            raise ValueError(f"every candidate's {param} must be an int to order them by size")
+        ok = np.isfinite(scores) & (scores >= np.nanmax(scores) - tolerance)
+        smallest = min(int(v) for v, good in zip(values, ok, strict=True) if good)
+        same = [i for i, v in enumerate(values) if ok[i] and int(v) == smallest]
+        return int(max(same, key=lambda i: scores[i]))
+
+    refit.__name__ = f"smallest_dim_refit({param!r}, tolerance={tolerance})"
+    return refit

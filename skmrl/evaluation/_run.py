@@ -1,0 +1,229 @@
+""":func:`dim_curve`: the quality of one embedder at every ``dim``, for about one encoding."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._classification import _classification_fold
+from ._common import _check_dims, _learns_from_texts, _progress
+from ._curve import DimCurve
+from ._sts import _check_pairs, _sts_fold
+
+__all__ = ["TASKS", "dim_curve"]
+
+TASKS = ("classification", "sts")
+
+
+def dim_curve(
+    embedder: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    dims: Sequence[int] | None = None,
+    task: str = "classification",
+    estimator: Any = None,
+    cv: Any = 5,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+) -> DimCurve:
+    """Score an embedder at several sizes ``dim`` for the cost of about one encoding.
+
+    In each cross-validation fold the embedder is cloned, fitted once at full size (on the fold's
+    training part, with its labels: an embedder that learns from ``y``, such as
+    ``MatryoshkaEmbedder(fine_tune="adaptor")``, learns inside the fold), and each part of the
+    fold is encoded once at full size; every ``dim`` is then a slice of those vectors,
+    re-normalised (what ``set_params(dim=k).transform`` returns). With the skmrl caches, texts
+    shared by several folds are encoded once in all by a frozen encoder.
+
+    Parameters
+    ----------
+    embedder : skmrl embedder or MatryoshkaAdaptor
+        Any estimator with a ``dim`` parameter whose ``dim=k`` output is the first ``k`` full-size
+        columns (every skmrl embedder; ``MatryoshkaAdaptor`` on precomputed vectors ``X``). Its
+        own ``dim`` is ignored.
+    X : iterable of str, array of shape (n_samples, n_features), or sequence of pairs
+        Classification: the documents (vectors for ``MatryoshkaAdaptor``). STS: a sequence of
+        ``(text_a, text_b)`` pairs.
+    y : array-like of shape (n_samples,)
+        Classification: the class labels (required). STS: the gold similarity scores.
+    dims : list of int, optional
+        Sizes to score, each in ``1..max_dim_`` of the fitted embedder. Default: the powers of
+        two from 8 below ``max_dim_``, and ``max_dim_`` (the full size).
+    task : {"classification", "sts"}, default="classification"
+        ``"classification"``: ``estimator`` is trained on the training part of each fold at each
+        size and scored on the held-out part. ``"sts"``: the Spearman correlation between the
+        cosine similarity of each pair and its gold score (no estimator). The embedder is then
+        fitted on the unique texts of the pairs (first sentences, then second ones, each once),
+        never on the scores. An embedder whose fitted state does
+        not depend on the texts (``MatryoshkaEmbedder(fine_tune=None)``) is fitted once and
+        scored on all pairs (the usual STS figure; ``std`` is 0). Any other (TF-IDF, Word2Vec,
+        an adaptor) is scored on ``cv`` folds of pairs, fitted on the texts of the other pairs,
+        so that it never sees a test sentence; ``cv=None`` fits it once on the texts of all
+        pairs instead (transductive: no score is used, but the test texts are).
+    estimator : classifier, default=LogisticRegression(max_iter=2000)
+        Classification only; cloned for each fold and size, and fitted with one BLAS thread
+        (``threadpoolctl``): on vectors of at most ``max_dim_`` columns threads gain nothing,
+        and on busy cores they made these fits up to 30 times slower.
+    cv : int, cross-validation splitter or iterable, default=5
+        Classification: an int is ``StratifiedKFold(cv, shuffle=True, random_state=0)``. STS:
+        an int is ``KFold(cv, shuffle=True, random_state=0)`` over pairs; ``None`` is one fit
+        on all pairs.
+    scoring : str or callable, optional
+        Classification only: a scikit-learn scorer name or ``scorer(estimator, X, y)``; default
+        the estimator's ``score`` (accuracy).
+    n_jobs : int, optional
+        Folds run in parallel with joblib (``-1``: all cores). The in-memory vector cache is per
+        process: use ``memory=`` on the embedder to share vectors between workers.
+    progress : bool, optional
+        A ``tqdm.auto`` bar over the folds (in a notebook too); ``None``: shown when stderr is a
+        terminal.
+
+    Returns
+    -------
+    DimCurve
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.evaluation import dim_curve
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> curve = dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[2, 4, 8, 16], cv=4)
+    >>> curve.dims.tolist()
+    [2, 4, 8, 16]
+    >>> curve.scores.shape  # 4 folds x 4 dims, from 4 fits of the embedder
+    (4, 4)
+    >>> curve.smallest_dim(tolerance=0.05) <= 16
+    True
+    """
+    return _dim_curve(
+        embedder,
+        X,
+        y,
+        dims=dims,
+        task=task,
+        estimator=estimator,
+        cv=cv,
+        scoring=scoring,
+        n_jobs=n_jobs,
+        progress=progress,
+    )
+
+
+def _dim_curve(
+    embedder: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    dims: Sequence[int] | None = None,
+    task: str = "classification",
+    estimator: Any = None,
+    cv: Any = 5,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    _clip_dims: bool = False,
+) -> DimCurve:
+    """:func:`dim_curve`; ``_clip_dims=True`` drops the dims above the fitted ``max_dim_``."""
+    from joblib import Parallel, delayed
+
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
+    if not hasattr(embedder, "get_params") or "dim" not in embedder.get_params(deep=False):
+        raise TypeError(
+            f"embedder must be an estimator with a `dim` parameter (a skmrl embedder or "
+            f"MatryoshkaAdaptor), got {type(embedder).__name__}"
+        )
+    if dims is not None:
+        _check_dims(dims, None)  # types now; the range after the first fit
+
+    if task == "classification":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import check_scoring
+        from sklearn.model_selection import StratifiedKFold, check_cv
+
+        from skmrl.adaptor import check_class_labels
+
+        if y is None:
+            raise ValueError("task='classification' needs the class labels y")
+        if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
+            if isinstance(X, str) or X is None:
+                raise TypeError(f"X must be a collection of documents, got {type(X).__name__}")
+            X = list(X)
+        y = np.asarray(y)
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels")
+        classes, codes = check_class_labels(y, len(y))
+        if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+            if cv < 2:
+                raise ValueError(f"cv must be at least 2 folds, got {cv}")
+            counts = np.bincount(codes)
+            if counts.min() < cv:
+                small = classes[int(np.argmin(counts))]
+                raise ValueError(
+                    f"class {small!r} has {counts.min()} samples, fewer than the cv={cv} "
+                    "folds of stratified cross-validation: lower cv"
+                )
+            cv = StratifiedKFold(int(cv), shuffle=True, random_state=0)
+        else:
+            cv = check_cv(cv, y, classifier=True)
+        splits = list(cv.split(np.zeros((len(y), 1)), y))
+        estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
+        scorer = check_scoring(estimator, scoring=scoring)
+        score_name = "accuracy" if scoring is None else getattr(scoring, "__name__", str(scoring))
+
+        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False):
+            return _classification_fold(
+                embedder, X, y, train, test, fold_dims, estimator, scorer, i, clip
+            )
+
+    else:
+        from sklearn.model_selection import KFold, check_cv
+
+        if estimator is not None or scoring is not None:
+            raise ValueError("task='sts' scores the cosine with Spearman: no estimator or scoring")
+        a, b = _check_pairs(X)
+        if y is None:
+            raise ValueError("task='sts' needs the gold similarity scores y")
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 1 or len(y) != len(a):
+            raise ValueError(f"X has {len(a)} pairs but y has shape {y.shape}")
+        every = np.arange(len(a))
+        if cv is None or not _learns_from_texts(embedder):
+            splits = [(every, every)]
+        else:
+            if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+                if not 2 <= cv <= len(a):
+                    raise ValueError(f"cv must be between 2 and the {len(a)} pairs, got {cv}")
+                cv = KFold(int(cv), shuffle=True, random_state=0)
+            splits = list(check_cv(cv).split(every))
+        score_name = "spearman"
+
+        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False):
+            return _sts_fold(embedder, a, b, y, train, test, fold_dims, i, clip)
+
+    results: list[Any] = [None] * len(splits)
+    with _progress(progress, len(splits), f"dim_curve ({task})") as bar:
+        # The first fold fixes the dims (the default ones depend on the fitted max_dim_).
+        # With _clip_dims (compare), the sizes above the first fold's max_dim_ are dropped.
+        results[0] = run(0, *splits[0], dims, _clip_dims)
+        bar.update(1)
+        dims = results[0][1]
+        rest = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(run)(i, train, test, dims) for i, (train, test) in enumerate(splits[1:], 1)
+        )
+        for i, res in enumerate(rest, 1):
+            results[i] = res
+            bar.update(1)
+    return DimCurve(
+        dims=np.asarray(dims),
+        scores=np.array([r[0] for r in results]),
+        fit_seconds=float(sum(r[2] for r in results)),
+        encode_seconds=float(sum(r[3] for r in results)),
+        task=task,
+        scoring=score_name,
+    )

@@ -1,0 +1,54 @@
+"""``task="sts"``: the pairs, and one fold of :func:`~skmrl.evaluation.dim_curve`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ._common import _check_dims, _fitted_max_dim, _full_vectors
+
+
+def _check_pairs(X: Any) -> tuple[list[str], list[str]]:
+    if isinstance(X, str) or X is None:
+        raise TypeError(f"X must be a sequence of (text_a, text_b) pairs, got {type(X).__name__}")
+    a, b = [], []
+    for i, pair in enumerate(X):
+        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise ValueError(f"X[{i}] must be a pair (text_a, text_b), got {pair!r}")
+        if not (isinstance(pair[0], str) and isinstance(pair[1], str)):
+            raise TypeError(f"X[{i}] must hold two strings, got {pair!r}")
+        a.append(pair[0])
+        b.append(pair[1])
+    if not a:
+        raise ValueError("X holds no pairs")
+    return a, b
+
+
+def _sts_fold(embedder, a, b, y, fit_idx, test, dims, fold, clip=False):
+    from scipy.stats import spearmanr
+    from sklearn.base import clone
+
+    from skmrl.base import prefix_normalize
+
+    emb = clone(embedder).set_params(dim=None)
+    fit_texts = list(dict.fromkeys([a[i] for i in fit_idx] + [b[i] for i in fit_idx]))
+    t0 = time.perf_counter()
+    emb.fit(fit_texts)  # never the gold scores
+    fit_s = time.perf_counter() - t0
+    dims = _check_dims(dims, _fitted_max_dim(emb), f"fitted on fold {fold}", clip)
+    t0 = time.perf_counter()
+    full_a, at_a = _full_vectors(emb, [a[i] for i in test])
+    full_b, at_b = _full_vectors(emb, [b[i] for i in test])
+    enc_s = time.perf_counter() - t0
+    scores = []
+    for k in dims:
+        if full_a is None:
+            va, vb = at_a(k), at_b(k)
+            va, vb = prefix_normalize(va, None), prefix_normalize(vb, None)
+        else:  # cosine needs unit vectors whatever `normalize` says
+            va, vb = prefix_normalize(full_a, k), prefix_normalize(full_b, k)
+        cos = np.einsum("ij,ij->i", va, vb, dtype=np.float64)
+        scores.append(float(spearmanr(cos, y[test]).statistic))
+    return scores, dims, fit_s, enc_s
