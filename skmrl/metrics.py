@@ -1,0 +1,285 @@
+"""Retrieval metrics with the BEIR / ``pytrec_eval`` definitions, and top-k ranking by cosine.
+
+* :func:`ndcg_at_k`: normalised discounted cumulative gain of the first ``k`` results, with graded
+  gains (the gain of a document is its relevance grade) and a ``log2(rank + 1)`` discount, over
+  the ideal ranking of the judged documents.
+* :func:`recall_at_k`: the share of a query's relevant documents (grade ``> 0``) found in the
+  first ``k`` results.
+* :func:`cosine_top_k`: the ``k`` documents of highest cosine similarity to each query, from two
+  float32 matrices, in blocks of bounded memory (never a full ``n_queries x n_docs`` matrix of
+  float64).
+
+Relevance judgements (``qrels``) are a mapping ``query id -> {document id: grade}`` (the BEIR
+layout; :func:`skmrl.datasets.load_beir` reads it), rankings a mapping ``query id -> document ids,
+best first``. Both metrics are means over the queries of ``qrels``; a query with no relevant
+document scores 0 for both (as in ``pytrec_eval``) and still counts in the mean.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["cosine_top_k", "ndcg_at_k", "recall_at_k"]
+
+#: Bytes of one block of float32 similarities in :func:`cosine_top_k` (16 MiB); the peak memory
+#: of the ranking is about 3 blocks beside the normalised copies of the two matrices.
+BLOCK_BYTES = 2**24
+
+
+# -- metrics --------------------------------------------------------------------------------------
+def ndcg_at_k(
+    qrels: Mapping[str, Mapping[str, int]], ranked: Mapping[str, Sequence[str]], k: int = 10
+) -> float:
+    """Mean nDCG@k over the queries of ``qrels`` (the BEIR / ``pytrec_eval`` ``ndcg_cut_k``).
+
+    For one query, ``DCG@k = sum(grade(d_i) / log2(i + 1) for i = 1..k)`` over its first ``k``
+    ranked documents ``d_i`` (an unjudged document has grade 0; negative grades count as 0), and
+    ``nDCG@k = DCG@k / IDCG@k`` where ``IDCG@k`` is the DCG of the judged documents sorted by
+    grade. A query without any positive grade scores 0.
+
+    Parameters
+    ----------
+    qrels : mapping of str to mapping of str to int
+        ``query id -> {document id: relevance grade}``.
+    ranked : mapping of str to sequence of str
+        ``query id -> document ids``, best first; every query of ``qrels`` needs one (it may be
+        empty); the rankings of other queries are ignored. Only the first ``k`` are read.
+    k : int, default=10
+        Cut-off.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skmrl.metrics import ndcg_at_k
+    >>> qrels = {"q": {"a": 2, "b": 1, "c": 0}}
+    >>> ndcg_at_k(qrels, {"q": ["a", "b", "c"]}, k=3)  # the ideal order
+    1.0
+    >>> # (1 / log2(2) + 2 / log2(3)) / (2 / log2(2) + 1 / log2(3))
+    >>> round(ndcg_at_k(qrels, {"q": ["b", "a", "c"]}, k=3), 4)
+    0.8597
+    """
+    return float(np.mean(_per_query(qrels, ranked, k, _ndcg)))
+
+
+def recall_at_k(
+    qrels: Mapping[str, Mapping[str, int]], ranked: Mapping[str, Sequence[str]], k: int = 100
+) -> float:
+    """Mean recall@k over the queries of ``qrels`` (the BEIR / ``pytrec_eval`` ``recall_k``).
+
+    For one query: the number of relevant documents (grade ``> 0``) among its first ``k`` ranked
+    documents, divided by its number of relevant documents; 0 when it has none.
+
+    Parameters
+    ----------
+    qrels : mapping of str to mapping of str to int
+        ``query id -> {document id: relevance grade}``.
+    ranked : mapping of str to sequence of str
+        ``query id -> document ids``, best first (see :func:`ndcg_at_k`).
+    k : int, default=100
+        Cut-off.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skmrl.metrics import recall_at_k
+    >>> qrels = {"q1": {"a": 1, "b": 2, "c": 0}, "q2": {"c": 1}}
+    >>> recall_at_k(qrels, {"q1": ["a", "x"], "q2": ["x", "y"]}, k=2)  # (1/2 + 0/1) / 2
+    0.25
+    """
+    return float(np.mean(_per_query(qrels, ranked, k, _recall)))
+
+
+def _ndcg(grades: Mapping[str, int], top: Sequence[str], k: int) -> float:
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = sorted((max(int(g), 0) for g in grades.values()), reverse=True)[:k]
+    idcg = float(np.dot(ideal, discount[: len(ideal)]))
+    if idcg <= 0:
+        return 0.0
+    gains = [max(int(grades.get(d, 0)), 0) for d in top]
+    return float(np.dot(gains, discount[: len(gains)])) / idcg
+
+
+def _recall(grades: Mapping[str, int], top: Sequence[str], k: int) -> float:
+    relevant = {d for d, g in grades.items() if g > 0}
+    if not relevant:
+        return 0.0
+    return sum(d in relevant for d in top) / len(relevant)
+
+
+def _per_query(qrels: Any, ranked: Any, k: Any, metric: Any) -> np.ndarray:
+    """``metric(grades, top_k_ids, k)`` for each query of ``qrels``, after checking the input."""
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    k = int(k)
+    _check_qrels(qrels)
+    if not isinstance(ranked, Mapping):
+        raise TypeError(
+            f"ranked must be a dict of query id -> document ids, got {type(ranked).__name__}"
+        )
+    out = np.empty(len(qrels))
+    for i, (qid, grades) in enumerate(qrels.items()):
+        if qid not in ranked:
+            raise ValueError(f"ranked has no ranking for query {qid!r} of qrels")
+        docs = ranked[qid]
+        if isinstance(docs, str):
+            raise TypeError(f"ranked[{qid!r}] must be a sequence of document ids, not a str")
+        top = list(docs)[:k]
+        if len(set(top)) != len(top):
+            twice = next(d for d in top if top.count(d) > 1)
+            raise ValueError(f"ranked[{qid!r}] lists document {twice!r} more than once")
+        out[i] = metric(grades, top, k)
+    return out
+
+
+def _check_qrels(qrels: Any) -> None:
+    if not isinstance(qrels, Mapping):
+        raise TypeError(
+            "qrels must be a dict of query id -> {document id: grade}, "
+            f"got {type(qrels).__name__}"
+        )
+    if not qrels:
+        raise ValueError("qrels is empty: no query has relevance judgements")
+    for qid, grades in qrels.items():
+        if not isinstance(grades, Mapping):
+            raise TypeError(
+                f"qrels[{qid!r}] must be a dict of document id -> grade, "
+                f"got {type(grades).__name__}"
+            )
+        for doc, grade in grades.items():
+            if not isinstance(grade, numbers.Integral) or isinstance(grade, bool):
+                raise TypeError(
+                    f"qrels[{qid!r}][{doc!r}] must be an int relevance grade, got {grade!r}"
+                )
+
+
+# -- ranking --------------------------------------------------------------------------------------
+def cosine_top_k(
+    queries: Any, corpus: Any, k: int, *, block_bytes: int = BLOCK_BYTES
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` corpus rows of highest cosine similarity to each query row, best first.
+
+    Rows are L2-normalised in float32 (a zero row has similarity 0 to everything), and the
+    similarities are computed in float32 blocks of at most ``block_bytes`` (blocks of queries,
+    and of documents when one query's row of similarities would not fit), each reduced to its
+    top ``k`` with ``numpy.argpartition`` and merged into the running top ``k``: the memory is
+    bounded whatever the corpus size. The order is exact and deterministic: by similarity, then
+    by corpus row (the lower row first among equal similarities), block sizes aside.
+
+    Parameters
+    ----------
+    queries : array-like of shape (n_queries, n_features)
+    corpus : array-like of shape (n_docs, n_features)
+    k : int
+        Results per query; ``min(k, n_docs)`` are returned.
+    block_bytes : int, default=16 MiB
+        Largest block of float32 similarities held at once; the ranking's peak memory is about
+        three blocks beside the normalised float32 copies of ``queries`` and ``corpus``.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_queries, min(k, n_docs)), float32
+        Cosine similarities, each row decreasing.
+    indices : ndarray of shape (n_queries, min(k, n_docs)), int64
+        Corpus rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.metrics import cosine_top_k
+    >>> corpus = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.float32)
+    >>> scores, idx = cosine_top_k(np.array([[1, 0.2]], dtype=np.float32), corpus, k=2)
+    >>> idx.tolist(), scores.astype(float).round(3).tolist()
+    ([[0, 2]], [[0.981, 0.832]])
+    """
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    if not isinstance(block_bytes, numbers.Integral) or block_bytes < 4:
+        raise ValueError(f"block_bytes must be an int >= 4, got {block_bytes!r}")
+    Q = _unit_rows(queries, "queries")
+    D = _unit_rows(corpus, "corpus")
+    if Q.shape[1] != D.shape[1]:
+        raise ValueError(
+            f"queries have {Q.shape[1]} features but the corpus has {D.shape[1]}: "
+            "encode both with the same embedder and dim"
+        )
+    n_q, n_d = Q.shape[0], D.shape[0]
+    kk = min(int(k), n_d)
+    scores = np.empty((n_q, kk), dtype=np.float32)
+    indices = np.empty((n_q, kk), dtype=np.int64)
+    if n_q == 0 or kk == 0:
+        return scores, indices
+    doc_block = min(n_d, max(1, block_bytes // 4))
+    query_block = max(1, block_bytes // (4 * doc_block))
+    for q0 in range(0, n_q, query_block):
+        q1 = min(q0 + query_block, n_q)
+        best_s = np.empty((q1 - q0, 0), dtype=np.float32)
+        best_i = np.empty((q1 - q0, 0), dtype=np.int64)
+        for d0 in range(0, n_d, doc_block):
+            d1 = min(d0 + doc_block, n_d)
+            S = Q[q0:q1] @ D[d0:d1].T  # float32, (q1 - q0) x (d1 - d0)
+            s, i = _block_top_k(S, kk)
+            best_s, best_i = _merge(
+                np.concatenate([best_s, s], axis=1), np.concatenate([best_i, i + d0], axis=1), kk
+            )
+        scores[q0:q1], indices[q0:q1] = best_s, best_i
+    return scores, indices
+
+
+def _unit_rows(X: Any, name: str) -> np.ndarray:
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError(f"{name} must be a dense array, got a sparse matrix: use .toarray()")
+    try:
+        X = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 2-D array of numbers") from None
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_rows, n_features), got shape {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} holds NaN or infinite values")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+
+
+def _block_top_k(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``min(k, width)`` best columns: higher score first, then the lower column.
+
+    ``numpy.partition`` finds each row's ``k``-th best score ``t`` (one float32 copy of the
+    block; ``argpartition`` would make an int64 one, twice the size); the columns above ``t`` are
+    kept, and of those equal to ``t`` the leftmost, so that ties are cut by column, not by the
+    partition's arbitrary order.
+    """
+    width = S.shape[1]
+    kk = min(k, width)
+    if kk == width:
+        cols = np.broadcast_to(np.arange(kk, dtype=np.int64), S.shape)
+        return S, np.ascontiguousarray(cols)
+    t = np.partition(S, width - kk, axis=1)[:, width - kk : width - kk + 1]
+    keep = S > t
+    tied = S == t
+    need = kk - keep.sum(axis=1)
+    n_tied = tied.sum(axis=1)
+    easy = n_tied == need  # the usual case: only the k-th value itself sits at t
+    keep[easy] |= tied[easy]
+    hard = np.flatnonzero(~easy)
+    if hard.size:  # more columns at t than places left: the leftmost ones
+        first = np.cumsum(tied[hard], axis=1) <= need[hard, None]
+        keep[hard] |= tied[hard] & first
+    rows, cols = np.nonzero(keep)  # exactly kk per row, in row-major order
+    shape = (S.shape[0], kk)
+    return S[rows, cols].reshape(shape), cols.reshape(shape).astype(np.int64)
+
+
+def _merge(s: np.ndarray, i: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sort each row by score (decreasing), then index (increasing); keep the first ``k``."""
+    order = np.lexsort((i, -s), axis=1)[:, :k]
+    return np.take_along_axis(s, order, axis=1), np.take_along_axis(i, order, axis=1)
