@@ -1,0 +1,234 @@
+"""Search kernels of :class:`skmrl.retrieval.MatryoshkaSearch`: quantization and chunked top-k.
+
+NumPy only (no scikit-learn, no torch): the CPU path. ``skmrl/_torch/search.py`` is the same on
+a torch device.
+
+* int8: each column is mapped linearly from its calibrated ``[min, max]`` onto the 256 codes
+  ``-128..127`` (the scheme of sentence-transformers' ``quantize_embeddings``); a document is
+  stored as its codes, and a float query is scored against the dequantized document,
+  ``q . (offset + scale * code) = (q * scale) . code + q . offset`` (asymmetric: the query is
+  never rounded).
+* binary: the sign bits of a vector packed into 64-bit words; two vectors are compared by the
+  Hamming distance of their bits (XOR, then a population count).
+* top-k: scores are computed for one chunk of documents at a time (never a full
+  ``n_queries x n_docs`` matrix), and only the scores above each query's current ``k``-th best
+  are merged into its running top ``k``; after the first chunks that threshold discards nearly
+  every document at the cost of one comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "binarize",
+    "chunked_topk",
+    "dequantize_int8",
+    "fit_int8_ranges",
+    "hamming_scores",
+    "int8_scores",
+    "quantize_int8",
+    "unpack_binary",
+]
+
+#: Documents scored per chunk: a (queries x chunk) float32 score block stays a few hundred MB.
+DOC_CHUNK = 32768
+
+
+def fit_int8_ranges(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calibrate int8 quantization on ``X``: per column, ``offset`` and ``scale``.
+
+    A value ``x`` of column ``j`` is stored as ``round((x - offset[j]) / scale[j])`` clipped to
+    ``-128..127``, so that the column's minimum maps to -128 and its maximum to 127.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Calibration vectors (the corpus).
+
+    Returns
+    -------
+    offset, scale : ndarray of shape (n_features,), float32
+        A constant column gets ``scale=1`` and is stored exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._search import fit_int8_ranges, quantize_int8
+    >>> X = np.array([[-1.0, 0.5], [1.0, 0.5]], dtype=np.float32)
+    >>> offset, scale = fit_int8_ranges(X)
+    >>> quantize_int8(X, offset, scale).tolist()
+    [[-128, -128], [127, -128]]
+    """
+    X = np.asarray(X, dtype=np.float32)
+    low = X.min(axis=0).astype(np.float64)
+    high = X.max(axis=0).astype(np.float64)
+    scale = (high - low) / 255.0
+    scale[scale == 0] = 1.0
+    offset = low + 128.0 * scale
+    return offset.astype(np.float32), scale.astype(np.float32)
+
+
+def quantize_int8(X: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The int8 codes of ``X`` under the ranges of :func:`fit_int8_ranges` (clipped)."""
+    codes = np.rint((np.asarray(X, dtype=np.float32) - offset) / scale)
+    return np.clip(codes, -128, 127).astype(np.int8)
+
+
+def dequantize_int8(codes: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The float32 vectors that int8 ``codes`` stand for: ``offset + scale * code``."""
+    return (offset + scale * codes.astype(np.float32)).astype(np.float32)
+
+
+def binarize(X: np.ndarray) -> np.ndarray:
+    """Pack the sign bits (``x > 0``) of each row into 64-bit words.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, ceil(n_features / 64)), uint64
+        Padding bits are 0 in every row, so they never add to a Hamming distance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._search import binarize, unpack_binary
+    >>> bits = binarize(np.array([[0.3, -1.0, 2.0]]))
+    >>> bits.shape, unpack_binary(bits, 3).tolist()
+    ((1, 1), [[1.0, -1.0, 1.0]])
+    """
+    X = np.asarray(X)
+    n, d = X.shape
+    n_bytes = 8 * ((d + 63) // 64)
+    packed = np.zeros((n, n_bytes), dtype=np.uint8)
+    packed[:, : (d + 7) // 8] = np.packbits(X > 0, axis=1)
+    return packed.view(np.uint64)
+
+
+def unpack_binary(words: np.ndarray, n_features: int) -> np.ndarray:
+    """The ``+1/-1`` float32 vectors of packed sign bits (the inverse of :func:`binarize`)."""
+    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1)[:, :n_features]
+    return bits.astype(np.float32) * 2.0 - 1.0
+
+
+def int8_scores(
+    queries: np.ndarray, codes: np.ndarray, offset: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """Dot products of float ``queries`` with the dequantized int8 ``codes``, float32.
+
+    Equal to ``queries @ dequantize_int8(codes, offset, scale).T`` up to float rounding,
+    without building the dequantized block's offsets.
+    """
+    q = np.asarray(queries, dtype=np.float32)
+    return (q * scale) @ codes.astype(np.float32).T + (q @ offset)[:, None]
+
+
+def hamming_scores(query_words: np.ndarray, doc_words: np.ndarray) -> np.ndarray:
+    """Minus the Hamming distance between packed sign bits, float32 (higher is closer).
+
+    Parameters
+    ----------
+    query_words : ndarray of shape (n_queries, n_words), uint64
+    doc_words : ndarray of shape (n_docs, n_words), uint64
+
+    Returns
+    -------
+    ndarray of shape (n_queries, n_docs), float32
+    """
+    dist = np.zeros((len(query_words), len(doc_words)), dtype=np.uint16)
+    for w in range(query_words.shape[1]):  # one word at a time keeps the block 2-D
+        dist += _popcount(query_words[:, w, None] ^ doc_words[None, :, w])
+    return -dist.astype(np.float32)
+
+
+#: Set bits of each byte value (NumPy < 2.0 has no ``bitwise_count``).
+_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _popcount(words: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64 of a 2-D array, uint8."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words)
+    return _popcount_table(words)
+
+
+def _popcount_table(words: np.ndarray) -> np.ndarray:
+    """:func:`_popcount` by a byte table (for NumPy < 2.0)."""
+    as_bytes = np.ascontiguousarray(words).view(np.uint8).reshape(*words.shape, 8)
+    return _BYTE_BITS[as_bytes].sum(axis=-1, dtype=np.uint8)
+
+
+def chunked_topk(
+    score_chunk: Callable[[int, int], np.ndarray],
+    n_queries: int,
+    n_docs: int,
+    k: int,
+    chunk_size: int = DOC_CHUNK,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` highest scores of each query over ``n_docs`` documents scored chunk by chunk.
+
+    Parameters
+    ----------
+    score_chunk : callable
+        ``score_chunk(start, stop)`` returns the float32 scores of every query against documents
+        ``start..stop-1``, shape ``(n_queries, stop - start)``; higher is better.
+    n_queries, n_docs, k : int
+        ``k <= n_docs``.
+    chunk_size : int
+        Documents per call of ``score_chunk``.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_queries, k), float32
+        Each row sorted from best to worst.
+    indices : ndarray of shape (n_queries, k), int64
+        Equal scores are ordered by document index; which of several documents tied at the
+        ``k``-th score is kept is arbitrary (but the same on every run).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._search import chunked_topk
+    >>> S = np.array([[0.1, 0.9, 0.5, 0.7]], dtype=np.float32)
+    >>> scores, idx = chunked_topk(lambda a, b: S[:, a:b], 1, 4, k=2, chunk_size=2)
+    >>> idx.tolist(), scores.astype(float).round(2).tolist()
+    ([[1, 3]], [[0.9, 0.7]])
+    """
+    best_s = np.full((n_queries, k), -np.inf, dtype=np.float32)
+    best_i = np.full((n_queries, k), np.iinfo(np.int64).max, dtype=np.int64)
+    rows_all = np.arange(n_queries)[:, None]
+    for start in range(0, n_docs, chunk_size):
+        stop = min(start + chunk_size, n_docs)
+        S = np.asarray(score_chunk(start, stop), dtype=np.float32)
+        threshold = best_s.min(axis=1)  # the current k-th best (rows are unsorted)
+        above = S > threshold[:, None]
+        counts = above.sum(axis=1)
+        width = int(counts.max()) if n_queries else 0
+        if width == 0:
+            continue
+        if width > k or width * 4 > S.shape[1]:  # many candidates: take the chunk's top k
+            kk = min(k, S.shape[1])
+            part = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
+            cand_s = np.take_along_axis(S, part, axis=1)
+            cand_i = part + start
+        else:  # few candidates: gather them into a padded (n_queries, width) block
+            rows, cols = np.nonzero(above)
+            first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+            pos = np.arange(rows.size) - first[rows]
+            cand_s = np.full((n_queries, width), -np.inf, dtype=np.float32)
+            cand_i = np.full((n_queries, width), np.iinfo(np.int64).max, dtype=np.int64)
+            cand_s[rows, pos] = S[rows, cols]
+            cand_i[rows, pos] = cols + start
+        all_s = np.concatenate([best_s, cand_s], axis=1)
+        all_i = np.concatenate([best_i, cand_i], axis=1)
+        keep = np.argpartition(-all_s, k - 1, axis=1)[:, :k]
+        best_s = all_s[rows_all, keep]
+        best_i = all_i[rows_all, keep]
+    # Sort each row by score, then by index (lexsort's last key is the primary one).
+    order = np.lexsort((best_i, -best_s), axis=1)
+    return best_s[rows_all, order], best_i[rows_all, order]

@@ -1,0 +1,92 @@
+"""The search kernels of ``skmrl/_search.py`` on a torch device (a GPU): scoring and top-k.
+
+The shortlist arrays are moved to the device once (:func:`to_device`); each call scores one batch
+of queries against the documents chunk by chunk and keeps a running top ``k`` with
+``torch.topk``, so no ``n_queries x n_docs`` matrix is ever built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["device_topk", "to_device"]
+
+#: Documents scored per chunk on the device.
+DOC_CHUNK = 262144
+
+
+def to_device(kind: str, arrays: dict[str, np.ndarray], device: str) -> dict[str, Any]:
+    """Copy a shortlist (``kind`` ``"float"``, ``"int8"`` or ``"binary"``) to ``device``."""
+    import torch
+
+    out = {}
+    for name, value in arrays.items():
+        if kind == "binary" and name == "data":
+            value = value.view(np.int64)  # torch has no uint64; the bits are the same
+        out[name] = torch.from_numpy(np.ascontiguousarray(value)).to(device)
+    return out
+
+
+def _unpack_signs(words: Any) -> Any:
+    """``+1/-1`` float32 of every bit of int64 words: shape (n, 64 * n_words)."""
+    import torch
+
+    shifts = torch.arange(64, device=words.device, dtype=torch.int64)
+    bits = (words.unsqueeze(-1) >> shifts) & 1  # bit order is irrelevant to a Hamming distance
+    return bits.reshape(len(words), -1).to(torch.float32) * 2 - 1
+
+
+def device_topk(
+    kind: str, store: dict[str, Any], queries: np.ndarray, k: int, chunk_size: int = DOC_CHUNK
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best documents of each query on the device; scores as ``skmrl._search`` gives.
+
+    Parameters
+    ----------
+    kind : {"float", "int8", "binary"}
+        How ``store["data"]`` holds the documents: normalised float32 vectors, int8 codes (with
+        ``store["offset"]`` and ``store["scale"]``), or packed sign bits.
+    store : dict
+        The arrays from :func:`to_device`.
+    queries : ndarray
+        float32 vectors (``"float"``/``"int8"``) or uint64 packed bits (``"binary"``).
+    k : int
+    chunk_size : int
+
+    Returns
+    -------
+    scores : ndarray of shape (n_queries, k), float32, each row best first
+    indices : ndarray of shape (n_queries, k), int64
+    """
+    import torch
+
+    data = store["data"]
+    device = data.device
+    if kind == "binary":
+        q = _unpack_signs(torch.from_numpy(queries.view(np.int64)).to(device))
+        n_bits = q.shape[1]
+    else:
+        q = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32)).to(device)
+    if kind == "int8":
+        q_scaled = q * store["scale"]
+        q_offset = (q @ store["offset"]).unsqueeze(1)
+    best_s = torch.full((len(q), k), -torch.inf, device=device)
+    best_i = torch.zeros((len(q), k), dtype=torch.int64, device=device)
+    n_docs = len(data)
+    with torch.inference_mode():
+        for start in range(0, n_docs, chunk_size):
+            block = data[start : start + chunk_size]
+            if kind == "float":
+                S = q @ block.T
+            elif kind == "int8":
+                S = q_scaled @ block.to(torch.float32).T + q_offset
+            else:  # minus the Hamming distance: (dot of the signs - n_bits) / 2
+                S = (q @ _unpack_signs(block).T - n_bits) / 2
+            s, i = torch.topk(S, min(k, S.shape[1]), dim=1)
+            all_s = torch.cat([best_s, s], dim=1)
+            all_i = torch.cat([best_i, i + start], dim=1)
+            best_s, pos = torch.topk(all_s, k, dim=1)
+            best_i = torch.gather(all_i, 1, pos)
+    return best_s.cpu().numpy(), best_i.cpu().numpy()

@@ -1,0 +1,410 @@
+"""MatryoshkaSearch: nearest-neighbour search that shortlists on a short prefix, then reranks.
+
+The second half of the Matryoshka idea (Kusupati et al., 2022, "adaptive retrieval"): every
+document is scored on the first ``shortlist_dim`` dimensions only (optionally quantized to int8
+or to sign bits), and only the ``shortlist_size`` best are scored again at full size. The
+kernels are in ``skmrl/_search.py`` (NumPy, the CPU) and ``skmrl/_torch/search.py`` (a GPU).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+from skmrl import _search
+from skmrl._validation import check_dim, check_documents, check_int
+from skmrl.base import prefix_normalize
+
+__all__ = ["MatryoshkaSearch"]
+
+_QUANTIZE = (None, "int8", "binary")
+#: Arrays a saved index holds (``save``/``load``); the rest of the state is in JSON.
+_ARRAYS = ("vectors_", "shortlist_", "int8_offset_", "int8_scale_")
+
+
+class MatryoshkaSearch(BaseEstimator):
+    """Cosine nearest neighbours: a shortlist on a short prefix, reranked at full size.
+
+    ``fit`` embeds the corpus once (or takes its vectors) and keeps two views of it: the
+    rerank vectors (the first ``rerank_dim`` dimensions, or all) and the shortlist (the first
+    ``shortlist_dim``, as float32, int8 codes or packed sign bits). ``kneighbors`` scores every
+    document on the shortlist, keeps the ``shortlist_size`` best of each query, and orders them
+    by their cosine similarity at the rerank size. With ``shortlist_dim=None`` it is exact
+    search at the rerank size.
+
+    Parameters
+    ----------
+    embedder : skmrl embedder, optional
+        Fitted on the corpus (a clone), then used for the corpus and the queries at full size;
+        its ``dim`` is ignored. ``None``: ``fit`` and ``kneighbors`` take vectors.
+    shortlist_dim : int or None, default=64
+        Dimensions the shortlist is scored on (a prefix, re-normalised). ``None``: exact search.
+    shortlist_size : int, default=200
+        Documents kept per query for the rerank; must be ``>= n_neighbors``. A value at or
+        above the corpus size reranks every document (then the result is exact search).
+    rerank_dim : int or None, default=None
+        Dimensions of the rerank (and of exact search); ``None``: full size.
+    quantize : {None, "int8", "binary"}, default=None
+        How the shortlist is stored. ``"int8"``: each dimension mapped linearly from its range
+        over the corpus onto 256 codes (4x smaller than float32); the float query is scored
+        against the dequantized documents. ``"binary"``: the sign bits, 8 per byte (32x
+        smaller), compared by Hamming distance with the query's sign bits.
+    device : str, default="auto"
+        Where the shortlist is scored: ``"cpu"`` (NumPy), ``"cuda"``, ``"cuda:N"``, ``"mps"``
+        (torch); ``"auto"``: the first GPU, else the CPU.
+    batch_size : int, default=1024
+        Queries scored together (memory: ``batch_size x 32,768`` float32 scores on the CPU).
+    progress : bool, optional
+        A ``tqdm.auto`` bar over query batches; ``None``: when stderr is a terminal and there
+        is more than one batch.
+
+    Attributes
+    ----------
+    embedder_ : estimator or None
+        The fitted clone of ``embedder``.
+    n_samples_fit_ : int
+        Documents in the index.
+    max_dim_ : int
+        Full size of the corpus vectors.
+    vectors_ : ndarray of shape (n_samples_fit_, rerank_dim), float32
+        Rerank vectors, L2-normalised.
+    shortlist_ : ndarray or None
+        The shortlist: float32 ``(n, shortlist_dim)``, int8 ``(n, shortlist_dim)`` or uint64
+        ``(n, ceil(shortlist_dim / 64))``; ``None`` for exact search.
+    int8_offset_, int8_scale_ : ndarray of shape (shortlist_dim,) or None
+        The int8 ranges (``quantize="int8"``).
+
+    See Also
+    --------
+    sklearn.neighbors.NearestNeighbors : exact search; ``metric="cosine"`` gives the distances
+        that ``kneighbors`` returns here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.retrieval import MatryoshkaSearch
+    >>> rng = np.random.default_rng(0)
+    >>> docs = rng.standard_normal((1000, 32)).astype(np.float32)
+    >>> search = MatryoshkaSearch(shortlist_dim=8, shortlist_size=100).fit(docs)
+    >>> dist, idx = search.kneighbors(docs[:3], n_neighbors=2)
+    >>> idx[:, 0].tolist()  # each document is its own nearest neighbour
+    [0, 1, 2]
+    >>> bool(np.allclose(dist[:, 0], 0, atol=1e-6))
+    True
+    """
+
+    def __init__(
+        self,
+        embedder: Any = None,
+        shortlist_dim: int | None = 64,
+        shortlist_size: int = 200,
+        rerank_dim: int | None = None,
+        quantize: str | None = None,
+        device: str = "auto",
+        batch_size: int = 1024,
+        progress: bool | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.shortlist_dim = shortlist_dim
+        self.shortlist_size = shortlist_size
+        self.rerank_dim = rerank_dim
+        self.quantize = quantize
+        self.device = device
+        self.batch_size = batch_size
+        self.progress = progress
+
+    # -- fitting --------------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        check_dim(self.shortlist_dim, name="shortlist_dim")
+        check_dim(self.rerank_dim, name="rerank_dim")
+        check_int("shortlist_size", self.shortlist_size, 1)
+        check_int("batch_size", self.batch_size, 1)
+        if self.quantize not in _QUANTIZE:
+            raise ValueError(f"quantize must be None, 'int8' or 'binary', got {self.quantize!r}")
+        if self.quantize is not None and self.shortlist_dim is None:
+            raise ValueError(
+                f"quantize={self.quantize!r} applies to the shortlist, but shortlist_dim=None "
+                "is exact search with no shortlist; set shortlist_dim (e.g. 64)"
+            )
+        from skmrl._torch.device import check_device_spec
+
+        check_device_spec(self.device)
+
+    def _texts(self, X: Any, what: str, fit: bool = False) -> list[str]:
+        docs = check_documents(X, fit=fit, name=what)
+        if not docs:
+            raise ValueError(f"{what} is empty: expected at least one text")
+        return docs
+
+    def _vectors(self, X: Any, what: str) -> np.ndarray:
+        """Full-size float32 vectors of queries ``X`` (or of the corpus, without embedder)."""
+        if self.embedder is not None:
+            return self.embedder_.embed_full(self._texts(X, what))
+        from sklearn.utils.validation import check_array
+
+        if isinstance(X, str) or (isinstance(X, list | tuple) and X and isinstance(X[0], str)):
+            raise TypeError(
+                f"{what} holds texts, but embedder=None takes vectors; pass an embedder "
+                "(e.g. MatryoshkaSearch(embedder=MatryoshkaEmbedder())) to search texts"
+            )
+        try:
+            V = check_array(X, dtype=np.float32, ensure_min_samples=1, input_name=what)
+        except ValueError as exc:
+            raise ValueError(f"{what}: {exc}") from None
+        return V
+
+    def fit(self, X: Any, y: Any = None) -> MatryoshkaSearch:
+        """Index a corpus.
+
+        Parameters
+        ----------
+        X : iterable of str, or array of shape (n_docs, n_features)
+            Documents (with an ``embedder``) or their vectors (``embedder=None``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if self.embedder is not None:
+            docs = self._texts(X, "X", fit=True)
+            self.embedder_ = clone(self.embedder).fit(docs)
+            full = self.embedder_.embed_full(docs)
+        else:
+            self.embedder_ = None
+            full = self._vectors(X, "X")
+        n, max_dim = full.shape
+        check_dim(self.shortlist_dim, max_dim, name="shortlist_dim")
+        check_dim(self.rerank_dim, max_dim, name="rerank_dim")
+        self.n_samples_fit_ = n
+        self.max_dim_ = max_dim
+        self.vectors_ = prefix_normalize(full, self.rerank_dim)
+        self.shortlist_ = self.int8_offset_ = self.int8_scale_ = None
+        if self.shortlist_dim is not None:
+            short = prefix_normalize(full, self.shortlist_dim)
+            if self.quantize == "int8":
+                self.int8_offset_, self.int8_scale_ = _search.fit_int8_ranges(short)
+                short = _search.quantize_int8(short, self.int8_offset_, self.int8_scale_)
+            elif self.quantize == "binary":
+                short = _search.binarize(short)
+            self.shortlist_ = short
+        self._device_store = None
+        return self
+
+    # -- searching ------------------------------------------------------------------------------
+    @property
+    def shortlist_bytes_(self) -> int:
+        """Bytes the shortlist takes (0 for exact search)."""
+        check_is_fitted(self)
+        return 0 if self.shortlist_ is None else int(self.shortlist_.nbytes)
+
+    def _kind(self) -> str:
+        return {None: "float", "int8": "int8", "binary": "binary"}[self.quantize]
+
+    def _topk(self, kind: str, data: np.ndarray, queries: np.ndarray, k: int, device: str):
+        """The ``k`` best documents of each query on one view of the corpus."""
+        if device == "cpu":
+            if kind == "float":
+                return _search.chunked_topk(
+                    lambda a, b: queries @ data[a:b].T, len(queries), len(data), k
+                )
+            if kind == "int8":
+                off, scale = self.int8_offset_, self.int8_scale_
+                return _search.chunked_topk(
+                    lambda a, b: _search.int8_scores(queries, data[a:b], off, scale),
+                    len(queries),
+                    len(data),
+                    k,
+                )
+            return _search.chunked_topk(
+                lambda a, b: _search.hamming_scores(queries, data[a:b]), len(queries), len(data), k
+            )
+        from skmrl._torch.search import device_topk, to_device
+
+        cache = self.__dict__.setdefault("_device_store", None)
+        key = (kind, device, id(data))
+        if cache is None or cache[0] != key:
+            arrays = {"data": data}
+            if kind == "int8":
+                arrays |= {"offset": self.int8_offset_, "scale": self.int8_scale_}
+            self._device_store = (key, to_device(kind, arrays, device))
+        return device_topk(kind, self._device_store[1], queries, k)
+
+    def kneighbors(
+        self, X: Any, n_neighbors: int = 10, return_distance: bool = True
+    ) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+        """The nearest documents of each query, by cosine at the rerank size.
+
+        Parameters
+        ----------
+        X : iterable of str, or array of shape (n_queries, max_dim_)
+            Queries (texts with an ``embedder``, else full-size vectors).
+        n_neighbors : int, default=10
+            Neighbours per query, at most the corpus size and ``shortlist_size``.
+        return_distance : bool, default=True
+            Also return the distances.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, n_neighbors), float32
+            Cosine distances ``1 - cos`` at the rerank size, ascending (returned only when
+            ``return_distance=True``).
+        indices : ndarray of shape (n_queries, n_neighbors), int64
+            Row numbers of the documents in the corpus given to ``fit``.
+        """
+        check_is_fitted(self, "vectors_")
+        k = check_int("n_neighbors", n_neighbors, 1)
+        n_docs = self.n_samples_fit_
+        if k > n_docs:
+            raise ValueError(f"n_neighbors={k} is more than the {n_docs} documents in the index")
+        if self.shortlist_dim is not None and self.shortlist_size < k:
+            raise ValueError(
+                f"shortlist_size={self.shortlist_size} is below n_neighbors={k}: the rerank "
+                "can only return documents of the shortlist; raise shortlist_size"
+            )
+        Q = self._vectors(X, "queries")
+        if Q.shape[1] != self.max_dim_:
+            raise ValueError(
+                f"queries have {Q.shape[1]} dimensions, but the index was built from "
+                f"{self.max_dim_}-dimensional vectors"
+            )
+        from skmrl._torch.device import resolve_device
+
+        device = resolve_device(self.device) if self.device != "auto" else _auto_device()
+        q_rerank = prefix_normalize(Q, self.rerank_dim)
+        if self.shortlist_dim is not None:
+            q_short = prefix_normalize(Q, self.shortlist_dim)
+            if self.quantize == "binary":
+                q_short = _search.binarize(q_short)
+        sims = np.empty((len(Q), k), dtype=np.float32)
+        idx = np.empty((len(Q), k), dtype=np.int64)
+        starts = range(0, len(Q), self.batch_size)
+        for start in _progress(starts, self.progress, len(Q)):
+            stop = start + self.batch_size
+            if self.shortlist_dim is None:
+                s, i = self._topk("float", self.vectors_, q_rerank[start:stop], k, device)
+            else:
+                size = min(self.shortlist_size, n_docs)
+                _, cand = self._topk(
+                    self._kind(), self.shortlist_, q_short[start:stop], size, device
+                )
+                s, i = _rerank(q_rerank[start:stop], self.vectors_, cand, k)
+            sims[start:stop], idx[start:stop] = s, i
+        if not return_distance:
+            return idx
+        return (1.0 - sims).astype(np.float32), idx
+
+    # -- persistence ----------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_device_store", None)  # device tensors: rebuilt on the next search
+        return state
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted index to a folder: arrays (``index.npz``), parameters (JSON), and
+        the fitted embedder (``embedder.joblib``) when there is one.
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder (created).
+        """
+        import joblib
+
+        from skmrl import __version__
+
+        check_is_fitted(self, "vectors_")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None}
+        np.savez(folder / "index.npz", **arrays)
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "embedder"}
+        meta = {
+            "skmrl_version": __version__,
+            "params": params,
+            "n_samples_fit_": self.n_samples_fit_,
+            "max_dim_": self.max_dim_,
+            "has_embedder": self.embedder is not None,
+        }
+        (folder / "search.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if self.embedder is not None:
+            joblib.dump((self.embedder, self.embedder_), folder / "embedder.joblib")
+
+    @classmethod
+    def load(cls, path: str | Path) -> MatryoshkaSearch:
+        """Read an index written by :meth:`save`.
+
+        ``embedder.joblib`` is a pickle: load folders you trust only.
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        MatryoshkaSearch
+            Fitted, searching as the saved one did.
+        """
+        folder = Path(path)
+        meta_path = folder / "search.json"
+        if not meta_path.is_file():
+            raise FileNotFoundError(
+                f"{folder} is not a saved MatryoshkaSearch (no search.json in it)"
+            )
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        embedder = embedder_ = None
+        if meta["has_embedder"]:
+            import joblib
+
+            embedder, embedder_ = joblib.load(folder / "embedder.joblib")
+        search = cls(embedder=embedder, **meta["params"])
+        search.embedder_ = embedder_
+        search.n_samples_fit_ = int(meta["n_samples_fit_"])
+        search.max_dim_ = int(meta["max_dim_"])
+        with np.load(folder / "index.npz", allow_pickle=False) as arrays:
+            for name in _ARRAYS:
+                setattr(search, name, arrays[name] if name in arrays else None)
+        search._device_store = None
+        return search
+
+
+def _auto_device() -> str:
+    from skmrl._torch.device import available_devices
+
+    gpus = [d for d in available_devices() if d.startswith("cuda")]
+    return gpus[0] if gpus else "cpu"
+
+
+def _rerank(
+    queries: np.ndarray, vectors: np.ndarray, candidates: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order each query's candidates by cosine at the rerank size; keep the best ``k``.
+
+    The candidates' vectors are gathered for 128 queries at a time (a bounded block).
+    """
+    sims = np.empty(candidates.shape, dtype=np.float32)
+    for a in range(0, len(queries), 128):
+        block = vectors[candidates[a : a + 128]]  # (queries, shortlist, dim)
+        sims[a : a + 128] = np.einsum("qd,qsd->qs", queries[a : a + 128], block)
+    # Best first, equal scores by document index: the order exact search gives.
+    order = np.lexsort((candidates, -sims), axis=1)[:, :k]
+    return np.take_along_axis(sims, order, 1), np.take_along_axis(candidates, order, 1)
+
+
+def _progress(starts: range, progress: bool | None, n_queries: int) -> Any:
+    if progress is None:
+        import sys
+
+        progress = len(starts) > 1 and sys.stderr.isatty()
+    if not progress:
+        return starts
+    from tqdm.auto import tqdm
+
+    return tqdm(starts, desc="searching", unit="batch", leave=False)

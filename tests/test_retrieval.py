@@ -1,0 +1,259 @@
+"""MatryoshkaSearch and its kernels: exactness, quantization round trips, errors, persistence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neighbors import NearestNeighbors
+
+from skmrl import TfidfBaseline, _search
+from skmrl.base import prefix_normalize
+from skmrl.retrieval import MatryoshkaSearch
+
+from ._corpus import CORPUS
+
+QUANTIZE = [None, "int8", "binary"]
+
+
+def _corpus(n: int = 600, d: int = 48, seed: int = 0) -> np.ndarray:
+    """Clustered random vectors: real neighbour structure, no ties in the cosines."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((12, d))
+    X = centres[rng.integers(0, 12, n)] + 0.5 * rng.standard_normal((n, d))
+    return X.astype(np.float32)
+
+
+def _brute(docs: np.ndarray, queries: np.ndarray, k: int, dim: int | None = None):
+    nn = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute")
+    nn.fit(prefix_normalize(docs, dim))
+    return nn.kneighbors(prefix_normalize(queries, dim))
+
+
+# -- kernels ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("chunk", [1, 7, 64, 10_000])
+def test_chunked_topk_equals_a_full_sort(chunk):
+    rng = np.random.default_rng(1)
+    S = rng.standard_normal((9, 300)).astype(np.float32)
+    scores, idx = _search.chunked_topk(lambda a, b: S[:, a:b], 9, 300, k=25, chunk_size=chunk)
+    expected = np.argsort(-S, axis=1, kind="stable")[:, :25]
+    np.testing.assert_array_equal(idx, expected)
+    np.testing.assert_array_equal(scores, np.take_along_axis(S, expected, 1))
+
+
+def test_chunked_topk_with_ties_keeps_the_best_scores():
+    rng = np.random.default_rng(2)
+    S = rng.integers(0, 5, (6, 200)).astype(np.float32)  # many ties, as Hamming distances have
+    scores, idx = _search.chunked_topk(lambda a, b: S[:, a:b], 6, 200, k=30, chunk_size=16)
+    np.testing.assert_array_equal(scores, -np.sort(-S, axis=1)[:, :30])
+    np.testing.assert_array_equal(np.take_along_axis(S, idx, 1), scores)
+    assert all(len(set(row)) == 30 for row in idx.tolist())  # no document twice
+    for s_row, i_row in zip(scores, idx, strict=True):  # equal scores in index order
+        for a in range(29):
+            assert s_row[a] > s_row[a + 1] or i_row[a] < i_row[a + 1]
+
+
+def test_int8_round_trip_is_within_half_a_step():
+    X = _corpus()
+    offset, scale = _search.fit_int8_ranges(X)
+    codes = _search.quantize_int8(X, offset, scale)
+    assert codes.dtype == np.int8
+    assert (codes.min(axis=0) == -128).all() and (codes.max(axis=0) == 127).all()
+    error = np.abs(_search.dequantize_int8(codes, offset, scale) - X)
+    assert (error <= scale / 2 + 1e-6).all()
+    # A constant column is kept exactly; values outside the calibrated range are clipped.
+    Y = np.array([[0.5, -1.0], [0.5, 1.0]], dtype=np.float32)
+    o, s = _search.fit_int8_ranges(Y)
+    assert _search.dequantize_int8(_search.quantize_int8(Y, o, s), o, s)[:, 0].tolist() == [0.5] * 2
+    assert _search.quantize_int8(np.array([[0.5, 9.0]]), o, s).tolist() == [[-128, 127]]
+
+
+def test_int8_scores_are_dot_products_with_the_dequantized_vectors():
+    X = _corpus()
+    offset, scale = _search.fit_int8_ranges(X)
+    codes = _search.quantize_int8(X, offset, scale)
+    Q = X[:5] * 0.3
+    expected = Q @ _search.dequantize_int8(codes, offset, scale).T
+    np.testing.assert_allclose(_search.int8_scores(Q, codes, offset, scale), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("d", [1, 8, 63, 64, 65, 130])
+def test_binary_round_trip(d):
+    X = np.random.default_rng(d).standard_normal((20, d)).astype(np.float32)
+    X[0, 0] = 0.0  # zero is not positive: bit 0
+    words = _search.binarize(X)
+    assert words.dtype == np.uint64 and words.shape == (20, (d + 63) // 64)
+    np.testing.assert_array_equal(_search.unpack_binary(words, d), np.where(X > 0, 1.0, -1.0))
+
+
+def test_hamming_scores_count_differing_signs():
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal((7, 100)), rng.standard_normal((30, 100))
+    expected = -((A[:, None, :] > 0) != (B[None, :, :] > 0)).sum(axis=2)
+    got = _search.hamming_scores(_search.binarize(A), _search.binarize(B))
+    np.testing.assert_array_equal(got, expected)
+    words = _search.binarize(A)
+    bits = [[bin(int(w)).count("1") for w in row] for row in words]
+    assert _search._popcount(words).tolist() == bits
+    assert _search._popcount_table(words).tolist() == bits  # the NumPy < 2.0 route
+
+
+@pytest.mark.parametrize("kind", ["float", "int8", "binary"])
+def test_torch_kernels_give_the_numpy_results(kind):
+    from skmrl._torch.search import device_topk, to_device
+
+    X = prefix_normalize(_corpus(), 32)
+    Q = X[:40] + 0.1
+    arrays = {"data": X}
+    if kind == "int8":
+        offset, scale = _search.fit_int8_ranges(X)
+        arrays = {"data": _search.quantize_int8(X, offset, scale), "offset": offset, "scale": scale}
+        score = lambda a, b: _search.int8_scores(Q, arrays["data"][a:b], offset, scale)  # noqa: E731
+    elif kind == "binary":
+        arrays = {"data": _search.binarize(X)}
+        Q = _search.binarize(Q)
+        score = lambda a, b: _search.hamming_scores(Q, arrays["data"][a:b])  # noqa: E731
+    else:
+        score = lambda a, b: Q @ X[a:b].T  # noqa: E731
+    expected_s, expected_i = _search.chunked_topk(score, len(Q), len(X), 15, chunk_size=100)
+    got_s, got_i = device_topk(kind, to_device(kind, arrays, "cpu"), Q, 15, chunk_size=100)
+    np.testing.assert_allclose(got_s, expected_s, atol=1e-4)
+    if kind != "binary":  # Hamming distances tie: only the scores are comparable
+        np.testing.assert_array_equal(got_i, expected_i)
+
+
+# -- MatryoshkaSearch ---------------------------------------------------------------------------
+def test_exact_search_equals_brute_force_cosine():
+    X = _corpus()
+    Q = _corpus(50, seed=9)
+    dist, idx = MatryoshkaSearch(shortlist_dim=None, device="cpu").fit(X).kneighbors(Q, 10)
+    ref_dist, ref_idx = _brute(X, Q, 10)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, atol=1e-5)
+    assert dist.dtype == np.float32 and idx.dtype == np.int64
+    # rerank_dim: exact search on a prefix
+    _, idx16 = (
+        MatryoshkaSearch(shortlist_dim=None, rerank_dim=16, device="cpu").fit(X).kneighbors(Q, 5)
+    )
+    np.testing.assert_array_equal(idx16, _brute(X, Q, 5, dim=16)[1])
+
+
+@pytest.mark.parametrize("quantize", QUANTIZE)
+def test_funnel_equals_exact_when_the_shortlist_covers_the_corpus(quantize):
+    X = _corpus(300)
+    Q = _corpus(40, seed=5)
+    exact = MatryoshkaSearch(shortlist_dim=None, device="cpu").fit(X).kneighbors(Q, 10)
+    funnel = MatryoshkaSearch(shortlist_dim=8, shortlist_size=300, quantize=quantize, device="cpu")
+    dist, idx = funnel.fit(X).kneighbors(Q, 10)
+    np.testing.assert_array_equal(idx, exact[1])
+    np.testing.assert_allclose(dist, exact[0], atol=1e-6)
+    # shortlist_size above the corpus size is clipped to it
+    big = MatryoshkaSearch(shortlist_dim=8, shortlist_size=10_000, quantize=quantize, device="cpu")
+    np.testing.assert_array_equal(big.fit(X).kneighbors(Q, 10, return_distance=False), exact[1])
+
+
+@pytest.mark.parametrize(
+    ("quantize", "decay", "shortlist_dim", "min_recall"),
+    [(None, 0.9, 32, 0.95), ("int8", 0.9, 32, 0.95), ("binary", 1.0, 64, 0.6)],
+)
+def test_funnel_finds_the_exact_neighbours(quantize, decay, shortlist_dim, min_recall):
+    """recall@10 of the funnel against exact search, on Gaussian vectors whose variance decays
+    along the dimensions (as a Matryoshka embedding's does; measured 1.0, 1.0 and 0.87-0.90 for
+    float, int8 and binary; chance is 0.2). Sign bits need all 64 dims of isotropic vectors."""
+    rng = np.random.default_rng(0)
+    X, Q = (rng.standard_normal((n, 64)) * decay ** np.arange(64) for n in (2000, 100))
+    exact = MatryoshkaSearch(shortlist_dim=None, device="cpu").fit(X).kneighbors(Q, 10, False)
+    search = MatryoshkaSearch(
+        shortlist_dim=shortlist_dim, shortlist_size=400, quantize=quantize, device="cpu"
+    )
+    idx = search.fit(X).kneighbors(Q, 10, return_distance=False)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, exact, strict=True)])
+    assert recall >= min_recall, recall
+    bytes_per_doc = search.shortlist_bytes_ / len(X)
+    assert bytes_per_doc == {None: 4, "int8": 1, "binary": 1 / 8}[quantize] * shortlist_dim
+
+
+def test_search_texts_with_an_embedder():
+    emb = TfidfBaseline(max_dim=16, dim=4)  # dim is ignored: the index keeps full size
+    search = MatryoshkaSearch(emb, shortlist_dim=4, shortlist_size=len(CORPUS), device="cpu")
+    _, idx = search.fit(CORPUS).kneighbors(CORPUS[:3], n_neighbors=2)
+    assert idx[:, 0].tolist() == [0, 1, 2]
+    full = TfidfBaseline(max_dim=16).fit(CORPUS)
+    full.set_params(dim=full.max_dim_)
+    ref = _brute(full.transform(CORPUS), full.transform(CORPUS[:3]), 2)
+    np.testing.assert_array_equal(idx, ref[1])
+    assert emb.get_params()["dim"] == 4 and not hasattr(emb, "max_dim_")  # a clone was fitted
+
+
+@pytest.mark.parametrize("quantize", QUANTIZE)
+def test_save_and_load_give_the_same_results(tmp_path, quantize):
+    X, Q = _corpus(), _corpus(20, seed=4)
+    search = MatryoshkaSearch(shortlist_dim=16, shortlist_size=50, quantize=quantize, device="cpu")
+    before = search.fit(X).kneighbors(Q, 5)
+    search.save(tmp_path / "index")
+    loaded = MatryoshkaSearch.load(tmp_path / "index")
+    assert loaded.get_params() == search.get_params()
+    after = loaded.kneighbors(Q, 5)
+    np.testing.assert_array_equal(after[1], before[1])
+    np.testing.assert_array_equal(after[0], before[0])
+
+
+def test_save_and_load_with_an_embedder(tmp_path):
+    search = MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4, shortlist_size=10)
+    before = search.fit(CORPUS).kneighbors(CORPUS[:4], 3)
+    search.save(tmp_path / "index")
+    after = MatryoshkaSearch.load(tmp_path / "index").kneighbors(CORPUS[:4], 3)
+    np.testing.assert_array_equal(after[1], before[1])
+    with pytest.raises(FileNotFoundError, match="not a saved MatryoshkaSearch"):
+        MatryoshkaSearch.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("params", "call", "error", "words"),
+    [
+        ({}, lambda s, X: s.fit(np.zeros((0, 8))), ValueError, "0 sample"),
+        ({}, lambda s, X: s.fit(X).kneighbors(X, n_neighbors=101), ValueError, "100 documents"),
+        (
+            {"shortlist_size": 5},
+            lambda s, X: s.fit(X).kneighbors(X, n_neighbors=10),
+            ValueError,
+            "raise shortlist_size",
+        ),
+        ({}, lambda s, X: s.fit(X).kneighbors(X[:, :20]), ValueError, "20 dimensions"),
+        ({"quantize": "int4"}, lambda s, X: s.fit(X), ValueError, "quantize must be"),
+        (
+            {"quantize": "binary", "shortlist_dim": None},
+            lambda s, X: s.fit(X),
+            ValueError,
+            "set shortlist_dim",
+        ),
+        ({"shortlist_dim": 64}, lambda s, X: s.fit(X), ValueError, "shortlist_dim=64 is out"),
+        ({"rerank_dim": 0}, lambda s, X: s.fit(X), ValueError, "rerank_dim=0"),
+        ({"device": "tpu"}, lambda s, X: s.fit(X), ValueError, "device"),
+        ({}, lambda s, X: s.fit(["a text", "another"]), TypeError, "takes vectors"),
+        ({}, lambda s, X: s.fit(X).kneighbors(X, n_neighbors=0), ValueError, "n_neighbors"),
+    ],
+)
+def test_errors_are_clear(params, call, error, words):
+    X = _corpus(100, d=32)
+    search = MatryoshkaSearch(shortlist_dim=8, device="cpu").set_params(**params)
+    with pytest.raises(error, match=words):
+        call(search, X)
+
+
+def test_empty_text_corpus_is_refused():
+    with pytest.raises(ValueError, match="empty"):
+        MatryoshkaSearch(TfidfBaseline()).fit([])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("quantize", QUANTIZE)
+def test_cuda_search_equals_cpu(quantize):
+    X, Q = _corpus(5000, d=64), _corpus(300, d=64, seed=3)
+    params = {"shortlist_dim": 32, "shortlist_size": 100, "quantize": quantize}
+    cpu = MatryoshkaSearch(device="cpu", **params).fit(X).kneighbors(Q, 10)
+    gpu = MatryoshkaSearch(device="cuda", **params).fit(X).kneighbors(Q, 10)
+    np.testing.assert_allclose(gpu[0], cpu[0], atol=1e-4)
+    agree = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(gpu[1], cpu[1], strict=True)])
+    assert agree >= 0.99
