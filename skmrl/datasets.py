@@ -5,18 +5,23 @@
 * :func:`load_sts`, :func:`load_trec`, :func:`load_sms_spam`: public datasets read from files
   whose folder you pass (STS Benchmark, TREC questions, SMS Spam Collection); nothing is
   downloaded.
+* :func:`load_beir`: a retrieval dataset in the BEIR layout (corpus, queries, relevance
+  judgements), for ``dim_curve(task="retrieval")``.
 """
 
 from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["load_bbc_news", "load_sms_spam", "load_sts", "load_trec"]
+__all__ = ["BeirData", "load_bbc_news", "load_beir", "load_sms_spam", "load_sts", "load_trec"]
 
 
 def _read_text(path: Path) -> str:
@@ -169,3 +174,162 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
             texts.append(row["text"])
             labels.append(int(row["spam"]))
     return texts, np.asarray(labels)
+
+
+# -- BEIR retrieval datasets ----------------------------------------------------------------------
+class BeirData(NamedTuple):
+    """A retrieval dataset as :func:`load_beir` returns it; unpacks as ``corpus, queries, qrels``.
+
+    Attributes
+    ----------
+    corpus : dict of str to str
+        Document id -> text: the title and the text joined by one space and stripped (what
+        BEIR's sentence-transformers models encode); the text alone when there is no title.
+    queries : dict of str to str
+        Query id -> text, only the queries that have relevance judgements, in file order.
+    qrels : dict of str to dict of str to int
+        Query id -> {document id: relevance grade}; grade 0 is judged not relevant.
+    """
+
+    corpus: dict[str, str]
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+def load_beir(folder: str | os.PathLike, split: str = "test") -> BeirData:
+    """Load a retrieval dataset in the BEIR layout: corpus, queries and graded judgements.
+
+    The folder holds ``corpus.jsonl`` (one JSON object per line with ``_id``, ``text`` and an
+    optional ``title``), ``queries.jsonl`` (``_id``, ``text``) and ``qrels/<split>.tsv``
+    (tab-separated ``query-id corpus-id score`` under that header line, the score an int grade).
+    Lines are split on ``"\n"`` only: texts may hold other line separators (``\u2028``,
+    ``\x85``), which stay in the text. Only the queries that have judgements are kept, as BEIR's
+    own loader does (the DBpedia subset of the shared data: 40 of its 50 queries).
+
+    Parameters
+    ----------
+    folder : str or path
+        The dataset's folder, such as ``../shared/data/retrieval/dbpedia``.
+    split : str, default="test"
+        Which ``qrels/<split>.tsv`` to read.
+
+    Returns
+    -------
+    BeirData
+        ``(corpus, queries, qrels)``; pass it as ``X`` to
+        ``dim_curve(embedder, data, task="retrieval")``.
+
+    Raises
+    ------
+    FileNotFoundError
+        A missing file (the message names it, and the splits found for a missing split).
+    ValueError
+        A line that cannot be read (the message gives ``file:line``), a duplicate id, or
+        judgements naming a query or document that the files do not hold.
+
+    Examples
+    --------
+    >>> from skmrl.datasets import load_beir
+    >>> corpus, queries, qrels = load_beir("../shared/data/retrieval/dbpedia")  # doctest: +SKIP
+    >>> len(corpus), len(queries), sum(map(len, qrels.values()))  # doctest: +SKIP
+    (5000, 40, 3709)
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"BEIR folder {root} does not exist")
+    if not isinstance(split, str) or not split:
+        raise ValueError(f"split must be a non-empty str such as 'test', got {split!r}")
+    qrels_file = root / "qrels" / f"{split}.tsv"
+    for file in (root / "corpus.jsonl", root / "queries.jsonl", qrels_file):
+        if not file.is_file():
+            found = sorted(p.stem for p in (root / "qrels").glob("*.tsv"))
+            hint = f" (the splits there: {found})" if file == qrels_file and found else ""
+            raise FileNotFoundError(
+                f"{file} not found{hint}: a BEIR folder holds corpus.jsonl, queries.jsonl "
+                "and qrels/<split>.tsv"
+            )
+    corpus: dict[str, str] = {}
+    for where, obj in _jsonl(root / "corpus.jsonl"):
+        doc_id = _field(obj, "_id", where)
+        text = _field(obj, "text", where)
+        title = obj.get("title") or ""
+        if not isinstance(title, str):
+            raise ValueError(f"{where}: 'title' must be a string, got {title!r}")
+        _add_unique(corpus, doc_id, (title + " " + text).strip(), where)
+    all_queries: dict[str, str] = {}
+    for where, obj in _jsonl(root / "queries.jsonl"):
+        _add_unique(all_queries, _field(obj, "_id", where), _field(obj, "text", where), where)
+    qrels = _read_qrels(qrels_file, all_queries, corpus)
+    queries = {qid: text for qid, text in all_queries.items() if qid in qrels}
+    return BeirData(corpus, queries, {qid: qrels[qid] for qid in queries})
+
+
+def _lines(file: Path) -> Iterator[tuple[str, str]]:
+    """``("file:line", text)`` of each non-blank line, split on ``\n`` only (binary reads)."""
+    with open(file, "rb") as f:
+        for line_no, raw in enumerate(f, 1):
+            where = f"{file}:{line_no}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"{where}: not UTF-8 ({exc.reason})") from None
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield where, line
+
+
+def _jsonl(file: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    for where, line in _lines(file):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{where}: not a JSON object ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise ValueError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+        yield where, obj
+
+
+def _field(obj: dict[str, Any], key: str, where: str) -> str:
+    if key not in obj:
+        raise ValueError(f"{where}: no {key!r} field")
+    value = obj[key]
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {key!r} must be a string, got {value!r}")
+    return value
+
+
+def _add_unique(into: dict[str, str], key: str, value: str, where: str) -> None:
+    if key in into:
+        raise ValueError(f"{where}: duplicate _id {key!r}")
+    into[key] = value
+
+
+def _read_qrels(
+    file: Path, queries: dict[str, str], corpus: dict[str, str]
+) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    for i, (where, line) in enumerate(_lines(file)):
+        cols = line.split("\t")
+        if i == 0 and cols[:3] == ["query-id", "corpus-id", "score"]:
+            continue  # the header
+        if len(cols) != 3:
+            raise ValueError(
+                f"{where}: expected 3 tab-separated columns (query-id, corpus-id, score), "
+                f"got {len(cols)}"
+            )
+        qid, doc_id, score = cols
+        try:
+            grade = int(score)
+        except ValueError:
+            raise ValueError(f"{where}: the score must be an int grade, got {score!r}") from None
+        if qid not in queries:
+            raise ValueError(f"{where}: query {qid!r} is not in queries.jsonl")
+        if doc_id not in corpus:
+            raise ValueError(f"{where}: document {doc_id!r} is not in corpus.jsonl")
+        judged = qrels.setdefault(qid, {})
+        if doc_id in judged:
+            raise ValueError(f"{where}: query {qid!r} judges document {doc_id!r} twice")
+        judged[doc_id] = grade
+    if not qrels:
+        raise ValueError(f"{file} holds no relevance judgements")
+    return qrels

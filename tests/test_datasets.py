@@ -1,0 +1,155 @@
+"""skmrl.datasets.load_beir: the BEIR layout, on the real DBpedia subset and on small files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from skmrl.datasets import BeirData, load_beir
+
+from .conftest import SHARED_DATA
+
+DBPEDIA = SHARED_DATA / "retrieval" / "dbpedia"
+
+
+def _write(folder, corpus, queries, qrels_lines, split="test"):
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in corpus), encoding="utf-8"
+    )
+    (folder / "queries.jsonl").write_text(
+        "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in queries), encoding="utf-8"
+    )
+    (folder / "qrels" / f"{split}.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(line + "\n" for line in qrels_lines),
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture
+def small(tmp_path):
+    corpus = [
+        {"_id": "d1", "title": "Paris", "text": "Capital of France."},
+        {"_id": "d2", "title": "", "text": "No title here."},
+        # raw line separators other than \n stay inside the text (json.dumps keeps them raw
+        # with ensure_ascii=False): they must not split the line
+        {"_id": "d3", "text": "one\u2028two\x85three", "metadata": {}},
+    ]
+    queries = [
+        {"_id": "q1", "text": "capital of france"},
+        {"_id": "q2", "text": "a query nobody judged"},
+        {"_id": "q3", "text": "separators"},
+    ]
+    return _write(tmp_path, corpus, queries, ["q1\td1\t2", "q1\td2\t0", "q3\td3\t1"])
+
+
+def test_small_files(small):
+    data = load_beir(small)
+    assert isinstance(data, BeirData)
+    corpus, queries, qrels = data  # unpacks like BEIR's GenericDataLoader.load()
+    assert corpus == {
+        "d1": "Paris Capital of France.",  # title, one space, text
+        "d2": "No title here.",
+        "d3": "one\u2028two\x85three",
+    }
+    assert queries == {"q1": "capital of france", "q3": "separators"}  # q2 has no judgements
+    assert qrels == {"q1": {"d1": 2, "d2": 0}, "q3": {"d3": 1}}
+
+
+def test_crlf_lines_and_blank_lines(tmp_path):
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "corpus.jsonl").write_bytes(b'{"_id": "d", "text": "t"}\r\n\r\n')
+    (tmp_path / "queries.jsonl").write_bytes(b'{"_id": "q", "text": "x"}\r\n')
+    (tmp_path / "qrels" / "dev.tsv").write_bytes(b"query-id\tcorpus-id\tscore\r\nq\td\t1\r\n")
+    assert load_beir(tmp_path, split="dev") == ({"d": "t"}, {"q": "x"}, {"q": {"d": 1}})
+
+
+def test_missing_files(small, tmp_path):
+    with pytest.raises(
+        FileNotFoundError, match=r"dev\.tsv not found \(the splits there: \['test'\]\)"
+    ):
+        load_beir(small, split="dev")
+    (small / "queries.jsonl").unlink()
+    with pytest.raises(FileNotFoundError, match=r"queries\.jsonl not found"):
+        load_beir(small)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_beir(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        (
+            "corpus.jsonl",
+            '{"_id": "d1", "text": "a"}\n{"_id": "d2", "text": \n',
+            r"corpus.jsonl:2: not a JSON",
+        ),
+        (
+            "corpus.jsonl",
+            '{"_id": "d1", "text": "a"}\n["d2"]\n',
+            r"corpus.jsonl:2: expected a JSON object",
+        ),
+        ("corpus.jsonl", '{"_id": "d1"}\n', r"corpus.jsonl:1: no 'text' field"),
+        ("corpus.jsonl", '{"_id": 7, "text": "a"}\n', r"corpus.jsonl:1: '_id' must be a string"),
+        (
+            "corpus.jsonl",
+            '{"_id": "d1", "text": "a"}\n{"_id": "d1", "text": "b"}\n',
+            r"corpus.jsonl:2: duplicate _id 'd1'",
+        ),
+        ("queries.jsonl", '{"text": "q"}\n', r"queries.jsonl:1: no '_id' field"),
+        (
+            "qrels/test.tsv",
+            "query-id\tcorpus-id\tscore\nq1\td1\n",
+            r"test.tsv:2: expected 3 tab-separated",
+        ),
+        (
+            "qrels/test.tsv",
+            "query-id\tcorpus-id\tscore\nq1\td1\t0.5\n",
+            r"test.tsv:2: the score must be an int",
+        ),
+        (
+            "qrels/test.tsv",
+            "query-id\tcorpus-id\tscore\nq9\td1\t1\n",
+            r"test.tsv:2: query 'q9' is not in queries.jsonl",
+        ),
+        (
+            "qrels/test.tsv",
+            "query-id\tcorpus-id\tscore\nq1\tdx\t1\n",
+            r"test.tsv:2: document 'dx' is not in corpus.jsonl",
+        ),
+        (
+            "qrels/test.tsv",
+            "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td1\t2\n",
+            r"test.tsv:3: query 'q1' judges document 'd1' twice",
+        ),
+        ("qrels/test.tsv", "query-id\tcorpus-id\tscore\n", "holds no relevance judgements"),
+    ],
+)
+def test_bad_lines_name_the_file_and_line(small, file, content, message):
+    (small / file).write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_beir(small)
+
+
+def test_not_utf8(small):
+    (small / "queries.jsonl").write_bytes(b'{"_id": "q1", "text": "caf\xe9"}\n')
+    with pytest.raises(ValueError, match=r"queries.jsonl:1: not UTF-8"):
+        load_beir(small)
+
+
+def test_real_dbpedia_subset():
+    if not DBPEDIA.is_dir():
+        pytest.skip(f"the DBpedia subset is not under {SHARED_DATA}")
+    corpus, queries, qrels = load_beir(DBPEDIA)
+    assert len(corpus) == 5000
+    assert len(queries) == 40  # of the 50 in queries.jsonl, those with judgements
+    assert list(queries) == list(qrels)
+    assert sum(len(j) for j in qrels.values()) == 3709  # every line of qrels/test.tsv
+    grades = [g for j in qrels.values() for g in j.values()]
+    assert sorted(set(grades)) == [0, 1, 2]
+    assert all(any(g > 0 for g in j.values()) for j in qrels.values())
+    assert all(d in corpus for j in qrels.values() for d in j)
+    assert corpus["<dbpedia:Oceanic_Airlines>"].startswith("Oceanic Airlines Oceanic Airlines and")
+    assert all(isinstance(t, str) and t for t in [*corpus.values(), *queries.values()])
