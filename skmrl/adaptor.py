@@ -171,9 +171,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    components_ : ndarray of shape (max_dim_, max_dim_), float32
+    components_ : ndarray of shape (``max_dim_``, ``max_dim_``), float32
         The orthogonal rotation: ``transform`` computes ``(normalised(Z) - mean_) @ components_``.
-    mean_ : ndarray of shape (max_dim_,), float32
+    mean_ : ndarray of shape (``max_dim_``,), float32
         The mean removed before rotating (zeros for ``"adaptor"``).
     max_dim_ : int
         Full size (the number of input features).
@@ -368,7 +368,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, max_dim_), float32
+        ndarray of shape (n_samples, ``max_dim_``), float32
         """
         check_is_fitted(self)
         Zn = self._check_vectors(Z, fit=False)

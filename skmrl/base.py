@@ -228,7 +228,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, max_dim_), float32
+        ndarray of shape (n_samples, ``max_dim_``), float32
         """
         check_is_fitted(self)
         docs = check_documents(X)

@@ -57,9 +57,9 @@ class TfidfBaseline(BaseEmbedder):
     ----------
     vectorizer_ : TfidfVectorizer
         The fitted vectorizer.
-    components_ : ndarray of shape (max_dim_, n_terms)
+    components_ : ndarray of shape (``max_dim_``, n_terms)
         LSA directions, by decreasing singular value.
-    singular_values_ : ndarray of shape (max_dim_,)
+    singular_values_ : ndarray of shape (``max_dim_``,)
         Their singular values.
     max_dim_ : int
         Largest allowed ``dim``: ``min(max_dim, rank of the TF-IDF matrix)``.

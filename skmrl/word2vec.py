@@ -170,7 +170,7 @@ class Word2VecEmbedder(BaseEmbedder):
         Probability that subsampling keeps each word at each epoch.
     word_weights_ : ndarray of shape (n_words,)
         Pooling weight of each word (1 for mean pooling).
-    sif_component_ : ndarray of shape (max_dim_,) or None
+    sif_component_ : ndarray of shape (``max_dim_``,) or None
         The unit direction removed by SIF pooling.
     max_dim_ : int
         Size of the word vectors.
