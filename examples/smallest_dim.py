@@ -1,4 +1,8 @@
-"""Let GridSearchCV pick the *smallest* embedding size within one point of the best.
+"""
+The smallest ``dim`` within one point of the best
+=================================================
+
+Let ``GridSearchCV`` pick the *smallest* embedding size within one point of the best.
 
 GridSearchCV normally refits the best-scoring candidate, which is usually the largest ``dim``.
 ``smallest_dim_refit`` is a ``refit=`` callable that instead picks the smallest ``dim`` whose
@@ -19,19 +23,24 @@ from skmrl import TfidfBaseline
 from skmrl.datasets import load_bbc_news, load_trec
 from skmrl.evaluation import smallest_dim_refit
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description="The smallest dim within a tolerance of the best.")
 parser.add_argument("--dataset", choices=["bbc", "trec"], default="bbc")
 parser.add_argument("--data", default="../shared/data", help="shared data folder (for TREC)")
 parser.add_argument("--tolerance", type=float, default=0.01, help="absolute, 0.01 = 1 point")
 parser.add_argument("--cv", type=int, default=5)
 args = parser.parse_args()
 
+# %%
+# The data and the grid
+# ---------------------
+# TF-IDF reduced by SVD to at most 256 dims; ``dim`` keeps the first components. The ``refit=``
+# callable reads ``cv_results_`` and returns the index of the candidate to refit.
+
 if args.dataset == "bbc":
     texts, labels = load_bbc_news()  # 2,225 news articles, 5 topics
 else:
     texts, labels = load_trec(args.data)  # ~5,400 questions, 6 coarse types
 
-# TF-IDF reduced by SVD to at most 256 dims; ``dim`` keeps the first components.
 pipe = make_pipeline(TfidfBaseline(max_dim=256, min_df=2), LogisticRegression(max_iter=2000))
 param = "tfidfbaseline__dim"
 grid = GridSearchCV(
@@ -42,7 +51,10 @@ grid = GridSearchCV(
 )
 grid.fit(texts, labels)
 
-# The table of every candidate, then the choice.
+# %%
+# Every candidate, then the choice
+# --------------------------------
+
 results = grid.cv_results_
 best = results["mean_test_score"].max()
 print(f"{args.dataset}: {len(texts)} texts, {args.cv}-fold CV")
