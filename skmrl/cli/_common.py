@@ -1,13 +1,13 @@
-"""What the subcommands share: argparse types and the cache folder they name.
+"""What the subcommands share: argparse types, the checks of models, devices and output files.
 
-Nothing here imports torch, scikit-learn or numpy.
+Nothing here imports torch or scikit-learn; the checks import what they need when called.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 #: Positions the packaged all-MiniLM-L6-v2 accepts (the demo's bound of --max-length).
@@ -65,3 +65,159 @@ def cache_folder(value: str | None) -> Path | None:
 
         return default_cache_dir()
     return Path(value).expanduser()
+
+
+def device(value: str) -> str:
+    """An argparse ``type=``: the form of ``--device`` (no torch import, no hardware probing)."""
+    from skmrl._torch.device import check_device_spec
+
+    try:
+        return check_device_spec(value)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def device_problem(spec: str) -> str | None:
+    """Why device ``spec`` cannot be used on this machine (imports torch), or None when it can."""
+    from skmrl._torch.device import resolve_device
+
+    try:
+        resolve_device(spec)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+#: The embedders the commands know by name: (canonical name, the spellings it accepts too).
+EMBEDDER_NAMES = {
+    "tfidf": ("TfidfBaseline",),
+    "word2vec": ("Word2VecEmbedder", "w2v"),
+    "matryoshka": ("MatryoshkaEmbedder", "minilm"),
+    "adaptor": ("MatryoshkaEmbedder+adaptor", "matryoshka+adaptor", "matryoshka-adaptor"),
+}
+
+
+def embedder_choice(*allowed: str) -> Callable[[str], str]:
+    """An argparse ``type=``: one of ``allowed`` (canonical names of :data:`EMBEDDER_NAMES`),
+    by its name or another spelling of it, in any case."""
+
+    def parse(value: str) -> str:
+        for name in allowed:
+            if value.strip().lower() in (name, *(a.lower() for a in EMBEDDER_NAMES[name])):
+                return name
+        raise argparse.ArgumentTypeError(
+            f"unknown embedder {value!r}; choose from {', '.join(allowed)}"
+        )
+
+    return parse
+
+
+def model_config(model: str) -> dict:
+    """The ``config.json`` of ``--model`` (found, not loaded; ``{}`` for a hub id), or ValueError.
+
+    The error says why the model cannot be found (no such folder, not a model folder, not in the
+    local cache).
+    """
+    import json
+
+    from skmrl.models import ModelNotFoundError, resolve_model
+
+    try:
+        source = Path(resolve_model(model))
+    except (ModelNotFoundError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+    if not source.is_dir():
+        return {}  # a hub id in the local cache: transformers checks it when it loads
+    try:
+        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def model_limit_problems(
+    config: dict, max_length: int | None, dim: int | None = None
+) -> list[tuple[str, str]]:
+    """(argument, message) for a ``--max-length`` or ``--dim`` beyond what the model has."""
+    problems = []
+    positions = config.get("max_position_embeddings")
+    if isinstance(positions, int) and max_length is not None and max_length > positions:
+        problems.append(
+            (
+                "--max-length",
+                f"expected an int in [1, {positions}] (the tokens the model accepts), "
+                f"got {max_length}",
+            )
+        )
+    hidden = config.get("hidden_size")
+    if isinstance(hidden, int) and dim is not None and dim > hidden:
+        problems.append(("--dim", f"{dim} is more than the model's {hidden} dims"))
+    return problems
+
+
+def _writable_file_problem(target: Path) -> str | None:
+    """Why file ``target`` cannot be written (its folder must exist), or None (nothing written)."""
+    import os
+
+    folder = target.parent
+    if not folder.is_dir():
+        return f"folder {str(folder)!r} does not exist"
+    if target.is_dir():
+        return f"{str(target)!r} is a folder"
+    if target.exists():
+        return None if os.access(target, os.W_OK) else f"{str(target)!r} is not writable"
+    from skmrl._validation import folder_write_problem
+
+    return folder_write_problem(folder, repr(str(folder)))
+
+
+def output_file_problem(path: str, suffixes: Sequence[str], what: str) -> str | None:
+    """Why the output file ``path`` cannot be written, or None when it can (nothing is written).
+
+    Its extension must be one of ``suffixes`` (``(".npy", ".parquet")``), named in the message as
+    ``what`` (``"a .npy or .parquet file"``); its folder must exist and be writable.
+
+    Examples
+    --------
+    >>> from skmrl.cli._common import output_file_problem
+    >>> output_file_problem("vectors.txt", (".npy", ".parquet"), "a .npy or .parquet file")
+    "expected a .npy or .parquet file, got 'vectors.txt'"
+    >>> output_file_problem("no-such-folder/v.npy", (".npy",), "a .npy file")
+    "folder 'no-such-folder' does not exist"
+    """
+    target = Path(path).expanduser()
+    if target.suffix.lower() not in suffixes:
+        return f"expected {what}, got {path!r}"
+    return _writable_file_problem(target)
+
+
+def plot_problem(path: str) -> str | None:
+    """Why a plot cannot be written to ``path`` (format, folder, matplotlib), or None.
+
+    Nothing is written; matplotlib is imported (not pyplot) to know its image formats.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        return "needs matplotlib: pip install 'skmrl[plot]'"
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except Exception as exc:  # a broken install: say so now rather than after the run
+        return f"matplotlib cannot be imported: {exc}"
+    target = Path(path).expanduser()
+    suffix = target.suffix.lower().lstrip(".")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if not suffix:
+        return f"name an image file with its format, e.g. {path}.png"
+    if suffix not in formats:
+        return f"unknown image format {suffix!r}; use one of {', '.join(sorted(formats))}"
+    return _writable_file_problem(target)
+
+
+def cache_problem(value: str | None) -> str | None:
+    """Why the ``--cache-dir`` folder cannot be created and written (it is created), or None."""
+    from skmrl._validation import folder_write_problem
+
+    folder = cache_folder(value)
+    problem = None if folder is None else folder_write_problem(folder, repr(str(folder)))
+    return None if problem is None else f"{problem} (or pass --cache-dir none)"

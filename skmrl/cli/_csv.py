@@ -1,9 +1,16 @@
-"""Reading the user's CSV file for the subcommands, and the one-line refusals it can end in.
+"""Reading the user's input files for the subcommands, and the one-line refusals they can end in.
 
-The whole file is read with the standard library's ``csv`` (comma-separated; tab-separated when
+A CSV file is read whole with the standard library's ``csv`` (comma-separated; tab-separated when
 named ``.tsv`` or ``.tab``) and checked before any model or dataset is loaded. A problem raises
 :class:`Refused`, which names the argument at fault (as argparse does) and, when a cell is at
 fault, its row and line. Nothing here imports torch, scikit-learn, numpy or pandas.
+
+The texts of ``skmrl embed`` and ``skmrl bench`` (:func:`read_texts`) come from a ``.txt`` file
+(one per line) or a CSV column. A ``.txt`` file is split on ``"\\n"`` only (a ``"\\r"`` before
+it is dropped), so a text may hold other line separators; the newline that ends the file ends its
+last text. An empty (or whitespace-only) line is refused with its number, unless ``skip_empty``:
+then it is left out and counted. A CSV file needs ``--text-col``; its empty cells are refused or
+skipped alike.
 """
 
 from __future__ import annotations
@@ -262,3 +269,100 @@ def score_cells(table: Table, name: str) -> list[float]:
             )
         scores.append(score)
     return scores
+
+
+# -- the texts of embed and bench: a .txt file or a CSV column ------------------------------------
+#: The suffixes of the two input kinds.
+TEXT_SUFFIXES = (".txt",)
+CSV_SUFFIXES = (".csv", ".tsv", ".tab")
+
+
+@dataclass
+class Texts:
+    """The texts read, and how many empty lines or cells were left out."""
+
+    texts: list[str]
+    skipped: int
+    limited: bool
+
+
+def check_input(path: str, text_col: str | None) -> None:
+    """The kind of ``INPUT`` (from its name) must fit ``--text-col``; nothing is read."""
+    suffix = Path(path).suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        if text_col is not None:
+            raise Refused("--text-col", f"is for CSV input; {path!r} is a text file (one per line)")
+    elif suffix in CSV_SUFFIXES:
+        if text_col is None:
+            raise Refused("--text-col", f"is required for CSV input: name the column of {path!r}")
+    else:
+        raise Refused(
+            "INPUT",
+            f"expected a .txt file (one text per line) or a .csv/.tsv file (with --text-col), "
+            f"got {path!r}",
+        )
+
+
+def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
+    text = read_text_file(path, "INPUT", "a text file")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":  # the newline that ends the file
+        lines.pop()
+    texts: list[str] = []
+    skipped = 0
+    for number, line in enumerate(lines, start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            if not skip_empty:
+                raise Refused(
+                    "INPUT",
+                    f"line {number} of {path!r} is empty: one text per line (remove empty lines, "
+                    "or pass --skip-empty to leave them out)",
+                )
+            skipped += 1
+            continue
+        if limit is not None and len(texts) == limit:
+            return Texts(texts, skipped, True)
+        texts.append(line)
+    return Texts(texts, skipped, False)
+
+
+def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Texts:
+    table = read_table(path, None, "INPUT")
+    skipped = 0
+    if skip_empty:
+        index = column(table, text_col, "--text-col")
+        keep = [i for i, row in enumerate(table.rows) if index < len(row) and row[index].strip()]
+        skipped = len(table.rows) - len(keep)
+        table.rows = [table.rows[i] for i in keep]
+        table.lines = [table.lines[i] for i in keep]
+    limited = limit is not None and len(table.rows) > limit
+    if limited:
+        table.rows, table.lines = table.rows[:limit], table.lines[:limit]
+    return Texts(text_cells(table, text_col, "--text-col"), skipped, limited)
+
+
+def read_texts(path: str, text_col: str | None, skip_empty: bool, limit: int | None) -> Texts:
+    """The texts of ``INPUT`` (the first ``limit``); refused when there are none.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmrl.cli._csv import read_texts
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "texts.txt"
+    ...     _ = path.write_text("a cat\\n\\nshares fell\\n")
+    ...     read_texts(str(path), None, skip_empty=True, limit=None)
+    Texts(texts=['a cat', 'shares fell'], skipped=1, limited=False)
+    """
+    check_input(path, text_col)
+    if Path(path).suffix.lower() in TEXT_SUFFIXES:
+        found = _lines(path, skip_empty, limit)
+    else:
+        assert text_col is not None  # check_input
+        found = _cells(path, text_col, skip_empty, limit)
+    if not found.texts:
+        empty = " (every line or cell is empty)" if found.skipped else ""
+        raise Refused("INPUT", f"{path!r} holds no text{empty}")
+    return found

@@ -1,0 +1,307 @@
+"""``skmrl embed``: the vectors of a file's texts, written as ``.npy`` or ``.parquet``.
+
+``INPUT`` is a ``.txt`` file (one text per line) or a CSV file (``--text-col``). An empty line or
+cell is refused with its number, unless ``--skip-empty`` leaves it out (the output then has a
+row per text kept, in file order). The embedder is the packaged MatryoshkaEmbedder by default
+(``--model DIR`` for another folder, e.g. one saved by ``skmrl finetune``: its adaptor is applied);
+``--embedder tfidf`` or ``word2vec`` fits that embedder on the texts themselves first.
+
+``OUT.npy`` holds a float32 array of shape ``(n_texts, dim)``; ``OUT.parquet`` a table with a row
+per text: ``text`` (string) and ``embedding`` (a fixed-size list of ``dim`` float32), written
+with pyarrow (``pip install 'skmrl[parquet]'``). The file is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from skmrl.cli._common import (
+    cache_folder,
+    cache_problem,
+    device,
+    device_problem,
+    embedder_choice,
+    int_at_least,
+    model_config,
+    model_limit_problems,
+    output_file_problem,
+)
+from skmrl.cli._csv import Refused, check_input, read_texts
+
+_DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_EMBEDDERS = ("matryoshka", "tfidf", "word2vec")
+_TFIDF_MAX_DIM = 256
+_W2V_MAX_DIM = 128
+_OUTPUTS = (".npy", ".parquet")
+
+_DESCRIPTION = (
+    "Embed the texts of a file and write their vectors: INPUT is a .txt file (one text per "
+    "line) or a CSV file (--text-col names the column); OUT.npy gets a float32 array of shape "
+    "(n_texts, dim), OUT.parquet a row per text with the text and its vector (needs pyarrow: "
+    "pip install 'skmrl[parquet]'). An empty line or cell is an error naming it, unless "
+    "--skip-empty leaves it out. The embedder is the packaged all-MiniLM-L6-v2 "
+    "(MatryoshkaEmbedder) unless --model names another (a folder saved by 'skmrl finetune', "
+    "say); --embedder tfidf or word2vec fits that embedder on the texts themselves. --dim keeps "
+    "the first dim coordinates, re-normalised (default: the full size)."
+)
+
+_EPILOG = """\
+examples:
+  skmrl embed sentences.txt -o vectors.npy --dim 64
+  skmrl embed news.csv --text-col text -o news.parquet --model news-model --dim 32
+  skmrl embed notes.txt --skip-empty -o notes.npy --embedder tfidf --dim 100
+
+then, in Python:
+  import numpy as np; X = np.load("vectors.npy")            # shape (n_texts, 64)
+  import pandas as pd; df = pd.read_parquet("news.parquet")  # columns text, embedding
+"""
+
+
+# -- the checks ------------------------------------------------------------------------------------
+def _check_options(args: argparse.Namespace) -> None:
+    problem = output_file_problem(args.output, _OUTPUTS, "a .npy or .parquet file")
+    if problem is None and Path(args.output).suffix.lower() == ".parquet":
+        if importlib.util.find_spec("pyarrow") is None:
+            problem = "writing .parquet needs pyarrow: pip install 'skmrl[parquet]'"
+    if problem:
+        raise Refused("-o/--output", problem)
+    check_input(args.input, args.text_col)
+    if args.embedder != "matryoshka":
+        given = (
+            ("--model", args.model),
+            ("--max-length", args.max_length),
+            ("--batch-size", args.batch_size),
+            ("--cache-dir", args.cache_dir),
+        )
+        for option, value in given:
+            if value is not None:
+                raise Refused(option, "is for --embedder matryoshka only")
+        return
+    try:
+        config = model_config(args.model or _DEFAULT_MODEL)
+    except ValueError as exc:
+        raise Refused("--model", str(exc)) from None
+    for argument, message in model_limit_problems(config, args.max_length, args.dim):
+        raise Refused(argument, message)
+    if args.cache_dir is not None:
+        problem = cache_problem(args.cache_dir)
+        if problem:
+            raise Refused("--cache-dir", problem)
+
+
+def _plan(args: argparse.Namespace) -> Any:
+    _check_options(args)
+    found = read_texts(args.input, args.text_col, args.skip_empty, args.limit)
+    if args.embedder != "tfidf" and args.device != "auto":
+        problem = device_problem(args.device)
+        if problem:
+            raise Refused("--device", problem)
+    return found
+
+
+# -- the run ---------------------------------------------------------------------------------------
+def _build(args: argparse.Namespace) -> Any:
+    """The embedder, unfitted, at its full size (``--dim`` is set once fitted)."""
+    progress = False if args.no_progress else None
+    if args.embedder == "tfidf":
+        from skmrl import TfidfBaseline
+
+        return TfidfBaseline(max_dim=args.dim or _TFIDF_MAX_DIM, sublinear_tf=True)
+    if args.embedder == "word2vec":
+        from skmrl import Word2VecEmbedder
+
+        return Word2VecEmbedder(
+            max_dim=args.dim or _W2V_MAX_DIM,
+            device=args.device,
+            random_state=0,
+            progress=bool(progress is None and sys.stderr.isatty()),
+        )
+    from skmrl import MatryoshkaEmbedder
+
+    params: dict[str, Any] = {"model": args.model or _DEFAULT_MODEL, "device": args.device}
+    if args.max_length is not None:
+        params["max_length"] = args.max_length
+    if args.batch_size is not None:
+        params["batch_size"] = args.batch_size
+    if args.cache_dir is not None:
+        folder = cache_folder(args.cache_dir)
+        params["memory"] = None if folder is None else str(folder)
+    return MatryoshkaEmbedder(progress=progress, **params)
+
+
+def _embed(args: argparse.Namespace, texts: list[str]) -> tuple[Any, Any]:
+    """Fit, set ``dim`` (the full size by default) and transform: (vectors, the embedder)."""
+    embedder = _build(args).fit(texts)
+    full = embedder.max_dim_
+    if args.dim is not None and args.dim > full:
+        raise ValueError(
+            f"--dim {args.dim} is more than the {full} dims the {args.embedder} embedder has "
+            "on these texts"
+        )
+    embedder.set_params(dim=args.dim or full)
+    return embedder.transform(texts), embedder
+
+
+def _write(path: Path, texts: list[str], vectors: Any) -> None:
+    """Write to a temporary file beside ``path``, then move it there: whole or not at all."""
+    import numpy as np
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        if path.suffix.lower() == ".npy":
+            with open(temp, "wb") as f:
+                np.save(f, vectors)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            flat = pa.array(vectors.reshape(-1), type=pa.float32())
+            table = pa.table(
+                {
+                    "text": pa.array(texts, type=pa.string()),
+                    "embedding": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1]),
+                }
+            )
+            pq.write_table(table, temp)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
+def _what(args: argparse.Namespace, embedder: Any) -> str:
+    if args.embedder == "tfidf":
+        return "TfidfBaseline (LSA of the TF-IDF, fitted on these texts)"
+    if args.embedder == "word2vec":
+        return "Word2VecEmbedder (skip-gram, trained on these texts)"
+    model = args.model or "all-MiniLM-L6-v2 (packaged)"
+    return f"MatryoshkaEmbedder {model} on {embedder.device_}"
+
+
+def run(args: argparse.Namespace) -> int:
+    """``skmrl embed``."""
+    try:
+        found = _plan(args)
+    except Refused as exc:
+        args.parser.error(f"argument {exc.argument}: {exc.message}")
+    texts = found.texts
+    notes = []
+    if found.skipped:
+        notes.append(f"{found.skipped} empty left out")
+    if found.limited:
+        notes.append(f"the first {len(texts)} (--limit)")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    print(f"skmrl embed: {len(texts):,} texts from {args.input!r}{note}", flush=True)
+    start = time.perf_counter()
+    output = Path(args.output).expanduser()
+    try:
+        vectors, embedder = _embed(args, texts)
+        seconds = time.perf_counter() - start
+        _write(output, texts, vectors)
+    except (ValueError, OSError, ImportError, RuntimeError) as exc:
+        print(f"skmrl embed: error: {exc}", file=sys.stderr)
+        return 1
+    n, dim = vectors.shape
+    of = f" (of {embedder.max_dim_})" if dim < embedder.max_dim_ else ""
+    print(f"embedded with {_what(args, embedder)} at dim {dim}{of} in {seconds:.1f} s")
+    what = "float32 array" if output.suffix.lower() == ".npy" else "rows (text, embedding)"
+    print(f"wrote {n:,} x {dim} {what} to {output}")
+    return 0
+
+
+# -- the parser ------------------------------------------------------------------------------------
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``skmrl embed`` on the subparsers ``sub``."""
+    parser = sub.add_parser(
+        "embed",
+        help="write the vectors of a text or CSV file to .npy or .parquet",
+        description=textwrap.fill(_DESCRIPTION, 79),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "input",
+        metavar="INPUT",
+        help="a UTF-8 .txt file (one text per line) or .csv/.tsv file (with --text-col)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="OUT.npy (float32, one row per text) or OUT.parquet (text and vector per row); "
+        "replaced if it exists, its folder must exist",
+    )
+    data = parser.add_argument_group("the texts")
+    data.add_argument("--text-col", metavar="COLUMN", help="the column of texts of a CSV INPUT")
+    data.add_argument(
+        "--skip-empty",
+        action="store_true",
+        help="leave out empty lines (or cells) instead of stopping at the first one",
+    )
+    data.add_argument(
+        "--limit",
+        type=int_at_least(1, "a positive int (a number of texts)"),
+        metavar="N",
+        help="embed only the first N texts",
+    )
+    emb = parser.add_argument_group("the embedder")
+    emb.add_argument(
+        "--embedder",
+        type=embedder_choice(*_EMBEDDERS),
+        default="matryoshka",
+        metavar="NAME",
+        help="matryoshka (default: the transformer), tfidf or word2vec (fitted on the texts)",
+    )
+    emb.add_argument(
+        "--dim",
+        type=int_at_least(1, "a positive int"),
+        metavar="DIM",
+        help="keep the first DIM coordinates, re-normalised (default: the full size)",
+    )
+    emb.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="a model folder (e.g. saved by 'skmrl finetune'), or a Hugging Face id in the local "
+        f"cache (default: {_DEFAULT_MODEL}, packaged)",
+    )
+    emb.add_argument(
+        "--device",
+        type=device,
+        default="auto",
+        help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps",
+    )
+    emb.add_argument(
+        "--max-length",
+        type=int_at_least(1, "a positive int (a number of tokens)"),
+        metavar="TOKENS",
+        help="texts are truncated to this many tokens (default: 256)",
+    )
+    emb.add_argument(
+        "--batch-size",
+        type=int_at_least(1, "a positive int"),
+        metavar="N",
+        help="texts per forward pass of the transformer (default: 64)",
+    )
+    emb.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="also keep the vectors in this disk cache, for re-runs (default: none)",
+    )
+    emb.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (default: one on stderr when it is a terminal)",
+    )
+    parser.set_defaults(func=run, parser=parser)
+    return parser

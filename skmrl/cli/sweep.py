@@ -1,0 +1,377 @@
+"""``skmrl sweep``: accuracy against ``dim`` for each embedder, on the user's labelled CSV file.
+
+The demo's table on your data: :func:`skmrl.evaluation.compare` fits each embedder once per
+stratified CV fold at full size and slices every ``dim`` from those vectors, a
+LogisticRegression is scored at each size, and the smallest ``dim`` whose mean accuracy is within
+``--tolerance`` (absolute, default 0.01) of the embedder's best is printed. ``--out`` writes the
+long table (:meth:`~skmrl.evaluation.Comparison.to_frame`) as CSV, ``--plot`` the curves as an
+image. The whole file, the model, the cache folder and the outputs are checked before any model is
+loaded: a problem is a one-line argparse error (exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import importlib.util
+import random
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from skmrl.cli._common import (
+    cache_folder,
+    cache_problem,
+    device,
+    device_problem,
+    embedder_choice,
+    int_at_least,
+    model_config,
+    model_limit_problems,
+    output_file_problem,
+    plot_problem,
+    positive_float,
+)
+from skmrl.cli._csv import Refused, column, label_cells, read_table, text_cells
+
+_DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_EMBEDDERS = ("tfidf", "word2vec", "matryoshka", "adaptor")
+#: The embedders that run the transformer (they use --model, --max-length and the cache).
+_ENCODERS = ("matryoshka", "adaptor")
+#: The embedders that run on torch (they use --device).
+_TORCH = ("word2vec", "matryoshka", "adaptor")
+_TFIDF_MAX_DIM = 256
+_W2V_MAX_DIM = 128
+
+_DESCRIPTION = (
+    "Accuracy against the embedding size dim, for each embedder, on your labelled CSV file: "
+    "the table of 'skmrl demo' on your data. Each embedder is fitted once per stratified CV "
+    "fold at full size and every dim is a slice of its vectors; a LogisticRegression is scored "
+    "at each size. The smallest dim whose mean accuracy is within --tolerance of the "
+    "embedder's best is printed (by default 0.01: one percentage point). Embedders: tfidf "
+    "(TfidfBaseline: LSA of the TF-IDF), word2vec (Word2VecEmbedder, trained on each fold), "
+    "matryoshka (MatryoshkaEmbedder: the packaged all-MiniLM-L6-v2, or --model), adaptor (the "
+    "same vectors rotated by a MatryoshkaAdaptor fitted on each fold's labels). The file, the "
+    "model and the outputs are checked before any model is loaded."
+)
+
+_EPILOG = """\
+examples:
+  skmrl sweep news.csv --text-col text --label-col topic
+  skmrl sweep spam.csv --text-col text --label-col spam --embedder tfidf adaptor \\
+      --dims 8 16 32 64 --out results.csv --plot curve.png
+  skmrl sweep tickets.csv --text-col body --label-col team --model my-model --limit 2000
+"""
+
+
+# -- the checks ------------------------------------------------------------------------------------
+def _check_options(args: argparse.Namespace) -> None:
+    """The outputs, the model and the cache folder (the data file comes after)."""
+    if args.out is not None:
+        problem = output_file_problem(args.out, (".csv",), "a .csv file")
+        if problem is None and importlib.util.find_spec("pandas") is None:
+            problem = "writing the results needs pandas: pip install pandas"
+        if problem:
+            raise Refused("--out", problem)
+    if args.plot is not None:
+        problem = plot_problem(args.plot)
+        if problem:
+            raise Refused("--plot", problem)
+    encoders = [name for name in args.embedder if name in _ENCODERS]
+    if not encoders:
+        for option, value in (("--model", args.model), ("--max-length", args.max_length)):
+            if value is not None:
+                raise Refused(option, "is for the embedders matryoshka and adaptor only")
+        return
+    try:
+        config = model_config(args.model or _DEFAULT_MODEL)
+    except ValueError as exc:
+        raise Refused("--model", str(exc)) from None
+    for argument, message in model_limit_problems(config, args.max_length):
+        raise Refused(argument, message)
+    hidden = config.get("hidden_size")
+    if isinstance(hidden, int) and args.dims and min(args.dims) > hidden:
+        raise Refused(
+            "--dims", f"the model has {hidden} dims: every one of --dims is larger ({encoders[0]})"
+        )
+    problem = cache_problem(args.cache_dir)
+    if problem:
+        raise Refused("--cache-dir", problem)
+
+
+def _check_classes(labels: list[str], folds: int, subset: str) -> None:
+    """Every class needs ``folds`` members (stratified CV puts one in each fold)."""
+    counts = collections.Counter(labels)
+    poorest, have = min(counts.items(), key=lambda item: (item[1], item[0]))
+    if have >= folds:
+        return
+    if have < 2:
+        raise Refused(
+            "--label-col",
+            f"class {poorest!r} has a single row{subset}: cross-validation needs at least 2 rows "
+            "of every class (drop its row or add more)",
+        )
+    raise Refused(
+        "--folds",
+        f"{folds}-fold CV needs {folds} rows of every class; class {poorest!r} has {have}"
+        f"{subset} (use --folds {have} or fewer)",
+    )
+
+
+def _read_data(args: argparse.Namespace) -> tuple[list[str], list[str], int]:
+    """The texts and labels (the --limit subset), and the number of rows in the file."""
+    table = read_table(args.data, None)
+    column(table, args.text_col, "--text-col")  # the columns first: a wrong file says so
+    column(table, args.label_col, "--label-col")
+    if len(table.rows) < 2:
+        raise Refused("DATA", f"{table.shown} has {len(table.rows)} row(s): CV needs more")
+    texts = text_cells(table, args.text_col, "--text-col")
+    labels = label_cells(table, args.label_col, "classification needs at least two")
+    n_rows = len(texts)
+    subset = ""
+    if args.limit is not None and args.limit < n_rows:
+        # A seeded random subset, in file order: a file sorted by class keeps every class.
+        keep = sorted(random.Random(0).sample(range(n_rows), args.limit))
+        texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+        subset = f" in the random subset of {args.limit} rows (--limit)"
+        if len(set(labels)) < 2:
+            raise Refused("--limit", f"the random subset of {args.limit} rows has a single class")
+    _check_classes(labels, args.folds, subset)
+    return texts, labels, n_rows
+
+
+def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], int]:
+    """Every check, in order; nothing is loaded (torch is imported last, for --device)."""
+    args.embedder = list(dict.fromkeys(args.embedder))  # each once, in the order given
+    if args.text_col.strip() == args.label_col.strip():
+        raise Refused("--label-col", f"is the text column {args.text_col!r} too")
+    _check_options(args)
+    texts, labels, n_rows = _read_data(args)
+    if args.device != "auto" and any(name in _TORCH for name in args.embedder):
+        problem = device_problem(args.device)
+        if problem:
+            raise Refused("--device", problem)
+    return texts, labels, n_rows
+
+
+# -- the embedders ---------------------------------------------------------------------------------
+def _build(name: str, args: argparse.Namespace) -> Any:
+    top = max(args.dims) if args.dims else None
+    if name == "tfidf":
+        from skmrl import TfidfBaseline
+
+        return TfidfBaseline(max_dim=top or _TFIDF_MAX_DIM, sublinear_tf=True)
+    if name == "word2vec":
+        from skmrl import Word2VecEmbedder
+
+        return Word2VecEmbedder(max_dim=top or _W2V_MAX_DIM, device=args.device, random_state=0)
+    from skmrl import MatryoshkaEmbedder
+
+    folder = cache_folder(args.cache_dir)
+    params: dict[str, Any] = {
+        "model": args.model or _DEFAULT_MODEL,
+        "device": args.device,
+        "memory": None if folder is None else str(folder),
+    }
+    if args.max_length is not None:
+        params["max_length"] = args.max_length
+    if name == "adaptor":
+        params["fine_tune"] = "adaptor"
+    return MatryoshkaEmbedder(**params)
+
+
+def _legend(name: str, args: argparse.Namespace) -> str:
+    """What the embedder called ``name`` in the table is."""
+    if name == "tfidf":
+        top = max(args.dims) if args.dims else _TFIDF_MAX_DIM
+        return f"TfidfBaseline: LSA of the TF-IDF (sublinear tf), up to {top} dims"
+    if name == "word2vec":
+        top = max(args.dims) if args.dims else _W2V_MAX_DIM
+        return f"Word2VecEmbedder: skip-gram trained on each fold, {top} dims"
+    model = args.model or "all-MiniLM-L6-v2 (packaged)"
+    folder = cache_folder(args.cache_dir)
+    cache = "no disk cache" if folder is None else f"vectors cached in {folder}"
+    if name == "matryoshka":
+        return (
+            f"MatryoshkaEmbedder: {model}, max_length={args.max_length or 256}, "
+            f"device {args.device}; {cache}"
+        )
+    return "the matryoshka vectors rotated by a MatryoshkaAdaptor fitted on each fold's labels"
+
+
+# -- the run ---------------------------------------------------------------------------------------
+def _chosen(comparison: Any, tolerance: float) -> list[str]:
+    """One line per embedder: its smallest good dim, its best, and its time."""
+    lines = []
+    for name, curve in comparison.curves.items():
+        dim = curve.smallest_dim(tolerance)
+        at = int(list(curve.dims).index(dim))
+        best = int(curve.mean.argmax())
+        lines.append(
+            f"  {name}: dim {dim} (accuracy {curve.mean[at]:.3f}; best {curve.mean[best]:.3f} at "
+            f"dim {int(curve.dims[best])}); fit {curve.fit_seconds:.1f} s, encode "
+            f"{curve.encode_seconds:.1f} s over the folds"
+        )
+    return lines
+
+
+def _write_plot(comparison: Any, path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = comparison.plot()
+    ax.set_title(title)
+    ax.figure.savefig(Path(path).expanduser(), dpi=120)
+    plt.close(ax.figure)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``skmrl sweep``."""
+    try:
+        texts, labels, n_rows = _plan(args)
+    except Refused as exc:
+        args.parser.error(f"argument {exc.argument}: {exc.message}")
+    subset = (
+        f" (a random subset of {len(texts)} of its {n_rows} rows)" if len(texts) < n_rows else ""
+    )
+    header = (
+        f"skmrl sweep: {args.data!r}{subset}: {len(texts)} texts (column {args.text_col!r}), "
+        f"{len(set(labels))} classes (column {args.label_col!r}). Accuracy (mean ± std over "
+        f"{args.folds}-fold stratified CV, LogisticRegression) against dim."
+    )
+    print(textwrap.fill(header, 100, break_long_words=False, break_on_hyphens=False))
+    for name in args.embedder:
+        print(f"  {name}: {_legend(name, args)}", flush=True)
+    from skmrl.evaluation import compare
+
+    start = time.perf_counter()
+    try:
+        embedders = {name: _build(name, args) for name in args.embedder}
+        comparison = compare(embedders, texts, labels, dims=args.dims, cv=args.folds)
+    except (ValueError, OSError, ImportError, RuntimeError) as exc:
+        print(f"skmrl sweep: error: {exc}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - start
+    print()
+    print(comparison.to_markdown(digits=3, tolerance=args.tolerance))
+    print(f"\nsmallest dim within {args.tolerance:g} of each embedder's best accuracy:")
+    print("\n".join(_chosen(comparison, args.tolerance)))
+    print(f"swept in {seconds:.1f} s")
+    try:
+        if args.out is not None:
+            comparison.to_frame().to_csv(Path(args.out).expanduser(), index=False)
+            print(f"results written to {args.out}")
+        if args.plot is not None:
+            title = f"{Path(args.data).name}: accuracy against embedding size"
+            _write_plot(comparison, args.plot, title)
+            print(f"plot written to {args.plot}")
+    except (OSError, ImportError, ValueError) as exc:
+        print(f"skmrl sweep: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# -- the parser ------------------------------------------------------------------------------------
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``skmrl sweep`` on the subparsers ``sub``."""
+    parser = sub.add_parser(
+        "sweep",
+        help="accuracy against dim for each embedder on your labelled CSV file",
+        description=textwrap.fill(_DESCRIPTION, 79),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="a UTF-8 CSV file with a header row (comma-separated; tab-separated when named .tsv)",
+    )
+    data = parser.add_argument_group("the data: columns of DATA, named by its header")
+    data.add_argument("--text-col", required=True, metavar="COLUMN", help="the texts (required)")
+    data.add_argument(
+        "--label-col",
+        required=True,
+        metavar="COLUMN",
+        help="the class labels (required): at least 2 classes, each with --folds rows",
+    )
+    data.add_argument(
+        "--limit",
+        type=int_at_least(1, "a positive int (a number of rows)"),
+        metavar="N",
+        help="use a seeded random subset of N rows (default: every row)",
+    )
+    sweep = parser.add_argument_group("the sweep")
+    sweep.add_argument(
+        "--embedder",
+        nargs="+",
+        type=embedder_choice(*_EMBEDDERS),
+        default=list(_EMBEDDERS),
+        metavar="NAME",
+        help="the embedders to compare: tfidf, word2vec, matryoshka, adaptor (default: all four)",
+    )
+    sweep.add_argument(
+        "--dims",
+        nargs="+",
+        type=int_at_least(1, "a positive int"),
+        metavar="DIM",
+        help="embedding sizes to score; each embedder skips those above its size (default: each "
+        "embedder's powers of two from 8, and its full size)",
+    )
+    sweep.add_argument(
+        "--folds",
+        type=int_at_least(2, "an int >= 2 (the number of CV folds)"),
+        default=5,
+        help="stratified CV folds, at least 2 (default: 5)",
+    )
+    sweep.add_argument(
+        "--tolerance",
+        type=positive_float,
+        default=0.01,
+        metavar="X",
+        help="the chosen dim is the smallest within X (absolute accuracy) of the best "
+        "(default: 0.01)",
+    )
+    model = parser.add_argument_group("the transformer (matryoshka and adaptor)")
+    model.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="a model folder (e.g. one saved by 'skmrl finetune'), or a Hugging Face id in the "
+        f"local cache (default: {_DEFAULT_MODEL}, packaged)",
+    )
+    model.add_argument(
+        "--max-length",
+        type=int_at_least(1, "a positive int (a number of tokens)"),
+        metavar="TOKENS",
+        help="texts are truncated to this many tokens (default: 256)",
+    )
+    model.add_argument(
+        "--device",
+        type=device,
+        default="auto",
+        help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps; also "
+        "word2vec's training device",
+    )
+    model.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="disk cache of the transformer's vectors (default: $SKMRL_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/skmrl, else ~/.cache/skmrl); 'none' turns it off",
+    )
+    out = parser.add_argument_group("outputs")
+    out.add_argument(
+        "--out",
+        metavar="FILE.csv",
+        help="write the results as CSV: one row per embedder and dim (mean, std, bytes, seconds)",
+    )
+    out.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="plot accuracy against dim to this image file (needs matplotlib)",
+    )
+    parser.set_defaults(func=run, parser=parser)
+    return parser
