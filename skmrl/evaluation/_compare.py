@@ -10,6 +10,7 @@ import numpy as np
 
 from ._common import _check_dims
 from ._curve import Comparison
+from ._retrieval import _as_retrieval_set
 from ._run import TASKS, _dim_curve
 
 __all__ = ["compare"]
@@ -33,7 +34,8 @@ def compare(
     One :func:`dim_curve` per embedder, each with the same arguments. An int ``cv`` is a
     shuffled splitter with a fixed seed, and an iterable of splits is read once and reused, so
     every embedder is scored on the same folds; each curve is the one :func:`dim_curve` alone
-    would return.
+    would return. With ``task="retrieval"`` every embedder ranks the same corpus for the same
+    queries (there are no folds).
 
     Parameters
     ----------
@@ -94,8 +96,10 @@ def compare(
         raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
     if dims is not None:
         dims = _check_dims(dims, None)
+    if task == "retrieval":
+        _as_retrieval_set(X, y)  # bad input fails here, before the first embedder is fitted
     # Iterables read once (a generator of texts, pairs or splits) are read here, for all.
-    if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
+    elif not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
         if isinstance(X, str) or X is None:
             raise TypeError(f"X must be a collection of documents or pairs, got {type(X).__name__}")
         X = list(X)

@@ -33,9 +33,14 @@ class DimCurve:
     encode_seconds : float
         Wall time spent encoding the texts at full size, summed over the folds.
     task : str
-        ``"classification"`` or ``"sts"``.
+        ``"classification"``, ``"sts"`` or ``"retrieval"``.
     scoring : str
-        Name of the score (``"accuracy"``, the scorer's name, or ``"spearman"``).
+        Name of the score (``"accuracy"``, the scorer's name, ``"spearman"``, or for retrieval
+        ``"ndcg@10"``, ``"recall@100"``, ...).
+    metrics : dict of str to ndarray of float, shape (n_folds, n_dims) each
+        Every score measured, by name, when there are several: a retrieval curve holds
+        ``"ndcg@10"`` and ``"recall@100"`` (and its ``scoring``, which equals ``scores``).
+        Empty for classification and STS, whose only score is ``scores``.
 
     Examples
     --------
@@ -58,6 +63,7 @@ class DimCurve:
     encode_seconds: float = 0.0
     task: str = "classification"
     scoring: str = "accuracy"
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)
     mean: np.ndarray = field(init=False)
     std: np.ndarray = field(init=False)
     bytes_per_vector: dict[str, np.ndarray] = field(init=False)
@@ -69,6 +75,15 @@ class DimCurve:
             raise ValueError(
                 f"scores has {self.scores.shape[1]} columns but there are {len(self.dims)} dims"
             )
+        metrics = {}
+        for name, values in dict(self.metrics).items():
+            values = np.atleast_2d(np.asarray(values, dtype=np.float64))
+            if values.shape != self.scores.shape:
+                raise ValueError(
+                    f"metrics[{name!r}] has shape {values.shape}, unlike scores {self.scores.shape}"
+                )
+            metrics[str(name)] = values
+        self.metrics = metrics
         self.mean = self.scores.mean(axis=0)
         self.std = self.scores.std(axis=0)
         self.bytes_per_vector = {
@@ -105,8 +120,9 @@ class DimCurve:
         Returns
         -------
         pandas.DataFrame
-            Columns ``dim``, ``mean``, ``std``, ``bytes_float32``, ``bytes_int8``,
-            ``bytes_binary``.
+            Columns ``dim``, ``mean``, ``std``, then the mean of each of :attr:`metrics` under
+            its name (a retrieval curve: ``ndcg@10``, ``recall@100``), then ``bytes_float32``,
+            ``bytes_int8``, ``bytes_binary``.
         """
         try:
             import pandas as pd
@@ -120,12 +136,16 @@ class DimCurve:
                 "dim": self.dims,
                 "mean": self.mean,
                 "std": self.std,
+                **{name: values.mean(axis=0) for name, values in self.metrics.items()},
                 **{f"bytes_{k}": v for k, v in self.bytes_per_vector.items()},
             }
         )
 
     def to_markdown(self, digits: int = 4) -> str:
         """The curve as a Markdown table (no dependency).
+
+        The columns: ``dim``, the mean score (headed by :attr:`scoring`) and its ``std``, the
+        mean of every other of :attr:`metrics`, and the bytes of one vector.
 
         Parameters
         ----------
@@ -135,11 +155,29 @@ class DimCurve:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> from skmrl.evaluation import DimCurve
+        >>> curve = DimCurve(
+        ...     dims=[8, 16],
+        ...     scores=[[0.25, 0.5]],
+        ...     task="retrieval",
+        ...     scoring="ndcg@10",
+        ...     metrics={"ndcg@10": [[0.25, 0.5]], "recall@100": [[0.5, 0.75]]},
+        ... )
+        >>> print(curve.to_markdown(digits=2))
+        | dim | ndcg@10 | std | recall@100 | float32 bytes | int8 bytes | binary bytes |
+        |---:|---:|---:|---:|---:|---:|---:|
+        | 8 | 0.25 | 0.00 | 0.50 | 32 | 8 | 1 |
+        | 16 | 0.50 | 0.00 | 0.75 | 64 | 16 | 2 |
         """
+        others = {name: v.mean(axis=0) for name, v in self.metrics.items() if name != self.scoring}
         head = [
             "dim",
             self.scoring,
             "std",
+            *others,
             "float32 bytes",
             "int8 bytes",
             "binary bytes",
@@ -150,6 +188,7 @@ class DimCurve:
                 str(int(d)),
                 f"{self.mean[i]:.{digits}f}",
                 f"{self.std[i]:.{digits}f}",
+                *(f"{v[i]:.{digits}f}" for v in others.values()),
                 *(str(int(v[i])) for v in self.bytes_per_vector.values()),
             ]
             lines.append("| " + " | ".join(row) + " |")
@@ -246,9 +285,10 @@ class Comparison:
         Returns
         -------
         pandas.DataFrame
-            Columns ``embedder``, ``dim``, ``mean``, ``std``, ``bytes_float32``,
-            ``fit_seconds`` and ``encode_seconds`` (the embedder's totals over its folds,
-            repeated on each of its rows).
+            Columns ``embedder``, ``dim``, ``mean``, ``std``, the mean of each metric of the
+            curves' :attr:`DimCurve.metrics` (retrieval: ``ndcg@10``, ``recall@100``; NaN for a
+            curve without it), ``bytes_float32``, ``fit_seconds`` and ``encode_seconds`` (the
+            embedder's totals over its folds, repeated on each of its rows).
         """
         try:
             import pandas as pd
@@ -257,6 +297,7 @@ class Comparison:
                 "Comparison.to_frame needs pandas (pip install pandas); "
                 "Comparison.to_markdown needs nothing"
             ) from exc
+        names = list(dict.fromkeys(m for c in self.curves.values() for m in c.metrics))
         frames = [
             pd.DataFrame(
                 {
@@ -264,6 +305,7 @@ class Comparison:
                     "dim": c.dims,
                     "mean": c.mean,
                     "std": c.std,
+                    **{m: c.metrics[m].mean(axis=0) if m in c.metrics else np.nan for m in names},
                     "bytes_float32": c.bytes_per_vector["float32"],
                     "fit_seconds": c.fit_seconds,
                     "encode_seconds": c.encode_seconds,

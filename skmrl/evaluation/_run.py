@@ -11,11 +11,12 @@ import numpy as np
 from ._classification import _classification_fold
 from ._common import _check_dims, _learns_from_texts, _progress
 from ._curve import DimCurve
+from ._retrieval import _as_retrieval_set, _metric_names, _retrieval_scores
 from ._sts import _check_pairs, _sts_fold
 
 __all__ = ["TASKS", "dim_curve"]
 
-TASKS = ("classification", "sts")
+TASKS = ("classification", "sts", "retrieval")
 
 
 def dim_curve(
@@ -38,7 +39,9 @@ def dim_curve(
     ``MatryoshkaEmbedder(fine_tune="adaptor")``, learns inside the fold), and each part of the
     fold is encoded once at full size; every ``dim`` is then a slice of those vectors,
     re-normalised (what ``set_params(dim=k).transform`` returns). With the skmrl caches, texts
-    shared by several folds are encoded once in all by a frozen encoder.
+    shared by several folds are encoded once in all by a frozen encoder. Retrieval has no folds:
+    the embedder is fitted once on the corpus, and the corpus and the queries are each encoded
+    once.
 
     Parameters
     ----------
@@ -46,15 +49,21 @@ def dim_curve(
         Any estimator with a ``dim`` parameter whose ``dim=k`` output is the first ``k`` full-size
         columns (every skmrl embedder; ``MatryoshkaAdaptor`` on precomputed vectors ``X``). Its
         own ``dim`` is ignored.
-    X : iterable of str, array of shape (n_samples, n_features), or sequence of pairs
+    X : iterable of str, array of shape (n_samples, n_features), sequence of pairs, or
+        ``(queries, corpus)``
         Classification: the documents (vectors for ``MatryoshkaAdaptor``). STS: a sequence of
-        ``(text_a, text_b)`` pairs.
-    y : array-like of shape (n_samples,)
+        ``(text_a, text_b)`` pairs. Retrieval: ``(queries, corpus)``, two dicts of id -> text
+        (id -> vector for ``MatryoshkaAdaptor``), or the :class:`~skmrl.datasets.BeirData`
+        that :func:`~skmrl.datasets.load_beir` returns (then without ``y``).
+    y : array-like of shape (n_samples,), or dict
         Classification: the class labels (required). STS: the gold similarity scores.
+        Retrieval: the relevance judgements (qrels), a dict of query id -> {document id: int
+        grade}; every query needs some, and every id must be in ``X`` (else a ``ValueError``
+        saying which). A query whose grades are all 0 scores 0, as in ``pytrec_eval``.
     dims : list of int, optional
         Sizes to score, each in ``1..max_dim_`` of the fitted embedder. Default: the powers of
         two from 8 below ``max_dim_``, and ``max_dim_`` (the full size).
-    task : {"classification", "sts"}, default="classification"
+    task : {"classification", "sts", "retrieval"}, default="classification"
         ``"classification"``: ``estimator`` is trained on the training part of each fold at each
         size and scored on the held-out part. ``"sts"``: the Spearman correlation between the
         cosine similarity of each pair and its gold score (no estimator). The embedder is then
@@ -65,6 +74,12 @@ def dim_curve(
         an adaptor) is scored on ``cv`` folds of pairs, fitted on the texts of the other pairs,
         so that it never sees a test sentence; ``cv=None`` fits it once on the texts of all
         pairs instead (transductive: no score is used, but the test texts are).
+        ``"retrieval"``: the embedder is fitted once on the corpus texts (never the queries or
+        the judgements; a frozen encoder just loads), and at each size the corpus is ranked for
+        every query by the cosine of the re-normalised prefixes
+        (:func:`skmrl.metrics.cosine_top_k`). The curve's score is ``scoring`` (nDCG@10 by
+        default); nDCG@10 and recall@100 are always recorded in :attr:`DimCurve.metrics`, and
+        :meth:`DimCurve.to_markdown` shows both. There are no folds (``std`` is 0).
     estimator : classifier, default=LogisticRegression(max_iter=2000)
         Classification only; cloned for each fold and size, and fitted with one BLAS thread
         (``threadpoolctl``): on vectors of at most ``max_dim_`` columns threads gain nothing,
@@ -72,16 +87,19 @@ def dim_curve(
     cv : int, cross-validation splitter or iterable, default=5
         Classification: an int is ``StratifiedKFold(cv, shuffle=True, random_state=0)``. STS:
         an int is ``KFold(cv, shuffle=True, random_state=0)`` over pairs; ``None`` is one fit
-        on all pairs.
+        on all pairs. Retrieval: no cross-validation; leave ``cv`` at its default or pass
+        ``None`` (any other value is an error rather than silently ignored).
     scoring : str or callable, optional
-        Classification only: a scikit-learn scorer name or ``scorer(estimator, X, y)``; default
-        the estimator's ``score`` (accuracy).
+        Classification: a scikit-learn scorer name or ``scorer(estimator, X, y)``; default
+        the estimator's ``score`` (accuracy). Retrieval: ``"ndcg@k"`` or ``"recall@k"`` for any
+        ``k >= 1``; default ``"ndcg@10"``. STS: none (Spearman).
     n_jobs : int, optional
         Folds run in parallel with joblib (``-1``: all cores). The in-memory vector cache is per
-        process: use ``memory=`` on the embedder to share vectors between workers.
+        process: use ``memory=`` on the embedder to share vectors between workers. Not used
+        by retrieval (one fit).
     progress : bool, optional
-        A ``tqdm.auto`` bar over the folds (in a notebook too); ``None``: shown when stderr is a
-        terminal.
+        A ``tqdm.auto`` bar over the folds (over the dims for retrieval; in a notebook too);
+        ``None``: shown when stderr is a terminal.
 
     Returns
     -------
@@ -99,6 +117,17 @@ def dim_curve(
     (4, 4)
     >>> curve.smallest_dim(tolerance=0.05) <= 16
     True
+
+    Retrieval, with the queries' relevant documents known:
+
+    >>> queries = {"q1": "a hungry cat and a mouse", "q2": "interest rates at the bank"}
+    >>> corpus = dict(enumerate(CORPUS))  # document ids 0..39
+    >>> qrels = {"q1": {5: 2, 1: 1}, "q2": {20: 2, 25: 1, 26: 1}}
+    >>> curve = dim_curve(TfidfBaseline(), (queries, corpus), qrels, task="retrieval", dims=[2, 16])
+    >>> curve.scoring, curve.scores.shape, sorted(curve.metrics)
+    ('ndcg@10', (1, 2), ['ndcg@10', 'recall@100'])
+    >>> round(float(curve.mean[1]), 4)  # at 16 dims the relevant documents come first
+    1.0
     """
     return _dim_curve(
         embedder,
@@ -140,6 +169,8 @@ def _dim_curve(
         )
     if dims is not None:
         _check_dims(dims, None)  # types now; the range after the first fit
+    if task == "retrieval":
+        return _retrieval_curve(embedder, X, y, dims, estimator, cv, scoring, progress, _clip_dims)
 
     if task == "classification":
         from sklearn.linear_model import LogisticRegression
@@ -226,4 +257,38 @@ def _dim_curve(
         encode_seconds=float(sum(r[3] for r in results)),
         task=task,
         scoring=score_name,
+    )
+
+
+def _retrieval_curve(
+    embedder: Any,
+    X: Any,
+    y: Any,
+    dims: Any,
+    estimator: Any,
+    cv: Any,
+    scoring: Any,
+    progress: bool | None,
+    clip: bool,
+) -> DimCurve:
+    """``task="retrieval"``: one fit on the corpus, one encoding, every dim ranked and scored."""
+    if estimator is not None:
+        raise ValueError("task='retrieval' ranks documents by cosine: no estimator")
+    default_cv = isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and cv == 5
+    if cv is not None and not default_cv:
+        raise ValueError(
+            "task='retrieval' fits the embedder once on the corpus and scores every query: "
+            f"there are no folds; leave cv out (or pass cv=None), got cv={cv!r}"
+        )
+    names = _metric_names(scoring)
+    data = _as_retrieval_set(X, y)
+    scores, dims, fit_s, enc_s = _retrieval_scores(embedder, data, dims, names, clip, progress)
+    return DimCurve(
+        dims=np.asarray(dims),
+        scores=np.array([scores[names[0]]]),
+        fit_seconds=fit_s,
+        encode_seconds=enc_s,
+        task="retrieval",
+        scoring=names[0],
+        metrics={name: np.array([values]) for name, values in scores.items()},
     )

@@ -1,0 +1,172 @@
+"""``task="retrieval"``: queries against a corpus, scored by nDCG@k and recall@k at every ``dim``.
+
+The embedder is fitted once on the corpus texts (never the queries or the judgements), the corpus
+and the queries are each encoded once at full size, and every ``dim`` ranks the corpus by the
+cosine of the re-normalised prefixes (:func:`skmrl.metrics.cosine_top_k`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from skmrl.metrics import _check_qrels, cosine_top_k, ndcg_at_k, recall_at_k
+
+from ._common import _check_dims, _fitted_max_dim, _full_vectors, _progress
+
+#: The metrics every retrieval curve records, beside its ``scoring``.
+STANDARD_METRICS = ("ndcg@10", "recall@100")
+
+_METRIC = re.compile(r"(ndcg|recall)@([0-9]+)")
+_FUNCTIONS = {"ndcg": ndcg_at_k, "recall": recall_at_k}
+
+
+@dataclass
+class _RetrievalSet:
+    """Validated retrieval input: ids and documents in order, and the judgements."""
+
+    query_ids: list[Any]
+    queries: Any  # list of str, or an array of vectors
+    doc_ids: list[Any]
+    corpus: Any
+    qrels: dict[Any, dict[Any, int]]
+
+
+def _parse_metric(name: Any) -> tuple[str, int]:
+    """``"ndcg@10"`` -> ``("ndcg", 10)``; a clear error for anything else."""
+    match = _METRIC.fullmatch(name.strip().lower()) if isinstance(name, str) else None
+    if match is None or int(match.group(2)) < 1:
+        raise ValueError(
+            "task='retrieval' scores with 'ndcg@k' or 'recall@k' (k >= 1), such as 'ndcg@10' "
+            f"(the default) or 'recall@100'; got scoring={name!r}"
+        )
+    return match.group(1), int(match.group(2))
+
+
+def _metric_names(scoring: Any) -> list[str]:
+    """The curve's score first (default ``ndcg@10``), then the standard metrics not yet named."""
+    first = "ndcg@10" if scoring is None else "{}@{}".format(*_parse_metric(scoring))
+    return list(dict.fromkeys([first, *STANDARD_METRICS]))
+
+
+def _documents(mapping: Any, what: str) -> tuple[list[Any], Any]:
+    """Ids and documents of ``mapping`` (id -> text, or id -> vector for an adaptor)."""
+    if not isinstance(mapping, Mapping):
+        raise TypeError(
+            f"the {what} must be a dict of id -> text, got {type(mapping).__name__} "
+            "(for a list of texts, pass dict(enumerate(texts)))"
+        )
+    if not mapping:
+        raise ValueError(f"the {what} is empty")
+    ids = list(mapping)
+    docs = list(mapping.values())
+    is_text = [isinstance(d, str) for d in docs]
+    if all(is_text):
+        return ids, docs
+    if any(is_text):
+        bad = ids[is_text.index(False)]
+        raise TypeError(f"{what}[{bad!r}] is not a str, unlike the other {what} texts")
+    try:  # vectors, for MatryoshkaAdaptor
+        return ids, np.asarray(docs, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"the {what} must map ids to texts (or to vectors of one length, for an adaptor)"
+        ) from None
+
+
+def _as_retrieval_set(X: Any, y: Any) -> _RetrievalSet:
+    """Check ``X = (queries, corpus), y = qrels`` or ``X = load_beir(...)``, ``y = None``."""
+    from skmrl.datasets import BeirData
+
+    if isinstance(X, BeirData):
+        if y is not None:
+            raise ValueError(
+                "X is a BeirData, which holds its judgements (qrels): leave y out, or pass "
+                "X=(data.queries, data.corpus), y=data.qrels"
+            )
+        queries, corpus, qrels = X.queries, X.corpus, X.qrels
+    else:
+        if (
+            isinstance(X, str)
+            or not isinstance(X, (tuple, list))
+            or len(X) != 2
+            or not all(isinstance(m, Mapping) for m in X)
+        ):
+            raise TypeError(
+                "task='retrieval' takes X=(queries, corpus), two dicts of id -> text, and "
+                "y=qrels (or X=skmrl.datasets.load_beir(folder)); got X of type "
+                f"{type(X).__name__}"
+            )
+        if y is None:
+            raise ValueError(
+                "task='retrieval' needs the relevance judgements y: a dict of query id -> "
+                "{document id: grade}"
+            )
+        queries, corpus = X
+        qrels = y
+    query_ids, query_docs = _documents(queries, "queries")
+    doc_ids, doc_docs = _documents(corpus, "corpus")
+    _check_qrels(qrels)
+    unknown = [q for q in qrels if q not in queries]
+    if unknown:
+        swapped = all(q in corpus for q in unknown)
+        hint = ": X must be (queries, corpus), in that order" if swapped else ""
+        raise ValueError(
+            f"the judgements name {len(unknown)} queries that are not in the queries, such "
+            f"as {unknown[0]!r}{hint}"
+        )
+    for qid, grades in qrels.items():
+        missing = [d for d in grades if d not in corpus]
+        if missing:
+            raise ValueError(
+                f"the judgements of query {qid!r} name {len(missing)} documents that are not "
+                f"in the corpus, such as {missing[0]!r}"
+            )
+    unjudged = [q for q in query_ids if not qrels.get(q)]
+    if unjudged:
+        raise ValueError(
+            f"{len(unjudged)} queries have no relevance judgements, such as {unjudged[0]!r}: "
+            "keep the judged ones ({q: queries[q] for q in qrels}, as load_beir does)"
+        )
+    return _RetrievalSet(query_ids, query_docs, doc_ids, doc_docs, dict(qrels))
+
+
+def _retrieval_scores(
+    embedder: Any,
+    data: _RetrievalSet,
+    dims: Any,
+    names: list[str],
+    clip: bool,
+    progress: bool | None,
+) -> tuple[dict[str, list[float]], list[int], float, float]:
+    """Fit on the corpus, encode corpus and queries once, score every ``dim``."""
+    from sklearn.base import clone
+
+    emb = clone(embedder).set_params(dim=None)
+    t0 = time.perf_counter()
+    emb.fit(data.corpus)  # the corpus only: never the queries nor the judgements
+    fit_s = time.perf_counter() - t0
+    dims = _check_dims(dims, _fitted_max_dim(emb), "fitted on the corpus", clip)
+    t0 = time.perf_counter()
+    _, corpus_at = _full_vectors(emb, data.corpus)
+    _, queries_at = _full_vectors(emb, data.queries)
+    enc_s = time.perf_counter() - t0
+    metrics = [(name, *_parse_metric(name)) for name in names]
+    depth = max(k for _, _, k in metrics)
+    scores: dict[str, list[float]] = {name: [] for name in names}
+    with _progress(progress, len(dims), "dim_curve (retrieval)", unit="dim") as bar:
+        for k in dims:
+            _, top = cosine_top_k(queries_at(k), corpus_at(k), depth)
+            ranked = {
+                qid: [data.doc_ids[j] for j in row]
+                for qid, row in zip(data.query_ids, top.tolist(), strict=True)
+            }
+            for name, kind, cut in metrics:
+                scores[name].append(_FUNCTIONS[kind](data.qrels, ranked, cut))
+            bar.update(1)
+    return scores, dims, fit_s, enc_s
