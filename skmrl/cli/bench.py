@@ -259,6 +259,8 @@ def run(args: argparse.Namespace) -> int:
             f"{words:.1f} words on average); memory=None, in-process caches emptied before each "
             f"timed run; transform: the median of {args.repeat} run(s).",
             100,
+            break_long_words=False,
+            break_on_hyphens=False,
         )
     )
     if "matryoshka" in args.embedder:

