@@ -2,7 +2,7 @@
 
 Loaded by ``docs/conf.py`` (as a Sphinx extension, for the ``skmrl-help`` directive, and for the
 gallery's settings) and by ``tests/test_examples.py`` (one list of what each example needs, so the
-tests and the gallery skip the same examples).
+tests and the gallery skip the same examples); it imports Sphinx only when Sphinx loads it.
 
 Each example in ``examples/`` needs some of:
 
@@ -22,9 +22,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-
-from docutils import nodes
-from sphinx.util.docutils import SphinxDirective
 
 #: What each example of ``examples/`` needs to run (see the module docstring).
 EXAMPLE_NEEDS: dict[str, frozenset[str]] = {
@@ -120,35 +117,48 @@ def reset_argv(gallery_conf: dict, script_vars: dict) -> list[str]:
     return example_argv(Path(script_vars["src_file"]).name)
 
 
-class CommandHelp(SphinxDirective):
-    """``.. skmrl-help:: demo``: the ``--help`` text of an ``skmrl`` command, as a literal block.
+def _command_help_directive() -> type:
+    """The class of the ``skmrl-help`` directive (Sphinx is imported only when it is built).
 
-    The text comes from running ``python -m skmrl.cli <words> --help`` at build time, so the page
-    always shows the options the command has. A command that fails is a build warning.
+    Returns
+    -------
+    type
+        A ``SphinxDirective`` subclass.
     """
+    from docutils import nodes
+    from sphinx.util.docutils import SphinxDirective
 
-    required_arguments = 0
-    optional_arguments = 3  # e.g. "cache clear"
+    class CommandHelp(SphinxDirective):
+        """``.. skmrl-help:: demo``: the ``--help`` of an ``skmrl`` command, as a literal block.
 
-    def run(self) -> list[nodes.Node]:
-        words = list(self.arguments)
-        env = {**os.environ, "COLUMNS": "100", "PYTHONIOENCODING": "utf-8"}
-        proc = subprocess.run(
-            [sys.executable, "-m", "skmrl.cli", *words, "--help"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-        command = " ".join(["skmrl", *words, "--help"])
-        if proc.returncode != 0:
-            message = f"{command} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}"
-            return [self.state.document.reporter.warning(message, line=self.lineno)]
-        text = f"$ {command}\n{proc.stdout.rstrip()}"
-        block = nodes.literal_block(text, text)
-        block["language"] = "none"
-        return [block]
+        The text comes from running ``python -m skmrl.cli <words> --help`` at build time, so the
+        page always shows the options the command has. A command that fails is a build warning.
+        """
+
+        required_arguments = 0
+        optional_arguments = 3  # e.g. "cache clear"
+
+        def run(self) -> list[nodes.Node]:
+            words = list(self.arguments)
+            env = {**os.environ, "COLUMNS": "100", "PYTHONIOENCODING": "utf-8"}
+            proc = subprocess.run(
+                [sys.executable, "-m", "skmrl.cli", *words, "--help"],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=120,
+                check=False,
+            )
+            command = " ".join(["skmrl", *words, "--help"])
+            if proc.returncode != 0:
+                message = f"{command} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}"
+                return [self.state.document.reporter.warning(message, line=self.lineno)]
+            text = f"$ {command}\n{proc.stdout.rstrip()}"
+            block = nodes.literal_block(text, text)
+            block["language"] = "none"
+            return [block]
+
+    return CommandHelp
 
 
 def setup(app) -> dict:
@@ -164,5 +174,5 @@ def setup(app) -> dict:
     dict
         The extension's metadata.
     """
-    app.add_directive("skmrl-help", CommandHelp)
+    app.add_directive("skmrl-help", _command_help_directive())
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,17 +6,17 @@ Keyword clusters against meaning clusters: the same BBC News articles mapped to 
 t-SNE, once from TF-IDF vectors and once from a sentence encoder (all-MiniLM-L6-v2), coloured by
 topic. ``skmrl.plotting.plot_document_map`` draws one panel per embedder.
 
-A subset of 500 articles (100 per topic) keeps the example under a minute on a CPU: the encoder
-reads each article once (its first 128 tokens), and t-SNE runs on 500 points.
+A subset of 400 articles (80 per topic) keeps the example under a minute on a CPU: the encoder
+reads each article once (its first 128 tokens), and t-SNE runs on 400 points.
 
-Run: ``python examples/document_map.py [--per-topic 100]`` (needs the ``data``, ``models`` and
+Run: ``python examples/document_map.py [--per-topic 80]`` (needs the ``data``, ``models`` and
 ``plot`` extras).
 """
 
 # %%
 # A subset of BBC News
 # --------------------
-# 100 articles of each of the 5 topics, drawn with a fixed seed.
+# 80 articles of each of the 5 topics, drawn with a fixed seed.
 
 import argparse
 
@@ -30,7 +30,7 @@ from skmrl.datasets import load_bbc_news
 from skmrl.plotting import plot_document_map
 
 parser = argparse.ArgumentParser(description="A t-SNE map of BBC News: TF-IDF beside MiniLM.")
-parser.add_argument("--per-topic", type=int, default=100, help="articles drawn from each topic")
+parser.add_argument("--per-topic", type=int, default=80, help="articles drawn from each topic")
 args = parser.parse_args()
 
 texts, labels = load_bbc_news()
