@@ -49,8 +49,7 @@ def dim_curve(
         Any estimator with a ``dim`` parameter whose ``dim=k`` output is the first ``k`` full-size
         columns (every skmrl embedder; ``MatryoshkaAdaptor`` on precomputed vectors ``X``). Its
         own ``dim`` is ignored.
-    X : iterable of str, array of shape (n_samples, n_features), sequence of pairs, or
-        ``(queries, corpus)``
+    X : iterable of str, array of shape (n_samples, n_features), pairs, or (queries, corpus)
         Classification: the documents (vectors for ``MatryoshkaAdaptor``). STS: a sequence of
         ``(text_a, text_b)`` pairs. Retrieval: ``(queries, corpus)``, two dicts of id -> text
         (id -> vector for ``MatryoshkaAdaptor``), or the :class:`~skmrl.datasets.BeirData`
