@@ -202,8 +202,8 @@ def load_beir(folder: str | os.PathLike, split: str = "test") -> BeirData:
     The folder holds ``corpus.jsonl`` (one JSON object per line with ``_id``, ``text`` and an
     optional ``title``), ``queries.jsonl`` (``_id``, ``text``) and ``qrels/<split>.tsv``
     (tab-separated ``query-id corpus-id score`` under that header line, the score an int grade).
-    Lines are split on ``"\n"`` only: texts may hold other line separators (``\u2028``,
-    ``\x85``), which stay in the text. Only the queries that have judgements are kept, as BEIR's
+    Lines are split on ``"\\n"`` only: texts may hold other line separators (``\\u2028``,
+    ``\\x85``), which stay in the text. Only the queries that have judgements are kept, as BEIR's
     own loader does (the DBpedia subset of the shared data: 40 of its 50 queries).
 
     Parameters
@@ -265,7 +265,7 @@ def load_beir(folder: str | os.PathLike, split: str = "test") -> BeirData:
 
 
 def _lines(file: Path) -> Iterator[tuple[str, str]]:
-    """``("file:line", text)`` of each non-blank line, split on ``\n`` only (binary reads)."""
+    """``("file:line", text)`` of each non-blank line, split on ``\\n`` only (binary reads)."""
     with open(file, "rb") as f:
         for line_no, raw in enumerate(f, 1):
             where = f"{file}:{line_no}"
