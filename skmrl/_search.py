@@ -33,8 +33,8 @@ __all__ = [
     "unpack_binary",
 ]
 
-#: Documents scored per chunk: a (queries x chunk) float32 score block stays a few hundred MB.
-DOC_CHUNK = 32768
+#: Documents scored per chunk: a (1,024 queries x chunk) float32 score block is 64 MiB.
+DOC_CHUNK = 16384
 
 
 def fit_int8_ranges(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +125,9 @@ def int8_scores(
     without building the dequantized block's offsets.
     """
     q = np.asarray(queries, dtype=np.float32)
-    return (q * scale) @ codes.astype(np.float32).T + (q @ offset)[:, None]
+    S = (q * scale) @ codes.astype(np.float32).T
+    S += (q @ offset)[:, None]
+    return S
 
 
 def hamming_scores(query_words: np.ndarray, doc_words: np.ndarray) -> np.ndarray:
@@ -199,36 +201,65 @@ def chunked_topk(
     >>> idx.tolist(), scores.astype(float).round(2).tolist()
     ([[1, 3]], [[0.9, 0.7]])
     """
-    best_s = np.full((n_queries, k), -np.inf, dtype=np.float32)
-    best_i = np.full((n_queries, k), np.iinfo(np.int64).max, dtype=np.int64)
     rows_all = np.arange(n_queries)[:, None]
-    for start in range(0, n_docs, chunk_size):
-        stop = min(start + chunk_size, n_docs)
-        S = np.asarray(score_chunk(start, stop), dtype=np.float32)
-        threshold = best_s.min(axis=1)  # the current k-th best (rows are unsorted)
-        above = S > threshold[:, None]
-        counts = above.sum(axis=1)
-        width = int(counts.max()) if n_queries else 0
-        if width == 0:
+    # The first chunk holds at least k documents; its k-th best score per query is found by a
+    # partition of the scores (values only: no index array of the chunk's size).
+    first = max(chunk_size, k)
+    S = np.asarray(score_chunk(0, min(first, n_docs)), dtype=np.float32)
+    c = S.shape[1]
+    kth = np.partition(S, c - k, axis=1)[:, c - k]
+    best_s, best_i = _gather(S, S >= kth[:, None], 0, k)
+    for start in range(first, n_docs, chunk_size):
+        S = np.asarray(score_chunk(start, min(start + chunk_size, n_docs)), dtype=np.float32)
+        above = S > best_s.min(axis=1)[:, None]  # rows of best_s are unsorted: min is k-th
+        cand_s, cand_i = _gather(S, above, start, None)
+        if cand_s.shape[1] == 0:
             continue
-        if width > k or width * 4 > S.shape[1]:  # many candidates: take the chunk's top k
-            kk = min(k, S.shape[1])
-            part = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
-            cand_s = np.take_along_axis(S, part, axis=1)
-            cand_i = part + start
-        else:  # few candidates: gather them into a padded (n_queries, width) block
-            rows, cols = np.nonzero(above)
-            first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-            pos = np.arange(rows.size) - first[rows]
-            cand_s = np.full((n_queries, width), -np.inf, dtype=np.float32)
-            cand_i = np.full((n_queries, width), np.iinfo(np.int64).max, dtype=np.int64)
-            cand_s[rows, pos] = S[rows, cols]
-            cand_i[rows, pos] = cols + start
         all_s = np.concatenate([best_s, cand_s], axis=1)
         all_i = np.concatenate([best_i, cand_i], axis=1)
         keep = np.argpartition(-all_s, k - 1, axis=1)[:, :k]
-        best_s = all_s[rows_all, keep]
-        best_i = all_i[rows_all, keep]
+        best_s, best_i = all_s[rows_all, keep], all_i[rows_all, keep]
     # Sort each row by score, then by index (lexsort's last key is the primary one).
     order = np.lexsort((best_i, -best_s), axis=1)
     return best_s[rows_all, order], best_i[rows_all, order]
+
+
+def _gather(
+    S: np.ndarray, mask: np.ndarray, start: int, k: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The scores of ``S`` where ``mask`` holds, per row, padded with ``-inf`` to one width.
+
+    With ``k``, every row has at least ``k`` of them and the best ``k`` are kept (rows with
+    ties at the threshold have more).
+    """
+    n_rows, n_cols = S.shape
+    flat = _true_positions(mask)  # row-major: each row's columns in order
+    rows, cols = np.divmod(flat, n_cols)
+    counts = np.bincount(rows, minlength=n_rows)
+    width = int(counts.max())
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    pos = np.arange(rows.size) - starts[rows]
+    cand_s = np.full((n_rows, width), -np.inf, dtype=np.float32)
+    cand_i = np.full((n_rows, width), np.iinfo(np.int64).max, dtype=np.int64)
+    cand_s[rows, pos] = S[rows, cols]
+    cand_i[rows, pos] = cols + start
+    if k is not None and width > k:
+        keep = np.argpartition(-cand_s, k - 1, axis=1)[:, :k]
+        rows_all = np.arange(n_rows)[:, None]
+        cand_s, cand_i = cand_s[rows_all, keep], cand_i[rows_all, keep]
+    return cand_s, cand_i
+
+
+def _true_positions(mask: np.ndarray) -> np.ndarray:
+    """Flat positions of the ``True`` cells of a C-contiguous bool array, ascending.
+
+    The mask is mostly ``False``: it is scanned 8 cells at a time as uint64 words, and only the
+    words that hold a ``True`` are expanded (``np.flatnonzero`` would test every cell).
+    """
+    flat = mask.reshape(-1)
+    n8 = flat.size - flat.size % 8
+    words = np.flatnonzero(flat[:n8].view(np.uint64))
+    cells = (words[:, None] * 8 + np.arange(8)).reshape(-1)
+    hits = cells[flat[cells]]
+    tail = n8 + np.flatnonzero(flat[n8:])
+    return np.concatenate([hits, tail]) if tail.size else hits

@@ -58,7 +58,7 @@ class MatryoshkaSearch(BaseEstimator):
         Where the shortlist is scored: ``"cpu"`` (NumPy), ``"cuda"``, ``"cuda:N"``, ``"mps"``
         (torch); ``"auto"``: the first GPU, else the CPU.
     batch_size : int, default=1024
-        Queries scored together (memory: ``batch_size x 32,768`` float32 scores on the CPU).
+        Queries scored together (memory: ``batch_size x 16,384`` float32 scores on the CPU).
     progress : bool, optional
         A ``tqdm.auto`` bar over query batches; ``None``: when stderr is a terminal and there
         is more than one batch.
