@@ -59,12 +59,15 @@ def _as_curves(curves: Any) -> dict[str, Any]:
     return {str(name): curve for name, curve in curves.items()}
 
 
-def plot_dim_curves(curves: Any, *, ax: Any = None, title: str | None = None) -> Any:
+def plot_dim_curves(
+    curves: Any, *, ax: Any = None, title: str | None = None, tolerance: float | None = None
+) -> Any:
     """Plot the score against ``dim`` of one or several embedders.
 
     One line per embedder with the standard deviation over the folds as error bars, ``dim`` on a
     log2 x-axis whose ticks are the measured sizes, and the bytes of one float32 vector
-    (``4 * dim``) on a second x-axis on top.
+    (``4 * dim``) on a second x-axis on top. With ``tolerance``, each line's chosen size (its
+    :meth:`~skmrl.evaluation.DimCurve.smallest_dim`) is ringed, and the legend says so.
 
     Parameters
     ----------
@@ -75,6 +78,9 @@ def plot_dim_curves(curves: Any, *, ax: Any = None, title: str | None = None) ->
         Where to draw; a new figure when omitted.
     title : str, optional
         Title of the axes.
+    tolerance : float, optional
+        Ring each line's smallest ``dim`` whose mean score is within ``tolerance`` (absolute, in
+        the score's units: 0.01 is one point of accuracy) of its best mean score.
 
     Returns
     -------
@@ -87,30 +93,49 @@ def plot_dim_curves(curves: Any, *, ax: Any = None, title: str | None = None) ->
     >>> from skmrl.plotting import plot_dim_curves
     >>> from skmrl.utils._corpus import CORPUS, LABELS
     >>> curve = dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[2, 4, 8, 16], cv=4)
-    >>> fig = plot_dim_curves({"tf-idf": curve}, title="LSA size")
+    >>> fig = plot_dim_curves({"tf-idf": curve}, title="LSA size", tolerance=0.05)
     >>> fig.axes[0].get_xlabel()
     'embedding size (dim)'
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['tf-idf', 'smallest dim within 0.05 of the best']
     """
     plt = _pyplot("plot_dim_curves")
     named = _as_curves(curves)
+    if tolerance is not None and not (
+        isinstance(tolerance, numbers.Real) and not isinstance(tolerance, bool) and tolerance >= 0
+    ):
+        raise ValueError(f"tolerance must be None or a number >= 0, got {tolerance!r}")
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    draw_dim_curves(ax, named)
+    draw_dim_curves(ax, named, tolerance=tolerance)
     if title is not None:
         ax.set_title(title)
     return ax if fig is None else fig
 
 
-def draw_dim_curves(ax: Any, named: Mapping[str, Any], **errorbar_kwargs: Any) -> None:
+def draw_dim_curves(
+    ax: Any, named: Mapping[str, Any], *, tolerance: float | None = None, **errorbar_kwargs: Any
+) -> None:
     """Draw curves (name -> DimCurve) on ``ax``: the one drawing behind :func:`plot_dim_curves`,
     ``DimCurve.plot`` and ``Comparison.plot``. Empty names get no legend entry;
-    ``errorbar_kwargs`` go to every ``ax.errorbar``."""
+    ``errorbar_kwargs`` go to every ``ax.errorbar``; with ``tolerance``, each curve's
+    ``smallest_dim(tolerance)`` is ringed in the curve's colour."""
     from matplotlib.ticker import NullFormatter
 
     style = {"marker": "o", "capsize": 3, **errorbar_kwargs}
+    handles = []
     for name, curve in named.items():
-        ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
+        drawn = ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
+        if name:
+            handles.append(drawn)
+        if tolerance is not None:
+            chosen = curve.smallest_dim(tolerance)
+            at = int(np.flatnonzero(curve.dims == chosen)[0])
+            ax.plot(
+                [chosen], [curve.mean[at]], linestyle="none", marker="o", markersize=14,
+                markerfacecolor="none", markeredgewidth=2, color=drawn.lines[0].get_color(),
+            )  # fmt: skip
     dims = np.unique(np.concatenate([np.asarray(c.dims) for c in named.values()]))
     ax.set_xscale("log", base=2)
     ax.set_xticks(dims, [str(int(d)) for d in dims])
@@ -122,12 +147,26 @@ def draw_dim_curves(ax: Any, named: Mapping[str, Any], **errorbar_kwargs: Any) -
     top.set_xticks(4 * dims, [str(int(b)) for b in 4 * dims])
     top.xaxis.set_minor_formatter(NullFormatter())
     top.set_xlabel("bytes per vector (float32)")
-    if any(named):
-        ax.legend(title="embedder")
+    if tolerance is not None:  # one legend entry for the rings, in a neutral colour, last
+        (ring,) = ax.plot(
+            [], [], linestyle="none", marker="o", markersize=10, markerfacecolor="none",
+            markeredgewidth=2, color="0.3", label=f"smallest dim within {tolerance:g} of the best",
+        )  # fmt: skip
+        handles.append(ring)
+    if handles:
+        ax.legend(handles=handles, title="embedder" if any(named) else None)
 
 
 # -- helpers shared by the map and the heatmap ----------------------------------------------------
-def _check_embedders(embedders: Any) -> dict[str, Any]:
+def _is_vectors(value: Any) -> bool:
+    """Whether ``value`` is a matrix of vectors (numpy array or scipy sparse), not an embedder."""
+    import scipy.sparse as sp
+
+    return isinstance(value, np.ndarray) or sp.issparse(value)
+
+
+def _check_embedders(embedders: Any, *, vectors: bool = False) -> dict[str, Any]:
+    """``embedders`` as a dict of str to embedder (or, with ``vectors=True``, to a 2-D matrix)."""
     if not isinstance(embedders, Mapping):
         raise TypeError(
             f"embedders must be a dict of name to embedder, got {type(embedders).__name__}"
@@ -135,8 +174,15 @@ def _check_embedders(embedders: Any) -> dict[str, Any]:
     if not embedders:
         raise ValueError("embedders is empty: give at least one, e.g. {'tf-idf': TfidfBaseline()}")
     for name, emb in embedders.items():
-        if not hasattr(emb, "transform"):
-            raise TypeError(f"embedders[{name!r}] has no transform method")
+        if vectors and _is_vectors(emb):
+            if emb.ndim != 2:
+                raise ValueError(
+                    f"embedders[{name!r}] must be vectors of shape (n_samples, n_features), got "
+                    f"shape {emb.shape}"
+                )
+        elif not hasattr(emb, "transform"):
+            what = "has no transform method and is not an array of vectors" if vectors else ""
+            raise TypeError(f"embedders[{name!r}] {what or 'has no transform method'}")
     return {str(name): emb for name, emb in embedders.items()}
 
 
@@ -208,16 +254,18 @@ def plot_document_map(
 
     Put TF-IDF beside an encoder to see keyword clusters against meaning clusters. Each embedder
     encodes ``X`` (an unfitted one is cloned and fitted on ``X`` without the labels, so the map
-    shows what it learned unsupervised), and the vectors are projected to 2-D by scikit-learn's
+    shows what it learned unsupervised), or its vectors are given already computed, and the
+    vectors are projected to 2-D by scikit-learn's
     :class:`~sklearn.manifold.TSNE` (``init="pca"``, ``perplexity=min(30, (n - 1) / 3)``) or by
     ``umap.UMAP``. Sparse output (``TfidfBaseline(dim=None)``) and vectors wider than 50 are
     first reduced to 50 dimensions by :class:`~sklearn.decomposition.TruncatedSVD`.
 
     Parameters
     ----------
-    embedders : dict of str to embedder
-        Fitted or unfitted transformers (``TfidfBaseline``, ``Word2VecEmbedder``, ...); the names
-        are the panel titles.
+    embedders : dict of str to embedder or array
+        Fitted or unfitted transformers (``TfidfBaseline``, ``Word2VecEmbedder``, ...), or the
+        vectors of ``X`` an embedder already gave (a numpy array or scipy sparse matrix with one
+        row per document: nothing is encoded again); the names are the panel titles.
     X : sequence of str
         The documents.
     y : array-like of shape (n_samples,)
@@ -245,10 +293,12 @@ def plot_document_map(
     ... )
     >>> [a.get_title() for a in fig.axes]
     ['tf-idf', 'LSA, dim=8']
+    >>> vectors = TfidfBaseline(dim=8).fit_transform(CORPUS)  # vectors you already have
+    >>> fig = plot_document_map({"LSA, dim=8": vectors}, CORPUS, LABELS)
     """
     from sklearn.utils import check_random_state
 
-    named = _check_embedders(embedders)
+    named = _check_embedders(embedders, vectors=True)
     if method not in ("tsne", "umap"):
         raise ValueError(f"method must be 'tsne' or 'umap', got {method!r}")
     if not (isinstance(max_points, numbers.Integral) and max_points >= 3):
@@ -264,6 +314,11 @@ def plot_document_map(
         )
     if len(docs) < 3:
         raise ValueError(f"a map needs at least 3 documents, got {len(docs)}")
+    for name, emb in named.items():
+        if _is_vectors(emb) and emb.shape[0] != len(docs):
+            raise ValueError(
+                f"embedders[{name!r}] holds {emb.shape[0]} vectors for {len(docs)} documents"
+            )
     if method == "umap":
         try:
             import umap  # noqa: F401
@@ -277,6 +332,7 @@ def plot_document_map(
     if len(docs) > max_points:
         keep = np.sort(rng.choice(len(docs), size=max_points, replace=False))
         docs, labels = [docs[i] for i in keep], labels[keep]
+        named = {name: emb[keep] if _is_vectors(emb) else emb for name, emb in named.items()}
     classes = list(dict.fromkeys(labels.tolist()))
     try:
         classes = sorted(classes)
@@ -296,7 +352,7 @@ def plot_document_map(
         axes = _axes_list(ax, n)
     seed = rng.randint(np.iinfo(np.int32).max) if random_state is None else random_state
     for a, (name, emb) in zip(axes, named.items(), strict=True):
-        Z = _fitted(emb, docs).transform(docs)
+        Z = emb if _is_vectors(emb) else _fitted(emb, docs).transform(docs)
         xy = _project(Z, method, seed)
         for c in classes:
             mask = labels == c
@@ -308,7 +364,8 @@ def plot_document_map(
         a.set_ylabel(f"{'t-SNE' if method == 'tsne' else 'UMAP'} 2")
     handles, names = axes[0].get_legend_handles_labels()
     if fig is not None:
-        fig.legend(handles, names, title="label", loc="outside right upper")
+        # centred: "upper" would meet a figure title (suptitle) added afterwards
+        fig.legend(handles, names, title="label", loc="outside right center")
         return fig
     axes[-1].legend(handles, names, title="label", fontsize="small")
     return ax

@@ -96,6 +96,27 @@ def test_dim_curves_errors():
         plot_dim_curves([1, 2])
 
 
+def test_dim_curves_ring_the_smallest_dim_within_tolerance():
+    comp = _comparison()
+    fig = plot_dim_curves(comp, tolerance=0.15)
+    ax = fig.axes[0]
+    assert comp.smallest_dims(tolerance=0.15) == {"tf-idf": 8, "word2vec": 8}
+    rings = [line for line in ax.lines if line.get_markerfacecolor() == "none" and
+             len(line.get_xdata()) == 1]  # fmt: skip
+    assert [(line.get_xdata()[0], line.get_ydata()[0]) for line in rings] == [(8, 0.8), (8, 0.4)]
+    # each ring in its curve's colour
+    colours = [to_rgba(c.lines[0].get_color()) for c in ax.containers]
+    assert [to_rgba(line.get_markeredgecolor()) for line in rings] == colours
+    # the rings' legend entry comes after the embedders
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert names == ["tf-idf", "word2vec", "smallest dim within 0.15 of the best"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4", "8", "16", "32"]
+    fig = plot_dim_curves(comp)  # no tolerance: no rings
+    assert not [line for line in fig.axes[0].lines if line.get_markerfacecolor() == "none"]
+    with pytest.raises(ValueError, match="tolerance"):
+        plot_dim_curves(comp, tolerance=-0.1)
+
+
 # -- plot_document_map ----------------------------------------------------------------------------
 def test_document_map_panels_colours_legend(tmp_path, word2vec):
     embedders = {"tf-idf": TfidfBaseline(), "word2vec": word2vec}
@@ -126,6 +147,29 @@ def test_document_map_unfitted_is_not_mutated_and_max_points():
     _, ax = plt.subplots()
     assert plot_document_map({"lsa": tfidf}, CORPUS, LABELS, ax=ax, max_points=20) is ax
     assert ax.get_legend() is not None
+
+
+def test_document_map_takes_vectors_already_computed():
+    import scipy.sparse as sp
+
+    tfidf = TfidfBaseline(dim=8).fit(CORPUS)
+    dense = tfidf.transform(CORPUS)
+    sparse = TfidfBaseline().fit_transform(CORPUS)
+    assert sp.issparse(sparse)
+    fig = plot_document_map(
+        {"vectors": dense, "sparse": sparse, "embedder": tfidf}, CORPUS, LABELS, max_points=25
+    )
+    assert [a.get_title() for a in fig.axes] == ["vectors", "sparse", "embedder"]
+    offsets = [np.concatenate([c.get_offsets() for c in a.collections]) for a in fig.axes]
+    assert [len(o) for o in offsets] == [25, 25, 25]  # the vectors are subsampled like X
+    # the same documents from the vectors as from the embedder that gave them
+    np.testing.assert_allclose(offsets[0], offsets[2], atol=1e-4)
+    with pytest.raises(ValueError, match="holds 39 vectors for 40 documents"):
+        plot_document_map({"v": dense[:-1]}, CORPUS, LABELS)
+    with pytest.raises(ValueError, match="shape"):
+        plot_document_map({"v": dense[:, 0]}, CORPUS, LABELS)
+    with pytest.raises(TypeError, match="not an array of vectors"):
+        plot_document_map({"v": dense.tolist()}, CORPUS, LABELS)
 
 
 def test_document_map_errors():
