@@ -7,6 +7,7 @@ dataset or model loading, nothing on stdout), never in a traceback.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,7 @@ def skmrl_cmd(tmp_path):
 
     def run(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
         kwargs.setdefault("stdin", subprocess.DEVNULL)
+        kwargs.setdefault("cwd", tmp_path)  # the demo's figures go to the current folder
         start = time.perf_counter()
         out = subprocess.run(
             [*_command(), *args],
@@ -105,6 +107,114 @@ def test_demo_refuses_a_cache_dir_it_cannot_create(skmrl_cmd, tmp_path):
     blocker.write_text("not a folder")
     out = skmrl_cmd("demo", "--cache-dir", str(blocker / "cache"), timeout=60)
     _assert_refused(out, "--cache-dir", "cannot create")
+
+
+@pytest.mark.parametrize(
+    ("args", "argument", "phrase"),
+    [
+        (["--map", "missing/m.png"], "--map", "folder 'missing' does not exist"),
+        (["--plot", "curves"], "--plot", "e.g. curves.png"),
+        (["--plot", "same.png", "--map", "same.png"], "--map", "is also the --plot file"),
+        (["--no-plots", "--plot", "a.png"], "--no-plots", "not allowed with argument --plot"),
+        (["--no-plots", "--map", "none"], "--no-plots", "not allowed with argument --map"),
+        (["--only", "word2vec", "--map", "m.png"], "--map", "add one of them to --only"),
+    ],
+)
+def test_demo_refuses_a_bad_figure_before_the_run(skmrl_cmd, tmp_path, args, argument, phrase):
+    _assert_refused(skmrl_cmd("demo", *args, timeout=60), argument, phrase)
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_demo_refuses_a_default_figure_it_cannot_write(skmrl_cmd, tmp_path):
+    (tmp_path / "skmrl-demo.png").mkdir()  # the default --plot file is taken by a folder
+    out = skmrl_cmd("demo", timeout=60)
+    _assert_refused(out, "--plot", "is a folder", "the default --plot", "--no-plots")
+
+
+def _png_shape(path: Path) -> tuple[int, ...]:
+    """The shape of the image at ``path``, read back by matplotlib (fails on a broken PNG)."""
+    image = pytest.importorskip("matplotlib.image")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return image.imread(path).shape
+
+
+@pytest.mark.slow
+def test_demo_writes_both_figures_and_says_which_dim_it_picks(skmrl_cmd, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = skmrl_cmd("demo", "--only", "tfidf", "--limit", "300", "--folds", "3")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    # the table's last row, and the line under it, give the chosen dim of each embedder
+    (chosen,) = [int(m[1]) for line in lines if (m := re.fullmatch(r"chosen +dim=(\d+)", line))]
+    assert chosen in (8, 16, 32, 64, 128)
+    i = lines.index("chosen dims (the smallest within 0.01 of each embedder's best accuracy):")
+    assert lines[i + 1].startswith(f"  TfidfBaseline (LSA): dim={chosen} ")
+    # ... and it is the table's smallest dim within 0.01 of the best mean (3 decimals printed)
+    means = {int(line.split()[0]): float(line.split()[1]) for line in lines if line[:6].strip()
+             in {"8", "16", "32", "64", "128"}}  # fmt: skip
+    assert chosen == min(d for d, m in means.items() if m >= max(means.values()) - 0.01 - 5e-4)
+    for name in ("skmrl-demo.png", "skmrl-map.png"):
+        height, width, channels = _png_shape(tmp_path / name)
+        assert height >= 500 and width >= 800 and channels in (3, 4), (name, height, width)
+    assert "curves written to skmrl-demo.png" in out.stdout
+    assert "map written to skmrl-map.png (TfidfBaseline (LSA, 50 dims); " in out.stdout
+
+
+def test_demo_no_plots_writes_no_figure(skmrl_cmd, tmp_path):
+    out = skmrl_cmd(
+        "demo", "--only", "tfidf", "--dims", "4", "8", "--folds", "2", "--limit", "15",
+        "--no-plots",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "TfidfBaseline (LSA): dim=" in out.stdout
+    assert "written" not in out.stdout
+    assert not [p for p in tmp_path.rglob("*") if p.suffix in (".png", ".pdf", ".svg")]
+
+
+def test_demo_without_matplotlib_skips_default_figures_but_refuses_named_ones(monkeypatch, capsys):
+    # in process: "matplotlib is not installed" is find_spec("matplotlib") returning None
+    import importlib.util
+
+    from skmrl.cli import _build_parser, _demo_figures
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        _demo_figures.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name.split(".")[0] == "matplotlib" else real(name, *a),
+    )
+    args = _build_parser().parse_args(["demo"])
+    _demo_figures.check_figures(args, args.parser, map_has_panels=True)
+    assert (args.plot_path, args.map_path) == (None, None)
+    (warning,) = capsys.readouterr().err.splitlines()
+    assert warning.startswith("skmrl demo: warning: matplotlib is not installed")
+    assert "pip install 'skmrl[plot]'" in warning
+    args = _build_parser().parse_args(["demo", "--map", "m.svg"])
+    with pytest.raises(SystemExit) as exc:
+        _demo_figures.check_figures(args, args.parser, map_has_panels=True)
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "skmrl demo: error: argument --map: needs matplotlib: pip install 'skmrl[plot]'"
+    )
+
+
+def test_demo_chosen_dims_follow_dimcurve_smallest_dim():
+    from skmrl.cli.demo import _format_choice, _format_table
+    from skmrl.evaluation import DimCurve
+
+    results = {
+        "lsa": {"curve": DimCurve(dims=[8, 16, 128], scores=[[0.95, 0.965, 0.974]]), "seconds": 1},
+        "w2v": {"curve": DimCurve(dims=[8, 128], scores=[[0.80, 0.924]]), "seconds": 2},
+    }
+    assert _format_choice(results).splitlines() == [
+        "chosen dims (the smallest within 0.01 of each embedder's best accuracy):",
+        "  lsa: dim=16   0.965 vs 0.974 at dim=128 (64 bytes per vector instead of 512)",
+        "  w2v: dim=128  0.924, the best (512 bytes per vector)",
+    ]
+    table = _format_table(results, [8, 16, 128]).splitlines()
+    assert table[-2].split() == ["best", "dim=128", "dim=128"]
+    assert table[-1].split() == ["chosen", "dim=16", "dim=128"]
+    assert table[2].split() == ["16", "0.965", "±", "0.000", "-"]
 
 
 def test_version(skmrl_cmd):
@@ -270,9 +380,14 @@ def test_demo_adaptor_row_shares_the_frozen_vectors(skmrl_cmd, tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "MatryoshkaEmbedder + adaptor: the same frozen vectors" in out.stdout
-    header = out.stdout.split("\n\n")[-2].splitlines()[0]  # the table's first line
+    (header,) = [line for line in out.stdout.splitlines() if line.startswith("   dim ")]
     assert "MatryoshkaEmbedder (MiniLM)" in header and "MatryoshkaEmbedder + adaptor" in header
     assert (tmp_path / "a.png").stat().st_size > 0
+    # the map (written by default) reuses the sweep's vectors: MiniLM encodes nothing again
+    (said,) = [line for line in out.stdout.splitlines() if line.startswith("map written to")]
+    assert "MatryoshkaEmbedder (MiniLM, 384 dims)" in said, said
+    assert "MiniLM's vectors from the sweep's cache" in said, said
+    assert _png_shape(tmp_path / "skmrl-map.png")[0] > 300
     out = skmrl_cmd("cache", "info", "--cache-dir", str(folder))
     assert "vectors:       60 from 1 model(s)" in out.stdout  # encoded once for both rows
 

@@ -1,37 +1,54 @@
-"""``skmrl demo``: accuracy against ``dim`` on BBC News, one ``GridSearchCV`` per embedder."""
+"""``skmrl demo``: accuracy against ``dim`` on BBC News, one ``GridSearchCV`` per embedder.
+
+It prints the table of accuracy against ``dim`` and the ``dim`` it would pick for each embedder
+(the smallest within 0.01 of that embedder's best mean accuracy, by
+:meth:`skmrl.evaluation.DimCurve.smallest_dim`), and writes two figures into the current folder:
+``skmrl-demo.png`` (the curves) and ``skmrl-map.png`` (a t-SNE map of the articles under TF-IDF
+beside MiniLM, reusing the vectors the sweep cached). Without matplotlib the figures are skipped
+with a one-line warning, unless ``--plot`` or ``--map`` names one: that is an argument error.
+In a terminal each embedder's sweep shows one progress bar (``tqdm.auto``) across its folds and
+dims.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
 import sys
 import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from skmrl.cli._common import MAX_LENGTH_BOUND, cache_folder, int_at_least, max_length
+from skmrl.cli._demo_figures import DEFAULT_FIGURES, check_figures, write_curves, write_map
+
+#: The chosen dim is the smallest whose mean accuracy is within this (absolute) of the best.
+_TOLERANCE = 0.01
 
 _DESCRIPTION = (
     "Accuracy against the embedding size on BBC News (2,225 articles, 5 topics): one "
     "GridSearchCV over dim per embedder (TfidfBaseline's LSA, Word2VecEmbedder, "
     "MatryoshkaEmbedder, and MatryoshkaEmbedder + adaptor), with LogisticRegression on top and "
-    "stratified K-fold CV. 'MatryoshkaEmbedder + adaptor' is the same frozen MiniLM with "
+    "stratified K-fold CV. It prints the table and the dim it would pick for each embedder: the "
+    f"smallest within {_TOLERANCE:g} of that embedder's best mean accuracy. It writes two "
+    "figures: skmrl-demo.png (accuracy against dim) and skmrl-map.png (a t-SNE map of the "
+    "articles coloured by topic, TF-IDF beside MiniLM: keyword clusters against meaning "
+    "clusters). 'MatryoshkaEmbedder + adaptor' is the same frozen MiniLM with "
     "fine_tune='adaptor': in each training fold, a MatryoshkaAdaptor learns from the labels to "
     "make the short prefixes good. MatryoshkaEmbedder's vectors are kept in a disk cache shared "
-    "by both, so a re-run does not encode again."
+    "by both rows and the map, so a re-run does not encode again. Without matplotlib the figures "
+    "are skipped with a warning, unless --plot or --map names one."
 )
 
 _EPILOG = """\
 examples:
-  skmrl demo                                  the full comparison (minutes on a CPU)
+  skmrl demo                                  everything, and both figures (minutes on a CPU)
   skmrl demo --only tfidf --dims 8 32 128     TF-IDF + LSA only (seconds)
   skmrl demo --only matryoshka adaptor        MiniLM as it is against MiniLM + adaptor
   skmrl demo --limit 300 --folds 3            a quick run on a random subset
-  skmrl demo --plot accuracy.png              also plot accuracy against dim
+  skmrl demo --plot curves.svg --map none     the curves as SVG, and no map
+  skmrl demo --no-plots                       the table only
 """
 
 #: Size of the demo's word vectors (one training per fold; every smaller dim is a prefix).
@@ -40,6 +57,8 @@ _W2V_MAX_DIM = 128
 _MINILM_DIM = 384
 #: BBC News has this many topics; a CV fold needs a member of each.
 _BBC_N_CLASSES = 5
+#: The map's TF-IDF panel is the LSA of this many components (t-SNE's usual 50-dim input).
+_MAP_LSA_DIM = 50
 
 #: ``--only`` names: (canonical name, the spellings it accepts besides the canonical one).
 _EMBEDDER_NAMES = {
@@ -71,36 +90,14 @@ def _embedder_name(value: str) -> str:
 
 
 # -- checks that need more than one argument, or the file system -----------------------------------
-def _plot_problem(path: str) -> str | None:
-    """Why the plot cannot be written to ``path``, or None when it can (nothing is written)."""
-    if importlib.util.find_spec("matplotlib") is None:
-        return "needs matplotlib: pip install 'skmrl[plot]'"
-    try:
-        from matplotlib.backend_bases import FigureCanvasBase
-    except Exception as exc:  # a broken install: say so now rather than after the run
-        return f"matplotlib cannot be imported: {exc}"
-    target = Path(path).expanduser()
-    suffix = target.suffix.lower().lstrip(".")
-    formats = FigureCanvasBase.get_supported_filetypes()
-    if suffix and suffix not in formats:
-        return f"unknown image format {suffix!r}; use one of {', '.join(sorted(formats))}"
-    folder = target.parent
-    if not folder.is_dir():
-        return f"folder {str(folder)!r} does not exist"
-    if target.is_dir():
-        return f"{str(target)!r} is a folder"
-    if target.exists():
-        if not os.access(target, os.W_OK):
-            return f"{str(target)!r} is not writable"
-        return None
-    from skmrl._validation import folder_write_problem
-
-    return folder_write_problem(folder, repr(str(folder)))
-
-
 def _uses_matryoshka(args: argparse.Namespace) -> bool:
     """Whether a MiniLM entry (as it is, or with the adaptor) runs: they use the cache."""
     return args.only is None or bool({"MatryoshkaEmbedder", "adaptor"} & set(args.only))
+
+
+def _has_map_panel(args: argparse.Namespace) -> bool:
+    """Whether TF-IDF or MiniLM (either row) runs: the map shows those two."""
+    return args.only is None or "TfidfBaseline" in args.only or _uses_matryoshka(args)
 
 
 def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -111,10 +108,7 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             f"of the {_BBC_N_CLASSES} topics needs at least {args.folds} articles "
             f"(so --limit needs at least {_BBC_N_CLASSES * args.folds}, or fewer --folds)"
         )
-    if args.plot is not None:
-        problem = _plot_problem(args.plot)
-        if problem:
-            parser.error(f"argument --plot: {problem}")
+    check_figures(args, parser, map_has_panels=_has_map_panel(args))
     if _uses_matryoshka(args):
         from skmrl._validation import folder_write_problem
 
@@ -174,7 +168,10 @@ def _matryoshka(args: argparse.Namespace, **params: Any) -> Any:
 
     folder = cache_folder(args.cache_dir)
     return MatryoshkaEmbedder(
-        max_length=args.max_length, memory=None if folder is None else str(folder), **params
+        max_length=args.max_length,
+        memory=None if folder is None else str(folder),
+        progress=False,  # the demo's bar is the sweep's
+        **params,
     )
 
 
@@ -201,47 +198,91 @@ def _demo_entries(args: argparse.Namespace, n_docs: int) -> list[_DemoEntry]:
 
 # -- the run ---------------------------------------------------------------------------------------
 def _sweep(entry: _DemoEntry, args: argparse.Namespace, texts: list[str], labels: Any) -> dict:
+    """One ``GridSearchCV`` over ``dim``: the entry's curve (a DimCurve) and its seconds."""
+    import numpy as np
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import get_scorer
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.pipeline import Pipeline
+    from tqdm.auto import tqdm
+
+    from skmrl.evaluation import DimCurve
 
     pipe = Pipeline([("embedder", entry.build(args)), ("clf", LogisticRegression(max_iter=2000))])
     cv = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=0)
+    accuracy = get_scorer("accuracy")
+    bar = tqdm(
+        total=args.folds * len(entry.dims),
+        desc=f"  {entry.label}",
+        unit="fit",
+        disable=not sys.stderr.isatty(),  # progress=None's rule: a bar when stderr is a terminal
+    )
+
+    def scoring(estimator: Any, X: Any, y: Any) -> float:
+        # Called once per (dim, fold), in this process (n_jobs=1): one bar across both.
+        score = accuracy(estimator, X, y)
+        bar.update(1)
+        return score
+
     # refit=False: only the CV scores are reported, so no final fit on all the articles.
-    grid = GridSearchCV(pipe, {"embedder__dim": entry.dims}, cv=cv, n_jobs=1, refit=False)
+    grid = GridSearchCV(
+        pipe, {"embedder__dim": entry.dims}, cv=cv, scoring=scoring, n_jobs=1, refit=False
+    )
     start = time.perf_counter()
-    grid.fit(texts, labels)
+    with bar:
+        grid.fit(texts, labels)
     seconds = time.perf_counter() - start
-    scores = {
-        params["embedder__dim"]: (mean, std)
-        for params, mean, std in zip(
-            grid.cv_results_["params"],
-            grid.cv_results_["mean_test_score"],
-            grid.cv_results_["std_test_score"],
-            strict=True,
-        )
-    }
-    return {"scores": scores, "seconds": seconds, "best": grid.best_params_["embedder__dim"]}
+    res = grid.cv_results_
+    order = np.argsort([params["embedder__dim"] for params in res["params"]])
+    folds = np.array([res[f"split{i}_test_score"][order] for i in range(args.folds)])
+    dims = [res["params"][i]["embedder__dim"] for i in order]
+    return {"curve": DimCurve(dims=dims, scores=folds), "seconds": seconds}
 
 
 def _format_table(results: dict[str, dict], dims: Sequence[int]) -> str:
+    """Mean ± std per dim and embedder, the seconds, the best and the chosen dim."""
+    import numpy as np
+
     labels = list(results)
+    curves = {label: results[label]["curve"] for label in labels}
     width = max(12, *(len(label) for label in labels)) + 2
-    lines = ["dim".rjust(5) + "".join(label.rjust(width) for label in labels)]
+    lines = ["dim".rjust(6) + "".join(label.rjust(width) for label in labels)]
     for dim in dims:
-        row = str(dim).rjust(5)
-        for label in labels:
-            score = results[label]["scores"].get(dim)
-            cell = "-" if score is None else f"{score[0]:.3f} ± {score[1]:.3f}"
+        row = str(dim).rjust(6)
+        for curve in curves.values():
+            hit = np.flatnonzero(curve.dims == dim)
+            cell = "-" if not hit.size else f"{curve.mean[hit[0]]:.3f} ± {curve.std[hit[0]]:.3f}"
             row += cell.rjust(width)
         lines.append(row)
-    lines.append(
-        "time".rjust(5)
-        + "".join(f"{results[label]['seconds']:.1f} s".rjust(width) for label in labels)
-    )
-    lines.append(
-        "best".rjust(5) + "".join(f"dim={results[label]['best']}".rjust(width) for label in labels)
-    )
+    footer = {
+        "time": [f"{results[label]['seconds']:.1f} s" for label in labels],
+        "best": [f"dim={c.dims[np.argmax(c.mean)]}" for c in curves.values()],
+        "chosen": [f"dim={c.smallest_dim(_TOLERANCE)}" for c in curves.values()],
+    }
+    for name, cells in footer.items():
+        lines.append(name.rjust(6) + "".join(cell.rjust(width) for cell in cells))
+    return "\n".join(lines)
+
+
+def _format_choice(results: dict[str, dict]) -> str:
+    """What the demo would pick for each embedder, and what it gives up against the best."""
+    import numpy as np
+
+    lines = [f"chosen dims (the smallest within {_TOLERANCE:g} of each embedder's best accuracy):"]
+    width = max(len(label) for label in results) + 1
+    for label, res in results.items():
+        curve = res["curve"]
+        chosen = curve.smallest_dim(_TOLERANCE)
+        i, best = int(np.flatnonzero(curve.dims == chosen)[0]), int(np.argmax(curve.mean))
+        said = f"  {(label + ':').ljust(width)} dim={chosen}".ljust(width + 12)
+        if i == best:
+            said += f"{curve.mean[i]:.3f}, the best ({4 * chosen} bytes per vector)"
+        else:
+            said += (
+                f"{curve.mean[i]:.3f} vs {curve.mean[best]:.3f} at dim={curve.dims[best]} "
+                f"({4 * chosen} bytes per vector instead of {4 * curve.dims[best]})"
+            )
+        lines.append(said)
     return "\n".join(lines)
 
 
@@ -266,8 +307,14 @@ def _adaptor_header(args: argparse.Namespace) -> str:
     )
 
 
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
 def run(args: argparse.Namespace) -> int:
     """``skmrl demo``."""
+    start = time.perf_counter()
     parser: argparse.ArgumentParser = args.parser
     _check_demo_args(args, parser)
     from skmrl.datasets import load_bbc_news
@@ -311,30 +358,67 @@ def run(args: argparse.Namespace) -> int:
     all_dims = sorted({d for e in entries for d in e.dims})
     print()
     print(_format_table(results, all_dims))
-    if args.plot:
-        _plot(results, args.plot, args.folds)
-        print(f"\nplot written to {args.plot}")
+    print()
+    print(_format_choice(results), flush=True)
+    if args.plot_path:
+        curves = {label: res["curve"] for label, res in results.items()}
+        write_curves(
+            curves, args.plot_path, folds=args.folds, n_docs=len(texts), tolerance=_TOLERANCE
+        )
+        print(f"\ncurves written to {args.plot_path}", flush=True)
+    if args.map_path:
+        _write_map(args, entries, texts, labels)
+    print(f"\ndone in {_duration(time.perf_counter() - start)}")
     return 0
 
 
-def _plot(results: dict[str, dict], path: str, folds: int) -> None:
-    import matplotlib
+# -- the figures -----------------------------------------------------------------------------------
+def _map_panels(
+    args: argparse.Namespace, entries: list[_DemoEntry], texts: list[str]
+) -> tuple[dict[str, Any], int | None]:
+    """The map's panels (title -> vectors of ``texts``) and how many articles MiniLM encoded.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    TF-IDF's panel is a new fit on all the articles (seconds); MiniLM's vectors come from the
+    cache the sweep filled (every article was in a test fold), so that count is 0.
+    """
+    from skmrl.cache import get_embedding_cache
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label, res in results.items():
-        dims = sorted(res["scores"])
-        ax.plot(dims, [res["scores"][d][0] for d in dims], marker="o", label=label)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("dim")
-    ax.set_ylabel(f"accuracy ({folds}-fold CV)")
-    ax.set_title("BBC News: accuracy against embedding size")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(Path(path).expanduser(), dpi=120)
-    plt.close(fig)
+    names = {e.name for e in entries}
+    panels: dict[str, Any] = {}
+    encoded = None
+    if "TfidfBaseline" in names:
+        from skmrl.tfidf import TfidfBaseline
+
+        lsa = TfidfBaseline(max_dim=_MAP_LSA_DIM, sublinear_tf=True, min_df=2).fit(texts)
+        title = f"TfidfBaseline (LSA, {lsa.max_dim_} dims)"
+        panels[title] = lsa.set_params(dim=lsa.max_dim_).transform(texts)
+    if names & {"MatryoshkaEmbedder", "adaptor"}:
+        minilm = _matryoshka(args).fit(texts)  # loads the model: nothing is encoded
+        cache = get_embedding_cache()
+        misses = cache.misses
+        panels[f"MatryoshkaEmbedder (MiniLM, {_MINILM_DIM} dims)"] = minilm.transform(texts)
+        encoded = cache.misses - misses
+    return panels, encoded
+
+
+def _write_map(
+    args: argparse.Namespace, entries: list[_DemoEntry], texts: list[str], labels: Any
+) -> None:
+    print(f"\nmapping the {len(texts)} articles with t-SNE ...", flush=True)
+    start = time.perf_counter()
+    panels, encoded = _map_panels(args, entries, texts)
+    if not panels:  # --dims left TF-IDF and MiniLM out
+        print("no map: neither TfidfBaseline nor MatryoshkaEmbedder ran", flush=True)
+        return
+    write_map(panels, texts, labels, args.map_path)
+    said = [" beside ".join(panels), f"{time.perf_counter() - start:.1f} s"]
+    if encoded is not None:
+        said.append(
+            "MiniLM's vectors from the sweep's cache"
+            if encoded == 0
+            else f"MiniLM encoded {encoded} articles the sweep had not"
+        )
+    print(f"map written to {args.map_path} ({'; '.join(said)})", flush=True)
 
 
 # -- the parser ------------------------------------------------------------------------------------
@@ -397,7 +481,21 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--plot",
         default=None,
         metavar="FILE",
-        help="also plot accuracy against dim to this image file (needs matplotlib)",
+        help="write the curves of accuracy against dim to this image file (.png, .pdf, .svg; "
+        f"default: {DEFAULT_FIGURES['--plot']} in the current folder; 'none' leaves them out)",
+    )
+    demo.add_argument(
+        "--map",
+        default=None,
+        metavar="FILE",
+        help="write the t-SNE map of the articles (TF-IDF beside MiniLM, coloured by topic) to "
+        f"this image file (default: {DEFAULT_FIGURES['--map']} in the current folder; 'none' "
+        "leaves it out)",
+    )
+    demo.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="write no figures (the table only)",
     )
     demo.set_defaults(func=run, parser=demo)
     return demo

@@ -1,0 +1,125 @@
+"""The figures of ``skmrl demo``: where they go (checked before any work), and drawing them.
+
+``--plot`` (default ``skmrl-demo.png``): accuracy against ``dim``, one line per embedder, with the
+chosen dims ringed. ``--map`` (default ``skmrl-map.png``): a t-SNE map of the articles coloured by
+topic, one panel per embedder. ``--no-plots`` writes neither; ``--plot none``/``--map none``
+leaves one out. Without matplotlib the default figures are skipped with a one-line warning (so the
+demo runs on an install without the ``plot`` extra), and a figure named by the user is an
+argument error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from skmrl.cli._common import plot_problem
+
+#: The figures' files when not named (in the current folder).
+DEFAULT_FIGURES = {"--plot": "skmrl-demo.png", "--map": "skmrl-map.png"}
+#: ``--plot``/``--map`` values that leave that figure out.
+_NO_FIGURE = ("", "none")
+#: Resolution of the written figures.
+_DPI = 150
+
+
+def check_figures(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, *, map_has_panels: bool
+) -> None:
+    """Set ``args.plot_path`` and ``args.map_path`` (None: not drawn); exit on a problem.
+
+    ``map_has_panels``: whether an embedder the map shows runs (else the default map is left out,
+    and a named one is an error).
+    """
+    given = {"--plot": args.plot, "--map": args.map}
+    named = [option for option, value in given.items() if value is not None]
+    args.plot_path = args.map_path = None
+    if args.no_plots:
+        if named:
+            parser.error(f"argument --no-plots: not allowed with argument {named[0]}")
+        return
+    # option -> (path, named by the user)
+    figures = {
+        option: (DEFAULT_FIGURES[option] if value is None else value, value is not None)
+        for option, value in given.items()
+        if value is None or value.strip().lower() not in _NO_FIGURE
+    }
+    if "--map" in figures and not map_has_panels:
+        if figures["--map"][1]:
+            parser.error(
+                "argument --map: the map shows TfidfBaseline and MatryoshkaEmbedder; add one of "
+                "them to --only, or leave --map out"
+            )
+        del figures["--map"]
+    if figures and importlib.util.find_spec("matplotlib") is None:
+        for option, (_, explicit) in figures.items():
+            if explicit:
+                parser.error(f"argument {option}: needs matplotlib: pip install 'skmrl[plot]'")
+        print(
+            "skmrl demo: warning: matplotlib is not installed, so no figures are written "
+            "(pip install 'skmrl[plot]'; --no-plots silences this)",
+            file=sys.stderr,
+        )
+        return
+    for option, (path, explicit) in figures.items():
+        problem = plot_problem(path)
+        if problem:
+            hint = "" if explicit else f" (the default {option}; name another file, or --no-plots)"
+            parser.error(f"argument {option}: {problem}{hint}")
+    if len(figures) == 2:
+        plot, map_ = (Path(figures[o][0]).expanduser().resolve() for o in ("--plot", "--map"))
+        if plot == map_:
+            parser.error(f"argument --map: {figures['--map'][0]!r} is also the --plot file")
+    args.plot_path = figures["--plot"][0] if "--plot" in figures else None
+    args.map_path = figures["--map"][0] if "--map" in figures else None
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def write_curves(
+    curves: Mapping[str, Any], path: str, *, folds: int, n_docs: int, tolerance: float
+) -> None:
+    """Accuracy against dim (one DimCurve per embedder), the chosen dims ringed, to ``path``."""
+    from skmrl.plotting import plot_dim_curves
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
+    plot_dim_curves(
+        curves,
+        ax=ax,
+        title=f"BBC News ({n_docs} articles): accuracy against embedding size",
+        tolerance=tolerance,
+    )
+    ax.set_ylabel(f"accuracy ({folds}-fold CV, mean ± std)")
+    ax.get_legend().remove()  # the legend goes beside the axes, where it covers no line
+    handles, names = ax.get_legend_handles_labels()
+    last = sorted(range(len(names)), key=lambda i: names[i].startswith("smallest dim"))  # rings
+    fig.legend(
+        [handles[i] for i in last], [names[i] for i in last], title="embedder",
+        loc="outside right upper",
+    )  # fmt: skip
+    fig.savefig(Path(path).expanduser(), dpi=_DPI)
+    plt.close(fig)
+
+
+def write_map(panels: Mapping[str, Any], texts: list[str], labels: Any, path: str) -> None:
+    """A t-SNE map of ``texts`` coloured by topic, one panel per (title -> vectors), to ``path``."""
+    from skmrl.plotting import plot_document_map
+
+    plt = _pyplot()
+    fig = plot_document_map(panels, texts, labels, max_points=len(texts), random_state=0)
+    fig.legends[0].set_title("topic")
+    fig.suptitle(f"BBC News: {len(texts)} articles mapped to 2-D by t-SNE, coloured by topic")
+    fig.savefig(Path(path).expanduser(), dpi=_DPI)
+    plt.close(fig)
