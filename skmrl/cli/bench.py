@@ -10,12 +10,14 @@ No cache helps a timing: every embedder has ``memory=None``, the in-process cach
 (:func:`skmrl.clear_caches`) before each fit and each timed transform, and the transformer's
 weights are loaded afresh for each device (its fit is that load). The transformer first encodes
 a few other texts, untimed, so that one-off start-up costs (CUDA context, kernels) are not
-counted as encoding.
+counted as encoding. ``--repeat R`` times each fit and each transform ``R`` times and reports
+the medians; ``--threads N`` limits torch and the BLAS libraries to ``N`` threads.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import random
@@ -25,7 +27,7 @@ import sys
 import textwrap
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,12 +209,14 @@ def _measure(name: str, device: str, texts: list[str], args: argparse.Namespace)
     from skmrl.models import clear_model_cache
 
     warmup, timed = texts[:_N_WARMUP], texts[_N_WARMUP:]
-    clear_model_cache()  # the transformer's fit loads its weights afresh
-    embedder = _build(name, device, args)
+    fits = []
     with warnings.catch_warnings():
         # a timing, not a model: word2vec's "too little text to learn from" is beside the point
         warnings.simplefilter("ignore", UserWarning)
-        fit = _time(lambda: embedder.fit(timed))
+        for _ in range(args.repeat):
+            clear_model_cache()  # the transformer's fit loads its weights afresh
+            embedder = _build(name, device, args)
+            fits.append(_time(lambda: embedder.fit(timed)))  # noqa: B023 (called at once)
         # dense vectors at the full size (the LSA for TF-IDF)
         embedder.set_params(dim=embedder.max_dim_)
         if name == "matryoshka":
@@ -221,19 +225,38 @@ def _measure(name: str, device: str, texts: list[str], args: argparse.Namespace)
     label = device
     if name == "matryoshka":
         label = f"{embedder.device_} ({embedder.precision_})"
-    return _Row(name, label, fit, statistics.median(seconds), len(timed))
+    return _Row(name, label, statistics.median(fits), statistics.median(seconds), len(timed))
 
 
-def _machine() -> str:
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    """Limit torch and the BLAS/OpenMP libraries to ``n`` threads (no limit for None)."""
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _machine(threads: int | None) -> str:
     import torch
 
     cores = os.cpu_count() or 0
+    limited = " (--threads)" if threads else ""
     gpu = ""
     if torch.cuda.is_available():
         gpu = f"; GPU: {torch.cuda.get_device_name(0)}"
     return (
         f"machine: {platform.machine()} with {cores} CPU core(s), torch {torch.__version__} "
-        f"using {torch.get_num_threads()} thread(s){gpu}; load average "
+        f"using {threads or torch.get_num_threads()} thread(s){limited}{gpu}; load average "
         + ", ".join(f"{x:.2f}" for x in (os.getloadavg() if hasattr(os, "getloadavg") else ()))
     )
 
@@ -257,24 +280,25 @@ def run(args: argparse.Namespace) -> int:
         textwrap.fill(
             f"skmrl bench: {len(timed):,} sentences from {where} (seeded sample, "
             f"{words:.1f} words on average); memory=None, in-process caches emptied before each "
-            f"timed run; transform: the median of {args.repeat} run(s).",
+            f"timed run; the median of {args.repeat} run(s).",
             100,
             break_long_words=False,
             break_on_hyphens=False,
         )
     )
     if "matryoshka" in args.embedder:
-        print(textwrap.fill(_HEADER, 100))
-    print(_machine())
+        print(textwrap.fill(_HEADER, 100, break_long_words=False, break_on_hyphens=False))
+    print(_machine(args.threads))
     for name in args.embedder:
         print(f"  {name}: {_FIT_MEANS[name]}")
     print(flush=True)
     rows = []
     try:
-        for name in args.embedder:
-            for dev in ["cpu"] if name == "tfidf" else devices:
-                print(f"  timing {name} on {dev} ...", file=sys.stderr, flush=True)
-                rows.append(_measure(name, dev, texts, args))
+        with _threads(args.threads):
+            for name in args.embedder:
+                for dev in ["cpu"] if name == "tfidf" else devices:
+                    print(f"  timing {name} on {dev} ...", file=sys.stderr, flush=True)
+                    rows.append(_measure(name, dev, texts, args))
     except (ValueError, OSError, ImportError, RuntimeError) as exc:
         print(f"skmrl bench: error: {exc}", file=sys.stderr)
         return 1
@@ -330,7 +354,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         type=int_at_least(1, "a positive int"),
         default=1,
         metavar="R",
-        help="time each transform R times and report the median (default: 1)",
+        help="time each fit and each transform R times and report the medians (default: 1)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int_at_least(1, "a positive int"),
+        metavar="N",
+        help="limit torch and the BLAS libraries to N threads (default: their own defaults, "
+        "usually one per core)",
     )
     parser.add_argument(
         "--max-length",

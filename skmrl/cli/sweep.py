@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import collections
 import importlib.util
+import math
 import random
 import sys
 import textwrap
@@ -32,7 +33,6 @@ from skmrl.cli._common import (
     model_limit_problems,
     output_file_problem,
     plot_problem,
-    positive_float,
 )
 from skmrl.cli._csv import Refused, column, label_cells, read_table, text_cells
 
@@ -64,6 +64,17 @@ examples:
       --dims 8 16 32 64 --out results.csv --plot curve.png
   skmrl sweep tickets.csv --text-col body --label-col team --model my-model --limit 2000
 """
+
+
+def _tolerance(value: str) -> float:
+    """``--tolerance``: a finite number ``>= 0``."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}")
+    return number
 
 
 # -- the checks ------------------------------------------------------------------------------------
@@ -330,7 +341,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     sweep.add_argument(
         "--tolerance",
-        type=positive_float,
+        type=_tolerance,
         default=0.01,
         metavar="X",
         help="the chosen dim is the smallest within X (absolute accuracy) of the best "
