@@ -189,8 +189,9 @@ def chunked_topk(
     scores : ndarray of shape (n_queries, k), float32
         Each row sorted from best to worst.
     indices : ndarray of shape (n_queries, k), int64
-        Equal scores are ordered by document index; which of several documents tied at the
-        ``k``-th score is kept is arbitrary (but the same on every run).
+        Equal scores are ordered by document index, and of several documents tied at the
+        ``k``-th score the lower indices are kept: the result does not depend on
+        ``chunk_size``.
 
     Examples
     --------
@@ -201,37 +202,53 @@ def chunked_topk(
     >>> idx.tolist(), scores.astype(float).round(2).tolist()
     ([[1, 3]], [[0.9, 0.7]])
     """
-    rows_all = np.arange(n_queries)[:, None]
-    # The first chunk holds at least k documents; its k-th best score per query is found by a
-    # partition of the scores (values only: no index array of the chunk's size).
-    first = max(chunk_size, k)
-    S = np.asarray(score_chunk(0, min(first, n_docs)), dtype=np.float32)
-    c = S.shape[1]
-    kth = np.partition(S, c - k, axis=1)[:, c - k]
-    best_s, best_i = _gather(S, S >= kth[:, None], 0, k)
-    for start in range(first, n_docs, chunk_size):
-        S = np.asarray(score_chunk(start, min(start + chunk_size, n_docs)), dtype=np.float32)
-        above = S > best_s.min(axis=1)[:, None]  # rows of best_s are unsorted: min is k-th
-        cand_s, cand_i = _gather(S, above, start, None)
-        if cand_s.shape[1] == 0:
-            continue
-        all_s = np.concatenate([best_s, cand_s], axis=1)
-        all_i = np.concatenate([best_i, cand_i], axis=1)
-        keep = np.argpartition(-all_s, k - 1, axis=1)[:, :k]
-        best_s, best_i = all_s[rows_all, keep], all_i[rows_all, keep]
+    best_s = np.empty((n_queries, 0), dtype=np.float32)
+    best_i = np.empty((n_queries, 0), dtype=np.int64)
+    for start in range(0, n_docs, chunk_size):
+        stop = min(start + chunk_size, n_docs)
+        S = np.asarray(score_chunk(start, stop), dtype=np.float32)
+        if best_s.shape[1] == 0 and S.shape[1] > k:
+            # The first chunk: its k-th best score per query comes from a partition of the
+            # scores (values only: no index array of the chunk's size).
+            kth = np.partition(S, S.shape[1] - k, axis=1)[:, S.shape[1] - k]
+            cand_s, cand_i = _gather(S, S >= kth[:, None], start)
+        elif best_s.shape[1] < k:  # fewer than k documents so far: every one is a candidate
+            cand_s = S
+            cand_i = np.broadcast_to(np.arange(start, stop, dtype=np.int64), S.shape)
+        else:  # only the scores above each query's current k-th best (best_s is unsorted)
+            cand_s, cand_i = _gather(S, S > best_s.min(axis=1)[:, None], start)
+            if cand_s.shape[1] == 0:
+                continue
+        best_s, best_i = _select_top(
+            np.concatenate([best_s, cand_s], axis=1), np.concatenate([best_i, cand_i], axis=1), k
+        )
     # Sort each row by score, then by index (lexsort's last key is the primary one).
     order = np.lexsort((best_i, -best_s), axis=1)
-    return best_s[rows_all, order], best_i[rows_all, order]
+    return np.take_along_axis(best_s, order, 1), np.take_along_axis(best_i, order, 1)
 
 
-def _gather(
-    S: np.ndarray, mask: np.ndarray, start: int, k: int | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The scores of ``S`` where ``mask`` holds, per row, padded with ``-inf`` to one width.
+def _select_top(s: np.ndarray, i: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` best entries (unsorted): higher score first, then the lower index.
 
-    With ``k``, every row has at least ``k`` of them and the best ``k`` are kept (rows with
-    ties at the threshold have more).
+    ``argpartition`` picks them; in the rare rows where a tie at the ``k``-th score straddles
+    the cut (the partition would keep an arbitrary one of the tied), the row is sorted.
     """
+    if s.shape[1] <= k:
+        return s, i
+    keep = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    sel_s, sel_i = np.take_along_axis(s, keep, 1), np.take_along_axis(i, keep, 1)
+    kth = sel_s.min(axis=1, keepdims=True)
+    bad = np.flatnonzero((s == kth).sum(axis=1) > (sel_s == kth).sum(axis=1))
+    if bad.size:
+        order = np.lexsort((i[bad], -s[bad]), axis=1)[:, :k]
+        sel_s[bad] = np.take_along_axis(s[bad], order, 1)
+        sel_i[bad] = np.take_along_axis(i[bad], order, 1)
+    return sel_s, sel_i
+
+
+def _gather(S: np.ndarray, mask: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """The scores of ``S`` where ``mask`` holds, per row, padded with ``-inf`` to one width,
+    and their document indices (``start`` + column; padding: the largest int64)."""
     n_rows, n_cols = S.shape
     flat = _true_positions(mask)  # row-major: each row's columns in order
     rows, cols = np.divmod(flat, n_cols)
@@ -243,10 +260,6 @@ def _gather(
     cand_i = np.full((n_rows, width), np.iinfo(np.int64).max, dtype=np.int64)
     cand_s[rows, pos] = S[rows, cols]
     cand_i[rows, pos] = cols + start
-    if k is not None and width > k:
-        keep = np.argpartition(-cand_s, k - 1, axis=1)[:, :k]
-        rows_all = np.arange(n_rows)[:, None]
-        cand_s, cand_i = cand_s[rows_all, keep], cand_i[rows_all, keep]
     return cand_s, cand_i
 
 

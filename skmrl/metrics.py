@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._search import chunked_topk
+
 __all__ = ["cosine_top_k", "ndcg_at_k", "recall_at_k"]
 
 #: Bytes of one block of float32 similarities in :func:`cosine_top_k` (16 MiB); the peak memory
@@ -170,10 +172,11 @@ def cosine_top_k(
 
     Rows are L2-normalised in float32 (a zero row has similarity 0 to everything), and the
     similarities are computed in float32 blocks of at most ``block_bytes`` (blocks of queries,
-    and of documents when one query's row of similarities would not fit), each reduced to its
-    top ``k`` with ``numpy.argpartition`` and merged into the running top ``k``: the memory is
-    bounded whatever the corpus size. The order is exact and deterministic: by similarity, then
-    by corpus row (the lower row first among equal similarities), block sizes aside.
+    and of documents when one query's row of similarities would not fit), and merged into the
+    running top ``k`` by ``skmrl._search.chunked_topk`` (the kernel of
+    :class:`skmrl.retrieval.MatryoshkaSearch`): the memory is bounded whatever the corpus size.
+    The order is exact and deterministic: by similarity, then by corpus row (the lower row
+    first among equal similarities), whatever the block sizes.
 
     Parameters
     ----------
@@ -221,17 +224,10 @@ def cosine_top_k(
     doc_block = min(n_d, max(1, block_bytes // 4))
     query_block = max(1, block_bytes // (4 * doc_block))
     for q0 in range(0, n_q, query_block):
-        q1 = min(q0 + query_block, n_q)
-        best_s = np.empty((q1 - q0, 0), dtype=np.float32)
-        best_i = np.empty((q1 - q0, 0), dtype=np.int64)
-        for d0 in range(0, n_d, doc_block):
-            d1 = min(d0 + doc_block, n_d)
-            S = Q[q0:q1] @ D[d0:d1].T  # float32, (q1 - q0) x (d1 - d0)
-            s, i = _block_top_k(S, kk)
-            best_s, best_i = _merge(
-                np.concatenate([best_s, s], axis=1), np.concatenate([best_i, i + d0], axis=1), kk
-            )
-        scores[q0:q1], indices[q0:q1] = best_s, best_i
+        q = Q[q0 : q0 + query_block]
+        scores[q0 : q0 + query_block], indices[q0 : q0 + query_block] = chunked_topk(
+            lambda a, b, q=q: q @ D[a:b].T, len(q), n_d, kk, chunk_size=doc_block
+        )
     return scores, indices
 
 
@@ -248,38 +244,3 @@ def _unit_rows(X: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} holds NaN or infinite values")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
-
-
-def _block_top_k(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's ``min(k, width)`` best columns: higher score first, then the lower column.
-
-    ``numpy.partition`` finds each row's ``k``-th best score ``t`` (one float32 copy of the
-    block; ``argpartition`` would make an int64 one, twice the size); the columns above ``t`` are
-    kept, and of those equal to ``t`` the leftmost, so that ties are cut by column, not by the
-    partition's arbitrary order.
-    """
-    width = S.shape[1]
-    kk = min(k, width)
-    if kk == width:
-        cols = np.broadcast_to(np.arange(kk, dtype=np.int64), S.shape)
-        return S, np.ascontiguousarray(cols)
-    t = np.partition(S, width - kk, axis=1)[:, width - kk : width - kk + 1]
-    keep = S > t
-    tied = S == t
-    need = kk - keep.sum(axis=1)
-    n_tied = tied.sum(axis=1)
-    easy = n_tied == need  # the usual case: only the k-th value itself sits at t
-    keep[easy] |= tied[easy]
-    hard = np.flatnonzero(~easy)
-    if hard.size:  # more columns at t than places left: the leftmost ones
-        first = np.cumsum(tied[hard], axis=1) <= need[hard, None]
-        keep[hard] |= tied[hard] & first
-    rows, cols = np.nonzero(keep)  # exactly kk per row, in row-major order
-    shape = (S.shape[0], kk)
-    return S[rows, cols].reshape(shape), cols.reshape(shape).astype(np.int64)
-
-
-def _merge(s: np.ndarray, i: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sort each row by score (decreasing), then index (increasing); keep the first ``k``."""
-    order = np.lexsort((i, -s), axis=1)[:, :k]
-    return np.take_along_axis(s, order, axis=1), np.take_along_axis(i, order, axis=1)
