@@ -9,7 +9,6 @@ the shared data folder, BBC News, the packaged MiniLM); the others are shown wit
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import sys
@@ -124,22 +123,16 @@ if _skipped and os.environ.get("SKMRL_DOCS_QUIET") != "1":
         print(f"skmrl docs: not running examples/{name}: {why}", file=sys.stderr)
 
 
-# -- Temporary: docstrings of modules this site does not own, fixed here until fixed at the source
-# Each entry names one object; remove it once its docstring builds cleanly (then delete the hook).
-# * skmrl.datasets.load_beir: its docstring is not raw, so ``"\n"`` is a real newline and
-#   ``\u2028`` / ``\x85`` real line separators inside inline literals (docutils: "Inline literal
-#   start-string without end-string"). Fix at the source: an r-string, or double the backslashes.
-# * skmrl.retrieval.MatryoshkaSearch (and .kneighbors): ``max_dim_`` and ``n_samples_fit_`` bare
-#   in "shape (...)" types are read as link targets ("Unknown target name"). Fix at the source:
-#   write them as ``max_dim_`` / ``n_samples_fit_``.
+# -- Temporary: a docstring of a module this site does not own, fixed here until fixed at the source
+# skmrl.retrieval.MatryoshkaSearch (and .kneighbors): ``max_dim_`` and ``n_samples_fit_`` bare in
+# "shape (...)" types (skmrl/retrieval.py lines 74 and 247) are read as link targets ("Unknown
+# target name"). Fix at the source: write them as ``max_dim_`` / ``n_samples_fit_``; then delete
+# this hook and setup() below.
 _TRAILING_UNDERSCORE_IN_SHAPE = re.compile(r"(?<![`\w])(max_dim_|n_samples_fit_)(?![`\w])")
 
 
 def _fix_foreign_docstrings(app, what, name, obj, options, lines):
-    if name == "skmrl.datasets.load_beir":
-        doc = obj.__doc__.replace('"\n"', '"\\n"').replace("\u2028", "\\u2028")
-        lines[:] = [*inspect.cleandoc(doc.replace("\x85", "\\x85")).split("\n"), ""]
-    elif name.startswith("skmrl.retrieval.MatryoshkaSearch"):
+    if name.startswith("skmrl.retrieval.MatryoshkaSearch"):
         lines[:] = [
             _TRAILING_UNDERSCORE_IN_SHAPE.sub(r"``\1``", line) if "shape (" in line else line
             for line in lines
