@@ -1,0 +1,193 @@
+"""Embedding past one machine's memory with Dask: a corpus, partition by partition, to Parquet.
+
+Needs the ``dask`` extra (``pip install "skmrl[dask]"``: dask[dataframe] and distributed).
+
+Grid searches need nothing from this module: skmrl's estimators pickle small (a
+``MatryoshkaEmbedder`` holds a reference to its model, which each worker process loads once and
+keeps), so scikit-learn's own route to a cluster works as it is::
+
+    from dask.distributed import Client
+    import joblib
+
+    client = Client("scheduler-address:8786")  # or Client(LocalCluster(n_workers=4))
+    with joblib.parallel_backend("dask"):
+        GridSearchCV(pipe, {"matryoshkaembedder__dim": [32, 64, 128]}, n_jobs=-1).fit(X, y)
+
+Give the embedder ``memory="/a/shared/folder"`` and the workers share the encoded vectors through
+the disk cache (SQLite; the folder must be on a file system every worker sees, and SQLite's
+locking must work on it: a local disk, not most network file systems).
+
+Several GPUs: run one worker per GPU, each seeing only its own (``CUDA_VISIBLE_DEVICES=0 dask
+worker ...``, ``CUDA_VISIBLE_DEVICES=1 dask worker ...``, one thread per worker), or dask-cuda's
+``LocalCUDACluster()``, which does the same; every embedder with ``device="cuda"`` (or
+``"auto"``) then runs on the worker's GPU.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+__all__ = ["embed"]
+
+
+def _require_dask() -> Any:
+    try:
+        import dask.dataframe as dd
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "skmrl.dask needs dask with its dataframe module: pip install 'skmrl[dask]' "
+            f"(or 'dask[dataframe]'); {exc}"
+        ) from None
+    return dd
+
+
+def _text_series(texts: Any, column: str | None) -> Any:
+    """A dask Series of the texts, from a dask Series, DataFrame (one column) or Bag."""
+    import dask.bag as db
+    import pandas as pd
+
+    dd = _require_dask()
+    if isinstance(texts, db.Bag):
+        meta = pd.DataFrame({"text": pd.Series(dtype=object)})
+        return texts.map(lambda t: {"text": t}).to_dataframe(meta=meta)["text"]
+    if isinstance(texts, dd.DataFrame):
+        if column is None:
+            if len(texts.columns) != 1:
+                raise ValueError(
+                    f"texts is a dask DataFrame with {len(texts.columns)} columns "
+                    f"({', '.join(map(str, texts.columns))}): pass column= to say which holds "
+                    "the texts"
+                )
+            column = texts.columns[0]
+        if column not in texts.columns:
+            raise ValueError(
+                f"column {column!r} is not in the DataFrame; its columns: "
+                + ", ".join(map(str, texts.columns))
+            )
+        return texts[column]
+    if isinstance(texts, dd.Series):
+        return texts
+    raise TypeError(
+        "texts must be a dask Series or DataFrame (dask.dataframe) or a dask Bag of str, got "
+        f"{type(texts).__name__}; for texts in memory, call embedder.transform(texts)"
+    )
+
+
+def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
+    """A fitted copy of ``embedder`` at ``dim``, and its output column names."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(embedder)
+    except NotFittedError:
+        raise ValueError(
+            f"{type(embedder).__name__} is not fitted: fit it first, in memory, on a sample "
+            "(a frozen MatryoshkaEmbedder learns nothing from fit: .fit(['any text']) loads "
+            "its model)"
+        ) from None
+    embedder = copy.deepcopy(embedder)  # the caller's estimator keeps its own dim
+    if dim is not None:
+        embedder.set_params(dim=dim)
+    if getattr(embedder, "dim", 0) is None and type(embedder).__name__ == "TfidfBaseline":
+        raise ValueError(
+            "TfidfBaseline(dim=None) gives sparse TF-IDF vectors, which a DataFrame of float "
+            "columns cannot hold; pass dim= (LSA vectors)"
+        )
+    return embedder, [str(name) for name in embedder.get_feature_names_out()]
+
+
+def _embed_partition(part: Any, embedder: Any, names: list[str], keep_text: bool) -> Any:
+    import pandas as pd
+
+    if len(part):
+        vectors = embedder.transform(part.tolist())
+    else:
+        vectors = np.zeros((0, len(names)), dtype=np.float32)
+    out = pd.DataFrame(vectors, index=part.index, columns=names)
+    if keep_text:
+        out.insert(0, "text", part.array)  # the texts' own dtype (str, string or object)
+    return out
+
+
+def embed(
+    texts: Any,
+    embedder: Any,
+    *,
+    dim: int | None = None,
+    column: str | None = None,
+    keep_text: bool = False,
+    path: str | None = None,
+    **parquet_kwargs: Any,
+) -> Any:
+    """Embed a dask collection of texts partition by partition; optionally write Parquet.
+
+    Each partition is embedded on the worker that holds it with ``embedder.transform``; a
+    partition's texts and vectors are the only ones in memory at once, so the corpus can be
+    far larger than any machine's memory. The embedder enters the task graph once (a
+    ``MatryoshkaEmbedder`` pickles to a reference of its model, which each worker loads once).
+
+    Parameters
+    ----------
+    texts : dask Series, dask DataFrame or dask Bag
+        The texts: a Series of str, a DataFrame (``column`` names the text column, needed when
+        it has more than one), or a Bag of str.
+    embedder : fitted skmrl embedder
+        Fitted in memory beforehand (on a sample: TF-IDF and Word2Vec learn their vocabulary
+        from it; a frozen ``MatryoshkaEmbedder`` learns nothing).
+    dim : int, optional
+        Embedding size; default the embedder's own ``dim``.
+    column : str, optional
+        The text column of a DataFrame.
+    keep_text : bool, default=False
+        Put the text in a first column ``"text"`` beside the vectors.
+    path : str, optional
+        Write the result to this Parquet folder (one file per partition) and return ``None``;
+        ``parquet_kwargs`` go to ``dask.dataframe.to_parquet``.
+    **parquet_kwargs : dict
+        Passed to ``to_parquet`` (only with ``path``).
+
+    Returns
+    -------
+    dask DataFrame or None
+        Lazy: one float32 column per dimension (named as ``get_feature_names_out`` names them),
+        the index of ``texts`` (a fresh range for a Bag); ``None`` when ``path`` is given.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd, pandas as pd
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.dask import embed
+    >>> docs = ["the cat sat", "a dog barked", "the cat purred", "dogs and cats"]
+    >>> emb = TfidfBaseline(dim=2).fit(docs)
+    >>> texts = dd.from_pandas(pd.Series(docs), npartitions=2)
+    >>> embed(texts, emb).compute().shape
+    (4, 2)
+    """
+    if parquet_kwargs and path is None:
+        raise TypeError(
+            f"unexpected keyword arguments {sorted(parquet_kwargs)}: Parquet options apply only "
+            "with path="
+        )
+    import dask
+    import pandas as pd
+
+    series = _text_series(texts, column)
+    ready, names = _ready_embedder(embedder, dim)
+    meta = pd.DataFrame({name: pd.Series(dtype=np.float32) for name in names})
+    if keep_text:
+        meta.insert(0, "text", pd.Series(dtype=series.dtype))
+    out = series.map_partitions(
+        _embed_partition,
+        dask.delayed(ready, pure=True),  # one copy of the embedder in the graph
+        names,
+        keep_text,
+        meta=meta,
+    )
+    if path is None:
+        return out
+    out.to_parquet(path, **parquet_kwargs)
+    return None

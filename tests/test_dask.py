@@ -1,0 +1,176 @@
+"""skmrl on Dask: ``skmrl.dask.embed`` and grid searches on a real ``distributed.LocalCluster``.
+
+The cluster has two worker processes with one thread each (module fixture: started once, a few
+seconds). Grid searches run through scikit-learn's own route, ``joblib.parallel_backend("dask")``,
+and must give what ``n_jobs=1`` gives.
+"""
+
+from __future__ import annotations
+
+import joblib
+import numpy as np
+import pytest
+
+pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+import dask.bag as db  # noqa: E402
+import dask.dataframe as dd  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+
+from skmrl import MatryoshkaEmbedder, TfidfBaseline, Word2VecEmbedder  # noqa: E402
+from skmrl.dask import embed  # noqa: E402
+from skmrl.utils._corpus import CORPUS, LABELS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> str:
+    """A random 2-layer BERT (hidden size 32) with MiniLM's tokenizer, saved as a folder."""
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    from skmrl.models import DEFAULT_MODEL, load_model
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = load_model(DEFAULT_MODEL).tokenizer
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    torch.manual_seed(0)
+    transformers.BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def _series(texts, n: int = 3):
+    return dd.from_pandas(pd.Series(texts, name="text"), npartitions=n)
+
+
+# -- skmrl.dask.embed ---------------------------------------------------------------------------
+def test_embed_equals_transform(client, tmp_path):
+    emb = TfidfBaseline(dim=8).fit(CORPUS)
+    expected = emb.transform(CORPUS)
+    out = embed(_series(CORPUS), emb).compute()
+    assert list(out.columns) == list(emb.get_feature_names_out())
+    assert (out.dtypes == np.float32).all()
+    np.testing.assert_array_equal(out.to_numpy(), expected)
+    # a dim other than the embedder's own, and the embedder left as it was
+    np.testing.assert_array_equal(
+        embed(_series(CORPUS), emb, dim=4).compute().to_numpy(),
+        emb.set_params(dim=4).transform(CORPUS),
+    )
+    assert emb.set_params(dim=8).dim == 8
+    # a Bag of str, and a DataFrame column with the text kept
+    np.testing.assert_array_equal(
+        embed(db.from_sequence(CORPUS, npartitions=4), emb).compute().to_numpy(), expected
+    )
+    frame = dd.from_pandas(pd.DataFrame({"id": range(len(CORPUS)), "body": CORPUS}), npartitions=2)
+    kept = embed(frame, emb, column="body", keep_text=True).compute()
+    assert kept["text"].tolist() == CORPUS
+    np.testing.assert_array_equal(kept.drop(columns="text").to_numpy(), expected)
+
+
+def test_embed_writes_parquet(client, tmp_path):
+    pytest.importorskip("pyarrow")
+    emb = TfidfBaseline(dim=8).fit(CORPUS)
+    assert embed(_series(CORPUS, 4), emb, path=str(tmp_path / "vectors"), keep_text=True) is None
+    back = pd.read_parquet(tmp_path / "vectors").sort_index()
+    assert len(list((tmp_path / "vectors").glob("*.parquet"))) == 4  # one file per partition
+    assert back["text"].tolist() == CORPUS
+    np.testing.assert_array_equal(back.drop(columns="text").to_numpy(), emb.transform(CORPUS))
+
+
+def test_embed_with_a_transformer_encoder(client, tiny_bert):
+    emb = MatryoshkaEmbedder(model=tiny_bert, device="cpu", dim=16).fit(CORPUS[:1])
+    out = embed(_series(CORPUS), emb).compute()
+    np.testing.assert_allclose(out.to_numpy(), emb.transform(CORPUS), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("texts", "embedder", "kwargs", "error", "words"),
+    [
+        (lambda: _series(CORPUS), TfidfBaseline(dim=4), {}, ValueError, "not fitted"),
+        (lambda: CORPUS, "fitted", {}, TypeError, "call embedder.transform"),
+        (
+            lambda: dd.from_pandas(pd.DataFrame({"a": CORPUS, "b": CORPUS}), npartitions=2),
+            "fitted",
+            {},
+            ValueError,
+            "pass column=",
+        ),
+        (
+            lambda: dd.from_pandas(pd.DataFrame({"a": CORPUS}), npartitions=2),
+            "fitted",
+            {"column": "body"},
+            ValueError,
+            "its columns: a",
+        ),
+        (lambda: _series(CORPUS), TfidfBaseline().fit(CORPUS), {}, ValueError, "sparse"),
+        (lambda: _series(CORPUS), "fitted", {"compression": "zstd"}, TypeError, "only with path"),
+    ],
+)
+def test_embed_errors_are_clear(texts, embedder, kwargs, error, words):
+    if embedder == "fitted":
+        embedder = TfidfBaseline(dim=4).fit(CORPUS)
+    with pytest.raises(error, match=words):
+        embed(texts(), embedder, **kwargs)
+
+
+# -- grid searches through joblib's dask backend ------------------------------------------------
+def _grid(embedder, name: str, dims, n_jobs):
+    pipe = make_pipeline(embedder, LogisticRegression(max_iter=500))
+    return GridSearchCV(pipe, {f"{name}__dim": dims}, cv=3, n_jobs=n_jobs).fit(CORPUS, LABELS)
+
+
+@pytest.mark.slow  # three grids on two worker processes that each load torch: ~30 s
+def test_grid_search_on_the_cluster_equals_n_jobs_1(client, tiny_bert, tmp_path):
+    cases = [
+        (TfidfBaseline(max_dim=16), "tfidfbaseline", [2, 4, 16]),
+        (
+            Word2VecEmbedder(max_dim=16, epochs=2, min_count=1, device="cpu"),
+            "word2vecembedder",
+            [4, 16],
+        ),
+        (
+            MatryoshkaEmbedder(model=tiny_bert, device="cpu", memory=str(tmp_path / "cache")),
+            "matryoshkaembedder",
+            [8, 32],
+        ),
+    ]
+    for embedder, name, dims in cases:
+        local = _grid(embedder, name, dims, n_jobs=1)
+        with joblib.parallel_backend("dask"):
+            remote = _grid(embedder, name, dims, n_jobs=-1)
+        assert remote.best_params_ == local.best_params_, name
+        np.testing.assert_allclose(
+            remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"], atol=1e-12
+        )
+
+    def loaded_models() -> int:
+        from skmrl import models
+
+        return len(models._LOADED)
+
+    # each worker loaded the tiny model at most once, however many folds and dims it ran
+    assert all(n <= 1 for n in client.run(loaded_models).values())
+    # the workers wrote their encodings to the shared disk cache
+    assert any((tmp_path / "cache").rglob("*"))
