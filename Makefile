@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	# torch first, pinned to the CPU wheel this machine kind provides, so that resolving
 	# the project's `torch` requirement never pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" || $(BIN)/python -m pip install --quiet torch
-	$(BIN)/python -m pip install --quiet -e ".[dev,data,models,plot,parquet,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,data,models,plot,parquet,docs,dask]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -34,4 +34,4 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf docs/_build docs/auto_examples docs/api/generated $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf docs/_build docs/auto_examples docs/api/generated docs/sg_execution_times.rst $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -10,7 +10,6 @@ the shared data folder, BBC News, the packaged MiniLM); the others are shown wit
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -121,24 +120,3 @@ _skipped = {
 if _skipped and os.environ.get("SKMRL_DOCS_QUIET") != "1":
     for name, why in _skipped.items():
         print(f"skmrl docs: not running examples/{name}: {why}", file=sys.stderr)
-
-
-# -- Temporary: a docstring of a module this site does not own, fixed here until fixed at the source
-# skmrl.retrieval.MatryoshkaSearch (and .kneighbors): ``max_dim_`` and ``n_samples_fit_`` bare in
-# "shape (...)" types (skmrl/retrieval.py lines 74 and 247) are read as link targets ("Unknown
-# target name"). Fix at the source: write them as ``max_dim_`` / ``n_samples_fit_``; then delete
-# this hook and setup() below.
-_TRAILING_UNDERSCORE_IN_SHAPE = re.compile(r"(?<![`\w])(max_dim_|n_samples_fit_)(?![`\w])")
-
-
-def _fix_foreign_docstrings(app, what, name, obj, options, lines):
-    if name.startswith("skmrl.retrieval.MatryoshkaSearch"):
-        lines[:] = [
-            _TRAILING_UNDERSCORE_IN_SHAPE.sub(r"``\1``", line) if "shape (" in line else line
-            for line in lines
-        ]
-
-
-def setup(app):
-    # before numpydoc (priority 500) parses the sections
-    app.connect("autodoc-process-docstring", _fix_foreign_docstrings, priority=100)

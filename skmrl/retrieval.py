@@ -71,7 +71,7 @@ class MatryoshkaSearch(BaseEstimator):
         Documents in the index.
     max_dim_ : int
         Full size of the corpus vectors.
-    vectors_ : ndarray of shape (n_samples_fit_, rerank_dim), float32
+    vectors_ : ndarray of shape (``n_samples_fit_``, rerank_dim), float32
         Rerank vectors, L2-normalised.
     shortlist_ : ndarray or None
         The shortlist: float32 ``(n, shortlist_dim)``, int8 ``(n, shortlist_dim)`` or uint64
@@ -244,7 +244,7 @@ class MatryoshkaSearch(BaseEstimator):
 
         Parameters
         ----------
-        X : iterable of str, or array of shape (n_queries, max_dim_)
+        X : iterable of str, or array of shape (n_queries, ``max_dim_``)
             Queries (texts with an ``embedder``, else full-size vectors).
         n_neighbors : int, default=10
             Neighbours per query, at most the corpus size and ``shortlist_size``.
