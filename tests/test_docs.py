@@ -50,6 +50,7 @@ API_MODULES = (
     "skmrl.datasets",
     "skmrl.metrics",
     "skmrl.retrieval",
+    "skmrl.dask",
     "skmrl.cache",
     "skmrl.models",
     "skmrl.utils.estimator_checks",
