@@ -173,6 +173,9 @@ def _write(path: Path, texts: list[str], vectors: Any) -> None:
                 }
             )
             pq.write_table(table, temp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp's file is private; the output need not be
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):

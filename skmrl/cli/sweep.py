@@ -79,7 +79,7 @@ def _tolerance(value: str) -> float:
 
 # -- the checks ------------------------------------------------------------------------------------
 def _check_options(args: argparse.Namespace) -> None:
-    """The outputs, the model and the cache folder (the data file comes after)."""
+    """The outputs and the model (found, not loaded); the data file comes after."""
     if args.out is not None:
         problem = output_file_problem(args.out, (".csv",), "a .csv file")
         if problem is None and importlib.util.find_spec("pandas") is None:
@@ -105,7 +105,7 @@ def _check_options(args: argparse.Namespace) -> None:
     hidden = config.get("hidden_size")
     if isinstance(hidden, int) and args.dims and min(args.dims) > hidden:
         raise Refused(
-            "--dims", f"the model has {hidden} dims: every one of --dims is larger ({encoders[0]})"
+            "--dims", f"every one is more than the model's {hidden} dims (for {encoders[0]})"
         )
 
 
