@@ -152,17 +152,27 @@ def scale(args: argparse.Namespace) -> None:
         "| peak search memory |"
     )
     print("|---|---|---|---|---|---|")
-    rows = [
-        *_funnels(docs.shape[1])[:1],
-        ("float32 shortlist 64", {"shortlist_dim": 64}),
-        ("float32 shortlist 64, shortlist 1000", {"shortlist_dim": 64, "shortlist_size": 1000}),
-        ("int8 shortlist 64", {"shortlist_dim": 64, "quantize": "int8"}),
-        ("binary shortlist 384", {"shortlist_dim": docs.shape[1], "quantize": "binary"}),
+    full = docs.shape[1]
+    rows = [("exact, full size", {"shortlist_dim": None})]
+    for d, size in [(64, 200), (64, 1000), (32, 1000), (32, 2000)]:
+        rows.append(
+            (
+                f"float32 shortlist {d}, {size} reranked",
+                {"shortlist_dim": d, "shortlist_size": size},
+            )
+        )
+    rows.append(
         (
-            "binary shortlist 384, shortlist 1000",
-            {"shortlist_dim": docs.shape[1], "quantize": "binary", "shortlist_size": 1000},
-        ),
-    ]
+            "int8 shortlist 64, 1000 reranked",
+            {"shortlist_dim": 64, "quantize": "int8", "shortlist_size": 1000},
+        )
+    )
+    rows.append(
+        (
+            f"binary shortlist {full}, 1000 reranked",
+            {"shortlist_dim": full, "quantize": "binary", "shortlist_size": 1000},
+        )
+    )
     exact = exact_s = None
     for label, params in rows:
         search = MatryoshkaSearch(device="cpu", **params).fit(docs)
