@@ -154,25 +154,17 @@ def scale(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|")
     full = docs.shape[1]
     rows = [("exact, full size", {"shortlist_dim": None})]
-    for d, size in [(64, 200), (64, 1000), (32, 1000), (32, 2000)]:
-        rows.append(
-            (
-                f"float32 shortlist {d}, {size} reranked",
-                {"shortlist_dim": d, "shortlist_size": size},
-            )
-        )
-    rows.append(
-        (
-            "int8 shortlist 64, 1000 reranked",
-            {"shortlist_dim": 64, "quantize": "int8", "shortlist_size": 1000},
-        )
-    )
-    rows.append(
-        (
-            f"binary shortlist {full}, 1000 reranked",
-            {"shortlist_dim": full, "quantize": "binary", "shortlist_size": 1000},
-        )
-    )
+    for quantize, d, size in [
+        (None, 64, 200),
+        (None, 64, 1000),
+        ("int8", 64, 200),
+        ("int8", 64, 500),
+        ("int8", 64, 1000),
+        ("int8", 128, 200),
+        ("binary", full, 1000),
+    ]:
+        label = f"{quantize or 'float32'} shortlist {d}, {size} reranked"
+        rows.append((label, {"shortlist_dim": d, "shortlist_size": size, "quantize": quantize}))
     exact = exact_s = None
     for label, params in rows:
         search = MatryoshkaSearch(device="cpu", **params).fit(docs)

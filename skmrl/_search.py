@@ -5,9 +5,9 @@ a torch device.
 
 * int8: each column is mapped linearly from its calibrated ``[min, max]`` onto the 256 codes
   ``-128..127`` (the scheme of sentence-transformers' ``quantize_embeddings``); a document is
-  stored as its codes, and a float query is scored against the dequantized document,
-  ``q . (offset + scale * code) = (q * scale) . code + q . offset`` (asymmetric: the query is
-  never rounded).
+  stored as its codes and stands for ``offset + scale * code``, so a query scores
+  ``q . offset + (q * scale) . code``: :func:`int8_scores` in float32, or
+  ``skmrl._torch.search.int8_scorer`` in int8 arithmetic (the MatryoshkaSearch CPU path).
 * binary: the sign bits of a vector packed into 64-bit words; two vectors are compared by the
   Hamming distance of their bits (XOR, then a population count).
 * top-k: scores are computed for one chunk of documents at a time (never a full

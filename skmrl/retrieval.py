@@ -51,8 +51,9 @@ class MatryoshkaSearch(BaseEstimator):
         Dimensions of the rerank (and of exact search); ``None``: full size.
     quantize : {None, "int8", "binary"}, default=None
         How the shortlist is stored. ``"int8"``: each dimension mapped linearly from its range
-        over the corpus onto 256 codes (4x smaller than float32); the float query is scored
-        against the dequantized documents. ``"binary"``: the sign bits, 8 per byte (32x
+        over the corpus onto 256 codes (4x smaller than float32); on the CPU the query is
+        quantized too (per row) and scored by int8 matrix products, about 5x faster than
+        float32 ones. ``"binary"``: the sign bits, 8 per byte (32x
         smaller), compared by Hamming distance with the query's sign bits.
     device : str, default="auto"
         Where the shortlist is scored: ``"cpu"`` (NumPy), ``"cuda"``, ``"cuda:N"``, ``"mps"``
@@ -217,13 +218,10 @@ class MatryoshkaSearch(BaseEstimator):
                     lambda a, b: queries @ data[a:b].T, len(queries), len(data), k
                 )
             if kind == "int8":
-                off, scale = self.int8_offset_, self.int8_scale_
-                return _search.chunked_topk(
-                    lambda a, b: _search.int8_scores(queries, data[a:b], off, scale),
-                    len(queries),
-                    len(data),
-                    k,
-                )
+                from skmrl._torch.search import int8_scorer
+
+                score = int8_scorer(queries, data, self.int8_offset_, self.int8_scale_)
+                return _search.chunked_topk(score, len(queries), len(data), k)
             return _search.chunked_topk(
                 lambda a, b: _search.hamming_scores(queries, data[a:b]), len(queries), len(data), k
             )

@@ -75,6 +75,22 @@ def test_int8_scores_are_dot_products_with_the_dequantized_vectors():
     np.testing.assert_allclose(_search.int8_scores(Q, codes, offset, scale), expected, atol=1e-4)
 
 
+def test_int8_products_approximate_the_float_scores():
+    from skmrl._torch import search as torch_search
+
+    X = prefix_normalize(_corpus(), 32)
+    offset, scale = _search.fit_int8_ranges(X)
+    codes = _search.quantize_int8(X, offset, scale)
+    Q = prefix_normalize(_corpus(30, d=48, seed=8), 32)
+    expected = _search.int8_scores(Q, codes, offset, scale)
+    got = torch_search.int8_scorer(Q, codes, offset, scale)(100, 400)
+    assert got.dtype == np.float32 and got.shape == (30, 300)
+    # the query's own rounding: one int8 step of its largest scaled component per dimension
+    np.testing.assert_allclose(got, expected[:, 100:400], atol=0.02)
+    assert np.corrcoef(got.ravel(), expected[:, 100:400].ravel())[0, 1] > 0.999
+    assert torch_search._has_int_mm()  # the int8 path in use here is the fast one
+
+
 @pytest.mark.parametrize("d", [1, 8, 63, 64, 65, 130])
 def test_binary_round_trip(d):
     X = np.random.default_rng(d).standard_normal((20, d)).astype(np.float32)

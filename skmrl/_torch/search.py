@@ -7,14 +7,80 @@ of queries against the documents chunk by chunk and keeps a running top ``k`` wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["device_topk", "to_device"]
+__all__ = ["device_topk", "int8_scorer", "to_device"]
 
 #: Documents scored per chunk on the device.
 DOC_CHUNK = 262144
+
+
+def int8_scorer(
+    queries: np.ndarray, codes: np.ndarray, offset: np.ndarray, scale: np.ndarray
+) -> Callable[[int, int], np.ndarray]:
+    """Scores of float ``queries`` against int8 document ``codes`` by int8 matrix products.
+
+    A document stands for ``offset + scale * code`` (``skmrl._search``'s scheme), so
+    ``q . doc = q . offset + (q * scale) . code``. The second term runs in integers: each row of
+    ``q * scale`` is quantized symmetrically to int8 with its own step (``max |.| / 127``), and
+    ``torch._int_mm`` multiplies int8 by int8 into int32 (VNNI instructions on x86: 5x faster
+    than a float32 product of the same shape on the machine measured). Where ``torch._int_mm`` is
+    missing, the float product of ``skmrl._search.int8_scores`` is used.
+
+    Parameters
+    ----------
+    queries : ndarray of shape (n_queries, dim), float32
+    codes : ndarray of shape (n_docs, dim), int8
+    offset, scale : ndarray of shape (dim,), float32
+
+    Returns
+    -------
+    callable
+        ``score(start, stop)``: the float32 scores against documents ``start..stop-1``, shape
+        ``(n_queries, stop - start)``, as ``skmrl._search.chunked_topk`` takes them.
+    """
+    import torch
+
+    from skmrl import _search
+
+    q = np.asarray(queries, dtype=np.float32)
+    if not _has_int_mm():
+        return lambda a, b: _search.int8_scores(q, codes[a:b], offset, scale)
+    scaled = q * scale
+    step = np.abs(scaled).max(axis=1) / 127.0
+    step[step == 0] = 1.0
+    q_codes = torch.from_numpy(np.rint(scaled / step[:, None]).astype(np.int8))
+    base = (q @ offset)[:, None]
+    step = step[:, None]
+    docs = torch.from_numpy(codes)  # shares the memory: no copy of the shortlist
+
+    def score(a: int, b: int) -> np.ndarray:
+        S = torch._int_mm(q_codes, docs[a:b].T).numpy().astype(np.float32)
+        S *= step
+        S += base
+        return S
+
+    return score
+
+
+_INT_MM: list[bool] = []
+
+
+def _has_int_mm() -> bool:
+    """Whether ``torch._int_mm`` exists and multiplies int8 on the CPU correctly (tried once)."""
+    if not _INT_MM:
+        import torch
+
+        try:
+            a = torch.tensor([[1, -2], [3, 4]], dtype=torch.int8)
+            ok = torch._int_mm(a, a.T).tolist() == [[5, -5], [-5, 25]]
+        except (AttributeError, RuntimeError, TypeError):
+            ok = False
+        _INT_MM.append(ok)
+    return _INT_MM[0]
 
 
 def to_device(kind: str, arrays: dict[str, np.ndarray], device: str) -> dict[str, Any]:
