@@ -351,12 +351,14 @@ def run(args: argparse.Namespace) -> int:
         print(_matryoshka_header(args), flush=True)
     if any(e.name == "adaptor" for e in entries):
         print(_adaptor_header(args), flush=True)
+    import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so that the limit covers it)
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread (torch keeps its own threads for encoding and Word2Vec): BLAS here is
     # LogisticRegression, LSA's SVD, the adaptor's products and the map's SVD, all small. With
     # the 2 cores shared with another busy process, OpenBLAS's 2 threads made the TF-IDF and
-    # adaptor rows take 108 s instead of 20 s.
+    # adaptor rows take 108 s instead of 20 s. threadpool_limits only reaches the libraries
+    # loaded when it starts: scipy's OpenBLAS (not numpy's) must be loaded before.
     with threadpool_limits(limits=1, user_api="blas"):
         results = _sweep_all(entries, args, texts, labels)
         _report(results, entries, args, texts, labels)
