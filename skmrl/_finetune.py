@@ -8,7 +8,8 @@ public :func:`finetune` (pairs with similarity scores), and the saved-folder for
   them (supervised when ``y`` is given).
 * ``"full"``: the encoder's weights are trained with a nested loss over every prefix
   (:func:`skmrl._torch.training.finetune_encoder`): self-distillation from the frozen original
-  without labels, nested linear heads with them, nested CoSENT with scored pairs.
+  without labels, nested linear heads with them, nested CoSENT with scored pairs; with
+  ``matryoshka_layers``, at those layers' pooled outputs too (2D Matryoshka).
 * ``"full+adaptor"``: both, the adaptor fitted on the fine-tuned encoder's vectors.
 
 A saved folder (:func:`save_pretrained`) is a standard transformers folder plus two files:
@@ -17,7 +18,12 @@ A saved folder (:func:`save_pretrained`) is a standard transformers folder plus 
   components_i`` (keys ``n_stages``, ``components_<i>``, ``mean_<i>``, ``matryoshka_dims``,
   ``format``), applied to the pooled vectors in order; absent when there is no adaptor;
 * ``skmrl.json``: how the vectors were made (``pooling``, ``max_length``, ``fine_tune``,
-  ``matryoshka_dims``), so that loading with another pooling warns.
+  ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with another
+  pooling warns.
+
+With ``n_layers=k`` below the encoder's depth, :func:`save_pretrained` writes the network that
+``transform`` runs: the first ``k`` layers (the config says ``num_hidden_layers=k``), so that the
+folder loads, in skmrl or in plain transformers, to the shallow encoder.
 """
 
 from __future__ import annotations
@@ -100,6 +106,7 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(embedder)
+    depth = embedder._check_n_layers()
     folder = Path(path).expanduser()
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"path={os.fspath(path)!r} exists and is not a folder")
@@ -107,6 +114,10 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
     from skmrl.models import quiet_transformers
 
     model, tokenizer = embedder._encoder()
+    if depth is not None and depth != getattr(embedder, "max_layers_", None):
+        from skmrl._torch.encoder import truncated_copy
+
+        model = truncated_copy(model, depth)  # the shallow network that transform runs
     with quiet_transformers():
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
@@ -133,6 +144,8 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
         "max_length": int(embedder.max_length),
         "fine_tune": embedder.fine_tune,
         "matryoshka_dims": _trained_dims(embedder),
+        "matryoshka_layers": [int(k) for k in getattr(embedder, "matryoshka_layers_", None) or []],
+        "n_layers": depth,
         "base_model": embedder.model_source_,
     }
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -156,6 +169,35 @@ def check_saved_config(embedder: Any, source: str) -> None:
 
 
 # -- fitting -------------------------------------------------------------------------------------
+def check_matryoshka_layers(layers: Any, max_layers: int | None) -> list[int]:
+    """Sorted unique depths to train, the full depth included (``max_layers=None``: only the
+    values are checked, not their range).
+
+    Examples
+    --------
+    >>> from skmrl._finetune import check_matryoshka_layers
+    >>> check_matryoshka_layers([4, 2], 6)
+    [2, 4, 6]
+    """
+    if isinstance(layers, str | bytes) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"matryoshka_layers must be a list of ints, got {layers!r}")
+    values = list(layers)
+    if not values:
+        raise ValueError("matryoshka_layers must not be empty")
+    for k in values:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise ValueError(f"matryoshka_layers must hold ints >= 1, got {values!r}")
+    out = sorted({int(k) for k in values})
+    if max_layers is None:
+        return out
+    if out[-1] > max_layers:
+        raise ValueError(
+            f"matryoshka_layers={values!r} is out of range: the model has {max_layers} layers, "
+            f"so expected ints in [1, {max_layers}]"
+        )
+    return out if out[-1] == max_layers else [*out, max_layers]
+
+
 def fit_fine_tuned_state(
     embedder: Any,
     state: dict[str, Any],
@@ -178,6 +220,14 @@ def fit_fine_tuned_state(
     if y is not None:
         _, codes = check_class_labels(y, len(docs))
     out: dict[str, Any] = {"matryoshka_dims_": dims}
+    if getattr(embedder, "matryoshka_layers", None) is not None:
+        if state.get("max_layers_") is None:
+            raise ValueError(
+                f"matryoshka_layers: cannot tell the depth of {loaded.source} from its config"
+            )
+        out["matryoshka_layers_"] = check_matryoshka_layers(
+            embedder.matryoshka_layers, state["max_layers_"]
+        )
     if method in ("full", "full+adaptor"):
         out.update(_fit_full_weights(embedder, state, loaded, docs, codes, pairs, scores, dims))
     if method in ("adaptor", "pca", "full+adaptor"):
@@ -185,6 +235,7 @@ def fit_fine_tuned_state(
         for name, value in {**state, **out}.items():
             setattr(fitted, name, value)
         fitted.adaptor_ = None
+        fitted.n_layers = None  # the adaptor is fitted on the full-depth vectors
         fitted.fingerprint_ = "unused"
         Z = fitted._embed_docs(docs)  # through the cache: encoded once across folds
         out["adaptor_"] = _fit_adaptor(
@@ -242,9 +293,26 @@ def _fit_full_weights(
     key = embedder._state_key(data_key, skip=frozenset({"fine_tune"}))
     return cached_fit_state(
         key,
-        lambda: _train_weights(embedder, state, loaded, docs, codes, pairs, scores, dims),
+        lambda: _train_weights(
+            embedder,
+            state,
+            loaded,
+            docs,
+            codes,
+            pairs,
+            scores,
+            dims,
+            _trained_layers(embedder, state),
+        ),
         memory=embedder.memory,
     )
+
+
+def _trained_layers(embedder: Any, state: dict[str, Any]) -> list[int] | None:
+    """The depths that ``fine_tune="full"`` trains (``None``: the full depth only)."""
+    if getattr(embedder, "matryoshka_layers", None) is None:
+        return None
+    return check_matryoshka_layers(embedder.matryoshka_layers, state["max_layers_"])
 
 
 def _train_weights(
@@ -256,6 +324,7 @@ def _train_weights(
     pairs: Any,
     scores: Any,
     dims: list[int],
+    layers: list[int] | None = None,
 ) -> dict[str, Any]:
     from skmrl._torch.device import autocast_dtype
     from skmrl._torch.training import finetune_encoder
@@ -286,6 +355,7 @@ def _train_weights(
         seed=int(embedder.random_state),
         progress=embedder.progress,
         dim_weights=dim_weights,
+        layers=layers,
     )
     model = result.model
     identity = weights_identity(model, loaded.tokenizer)
@@ -397,4 +467,5 @@ def finetune(
         setattr(embedder, name, value)
     embedder.fingerprint_ = key
     check_dim(embedder.dim, embedder.max_dim_)
+    embedder._check_n_layers()
     return embedder

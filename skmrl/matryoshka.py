@@ -6,13 +6,14 @@ import hashlib
 import numbers
 import os
 import warnings
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from skmrl._validation import check_int
 from skmrl.base import BaseEmbedder
-from skmrl.cache import hash_texts
+from skmrl.cache import get_embedding_cache, hash_texts
 
 __all__ = ["MatryoshkaEmbedder"]
 
@@ -48,6 +49,13 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
     Sentence pairs with similarity scores go through :func:`skmrl.finetune`.
 
+    The encoder's depth is a second knob (2D Matryoshka): ``n_layers=k`` pools the output of
+    layer ``k`` instead of the last one and runs only the first ``k`` layers, so encoding is
+    faster. Like ``dim`` it needs no refit. With ``cache_layers=True`` an encoding runs every
+    layer and caches each layer's pooled vector, so that a grid search over ``n_layers`` and
+    ``dim`` encodes each text once; ``fine_tune="full"`` with ``matryoshka_layers`` trains the
+    shallow layers to give good embeddings too.
+
     Parameters
     ----------
     model : str or path, default="sentence-transformers/all-MiniLM-L6-v2"
@@ -55,6 +63,17 @@ class MatryoshkaEmbedder(BaseEmbedder):
         no network call), or another Hugging Face model id.
     dim : int or None, default=None
         Output size: the first ``dim`` components; ``None`` for all ``max_dim_``.
+    n_layers : int or None, default=None
+        Depth: pool the output of layer ``n_layers`` (``1..max_layers_``), running only the first
+        ``n_layers`` layers; ``None`` for all. Changing it needs no refit. Not with an adaptor
+        (``fine_tune="adaptor"``, ``"pca"``, ``"full+adaptor"``, or a saved folder with one):
+        the adaptor was fitted on the full-depth vectors.
+    cache_layers : bool, default=False
+        How a text missing from the cache is encoded. ``False``: only the first ``n_layers``
+        layers run, and the cache keeps that layer's vector (fast at a fixed depth).
+        ``True``: every layer runs and the cache keeps the pooled vector of each (``max_layers_``
+        times the memory), so that a later ``n_layers`` is a cache hit: set it for a search over
+        ``n_layers``. Either way the vectors are the same (it never enters a cache key).
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
         Where to run the model; ``"auto"`` picks CUDA, then MPS, then the CPU. Resolved in
         ``fit``; an unavailable device raises a ``ValueError`` listing the available ones.
@@ -80,6 +99,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
     matryoshka_dims : list of int, optional
         Prefix sizes the fine-tuning trains; default: powers of two from 8 below the full size,
         and the full size.
+    matryoshka_layers : list of int, optional
+        With ``fine_tune="full"``: depths whose pooled output the fine-tuning trains as well,
+        each at every prefix of ``matryoshka_dims`` (2D Matryoshka: 2DMSE, Starbucks); the full
+        depth is always trained. Default: the full depth only.
     epochs : int, optional
         Passes over the training texts: default 10 for the adaptor, 1 for ``"full"``.
     learning_rate : float, optional
@@ -93,6 +116,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
     ----------
     max_dim_ : int
         Full embedding size (the model's hidden size).
+    max_layers_ : int or None
+        The encoder's number of layers (``None`` when its config does not say: then only
+        ``n_layers=None`` works).
     model_source_ : str
         What was loaded: a folder path, or a Hugging Face id.
     model_identity_ : str
@@ -119,6 +145,13 @@ class MatryoshkaEmbedder(BaseEmbedder):
     >>> emb.transform(["a cat sat on the mat", "a dog barked"]).shape
     (2, 64)
 
+    Depth is the second knob: 3 of the 6 layers, no refit.
+
+    >>> emb.max_layers_
+    6
+    >>> emb.set_params(n_layers=3).transform(["a cat sat on the mat"]).shape
+    (1, 64)
+
     In a grid search over ``dim``, each text is encoded once:
 
     >>> from sklearn.linear_model import LogisticRegression
@@ -138,13 +171,16 @@ class MatryoshkaEmbedder(BaseEmbedder):
     (12, 8)
     """
 
-    _runtime_params = BaseEmbedder._runtime_params | {"batch_size"}
+    _slice_params = BaseEmbedder._slice_params | {"n_layers"}
+    _runtime_params = BaseEmbedder._runtime_params | {"batch_size", "cache_layers"}
 
     def __init__(
         self,
         model: str | os.PathLike = "sentence-transformers/all-MiniLM-L6-v2",
         dim: int | None = None,
         *,
+        n_layers: int | None = None,
+        cache_layers: bool = False,
         device: str = "auto",
         pooling: str = "mean",
         normalize: bool = True,
@@ -155,6 +191,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         memory: Any = None,
         fine_tune: str | None = None,
         matryoshka_dims: list[int] | None = None,
+        matryoshka_layers: list[int] | None = None,
         epochs: int | None = None,
         learning_rate: float | None = None,
         train_batch_size: int = 32,
@@ -162,6 +199,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
     ) -> None:
         self.model = model
         self.dim = dim
+        self.n_layers = n_layers
+        self.cache_layers = cache_layers
         self.device = device
         self.pooling = pooling
         self.normalize = normalize
@@ -172,6 +211,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         self.memory = memory
         self.fine_tune = fine_tune
         self.matryoshka_dims = matryoshka_dims
+        self.matryoshka_layers = matryoshka_layers
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.train_batch_size = train_batch_size
@@ -194,6 +234,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
             )
         if not isinstance(self.normalize, bool | np.bool_):
             raise TypeError(f"normalize must be a bool, got {self.normalize!r}")
+        if self.n_layers is not None:
+            check_int("n_layers", self.n_layers, 1)  # the range is checked against the model
+        if not isinstance(self.cache_layers, bool | np.bool_):
+            raise TypeError(f"cache_layers must be a bool, got {self.cache_layers!r}")
         check_int("max_length", self.max_length, 1)
         check_int("batch_size", self.batch_size, 1)
         if self.progress is not None and not isinstance(self.progress, bool):
@@ -218,6 +262,15 @@ class MatryoshkaEmbedder(BaseEmbedder):
             from skmrl.adaptor import check_matryoshka_dims
 
             check_matryoshka_dims(self.matryoshka_dims, 2**31)  # the range is checked in fit
+        if self.matryoshka_layers is not None:
+            from skmrl._finetune import check_matryoshka_layers
+
+            if self.fine_tune != "full":
+                raise ValueError(
+                    f"matryoshka_layers goes with fine_tune='full' (it trains the encoder's "
+                    f"shallow layers), got fine_tune={self.fine_tune!r}"
+                )
+            check_matryoshka_layers(self.matryoshka_layers, None)  # the range: in fit
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit_key(self, docs: list[str], y: Any) -> str | None:
@@ -281,8 +334,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
                 f"max_length={self.max_length} is more than this model accepts: expected an int "
                 f"in [1, {loaded.max_positions}]"
             )
+        from skmrl._torch.encoder import layer_count
+
         state: dict[str, Any] = {
             "max_dim_": loaded.hidden_size,
+            "max_layers_": layer_count(loaded.model),
             "model_source_": loaded.source,
             "model_identity_": loaded.identity,
             "device_": device,
@@ -304,8 +360,57 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
         return load_model(self.model, device)
 
+    def fit(self, X: Any, y: Any = None) -> MatryoshkaEmbedder:
+        """Load the encoder (and make it Matryoshka when ``fine_tune`` is set).
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training documents (used by ``fine_tune``; otherwise only validated).
+        y : array-like, optional
+            Class labels for ``fine_tune`` (see the class documentation).
+
+        Returns
+        -------
+        self
+        """
+        super().fit(X, y)
+        self._check_n_layers()
+        return self
+
+    def _check_n_layers(self) -> int | None:
+        """``n_layers`` resolved against ``max_layers_`` (``None`` when the depth is unknown)."""
+        depth = getattr(self, "max_layers_", None)
+        if self.n_layers is None:
+            return depth
+        check_int("n_layers", self.n_layers, 1)
+        if depth is None:
+            raise ValueError(
+                f"n_layers={self.n_layers!r}: cannot tell the depth of {self.model_source_} "
+                "from its config; use n_layers=None"
+            )
+        if self.n_layers > depth:
+            raise ValueError(
+                f"n_layers={self.n_layers} is out of range: {self.model_source_} has {depth} "
+                f"layers, so expected None or an int in [1, {depth}]"
+            )
+        if self.n_layers < depth:
+            if getattr(self, "adaptor_", None) is not None:
+                raise ValueError(
+                    f"n_layers={self.n_layers} cannot be used with fine_tune={self.fine_tune!r}: "
+                    f"the adaptor was fitted on the output of all {depth} layers. Choose the "
+                    "depth with fine_tune=None or 'full' (matryoshka_layers= trains the "
+                    "shallow layers)"
+                )
+            if getattr(self, "saved_adaptor_", None) is not None:
+                raise ValueError(
+                    f"n_layers={self.n_layers} cannot be used with {self.model_source_}: its "
+                    f"skmrl adaptor was made for the output of all {depth} layers"
+                )
+        return int(self.n_layers)
+
     # -- transforming ---------------------------------------------------------------------------
-    def _embedding_fingerprint(self) -> str:
+    def _embedding_fingerprint(self, n_layers: int | None = None) -> str:
         # Everything that determines a full-size vector except dim: the weights and tokenizer,
         # pooling, truncation, precision and device type (GPU kernels round differently).
         # Not the training data, so every fold and grid point shares the cached vectors.
@@ -317,6 +422,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
             self.precision_,
             self.device_.split(":")[0],
         )
+        if n_layers is not None and n_layers != getattr(self, "max_layers_", None):
+            payload += ("layer", int(n_layers))  # the full depth keeps the key it always had
         return hashlib.sha1(repr(payload).encode()).hexdigest()
 
     def _encoder(self) -> tuple[Any, Any]:
@@ -335,6 +442,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
         return load_fine_tuned(loaded, weights, self.encoder_identity_), loaded.tokenizer
 
     def _transform_full(self, docs: list[str]) -> np.ndarray:
+        return self._encode(docs)
+
+    def _encode(
+        self, docs: list[str], n_layers: int | None = None, every_layer: bool = False
+    ) -> np.ndarray:
+        """Pooled vectors of layer ``n_layers`` (``None``: the last), or of every layer."""
         from skmrl._torch.device import autocast_dtype
         from skmrl._torch.encoder import encode
 
@@ -349,13 +462,55 @@ class MatryoshkaEmbedder(BaseEmbedder):
             batch_size=int(self.batch_size),
             dtype=autocast_dtype(self.precision_),
             progress=self.progress,
+            n_layers=n_layers,
+            every_layer=every_layer,
+        )
+
+    def _layer_vectors(self, docs: list[str], depth: int | None) -> np.ndarray:
+        """Layer ``depth``'s pooled vectors of ``docs``, through the shared cache.
+
+        Each layer's vectors are cached under a fingerprint of their own (the full depth's is
+        the one it always was), so ``n_layers`` selects a cache entry and ``dim`` slices it.
+        A text that is missing runs the first ``depth`` layers, or with ``cache_layers`` every
+        layer, whose pooled vectors are all cached from that one forward pass.
+        """
+        cache = get_embedding_cache()
+        memory = getattr(self, "memory", None)
+        every = depth is not None and bool(getattr(self, "cache_layers", False))
+        if not every:
+            full_depth = depth is None or depth == self.max_layers_
+            return cache.get_or_compute(
+                self._embedding_fingerprint(depth),
+                docs,
+                self._transform_full if full_depth else partial(self._encode, n_layers=depth),
+                memory=memory,
+            )
+
+        def compute(missing: list[str]) -> np.ndarray:
+            layers = self._encode(missing, every_layer=True)  # (max_layers_, n, dim)
+            row = {text: i for i, text in enumerate(missing)}
+            for k in range(1, len(layers) + 1):
+                if k != depth:  # store the other layers (computing nothing)
+                    cache.get_or_compute(
+                        self._embedding_fingerprint(k),
+                        missing,
+                        lambda texts, k=k: layers[k - 1][[row[t] for t in texts]],
+                        memory=memory,
+                    )
+            return layers[depth - 1]
+
+        return cache.get_or_compute(
+            self._embedding_fingerprint(depth), docs, compute, memory=memory
         )
 
     def _embed_docs(self, docs: Any) -> np.ndarray:
-        # The encoder's vectors come from the shared cache (keyed by the weights, not the fold);
-        # the adaptors are a matrix product on top, so a grid over dim with fine_tune="adaptor"
-        # encodes each unique text once in all.
-        full = super()._embed_docs(docs)
+        # The encoder's vectors come from the shared cache (keyed by the weights and the depth,
+        # not the fold); the adaptors are a matrix product on top, so a grid over dim with
+        # fine_tune="adaptor" encodes each unique text once in all.
+        depth = self._check_n_layers()
+        if not docs:  # the cache cannot know the width of nothing: (0, max_dim_), not (0, 0)
+            return np.zeros((0, self.max_dim_), dtype=np.float32)
+        full = self._layer_vectors(list(docs), depth)
         for adaptor in (getattr(self, "saved_adaptor_", None), getattr(self, "adaptor_", None)):
             if adaptor is not None:
                 full = adaptor.transform_full(full)

@@ -17,6 +17,12 @@ data given:
 * ``pairs`` and ``scores``: nested CoSENT (:func:`~skmrl._torch.losses.cosent_loss`) over the
   prefixes: each prefix's cosines should rank the pairs as the gold scores do.
 
+With ``layers`` (2D Matryoshka: 2DMSE, Li et al. 2024; Starbucks, Zhuang et al. 2024), the same
+nested loss is also applied to the pooled output of each chosen layer, from the one forward pass
+(a :func:`~skmrl._torch.encoder.layer_view` records every layer's output), so that a shallower
+sub-network gives good embeddings at every prefix too; the teacher is the frozen full-depth
+model's full-size vectors.
+
 Why a loop of our own rather than a generic trainer: on a small CPU the cost of one step is the
 encoder's matrix products, and everything around them matters: texts are tokenized once and
 batched by length (padding is the main waste: STS sentences range from 5 to 60 tokens), a batch
@@ -41,7 +47,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from skmrl._torch.encoder import POOLINGS, collate, encode, pool, tokenize
+from skmrl._torch.encoder import (
+    POOLINGS,
+    collate,
+    encode,
+    layer_count,
+    layer_outputs,
+    layer_view,
+    pool,
+    tokenize,
+)
 from skmrl._torch.losses import (
     NestedHeads,
     cosent_loss,
@@ -338,6 +353,36 @@ def _embed(model: Any, input_ids: torch.Tensor, mask: Any, pooling: str) -> torc
     return pool(hidden.float(), mask, pooling)
 
 
+def _embed_layers(
+    view: Any, layers: list[int], input_ids: torch.Tensor, mask: Any, pooling: str
+) -> list[torch.Tensor]:
+    """Pooled outputs of ``layers`` (1-based) of an every-layer view, from one forward pass."""
+    hidden = layer_outputs(view, input_ids, mask)
+    return [pool(hidden[k - 1].float(), mask, pooling) for k in layers]
+
+
+def _check_layers(layers: Any, depth: int | None) -> list[int] | None:
+    """Sorted unique layers to train, the full depth included; ``None`` when not given."""
+    if layers is None:
+        return None
+    if depth is None:
+        raise ValueError("layers=: cannot tell this model's number of layers from its config")
+    if isinstance(layers, int | np.integer):
+        layers = [layers]
+    try:
+        values = [int(k) for k in layers]
+    except TypeError as exc:
+        raise TypeError(f"layers must be a sequence of ints, got {layers!r}") from exc
+    out = sorted(set(values))
+    if not out:
+        raise ValueError("layers must not be empty")
+    if out[0] < 1 or out[-1] > depth:
+        raise ValueError(f"layers must lie in [1, {depth}] (the model's depth), got {values}")
+    if out[-1] != depth:
+        out.append(depth)  # the full depth is always trained, so that it is kept
+    return out
+
+
 def _lr_lambda(warmup: int, total: int) -> Any:
     def factor(step: int) -> float:
         if step < warmup:
@@ -398,6 +443,8 @@ def finetune_encoder(
     distill_weight: float = DEFAULT_DISTILL_WEIGHT,
     head_learning_rate: float = 1e-3,
     dim_weights: Sequence[float] | None = None,
+    layers: Sequence[int] | None = None,
+    layer_weights: Sequence[float] | None = None,
 ) -> FineTuneResult:
     """Fine-tune a copy of an encoder so that every prefix in ``dims`` is a good embedding.
 
@@ -462,6 +509,13 @@ def finetune_encoder(
         66.4/75.7/81.3/83.9/86.7): equal weights 69.6/76.8/80.6/82.9/85.6; the full size
         weighted 6 (as much as the six prefixes) 68.9/76.6/80.8/83.4/86.2: weight the full
         size up where keeping it matters more than the shortest prefixes.
+    layers : sequence of int, optional
+        2D Matryoshka: also train the pooled output of these layers (1-based; the full depth
+        is added when missing), each at every prefix of ``dims``, against the same targets
+        (the full-depth teacher, the labels, the scores). Default: the last layer only.
+    layer_weights : sequence of float, optional
+        Weight of each layer's nested loss, in the order of the (sorted, full depth included)
+        layers; default 1 each.
 
     Returns
     -------
@@ -491,6 +545,16 @@ def finetune_encoder(
         raise ValueError(f"warmup_ratio must lie in [0, 1), got {warmup_ratio!r}")
     if dim_weights is not None and len(dim_weights) != len(dims):
         raise ValueError(f"got {len(dim_weights)} dim_weights for dims {dims}")
+    depth = layer_count(model)
+    layers = _check_layers(layers, depth)
+    if layer_weights is not None:
+        if layers is None:
+            raise ValueError("layer_weights goes with layers=")
+        if len(layer_weights) != len(layers):
+            raise ValueError(f"got {len(layer_weights)} layer_weights for layers {layers}")
+        layer_w = [float(w) for w in layer_weights]
+    else:
+        layer_w = [1.0] * len(layers or ())
     device_type = torch.device(device).type
     if dtype is not None and dtype not in (torch.float16, torch.bfloat16):
         raise ValueError(f"dtype must be None, torch.float16 or torch.bfloat16, got {dtype!r}")
@@ -540,6 +604,15 @@ def finetune_encoder(
         student = copy.deepcopy(model).to(device)
         student.requires_grad_(True)
         student.train()
+        # Every layer's output from one pass (shares the student's modules and parameters).
+        view = layer_view(student, depth, every_layer=True) if layers is not None else None
+
+        def embed(input_ids: torch.Tensor, mask: Any) -> list[torch.Tensor]:
+            if view is None:
+                return [_embed(student, input_ids, mask, pooling)]
+            return _embed_layers(view, layers, input_ids, mask, pooling)
+
+        weights_by_layer = layer_w or [1.0]
         groups = _param_groups(student, weight_decay, learning_rate)
         heads = None
         if objective == "classification":
@@ -561,22 +634,28 @@ def finetune_encoder(
         score_t = torch.as_tensor(targets, device=device) if targets is not None else None
 
         def loss_of(rows: np.ndarray) -> torch.Tensor:
+            rows_t = torch.from_numpy(rows).to(device)
             if objective == "cosent":
                 both = np.concatenate([rows, rows + n_rows])
                 input_ids, mask = collate(ids, lengths, both, pad_id, device)
-                emb = _embed(student, input_ids, mask, pooling)
-                a, b = emb[: len(rows)], emb[len(rows) :]
-                rows_t = torch.from_numpy(rows).to(device)
-                return nested_loss(cosent_loss, (a, b), dims, dim_weights, score_t[rows_t].float())
+                gold = score_t[rows_t].float()
+                total = None
+                for w, emb in zip(weights_by_layer, embed(input_ids, mask), strict=True):
+                    a, b = emb[: len(rows)], emb[len(rows) :]
+                    term = w * nested_loss(cosent_loss, (a, b), dims, dim_weights, gold)
+                    total = term if total is None else total + term
+                return total
             input_ids, mask = collate(ids, lengths, rows, pad_id, device)
-            emb = _embed(student, input_ids, mask, pooling)
-            rows_t = torch.from_numpy(rows).to(device)
             t = teacher_unit[rows_t]
-            distill = nested_loss(similarity_distillation_loss, emb, dims, dim_weights, t @ t.T)
-            if objective == "distillation":
-                return distill
-            ce = heads.loss(emb, score_t[rows_t])
-            return ce + distill_weight * distill if distill_weight else ce
+            target = t @ t.T
+            total = None
+            for w, emb in zip(weights_by_layer, embed(input_ids, mask), strict=True):
+                term = nested_loss(similarity_distillation_loss, emb, dims, dim_weights, target)
+                if objective == "classification":
+                    ce = heads.loss(emb, score_t[rows_t])
+                    term = ce + distill_weight * term if distill_weight else ce
+                total = w * term if total is None else total + w * term
+            return total
 
         show = progress if progress is not None else sys.stderr.isatty()
         bar = None
