@@ -131,7 +131,7 @@ def int8_scores(
 
 
 def hamming_scores(query_words: np.ndarray, doc_words: np.ndarray) -> np.ndarray:
-    """Minus the Hamming distance between packed sign bits, float32 (higher is closer).
+    """Minus the Hamming distance between packed sign bits, int32 (higher is closer).
 
     Parameters
     ----------
@@ -140,12 +140,12 @@ def hamming_scores(query_words: np.ndarray, doc_words: np.ndarray) -> np.ndarray
 
     Returns
     -------
-    ndarray of shape (n_queries, n_docs), float32
+    ndarray of shape (n_queries, n_docs), int32
     """
     dist = np.zeros((len(query_words), len(doc_words)), dtype=np.uint16)
     for w in range(query_words.shape[1]):  # one word at a time keeps the block 2-D
         dist += _popcount(query_words[:, w, None] ^ doc_words[None, :, w])
-    return -dist.astype(np.float32)
+    return -dist.astype(np.int32)
 
 
 #: Set bits of each byte value (NumPy < 2.0 has no ``bitwise_count``).
@@ -177,8 +177,9 @@ def chunked_topk(
     Parameters
     ----------
     score_chunk : callable
-        ``score_chunk(start, stop)`` returns the float32 scores of every query against documents
-        ``start..stop-1``, shape ``(n_queries, stop - start)``; higher is better.
+        ``score_chunk(start, stop)`` returns the scores of every query against documents
+        ``start..stop-1``, shape ``(n_queries, stop - start)``, float or integer (int8
+        products are ranked in int32, unconverted); higher is better.
     n_queries, n_docs, k : int
         ``k <= n_docs``.
     chunk_size : int
@@ -186,8 +187,8 @@ def chunked_topk(
 
     Returns
     -------
-    scores : ndarray of shape (n_queries, k), float32
-        Each row sorted from best to worst.
+    scores : ndarray of shape (n_queries, k)
+        In the dtype of the scores; each row sorted from best to worst.
     indices : ndarray of shape (n_queries, k), int64
         Equal scores are ordered by document index, and of several documents tied at the
         ``k``-th score the lower indices are kept: the result does not depend on
@@ -202,28 +203,50 @@ def chunked_topk(
     >>> idx.tolist(), scores.astype(float).round(2).tolist()
     ([[1, 3]], [[0.9, 0.7]])
     """
-    best_s = np.empty((n_queries, 0), dtype=np.float32)
-    best_i = np.empty((n_queries, 0), dtype=np.int64)
+    best_s = best_i = None
+    pending_s: list[np.ndarray] = []
+    pending_i: list[np.ndarray] = []
+    pending = 0
+    threshold = None
     for start in range(0, n_docs, chunk_size):
         stop = min(start + chunk_size, n_docs)
-        S = np.asarray(score_chunk(start, stop), dtype=np.float32)
-        if best_s.shape[1] == 0 and S.shape[1] > k:
-            # The first chunk: its k-th best score per query comes from a partition of the
-            # scores (values only: no index array of the chunk's size).
-            kth = np.partition(S, S.shape[1] - k, axis=1)[:, S.shape[1] - k]
-            cand_s, cand_i = _gather(S, S >= kth[:, None], start)
-        elif best_s.shape[1] < k:  # fewer than k documents so far: every one is a candidate
-            cand_s = S
-            cand_i = np.broadcast_to(np.arange(start, stop, dtype=np.int64), S.shape)
-        else:  # only the scores above each query's current k-th best (best_s is unsorted)
-            cand_s, cand_i = _gather(S, S > best_s.min(axis=1)[:, None], start)
-            if cand_s.shape[1] == 0:
-                continue
-        best_s, best_i = _select_top(
-            np.concatenate([best_s, cand_s], axis=1), np.concatenate([best_i, cand_i], axis=1), k
-        )
+        S = np.asarray(score_chunk(start, stop))
+        if S.dtype.kind not in "fi":
+            S = S.astype(np.float32)
+        if threshold is None:  # fewer than k documents kept so far
+            if best_s is None and S.shape[1] > k:
+                # The first chunk: its k-th best score per query comes from a partition of
+                # the scores (values only: no index array of the chunk's size).
+                kth = np.partition(S, S.shape[1] - k, axis=1)[:, S.shape[1] - k]
+                cand_s, cand_i = _gather(S, S >= kth[:, None], start)
+            else:  # every document is a candidate
+                cand_s = S
+                cand_i = np.broadcast_to(np.arange(start, stop, dtype=np.int64), S.shape)
+            if best_s is not None:
+                cand_s = np.concatenate([best_s, cand_s], axis=1)
+                cand_i = np.concatenate([best_i, cand_i], axis=1)
+            best_s, best_i = _select_top(cand_s, cand_i, k)
+            if best_s.shape[1] == k:
+                threshold = best_s.min(axis=1)[:, None]  # rows are unsorted: min is k-th
+            continue
+        # Only the scores above each query's k-th best so far. Candidates wait until there
+        # are about k of them, then are merged at once (one merge per chunk made the merges
+        # cost more than the scoring for k = 1,000); the threshold is tightened at each merge.
+        cand_s, cand_i = _gather(S, S > threshold, start)
+        if cand_s.shape[1]:
+            pending_s.append(cand_s)
+            pending_i.append(cand_i)
+            pending += cand_s.shape[1]
+        if pending >= k or (stop == n_docs and pending):
+            best_s, best_i = _select_top(
+                np.concatenate([best_s, *pending_s], axis=1),
+                np.concatenate([best_i, *pending_i], axis=1),
+                k,
+            )
+            threshold = best_s.min(axis=1)[:, None]
+            pending_s, pending_i, pending = [], [], 0
     # Sort each row by score, then by index (lexsort's last key is the primary one).
-    order = np.lexsort((best_i, -best_s), axis=1)
+    order = np.lexsort((best_i, -best_s.astype(np.float64)), axis=1)
     return np.take_along_axis(best_s, order, 1), np.take_along_axis(best_i, order, 1)
 
 
@@ -233,22 +256,24 @@ def _select_top(s: np.ndarray, i: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     ``argpartition`` picks them; in the rare rows where a tie at the ``k``-th score straddles
     the cut (the partition would keep an arbitrary one of the tied), the row is sorted.
     """
-    if s.shape[1] <= k:
+    n = s.shape[1]
+    if n <= k:
         return s, i
-    keep = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    keep = np.argpartition(s, n - k, axis=1)[:, n - k :]
     sel_s, sel_i = np.take_along_axis(s, keep, 1), np.take_along_axis(i, keep, 1)
     kth = sel_s.min(axis=1, keepdims=True)
     bad = np.flatnonzero((s == kth).sum(axis=1) > (sel_s == kth).sum(axis=1))
     if bad.size:
-        order = np.lexsort((i[bad], -s[bad]), axis=1)[:, :k]
+        order = np.lexsort((i[bad], -s[bad].astype(np.float64)), axis=1)[:, :k]
         sel_s[bad] = np.take_along_axis(s[bad], order, 1)
         sel_i[bad] = np.take_along_axis(i[bad], order, 1)
     return sel_s, sel_i
 
 
 def _gather(S: np.ndarray, mask: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
-    """The scores of ``S`` where ``mask`` holds, per row, padded with ``-inf`` to one width,
-    and their document indices (``start`` + column; padding: the largest int64)."""
+    """The scores of ``S`` where ``mask`` holds, per row, padded to one width with the lowest
+    value of ``S``'s dtype, and their document indices (``start`` + column; padding: the
+    largest int64)."""
     n_rows, n_cols = S.shape
     flat = _true_positions(mask)  # row-major: each row's columns in order
     rows, cols = np.divmod(flat, n_cols)
@@ -256,7 +281,8 @@ def _gather(S: np.ndarray, mask: np.ndarray, start: int) -> tuple[np.ndarray, np
     width = int(counts.max())
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     pos = np.arange(rows.size) - starts[rows]
-    cand_s = np.full((n_rows, width), -np.inf, dtype=np.float32)
+    low = -np.inf if S.dtype.kind == "f" else np.iinfo(S.dtype).min
+    cand_s = np.full((n_rows, width), low, dtype=S.dtype)
     cand_i = np.full((n_rows, width), np.iinfo(np.int64).max, dtype=np.int64)
     cand_s[rows, pos] = S[rows, cols]
     cand_i[rows, pos] = cols + start

@@ -220,8 +220,9 @@ class MatryoshkaSearch(BaseEstimator):
             if kind == "int8":
                 from skmrl._torch.search import int8_scorer
 
-                score = int8_scorer(queries, data, self.int8_offset_, self.int8_scale_)
-                return _search.chunked_topk(score, len(queries), len(data), k)
+                score, to_float = int8_scorer(queries, data, self.int8_offset_, self.int8_scale_)
+                scores, idx = _search.chunked_topk(score, len(queries), len(data), k)
+                return to_float(scores), idx
             return _search.chunked_topk(
                 lambda a, b: _search.hamming_scores(queries, data[a:b]), len(queries), len(data), k
             )

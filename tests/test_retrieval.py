@@ -83,8 +83,14 @@ def test_int8_products_approximate_the_float_scores():
     codes = _search.quantize_int8(X, offset, scale)
     Q = prefix_normalize(_corpus(30, d=48, seed=8), 32)
     expected = _search.int8_scores(Q, codes, offset, scale)
-    got = torch_search.int8_scorer(Q, codes, offset, scale)(100, 400)
-    assert got.dtype == np.float32 and got.shape == (30, 300)
+    score, to_float = torch_search.int8_scorer(Q, codes, offset, scale)
+    raw = score(100, 400)
+    assert raw.dtype == np.int32 and raw.shape == (30, 300)  # ranked as int32 products
+    got = to_float(raw)
+    assert got.dtype == np.float32
+    # each query's products rank its documents as its float scores do
+    for r, g in zip(raw, got, strict=True):
+        np.testing.assert_array_equal(np.argsort(r, kind="stable"), np.argsort(g, kind="stable"))
     # the query's own rounding: one int8 step of its largest scaled component per dimension
     np.testing.assert_allclose(got, expected[:, 100:400], atol=0.02)
     assert np.corrcoef(got.ravel(), expected[:, 100:400].ravel())[0, 1] > 0.999
