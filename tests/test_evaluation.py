@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 import skmrl
 from skmrl import MatryoshkaAdaptor, TfidfBaseline, Word2VecEmbedder, prefix_normalize
 from skmrl.datasets import load_sts
-from skmrl.evaluation import DimCurve, dim_curve, smallest_dim_refit
+from skmrl.evaluation import DimCurve, compare, dim_curve, smallest_dim_refit
 from skmrl.utils._corpus import CORPUS, LABELS
 
 from .conftest import SHARED_DATA
@@ -754,3 +754,25 @@ def test_retrieval_on_the_real_dbpedia_subset_with_minilm(count_fits):
     ndcg, recall = curve.metrics["ndcg@10"][0], curve.metrics["recall@100"][0]
     assert np.isfinite(ndcg).all() and np.isfinite(recall).all()
     assert 0.2 < ndcg[-1] <= 1 and 0 < recall[-1] <= 1
+
+
+def test_one_progress_bar_over_every_fold_and_dim(monkeypatch):
+    import tqdm.auto
+
+    made = []
+
+    class Recording(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+    dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[2, 4, 8], cv=3, progress=True)
+    assert [(bar.n, bar.total) for bar in made] == [(9, 9)]  # 3 folds x 3 dims, one bar
+    made.clear()
+    dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, cv=3, progress=True)  # default dims
+    assert [(bar.n, bar.total) for bar in made] == [(6, 6)]  # dims 8 and 16, learnt in fold 1
+    made.clear()
+    embedders = {"tfidf": TfidfBaseline(max_dim=16), "w2v": Word2VecEmbedder(max_dim=4)}
+    compare(embedders, CORPUS, LABELS, dims=[2, 4, 8], cv=3, progress=True)
+    assert [(bar.n, bar.total) for bar in made] == [(15, 15)]  # 9 + 6 (w2v stops at 4)

@@ -8,7 +8,7 @@ from ._common import _check_dims, _fitted_max_dim, _full_vectors, _take
 
 
 def _classification_fold(
-    embedder, X, y, train, test, dims, estimator, scorer, fold, clip=False
+    embedder, X, y, train, test, dims, estimator, scorer, fold, clip=False, tick=None
 ) -> tuple[list[float], int, float, float]:
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
@@ -33,4 +33,6 @@ def _classification_fold(
         for k in dims:
             model = clone(estimator).fit(at_train(k), y_train)
             scores.append(float(scorer(model, at_test(k), y_test)))
+            if tick is not None:
+                tick()
     return scores, dims, fit_s, enc_s

@@ -92,6 +92,25 @@ def _progress(progress: bool | None, total: int, desc: str, unit: str = "fold") 
     return tqdm(total=total, desc=desc, unit=unit, disable=not show, leave=False)
 
 
+class _Steps:
+    """One ``tqdm.auto`` bar over the (fold, dim) steps of a curve, or of every curve of a
+    :func:`compare`: a step is one size scored in one fold. The total grows as each fold's
+    sizes become known (the default ones depend on the fitted ``max_dim_``)."""
+
+    def __init__(self, progress: bool | None, desc: str) -> None:
+        self.bar = _progress(progress, 0, desc, unit="step")
+
+    def add(self, n: int) -> None:
+        self.bar.total += n
+        self.bar.refresh()
+
+    def tick(self, n: int = 1) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _learns_from_texts(embedder: Any) -> bool:
     """Whether the embedder's fitted state depends on the texts it is fitted on."""
     if _is_embedder(embedder):

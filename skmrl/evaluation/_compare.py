@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import _check_dims
+from ._common import _check_dims, _Steps
 from ._curve import Comparison
 from ._retrieval import _as_retrieval_set
 from ._run import TASKS, _dim_curve
@@ -105,20 +105,25 @@ def compare(
         X = list(X)
     if cv is not None and not isinstance(cv, numbers.Integral) and not hasattr(cv, "split"):
         cv = list(cv)
-    curves = {
-        name: _dim_curve(
-            emb,
-            X,
-            y,
-            dims=dims,
-            task=task,
-            estimator=estimator,
-            cv=cv,
-            scoring=scoring,
-            n_jobs=n_jobs,
-            progress=progress,
-            _clip_dims=dims is not None,
-        )
-        for name, emb in embedders.items()
-    }
+    steps = _Steps(progress, "compare")  # one bar over every embedder's folds and sizes
+    try:
+        curves = {}
+        for name, emb in embedders.items():
+            steps.bar.set_postfix_str(name)
+            curves[name] = _dim_curve(
+                emb,
+                X,
+                y,
+                dims=dims,
+                task=task,
+                estimator=estimator,
+                cv=cv,
+                scoring=scoring,
+                n_jobs=n_jobs,
+                progress=progress,
+                _clip_dims=dims is not None,
+                _steps=steps,
+            )
+    finally:
+        steps.close()
     return Comparison(curves)

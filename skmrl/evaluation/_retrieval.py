@@ -17,7 +17,7 @@ import numpy as np
 
 from skmrl.metrics import _check_qrels, cosine_top_k, ndcg_at_k, recall_at_k
 
-from ._common import _check_dims, _fitted_max_dim, _full_vectors, _progress
+from ._common import _check_dims, _fitted_max_dim, _full_vectors, _Steps
 
 #: The metrics every retrieval curve records, beside its ``scoring``.
 STANDARD_METRICS = ("ndcg@10", "recall@100")
@@ -143,6 +143,7 @@ def _retrieval_scores(
     names: list[str],
     clip: bool,
     progress: bool | None,
+    steps: Any = None,
 ) -> tuple[dict[str, list[float]], list[int], float, float]:
     """Fit on the corpus, encode corpus and queries once, score every ``dim``."""
     from sklearn.base import clone
@@ -159,7 +160,9 @@ def _retrieval_scores(
     metrics = [(name, *_parse_metric(name)) for name in names]
     depth = max(k for _, _, k in metrics)
     scores: dict[str, list[float]] = {name: [] for name in names}
-    with _progress(progress, len(dims), "dim_curve (retrieval)", unit="dim") as bar:
+    bar = steps if steps is not None else _Steps(progress, "dim_curve (retrieval)")
+    bar.add(len(dims))
+    try:
         for k in dims:
             _, top = cosine_top_k(queries_at(k), corpus_at(k), depth)
             ranked = {
@@ -168,5 +171,8 @@ def _retrieval_scores(
             }
             for name, kind, cut in metrics:
                 scores[name].append(_FUNCTIONS[kind](data.qrels, ranked, cut))
-            bar.update(1)
+            bar.tick()
+    finally:
+        if steps is None:
+            bar.close()
     return scores, dims, fit_s, enc_s

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._classification import _classification_fold
-from ._common import _check_dims, _learns_from_texts, _progress
+from ._common import _check_dims, _learns_from_texts, _Steps
 from ._curve import DimCurve
 from ._retrieval import _as_retrieval_set, _metric_names, _retrieval_scores
 from ._sts import _check_pairs, _sts_fold
@@ -97,8 +97,10 @@ def dim_curve(
         process: use ``memory=`` on the embedder to share vectors between workers. Not used
         by retrieval (one fit).
     progress : bool, optional
-        A ``tqdm.auto`` bar over the folds (over the dims for retrieval; in a notebook too);
-        ``None``: shown when stderr is a terminal.
+        One ``tqdm.auto`` bar (in a notebook too) over every (fold, dim) step: a step is one
+        size scored in one fold (folds run with ``n_jobs`` advance it a fold at a time);
+        :func:`compare` shows one bar for all its embedders. ``None``: shown when stderr is
+        a terminal.
 
     Returns
     -------
@@ -155,8 +157,10 @@ def _dim_curve(
     n_jobs: int | None = None,
     progress: bool | None = None,
     _clip_dims: bool = False,
+    _steps: Any = None,
 ) -> DimCurve:
-    """:func:`dim_curve`; ``_clip_dims=True`` drops the dims above the fitted ``max_dim_``."""
+    """:func:`dim_curve`; ``_clip_dims=True`` drops the dims above the fitted ``max_dim_``;
+    ``_steps`` is the progress bar of a :func:`compare` (else the curve makes its own)."""
     from joblib import Parallel, delayed
 
     if task not in TASKS:
@@ -169,7 +173,9 @@ def _dim_curve(
     if dims is not None:
         _check_dims(dims, None)  # types now; the range after the first fit
     if task == "retrieval":
-        return _retrieval_curve(embedder, X, y, dims, estimator, cv, scoring, progress, _clip_dims)
+        return _retrieval_curve(
+            embedder, X, y, dims, estimator, cv, scoring, progress, _clip_dims, _steps
+        )
 
     if task == "classification":
         from sklearn.linear_model import LogisticRegression
@@ -206,9 +212,9 @@ def _dim_curve(
         scorer = check_scoring(estimator, scoring=scoring)
         score_name = "accuracy" if scoring is None else getattr(scoring, "__name__", str(scoring))
 
-        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False):
+        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
             return _classification_fold(
-                embedder, X, y, train, test, fold_dims, estimator, scorer, i, clip
+                embedder, X, y, train, test, fold_dims, estimator, scorer, i, clip, tick
             )
 
     else:
@@ -233,22 +239,35 @@ def _dim_curve(
             splits = list(check_cv(cv).split(every))
         score_name = "spearman"
 
-        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False):
-            return _sts_fold(embedder, a, b, y, train, test, fold_dims, i, clip)
+        def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
+            return _sts_fold(embedder, a, b, y, train, test, fold_dims, i, clip, tick)
 
     results: list[Any] = [None] * len(splits)
-    with _progress(progress, len(splits), f"dim_curve ({task})") as bar:
+    steps = _steps if _steps is not None else _Steps(progress, f"dim_curve ({task})")
+    try:
         # The first fold fixes the dims (the default ones depend on the fitted max_dim_).
         # With _clip_dims (compare), the sizes above the first fold's max_dim_ are dropped.
-        results[0] = run(0, *splits[0], dims, _clip_dims)
-        bar.update(1)
+        if dims is not None and not _clip_dims:
+            steps.add(len(splits) * len(_check_dims(dims, None)))
+            results[0] = run(0, *splits[0], dims, _clip_dims, steps.tick)
+        else:  # the bar learns the sizes from the first fold
+            results[0] = run(0, *splits[0], dims, _clip_dims)
+            steps.add(len(splits) * len(results[0][1]))
+            steps.tick(len(results[0][1]))
         dims = results[0][1]
+        # In-process folds tick per size; folds in worker processes, per fold.
+        in_process = n_jobs in (None, 1)
         rest = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(run)(i, train, test, dims) for i, (train, test) in enumerate(splits[1:], 1)
+            delayed(run)(i, train, test, dims, False, steps.tick if in_process else None)
+            for i, (train, test) in enumerate(splits[1:], 1)
         )
         for i, res in enumerate(rest, 1):
             results[i] = res
-            bar.update(1)
+            if not in_process:
+                steps.tick(len(dims))
+    finally:
+        if _steps is None:
+            steps.close()
     return DimCurve(
         dims=np.asarray(dims),
         scores=np.array([r[0] for r in results]),
@@ -269,6 +288,7 @@ def _retrieval_curve(
     scoring: Any,
     progress: bool | None,
     clip: bool,
+    steps: Any = None,
 ) -> DimCurve:
     """``task="retrieval"``: one fit on the corpus, one encoding, every dim ranked and scored."""
     if estimator is not None:
@@ -281,7 +301,9 @@ def _retrieval_curve(
         )
     names = _metric_names(scoring)
     data = _as_retrieval_set(X, y)
-    scores, dims, fit_s, enc_s = _retrieval_scores(embedder, data, dims, names, clip, progress)
+    scores, dims, fit_s, enc_s = _retrieval_scores(
+        embedder, data, dims, names, clip, progress, steps
+    )
     return DimCurve(
         dims=np.asarray(dims),
         scores=np.array([scores[names[0]]]),

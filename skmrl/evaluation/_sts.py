@@ -26,7 +26,7 @@ def _check_pairs(X: Any) -> tuple[list[str], list[str]]:
     return a, b
 
 
-def _sts_fold(embedder, a, b, y, fit_idx, test, dims, fold, clip=False):
+def _sts_fold(embedder, a, b, y, fit_idx, test, dims, fold, clip=False, tick=None):
     from scipy.stats import spearmanr
     from sklearn.base import clone
 
@@ -51,4 +51,6 @@ def _sts_fold(embedder, a, b, y, fit_idx, test, dims, fold, clip=False):
             va, vb = prefix_normalize(full_a, k), prefix_normalize(full_b, k)
         cos = np.einsum("ij,ij->i", va, vb, dtype=np.float64)
         scores.append(float(spearmanr(cos, y[test]).statistic))
+        if tick is not None:
+            tick()
     return scores, dims, fit_s, enc_s
