@@ -42,7 +42,8 @@ def test_version_and_public_api():
         skmrl.Nope  # noqa: B018
 
 
-def test_demo_prints_accuracy_against_dim(capsys, bbc_news):
+def test_demo_prints_accuracy_against_dim(capsys, bbc_news, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default figures are written to the current folder
     assert main(["demo", "--only", "TfidfBaseline", "--dims", "4", "32", "--folds", "3"]) == 0
     out = capsys.readouterr().out
     assert "BBC News: 2225 articles, 5 classes" in out
