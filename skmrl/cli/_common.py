@@ -9,6 +9,7 @@ import argparse
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 #: Positions the packaged all-MiniLM-L6-v2 accepts (the demo's bound of --max-length).
 MAX_LENGTH_BOUND = 512
@@ -221,3 +222,52 @@ def cache_problem(value: str | None) -> str | None:
     folder = cache_folder(value)
     problem = None if folder is None else folder_write_problem(folder, repr(str(folder)))
     return None if problem is None else f"{problem} (or pass --cache-dir none)"
+
+
+# -- parser pieces shared by the commands ----------------------------------------------------------
+def add_command(
+    sub: Any, name: str, help: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A subcommand's parser: its one-line ``help``, its description (wrapped) and examples."""
+    import textwrap
+
+    return sub.add_parser(
+        name,
+        help=help,
+        description=textwrap.fill(description, 79),
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_csv_data(parser: argparse.ArgumentParser) -> Any:
+    """The ``DATA`` CSV file and its required ``--text-col``; returns the group for more columns."""
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="a UTF-8 CSV file with a header row (comma-separated; tab-separated when named .tsv)",
+    )
+    data = parser.add_argument_group("the data: columns of DATA, named by its header")
+    data.add_argument("--text-col", required=True, metavar="COLUMN", help="the texts (required)")
+    return data
+
+
+def add_device(group: Any, also: str = "") -> None:
+    """``--device`` (its form checked by :func:`device`; the hardware after every other check)."""
+    group.add_argument(
+        "--device",
+        type=device,
+        default="auto",
+        help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps" + also,
+    )
+
+
+def add_max_length(group: Any, default: int | None = None, what: str = "texts") -> None:
+    """``--max-length``: the transformer's truncation, in tokens (256 when not given)."""
+    group.add_argument(
+        "--max-length",
+        type=int_at_least(1, "a positive int (a number of tokens)"),
+        default=default,
+        metavar="TOKENS",
+        help=f"{what} are truncated to this many tokens (default: {default or 256})",
+    )

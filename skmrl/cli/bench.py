@@ -31,7 +31,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from skmrl.cli._common import device, device_problem, embedder_choice, int_at_least
+from skmrl.cli._common import (
+    add_command,
+    add_max_length,
+    device,
+    device_problem,
+    embedder_choice,
+    int_at_least,
+)
 from skmrl.cli._csv import Refused, check_input, read_texts
 
 _EMBEDDERS = ("tfidf", "word2vec", "matryoshka")
@@ -311,12 +318,12 @@ def run(args: argparse.Namespace) -> int:
 # -- the parser ------------------------------------------------------------------------------------
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``skmrl bench`` on the subparsers ``sub``."""
-    parser = sub.add_parser(
+    parser = add_command(
+        sub,
         "bench",
-        help="seconds per 1,000 sentences of each embedder on every device here",
-        description=textwrap.fill(_DESCRIPTION, 79),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "seconds per 1,000 sentences of each embedder on every device here",
+        _DESCRIPTION,
+        _EPILOG,
     )
     parser.add_argument(
         "input",
@@ -363,13 +370,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="limit torch and the BLAS libraries to N threads (default: their own defaults, "
         "usually one per core)",
     )
-    parser.add_argument(
-        "--max-length",
-        type=int_at_least(1, "a positive int (a number of tokens)"),
-        default=256,
-        metavar="TOKENS",
-        help="the transformer truncates texts to this many tokens (default: 256)",
-    )
+    add_max_length(parser, default=256, what="the transformer's texts")
     parser.add_argument(
         "--batch-size",
         type=int_at_least(1, "a positive int"),

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from skmrl.cli._common import MAX_LENGTH_BOUND, cache_folder, int_at_least, max_length
+from skmrl.cli._common import MAX_LENGTH_BOUND, add_command, cache_folder, int_at_least, max_length
 from skmrl.cli._demo_figures import DEFAULT_FIGURES, check_figures, write_curves, write_map
 
 #: The chosen dim is the smallest whose mean accuracy is within this (absolute) of the best.
@@ -451,12 +450,8 @@ def _write_map(
 # -- the parser ------------------------------------------------------------------------------------
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``skmrl demo`` on the subparsers ``sub``."""
-    demo = sub.add_parser(
-        "demo",
-        help="accuracy against dim on BBC News for each embedder",
-        description=textwrap.fill(_DESCRIPTION, 79),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    demo = add_command(
+        sub, "demo", "accuracy against dim on BBC News for each embedder", _DESCRIPTION, _EPILOG
     )
     demo.add_argument(
         "--dims",

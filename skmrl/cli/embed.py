@@ -18,15 +18,16 @@ import importlib.util
 import os
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 from skmrl.cli._common import (
+    add_command,
+    add_device,
+    add_max_length,
     cache_folder,
     cache_problem,
-    device,
     device_problem,
     embedder_choice,
     int_at_least,
@@ -225,12 +226,12 @@ def run(args: argparse.Namespace) -> int:
 # -- the parser ------------------------------------------------------------------------------------
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``skmrl embed`` on the subparsers ``sub``."""
-    parser = sub.add_parser(
+    parser = add_command(
+        sub,
         "embed",
-        help="write the vectors of a text or CSV file to .npy or .parquet",
-        description=textwrap.fill(_DESCRIPTION, 79),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "write the vectors of a text or CSV file to .npy or .parquet",
+        _DESCRIPTION,
+        _EPILOG,
     )
     parser.add_argument(
         "input",
@@ -278,18 +279,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="a model folder (e.g. saved by 'skmrl finetune'), or a Hugging Face id in the local "
         f"cache (default: {_DEFAULT_MODEL}, packaged)",
     )
-    emb.add_argument(
-        "--device",
-        type=device,
-        default="auto",
-        help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps",
-    )
-    emb.add_argument(
-        "--max-length",
-        type=int_at_least(1, "a positive int (a number of tokens)"),
-        metavar="TOKENS",
-        help="texts are truncated to this many tokens (default: 256)",
-    )
+    add_device(emb)
+    add_max_length(emb)
     emb.add_argument(
         "--batch-size",
         type=int_at_least(1, "a positive int"),

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skmrl.cli._common import int_at_least, positive_float
+from skmrl.cli._common import (
+    add_command,
+    add_csv_data,
+    add_device,
+    add_max_length,
+    int_at_least,
+    positive_float,
+)
 from skmrl.cli._csv import Refused, label_cells, read_table, score_cells, text_cells
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -83,15 +90,6 @@ class _Plan:
 
 
 # -- argument types --------------------------------------------------------------------------------
-def _device(value: str) -> str:
-    from skmrl._torch.device import check_device_spec  # no torch import: the form only
-
-    try:
-        return check_device_spec(value)
-    except (TypeError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 # -- the model and the output folder ---------------------------------------------------------------
 def _check_model(args: argparse.Namespace) -> None:
     """The model must be found (no loading), and the sizes asked for must fit its config."""
@@ -335,20 +333,14 @@ def run(args: argparse.Namespace) -> int:
 # -- the parser ------------------------------------------------------------------------------------
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``skmrl finetune`` on the subparsers ``sub``."""
-    parser = sub.add_parser(
+    parser = add_command(
+        sub,
         "finetune",
-        help="make an encoder Matryoshka from a CSV file and save it as a model folder",
-        description=textwrap.fill(_DESCRIPTION, 79),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "make an encoder Matryoshka from a CSV file and save it as a model folder",
+        _DESCRIPTION,
+        _EPILOG,
     )
-    parser.add_argument(
-        "data",
-        metavar="DATA",
-        help="a UTF-8 CSV file with a header row (comma-separated; tab-separated when named .tsv)",
-    )
-    data = parser.add_argument_group("the data: columns of DATA, named by its header")
-    data.add_argument("--text-col", required=True, metavar="COLUMN", help="the texts (required)")
+    data = add_csv_data(parser)
     data.add_argument(
         "--label-col",
         metavar="COLUMN",
@@ -418,18 +410,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="the prefix sizes to train, increasing (default: 8 16 32 ... below the model's "
         "size, and its size)",
     )
-    train.add_argument(
-        "--device",
-        type=_device,
-        default="auto",
-        help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps",
-    )
-    train.add_argument(
-        "--max-length",
-        type=int_at_least(1, "a positive int (a number of tokens)"),
-        default=_DEFAULT_MAX_LENGTH,
-        metavar="TOKENS",
-        help=f"texts are truncated to this many tokens (default: {_DEFAULT_MAX_LENGTH})",
-    )
+    add_device(train)
+    add_max_length(train, default=_DEFAULT_MAX_LENGTH)
     parser.set_defaults(func=run, parser=parser)
     return parser

@@ -23,9 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from skmrl.cli._common import (
+    add_command,
+    add_csv_data,
+    add_device,
+    add_max_length,
     cache_folder,
     cache_problem,
-    device,
     device_problem,
     embedder_choice,
     int_at_least,
@@ -290,20 +293,14 @@ def run(args: argparse.Namespace) -> int:
 # -- the parser ------------------------------------------------------------------------------------
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``skmrl sweep`` on the subparsers ``sub``."""
-    parser = sub.add_parser(
+    parser = add_command(
+        sub,
         "sweep",
-        help="accuracy against dim for each embedder on your labelled CSV file",
-        description=textwrap.fill(_DESCRIPTION, 79),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "accuracy against dim for each embedder on your labelled CSV file",
+        _DESCRIPTION,
+        _EPILOG,
     )
-    parser.add_argument(
-        "data",
-        metavar="DATA",
-        help="a UTF-8 CSV file with a header row (comma-separated; tab-separated when named .tsv)",
-    )
-    data = parser.add_argument_group("the data: columns of DATA, named by its header")
-    data.add_argument("--text-col", required=True, metavar="COLUMN", help="the texts (required)")
+    data = add_csv_data(parser)
     data.add_argument(
         "--label-col",
         required=True,
@@ -354,19 +351,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="a model folder (e.g. one saved by 'skmrl finetune'), or a Hugging Face id in the "
         f"local cache (default: {_DEFAULT_MODEL}, packaged)",
     )
-    model.add_argument(
-        "--max-length",
-        type=int_at_least(1, "a positive int (a number of tokens)"),
-        metavar="TOKENS",
-        help="texts are truncated to this many tokens (default: 256)",
-    )
-    model.add_argument(
-        "--device",
-        type=device,
-        default="auto",
-        help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps; also "
-        "word2vec's training device",
-    )
+    add_max_length(model)
+    add_device(model, also="; also word2vec's training device")
     model.add_argument(
         "--cache-dir",
         default=None,
