@@ -14,7 +14,8 @@ Section ``scale``: 1,000,000 synthetic unit vectors of 384 dims and 1,000 querie
 the real DBpedia vectors (each a real corpus vector after the adaptor, plus Gaussian noise with
 the same per-dimension spread, so that, as in real Matryoshka vectors, the leading dimensions
 carry most of the variance; queries likewise around real documents). It prints queries/second
-and peak working memory of exact search (skmrl's chunked NumPy search, and faiss's exact
+and peak working memory (``MatryoshkaSearch(n_jobs=threads)``: threads over query batches) of
+exact search (skmrl's chunked NumPy search, and faiss's exact
 ``IndexFlatIP`` when faiss-cpu is installed) and of the funnels, with recall@10 against exact
 search. Target: a funnel >= 4x the queries/second of exact full-size search at >= 99%
 recall@10.
@@ -102,7 +103,7 @@ def dbpedia(args: argparse.Namespace) -> None:
         print("|---|---|---|---|---|---|")
         exact = None
         for label, params in _funnels(docs.shape[1]):
-            search = MatryoshkaSearch(device="cpu", **params).fit(docs)
+            search = MatryoshkaSearch(device="cpu", n_jobs=args.threads, **params).fit(docs)
             idx, seconds, _ = _timed_search(search, queries, 100, args.repeats)
             ranked = {q: [doc_ids[j] for j in row] for q, row in zip(query_ids, idx, strict=True)}
             ndcg = ndcg_at_k(qrels, ranked, 10)
@@ -167,7 +168,7 @@ def scale(args: argparse.Namespace) -> None:
         rows.append((label, {"shortlist_dim": d, "shortlist_size": size, "quantize": quantize}))
     exact = exact_s = None
     for label, params in rows:
-        search = MatryoshkaSearch(device="cpu", **params).fit(docs)
+        search = MatryoshkaSearch(device="cpu", n_jobs=args.threads, **params).fit(docs)
         idx, seconds, peak = _timed_search(search, queries, k, args.repeats)
         if exact is None:
             exact, exact_s = idx, seconds

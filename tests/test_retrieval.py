@@ -277,3 +277,15 @@ def test_cuda_search_equals_cpu(quantize):
     np.testing.assert_allclose(gpu[0], cpu[0], atol=1e-4)
     agree = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(gpu[1], cpu[1], strict=True)])
     assert agree >= 0.99
+
+
+@pytest.mark.parametrize("quantize", QUANTIZE)
+def test_threads_over_batches_give_the_same_results(quantize):
+    X, Q = _corpus(800), _corpus(90, seed=6)
+    params = {"shortlist_dim": 16, "shortlist_size": 50, "quantize": quantize, "batch_size": 16}
+    one = MatryoshkaSearch(device="cpu", **params).fit(X).kneighbors(Q, 5)
+    threads_before = torch.get_num_threads()
+    two = MatryoshkaSearch(device="cpu", n_jobs=2, **params).fit(X).kneighbors(Q, 5)
+    assert torch.get_num_threads() == threads_before  # restored after the search
+    np.testing.assert_array_equal(two[1], one[1])
+    np.testing.assert_array_equal(two[0], one[0])
