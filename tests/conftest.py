@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,3 +56,40 @@ def bbc_news():
     from skmrl.datasets import load_bbc_news
 
     return load_bbc_news()
+
+
+def _command() -> list[str]:
+    """The installed ``skmrl`` script of this interpreter's environment, else ``python -m``."""
+    script = Path(sys.executable).parent / ("skmrl.exe" if os.name == "nt" else "skmrl")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("skmrl")
+    return [found] if found else [sys.executable, "-m", "skmrl.cli"]
+
+
+@pytest.fixture
+def skmrl_cmd(tmp_path):
+    """Run the installed ``skmrl ARGS`` in a subprocess, in ``tmp_path`` (the demo's figures go
+    to the current folder); the default cache folders point into it, never ``~``. The result
+    has the run's ``seconds``."""
+    env = dict(os.environ)
+    env["SKMRL_CACHE_DIR"] = str(tmp_path / "default-cache")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
+
+    def run(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        kwargs.setdefault("cwd", tmp_path)  # the demo's figures go to the current folder
+        start = time.perf_counter()
+        out = subprocess.run(
+            [*_command(), *args],
+            capture_output=True,
+            text=True,
+            env={**env, **kwargs.pop("env", {})},
+            timeout=timeout,
+            check=False,
+            **kwargs,
+        )
+        out.seconds = time.perf_counter() - start
+        return out
+
+    return run

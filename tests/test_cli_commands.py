@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,37 +21,6 @@ from skmrl.utils._corpus import CORPUS, LABELS
 
 TOPICS = ["cats", "football", "finance", "tech"]
 COMMANDS = [["demo"], ["sweep"], ["embed"], ["bench"], ["finetune"], ["cache"], ["cache", "info"]]
-
-
-def _command() -> list[str]:
-    """The installed ``skmrl`` script of this interpreter's environment, else ``python -m``."""
-    script = Path(sys.executable).parent / ("skmrl.exe" if os.name == "nt" else "skmrl")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("skmrl")
-    return [found] if found else [sys.executable, "-m", "skmrl.cli"]
-
-
-@pytest.fixture
-def skmrl_cmd(tmp_path):
-    """Run ``skmrl ARGS`` in ``tmp_path``; the default cache folders point into it, never ``~``."""
-    env = dict(os.environ)
-    env["SKMRL_CACHE_DIR"] = str(tmp_path / "default-cache")
-    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
-
-    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*_command(), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
-
-    return run
 
 
 def _assert_refused(out: subprocess.CompletedProcess, command: str, argument: str, *phrases):
