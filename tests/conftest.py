@@ -93,3 +93,26 @@ def skmrl_cmd(tmp_path):
         return out
 
     return run
+
+
+def assert_refusals_load_nothing_heavy(cases: list[list[str]], cwd: Path | None = None) -> None:
+    """Run ``skmrl.cli.main(args)`` for every refused ``args`` in one fresh process (in ``cwd``
+    when given): each must exit with status 2, and none may have imported torch, scikit-learn or
+    transformers."""
+    import json
+
+    code = (
+        "import json, os, sys\nfrom skmrl.cli import main\n"
+        + (f"os.chdir({str(cwd)!r})\n" if cwd is not None else "")
+        + f"for args in json.loads({json.dumps(json.dumps(cases))}):\n"
+        "    try:\n        main(args)\n    except SystemExit as exc:\n"
+        "        assert exc.code == 2, (args, exc.code)\n"
+        "    else:\n        raise AssertionError(args)\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'transformers') if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "heavy: []\n"

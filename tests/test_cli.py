@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,8 @@ import pytest
 
 import skmrl
 from skmrl.cli import main
+
+from .conftest import assert_refusals_load_nothing_heavy
 
 #: A bad argument is refused before any work: well under this (a loose bound, for loaded CI).
 FAST_S = 20.0
@@ -451,23 +452,8 @@ def test_finetune_refuses_bad_input_at_once(skmrl_cmd, tmp_path, corpus_csv):
 
 def test_finetune_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
     # the same refusals in one process, which must not have imported torch or scikit-learn
-    import json
-
-    cases = [args for args, _, _ in _refusals(tmp_path, corpus_csv)]
-    code = (
-        "import json, sys\nfrom skmrl.cli import main\n"
-        f"for args in json.loads({json.dumps(json.dumps(cases))}):\n"
-        "    try:\n        main(['finetune', *args])\n    except SystemExit as exc:\n"
-        "        assert exc.code == 2, (args, exc.code)\n"
-        "    else:\n        raise AssertionError(args)\n"
-        "heavy = [m for m in ('torch', 'sklearn', 'transformers') if m in sys.modules]\n"
-        "print('heavy:', heavy)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout == "heavy: []\n"
+    cases = [["finetune", *args] for args, _, _ in _refusals(tmp_path, corpus_csv)]
+    assert_refusals_load_nothing_heavy(cases)
 
 
 def test_finetune_requires_the_text_column_and_the_output(skmrl_cmd, corpus_csv):

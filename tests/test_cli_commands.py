@@ -8,7 +8,6 @@ the library's own results on the same small data.
 from __future__ import annotations
 
 import csv
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,8 @@ import pytest
 
 import skmrl
 from skmrl.utils._corpus import CORPUS, LABELS
+
+from .conftest import assert_refusals_load_nothing_heavy
 
 TOPICS = ["cats", "football", "finance", "tech"]
 COMMANDS = [["demo"], ["sweep"], ["embed"], ["bench"], ["finetune"], ["cache"], ["cache", "info"]]
@@ -153,21 +154,7 @@ def test_sweep_and_embed_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
     # the same refusals in one process, which must not have imported torch or scikit-learn
     cases = [["sweep", *args] for args, argument, _ in _sweep_refusals(tmp_path, corpus_csv)]
     cases += [["embed", *args] for args, _, _ in _embed_refusals(tmp_path, corpus_csv)]
-    code = (
-        "import json, os, sys\nfrom skmrl.cli import main\n"
-        f"os.chdir({str(tmp_path)!r})\n"
-        f"for args in json.loads({json.dumps(json.dumps(cases))}):\n"
-        "    try:\n        main(args)\n    except SystemExit as exc:\n"
-        "        assert exc.code == 2, (args, exc.code)\n"
-        "    else:\n        raise AssertionError(args)\n"
-        "heavy = [m for m in ('torch', 'sklearn', 'transformers') if m in sys.modules]\n"
-        "print('heavy:', heavy)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout == "heavy: []\n"
+    assert_refusals_load_nothing_heavy(cases, cwd=tmp_path)
 
 
 # -- skmrl sweep: a real run -----------------------------------------------------------------------
