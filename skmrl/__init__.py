@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BaseEmbedder",
     "Comparison",
+    "DepthDimCurves",
     "DimCurve",
     "MatryoshkaAdaptor",
     "MatryoshkaEmbedder",
@@ -37,6 +38,7 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "BaseEmbedder": "skmrl.base",
     "Comparison": "skmrl.evaluation",
+    "DepthDimCurves": "skmrl.evaluation",
     "DimCurve": "skmrl.evaluation",
     "MatryoshkaAdaptor": "skmrl.adaptor",
     "MatryoshkaEmbedder": "skmrl.matryoshka",

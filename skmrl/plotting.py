@@ -7,6 +7,8 @@ it is missing.
 
 - :func:`plot_dim_curves`: score against ``dim`` (log2 axis, error bars, one line per embedder),
   with the bytes of one float32 vector on a second x-axis on top.
+- :func:`plot_depth_dim`: the score over the encoder's depth and the size (2D Matryoshka) as a
+  heatmap, each depth labelled with its encoding time, the cheapest good cell marked.
 - :func:`plot_document_map`: a 2-D map of documents (t-SNE, or UMAP) coloured by label, one panel
   per embedder, to show keyword clusters (TF-IDF) beside meaning clusters (an encoder).
 - :func:`plot_similarity_heatmap`: the cosine similarities of a handful of sentences under each
@@ -23,7 +25,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_dim_curves", "plot_document_map", "plot_similarity_heatmap"]
+__all__ = [
+    "plot_depth_dim",
+    "plot_dim_curves",
+    "plot_document_map",
+    "plot_similarity_heatmap",
+]
 
 _INSTALL = "pip install 'skmrl[plot]'"
 _MAX_TICK_CHARS = 30
@@ -155,6 +162,117 @@ def draw_dim_curves(
         handles.append(ring)
     if handles:
         ax.legend(handles=handles, title="embedder" if any(named) else None)
+
+
+# -- score over (depth, dim) ----------------------------------------------------------------------
+def plot_depth_dim(
+    grid: Any, *, ax: Any = None, title: str | None = None, tolerance: float | None = 0.01
+) -> Any:
+    """A heatmap of the mean score over the encoder's depth and the embedding's size.
+
+    Rows are the depths (``n_layers``), labelled with the encoding time per 1,000 texts when
+    measured; columns are the sizes (``dim``); each cell shows its mean score. With
+    ``tolerance``, the cells within ``tolerance`` of the best are outlined, and the cheapest of
+    them (:meth:`~skmrl.evaluation.DepthDimCurves.cheapest`: the fewest layers, then the
+    smallest size) is marked with a thick border.
+
+    Parameters
+    ----------
+    grid : DepthDimCurves
+        What :func:`skmrl.evaluation.dim_curve` returned with ``layers=``.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+    title : str, optional
+        Title of the axes.
+    tolerance : float or None, default=0.01
+        Absolute, in the score's units; ``None`` marks nothing.
+
+    Returns
+    -------
+    matplotlib Figure, or the given Axes when ``ax`` is given.
+
+    Examples
+    --------
+    >>> from skmrl.evaluation import DepthDimCurves, DimCurve
+    >>> from skmrl.plotting import plot_depth_dim
+    >>> grid = DepthDimCurves(
+    ...     {3: DimCurve(dims=[16, 64], scores=[[0.7, 0.85]]),
+    ...      6: DimCurve(dims=[16, 64], scores=[[0.8, 0.86]])},
+    ...     encode_seconds_per_1000={3: 1.1, 6: 2.0},
+    ... )
+    >>> fig = plot_depth_dim(grid, tolerance=0.01)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['3 (1.10 s)', '6 (2.00 s)']
+    >>> len(fig.axes[0].texts)  # one value per cell
+    4
+    """
+    from skmrl.evaluation import DepthDimCurves
+
+    if not isinstance(grid, DepthDimCurves):
+        raise TypeError(
+            "grid must be the DepthDimCurves that dim_curve(..., layers=[...]) returns, got "
+            f"{type(grid).__name__}"
+        )
+    if tolerance is not None and not (
+        isinstance(tolerance, numbers.Real) and not isinstance(tolerance, bool) and tolerance >= 0
+    ):
+        raise ValueError(f"tolerance must be None or a number >= 0, got {tolerance!r}")
+    plt = _pyplot("plot_depth_dim")
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(
+            figsize=(1.1 * len(grid.dims) + 3.0, 0.55 * len(grid.layers) + 2.0),
+            layout="constrained",
+        )
+    draw_depth_dim(ax, grid, tolerance=tolerance)
+    if title is not None:
+        ax.set_title(title)
+    return ax if fig is None else fig
+
+
+def draw_depth_dim(ax: Any, grid: Any, *, tolerance: float | None = None) -> None:
+    """Draw the heatmap of :func:`plot_depth_dim` on ``ax`` (also behind
+    ``DepthDimCurves.plot``)."""
+    from matplotlib.patches import Rectangle
+
+    mean = grid.mean
+    finite = mean[np.isfinite(mean)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    image = ax.imshow(mean, cmap="viridis", vmin=low, vmax=high, aspect="auto", origin="lower")
+    n_layers, n_dims = mean.shape
+    mid = (low + high) / 2
+    for r in range(n_layers):
+        for c in range(n_dims):
+            ax.text(
+                c, r, f"{mean[r, c]:.3f}", ha="center", va="center", fontsize="small",
+                color="black" if mean[r, c] > mid else "white",
+            )  # fmt: skip
+    ax.set_xticks(range(n_dims), [str(int(d)) for d in grid.dims])
+    seconds = grid.encode_seconds_per_1000
+    ax.set_yticks(
+        range(n_layers),
+        [f"{d} ({seconds[d]:.2f} s)" if d in seconds else str(d) for d in grid.layers.tolist()],
+    )
+    ax.set_xlabel("embedding size (dim)")
+    ax.set_ylabel("layers (encode s / 1,000 texts)" if seconds else "layers (n_layers)")
+    ax.figure.colorbar(image, ax=ax, label=f"{grid.scoring} (mean)")
+    if tolerance is None:
+        return
+    good = grid.within(tolerance)
+    for r, c in zip(*np.nonzero(good), strict=True):
+        ax.add_patch(
+            Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="white", linewidth=1.5)
+        )
+    depth, dim = grid.cheapest(tolerance)
+    r = int(np.flatnonzero(grid.layers == depth)[0])
+    c = int(np.flatnonzero(grid.dims == dim)[0])
+    ax.add_patch(
+        Rectangle(
+            (c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=3,
+            label=f"cheapest within {tolerance:g} of the best: {depth} layers, dim {dim}",
+        )
+    )  # fmt: skip
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize="small")
 
 
 # -- helpers shared by the map and the heatmap ----------------------------------------------------

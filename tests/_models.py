@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,36 @@ def save_random_bert(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
+
+
+@contextmanager
+def count_layers(model_name: str | None = None):
+    """Count texts through the shared model (root) and through each of its layers (hooks).
+
+    A hooked model runs itself, not its oneDNN-packed copy; a layer view of it shares the
+    hooks of its root and its layers, so these counts see shallow passes too.
+    """
+    from skmrl.models import DEFAULT_MODEL, load_model
+
+    counts = Counter()
+    model = load_model(model_name or DEFAULT_MODEL).model
+
+    def root_hook(module, args, kwargs, output):
+        counts["calls"] += 1
+        counts["rows"] += int(kwargs["input_ids"].shape[0])
+
+    def layer_hook(i):
+        def hook(module, args, output):
+            counts[i] += int(args[0].shape[0])
+
+        return hook
+
+    handles = [model.register_forward_hook(root_hook, with_kwargs=True)]
+    handles += [
+        layer.register_forward_hook(layer_hook(i)) for i, layer in enumerate(model.encoder.layer)
+    ]
+    try:
+        yield counts
+    finally:
+        for h in handles:
+            h.remove()

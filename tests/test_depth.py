@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections import Counter
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -28,8 +26,10 @@ from skmrl._torch.encoder import encode, layer_count, layer_view  # noqa: E402
 from skmrl._torch.losses import nested_loss, similarity_distillation_loss  # noqa: E402
 from skmrl._torch.onednn import available, packed_for_inference  # noqa: E402
 from skmrl._torch.training import finetune_encoder  # noqa: E402
-from skmrl.models import DEFAULT_MODEL, clear_model_cache, load_model  # noqa: E402
+from skmrl.models import clear_model_cache, load_model  # noqa: E402
 from skmrl.utils._corpus import CORPUS, LABELS  # noqa: E402
+
+from ._models import count_layers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -44,37 +44,6 @@ def deep_bert(tmp_path_factory) -> str:
 def _fresh_vectors():
     clear_caches()  # counts below start from an empty vector cache
     yield
-
-
-@contextmanager
-def count_layers(model_name: str = DEFAULT_MODEL):
-    """Count texts through the shared model (root) and through each of its layers (hooks).
-
-    A hooked model runs itself, not its oneDNN-packed copy; a layer view of it shares the
-    hooks of its root and its layers, so these counts see shallow passes too.
-    """
-    counts = Counter()
-    model = load_model(model_name).model
-
-    def root_hook(module, args, kwargs, output):
-        counts["calls"] += 1
-        counts["rows"] += int(kwargs["input_ids"].shape[0])
-
-    def layer_hook(i):
-        def hook(module, args, output):
-            counts[i] += int(args[0].shape[0])
-
-        return hook
-
-    handles = [model.register_forward_hook(root_hook, with_kwargs=True)]
-    handles += [
-        layer.register_forward_hook(layer_hook(i)) for i, layer in enumerate(model.encoder.layer)
-    ]
-    try:
-        yield counts
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def _mean_pooled_hidden_states(model, tokenizer, texts):

@@ -1,11 +1,12 @@
 """Helpers shared by the tasks of :func:`~skmrl.evaluation.dim_curve`: taking rows, encoding once
-at full size, checking ``dims``, the progress bar."""
+at full size, checking ``dims`` and ``layers``, the progress bar."""
 
 from __future__ import annotations
 
 import numbers
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,61 @@ def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = Fa
     return sorted({int(v) for v in values})
 
 
+def _check_layers(embedder: Any, layers: Any) -> list[int | None]:
+    """The depths to score, sorted and unique: ``[None]`` (the embedder's own) without ``layers``;
+    the range is checked after the first fit (:func:`_at_depth`)."""
+    if layers is None:
+        return [None]
+    if "n_layers" not in embedder.get_params(deep=False):
+        raise TypeError(
+            "layers= scores several depths of an encoder: it needs an embedder with an "
+            f"`n_layers` parameter (MatryoshkaEmbedder), got {type(embedder).__name__}"
+        )
+    if isinstance(layers, numbers.Integral) and not isinstance(layers, bool):
+        layers = [layers]
+    try:
+        values = list(layers)
+    except TypeError:
+        raise TypeError(f"layers must be a list of ints or None, got {layers!r}") from None
+    if not values:
+        raise ValueError("layers is empty")
+    for v in values:
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+            raise TypeError(f"layers must hold ints, got {v!r} ({type(v).__name__})")
+    bad = [int(v) for v in values if v < 1]
+    if bad:
+        raise ValueError(f"layers {bad} must be >= 1")
+    return sorted({int(v) for v in values})
+
+
+def _fit_clone(embedder: Any, depths: list[int | None]) -> Any:
+    """An unfitted clone at full size; over several depths, one that caches every layer's vectors
+    from one forward pass (``cache_layers=True``), so that each later depth is a cache hit."""
+    from sklearn.base import clone
+
+    emb = clone(embedder).set_params(dim=None)
+    if depths != [None]:
+        emb.set_params(n_layers=None, cache_layers=True)
+    return emb
+
+
+def _check_fitted_layers(emb: Any, depths: list[int | None], where: str) -> None:
+    """Check the depths against the fitted ``max_layers_`` (nothing to check without layers)."""
+    if depths == [None]:
+        return
+    max_layers = getattr(emb, "max_layers_", None)
+    if max_layers is None:
+        raise ValueError(
+            f"layers=: cannot tell the depth of the embedder {where} from its model's config "
+            "(no max_layers_); leave layers out"
+        )
+    bad = [d for d in depths if d > max_layers]
+    if bad:
+        raise ValueError(
+            f"layers {bad} are outside 1..max_layers_={max_layers} of the embedder {where}"
+        )
+
+
 def _fitted_max_dim(emb: Any) -> int:
     max_dim = getattr(emb, "max_dim_", None)
     if max_dim is None:
@@ -116,3 +172,60 @@ def _learns_from_texts(embedder: Any) -> bool:
     if _is_embedder(embedder):
         return embedder._fit_data_key([], None) is not None
     return True
+
+
+#: Texts encoded at each depth to time it (a seeded sample of the data, without the cache).
+_TIMING_TEXTS = 256
+
+
+@dataclass
+class _Fold:
+    """What one fold of a curve returns: ``scores[i][j]`` at ``depths[i]`` and ``dims[j]``."""
+
+    scores: list[list[float]]
+    dims: list[int]
+    fit_seconds: float
+    encode_seconds: list[float]  # per depth (the first depth's pass caches every layer)
+    seconds_per_1000: dict[int, float] | None = None  # per depth, the first fold only
+
+
+def _depth_seconds(emb: Any, texts: list[str], depths: list[int]) -> dict[int, float]:
+    """Seconds per 1,000 texts at each depth: a seeded sample of ``texts`` (at most
+    :data:`_TIMING_TEXTS`) encoded by the first ``depth`` layers only, past the cache, at each
+    depth in turn (the fitted ``emb`` has its model loaded)."""
+    import time
+
+    unique = list(dict.fromkeys(texts))
+    rng = np.random.default_rng(0)
+    take = sorted(rng.permutation(len(unique))[:_TIMING_TEXTS].tolist())
+    sample = [unique[i] for i in take]
+    emb._encode(sample[:8], n_layers=depths[0])  # warm-up: the first call packs the weights
+    out = {}
+    for depth in depths:
+        t0 = time.perf_counter()
+        emb._encode(sample, n_layers=depth)
+        out[int(depth)] = 1000 * (time.perf_counter() - t0) / len(sample)
+    return out
+
+
+def _scores_at_depths(
+    emb: Any,
+    depths: list[int | None],
+    parts: tuple[Any, Any],
+    score_at: Callable[[Any, Any], list[float]],
+) -> tuple[list[list[float]], list[float]]:
+    """Encode the two ``parts`` of a fold at each depth (a cache hit after the first, with
+    several depths) and score them: ``score_at(first, second)`` gets :func:`_full_vectors` of
+    each part and returns the scores of every dim. Returns the scores and the encoding seconds,
+    per depth."""
+    import time
+
+    scores, seconds = [], []
+    for depth in depths:
+        if depth is not None:
+            emb.set_params(n_layers=depth)
+        t0 = time.perf_counter()
+        first, second = _full_vectors(emb, parts[0]), _full_vectors(emb, parts[1])
+        seconds.append(time.perf_counter() - t0)
+        scores.append(score_at(first, second))
+    return scores, seconds

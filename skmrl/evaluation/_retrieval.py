@@ -17,7 +17,16 @@ import numpy as np
 
 from skmrl.metrics import _check_qrels, cosine_top_k, ndcg_at_k, recall_at_k
 
-from ._common import _check_dims, _fitted_max_dim, _full_vectors, _Steps
+from ._common import (
+    _check_dims,
+    _check_fitted_layers,
+    _depth_seconds,
+    _fit_clone,
+    _fitted_max_dim,
+    _Fold,
+    _scores_at_depths,
+    _Steps,
+)
 
 #: The metrics every retrieval curve records, beside its ``scoring``.
 STANDARD_METRICS = ("ndcg@10", "recall@100")
@@ -144,27 +153,31 @@ def _retrieval_scores(
     clip: bool,
     progress: bool | None,
     steps: Any = None,
-) -> tuple[dict[str, list[float]], list[int], float, float]:
-    """Fit on the corpus, encode corpus and queries once, score every ``dim``."""
-    from sklearn.base import clone
+    depths: list[int | None] | None = None,
+) -> tuple[list[dict[str, list[float]]], list[int], _Fold]:
+    """Fit on the corpus, encode corpus and queries once, score every ``dim`` (at each depth).
 
-    emb = clone(embedder).set_params(dim=None)
+    Returns, per depth, the scores of each metric (one per dim); the dims; and the fold's
+    timings (its ``scores`` hold the first metric's)."""
+    depths = [None] if depths is None else depths
+    emb = _fit_clone(embedder, depths)
     t0 = time.perf_counter()
     emb.fit(data.corpus)  # the corpus only: never the queries nor the judgements
     fit_s = time.perf_counter() - t0
-    dims = _check_dims(dims, _fitted_max_dim(emb), "fitted on the corpus", clip)
-    t0 = time.perf_counter()
-    _, corpus_at = _full_vectors(emb, data.corpus)
-    _, queries_at = _full_vectors(emb, data.queries)
-    enc_s = time.perf_counter() - t0
+    where = "fitted on the corpus"
+    dims = _check_dims(dims, _fitted_max_dim(emb), where, clip)
+    _check_fitted_layers(emb, depths, where)
     metrics = [(name, *_parse_metric(name)) for name in names]
-    depth = max(k for _, _, k in metrics)
-    scores: dict[str, list[float]] = {name: [] for name in names}
+    cut_off = max(k for _, _, k in metrics)
+    per_depth: list[dict[str, list[float]]] = []
     bar = steps if steps is not None else _Steps(progress, "dim_curve (retrieval)")
-    bar.add(len(dims))
-    try:
+    bar.add(len(depths) * len(dims))
+
+    def score_at(corpus_vectors, query_vectors) -> list[float]:
+        (_, corpus_at), (_, queries_at) = corpus_vectors, query_vectors
+        scores: dict[str, list[float]] = {name: [] for name in names}
         for k in dims:
-            _, top = cosine_top_k(queries_at(k), corpus_at(k), depth)
+            _, top = cosine_top_k(queries_at(k), corpus_at(k), cut_off)
             ranked = {
                 qid: [data.doc_ids[j] for j in row]
                 for qid, row in zip(data.query_ids, top.tolist(), strict=True)
@@ -172,7 +185,15 @@ def _retrieval_scores(
             for name, kind, cut in metrics:
                 scores[name].append(_FUNCTIONS[kind](data.qrels, ranked, cut))
             bar.tick()
+        per_depth.append(scores)
+        return scores[names[0]]
+
+    try:
+        first, enc_s = _scores_at_depths(emb, depths, (data.corpus, data.queries), score_at)
     finally:
         if steps is None:
             bar.close()
-    return scores, dims, fit_s, enc_s
+    per_1000 = None
+    if depths != [None]:
+        per_1000 = _depth_seconds(emb, list(data.corpus), depths)  # the corpus: the bulk
+    return per_depth, dims, _Fold(first, dims, fit_s, enc_s, per_1000)

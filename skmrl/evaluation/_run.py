@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from ._classification import _classification_fold
-from ._common import _check_dims, _learns_from_texts, _Steps
+from ._common import _check_dims, _check_layers, _Fold, _learns_from_texts, _Steps
 from ._curve import DimCurve
+from ._depth import DepthDimCurves
 from ._retrieval import _as_retrieval_set, _metric_names, _retrieval_scores
 from ._sts import _check_pairs, _sts_fold
 
@@ -31,7 +32,8 @@ def dim_curve(
     scoring: Any = None,
     n_jobs: int | None = None,
     progress: bool | None = None,
-) -> DimCurve:
+    layers: Sequence[int] | None = None,
+) -> DimCurve | DepthDimCurves:
     """Score an embedder at several sizes ``dim`` for the cost of about one encoding.
 
     In each cross-validation fold the embedder is cloned, fitted once at full size (on the fold's
@@ -101,10 +103,19 @@ def dim_curve(
         size scored in one fold (folds run with ``n_jobs`` advance it a fold at a time);
         :func:`compare` shows one bar for all its embedders. ``None``: shown when stderr is
         a terminal.
+    layers : list of int, optional
+        Also score the encoder's depth (2D Matryoshka): the embedder must have an ``n_layers``
+        parameter (:class:`~skmrl.MatryoshkaEmbedder`), and each depth must lie in
+        ``1..max_layers_``. In each fold the embedder is fitted once, with
+        ``cache_layers=True``: one forward pass per text caches the pooled output of every
+        layer, so each depth costs a cache lookup, and every (depth, dim) a slice. The encoding
+        time of each depth (its first layers only, without the cache) is measured on a seeded
+        sample of at most 256 of the texts. A step of the progress bar is then one (depth, dim)
+        in one fold.
 
     Returns
     -------
-    DimCurve
+    DimCurve, or DepthDimCurves with ``layers``
 
     Examples
     --------
@@ -129,6 +140,16 @@ def dim_curve(
     ('ndcg@10', (1, 2), ['ndcg@10', 'recall@100'])
     >>> round(float(curve.mean[1]), 4)  # at 16 dims the relevant documents come first
     1.0
+
+    Depth and size together, for the price of one every-layer encoding per text:
+
+    >>> from skmrl import MatryoshkaEmbedder
+    >>> grid = dim_curve(MatryoshkaEmbedder(), CORPUS, LABELS, dims=[8, 384], cv=4, layers=[3, 6])
+    >>> grid.layers.tolist(), grid.dims.tolist(), grid.mean.shape
+    ([3, 6], [8, 384], (2, 2))
+    >>> sorted(grid.encode_seconds_per_1000)  # each depth timed apart
+    [3, 6]
+    >>> depth, dim = grid.cheapest(tolerance=0.05)  # set_params(n_layers=depth, dim=dim)
     """
     return _dim_curve(
         embedder,
@@ -141,6 +162,7 @@ def dim_curve(
         scoring=scoring,
         n_jobs=n_jobs,
         progress=progress,
+        layers=layers,
     )
 
 
@@ -156,9 +178,10 @@ def _dim_curve(
     scoring: Any = None,
     n_jobs: int | None = None,
     progress: bool | None = None,
+    layers: Sequence[int] | None = None,
     _clip_dims: bool = False,
     _steps: Any = None,
-) -> DimCurve:
+) -> DimCurve | DepthDimCurves:
     """:func:`dim_curve`; ``_clip_dims=True`` drops the dims above the fitted ``max_dim_``;
     ``_steps`` is the progress bar of a :func:`compare` (else the curve makes its own)."""
     from joblib import Parallel, delayed
@@ -172,9 +195,10 @@ def _dim_curve(
         )
     if dims is not None:
         _check_dims(dims, None)  # types now; the range after the first fit
+    depths = _check_layers(embedder, layers)  # [None] without layers
     if task == "retrieval":
         return _retrieval_curve(
-            embedder, X, y, dims, estimator, cv, scoring, progress, _clip_dims, _steps
+            embedder, X, y, dims, estimator, cv, scoring, progress, _clip_dims, _steps, depths
         )
 
     if task == "classification":
@@ -214,8 +238,9 @@ def _dim_curve(
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
             return _classification_fold(
-                embedder, X, y, train, test, fold_dims, estimator, scorer, i, clip, tick
-            )
+                embedder, X, y, train, test, fold_dims, estimator, scorer, i, clip, tick,
+                depths, i == 0 and depths != [None],
+            )  # fmt: skip
 
     else:
         from sklearn.model_selection import KFold, check_cv
@@ -240,21 +265,25 @@ def _dim_curve(
         score_name = "spearman"
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
-            return _sts_fold(embedder, a, b, y, train, test, fold_dims, i, clip, tick)
+            return _sts_fold(
+                embedder, a, b, y, train, test, fold_dims, i, clip, tick,
+                depths, i == 0 and depths != [None],
+            )  # fmt: skip
 
-    results: list[Any] = [None] * len(splits)
+    results: list[_Fold] = [None] * len(splits)  # type: ignore[list-item]
+    per_fold = len(depths)  # steps per dim of a fold
     steps = _steps if _steps is not None else _Steps(progress, f"dim_curve ({task})")
     try:
         # The first fold fixes the dims (the default ones depend on the fitted max_dim_).
         # With _clip_dims (compare), the sizes above the first fold's max_dim_ are dropped.
         if dims is not None and not _clip_dims:
-            steps.add(len(splits) * len(_check_dims(dims, None)))
+            steps.add(len(splits) * per_fold * len(_check_dims(dims, None)))
             results[0] = run(0, *splits[0], dims, _clip_dims, steps.tick)
         else:  # the bar learns the sizes from the first fold
             results[0] = run(0, *splits[0], dims, _clip_dims)
-            steps.add(len(splits) * len(results[0][1]))
-            steps.tick(len(results[0][1]))
-        dims = results[0][1]
+            steps.add(len(splits) * per_fold * len(results[0].dims))
+            steps.tick(per_fold * len(results[0].dims))
+        dims = results[0].dims
         # In-process folds tick per size; folds in worker processes, per fold.
         in_process = n_jobs in (None, 1)
         rest = Parallel(n_jobs=n_jobs, return_as="generator")(
@@ -264,17 +293,31 @@ def _dim_curve(
         for i, res in enumerate(rest, 1):
             results[i] = res
             if not in_process:
-                steps.tick(len(dims))
+                steps.tick(per_fold * len(dims))
     finally:
         if _steps is None:
             steps.close()
-    return DimCurve(
-        dims=np.asarray(dims),
-        scores=np.array([r[0] for r in results]),
-        fit_seconds=float(sum(r[2] for r in results)),
-        encode_seconds=float(sum(r[3] for r in results)),
-        task=task,
-        scoring=score_name,
+    curves = [
+        DimCurve(
+            dims=np.asarray(dims),
+            scores=np.array([r.scores[j] for r in results]),
+            fit_seconds=float(sum(r.fit_seconds for r in results)),  # shared by the depths
+            encode_seconds=float(sum(r.encode_seconds[j] for r in results)),
+            task=task,
+            scoring=score_name,
+        )
+        for j in range(len(depths))
+    ]
+    return _result(depths, curves, results[0])
+
+
+def _result(depths: list[int | None], curves: list[DimCurve], first: _Fold) -> Any:
+    """One curve without ``layers``; else the curves of every depth with their timings."""
+    if depths == [None]:
+        return curves[0]
+    return DepthDimCurves(
+        dict(zip(depths, curves, strict=True)),
+        encode_seconds_per_1000=first.seconds_per_1000 or {},
     )
 
 
@@ -289,8 +332,10 @@ def _retrieval_curve(
     progress: bool | None,
     clip: bool,
     steps: Any = None,
-) -> DimCurve:
-    """``task="retrieval"``: one fit on the corpus, one encoding, every dim ranked and scored."""
+    depths: list[int | None] | None = None,
+) -> DimCurve | DepthDimCurves:
+    """``task="retrieval"``: one fit on the corpus, one encoding, every dim ranked and scored
+    (at each depth)."""
     if estimator is not None:
         raise ValueError("task='retrieval' ranks documents by cosine: no estimator")
     default_cv = isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and cv == 5
@@ -301,15 +346,20 @@ def _retrieval_curve(
         )
     names = _metric_names(scoring)
     data = _as_retrieval_set(X, y)
-    scores, dims, fit_s, enc_s = _retrieval_scores(
-        embedder, data, dims, names, clip, progress, steps
+    depths = [None] if depths is None else depths
+    per_depth, dims, fold = _retrieval_scores(
+        embedder, data, dims, names, clip, progress, steps, depths
     )
-    return DimCurve(
-        dims=np.asarray(dims),
-        scores=np.array([scores[names[0]]]),
-        fit_seconds=fit_s,
-        encode_seconds=enc_s,
-        task="retrieval",
-        scoring=names[0],
-        metrics={name: np.array([values]) for name, values in scores.items()},
-    )
+    curves = [
+        DimCurve(
+            dims=np.asarray(dims),
+            scores=np.array([scores[names[0]]]),
+            fit_seconds=fold.fit_seconds,
+            encode_seconds=fold.encode_seconds[j],
+            task="retrieval",
+            scoring=names[0],
+            metrics={name: np.array([values]) for name, values in scores.items()},
+        )
+        for j, scores in enumerate(per_depth)
+    ]
+    return _result(depths, curves, fold)

@@ -7,7 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from ._common import _check_dims, _fitted_max_dim, _full_vectors
+from ._common import (
+    _check_dims,
+    _check_fitted_layers,
+    _depth_seconds,
+    _fit_clone,
+    _fitted_max_dim,
+    _Fold,
+    _scores_at_depths,
+)
 
 
 def _check_pairs(X: Any) -> tuple[list[str], list[str]]:
@@ -26,31 +34,41 @@ def _check_pairs(X: Any) -> tuple[list[str], list[str]]:
     return a, b
 
 
-def _sts_fold(embedder, a, b, y, fit_idx, test, dims, fold, clip=False, tick=None):
+def _sts_fold(
+    embedder, a, b, y, fit_idx, test, dims, fold, clip=False, tick=None, depths=(None,),
+    time_depths=False,
+) -> _Fold:  # fmt: skip
     from scipy.stats import spearmanr
-    from sklearn.base import clone
 
     from skmrl.base import prefix_normalize
 
-    emb = clone(embedder).set_params(dim=None)
+    depths = list(depths)
+    emb = _fit_clone(embedder, depths)
     fit_texts = list(dict.fromkeys([a[i] for i in fit_idx] + [b[i] for i in fit_idx]))
     t0 = time.perf_counter()
     emb.fit(fit_texts)  # never the gold scores
     fit_s = time.perf_counter() - t0
-    dims = _check_dims(dims, _fitted_max_dim(emb), f"fitted on fold {fold}", clip)
-    t0 = time.perf_counter()
-    full_a, at_a = _full_vectors(emb, [a[i] for i in test])
-    full_b, at_b = _full_vectors(emb, [b[i] for i in test])
-    enc_s = time.perf_counter() - t0
-    scores = []
-    for k in dims:
-        if full_a is None:
-            va, vb = at_a(k), at_b(k)
-            va, vb = prefix_normalize(va, None), prefix_normalize(vb, None)
-        else:  # cosine needs unit vectors whatever `normalize` says
-            va, vb = prefix_normalize(full_a, k), prefix_normalize(full_b, k)
-        cos = np.einsum("ij,ij->i", va, vb, dtype=np.float64)
-        scores.append(float(spearmanr(cos, y[test]).statistic))
-        if tick is not None:
-            tick()
-    return scores, dims, fit_s, enc_s
+    where = f"fitted on fold {fold}"
+    dims = _check_dims(dims, _fitted_max_dim(emb), where, clip)
+    _check_fitted_layers(emb, depths, where)
+
+    def score_at(vectors_a, vectors_b) -> list[float]:
+        (full_a, at_a), (full_b, at_b) = vectors_a, vectors_b
+        scores = []
+        for k in dims:
+            if full_a is None:
+                va, vb = at_a(k), at_b(k)
+                va, vb = prefix_normalize(va, None), prefix_normalize(vb, None)
+            else:  # cosine needs unit vectors whatever `normalize` says
+                va, vb = prefix_normalize(full_a, k), prefix_normalize(full_b, k)
+            cos = np.einsum("ij,ij->i", va, vb, dtype=np.float64)
+            scores.append(float(spearmanr(cos, y[test]).statistic))
+            if tick is not None:
+                tick()
+        return scores
+
+    parts = ([a[i] for i in test], [b[i] for i in test])
+    scores, enc_s = _scores_at_depths(emb, depths, parts, score_at)
+    texts = list(dict.fromkeys(parts[0] + parts[1]))
+    per_1000 = _depth_seconds(emb, texts, depths) if time_depths else None
+    return _Fold(scores, dims, fit_s, enc_s, per_1000)

