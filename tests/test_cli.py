@@ -49,6 +49,8 @@ def _assert_refused(
         # a subset big enough in total, but one topic has fewer than --folds articles in it
         (["--limit", "16", "--folds", "3"], "--limit", "use --limit 28 or more"),
         (["--max-length", "100000"], "--max-length", "[1, 512]"),
+        (["--layers", "2", "7"], "--layers", "MiniLM has 6 layers, so each of --layers must be"),
+        (["--layers", "0"], "--layers", "expected a positive int"),
     ],
 )
 def test_demo_refuses_a_bad_number_at_once(skmrl_cmd, args, argument, phrase):
@@ -82,6 +84,9 @@ def test_demo_refuses_a_cache_dir_it_cannot_create(skmrl_cmd, tmp_path):
         (["--no-plots", "--plot", "a.png"], "--no-plots", "not allowed with argument --plot"),
         (["--no-plots", "--map", "none"], "--no-plots", "not allowed with argument --map"),
         (["--only", "word2vec", "--map", "m.png"], "--map", "add one of them to --only"),
+        (["--only", "tfidf", "--depth-plot", "d.png"], "--depth-plot", "add depth to --only"),
+        (["--depth-plot", "s.png", "--plot", "s.png"], "--depth-plot", "is also the --plot file"),
+        (["--no-plots", "--depth-plot", "d.png"], "--no-plots", "not allowed with argument"),
     ],
 )
 def test_demo_refuses_a_bad_figure_before_the_run(skmrl_cmd, tmp_path, args, argument, phrase):
@@ -331,7 +336,40 @@ def test_demo_only_adaptor_selects_the_adaptor_row(capsys):
     args = _build_parser().parse_args(["demo", "--only", "matryoshka"])
     assert [e.label for e in _demo_entries(args, 2225)] == ["MatryoshkaEmbedder (MiniLM)"]
     args = _build_parser().parse_args(["demo"])
-    assert len(_demo_entries(args, 2225)) == 4
+    assert len(_demo_entries(args, 2225)) == 5
+    args = _build_parser().parse_args(["demo", "--only", "layers"])
+    (entry,) = _demo_entries(args, 2225)
+    assert entry.label == "MatryoshkaEmbedder depth x dim" and entry.build(args).cache_layers
+
+
+@pytest.mark.slow
+def test_demo_depth_grid_is_one_every_layer_pass_shared_with_the_minilm_row(skmrl_cmd, tmp_path):
+    pytest.importorskip("matplotlib")
+    folder = tmp_path / "cache"
+    out = skmrl_cmd(
+        "demo", "--only", "matryoshka", "depth", "--dims", "8", "--folds", "2", "--limit", "60",
+        "--max-length", "32", "--layers", "6", "1", "--cache-dir", str(folder), "--plot", "none",
+        "--map", "none",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    i = lines.index("layers       8     384   encode s / 1,000 articles")
+    rows = {
+        int(line.split()[0]): [float(x) for x in line.split()[1:]] for line in lines[i + 1 : i + 3]
+    }
+    assert sorted(rows) == [1, 6]
+    assert rows[6][2] > rows[1][2] > 0  # the full depth encodes slower than one layer
+    # the MiniLM row's full-size accuracy is the grid's 6-layer one: the same vectors and folds
+    (minilm,) = [line.split()[1] for line in lines if line.startswith("   384")]
+    assert float(minilm) == rows[6][1]
+    cheapest = [line for line in lines if line.startswith("cheapest within 0.01 of the best (")]
+    assert len(cheapest) == 1 and "layers, dim " in cheapest[0]
+    assert "depth x dim heatmap written to skmrl-depth.png" in out.stdout
+    assert _png_shape(tmp_path / "skmrl-depth.png")[0] > 300
+    assert not (tmp_path / "skmrl-demo.png").exists()
+    # one every-layer pass: 60 articles x 6 layers cached, and the MiniLM row encoded nothing more
+    out = skmrl_cmd("cache", "info", "--cache-dir", str(folder))
+    assert "vectors:       360 from 6 model(s)" in out.stdout
 
 
 @pytest.mark.slow

@@ -1,8 +1,10 @@
 """The figures of ``skmrl demo``: where they go (checked before any work), and drawing them.
 
 ``--plot`` (default ``skmrl-demo.png``): accuracy against ``dim``, one line per embedder, with the
-chosen dims ringed. ``--map`` (default ``skmrl-map.png``): a t-SNE map of the articles coloured by
-topic, one panel per embedder. ``--no-plots`` writes neither; ``--plot none``/``--map none``
+chosen dims ringed. ``--depth-plot`` (default ``skmrl-depth.png``): MiniLM's accuracy over depth
+and dim as a heatmap, each depth with its encoding time, the cheapest good cell marked. ``--map``
+(default ``skmrl-map.png``): a t-SNE map of the articles coloured by topic, one panel per
+embedder. ``--no-plots`` writes none; ``--plot none`` (or ``--depth-plot none``, ``--map none``)
 leaves one out. Without matplotlib the default figures are skipped with a one-line warning (so the
 demo runs on an install without the ``plot`` extra), and a figure named by the user is an
 argument error.
@@ -20,24 +22,33 @@ from typing import Any
 from skmrl.cli._common import plot_problem
 
 #: The figures' files when not named (in the current folder).
-DEFAULT_FIGURES = {"--plot": "skmrl-demo.png", "--map": "skmrl-map.png"}
-#: ``--plot``/``--map`` values that leave that figure out.
+DEFAULT_FIGURES = {
+    "--plot": "skmrl-demo.png",
+    "--depth-plot": "skmrl-depth.png",
+    "--map": "skmrl-map.png",
+}
+#: ``--plot``/``--depth-plot``/``--map`` values that leave that figure out.
 _NO_FIGURE = ("", "none")
 #: Resolution of the written figures.
 _DPI = 150
 
 
 def check_figures(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, *, map_has_panels: bool
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    *,
+    map_has_panels: bool,
+    depth_runs: bool = True,
 ) -> None:
-    """Set ``args.plot_path`` and ``args.map_path`` (None: not drawn); exit on a problem.
+    """Set ``args.plot_path``, ``args.depth_plot_path`` and ``args.map_path`` (None: not drawn);
+    exit on a problem.
 
     ``map_has_panels``: whether an embedder the map shows runs (else the default map is left out,
-    and a named one is an error).
+    and a named one is an error); ``depth_runs``: the same for the depth grid's heatmap.
     """
-    given = {"--plot": args.plot, "--map": args.map}
+    given = {"--plot": args.plot, "--depth-plot": args.depth_plot, "--map": args.map}
     named = [option for option, value in given.items() if value is not None]
-    args.plot_path = args.map_path = None
+    args.plot_path = args.depth_plot_path = args.map_path = None
     if args.no_plots:
         if named:
             parser.error(f"argument --no-plots: not allowed with argument {named[0]}")
@@ -55,6 +66,13 @@ def check_figures(
                 "them to --only, or leave --map out"
             )
         del figures["--map"]
+    if "--depth-plot" in figures and not depth_runs:
+        if figures["--depth-plot"][1]:
+            parser.error(
+                "argument --depth-plot: the heatmap shows MiniLM over depth x dim; add depth to "
+                "--only, or leave --depth-plot out"
+            )
+        del figures["--depth-plot"]
     if figures and importlib.util.find_spec("matplotlib") is None:
         for option, (_, explicit) in figures.items():
             if explicit:
@@ -70,11 +88,14 @@ def check_figures(
         if problem:
             hint = "" if explicit else f" (the default {option}; name another file, or --no-plots)"
             parser.error(f"argument {option}: {problem}{hint}")
-    if len(figures) == 2:
-        plot, map_ = (Path(figures[o][0]).expanduser().resolve() for o in ("--plot", "--map"))
-        if plot == map_:
-            parser.error(f"argument --map: {figures['--map'][0]!r} is also the --plot file")
+    seen: dict[Path, str] = {}
+    for option, (path, _) in figures.items():
+        resolved = Path(path).expanduser().resolve()
+        if resolved in seen:
+            parser.error(f"argument {option}: {path!r} is also the {seen[resolved]} file")
+        seen[resolved] = option
     args.plot_path = figures["--plot"][0] if "--plot" in figures else None
+    args.depth_plot_path = figures["--depth-plot"][0] if "--depth-plot" in figures else None
     args.map_path = figures["--map"][0] if "--map" in figures else None
 
 
@@ -109,6 +130,22 @@ def write_curves(
         [handles[i] for i in last], [names[i] for i in last], title="embedder",
         loc="outside right upper",
     )  # fmt: skip
+    fig.savefig(Path(path).expanduser(), dpi=_DPI)
+    plt.close(fig)
+
+
+def write_depth(grid: Any, path: str, *, folds: int, n_docs: int, tolerance: float) -> None:
+    """MiniLM's accuracy over depth x dim (a DepthDimCurves) as a heatmap, to ``path``."""
+    from skmrl.plotting import plot_depth_dim
+
+    plt = _pyplot()
+    fig = plot_depth_dim(
+        grid,
+        title=f"BBC News ({n_docs} articles): MiniLM's accuracy over depth and size "
+        f"({folds}-fold CV)",
+        tolerance=tolerance,
+    )
+    fig.axes[0].set_ylabel("layers (encode s / 1,000 articles)")
     fig.savefig(Path(path).expanduser(), dpi=_DPI)
     plt.close(fig)
 

@@ -2,9 +2,12 @@
 
 It prints the table of accuracy against ``dim`` and the ``dim`` it would pick for each embedder
 (the smallest within 0.01 of that embedder's best mean accuracy, by
-:meth:`skmrl.evaluation.DimCurve.smallest_dim`), and writes two figures into the current folder:
-``skmrl-demo.png`` (the curves) and ``skmrl-map.png`` (a t-SNE map of the articles under TF-IDF
-beside MiniLM, reusing the vectors the sweep cached). Without matplotlib the figures are skipped
+:meth:`skmrl.evaluation.DimCurve.smallest_dim`); then MiniLM's accuracy over its depth and the
+size (``dim_curve(..., layers=...)``: one every-layer encoding), with the encoding time of each
+depth and the cheapest (depth, dim) within 0.01 of the best. It writes three figures into the
+current folder: ``skmrl-demo.png`` (the curves), ``skmrl-depth.png`` (the depth x size heatmap)
+and ``skmrl-map.png`` (a t-SNE map of the articles under TF-IDF beside MiniLM, reusing the vectors
+the sweep cached). Without matplotlib the figures are skipped
 with a one-line warning, unless ``--plot`` or ``--map`` names one: that is an argument error.
 In a terminal each embedder's sweep shows one progress bar (``tqdm.auto``) across its folds and
 dims.
@@ -20,7 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from skmrl.cli._common import MAX_LENGTH_BOUND, add_command, cache_folder, int_at_least, max_length
-from skmrl.cli._demo_figures import DEFAULT_FIGURES, check_figures, write_curves, write_map
+from skmrl.cli._demo_figures import (
+    DEFAULT_FIGURES,
+    check_figures,
+    write_curves,
+    write_depth,
+    write_map,
+)
 
 #: The chosen dim is the smallest whose mean accuracy is within this (absolute) of the best.
 _TOLERANCE = 0.01
@@ -30,14 +39,18 @@ _DESCRIPTION = (
     "GridSearchCV over dim per embedder (TfidfBaseline's LSA, Word2VecEmbedder, "
     "MatryoshkaEmbedder, and MatryoshkaEmbedder + adaptor), with LogisticRegression on top and "
     "stratified K-fold CV. It prints the table and the dim it would pick for each embedder: the "
-    f"smallest within {_TOLERANCE:g} of that embedder's best mean accuracy. It writes two "
-    "figures: skmrl-demo.png (accuracy against dim) and skmrl-map.png (a t-SNE map of the "
-    "articles coloured by topic, TF-IDF beside MiniLM: keyword clusters against meaning "
-    "clusters). 'MatryoshkaEmbedder + adaptor' is the same frozen MiniLM with "
+    f"smallest within {_TOLERANCE:g} of that embedder's best mean accuracy. Then MiniLM's "
+    "accuracy over its depth (the first --layers of its 6 layers) and dim, from one "
+    "every-layer encoding, with each depth's encoding time per 1,000 articles and the cheapest "
+    f"(depth, dim) within {_TOLERANCE:g} of the best. It writes three figures: skmrl-demo.png "
+    "(accuracy against dim), skmrl-depth.png (accuracy over depth and dim) and skmrl-map.png (a "
+    "t-SNE map of the articles coloured by topic, TF-IDF beside MiniLM: keyword clusters "
+    "against meaning clusters). 'MatryoshkaEmbedder + adaptor' is the same frozen MiniLM with "
     "fine_tune='adaptor': in each training fold, a MatryoshkaAdaptor learns from the labels to "
     "make the short prefixes good. MatryoshkaEmbedder's vectors are kept in a disk cache shared "
-    "by both rows and the map, so a re-run does not encode again. Without matplotlib the figures "
-    "are skipped with a warning, unless --plot or --map names one."
+    "by its rows, the depth grid and the map, so a re-run does not encode again. Without "
+    "matplotlib the figures are skipped with a warning, unless --plot, --depth-plot or --map "
+    "names one."
 )
 
 _EPILOG = """\
@@ -45,6 +58,7 @@ examples:
   skmrl demo                                  everything, and both figures (minutes on a CPU)
   skmrl demo --only tfidf --dims 8 32 128     TF-IDF + LSA only (seconds)
   skmrl demo --only matryoshka adaptor        MiniLM as it is against MiniLM + adaptor
+  skmrl demo --only depth --layers 2 3 6      MiniLM over depth x dim only
   skmrl demo --limit 300 --folds 3            a quick run on a random subset
   skmrl demo --plot curves.svg --map none     the curves as SVG, and no map
   skmrl demo --no-plots                       the table only
@@ -52,8 +66,9 @@ examples:
 
 #: Size of the demo's word vectors (one training per fold; every smaller dim is a prefix).
 _W2V_MAX_DIM = 128
-#: Full size of the packaged all-MiniLM-L6-v2.
+#: Full size and depth of the packaged all-MiniLM-L6-v2.
 _MINILM_DIM = 384
+_MINILM_LAYERS = 6
 #: BBC News has this many topics; a CV fold needs a member of each.
 _BBC_N_CLASSES = 5
 #: The map's TF-IDF panel is the LSA of this many components (t-SNE's usual 50-dim input).
@@ -65,7 +80,10 @@ _EMBEDDER_NAMES = {
     "Word2VecEmbedder": ("word2vec",),
     "MatryoshkaEmbedder": ("matryoshka",),
     "adaptor": ("MatryoshkaEmbedder+adaptor", "matryoshka+adaptor", "matryoshka-adaptor"),
+    "depth": ("layers", "matryoshka-depth"),
 }
+#: The ``--only`` names that run MiniLM (and so use its disk cache).
+_MINILM_NAMES = {"MatryoshkaEmbedder", "adaptor", "depth"}
 
 
 @dataclass
@@ -90,8 +108,9 @@ def _embedder_name(value: str) -> str:
 
 # -- checks that need more than one argument, or the file system -----------------------------------
 def _uses_matryoshka(args: argparse.Namespace) -> bool:
-    """Whether a MiniLM entry (as it is, or with the adaptor) runs: they use the cache."""
-    return args.only is None or bool({"MatryoshkaEmbedder", "adaptor"} & set(args.only))
+    """Whether a MiniLM entry (as it is, with the adaptor, or over depth) runs: they use the
+    cache."""
+    return args.only is None or bool(_MINILM_NAMES & set(args.only))
 
 
 def _has_map_panel(args: argparse.Namespace) -> bool:
@@ -107,7 +126,19 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             f"of the {_BBC_N_CLASSES} topics needs at least {args.folds} articles "
             f"(so --limit needs at least {_BBC_N_CLASSES * args.folds}, or fewer --folds)"
         )
-    check_figures(args, parser, map_has_panels=_has_map_panel(args))
+    too_deep = [n for n in args.layers if n > _MINILM_LAYERS]
+    if too_deep:
+        parser.error(
+            f"argument --layers: MiniLM has {_MINILM_LAYERS} layers, so each of --layers must be "
+            f"in 1..{_MINILM_LAYERS}, got {too_deep[0]}"
+        )
+    args.layers = sorted(set(args.layers))
+    check_figures(
+        args,
+        parser,
+        map_has_panels=_has_map_panel(args),
+        depth_runs=args.only is None or "depth" in args.only,
+    )
     if _uses_matryoshka(args):
         from skmrl._validation import folder_write_problem
 
@@ -180,6 +211,11 @@ def _matryoshka_adaptor(args: argparse.Namespace) -> Any:
     return _matryoshka(args, fine_tune="adaptor", matryoshka_dims=_mrl_dims(args))
 
 
+def _matryoshka_depth(args: argparse.Namespace) -> Any:
+    # The same frozen model and disk cache; cache_layers: one pass caches every layer's vectors.
+    return _matryoshka(args, cache_layers=True)
+
+
 def _demo_entries(args: argparse.Namespace, n_docs: int) -> list[_DemoEntry]:
     mrl_dims = _mrl_dims(args)
     w2v_dims = [d for d in args.dims if d <= _W2V_MAX_DIM]
@@ -188,6 +224,9 @@ def _demo_entries(args: argparse.Namespace, n_docs: int) -> list[_DemoEntry]:
     entries = [
         _DemoEntry("TfidfBaseline (LSA)", "TfidfBaseline", _tfidf, lsa_dims),
         _DemoEntry("Word2VecEmbedder (skip-gram)", "Word2VecEmbedder", _word2vec, w2v_dims),
+        # The depth grid first: its one every-layer pass also caches the full depth's vectors,
+        # which the two MiniLM rows after it read instead of encoding again.
+        _DemoEntry("MatryoshkaEmbedder depth x dim", "depth", _matryoshka_depth, mrl_dims),
         _DemoEntry("MatryoshkaEmbedder (MiniLM)", "MatryoshkaEmbedder", _matryoshka, mrl_dims),
         _DemoEntry("MatryoshkaEmbedder + adaptor", "adaptor", _matryoshka_adaptor, mrl_dims),
     ]
@@ -236,6 +275,55 @@ def _sweep(entry: _DemoEntry, args: argparse.Namespace, texts: list[str], labels
     folds = np.array([res[f"split{i}_test_score"][order] for i in range(args.folds)])
     dims = [res["params"][i]["embedder__dim"] for i in order]
     return {"curve": DimCurve(dims=dims, scores=folds), "seconds": seconds}
+
+
+def _depth_sweep(
+    entry: _DemoEntry, args: argparse.Namespace, texts: list[str], labels: Any
+) -> dict:
+    """MiniLM over ``--layers`` x dims: one ``dim_curve`` with ``layers`` on the same folds (an
+    int ``cv`` is the same seeded StratifiedKFold) and the same LogisticRegression."""
+    from skmrl.evaluation import dim_curve
+
+    start = time.perf_counter()
+    grid = dim_curve(
+        entry.build(args), texts, labels, dims=entry.dims, cv=args.folds, layers=args.layers
+    )
+    return {"grid": grid, "seconds": time.perf_counter() - start}
+
+
+def _format_depth(depth: dict, folds: int) -> str:
+    """The depth x dim table, each depth's encoding time, and the cheapest good cell."""
+    import numpy as np
+
+    grid = depth["grid"]
+    seconds = grid.encode_seconds_per_1000
+    lines = [
+        f"MatryoshkaEmbedder (MiniLM) over depth x dim: accuracy (mean over {folds}-fold CV) "
+        f"from one every-layer encoding, {depth['seconds']:.1f} s; encoding time of each depth "
+        "measured apart",
+        "layers"
+        + "".join(str(int(d)).rjust(8) for d in grid.dims)
+        + "   encode s / 1,000 articles",
+    ]
+    for i, d in enumerate(grid.layers.tolist()):
+        cells = "".join(f"{m:.3f}".rjust(8) for m in grid.mean[i])
+        lines.append(str(d).rjust(6) + cells + f"{seconds[d]:.2f}".rjust(29))
+    depth_, dim = grid.cheapest(_TOLERANCE)
+    r, c = np.unravel_index(np.nanargmax(grid.mean), grid.mean.shape)
+    best_layers, best_dim = int(grid.layers[r]), int(grid.dims[c])
+    at = grid.curves[depth_].mean[int(np.flatnonzero(grid.dims == dim)[0])]
+    said = (
+        f"cheapest within {_TOLERANCE:g} of the best ({grid.mean[r, c]:.3f} at {best_layers} "
+        f"layers, dim {best_dim}): {depth_} layers, dim {dim}, accuracy {at:.3f}"
+    )
+    deepest = int(grid.layers[-1])
+    if depth_ != deepest:
+        said += (
+            f", encoding {seconds[deepest] / seconds[depth_]:.1f}x faster than {deepest} layers "
+            f"({seconds[depth_]:.2f} against {seconds[deepest]:.2f} s / 1,000 articles)"
+        )
+    lines.append(said)
+    return "\n".join(lines)
 
 
 def _format_table(results: dict[str, dict], dims: Sequence[int]) -> str:
@@ -359,41 +447,62 @@ def run(args: argparse.Namespace) -> int:
     # adaptor rows take 108 s instead of 20 s. threadpool_limits only reaches the libraries
     # loaded when it starts: scipy's OpenBLAS (not numpy's) must be loaded before.
     with threadpool_limits(limits=1, user_api="blas"):
-        results = _sweep_all(entries, args, texts, labels)
-        _report(results, entries, args, texts, labels)
+        results, depth = _sweep_all(entries, args, texts, labels)
+        _report(results, depth, entries, args, texts, labels)
     print(f"\ndone in {_duration(time.perf_counter() - start)}")
     return 0
 
 
 def _sweep_all(
     entries: list[_DemoEntry], args: argparse.Namespace, texts: list[str], labels: Any
-) -> dict[str, dict]:
+) -> tuple[dict[str, dict], dict | None]:
+    """The curves of the dim sweeps (label -> result), and the depth x dim grid (or None)."""
     results: dict[str, dict] = {}
+    depth = None
     for entry in entries:
-        print(f"  {entry.label}: sweeping dim over {entry.dims} ...", flush=True)
-        results[entry.label] = _sweep(entry, args, texts, labels)
-    return results
+        if entry.name == "depth":
+            print(
+                f"  {entry.label}: layers {args.layers} x dims {entry.dims} "
+                "(one every-layer encoding) ...",
+                flush=True,
+            )
+            depth = _depth_sweep(entry, args, texts, labels)
+        else:
+            print(f"  {entry.label}: sweeping dim over {entry.dims} ...", flush=True)
+            results[entry.label] = _sweep(entry, args, texts, labels)
+    return results, depth
 
 
 def _report(
     results: dict[str, dict],
+    depth: dict | None,
     entries: list[_DemoEntry],
     args: argparse.Namespace,
     texts: list[str],
     labels: Any,
 ) -> None:
-    """The table, the chosen dims, and the figures."""
-    all_dims = sorted({d for e in entries for d in e.dims})
-    print()
-    print(_format_table(results, all_dims))
-    print()
-    print(_format_choice(results), flush=True)
-    if args.plot_path:
+    """The tables, the chosen dims, and the figures."""
+    if results:
+        all_dims = sorted({d for e in entries if e.name != "depth" for d in e.dims})
+        print()
+        print(_format_table(results, all_dims))
+        print()
+        print(_format_choice(results), flush=True)
+    if depth is not None:
+        print()
+        print(_format_depth(depth, args.folds), flush=True)
+    if results and args.plot_path:
         curves = {label: res["curve"] for label, res in results.items()}
         write_curves(
             curves, args.plot_path, folds=args.folds, n_docs=len(texts), tolerance=_TOLERANCE
         )
         print(f"\ncurves written to {args.plot_path}", flush=True)
+    if depth is not None and args.depth_plot_path:
+        write_depth(
+            depth["grid"], args.depth_plot_path, folds=args.folds, n_docs=len(texts),
+            tolerance=_TOLERANCE,
+        )  # fmt: skip
+        print(f"\ndepth x dim heatmap written to {args.depth_plot_path}", flush=True)
     if args.map_path:
         _write_map(args, entries, texts, labels)
 
@@ -418,7 +527,7 @@ def _map_panels(
         lsa = TfidfBaseline(max_dim=_MAP_LSA_DIM, sublinear_tf=True, min_df=2).fit(texts)
         title = f"TfidfBaseline (LSA, {lsa.max_dim_} dims)"
         panels[title] = lsa.set_params(dim=lsa.max_dim_).transform(texts)
-    if names & {"MatryoshkaEmbedder", "adaptor"}:
+    if names & _MINILM_NAMES:
         minilm = _matryoshka(args).fit(texts)  # loads the model: nothing is encoded
         cache = get_embedding_cache()
         misses = cache.misses
@@ -482,7 +591,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         type=_embedder_name,
         metavar="NAME",
         help="run only these embedders: TfidfBaseline, Word2VecEmbedder, MatryoshkaEmbedder "
-        "(or tfidf, word2vec, matryoshka), adaptor (MatryoshkaEmbedder + adaptor)",
+        "(or tfidf, word2vec, matryoshka), adaptor (MatryoshkaEmbedder + adaptor), depth "
+        "(MatryoshkaEmbedder over depth x dim)",
     )
     demo.add_argument(
         "--max-length",
@@ -505,6 +615,22 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the curves of accuracy against dim to this image file (.png, .pdf, .svg; "
         f"default: {DEFAULT_FIGURES['--plot']} in the current folder; 'none' leaves them out)",
+    )
+    demo.add_argument(
+        "--layers",
+        type=int_at_least(1, "a positive int (a number of MiniLM's layers)"),
+        nargs="+",
+        default=list(range(1, _MINILM_LAYERS + 1)),
+        metavar="N",
+        help=f"the depths of the depth x dim grid: MiniLM's first N layers, each in "
+        f"1..{_MINILM_LAYERS} (default: 1 2 3 4 5 6)",
+    )
+    demo.add_argument(
+        "--depth-plot",
+        default=None,
+        metavar="FILE",
+        help="write the heatmap of accuracy over depth and dim to this image file (default: "
+        f"{DEFAULT_FIGURES['--depth-plot']} in the current folder; 'none' leaves it out)",
     )
     demo.add_argument(
         "--map",
