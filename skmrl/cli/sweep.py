@@ -5,8 +5,11 @@ stratified CV fold at full size and slices every ``dim`` from those vectors, a
 LogisticRegression is scored at each size, and the smallest ``dim`` whose mean accuracy is within
 ``--tolerance`` (absolute, default 0.01) of the embedder's best is printed. ``--out`` writes the
 long table (:meth:`~skmrl.evaluation.Comparison.to_frame`) as CSV, ``--plot`` the curves as an
-image. The whole file, the model, the cache folder and the outputs are checked before any model is
-loaded: a problem is a one-line argparse error (exit status 2).
+image. ``--layers`` also scores the matryoshka embedder at those depths (its first N layers, one
+every-layer encoding, ``dim_curve(..., layers=...)``): a depth x dim table with each depth's encode
+time, the cheapest (depth, dim) within the tolerance, and ``--depth-plot`` its heatmap. The whole
+file, the model, the cache folder and the outputs are checked before any model is loaded: a
+problem is a one-line argparse error (exit status 2).
 """
 
 from __future__ import annotations
@@ -56,8 +59,11 @@ _DESCRIPTION = (
     "embedder's best is printed (by default 0.01: one percentage point). Embedders: tfidf "
     "(TfidfBaseline: LSA of the TF-IDF), word2vec (Word2VecEmbedder, trained on each fold), "
     "matryoshka (MatryoshkaEmbedder: the packaged all-MiniLM-L6-v2, or --model), adaptor (the "
-    "same vectors rotated by a MatryoshkaAdaptor fitted on each fold's labels). The file, the "
-    "model and the outputs are checked before any model is loaded."
+    "same vectors rotated by a MatryoshkaAdaptor fitted on each fold's labels). --layers also "
+    "scores the matryoshka embedder at several depths (its first N layers) from one every-layer "
+    "encoding: a depth x dim table with each depth's encode time per 1,000 texts, and the "
+    "cheapest (depth, dim) within --tolerance of the best. The file, the model and the outputs "
+    "are checked before any model is loaded."
 )
 
 _EPILOG = """\
@@ -66,6 +72,8 @@ examples:
   skmrl sweep spam.csv --text-col text --label-col spam --embedder tfidf adaptor \\
       --dims 8 16 32 64 --out results.csv --plot curve.png
   skmrl sweep tickets.csv --text-col body --label-col team --model my-model --limit 2000
+  skmrl sweep news.csv --text-col text --label-col topic --embedder matryoshka \
+      --layers 2 3 4 6 --depth-plot depth.png
 """
 
 
@@ -89,10 +97,20 @@ def _check_options(args: argparse.Namespace) -> None:
             problem = "writing the results needs pandas: pip install pandas"
         if problem:
             raise Refused("--out", problem)
-    if args.plot is not None:
-        problem = plot_problem(args.plot)
+    for option, path in (("--plot", args.plot), ("--depth-plot", args.depth_plot)):
+        problem = None if path is None else plot_problem(path)
         if problem:
-            raise Refused("--plot", problem)
+            raise Refused(option, problem)
+    if args.plot is not None and args.depth_plot is not None:
+        if Path(args.plot).expanduser().resolve() == Path(args.depth_plot).expanduser().resolve():
+            raise Refused("--depth-plot", f"{args.depth_plot!r} is also the --plot file")
+    if (args.layers or args.depth_plot) and "matryoshka" not in args.embedder:
+        option = "--layers" if args.layers else "--depth-plot"
+        raise Refused(
+            option, "scores the matryoshka embedder's depths: add matryoshka to --embedder"
+        )
+    if args.depth_plot and not args.layers:
+        raise Refused("--depth-plot", "draws the depth x dim table: give --layers too")
     encoders = [name for name in args.embedder if name in _ENCODERS]
     if not encoders:
         for option, value in (("--model", args.model), ("--max-length", args.max_length)):
@@ -105,6 +123,12 @@ def _check_options(args: argparse.Namespace) -> None:
         raise Refused("--model", str(exc)) from None
     for argument, message in model_limit_problems(config, args.max_length):
         raise Refused(argument, message)
+    depth = config.get("num_hidden_layers")
+    if args.layers and isinstance(depth, int) and max(args.layers) > depth:
+        raise Refused(
+            "--layers", f"the model has {depth} layers, so each must be in 1..{depth}, got "
+            f"{max(args.layers)}"
+        )  # fmt: skip
     hidden = config.get("hidden_size")
     if isinstance(hidden, int) and args.dims and min(args.dims) > hidden:
         raise Refused(
@@ -232,6 +256,38 @@ def _chosen(comparison: Any, tolerance: float) -> list[str]:
     return lines
 
 
+def _depth_grid(args: argparse.Namespace, texts: list[str], labels: list[str]) -> Any:
+    """The matryoshka embedder over ``--layers`` x dims, on the same folds as the sweep."""
+    from skmrl.evaluation._run import _dim_curve
+
+    embedder = _build("matryoshka", args).set_params(cache_layers=True)
+    # --dims may hold sizes for other embedders: the ones above the model's size are left out,
+    # as compare() does
+    return _dim_curve(
+        embedder, texts, labels, dims=args.dims, cv=args.folds, layers=args.layers,
+        _clip_dims=args.dims is not None,
+    )  # fmt: skip
+
+
+def _depth_lines(grid: Any, tolerance: float) -> list[str]:
+    """The depth x dim table and the cheapest (depth, dim) within ``tolerance`` of the best."""
+    depth, dim = grid.cheapest(tolerance)
+    at = grid.curves[depth].mean[int(list(grid.dims).index(dim))]
+    deepest = int(grid.layers[-1])
+    seconds = grid.encode_seconds_per_1000
+    said = (
+        f"cheapest within {tolerance:g} of the best: {depth} layers, dim {dim} (accuracy {at:.3f}"
+    )
+    if depth != deepest:
+        said += f"; encodes {seconds[deepest] / seconds[depth]:.1f}x faster than {deepest} layers"
+    return [
+        "matryoshka over depth x dim (rows: its first N layers, one every-layer encoding; each "
+        "depth's encode time measured apart):",
+        grid.to_markdown(digits=3, tolerance=tolerance),
+        said + ")",
+    ]
+
+
 def _write_plot(comparison: Any, path: str, title: str) -> None:
     import matplotlib
 
@@ -242,6 +298,19 @@ def _write_plot(comparison: Any, path: str, title: str) -> None:
     ax.set_title(title)
     ax.figure.savefig(Path(path).expanduser(), dpi=120)
     plt.close(ax.figure)
+
+
+def _write_depth_plot(grid: Any, path: str, name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skmrl.plotting import plot_depth_dim
+
+    fig = plot_depth_dim(grid, title=f"{name}: accuracy over depth and embedding size")
+    fig.savefig(Path(path).expanduser(), dpi=120)
+    plt.close(fig)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -264,7 +333,10 @@ def run(args: argparse.Namespace) -> int:
     from skmrl.evaluation import compare
 
     start = time.perf_counter()
+    grid = None
     try:
+        if args.layers:  # first: its every-layer pass also caches the matryoshka row's vectors
+            grid = _depth_grid(args, texts, labels)
         embedders = {name: _build(name, args) for name in args.embedder}
         comparison = compare(embedders, texts, labels, dims=args.dims, cv=args.folds)
     except (ValueError, OSError, ImportError, RuntimeError) as exc:
@@ -275,6 +347,9 @@ def run(args: argparse.Namespace) -> int:
     print(comparison.to_markdown(digits=3, tolerance=args.tolerance))
     print(f"\nsmallest dim within {args.tolerance:g} of each embedder's best accuracy:")
     print("\n".join(_chosen(comparison, args.tolerance)))
+    if grid is not None:
+        print()
+        print("\n".join(_depth_lines(grid, args.tolerance)))
     print(f"swept in {seconds:.1f} s")
     try:
         if args.out is not None:
@@ -284,6 +359,9 @@ def run(args: argparse.Namespace) -> int:
             title = f"{Path(args.data).name}: accuracy against embedding size"
             _write_plot(comparison, args.plot, title)
             print(f"plot written to {args.plot}")
+        if args.depth_plot is not None:
+            _write_depth_plot(grid, args.depth_plot, Path(args.data).name)
+            print(f"depth x dim heatmap written to {args.depth_plot}")
     except (OSError, ImportError, ValueError) as exc:
         print(f"skmrl sweep: error: {exc}", file=sys.stderr)
         return 1
@@ -331,6 +409,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "embedder's powers of two from 8, and its full size)",
     )
     sweep.add_argument(
+        "--layers",
+        nargs="+",
+        type=int_at_least(1, "a positive int (a number of layers)"),
+        metavar="N",
+        help="also score the matryoshka embedder at these depths (its first N layers) and every "
+        "dim, from one every-layer encoding: a depth x dim table with each depth's encode time",
+    )
+    sweep.add_argument(
         "--folds",
         type=int_at_least(2, "an int >= 2 (the number of CV folds)"),
         default=5,
@@ -370,6 +456,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--plot",
         metavar="FILE.png",
         help="plot accuracy against dim to this image file (needs matplotlib)",
+    )
+    out.add_argument(
+        "--depth-plot",
+        metavar="FILE.png",
+        help="with --layers: the depth x dim heatmap to this image file (needs matplotlib)",
     )
     parser.set_defaults(func=run, parser=parser)
     return parser
