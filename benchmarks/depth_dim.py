@@ -258,12 +258,14 @@ def _finetune(args: argparse.Namespace, before: dict | None) -> None:
     train = [
         train[i] for i in np.random.default_rng(0).permutation(len(train))[: args.train_sentences]
     ]
-    layers = [int(x) for x in args.layers.split(",")]
+    layers = _layers(args.layers)
+    dims = None if args.train_dims is None else [int(x) for x in args.train_dims.split(",")]
     start = time.perf_counter()
     emb = MatryoshkaEmbedder(
         device="cpu",
         fine_tune="full",
         matryoshka_layers=layers,
+        matryoshka_dims=dims,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
     ).fit(train)
@@ -271,8 +273,9 @@ def _finetune(args: argparse.Namespace, before: dict | None) -> None:
     after = _sts_table(emb, a, b, scores)
     full = before["full"]
     print(
-        f"## 2D fine-tuning: fine_tune='full', matryoshka_layers={layers} (+ the full depth), "
-        f"unsupervised self-distillation, {len(train)} STSb-train sentences, {args.epochs} "
+        f"## 2D fine-tuning: fine_tune='full', matryoshka_layers={layers} (+ the full depth, "
+        f"weight 1), matryoshka_dims={emb.matryoshka_dims_}, unsupervised self-distillation, "
+        f"{len(train)} STSb-train sentences, {args.epochs} "
         f"epoch(s), learning rate {args.learning_rate or 2e-5:g}, {seconds:.0f} s; {_load()}"
     )
     _print_table(
@@ -292,6 +295,14 @@ def _finetune(args: argparse.Namespace, before: dict | None) -> None:
     )
 
 
+def _layers(text: str) -> list[int] | dict[int, float]:
+    """``--layers``: ``3`` or ``2,3`` (weight 1 each), or ``3:4`` (layer 3 with weight 4)."""
+    parts = [p.split(":") for p in text.split(",")]
+    if all(len(p) == 1 for p in parts):
+        return [int(p[0]) for p in parts]
+    return {int(p[0]): float(p[1]) if len(p) > 1 else 1.0 for p in parts}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
@@ -302,7 +313,12 @@ def main() -> int:
     parser.add_argument("--trec", type=int, default=2000, help="TREC questions in the table")
     parser.add_argument("--train-sentences", type=int, default=5000)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--layers", default="3", help="matryoshka_layers to train")
+    parser.add_argument(
+        "--layers", default="3", help="matryoshka_layers to train: 3, 2,3, or 3:4 (a weight)"
+    )
+    parser.add_argument(
+        "--train-dims", default=None, help="matryoshka_dims, e.g. 32,64,128,256,384 (default)"
+    )
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--grid-child", choices=["small", "big"], help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -171,16 +171,27 @@ def check_saved_config(embedder: Any, source: str) -> None:
 # -- fitting -------------------------------------------------------------------------------------
 def check_matryoshka_layers(layers: Any, max_layers: int | None) -> list[int]:
     """Sorted unique depths to train, the full depth included (``max_layers=None``: only the
-    values are checked, not their range).
+    values are checked, not their range). A dict's keys are the depths; its values, their
+    weights (:func:`matryoshka_layer_weights`), are checked here too.
 
     Examples
     --------
     >>> from skmrl._finetune import check_matryoshka_layers
     >>> check_matryoshka_layers([4, 2], 6)
     [2, 4, 6]
+    >>> check_matryoshka_layers({3: 4.0}, 6)
+    [3, 6]
     """
     if isinstance(layers, str | bytes) or not hasattr(layers, "__iter__"):
-        raise TypeError(f"matryoshka_layers must be a list of ints, got {layers!r}")
+        raise TypeError(
+            f"matryoshka_layers must be a list of ints or a dict of int to weight, got {layers!r}"
+        )
+    if isinstance(layers, dict):
+        for k, w in layers.items():
+            if isinstance(w, bool) or not isinstance(w, int | float | np.number):
+                raise TypeError(f"matryoshka_layers[{k!r}] must be a number (a weight), got {w!r}")
+            if not (np.isfinite(w) and w >= 0):
+                raise ValueError(f"matryoshka_layers[{k!r}] must be a weight >= 0, got {w!r}")
     values = list(layers)
     if not values:
         raise ValueError("matryoshka_layers must not be empty")
@@ -196,6 +207,24 @@ def check_matryoshka_layers(layers: Any, max_layers: int | None) -> list[int]:
             f"so expected ints in [1, {max_layers}]"
         )
     return out if out[-1] == max_layers else [*out, max_layers]
+
+
+def matryoshka_layer_weights(layers: Any, trained: list[int]) -> list[float] | None:
+    """The weight of each trained depth's nested loss (``None``: 1 each): a dict's values, 1 for
+    the depths it leaves out (the full depth, unless given).
+
+    Examples
+    --------
+    >>> from skmrl._finetune import matryoshka_layer_weights
+    >>> matryoshka_layer_weights({3: 4.0}, [3, 6])
+    [4.0, 1.0]
+    >>> matryoshka_layer_weights([3], [3, 6]) is None
+    True
+    """
+    if not isinstance(layers, dict):
+        return None
+    given = {int(k): float(w) for k, w in layers.items()}
+    return [given.get(k, 1.0) for k in trained]
 
 
 def fit_fine_tuned_state(
@@ -356,6 +385,9 @@ def _train_weights(
         progress=embedder.progress,
         dim_weights=dim_weights,
         layers=layers,
+        layer_weights=None
+        if layers is None
+        else matryoshka_layer_weights(embedder.matryoshka_layers, layers),
     )
     model = result.model
     identity = weights_identity(model, loaded.tokenizer)

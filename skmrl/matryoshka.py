@@ -99,10 +99,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
     matryoshka_dims : list of int, optional
         Prefix sizes the fine-tuning trains; default: powers of two from 8 below the full size,
         and the full size.
-    matryoshka_layers : list of int, optional
+    matryoshka_layers : list of int, or dict of int to float, optional
         With ``fine_tune="full"``: depths whose pooled output the fine-tuning trains as well,
         each at every prefix of ``matryoshka_dims`` (2D Matryoshka: 2DMSE, Starbucks); the full
-        depth is always trained. Default: the full depth only.
+        depth is always trained. Each depth's nested loss has weight 1, or as a dict gives it
+        (``{3: 4.0}``: layer 3 weighs 4 times the full depth, whose weight is 1 unless given).
+        Default: the full depth only.
     epochs : int, optional
         Passes over the training texts: default 10 for the adaptor, 1 for ``"full"``.
     learning_rate : float, optional

@@ -277,6 +277,17 @@ def test_matryoshka_layers_in_the_estimator(deep_bert):
     assert other.fine_tuned_weights_ is emb.fine_tuned_weights_
     plain = MatryoshkaEmbedder(deep_bert, device="cpu", fine_tune="full", epochs=1).fit(CORPUS)
     assert plain.encoder_identity_ != emb.encoder_identity_
+    # a dict weighs the depths: layer 2 three times the full depth, which trains another network
+    weighted = MatryoshkaEmbedder(
+        deep_bert, device="cpu", fine_tune="full", matryoshka_layers={2: 3.0}, epochs=1
+    ).fit(CORPUS)
+    assert weighted.matryoshka_layers_ == [2, 4]
+    assert weighted.encoder_identity_ not in (emb.encoder_identity_, plain.encoder_identity_)
+    same = MatryoshkaEmbedder(
+        deep_bert, device="cpu", fine_tune="full", matryoshka_layers={2: 1.0, 4: 1.0}, epochs=1
+    ).fit(CORPUS)
+    expected = emb.set_params(n_layers=None).transform(CORPUS)
+    np.testing.assert_allclose(same.transform(CORPUS), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -286,6 +297,9 @@ def test_matryoshka_layers_in_the_estimator(deep_bert):
         ({"fine_tune": "full", "matryoshka_layers": [0]}, ValueError, "ints >= 1"),
         ({"fine_tune": "full", "matryoshka_layers": []}, ValueError, "must not be empty"),
         ({"fine_tune": "full", "matryoshka_layers": "2"}, TypeError, "list of ints"),
+        ({"fine_tune": "full", "matryoshka_layers": {2: -1.0}}, ValueError, "a weight >= 0"),
+        ({"fine_tune": "full", "matryoshka_layers": {2: "x"}}, TypeError, "a number"),
+        ({"fine_tune": "full", "matryoshka_layers": {5: 2.0}}, ValueError, r"has 4 layers"),
         ({"fine_tune": "adaptor", "matryoshka_layers": [2]}, ValueError, "goes with"),
         ({"matryoshka_layers": [2]}, ValueError, "goes with fine_tune='full'"),
     ],
