@@ -473,6 +473,10 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
         ([c, *t, "-o", out, "--matryoshka-dims", "8", "1000"], "--matryoshka-dims",
          ("more than the model's 384 dims",)),
         ([c, *t, "-o", out, "--batch-size", "8"], "--batch-size", ("only --method full",)),
+        ([c, *t, "-o", out, "--matryoshka-layers", "3"], "--matryoshka-layers",
+         ("only with --method full, not adaptor",)),
+        ([c, *t, "-o", out, "--method", "full", "--matryoshka-layers", "7"],
+         "--matryoshka-layers", ("the model has 6 layers", "got 7")),
         ([c, *t, "-o", out, "--method", "nope"], "--method", ("invalid choice",)),
         ([c, *t, "-o", out, "--device", "gpu"], "--device", ("not understood",)),
         ([c, *t, "-o", out, "--max-length", "100000"], "--max-length", ("[1, 512]",)),
@@ -556,6 +560,30 @@ def test_finetune_pairs_with_the_adaptor_replaces_a_saved_model(skmrl_cmd, tmp_p
     assert "6 sentence pairs" in said and f"replaced the model in {folder}" in out.stdout
     emb = MatryoshkaEmbedder(model=str(folder), max_length=32, dim=16).fit(["x"])
     assert emb.transform(["a cat", "a dog"]).shape == (2, 16)
+
+
+@pytest.mark.slow
+def test_finetune_full_trains_shallow_layers_with_matryoshka_layers(
+    skmrl_cmd, tmp_path, corpus_csv
+):
+    import json
+
+    from skmrl import MatryoshkaEmbedder
+
+    from ._models import save_random_bert
+
+    base = save_random_bert(tmp_path / "deep-bert", n_layers=4)
+    folder = tmp_path / "model"
+    out = skmrl_cmd(
+        "finetune", str(corpus_csv), "--text-col", "text", "-o", str(folder), "--model", base,
+        "--method", "full", "--matryoshka-layers", "2", "--max-length", "16", "--epochs", "1",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads((folder / "skmrl.json").read_text())["matryoshka_layers"] == [2, 4]
+    (usage,) = [line for line in out.stdout.splitlines() if "MatryoshkaEmbedder(model=" in line]
+    assert usage.endswith(", max_length=16, n_layers=2)"), usage
+    emb = MatryoshkaEmbedder(model=str(folder), max_length=16, n_layers=2, dim=8).fit(["x"])
+    assert emb.max_layers_ == 4 and emb.transform(["a cat"]).shape == (1, 8)
 
 
 @pytest.mark.slow

@@ -112,6 +112,13 @@ def _check_model(args: argparse.Namespace) -> None:
             "--matryoshka-dims",
             f"{args.matryoshka_dims[-1]} is more than the model's {hidden} dims",
         )
+    depth = config.get("num_hidden_layers")
+    if isinstance(depth, int) and args.matryoshka_layers and max(args.matryoshka_layers) > depth:
+        raise Refused(
+            "--matryoshka-layers",
+            f"the model has {depth} layers, so each must be in 1..{depth}, got "
+            f"{max(args.matryoshka_layers)}",
+        )
     positions = config.get("max_position_embeddings")
     if isinstance(positions, int) and args.max_length > positions:
         raise Refused(
@@ -183,6 +190,11 @@ def _check_options(args: argparse.Namespace) -> None:
         raise Refused(
             "--batch-size",
             f"only --method full and full+adaptor train in batches of texts, not {args.method}",
+        )
+    if args.matryoshka_layers is not None and args.method != "full":
+        raise Refused(
+            "--matryoshka-layers",
+            f"trains the encoder's shallow layers: only with --method full, not {args.method}",
         )
     dims = args.matryoshka_dims
     if dims is not None and any(b <= a for a, b in itertools.pairwise(dims)):
@@ -261,6 +273,8 @@ def _train(args: argparse.Namespace, plan: _Plan) -> Any:
     }
     if args.batch_size is not None:
         params["train_batch_size"] = args.batch_size
+    if args.matryoshka_layers is not None:
+        params["matryoshka_layers"] = args.matryoshka_layers
     if plan.pairs is not None:
         from skmrl import finetune
 
@@ -277,6 +291,9 @@ def _usage(output: Path, embedder: Any, max_length: int) -> list[str]:
     dims = list(embedder.matryoshka_dims_ or [embedder.max_dim_])
     dim = min(dims, key=lambda d: abs(d - 64))
     extra = "" if max_length == _DEFAULT_MAX_LENGTH else f", max_length={max_length}"
+    layers = getattr(embedder, "matryoshka_layers_", None)
+    if layers:  # 2D: the shallowest trained depth is the fast encoder it was trained for
+        extra += f", n_layers={min(layers)}"
     return [
         "use it:",
         "  from skmrl import MatryoshkaEmbedder",
@@ -409,6 +426,15 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="DIM",
         help="the prefix sizes to train, increasing (default: 8 16 32 ... below the model's "
         "size, and its size)",
+    )
+    train.add_argument(
+        "--matryoshka-layers",
+        type=int_at_least(1, "a positive int (a number of layers)"),
+        nargs="+",
+        metavar="N",
+        help="with --method full: also train the output of the first N layers at every prefix "
+        "(2D Matryoshka), so that n_layers=N is a good, faster encoder (default: the full "
+        "depth only)",
     )
     add_device(train)
     add_max_length(train, default=_DEFAULT_MAX_LENGTH)
