@@ -270,7 +270,7 @@ def _dim_curve(
                 depths, i == 0 and depths != [None],
             )  # fmt: skip
 
-    results: list[_Fold] = [None] * len(splits)  # type: ignore[list-item]
+    results: list[Any] = [None] * len(splits)  # a _Fold each
     per_fold = len(depths)  # steps per dim of a fold
     steps = _steps if _steps is not None else _Steps(progress, f"dim_curve ({task})")
     try:
