@@ -41,6 +41,22 @@ def _fresh_caches():
     clear_caches()
 
 
+@pytest.fixture
+def tqdm_bars(monkeypatch) -> list:
+    """Every ``tqdm.auto`` bar made during the test, in order (their ``n`` and ``total`` count)."""
+    import tqdm.auto
+
+    made: list = []
+
+    class Recording(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+    return made
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> str:
     """A random 2-layer BERT (hidden size 32) with MiniLM's tokenizer, saved as a folder."""

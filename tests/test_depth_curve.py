@@ -25,12 +25,6 @@ PAIRS = list(zip(CORPUS[:20], CORPUS[20:], strict=True))
 GOLD = np.linspace(0.0, 5.0, 20)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_vectors():
-    clear_caches()  # counts below start from an empty vector cache
-    yield
-
-
 def test_classification_over_layers_is_one_every_layer_pass_per_text():
     depths, dims = [2, 4, 6], [8, 64, 384]
     with count_layers() as counts:
@@ -102,20 +96,10 @@ def test_retrieval_over_layers_keeps_every_metric():
     assert len(frame) == 4
 
 
-def test_progress_counts_every_depth_and_dim(monkeypatch):
-    import tqdm.auto
-
-    made = []
-
-    class Recording(tqdm.auto.tqdm):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+def test_progress_counts_every_depth_and_dim(tqdm_bars):
     emb = MatryoshkaEmbedder(device="cpu", progress=False)
     dim_curve(emb, CORPUS, LABELS, dims=[8, 16], cv=4, layers=[2, 6], progress=True)
-    ours = [(bar.n, bar.total) for bar in made if bar.desc.startswith("dim_curve")]
+    ours = [(bar.n, bar.total) for bar in tqdm_bars if bar.desc.startswith("dim_curve")]
     assert ours == [(16, 16)]  # folds x depths x dims
 
 

@@ -756,17 +756,8 @@ def test_retrieval_on_the_real_dbpedia_subset_with_minilm(count_fits):
     assert 0.2 < ndcg[-1] <= 1 and 0 < recall[-1] <= 1
 
 
-def test_one_progress_bar_over_every_fold_and_dim(monkeypatch):
-    import tqdm.auto
-
-    made = []
-
-    class Recording(tqdm.auto.tqdm):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+def test_one_progress_bar_over_every_fold_and_dim(tqdm_bars):
+    made = tqdm_bars
     dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[2, 4, 8], cv=3, progress=True)
     assert [(bar.n, bar.total) for bar in made] == [(9, 9)]  # 3 folds x 3 dims, one bar
     made.clear()

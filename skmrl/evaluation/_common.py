@@ -40,6 +40,26 @@ def _full_vectors(emb: Any, X: Any) -> tuple[np.ndarray | None, Callable[[int], 
     return full, lambda k: prefix_normalize(full, k, normalize)
 
 
+def _int_list(values: Any, name: str) -> list[int]:
+    """``values`` (an int, or a collection of them) as a list of ints ``>= 1``, or an error
+    naming ``name``."""
+    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        values = [values]
+    try:
+        out = list(values)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of ints or None, got {values!r}") from None
+    if not out:
+        raise ValueError(f"{name} is empty")
+    for v in out:
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+            raise TypeError(f"{name} must hold ints, got {v!r} ({type(v).__name__})")
+    bad = [int(v) for v in out if v < 1]
+    if bad:
+        raise ValueError(f"{name} {bad} must be >= 1")
+    return [int(v) for v in out]
+
+
 def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = False) -> list[int]:
     """Validate ``dims`` (sorted, unique); ``max_dim=None`` checks types and ``>= 1`` only.
 
@@ -49,22 +69,9 @@ def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = Fa
         assert max_dim is not None
         out = [2**p for p in range(3, max(3, max_dim.bit_length())) if 2**p < max_dim]
         return [*out, max_dim]
-    if isinstance(dims, numbers.Integral) and not isinstance(dims, bool):
-        dims = [dims]
-    try:
-        values = list(dims)
-    except TypeError:
-        raise TypeError(f"dims must be a list of ints or None, got {dims!r}") from None
-    if not values:
-        raise ValueError("dims is empty")
-    for v in values:
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool):
-            raise TypeError(f"dims must hold ints, got {v!r} ({type(v).__name__})")
+    values = _int_list(dims, "dims")
     if max_dim is None:
-        bad = [int(v) for v in values if v < 1]
-        if bad:
-            raise ValueError(f"dims {bad} must be >= 1")
-        return sorted({int(v) for v in values})
+        return sorted(set(values))
     if clip:
         kept = [v for v in values if v <= max_dim]
         if not kept:
@@ -81,7 +88,7 @@ def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = Fa
 
 def _check_layers(embedder: Any, layers: Any) -> list[int | None]:
     """The depths to score, sorted and unique: ``[None]`` (the embedder's own) without ``layers``;
-    the range is checked after the first fit (:func:`_at_depth`)."""
+    the range is checked after the first fit (:func:`_check_fitted_layers`)."""
     if layers is None:
         return [None]
     if "n_layers" not in embedder.get_params(deep=False):
@@ -89,21 +96,7 @@ def _check_layers(embedder: Any, layers: Any) -> list[int | None]:
             "layers= scores several depths of an encoder: it needs an embedder with an "
             f"`n_layers` parameter (MatryoshkaEmbedder), got {type(embedder).__name__}"
         )
-    if isinstance(layers, numbers.Integral) and not isinstance(layers, bool):
-        layers = [layers]
-    try:
-        values = list(layers)
-    except TypeError:
-        raise TypeError(f"layers must be a list of ints or None, got {layers!r}") from None
-    if not values:
-        raise ValueError("layers is empty")
-    for v in values:
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool):
-            raise TypeError(f"layers must hold ints, got {v!r} ({type(v).__name__})")
-    bad = [int(v) for v in values if v < 1]
-    if bad:
-        raise ValueError(f"layers {bad} must be >= 1")
-    return sorted({int(v) for v in values})
+    return sorted(set(_int_list(layers, "layers")))
 
 
 def _fit_clone(embedder: Any, depths: list[int | None]) -> Any:

@@ -11,6 +11,18 @@ import numpy as np
 __all__ = ["Comparison", "DimCurve"]
 
 
+def _pandas(owner: str) -> Any:
+    """pandas, for ``<owner>.to_frame``, or an ImportError that says its to_markdown needs none."""
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - pandas is in the dev extra
+        raise ImportError(
+            f"{owner}.to_frame needs pandas (pip install pandas); "
+            f"{owner}.to_markdown needs nothing"
+        ) from exc
+    return pd
+
+
 # -- the result ------------------------------------------------------------------------------------
 @dataclass
 class DimCurve:
@@ -124,13 +136,7 @@ class DimCurve:
             its name (a retrieval curve: ``ndcg@10``, ``recall@100``), then ``bytes_float32``,
             ``bytes_int8``, ``bytes_binary``.
         """
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - pandas is in the dev extra
-            raise ImportError(
-                "DimCurve.to_frame needs pandas (pip install pandas); "
-                "DimCurve.to_markdown needs nothing"
-            ) from exc
+        pd = _pandas("DimCurve")
         return pd.DataFrame(
             {
                 "dim": self.dims,
@@ -290,13 +296,7 @@ class Comparison:
             curve without it), ``bytes_float32``, ``fit_seconds`` and ``encode_seconds`` (the
             embedder's totals over its folds, repeated on each of its rows).
         """
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - pandas is in the dev extra
-            raise ImportError(
-                "Comparison.to_frame needs pandas (pip install pandas); "
-                "Comparison.to_markdown needs nothing"
-            ) from exc
+        pd = _pandas("Comparison")
         names = list(dict.fromkeys(m for c in self.curves.values() for m in c.metrics))
         frames = [
             pd.DataFrame(

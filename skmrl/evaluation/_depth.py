@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._curve import DimCurve
+from ._curve import DimCurve, _pandas
 
 __all__ = ["DepthDimCurves"]
 
@@ -176,13 +176,7 @@ class DepthDimCurves:
             :attr:`DimCurve.metrics` (retrieval), ``bytes_float32`` and
             ``encode_seconds_per_1000`` (NaN where not measured).
         """
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - pandas is in the dev extra
-            raise ImportError(
-                "DepthDimCurves.to_frame needs pandas (pip install pandas); "
-                "DepthDimCurves.to_markdown needs nothing"
-            ) from exc
+        pd = _pandas("DepthDimCurves")
         frames = []
         for depth, curve in self.curves.items():
             frame = curve.to_frame().drop(columns=["bytes_int8", "bytes_binary"])
