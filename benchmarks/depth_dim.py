@@ -13,13 +13,19 @@ Sections (``--sections``, default all):
   encoding, and of TREC-6 accuracy (3-fold LogisticRegression on ``--trec`` questions) by
   ``dim_curve(..., layers=[1..6])``, with its encode time per depth.
 * ``finetune``: ``fine_tune="full"`` with ``matryoshka_layers`` (unsupervised self-distillation
-  from the frozen full-depth model) on ``--train-sentences`` STSb-train sentences, one epoch, and
-  the STSb-dev table before and after. Target: 3 layers x 64 dims >= 95% of the unmodified model's
-  full-size Spearman.
+  from the frozen full-depth model) on the STSb-train sentences (all 10,566, or
+  ``--train-sentences``), and the STSb-dev table before and after. Target: 3 layers x 64 dims
+  >= 95% of the unmodified model's full-size Spearman. The defaults are the settings that met it:
+  ``matryoshka_layers={3: 4.0}`` (``--layers 3:4``), ``matryoshka_dims=[32, ..., 384]``
+  (``--train-dims``), 12 epochs, learning rate 1e-4: about 40 minutes on a 2-core CPU with one
+  torch thread. Measured with fewer (same data): 1 epoch on 5,000 sentences 89.3%, 6 epochs
+  94.5%, 8 epochs with ``{3: 8.0}`` 94.5%.
 
 Usage::
 
     python benchmarks/depth_dim.py --data ../shared/data [--sections grid,speed,quality,finetune]
+    python benchmarks/depth_dim.py --data ../shared/data --sections finetune --epochs 1 \
+        --train-sentences 5000       # a quick look (about 2 minutes)
 """
 
 from __future__ import annotations
@@ -259,7 +265,7 @@ def _finetune(args: argparse.Namespace, before: dict | None) -> None:
         train[i] for i in np.random.default_rng(0).permutation(len(train))[: args.train_sentences]
     ]
     layers = _layers(args.layers)
-    dims = None if args.train_dims is None else [int(x) for x in args.train_dims.split(",")]
+    dims = None if args.train_dims == "default" else [int(x) for x in args.train_dims.split(",")]
     start = time.perf_counter()
     emb = MatryoshkaEmbedder(
         device="cpu",
@@ -311,13 +317,17 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1000, help="texts in the grid")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trec", type=int, default=2000, help="TREC questions in the table")
-    parser.add_argument("--train-sentences", type=int, default=5000)
-    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument(
-        "--layers", default="3", help="matryoshka_layers to train: 3, 2,3, or 3:4 (a weight)"
+        "--train-sentences", type=int, default=None, help="STSb-train sentences (default: all)"
+    )
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument(
+        "--layers", default="3:4", help="matryoshka_layers to train: 3, 2,3, or 3:4 (a weight)"
     )
     parser.add_argument(
-        "--train-dims", default=None, help="matryoshka_dims, e.g. 32,64,128,256,384 (default)"
+        "--train-dims",
+        default="32,64,128,256,384",
+        help="matryoshka_dims; 'default' for the estimator's (8, 16, ... 384)",
     )
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--grid-child", choices=["small", "big"], help=argparse.SUPPRESS)
