@@ -172,8 +172,8 @@ def plot_depth_dim(
 
     Rows are the depths (``n_layers``), labelled with the encoding time per 1,000 texts when
     measured; columns are the sizes (``dim``); each cell shows its mean score. With
-    ``tolerance``, the cells within ``tolerance`` of the best are outlined, and the cheapest of
-    them (:meth:`~skmrl.evaluation.DepthDimCurves.cheapest`: the fewest layers, then the
+    ``tolerance``, the cells within ``tolerance`` of the best are outlined (dashed), and the
+    cheapest of them (:meth:`~skmrl.evaluation.DepthDimCurves.cheapest`: the fewest layers, then the
     smallest size) is marked with a thick border.
 
     Parameters
@@ -259,20 +259,26 @@ def draw_depth_dim(ax: Any, grid: Any, *, tolerance: float | None = None) -> Non
     if tolerance is None:
         return
     good = grid.within(tolerance)
-    for r, c in zip(*np.nonzero(good), strict=True):
+    for i, (r, c) in enumerate(zip(*np.nonzero(good), strict=True)):
         ax.add_patch(
-            Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="white", linewidth=1.5)
-        )
+            Rectangle(
+                (c - 0.45, r - 0.45), 0.9, 0.9, fill=False, edgecolor="black", linewidth=1.2,
+                linestyle="--", label=f"within {tolerance:g} of the best" if i == 0 else None,
+            )
+        )  # fmt: skip
     depth, dim = grid.cheapest(tolerance)
+    layers = f"{depth} layer" + ("s" if depth != 1 else "")
     r = int(np.flatnonzero(grid.layers == depth)[0])
     c = int(np.flatnonzero(grid.dims == dim)[0])
     ax.add_patch(
         Rectangle(
             (c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=3,
-            label=f"cheapest within {tolerance:g} of the best: {depth} layers, dim {dim}",
+            label=f"cheapest within {tolerance:g} of the best: {layers}, dim {dim}",
         )
     )  # fmt: skip
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize="small")
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize="small", ncols=2
+    )
 
 
 # -- helpers shared by the map and the heatmap ----------------------------------------------------

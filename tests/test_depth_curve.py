@@ -179,7 +179,10 @@ def test_plot_depth_dim_marks_the_cheapest_cell(tmp_path):
     assert [t.get_text() for t in ax.get_yticklabels()] == ["2 (1.00 s)", "6 (3.00 s)"]
     assert [t.get_text() for t in ax.texts] == ["0.610", "0.710", "0.800", "0.910"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["cheapest within 0.2 of the best: 2 layers, dim 64"]
+    assert legend == [
+        "within 0.2 of the best",  # the dashed outlines: 3 cells
+        "cheapest within 0.2 of the best: 2 layers, dim 64",
+    ]
     fig.savefig(tmp_path / "grid.png")
     with pytest.raises(TypeError, match="DepthDimCurves"):
         plot_depth_dim(DimCurve(dims=[8], scores=[[1.0]]))

@@ -291,6 +291,10 @@ def _depth_sweep(
     return {"grid": grid, "seconds": time.perf_counter() - start}
 
 
+def _layers(n: int) -> str:
+    return f"{n} layer" + ("s" if n != 1 else "")
+
+
 def _format_depth(depth: dict, folds: int) -> str:
     """The depth x dim table, each depth's encoding time, and the cheapest good cell."""
     import numpy as np
@@ -313,8 +317,9 @@ def _format_depth(depth: dict, folds: int) -> str:
     best_layers, best_dim = int(grid.layers[r]), int(grid.dims[c])
     at = grid.curves[depth_].mean[int(np.flatnonzero(grid.dims == dim)[0])]
     said = (
-        f"cheapest within {_TOLERANCE:g} of the best ({grid.mean[r, c]:.3f} at {best_layers} "
-        f"layers, dim {best_dim}): {depth_} layers, dim {dim}, accuracy {at:.3f}"
+        f"cheapest within {_TOLERANCE:g} of the best ({grid.mean[r, c]:.3f} at "
+        f"{_layers(best_layers)}, dim {best_dim}): {_layers(depth_)}, dim {dim}, "
+        f"accuracy {at:.3f}"
     )
     deepest = int(grid.layers[-1])
     if depth_ != deepest:

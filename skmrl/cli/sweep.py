@@ -275,9 +275,8 @@ def _depth_lines(grid: Any, tolerance: float) -> list[str]:
     at = grid.curves[depth].mean[int(list(grid.dims).index(dim))]
     deepest = int(grid.layers[-1])
     seconds = grid.encode_seconds_per_1000
-    said = (
-        f"cheapest within {tolerance:g} of the best: {depth} layers, dim {dim} (accuracy {at:.3f}"
-    )
+    layers = f"{depth} layer" + ("s" if depth != 1 else "")
+    said = f"cheapest within {tolerance:g} of the best: {layers}, dim {dim} (accuracy {at:.3f}"
     if depth != deepest:
         said += f"; encodes {seconds[deepest] / seconds[depth]:.1f}x faster than {deepest} layers"
     return [

@@ -17,8 +17,7 @@ def _pandas(owner: str) -> Any:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - pandas is in the dev extra
         raise ImportError(
-            f"{owner}.to_frame needs pandas (pip install pandas); "
-            f"{owner}.to_markdown needs nothing"
+            f"{owner}.to_frame needs pandas (pip install pandas); {owner}.to_markdown needs nothing"
         ) from exc
     return pd
 
