@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-from ._common import (
-    _check_dims,
-    _check_fitted_layers,
-    _depth_seconds,
-    _fit_clone,
-    _fitted_max_dim,
-    _Fold,
-    _scores_at_depths,
-    _take,
-)
+from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths, _take
 
 
 def _classification_fold(
@@ -24,14 +13,10 @@ def _classification_fold(
     from threadpoolctl import threadpool_limits
 
     depths = list(depths)
-    emb = _fit_clone(embedder, depths)
     X_train, y_train, X_test, y_test = _take(X, train), y[train], _take(X, test), y[test]
-    t0 = time.perf_counter()
-    emb.fit(X_train, y_train)
-    fit_s = time.perf_counter() - t0
-    where = f"fitted on fold {fold}"
-    dims = _check_dims(dims, _fitted_max_dim(emb), where, clip)
-    _check_fitted_layers(emb, depths, where)
+    emb, dims, fit_s = _fit_fold(
+        embedder, depths, (X_train, y_train), dims, f"fitted on fold {fold}", clip
+    )
 
     def score_at(train_vectors, test_vectors) -> list[float]:
         (_, at_train), (_, at_test) = train_vectors, test_vectors

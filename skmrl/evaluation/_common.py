@@ -76,14 +76,14 @@ def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = Fa
         kept = [v for v in values if v <= max_dim]
         if not kept:
             raise ValueError(
-                f"every one of dims {sorted(int(v) for v in values)} is above max_dim_={max_dim} "
+                f"every one of dims {sorted(values)} is above max_dim_={max_dim} "
                 f"of the embedder {where}"
             )
         values = kept
-    bad = [int(v) for v in values if not 1 <= v <= max_dim]
+    bad = [v for v in values if v > max_dim]
     if bad:
         raise ValueError(f"dims {bad} are outside 1..max_dim_={max_dim} of the embedder {where}")
-    return sorted({int(v) for v in values})
+    return sorted(set(values))
 
 
 def _check_layers(embedder: Any, layers: Any) -> list[int | None]:
@@ -99,15 +99,33 @@ def _check_layers(embedder: Any, layers: Any) -> list[int | None]:
     return sorted(set(_int_list(layers, "layers")))
 
 
-def _fit_clone(embedder: Any, depths: list[int | None]) -> Any:
-    """An unfitted clone at full size; over several depths, one that caches every layer's vectors
-    from one forward pass (``cache_layers=True``), so that each later depth is a cache hit."""
+def _fit_fold(
+    embedder: Any,
+    depths: list[int | None],
+    fit_args: tuple[Any, ...],
+    dims: Any,
+    where: str,
+    clip: bool = False,
+) -> tuple[Any, list[int], float]:
+    """Fit a clone of ``embedder`` at full size on ``fit_args``; return it, the dims checked
+    against its ``max_dim_`` (and the depths against its ``max_layers_``), and the fit's seconds.
+
+    Over several depths the clone caches every layer's vectors from one forward pass
+    (``cache_layers=True``), so that each later depth is a cache hit.
+    """
+    import time
+
     from sklearn.base import clone
 
     emb = clone(embedder).set_params(dim=None)
     if depths != [None]:
         emb.set_params(n_layers=None, cache_layers=True)
-    return emb
+    t0 = time.perf_counter()
+    emb.fit(*fit_args)
+    fit_s = time.perf_counter() - t0
+    dims = _check_dims(dims, _fitted_max_dim(emb), where, clip)
+    _check_fitted_layers(emb, depths, where)
+    return emb, dims, fit_s
 
 
 def _check_fitted_layers(emb: Any, depths: list[int | None], where: str) -> None:

@@ -8,7 +8,6 @@ cosine of the re-normalised prefixes (:func:`skmrl.metrics.cosine_top_k`).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,16 +16,7 @@ import numpy as np
 
 from skmrl.metrics import _check_qrels, cosine_top_k, ndcg_at_k, recall_at_k
 
-from ._common import (
-    _check_dims,
-    _check_fitted_layers,
-    _depth_seconds,
-    _fit_clone,
-    _fitted_max_dim,
-    _Fold,
-    _scores_at_depths,
-    _Steps,
-)
+from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths, _Steps
 
 #: The metrics every retrieval curve records, beside its ``scoring``.
 STANDARD_METRICS = ("ndcg@10", "recall@100")
@@ -152,21 +142,17 @@ def _retrieval_scores(
     names: list[str],
     clip: bool,
     progress: bool | None,
-    steps: Any = None,
-    depths: list[int | None] | None = None,
-) -> tuple[list[dict[str, list[float]]], list[int], _Fold]:
+    steps: Any,
+    depths: list[int | None],
+) -> tuple[list[dict[str, list[float]]], _Fold]:
     """Fit on the corpus, encode corpus and queries once, score every ``dim`` (at each depth).
 
-    Returns, per depth, the scores of each metric (one per dim); the dims; and the fold's
-    timings (its ``scores`` hold the first metric's)."""
-    depths = [None] if depths is None else depths
-    emb = _fit_clone(embedder, depths)
-    t0 = time.perf_counter()
-    emb.fit(data.corpus)  # the corpus only: never the queries nor the judgements
-    fit_s = time.perf_counter() - t0
-    where = "fitted on the corpus"
-    dims = _check_dims(dims, _fitted_max_dim(emb), where, clip)
-    _check_fitted_layers(emb, depths, where)
+    Returns, per depth, the scores of each metric (one per dim); and the fold (its ``scores``
+    hold the first metric's, its ``dims`` the sizes scored)."""
+    # the corpus only: never the queries nor the judgements
+    emb, dims, fit_s = _fit_fold(
+        embedder, depths, (data.corpus,), dims, "fitted on the corpus", clip
+    )
     metrics = [(name, *_parse_metric(name)) for name in names]
     cut_off = max(k for _, _, k in metrics)
     per_depth: list[dict[str, list[float]]] = []
@@ -196,4 +182,4 @@ def _retrieval_scores(
     per_1000 = None
     if depths != [None]:
         per_1000 = _depth_seconds(emb, list(data.corpus), depths)  # the corpus: the bulk
-    return per_depth, dims, _Fold(first, dims, fit_s, enc_s, per_1000)
+    return per_depth, _Fold(first, dims, fit_s, enc_s, per_1000)

@@ -331,8 +331,8 @@ def _retrieval_curve(
     scoring: Any,
     progress: bool | None,
     clip: bool,
-    steps: Any = None,
-    depths: list[int | None] | None = None,
+    steps: Any,
+    depths: list[int | None],
 ) -> DimCurve | DepthDimCurves:
     """``task="retrieval"``: one fit on the corpus, one encoding, every dim ranked and scored
     (at each depth)."""
@@ -346,13 +346,10 @@ def _retrieval_curve(
         )
     names = _metric_names(scoring)
     data = _as_retrieval_set(X, y)
-    depths = [None] if depths is None else depths
-    per_depth, dims, fold = _retrieval_scores(
-        embedder, data, dims, names, clip, progress, steps, depths
-    )
+    per_depth, fold = _retrieval_scores(embedder, data, dims, names, clip, progress, steps, depths)
     curves = [
         DimCurve(
-            dims=np.asarray(dims),
+            dims=np.asarray(fold.dims),
             scores=np.array([scores[names[0]]]),
             fit_seconds=fold.fit_seconds,
             encode_seconds=fold.encode_seconds[j],

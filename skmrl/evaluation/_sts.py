@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
-from ._common import (
-    _check_dims,
-    _check_fitted_layers,
-    _depth_seconds,
-    _fit_clone,
-    _fitted_max_dim,
-    _Fold,
-    _scores_at_depths,
-)
+from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths
 
 
 def _check_pairs(X: Any) -> tuple[list[str], list[str]]:
@@ -43,14 +34,11 @@ def _sts_fold(
     from skmrl.base import prefix_normalize
 
     depths = list(depths)
-    emb = _fit_clone(embedder, depths)
     fit_texts = list(dict.fromkeys([a[i] for i in fit_idx] + [b[i] for i in fit_idx]))
-    t0 = time.perf_counter()
-    emb.fit(fit_texts)  # never the gold scores
-    fit_s = time.perf_counter() - t0
-    where = f"fitted on fold {fold}"
-    dims = _check_dims(dims, _fitted_max_dim(emb), where, clip)
-    _check_fitted_layers(emb, depths, where)
+    # never the gold scores
+    emb, dims, fit_s = _fit_fold(
+        embedder, depths, (fit_texts,), dims, f"fitted on fold {fold}", clip
+    )
 
     def score_at(vectors_a, vectors_b) -> list[float]:
         (full_a, at_a), (full_b, at_b) = vectors_a, vectors_b
