@@ -446,13 +446,9 @@ def _map_batches(batch: Any, starts: range, n_jobs: int | None, device: str) -> 
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    import torch
     from threadpoolctl import threadpool_limits
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1), ThreadPoolExecutor(workers) as pool:
-            yield from pool.map(batch, starts)
-    finally:
-        torch.set_num_threads(before)
+    from skmrl._torch.device import one_torch_thread
+
+    with one_torch_thread(), threadpool_limits(limits=1), ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(batch, starts)
