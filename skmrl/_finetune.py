@@ -209,7 +209,7 @@ def check_matryoshka_layers(layers: Any, max_layers: int | None) -> list[int]:
     return out if out[-1] == max_layers else [*out, max_layers]
 
 
-def matryoshka_layer_weights(layers: Any, trained: list[int]) -> list[float] | None:
+def matryoshka_layer_weights(layers: Any, trained: list[int] | None) -> list[float] | None:
     """The weight of each trained depth's nested loss (``None``: 1 each): a dict's values, 1 for
     the depths it leaves out (the full depth, unless given).
 
@@ -385,9 +385,7 @@ def _train_weights(
         progress=embedder.progress,
         dim_weights=dim_weights,
         layers=layers,
-        layer_weights=None
-        if layers is None
-        else matryoshka_layer_weights(embedder.matryoshka_layers, layers),
+        layer_weights=matryoshka_layer_weights(embedder.matryoshka_layers, layers),
     )
     model = result.model
     identity = weights_identity(model, loaded.tokenizer)
