@@ -192,6 +192,16 @@ def output_file_problem(path: str, suffixes: Sequence[str], what: str) -> str | 
     return _writable_file_problem(target)
 
 
+def agg_pyplot() -> Any:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend: the commands only write files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def plot_problem(path: str) -> str | None:
     """Why a plot cannot be written to ``path`` (format, folder, matplotlib), or None.
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from skmrl.cli._common import plot_problem
+from skmrl.cli._common import agg_pyplot, plot_problem
 
 #: The figures' files when not named (in the current folder).
 DEFAULT_FIGURES = {
@@ -99,22 +99,13 @@ def check_figures(
     args.map_path = figures["--map"][0] if "--map" in figures else None
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def write_curves(
     curves: Mapping[str, Any], path: str, *, folds: int, n_docs: int, tolerance: float
 ) -> None:
     """Accuracy against dim (one DimCurve per embedder), the chosen dims ringed, to ``path``."""
     from skmrl.plotting import plot_dim_curves
 
-    plt = _pyplot()
+    plt = agg_pyplot()
     fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
     plot_dim_curves(
         curves,
@@ -138,7 +129,7 @@ def write_depth(grid: Any, path: str, *, folds: int, n_docs: int, tolerance: flo
     """MiniLM's accuracy over depth x dim (a DepthDimCurves) as a heatmap, to ``path``."""
     from skmrl.plotting import plot_depth_dim
 
-    plt = _pyplot()
+    plt = agg_pyplot()
     fig = plot_depth_dim(
         grid,
         title=f"BBC News ({n_docs} articles): MiniLM's accuracy over depth and size "
@@ -154,7 +145,7 @@ def write_map(panels: Mapping[str, Any], texts: list[str], labels: Any, path: st
     """A t-SNE map of ``texts`` coloured by topic, one panel per (title -> vectors), to ``path``."""
     from skmrl.plotting import plot_document_map
 
-    plt = _pyplot()
+    plt = agg_pyplot()
     fig = plot_document_map(panels, texts, labels, max_points=len(texts), random_state=0)
     fig.legends[0].set_title("topic")
     fig.suptitle(f"BBC News: {len(texts)} articles mapped to 2-D by t-SNE, coloured by topic")

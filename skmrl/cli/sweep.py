@@ -30,6 +30,7 @@ from skmrl.cli._common import (
     add_csv_data,
     add_device,
     add_max_length,
+    agg_pyplot,
     cache_folder,
     cache_problem,
     device_problem,
@@ -288,11 +289,7 @@ def _depth_lines(grid: Any, tolerance: float) -> list[str]:
 
 
 def _write_plot(comparison: Any, path: str, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = agg_pyplot()
     ax = comparison.plot()
     ax.set_title(title)
     ax.figure.savefig(Path(path).expanduser(), dpi=120)
@@ -300,13 +297,9 @@ def _write_plot(comparison: Any, path: str, title: str) -> None:
 
 
 def _write_depth_plot(grid: Any, path: str, name: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from skmrl.plotting import plot_depth_dim
 
+    plt = agg_pyplot()
     fig = plot_depth_dim(grid, title=f"{name}: accuracy over depth and embedding size")
     fig.savefig(Path(path).expanduser(), dpi=120)
     plt.close(fig)
