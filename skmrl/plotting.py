@@ -45,6 +45,14 @@ def _pyplot(what: str) -> Any:
     return plt
 
 
+def _check_tolerance(tolerance: Any) -> None:
+    """``tolerance=`` of the figures that mark the chosen size: None or a number >= 0."""
+    if tolerance is not None and not (
+        isinstance(tolerance, numbers.Real) and not isinstance(tolerance, bool) and tolerance >= 0
+    ):
+        raise ValueError(f"tolerance must be None or a number >= 0, got {tolerance!r}")
+
+
 # -- score against dim ----------------------------------------------------------------------------
 def _as_curves(curves: Any) -> dict[str, Any]:
     from skmrl.evaluation import DimCurve
@@ -108,10 +116,7 @@ def plot_dim_curves(
     """
     plt = _pyplot("plot_dim_curves")
     named = _as_curves(curves)
-    if tolerance is not None and not (
-        isinstance(tolerance, numbers.Real) and not isinstance(tolerance, bool) and tolerance >= 0
-    ):
-        raise ValueError(f"tolerance must be None or a number >= 0, got {tolerance!r}")
+    _check_tolerance(tolerance)
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
@@ -213,10 +218,7 @@ def plot_depth_dim(
             "grid must be the DepthDimCurves that dim_curve(..., layers=[...]) returns, got "
             f"{type(grid).__name__}"
         )
-    if tolerance is not None and not (
-        isinstance(tolerance, numbers.Real) and not isinstance(tolerance, bool) and tolerance >= 0
-    ):
-        raise ValueError(f"tolerance must be None or a number >= 0, got {tolerance!r}")
+    _check_tolerance(tolerance)
     plt = _pyplot("plot_depth_dim")
     fig = None
     if ax is None:
