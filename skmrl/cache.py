@@ -700,11 +700,13 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
     -------
     dict
         ``location`` (str), ``exists`` (bool), ``store`` (str: the vector database),
-        ``n_vectors`` and ``n_fingerprints`` (int: stored vectors, and distinct models they
-        come from), ``bytes`` (int: size on disk of skmrl's files there, vectors and fitted
-        states), ``vector_bytes`` and ``fit_bytes`` (its two parts), ``max_bytes`` (int: the
-        bound of the vector store), ``n_files`` (int: every file under ``location``),
-        ``n_fit_states`` (int) and ``error`` (str or None: why the vector store cannot be read).
+        ``n_vectors`` and ``n_fingerprints`` (int: stored vectors, and the distinct encoder
+        settings they come from: a model at one depth, pooling, length and precision is one,
+        so a depth grid over 6 layers counts 6), ``bytes`` (int: size on disk of skmrl's
+        files there, vectors and fitted states), ``vector_bytes`` and ``fit_bytes`` (its two
+        parts), ``max_bytes`` (int: the bound of the vector store), ``n_files`` (int: every
+        file under ``location``), ``n_fit_states`` (int) and ``error`` (str or None: why the
+        vector store cannot be read).
 
     Examples
     --------

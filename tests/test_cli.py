@@ -264,7 +264,7 @@ def test_cache_info_and_clear(skmrl_cmd, tmp_path):
     out = skmrl_cmd("cache", "info", "--cache-dir", str(folder))
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"skmrl disk cache: {folder}\n")
-    assert "vectors:       7 from 1 model(s)" in out.stdout
+    assert "vectors:       7 from 1 encoder setting(s)" in out.stdout
     assert "KiB" in out.stdout and "(bound " in out.stdout
 
     # not a terminal (stdin is /dev/null): no question asked
@@ -273,7 +273,7 @@ def test_cache_info_and_clear(skmrl_cmd, tmp_path):
     assert out.stdout.startswith("removed 7 vector(s) and 0 fitted state(s) (")
     assert (folder / "mine.txt").read_text() == "not skmrl's"  # only skmrl's files go
     out = skmrl_cmd("cache", "info", "--cache-dir", str(folder))
-    assert "vectors:       0 from 0 model(s)" in out.stdout
+    assert "vectors:       0 from 0 encoder setting(s)" in out.stdout
 
 
 def test_cache_commands_on_a_missing_folder_say_so(skmrl_cmd, tmp_path):
@@ -317,7 +317,7 @@ def test_demo_fills_the_default_cache_that_cache_commands_see(skmrl_cmd, tmp_pat
     assert f"vectors cached on disk in {folder} (re-runs skip encoding)" in out.stdout
     out = skmrl_cmd("cache", "info")
     assert out.returncode == 0, out.stderr
-    assert "vectors:       60 from 1 model(s)" in out.stdout
+    assert "vectors:       60 from 1 encoder setting(s)" in out.stdout
     out = skmrl_cmd("cache", "clear", "--yes")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("removed 60 vector(s)")
@@ -369,7 +369,7 @@ def test_demo_depth_grid_is_one_every_layer_pass_shared_with_the_minilm_row(skmr
     assert not (tmp_path / "skmrl-demo.png").exists()
     # one every-layer pass: 60 articles x 6 layers cached, and the MiniLM row encoded nothing more
     out = skmrl_cmd("cache", "info", "--cache-dir", str(folder))
-    assert "vectors:       360 from 6 model(s)" in out.stdout
+    assert "vectors:       360 from 6 encoder setting(s)" in out.stdout
 
 
 @pytest.mark.slow
@@ -391,7 +391,7 @@ def test_demo_adaptor_row_shares_the_frozen_vectors(skmrl_cmd, tmp_path):
     assert "MiniLM's vectors from the sweep's cache" in said, said
     assert _png_shape(tmp_path / "skmrl-map.png")[0] > 300
     out = skmrl_cmd("cache", "info", "--cache-dir", str(folder))
-    assert "vectors:       60 from 1 model(s)" in out.stdout  # encoded once for both rows
+    assert "vectors:       60 from 1 encoder setting(s)" in out.stdout  # encoded once for both rows
 
 
 # -- skmrl finetune --------------------------------------------------------------------------------

@@ -40,8 +40,9 @@ def _cache_location(args: argparse.Namespace) -> Path:
 def _describe(info: dict) -> list[str]:
     """The lines of ``skmrl cache info`` for an existing folder."""
     lines = [
-        f"  vectors:       {info['n_vectors']:,} from {info['n_fingerprints']:,} model(s), "
-        f"{_human_bytes(info.get('vector_bytes', 0))} (bound {_human_bytes(info['max_bytes'])})",
+        f"  vectors:       {info['n_vectors']:,} from {info['n_fingerprints']:,} "
+        f"encoder setting(s), {_human_bytes(info.get('vector_bytes', 0))} "
+        f"(bound {_human_bytes(info['max_bytes'])})",
         f"  fitted states: {info['n_fit_states']:,}, {_human_bytes(info.get('fit_bytes', 0))}",
         f"  total:         {_human_bytes(info['bytes'])} of skmrl's; "
         f"{info['n_files']:,} file(s) in the folder",
