@@ -21,7 +21,7 @@ Encodings of the frozen model are kept under ``--cache-dir`` (a re-run does not 
 Usage::
 
     python benchmarks/mrl_quality.py --data ../shared/data [--sections sts,classification,cost]
-        [--full-sentences 5000] [--full-epochs 1] [--pairs 5749] [--no-full]
+        [--full-sentences 5000] [--full-epochs 1] [--pairs 5749 (0: none)] [--no-full]
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _sts(args: argparse.Namespace) -> None:
             )
         pairs = list(zip(a, b, strict=True))[: args.pairs]
         scores = list(s)[: args.pairs]
-        for method in ("full", "full+adaptor"):
+        for method in ("full", "full+adaptor") if pairs else ():
             start = time.perf_counter()
             emb = finetune(
                 pairs=pairs, scores=scores, method=method, epochs=args.full_epochs, **common
@@ -196,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--full-sentences", type=int, default=5000)
     parser.add_argument("--full-epochs", type=int, default=1)
-    parser.add_argument("--pairs", type=int, default=None, help="STSb-train pairs (all)")
+    parser.add_argument(
+        "--pairs", type=int, default=None, help="STSb-train pairs (all); 0 skips the finetune rows"
+    )
     parser.add_argument("--no-full", action="store_true", help="skip the weight training rows")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     args = parser.parse_args(argv)
