@@ -111,6 +111,28 @@ def skmrl_cmd(tmp_path):
     return run
 
 
+def assert_refused(
+    out: subprocess.CompletedProcess,
+    command: str,
+    argument: str,
+    *phrases: str,
+    within_s: float | None = None,
+) -> None:
+    """A ``skmrl_cmd`` run refused by argparse: exit status 2, no traceback, one error line
+    ``skmrl COMMAND: error: argument ARGUMENT: ...`` holding every phrase, nothing on stdout
+    (nothing started), and, with ``within_s``, done within that many seconds."""
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"skmrl {command}: error: argument {argument}: "), out.stderr
+    assert [line for line in lines if "error" in line] == lines[-1:]  # one error line
+    for phrase in phrases:
+        assert phrase in lines[-1], lines[-1]
+    assert out.stdout == ""  # nothing started: no dataset header, no sweep
+    if within_s is not None:
+        assert out.seconds < within_s
+
+
 def assert_refusals_load_nothing_heavy(cases: list[list[str]], cwd: Path | None = None) -> None:
     """Run ``skmrl.cli.main(args)`` for every refused ``args`` in one fresh process (in ``cwd``
     when given): each must exit with status 2, and none may have imported torch, scikit-learn or

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -17,24 +16,10 @@ import pytest
 import skmrl
 from skmrl.cli import main
 
-from .conftest import assert_refusals_load_nothing_heavy
+from .conftest import assert_refusals_load_nothing_heavy, assert_refused
 
 #: A bad argument is refused before any work: well under this (a loose bound, for loaded CI).
 FAST_S = 20.0
-
-
-def _assert_refused(
-    out: subprocess.CompletedProcess, argument: str, *phrases: str, command: str = "demo"
-) -> None:
-    assert "Traceback" not in out.stderr, out.stderr
-    assert out.returncode == 2, (out.returncode, out.stderr)
-    lines = out.stderr.strip().splitlines()
-    assert lines[-1].startswith(f"skmrl {command}: error: argument {argument}: "), out.stderr
-    assert [line for line in lines if "error" in line] == lines[-1:]  # one error line
-    for phrase in phrases:
-        assert phrase in lines[-1]
-    assert out.stdout == ""  # nothing started: no dataset header, no sweep
-    assert out.seconds < FAST_S
 
 
 @pytest.mark.parametrize(
@@ -55,24 +40,24 @@ def _assert_refused(
 )
 def test_demo_refuses_a_bad_number_at_once(skmrl_cmd, args, argument, phrase):
     # the limit of 60 s only bounds a regression that would run the whole demo
-    _assert_refused(skmrl_cmd("demo", *args, timeout=60), argument, phrase)
+    assert_refused(skmrl_cmd("demo", *args, timeout=60), "demo", argument, phrase, within_s=FAST_S)
 
 
 def test_demo_refuses_a_plot_in_a_missing_folder_before_the_run(skmrl_cmd, tmp_path):
     out = skmrl_cmd("demo", "--plot", str(tmp_path / "missing" / "x.png"), timeout=60)
-    _assert_refused(out, "--plot", "does not exist")
+    assert_refused(out, "demo", "--plot", "does not exist", within_s=FAST_S)
 
 
 def test_demo_refuses_a_plot_in_an_unknown_format(skmrl_cmd, tmp_path):
     out = skmrl_cmd("demo", "--plot", str(tmp_path / "x.nope"), timeout=60)
-    _assert_refused(out, "--plot", "unknown image format 'nope'")
+    assert_refused(out, "demo", "--plot", "unknown image format 'nope'", within_s=FAST_S)
 
 
 def test_demo_refuses_a_cache_dir_it_cannot_create(skmrl_cmd, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     out = skmrl_cmd("demo", "--cache-dir", str(blocker / "cache"), timeout=60)
-    _assert_refused(out, "--cache-dir", "cannot create")
+    assert_refused(out, "demo", "--cache-dir", "cannot create", within_s=FAST_S)
 
 
 @pytest.mark.parametrize(
@@ -90,14 +75,16 @@ def test_demo_refuses_a_cache_dir_it_cannot_create(skmrl_cmd, tmp_path):
     ],
 )
 def test_demo_refuses_a_bad_figure_before_the_run(skmrl_cmd, tmp_path, args, argument, phrase):
-    _assert_refused(skmrl_cmd("demo", *args, timeout=60), argument, phrase)
+    assert_refused(skmrl_cmd("demo", *args, timeout=60), "demo", argument, phrase, within_s=FAST_S)
     assert not list(tmp_path.glob("*.png"))
 
 
 def test_demo_refuses_a_default_figure_it_cannot_write(skmrl_cmd, tmp_path):
     (tmp_path / "skmrl-demo.png").mkdir()  # the default --plot file is taken by a folder
     out = skmrl_cmd("demo", timeout=60)
-    _assert_refused(out, "--plot", "is a folder", "the default --plot", "--no-plots")
+    assert_refused(
+        out, "demo", "--plot", "is a folder", "the default --plot", "--no-plots", within_s=FAST_S
+    )
 
 
 def _png_shape(path: Path) -> tuple[int, ...]:
@@ -487,7 +474,7 @@ def test_finetune_refuses_bad_input_at_once(skmrl_cmd, tmp_path, corpus_csv):
     # each refusal is a real run of the script; none loads a model (FAST_S bounds a regression)
     for args, argument, phrases in _refusals(tmp_path, corpus_csv):
         out = skmrl_cmd("finetune", *args, timeout=60)
-        _assert_refused(out, argument, *phrases, command="finetune")
+        assert_refused(out, "finetune", argument, *phrases, within_s=FAST_S)
     assert not (tmp_path / "model").exists()  # no output folder made for a refused run
     assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
 

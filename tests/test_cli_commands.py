@@ -18,21 +18,10 @@ import pytest
 import skmrl
 from skmrl.utils._corpus import CORPUS, LABELS
 
-from .conftest import assert_refusals_load_nothing_heavy
+from .conftest import assert_refusals_load_nothing_heavy, assert_refused
 
 TOPICS = ["cats", "football", "finance", "tech"]
 COMMANDS = [["demo"], ["sweep"], ["embed"], ["bench"], ["finetune"], ["cache"], ["cache", "info"]]
-
-
-def _assert_refused(out: subprocess.CompletedProcess, command: str, argument: str, *phrases):
-    assert "Traceback" not in out.stderr, out.stderr
-    assert out.returncode == 2, (out.returncode, out.stderr)
-    lines = out.stderr.strip().splitlines()
-    assert lines[-1].startswith(f"skmrl {command}: error: argument {argument}: "), out.stderr
-    assert [line for line in lines if "error" in line] == lines[-1:]  # one error line
-    for phrase in phrases:
-        assert phrase in lines[-1], lines[-1]
-    assert out.stdout == ""  # nothing started
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
@@ -155,7 +144,7 @@ def test_sweep_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_csv):
     pytest.importorskip("matplotlib")
     for args, argument, phrases in _sweep_refusals(tmp_path, corpus_csv):
         out = skmrl_cmd("sweep", *args, timeout=60)
-        _assert_refused(out, "sweep", argument, *phrases)
+        assert_refused(out, "sweep", argument, *phrases)
     assert not (tmp_path / "default-cache").exists()  # refused before the cache is made
 
 
@@ -288,7 +277,7 @@ def _embed_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
 def test_embed_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_csv):
     for args, argument, phrases in _embed_refusals(tmp_path, corpus_csv):
         out = skmrl_cmd("embed", *args, timeout=60)
-        _assert_refused(out, "embed", argument, *phrases)
+        assert_refused(out, "embed", argument, *phrases)
     assert not list(tmp_path.glob("v.*"))  # nothing written
 
 
@@ -396,11 +385,11 @@ def test_embed_model_folder_equals_transform(skmrl_cmd, tmp_path, corpus_txt, ti
     np.testing.assert_allclose(np.load(tmp_path / "v.npy"), expected, atol=1e-5)
     # the model's limits are known before it loads
     out = skmrl_cmd("embed", str(corpus_txt), "-o", "v.npy", "--model", tiny_bert, "--dim", "64")
-    _assert_refused(out, "embed", "--dim", "more than the model's 32 dims")
+    assert_refused(out, "embed", "--dim", "more than the model's 32 dims")
     out = skmrl_cmd(
         "embed", str(corpus_txt), "-o", "v.npy", "--model", tiny_bert, "--max-length", "100"
     )
-    _assert_refused(out, "embed", "--max-length", "[1, 64]")
+    assert_refused(out, "embed", "--max-length", "[1, 64]")
 
 
 # -- skmrl bench -----------------------------------------------------------------------------------
@@ -417,7 +406,7 @@ def test_bench_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_txt):
     ]
     for args, argument, phrases in cases:
         out = skmrl_cmd("bench", *args, timeout=60)
-        _assert_refused(out, "bench", argument, *phrases)
+        assert_refused(out, "bench", argument, *phrases)
 
 
 def test_bench_tfidf_times_every_text(skmrl_cmd, tmp_path, corpus_txt):
