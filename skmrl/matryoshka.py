@@ -110,7 +110,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
         One epoch is the cheap setting; for the best prefixes train ``"full"`` longer
         (``epochs=4, learning_rate=1e-4`` measured best; see the design page).
     learning_rate : float, optional
-        Default 1e-3 for the adaptor, 2e-5 for ``"full"`` (AdamW with warmup and linear decay).
+        Default 1e-3 for the adaptor; for ``"full"`` (AdamW with warmup and linear decay),
+        2e-5, and 1e-4 with scored pairs (:func:`skmrl.finetune`).
     train_batch_size : int, default=32
         Texts per training step of ``"full"``.
     random_state : int, default=0
@@ -289,11 +290,13 @@ class MatryoshkaEmbedder(BaseEmbedder):
     def _state_key(self, data_key: Any, *, skip: frozenset[str] = frozenset()) -> str:
         """Key of a fine-tuned state (the one place such keys are made).
 
-        It holds the class, skmrl's version, every parameter but ``dim`` (and ``skip``),
-        ``data_key`` (what was learned from), the base model's weights and the concrete device,
-        so that a changed model folder or what "auto" means never reuses a state.
+        It holds the class, skmrl's version, every parameter but ``dim`` (and ``skip``), the
+        training defaults that ``None`` parameters stand for, ``data_key`` (what was learned
+        from), the base model's weights and the concrete device, so that a changed model folder,
+        default or what "auto" means never reuses a state.
         """
         from skmrl import __version__
+        from skmrl._finetune import FULL_DEFAULTS
         from skmrl.base import _stable_repr
 
         loaded, device, _ = self._load_base()
@@ -302,6 +305,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             type(self).__qualname__,
             __version__,
             _stable_repr(params),
+            _stable_repr(FULL_DEFAULTS),
             data_key,
             loaded.identity,
             device,

@@ -146,6 +146,40 @@ def test_finetune_on_scored_pairs(tiny_bert):
     assert emb.encoder_identity_ != emb.model_identity_
 
 
+def test_default_learning_rate_depends_on_the_route(tiny_bert, monkeypatch):
+    # Scored pairs train at 1e-4 by default, texts at 2e-5 (measured: see FULL_DEFAULTS); the
+    # real trainer runs, only its arguments are recorded.
+    from skmrl._finetune import FULL_DEFAULTS
+    from skmrl._torch import training
+
+    seen = []
+    real = training.finetune_encoder
+
+    def recording(*args, **kwargs):
+        seen.append((kwargs["epochs"], kwargs["learning_rate"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "finetune_encoder", recording)
+    clear_caches()
+    pairs = list(zip(CORPUS[:4], CORPUS[4:8], strict=True))
+    finetune(tiny_bert, pairs, [0.0, 1.0, 2.0, 3.0], device="cpu")
+    MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu").fit(CORPUS[:8])
+    MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu", learning_rate=3e-5).fit(
+        CORPUS[:8]
+    )
+    assert seen == [(1, 1e-4), (1, 2e-5), (1, 3e-5)]
+    assert [FULL_DEFAULTS["pairs"], FULL_DEFAULTS["texts"]] == seen[:2]
+
+
+def test_a_changed_training_default_never_reuses_a_fine_tuned_state(tiny_bert, monkeypatch):
+    from skmrl import _finetune
+
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu")
+    before = emb._state_key("same data")
+    monkeypatch.setitem(_finetune.FULL_DEFAULTS, "texts", (2, 2e-5))
+    assert emb._state_key("same data") != before
+
+
 @pytest.mark.parametrize(
     ("pairs", "scores", "error", "match"),
     [

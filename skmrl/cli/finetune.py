@@ -60,7 +60,7 @@ examples:
   skmrl finetune news.csv --text-col text --label-col topic -o news-model
   skmrl finetune notes.csv --text-col body -o notes-model --method full --epochs 1
   skmrl finetune sts.csv --text-col sentence1 --pair-col sentence2 --score-col score \\
-      -o sts-model --method full+adaptor --epochs 4 --learning-rate 1e-4
+      -o sts-model --method full+adaptor --epochs 4
 
 then, in Python:
   from skmrl import MatryoshkaEmbedder
@@ -405,14 +405,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--epochs",
         type=int_at_least(1, "a positive int"),
         metavar="N",
-        help="passes over the data (default: 10 for the adaptor, 1 for full; full trains far "
-        "better prefixes with --epochs 4 --learning-rate 1e-4, at 4 times the cost)",
+        help="passes over the data (default: 10 for the adaptor, 1 for full; for full, 4 give "
+        "far better prefixes at 4 times the cost, with --learning-rate 1e-4 when there are no "
+        "pairs)",
     )
     train.add_argument(
         "--learning-rate",
         type=positive_float,
         metavar="X",
-        help="the learning rate (default: 1e-3 for the adaptor, 2e-5 for full)",
+        help="the learning rate (default: 1e-3 for the adaptor; for full, 1e-4 with "
+        "--pair-col, else 2e-5)",
     )
     train.add_argument(
         "--batch-size",
