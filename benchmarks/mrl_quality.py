@@ -21,7 +21,7 @@ Encodings of the frozen model are kept under ``--cache-dir`` (a re-run does not 
 Usage::
 
     python benchmarks/mrl_quality.py --data ../shared/data [--sections sts,classification,cost]
-        [--full-sentences 5000] [--full-epochs 1] [--full-lr 2e-5] [--pairs 5749 (0: none)]
+        [--full-sentences 5000] [--full-epochs 1] [--full-lr X] [--pairs 5749 (0: none)]
         [--no-full]
 
 The defaults are the cheap ones (one epoch at the library's default learning rate). The best
