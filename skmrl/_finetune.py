@@ -50,9 +50,32 @@ _FORMAT = 1
 #: epoch, STSb-dev Spearman as % of the unmodified full-size score: on the 5,749 train pairs,
 #: 1e-4 beat 2e-5 at every size (16 dims: 92.5% against 87.6%; the full size 1.03 points better
 #: against 1.11 points worse); self-distillation on 5,000 train sentences at 1e-4 lost more at
-#: full size (0.73 points against 0.40), so texts keep 2e-5. They are part of every fine-tuned
-#: state's key (MatryoshkaEmbedder._state_key): a changed default never reuses an old state.
+#: full size (0.73 points against 0.40), so texts keep 2e-5. See :func:`training_defaults`.
 FULL_DEFAULTS = {"pairs": (1, 1e-4), "texts": (1, 2e-5)}
+
+
+def training_defaults() -> dict[str, Any]:
+    """What the training settings that a MatryoshkaEmbedder leaves unset stand for.
+
+    The weight training's defaults (``FULL_DEFAULTS``) and those of the
+    :class:`~skmrl.MatryoshkaAdaptor` that ``fine_tune="adaptor"`` builds (``epochs=None``
+    means the adaptor's own, and ``n_neighbors``, ``max_samples``, ... are not the embedder's
+    parameters at all). They are part of every fine-tuned state's key
+    (``MatryoshkaEmbedder._state_key``), so that a changed default never reuses an old state.
+
+    Examples
+    --------
+    >>> from skmrl._finetune import training_defaults
+    >>> defaults = training_defaults()
+    >>> defaults["full"]["pairs"], defaults["adaptor"]["epochs"]
+    ((1, 0.0001), 10)
+    """
+    from skmrl.adaptor import MatryoshkaAdaptor
+
+    adaptor = MatryoshkaAdaptor().get_params(deep=False)
+    for name in ("dim", "progress", "memory"):  # set per fit, or not part of what is learned
+        del adaptor[name]
+    return {"full": FULL_DEFAULTS, "adaptor": adaptor}
 
 
 class SavedAdaptor:

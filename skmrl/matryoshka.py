@@ -290,13 +290,13 @@ class MatryoshkaEmbedder(BaseEmbedder):
     def _state_key(self, data_key: Any, *, skip: frozenset[str] = frozenset()) -> str:
         """Key of a fine-tuned state (the one place such keys are made).
 
-        It holds the class, skmrl's version, every parameter but ``dim`` (and ``skip``), the
-        training defaults that ``None`` parameters stand for, ``data_key`` (what was learned
-        from), the base model's weights and the concrete device, so that a changed model folder,
-        default or what "auto" means never reuses a state.
+        It holds the class, skmrl's version, every parameter but ``dim`` (and ``skip``), what
+        the training settings left unset stand for (:func:`skmrl._finetune.training_defaults`),
+        ``data_key`` (what was learned from), the base model's weights and the concrete device,
+        so that a changed model folder, default or what "auto" means never reuses a state.
         """
         from skmrl import __version__
-        from skmrl._finetune import FULL_DEFAULTS
+        from skmrl._finetune import training_defaults
         from skmrl.base import _stable_repr
 
         loaded, device, _ = self._load_base()
@@ -305,7 +305,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             type(self).__qualname__,
             __version__,
             _stable_repr(params),
-            _stable_repr(FULL_DEFAULTS),
+            _stable_repr(training_defaults()),
             data_key,
             loaded.identity,
             device,

@@ -171,12 +171,19 @@ def test_default_learning_rate_depends_on_the_route(tiny_bert, monkeypatch):
     assert [FULL_DEFAULTS["pairs"], FULL_DEFAULTS["texts"]] == seen[:2]
 
 
-def test_a_changed_training_default_never_reuses_a_fine_tuned_state(tiny_bert, monkeypatch):
+@pytest.mark.parametrize("changed", ["weight training", "adaptor"])
+def test_a_changed_training_default_never_reuses_a_fine_tuned_state(
+    tiny_bert, monkeypatch, changed
+):
     from skmrl import _finetune
 
-    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu")
+    fine_tune = "full" if changed == "weight training" else "adaptor"
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune=fine_tune, device="cpu")
     before = emb._state_key("same data")
-    monkeypatch.setitem(_finetune.FULL_DEFAULTS, "texts", (2, 2e-5))
+    if changed == "weight training":
+        monkeypatch.setitem(_finetune.FULL_DEFAULTS, "texts", (2, 2e-5))
+    else:  # a default the embedder does not even expose
+        monkeypatch.setitem(MatryoshkaAdaptor.__init__.__kwdefaults__, "n_neighbors", 20)
     assert emb._state_key("same data") != before
 
 
