@@ -13,12 +13,11 @@ Both live in process memory with a size bound, and optionally on disk under ``me
 a :class:`joblib.Memory`) so that ``n_jobs>1`` worker processes share them:
 
 * vectors in one SQLite database, ``<memory>/skmrl-embeddings/vectors.sqlite3`` (WAL mode: readers
-  never wait for the writer; writers take short turns), as float32 blobs keyed by
-  ``(fingerprint, SHA-1 of the text)``. It is bounded by ``max_bytes`` (default
+  never wait for the writer; writers take short turns; ``skmrl/_vector_store.py``), as float32
+  blobs keyed by ``(fingerprint, SHA-1 of the text)``. It is bounded by ``max_bytes`` (default
   :data:`DEFAULT_DISK_MAX_BYTES`, or ``$SKMRL_DISK_CACHE_MAX_BYTES``): past it, the least recently
   used vectors are evicted. "Used" is approximate: a read refreshes a vector's time only when it
-  is older than :data:`DISK_TOUCH_INTERVAL_S`, so that reading (what a grid mostly does) seldom
-  writes.
+  is older than an hour, so that reading (what a grid mostly does) seldom writes.
   SQLite's WAL needs the processes on one machine: a folder on a network file system (NFS, SMB)
   is not supported.
 * fitted states through :class:`joblib.Memory` under ``<memory>/skmrl-fits`` (one small folder per
@@ -33,22 +32,27 @@ so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import shutil
 import sqlite3
 import threading
-import time
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from skmrl._validation import folder_write_problem
+from skmrl._vector_store import (
+    STORE_DIR,
+    StoreError,
+    VectorStore,
+    forget_store,
+    open_store,
+    store_path,
+    warn_unusable,
+)
 
 __all__ = [
     "DEFAULT_DISK_MAX_BYTES",
@@ -71,21 +75,10 @@ DEFAULT_MAX_FIT_STATES = 16
 #: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors);
 #: the environment variable ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides it (e.g. ``500M``, ``8G``).
 DEFAULT_DISK_MAX_BYTES = 4 << 30
-#: A read refreshes a stored vector's last-use time only when it is older than this (seconds).
-DISK_TOUCH_INTERVAL_S = 3600
 
 _MAX_BYTES_ENV = "SKMRL_DISK_CACHE_MAX_BYTES"
 _CACHE_DIR_ENV = "SKMRL_CACHE_DIR"
-_STORE_DIR = "skmrl-embeddings"  # also held the one-.npy-per-vector layout of skmrl <= 0.x
-_STORE_FILE = "vectors.sqlite3"
 _FITS_DIR = "skmrl-fits"
-_APPLICATION_ID = 0x736B6D72  # "skmr": marks the database as skmrl's
-_SCHEMA_VERSION = 1
-_PAGE_SIZE = 16384  # 10 rows of 384 float32 a page (4 KiB pages would waste a quarter)
-_BUSY_TIMEOUT_S = 120.0  # how long a writer waits for its turn before giving up
-_READ_CHUNK = 500  # keys per SELECT ... IN (...)
-_WRITE_CHUNK_BYTES = 8 << 20  # vector bytes per write transaction (short turns for others)
-_EVICT_TO = 0.9  # eviction frees down to this fraction of max_bytes, so it runs seldom
 
 
 def text_key(text: str) -> str:
@@ -226,308 +219,6 @@ def _disk_max_bytes() -> int:
     return value
 
 
-# -- the disk vector store -----------------------------------------------------------------------
-class _StoreError(Exception):
-    """The file at the store's path is not (or no longer) a usable skmrl vector store."""
-
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS fingerprints (id INTEGER PRIMARY KEY, fp TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS vectors (
-    fid INTEGER NOT NULL,
-    key BLOB NOT NULL,
-    atime INTEGER NOT NULL,
-    vec BLOB NOT NULL,
-    UNIQUE (fid, key)
-);
-CREATE INDEX IF NOT EXISTS vectors_atime ON vectors (atime);
-PRAGMA application_id = {_APPLICATION_ID};
-PRAGMA user_version = {_SCHEMA_VERSION};
-"""
-
-
-def _retry_when_locked(step: Callable[[], Any]) -> Any:
-    """Run ``step``, retrying for up to the busy timeout while SQLite says locked or busy."""
-    deadline = time.monotonic() + _BUSY_TIMEOUT_S
-    delay = 0.005
-    while True:
-        try:
-            return step()
-        except sqlite3.OperationalError as exc:
-            message = str(exc).lower()
-            if ("locked" not in message and "busy" not in message) or (time.monotonic() > deadline):
-                raise
-        time.sleep(delay)
-        delay = min(2 * delay, 0.2)
-
-
-class _VectorStore:
-    """One SQLite connection to ``<location>/skmrl-embeddings/vectors.sqlite3``.
-
-    Connections are never shared: :func:`_open_store` keeps one per process, thread and file.
-    Writes are short ``BEGIN IMMEDIATE`` transactions of batched ``INSERT OR IGNORE``; two
-    processes that compute the same vector both insert it and the second insert is a no-op.
-    """
-
-    def __init__(self, path: Path, *, create: bool) -> None:
-        self.path = path
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        uri = path.resolve().as_uri() + ("?mode=rwc" if create else "?mode=rw")
-        self.conn = sqlite3.connect(
-            uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True
-        )
-        try:
-            self._setup()
-            st = os.stat(path)
-        except BaseException:
-            self.conn.close()
-            raise
-        self._identity = (st.st_dev, st.st_ino)
-        self._fids: dict[str, int] = {}
-
-    def _header(self) -> tuple[int, int, int]:
-        """``(application_id, user_version, number of tables)``, read in one snapshot."""
-        self.conn.execute("BEGIN")  # one read transaction: never half of another's schema commit
-        try:
-            return self._header_in_transaction()
-        finally:
-            self.conn.execute("COMMIT")
-
-    def _check_header(self, header: tuple[int, int, int]) -> bool:
-        """True for skmrl's store, False for an empty file; raise for anything else."""
-        app_id, version, n_tables = header
-        if (app_id, version) == (_APPLICATION_ID, _SCHEMA_VERSION):
-            return True
-        if (app_id, version, n_tables) == (0, 0, 0):
-            return False
-        if (app_id, version) == (0, 0):
-            raise _StoreError("a foreign SQLite database (it has tables, but not skmrl's)")
-        raise _StoreError(
-            f"not an skmrl vector store of this version (application_id={app_id}, "
-            f"user_version={version})"
-        )
-
-    def _setup(self) -> None:
-        conn = self.conn
-        try:
-            ready = self._check_header(_retry_when_locked(self._header))
-        except sqlite3.OperationalError:
-            raise
-        except sqlite3.DatabaseError as exc:  # "file is not a database"
-            raise _StoreError(str(exc)) from exc
-        if not ready:
-            conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")  # only before the first table
-        # A foreign file was refused above, before anything could change it. Switching a new
-        # file to WAL while others do can fail at once with "locked", busy timeout or not.
-        mode = _retry_when_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-        if mode.lower() != "wal":
-            raise _StoreError(f"cannot switch the database to WAL mode (it stays in {mode!r})")
-        conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a crash may lose the last writes
-        conn.execute("PRAGMA journal_size_limit = 67108864")  # truncate the WAL back to 64 MiB
-        conn.execute("PRAGMA cache_size = -32768")  # 32 MiB of page cache
-        if not ready:
-            with self._write():  # another process may have created it meanwhile: look again
-                if not self._check_header(self._header_in_transaction()):
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-
-    def _header_in_transaction(self) -> tuple[int, int, int]:
-        conn = self.conn
-        return (
-            conn.execute("PRAGMA application_id").fetchone()[0],
-            conn.execute("PRAGMA user_version").fetchone()[0],
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0],
-        )
-
-    def is_current(self) -> bool:
-        """False once the file was removed or replaced (e.g. by :func:`clear_disk_cache`)."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return False
-        return (st.st_dev, st.st_ino) == self._identity
-
-    def close(self) -> None:
-        self.conn.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        self.conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlocked upgrade
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-
-    def _fid(self, fingerprint: str, *, create: bool) -> int | None:
-        fid = self._fids.get(fingerprint)
-        if fid is None:
-            sql = "SELECT id FROM fingerprints WHERE fp = ?"
-            row = self.conn.execute(sql, (fingerprint,)).fetchone()
-            if row is None:
-                if not create:
-                    return None
-                with self._write():
-                    self.conn.execute(
-                        "INSERT OR IGNORE INTO fingerprints (fp) VALUES (?)", (fingerprint,)
-                    )
-                row = self.conn.execute(sql, (fingerprint,)).fetchone()
-            fid = self._fids[fingerprint] = int(row[0])
-        return fid
-
-    def get(self, fingerprint: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        """The stored vectors among ``keys`` (unique digests); rows of a bad size are skipped."""
-        fid = self._fid(fingerprint, create=False)
-        if fid is None or not keys:
-            return {}
-        found: dict[bytes, np.ndarray] = {}
-        stale: list[int] = []
-        now = int(time.time())
-        width = None
-        for start in range(0, len(keys), _READ_CHUNK):
-            chunk = keys[start : start + _READ_CHUNK]
-            sql = (
-                "SELECT rowid, key, atime, vec FROM vectors "
-                f"WHERE fid = ? AND key IN ({','.join('?' * len(chunk))})"
-            )
-            for rowid, key, atime, vec in self.conn.execute(sql, (fid, *chunk)):
-                if not isinstance(vec, bytes) or not vec or len(vec) % 4:
-                    continue  # not a float32 vector: recompute it
-                if width is None:
-                    width = len(vec)
-                elif len(vec) != width:
-                    continue
-                found[key] = np.frombuffer(vec, dtype=np.float32)
-                if atime < now - DISK_TOUCH_INTERVAL_S:
-                    stale.append(rowid)
-        if stale:
-            self._touch(stale, now)
-        return found
-
-    def _touch(self, rowids: list[int], now: int) -> None:
-        # Refresh last-use times (the approximate LRU); skipped if the writer is busy.
-        self.conn.execute("PRAGMA busy_timeout = 200")
-        try:
-            with self._write():
-                self.conn.executemany(
-                    "UPDATE vectors SET atime = ? WHERE rowid = ?", ((now, r) for r in rowids)
-                )
-        except sqlite3.OperationalError:
-            pass
-        finally:
-            self.conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
-
-    def put(
-        self, fingerprint: str, keys: Sequence[bytes], rows: np.ndarray, max_bytes: int
-    ) -> None:
-        """Store ``rows`` (float32, one per key) unless present, then evict past ``max_bytes``."""
-        fid = self._fid(fingerprint, create=True)
-        now = int(time.time())
-        rows = np.ascontiguousarray(rows, dtype=np.float32)
-        per_txn = max(1, _WRITE_CHUNK_BYTES // max(1, rows.shape[1] * 4))
-        sql = "INSERT OR IGNORE INTO vectors (fid, key, atime, vec) VALUES (?, ?, ?, ?)"
-        for start in range(0, len(keys), per_txn):
-            stop = min(start + per_txn, len(keys))
-            with self._write():
-                self.conn.executemany(
-                    sql, ((fid, keys[i], now, rows[i].tobytes()) for i in range(start, stop))
-                )
-        self.evict(max_bytes)
-
-    def used_bytes(self) -> int:
-        """Bytes of the database's pages in use (free pages are reused before it grows)."""
-        page = self.conn.execute("PRAGMA page_size").fetchone()[0]
-        count = self.conn.execute("PRAGMA page_count").fetchone()[0]
-        free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
-        return (count - free) * page
-
-    def evict(self, max_bytes: int) -> int:
-        """Past ``max_bytes``, drop the least recently used vectors down to 90% of it."""
-        used = self.used_bytes()
-        if used <= max_bytes:
-            return 0
-        target = int(max_bytes * _EVICT_TO)
-        removed = 0
-        for _ in range(8):  # pages free up only when empty: it may take a few rounds
-            n_rows = self.conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
-            if used <= target or n_rows == 0:
-                break
-            n = min(n_rows, max(1, math.ceil((used - target) / (used / n_rows))))
-            with self._write():
-                removed += self.conn.execute(
-                    "DELETE FROM vectors WHERE rowid IN "
-                    "(SELECT rowid FROM vectors ORDER BY atime, rowid LIMIT ?)",
-                    (n,),
-                ).rowcount
-            used = self.used_bytes()
-        return removed
-
-    def counts(self) -> tuple[int, int]:
-        """``(n_vectors, n_fingerprints)``."""
-        n = self.conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
-        n_fp = self.conn.execute("SELECT count(DISTINCT fid) FROM vectors").fetchone()[0]
-        return int(n), int(n_fp)
-
-
-_LOCAL = threading.local()
-_ABANDONED: list[_VectorStore] = []  # connections inherited through fork: never used or closed
-_WARNED: set[str] = set()
-
-
-def _stores() -> dict[Path, _VectorStore]:
-    """This thread's open stores; a forked child starts afresh (SQLite forbids sharing)."""
-    pid = os.getpid()
-    if getattr(_LOCAL, "pid", None) != pid:
-        _ABANDONED.extend(getattr(_LOCAL, "stores", {}).values())
-        _LOCAL.stores = {}
-        _LOCAL.pid = pid
-    return _LOCAL.stores
-
-
-def _store_path(location: Path) -> Path:
-    return location / _STORE_DIR / _STORE_FILE
-
-
-def _open_store(location: Path) -> _VectorStore:
-    """This thread's connection to the store under ``location`` (created if absent)."""
-    stores = _stores()
-    path = _store_path(location)
-    store = stores.get(path)
-    if store is not None and store.is_current():
-        return store
-    if store is not None:
-        stores.pop(path).close()
-    store = stores[path] = _VectorStore(path, create=True)
-    return store
-
-
-def _forget_store(location: Path) -> None:
-    store = _stores().pop(_store_path(location), None)
-    if store is not None:
-        try:
-            store.close()
-        except sqlite3.Error:  # pragma: no cover - closing a broken connection
-            pass
-
-
-def _warn_unusable(location: Path, exc: BaseException) -> None:
-    _forget_store(location)
-    path = str(_store_path(location))
-    if path in _WARNED:
-        return
-    _WARNED.add(path)
-    warnings.warn(
-        f"skmrl: the disk cache of vectors {path} cannot be used ({exc}); vectors are computed "
-        f"without it. skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) "
-        "removes it.",
-        RuntimeWarning,
-        stacklevel=4,
-    )
-
-
 class EmbeddingCache:
     """Full-size embeddings keyed by ``(fingerprint, text)``: in memory, optionally on disk.
 
@@ -636,9 +327,9 @@ class EmbeddingCache:
                     missing[k] = t
         if location is not None and missing:
             try:
-                from_disk = _open_store(location).get(fingerprint, list(missing))
-            except (sqlite3.Error, _StoreError, OSError) as exc:
-                _warn_unusable(location, exc)
+                from_disk = open_store(location).get(fingerprint, list(missing))
+            except (sqlite3.Error, StoreError, OSError) as exc:
+                warn_unusable(location, exc)
                 from_disk = {}
             if from_disk:
                 with self._lock:
@@ -661,9 +352,9 @@ class EmbeddingCache:
             if location is not None:
                 max_bytes = self.disk_max_bytes or _disk_max_bytes()
                 try:
-                    _open_store(location).put(fingerprint, list(missing), new, max_bytes)
-                except (sqlite3.Error, _StoreError, OSError) as exc:
-                    _warn_unusable(location, exc)
+                    open_store(location).put(fingerprint, list(missing), new, max_bytes)
+                except (sqlite3.Error, StoreError, OSError) as exc:
+                    warn_unusable(location, exc)
         if not keys:
             width = next(iter(found.values())).shape[0] if found else 0
             return np.zeros((0, width), dtype=np.float32)
@@ -728,7 +419,7 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
     info: dict[str, Any] = {
         "location": str(loc),
         "exists": loc.is_dir(),
-        "store": str(_store_path(loc)),
+        "store": str(store_path(loc)),
         "n_vectors": 0,
         "n_fingerprints": 0,
         "bytes": 0,
@@ -742,18 +433,18 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
     if not info["exists"]:
         return info
     info["n_files"] = sum(1 for _ in _files_under(loc))
-    _, info["vector_bytes"] = _size(_files_under(loc / _STORE_DIR))
+    _, info["vector_bytes"] = _size(_files_under(loc / STORE_DIR))
     _, info["fit_bytes"] = _size(_files_under(loc / _FITS_DIR))
     info["bytes"] = info["vector_bytes"] + info["fit_bytes"]
     info["n_fit_states"] = sum(1 for p in _files_under(loc / _FITS_DIR) if p.name == "output.pkl")
-    if _store_path(loc).is_file():
+    if store_path(loc).is_file():
         try:
-            store = _VectorStore(_store_path(loc), create=False)
+            store = VectorStore(store_path(loc), create=False)
             try:
                 info["n_vectors"], info["n_fingerprints"] = store.counts()
             finally:
                 store.close()
-        except (sqlite3.Error, _StoreError, OSError) as exc:
+        except (sqlite3.Error, StoreError, OSError) as exc:
             info["error"] = str(exc) or type(exc).__name__
     return info
 
@@ -795,9 +486,9 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
         return 0
     info = disk_cache_info(loc)
     # Vectors of the old layout: one .npy file per vector under skmrl-embeddings/<fingerprint>/.
-    n_old = sum(1 for p in _files_under(loc / _STORE_DIR) if p.suffix == ".npy")
-    _forget_store(loc)
-    for name in (_STORE_DIR, _FITS_DIR):
+    n_old = sum(1 for p in _files_under(loc / STORE_DIR) if p.suffix == ".npy")
+    forget_store(loc)
+    for name in (STORE_DIR, _FITS_DIR):
         target = loc / name
         if target.is_symlink() or target.is_file():
             target.unlink()

@@ -15,7 +15,7 @@ from contextlib import closing
 import numpy as np
 import pytest
 
-import skmrl.cache as skmrl_cache
+import skmrl._vector_store as vector_store
 from skmrl.cache import (
     EmbeddingCache,
     cached_fit_state,
@@ -192,7 +192,7 @@ def test_hash_texts_separates_documents_and_labels():
 
 # -- the disk store: bound, eviction, concurrency -------------------------------------------------
 class _Clock:
-    """Stands for the ``time`` module in skmrl.cache: a wall clock that the test moves."""
+    """Stands for the ``time`` module of the disk store: a wall clock that the test moves."""
 
     def __init__(self) -> None:
         self.now = 1_000_000.0
@@ -210,15 +210,15 @@ def _wide(texts):
 
 def test_disk_store_is_bounded_and_evicts_the_least_recently_used(tmp_path, monkeypatch):
     clock = _Clock()
-    monkeypatch.setattr(skmrl_cache, "time", clock)
+    monkeypatch.setattr(vector_store, "time", clock)
     cache = EmbeddingCache(disk_max_bytes=500_000)
     old = [f"old {i}" for i in range(40)]
     mid = [f"mid {i}" for i in range(40)]
     new = [f"new {i}" for i in range(40)]
     cache.get_or_compute("fp", old, _wide, memory=tmp_path)
-    clock.now += 2 * skmrl_cache.DISK_TOUCH_INTERVAL_S
+    clock.now += 2 * vector_store.DISK_TOUCH_INTERVAL_S
     cache.get_or_compute("fp", mid, _wide, memory=tmp_path)
-    clock.now += 2 * skmrl_cache.DISK_TOUCH_INTERVAL_S
+    clock.now += 2 * vector_store.DISK_TOUCH_INTERVAL_S
     # A read from disk (a fresh memory layer) marks "old" as recently used: "mid" is now oldest.
     EmbeddingCache().get_or_compute("fp", old, _fail, memory=tmp_path)
     clock.now += 1

@@ -1,0 +1,339 @@
+"""The disk vector store: one SQLite database of float32 vectors per ``memory=`` folder.
+
+``<memory>/skmrl-embeddings/vectors.sqlite3`` holds vectors keyed by ``(fingerprint, SHA-1 of
+the text)``, in WAL mode (readers never wait for the writer; writers take short turns), bounded
+by a size past which the least recently used vectors are evicted.
+:class:`skmrl.cache.EmbeddingCache` reads and writes it; :func:`skmrl.cache.disk_cache_info` and
+:func:`skmrl.cache.clear_disk_cache` describe and remove it. Each process and thread has its own
+connection (:func:`open_store`): SQLite connections are never shared, and a forked child opens
+its own.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: A read refreshes a stored vector's last-use time only when it is older than this (seconds).
+DISK_TOUCH_INTERVAL_S = 3600
+
+STORE_DIR = "skmrl-embeddings"  # also held the one-.npy-per-vector layout of skmrl <= 0.x
+_STORE_FILE = "vectors.sqlite3"
+_APPLICATION_ID = 0x736B6D72  # "skmr": marks the database as skmrl's
+_SCHEMA_VERSION = 1
+_PAGE_SIZE = 16384  # 10 rows of 384 float32 a page (4 KiB pages would waste a quarter)
+_BUSY_TIMEOUT_S = 120.0  # how long a writer waits for its turn before giving up
+_READ_CHUNK = 500  # keys per SELECT ... IN (...)
+_WRITE_CHUNK_BYTES = 8 << 20  # vector bytes per write transaction (short turns for others)
+_EVICT_TO = 0.9  # eviction frees down to this fraction of max_bytes, so it runs seldom
+
+
+class StoreError(Exception):
+    """The file at the store's path is not (or no longer) a usable skmrl vector store."""
+
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS fingerprints (id INTEGER PRIMARY KEY, fp TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS vectors (
+    fid INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    atime INTEGER NOT NULL,
+    vec BLOB NOT NULL,
+    UNIQUE (fid, key)
+);
+CREATE INDEX IF NOT EXISTS vectors_atime ON vectors (atime);
+PRAGMA application_id = {_APPLICATION_ID};
+PRAGMA user_version = {_SCHEMA_VERSION};
+"""
+
+
+def _retry_when_locked(step: Callable[[], Any]) -> Any:
+    """Run ``step``, retrying for up to the busy timeout while SQLite says locked or busy."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            message = str(exc).lower()
+            if ("locked" not in message and "busy" not in message) or (time.monotonic() > deadline):
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, 0.2)
+
+
+class VectorStore:
+    """One SQLite connection to ``<location>/skmrl-embeddings/vectors.sqlite3``.
+
+    Connections are never shared: :func:`open_store` keeps one per process, thread and file.
+    Writes are short ``BEGIN IMMEDIATE`` transactions of batched ``INSERT OR IGNORE``; two
+    processes that compute the same vector both insert it and the second insert is a no-op.
+    """
+
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.path = path
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        uri = path.resolve().as_uri() + ("?mode=rwc" if create else "?mode=rw")
+        self.conn = sqlite3.connect(
+            uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True
+        )
+        try:
+            self._setup()
+            st = os.stat(path)
+        except BaseException:
+            self.conn.close()
+            raise
+        self._identity = (st.st_dev, st.st_ino)
+        self._fids: dict[str, int] = {}
+
+    def _header(self) -> tuple[int, int, int]:
+        """``(application_id, user_version, number of tables)``, read in one snapshot."""
+        self.conn.execute("BEGIN")  # one read transaction: never half of another's schema commit
+        try:
+            return self._header_in_transaction()
+        finally:
+            self.conn.execute("COMMIT")
+
+    def _check_header(self, header: tuple[int, int, int]) -> bool:
+        """True for skmrl's store, False for an empty file; raise for anything else."""
+        app_id, version, n_tables = header
+        if (app_id, version) == (_APPLICATION_ID, _SCHEMA_VERSION):
+            return True
+        if (app_id, version, n_tables) == (0, 0, 0):
+            return False
+        if (app_id, version) == (0, 0):
+            raise StoreError("a foreign SQLite database (it has tables, but not skmrl's)")
+        raise StoreError(
+            f"not an skmrl vector store of this version (application_id={app_id}, "
+            f"user_version={version})"
+        )
+
+    def _setup(self) -> None:
+        conn = self.conn
+        try:
+            ready = self._check_header(_retry_when_locked(self._header))
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:  # "file is not a database"
+            raise StoreError(str(exc)) from exc
+        if not ready:
+            conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")  # only before the first table
+        # A foreign file was refused above, before anything could change it. Switching a new
+        # file to WAL while others do can fail at once with "locked", busy timeout or not.
+        mode = _retry_when_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        if mode.lower() != "wal":
+            raise StoreError(f"cannot switch the database to WAL mode (it stays in {mode!r})")
+        conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a crash may lose the last writes
+        conn.execute("PRAGMA journal_size_limit = 67108864")  # truncate the WAL back to 64 MiB
+        conn.execute("PRAGMA cache_size = -32768")  # 32 MiB of page cache
+        if not ready:
+            with self._write():  # another process may have created it meanwhile: look again
+                if not self._check_header(self._header_in_transaction()):
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+
+    def _header_in_transaction(self) -> tuple[int, int, int]:
+        conn = self.conn
+        return (
+            conn.execute("PRAGMA application_id").fetchone()[0],
+            conn.execute("PRAGMA user_version").fetchone()[0],
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0],
+        )
+
+    def is_current(self) -> bool:
+        """False once the file was removed or replaced (e.g. by :func:`clear_disk_cache`)."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self._identity
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlocked upgrade
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _fid(self, fingerprint: str, *, create: bool) -> int | None:
+        fid = self._fids.get(fingerprint)
+        if fid is None:
+            sql = "SELECT id FROM fingerprints WHERE fp = ?"
+            row = self.conn.execute(sql, (fingerprint,)).fetchone()
+            if row is None:
+                if not create:
+                    return None
+                with self._write():
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO fingerprints (fp) VALUES (?)", (fingerprint,)
+                    )
+                row = self.conn.execute(sql, (fingerprint,)).fetchone()
+            fid = self._fids[fingerprint] = int(row[0])
+        return fid
+
+    def get(self, fingerprint: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """The stored vectors among ``keys`` (unique digests); rows of a bad size are skipped."""
+        fid = self._fid(fingerprint, create=False)
+        if fid is None or not keys:
+            return {}
+        found: dict[bytes, np.ndarray] = {}
+        stale: list[int] = []
+        now = int(time.time())
+        width = None
+        for start in range(0, len(keys), _READ_CHUNK):
+            chunk = keys[start : start + _READ_CHUNK]
+            sql = (
+                "SELECT rowid, key, atime, vec FROM vectors "
+                f"WHERE fid = ? AND key IN ({','.join('?' * len(chunk))})"
+            )
+            for rowid, key, atime, vec in self.conn.execute(sql, (fid, *chunk)):
+                if not isinstance(vec, bytes) or not vec or len(vec) % 4:
+                    continue  # not a float32 vector: recompute it
+                if width is None:
+                    width = len(vec)
+                elif len(vec) != width:
+                    continue
+                found[key] = np.frombuffer(vec, dtype=np.float32)
+                if atime < now - DISK_TOUCH_INTERVAL_S:
+                    stale.append(rowid)
+        if stale:
+            self._touch(stale, now)
+        return found
+
+    def _touch(self, rowids: list[int], now: int) -> None:
+        # Refresh last-use times (the approximate LRU); skipped if the writer is busy.
+        self.conn.execute("PRAGMA busy_timeout = 200")
+        try:
+            with self._write():
+                self.conn.executemany(
+                    "UPDATE vectors SET atime = ? WHERE rowid = ?", ((now, r) for r in rowids)
+                )
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+
+    def put(
+        self, fingerprint: str, keys: Sequence[bytes], rows: np.ndarray, max_bytes: int
+    ) -> None:
+        """Store ``rows`` (float32, one per key) unless present, then evict past ``max_bytes``."""
+        fid = self._fid(fingerprint, create=True)
+        now = int(time.time())
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        per_txn = max(1, _WRITE_CHUNK_BYTES // max(1, rows.shape[1] * 4))
+        sql = "INSERT OR IGNORE INTO vectors (fid, key, atime, vec) VALUES (?, ?, ?, ?)"
+        for start in range(0, len(keys), per_txn):
+            stop = min(start + per_txn, len(keys))
+            with self._write():
+                self.conn.executemany(
+                    sql, ((fid, keys[i], now, rows[i].tobytes()) for i in range(start, stop))
+                )
+        self.evict(max_bytes)
+
+    def used_bytes(self) -> int:
+        """Bytes of the database's pages in use (free pages are reused before it grows)."""
+        page = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        count = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+        return (count - free) * page
+
+    def evict(self, max_bytes: int) -> int:
+        """Past ``max_bytes``, drop the least recently used vectors down to 90% of it."""
+        used = self.used_bytes()
+        if used <= max_bytes:
+            return 0
+        target = int(max_bytes * _EVICT_TO)
+        removed = 0
+        for _ in range(8):  # pages free up only when empty: it may take a few rounds
+            n_rows = self.conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+            if used <= target or n_rows == 0:
+                break
+            n = min(n_rows, max(1, math.ceil((used - target) / (used / n_rows))))
+            with self._write():
+                removed += self.conn.execute(
+                    "DELETE FROM vectors WHERE rowid IN "
+                    "(SELECT rowid FROM vectors ORDER BY atime, rowid LIMIT ?)",
+                    (n,),
+                ).rowcount
+            used = self.used_bytes()
+        return removed
+
+    def counts(self) -> tuple[int, int]:
+        """``(n_vectors, n_fingerprints)``."""
+        n = self.conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+        n_fp = self.conn.execute("SELECT count(DISTINCT fid) FROM vectors").fetchone()[0]
+        return int(n), int(n_fp)
+
+
+_LOCAL = threading.local()
+_ABANDONED: list[VectorStore] = []  # connections inherited through fork: never used or closed
+_WARNED: set[str] = set()
+
+
+def _stores() -> dict[Path, VectorStore]:
+    """This thread's open stores; a forked child starts afresh (SQLite forbids sharing)."""
+    pid = os.getpid()
+    if getattr(_LOCAL, "pid", None) != pid:
+        _ABANDONED.extend(getattr(_LOCAL, "stores", {}).values())
+        _LOCAL.stores = {}
+        _LOCAL.pid = pid
+    return _LOCAL.stores
+
+
+def store_path(location: Path) -> Path:
+    return location / STORE_DIR / _STORE_FILE
+
+
+def open_store(location: Path) -> VectorStore:
+    """This thread's connection to the store under ``location`` (created if absent)."""
+    stores = _stores()
+    path = store_path(location)
+    store = stores.get(path)
+    if store is not None and store.is_current():
+        return store
+    if store is not None:
+        stores.pop(path).close()
+    store = stores[path] = VectorStore(path, create=True)
+    return store
+
+
+def forget_store(location: Path) -> None:
+    store = _stores().pop(store_path(location), None)
+    if store is not None:
+        try:
+            store.close()
+        except sqlite3.Error:  # pragma: no cover - closing a broken connection
+            pass
+
+
+def warn_unusable(location: Path, exc: BaseException) -> None:
+    forget_store(location)
+    path = str(store_path(location))
+    if path in _WARNED:
+        return
+    _WARNED.add(path)
+    warnings.warn(
+        f"skmrl: the disk cache of vectors {path} cannot be used ({exc}); vectors are computed "
+        f"without it. skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) "
+        "removes it.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
