@@ -14,14 +14,10 @@ import pytest
 import torch
 import transformers
 
+from skmrl._torch.batching import length_batches, nearest_neighbours, neighbour_batches
 from skmrl._torch.encoder import encode
 from skmrl._torch.losses import cosent_loss, nested_loss, similarity_distillation_loss
-from skmrl._torch.training import (
-    FineTuneResult,
-    finetune_encoder,
-    length_batches,
-    neighbour_batches,
-)
+from skmrl._torch.training import FineTuneResult, finetune_encoder
 from skmrl.models import load_model
 from skmrl.utils._corpus import CORPUS, LABELS
 
@@ -250,9 +246,7 @@ def test_length_batches_cover_every_row_once_with_little_padding():
 def test_neighbour_batches_hold_neighbour_groups():
     rng = np.random.default_rng(0)
     x = torch.nn.functional.normalize(torch.randn(200, 8), dim=1)
-    from skmrl._torch.training import _nearest_neighbours
-
-    nb = _nearest_neighbours(x, 8)
+    nb = nearest_neighbours(x, 8)
     assert nb.shape == (200, 8) and not (nb == np.arange(200)[:, None]).any()
     batches = neighbour_batches(nb, rng.integers(3, 30, 200), 16, rng)
     assert sorted(np.concatenate(batches).tolist()) == list(range(200))
