@@ -144,7 +144,7 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
 
     model, tokenizer = embedder._encoder()
     if depth is not None and depth != getattr(embedder, "max_layers_", None):
-        from skmrl._torch.encoder import truncated_copy
+        from skmrl._torch.layers import truncated_copy
 
         model = truncated_copy(model, depth)  # the shallow network that transform runs
     with quiet_transformers():

@@ -342,7 +342,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
                 f"max_length={self.max_length} is more than this model accepts: expected an int "
                 f"in [1, {loaded.max_positions}]"
             )
-        from skmrl._torch.encoder import layer_count
+        from skmrl._torch.layers import layer_count
 
         state: dict[str, Any] = {
             "max_dim_": loaded.hidden_size,

@@ -22,7 +22,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from skmrl import MatryoshkaEmbedder, clear_caches  # noqa: E402
-from skmrl._torch.encoder import encode, layer_count, layer_view  # noqa: E402
+from skmrl._torch.encoder import encode  # noqa: E402
+from skmrl._torch.layers import layer_count, layer_view  # noqa: E402
 from skmrl._torch.losses import nested_loss, similarity_distillation_loss  # noqa: E402
 from skmrl._torch.onednn import available, packed_for_inference  # noqa: E402
 from skmrl._torch.training import finetune_encoder  # noqa: E402

@@ -19,7 +19,7 @@ data given:
 
 With ``layers`` (2D Matryoshka: 2DMSE, Li et al. 2024; Starbucks, Zhuang et al. 2024), the same
 nested loss is also applied to the pooled output of each chosen layer, from the one forward pass
-(a :func:`~skmrl._torch.encoder.layer_view` records every layer's output), so that a shallower
+(a :func:`~skmrl._torch.layers.layer_view` records every layer's output), so that a shallower
 sub-network gives good embeddings at every prefix too; the teacher is the frozen full-depth
 model's full-size vectors.
 
@@ -48,16 +48,8 @@ import torch
 import torch.nn.functional as F
 
 from skmrl._torch.batching import GROUP_SIZE, length_batches, nearest_neighbours, neighbour_batches
-from skmrl._torch.encoder import (
-    POOLINGS,
-    collate,
-    encode,
-    layer_count,
-    layer_outputs,
-    layer_view,
-    pool,
-    tokenize,
-)
+from skmrl._torch.encoder import POOLINGS, collate, encode, pool, tokenize
+from skmrl._torch.layers import layer_count, layer_outputs, layer_view
 from skmrl._torch.losses import (
     NestedHeads,
     cosent_loss,
