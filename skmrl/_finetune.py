@@ -1,5 +1,5 @@
-"""Making an encoder Matryoshka in ``fit``: the fine-tuned state of MatryoshkaEmbedder, the
-public :func:`finetune` (pairs with similarity scores), and the saved-folder format.
+"""Making an encoder Matryoshka in ``fit``: the fine-tuned state of MatryoshkaEmbedder, and the
+public :func:`finetune` (pairs with similarity scores).
 
 ``MatryoshkaEmbedder(fine_tune=...)``:
 
@@ -12,39 +12,22 @@ public :func:`finetune` (pairs with similarity scores), and the saved-folder for
   ``matryoshka_layers``, at those layers' pooled outputs too (2D Matryoshka).
 * ``"full+adaptor"``: both, the adaptor fitted on the fine-tuned encoder's vectors.
 
-A saved folder (:func:`save_pretrained`) is a standard transformers folder plus two files:
-
-* ``skmrl_adaptor.npz``: the adaptor as a chain of stages, each ``z -> (z / |z| - mean_i) @
-  components_i`` (keys ``n_stages``, ``components_<i>``, ``mean_<i>``, ``matryoshka_dims``,
-  ``format``), applied to the pooled vectors in order; absent when there is no adaptor;
-* ``skmrl.json``: how the vectors were made (``pooling``, ``max_length``, ``fine_tune``,
-  ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with another
-  pooling warns.
-
-With ``n_layers=k`` below the encoder's depth, :func:`save_pretrained` writes the network that
-``transform`` runs: the first ``k`` layers (the config says ``num_hidden_layers=k``), so that the
-folder loads, in skmrl or in plain transformers, to the shallow encoder.
+``MatryoshkaEmbedder.save_pretrained`` writes what these make (:mod:`skmrl._saved_model`).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ADAPTOR_FILE", "CONFIG_FILE", "finetune", "load_saved_adaptor", "save_pretrained"]
+from skmrl._saved_model import ADAPTOR_FILE
 
-#: The adaptor of a saved folder.
-ADAPTOR_FILE = "skmrl_adaptor.npz"
-#: How a saved folder's vectors were made.
-CONFIG_FILE = "skmrl.json"
-_FORMAT = 1
+__all__ = ["FULL_DEFAULTS", "finetune", "fit_fine_tuned_state", "training_defaults"]
+
 #: Defaults of the weight training, (epochs, learning rate), for scored pairs (nested CoSENT)
 #: and for texts (self-distillation, or nested heads with labels). Measured with MiniLM, one
 #: epoch, STSb-dev Spearman as % of the unmodified full-size score: on the 5,749 train pairs,
@@ -76,125 +59,6 @@ def training_defaults() -> dict[str, Any]:
     for name in ("dim", "progress", "memory"):  # set per fit, or not part of what is learned
         del adaptor[name]
     return {"full": FULL_DEFAULTS, "adaptor": adaptor}
-
-
-class SavedAdaptor:
-    """A fixed chain of rotations read from ``skmrl_adaptor.npz`` (see the module docstring)."""
-
-    def __init__(self, stages: Sequence[tuple[np.ndarray, np.ndarray]], dims: Sequence[int]):
-        self.stages = [(np.asarray(c, np.float32), np.asarray(m, np.float32)) for c, m in stages]
-        self.matryoshka_dims = [int(d) for d in dims]
-
-    def transform_full(self, Z: np.ndarray) -> np.ndarray:
-        """Apply every stage: normalise the rows, remove the mean, rotate."""
-        Z = np.asarray(Z, dtype=np.float32)
-        for components, mean in self.stages:
-            norms = np.linalg.norm(Z, axis=1, keepdims=True)
-            Z = np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
-            Z = np.ascontiguousarray((Z - mean) @ components, dtype=np.float32)
-        return Z
-
-
-def _stages(adaptor: Any) -> list[tuple[np.ndarray, np.ndarray]]:
-    if adaptor is None:
-        return []
-    if isinstance(adaptor, SavedAdaptor):
-        return list(adaptor.stages)
-    return [(adaptor.components_, adaptor.mean_)]
-
-
-def load_saved_adaptor(folder: str | os.PathLike) -> SavedAdaptor | None:
-    """The adaptor saved in a model folder, or ``None`` when it has none (or is a hub id)."""
-    path = Path(folder) / ADAPTOR_FILE
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            if int(f["format"]) != _FORMAT:
-                raise ValueError(f"format {int(f['format'])} (this skmrl reads {_FORMAT})")
-            stages = [(f[f"components_{i}"], f[f"mean_{i}"]) for i in range(int(f["n_stages"]))]
-            dims = f["matryoshka_dims"].tolist()
-    except (OSError, KeyError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable skmrl adaptor file ({exc})") from None
-    return SavedAdaptor(stages, dims)
-
-
-def saved_config(folder: str | os.PathLike) -> dict[str, Any] | None:
-    """The ``skmrl.json`` of a saved folder, or ``None``."""
-    path = Path(folder) / CONFIG_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
-    """Write ``embedder``'s encoder (fine-tuned or not), tokenizer and adaptor to ``path``."""
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(embedder)
-    depth = embedder._check_n_layers()
-    folder = Path(path).expanduser()
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"path={os.fspath(path)!r} exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    from skmrl.models import quiet_transformers
-
-    model, tokenizer = embedder._encoder()
-    if depth is not None and depth != getattr(embedder, "max_layers_", None):
-        from skmrl._torch.layers import truncated_copy
-
-        model = truncated_copy(model, depth)  # the shallow network that transform runs
-    with quiet_transformers():
-        model.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-    stages = _stages(getattr(embedder, "saved_adaptor_", None)) + _stages(
-        getattr(embedder, "adaptor_", None)
-    )
-    adaptor_path = folder / ADAPTOR_FILE
-    if stages:
-        arrays: dict[str, Any] = {
-            "format": np.int64(_FORMAT),
-            "n_stages": np.int64(len(stages)),
-            "matryoshka_dims": np.asarray(_trained_dims(embedder), dtype=np.int64),
-        }
-        for i, (components, mean) in enumerate(stages):
-            arrays[f"components_{i}"] = np.asarray(components, np.float32)
-            arrays[f"mean_{i}"] = np.asarray(mean, np.float32)
-        with open(adaptor_path, "wb") as f:
-            np.savez(f, **arrays)
-    elif adaptor_path.exists():
-        adaptor_path.unlink()  # an older save's adaptor would no longer match the encoder
-    config = {
-        "format": _FORMAT,
-        "pooling": embedder.pooling,
-        "max_length": int(embedder.max_length),
-        "fine_tune": embedder.fine_tune,
-        "matryoshka_dims": _trained_dims(embedder),
-        "matryoshka_layers": [int(k) for k in getattr(embedder, "matryoshka_layers_", None) or []],
-        "n_layers": depth,
-        "base_model": embedder.model_source_,
-    }
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-
-
-def _trained_dims(embedder: Any) -> list[int]:
-    dims = getattr(embedder, "matryoshka_dims_", None)
-    return [int(d) for d in dims] if dims else []
-
-
-def check_saved_config(embedder: Any, source: str) -> None:
-    """Warn when a saved folder's vectors were made with another pooling than asked for."""
-    config = saved_config(source)
-    if config and config.get("pooling") not in (None, embedder.pooling):
-        warnings.warn(
-            f"{source} was saved with pooling={config['pooling']!r}, but this embedder uses "
-            f"pooling={embedder.pooling!r}: its vectors will differ from the saved model's",
-            UserWarning,
-            stacklevel=4,
-        )
 
 
 # -- fitting -------------------------------------------------------------------------------------

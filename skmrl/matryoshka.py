@@ -333,7 +333,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
     def _fit_state(
         self, docs: list[str], y: Any, pairs: Any = None, scores: Any = None
     ) -> dict[str, Any]:
-        from skmrl._finetune import check_saved_config, load_saved_adaptor
+        from skmrl._saved_model import check_saved_config, load_saved_adaptor
 
         loaded, device, precision = self._load_base()
         check_saved_config(self, loaded.source)
@@ -536,7 +536,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         path : str or path
             Folder to write (created if needed).
         """
-        from skmrl._finetune import save_pretrained
+        from skmrl._saved_model import save_pretrained
 
         save_pretrained(self, path)
 

@@ -126,7 +126,7 @@ def _check_model(args: argparse.Namespace) -> None:
             f"expected an int in [1, {positions}] (the tokens the model accepts), "
             f"got {args.max_length}",
         )
-    from skmrl._finetune import ADAPTOR_FILE
+    from skmrl._saved_model import ADAPTOR_FILE
 
     if args.method in _FULL_METHODS and (source / ADAPTOR_FILE).is_file():
         raise Refused(
@@ -139,7 +139,7 @@ def _check_model(args: argparse.Namespace) -> None:
 
 def _output_problem(output: Path, model: str) -> tuple[str | None, bool]:
     """Why ``-o`` cannot be written (nothing is created), and whether it replaces a saved model."""
-    from skmrl._finetune import CONFIG_FILE
+    from skmrl._saved_model import CONFIG_FILE
 
     shown = repr(str(output))
     if output.exists() and not output.is_dir():
