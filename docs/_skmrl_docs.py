@@ -44,7 +44,8 @@ def shared_data() -> Path:
     env = os.environ.get("SKMRL_DATA")
     if env:
         return Path(env).resolve()
-    return Path(__file__).resolve().parents[2] / "shared" / "data"
+    # Resolved like $SKMRL_DATA above and the tests' folder: ../shared may be a symbolic link.
+    return (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()
 
 
 def missing_needs(name: str) -> str | None:
