@@ -66,24 +66,19 @@ def _sts_sources(data: Path, split: str) -> list[str]:
 
 
 def _by_source(
-    rows: list[tuple[str, np.ndarray, np.ndarray]], gold: np.ndarray, sources: list[str], k: int
+    rows: list[tuple[str, dict[str, dict[int, float]]]], counts: dict[str, int], k: int
 ) -> None:
     """Print each route's Spearman at ``k`` dims per source, as % of that source's unmodified
-    full-size score: where the short prefixes lose."""
-    names = sorted(set(sources))
-    src = np.asarray(sources)
-    base = rows[0]
+    full-size score (the first row's): where the short prefixes lose."""
+    names = sorted(counts)
+    base = rows[0][1]
     print(f"\nBy source at {k} dims (% of the source's unmodified full-size score; n pairs):")
     width = max(len(r[0]) for r in rows) + 2
     print("".ljust(width) + "".join(f"{n[:14]:>16}" for n in names))
-    print("".ljust(width) + "".join(f"{int((src == n).sum()):>16}" for n in names))
-    for name, fa, fb in rows:
-        cells = []
-        for n in names:
-            m = src == n
-            full = _spearman_by_dim(base[1][m], base[2][m], gold[m])[384]
-            cells.append(100 * _spearman_by_dim(fa[m], fb[m], gold[m])[k] / full)
-        print(name.ljust(width) + "".join(f"{c:16.1f}" for c in cells))
+    print("".ljust(width) + "".join(f"{counts[n]:>16}" for n in names))
+    for name, by_source in rows:
+        cells = "".join(f"{100 * by_source[n][k] / base[n][384]:16.1f}" for n in names)
+        print(name.ljust(width) + cells)
 
 
 def _sts(args: argparse.Namespace) -> None:
@@ -95,14 +90,17 @@ def _sts(args: argparse.Namespace) -> None:
     gold = np.asarray(ds, dtype=float)
     train = list(dict.fromkeys([*a, *b]))
     common = {"device": args.device, "memory": args.cache_dir, "progress": args.progress}
+    sources = np.asarray(_sts_sources(args.data, "dev"))
+    counts = {str(n): int(c) for n, c in zip(*np.unique(sources, return_counts=True), strict=True)}
     rows: list[tuple[str, dict[int, float], float]] = []
-    vectors: list[tuple[str, np.ndarray, np.ndarray]] = []
+    source_rows: list[tuple[str, dict[str, dict[int, float]]]] = []
 
     def evaluate(name: str, emb: MatryoshkaEmbedder, seconds: float) -> None:
         fa, fb = emb.embed_full(da), emb.embed_full(db)
-        scores = _spearman_by_dim(fa, fb, gold)
-        rows.append((name, scores, seconds))
-        vectors.append((name, fa, fb))
+        rows.append((name, _spearman_by_dim(fa, fb, gold), seconds))
+        masks = {n: sources == n for n in counts}
+        by_source = {n: _spearman_by_dim(fa[m], fb[m], gold[m]) for n, m in masks.items()}
+        source_rows.append((name, by_source))
         print(f"  done: {name} ({seconds:.0f} s)", flush=True)
 
     print(f"STS Benchmark: fit on {len(train)} train sentences, score {len(gold)} dev pairs")
@@ -157,9 +155,8 @@ def _sts(args: argparse.Namespace) -> None:
         f"{100 * adaptor[32] / base:.1f}%; >= 94% at 16 -> {100 * adaptor[16] / base:.1f}%; "
         f"full size within 0.2 pt -> {100 * (adaptor[384] - base):+.2f} pt"
     )
-    sources = _sts_sources(args.data, "dev")
     for k in (16, 32):
-        _by_source(vectors, gold, sources, k)
+        _by_source(source_rows, counts, k)
     train_sources = sorted(set(_sts_sources(args.data, "train")))
     print(f"(the train split's sources: {', '.join(train_sources)})")
 
