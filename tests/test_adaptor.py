@@ -168,6 +168,8 @@ def test_same_seed_same_rotation(sts_vectors):
     [
         ({}, np.ones((1, 4)), None, ValueError, "minimum of 2 is required"),
         ({}, np.ones(4), None, ValueError, "2D array"),
+        ({}, np.zeros((5, 4)), None, ValueError, "0 non-zero rows out of 5"),
+        ({"method": "pca"}, np.eye(4) * [1, 0, 0, 0], None, ValueError, "1 non-zero rows"),
         ({}, [[0.0, np.nan], [1.0, 1.0]], None, ValueError, "NaN"),
         ({}, np.eye(4), [0, 1, 0], ValueError, "4 samples but y has 3"),
         ({}, np.eye(4), [0.1, 0.2, 0.3, 0.4], ValueError, "class labels"),
@@ -184,6 +186,22 @@ def test_same_seed_same_rotation(sts_vectors):
 def test_errors_are_clear(params, Z, y, error, match):
     with pytest.raises(error, match=match):
         MatryoshkaAdaptor(**params).fit(Z, y)
+
+
+@pytest.mark.parametrize("shrinkage", [0.0, 0.1])
+def test_discriminants_without_within_class_scatter(shrinkage):
+    # Each class's vectors all alike, or fewer rows than dimensions with no shrinkage: the
+    # within-class scatter is singular, and the fit must still find the separating direction.
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 3)
+    alike = np.repeat(rng.normal(size=(2, 8)), 3, axis=0)
+    few = rng.normal(size=(6, 8)) + np.outer(y, 3.0 * np.eye(8)[5])
+    for Z in (alike, few):
+        ad = MatryoshkaAdaptor(dim=1, normalize=False, shrinkage=shrinkage).fit(Z, y)
+        np.testing.assert_allclose(ad.components_.T @ ad.components_, np.eye(8), atol=1e-5)
+        first = ad.transform(Z)[:, 0]
+        low, high = sorted([first[y == 0], first[y == 1]], key=np.mean)
+        assert low.max() < high.min()
 
 
 def test_transform_checks_the_width():
