@@ -111,7 +111,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         (``epochs=4, learning_rate=1e-4`` measured best; see the design page).
     learning_rate : float, optional
         Default 1e-3 for the adaptor; for ``"full"`` (AdamW with warmup and linear decay),
-        2e-5, and 1e-4 with scored pairs (:func:`skmrl.finetune`).
+        1e-4 with labels or scored pairs (:func:`skmrl.finetune`), 2e-5 for texts alone.
     train_batch_size : int, default=32
         Texts per training step of ``"full"``.
     random_state : int, default=0

@@ -147,8 +147,8 @@ def test_finetune_on_scored_pairs(tiny_bert):
 
 
 def test_default_learning_rate_depends_on_the_route(tiny_bert, monkeypatch):
-    # Scored pairs train at 1e-4 by default, texts at 2e-5 (measured: see FULL_DEFAULTS); the
-    # real trainer runs, only its arguments are recorded.
+    # Scored pairs and labelled texts train at 1e-4 by default, texts alone at 2e-5 (measured:
+    # see FULL_DEFAULTS); the real trainer runs, only its arguments are recorded.
     from skmrl._finetune import FULL_DEFAULTS
     from skmrl._torch import training
 
@@ -164,11 +164,12 @@ def test_default_learning_rate_depends_on_the_route(tiny_bert, monkeypatch):
     pairs = list(zip(CORPUS[:4], CORPUS[4:8], strict=True))
     finetune(tiny_bert, pairs, [0.0, 1.0, 2.0, 3.0], device="cpu")
     MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu").fit(CORPUS[:8])
+    MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu").fit(CORPUS[:8], [0, 1] * 4)
     MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu", learning_rate=3e-5).fit(
         CORPUS[:8]
     )
-    assert seen == [(1, 1e-4), (1, 2e-5), (1, 3e-5)]
-    assert [FULL_DEFAULTS["pairs"], FULL_DEFAULTS["texts"]] == seen[:2]
+    assert seen == [(1, 1e-4), (1, 2e-5), (1, 1e-4), (1, 3e-5)]
+    assert [FULL_DEFAULTS[k] for k in ("pairs", "texts", "labels")] == seen[:3]
 
 
 @pytest.mark.parametrize("changed", ["weight training", "adaptor"])
