@@ -414,7 +414,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         type=positive_float,
         metavar="X",
         help="the learning rate (default: 1e-3 for the adaptor; for full, 1e-4 with "
-        "--pair-col, else 2e-5)",
+        "--pair-col or --label-col, else 2e-5)",
     )
     train.add_argument(
         "--batch-size",
