@@ -14,7 +14,7 @@ Three sections (``--sections``, default all):
   the naive prefix, ``"pca"`` and the supervised ``"adaptor"`` (fitted inside each fold, one
   ``GridSearchCV`` over ``dim`` per row). Target: the adaptor within 1 point of the unmodified
   full-size accuracy at dim 16, within 2 at dim 8. On the datasets named by ``--clf-full``
-  (default TREC-6; the texts are short, so about 6 minutes on 2 cores), also the weight
+  (default TREC-6; its questions are short, so about 7 minutes on 2 cores), also the weight
   training with labels inside each fold (``"full"``: nested linear heads, ``--full-epochs``
   at ``--full-lr``) and ``"full+adaptor"``, which reuses the fold's trained weights.
 * ``cost``: seconds to fit the adaptor on 5,000 vectors (target: under 60 s), unsupervised and
@@ -182,7 +182,7 @@ def _classification(args: argparse.Namespace) -> None:
         print(f"\n{name}: {len(texts)} texts, {len(set(labels.tolist()))} classes, 5-fold CV")
         results = {}
         routes = [None, "pca", "adaptor"]
-        if not args.no_full and (args.clf_full == {"all"} or name in args.clf_full):
+        if not args.no_full and ("all" in args.clf_full or name in args.clf_full):
             routes += ["full", "full+adaptor"]
         for fine_tune in routes:
             train = {}
