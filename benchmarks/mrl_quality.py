@@ -47,6 +47,14 @@ sys.path.insert(0, str(ROOT))
 
 STS_DIMS = [8, 16, 32, 64, 128, 256, 384]
 CLF_DIMS = [8, 16, 32, 64, None]
+#: The classification table's row names, by ``fine_tune``.
+CLF_ROUTES = {
+    None: "naive prefix",
+    "pca": '"pca"',
+    "adaptor": '"adaptor" (supervised)',
+    "full": '"full" (supervised)',
+    "full+adaptor": '"full+adaptor" (supervised)',
+}
 
 
 def _spearman_by_dim(full_a: np.ndarray, full_b: np.ndarray, gold: np.ndarray) -> dict[int, float]:
@@ -95,13 +103,13 @@ def _sts(args: argparse.Namespace) -> None:
     common = {"device": args.device, "memory": args.cache_dir, "progress": args.progress}
     sources = np.asarray(_sts_sources(args.data, "dev"))
     counts = {str(n): int(c) for n, c in zip(*np.unique(sources, return_counts=True), strict=True)}
+    masks = {n: sources == n for n in counts}
     rows: list[tuple[str, dict[int, float], float]] = []
     source_rows: list[tuple[str, dict[str, dict[int, float]]]] = []
 
     def evaluate(name: str, emb: MatryoshkaEmbedder, seconds: float) -> None:
         fa, fb = emb.embed_full(da), emb.embed_full(db)
         rows.append((name, _spearman_by_dim(fa, fb, gold), seconds))
-        masks = {n: sources == n for n in counts}
         by_source = {n: _spearman_by_dim(fa[m], fb[m], gold[m]) for n, m in masks.items()}
         source_rows.append((name, by_source))
         print(f"  done: {name} ({seconds:.0f} s)", flush=True)
@@ -208,20 +216,13 @@ def _classification(args: argparse.Namespace) -> None:
                     strict=True,
                 )
             )
-            label = {
-                None: "naive prefix",
-                "pca": '"pca"',
-                "adaptor": '"adaptor" (supervised)',
-                "full": '"full" (supervised)',
-                "full+adaptor": '"full+adaptor" (supervised)',
-            }
-            results[label[fine_tune]] = (means, seconds)
+            results[CLF_ROUTES[fine_tune]] = (means, seconds)
         full = results["naive prefix"][0][None]
         print(f"{'':29}" + "".join(f"{d or 'full'!s:>8}" for d in CLF_DIMS) + "   grid s")
         for label, (means, seconds) in results.items():
             cells = "".join(f"{means[d]:8.3f}" for d in CLF_DIMS)
             print(f"{label:29}{cells}   {seconds:6.0f}")
-        ours = results['"adaptor" (supervised)'][0]
+        ours = results[CLF_ROUTES["adaptor"]][0]
         print(
             f"target: dim 16 within 1 pt of {full:.3f} -> {100 * (ours[16] - full):+.1f} pt; "
             f"dim 8 within 2 pt -> {100 * (ours[8] - full):+.1f} pt"

@@ -258,7 +258,7 @@ def _train_weights(
     route = "pairs" if pairs is not None else "texts" if codes is None else "labels"
     epochs, learning_rate = FULL_DEFAULTS[route]
     dim_weights = None
-    if pairs is None and codes is None and dims[-1] == loaded.hidden_size:
+    if route == "texts" and dims[-1] == loaded.hidden_size:
         # Self-distillation: weigh the full size as much as all prefixes together. Measured
         # (MiniLM, 3,000 STSb sentences, 2 epochs), STSb-dev at full size lost 1.1 points with
         # equal weights and 0.5 with this, for 0.7 less at 8 dims.

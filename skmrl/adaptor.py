@@ -273,11 +273,11 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 f"{self.n_features_in_}"
             )
         norms = np.linalg.norm(Z, axis=1, keepdims=True)
-        if fit and np.count_nonzero(norms) < 2:
+        if fit and (nonzero := np.count_nonzero(norms)) < 2:
             # Rows of zeros have no direction; with fewer than 2 others there is nothing to fit.
             raise ValueError(
-                f"Z has {np.count_nonzero(norms)} non-zero rows out of {len(Z)}; fitting needs "
-                "at least 2 (were the vectors computed?)"
+                f"Z has {nonzero} non-zero rows out of {len(Z)}; fitting needs at least 2 "
+                "(were the vectors computed?)"
             )
         return np.divide(Z, norms, out=np.zeros(Z.shape, np.float32), where=norms > 0)
 

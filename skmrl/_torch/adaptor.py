@@ -102,9 +102,10 @@ def discriminant_basis(Z: np.ndarray, labels: np.ndarray, shrinkage: float = 0.1
     # The ridge keeps ``within`` positive definite. A small floor, relative to the total
     # variance, covers what the shrinkage cannot: ``shrinkage=0`` with fewer rows than
     # dimensions, or classes whose vectors are all alike (no within-class scatter at all).
-    total = np.trace(within + between) / D
+    spread = np.trace(within)
+    total = (spread + np.trace(between)) / D
     floor = 1e-6 * total if total > 0 else 1e-12
-    within += max(shrinkage * np.trace(within) / D, floor) * np.eye(D)
+    within += max(shrinkage * spread / D, floor) * np.eye(D)
     eigvals, eigvecs = eigh(between, within)
     n_disc = min(len(classes) - 1, D)
     lead, _ = np.linalg.qr(eigvecs[:, np.argsort(eigvals)[::-1][:n_disc]])
