@@ -173,7 +173,12 @@ def test_same_seed_same_rotation(sts_vectors):
         ({}, [[0.0, np.nan], [1.0, 1.0]], None, ValueError, "NaN"),
         ({}, np.eye(4), [0, 1, 0], ValueError, "4 samples but y has 3"),
         ({}, np.eye(4), [0.1, 0.2, 0.3, 0.4], ValueError, "class labels"),
-        ({}, np.eye(4), [1, 1, 1, 1], ValueError, "single class"),
+        ({}, np.eye(4), [1, 1, 1, 1], ValueError, r"single class \(1\)"),
+        ({}, np.eye(4), ["a"] * 4, ValueError, r"single class \('a'\)"),
+        ({}, ["a text", "another"], None, TypeError, "not texts: embed them first"),
+        ({}, np.array(["a text", "another"]), None, TypeError, "not texts"),
+        ({}, [["a", "b"], ["c", "d"]], None, TypeError, "not texts"),
+        ({}, np.array(["a", 1.0], dtype=object), None, TypeError, "not texts"),
         ({"matryoshka_dims": [4, 2]}, np.eye(4), None, ValueError, "strictly increasing"),
         ({"matryoshka_dims": [2, 8]}, np.eye(4), None, ValueError, r"in \[1, 4\]"),
         ({"matryoshka_dims": "8"}, np.eye(4), None, TypeError, "list of ints"),
@@ -219,3 +224,14 @@ def test_progress_bar_shows_the_loss_without_warnings(sts_vectors, capsys):
         MatryoshkaAdaptor(epochs=1, progress=True).fit(Z)
     err = capsys.readouterr().err
     assert "fitting adaptor" in err and "loss=" in err
+
+
+def test_vectors_in_other_containers_are_not_taken_for_texts():
+    pd = pytest.importorskip("pandas")
+    Z = np.random.default_rng(0).normal(size=(10, 4))
+    expected = MatryoshkaAdaptor(method="pca").fit_transform(Z)
+    frame = pd.DataFrame(Z, columns=list("abcd"))  # string column names, numeric values
+    for other in (frame, Z.astype(object), Z.tolist()):
+        np.testing.assert_allclose(
+            MatryoshkaAdaptor(method="pca").fit_transform(other), expected, atol=1e-6
+        )

@@ -207,7 +207,7 @@ def test_bfloat16_autocast_on_the_cpu_is_opt_in(tiny, tokenizer):
         ({"pairs": [("a", "b", "c"), ("c", "d")], "scores": [1, 2]}, r"pairs\[0\] must be a pair"),
         ({"texts": ["only one"]}, "at least 2 texts"),
         ({"texts": ["a", "b", "c"], "labels": [0, 1]}, "3 texts but labels"),
-        ({"texts": ["a", "b", "c"], "labels": [1, 1, 1]}, "single class"),
+        ({"texts": ["a", "b", "c"], "labels": [1, 1, 1]}, r"single class \(1\)"),
         ({"texts": ["a", "b"], "pairs": [("a", "b")], "scores": [1]}, "not both"),
         ({"texts": ["a", "b"], "dims": [64]}, r"dims must lie in \[1, 32\]"),
         ({"texts": ["a", "b"], "dims": []}, "dims must not be empty"),

@@ -174,7 +174,8 @@ def _check_inputs(
         raise ValueError(f"got {len(texts)} texts but labels of shape {labels.shape}")
     classes, codes = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
-        raise ValueError(f"labels hold a single class ({classes[0]!r}): nothing to separate")
+        only = classes[:1].tolist()[0]  # a Python value: 1, not np.int64(1)
+        raise ValueError(f"labels hold a single class ({only!r}): nothing to separate")
     return "classification", texts, codes.astype(np.int64)
 
 
