@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_dim", "check_documents", "check_int", "folder_write_problem"]
+__all__ = ["check_dim", "check_documents", "check_int", "folder_write_problem", "holds_text"]
 
 
 def _is_dataframe(X: Any) -> bool:
@@ -132,6 +132,36 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     if fit and not items:
         raise ValueError(f"cannot fit on an empty corpus: {name} has 0 documents")
     return items
+
+
+def holds_text(X: Any) -> bool:
+    """Whether ``X`` is a text, texts, or rows of texts: what an embedder takes, not vectors.
+
+    Only the first element (of the first row) is looked at; a DataFrame, whose iteration gives
+    its column names, and an iterator, which looking would consume, are never taken for texts.
+
+    Examples
+    --------
+    >>> from skmrl._validation import holds_text
+    >>> holds_text(["a cat", "a dog"]), holds_text([["a cat"]]), holds_text([[0.1, 0.2]])
+    (True, True, False)
+    """
+    if isinstance(X, str | bytes):
+        return True
+    kind = getattr(getattr(X, "dtype", None), "kind", "O")
+    if kind in "US":
+        return True
+    if kind != "O" or _is_dataframe(X) or not hasattr(X, "__len__"):
+        return False  # numbers; a frame iterates over its column names; never eat an iterator
+    first = X
+    for _ in range(2):  # the first text, or the first row's first text
+        try:
+            first = next(iter(first))
+        except (TypeError, StopIteration):
+            return False
+        if isinstance(first, str | bytes):
+            return True
+    return False
 
 
 def check_dim(dim: Any, max_dim: int | None = None, *, name: str = "dim") -> int | None:

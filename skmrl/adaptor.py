@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from skmrl._validation import _is_dataframe, check_dim, check_int
+from skmrl._validation import check_dim, check_int, holds_text
 from skmrl.base import _stable_repr, dim_feature_names, prefix_normalize
 from skmrl.cache import cached_fit_state, check_memory
 
@@ -98,26 +98,6 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
             "there are at least 2 classes; pass y=None for the unsupervised fit"
         )
     return classes, codes.astype(np.int64)
-
-
-def _holds_text(Z: Any) -> bool:
-    """Whether ``Z`` is a text, texts, or rows of texts (what an embedder takes, not vectors)."""
-    if isinstance(Z, str | bytes):
-        return True
-    kind = getattr(getattr(Z, "dtype", None), "kind", "O")
-    if kind in "US":
-        return True
-    if kind != "O" or _is_dataframe(Z) or not hasattr(Z, "__len__"):
-        return False  # numbers; a frame iterates over its column names; never eat an iterator
-    first = Z
-    for _ in range(2):  # the first text, or the first row's first text
-        try:
-            first = next(iter(first))
-        except (TypeError, StopIteration):
-            return False
-        if isinstance(first, str | bytes):
-            return True
-    return False
 
 
 class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
@@ -281,7 +261,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
 
     def _check_vectors(self, Z: Any, *, fit: bool) -> np.ndarray:
-        if _holds_text(Z):
+        if holds_text(Z):
             raise TypeError(
                 "MatryoshkaAdaptor takes dense vectors of shape (n_samples, n_features), not "
                 "texts: embed them first, e.g. make_pipeline(MatryoshkaEmbedder(), "
