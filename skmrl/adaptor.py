@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import numbers
 from typing import Any
 
@@ -66,8 +67,9 @@ def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
 def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Validate class labels; return ``(classes, codes)`` with ``codes`` in ``0..n_classes-1``.
 
-    Raises a ``ValueError`` for a wrong length, continuous or multi-output targets, or a single
-    class (nothing to separate).
+    Raises a ``ValueError`` for a wrong length, a missing label (``None``, NaN or infinity),
+    continuous or multi-output targets, or a single class (nothing to separate), and a
+    ``TypeError`` for labels of mixed types that cannot be sorted.
 
     Examples
     --------
@@ -87,7 +89,15 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"y must be 1-D (one label per text), got shape {y.shape}")
     if len(y) != n_samples:
         raise ValueError(f"X has {n_samples} samples but y has {len(y)} labels")
-    kind = type_of_target(y)
+    _check_no_missing_label(y)
+    try:
+        kind = type_of_target(y, input_name="y")
+    except TypeError:  # numpy cannot sort labels of mixed types (1 and "a")
+        kinds = sorted({type(v).__name__ for v in y.tolist()})
+        raise TypeError(
+            f"y mixes labels of types {', '.join(kinds)}, which cannot be sorted: give every "
+            "label one type (e.g. all str)"
+        ) from None
     if kind not in ("binary", "multiclass"):
         raise ValueError(f"y must hold class labels (binary or multiclass), got {kind} values")
     classes, codes = np.unique(y, return_inverse=True)
@@ -98,6 +108,24 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
             "there are at least 2 classes; pass y=None for the unsupervised fit"
         )
     return classes, codes.astype(np.int64)
+
+
+def _check_no_missing_label(y: np.ndarray) -> None:
+    """Raise a ``ValueError`` naming the first missing label (None, NaN or infinity) of ``y``."""
+    if y.dtype.kind == "f":
+        missing = np.flatnonzero(~np.isfinite(y))
+    elif y.dtype == object:
+        missing = np.flatnonzero(
+            [v is None or (isinstance(v, float) and not math.isfinite(v)) for v in y]
+        )
+    else:
+        return
+    if missing.size:
+        raise ValueError(
+            f"y has {missing.size} missing label(s) (None, NaN or infinity), the first at position "
+            f"{missing[0]}: every text needs a class label; drop the unlabelled texts, or pass "
+            "y=None for the unsupervised fit"
+        )
 
 
 class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
