@@ -95,7 +95,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
         Folder for a disk cache of full-size vectors (and fine-tuned states), shared across
         processes and runs.
     fine_tune : {None, "adaptor", "pca", "full", "full+adaptor"}, default=None
-        How ``fit`` makes the encoder Matryoshka (see above); ``None`` uses it as it is.
+        How ``fit`` makes the encoder Matryoshka (see above); ``None`` uses it as it is (then
+        ``matryoshka_dims``, ``epochs`` and ``learning_rate`` have nothing to shape: setting one
+        warns).
     matryoshka_dims : list of int, optional
         Prefix sizes the fine-tuning trains; default: powers of two from 8 below the full size,
         and the full size.
@@ -276,6 +278,20 @@ class MatryoshkaEmbedder(BaseEmbedder):
                     f"shallow layers), got fine_tune={self.fine_tune!r}"
                 )
             check_matryoshka_layers(self.matryoshka_layers, None)  # the range: in fit
+        if self.fine_tune is None:
+            unused = [
+                name
+                for name in ("matryoshka_dims", "epochs", "learning_rate")
+                if getattr(self, name) is not None
+            ]
+            if unused:
+                warnings.warn(
+                    f"{' and '.join(unused)} {'is' if len(unused) == 1 else 'are'} only used "
+                    "when fit trains something, and fine_tune=None trains nothing: set fine_tune "
+                    "('adaptor', 'pca', 'full' or 'full+adaptor') to make the prefixes Matryoshka",
+                    UserWarning,
+                    stacklevel=4,
+                )
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit_key(self, docs: list[str], y: Any) -> str | None:

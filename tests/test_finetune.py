@@ -138,6 +138,23 @@ def test_loading_a_saved_folder_with_another_pooling_warns(tiny_bert, tmp_path):
         MatryoshkaEmbedder(tmp_path / "saved", device="cpu").fit(CORPUS)
 
 
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"matryoshka_dims": [8, 16]}, r"^matryoshka_dims is only used when fit trains"),
+        ({"epochs": 3, "learning_rate": 1e-4}, r"^epochs and learning_rate are only used"),
+    ],
+)
+def test_training_settings_without_fine_tune_warn(tiny_bert, params, match):
+    # Nothing is trained with fine_tune=None: settings that only shape training must not be
+    # dropped silently (the user likely meant fine_tune="adaptor").
+    plain = MatryoshkaEmbedder(tiny_bert, device="cpu").fit(CORPUS[:4]).transform(CORPUS[:4])
+    with pytest.warns(UserWarning, match=match) as caught:
+        emb = MatryoshkaEmbedder(tiny_bert, device="cpu", **params).fit(CORPUS[:4])
+    assert caught[0].filename == __file__  # points at the caller's fit
+    np.testing.assert_array_equal(emb.transform(CORPUS[:4]), plain)
+
+
 def test_finetune_on_scored_pairs(tiny_bert):
     pairs = list(zip(CORPUS[:20], CORPUS[20:40], strict=True))
     scores = np.linspace(0, 5, 20)
