@@ -103,8 +103,15 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
     folder = Path(path).expanduser()
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"path={os.fspath(path)!r} exists and is not a folder")
+    source = Path(embedder.model_source_)
+    if folder.is_dir() and source.is_dir() and folder.resolve() == source.resolve():
+        raise ValueError(
+            f"path={os.fspath(path)!r} is the folder this embedder's model was loaded from: "
+            "saving there would overwrite the pretrained model that its fit started from (and "
+            "that a refit would train again); choose another folder"
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    from skmrl.models import quiet_transformers
+    from skmrl.models import forget_folder, quiet_transformers
 
     model, tokenizer = embedder._encoder()
     if depth is not None and depth != getattr(embedder, "max_layers_", None):
@@ -142,6 +149,7 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
         "base_model": embedder.model_source_,
     }
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    forget_folder(folder)  # a model loaded from this folder before now reads the new files
 
 
 def _trained_dims(embedder: Any) -> list[int]:

@@ -550,7 +550,26 @@ class MatryoshkaEmbedder(BaseEmbedder):
         Parameters
         ----------
         path : str or path
-            Folder to write (created if needed).
+            Folder to write (created if needed). Not the folder the model was loaded from,
+            which would overwrite the pretrained model that ``fit`` starts from. Saving again
+            into a folder is fine: later loads in this process read the new files.
+
+        Raises
+        ------
+        ValueError
+            When ``path`` is a file, or the folder the model was loaded from.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from skmrl import MatryoshkaEmbedder
+        >>> texts = ["cats purr", "dogs bark", "a kitten meows", "a puppy yelps"] * 3
+        >>> emb = MatryoshkaEmbedder(fine_tune="adaptor", epochs=1).fit(texts)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     emb.save_pretrained(folder)
+        ...     again = MatryoshkaEmbedder(model=folder).fit(texts)
+        ...     print(abs(again.transform(texts) - emb.transform(texts)).max() < 1e-5)
+        True
         """
         from skmrl._saved_model import save_pretrained
 

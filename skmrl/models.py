@@ -32,6 +32,7 @@ __all__ = [
     "LoadedModel",
     "ModelNotFoundError",
     "clear_model_cache",
+    "forget_folder",
     "load_fine_tuned",
     "load_model",
     "network_allowed",
@@ -165,6 +166,19 @@ def clear_model_cache() -> None:
     with _LOAD_LOCK:
         _LOADED.clear()
         _FINE_TUNED.clear()
+
+
+def forget_folder(folder: str | os.PathLike) -> None:
+    """Forget the loaded models read from ``folder``, so that the next use reads it again.
+
+    :func:`load_model` shares a model per folder for the whole process; a folder written anew
+    (``save_pretrained`` into it) would otherwise keep serving the weights it held before.
+    """
+    target = Path(folder).expanduser().resolve()
+    with _LOAD_LOCK:
+        for key in [k for k in _LOADED if _looks_like_path(k[0])]:
+            if Path(key[0]).resolve() == target:
+                del _LOADED[key]
 
 
 _FALSE_VALUES = frozenset({"0", "false", "no", "off"})

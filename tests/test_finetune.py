@@ -124,6 +124,34 @@ def test_save_pretrained_round_trip(tiny_bert, tmp_path, fine_tune):
     np.testing.assert_allclose(encoder_only.embed_full(CORPUS[:3]), pooled, atol=1e-5)
 
 
+def test_saving_again_into_a_folder_serves_the_new_model(tiny_bert, tmp_path):
+    # The process shares one loaded model per folder: a second save into the same folder (a
+    # notebook's second try) must not leave later loads on the first save's weights, as if
+    # the other seed had never been saved (a new process reads the files, so it would differ).
+    out = tmp_path / "saved"
+    vectors = []
+    for seed in (0, 1):
+        emb = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu", random_state=seed)
+        emb.fit(CORPUS[:40]).save_pretrained(out)
+        loaded = MatryoshkaEmbedder(out, device="cpu").fit(["any"])
+        np.testing.assert_allclose(
+            loaded.transform(CORPUS[:5]), emb.transform(CORPUS[:5]), atol=1e-5
+        )
+        vectors.append(loaded.transform(CORPUS[:5]))
+    assert not np.allclose(vectors[0], vectors[1], atol=1e-4)
+
+
+def test_save_pretrained_refuses_the_models_own_folder(tiny_bert, tmp_path):
+    import shutil
+
+    base = shutil.copytree(tiny_bert, tmp_path / "base")
+    emb = MatryoshkaEmbedder(base, fine_tune="adaptor", device="cpu", epochs=1).fit(CORPUS[:20])
+    before = sorted(p.name for p in base.iterdir())
+    with pytest.raises(ValueError, match="is the folder this embedder's model was loaded from"):
+        emb.save_pretrained(tmp_path / "." / "base")
+    assert sorted(p.name for p in base.iterdir()) == before  # nothing written
+
+
 def test_saved_folder_with_an_adaptor_refuses_full_fine_tuning(tiny_bert, tmp_path):
     emb = MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", device="cpu", epochs=1).fit(CORPUS)
     emb.save_pretrained(tmp_path / "saved")
