@@ -70,12 +70,6 @@ def _spearman_by_dim(full_a: np.ndarray, full_b: np.ndarray, gold: np.ndarray) -
     return out
 
 
-def _sts_sources(data: Path, split: str) -> list[str]:
-    """The source of each STS pair (column 2: ``MSRvid``, ``answers-forums``, ...)."""
-    file = Path(data) / "stsbenchmark" / f"sts-{split}.csv"
-    return [line.split("\t")[1] for line in file.read_text(encoding="utf-8").splitlines()]
-
-
 def _by_source(
     rows: list[tuple[str, dict[str, dict[int, float]]]], counts: dict[str, int], k: int
 ) -> None:
@@ -96,12 +90,11 @@ def _sts(args: argparse.Namespace) -> None:
     from skmrl import MatryoshkaEmbedder, finetune
     from skmrl.datasets import load_sts
 
-    a, b, s = load_sts(args.data, "train")
-    da, db, ds = load_sts(args.data, "dev")
+    a, b, s, train_sources = load_sts(args.data, "train", return_sources=True)
+    da, db, ds, sources = load_sts(args.data, "dev", return_sources=True)
     gold = np.asarray(ds, dtype=float)
     train = list(dict.fromkeys([*a, *b]))
     common = {"device": args.device, "memory": args.cache_dir, "progress": args.progress}
-    sources = np.asarray(_sts_sources(args.data, "dev"))
     counts = {str(n): int(c) for n, c in zip(*np.unique(sources, return_counts=True), strict=True)}
     masks = {n: sources == n for n in counts}
     rows: list[tuple[str, dict[int, float], float]] = []
@@ -168,7 +161,7 @@ def _sts(args: argparse.Namespace) -> None:
     )
     for k in (16, 32):
         _by_source(source_rows, counts, k)
-    train_sources = sorted(set(_sts_sources(args.data, "train")))
+    train_sources = sorted(set(train_sources))
     print(f"(the train split's sources: {', '.join(train_sources)})")
 
 

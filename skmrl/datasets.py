@@ -82,8 +82,8 @@ def _data_path(path: str | os.PathLike, *parts: str) -> Path:
 
 
 def load_sts(
-    path: str | os.PathLike, split: str = "dev"
-) -> tuple[list[str], list[str], np.ndarray]:
+    path: str | os.PathLike, split: str = "dev", *, return_sources: bool = False
+) -> tuple[list[str], list[str], np.ndarray] | tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """Load STS Benchmark sentence pairs and their 0-5 similarity scores.
 
     Parameters
@@ -92,11 +92,16 @@ def load_sts(
         The data folder (containing ``stsbenchmark/sts-<split>.csv``), the ``stsbenchmark``
         folder, or the file itself.
     split : {"train", "dev"}, default="dev"
+    return_sources : bool, default=False
+        Also return the source of each pair (the file's second column: ``MSRpar``,
+        ``MSRvid``, ``headlines``, ``answers-forums``, ...), to score each source apart.
 
     Returns
     -------
     sentences1, sentences2 : list of str
     scores : ndarray of float32
+    sources : ndarray of str
+        Only when ``return_sources`` is true.
 
     Examples
     --------
@@ -111,14 +116,18 @@ def load_sts(
     s1: list[str] = []
     s2: list[str] = []
     scores: list[float] = []
+    sources: list[str] = []
     with open(file, encoding="utf-8") as f:
         for line_no, line in enumerate(f, 1):
             cols = line.rstrip("\n").split("\t")
             if len(cols) < 7:
                 raise ValueError(f"{file}:{line_no}: expected 7 tab-separated columns")
+            sources.append(cols[1])
             scores.append(float(cols[4]))
             s1.append(cols[5])
             s2.append(cols[6])
+    if return_sources:
+        return s1, s2, np.asarray(scores, dtype=np.float32), np.asarray(sources)
     return s1, s2, np.asarray(scores, dtype=np.float32)
 
 

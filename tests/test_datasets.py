@@ -1,12 +1,13 @@
-"""skmrl.datasets.load_beir: the BEIR layout, on the real DBpedia subset and on small files."""
+"""skmrl.datasets: the BEIR layout and the STS Benchmark files, on real data and small files."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from skmrl.datasets import BeirData, load_beir
+from skmrl.datasets import BeirData, load_beir, load_sts
 
 from .conftest import SHARED_DATA
 
@@ -153,3 +154,35 @@ def test_real_dbpedia_subset():
     assert all(d in corpus for j in qrels.values() for d in j)
     assert corpus["<dbpedia:Oceanic_Airlines>"].startswith("Oceanic Airlines Oceanic Airlines and")
     assert all(isinstance(t, str) and t for t in [*corpus.values(), *queries.values()])
+
+
+_STS_LINES = [
+    "main-captions\tMSRvid\t2012test\t0000\t5.000\tA man is dancing.\tA man dances.",
+    "main-news\theadlines\t2013\t0001\t0.400\tStocks fall.\tIt rains in Oslo.",
+]
+
+
+def test_sts_small_file(tmp_path):
+    (tmp_path / "stsbenchmark").mkdir()
+    (tmp_path / "stsbenchmark" / "sts-dev.csv").write_text("\n".join(_STS_LINES) + "\n")
+    a, b, scores = load_sts(tmp_path)
+    assert a == ["A man is dancing.", "Stocks fall."]
+    assert b == ["A man dances.", "It rains in Oslo."]
+    np.testing.assert_array_equal(scores, np.asarray([5.0, 0.4], dtype=np.float32))
+    *same, sources = load_sts(tmp_path / "stsbenchmark" / "sts-dev.csv", return_sources=True)
+    assert same[:2] == [a, b]
+    np.testing.assert_array_equal(same[2], scores)
+    assert sources.tolist() == ["MSRvid", "headlines"]
+    (tmp_path / "stsbenchmark" / "sts-dev.csv").write_text(_STS_LINES[0] + "\nshort\tline\n")
+    with pytest.raises(ValueError, match=r"sts-dev.csv:2: expected 7 tab-separated columns"):
+        load_sts(tmp_path)
+
+
+def test_sts_real_dev_sources():
+    if not (SHARED_DATA / "stsbenchmark").is_dir():
+        pytest.skip(f"the STS Benchmark is not under {SHARED_DATA}")
+    a, b, scores, sources = load_sts(SHARED_DATA, "dev", return_sources=True)
+    assert len(a) == len(b) == len(scores) == len(sources) == 1500
+    names, counts = np.unique(sources, return_counts=True)
+    assert "MSRpar" in names and "answers-forums" in names
+    assert counts.sum() == 1500 and counts.min() > 0
