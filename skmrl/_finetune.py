@@ -297,23 +297,15 @@ def _train_weights(
 
 # -- pairs with scores ---------------------------------------------------------------------------
 def _check_pairs(pairs: Any, scores: Any) -> tuple[list[tuple[str, str]], np.ndarray]:
-    if pairs is None or isinstance(pairs, str | bytes) or not hasattr(pairs, "__iter__"):
-        raise TypeError("pairs must be a list of (text_a, text_b) tuples")
-    pairs = list(pairs)
-    checked = []
-    for i, pair in enumerate(pairs):
-        if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
-            raise ValueError(f"pairs[{i}] must be a (text_a, text_b) pair, got {pair!r:.80}")
-        a, b = pair
-        if not isinstance(a, str) or not isinstance(b, str):
-            raise TypeError(f"pairs[{i}] must hold two strings, got {pair!r:.80}")
-        checked.append((a, b))
+    from skmrl._validation import check_pairs
+
+    checked = list(zip(*check_pairs(pairs, name="pairs"), strict=True))
     if len(checked) < 2:
         raise ValueError(f"finetune needs at least 2 pairs, got {len(checked)}")
     if scores is None:
         raise ValueError("pairs need their similarity scores: pass scores= (one per pair)")
     try:
-        values = np.asarray(scores, dtype=np.float64)
+        values = np.array(scores, dtype=np.float64)  # a copy: torch warns on read-only arrays
     except (TypeError, ValueError):
         raise TypeError("scores must be numbers (one similarity score per pair)") from None
     if values.ndim != 1 or len(values) != len(checked):
@@ -342,8 +334,9 @@ def finetune(
     ----------
     model : str or path, default="sentence-transformers/all-MiniLM-L6-v2"
         The encoder to start from (see :class:`~skmrl.MatryoshkaEmbedder`).
-    pairs : sequence of (str, str)
-        Sentence pairs.
+    pairs : sequence of (str, str), or DataFrame of 2 columns
+        Sentence pairs: ``list(zip(texts_a, texts_b))``, an array of 2 columns, or a pandas
+        DataFrame whose rows are the pairs (``df[["sentence1", "sentence2"]]``).
     scores : sequence of float
         One gold similarity per pair, any scale (only the order matters to CoSENT).
     method : {"full", "adaptor", "full+adaptor"}, default="full"

@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_dim", "check_documents", "check_int", "folder_write_problem", "holds_text"]
+__all__ = [
+    "check_dim",
+    "check_documents",
+    "check_int",
+    "check_pairs",
+    "folder_write_problem",
+    "holds_text",
+]
 
 
 def _is_dataframe(X: Any) -> bool:
@@ -132,6 +139,52 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     if fit and not items:
         raise ValueError(f"cannot fit on an empty corpus: {name} has 0 documents")
     return items
+
+
+def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:
+    """Turn sentence pairs into the list of first texts and the list of second texts.
+
+    Accepts a sequence (or any iterable) of ``(text_a, text_b)`` pairs, a 2-D array of 2
+    columns, or a pandas DataFrame of 2 columns (one pair per row).
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_pairs
+    >>> check_pairs([("a cat", "a kitten"), ("the sun", "rain")])
+    (['a cat', 'the sun'], ['a kitten', 'rain'])
+    >>> texts_a, texts_b = ["a cat", "the sun", "a man"], ["a kitten", "rain", "a boy"]
+    >>> check_pairs((texts_a, texts_b), name="pairs")
+    Traceback (most recent call last):
+    ...
+    ValueError: pairs[0] must be a pair (text_a, text_b), got ['a cat', 'the sun', 'a man']; two lists of texts make pairs with list(zip(texts_a, texts_b))
+    """  # noqa: E501
+    if X is None or isinstance(X, str | bytes) or not hasattr(X, "__iter__"):
+        raise TypeError(
+            f"{name} must be a sequence of (text_a, text_b) pairs, got {type(X).__name__}"
+        )
+    if _is_dataframe(X):  # iterating a frame gives its column names
+        if X.shape[1] != 2:
+            raise ValueError(
+                f"{name} must have 2 columns (text_a, text_b), one pair per row; the DataFrame "
+                f"has {X.shape[1]}: {list(X.columns)!r:.80}"
+            )
+        X = X.itertuples(index=False, name=None)
+    a: list[str] = []
+    b: list[str] = []
+    for i, pair in enumerate(X):
+        if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
+            hint = ""
+            if not isinstance(pair, str | bytes) and hasattr(pair, "__len__") and len(pair) > 2:
+                hint = "; two lists of texts make pairs with list(zip(texts_a, texts_b))"
+            raise ValueError(f"{name}[{i}] must be a pair (text_a, text_b), got {pair!r:.80}{hint}")
+        first, second = pair
+        if not isinstance(first, str) or not isinstance(second, str):
+            raise TypeError(f"{name}[{i}] must hold two strings, got {pair!r:.80}")
+        a.append(str(first))  # str, not numpy's str_
+        b.append(str(second))
+    if not a:
+        raise ValueError(f"{name} holds no pairs")
+    return a, b
 
 
 def holds_text(X: Any) -> bool:

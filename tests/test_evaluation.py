@@ -354,6 +354,29 @@ def test_sts_errors():
         dim_curve(emb, pairs, gold, task="sts", estimator=LogisticRegression())
     with pytest.raises(ValueError, match="no pairs"):
         dim_curve(emb, [], [], task="sts")
+    halves = ([a for a, _ in pairs], [b for _, b in pairs])  # two lists, not pairs
+    with pytest.raises(
+        ValueError, match=r"X\[0\] must be a pair .* list\(zip\(texts_a, texts_b\)\)"
+    ):
+        dim_curve(emb, halves, gold, task="sts")
+
+
+def test_sts_pairs_as_a_dataframe_or_an_array():
+    # A frame's rows are the pairs (iterating it would give its column names); an array of 2
+    # columns too: both score as the list of tuples does.
+    pd = pytest.importorskip("pandas")
+    emb = TfidfBaseline(max_dim=16)
+    pairs = [(CORPUS[i], CORPUS[i + 3]) for i in range(20)]
+    gold = np.linspace(0, 5, 20)
+    expected = dim_curve(emb, pairs, gold, task="sts", dims=[4, 16]).scores
+    frame = pd.DataFrame(pairs, columns=["sentence1", "sentence2"])
+    for X in (frame, np.asarray(pairs)):
+        np.testing.assert_allclose(
+            dim_curve(emb, X, gold, task="sts", dims=[4, 16]).scores, expected
+        )
+    frame["source"] = "x"
+    with pytest.raises(ValueError, match=r"X must have 2 columns .* has 3: \['sentence1'"):
+        dim_curve(emb, frame, gold, task="sts")
 
 
 def test_lazy_exports():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import warnings
 from collections import Counter
 from contextlib import contextmanager
 
@@ -242,12 +243,29 @@ def test_a_changed_training_default_never_reuses_a_fine_tuned_state(
         ([("a", "b"), ("c",)], [1.0, 2.0], ValueError, r"pairs\[1\] must be a"),
         ([("a", "b"), ("c", 3)], [1.0, 2.0], TypeError, "two strings"),
         ([("a", "b"), ("c", "d")], [1.0, float("nan")], ValueError, "finite"),
-        ("ab", [1.0], TypeError, "list of"),
+        ("ab", [1.0], TypeError, r"sequence of \(text_a, text_b\) pairs"),
+        ((["a", "b", "c"], ["d", "e", "f"]), [1.0, 2.0], ValueError, r"list\(zip\("),
     ],
 )
 def test_finetune_errors(tiny_bert, pairs, scores, error, match):
     with pytest.raises(error, match=match):
         finetune(tiny_bert, pairs, scores, device="cpu")
+
+
+def test_finetune_takes_pairs_from_a_dataframe(tiny_bert):
+    # The STS setting as a table: its rows are the pairs and its score column, read-only under
+    # pandas' copy-on-write, trains without torch's warning about non-writable arrays.
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": CORPUS[:20], "b": CORPUS[20:40], "score": np.linspace(0, 5, 20)})
+    common = {"dim": 16, "device": "cpu", "epochs": 1}
+    expected = finetune(
+        tiny_bert, list(zip(frame.a, frame.b, strict=True)), list(frame.score), **common
+    )
+    clear_caches()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = finetune(tiny_bert, frame[["a", "b"]], frame["score"], **common)
+    np.testing.assert_allclose(got.transform(CORPUS[:5]), expected.transform(CORPUS[:5]), atol=1e-6)
 
 
 # -- errors in fit -----------------------------------------------------------------------------

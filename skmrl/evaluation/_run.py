@@ -8,12 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._validation import check_pairs
+
 from ._classification import _classification_fold
 from ._common import _check_dims, _check_layers, _Fold, _learns_from_texts, _Steps
 from ._curve import DimCurve
 from ._depth import DepthDimCurves
 from ._retrieval import _as_retrieval_set, _metric_names, _retrieval_scores
-from ._sts import _check_pairs, _sts_fold
+from ._sts import _sts_fold
 
 __all__ = ["TASKS", "dim_curve"]
 
@@ -53,7 +55,8 @@ def dim_curve(
         own ``dim`` is ignored.
     X : iterable of str, array of shape (n_samples, n_features), pairs, or (queries, corpus)
         Classification: the documents (vectors for ``MatryoshkaAdaptor``). STS: a sequence of
-        ``(text_a, text_b)`` pairs. Retrieval: ``(queries, corpus)``, two dicts of id -> text
+        ``(text_a, text_b)`` pairs (or an array or DataFrame of 2 columns, a pair per row).
+        Retrieval: ``(queries, corpus)``, two dicts of id -> text
         (id -> vector for ``MatryoshkaAdaptor``), or the :class:`~skmrl.datasets.BeirData`
         that :func:`~skmrl.datasets.load_beir` returns (then without ``y``).
     y : array-like of shape (n_samples,), or dict
@@ -247,7 +250,7 @@ def _dim_curve(
 
         if estimator is not None or scoring is not None:
             raise ValueError("task='sts' scores the cosine with Spearman: no estimator or scoring")
-        a, b = _check_pairs(X)
+        a, b = check_pairs(X)
         if y is None:
             raise ValueError("task='sts' needs the gold similarity scores y")
         y = np.asarray(y, dtype=np.float64)

@@ -1,28 +1,11 @@
-"""``task="sts"``: the pairs, and one fold of :func:`~skmrl.evaluation.dim_curve`."""
+"""``task="sts"``: one fold of :func:`~skmrl.evaluation.dim_curve` (the pairs are checked by
+:func:`skmrl._validation.check_pairs`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
 from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths
-
-
-def _check_pairs(X: Any) -> tuple[list[str], list[str]]:
-    if isinstance(X, str) or X is None:
-        raise TypeError(f"X must be a sequence of (text_a, text_b) pairs, got {type(X).__name__}")
-    a, b = [], []
-    for i, pair in enumerate(X):
-        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
-            raise ValueError(f"X[{i}] must be a pair (text_a, text_b), got {pair!r}")
-        if not (isinstance(pair[0], str) and isinstance(pair[1], str)):
-            raise TypeError(f"X[{i}] must hold two strings, got {pair!r}")
-        a.append(pair[0])
-        b.append(pair[1])
-    if not a:
-        raise ValueError("X holds no pairs")
-    return a, b
 
 
 def _sts_fold(
