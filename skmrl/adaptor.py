@@ -194,7 +194,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     random_state : int, default=0
         Seed of the subset and the batches.
     progress : bool or None, default=None
-        Show a progress bar while training; ``None``: when stderr is a terminal.
+        Show a progress bar while training; ``None``: when stderr is a terminal or in a
+        Jupyter notebook.
     memory : str, path or joblib.Memory, optional
         Folder where fitted states are also kept on disk, shared across processes and runs.
 
@@ -375,11 +376,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             if n > self.max_samples:
                 rng = np.random.default_rng(self.random_state)
                 rows = np.sort(rng.choice(n, self.max_samples, replace=False))
-            progress = self.progress
-            if progress is None:
-                import sys
+            from skmrl._progress import show_progress
 
-                progress = sys.stderr.isatty()
+            progress = show_progress(self.progress)
             R = fit_rotation(
                 Zn[rows],
                 dims,

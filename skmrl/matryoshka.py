@@ -90,7 +90,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
         the CPU's reduced precision (faster where the CPU has bf16 instructions); ``"fp16"`` is
         refused on the CPU, where it is emulated and about 7x slower than bf16.
     progress : bool or None, default=None
-        Show a progress bar while encoding many batches; ``None``: when stderr is a terminal.
+        Show a progress bar while encoding many batches; ``None``: when stderr is a terminal
+        or in a Jupyter notebook.
     memory : str, path or joblib.Memory, optional
         Folder for a disk cache of full-size vectors (and fine-tuned states), shared across
         processes and runs.

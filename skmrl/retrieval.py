@@ -67,8 +67,8 @@ class MatryoshkaSearch(BaseEstimator):
         selection of the top documents is single-threaded NumPy, so threads over batches are
         faster on several cores.
     progress : bool, optional
-        A ``tqdm.auto`` bar over query batches; ``None``: when stderr is a terminal and there
-        is more than one batch.
+        A ``tqdm.auto`` bar over query batches; ``None``: when stderr is a terminal (or in a
+        notebook) and there is more than one batch.
 
     Attributes
     ----------
@@ -420,10 +420,10 @@ def _rerank(
 
 
 def _progress(results: Any, progress: bool | None, n_batches: int) -> Any:
-    if progress is None:
-        import sys
+    from skmrl._progress import show_progress
 
-        progress = n_batches > 1 and sys.stderr.isatty()
+    if progress is None:
+        progress = n_batches > 1 and show_progress(None)
     if not progress:
         return results
     from tqdm.auto import tqdm

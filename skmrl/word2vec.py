@@ -154,8 +154,9 @@ class Word2VecEmbedder(BaseEmbedder):
         ``dim`` then trains once per grid point); a ``RandomState`` is consumed by fitting and
         is never shared either. Training with a fixed seed on the CPU is reproducible, whatever
         ``workers`` is.
-    progress : bool, default=False
-        Show a progress bar while training.
+    progress : bool or None, default=None
+        Show a progress bar while training; ``None``: when stderr is a terminal or in a
+        Jupyter notebook.
     normalize : bool, default=True
         L2-normalise each output after slicing it to ``dim``.
     memory : str, path or joblib.Memory, optional
@@ -224,7 +225,7 @@ class Word2VecEmbedder(BaseEmbedder):
         batch_size: int | None = None,
         workers: int | None = None,
         random_state: int | np.random.RandomState | None = 1,
-        progress: bool = False,
+        progress: bool | None = None,
         normalize: bool = True,
         memory: Any = None,
     ) -> None:
@@ -424,7 +425,9 @@ class Word2VecEmbedder(BaseEmbedder):
             dims = [2**p for p in range(3, 32) if 2**p < max_dim] + [max_dim]
         batch = self.batch_size or (1024 if device == "cpu" else 32768)
         bar = None
-        if self.progress:
+        from skmrl._progress import show_progress
+
+        if show_progress(self.progress):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=epochs * len(tokens), unit="word", desc="word2vec", leave=False)

@@ -18,7 +18,6 @@ and runs only its first ``k`` layers; ``every_layer=True`` pools the output of e
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -94,8 +93,9 @@ def make_batches(lengths: np.ndarray, batch_size: int, token_budget: int) -> lis
 
 
 def _progress_bar(total: int, n_batches: int, progress: bool | None) -> Any:
-    show = progress if progress is not None else sys.stderr.isatty()
-    if not show or n_batches <= _PROGRESS_MIN_BATCHES:
+    from skmrl._progress import show_progress
+
+    if not show_progress(progress) or n_batches <= _PROGRESS_MIN_BATCHES:
         return None
     from tqdm.auto import tqdm
 

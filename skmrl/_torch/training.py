@@ -37,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -350,7 +349,7 @@ def finetune_encoder(
         Seeds batch order, dropout and the heads; on the CPU the same seed (and threads) gives
         bit-identical weights. The global random state is left as it was.
     progress : bool or None, default=None
-        Show a tqdm bar with the loss; ``None``: when stderr is a terminal.
+        Show a tqdm bar with the loss; ``None``: when stderr is a terminal or in a notebook.
     threads : int, optional
         Torch threads while training on the CPU (restored afterwards); default
         :data:`DEFAULT_THREADS`.
@@ -513,9 +512,10 @@ def finetune_encoder(
                 total = w * term if total is None else total + w * term
             return total
 
-        show = progress if progress is not None else sys.stderr.isatty()
+        from skmrl._progress import show_progress
+
         bar = None
-        if show:
+        if show_progress(progress):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=n_micro, desc="fine-tuning", unit="batch", leave=False)

@@ -244,6 +244,7 @@ def _sweep(entry: _DemoEntry, args: argparse.Namespace, texts: list[str], labels
     from sklearn.pipeline import Pipeline
     from tqdm.auto import tqdm
 
+    from skmrl._progress import show_progress
     from skmrl.evaluation import DimCurve
 
     pipe = Pipeline([("embedder", entry.build(args)), ("clf", LogisticRegression(max_iter=2000))])
@@ -253,7 +254,7 @@ def _sweep(entry: _DemoEntry, args: argparse.Namespace, texts: list[str], labels
         total=args.folds * len(entry.dims),
         desc=f"  {entry.label}",
         unit="fit",
-        disable=not sys.stderr.isatty(),  # progress=None's rule: a bar when stderr is a terminal
+        disable=not show_progress(None),
     )
 
     def scoring(estimator: Any, X: Any, y: Any) -> float:

@@ -123,7 +123,7 @@ def _build(args: argparse.Namespace) -> Any:
             max_dim=args.dim or _W2V_MAX_DIM,
             device=args.device,
             random_state=0,
-            progress=bool(progress is None and sys.stderr.isatty()),
+            progress=progress,
         )
     from skmrl import MatryoshkaEmbedder
 

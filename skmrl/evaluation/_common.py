@@ -4,7 +4,6 @@ at full size, checking ``dims`` and ``layers``, the progress bar."""
 from __future__ import annotations
 
 import numbers
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -153,8 +152,11 @@ def _fitted_max_dim(emb: Any) -> int:
 
 
 def _progress(progress: bool | None, total: int, desc: str, unit: str = "fold") -> Any:
-    show = sys.stderr.isatty() if progress is None else bool(progress)
     from tqdm.auto import tqdm
+
+    from skmrl._progress import show_progress
+
+    show = show_progress(progress)
 
     return tqdm(total=total, desc=desc, unit=unit, disable=not show, leave=False)
 

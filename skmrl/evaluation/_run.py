@@ -105,7 +105,7 @@ def dim_curve(
         One ``tqdm.auto`` bar (in a notebook too) over every (fold, dim) step: a step is one
         size scored in one fold (folds run with ``n_jobs`` advance it a fold at a time);
         :func:`compare` shows one bar for all its embedders. ``None``: shown when stderr is
-        a terminal.
+        a terminal or in a Jupyter notebook.
     layers : list of int, optional
         Also score the encoder's depth (2D Matryoshka): the embedder must have an ``n_layers``
         parameter (:class:`~skmrl.MatryoshkaEmbedder`), and each depth must lie in

@@ -1,0 +1,75 @@
+"""progress=None's rule (skmrl._progress): a bar in a terminal or a Jupyter notebook, not in logs.
+
+A Jupyter kernel is recognised as tqdm.autonotebook recognises it (``ipykernel`` imported, and
+IPython's shell has a kernel); these tests stand one up in ``sys.modules``, since no notebook
+runs here, and check that a real fit then shows its bar on a stderr that is no terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from skmrl import MatryoshkaAdaptor
+from skmrl._progress import in_notebook, show_progress
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _kernel(monkeypatch, *, has_kernel: bool = True) -> None:
+    shell = types.SimpleNamespace(kernel=object()) if has_kernel else types.SimpleNamespace()
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+
+
+def test_given_values_win(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert show_progress(False) is False
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert show_progress(True) is True
+
+
+@pytest.mark.parametrize(
+    ("stderr", "kernel", "expected"),
+    [
+        (_Terminal, None, True),  # a terminal
+        (io.StringIO, None, False),  # a log file or a pipe
+        (io.StringIO, "notebook", True),  # a Jupyter notebook: the kernel's stream
+        (io.StringIO, "terminal IPython", False),  # IPython without a kernel, stderr redirected
+    ],
+)
+def test_none_means_someone_is_watching(monkeypatch, stderr, kernel, expected):
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    if kernel is not None:
+        _kernel(monkeypatch, has_kernel=kernel == "notebook")
+    monkeypatch.setattr(sys, "stderr", stderr())
+    assert in_notebook() is (kernel == "notebook")
+    assert show_progress(None) is expected
+
+
+def test_a_closed_stderr_shows_nothing(monkeypatch):
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(sys, "stderr", closed)
+    assert show_progress(None) is False
+
+
+def test_a_fit_in_a_notebook_shows_its_bar(monkeypatch, tqdm_bars):
+    Z = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    MatryoshkaAdaptor(epochs=1, random_state=1).fit(Z)
+    assert tqdm_bars == []  # not a terminal, not a notebook: no bar
+    _kernel(monkeypatch)
+    MatryoshkaAdaptor(epochs=1, random_state=2).fit(Z)
+    assert [bar.desc for bar in tqdm_bars] == ["fitting adaptor"]
+    assert tqdm_bars[0].n == tqdm_bars[0].total > 0
