@@ -169,12 +169,14 @@ def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:
                 f"has {X.shape[1]}: {list(X.columns)!r:.80}"
             )
         X = X.itertuples(index=False, name=None)
+    two_lists = hasattr(X, "__len__") and len(X) == 2  # (texts_a, texts_b), maybe
     a: list[str] = []
     b: list[str] = []
     for i, pair in enumerate(X):
-        if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
+        text = isinstance(pair, str | bytes)
+        if text or not hasattr(pair, "__len__") or len(pair) != 2:
             hint = ""
-            if not isinstance(pair, str | bytes) and hasattr(pair, "__len__") and len(pair) > 2:
+            if two_lists and i == 0 and hasattr(pair, "__len__") and not text:
                 hint = "; two lists of texts make pairs with list(zip(texts_a, texts_b))"
             raise ValueError(f"{name}[{i}] must be a pair (text_a, text_b), got {pair!r:.80}{hint}")
         first, second = pair
