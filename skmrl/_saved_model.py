@@ -9,6 +9,10 @@ A saved folder (:func:`save_pretrained`) is a standard transformers folder plus 
   ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with another
   pooling warns.
 
+:func:`check_saved_config` also reads a sentence-transformers folder's ``modules.json`` and pooling
+config (:func:`skmrl.models.sentence_transformers_layout`), to warn when its vectors are made
+otherwise than the embedder will make them.
+
 With ``n_layers=k`` below the encoder's depth, :func:`save_pretrained` writes the network that
 ``transform`` runs: the first ``k`` layers (the config says ``num_hidden_layers=k``), so that the
 folder loads, in skmrl or in plain transformers, to the shallow encoder.
@@ -158,12 +162,48 @@ def _trained_dims(embedder: Any) -> list[int]:
 
 
 def check_saved_config(embedder: Any, source: str) -> None:
-    """Warn when a saved folder's vectors were made with another pooling than asked for."""
+    """Warn when a model's own config makes its vectors otherwise than ``embedder`` will.
+
+    The config is an skmrl folder's ``skmrl.json`` or, for a sentence-transformers model, its
+    ``modules.json`` and pooling config: a model trained with CLS pooling, say, gives poorer
+    vectors mean-pooled, and silently so.
+    """
+    from skmrl._validation import caller_stacklevel
+
     config = saved_config(source)
     if config and config.get("pooling") not in (None, embedder.pooling):
         warnings.warn(
             f"{source} was saved with pooling={config['pooling']!r}, but this embedder uses "
             f"pooling={embedder.pooling!r}: its vectors will differ from the saved model's",
             UserWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
+        )
+    if config:
+        return
+    from skmrl.models import sentence_transformers_layout
+
+    layout = sentence_transformers_layout(source)
+    if layout is None:
+        return
+    pooling, others = layout
+    problems = []
+    if pooling is not None and pooling != embedder.pooling:
+        if pooling in ("mean", "cls"):
+            fix = f"pass pooling={pooling!r} to match it"
+        else:
+            fix = "skmrl pools with 'mean' or 'cls' only"
+        problems.append(
+            f"it pools with {pooling!r}, this embedder with pooling={embedder.pooling!r} ({fix})"
+        )
+    if others:
+        problems.append(
+            f"it applies {', '.join(others)} after pooling, which skmrl does not (it uses the "
+            "encoder's pooled output)"
+        )
+    if problems:
+        warnings.warn(
+            f"{source} is a sentence-transformers model, and {'; and '.join(problems)}: this "
+            "embedder's vectors will differ from SentenceTransformer(...).encode's",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "caller_stacklevel",
     "check_dim",
     "check_documents",
     "check_int",
@@ -20,6 +22,20 @@ __all__ = [
     "folder_write_problem",
     "holds_text",
 ]
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside skmrl.
+
+    How deep skmrl's own frames go depends on the route (``fit``, ``fit_transform``, a cached
+    state, :func:`skmrl.finetune`), so a fixed ``stacklevel`` would point inside skmrl on some.
+    """
+    frame = sys._getframe(1)  # the function that warns: stacklevel 1
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "skmrl":
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _is_dataframe(X: Any) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import check_int
+from skmrl._validation import caller_stacklevel, check_int
 from skmrl.base import BaseEmbedder
 from skmrl.cache import get_embedding_cache, hash_texts
 
@@ -78,7 +78,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
         Where to run the model; ``"auto"`` picks CUDA, then MPS, then the CPU. Resolved in
         ``fit``; an unavailable device raises a ``ValueError`` listing the available ones.
     pooling : {"mean", "cls"}, default="mean"
-        Attention-mask weighted mean of the token vectors, or the first token's vector.
+        Attention-mask weighted mean of the token vectors, or the first token's vector. ``fit``
+        warns when the model is a sentence-transformers one whose own config pools otherwise
+        (BGE models pool with CLS), or applies modules after pooling (``Dense``) that skmrl
+        does not: its vectors would differ from ``SentenceTransformer(model).encode``'s.
     normalize : bool, default=True
         L2-normalise each vector after slicing it to ``dim`` (zero vectors stay zero).
     max_length : int, default=256
@@ -291,7 +294,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
                     "when fit trains something, and fine_tune=None trains nothing: set fine_tune "
                     "('adaptor', 'pca', 'full' or 'full+adaptor') to make the prefixes Matryoshka",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=caller_stacklevel(),
                 )
 
     # -- fitting --------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -19,7 +18,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from skmrl._torch.device import check_device_spec
-from skmrl._validation import check_dim, check_int
+from skmrl._validation import caller_stacklevel, check_dim, check_int
 from skmrl._vocab import (
     SIF_A,
     _build_vocabulary,
@@ -47,16 +46,6 @@ AUTO_MAX_EPOCHS = 40
 MIN_TRAINING_TOKENS = 1_000_000
 #: Most threads that ``workers=None`` trains with (more split a step too finely to gain).
 _MAX_DEFAULT_WORKERS = 4
-
-
-def _caller_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the first frame outside skmrl."""
-    frame = sys._getframe(1)  # the function that warns: stacklevel 1
-    level = 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("skmrl."):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def _first_warning(key: str) -> bool:
@@ -402,7 +391,7 @@ class Word2VecEmbedder(BaseEmbedder):
                     "(epochs='auto' trains up to 40), pretrained vectors=..., or use "
                     "TfidfBaseline. (Warned once per parameter setting.)",
                     UserWarning,
-                    stacklevel=_caller_stacklevel(),
+                    stacklevel=caller_stacklevel(),
                 )
         return epochs
 

@@ -184,6 +184,73 @@ def test_training_settings_without_fine_tune_warn(tiny_bert, params, match):
     np.testing.assert_array_equal(emb.transform(CORPUS[:4]), plain)
 
 
+def _as_sentence_transformers(folder, modes, extra=()):
+    """Write sentence-transformers' module files into a model folder: the given pooling modes
+    (1_Pooling/config.json) and modules after pooling (each as its class name)."""
+    import json
+
+    modules = [("Transformer", ""), ("Pooling", "1_Pooling"), *((k, f"2_{k}") for k in extra)]
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {
+                    "idx": i,
+                    "name": str(i),
+                    "path": path,
+                    "type": f"sentence_transformers.models.{k}",
+                }
+                for i, (k, path) in enumerate(modules)
+            ]
+        )
+    )
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    keys = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens")
+    config = {f"pooling_mode_{key}": key in modes for key in keys}
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("modes", "extra", "pooling", "match"),
+    [
+        (["cls_token"], (), "mean", r"it pools with 'cls', this embedder with pooling='mean' \("
+         r"pass pooling='cls' to match it\)"),
+        (["mean_tokens"], (), "cls", r"pass pooling='mean' to match it"),
+        (["max_tokens"], (), "mean", r"pools with 'max', .* 'mean' or 'cls' only"),
+        (["mean_tokens"], ("Dense", "Normalize"), "mean", r"applies Dense after pooling"),
+        (["cls_token"], ("Dense",), "mean", r"pools with 'cls'.*; and it applies Dense"),
+        (["mean_tokens"], ("Normalize",), "mean", None),
+        (["cls_token"], (), "cls", None),
+    ],
+)  # fmt: skip
+def test_sentence_transformers_folders_warn_when_vectors_would_differ(
+    tiny_bert, tmp_path, modes, extra, pooling, match
+):
+    # A sentence-transformers model trained with CLS pooling (BGE, say) gives poorer vectors
+    # mean-pooled: say so instead of quietly embedding otherwise than its own library does.
+    import shutil
+    import warnings
+
+    folder = _as_sentence_transformers(shutil.copytree(tiny_bert, tmp_path / "st"), modes, extra)
+    emb = MatryoshkaEmbedder(folder, pooling=pooling, device="cpu")
+    if match is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            emb.fit(CORPUS[:2])
+    else:
+        with pytest.warns(
+            UserWarning, match=r"is a sentence-transformers model, and .*" + match
+        ) as w:
+            emb.fit(CORPUS[:2])
+        assert w[0].filename == __file__  # points at the caller's fit, not inside skmrl
+
+
+def test_the_packaged_default_is_a_sentence_transformers_model_skmrl_embeds_alike():
+    from skmrl.models import resolve_model, sentence_transformers_layout
+
+    assert sentence_transformers_layout(resolve_model(DEFAULT_MODEL)) == ("mean", [])
+
+
 def test_finetune_on_scored_pairs(tiny_bert):
     pairs = list(zip(CORPUS[:20], CORPUS[20:40], strict=True))
     scores = np.linspace(0, 5, 20)
