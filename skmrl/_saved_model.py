@@ -1,4 +1,5 @@
-"""The saved-folder format of MatryoshkaEmbedder: writing it, and reading its skmrl files.
+"""Model-folder formats: MatryoshkaEmbedder's saved folder (writing and reading it), and how a
+sentence-transformers folder makes its vectors.
 
 A saved folder (:func:`save_pretrained`) is a standard transformers folder plus two files:
 
@@ -9,9 +10,9 @@ A saved folder (:func:`save_pretrained`) is a standard transformers folder plus 
   ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with another
   pooling warns.
 
-:func:`check_saved_config` also reads a sentence-transformers folder's ``modules.json`` and pooling
-config (:func:`skmrl.models.sentence_transformers_layout`), to warn when its vectors are made
-otherwise than the embedder will make them.
+:func:`check_saved_config` also reads a sentence-transformers folder's ``modules.json`` and
+pooling config (:func:`sentence_transformers_layout`), to warn when its vectors are made otherwise
+than the embedder will make them.
 
 With ``n_layers=k`` below the encoder's depth, :func:`save_pretrained` writes the network that
 ``transform`` runs: the first ``k`` layers (the config says ``num_hidden_layers=k``), so that the
@@ -37,6 +38,7 @@ __all__ = [
     "load_saved_adaptor",
     "save_pretrained",
     "saved_config",
+    "sentence_transformers_layout",
 ]
 
 #: The adaptor of a saved folder.
@@ -161,6 +163,70 @@ def _trained_dims(embedder: Any) -> list[int]:
     return [int(d) for d in dims] if dims else []
 
 
+#: sentence-transformers' pooling modes (keys of ``1_Pooling/config.json``) by skmrl's name.
+_ST_POOLING_MODES = {
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len",
+    "pooling_mode_weightedmean_tokens": "weightedmean",
+    "pooling_mode_lasttoken": "lasttoken",
+}
+#: The sentence-transformers modules whose work skmrl does too (encoder, pooling, unit length).
+_ST_MODULES_DONE = frozenset({"Transformer", "Pooling", "Normalize"})
+
+
+def sentence_transformers_layout(source: str) -> tuple[str | None, list[str]] | None:
+    """How a sentence-transformers model makes its vectors from the encoder's output.
+
+    Parameters
+    ----------
+    source : str
+        A resolved model (:func:`resolve_model`): a folder, or a hub id in the local cache.
+
+    Returns
+    -------
+    (pooling, others) or None
+        ``None`` when the model has no sentence-transformers ``modules.json``. ``pooling``:
+        ``"mean"``, ``"cls"``, another of sentence-transformers' modes (``"max"``,
+        ``"lasttoken"``, ...; several joined by ``"+"``), or ``None`` when its pooling config
+        cannot be read. ``others``: the modules after pooling that skmrl does not apply
+        (``"Dense"``, ``"LayerNorm"``, ...), in order.
+
+    Examples
+    --------
+    >>> from skmrl._saved_model import sentence_transformers_layout
+    >>> from skmrl.models import resolve_model
+    >>> sentence_transformers_layout(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
+    ('mean', [])
+    """
+    from skmrl.models import model_file
+
+    modules_file = model_file(source, "modules.json")
+    if modules_file is None:
+        return None
+    try:
+        modules = json.loads(modules_file.read_text(encoding="utf-8"))
+        kinds = [
+            (str(m.get("type", "")).rsplit(".", 1)[-1], str(m.get("path", ""))) for m in modules
+        ]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    pooling: str | None = None
+    for kind, path in kinds:
+        if kind != "Pooling":
+            continue
+        config_file = model_file(source, f"{path}/config.json" if path else "config.json")
+        try:
+            config = json.loads(config_file.read_text(encoding="utf-8")) if config_file else {}
+        except (OSError, ValueError):
+            config = {}
+        modes = [name for key, name in _ST_POOLING_MODES.items() if config.get(key) is True]
+        pooling = "+".join(modes) or None
+    others = [kind for kind, _ in kinds if kind not in _ST_MODULES_DONE]
+    return pooling, others
+
+
 def check_saved_config(embedder: Any, source: str) -> None:
     """Warn when a model's own config makes its vectors otherwise than ``embedder`` will.
 
@@ -180,8 +246,6 @@ def check_saved_config(embedder: Any, source: str) -> None:
         )
     if config:
         return
-    from skmrl.models import sentence_transformers_layout
-
     layout = sentence_transformers_layout(source)
     if layout is None:
         return

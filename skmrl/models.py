@@ -35,10 +35,10 @@ __all__ = [
     "forget_folder",
     "load_fine_tuned",
     "load_model",
+    "model_file",
     "network_allowed",
     "register_fine_tuned",
     "resolve_model",
-    "sentence_transformers_layout",
     "weights_identity",
 ]
 
@@ -217,20 +217,7 @@ def _in_hub_cache(repo_id: str) -> bool:
     return isinstance(found, str)
 
 
-#: sentence-transformers' pooling modes (keys of ``1_Pooling/config.json``) by skmrl's name.
-_ST_POOLING_MODES = {
-    "pooling_mode_cls_token": "cls",
-    "pooling_mode_mean_tokens": "mean",
-    "pooling_mode_max_tokens": "max",
-    "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len",
-    "pooling_mode_weightedmean_tokens": "weightedmean",
-    "pooling_mode_lasttoken": "lasttoken",
-}
-#: The sentence-transformers modules whose work skmrl does too (encoder, pooling, unit length).
-_ST_MODULES_DONE = frozenset({"Transformer", "Pooling", "Normalize"})
-
-
-def _model_file(source: str, name: str) -> Path | None:
+def model_file(source: str, name: str) -> Path | None:
     """A file of a resolved model: in its folder, or in the local hub cache (no network)."""
     folder = Path(source)
     if folder.is_dir():
@@ -243,56 +230,6 @@ def _model_file(source: str, name: str) -> Path | None:
     except (ImportError, ValueError):
         return None
     return Path(found) if isinstance(found, str) else None
-
-
-def sentence_transformers_layout(source: str) -> tuple[str | None, list[str]] | None:
-    """How a sentence-transformers model makes its vectors from the encoder's output.
-
-    Parameters
-    ----------
-    source : str
-        A resolved model (:func:`resolve_model`): a folder, or a hub id in the local cache.
-
-    Returns
-    -------
-    (pooling, others) or None
-        ``None`` when the model has no sentence-transformers ``modules.json``. ``pooling``:
-        ``"mean"``, ``"cls"``, another of sentence-transformers' modes (``"max"``,
-        ``"lasttoken"``, ...; several joined by ``"+"``), or ``None`` when its pooling config
-        cannot be read. ``others``: the modules after pooling that skmrl does not apply
-        (``"Dense"``, ``"LayerNorm"``, ...), in order.
-
-    Examples
-    --------
-    >>> from skmrl.models import resolve_model, sentence_transformers_layout
-    >>> sentence_transformers_layout(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
-    ('mean', [])
-    """
-    import json
-
-    modules_file = _model_file(source, "modules.json")
-    if modules_file is None:
-        return None
-    try:
-        modules = json.loads(modules_file.read_text(encoding="utf-8"))
-        kinds = [
-            (str(m.get("type", "")).rsplit(".", 1)[-1], str(m.get("path", ""))) for m in modules
-        ]
-    except (OSError, ValueError, TypeError, AttributeError):
-        return None
-    pooling: str | None = None
-    for kind, path in kinds:
-        if kind != "Pooling":
-            continue
-        config_file = _model_file(source, f"{path}/config.json" if path else "config.json")
-        try:
-            config = json.loads(config_file.read_text(encoding="utf-8")) if config_file else {}
-        except (OSError, ValueError):
-            config = {}
-        modes = [name for key, name in _ST_POOLING_MODES.items() if config.get(key) is True]
-        pooling = "+".join(modes) or None
-    others = [kind for kind, _ in kinds if kind not in _ST_MODULES_DONE]
-    return pooling, others
 
 
 def _not_found(model: Any, source: str, reason: str, online: bool) -> ModelNotFoundError:

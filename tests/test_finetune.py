@@ -246,7 +246,8 @@ def test_sentence_transformers_folders_warn_when_vectors_would_differ(
 
 
 def test_the_packaged_default_is_a_sentence_transformers_model_skmrl_embeds_alike():
-    from skmrl.models import resolve_model, sentence_transformers_layout
+    from skmrl._saved_model import sentence_transformers_layout
+    from skmrl.models import resolve_model
 
     assert sentence_transformers_layout(resolve_model(DEFAULT_MODEL)) == ("mean", [])
 
