@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -456,6 +457,13 @@ def test_hub_id_in_the_local_hugging_face_cache_loads_offline(tmp_path):
     AutoTokenizer.from_pretrained(packaged).save_pretrained(snapshot)
     (snapshot.parents[1] / "refs").mkdir()
     (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    # A sentence-transformers model pooling by CLS: its module files are read from the cache too.
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling")]
+    (snapshot / "modules.json").write_text(
+        json.dumps([{"path": p, "type": f"sentence_transformers.models.{k}"} for p, k in modules])
+    )
+    (snapshot / "1_Pooling").mkdir()
+    (snapshot / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
     code = (
         "from skmrl import MatryoshkaEmbedder\n"
         "emb = MatryoshkaEmbedder('someone/tiny-bert', dim=8, device='cpu').fit(['a'])\n"
@@ -466,6 +474,8 @@ def test_hub_id_in_the_local_hugging_face_cache_loads_offline(tmp_path):
     proc = _run_python(code, env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["32", "(2,", "8)"]
+    assert "someone/tiny-bert is a sentence-transformers model" in proc.stderr
+    assert "pass pooling='cls' to match it" in proc.stderr
 
 
 def test_fp16_on_the_cpu_is_refused_with_the_reason():
