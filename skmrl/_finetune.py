@@ -330,6 +330,12 @@ def finetune(
     ``k`` dimensions rank the pairs as the scores do); with ``"adaptor"`` the encoder stays
     frozen and an adaptor is fitted on the sentences; ``"full+adaptor"`` does both.
 
+    The scores train the weights only: the adaptor is the unsupervised one, which keeps the
+    full vectors' similarities in every prefix (so ``"adaptor"`` alone is
+    ``MatryoshkaEmbedder(fine_tune="adaptor").fit(sentences)``). A rotation trained on gold
+    scores generalised worse: fitted with CoSENT on half the STS Benchmark dev pairs, its 16
+    dimensions kept 86.1% of the full-size score on the other half, the unsupervised one 92.5%.
+
     Parameters
     ----------
     model : str or path, default="sentence-transformers/all-MiniLM-L6-v2"
