@@ -174,6 +174,12 @@ def forget_folder(folder: str | os.PathLike) -> None:
 
     :func:`load_model` shares a model per folder for the whole process; a folder written anew
     (``save_pretrained`` into it) would otherwise keep serving the weights it held before.
+    ``save_pretrained`` calls it; call it after writing a model folder by other means.
+
+    Parameters
+    ----------
+    folder : str or path
+        A model folder (a hub id is never a folder here, so nothing of it is forgotten).
     """
     target = Path(folder).expanduser().resolve()
     with _LOAD_LOCK:
@@ -218,7 +224,26 @@ def _in_hub_cache(repo_id: str) -> bool:
 
 
 def model_file(source: str, name: str) -> Path | None:
-    """A file of a resolved model: in its folder, or in the local hub cache (no network)."""
+    """A file of a resolved model: in its folder, or in the local hub cache (no network).
+
+    Parameters
+    ----------
+    source : str
+        A resolved model (:func:`resolve_model`): a folder, or a hub id.
+    name : str
+        The file's path inside the model (``"modules.json"``, ``"1_Pooling/config.json"``).
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``None`` when the model has no such file (or the hub cache does not hold it).
+
+    Examples
+    --------
+    >>> from skmrl.models import model_file, resolve_model
+    >>> model_file(resolve_model("sentence-transformers/all-MiniLM-L6-v2"), "modules.json").name
+    'modules.json'
+    """
     folder = Path(source)
     if folder.is_dir():
         path = folder / name
