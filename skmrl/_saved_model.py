@@ -26,7 +26,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,6 +34,7 @@ __all__ = [
     "ADAPTOR_FILE",
     "CONFIG_FILE",
     "SavedAdaptor",
+    "SentenceTransformersLayout",
     "check_saved_config",
     "load_saved_adaptor",
     "save_pretrained",
@@ -176,55 +177,79 @@ _ST_POOLING_MODES = {
 _ST_MODULES_DONE = frozenset({"Transformer", "Pooling", "Normalize"})
 
 
-def sentence_transformers_layout(source: str) -> tuple[str | None, list[str]] | None:
+class SentenceTransformersLayout(NamedTuple):
+    """How a sentence-transformers model makes its vectors (:func:`sentence_transformers_layout`).
+
+    Attributes
+    ----------
+    pooling : str or None
+        ``"mean"``, ``"cls"``, another of sentence-transformers' modes (``"max"``,
+        ``"lasttoken"``, ...; several joined by ``"+"``), or ``None`` when its pooling config
+        cannot be read.
+    other_modules : list of str
+        Modules skmrl does not apply (``"Dense"``, ``"LayerNorm"``, ...), in order: all but the
+        encoder, the pooling and the normalisation.
+    default_prompt : str or None
+        The prompt that ``encode`` prepends to every text by default (``default_prompt_name``
+        in ``config_sentence_transformers.json``), if any.
+    """
+
+    pooling: str | None
+    other_modules: list[str]
+    default_prompt: str | None
+
+
+def _json(source: str, name: str) -> Any:
+    from skmrl.models import model_file
+
+    path = model_file(source, name)
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | None:
     """How a sentence-transformers model makes its vectors from the encoder's output.
 
     Parameters
     ----------
     source : str
-        A resolved model (:func:`resolve_model`): a folder, or a hub id in the local cache.
+        A resolved model (:func:`~skmrl.models.resolve_model`): a folder, or a hub id in the
+        local cache (read with no network call).
 
     Returns
     -------
-    (pooling, others) or None
-        ``None`` when the model has no sentence-transformers ``modules.json``. ``pooling``:
-        ``"mean"``, ``"cls"``, another of sentence-transformers' modes (``"max"``,
-        ``"lasttoken"``, ...; several joined by ``"+"``), or ``None`` when its pooling config
-        cannot be read. ``others``: the modules after pooling that skmrl does not apply
-        (``"Dense"``, ``"LayerNorm"``, ...), in order.
+    SentenceTransformersLayout or None
+        ``None`` when the model has no sentence-transformers ``modules.json``.
 
     Examples
     --------
     >>> from skmrl._saved_model import sentence_transformers_layout
     >>> from skmrl.models import resolve_model
     >>> sentence_transformers_layout(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
-    ('mean', [])
+    SentenceTransformersLayout(pooling='mean', other_modules=[], default_prompt=None)
     """
-    from skmrl.models import model_file
-
-    modules_file = model_file(source, "modules.json")
-    if modules_file is None:
+    modules = _json(source, "modules.json")
+    if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
         return None
-    try:
-        modules = json.loads(modules_file.read_text(encoding="utf-8"))
-        kinds = [
-            (str(m.get("type", "")).rsplit(".", 1)[-1], str(m.get("path", ""))) for m in modules
-        ]
-    except (OSError, ValueError, TypeError, AttributeError):
-        return None
+    kinds = [(str(m.get("type", "")).rsplit(".", 1)[-1], str(m.get("path", ""))) for m in modules]
     pooling: str | None = None
     for kind, path in kinds:
-        if kind != "Pooling":
-            continue
-        config_file = model_file(source, f"{path}/config.json" if path else "config.json")
-        try:
-            config = json.loads(config_file.read_text(encoding="utf-8")) if config_file else {}
-        except (OSError, ValueError):
-            config = {}
-        modes = [name for key, name in _ST_POOLING_MODES.items() if config.get(key) is True]
-        pooling = "+".join(modes) or None
+        if kind == "Pooling":
+            config = _json(source, f"{path}/config.json" if path else "config.json")
+            config = config if isinstance(config, dict) else {}
+            modes = [name for key, name in _ST_POOLING_MODES.items() if config.get(key) is True]
+            pooling = "+".join(modes) or None
     others = [kind for kind, _ in kinds if kind not in _ST_MODULES_DONE]
-    return pooling, others
+    settings = _json(source, "config_sentence_transformers.json")
+    prompt = None
+    if isinstance(settings, dict) and isinstance(settings.get("prompts"), dict):
+        name = settings.get("default_prompt_name")
+        prompt = settings["prompts"].get(name) if isinstance(name, str) else None
+    return SentenceTransformersLayout(pooling, others, prompt if isinstance(prompt, str) else None)
 
 
 def check_saved_config(embedder: Any, source: str) -> None:
@@ -249,7 +274,7 @@ def check_saved_config(embedder: Any, source: str) -> None:
     layout = sentence_transformers_layout(source)
     if layout is None:
         return
-    pooling, others = layout
+    pooling, others, prompt = layout
     problems = []
     if pooling is not None and pooling != embedder.pooling:
         if pooling in ("mean", "cls"):
@@ -261,8 +286,13 @@ def check_saved_config(embedder: Any, source: str) -> None:
         )
     if others:
         problems.append(
-            f"it applies {', '.join(others)} after pooling, which skmrl does not (it uses the "
-            "encoder's pooled output)"
+            f"it applies {', '.join(others)}, which skmrl does not (it uses the encoder's pooled "
+            "output)"
+        )
+    if prompt:
+        problems.append(
+            f"it prepends the prompt {prompt!r} to every text by default, which skmrl does not "
+            "(prepend it to your texts)"
         )
     if problems:
         warnings.warn(

@@ -80,8 +80,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
     pooling : {"mean", "cls"}, default="mean"
         Attention-mask weighted mean of the token vectors, or the first token's vector. ``fit``
         warns when the model is a sentence-transformers one whose own config pools otherwise
-        (BGE models pool with CLS), or applies modules after pooling (``Dense``) that skmrl
-        does not: its vectors would differ from ``SentenceTransformer(model).encode``'s.
+        (BGE models pool with CLS), applies modules that skmrl does not (``Dense``), or
+        prepends a default prompt: its vectors would differ from
+        ``SentenceTransformer(model).encode``'s.
     normalize : bool, default=True
         L2-normalise each vector after slicing it to ``dim`` (zero vectors stay zero).
     max_length : int, default=256

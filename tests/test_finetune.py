@@ -184,10 +184,14 @@ def test_training_settings_without_fine_tune_warn(tiny_bert, params, match):
     np.testing.assert_array_equal(emb.transform(CORPUS[:4]), plain)
 
 
-def _as_sentence_transformers(folder, modes, extra=()):
+def _as_sentence_transformers(folder, modes, extra=(), prompt=None):
     """Write sentence-transformers' module files into a model folder: the given pooling modes
-    (1_Pooling/config.json) and modules after pooling (each as its class name)."""
+    (1_Pooling/config.json), modules after pooling (each as its class name) and a default
+    prompt (config_sentence_transformers.json)."""
     import json
+
+    settings = {"prompts": {"query": "query: ", "doc": ""}, "default_prompt_name": prompt}
+    (folder / "config_sentence_transformers.json").write_text(json.dumps(settings))
 
     modules = [("Transformer", ""), ("Pooling", "1_Pooling"), *((k, f"2_{k}") for k in extra)]
     (folder / "modules.json").write_text(
@@ -211,27 +215,30 @@ def _as_sentence_transformers(folder, modes, extra=()):
 
 
 @pytest.mark.parametrize(
-    ("modes", "extra", "pooling", "match"),
+    ("modes", "extra", "prompt", "pooling", "match"),
     [
-        (["cls_token"], (), "mean", r"it pools with 'cls', this embedder with pooling='mean' \("
-         r"pass pooling='cls' to match it\)"),
-        (["mean_tokens"], (), "cls", r"pass pooling='mean' to match it"),
-        (["max_tokens"], (), "mean", r"pools with 'max', .* 'mean' or 'cls' only"),
-        (["mean_tokens"], ("Dense", "Normalize"), "mean", r"applies Dense after pooling"),
-        (["cls_token"], ("Dense",), "mean", r"pools with 'cls'.*; and it applies Dense"),
-        (["mean_tokens"], ("Normalize",), "mean", None),
-        (["cls_token"], (), "cls", None),
+        (["cls_token"], (), None, "mean", r"it pools with 'cls', this embedder with "
+         r"pooling='mean' \(pass pooling='cls' to match it\)"),
+        (["mean_tokens"], (), None, "cls", r"pass pooling='mean' to match it"),
+        (["max_tokens"], (), None, "mean", r"pools with 'max', .* 'mean' or 'cls' only"),
+        (["mean_tokens"], ("Dense", "Normalize"), None, "mean", r"applies Dense, which skmrl"),
+        (["cls_token"], ("Dense",), None, "mean", r"pools with 'cls'.*; and it applies Dense"),
+        (["mean_tokens"], (), "query", "mean", r"prepends the prompt 'query: ' to every text"),
+        (["mean_tokens"], (), "doc", "mean", None),  # an empty prompt changes nothing
+        (["mean_tokens"], ("Normalize",), None, "mean", None),
+        (["cls_token"], (), None, "cls", None),
     ],
 )  # fmt: skip
 def test_sentence_transformers_folders_warn_when_vectors_would_differ(
-    tiny_bert, tmp_path, modes, extra, pooling, match
+    tiny_bert, tmp_path, modes, extra, prompt, pooling, match
 ):
     # A sentence-transformers model trained with CLS pooling (BGE, say) gives poorer vectors
     # mean-pooled: say so instead of quietly embedding otherwise than its own library does.
     import shutil
     import warnings
 
-    folder = _as_sentence_transformers(shutil.copytree(tiny_bert, tmp_path / "st"), modes, extra)
+    folder = shutil.copytree(tiny_bert, tmp_path / "st")
+    _as_sentence_transformers(folder, modes, extra, prompt)
     emb = MatryoshkaEmbedder(folder, pooling=pooling, device="cpu")
     if match is None:
         with warnings.catch_warnings():
@@ -249,7 +256,7 @@ def test_the_packaged_default_is_a_sentence_transformers_model_skmrl_embeds_alik
     from skmrl._saved_model import sentence_transformers_layout
     from skmrl.models import resolve_model
 
-    assert sentence_transformers_layout(resolve_model(DEFAULT_MODEL)) == ("mean", [])
+    assert sentence_transformers_layout(resolve_model(DEFAULT_MODEL)) == ("mean", [], None)
 
 
 def test_finetune_on_scored_pairs(tiny_bert):
