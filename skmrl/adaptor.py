@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmrl._validation import check_dim, check_int, holds_text
 from skmrl.base import _stable_repr, dim_feature_names, prefix_normalize
@@ -82,7 +82,7 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     ...
     ValueError: y must hold class labels (binary or multiclass), got continuous values
     """
-    if isinstance(y, str | bytes) or not hasattr(y, "__len__"):
+    if isinstance(y, str | bytes) or not (hasattr(y, "__len__") or hasattr(y, "__array__")):
         raise TypeError(f"y must be an array-like of class labels, got {type(y).__name__}")
     y = np.asarray(y)
     if y.ndim != 1:
@@ -98,6 +98,11 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
             f"y mixes labels of types {', '.join(kinds)}, which cannot be sorted: give every "
             "label one type (e.g. all str)"
         ) from None
+    if kind == "unknown":  # scikit-learn's wording, which its estimator checks look for
+        raise ValueError(
+            f"Unknown label type: y must hold class labels (ints, strings or bools), got an "
+            f"array of {y.dtype} holding {type(y.flat[0]).__name__} values"
+        )
     if kind not in ("binary", "multiclass"):
         raise ValueError(f"y must hold class labels (binary or multiclass), got {kind} values")
     classes, codes = np.unique(y, return_inverse=True)
@@ -202,13 +207,16 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     components_ : ndarray of shape (``max_dim_``, ``max_dim_``), float32
-        The orthogonal rotation: ``transform`` computes ``(normalised(Z) - mean_) @ components_``.
+        The orthogonal rotation: ``transform`` computes ``(normalised(X) - mean_) @ components_``.
     mean_ : ndarray of shape (``max_dim_``,), float32
         The mean removed before rotating (zeros for ``"adaptor"``).
     max_dim_ : int
         Full size (the number of input features).
     n_features_in_ : int
         Same as ``max_dim_``.
+    feature_names_in_ : ndarray of str
+        The input's column names, when ``fit`` was given a DataFrame with string column names
+        (as every scikit-learn transformer records them).
     matryoshka_dims_ : list of int
         The prefix sizes the rotation was trained for.
     classes_ : ndarray or None
@@ -289,30 +297,28 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         if self.progress is not None and not isinstance(self.progress, bool):
             raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
 
-    def _check_vectors(self, Z: Any, *, fit: bool) -> np.ndarray:
-        if holds_text(Z):
+    def _check_vectors(self, X: Any, *, fit: bool) -> np.ndarray:
+        """Validate ``X`` as scikit-learn does (``n_features_in_``, ``feature_names_in_`` and
+        their checks) and return its rows at unit length."""
+        if holds_text(X):
             raise TypeError(
                 "MatryoshkaAdaptor takes dense vectors of shape (n_samples, n_features), not "
                 "texts: embed them first, e.g. make_pipeline(MatryoshkaEmbedder(), "
                 "MatryoshkaAdaptor()), or use MatryoshkaEmbedder(fine_tune='adaptor')"
             )
-        Z = check_array(
-            Z,
+        Z = validate_data(
+            self,
+            X,
+            reset=fit,
             dtype=(np.float32, np.float64),
             ensure_min_samples=2 if fit else 0,
             ensure_min_features=1,
-            input_name="Z",
         )
-        if not fit and Z.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"Z has {Z.shape[1]} features, but this MatryoshkaAdaptor was fitted on "
-                f"{self.n_features_in_}"
-            )
         norms = np.linalg.norm(Z, axis=1, keepdims=True)
         if fit and (nonzero := np.count_nonzero(norms)) < 2:
             # Rows of zeros have no direction; with fewer than 2 others there is nothing to fit.
             raise ValueError(
-                f"Z has {nonzero} non-zero rows out of {len(Z)}; fitting needs at least 2 "
+                f"X has {nonzero} non-zero rows out of {len(Z)}; fitting needs at least 2 "
                 "(were the vectors computed?)"
             )
         return np.divide(Z, norms, out=np.zeros(Z.shape, np.float32), where=norms > 0)
@@ -331,12 +337,12 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             h.update(np.ascontiguousarray(codes, dtype=np.int64).tobytes())
         return h.hexdigest()
 
-    def fit(self, Z: Any, y: Any = None) -> MatryoshkaAdaptor:
-        """Learn the rotation from vectors ``Z`` (and class labels ``y``, when given).
+    def fit(self, X: Any, y: Any = None) -> MatryoshkaAdaptor:
+        """Learn the rotation from vectors ``X`` (and class labels ``y``, when given).
 
         Parameters
         ----------
-        Z : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features)
             Embeddings; at least 2 rows.
         y : array-like of shape (n_samples,), optional
             Class labels (binary or multiclass); ``method="adaptor"`` then finds the rotation
@@ -349,7 +355,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         check_dim(self.dim)
         check_memory(self.memory)
         self._validate_params()
-        Zn = self._check_vectors(Z, fit=True)
+        Zn = self._check_vectors(X, fit=True)
         n, D = Zn.shape
         dims = check_matryoshka_dims(self.matryoshka_dims, D)
         classes, codes = (None, None) if y is None else check_class_labels(y, n)
@@ -399,27 +405,27 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         }
 
     # -- transforming ---------------------------------------------------------------------------
-    def transform_full(self, Z: Any) -> np.ndarray:
+    def transform_full(self, X: Any) -> np.ndarray:
         """Rotated full-size vectors (unnormalised after rotation), ignoring ``dim``.
 
         Parameters
         ----------
-        Z : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features)
 
         Returns
         -------
         ndarray of shape (n_samples, ``max_dim_``), float32
         """
         check_is_fitted(self)
-        Zn = self._check_vectors(Z, fit=False)
+        Zn = self._check_vectors(X, fit=False)
         return np.ascontiguousarray((Zn - self.mean_) @ self.components_, dtype=np.float32)
 
-    def transform(self, Z: Any) -> np.ndarray:
+    def transform(self, X: Any) -> np.ndarray:
         """Rotate, keep the first ``dim`` coordinates, and L2-normalise them.
 
         Parameters
         ----------
-        Z : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features)
 
         Returns
         -------
@@ -427,7 +433,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         dim = check_dim(self.dim, self.max_dim_)
-        return prefix_normalize(self.transform_full(Z), dim, self.normalize)
+        return prefix_normalize(self.transform_full(X), dim, self.normalize)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output columns: ``matryoshkaadaptor0``, ``matryoshkaadaptor1``, ...

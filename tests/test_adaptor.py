@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmrl import MatryoshkaAdaptor
 from skmrl.datasets import load_sts, load_trec
@@ -215,7 +216,8 @@ def test_discriminants_without_within_class_scatter(shrinkage):
 
 def test_transform_checks_the_width():
     ad = MatryoshkaAdaptor(method="pca").fit(np.random.default_rng(0).normal(size=(20, 6)))
-    with pytest.raises(ValueError, match="Z has 5 features, but this MatryoshkaAdaptor was"):
+    # scikit-learn's own wording, from its validate_data, as every transformer of it says it
+    with pytest.raises(ValueError, match="X has 5 features, but MatryoshkaAdaptor is expecting 6"):
         ad.transform(np.ones((2, 5)))
 
 
@@ -239,3 +241,15 @@ def test_vectors_in_other_containers_are_not_taken_for_texts():
         np.testing.assert_allclose(
             MatryoshkaAdaptor(method="pca").fit_transform(other), expected, atol=1e-6
         )
+
+
+@parametrize_with_checks(
+    [
+        MatryoshkaAdaptor(epochs=1, max_samples=200),
+        MatryoshkaAdaptor(method="pca"),
+    ]
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    # The adaptor takes dense vectors, so scikit-learn's own transformer checks apply as they
+    # are: n_features_in_, feature_names_in_, errors on bad X and y, pickling, clone, ...
+    check(estimator)
