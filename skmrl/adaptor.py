@@ -115,14 +115,19 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     return classes, codes.astype(np.int64)
 
 
+def _is_missing(value: Any) -> bool:
+    """None, NaN, infinity, or pandas' NA (what a nullable column holds where it has no value)."""
+    if value is None or type(value).__name__ == "NAType":
+        return True
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 def _check_no_missing_label(y: np.ndarray) -> None:
     """Raise a ``ValueError`` naming the first missing label (None, NaN or infinity) of ``y``."""
     if y.dtype.kind == "f":
         missing = np.flatnonzero(~np.isfinite(y))
     elif y.dtype == object:
-        missing = np.flatnonzero(
-            [v is None or (isinstance(v, float) and not math.isfinite(v)) for v in y]
-        )
+        missing = np.flatnonzero([_is_missing(v) for v in y])
     else:
         return
     if missing.size:

@@ -164,6 +164,15 @@ def test_same_seed_same_rotation(sts_vectors):
     np.testing.assert_array_equal(first, second)
 
 
+def _nullable(labels):
+    """A pandas string column (its missing values are pd.NA), or the list without pandas."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return np.asarray(labels, dtype=object)
+    return pd.Series(labels, dtype="string")
+
+
 @pytest.mark.parametrize(
     ("params", "Z", "y", "error", "match"),
     [
@@ -180,6 +189,7 @@ def test_same_seed_same_rotation(sts_vectors):
         ({}, np.eye(4), ["a", None, "b", None], ValueError, r"2 missing label\(s\) .* position 1"),
         ({}, np.eye(4), np.array([1, 0, 1, np.inf]), ValueError, r"1 missing .* position 3"),
         ({}, np.eye(4), np.array(["a", 1, "b", 2], dtype=object), TypeError, "int, str"),
+        ({}, np.eye(4), _nullable(["a", None, "b", "a"]), ValueError, r"1 missing .* position 1"),
         ({}, ["a text", "another"], None, TypeError, "not texts: embed them first"),
         ({}, np.array(["a text", "another"]), None, TypeError, "not texts"),
         ({}, [["a", "b"], ["c", "d"]], None, TypeError, "not texts"),
