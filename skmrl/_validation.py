@@ -29,10 +29,15 @@ def caller_stacklevel() -> int:
 
     How deep skmrl's own frames go depends on the route (``fit``, ``fit_transform``, a cached
     state, :func:`skmrl.finetune`), so a fixed ``stacklevel`` would point inside skmrl on some.
+    scikit-learn's ``set_output`` wrapper around ``transform`` is passed over too: the warning
+    belongs to whoever called ``transform``.
     """
     frame = sys._getframe(1)  # the function that warns: stacklevel 1
     level = 1
-    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "skmrl":
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.partition(".")[0] != "skmrl" and module != "sklearn.utils._set_output":
+            break
         frame = frame.f_back
         level += 1
     return level

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._validation import caller_stacklevel
+
 #: A read refreshes a stored vector's last-use time only when it is older than this (seconds).
 DISK_TOUCH_INTERVAL_S = 3600
 
@@ -335,5 +337,5 @@ def warn_unusable(location: Path, exc: BaseException) -> None:
         f"without it. skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) "
         "removes it.",
         RuntimeWarning,
-        stacklevel=4,
+        stacklevel=caller_stacklevel(),
     )

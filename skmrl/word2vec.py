@@ -472,7 +472,7 @@ class Word2VecEmbedder(BaseEmbedder):
                 f"({len(self.wv_)} words); they embed to zero vectors. (Warned once per fitted "
                 "embedder: later transforms with unknown-only documents stay silent.)",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
         return out
 

@@ -134,8 +134,9 @@ def test_a_corrupt_or_foreign_store_warns_and_computes(tmp_path, content):
         path.write_bytes(content)
     before = path.read_bytes()
     enc = _Encoder()
-    with pytest.warns(RuntimeWarning, match=r"disk cache of vectors .* cannot be used"):
+    with pytest.warns(RuntimeWarning, match=r"disk cache of vectors .* cannot be used") as w:
         out = EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=tmp_path)
+    assert w[0].filename == __file__  # the caller's line, not inside skmrl
     assert out.shape == (1, 4) and enc.calls == [["x"]]
     assert path.read_bytes() == before  # left alone
     assert disk_cache_info(tmp_path)["error"]

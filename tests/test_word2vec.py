@@ -166,8 +166,9 @@ def test_nesting_contract(bbc, bbc_model):
 
 def test_empty_and_all_oov_documents_embed_to_zeros_with_a_warning(bbc_model):
     docs = ["", "qwertyuiop zxcvbnm", "the film won an award", "!!! ???"]
-    with pytest.warns(UserWarning, match=r"3 of 4 documents have no word in the vocabulary"):
+    with pytest.warns(UserWarning, match=r"3 of 4 documents have no word in the vocabulary") as w:
         out = bbc_model.transform(docs)
+    assert w[0].filename == __file__  # the caller's line, not inside skmrl
     assert np.isfinite(out).all()
     assert np.all(out[[0, 1, 3]] == 0.0)
     assert np.linalg.norm(out[2]) == pytest.approx(1.0, rel=1e-5)
