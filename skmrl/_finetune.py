@@ -305,7 +305,7 @@ def _check_pairs(pairs: Any, scores: Any) -> tuple[list[tuple[str, str]], np.nda
     if scores is None:
         raise ValueError("pairs need their similarity scores: pass scores= (one per pair)")
     try:
-        values = np.array(scores, dtype=np.float64)  # a copy: torch warns on read-only arrays
+        values = np.asarray(scores, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError("scores must be numbers (one similarity score per pair)") from None
     if values.ndim != 1 or len(values) != len(checked):

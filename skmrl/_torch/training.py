@@ -55,6 +55,7 @@ from skmrl._torch.losses import (
     nested_loss,
     similarity_distillation_loss,
 )
+from skmrl._validation import check_pairs
 
 __all__ = [
     "DEFAULT_DISTILL_WEIGHT",
@@ -144,23 +145,18 @@ def _check_inputs(
             raise ValueError("labels= goes with texts=; pairs= takes scores=")
         if scores is None:
             raise ValueError("pairs= needs scores= (one similarity score per pair, any scale)")
-        pairs = list(pairs)
-        score_arr = np.asarray(scores, dtype=np.float64).ravel()
-        if len(score_arr) != len(pairs):
-            raise ValueError(f"got {len(pairs)} pairs but {len(score_arr)} scores")
-        if len(pairs) < 2:
-            raise ValueError(f"need at least 2 pairs to rank, got {len(pairs)}")
-        flat: list[Any] = []
-        for i, p in enumerate(pairs):
-            if isinstance(p, str) or len(p) != 2:
-                raise ValueError(f"pairs[{i}] must be a pair of strings (a, b), got {p!r}")
-            flat += [p[0], p[1]]
-        flat = _as_texts(flat, "pairs")
+        first, second = check_pairs(pairs, name="pairs")
+        # a copy: torch warns on read-only arrays (a pandas column under copy-on-write)
+        score_arr = np.array(scores, dtype=np.float64).ravel()
+        if len(score_arr) != len(first):
+            raise ValueError(f"got {len(first)} pairs but {len(score_arr)} scores")
+        if len(first) < 2:
+            raise ValueError(f"need at least 2 pairs to rank, got {len(first)}")
         if not np.isfinite(score_arr).all():
             raise ValueError("scores must be finite numbers")
         if np.ptp(score_arr) == 0:
             raise ValueError("all scores are equal: CoSENT has no order to learn")
-        return "cosent", flat[0::2] + flat[1::2], score_arr
+        return "cosent", first + second, score_arr
     if scores is not None:
         raise ValueError("scores= goes with pairs=; texts= takes labels= (or nothing)")
     texts = _as_texts(texts, "texts")
