@@ -405,7 +405,6 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             "components_": np.ascontiguousarray(R, dtype=np.float32),
             "mean_": np.asarray(mean, dtype=np.float32),
             "max_dim_": D,
-            "n_features_in_": D,
             "matryoshka_dims_": dims,
         }
 

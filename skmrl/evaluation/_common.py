@@ -156,9 +156,7 @@ def _progress(progress: bool | None, total: int, desc: str, unit: str = "fold") 
 
     from skmrl._progress import show_progress
 
-    show = show_progress(progress)
-
-    return tqdm(total=total, desc=desc, unit=unit, disable=not show, leave=False)
+    return tqdm(total=total, desc=desc, unit=unit, disable=not show_progress(progress), leave=False)
 
 
 class _Steps:
