@@ -16,6 +16,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -310,6 +311,14 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 "MatryoshkaAdaptor takes dense vectors of shape (n_samples, n_features), not "
                 "texts: embed them first, e.g. make_pipeline(MatryoshkaEmbedder(), "
                 "MatryoshkaAdaptor()), or use MatryoshkaEmbedder(fine_tune='adaptor')"
+            )
+        if sp.issparse(X):
+            # scikit-learn's own message says ".toarray()", which for a TF-IDF matrix of tens of
+            # thousands of columns would ask for a D x D rotation of gigabytes.
+            raise TypeError(
+                f"MatryoshkaAdaptor takes dense vectors; got a sparse matrix of shape {X.shape}. "
+                "For TF-IDF, TfidfBaseline(dim=k) is already Matryoshka-ordered (nested LSA); "
+                "for other sparse vectors, reduce them to a dense embedding first"
             )
         Z = validate_data(
             self,

@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -193,6 +194,7 @@ def _nullable(labels):
         ({}, ["a text", "another"], None, TypeError, "not texts: embed them first"),
         ({}, np.array(["a text", "another"]), None, TypeError, "not texts"),
         ({}, [["a", "b"], ["c", "d"]], None, TypeError, "not texts"),
+        ({}, sp.csr_matrix(np.eye(4)), None, TypeError, r"sparse matrix .* TfidfBaseline\(dim=k\)"),
         ({}, np.array(["a", 1.0], dtype=object), None, TypeError, "not texts"),
         ({"matryoshka_dims": [4, 2]}, np.eye(4), None, ValueError, "strictly increasing"),
         ({"matryoshka_dims": [2, 8]}, np.eye(4), None, ValueError, r"in \[1, 4\]"),
