@@ -500,6 +500,28 @@ def test_comparison_plot_one_line_per_embedder():
         plt.close(ax.figure)
 
 
+def test_default_dims_follow_the_smallest_fold():
+    # TfidfBaseline's max_dim_ is the rank of its fold's TF-IDF matrix: with repeated texts the
+    # folds' ranks are 13, 14, 13, 12 and 13, so the first fold's full size (13) does not exist
+    # in fold 3. It used to fail on a size the user never named; it is dropped with a warning.
+    texts = [f"alpha{i} beta{i} gamma{i}" for i in range(10)] + ["same words here"] * 5
+    texts += [f"delta{i} eps{i}" for i in range(5)]
+    labels = [0] * 10 + [1] * 10
+    with pytest.warns(UserWarning, match=r"dims \[13\] are left out .* fold\(s\) \[3\]") as rec:
+        curve = dim_curve(TfidfBaseline(), texts, labels, cv=5)
+    assert rec[0].filename == __file__
+    assert curve.dims.tolist() == [8]
+    np.testing.assert_array_equal(
+        curve.scores, dim_curve(TfidfBaseline(), texts, labels, dims=[8], cv=5).scores
+    )
+    with pytest.warns(UserWarning, match=r"dims \[13\] are left out"):
+        comp = compare({"t": TfidfBaseline()}, texts, labels, dims=[8, 12, 13, 14], cv=5)
+    assert comp.curves["t"].dims.tolist() == [8, 12]
+    # sizes named in dim_curve are scored in every fold or refused
+    with pytest.raises(ValueError, match=r"dims \[13\] are outside 1..max_dim_=12 .* fold 3"):
+        dim_curve(TfidfBaseline(), texts, labels, dims=[8, 13], cv=5)
+
+
 def test_compare_errors():
     from skmrl.evaluation import Comparison, compare
 

@@ -46,7 +46,7 @@ def compare(
         As in :func:`dim_curve`.
     dims : list of int, optional
         Sizes to score. Each embedder is scored at those it supports: the sizes above the
-        ``max_dim_`` it has once fitted (on the first fold) are skipped for that embedder only
+        ``max_dim_`` it has once fitted (in any fold) are skipped for that embedder only
         (``TfidfBaseline(max_dim=64)`` skips 128; its column in :meth:`Comparison.to_markdown`
         is blank there); an error when an embedder supports none of them. Default: each
         embedder's own default sizes (powers of two from 8, and its full size).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -66,7 +67,11 @@ def dim_curve(
         saying which). A query whose grades are all 0 scores 0, as in ``pytrec_eval``.
     dims : list of int, optional
         Sizes to score, each in ``1..max_dim_`` of the fitted embedder. Default: the powers of
-        two from 8 below ``max_dim_``, and ``max_dim_`` (the full size).
+        two from 8 below ``max_dim_``, and ``max_dim_`` (the full size), of the embedder fitted
+        on the first fold. Where an embedder's size depends on its data (``TfidfBaseline``: the
+        rank of the fold's TF-IDF matrix, on small data) and a later fold's comes out smaller,
+        the default sizes above it are left out with a ``UserWarning``; sizes given here are
+        scored in every fold or refused.
     task : {"classification", "sts", "retrieval"}, default="classification"
         ``"classification"``: ``estimator`` is trained on the training part of each fold at each
         size and scored on the held-out part. ``"sts"``: the Spearman correlation between the
@@ -196,6 +201,7 @@ def _dim_curve(
             f"embedder must be an estimator with a `dim` parameter (a skmrl embedder or "
             f"MatryoshkaAdaptor), got {type(embedder).__name__}"
         )
+    requested = dims
     if dims is not None:
         _check_dims(dims, None)  # types now; the range after the first fit
     depths = _check_layers(embedder, layers)  # [None] without layers
@@ -278,7 +284,8 @@ def _dim_curve(
     steps = _steps if _steps is not None else _Steps(progress, f"dim_curve ({task})")
     try:
         # The first fold fixes the dims (the default ones depend on the fitted max_dim_).
-        # With _clip_dims (compare), the sizes above the first fold's max_dim_ are dropped.
+        # With _clip_dims (compare), the sizes above the first fold's max_dim_ are dropped,
+        # and those above a later fold's after it (_common_dims).
         if dims is not None and not _clip_dims:
             steps.add(len(splits) * per_fold * len(_check_dims(dims, None)))
             results[0] = run(0, *splits[0], dims, _clip_dims, steps.tick)
@@ -287,19 +294,24 @@ def _dim_curve(
             steps.add(len(splits) * per_fold * len(results[0].dims))
             steps.tick(per_fold * len(results[0].dims))
         dims = results[0].dims
+        # An embedder's size can depend on its fold's data (TfidfBaseline's is the rank of the
+        # fold's TF-IDF matrix): sizes the user did not name are dropped where a later fold is
+        # smaller (_common_dims), instead of failing on a size nobody asked for.
+        clip_later = _clip_dims or requested is None
         # In-process folds tick per size; folds in worker processes, per fold.
         in_process = n_jobs in (None, 1)
         rest = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(run)(i, train, test, dims, False, steps.tick if in_process else None)
+            delayed(run)(i, train, test, dims, clip_later, steps.tick if in_process else None)
             for i, (train, test) in enumerate(splits[1:], 1)
         )
         for i, res in enumerate(rest, 1):
             results[i] = res
-            if not in_process:
-                steps.tick(per_fold * len(dims))
+            steps.tick(per_fold * (len(dims) - (len(res.dims) if in_process else 0)))
     finally:
         if _steps is None:
             steps.close()
+    results = _common_dims(results)
+    dims = results[0].dims
     curves = [
         DimCurve(
             dims=np.asarray(dims),
@@ -312,6 +324,35 @@ def _dim_curve(
         for j in range(len(depths))
     ]
     return _result(depths, curves, results[0])
+
+
+def _common_dims(results: list[_Fold]) -> list[_Fold]:
+    """Keep the sizes that every fold scored (a fold whose embedder came out smaller than the
+    first's scores fewer), with a warning naming what was dropped and why."""
+    kept = [k for k in results[0].dims if all(k in r.dims for r in results)]
+    if kept == results[0].dims:
+        return results
+    import warnings
+
+    from skmrl._validation import caller_stacklevel
+
+    dropped = [k for k in results[0].dims if k not in kept]
+    folds = [i for i, r in enumerate(results) if len(r.dims) < len(results[0].dims)]
+    warnings.warn(
+        f"dims {dropped} are left out of the curve: the embedder fitted on fold(s) {folds} came "
+        "out smaller than the one fitted on fold 0, as the size of some embedders depends on "
+        "their training data (TfidfBaseline's is the rank of its fold's TF-IDF matrix)",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
+    return [
+        dataclasses.replace(
+            r,
+            scores=[[s for k, s in zip(r.dims, row, strict=True) if k in kept] for row in r.scores],
+            dims=kept,
+        )
+        for r in results
+    ]
 
 
 def _result(depths: list[int | None], curves: list[DimCurve], first: _Fold) -> Any:
