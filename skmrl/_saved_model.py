@@ -8,7 +8,7 @@ A saved folder (:func:`save_pretrained`) is a standard transformers folder plus 
   ``format``), applied to the pooled vectors in order; absent when there is no adaptor;
 * ``skmrl.json``: how the vectors were made (``pooling``, ``max_length``, ``fine_tune``,
   ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with another
-  pooling warns.
+  pooling or ``max_length`` warns.
 
 :func:`check_saved_config` also reads a sentence-transformers folder's ``modules.json`` and
 pooling config (:func:`sentence_transformers_layout`), to warn when its vectors are made otherwise
@@ -262,14 +262,23 @@ def check_saved_config(embedder: Any, source: str) -> None:
     from skmrl._validation import caller_stacklevel
 
     config = saved_config(source)
-    if config and config.get("pooling") not in (None, embedder.pooling):
-        warnings.warn(
-            f"{source} was saved with pooling={config['pooling']!r}, but this embedder uses "
-            f"pooling={embedder.pooling!r}: its vectors will differ from the saved model's",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
     if config:
+        # pooling and max_length are the settings of skmrl.json that change the vectors and are
+        # parameters of the embedder (stored verbatim, so they are compared, not adopted).
+        differ = [
+            name
+            for name in ("pooling", "max_length")
+            if config.get(name) not in (None, getattr(embedder, name))
+        ]
+        if differ:
+            saved = ", ".join(f"{name}={config[name]!r}" for name in differ)
+            used = ", ".join(f"{name}={getattr(embedder, name)!r}" for name in differ)
+            warnings.warn(
+                f"{source} was saved with {saved}, but this embedder uses {used}: its vectors "
+                f"will differ from the saved model's (pass {saved} to match them)",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
         return
     layout = sentence_transformers_layout(source)
     if layout is None:

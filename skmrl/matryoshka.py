@@ -548,9 +548,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
     def save_pretrained(self, path: str | os.PathLike) -> None:
         """Write the (fine-tuned) encoder as a standard transformers folder, plus its adaptor.
 
-        ``MatryoshkaEmbedder(model=path)`` loads the folder to the same vectors, and plain
-        ``transformers.AutoModel.from_pretrained(path)`` loads the encoder. The adaptor, when
-        there is one, is the file ``skmrl_adaptor.npz`` (see :mod:`skmrl._finetune`).
+        ``MatryoshkaEmbedder(model=path)`` loads the folder to the same vectors (given the same
+        ``pooling`` and ``max_length``, which ``skmrl.json`` records; it warns when they
+        differ), and plain ``transformers.AutoModel.from_pretrained(path)`` loads the encoder.
+        The adaptor, when there is one, is the file ``skmrl_adaptor.npz`` (see
+        :mod:`skmrl._finetune`).
 
         Parameters
         ----------

@@ -167,6 +167,22 @@ def test_loading_a_saved_folder_with_another_pooling_warns(tiny_bert, tmp_path):
         MatryoshkaEmbedder(tmp_path / "saved", device="cpu").fit(CORPUS)
 
 
+def test_loading_a_saved_folder_with_another_max_length_warns(tiny_bert, tmp_path):
+    # skmrl.json records max_length, which changes the vectors of long texts as pooling does.
+    import warnings
+
+    long = [" ".join(CORPUS[:10])]
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="pca", max_length=16, device="cpu").fit(CORPUS)
+    emb.save_pretrained(tmp_path / "saved")
+    with pytest.warns(UserWarning, match=r"saved with max_length=16, .* uses max_length=256"):
+        other = MatryoshkaEmbedder(tmp_path / "saved", device="cpu").fit(CORPUS)
+    assert not np.allclose(other.transform(long), emb.transform(long), atol=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same = MatryoshkaEmbedder(tmp_path / "saved", max_length=16, device="cpu").fit(CORPUS)
+    np.testing.assert_allclose(same.transform(long), emb.transform(long), atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("params", "match"),
     [
