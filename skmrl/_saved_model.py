@@ -35,6 +35,7 @@ __all__ = [
     "CONFIG_FILE",
     "SavedAdaptor",
     "SentenceTransformersLayout",
+    "adaptor_digest",
     "check_saved_config",
     "load_saved_adaptor",
     "save_pretrained",
@@ -88,6 +89,21 @@ def load_saved_adaptor(folder: str | os.PathLike) -> SavedAdaptor | None:
     except (OSError, KeyError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable skmrl adaptor file ({exc})") from None
     return SavedAdaptor(stages, dims)
+
+
+def adaptor_digest(folder: str | os.PathLike) -> str | None:
+    """Hash of a saved folder's adaptor file, or ``None`` when it has none (or is a hub id).
+
+    The base model's identity hashes the encoder's weights only; a folder saved again with the
+    same encoder and another adaptor must not reuse a state fitted on the old one.
+    """
+    import hashlib
+
+    path = Path(folder) / ADAPTOR_FILE
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def saved_config(folder: str | os.PathLike) -> dict[str, Any] | None:

@@ -314,10 +314,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
         It holds the class, skmrl's version, every parameter but ``dim`` (and ``skip``), what
         the training settings left unset stand for (:func:`skmrl._finetune.training_defaults`),
         ``data_key`` (what was learned from), the base model's weights and the concrete device,
-        so that a changed model folder, default or what "auto" means never reuses a state.
+        so that a changed model folder, default or what "auto" means never reuses a state; and
+        the adaptor a saved folder holds, which the weights' hash does not cover.
         """
         from skmrl import __version__
         from skmrl._finetune import training_defaults
+        from skmrl._saved_model import adaptor_digest
         from skmrl.base import _stable_repr
 
         loaded, device, _ = self._load_base()
@@ -329,6 +331,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             _stable_repr(training_defaults()),
             data_key,
             loaded.identity,
+            adaptor_digest(loaded.source),
             device,
         )
         return hashlib.sha1(repr(payload).encode()).hexdigest()

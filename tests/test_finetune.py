@@ -142,6 +142,24 @@ def test_saving_again_into_a_folder_serves_the_new_model(tiny_bert, tmp_path):
     assert not np.allclose(vectors[0], vectors[1], atol=1e-4)
 
 
+def test_a_state_fitted_on_a_saved_folder_follows_its_new_adaptor(tiny_bert, tmp_path):
+    # Saved again with the same encoder and another adaptor, a folder keeps the weights' hash:
+    # a fine-tuned state cached for it must not outlive the adaptor it was fitted on.
+    from skmrl import clear_caches
+
+    out = tmp_path / "saved"
+    MatryoshkaEmbedder(tiny_bert, fine_tune="pca", device="cpu").fit(CORPUS).save_pretrained(out)
+    first = MatryoshkaEmbedder(out, fine_tune="pca", device="cpu").fit(CORPUS)
+    MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(
+        CORPUS
+    ).save_pretrained(out)
+    again = MatryoshkaEmbedder(out, fine_tune="pca", device="cpu").fit(CORPUS)
+    clear_caches()
+    fresh = MatryoshkaEmbedder(out, fine_tune="pca", device="cpu").fit(CORPUS)
+    np.testing.assert_allclose(again.transform(CORPUS), fresh.transform(CORPUS), atol=1e-6)
+    assert not np.allclose(again.transform(CORPUS), first.transform(CORPUS), atol=1e-3)
+
+
 def test_save_pretrained_refuses_the_models_own_folder(tiny_bert, tmp_path):
     import shutil
 
