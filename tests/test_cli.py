@@ -419,6 +419,8 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
     _write_csv(tmp_path / "numbers.csv", ["n", "text"], [[1, "a"], [2, "b"]])
     _write_csv(tmp_path / "one.csv", ["text", "topic"], [["a cat", "x"], ["a dog", "x"]])
     _write_csv(tmp_path / "wide.csv", ["text", "topic"], [["a cat", "x"], ["a", "dog", "y"]])
+    # tab-separated, named .csv, a comma in a text (the STS Benchmark's files are tab-separated)
+    (tmp_path / "tabs.csv").write_text("text\ttopic\na cat\tpets\nshares fell, then rose\tmoney\n")
     _write_csv(
         tmp_path / "pairs.csv", ["a", "b", "score"],
         [["a cat", "a kitten", 4.5], ["a dog", "shares fell", 0.5], ["rain", "sun", "high"]],
@@ -434,6 +436,8 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
         ([str(tmp_path / "empty.csv"), *t, "-o", out], "DATA", ("is empty",)),
         ([str(tmp_path / "header.csv"), *t, "-o", out], "DATA", ("has 0 row(s)",)),
         ([str(tmp_path / "wide.csv"), *t, "-o", out], "DATA", ("row 2 (line 3)", "3 fields")),
+        ([str(tmp_path / "tabs.csv"), *t, "-o", out], "DATA",
+         ("tabs.csv' seems to be separated by tabs, not commas", "must be named .tsv")),
         ([c, "--text-col", "body", "-o", out], "--text-col",
          ("no column 'body'", "its columns are: 'id', 'text', 'topic'")),
         ([str(tmp_path / "holes.csv"), *t, "-o", out], "--text-col",

@@ -82,6 +82,12 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     _write_csv(tmp_path / "holes.csv", ["text", "topic"], [["a cat", "x"], [" ", "y"]])
     _write_csv(tmp_path / "nan.csv", ["text", "topic"], [["a cat", "x"], ["NaN", "y"]])
     _write_csv(tmp_path / "one.csv", ["text", "topic"], [["a cat", "x"], ["a dog", "x"]])
+    # other separators in a file named .csv; a comma in a text splits its row
+    (tmp_path / "semicolons.csv").write_text(
+        "text;topic\na cat;pets\nshares fell, then rose;money\n"
+    )
+    (tmp_path / "tabs.csv").write_text("text\ttopic\na cat\tpets\nshares fell, then rose\tmoney\n")
+    (tmp_path / "pipes.csv").write_text("text|topic\na cat|pets\nshares fell|money\n")
     _write_csv(
         tmp_path / "few.csv", ["text", "topic"],
         [["a cat", "pets"], ["a dog", "pets"], ["a rat", "pets"], ["shares", "money"],
@@ -107,6 +113,12 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
          ("row 2 (line 3)", "'NaN'", "a missing value, not a text")),
         ([c, "--text-col", "id", "--label-col", "topic"], "--text-col", ("holds numbers",)),
         ([str(tmp_path / "one.csv"), *cols], "--label-col", ("single class ('x' in every row)",)),
+        ([str(tmp_path / "semicolons.csv"), *cols], "DATA",
+         ("seems to be separated by semicolons, not commas", "the one column 'text;topic'")),
+        ([str(tmp_path / "tabs.csv"), *cols], "DATA",
+         ("seems to be separated by tabs", "a tab-separated file must be named .tsv")),
+        ([str(tmp_path / "pipes.csv"), *cols], "--text-col",
+         ("no column 'text': ", "seems to be separated by pipes")),
         ([str(tmp_path / "few.csv"), *cols], "--folds",
          ("needs 5 rows of every class; class 'money' has 2", "--folds 2")),
         ([str(tmp_path / "few.csv"), *cols, "--limit", "4", "--folds", "3"], "--folds",

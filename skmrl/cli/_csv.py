@@ -28,10 +28,8 @@ _SHOWN_COLUMNS = 20
 MISSING_MARKERS = frozenset(
     {"nan", "NaN", "NAN", "-nan", "<NA>", "NaT", "None", "null", "NULL", "NA", "N/A", "#N/A"}
 )
-_SEPARATOR_HINT = (
-    " (the file seems to use another separator: skmrl reads comma-separated files, and "
-    "tab-separated ones named .tsv)"
-)
+#: Separators a one-column header may hold when the file is not comma-separated.
+_OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "pipes"}
 
 
 class Refused(Exception):
@@ -149,12 +147,45 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
     table = Table(shown, header, rows, lines, limited)
     for i, row in enumerate(rows):
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
+            # a one-column header holding a ';' or a tab says why first: a comma in a text then
+            # splits its row, and "an unquoted comma" would blame the wrong thing
             raise Refused(
                 argument,
-                f"{table.where(i)} has {len(row)} fields but the header has {len(header)} "
+                separator_problem(table)
+                or f"{table.where(i)} has {len(row)} fields but the header has {len(header)} "
                 "(a comma in a text that is not quoted?)",
             )
     return table
+
+
+def separator_problem(table: Table) -> str | None:
+    """That the file seems to use another separator than the comma, when its header reads as one
+    column holding a tab, ``;`` or ``|``; else None.
+
+    Examples
+    --------
+    >>> from skmrl.cli._csv import Table, separator_problem
+    >>> print(separator_problem(Table("'x.csv'", ["text;label"], [], [], False)).split(":")[0])
+    'x.csv' seems to be separated by semicolons, not commas
+    >>> separator_problem(Table("'x.csv'", ["text", "label"], [], [], False)) is None
+    True
+    """
+    header = table.header
+    if len(header) != 1:
+        return None
+    found = [name for sep, name in _OTHER_SEPARATORS.items() if sep in header[0]]
+    if not found:
+        return None
+    shown = header[0] if len(header[0]) <= 60 else header[0][:57] + "..."
+    advice = (
+        "a tab-separated file must be named .tsv"
+        if found[0] == "tabs"
+        else "skmrl reads comma-separated files, and tab-separated ones named .tsv"
+    )
+    return (
+        f"{table.shown} seems to be separated by {found[0]}, not commas: its header reads as "
+        f"the one column {shown!r} ({advice})"
+    )
 
 
 def columns_list(header: list[str]) -> str:
@@ -168,13 +199,13 @@ def column(table: Table, name: str, argument: str) -> int:
     """The index of column ``name``; a missing or doubled one is refused."""
     found = [i for i, header in enumerate(table.header) if header == name.strip()]
     if not found:
-        hint = ""
-        if len(table.header) == 1 and any(sep in table.header[0] for sep in ";\t|"):
-            hint = _SEPARATOR_HINT
+        problem = separator_problem(table)
         raise Refused(
             argument,
-            f"no column {name!r} in {table.shown}; its columns are: "
-            f"{columns_list(table.header)}{hint}",
+            f"no column {name!r}: {problem}"
+            if problem
+            else f"no column {name!r} in {table.shown}; its columns are: "
+            f"{columns_list(table.header)}",
         )
     if len(found) > 1:
         raise Refused(argument, f"{table.shown} has {len(found)} columns named {name!r}")
