@@ -81,6 +81,7 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     (tmp_path / "notes.txt").write_text("a cat sat\nshares fell\n")
     _write_csv(tmp_path / "holes.csv", ["text", "topic"], [["a cat", "x"], [" ", "y"]])
     _write_csv(tmp_path / "nan.csv", ["text", "topic"], [["a cat", "x"], ["NaN", "y"]])
+    _write_csv(tmp_path / "nan-label.csv", ["text", "topic"], [["a cat", "x"], ["a dog", "nan"]])
     _write_csv(tmp_path / "one.csv", ["text", "topic"], [["a cat", "x"], ["a dog", "x"]])
     # other separators in a file named .csv; a comma in a text splits its row
     (tmp_path / "semicolons.csv").write_text(
@@ -112,6 +113,8 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([str(tmp_path / "nan.csv"), *cols], "--text-col",
          ("row 2 (line 3)", "'NaN'", "a missing value, not a text")),
         ([c, "--text-col", "id", "--label-col", "topic"], "--text-col", ("holds numbers",)),
+        ([str(tmp_path / "nan-label.csv"), *cols], "--label-col",
+         ("row 2 (line 3)", "'nan' in column 'topic'", "a missing value, not a label")),
         ([str(tmp_path / "one.csv"), *cols], "--label-col", ("single class ('x' in every row)",)),
         ([str(tmp_path / "semicolons.csv"), *cols], "DATA",
          ("seems to be separated by semicolons, not commas", "the one column 'text;topic'")),

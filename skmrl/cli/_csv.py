@@ -221,6 +221,32 @@ def is_number(value: str) -> bool:
     return True
 
 
+def _filled_cell(table: Table, i: int, index: int, name: str, what: str, argument: str) -> str:
+    """Row ``i``'s cell of column ``name`` (at ``index``), as written: refused when the row stops
+    before it, when it is empty, or when it stands for a missing value (:data:`MISSING_MARKERS`);
+    ``what`` (``"text"``, ``"label"``) names what the cell should hold."""
+    row = table.rows[i]
+    if index >= len(row):
+        raise Refused(
+            argument,
+            f"{table.where(i)} has no {name!r} field (the row is shorter than the header)",
+        )
+    cell = row[index]
+    if not cell.strip():
+        raise Refused(
+            argument,
+            f"{table.where(i)} has an empty {name!r} cell: every {what} must be non-empty "
+            "(fill it in or drop the row)",
+        )
+    if cell.strip() in MISSING_MARKERS:
+        raise Refused(
+            argument,
+            f"{table.where(i)} has {cell.strip()!r} in column {name!r}: a missing value, "
+            f"not a {what} (fill it in or drop the row)",
+        )
+    return cell
+
+
 def text_cells(table: Table, name: str, argument: str) -> list[str]:
     """Column ``name``'s texts: every cell must hold some text.
 
@@ -230,27 +256,7 @@ def text_cells(table: Table, name: str, argument: str) -> list[str]:
     SMS message).
     """
     index = column(table, name, argument)
-    texts = []
-    for i, row in enumerate(table.rows):
-        if index >= len(row):
-            raise Refused(
-                argument,
-                f"{table.where(i)} has no {name!r} field (the row is shorter than the header)",
-            )
-        cell = row[index]
-        if not cell.strip():
-            raise Refused(
-                argument,
-                f"{table.where(i)} has an empty {name!r} cell: every text must be non-empty "
-                "(fill it in or drop the row)",
-            )
-        if cell.strip() in MISSING_MARKERS:
-            raise Refused(
-                argument,
-                f"{table.where(i)} has {cell.strip()!r} in column {name!r}: a missing value, "
-                "not a text (fill it in or drop the row)",
-            )
-        texts.append(cell)
+    texts = [_filled_cell(table, i, index, name, "text", argument) for i in range(len(table.rows))]
     if texts and all(is_number(text) for text in texts):
         raise Refused(
             argument,
@@ -261,17 +267,17 @@ def text_cells(table: Table, name: str, argument: str) -> list[str]:
 
 
 def label_cells(table: Table, name: str, single_class_hint: str) -> list[str]:
-    """Column ``name``'s class labels (stripped): none empty, at least 2 classes.
+    """Column ``name``'s class labels (stripped): at least 2 classes, and every cell a label.
 
-    ``single_class_hint`` ends the message when there is only one class.
+    An empty cell or a missing value (:data:`MISSING_MARKERS`) is refused as in
+    :func:`text_cells`: ``"nan"`` is no class. ``single_class_hint`` ends the message when there
+    is only one class.
     """
     index = column(table, name, "--label-col")
-    labels = []
-    for i, row in enumerate(table.rows):
-        label = row[index].strip() if index < len(row) else ""
-        if not label:
-            raise Refused("--label-col", f"{table.where(i)} has no label in column {name!r}")
-        labels.append(label)
+    labels = [
+        _filled_cell(table, i, index, name, "label", "--label-col").strip()
+        for i in range(len(table.rows))
+    ]
     classes = sorted(set(labels))
     if len(classes) < 2:
         rows = f"the first {len(labels)} rows (--limit)" if table.limited else "every row"
