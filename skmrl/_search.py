@@ -24,6 +24,7 @@ import numpy as np
 
 __all__ = [
     "binarize",
+    "binary_prefix",
     "chunked_topk",
     "dequantize_int8",
     "fit_int8_ranges",
@@ -108,6 +109,29 @@ def binarize(X: np.ndarray) -> np.ndarray:
     packed = np.zeros((n, n_bytes), dtype=np.uint8)
     packed[:, : (d + 7) // 8] = np.packbits(X > 0, axis=1)
     return packed.view(np.uint64)
+
+
+def binary_prefix(words: np.ndarray, n_features: int) -> np.ndarray:
+    """The packed sign bits of the first ``n_features`` features, from those of more features.
+
+    Equal to ``binarize(X[:, :n_features])`` for ``words = binarize(X)``: a prefix's signs are
+    the first bits of the whole vector's (re-normalising a prefix does not change a sign); the
+    later bits are cleared and the words past ``ceil(n_features / 64)`` dropped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._search import binarize, binary_prefix
+    >>> X = np.array([[0.3, -1.0, 2.0, 0.5]])
+    >>> bool((binary_prefix(binarize(X), 3) == binarize(X[:, :3])).all())
+    True
+    """
+    n_words = (n_features + 63) // 64
+    mask = np.zeros(8 * n_words, dtype=np.uint8)
+    mask[: n_features // 8] = 0xFF
+    if n_features % 8:  # np.packbits puts the first feature in a byte's highest bit
+        mask[n_features // 8] = (0xFF << (8 - n_features % 8)) & 0xFF
+    return np.ascontiguousarray(words[:, :n_words]) & mask.view(np.uint64)
 
 
 def unpack_binary(words: np.ndarray, n_features: int) -> np.ndarray:

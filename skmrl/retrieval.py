@@ -78,13 +78,31 @@ class MatryoshkaSearch(BaseEstimator):
         Documents in the index.
     max_dim_ : int
         Full size of the corpus vectors.
-    vectors_ : ndarray of shape (``n_samples_fit_``, rerank_dim), float32
+    shortlist_dim_ : int or None
+        Dimensions of the shortlist the index holds (``shortlist_dim`` at ``fit``).
+    rerank_dim_ : int
+        Dimensions of ``vectors_`` (``rerank_dim`` at ``fit``; ``max_dim_`` for ``None``).
+    quantize_ : {None, "int8", "binary"}
+        How the shortlist is stored (``quantize`` at ``fit``).
+    vectors_ : ndarray of shape (``n_samples_fit_``, ``rerank_dim_``), float32
         Rerank vectors, L2-normalised.
     shortlist_ : ndarray or None
-        The shortlist: float32 ``(n, shortlist_dim)``, int8 ``(n, shortlist_dim)`` or uint64
-        ``(n, ceil(shortlist_dim / 64))``; ``None`` for exact search.
-    int8_offset_, int8_scale_ : ndarray of shape (shortlist_dim,) or None
+        The shortlist: float32 ``(n, shortlist_dim_)``, int8 ``(n, shortlist_dim_)`` or uint64
+        ``(n, ceil(shortlist_dim_ / 64))``; ``None`` for exact search.
+    int8_offset_, int8_scale_ : ndarray of shape (``shortlist_dim_``,) or None
         The int8 ranges (``quantize="int8"``).
+
+    Notes
+    -----
+    ``shortlist_dim``, ``rerank_dim`` and ``quantize`` shape the index that ``fit`` builds.
+    Changed with ``set_params`` after ``fit``, they are honoured where the index can serve
+    them exactly: a smaller ``rerank_dim``, a smaller ``shortlist_dim`` of a float32 or
+    binary shortlist (nested prefixes: a refit's neighbours, up to float rounding; a
+    re-normalised copy of the prefix is made on the first search and kept), and
+    ``shortlist_dim=None`` (exact search). Any other change (a larger size, another
+    ``quantize``, a shorter int8 shortlist, adding or removing the embedder) makes
+    ``kneighbors`` raise a ``ValueError`` that asks for ``fit``. ``shortlist_size``,
+    ``device``, ``batch_size``, ``n_jobs`` and ``progress`` are read at each search.
 
     See Also
     --------
@@ -150,10 +168,11 @@ class MatryoshkaSearch(BaseEstimator):
             raise ValueError(f"{what} is empty: expected at least one text")
         return docs
 
-    def _vectors(self, X: Any, what: str) -> np.ndarray:
-        """Full-size float32 vectors of queries ``X`` (or of the corpus, without embedder)."""
-        if self.embedder is not None:
-            return self.embedder_.embed_full(self._texts(X, what))
+    def _vectors(self, X: Any, what: str, embedder: Any = None) -> np.ndarray:
+        """Full-size float32 vectors of ``X``: texts embedded by the fitted ``embedder``, or
+        vectors (``embedder=None``)."""
+        if embedder is not None:
+            return embedder.embed_full(self._texts(X, what))
         from sklearn.utils.validation import check_array
 
         if isinstance(X, str) or (isinstance(X, list | tuple) and X and isinstance(X[0], str)):
@@ -190,22 +209,29 @@ class MatryoshkaSearch(BaseEstimator):
             self.embedder_ = None
             full = self._vectors(X, "X")
         n, max_dim = full.shape
-        check_dim(self.shortlist_dim, max_dim, name="shortlist_dim")
-        check_dim(self.rerank_dim, max_dim, name="rerank_dim")
+        shortlist_dim = check_dim(self.shortlist_dim, max_dim, name="shortlist_dim")
+        rerank_dim = check_dim(self.rerank_dim, max_dim, name="rerank_dim")
         self.n_samples_fit_ = n
         self.max_dim_ = max_dim
-        self.vectors_ = prefix_normalize(full, self.rerank_dim)
+        self.shortlist_dim_ = shortlist_dim
+        self.rerank_dim_ = max_dim if rerank_dim is None else rerank_dim
+        self.quantize_ = self.quantize
+        self.vectors_ = prefix_normalize(full, rerank_dim)
         self.shortlist_ = self.int8_offset_ = self.int8_scale_ = None
-        if self.shortlist_dim is not None:
-            short = prefix_normalize(full, self.shortlist_dim)
+        if shortlist_dim is not None:
+            short = prefix_normalize(full, shortlist_dim)
             if self.quantize == "int8":
                 self.int8_offset_, self.int8_scale_ = _search.fit_int8_ranges(short)
                 short = _search.quantize_int8(short, self.int8_offset_, self.int8_scale_)
             elif self.quantize == "binary":
                 short = _search.binarize(short)
             self.shortlist_ = short
-        self._device_store = None
+        self._reset_caches()
         return self
+
+    def _reset_caches(self) -> None:
+        self._device_store = None  # (data, (kind, device), arrays on the device)
+        self._prefixes: dict[str, tuple[int, np.ndarray]] = {}  # name -> (dim, array)
 
     # -- searching ------------------------------------------------------------------------------
     @property
@@ -215,7 +241,71 @@ class MatryoshkaSearch(BaseEstimator):
         return 0 if self.shortlist_ is None else int(self.shortlist_.nbytes)
 
     def _kind(self) -> str:
-        return {None: "float", "int8": "int8", "binary": "binary"}[self.quantize]
+        return {None: "float", "int8": "int8", "binary": "binary"}[self.quantize_]
+
+    def _index(self) -> tuple[int | None, np.ndarray | None, int, np.ndarray]:
+        """``(shortlist_dim, shortlist, rerank_dim, vectors)`` that the current parameters ask
+        for: the fitted arrays, or nested prefixes of them.
+
+        ``shortlist_dim``, ``rerank_dim`` and ``quantize`` may have been changed by
+        ``set_params`` since ``fit``. What the index holds can serve a smaller ``rerank_dim``, a
+        smaller ``shortlist_dim`` of a float32 or binary shortlist (a prefix, re-normalised, or
+        the first sign bits; made on the first search and kept), and ``shortlist_dim=None``
+        (exact search); any other change is an error that asks for a refit, never a search of
+        queries against documents of another shape.
+        """
+        self._validate_params()
+        refit = "; call fit again to rebuild the index"
+        if (self.embedder is None) != (self.embedder_ is None):
+            now = "None" if self.embedder is None else "an embedder"
+            raise ValueError(f"embedder was set to {now} after fit{refit}")
+        if self.quantize != self.quantize_:
+            raise ValueError(
+                f"quantize={self.quantize!r}, but the index's shortlist was built with "
+                f"quantize={self.quantize_!r}{refit}"
+            )
+        short_dim = check_dim(self.shortlist_dim, self.max_dim_, name="shortlist_dim")
+        rerank_dim = check_dim(self.rerank_dim, self.max_dim_, name="rerank_dim")
+        rerank_dim = self.max_dim_ if rerank_dim is None else rerank_dim
+        if rerank_dim > self.rerank_dim_:
+            raise ValueError(
+                f"rerank_dim={self.rerank_dim} is more than the {self.rerank_dim_} dimensions "
+                f"the index keeps for the rerank (rerank_dim_){refit}"
+            )
+        vectors = self._prefix("vectors", self.vectors_, self.rerank_dim_, rerank_dim)
+        if short_dim is None:
+            return None, None, rerank_dim, vectors
+        if self.shortlist_dim_ is None:
+            raise ValueError(
+                f"shortlist_dim={short_dim}, but the index was built for exact search "
+                f"(shortlist_dim=None) and holds no shortlist{refit}"
+            )
+        if short_dim > self.shortlist_dim_:
+            raise ValueError(
+                f"shortlist_dim={short_dim} is more than the {self.shortlist_dim_} dimensions "
+                f"of the index's shortlist (shortlist_dim_){refit}"
+            )
+        if short_dim < self.shortlist_dim_ and self.quantize_ == "int8":
+            raise ValueError(
+                f"shortlist_dim={short_dim}: an int8 shortlist is scored only at the size it was "
+                f"built at, {self.shortlist_dim_} (its codes are of vectors normalised at that "
+                f"size){refit}"
+            )
+        shortlist = self._prefix("shortlist", self.shortlist_, self.shortlist_dim_, short_dim)
+        return short_dim, shortlist, rerank_dim, vectors
+
+    def _prefix(self, name: str, stored: np.ndarray, stored_dim: int, dim: int) -> np.ndarray:
+        """``stored`` (``stored_dim`` dimensions) cut to its first ``dim``: re-normalised float32
+        vectors, or the first sign bits of a binary shortlist; the last one made is kept."""
+        if dim == stored_dim:
+            return stored
+        prefixes = self.__dict__.setdefault("_prefixes", {})
+        if name not in prefixes or prefixes[name][0] != dim:
+            if name == "shortlist" and self.quantize_ == "binary":
+                prefixes[name] = (dim, _search.binary_prefix(stored, dim))
+            else:
+                prefixes[name] = (dim, prefix_normalize(stored, dim))
+        return prefixes[name][1]
 
     def _topk(self, kind: str, data: np.ndarray, queries: np.ndarray, k: int, device: str):
         """The ``k`` best documents of each query on one view of the corpus."""
@@ -235,14 +325,14 @@ class MatryoshkaSearch(BaseEstimator):
             )
         from skmrl._torch.search import device_topk, to_device
 
-        cache = self.__dict__.setdefault("_device_store", None)
-        key = (kind, device, id(data))
-        if cache is None or cache[0] != key:
+        cache = self.__dict__.get("_device_store")
+        # The cache holds ``data`` itself: an id() could be reused by a later prefix array.
+        if cache is None or cache[0] is not data or cache[1] != (kind, device):
             arrays = {"data": data}
             if kind == "int8":
                 arrays |= {"offset": self.int8_offset_, "scale": self.int8_scale_}
-            self._device_store = (key, to_device(kind, arrays, device))
-        return device_topk(kind, self._device_store[1], queries, k)
+            self._device_store = (data, (kind, device), to_device(kind, arrays, device))
+        return device_topk(kind, self._device_store[2], queries, k)
 
     def kneighbors(
         self, X: Any, n_neighbors: int = 10, return_distance: bool = True
@@ -271,12 +361,13 @@ class MatryoshkaSearch(BaseEstimator):
         n_docs = self.n_samples_fit_
         if k > n_docs:
             raise ValueError(f"n_neighbors={k} is more than the {n_docs} documents in the index")
-        if self.shortlist_dim is not None and self.shortlist_size < k:
+        short_dim, shortlist, rerank_dim, vectors = self._index()
+        if short_dim is not None and self.shortlist_size < k:
             raise ValueError(
                 f"shortlist_size={self.shortlist_size} is below n_neighbors={k}: the rerank "
                 "can only return documents of the shortlist; raise shortlist_size"
             )
-        Q = self._vectors(X, "queries")
+        Q = self._vectors(X, "queries", self.embedder_)
         if Q.shape[1] != self.max_dim_:
             raise ValueError(
                 f"queries have {Q.shape[1]} dimensions, but the index was built from "
@@ -285,19 +376,19 @@ class MatryoshkaSearch(BaseEstimator):
         from skmrl._torch.device import resolve_device
 
         device = resolve_device(self.device) if self.device != "auto" else _auto_device()
-        q_rerank = prefix_normalize(Q, self.rerank_dim)
-        if self.shortlist_dim is not None:
-            q_short = prefix_normalize(Q, self.shortlist_dim)
-            if self.quantize == "binary":
+        q_rerank = prefix_normalize(Q, rerank_dim)
+        if short_dim is not None:
+            q_short = prefix_normalize(Q, short_dim)
+            if self.quantize_ == "binary":
                 q_short = _search.binarize(q_short)
         size = min(self.shortlist_size, n_docs)
 
         def batch(start: int) -> tuple[np.ndarray, np.ndarray]:
             stop = start + self.batch_size
-            if self.shortlist_dim is None:
-                return self._topk("float", self.vectors_, q_rerank[start:stop], k, device)
-            _, cand = self._topk(self._kind(), self.shortlist_, q_short[start:stop], size, device)
-            return _rerank(q_rerank[start:stop], self.vectors_, cand, k)
+            if short_dim is None:
+                return self._topk("float", vectors, q_rerank[start:stop], k, device)
+            _, cand = self._topk(self._kind(), shortlist, q_short[start:stop], size, device)
+            return _rerank(q_rerank[start:stop], vectors, cand, k)
 
         sims = np.empty((len(Q), k), dtype=np.float32)
         idx = np.empty((len(Q), k), dtype=np.int64)
@@ -316,7 +407,21 @@ class MatryoshkaSearch(BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_device_store", None)  # device tensors: rebuilt on the next search
+        state.pop("_prefixes", None)  # prefix copies: remade on the next search
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "vectors_" in state and "shortlist_dim_" not in state:  # pickled before these existed
+            self._set_fitted_from_params()
+        self._reset_caches()
+
+    def _set_fitted_from_params(self) -> None:
+        """The fitted sizes of an index saved before they were recorded: its parameters then
+        (the old ``kneighbors`` read them, so they matched the arrays when it worked)."""
+        self.shortlist_dim_ = None if self.shortlist_dim is None else int(self.shortlist_dim)
+        self.rerank_dim_ = self.max_dim_ if self.rerank_dim is None else int(self.rerank_dim)
+        self.quantize_ = self.quantize
 
     def save(self, path: str | Path) -> None:
         """Write the fitted index to a folder: arrays (``index.npz``), parameters (JSON), and
@@ -342,6 +447,9 @@ class MatryoshkaSearch(BaseEstimator):
             "params": params,
             "n_samples_fit_": self.n_samples_fit_,
             "max_dim_": self.max_dim_,
+            "shortlist_dim_": self.shortlist_dim_,
+            "rerank_dim_": self.rerank_dim_,
+            "quantize_": self.quantize_,
             "has_embedder": self.embedder is not None,
         }
         (folder / "search.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -379,10 +487,16 @@ class MatryoshkaSearch(BaseEstimator):
         search.embedder_ = embedder_
         search.n_samples_fit_ = int(meta["n_samples_fit_"])
         search.max_dim_ = int(meta["max_dim_"])
+        if "shortlist_dim_" in meta:
+            search.shortlist_dim_ = meta["shortlist_dim_"]
+            search.rerank_dim_ = int(meta["rerank_dim_"])
+            search.quantize_ = meta["quantize_"]
+        else:  # saved before the fitted sizes were recorded
+            search._set_fitted_from_params()
         with np.load(folder / "index.npz", allow_pickle=False) as arrays:
             for name in _ARRAYS:
                 setattr(search, name, arrays[name] if name in arrays else None)
-        search._device_store = None
+        search._reset_caches()
         return search
 
 

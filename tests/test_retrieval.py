@@ -104,6 +104,8 @@ def test_binary_round_trip(d):
     words = _search.binarize(X)
     assert words.dtype == np.uint64 and words.shape == (20, (d + 63) // 64)
     np.testing.assert_array_equal(_search.unpack_binary(words, d), np.where(X > 0, 1.0, -1.0))
+    for n in {1, 7, d // 2 or 1, d - 1 or 1, d}:  # a prefix's bits are the first bits
+        np.testing.assert_array_equal(_search.binary_prefix(words, n), _search.binarize(X[:, :n]))
 
 
 def test_hamming_scores_count_differing_signs():
@@ -218,6 +220,20 @@ def test_save_and_load_give_the_same_results(tmp_path, quantize):
     np.testing.assert_array_equal(after[0], before[0])
 
 
+def test_save_load_and_pickle_keep_the_fitted_sizes(tmp_path):
+    import pickle
+
+    X, Q = _corpus(), _corpus(20, seed=4)
+    search = MatryoshkaSearch(shortlist_dim=16, shortlist_size=50, device="cpu").fit(X)
+    search.set_params(shortlist_dim=8, rerank_dim=24)  # served from the 16/48-dim index
+    expected = search.kneighbors(Q, 5)
+    search.save(tmp_path / "index")
+    for copy in (MatryoshkaSearch.load(tmp_path / "index"), pickle.loads(pickle.dumps(search))):
+        assert (copy.shortlist_dim_, copy.rerank_dim_, copy.shortlist_.shape) == (16, 48, (600, 16))
+        assert (copy.shortlist_dim, copy.rerank_dim) == (8, 24)
+        np.testing.assert_array_equal(copy.kneighbors(Q, 5)[1], expected[1])
+
+
 def test_save_and_load_with_an_embedder(tmp_path):
     search = MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4, shortlist_size=10)
     before = search.fit(CORPUS).kneighbors(CORPUS[:4], 3)
@@ -226,6 +242,61 @@ def test_save_and_load_with_an_embedder(tmp_path):
     np.testing.assert_array_equal(after[1], before[1])
     with pytest.raises(FileNotFoundError, match="not a saved MatryoshkaSearch"):
         MatryoshkaSearch.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("fitted", "changed"),
+    [
+        ({"shortlist_dim": 32}, {"shortlist_dim": 16}),
+        ({"shortlist_dim": 48, "quantize": "binary"}, {"shortlist_dim": 8}),  # same word count
+        ({"shortlist_dim": 40, "quantize": "binary"}, {"shortlist_dim": 40}),  # unchanged
+        ({"shortlist_dim": 32}, {"rerank_dim": 16}),
+        ({"shortlist_dim": 32, "rerank_dim": 40}, {"shortlist_dim": 8, "rerank_dim": 24}),
+        ({"shortlist_dim": 32}, {"shortlist_dim": None}),
+        ({"shortlist_dim": None, "rerank_dim": 40}, {"rerank_dim": 20}),
+        ({"shortlist_dim": 16, "quantize": "int8"}, {"shortlist_size": 60}),
+    ],
+)
+def test_set_params_after_fit_searches_as_a_refit_does(fitted, changed):
+    """A smaller shortlist or rerank size set after fit is a nested prefix of the index: the
+    same neighbours as a refit at that size (a binary index fitted at 48 bits once scored
+    8-bit queries against its 48-bit documents)."""
+    X, Q = _corpus(), _corpus(40, seed=7)
+    common = {"shortlist_size": 30, "device": "cpu"}
+    search = MatryoshkaSearch(**common, **fitted).fit(X)
+    before = search.kneighbors(Q, 5)
+    search.set_params(**changed)
+    refit = MatryoshkaSearch(**{**common, **fitted, **changed}).fit(X)
+    expected = refit.kneighbors(Q, 5)
+    dist, idx = search.kneighbors(Q, 5)
+    np.testing.assert_array_equal(idx, expected[1])
+    np.testing.assert_allclose(dist, expected[0], atol=1e-6)
+    assert search.shortlist_dim_ == fitted["shortlist_dim"]  # the index itself is unchanged
+    # and back: the stored arrays again
+    search.set_params(**{name: {**common, **fitted}.get(name) for name in changed})
+    np.testing.assert_array_equal(search.kneighbors(Q, 5)[1], before[1])
+
+
+@pytest.mark.parametrize(
+    ("fitted", "changed", "words"),
+    [
+        ({"shortlist_dim": 16}, {"shortlist_dim": 32}, "more than the 16 dimensions"),
+        ({"shortlist_dim": 16, "rerank_dim": 24}, {"rerank_dim": None}, "rerank_dim=None is more"),
+        ({"shortlist_dim": None}, {"shortlist_dim": 16}, "holds no shortlist"),
+        ({"shortlist_dim": 16}, {"quantize": "int8"}, "quantize='int8', but"),
+        ({"shortlist_dim": 16, "quantize": "int8"}, {"quantize": None}, "quantize=None, but"),
+        ({"shortlist_dim": 16, "quantize": "binary"}, {"quantize": "int8"}, "built with"),
+        ({"shortlist_dim": 16, "quantize": "int8"}, {"shortlist_dim": 8}, "int8 shortlist"),
+        ({"shortlist_dim": 16}, {"embedder": TfidfBaseline()}, "embedder was set"),
+    ],
+)
+def test_set_params_after_fit_that_the_index_cannot_serve_asks_for_a_refit(fitted, changed, words):
+    X = _corpus()
+    search = MatryoshkaSearch(device="cpu", **fitted).fit(X).set_params(**changed)
+    with pytest.raises(ValueError, match=f"{words}.*call fit again"):
+        search.kneighbors(X[:3], 2)
+    if "embedder" not in changed:  # a refit builds the index the parameters ask for
+        assert search.fit(X).kneighbors(X[:3], 2)[1].shape == (3, 2)
 
 
 @pytest.mark.parametrize(
