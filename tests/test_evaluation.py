@@ -338,6 +338,36 @@ def test_errors():
         dim_curve(emb, "one text", LABELS)
 
 
+@pytest.mark.parametrize(
+    "scoring", [["accuracy", "f1_macro"], ("accuracy",), {"accuracy"}, {"a": "accuracy"}]
+)
+def test_a_multi_metric_scoring_is_refused_before_any_fit(count_fits, scoring):
+    # check_scoring takes these as multi-metric; their dict of scores failed deep in the folds
+    counts = count_fits(TfidfBaseline)
+    with pytest.raises(ValueError, match=r"^one scorer only: .*\(a (list|tuple|set|dict)\)"):
+        dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=2, scoring=scoring)
+    with pytest.raises(ValueError, match=r"^one scorer only: "):
+        compare({"tfidf": TfidfBaseline(max_dim=16)}, CORPUS, LABELS, cv=2, scoring=scoring)
+    assert counts == {"fit": 0, "_fit_full": 0}
+
+
+def test_a_make_scorer_curve_is_named_by_its_score_function():
+    from sklearn.metrics import f1_score, make_scorer
+
+    def balanced(estimator, X, y):
+        return float(np.mean(estimator.predict(X) == y))
+
+    emb = TfidfBaseline(max_dim=16)
+    curve = dim_curve(
+        emb, CORPUS, LABELS, dims=[4], cv=2, scoring=make_scorer(f1_score, average="macro")
+    )
+    assert curve.scoring == "f1_score"  # not "make_scorer(f1_score, ..., average=macro)"
+    assert curve.to_markdown().startswith("| dim | f1_score | std |")  # the table's header
+    # names kept as they were: a string as it is, a callable by its __name__
+    assert dim_curve(emb, CORPUS, LABELS, dims=[4], cv=2, scoring="f1_macro").scoring == "f1_macro"
+    assert dim_curve(emb, CORPUS, LABELS, dims=[4], cv=2, scoring=balanced).scoring == "balanced"
+
+
 def test_sts_errors():
     emb = TfidfBaseline(max_dim=16)
     pairs = [(CORPUS[i], CORPUS[i + 1]) for i in range(10)]

@@ -99,9 +99,12 @@ def dim_curve(
         on all pairs. Retrieval: no cross-validation; leave ``cv`` at its default or pass
         ``None`` (any other value is an error rather than silently ignored).
     scoring : str or callable, optional
-        Classification: a scikit-learn scorer name or ``scorer(estimator, X, y)``; default
-        the estimator's ``score`` (accuracy). Retrieval: ``"ndcg@k"`` or ``"recall@k"`` for any
-        ``k >= 1``; default ``"ndcg@10"``. STS: none (Spearman).
+        Classification: a scikit-learn scorer name or ``scorer(estimator, X, y)``, one only
+        (a list or dict of them is refused: a curve holds one score); default the estimator's
+        ``score`` (accuracy). The curve's ``scoring`` is the name, the callable's
+        ``__name__``, or for a ``make_scorer`` scorer its score function's. Retrieval:
+        ``"ndcg@k"`` or ``"recall@k"`` for any ``k >= 1``; default ``"ndcg@10"``. STS: none
+        (Spearman).
     n_jobs : int, optional
         Folds run in parallel with joblib (``-1``: all cores). The in-memory vector cache is per
         process: use ``memory=`` on the embedder to share vectors between workers. Not used
@@ -242,8 +245,15 @@ def _dim_curve(
             cv = check_cv(cv, y, classifier=True)
         splits = list(cv.split(np.zeros((len(y), 1)), y))
         estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
+        if isinstance(scoring, (list, tuple, set, frozenset, dict)):
+            # check_scoring would make a multi-metric scorer, whose dict of scores fails deep in
+            # the folds ("float() argument must be ... not 'dict'")
+            raise ValueError(
+                f"one scorer only: a curve holds one score per dim, got scoring={scoring!r} (a "
+                f"{type(scoring).__name__}); pass one name or callable, one curve per metric"
+            )
         scorer = check_scoring(estimator, scoring=scoring)
-        score_name = "accuracy" if scoring is None else getattr(scoring, "__name__", str(scoring))
+        score_name = _scorer_name(scoring)
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
             return _classification_fold(
@@ -324,6 +334,20 @@ def _dim_curve(
         for j in range(len(depths))
     ]
     return _result(depths, curves, results[0])
+
+
+def _scorer_name(scoring: Any) -> str:
+    """The curve's name for a classification ``scoring``: ``"accuracy"`` by default, a string as
+    it is, a callable by its ``__name__``, and a ``make_scorer`` scorer by its score function's
+    (``"f1_score"``, not the scorer's repr with its arguments)."""
+    if scoring is None:
+        return "accuracy"
+    if isinstance(scoring, str):
+        return scoring
+    name = getattr(scoring, "__name__", None)
+    if name is None:  # sklearn's scorers have no __name__; their score function has
+        name = getattr(getattr(scoring, "_score_func", None), "__name__", None)
+    return str(scoring) if name is None else str(name)
 
 
 def _common_dims(results: list[_Fold]) -> list[_Fold]:
