@@ -394,9 +394,8 @@ def finetune(
         lambda: embedder._fit_state(docs, None, checked, values),
         memory=embedder.memory,
     )
+    embedder._check_fitted_state(state)
     for name, value in state.items():
         setattr(embedder, name, value)
     embedder.fingerprint_ = key
-    check_dim(embedder.dim, embedder.max_dim_)
-    embedder._check_n_layers()
     return embedder

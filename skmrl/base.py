@@ -178,11 +178,16 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             state = cached_fit_state(
                 key, lambda: self._fit_full(docs, y), memory=getattr(self, "memory", None)
             )
+        self._check_fitted_state(state)  # before any attribute is set: no half-fitted estimator
         for name, value in state.items():
             setattr(self, name, value)
         self.fingerprint_ = key
-        check_dim(self.dim, self.max_dim_)
         return self
+
+    def _check_fitted_state(self, state: dict[str, Any]) -> None:
+        """Check the parameters that a fitted state settles (``dim`` against ``max_dim_``), which
+        are not part of its key: a cached state may have been fitted under other values."""
+        check_dim(self.dim, state["max_dim_"])
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit on ``X``, then embed it; ``X`` is read once (a generator works).

@@ -382,6 +382,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
         }
         if self.fine_tune is None:
             return state
+        # What the loaded model settles fails now, not after minutes of training.
+        self._check_fitted_state(
+            {**state, "adaptor_": self.fine_tune if self.fine_tune != "full" else None}
+        )
         from skmrl._finetune import fit_fine_tuned_state
 
         state.update(fit_fine_tuned_state(self, state, loaded, docs, y, pairs, scores))
@@ -406,37 +410,55 @@ class MatryoshkaEmbedder(BaseEmbedder):
         -------
         self
         """
-        super().fit(X, y)
-        self._check_n_layers()
-        return self
+        return super().fit(X, y)  # the state's n_layers and dim are checked before it is set
+
+    def _check_fitted_state(self, state: dict[str, Any]) -> None:
+        super()._check_fitted_state(state)
+        self._n_layers_for(
+            state.get("max_layers_"),
+            fitted_adaptor=state.get("adaptor_") is not None,
+            saved_adaptor=state.get("saved_adaptor_") is not None,
+            source=state["model_source_"],
+        )
 
     def _check_n_layers(self) -> int | None:
         """``n_layers`` resolved against ``max_layers_`` (``None`` when the depth is unknown)."""
-        depth = getattr(self, "max_layers_", None)
+        return self._n_layers_for(
+            getattr(self, "max_layers_", None),
+            fitted_adaptor=getattr(self, "adaptor_", None) is not None,
+            saved_adaptor=getattr(self, "saved_adaptor_", None) is not None,
+            source=self.model_source_,
+        )
+
+    def _n_layers_for(
+        self, depth: int | None, *, fitted_adaptor: bool, saved_adaptor: bool, source: str
+    ) -> int | None:
+        """``n_layers`` resolved against the model's ``depth``, with an adaptor fitted (or to be
+        fitted) on the full-depth vectors, and one saved in the model's folder."""
         if self.n_layers is None:
             return depth
         check_int("n_layers", self.n_layers, 1)
         if depth is None:
             raise ValueError(
-                f"n_layers={self.n_layers!r}: cannot tell the depth of {self.model_source_} "
+                f"n_layers={self.n_layers!r}: cannot tell the depth of {source} "
                 "from its config; use n_layers=None"
             )
         if self.n_layers > depth:
             raise ValueError(
-                f"n_layers={self.n_layers} is out of range: {self.model_source_} has {depth} "
+                f"n_layers={self.n_layers} is out of range: {source} has {depth} "
                 f"layers, so expected None or an int in [1, {depth}]"
             )
         if self.n_layers < depth:
-            if getattr(self, "adaptor_", None) is not None:
+            if fitted_adaptor:
                 raise ValueError(
                     f"n_layers={self.n_layers} cannot be used with fine_tune={self.fine_tune!r}: "
-                    f"the adaptor was fitted on the output of all {depth} layers. Choose the "
+                    f"the adaptor is fitted on the output of all {depth} layers. Choose the "
                     "depth with fine_tune=None or 'full' (matryoshka_layers= trains the "
                     "shallow layers)"
                 )
-            if getattr(self, "saved_adaptor_", None) is not None:
+            if saved_adaptor:
                 raise ValueError(
-                    f"n_layers={self.n_layers} cannot be used with {self.model_source_}: its "
+                    f"n_layers={self.n_layers} cannot be used with {source}: its "
                     f"skmrl adaptor was made for the output of all {depth} layers"
                 )
         return int(self.n_layers)

@@ -175,7 +175,7 @@ def test_adaptor_routes_refuse_a_shallower_depth():
     emb.set_params(n_layers=6).transform(CORPUS[:2])  # the full depth, named, is fine
     with pytest.raises(ValueError, match=r"n_layers=3 cannot be used with fine_tune='pca'"):
         emb.set_params(n_layers=3).transform(CORPUS[:2])
-    with pytest.raises(ValueError, match="adaptor was fitted on the output of all 6 layers"):
+    with pytest.raises(ValueError, match="adaptor is fitted on the output of all 6 layers"):
         MatryoshkaEmbedder(device="cpu", fine_tune="pca", n_layers=2).fit(CORPUS)
 
 

@@ -409,6 +409,47 @@ def test_fine_tune_errors_are_clear(tiny_bert, params, X, y, error, match):
         MatryoshkaEmbedder(tiny_bert, device="cpu", **params).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    ("route", "params", "match"),
+    [
+        ("fit", {"fine_tune": "full+adaptor", "n_layers": 1}, "adaptor is fitted on the output"),
+        ("fit", {"fine_tune": "full", "dim": 64}, r"dim=64 is out of range.*\[1, 32\]"),
+        ("fit", {"fine_tune": "full", "n_layers": 5}, r"n_layers=5 is out of range.*2 layers"),
+        ("finetune", {"dim": 64}, r"dim=64 is out of range"),
+        ("finetune", {"n_layers": 5}, r"n_layers=5 is out of range"),
+    ],
+)
+def test_settings_the_model_settles_fail_before_training(
+    tiny_bert, monkeypatch, route, params, match
+):
+    # dim and n_layers are checked against the loaded model: that used to happen after the
+    # encoder had trained (minutes, on a real model), and left the estimator looking fitted.
+    from skmrl._torch import training
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the encoder trained before the error")
+
+    monkeypatch.setattr(training, "finetune_encoder", no_training)
+    emb = MatryoshkaEmbedder(tiny_bert, device="cpu", **params)
+    with pytest.raises(ValueError, match=match):
+        if route == "fit":
+            emb.fit(CORPUS)
+        else:
+            finetune(
+                tiny_bert, list(zip(CORPUS[:20], CORPUS[20:40], strict=True)), range(20), **params
+            )
+    assert not hasattr(emb, "max_dim_")
+
+
+def test_a_cached_state_refused_for_dim_leaves_the_embedder_unfitted(tiny_bert):
+    params = {"fine_tune": "pca", "device": "cpu"}
+    MatryoshkaEmbedder(tiny_bert, **params).fit(CORPUS)  # the state is cached now
+    emb = MatryoshkaEmbedder(tiny_bert, dim=64, **params)
+    with pytest.raises(ValueError, match="dim=64 is out of range"):
+        emb.fit(CORPUS)
+    assert not hasattr(emb, "max_dim_") and not hasattr(emb, "adaptor_")
+
+
 # -- fine_tune="adaptor" on the real MiniLM ------------------------------------------------------
 def test_adaptor_grid_encodes_each_text_once_and_fits_once_per_fold(trec_subset, monkeypatch):
     X, y = trec_subset
