@@ -8,6 +8,7 @@ the library's own results on the same small data.
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,23 @@ def test_new_commands_have_a_help_with_examples(skmrl_cmd, command, says):
     assert "``" not in out.stdout  # no reST markup
     top = skmrl_cmd("--help")
     assert f"'skmrl {command}'" in top.stdout  # the command's description names it
+
+
+@pytest.mark.parametrize("command", [c[0] for c in COMMANDS if c != ["cache", "info"]])
+def test_help_examples_keep_one_command_per_line(skmrl_cmd, command):
+    # a single backslash at a line end of an epilog joins two lines into one (argparse prints it)
+    out = skmrl_cmd(command, "--help")
+    examples = out.stdout.split("examples:\n", 1)[-1].splitlines()
+    for line, after in zip(examples, [*examples[1:], ""], strict=True):
+        assert not re.search(r"\S {3,}--", line), line  # a continuation line run into it
+        if line.rstrip().endswith("\\"):
+            assert after.startswith("      -"), (line, after)
+
+
+def test_sweep_help_says_dims_sizes_the_tfidf_and_word2vec_embedders(skmrl_cmd):
+    out = skmrl_cmd("sweep", "--help")
+    said = " ".join(out.stdout.split())
+    assert "The largest is also the size of the tfidf and word2vec embedders built" in said
 
 
 # -- skmrl sweep: refusals -------------------------------------------------------------------------

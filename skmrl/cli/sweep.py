@@ -73,7 +73,7 @@ examples:
   skmrl sweep spam.csv --text-col text --label-col spam --embedder tfidf adaptor \\
       --dims 8 16 32 64 --out results.csv --plot curve.png
   skmrl sweep tickets.csv --text-col body --label-col team --model my-model --limit 2000
-  skmrl sweep news.csv --text-col text --label-col topic --embedder matryoshka \
+  skmrl sweep news.csv --text-col text --label-col topic --embedder matryoshka \\
       --layers 2 3 4 6 --depth-plot depth.png
 """
 
@@ -397,8 +397,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         nargs="+",
         type=int_at_least(1, "a positive int"),
         metavar="DIM",
-        help="embedding sizes to score; each embedder skips those above its size (default: each "
-        "embedder's powers of two from 8, and its full size)",
+        help="embedding sizes to score; each embedder skips those above its size. The largest "
+        "is also the size of the tfidf and word2vec embedders built (their max_dim; default: "
+        f"{_TFIDF_MAX_DIM} and {_W2V_MAX_DIM}). Default: each embedder's powers of two from 8, "
+        "and its full size",
     )
     sweep.add_argument(
         "--layers",
