@@ -9,6 +9,8 @@ kernels are in ``skmrl/_search.py`` (NumPy, the CPU) and ``skmrl/_torch/search.p
 from __future__ import annotations
 
 import json
+import numbers
+import os
 from pathlib import Path
 from typing import Any
 
@@ -427,6 +429,10 @@ class MatryoshkaSearch(BaseEstimator):
         """Write the fitted index to a folder: arrays (``index.npz``), parameters (JSON), and
         the fitted embedder (``embedder.joblib``) when there is one.
 
+        Every file is written under a temporary name first and renamed into place once all are
+        written, ``search.json`` (what :meth:`load` looks for) last: a save that fails leaves
+        the folder as it was (and removes it if it created it).
+
         Parameters
         ----------
         path : str or Path
@@ -437,24 +443,53 @@ class MatryoshkaSearch(BaseEstimator):
         from skmrl import __version__
 
         check_is_fitted(self, "vectors_")
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        arrays = {name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None}
-        np.savez(folder / "index.npz", **arrays)
-        params = {k: v for k, v in self.get_params(deep=False).items() if k != "embedder"}
+        params = {
+            name: _json_value(name, value)
+            for name, value in self.get_params(deep=False).items()
+            if name != "embedder"
+        }
         meta = {
             "skmrl_version": __version__,
             "params": params,
-            "n_samples_fit_": self.n_samples_fit_,
-            "max_dim_": self.max_dim_,
+            "n_samples_fit_": int(self.n_samples_fit_),
+            "max_dim_": int(self.max_dim_),
             "shortlist_dim_": self.shortlist_dim_,
-            "rerank_dim_": self.rerank_dim_,
+            "rerank_dim_": int(self.rerank_dim_),
             "quantize_": self.quantize_,
-            "has_embedder": self.embedder is not None,
+            "has_embedder": self.embedder_ is not None,
         }
-        (folder / "search.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        if self.embedder is not None:
-            joblib.dump((self.embedder, self.embedder_), folder / "embedder.joblib")
+        meta_text = json.dumps(meta, indent=2)  # fails here, before anything is written
+        arrays = {name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None}
+
+        def write_arrays(file: Path) -> None:
+            with open(file, "wb") as f:  # a file object: np.savez would add ".npz" to a name
+                np.savez(f, **arrays)
+
+        writers: dict[str, Any] = {"index.npz": write_arrays}
+        if self.embedder_ is not None:
+            writers["embedder.joblib"] = lambda file: joblib.dump(
+                (self.embedder, self.embedder_), file
+            )
+        writers["search.json"] = lambda file: file.write_text(meta_text, encoding="utf-8")
+
+        folder = Path(path)
+        created = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = {name: folder / f".{name}.partial" for name in writers}
+        try:
+            for name, write in writers.items():
+                write(partial[name])
+        except BaseException:
+            for file in partial.values():
+                file.unlink(missing_ok=True)
+            if created:
+                folder.rmdir()
+            raise
+        # An older save's search.json goes first: until the new one is in place, the folder
+        # reads as no saved index rather than as old parameters over new arrays.
+        (folder / "search.json").unlink(missing_ok=True)
+        for name in writers:  # search.json is the last
+            os.replace(partial[name], folder / name)
 
     @classmethod
     def load(cls, path: str | Path) -> MatryoshkaSearch:
@@ -498,6 +533,24 @@ class MatryoshkaSearch(BaseEstimator):
                 setattr(search, name, arrays[name] if name in arrays else None)
         search._reset_caches()
         return search
+
+
+def _json_value(name: str, value: Any) -> Any:
+    """A parameter as a JSON value: NumPy scalars (``np.int64(8)`` from a sweep) become Python's."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)  # np.str_ too
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(
+        f"save() writes the parameters as JSON, but {name}={value!r} is a "
+        f"{type(value).__name__}; set it to None, a bool, an int, a float or a str"
+    )
 
 
 def _auto_device() -> str:

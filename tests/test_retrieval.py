@@ -234,6 +234,33 @@ def test_save_load_and_pickle_keep_the_fitted_sizes(tmp_path):
         np.testing.assert_array_equal(copy.kneighbors(Q, 5)[1], expected[1])
 
 
+def test_save_takes_numpy_parameters_and_a_failed_save_leaves_nothing(tmp_path):
+    X, Q = _corpus(), _corpus(5, seed=4)
+    search = MatryoshkaSearch(
+        shortlist_dim=np.int64(8), shortlist_size=np.int32(40), device=np.str_("cpu")
+    ).fit(X)
+    search.save(tmp_path / "index")  # np.int64 was "not JSON serializable"
+    loaded = MatryoshkaSearch.load(tmp_path / "index")
+    assert loaded.get_params() == search.get_params()
+    assert type(loaded.shortlist_dim) is int and type(loaded.device) is str
+    np.testing.assert_array_equal(loaded.kneighbors(Q, 3)[1], search.kneighbors(Q, 3)[1])
+
+    with_embedder = MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4).fit(CORPUS)
+    with_embedder.embedder_.unpicklable = lambda: None  # joblib fails after index.npz
+    with pytest.raises(Exception, match=r"(?i)pickl"):
+        with_embedder.save(tmp_path / "new")
+    assert not (tmp_path / "new").exists()  # not a folder that load reads as no index
+    with pytest.raises(Exception, match=r"(?i)pickl"):
+        with_embedder.save(tmp_path / "index")  # over the earlier save: left as it was
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == ["index.npz", "search.json"]
+    np.testing.assert_array_equal(
+        MatryoshkaSearch.load(tmp_path / "index").kneighbors(Q, 3)[1], search.kneighbors(Q, 3)[1]
+    )
+    with pytest.raises(TypeError, match=r"progress=.* set it to None, a bool"):
+        search.set_params(progress=[1]).save(tmp_path / "other")
+    assert not (tmp_path / "other").exists()
+
+
 def test_save_and_load_with_an_embedder(tmp_path):
     search = MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4, shortlist_size=10)
     before = search.fit(CORPUS).kneighbors(CORPUS[:4], 3)
