@@ -49,7 +49,9 @@ def ndcg_at_k(
         ``query id -> {document id: relevance grade}``.
     ranked : mapping of str to sequence of str
         ``query id -> document ids``, best first; every query of ``qrels`` needs one (it may be
-        empty); the rankings of other queries are ignored. Only the first ``k`` are read.
+        empty); the rankings of other queries are ignored. Only the first ``k`` are read. Ids
+        of another type than the judged ones (row numbers from ``kneighbors`` against str ids),
+        which could never match, raise a ``TypeError`` instead of scoring 0.
     k : int, default=10
         Cut-off.
 
@@ -129,6 +131,7 @@ def _per_query(qrels: Any, ranked: Any, k: Any, metric: Any) -> np.ndarray:
             f"ranked must be a dict of query id -> document ids, got {type(ranked).__name__}"
         )
     out = np.empty(len(qrels))
+    tops = []
     for i, (qid, grades) in enumerate(qrels.items()):
         if qid not in ranked:
             raise ValueError(f"ranked has no ranking for query {qid!r} of qrels")
@@ -140,7 +143,49 @@ def _per_query(qrels: Any, ranked: Any, k: Any, metric: Any) -> np.ndarray:
             twice = next(d for d in top if top.count(d) > 1)
             raise ValueError(f"ranked[{qid!r}] lists document {twice!r} more than once")
         out[i] = metric(grades, top, k)
+        tops.append(top)
+    _check_id_types(qrels, tops)
     return out
+
+
+def _id_kind(doc: Any) -> str:
+    """What kind of id ``doc`` is, as far as equality goes: ids of different kinds never match
+    (``0 != "0"``), while NumPy's ``int64``/``str_`` equal Python's ``int``/``str``."""
+    if isinstance(doc, str):
+        return "str"
+    if isinstance(doc, bytes):
+        return "bytes"
+    if isinstance(doc, numbers.Number):
+        return "number"
+    return type(doc).__name__
+
+
+def _check_id_types(qrels: Mapping[Any, Mapping[Any, Any]], tops: list[list[Any]]) -> None:
+    """Refuse rankings whose ids cannot match a judged id by their type: every score would be a
+    silent 0 (row numbers from ``kneighbors`` against BEIR's str document ids, say).
+
+    Only when no ranked id matches a judged id of its query; a legitimate score of 0 (ids of the
+    same kind that simply miss) passes.
+    """
+    if any(d in grades for grades, top in zip(qrels.values(), tops, strict=True) for d in top):
+        return
+    ranked_ids: dict[str, Any] = {}
+    judged_ids: dict[str, Any] = {}
+    for top in tops:
+        for d in top:
+            ranked_ids.setdefault(_id_kind(d), d)
+    for grades in qrels.values():
+        for d in grades:
+            judged_ids.setdefault(_id_kind(d), d)
+    if not ranked_ids or not judged_ids or ranked_ids.keys() & judged_ids.keys():
+        return
+    r, j = next(iter(ranked_ids.values())), next(iter(judged_ids.values()))
+    raise TypeError(
+        f"no ranked document id matches a judged one: ranked holds ids such as {r!r} "
+        f"({type(r).__name__}) and qrels ids such as {j!r} ({type(j).__name__}), which are "
+        "never equal; give both the same type (for row numbers from kneighbors: "
+        "[doc_ids[i] for i in row])"
+    )
 
 
 def _check_qrels(qrels: Any) -> None:

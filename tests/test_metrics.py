@@ -90,6 +90,23 @@ def test_metrics_equal_the_slow_reference_on_random_judgements():
         )
 
 
+def test_ids_of_another_type_than_the_judged_ones_are_refused():
+    """Row numbers from kneighbors against BEIR's str ids scored a silent 0."""
+    qrels = {"q1": {"0": 1, "3": 2}, "q2": {"7": 1}}
+    rows = {"q1": np.array([0, 3, 5]), "q2": [7, 1]}
+    for metric in (ndcg_at_k, recall_at_k):
+        with pytest.raises(TypeError, match=r"ids such as np.int64\(0\) \(int64\) and qrels"):
+            metric(qrels, rows, 3)
+        # the same ids as str score, and NumPy's str_ and int64 equal Python's str and int
+        assert metric(qrels, {q: [str(d) for d in r] for q, r in rows.items()}, 3) > 0.5
+        assert metric(qrels, {q: np.array(r).astype(str) for q, r in rows.items()}, 3) > 0.5
+        assert metric({"q": {0: 1}}, {"q": np.array([0, 1])}, 2) == 1.0
+        # a legitimate 0 (same types, no hit), a mix that matches, and empty rankings pass
+        assert metric(qrels, {"q1": ["9"], "q2": ["8"]}, 3) == 0.0
+        assert metric(qrels, {"q1": [1, "3"], "q2": [7]}, 3) > 0
+        assert metric(qrels, {"q1": [], "q2": []}, 3) == 0.0
+
+
 def test_metric_errors():
     qrels = {"q": {"a": 1}}
     with pytest.raises(ValueError, match="k must be an int >= 1"):
