@@ -100,9 +100,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
         Folder for a disk cache of full-size vectors (and fine-tuned states), shared across
         processes and runs.
     fine_tune : {None, "adaptor", "pca", "full", "full+adaptor"}, default=None
-        How ``fit`` makes the encoder Matryoshka (see above); ``None`` uses it as it is (then
-        ``matryoshka_dims``, ``epochs`` and ``learning_rate`` have nothing to shape: setting one
-        warns).
+        How ``fit`` makes the encoder Matryoshka (see above); ``None`` uses it as it is. Where
+        ``matryoshka_dims``, ``epochs`` and ``learning_rate`` have nothing to shape, setting one
+        warns: with ``None``, with ``"pca"``, and with ``"adaptor"`` given labels (both are
+        closed-form rotations). With ``"full+adaptor"`` they set the encoder's training; the
+        adaptor after it keeps its defaults.
     matryoshka_dims : list of int, optional
         Prefix sizes the fine-tuning trains; default: powers of two from 8 below the full size,
         and the full size.
@@ -178,7 +180,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
     Make the short prefixes good for these labels (the encoder stays frozen):
 
-    >>> emb = MatryoshkaEmbedder(dim=8, fine_tune="adaptor", epochs=2).fit(texts, labels)
+    >>> emb = MatryoshkaEmbedder(dim=8, fine_tune="adaptor").fit(texts, labels)
     >>> emb.transform(texts).shape
     (12, 8)
     """
@@ -284,19 +286,31 @@ class MatryoshkaEmbedder(BaseEmbedder):
                 )
             check_matryoshka_layers(self.matryoshka_layers, None)  # the range: in fit
         if self.fine_tune is None:
-            unused = [
-                name
-                for name in ("matryoshka_dims", "epochs", "learning_rate")
-                if getattr(self, name) is not None
-            ]
-            if unused:
-                warnings.warn(
-                    f"{' and '.join(unused)} {'is' if len(unused) == 1 else 'are'} only used "
-                    "when fit trains something, and fine_tune=None trains nothing: set fine_tune "
-                    "('adaptor', 'pca', 'full' or 'full+adaptor') to make the prefixes Matryoshka",
-                    UserWarning,
-                    stacklevel=caller_stacklevel(),
-                )
+            self._warn_unused_training_settings(
+                "only used when fit trains something, and fine_tune=None trains nothing: set "
+                "fine_tune ('adaptor', 'pca', 'full' or 'full+adaptor') to make the prefixes "
+                "Matryoshka"
+            )
+        elif self.fine_tune == "pca":
+            self._warn_unused_training_settings(
+                "not used by fine_tune='pca', whose rotation is found in closed form (the "
+                "principal directions, nested by construction)"
+            )
+
+    def _warn_unused_training_settings(self, why: str) -> None:
+        """Warn when ``matryoshka_dims``, ``epochs`` or ``learning_rate`` is set where nothing
+        uses it (a warning, not an error, so that a grid over ``fine_tune`` still runs)."""
+        unused = [
+            name
+            for name in ("matryoshka_dims", "epochs", "learning_rate")
+            if getattr(self, name) is not None
+        ]
+        if unused:
+            warnings.warn(
+                f"{' and '.join(unused)} {'is' if len(unused) == 1 else 'are'} {why}",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit_key(self, docs: list[str], y: Any) -> str | None:

@@ -178,6 +178,29 @@ def test_saved_folder_with_an_adaptor_refuses_full_fine_tuning(tiny_bert, tmp_pa
         MatryoshkaEmbedder(tmp_path / "saved", fine_tune="full", device="cpu").fit(CORPUS)
 
 
+@pytest.mark.parametrize(
+    ("fine_tune", "labels", "match"),
+    [
+        ("pca", None, r"^epochs and learning_rate are not used by fine_tune='pca'"),
+        ("pca", LABELS, r"^epochs and learning_rate are not used by fine_tune='pca'"),
+        ("adaptor", LABELS, r"^epochs and learning_rate are not used by .* with labels"),
+    ],
+)
+def test_training_settings_of_a_closed_form_rotation_warn(tiny_bert, fine_tune, labels, match):
+    # PCA and the supervised adaptor are found in closed form: epochs and learning_rate shape
+    # nothing there, and used to be dropped silently (the same vectors with 1 or 50 epochs).
+    common = {"fine_tune": fine_tune, "device": "cpu"}
+    plain = MatryoshkaEmbedder(tiny_bert, **common).fit(CORPUS, labels).transform(CORPUS)
+    with pytest.warns(UserWarning, match=match) as caught:
+        emb = MatryoshkaEmbedder(tiny_bert, epochs=50, learning_rate=0.5, **common)
+        emb.fit(CORPUS, labels)
+    assert caught[0].filename == __file__
+    np.testing.assert_allclose(emb.transform(CORPUS), plain, atol=1e-6)
+    with warnings.catch_warnings():  # without labels the adaptor trains: nothing to say
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(CORPUS)
+
+
 def test_loading_a_saved_folder_with_another_pooling_warns(tiny_bert, tmp_path):
     emb = MatryoshkaEmbedder(tiny_bert, pooling="cls", device="cpu").fit(CORPUS)
     emb.save_pretrained(tmp_path / "saved")
