@@ -244,6 +244,9 @@ def test_sweep_tfidf_writes_the_table_the_csv_and_the_plot(skmrl_cmd, tmp_path, 
     assert table[0] == "| dim | tfidf |"
     assert [row.split(" | ")[0] for row in table[2:5]] == ["| 2", "| 4", "| 8"]
     assert len(table) == 6  # the header, its rule, 3 dims and the chosen dim
+    # 10 rows of each topic: a tie, named by the first topic
+    assert "majority class: 0.250 (a classifier that always predicts 'cats')" in lines
+    assert "warning" not in out.stderr
 
     # the same figures as the library's compare() on the same folds
     expected = compare(
@@ -265,6 +268,25 @@ def test_sweep_tfidf_writes_the_table_the_csv_and_the_plot(skmrl_cmd, tmp_path, 
     assert png.startswith(b"\x89PNG")
     assert "results written to results.csv" in out.stdout
     assert "plot written to curve.png" in out.stdout
+
+
+def test_sweep_warns_when_a_curve_is_the_majority_class_rate(skmrl_cmd, tmp_path):
+    # 4 of 40 texts in a class of their own, none alike: LogisticRegression learns only 'common'
+    rows = [[text, "rare" if i % 10 == 3 else "common"] for i, text in enumerate(CORPUS)]
+    data = _write_csv(tmp_path / "flat.csv", ["text", "label"], rows)
+    out = skmrl_cmd(
+        "sweep", str(data), "--text-col", "text", "--label-col", "label", "--embedder", "tfidf",
+        "--dims", "2", "4", "8", "--folds", "4",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert [line for line in lines if line.startswith("| 2 |")] == ["| 2 | 0.900 ± 0.000 |"]
+    assert "majority class: 0.900 (a classifier that always predicts 'common')" in lines
+    assert out.stderr.strip().splitlines() == [
+        "skmrl sweep: warning: tfidf scored the majority-class rate (0.900) at every dim: the "
+        "classifier most likely always predicts 'common', and the curve says nothing about dim "
+        "(too few rows, or classes too unbalanced?)"
+    ]
 
 
 # -- skmrl embed -----------------------------------------------------------------------------------

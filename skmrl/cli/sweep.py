@@ -1,15 +1,17 @@
 """``skmrl sweep``: accuracy against ``dim`` for each embedder, on the user's labelled CSV file.
 
 The demo's table on your data: :func:`skmrl.evaluation.compare` fits each embedder once per
-stratified CV fold at full size and slices every ``dim`` from those vectors, a
-LogisticRegression is scored at each size, and the smallest ``dim`` whose mean accuracy is within
-``--tolerance`` (absolute, default 0.01) of the embedder's best is printed. ``--out`` writes the
-long table (:meth:`~skmrl.evaluation.Comparison.to_frame`) as CSV, ``--plot`` the curves as an
-image. ``--layers`` also scores the matryoshka embedder at those depths (its first N layers, one
+stratified CV fold at full size and slices every ``dim`` from those vectors, a LogisticRegression
+is scored at each size, and the smallest ``dim`` whose mean accuracy is within ``--tolerance``
+(absolute, default 0.01) of the embedder's best is printed, and the majority-class rate beside the
+table (a warning names an embedder that scores just that at every dim: a classifier that always
+predicts the most common class). ``--out`` writes the long table
+(:meth:`~skmrl.evaluation.Comparison.to_frame`) as CSV, ``--plot`` the curves as an image.
+``--layers`` also scores the matryoshka embedder at those depths (its first N layers, one
 every-layer encoding, ``dim_curve(..., layers=...)``): a depth x dim table with each depth's encode
 time, the cheapest (depth, dim) within the tolerance, and ``--depth-plot`` its heatmap. The whole
-file, the model, the cache folder and the outputs are checked before any model is loaded: a
-problem is a one-line argparse error (exit status 2).
+file, the model, the cache folder and the outputs are checked before any model is loaded: a problem
+is a one-line argparse error (exit status 2).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import random
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +54,16 @@ _ENCODERS = ("matryoshka", "adaptor")
 _TORCH = ("word2vec", "matryoshka", "adaptor")
 _TFIDF_MAX_DIM = 256
 _W2V_MAX_DIM = 128
+#: A mean accuracy this close to the majority-class rate is that rate in the 3-digit table.
+_MAJORITY_SLACK = 0.0015
 
 _DESCRIPTION = (
     "Accuracy against the embedding size dim, for each embedder, on your labelled CSV file: "
     "the table of 'skmrl demo' on your data. Each embedder is fitted once per stratified CV "
     "fold at full size and every dim is a slice of its vectors; a LogisticRegression is scored "
     "at each size. The smallest dim whose mean accuracy is within --tolerance of the "
-    "embedder's best is printed (by default 0.01: one percentage point). Embedders: tfidf "
+    "embedder's best is printed (by default 0.01: one percentage point), and the accuracy of "
+    "always predicting the most common class beside the table. Embedders: tfidf "
     "(TfidfBaseline: LSA of the TF-IDF), word2vec (Word2VecEmbedder, trained on each fold), "
     "matryoshka (MatryoshkaEmbedder: the packaged all-MiniLM-L6-v2, or --model), adaptor (the "
     "same vectors rotated by a MatryoshkaAdaptor fitted on each fold's labels). --layers also "
@@ -257,6 +263,25 @@ def _chosen(comparison: Any, tolerance: float) -> list[str]:
     return lines
 
 
+def _majority(labels: list[str]) -> tuple[str, float]:
+    """The most common class (the first by name in a tie) and its share of the rows: the accuracy
+    of a classifier that always predicts it."""
+    counts = collections.Counter(labels)
+    name, count = min(counts.items(), key=lambda item: (-item[1], item[0]))
+    return name, count / len(labels)
+
+
+def _at_majority(comparison: Any, rate: float) -> list[str]:
+    """The embedders whose mean accuracy is the majority-class rate at every dim, to the table's
+    rounding (the folds' rates differ a little from the whole file's): a classifier that learned
+    nothing but the most common class."""
+    return [
+        name
+        for name, curve in comparison.curves.items()
+        if all(abs(float(mean) - rate) <= _MAJORITY_SLACK for mean in curve.mean)
+    ]
+
+
 def _depth_grid(args: argparse.Namespace, texts: list[str], labels: list[str]) -> Any:
     """The matryoshka embedder over ``--layers`` x dims, on the same folds as the sweep."""
     from skmrl.evaluation._run import _dim_curve
@@ -337,6 +362,17 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     print()
     print(comparison.to_markdown(digits=3, tolerance=args.tolerance))
+    majority, rate = _majority(labels)
+    print(f"majority class: {rate:.3f} (a classifier that always predicts {majority!r})")
+    flat = _at_majority(comparison, rate)
+    if flat:
+        warnings.warn(
+            f"{', '.join(flat)} scored the majority-class rate ({rate:.3f}) at every dim: the "
+            f"classifier most likely always predicts {majority!r}, and the curve says nothing "
+            "about dim (too few rows, or classes too unbalanced?)",
+            UserWarning,
+            stacklevel=1,
+        )
     print(f"\nsmallest dim within {args.tolerance:g} of each embedder's best accuracy:")
     print("\n".join(_chosen(comparison, args.tolerance)))
     if grid is not None:
