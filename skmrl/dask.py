@@ -134,7 +134,8 @@ def embed(
     ----------
     texts : dask Series, dask DataFrame or dask Bag
         The texts: a Series of str, a DataFrame (``column`` names the text column, needed when
-        it has more than one), or a Bag of str.
+        it has more than one), or a Bag of str. To join the vectors back to their documents,
+        pass a Series or DataFrame whose index identifies them (a Bag has no such index).
     embedder : fitted skmrl embedder
         Fitted in memory beforehand (on a sample: TF-IDF and Word2Vec learn their vocabulary
         from it; a frozen ``MatryoshkaEmbedder`` learns nothing).
@@ -154,7 +155,12 @@ def embed(
     -------
     dask DataFrame or None
         Lazy: one float32 column per dimension (named as ``get_feature_names_out`` names them),
-        the index of ``texts`` (a fresh range for a Bag); ``None`` when ``path`` is given.
+        with the index (and divisions) of ``texts``; ``None`` when ``path`` is given. For a
+        Bag, the index is what dask's ``Bag.to_dataframe`` gives: each text's position within
+        its partition, restarting at 0 in every partition (so not unique across partitions),
+        with unknown divisions. A range over the whole Bag would need every partition's length
+        before anything is embedded, a pass over the corpus, which dask itself does not make
+        (its ``reset_index`` restarts per partition too).
 
     Examples
     --------

@@ -65,6 +65,21 @@ def test_embed_equals_transform(client, tmp_path):
     np.testing.assert_array_equal(kept.drop(columns="text").to_numpy(), expected)
 
 
+def test_embed_of_a_bag_numbers_rows_within_each_partition():
+    """As documented (it once promised a fresh range): dask's Bag.to_dataframe index."""
+    import dask
+
+    emb = TfidfBaseline(dim=2).fit(CORPUS)
+    bag = db.from_sequence(CORPUS, npartitions=3)
+    with dask.config.set(scheduler="sync"):
+        sizes = bag.map_partitions(lambda part: [len(list(part))]).compute()
+        out = embed(bag, emb, keep_text=True)
+        assert not out.known_divisions
+        got = out.compute()
+    assert len(sizes) == 3 and got.index.tolist() == [i for n in sizes for i in range(n)]
+    assert got["text"].tolist() == CORPUS  # partitions in order
+
+
 def test_embed_writes_parquet(client, tmp_path):
     pytest.importorskip("pyarrow")
     emb = TfidfBaseline(dim=8).fit(CORPUS)
