@@ -450,6 +450,8 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
          ("single class",)),
         ([str(tmp_path / "pairs.csv"), "--text-col", "a", "--pair-col", "b", "--score-col",
           "score", "-o", out], "--score-col", ("row 3 (line 4)", "'high'", "not a number")),
+        ([c, *t, "--limit", "1", "-o", out], "--limit",
+         ("keeps 1 row of", "corpus.csv': fine-tuning needs at least 2")),
         ([c, *t, "--pair-col", "topic", "-o", out], "--pair-col", ("needs --score-col",)),
         ([c, *t, "--score-col", "id", "-o", out], "--score-col", ("needs --pair-col",)),
         ([str(tmp_path / "pairs.csv"), "--text-col", "a", "--pair-col", "b", "--score-col",

@@ -214,6 +214,10 @@ def _plan(args: argparse.Namespace) -> _Plan:
         raise Refused("-o/--output", problem)
     table = read_table(args.data, args.limit)
     if len(table.rows) < 2:
+        if table.limited:
+            raise Refused(
+                "--limit", f"keeps {args.limit} row of {table.shown}: fine-tuning needs at least 2"
+            )
         raise Refused(
             "DATA",
             f"{table.shown} has {len(table.rows)} row(s): fine-tuning needs at least 2",
