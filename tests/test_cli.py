@@ -425,6 +425,9 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
         tmp_path / "pairs.csv", ["a", "b", "score"],
         [["a cat", "a kitten", 4.5], ["a dog", "shares fell", 0.5], ["rain", "sun", "high"]],
     )  # fmt: skip
+    _write_csv(
+        tmp_path / "tied.csv", ["a", "b", "score"], [["a cat", "a kitten", 3], ["a dog", "sun", 3]]
+    )
     (tmp_path / "a-file").write_text("not a folder")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "notes.txt").write_text("mine")
@@ -452,6 +455,10 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
           "score", "-o", out], "--score-col", ("row 3 (line 4)", "'high'", "not a number")),
         ([c, *t, "--limit", "1", "-o", out], "--limit",
          ("keeps 1 row of", "corpus.csv': fine-tuning needs at least 2")),
+        # equal scores give CoSENT no order to learn: refused before the model loads
+        ([str(tmp_path / "tied.csv"), "--text-col", "a", "--pair-col", "b", "--score-col",
+          "score", "--method", "full", "-o", out], "--score-col",
+         ("column 'score' holds one score (3 in every row)", "--method full")),
         ([c, *t, "--pair-col", "topic", "-o", out], "--pair-col", ("needs --score-col",)),
         ([c, *t, "--score-col", "id", "-o", out], "--score-col", ("needs --pair-col",)),
         ([str(tmp_path / "pairs.csv"), "--text-col", "a", "--pair-col", "b", "--score-col",

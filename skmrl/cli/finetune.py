@@ -231,6 +231,14 @@ def _plan(args: argparse.Namespace) -> _Plan:
     if args.pair_col is not None:
         others = text_cells(table, args.pair_col, "--pair-col")
         scores = score_cells(table, args.score_col)
+        if args.method in _FULL_METHODS and len(set(scores)) == 1:
+            rows = f"the first {len(scores)} rows (--limit)" if table.limited else "every row"
+            raise Refused(
+                "--score-col",
+                f"column {args.score_col!r} holds one score ({scores[0]:g} in {rows}): --method "
+                f"{args.method} trains the encoder on the order of the scores (CoSENT), so they "
+                "must differ",
+            )
         pairs = list(zip(texts, others, strict=True))
     from skmrl._validation import folder_write_problem
 
