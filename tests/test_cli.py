@@ -498,6 +498,22 @@ def test_finetune_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
     assert_refusals_load_nothing_heavy(cases)
 
 
+def test_finetune_failed_run_removes_the_folders_it_made(monkeypatch, capsys, tmp_path, corpus_csv):
+    from skmrl.cli import finetune
+
+    def fail(args, plan):
+        assert plan.output.is_dir()  # made by the checks, before the model loads
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(finetune, "_train", fail)
+    (tmp_path / "kept").mkdir()
+    for output in (tmp_path / "new" / "a" / "model", tmp_path / "kept" / "b" / "model"):
+        assert main(["finetune", str(corpus_csv), "--text-col", "text", "-o", str(output)]) == 1
+        assert "skmrl finetune: error: out of memory" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()  # the parents it made for the output went too
+    assert (tmp_path / "kept").is_dir() and not any((tmp_path / "kept").iterdir())
+
+
 def test_finetune_requires_the_text_column_and_the_output(skmrl_cmd, corpus_csv):
     out = skmrl_cmd("finetune", str(corpus_csv))
     assert out.returncode == 2 and "Traceback" not in out.stderr

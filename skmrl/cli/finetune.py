@@ -85,7 +85,8 @@ class _Plan:
     scores: list[float] | None
     n_rows: int
     output: Path
-    created: bool
+    #: The folders this run made: the output folder and the parents made for it, deepest first.
+    created: list[Path]
     replaces: bool
 
 
@@ -205,7 +206,7 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _plan(args: argparse.Namespace) -> _Plan:
-    """Check everything (nothing is loaded); only the output folder is created, last."""
+    """Check everything (nothing is loaded); only the output folder and its parents are made."""
     _check_options(args)
     _check_model(args)
     output = Path(args.output).expanduser()
@@ -242,11 +243,25 @@ def _plan(args: argparse.Namespace) -> _Plan:
         pairs = list(zip(texts, others, strict=True))
     from skmrl._validation import folder_write_problem
 
-    created = not output.exists()
-    problem = folder_write_problem(output, repr(str(output)))  # creates it
+    created = [folder for folder in (output, *output.parents) if not folder.exists()]
+    problem = folder_write_problem(output, repr(str(output)))  # creates it, and its parents
     if problem:
+        _remove_created(created)
         raise Refused("-o/--output", problem)
     return _Plan(texts, labels, pairs, scores, len(table.rows), output, created, replaces)
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Remove the folders a failed run made (``created``: deepest first, the output folder, then
+    the parents made for it); a parent is removed only while empty."""
+    if not created:
+        return
+    shutil.rmtree(created[0], ignore_errors=True)  # the output: a half-written model
+    for folder in created[1:]:
+        try:
+            folder.rmdir()
+        except OSError:  # something else was put there meanwhile: kept
+            return
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -338,8 +353,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"skmrl finetune: error: {exc}", file=sys.stderr)
         return 1
     finally:
-        if not done and plan.created:  # no half-written model folder is left behind
-            shutil.rmtree(plan.output, ignore_errors=True)
+        if not done:  # no half-written model folder, nor the parents made for it, is left
+            _remove_created(plan.created)
     output = plan.output.resolve()
     dims = ", ".join(map(str, embedder.matryoshka_dims_))
     print(
