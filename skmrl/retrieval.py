@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from skmrl import _search
-from skmrl._validation import check_dim, check_documents, check_int
+from skmrl._validation import check_dim, check_documents, check_int, holds_text
 from skmrl.base import prefix_normalize
 
 __all__ = ["MatryoshkaSearch"]
@@ -177,7 +178,9 @@ class MatryoshkaSearch(BaseEstimator):
             return embedder.embed_full(self._texts(X, what))
         from sklearn.utils.validation import check_array
 
-        if isinstance(X, str) or (isinstance(X, list | tuple) and X and isinstance(X[0], str)):
+        if isinstance(X, Iterator):  # a generator: a list, to look at its first element
+            X = list(X)
+        if holds_text(X):
             raise TypeError(
                 f"{what} holds texts, but embedder=None takes vectors; pass an embedder "
                 "(e.g. MatryoshkaSearch(embedder=MatryoshkaEmbedder())) to search texts"
@@ -353,8 +356,9 @@ class MatryoshkaSearch(BaseEstimator):
         Returns
         -------
         distances : ndarray of shape (n_queries, n_neighbors), float32
-            Cosine distances ``1 - cos`` at the rerank size, ascending (returned only when
-            ``return_distance=True``).
+            Cosine distances ``1 - cos`` at the rerank size, clipped to ``[0, 2]`` (float
+            rounding puts the cosine of a vector with itself a little above 1) as scikit-learn's
+            are, ascending (returned only when ``return_distance=True``).
         indices : ndarray of shape (n_queries, n_neighbors), int64
             Row numbers of the documents in the corpus given to ``fit``.
         """
@@ -403,7 +407,7 @@ class MatryoshkaSearch(BaseEstimator):
             sims[start : start + self.batch_size], idx[start : start + self.batch_size] = s, i
         if not return_distance:
             return idx
-        return (1.0 - sims).astype(np.float32), idx
+        return np.clip(1.0 - sims, 0.0, 2.0).astype(np.float32), idx
 
     # -- persistence ----------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:

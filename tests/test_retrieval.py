@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.neighbors import NearestNeighbors
@@ -158,6 +159,28 @@ def test_exact_search_equals_brute_force_cosine():
         MatryoshkaSearch(shortlist_dim=None, rerank_dim=16, device="cpu").fit(X).kneighbors(Q, 5)
     )
     np.testing.assert_array_equal(idx16, _brute(X, Q, 5, dim=16)[1])
+
+
+@pytest.mark.parametrize("shortlist_dim", [None, 8])
+def test_distances_are_clipped_to_sklearns_range(shortlist_dim):
+    """A vector's cosine with itself rounds a little above 1: 1 - cos was -2.4e-7 where
+    scikit-learn's cosine distance is 0 (it clips to [0, 2])."""
+    X = np.random.default_rng(0).standard_normal((500, 32)).astype(np.float32)
+    search = MatryoshkaSearch(shortlist_dim=shortlist_dim, shortlist_size=20, device="cpu")
+    dist, idx = search.fit(X).kneighbors(X, 1)
+    assert idx[:, 0].tolist() == list(range(500))
+    assert dist.min() >= 0.0 and dist.max() < 1e-6
+    far, _ = search.kneighbors(-X, 1)  # the opposite vectors: distance about 2, not above
+    assert far.max() <= 2.0
+
+
+def test_vectors_may_come_from_a_generator():
+    X = _corpus(100, d=16)
+    search = MatryoshkaSearch(shortlist_dim=None, device="cpu").fit(row for row in X)
+    assert search.n_samples_fit_ == 100
+    np.testing.assert_array_equal(
+        search.kneighbors(iter(X[:3]), 1, return_distance=False)[:, 0], [0, 1, 2]
+    )
 
 
 @pytest.mark.parametrize("quantize", QUANTIZE)
@@ -349,6 +372,10 @@ def test_set_params_after_fit_that_the_index_cannot_serve_asks_for_a_refit(fitte
         ({"rerank_dim": 0}, lambda s, X: s.fit(X), ValueError, "rerank_dim=0"),
         ({"device": "tpu"}, lambda s, X: s.fit(X), ValueError, "device"),
         ({}, lambda s, X: s.fit(["a text", "another"]), TypeError, "takes vectors"),
+        ({}, lambda s, X: s.fit(np.array(["a text", "another"])), TypeError, "takes vectors"),
+        ({}, lambda s, X: s.fit(pd.Series(["a text", "another"])), TypeError, "takes vectors"),
+        ({}, lambda s, X: s.fit(t for t in ["a text", "another"]), TypeError, "takes vectors"),
+        ({}, lambda s, X: s.fit(X).kneighbors(pd.Series(["a text"])), TypeError, "takes vectors"),
         ({}, lambda s, X: s.fit(X).kneighbors(X, n_neighbors=0), ValueError, "n_neighbors"),
     ],
 )
