@@ -215,8 +215,8 @@ def chunked_topk(
         In the dtype of the scores; each row sorted from best to worst.
     indices : ndarray of shape (n_queries, k), int64
         Equal scores are ordered by document index, and of several documents tied at the
-        ``k``-th score the lower indices are kept: the result does not depend on
-        ``chunk_size``.
+        ``k``-th score the lower indices are kept: for the same scores, the result does not
+        depend on ``chunk_size``.
 
     Examples
     --------

@@ -220,8 +220,10 @@ def cosine_top_k(
     and of documents when one query's row of similarities would not fit), and merged into the
     running top ``k`` by ``skmrl._search.chunked_topk`` (the kernel of
     :class:`skmrl.retrieval.MatryoshkaSearch`): the memory is bounded whatever the corpus size.
-    The order is exact and deterministic: by similarity, then by corpus row (the lower row
-    first among equal similarities), whatever the block sizes.
+    The order is deterministic: by similarity, then by corpus row (the lower row first among
+    equal similarities). Other block sizes multiply in other shapes, which can round a
+    similarity differently in its last bit: documents whose similarities differ by no more
+    than that may then come in the other order.
 
     Parameters
     ----------

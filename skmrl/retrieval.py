@@ -49,14 +49,16 @@ class MatryoshkaSearch(BaseEstimator):
         Dimensions the shortlist is scored on (a prefix, re-normalised). ``None``: exact search.
     shortlist_size : int, default=200
         Documents kept per query for the rerank; must be ``>= n_neighbors``. A value at or
-        above the corpus size reranks every document (then the result is exact search).
+        above the corpus size reranks every document: the result is then exact search's, up to
+        float rounding (documents whose cosines differ by a float32 rounding may swap).
     rerank_dim : int or None, default=None
         Dimensions of the rerank (and of exact search); ``None``: full size.
     quantize : {None, "int8", "binary"}, default=None
         How the shortlist is stored. ``"int8"``: each dimension mapped linearly from its range
         over the corpus onto 256 codes (4x smaller than float32); on the CPU the query is
         quantized too (per row) and scored by int8 matrix products, about 5x faster than
-        float32 ones. ``"binary"``: the sign bits, 8 per byte (32x
+        float32 ones (where torch lacks ``torch._int_mm``, and on a GPU, the float query is
+        scored against the dequantized documents). ``"binary"``: the sign bits, 8 per byte (32x
         smaller), compared by Hamming distance with the query's sign bits.
     device : str, default="auto"
         Where the shortlist is scored: ``"cpu"`` (NumPy), ``"cuda"``, ``"cuda:N"``, ``"mps"``
