@@ -319,7 +319,7 @@ def test_demo_only_adaptor_selects_the_adaptor_row(capsys):
     entries = _demo_entries(args, 2225)
     assert [(e.label, e.dims) for e in entries] == [("MatryoshkaEmbedder + adaptor", [8, 384])]
     embedder = entries[0].build(args)
-    assert embedder.fine_tune == "adaptor" and embedder.matryoshka_dims == [8, 384]
+    assert embedder.fine_tune == "adaptor" and embedder.matryoshka_dims is None
     args = _build_parser().parse_args(["demo", "--only", "matryoshka"])
     assert [e.label for e in _demo_entries(args, 2225)] == ["MatryoshkaEmbedder (MiniLM)"]
     args = _build_parser().parse_args(["demo"])
@@ -473,6 +473,13 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
         ([c, *t, "-o", out, "--matryoshka-dims", "8", "1000"], "--matryoshka-dims",
          ("more than the model's 384 dims",)),
         ([c, *t, "-o", out, "--batch-size", "8"], "--batch-size", ("only --method full",)),
+        # closed-form rotations: training settings would be dropped silently
+        ([c, *t, "--label-col", "topic", "-o", out, "--epochs", "3"], "--epochs",
+         ("--method adaptor with --label-col has no training",)),
+        ([c, *t, "--label-col", "topic", "-o", out, "--matryoshka-dims", "8", "32"],
+         "--matryoshka-dims", ("closed form",)),
+        ([c, *t, "--method", "pca", "-o", out, "--learning-rate", "1e-3"], "--learning-rate",
+         ("--method pca has no training",)),
         ([c, *t, "-o", out, "--matryoshka-layers", "3"], "--matryoshka-layers",
          ("only with --method full, not adaptor",)),
         ([c, *t, "-o", out, "--method", "full", "--matryoshka-layers", "7"],
@@ -529,21 +536,23 @@ def test_finetune_adaptor_with_labels_saves_a_model_that_loads(skmrl_cmd, tmp_pa
     folder = tmp_path / "nested" / "model"  # parents are created
     out = skmrl_cmd(
         "finetune", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "-o",
-        str(folder), "--max-length", "32", "--epochs", "3", "--matryoshka-dims", "8", "32", "384",
+        str(folder), "--max-length", "32",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     said = " ".join(out.stdout.split())  # the first line is wrapped
     assert "--method adaptor" in said and "40 texts" in said
     assert "labels (column 'topic', 4 classes)" in said
-    assert "trained in " in out.stdout and "prefixes 8, 32, 384 of 384 dims" in out.stdout
+    assert (
+        "trained in " in out.stdout and "prefixes 8, 16, 32, 64, 128, 256, 384 of 384" in out.stdout
+    )
     assert f"saved to {folder}" in out.stdout
-    assert f'MatryoshkaEmbedder(model="{folder}", dim=32, max_length=32)' in out.stdout
+    assert f'MatryoshkaEmbedder(model="{folder}", dim=64, max_length=32)' in out.stdout
     assert (folder / "skmrl_adaptor.npz").is_file() and (folder / "skmrl.json").is_file()
 
     # the folder gives the vectors of the estimator the command fitted
-    fitted = MatryoshkaEmbedder(
-        fine_tune="adaptor", max_length=32, epochs=3, matryoshka_dims=[8, 32, 384], dim=32
-    ).fit(list(CORPUS), _corpus_topics())
+    fitted = MatryoshkaEmbedder(fine_tune="adaptor", max_length=32, dim=32).fit(
+        list(CORPUS), _corpus_topics()
+    )
     loaded = MatryoshkaEmbedder(model=str(folder), max_length=32, dim=32).fit(["x"])
     got = loaded.transform(list(CORPUS))
     assert got.shape == (40, 32)

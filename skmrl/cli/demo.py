@@ -207,8 +207,9 @@ def _matryoshka(args: argparse.Namespace, **params: Any) -> Any:
 
 def _matryoshka_adaptor(args: argparse.Namespace) -> Any:
     # The same frozen vectors (the same cache entries) as _matryoshka; the pipeline fits it with
-    # the fold's labels, so the adaptor is supervised, once per fold whatever the dims.
-    return _matryoshka(args, fine_tune="adaptor", matryoshka_dims=_mrl_dims(args))
+    # the fold's labels, so the adaptor is supervised, once per fold whatever the dims (a
+    # closed-form rotation, nested at every size: no matryoshka_dims to give).
+    return _matryoshka(args, fine_tune="adaptor")
 
 
 def _matryoshka_depth(args: argparse.Namespace) -> Any:

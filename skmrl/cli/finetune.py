@@ -183,10 +183,20 @@ def _check_options(args: argparse.Namespace) -> None:
         raise Refused(
             "--label-col", "--method pca uses no labels; use --method adaptor to learn from them"
         )
-    if args.method == "pca":
-        for option, value in (("--epochs", args.epochs), ("--learning-rate", args.learning_rate)):
+    # Closed-form rotations train nothing: settings that shape training would be dropped.
+    if args.method == "pca" or (args.method == "adaptor" and args.label_col is not None):
+        route = "--method pca" if args.method == "pca" else "--method adaptor with --label-col"
+        for option, value in (
+            ("--epochs", args.epochs),
+            ("--learning-rate", args.learning_rate),
+            ("--matryoshka-dims", args.matryoshka_dims),
+        ):
             if value is not None:
-                raise Refused(option, "--method pca has no training (no epochs, no learning rate)")
+                raise Refused(
+                    option,
+                    f"{route} has no training (no epochs, no learning rate, no prefix sizes): "
+                    "its rotation is found in closed form, nested at every size",
+                )
     if args.batch_size is not None and args.method not in _FULL_METHODS:
         raise Refused(
             "--batch-size",
