@@ -15,7 +15,9 @@ then slices each result to ``dim`` and re-normalises it. So ``dim`` only slices,
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import types
 import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -82,17 +84,55 @@ def dim_feature_names(estimator: Any) -> np.ndarray:
     return np.asarray([f"{prefix}{i}" for i in range(n)], dtype=object)
 
 
-def _stable_repr(value: Any) -> str:
-    """A repr of a parameter value for cache keys (sorted dicts, nested params)."""
+class _Unkeyable(Exception):
+    """A parameter value with no key that is stable across objects and processes."""
+
+
+def _stable_repr(value: Any, strict: bool = False) -> str:
+    """A repr of a parameter value for cache keys (sorted dicts, nested params, functions).
+
+    A function is keyed by its module, name, code, defaults and closure, as joblib.Memory keys
+    one (not by the globals it reads): a default repr holds its memory address, which CPython
+    reuses once the function is freed (two lambdas tried in turn got the same key) and which
+    differs from process to process. With ``strict``, a value whose repr still holds an address
+    (an object without a repr of its own) raises :class:`_Unkeyable`: such a value can only be
+    told apart by identity, so a state fitted with it must not be cached.
+    """
     if isinstance(value, dict):
-        return "{" + ",".join(f"{k!r}:{_stable_repr(value[k])}" for k in sorted(value)) + "}"
+        items = (f"{k!r}:{_stable_repr(value[k], strict)}" for k in sorted(value))
+        return "{" + ",".join(items) + "}"
     if isinstance(value, list | tuple):
-        return type(value).__name__ + "(" + ",".join(_stable_repr(v) for v in value) + ")"
+        inner = ",".join(_stable_repr(v, strict) for v in value)
+        return type(value).__name__ + "(" + inner + ")"
     if hasattr(value, "get_params") and not isinstance(value, type):
-        return type(value).__qualname__ + _stable_repr(value.get_params(deep=False))
+        return type(value).__qualname__ + _stable_repr(value.get_params(deep=False), strict)
     if hasattr(value, "location") and hasattr(value, "cache"):  # joblib.Memory
         return f"Memory({value.location!r})"
-    return repr(value)
+    if isinstance(value, types.FunctionType):
+        cells = tuple(c.cell_contents for c in value.__closure__ or ())
+        parts = (value.__defaults__, value.__kwdefaults__, cells)
+        return (
+            f"function({value.__module__}.{value.__qualname__},{_code_key(value.__code__)},"
+            f"{_stable_repr(parts, strict)})"
+        )
+    if isinstance(value, functools.partial):
+        parts = (value.func, value.args, value.keywords)
+        return f"partial{_stable_repr(parts, strict)}"
+    if isinstance(value, types.MethodType):
+        return f"method{_stable_repr((value.__func__, value.__self__), strict)}"
+    text = repr(value)
+    if strict and " at 0x" in text:
+        raise _Unkeyable(text)
+    return text
+
+
+def _code_key(code: types.CodeType) -> str:
+    """Hash of a function's code: bytecode, constants (nested code too) and names."""
+    h = hashlib.sha1(code.co_code)
+    for const in code.co_consts:
+        h.update((_code_key(const) if isinstance(const, types.CodeType) else repr(const)).encode())
+    h.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
+    return h.hexdigest()
 
 
 class BaseEmbedder(TransformerMixin, BaseEstimator):
@@ -139,13 +179,21 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         from skmrl import __version__
 
         params = self._cache_params()
-        if any(isinstance(v, np.random.RandomState | np.random.Generator) for v in params.values()):
-            return None  # a random-state object is consumed by fitting: never share the result
+        if params.get("random_state", 0) is None or any(
+            isinstance(v, np.random.RandomState | np.random.Generator) for v in params.values()
+        ):
+            # None draws fresh randomness at every fit, and a random-state object is consumed
+            # by fitting: never serve (or share) a cached result
+            return None
+        try:
+            settings = _stable_repr(params, strict=True)
+        except _Unkeyable:
+            return None  # a parameter told apart by identity only (see _stable_repr)
         payload = (
             type(self).__module__,
             type(self).__qualname__,
             __version__,
-            _stable_repr(params),
+            settings,
             self._fit_data_key(docs, y),
         )
         return hashlib.sha1(repr(payload).encode()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -479,3 +480,63 @@ def test_grid_search_workers_share_the_disk_store(tmp_path):
         assert np.all(scores <= majority + 1e-9), (i, scores, majority)
     out = second.best_estimator_[0].transform(CORPUS)  # the refit, in this process
     np.testing.assert_allclose(out, np.full_like(out, 1 / np.sqrt(out.shape[1])), rtol=1e-6)
+
+
+# -- keys of fitted states -------------------------------------------------------------------------
+def _tokenizer(kind: str):
+    if kind == "words":
+        return lambda s: s.split()
+    return lambda s: [w[:2] for w in s.split()]  # another vocabulary
+
+
+def test_callable_parameters_are_keyed_by_their_code_not_their_address():
+    # A function's default repr holds its address, which CPython reuses once it is freed: two
+    # tokenizers tried in turn got one key, and the second fit was served the first's state.
+    from skmrl import Word2VecEmbedder
+
+    def key(tokenizer):
+        return Word2VecEmbedder(tokenizer=tokenizer)._fit_key(["a b"], None)
+
+    assert key(_tokenizer("words")) == key(_tokenizer("words"))  # a grid still fits once
+    assert key(_tokenizer("words")) != key(_tokenizer("prefixes"))
+    assert key(str.split) == key(str.split) != key(_tokenizer("words"))
+
+    def split_on(sep):
+        return lambda s: s.split(sep)
+
+    assert key(split_on(" ")) != key(split_on("-"))  # the closure counts
+    assert key(functools.partial(str.split, sep=" ")) != key(functools.partial(str.split))
+
+    class Splitter:  # no repr of its own: told apart by identity only, so never cached
+        def __call__(self, s):
+            return s.split()
+
+    assert key(Splitter()) is None
+
+
+@pytest.mark.filterwarnings("ignore:word2vec trains on only")
+def test_tokenizers_tried_in_turn_each_get_their_own_fit():
+    from skmrl import Word2VecEmbedder
+
+    docs = ["the cat sat on the mat", "a dog barked at the cat"] * 20
+    vocabularies = []
+    for kind in ("words", "prefixes"):
+        tok = _tokenizer(kind)
+        emb = Word2VecEmbedder(max_dim=8, epochs=1, min_count=1, tokenizer=tok).fit(docs)
+        vocabularies.append(sorted(emb.wv_.key_to_index))
+        del emb, tok  # frees the lambda, whose address the next one may take
+    assert vocabularies[0] == ["a", "at", "barked", "cat", "dog", "mat", "on", "sat", "the"]
+    assert vocabularies[1] == ["a", "at", "ba", "ca", "do", "ma", "on", "sa", "th"]
+
+
+def test_random_state_none_is_never_served_from_the_cache():
+    # docs/design.md: None draws fresh randomness at every fit. TfidfBaseline's second fit used
+    # to be the first one's SVD, served from the fit cache.
+    from skmrl import TfidfBaseline
+
+    first = TfidfBaseline(random_state=None, max_dim=8).fit(CORPUS)
+    second = TfidfBaseline(random_state=None, max_dim=8).fit(CORPUS)
+    assert first.fingerprint_ != second.fingerprint_
+    assert first.components_ is not second.components_
+    seeded = [TfidfBaseline(random_state=0, max_dim=8).fit(CORPUS) for _ in range(2)]
+    assert seeded[0].components_ is seeded[1].components_  # a seed is still fitted once
