@@ -116,6 +116,10 @@ def load_word_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     (the body is then text if its first line parses as a word and ``dim`` numbers, else binary
     float32); otherwise every line is ``word x1 ... xdim`` (GloVe).
 
+    As word2vec and GloVe write them (and gensim reads them), lines end at ``"\\n"`` (or
+    ``"\\r\\n"``) and fields are separated by spaces ``" "`` only: a no-break space, U+2028 or
+    any other character inside a word is part of the word.
+
     Parameters
     ----------
     path : str or path
@@ -151,20 +155,20 @@ def load_word_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
         raise ValueError(f"{path}: the vectors file is empty")
     first_end = raw.find(b"\n")
     first = raw[: first_end if first_end >= 0 else len(raw)]
-    header = first.split()
-    if len(header) == 2 and all(h.isdigit() for h in header):
+    header = _split_fields(first.decode("latin-1").removesuffix("\r"))
+    if len(header) == 2 and all(h.isascii() and h.isdigit() for h in header):
         n_words, dim = int(header[0]), int(header[1])
         if n_words < 1 or dim < 1:
             raise ValueError(f"{path}: line 1: header says {n_words} words of dim {dim}")
         body = raw[first_end + 1 :] if first_end >= 0 else b""
         second = body.split(b"\n", 1)[0]
         try:
-            fields = second.decode("utf-8").split()
+            fields = _split_fields(second.decode("utf-8").removesuffix("\r"))
             is_text = len(fields) == dim + 1 and all(_is_float(x) for x in fields[1:])
         except UnicodeDecodeError:
             is_text = False
         if is_text:
-            words, table = _read_text(path, body.decode("utf-8"), first_line=2, dim=dim)
+            words, table = _read_text(path, _decode(path, body, 2), first_line=2, dim=dim)
         else:
             words, table = _read_binary(path, body, n_words, dim)
         if len(words) != n_words:
@@ -172,12 +176,31 @@ def load_word_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                 f"{path}: line 1: header announces {n_words} words but the file has {len(words)}"
             )
         return words, table
+    return _read_text(path, _decode(path, raw, 1), first_line=1, dim=None)
+
+
+def _decode(path: Path, data: bytes, first_line: int) -> str:
     try:
-        text = raw.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + first_line
         raise ValueError(f"{path}: line {line}: not UTF-8 text") from None
-    return _read_text(path, text, first_line=1, dim=None)
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines end at ``"\\n"`` only (a ``"\\r"`` before it is dropped): U+2028, U+0085 and the
+    other characters that ``str.splitlines`` breaks at may be part of a word. Blank lines at the
+    end of the file are dropped."""
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    while lines and not _split_fields(lines[-1]):
+        lines.pop()
+    return lines
+
+
+def _split_fields(line: str) -> list[str]:
+    """Fields are separated by ``" "`` only, as word2vec and GloVe write them (and gensim reads
+    them): a no-break space or any other whitespace inside a word belongs to the word."""
+    return [field for field in line.split(" ") if field]
 
 
 def _read_text(
@@ -186,9 +209,8 @@ def _read_text(
     words: list[str] = []
     rows: list[np.ndarray] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=first_line):
-        fields = line.rstrip().split(" ") if line.strip() else []
-        fields = [f for f in fields if f]
+    for lineno, line in enumerate(_split_lines(text), start=first_line):
+        fields = _split_fields(line)
         if not fields:
             raise ValueError(f"{path}: line {lineno}: empty line")
         where = f"{path}: line {lineno}"

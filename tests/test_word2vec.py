@@ -316,6 +316,31 @@ def test_bad_vectors_files_name_the_line(tmp_path, content, match):
         Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"])
 
 
+@pytest.mark.parametrize(
+    ("content", "word"),
+    [
+        # A word holding a no-break space (fastText's wiki .vec files have such words) in a
+        # header file was taken for binary: an error, or garbage when the byte counts fitted.
+        ("2 2\nnew\u00a0york 0.125 0.25\ncat 0.5 1.5\n", "new\u00a0york"),
+        ("2 2\nnew\u00a0york 0.1 0.2\ncat 0.5 1.5\n", "new\u00a0york"),
+        # U+2028 and U+0085 inside a word: str.splitlines broke the line there.
+        ("a\u2028b 0.125 0.25\ncat 0.5 1.5\n", "a\u2028b"),
+        ("2 2\na\u0085b 0.125 0.25\ncat 0.5 1.5\n", "a\u0085b"),
+        ("a\tb 0.125 0.25\ncat 0.5 1.5\n", "a\tb"),
+        # Windows line ends.
+        ("2 2\r\nnew_york 0.125 0.25\r\ncat 0.5 1.5\r\n", "new_york"),
+        ("new_york 0.125 0.25\r\ncat 0.5 1.5\r\n", "new_york"),
+    ],
+)
+def test_vectors_files_split_lines_at_newline_and_fields_at_space_only(tmp_path, content, word):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(content.encode("utf-8"))
+    words, table = load_word_vectors(path)
+    assert words == [word, "cat"]
+    first = [0.1, 0.2] if " 0.1 0.2" in content else [0.125, 0.25]
+    np.testing.assert_allclose(table, [first, [0.5, 1.5]], rtol=1e-6)
+
+
 def test_missing_vectors_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="vectors file not found"):
         Word2VecEmbedder(vectors=tmp_path / "nope.txt").fit(["cat dog"])
