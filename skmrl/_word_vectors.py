@@ -101,6 +101,14 @@ def _parse_floats(fields: Sequence[str], where: str) -> np.ndarray:
         raise ValueError(f"{where}: {bad!r} is not a number") from None
 
 
+def _n_trailing_numbers(fields: Sequence[str]) -> int:
+    """How many fields at the end of a line are numbers, leaving the first for the word."""
+    n = 0
+    while n < len(fields) - 1 and _is_float(fields[-n - 1]):
+        n += 1
+    return n
+
+
 def _is_float(x: str) -> bool:
     try:
         float(x)
@@ -118,7 +126,11 @@ def load_word_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
 
     As word2vec and GloVe write them (and gensim reads them), lines end at ``"\\n"`` (or
     ``"\\r\\n"``) and fields are separated by spaces ``" "`` only: a no-break space, U+2028 or
-    any other character inside a word is part of the word.
+    any other character inside a word is part of the word. A word may also hold spaces (GloVe
+    840B has ``". . ."``): the last ``dim`` fields of a line are its numbers and the fields
+    before them, joined by ``" "``, the word, provided the word does not end in a number
+    (``dim`` is the header's, or in GloVe files the count of numbers that end the first line).
+    A UTF-8 byte-order mark at the start of the file is ignored.
 
     Parameters
     ----------
@@ -150,7 +162,7 @@ def load_word_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"vectors file not found: {path}")
-    raw = path.read_bytes()
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
     if not raw.strip():
         raise ValueError(f"{path}: the vectors file is empty")
     first_end = raw.find(b"\n")
@@ -164,7 +176,7 @@ def load_word_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
         second = body.split(b"\n", 1)[0]
         try:
             fields = _split_fields(second.decode("utf-8").removesuffix("\r"))
-            is_text = len(fields) == dim + 1 and all(_is_float(x) for x in fields[1:])
+            is_text = len(fields) > dim and all(_is_float(x) for x in fields[-dim:])
         except UnicodeDecodeError:
             is_text = False
         if is_text:
@@ -209,27 +221,35 @@ def _read_text(
     words: list[str] = []
     rows: list[np.ndarray] = []
     seen: dict[str, int] = {}
+    source = " (as the header says)" if dim is not None else ""
     for lineno, line in enumerate(_split_lines(text), start=first_line):
         fields = _split_fields(line)
         if not fields:
             raise ValueError(f"{path}: line {lineno}: empty line")
         where = f"{path}: line {lineno}"
-        if dim is None:
-            dim = len(fields) - 1
+        if dim is None:  # GloVe: the size is the run of numbers that ends the first line
+            dim = _n_trailing_numbers(fields)
+            source = f" (as on line {lineno})"
             if dim < 1:
                 raise ValueError(f"{where}: expected a word followed by numbers, got {line!r:.60}")
-        if len(fields) != dim + 1:
+        if len(fields) < dim + 1:
             raise ValueError(
-                f"{where}: expected a word and {dim} numbers, got {len(fields) - 1} fields after "
-                f"the word {fields[0]!r:.40}"
+                f"{where}: expected a word and {dim} numbers{source}, got {len(fields) - 1} "
+                f"fields after the word {fields[0]!r:.40}"
             )
-        if fields[0] in seen:
+        if len(fields) > dim + 1 and _is_float(fields[-dim - 1]):
+            n = _n_trailing_numbers(fields)
             raise ValueError(
-                f"{where}: word {fields[0]!r} already appeared on line {seen[fields[0]]}"
+                f"{where}: expected a word and {dim} numbers{source}, got {n} numbers after the "
+                f"word {' '.join(fields[:-n])!r:.40} (a word may hold spaces, but not end in a "
+                "number)"
             )
-        seen[fields[0]] = lineno
-        rows.append(_parse_floats(fields[1:], where))
-        words.append(fields[0])
+        word = " ".join(fields[:-dim])  # GloVe 840B has words with spaces, such as ". . ."
+        if word in seen:
+            raise ValueError(f"{where}: word {word!r} already appeared on line {seen[word]}")
+        seen[word] = lineno
+        rows.append(_parse_floats(fields[-dim:], where))
+        words.append(word)
     table = np.vstack(rows).astype(np.float32, copy=False)
     if not np.isfinite(table).all():
         bad = int(np.nonzero(~np.isfinite(table).all(axis=1))[0][0])

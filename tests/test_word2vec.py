@@ -341,6 +341,55 @@ def test_vectors_files_split_lines_at_newline_and_fields_at_space_only(tmp_path,
     np.testing.assert_allclose(table, [first, [0.5, 1.5]], rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        # A UTF-8 byte-order mark (files saved by Windows tools) is not part of the first word.
+        ("\ufeffcat 0.5 1.5\ndog 0.25 2\n", ["cat", "dog"]),
+        ("\ufeff2 2\ncat 0.5 1.5\ndog 0.25 2\n", ["cat", "dog"]),
+        # Words with spaces, as in GloVe 840B (". . ."): the last dim fields are the numbers.
+        ("cat 0.5 1.5\n. . . 0.25 2\n", ["cat", ". . ."]),
+        ("new york 0.5 1.5\ndog 0.25 2\n", ["new york", "dog"]),
+        ("2 2\nnew york 0.5 1.5\ndog 0.25 2\n", ["new york", "dog"]),
+        ("2 2\ncat 0.5 1.5\nnew  york 0.25 2\n", ["cat", "new york"]),
+    ],
+)
+def test_vectors_files_with_a_bom_or_words_with_spaces(tmp_path, content, words):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(content.encode("utf-8"))
+    got_words, table = load_word_vectors(path)
+    assert got_words == words
+    np.testing.assert_array_equal(table, [[0.5, 1.5], [0.25, 2.0]])
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        # Where a word with spaces would end in a number, the size cannot tell it from a line
+        # with one number too many: an error that names the line, not a guess.
+        (
+            b"cat 0.5 1.5\nroute 66 0.25 2\n",
+            r"line 2: expected a word and 2 numbers \(as on line 1\), got 3 numbers after the "
+            r"word 'route' \(a word may hold spaces, but not end in a number\)",
+        ),
+        (
+            b"2 2\ncat 0.5 1.5\nroute 66 0.25 2\n",
+            r"line 3: expected a word and 2 numbers \(as the header says\), got 3 numbers",
+        ),
+        (
+            b"route 66 0.5 1.5\ncat 0.25 2\n",
+            r"line 2: expected a word and 3 numbers \(as on line 1\), got 2 fields after the "
+            r"word 'cat'",
+        ),
+    ],
+)
+def test_words_with_spaces_that_end_in_a_number_name_the_line(tmp_path, content, match):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        load_word_vectors(path)
+
+
 def test_missing_vectors_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="vectors file not found"):
         Word2VecEmbedder(vectors=tmp_path / "nope.txt").fit(["cat dog"])
