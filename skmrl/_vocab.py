@@ -22,18 +22,25 @@ def _default_tokenize(text: str) -> list[str]:
 
 
 def _build_vocabulary(
-    tokenized: list[list[str]], min_count: int, pre_words: list[str]
+    tokenized: list[list[str]],
+    min_count: int,
+    pre_words: list[str],
+    *,
+    add_corpus_words: bool = True,
 ) -> tuple[list[str], np.ndarray]:
-    """Pretrained words first, then corpus words seen ``min_count`` times by decreasing count.
+    """Pretrained words first, then corpus words seen ``min_count`` times by decreasing count
+    (none with ``add_corpus_words=False``: pretrained vectors used as they are).
 
     Returns the words and their corpus counts (0 for words known only from ``pre_words``).
     """
     counter: Counter[str] = Counter()
     for toks in tokenized:
         counter.update(toks)
-    pre_set = set(pre_words)
-    corpus_words = [w for w, c in counter.most_common() if c >= min_count]
-    words = list(pre_words) + [w for w in corpus_words if w not in pre_set]
+    words = list(pre_words)
+    if add_corpus_words:
+        pre_set = set(pre_words)
+        corpus_words = [w for w, c in counter.most_common() if c >= min_count]
+        words += [w for w in corpus_words if w not in pre_set]
     counts = np.array([counter.get(w, 0) for w in words], dtype=np.int64)
     return words, counts
 

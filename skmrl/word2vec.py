@@ -101,7 +101,8 @@ class Word2VecEmbedder(BaseEmbedder):
         5,452 questions (49k tokens), 5 epochs gave 5-fold accuracy (LogisticRegression) of
         0.39 at ``dim=16`` and 0.49 at 128 (gensim: 0.52 and 0.50, near its chance-like level
         with stop words as nearest neighbours), 40 epochs 0.62 and 0.72. ``0`` (only with
-        ``vectors``) uses pretrained vectors as they are. A fit that sees fewer than 1 million
+        ``vectors``) uses pretrained vectors as they are: the vocabulary is the file's words,
+        and other words are skipped, as unknown words are. A fit that sees fewer than 1 million
         training tokens (corpus tokens x epochs) warns, once per parameter setting and process:
         its vectors are likely weak. The passes used are in ``epochs_``.
     alpha, min_alpha : float, default=0.025, 1e-4
@@ -123,7 +124,8 @@ class Word2VecEmbedder(BaseEmbedder):
     vectors : str or path, optional
         Pretrained vectors (word2vec text or binary, or GloVe text) to start from. They are
         rotated onto their principal axes (dot products unchanged) so their prefixes are
-        meaningful, and cut to ``max_dim``; corpus words missing from the file start random.
+        meaningful, and cut to ``max_dim``. Training (``epochs >= 1``) adds the corpus words
+        missing from the file, from random vectors; ``epochs=0`` does not (see ``epochs``).
     device : str, default="auto"
         ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     batch_size : int, optional
@@ -328,7 +330,11 @@ class Word2VecEmbedder(BaseEmbedder):
             pre_table = _principal_rotation(pre_table)[:, : self.max_dim]
         max_dim = self.max_dim if pre_table is None else pre_table.shape[1]
 
-        words, counts = _build_vocabulary(tokenized, self.min_count, pre_words)
+        # epochs=0 uses the pretrained vectors as they are: words missing from the file would
+        # keep random vectors, so they stay out of the vocabulary (skipped, as unknown words).
+        words, counts = _build_vocabulary(
+            tokenized, self.min_count, pre_words, add_corpus_words=self.epochs != 0
+        )
         if not words:
             raise ValueError(
                 f"the vocabulary is empty: no word occurs at least min_count={self.min_count} "

@@ -278,6 +278,22 @@ def test_pretrained_vectors_used_as_they_are(tmp_path, fmt):
     assert small.max_dim_ == 3 and small.wv_.vectors.shape[1] == 3
 
 
+def test_pretrained_vectors_as_they_are_skip_words_not_in_the_file(tmp_path):
+    path = tmp_path / "glove.txt"
+    path.write_text("cat 1 0 0\ndog 0.9 0.1 0\nstock 0 0 1\n", encoding="utf-8")
+    docs = ["the cat and the dog", "the stock", "zzqx cat", "zzqx stock"] * 3
+    fits = [Word2VecEmbedder(vectors=path, epochs=0, random_state=s).fit(docs) for s in (1, 2)]
+    emb = fits[0]
+    # The vocabulary is the file's: 'the', 'and' and 'zzqx' got random vectors before.
+    assert emb.wv_.index_to_key == ["cat", "dog", "stock"]
+    assert emb.wv_.counts.tolist() == [6, 3, 6]
+    np.testing.assert_array_equal(emb.transform(["the cat"]), emb.transform(["cat"]))
+    np.testing.assert_array_equal(emb.transform(["the cat"]), fits[1].transform(["the cat"]))
+    with pytest.warns(UserWarning, match="1 of 2 documents have no word in the vocabulary"):
+        out = emb.transform(["zzqx the", "stock"])
+    assert not out[0].any()
+
+
 def test_pretrained_vectors_then_training(tmp_path, bbc):
     texts, _ = bbc
     path = tmp_path / "glove.txt"
