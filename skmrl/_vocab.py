@@ -45,6 +45,15 @@ def _build_vocabulary(
     return words, counts
 
 
+def _token_coverage(tokenized: list[list[str]], words: set[str]) -> tuple[int, int]:
+    """How many token occurrences of the corpus are in ``words``, and how many there are."""
+    known = total = 0
+    for toks in tokenized:
+        total += len(toks)
+        known += sum(1 for w in toks if w in words)
+    return known, total
+
+
 def _keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     """word2vec's subsampling: keep a word of count ``c`` with ``(sqrt(c/t) + 1) t / c``, t =
     ``sample * total``, capped at 1 (``sample=0``: keep everything)."""

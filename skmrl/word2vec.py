@@ -27,6 +27,7 @@ from skmrl._vocab import (
     _keep_probabilities,
     _known_word_ids,
     _pool,
+    _token_coverage,
 )
 from skmrl._word_vectors import WordVectors, _principal_rotation, load_word_vectors
 from skmrl.base import BaseEmbedder, _stable_repr
@@ -44,6 +45,8 @@ AUTO_MIN_EPOCHS = 5
 AUTO_MAX_EPOCHS = 40
 #: Fewer training tokens (corpus tokens x epochs) than this give weak vectors: a warning.
 MIN_TRAINING_TOKENS = 1_000_000
+#: A vectors file that holds fewer of the corpus's token occurrences than this share warns.
+MIN_VECTORS_COVERAGE = 0.5
 #: Most threads that ``workers=None`` trains with (more split a step too finely to gain).
 _MAX_DEFAULT_WORKERS = 4
 
@@ -126,6 +129,8 @@ class Word2VecEmbedder(BaseEmbedder):
         rotated onto their principal axes (dot products unchanged) so their prefixes are
         meaningful, and cut to ``max_dim``. Training (``epochs >= 1``) adds the corpus words
         missing from the file, from random vectors; ``epochs=0`` does not (see ``epochs``).
+        A fit warns, once per parameter setting, when under half of the corpus's tokens are
+        words of the file (and says how many ``lowercase=False`` would find in a cased file).
     device : str, default="auto"
         ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     batch_size : int, optional
@@ -335,6 +340,10 @@ class Word2VecEmbedder(BaseEmbedder):
         words, counts = _build_vocabulary(
             tokenized, self.min_count, pre_words, add_corpus_words=self.epochs != 0
         )
+        if pre_words:  # their counts in the corpus come first
+            self._check_vectors_coverage(
+                docs, tokenized, pre_words, int(counts[: len(pre_words)].sum())
+            )
         if not words:
             raise ValueError(
                 f"the vocabulary is empty: no word occurs at least min_count={self.min_count} "
@@ -377,6 +386,35 @@ class Word2VecEmbedder(BaseEmbedder):
             pooled = _pool(tokenized, wv.key_to_index, wv.vectors, weights)
             state["sif_component_"] = _first_component(pooled)
         return state
+
+    def _check_vectors_coverage(
+        self, docs: list[str], tokenized: list[list[str]], pre_words: list[str], known: int
+    ) -> None:
+        """Warn when the words of the vectors file make under half of the corpus's ``total``
+        tokens (``known`` of them): a cased file read with ``lowercase=True``, another
+        tokenizer, another language. Once per parameter setting."""
+        total = sum(len(toks) for toks in tokenized)
+        if total == 0 or known >= MIN_VECTORS_COVERAGE * total:
+            return
+        if not _first_warning("vectors-coverage|" + _stable_repr(self._cache_params())):
+            return
+        rest = "are skipped" if self.epochs == 0 else "start from random vectors"
+        hint = ""
+        if self.lowercase and any(w != w.lower() for w in pre_words):
+            tokenize = self.tokenizer or _default_tokenize
+            cased, cased_total = _token_coverage([list(tokenize(d)) for d in docs], set(pre_words))
+            if cased * total > known * cased_total:
+                hint = (
+                    f" The file has cased words: with lowercase=False, {cased / cased_total:.1%}"
+                    " of the tokens would be found."
+                )
+        warnings.warn(
+            f"only {known / total:.1%} of the {total:,} tokens of the training corpus are words "
+            f"of the vectors file {os.fspath(self.vectors)}; the others {rest}.{hint} "
+            "(Warned once per parameter setting.)",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
     def _n_epochs(self, n_tokens: int) -> int:
         """The passes to train (``epochs``, or ``"auto"``'s choice); warns when they are few."""

@@ -294,6 +294,32 @@ def test_pretrained_vectors_as_they_are_skip_words_not_in_the_file(tmp_path):
     assert not out[0].any()
 
 
+def test_vectors_file_that_holds_few_of_the_corpus_tokens_warns(tmp_path):
+    cased = tmp_path / "cased.txt"  # GoogleNews-style cased words, read with lowercase=True
+    cased.write_text("3 2\nParis 1 0\nLondon 0.9 0.1\nBerlin 0.8 0.2\n", encoding="utf-8")
+    docs = ["Paris London Berlin", "London Paris", "Berlin London", "the city"] * 3
+    with pytest.warns(UserWarning, match="of the vectors file") as record:
+        Word2VecEmbedder(vectors=cased, epochs=0).fit(docs)
+    (warning,) = [w for w in record if "of the vectors file" in str(w.message)]
+    assert warning.filename == __file__
+    assert str(warning.message).startswith(
+        f"only 0.0% of the 27 tokens of the training corpus are words of the vectors file "
+        f"{cased}; the others are skipped. The file has cased words: with lowercase=False, "
+        "77.8% of the tokens would be found."
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Word2VecEmbedder(vectors=cased, epochs=0, lowercase=False).fit(docs)  # 77.8%: silent
+        Word2VecEmbedder(vectors=cased, epochs=0).fit(docs[:6])  # warned for this setting
+    lower = tmp_path / "lower.txt"
+    lower.write_text("cat 1 0\ndog 0 1\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="of the vectors file") as record:
+        Word2VecEmbedder(vectors=lower, epochs=1).fit(["the cat sat on the mat"] * 3)
+    message = next(str(w.message) for w in record if "of the vectors file" in str(w.message))
+    assert message.startswith("only 16.7% of the 18 tokens") and "cased" not in message
+    assert "the others start from random vectors" in message
+
+
 def test_pretrained_vectors_then_training(tmp_path, bbc):
     texts, _ = bbc
     path = tmp_path / "glove.txt"
