@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -140,6 +141,23 @@ class TfidfBaseline(BaseEmbedder):
             "max_dim_": rank,
         }
 
+    def _check_fitted_state(self, state: dict[str, Any]) -> None:
+        self._check_dim(state["max_dim_"])
+
+    def _check_dim(self, max_dim_: int) -> int | None:
+        """``check_dim``, naming the rank of the training TF-IDF matrix when it (and not
+        ``max_dim``) is what ``dim`` exceeds: a corpus of one document has one LSA component."""
+        dim = check_dim(self.dim)
+        capped = isinstance(self.max_dim, numbers.Integral) and max_dim_ < self.max_dim
+        if dim is not None and dim > max_dim_ and capped:
+            components = f"{max_dim_} component" + ("s" if max_dim_ > 1 else "")
+            raise ValueError(
+                f"dim={dim} is out of range: the TF-IDF matrix of the training documents has "
+                f"rank {max_dim_}, so their LSA has {components}, fewer than max_dim="
+                f"{self.max_dim}; expected None (full size) or an int in [1, {max_dim_}]"
+            )
+        return check_dim(dim, max_dim_)
+
     def _transform_full(self, docs: list[str]) -> np.ndarray:
         tfidf = self.vectorizer_.transform(docs)
         return np.asarray(tfidf @ self.components_.T, dtype=np.float32)
@@ -166,7 +184,7 @@ class TfidfBaseline(BaseEmbedder):
         sparse matrix of shape (n_samples, n_terms), or ndarray of shape (n_samples, dim)
         """
         check_is_fitted(self)
-        if check_dim(self.dim, self.max_dim_) is None:
+        if self._check_dim(self.max_dim_) is None:
             self._check_dense_output()
             return self.vectorizer_.transform(check_documents(X))
         return super().transform(X)
@@ -184,7 +202,7 @@ class TfidfBaseline(BaseEmbedder):
         ndarray of str objects
         """
         check_is_fitted(self)
-        if check_dim(self.dim, self.max_dim_) is None:
+        if self._check_dim(self.max_dim_) is None:
             return self.vectorizer_.get_feature_names_out()
         return super().get_feature_names_out(input_features)
 

@@ -46,6 +46,21 @@ def test_max_dim_is_capped_by_the_rank():
         est.set_params(dim=4).transform(docs)
 
 
+def test_dim_above_the_rank_names_the_rank():
+    one_doc = r"dim=2 is out of range: the TF-IDF matrix of the training documents has rank 1, "
+    with pytest.raises(ValueError, match=one_doc + r"so their LSA has 1 component, .*\[1, 1\]$"):
+        TfidfBaseline(dim=2).fit(["the cat sat on the mat the cat"])
+    est = TfidfBaseline().fit(["red apple", "green apple", "red car"])
+    est.set_params(dim=4)
+    with pytest.raises(ValueError, match=r"has rank 3, so their LSA has 3 components, fewer "):
+        est.transform(["red car"])
+    with pytest.raises(ValueError, match=r"has rank 3"):
+        est.get_feature_names_out()
+    # Where max_dim is the limit, the rank is not named.
+    with pytest.raises(ValueError, match=r"^dim=3 is out of range: expected None \(full size\)"):
+        TfidfBaseline(dim=3, max_dim=2).fit(["red apple", "green pear", "blue car"])
+
+
 def test_vectorizer_options_are_used():
     est = TfidfBaseline(stop_words="english", max_features=10).fit(CORPUS)
     vocab = est.vectorizer_.vocabulary_
