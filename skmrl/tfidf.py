@@ -49,8 +49,11 @@ class TfidfBaseline(BaseEmbedder):
         Stop words to drop.
     lowercase : bool, default=True
         Lowercase before tokenizing.
-    random_state : int, default=0
-        Seed of the randomized SVD (fixed by default so that results are reproducible).
+    random_state : int or None, default=0
+        Seed of the randomized SVD (fixed by default so that results are reproducible, and a
+        grid over ``dim`` fits once per fold). ``None``: fresh randomness at every fit, never
+        served from the cache. A small corpus (at most ``max_dim`` documents, or terms) gets an
+        exact SVD instead, whatever the seed.
     memory : str, path or joblib.Memory, optional
         Folder for a disk cache of fitted states and vectors, shared by ``n_jobs>1`` workers.
 
