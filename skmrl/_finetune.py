@@ -403,4 +403,5 @@ def finetune(
     for name, value in state.items():
         setattr(embedder, name, value)
     embedder.fingerprint_ = key
+    embedder._record_fit_settings()
     return embedder

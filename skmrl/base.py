@@ -230,7 +230,33 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         for name, value in state.items():
             setattr(self, name, value)
         self.fingerprint_ = key
+        self._record_fit_settings()
         return self
+
+    def _record_fit_settings(self) -> None:
+        """Remember the parameters the fit depended on (all but ``dim`` and the runtime ones)."""
+        self._fit_settings = {k: _stable_repr(v) for k, v in self._cache_params().items()}
+
+    def _check_fit_settings(self) -> None:
+        """Refuse to embed after ``set_params`` changed a parameter that ``fit`` depended on.
+
+        The vectors are cached under the fitted state: texts seen before would keep the old
+        setting's vectors while new texts got the new one's (or the change would be ignored).
+        """
+        fitted = self.__dict__.get("_fit_settings")
+        if fitted is None:  # pickled before the settings were recorded
+            return
+        now = {k: _stable_repr(v) for k, v in self._cache_params().items()}
+        changed = [k for k in now if fitted.get(k) != now[k]]
+        if changed:
+            names = "; ".join(
+                f"{k}={getattr(self, k)!r:.60} (fit used {fitted.get(k, 'no such parameter'):.60})"
+                for k in changed
+            )
+            may = ", ".join(sorted(self._slice_params | self._runtime_params))
+            raise ValueError(
+                f"changed since fit: {names}; call fit again (only {may} may change after fit)"
+            )
 
     def _check_fitted_state(self, state: dict[str, Any]) -> None:
         """Check the parameters that a fitted state settles (``dim`` against ``max_dim_``), which
@@ -284,6 +310,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, ``max_dim_``), float32
         """
         check_is_fitted(self)
+        self._check_fit_settings()
         docs = check_documents(X)
         return self._embed_docs(docs)
 
@@ -311,6 +338,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             The first ``dim`` full-size columns, L2-normalised per row when ``normalize=True``.
         """
         check_is_fitted(self)
+        self._check_fit_settings()
         dim = check_dim(self.dim, self.max_dim_)
         docs = check_documents(X)
         return prefix_normalize(self._embed_docs(docs), dim, self.normalize)

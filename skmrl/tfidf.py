@@ -188,6 +188,7 @@ class TfidfBaseline(BaseEmbedder):
         """
         check_is_fitted(self)
         if self._check_dim(self.max_dim_) is None:
+            self._check_fit_settings()  # the fitted vectorizer would ignore a changed setting
             self._check_dense_output()
             return self.vectorizer_.transform(check_documents(X))
         return super().transform(X)

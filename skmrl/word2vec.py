@@ -304,11 +304,6 @@ class Word2VecEmbedder(BaseEmbedder):
                 f"random_state must be None, an int or a RandomState, got {self.random_state!r}"
             )
 
-    def _fit_key(self, docs: list[str], y: Any) -> str | None:
-        if self.random_state is None:  # fresh randomness: never serve (or share) a cached fit
-            return None
-        return super()._fit_key(docs, y)
-
     def _fit_data_key(self, docs: list[str], y: Any) -> str | None:
         key = super()._fit_data_key(docs, y)
         if self.vectors is not None:  # a rewritten vectors file must not reuse a cached fit

@@ -155,3 +155,37 @@ def test_nesting_property(make):
         np.testing.assert_allclose(out, expected, atol=1e-5)
 
     check()
+
+
+@pytest.mark.parametrize(
+    ("make", "changed"),
+    [
+        pytest.param(_tfidf, {"min_df": 2}, id="TfidfBaseline"),
+        pytest.param(lambda: _tfidf().set_params(dim=None), {"lowercase": False}, id="sparse"),
+        pytest.param(_word2vec, {"lowercase": False}, id="Word2VecEmbedder"),
+        pytest.param(_matryoshka, {"pooling": "cls"}, id="MatryoshkaEmbedder"),
+    ],
+)
+def test_a_fit_setting_changed_after_fit_asks_for_a_refit(make, changed):
+    # The vectors are cached under the fitted state: after set_params(lowercase=False), texts
+    # seen before kept their lowercased vectors while new ones did not (or the change was
+    # ignored). dim and the other slice and runtime parameters still change freely.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # word2vec's few-tokens warning
+        emb = make().fit(CORPUS)
+    before = emb.transform(CORPUS[:3])
+    emb.set_params(normalize=False)
+    emb.transform(CORPUS[:3])
+    emb.set_params(normalize=True, **changed)
+    (name,) = changed
+    with pytest.raises(ValueError, match=rf"changed since fit: {name}=.* call fit again"):
+        emb.transform(CORPUS[:3])
+    if hasattr(emb, "embed_full"):
+        with pytest.raises(ValueError, match="changed since fit"):
+            emb.embed_full(CORPUS[:3])
+    emb.set_params(**{name: make().get_params()[name]})  # back as fitted: fine again
+    after = emb.transform(CORPUS[:3])
+    if isinstance(before, np.ndarray):
+        np.testing.assert_array_equal(after, before)

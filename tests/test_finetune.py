@@ -486,7 +486,7 @@ def test_adaptor_grid_encodes_each_text_once_and_fits_once_per_fold(trec_subset,
 
     monkeypatch.setattr(MatryoshkaAdaptor, "_fit_state", counting)
     pipe = make_pipeline(
-        MatryoshkaEmbedder(fine_tune="adaptor", device="cpu", epochs=2),
+        MatryoshkaEmbedder(fine_tune="adaptor", device="cpu"),
         LogisticRegression(max_iter=1000),
     )
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
@@ -512,7 +512,7 @@ def test_supervised_adaptor_lifts_short_prefix_accuracy_in_cross_validation(trec
 
 def test_pickle_of_an_adaptor_fit_is_small_and_equal(trec_subset):
     X, y = trec_subset
-    emb = MatryoshkaEmbedder(dim=16, fine_tune="adaptor", device="cpu", epochs=2).fit(X, y)
+    emb = MatryoshkaEmbedder(dim=16, fine_tune="adaptor", device="cpu").fit(X, y)
     blob = pickle.dumps(emb)
     assert len(blob) < 800_000  # a 384 x 384 rotation; no encoder weights
     code = (

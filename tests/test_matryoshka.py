@@ -326,6 +326,7 @@ def test_unpickle_of_a_gpu_fit_without_gpu_maps_to_cpu(fitted, sentences):
     # The state a fit on a CUDA machine pickles (the model reference and the GPU device).
     gpu_fit = clone(fitted).fit(sentences[:1])
     gpu_fit.set_params(device="cuda")
+    gpu_fit._record_fit_settings()  # as if fitted with device="cuda"
     gpu_fit.device_, gpu_fit.precision_ = "cuda:0", "bf16"
     blob = pickle.dumps(gpu_fit)
     with pytest.warns(RuntimeWarning, match="not available here; it will run on the CPU"):
