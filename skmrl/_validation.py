@@ -24,19 +24,26 @@ __all__ = [
 ]
 
 
+#: Packages whose frames a warning passes over to reach the user's line: skmrl's own, and the
+#: scikit-learn (and joblib) machinery that calls an estimator: a Pipeline, a search, set_output.
+_PASSED_OVER = frozenset({"skmrl", "sklearn", "joblib"})
+
+
 def caller_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the first frame outside skmrl.
+    """The ``stacklevel`` that points a warning at the first frame outside skmrl and the
+    scikit-learn machinery that called it.
 
     How deep skmrl's own frames go depends on the route (``fit``, ``fit_transform``, a cached
     state, :func:`skmrl.finetune`), so a fixed ``stacklevel`` would point inside skmrl on some.
-    scikit-learn's ``set_output`` wrapper around ``transform`` is passed over too: the warning
-    belongs to whoever called ``transform``.
+    scikit-learn's frames are passed over too (``set_output``'s wrapper, a ``Pipeline``, a
+    ``GridSearchCV`` and the joblib calls under it): the warning belongs to whoever called
+    them, not to ``sklearn/pipeline.py``.
     """
     frame = sys._getframe(1)  # the function that warns: stacklevel 1
     level = 1
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.partition(".")[0] != "skmrl" and module != "sklearn.utils._set_output":
+        if module.partition(".")[0] not in _PASSED_OVER:
             break
         frame = frame.f_back
         level += 1

@@ -87,3 +87,21 @@ def test_check_dim_accepts_valid_values(dim):
 def test_check_dim_rejects_bad_values(dim, error, match):
     with pytest.raises(error, match=match):
         check_dim(dim, 384)
+
+
+def test_warnings_point_past_scikit_learns_machinery_at_the_callers_line():
+    # A warning from a fit inside a Pipeline inside a GridSearchCV used to point at
+    # sklearn/pipeline.py: the user's line is the one that called the search.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from skmrl import Word2VecEmbedder
+
+    docs = ["the cat sat", "a dog barked", "the cat purred", "a dog growled"] * 3
+    labels = [0, 1] * 6
+    pipe = make_pipeline(Word2VecEmbedder(max_dim=7, epochs=1, min_count=1), LogisticRegression())
+    grid = GridSearchCV(pipe, {"word2vecembedder__dim": [2, 4]}, cv=2)
+    with pytest.warns(UserWarning, match="word2vec trains on only") as caught:
+        grid.fit(docs, labels)
+    assert {w.filename for w in caught} == {__file__}
