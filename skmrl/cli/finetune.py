@@ -444,14 +444,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="passes over the data (default: 10 for the adaptor, 1 for full; for full, 4 give "
         "far better prefixes at 4 times the cost, with --learning-rate 1e-4 when there are no "
-        "pairs)",
+        "pairs); refused with --method pca, and with --method adaptor plus --label-col "
+        "(closed-form rotations: nothing is trained)",
     )
     train.add_argument(
         "--learning-rate",
         type=positive_float,
         metavar="X",
         help="the learning rate (default: 1e-3 for the adaptor; for full, 1e-4 with "
-        "--pair-col or --label-col, else 2e-5)",
+        "--pair-col or --label-col, else 2e-5); refused with --method pca, and with --method "
+        "adaptor plus --label-col (closed-form rotations)",
     )
     train.add_argument(
         "--batch-size",
@@ -465,7 +467,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         nargs="+",
         metavar="DIM",
         help="the prefix sizes to train, increasing (default: 8 16 32 ... below the model's "
-        "size, and its size)",
+        "size, and its size); refused with --method pca, and with --method adaptor plus "
+        "--label-col (closed-form rotations, nested at every size)",
     )
     train.add_argument(
         "--matryoshka-layers",
