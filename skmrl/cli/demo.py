@@ -55,7 +55,7 @@ _DESCRIPTION = (
 
 _EPILOG = """\
 examples:
-  skmrl demo                                  everything, and both figures (minutes on a CPU)
+  skmrl demo                                  everything, and all three figures (minutes on a CPU)
   skmrl demo --only tfidf --dims 8 32 128     TF-IDF + LSA only (seconds)
   skmrl demo --only matryoshka adaptor        MiniLM as it is against MiniLM + adaptor
   skmrl demo --only depth --layers 2 3 6      MiniLM over depth x dim only
