@@ -153,7 +153,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     * ``"adaptor"``. Without ``y`` (Yoon et al., EMNLP 2024): starts from the PCA basis and
       trains the rotation so that each prefix in ``matryoshka_dims`` keeps the full vectors'
       cosine similarities to their nearest neighbours and to random others. With ``y``: the
-      closed-form discriminant rotation (:func:`skmrl._torch.adaptor.discriminant_basis`): its
+      closed-form discriminant rotation (``skmrl._torch.adaptor.discriminant_basis``): its
       first ``n_classes - 1`` directions span the classes' linear discriminants (a linear
       classifier reads no more), the rest are the principal directions of what is left. Being
       orthogonal, either changes no full-size similarity.

@@ -326,7 +326,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         """Key of a fine-tuned state (the one place such keys are made).
 
         It holds the class, skmrl's version, every parameter but ``dim`` (and ``skip``), what
-        the training settings left unset stand for (:func:`skmrl._finetune.training_defaults`),
+        the training settings left unset stand for (``skmrl._finetune.training_defaults``),
         ``data_key`` (what was learned from), the base model's weights and the concrete device,
         so that a changed model folder, default or what "auto" means never reuses a state; and
         the adaptor a saved folder holds, which the weights' hash does not cover.
@@ -591,7 +591,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         ``pooling`` and ``max_length``, which ``skmrl.json`` records; it warns when they
         differ), and plain ``transformers.AutoModel.from_pretrained(path)`` loads the encoder.
         The adaptor, when there is one, is the file ``skmrl_adaptor.npz`` (see
-        :mod:`skmrl._finetune`).
+        ``skmrl._finetune``).
 
         Parameters
         ----------

@@ -308,7 +308,8 @@ def load_model(
         See :func:`resolve_model`.
     device : str, default="cpu"
         A concrete device (``"cpu"``, ``"cuda:N"``, ``"mps"``); see
-        :func:`skmrl._torch.device.resolve_device`.
+        ``skmrl._torch.device.resolve_device``, which the estimators use to turn ``"auto"`` into
+        one.
     attn_implementation : str, optional
         Passed to ``from_pretrained`` (``"sdpa"``, ``"eager"``); by default transformers'
         choice, which is SDPA wherever the architecture supports it, and eager elsewhere.
