@@ -119,9 +119,7 @@ def saved_config(folder: str | os.PathLike) -> dict[str, Any] | None:
 
 def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
     """Write ``embedder``'s encoder (fine-tuned or not), tokenizer and adaptor to ``path``."""
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(embedder)
+    embedder._check_fitted()  # skmrl.json records the settings the adaptor was fitted with
     depth = embedder._check_n_layers()
     folder = Path(path).expanduser()
     if folder.exists() and not folder.is_dir():

@@ -89,50 +89,81 @@ class _Unkeyable(Exception):
 
 
 def _stable_repr(value: Any, strict: bool = False) -> str:
-    """A repr of a parameter value for cache keys (sorted dicts, nested params, functions).
+    """A repr of a parameter value for cache keys (sorted dicts and sets, nested params,
+    functions), the same in every process.
 
     A function is keyed by its module, name, code, defaults and closure, as joblib.Memory keys
     one (not by the globals it reads): a default repr holds its memory address, which CPython
     reuses once the function is freed (two lambdas tried in turn got the same key) and which
-    differs from process to process. With ``strict``, a value whose repr still holds an address
-    (an object without a repr of its own) raises :class:`_Unkeyable`: such a value can only be
-    told apart by identity, so a state fitted with it must not be cached.
+    differs from process to process. A decorated function (``functools.lru_cache``,
+    ``functools.wraps``) is keyed by the function it wraps. With ``strict``, a value whose repr
+    still holds an address (an object without a repr of its own) raises :class:`_Unkeyable`:
+    such a value can only be told apart by identity, so a state fitted with it must not be
+    cached.
     """
-    if isinstance(value, dict):
-        items = (f"{k!r}:{_stable_repr(value[k], strict)}" for k in sorted(value))
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list | tuple):
-        inner = ",".join(_stable_repr(v, strict) for v in value)
-        return type(value).__name__ + "(" + inner + ")"
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        return type(value).__qualname__ + _stable_repr(value.get_params(deep=False), strict)
-    if hasattr(value, "location") and hasattr(value, "cache"):  # joblib.Memory
-        return f"Memory({value.location!r})"
-    if isinstance(value, types.FunctionType):
-        cells = tuple(c.cell_contents for c in value.__closure__ or ())
-        parts = (value.__defaults__, value.__kwdefaults__, cells)
-        return (
-            f"function({value.__module__}.{value.__qualname__},{_code_key(value.__code__)},"
-            f"{_stable_repr(parts, strict)})"
-        )
-    if isinstance(value, functools.partial):
-        parts = (value.func, value.args, value.keywords)
-        return f"partial{_stable_repr(parts, strict)}"
-    if isinstance(value, types.MethodType):
-        return f"method{_stable_repr((value.__func__, value.__self__), strict)}"
-    text = repr(value)
-    if strict and " at 0x" in text:
-        raise _Unkeyable(text)
-    return text
+    return _Repr(strict).of(value)
 
 
-def _code_key(code: types.CodeType) -> str:
-    """Hash of a function's code: bytecode, constants (nested code too) and names."""
-    h = hashlib.sha1(code.co_code)
-    for const in code.co_consts:
-        h.update((_code_key(const) if isinstance(const, types.CodeType) else repr(const)).encode())
-    h.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
-    return h.hexdigest()
+class _Repr:
+    """:func:`_stable_repr`'s walk; remembers the functions it is inside (a recursive inner
+    function's closure holds the function itself)."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.inside: set[int] = set()
+
+    def of(self, value: Any) -> str:
+        if isinstance(value, dict):
+            return "{" + ",".join(f"{k!r}:{self.of(value[k])}" for k in sorted(value)) + "}"
+        if isinstance(value, list | tuple):
+            return type(value).__name__ + "(" + ",".join(self.of(v) for v in value) + ")"
+        if isinstance(value, set | frozenset):  # a set's order changes with the hash seed
+            return type(value).__name__ + "{" + ",".join(sorted(map(self.of, value))) + "}"
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            return type(value).__qualname__ + self.of(value.get_params(deep=False))
+        if hasattr(value, "location") and hasattr(value, "cache"):  # joblib.Memory
+            return f"Memory({value.location!r})"
+        if isinstance(value, types.FunctionType):
+            return self._function(value)
+        if isinstance(value, functools.partial):
+            return f"partial{self.of((value.func, value.args, value.keywords))}"
+        if isinstance(value, types.MethodType):
+            return f"method{self.of((value.__func__, value.__self__))}"
+        if callable(value) and isinstance(getattr(value, "__wrapped__", None), types.FunctionType):
+            return f"{type(value).__qualname__}({self.of(value.__wrapped__)})"
+        text = repr(value)
+        if self.strict and " at 0x" in text:
+            raise _Unkeyable(text)
+        return text
+
+    def _function(self, fn: types.FunctionType) -> str:
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        if id(fn) in self.inside:
+            return f"function({name},<itself>)"
+        self.inside.add(id(fn))
+        try:
+            cells = []
+            for cell in fn.__closure__ or ():
+                try:
+                    cells.append(cell.cell_contents)
+                except ValueError:  # an empty cell: a name not bound yet
+                    cells.append("<empty>")
+            parts = self.of((fn.__defaults__, fn.__kwdefaults__, tuple(cells)))
+            return f"function({name},{self._code(fn.__code__)},{parts})"
+        finally:
+            self.inside.discard(id(fn))
+
+    def _code(self, code: types.CodeType) -> str:
+        """Hash of a function's code: bytecode, constants (nested code too) and names."""
+        h = hashlib.sha1(code.co_code)
+        for const in code.co_consts:
+            h.update(
+                (
+                    self._code(const) if isinstance(const, types.CodeType) else self.of(const)
+                ).encode()
+            )
+        h.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
+        return h.hexdigest()
 
 
 class BaseEmbedder(TransformerMixin, BaseEstimator):
@@ -234,23 +265,36 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         return self
 
     def _record_fit_settings(self) -> None:
-        """Remember the parameters the fit depended on (all but ``dim`` and the runtime ones)."""
-        self._fit_settings = {k: _stable_repr(v) for k, v in self._cache_params().items()}
+        """Remember the parameters the fit depended on (all but ``dim`` and the runtime ones):
+        the values themselves, whose identity a pickle or a deep copy keeps."""
+        self._fit_settings = dict(self._cache_params())
 
-    def _check_fit_settings(self) -> None:
-        """Refuse to embed after ``set_params`` changed a parameter that ``fit`` depended on.
+    def _check_fitted(self) -> None:
+        """``check_is_fitted``, and refuse to use the fitted state after ``set_params`` changed
+        a parameter that ``fit`` depended on.
 
         The vectors are cached under the fitted state: texts seen before would keep the old
         setting's vectors while new texts got the new one's (or the change would be ignored).
+        A value is unchanged when it is the object fit used (a memoising tokenizer's repr
+        changes as it runs) or has the same stable repr.
         """
+        check_is_fitted(self)
         fitted = self.__dict__.get("_fit_settings")
         if fitted is None:  # pickled before the settings were recorded
             return
-        now = {k: _stable_repr(v) for k, v in self._cache_params().items()}
-        changed = [k for k in now if fitted.get(k) != now[k]]
+        now = self._cache_params()
+        missing = object()
+        changed = [
+            k
+            for k, v in now.items()
+            if fitted.get(k, missing) is not v
+            and (k not in fitted or _stable_repr(fitted[k]) != _stable_repr(v))
+        ]
         if changed:
             names = "; ".join(
-                f"{k}={getattr(self, k)!r:.60} (fit used {fitted.get(k, 'no such parameter'):.60})"
+                f"{k}={now[k]!r:.60} (fit used {fitted[k]!r:.60})"
+                if k in fitted
+                else f"{k}={now[k]!r:.60} (not a parameter at fit)"
                 for k in changed
             )
             may = ", ".join(sorted(self._slice_params | self._runtime_params))
@@ -309,8 +353,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, ``max_dim_``), float32
         """
-        check_is_fitted(self)
-        self._check_fit_settings()
+        self._check_fitted()
         docs = check_documents(X)
         return self._embed_docs(docs)
 
@@ -337,8 +380,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, dim), float32
             The first ``dim`` full-size columns, L2-normalised per row when ``normalize=True``.
         """
-        check_is_fitted(self)
-        self._check_fit_settings()
+        self._check_fitted()
         dim = check_dim(self.dim, self.max_dim_)
         docs = check_documents(X)
         return prefix_normalize(self._embed_docs(docs), dim, self.normalize)
@@ -356,6 +398,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         -------
         ndarray of str objects, shape (dim,)
         """
+        self._check_fitted()
         return dim_feature_names(self)
 
     def __sklearn_tags__(self):

@@ -9,7 +9,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.utils.validation import check_is_fitted
 
 from skmrl._validation import check_dim, check_documents, check_int
 from skmrl.base import BaseEmbedder
@@ -186,9 +185,8 @@ class TfidfBaseline(BaseEmbedder):
         -------
         sparse matrix of shape (n_samples, n_terms), or ndarray of shape (n_samples, dim)
         """
-        check_is_fitted(self)
+        self._check_fitted()  # the fitted vectorizer would ignore a changed setting
         if self._check_dim(self.max_dim_) is None:
-            self._check_fit_settings()  # the fitted vectorizer would ignore a changed setting
             self._check_dense_output()
             return self.vectorizer_.transform(check_documents(X))
         return super().transform(X)
@@ -205,7 +203,7 @@ class TfidfBaseline(BaseEmbedder):
         -------
         ndarray of str objects
         """
-        check_is_fitted(self)
+        self._check_fitted()
         if self._check_dim(self.max_dim_) is None:
             return self.vectorizer_.get_feature_names_out()
         return super().get_feature_names_out(input_features)

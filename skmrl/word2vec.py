@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, check_random_state
+from sklearn.utils.validation import check_random_state
 
 from skmrl._torch.device import check_device_spec
 from skmrl._validation import caller_stacklevel, check_dim, check_int
@@ -538,7 +538,7 @@ class Word2VecEmbedder(BaseEmbedder):
         >>> len(w2v.most_similar("cat", topn=3))
         3
         """
-        check_is_fitted(self)
+        self._check_fitted()
         dim = check_dim(self.dim, self.max_dim_)
         key = word.lower() if self.lowercase and isinstance(word, str) else word
         return self.wv_.most_similar(key, topn=topn, dim=dim)

@@ -540,3 +540,51 @@ def test_random_state_none_is_never_served_from_the_cache():
     assert first.components_ is not second.components_
     seeded = [TfidfBaseline(random_state=0, max_dim=8).fit(CORPUS) for _ in range(2)]
     assert seeded[0].components_ is seeded[1].components_  # a seed is still fitted once
+
+
+def _drop_stop_words(text):
+    return [w for w in text.split() if w not in {"the", "a", "an", "of", "to", "and"}]
+
+
+def _key_in_a_process(hash_seed: int) -> str:
+    import subprocess
+    import sys
+
+    code = (
+        "from skmrl import Word2VecEmbedder\n"
+        "from tests.test_cache import _drop_stop_words\n"
+        "print(Word2VecEmbedder(tokenizer=_drop_stop_words)._fit_key(['a b'], None))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
+def test_a_tokenizers_key_is_the_same_in_every_process():
+    # A set literal in a tokenizer's code is a frozenset constant, whose repr's order follows
+    # the per-process string hashes: memory= and n_jobs workers would never share the state.
+    keys = {_key_in_a_process(seed) for seed in (1, 2, 3)}
+    assert len(keys) == 1 and None not in keys
+
+
+def test_keys_of_recursive_and_decorated_tokenizers():
+    from skmrl import Word2VecEmbedder
+
+    def key(tokenizer):
+        return Word2VecEmbedder(tokenizer=tokenizer)._fit_key(["a b"], None)
+
+    def recursive():
+        def tok(text):  # its closure holds tok itself
+            return [text] if " " not in text else tok(text.split(" ", 1)[1])
+
+        return tok
+
+    assert key(recursive()) == key(recursive()) is not None
+    # functools.lru_cache hides the function behind an object without a repr: keyed by the
+    # function it wraps, so a grid over dim still fits once per fold
+    cached = functools.lru_cache(maxsize=None)(_drop_stop_words)
+    assert key(cached) == key(functools.lru_cache(maxsize=None)(_drop_stop_words)) is not None
+    assert key(cached) != key(_drop_stop_words)

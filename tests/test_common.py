@@ -7,6 +7,8 @@ nesting.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -189,3 +191,50 @@ def test_a_fit_setting_changed_after_fit_asks_for_a_refit(make, changed):
     after = emb.transform(CORPUS[:3])
     if isinstance(before, np.ndarray):
         np.testing.assert_array_equal(after, before)
+
+
+def test_copies_and_memoising_tokenizers_keep_the_fit_settings():
+    # A copy of a fitted embedder must still transform: a RandomState (or any object told apart
+    # by identity) is the same object in the copy; and a tokenizer that memoises changes its
+    # closure as it runs, which is not a change of setting.
+    import copy
+    import pickle
+    import warnings
+
+    def memoising():
+        memo = {}
+
+        def tok(text):
+            if text not in memo:
+                memo[text] = text.lower().split()
+            return memo[text]
+
+        return tok
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        seeded = _word2vec().set_params(random_state=np.random.RandomState(0)).fit(CORPUS)
+        memo = _word2vec().set_params(tokenizer=memoising()).fit(CORPUS)
+    expected = seeded.transform(CORPUS[:3])
+    for copied in (pickle.loads(pickle.dumps(seeded)), copy.deepcopy(seeded)):
+        np.testing.assert_array_equal(copied.transform(CORPUS[:3]), expected)
+    # (a local function cannot be pickled; a deep copy copies the memo with the tokenizer)
+    expected = memo.transform(CORPUS[:3])
+    np.testing.assert_array_equal(copy.deepcopy(memo).transform(CORPUS[:3]), expected)
+    memo.transform(["a text never seen"])
+    memo.transform(["another text never seen"])  # the memo grew: still the fitted setting
+
+
+def test_other_readers_of_the_fitted_state_refuse_a_changed_setting():
+    emb = _tfidf().fit(CORPUS).set_params(min_df=2)
+    with pytest.raises(ValueError, match="changed since fit: min_df=2"):
+        emb.get_feature_names_out()
+    with pytest.raises(ValueError, match="changed since fit: min_df=2"):
+        emb.set_params(dim=None).get_feature_names_out()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        w2v = _word2vec().fit(CORPUS)
+    word = next(iter(w2v.wv_.key_to_index))
+    w2v.most_similar(word)
+    with pytest.raises(ValueError, match="changed since fit: lowercase=False"):
+        w2v.set_params(lowercase=False).most_similar(word)

@@ -160,6 +160,14 @@ def test_a_state_fitted_on_a_saved_folder_follows_its_new_adaptor(tiny_bert, tmp
     assert not np.allclose(again.transform(CORPUS), first.transform(CORPUS), atol=1e-3)
 
 
+def test_save_pretrained_refuses_a_setting_changed_since_fit(tiny_bert, tmp_path):
+    # skmrl.json would record pooling='cls' beside an adaptor fitted on mean-pooled vectors.
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="pca", device="cpu").fit(CORPUS)
+    with pytest.raises(ValueError, match="changed since fit: pooling='cls'"):
+        emb.set_params(pooling="cls").save_pretrained(tmp_path / "saved")
+    assert not (tmp_path / "saved").exists()
+
+
 def test_save_pretrained_refuses_the_models_own_folder(tiny_bert, tmp_path):
     import shutil
 
@@ -461,7 +469,8 @@ def test_settings_the_model_settles_fail_before_training(
             finetune(
                 tiny_bert, list(zip(CORPUS[:20], CORPUS[20:40], strict=True)), range(20), **params
             )
-    assert not hasattr(emb, "max_dim_")
+    if route == "fit":  # finetune makes its own embedder, which the error never returns
+        assert not hasattr(emb, "max_dim_")
 
 
 def test_a_cached_state_refused_for_dim_leaves_the_embedder_unfitted(tiny_bert):
