@@ -104,8 +104,9 @@ class MatryoshkaSearch(BaseEstimator):
     them exactly: a smaller ``rerank_dim``, a smaller ``shortlist_dim`` of a float32 or
     binary shortlist (nested prefixes: a refit's neighbours, up to float rounding; a
     re-normalised copy of the prefix is made on the first search and kept), and
-    ``shortlist_dim=None`` (exact search). Any other change (a larger size, another
-    ``quantize``, a shorter int8 shortlist, adding or removing the embedder) makes
+    ``shortlist_dim=None`` with ``quantize=None`` (exact search, whatever shortlist the index
+    holds). Any other change (a larger size, another ``quantize`` for the shortlist, a shorter
+    int8 shortlist, adding or removing the embedder) makes
     ``kneighbors`` raise a ``ValueError`` that asks for ``fit``. ``shortlist_size``,
     ``device``, ``batch_size``, ``n_jobs`` and ``progress`` are read at each search.
 
@@ -266,7 +267,9 @@ class MatryoshkaSearch(BaseEstimator):
         if (self.embedder is None) != (self.embedder_ is None):
             now = "None" if self.embedder is None else "an embedder"
             raise ValueError(f"embedder was set to {now} after fit{refit}")
-        if self.quantize != self.quantize_:
+        # Exact search (shortlist_dim=None, which goes with quantize=None) reads only the rerank
+        # vectors: any shortlist the index holds, quantized or not, can be set aside.
+        if self.quantize != self.quantize_ and self.shortlist_dim is not None:
             raise ValueError(
                 f"quantize={self.quantize!r}, but the index's shortlist was built with "
                 f"quantize={self.quantize_!r}{refit}"

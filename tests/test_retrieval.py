@@ -305,6 +305,9 @@ def test_save_and_load_with_an_embedder(tmp_path):
         ({"shortlist_dim": 32}, {"shortlist_dim": None}),
         ({"shortlist_dim": None, "rerank_dim": 40}, {"rerank_dim": 20}),
         ({"shortlist_dim": 16, "quantize": "int8"}, {"shortlist_size": 60}),
+        # exact search sets a quantized shortlist aside (it read quantize_ and refused)
+        ({"shortlist_dim": 16, "quantize": "int8"}, {"shortlist_dim": None, "quantize": None}),
+        ({"shortlist_dim": 40, "quantize": "binary"}, {"shortlist_dim": None, "quantize": None}),
     ],
 )
 def test_set_params_after_fit_searches_as_a_refit_does(fitted, changed):
