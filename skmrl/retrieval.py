@@ -440,7 +440,7 @@ class MatryoshkaSearch(BaseEstimator):
 
         Every file is written under a temporary name first and renamed into place once all are
         written, ``search.json`` (what :meth:`load` looks for) last: a save that fails leaves
-        the folder as it was (and removes it if it created it).
+        the folder as it was (and removes it, and the parents made for it, if it created them).
 
         Parameters
         ----------
@@ -481,8 +481,10 @@ class MatryoshkaSearch(BaseEstimator):
             )
         writers["search.json"] = lambda file: file.write_text(meta_text, encoding="utf-8")
 
+        from skmrl._folders import missing_folders, remove_made_folders
+
         folder = Path(path)
-        created = not folder.exists()
+        made = missing_folders(folder)
         folder.mkdir(parents=True, exist_ok=True)
         partial = {name: folder / f".{name}.partial" for name in writers}
         try:
@@ -491,8 +493,7 @@ class MatryoshkaSearch(BaseEstimator):
         except BaseException:
             for file in partial.values():
                 file.unlink(missing_ok=True)
-            if created:
-                folder.rmdir()
+            remove_made_folders(made)  # the folder and the parents made for it
             raise
         # An older save's search.json goes first: until the new one is in place, the folder
         # reads as no saved index rather than as old parameters over new arrays.

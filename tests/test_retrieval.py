@@ -271,8 +271,8 @@ def test_save_takes_numpy_parameters_and_a_failed_save_leaves_nothing(tmp_path):
     with_embedder = MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4).fit(CORPUS)
     with_embedder.embedder_.unpicklable = lambda: None  # joblib fails after index.npz
     with pytest.raises(Exception, match=r"(?i)pickl"):
-        with_embedder.save(tmp_path / "new")
-    assert not (tmp_path / "new").exists()  # not a folder that load reads as no index
+        with_embedder.save(tmp_path / "new" / "index")
+    assert not (tmp_path / "new").exists()  # nor the parent made for it
     with pytest.raises(Exception, match=r"(?i)pickl"):
         with_embedder.save(tmp_path / "index")  # over the earlier save: left as it was
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == ["index.npz", "search.json"]
