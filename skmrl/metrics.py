@@ -148,16 +148,18 @@ def _per_query(qrels: Any, ranked: Any, k: Any, metric: Any) -> np.ndarray:
     return out
 
 
-def _id_kind(doc: Any) -> str:
+def _id_kind(doc: Any) -> str | None:
     """What kind of id ``doc`` is, as far as equality goes: ids of different kinds never match
-    (``0 != "0"``), while NumPy's ``int64``/``str_`` equal Python's ``int``/``str``."""
+    (``0 != "0"``), while NumPy's ``int64``/``str_`` equal Python's ``int``/``str``. ``None``
+    for any other type, whose equality across types is its own (``pd.Timestamp`` equals
+    ``datetime``): such ids are never refused."""
     if isinstance(doc, str):
         return "str"
     if isinstance(doc, bytes):
         return "bytes"
     if isinstance(doc, numbers.Number):
         return "number"
-    return type(doc).__name__
+    return None
 
 
 def _check_id_types(qrels: Mapping[Any, Mapping[Any, Any]], tops: list[list[Any]]) -> None:
@@ -169,15 +171,16 @@ def _check_id_types(qrels: Mapping[Any, Mapping[Any, Any]], tops: list[list[Any]
     """
     if any(d in grades for grades, top in zip(qrels.values(), tops, strict=True) for d in top):
         return
-    ranked_ids: dict[str, Any] = {}
-    judged_ids: dict[str, Any] = {}
+    ranked_ids: dict[str | None, Any] = {}
+    judged_ids: dict[str | None, Any] = {}
     for top in tops:
         for d in top:
             ranked_ids.setdefault(_id_kind(d), d)
     for grades in qrels.values():
         for d in grades:
             judged_ids.setdefault(_id_kind(d), d)
-    if not ranked_ids or not judged_ids or ranked_ids.keys() & judged_ids.keys():
+    kinds = ranked_ids.keys() | judged_ids.keys()
+    if not ranked_ids or not judged_ids or ranked_ids.keys() & judged_ids.keys() or None in kinds:
         return
     r, j = next(iter(ranked_ids.values())), next(iter(judged_ids.values()))
     raise TypeError(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import tracemalloc
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skmrl.metrics import cosine_top_k, ndcg_at_k, recall_at_k
@@ -105,6 +107,11 @@ def test_ids_of_another_type_than_the_judged_ones_are_refused():
         assert metric(qrels, {"q1": ["9"], "q2": ["8"]}, 3) == 0.0
         assert metric(qrels, {"q1": [1, "3"], "q2": [7]}, 3) > 0
         assert metric(qrels, {"q1": [], "q2": []}, 3) == 0.0
+        # other id types keep their own equality (pd.Timestamp equals datetime): a miss is a 0
+        stamp = {"q": {datetime.datetime(2024, 1, 1): 1}}
+        assert metric(stamp, {"q": [datetime.datetime(2024, 1, 2)]}, 1) == 0.0
+        assert metric(stamp, {"q": [pd.Timestamp("2024-01-02")]}, 1) == 0.0
+        assert metric(stamp, {"q": [pd.Timestamp("2024-01-01")]}, 1) == 1.0
 
 
 def test_metric_errors():
