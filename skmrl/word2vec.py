@@ -312,8 +312,9 @@ class Word2VecEmbedder(BaseEmbedder):
         return key
 
     # -- text ------------------------------------------------------------------------------------
-    def _tokenize(self, doc: str) -> list[str]:
-        text = doc.lower() if self.lowercase else doc
+    def _tokenize(self, doc: str, *, lowercase: bool | None = None) -> list[str]:
+        """The tokens of ``doc`` (``lowercase``: ``self.lowercase`` unless given)."""
+        text = doc.lower() if (self.lowercase if lowercase is None else lowercase) else doc
         tokens = (self.tokenizer or _default_tokenize)(text)
         if isinstance(tokens, str) or not isinstance(tokens, Iterable):
             raise TypeError(f"tokenizer must return a list of str, got {type(tokens).__name__}")
@@ -396,8 +397,9 @@ class Word2VecEmbedder(BaseEmbedder):
         rest = "are skipped" if self.epochs == 0 else "start from random vectors"
         hint = ""
         if self.lowercase and any(w != w.lower() for w in pre_words):
-            tokenize = self.tokenizer or _default_tokenize
-            cased, cased_total = _token_coverage([list(tokenize(d)) for d in docs], set(pre_words))
+            # a second pass, only for this hint: the tokens as lowercase=False would give them
+            as_cased = [self._tokenize(d, lowercase=False) for d in docs]
+            cased, cased_total = _token_coverage(as_cased, set(pre_words))
             if cased * total > known * cased_total:
                 hint = (
                     f" The file has cased words: with lowercase=False, {cased / cased_total:.1%}"
