@@ -58,6 +58,7 @@ class Table:
     rows: list[list[str]]
     lines: list[int]
     limited: bool
+    delimiter: str = ","
 
     def where(self, i: int) -> str:
         """Where row ``i`` is, for a message: ``"row 2 (line 3) of 'data.csv'"``."""
@@ -144,7 +145,7 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
         ) from None
     finally:
         csv.field_size_limit(previous)
-    table = Table(shown, header, rows, lines, limited)
+    table = Table(shown, header, rows, lines, limited, delimiter)
     for i, row in enumerate(rows):
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
             # a one-column header holding a ';' or a tab says why first: a comma in a text then
@@ -169,11 +170,18 @@ def separator_problem(table: Table) -> str | None:
     'x.csv' seems to be separated by semicolons, not commas
     >>> separator_problem(Table("'x.csv'", ["text", "label"], [], [], False)) is None
     True
+    >>> print(separator_problem(Table("'x.tsv'", ["a|b"], [], [], False, chr(9))).split(":")[0])
+    'x.tsv' seems to be separated by pipes, not tabs
     """
     header = table.header
     if len(header) != 1:
         return None
-    found = [name for sep, name in _OTHER_SEPARATORS.items() if sep in header[0]]
+    expected = "tabs" if table.delimiter == "\t" else "commas"
+    found = [
+        name
+        for sep, name in _OTHER_SEPARATORS.items()
+        if sep in header[0] and sep != table.delimiter
+    ]
     if not found:
         return None
     shown = header[0] if len(header[0]) <= 60 else header[0][:57] + "..."
@@ -183,8 +191,8 @@ def separator_problem(table: Table) -> str | None:
         else "skmrl reads comma-separated files, and tab-separated ones named .tsv"
     )
     return (
-        f"{table.shown} seems to be separated by {found[0]}, not commas: its header reads as "
-        f"the one column {shown!r} ({advice})"
+        f"{table.shown} seems to be separated by {found[0]}, not {expected}: its header reads "
+        f"as the one column {shown!r} ({advice})"
     )
 
 
