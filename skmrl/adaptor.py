@@ -146,7 +146,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     (another skmrl embedder's full output, a sentence-transformers model, an API). Input rows
     are L2-normalised, then rotated by a learned orthogonal matrix; ``dim=k`` keeps the first
     ``k`` coordinates and re-normalises them, with no refit. The fitted state is cached under
-    the data and every parameter but ``dim``, so a grid over ``dim`` fits once per fold.
+    the data and every parameter but ``dim``, ``normalize``, ``progress`` and ``memory``, so a
+    grid over ``dim`` fits once per fold.
 
     Two methods:
 

@@ -328,7 +328,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
     def _state_key(self, data_key: Any, *, skip: frozenset[str] = frozenset()) -> str:
         """Key of a fine-tuned state (the one place such keys are made).
 
-        It holds the class, skmrl's version, every parameter but ``dim`` (and ``skip``), what
+        It holds the class, skmrl's version, every parameter that ``fit`` depends on (all but
+        the slice and runtime ones, ``_cache_params``) except ``skip``, what
         the training settings left unset stand for (``skmrl._finetune.training_defaults``),
         ``data_key`` (what was learned from), the base model's weights and the concrete device,
         so that a changed model folder, default or what "auto" means never reuses a state; and
