@@ -312,7 +312,12 @@ def _layers(text: str) -> list[int] | dict[int, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
-    parser.add_argument("--sections", default="grid,speed,quality,finetune")
+    parser.add_argument(
+        "--sections",
+        default="grid,speed,quality,finetune",
+        help="comma-separated sections to run, of grid, speed, quality and finetune (default: "
+        "all four)",
+    )
     parser.add_argument("--dataset", choices=["sms", "trec"], default="sms")
     parser.add_argument("--n", type=int, default=1000, help="texts in the grid")
     parser.add_argument("--repeats", type=int, default=3)

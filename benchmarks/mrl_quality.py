@@ -245,7 +245,12 @@ def _cost(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
-    parser.add_argument("--sections", default="sts,classification,cost")
+    parser.add_argument(
+        "--sections",
+        default="sts,classification,cost",
+        help="comma-separated sections to run, of sts, classification and cost (default: all "
+        "three)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"

@@ -208,7 +208,11 @@ def scale(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
-    parser.add_argument("--sections", default="dbpedia,scale")
+    parser.add_argument(
+        "--sections",
+        default="dbpedia,scale",
+        help="comma-separated sections to run, of dbpedia and scale (default: both)",
+    )
     parser.add_argument("--n-docs", type=int, default=1_000_000)
     parser.add_argument("--n-queries", type=int, default=1_000)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
