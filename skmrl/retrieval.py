@@ -61,8 +61,9 @@ class MatryoshkaSearch(BaseEstimator):
         scored against the dequantized documents). ``"binary"``: the sign bits, 8 per byte (32x
         smaller), compared by Hamming distance with the query's sign bits.
     device : str, default="auto"
-        Where the shortlist is scored: ``"cpu"`` (NumPy), ``"cuda"``, ``"cuda:N"``, ``"mps"``
-        (torch); ``"auto"``: the first GPU, else the CPU.
+        Where the shortlist is scored: ``"cpu"`` (NumPy; an int8 shortlist with torch's
+        ``torch._int_mm`` where it has it), ``"cuda"``, ``"cuda:N"``, ``"mps"`` (torch);
+        ``"auto"``: the first GPU, else the CPU.
     batch_size : int, default=256
         Queries scored together (memory: ``batch_size x 16,384`` float32 scores on the CPU;
         small blocks stay in the processor's cache: 256 was the fastest of 128 to 1,024).

@@ -101,7 +101,7 @@ class Word2VecEmbedder(BaseEmbedder):
         Passes over the corpus. ``"auto"``: enough passes for about 2 million training tokens
         (``ceil(2e6 / n_train_words_)``), at least 5 (word2vec's default, what corpora of 400k
         tokens and more get) and at most 40. Small corpora need the extra passes: on TREC's
-        5,452 questions (49k tokens), 5 epochs gave 5-fold accuracy (LogisticRegression) of
+        5,381 questions (49k tokens), 5 epochs gave 5-fold accuracy (LogisticRegression) of
         0.39 at ``dim=16`` and 0.49 at 128 (gensim: 0.52 and 0.50, near its chance-like level
         with stop words as nearest neighbours), 40 epochs 0.62 and 0.72. ``0`` (only with
         ``vectors``) uses pretrained vectors as they are: the vocabulary is the file's words,
