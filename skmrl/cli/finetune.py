@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import shutil
 import sys
 import textwrap
 import time
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from skmrl._folders import missing_folders, remove_made_folders
 from skmrl.cli._common import (
     add_command,
     add_csv_data,
@@ -253,25 +253,12 @@ def _plan(args: argparse.Namespace) -> _Plan:
         pairs = list(zip(texts, others, strict=True))
     from skmrl._validation import folder_write_problem
 
-    created = [folder for folder in (output, *output.parents) if not folder.exists()]
+    created = missing_folders(output)
     problem = folder_write_problem(output, repr(str(output)))  # creates it, and its parents
     if problem:
-        _remove_created(created)
+        remove_made_folders(created)
         raise Refused("-o/--output", problem)
     return _Plan(texts, labels, pairs, scores, len(table.rows), output, created, replaces)
-
-
-def _remove_created(created: list[Path]) -> None:
-    """Remove the folders a failed run made (``created``: deepest first, the output folder, then
-    the parents made for it); a parent is removed only while empty."""
-    if not created:
-        return
-    shutil.rmtree(created[0], ignore_errors=True)  # the output: a half-written model
-    for folder in created[1:]:
-        try:
-            folder.rmdir()
-        except OSError:  # something else was put there meanwhile: kept
-            return
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -364,7 +351,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         if not done:  # no half-written model folder, nor the parents made for it, is left
-            _remove_created(plan.created)
+            remove_made_folders(plan.created)
     output = plan.output.resolve()
     dims = ", ".join(map(str, embedder.matryoshka_dims_))
     print(
