@@ -131,8 +131,23 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
             "saving there would overwrite the pretrained model that its fit started from (and "
             "that a refit would train again); choose another folder"
         )
+    from skmrl._folders import missing_folders, remove_made_folders
+    from skmrl.models import forget_folder
+
+    made = missing_folders(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    from skmrl.models import forget_folder, quiet_transformers
+    try:
+        _write_folder(embedder, folder, depth)
+    except BaseException:
+        remove_made_folders(made)  # no half-written model folder, nor the parents made for it
+        raise
+    finally:
+        forget_folder(folder)  # a model loaded from this folder before now reads the new files
+
+
+def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
+    """The files of a saved folder: the encoder, its tokenizer, the adaptor and skmrl.json."""
+    from skmrl.models import quiet_transformers
 
     model, tokenizer = embedder._encoder()
     if depth is not None and depth != getattr(embedder, "max_layers_", None):
@@ -170,7 +185,6 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
         "base_model": embedder.model_source_,
     }
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    forget_folder(folder)  # a model loaded from this folder before now reads the new files
 
 
 def _trained_dims(embedder: Any) -> list[int]:

@@ -168,6 +168,20 @@ def test_save_pretrained_refuses_a_setting_changed_since_fit(tiny_bert, tmp_path
     assert not (tmp_path / "saved").exists()
 
 
+def test_a_failed_save_pretrained_leaves_no_folder_behind(tiny_bert, tmp_path, monkeypatch):
+    # A save that fails half-way (a full disk, say) used to leave a folder holding the encoder
+    # without its adaptor or skmrl.json: loaded, it gave other vectors without a word.
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="pca", device="cpu").fit(CORPUS)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full_disk)  # the adaptor is written after the encoder
+    with pytest.raises(OSError, match="No space left"):
+        emb.save_pretrained(tmp_path / "new" / "model")
+    assert not (tmp_path / "new").exists()
+
+
 def test_save_pretrained_refuses_the_models_own_folder(tiny_bert, tmp_path):
     import shutil
 
