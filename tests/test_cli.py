@@ -626,3 +626,24 @@ def test_finetune_full_trains_the_encoder_from_pairs(skmrl_cmd, tmp_path):
     assert not (folder / "skmrl_adaptor.npz").exists()  # the weights changed, no adaptor
     emb = MatryoshkaEmbedder(model=str(folder), max_length=16, dim=8).fit(["x"])
     assert emb.transform(["a cat"]).shape == (1, 8)
+
+
+def test_tab_separated_files_have_no_quoting(tmp_path):
+    # The STS Benchmark's files are tab-separated with quote marks in their texts: read with
+    # csv's quoting, a text that starts with '"' swallowed the lines up to the next quote mark
+    # (1,484 texts of the 1,500 dev pairs, some of them sentences glued together).
+    from skmrl.cli._csv import Refused, read_table, read_texts
+
+    path = tmp_path / "quotes.tsv"
+    texts = [
+        '"Then the captain was gone.',
+        "The problem is simpler than that.",
+        '"Fairies don\'t exist" - fine.',
+        "A man, at last, is playing a flute.",
+    ]
+    path.write_text("text\tn\n" + "".join(f"{t}\t{i}\n" for i, t in enumerate(texts)))
+    assert read_texts(str(path), "text", False, None).texts == texts
+    assert read_table(str(path), None).lines == [2, 3, 4, 5]
+    path.write_text("text\n" + "a\tb\n")
+    with pytest.raises(Refused, match=r"has 2 fields but the header has 1 \(a tab in a text\?\)"):
+        read_table(str(path), None)

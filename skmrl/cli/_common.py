@@ -255,7 +255,10 @@ def add_csv_data(parser: argparse.ArgumentParser) -> Any:
     parser.add_argument(
         "data",
         metavar="DATA",
-        help="a UTF-8 CSV file with a header row (comma-separated; tab-separated when named .tsv)",
+        help=(
+            "a UTF-8 CSV file with a header row (comma-separated; tab-separated, with no "
+            "quoting, when named .tsv)"
+        ),
     )
     data = parser.add_argument_group("the data: columns of DATA, named by its header")
     data.add_argument("--text-col", required=True, metavar="COLUMN", help="the texts (required)")

@@ -1,7 +1,8 @@
 """Reading the user's input files for the subcommands, and the one-line refusals they can end in.
 
 A CSV file is read whole with the standard library's ``csv`` (comma-separated; tab-separated when
-named ``.tsv`` or ``.tab``) and checked before any model or dataset is loaded. A problem raises
+named ``.tsv`` or ``.tab``, with no quoting: a quote mark is part of the text, as in the STS
+Benchmark's files) and checked before any model or dataset is loaded. A problem raises
 :class:`Refused`, which names the argument at fault (as argparse does) and, when a cell is at
 fault, its row and line. Nothing here imports torch, scikit-learn, numpy or pandas.
 
@@ -121,7 +122,10 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
             argument, f"{shown} is empty: a CSV file needs a header row naming its columns"
         )
     delimiter = "\t" if Path(path_arg).suffix.lower() in (".tsv", ".tab") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Tab-separated values have no quoting (a tab or a newline cannot be in a field): read with
+    # csv's quoting, a text that starts with '"' swallowed the lines up to the next quote mark.
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     previous = csv.field_size_limit(_FIELD_LIMIT)
     header: list[str] = []
     rows: list[list[str]] = []
@@ -154,7 +158,11 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
                 argument,
                 separator_problem(table)
                 or f"{table.where(i)} has {len(row)} fields but the header has {len(header)} "
-                "(a comma in a text that is not quoted?)",
+                + (
+                    "(a tab in a text?)"
+                    if delimiter == "\t"
+                    else "(a comma in a text that is not quoted?)"
+                ),
             )
     return table
 
