@@ -647,3 +647,17 @@ def test_tab_separated_files_have_no_quoting(tmp_path):
     path.write_text("text\n" + "a\tb\n")
     with pytest.raises(Refused, match=r"has 2 fields but the header has 1 \(a tab in a text\?\)"):
         read_table(str(path), None)
+
+
+def test_lines_past_the_limit_are_not_read(tmp_path):
+    # An empty line after the --limit used to stop a .txt run, and to count as left out.
+    from skmrl.cli._csv import Texts, read_texts
+
+    txt, csv_file = tmp_path / "gap.txt", tmp_path / "gap.csv"
+    txt.write_text("a one\nb two\n\nc three\n")
+    csv_file.write_text('text\na one\nb two\n""\nc three\n')
+    for path, col in ((txt, None), (csv_file, "text")):
+        for skip in (False, True):
+            got = read_texts(str(path), col, skip, 2)
+            assert got == Texts(["a one", "b two"], 0, True), (path.suffix, skip)
+        assert read_texts(str(path), col, True, 3) == Texts(["a one", "b two", "c three"], 1, False)

@@ -364,6 +364,8 @@ def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
     texts: list[str] = []
     skipped = 0
     for number, line in enumerate(lines, start=1):
+        if limit is not None and len(texts) == limit:  # lines past the limit are not read
+            return Texts(texts, skipped, True)
         line = line.removesuffix("\r")
         if not line.strip():
             if not skip_empty:
@@ -374,8 +376,6 @@ def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
                 )
             skipped += 1
             continue
-        if limit is not None and len(texts) == limit:
-            return Texts(texts, skipped, True)
         texts.append(line)
     return Texts(texts, skipped, False)
 
@@ -386,7 +386,10 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
     if skip_empty:
         index = column(table, text_col, "--text-col")
         keep = [i for i, row in enumerate(table.rows) if index < len(row) and row[index].strip()]
-        skipped = len(table.rows) - len(keep)
+        # the empty cells left out before the limit's last text (those past it are not read)
+        end = keep[limit - 1] if limit is not None and 0 < limit < len(keep) else len(table.rows)
+        kept = set(keep)
+        skipped = sum(1 for i in range(end) if i not in kept)
         table.rows = [table.rows[i] for i in keep]
         table.lines = [table.lines[i] for i in keep]
     limited = limit is not None and len(table.rows) > limit
