@@ -15,6 +15,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -131,6 +132,9 @@ def load_sts(
     return s1, s2, np.asarray(scores, dtype=np.float32)
 
 
+_TREC_LINE = re.compile(r"([^\s:]+:[^\s:]+) (.*\S.*)")
+
+
 def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], np.ndarray]:
     """Load the TREC question-classification set, deduplicated.
 
@@ -144,16 +148,40 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
     Returns
     -------
     questions : list of str
+        Each question once (the file repeats some), with the label of its first line.
     labels : ndarray of str
+
+    Raises
+    ------
+    ValueError
+        A line that is not ``COARSE:fine question`` (the message gives ``file:line``). Lines
+        are split on ``"\\n"`` only (a ``"\\r\\n"`` ending is fine): other line separators
+        (``\\u2028``, ``\\x85``) stay in the question. Blank lines are skipped.
+
+    Examples
+    --------
+    >>> from skmrl.datasets import load_trec
+    >>> questions, labels = load_trec("../shared/data")  # doctest: +SKIP
+    >>> len(questions), sorted(set(labels))  # doctest: +SKIP
+    (5381, ['ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM'])
     """
     file = _data_path(path, "trec", "question_labels.txt")
     seen: set[str] = set()
     questions: list[str] = []
     labels: list[str] = []
-    for line in _read_text(file).splitlines():
+    # "\n" only: str.splitlines() would also cut a question at \u2028, \x85 (\x85 is also
+    # cp1252's ellipsis, read here as latin-1), \x0c, ...
+    for line_no, line in enumerate(_read_text(file).split("\n"), 1):
+        line = line.rstrip("\r")
         if not line.strip():
             continue
-        label, _, question = line.partition(" ")
+        match = _TREC_LINE.fullmatch(line)
+        if match is None:
+            raise ValueError(
+                f"{file}:{line_no}: expected 'COARSE:fine question' (such as "
+                f"'LOC:city Where is Oslo ?'), got {line[:60]!r}"
+            )
+        label, question = match.groups()
         if question in seen:
             continue
         seen.add(question)

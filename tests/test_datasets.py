@@ -1,4 +1,4 @@
-"""skmrl.datasets: the BEIR layout and the STS Benchmark files, on real data and small files."""
+"""skmrl.datasets: BEIR, STS Benchmark, TREC and SMS spam files, on real data and small files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from skmrl.datasets import BeirData, load_beir, load_sts
+from skmrl.datasets import BeirData, load_beir, load_sts, load_trec
 
 from .conftest import SHARED_DATA
 
@@ -186,3 +186,38 @@ def test_sts_real_dev_sources():
     names, counts = np.unique(sources, return_counts=True)
     assert "MSRpar" in names and "answers-forums" in names
     assert counts.sum() == 1500 and counts.min() > 0
+
+
+def test_trec_small_file(tmp_path):
+    # \u2028 and \x85 are line breaks to str.splitlines() but not to the file: they stay in
+    # the question; "\r\n" endings and blank lines are fine; a repeated question is kept once
+    file = tmp_path / "q.txt"
+    text = "DESC:def What is a\u2028b ?\r\n\nNUM:count How many\x85 ?\nHUM:ind What is a\u2028b ?\n"
+    file.write_bytes(text.encode())
+    questions, labels = load_trec(file)
+    assert questions == ["What is a\u2028b ?", "How many\x85 ?"]
+    assert labels.tolist() == ["DESC", "NUM"]
+    assert load_trec(file, fine=True)[1].tolist() == ["DESC:def", "NUM:count"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["garbage", "DESC What is X ?", "DESC:def", "DESC:def  ", ":def What ?", "DESC: What ?"],
+)
+def test_trec_bad_line_names_the_file_and_line(tmp_path, line):
+    file = tmp_path / "q.txt"
+    file.write_text(f"DESC:def What is X ?\n\n{line}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"q\.txt:3: expected 'COARSE:fine question'"):
+        load_trec(file)
+
+
+def test_trec_real_file():
+    if not (SHARED_DATA / "trec").is_dir():
+        pytest.skip(f"TREC is not under {SHARED_DATA}")
+    questions, labels = load_trec(SHARED_DATA)
+    assert len(questions) == len(set(questions)) == len(labels) == 5381
+    assert sorted(set(labels)) == ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
+    fine = load_trec(SHARED_DATA, fine=True)[1]
+    assert len(set(fine)) == 50
+    assert [f.split(":")[0] for f in fine] == labels.tolist()
+    assert all(q.strip() for q in questions)
