@@ -117,6 +117,11 @@ def resolve_model(model: str | os.PathLike) -> str:
             raise _not_found(model, name, "not there; skmrl does not download by default", False)
         return name
     path = Path(name).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ModelNotFoundError(
+            f"model={name!r} is a file: a model is a folder (config.json, the weights, the "
+            "tokenizer), or a Hugging Face id"
+        )
     if not path.is_dir():
         raise ModelNotFoundError(f"model={name!r}: no such folder")
     if not (path / "config.json").is_file():

@@ -190,6 +190,7 @@ def test_empty_corpus_in_fit():
         ({"device": 0}, TypeError, "device must be a string"),
         ({"model": 123}, TypeError, "model must be"),
         ({"model": "./no/such/model/folder"}, ModelNotFoundError, "no such folder"),
+        ({"model": __file__}, ModelNotFoundError, r"is a file: a model is a folder"),
         ({"progress": "yes"}, TypeError, "progress"),
         ({"memory": 3.5}, TypeError, "memory"),
     ],
