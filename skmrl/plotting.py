@@ -71,7 +71,17 @@ def _as_curves(curves: Any) -> dict[str, Any]:
     for name, curve in curves.items():
         if not isinstance(curve, DimCurve):
             raise TypeError(f"curves[{name!r}] must be a DimCurve, got {type(curve).__name__}")
-    return {str(name): curve for name, curve in curves.items()}
+    named = {str(name): curve for name, curve in curves.items()}
+    if len(named) < len(curves):
+        seen: dict[str, Any] = {}
+        for name in curves:
+            if str(name) in seen:
+                raise ValueError(
+                    f"curves {seen[str(name)]!r} and {name!r} have the same label {str(name)!r}: "
+                    "one would hide the other; rename one"
+                )
+            seen[str(name)] = name
+    return named
 
 
 def plot_dim_curves(

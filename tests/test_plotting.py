@@ -94,6 +94,9 @@ def test_dim_curves_errors():
         plot_dim_curves({"a": [0.1, 0.2]})
     with pytest.raises(TypeError, match="Comparison"):
         plot_dim_curves([1, 2])
+    curve = _comparison().curves["tf-idf"]
+    with pytest.raises(ValueError, match=r"curves 1 and '1' have the same label '1'"):
+        plot_dim_curves({1: curve, "1": curve})  # one curve used to hide the other silently
 
 
 def test_dim_curves_ring_the_smallest_dim_within_tolerance():
