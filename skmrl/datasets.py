@@ -202,14 +202,52 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     -------
     messages : list of str
     labels : ndarray of int
+        1 for spam, 0 for ham.
+
+    Raises
+    ------
+    ValueError
+        A header without the columns ``spam`` and ``text`` (the message names the columns
+        found), a row with another number of columns than the header, or a ``spam`` label
+        other than 0 or 1 (the message gives ``file:line``). Blank lines are skipped.
+
+    Examples
+    --------
+    >>> from skmrl.datasets import load_sms_spam
+    >>> messages, labels = load_sms_spam("../shared/data")  # doctest: +SKIP
+    >>> len(messages), int(labels.sum())  # doctest: +SKIP
+    (4837, 638)
     """
     file = _data_path(path, "sms-spam", "sms-spam.csv")
     texts: list[str] = []
     labels: list[int] = []
     with open(file, encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            texts.append(row["text"])
-            labels.append(int(row["spam"]))
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{file} is empty: expected a header with the columns spam and text")
+        missing = [name for name in ("spam", "text") if name not in header]
+        if missing:
+            raise ValueError(
+                f"{file}:{reader.line_num}: no column {' or '.join(missing)}: the header has "
+                f"{header}, load_sms_spam needs 'spam' (0/1) and 'text'"
+            )
+        spam, text = header.index("spam"), header.index("text")
+        line_no = reader.line_num + 1  # where the next row starts (a quoted text may span lines)
+        for row in reader:
+            if row:
+                if len(row) != len(header):
+                    raise ValueError(
+                        f"{file}:{line_no}: expected {len(header)} comma-separated columns, "
+                        f"as the header has, got {len(row)}"
+                    )
+                if row[spam] not in ("0", "1"):
+                    raise ValueError(
+                        f"{file}:{line_no}: the spam label must be 0 or 1, got {row[spam]!r}"
+                    )
+                texts.append(row[text])
+                labels.append(int(row[spam]))
+            line_no = reader.line_num + 1
     return texts, np.asarray(labels)
 
 

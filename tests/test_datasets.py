@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from skmrl.datasets import BeirData, load_beir, load_sts, load_trec
+from skmrl.datasets import BeirData, load_beir, load_sms_spam, load_sts, load_trec
 
 from .conftest import SHARED_DATA
 
@@ -221,3 +221,48 @@ def test_trec_real_file():
     assert len(set(fine)) == 50
     assert [f.split(":")[0] for f in fine] == labels.tolist()
     assert all(q.strip() for q in questions)
+
+
+def test_sms_small_file(tmp_path):
+    file = tmp_path / "sms.csv"
+    # a quoted text spanning two lines, "\r\n" endings and a blank last line
+    file.write_bytes(b',spam,text\r\n0,0,"hello, there"\r\n1,1,"free\r\nprize"\r\n\r\n')
+    texts, labels = load_sms_spam(file)
+    assert texts == ["hello, there", "free\r\nprize"]
+    assert labels.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # the row on lines 3-4 quotes a newline: the short row starts on line 5
+        (',spam,text\n0,0,hi\n1,1,"free\nprize"\n2,1\n', r"sms.csv:5: expected 3 comma-separated "),
+        (",spam,text\n0,0,hi\n1,0,hi,there\n", r"sms.csv:3: expected 3 comma-separated .*got 4"),
+        (
+            ",spam,text\n0,0,hi\n1,,free prize\n",
+            r"sms.csv:3: the spam label must be 0 or 1, got ''",
+        ),
+        (",spam,text\n0,spam,hi\n", r"sms.csv:2: the spam label must be 0 or 1, got 'spam'"),
+        (
+            "label,message\nham,hello\n",
+            r"sms.csv:1: no column spam or text: the header has \['label', 'message'\], "
+            r"load_sms_spam needs 'spam' \(0/1\) and 'text'",
+        ),
+        ("spam,message\n0,hello\n", r"sms.csv:1: no column text: the header has"),
+        ("", r"sms.csv is empty"),
+    ],
+)
+def test_sms_bad_rows_name_the_file_and_line(tmp_path, content, message):
+    file = tmp_path / "sms.csv"
+    file.write_text(content, encoding="utf-8", newline="")
+    with pytest.raises(ValueError, match=message):
+        load_sms_spam(file)
+
+
+def test_sms_real_file():
+    if not (SHARED_DATA / "sms-spam").is_dir():
+        pytest.skip(f"the SMS spam subset is not under {SHARED_DATA}")
+    texts, labels = load_sms_spam(SHARED_DATA)
+    assert len(texts) == len(labels) == 4837
+    assert labels.sum() == 638 and set(labels.tolist()) == {0, 1}
+    assert all(isinstance(t, str) and t.strip() for t in texts)
