@@ -72,14 +72,19 @@ def load_bbc_news() -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(labels)
 
 
-def _data_path(path: str | os.PathLike, *parts: str) -> Path:
+def _data_path(path: str | os.PathLike, folder: str, name: str) -> Path:
+    """The file ``name`` of a dataset: ``path`` itself when it is a file, else
+    ``path/name`` (the dataset's folder) or ``path/folder/name`` (the data folder)."""
     p = Path(path)
-    candidate = p.joinpath(*parts)
-    if candidate.exists():
-        return candidate
     if p.is_file():
         return p
-    raise FileNotFoundError(f"expected {candidate} (or pass the file itself)")
+    for candidate in (p / name, p / folder / name):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"{p / folder / name} not found: pass the data folder (holding {folder}/{name}), "
+        f"the {folder} folder or the file itself"
+    )
 
 
 def load_sts(
@@ -111,9 +116,7 @@ def load_sts(
     >>> len(s1), float(scores.max())  # doctest: +SKIP
     (1500, 5.0)
     """
-    name = f"sts-{split}.csv"
-    p = Path(path)
-    file = p / name if (p / name).exists() else _data_path(p, "stsbenchmark", name)
+    file = _data_path(path, "stsbenchmark", f"sts-{split}.csv")
     s1: list[str] = []
     s2: list[str] = []
     scores: list[float] = []
@@ -141,7 +144,8 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
     Parameters
     ----------
     path : str or path
-        The data folder (containing ``trec/question_labels.txt``) or the file itself.
+        The data folder (containing ``trec/question_labels.txt``), the ``trec`` folder, or
+        the file itself.
     fine : bool, default=False
         Return the 50 fine labels (``LOC:city``) instead of the 6 coarse ones (``LOC``).
 
@@ -196,7 +200,8 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     Parameters
     ----------
     path : str or path
-        The data folder (containing ``sms-spam/sms-spam.csv``) or the file itself.
+        The data folder (containing ``sms-spam/sms-spam.csv``), the ``sms-spam`` folder, or
+        the file itself.
 
     Returns
     -------

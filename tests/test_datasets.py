@@ -266,3 +266,25 @@ def test_sms_real_file():
     assert len(texts) == len(labels) == 4837
     assert labels.sum() == 638 and set(labels.tolist()) == {0, 1}
     assert all(isinstance(t, str) and t.strip() for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("load", "folder", "name", "content", "expected"),
+    [
+        (load_trec, "trec", "question_labels.txt", "NUM:count How many ?\n", ["How many ?"]),
+        (load_sms_spam, "sms-spam", "sms-spam.csv", ",spam,text\n0,0,hi\n", ["hi"]),
+        (load_sts, "stsbenchmark", "sts-dev.csv", _STS_LINES[0] + "\n", ["A man is dancing."]),
+    ],
+)
+def test_data_folder_dataset_folder_or_file(tmp_path, load, folder, name, content, expected):
+    file = tmp_path / folder / name
+    file.parent.mkdir()
+    file.write_text(content, encoding="utf-8")
+    for path in (tmp_path, tmp_path / folder, file, str(tmp_path)):
+        assert load(path)[0] == expected
+    with pytest.raises(
+        FileNotFoundError,
+        match=rf"not found: pass the data folder \(holding {folder}/{name}\), "
+        rf"the {folder} folder or the file itself",
+    ):
+        load(tmp_path / "elsewhere")
