@@ -397,6 +397,17 @@ def test_embed_skip_empty_leaves_out_the_empty_lines(skmrl_cmd, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "v.npy"), expected, atol=1e-6)
 
 
+def test_embed_writes_through_a_symbolic_link(skmrl_cmd, tmp_path):
+    # os.replace put the file in the link's place and left the link's target as it was.
+    (tmp_path / "texts.txt").write_text("\n".join(CORPUS[:12]) + "\n", encoding="utf-8")
+    (tmp_path / "target.npy").write_bytes(b"")
+    (tmp_path / "link.npy").symlink_to("target.npy")
+    out = skmrl_cmd("embed", "texts.txt", "-o", "link.npy", "--embedder", "tfidf", "--dim", "4")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "link.npy").is_symlink()
+    assert np.load(tmp_path / "target.npy").shape == (12, 4)
+
+
 def test_embed_csv_column_with_limit(skmrl_cmd, tmp_path, corpus_csv):
     out = skmrl_cmd(
         "embed", str(corpus_csv), "--text-col", "text", "-o", "v.npy", "--embedder", "tfidf",
