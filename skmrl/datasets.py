@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import io
 import json
 import os
 import re
@@ -201,7 +202,7 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     ----------
     path : str or path
         The data folder (containing ``sms-spam/sms-spam.csv``), the ``sms-spam`` folder, or
-        the file itself.
+        the file itself: UTF-8 (else read as Latin-1, as :func:`load_trec` does).
 
     Returns
     -------
@@ -226,7 +227,9 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     file = _data_path(path, "sms-spam", "sms-spam.csv")
     texts: list[str] = []
     labels: list[int] = []
-    with open(file, encoding="utf-8", newline="") as f:
+    # Read as TREC is (UTF-8, else Latin-1): a file saved in another encoding by a spreadsheet
+    # raised a bare UnicodeDecodeError half-way through.
+    with io.StringIO(_read_text(file), newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:

@@ -288,3 +288,13 @@ def test_data_folder_dataset_folder_or_file(tmp_path, load, folder, name, conten
         rf"the {folder} folder or the file itself",
     ):
         load(tmp_path / "elsewhere")
+
+
+def test_sms_file_in_latin_1_loads_as_trec_does(tmp_path):
+    # A spreadsheet's save in Latin-1 raised a bare UnicodeDecodeError half-way through.
+    from skmrl.datasets import load_sms_spam
+
+    data = "spam,text\n0,caf\xe9 at 5\n1,WIN \xa3100\n".encode("latin-1")
+    (tmp_path / "sms-spam.csv").write_bytes(data)
+    texts, labels = load_sms_spam(tmp_path / "sms-spam.csv")
+    assert texts == ["caf\xe9 at 5", "WIN \xa3100"] and labels.tolist() == [0, 1]
