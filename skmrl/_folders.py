@@ -2,31 +2,46 @@
 
 A save that fails (a full disk, an object that cannot be pickled) should leave the file system
 as it found it: the folder it created for the output, and the parents it created for that
-folder, are removed; folders that were there before are kept.
+folder, are removed; folders that were there before are kept. Paths are made absolute and
+normalised first (``new/../keep`` is ``keep``), so that a folder that exists is never taken for
+one the write made.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
-__all__ = ["missing_folders", "remove_made_folders"]
+__all__ = ["make_folder", "missing_folders", "remove_made_folders"]
 
 
-def missing_folders(folder: Path) -> list[Path]:
-    """``folder`` and those of its parents that do not exist yet, deepest first: what a
-    ``mkdir(parents=True)`` of it would make.
+def missing_folders(folder: str | os.PathLike) -> list[Path]:
+    """``folder`` (absolute, normalised) and those of its parents that do not exist yet,
+    deepest first: what a ``mkdir(parents=True)`` of it would make.
 
     Examples
     --------
     >>> import tempfile
     >>> from pathlib import Path
     >>> from skmrl._folders import missing_folders
-    >>> root = Path(tempfile.mkdtemp())
+    >>> root = Path(tempfile.mkdtemp()).resolve()
     >>> [p.relative_to(root).as_posix() for p in missing_folders(root / "a" / "b")]
     ['a/b', 'a']
+    >>> (root / "keep").mkdir()
+    >>> missing_folders(root / "new" / ".." / "keep")
+    []
     """
+    folder = Path(os.path.abspath(Path(folder).expanduser()))
     return [path for path in (folder, *folder.parents) if not path.exists()]
+
+
+def make_folder(folder: str | os.PathLike) -> list[Path]:
+    """Create ``folder`` (absolute, normalised) and its missing parents; return those it made,
+    deepest first, for :func:`remove_made_folders`."""
+    made = missing_folders(folder)
+    Path(os.path.abspath(Path(folder).expanduser())).mkdir(parents=True, exist_ok=True)
+    return made
 
 
 def remove_made_folders(made: list[Path]) -> None:

@@ -482,11 +482,10 @@ class MatryoshkaSearch(BaseEstimator):
             )
         writers["search.json"] = lambda file: file.write_text(meta_text, encoding="utf-8")
 
-        from skmrl._folders import missing_folders, remove_made_folders
+        from skmrl._folders import make_folder, remove_made_folders
 
-        folder = Path(path)
-        made = missing_folders(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(os.path.abspath(Path(path).expanduser()))  # "new/../keep" is keep
+        made = make_folder(folder)
         partial = {name: folder / f".{name}.partial" for name in writers}
         try:
             for name, write in writers.items():

@@ -273,6 +273,12 @@ def test_save_takes_numpy_parameters_and_a_failed_save_leaves_nothing(tmp_path):
     with pytest.raises(Exception, match=r"(?i)pickl"):
         with_embedder.save(tmp_path / "new" / "index")
     assert not (tmp_path / "new").exists()  # nor the parent made for it
+    (tmp_path / "keep").mkdir()
+    (tmp_path / "keep" / "thesis.tex").write_text("mine")
+    with pytest.raises(Exception, match=r"(?i)pickl"):
+        with_embedder.save(tmp_path / "new" / ".." / "keep")  # is keep, which was there
+    assert (tmp_path / "keep" / "thesis.tex").read_text() == "mine"
+    assert not (tmp_path / "new").exists()
     with pytest.raises(Exception, match=r"(?i)pickl"):
         with_embedder.save(tmp_path / "index")  # over the earlier save: left as it was
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == ["index.npz", "search.json"]

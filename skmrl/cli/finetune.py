@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 import textwrap
 import time
@@ -219,7 +220,9 @@ def _plan(args: argparse.Namespace) -> _Plan:
     """Check everything (nothing is loaded); only the output folder and its parents are made."""
     _check_options(args)
     _check_model(args)
-    output = Path(args.output).expanduser()
+    # Absolute and normalised: "new/../keep" is the folder keep, which must not be taken for a
+    # new one (a failed run would remove it, and the check for a model there would pass it by).
+    output = Path(os.path.abspath(Path(args.output).expanduser()))
     problem, replaces = _output_problem(output, args.model)
     if problem:
         raise Refused("-o/--output", problem)
