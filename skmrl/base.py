@@ -95,13 +95,17 @@ def _stable_repr(value: Any, strict: bool = False) -> str:
     A function is keyed by its module, name, code, defaults and closure, as joblib.Memory keys
     one (not by the globals it reads): a default repr holds its memory address, which CPython
     reuses once the function is freed (two lambdas tried in turn got the same key) and which
-    differs from process to process. A decorated function (``functools.lru_cache``,
-    ``functools.wraps``) is keyed by the function it wraps. With ``strict``, a value whose repr
+    differs from process to process. A ``functools.lru_cache`` wrapper is keyed by the function
+    it wraps (a ``functools.wraps`` wrapper is a function: its closure holds the one it wraps),
+    NumPy arrays and pandas objects by a hash of their data. With ``strict``, a value whose repr
     still holds an address (an object without a repr of its own) raises :class:`_Unkeyable`:
     such a value can only be told apart by identity, so a state fitted with it must not be
     cached.
     """
     return _Repr(strict).of(value)
+
+
+_LRU_CACHE_WRAPPER = type(functools.lru_cache(maxsize=None)(len))
 
 
 class _Repr:
@@ -129,8 +133,13 @@ class _Repr:
             return f"partial{self.of((value.func, value.args, value.keywords))}"
         if isinstance(value, types.MethodType):
             return f"method{self.of((value.__func__, value.__self__))}"
-        if callable(value) and isinstance(getattr(value, "__wrapped__", None), types.FunctionType):
-            return f"{type(value).__qualname__}({self.of(value.__wrapped__)})"
+        if isinstance(value, _LRU_CACHE_WRAPPER):  # functools.lru_cache: the function it wraps
+            return f"lru_cache({self.of(value.__wrapped__)})"
+        if isinstance(value, np.ndarray) or type(value).__module__.partition(".")[0] == "pandas":
+            # repr shortens a long array to its ends ("..."): the data itself is hashed
+            import joblib
+
+            return f"{type(value).__qualname__}({joblib.hash(value)})"
         text = repr(value)
         if self.strict and " at 0x" in text:
             raise _Unkeyable(text)
@@ -266,8 +275,9 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
 
     def _record_fit_settings(self) -> None:
         """Remember the parameters the fit depended on (all but ``dim`` and the runtime ones):
-        the values themselves, whose identity a pickle or a deep copy keeps."""
-        self._fit_settings = dict(self._cache_params())
+        each value (whose identity a pickle or a deep copy keeps) and its stable repr then (a
+        list changed in place after fit is still the same object)."""
+        self._fit_settings = {k: (v, _stable_repr(v)) for k, v in self._cache_params().items()}
 
     def _check_fitted(self) -> None:
         """``check_is_fitted``, and refuse to use the fitted state after ``set_params`` changed
@@ -275,24 +285,28 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
 
         The vectors are cached under the fitted state: texts seen before would keep the old
         setting's vectors while new texts got the new one's (or the change would be ignored).
-        A value is unchanged when it is the object fit used (a memoising tokenizer's repr
-        changes as it runs) or has the same stable repr.
+        A value is unchanged when its stable repr is the one fit saw; a callable, or an object
+        with no repr of its own (a ``RandomState``), when it is the very object fit used (a
+        memoising tokenizer's repr grows as it runs, and a copy's address is another).
         """
         check_is_fitted(self)
         fitted = self.__dict__.get("_fit_settings")
         if fitted is None:  # pickled before the settings were recorded
             return
         now = self._cache_params()
-        missing = object()
-        changed = [
-            k
-            for k, v in now.items()
-            if fitted.get(k, missing) is not v
-            and (k not in fitted or _stable_repr(fitted[k]) != _stable_repr(v))
-        ]
+        changed = []
+        for k, v in now.items():
+            if k not in fitted:
+                changed.append(k)
+                continue
+            old, old_repr = fitted[k]
+            if old is v and (callable(v) or " at 0x" in old_repr):
+                continue
+            if _stable_repr(v) != old_repr:
+                changed.append(k)
         if changed:
             names = "; ".join(
-                f"{k}={now[k]!r:.60} (fit used {fitted[k]!r:.60})"
+                f"{k}={now[k]!r:.60} (fit used {fitted[k][1]:.60})"
                 if k in fitted
                 else f"{k}={now[k]!r:.60} (not a parameter at fit)"
                 for k in changed

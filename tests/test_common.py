@@ -238,3 +238,13 @@ def test_other_readers_of_the_fitted_state_refuse_a_changed_setting():
     w2v.most_similar(word)
     with pytest.raises(ValueError, match="changed since fit: lowercase=False"):
         w2v.set_params(lowercase=False).most_similar(word)
+
+
+def test_a_parameter_changed_in_place_after_fit_asks_for_a_refit():
+    # The recorded value is the very list the user then appends to: its repr at fit is compared.
+    stop_words = ["the"]
+    emb = TfidfBaseline(stop_words=stop_words).fit(CORPUS)
+    emb.transform(CORPUS[:2])
+    stop_words.append("cat")
+    with pytest.raises(ValueError, match=r"changed since fit: stop_words=\['the', 'cat'\]"):
+        emb.transform(CORPUS[:2])
