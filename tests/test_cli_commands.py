@@ -400,12 +400,12 @@ def test_embed_skip_empty_leaves_out_the_empty_lines(skmrl_cmd, tmp_path):
 def test_embed_writes_through_a_symbolic_link(skmrl_cmd, tmp_path):
     # os.replace put the file in the link's place and left the link's target as it was.
     (tmp_path / "texts.txt").write_text("\n".join(CORPUS[:12]) + "\n", encoding="utf-8")
-    (tmp_path / "target.npy").write_bytes(b"")
-    (tmp_path / "link.npy").symlink_to("target.npy")
+    (tmp_path / "store.v1").write_bytes(b"")
+    (tmp_path / "link.npy").symlink_to("store.v1")
     out = skmrl_cmd("embed", "texts.txt", "-o", "link.npy", "--embedder", "tfidf", "--dim", "4")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "link.npy").is_symlink()
-    assert np.load(tmp_path / "target.npy").shape == (12, 4)
+    assert np.load(tmp_path / "store.v1").shape == (12, 4)  # .npy, as the name given says
 
 
 def test_embed_csv_column_with_limit(skmrl_cmd, tmp_path, corpus_csv):

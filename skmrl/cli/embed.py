@@ -156,13 +156,14 @@ def _write(path: Path, texts: list[str], vectors: Any) -> None:
     import numpy as np
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    fmt = path.suffix.lower()  # the name the user gave says the format, not a link's target
     # A symbolic link is written through, as open() would: os.replace would put the file in
     # the link's place and leave its target as it was.
     path = path.resolve() if path.is_symlink() else path
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     os.close(fd)
     try:
-        if path.suffix.lower() == ".npy":
+        if fmt == ".npy":
             with open(temp, "wb") as f:
                 np.save(f, vectors)
         else:
