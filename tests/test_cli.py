@@ -647,6 +647,15 @@ def test_tab_separated_files_have_no_quoting(tmp_path):
     path.write_text("text\n" + "a\tb\n")
     with pytest.raises(Refused, match=r"has 2 fields but the header has 1 \(a tab in a text\?\)"):
         read_table(str(path), None)
+    # a file written with CSV quoting (pandas' to_csv(sep="\t")) would be read wrongly: refused
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": ['He said "hi"', "plain", "two\nlines"], "n": [1, 0, 1]})
+    frame.to_csv(path, sep="\t", index=False)
+    with pytest.raises(Refused, match=r"holds '\"He said .* looks written with CSV quoting"):
+        read_table(str(path), None)
+    frame.iloc[1:].to_csv(path, sep="\t", index=False)
+    with pytest.raises(Refused, match=r"has 1 field\(s\) but the header has 2: .* CSV quoting"):
+        read_table(str(path), None)
 
 
 def test_lines_past_the_limit_are_not_read(tmp_path):

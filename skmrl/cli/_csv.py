@@ -164,7 +164,33 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
                     else "(a comma in a text that is not quoted?)"
                 ),
             )
+    if delimiter == "\t":
+        _check_unquoted(table, argument)
     return table
+
+
+_CSV_QUOTED = (
+    "a .tsv file is read with no quoting (a quote mark is part of the text), and this one looks "
+    "written with CSV quoting, as pandas' to_csv(sep='\\t') writes a text holding a quote mark "
+    "or a newline: save it as .csv, or with quoting=csv.QUOTE_NONE"
+)
+
+
+def _check_unquoted(table: Table, argument: str) -> None:
+    """Refuse a .tsv file that looks CSV-quoted, which no quoting would read wrongly: a row
+    short of fields (a quoted text over several lines), or a field quoted whole with its own
+    quote marks doubled inside, as CSV escapes them."""
+    width = len(table.header)
+    for i, row in enumerate(table.rows):
+        if len(row) < width and width > 1:
+            raise Refused(
+                argument,
+                f"{table.where(i)} has {len(row)} field(s) but the header has {width}: "
+                + _CSV_QUOTED,
+            )
+        for cell in row:
+            if len(cell) > 1 and cell[0] == cell[-1] == '"' and '""' in cell[1:-1]:
+                raise Refused(argument, f"{table.where(i)} holds {cell[:40]!r}: " + _CSV_QUOTED)
 
 
 def separator_problem(table: Table) -> str | None:
