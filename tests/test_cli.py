@@ -658,6 +658,14 @@ def test_tab_separated_files_have_no_quoting(tmp_path):
         read_table(str(path), None)
 
 
+def test_a_comma_separated_file_named_tsv_is_told_so(tmp_path):
+    from skmrl.cli._csv import Refused, read_texts
+
+    (tmp_path / "c.tsv").write_text("text,label\na cat,pets\n")
+    with pytest.raises(Refused, match=r"separated by commas, not tabs: .* must be named \.csv"):
+        read_texts(str(tmp_path / "c.tsv"), "text", False, None)
+
+
 def test_lines_past_the_limit_are_not_read(tmp_path):
     # An empty line after the --limit used to stop a .txt run, and to count as left out.
     from skmrl.cli._csv import Texts, read_texts
@@ -670,3 +678,13 @@ def test_lines_past_the_limit_are_not_read(tmp_path):
             got = read_texts(str(path), col, skip, 2)
             assert got == Texts(["a one", "b two"], 0, True), (path.suffix, skip)
         assert read_texts(str(path), col, True, 3) == Texts(["a one", "b two", "c three"], 1, False)
+
+
+def test_limit_says_limited_only_when_a_text_was_cut(tmp_path):
+    from skmrl.cli._csv import Texts, read_texts
+
+    (tmp_path / "t.txt").write_text("a one\nb two\n\n")
+    (tmp_path / "t.csv").write_text('text\na one\nb two\n""\n')
+    for name, col in (("t.txt", None), ("t.csv", "text")):
+        got = read_texts(str(tmp_path / name), col, True, 2)
+        assert got == Texts(["a one", "b two"], 0, False), name

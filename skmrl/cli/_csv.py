@@ -30,7 +30,7 @@ MISSING_MARKERS = frozenset(
     {"nan", "NaN", "NAN", "-nan", "<NA>", "NaT", "None", "null", "NULL", "NA", "N/A", "#N/A"}
 )
 #: Separators a one-column header may hold when the file is not comma-separated.
-_OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "pipes"}
+_OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "pipes", ",": "commas"}
 
 
 class Refused(Exception):
@@ -219,11 +219,10 @@ def separator_problem(table: Table) -> str | None:
     if not found:
         return None
     shown = header[0] if len(header[0]) <= 60 else header[0][:57] + "..."
-    advice = (
-        "a tab-separated file must be named .tsv"
-        if found[0] == "tabs"
-        else "skmrl reads comma-separated files, and tab-separated ones named .tsv"
-    )
+    advice = {
+        "tabs": "a tab-separated file must be named .tsv",
+        "commas": "a comma-separated file must be named .csv",
+    }.get(found[0], "skmrl reads comma-separated files, and tab-separated ones named .tsv")
     return (
         f"{table.shown} seems to be separated by {found[0]}, not {expected}: its header reads "
         f"as the one column {shown!r} ({advice})"
@@ -391,7 +390,7 @@ def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
     skipped = 0
     for number, line in enumerate(lines, start=1):
         if limit is not None and len(texts) == limit:  # lines past the limit are not read
-            return Texts(texts, skipped, True)
+            return Texts(texts, skipped, any(rest.strip() for rest in lines[number - 1 :]))
         line = line.removesuffix("\r")
         if not line.strip():
             if not skip_empty:
@@ -413,7 +412,7 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
         index = column(table, text_col, "--text-col")
         keep = [i for i, row in enumerate(table.rows) if index < len(row) and row[index].strip()]
         # the empty cells left out before the limit's last text (those past it are not read)
-        end = keep[limit - 1] if limit is not None and 0 < limit < len(keep) else len(table.rows)
+        end = keep[limit - 1] if limit is not None and 0 < limit <= len(keep) else len(table.rows)
         kept = set(keep)
         skipped = sum(1 for i in range(end) if i not in kept)
         table.rows = [table.rows[i] for i in keep]
