@@ -27,9 +27,11 @@ __all__ = ["BeirData", "load_bbc_news", "load_beir", "load_sms_spam", "load_sts"
 
 
 def _read_text(path: Path) -> str:
+    """The text of a data file: UTF-8 (a byte-order mark, which Excel's "CSV UTF-8" writes,
+    dropped), else Latin-1."""
     raw = path.read_bytes()
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
 
@@ -122,15 +124,22 @@ def load_sts(
     s2: list[str] = []
     scores: list[float] = []
     sources: list[str] = []
-    with open(file, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) < 7:
-                raise ValueError(f"{file}:{line_no}: expected 7 tab-separated columns")
-            sources.append(cols[1])
+    lines = _read_text(file).split("\n")  # "\n" only: a sentence may hold other separators
+    if lines and not lines[-1]:
+        lines.pop()  # the newline that ends the file
+    for line_no, line in enumerate(lines, 1):
+        cols = line.removesuffix("\r").split("\t")
+        if len(cols) < 7:
+            raise ValueError(f"{file}:{line_no}: expected 7 tab-separated columns")
+        try:
             scores.append(float(cols[4]))
-            s1.append(cols[5])
-            s2.append(cols[6])
+        except ValueError:
+            raise ValueError(
+                f"{file}:{line_no}: the score (column 5) must be a number, got {cols[4]!r}"
+            ) from None
+        sources.append(cols[1])
+        s1.append(cols[5])
+        s2.append(cols[6])
     if return_sources:
         return s1, s2, np.asarray(scores, dtype=np.float32), np.asarray(sources)
     return s1, s2, np.asarray(scores, dtype=np.float32)

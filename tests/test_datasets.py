@@ -298,3 +298,23 @@ def test_sms_file_in_latin_1_loads_as_trec_does(tmp_path):
     (tmp_path / "sms-spam.csv").write_bytes(data)
     texts, labels = load_sms_spam(tmp_path / "sms-spam.csv")
     assert texts == ["caf\xe9 at 5", "WIN \xa3100"] and labels.tolist() == [0, 1]
+
+
+def test_byte_order_marks_and_odd_line_separators(tmp_path):
+    # Excel's "CSV UTF-8" starts with a byte-order mark, which became part of the first label
+    # ('\ufeffDESC', a class of its own) or hid the header's first column; and load_sts split
+    # its lines at separators other than "\n", and named no line for a bad score.
+    from skmrl.datasets import load_sms_spam, load_trec
+
+    bom = "\ufeff"
+    (tmp_path / "trec.txt").write_text(bom + "DESC:def What is a cat ?\nLOC:city Where is Oslo ?\n")
+    assert load_trec(tmp_path / "trec.txt")[1][0] == "DESC"
+    (tmp_path / "sms-spam.csv").write_text(bom + "spam,text\n0,hello\n")
+    assert load_sms_spam(tmp_path / "sms-spam.csv")[0] == ["hello"]
+    odd = _STS_LINES[0].replace("A man dances.", "A man\u2028dances.")
+    (tmp_path / "sts-dev.csv").write_text(bom + odd + "\r\n" + _STS_LINES[1] + "\r\n")
+    _, b, scores = load_sts(tmp_path / "sts-dev.csv")
+    assert b == ["A man\u2028dances.", "It rains in Oslo."] and len(scores) == 2
+    (tmp_path / "sts-dev.csv").write_text(_STS_LINES[0].replace("5.000", "high") + "\n")
+    with pytest.raises(ValueError, match=r"sts-dev.csv:1: the score \(column 5\) must be a nu"):
+        load_sts(tmp_path / "sts-dev.csv")
