@@ -2,9 +2,9 @@
 
 A save that fails (a full disk, an object that cannot be pickled) should leave the file system
 as it found it: the folder it created for the output, and the parents it created for that
-folder, are removed; folders that were there before are kept. Paths are made absolute and
-normalised first (``new/../keep`` is ``keep``), so that a folder that exists is never taken for
-one the write made.
+folder, are removed; folders that were there before are kept. Paths are resolved first, as the
+system resolves them (``new/../keep`` is ``keep``; ``link/..`` is the parent of the link's
+target), so that a folder that exists is never taken for one the write made.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ __all__ = ["make_folder", "missing_folders", "remove_made_folders"]
 
 
 def missing_folders(folder: str | os.PathLike) -> list[Path]:
-    """``folder`` (absolute, normalised) and those of its parents that do not exist yet,
+    """``folder`` (resolved) and those of its parents that do not exist yet,
     deepest first: what a ``mkdir(parents=True)`` of it would make.
 
     Examples
@@ -32,15 +32,15 @@ def missing_folders(folder: str | os.PathLike) -> list[Path]:
     >>> missing_folders(root / "new" / ".." / "keep")
     []
     """
-    folder = Path(os.path.abspath(Path(folder).expanduser()))
+    folder = Path(os.path.realpath(Path(folder).expanduser()))
     return [path for path in (folder, *folder.parents) if not path.exists()]
 
 
 def make_folder(folder: str | os.PathLike) -> list[Path]:
-    """Create ``folder`` (absolute, normalised) and its missing parents; return those it made,
+    """Create ``folder`` (resolved) and its missing parents; return those it made,
     deepest first, for :func:`remove_made_folders`."""
     made = missing_folders(folder)
-    Path(os.path.abspath(Path(folder).expanduser())).mkdir(parents=True, exist_ok=True)
+    Path(os.path.realpath(Path(folder).expanduser())).mkdir(parents=True, exist_ok=True)
     return made
 
 

@@ -121,7 +121,7 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
     """Write ``embedder``'s encoder (fine-tuned or not), tokenizer and adaptor to ``path``."""
     embedder._check_fitted()  # skmrl.json records the settings the adaptor was fitted with
     depth = embedder._check_n_layers()
-    folder = Path(os.path.abspath(Path(path).expanduser()))  # "new/../keep" is keep
+    folder = Path(os.path.realpath(Path(path).expanduser()))  # as the system resolves it
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"path={os.fspath(path)!r} exists and is not a folder")
     source = Path(embedder.model_source_)

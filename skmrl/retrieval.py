@@ -484,7 +484,7 @@ class MatryoshkaSearch(BaseEstimator):
 
         from skmrl._folders import make_folder, remove_made_folders
 
-        folder = Path(os.path.abspath(Path(path).expanduser()))  # "new/../keep" is keep
+        folder = Path(os.path.realpath(Path(path).expanduser()))  # as the system resolves it
         made = make_folder(folder)
         partial = {name: folder / f".{name}.partial" for name in writers}
         try:
@@ -516,7 +516,7 @@ class MatryoshkaSearch(BaseEstimator):
         MatryoshkaSearch
             Fitted, searching as the saved one did.
         """
-        folder = Path(path)
+        folder = Path(path).expanduser()
         meta_path = folder / "search.json"
         if not meta_path.is_file():
             raise FileNotFoundError(

@@ -290,6 +290,23 @@ def test_save_takes_numpy_parameters_and_a_failed_save_leaves_nothing(tmp_path):
     assert not (tmp_path / "other").exists()
 
 
+def test_save_resolves_paths_as_the_system_does(tmp_path, monkeypatch):
+    # "link/../x" is beside the link's target for the system (and for load); a save that took
+    # ".." textually wrote elsewhere. "~" is expanded by save and load alike.
+    X = _corpus()
+    search = MatryoshkaSearch(shortlist_dim=8).fit(X)
+    (tmp_path / "elsewhere" / "sub").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "link").symlink_to(tmp_path / "elsewhere" / "sub")
+    search.save(tmp_path / "work" / "link" / ".." / "idx")
+    assert (tmp_path / "elsewhere" / "idx" / "search.json").is_file()
+    MatryoshkaSearch.load(tmp_path / "work" / "link" / ".." / "idx")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    search.save("~/home-idx")
+    assert (tmp_path / "home-idx" / "search.json").is_file()
+    MatryoshkaSearch.load("~/home-idx")
+
+
 def test_save_and_load_with_an_embedder(tmp_path):
     search = MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4, shortlist_size=10)
     before = search.fit(CORPUS).kneighbors(CORPUS[:4], 3)

@@ -220,9 +220,10 @@ def _plan(args: argparse.Namespace) -> _Plan:
     """Check everything (nothing is loaded); only the output folder and its parents are made."""
     _check_options(args)
     _check_model(args)
-    # Absolute and normalised: "new/../keep" is the folder keep, which must not be taken for a
-    # new one (a failed run would remove it, and the check for a model there would pass it by).
-    output = Path(os.path.abspath(Path(args.output).expanduser()))
+    # Resolved as the system resolves it: "new/../keep" is the folder keep, which must not be
+    # taken for a new one (a failed run would remove it, and the check for a model there would
+    # pass it by); "link/../x" is beside the link's target.
+    output = Path(os.path.realpath(Path(args.output).expanduser()))
     problem, replaces = _output_problem(output, args.model)
     if problem:
         raise Refused("-o/--output", problem)
