@@ -118,7 +118,11 @@ class _Repr:
 
     def of(self, value: Any) -> str:
         if isinstance(value, dict):
-            return "{" + ",".join(f"{k!r}:{self.of(value[k])}" for k in sorted(value)) + "}"
+            try:
+                keys = sorted(value)
+            except TypeError:  # keys that do not compare (types, in a singledispatch registry)
+                keys = sorted(value, key=self.of)
+            return "{" + ",".join(f"{self.of(k)}:{self.of(value[k])}" for k in keys) + "}"
         if isinstance(value, list | tuple):
             return type(value).__name__ + "(" + ",".join(self.of(v) for v in value) + ")"
         if isinstance(value, set | frozenset):  # a set's order changes with the hash seed
@@ -291,8 +295,10 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         fitted = self.__dict__.get("_fit_settings")
-        if fitted is None:  # pickled before the settings were recorded
-            return
+        if not isinstance(fitted, dict) or not all(
+            isinstance(e, tuple) and len(e) == 2 and isinstance(e[1], str) for e in fitted.values()
+        ):
+            return  # pickled before the settings were recorded (as (value, repr) pairs)
         now = self._cache_params()
         changed = []
         for k, v in now.items():
@@ -306,9 +312,12 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
                 changed.append(k)
         if changed:
             names = "; ".join(
-                f"{k}={now[k]!r:.60} (fit used {fitted[k][1]:.60})"
-                if k in fitted
-                else f"{k}={now[k]!r:.60} (not a parameter at fit)"
+                f"{k}={now[k]!r:.60} (not a parameter at fit)"
+                if k not in fitted
+                # the value fit used, or, changed in place since, how it read then
+                else f"{k}={now[k]!r:.60} (fit used {fitted[k][0]!r:.60})"
+                if fitted[k][0] is not now[k]
+                else f"{k}={now[k]!r:.60} (changed in place since fit)"
                 for k in changed
             )
             may = ", ".join(sorted(self._slice_params | self._runtime_params))

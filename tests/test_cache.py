@@ -589,6 +589,23 @@ def test_keys_of_recursive_and_decorated_tokenizers():
     assert key(cached) == key(functools.lru_cache(maxsize=None)(_drop_stop_words)) is not None
     assert key(cached) != key(_drop_stop_words)
 
+    @functools.singledispatch
+    def dispatched(text):
+        return text.split()
+
+    @dispatched.register
+    def _(text: bytes):
+        return text.decode().split()
+
+    # its dispatch cache is told apart by identity only, so it is not cached; and its
+    # registry's keys are types, which do not sort: recording the fit's settings raised a
+    # TypeError
+    assert key(dispatched) is None
+    docs = ["the cat sat", "a dog barked"] * 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        Word2VecEmbedder(tokenizer=dispatched, max_dim=4, epochs=1, min_count=1).fit(docs)
+
 
 def test_keys_of_wrapper_objects_and_arrays():
     from skmrl.base import _stable_repr
