@@ -181,8 +181,14 @@ def _check_unquoted(table: Table, argument: str) -> None:
     short of fields (a quoted text over several lines), or a field quoted whole with its own
     quote marks doubled inside, as CSV escapes them."""
     width = len(table.header)
+
+    def unbalanced(row: list[str]) -> bool:  # the part of a quoted text cut at a newline
+        return any(cell.count('"') % 2 for cell in row)
+
     for i, row in enumerate(table.rows):
-        if len(row) < width and width > 1:
+        # a short row alone is an empty last cell whose tab an editor dropped; beside a
+        # quote mark left open, it is a quoted text cut in two at its newline
+        if len(row) < width and (unbalanced(row) or (i > 0 and unbalanced(table.rows[i - 1]))):
             raise Refused(
                 argument,
                 f"{table.where(i)} has {len(row)} field(s) but the header has {width}: "
@@ -417,8 +423,13 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
         skipped = sum(1 for i in range(end) if i not in kept)
         table.rows = [table.rows[i] for i in keep]
         table.lines = [table.lines[i] for i in keep]
+    # a cut only when a text was cut (an empty cell past the limit is not one)
     limited = limit is not None and len(table.rows) > limit
-    if limited:
+    if limited and not skip_empty:
+        index = column(table, text_col, "--text-col")
+        rest = table.rows[limit:]
+        limited = any(index < len(row) and row[index].strip() for row in rest)
+    if limit is not None and len(table.rows) > limit:
         table.rows, table.lines = table.rows[:limit], table.lines[:limit]
     return Texts(text_cells(table, text_col, "--text-col"), skipped, limited)
 
