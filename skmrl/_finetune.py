@@ -263,10 +263,13 @@ def _train_weights(
     route = "pairs" if pairs is not None else "texts" if codes is None else "labels"
     epochs, learning_rate = FULL_DEFAULTS[route]
     dim_weights = None
-    if route == "texts" and dims[-1] == loaded.hidden_size:
+    if route == "texts":
         # Self-distillation: weigh the full size as much as all prefixes together. Measured
         # (MiniLM, 3,000 STSb sentences, 2 epochs), STSb-dev at full size lost 1.1 points with
-        # equal weights and 0.5 with this, for 0.7 less at 8 dims.
+        # equal weights and 0.5 with this, for 0.7 less at 8 dims. The full size is always
+        # trained, listed in matryoshka_dims or not, so it always gets this weight.
+        if dims[-1] != loaded.hidden_size:
+            dims = [*dims, loaded.hidden_size]
         dim_weights = [1.0] * (len(dims) - 1) + [float(max(1, len(dims) - 1))]
     result = finetune_encoder(
         loaded.model,

@@ -79,3 +79,22 @@ def test_precision():
 def test_cuda_precision_auto_is_half():
     assert resolve_device("cuda") == "cuda:0"
     assert resolve_precision("auto", "cuda:0") in ("fp16", "bf16")
+
+
+def test_auto_precision_takes_fp16_where_bf16_is_only_emulated(monkeypatch):
+    # torch's is_bf16_supported() says True on any CUDA GPU (emulation included): a T4 or a
+    # V100 got slow emulated bf16 by default instead of fp16.
+    import contextlib
+
+    import torch
+
+    from skmrl._torch.device import resolve_precision
+
+    monkeypatch.setattr(torch.cuda, "device", lambda device: contextlib.nullcontext())
+    for native, expected in ((False, "fp16"), (True, "bf16")):
+        monkeypatch.setattr(
+            torch.cuda,
+            "is_bf16_supported",
+            lambda including_emulation=True, native=native: native or including_emulation,
+        )
+        assert resolve_precision("auto", "cuda:0") == expected

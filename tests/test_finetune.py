@@ -549,3 +549,22 @@ def test_pickle_of_an_adaptor_fit_is_small_and_equal(trec_subset):
     import io
 
     np.testing.assert_allclose(np.load(io.BytesIO(out)), emb.transform(X[:5]), atol=1e-6)
+
+
+@pytest.mark.parametrize("dims", [[8, 16, 32], [8, 16]])
+def test_self_distillation_weighs_the_full_size_whether_listed_or_not(tiny_bert, dims, monkeypatch):
+    # The full size is always trained; its weight (that of all prefixes together) applied only
+    # when matryoshka_dims listed it, so [8, 16] trained 8/16/32 at weights 1/1/1.
+    from skmrl._torch import training
+
+    seen = {}
+
+    def capture(*args, **kwargs):
+        seen.update(dims=kwargs["dims"], dim_weights=kwargs["dim_weights"])
+        raise RuntimeError("captured")
+
+    monkeypatch.setattr(training, "finetune_encoder", capture)
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="full", matryoshka_dims=dims, device="cpu")
+    with pytest.raises(RuntimeError, match="captured"):
+        emb.fit(CORPUS)
+    assert seen == {"dims": [8, 16, 32], "dim_weights": [1.0, 1.0, 2.0]}

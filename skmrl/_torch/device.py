@@ -189,7 +189,11 @@ def resolve_precision(precision: str, device: str) -> str:
         import torch
 
         with torch.cuda.device(device):
-            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+            try:  # emulated bf16 (any GPU before Ampere: a T4, a V100) is slow: fp16 there
+                native = torch.cuda.is_bf16_supported(including_emulation=False)
+            except TypeError:  # a torch without the argument checks for native support only
+                native = torch.cuda.is_bf16_supported()
+            return "bf16" if native else "fp16"
     return "fp32"
 
 
