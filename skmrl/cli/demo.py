@@ -397,7 +397,8 @@ def _matryoshka_header(args: argparse.Namespace) -> str:
 def _adaptor_header(args: argparse.Namespace) -> str:
     return (
         "MatryoshkaEmbedder + adaptor: the same frozen vectors, rotated by a MatryoshkaAdaptor "
-        f"fitted with the labels of each training fold (prefixes {_mrl_dims(args)})"
+        "fitted with the labels of each training fold (in closed form: the classes' linear "
+        "discriminants first, so that every prefix is as good as it can be)"
     )
 
 
