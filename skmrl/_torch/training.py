@@ -146,8 +146,7 @@ def _check_inputs(
         if scores is None:
             raise ValueError("pairs= needs scores= (one similarity score per pair, any scale)")
         first, second = check_pairs(pairs, name="pairs")
-        # a copy: torch warns on read-only arrays (a pandas column under copy-on-write)
-        score_arr = np.array(scores, dtype=np.float64).ravel()
+        score_arr = np.asarray(scores, dtype=np.float64).ravel()
         if len(score_arr) != len(first):
             raise ValueError(f"got {len(first)} pairs but {len(score_arr)} scores")
         if len(first) < 2:
@@ -491,7 +490,9 @@ def finetune_encoder(
         )
         params = [p for g in optimizer.param_groups for p in g["params"]]
         score_t = None
-        if targets is not None:  # float32 scores: MPS has no float64
+        if targets is not None:
+            # float32 scores (MPS has no float64), in a copy (torch warns on read-only arrays,
+            # a pandas column under copy-on-write); labels are codes skmrl made
             score_t = torch.as_tensor(
                 targets.astype(np.float32) if targets.dtype.kind == "f" else targets,
                 device=device,
