@@ -402,9 +402,5 @@ def finetune(
         lambda: embedder._fit_state(docs, None, checked, values),
         memory=embedder.memory,
     )
-    embedder._check_fitted_state(state)
-    for name, value in state.items():
-        setattr(embedder, name, value)
-    embedder.fingerprint_ = key
-    embedder._record_fit_settings()
+    embedder._set_fitted_state(state, key)
     return embedder

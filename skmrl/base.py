@@ -270,12 +270,16 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             state = cached_fit_state(
                 key, lambda: self._fit_full(docs, y), memory=getattr(self, "memory", None)
             )
+        self._set_fitted_state(state, key)
+        return self
+
+    def _set_fitted_state(self, state: dict[str, Any], key: str) -> None:
+        """Check what ``state`` settles, then make it this estimator's (under ``key``)."""
         self._check_fitted_state(state)  # before any attribute is set: no half-fitted estimator
         for name, value in state.items():
             setattr(self, name, value)
         self.fingerprint_ = key
         self._record_fit_settings()
-        return self
 
     def _record_fit_settings(self) -> None:
         """Remember the parameters the fit depended on (all but ``dim`` and the runtime ones):
