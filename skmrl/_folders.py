@@ -13,7 +13,13 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["make_folder", "missing_folders", "remove_made_folders"]
+__all__ = ["make_folder", "missing_folders", "remove_made_folders", "resolved"]
+
+
+def resolved(path: str | os.PathLike) -> Path:
+    """``path`` with ``~`` expanded, absolute, resolved as the system resolves it (symbolic
+    links followed, then ``..``)."""
+    return Path(os.path.realpath(Path(path).expanduser()))
 
 
 def missing_folders(folder: str | os.PathLike) -> list[Path]:
@@ -32,7 +38,7 @@ def missing_folders(folder: str | os.PathLike) -> list[Path]:
     >>> missing_folders(root / "new" / ".." / "keep")
     []
     """
-    folder = Path(os.path.realpath(Path(folder).expanduser()))
+    folder = resolved(folder)
     return [path for path in (folder, *folder.parents) if not path.exists()]
 
 
@@ -40,7 +46,7 @@ def make_folder(folder: str | os.PathLike) -> list[Path]:
     """Create ``folder`` (resolved) and its missing parents; return those it made,
     deepest first, for :func:`remove_made_folders`."""
     made = missing_folders(folder)
-    Path(os.path.realpath(Path(folder).expanduser())).mkdir(parents=True, exist_ok=True)
+    resolved(folder).mkdir(parents=True, exist_ok=True)
     return made
 
 

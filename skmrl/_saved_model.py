@@ -121,7 +121,9 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
     """Write ``embedder``'s encoder (fine-tuned or not), tokenizer and adaptor to ``path``."""
     embedder._check_fitted()  # skmrl.json records the settings the adaptor was fitted with
     depth = embedder._check_n_layers()
-    folder = Path(os.path.realpath(Path(path).expanduser()))  # as the system resolves it
+    from skmrl._folders import make_folder, remove_made_folders, resolved
+
+    folder = resolved(path)  # as the system resolves it
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"path={os.fspath(path)!r} exists and is not a folder")
     source = Path(embedder.model_source_)
@@ -131,7 +133,6 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
             "saving there would overwrite the pretrained model that its fit started from (and "
             "that a refit would train again); choose another folder"
         )
-    from skmrl._folders import make_folder, remove_made_folders
     from skmrl.models import forget_folder
 
     made = make_folder(folder)

@@ -482,9 +482,9 @@ class MatryoshkaSearch(BaseEstimator):
             )
         writers["search.json"] = lambda file: file.write_text(meta_text, encoding="utf-8")
 
-        from skmrl._folders import make_folder, remove_made_folders
+        from skmrl._folders import make_folder, remove_made_folders, resolved
 
-        folder = Path(os.path.realpath(Path(path).expanduser()))  # as the system resolves it
+        folder = resolved(path)  # as the system resolves it
         made = make_folder(folder)
         partial = {name: folder / f".{name}.partial" for name in writers}
         try:

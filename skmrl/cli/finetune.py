@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import sys
 import textwrap
 import time
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skmrl._folders import missing_folders, remove_made_folders
+from skmrl._folders import missing_folders, remove_made_folders, resolved
 from skmrl.cli._common import (
     add_command,
     add_csv_data,
@@ -223,7 +222,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     # Resolved as the system resolves it: "new/../keep" is the folder keep, which must not be
     # taken for a new one (a failed run would remove it, and the check for a model there would
     # pass it by); "link/../x" is beside the link's target.
-    output = Path(os.path.realpath(Path(args.output).expanduser()))
+    output = resolved(args.output)
     problem, replaces = _output_problem(output, args.model)
     if problem:
         raise Refused("-o/--output", problem)
