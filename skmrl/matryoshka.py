@@ -6,6 +6,7 @@ import hashlib
 import numbers
 import os
 import warnings
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -400,10 +401,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
         }
         if self.fine_tune is None:
             return state
-        # What the loaded model settles fails now, not after minutes of training.
-        self._check_fitted_state(
-            {**state, "adaptor_": self.fine_tune if self.fine_tune != "full" else None}
-        )
+        # What the loaded model settles fails now, not after minutes of training (every route
+        # but "full" fits an adaptor, on the full-depth vectors).
+        to_fit = "the adaptor to fit" if self.fine_tune != "full" else None
+        self._check_fitted_state({**state, "adaptor_": to_fit})
         from skmrl._finetune import fit_fine_tuned_state
 
         state.update(fit_fine_tuned_state(self, state, loaded, docs, y, pairs, scores))
@@ -432,27 +433,17 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
     def _check_fitted_state(self, state: dict[str, Any]) -> None:
         super()._check_fitted_state(state)
-        self._n_layers_for(
-            state.get("max_layers_"),
-            fitted_adaptor=state.get("adaptor_") is not None,
-            saved_adaptor=state.get("saved_adaptor_") is not None,
-            source=state["model_source_"],
-        )
+        self._n_layers_for(state)
 
     def _check_n_layers(self) -> int | None:
         """``n_layers`` resolved against ``max_layers_`` (``None`` when the depth is unknown)."""
-        return self._n_layers_for(
-            getattr(self, "max_layers_", None),
-            fitted_adaptor=getattr(self, "adaptor_", None) is not None,
-            saved_adaptor=getattr(self, "saved_adaptor_", None) is not None,
-            source=self.model_source_,
-        )
+        return self._n_layers_for(vars(self))
 
-    def _n_layers_for(
-        self, depth: int | None, *, fitted_adaptor: bool, saved_adaptor: bool, source: str
-    ) -> int | None:
-        """``n_layers`` resolved against the model's ``depth``, with an adaptor fitted (or to be
-        fitted) on the full-depth vectors, and one saved in the model's folder."""
+    def _n_layers_for(self, state: Mapping[str, Any]) -> int | None:
+        """``n_layers`` resolved against a fitted state (this estimator's attributes, or a state
+        about to be set): its depth ``max_layers_``, its ``adaptor_`` fitted (or to be fitted)
+        on the full-depth vectors, and the ``saved_adaptor_`` of the model's folder."""
+        depth, source = state.get("max_layers_"), state.get("model_source_")
         if self.n_layers is None:
             return depth
         check_int("n_layers", self.n_layers, 1)
@@ -467,14 +458,14 @@ class MatryoshkaEmbedder(BaseEmbedder):
                 f"layers, so expected None or an int in [1, {depth}]"
             )
         if self.n_layers < depth:
-            if fitted_adaptor:
+            if state.get("adaptor_") is not None:
                 raise ValueError(
                     f"n_layers={self.n_layers} cannot be used with fine_tune={self.fine_tune!r}: "
                     f"the adaptor is fitted on the output of all {depth} layers. Choose the "
                     "depth with fine_tune=None or 'full' (matryoshka_layers= trains the "
                     "shallow layers)"
                 )
-            if saved_adaptor:
+            if state.get("saved_adaptor_") is not None:
                 raise ValueError(
                     f"n_layers={self.n_layers} cannot be used with {source}: its "
                     f"skmrl adaptor was made for the output of all {depth} layers"
