@@ -332,7 +332,12 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
     def _check_fitted_state(self, state: dict[str, Any]) -> None:
         """Check the parameters that a fitted state settles (``dim`` against ``max_dim_``), which
         are not part of its key: a cached state may have been fitted under other values."""
-        check_dim(self.dim, state["max_dim_"])
+        self._check_dim(state["max_dim_"])
+
+    def _check_dim(self, max_dim: int) -> int | None:
+        """``dim`` checked against the full size ``max_dim`` (a subclass may say more about
+        what limits it)."""
+        return check_dim(self.dim, max_dim)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit on ``X``, then embed it; ``X`` is read once (a generator works).
@@ -408,8 +413,11 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             The first ``dim`` full-size columns, L2-normalised per row when ``normalize=True``.
         """
         self._check_fitted()
-        dim = check_dim(self.dim, self.max_dim_)
-        docs = check_documents(X)
+        dim = self._check_dim(self.max_dim_)
+        return self._at_dim(check_documents(X), dim)
+
+    def _at_dim(self, docs: list[str], dim: int | None) -> Any:
+        """The vectors of ``docs`` at the checked size ``dim``."""
         return prefix_normalize(self._embed_docs(docs), dim, self.normalize)
 
     # -- sklearn API ----------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from skmrl._validation import check_dim, check_documents, check_int
-from skmrl.base import BaseEmbedder
+from skmrl._validation import check_dim, check_int
+from skmrl.base import BaseEmbedder, dim_feature_names
 
 __all__ = ["TfidfBaseline"]
 
@@ -143,9 +143,6 @@ class TfidfBaseline(BaseEmbedder):
             "max_dim_": rank,
         }
 
-    def _check_fitted_state(self, state: dict[str, Any]) -> None:
-        self._check_dim(state["max_dim_"])
-
     def _check_dim(self, max_dim_: int) -> int | None:
         """``check_dim``, naming the rank of the training TF-IDF matrix when it (and not
         ``max_dim``) is what ``dim`` exceeds: a corpus of one document has one LSA component."""
@@ -185,11 +182,13 @@ class TfidfBaseline(BaseEmbedder):
         -------
         sparse matrix of shape (n_samples, n_terms), or ndarray of shape (n_samples, dim)
         """
-        self._check_fitted()  # the fitted vectorizer would ignore a changed setting
-        if self._check_dim(self.max_dim_) is None:
-            self._check_dense_output()
-            return self.vectorizer_.transform(check_documents(X))
         return super().transform(X)
+
+    def _at_dim(self, docs: list[str], dim: int | None) -> np.ndarray | sp.csr_matrix:
+        if dim is None:
+            self._check_dense_output()
+            return self.vectorizer_.transform(docs)
+        return super()._at_dim(docs, dim)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Terms (``dim=None``) or ``tfidfbaseline0 ... tfidfbaseline{dim-1}``.
@@ -206,7 +205,7 @@ class TfidfBaseline(BaseEmbedder):
         self._check_fitted()
         if self._check_dim(self.max_dim_) is None:
             return self.vectorizer_.get_feature_names_out()
-        return super().get_feature_names_out(input_features)
+        return dim_feature_names(self)
 
 
 #: Largest dense TF-IDF matrix (in entries) that is decomposed exactly rather than randomized.
