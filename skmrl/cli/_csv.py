@@ -413,23 +413,24 @@ def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
 
 def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Texts:
     table = read_table(path, None, "INPUT")
+    index = column(table, text_col, "--text-col")
+
+    def has_text(row: list[str]) -> bool:
+        return index < len(row) and bool(row[index].strip())
+
     skipped = 0
     if skip_empty:
-        index = column(table, text_col, "--text-col")
-        keep = [i for i, row in enumerate(table.rows) if index < len(row) and row[index].strip()]
+        keep = [i for i, row in enumerate(table.rows) if has_text(row)]
         # the empty cells left out before the limit's last text (those past it are not read)
         end = keep[limit - 1] if limit is not None and 0 < limit <= len(keep) else len(table.rows)
         kept = set(keep)
         skipped = sum(1 for i in range(end) if i not in kept)
         table.rows = [table.rows[i] for i in keep]
         table.lines = [table.lines[i] for i in keep]
-    # a cut only when a text was cut (an empty cell past the limit is not one)
-    limited = limit is not None and len(table.rows) > limit
-    if limited and not skip_empty:
-        index = column(table, text_col, "--text-col")
-        rest = table.rows[limit:]
-        limited = any(index < len(row) and row[index].strip() for row in rest)
+    limited = False
     if limit is not None and len(table.rows) > limit:
+        # a cut only when a text was cut (an empty cell past the limit is not one)
+        limited = any(has_text(row) for row in table.rows[limit:])
         table.rows, table.lines = table.rows[:limit], table.lines[:limit]
     return Texts(text_cells(table, text_col, "--text-col"), skipped, limited)
 
