@@ -36,6 +36,17 @@ def _read_text(path: Path) -> str:
         return raw.decode("latin-1")
 
 
+def _text_lines(file: Path) -> list[str]:
+    """The lines of a data file (:func:`_read_text`), split on ``"\\n"`` only:
+    ``str.splitlines`` would also cut a text at ``\\u2028``, ``\\x85`` (cp1252's ellipsis, read
+    as Latin-1), ``\\x0c``, ... Each without the ``"\\r"`` of a ``"\\r\\n"`` ending, and
+    without the empty line after the file's last newline."""
+    lines = [line.rstrip("\r") for line in _read_text(file).split("\n")]
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
 def load_bbc_news() -> tuple[list[str], np.ndarray]:
     """Load BBC News: 2,225 articles (title and body) labelled with one of 5 topics.
 
@@ -124,11 +135,8 @@ def load_sts(
     s2: list[str] = []
     scores: list[float] = []
     sources: list[str] = []
-    lines = _read_text(file).split("\n")  # "\n" only: a sentence may hold other separators
-    if lines and not lines[-1]:
-        lines.pop()  # the newline that ends the file
-    for line_no, line in enumerate(lines, 1):
-        cols = line.removesuffix("\r").split("\t")
+    for line_no, line in enumerate(_text_lines(file), 1):
+        cols = line.split("\t")
         if len(cols) < 7:
             raise ValueError(f"{file}:{line_no}: expected 7 tab-separated columns")
         try:
@@ -183,10 +191,7 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
     seen: set[str] = set()
     questions: list[str] = []
     labels: list[str] = []
-    # "\n" only: str.splitlines() would also cut a question at \u2028, \x85 (\x85 is also
-    # cp1252's ellipsis, read here as latin-1), \x0c, ...
-    for line_no, line in enumerate(_read_text(file).split("\n"), 1):
-        line = line.rstrip("\r")
+    for line_no, line in enumerate(_text_lines(file), 1):
         if not line.strip():
             continue
         match = _TREC_LINE.fullmatch(line)
