@@ -71,16 +71,16 @@ def _as_curves(curves: Any) -> dict[str, Any]:
     for name, curve in curves.items():
         if not isinstance(curve, DimCurve):
             raise TypeError(f"curves[{name!r}] must be a DimCurve, got {type(curve).__name__}")
-    named = {str(name): curve for name, curve in curves.items()}
-    if len(named) < len(curves):
-        seen: dict[str, Any] = {}
-        for name in curves:
-            if str(name) in seen:
-                raise ValueError(
-                    f"curves {seen[str(name)]!r} and {name!r} have the same label {str(name)!r}: "
-                    "one would hide the other; rename one"
-                )
-            seen[str(name)] = name
+    named: dict[str, Any] = {}
+    given: dict[str, Any] = {}  # each label's name as given
+    for name, curve in curves.items():
+        label = str(name)
+        if label in named:
+            raise ValueError(
+                f"curves {given[label]!r} and {name!r} have the same label {label!r}: "
+                "one would hide the other; rename one"
+            )
+        named[label], given[label] = curve, name
     return named
 
 
