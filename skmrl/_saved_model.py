@@ -109,8 +109,11 @@ def adaptor_digest(folder: str | os.PathLike) -> str | None:
 def saved_config(folder: str | os.PathLike) -> dict[str, Any] | None:
     """The ``skmrl.json`` of a saved folder, or ``None``."""
     path = Path(folder) / CONFIG_FILE
-    if not path.is_file():
-        return None
+    return _read_json(path) if path.is_file() else None
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON in ``path``, or ``None`` when it cannot be read or parsed."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -231,12 +234,7 @@ def _json(source: str, name: str) -> Any:
     from skmrl.models import model_file
 
     path = model_file(source, name)
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    return None if path is None else _read_json(path)
 
 
 def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | None:
