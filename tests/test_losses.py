@@ -93,6 +93,50 @@ def test_similarity_distillation_is_zero_on_the_teacher_and_positive_elsewhere()
     assert float(both) > float(mse_only) > 0
 
 
+def test_similarity_distillation_known_value():
+    # The student's cosines S against a hand-made teacher T: the off-diagonal MSE plus the
+    # row-wise KL(softmax(T / t) || softmax(S / t)), averaged over rows. The KL's direction,
+    # its temperature and its reduction each change the value (KL(S || T) is 4.10, not 4.93).
+    r = 1 / math.sqrt(2)
+    s = [[1.0, 0.0, r], [0.0, 1.0, r], [r, r, 1.0]]  # cosines of the rows below
+    student = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    t = [[1.0, 0.5, 0.2], [0.5, 1.0, 0.9], [0.2, 0.9, 1.0]]
+
+    def off(m, i):
+        return [m[i][j] for j in range(3) if j != i]
+
+    def softmax(row, temperature):
+        e = [math.exp(x / temperature) for x in row]
+        return [x / sum(e) for x in e]
+
+    def kl(temperature):
+        return (
+            sum(
+                p * math.log(p / q)
+                for i in range(3)
+                for p, q in zip(
+                    softmax(off(t, i), temperature), softmax(off(s, i), temperature), strict=True
+                )
+            )
+            / 3
+        )
+
+    mse = sum((a - b) ** 2 for i in range(3) for a, b in zip(off(s, i), off(t, i), strict=True))
+    mse /= 6
+    got = similarity_distillation_loss(student, torch.tensor(t))  # kl_weight=1, t=0.05
+    assert float(got) == pytest.approx(mse + kl(0.05), rel=1e-5)  # 0.181 + 4.928
+    got = similarity_distillation_loss(student, torch.tensor(t), kl_weight=0.5, temperature=1.0)
+    assert float(got) == pytest.approx(mse + 0.5 * kl(1.0), rel=1e-5)
+
+
+def test_cosent_default_scale_is_sentence_transformers_20():
+    a = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    b = torch.tensor([[1.0, 0.0], [0.0, 1.0]])  # cosines 1 and 0
+    # ranked the wrong way round: log(1 + exp(20 * (1 - 0)))
+    expected = math.log1p(math.exp(20.0))
+    assert float(cosent_loss(a, b, torch.tensor([0.0, 1.0]))) == pytest.approx(expected)
+
+
 def test_neighbour_and_pairwise_terms_known_values():
     anchors = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
     neighbours = torch.tensor([[[1.0, 1.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]])
