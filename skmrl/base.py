@@ -365,8 +365,11 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         """
         # TransformerMixin's fit(X).transform(X) would read an iterator twice, and the second
         # read sees nothing: validate (and so materialise) the documents once, then reuse them.
+        # Not through transform: set_output's wrapper of transform, given the list, would make
+        # a DataFrame indexed 0..n-1 and fit_transform's wrapper would keep it, where the index
+        # of X is due (a ColumnTransformer joins its parts' outputs on it).
         docs = check_documents(X, fit=True)
-        return self.fit(docs, y, **fit_params).transform(docs)
+        return self.fit(docs, y, **fit_params)._transform_docs(docs)
 
     # -- transforming ---------------------------------------------------------------------------
     def _embedding_fingerprint(self) -> str:
@@ -412,9 +415,13 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, dim), float32
             The first ``dim`` full-size columns, L2-normalised per row when ``normalize=True``.
         """
+        return self._transform_docs(check_documents(X))
+
+    def _transform_docs(self, docs: list[str]) -> Any:
+        """``transform`` of checked documents (what set_output wraps is left to the caller)."""
         self._check_fitted()
         dim = self._check_dim(self.max_dim_)
-        return self._at_dim(check_documents(X), dim)
+        return self._at_dim(docs, dim)
 
     def _at_dim(self, docs: list[str], dim: int | None) -> Any:
         """The vectors of ``docs`` at the checked size ``dim``."""

@@ -161,3 +161,22 @@ def test_pandas_output_of_the_sparse_tfidf_is_a_clear_error():
         est.transform(CORPUS[:2])
     frame = est.set_params(dim=3).transform(CORPUS[:2])
     assert list(frame.columns) == ["tfidfbaseline0", "tfidfbaseline1", "tfidfbaseline2"]
+
+
+def test_column_transformer_with_pandas_output_keeps_rows_together():
+    """A shuffled frame's rows stay whole: fit_transform's DataFrame was indexed 0..n-1, so
+    the ColumnTransformer joined each text's vector to another row's passthrough columns."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+
+    df = pd.DataFrame({"text": CORPUS, "row": np.arange(len(CORPUS))}).sample(
+        frac=1, random_state=0
+    )
+    ct = ColumnTransformer(
+        [("emb", TfidfBaseline(dim=4), "text"), ("row", "passthrough", ["row"])]
+    ).set_output(transform="pandas")
+    out = ct.fit_transform(df)
+    assert list(out.index) == list(df.index)
+    np.testing.assert_array_equal(out["row__row"], df["row"])
+    expected = TfidfBaseline(dim=4).fit(df["text"]).transform(df["text"])
+    np.testing.assert_allclose(out.iloc[:, :4], expected, atol=1e-6)

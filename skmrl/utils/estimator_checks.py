@@ -361,7 +361,8 @@ def check_clone_and_pickle(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 def check_pandas_output(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``get_feature_names_out`` names ``dim`` columns, and ``set_output(transform="pandas")``
-    returns a DataFrame with those columns."""
+    returns a DataFrame with those columns, indexed as the pandas input of ``transform`` and
+    ``fit_transform`` is (a ``ColumnTransformer`` joins its parts' outputs on the index)."""
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover
@@ -374,6 +375,18 @@ def check_pandas_output(estimator: Any, X: Sequence[str], y: Any) -> None:
     frame = _transform(est.set_output(transform="pandas"), X[:4])
     assert isinstance(frame, pd.DataFrame), f"expected a DataFrame, got {type(frame)}"
     assert list(frame.columns) == names and frame.shape == (4, est.dim)
+    # a shuffled frame's index (train_test_split, df.sample) is not 0..n-1
+    series = pd.Series(list(X), index=np.arange(len(X))[::-1] + 100)
+    frame = _transform(est, series)
+    assert list(frame.index) == list(series.index), "transform lost the index of a Series"
+    fresh = clone(estimator).set_params(dim=est.dim).set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        frame = fresh.fit_transform(series, y)
+    assert list(frame.index) == list(series.index), (
+        f"fit_transform lost the index of a Series: {list(frame.index)[:3]}..., "
+        f"expected {list(series.index)[:3]}..."
+    )
 
 
 #: Every check that :func:`check_embedder` runs, in order.
