@@ -73,3 +73,31 @@ def test_a_fit_in_a_notebook_shows_its_bar(monkeypatch, tqdm_bars):
     MatryoshkaAdaptor(epochs=1, random_state=2).fit(Z)
     assert [bar.desc for bar in tqdm_bars] == ["fitting adaptor"]
     assert tqdm_bars[0].n == tqdm_bars[0].total > 0
+
+
+def test_a_curve_bar_in_a_notebook_draws_its_total(monkeypatch, bbc_news):
+    # In a kernel tqdm.auto is tqdm.notebook, whose widget keeps the maximum it was made with:
+    # a curve's bar is made before its total is known, and it was a full block that never moved.
+    pytest.importorskip("ipywidgets")  # tqdm.notebook draws with it (not a dependency)
+    import tqdm.auto
+    import tqdm.notebook
+
+    from skmrl import TfidfBaseline, compare
+
+    made: list = []
+
+    class Widget(tqdm.notebook.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Widget)
+    texts, labels = bbc_news
+    rows = np.random.default_rng(0).permutation(len(texts))[:150]
+    texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
+    embedders = {"16": TfidfBaseline(max_dim=16), "8": TfidfBaseline(max_dim=8)}
+    result = compare(embedders, texts, labels, cv=3, progress=True)
+    (bar,) = made
+    widget = bar.container.children[1]
+    assert bar.n == bar.total == 3 * sum(len(c.dims) for c in result.curves.values())
+    assert (widget.value, widget.max, widget.bar_style) == (bar.total, bar.total, "")

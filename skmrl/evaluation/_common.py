@@ -168,8 +168,17 @@ class _Steps:
         self.bar = _progress(progress, 0, desc, unit="step")
 
     def add(self, n: int) -> None:
-        self.bar.total += n
-        self.bar.refresh()
+        # tqdm changes a total through reset(total=): tqdm.notebook's widget (what tqdm.auto
+        # draws in Jupyter) keeps the maximum it was made with until then, and made with total
+        # 0 it is a full "info" block that never moves. reset also zeroes the count and clock,
+        # which are put back (a compare grows the total after each embedder's first fold).
+        bar = self.bar
+        done, start = bar.n, getattr(bar, "start_t", None)  # a disabled bar has no clock
+        bar.reset(total=bar.total + n)
+        bar.n = bar.last_print_n = done
+        if start is not None:
+            bar.start_t = start
+        bar.refresh()
 
     def tick(self, n: int = 1) -> None:
         self.bar.update(n)
