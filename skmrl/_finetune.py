@@ -142,7 +142,7 @@ def fit_fine_tuned_state(
         )
     dims = check_matryoshka_dims(embedder.matryoshka_dims, loaded.hidden_size)
     codes = None
-    if y is not None:
+    if y is not None and method != "pca":  # "pca" ignores y: a regression target is no error
         _, codes = check_class_labels(y, len(docs))
     out: dict[str, Any] = {"matryoshka_dims_": dims}
     if getattr(embedder, "matryoshka_layers", None) is not None:

@@ -361,7 +361,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             Embeddings; at least 2 rows.
         y : array-like of shape (n_samples,), optional
             Class labels (binary or multiclass); ``method="adaptor"`` then finds the rotation
-            that puts the classes first; ``"pca"`` ignores them.
+            that puts the classes first; ``"pca"`` ignores them (any ``y`` is accepted, so a
+            regression pipeline's targets too).
 
         Returns
         -------
@@ -373,7 +374,10 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         Zn = self._check_vectors(X, fit=True)
         n, D = Zn.shape
         dims = check_matryoshka_dims(self.matryoshka_dims, D)
-        classes, codes = (None, None) if y is None else check_class_labels(y, n)
+        # "pca" ignores y (as scikit-learn's PCA does): in a regression pipeline it gets
+        # continuous targets, which are no class labels
+        supervised = y is not None and self.method != "pca"
+        classes, codes = check_class_labels(y, n) if supervised else (None, None)
         key = self._fit_key(Zn, codes)
         state = cached_fit_state(key, lambda: self._fit_state(Zn, codes, dims), memory=self.memory)
         for name, value in state.items():

@@ -487,6 +487,18 @@ def test_settings_the_model_settles_fail_before_training(
         assert not hasattr(emb, "max_dim_")
 
 
+def test_pca_ignores_a_regression_target(tiny_bert):
+    """fine_tune="pca" ignores y, so a regression pipeline's continuous targets are no error
+    (they were refused as "not class labels")."""
+    from sklearn.linear_model import Ridge
+
+    target = np.linspace(0, 1, len(CORPUS))
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="pca", dim=8, device="cpu")
+    pipe = make_pipeline(emb, Ridge()).fit(CORPUS, target)
+    expected = MatryoshkaEmbedder(tiny_bert, fine_tune="pca", dim=8, device="cpu").fit(CORPUS)
+    np.testing.assert_allclose(pipe[0].transform(CORPUS), expected.transform(CORPUS), atol=1e-6)
+
+
 def test_a_cached_state_refused_for_dim_leaves_the_embedder_unfitted(tiny_bert):
     params = {"fine_tune": "pca", "device": "cpu"}
     MatryoshkaEmbedder(tiny_bert, **params).fit(CORPUS)  # the state is cached now
