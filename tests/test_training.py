@@ -173,6 +173,37 @@ def test_same_seed_same_weights_and_global_state_restored(tiny, tokenizer):
     assert torch.equal(torch.get_rng_state(), rng_state)
 
 
+@pytest.mark.parametrize("objective", ["distillation", "classification", "cosent"])
+def test_dim_weights_and_distill_weight_weigh_the_first_steps_loss(tiny, tokenizer, objective):
+    # The first step's loss is taken before any update, on the same batch and dropout draws
+    # for one seed, so it is linear in the weights: dims [4, 8, 32] weighted [1, 2, 3] give
+    # L4 + 2 L8 + 3 L32, each L measured alone. The trainer used to be able to drop
+    # dim_weights (MatryoshkaEmbedder's 2x on the full size) or distill_weight unnoticed:
+    # tests only saw the arguments passed to it.
+    pairs, scores = _pairs()
+    data = {
+        "distillation": {"texts": CORPUS[:16]},
+        "classification": {"texts": CORPUS[:16], "labels": LABELS[:16]},
+        "cosent": {"pairs": pairs[:16], "scores": scores[:16]},
+    }[objective]
+
+    def first_loss(**kwargs):
+        r = finetune_encoder(
+            tiny, tokenizer, dims=DIMS, epochs=1, batch_size=16, progress=False, **data, **kwargs
+        )
+        assert r.n_steps == 1
+        return r.losses[0]
+
+    alone = [first_loss(dim_weights=w) for w in ([1, 0, 0], [0, 1, 0], [0, 0, 1])]
+    assert len(set(alone)) == 3
+    weighted = first_loss(dim_weights=[1, 2, 3])
+    assert weighted == pytest.approx(alone[0] + 2 * alone[1] + 3 * alone[2], rel=1e-5)
+    if objective == "classification":  # cross-entropy + distill_weight * self-distillation
+        ce, one, two = (first_loss(distill_weight=w) for w in (0.0, 1.0, 2.0))
+        assert one > ce
+        assert two - one == pytest.approx(one - ce, rel=1e-4)
+
+
 def test_accumulation_threads_and_progress_bar(tiny, tokenizer, capsys):
     r = finetune_encoder(
         tiny, tokenizer, texts=CORPUS[:24], dims=DIMS, batch_size=8, accumulation_steps=2,
