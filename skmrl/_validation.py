@@ -21,6 +21,7 @@ __all__ = [
     "check_pairs",
     "folder_write_problem",
     "holds_text",
+    "is_missing",
 ]
 
 
@@ -56,6 +57,21 @@ def _is_dataframe(X: Any) -> bool:
 
 def _is_series(X: Any) -> bool:
     return hasattr(X, "iloc") and hasattr(X, "dtype") and not hasattr(X, "columns")
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, infinity, or pandas' NA (what a nullable column holds where it has no value).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmrl._validation import is_missing
+    >>> [is_missing(v) for v in (None, float("nan"), pd.NA, "", 0)]
+    [True, True, True, False, False]
+    """
+    if value is None or type(value).__name__ == "NAType":
+        return True
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
@@ -150,7 +166,7 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     for i, doc in enumerate(items):
         if isinstance(doc, str):
             continue
-        if doc is None or (isinstance(doc, float) and math.isnan(doc)):
+        if is_missing(doc):  # None, NaN, or pd.NA (a "string" column's missing value)
             raise ValueError(
                 f"document at position {i} of {name} is a missing value ({doc!r}); drop or fill "
                 "missing values first (an empty string is a valid document)"

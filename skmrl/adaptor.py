@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import numbers
 from typing import Any
 
@@ -21,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skmrl._validation import check_dim, check_int, holds_text
+from skmrl._validation import check_dim, check_int, holds_text, is_missing
 from skmrl.base import _stable_repr, dim_feature_names, prefix_normalize
 from skmrl.cache import cached_fit_state, check_memory
 
@@ -116,19 +115,12 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     return classes, codes.astype(np.int64)
 
 
-def _is_missing(value: Any) -> bool:
-    """None, NaN, infinity, or pandas' NA (what a nullable column holds where it has no value)."""
-    if value is None or type(value).__name__ == "NAType":
-        return True
-    return isinstance(value, float) and not math.isfinite(value)
-
-
 def _check_no_missing_label(y: np.ndarray) -> None:
     """Raise a ``ValueError`` naming the first missing label (None, NaN or infinity) of ``y``."""
     if y.dtype.kind == "f":
         missing = np.flatnonzero(~np.isfinite(y))
     elif y.dtype == object:
-        missing = np.flatnonzero([_is_missing(v) for v in y])
+        missing = np.flatnonzero([is_missing(v) for v in y])
     else:
         return
     if missing.size:

@@ -42,6 +42,8 @@ def test_accepted_inputs_become_a_list_of_str(X):
         (["a", None], ValueError, r"position 1 .*missing value"),
         (["a", float("nan")], ValueError, r"position 1 .*missing value"),
         (pd.Series(["a", np.nan, "c"]), ValueError, r"position 1 .*missing value"),
+        # a nullable "string" column's missing value is pd.NA (it was "has type NAType")
+        (pd.Series(["a", None, "c"], dtype="string"), ValueError, r"position 1 .*missing value"),
         (np.array([["a", "b"], ["c", "d"]]), ValueError, r"shape \(2, 2\)"),
         (pd.DataFrame({"a": ["x"], "b": ["y"]}), ValueError, r"DataFrame with 2 columns"),
         ([["a", "b"], ["c", "d"]], ValueError, r"position 0 .*2-D"),
