@@ -405,6 +405,39 @@ def test_parallel_cpu_workers_match_one_worker_and_restore_threads():
     np.testing.assert_allclose(one, _reference(texts), atol=1e-5)
 
 
+@pytest.mark.parametrize("stop", ["error", "interrupt"])
+def test_parallel_workers_stop_at_an_error_or_an_interrupt(tiny_bert, stop):
+    """An error in one worker, or Ctrl-C (a notebook's interrupt: SIGINT), ends the encoding
+    after the batches in hand: the other workers used to encode every batch left first."""
+    import itertools
+    import signal
+    import time
+
+    from skmrl._torch.encoder import encode
+
+    m = load_model(tiny_bert, "cpu")
+    calls, numbers = Counter(), itertools.count(1)
+
+    def hook(module, args, output):
+        n = next(numbers)  # the workers call it side by side
+        calls["n"] += 1
+        time.sleep(0.01)  # a batch of a real model's length: the waiting thread gets to run
+        if n == 3:
+            if stop == "interrupt":
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            raise RuntimeError("a batch failed")
+
+    texts = [f"sentence number {i}" for i in range(400)]
+    handle = m.model.register_forward_hook(hook)
+    try:
+        with pytest.raises(KeyboardInterrupt if stop == "interrupt" else RuntimeError):
+            encode(texts, m.model, m.tokenizer, batch_size=2, workers=2)  # 200 batches
+    finally:
+        handle.remove()
+    assert calls["n"] < 20
+
+
 # -- fail fast and clearly ---------------------------------------------------------------------
 def test_mistyped_hub_id_fails_in_under_two_seconds_with_one_message():
     """No HF_HUB_OFFLINE set (a user's default): no network retries, one clear message."""

@@ -234,6 +234,10 @@ def encode(
                 if bar is not None:
                     bar.update(len(rows))
 
+    def stop() -> None:
+        with lock:
+            queue.clear()
+
     if workers is None:
         workers = torch.get_num_threads() if device_type == "cpu" else 1
     workers = max(1, min(int(workers), len(queue) // 2))
@@ -241,22 +245,42 @@ def encode(
         if workers == 1:
             drain()
         else:
-            _drain_in_parallel(drain, workers)
+            _drain_in_parallel(drain, workers, stop)
     finally:
         if bar is not None:
             bar.close()
     return out if every_layer else out[0]
 
 
-def _drain_in_parallel(drain: Any, workers: int) -> None:
-    """Run ``drain`` in ``workers`` threads with one torch (intra-op) thread each."""
+def _drain_in_parallel(drain: Any, workers: int, stop: Any) -> None:
+    """Run ``drain`` in ``workers`` threads with one torch (intra-op) thread each.
+
+    An error in a worker, or an interrupt of the waiting thread (Ctrl-C, a notebook's
+    interrupt), calls ``stop`` (which empties the queue): the other workers then end after the
+    batch in hand, where they used to encode every batch left before the error was raised.
+    """
+    from concurrent.futures import FIRST_EXCEPTION, wait
+
     from skmrl._torch.device import one_torch_thread
+
+    def work() -> None:
+        try:
+            drain()
+        except BaseException:
+            stop()
+            raise
 
     with (
         one_torch_thread(),
         ThreadPoolExecutor(workers, thread_name_prefix="skmrl-encode") as pool,
     ):
-        for future in [pool.submit(drain) for _ in range(workers)]:
+        futures = [pool.submit(work) for _ in range(workers)]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # KeyboardInterrupt while waiting
+            stop()
+            raise
+        for future in futures:
             future.result()
 
 
