@@ -77,10 +77,10 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     >>> classes, codes = check_class_labels(["b", "a", "b"], 3)
     >>> classes.tolist(), codes.tolist()
     (['a', 'b'], [1, 0, 1])
-    >>> check_class_labels([0.5, 1.5, 2.5], 3)
+    >>> check_class_labels([0.5, 1.5, 2.5], 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: y must hold class labels (binary or multiclass), got continuous values
+    ValueError: y must hold class labels (binary or multiclass), got continuous values; ...
     """
     if isinstance(y, str | bytes) or not (hasattr(y, "__len__") or hasattr(y, "__array__")):
         raise TypeError(f"y must be an array-like of class labels, got {type(y).__name__}")
@@ -104,7 +104,15 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
             f"array of {y.dtype} holding {type(y.flat[0]).__name__} values"
         )
     if kind not in ("binary", "multiclass"):
-        raise ValueError(f"y must hold class labels (binary or multiclass), got {kind} values")
+        hint = ""
+        if kind == "continuous":  # a regressor's targets, which a Pipeline hands every step
+            hint = (
+                "; a regression target cannot guide the embedding, but the 'pca' rotation "
+                "ignores y (MatryoshkaEmbedder(fine_tune='pca'), MatryoshkaAdaptor(method='pca'))"
+            )
+        raise ValueError(
+            f"y must hold class labels (binary or multiclass), got {kind} values{hint}"
+        )
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         only = classes[:1].tolist()[0]  # a Python value: 1, not np.int64(1)

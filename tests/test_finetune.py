@@ -429,7 +429,13 @@ def test_finetune_takes_pairs_from_a_dataframe(tiny_bert):
         ({"fine_tune": "lora"}, CORPUS, None, ValueError, "fine_tune='lora'"),
         ({"fine_tune": "adaptor"}, ["one text"], None, ValueError, "at least 2 texts"),
         ({"fine_tune": "adaptor"}, CORPUS, [1] * len(CORPUS), ValueError, "single class"),
-        ({"fine_tune": "adaptor"}, CORPUS, np.linspace(0, 1, 40), ValueError, "class labels"),
+        (
+            {"fine_tune": "adaptor"},
+            CORPUS,
+            np.linspace(0, 1, 40),
+            ValueError,
+            r"class labels.*continuous.*regression target.*fine_tune='pca'",
+        ),
         ({"fine_tune": "adaptor"}, CORPUS, [0, 1], ValueError, "40 documents but y has 2"),
         (
             {"fine_tune": "adaptor", "matryoshka_dims": [16, 8]},
