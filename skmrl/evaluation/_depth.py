@@ -219,6 +219,14 @@ class DepthDimCurves:
         """A heatmap of the mean score over (depth, size); see
         :func:`skmrl.plotting.plot_depth_dim`.
 
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when omitted.
+        tolerance : float or None, default=0.01
+            The cells within ``tolerance`` of the best are outlined and the cheapest of them
+            (:meth:`cheapest`) is marked; ``None`` marks nothing.
+
         Returns
         -------
         matplotlib Axes
