@@ -151,6 +151,15 @@ class MatryoshkaEmbedder(BaseEmbedder):
         The fitted adaptor (``fine_tune="adaptor"``, ``"pca"`` or ``"full+adaptor"``).
     fine_tuned_weights_ : dict of str to torch.Tensor or None
         The fine-tuned encoder's weights, on the CPU (``"full"``; a pickle holds them).
+    training_losses_ : list of float
+        The loss after each optimiser step of the weights' training (``"full"`` and
+        ``"full+adaptor"`` only).
+    encoder_identity_ : str
+        Hash of the encoder that encodes: the fine-tuned weights' with ``"full"``, else
+        ``model_identity_``.
+    saved_adaptor_ : object or None
+        The adaptor saved in the model's folder (``skmrl_adaptor.npz``, by
+        :meth:`save_pretrained`), applied before ``adaptor_``; ``None`` when the folder has none.
     matryoshka_dims_ : list of int
         The prefix sizes that fine-tuning trained (when ``fine_tune`` is set).
 
