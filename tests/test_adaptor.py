@@ -163,6 +163,29 @@ def test_pickle_clone_and_state_size(sts_vectors):
     assert clone(ad).get_params() == ad.get_params()
 
 
+def test_the_cached_state_is_keyed_by_the_labels():
+    # The fitted state is cached under the vectors and the labels: the same vectors with
+    # another partition into classes, or with none, must not get the first fit's rotation
+    # (nothing checked it: dropping the labels from the key passed every test).
+    from skmrl import clear_caches
+
+    Z = np.random.default_rng(0).normal(size=(60, 8))
+    by_first, by_second = (Z[:, 0] > 0).astype(int), (Z[:, 1] > 0).astype(int)
+    fits = [
+        MatryoshkaAdaptor(epochs=1).fit(Z, by_first).components_,
+        MatryoshkaAdaptor(epochs=1).fit(Z, by_second).components_,
+        MatryoshkaAdaptor(epochs=1).fit(Z).components_,
+    ]
+    assert np.argmax(np.abs(fits[0][:, 0])) == 0 and np.argmax(np.abs(fits[1][:, 0])) == 1
+    clear_caches()
+    fresh = [
+        MatryoshkaAdaptor(epochs=1).fit(Z, by_second).components_,
+        MatryoshkaAdaptor(epochs=1).fit(Z).components_,
+    ]
+    np.testing.assert_array_equal(fits[1], fresh[0])
+    np.testing.assert_array_equal(fits[2], fresh[1])
+
+
 def test_same_seed_same_rotation(sts_vectors):
     Z, _, _ = sts_vectors
     from skmrl import clear_caches
