@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["in_notebook", "show_progress"]
+import numpy as np
+
+__all__ = ["check_progress", "in_notebook", "show_progress"]
 
 
 def in_notebook() -> bool:
@@ -24,6 +26,21 @@ def in_notebook() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
+def check_progress(progress: object) -> None:
+    """Refuse a ``progress`` that is not ``None`` or a bool (``"no"`` would be truthy).
+
+    Examples
+    --------
+    >>> from skmrl._progress import check_progress
+    >>> check_progress("no")
+    Traceback (most recent call last):
+    ...
+    TypeError: progress must be None, True or False, got 'no'
+    """
+    if progress is not None and not isinstance(progress, bool | np.bool_):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
+
+
 def show_progress(progress: bool | None) -> bool:
     """``progress`` as given, or for ``None``: when stderr is a terminal or in a notebook.
 
@@ -33,6 +50,7 @@ def show_progress(progress: bool | None) -> bool:
     >>> show_progress(True), show_progress(False)
     (True, False)
     """
+    check_progress(progress)
     if progress is not None:
         return bool(progress)
     isatty = getattr(sys.stderr, "isatty", None)

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skmrl._progress import check_progress
 from skmrl._validation import check_dim, check_int, holds_text, is_missing
 from skmrl.base import _stable_repr, dim_feature_names, prefix_normalize
 from skmrl.cache import cached_fit_state, check_memory
@@ -301,8 +302,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if self.learning_rate == 0:
             raise ValueError("learning_rate must be > 0")
-        if self.progress is not None and not isinstance(self.progress, bool):
-            raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
+        check_progress(self.progress)
 
     def _check_vectors(self, X: Any, *, fit: bool) -> np.ndarray:
         """Validate ``X`` as scikit-learn does (``n_features_in_``, ``feature_names_in_`` and

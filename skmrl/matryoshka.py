@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._progress import check_progress
 from skmrl._validation import caller_stacklevel, check_int
 from skmrl.base import BaseEmbedder
 from skmrl.cache import get_embedding_cache, hash_texts
@@ -267,8 +268,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             raise TypeError(f"cache_layers must be a bool, got {self.cache_layers!r}")
         check_int("max_length", self.max_length, 1)
         check_int("batch_size", self.batch_size, 1)
-        if self.progress is not None and not isinstance(self.progress, bool):
-            raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
+        check_progress(self.progress)
         if self.fine_tune not in _FINE_TUNES:
             raise ValueError(
                 f"fine_tune={self.fine_tune!r} is not understood; expected one of {_FINE_TUNES}"

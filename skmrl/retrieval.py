@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from skmrl import _search
+from skmrl._progress import check_progress
 from skmrl._validation import check_dim, check_documents, check_int, holds_text
 from skmrl.base import prefix_normalize
 
@@ -158,6 +159,7 @@ class MatryoshkaSearch(BaseEstimator):
         check_dim(self.rerank_dim, name="rerank_dim")
         check_int("shortlist_size", self.shortlist_size, 1)
         check_int("batch_size", self.batch_size, 1)
+        check_progress(self.progress)
         if self.quantize not in _QUANTIZE:
             raise ValueError(f"quantize must be None, 'int8' or 'binary', got {self.quantize!r}")
         if self.quantize is not None and self.shortlist_dim is None:
@@ -599,9 +601,9 @@ def _rerank(
 def _progress(results: Any, progress: bool | None, n_batches: int) -> Any:
     from skmrl._progress import show_progress
 
-    if progress is None:
-        progress = n_batches > 1 and show_progress(None)
-    if not progress:
+    # None: a bar only over several batches, when someone watches (progress is read at each
+    # search, so show_progress checks it here too)
+    if not show_progress(progress) or (progress is None and n_batches <= 1):
         return results
     from tqdm.auto import tqdm
 

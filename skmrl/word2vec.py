@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.utils.validation import check_random_state
 
+from skmrl._progress import check_progress
 from skmrl._torch.device import check_device_spec
 from skmrl._validation import caller_stacklevel, check_dim, check_int
 from skmrl._vocab import (
@@ -254,6 +255,7 @@ class Word2VecEmbedder(BaseEmbedder):
         check_int("window", self.window, 1)
         check_int("min_count", self.min_count, 1)
         check_int("negative", self.negative, 1)
+        check_progress(self.progress)
         if not (isinstance(self.epochs, str) and self.epochs == "auto"):
             bad = isinstance(self.epochs, bool) or not isinstance(self.epochs, numbers.Integral)
             if bad or self.epochs < 0:

@@ -101,3 +101,41 @@ def test_a_curve_bar_in_a_notebook_draws_its_total(monkeypatch, bbc_news):
     widget = bar.container.children[1]
     assert bar.n == bar.total == 3 * sum(len(c.dims) for c in result.curves.values())
     assert (widget.value, widget.max, widget.bar_style) == (bar.total, bar.total, "")
+
+
+def _fit_with_progress(kind: str, progress: object) -> None:
+    from skmrl import MatryoshkaEmbedder, MatryoshkaSearch, Word2VecEmbedder
+    from skmrl.evaluation import dim_curve
+
+    texts = ["a cat sat", "a dog ran", "the cat ran", "the dog sat"] * 5
+    Z = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32)
+    if kind == "word2vec":
+        Word2VecEmbedder(max_dim=8, epochs=1, progress=progress).fit(texts)
+    elif kind == "matryoshka":
+        MatryoshkaEmbedder(model="no/such-model", progress=progress).fit(texts)
+    elif kind == "adaptor":
+        MatryoshkaAdaptor(method="pca", progress=progress).fit(Z)
+    elif kind == "search":
+        MatryoshkaSearch(shortlist_dim=4, progress=progress).fit(Z).kneighbors(Z[:2], 3)
+    else:
+        dim_curve(MatryoshkaAdaptor(method="pca"), Z, [0, 1] * 10, dims=[2], progress=progress)
+
+
+@pytest.mark.filterwarnings("ignore:word2vec trains on only")
+@pytest.mark.parametrize("kind", ["word2vec", "matryoshka", "adaptor", "search", "curve"])
+def test_progress_is_checked_alike_everywhere(kind):
+    # Word2VecEmbedder, MatryoshkaSearch and dim_curve took any value ("no" showed a bar); the
+    # check is one function now, in fit and wherever a bar is drawn.
+    with pytest.raises(TypeError, match=r"progress must be None, True or False, got 'no'"):
+        _fit_with_progress(kind, "no")
+    if kind != "matryoshka":  # no model to load: the check above is what ran before loading
+        _fit_with_progress(kind, np.False_)  # a NumPy bool (from a grid) is a bool
+
+
+def test_a_search_checks_progress_set_after_fit():
+    from skmrl import MatryoshkaSearch
+
+    Z = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32)
+    search = MatryoshkaSearch(shortlist_dim=4).fit(Z)
+    with pytest.raises(TypeError, match="progress must be"):
+        search.set_params(progress="no").kneighbors(Z[:2], 3)
