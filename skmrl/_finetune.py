@@ -141,9 +141,9 @@ def fit_fine_tuned_state(
             f"fine_tune={method!r} needs at least 2 texts to learn from, got {len(docs)}"
         )
     dims = check_matryoshka_dims(embedder.matryoshka_dims, loaded.hidden_size)
-    codes = None
+    classes = codes = None
     if y is not None and method != "pca":  # "pca" ignores y: a regression target is no error
-        _, codes = check_class_labels(y, len(docs))
+        classes, codes = check_class_labels(y, len(docs))
     out: dict[str, Any] = {"matryoshka_dims_": dims}
     if getattr(embedder, "matryoshka_layers", None) is not None:
         if state.get("max_layers_") is None:
@@ -168,14 +168,15 @@ def fit_fine_tuned_state(
         fitted.n_layers = None  # the adaptor is fitted on the full-depth vectors
         fitted.fingerprint_ = "unused"
         Z = fitted._embed_docs(docs)  # through the cache: encoded once across folds
+        labels = None if codes is None else classes[codes]  # adaptor_.classes_: the labels
         out["adaptor_"] = _fit_adaptor(
-            embedder, Z, codes, dims, adaptor_only=method != "full+adaptor"
+            embedder, Z, labels, dims, adaptor_only=method != "full+adaptor"
         )
     return out
 
 
 def _fit_adaptor(
-    embedder: Any, Z: np.ndarray, codes: Any, dims: list[int], *, adaptor_only: bool
+    embedder: Any, Z: np.ndarray, labels: Any, dims: list[int], *, adaptor_only: bool
 ) -> Any:
     from skmrl.adaptor import MatryoshkaAdaptor
 
@@ -192,7 +193,7 @@ def _fit_adaptor(
         progress=embedder.progress,
         **params,
     )
-    return adaptor.fit(Z, codes)
+    return adaptor.fit(Z, labels)
 
 
 def _fit_full_weights(

@@ -554,6 +554,8 @@ def test_supervised_adaptor_lifts_short_prefix_accuracy_in_cross_validation(trec
 def test_pickle_of_an_adaptor_fit_is_small_and_equal(trec_subset):
     X, y = trec_subset
     emb = MatryoshkaEmbedder(dim=16, fine_tune="adaptor", device="cpu").fit(X, y)
+    # the adaptor's classes are the labels, as MatryoshkaAdaptor's own (they were 0..k-1)
+    assert emb.adaptor_.classes_.tolist() == sorted(set(y))
     blob = pickle.dumps(emb)
     assert len(blob) < 800_000  # a 384 x 384 rotation; no encoder weights
     code = (
