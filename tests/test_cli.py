@@ -173,6 +173,24 @@ def test_demo_chosen_dims_follow_dimcurve_smallest_dim():
     assert table[2].split() == ["16", "0.965", "±", "0.000", "-"]
 
 
+def test_demo_embedders_draw_no_bar_inside_the_sweeps():
+    # A fit's own bar, drawn inside the sweep's in a terminal, broke both (Word2Vec's did).
+    from skmrl.cli import _build_parser
+    from skmrl.cli.demo import _demo_entries
+
+    args = _build_parser().parse_args(["demo"])
+    entries = _demo_entries(args, n_docs=2225)
+    assert {e.name for e in entries} == {
+        "TfidfBaseline",
+        "Word2VecEmbedder",
+        "depth",
+        "MatryoshkaEmbedder",
+        "adaptor",
+    }
+    for entry in entries:
+        assert entry.build(args).get_params().get("progress", False) is False, entry.name
+
+
 def test_version(skmrl_cmd):
     out = skmrl_cmd("--version")
     assert out.returncode == 0, out.stderr

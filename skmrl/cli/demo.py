@@ -190,7 +190,7 @@ def _tfidf(args: argparse.Namespace) -> Any:
 def _word2vec(args: argparse.Namespace) -> Any:
     from skmrl.word2vec import Word2VecEmbedder
 
-    return Word2VecEmbedder(max_dim=_W2V_MAX_DIM, random_state=0)
+    return Word2VecEmbedder(max_dim=_W2V_MAX_DIM, random_state=0, progress=False)  # as MiniLM
 
 
 def _matryoshka(args: argparse.Namespace, **params: Any) -> Any:
