@@ -194,7 +194,6 @@ def encode(
     # Longest batches first: on a GPU an out-of-memory error shows at once, and parallel CPU
     # workers finish together (the short batches fill in at the end).
     queue = deque(reversed(make_batches(lengths, batch_size, batch_size * TOKENS_PER_ROW)))
-    bar = _progress_bar(len(texts), len(queue), progress)
     device_type = torch.device(device).type
     if device_type == "cpu" and dtype is None:
         from skmrl._torch.onednn import packed_for_inference
@@ -241,6 +240,7 @@ def encode(
     if workers is None:
         workers = torch.get_num_threads() if device_type == "cpu" else 1
     workers = max(1, min(int(workers), len(queue) // 2))
+    bar = _progress_bar(len(texts), len(queue), progress)  # made here: closed by the finally
     try:
         if workers == 1:
             drain()
