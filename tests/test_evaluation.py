@@ -331,8 +331,29 @@ def test_smallest_dim_refit_errors():
         smallest_dim_refit("a__dim", metric="f1")(results)
     with pytest.raises(ValueError, match="tolerance"):
         smallest_dim_refit("a__dim", tolerance=-1)
-    with pytest.raises(ValueError, match="must be an int"):
-        smallest_dim_refit("a__dim")({**results, "param_a__dim": [8, None]})
+    with pytest.raises(ValueError, match=r"must be an int \(or None"):
+        smallest_dim_refit("a__dim")({**results, "param_a__dim": [8, "full"]})
+    masked = np.ma.MaskedArray([8, 0], mask=[False, True], dtype=object)  # a grid leaves it out
+    with pytest.raises(ValueError, match="some grid leaves it out"):
+        smallest_dim_refit("a__dim")({**results, "param_a__dim": masked})
+
+
+def test_smallest_dim_refit_takes_none_as_the_full_size():
+    # A grid such as [8, 16, None] was refused ("must be an int"); None (the full size, or
+    # TfidfBaseline's sparse TF-IDF) is larger than every int.
+    results = {"mean_test_score": np.array([0.80, 0.95, 0.96]), "param_a__dim": [8, None, 16]}
+    assert smallest_dim_refit("a__dim")(results) == 2  # 16 is within 0.01 of None's 0.96
+    assert smallest_dim_refit("a__dim", tolerance=0.005)(results) == 2  # 16 is the best
+    results["mean_test_score"] = np.array([0.80, 0.97, 0.95])
+    assert smallest_dim_refit("a__dim")(results) == 1  # only the full size is within 0.01
+    pipe = make_pipeline(TfidfBaseline(max_dim=64), LogisticRegression(max_iter=2000))
+    search = GridSearchCV(
+        pipe,
+        {"tfidfbaseline__dim": [2, 16, None]},
+        cv=4,
+        refit=smallest_dim_refit("tfidfbaseline__dim", tolerance=1.0),
+    ).fit(CORPUS, LABELS)
+    assert search.best_params_ == {"tfidfbaseline__dim": 2}
 
 
 # -- errors ---------------------------------------------------------------------------------------

@@ -17,8 +17,10 @@ def smallest_dim_refit(
 
     Among the candidates whose mean test score is at least ``best - tolerance`` (absolute, in
     the score's units), it picks the one with the smallest value of ``param``; among those with
-    that value (other parameters varying), the best scored. ``best_index_`` and the refitted
-    ``best_estimator_`` follow it (``best_score_`` is not defined with a callable ``refit``).
+    that value (other parameters varying), the best scored. ``None`` (the full size, or
+    :class:`~skmrl.TfidfBaseline`'s sparse TF-IDF) counts as larger than every int, so a grid
+    such as ``[8, 16, None]`` works. ``best_index_`` and the refitted ``best_estimator_`` follow
+    it (``best_score_`` is not defined with a callable ``refit``).
 
     Parameters
     ----------
@@ -65,12 +67,20 @@ def smallest_dim_refit(
             found = sorted(k[6:] for k in cv_results if k.startswith("param_"))
             raise ValueError(f"the grid has no parameter {param!r} (it has {found})")
         scores = np.asarray(cv_results[key], dtype=np.float64)
-        values = [None if v is np.ma.masked else v for v in cv_results[f"param_{param}"]]
-        if any(v is None or not isinstance(v, numbers.Integral) for v in values):
-            raise ValueError(f"every candidate's {param} must be an int to order them by size")
+        values = list(cv_results[f"param_{param}"])
+        if any(v is np.ma.masked for v in values):  # a grid in a list that leaves it out
+            raise ValueError(
+                f"every candidate must set {param} to order them by size; some grid leaves it out"
+            )
+        if not all(v is None or isinstance(v, numbers.Integral) for v in values):
+            raise ValueError(
+                f"every candidate's {param} must be an int (or None, the full size) to order "
+                "them by size"
+            )
+        sizes = [np.inf if v is None else int(v) for v in values]
         ok = np.isfinite(scores) & (scores >= np.nanmax(scores) - tolerance)
-        smallest = min(int(v) for v, good in zip(values, ok, strict=True) if good)
-        same = [i for i, v in enumerate(values) if ok[i] and int(v) == smallest]
+        smallest = min(size for size, good in zip(sizes, ok, strict=True) if good)
+        same = [i for i, size in enumerate(sizes) if ok[i] and size == smallest]
         return int(max(same, key=lambda i: scores[i]))
 
     refit.__name__ = f"smallest_dim_refit({param!r}, tolerance={tolerance})"
