@@ -417,6 +417,11 @@ class MatryoshkaSearch(BaseEstimator):
             return idx
         return np.clip(1.0 - sims, 0.0, 2.0).astype(np.float32), idx
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = self.embedder is not None  # texts, embedded by the embedder
+        return tags
+
     # -- persistence ----------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

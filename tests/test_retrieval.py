@@ -228,6 +228,11 @@ def test_search_texts_with_an_embedder():
     ref = _brute(full.transform(CORPUS), full.transform(CORPUS[:3]), 2)
     np.testing.assert_array_equal(idx, ref[1])
     assert emb.get_params()["dim"] == 4 and not hasattr(emb, "max_dim_")  # a clone was fitted
+    # scikit-learn's tags say what it takes: texts with an embedder, vectors without
+    from sklearn.utils import get_tags
+
+    assert get_tags(search).input_tags.string is True
+    assert get_tags(MatryoshkaSearch()).input_tags.string is False
 
 
 @pytest.mark.parametrize("quantize", QUANTIZE)
