@@ -12,16 +12,18 @@ from __future__ import annotations
 import hashlib
 import itertools
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmrl._progress import check_progress
-from skmrl._validation import check_dim, check_int, holds_text, is_missing
+from skmrl._validation import caller_stacklevel, check_dim, check_int, holds_text, is_missing
 from skmrl.base import _stable_repr, dim_feature_names, prefix_normalize
 from skmrl.cache import cached_fit_state, check_memory
 
@@ -70,7 +72,9 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
 
     Raises a ``ValueError`` for a wrong length, a missing label (``None``, NaN or infinity),
     continuous or multi-output targets, or a single class (nothing to separate), and a
-    ``TypeError`` for labels of mixed types that cannot be sorted.
+    ``TypeError`` for labels of mixed types that cannot be sorted. A column vector (shape
+    ``(n, 1)``, such as ``df[["label"]]``) is taken with a ``DataConversionWarning``, as
+    scikit-learn's classifiers take it.
 
     Examples
     --------
@@ -86,6 +90,14 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(y, str | bytes) or not (hasattr(y, "__len__") or hasattr(y, "__array__")):
         raise TypeError(f"y must be an array-like of class labels, got {type(y).__name__}")
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:  # df[["label"]]: taken, as scikit-learn's models do
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the "
+            "shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=caller_stacklevel(),
+        )
+        y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D (one label per text), got shape {y.shape}")
     if len(y) != n_samples:

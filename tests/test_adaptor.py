@@ -186,6 +186,23 @@ def test_the_cached_state_is_keyed_by_the_labels():
     np.testing.assert_array_equal(fits[2], fresh[1])
 
 
+def test_a_column_vector_of_labels_is_taken_with_sklearns_warning():
+    # df[["label"]] was refused ("y must be 1-D"), where scikit-learn's classifiers take it
+    # with a DataConversionWarning; the warning points at the caller's line.
+    from sklearn.exceptions import DataConversionWarning
+
+    Z = np.random.default_rng(0).normal(size=(60, 8))
+    y = np.where(Z[:, 2] > 0, "pos", "neg")
+    flat = MatryoshkaAdaptor().fit(Z, y)
+    with pytest.warns(DataConversionWarning, match="column-vector y") as seen:
+        column = MatryoshkaAdaptor().fit(Z, y.reshape(-1, 1))
+    assert seen[0].filename == __file__
+    np.testing.assert_array_equal(column.components_, flat.components_)
+    assert column.classes_.tolist() == ["neg", "pos"]
+    with pytest.raises(ValueError, match=r"1-D \(one label per text\), got shape \(60, 2\)"):
+        MatryoshkaAdaptor().fit(Z, np.stack([y, y], axis=1))
+
+
 def test_same_seed_same_rotation(sts_vectors):
     Z, _, _ = sts_vectors
     from skmrl import clear_caches
