@@ -542,6 +542,45 @@ def test_random_state_none_is_never_served_from_the_cache():
     assert seeded[0].components_ is seeded[1].components_  # a seed is still fitted once
 
 
+def _class_centroid_embedder(uses_y: bool):
+    """A user's supervised embedder: each text's similarity to its words' class profiles."""
+    from skmrl.base import BaseEmbedder
+
+    class ClassProfiles(BaseEmbedder):
+        _fit_uses_y = uses_y
+
+        def __init__(self, dim=None, normalize=True):
+            self.dim = dim
+            self.normalize = normalize
+
+        def _fit_full(self, docs, y):
+            classes = sorted(set(y))
+            counts: dict[str, np.ndarray] = {}
+            for doc, label in zip(docs, y, strict=True):
+                for word in doc.split():
+                    counts.setdefault(word, np.zeros(len(classes)))[classes.index(label)] += 1
+            return {"profiles_": counts, "max_dim_": len(classes)}
+
+        def _transform_full(self, docs):
+            zero = np.zeros(self.max_dim_)
+            rows = [sum((self.profiles_.get(w, zero) for w in d.split()), zero) for d in docs]
+            return np.asarray(rows, dtype=np.float32) + 1e-3
+
+    return ClassProfiles()
+
+
+def test_an_embedder_that_learns_from_y_declares_it_for_the_fit_key():
+    # BaseEmbedder keys a fitted state by the texts only, unless the class sets _fit_uses_y
+    # (docs/design.md, "Writing your own embedder"): then other labels get their own fit.
+    labels, flipped = np.asarray(LABELS), np.asarray(LABELS)[::-1]
+    assert len(set(LABELS)) > 1 and not np.array_equal(labels, flipped)
+    declared = [_class_centroid_embedder(True).fit(CORPUS, y) for y in (labels, flipped)]
+    assert declared[0].fingerprint_ != declared[1].fingerprint_
+    assert not np.allclose(declared[0].transform(CORPUS), declared[1].transform(CORPUS))
+    undeclared = [_class_centroid_embedder(False).fit(CORPUS, y) for y in (labels, flipped)]
+    assert undeclared[1].profiles_ is undeclared[0].profiles_  # served the first labels' fit
+
+
 def _drop_stop_words(text):
     return [w for w in text.split() if w not in {"the", "a", "an", "of", "to", "and"}]
 
