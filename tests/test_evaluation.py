@@ -15,7 +15,14 @@ from sklearn.pipeline import make_pipeline
 import skmrl
 from skmrl import MatryoshkaAdaptor, TfidfBaseline, Word2VecEmbedder, prefix_normalize
 from skmrl.datasets import load_sts
-from skmrl.evaluation import DimCurve, compare, dim_curve, smallest_dim_refit
+from skmrl.evaluation import (
+    Comparison,
+    DepthDimCurves,
+    DimCurve,
+    compare,
+    dim_curve,
+    smallest_dim_refit,
+)
 from skmrl.utils._corpus import CORPUS, LABELS
 
 from .conftest import SHARED_DATA
@@ -248,6 +255,24 @@ def test_smallest_dim_on_a_hand_made_curve():
         curve.smallest_dim(tolerance=-0.1)
     nan_curve = DimCurve(dims=[8, 16], scores=[[np.nan, 0.5]])
     assert nan_curve.smallest_dim() == 16
+
+
+def test_a_mean_exactly_tolerance_below_the_best_is_within_it():
+    # Fold accuracies 0.85, 0.95, 0.90 average to 0.8999999999999999 in floats, and 16's to
+    # 0.91: 8 is exactly one point below, which the docs call within tolerance=0.01, but
+    # 0.8999999999999999 >= 0.91 - 0.01 is False, and every pick silently took the larger size.
+    folds = [[0.85, 0.88], [0.95, 0.95], [0.90, 0.90]]
+    curve = DimCurve(dims=[8, 16], scores=folds)
+    assert curve.mean[0] < curve.mean[1] - 0.01  # the rounding itself
+    assert curve.smallest_dim(tolerance=0.01) == 8
+    assert curve.smallest_dim(tolerance=0.005) == 16  # a real gap still counts
+    assert Comparison({"a": curve}).smallest_dims(0.01) == {"a": 8}
+    grid = DepthDimCurves({3: curve, 6: curve})
+    assert grid.within(0.01).all() and grid.cheapest(0.01) == (3, 8)
+    results = {"mean_test_score": curve.mean, "param_a__dim": [8, 16]}
+    assert smallest_dim_refit("a__dim", tolerance=0.01)(results) == 0
+    with pytest.raises(ValueError, match="no candidate has a finite mean score"):
+        smallest_dim_refit("a__dim")({**results, "mean_test_score": np.array([np.nan] * 2)})
 
 
 def test_bytes_per_vector_frame_and_markdown():

@@ -3,12 +3,39 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 __all__ = ["Comparison", "DimCurve"]
+
+#: Relative slack of the tolerance test, for float rounding: a mean of fold scores exactly
+#: ``tolerance`` below the best (0.94 against 0.95 at 0.01) can come out a unit in the last place
+#: under ``best - tolerance``, and was then left out.
+_ROUNDING = 1e-12
+
+
+def _check_tolerance(tolerance: Any) -> float:
+    """``tolerance`` as a float, or a ``ValueError``: it must be a real number ``>= 0``."""
+    if not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
+        raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
+    return float(tolerance)
+
+
+def _within_tolerance(scores: np.ndarray, tolerance: Any, what: str) -> np.ndarray:
+    """Which ``scores`` are finite and at least ``best - tolerance`` (``best``: the largest
+    finite one), up to float rounding; a ``ValueError`` when none is finite (``what``: what a
+    score belongs to, for the message)."""
+    tolerance = _check_tolerance(tolerance)
+    scores = np.asarray(scores, dtype=np.float64)
+    finite = np.isfinite(scores)
+    if not finite.any():
+        raise ValueError(f"no {what} has a finite mean score")
+    best = scores[finite].max()
+    slack = _ROUNDING * max(1.0, abs(best), tolerance)
+    return finite & (scores >= best - tolerance - slack)
 
 
 def _pandas(owner: str) -> Any:
@@ -110,20 +137,14 @@ class DimCurve:
         ----------
         tolerance : float, default=0.01
             Absolute, in the score's units: with accuracy, ``0.01`` is one percentage point
-            (``best - 0.01``), not 1% of the best.
+            (``best - 0.01``), not 1% of the best. A mean exactly ``tolerance`` below the best
+            is within it, whatever the float rounding of the means.
 
         Returns
         -------
         int
         """
-        if not tolerance >= 0:
-            raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
-        finite = np.isfinite(self.mean)
-        if not finite.any():
-            raise ValueError("no dim has a finite mean score")
-        best = self.mean[finite].max()
-        ok = finite & (self.mean >= best - tolerance)
-        return int(self.dims[ok].min())
+        return int(self.dims[_within_tolerance(self.mean, tolerance, "dim")].min())
 
     def to_frame(self) -> Any:
         """The curve as a pandas DataFrame, one row per ``dim``.

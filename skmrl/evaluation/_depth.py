@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._curve import DimCurve, _pandas
+from ._curve import DimCurve, _pandas, _within_tolerance
 
 __all__ = ["DepthDimCurves"]
 
@@ -121,12 +121,7 @@ class DepthDimCurves:
         -------
         ndarray of bool, shape (n_layers, n_dims)
         """
-        if not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
-            raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
-        finite = np.isfinite(self.mean)
-        if not finite.any():
-            raise ValueError("no (depth, dim) has a finite mean score")
-        return finite & (self.mean >= self.mean[finite].max() - tolerance)
+        return _within_tolerance(self.mean, tolerance, "(depth, dim)")
 
     def smallest_dims(self, tolerance: float = 0.01) -> dict[int, int | None]:
         """Each depth's smallest ``dim`` within ``tolerance`` of the best mean score of the whole

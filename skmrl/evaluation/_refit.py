@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._curve import _check_tolerance, _within_tolerance
+
 __all__ = ["smallest_dim_refit"]
 
 
@@ -55,8 +57,7 @@ def smallest_dim_refit(
     >>> grid.best_params_
     {'tfidfbaseline__dim': 8}
     """
-    if not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
-        raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
+    _check_tolerance(tolerance)  # now, not when the search ends
     key = f"mean_test_{metric}"
 
     def refit(cv_results: dict) -> int:
@@ -78,7 +79,7 @@ def smallest_dim_refit(
                 "them by size"
             )
         sizes = [np.inf if v is None else int(v) for v in values]
-        ok = np.isfinite(scores) & (scores >= np.nanmax(scores) - tolerance)
+        ok = _within_tolerance(scores, tolerance, "candidate")
         smallest = min(size for size, good in zip(sizes, ok, strict=True) if good)
         same = [i for i, size in enumerate(sizes) if ok[i] and size == smallest]
         return int(max(same, key=lambda i: scores[i]))
