@@ -515,6 +515,24 @@ def test_compare_equals_separate_curves_on_the_same_folds():
     np.testing.assert_array_equal(comp.curves["word2vec"].scores, alone.scores)
 
 
+@pytest.mark.parametrize("task", ["classification", "sts"])
+def test_compare_splits_an_unseeded_shuffling_splitter_once_for_every_embedder(task):
+    # KFold(shuffle=True) without a seed splits anew at each call: each embedder got other
+    # folds, so two identical embedders came out with different curves, and a comparison
+    # "on the same folds" compared fold noise.
+    if task == "classification":
+        X, y, cv = CORPUS, LABELS, StratifiedKFold(4, shuffle=True)
+    else:
+        X, y, cv = (
+            list(zip(CORPUS[:20], CORPUS[20:], strict=True)),
+            np.arange(20.0),
+            KFold(4, shuffle=True),
+        )
+    embedders = {"a": TfidfBaseline(max_dim=8), "b": TfidfBaseline(max_dim=8)}
+    comp = compare(embedders, X, y, dims=[2, 8], cv=cv, task=task)
+    np.testing.assert_array_equal(comp.curves["a"].scores, comp.curves["b"].scores)
+
+
 def test_compare_clips_dims_to_each_embedder():
     from skmrl.evaluation import compare
 

@@ -32,10 +32,11 @@ def compare(
     """Score several embedders at several sizes ``dim``, on the same folds: one table.
 
     One :func:`dim_curve` per embedder, each with the same arguments. An int ``cv`` is a
-    shuffled splitter with a fixed seed, and an iterable of splits is read once and reused, so
-    every embedder is scored on the same folds; each curve is the one :func:`dim_curve` alone
-    would return. With ``task="retrieval"`` every embedder ranks the same corpus for the same
-    queries (there are no folds).
+    shuffled splitter with a fixed seed, a splitter splits once for all (one that shuffles
+    without a seed, such as ``KFold(shuffle=True)``, too), and an iterable of splits is read
+    once and reused, so every embedder is scored on the same folds; each curve is the one
+    :func:`dim_curve` alone would return. With ``task="retrieval"`` every embedder ranks the
+    same corpus for the same queries (there are no folds).
 
     Parameters
     ----------
@@ -105,6 +106,8 @@ def compare(
         X = list(X)
     if cv is not None and not isinstance(cv, numbers.Integral) and not hasattr(cv, "split"):
         cv = list(cv)
+    elif hasattr(cv, "split") and task != "retrieval":  # unseeded shuffles differ at each call
+        cv = _SameSplits(cv)
     steps = _Steps(progress, "compare")  # one bar over every embedder's folds and sizes
     try:
         curves = {}
@@ -127,3 +130,27 @@ def compare(
     finally:
         steps.close()
     return Comparison(curves)
+
+
+class _SameSplits:
+    """A cross-validation splitter that splits once and gives those folds on every call.
+
+    ``compare`` scores every embedder on the same folds: a splitter that shuffles without a
+    fixed seed (``KFold(shuffle=True)``, or a ``RandomState`` object) would give each embedder
+    other folds, as ``GridSearchCV`` avoids by splitting once for all its candidates. The data
+    are the same for every embedder, so the first call's folds hold for all.
+    """
+
+    def __init__(self, cv: Any) -> None:
+        self.cv = cv
+        self._splits: list[Any] | None = None
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Any:
+        if self._splits is None:
+            self._splits = list(self.cv.split(X, y, groups))
+        return iter(self._splits)
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        if self._splits is not None:
+            return len(self._splits)
+        return self.cv.get_n_splits(X, y, groups)
