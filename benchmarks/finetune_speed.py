@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _data import STS_DEV, STS_TRAIN, check_data
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 EVAL_DIMS = (8, 16, 32, 64, None)
@@ -126,6 +128,7 @@ def main() -> int:
         help="also time skmrl with dtype=torch.bfloat16 autocast (an opt-in on the CPU)",
     )
     args = parser.parse_args()
+    check_data(parser, args.data, STS_TRAIN, STS_DEV)
 
     import numpy as np
     import torch

