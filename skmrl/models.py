@@ -392,6 +392,7 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
         raise ValueError(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
         )
+    _check_tokenizer_has_words(model, tokenizer)
     net.eval()
     net.requires_grad_(False)
     identity = _identity(net, tokenizer)
@@ -408,6 +409,24 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
         identity=identity,
         hidden_size=int(hidden),
         max_positions=getattr(config, "max_position_embeddings", None),
+    )
+
+
+def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:
+    """Refuse a tokenizer whose vocabulary is its special tokens alone.
+
+    transformers 5 builds such a tokenizer, without a word of error, for a model folder that
+    holds no tokenizer files (a folder where only the model was saved): every word becomes the
+    unknown token, so all texts of a length get one vector.
+    """
+    special = set(tokenizer.all_special_ids)
+    if len(tokenizer) > len(special):
+        return
+    raise ModelNotFoundError(
+        f"model={os.fspath(model)!r} has no tokenizer: its tokenizer knows only its special "
+        f"tokens ({len(special)}), so every word would be unknown (transformers makes such an "
+        "empty one for a folder without tokenizer files). Save the model's tokenizer into the "
+        "folder (tokenizer.save_pretrained(folder): tokenizer.json, vocab.txt, ...)"
     )
 
 
