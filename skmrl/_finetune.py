@@ -306,22 +306,14 @@ def _train_weights(
 
 # -- pairs with scores ---------------------------------------------------------------------------
 def _check_pairs(pairs: Any, scores: Any) -> tuple[list[tuple[str, str]], np.ndarray]:
-    from skmrl._validation import check_pairs
+    from skmrl._validation import check_pair_scores, check_pairs
 
     checked = list(zip(*check_pairs(pairs, name="pairs"), strict=True))
     if len(checked) < 2:
         raise ValueError(f"finetune needs at least 2 pairs, got {len(checked)}")
     if scores is None:
         raise ValueError("pairs need their similarity scores: pass scores= (one per pair)")
-    try:
-        values = np.asarray(scores, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError("scores must be numbers (one similarity score per pair)") from None
-    if values.ndim != 1 or len(values) != len(checked):
-        raise ValueError(f"got {len(checked)} pairs but scores has shape {values.shape}")
-    if not np.all(np.isfinite(values)):
-        raise ValueError("scores must be finite numbers")
-    return checked, values
+    return checked, check_pair_scores(scores, len(checked))
 
 
 def finetune(

@@ -18,6 +18,7 @@ __all__ = [
     "check_dim",
     "check_documents",
     "check_int",
+    "check_pair_scores",
     "check_pairs",
     "folder_write_problem",
     "holds_text",
@@ -231,6 +232,37 @@ def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:
     if not a:
         raise ValueError(f"{name} holds no pairs")
     return a, b
+
+
+def check_pair_scores(
+    scores: Any, n_pairs: int, *, name: str = "scores", pairs: str = "pairs"
+) -> np.ndarray:
+    """The gold similarity scores of ``n_pairs`` sentence pairs, as a 1-D float64 array.
+
+    A missing score (NaN, infinity) is refused: one would make the Spearman correlation NaN at
+    every size, and a training loss NaN.
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_pair_scores
+    >>> check_pair_scores([4, 0.5], 2)
+    array([4. , 0.5])
+    >>> check_pair_scores([4.0, float("nan")], 2, name="y")
+    Traceback (most recent call last):
+    ...
+    ValueError: y must be finite numbers, one per pair: y[1] is nan
+    """
+    try:
+        values = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numbers (one similarity score per pair)") from None
+    if values.ndim != 1 or len(values) != n_pairs:
+        raise ValueError(f"{pairs} has {n_pairs} pairs but {name} has shape {values.shape}")
+    missing = np.flatnonzero(~np.isfinite(values))
+    if missing.size:
+        i = int(missing[0])
+        raise ValueError(f"{name} must be finite numbers, one per pair: {name}[{i}] is {values[i]}")
+    return values
 
 
 def holds_text(X: Any) -> bool:

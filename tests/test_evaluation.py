@@ -454,6 +454,11 @@ def test_sts_errors():
         dim_curve(emb, pairs, task="sts")
     with pytest.raises(ValueError, match="10 pairs but y has shape"):
         dim_curve(emb, pairs, gold[:9], task="sts")
+    # A missing gold score made the Spearman correlation NaN at every size, silently.
+    with pytest.raises(ValueError, match=r"y must be finite numbers, one per pair: y\[3\] is nan"):
+        dim_curve(emb, pairs, np.where(np.arange(10) == 3, np.nan, gold), task="sts", cv=None)
+    with pytest.raises(TypeError, match="y must be numbers"):
+        dim_curve(emb, pairs, ["high"] * 10, task="sts")
     with pytest.raises(ValueError, match="no estimator or scoring"):
         dim_curve(emb, pairs, gold, task="sts", estimator=LogisticRegression())
     with pytest.raises(ValueError, match="no pairs"):

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import check_pairs
+from skmrl._validation import check_pair_scores, check_pairs
 
 from ._classification import _classification_fold
 from ._common import _check_dims, _check_layers, _Fold, _learns_from_texts, _Steps
@@ -269,9 +269,7 @@ def _dim_curve(
         a, b = check_pairs(X)
         if y is None:
             raise ValueError("task='sts' needs the gold similarity scores y")
-        y = np.asarray(y, dtype=np.float64)
-        if y.ndim != 1 or len(y) != len(a):
-            raise ValueError(f"X has {len(a)} pairs but y has shape {y.shape}")
+        y = check_pair_scores(y, len(a), name="y", pairs="X")
         every = np.arange(len(a))
         if cv is None or not _learns_from_texts(embedder):
             splits = [(every, every)]
