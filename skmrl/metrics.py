@@ -51,7 +51,9 @@ def ndcg_at_k(
         ``query id -> document ids``, best first; every query of ``qrels`` needs one (it may be
         empty); the rankings of other queries are ignored. Only the first ``k`` are read. Ids
         of another type than the judged ones (row numbers from ``kneighbors`` against str ids),
-        which could never match, raise a ``TypeError`` instead of scoring 0.
+        which could never match, raise a ``TypeError`` instead of scoring 0; so does a ranking
+        that has no order: a dict of scores (BEIR's results, ``{doc id: score}``: sort its ids
+        by score first) or a set.
     k : int, default=10
         Cut-off.
 
@@ -138,6 +140,16 @@ def _per_query(qrels: Any, ranked: Any, k: Any, metric: Any) -> np.ndarray:
         docs = ranked[qid]
         if isinstance(docs, str):
             raise TypeError(f"ranked[{qid!r}] must be a sequence of document ids, not a str")
+        if isinstance(docs, Mapping):  # its order is how it was filled, not by score
+            raise TypeError(
+                f"ranked[{qid!r}] is a dict (document id -> score, as BEIR's results are), whose "
+                "order is not a ranking: pass the ids best first, such as "
+                "sorted(scores, key=scores.get, reverse=True)"
+            )
+        if isinstance(docs, (set, frozenset)):
+            raise TypeError(
+                f"ranked[{qid!r}] is a set, which has no order: pass the document ids best first"
+            )
         top = list(docs)[:k]
         if len(set(top)) != len(top):
             twice = next(d for d in top if top.count(d) > 1)

@@ -136,6 +136,21 @@ def test_metric_errors():
         ndcg_at_k(qrels, [["a"]])
 
 
+def test_a_ranking_without_an_order_is_refused():
+    # BEIR's retrievers return {query id: {doc id: score}}: passed as ranked, the dict's
+    # insertion order was read as the ranking, whatever the scores (here nDCG 0.5, recall@1 0,
+    # for a relevant document scored best).
+    qrels = {"q": {"a": 1}}
+    results = {"q": {"b": 0.1, "c": 0.2, "a": 0.9}}
+    for metric in (ndcg_at_k, recall_at_k):
+        with pytest.raises(TypeError, match=r"ranked\['q'\] is a dict .* sorted\(scores"):
+            metric(qrels, results, 1)
+        with pytest.raises(TypeError, match=r"ranked\['q'\] is a set, which has no order"):
+            metric(qrels, {"q": {"a", "b"}}, 1)
+        best_first = {q: sorted(s, key=s.get, reverse=True) for q, s in results.items()}
+        assert metric(qrels, best_first, 1) == 1.0
+
+
 # -- cosine top-k ---------------------------------------------------------------------------------
 def _ref_top_k(Q, D, k):
     """Full float64 cosine matrix, stable sort: the slow, obvious ranking."""
