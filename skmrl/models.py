@@ -372,6 +372,7 @@ def quiet_transformers() -> Iterator[None]:
 
 
 def _load(model: Any, source: str, device: str, attn_implementation: str | None) -> LoadedModel:
+    import torch
     from transformers import AutoModel, AutoTokenizer
 
     online = network_allowed()
@@ -393,6 +394,12 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
         )
     _check_tokenizer_has_words(model, tokenizer)
+    # Weights saved in fp16 or bf16 load in that dtype in transformers 5 (its default
+    # dtype="auto"): run them in float32, as transformers 4 did. precision= alone chooses
+    # reduced precision (autocast); all-MiniLM-L6-v2 saved in fp16 ran 2x slower on the CPU
+    # than in float32, while precision_ said "fp32", and fine_tune="full" trained fp16 weights.
+    if any(p.is_floating_point() and p.dtype != torch.float32 for p in net.parameters()):
+        net.float()
     net.eval()
     net.requires_grad_(False)
     identity = _identity(net, tokenizer)
