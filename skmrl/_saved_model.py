@@ -223,11 +223,15 @@ class SentenceTransformersLayout(NamedTuple):
     default_prompt : str or None
         The prompt that ``encode`` prepends to every text by default (``default_prompt_name``
         in ``config_sentence_transformers.json``), if any.
+    max_seq_length : int or None
+        The tokens that ``encode`` truncates texts to (``max_seq_length`` in the encoder
+        module's ``sentence_bert_config.json``); ``None`` when it does not say.
     """
 
     pooling: str | None
     other_modules: list[str]
     default_prompt: str | None
+    max_seq_length: int | None
 
 
 def _json(source: str, name: str) -> Any:
@@ -254,28 +258,37 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
     Examples
     --------
     >>> from skmrl._saved_model import sentence_transformers_layout
-    >>> from skmrl.models import resolve_model
-    >>> sentence_transformers_layout(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
-    SentenceTransformersLayout(pooling='mean', other_modules=[], default_prompt=None)
+    >>> from skmrl.models import DEFAULT_MODEL, resolve_model
+    >>> layout = sentence_transformers_layout(resolve_model(DEFAULT_MODEL))
+    >>> layout.pooling, layout.other_modules, layout.default_prompt, layout.max_seq_length
+    ('mean', [], None, 256)
     """
     modules = _json(source, "modules.json")
     if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
         return None
     kinds = [(str(m.get("type", "")).rsplit(".", 1)[-1], str(m.get("path", ""))) for m in modules]
     pooling: str | None = None
+    max_seq_length: int | None = None
     for kind, path in kinds:
         if kind == "Pooling":
             config = _json(source, f"{path}/config.json" if path else "config.json")
             config = config if isinstance(config, dict) else {}
             modes = [name for key, name in _ST_POOLING_MODES.items() if config.get(key) is True]
             pooling = "+".join(modes) or None
+        elif kind == "Transformer":
+            name = "sentence_bert_config.json"
+            config = _json(source, f"{path}/{name}" if path else name)
+            length = config.get("max_seq_length") if isinstance(config, dict) else None
+            if isinstance(length, int) and not isinstance(length, bool) and length > 0:
+                max_seq_length = length
     others = [kind for kind, _ in kinds if kind not in _ST_MODULES_DONE]
     settings = _json(source, "config_sentence_transformers.json")
     prompt = None
     if isinstance(settings, dict) and isinstance(settings.get("prompts"), dict):
         name = settings.get("default_prompt_name")
         prompt = settings["prompts"].get(name) if isinstance(name, str) else None
-    return SentenceTransformersLayout(pooling, others, prompt if isinstance(prompt, str) else None)
+    prompt = prompt if isinstance(prompt, str) else None
+    return SentenceTransformersLayout(pooling, others, prompt, max_seq_length)
 
 
 def check_saved_config(embedder: Any, source: str) -> None:
@@ -309,7 +322,7 @@ def check_saved_config(embedder: Any, source: str) -> None:
     layout = sentence_transformers_layout(source)
     if layout is None:
         return
-    pooling, others, prompt = layout
+    pooling, others, prompt, max_seq_length = layout
     problems = []
     if pooling is not None and pooling != embedder.pooling:
         if pooling in ("mean", "cls"):
@@ -323,6 +336,11 @@ def check_saved_config(embedder: Any, source: str) -> None:
         problems.append(
             f"it applies {', '.join(others)}, which skmrl does not (it uses the encoder's pooled "
             "output)"
+        )
+    if max_seq_length is not None and max_seq_length != embedder.max_length:
+        problems.append(
+            f"it truncates texts to max_seq_length={max_seq_length} tokens, this embedder to "
+            f"max_length={embedder.max_length!r} (pass max_length={max_seq_length} to match it)"
         )
     if prompt:
         problems.append(

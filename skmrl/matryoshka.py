@@ -91,7 +91,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
     normalize : bool, default=True
         L2-normalise each vector after slicing it to ``dim`` (zero vectors stay zero).
     max_length : int, default=256
-        Texts are truncated to this many tokens (at most the model's maximum).
+        Texts are truncated to this many tokens (at most the model's maximum). ``fit`` warns
+        when a sentence-transformers model truncates at another length (its
+        ``max_seq_length``).
     batch_size : int, default=64
         Largest number of texts per forward pass (batches are also bounded in padded tokens).
     precision : {"auto", "fp32", "fp16", "bf16"}, default="auto"

@@ -33,18 +33,17 @@ def test_folder_without_tokenizer_files_is_refused_not_all_unknown_words(tiny_be
     assert np.abs(out[0] - out[1]).max() > 1e-3 and np.abs(out[0] - out[2]).max() > 1e-3
 
 
-def _mean_pooled(folder, texts: list[str]) -> np.ndarray:
+def _mean_pooled(folder, texts: list[str], max_length: int = 512) -> np.ndarray:
     """The straightforward reference: plain transformers in float32, one text at a time (no
-    padding), the mean of its token vectors."""
+    padding), truncated to ``max_length`` tokens, the mean of its token vectors."""
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
     model = transformers.AutoModel.from_pretrained(folder).float().eval()
+    out = []
     with torch.no_grad():
-        return np.stack(
-            [
-                model(**tokenizer([t], return_tensors="pt")).last_hidden_state[0].mean(0).numpy()
-                for t in texts
-            ]
-        )
+        for text in texts:
+            ids = tokenizer([text], truncation=True, max_length=max_length, return_tensors="pt")
+            out.append(model(**ids).last_hidden_state[0].mean(0).numpy())
+    return np.stack(out)
 
 
 def test_weights_saved_in_fp16_run_in_float32_on_the_cpu(tiny_bert, tmp_path):
@@ -59,3 +58,48 @@ def test_weights_saved_in_fp16_run_in_float32_on_the_cpu(tiny_bert, tmp_path):
     assert emb.precision_ == "fp32"
     assert {p.dtype for p in load_model(folder).model.parameters()} == {torch.float32}
     np.testing.assert_allclose(emb.transform(TEXTS[:3]), _mean_pooled(folder, TEXTS[:3]), atol=1e-5)
+
+
+def _sentence_transformers_folder(folder, max_seq_length: int):
+    """Write the module files of a sentence-transformers model (mean pooling, normalised, texts
+    truncated to ``max_seq_length`` tokens) into a model folder, as its library saves them."""
+    import json
+
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": i, "name": str(i), "path": p, "type": f"sentence_transformers.models.{k}"}
+                for i, (p, k) in enumerate(modules)
+            ]
+        )
+    )
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True})
+    )
+    (folder / "2_Normalize").mkdir()
+    (folder / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": max_seq_length, "do_lower_case": False})
+    )
+
+
+def test_sentence_transformers_max_seq_length_is_warned_about_like_its_pooling(tiny_bert, tmp_path):
+    # paraphrase-MiniLM-L6-v2 truncates at 128 tokens, BGE models at 512: with
+    # the default max_length=256, long texts got other vectors than SentenceTransformer's
+    # encode, with no word (a mismatched pooling is warned about).
+    import warnings
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "st")
+    _sentence_transformers_folder(folder, max_seq_length=16)
+    texts = [*TEXTS, "a long sentence about cats and dogs " * 10]
+    with pytest.warns(
+        UserWarning,
+        match=r"sentence-transformers model, and it truncates texts to max_seq_length=16 "
+        r"tokens, this embedder to max_length=256 \(pass max_length=16 to match it\)",
+    ):
+        MatryoshkaEmbedder(folder, device="cpu").fit(texts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        emb = MatryoshkaEmbedder(folder, device="cpu", max_length=16, normalize=False).fit(texts)
+    np.testing.assert_allclose(emb.transform(texts), _mean_pooled(folder, texts, 16), atol=1e-5)
