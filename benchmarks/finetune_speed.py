@@ -7,7 +7,9 @@ threads; sentence-transformers runs ``SentenceTransformerTrainer`` + ``Matryoshk
 CoSENTLoss(model), dims)`` with no evaluation, no saving, no reporting and no dataloader workers.
 Throughput is sentences (two per pair) per second of wall time around the call that trains. The
 load average of the machine is printed beside each timing: on a shared machine, compare only
-timings taken at the same load.
+timings taken at the same load. Before the timings, the padding of each trainer's batches (padded
+tokens over real tokens, the main cost skmrl's length-grouped batches save) is printed; it takes
+seconds, and ``--padding-only`` stops there.
 
 The quality is printed beside the speed: STS Benchmark dev Spearman correlation (1,500 pairs) of
 the cosine at 8, 16, 32, 64 dims and full size, for the original model and both fine-tuned ones.
@@ -15,7 +17,7 @@ the cosine at 8, 16, 32, 64 dims and full size, for the original model and both 
 Usage::
 
     python benchmarks/finetune_speed.py --data ../shared/data [--pairs 2000] [--batch-size 32]
-        [--threads 1] [--st-threads N] [--bf16] [--skip-st]
+        [--threads 1] [--st-threads N] [--bf16] [--skip-st] [--padding-only]
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def _spearman_table(model, tokenizer, dev) -> list[float]:
     return out
 
 
-def _train_st(path: str, pairs, scores, dims, args) -> tuple[float, object]:
+def _st_trainer(path: str, pairs, scores, dims, args, out: str):
+    """sentence-transformers' trainer as the timed run uses it, writing (nothing) to ``out``."""
     import torch
     from datasets import Dataset
     from sentence_transformers import (
@@ -84,31 +87,75 @@ def _train_st(path: str, pairs, scores, dims, args) -> tuple[float, object]:
     # transformers 5 takes the warm-up ratio as a float warmup_steps (warmup_ratio is deprecated).
     v5 = int(transformers.__version__.split(".")[0]) >= 5
     warmup = {"warmup_steps": 0.1} if v5 else {"warmup_ratio": 0.1}
+    targs = SentenceTransformerTrainingArguments(
+        output_dir=out,
+        num_train_epochs=1,
+        per_device_train_batch_size=args.batch_size,
+        learning_rate=2e-5,
+        **warmup,
+        weight_decay=0.01,
+        max_grad_norm=1.0,
+        eval_strategy="no",
+        save_strategy="no",
+        report_to="none",
+        dataloader_num_workers=0,
+        logging_steps=10_000,
+        disable_tqdm=True,
+        use_cpu=True,
+        seed=0,
+    )
+    trainer = SentenceTransformerTrainer(model=model, args=targs, train_dataset=data, loss=loss)
+    return trainer, model
+
+
+def _train_st(path: str, pairs, scores, dims, args) -> tuple[float, object]:
+    import torch
+
     with tempfile.TemporaryDirectory() as out:
-        targs = SentenceTransformerTrainingArguments(
-            output_dir=out,
-            num_train_epochs=1,
-            per_device_train_batch_size=args.batch_size,
-            learning_rate=2e-5,
-            **warmup,
-            weight_decay=0.01,
-            max_grad_norm=1.0,
-            eval_strategy="no",
-            save_strategy="no",
-            report_to="none",
-            dataloader_num_workers=0,
-            logging_steps=10_000,
-            disable_tqdm=True,
-            use_cpu=True,
-            seed=0,
-        )
-        trainer = SentenceTransformerTrainer(model=model, args=targs, train_dataset=data, loss=loss)
+        trainer, model = _st_trainer(path, pairs, scores, dims, args, out)
         torch.set_num_threads(args.st_threads or args.threads)
         start = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - start
     model.eval()
     return seconds, model[0].auto_model
+
+
+def _padding(loaded, pairs, scores, dims, args) -> None:
+    """Print the tokens each trainer's batches pad to, over the real tokens of the pairs.
+
+    The batches are those of the timed runs (same pairs, batch size, sequence length and seed),
+    built without training. skmrl: ``finetune_encoder``'s length-grouped batches of pairs
+    (``length_batches`` on each pair's longer side, its default ``seed=0``), both sides of a
+    batch padded together to its longest text. sentence-transformers: its trainer's own
+    training dataloader (a random sampler seeded by ``seed=0``; its collator pads each column
+    of a batch to that column's longest text), counted from the attention masks.
+    """
+    import numpy as np
+
+    from skmrl._torch.batching import length_batches
+    from skmrl._torch.encoder import tokenize
+    from skmrl.models import DEFAULT_MODEL, resolve_model
+
+    n = len(pairs)
+    texts = [a for a, _ in pairs] + [b for _, b in pairs]  # as finetune_encoder orders them
+    _, lengths = tokenize(texts, loaded.tokenizer, args.max_length)
+    longer = np.maximum(lengths[:n], lengths[n:])
+    batches = length_batches(longer, args.batch_size, np.random.default_rng(0))
+    ours = sum(2 * len(b) * int(longer[b].max()) for b in batches) / int(lengths.sum())
+    line = f"padding (padded tokens / real tokens of the epoch's batches): skmrl {ours:.2f}x"
+    if not args.skip_st:
+        padded = real = 0
+        with tempfile.TemporaryDirectory() as out:
+            trainer, _ = _st_trainer(resolve_model(DEFAULT_MODEL), pairs, scores, dims, args, out)
+            for batch in trainer.get_train_dataloader():
+                for side in ("sentence1", "sentence2"):
+                    mask = batch[f"{side}_attention_mask"]
+                    padded += mask.numel()
+                    real += int(mask.sum())
+        theirs = padded / real
+        line += f", sentence-transformers {theirs:.2f}x, ratio {theirs / ours:.2f}x"
+    print(line, flush=True)
 
 
 def main() -> int:
@@ -122,6 +169,11 @@ def main() -> int:
         "--st-threads", type=int, default=None, help="torch threads for ST (default: --threads)"
     )
     parser.add_argument("--skip-st", action="store_true", help="time skmrl only")
+    parser.add_argument(
+        "--padding-only",
+        action="store_true",
+        help="print the padding of both trainers' batches (seconds), then stop before timing",
+    )
     parser.add_argument(
         "--bf16",
         action="store_true",
@@ -152,6 +204,9 @@ def main() -> int:
         f"batch {args.batch_size} pairs, max_length {args.max_length}, "
         f"torch {torch.__version__}, {args.threads} torch thread(s), {os.cpu_count()} cores"
     )
+    _padding(loaded, pairs, scores, dims, args)
+    if args.padding_only:
+        return 0
 
     rows: list[tuple[str, float, float]] = []
     trained = {}
