@@ -34,6 +34,8 @@ from _data import STS_DEV, STS_TRAIN, check_data
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 EVAL_DIMS = (8, 16, 32, 64, None)
+#: What ``SentenceTransformerTrainer`` imports (sentence-transformers' ``train`` extra).
+TRAINER_MODULES = ("sentence_transformers", "datasets", "accelerate")
 
 
 def _spearman_table(model, tokenizer, dev) -> list[float]:
@@ -181,6 +183,15 @@ def main() -> int:
     )
     args = parser.parse_args()
     check_data(parser, args.data, STS_TRAIN, STS_DEV)
+    if not args.skip_st:
+        import importlib.util
+
+        missing = [m for m in TRAINER_MODULES if importlib.util.find_spec(m) is None]
+        if missing:
+            parser.error(
+                f"sentence-transformers' trainer needs {', '.join(missing)}: pip install "
+                "'skmrl[bench]' (sentence-transformers[train]), or pass --skip-st"
+            )
 
     import numpy as np
     import torch
