@@ -415,8 +415,31 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
         device=device,
         identity=identity,
         hidden_size=int(hidden),
-        max_positions=getattr(config, "max_position_embeddings", None),
+        max_positions=_max_positions(net),
     )
+
+
+def _max_positions(net: Any) -> int | None:
+    """The most tokens ``net`` takes: its config's ``max_position_embeddings``, less the
+    positions that RoBERTa-like models (XLM-R, MPNet, CamemBERT) never use.
+
+    Their positions start after the padding index (``pad_token_id + 1``, so 2 for RoBERTa), so
+    RoBERTa's 514 position embeddings take 512 tokens; ``max_length=514`` passed ``fit`` and
+    failed in ``transform`` on the first long text with an index error.
+    """
+    import torch
+
+    limit = getattr(net.config, "max_position_embeddings", None)
+    if not isinstance(limit, int):
+        return None
+    for name, module in net.named_modules():
+        if name.endswith("embeddings.position_embeddings") and isinstance(
+            module, torch.nn.Embedding
+        ):
+            if module.padding_idx is not None:
+                return limit - (int(module.padding_idx) + 1)
+            break
+    return limit
 
 
 def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:

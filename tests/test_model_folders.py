@@ -103,3 +103,57 @@ def test_sentence_transformers_max_seq_length_is_warned_about_like_its_pooling(t
         warnings.simplefilter("error")
         emb = MatryoshkaEmbedder(folder, device="cpu", max_length=16, normalize=False).fit(texts)
     np.testing.assert_allclose(emb.transform(texts), _mean_pooled(folder, texts, 16), atol=1e-5)
+
+
+def test_roberta_like_position_offset_bounds_max_length_in_fit(tmp_path):
+    # RoBERTa-like models (XLM-R, MPNet) start their positions after the padding index, so
+    # 66 position embeddings take 64 tokens: max_length=66 passed fit, and transform failed on
+    # the first long text with "index out of range in self".
+    tokenizer = _roberta_tokenizer()
+    config = transformers.XLMRobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=66,
+        pad_token_id=1,
+    )
+    torch.manual_seed(0)
+    model = transformers.XLMRobertaModel(config)
+    folder = tmp_path / "xlmr"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    long_text = "one two three four five six seven eight nine ten " * 20
+    with pytest.raises(ValueError, match=r"max_length=66 is more .* expected an int in \[1, 64\]"):
+        MatryoshkaEmbedder(folder, device="cpu", max_length=66).fit(TEXTS)
+    emb = MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS)
+    assert emb.transform([long_text]).shape == (1, 32)
+
+
+def _roberta_tokenizer():
+    """A byte-level BPE tokenizer with RoBERTa's special tokens (<pad> is 1), trained on a few
+    sentences."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300,
+        special_tokens=special,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tokenizer.train_from_iterator(TEXTS * 5, trainer)
+    tokenizer.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+    )
