@@ -339,14 +339,17 @@ def main() -> int:
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--grid-child", choices=["small", "big"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sections = ["grid"] if args.grid_child else args.sections.split(",")
+    sections = ["grid"] if args.grid_child else [s.strip() for s in args.sections.split(",")]
+    unknown = set(sections) - {"grid", "speed", "quality", "finetune"}
+    if unknown:
+        parser.error(f"--sections: unknown {sorted(unknown)}")
     needs = {
         "grid": [SMS if args.dataset == "sms" else TREC],
         "speed": [STS_DEV],
         "quality": [STS_DEV, TREC],
         "finetune": [STS_DEV, STS_TRAIN],
     }
-    check_data(parser, args.data, *(f for s in sections for f in needs.get(s, ())))
+    check_data(parser, args.data, *(f for s in sections for f in needs[s]))
     if args.grid_child:
         print(json.dumps(_grid_child(args.data, args.dataset, args.n, args.grid_child == "big")))
         return 0

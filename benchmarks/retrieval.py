@@ -223,13 +223,17 @@ def main(argv: list[str] | None = None) -> int:
         "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"
     )
     args = parser.parse_args(argv)
+    sections = [s.strip() for s in args.sections.split(",")]
+    unknown = set(sections) - {"dbpedia", "scale"}
+    if unknown:
+        parser.error(f"--sections: unknown {sorted(unknown)}")
     check_data(parser, args.data, *DBPEDIA)
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(args.threads)
     with threadpool_limits(args.threads):
-        for section in args.sections.split(","):
+        for section in sections:
             {"dbpedia": dbpedia, "scale": scale}[section](args)
     return 0
 
