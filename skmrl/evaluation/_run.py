@@ -80,9 +80,10 @@ def dim_curve(
         never on the scores. An embedder whose fitted state does
         not depend on the texts (``MatryoshkaEmbedder(fine_tune=None)``) is fitted once and
         scored on all pairs (the usual STS figure; ``std`` is 0). Any other (TF-IDF, Word2Vec,
-        an adaptor) is scored on ``cv`` folds of pairs, fitted on the texts of the other pairs,
-        so that it never sees a test sentence; ``cv=None`` fits it once on the texts of all
-        pairs instead (transductive: no score is used, but the test texts are).
+        an adaptor) is scored on ``cv`` folds of pairs, fitted on the texts of the other pairs
+        less those that are also in a test pair (STS data repeat sentences across pairs), so
+        that it never sees a test sentence; ``cv=None`` fits it once on the texts of all pairs
+        instead (transductive: no score is used, but the test texts are).
         ``"retrieval"``: the embedder is fitted once on the corpus texts (never the queries or
         the judgements; a frozen encoder just loads), and at each size the corpus is ranked for
         every query by the cosine of the re-normalised prefixes
