@@ -373,7 +373,7 @@ def quiet_transformers() -> Iterator[None]:
 
 def _load(model: Any, source: str, device: str, attn_implementation: str | None) -> LoadedModel:
     import torch
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoConfig, AutoTokenizer
 
     online = network_allowed()
     with quiet_transformers():
@@ -381,14 +381,16 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
             tokenizer = AutoTokenizer.from_pretrained(
                 source, use_fast=True, local_files_only=not online
             )
-            net = AutoModel.from_pretrained(
+            config = AutoConfig.from_pretrained(source, local_files_only=not online)
+        except (OSError, ValueError) as exc:
+            raise _load_error(model, source, exc, online) from None
+        auto = _encoder_class(model, config)
+        try:
+            net = auto.from_pretrained(
                 source, attn_implementation=attn_implementation, local_files_only=not online
             )
         except (OSError, ValueError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            if not online and not Path(source).is_dir():
-                reason = "not there; skmrl does not download by default"
-            raise _not_found(model, source, reason[:300], online) from None
+            raise _load_error(model, source, exc, online) from None
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
@@ -440,6 +442,46 @@ def _max_positions(net: Any) -> int | None:
                 return limit - (int(module.padding_idx) + 1)
             break
     return limit
+
+
+def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelNotFoundError:
+    """The one error of a model that transformers could not load (its first line says why)."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not online and not Path(source).is_dir():
+        reason = "not there; skmrl does not download by default"
+    return _not_found(model, source, reason[:300], online)
+
+
+def _encoder_class(model: Any, config: Any) -> Any:
+    """The transformers class that loads ``config``'s encoder: ``AutoModel``, or for an
+    encoder-decoder model (T5: sentence-t5, GTR) its encoder-only class.
+
+    ``AutoModel`` loads the whole T5, whose forward pass needs decoder inputs: ``fit`` passed and
+    ``transform`` failed deep inside transformers ("You must specify exactly one of input_ids or
+    inputs_embeds"). sentence-transformers runs the encoder alone, as this does.
+    """
+    from transformers import AutoModel
+
+    # A T5 saved as its encoder alone (sentence-t5, GTR) says so in its architectures only.
+    architectures = getattr(config, "architectures", None) or []
+    seq2seq = getattr(config, "is_encoder_decoder", False)
+    if not seq2seq and not any(str(a).endswith("EncoderModel") for a in architectures):
+        return AutoModel
+    try:
+        from transformers import AutoModelForTextEncoding
+        from transformers.models.auto.modeling_auto import MODEL_FOR_TEXT_ENCODING_MAPPING
+    except ImportError:  # pragma: no cover - transformers < 4.34
+        pass
+    else:
+        if type(config) in MODEL_FOR_TEXT_ENCODING_MAPPING:
+            return AutoModelForTextEncoding
+    if not seq2seq:
+        return AutoModel
+    raise ValueError(
+        f"model={os.fspath(model)!r} is an encoder-decoder model ({config.model_type}) with no "
+        "encoder-only class in transformers: skmrl embeds with an encoder's output (T5 and mT5 "
+        "have one: T5EncoderModel)"
+    )
 
 
 def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:

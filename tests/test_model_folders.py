@@ -157,3 +157,52 @@ def _roberta_tokenizer():
         pad_token="<pad>",
         mask_token="<mask>",
     )
+
+
+@pytest.mark.parametrize("saved", ["T5EncoderModel", "T5ForConditionalGeneration"])
+def test_t5_folders_embed_with_the_encoder_alone(tmp_path, saved):
+    # sentence-t5 and GTR are T5 encoders: AutoModel loaded the whole T5 (with a fresh decoder),
+    # fit passed, and transform failed deep in transformers ("You must specify exactly one of
+    # input_ids or inputs_embeds"). The vectors are now the encoder's, as sentence-transformers'.
+    tokenizer = _roberta_tokenizer()
+    config = transformers.T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=16,
+        d_ff=64,
+        num_layers=3,
+        num_heads=2,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    folder = tmp_path / saved
+    getattr(transformers, saved)(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    emb = MatryoshkaEmbedder(folder, device="cpu", max_length=64, normalize=False).fit(TEXTS)
+    encoder = transformers.T5EncoderModel.from_pretrained(folder).eval()
+    with torch.no_grad():
+        ref = [
+            encoder(**tokenizer([t], return_tensors="pt")).last_hidden_state[0].mean(0).numpy()
+            for t in TEXTS
+        ]
+    np.testing.assert_allclose(emb.transform(TEXTS), np.stack(ref), atol=1e-5)
+
+
+def test_encoder_decoder_without_an_encoder_class_is_refused_in_fit(tmp_path):
+    tokenizer = _roberta_tokenizer()
+    config = transformers.BartConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=64,
+    )
+    folder = tmp_path / "bart"
+    transformers.BartModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    with pytest.raises(ValueError, match=r"is an encoder-decoder model \(bart\)"):
+        MatryoshkaEmbedder(folder, device="cpu", max_length=32).fit(TEXTS)
