@@ -447,7 +447,14 @@ def _max_positions(net: Any) -> int | None:
 def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelNotFoundError:
     """The one error of a model that transformers could not load (its first line says why)."""
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if not online and not Path(source).is_dir():
+    if Path(source).is_dir():  # not the hub: say what the folder lacks, not how to download
+        return ModelNotFoundError(
+            f"could not load model={os.fspath(model)!r} from the folder {source}: "
+            f"{reason[:300].rstrip('. ')}. A model folder holds config.json, the weights "
+            "(model.safetensors or pytorch_model.bin) and the tokenizer files, as "
+            "save_pretrained writes them"
+        )
+    if not online:
         reason = "not there; skmrl does not download by default"
     return _not_found(model, source, reason[:300], online)
 

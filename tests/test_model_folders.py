@@ -206,3 +206,16 @@ def test_encoder_decoder_without_an_encoder_class_is_refused_in_fit(tmp_path):
     tokenizer.save_pretrained(folder)
     with pytest.raises(ValueError, match=r"is an encoder-decoder model \(bart\)"):
         MatryoshkaEmbedder(folder, device="cpu", max_length=32).fit(TEXTS)
+
+
+def test_folder_without_weights_says_what_the_folder_lacks_not_the_hub_cache(tiny_bert, tmp_path):
+    # It said "Tried: the local Hugging Face cache for '/the/folder'", and to pip install the
+    # default model or set HF_HUB_OFFLINE=0, for a folder whose weights file was missing.
+    folder = shutil.copytree(tiny_bert, tmp_path / "no-weights")
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(ModelNotFoundError) as caught:
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    message = str(caught.value)
+    assert f"from the folder {folder.resolve()}: " in message
+    assert "model.safetensors or pytorch_model.bin" in message
+    assert "Hugging Face cache" not in message and "HF_HUB_OFFLINE" not in message
