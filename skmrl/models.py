@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -280,13 +281,16 @@ def _not_found(model: Any, source: str, reason: str, online: bool) -> ModelNotFo
     )
 
 
-def _identity(model: Any, tokenizer: Any) -> str:
-    """Hash of the weights (every tensor of the state dict) and the tokenizer."""
+def _identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset()) -> str:
+    """Hash of the weights (every tensor of the state dict but those in ``skip``) and the
+    tokenizer."""
     import torch
 
     h = hashlib.sha1()
     h.update(type(model).__name__.encode())
     for name, tensor in model.state_dict().items():
+        if name in skip:
+            continue
         t = tensor.detach()
         if t.device.type != "cpu":
             t = t.cpu()
@@ -386,11 +390,15 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
             raise _load_error(model, source, exc, online) from None
         auto = _encoder_class(model, config)
         try:
-            net = auto.from_pretrained(
-                source, attn_implementation=attn_implementation, local_files_only=not online
+            net, info = auto.from_pretrained(
+                source,
+                attn_implementation=attn_implementation,
+                local_files_only=not online,
+                output_loading_info=True,
             )
         except (OSError, ValueError) as exc:
             raise _load_error(model, source, exc, online) from None
+    unused = _check_missing_weights(model, info)
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
@@ -404,7 +412,7 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
         net.float()
     net.eval()
     net.requires_grad_(False)
-    identity = _identity(net, tokenizer)
+    identity = _identity(net, tokenizer, skip=unused)
     net.to(device)
     config = net.config
     hidden = getattr(config, "hidden_size", None) or getattr(config, "d_model", None)
@@ -489,6 +497,34 @@ def _encoder_class(model: Any, config: Any) -> Any:
         "encoder-only class in transformers: skmrl embeds with an encoder's output (T5 and mT5 "
         "have one: T5EncoderModel)"
     )
+
+
+def _check_missing_weights(model: Any, info: Any) -> frozenset[str]:
+    """The weights the checkpoint lacked that skmrl never uses: its pooler's, which transformers
+    initialises at random, differently in each process (left out of the model's identity).
+
+    A checkpoint saved without the pooler (RoBERTa's and XLM-R's, any masked-language-model
+    checkpoint, ``add_pooling_layer=False``) otherwise had a new identity in every process: its
+    pickles failed elsewhere with "weights differ ... fit it again", and ``memory=`` never hit
+    across runs. Any other missing weight is initialised at random and changes the vectors:
+    that is warned about (transformers' own notice is silenced).
+    """
+    missing = sorted(str(k) for k in (info or {}).get("missing_keys") or ())
+    pooler = frozenset(k for k in missing if k.startswith("pooler.") or ".pooler." in k)
+    others = [k for k in missing if k not in pooler]
+    if others:
+        from skmrl._validation import caller_stacklevel
+
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        warnings.warn(
+            f"model={os.fspath(model)!r} lacks {len(others)} of its encoder's weights "
+            f"({shown}): transformers initialised them at random, so its vectors are not the "
+            "trained model's (and differ from process to process). Is the folder an encoder of "
+            "this architecture (config.json's model_type)?",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return pooler
 
 
 def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:

@@ -219,3 +219,56 @@ def test_folder_without_weights_says_what_the_folder_lacks_not_the_hub_cache(tin
     assert f"from the folder {folder.resolve()}: " in message
     assert "model.safetensors or pytorch_model.bin" in message
     assert "Hugging Face cache" not in message and "HF_HUB_OFFLINE" not in message
+
+
+def _bert_without_pooler(tiny_bert, folder):
+    """The tiny BERT saved without its pooler, as RoBERTa's and XLM-R's checkpoints are (and
+    any masked-language-model checkpoint, or a model saved with add_pooling_layer=False)."""
+    config = transformers.AutoConfig.from_pretrained(tiny_bert)
+    torch.manual_seed(0)
+    transformers.BertModel(config, add_pooling_layer=False).save_pretrained(folder)
+    transformers.AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(folder)
+    return folder
+
+
+def test_checkpoint_without_pooler_unpickles_in_another_process(tiny_bert, tmp_path):
+    # transformers initialises the missing pooler at random in each process, and the model's
+    # identity hashed it: a pickle failed in any other process ("weights differ from those this
+    # embedder was fitted with; fit it again") and memory= never hit across runs.
+    import subprocess
+    import sys
+
+    folder = _bert_without_pooler(tiny_bert, tmp_path / "no-pooler")
+    pickled = tmp_path / "emb.pkl"
+    code = (
+        "import pickle, sys\n"
+        "from skmrl import MatryoshkaEmbedder\n"
+        "if sys.argv[1] == 'fit':\n"
+        f"    emb = MatryoshkaEmbedder({str(folder)!r}, device='cpu').fit(['a cat'])\n"
+        f"    pickle.dump(emb, open({str(pickled)!r}, 'wb'))\n"
+        "else:\n"
+        f"    emb = pickle.load(open({str(pickled)!r}, 'rb'))\n"
+        "    print(emb.transform(['a text it never saw']).shape)\n"
+        "print(emb.model_identity_)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, step], capture_output=True, text=True, timeout=120
+        )
+        for step in ("fit", "load")
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stderr[-2000:]
+    assert runs[1].stdout.split()[:2] == ["(1,", "32)"]
+    assert runs[0].stdout.split()[-1] == runs[1].stdout.split()[-1]  # one identity
+
+
+def test_checkpoint_missing_encoder_weights_warns_its_vectors_are_random(tiny_bert, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "truncated")
+    weights = load_file(folder / "model.safetensors")
+    kept = {k: v for k, v in weights.items() if "layer.1." not in k}
+    save_file(kept, folder / "model.safetensors", metadata={"format": "pt"})
+    with pytest.warns(UserWarning, match=r"lacks \d+ of its encoder's weights .*at random") as w:
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    assert w[0].filename == __file__
