@@ -421,10 +421,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
         state.update(fit_fine_tuned_state(self, state, loaded, docs, y, pairs, scores))
         return state
 
-    def _load(self, device: str) -> Any:
+    def _load(self, device: str, model: Any = None) -> Any:
+        """The shared loaded model of ``model`` (default: the ``model`` parameter)."""
         from skmrl.models import load_model
 
-        return load_model(self.model, device)
+        return load_model(self.model if model is None else model, device)
 
     def fit(self, X: Any, y: Any = None) -> MatryoshkaEmbedder:
         """Load the encoder (and make it Matryoshka when ``fine_tune`` is set).
@@ -502,7 +503,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
     def _encoder(self) -> tuple[Any, Any]:
         """The (model, tokenizer) that encodes: the pretrained one, or the fine-tuned copy."""
-        loaded = self._load(self.device_)
+        # The folder that fit loaded (an absolute path) while it exists: a relative model=
+        # resolves against the working directory, which may have changed since fit (a
+        # notebook's os.chdir), and then transform failed with "could not load model=...".
+        # Elsewhere (a pickle on another machine, a hub id) the parameter is resolved again.
+        source = self.model_source_
+        loaded = self._load(self.device_, source if os.path.isdir(source) else None)
         if loaded.identity != self.model_identity_:
             raise ValueError(
                 f"model={os.fspath(self.model)!r} now resolves to {loaded.source}, whose weights "

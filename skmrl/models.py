@@ -111,7 +111,7 @@ def resolve_model(model: str | os.PathLike) -> str:
     if name in _DEFAULT_ALIASES:
         packaged = _packaged_default()
         if packaged is not None:
-            return str(packaged)
+            return str(packaged.resolve())  # as a path to it resolves: one load, one key
         name = DEFAULT_MODEL  # not installed: transformers' cache (or the hub, when allowed)
     if not isinstance(model, os.PathLike) and not _looks_like_path(name):
         if not network_allowed() and not _in_hub_cache(name):

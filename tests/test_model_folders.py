@@ -272,3 +272,17 @@ def test_checkpoint_missing_encoder_weights_warns_its_vectors_are_random(tiny_be
     with pytest.warns(UserWarning, match=r"lacks \d+ of its encoder's weights .*at random") as w:
         MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
     assert w[0].filename == __file__
+
+
+def test_relative_model_folder_keeps_working_after_a_change_of_directory(
+    tiny_bert, tmp_path, monkeypatch
+):
+    # fit resolved model="models/mine" against the working directory, and transform resolved
+    # it again: after a notebook's os.chdir, transform failed with "could not load model=".
+    shutil.copytree(tiny_bert, tmp_path / "models" / "mine")
+    monkeypatch.chdir(tmp_path)
+    emb = MatryoshkaEmbedder("models/mine", device="cpu").fit(TEXTS)
+    monkeypatch.chdir(tmp_path.parent)
+    out = emb.transform(["a text it never saw", *TEXTS])
+    np.testing.assert_allclose(out[1:], emb.transform(TEXTS), atol=1e-6)
+    assert out.shape == (5, 32)
