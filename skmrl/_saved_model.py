@@ -291,6 +291,23 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
     return SentenceTransformersLayout(pooling, others, prompt, max_seq_length)
 
 
+def _truncation_differs(embedder: Any, max_seq_length: int | None) -> bool:
+    """Whether to warn that ``embedder`` truncates otherwise than a sentence-transformers model
+    (``max_seq_length``): when it keeps more tokens, or when it keeps fewer with the default
+    ``max_length`` (BGE's 512 against 256).
+
+    A ``max_length`` chosen below ``max_seq_length`` is a choice of speed, not an oversight:
+    the packaged all-MiniLM-L6-v2 (256) with ``max_length=128``, as ``skmrl demo`` runs it, was
+    told at every fit to pass ``max_length=256``.
+    """
+    import inspect
+
+    if max_seq_length is None or embedder.max_length == max_seq_length:
+        return False
+    default = inspect.signature(type(embedder)).parameters["max_length"].default
+    return embedder.max_length > max_seq_length or embedder.max_length == default
+
+
 def check_saved_config(embedder: Any, source: str) -> None:
     """Warn when a model's own config makes its vectors otherwise than ``embedder`` will.
 
@@ -337,7 +354,7 @@ def check_saved_config(embedder: Any, source: str) -> None:
             f"it applies {', '.join(others)}, which skmrl does not (it uses the encoder's pooled "
             "output)"
         )
-    if max_seq_length is not None and max_seq_length != embedder.max_length:
+    if _truncation_differs(embedder, max_seq_length):
         problems.append(
             f"it truncates texts to max_seq_length={max_seq_length} tokens, this embedder to "
             f"max_length={embedder.max_length!r} (pass max_length={max_seq_length} to match it)"

@@ -93,7 +93,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
     max_length : int, default=256
         Texts are truncated to this many tokens (at most the model's maximum). ``fit`` warns
         when a sentence-transformers model truncates at another length (its
-        ``max_seq_length``).
+        ``max_seq_length``) and ``max_length`` is longer, or left at its default.
     batch_size : int, default=64
         Largest number of texts per forward pass (batches are also bounded in padded tokens).
     precision : {"auto", "fp32", "fp16", "bf16"}, default="auto"

@@ -103,6 +103,19 @@ def test_sentence_transformers_max_seq_length_is_warned_about_like_its_pooling(t
         warnings.simplefilter("error")
         emb = MatryoshkaEmbedder(folder, device="cpu", max_length=16, normalize=False).fit(texts)
     np.testing.assert_allclose(emb.transform(texts), _mean_pooled(folder, texts, 16), atol=1e-5)
+    # keeping more tokens than the model does is warned about too
+    with pytest.warns(UserWarning, match=r"max_length=32 \(pass max_length=16 to match it\)"):
+        MatryoshkaEmbedder(folder, device="cpu", max_length=32).fit(texts)
+
+
+def test_shorter_max_length_chosen_for_speed_is_not_warned_about():
+    # The packaged all-MiniLM-L6-v2 keeps 256 tokens: max_length=128 (skmrl demo's, "for
+    # speed") was told at every fit to pass max_length=256.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(device="cpu", max_length=128).fit(TEXTS)
 
 
 def test_roberta_like_position_offset_bounds_max_length_in_fit(tmp_path):
