@@ -46,11 +46,12 @@ def _pyplot(what: str) -> Any:
 
 
 def _check_tolerance(tolerance: Any) -> None:
-    """``tolerance=`` of the figures that mark the chosen size: None or a number >= 0."""
-    if tolerance is not None and not (
-        isinstance(tolerance, numbers.Real) and not isinstance(tolerance, bool) and tolerance >= 0
-    ):
-        raise ValueError(f"tolerance must be None or a number >= 0, got {tolerance!r}")
+    """``tolerance=`` of the figures that mark the chosen size: None, or what the curves' own
+    check takes (the chosen size is picked with it)."""
+    from skmrl.evaluation._curve import _check_tolerance as check
+
+    if tolerance is not None:
+        check(tolerance)
 
 
 # -- score against dim ----------------------------------------------------------------------------

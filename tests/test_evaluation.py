@@ -287,6 +287,23 @@ def test_a_mean_exactly_tolerance_below_the_best_is_within_it():
         smallest_dim_refit("a__dim")({**results, "mean_test_score": np.array([np.nan] * 2)})
 
 
+def test_tolerance_is_checked_alike_everywhere():
+    # smallest_dim, within/cheapest and smallest_dim_refit took True as a tolerance of 1.0 (any
+    # size), where the figures refused it: one check now, the curves' own.
+    curve = DimCurve(dims=[8, 16], scores=[[0.5, 0.9], [0.5, 0.9]])
+    picks = [
+        curve.smallest_dim,
+        Comparison({"a": curve}).smallest_dims,
+        DepthDimCurves({3: curve}).within,
+        lambda tolerance: smallest_dim_refit("a__dim", tolerance=tolerance),
+    ]
+    for pick in picks:
+        for bad in (True, -0.1, float("nan"), "0.01"):
+            with pytest.raises(ValueError, match=r"tolerance must be a number >= 0, got"):
+                pick(tolerance=bad)
+    assert curve.smallest_dim(tolerance=np.float32(0.5)) == 8
+
+
 def test_bytes_per_vector_frame_and_markdown():
     curve = DimCurve(dims=[8, 12, 384], scores=[[0.5, 0.6, 0.7], [0.7, 0.6, 0.9]])
     assert curve.bytes_per_vector["float32"].tolist() == [32, 48, 1536]

@@ -18,8 +18,9 @@ _ROUNDING = 1e-12
 
 
 def _check_tolerance(tolerance: Any) -> float:
-    """``tolerance`` as a float, or a ``ValueError``: it must be a real number ``>= 0``."""
-    if not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
+    """``tolerance`` as a float, or a ``ValueError``: it must be a real number ``>= 0`` (not a
+    bool: ``True`` is no tolerance anyone means)."""
+    if isinstance(tolerance, bool) or not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
         raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
     return float(tolerance)
 
