@@ -304,7 +304,8 @@ def _truncation_differs(embedder: Any, max_seq_length: int | None) -> bool:
 
     if max_seq_length is None or embedder.max_length == max_seq_length:
         return False
-    default = inspect.signature(type(embedder)).parameters["max_length"].default
+    parameter = inspect.signature(type(embedder)).parameters.get("max_length")
+    default = None if parameter is None else parameter.default
     return embedder.max_length > max_seq_length or embedder.max_length == default
 
 
