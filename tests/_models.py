@@ -1,4 +1,5 @@
-"""Small random transformer models built in the tests (no download): real code paths, in seconds."""
+"""Small random transformer models built in the tests (no download): real code paths, in seconds;
+and the plain-transformers reference that vectors are checked against."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -37,6 +39,28 @@ def save_random_bert(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
+
+
+def reference_vectors(
+    folder: str, texts: list[str], pooling: str = "mean", max_length: int = 256
+) -> np.ndarray:
+    """Plain transformers, the straightforward reference: ``AutoModel`` and ``AutoTokenizer`` of
+    ``folder`` in float32, one padded batch truncated to ``max_length`` tokens, and the masked
+    mean of the token vectors (``pooling="mean"``) or the first one (``"cls"``)."""
+    import torch
+    import transformers
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    model = transformers.AutoModel.from_pretrained(folder).float().eval()
+    with torch.no_grad():
+        batch = tokenizer(
+            list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        )
+        hidden = model(**batch).last_hidden_state
+        if pooling == "cls":
+            return hidden[:, 0].numpy()
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        return ((hidden * mask).sum(1) / mask.sum(1)).numpy()
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from skmrl.cache import get_embedding_cache  # noqa: E402
 from skmrl.datasets import load_sts, load_trec  # noqa: E402
 from skmrl.models import DEFAULT_MODEL, ModelNotFoundError, load_model, resolve_model  # noqa: E402
 
+from ._models import reference_vectors  # noqa: E402
 from .conftest import SHARED_DATA  # noqa: E402
 
 DATA = SHARED_DATA  # ../shared/data, or $SKMRL_DATA
@@ -73,25 +74,9 @@ def count_forward(device: str = "cpu"):
         handle.remove()
 
 
-def _reference(texts, pooling="mean", max_length=256) -> np.ndarray:
-    """Plain transformers: AutoModel + AutoTokenizer, padded batch, masked mean or CLS."""
-    path = resolve_model(DEFAULT_MODEL)
-    tok = transformers.AutoTokenizer.from_pretrained(path)
-    model = transformers.AutoModel.from_pretrained(path).eval()
-    with torch.no_grad():
-        batch = tok(
-            list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-        )
-        hidden = model(**batch).last_hidden_state
-        if pooling == "cls":
-            return hidden[:, 0].numpy()
-        mask = batch["attention_mask"].unsqueeze(-1).float()
-        return ((hidden * mask).sum(1) / mask.sum(1)).numpy()
-
-
 # -- vectors --------------------------------------------------------------------------------------
 def test_full_vectors_equal_plain_transformers_mean_pooling(fitted, sentences):
-    ref = _reference(sentences)
+    ref = reference_vectors(resolve_model(DEFAULT_MODEL), sentences)
     np.testing.assert_allclose(fitted.embed_full(sentences), ref, atol=1e-5)
     unit = ref / np.linalg.norm(ref, axis=1, keepdims=True)
     np.testing.assert_allclose(fitted.transform(sentences), unit, atol=1e-5)
@@ -100,7 +85,9 @@ def test_full_vectors_equal_plain_transformers_mean_pooling(fitted, sentences):
 def test_cls_pooling_and_truncation_equal_plain_transformers(sentences):
     emb = MatryoshkaEmbedder(device="cpu", pooling="cls", max_length=16, normalize=False)
     out = emb.fit(sentences).transform(sentences)
-    np.testing.assert_allclose(out, _reference(sentences, "cls", 16), atol=1e-5)
+    np.testing.assert_allclose(
+        out, reference_vectors(resolve_model(DEFAULT_MODEL), sentences, "cls", 16), atol=1e-5
+    )
     assert emb.max_dim_ == 384
 
 
@@ -402,7 +389,9 @@ def test_parallel_cpu_workers_match_one_worker_and_restore_threads():
     assert counts["rows"] == len(texts) and counts["calls"] >= 2 * 2
     assert torch.get_num_threads() == threads
     np.testing.assert_allclose(two, one, atol=1e-5)
-    np.testing.assert_allclose(one, _reference(texts), atol=1e-5)
+    np.testing.assert_allclose(
+        one, reference_vectors(resolve_model(DEFAULT_MODEL), texts), atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("stop", ["error", "interrupt"])

@@ -15,6 +15,8 @@ transformers = pytest.importorskip("transformers")
 from skmrl import MatryoshkaEmbedder  # noqa: E402
 from skmrl.models import ModelNotFoundError  # noqa: E402
 
+from ._models import reference_vectors  # noqa: E402
+
 TEXTS = ["a cat sat on the mat", "the dog ran home", "stocks fell sharply", ""]
 
 
@@ -33,19 +35,6 @@ def test_folder_without_tokenizer_files_is_refused_not_all_unknown_words(tiny_be
     assert np.abs(out[0] - out[1]).max() > 1e-3 and np.abs(out[0] - out[2]).max() > 1e-3
 
 
-def _mean_pooled(folder, texts: list[str], max_length: int = 512) -> np.ndarray:
-    """The straightforward reference: plain transformers in float32, one text at a time (no
-    padding), truncated to ``max_length`` tokens, the mean of its token vectors."""
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
-    model = transformers.AutoModel.from_pretrained(folder).float().eval()
-    out = []
-    with torch.no_grad():
-        for text in texts:
-            ids = tokenizer([text], truncation=True, max_length=max_length, return_tensors="pt")
-            out.append(model(**ids).last_hidden_state[0].mean(0).numpy())
-    return np.stack(out)
-
-
 def test_weights_saved_in_fp16_run_in_float32_on_the_cpu(tiny_bert, tmp_path):
     # transformers 5 loads weights in the dtype they were saved in: an fp16 folder ran in fp16
     # on the CPU (2x slower for MiniLM, vectors 1e-3 off) while precision_ said "fp32".
@@ -57,7 +46,9 @@ def test_weights_saved_in_fp16_run_in_float32_on_the_cpu(tiny_bert, tmp_path):
     emb = MatryoshkaEmbedder(folder, device="cpu", normalize=False).fit(TEXTS)
     assert emb.precision_ == "fp32"
     assert {p.dtype for p in load_model(folder).model.parameters()} == {torch.float32}
-    np.testing.assert_allclose(emb.transform(TEXTS[:3]), _mean_pooled(folder, TEXTS[:3]), atol=1e-5)
+    np.testing.assert_allclose(
+        emb.transform(TEXTS[:3]), reference_vectors(folder, TEXTS[:3]), atol=1e-5
+    )
 
 
 def _sentence_transformers_folder(folder, max_seq_length: int):
@@ -102,7 +93,9 @@ def test_sentence_transformers_max_seq_length_is_warned_about_like_its_pooling(t
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         emb = MatryoshkaEmbedder(folder, device="cpu", max_length=16, normalize=False).fit(texts)
-    np.testing.assert_allclose(emb.transform(texts), _mean_pooled(folder, texts, 16), atol=1e-5)
+    np.testing.assert_allclose(
+        emb.transform(texts), reference_vectors(folder, texts, max_length=16), atol=1e-5
+    )
     # keeping more tokens than the model does is warned about too
     with pytest.warns(UserWarning, match=r"max_length=32 \(pass max_length=16 to match it\)"):
         MatryoshkaEmbedder(folder, device="cpu", max_length=32).fit(texts)
