@@ -226,12 +226,16 @@ class SentenceTransformersLayout(NamedTuple):
     max_seq_length : int or None
         The tokens that ``encode`` truncates texts to (``max_seq_length`` in the encoder
         module's ``sentence_bert_config.json``); ``None`` when it does not say.
+    lowercase : bool
+        Whether ``encode`` lowercases texts before its tokenizer sees them (``do_lower_case``
+        in that file).
     """
 
     pooling: str | None
     other_modules: list[str]
     default_prompt: str | None
     max_seq_length: int | None
+    lowercase: bool = False
 
 
 def _json(source: str, name: str) -> Any:
@@ -262,6 +266,8 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
     >>> layout = sentence_transformers_layout(resolve_model(DEFAULT_MODEL))
     >>> layout.pooling, layout.other_modules, layout.default_prompt, layout.max_seq_length
     ('mean', [], None, 256)
+    >>> layout.lowercase
+    False
     """
     modules = _json(source, "modules.json")
     if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
@@ -269,6 +275,7 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
     kinds = [(str(m.get("type", "")).rsplit(".", 1)[-1], str(m.get("path", ""))) for m in modules]
     pooling: str | None = None
     max_seq_length: int | None = None
+    lowercase = False
     for kind, path in kinds:
         if kind == "Pooling":
             config = _json(source, f"{path}/config.json" if path else "config.json")
@@ -281,6 +288,7 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
             length = config.get("max_seq_length") if isinstance(config, dict) else None
             if isinstance(length, int) and not isinstance(length, bool) and length > 0:
                 max_seq_length = length
+            lowercase = isinstance(config, dict) and config.get("do_lower_case") is True
     others = [kind for kind, _ in kinds if kind not in _ST_MODULES_DONE]
     settings = _json(source, "config_sentence_transformers.json")
     prompt = None
@@ -288,7 +296,7 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
         name = settings.get("default_prompt_name")
         prompt = settings["prompts"].get(name) if isinstance(name, str) else None
     prompt = prompt if isinstance(prompt, str) else None
-    return SentenceTransformersLayout(pooling, others, prompt, max_seq_length)
+    return SentenceTransformersLayout(pooling, others, prompt, max_seq_length, lowercase)
 
 
 def _truncation_differs(embedder: Any, max_seq_length: int | None) -> bool:
@@ -309,12 +317,19 @@ def _truncation_differs(embedder: Any, max_seq_length: int | None) -> bool:
     return embedder.max_length > max_seq_length or embedder.max_length == default
 
 
-def check_saved_config(embedder: Any, source: str) -> None:
+def _folds_case(tokenizer: Any) -> bool:
+    """Whether ``tokenizer`` lowercases texts itself (uncased BERT), so that lowercasing them
+    first changes nothing."""
+    return tokenizer("Cased Text")["input_ids"] == tokenizer("cased text")["input_ids"]
+
+
+def check_saved_config(embedder: Any, source: str, tokenizer: Any = None) -> None:
     """Warn when a model's own config makes its vectors otherwise than ``embedder`` will.
 
     The config is an skmrl folder's ``skmrl.json`` or, for a sentence-transformers model, its
     ``modules.json`` and pooling config: a model trained with CLS pooling, say, gives poorer
-    vectors mean-pooled, and silently so.
+    vectors mean-pooled, and silently so. ``tokenizer`` (the model's) tells whether a
+    sentence-transformers model's lowercasing changes anything.
     """
     from skmrl._validation import caller_stacklevel
 
@@ -340,7 +355,7 @@ def check_saved_config(embedder: Any, source: str) -> None:
     layout = sentence_transformers_layout(source)
     if layout is None:
         return
-    pooling, others, prompt, max_seq_length = layout
+    pooling, others, prompt, max_seq_length, lowercase = layout
     problems = []
     if pooling is not None and pooling != embedder.pooling:
         if pooling in ("mean", "cls"):
@@ -359,6 +374,11 @@ def check_saved_config(embedder: Any, source: str) -> None:
         problems.append(
             f"it truncates texts to max_seq_length={max_seq_length} tokens, this embedder to "
             f"max_length={embedder.max_length!r} (pass max_length={max_seq_length} to match it)"
+        )
+    if lowercase and tokenizer is not None and not _folds_case(tokenizer):
+        problems.append(
+            "it lowercases texts before tokenizing them (do_lower_case), which skmrl does not "
+            "(lowercase your texts)"
         )
     if prompt:
         problems.append(

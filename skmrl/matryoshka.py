@@ -85,8 +85,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
     pooling : {"mean", "cls"}, default="mean"
         Attention-mask weighted mean of the token vectors, or the first token's vector. ``fit``
         warns when the model is a sentence-transformers one whose own config pools otherwise
-        (BGE models pool with CLS), applies modules that skmrl does not (``Dense``), or
-        prepends a default prompt: its vectors would differ from
+        (BGE models pool with CLS), applies modules that skmrl does not (``Dense``),
+        lowercases texts for a cased tokenizer, or prepends a default prompt: its vectors
+        would differ from
         ``SentenceTransformer(model).encode``'s.
     normalize : bool, default=True
         L2-normalise each vector after slicing it to ``dim`` (zero vectors stay zero).
@@ -390,7 +391,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         from skmrl._saved_model import check_saved_config, load_saved_adaptor
 
         loaded, device, precision = self._load_base()
-        check_saved_config(self, loaded.source)
+        check_saved_config(self, loaded.source, loaded.tokenizer)
         if loaded.max_positions is not None and self.max_length > loaded.max_positions:
             raise ValueError(
                 f"max_length={self.max_length} is more than this model accepts: expected an int "

@@ -115,6 +115,17 @@ def test_roberta_like_position_offset_bounds_max_length_in_fit(tmp_path):
     # RoBERTa-like models (XLM-R, MPNet) start their positions after the padding index, so
     # 66 position embeddings take 64 tokens: max_length=66 passed fit, and transform failed on
     # the first long text with "index out of range in self".
+    folder = _save_random_xlmr(tmp_path / "xlmr")
+    long_text = "one two three four five six seven eight nine ten " * 20
+    with pytest.raises(ValueError, match=r"max_length=66 is more .* expected an int in \[1, 64\]"):
+        MatryoshkaEmbedder(folder, device="cpu", max_length=66).fit(TEXTS)
+    emb = MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS)
+    assert emb.transform([long_text]).shape == (1, 32)
+
+
+def _save_random_xlmr(folder):
+    """A random 1-layer XLM-R (hidden size 32, 66 position embeddings) with a cased byte-level
+    BPE tokenizer, saved as a folder."""
     tokenizer = _roberta_tokenizer()
     config = transformers.XLMRobertaConfig(
         vocab_size=len(tokenizer),
@@ -126,15 +137,39 @@ def test_roberta_like_position_offset_bounds_max_length_in_fit(tmp_path):
         pad_token_id=1,
     )
     torch.manual_seed(0)
-    model = transformers.XLMRobertaModel(config)
-    folder = tmp_path / "xlmr"
-    model.save_pretrained(folder)
+    transformers.XLMRobertaModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    long_text = "one two three four five six seven eight nine ten " * 20
-    with pytest.raises(ValueError, match=r"max_length=66 is more .* expected an int in \[1, 64\]"):
-        MatryoshkaEmbedder(folder, device="cpu", max_length=66).fit(TEXTS)
-    emb = MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS)
-    assert emb.transform([long_text]).shape == (1, 32)
+    return folder
+
+
+def test_sentence_transformers_lowercasing_is_warned_about_when_it_changes_the_tokens(
+    tiny_bert, tmp_path
+):
+    # A sentence-transformers model with do_lower_case lowercases texts before a cased tokenizer
+    # sees them: skmrl embedded "Paris" as itself, another vector than SentenceTransformer's
+    # encode, with no word. An uncased tokenizer (MiniLM's) lowercases anyway: no warning.
+    import json
+    import warnings
+
+    cased = _save_random_xlmr(tmp_path / "xlmr")
+    uncased = shutil.copytree(tiny_bert, tmp_path / "bert")
+    for folder in (cased, uncased):
+        _sentence_transformers_folder(folder, max_seq_length=64)
+        config = folder / "sentence_bert_config.json"
+        config.write_text(json.dumps({"max_seq_length": 64, "do_lower_case": True}))
+    with pytest.warns(
+        UserWarning,
+        match=r"sentence-transformers model, and it lowercases texts before tokenizing them "
+        r"\(do_lower_case\), which skmrl does not \(lowercase your texts\)",
+    ):
+        emb = MatryoshkaEmbedder(cased, device="cpu", max_length=64).fit(TEXTS)
+    upper, lower = emb.transform(["Paris In Spring", "paris in spring"])
+    assert not np.allclose(upper, lower)  # the warning is about a real difference
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        emb = MatryoshkaEmbedder(uncased, device="cpu", max_length=64).fit(TEXTS)
+    upper, lower = emb.transform(["Paris In Spring", "paris in spring"])
+    np.testing.assert_allclose(upper, lower, atol=1e-6)
 
 
 def _roberta_tokenizer():
