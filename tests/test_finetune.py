@@ -335,7 +335,13 @@ def test_the_packaged_default_is_a_sentence_transformers_model_skmrl_embeds_alik
     from skmrl._saved_model import sentence_transformers_layout
     from skmrl.models import resolve_model
 
-    assert sentence_transformers_layout(resolve_model(DEFAULT_MODEL)) == ("mean", [], None, 256, False)
+    assert sentence_transformers_layout(resolve_model(DEFAULT_MODEL)) == (
+        "mean",
+        [],
+        None,
+        256,
+        False,
+    )
 
 
 def test_finetune_on_scored_pairs(tiny_bert):
