@@ -42,7 +42,11 @@ def fit_int8_ranges(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Calibrate int8 quantization on ``X``: per column, ``offset`` and ``scale``.
 
     A value ``x`` of column ``j`` is stored as ``round((x - offset[j]) / scale[j])`` clipped to
-    ``-128..127``, so that the column's minimum maps to -128 and its maximum to 127.
+    ``-128..127``, so that the column's minimum maps to -128 and its maximum to 127. A column
+    that is constant over ``X`` gets ``scale=0`` and ``offset`` its value: its codes are 0 and it
+    is stored exactly. (A scale of 1 there would stand for a range of 255, and the int8 scorer,
+    which quantizes each query's ``q * scale`` with one step per query, would then round every
+    other dimension of a query away.)
 
     Parameters
     ----------
@@ -52,7 +56,7 @@ def fit_int8_ranges(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     offset, scale : ndarray of shape (n_features,), float32
-        A constant column gets ``scale=1`` and is stored exactly.
+        A constant column gets ``scale=0`` and is stored exactly (its value is its offset).
 
     Examples
     --------
@@ -61,21 +65,22 @@ def fit_int8_ranges(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> X = np.array([[-1.0, 0.5], [1.0, 0.5]], dtype=np.float32)
     >>> offset, scale = fit_int8_ranges(X)
     >>> quantize_int8(X, offset, scale).tolist()
-    [[-128, -128], [127, -128]]
+    [[-128, 0], [127, 0]]
     """
     X = np.asarray(X, dtype=np.float32)
     low = X.min(axis=0).astype(np.float64)
     high = X.max(axis=0).astype(np.float64)
     scale = (high - low) / 255.0
-    scale[scale == 0] = 1.0
-    offset = low + 128.0 * scale
+    offset = low + 128.0 * scale  # low itself where the column is constant (scale 0)
     return offset.astype(np.float32), scale.astype(np.float32)
 
 
 def quantize_int8(X: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """The int8 codes of ``X`` under the ranges of :func:`fit_int8_ranges` (clipped)."""
-    codes = np.rint((np.asarray(X, dtype=np.float32) - offset) / scale)
-    return np.clip(codes, -128, 127).astype(np.int8)
+    """The int8 codes of ``X`` under the ranges of :func:`fit_int8_ranges` (clipped); 0 in a
+    column of ``scale`` 0 (constant when calibrated)."""
+    X = np.asarray(X, dtype=np.float32)
+    codes = np.divide(X - offset, scale, out=np.zeros_like(X), where=scale > 0)
+    return np.clip(np.rint(codes), -128, 127).astype(np.int8)
 
 
 def dequantize_int8(codes: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:
