@@ -92,6 +92,9 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
     embedder = copy.deepcopy(embedder)  # the caller's estimator keeps its own dim
     if dim is not None:
         embedder.set_params(dim=dim)
+    # Arrays, whatever set_output (or sklearn's transform_output) says: a DataFrame indexed
+    # 0..n-1 would be realigned on the partition's index below, all NaN where they differ.
+    embedder.set_output(transform="default")
     if getattr(embedder, "dim", 0) is None and type(embedder).__name__ == "TfidfBaseline":
         raise ValueError(
             "TfidfBaseline(dim=None) gives sparse TF-IDF vectors, which a DataFrame of float "

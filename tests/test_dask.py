@@ -80,6 +80,24 @@ def test_embed_of_a_bag_numbers_rows_within_each_partition():
     assert got["text"].tolist() == CORPUS  # partitions in order
 
 
+def test_embed_ignores_pandas_output():
+    """set_output(transform="pandas") (or sklearn's transform_output) once made every vector
+    whose row was not also a row 0..n-1 of its partition NaN: the frame was realigned."""
+    import dask
+    import sklearn
+
+    emb = TfidfBaseline(dim=4).fit(CORPUS)
+    expected = emb.transform(CORPUS)
+    texts = dd.from_pandas(pd.Series(CORPUS, index=range(100, 100 + len(CORPUS))), npartitions=3)
+    with dask.config.set(scheduler="sync"):
+        got = embed(texts, emb.set_output(transform="pandas")).compute()
+        np.testing.assert_array_equal(got.to_numpy(), expected)
+        with sklearn.config_context(transform_output="pandas"):
+            got = embed(texts, emb.set_output(transform="default")).compute()
+        np.testing.assert_array_equal(got.to_numpy(), expected)
+    assert got.index.tolist() == list(range(100, 100 + len(CORPUS)))
+
+
 def test_embed_writes_parquet(client, tmp_path):
     pytest.importorskip("pyarrow")
     emb = TfidfBaseline(dim=8).fit(CORPUS)
