@@ -121,8 +121,9 @@ class Word2VecEmbedder(BaseEmbedder):
         ``a / (a + p(w))`` with ``a = 1e-3``, then removal of the first principal component of
         the training documents (fitted in ``fit``, at full size).
     tokenizer : callable, optional
-        ``str -> list of str``; default: words of letters/digits (``\\w+``) with inner
-        apostrophes.
+        ``str -> list of str``; default: words of letters, digits and combining marks
+        (``\\w`` and the vowel signs of Hindi, Arabic harakat, ...) with inner apostrophes, in
+        Unicode NFC (a decomposed accent makes the same word as a composed one).
     lowercase : bool, default=True
         Lowercase the text before tokenizing.
     vectors : str or path, optional

@@ -631,6 +631,28 @@ def test_tokenizer_returning_a_string_is_a_clear_error():
         Word2VecEmbedder(tokenizer=str.strip).fit(["a b"])
 
 
+def test_default_tokenizer_keeps_combining_marks_in_words():
+    # \w alone cut words at every combining mark: Hindi became single consonants ("ह", "न",
+    # "द"), Arabic with harakat single letters, and a decomposed accent split "naïve" in two.
+    docs = [
+        "हिन्दी भाषा",
+        "مُحَمَّد رسول",
+        "nai\u0308ve cafe\u0301",  # NFD, as macOS file names and some scraped text are
+        "naïve café",  # NFC: the same two words
+        "İstanbul",  # lowercased, İ is i + a combining dot above
+    ]
+    emb = Word2VecEmbedder(max_dim=8, min_count=1, epochs=1, random_state=0).fit(docs)
+    assert emb.wv_.index_to_key[:2] == ["naïve", "café"]
+    assert emb.wv_.counts[:2].tolist() == [2, 2]
+    assert set(emb.wv_.index_to_key[2:]) == {"हिन्दी", "भाषा", "مُحَمَّد", "رسول", "i\u0307stanbul"}
+    assert emb._tokenize("don't stop rock'n'roll l\u2019homme") == [
+        "don't",
+        "stop",
+        "rock'n'roll",
+        "l\u2019homme",
+    ]
+
+
 def test_custom_tokenizer():
     emb = Word2VecEmbedder(max_dim=8, tokenizer=str.split, epochs=1, random_state=0)
     emb.fit(["c++ rocks", "c++ rules", "rocks"])
