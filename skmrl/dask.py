@@ -150,7 +150,8 @@ def embed(
         Put the text in a first column ``"text"`` beside the vectors.
     path : str, optional
         Write the result to this Parquet folder (one file per partition) and return ``None``;
-        ``parquet_kwargs`` go to ``dask.dataframe.to_parquet``.
+        ``parquet_kwargs`` go to ``dask.dataframe.to_parquet`` (with ``compute=False``, the
+        write is returned, lazy, as ``to_parquet`` returns it).
     **parquet_kwargs : dict
         Passed to ``to_parquet`` (only with ``path``).
 
@@ -158,7 +159,8 @@ def embed(
     -------
     dask DataFrame or None
         Lazy: one float32 column per dimension (named as ``get_feature_names_out`` names them),
-        with the index (and divisions) of ``texts``; ``None`` when ``path`` is given. For a
+        with the index (and divisions) of ``texts``; ``None`` when ``path`` is given (the lazy
+        write with ``compute=False``). For a
         Bag, the index is what dask's ``Bag.to_dataframe`` gives: each text's position within
         its partition, restarting at 0 in every partition (so not unique across partitions),
         with unknown divisions. A range over the whole Bag would need every partition's length
@@ -198,5 +200,5 @@ def embed(
     )
     if path is None:
         return out
-    out.to_parquet(path, **parquet_kwargs)
-    return None
+    # to_parquet's own answer: None once written, the lazy write with compute=False
+    return out.to_parquet(path, **parquet_kwargs)

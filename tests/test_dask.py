@@ -108,6 +108,22 @@ def test_embed_writes_parquet(client, tmp_path):
     np.testing.assert_array_equal(back.drop(columns="text").to_numpy(), emb.transform(CORPUS))
 
 
+def test_embed_with_compute_false_returns_the_write(tmp_path):
+    """compute=False once gave None: the lazy write was dropped and nothing was ever written."""
+    pytest.importorskip("pyarrow")
+    import dask
+
+    emb = TfidfBaseline(dim=4).fit(CORPUS)
+    folder = tmp_path / "vectors"
+    with dask.config.set(scheduler="sync"):
+        write = embed(_series(CORPUS), emb, path=str(folder), compute=False)
+        assert not list(folder.glob("*.parquet"))  # nothing yet: it is lazy
+        write.compute()
+    np.testing.assert_array_equal(
+        pd.read_parquet(folder).sort_index().to_numpy(), emb.transform(CORPUS)
+    )
+
+
 def test_embed_with_a_transformer_encoder(client, tiny_bert):
     emb = MatryoshkaEmbedder(model=tiny_bert, device="cpu", dim=16).fit(CORPUS[:1])
     out = embed(_series(CORPUS), emb).compute()
