@@ -119,6 +119,8 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
     ----------
     memory : None, str, path or joblib.Memory
         Where the disk caches go; ``None`` (or ``joblib.Memory(None)``) means no disk cache.
+        A leading ``~`` is the home folder, as joblib.Memory (which keeps the fitted states)
+        reads it.
     create : bool, default=True
         Create the folder if needed and check that it is a writable folder (once per process).
 
@@ -146,7 +148,7 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
     if memory is None:
         return None
     if isinstance(memory, str | os.PathLike):
-        path = Path(memory)
+        path = Path(memory).expanduser()
     else:
         location = getattr(memory, "location", None)
         if location is None:
@@ -156,7 +158,7 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
                 "memory must be None, a folder path or a joblib.Memory, "
                 f"got {type(memory).__name__}"
             )
-        path = Path(location)
+        path = Path(location).expanduser()
     if create:
         _ensure_writable_dir(path)
     return path
@@ -415,7 +417,7 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
     (2, 1, True)
     >>> _ = clear_disk_cache(tmp.name); tmp.cleanup()
     """
-    loc = Path(location)
+    loc = Path(location).expanduser()
     info: dict[str, Any] = {
         "location": str(loc),
         "exists": loc.is_dir(),
@@ -481,7 +483,7 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
     0
     >>> tmp.cleanup()
     """
-    loc = Path(location)
+    loc = Path(location).expanduser()
     if not loc.is_dir():
         return 0
     info = disk_cache_info(loc)

@@ -436,6 +436,30 @@ def test_check_memory_creates_the_folder(tmp_path):
     assert not (tmp_path / "c").exists()
 
 
+@pytest.mark.parametrize("wrap", ["path", "joblib.Memory"])
+def test_a_memory_under_the_home_folder_is_one_folder(tmp_path, monkeypatch, wrap):
+    # memory="~/cache" put the vectors in a folder named "~" under the working directory,
+    # while joblib.Memory expanded "~" and put the fitted states in the home folder: two
+    # half-caches, and `skmrl cache info ~/cache` saw no vectors.
+    import joblib
+
+    from skmrl import TfidfBaseline
+
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    memory = joblib.Memory("~/cache", verbose=0) if wrap == "joblib.Memory" else "~/cache"
+    TfidfBaseline(dim=4, memory=memory).fit_transform(CORPUS)
+    assert not (work / "~").exists()
+    info = disk_cache_info("~/cache")
+    assert info["location"] == str(home / "cache")
+    assert info["n_vectors"] == len(set(CORPUS)) and info["n_fit_states"] == 1
+    assert clear_disk_cache("~/cache") == len(set(CORPUS))
+    assert disk_cache_info(home / "cache")["n_vectors"] == 0
+
+
 # -- a grid with n_jobs=2: the worker processes share one store ----------------------------------
 def _grid(memory, cv):
     from sklearn.linear_model import LogisticRegression
