@@ -155,6 +155,17 @@ class MatryoshkaSearch(BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------
     def _validate_params(self) -> None:
+        if self.embedder is not None and not hasattr(self.embedder, "embed_full"):
+            name = type(self.embedder).__name__
+            hint = (
+                "; it takes vectors: pass its transform_full output with embedder=None"
+                if hasattr(self.embedder, "transform_full")  # MatryoshkaAdaptor
+                else "; for vectors from elsewhere, pass them with embedder=None"
+            )
+            raise TypeError(
+                "embedder must be a skmrl text embedder (TfidfBaseline, Word2VecEmbedder, "
+                f"MatryoshkaEmbedder: one with embed_full), got {name}{hint}"
+            )
         check_dim(self.shortlist_dim, name="shortlist_dim")
         check_dim(self.rerank_dim, name="rerank_dim")
         check_int("shortlist_size", self.shortlist_size, 1)

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.neighbors import NearestNeighbors
 
-from skmrl import TfidfBaseline, _search
+from skmrl import MatryoshkaAdaptor, TfidfBaseline, _search
 from skmrl.base import prefix_normalize
 from skmrl.retrieval import MatryoshkaSearch
 
@@ -433,6 +434,21 @@ def test_set_params_after_fit_that_the_index_cannot_serve_asks_for_a_refit(fitte
         ({}, lambda s, X: s.fit(t for t in ["a text", "another"]), TypeError, "takes vectors"),
         ({}, lambda s, X: s.fit(X).kneighbors(pd.Series(["a text"])), TypeError, "takes vectors"),
         ({}, lambda s, X: s.fit(X).kneighbors(X, n_neighbors=0), ValueError, "n_neighbors"),
+        # an embedder that is not a skmrl text embedder: named before anything is fitted (the
+        # adaptor was told to "pass a single column of text", scikit-learn's vectorizer failed
+        # after its fit with "no attribute 'embed_full'")
+        (
+            {"embedder": MatryoshkaAdaptor()},
+            lambda s, X: s.fit(X),
+            TypeError,
+            "MatryoshkaAdaptor; it takes vectors: pass its transform_full output",
+        ),
+        (
+            {"embedder": TfidfVectorizer()},
+            lambda s, X: s.fit(["a text", "another"]),
+            TypeError,
+            "skmrl text embedder .* got TfidfVectorizer",
+        ),
     ],
 )
 def test_errors_are_clear(params, call, error, words):
