@@ -51,7 +51,10 @@ def _text_series(texts: Any, column: str | None) -> Any:
 
     dd = _require_dask()
     if isinstance(texts, db.Bag):
-        meta = pd.DataFrame({"text": pd.Series(dtype=object)})
+        # The dtype dask gives a column of str (per its convert-string setting), not object:
+        # to_parquet guesses an object column's type from placeholder objects, and fails.
+        text_dtype = dd.from_pandas(pd.DataFrame({"text": ["x"]}), npartitions=1).dtypes["text"]
+        meta = pd.DataFrame({"text": pd.Series(dtype=text_dtype)})
         return texts.map(lambda t: {"text": t}).to_dataframe(meta=meta)["text"]
     if isinstance(texts, dd.DataFrame):
         if column is None:

@@ -106,6 +106,12 @@ def test_embed_writes_parquet(client, tmp_path):
     assert len(list((tmp_path / "vectors").glob("*.parquet"))) == 4  # one file per partition
     assert back["text"].tolist() == CORPUS
     np.testing.assert_array_equal(back.drop(columns="text").to_numpy(), emb.transform(CORPUS))
+    # a Bag's texts too (their column was declared object, which to_parquet could not write)
+    bag = db.from_sequence(CORPUS, npartitions=3)
+    embed(bag, emb, path=str(tmp_path / "from-bag"), keep_text=True)
+    back = pd.read_parquet(tmp_path / "from-bag")
+    assert back["text"].tolist() == CORPUS
+    np.testing.assert_array_equal(back.drop(columns="text").to_numpy(), emb.transform(CORPUS))
 
 
 def test_embed_with_compute_false_returns_the_write(tmp_path):
