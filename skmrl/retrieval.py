@@ -170,6 +170,13 @@ class MatryoshkaSearch(BaseEstimator):
         check_dim(self.rerank_dim, name="rerank_dim")
         check_int("shortlist_size", self.shortlist_size, 1)
         check_int("batch_size", self.batch_size, 1)
+        n_jobs = self.n_jobs
+        if n_jobs is not None and (
+            isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0
+        ):
+            raise ValueError(
+                f"n_jobs must be None or a non-zero int (-1: a thread per core), got {n_jobs!r}"
+            )
         check_progress(self.progress)
         if self.quantize not in _QUANTIZE:
             raise ValueError(f"quantize must be None, 'int8' or 'binary', got {self.quantize!r}")

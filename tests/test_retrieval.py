@@ -428,6 +428,10 @@ def test_set_params_after_fit_that_the_index_cannot_serve_asks_for_a_refit(fitte
         ({"shortlist_dim": 64}, lambda s, X: s.fit(X), ValueError, "shortlist_dim=64 is out"),
         ({"rerank_dim": 0}, lambda s, X: s.fit(X), ValueError, "rerank_dim=0"),
         ({"device": "tpu"}, lambda s, X: s.fit(X), ValueError, "device"),
+        # n_jobs="2" failed in the search with "'<' not supported", 1.5 ran on one thread
+        ({"n_jobs": "2"}, lambda s, X: s.fit(X), ValueError, "n_jobs must be"),
+        ({"n_jobs": 1.5}, lambda s, X: s.fit(X), ValueError, "n_jobs must be"),
+        ({"n_jobs": 0}, lambda s, X: s.fit(X), ValueError, "n_jobs must be"),
         ({}, lambda s, X: s.fit(["a text", "another"]), TypeError, "takes vectors"),
         ({}, lambda s, X: s.fit(np.array(["a text", "another"])), TypeError, "takes vectors"),
         ({}, lambda s, X: s.fit(pd.Series(["a text", "another"])), TypeError, "takes vectors"),
