@@ -13,6 +13,12 @@ Relevance judgements (``qrels``) are a mapping ``query id -> {document id: grade
 layout; :func:`skmrl.datasets.load_beir` reads it), rankings a mapping ``query id -> document ids,
 best first``. Both metrics are means over the queries of ``qrels``; a query with no relevant
 document scores 0 for both (as in ``pytrec_eval``) and still counts in the mean.
+
+Rankings are scored as given: unlike BEIR's ``EvaluateRetrieval.evaluate``, whose default
+``ignore_identical_ids=True`` drops a retrieved document whose id equals the query's, nothing is
+dropped here. That changes nothing where query and document ids differ (the DBpedia subset of
+the shared data), but on a corpus that holds its queries (BEIR's Quora, ArguAna) each query
+finds itself first: remove ``qid`` from its ranking before scoring to get BEIR's figures.
 """
 
 from __future__ import annotations
