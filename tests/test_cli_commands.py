@@ -157,6 +157,8 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, *cols, "--max-length", "100000"], "--max-length", ("[1, 512]",)),
         ([c, *cols, "--out", "results.txt"], "--out", ("expected a .csv file",)),
         ([c, *cols, "--out", "missing/r.csv"], "--out", ("folder 'missing' does not exist",)),
+        # the data file itself, spelled relative to the working folder: it would be replaced
+        ([c, *cols, "--out", "./corpus.csv"], "--out", ("'./corpus.csv' is the DATA file",)),
         ([c, *cols, "--plot", "missing/c.png"], "--plot", ("folder 'missing' does not exist",)),
         ([c, *cols, "--plot", "c.nope"], "--plot", ("unknown image format 'nope'",)),
         ([c, *cols, "--device", "gpu"], "--device", ("not understood",)),
