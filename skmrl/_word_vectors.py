@@ -289,14 +289,34 @@ def _read_binary(path: Path, body: bytes, n_words: int, dim: int) -> tuple[list[
     return words, table
 
 
+#: Rows of a vectors table converted to float64 at a time by ``_principal_rotation``.
+_ROTATION_CHUNK = 8192
+
+
 def _principal_rotation(table: np.ndarray) -> np.ndarray:
     """Rotate a table onto its (uncentred) principal axes, by decreasing singular value.
 
     An orthogonal rotation: every dot product between words is unchanged at full size, and each
     prefix of ``k`` columns is the best rank-``k`` approximation of the table, so that pretrained
     vectors (which are not nested) get meaningful prefixes.
+
+    The axes are the eigenvectors of the ``dim x dim`` Gram matrix ``table.T @ table``, summed
+    in float64 a block of rows at a time: an SVD of the whole table made its ``n_words x dim``
+    left factor and a float64 copy (five times the table's memory, 10 GB for GloVe 840B's 2.2
+    million words; 14-24 s for 50,000 words of 300 dimensions on a busy 2-core machine, where
+    this takes 1-4 s).
     """
-    table64 = table.astype(np.float64)
-    # With fewer words than dimensions, the full rotation keeps every column (the last are 0).
-    _, _, vt = np.linalg.svd(table64, full_matrices=table.shape[0] < table.shape[1])
-    return (table64 @ vt.T).astype(np.float32)
+    n_words, dim = table.shape
+    gram = np.zeros((dim, dim), dtype=np.float64)
+    for start in range(0, n_words, _ROTATION_CHUNK):
+        block = table[start : start + _ROTATION_CHUNK].astype(np.float64)
+        gram += block.T @ block
+    eigenvalues, axes = np.linalg.eigh(gram)
+    # By decreasing eigenvalue (squared singular value); with fewer words than dimensions, the
+    # last axes span the null space and their columns are 0.
+    axes = axes[:, np.argsort(-eigenvalues, kind="stable")]
+    rotated = np.empty((n_words, dim), dtype=np.float32)
+    for start in range(0, n_words, _ROTATION_CHUNK):
+        block = table[start : start + _ROTATION_CHUNK].astype(np.float64)
+        rotated[start : start + _ROTATION_CHUNK] = block @ axes
+    return rotated
