@@ -109,8 +109,17 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
 def _embed_partition(part: Any, embedder: Any, names: list[str], keep_text: bool) -> Any:
     import pandas as pd
 
+    from skmrl._validation import check_documents
+
     if len(part):
-        vectors = embedder.transform(part.tolist())
+        try:
+            docs = check_documents(part, name="a partition of texts")
+        except (TypeError, ValueError) as exc:  # a position within one partition: name its row
+            bad = next((i for i, doc in enumerate(part) if not isinstance(doc, str)), None)
+            if bad is None:  # pragma: no cover - check_documents refuses only non-str elements
+                raise
+            raise type(exc)(f"{exc}; its index in texts: {part.index[bad]!r}") from None
+        vectors = embedder.transform(docs)
     else:
         vectors = np.zeros((0, len(names)), dtype=np.float32)
     out = pd.DataFrame(vectors, index=part.index, columns=names)

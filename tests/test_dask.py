@@ -166,6 +166,22 @@ def test_embed_errors_are_clear(texts, embedder, kwargs, error, words):
         embed(texts(), embedder, **kwargs)
 
 
+def test_embed_names_the_row_of_a_missing_text():
+    """The worker's error gave a position within one partition ("position 3 of X"), which
+    points at no row of the corpus; it names the row's index too."""
+    import dask
+
+    emb = TfidfBaseline(dim=4).fit(CORPUS)
+    texts = [*CORPUS[:23], None, *CORPUS[24:]]
+    index = [f"doc{i:03d}" for i in range(len(texts))]
+    frame = dd.from_pandas(pd.DataFrame({"body": texts}, index=index), npartitions=4)
+    with (
+        dask.config.set(scheduler="sync"),
+        pytest.raises(ValueError, match=r"missing value .* its index in texts: 'doc023'"),
+    ):
+        embed(frame, emb, column="body").compute()
+
+
 # -- grid searches through joblib's dask backend ------------------------------------------------
 def _grid(embedder, name: str, dims, n_jobs):
     pipe = make_pipeline(embedder, LogisticRegression(max_iter=500))
