@@ -253,6 +253,21 @@ def test_errors(tiny, tokenizer, kwargs, message):
         finetune_encoder(tiny, tokenizer, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("learning_rate", "n_texts", "what"),
+    [(1e10, 32, "the loss was nan at step"), (math.inf, 8, "the trained weights hold NaN")],
+)
+def test_a_diverged_training_is_refused_not_returned(tiny, tokenizer, learning_rate, n_texts, what):
+    # It returned NaN weights (and the embedder NaN vectors) without a word. A learning rate
+    # far too high makes a later step's loss NaN; an infinite one, in a single step, leaves
+    # that step's loss finite and the weights NaN.
+    with pytest.raises(FloatingPointError, match=f"diverged \\({what}.*lower the learning rate"):
+        finetune_encoder(
+            tiny, tokenizer, texts=CORPUS[:n_texts], dims=DIMS, batch_size=8,
+            learning_rate=learning_rate, progress=False,
+        )  # fmt: skip
+
+
 def test_texts_must_be_strings(tiny, tokenizer):
     with pytest.raises(TypeError, match=r"texts\[1\] is int"):
         finetune_encoder(tiny, tokenizer, texts=["a", 3], dims=DIMS)

@@ -242,6 +242,14 @@ def _lr_lambda(warmup: int, total: int) -> Any:
     return factor
 
 
+def _diverged(what: str, learning_rate: float) -> None:
+    """Refuse a training that diverged: its encoder would give NaN vectors."""
+    raise FloatingPointError(
+        f"fine-tuning diverged ({what}), so the encoder would give NaN vectors; lower the "
+        f"learning rate (learning_rate={learning_rate!r})"
+    )
+
+
 def _param_groups(model: Any, weight_decay: float, learning_rate: float) -> list[dict[str, Any]]:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -376,6 +384,9 @@ def finetune_encoder(
     ValueError
         Nothing to train on, pairs without scores, lengths that differ, fewer than two texts or
         pairs, a single class, equal scores, bad dims or hyperparameters.
+    FloatingPointError
+        The training diverged (a learning rate too high): raised at the first step whose loss
+        is not finite, or after training when a weight is not.
     """
     t_start = time.perf_counter()
     objective, all_texts, targets = _check_inputs(texts, labels, pairs, scores)
@@ -571,10 +582,16 @@ def finetune_encoder(
                     losses.append(step_loss)
                     if bar is not None:
                         bar.set_postfix(loss=f"{step_loss:.4f}", refresh=False)
+                    # A gradient scaler skips the steps whose gradients overflow; without one,
+                    # a non-finite loss has already made the weights NaN.
+                    if scaler is None and not math.isfinite(step_loss):
+                        _diverged(f"the loss was {step_loss} at step {len(losses)}", learning_rate)
         finally:
             if bar is not None:
                 bar.close()
         train_seconds = time.perf_counter() - t_train
+        if not all(bool(torch.isfinite(p).all()) for p in student.parameters()):
+            _diverged("the trained weights hold NaN or infinity", learning_rate)
 
     student.eval()
     student.requires_grad_(False)
