@@ -477,6 +477,11 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
         ([str(tmp_path / "tied.csv"), "--text-col", "a", "--pair-col", "b", "--score-col",
           "score", "--method", "full", "-o", out], "--score-col",
          ("column 'score' holds one score (3 in every row)", "--method full")),
+        # a column named twice: the texts as their own labels, or each paired with itself
+        ([c, *t, "--label-col", "text", "-o", out], "--label-col",
+         ("is the text column 'text' too",)),
+        ([str(tmp_path / "pairs.csv"), "--text-col", "a", "--pair-col", "a", "--score-col",
+          "score", "--method", "full", "-o", out], "--pair-col", ("is the text column 'a' too",)),
         ([c, *t, "--pair-col", "topic", "-o", out], "--pair-col", ("needs --score-col",)),
         ([c, *t, "--score-col", "id", "-o", out], "--score-col", ("needs --pair-col",)),
         ([str(tmp_path / "pairs.csv"), "--text-col", "a", "--pair-col", "b", "--score-col",

@@ -259,6 +259,30 @@ def column(table: Table, name: str, argument: str) -> int:
     return found[0]
 
 
+def distinct_columns(named: dict[str, str | None]) -> None:
+    """Refuse one column named by two arguments (``{"--text-col": "text", ...}``, None for an
+    argument not given): the texts as their own labels, or each sentence paired with itself,
+    would run and learn nothing.
+
+    Examples
+    --------
+    >>> from skmrl.cli._csv import Refused, distinct_columns
+    >>> try:
+    ...     distinct_columns({"--text-col": "text", "--label-col": " text", "--pair-col": None})
+    ... except Refused as exc:
+    ...     print(exc.argument, exc.message)
+    --label-col is the text column 'text' too
+    """
+    seen: dict[str, str] = {}
+    for argument, name in named.items():
+        if name is None:
+            continue
+        if name.strip() in seen:
+            what = seen[name.strip()].removeprefix("--").removesuffix("-col")
+            raise Refused(argument, f"is the {what} column {name.strip()!r} too")
+        seen[name.strip()] = argument
+
+
 def is_number(value: str) -> bool:
     """Whether ``value`` reads as a number (``"3"``, ``"-1.5e3"``, ``"inf"``)."""
     try:

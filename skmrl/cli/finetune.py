@@ -33,7 +33,14 @@ from skmrl.cli._common import (
     int_at_least,
     positive_float,
 )
-from skmrl.cli._csv import Refused, label_cells, read_table, score_cells, text_cells
+from skmrl.cli._csv import (
+    Refused,
+    distinct_columns,
+    label_cells,
+    read_table,
+    score_cells,
+    text_cells,
+)
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 #: MatryoshkaEmbedder's default ``max_length``: a saved model is used with it unless told.
@@ -166,6 +173,14 @@ def _output_problem(output: Path, model: str) -> tuple[str | None, bool]:
 
 # -- the plan: every check, in order ---------------------------------------------------------------
 def _check_options(args: argparse.Namespace) -> None:
+    distinct_columns(
+        {
+            "--text-col": args.text_col,
+            "--label-col": args.label_col,
+            "--pair-col": args.pair_col,
+            "--score-col": args.score_col,
+        }
+    )
     if (args.pair_col is None) != (args.score_col is None):
         given, missing = ("--pair-col", "--score-col")[:: 1 if args.pair_col is not None else -1]
         raise Refused(given, f"needs {missing} too (sentence pairs come with their scores)")

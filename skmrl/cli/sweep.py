@@ -44,7 +44,14 @@ from skmrl.cli._common import (
     output_file_problem,
     plot_problem,
 )
-from skmrl.cli._csv import Refused, column, label_cells, read_table, text_cells
+from skmrl.cli._csv import (
+    Refused,
+    column,
+    distinct_columns,
+    label_cells,
+    read_table,
+    text_cells,
+)
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _EMBEDDERS = ("tfidf", "word2vec", "matryoshka", "adaptor")
@@ -197,8 +204,7 @@ def _read_data(args: argparse.Namespace) -> tuple[list[str], list[str], int]:
 def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], int]:
     """Every check, in order; nothing is loaded (torch is imported last, for --device)."""
     args.embedder = list(dict.fromkeys(args.embedder))  # each once, in the order given
-    if args.text_col.strip() == args.label_col.strip():
-        raise Refused("--label-col", f"is the text column {args.text_col!r} too")
+    distinct_columns({"--text-col": args.text_col, "--label-col": args.label_col})
     _check_options(args)
     texts, labels, n_rows = _read_data(args)
     if any(name in _ENCODERS for name in args.embedder):
