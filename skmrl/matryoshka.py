@@ -281,10 +281,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
         if self.learning_rate is not None and (
             isinstance(self.learning_rate, bool)
             or not isinstance(self.learning_rate, numbers.Real)
-            or not self.learning_rate > 0
+            or not 0 < self.learning_rate < np.inf
         ):
             raise ValueError(
-                f"learning_rate must be None or a number > 0, got {self.learning_rate!r}"
+                f"learning_rate must be None or a finite number > 0, got {self.learning_rate!r}"
             )
         check_int("train_batch_size", self.train_batch_size, 2)
         check_int("random_state", self.random_state, 0)

@@ -459,6 +459,8 @@ def test_finetune_takes_pairs_from_a_dataframe(tiny_bert):
         ),
         ({"fine_tune": "full", "epochs": 0}, CORPUS, None, ValueError, "epochs"),
         ({"fine_tune": "full", "learning_rate": 0}, CORPUS, None, ValueError, "learning_rate"),
+        # inf trained, and gave NaN weights
+        ({"fine_tune": "full", "learning_rate": np.inf}, CORPUS, None, ValueError, "finite number"),
     ],
 )
 def test_fine_tune_errors_are_clear(tiny_bert, params, X, y, error, match):
