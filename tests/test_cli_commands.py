@@ -311,7 +311,7 @@ def _embed_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, "-o", "v.npy"], "--text-col", ("is required for CSV input",)),
         ([c, "-o", "v.npy", "--text-col", "body"], "--text-col", ("no column 'body'",)),
         ([str(tmp_path / "nan.csv"), "-o", "v.npy", "--text-col", "text"], "--text-col",
-         ("row 2 (line 3)", "'None'", "a missing value")),
+         ("row 2 (line 3)", "'None'", "a missing value", "or pass --skip-empty")),
         ([str(tmp_path / "holes.txt"), "-o", "v.npy", "--text-col", "text"], "--text-col",
          ("is for CSV input",)),
         ([c, "-o", "v.csv", "--text-col", "text"], "-o/--output",
@@ -396,6 +396,24 @@ def test_embed_skip_empty_leaves_out_the_empty_lines(skmrl_cmd, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "12 texts from 'holes.txt' (2 empty left out)" in out.stdout
     expected = TfidfBaseline(max_dim=4, sublinear_tf=True, dim=4).fit(lines).transform(lines)
+    np.testing.assert_allclose(np.load(tmp_path / "v.npy"), expected, atol=1e-6)
+
+
+def test_embed_skip_empty_leaves_out_the_missing_values_of_a_csv(skmrl_cmd, tmp_path):
+    # a cell of NaN, None or NA is refused as a missing value, not a text: --skip-empty leaves
+    # it out as it does an empty one (it was refused even then)
+    from skmrl import TfidfBaseline
+
+    texts = list(CORPUS[:12])
+    rows = [[t] for t in texts[:4]] + [["NaN"], [""]] + [[t] for t in texts[4:8]] + [["NA"]]
+    _write_csv(tmp_path / "holes.csv", ["text"], rows + [[t] for t in texts[8:]])
+    out = skmrl_cmd(
+        "embed", "holes.csv", "--text-col", "text", "-o", "v.npy", "--embedder", "tfidf",
+        "--skip-empty", "--dim", "4",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "12 texts from 'holes.csv' (3 empty left out)" in out.stdout
+    expected = TfidfBaseline(max_dim=4, sublinear_tf=True, dim=4).fit(texts).transform(texts)
     np.testing.assert_allclose(np.load(tmp_path / "v.npy"), expected, atol=1e-6)
 
 

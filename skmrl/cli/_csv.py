@@ -10,7 +10,8 @@ The texts of ``skmrl embed`` and ``skmrl bench`` (:func:`read_texts`) come from 
 (one per line) or a CSV column. A ``.txt`` file is split on ``"\\n"`` only (a ``"\\r"`` before
 it is dropped), so a text may hold other line separators; the newline that ends the file ends its
 last text. An empty (or whitespace-only) line is refused with its number, unless ``skip_empty``:
-then it is left out and counted. A CSV file needs ``--text-col``; its empty cells are refused or
+then it is left out and counted. A CSV file needs ``--text-col``; its empty cells, and those that
+stand for a missing value (:data:`MISSING_MARKERS`: ``NaN``, ``None``, ``NA``), are refused or
 skipped alike.
 """
 
@@ -292,10 +293,13 @@ def is_number(value: str) -> bool:
     return True
 
 
-def _filled_cell(table: Table, i: int, index: int, name: str, what: str, argument: str) -> str:
+def _filled_cell(
+    table: Table, i: int, index: int, name: str, what: str, argument: str, remedy: str
+) -> str:
     """Row ``i``'s cell of column ``name`` (at ``index``), as written: refused when the row stops
     before it, when it is empty, or when it stands for a missing value (:data:`MISSING_MARKERS`);
-    ``what`` (``"text"``, ``"label"``) names what the cell should hold."""
+    ``what`` (``"text"``, ``"label"``) names what the cell should hold, ``remedy`` ends the
+    message (``"fill it in or drop the row"``)."""
     row = table.rows[i]
     if index >= len(row):
         raise Refused(
@@ -307,18 +311,20 @@ def _filled_cell(table: Table, i: int, index: int, name: str, what: str, argumen
         raise Refused(
             argument,
             f"{table.where(i)} has an empty {name!r} cell: every {what} must be non-empty "
-            "(fill it in or drop the row)",
+            f"({remedy})",
         )
     if cell.strip() in MISSING_MARKERS:
         raise Refused(
             argument,
             f"{table.where(i)} has {cell.strip()!r} in column {name!r}: a missing value, "
-            f"not a {what} (fill it in or drop the row)",
+            f"not a {what} ({remedy})",
         )
     return cell
 
 
-def text_cells(table: Table, name: str, argument: str) -> list[str]:
+def text_cells(
+    table: Table, name: str, argument: str, remedy: str = "fill it in or drop the row"
+) -> list[str]:
     """Column ``name``'s texts: every cell must hold some text.
 
     An empty cell, or one that stands for a missing value (``NaN``, ``None``, ``null``, ``NA``
@@ -327,7 +333,10 @@ def text_cells(table: Table, name: str, argument: str) -> list[str]:
     SMS message).
     """
     index = column(table, name, argument)
-    texts = [_filled_cell(table, i, index, name, "text", argument) for i in range(len(table.rows))]
+    texts = [
+        _filled_cell(table, i, index, name, "text", argument, remedy)
+        for i in range(len(table.rows))
+    ]
     if texts and all(is_number(text) for text in texts):
         raise Refused(
             argument,
@@ -346,7 +355,9 @@ def label_cells(table: Table, name: str, single_class_hint: str) -> list[str]:
     """
     index = column(table, name, "--label-col")
     labels = [
-        _filled_cell(table, i, index, name, "label", "--label-col").strip()
+        _filled_cell(
+            table, i, index, name, "label", "--label-col", "fill it in or drop the row"
+        ).strip()
         for i in range(len(table.rows))
     ]
     classes = sorted(set(labels))
@@ -439,8 +450,8 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
     table = read_table(path, None, "INPUT")
     index = column(table, text_col, "--text-col")
 
-    def has_text(row: list[str]) -> bool:
-        return index < len(row) and bool(row[index].strip())
+    def has_text(row: list[str]) -> bool:  # a missing value (NaN, None, NA) is no text either
+        return index < len(row) and row[index].strip() not in ("", *MISSING_MARKERS)
 
     skipped = 0
     if skip_empty:
@@ -456,7 +467,8 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
         # a cut only when a text was cut (an empty cell past the limit is not one)
         limited = any(has_text(row) for row in table.rows[limit:])
         table.rows, table.lines = table.rows[:limit], table.lines[:limit]
-    return Texts(text_cells(table, text_col, "--text-col"), skipped, limited)
+    remedy = "fill it in, drop the row, or pass --skip-empty to leave it out"
+    return Texts(text_cells(table, text_col, "--text-col", remedy), skipped, limited)
 
 
 def read_texts(path: str, text_col: str | None, skip_empty: bool, limit: int | None) -> Texts:

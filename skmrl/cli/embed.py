@@ -255,7 +255,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     data.add_argument(
         "--skip-empty",
         action="store_true",
-        help="leave out empty lines (or cells) instead of stopping at the first one",
+        help="leave out empty lines (or cells, and cells of a missing value: NaN, None, NA) "
+        "instead of stopping at the first one",
     )
     data.add_argument(
         "--limit",
