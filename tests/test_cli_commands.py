@@ -107,6 +107,9 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     )
     (tmp_path / "tabs.csv").write_text("text\ttopic\na cat\tpets\nshares fell, then rose\tmoney\n")
     (tmp_path / "pipes.csv").write_text("text|topic\na cat|pets\nshares fell|money\n")
+    (tmp_path / "rows.jsonl").write_text(
+        '{"text": "a cat, asleep", "topic": "pets"}\n{"text": "shares fell", "topic": "money"}\n'
+    )
     _write_csv(
         tmp_path / "few.csv", ["text", "topic"],
         [["a cat", "pets"], ["a dog", "pets"], ["a rat", "pets"], ["shares", "money"],
@@ -138,6 +141,9 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
          ("seems to be separated by semicolons, not commas", "the one column 'text;topic'")),
         ([str(tmp_path / "tabs.csv"), *cols], "DATA",
          ("seems to be separated by tabs", "a tab-separated file must be named .tsv")),
+        # another format, read as CSV, blamed a comma in a text or listed odd columns
+        ([str(tmp_path / "rows.jsonl"), *cols], "DATA",
+         ("is a JSON Lines file; skmrl reads CSV files", "pandas.read_json(")),
         ([str(tmp_path / "pipes.csv"), *cols], "--text-col",
          ("no column 'text': ", "seems to be separated by pipes")),
         ([str(tmp_path / "few.csv"), *cols], "--folds",

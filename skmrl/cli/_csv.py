@@ -30,6 +30,15 @@ _SHOWN_COLUMNS = 20
 MISSING_MARKERS = frozenset(
     {"nan", "NaN", "NAN", "-nan", "<NA>", "NaT", "None", "null", "NULL", "NA", "N/A", "#N/A"}
 )
+#: Files of other formats, by extension: what they are, and the pandas call that reads them.
+_OTHER_FORMATS = {
+    ".json": ("JSON", "read_json({})"),
+    ".jsonl": ("JSON Lines", "read_json({}, lines=True)"),
+    ".ndjson": ("JSON Lines", "read_json({}, lines=True)"),
+    ".parquet": ("Parquet", "read_parquet({})"),
+    ".xlsx": ("Excel", "read_excel({})"),
+    ".xls": ("Excel", "read_excel({})"),
+}
 #: Separators a one-column header may hold when the file is not comma-separated.
 _OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "pipes", ",": "commas"}
 
@@ -116,8 +125,17 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
     >>> table.header, table.rows, table.lines
     (['text', 'label'], [['a cat, asleep', 'pets'], ['shares fell', 'money']], [2, 4])
     """
-    text = read_text_file(path_arg, argument)
     shown = repr(path_arg)
+    suffix = Path(path_arg).suffix.lower()
+    if suffix in _OTHER_FORMATS and Path(path_arg).expanduser().is_file():
+        kind, reader = _OTHER_FORMATS[suffix]
+        raise Refused(
+            argument,
+            f"{shown} is a {kind} file; skmrl reads CSV files (comma-separated, or tab-separated "
+            f"named .tsv): convert it, e.g. pandas.{reader.format(shown)}.to_csv('data.csv', "
+            "index=False)",
+        )
+    text = read_text_file(path_arg, argument)
     if not text.strip():
         raise Refused(
             argument, f"{shown} is empty: a CSV file needs a header row naming its columns"
