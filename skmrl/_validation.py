@@ -354,6 +354,30 @@ def check_int(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+def check_seed(value: Any, name: str = "random_state") -> None:
+    """Validate a seed as scikit-learn's ``check_random_state`` takes it: ``None``, an int in
+    ``[0, 2**32 - 1]`` or a ``numpy.random.RandomState``, checked in ``fit`` before any work
+    (numpy's "Seed must be between 0 and 2**32 - 1" came from deep in training otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._validation import check_seed
+    >>> check_seed(np.random.RandomState(0))
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: random_state must be None, an int in [0, 2**32 - 1] or a RandomState, got -1
+    """
+    if value is None or isinstance(value, np.random.RandomState):
+        return
+    message = f"{name} must be None, an int in [0, 2**32 - 1] or a RandomState, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(message)
+    if not 0 <= value < 2**32:
+        raise ValueError(message)
+
+
 def folder_write_problem(folder: Path, what: str = "the folder") -> str | None:
     """Why ``folder`` cannot be created and written to, or ``None`` when it can (it is created).
 

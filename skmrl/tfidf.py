@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from skmrl._validation import check_dim, check_int
+from skmrl._validation import check_dim, check_int, check_seed
 from skmrl.base import BaseEmbedder, dim_feature_names
 
 __all__ = ["TfidfBaseline"]
@@ -117,6 +117,7 @@ class TfidfBaseline(BaseEmbedder):
 
     def _validate_params(self) -> None:
         check_int("max_dim", self.max_dim, 1)
+        check_seed(self.random_state)
 
     def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
         vectorizer = TfidfVectorizer(

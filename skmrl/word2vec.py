@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_random_state
 
 from skmrl._progress import check_progress
 from skmrl._torch.device import check_device_spec
-from skmrl._validation import caller_stacklevel, check_dim, check_int
+from skmrl._validation import caller_stacklevel, check_dim, check_int, check_seed
 from skmrl._vocab import (
     SIF_A,
     _build_vocabulary,
@@ -300,12 +300,7 @@ class Word2VecEmbedder(BaseEmbedder):
         elif self.epochs == 0:
             raise ValueError("epochs=0 trains nothing: give pretrained vectors=... or epochs >= 1")
         check_device_spec(self.device)
-        if self.random_state is not None and not isinstance(
-            self.random_state, numbers.Integral | np.random.RandomState
-        ):
-            raise TypeError(
-                f"random_state must be None, an int or a RandomState, got {self.random_state!r}"
-            )
+        check_seed(self.random_state)
 
     def _fit_data_key(self, docs: list[str], y: Any) -> str | None:
         key = super()._fit_data_key(docs, y)

@@ -74,6 +74,17 @@ def test_bad_max_dim(bad):
         TfidfBaseline(max_dim=bad).fit(CORPUS)
 
 
+@pytest.mark.parametrize(
+    ("bad", "error"), [(-1, ValueError), (2**32, ValueError), ("a", TypeError), (1.5, TypeError)]
+)
+def test_bad_random_state_is_refused_in_fit_whatever_the_corpus(bad, error):
+    # A small corpus (exact SVD) took any random_state silently; a larger one failed after the
+    # TF-IDF, deep in TruncatedSVD's parameter validation.
+    match = r"random_state must be None, an int in \[0, 2\*\*32 - 1\] or a RandomState"
+    with pytest.raises(error, match=match):
+        TfidfBaseline(dim=2, random_state=bad).fit(CORPUS)
+
+
 def test_empty_vocabulary_error_is_sklearns_clear_one():
     with pytest.raises(ValueError, match="empty vocabulary"):
         TfidfBaseline(stop_words="english").fit(["the", "and", "of"])

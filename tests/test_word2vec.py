@@ -636,6 +636,8 @@ def test_grid_search_over_dim_trains_once_per_fold(bbc, trainings):
         ({"device": "tpu"}, ValueError, "device='tpu' is not understood"),
         ({"device": 0}, TypeError, "device must be a str"),
         ({"random_state": "seed"}, TypeError, "random_state"),
+        # numpy's "Seed must be between 0 and 2**32 - 1" came from deep in _fit_full
+        ({"random_state": -1}, ValueError, r"random_state must be None, an int in \[0, 2\*\*32"),
         ({"dim": 0}, ValueError, "dim=0 is out of range"),
     ],
 )
