@@ -10,8 +10,9 @@
   no network call by default, so that a mistyped name fails at once instead of after a minute of
   retries; set the standard ``HF_HUB_OFFLINE=0`` to let ``transformers`` download from the hub.
 
-:func:`load_model` loads each ``(model, device, precision)`` once per process and shares it, and
-computes the model's identity (a hash of its weights and tokenizer) once, for cache fingerprints.
+:func:`load_model` loads each ``(model, device, precision)`` once per process and shares it (a
+folder whose files changed since is loaded again), and computes the model's identity (a hash of
+its weights and tokenizer) once, for cache fingerprints.
 A model that cannot be found raises one :class:`ModelNotFoundError` that says what was tried.
 """
 
@@ -165,6 +166,8 @@ class LoadedModel:
 
 
 _LOADED: dict[tuple[str, str, str], LoadedModel] = {}
+#: The files of each loaded folder as they were when it was loaded (:func:`_folder_stamp`).
+_STAMPS: dict[tuple[str, str, str], tuple | None] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -172,15 +175,17 @@ def clear_model_cache() -> None:
     """Forget every loaded model (the next use loads it again)."""
     with _LOAD_LOCK:
         _LOADED.clear()
+        _STAMPS.clear()
         _FINE_TUNED.clear()
 
 
 def forget_folder(folder: str | os.PathLike) -> None:
     """Forget the loaded models read from ``folder``, so that the next use reads it again.
 
-    :func:`load_model` shares a model per folder for the whole process; a folder written anew
-    (``save_pretrained`` into it) would otherwise keep serving the weights it held before.
-    ``save_pretrained`` calls it; call it after writing a model folder by other means.
+    :func:`load_model` shares a model per folder for the whole process, and loads it again
+    when the folder's files changed since (their sizes, times or inodes).
+    ``save_pretrained`` calls this too, so that a save within the file system's time
+    resolution that keeps every size is read again as well.
 
     Parameters
     ----------
@@ -192,6 +197,7 @@ def forget_folder(folder: str | os.PathLike) -> None:
         for key in [k for k in _LOADED if _looks_like_path(k[0])]:
             if Path(key[0]).resolve() == target:
                 del _LOADED[key]
+                _STAMPS.pop(key, None)
 
 
 _FALSE_VALUES = frozenset({"0", "false", "no", "off"})
@@ -345,13 +351,38 @@ def load_model(
     # against 1,526/s with eager attention, 200 BBC News articles (256 tokens) at 58/s against
     # 32/s (785 vs 764 and 29 vs 22 with MKL's linear layers instead of oneDNN's).
     key = (source, device, attn_implementation)
+    stamp = _folder_stamp(source)
     with _LOAD_LOCK:
         loaded = _LOADED.get(key)
-        if loaded is not None:
+        if loaded is not None and _STAMPS.get(key) == stamp:
             return loaded
         loaded = _load(model, source, device, attn_implementation)
         _LOADED[key] = loaded
+        _STAMPS[key] = stamp
         return loaded
+
+
+def _folder_stamp(source: str) -> tuple | None:
+    """The files of a model folder (name, size, modification time, inode), or ``None`` for a
+    hub id.
+
+    A folder written anew since it was loaded (a training run's ``save_pretrained``, a copy)
+    is loaded again: the process served the weights it had first read, so a second fit gave
+    the old model's vectors, silently, and its pickle failed elsewhere ("weights differ").
+    """
+    try:
+        entries = list(os.scandir(source))
+    except OSError:
+        return None
+    stamp = []
+    for entry in entries:
+        try:
+            if entry.is_file():
+                st = entry.stat()
+                stamp.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
+        except OSError:  # removed meanwhile
+            continue
+    return tuple(sorted(stamp))
 
 
 @contextlib.contextmanager

@@ -327,3 +327,22 @@ def test_relative_model_folder_keeps_working_after_a_change_of_directory(
     out = emb.transform(["a text it never saw", *TEXTS])
     np.testing.assert_allclose(out[1:], emb.transform(TEXTS), atol=1e-6)
     assert out.shape == (5, 32)
+
+
+def test_a_folder_written_anew_by_other_means_is_loaded_again(tiny_bert, tmp_path):
+    # The process kept the weights it had first read from a folder: after a training run saved
+    # a new model into it (transformers' save_pretrained, not skmrl's), a second fit gave the old
+    # model's vectors, silently, and its pickle failed in another process ("weights differ").
+    from ._models import save_random_bert
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "output")
+    first = MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS)
+    old = first.transform(TEXTS)
+    save_random_bert(folder, seed=1)
+    new = MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS).transform(TEXTS)
+    expected = reference_vectors(str(folder), TEXTS, max_length=64)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(new, expected, atol=1e-5)
+    assert np.abs(new - old).max() > 0.1
+    with pytest.raises(ValueError, match="weights differ from those this embedder was fitted"):
+        first.transform(["a text it never saw"])
