@@ -196,13 +196,12 @@ def embed(
             "with path="
         )
     import dask
-    import pandas as pd
 
     series = _text_series(texts, column)
     ready, names = _ready_embedder(embedder, dim)
-    meta = pd.DataFrame({name: pd.Series(dtype=np.float32) for name in names})
-    if keep_text:
-        meta.insert(0, "text", pd.Series(dtype=series.dtype))
+    # What an empty partition gives, with the texts' index (its name and dtype: to_parquet
+    # writes the index under the name the meta says, and to the type the meta's has).
+    meta = _embed_partition(series._meta, ready, names, keep_text)
     out = series.map_partitions(
         _embed_partition,
         dask.delayed(ready, pure=True),  # one copy of the embedder in the graph

@@ -114,6 +114,27 @@ def test_embed_writes_parquet(client, tmp_path):
     np.testing.assert_array_equal(back.drop(columns="text").to_numpy(), emb.transform(CORPUS))
 
 
+def test_embed_keeps_a_named_index_in_parquet(tmp_path):
+    """The meta's index was a plain unnamed one: writing vectors of a Series indexed by an id
+    (named, or not int) failed with KeyError '__null_dask_index__' or an Arrow schema error."""
+    pytest.importorskip("pyarrow")
+    import dask
+
+    emb = TfidfBaseline(dim=4).fit(CORPUS)
+    for index in (
+        pd.Index(range(500, 500 + len(CORPUS)), name="id"),
+        pd.Index([f"doc{i:03d}" for i in range(len(CORPUS))], name="doc"),
+    ):
+        texts = dd.from_pandas(pd.Series(CORPUS, index=index), npartitions=3)
+        out = embed(texts, emb, keep_text=True)
+        assert out.index.name == index.name  # lazily, too
+        with dask.config.set(scheduler="sync"):
+            out.to_parquet(tmp_path / index.name)
+        back = pd.read_parquet(tmp_path / index.name)
+        assert back.index.equals(index) and back["text"].tolist() == CORPUS
+        np.testing.assert_array_equal(back.drop(columns="text").to_numpy(), emb.transform(CORPUS))
+
+
 def test_embed_with_compute_false_returns_the_write(tmp_path):
     """compute=False once gave None: the lazy write was dropped and nothing was ever written."""
     pytest.importorskip("pyarrow")
