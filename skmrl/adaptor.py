@@ -310,8 +310,13 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         check_int("random_state", self.random_state, 0)
         for name in ("learning_rate", "shrinkage"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+            # not a bare ``value < 0``: NaN passes it, and inf trained a rotation of NaNs
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Real)
+                or not 0 <= value < float("inf")
+            ):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.learning_rate == 0:
             raise ValueError("learning_rate must be > 0")
         check_progress(self.progress)

@@ -251,6 +251,11 @@ def _nullable(labels):
         ({"dim": 5}, np.eye(4), None, ValueError, r"dim=5 is out of range"),
         ({"epochs": 0}, np.eye(4), None, ValueError, "epochs must be an int >= 1"),
         ({"learning_rate": -1}, np.eye(4), None, ValueError, "learning_rate"),
+        # inf passed the check and gave NaN vectors; NaN and inf shrinkage failed in numpy
+        ({"learning_rate": np.inf}, np.eye(4), None, ValueError, "learning_rate must be a finite"),
+        ({"learning_rate": np.nan}, np.eye(4), None, ValueError, "learning_rate must be a finite"),
+        ({"shrinkage": np.inf}, np.eye(4), np.arange(4) % 2, ValueError, "shrinkage must be a fin"),
+        ({"shrinkage": np.nan}, np.eye(4), np.arange(4) % 2, ValueError, "shrinkage must be a fin"),
     ],
 )
 def test_errors_are_clear(params, Z, y, error, match):
