@@ -140,17 +140,30 @@ def embed(
 ) -> Any:
     """Embed a dask collection of texts partition by partition; optionally write Parquet.
 
-    Each partition is embedded on the worker that holds it with ``embedder.transform``; a
-    partition's texts and vectors are the only ones in memory at once, so the corpus can be
-    far larger than any machine's memory. The embedder enters the task graph once (a
-    ``MatryoshkaEmbedder`` pickles to a reference of its model, which each worker loads once).
+    Each partition is embedded on the worker that holds it with ``embedder.transform``, so the
+    corpus can be far larger than any machine's memory. Besides the partitions it is working
+    on, each worker process keeps the vectors it made in skmrl's in-memory cache (up to 1 GiB
+    by default, per process), which a corpus embedded once does not reuse; to keep a worker's
+    memory for partitions, lower the bound on every worker first::
+
+        def no_vector_cache():
+            from skmrl.cache import get_embedding_cache
+
+            get_embedding_cache().max_bytes = 0
+
+        client.run(no_vector_cache)
+
+    The embedder enters the task graph once (a ``MatryoshkaEmbedder`` pickles to a reference
+    of its model, which each worker loads once).
 
     Parameters
     ----------
     texts : dask Series, dask DataFrame or dask Bag
         The texts: a Series of str, a DataFrame (``column`` names the text column, needed when
         it has more than one), or a Bag of str. To join the vectors back to their documents,
-        pass a Series or DataFrame whose index identifies them (a Bag has no such index).
+        pass a Series or DataFrame whose index identifies them (a Bag has no such index, nor
+        has ``dd.read_csv``'s, which restarts at 0 in every block: set an id column as the
+        index, ``set_index("id", sorted=True)`` when the ids are sorted, or keep the text).
     embedder : fitted skmrl embedder
         Fitted in memory beforehand (on a sample: TF-IDF and Word2Vec learn their vocabulary
         from it; a frozen ``MatryoshkaEmbedder`` learns nothing).
