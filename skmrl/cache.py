@@ -32,6 +32,7 @@ so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import shutil
 import sqlite3
@@ -259,13 +260,33 @@ class EmbeddingCache:
     def __init__(
         self, max_bytes: int = DEFAULT_MAX_BYTES, disk_max_bytes: int | None = None
     ) -> None:
-        self.max_bytes = max_bytes
-        self.disk_max_bytes = disk_max_bytes
         self._store: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
         self._nbytes = 0
         self._lock = threading.RLock()
+        self.max_bytes = max_bytes
+        self.disk_max_bytes = disk_max_bytes
         self.hits = 0
         self.misses = 0
+
+    @property
+    def max_bytes(self) -> int:
+        """Bound of the in-memory layer, in bytes; setting it drops the least recently used
+        vectors past the new bound at once."""
+        return self._max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int) -> None:
+        # A lowered bound frees memory now, not at the next miss; a bad value fails here, not
+        # as a TypeError deep in a later transform.
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not 0 <= value < float("inf")
+        ):
+            raise ValueError(f"max_bytes must be a number of bytes >= 0, got {value!r}")
+        with self._lock:
+            self._max_bytes = int(value)
+            self._trim()
 
     def __len__(self) -> int:
         return len(self._store)
@@ -284,7 +305,10 @@ class EmbeddingCache:
             self._nbytes -= old.nbytes
         self._store[key] = row
         self._nbytes += row.nbytes
-        while self._nbytes > self.max_bytes and self._store:
+        self._trim()
+
+    def _trim(self) -> None:
+        while self._nbytes > self._max_bytes and self._store:
             _, dropped = self._store.popitem(last=False)
             self._nbytes -= dropped.nbytes
 

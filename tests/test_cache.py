@@ -75,6 +75,28 @@ def test_memory_bound_drops_least_recently_used():
     assert enc.calls[-1] == ["b"]  # b was evicted
 
 
+def test_lowering_the_memory_bound_frees_memory_at_once_and_bad_bounds_fail_when_set():
+    # The documented `get_embedding_cache().max_bytes = ...` took effect at the next miss only
+    # (memory stayed held), and a bound such as "256M" failed later, in a transform, with
+    # "'>' not supported between instances of 'int' and 'str'".
+    row_bytes = 4 * 4
+    cache, enc = EmbeddingCache(), _Encoder()
+    cache.get_or_compute("fp", ["a", "b", "c", "d"], enc)
+    cache.get_or_compute("fp", ["a"], enc)  # "b" is now the least recently used
+    cache.max_bytes = 2 * row_bytes
+    assert len(cache) == 2 and cache.max_bytes == 2 * row_bytes
+    cache.get_or_compute("fp", ["a", "d"], enc)
+    assert len(enc.calls) == 1  # the two most recently used were kept
+    cache.max_bytes = 1e9  # a float is a number of bytes too
+    assert cache.max_bytes == 10**9
+    for bad in ("256M", -1, True, float("nan"), None):
+        with pytest.raises(ValueError, match="max_bytes must be a number of bytes >= 0"):
+            cache.max_bytes = bad
+    with pytest.raises(ValueError, match="max_bytes must be"):
+        EmbeddingCache(max_bytes="1G")
+    assert cache.max_bytes == 10**9
+
+
 def test_disk_layer_is_shared_between_cache_instances(tmp_path):
     enc = _Encoder()
     EmbeddingCache().get_or_compute("fp", ["x", "y"], enc, memory=tmp_path)
