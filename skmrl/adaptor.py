@@ -217,7 +217,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         The adaptor is trained on at most this many rows (a seeded random subset); the
         fit time grows with it, the quality barely.
     random_state : int, default=0
-        Seed of the subset and the batches.
+        Seed of the subset and the batches (an int only; ``None`` or a ``RandomState`` is
+        refused).
     progress : bool or None, default=None
         Show a progress bar while training; ``None``: when stderr is a terminal or in a
         Jupyter notebook.

@@ -130,9 +130,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
         Default 1e-3 for the adaptor; for ``"full"`` (AdamW with warmup and linear decay),
         1e-4 with labels or scored pairs (:func:`skmrl.finetune`), 2e-5 for texts alone.
     train_batch_size : int, default=32
-        Texts per training step of ``"full"``.
+        Texts per training step of ``"full"`` (with :func:`skmrl.finetune`'s scored pairs,
+        pairs per step: twice as many texts).
     random_state : int, default=0
-        Seed of the fine-tuning (same seed, same data: the same weights on a CPU).
+        Seed of the fine-tuning (same seed, same data: the same weights on a CPU). An int
+        only (``None`` or a ``RandomState`` is refused).
 
     Attributes
     ----------
@@ -156,8 +158,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
     fine_tuned_weights_ : dict of str to torch.Tensor or None
         The fine-tuned encoder's weights, on the CPU (``"full"``; a pickle holds them).
     training_losses_ : list of float
-        The loss after each optimiser step of the weights' training (``"full"`` and
-        ``"full+adaptor"`` only).
+        The loss of each optimiser step of the weights' training, computed on its batch
+        before the step updates the weights (``"full"`` and ``"full+adaptor"`` only).
     encoder_identity_ : str
         Hash of the encoder that encodes: the fine-tuned weights' with ``"full"``, else
         ``model_identity_``.
