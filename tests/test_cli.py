@@ -684,6 +684,28 @@ def test_tab_separated_files_have_no_quoting(tmp_path):
     assert read_texts(str(path), "text", False, None).texts == ["first text", "second text"]
 
 
+def test_a_stray_quote_mark_that_swallows_rows_is_refused(tmp_path):
+    # A text opening with a quote mark that is never closed (a file written without CSV
+    # quoting): csv read every line after it, or those up to the next quote mark, as that one
+    # text, and skmrl embed wrote 101 vectors for 300 lines; its rows are refused now.
+    from skmrl.cli._csv import Refused, read_table
+
+    path = tmp_path / "stray.csv"
+    lines = [f"topic{i % 3},text number {i}" for i in range(12)]
+    lines[4] = 'topic1,"text number 4'
+    path.write_text("label,text\n" + "\n".join(lines) + "\n")
+    with pytest.raises(Refused, match=r"quoted text opens on line 6 and runs to the end of the "):
+        read_table(str(path), None)
+    lines[9] = 'topic0,He said "hi" to me'  # the next quote mark ends it, mid-text
+    path.write_text("label,text\n" + "\n".join(lines) + "\n")
+    with pytest.raises(Refused, match=r"opens on line 6 and runs up to a quote mark on line 11"):
+        read_table(str(path), None)
+    assert len(read_table(str(path), 4).rows) == 4  # the rows past the limit are not read
+    # quoted texts over several lines, with quote marks doubled, and a lenient quote: read
+    path.write_text('label,text\na,"two\nlines, ""quoted"""\nb,"a" b\n')
+    assert read_table(str(path), None).rows == [["a", 'two\nlines, "quoted"'], ["b", "a b"]]
+
+
 def test_a_comma_separated_file_named_tsv_is_told_so(tmp_path):
     from skmrl.cli._csv import Refused, read_texts
 

@@ -162,6 +162,7 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
                 rows.append(record)
                 lines.append(start)
             start = reader.line_num + 1
+        stray = None if delimiter == "\t" else _stray_quote(text, delimiter, 1 + len(rows))
     except csv.Error as exc:
         raise Refused(
             argument, f"{shown} is not a readable CSV file: line {reader.line_num}: {exc}"
@@ -169,6 +170,16 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
     finally:
         csv.field_size_limit(previous)
     table = Table(shown, header, rows, lines, limited, delimiter)
+    if stray is not None:
+        first, last = stray
+        span = "to the end of the file" if last is None else f"up to a quote mark on line {last}"
+        raise Refused(
+            argument,
+            separator_problem(table)
+            or f"{shown} is not a readable CSV file: a quoted text opens on line {first} and runs "
+            f"{span}, so those lines would be read as one text (a stray quote mark on line "
+            f"{first}? a text holding a quote mark must be quoted whole, its quote marks doubled)",
+        )
     for i, row in enumerate(rows):
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
             # a one-column header holding a ';' or a tab says why first: a comma in a text then
@@ -186,6 +197,32 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
     if delimiter == "\t":
         _check_unquoted(table, argument)
     return table
+
+
+def _stray_quote(text: str, delimiter: str, records: int) -> tuple[int, int | None] | None:
+    """Where a quote mark opened a quoted field that swallowed the lines after it, within the
+    first ``records`` records: (its first line, the line of the quote mark that ended it, None
+    at the end of the file), or None.
+
+    csv reads such a field without complaint (pandas too, unless it reaches the end of the
+    file), and the rows it swallowed are lost; read strictly, the field either never ends, or
+    ends at a quote mark inside a later text, which no delimiter follows. A quote mark closing a
+    field on its own line without a delimiter after it (``"a" b``) is left to csv's leniency.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start, seen = 1, 0
+    try:
+        for record in reader:
+            seen += bool(record)
+            if seen >= records:
+                return None
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            return start, None
+        if reader.line_num > start:
+            return start, reader.line_num
+    return None
 
 
 _CSV_QUOTED = (
