@@ -385,6 +385,11 @@ def finetune(
         raise TypeError("pass method=, not fine_tune=, to finetune")
     embedder = MatryoshkaEmbedder(model, fine_tune=method, **params)
     checked, values = _check_pairs(pairs, scores)
+    if method != "adaptor" and np.ptp(values) == 0:  # refused before the model loads
+        raise ValueError(
+            f"all scores are equal: method={method!r} trains the encoder to rank the pairs as "
+            "their scores do, and equal scores have no order to learn"
+        )
     check_dim(embedder.dim)
     check_memory(embedder.memory)
     embedder._validate_params()

@@ -412,6 +412,14 @@ def test_finetune_errors(tiny_bert, pairs, scores, error, match):
         finetune(tiny_bert, pairs, scores, device="cpu")
 
 
+def test_finetune_refuses_equal_scores_before_loading_the_model(tmp_path):
+    # CoSENT learns the order of the scores: equal ones were refused only once the model had
+    # loaded, from inside the training loop. The check runs first now (no model is read).
+    pairs = [("a cat", "a dog"), ("a car", "a bus")]
+    with pytest.raises(ValueError, match=r"all scores are equal: method='full' trains"):
+        finetune(tmp_path / "no-such-model", pairs, [3.0, 3.0], device="cpu")
+
+
 def test_finetune_takes_pairs_from_a_dataframe(tiny_bert):
     # The STS setting as a table: its rows are the pairs and its score column, read-only under
     # pandas' copy-on-write, trains without torch's warning about non-writable arrays.
