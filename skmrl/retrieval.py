@@ -389,6 +389,11 @@ class MatryoshkaSearch(BaseEstimator):
             Row numbers of the documents in the corpus given to ``fit``.
         """
         check_is_fitted(self, "vectors_")
+        if X is None:  # NearestNeighbors' "each indexed point's own neighbours"
+            raise TypeError(
+                "X=None is not supported: pass the queries (for the documents' own neighbours, "
+                "the corpus again, and drop each row's own index from its neighbours)"
+            )
         k = check_int("n_neighbors", n_neighbors, 1)
         n_docs = self.n_samples_fit_
         if k > n_docs:

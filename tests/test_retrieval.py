@@ -438,6 +438,9 @@ def test_set_params_after_fit_that_the_index_cannot_serve_asks_for_a_refit(fitte
         ({}, lambda s, X: s.fit(t for t in ["a text", "another"]), TypeError, "takes vectors"),
         ({}, lambda s, X: s.fit(X).kneighbors(pd.Series(["a text"])), TypeError, "takes vectors"),
         ({}, lambda s, X: s.fit(X).kneighbors(X, n_neighbors=0), ValueError, "n_neighbors"),
+        # NearestNeighbors' kneighbors(None) (the indexed points' own neighbours) failed with
+        # "Expected 2D array, got scalar array ... array=nan"
+        ({}, lambda s, X: s.fit(X).kneighbors(None), TypeError, "X=None is not supported"),
         # an embedder that is not a skmrl text embedder: named before anything is fitted (the
         # adaptor was told to "pass a single column of text", scikit-learn's vectorizer failed
         # after its fit with "no attribute 'embed_full'")
