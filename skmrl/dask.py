@@ -44,18 +44,20 @@ def _require_dask() -> Any:
     return dd
 
 
-def _text_series(texts: Any, column: str | None) -> Any:
-    """A dask Series of the texts, from a dask Series, DataFrame (one column) or Bag."""
+def _text_series(texts: Any, column: str | None) -> tuple[Any, Any]:
+    """A dask Series of the texts, from a dask Series, DataFrame (one column) or Bag, and the
+    dtype that ``keep_text`` gives them (``None``: their own)."""
     import dask.bag as db
     import pandas as pd
 
     dd = _require_dask()
     if isinstance(texts, db.Bag):
-        # The dtype dask gives a column of str (per its convert-string setting), not object:
-        # to_parquet guesses an object column's type from placeholder objects, and fails.
-        text_dtype = dd.from_pandas(pd.DataFrame({"text": ["x"]}), npartitions=1).dtypes["text"]
-        meta = pd.DataFrame({"text": pd.Series(dtype=text_dtype)})
-        return texts.map(lambda t: {"text": t}).to_dataframe(meta=meta)["text"]
+        # The elements as they are (object: a str dtype would turn a dict or a number into
+        # its repr, silently), checked on the workers; kept as the dtype dask gives a column
+        # of str, since to_parquet guesses an object column's type from placeholder objects.
+        meta = pd.DataFrame({"text": pd.Series(dtype=object)})
+        series = texts.map(lambda t: {"text": t}).to_dataframe(meta=meta)["text"]
+        return series, dd.from_pandas(pd.DataFrame({"text": ["x"]}), npartitions=1).dtypes["text"]
     if isinstance(texts, dd.DataFrame):
         if column is None:
             if len(texts.columns) != 1:
@@ -70,9 +72,9 @@ def _text_series(texts: Any, column: str | None) -> Any:
                 f"column {column!r} is not in the DataFrame; its columns: "
                 + ", ".join(map(str, texts.columns))
             )
-        return texts[column]
+        return texts[column], None
     if isinstance(texts, dd.Series):
-        return texts
+        return texts, None
     raise TypeError(
         "texts must be a dask Series or DataFrame (dask.dataframe) or a dask Bag of str, got "
         f"{type(texts).__name__}; for texts in memory, call embedder.transform(texts)"
@@ -106,7 +108,9 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
     return embedder, [str(name) for name in embedder.get_feature_names_out()]
 
 
-def _embed_partition(part: Any, embedder: Any, names: list[str], keep_text: bool) -> Any:
+def _embed_partition(
+    part: Any, embedder: Any, names: list[str], keep_text: bool, text_dtype: Any = None
+) -> Any:
     import pandas as pd
 
     from skmrl._validation import check_documents
@@ -124,7 +128,8 @@ def _embed_partition(part: Any, embedder: Any, names: list[str], keep_text: bool
         vectors = np.zeros((0, len(names)), dtype=np.float32)
     out = pd.DataFrame(vectors, index=part.index, columns=names)
     if keep_text:
-        out.insert(0, "text", part.array)  # the texts' own dtype (str, string or object)
+        # the texts' own dtype (str, string or object), or text_dtype (a Bag's)
+        out.insert(0, "text", part.array if text_dtype is None else part.astype(text_dtype).array)
     return out
 
 
@@ -210,16 +215,17 @@ def embed(
         )
     import dask
 
-    series = _text_series(texts, column)
+    series, text_dtype = _text_series(texts, column)
     ready, names = _ready_embedder(embedder, dim)
     # What an empty partition gives, with the texts' index (its name and dtype: to_parquet
     # writes the index under the name the meta says, and to the type the meta's has).
-    meta = _embed_partition(series._meta, ready, names, keep_text)
+    meta = _embed_partition(series._meta, ready, names, keep_text, text_dtype)
     out = series.map_partitions(
         _embed_partition,
         dask.delayed(ready, pure=True),  # one copy of the embedder in the graph
         names,
         keep_text,
+        text_dtype,
         meta=meta,
     )
     if path is None:

@@ -203,6 +203,20 @@ def test_embed_names_the_row_of_a_missing_text():
         embed(frame, emb, column="body").compute()
 
 
+def test_embed_refuses_a_bag_of_records():
+    """A Bag of dicts (db.read_text(...).map(json.loads)) is refused on the workers, not
+    embedded as each dict's repr (a str dtype given to the Bag's texts would cast them)."""
+    import dask
+
+    emb = TfidfBaseline(dim=4).fit(CORPUS)
+    records = db.from_sequence([{"id": i, "body": t} for i, t in enumerate(CORPUS)], 2)
+    with (
+        dask.config.set(scheduler="sync"),
+        pytest.raises(TypeError, match="has type dict"),
+    ):
+        embed(records, emb, keep_text=True).compute()
+
+
 # -- grid searches through joblib's dask backend ------------------------------------------------
 def _grid(embedder, name: str, dims, n_jobs):
     pipe = make_pipeline(embedder, LogisticRegression(max_iter=500))
