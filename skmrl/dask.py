@@ -171,7 +171,9 @@ def embed(
         index, ``set_index("id", sorted=True)`` when the ids are sorted, or keep the text).
     embedder : fitted skmrl embedder
         Fitted in memory beforehand (on a sample: TF-IDF and Word2Vec learn their vocabulary
-        from it; a frozen ``MatryoshkaEmbedder`` learns nothing).
+        from it; a frozen ``MatryoshkaEmbedder`` learns nothing). A ``MatryoshkaEmbedder``
+        runs on the workers on the device its ``fit`` resolved (``device_``): one fitted where
+        ``device="auto"`` found no GPU runs on the workers' CPUs, whatever GPUs they have.
     dim : int, optional
         Embedding size; default the embedder's own ``dim``.
     column : str, optional
