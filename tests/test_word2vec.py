@@ -301,6 +301,28 @@ def test_rotation_of_pretrained_vectors_needs_little_more_memory_than_the_table(
     np.testing.assert_allclose(np.linalg.norm(rotated, axis=0), singular, rtol=1e-5)
 
 
+@pytest.mark.parametrize("header", [False, True])
+def test_text_vectors_files_are_read_a_line_at_a_time(tmp_path, header):
+    # The file was read whole, decoded whole and split into a list of lines: over seven times
+    # the memory of its table (GloVe 840B, 5.6 GB of text, needed some 20 GB to load).
+    import tracemalloc
+
+    table = np.random.default_rng(0).normal(size=(10_000, 100)).astype(np.float32)
+    path = tmp_path / "vectors.txt"
+    lines = [f"{len(table)} {table.shape[1]}"] if header else []
+    lines += [f"w{i} " + " ".join(f"{x:.6f}" for x in row) for i, row in enumerate(table)]
+    path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    tracemalloc.start()
+    try:
+        words, got = load_word_vectors(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * table.nbytes
+    assert words == [f"w{i}" for i in range(len(table))]
+    np.testing.assert_allclose(got, table, atol=1e-6)
+
+
 def test_pretrained_vectors_as_they_are_skip_words_not_in_the_file(tmp_path):
     path = tmp_path / "glove.txt"
     path.write_text("cat 1 0 0\ndog 0.9 0.1 0\nstock 0 0 1\n", encoding="utf-8")
