@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import threading
 import warnings
@@ -287,13 +288,42 @@ def _not_found(model: Any, source: str, reason: str, online: bool) -> ModelNotFo
     )
 
 
+#: Config entries that do not change an encoder's vectors, or that saving and loading the same
+#: model changes (the version that wrote it, the dtype it was saved in).
+_CONFIG_NOT_IN_IDENTITY = frozenset(
+    {
+        "transformers_version",
+        "architectures",
+        "dtype",
+        "torch_dtype",
+        "use_cache",
+        "gradient_checkpointing",
+    }
+)
+
+
 def _identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset()) -> str:
-    """Hash of the weights (every tensor of the state dict but those in ``skip``) and the
-    tokenizer."""
+    """Hash of the weights (every tensor of the state dict but those in ``skip``), the config
+    and the tokenizer.
+
+    The config is in it because it changes the vectors of the same weights (``hidden_act``,
+    ``layer_norm_eps``, a RoPE scaling): a copy of a folder with another config was served the
+    original's cached vectors, silently. So are the tokenizer's padding and truncation sides.
+    """
     import torch
 
     h = hashlib.sha1()
     h.update(type(model).__name__.encode())
+    config = getattr(model, "config", None)
+    if config is not None:
+        settings = {
+            key: value
+            for key, value in config.to_diff_dict().items()
+            if key not in _CONFIG_NOT_IN_IDENTITY and not key.startswith("_")
+        }
+        h.update(json.dumps(settings, sort_keys=True, default=repr).encode())
+    for side in ("padding_side", "truncation_side"):
+        h.update(f"{side}:{getattr(tokenizer, side, None)}".encode())
     for name, tensor in model.state_dict().items():
         if name in skip:
             continue

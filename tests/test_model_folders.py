@@ -346,3 +346,27 @@ def test_a_folder_written_anew_by_other_means_is_loaded_again(tiny_bert, tmp_pat
     assert np.abs(new - old).max() > 0.1
     with pytest.raises(ValueError, match="weights differ from those this embedder was fitted"):
         first.transform(["a text it never saw"])
+
+
+def test_same_weights_with_another_config_are_another_model(tiny_bert, tmp_path):
+    # The vector cache keyed a model by its weights and tokenizer: a copy of a folder whose
+    # config.json changes the computation (here hidden_act and layer_norm_eps) was served the
+    # original's cached vectors, 6e-3 off its own, in memory and on disk.
+    import json
+
+    other = shutil.copytree(tiny_bert, tmp_path / "other-config")
+    config = json.loads((other / "config.json").read_text())
+    config.update(hidden_act="relu", layer_norm_eps=1e-3)
+    (other / "config.json").write_text(json.dumps(config))
+    original = MatryoshkaEmbedder(tiny_bert, device="cpu", normalize=False).fit(TEXTS)
+    copy = MatryoshkaEmbedder(other, device="cpu", normalize=False).fit(TEXTS)
+    assert copy.model_identity_ != original.model_identity_
+    vectors = copy.transform(TEXTS)
+    np.testing.assert_allclose(vectors, reference_vectors(other, TEXTS), atol=1e-5)
+    assert np.abs(vectors - original.transform(TEXTS)).max() > 1e-3
+    # a folder saved again by transformers (another dtype entry, the same model) stays the same
+    again = tmp_path / "saved-again"
+    transformers.AutoModel.from_pretrained(tiny_bert).save_pretrained(again)
+    transformers.AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(again)
+    resaved = MatryoshkaEmbedder(again, device="cpu").fit(TEXTS)
+    assert resaved.model_identity_ == original.model_identity_
