@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 import os
 import threading
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -522,7 +523,8 @@ class Word2VecEmbedder(BaseEmbedder):
         Parameters
         ----------
         word : str
-            A vocabulary word (lowercased first when ``lowercase=True``).
+            A vocabulary word (lowercased first when ``lowercase=True``; in Unicode NFC, as
+            the default tokenizer makes words).
         topn : int, default=10
             How many neighbours to return.
 
@@ -541,4 +543,6 @@ class Word2VecEmbedder(BaseEmbedder):
         self._check_fitted()
         dim = check_dim(self.dim, self.max_dim_)
         key = word.lower() if self.lowercase and isinstance(word, str) else word
+        if self.tokenizer is None and isinstance(key, str) and key not in self.wv_:
+            key = unicodedata.normalize("NFC", key)  # the default tokenizer's words are NFC
         return self.wv_.most_similar(key, topn=topn, dim=dim)

@@ -692,6 +692,7 @@ def test_default_tokenizer_keeps_combining_marks_in_words():
     assert emb.wv_.index_to_key[:2] == ["naïve", "café"]
     assert emb.wv_.counts[:2].tolist() == [2, 2]
     assert set(emb.wv_.index_to_key[2:]) == {"हिन्दी", "भाषा", "مُحَمَّد", "رسول", "i\u0307stanbul"}
+    assert emb.most_similar("CAFE\u0301", topn=1) == emb.most_similar("café", topn=1)
     assert emb._tokenize("don't stop rock'n'roll l\u2019homme") == [
         "don't",
         "stop",
