@@ -168,6 +168,8 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, *cols, "--plot", "missing/c.png"], "--plot", ("folder 'missing' does not exist",)),
         ([c, *cols, "--plot", "c.nope"], "--plot", ("unknown image format 'nope'",)),
         ([c, *cols, "--device", "gpu"], "--device", ("not understood",)),
+        ([c, *cols, "--embedder", "tfidf", "--device", "cuda"], "--device",
+         ("is for the torch embedders (word2vec, matryoshka, adaptor) only",)),
         ([c, "--text-col", "text", "--label-col", "text"], "--label-col", ("the text column",)),
         ([c, *cols, "--layers", "7"], "--layers", ("the model has 6 layers", "got 7")),
         ([c, *cols, "--layers", "0"], "--layers", ("expected a positive int",)),
@@ -334,6 +336,9 @@ def _embed_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
          "--model", ("no such folder",)),
         ([c, "-o", "v.npy", "--text-col", "text", "--embedder", "adaptor"], "--embedder",
          ("unknown embedder 'adaptor'",)),
+        # TF-IDF runs on the CPU: --device cuda was ignored without a word
+        ([c, "-o", "v.npy", "--text-col", "text", "--embedder", "tfidf", "--device", "cuda"],
+         "--device", ("is for the torch embedders (matryoshka, word2vec) only",)),
     ]  # fmt: skip
 
 

@@ -75,6 +75,8 @@ def _check_options(args: argparse.Namespace) -> None:
     if problem:
         raise Refused("-o/--output", problem)
     check_input(args.input, args.text_col)
+    if args.embedder == "tfidf" and args.device != "auto":
+        raise Refused("--device", "is for the torch embedders (matryoshka, word2vec) only")
     if args.embedder != "matryoshka":
         given = (
             ("--model", args.model),

@@ -110,6 +110,8 @@ def _same_file(path: str, other: str) -> bool:
 
 def _check_options(args: argparse.Namespace) -> None:
     """The outputs and the model (found, not loaded); the data file comes after."""
+    if args.device != "auto" and not any(name in _TORCH for name in args.embedder):
+        raise Refused("--device", f"is for the torch embedders ({', '.join(_TORCH)}) only")
     if args.out is not None:
         problem = output_file_problem(args.out, (".csv",), "a .csv file")
         if problem is None and importlib.util.find_spec("pandas") is None:
