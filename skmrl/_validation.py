@@ -354,6 +354,23 @@ def check_int(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Validate a flag (``True``/``False``, NumPy's too): ``"l2"`` or ``"no"`` is not one, and
+    a truthy string must not quietly turn an option on.
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_bool
+    >>> check_bool("normalize", "l2")
+    Traceback (most recent call last):
+    ...
+    TypeError: normalize must be a bool, got 'l2'
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
 def check_seed(value: Any, name: str = "random_state") -> None:
     """Validate a seed as scikit-learn's ``check_random_state`` takes it: ``None``, an int in
     ``[0, 2**32 - 1]`` or a ``numpy.random.RandomState``, checked in ``fit`` before any work

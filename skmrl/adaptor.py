@@ -23,7 +23,14 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmrl._progress import check_progress
-from skmrl._validation import caller_stacklevel, check_dim, check_int, holds_text, is_missing
+from skmrl._validation import (
+    caller_stacklevel,
+    check_bool,
+    check_dim,
+    check_int,
+    holds_text,
+    is_missing,
+)
 from skmrl.base import _stable_repr, dim_feature_names, prefix_normalize
 from skmrl.cache import cached_fit_state, check_memory
 
@@ -301,8 +308,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"method={self.method!r} is not understood; expected one of {_METHODS}"
             )
-        if not isinstance(self.normalize, bool | np.bool_):
-            raise TypeError(f"normalize must be a bool, got {self.normalize!r}")
+        check_bool("normalize", self.normalize)
         check_int("n_neighbors", self.n_neighbors, 0)
         check_int("neighbour_pool", self.neighbour_pool, 0)
         check_int("epochs", self.epochs, 1)

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skmrl._validation import check_dim, check_documents
+from skmrl._validation import check_bool, check_dim, check_documents
 from skmrl.cache import cached_fit_state, check_memory, get_embedding_cache, hash_texts
 
 __all__ = ["BaseEmbedder", "dim_feature_names", "prefix_normalize"]
@@ -61,7 +61,7 @@ def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) 
     """
     out = full if dim is None else full[:, :dim]
     out = np.array(out, dtype=np.float32, order="C", copy=True)
-    if normalize and out.size:
+    if check_bool("normalize", normalize) and out.size:
         norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
         np.divide(out, norms, out=out, where=norms > 0)
     return out
@@ -257,6 +257,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         self
         """
         check_dim(self.dim)
+        check_bool("normalize", self.normalize)
         check_memory(getattr(self, "memory", None))
         self._validate_params()
         docs = check_documents(X, fit=True)

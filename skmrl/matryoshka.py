@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress
-from skmrl._validation import caller_stacklevel, check_int
+from skmrl._validation import caller_stacklevel, check_bool, check_int
 from skmrl.base import BaseEmbedder
 from skmrl.cache import get_embedding_cache, hash_texts
 
@@ -265,12 +265,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
             raise ValueError(
                 f"pooling={self.pooling!r} is not understood; expected one of {_POOLINGS}"
             )
-        if not isinstance(self.normalize, bool | np.bool_):
-            raise TypeError(f"normalize must be a bool, got {self.normalize!r}")
+        check_bool("normalize", self.normalize)  # here too: skmrl.finetune fits without fit
         if self.n_layers is not None:
             check_int("n_layers", self.n_layers, 1)  # the range is checked against the model
-        if not isinstance(self.cache_layers, bool | np.bool_):
-            raise TypeError(f"cache_layers must be a bool, got {self.cache_layers!r}")
+        check_bool("cache_layers", self.cache_layers)
         check_int("max_length", self.max_length, 1)
         check_int("batch_size", self.batch_size, 1)
         check_progress(self.progress)

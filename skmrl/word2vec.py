@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_random_state
 
 from skmrl._progress import check_progress
 from skmrl._torch.device import check_device_spec
-from skmrl._validation import caller_stacklevel, check_dim, check_int, check_seed
+from skmrl._validation import caller_stacklevel, check_bool, check_dim, check_int, check_seed
 from skmrl._vocab import (
     SIF_A,
     _build_vocabulary,
@@ -269,8 +269,7 @@ class Word2VecEmbedder(BaseEmbedder):
             raise ValueError(f"min_alpha={self.min_alpha!r} must not exceed alpha={self.alpha!r}")
         if not isinstance(self.sg, bool | np.bool_):
             raise TypeError(f"sg must be True (skip-gram) or False (CBOW), got {self.sg!r}")
-        if not isinstance(self.lowercase, bool | np.bool_):
-            raise TypeError(f"lowercase must be a bool, got {self.lowercase!r}")
+        check_bool("lowercase", self.lowercase)
         if self.pooling not in ("mean", "sif"):
             raise ValueError(f"pooling must be 'mean' or 'sif', got {self.pooling!r}")
         if self.tokenizer is not None and not callable(self.tokenizer):

@@ -116,6 +116,17 @@ def test_bad_memory_is_rejected_in_fit(make):
 
 
 @pytest.mark.parametrize("make", ALL_EMBEDDERS)
+def test_normalize_that_is_not_a_bool_is_refused_in_fit_and_after(make):
+    # TfidfBaseline(normalize="l2") and Word2VecEmbedder(normalize="no") took any truthy value
+    # as True, silently; it is refused in fit, and in transform when set after fit.
+    with pytest.raises(TypeError, match=r"normalize must be a bool, got 'l2'"):
+        make().set_params(normalize="l2").fit(CORPUS)
+    fitted = make().fit(CORPUS).set_params(dim=4, normalize="no")
+    with pytest.raises(TypeError, match=r"normalize must be a bool, got 'no'"):
+        fitted.transform(CORPUS[:2])
+
+
+@pytest.mark.parametrize("make", ALL_EMBEDDERS)
 def test_fit_transform_of_a_generator_equals_fit_then_transform(make):
     """A generator is read once: fit_transform used to return shape (0, dim) for one."""
     est = make().set_params(dim=4)
