@@ -278,6 +278,20 @@ def test_sweep_tfidf_writes_the_table_the_csv_and_the_plot(skmrl_cmd, tmp_path, 
     assert png.startswith(b"\x89PNG")
     assert "results written to results.csv" in out.stdout
     assert "plot written to curve.png" in out.stdout
+    assert "--dims not scored" not in out.stdout
+
+
+def test_sweep_says_which_dims_an_embedder_could_not_score(skmrl_cmd, tmp_path, corpus_csv):
+    # TF-IDF on 40 texts has fewer than 100 dims: --dims 2 100 printed a table of dim 2 alone,
+    # and 100 vanished without a word
+    out = skmrl_cmd(
+        "sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "--embedder",
+        "tfidf", "--dims", "2", "100", "--folds", "3",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "--dims not scored:\n  tfidf: 100 (above its size, in one fold at least)\n" in (
+        out.stdout
+    )
 
 
 def test_sweep_warns_when_a_curve_is_the_majority_class_rate(skmrl_cmd, tmp_path):

@@ -281,6 +281,18 @@ def _chosen(comparison: Any, tolerance: float) -> list[str]:
     return lines
 
 
+def _skipped(comparison: Any, dims: list[int] | None) -> list[str]:
+    """One line per embedder that left out some of ``--dims`` (those above its size, which for
+    TF-IDF is the rank of the smallest fold's matrix): they were dropped without a word."""
+    lines = []
+    for name, curve in comparison.curves.items():
+        left_out = sorted(set(dims or ()) - {int(d) for d in curve.dims})
+        if left_out:
+            sizes = ", ".join(str(d) for d in left_out)
+            lines.append(f"  {name}: {sizes} (above its size, in one fold at least)")
+    return lines
+
+
 def _majority(labels: list[str]) -> tuple[str, float]:
     """The most common class (the first by name in a tie) and its share of the rows: the accuracy
     of a classifier that always predicts it."""
@@ -380,6 +392,9 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     print()
     print(comparison.to_markdown(digits=3, tolerance=args.tolerance))
+    skipped = _skipped(comparison, args.dims)
+    if skipped:
+        print("--dims not scored:\n" + "\n".join(skipped))
     majority, rate = _majority(labels)
     print(f"majority class: {rate:.3f} (a classifier that always predicts {majority!r})")
     flat = _at_majority(comparison, rate)
