@@ -504,10 +504,17 @@ class Word2VecEmbedder(BaseEmbedder):
 
     def _embed_docs(self, docs: Sequence[str]) -> np.ndarray:
         out = super()._embed_docs(docs)
-        n_zero = int(np.count_nonzero(~out.any(axis=1))) if out.size else 0
-        if n_zero and _first_warning(self.fingerprint_):
+        # A zero vector is not enough: a word of a vectors file may have an all-zero row (a
+        # padding token), and the documents made of such words are not unknown. Only the zero
+        # rows (few, usually) are tokenized again.
+        zero = np.flatnonzero(~out.any(axis=1)) if out.size else ()
+        index = self.wv_.key_to_index
+        n_unknown = sum(
+            1 for i in zero if not any(w in index for w in self._tokenize(docs[int(i)]))
+        )
+        if n_unknown and _first_warning(self.fingerprint_):
             warnings.warn(
-                f"{n_zero} of {len(docs)} documents have no word in the vocabulary "
+                f"{n_unknown} of {len(docs)} documents have no word in the vocabulary "
                 f"({len(self.wv_)} words); they embed to zero vectors. (Warned once per fitted "
                 "embedder: later transforms with unknown-only documents stay silent.)",
                 UserWarning,

@@ -339,6 +339,19 @@ def test_pretrained_vectors_as_they_are_skip_words_not_in_the_file(tmp_path):
     assert not out[0].any()
 
 
+def test_a_word_with_a_zero_vector_is_a_known_word(tmp_path):
+    path = tmp_path / "glove.txt"  # "nil" has an all-zero row, as a padding token may
+    path.write_text("cat 1 0 0\nnil 0 0 0\nstock 0 0 1\n", encoding="utf-8")
+    emb = Word2VecEmbedder(vectors=path, epochs=0).fit(["the cat", "nil stock", "nil"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "nil" is known: no "no word in the vocabulary"
+        out = emb.transform(["nil", "nil nil", "cat"])
+    assert not out[:2].any()
+    # Only documents with no known word are counted (the zero rows of "nil" were before).
+    with pytest.warns(UserWarning, match=r"^1 of 4 documents have no word in the vocabulary"):
+        emb.transform(["nil", "nil nil", "zzqx", "cat"])
+
+
 def test_vectors_file_that_holds_few_of_the_corpus_tokens_warns(tmp_path):
     cased = tmp_path / "cased.txt"  # GoogleNews-style cased words, read with lowercase=True
     cased.write_text("3 2\nParis 1 0\nLondon 0.9 0.1\nBerlin 0.8 0.2\n", encoding="utf-8")
