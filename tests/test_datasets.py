@@ -263,9 +263,27 @@ def test_sms_real_file():
     if not (SHARED_DATA / "sms-spam").is_dir():
         pytest.skip(f"the SMS spam subset is not under {SHARED_DATA}")
     texts, labels = load_sms_spam(SHARED_DATA)
-    assert len(texts) == len(labels) == 4837
-    assert labels.sum() == 638 and set(labels.tolist()) == {0, 1}
-    assert all(isinstance(t, str) and t.strip() for t in texts)
+    # The file's 4,837 rows, 638 spam, glue 737 messages (109 spam) into 8 ham rows: split
+    # back, these are UCI's 5,574 messages, 747 spam.
+    assert len(texts) == len(labels) == 5574
+    assert labels.sum() == 747 and set(labels.tolist()) == {0, 1}
+    assert all(isinstance(t, str) and t.strip() and "\t" not in t for t in texts)
+    assert max(map(len, texts)) < 1000
+
+
+def test_sms_rows_that_swallowed_messages_are_split_back(tmp_path):
+    # A row of the shared file held 163 other messages, as lines 'ham<TAB>...' / 'spam<TAB>...'
+    # (a quote of UCI's TSV swallowed them), all labelled ham: 109 spam messages read as ham.
+    file = tmp_path / "sms.csv"
+    file.write_text(
+        ',spam,text\n0,0,"see you"" soon\nspam\tWIN \xa3100 now\nham\tok, bye"\n'
+        '1,1,"Free entry\nto the draw"\n',
+        encoding="utf-8",
+        newline="",
+    )
+    texts, labels = load_sms_spam(file)
+    assert texts == ['see you" soon', "WIN \xa3100 now", "ok, bye", "Free entry\nto the draw"]
+    assert labels.tolist() == [0, 1, 0, 1]
 
 
 @pytest.mark.parametrize(
