@@ -2,15 +2,18 @@
 
 A script that reads the shared data folder calls :func:`check_data` right after parsing its
 arguments, with the files it will read: a wrong ``--data`` then fails at once with one line
-naming what is missing, not minutes later with a traceback from ``skmrl.datasets`` (or from a
-child process). The scripts import it as ``from _data import check_data``: Python puts the
-folder of the script it runs first on ``sys.path``.
+naming what is missing (or left as a Git LFS pointer), not minutes later with a traceback
+from ``skmrl.datasets`` (or from a child process). The scripts import it as
+``from _data import check_data``: Python puts the folder of the script it runs first on
+``sys.path``.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from skmrl.datasets import _check_not_lfs_pointer
 
 #: The files each dataset is read from, under the shared data folder (see its README).
 STS_TRAIN = "stsbenchmark/sts-train.csv"
@@ -46,3 +49,10 @@ def check_data(parser: argparse.ArgumentParser, data: Path | None, *files: str) 
     missing = [f for f in dict.fromkeys(files) if not (data / f).is_file()]
     if missing:
         parser.error(f"--data {data}: no {', '.join(missing)} there (pass the shared data folder)")
+    for f in dict.fromkeys(files):
+        with open(data / f, "rb") as file:
+            head = file.read(100)
+        try:
+            _check_not_lfs_pointer(head, data / f)
+        except ValueError as exc:
+            parser.error(f"--data {data}: {exc}")

@@ -7,6 +7,8 @@
   downloaded.
 * :func:`load_beir`: a retrieval dataset in the BEIR layout (corpus, queries, relevance
   judgements), for ``dim_curve(task="retrieval")``.
+
+Each refuses a Git LFS pointer left in place of a file (``ValueError`` naming the file).
 """
 
 from __future__ import annotations
@@ -26,10 +28,25 @@ import numpy as np
 __all__ = ["BeirData", "load_bbc_news", "load_beir", "load_sms_spam", "load_sts", "load_trec"]
 
 
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+
+
+def _check_not_lfs_pointer(head: bytes, path: Path) -> None:
+    """Refuse a Git LFS pointer (the few lines a clone without ``git lfs`` holds in place of a
+    data file), given the file's first bytes: read as data it failed on its first line with
+    a message about columns or JSON, and BBC News took it as an article."""
+    if head.startswith(_LFS_POINTER):
+        raise ValueError(
+            f"{path} is a Git LFS pointer, not the data: fetch the file itself (git lfs pull "
+            "in the repository it comes from) or pass another copy"
+        )
+
+
 def _read_text(path: Path) -> str:
     """The text of a data file: UTF-8 (a byte-order mark, which Excel's "CSV UTF-8" writes,
-    dropped), else Latin-1."""
+    dropped), else Latin-1. A Git LFS pointer is refused."""
     raw = path.read_bytes()
+    _check_not_lfs_pointer(raw, path)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -381,6 +398,8 @@ def _lines(file: Path) -> Iterator[tuple[str, str]]:
     """``("file:line", text)`` of each non-blank line, split on ``\\n`` only (binary reads)."""
     with open(file, "rb") as f:
         for line_no, raw in enumerate(f, 1):
+            if line_no == 1:
+                _check_not_lfs_pointer(raw, file)
             where = f"{file}:{line_no}"
             try:
                 line = raw.decode("utf-8")

@@ -336,3 +336,46 @@ def test_byte_order_marks_and_odd_line_separators(tmp_path):
     (tmp_path / "sts-dev.csv").write_text(_STS_LINES[0].replace("5.000", "high") + "\n")
     with pytest.raises(ValueError, match=r"sts-dev.csv:1: the score \(column 5\) must be a nu"):
         load_sts(tmp_path / "sts-dev.csv")
+
+
+_LFS = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 255680\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("load", "name"),
+    [
+        (load_sts, "sts-dev.csv"),
+        (load_trec, "question_labels.txt"),
+        (load_sms_spam, "sms-spam.csv"),
+        (load_beir, "corpus.jsonl"),
+    ],
+)
+def test_git_lfs_pointer_is_named(tmp_path, load, name):
+    # A clone without git-lfs holds these 3 lines in place of each data file: load_sts said
+    # 'expected 7 tab-separated columns', load_beir 'not a JSON object', the others showed the
+    # pointer's first line as a bad question or header.
+    if load is load_beir:
+        _write(tmp_path, [{"_id": "d", "text": "x"}], [{"_id": "q", "text": "y"}], ["q\td\t1"])
+    (tmp_path / name).write_text(_LFS)
+    with pytest.raises(ValueError, match=rf"{name} is a Git LFS pointer, not the data: fetch"):
+        load(tmp_path / name if load is not load_beir else tmp_path)
+
+
+def test_benchmarks_check_data_names_a_git_lfs_pointer(tmp_path, capsys):
+    import argparse
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    try:
+        from _data import TREC, check_data
+    finally:
+        sys.path.pop(0)
+    (tmp_path / "trec").mkdir()
+    (tmp_path / TREC).write_text(_LFS)
+    with pytest.raises(SystemExit):
+        check_data(argparse.ArgumentParser(), tmp_path, TREC)
+    assert "question_labels.txt is a Git LFS pointer" in capsys.readouterr().err
