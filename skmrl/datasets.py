@@ -140,6 +140,11 @@ def load_sts(
     sources : ndarray of str
         Only when ``return_sources`` is true.
 
+    Raises
+    ------
+    FileNotFoundError
+        No such file (the message names the splits found when the folder holds others).
+
     Examples
     --------
     >>> from skmrl.datasets import load_sts
@@ -147,7 +152,24 @@ def load_sts(
     >>> len(s1), float(scores.max())  # doctest: +SKIP
     (1500, 5.0)
     """
-    file = _data_path(path, "stsbenchmark", f"sts-{split}.csv")
+    try:
+        file = _data_path(path, "stsbenchmark", f"sts-{split}.csv")
+    except FileNotFoundError:
+        # The right folder without that split: name the splits it has, not the folder to pass.
+        p = Path(path)
+        found = sorted(
+            {
+                f.name[4:-4]
+                for d in (p, p / "stsbenchmark")
+                if d.is_dir()
+                for f in d.glob("sts-*.csv")
+            }
+        )
+        if found:
+            raise FileNotFoundError(
+                f"no split {split!r} in {p}: the STS Benchmark splits there are {found}"
+            ) from None
+        raise
     s1: list[str] = []
     s2: list[str] = []
     scores: list[float] = []

@@ -379,3 +379,19 @@ def test_benchmarks_check_data_names_a_git_lfs_pointer(tmp_path, capsys):
     with pytest.raises(SystemExit):
         check_data(argparse.ArgumentParser(), tmp_path, TREC)
     assert "question_labels.txt is a Git LFS pointer" in capsys.readouterr().err
+
+
+def test_sts_missing_split_names_the_splits_found(tmp_path):
+    # load_sts(data, "test") on the shared data (train and dev only) said 'pass the data
+    # folder (holding stsbenchmark/sts-test.csv)': the folder passed was the right one.
+    (tmp_path / "stsbenchmark").mkdir()
+    for split in ("train", "dev"):
+        (tmp_path / "stsbenchmark" / f"sts-{split}.csv").write_text(_STS_LINES[0] + "\n")
+    for path in (tmp_path, tmp_path / "stsbenchmark"):
+        with pytest.raises(
+            FileNotFoundError, match=r"no split 'test' in .*: the STS Benchmark splits there are "
+        ) as info:
+            load_sts(path, "test")
+        assert "['dev', 'train']" in str(info.value)
+    with pytest.raises(FileNotFoundError, match="pass the data folder"):
+        load_sts(tmp_path / "elsewhere", "test")
