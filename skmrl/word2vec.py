@@ -62,6 +62,11 @@ def _first_warning(key: str) -> bool:
         return True
 
 
+def _count(n: int, noun: str) -> str:
+    """``"1 word"``, ``"2 words"``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _check_float(name: str, value: Any, low: float, high: float, *, open_low: bool) -> None:
     bad_type = isinstance(value, bool) or not isinstance(value, numbers.Real)
     if bad_type or not np.isfinite(value):
@@ -177,7 +182,8 @@ class Word2VecEmbedder(BaseEmbedder):
     n_train_words_ : int
         Tokens of the training corpus that are in the vocabulary (per epoch, before subsampling).
     epochs_ : int
-        Passes over the corpus that training made (``epochs``, or what ``"auto"`` chose).
+        Passes over the corpus that training made (``epochs``, or what ``"auto"`` chose; 0 when
+        no training document has two words in the vocabulary: nothing to train on, a warning).
     fingerprint_ : str
         Identity of the fitted state (cache key).
 
@@ -357,8 +363,14 @@ class Word2VecEmbedder(BaseEmbedder):
             w_in[: len(pre_words)] = pre_table
         w_out = np.zeros_like(w_in)
 
-        epochs = self._n_epochs(len(tokens))
-        if epochs > 0 and len(tokens) > 1:
+        # Pairs are made within a document: with no document of two known words (a one-token
+        # corpus, one-word documents), training would change nothing.
+        if self.epochs != 0 and not np.any(doc_arr[1:] == doc_arr[:-1]):
+            self._warn_nothing_to_train(len(docs), len(tokens), len(words) - len(pre_words))
+            epochs = 0
+        else:
+            epochs = self._n_epochs(len(tokens))
+        if epochs > 0:
             w_in = self._train(tokens, doc_arr, keep, counts, w_in, w_out, max_dim, seed, epochs)
 
         total = max(int(counts.sum()), 1)
@@ -406,6 +418,29 @@ class Word2VecEmbedder(BaseEmbedder):
         warnings.warn(
             f"only {known / total:.1%} of the {total:,} tokens of the training corpus are words "
             f"of the vectors file {os.fspath(self.vectors)}; the others {rest}.{hint} "
+            "(Warned once per parameter setting.)",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
+    def _warn_nothing_to_train(self, n_docs: int, n_tokens: int, n_random: int) -> None:
+        """Warn that no training document has two known words, so that training is skipped and
+        the ``n_random`` corpus words keep their random vectors. Once per parameter setting."""
+        if not n_random or not _first_warning(
+            "nothing-to-train|" + _stable_repr(self._cache_params())
+        ):
+            return
+        if self.vectors is None:
+            kept = f"the vectors of its {_count(n_random, 'word')} stay random (documents embed "
+            kept += "to random directions)"
+        else:
+            kept = f"the vectors of the {_count(n_random, 'corpus word')} missing from the "
+            kept += "vectors file stay random"
+        warnings.warn(
+            f"word2vec trains nothing: no training document has two words in the vocabulary "
+            f"({_count(n_tokens, 'known token')} in {_count(n_docs, 'document')}), so there is "
+            f"no (word, context) pair to learn from, and {kept}; epochs_ is 0. Give documents "
+            "of several words, a lower min_count, or pretrained vectors=... with epochs=0. "
             "(Warned once per parameter setting.)",
             UserWarning,
             stacklevel=caller_stacklevel(),

@@ -755,6 +755,32 @@ def test_too_few_training_tokens_warn_once_per_setting(bbc):
         Word2VecEmbedder(max_dim=8, device="cpu").fit(texts[:1500])  # enough tokens: silent
 
 
+def test_a_corpus_with_no_two_known_words_in_a_document_says_it_trains_nothing(tmp_path):
+    # Before: "trains on only 40 tokens", while it trained on none (one token: no step at all;
+    # one-word documents: steps with no pair), and epochs_ said 40.
+    for docs in (["cat"], ["cat", "dog", "cat", "dog"]):
+        emb = Word2VecEmbedder(max_dim=8, min_count=1, window=len(docs), device="cpu")
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            emb.fit(docs)
+        messages = [str(w.message) for w in record]
+        assert len(messages) == 1, messages
+        assert messages[0].startswith("word2vec trains nothing: no training document has two")
+        assert "stay random (documents embed to random directions)" in messages[0]
+        assert emb.epochs_ == 0
+    path = tmp_path / "glove.txt"
+    path.write_text("cat 1 0 0\ndog 0 1 0\n", encoding="utf-8")
+    emb = Word2VecEmbedder(vectors=path, min_count=1, epochs=3)
+    with pytest.warns(
+        UserWarning,
+        match=r"the vectors of the 1 corpus word missing from the vectors file stay random",
+    ) as w:
+        emb.fit(["cat", "dog", "bird"])
+    assert w[0].filename == __file__
+    cat, dog = emb.wv_["cat"], emb.wv_["dog"]  # as in the file (rotated)
+    assert np.linalg.norm(cat) == pytest.approx(1) and abs(cat @ dog) < 1e-6
+
+
 def _trec_accuracy(full: np.ndarray, labels: np.ndarray, dim: int) -> float:
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     clf = LogisticRegression(max_iter=3000)
