@@ -417,14 +417,15 @@ def load_beir(folder: str | os.PathLike, split: str = "test") -> BeirData:
 
 
 def _lines(file: Path) -> Iterator[tuple[str, str]]:
-    """``("file:line", text)`` of each non-blank line, split on ``\\n`` only (binary reads)."""
+    """``("file:line", text)`` of each non-blank line, split on ``\\n`` only (binary reads).
+    A byte-order mark opening the file is dropped, as :func:`_read_text` does."""
     with open(file, "rb") as f:
         for line_no, raw in enumerate(f, 1):
             if line_no == 1:
                 _check_not_lfs_pointer(raw, file)
             where = f"{file}:{line_no}"
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 raise ValueError(f"{where}: not UTF-8 ({exc.reason})") from None
             line = line.rstrip("\r\n")

@@ -395,3 +395,15 @@ def test_sts_missing_split_names_the_splits_found(tmp_path):
         assert "['dev', 'train']" in str(info.value)
     with pytest.raises(FileNotFoundError, match="pass the data folder"):
         load_sts(tmp_path / "elsewhere", "test")
+
+
+def test_beir_files_with_a_byte_order_mark(tmp_path):
+    # A qrels file saved as Excel's "CSV UTF-8" starts with a BOM: its header was taken for a
+    # judgement ('test.tsv:1: the score must be an int grade, got 'score''), and a corpus or
+    # queries file failed with 'Unexpected UTF-8 BOM'; the other loaders drop it.
+    _write(tmp_path, [{"_id": "d", "text": "x"}], [{"_id": "q", "text": "y"}], ["q\td\t1"])
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
+        file = tmp_path / name
+        file.write_bytes(b"\xef\xbb\xbf" + file.read_bytes())
+    corpus, queries, qrels = load_beir(tmp_path)
+    assert corpus == {"d": "x"} and queries == {"q": "y"} and qrels == {"q": {"d": 1}}
