@@ -94,7 +94,7 @@ class Word2VecEmbedder(BaseEmbedder):
     dim : int or None, default=None
         Output size (``None``: ``max_dim_``); ``1 <= dim <= max_dim_``.
     max_dim : int, default=128
-        Size of the trained word vectors.
+        Size of the trained word vectors (with ``vectors``, at most the file's: ``max_dim_``).
     window : int, default=5
         Largest distance between a centre word and a context word (each centre draws its
         window uniformly from ``1..window``, as word2vec does).
@@ -314,6 +314,19 @@ class Word2VecEmbedder(BaseEmbedder):
             stat = Path(self.vectors).stat()
             key = f"{key}|{os.fspath(self.vectors)}|{stat.st_size}|{stat.st_mtime_ns}"
         return key
+
+    def _check_dim(self, max_dim_: int) -> int | None:
+        """``check_dim``, naming the vectors file when its size (and not ``max_dim``) is what
+        ``dim`` exceeds: the word vectors are the file's, cut to ``max_dim``, never widened."""
+        dim = check_dim(self.dim)
+        narrower = isinstance(self.max_dim, numbers.Integral) and max_dim_ < self.max_dim
+        if dim is not None and dim > max_dim_ and narrower and self.vectors is not None:
+            raise ValueError(
+                f"dim={dim} is out of range: the vectors file {os.fspath(self.vectors)} has "
+                f"{max_dim_} dimensions, fewer than max_dim={self.max_dim}, and the word vectors "
+                f"are its own; expected None (full size) or an int in [1, {max_dim_}]"
+            )
+        return check_dim(dim, max_dim_)
 
     # -- text ------------------------------------------------------------------------------------
     def _tokenize(self, doc: str, *, lowercase: bool | None = None) -> list[str]:

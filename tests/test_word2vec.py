@@ -352,6 +352,19 @@ def test_a_word_with_a_zero_vector_is_a_known_word(tmp_path):
         emb.transform(["nil", "nil nil", "zzqx", "cat"])
 
 
+def test_dim_above_a_narrower_vectors_file_names_the_file(tmp_path):
+    path = tmp_path / "glove.txt"
+    path.write_text("cat 1 0 0\ndog 0 1 0\nstock 0 0 1\n", encoding="utf-8")
+    emb = Word2VecEmbedder(dim=16, max_dim=32, vectors=path, epochs=0)
+    # Before: "expected ... an int in [1, 3]", with max_dim=32 and no word of the file.
+    with pytest.raises(ValueError, match=r"the vectors file .*glove.txt has 3 dimensions, fewer"):
+        emb.fit(["the cat", "dog stock"])
+    fitted = emb.set_params(dim=None).fit(["the cat", "dog stock"])
+    with pytest.raises(ValueError, match=r"vectors file .* has 3 dimensions.*\[1, 3\]"):
+        fitted.set_params(dim=4).transform(["cat"])
+    assert fitted.set_params(dim=2).transform(["cat"]).shape == (1, 2)
+
+
 def test_vectors_file_that_holds_few_of_the_corpus_tokens_warns(tmp_path):
     cased = tmp_path / "cased.txt"  # GoogleNews-style cased words, read with lowercase=True
     cased.write_text("3 2\nParis 1 0\nLondon 0.9 0.1\nBerlin 0.8 0.2\n", encoding="utf-8")
