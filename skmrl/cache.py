@@ -83,7 +83,24 @@ _FITS_DIR = "skmrl-fits"
 
 
 def text_key(text: str) -> str:
-    """Stable key of one document (a SHA-1 hex digest of its UTF-8 bytes)."""
+    """Stable key of one document (a SHA-1 hex digest of its UTF-8 bytes).
+
+    Parameters
+    ----------
+    text : str
+        The document.
+
+    Returns
+    -------
+    str
+        40 hex characters; the same text gives the same key in every process.
+
+    Examples
+    --------
+    >>> from skmrl.cache import text_key
+    >>> text_key("a cat")
+    '008bd0f0660ee7b58c0c36db87a4f5deca3a639a'
+    """
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -92,7 +109,28 @@ def _text_digest(text: str) -> bytes:
 
 
 def hash_texts(texts: Sequence[str], extra: Any = None) -> str:
-    """Hash an ordered corpus (and optionally labels or other data) into a hex digest."""
+    """Hash an ordered corpus (and optionally labels or other data) into a hex digest.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The documents, in order (the order and the boundaries between documents count).
+    extra : array-like, optional
+        Labels or other data hashed with them (their dtype and shape count too).
+
+    Returns
+    -------
+    str
+        A SHA-1 hex digest (40 characters).
+
+    Examples
+    --------
+    >>> from skmrl.cache import hash_texts
+    >>> hash_texts(["a", "bc"]) == hash_texts(["ab", "c"])
+    False
+    >>> hash_texts(["a", "b"], [0, 1]) == hash_texts(["a", "b"], [1, 0])
+    False
+    """
     h = hashlib.sha1()
     h.update(str(len(texts)).encode())
     for t in texts:
@@ -240,6 +278,18 @@ class EmbeddingCache:
         :data:`DEFAULT_DISK_MAX_BYTES` (4 GiB). Past it, the least recently used vectors are
         evicted (down to 90% of it).
 
+    Attributes
+    ----------
+    max_bytes : int
+        Bound of the in-memory layer, in bytes (settable).
+    disk_max_bytes : int or None
+        Bound of the disk layer, as given.
+    hits : int
+        Unique texts found (in memory or on disk) by :meth:`get_or_compute` since the last
+        :meth:`clear`.
+    misses : int
+        Unique texts computed by :meth:`get_or_compute` since the last :meth:`clear`.
+
     Examples
     --------
     >>> import numpy as np
@@ -255,6 +305,8 @@ class EmbeddingCache:
     (2, 4)
     >>> calls
     [['x', 'y'], ['z']]
+    >>> cache.hits, cache.misses
+    (1, 3)
     """
 
     def __init__(
@@ -529,7 +581,19 @@ _FIT_LOCK = threading.Lock()
 
 
 def get_embedding_cache() -> EmbeddingCache:
-    """The process-wide embedding cache that every embedder shares."""
+    """The process-wide embedding cache that every embedder shares.
+
+    Returns
+    -------
+    EmbeddingCache
+        Always the same object; its ``max_bytes`` bounds the memory that cached vectors take.
+
+    Examples
+    --------
+    >>> from skmrl.cache import get_embedding_cache
+    >>> get_embedding_cache() is get_embedding_cache()
+    True
+    """
     return _EMBEDDING_CACHE
 
 
@@ -558,6 +622,36 @@ def cached_fit_state(
     ``compute()`` returns a dict of fitted attributes. The in-process layer keeps the last
     ``max_entries`` states; with ``memory=`` a pickled copy is also kept on disk (through
     :class:`joblib.Memory`), shared by worker processes.
+
+    Parameters
+    ----------
+    key : str
+        Identity of the fitted state: everything that determines it (the estimator's
+        parameters but ``dim``, a hash of the training data such as :func:`hash_texts`'s).
+    compute : callable
+        ``compute() -> dict`` of fitted attributes, called only when ``key`` is in neither layer.
+    memory : str, path or joblib.Memory, optional
+        Adds the disk layer under that folder (see :func:`check_memory`).
+    max_entries : int, default=16
+        How many states the in-process layer keeps (the least recently used is dropped).
+
+    Returns
+    -------
+    dict of str to object
+        The state; the same object for every call with ``key`` while it is in memory.
+
+    Examples
+    --------
+    >>> from skmrl.cache import cached_fit_state, hash_texts
+    >>> calls = []
+    >>> def fit():
+    ...     calls.append(1)
+    ...     return {"vocabulary_": ["a", "b"]}
+    >>> key = "my-embedder:" + hash_texts(["a b", "b"])
+    >>> cached_fit_state(key, fit) is cached_fit_state(key, fit)
+    True
+    >>> len(calls)
+    1
     """
     with _FIT_LOCK:
         state = _FIT_STATES.get(key)
