@@ -44,6 +44,24 @@ def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
 
     The default is the powers of two from 8 below ``max_dim``, then ``max_dim``.
 
+    Parameters
+    ----------
+    dims : list of int or None
+        Prefix sizes, strictly increasing, each in ``1..max_dim``.
+    max_dim : int
+        The full embedding size.
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    TypeError
+        When ``dims`` is not a non-empty list of ints.
+    ValueError
+        When ``dims`` is not strictly increasing or a size is out of range.
+
     Examples
     --------
     >>> from skmrl.adaptor import check_matryoshka_dims
@@ -82,6 +100,20 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     ``TypeError`` for labels of mixed types that cannot be sorted. A column vector (shape
     ``(n, 1)``, such as ``df[["label"]]``) is taken with a ``DataConversionWarning``, as
     scikit-learn's classifiers take it.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels of any sortable type.
+    n_samples : int
+        The number of samples ``y`` must label.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        The sorted distinct labels.
+    codes : ndarray of shape (n_samples,), int
+        The index in ``classes`` of each label.
 
     Examples
     --------

@@ -70,6 +70,23 @@ def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) 
 def dim_feature_names(estimator: Any) -> np.ndarray:
     """Output column names of a fitted estimator with ``dim``/``max_dim_``: ``<classname>0``, ...
 
+    What ``get_feature_names_out`` returns for every skmrl embedder and ``MatryoshkaAdaptor``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted estimator with a ``dim`` parameter and a ``max_dim_`` attribute.
+
+    Returns
+    -------
+    ndarray of str objects, of shape (dim,)
+        One name per output column (``max_dim_`` of them when ``dim`` is ``None``).
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        When the estimator is not fitted.
+
     Examples
     --------
     >>> from skmrl import TfidfBaseline
@@ -189,7 +206,36 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
     fit and one encoding.
 
     Subclasses set ``dim`` and ``normalize`` (and may set ``memory``) in ``__init__`` and implement
-    ``_fit_full`` and ``_transform_full``.
+    ``_fit_full`` (the fitted state: a dict of attributes that holds ``max_dim_``) and
+    ``_transform_full`` (the ``max_dim_`` full-size columns of each document).
+    :func:`skmrl.utils.estimator_checks.check_embedder` checks the result.
+
+    Attributes
+    ----------
+    max_dim_ : int
+        The full embedding size (set by the subclass's ``_fit_full``).
+    fingerprint_ : str
+        Identity of the fitted state (its cache key).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.base import BaseEmbedder
+    >>> class LengthEmbedder(BaseEmbedder):
+    ...     def __init__(self, dim=None, normalize=True):
+    ...         self.dim = dim
+    ...         self.normalize = normalize
+    ...     def _fit_full(self, docs, y):
+    ...         return {"max_dim_": 2}
+    ...     def _transform_full(self, docs):
+    ...         return np.array([[len(d), len(d.split())] for d in docs], dtype=np.float32)
+    >>> emb = LengthEmbedder(normalize=False).fit(["a cat", "the dog sat"])
+    >>> emb.transform(["a b c"])
+    array([[5., 3.]], dtype=float32)
+    >>> emb.set_params(dim=1).transform(["a b c"])  # the first column
+    array([[5.]], dtype=float32)
+    >>> emb.get_feature_names_out().tolist()
+    ['lengthembedder0']
     """
 
     #: Parameters that act after the full-size result (they never enter a cache key).
