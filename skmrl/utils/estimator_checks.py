@@ -75,7 +75,29 @@ def _dims(max_dim: int) -> list[int]:
 # -- the checks ---------------------------------------------------------------------------------
 def check_sklearn_data_free(estimator: Any, X: Sequence[str], y: Any) -> None:
     """scikit-learn's checks that need no data: ``__init__`` stores parameters verbatim, and
-    ``get_params``/``set_params``/``repr`` work; plus string-input tags."""
+    ``get_params``/``set_params``/``repr`` work; plus string-input tags.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Not used: these checks need no data.
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_sklearn_data_free
+    >>> check_sklearn_data_free(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     from sklearn.utils.estimator_checks import (
         check_do_not_raise_errors_in_init_or_set_params,
         check_estimator_repr,
@@ -118,7 +140,29 @@ def _expect_error(call: Callable[[], Any], error: type, words: str, what: str) -
 
 def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     """A bare string, ``None``, a non-string element, 2-D input and an empty corpus raise
-    ``TypeError``/``ValueError`` naming the problem, in ``fit`` and in ``transform``."""
+    ``TypeError``/``ValueError`` naming the problem, in ``fit`` and in ``transform``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_bad_input
+    >>> check_bad_input(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     bad: list[tuple[str, Any, type, str]] = [
         ("a bare str", "one document", TypeError, "str"),
         ("None", None, TypeError, "None"),
@@ -147,7 +191,29 @@ def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 def check_output(estimator: Any, X: Sequence[str], y: Any) -> None:
     """Output is a ``float32`` C-contiguous ndarray of shape ``(n, dim)``, unit rows by default;
-    ``transform([])`` has shape ``(0, dim)``."""
+    ``transform([])`` has shape ``(0, dim)``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_output
+    >>> check_output(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     fitted = _fit(estimator, X)
     docs = list(X[:7])
     for dim in _dims(fitted.max_dim_):
@@ -167,7 +233,29 @@ def check_output(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 def check_input_types(estimator: Any, X: Sequence[str], y: Any) -> None:
     """A list, tuple, object array, iterator, pandas Series (any index) and one-column DataFrame
-    give the same vectors."""
+    give the same vectors.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_input_types
+    >>> check_input_types(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     est = copy.deepcopy(_fit(estimator, X))
     est.set_params(dim=min(4, est.max_dim_))
     docs = list(X[:5])
@@ -194,7 +282,29 @@ def check_input_types(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 def check_generator_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``fit`` and ``fit_transform`` accept a generator, read it once, and give what a list gives
-    (a ``fit_transform`` that reads ``X`` twice sees an exhausted generator)."""
+    (a ``fit_transform`` that reads ``X`` twice sees an exhausted generator).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_generator_input
+    >>> check_generator_input(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     docs = list(X)
     reference = copy.deepcopy(_fit(estimator, docs))
     dim = min(3, reference.max_dim_)
@@ -212,7 +322,29 @@ def check_generator_input(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 def check_empty_and_unknown_documents(estimator: Any, X: Sequence[str], y: Any) -> None:
     """An empty string and a document of unknown words embed to finite vectors (unit or zero),
-    never NaN."""
+    never NaN.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_empty_and_unknown_documents
+    >>> check_empty_and_unknown_documents(TfidfBaseline(max_dim=16), CORPUS, LABELS)
+    """
     est = copy.deepcopy(_fit(estimator, X))
     est.set_params(dim=min(4, est.max_dim_))
     out = _transform(est, ["", _UNKNOWN, X[0]])
@@ -222,7 +354,29 @@ def check_empty_and_unknown_documents(estimator: Any, X: Sequence[str], y: Any) 
 
 
 def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
-    """``dim=k`` is the first ``k`` full-size columns (re-normalised when ``normalize=True``)."""
+    """``dim=k`` is the first ``k`` full-size columns (re-normalised when ``normalize=True``).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_nesting
+    >>> check_nesting(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     fitted = _fit(estimator, X)
     max_dim = fitted.max_dim_
     raw = _transform(_fit(estimator, X, dim=max_dim, normalize=False), X)
@@ -238,7 +392,29 @@ def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 
 def check_dim_out_of_range(estimator: Any, X: Sequence[str], y: Any) -> None:
-    """``dim`` outside ``[1, max_dim_]`` raises a ``ValueError`` that gives the range."""
+    """``dim`` outside ``[1, max_dim_]`` raises a ``ValueError`` that gives the range.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_dim_out_of_range
+    >>> check_dim_out_of_range(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     fitted = _fit(estimator, X)
     too_big = fitted.max_dim_ + 1
     _expect_error(
@@ -278,7 +454,29 @@ def _counting(estimator: Any, counts: dict[str, int]) -> Any:
 
 
 def check_dim_without_refit(estimator: Any, X: Sequence[str], y: Any) -> None:
-    """Changing ``dim`` after ``fit`` needs no refit: the result is a slice of the same vectors."""
+    """Changing ``dim`` after ``fit`` needs no refit: the result is a slice of the same vectors.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_dim_without_refit
+    >>> check_dim_without_refit(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     if not hasattr(type(estimator), "_fit_full"):
         return  # not a BaseEmbedder: nothing to count
     counts = {"fits": 0, "encoded": 0}
@@ -300,6 +498,27 @@ def check_grid_over_dim_fits_once_per_fold(estimator: Any, X: Sequence[str], y: 
 
     This needs fits to be shared through the fit cache, so a fixed ``random_state`` (an
     embedder with ``random_state=None`` draws fresh randomness, and trains at every grid point).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X``: the check is skipped when ``y`` is ``None``.
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_grid_over_dim_fits_once_per_fold
+    >>> check_grid_over_dim_fits_once_per_fold(TfidfBaseline(max_dim=16), CORPUS, LABELS)
     """
     if not hasattr(type(estimator), "_fit_full") or y is None:
         return
@@ -339,7 +558,29 @@ def check_grid_over_dim_fits_once_per_fold(estimator: Any, X: Sequence[str], y: 
 
 
 def check_clone_and_pickle(estimator: Any, X: Sequence[str], y: Any) -> None:
-    """``clone`` drops the fitted state; ``pickle`` and ``joblib`` round trips embed the same."""
+    """``clone`` drops the fitted state; ``pickle`` and ``joblib`` round trips embed the same.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_clone_and_pickle
+    >>> check_clone_and_pickle(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     import io
 
     import joblib
@@ -362,7 +603,29 @@ def check_clone_and_pickle(estimator: Any, X: Sequence[str], y: Any) -> None:
 def check_pandas_output(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``get_feature_names_out`` names ``dim`` columns, and ``set_output(transform="pandas")``
     returns a DataFrame with those columns, indexed as the pandas input of ``transform`` and
-    ``fit_transform`` is (a ``ColumnTransformer`` joins its parts' outputs on the index)."""
+    ``fit_transform`` is (a ``ColumnTransformer`` joins its parts' outputs on the index).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (passed to ``fit_transform``; may be ``None``).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_pandas_output
+    >>> check_pandas_output(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover
