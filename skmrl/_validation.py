@@ -7,6 +7,7 @@ import numbers
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "check_int",
     "check_pair_scores",
     "check_pairs",
+    "first_warning",
     "folder_write_problem",
     "holds_text",
     "is_missing",
@@ -50,6 +52,30 @@ def caller_stacklevel() -> int:
         frame = frame.f_back
         level += 1
     return level
+
+
+#: Keys of the warnings already given in this process (see ``first_warning``).
+_WARNED: set[str] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def first_warning(key: str) -> bool:
+    """True the first time ``key`` asks in this process (thread-safe): for a warning given once
+    per fitted state, parameter setting or file, not at every fold, grid point or call.
+
+    Examples
+    --------
+    >>> from skmrl._validation import first_warning
+    >>> import uuid
+    >>> key = uuid.uuid4().hex
+    >>> first_warning(key), first_warning(key)
+    (True, False)
+    """
+    with _WARNED_LOCK:
+        if key in _WARNED:
+            return False
+        _WARNED.add(key)
+        return True
 
 
 def _is_dataframe(X: Any) -> bool:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import caller_stacklevel
+from skmrl._validation import caller_stacklevel, first_warning
 
 #: A read refreshes a stored vector's last-use time only when it is older than this (seconds).
 DISK_TOUCH_INTERVAL_S = 3600
@@ -287,7 +287,6 @@ class VectorStore:
 
 _LOCAL = threading.local()
 _ABANDONED: list[VectorStore] = []  # connections inherited through fork: never used or closed
-_WARNED: set[str] = set()
 
 
 def _stores() -> dict[Path, VectorStore]:
@@ -329,9 +328,8 @@ def forget_store(location: Path) -> None:
 def warn_unusable(location: Path, exc: BaseException) -> None:
     forget_store(location)
     path = str(store_path(location))
-    if path in _WARNED:
+    if not first_warning("vector-store|" + path):
         return
-    _WARNED.add(path)
     warnings.warn(
         f"skmrl: the disk cache of vectors {path} cannot be used ({exc}); vectors are computed "
         f"without it. skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) "

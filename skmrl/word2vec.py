@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import threading
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -20,7 +19,14 @@ from sklearn.utils.validation import check_random_state
 
 from skmrl._progress import check_progress
 from skmrl._torch.device import check_device_spec
-from skmrl._validation import caller_stacklevel, check_bool, check_dim, check_int, check_seed
+from skmrl._validation import (
+    caller_stacklevel,
+    check_bool,
+    check_dim,
+    check_int,
+    check_seed,
+    first_warning,
+)
 from skmrl._vocab import (
     SIF_A,
     _build_vocabulary,
@@ -36,11 +42,6 @@ from skmrl.base import BaseEmbedder, _stable_repr
 
 __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
 
-#: Keys of the warnings already given in this process: a fitted state's fingerprint ("documents
-#: with no known word": once per fitted embedder, not once per grid point), or a parameter setting
-#: ("too few training tokens": once per setting, not once per fold).
-_WARNED: set[str] = set()
-_WARNED_LOCK = threading.Lock()
 #: ``epochs="auto"``: passes for about this many training tokens, within [min, max] epochs.
 AUTO_EPOCHS_TOKENS = 2_000_000
 AUTO_MIN_EPOCHS = 5
@@ -51,15 +52,6 @@ MIN_TRAINING_TOKENS = 1_000_000
 MIN_VECTORS_COVERAGE = 0.5
 #: Most threads that ``workers=None`` trains with (more split a step too finely to gain).
 _MAX_DEFAULT_WORKERS = 4
-
-
-def _first_warning(key: str) -> bool:
-    """True the first time ``key`` asks, in this process (thread-safe)."""
-    with _WARNED_LOCK:
-        if key in _WARNED:
-            return False
-        _WARNED.add(key)
-        return True
 
 
 def _count(n: int, noun: str) -> str:
@@ -415,7 +407,7 @@ class Word2VecEmbedder(BaseEmbedder):
         total = sum(len(toks) for toks in tokenized)
         if total == 0 or known >= MIN_VECTORS_COVERAGE * total:
             return
-        if not _first_warning("vectors-coverage|" + _stable_repr(self._cache_params())):
+        if not first_warning("vectors-coverage|" + _stable_repr(self._cache_params())):
             return
         rest = "are skipped" if self.epochs == 0 else "start from random vectors"
         hint = ""
@@ -439,7 +431,7 @@ class Word2VecEmbedder(BaseEmbedder):
     def _warn_nothing_to_train(self, n_docs: int, n_tokens: int, n_random: int) -> None:
         """Warn that no training document has two known words, so that training is skipped and
         the ``n_random`` corpus words keep their random vectors. Once per parameter setting."""
-        if not n_random or not _first_warning(
+        if not n_random or not first_warning(
             "nothing-to-train|" + _stable_repr(self._cache_params())
         ):
             return
@@ -469,7 +461,7 @@ class Word2VecEmbedder(BaseEmbedder):
         passes = epochs * n_tokens
         if 0 < passes < MIN_TRAINING_TOKENS and self.vectors is None:
             key = "few-tokens|" + _stable_repr(self._cache_params())
-            if _first_warning(key):
+            if first_warning(key):
                 warnings.warn(
                     f"word2vec trains on only {passes:,} tokens ({n_tokens:,} corpus tokens in "
                     f"the vocabulary x {epochs} epochs), fewer than the ~{MIN_TRAINING_TOKENS:,} "
@@ -560,11 +552,12 @@ class Word2VecEmbedder(BaseEmbedder):
         n_unknown = sum(
             1 for i in zero if not any(w in index for w in self._tokenize(docs[int(i)]))
         )
-        if n_unknown and _first_warning(self.fingerprint_):
+        if n_unknown and first_warning("no-known-word|" + self.fingerprint_):
             warnings.warn(
                 f"{n_unknown} of {len(docs)} documents have no word in the vocabulary "
                 f"({len(self.wv_)} words); they embed to zero vectors. (Warned once per fitted "
-                "embedder: later transforms with unknown-only documents stay silent.)",
+                "embedder, so once per fold in a cross-validation or a sweep, each fold fitting "
+                "its own; later transforms with unknown-only documents stay silent.)",
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )

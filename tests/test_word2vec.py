@@ -612,6 +612,9 @@ def test_no_known_word_warning_comes_once_per_fold_in_a_grid_over_dim():
         grid.fit(docs, y)
     # Before: one warning per grid point and fold (3 x 2); now one per fold fit.
     assert _no_known_word_warnings(record) == 2, [str(w.message) for w in record]
+    # ... and it says so: "Warned once per fitted embedder" read as once, shown at every fold.
+    said = [str(w.message) for w in record if "no word in the vocabulary" in str(w.message)]
+    assert all("once per fold in a cross-validation" in m for m in said), said
 
 
 @pytest.mark.parametrize("sg", [True, False])
