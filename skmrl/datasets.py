@@ -476,6 +476,11 @@ def _read_qrels(
         try:
             grade = int(score)
         except ValueError:
+            if i == 0:  # a header with other names
+                raise ValueError(
+                    f"{where}: expected the header query-id, corpus-id, score (tab-separated) "
+                    f"or a first judgement, got {cols}"
+                ) from None
             raise ValueError(f"{where}: the score must be an int grade, got {score!r}") from None
         if qid not in queries:
             raise ValueError(f"{where}: query {qid!r} is not in queries.jsonl")

@@ -111,6 +111,14 @@ def test_missing_files(small, tmp_path):
             r"test.tsv:2: the score must be an int",
         ),
         (
+            # a renamed header read as a judgement: 'the score must be an int grade, got
+            # 'relevance'', with no word of the header
+            "qrels/test.tsv",
+            "query_id\tdoc_id\trelevance\nq1\td1\t1\n",
+            r"test.tsv:1: expected the header query-id, corpus-id, score \(tab-separated\) or "
+            r"a first judgement, got \['query_id', 'doc_id', 'relevance'\]",
+        ),
+        (
             "qrels/test.tsv",
             "query-id\tcorpus-id\tscore\nq9\td1\t1\n",
             r"test.tsv:2: query 'q9' is not in queries.jsonl",
