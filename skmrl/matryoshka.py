@@ -224,7 +224,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         memory: Any = None,
         fine_tune: str | None = None,
         matryoshka_dims: list[int] | None = None,
-        matryoshka_layers: list[int] | None = None,
+        matryoshka_layers: list[int] | dict[int, float] | None = None,
         epochs: int | None = None,
         learning_rate: float | None = None,
         train_batch_size: int = 32,
