@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import numbers
+import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,7 +40,8 @@ class TfidfBaseline(BaseEmbedder):
     normalize : bool, default=True
         L2-normalise each LSA vector after slicing it to ``dim`` (zero vectors stay zero).
     ngram_range : tuple (min_n, max_n), default=(1, 1)
-        Word n-gram range of the vectorizer.
+        N-gram range of the vectorizer: of words, or of characters with ``analyzer="char"`` or
+        ``"char_wb"``.
     min_df, max_df : float or int, default=1, 1.0
         Document-frequency bounds of the vocabulary (counts if int, proportions if float).
     sublinear_tf : bool, default=False
@@ -48,6 +52,24 @@ class TfidfBaseline(BaseEmbedder):
         Stop words to drop.
     lowercase : bool, default=True
         Lowercase before tokenizing.
+    strip_accents : {"ascii", "unicode"}, callable or None, default=None
+        Remove accents before tokenizing: ``"unicode"`` strips combining marks (any language),
+        ``"ascii"`` keeps only what maps to ASCII, a callable is applied to each document.
+    analyzer : {"word", "char", "char_wb"} or callable, default="word"
+        The features. ``"word"``: words as ``token_pattern`` finds them. ``"char"``: character
+        n-grams (``ngram_range`` sets their lengths), across word boundaries; ``"char_wb"``:
+        character n-grams inside words, padded with a space. Character n-grams suit misspelled
+        or inflected words, and text without spaces between words (Chinese, Japanese, Thai),
+        of which ``"word"`` makes one token per run of characters, often a whole sentence.
+        A callable maps a raw document to its list of features (``lowercase``,
+        ``strip_accents``, ``token_pattern``, ``stop_words`` and ``ngram_range`` are then not
+        used). It is part of the cache key by its code, as a ``tokenizer`` is (docs/design.md,
+        *Caching*).
+    token_pattern : str or None, default=r"(?u)\\b\\w\\w+\\b"
+        Regular expression of a word for ``analyzer="word"`` (one capturing group at most, which
+        is then the token). The default drops one-character words ("a", "I", and each Chinese
+        character on its own); ``r"(?u)\\b\\w+\\b"`` keeps them. Not used by the other
+        analyzers.
     random_state : int or None, default=0
         Seed of the randomized SVD (fixed by default so that results are reproducible, and a
         grid over ``dim`` fits once per fold). ``None``: fresh randomness at every fit, never
@@ -84,6 +106,16 @@ class TfidfBaseline(BaseEmbedder):
     >>> grid = GridSearchCV(pipe, {"tfidfbaseline__dim": [1, 2, 4]}, cv=2).fit(docs, labels)
     >>> grid.best_params_["tfidfbaseline__dim"] in (1, 2, 4)
     True
+
+    Text without spaces between words: the default analyzer makes one token of each sentence,
+    character bigrams find the words the sentences share.
+
+    >>> zh = ["我喜欢猫", "我喜欢狗", "猫很可爱", "狗很可爱"]
+    >>> TfidfBaseline().fit(zh).get_feature_names_out().tolist()
+    ['我喜欢狗', '我喜欢猫', '狗很可爱', '猫很可爱']
+    >>> bigrams = TfidfBaseline(analyzer="char", ngram_range=(2, 2)).fit(zh)
+    >>> bigrams.get_feature_names_out().tolist()
+    ['可爱', '喜欢', '很可', '我喜', '欢狗', '欢猫', '狗很', '猫很']
     """
 
     def __init__(
@@ -99,6 +131,9 @@ class TfidfBaseline(BaseEmbedder):
         max_features: int | None = None,
         stop_words: str | list[str] | None = None,
         lowercase: bool = True,
+        strip_accents: str | Callable[[str], str] | None = None,
+        analyzer: str | Callable[[str], list[str]] = "word",
+        token_pattern: str | None = r"(?u)\b\w\w+\b",
         random_state: int | None = 0,
         memory: Any = None,
     ) -> None:
@@ -112,12 +147,38 @@ class TfidfBaseline(BaseEmbedder):
         self.max_features = max_features
         self.stop_words = stop_words
         self.lowercase = lowercase
+        self.strip_accents = strip_accents
+        self.analyzer = analyzer
+        self.token_pattern = token_pattern
         self.random_state = random_state
         self.memory = memory
 
     def _validate_params(self) -> None:
         check_int("max_dim", self.max_dim, 1)
         check_seed(self.random_state)
+        self._check_token_pattern()
+
+    def _check_token_pattern(self) -> None:
+        """The word analyzer's ``token_pattern``, where TfidfVectorizer fails unclearly: a
+        pattern that is not a regular expression (``re.error``, not naming the parameter) or
+        ``None`` (meant for its ``tokenizer``, which this class does not take: "first argument
+        must be string or compiled pattern"). Its other checks (types, values, capturing
+        groups) say clearly what is wrong, in ``fit``."""
+        if not (isinstance(self.analyzer, str) and self.analyzer == "word"):
+            return  # the other analyzers do not use it (TfidfVectorizer warns if it is set)
+        if self.token_pattern is None:
+            raise ValueError(
+                "token_pattern=None leaves analyzer='word' no way to find words: give a "
+                r"regular expression (the default is r'(?u)\b\w\w+\b'), or use "
+                "analyzer='char', 'char_wb' or a callable"
+            )
+        if isinstance(self.token_pattern, str):
+            try:
+                re.compile(self.token_pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"token_pattern={self.token_pattern!r} is not a valid regular expression: {exc}"
+                ) from None
 
     def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
         vectorizer = TfidfVectorizer(
@@ -128,12 +189,18 @@ class TfidfBaseline(BaseEmbedder):
             max_features=self.max_features,
             stop_words=self.stop_words,
             lowercase=self.lowercase,
+            strip_accents=self.strip_accents,
+            analyzer=self.analyzer,
+            token_pattern=self.token_pattern,
             dtype=np.float32,
         )
         tfidf = vectorizer.fit_transform(docs)
         # The pruned-term set is only for introspection and can be huge: do not keep or pickle it.
         if hasattr(vectorizer, "stop_words_"):
             del vectorizer.stop_words_
+        # The state is shared and may be pickled to the disk cache, which a lambda cannot be:
+        # it holds placeholders, and each estimator its own functions (_set_fitted_state).
+        vectorizer.set_params(**dict.fromkeys(self._callable_params(), _set_at_fit))
         components, singular = _truncated_svd(tfidf, int(self.max_dim), self.random_state)
         # Keep the components the matrix actually has (its numerical rank).
         rank = max(1, int(np.sum(singular > singular[0] * 1e-6))) if singular[0] > 0 else 1
@@ -143,6 +210,20 @@ class TfidfBaseline(BaseEmbedder):
             "singular_values_": singular[:rank].astype(np.float32),
             "max_dim_": rank,
         }
+
+    def _callable_params(self) -> list[str]:
+        """The vectorizer's parameters given as functions (``analyzer``, ``strip_accents``)."""
+        return [k for k in ("analyzer", "strip_accents") if callable(getattr(self, k))]
+
+    def _set_fitted_state(self, state: dict[str, Any], key: str) -> None:
+        """Give the shared fitted vectorizer this estimator's functions, in a shallow copy: the
+        fit key holds their code (docs/design.md, *Caching*), so they are the ones it was fitted
+        with, or the same code."""
+        functions = {k: getattr(self, k) for k in self._callable_params()}
+        if functions:
+            vectorizer = copy.copy(state["vectorizer_"]).set_params(**functions)
+            state = {**state, "vectorizer_": vectorizer}
+        super()._set_fitted_state(state, key)
 
     def _check_dim(self, max_dim_: int) -> int | None:
         """``check_dim``, naming the rank of the training TF-IDF matrix when it (and not
@@ -207,6 +288,12 @@ class TfidfBaseline(BaseEmbedder):
         if self._check_dim(self.max_dim_) is None:
             return self.vectorizer_.get_feature_names_out()
         return dim_feature_names(self)
+
+
+def _set_at_fit(doc: str) -> Any:
+    """Stands for a function parameter in a fitted state (which may be pickled, where a lambda
+    cannot be); ``fit`` puts the estimator's own function back."""
+    raise RuntimeError("a TfidfBaseline's function parameter was not restored after fit")
 
 
 #: Largest dense TF-IDF matrix (in entries) that is decomposed exactly rather than randomized.

@@ -175,6 +175,8 @@ def test_nesting_property(make):
     [
         pytest.param(_tfidf, {"min_df": 2}, id="TfidfBaseline"),
         pytest.param(lambda: _tfidf().set_params(dim=None), {"lowercase": False}, id="sparse"),
+        pytest.param(_tfidf, {"analyzer": "char_wb"}, id="analyzer"),
+        pytest.param(lambda: _tfidf().set_params(dim=None), {"analyzer": list}, id="callable"),
         pytest.param(_word2vec, {"lowercase": False}, id="Word2VecEmbedder"),
         pytest.param(_matryoshka, {"pooling": "cls"}, id="MatryoshkaEmbedder"),
     ],

@@ -191,3 +191,198 @@ def test_column_transformer_with_pandas_output_keeps_rows_together():
     np.testing.assert_array_equal(out["row__row"], df["row"])
     expected = TfidfBaseline(dim=4).fit(df["text"]).transform(df["text"])
     np.testing.assert_allclose(out.iloc[:, :4], expected, atol=1e-6)
+
+
+# -- analyzer, token_pattern, strip_accents ------------------------------------------------------
+
+#: Chinese sentences (no spaces between words) about cats, dogs and the weather.
+CHINESE = [
+    "我喜欢猫",
+    "我喜欢狗",
+    "猫很可爱",
+    "狗很可爱",
+    "今天天气很好",
+    "明天天气不好",
+    "我的猫喜欢睡觉",
+    "我的狗喜欢跑步",
+    "今天下雨了",
+    "明天会下雨吗",
+]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"analyzer": "char", "ngram_range": (1, 2)},
+        {"analyzer": "char_wb", "ngram_range": (2, 4), "min_df": 2},
+        {"token_pattern": r"(?u)\b\w+\b"},
+        {"strip_accents": "unicode"},
+        {"strip_accents": "ascii", "lowercase": False},
+    ],
+    ids=["char", "char_wb", "token_pattern", "unicode", "ascii"],
+)
+def test_vectorizer_text_options_are_scikit_learns(options):
+    docs = [*CORPUS, "Café crème à la gare", "cafe creme, a gare", "I saw a cat"]
+    est = TfidfBaseline(**options).fit(docs)
+    ref = TfidfVectorizer(**options).fit(docs)
+    assert est.get_params()[next(iter(options))] == options[next(iter(options))]  # verbatim
+    assert list(est.get_feature_names_out()) == list(ref.get_feature_names_out())
+    np.testing.assert_allclose(
+        est.transform(docs).toarray(), ref.transform(docs).toarray(), atol=1e-6
+    )
+
+
+def test_character_ngrams_find_the_words_of_text_without_spaces():
+    # The default analyzer makes one token of each run of characters: every Chinese sentence
+    # is a word of its own, and the LSA of such a vocabulary relates no two sentences.
+    words = TfidfBaseline().fit(CHINESE)
+    assert sorted(words.get_feature_names_out()) == sorted(CHINESE)
+    chars = TfidfBaseline(analyzer="char", ngram_range=(1, 2), dim=4).fit(CHINESE)
+    names = set(chars.set_params(dim=None).get_feature_names_out())
+    assert {"猫", "狗", "天气", "喜欢", "下雨"} <= names
+    lsa = chars.set_params(dim=4).transform(CHINESE)
+    sim = lsa @ lsa.T
+    # "today the weather is good" is nearer "tomorrow the weather is bad" than "I like cats"
+    assert sim[4, 5] > sim[4, 0] + 0.3
+    # single characters are words too: a pattern that keeps them finds 猫 in "I like cats"
+    single = TfidfBaseline(token_pattern=r"(?u)\b\w+\b").fit(["我 喜欢 猫", "猫 很 可爱"])
+    assert "猫" in single.vectorizer_.vocabulary_
+
+
+def test_a_grid_over_analyzer_fits_each_analyzer_on_sms_spam(shared_data, monkeypatch):
+    """A grid over analyzer must fit each one (the fit key holds it), and char_wb n-grams
+    classify spam in a Pipeline (obfuscated words such as 'FR33' and 'txt' share n-grams)."""
+    from sklearn.metrics import f1_score
+
+    from skmrl.datasets import load_sms_spam
+
+    texts, labels = load_sms_spam(shared_data)
+    texts, labels = texts[:600], labels[:600]
+    fits = []
+    original = TfidfBaseline._fit_full
+    monkeypatch.setattr(
+        TfidfBaseline,
+        "_fit_full",
+        lambda self, *a: fits.append(self.analyzer) or original(self, *a),
+    )
+    pipe = Pipeline(
+        [
+            ("tfidfbaseline", TfidfBaseline(dim=32, max_dim=32, ngram_range=(1, 3))),
+            ("clf", LogisticRegression(class_weight="balanced")),
+        ]
+    )
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    grid = GridSearchCV(
+        pipe, {"tfidfbaseline__analyzer": ["word", "char_wb"]}, cv=cv, scoring="f1"
+    ).fit(texts, labels)
+    assert sorted(fits) == ["char_wb"] * 4 + ["word"] * 3  # 3 folds each, and the refit
+    scores = dict(zip(["word", "char_wb"], grid.cv_results_["mean_test_score"], strict=True))
+    assert scores["char_wb"] > 0.8  # 15% spam: always "spam" scores F1 0.26
+    assert scores["word"] != scores["char_wb"]
+    assert grid.best_params_ == {"tfidfbaseline__analyzer": "char_wb"}
+    predicted = grid.predict(texts[:300])
+    assert f1_score(labels[:300], predicted) > 0.8
+
+
+def _words(doc: str) -> list[str]:
+    return doc.lower().split()
+
+
+def test_a_callable_analyzer_is_keyed_by_its_code(tmp_path, monkeypatch):
+    fits = []
+    original = TfidfBaseline._fit_full
+    monkeypatch.setattr(
+        TfidfBaseline, "_fit_full", lambda self, *a: fits.append(1) or original(self, *a)
+    )
+    est = TfidfBaseline(dim=4, max_dim=8, analyzer=_words).fit(CORPUS)
+    ref = TfidfVectorizer(analyzer=_words).fit(CORPUS)
+    assert list(est.set_params(dim=None).get_feature_names_out()) == list(
+        ref.get_feature_names_out()
+    )
+    assert "a" in est.vectorizer_.vocabulary_  # the default token pattern would drop it
+    # Another function, or the same code in another lambda: each is its own setting.
+    chars = TfidfBaseline(dim=4, max_dim=8, analyzer=lambda d: list(d)).fit(CORPUS)
+    assert len(fits) == 2 and chars.fingerprint_ != est.fingerprint_
+    again = TfidfBaseline(dim=4, max_dim=8, analyzer=_words).fit(CORPUS)
+    assert len(fits) == 2 and again.fingerprint_ == est.fingerprint_
+    with pytest.raises(
+        ValueError, match=r"changed since fit: analyzer=<function .*\(fit used <function _words"
+    ):
+        est.set_params(analyzer=lambda d: list(d)).transform(CORPUS[:2])
+    est.set_params(analyzer=_words)
+    # A lambda's fit goes to the disk cache too (joblib could not pickle the vectorizer that
+    # held it: 'Unable to cache to disk: failed to pickle output', and every later fit
+    # printed an EOFError traceback while loading what it had written), and comes back with
+    # the estimator's own function.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = TfidfBaseline(dim=4, max_dim=8, memory=tmp_path, analyzer=lambda d: d.split())
+        expected = first.fit(CORPUS).transform(CORPUS)
+        clear_caches()
+        second = TfidfBaseline(dim=4, max_dim=8, memory=tmp_path, analyzer=lambda d: d.split())
+        np.testing.assert_allclose(second.fit(CORPUS).transform(CORPUS), expected, atol=1e-6)
+    assert len(fits) == 3  # the second came from the disk
+    assert second.vectorizer_.analyzer is second.analyzer
+
+
+def test_a_callable_strip_accents_is_used_after_a_cached_fit():
+    def no_accents(doc: str) -> str:
+        return doc.replace("é", "e")
+
+    docs = ["café au lait", "cafe noir", "thé vert", "the noir"]
+    est = TfidfBaseline(dim=2, strip_accents=no_accents).fit(docs)
+    np.testing.assert_allclose(est.transform(["café"]), est.transform(["cafe"]), atol=1e-6)
+    assert "the" in est.set_params(dim=None).get_feature_names_out()
+
+
+def test_an_analyzer_changed_after_fit_asks_for_a_refit():
+    est = TfidfBaseline(analyzer="char_wb").fit(CORPUS).set_params(analyzer="word")
+    with pytest.raises(
+        ValueError, match=r"changed since fit: analyzer='word' \(fit used 'char_wb'"
+    ):
+        est.get_feature_names_out()
+    with pytest.raises(ValueError, match="changed since fit: token_pattern="):
+        TfidfBaseline(dim=2).fit(CORPUS).set_params(token_pattern=r"\w+").transform(CORPUS[:1])
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        # TfidfVectorizer's own messages, which are clear
+        ({"analyzer": "chars"}, ValueError, r"'analyzer' parameter .* must be a str among"),
+        ({"strip_accents": "yes"}, ValueError, r"'strip_accents' parameter .* must be a str"),
+        ({"token_pattern": 3}, TypeError, r"'token_pattern' parameter .* must be an instance"),
+        ({"token_pattern": r"(\w)(\w)"}, ValueError, "More than 1 capturing group"),
+        # translated: re.error "missing ), unterminated subpattern at position 0", and
+        # "TypeError: first argument must be string or compiled pattern"
+        (
+            {"token_pattern": "(\\w+"},
+            ValueError,
+            r"token_pattern='\(\\\\w\+' is not a valid regular",
+        ),
+        ({"token_pattern": None}, ValueError, r"token_pattern=None leaves analyzer='word' no way"),
+    ],
+)
+def test_bad_text_options_are_refused_in_fit(options, error, match):
+    with pytest.raises(error, match=match):
+        TfidfBaseline(**options).fit(CORPUS)
+
+
+def test_token_pattern_is_not_needed_by_the_character_analyzers():
+    est = TfidfBaseline(analyzer="char_wb", token_pattern=None).fit(CORPUS)
+    assert est.get_params()["token_pattern"] is None
+    with pytest.warns(UserWarning, match="'token_pattern' will not be used"):
+        TfidfBaseline(analyzer="char", token_pattern="(").fit(CORPUS)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"analyzer": "char_wb", "ngram_range": (2, 4)}, {"analyzer": _words, "dim": None}],
+    ids=["char_wb", "callable"],
+)
+def test_text_options_keep_the_published_checks(options):
+    from skmrl.utils.estimator_checks import check_embedder
+
+    check_embedder(TfidfBaseline(max_dim=16, **options))
