@@ -18,6 +18,7 @@ __all__ = [
     "caller_stacklevel",
     "check_dim",
     "check_documents",
+    "check_float",
     "check_int",
     "check_pair_scores",
     "check_pairs",
@@ -378,6 +379,42 @@ def check_int(name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return int(value)
+
+
+def check_float(
+    name: str, value: Any, low: float, high: float = math.inf, *, open_low: bool = False
+) -> float:
+    """Validate a real-number parameter in ``[low, high]`` (``(low, high]`` with ``open_low``):
+    finite (NaN passes a bare ``value < low``, and infinity is no setting), not a ``bool``.
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_float
+    >>> check_float("sample", 1e-3, 0.0, 1.0)
+    0.001
+    >>> check_float("alpha", 0, 0.0, 10.0, open_low=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha must be in (0.0, 10.0], got 0
+    >>> check_float("shrinkage", float("nan"), 0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: shrinkage must be a finite number >= 0, got nan
+    """
+    number = not isinstance(value, bool) and isinstance(value, numbers.Real)
+    finite = number and math.isfinite(value)
+    inside = finite and (value > low if open_low else value >= low) and value <= high
+    if math.isinf(high):  # no upper bound: one message for every bad value
+        if not inside:
+            sign = ">" if open_low else ">="
+            raise ValueError(f"{name} must be a finite number {sign} {low:g}, got {value!r}")
+    elif not finite:
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    elif not inside:
+        raise ValueError(
+            f"{name} must be in {'(' if open_low else '['}{low}, {high}], got {value!r}"
+        )
+    return float(value)
 
 
 def check_bool(name: str, value: Any) -> bool:

@@ -27,6 +27,7 @@ from skmrl._validation import (
     caller_stacklevel,
     check_bool,
     check_dim,
+    check_float,
     check_int,
     holds_text,
     is_missing,
@@ -347,17 +348,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         check_int("batch_size", self.batch_size, 2)
         check_int("max_samples", self.max_samples, 2)
         check_int("random_state", self.random_state, 0)
-        for name in ("learning_rate", "shrinkage"):
-            value = getattr(self, name)
-            # not a bare ``value < 0``: NaN passes it, and inf trained a rotation of NaNs
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Real)
-                or not 0 <= value < float("inf")
-            ):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if self.learning_rate == 0:
-            raise ValueError("learning_rate must be > 0")
+        # finite: inf trained a rotation of NaNs
+        check_float("learning_rate", self.learning_rate, 0.0, open_low=True)
+        check_float("shrinkage", self.shrinkage, 0.0)
         check_progress(self.progress)
 
     def _check_vectors(self, X: Any, *, fit: bool) -> np.ndarray:

@@ -23,6 +23,7 @@ from skmrl._validation import (
     caller_stacklevel,
     check_bool,
     check_dim,
+    check_float,
     check_int,
     check_seed,
     first_warning,
@@ -57,15 +58,6 @@ _MAX_DEFAULT_WORKERS = 4
 def _count(n: int, noun: str) -> str:
     """``"1 word"``, ``"2 words"``."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
-
-
-def _check_float(name: str, value: Any, low: float, high: float, *, open_low: bool) -> None:
-    bad_type = isinstance(value, bool) or not isinstance(value, numbers.Real)
-    if bad_type or not np.isfinite(value):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if (value <= low if open_low else value < low) or value > high:
-        lo = "(" if open_low else "["
-        raise ValueError(f"{name} must be in {lo}{low}, {high}], got {value!r}")
 
 
 class Word2VecEmbedder(BaseEmbedder):
@@ -260,9 +252,9 @@ class Word2VecEmbedder(BaseEmbedder):
             bad = isinstance(self.epochs, bool) or not isinstance(self.epochs, numbers.Integral)
             if bad or self.epochs < 0:
                 raise ValueError(f"epochs must be 'auto' or an int >= 0, got {self.epochs!r}")
-        _check_float("sample", self.sample, 0.0, 1.0, open_low=False)
-        _check_float("alpha", self.alpha, 0.0, 10.0, open_low=True)
-        _check_float("min_alpha", self.min_alpha, 0.0, 10.0, open_low=False)
+        check_float("sample", self.sample, 0.0, 1.0, open_low=False)
+        check_float("alpha", self.alpha, 0.0, 10.0, open_low=True)
+        check_float("min_alpha", self.min_alpha, 0.0, 10.0, open_low=False)
         if self.min_alpha > self.alpha:
             raise ValueError(f"min_alpha={self.min_alpha!r} must not exceed alpha={self.alpha!r}")
         if not isinstance(self.sg, bool | np.bool_):
