@@ -98,3 +98,44 @@ def test_auto_precision_takes_fp16_where_bf16_is_only_emulated(monkeypatch):
             lambda including_emulation=True, native=native: native or including_emulation,
         )
         assert resolve_precision("auto", "cuda:0") == expected
+
+
+def test_bf16_warns_on_a_cpu_that_emulates_it():
+    # With oneDNN held to AVX2 (as on a CPU without AVX-512), bf16 ran 3-7x slower than fp32,
+    # and precision="bf16" said nothing about it.
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("ONEDNN_MAX_CPU_ISA=AVX2 stands for a CPU without bf16 on x86 only")
+    code = (
+        "import torch, warnings\n"
+        "from skmrl._torch.device import resolve_precision\n"
+        "print(torch.ops.mkldnn._is_mkldnn_bf16_supported())\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    assert resolve_precision('bf16', 'cpu') == 'bf16'\n"
+        "    assert resolve_precision('fp32', 'cpu') == 'fp32'\n"
+        "print(len(caught), caught[0].message if caught else '')\n"
+    )
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    native, warned = result.stdout.splitlines()
+    if native == "True":
+        pytest.skip("this torch ignores ONEDNN_MAX_CPU_ISA")
+    assert warned.startswith("1 precision='bf16': this CPU has no native bf16 support")
+    assert "use precision='fp32'" in warned
+
+
+def test_bf16_is_quiet_on_a_cpu_with_it():
+    import warnings
+
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        pytest.skip("this CPU has no native bf16")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("bf16", "cpu") == "bf16"

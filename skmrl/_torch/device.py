@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -159,12 +160,20 @@ def resolve_precision(precision: str, device: str) -> str:
     ``"auto"`` gives ``"bf16"`` on a CUDA GPU that supports it, else ``"fp16"`` on CUDA, and
     ``"fp32"`` on the CPU and on MPS. ``"fp16"`` on the CPU is refused: CPUs have no fast float16
     matrix kernels, and all-MiniLM-L6-v2 encoded 7.5x slower in fp16 than in bf16 (4x slower
-    than fp32) on a 2-core AMD EPYC; bf16 is the CPU's reduced precision.
+    than fp32) on a 2-core AMD EPYC; bf16 is the CPU's reduced precision. ``"bf16"`` on a CPU
+    that torch's oneDNN cannot run it on natively (no AVX-512 on x86: most laptops, AMD before
+    Zen 4) warns: it is emulated there, and all-MiniLM-L6-v2 encoded 3-7x slower than in fp32
+    with oneDNN held to AVX2 on the same EPYC.
 
     Raises
     ------
     ValueError
         For ``"fp16"`` on the CPU.
+
+    Warns
+    -----
+    UserWarning
+        For ``"bf16"`` on a CPU without native bf16 support.
 
     Examples
     --------
@@ -183,6 +192,16 @@ def resolve_precision(precision: str, device: str) -> str:
             "than fp32): use precision='bf16' (reduced precision on the CPU), 'fp32' or 'auto'; "
             "fp16 is for GPUs"
         )
+    if precision == "bf16" and device == "cpu" and not _cpu_has_bf16():
+        from skmrl._validation import caller_stacklevel
+
+        warnings.warn(
+            "precision='bf16': this CPU has no native bf16 support (torch's oneDNN needs "
+            "AVX-512 on x86), so bf16 is emulated and encoding is several times slower than "
+            "in fp32 (3-7x for all-MiniLM-L6-v2); use precision='fp32' or 'auto'",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
     if precision != "auto":
         return precision
     if device.startswith("cuda"):
@@ -195,6 +214,17 @@ def resolve_precision(precision: str, device: str) -> str:
                 native = torch.cuda.is_bf16_supported()
             return "bf16" if native else "fp16"
     return "fp32"
+
+
+def _cpu_has_bf16() -> bool:
+    """Whether torch runs bf16 natively on this CPU (oneDNN's own test: AVX-512 on x86, the
+    bf16 extension on Arm); ``True`` when torch cannot tell."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return True
 
 
 def autocast_dtype(precision: str) -> Any:
