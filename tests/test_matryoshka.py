@@ -516,3 +516,12 @@ def test_unpickle_of_an_fp16_gpu_fit_without_gpu_runs_in_fp32(fitted, sentences)
     with pytest.warns(RuntimeWarning, match="it will run on the CPU"):
         restored = pickle.loads(pickle.dumps(gpu_fit))
     assert (restored.device_, restored.precision_) == ("cpu", "fp32")
+
+
+def test_a_lone_surrogate_is_named(fitted):
+    # Text read with errors="surrogateescape" is a str the tokenizer cannot take: it raised
+    # "TypeError: TextEncodeInput must be Union[...]", naming neither the text nor the cause.
+    bad = "caf\udce9 au lait"
+    with pytest.raises(ValueError, match=r"cannot tokenize 'caf\\udce9 au lait': .*lone surrogate"):
+        fitted.transform(["a fine text", bad])
+    assert fitted.transform(["a fine text", bad.encode("utf-8", "replace").decode()]).shape[0] == 2

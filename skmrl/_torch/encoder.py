@@ -306,14 +306,46 @@ def tokenize(texts: Sequence[str], tokenizer: Any, max_length: int) -> tuple[lis
     Used by encoding and by training (:mod:`skmrl._torch.training`), which batch the ids
     themselves with :func:`collate`.
     """
-    ids = tokenizer(
-        list(texts),
-        truncation=True,
-        max_length=max_length,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-    )["input_ids"]
+    texts = list(texts)
+    try:
+        ids = tokenizer(
+            texts,
+            truncation=True,
+            max_length=max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
+    except Exception:
+        _check_unicode(texts)  # the tokenizer's own error says only "TextEncodeInput must be..."
+        raise
     return ids, np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+
+
+def _check_unicode(texts: list[str]) -> None:
+    """Raise a ``ValueError`` quoting the first text that is not valid Unicode.
+
+    A lone surrogate (bytes decoded with ``errors="surrogateescape"``, as ``os.listdir`` and
+    ``open(..., errors="surrogateescape")`` do) is a ``str`` that cannot become UTF-8, and the
+    fast tokenizers refuse it with a ``TypeError`` that names neither the text nor the cause.
+
+    Examples
+    --------
+    >>> from skmrl._torch.encoder import _check_unicode
+    >>> _check_unicode(["fine", "caf\\udce9"])
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot tokenize 'caf\\udce9': it holds a lone surrogate ...
+    """
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"cannot tokenize {text[:60]!r}: it holds a lone surrogate "
+                f"({text[exc.start]!r} at character {exc.start}), which is not valid Unicode "
+                "(bytes decoded with errors='surrogateescape'?); decode them with their "
+                "encoding, or with errors='replace'"
+            ) from None
 
 
 def collate(
