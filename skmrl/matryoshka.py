@@ -92,7 +92,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
     normalize : bool, default=True
         L2-normalise each vector after slicing it to ``dim`` (zero vectors stay zero).
     max_length : int, default=256
-        Texts are truncated to this many tokens (at most the model's maximum). ``fit`` warns
+        Texts are truncated to this many tokens, special tokens included (more than those, at
+        most the model's maximum: ``[3, 512]`` for all-MiniLM-L6-v2). ``fit`` warns
         when a sentence-transformers model truncates at another length (its
         ``max_seq_length``) and ``max_length`` is longer, or left at its default.
     batch_size : int, default=64
@@ -393,11 +394,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
         loaded, device, precision = self._load_base()
         check_saved_config(self, loaded.source, loaded.tokenizer)
-        if loaded.max_positions is not None and self.max_length > loaded.max_positions:
-            raise ValueError(
-                f"max_length={self.max_length} is more than this model accepts: expected an int "
-                f"in [1, {loaded.max_positions}]"
-            )
+        self._check_max_length(loaded)
         from skmrl._torch.layers import layer_count
 
         state: dict[str, Any] = {
@@ -422,6 +419,25 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
         state.update(fit_fine_tuned_state(self, state, loaded, docs, y, pairs, scores))
         return state
+
+    def _check_max_length(self, loaded: Any) -> None:
+        """``max_length`` against the model: room for one token besides the special tokens
+        the tokenizer adds (with no room, a fast tokenizer truncates every text to its special
+        tokens, one vector for all, or, below their count, does not truncate at all), and at
+        most the model's positions."""
+        specials = int(getattr(loaded.tokenizer, "num_special_tokens_to_add", lambda: 0)())
+        low, high = specials + 1, loaded.max_positions
+        expected = f"an int in [{low}, {high}]" if high is not None else f"an int >= {low}"
+        if self.max_length < low:
+            raise ValueError(
+                f"max_length={self.max_length} leaves no room for text: this model's tokenizer "
+                f"adds {specials} special tokens to every text, so every text would get the same "
+                f"vector (or not be truncated at all); expected {expected}"
+            )
+        if high is not None and self.max_length > high:
+            raise ValueError(
+                f"max_length={self.max_length} is more than this model accepts: expected {expected}"
+            )
 
     def _load(self, device: str, model: Any = None) -> Any:
         """The shared loaded model of ``model`` (default: the ``model`` parameter)."""

@@ -168,7 +168,9 @@ def test_empty_corpus_in_fit():
     [
         ({"pooling": "max"}, ValueError, "pooling"),
         ({"max_length": 0}, ValueError, "max_length"),
-        ({"max_length": 1000}, ValueError, r"\[1, 512\]"),
+        ({"max_length": 1000}, ValueError, r"more than this model accepts: .*\[3, 512\]"),
+        ({"max_length": 2}, ValueError, r"no room for text: .* 2 special tokens.*\[3, 512\]"),
+        ({"max_length": 1}, ValueError, r"no room for text"),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"batch_size": 2.5}, ValueError, "batch_size"),
         ({"precision": "fp8"}, ValueError, "precision"),
