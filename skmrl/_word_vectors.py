@@ -9,14 +9,18 @@ import itertools
 import numbers
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from skmrl._validation import check_dim
+from skmrl._vocab import _token_coverage
 
 __all__ = ["WordVectors", "load_word_vectors"]
+
+#: A vectors file that holds fewer of the corpus's token occurrences than this share warns.
+MIN_VECTORS_COVERAGE = 0.5
 
 
 class WordVectors:
@@ -291,6 +295,41 @@ def _read_binary(path: Path, body: bytes, n_words: int, dim: int) -> tuple[list[
         bad = int(np.nonzero(~np.isfinite(table).all(axis=1))[0][0])
         raise ValueError(f"{path}: entry {bad + 1}: non-finite value")
     return words, table
+
+
+def _low_coverage(known: int, total: int) -> bool:
+    """Whether ``known`` of a corpus's ``total`` tokens are too few words of a vectors file."""
+    return total > 0 and known < MIN_VECTORS_COVERAGE * total
+
+
+def _vectors_coverage_message(
+    path: str | os.PathLike,
+    pre_words: list[str],
+    known: int,
+    total: int,
+    *,
+    skipped: bool,
+    cased_tokens: Callable[[], list[list[str]]] | None,
+) -> str:
+    """Why a vectors file whose ``pre_words`` make only ``known`` of the corpus's ``total``
+    tokens is a poor fit: a cased file read with ``lowercase=True``, another tokenizer, another
+    language. ``skipped``: the other words are skipped (``epochs=0``), or start from random
+    vectors. ``cased_tokens`` gives the corpus tokenized with ``lowercase=False`` (``None``:
+    it was): a second pass, made only when the file has cased words, for a hint."""
+    rest = "are skipped" if skipped else "start from random vectors"
+    hint = ""
+    if cased_tokens is not None and any(w != w.lower() for w in pre_words):
+        cased, cased_total = _token_coverage(cased_tokens(), set(pre_words))
+        if cased * total > known * cased_total:
+            hint = (
+                f" The file has cased words: with lowercase=False, {cased / cased_total:.1%}"
+                " of the tokens would be found."
+            )
+    return (
+        f"only {known / total:.1%} of the {total:,} tokens of the training corpus are words "
+        f"of the vectors file {os.fspath(path)}; the others {rest}.{hint} "
+        "(Warned once per parameter setting.)"
+    )
 
 
 #: Rows of a vectors table converted to float64 at a time by ``_principal_rotation``.

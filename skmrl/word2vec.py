@@ -36,9 +36,14 @@ from skmrl._vocab import (
     _keep_probabilities,
     _known_word_ids,
     _pool,
-    _token_coverage,
 )
-from skmrl._word_vectors import WordVectors, _principal_rotation, load_word_vectors
+from skmrl._word_vectors import (
+    WordVectors,
+    _low_coverage,
+    _principal_rotation,
+    _vectors_coverage_message,
+    load_word_vectors,
+)
 from skmrl.base import BaseEmbedder, _stable_repr
 
 __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
@@ -49,10 +54,6 @@ AUTO_MIN_EPOCHS = 5
 AUTO_MAX_EPOCHS = 40
 #: Fewer training tokens (corpus tokens x epochs) than this give weak vectors: a warning.
 MIN_TRAINING_TOKENS = 1_000_000
-#: A vectors file that holds fewer of the corpus's token occurrences than this share warns.
-MIN_VECTORS_COVERAGE = 0.5
-#: Most threads that ``workers=None`` trains with (more split a step too finely to gain).
-_MAX_DEFAULT_WORKERS = 4
 
 
 def _count(n: int, noun: str) -> str:
@@ -338,9 +339,7 @@ class Word2VecEmbedder(BaseEmbedder):
             tokenized, self.min_count, pre_words, add_corpus_words=self.epochs != 0
         )
         if pre_words:  # their counts in the corpus come first
-            self._check_vectors_coverage(
-                docs, tokenized, pre_words, int(counts[: len(pre_words)].sum())
-            )
+            self._check_vectors_coverage(docs, tokenized, pre_words, counts[: len(pre_words)])
         if not words:
             raise ValueError(
                 f"the vocabulary is empty: no word occurs at least min_count={self.min_count} "
@@ -368,7 +367,7 @@ class Word2VecEmbedder(BaseEmbedder):
         else:
             epochs = self._n_epochs(len(tokens))
         if epochs > 0:
-            w_in = self._train(tokens, doc_arr, keep, counts, w_in, w_out, max_dim, seed, epochs)
+            w_in = self._train(tokens, doc_arr, keep, counts, w_in, w_out, seed, epochs)
 
         total = max(int(counts.sum()), 1)
         if self.pooling == "sif":
@@ -391,31 +390,27 @@ class Word2VecEmbedder(BaseEmbedder):
         return state
 
     def _check_vectors_coverage(
-        self, docs: list[str], tokenized: list[list[str]], pre_words: list[str], known: int
+        self,
+        docs: list[str],
+        tokenized: list[list[str]],
+        pre_words: list[str],
+        pre_counts: np.ndarray,
     ) -> None:
-        """Warn when the words of the vectors file make under half of the corpus's ``total``
-        tokens (``known`` of them): a cased file read with ``lowercase=True``, another
-        tokenizer, another language. Once per parameter setting."""
-        total = sum(len(toks) for toks in tokenized)
-        if total == 0 or known >= MIN_VECTORS_COVERAGE * total:
+        """Warn when the words of the vectors file are few of the corpus's tokens (see
+        ``_vectors_coverage_message``). Once per parameter setting."""
+        known, total = int(pre_counts.sum()), sum(len(toks) for toks in tokenized)
+        if not _low_coverage(known, total):
             return
         if not first_warning("vectors-coverage|" + _stable_repr(self._cache_params())):
             return
-        rest = "are skipped" if self.epochs == 0 else "start from random vectors"
-        hint = ""
-        if self.lowercase and any(w != w.lower() for w in pre_words):
-            # a second pass, only for this hint: the tokens as lowercase=False would give them
-            as_cased = [self._tokenize(d, lowercase=False) for d in docs]
-            cased, cased_total = _token_coverage(as_cased, set(pre_words))
-            if cased * total > known * cased_total:
-                hint = (
-                    f" The file has cased words: with lowercase=False, {cased / cased_total:.1%}"
-                    " of the tokens would be found."
-                )
+        # the tokens as lowercase=False would give them: a second pass, only for a hint
+        cased = (
+            (lambda: [self._tokenize(d, lowercase=False) for d in docs]) if self.lowercase else None
+        )
         warnings.warn(
-            f"only {known / total:.1%} of the {total:,} tokens of the training corpus are words "
-            f"of the vectors file {os.fspath(self.vectors)}; the others {rest}.{hint} "
-            "(Warned once per parameter setting.)",
+            _vectors_coverage_message(
+                self.vectors, pre_words, known, total, skipped=self.epochs == 0, cased_tokens=cased
+            ),
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -466,64 +461,30 @@ class Word2VecEmbedder(BaseEmbedder):
                 )
         return epochs
 
-    def _train(
-        self, tokens, doc_arr, keep, counts, w_in, w_out, max_dim, seed, epochs
-    ) -> np.ndarray:
-        import torch
+    def _train(self, tokens, doc_arr, keep, counts, w_in, w_out, seed, epochs) -> np.ndarray:
+        """The trained input table (torch is imported here: ``import skmrl`` stays torch-free)."""
+        from skmrl._torch.sgns import train_word_vectors
 
-        from skmrl._torch.device import one_torch_thread, resolve_device
-        from skmrl._torch.sgns import train_word2vec
-
-        device = resolve_device(self.device)
-        # Threads that train on the CPU: by default torch's intra-op threads (the cores, or what
-        # joblib leaves each worker of GridSearchCV(n_jobs=k)), at most _MAX_DEFAULT_WORKERS.
-        workers = self.workers
-        if workers is None:
-            workers = min(torch.get_num_threads(), _MAX_DEFAULT_WORKERS)
-        dims = self.matryoshka_dims
-        if dims is None:
-            dims = [2**p for p in range(3, 32) if 2**p < max_dim] + [max_dim]
-        batch = self.batch_size or (1024 if device == "cpu" else 32768)
-        bar = None
-        from skmrl._progress import show_progress
-
-        if show_progress(self.progress):
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=epochs * len(tokens), unit="word", desc="word2vec", leave=False)
-        # On CPU, each training thread runs torch with one intra-op thread: a step is many small
-        # operations, for which intra-op threads cost more in synchronisation than they gain
-        # (5x slower on a busy 2-core machine); parallelism comes from the workers' threads.
-        try:
-            with one_torch_thread(device == "cpu"), torch.inference_mode():
-                w_in, _ = train_word2vec(
-                    tokens,
-                    doc_arr,
-                    keep,
-                    counts,
-                    w_in,
-                    w_out,
-                    sg=bool(self.sg),
-                    window=int(self.window),
-                    negative=int(self.negative),
-                    alpha=float(self.alpha),
-                    min_alpha=float(self.min_alpha),
-                    epochs=int(epochs),
-                    batch_words=int(batch),
-                    nested_dims=[int(d) for d in dims],
-                    device=device,
-                    seed=seed,
-                    workers=int(workers),
-                    progress=None if bar is None else bar.update,
-                )
-        finally:
-            if bar is not None:
-                bar.close()
-        if not np.isfinite(w_in).all():
-            raise FloatingPointError(
-                "word2vec training diverged (non-finite vectors); lower alpha or batch_size"
-            )
-        return w_in
+        return train_word_vectors(
+            tokens,
+            doc_arr,
+            keep,
+            counts,
+            w_in,
+            w_out,
+            sg=bool(self.sg),
+            window=int(self.window),
+            negative=int(self.negative),
+            alpha=float(self.alpha),
+            min_alpha=float(self.min_alpha),
+            epochs=int(epochs),
+            nested_dims=self.matryoshka_dims,
+            device=self.device,
+            batch_size=self.batch_size,
+            workers=self.workers,
+            seed=seed,
+            progress=self.progress,
+        )
 
     # -- transforming ----------------------------------------------------------------------------
     def _transform_full(self, docs: list[str]) -> np.ndarray:

@@ -45,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-__all__ = ["train_word2vec"]
+__all__ = ["train_word2vec", "train_word_vectors"]
 
 #: Centre tokens per block, and negatives shared per block (see the module docstring).
 BLOCK = 16
@@ -55,12 +55,109 @@ BLOCK_NEGATIVES = 16
 MAX_STEP_MASS = 8.0
 #: A thread gets at least this many blocks of a step (fewer are not worth a thread).
 MIN_BLOCKS_PER_THREAD = 8
+#: Most threads that ``workers=None`` trains with (more split a step too finely to gain).
+MAX_DEFAULT_WORKERS = 4
 
 
 def _segments(nested_dims: Sequence[int], dim: int) -> list[tuple[int, int]]:
     bounds = sorted({int(d) for d in nested_dims if 0 < d < dim} | {dim})
     starts = [0, *bounds[:-1]]
     return list(zip(starts, bounds, strict=True))
+
+
+def train_word_vectors(
+    tokens: np.ndarray,
+    doc_ids: np.ndarray,
+    keep_proba: np.ndarray,
+    counts: np.ndarray,
+    w_in: np.ndarray,
+    w_out: np.ndarray,
+    *,
+    sg: bool,
+    window: int,
+    negative: int,
+    alpha: float,
+    min_alpha: float,
+    epochs: int,
+    nested_dims: Sequence[int] | None,
+    device: str,
+    batch_size: int | None,
+    workers: int | None,
+    seed: int,
+    progress: bool | None,
+) -> np.ndarray:
+    """:func:`train_word2vec` as ``Word2VecEmbedder`` runs it: its defaults, a progress bar, and
+    one intra-op torch thread per training thread on the CPU. Returns the trained input table.
+
+    Parameters
+    ----------
+    nested_dims : sequence of int, optional
+        Default: 8, 16, 32, ... below the table's size, and its size.
+    device : str
+        A device spec (``"auto"`` too).
+    batch_size : int, optional
+        Centre tokens per step (default: 1024 on the CPU, 32768 on a GPU).
+    workers : int, optional
+        Training threads on the CPU (default: torch's intra-op threads, at most
+        ``MAX_DEFAULT_WORKERS``).
+    progress : bool or None
+        Show a progress bar (``None``: when stderr is a terminal or in Jupyter).
+
+    Raises
+    ------
+    FloatingPointError
+        When training diverged (non-finite vectors).
+    """
+    from skmrl._progress import show_progress
+    from skmrl._torch.device import one_torch_thread, resolve_device
+
+    dev = resolve_device(device)
+    max_dim = w_in.shape[1]
+    # Threads that train on the CPU: by default torch's intra-op threads (the cores, or what
+    # joblib leaves each worker of GridSearchCV(n_jobs=k)), at most MAX_DEFAULT_WORKERS.
+    if workers is None:
+        workers = min(torch.get_num_threads(), MAX_DEFAULT_WORKERS)
+    if nested_dims is None:
+        nested_dims = [2**p for p in range(3, 32) if 2**p < max_dim] + [max_dim]
+    batch = batch_size or (1024 if dev == "cpu" else 32768)
+    bar = None
+    if show_progress(progress):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs * len(tokens), unit="word", desc="word2vec", leave=False)
+    # On CPU, each training thread runs torch with one intra-op thread: a step is many small
+    # operations, for which intra-op threads cost more in synchronisation than they gain
+    # (5x slower on a busy 2-core machine); parallelism comes from the workers' threads.
+    try:
+        with one_torch_thread(dev == "cpu"), torch.inference_mode():
+            w_in, _ = train_word2vec(
+                tokens,
+                doc_ids,
+                keep_proba,
+                counts,
+                w_in,
+                w_out,
+                sg=sg,
+                window=window,
+                negative=negative,
+                alpha=alpha,
+                min_alpha=min_alpha,
+                epochs=epochs,
+                batch_words=int(batch),
+                nested_dims=[int(d) for d in nested_dims],
+                device=dev,
+                seed=seed,
+                workers=int(workers),
+                progress=None if bar is None else bar.update,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not np.isfinite(w_in).all():
+        raise FloatingPointError(
+            "word2vec training diverged (non-finite vectors); lower alpha or batch_size"
+        )
+    return w_in
 
 
 def train_word2vec(
