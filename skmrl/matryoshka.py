@@ -661,10 +661,14 @@ class MatryoshkaEmbedder(BaseEmbedder):
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         device = getattr(self, "device_", None)
-        if device is None or device == "cpu":
+        if device is None:
             return
         from skmrl._torch.device import available_devices, resolve_precision
 
+        if device == "cpu":
+            if getattr(self, "precision_", None) == "bf16":
+                resolve_precision("bf16", "cpu")  # warns on a CPU that emulates bf16
+            return
         if device not in available_devices():
             warnings.warn(
                 f"this MatryoshkaEmbedder was fitted on {device!r}, which is not available "

@@ -331,6 +331,36 @@ def test_pickle_of_cpu_fit_does_not_warn(fitted):
         pickle.loads(pickle.dumps(fitted))
 
 
+def test_unpickle_of_a_bf16_cpu_fit_on_a_cpu_without_bf16_warns(tmp_path):
+    # Fitted where the CPU has bf16, loaded on one that emulates it (oneDNN held to AVX2):
+    # the pickle kept running in bf16, 3-7x slower than fp32, without a word, where fit warns.
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("ONEDNN_MAX_CPU_ISA=AVX2 stands for a CPU without bf16 on x86 only")
+    path = tmp_path / "bf16.pkl"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fit's own warning, on a CPU without bf16
+        emb = MatryoshkaEmbedder(device="cpu", precision="bf16", max_length=16).fit(["a"])
+    joblib.dump(emb, path)
+    code = (
+        "import warnings, joblib, torch\n"
+        "print(torch.ops.mkldnn._is_mkldnn_bf16_supported())\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    emb = joblib.load({str(path)!r})\n"
+        "print(len(caught), caught[0].message if caught else '')\n"
+    )
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    native, warned = result.stdout.splitlines()[-2:]
+    if native == "True":
+        pytest.skip("this torch ignores ONEDNN_MAX_CPU_ISA")
+    assert warned.startswith("1 precision='bf16': this CPU has no native bf16 support")
+
+
 @needs_data
 @pytest.mark.filterwarnings("ignore:The least populated class")  # TREC has rare classes
 def test_grid_over_dim_encodes_each_unique_text_once_and_learns():
