@@ -32,7 +32,6 @@ so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
 from __future__ import annotations
 
 import hashlib
-import numbers
 import os
 import shutil
 import sqlite3
@@ -44,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import folder_write_problem
+from skmrl._validation import check_float, folder_write_problem
 from skmrl._vector_store import (
     STORE_DIR,
     StoreError,
@@ -330,12 +329,7 @@ class EmbeddingCache:
     def max_bytes(self, value: int) -> None:
         # A lowered bound frees memory now, not at the next miss; a bad value fails here, not
         # as a TypeError deep in a later transform.
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not 0 <= value < float("inf")
-        ):
-            raise ValueError(f"max_bytes must be a number of bytes >= 0, got {value!r}")
+        value = check_float("max_bytes", value, 0)
         with self._lock:
             self._max_bytes = int(value)
             self._trim()
