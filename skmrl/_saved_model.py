@@ -10,6 +10,11 @@ A saved folder (:func:`save_pretrained`) is a standard transformers folder plus 
   ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with another
   pooling or ``max_length`` warns.
 
+It is a sentence-transformers folder too (``modules.json``, ``1_Pooling/config.json``,
+``sentence_bert_config.json``, and each adaptor stage as a ``Normalize`` and a ``Dense``), so that
+``SentenceTransformer(folder).encode`` gives the same vectors; skmrl reads ``skmrl.json`` and the
+adaptor file instead (:func:`check_saved_config` does not look at the modules of such a folder).
+
 :func:`check_saved_config` also reads a sentence-transformers folder's ``modules.json`` and
 pooling config (:func:`sentence_transformers_layout`), to warn when its vectors are made otherwise
 than the embedder will make them.
@@ -149,10 +154,12 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
 
 
 def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
-    """The files of a saved folder: the encoder, its tokenizer, the adaptor and skmrl.json."""
+    """The files of a saved folder: the encoder, its tokenizer, the adaptor, skmrl.json and
+    the sentence-transformers modules."""
     from skmrl.models import quiet_transformers
 
     model, tokenizer = embedder._encoder()
+    _remove_saved_dense_modules(folder)  # before skmrl.json is written: was it an skmrl save?
     if depth is not None and depth != getattr(embedder, "max_layers_", None):
         from skmrl._torch.layers import truncated_copy
 
@@ -187,7 +194,87 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
         "n_layers": depth,
         "base_model": embedder.model_source_,
     }
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    _write_json(folder / CONFIG_FILE, config)
+    _write_sentence_transformers_modules(embedder, folder, stages)
+
+
+def _write_json(path: Path, content: Any) -> None:
+    path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+
+
+def _write_sentence_transformers_modules(
+    embedder: Any, folder: Path, stages: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> None:
+    """The module files that make ``SentenceTransformer(folder).encode`` give the embedder's
+    full vectors: the encoder, its pooling, then for each adaptor stage a ``Normalize`` and a
+    ``Dense`` (identity activation; weight ``components_i.T``, bias ``-mean_i @ components_i``),
+    and a final ``Normalize``.
+
+    Written in the format of the sentence-transformers 2.x releases (``pooling_mode_*`` keys,
+    ``max_seq_length`` in ``sentence_bert_config.json``), which later releases read too. Every
+    file is written anew, so that none is left from an earlier save into the folder (one that
+    pooled otherwise, or had no adaptor); skmrl itself reads ``skmrl.json`` and the adaptor
+    file, never these.
+    """
+    from safetensors.numpy import save_file
+
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling")]
+    for components, mean in stages:
+        modules.append((f"{len(modules)}_Normalize", "Normalize"))
+        path = f"{len(modules)}_Dense"
+        modules.append((path, "Dense"))
+        (folder / path).mkdir(exist_ok=True)
+        components = np.asarray(components, np.float32)
+        weights = {
+            "linear.weight": np.ascontiguousarray(components.T),
+            "linear.bias": -(np.asarray(mean, np.float32) @ components),
+        }
+        (folder / path / "pytorch_model.bin").unlink(missing_ok=True)  # another model's Dense
+        save_file(weights, str(folder / path / "model.safetensors"))
+        dense = {
+            "in_features": int(components.shape[0]),
+            "out_features": int(components.shape[1]),
+            "bias": True,
+            "activation_function": "torch.nn.modules.linear.Identity",
+        }
+        _write_json(folder / path / "config.json", dense)
+    modules.append((f"{len(modules)}_Normalize", "Normalize"))
+    _write_json(
+        folder / "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
+        ],
+    )
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    pooling = {"word_embedding_dimension": int(embedder.max_dim_)}
+    pooling.update((key, False) for key in list(_ST_POOLING_MODES)[:4])
+    pooling[_ST_POOLING_KEYS[embedder.pooling]] = True
+    _write_json(folder / "1_Pooling" / "config.json", pooling)
+    _write_json(
+        folder / "sentence_bert_config.json",
+        {"max_seq_length": int(embedder.max_length), "do_lower_case": False},
+    )
+    # no prompt: an earlier model's default prompt would be prepended to every text
+    _write_json(
+        folder / "config_sentence_transformers.json",
+        {"prompts": {}, "default_prompt_name": None, "similarity_fn_name": "cosine"},
+    )
+
+
+def _remove_saved_dense_modules(folder: Path) -> None:
+    """Remove the ``<i>_Dense`` folders of an earlier skmrl save into ``folder`` (the stages of
+    its adaptor), which the new ``modules.json`` may no longer list."""
+    import re
+    import shutil
+
+    modules = _read_json(folder / "modules.json")
+    if not (folder / CONFIG_FILE).is_file() or not isinstance(modules, list):
+        return  # not an skmrl save: its folders are not ours to remove
+    for module in modules:
+        path = module.get("path") if isinstance(module, dict) else None
+        if isinstance(path, str) and re.fullmatch(r"\d+_Dense", path):
+            shutil.rmtree(folder / path, ignore_errors=True)
 
 
 def _trained_dims(embedder: Any) -> list[int]:
@@ -204,6 +291,8 @@ _ST_POOLING_MODES = {
     "pooling_mode_weightedmean_tokens": "weightedmean",
     "pooling_mode_lasttoken": "lasttoken",
 }
+#: The pooling key of ``1_Pooling/config.json`` by skmrl's ``pooling``.
+_ST_POOLING_KEYS = {name: key for key, name in _ST_POOLING_MODES.items()}
 #: The sentence-transformers modules whose work skmrl does too (encoder, pooling, unit length).
 _ST_MODULES_DONE = frozenset({"Transformer", "Pooling", "Normalize"})
 

@@ -125,6 +125,65 @@ def test_save_pretrained_round_trip(tiny_bert, tmp_path, fine_tune):
     np.testing.assert_allclose(encoder_only.embed_full(CORPUS[:3]), pooled, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"pooling": "cls", "max_length": 16},
+        {"fine_tune": "full", "epochs": 1},
+        {"fine_tune": "adaptor"},  # with labels: the closed-form rotation
+        {"fine_tune": "full+adaptor", "epochs": 1},
+    ],
+)
+def test_sentence_transformers_encodes_a_saved_folder_as_skmrl_does(tiny_bert, tmp_path, params):
+    # Users of sentence-transformers load a saved folder with SentenceTransformer(path): it had
+    # no modules.json, so it was mean-pooled, unnormalised, cut at 512 tokens and without the
+    # adaptor (vectors 1.0 off at full size, 1.6 at 8 dims), behind a logged warning only.
+    st = pytest.importorskip("sentence_transformers")
+    emb = MatryoshkaEmbedder(tiny_bert, device="cpu", **params).fit(CORPUS, LABELS)
+    emb.save_pretrained(tmp_path / "saved")
+    texts = [*CORPUS[:20], " ".join(CORPUS[:30]), ""]  # a text past max_length, an empty one
+    model = st.SentenceTransformer(str(tmp_path / "saved"), device="cpu")
+    np.testing.assert_allclose(model.encode(texts), emb.transform(texts), atol=1e-5)
+    for k in (4, 8):
+        model = st.SentenceTransformer(str(tmp_path / "saved"), device="cpu", truncate_dim=k)
+        got = model.encode(texts, normalize_embeddings=True)
+        np.testing.assert_allclose(got, emb.set_params(dim=k).transform(texts), atol=1e-5)
+    # skmrl applies the adaptor once (from skmrl_adaptor.npz), and has nothing to warn about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same = {"pooling": emb.pooling, "max_length": emb.max_length}
+        loaded = MatryoshkaEmbedder(tmp_path / "saved", device="cpu", **same).fit(["any"])
+    np.testing.assert_allclose(
+        loaded.transform(texts), emb.set_params(dim=None).transform(texts), atol=1e-5
+    )
+
+
+def test_saving_again_leaves_no_sentence_transformers_module_of_the_earlier_save(
+    tiny_bert, tmp_path
+):
+    # A folder saved with an adaptor, then again without one (or into a folder whose
+    # sentence-transformers config prepends a prompt): SentenceTransformer must read the new
+    # model alone, not the old Dense modules or prompt.
+    import json
+
+    st = pytest.importorskip("sentence_transformers")
+    out = tmp_path / "saved"
+    MatryoshkaEmbedder(tiny_bert, fine_tune="pca", device="cpu").fit(CORPUS).save_pretrained(out)
+    assert "Dense" in (out / "modules.json").read_text()
+    # an adaptor fitted on that folder's vectors saves a chain of two stages
+    twice = MatryoshkaEmbedder(out, fine_tune="pca", device="cpu").fit(CORPUS)
+    twice.save_pretrained(tmp_path / "twice")
+    got = st.SentenceTransformer(str(tmp_path / "twice"), device="cpu").encode(CORPUS[:10])
+    np.testing.assert_allclose(got, twice.transform(CORPUS[:10]), atol=1e-5)
+    config = out / "config_sentence_transformers.json"
+    config.write_text(json.dumps({"prompts": {"q": "query: "}, "default_prompt_name": "q"}))
+    emb = MatryoshkaEmbedder(tiny_bert, device="cpu").fit(CORPUS)
+    emb.save_pretrained(out)
+    assert not list(out.glob("*_Dense"))
+    got = st.SentenceTransformer(str(out), device="cpu").encode(CORPUS[:10])
+    np.testing.assert_allclose(got, emb.transform(CORPUS[:10]), atol=1e-5)
+
+
 def test_saving_again_into_a_folder_serves_the_new_model(tiny_bert, tmp_path):
     # The process shares one loaded model per folder: a second save into the same folder (a
     # notebook's second try) must not leave later loads on the first save's weights, as if
