@@ -117,7 +117,7 @@ def test_roberta_like_position_offset_bounds_max_length_in_fit(tmp_path):
     # the first long text with "index out of range in self".
     folder = _save_random_xlmr(tmp_path / "xlmr")
     long_text = "one two three four five six seven eight nine ten " * 20
-    with pytest.raises(ValueError, match=r"max_length=66 is more .* expected an int in \[1, 64\]"):
+    with pytest.raises(ValueError, match=r"max_length=66 is more .* expected an int in \[3, 64\]"):
         MatryoshkaEmbedder(folder, device="cpu", max_length=66).fit(TEXTS)
     emb = MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS)
     assert emb.transform([long_text]).shape == (1, 32)
