@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -452,6 +453,66 @@ def test_a_multi_metric_scoring_is_refused_before_any_fit(count_fits, scoring):
     with pytest.raises(ValueError, match=r"^one scorer only: "):
         compare({"tfidf": TfidfBaseline(max_dim=16)}, CORPUS, LABELS, cv=2, scoring=scoring)
     assert counts == {"fit": 0, "_fit_full": 0}
+
+
+def test_a_clusterer_curve_scores_its_held_out_clusters_as_grid_search():
+    from sklearn.cluster import KMeans
+
+    dims, kmeans = [2, 4, 8], KMeans(n_clusters=4, n_init=4, random_state=0)
+    curve = dim_curve(
+        TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=dims, cv=4, estimator=kmeans,
+        scoring="adjusted_rand_score",
+    )  # fmt: skip
+    pipe = make_pipeline(TfidfBaseline(max_dim=16), kmeans)
+    cv = StratifiedKFold(4, shuffle=True, random_state=0)
+    grid = GridSearchCV(pipe, {"tfidfbaseline__dim": dims}, cv=cv, scoring="adjusted_rand_score")
+    grid.fit(CORPUS, LABELS)
+    expected = [grid.cv_results_[f"split{i}_test_score"] for i in range(4)]
+    np.testing.assert_allclose(curve.scores, expected)
+    assert curve.scoring == "adjusted_rand_score"
+
+
+@pytest.mark.parametrize("scoring", [None, "accuracy", "neg_log_loss"])
+def test_a_clusterer_without_a_clustering_score_is_refused_before_any_fit(count_fits, scoring):
+    # scoring=None scored KMeans' minus inertia (highest at the smallest dim) as "accuracy";
+    # "accuracy" compared cluster numbers with class names, "neg_log_loss" failed in the folds
+    from sklearn.cluster import KMeans
+
+    counts = count_fits(TfidfBaseline)
+    kmeans = KMeans(n_clusters=4, n_init=2, random_state=0)
+    with pytest.raises(ValueError, match=r"KMeans .*'adjusted_rand_score', 'v_measure_score'"):
+        dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, estimator=kmeans, scoring=scoring)
+    with pytest.raises(ValueError, match=r"KMeans .*'adjusted_rand_score'"):
+        compare({"t": TfidfBaseline()}, CORPUS, LABELS, estimator=kmeans, scoring=scoring)
+    assert counts == {"fit": 0, "_fit_full": 0}
+
+
+def test_a_clusterer_without_predict_is_refused_before_any_fit(count_fits):
+    from sklearn.cluster import AgglomerativeClustering
+
+    counts = count_fits(TfidfBaseline)
+    with pytest.raises(TypeError, match=r"AgglomerativeClustering has no predict: .*KMeans"):
+        dim_curve(
+            TfidfBaseline(max_dim=16), CORPUS, LABELS, estimator=AgglomerativeClustering(4),
+            scoring="v_measure_score",
+        )  # fmt: skip
+    assert counts == {"fit": 0, "_fit_full": 0}
+
+
+def test_clustering_with_an_embedder_that_learns_the_labels_warns():
+    # the supervised rotation puts the classes first: its clusters are scored against the
+    # very classes it was trained on, which unlabelled texts would not get
+    from sklearn.cluster import KMeans
+
+    vectors = TfidfBaseline(dim=16).fit_transform(CORPUS)
+    kmeans = KMeans(n_clusters=4, n_init=2, random_state=0)
+    args = dict(dims=[2, 16], cv=2, estimator=kmeans, scoring="adjusted_rand_score")
+    with pytest.warns(UserWarning, match=r"learns from y .*MatryoshkaAdaptor\(method='adaptor'\)"):
+        dim_curve(MatryoshkaAdaptor(), vectors, LABELS, **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dim_curve(MatryoshkaAdaptor(method="pca"), vectors, LABELS, **args)
+        dim_curve(MatryoshkaAdaptor(), vectors, LABELS, dims=[2, 16], cv=2)  # a classifier
 
 
 def test_a_make_scorer_curve_is_named_by_its_score_function():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths, _take
 
 
@@ -36,3 +38,85 @@ def _classification_fold(
     scores, enc_s = _scores_at_depths(emb, depths, (X_train, X_test), score_at)
     per_1000 = _depth_seconds(emb, list(X), depths) if time_depths else None
     return _Fold(scores, dims, fit_s, enc_s, per_1000)
+
+
+#: scikit-learn's scorer names that compare cluster assignments with the classes of ``y``
+#: (numbering-free): the only names that score a clusterer's ``predict`` against labels.
+_CLUSTER_SCORERS = frozenset(
+    {
+        "adjusted_mutual_info_score",
+        "adjusted_rand_score",
+        "completeness_score",
+        "fowlkes_mallows_score",
+        "homogeneity_score",
+        "mutual_info_score",
+        "normalized_mutual_info_score",
+        "rand_score",
+        "v_measure_score",
+    }
+)
+
+
+def _check_clusterer(estimator: Any, scoring: Any, embedder: Any) -> None:
+    """What a clusterer as ``estimator`` needs, checked before any fit: a ``predict`` (the
+    held-out part is assigned to the clusters found on the training part) and a ``scoring``
+    that compares clusters with the classes; a warning when the embedder learns from ``y``.
+    Nothing for any other estimator."""
+    from sklearn.base import is_clusterer
+
+    if not is_clusterer(estimator):
+        return
+    name = type(estimator).__name__
+    if not hasattr(estimator, "predict"):
+        raise TypeError(
+            f"estimator {name} has no predict: dim_curve fits the estimator on each fold's "
+            "training part and scores the clusters it assigns to the held-out part; use a "
+            "clusterer with predict (KMeans, MiniBatchKMeans, BisectingKMeans, Birch)"
+        )
+    named = ", ".join(repr(s) for s in ("adjusted_rand_score", "v_measure_score",
+                                         "adjusted_mutual_info_score"))  # fmt: skip
+    if scoring is None:
+        raise ValueError(
+            f"estimator {name} is a clusterer: its own score does not compare sizes (KMeans': "
+            "minus the inertia, which is highest at the smallest dim, whatever the clusters); "
+            f"pass a scoring that compares the clusters with y: {named}"
+        )
+    if isinstance(scoring, str) and scoring not in _CLUSTER_SCORERS:
+        raise ValueError(
+            f"scoring={scoring!r} needs class predictions (or probabilities), but clusterer "
+            f"{name} predicts cluster numbers, which are not the classes of y; pass a scoring "
+            f"that compares the clusters with y: {named}"
+        )
+    if _learns_from_labels(embedder):
+        import warnings
+
+        from skmrl._validation import caller_stacklevel
+
+        warnings.warn(
+            f"the embedder learns from y in each fold ({_label_route(embedder)}): the clusters "
+            "are those of an embedding trained on the classes they are scored against, so the "
+            "curve is not what clustering unlabelled texts gets. For that, use an embedder that "
+            "ignores y (fine_tune=None or 'pca', TfidfBaseline, Word2VecEmbedder)",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
+
+def _label_route(embedder: Any) -> str:
+    params = embedder.get_params(deep=False)
+    key = "fine_tune" if "fine_tune" in params else "method"
+    return f"{type(embedder).__name__}({key}={params[key]!r})"
+
+
+def _learns_from_labels(embedder: Any) -> bool:
+    """Whether fitting ``embedder`` with ``y`` learns from the labels: MatryoshkaEmbedder's
+    ``fine_tune`` "adaptor", "full" and "full+adaptor", MatryoshkaAdaptor's ``method="adaptor"``
+    (``"pca"`` and ``None`` ignore ``y``), or an embedder that says so (``_fit_uses_y``)."""
+    from skmrl.adaptor import MatryoshkaAdaptor
+
+    params = embedder.get_params(deep=False)
+    if isinstance(embedder, MatryoshkaAdaptor):
+        return params["method"] != "pca"
+    if "fine_tune" in params:
+        return params["fine_tune"] not in (None, "pca")
+    return bool(getattr(embedder, "_fit_uses_y", False))

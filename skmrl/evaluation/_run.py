@@ -11,7 +11,7 @@ import numpy as np
 
 from skmrl._validation import check_pair_scores, check_pairs
 
-from ._classification import _classification_fold
+from ._classification import _check_clusterer, _classification_fold
 from ._common import _check_dims, _check_layers, _Fold, _learns_from_texts, _Steps
 from ._curve import DimCurve
 from ._depth import DepthDimCurves
@@ -90,10 +90,15 @@ def dim_curve(
         (:func:`skmrl.metrics.cosine_top_k`). The curve's score is ``scoring`` (nDCG@10 by
         default); nDCG@10 and recall@100 are always recorded in :attr:`DimCurve.metrics`, and
         :meth:`DimCurve.to_markdown` shows both. There are no folds (``std`` is 0).
-    estimator : classifier, default=LogisticRegression(max_iter=2000)
+    estimator : classifier or clusterer, default=LogisticRegression(max_iter=2000)
         Classification only; cloned for each fold and size, and fitted with one BLAS thread
         (``threadpoolctl``): on vectors of at most ``max_dim_`` columns threads gain nothing,
-        and on busy cores they made these fits up to 30 times slower.
+        and on busy cores they made these fits up to 30 times slower. A clusterer with
+        ``predict`` (``KMeans``) clusters the training part, assigns the held-out part to its
+        clusters, and ``scoring`` compares them with ``y``: it must be a clustering metric
+        (``"adjusted_rand_score"``, ``"v_measure_score"``...), else a ``ValueError``. An
+        embedder that learns from ``y`` (``fine_tune="adaptor"``) then warns: its clusters are
+        not what unlabelled texts would get.
     cv : int, cross-validation splitter or iterable, default=5
         Classification: an int is ``StratifiedKFold(cv, shuffle=True, random_state=0)``. STS:
         an int is ``KFold(cv, shuffle=True, random_state=0)`` over pairs; ``None`` is one fit
@@ -253,6 +258,7 @@ def _dim_curve(
                 f"one scorer only: a curve holds one score per dim, got scoring={scoring!r} (a "
                 f"{type(scoring).__name__}); pass one name or callable, one curve per metric"
             )
+        _check_clusterer(estimator, scoring, embedder)
         scorer = check_scoring(estimator, scoring=scoring)
         score_name = _scorer_name(scoring)
 
