@@ -314,7 +314,8 @@ class SentenceTransformersLayout(NamedTuple):
         in ``config_sentence_transformers.json``), if any.
     max_seq_length : int or None
         The tokens that ``encode`` truncates texts to (``max_seq_length`` in the encoder
-        module's ``sentence_bert_config.json``); ``None`` when it does not say.
+        module's ``sentence_bert_config.json``, or where that file does not say, the tokenizer's
+        ``model_max_length`` as newer releases save it); ``None`` when neither says.
     lowercase : bool
         Whether ``encode`` lowercases texts before its tokenizer sees them (``do_lower_case``
         in that file).
@@ -368,15 +369,14 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
     for kind, path in kinds:
         if kind == "Pooling":
             config = _json(source, f"{path}/config.json" if path else "config.json")
-            config = config if isinstance(config, dict) else {}
-            modes = [name for key, name in _ST_POOLING_MODES.items() if config.get(key) is True]
-            pooling = "+".join(modes) or None
+            pooling = _st_pooling(config if isinstance(config, dict) else {})
         elif kind == "Transformer":
             name = "sentence_bert_config.json"
             config = _json(source, f"{path}/{name}" if path else name)
             length = config.get("max_seq_length") if isinstance(config, dict) else None
-            if isinstance(length, int) and not isinstance(length, bool) and length > 0:
-                max_seq_length = length
+            max_seq_length = _positive_int(length)
+            if max_seq_length is None and isinstance(config, dict):
+                max_seq_length = _tokenizer_max_length(source, path)
             lowercase = isinstance(config, dict) and config.get("do_lower_case") is True
     others = [kind for kind, _ in kinds if kind not in _ST_MODULES_DONE]
     settings = _json(source, "config_sentence_transformers.json")
@@ -386,6 +386,43 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
         prompt = settings["prompts"].get(name) if isinstance(name, str) else None
     prompt = prompt if isinstance(prompt, str) else None
     return SentenceTransformersLayout(pooling, others, prompt, max_seq_length, lowercase)
+
+
+def _st_pooling(config: dict[str, Any]) -> str | None:
+    """The pooling of a ``1_Pooling/config.json``: the ``pooling_mode_*`` flags of the older
+    format, or the ``pooling_mode`` (a name or a list) that later releases save."""
+    mode = config.get("pooling_mode")
+    if isinstance(mode, str):
+        mode = [mode]
+    if isinstance(mode, list) and mode and all(isinstance(m, str) for m in mode):
+        renamed = {"mean_sqrt_len_tokens": "mean_sqrt_len"}
+        return "+".join(renamed.get(m, m) for m in mode)
+    modes = [name for key, name in _ST_POOLING_MODES.items() if config.get(key) is True]
+    return "+".join(modes) or None
+
+
+def _positive_int(value: Any) -> int | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return int(value) if ok else None
+
+
+def _tokenizer_max_length(source: str, path: str) -> int | None:
+    """The truncation of a sentence-transformers encoder whose ``sentence_bert_config.json``
+    does not give ``max_seq_length`` (newer releases save it as the tokenizer's
+    ``model_max_length``): that length, at most the model's ``max_position_embeddings``, as
+    sentence-transformers loads it; ``None`` when the tokenizer sets no real limit."""
+    prefix = f"{path}/" if path else ""
+    tokenizer = _json(source, f"{prefix}tokenizer_config.json")
+    length = (
+        _positive_int(tokenizer.get("model_max_length")) if isinstance(tokenizer, dict) else None
+    )
+    if length is None or length > 1_000_000:  # transformers' "no limit" is 1e30
+        return None
+    config = _json(source, f"{prefix}config.json")
+    positions = (
+        _positive_int(config.get("max_position_embeddings")) if isinstance(config, dict) else None
+    )
+    return min(length, positions) if positions else length
 
 
 def _truncation_differs(embedder: Any, max_seq_length: int | None) -> bool:

@@ -101,6 +101,43 @@ def test_sentence_transformers_max_seq_length_is_warned_about_like_its_pooling(t
         MatryoshkaEmbedder(folder, device="cpu", max_length=32).fit(texts)
 
 
+def test_sentence_transformers_folders_in_the_newer_format_are_read(tiny_bert, tmp_path):
+    # sentence-transformers 6 saves the pooling as "pooling_mode": "cls" and the truncation as
+    # the tokenizer's model_max_length: skmrl read neither, so a CLS-pooled model cut at 16
+    # tokens was mean-pooled at 256 with no word.
+    import json
+    import warnings
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "st6")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, model_max_length=16)
+    tokenizer.save_pretrained(folder)
+    modules = [("", "transformer.Transformer"), ("1_Pooling", "pooling.Pooling")]
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": i, "name": str(i), "path": p, "type": f"sentence_transformers.{k}"}
+                for i, (p, k) in enumerate(modules)
+            ]
+        )
+    )
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"embedding_dimension": 32, "pooling_mode": "cls", "include_prompt": True})
+    )
+    (folder / "sentence_bert_config.json").write_text(
+        json.dumps({"transformer_task": "feature-extraction"})
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"it pools with 'cls', this embedder with pooling='mean' .*; and it truncates "
+        r"texts to max_seq_length=16 tokens, this embedder to max_length=256",
+    ):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(folder, device="cpu", pooling="cls", max_length=16).fit(TEXTS)
+
+
 def test_shorter_max_length_chosen_for_speed_is_not_warned_about():
     # The packaged all-MiniLM-L6-v2 keeps 256 tokens: max_length=128 (skmrl demo's, "for
     # speed") was told at every fit to pass max_length=256.
