@@ -391,7 +391,7 @@ def test_sentence_transformers_folders_warn_when_vectors_would_differ(
 
 
 def test_the_packaged_default_is_a_sentence_transformers_model_skmrl_embeds_alike():
-    from skmrl._saved_model import sentence_transformers_layout
+    from skmrl._st_layout import sentence_transformers_layout
     from skmrl.models import resolve_model
 
     assert sentence_transformers_layout(resolve_model(DEFAULT_MODEL)) == (
