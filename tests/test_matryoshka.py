@@ -451,11 +451,15 @@ def test_parallel_workers_stop_at_an_error_or_an_interrupt(tiny_bert, stop):
 
     texts = [f"sentence number {i}" for i in range(400)]
     handle = m.model.register_forward_hook(hook)
+    # Python's own Ctrl-C handler: a process started in the background by a shell without job
+    # control (nohup ... &) inherits SIGINT ignored, and the interrupt would never arrive
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt if stop == "interrupt" else RuntimeError):
             encode(texts, m.model, m.tokenizer, batch_size=2, workers=2)  # 200 batches
     finally:
         handle.remove()
+        signal.signal(signal.SIGINT, handler)
     assert calls["n"] < 20
 
 
