@@ -532,6 +532,18 @@ def test_a_make_scorer_curve_is_named_by_its_score_function():
     assert dim_curve(emb, CORPUS, LABELS, dims=[4], cv=2, scoring=balanced).scoring == "balanced"
 
 
+def test_the_default_score_of_an_estimator_other_than_a_classifier_is_not_named_accuracy():
+    # a GaussianMixture's score is a mean log-likelihood: the curve said "accuracy" of it
+    from sklearn.mixture import GaussianMixture
+
+    gmm = GaussianMixture(n_components=4, random_state=0)
+    curve = dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=2, estimator=gmm)
+    assert curve.scoring == "GaussianMixture.score"
+    assert dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=2).scoring == (
+        "accuracy"
+    )
+
+
 def test_sts_errors():
     emb = TfidfBaseline(max_dim=16)
     pairs = [(CORPUS[i], CORPUS[i + 1]) for i in range(10)]

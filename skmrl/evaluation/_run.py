@@ -260,7 +260,7 @@ def _dim_curve(
             )
         _check_clusterer(estimator, scoring, embedder)
         scorer = check_scoring(estimator, scoring=scoring)
-        score_name = _scorer_name(scoring)
+        score_name = _scorer_name(scoring, estimator)
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
             return _classification_fold(
@@ -341,12 +341,15 @@ def _dim_curve(
     return _result(depths, curves, results[0])
 
 
-def _scorer_name(scoring: Any) -> str:
-    """The curve's name for a classification ``scoring``: ``"accuracy"`` by default, a string as
-    it is, a callable by its ``__name__``, and a ``make_scorer`` scorer by its score function's
-    (``"f1_score"``, not the scorer's repr with its arguments)."""
+def _scorer_name(scoring: Any, estimator: Any) -> str:
+    """The curve's name for a classification ``scoring``: by default ``"accuracy"`` for a
+    classifier and ``"<Estimator>.score"`` for any other (a ``GaussianMixture``'s is a
+    log-likelihood), a string as it is, a callable by its ``__name__``, and a ``make_scorer``
+    scorer by its score function's (``"f1_score"``, not the scorer's repr with its arguments)."""
     if scoring is None:
-        return "accuracy"
+        from sklearn.base import is_classifier
+
+        return "accuracy" if is_classifier(estimator) else f"{type(estimator).__name__}.score"
     if isinstance(scoring, str):
         return scoring
     name = getattr(scoring, "__name__", None)
