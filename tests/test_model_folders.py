@@ -51,20 +51,28 @@ def test_weights_saved_in_fp16_run_in_float32_on_the_cpu(tiny_bert, tmp_path):
     )
 
 
+def _write_modules_json(folder, modules, type_prefix: str) -> None:
+    """A sentence-transformers ``modules.json`` listing ``modules`` ((path, type) pairs), with
+    the types' module prefix of the release that saved it."""
+    import json
+
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": i, "name": str(i), "path": p, "type": f"{type_prefix}{k}"}
+                for i, (p, k) in enumerate(modules)
+            ]
+        )
+    )
+
+
 def _sentence_transformers_folder(folder, max_seq_length: int):
     """Write the module files of a sentence-transformers model (mean pooling, normalised, texts
     truncated to ``max_seq_length`` tokens) into a model folder, as its library saves them."""
     import json
 
     modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
-    (folder / "modules.json").write_text(
-        json.dumps(
-            [
-                {"idx": i, "name": str(i), "path": p, "type": f"sentence_transformers.models.{k}"}
-                for i, (p, k) in enumerate(modules)
-            ]
-        )
-    )
+    _write_modules_json(folder, modules, "sentence_transformers.models.")
     (folder / "1_Pooling").mkdir()
     (folder / "1_Pooling" / "config.json").write_text(
         json.dumps({"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True})
@@ -112,14 +120,7 @@ def test_sentence_transformers_folders_in_the_newer_format_are_read(tiny_bert, t
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, model_max_length=16)
     tokenizer.save_pretrained(folder)
     modules = [("", "transformer.Transformer"), ("1_Pooling", "pooling.Pooling")]
-    (folder / "modules.json").write_text(
-        json.dumps(
-            [
-                {"idx": i, "name": str(i), "path": p, "type": f"sentence_transformers.{k}"}
-                for i, (p, k) in enumerate(modules)
-            ]
-        )
-    )
+    _write_modules_json(folder, modules, "sentence_transformers.")
     (folder / "1_Pooling").mkdir()
     (folder / "1_Pooling" / "config.json").write_text(
         json.dumps({"embedding_dimension": 32, "pooling_mode": "cls", "include_prompt": True})
