@@ -41,6 +41,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,24 +74,21 @@ def train_word_vectors(
     w_in: np.ndarray,
     w_out: np.ndarray,
     *,
-    sg: bool,
-    window: int,
-    negative: int,
-    alpha: float,
-    min_alpha: float,
     epochs: int,
     nested_dims: Sequence[int] | None,
     device: str,
     batch_size: int | None,
     workers: int | None,
-    seed: int,
     progress: bool | None,
+    **settings: Any,
 ) -> np.ndarray:
     """:func:`train_word2vec` as ``Word2VecEmbedder`` runs it: its defaults, a progress bar, and
     one intra-op torch thread per training thread on the CPU. Returns the trained input table.
 
     Parameters
     ----------
+    epochs : int
+        Passes over the corpus.
     nested_dims : sequence of int, optional
         Default: 8, 16, 32, ... below the table's size, and its size.
     device : str
@@ -102,6 +100,9 @@ def train_word_vectors(
         ``MAX_DEFAULT_WORKERS``).
     progress : bool or None
         Show a progress bar (``None``: when stderr is a terminal or in Jupyter).
+    **settings
+        The rest of :func:`train_word2vec`'s settings, passed as they are (``sg``, ``window``,
+        ``negative``, ``alpha``, ``min_alpha``, ``seed``).
 
     Raises
     ------
@@ -137,18 +138,13 @@ def train_word_vectors(
                 counts,
                 w_in,
                 w_out,
-                sg=sg,
-                window=window,
-                negative=negative,
-                alpha=alpha,
-                min_alpha=min_alpha,
                 epochs=epochs,
                 batch_words=int(batch),
                 nested_dims=[int(d) for d in nested_dims],
                 device=dev,
-                seed=seed,
                 workers=int(workers),
                 progress=None if bar is None else bar.update,
+                **settings,
             )
     finally:
         if bar is not None:
