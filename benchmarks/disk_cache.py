@@ -5,7 +5,9 @@ Synthetic float32 vectors (``--n`` of ``--dim`` values, random) go through
 embedder's ``transform`` would send them; then a fresh ``EmbeddingCache`` (an empty memory layer,
 as in a new process) reads them all back, in batches too, with a ``compute`` that fails if called.
 Printed: write and read times, the size on disk and the number of files, from
-:func:`skmrl.cache.disk_cache_info`. The folder is removed at the end unless ``--keep``.
+:func:`skmrl.cache.disk_cache_info`. The cache is written to a new folder (inside ``--dir``
+when given, which chooses the disk to measure; a cache already in ``--dir`` is left as it is), and
+that folder is removed at the end unless ``--keep``.
 
 Usage::
 
@@ -43,15 +45,24 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1_000_000, help="number of vectors")
     parser.add_argument("--dim", type=int, default=384, help="values per vector")
     parser.add_argument("--batch", type=int, default=10_000, help="texts per get_or_compute")
-    parser.add_argument("--dir", type=Path, default=None, help="cache folder (default: a temp)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="folder on the disk to measure; a new folder is made inside it (default: a temp)",
+    )
     parser.add_argument("--data", type=Path, default=None, help="unused (synthetic data)")
     parser.add_argument("--keep", action="store_true", help="keep the cache folder")
     args = parser.parse_args()
 
     from skmrl.cache import DEFAULT_MAX_BYTES, EmbeddingCache, clear_disk_cache, disk_cache_info
 
-    folder = args.dir if args.dir is not None else Path(tempfile.mkdtemp(prefix="skmrl-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    # A new folder even inside --dir: the end of the run deletes it, and a cache already there
+    # (the user's own, or an earlier run's) must neither be cleared nor make the writes hits.
+    if args.dir is not None:
+        args.dir.expanduser().mkdir(parents=True, exist_ok=True)
+    parent = None if args.dir is None else args.dir.expanduser()
+    folder = Path(tempfile.mkdtemp(prefix="skmrl-bench-", dir=parent))
     need = args.n * args.dim * 4
     free = shutil.disk_usage(folder).free
     if free < 1.3 * need:
@@ -100,8 +111,7 @@ def main() -> int:
             print(f"kept {folder}")
         else:
             clear_disk_cache(folder)
-            if args.dir is None:
-                shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

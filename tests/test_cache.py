@@ -715,3 +715,29 @@ def test_keys_of_wrapper_objects_and_arrays():
     assert _stable_repr(a) != _stable_repr(b) and _stable_repr(a) == _stable_repr(a.copy())
     pd = pytest.importorskip("pandas")
     assert _stable_repr(pd.Series(a)) != _stable_repr(pd.Series(b))
+
+
+def test_disk_cache_benchmark_leaves_a_cache_already_in_its_dir(tmp_path):
+    # benchmarks/disk_cache.py --dir chooses the disk to measure. It used to write into --dir
+    # itself and clear the skmrl cache there at the end: the user's own cached vectors went.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cache = EmbeddingCache()
+    cache.get_or_compute(
+        "mine", ["a", "b"], lambda t: np.ones((len(t), 4), np.float32), memory=tmp_path
+    )
+    script = Path(__file__).parents[1] / "benchmarks" / "disk_cache.py"
+    args = ["--n", "300", "--batch", "100", "--dim", "8", "--dir", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "300 vectors" in done.stdout
+    info = disk_cache_info(tmp_path)
+    assert (info["n_vectors"], info["n_fingerprints"]) == (2, 1)
+    assert [p.name for p in tmp_path.iterdir()] == ["skmrl-embeddings"]
