@@ -127,7 +127,7 @@ def _data_path(path: str | os.PathLike, folder: str, name: str) -> Path:
 
 
 def load_sts(
-    path: str | os.PathLike, split: str = "dev", *, return_sources: bool = False
+    path: str | os.PathLike, split: str | None = None, *, return_sources: bool = False
 ) -> tuple[list[str], list[str], np.ndarray] | tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """Load STS Benchmark sentence pairs and their 0-5 similarity scores.
 
@@ -136,7 +136,10 @@ def load_sts(
     path : str or path
         The data folder (containing ``stsbenchmark/sts-<split>.csv``), the ``stsbenchmark``
         folder, or the file itself.
-    split : {"train", "dev"}, default="dev"
+    split : {"train", "dev", "test"}, optional
+        Which ``sts-<split>.csv`` to read from a folder; ``None`` reads ``"dev"`` from a folder
+        and the file itself when ``path`` is a file. A split that a file's name contradicts
+        (``split="dev"`` with ``sts-train.csv``) is an error.
     return_sources : bool, default=False
         Also return the source of each pair (the file's second column: ``MSRpar``,
         ``MSRvid``, ``headlines``, ``answers-forums``, ...), to score each source apart.
@@ -152,6 +155,8 @@ def load_sts(
     ------
     FileNotFoundError
         No such file (the message names the splits found when the folder holds others).
+    ValueError
+        ``split`` is not a non-empty str, or ``path`` is a file of another split.
 
     Examples
     --------
@@ -160,8 +165,17 @@ def load_sts(
     >>> len(s1), float(scores.max())  # doctest: +SKIP
     (1500, 5.0)
     """
+    if split is not None and (not isinstance(split, str) or not split):
+        raise ValueError(f"split must be None or a non-empty str such as 'dev', got {split!r}")
+    named = re.fullmatch(r"sts-(.+)\.csv", Path(path).name)
+    if split is not None and named and named[1] != split and Path(path).is_file():
+        # The file would be read whatever the split, and the caller believes it is another.
+        raise ValueError(
+            f"split={split!r} but {path} is the {named[1]!r} split: pass the data folder to "
+            f"choose the split, or the {split!r} file itself"
+        )
     try:
-        file = _data_path(path, "stsbenchmark", f"sts-{split}.csv")
+        file = _data_path(path, "stsbenchmark", f"sts-{split or 'dev'}.csv")
     except FileNotFoundError:
         # The right folder without that split: name the splits it has, not the folder to pass.
         p = Path(path)
@@ -175,7 +189,7 @@ def load_sts(
         )
         if found:
             raise FileNotFoundError(
-                f"no split {split!r} in {p}: the STS Benchmark splits there are {found}"
+                f"no split {split or 'dev'!r} in {p}: the STS Benchmark splits there are {found}"
             ) from None
         raise
     s1: list[str] = []

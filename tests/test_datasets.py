@@ -405,6 +405,25 @@ def test_sts_missing_split_names_the_splits_found(tmp_path):
         load_sts(tmp_path / "elsewhere", "test")
 
 
+def test_sts_file_of_another_split_is_refused(tmp_path):
+    # load_sts(".../sts-train.csv", "dev") read the train pairs as dev without a word: a file
+    # path took no notice of the split, so a benchmark scored on the pairs it trained on.
+    folder = tmp_path / "stsbenchmark"
+    folder.mkdir()
+    (folder / "sts-train.csv").write_text(_STS_LINES[0] + "\n")
+    (folder / "sts-dev.csv").write_text(_STS_LINES[1] + "\n")
+    with pytest.raises(ValueError, match=r"split='dev' but .*sts-train.csv is the 'train' split"):
+        load_sts(folder / "sts-train.csv", "dev")
+    assert load_sts(folder / "sts-train.csv")[0] == ["A man is dancing."]
+    assert load_sts(folder / "sts-train.csv", "train")[0] == ["A man is dancing."]
+    assert load_sts(tmp_path)[0] == load_sts(folder, "dev")[0] == ["Stocks fall."]
+    (tmp_path / "pairs.tsv").write_text(_STS_LINES[1] + "\n")
+    assert load_sts(tmp_path / "pairs.tsv", "dev")[0] == ["Stocks fall."]
+    for bad in ("", 1):
+        with pytest.raises(ValueError, match="split must be None or a non-empty str"):
+            load_sts(tmp_path, bad)
+
+
 def test_beir_files_with_a_byte_order_mark(tmp_path):
     # A qrels file saved as Excel's "CSV UTF-8" starts with a BOM: its header was taken for a
     # judgement ('test.tsv:1: the score must be an int grade, got 'score''), and a corpus or
