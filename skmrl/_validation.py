@@ -10,7 +10,7 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -381,11 +381,38 @@ def check_int(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+@overload
 def check_float(
-    name: str, value: Any, low: float, high: float = math.inf, *, open_low: bool = False
-) -> float:
+    name: str,
+    value: Any,
+    low: float,
+    high: float = ...,
+    *,
+    open_low: bool = ...,
+    allow_none: Literal[False] = ...,
+) -> float: ...
+@overload
+def check_float(
+    name: str,
+    value: Any,
+    low: float,
+    high: float = ...,
+    *,
+    open_low: bool = ...,
+    allow_none: bool,
+) -> float | None: ...
+def check_float(
+    name: str,
+    value: Any,
+    low: float,
+    high: float = math.inf,
+    *,
+    open_low: bool = False,
+    allow_none: bool = False,
+) -> float | None:
     """Validate a real-number parameter in ``[low, high]`` (``(low, high]`` with ``open_low``):
     finite (NaN passes a bare ``value < low``, and infinity is no setting), not a ``bool``.
+    With ``allow_none``, ``None`` (a default chosen later) passes and is returned as it is.
 
     Examples
     --------
@@ -400,19 +427,28 @@ def check_float(
     Traceback (most recent call last):
     ...
     ValueError: shrinkage must be a finite number >= 0, got nan
+    >>> check_float("learning_rate", "1e-4", 0.0, open_low=True, allow_none=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: learning_rate must be None or a finite number > 0, got '1e-4'
     """
+    if allow_none and value is None:
+        return None
+    either = "None or " if allow_none else ""
     number = not isinstance(value, bool) and isinstance(value, numbers.Real)
     finite = number and math.isfinite(value)
     inside = finite and (value > low if open_low else value >= low) and value <= high
     if math.isinf(high):  # no upper bound: one message for every bad value
         if not inside:
             sign = ">" if open_low else ">="
-            raise ValueError(f"{name} must be a finite number {sign} {low:g}, got {value!r}")
+            raise ValueError(
+                f"{name} must be {either}a finite number {sign} {low:g}, got {value!r}"
+            )
     elif not finite:
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ValueError(f"{name} must be {either}a number, got {value!r}")
     elif not inside:
         raise ValueError(
-            f"{name} must be in {'(' if open_low else '['}{low}, {high}], got {value!r}"
+            f"{name} must be {either}in {'(' if open_low else '['}{low}, {high}], got {value!r}"
         )
     return float(value)
 

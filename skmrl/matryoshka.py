@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import numbers
 import os
 import warnings
 from collections.abc import Mapping
@@ -13,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress
-from skmrl._validation import caller_stacklevel, check_bool, check_int
+from skmrl._validation import caller_stacklevel, check_bool, check_float, check_int
 from skmrl.base import BaseEmbedder
 from skmrl.cache import get_embedding_cache, hash_texts
 
@@ -285,14 +284,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             )
         if self.epochs is not None:
             check_int("epochs", self.epochs, 1)
-        if self.learning_rate is not None and (
-            isinstance(self.learning_rate, bool)
-            or not isinstance(self.learning_rate, numbers.Real)
-            or not 0 < self.learning_rate < np.inf
-        ):
-            raise ValueError(
-                f"learning_rate must be None or a finite number > 0, got {self.learning_rate!r}"
-            )
+        check_float("learning_rate", self.learning_rate, 0.0, open_low=True, allow_none=True)
         check_int("train_batch_size", self.train_batch_size, 2)
         check_int("random_state", self.random_state, 0)
         if self.matryoshka_dims is not None:

@@ -528,6 +528,13 @@ def test_finetune_takes_pairs_from_a_dataframe(tiny_bert):
         ({"fine_tune": "full", "learning_rate": 0}, CORPUS, None, ValueError, "learning_rate"),
         # inf trained, and gave NaN weights
         ({"fine_tune": "full", "learning_rate": np.inf}, CORPUS, None, ValueError, "finite number"),
+        (
+            {"fine_tune": "full", "learning_rate": "1e-4"},
+            CORPUS,
+            None,
+            ValueError,
+            r"learning_rate must be None or a finite number > 0, got '1e-4'",
+        ),
     ],
 )
 def test_fine_tune_errors_are_clear(tiny_bert, params, X, y, error, match):
