@@ -20,11 +20,14 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from skmrl._saved_model import ADAPTOR_FILE
+
+if TYPE_CHECKING:  # matryoshka imports this module inside its methods
+    from skmrl.matryoshka import MatryoshkaEmbedder
 
 __all__ = ["FULL_DEFAULTS", "finetune", "fit_fine_tuned_state", "training_defaults"]
 
@@ -323,7 +326,7 @@ def finetune(
     *,
     method: str = "full",
     **params: Any,
-) -> Any:
+) -> MatryoshkaEmbedder:
     """Make an encoder Matryoshka from sentence pairs with similarity scores (the STS setting).
 
     Pairs with scores do not fit scikit-learn's ``fit(X, y)``, so they come in here. With
