@@ -748,6 +748,48 @@ def test_device_errors_are_clear():
             Word2VecEmbedder(device="cuda:0", min_count=1).fit(["a b", "a b"])
 
 
+def _refuse_float64_on_device():
+    """What MPS does, on any machine: a float64 tensor sent to the device (``.to``, or made
+    with ``device=``) is a TypeError, with MPS's own message (it has no float64)."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    class RefuseFloat64(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            sent = func is torch.Tensor.to or "device" in kwargs
+            if sent and isinstance(out, torch.Tensor) and out.dtype == torch.float64:
+                raise TypeError(
+                    "Cannot convert a MPS Tensor to float64 dtype as the MPS framework "
+                    "doesn't support float64. Please use float32 instead."
+                )
+            return out
+
+    return RefuseFloat64()
+
+
+def test_training_sends_no_float64_to_the_device():
+    # device="auto" picks MPS on a Mac, and the unigram table went there as float64: every
+    # Word2VecEmbedder fit failed there with MPS's TypeError.
+    docs = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog"] * 20
+    with warnings.catch_warnings(), _refuse_float64_on_device():
+        warnings.simplefilter("ignore", UserWarning)  # too little text: beside the point
+        emb = Word2VecEmbedder(max_dim=8, epochs=2, min_count=1, device="cpu", memory=None)
+        assert np.isfinite(emb.fit(docs).wv_.vectors).all()
+
+
+def test_mps_fit_gives_finite_vectors(bbc):
+    torch = pytest.importorskip("torch")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is None or not mps.is_available():
+        pytest.skip("needs Apple's MPS")
+    texts, _ = bbc
+    emb = Word2VecEmbedder(max_dim=32, epochs=2, device="mps", random_state=0).fit(texts[:300])
+    assert isinstance(emb.wv_.vectors, np.ndarray) and np.isfinite(emb.wv_.vectors).all()
+    assert emb.most_similar("film", 5)
+
+
 # -- small corpora ---------------------------------------------------------------------------
 def test_auto_epochs_scale_with_the_corpus(bbc):
     texts, _ = bbc
