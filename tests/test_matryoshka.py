@@ -407,6 +407,18 @@ def test_auto_picks_cuda():
     assert MatryoshkaEmbedder().fit(["x"]).device_ == "cuda:0"
 
 
+def test_mps_matches_cpu(fitted, sentences):
+    # Token ids went to MPS by non-blocking copies of arrays freed right after, which MPS can
+    # read after they are freed: silently wrong vectors.
+    mps = getattr(torch.backends, "mps", None)
+    if mps is None or not mps.is_available():
+        pytest.skip("needs Apple's MPS")
+    texts = sentences * 4  # several batches of mixed lengths
+    on_mps = MatryoshkaEmbedder(device="mps", batch_size=8).fit(["x"])
+    assert on_mps.device_ == "mps" and on_mps.precision_ == "fp32"
+    np.testing.assert_allclose(on_mps.transform(texts), fitted.transform(texts), atol=1e-4)
+
+
 @needs_data
 def test_parallel_cpu_workers_match_one_worker_and_restore_threads():
     from skmrl._torch.encoder import encode

@@ -373,11 +373,14 @@ def collate(
     batch = np.full((len(rows), width), pad_id, dtype=np.int64)
     for r, i in enumerate(rows.tolist()):
         batch[r, : row_lengths[r]] = ids[i]
-    input_ids = torch.from_numpy(batch).to(device, non_blocking=True)
+    # Blocking copies: the arrays are freed on return, and a non-blocking copy from pageable
+    # memory to MPS can read them after that (silently wrong token ids; pytorch#139550,
+    # #189690). On CUDA a copy from pageable memory gains nothing from non_blocking.
+    input_ids = torch.from_numpy(batch).to(device)
     if row_lengths.min() == width:
         return input_ids, None
     mask = np.arange(width)[None, :] < row_lengths[:, None]
-    return input_ids, torch.from_numpy(mask.astype(np.int64)).to(device, non_blocking=True)
+    return input_ids, torch.from_numpy(mask.astype(np.int64)).to(device)
 
 
 def pool(hidden: Any, mask: Any, pooling: str) -> Any:
