@@ -2,7 +2,9 @@
 
 The shortlist arrays are moved to the device once (:func:`to_device`); each call scores one batch
 of queries against the documents chunk by chunk and keeps a running top ``k`` with
-``torch.topk``, so no ``n_queries x n_docs`` matrix is ever built.
+``torch.topk``, so no ``n_queries x n_docs`` matrix is ever built. Ties are settled as on the CPU
+(``skmrl._search.chunked_topk``): equal scores by document row, and of documents tied at the cut
+the lower rows are kept.
 """
 
 from __future__ import annotations
@@ -146,9 +148,9 @@ def device_topk(
     if kind == "int8":
         q_scaled = q * store["scale"]
         q_offset = (q @ store["offset"]).unsqueeze(1)
-    best_s = torch.full((len(q), k), -torch.inf, device=device)
-    best_i = torch.zeros((len(q), k), dtype=torch.int64, device=device)
     n_docs = len(data)
+    best_s = torch.full((len(q), k), -torch.inf, device=device)
+    best_i = torch.full((len(q), k), n_docs, dtype=torch.int64, device=device)  # after any row
     with torch.inference_mode():
         for start in range(0, n_docs, chunk_size):
             block = data[start : start + chunk_size]
@@ -158,9 +160,42 @@ def device_topk(
                 S = q_scaled @ block.to(torch.float32).T + q_offset
             else:  # minus the Hamming distance: (dot of the signs - n_bits) / 2
                 S = (q @ _unpack_signs(block).T - n_bits) / 2
-            s, i = torch.topk(S, min(k, S.shape[1]), dim=1)
-            all_s = torch.cat([best_s, s], dim=1)
-            all_i = torch.cat([best_i, i + start], dim=1)
-            best_s, pos = torch.topk(all_s, k, dim=1)
-            best_i = torch.gather(all_i, 1, pos)
+            s, i = _topk_lower_first(S, min(k, S.shape[1]))
+            # Best first, equal scores by document: the earlier chunks' documents come first.
+            best_s, best_i = _by_score_then_index(
+                torch.cat([best_s, s], dim=1), torch.cat([best_i, i + start], dim=1)
+            )
+            best_s, best_i = best_s[:, :k], best_i[:, :k]
     return best_s.cpu().numpy(), best_i.cpu().numpy()
+
+
+def _by_score_then_index(s: Any, i: Any) -> tuple[Any, Any]:
+    """Each row sorted best first, equal scores by index (the order ``skmrl._search`` gives)."""
+    import torch
+
+    by_index = torch.argsort(i, dim=1)
+    s, i = torch.gather(s, 1, by_index), torch.gather(i, 1, by_index)
+    by_score = torch.sort(s, dim=1, descending=True, stable=True).indices
+    return torch.gather(s, 1, by_score), torch.gather(i, 1, by_score)
+
+
+def _topk_lower_first(S: Any, k: int) -> tuple[Any, Any]:
+    """The ``k`` best columns of each row of ``S``, of columns tied at the cut the lower ones.
+
+    ``torch.topk`` keeps an arbitrary one of tied columns; Hamming distances tie often. In the
+    rows where a tie straddles the cut, the columns above the cut are kept with the first tied
+    ones (no sort of the row), as ``skmrl._search.chunked_topk`` does on the CPU. Unsorted.
+    """
+    import torch
+
+    s, i = torch.topk(S, k, dim=1, sorted=False)
+    kth = s.min(dim=1, keepdim=True).values
+    straddle = ((S == kth).sum(dim=1) > (s == kth).sum(dim=1)).nonzero().flatten()
+    if len(straddle):
+        rows, cut = S[straddle], kth[straddle]
+        above, tied = rows > cut, rows == cut
+        room = k - above.sum(dim=1, keepdim=True)  # at least 1: the cut is the k-th best
+        keep = above | (tied & (tied.cumsum(dim=1, dtype=torch.int32) <= room))
+        cols = keep.nonzero()[:, 1].view(len(straddle), k)  # k per row, in column order
+        s[straddle], i[straddle] = torch.gather(rows, 1, cols), cols
+    return s, i
