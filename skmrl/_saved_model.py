@@ -154,7 +154,7 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
 def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
     """The files of a saved folder: the encoder, its tokenizer, the adaptor, skmrl.json and
     the sentence-transformers modules."""
-    from skmrl.models import quiet_transformers
+    from skmrl._model_checks import quiet_transformers
 
     model, tokenizer = embedder._encoder()
     if (folder / CONFIG_FILE).is_file():  # an earlier skmrl save: its adaptor stages go

@@ -18,17 +18,28 @@ A model that cannot be found raises one :class:`ModelNotFoundError` that says wh
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
 import threading
-import warnings
-from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# The identity of a model and the fine-tuned encoders shared by it (_model_identity), and what
+# is read from and checked in a loaded encoder (_model_checks), are modules of their own; this
+# one finds the weights, loads them once per process, and re-exports the public names.
+from skmrl._model_checks import (
+    check_missing_weights,
+    encoder_class,
+    max_positions,
+    quiet_transformers,
+)
+from skmrl._model_identity import (
+    forget_fine_tuned,
+    load_fine_tuned,
+    model_identity,
+    register_fine_tuned,
+    weights_identity,
+)
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -208,7 +219,7 @@ def clear_model_cache() -> None:
     with _LOAD_LOCK:
         _LOADED.clear()
         _STAMPS.clear()
-        _FINE_TUNED.clear()
+    forget_fine_tuned()
 
 
 def forget_folder(folder: str | os.PathLike) -> None:
@@ -332,57 +343,6 @@ def _not_found(model: Any, source: str, reason: str, online: bool) -> ModelNotFo
     )
 
 
-#: Config entries that do not change an encoder's vectors, or that saving and loading the same
-#: model changes (the version that wrote it, the dtype it was saved in).
-_CONFIG_NOT_IN_IDENTITY = frozenset(
-    {
-        "transformers_version",
-        "architectures",
-        "dtype",
-        "torch_dtype",
-        "use_cache",
-        "gradient_checkpointing",
-    }
-)
-
-
-def _identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset()) -> str:
-    """Hash of the weights (every tensor of the state dict but those in ``skip``), the config
-    and the tokenizer.
-
-    The config is in it because it changes the vectors of the same weights (``hidden_act``,
-    ``layer_norm_eps``, a RoPE scaling): a copy of a folder with another config was served the
-    original's cached vectors, silently. So are the tokenizer's padding and truncation sides.
-    """
-    import torch
-
-    h = hashlib.sha1()
-    h.update(type(model).__name__.encode())
-    config = getattr(model, "config", None)
-    if config is not None:
-        settings = {
-            key: value
-            for key, value in config.to_diff_dict().items()
-            if key not in _CONFIG_NOT_IN_IDENTITY and not key.startswith("_")
-        }
-        h.update(json.dumps(settings, sort_keys=True, default=repr).encode())
-    for side in ("padding_side", "truncation_side"):
-        h.update(f"{side}:{getattr(tokenizer, side, None)}".encode())
-    for name, tensor in model.state_dict().items():
-        if name in skip:
-            continue
-        t = tensor.detach()
-        if t.device.type != "cpu":
-            t = t.cpu()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
-        if t.dtype == torch.bfloat16:
-            t = t.view(torch.int16)
-        h.update(t.contiguous().numpy().tobytes())
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    h.update((backend.to_str() if backend is not None else repr(tokenizer)).encode())
-    return h.hexdigest()
-
-
 def load_model(
     model: str | os.PathLike = DEFAULT_MODEL,
     device: str = "cpu",
@@ -459,27 +419,6 @@ def _folder_stamp(source: str) -> tuple | None:
     return tuple(sorted(stamp))
 
 
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' logging and progress bars for the block (loads, saves).
-
-    No "weights not initialised" chatter for encoders, nor a "Loading weights" or "Writing
-    model shards" bar for a step that takes 100 ms.
-    """
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
 def _load(model: Any, source: str, device: str, attn_implementation: str | None) -> LoadedModel:
     import torch
     from transformers import AutoConfig, AutoTokenizer
@@ -493,7 +432,7 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
             config = AutoConfig.from_pretrained(source, local_files_only=not online)
         except (OSError, ValueError) as exc:
             raise _load_error(model, source, exc, online) from None
-        auto = _encoder_class(model, config)
+        auto = encoder_class(model, config)
         try:
             net, info = auto.from_pretrained(
                 source,
@@ -503,7 +442,7 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
             )
         except (OSError, ValueError) as exc:
             raise _load_error(model, source, exc, online) from None
-    unused = _check_missing_weights(model, info)
+    unused = check_missing_weights(model, info)
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
@@ -517,7 +456,7 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
         net.float()
     net.eval()
     net.requires_grad_(False)
-    identity = _identity(net, tokenizer, skip=unused)
+    identity = model_identity(net, tokenizer, skip=unused)
     net.to(device)
     config = net.config
     hidden = getattr(config, "hidden_size", None) or getattr(config, "d_model", None)
@@ -530,31 +469,8 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
         device=device,
         identity=identity,
         hidden_size=int(hidden),
-        max_positions=_max_positions(net),
+        max_positions=max_positions(net),
     )
-
-
-def _max_positions(net: Any) -> int | None:
-    """The most tokens ``net`` takes: its config's ``max_position_embeddings``, less the
-    positions that RoBERTa-like models (XLM-R, MPNet, CamemBERT) never use.
-
-    Their positions start after the padding index (``pad_token_id + 1``, so 2 for RoBERTa), so
-    RoBERTa's 514 position embeddings take 512 tokens; ``max_length=514`` passed ``fit`` and
-    failed in ``transform`` on the first long text with an index error.
-    """
-    import torch
-
-    limit = getattr(net.config, "max_position_embeddings", None)
-    if not isinstance(limit, int):
-        return None
-    for name, module in net.named_modules():
-        if name.endswith("embeddings.position_embeddings") and isinstance(
-            module, torch.nn.Embedding
-        ):
-            if module.padding_idx is not None:
-                return limit - (int(module.padding_idx) + 1)
-            break
-    return limit
 
 
 def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelNotFoundError:
@@ -570,66 +486,6 @@ def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelN
     if not online:
         reason = "not there; skmrl does not download by default"
     return _not_found(model, source, reason[:300], online)
-
-
-def _encoder_class(model: Any, config: Any) -> Any:
-    """The transformers class that loads ``config``'s encoder: ``AutoModel``, or for an
-    encoder-decoder model (T5: sentence-t5, GTR) its encoder-only class.
-
-    ``AutoModel`` loads the whole T5, whose forward pass needs decoder inputs: ``fit`` passed and
-    ``transform`` failed deep inside transformers ("You must specify exactly one of input_ids or
-    inputs_embeds"). sentence-transformers runs the encoder alone, as this does.
-    """
-    from transformers import AutoModel
-
-    # A T5 saved as its encoder alone (sentence-t5, GTR) says so in its architectures only.
-    architectures = getattr(config, "architectures", None) or []
-    seq2seq = getattr(config, "is_encoder_decoder", False)
-    if not seq2seq and not any(str(a).endswith("EncoderModel") for a in architectures):
-        return AutoModel
-    try:
-        from transformers import AutoModelForTextEncoding
-        from transformers.models.auto.modeling_auto import MODEL_FOR_TEXT_ENCODING_MAPPING
-    except ImportError:  # pragma: no cover - transformers < 4.34
-        pass
-    else:
-        if type(config) in MODEL_FOR_TEXT_ENCODING_MAPPING:
-            return AutoModelForTextEncoding
-    if not seq2seq:
-        return AutoModel
-    raise ValueError(
-        f"model={os.fspath(model)!r} is an encoder-decoder model ({config.model_type}) with no "
-        "encoder-only class in transformers: skmrl embeds with an encoder's output (T5 and mT5 "
-        "have one: T5EncoderModel)"
-    )
-
-
-def _check_missing_weights(model: Any, info: Any) -> frozenset[str]:
-    """The weights the checkpoint lacked that skmrl never uses: its pooler's, which transformers
-    initialises at random, differently in each process (left out of the model's identity).
-
-    A checkpoint saved without the pooler (RoBERTa's and XLM-R's, any masked-language-model
-    checkpoint, ``add_pooling_layer=False``) otherwise had a new identity in every process: its
-    pickles failed elsewhere with "weights differ ... fit it again", and ``memory=`` never hit
-    across runs. Any other missing weight is initialised at random and changes the vectors:
-    that is warned about (transformers' own notice is silenced).
-    """
-    missing = sorted(str(k) for k in (info or {}).get("missing_keys") or ())
-    pooler = frozenset(k for k in missing if k.startswith("pooler.") or ".pooler." in k)
-    others = [k for k in missing if k not in pooler]
-    if others:
-        from skmrl._validation import caller_stacklevel
-
-        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-        warnings.warn(
-            f"model={os.fspath(model)!r} lacks {len(others)} of its encoder's weights "
-            f"({shown}): transformers initialised them at random, so its vectors are not the "
-            "trained model's (and differ from process to process). Is the folder an encoder of "
-            "this architecture (config.json's model_type)?",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
-    return pooler
 
 
 def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:
@@ -648,113 +504,3 @@ def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:
         "empty one for a folder without tokenizer files). Save the model's tokenizer into the "
         "folder (tokenizer.save_pretrained(folder): tokenizer.json, vocab.txt, ...)"
     )
-
-
-#: Fine-tuned encoders built in this process, by (weights identity, device); least recent first.
-_FINE_TUNED: OrderedDict[tuple[str, str], Any] = OrderedDict()
-#: How many fine-tuned encoders stay loaded (about 90 MB each for all-MiniLM-L6-v2).
-_MAX_FINE_TUNED = 8
-
-
-def register_fine_tuned(identity: str, device: str, model: Any) -> None:
-    """Share a fine-tuned encoder (in eval mode, on ``device``) under its weights' identity.
-
-    :func:`load_fine_tuned` then returns it for that identity and device instead of building
-    it again. The 8 most recently used are kept.
-
-    Parameters
-    ----------
-    identity : str
-        The fine-tuned weights' identity (:func:`weights_identity`).
-    device : str
-        The concrete device the encoder is on, as :attr:`LoadedModel.device` (``"cpu"``,
-        ``"cuda:0"``).
-    model : torch.nn.Module
-        The encoder.
-
-    Examples
-    --------
-    >>> from skmrl.models import load_fine_tuned, load_model, register_fine_tuned
-    >>> base = load_model()
-    >>> register_fine_tuned("an identity", base.device, base.model)
-    >>> load_fine_tuned(base, {}, "an identity") is base.model  # shared: weights not read
-    True
-    """
-    with _LOAD_LOCK:
-        _FINE_TUNED[(identity, device)] = model
-        _FINE_TUNED.move_to_end((identity, device))
-        while len(_FINE_TUNED) > _MAX_FINE_TUNED:
-            _FINE_TUNED.popitem(last=False)
-
-
-def load_fine_tuned(base: LoadedModel, weights: dict[str, Any], identity: str) -> Any:
-    """The encoder ``base`` with fine-tuned ``weights`` (a state dict), built once per process.
-
-    Parameters
-    ----------
-    base : LoadedModel
-        The pretrained model the weights were trained from (same architecture).
-    weights : dict of str to torch.Tensor
-        The fine-tuned state dict (CPU tensors, as a pickle holds them).
-    identity : str
-        The fine-tuned weights' identity (see :func:`weights_identity`).
-
-    Returns
-    -------
-    torch.nn.Module
-        In eval mode, without gradients, on ``base.device``.
-
-    Examples
-    --------
-    >>> from skmrl.models import load_fine_tuned, load_model, weights_identity
-    >>> base = load_model()
-    >>> weights = {name: t.clone() for name, t in base.model.state_dict().items()}
-    >>> identity = weights_identity(base.model, base.tokenizer)  # of the fine-tuned weights
-    >>> encoder = load_fine_tuned(base, weights, identity)
-    >>> encoder is base.model, load_fine_tuned(base, weights, identity) is encoder
-    (False, True)
-    """
-    import copy
-
-    key = (identity, base.device)
-    with _LOAD_LOCK:
-        model = _FINE_TUNED.get(key)
-        if model is not None:
-            _FINE_TUNED.move_to_end(key)
-            return model
-    model = copy.deepcopy(base.model)
-    model.load_state_dict(weights)
-    model.eval()
-    model.requires_grad_(False)
-    model.to(base.device)
-    register_fine_tuned(identity, base.device, model)
-    return model
-
-
-def weights_identity(model: Any, tokenizer: Any) -> str:
-    """Hex digest of a model's weights, config and tokenizer (what :attr:`LoadedModel.identity`
-    holds).
-
-    The config and the tokenizer's padding and truncation sides are in it because they change
-    the vectors of the same weights.
-
-    Parameters
-    ----------
-    model : transformers model
-        The encoder.
-    tokenizer : transformers tokenizer
-        Its tokenizer.
-
-    Returns
-    -------
-    str
-        A SHA-1 hex digest (40 characters).
-
-    Examples
-    --------
-    >>> from skmrl.models import load_model, weights_identity
-    >>> loaded = load_model()
-    >>> weights_identity(loaded.model, loaded.tokenizer) == loaded.identity
-    True
-    """
-    return _identity(model, tokenizer)

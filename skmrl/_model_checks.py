@@ -1,0 +1,122 @@
+"""What skmrl reads from and checks in an encoder that transformers loaded, wherever it came from.
+
+:func:`encoder_class` is the transformers class that loads a config (an encoder-decoder model's
+encoder alone), :func:`max_positions` the longest input the model takes, and
+:func:`check_missing_weights` what its checkpoint lacked (its pooler's weights, left out of its
+identity; any other, warned of). :func:`quiet_transformers` silences transformers' logs and
+progress bars around a load or a save. :func:`skmrl.models.load_model` loads with them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["check_missing_weights", "encoder_class", "max_positions", "quiet_transformers"]
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' logging and progress bars for the block (loads, saves).
+
+    No "weights not initialised" chatter for encoders, nor a "Loading weights" or "Writing
+    model shards" bar for a step that takes 100 ms.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def encoder_class(model: Any, config: Any) -> Any:
+    """The transformers class that loads ``config``'s encoder: ``AutoModel``, or for an
+    encoder-decoder model (T5: sentence-t5, GTR) its encoder-only class.
+
+    ``AutoModel`` loads the whole T5, whose forward pass needs decoder inputs: ``fit`` passed and
+    ``transform`` failed deep inside transformers ("You must specify exactly one of input_ids or
+    inputs_embeds"). sentence-transformers runs the encoder alone, as this does.
+    """
+    from transformers import AutoModel
+
+    # A T5 saved as its encoder alone (sentence-t5, GTR) says so in its architectures only.
+    architectures = getattr(config, "architectures", None) or []
+    seq2seq = getattr(config, "is_encoder_decoder", False)
+    if not seq2seq and not any(str(a).endswith("EncoderModel") for a in architectures):
+        return AutoModel
+    try:
+        from transformers import AutoModelForTextEncoding
+        from transformers.models.auto.modeling_auto import MODEL_FOR_TEXT_ENCODING_MAPPING
+    except ImportError:  # pragma: no cover - transformers < 4.34
+        pass
+    else:
+        if type(config) in MODEL_FOR_TEXT_ENCODING_MAPPING:
+            return AutoModelForTextEncoding
+    if not seq2seq:
+        return AutoModel
+    raise ValueError(
+        f"model={os.fspath(model)!r} is an encoder-decoder model ({config.model_type}) with no "
+        "encoder-only class in transformers: skmrl embeds with an encoder's output (T5 and mT5 "
+        "have one: T5EncoderModel)"
+    )
+
+
+def max_positions(net: Any) -> int | None:
+    """The most tokens ``net`` takes: its config's ``max_position_embeddings``, less the
+    positions that RoBERTa-like models (XLM-R, MPNet, CamemBERT) never use.
+
+    Their positions start after the padding index (``pad_token_id + 1``, so 2 for RoBERTa), so
+    RoBERTa's 514 position embeddings take 512 tokens; ``max_length=514`` passed ``fit`` and
+    failed in ``transform`` on the first long text with an index error.
+    """
+    import torch
+
+    limit = getattr(net.config, "max_position_embeddings", None)
+    if not isinstance(limit, int):
+        return None
+    for name, module in net.named_modules():
+        if name.endswith("embeddings.position_embeddings") and isinstance(
+            module, torch.nn.Embedding
+        ):
+            if module.padding_idx is not None:
+                return limit - (int(module.padding_idx) + 1)
+            break
+    return limit
+
+
+def check_missing_weights(model: Any, info: Any) -> frozenset[str]:
+    """The weights the checkpoint lacked that skmrl never uses: its pooler's, which transformers
+    initialises at random, differently in each process (left out of the model's identity).
+
+    A checkpoint saved without the pooler (RoBERTa's and XLM-R's, any masked-language-model
+    checkpoint, ``add_pooling_layer=False``) otherwise had a new identity in every process: its
+    pickles failed elsewhere with "weights differ ... fit it again", and ``memory=`` never hit
+    across runs. Any other missing weight is initialised at random and changes the vectors:
+    that is warned about (transformers' own notice is silenced).
+    """
+    missing = sorted(str(k) for k in (info or {}).get("missing_keys") or ())
+    pooler = frozenset(k for k in missing if k.startswith("pooler.") or ".pooler." in k)
+    others = [k for k in missing if k not in pooler]
+    if others:
+        from skmrl._validation import caller_stacklevel
+
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        warnings.warn(
+            f"model={os.fspath(model)!r} lacks {len(others)} of its encoder's weights "
+            f"({shown}): transformers initialised them at random, so its vectors are not the "
+            "trained model's (and differ from process to process). Is the folder an encoder of "
+            "this architecture (config.json's model_type)?",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return pooler
