@@ -179,6 +179,48 @@ def test_adaptor_routes_refuse_a_shallower_depth():
         MatryoshkaEmbedder(device="cpu", fine_tune="pca", n_layers=2).fit(CORPUS)
 
 
+def _save_final_norm_model(folder, architecture):
+    """A random 3-layer encoder whose output is its final norm's (T5, ModernBERT), saved with
+    MiniLM's tokenizer."""
+    tokenizer = load_model().tokenizer
+    if architecture == "t5":
+        config = transformers.T5Config(
+            vocab_size=len(tokenizer), d_model=32, d_kv=16, d_ff=64, num_layers=3, num_heads=2
+        )
+        model_class = transformers.T5EncoderModel
+    else:
+        config = transformers.ModernBertConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=3,
+            num_attention_heads=2,
+            pad_token_id=tokenizer.pad_token_id,
+            cls_token_id=tokenizer.cls_token_id,
+            sep_token_id=tokenizer.sep_token_id,
+        )
+        model_class = transformers.ModernBertModel
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model_class(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("architecture", ["t5", "modernbert"])
+@pytest.mark.parametrize("cache_layers", [False, True])
+def test_a_final_norm_model_refuses_a_shallower_depth(tmp_path, architecture, cache_layers):
+    # Layer k's output is not what such a model's output is made of: cache_layers=False pooled
+    # it through the final norm (a vector matching no hidden state), and cache_layers=True
+    # refused T5 but failed deep in ModernBERT ("'_Tapped' object has no attribute
+    # 'attention_type'"). Both now give the one refusal.
+    folder = _save_final_norm_model(tmp_path / architecture, architecture)
+    assert MatryoshkaEmbedder(folder, device="cpu").fit(["x"]).transform(["a"]).shape == (1, 32)
+    emb = MatryoshkaEmbedder(folder, device="cpu", n_layers=2, cache_layers=cache_layers)
+    with pytest.raises(ValueError, match="its output is not its last layer's output"):
+        emb.fit(["x"]).transform(CORPUS[:3])
+
+
 def test_views_follow_weight_changes_and_training_mode(deep_bert):
     model = load_model(deep_bert).model
     view = layer_view(model, 2)

@@ -122,6 +122,17 @@ def _tapped_class() -> type:
             self.layer = layer
             self.tap = tap
 
+        def __getattr__(self, name: str) -> Any:
+            # The encoder may read its layers' attributes (ModernBERT: each layer's
+            # attention_type): the wrapped layer's, where the wrapper has none.
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                layer = self.__dict__.get("_modules", {}).get("layer")
+                if layer is None or name.startswith("__"):
+                    raise
+                return getattr(layer, name)
+
         def forward(self, *args: Any, **kwargs: Any) -> Any:
             out = self.layer(*args, **kwargs)
             outputs = getattr(self.tap.local, "outputs", None)
@@ -139,9 +150,11 @@ def layer_view(model: Any, n_layers: int, *, every_layer: bool = False) -> Any:
     is cut; everything below it (the layers, embeddings, every parameter) is the model's own,
     so the view follows in-place changes of the weights and costs no memory. With
     ``every_layer``, each layer of the view records its output, which :func:`layer_outputs`
-    returns. Views are made once per (model, n_layers, every_layer, training mode). Forward
-    hooks of the model and of the modules above the list are shared (instrumentation sees the
-    view's passes).
+    returns; without it, a view shallower than the model records its last layer's output, for
+    :func:`layer_outputs` to check that the model's output is that of its last layer (a model
+    with a final norm is refused, whichever the view). Views are made once per (model,
+    n_layers, every_layer, training mode). Forward hooks of the model and of the modules above
+    the list are shared (instrumentation sees the view's passes).
 
     Parameters
     ----------
@@ -192,9 +205,14 @@ def layer_view(model: Any, n_layers: int, *, every_layer: bool = False) -> Any:
             parent._modules[name] = child
             parent = child
         layers = list(parent._modules[path[-1]])[:depth]
-        if every_layer:
+        # A shallower view records its last layer's output too: the model's own output may
+        # not be its last layer's (a final norm: T5, ModernBERT), and layer_outputs refuses
+        # such a model rather than pool layer k through the norm.
+        tapped = depth if every_layer else 1 if depth < layer_count(model) else 0
+        if tapped:
             view._skmrl_tap = tap = _LayerTap()
-            layers = [_tapped_class()(layer, tap) for layer in layers]
+            cut = depth - tapped
+            layers = layers[:cut] + [_tapped_class()(layer, tap) for layer in layers[cut:]]
         parent._modules[path[-1]] = torch.nn.ModuleList(layers)
         views[key] = view
         return view
@@ -234,7 +252,9 @@ def layer_outputs(model: Any, input_ids: Any, mask: Any) -> list[Any]:
     """Hidden states of ``model`` (or of a :func:`layer_view`) for one batch.
 
     Returns the output of every layer of an every-layer view, in order, else a list holding
-    the model's last hidden state. Differentiable (training uses it too).
+    the model's last hidden state. Differentiable (training uses it too). A view of a model
+    whose output is not its last layer's (a final normalisation) is refused with a
+    ``ValueError``.
     """
     tap = getattr(model, "_skmrl_tap", None)
     if tap is None:
