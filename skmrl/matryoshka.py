@@ -103,7 +103,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
     batch_size : int, default=64
         Largest number of texts per forward pass (batches are also bounded in padded tokens).
     precision : {"auto", "fp32", "fp16", "bf16"}, default="auto"
-        ``"auto"``: float32 on the CPU and MPS, bf16 (or fp16) autocast on CUDA. ``"bf16"`` is
+        ``"auto"``: float32 on the CPU and MPS, bf16 autocast on CUDA (fp16 on a GPU before
+        Ampere, which only emulates bf16: ``"bf16"`` there warns in ``fit``). ``"bf16"`` is
         the CPU's reduced precision (faster where the CPU has bf16 instructions; elsewhere it is
         emulated, several times slower, and ``fit`` warns); ``"fp16"`` is
         refused on the CPU, where it is emulated (7.5x slower than bf16 on all-MiniLM-L6-v2).

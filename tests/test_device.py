@@ -100,6 +100,39 @@ def test_auto_precision_takes_fp16_where_bf16_is_only_emulated(monkeypatch):
         assert resolve_precision("auto", "cuda:0") == expected
 
 
+def test_bf16_warns_on_a_gpu_that_emulates_it(monkeypatch):
+    # precision="bf16" on a T4 or a V100 (bf16 emulated: slow) said nothing, where the same
+    # choice on a CPU that emulates bf16 warns. The question is asked of the GPU used (cuda:1
+    # here), not of the current one.
+    import contextlib
+    import warnings
+
+    native_on = {"cuda:0": True, "cuda:1": False}
+    current = ["cuda:0"]
+
+    @contextlib.contextmanager
+    def on_device(device):
+        before, current[0] = current[0], str(device)
+        try:
+            yield
+        finally:
+            current[0] = before
+
+    def is_bf16_supported(including_emulation=True):
+        return including_emulation or native_on[current[0]]
+
+    monkeypatch.setattr(torch.cuda, "device", on_device)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", is_bf16_supported)
+    with pytest.warns(UserWarning, match=r"precision='bf16': this GPU \(cuda:1\) has no native"):
+        assert resolve_precision("bf16", "cuda:1") == "bf16"
+    assert resolve_precision("auto", "cuda:1") == "fp16"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("bf16", "cuda:0") == "bf16"
+        assert resolve_precision("auto", "cuda:0") == "bf16"
+        assert resolve_precision("fp16", "cuda:1") == "fp16"
+
+
 def test_bf16_warns_on_a_cpu_that_emulates_it():
     # With oneDNN held to AVX2 (as on a CPU without AVX-512), bf16 ran 3-7x slower than fp32,
     # and precision="bf16" said nothing about it.

@@ -163,7 +163,9 @@ def resolve_precision(precision: str, device: str) -> str:
     than fp32) on a 2-core AMD EPYC; bf16 is the CPU's reduced precision. ``"bf16"`` on a CPU
     that torch's oneDNN cannot run it on natively (no AVX-512 on x86: most laptops, AMD before
     Zen 4) warns: it is emulated there, and all-MiniLM-L6-v2 encoded 3-7x slower than in fp32
-    with oneDNN held to AVX2 on the same EPYC.
+    with oneDNN held to AVX2 on the same EPYC. ``"bf16"`` on a CUDA GPU that only emulates it
+    (before Ampere: a T4, a V100) warns too: ``"fp16"`` (or ``"auto"``) is the fast reduced
+    precision there.
 
     Raises
     ------
@@ -173,7 +175,7 @@ def resolve_precision(precision: str, device: str) -> str:
     Warns
     -----
     UserWarning
-        For ``"bf16"`` on a CPU without native bf16 support.
+        For ``"bf16"`` on a CPU or a CUDA GPU without native bf16 support.
 
     Examples
     --------
@@ -202,18 +204,33 @@ def resolve_precision(precision: str, device: str) -> str:
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+    if precision == "bf16" and device.startswith("cuda") and not _cuda_has_bf16(device):
+        from skmrl._validation import caller_stacklevel
+
+        warnings.warn(
+            f"precision='bf16': this GPU ({device}) has no native bf16 support (it came with "
+            "Ampere; a T4 or a V100 emulates it), so bf16 is emulated and slow there; use "
+            "precision='fp16' or 'auto' (which picks fp16 on such a GPU)",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
     if precision != "auto":
         return precision
     if device.startswith("cuda"):
-        import torch
-
-        with torch.cuda.device(device):
-            try:  # emulated bf16 (any GPU before Ampere: a T4, a V100) is slow: fp16 there
-                native = torch.cuda.is_bf16_supported(including_emulation=False)
-            except TypeError:  # a torch without the argument checks for native support only
-                native = torch.cuda.is_bf16_supported()
-            return "bf16" if native else "fp16"
+        # emulated bf16 (any GPU before Ampere: a T4, a V100) is slow: fp16 there
+        return "bf16" if _cuda_has_bf16(device) else "fp16"
     return "fp32"
+
+
+def _cuda_has_bf16(device: str) -> bool:
+    """Whether CUDA GPU ``device`` (``"cuda:N"``) runs bf16 natively, not by emulation."""
+    import torch
+
+    with torch.cuda.device(device):  # the question is about this GPU, not the current one
+        try:
+            return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+        except TypeError:  # a torch without the argument checks for native support only
+            return bool(torch.cuda.is_bf16_supported())
 
 
 def _cpu_has_bf16() -> bool:
