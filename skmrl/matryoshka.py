@@ -140,8 +140,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
         Texts per training step of ``"full"`` (with :func:`skmrl.finetune`'s scored pairs,
         pairs per step: twice as many texts).
     random_state : int, default=0
-        Seed of the fine-tuning (same seed, same data: the same weights on a CPU). An int
-        only (``None`` or a ``RandomState`` is refused).
+        Seed of the fine-tuning (same seed, same data: the same weights on a CPU; on a GPU,
+        not bit for bit, as some CUDA kernels add in an order that varies from run to run:
+        see PyTorch's notes on reproducibility). An int only (``None`` or a ``RandomState``
+        is refused).
 
     Attributes
     ----------

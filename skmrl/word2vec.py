@@ -142,7 +142,8 @@ class Word2VecEmbedder(BaseEmbedder):
         randomness at every fit, and such a fit is never shared through the cache (a grid over
         ``dim`` then trains once per grid point); a ``RandomState`` is consumed by fitting and
         is never shared either. Training with a fixed seed on the CPU is reproducible, whatever
-        ``workers`` is.
+        ``workers`` is; on a GPU it is not bit for bit (the row updates, ``index_add_``, are
+        atomic additions there, whose order varies from run to run).
     progress : bool or None, default=None
         Show a progress bar while training; ``None``: when stderr is a terminal or in a
         Jupyter notebook.
