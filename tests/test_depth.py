@@ -219,6 +219,11 @@ def test_a_final_norm_model_refuses_a_shallower_depth(tmp_path, architecture, ca
     emb = MatryoshkaEmbedder(folder, device="cpu", n_layers=2, cache_layers=cache_layers)
     with pytest.raises(ValueError, match="its output is not its last layer's output"):
         emb.fit(["x"]).transform(CORPUS[:3])
+    # Nor is the shallow network saved: T5's folder loaded to those vectors, and ModernBERT's
+    # failed deep in transformers (its config's layer_types kept 3 entries for 2 layers).
+    with pytest.raises(ValueError, match="its output is not its last layer's output"):
+        emb.save_pretrained(tmp_path / "shallow")
+    assert not (tmp_path / "shallow").exists()
 
 
 def test_views_follow_weight_changes_and_training_mode(deep_bert):

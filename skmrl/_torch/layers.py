@@ -222,7 +222,8 @@ def truncated_copy(model: Any, n_layers: int) -> Any:
     """A standalone copy of ``model`` with only its first ``n_layers`` layers (for saving).
 
     Its config says ``n_layers`` layers, so ``save_pretrained`` writes a folder that loads to
-    the shallow network.
+    the shallow network. A model whose output is not its last layer's (a final norm), whose
+    layer ``n_layers`` :func:`layer_outputs` refuses to read, is refused here too.
 
     Examples
     --------
@@ -235,6 +236,10 @@ def truncated_copy(model: Any, n_layers: int) -> Any:
 
     depth = check_n_layers(n_layers, model)
     path = _layer_list_path(model)
+    if depth < layer_count(model):  # one token pair through the view: refused as encoding is
+        probe = torch.zeros((1, 2), dtype=torch.long, device=next(model.parameters()).device)
+        with torch.inference_mode():
+            layer_outputs(layer_view(model, depth), probe, None)
     out = copy.deepcopy(model)
     parent = out
     for name in path[:-1]:
