@@ -173,6 +173,29 @@ def test_same_seed_same_weights_and_global_state_restored(tiny, tokenizer):
     assert torch.equal(torch.get_rng_state(), rng_state)
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_random_states_are_restored(tiny, tokenizer):
+    # torch.manual_seed reseeded every GPU, and only the GPU trained on was restored: training
+    # on the CPU (or on cuda:1) of a GPU machine left cuda:0's random state reset to the seed.
+    kw = {"texts": CORPUS[:16], "dims": DIMS, "epochs": 1, "batch_size": 8, "progress": False}
+    gpus = [f"cuda:{i}" for i in range(min(2, torch.cuda.device_count()))]
+    for device in ["cpu", *gpus]:
+        for gpu in gpus:
+            torch.rand(1, device=gpu)  # a state other than any seed's
+        states = [torch.cuda.get_rng_state(gpu) for gpu in gpus]
+        cpu_state = torch.get_rng_state()
+        result = finetune_encoder(tiny, tokenizer, device=device, seed=3, **kw)
+        assert str(next(result.model.parameters()).device) == device
+        assert torch.equal(torch.get_rng_state(), cpu_state)
+        for gpu, state in zip(gpus, states, strict=True):
+            assert torch.equal(torch.cuda.get_rng_state(gpu), state), (device, gpu)
+    if gpus:  # the same seed, the same dropout: same-device runs agree
+        a = finetune_encoder(tiny, tokenizer, device=gpus[-1], seed=3, **kw).losses
+        b = finetune_encoder(tiny, tokenizer, device=gpus[-1], seed=3, **kw).losses
+        np.testing.assert_allclose(a, b, rtol=1e-4)
+
+
 @pytest.mark.parametrize("objective", ["distillation", "classification", "cosent"])
 def test_dim_weights_and_distill_weight_weigh_the_first_steps_loss(tiny, tokenizer, objective):
     # The first step's loss is taken before any update, on the same batch and dropout draws

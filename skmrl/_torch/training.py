@@ -38,7 +38,7 @@ import contextlib
 import copy
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,6 +231,33 @@ def _check_layers(layers: Any, depth: int | None) -> list[int] | None:
     if out[-1] != depth:
         out.append(depth)  # the full depth is always trained, so that it is kept
     return out
+
+
+@contextlib.contextmanager
+def _seeded(seed: int, device: str) -> Iterator[None]:
+    """Seed the CPU's generator and the training device's for the block, then restore both.
+
+    Only those two: ``torch.manual_seed`` reseeds every GPU (and MPS), and restoring only the
+    one trained on left the others reseeded (a fine-tuning on ``cuda:1``, or on the CPU of a
+    GPU machine, reset the random state of ``cuda:0``).
+    """
+    dev = torch.device(device)
+    gpu = []
+    if dev.type == "cuda":
+        gpu = [dev.index if dev.index is not None else torch.cuda.current_device()]
+    mps_state = torch.mps.get_rng_state() if dev.type == "mps" else None
+    with torch.random.fork_rng(devices=gpu):
+        torch.random.default_generator.manual_seed(seed)
+        if gpu:
+            with torch.cuda.device(gpu[0]):
+                torch.cuda.manual_seed(seed)
+        if mps_state is not None:
+            torch.mps.manual_seed(seed)
+        try:
+            yield
+        finally:
+            if mps_state is not None:
+                torch.mps.set_rng_state(mps_state)
 
 
 def _lr_lambda(warmup: int, total: int) -> Any:
@@ -462,13 +489,11 @@ def finetune_encoder(
 
     n_threads = (threads or DEFAULT_THREADS) if device_type == "cpu" else None
     previous_threads = torch.get_num_threads()
-    fork_devices = [torch.device(device).index or 0] if device_type == "cuda" else []
     with contextlib.ExitStack() as stack:
-        stack.enter_context(torch.random.fork_rng(devices=fork_devices))
+        stack.enter_context(_seeded(seed, device))
         if n_threads is not None:
             torch.set_num_threads(n_threads)
             stack.callback(torch.set_num_threads, previous_threads)
-        torch.manual_seed(seed)
 
         student = copy.deepcopy(model).to(device)
         student.requires_grad_(True)
