@@ -249,6 +249,28 @@ def test_bfloat16_autocast_on_the_cpu_is_opt_in(tiny, tokenizer):
         finetune_encoder(tiny, tokenizer, texts=CORPUS, dims=DIMS, dtype=torch.float16)
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("dtype", [None, torch.float16, torch.bfloat16])
+def test_cuda_training_in_each_precision(tiny, tokenizer, dtype):
+    # fp16 runs with a gradient scaler (float32 weights, the losses in float32): the path no
+    # CPU run takes. Each precision must learn as float32 does on the CPU.
+    teacher = _vectors(tiny, tokenizer, CORPUS)
+    target = torch.nn.functional.normalize(teacher, dim=1)
+    target = target @ target.T
+
+    def loss(vectors):
+        return float(nested_loss(similarity_distillation_loss, vectors, DIMS, None, target))
+
+    result = finetune_encoder(
+        tiny, tokenizer, texts=CORPUS, dims=DIMS, device="cuda", dtype=dtype, **FAST
+    )
+    assert next(result.model.parameters()).dtype == torch.float32
+    assert all(math.isfinite(x) for x in result.losses)
+    student = _vectors(result.model.cpu(), tokenizer, CORPUS)
+    assert loss(student) < 0.7 * loss(teacher)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
