@@ -17,7 +17,7 @@ import transformers
 from skmrl._torch.batching import length_batches, nearest_neighbours, neighbour_batches
 from skmrl._torch.encoder import encode
 from skmrl._torch.losses import cosent_loss, nested_loss, similarity_distillation_loss
-from skmrl._torch.training import FineTuneResult, finetune_encoder
+from skmrl._torch.training import FineTuneResult, _check_skipped_steps, finetune_encoder
 from skmrl.models import load_model
 from skmrl.utils._corpus import CORPUS, LABELS
 
@@ -269,6 +269,34 @@ def test_cuda_training_in_each_precision(tiny, tokenizer, dtype):
     assert all(math.isfinite(x) for x in result.losses)
     student = _vectors(result.model.cpu(), tokenizer, CORPUS)
     assert loss(student) < 0.7 * loss(teacher)
+
+
+def test_fp16_steps_skipped_by_the_scaler_are_said():
+    # fp16 training (precision "auto" on a GPU before Ampere, a T4) runs with a gradient
+    # scaler, which skips every step whose loss is not finite. A model whose forward pass
+    # overflowed in fp16 at every step came back unchanged, with NaN losses and no word.
+    _check_skipped_steps([0.5, 0.4])
+    _check_skipped_steps([])
+    with pytest.raises(FloatingPointError, match=r"overflowed at every one of its 2 steps"):
+        _check_skipped_steps([math.nan, math.inf])
+    with pytest.warns(RuntimeWarning, match=r"overflowed at 1 of its 3 steps"):
+        _check_skipped_steps([math.nan, 0.5, 0.4])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_fp16_training_that_overflows_every_step_is_refused(tiny, tokenizer):
+    import copy
+
+    big = copy.deepcopy(tiny)
+    with torch.no_grad():  # weights past fp16's range (65504): every fp16 product is inf
+        for layer in big.modules():
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.mul_(1e8)
+    with pytest.raises(FloatingPointError, match="overflowed at every one"):
+        finetune_encoder(
+            big, tokenizer, texts=CORPUS, dims=DIMS, device="cuda", dtype=torch.float16, **FAST
+        )
 
 
 @pytest.mark.parametrize(

@@ -277,6 +277,39 @@ def _diverged(what: str, learning_rate: float) -> None:
     )
 
 
+def _check_skipped_steps(losses: list[float]) -> None:
+    """After fp16 training with a gradient scaler, which skips every step whose loss or
+    gradients are not finite: refuse a training that skipped them all (the encoder came back
+    unchanged, silently), and warn of the steps it skipped once the scale has settled.
+
+    Examples
+    --------
+    >>> from skmrl._torch.training import _check_skipped_steps
+    >>> _check_skipped_steps([0.5, 0.4, 0.3])
+    >>> _check_skipped_steps([float("nan")] * 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FloatingPointError: fine-tuning in float16 overflowed at every one of its 3 steps ...
+    """
+    bad = [x for x in losses if not math.isfinite(x)]
+    if losses and len(bad) == len(losses):
+        raise FloatingPointError(
+            f"fine-tuning in float16 overflowed at every one of its {len(losses)} steps (the loss "
+            f"was {bad[0]}), so nothing was trained: use precision='bf16' on a GPU that has it, "
+            "or precision='fp32'"
+        )
+    if bad:
+        import warnings
+
+        warnings.warn(
+            f"fine-tuning in float16 overflowed at {len(bad)} of its {len(losses)} steps (a "
+            "non-finite loss), which were skipped and trained nothing; precision='bf16' on a "
+            "GPU that has it, or precision='fp32', avoids that",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
 def _param_groups(model: Any, weight_decay: float, learning_rate: float) -> list[dict[str, Any]]:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -615,6 +648,8 @@ def finetune_encoder(
             if bar is not None:
                 bar.close()
         train_seconds = time.perf_counter() - t_train
+        if scaler is not None:
+            _check_skipped_steps(losses)
         if not all(bool(torch.isfinite(p).all()) for p in student.parameters()):
             _diverged("the trained weights hold NaN or infinity", learning_rate)
 
