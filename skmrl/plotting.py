@@ -137,6 +137,27 @@ def plot_dim_curves(
     return ax if fig is None else fig
 
 
+def _score_label(curves: Any) -> str:
+    """The y label of curves against ``dim``: the score's name, and what the points and the
+    error bars are when some curve has several folds (a figure in a report says it itself).
+
+    Examples
+    --------
+    >>> from skmrl.evaluation import DimCurve
+    >>> from skmrl.plotting import _score_label
+    >>> _score_label([DimCurve(dims=[8], scores=[[0.5], [0.7]])])
+    'accuracy (mean ± std over 2 folds)'
+    >>> _score_label([DimCurve(dims=[8], scores=[[0.5]], scoring="ndcg@10")])
+    'ndcg@10'
+    """
+    curves = list(curves)
+    name = " / ".join(dict.fromkeys(c.scoring for c in curves))
+    folds = sorted({int(c.scores.shape[0]) for c in curves})
+    if folds[-1] == 1:  # one evaluation each (retrieval, a frozen encoder's STS): no error bars
+        return name
+    return f"{name} (mean ± std over {' or '.join(map(str, folds))} folds)"
+
+
 def draw_dim_curves(
     ax: Any, named: Mapping[str, Any], *, tolerance: float | None = None, **errorbar_kwargs: Any
 ) -> None:
@@ -164,7 +185,7 @@ def draw_dim_curves(
     ax.set_xticks(dims, [str(int(d)) for d in dims])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("embedding size (dim)")
-    ax.set_ylabel(" / ".join(dict.fromkeys(c.scoring for c in named.values())))
+    ax.set_ylabel(_score_label(named.values()))
     ax.grid(True, alpha=0.3)
     top = ax.secondary_xaxis("top", functions=(lambda d: 4 * d, lambda b: b / 4))
     top.set_xticks(4 * dims, [str(int(b)) for b in 4 * dims])

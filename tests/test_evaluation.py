@@ -339,7 +339,7 @@ def test_plot_draws_a_labelled_log2_curve():
     ax = curve.plot(label="tf-idf")
     try:
         assert ax.get_xscale() == "log"
-        assert "dim" in ax.get_xlabel() and ax.get_ylabel() == "f1"
+        assert "dim" in ax.get_xlabel() and ax.get_ylabel() == "f1 (mean ± std over 2 folds)"
         assert [t.get_text() for t in ax.get_xticklabels()] == ["8", "16", "32"]
         assert ax.get_legend() is not None
         fig, other = plt.subplots()
@@ -720,7 +720,8 @@ def test_comparison_plot_one_line_per_embedder():
     ax = comp.plot()
     try:
         assert ax.get_xscale() == "log"
-        assert "dim" in ax.get_xlabel() and ax.get_ylabel() == "accuracy"
+        assert "dim" in ax.get_xlabel()
+        assert ax.get_ylabel() == "accuracy (mean ± std over 2 folds)"
         assert [t.get_text() for t in ax.get_xticklabels()] == ["8", "16", "32"]
         legend = ax.get_legend()
         assert [t.get_text() for t in legend.get_texts()] == ["tf-idf", "encoder"]

@@ -65,7 +65,7 @@ def test_dim_curves_comparison(tmp_path):
     fig = plot_dim_curves(_comparison(), title="four topics")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "embedding size (dim)"
-    assert ax.get_ylabel() == "accuracy"
+    assert ax.get_ylabel() == "accuracy (mean ± std over 1 or 2 folds)"
     assert ax.get_title() == "four topics"
     assert ax.get_xscale() == "log"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4", "8", "16", "32"]
@@ -85,6 +85,21 @@ def test_dim_curves_dict_single_curve_and_ax():
     assert plot_dim_curves(curve, ax=ax) is ax
     assert ax.get_legend() is None  # one unnamed curve: nothing to tell apart
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4", "8"]
+
+
+def test_dim_curves_say_what_the_error_bars_are():
+    # The label read "accuracy": a figure pasted into a report did not say that the points are
+    # means over folds, nor that the bars are their standard deviation (nor over how many).
+    curve = dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[2, 8], cv=4, progress=False)
+    fig = plot_dim_curves(curve)
+    assert fig.axes[0].get_ylabel() == "accuracy (mean ± std over 4 folds)"
+    queries = {"q1": "a hungry cat and a mouse", "q2": "interest rates at the bank"}
+    qrels = {"q1": {5: 2, 1: 1}, "q2": {20: 2, 25: 1, 26: 1}}
+    ranked = dim_curve(
+        TfidfBaseline(), (queries, dict(enumerate(CORPUS))), qrels, task="retrieval", dims=[2, 8]
+    )
+    fig = plot_dim_curves({"tf-idf": ranked})  # one evaluation: no error bars to explain
+    assert fig.axes[0].get_ylabel() == "ndcg@10"
 
 
 def test_dim_curves_errors():
