@@ -585,7 +585,14 @@ class MatryoshkaEmbedder(BaseEmbedder):
             )
 
         def compute(missing: list[str]) -> np.ndarray:
-            layers = self._encode(missing, every_layer=True)  # (max_layers_, n, dim)
+            from skmrl._torch.layers import UnreadableLayersError
+
+            try:
+                layers = self._encode(missing, every_layer=True)  # (max_layers_, n, dim)
+            except UnreadableLayersError:
+                # No layers to read (ALBERT) or a final norm (T5, ModernBERT): the full depth
+                # runs the model as it is, and a shallower one is refused with that error.
+                return self._encode(missing, n_layers=depth)
             row = {text: i for i, text in enumerate(missing)}
             for k in range(1, len(layers) + 1):
                 if k != depth:  # store the other layers (computing nothing)

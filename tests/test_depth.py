@@ -213,17 +213,48 @@ def test_a_final_norm_model_refuses_a_shallower_depth(tmp_path, architecture, ca
     # Layer k's output is not what such a model's output is made of: cache_layers=False pooled
     # it through the final norm (a vector matching no hidden state), and cache_layers=True
     # refused T5 but failed deep in ModernBERT ("'_Tapped' object has no attribute
-    # 'attention_type'"). Both now give the one refusal.
+    # 'attention_type'"). Both now give the one refusal; the full depth runs the model as it
+    # is, which cache_layers=True refused too (fine_tune="adaptor" with it failed in fit).
     folder = _save_final_norm_model(tmp_path / architecture, architecture)
-    assert MatryoshkaEmbedder(folder, device="cpu").fit(["x"]).transform(["a"]).shape == (1, 32)
-    emb = MatryoshkaEmbedder(folder, device="cpu", n_layers=2, cache_layers=cache_layers)
+    emb = MatryoshkaEmbedder(folder, device="cpu", cache_layers=cache_layers, normalize=False)
+    plain = MatryoshkaEmbedder(folder, device="cpu", normalize=False).fit(["x"])
+    expected = plain.transform(CORPUS[:3])
+    clear_caches()
+    np.testing.assert_allclose(emb.fit(["x"]).transform(CORPUS[:3]), expected, atol=1e-6)
+    emb.set_params(n_layers=3)  # the full depth, named
+    np.testing.assert_allclose(emb.transform(CORPUS[3:5]), plain.transform(CORPUS[3:5]), atol=1e-6)
+    emb.set_params(n_layers=2)
     with pytest.raises(ValueError, match="its output is not its last layer's output"):
-        emb.fit(["x"]).transform(CORPUS[:3])
+        emb.transform(CORPUS[:3])
     # Nor is the shallow network saved: T5's folder loaded to those vectors, and ModernBERT's
     # failed deep in transformers (its config's layer_types kept 3 entries for 2 layers).
     with pytest.raises(ValueError, match="its output is not its last layer's output"):
         emb.save_pretrained(tmp_path / "shallow")
     assert not (tmp_path / "shallow").exists()
+
+
+def test_cache_layers_at_full_depth_of_a_model_without_a_list_of_layers(tmp_path):
+    # ALBERT shares one layer among its 3: no depth to cut, and cache_layers=True failed at the
+    # full depth ("cannot choose the depth of a AlbertModel"), where it changes nothing.
+    tokenizer = load_model().tokenizer
+    config = transformers.AlbertConfig(
+        vocab_size=len(tokenizer),
+        embedding_size=16,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        transformers.AlbertModel(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    expected = MatryoshkaEmbedder(tmp_path, device="cpu").fit(["x"]).transform(CORPUS[:3])
+    clear_caches()
+    emb = MatryoshkaEmbedder(tmp_path, device="cpu", cache_layers=True).fit(["x"])
+    np.testing.assert_allclose(emb.transform(CORPUS[:3]), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="cannot choose the depth of a AlbertModel"):
+        emb.set_params(n_layers=2).transform(CORPUS[:3])
 
 
 def test_views_follow_weight_changes_and_training_mode(deep_bert):

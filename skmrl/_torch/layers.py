@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "UnreadableLayersError",
     "check_n_layers",
     "layer_count",
     "layer_outputs",
@@ -37,6 +38,12 @@ _VIEWS_LOCK = threading.Lock()
 _VIEWS: weakref.WeakKeyDictionary[Any, dict[tuple[int, bool, bool], Any]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+class UnreadableLayersError(ValueError):
+    """The layers of a model cannot be read apart: it has no single list of layers to cut
+    (ALBERT shares one layer), or its output is not its last layer's (a final norm: T5,
+    ModernBERT). Its full depth is the model itself; a shallower one is not supported."""
 
 
 def layer_count(model: Any) -> int | None:
@@ -89,7 +96,7 @@ def _layer_list_path(model: Any) -> list[str]:
         if name and isinstance(module, torch.nn.ModuleList) and len(module) == depth
     ]
     if len(found) != 1:
-        raise ValueError(
+        raise UnreadableLayersError(
             f"cannot choose the depth of a {type(model).__name__}: expected one list of "
             f"{depth} layers in it, found {len(found)} ({', '.join(found) or 'none'})"
         )
@@ -258,8 +265,8 @@ def layer_outputs(model: Any, input_ids: Any, mask: Any) -> list[Any]:
 
     Returns the output of every layer of an every-layer view, in order, else a list holding
     the model's last hidden state. Differentiable (training uses it too). A view of a model
-    whose output is not its last layer's (a final normalisation) is refused with a
-    ``ValueError``.
+    whose output is not its last layer's (a final normalisation) is refused with an
+    :class:`UnreadableLayersError`.
     """
     tap = getattr(model, "_skmrl_tap", None)
     if tap is None:
@@ -270,7 +277,7 @@ def layer_outputs(model: Any, input_ids: Any, mask: Any) -> list[Any]:
     finally:
         outputs = tap.take()
     if not outputs or (outputs[-1] is not last and not _same(outputs[-1], last)):
-        raise ValueError(
+        raise UnreadableLayersError(
             f"cannot read the layers of a {type(model).__name__}: its output is not its last "
             "layer's output (a final normalisation, say), so n_layers is not supported for it"
         )
