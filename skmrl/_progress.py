@@ -2,7 +2,9 @@
 
 A person watches a terminal, or a Jupyter notebook (JupyterLab, VS Code, Colab), where
 ``tqdm.auto`` draws a widget; stderr there is the kernel's stream, which is no terminal, so the
-terminal test alone hid every bar in notebooks. Logs, pipes and captured test output get none.
+terminal test alone hid every bar in notebooks. Logs, pipes and captured test output get none,
+and so do worker processes (``GridSearchCV(n_jobs=2)``'s, joblib's, dask's): they inherit the
+terminal, and their bars, each drawn at the first line as if alone, overwrote one another there.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["check_progress", "in_notebook", "show_progress"]
+__all__ = ["check_progress", "in_notebook", "in_worker_process", "show_progress"]
 
 
 def in_notebook() -> bool:
@@ -24,6 +26,21 @@ def in_notebook() -> bool:
     except Exception:  # an IPython too broken to ask is no notebook to draw in
         return False
     return shell is not None and hasattr(shell, "kernel")
+
+
+def in_worker_process() -> bool:
+    """Whether this process was started by another one's ``multiprocessing`` (or loky, which
+    joblib and so ``GridSearchCV(n_jobs=...)`` use): a worker, which no one watches.
+
+    Examples
+    --------
+    >>> from skmrl._progress import in_worker_process
+    >>> in_worker_process()
+    False
+    """
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None
 
 
 def check_progress(progress: object) -> None:
@@ -42,7 +59,8 @@ def check_progress(progress: object) -> None:
 
 
 def show_progress(progress: bool | None) -> bool:
-    """``progress`` as given, or for ``None``: when stderr is a terminal or in a notebook.
+    """``progress`` as given, or for ``None``: when stderr is a terminal or in a notebook,
+    except in a worker process.
 
     Examples
     --------
@@ -53,6 +71,8 @@ def show_progress(progress: bool | None) -> bool:
     check_progress(progress)
     if progress is not None:
         return bool(progress)
+    if in_worker_process():
+        return False
     isatty = getattr(sys.stderr, "isatty", None)
     try:
         terminal = bool(isatty()) if isatty is not None else False

@@ -103,6 +103,28 @@ def test_a_curve_bar_in_a_notebook_draws_its_total(monkeypatch, bbc_news):
     assert (widget.value, widget.max, widget.bar_style) == (bar.total, bar.total, "")
 
 
+def _draws_a_bar_on_a_terminal(seed: int) -> bool:
+    """Whether a default fit (``progress=None``) draws its bar on a terminal's stderr, here."""
+    terminal, stderr = _Terminal(), sys.stderr
+    Z = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    sys.stderr = terminal
+    try:
+        MatryoshkaAdaptor(epochs=1, random_state=seed).fit(Z)  # a seed of its own: no cache hit
+    finally:
+        sys.stderr = stderr
+    return "fitting adaptor" in terminal.getvalue()
+
+
+def test_worker_processes_draw_no_bar():
+    # GridSearchCV(n_jobs=2)'s workers inherit the terminal: each drew its bars at the first
+    # line as if alone, and the bars of the workers overwrote one another there.
+    from joblib import Parallel, delayed
+
+    assert _draws_a_bar_on_a_terminal(10)
+    in_workers = Parallel(n_jobs=2)(delayed(_draws_a_bar_on_a_terminal)(s) for s in (11, 12))
+    assert in_workers == [False, False]
+
+
 def _fit_with_progress(kind: str, progress: object) -> None:
     from skmrl import MatryoshkaEmbedder, MatryoshkaSearch, Word2VecEmbedder
     from skmrl.evaluation import dim_curve
