@@ -422,6 +422,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         self._validate_params()
         Zn = self._check_vectors(X, fit=True)
         n, D = Zn.shape
+        # before the training, which at D in the thousands takes minutes to hours
+        check_dim(self.dim, D)
         dims = check_matryoshka_dims(self.matryoshka_dims, D)
         # "pca" ignores y (as scikit-learn's PCA does): in a regression pipeline it gets
         # continuous targets, which are no class labels
@@ -433,7 +435,6 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             setattr(self, name, value)
         self.classes_ = classes
         self.fingerprint_ = key
-        check_dim(self.dim, self.max_dim_)
         return self
 
     def _fit_state(self, Zn: np.ndarray, codes: np.ndarray | None, dims: list[int]) -> dict:

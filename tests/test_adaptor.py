@@ -263,6 +263,17 @@ def test_errors_are_clear(params, Z, y, error, match):
         MatryoshkaAdaptor(**params).fit(Z, y)
 
 
+def test_a_dim_above_the_width_is_refused_before_the_training(monkeypatch):
+    """dim=512 on 384-dim vectors was refused only after the rotation was trained (22 s at 384
+    dims, hours at 3072): the width is known from X before any training."""
+    calls = []
+    monkeypatch.setattr(MatryoshkaAdaptor, "_fit_state", lambda self, *a: calls.append(1))
+    Z = np.random.default_rng(0).normal(size=(20, 6))
+    with pytest.raises(ValueError, match=r"dim=7 is out of range: .* \[1, 6\]"):
+        MatryoshkaAdaptor(dim=7).fit(Z)
+    assert calls == []
+
+
 @pytest.mark.parametrize("shrinkage", [0.0, 0.1])
 def test_discriminants_without_within_class_scatter(shrinkage):
     # Each class's vectors all alike, or fewer rows than dimensions with no shrinkage: the
