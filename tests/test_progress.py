@@ -103,6 +103,32 @@ def test_a_curve_bar_in_a_notebook_draws_its_total(monkeypatch, bbc_news):
     assert (widget.value, widget.max, widget.bar_style) == (bar.total, bar.total, "")
 
 
+def test_a_compare_bar_reads_100_percent_only_at_the_end(monkeypatch, bbc_news):
+    # Each embedder's steps are counted once its first fold has run, so the bar read 15/15
+    # (100%) when the first embedder was done, all through the second one's first fold.
+    import tqdm.auto
+
+    from skmrl import TfidfBaseline, compare
+
+    seen: list = []  # (n, total) after each step
+
+    class Recording(tqdm.auto.tqdm):
+        def update(self, n=1):
+            out = super().update(n)
+            seen.append((self.n, self.total))
+            return out
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+    texts, labels = bbc_news
+    rows = np.random.default_rng(1).permutation(len(texts))[:120]
+    texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
+    embedders = {"16": TfidfBaseline(max_dim=16), "8": TfidfBaseline(max_dim=8)}
+    result = compare(embedders, texts, labels, dims=[4, 8, 16], cv=3, progress=True)
+    assert [len(c.dims) for c in result.curves.values()] == [3, 2]
+    assert seen and all(n < total for n, total in seen)  # never done before the end
+    assert seen[-1] == (3 * 5, 3 * 5 + 1)  # the last step; then the step held back goes
+
+
 def _draws_a_bar_on_a_terminal(seed: int) -> bool:
     """Whether a default fit (``progress=None``) draws its bar on a terminal's stderr, here."""
     terminal, stderr = _Terminal(), sys.stderr

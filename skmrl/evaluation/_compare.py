@@ -109,6 +109,10 @@ def compare(
     elif hasattr(cv, "split") and task != "retrieval":  # unseeded shuffles differ at each call
         cv = _SameSplits(cv)
     steps = _Steps(progress, "compare")  # one bar over every embedder's folds and sizes
+    # One step held back for each embedder until its curve is done: a curve's steps are
+    # counted once its first fold has run (the sizes it supports), so without it the bar read
+    # 100% at the end of each embedder, through the next one's first fit and encoding.
+    steps.add(len(embedders))
     try:
         curves = {}
         for name, emb in embedders.items():
@@ -127,6 +131,7 @@ def compare(
                 _clip_dims=dims is not None,
                 _steps=steps,
             )
+            steps.add(-1)
     finally:
         steps.close()
     return Comparison(curves)
