@@ -103,6 +103,23 @@ def test_checks_catch_a_broken_embedder(broken, check, match):
         check_embedder(broken(max_dim=16), checks=[check])
 
 
+class _DimInTheFitKey(TfidfBaseline):
+    """dim is keyed like a fit setting: changing it after fit asks for a refit."""
+
+    _slice_params = frozenset({"normalize"})
+
+
+def test_an_error_raised_in_a_check_names_the_check():
+    # The ValueError of the embedder escaped check_embedder bare: a stack trace deep in
+    # transform, not saying which contract it broke.
+    with pytest.raises(
+        AssertionError,
+        match=r"_DimInTheFitKey fails check_output: it raised ValueError: changed since fit: dim=",
+    ) as info:
+        check_embedder(_DimInTheFitKey(max_dim=16), checks=[check_output])
+    assert isinstance(info.value.__cause__, ValueError)
+
+
 def test_check_embedder_needs_a_few_documents():
     with pytest.raises(ValueError, match="at least 12 documents"):
         check_embedder(TfidfBaseline(), X=CORPUS[:3])

@@ -695,7 +695,8 @@ def check_embedder(
     Raises
     ------
     AssertionError
-        Naming the check that failed and why.
+        Naming the check that failed and why (also when the embedder raised another error
+        during a check, which is then chained as its cause).
 
     Examples
     --------
@@ -715,3 +716,7 @@ def check_embedder(
             check(estimator, docs, labels)
         except AssertionError as exc:
             raise AssertionError(f"{name} fails {check.__name__}: {exc}") from exc
+        except Exception as exc:  # an error the embedder raised where the contract expects none
+            raise AssertionError(
+                f"{name} fails {check.__name__}: it raised {type(exc).__name__}: {exc}"
+            ) from exc
