@@ -35,6 +35,8 @@ __all__ = [
 _INSTALL = "pip install 'skmrl[plot]'"
 _MAX_TICK_CHARS = 30
 _MAX_ANNOTATED = 10
+#: Labelled sizes that fit across a curve's x axis, evenly spaced in log2 (a label's width).
+_DIM_LABELS = 20
 
 
 def _pyplot(what: str) -> Any:
@@ -158,6 +160,32 @@ def _score_label(curves: Any) -> str:
     return f"{name} (mean ± std over {' or '.join(map(str, folds))} folds)"
 
 
+def _labelled_dims(dims: np.ndarray) -> np.ndarray:
+    """The sizes (increasing) whose ticks get a label: all of them while the labels have room
+    on a log2 axis, else the smallest, the powers of two between and the largest, each at least
+    1/:data:`_DIM_LABELS` of the axis from the next.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.plotting import _labelled_dims
+    >>> _labelled_dims(np.array([8, 16, 32, 384])).tolist()
+    [8, 16, 32, 384]
+    >>> _labelled_dims(np.arange(8, 385, 8)).tolist()
+    [8, 16, 32, 64, 128, 256, 384]
+    """
+    dims = np.asarray(dims)
+    logs = np.log2(dims)
+    gap = (logs[-1] - logs[0]) / _DIM_LABELS
+    if len(dims) <= 2 or np.diff(logs).min() >= gap:
+        return dims
+    kept = [int(dims[0])]
+    for power in 2 ** np.arange(int(logs[0]) + 1, int(np.ceil(logs[-1]))):
+        if np.log2(power) - np.log2(kept[-1]) >= gap and logs[-1] - np.log2(power) >= gap:
+            kept.append(int(power))
+    return np.array([*kept, int(dims[-1])])
+
+
 def draw_dim_curves(
     ax: Any, named: Mapping[str, Any], *, tolerance: float | None = None, **errorbar_kwargs: Any
 ) -> None:
@@ -182,13 +210,16 @@ def draw_dim_curves(
             )  # fmt: skip
     dims = np.unique(np.concatenate([np.asarray(c.dims) for c in named.values()]))
     ax.set_xscale("log", base=2)
-    ax.set_xticks(dims, [str(int(d)) for d in dims])
+    shown = _labelled_dims(dims)  # every measured size keeps a tick; the labels need room
+    ax.set_xticks(shown, [str(int(d)) for d in shown])
+    ax.set_xticks(dims, minor=True)
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("embedding size (dim)")
     ax.set_ylabel(_score_label(named.values()))
     ax.grid(True, alpha=0.3)
     top = ax.secondary_xaxis("top", functions=(lambda d: 4 * d, lambda b: b / 4))
-    top.set_xticks(4 * dims, [str(int(b)) for b in 4 * dims])
+    top.set_xticks(4 * shown, [str(int(b)) for b in 4 * shown])
+    top.set_xticks(4 * dims, minor=True)
     top.xaxis.set_minor_formatter(NullFormatter())
     top.set_xlabel("bytes per vector (float32)")
     if tolerance is not None:  # one legend entry for the rings, in a neutral colour, last

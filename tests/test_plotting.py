@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import warnings
@@ -100,6 +101,29 @@ def test_dim_curves_say_what_the_error_bars_are():
     )
     fig = plot_dim_curves({"tf-idf": ranked})  # one evaluation: no error bars to explain
     assert fig.axes[0].get_ylabel() == "ndcg@10"
+
+
+def _overlapping(labels) -> bool:
+    boxes = sorted((t.get_window_extent() for t in labels if t.get_text()), key=lambda b: b.x0)
+    return any(a.x1 > b.x0 for a, b in itertools.pairwise(boxes))
+
+
+def test_dim_curves_with_many_dims_keep_their_labels_apart(tmp_path):
+    # dims=range(8, 385, 8) labelled each of its 48 sizes: the labels ran into one another
+    # from 40 up, an unreadable axis (and so did the bytes on top).
+    dims = np.arange(8, 385, 8)
+    curve = DimCurve(dims=dims, scores=[np.log2(dims) / 9, np.log2(dims) / 10])
+    fig = plot_dim_curves({"encoder": curve}, tolerance=0.01)
+    ax = fig.axes[0]
+    (top,) = ax.child_axes
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["8", "16", "32", "64", "128", "256", "384"]
+    assert [t.get_text() for t in top.get_xticklabels()] == [str(4 * int(d)) for d in labels]
+    ticks = {*ax.get_xticks().tolist(), *ax.get_xticks(minor=True).tolist()}
+    assert ticks == set(dims.tolist())  # every size keeps its tick
+    assert not _overlapping(ax.get_xticklabels()) and not _overlapping(top.get_xticklabels())
+    _png_ok(fig, tmp_path / "many.png")
 
 
 def test_dim_curves_errors():
