@@ -24,6 +24,7 @@ from skmrl.utils.estimator_checks import (
     check_grid_over_dim_fits_once_per_fold,
     check_nesting,
     check_output,
+    check_pandas_output,
 )
 
 from ._corpus import CORPUS
@@ -72,7 +73,8 @@ class _ReadsTwice(TfidfBaseline):
 
 class _Float64(TfidfBaseline):
     def transform(self, X):
-        return np.asarray(super().transform(X), dtype=np.float64)
+        out = super().transform(X)
+        return out if self.dim is None else np.asarray(out, dtype=np.float64)  # None: sparse
 
 
 class _NotNested(TfidfBaseline):
@@ -80,6 +82,20 @@ class _NotNested(TfidfBaseline):
 
     def transform(self, X):
         return np.ascontiguousarray(np.roll(super().transform(X), 1, axis=1))
+
+
+class _Float64AtFullSize(TfidfBaseline):
+    """The default dim=None returns the cached full-size vectors as they are."""
+
+    def _at_dim(self, docs, dim):
+        if dim is None:
+            return self._embed_docs(docs).astype(np.float64)
+        return super()._at_dim(docs, dim)
+
+
+class _NoNamesAtFullSize(TfidfBaseline):
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"x{i}" for i in range(self.dim or 0)], dtype=object)
 
 
 class _NeverCached(TfidfBaseline):
@@ -92,6 +108,8 @@ class _NeverCached(TfidfBaseline):
     [
         (_ReadsTwice, check_generator_input, "fit_transform.generator"),
         (_Float64, check_output, "float32"),
+        (_Float64AtFullSize, check_output, "dim=None: expected float32"),
+        (_NoNamesAtFullSize, check_pandas_output, "0 feature names for dim=None, whose output"),
         (_NotNested, check_nesting, "dim="),
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
     ],

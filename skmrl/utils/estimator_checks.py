@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 
 from skmrl.base import prefix_normalize
@@ -70,6 +71,11 @@ def _transform(est: Any, X: Any) -> Any:
 
 def _dims(max_dim: int) -> list[int]:
     return sorted({1, min(3, max_dim), max_dim})
+
+
+def _width(dim: int | None, max_dim: int) -> int:
+    """The number of output columns at ``dim`` (``None``: full size)."""
+    return max_dim if dim is None else dim
 
 
 # -- the checks ---------------------------------------------------------------------------------
@@ -191,7 +197,8 @@ def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 def check_output(estimator: Any, X: Sequence[str], y: Any) -> None:
     """Output is a ``float32`` C-contiguous ndarray of shape ``(n, dim)``, unit rows by default;
-    ``transform([])`` has shape ``(0, dim)``.
+    ``transform([])`` has shape ``(0, dim)``; at the default ``dim=None`` too (full size),
+    unless the output there is a sparse matrix (``TfidfBaseline``'s TF-IDF).
 
     Parameters
     ----------
@@ -216,18 +223,23 @@ def check_output(estimator: Any, X: Sequence[str], y: Any) -> None:
     """
     fitted = _fit(estimator, X)
     docs = list(X[:7])
-    for dim in _dims(fitted.max_dim_):
+    for dim in [None, *_dims(fitted.max_dim_)]:
         est = copy.deepcopy(fitted).set_params(dim=dim)
+        width = _width(dim, fitted.max_dim_)
         out = _transform(est, docs)
+        if dim is None and sp.issparse(out):
+            continue  # documented for TfidfBaseline: dim=None is the sparse TF-IDF matrix
         assert isinstance(out, np.ndarray), f"dim={dim}: expected an ndarray, got {type(out)}"
         assert out.dtype == np.float32, f"dim={dim}: expected float32, got {out.dtype}"
         assert out.flags.c_contiguous, f"dim={dim}: the output is not C-contiguous"
-        assert out.shape == (len(docs), dim), f"dim={dim}: shape {out.shape}"
+        assert out.shape == (len(docs), width), (
+            f"dim={dim}: shape {out.shape}, expected {(len(docs), width)}"
+        )
         if getattr(est, "normalize", True):
             norms = np.linalg.norm(out, axis=1)
             assert np.allclose(norms[norms > 0], 1.0, atol=1e-5), f"dim={dim}: rows not unit"
         empty = _transform(est, [])
-        assert empty.shape == (0, dim), f"transform([]) at dim={dim} has shape {empty.shape}"
+        assert empty.shape == (0, width), f"transform([]) at dim={dim} has shape {empty.shape}"
         assert empty.dtype == np.float32, f"transform([]) has dtype {empty.dtype}"
 
 
@@ -601,9 +613,10 @@ def check_clone_and_pickle(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 
 def check_pandas_output(estimator: Any, X: Sequence[str], y: Any) -> None:
-    """``get_feature_names_out`` names ``dim`` columns, and ``set_output(transform="pandas")``
-    returns a DataFrame with those columns, indexed as the pandas input of ``transform`` and
-    ``fit_transform`` is (a ``ColumnTransformer`` joins its parts' outputs on the index).
+    """``get_feature_names_out`` names ``dim`` columns (as many as the output has at
+    ``dim=None``), and ``set_output(transform="pandas")`` returns a DataFrame with those
+    columns, indexed as the pandas input of ``transform`` and ``fit_transform`` is (a
+    ``ColumnTransformer`` joins its parts' outputs on the index).
 
     Parameters
     ----------
@@ -631,6 +644,11 @@ def check_pandas_output(estimator: Any, X: Sequence[str], y: Any) -> None:
     except ImportError:  # pragma: no cover
         return
     est = copy.deepcopy(_fit(estimator, X))
+    full = list(est.set_params(dim=None).get_feature_names_out())
+    width = _transform(est, X[:2]).shape[1]
+    assert len(full) == width, (
+        f"{len(full)} feature names for dim=None, whose output has {width} columns"
+    )
     est.set_params(dim=min(3, est.max_dim_))
     names = list(est.get_feature_names_out())
     assert len(names) == est.dim, f"{len(names)} feature names for dim={est.dim}"
