@@ -281,6 +281,32 @@ def test_sweep_tfidf_writes_the_table_the_csv_and_the_plot(skmrl_cmd, tmp_path, 
     assert "--dims not scored" not in out.stdout
 
 
+def test_sweep_plot_rings_the_dims_it_printed():
+    # `skmrl sweep --plot` drew the curves without the chosen sizes that it printed (the demo's
+    # figure rings them): the figure could not be read for the answer.
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from skmrl import TfidfBaseline
+    from skmrl.cli.sweep import _figure
+    from skmrl.evaluation import compare
+
+    comparison = compare(
+        {"tfidf": TfidfBaseline(max_dim=8)}, list(CORPUS), LABELS, dims=[2, 4, 8], cv=3
+    )
+    fig = _figure(comparison, "corpus: accuracy against embedding size", 0.01)
+    try:
+        ax = fig.axes[0]
+        assert ax.get_title() == "corpus: accuracy against embedding size"
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == ["tfidf", "smallest dim within 0.01 of the best"]
+        ring = [line for line in ax.get_lines() if line.get_markersize() == 14]  # the rings
+        chosen = comparison.smallest_dims(0.01)["tfidf"]
+        assert ring and list(ring[0].get_xdata()) == [chosen]
+    finally:
+        plt.close(fig)
+
+
 def test_sweep_says_which_dims_an_embedder_could_not_score(skmrl_cmd, tmp_path, corpus_csv):
     # TF-IDF on 40 texts has fewer than 100 dims: --dims 2 100 printed a table of dim 2 alone,
     # and 100 vanished without a word

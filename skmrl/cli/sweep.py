@@ -343,12 +343,19 @@ def _depth_lines(grid: Any, tolerance: float) -> list[str]:
     ]
 
 
-def _write_plot(comparison: Any, path: str, title: str) -> None:
+def _figure(comparison: Any, title: str, tolerance: float) -> Any:
+    """The curves, each one's chosen size ringed: the dims the sweep printed."""
+    from skmrl.plotting import plot_dim_curves
+
+    agg_pyplot()
+    return plot_dim_curves(comparison, title=title, tolerance=tolerance)
+
+
+def _write_plot(comparison: Any, path: str, title: str, tolerance: float) -> None:
     plt = agg_pyplot()
-    ax = comparison.plot()
-    ax.set_title(title)
-    ax.figure.savefig(Path(path).expanduser(), dpi=120)
-    plt.close(ax.figure)
+    fig = _figure(comparison, title, tolerance)
+    fig.savefig(Path(path).expanduser(), dpi=120)
+    plt.close(fig)
 
 
 def _write_depth_plot(grid: Any, path: str, name: str) -> None:
@@ -418,7 +425,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"results written to {args.out}")
         if args.plot is not None:
             title = f"{Path(args.data).name}: accuracy against embedding size"
-            _write_plot(comparison, args.plot, title)
+            _write_plot(comparison, args.plot, title, args.tolerance)
             print(f"plot written to {args.plot}")
         if args.depth_plot is not None:
             _write_depth_plot(grid, args.depth_plot, Path(args.data).name)
