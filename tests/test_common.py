@@ -19,6 +19,7 @@ from skmrl import MatryoshkaEmbedder, TfidfBaseline, Word2VecEmbedder
 from skmrl.base import prefix_normalize
 from skmrl.utils.estimator_checks import (
     EMBEDDER_CHECKS,
+    check_dim_without_refit,
     check_embedder,
     check_generator_input,
     check_grid_over_dim_fits_once_per_fold,
@@ -98,6 +99,13 @@ class _NoNamesAtFullSize(TfidfBaseline):
         return np.asarray([f"x{i}" for i in range(self.dim or 0)], dtype=object)
 
 
+class _ReEncodesAtEachDim(TfidfBaseline):
+    """The vectors are cached under dim: no refit, but each dim encodes every text again."""
+
+    def _embedding_fingerprint(self):
+        return f"{self.fingerprint_}:{self.dim}"
+
+
 class _NeverCached(TfidfBaseline):
     def _fit_key(self, docs, y):
         return None
@@ -112,6 +120,7 @@ class _NeverCached(TfidfBaseline):
         (_NoNamesAtFullSize, check_pandas_output, "0 feature names for dim=None, whose output"),
         (_NotNested, check_nesting, "dim="),
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
+        (_ReEncodesAtEachDim, check_dim_without_refit, "encoded the same 3 texts again"),
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )

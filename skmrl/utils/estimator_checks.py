@@ -4,7 +4,9 @@ scikit-learn's :func:`~sklearn.utils.estimator_checks.check_estimator` skips alm
 estimators that take strings, so it says little about an embedder. :func:`check_embedder` runs the
 contracts that matter for one instead: input errors, ``float32`` output of shape ``(n, dim)``,
 nesting, ``dim`` without refit, one fit per fold in a grid over ``dim``, clone and pickle, pandas
-output, generator input, and empty and out-of-vocabulary documents.
+output, generator input, and empty and out-of-vocabulary documents. Where a check needs results
+computed afresh, it empties skmrl's in-process caches (:func:`skmrl.cache.clear_caches`) and
+leaves out the disk cache (``memory=None``).
 
 Use it in the tests of your own embedder (a :class:`skmrl.BaseEmbedder` subclass, or any
 transformer with a ``dim`` parameter and a fitted ``max_dim_``)::
@@ -33,6 +35,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from skmrl.base import prefix_normalize
+from skmrl.cache import clear_caches
 from skmrl.utils._corpus import CORPUS, LABELS
 
 __all__ = [
@@ -67,6 +70,16 @@ def _transform(est: Any, X: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return est.transform(X)
+
+
+def _cold(estimator: Any) -> Any:
+    """Empty skmrl's in-process caches and return a clone without a disk cache (``memory``):
+    what it computes next is computed, not served from an earlier check's results."""
+    clear_caches()
+    est = clone(estimator)
+    if "memory" in est.get_params(deep=False):
+        est.set_params(memory=None)
+    return est
 
 
 def _dims(max_dim: int) -> list[int]:
@@ -466,7 +479,8 @@ def _counting(estimator: Any, counts: dict[str, int]) -> Any:
 
 
 def check_dim_without_refit(estimator: Any, X: Sequence[str], y: Any) -> None:
-    """Changing ``dim`` after ``fit`` needs no refit: the result is a slice of the same vectors.
+    """Changing ``dim`` after ``fit`` needs no refit and no new encoding: the result is a slice
+    of the same cached vectors.
 
     Parameters
     ----------
@@ -492,16 +506,22 @@ def check_dim_without_refit(estimator: Any, X: Sequence[str], y: Any) -> None:
     if not hasattr(type(estimator), "_fit_full"):
         return  # not a BaseEmbedder: nothing to count
     counts = {"fits": 0, "encoded": 0}
-    est = _counting(estimator, counts).set_params(dim=1)
+    est = _counting(_cold(estimator), counts).set_params(dim=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         est.fit(list(X))
     fits = counts["fits"]
     assert fits <= 1, f"fit ran _fit_full {fits} times"
     small = _transform(est, X[:3])
+    encoded = counts["encoded"]
     bigger = _transform(est.set_params(dim=min(5, est.max_dim_)), X[:3])
     np.testing.assert_allclose(prefix_normalize(bigger, 1), small, atol=1e-5)
     assert counts["fits"] == fits, "changing dim after fit refitted the embedder"
+    assert counts["encoded"] == encoded, (
+        f"changing dim after fit encoded the same {counts['encoded'] - encoded} texts again "
+        "(_transform_full ran): are the vectors cached under a fingerprint that holds dim "
+        "(_embedding_fingerprint)?"
+    )
 
 
 def check_grid_over_dim_fits_once_per_fold(estimator: Any, X: Sequence[str], y: Any) -> None:
