@@ -14,7 +14,10 @@ it is missing.
 - :func:`plot_similarity_heatmap`: the cosine similarities of a handful of sentences under each
   embedder.
 
-Each function returns the matplotlib ``Figure``, or the ``Axes`` it was given with ``ax=``.
+Each function returns the matplotlib ``Figure``, or the ``Axes`` it was given with ``ax=``. In a
+Jupyter notebook, a call left as a cell's last line shows the figure twice (once drawn at the end
+of the cell, once as the cell's value, as with any pyplot figure returned there): assign it
+(``fig = plot_dim_curves(...)``) or end the line with ``;``.
 """
 
 from __future__ import annotations
