@@ -110,7 +110,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
         refused on the CPU, where it is emulated (7.5x slower than bf16 on all-MiniLM-L6-v2).
     progress : bool or None, default=None
         Show a progress bar while encoding many batches; ``None``: when stderr is a terminal
-        or in a Jupyter notebook.
+        or in a Jupyter notebook, except in a worker process (``GridSearchCV(n_jobs=2)``'s
+        workers would draw over each other).
     memory : str, path or joblib.Memory, optional
         Folder for a disk cache of full-size vectors (and fine-tuned states), shared across
         processes and runs.

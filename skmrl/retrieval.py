@@ -75,7 +75,7 @@ class MatryoshkaSearch(BaseEstimator):
         faster on several cores.
     progress : bool, optional
         A ``tqdm.auto`` bar over query batches; ``None``: when stderr is a terminal (or in a
-        notebook) and there is more than one batch.
+        notebook) and there is more than one batch, except in a worker process.
 
     Attributes
     ----------

@@ -146,7 +146,8 @@ class Word2VecEmbedder(BaseEmbedder):
         atomic additions there, whose order varies from run to run).
     progress : bool or None, default=None
         Show a progress bar while training; ``None``: when stderr is a terminal or in a
-        Jupyter notebook.
+        Jupyter notebook, except in a worker process (``GridSearchCV(n_jobs=2)``'s workers
+        would draw over each other).
     normalize : bool, default=True
         L2-normalise each output after slicing it to ``dim``.
     memory : str, path or joblib.Memory, optional
