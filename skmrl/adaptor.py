@@ -38,6 +38,8 @@ from skmrl.cache import cached_fit_state, check_memory
 __all__ = ["MatryoshkaAdaptor", "check_class_labels", "check_matryoshka_dims"]
 
 _METHODS = ("adaptor", "pca")
+#: A training projected to take longer than this (seconds, from its first step) is warned about.
+_SLOW_FIT_SECONDS = 300.0
 
 
 def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
@@ -192,6 +194,31 @@ def _check_no_missing_label(y: np.ndarray) -> None:
         )
 
 
+def _duration(seconds: float) -> str:
+    """``seconds`` in words a person reads at a glance: ``'40 s'``, ``'18 min'``, ``'6.5 h'``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _warn_if_slow(width: int, steps: int, first_step: float) -> None:
+    """Warn when the unsupervised training, ``steps`` steps of about ``first_step`` seconds,
+    will take longer than :data:`_SLOW_FIT_SECONDS`, saying what costs and what is quicker."""
+    total = steps * first_step
+    if total <= _SLOW_FIT_SECONDS:
+        return
+    warnings.warn(
+        f"MatryoshkaAdaptor: training the {width} x {width} rotation will take about "
+        f"{_duration(total)} here ({steps} steps of {first_step:.1f} s; a step's cost grows "
+        f"as the cube of the width). Quicker: the closed-form rotations, in seconds (class "
+        f"labels y, or method='pca'), or fewer steps (max_samples, epochs)",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
+
+
 class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     """Rotate dense embeddings so that every prefix is a good embedding; ``dim`` slices them.
 
@@ -221,6 +248,14 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     naive prefix); for classification, ``"adaptor"`` with ``y`` (8 dims: TREC-6 0.849 against
     0.381 for the naive prefix and 0.838 at full size; SMS spam 0.980; BBC News 0.970), or
     ``"pca"`` when there are no labels.
+
+    What a fit costs (one core of a shared 2-core CPU): ``"pca"`` and the rotation from labels
+    are closed-form, seconds (20,000 vectors of 3,072 dims: 31 s and 56 s). ``"adaptor"``
+    without labels trains for ``epochs * min(n_samples, max_samples) // batch_size`` steps
+    (390 by default from 10,000 rows or more), and a step costs ``O(D**3)`` for ``D``
+    features: the whole training takes about a minute at 384 dims, 15 min at 1,024, 35-45 min
+    at 1,536 and 5-6 hours at 3,072 (API embeddings). ``fit`` warns when the first step
+    projects a training of more than 5 minutes; ``progress=True`` shows a bar.
 
     The supervised rotation was first trained, as in the MRL paper, with a cross-entropy head
     on each prefix: it reached 0.800 at 8 dims on TREC-6 in minutes, and training on from the
@@ -464,6 +499,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 batch_size=int(self.batch_size),
                 seed=int(self.random_state),
                 progress=progress,
+                on_first_step=lambda steps, seconds: _warn_if_slow(D, steps, seconds),
             )
         return {
             "components_": np.ascontiguousarray(R, dtype=np.float32),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -272,6 +273,31 @@ def test_a_dim_above_the_width_is_refused_before_the_training(monkeypatch):
     with pytest.raises(ValueError, match=r"dim=7 is out of range: .* \[1, 6\]"):
         MatryoshkaAdaptor(dim=7).fit(Z)
     assert calls == []
+
+
+def test_a_long_unsupervised_training_says_what_it_will_cost(monkeypatch):
+    """A fit of 1536-dim vectors trained silently for 33-47 min (3072: 5-6 h), with no bar in a
+    log: now the first step's time projects the whole training and a long one is warned about,
+    at the user's line, with the quicker routes; the closed-form routes never warn."""
+    import warnings
+
+    import skmrl.adaptor
+
+    monkeypatch.setattr(skmrl.adaptor, "_SLOW_FIT_SECONDS", 0.0)  # every training is "long"
+    Z = np.random.default_rng(0).normal(size=(300, 16))
+    with pytest.warns(UserWarning) as record:
+        MatryoshkaAdaptor(epochs=2, progress=False).fit(Z)  # 1 step of 256 rows an epoch
+    (warning,) = record
+    assert re.search(
+        r"training the 16 x 16 rotation will take about \d+ s here \(2 steps of [\d.]+ s; .*"
+        r"class labels y, or method='pca'\), or fewer steps \(max_samples, epochs\)",
+        str(warning.message),
+    )
+    assert warning.filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaAdaptor(method="pca").fit(Z)
+        MatryoshkaAdaptor().fit(Z, np.arange(300) % 3)
 
 
 @pytest.mark.parametrize("shrinkage", [0.0, 0.1])
