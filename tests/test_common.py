@@ -19,6 +19,7 @@ from skmrl import MatryoshkaEmbedder, TfidfBaseline, Word2VecEmbedder
 from skmrl.base import prefix_normalize
 from skmrl.utils.estimator_checks import (
     EMBEDDER_CHECKS,
+    check_clone_and_pickle,
     check_dim_without_refit,
     check_embedder,
     check_generator_input,
@@ -106,6 +107,15 @@ class _ReEncodesAtEachDim(TfidfBaseline):
         return f"{self.fingerprint_}:{self.dim}"
 
 
+class _PicklesOtherComponents(TfidfBaseline):
+    """What a pickle restores is not what was fitted (here: the components in reverse)."""
+
+    def __getstate__(self):
+        state = super().__getstate__().copy()
+        state["components_"] = state["components_"][::-1].copy()
+        return state
+
+
 class _NeverCached(TfidfBaseline):
     def _fit_key(self, docs, y):
         return None
@@ -121,6 +131,7 @@ class _NeverCached(TfidfBaseline):
         (_NotNested, check_nesting, "dim="),
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
         (_ReEncodesAtEachDim, check_dim_without_refit, "encoded the same 3 texts again"),
+        (_PicklesOtherComponents, check_clone_and_pickle, "after a pickle round trip"),
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )
