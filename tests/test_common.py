@@ -20,6 +20,7 @@ from skmrl.base import prefix_normalize
 from skmrl.utils.estimator_checks import (
     EMBEDDER_CHECKS,
     check_clone_and_pickle,
+    check_deterministic,
     check_dim_without_refit,
     check_embedder,
     check_generator_input,
@@ -116,6 +117,24 @@ class _PicklesOtherComponents(TfidfBaseline):
         return state
 
 
+class _RandomTransform(TfidfBaseline):
+    """Each encoding adds unseeded noise (the cache hides it within one process)."""
+
+    def _transform_full(self, docs):
+        out = super()._transform_full(docs)
+        return out + np.random.default_rng().normal(0, 0.1, out.shape).astype(np.float32)
+
+
+class _UnseededFit(TfidfBaseline):
+    """The fit ignores random_state: each fit draws a fresh rotation of the components."""
+
+    def _fit_full(self, docs, y):
+        state = super()._fit_full(docs, y)
+        sign = np.random.default_rng().choice([-1.0, 1.0], size=(state["max_dim_"], 1))
+        state["components_"] = state["components_"] * sign.astype(state["components_"].dtype)
+        return state
+
+
 class _NeverCached(TfidfBaseline):
     def _fit_key(self, docs, y):
         return None
@@ -132,6 +151,8 @@ class _NeverCached(TfidfBaseline):
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
         (_ReEncodesAtEachDim, check_dim_without_refit, "encoded the same 3 texts again"),
         (_PicklesOtherComponents, check_clone_and_pickle, "after a pickle round trip"),
+        (_RandomTransform, check_deterministic, "is transform .* random"),
+        (_UnseededFit, check_deterministic, "seeded by random_state"),
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )

@@ -3,10 +3,10 @@
 scikit-learn's :func:`~sklearn.utils.estimator_checks.check_estimator` skips almost every check for
 estimators that take strings, so it says little about an embedder. :func:`check_embedder` runs the
 contracts that matter for one instead: input errors, ``float32`` output of shape ``(n, dim)``,
-nesting, ``dim`` without refit, one fit per fold in a grid over ``dim``, clone and pickle, pandas
-output, generator input, and empty and out-of-vocabulary documents. Where a check needs results
-computed afresh, it empties skmrl's in-process caches (:func:`skmrl.cache.clear_caches`) and
-leaves out the disk cache (``memory=None``).
+nesting, the same vectors from the same fit, ``dim`` without refit, one fit per fold in a grid
+over ``dim``, clone and pickle, pandas output, generator input, and empty and out-of-vocabulary
+documents. Where a check needs results computed afresh, it empties skmrl's in-process caches
+(:func:`skmrl.cache.clear_caches`) and leaves out the disk cache (``memory=None``).
 
 Use it in the tests of your own embedder (a :class:`skmrl.BaseEmbedder` subclass, or any
 transformer with a ``dim`` parameter and a fitted ``max_dim_``)::
@@ -42,6 +42,7 @@ __all__ = [
     "EMBEDDER_CHECKS",
     "check_bad_input",
     "check_clone_and_pickle",
+    "check_deterministic",
     "check_dim_out_of_range",
     "check_dim_without_refit",
     "check_embedder",
@@ -416,6 +417,60 @@ def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
             )
 
 
+def check_deterministic(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """The same fit gives the same vectors, computed afresh: transform from empty caches, and a
+    second fit from empty caches (``random_state=None`` is set to ``0`` for this check).
+
+    The caches hide randomness within a process (a second fit or transform is served the first
+    one's result), so an unseeded draw shows only in the next process, or once the cache is full.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_deterministic
+    >>> check_deterministic(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
+    est = _cold(estimator)
+    if est.get_params(deep=False).get("random_state", 0) is None:
+        est.set_params(random_state=0)
+    docs = list(X[:8])
+    first = _fit(est, X)
+    first.set_params(dim=first.max_dim_)
+    expected = _transform(first, docs)
+    clear_caches()
+    np.testing.assert_allclose(
+        _transform(first, docs),
+        expected,
+        atol=1e-5,
+        err_msg="the same fitted embedder gave other vectors once the caches were emptied: "
+        "is transform (_transform_full) random?",
+    )
+    clear_caches()
+    second = _fit(est, X)
+    np.testing.assert_allclose(
+        _transform(second.set_params(dim=second.max_dim_), docs),
+        expected,
+        atol=1e-5,
+        err_msg="a second fit with the same random_state, from empty caches, gave other "
+        "vectors: is every random draw of fit seeded by random_state?",
+    )
+
+
 def check_dim_out_of_range(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``dim`` outside ``[1, max_dim_]`` raises a ``ValueError`` that gives the range.
 
@@ -712,6 +767,7 @@ EMBEDDER_CHECKS: tuple[Callable[[Any, Sequence[str], Any], None], ...] = (
     check_generator_input,
     check_empty_and_unknown_documents,
     check_nesting,
+    check_deterministic,
     check_dim_out_of_range,
     check_dim_without_refit,
     check_grid_over_dim_fits_once_per_fold,
