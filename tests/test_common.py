@@ -28,6 +28,7 @@ from skmrl.utils.estimator_checks import (
     check_nesting,
     check_output,
     check_pandas_output,
+    check_transform_keeps_state,
 )
 
 from ._corpus import CORPUS
@@ -135,6 +136,29 @@ class _UnseededFit(TfidfBaseline):
         return state
 
 
+class _ScalesInTransform(TfidfBaseline):
+    """transform rescales the shared fitted components in place."""
+
+    def _transform_full(self, docs):
+        self.components_ *= 2
+        return super()._transform_full(docs)
+
+
+class _CountsInTransform(TfidfBaseline):
+    def transform(self, X):
+        self.n_transformed_ = getattr(self, "n_transformed_", 0) + 1
+        return super().transform(X)
+
+
+class _SetsDimInTransform(TfidfBaseline):
+    """transform writes the size it used back into dim (None becomes a number)."""
+
+    def transform(self, X):
+        out = super().transform(X)
+        self.dim = out.shape[1]
+        return out
+
+
 class _NeverCached(TfidfBaseline):
     def _fit_key(self, docs, y):
         return None
@@ -153,6 +177,13 @@ class _NeverCached(TfidfBaseline):
         (_PicklesOtherComponents, check_clone_and_pickle, "after a pickle round trip"),
         (_RandomTransform, check_deterministic, "is transform .* random"),
         (_UnseededFit, check_deterministic, "seeded by random_state"),
+        (_ScalesInTransform, check_transform_keeps_state, r"changed \['components_'\]"),
+        (_CountsInTransform, check_transform_keeps_state, r"changed \['n_transformed_'\]"),
+        (
+            _SetsDimInTransform,
+            check_transform_keeps_state,
+            r"dim=None, transform changed \['dim'\]",
+        ),
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )

@@ -3,10 +3,11 @@
 scikit-learn's :func:`~sklearn.utils.estimator_checks.check_estimator` skips almost every check for
 estimators that take strings, so it says little about an embedder. :func:`check_embedder` runs the
 contracts that matter for one instead: input errors, ``float32`` output of shape ``(n, dim)``,
-nesting, the same vectors from the same fit, ``dim`` without refit, one fit per fold in a grid
-over ``dim``, clone and pickle, pandas output, generator input, and empty and out-of-vocabulary
-documents. Where a check needs results computed afresh, it empties skmrl's in-process caches
-(:func:`skmrl.cache.clear_caches`) and leaves out the disk cache (``memory=None``).
+nesting, the same vectors from the same fit, a ``transform`` that changes no state, ``dim``
+without refit, one fit per fold in a grid over ``dim``, clone and pickle, pandas output, generator
+input, and empty and out-of-vocabulary documents. Where a check needs results computed afresh, it
+empties skmrl's in-process caches (:func:`skmrl.cache.clear_caches`) and leaves out the disk cache
+(``memory=None``).
 
 Use it in the tests of your own embedder (a :class:`skmrl.BaseEmbedder` subclass, or any
 transformer with a ``dim`` parameter and a fitted ``max_dim_``)::
@@ -54,6 +55,7 @@ __all__ = [
     "check_output",
     "check_pandas_output",
     "check_sklearn_data_free",
+    "check_transform_keeps_state",
 ]
 
 #: Documents with no word any corpus should know.
@@ -471,6 +473,64 @@ def check_deterministic(estimator: Any, X: Sequence[str], y: Any) -> None:
     )
 
 
+def check_transform_keeps_state(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """``transform`` and ``get_feature_names_out`` change neither the parameters nor the fitted
+    attributes (their values, in place or not; private attributes may change).
+
+    The fitted attributes are shared with every estimator fitted with the same settings and
+    data (the fit cache), and the vectors are cached: a change in ``transform`` would reach other
+    estimators, and make the result depend on what was embedded before.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (not used by this check).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_transform_keeps_state
+    >>> check_transform_keeps_state(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
+    import joblib
+
+    est = _fit(_cold(estimator), X)
+
+    def public() -> dict[str, str]:
+        return {k: joblib.hash(v) for k, v in vars(est).items() if not k.startswith("_")}
+
+    calls: list[tuple[str, Callable[[], Any]]] = [
+        ("transform", lambda: _transform(est, X[:5])),  # computes the vectors (caches emptied)
+        ("a second transform", lambda: _transform(est, X[:5])),  # served from the cache
+        ("get_feature_names_out", lambda: est.get_feature_names_out()),
+    ]
+    for dim in (None, min(3, est.max_dim_)):
+        est.set_params(dim=dim)
+        clear_caches()
+        for what, call in calls:
+            before = public()
+            call()
+            after = public()
+            changed = sorted(
+                k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
+            )
+            assert not changed, (
+                f"at dim={dim}, {what} changed {changed}: parameters and fitted attributes must "
+                "stay as set and fitted (a fitted state is shared with every estimator fitted "
+                "with the same settings and data)"
+            )
+
+
 def check_dim_out_of_range(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``dim`` outside ``[1, max_dim_]`` raises a ``ValueError`` that gives the range.
 
@@ -768,6 +828,7 @@ EMBEDDER_CHECKS: tuple[Callable[[Any, Sequence[str], Any], None], ...] = (
     check_empty_and_unknown_documents,
     check_nesting,
     check_deterministic,
+    check_transform_keeps_state,
     check_dim_out_of_range,
     check_dim_without_refit,
     check_grid_over_dim_fits_once_per_fold,
