@@ -19,6 +19,7 @@ from skmrl import MatryoshkaEmbedder, TfidfBaseline, Word2VecEmbedder
 from skmrl.base import prefix_normalize
 from skmrl.utils.estimator_checks import (
     EMBEDDER_CHECKS,
+    check_cache_keys,
     check_clone_and_pickle,
     check_deterministic,
     check_dim_without_refit,
@@ -159,6 +160,28 @@ class _SetsDimInTransform(TfidfBaseline):
         return out
 
 
+class _MinDfNotKeyed(TfidfBaseline):
+    """min_df listed among the runtime parameters: two settings share one fitted state."""
+
+    _runtime_params = TfidfBaseline._runtime_params | {"min_df"}
+
+
+class _SaysItLearnsNothing(TfidfBaseline):
+    """Says that its fit does not depend on the texts (it fits an SVD on them)."""
+
+    def _fit_data_key(self, docs, y):
+        return None
+
+
+class _LearnsFromLabels(TfidfBaseline):
+    """Fits its SVD on the texts of the first label only, but keeps _fit_uses_y False."""
+
+    def _fit_full(self, docs, y):
+        if y is not None:
+            docs = [d for d, label in zip(docs, y, strict=True) if label == y[0]]
+        return super()._fit_full(docs, None)
+
+
 class _NeverCached(TfidfBaseline):
     def _fit_key(self, docs, y):
         return None
@@ -179,6 +202,9 @@ class _NeverCached(TfidfBaseline):
         (_UnseededFit, check_deterministic, "seeded by random_state"),
         (_ScalesInTransform, check_transform_keeps_state, r"changed \['components_'\]"),
         (_CountsInTransform, check_transform_keeps_state, r"changed \['n_transformed_'\]"),
+        (_MinDfNotKeyed, check_cache_keys, "with min_df=2 .after a fit with min_df=1., the"),
+        (_SaysItLearnsNothing, check_cache_keys, "fitted on other texts"),
+        (_LearnsFromLabels, check_cache_keys, "fitted with other labels"),
         (
             _SetsDimInTransform,
             check_transform_keeps_state,

@@ -3,9 +3,10 @@
 scikit-learn's :func:`~sklearn.utils.estimator_checks.check_estimator` skips almost every check for
 estimators that take strings, so it says little about an embedder. :func:`check_embedder` runs the
 contracts that matter for one instead: input errors, ``float32`` output of shape ``(n, dim)``,
-nesting, the same vectors from the same fit, a ``transform`` that changes no state, ``dim``
-without refit, one fit per fold in a grid over ``dim``, clone and pickle, pandas output, generator
-input, and empty and out-of-vocabulary documents. Where a check needs results computed afresh, it
+nesting, the same vectors from the same fit, cache keys that hold every setting and the data, a
+``transform`` that changes no state, ``dim`` without refit, one fit per fold in a grid over
+``dim``, clone and pickle, pandas output, generator input, and empty and out-of-vocabulary
+documents. Where a check needs results computed afresh, it
 empties skmrl's in-process caches (:func:`skmrl.cache.clear_caches`) and leaves out the disk cache
 (``memory=None``).
 
@@ -26,6 +27,7 @@ transformer with a ``dim`` parameter and a fitted ``max_dim_``)::
 from __future__ import annotations
 
 import copy
+import numbers
 import pickle
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +44,7 @@ from skmrl.utils._corpus import CORPUS, LABELS
 __all__ = [
     "EMBEDDER_CHECKS",
     "check_bad_input",
+    "check_cache_keys",
     "check_clone_and_pickle",
     "check_deterministic",
     "check_dim_out_of_range",
@@ -62,11 +65,11 @@ __all__ = [
 _UNKNOWN = "zzqx wvvk qqxj"
 
 
-def _fit(estimator: Any, X: Sequence[str], **params: Any) -> Any:
+def _fit(estimator: Any, X: Sequence[str], y: Any = None, **params: Any) -> Any:
     est = clone(estimator).set_params(**params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # e.g. "no word in the vocabulary"
-        return est.fit(list(X))
+        return est.fit(list(X), y)
 
 
 def _transform(est: Any, X: Any) -> Any:
@@ -473,6 +476,94 @@ def check_deterministic(estimator: Any, X: Sequence[str], y: Any) -> None:
     )
 
 
+def _other_values(value: Any) -> list[Any]:
+    """Other values to try for a parameter: a bool flipped, an int one up or down, a float
+    halved or doubled; none for other types (no check can know their valid values)."""
+    if isinstance(value, bool | np.bool_):
+        return [not value]
+    if isinstance(value, numbers.Integral):
+        return [value + 1, value - 1]
+    if isinstance(value, numbers.Real):
+        return [value / 2, value * 2] if value else [0.5]
+    return []
+
+
+def _full_size(est: Any, docs: Sequence[str]) -> np.ndarray:
+    """The full-size (``dim=max_dim_``, dense) vectors of ``docs``."""
+    return _transform(est.set_params(dim=est.max_dim_), docs)
+
+
+def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """Every parameter, the training texts and the labels are in the cache keys: an embedder
+    fitted after another one with another value, on other texts or with other labels, embeds as
+    one fitted from empty caches does (never as the first one, served from the cache).
+
+    The parameters tried are all but ``dim``, ``normalize`` and ``memory`` whose value is a bool
+    (flipped), an int (one up, else one down) or a float (halved, else doubled); a value that
+    ``fit`` refuses is skipped, and so are parameters of other types. Run
+    :func:`check_deterministic` first: a random embedder fails this check too.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X``: with them, a fit with other labels is tried too.
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_cache_keys
+    >>> check_cache_keys(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
+    base = _cold(estimator)
+    docs = list(X[:6])
+    params = base.get_params(deep=False)
+    fits: list[tuple[str, Callable[[], Any]]] = []  # (what, fit of the other setting)
+    for name in sorted(set(params) - {"dim", "normalize", "memory"}):
+        for value in _other_values(params[name]):
+            other = clone(base).set_params(**{name: value})
+            try:
+                _fit(other, X)
+            except Exception:  # a value the embedder refuses: try the next one
+                continue
+            fits.append(
+                (
+                    f"with {name}={value!r} (after a fit with {name}={params[name]!r})",
+                    lambda o=other: _fit(o, X),
+                )
+            )
+            break
+    fits.append(("fitted on other texts (every other one)", lambda: _fit(base, X[1::2])))
+    if y is not None:
+        labels = np.random.RandomState(0).permutation(np.asarray(y))
+        fits.append(("fitted with other labels", lambda: _fit(base, X, labels)))
+    # warm: each fit comes after the first ones, whose states and vectors are in the caches
+    clear_caches()
+    _full_size(_fit(base, X), docs)
+    if y is not None:
+        _full_size(_fit(base, X, y), docs)
+    warm = [_full_size(fit(), docs) for _, fit in fits]
+    for (what, fit), served in zip(fits, warm, strict=True):
+        clear_caches()
+        fresh = _full_size(fit(), docs)
+        assert served.shape == fresh.shape and np.allclose(served, fresh, atol=1e-5), (
+            f"{what}, the vectors differ from those computed from empty caches: the cache served "
+            "another setting's state or vectors. Everything the result depends on must be in "
+            "the keys (BaseEmbedder: a parameter listed in _slice_params or _runtime_params "
+            "never is; _fit_data_key must hash the texts fit learns from, and _fit_uses_y be "
+            "True when it learns from y)"
+        )
+
+
 def check_transform_keeps_state(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``transform`` and ``get_feature_names_out`` change neither the parameters nor the fitted
     attributes (their values, in place or not; private attributes may change).
@@ -828,6 +919,7 @@ EMBEDDER_CHECKS: tuple[Callable[[Any, Sequence[str], Any], None], ...] = (
     check_empty_and_unknown_documents,
     check_nesting,
     check_deterministic,
+    check_cache_keys,
     check_transform_keeps_state,
     check_dim_out_of_range,
     check_dim_without_refit,
