@@ -358,6 +358,24 @@ def test_vectors_in_other_containers_are_not_taken_for_texts():
         )
 
 
+def test_a_column_of_vectors_is_refused_with_how_to_stack_it():
+    """df["embedding"] (a cell per row holding a list or an array: how an embeddings API's
+    results are kept in pandas) failed in numpy with "setting an array element with a
+    sequence."; the message now says what X is and how to make vectors of it."""
+    pd = pytest.importorskip("pandas")
+    Z = np.random.default_rng(0).normal(size=(10, 4))
+    frame = pd.DataFrame({"embedding": [row.tolist() for row in Z]})
+    columns = [frame["embedding"], frame, pd.Series(list(Z)), pd.Series(list(Z)).to_numpy()]
+    match = r"one column whose 10 cells each hold a vector .* np\.vstack\(df\['embedding'\]"
+    for column in columns:
+        with pytest.raises(TypeError, match=match):
+            MatryoshkaAdaptor(method="pca").fit(column)
+    ad = MatryoshkaAdaptor(method="pca").fit(np.vstack(frame["embedding"].tolist()))
+    with pytest.raises(TypeError, match=match):
+        ad.transform(frame["embedding"])
+    np.testing.assert_allclose(ad.transform(list(Z)), ad.transform(Z), atol=1e-6)  # rows
+
+
 @parametrize_with_checks(
     [
         MatryoshkaAdaptor(epochs=1, max_samples=200),
