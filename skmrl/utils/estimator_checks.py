@@ -564,9 +564,26 @@ def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
         )
 
 
+_DATA = (str, bytes, numbers.Number, np.ndarray, np.generic, list, tuple, dict, set, frozenset)
+
+
+def _state_of(value: Any) -> str:
+    """A hash of what an attribute holds: the whole of a value (an array, a number, a container)
+    or, for another object (a model, a tokenizer), its identity and its arrays; such an object's
+    own bookkeeping (a train/eval flag, notes on its use) may change as it runs."""
+    import joblib
+
+    if value is None or isinstance(value, _DATA) or sp.issparse(value):
+        return joblib.hash(value)
+    arrays = {k: v for k, v in getattr(value, "__dict__", {}).items() if isinstance(v, np.ndarray)}
+    return f"{id(value)}:{joblib.hash(arrays)}"
+
+
 def check_transform_keeps_state(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``transform`` and ``get_feature_names_out`` change neither the parameters nor the fitted
-    attributes (their values, in place or not; private attributes may change).
+    attributes (their values, in place or not; private attributes may change, and so may the
+    bookkeeping of a fitted object other than an array or a container, such as a model's
+    train/eval flag: it is checked for identity and its own arrays).
 
     The fitted attributes are shared with every estimator fitted with the same settings and
     data (the fit cache), and the vectors are cached: a change in ``transform`` would reach other
@@ -593,12 +610,10 @@ def check_transform_keeps_state(estimator: Any, X: Sequence[str], y: Any) -> Non
     >>> from skmrl.utils.estimator_checks import check_transform_keeps_state
     >>> check_transform_keeps_state(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
     """
-    import joblib
-
     est = _fit(_cold(estimator), X)
 
     def public() -> dict[str, str]:
-        return {k: joblib.hash(v) for k, v in vars(est).items() if not k.startswith("_")}
+        return {k: _state_of(v) for k, v in vars(est).items() if not k.startswith("_")}
 
     calls: list[tuple[str, Callable[[], Any]]] = [
         ("transform", lambda: _transform(est, X[:5])),  # computes the vectors (caches emptied)
