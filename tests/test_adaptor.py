@@ -103,6 +103,26 @@ def test_dim_slices_and_renormalises_without_refit(sts_vectors):
     assert list(ad.set_params(dim=16).get_feature_names_out())[-1] == "matryoshkaadaptor15"
 
 
+def test_a_short_dim_computes_only_its_columns():
+    """transform at dim=8 rotated every vector to full size and then sliced it: for 20,000
+    vectors of 3,072 dims, 3.7 s (and a 245 MB array) for what 8 columns of the rotation give
+    in 0.2 s. Its peak memory is now the input's normalised copies, with no full-size output."""
+    import tracemalloc
+
+    Z = np.random.default_rng(0).normal(size=(2000, 512)).astype(np.float32)
+    ad = MatryoshkaAdaptor(method="pca", dim=8).fit(Z)
+    tracemalloc.start()
+    try:
+        out = ad.transform(Z)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.5 * Z.nbytes  # the normalised rows and their centred copy; was 3x
+    full = ad.transform_full(Z)[:, :8]
+    expected = full / np.linalg.norm(full, axis=1, keepdims=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_supervised_adaptor_puts_the_classes_into_short_prefixes(trec_vectors):
     Z, y = trec_vectors
     train, test = np.arange(800), np.arange(800, 1200)
