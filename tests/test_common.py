@@ -182,6 +182,20 @@ class _LearnsFromLabels(TfidfBaseline):
         return super()._fit_full(docs, None)
 
 
+class _NaNForLongTexts(TfidfBaseline):
+    """Texts of more than 8 words embed to NaN (a division by zero in a pooling, say)."""
+
+    def _transform_full(self, docs):
+        out = super()._transform_full(docs)
+        out[[len(d.split()) > 8 for d in docs]] = np.nan
+        return out
+
+
+class _AllZero(TfidfBaseline):
+    def _transform_full(self, docs):
+        return np.zeros((len(docs), self.max_dim_), dtype=np.float32)
+
+
 class _NeverCached(TfidfBaseline):
     def _fit_key(self, docs, y):
         return None
@@ -194,6 +208,8 @@ class _NeverCached(TfidfBaseline):
         (_Float64, check_output, "float32"),
         (_Float64AtFullSize, check_output, "dim=None: expected float32"),
         (_NoNamesAtFullSize, check_pandas_output, "0 feature names for dim=None, whose output"),
+        (_NaNForLongTexts, check_output, r"rows \[.*\] hold NaN or infinite values"),
+        (_AllZero, check_output, "every document embeds to a zero vector"),
         (_NotNested, check_nesting, "dim="),
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
         (_ReEncodesAtEachDim, check_dim_without_refit, "encoded the same 3 texts again"),

@@ -215,9 +215,10 @@ def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 
 def check_output(estimator: Any, X: Sequence[str], y: Any) -> None:
-    """Output is a ``float32`` C-contiguous ndarray of shape ``(n, dim)``, unit rows by default;
-    ``transform([])`` has shape ``(0, dim)``; at the default ``dim=None`` too (full size),
-    unless the output there is a sparse matrix (``TfidfBaseline``'s TF-IDF).
+    """Output is a finite ``float32`` C-contiguous ndarray of shape ``(n, dim)``, not all zero at
+    full size, with unit rows by default; ``transform([])`` has shape ``(0, dim)``; at the
+    default ``dim=None`` too (full size), unless the output there is a sparse matrix
+    (``TfidfBaseline``'s TF-IDF).
 
     Parameters
     ----------
@@ -254,9 +255,16 @@ def check_output(estimator: Any, X: Sequence[str], y: Any) -> None:
         assert out.shape == (len(docs), width), (
             f"dim={dim}: shape {out.shape}, expected {(len(docs), width)}"
         )
+        bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+        assert not bad.size, f"dim={dim}: rows {bad.tolist()} hold NaN or infinite values"
+        norms = np.linalg.norm(out, axis=1)
+        assert width < fitted.max_dim_ or norms.any(), (
+            f"dim={dim}: every document embeds to a zero vector"
+        )
         if getattr(est, "normalize", True):
-            norms = np.linalg.norm(out, axis=1)
-            assert np.allclose(norms[norms > 0], 1.0, atol=1e-5), f"dim={dim}: rows not unit"
+            assert np.allclose(norms[norms > 0], 1.0, atol=1e-5), (
+                f"dim={dim}: rows not unit (norms {np.round(norms, 4).tolist()})"
+            )
         empty = _transform(est, [])
         assert empty.shape == (0, width), f"transform([]) at dim={dim} has shape {empty.shape}"
         assert empty.dtype == np.float32, f"transform([]) has dtype {empty.dtype}"
@@ -555,7 +563,8 @@ def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
     for (what, fit), served in zip(fits, warm, strict=True):
         clear_caches()
         fresh = _full_size(fit(), docs)
-        assert served.shape == fresh.shape and np.allclose(served, fresh, atol=1e-5), (
+        same = served.shape == fresh.shape and np.allclose(served, fresh, atol=1e-5, equal_nan=True)
+        assert same, (
             f"{what}, the vectors differ from those computed from empty caches: the cache served "
             "another setting's state or vectors. Everything the result depends on must be in "
             "the keys (BaseEmbedder: a parameter listed in _slice_params or _runtime_params "
