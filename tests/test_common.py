@@ -24,6 +24,7 @@ from skmrl.utils.estimator_checks import (
     check_deterministic,
     check_dim_without_refit,
     check_embedder,
+    check_fit_keeps_parameters,
     check_generator_input,
     check_grid_over_dim_fits_once_per_fold,
     check_nesting,
@@ -196,6 +197,16 @@ class _AllZero(TfidfBaseline):
         return np.zeros((len(docs), self.max_dim_), dtype=np.float32)
 
 
+class _FitSetsDim(TfidfBaseline):
+    """fit writes the full size into dim=None."""
+
+    def fit(self, X, y=None):
+        super().fit(X, y)
+        if self.dim is None:
+            self.dim = self.max_dim_
+        return self
+
+
 class _NeverCached(TfidfBaseline):
     def _fit_key(self, docs, y):
         return None
@@ -211,6 +222,7 @@ class _NeverCached(TfidfBaseline):
         (_NaNForLongTexts, check_output, r"rows \[.*\] hold NaN or infinite values"),
         (_AllZero, check_output, "every document embeds to a zero vector"),
         (_NotNested, check_nesting, "dim="),
+        (_FitSetsDim, check_fit_keeps_parameters, "fit changed dim from None to 16: fit must"),
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
         (_ReEncodesAtEachDim, check_dim_without_refit, "encoded the same 3 texts again"),
         (_PicklesOtherComponents, check_clone_and_pickle, "after a pickle round trip"),

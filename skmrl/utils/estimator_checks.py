@@ -2,12 +2,12 @@
 
 scikit-learn's :func:`~sklearn.utils.estimator_checks.check_estimator` skips almost every check for
 estimators that take strings, so it says little about an embedder. :func:`check_embedder` runs the
-contracts that matter for one instead: input errors, ``float32`` output of shape ``(n, dim)``,
-nesting, the same vectors from the same fit, cache keys that hold every setting and the data, a
-``transform`` that changes no state, ``dim`` without refit, one fit per fold in a grid over
-``dim``, clone and pickle, pandas output, generator input, and empty and out-of-vocabulary
-documents. Where a check needs results computed afresh, it
-empties skmrl's in-process caches (:func:`skmrl.cache.clear_caches`) and leaves out the disk cache
+contracts that matter for one instead: parameters that ``fit`` leaves as set, input errors,
+``float32`` output of shape ``(n, dim)``, nesting, the same vectors from the same fit, cache keys
+that hold every setting and the data, a ``transform`` that changes no state, ``dim`` without refit,
+one fit per fold in a grid over ``dim``, clone and pickle, pandas output, generator input, and
+empty and out-of-vocabulary documents. Where a check needs results computed afresh, it empties
+skmrl's in-process caches (:func:`skmrl.cache.clear_caches`) and leaves out the disk cache
 (``memory=None``).
 
 Use it in the tests of your own embedder (a :class:`skmrl.BaseEmbedder` subclass, or any
@@ -51,6 +51,7 @@ __all__ = [
     "check_dim_without_refit",
     "check_embedder",
     "check_empty_and_unknown_documents",
+    "check_fit_keeps_parameters",
     "check_generator_input",
     "check_grid_over_dim_fits_once_per_fold",
     "check_input_types",
@@ -145,6 +146,47 @@ def check_sklearn_data_free(estimator: Any, X: Sequence[str], y: Any) -> None:
     tags = estimator.__sklearn_tags__()
     assert tags.input_tags.string, "__sklearn_tags__ must declare input_tags.string = True"
     assert not tags.input_tags.two_d_array, "an embedder takes 1-D text, not a 2-D array"
+
+
+def check_fit_keeps_parameters(estimator: Any, X: Sequence[str], y: Any) -> None:
+    """``fit`` leaves every parameter as it was set (what it learns goes into attributes that end
+    in ``_``): a ``dim=None`` that ``fit`` turned into a number, or a seed into a
+    ``RandomState``, would not be what ``get_params``, ``clone`` and a grid search see.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted embedder, as :func:`check_embedder` takes it (cloned, never fitted itself).
+    X : sequence of str
+        Documents to check on (at least 12).
+    y : array-like or None
+        Class labels of ``X`` (passed to ``fit``; may be ``None``).
+
+    Raises
+    ------
+    AssertionError
+        When the embedder breaks the contract.
+
+    Examples
+    --------
+    >>> from skmrl import TfidfBaseline
+    >>> from skmrl.utils._corpus import CORPUS, LABELS
+    >>> from skmrl.utils.estimator_checks import check_fit_keeps_parameters
+    >>> check_fit_keeps_parameters(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
+    """
+    est = _cold(estimator)  # so that the fit runs, not served from the cache
+    before = est.get_params(deep=False)
+    hashed = {k: _state_of(v) for k, v in before.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        est.fit(list(X), y)
+    after = est.get_params(deep=False)
+    changed = [k for k in before if _state_of(after[k]) != hashed[k]]
+    assert not changed, (
+        "fit changed "
+        + ", ".join(f"{k} from {before[k]!r:.60} to {after[k]!r:.60}" for k in changed)
+        + ": fit must leave the parameters as set (what it learns goes in attributes ending in _)"
+    )
 
 
 def _expect_error(call: Callable[[], Any], error: type, words: str, what: str) -> None:
@@ -936,6 +978,7 @@ def check_pandas_output(estimator: Any, X: Sequence[str], y: Any) -> None:
 #: Every check that :func:`check_embedder` runs, in order.
 EMBEDDER_CHECKS: tuple[Callable[[Any, Sequence[str], Any], None], ...] = (
     check_sklearn_data_free,
+    check_fit_keeps_parameters,
     check_bad_input,
     check_output,
     check_input_types,
