@@ -311,7 +311,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         refused).
     progress : bool or None, default=None
         Show a progress bar while training; ``None``: when stderr is a terminal or in a
-        Jupyter notebook.
+        Jupyter notebook, except in a worker process (``GridSearchCV(n_jobs=2)``'s workers
+        would draw over each other).
     memory : str, path or joblib.Memory, optional
         Folder where fitted states are also kept on disk, shared across processes and runs.
 
