@@ -75,7 +75,17 @@ def model_identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset(
             t = t.view(torch.int16)
         h.update(t.contiguous().numpy().tobytes())
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    h.update((backend.to_str() if backend is not None else repr(tokenizer)).encode())
+    if backend is not None:
+        # Without the backend's truncation and padding: each call that truncates or pads sets
+        # them (max_length 128 as saved, 64 after a max_length=64 transform), while skmrl passes
+        # both on every call. With them, the identity changed once the tokenizer was used, so a
+        # fine-tuned encoder's identity (its vectors' cache key) hung on what ran before it.
+        settings = json.loads(backend.to_str())
+        settings.pop("truncation", None)
+        settings.pop("padding", None)
+        h.update(json.dumps(settings, sort_keys=True).encode())
+    else:
+        h.update(repr(tokenizer).encode())
     return h.hexdigest()
 
 
