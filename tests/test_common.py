@@ -33,7 +33,7 @@ from skmrl.utils.estimator_checks import (
     check_transform_keeps_state,
 )
 
-from ._corpus import CORPUS
+from ._corpus import CORPUS, LABELS
 
 
 def _tfidf() -> TfidfBaseline:
@@ -457,3 +457,45 @@ def test_a_parameter_changed_in_place_after_fit_asks_for_a_refit():
     stop_words.append("cat")
     with pytest.raises(ValueError, match=r"changed since fit: stop_words=\['the', 'cat'\]"):
         emb.transform(CORPUS[:2])
+
+
+class _PlainHashing(TransformerMixin):
+    """A transformer with ``dim`` and ``max_dim_`` that is not a BaseEmbedder (no caches)."""
+
+    def __init__(self, dim=None):
+        self.dim = dim
+
+    def get_params(self, deep=True):
+        return {"dim": self.dim}
+
+    def set_params(self, **params):
+        self.dim = params.get("dim", self.dim)
+        return self
+
+    def fit(self, X, y=None):
+        self.max_dim_ = 16
+        return self
+
+    def transform(self, X):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        counts = HashingVectorizer(n_features=64, alternate_sign=False).transform(list(X))
+        Z = counts @ np.random.default_rng(0).standard_normal((64, 16))
+        return prefix_normalize(np.asarray(Z, dtype=np.float32), self.dim or 16)
+
+
+@pytest.mark.parametrize(
+    ("check", "labels", "why"),
+    [
+        (check_dim_without_refit, True, "not a skmrl BaseEmbedder"),
+        (check_grid_over_dim_fits_once_per_fold, True, "not a skmrl BaseEmbedder"),
+        (check_grid_over_dim_fits_once_per_fold, False, "no class labels y"),
+    ],
+)
+def test_a_check_that_cannot_run_says_so(check, labels, why):
+    # These two checks returned without a word for a transformer that is not a BaseEmbedder
+    # (the module invites such transformers) or without labels: a skipped contract read as kept.
+    embedder = _PlainHashing() if why != "no class labels y" else TfidfBaseline(max_dim=16)
+    y = LABELS if labels else None
+    with pytest.warns(UserWarning, match=rf"^{check.__name__} skipped: .*{why}"):
+        check(embedder, list(CORPUS), y)

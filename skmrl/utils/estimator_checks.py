@@ -11,7 +11,9 @@ skmrl's in-process caches (:func:`skmrl.cache.clear_caches`) and leaves out the 
 (``memory=None``).
 
 Use it in the tests of your own embedder (a :class:`skmrl.BaseEmbedder` subclass, or any
-transformer with a ``dim`` parameter and a fitted ``max_dim_``)::
+transformer with a ``dim`` parameter and a fitted ``max_dim_``; for the latter, the two checks
+that count fits and encodings, ``check_dim_without_refit`` and
+``check_grid_over_dim_fits_once_per_fold``, are skipped with a warning)::
 
     import pytest
     from skmrl.utils.estimator_checks import EMBEDDER_CHECKS, check_embedder
@@ -750,6 +752,16 @@ def _counting(estimator: Any, counts: dict[str, int]) -> Any:
     return counting(**estimator.get_params(deep=False))
 
 
+def _skipped(check: str, estimator: Any, why: str | None = None) -> None:
+    """Say that ``check`` did not run: a check that returns without a word reads as passed."""
+    if why is None:
+        why = (
+            f"{type(estimator).__name__} is not a skmrl BaseEmbedder, so its fits and "
+            "encodings cannot be counted"
+        )
+    warnings.warn(f"{check} skipped: {why}", UserWarning, stacklevel=3)
+
+
 def check_dim_without_refit(estimator: Any, X: Sequence[str], y: Any) -> None:
     """Changing ``dim`` after ``fit`` needs no refit and no new encoding: the result is a slice
     of the same cached vectors.
@@ -776,7 +788,8 @@ def check_dim_without_refit(estimator: Any, X: Sequence[str], y: Any) -> None:
     >>> check_dim_without_refit(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
     """
     if not hasattr(type(estimator), "_fit_full"):
-        return  # not a BaseEmbedder: nothing to count
+        _skipped("check_dim_without_refit", estimator)
+        return
     counts = {"fits": 0, "encoded": 0}
     est = _counting(_cold(estimator), counts).set_params(dim=1)
     with warnings.catch_warnings():
@@ -810,7 +823,7 @@ def check_grid_over_dim_fits_once_per_fold(estimator: Any, X: Sequence[str], y: 
     X : sequence of str
         Documents to check on (at least 12).
     y : array-like or None
-        Class labels of ``X``: the check is skipped when ``y`` is ``None``.
+        Class labels of ``X``: the check is skipped, with a warning, when ``y`` is ``None``.
 
     Raises
     ------
@@ -824,7 +837,11 @@ def check_grid_over_dim_fits_once_per_fold(estimator: Any, X: Sequence[str], y: 
     >>> from skmrl.utils.estimator_checks import check_grid_over_dim_fits_once_per_fold
     >>> check_grid_over_dim_fits_once_per_fold(TfidfBaseline(max_dim=16), CORPUS, LABELS)
     """
-    if not hasattr(type(estimator), "_fit_full") or y is None:
+    if not hasattr(type(estimator), "_fit_full"):
+        _skipped("check_grid_over_dim_fits_once_per_fold", estimator)
+        return
+    if y is None:
+        _skipped("check_grid_over_dim_fits_once_per_fold", estimator, "no class labels y")
         return
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -1015,7 +1032,8 @@ def check_embedder(
         Documents to check on (at least 12, in at least 2 classes of ``y``). Default: a small
         hand-written corpus of 40 sentences on four topics, with ``y`` its topics.
     y : array-like, optional
-        Class labels of ``X`` for the grid-search check (skipped without them when ``X`` is given).
+        Class labels of ``X`` for the grid-search check (skipped, with a warning, without them
+        when ``X`` is given).
     checks : iterable of callables, optional
         A subset of :data:`EMBEDDER_CHECKS` (default: all of them).
 
