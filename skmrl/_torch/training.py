@@ -279,8 +279,10 @@ def _diverged(what: str, learning_rate: float) -> None:
 
 def _check_skipped_steps(losses: list[float]) -> None:
     """After fp16 training with a gradient scaler, which skips every step whose loss or
-    gradients are not finite: refuse a training that skipped them all (the encoder came back
-    unchanged, silently), and warn of the steps it skipped once the scale has settled.
+    gradients are not finite: refuse a training whose loss was not finite at any step (the
+    encoder came back unchanged, silently), and warn of the steps whose loss was not finite.
+    The steps the scaler skips while it lowers its scale (finite loss, gradients past fp16's
+    range) are its normal working and not counted.
 
     Examples
     --------
@@ -301,12 +303,14 @@ def _check_skipped_steps(losses: list[float]) -> None:
     if bad:
         import warnings
 
+        from skmrl._validation import caller_stacklevel
+
         warnings.warn(
             f"fine-tuning in float16 overflowed at {len(bad)} of its {len(losses)} steps (a "
             "non-finite loss), which were skipped and trained nothing; precision='bf16' on a "
             "GPU that has it, or precision='fp32', avoids that",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),  # the user's call, however deep skmrl's route
         )
 
 
