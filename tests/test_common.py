@@ -247,6 +247,13 @@ def test_checks_catch_a_broken_embedder(broken, check, match):
         check_embedder(broken(max_dim=16), checks=[check])
 
 
+@pytest.mark.parametrize("check", [check_deterministic, check_cache_keys], ids=lambda c: c.__name__)
+def test_random_state_none_is_seeded_by_the_checks_that_compare_fits(check):
+    # random_state=None draws fresh randomness at every fit (documented): check_cache_keys
+    # compared two such fits, and failed it with 'the cache served another setting's state'.
+    check_embedder(TfidfBaseline(max_dim=16, random_state=None), checks=[check])
+
+
 class _DimInTheFitKey(TfidfBaseline):
     """dim is keyed like a fit setting: changing it after fit asks for a refit."""
 

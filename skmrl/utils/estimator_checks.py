@@ -91,6 +91,14 @@ def _cold(estimator: Any) -> Any:
     return est
 
 
+def _seeded(est: Any) -> Any:
+    """``est`` with ``random_state=None`` set to ``0``: such an embedder draws fresh randomness
+    at every fit (and shares none through the cache), so no two of its fits compare."""
+    if est.get_params(deep=False).get("random_state", 0) is None:
+        est.set_params(random_state=0)
+    return est
+
+
 def _dims(max_dim: int) -> list[int]:
     return sorted({1, min(3, max_dim), max_dim})
 
@@ -502,9 +510,7 @@ def check_deterministic(estimator: Any, X: Sequence[str], y: Any) -> None:
     >>> from skmrl.utils.estimator_checks import check_deterministic
     >>> check_deterministic(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
     """
-    est = _cold(estimator)
-    if est.get_params(deep=False).get("random_state", 0) is None:
-        est.set_params(random_state=0)
+    est = _seeded(_cold(estimator))
     docs = list(X[:8])
     first = _fit(est, X)
     first.set_params(dim=first.max_dim_)
@@ -552,7 +558,8 @@ def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
 
     The parameters tried are all but ``dim``, ``normalize`` and ``memory`` whose value is a bool
     (flipped), an int (one up, else one down) or a float (halved, else doubled); a value that
-    ``fit`` refuses is skipped, and so are parameters of other types. Run
+    ``fit`` refuses is skipped, and so are parameters of other types. ``random_state=None`` is
+    set to ``0`` for this check (as for :func:`check_deterministic`). Run
     :func:`check_deterministic` first: a random embedder fails this check too.
 
     Parameters
@@ -576,7 +583,7 @@ def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
     >>> from skmrl.utils.estimator_checks import check_cache_keys
     >>> check_cache_keys(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
     """
-    base = _cold(estimator)
+    base = _seeded(_cold(estimator))
     docs = list(X[:6])
     params = base.get_params(deep=False)
     fits: list[tuple[str, Callable[[], Any]]] = []  # (what, fit of the other setting)
