@@ -546,3 +546,13 @@ def test_a_check_that_cannot_run_says_so(check, labels, why):
     y = LABELS if labels else None
     with pytest.warns(UserWarning, match=rf"^{check.__name__} skipped: .*{why}"):
         check(embedder, list(CORPUS), y)
+
+
+def test_check_cache_keys_leaves_progress_as_set(capfd):
+    # check_cache_keys flipped every bool parameter, progress too: a user's progress=False
+    # embedder drew tqdm bars into their test output (progress changes no vector).
+    embedder = Word2VecEmbedder(max_dim=8, min_count=1, device="cpu", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # word2vec on 40 sentences
+        check_cache_keys(embedder, list(CORPUS), LABELS)
+    assert "word2vec:" not in capfd.readouterr().err
