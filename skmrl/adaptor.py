@@ -228,7 +228,8 @@ def _warn_if_slow(width: int, steps: int, first_step: float) -> None:
         f"MatryoshkaAdaptor: training the {width} x {width} rotation will take about "
         f"{_duration(total)} here ({steps} steps of {first_step:.1f} s; a step's cost grows "
         f"as the cube of the width). Quicker: the closed-form rotations, in seconds (class "
-        f"labels y, or method='pca'), or fewer steps (max_samples, epochs)",
+        f"labels y, or method='pca'; MatryoshkaEmbedder: fine_tune='pca'), or fewer steps "
+        f"(max_samples, epochs)",
         UserWarning,
         stacklevel=caller_stacklevel(),
     )

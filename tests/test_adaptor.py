@@ -310,7 +310,8 @@ def test_a_long_unsupervised_training_says_what_it_will_cost(monkeypatch):
     (warning,) = record
     assert re.search(
         r"training the 16 x 16 rotation will take about \d+ s here \(2 steps of [\d.]+ s; .*"
-        r"class labels y, or method='pca'\), or fewer steps \(max_samples, epochs\)",
+        r"class labels y, or method='pca'; MatryoshkaEmbedder: fine_tune='pca'\), or fewer "
+        r"steps \(max_samples, epochs\)",
         str(warning.message),
     )
     assert warning.filename == __file__
