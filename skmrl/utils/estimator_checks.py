@@ -99,6 +99,11 @@ def _seeded(est: Any) -> Any:
     return est
 
 
+def _full_size(est: Any, docs: Sequence[str]) -> np.ndarray:
+    """The full-size (``dim=max_dim_``, dense) vectors of ``docs``."""
+    return _transform(est.set_params(dim=est.max_dim_), docs)
+
+
 def _dims(max_dim: int) -> list[int]:
     return sorted({1, min(3, max_dim), max_dim})
 
@@ -513,11 +518,10 @@ def check_deterministic(estimator: Any, X: Sequence[str], y: Any) -> None:
     est = _seeded(_cold(estimator))
     docs = list(X[:8])
     first = _fit(est, X)
-    first.set_params(dim=first.max_dim_)
-    expected = _transform(first, docs)
+    expected = _full_size(first, docs)
     clear_caches()
     np.testing.assert_allclose(
-        _transform(first, docs),
+        _full_size(first, docs),
         expected,
         atol=1e-5,
         err_msg="the same fitted embedder gave other vectors once the caches were emptied: "
@@ -526,7 +530,7 @@ def check_deterministic(estimator: Any, X: Sequence[str], y: Any) -> None:
     clear_caches()
     second = _fit(est, X)
     np.testing.assert_allclose(
-        _transform(second.set_params(dim=second.max_dim_), docs),
+        _full_size(second, docs),
         expected,
         atol=1e-5,
         err_msg="a second fit with the same random_state, from empty caches, gave other "
@@ -546,21 +550,16 @@ def _other_values(value: Any) -> list[Any]:
     return []
 
 
-def _full_size(est: Any, docs: Sequence[str]) -> np.ndarray:
-    """The full-size (``dim=max_dim_``, dense) vectors of ``docs``."""
-    return _transform(est.set_params(dim=est.max_dim_), docs)
-
-
 def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
     """Every parameter, the training texts and the labels are in the cache keys: an embedder
     fitted after another one with another value, on other texts or with other labels, embeds as
     one fitted from empty caches does (never as the first one, served from the cache).
 
-    The parameters tried are all but ``dim``, ``normalize`` and ``memory`` whose value is a bool
-    (flipped), an int (one up, else one down) or a float (halved, else doubled); a value that
-    ``fit`` refuses is skipped, and so are parameters of other types. ``random_state=None`` is
-    set to ``0`` for this check (as for :func:`check_deterministic`). Run
-    :func:`check_deterministic` first: a random embedder fails this check too.
+    The parameters tried are all but ``dim``, ``normalize``, ``memory`` and ``progress`` whose
+    value is a bool (flipped), an int (one up, else one down) or a float (halved, else
+    doubled); a value that ``fit`` refuses is skipped, and so are parameters of other types.
+    ``random_state=None`` is set to ``0`` for this check (as for :func:`check_deterministic`).
+    Run :func:`check_deterministic` first: a random embedder fails this check too.
 
     Parameters
     ----------
