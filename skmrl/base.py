@@ -101,6 +101,12 @@ def dim_feature_names(estimator: Any) -> np.ndarray:
     return np.asarray([f"{prefix}{i}" for i in range(n)], dtype=object)
 
 
+def _is_fitted_name(name: str) -> bool:
+    """Whether an attribute name is a fitted attribute's (``max_dim_``; not ``_cache`` or a
+    dunder), by scikit-learn's convention."""
+    return name.endswith("_") and not name.startswith("_")
+
+
 class _Unkeyable(Exception):
     """A parameter value with no key that is stable across objects and processes."""
 
@@ -323,6 +329,10 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
     def _set_fitted_state(self, state: dict[str, Any], key: str) -> None:
         """Check what ``state`` settles, then make it this estimator's (under ``key``)."""
         self._check_fitted_state(state)  # before any attribute is set: no half-fitted estimator
+        # An earlier fit's attributes that this state lacks go: a refit without fine-tuning
+        # kept the last training's matryoshka_dims_, which save_pretrained then wrote out.
+        for name in [n for n in vars(self) if _is_fitted_name(n) and n not in state]:
+            delattr(self, name)
         for name, value in state.items():
             setattr(self, name, value)
         self.fingerprint_ = key

@@ -369,6 +369,27 @@ def test_matryoshka_layers_in_the_estimator(deep_bert):
     np.testing.assert_allclose(same.transform(CORPUS), expected, atol=1e-5)
 
 
+def test_a_refit_forgets_the_last_trainings_attributes(deep_bert, tmp_path):
+    """A refit without fine-tuning kept the last training's ``matryoshka_dims_``,
+    ``matryoshka_layers_`` and ``training_losses_``, and ``save_pretrained`` wrote the stale
+    sizes and depths into the unmodified model's ``skmrl.json``."""
+    emb = MatryoshkaEmbedder(
+        deep_bert, device="cpu", fine_tune="full", matryoshka_layers=[2], epochs=1
+    ).fit(CORPUS)
+    assert emb.matryoshka_layers_ == [2, 4] and emb.training_losses_
+    emb.set_params(fine_tune=None, matryoshka_layers=None, epochs=None).fit(CORPUS)
+    for name in ("matryoshka_dims_", "matryoshka_layers_", "training_losses_"):
+        assert not hasattr(emb, name), name
+    assert emb.fine_tuned_weights_ is None and emb.max_layers_ == 4
+    emb.save_pretrained(tmp_path / "saved")
+    config = json.loads((tmp_path / "saved" / "skmrl.json").read_text())
+    assert (config["fine_tune"], config["matryoshka_dims"], config["matryoshka_layers"]) == (
+        None,
+        [],
+        [],
+    )
+
+
 @pytest.mark.parametrize(
     ("params", "error", "match"),
     [
