@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from skmrl._saved_model import ADAPTOR_FILE
+from skmrl._validation import caller_stacklevel
 
 if TYPE_CHECKING:  # matryoshka imports this module inside its methods
     from skmrl.matryoshka import MatryoshkaEmbedder
@@ -197,6 +199,32 @@ def _fit_adaptor(
         **params,
     )
     return adaptor.fit(Z, labels)
+
+
+def warn_if_depth_untrained(embedder: Any) -> None:
+    """Warn when a fitted ``fine_tune="full"`` embedder's ``n_layers`` pools a shallow layer
+    that its training left out: the trained depths (``matryoshka_layers_``; the full depth
+    alone by default) do not hold it, so that layer's prefixes were never trained."""
+    depth, n_layers = embedder.max_layers_, embedder.n_layers
+    if n_layers is None or depth is None or n_layers >= depth:
+        return
+    trained = getattr(embedder, "matryoshka_layers_", None)
+    if trained is not None and n_layers in trained:
+        return
+    what = "only the full depth" if trained is None else f"the depths {trained}"
+    fix = (
+        f"Pass matryoshka_layers=[{n_layers}]"
+        if trained is None
+        else f"Add {n_layers} to matryoshka_layers"
+    )
+    warnings.warn(
+        f"n_layers={n_layers} pools layer {n_layers}'s output, but fine_tune="
+        f"{embedder.fine_tune!r} trained {what} (matryoshka_layers="
+        f"{embedder.matryoshka_layers!r}), so layer {n_layers}'s prefixes are not trained. "
+        f"{fix} to train the depth you use (the full depth is always trained)",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def _fit_full_weights(

@@ -129,7 +129,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
         each at every prefix of ``matryoshka_dims`` (2D Matryoshka: 2DMSE, Starbucks); the full
         depth is always trained. Each depth's nested loss has weight 1, or as a dict gives it
         (``{3: 4.0}``: layer 3 weighs 4 times the full depth, whose weight is 1 unless given).
-        Default: the full depth only.
+        Default: the full depth only; ``fit`` warns when ``n_layers`` pools a depth that is
+        not trained.
     epochs : int, optional
         Passes over the training texts: default 10 for the adaptor, 1 for ``"full"``.
         One epoch is the cheap setting; for the best prefixes train ``"full"`` longer
@@ -465,6 +466,13 @@ class MatryoshkaEmbedder(BaseEmbedder):
     def _check_fitted_state(self, state: dict[str, Any]) -> None:
         super()._check_fitted_state(state)
         self._n_layers_for(state)
+
+    def _set_fitted_state(self, state: dict[str, Any], key: str) -> None:
+        super()._set_fitted_state(state, key)
+        if self.fine_tune == "full":  # "full+adaptor" refuses a shallow depth
+            from skmrl._finetune import warn_if_depth_untrained
+
+            warn_if_depth_untrained(self)
 
     def _check_n_layers(self) -> int | None:
         """``n_layers`` resolved against ``max_layers_`` (``None`` when the depth is unknown)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -367,6 +368,27 @@ def test_matryoshka_layers_in_the_estimator(deep_bert):
     ).fit(CORPUS)
     expected = emb.set_params(n_layers=None).transform(CORPUS)
     np.testing.assert_allclose(same.transform(CORPUS), expected, atol=1e-5)
+
+
+def test_full_training_warns_when_n_layers_pools_an_untrained_depth(deep_bert):
+    """``n_layers=2`` with ``fine_tune="full"`` trained the full depth alone, silently: layer 2's
+    prefixes, the ones transform returns, were never trained. fit now says so (a fit served
+    from the cache too) and names the fix; a trained depth, or the full one, is quiet."""
+    params = {"device": "cpu", "fine_tune": "full", "epochs": 1, "n_layers": 2}
+    untrained = r"n_layers=2 pools layer 2's output, but fine_tune='full' trained "
+    for _ in range(2):  # the second fit is served from the cache
+        with pytest.warns(
+            UserWarning,
+            match=untrained + r"only the full depth .* Pass "
+            r"matryoshka_layers=\[2\] to train the depth you use",
+        ):
+            MatryoshkaEmbedder(deep_bert, **params).fit(CORPUS)
+    with pytest.warns(UserWarning, match=untrained + r"the depths \[1, 4\] .* Add 2 to"):
+        MatryoshkaEmbedder(deep_bert, matryoshka_layers=[1], **params).fit(CORPUS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(deep_bert, matryoshka_layers=[2], **params).fit(CORPUS)
+        MatryoshkaEmbedder(deep_bert, **{**params, "n_layers": 4}).fit(CORPUS)
 
 
 def test_a_refit_forgets_the_last_trainings_attributes(deep_bert, tmp_path):
