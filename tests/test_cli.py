@@ -6,8 +6,10 @@ dataset or model loading, nothing on stdout), never in a traceback.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -632,6 +634,41 @@ def test_finetune_full_trains_shallow_layers_with_matryoshka_layers(
     assert usage.endswith(", max_length=16, n_layers=2)"), usage
     emb = MatryoshkaEmbedder(model=str(folder), max_length=16, n_layers=2, dim=8).fit(["x"])
     assert emb.max_layers_ == 4 and emb.transform(["a cat"]).shape == (1, 8)
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal, where ``progress=None`` draws bars."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("no_progress", [False, True], ids=["default", "--no-progress"])
+def test_sweep_and_finetune_draw_no_bar_with_no_progress(
+    monkeypatch, tmp_path, corpus_csv, no_progress
+):
+    """``skmrl embed`` had ``--no-progress``; ``sweep`` and ``finetune`` drew their bars in a
+    terminal with no way to turn them off (a log of a terminal session filled with them)."""
+    from ._models import save_random_bert
+
+    base = save_random_bert(tmp_path / "bert", n_layers=2)
+    runs = {
+        "sweep": [
+            "sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic",
+            "--embedder", "tfidf", "--folds", "2",
+        ],
+        "finetune": [
+            "finetune", str(corpus_csv), "--text-col", "text", "-o", str(tmp_path / "model"),
+            "--model", base, "--method", "full", "--max-length", "16", "--epochs", "1",
+            "--device", "cpu",
+        ],
+    }  # fmt: skip
+    for name, args in runs.items():
+        err = _Terminal()
+        monkeypatch.setattr(sys, "stderr", err)
+        assert main([*args, *(["--no-progress"] if no_progress else [])]) == 0, err.getvalue()
+        drawn = "\r" in err.getvalue()  # a tqdm bar redraws its line
+        assert drawn is not no_progress, (name, err.getvalue())
 
 
 @pytest.mark.slow

@@ -275,6 +275,20 @@ def add_device(group: Any, also: str = "") -> None:
     )
 
 
+def add_no_progress(group: Any) -> None:
+    """``--no-progress``: ``progress=False`` everywhere (default ``None``: bars on a terminal)."""
+    group.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bars (default: on stderr when it is a terminal)",
+    )
+
+
+def progress_setting(args: Any) -> bool | None:
+    """The ``progress`` that ``--no-progress`` asks for: ``False``, else ``None`` (the rule)."""
+    return False if args.no_progress else None
+
+
 def add_max_length(group: Any, default: int | None = None, what: str = "texts") -> None:
     """``--max-length``: the transformer's truncation, in tokens (256 when not given)."""
     group.add_argument(

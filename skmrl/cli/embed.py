@@ -26,6 +26,7 @@ from skmrl.cli._common import (
     add_command,
     add_device,
     add_max_length,
+    add_no_progress,
     cache_folder,
     cache_problem,
     device_problem,
@@ -34,6 +35,7 @@ from skmrl.cli._common import (
     model_config,
     model_limit_problems,
     output_file_problem,
+    progress_setting,
 )
 from skmrl.cli._csv import Refused, check_input, read_texts
 
@@ -113,7 +115,7 @@ def _plan(args: argparse.Namespace) -> Any:
 # -- the run ---------------------------------------------------------------------------------------
 def _build(args: argparse.Namespace) -> Any:
     """The embedder, unfitted, at its full size (``--dim`` is set once fitted)."""
-    progress = False if args.no_progress else None
+    progress = progress_setting(args)
     if args.embedder == "tfidf":
         from skmrl import TfidfBaseline
 
@@ -299,10 +301,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="also keep the vectors in this disk cache, for re-runs (default: none)",
     )
-    emb.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no progress bar (default: one on stderr when it is a terminal)",
-    )
+    add_no_progress(emb)
     parser.set_defaults(func=run, parser=parser)
     return parser

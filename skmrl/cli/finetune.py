@@ -30,8 +30,10 @@ from skmrl.cli._common import (
     add_csv_data,
     add_device,
     add_max_length,
+    add_no_progress,
     int_at_least,
     positive_float,
+    progress_setting,
 )
 from skmrl.cli._csv import (
     Refused,
@@ -312,6 +314,7 @@ def _train(args: argparse.Namespace, plan: _Plan) -> Any:
         "matryoshka_dims": args.matryoshka_dims,
         "epochs": args.epochs,
         "learning_rate": args.learning_rate,
+        "progress": progress_setting(args),
     }
     if args.batch_size is not None:
         params["train_batch_size"] = args.batch_size
@@ -486,5 +489,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     add_device(train)
     add_max_length(train, default=_DEFAULT_MAX_LENGTH)
+    add_no_progress(train)
     parser.set_defaults(func=run, parser=parser)
     return parser

@@ -33,6 +33,7 @@ from skmrl.cli._common import (
     add_csv_data,
     add_device,
     add_max_length,
+    add_no_progress,
     agg_pyplot,
     cache_folder,
     cache_problem,
@@ -43,6 +44,7 @@ from skmrl.cli._common import (
     model_limit_problems,
     output_file_problem,
     plot_problem,
+    progress_setting,
 )
 from skmrl.cli._csv import (
     Refused,
@@ -230,7 +232,12 @@ def _build(name: str, args: argparse.Namespace) -> Any:
     if name == "word2vec":
         from skmrl import Word2VecEmbedder
 
-        return Word2VecEmbedder(max_dim=top or _W2V_MAX_DIM, device=args.device, random_state=0)
+        return Word2VecEmbedder(
+            max_dim=top or _W2V_MAX_DIM,
+            device=args.device,
+            random_state=0,
+            progress=progress_setting(args),
+        )
     from skmrl import MatryoshkaEmbedder
 
     folder = cache_folder(args.cache_dir)
@@ -238,6 +245,7 @@ def _build(name: str, args: argparse.Namespace) -> Any:
         "model": args.model or _DEFAULT_MODEL,
         "device": args.device,
         "memory": None if folder is None else str(folder),
+        "progress": progress_setting(args),
     }
     if args.max_length is not None:
         params["max_length"] = args.max_length
@@ -321,7 +329,7 @@ def _depth_grid(args: argparse.Namespace, texts: list[str], labels: list[str]) -
     # as compare() does
     return _dim_curve(
         embedder, texts, labels, dims=args.dims, cv=args.folds, layers=args.layers,
-        _clip_dims=args.dims is not None,
+        progress=progress_setting(args), _clip_dims=args.dims is not None,
     )  # fmt: skip
 
 
@@ -392,7 +400,9 @@ def run(args: argparse.Namespace) -> int:
         if args.layers:  # first: its every-layer pass also caches the matryoshka row's vectors
             grid = _depth_grid(args, texts, labels)
         embedders = {name: _build(name, args) for name in args.embedder}
-        comparison = compare(embedders, texts, labels, dims=args.dims, cv=args.folds)
+        comparison = compare(
+            embedders, texts, labels, dims=args.dims, cv=args.folds, progress=progress_setting(args)
+        )
     except (ValueError, OSError, ImportError, RuntimeError) as exc:
         print(f"skmrl sweep: error: {exc}", file=sys.stderr)
         return 1
@@ -532,5 +542,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="FILE.png",
         help="with --layers: the depth x dim heatmap to this image file (needs matplotlib)",
     )
+    add_no_progress(out)
     parser.set_defaults(func=run, parser=parser)
     return parser
