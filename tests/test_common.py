@@ -247,10 +247,15 @@ def test_checks_catch_a_broken_embedder(broken, check, match):
         check_embedder(broken(max_dim=16), checks=[check])
 
 
-@pytest.mark.parametrize("check", [check_deterministic, check_cache_keys], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "check",
+    [check_deterministic, check_cache_keys, check_nesting, check_generator_input],
+    ids=lambda c: c.__name__,
+)
 def test_random_state_none_is_seeded_by_the_checks_that_compare_fits(check):
     # random_state=None draws fresh randomness at every fit (documented): check_cache_keys
-    # compared two such fits, and failed it with 'the cache served another setting's state'.
+    # compared two such fits, and failed it with 'the cache served another setting's state';
+    # check_nesting and check_generator_input compared such fits' vectors, and failed it too.
     check_embedder(TfidfBaseline(max_dim=16, random_state=None), checks=[check])
 
 

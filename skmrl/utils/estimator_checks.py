@@ -378,7 +378,8 @@ def check_input_types(estimator: Any, X: Sequence[str], y: Any) -> None:
 
 def check_generator_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``fit`` and ``fit_transform`` accept a generator, read it once, and give what a list gives
-    (a ``fit_transform`` that reads ``X`` twice sees an exhausted generator).
+    (a ``fit_transform`` that reads ``X`` twice sees an exhausted generator). The fits compare,
+    so ``random_state=None`` is set to ``0`` for this check.
 
     Parameters
     ----------
@@ -401,6 +402,7 @@ def check_generator_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     >>> from skmrl.utils.estimator_checks import check_generator_input
     >>> check_generator_input(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
     """
+    estimator = _seeded(clone(estimator))  # fits that draw afresh would not compare
     docs = list(X)
     reference = copy.deepcopy(_fit(estimator, docs))
     dim = min(3, reference.max_dim_)
@@ -451,6 +453,7 @@ def check_empty_and_unknown_documents(estimator: Any, X: Sequence[str], y: Any) 
 
 def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
     """``dim=k`` is the first ``k`` full-size columns (re-normalised when ``normalize=True``).
+    Each setting is a fit of its own, so ``random_state=None`` is set to ``0`` for this check.
 
     Parameters
     ----------
@@ -473,6 +476,7 @@ def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
     >>> from skmrl.utils.estimator_checks import check_nesting
     >>> check_nesting(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
     """
+    estimator = _seeded(clone(estimator))  # fits that draw afresh would not compare
     fitted = _fit(estimator, X)
     max_dim = fitted.max_dim_
     raw = _transform(_fit(estimator, X, dim=max_dim, normalize=False), X)
@@ -1066,7 +1070,9 @@ def check_embedder(
     -----
     Give the embedder a fixed ``random_state`` (where it has one) and ``device="cpu"``: several
     checks compare two computations of the same vectors, and a GPU's kernels are not
-    reproducible bit for bit. The checks empty skmrl's in-process caches
+    reproducible bit for bit. The checks that compare fits set ``random_state=None`` to ``0``;
+    :func:`check_grid_over_dim_fits_once_per_fold` does not, since such an embedder really
+    trains at every grid point. The checks empty skmrl's in-process caches
     (:func:`skmrl.cache.clear_caches`) of the process they run in.
 
     Examples
