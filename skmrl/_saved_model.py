@@ -69,12 +69,15 @@ class SavedAdaptor:
         self.matryoshka_dims = [int(d) for d in dims]
 
     def transform_full(self, Z: np.ndarray) -> np.ndarray:
-        """Apply every stage: normalise the rows, remove the mean, rotate."""
+        """Apply every stage: normalise the rows, remove the mean, rotate (a zero row stays
+        zero, as in :class:`~skmrl.MatryoshkaAdaptor`)."""
         Z = np.asarray(Z, dtype=np.float32)
         for components, mean in self.stages:
             norms = np.linalg.norm(Z, axis=1, keepdims=True)
             Z = np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
-            Z = np.ascontiguousarray((Z - mean) @ components, dtype=np.float32)
+            Z = (Z - mean) @ components
+            Z[norms[:, 0] == 0] = 0.0
+            Z = np.ascontiguousarray(Z, dtype=np.float32)
         return Z
 
 

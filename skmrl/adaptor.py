@@ -549,9 +549,13 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
     def _rotate(self, X: Any, dim: int | None) -> np.ndarray:
         """The first ``dim`` rotated coordinates (all for ``None``), unnormalised: only the
-        ``dim`` columns are computed (for 3,072-dim vectors at ``dim=8``, 20x faster)."""
+        ``dim`` columns are computed (for 3,072-dim vectors at ``dim=8``, 20x faster). A zero
+        row (an embedder's vector of a text without a known word) stays zero: centred, it became
+        ``-mean_`` rotated, one unit vector shared by every such row after normalising."""
         Zn = self._check_vectors(X, fit=False)
-        return np.ascontiguousarray((Zn - self.mean_) @ self.components_[:, :dim], np.float32)
+        out = (Zn - self.mean_) @ self.components_[:, :dim]
+        out[~Zn.any(axis=1)] = 0.0
+        return np.ascontiguousarray(out, np.float32)
 
     def transform(self, X: Any) -> np.ndarray:
         """Rotate, keep the first ``dim`` coordinates, and L2-normalise them.

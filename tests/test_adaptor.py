@@ -156,6 +156,23 @@ def test_pca_method_is_the_centred_principal_rotation(trec_vectors):
     assert np.all(np.diff(variances[:50]) <= 1e-7)  # largest variance first
 
 
+def test_pca_keeps_zero_rows_zero(trec_vectors):
+    """Centred, a zero row (Word2Vec's vector of a text without a known word) became ``-mean_``
+    rotated: every such row one shared unit vector, as alike as duplicates. It stays zero now,
+    in the saved folder's chain of stages too."""
+    from skmrl._saved_model import SavedAdaptor
+
+    Z, _ = trec_vectors
+    ad = MatryoshkaAdaptor(method="pca", dim=8).fit(Z)
+    rows = np.vstack([np.zeros(Z.shape[1]), Z[:2], np.zeros(Z.shape[1])])
+    out = ad.transform(rows)
+    np.testing.assert_array_equal(out[[0, 3]], 0.0)
+    np.testing.assert_allclose(np.linalg.norm(out[1:3], axis=1), 1.0, atol=1e-5)
+    saved = SavedAdaptor([(ad.components_, ad.mean_)], ad.matryoshka_dims_)
+    np.testing.assert_allclose(saved.transform_full(rows), ad.transform_full(rows), atol=1e-6)
+    np.testing.assert_array_equal(saved.transform_full(rows)[[0, 3]], 0.0)
+
+
 def test_grid_over_dim_fits_once_per_fold(trec_vectors, monkeypatch):
     Z, y = trec_vectors
     calls = []
