@@ -532,6 +532,21 @@ def test_a_make_scorer_curve_is_named_by_its_score_function():
     assert dim_curve(emb, CORPUS, LABELS, dims=[4], cv=2, scoring=balanced).scoring == "balanced"
 
 
+def test_a_scorer_that_negates_a_loss_is_named_neg_like_scikit_learns():
+    # make_scorer(log_loss, greater_is_better=False) and get_scorer("neg_log_loss") score
+    # -log_loss; the curve was named "log_loss", so its table headed a column of negative
+    # values "log_loss"
+    from sklearn.metrics import get_scorer, log_loss, make_scorer
+
+    emb = TfidfBaseline(max_dim=16)
+    loss = make_scorer(log_loss, greater_is_better=False, response_method="predict_proba")
+    for scoring in (loss, get_scorer("neg_log_loss")):
+        curve = dim_curve(emb, CORPUS, LABELS, dims=[4, 16], cv=2, scoring=scoring)
+        assert curve.scoring == "neg_log_loss"
+        assert (curve.mean < 0).all()
+        assert curve.to_markdown().startswith("| dim | neg_log_loss | std |")
+
+
 def test_the_default_score_of_an_estimator_other_than_a_classifier_is_not_named_accuracy():
     # a GaussianMixture's score is a mean log-likelihood: the curve said "accuracy" of it
     from sklearn.mixture import GaussianMixture

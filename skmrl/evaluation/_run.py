@@ -108,7 +108,8 @@ def dim_curve(
         Classification: a scikit-learn scorer name or ``scorer(estimator, X, y)``, one only
         (a list or dict of them is refused: a curve holds one score); default the estimator's
         ``score`` (accuracy). The curve's ``scoring`` is the name, the callable's
-        ``__name__``, or for a ``make_scorer`` scorer its score function's. Retrieval:
+        ``__name__``, or for a ``make_scorer`` scorer its score function's (``"neg_"`` before it
+    when the scorer negates a loss, ``greater_is_better=False``). Retrieval:
         ``"ndcg@k"`` or ``"recall@k"`` for any ``k >= 1``; default ``"ndcg@10"``. STS: none
         (Spearman).
     n_jobs : int, optional
@@ -345,7 +346,9 @@ def _scorer_name(scoring: Any, estimator: Any) -> str:
     """The curve's name for a classification ``scoring``: by default ``"accuracy"`` for a
     classifier and ``"<Estimator>.score"`` for any other (a ``GaussianMixture``'s is a
     log-likelihood), a string as it is, a callable by its ``__name__``, and a ``make_scorer``
-    scorer by its score function's (``"f1_score"``, not the scorer's repr with its arguments)."""
+    scorer by its score function's (``"f1_score"``, not the scorer's repr with its arguments),
+    ``"neg_"`` before it when the scorer negates a loss (``greater_is_better=False``: its scores
+    are ``-log_loss``, and a table headed ``log_loss`` above them read as a negative loss)."""
     if scoring is None:
         from sklearn.base import is_classifier
 
@@ -355,6 +358,8 @@ def _scorer_name(scoring: Any, estimator: Any) -> str:
     name = getattr(scoring, "__name__", None)
     if name is None:  # sklearn's scorers have no __name__; their score function has
         name = getattr(getattr(scoring, "_score_func", None), "__name__", None)
+        if name is not None and getattr(scoring, "_sign", 1) < 0:
+            name = f"neg_{name}"  # as scikit-learn names its negated losses
     return str(scoring) if name is None else str(name)
 
 
