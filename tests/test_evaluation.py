@@ -114,6 +114,51 @@ def test_custom_estimator_and_cv_splitter_and_pandas_input():
     np.testing.assert_allclose(curve.mean, grid.cv_results_["mean_test_score"], atol=1e-12)
 
 
+def test_a_group_splitter_gets_the_groups(sts_pairs):
+    # GroupKFold as cv failed inside dim_curve with scikit-learn's "The 'groups' parameter
+    # should not be None", and there was no way to pass them; groups= goes to cv.split, as in
+    # cross_validate, so no group is in both parts of a fold
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.arange(len(CORPUS)) // 4  # 10 groups of 4 documents
+    curve = dim_curve(
+        TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[4, 16], cv=GroupKFold(4), groups=groups
+    )
+    pipe = make_pipeline(TfidfBaseline(max_dim=32), LogisticRegression(max_iter=2000))
+    grid = GridSearchCV(pipe, {"tfidfbaseline__dim": [4, 16]}, cv=GroupKFold(4), refit=False)
+    grid.fit(CORPUS, LABELS, groups=groups)
+    np.testing.assert_allclose(curve.mean, grid.cv_results_["mean_test_score"], atol=1e-12)
+    both = compare(
+        {"tf-idf": TfidfBaseline(max_dim=32)},
+        CORPUS,
+        LABELS,
+        dims=[4, 16],
+        cv=GroupKFold(4),
+        groups=groups,
+    )
+    np.testing.assert_array_equal(both.curves["tf-idf"].scores, curve.scores)
+    # STS: the groups of the pairs (here: their source sentence's first word)
+    pairs, gold = sts_pairs
+    by_word = [a.split()[0].lower() for a, _ in pairs]
+    sts = dim_curve(
+        TfidfBaseline(max_dim=32),
+        pairs,
+        gold,
+        task="sts",
+        dims=[8],
+        cv=GroupKFold(3),
+        groups=by_word,
+    )
+    assert sts.scores.shape == (3, 1) and np.isfinite(sts.scores).all()
+    with pytest.raises(ValueError, match=r"a group splitter as cv, such as GroupKFold\(4\)"):
+        dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[4], cv=4, groups=groups)
+    with pytest.raises(ValueError, match="one label per sample: 40 samples, got shape"):
+        dim_curve(TfidfBaseline(), CORPUS, LABELS, dims=[4], cv=GroupKFold(4), groups=groups[1:])
+    with pytest.raises(ValueError, match="no folds: no groups"):
+        queries, corpus = {"q": "a cat"}, dict(enumerate(CORPUS))
+        dim_curve(TfidfBaseline(), (queries, corpus), {"q": {0: 1}}, task="retrieval", groups=[0])
+
+
 def test_n_jobs_gives_the_same_curve():
     one = dim_curve(TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[2, 8], cv=4)
     two = dim_curve(TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[2, 8], cv=4, n_jobs=2)

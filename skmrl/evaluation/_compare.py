@@ -28,6 +28,7 @@ def compare(
     scoring: Any = None,
     n_jobs: int | None = None,
     progress: bool | None = None,
+    groups: Any = None,
 ) -> Comparison:
     """Score several embedders at several sizes ``dim``, on the same folds: one table.
 
@@ -51,7 +52,7 @@ def compare(
         (``TfidfBaseline(max_dim=64)`` skips 128; its column in :meth:`Comparison.to_markdown`
         is blank there); an error when an embedder supports none of them. Default: each
         embedder's own default sizes (powers of two from 8, and its full size).
-    task, estimator, cv, scoring, n_jobs, progress
+    task, estimator, cv, scoring, n_jobs, progress, groups
         As in :func:`dim_curve`.
 
     Returns
@@ -128,6 +129,7 @@ def compare(
                 scoring=scoring,
                 n_jobs=n_jobs,
                 progress=progress,
+                groups=groups,
                 _clip_dims=dims is not None,
                 _steps=steps,
             )

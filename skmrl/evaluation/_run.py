@@ -36,6 +36,7 @@ def dim_curve(
     n_jobs: int | None = None,
     progress: bool | None = None,
     layers: Sequence[int] | None = None,
+    groups: Any = None,
 ) -> DimCurve | DepthDimCurves:
     """Score an embedder at several sizes ``dim`` for the cost of about one encoding.
 
@@ -130,6 +131,11 @@ def dim_curve(
         time of each depth (its first layers only, without the cache) is measured on a seeded
         sample of at most 256 of the texts. A step of the progress bar is then one (depth, dim)
         in one fold.
+    groups : array-like of shape (n_samples,), optional
+        Group labels of the samples (classification) or of the pairs (STS), for a group
+        splitter as ``cv`` (``GroupKFold``, ``StratifiedGroupKFold``, ``LeaveOneGroupOut``):
+        passed to ``cv.split``, as ``cross_validate`` does. An int ``cv`` ignores groups, so
+        it is an error with them; so is retrieval, which has no folds.
 
     Returns
     -------
@@ -181,6 +187,7 @@ def dim_curve(
         n_jobs=n_jobs,
         progress=progress,
         layers=layers,
+        groups=groups,
     )
 
 
@@ -197,6 +204,7 @@ def _dim_curve(
     n_jobs: int | None = None,
     progress: bool | None = None,
     layers: Sequence[int] | None = None,
+    groups: Any = None,
     _clip_dims: bool = False,
     _steps: Any = None,
 ) -> DimCurve | DepthDimCurves:
@@ -215,6 +223,8 @@ def _dim_curve(
     if dims is not None:
         _check_dims(dims, None)  # types now; the range after the first fit
     depths = _check_layers(embedder, layers)  # [None] without layers
+    if groups is not None and task == "retrieval":
+        raise ValueError("task='retrieval' has no folds: no groups")
     if task == "retrieval":
         return _retrieval_curve(
             embedder, X, y, dims, estimator, cv, scoring, progress, _clip_dims, _steps, depths
@@ -237,6 +247,7 @@ def _dim_curve(
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels")
         classes, codes = check_class_labels(y, len(y))
+        groups = _check_groups(groups, cv, len(y), "samples")
         if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
             if cv < 2:
                 raise ValueError(f"cv must be at least 2 folds, got {cv}")
@@ -250,7 +261,7 @@ def _dim_curve(
             cv = StratifiedKFold(int(cv), shuffle=True, random_state=0)
         else:
             cv = check_cv(cv, y, classifier=True)
-        splits = list(cv.split(np.zeros((len(y), 1)), y))
+        splits = list(cv.split(np.zeros((len(y), 1)), y, groups))
         estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
         if isinstance(scoring, (list, tuple, set, frozenset, dict)):
             # check_scoring would make a multi-metric scorer, whose dict of scores fails deep in
@@ -279,6 +290,7 @@ def _dim_curve(
             raise ValueError("task='sts' needs the gold similarity scores y")
         y = check_pair_scores(y, len(a), name="y", pairs="X")
         every = np.arange(len(a))
+        groups = _check_groups(groups, cv, len(a), "pairs")
         if cv is None or not _learns_from_texts(embedder):
             splits = [(every, every)]
         else:
@@ -286,7 +298,7 @@ def _dim_curve(
                 if not 2 <= cv <= len(a):
                     raise ValueError(f"cv must be between 2 and the {len(a)} pairs, got {cv}")
                 cv = KFold(int(cv), shuffle=True, random_state=0)
-            splits = list(check_cv(cv).split(every))
+            splits = list(check_cv(cv).split(every, groups=groups))
         score_name = "spearman"
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
@@ -340,6 +352,25 @@ def _dim_curve(
         for j in range(len(depths))
     ]
     return _result(depths, curves, results[0])
+
+
+def _check_groups(groups: Any, cv: Any, n: int, what: str) -> np.ndarray | None:
+    """``groups`` as an array of one label per sample (``what``: ``"samples"`` or ``"pairs"``),
+    or ``None``; an error for another length, or with an int ``cv``, whose splitter (stratified
+    or plain k-fold) would ignore them."""
+    if groups is None:
+        return None
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        raise ValueError(
+            f"groups= needs a group splitter as cv, such as GroupKFold({cv}) or "
+            f"StratifiedGroupKFold({cv}); an int cv splits without them"
+        )
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or len(groups) != n:
+        raise ValueError(
+            f"groups must hold one label per {what[:-1]}: {n} {what}, got shape {groups.shape}"
+        )
+    return groups
 
 
 def _scorer_name(scoring: Any, estimator: Any) -> str:
