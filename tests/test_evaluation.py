@@ -159,6 +159,36 @@ def test_a_group_splitter_gets_the_groups(sts_pairs):
         dim_curve(TfidfBaseline(), (queries, corpus), {"q": {0: 1}}, task="retrieval", groups=[0])
 
 
+def test_a_regressor_curve_scores_numeric_targets_as_grid_search(sts_pairs):
+    # Ridge on numeric y was refused ("y must hold class labels ..., got continuous values",
+    # with a hint about rotations), and integer-valued targets with an int cv were split as
+    # classes ("class 62.0 has 1 samples, fewer than the cv=5 folds ...: lower cv"); a
+    # regressor is now scored like a classifier, on KFold folds as scikit-learn splits it
+    from sklearn.linear_model import Ridge
+
+    pairs, gold = sts_pairs
+    texts = [a for a, _ in pairs]
+    curve = dim_curve(TfidfBaseline(max_dim=32), texts, gold, dims=[4, 32], estimator=Ridge())
+    assert curve.scoring == "Ridge.score"
+    pipe = make_pipeline(TfidfBaseline(max_dim=32), Ridge())
+    cv = KFold(5, shuffle=True, random_state=0)
+    grid = GridSearchCV(pipe, {"tfidfbaseline__dim": [4, 32]}, cv=cv, refit=False)
+    grid.fit(texts, gold)
+    np.testing.assert_allclose(curve.mean, grid.cv_results_["mean_test_score"], atol=1e-9)
+    lengths = np.array([len(t) for t in texts], dtype=float)  # whole numbers, most unique
+    curve = dim_curve(
+        TfidfBaseline(max_dim=32),
+        texts,
+        lengths,
+        dims=[4],
+        estimator=Ridge(),
+        scoring="neg_mean_absolute_error",
+    )
+    assert (curve.mean < 0).all()
+    with pytest.raises(ValueError, match="Ridge is a regressor: y must hold one finite number"):
+        dim_curve(TfidfBaseline(), texts, ["a"] * len(texts), dims=[4], estimator=Ridge())
+
+
 def test_n_jobs_gives_the_same_curve():
     one = dim_curve(TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[2, 8], cv=4)
     two = dim_curve(TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[2, 8], cv=4, n_jobs=2)

@@ -62,7 +62,8 @@ def dim_curve(
         (id -> vector for ``MatryoshkaAdaptor``), or the :class:`~skmrl.datasets.BeirData`
         that :func:`~skmrl.datasets.load_beir` returns (then without ``y``).
     y : array-like of shape (n_samples,), or dict
-        Classification: the class labels (required). STS: the gold similarity scores.
+        Classification: the class labels (required), or with a regressor as ``estimator`` the
+        targets (numbers). STS: the gold similarity scores.
         Retrieval: the relevance judgements (qrels), a dict of query id -> {document id: int
         grade}; every query needs some, and every id must be in ``X`` (else a ``ValueError``
         saying which). A query whose grades are all 0 scores 0, as in ``pytrec_eval``.
@@ -91,8 +92,10 @@ def dim_curve(
         (:func:`skmrl.metrics.cosine_top_k`). The curve's score is ``scoring`` (nDCG@10 by
         default); nDCG@10 and recall@100 are always recorded in :attr:`DimCurve.metrics`, and
         :meth:`DimCurve.to_markdown` shows both. There are no folds (``std`` is 0).
-    estimator : classifier or clusterer, default=LogisticRegression(max_iter=2000)
-        Classification only; cloned for each fold and size, and fitted with one BLAS thread
+    estimator : classifier, regressor or clusterer, default=LogisticRegression(max_iter=2000)
+        Classification only (a regressor, such as ``Ridge``, is scored the same way on numeric
+        ``y``, by its R2 unless ``scoring`` says otherwise); cloned for each fold and size, and
+        fitted with one BLAS thread
         (``threadpoolctl``): on vectors of at most ``max_dim_`` columns threads gain nothing,
         and on busy cores they made these fits up to 30 times slower. A clusterer with
         ``predict`` (``KMeans``) clusters the training part, assigns the held-out part to its
@@ -101,7 +104,8 @@ def dim_curve(
         embedder that learns from ``y`` (``fine_tune="adaptor"``) then warns: its clusters are
         not what unlabelled texts would get.
     cv : int, cross-validation splitter or iterable, default=5
-        Classification: an int is ``StratifiedKFold(cv, shuffle=True, random_state=0)``. STS:
+        Classification: an int is ``StratifiedKFold(cv, shuffle=True, random_state=0)``
+        (``KFold``, shuffled alike, for a regressor, as scikit-learn splits them). STS:
         an int is ``KFold(cv, shuffle=True, random_state=0)`` over pairs; ``None`` is one fit
         on all pairs. Retrieval: no cross-validation; leave ``cv`` at its default or pass
         ``None`` (any other value is an error rather than silently ignored).
@@ -231,9 +235,10 @@ def _dim_curve(
         )
 
     if task == "classification":
+        from sklearn.base import is_regressor
         from sklearn.linear_model import LogisticRegression
         from sklearn.metrics import check_scoring
-        from sklearn.model_selection import StratifiedKFold, check_cv
+        from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 
         from skmrl.adaptor import check_class_labels
 
@@ -246,23 +251,30 @@ def _dim_curve(
         y = np.asarray(y)
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels")
-        classes, codes = check_class_labels(y, len(y))
+        estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
+        regression = is_regressor(estimator)
+        if regression:
+            y = _check_targets(y, estimator)
+        else:
+            classes, codes = check_class_labels(y, len(y))
         groups = _check_groups(groups, cv, len(y), "samples")
         if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
             if cv < 2:
                 raise ValueError(f"cv must be at least 2 folds, got {cv}")
-            counts = np.bincount(codes)
-            if counts.min() < cv:
-                small = classes[int(np.argmin(counts))]
-                raise ValueError(
-                    f"class {small!r} has {counts.min()} samples, fewer than the cv={cv} "
-                    "folds of stratified cross-validation: lower cv"
-                )
-            cv = StratifiedKFold(int(cv), shuffle=True, random_state=0)
+            if regression:  # not stratified, as scikit-learn splits a regressor's data
+                cv = KFold(int(cv), shuffle=True, random_state=0)
+            else:
+                counts = np.bincount(codes)
+                if counts.min() < cv:
+                    small = classes[int(np.argmin(counts))]
+                    raise ValueError(
+                        f"class {small!r} has {counts.min()} samples, fewer than the cv={cv} "
+                        "folds of stratified cross-validation: lower cv"
+                    )
+                cv = StratifiedKFold(int(cv), shuffle=True, random_state=0)
         else:
-            cv = check_cv(cv, y, classifier=True)
+            cv = check_cv(cv, y, classifier=not regression)
         splits = list(cv.split(np.zeros((len(y), 1)), y, groups))
-        estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
         if isinstance(scoring, (list, tuple, set, frozenset, dict)):
             # check_scoring would make a multi-metric scorer, whose dict of scores fails deep in
             # the folds ("float() argument must be ... not 'dict'")
@@ -352,6 +364,17 @@ def _dim_curve(
         for j in range(len(depths))
     ]
     return _result(depths, curves, results[0])
+
+
+def _check_targets(y: np.ndarray, estimator: Any) -> np.ndarray:
+    """A regressor's ``y``: one finite number per sample (kept as given, as a regressor in a
+    ``GridSearchCV`` gets it)."""
+    if y.ndim != 1 or not (np.issubdtype(y.dtype, np.number) and np.isfinite(y).all()):
+        raise ValueError(
+            f"estimator {type(estimator).__name__} is a regressor: y must hold one finite "
+            f"number per text, got an array of {y.dtype} of shape {y.shape}"
+        )
+    return y
 
 
 def _check_groups(groups: Any, cv: Any, n: int, what: str) -> np.ndarray | None:
