@@ -22,7 +22,10 @@ def smallest_dim_refit(
     that value (other parameters varying), the best scored. ``None`` (the full size, or
     :class:`~skmrl.TfidfBaseline`'s sparse TF-IDF) counts as larger than every int, so a grid
     such as ``[8, 16, None]`` works. ``best_index_`` and the refitted ``best_estimator_`` follow
-    it (``best_score_`` is not defined with a callable ``refit``).
+    it (``best_score_`` is not defined with a callable ``refit``). ``RandomizedSearchCV`` calls
+    it too; ``HalvingGridSearchCV`` and ``HalvingRandomSearchCV`` never call a ``refit``
+    callable (they keep the best candidate of their last round, whatever ``refit`` is), so
+    there it would be silently ignored: pass ``refit=True`` and pick from ``cv_results_``.
 
     Parameters
     ----------
