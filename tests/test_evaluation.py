@@ -342,7 +342,27 @@ def test_smallest_dim_on_a_hand_made_curve():
     with pytest.raises(ValueError, match="tolerance"):
         curve.smallest_dim(tolerance=-0.1)
     nan_curve = DimCurve(dims=[8, 16], scores=[[np.nan, 0.5]])
-    assert nan_curve.smallest_dim() == 16
+    with pytest.warns(UserWarning, match="no finite mean score at dim 8"):
+        assert nan_curve.smallest_dim() == 16
+
+
+def test_a_size_left_out_for_a_nan_fold_is_named():
+    # One fold scored NaN at 32 (it was 0.95 in the other): 32's mean is NaN, so the choice
+    # was among 8 and 16 alone, 16 against a best of 0.90, without a word
+    curve = DimCurve(dims=[8, 16, 32], scores=[[0.80, 0.90, 0.95], [0.80, 0.90, np.nan]])
+    with pytest.warns(UserWarning, match=r"no finite mean score at dim 32 \(a fold scored NaN"):
+        assert curve.smallest_dim() == 16
+    grid = DepthDimCurves(
+        {
+            2: DimCurve(dims=[8, 16], scores=[[0.8, np.nan]]),
+            4: DimCurve(dims=[8, 16], scores=[[0.85, 0.9]]),
+        }
+    )
+    with pytest.warns(UserWarning, match=r"at \(depth, dim\) \(2, 16\) \(a fold"):
+        assert grid.cheapest() == (4, 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DimCurve(dims=[8, 16], scores=[[0.8, 0.9]]).smallest_dim()
 
 
 def test_a_mean_exactly_tolerance_below_the_best_is_within_it():

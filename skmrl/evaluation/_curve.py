@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,15 +26,32 @@ def _check_tolerance(tolerance: Any) -> float:
     return float(tolerance)
 
 
-def _within_tolerance(scores: np.ndarray, tolerance: Any, what: str) -> np.ndarray:
+def _within_tolerance(
+    scores: np.ndarray, tolerance: Any, what: str, labels: Sequence[Any] | None = None
+) -> np.ndarray:
     """Which ``scores`` are finite and at least ``best - tolerance`` (``best``: the largest
     finite one), up to float rounding; a ``ValueError`` when none is finite (``what``: what a
-    score belongs to, for the message)."""
+    score belongs to, for the message). With ``labels`` (one per score, flattened), a
+    ``UserWarning`` names those left out for a non-finite mean: a fold that scored NaN there
+    (a constant Spearman, a failed scorer) takes its size out of the choice, and the best
+    among the rest can lie far below what that size scored in the other folds."""
     tolerance = _check_tolerance(tolerance)
     scores = np.asarray(scores, dtype=np.float64)
     finite = np.isfinite(scores)
     if not finite.any():
         raise ValueError(f"no {what} has a finite mean score")
+    if labels is not None and not finite.all():
+        import warnings
+
+        from skmrl._validation import caller_stacklevel
+
+        left_out = [labels[i] for i in np.flatnonzero(~finite.ravel())]
+        warnings.warn(
+            f"no finite mean score at {what} {', '.join(map(str, left_out))} (a fold scored "
+            "NaN or inf there: see scores); left out of the choice",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
     best = scores[finite].max()
     slack = _ROUNDING * max(1.0, abs(best), tolerance)
     return finite & (scores >= best - tolerance - slack)
@@ -139,13 +157,15 @@ class DimCurve:
         tolerance : float, default=0.01
             Absolute, in the score's units: with accuracy, ``0.01`` is one percentage point
             (``best - 0.01``), not 1% of the best. A mean exactly ``tolerance`` below the best
-            is within it, whatever the float rounding of the means.
+            is within it, whatever the float rounding of the means. A ``dim`` whose mean is
+            NaN (a fold scored NaN there) is left out, with a ``UserWarning``.
 
         Returns
         -------
         int
         """
-        return int(self.dims[_within_tolerance(self.mean, tolerance, "dim")].min())
+        ok = _within_tolerance(self.mean, tolerance, "dim", self.dims.tolist())
+        return int(self.dims[ok].min())
 
     def to_frame(self) -> Any:
         """The curve as a pandas DataFrame, one row per ``dim``.

@@ -121,7 +121,8 @@ class DepthDimCurves:
         -------
         ndarray of bool, shape (n_layers, n_dims)
         """
-        return _within_tolerance(self.mean, tolerance, "(depth, dim)")
+        cells = [(int(d), int(k)) for d in self.layers for k in self.dims]
+        return _within_tolerance(self.mean, tolerance, "(depth, dim)", cells)
 
     def smallest_dims(self, tolerance: float = 0.01) -> dict[int, int | None]:
         """Each depth's smallest ``dim`` within ``tolerance`` of the best mean score of the whole
