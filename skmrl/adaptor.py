@@ -269,9 +269,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     are closed-form, seconds (20,000 vectors of 3,072 dims: 31 s and 56 s). ``"adaptor"``
     without labels trains for ``epochs * min(n_samples, max_samples) // batch_size`` steps
     (390 by default from 10,000 rows or more), and a step costs ``O(D**3)`` for ``D``
-    features: the whole training takes about a minute at 384 dims, 15 min at 1,024, 35-45 min
-    at 1,536 and 5-6 hours at 3,072 (API embeddings). ``fit`` warns when the first step
-    projects a training of more than 5 minutes; ``progress=True`` shows a bar.
+    features: the whole training takes about 40 s at 384 dims, 3-4 min at 1,024, 7-8 min at
+    1,536 and 50 min at 3,072 (API embeddings). ``fit`` warns when the first step projects a
+    training of more than 5 minutes; ``progress=True`` shows a bar.
 
     The supervised rotation was first trained, as in the MRL paper, with a cross-entropy head
     on each prefix: it reached 0.800 at 8 dims on TREC-6 in minutes, and training on from the
