@@ -20,8 +20,10 @@ a :class:`joblib.Memory`) so that ``n_jobs>1`` worker processes share them:
   is older than an hour, so that reading (what a grid mostly does) seldom writes.
   SQLite's WAL needs the processes on one machine: a folder on a network file system (NFS, SMB)
   is not supported.
-* fitted states through :class:`joblib.Memory` under ``<memory>/skmrl-fits`` (one small folder per
-  fitted state).
+* fitted states through :class:`joblib.Memory` under ``<memory>/skmrl-fits`` (one folder per
+  fitted state: small, but a ``fine_tune="full"`` one holds the model's weights), bounded alike
+  (``$SKMRL_DISK_CACHE_MAX_BYTES``, a bound of its own): after writing a state, joblib's
+  ``reduce_size`` removes the least recently used ones (by the files' access times) past it.
 
 :func:`check_memory` (called first in every ``fit``) creates the folder and checks it is writable,
 so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
@@ -72,8 +74,9 @@ __all__ = [
 DEFAULT_MAX_BYTES = 1 << 30
 #: How many fitted states the in-process fit cache keeps.
 DEFAULT_MAX_FIT_STATES = 16
-#: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors);
-#: the environment variable ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides it (e.g. ``500M``, ``8G``).
+#: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors),
+#: and, separately, of the disk fitted states; the environment variable
+#: ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides both (e.g. ``500M``, ``8G``).
 DEFAULT_DISK_MAX_BYTES = 4 << 30
 
 _MAX_BYTES_ENV = "SKMRL_DISK_CACHE_MAX_BYTES"
@@ -659,7 +662,11 @@ def cached_fit_state(
         import joblib
 
         store = joblib.Memory(location / _FITS_DIR, verbose=0)
-        state = store.cache(_compute_state, ignore=["compute"])(key, compute)
+        cached = store.cache(_compute_state, ignore=["compute"])
+        stored = cached.check_call_in_cache(key, compute)
+        state = cached(key, compute)
+        if not stored:  # a new state was written: the least recently used go past the bound
+            store.reduce_size(bytes_limit=_disk_max_bytes())
     with _FIT_LOCK:
         _FIT_STATES[key] = state
         while len(_FIT_STATES) > max_entries:

@@ -207,6 +207,30 @@ def test_fit_state_cache_in_memory_and_on_disk(tmp_path):
     assert len(calls) == 2
 
 
+def test_disk_fit_states_keep_to_the_bound(tmp_path, monkeypatch):
+    """``<memory>/skmrl-fits`` grew without bound, though a ``fine_tune="full"`` state holds the
+    model's weights (91 MB for MiniLM): it now keeps to ``$SKMRL_DISK_CACHE_MAX_BYTES`` as the
+    vectors do, the least recently used states going first (joblib's ``reduce_size``)."""
+    monkeypatch.setenv("SKMRL_DISK_CACHE_MAX_BYTES", "30K")
+    calls = []
+
+    def compute(i):
+        calls.append(i)
+        return {"table_": np.full(3000, i, dtype=np.float32)}  # 12 KB a state
+
+    for i in range(4):
+        cached_fit_state(f"state {i}", functools.partial(compute, i), memory=tmp_path)
+        time.sleep(0.01)  # distinct access times
+        info = disk_cache_info(tmp_path)
+        assert info["fit_bytes"] <= 30 * 1024, info
+    assert info["n_fit_states"] == 2 and calls == [0, 1, 2, 3]
+    clear_caches()  # what a new process sees: the newest states, from disk
+    kept = cached_fit_state("state 3", functools.partial(compute, 3), memory=tmp_path)
+    assert calls == [0, 1, 2, 3] and kept["table_"][0] == 3
+    cached_fit_state("state 0", functools.partial(compute, 0), memory=tmp_path)
+    assert calls == [0, 1, 2, 3, 0]  # evicted: computed again
+
+
 def test_hash_texts_separates_documents_and_labels():
     assert hash_texts(["ab", "c"]) != hash_texts(["a", "bc"])
     assert hash_texts(["a"]) != hash_texts(["a", ""])
