@@ -174,7 +174,10 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
     TypeError
         For anything else than the above.
     ValueError
-        When the folder cannot be created or is not writable (the message names the reason).
+        When the folder cannot be created or is not writable (the message names the reason),
+        or, with ``create``, when ``$SKMRL_DISK_CACHE_MAX_BYTES`` is not understood: the disk
+        caches read it after their work (a new fitted state, new vectors), so a ``fit`` would
+        fail only once it had trained.
 
     Examples
     --------
@@ -201,6 +204,7 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
             )
         path = Path(location).expanduser()
     if create:
+        _disk_max_bytes()  # a bad bound fails now, not after the training it bounds
         _ensure_writable_dir(path)
     return path
 

@@ -765,3 +765,14 @@ def test_disk_cache_benchmark_leaves_a_cache_already_in_its_dir(tmp_path):
     info = disk_cache_info(tmp_path)
     assert (info["n_vectors"], info["n_fingerprints"]) == (2, 1)
     assert [p.name for p in tmp_path.iterdir()] == ["skmrl-embeddings"]
+
+
+def test_a_bad_disk_bound_fails_before_the_fit(tmp_path, monkeypatch):
+    """A bad ``$SKMRL_DISK_CACHE_MAX_BYTES`` was read only after a new fitted state was written
+    (to bound the states): ``fit`` trained, then failed. It fails first now, having fitted
+    nothing."""
+    monkeypatch.setenv("SKMRL_DISK_CACHE_MAX_BYTES", "4X")
+    calls = []
+    with pytest.raises(ValueError, match="SKMRL_DISK_CACHE_MAX_BYTES='4X'"):
+        cached_fit_state("state", lambda: calls.append(1) or {"max_dim_": 1}, memory=tmp_path)
+    assert not calls and not (tmp_path / "skmrl-fits").exists()
