@@ -114,7 +114,7 @@ def dim_curve(
         (a list or dict of them is refused: a curve holds one score); default the estimator's
         ``score`` (accuracy). The curve's ``scoring`` is the name, the callable's
         ``__name__``, or for a ``make_scorer`` scorer its score function's (``"neg_"`` before it
-    when the scorer negates a loss, ``greater_is_better=False``). Retrieval:
+        when the scorer negates a loss, ``greater_is_better=False``). Retrieval:
         ``"ndcg@k"`` or ``"recall@k"`` for any ``k >= 1``; default ``"ndcg@10"``. STS: none
         (Spearman).
     n_jobs : int, optional
