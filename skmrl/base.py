@@ -329,14 +329,27 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
     def _set_fitted_state(self, state: dict[str, Any], key: str) -> None:
         """Check what ``state`` settles, then make it this estimator's (under ``key``)."""
         self._check_fitted_state(state)  # before any attribute is set: no half-fitted estimator
-        # An earlier fit's attributes that this state lacks go: a refit without fine-tuning
-        # kept the last training's matryoshka_dims_, which save_pretrained then wrote out.
-        for name in [n for n in vars(self) if _is_fitted_name(n) and n not in state]:
-            delattr(self, name)
+        # An earlier state's attributes that this state lacks go: a refit without fine-tuning
+        # kept the last training's matryoshka_dims_, which save_pretrained then wrote out. Only
+        # those: a subclass's fit may set its own (classes_) before calling this one.
+        for name in self._earlier_state_names():
+            if name not in state:
+                self.__dict__.pop(name, None)
         for name, value in state.items():
             setattr(self, name, value)
+        self._state_names = tuple(state)
         self.fingerprint_ = key
         self._record_fit_settings()
+
+    def _earlier_state_names(self) -> tuple[str, ...]:
+        """The attributes that the last fitted state set (``_set_fitted_state``); for an
+        estimator fitted before they were recorded (unpickled), its fitted attributes."""
+        names = self.__dict__.get("_state_names")
+        if names is not None:
+            return tuple(names)
+        if "fingerprint_" not in self.__dict__:
+            return ()  # never fitted: every fitted attribute is the subclass's own
+        return tuple(n for n in vars(self) if _is_fitted_name(n) and n != "fingerprint_")
 
     def _record_fit_settings(self) -> None:
         """Remember the parameters the fit depended on (all but ``dim`` and the runtime ones):

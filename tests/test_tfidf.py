@@ -386,3 +386,21 @@ def test_text_options_keep_the_published_checks(options):
     from skmrl.utils.estimator_checks import check_embedder
 
     check_embedder(TfidfBaseline(max_dim=16, **options))
+
+
+class _LabelledTfidf(TfidfBaseline):
+    """A user's subclass in scikit-learn's style: its ``fit`` records the classes, then fits."""
+
+    def fit(self, X, y=None):
+        self.classes_ = np.unique(y)
+        return super().fit(X, y)
+
+
+def test_a_subclass_keeps_what_its_fit_sets_before_the_state():
+    # A refit drops the attributes of an earlier state that the new one lacks; it dropped every
+    # fitted attribute outside the state, so a subclass's classes_, set before super().fit, was
+    # gone after every fit.
+    emb = _LabelledTfidf(max_dim=4).fit(CORPUS, [i % 2 for i in range(len(CORPUS))])
+    assert emb.classes_.tolist() == [0, 1]
+    emb.set_params(sublinear_tf=True).fit(CORPUS, [i % 3 for i in range(len(CORPUS))])
+    assert emb.classes_.tolist() == [0, 1, 2] and emb.sublinear_tf
