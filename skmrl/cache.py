@@ -38,6 +38,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -45,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import check_float, folder_write_problem
+from skmrl._validation import caller_stacklevel, check_float, folder_write_problem
 from skmrl._vector_store import (
     STORE_DIR,
     StoreError,
@@ -670,7 +671,16 @@ def cached_fit_state(
         stored = cached.check_call_in_cache(key, compute)
         state = cached(key, compute)
         if not stored:  # a new state was written: the least recently used go past the bound
-            store.reduce_size(bytes_limit=_disk_max_bytes())
+            bound = _disk_max_bytes()
+            store.reduce_size(bytes_limit=bound)
+            if not cached.check_call_in_cache(key, compute):  # larger than the bound alone
+                warnings.warn(
+                    f"this fitted state is larger than the disk cache's bound ({bound:,} bytes, "
+                    f"${_MAX_BYTES_ENV}), so it was not kept in {location}: another process "
+                    f"or a later run will fit it again. Raise ${_MAX_BYTES_ENV} to keep it",
+                    UserWarning,
+                    stacklevel=caller_stacklevel(),
+                )
     with _FIT_LOCK:
         _FIT_STATES[key] = state
         while len(_FIT_STATES) > max_entries:

@@ -231,6 +231,28 @@ def test_disk_fit_states_keep_to_the_bound(tmp_path, monkeypatch):
     assert calls == [0, 1, 2, 3, 0]  # evicted: computed again
 
 
+def test_a_fit_state_larger_than_the_disk_bound_is_warned_about(tmp_path, monkeypatch):
+    """A state larger than the bound (a fine-tuned model's weights under SKMRL_DISK_CACHE_MAX_BYTES
+    =500M) was deleted as soon as it was written, so every new process trained it again, without
+    a word; it is still returned, and the warning says what to raise."""
+    monkeypatch.setenv("SKMRL_DISK_CACHE_MAX_BYTES", "5K")
+
+    def compute():
+        return {"table_": np.ones(3000, dtype=np.float32)}  # 12 KB
+
+    with pytest.warns(
+        UserWarning,
+        match=r"larger than the disk cache's bound \(5,120 bytes, "
+        r"\$SKMRL_DISK_CACHE_MAX_BYTES\), so it was not kept",
+    ) as record:
+        state = cached_fit_state("big", compute, memory=tmp_path)
+    assert record[0].filename == __file__ and state["table_"].sum() == 3000
+    assert disk_cache_info(tmp_path)["n_fit_states"] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a state within the bound: quiet
+        cached_fit_state("small", lambda: {"table_": np.ones(10)}, memory=tmp_path)
+
+
 def test_hash_texts_separates_documents_and_labels():
     assert hash_texts(["ab", "c"]) != hash_texts(["a", "bc"])
     assert hash_texts(["a"]) != hash_texts(["a", ""])
