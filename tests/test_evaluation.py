@@ -328,6 +328,26 @@ def test_sts_frozen_encoder_is_fitted_once(sts_pairs, count_fits):
     assert curve.mean[-1] > 0.75 and curve.mean[-1] > curve.mean[0]
 
 
+def test_sts_compare_scores_a_frozen_encoder_on_the_folds_of_the_others(sts_pairs):
+    """compare() says every embedder is scored on the same folds, but on STS a frozen encoder was
+    scored once on all pairs beside an adaptor's mean over 5 folds: at full size, where the two
+    differ by a rotation only, the table showed the adaptor losing (0.9334 against 0.9317)."""
+    from skmrl import MatryoshkaEmbedder
+
+    pairs, gold = sts_pairs
+    frozen = MatryoshkaEmbedder(device="cpu", max_length=64)
+    embedders = {"frozen": frozen, "adaptor": clone(frozen).set_params(fine_tune="adaptor")}
+    table = compare(embedders, pairs, gold, task="sts", dims=[8, 384], cv=3)
+    scores = {name: curve.scores for name, curve in table.curves.items()}
+    assert scores["frozen"].shape == scores["adaptor"].shape == (3, 2)
+    # the same folds: at full size a rotation (fitted on each fold) changes no cosine
+    np.testing.assert_allclose(scores["frozen"][:, 1], scores["adaptor"][:, 1], atol=1e-4)
+    # alone, or beside other frozen encoders, it is still scored once on all pairs
+    assert dim_curve(frozen, pairs, gold, task="sts", dims=[8], cv=3).scores.shape == (1, 1)
+    alone = compare({"frozen": frozen}, pairs, gold, task="sts", dims=[8], cv=3)
+    assert alone.curves["frozen"].scores.shape == (1, 1)
+
+
 # -- the result -----------------------------------------------------------------------------------
 def test_smallest_dim_on_a_hand_made_curve():
     curve = DimCurve(

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import _check_dims, _Steps
+from ._common import _check_dims, _learns_from_texts, _Steps
 from ._curve import Comparison
 from ._retrieval import _as_retrieval_set
 from ._run import TASKS, _dim_curve
@@ -36,8 +36,12 @@ def compare(
     shuffled splitter with a fixed seed, a splitter splits once for all (one that shuffles
     without a seed, such as ``KFold(shuffle=True)``, too), and an iterable of splits is read
     once and reused, so every embedder is scored on the same folds; each curve is the one
-    :func:`dim_curve` alone would return. With ``task="retrieval"`` every embedder ranks the
-    same corpus for the same queries (there are no folds).
+    :func:`dim_curve` alone would return, but for one case: with ``task="sts"``, an embedder
+    that does not learn from the texts (a frozen encoder), which :func:`dim_curve` alone scores
+    once on all pairs, is scored on the same ``cv`` folds as the others when one of them learns
+    (an adaptor, TF-IDF), so that a column is not a mean over folds beside a single score. With
+    ``task="retrieval"`` every embedder ranks the same corpus for the same queries (there are
+    no folds).
 
     Parameters
     ----------
@@ -109,6 +113,9 @@ def compare(
         cv = list(cv)
     elif hasattr(cv, "split") and task != "retrieval":  # unseeded shuffles differ at each call
         cv = _SameSplits(cv)
+    # STS: a frozen encoder is scored once on all pairs by dim_curve; beside an embedder that
+    # learns from the texts (scored on folds) it is scored on the same folds, to compare alike.
+    sts_folds = task == "sts" and any(_learns_from_texts(e) for e in embedders.values())
     steps = _Steps(progress, "compare")  # one bar over every embedder's folds and sizes
     # One step held back for each embedder until its curve is done: a curve's steps are
     # counted once its first fold has run (the sizes it supports), so without it the bar read
@@ -132,6 +139,7 @@ def compare(
                 groups=groups,
                 _clip_dims=dims is not None,
                 _steps=steps,
+                _sts_folds=sts_folds,
             )
             steps.add(-1)
     finally:

@@ -211,9 +211,12 @@ def _dim_curve(
     groups: Any = None,
     _clip_dims: bool = False,
     _steps: Any = None,
+    _sts_folds: bool = False,
 ) -> DimCurve | DepthDimCurves:
     """:func:`dim_curve`; ``_clip_dims=True`` drops the dims above the fitted ``max_dim_``;
-    ``_steps`` is the progress bar of a :func:`compare` (else the curve makes its own)."""
+    ``_steps`` is the progress bar of a :func:`compare` (else the curve makes its own);
+    ``_sts_folds=True`` scores an STS embedder on the ``cv`` folds even when it does not learn
+    from the texts (a :func:`compare` beside one that does)."""
     from joblib import Parallel, delayed
 
     if task not in TASKS:
@@ -303,7 +306,7 @@ def _dim_curve(
         y = check_pair_scores(y, len(a), name="y", pairs="X")
         every = np.arange(len(a))
         groups = _check_groups(groups, cv, len(a), "pairs")
-        if cv is None or not _learns_from_texts(embedder):
+        if cv is None or not (_sts_folds or _learns_from_texts(embedder)):
             splits = [(every, every)]
         else:
             if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
