@@ -705,6 +705,23 @@ def test_sts_errors():
         dim_curve(emb, halves, gold, task="sts")
 
 
+def test_sts_refuses_an_estimator_on_vectors_clearly():
+    """MatryoshkaAdaptor on pairs of vectors failed with "X[0] must hold two strings" (or "must
+    be a pair (text_a, text_b)"), which read as bad pairs; task='sts' takes texts, and says so."""
+    from skmrl import MatryoshkaAdaptor
+
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(2, 12, 8))
+    gold = rng.uniform(0, 5, 12)
+    for X in (list(zip(A, B, strict=True)), np.stack([A, B], axis=1), (A, B)):
+        with pytest.raises(
+            TypeError,
+            match=r"task='sts' takes pairs of texts, and X holds vectors: pairs of "
+            r"precomputed vectors \(for MatryoshkaAdaptor\) are not supported",
+        ):
+            dim_curve(MatryoshkaAdaptor(), X, gold, task="sts", cv=3)
+
+
 def test_sts_pairs_as_a_dataframe_or_an_array():
     # A frame's rows are the pairs (iterating it would give its column names); an array of 2
     # columns too: both score as the list of tuples does.

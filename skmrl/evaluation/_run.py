@@ -57,7 +57,8 @@ def dim_curve(
         own ``dim`` is ignored.
     X : iterable of str, array of shape (n_samples, n_features), pairs, or (queries, corpus)
         Classification: the documents (vectors for ``MatryoshkaAdaptor``). STS: a sequence of
-        ``(text_a, text_b)`` pairs (or an array or DataFrame of 2 columns, a pair per row).
+        ``(text_a, text_b)`` pairs (or an array or DataFrame of 2 columns, a pair per row); not
+        pairs of vectors (``MatryoshkaAdaptor``): a ``TypeError``.
         Retrieval: ``(queries, corpus)``, two dicts of id -> text
         (id -> vector for ``MatryoshkaAdaptor``), or the :class:`~skmrl.datasets.BeirData`
         that :func:`~skmrl.datasets.load_beir` returns (then without ``y``).
@@ -300,6 +301,13 @@ def _dim_curve(
 
         if estimator is not None or scoring is not None:
             raise ValueError("task='sts' scores the cosine with Spearman: no estimator or scoring")
+        if _holds_vector_pairs(X):  # failed as "X[0] must hold two strings", bad pairs
+            raise TypeError(
+                "task='sts' takes pairs of texts, and X holds vectors: pairs of precomputed "
+                "vectors (for MatryoshkaAdaptor) are not supported; score an skmrl embedder on "
+                "the texts (MatryoshkaEmbedder(fine_tune='adaptor') fits the adaptor on its "
+                "vectors)"
+            )
         a, b = check_pairs(X)
         if y is None:
             raise ValueError("task='sts' needs the gold similarity scores y")
@@ -367,6 +375,21 @@ def _dim_curve(
         for j in range(len(depths))
     ]
     return _result(depths, curves, results[0])
+
+
+def _holds_vector_pairs(X: Any) -> bool:
+    """Whether STS's ``X`` holds pairs of vectors rather than of texts: a 3-D array, two
+    matrices ``(A, B)``, or pairs whose first holds arrays or lists of numbers."""
+    if isinstance(X, np.ndarray):
+        return X.ndim == 3
+    if hasattr(X, "iloc") or not isinstance(X, Sequence) or len(X) == 0:
+        return False
+    first = X[0]
+    if isinstance(first, np.ndarray) and first.ndim == 2:  # (A, B)
+        return True
+    if isinstance(first, str) or not isinstance(first, Sequence | np.ndarray) or not first:
+        return False
+    return isinstance(first[0], np.ndarray | list) and not isinstance(first[0], str)
 
 
 def _check_targets(y: np.ndarray, estimator: Any) -> np.ndarray:
