@@ -71,13 +71,12 @@ class SavedAdaptor:
     def transform_full(self, Z: np.ndarray) -> np.ndarray:
         """Apply every stage: normalise the rows, remove the mean, rotate (a zero row stays
         zero, as in :class:`~skmrl.MatryoshkaAdaptor`)."""
+        from skmrl._torch.adaptor import rotate
+
         Z = np.asarray(Z, dtype=np.float32)
         for components, mean in self.stages:
             norms = np.linalg.norm(Z, axis=1, keepdims=True)
-            Z = np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
-            Z = (Z - mean) @ components
-            Z[norms[:, 0] == 0] = 0.0
-            Z = np.ascontiguousarray(Z, dtype=np.float32)
+            Z = rotate(np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0), mean, components)
         return Z
 
 

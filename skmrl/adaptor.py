@@ -552,10 +552,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         ``dim`` columns are computed (for 3,072-dim vectors at ``dim=8``, 20x faster). A zero
         row (an embedder's vector of a text without a known word) stays zero: centred, it became
         ``-mean_`` rotated, one unit vector shared by every such row after normalising."""
-        Zn = self._check_vectors(X, fit=False)
-        out = (Zn - self.mean_) @ self.components_[:, :dim]
-        out[~Zn.any(axis=1)] = 0.0
-        return np.ascontiguousarray(out, np.float32)
+        from skmrl._torch.adaptor import rotate
+
+        return rotate(self._check_vectors(X, fit=False), self.mean_, self.components_[:, :dim])
 
     def transform(self, X: Any) -> np.ndarray:
         """Rotate, keep the first ``dim`` coordinates, and L2-normalise them.

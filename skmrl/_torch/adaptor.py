@@ -31,7 +31,25 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["discriminant_basis", "fit_rotation", "nearest_neighbours", "pca_basis"]
+__all__ = ["discriminant_basis", "fit_rotation", "nearest_neighbours", "pca_basis", "rotate"]
+
+
+def rotate(Zn: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """``(Zn - mean) @ components`` as float32, for rows ``Zn`` of unit (or zero) vectors; a
+    zero row (a text without a known word) stays zero: centred, it would become ``-mean``
+    rotated, one vector shared by every such row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._torch.adaptor import rotate
+    >>> rotate(np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([0.5, 0.5]), np.eye(2))
+    array([[ 0.5, -0.5],
+           [ 0. ,  0. ]], dtype=float32)
+    """
+    out = (Zn - mean) @ components
+    out[~Zn.any(axis=1)] = 0.0
+    return np.ascontiguousarray(out, np.float32)
 
 
 def pca_basis(Z: np.ndarray, center: bool = True) -> tuple[np.ndarray, np.ndarray]:
