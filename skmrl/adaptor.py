@@ -235,6 +235,26 @@ def _warn_if_slow(width: int, steps: int, first_step: float) -> None:
     )
 
 
+def _warn_if_few_vectors(n_rows: int, width: int, centred: bool, dims: list[int]) -> None:
+    """Warn when ``n_rows`` non-zero vectors (one direction fewer once ``centred``) span fewer
+    directions than ``width``: the rotation's directions past their span are not learned from
+    the data, so prefixes longer than the span hold them in an order that means nothing."""
+    span = n_rows - 1 if centred else n_rows
+    if span >= width:
+        return
+    longer = [k for k in dims if span < k < width]
+    which = f" (of its matryoshka_dims: {longer})" if longer else ""
+    warnings.warn(
+        f"MatryoshkaAdaptor was fitted on {n_rows} non-zero vectors of {width} dimensions, "
+        f"which span at most {span} directions: the directions past them are not learned from "
+        f"the data, so prefixes longer than {span} dims{which} add them in an arbitrary order. "
+        f"Prefixes up to {span} dims are unaffected; fit on at least {width + centred} vectors "
+        "for every prefix to be learned",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
+
+
 class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     """Rotate dense embeddings so that every prefix is a good embedding; ``dim`` slices them.
 
@@ -466,7 +486,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Embeddings; at least 2 rows.
+            Embeddings; at least 2 rows. Fewer rows than ``n_features`` (``n_features + 1``
+            for ``"pca"`` or with labels, which centre them) span fewer directions than the
+            rotation has: those past the span are not learned, and ``fit`` warns.
         y : array-like of shape (n_samples,), optional
             Class labels (binary or multiclass); ``method="adaptor"`` then finds the rotation
             that puts the classes first; ``"pca"`` ignores them (any ``y`` is accepted, so a
@@ -488,6 +510,12 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         # continuous targets, which are no class labels
         supervised = y is not None and self.method != "pca"
         classes, codes = check_class_labels(y, n) if supervised else (None, None)
+        # "pca" and the rotation from labels centre the vectors; the unsupervised training
+        # uses at most max_samples rows
+        rows = np.count_nonzero(Zn.any(axis=1))
+        if codes is None and self.method != "pca":
+            rows = min(rows, int(self.max_samples))
+        _warn_if_few_vectors(rows, D, centred=codes is not None or self.method == "pca", dims=dims)
         key = self._fit_key(Zn, codes)
         state = cached_fit_state(key, lambda: self._fit_state(Zn, codes, dims), memory=self.memory)
         for name, value in state.items():

@@ -374,6 +374,29 @@ def test_transform_checks_the_width():
         ad.transform(np.ones((2, 5)))
 
 
+@pytest.mark.parametrize(
+    ("method", "labelled", "span"),
+    [("pca", False, 99), ("adaptor", True, 99), ("adaptor", False, 100)],
+)
+def test_fewer_vectors_than_dimensions_are_warned_about(sts_vectors, method, labelled, span):
+    """100 vectors of 384 dims span at most 100 directions (99 once centred): the rotation's
+    other directions are not learned from them, and came without a word."""
+    import warnings
+
+    Z, _, _ = sts_vectors
+    y = np.arange(100) % 2 if labelled else None
+    few = np.vstack([Z[:100], np.zeros((5, Z.shape[1]))])  # zero rows span nothing
+    y = None if y is None else np.concatenate([y, [0] * 5])
+    msg = rf"fitted on 100 non-zero vectors of 384 dimensions, which span at most {span} "
+    with pytest.warns(UserWarning, match=msg + r".*matryoshka_dims: \[128, 256\]"):
+        MatryoshkaAdaptor(method=method, epochs=1).fit(few, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaAdaptor(method=method, epochs=1).fit(
+            Z, None if y is None else np.arange(len(Z)) % 2
+        )
+
+
 def test_progress_bar_shows_the_loss_without_warnings(sts_vectors, capsys, monkeypatch):
     """The loss was set after each step's update, which redraws at most every 0.1 s: a short
     training (steps of 60 ms with the Cayley map) closed its bar without ever showing it, and
