@@ -761,8 +761,10 @@ def test_lines_past_the_limit_are_not_read(tmp_path):
     for path, col in ((txt, None), (csv_file, "text")):
         for skip in (False, True):
             got = read_texts(str(path), col, skip, 2)
-            assert got == Texts(["a one", "b two"], 0, True), (path.suffix, skip)
-        assert read_texts(str(path), col, True, 3) == Texts(["a one", "b two", "c three"], 1, False)
+            assert got == Texts(["a one", "b two"], 0, True, [0, 1]), (path.suffix, skip)
+        assert read_texts(str(path), col, True, 3) == Texts(
+            ["a one", "b two", "c three"], 1, False, [0, 1, 3]
+        )
 
 
 def test_limit_says_limited_only_when_a_text_was_cut(tmp_path):
@@ -773,4 +775,4 @@ def test_limit_says_limited_only_when_a_text_was_cut(tmp_path):
     for name, col in (("t.txt", None), ("t.csv", "text")):
         for skip in (True, False):
             got = read_texts(str(tmp_path / name), col, skip, 2)
-            assert got == Texts(["a one", "b two"], 0, False), (name, skip)
+            assert got == Texts(["a one", "b two"], 0, False, [0, 1]), (name, skip)

@@ -468,6 +468,56 @@ def test_embed_skip_empty_leaves_out_the_missing_values_of_a_csv(skmrl_cmd, tmp_
     np.testing.assert_allclose(np.load(tmp_path / "v.npy"), expected, atol=1e-6)
 
 
+def test_embed_skip_empty_writes_the_row_of_each_text(skmrl_cmd, tmp_path):
+    # The rows left out were not recorded: the vectors could not be joined back to their rows.
+    # Now OUT.rows.npy beside OUT.npy, or a column 'row' of OUT.parquet, holds the 0-based row of
+    # INPUT of each vector: a .txt file's line, a CSV file's data row as pandas numbers it.
+    import pandas as pd
+
+    texts = list(CORPUS[:8])
+    (tmp_path / "holes.txt").write_text(
+        "\n".join(["", *texts[:3], " ", *texts[3:6], "", *texts[6:]]) + "\n", encoding="utf-8"
+    )
+    out = skmrl_cmd(
+        "embed", "holes.txt", "-o", "v.npy", "--embedder", "tfidf", "--skip-empty", "--dim", "4",
+        "--limit", "7",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "to v.npy, and the row of the input of each to v.rows.npy" in out.stdout
+    rows = np.load(tmp_path / "v.rows.npy")
+    assert rows.dtype == np.int64 and rows.tolist() == [1, 2, 3, 5, 6, 7, 9]
+    lines = (tmp_path / "holes.txt").read_text(encoding="utf-8").split("\n")
+    assert [lines[i] for i in rows] == texts[:7]
+    assert np.load(tmp_path / "v.npy").shape == (7, 4)
+
+    rows_in = [[10, texts[0]], [11, ""], [12, texts[1]], [13, "NaN"], [14, texts[2]]]
+    _write_csv(tmp_path / "holes.csv", ["id", "text"], [*rows_in, [15, texts[3]]])
+    with open(tmp_path / "holes.csv", "a", encoding="utf-8") as f:
+        f.write(f"\n16,\n17,{texts[4]}\n")  # a blank line is no row (nor for pandas)
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = skmrl_cmd(
+        "embed", "holes.csv", "--text-col", "text", "-o", "v.parquet", "--embedder", "tfidf",
+        "--skip-empty", "--dim", "4",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "wrote 5 x 4 rows (row, text, embedding) to v.parquet" in out.stdout
+    table = pq.read_table(tmp_path / "v.parquet")
+    assert table.column_names == ["row", "text", "embedding"]
+    assert str(table.schema.field("row").type) == "int64"
+    frame = pd.read_csv(tmp_path / "holes.csv")
+    joined = frame.loc[table.column("row").to_pylist()]
+    assert joined["text"].tolist() == table.column("text").to_pylist() == texts[:5]
+    assert joined["id"].tolist() == [10, 12, 14, 15, 17]
+
+    # without --skip-empty every row is kept: nothing more is written
+    out = skmrl_cmd("embed", "holes.txt", "-o", "w.npy", "--embedder", "tfidf", "--limit", "1")
+    assert_refused(out, "embed", "INPUT", "line 1 of 'holes.txt' is empty")
+    (tmp_path / "full.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = skmrl_cmd("embed", "full.txt", "-o", "w.npy", "--embedder", "tfidf", "--dim", "4")
+    assert out.returncode == 0, out.stderr
+    assert not (tmp_path / "w.rows.npy").exists() and "row of the input" not in out.stdout
+
+
 def test_embed_writes_through_a_symbolic_link(skmrl_cmd, tmp_path):
     # os.replace put the file in the link's place and left the link's target as it was.
     (tmp_path / "texts.txt").write_text("\n".join(CORPUS[:12]) + "\n", encoding="utf-8")

@@ -453,11 +453,17 @@ CSV_SUFFIXES = (".csv", ".tsv", ".tab")
 
 @dataclass
 class Texts:
-    """The texts read, and how many empty lines or cells were left out."""
+    """The texts read, how many empty lines or cells were left out, and where each text was.
+
+    ``rows[i]`` is the 0-based row of ``texts[i]`` in the file: its line in a ``.txt`` file, its
+    data row in a CSV file (the header and blank lines not counted, as ``pandas.read_csv``
+    numbers them), so that texts read with ``skip_empty`` can be joined back to their rows.
+    """
 
     texts: list[str]
     skipped: int
     limited: bool
+    rows: list[int]
 
 
 def check_input(path: str, text_col: str | None) -> None:
@@ -483,10 +489,11 @@ def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
     if lines and lines[-1] == "":  # the newline that ends the file
         lines.pop()
     texts: list[str] = []
+    rows: list[int] = []
     skipped = 0
     for number, line in enumerate(lines, start=1):
         if limit is not None and len(texts) == limit:  # lines past the limit are not read
-            return Texts(texts, skipped, any(rest.strip() for rest in lines[number - 1 :]))
+            return Texts(texts, skipped, any(rest.strip() for rest in lines[number - 1 :]), rows)
         line = line.removesuffix("\r")
         if not line.strip():
             if not skip_empty:
@@ -498,7 +505,8 @@ def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
             skipped += 1
             continue
         texts.append(line)
-    return Texts(texts, skipped, False)
+        rows.append(number - 1)
+    return Texts(texts, skipped, False, rows)
 
 
 def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Texts:
@@ -509,6 +517,7 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
         return index < len(row) and row[index].strip() not in ("", *MISSING_MARKERS)
 
     skipped = 0
+    keep = list(range(len(table.rows)))
     if skip_empty:
         keep = [i for i, row in enumerate(table.rows) if has_text(row)]
         # the empty cells left out before the limit's last text (those past it are not read)
@@ -521,9 +530,9 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
     if limit is not None and len(table.rows) > limit:
         # a cut only when a text was cut (an empty cell past the limit is not one)
         limited = any(has_text(row) for row in table.rows[limit:])
-        table.rows, table.lines = table.rows[:limit], table.lines[:limit]
+        table.rows, table.lines, keep = table.rows[:limit], table.lines[:limit], keep[:limit]
     remedy = "fill it in, drop the row, or pass --skip-empty to leave it out"
-    return Texts(text_cells(table, text_col, "--text-col", remedy), skipped, limited)
+    return Texts(text_cells(table, text_col, "--text-col", remedy), skipped, limited, keep)
 
 
 def read_texts(path: str, text_col: str | None, skip_empty: bool, limit: int | None) -> Texts:
@@ -538,7 +547,7 @@ def read_texts(path: str, text_col: str | None, skip_empty: bool, limit: int | N
     ...     path = Path(folder) / "texts.txt"
     ...     _ = path.write_text("a cat\\n\\nshares fell\\n")
     ...     read_texts(str(path), None, skip_empty=True, limit=None)
-    Texts(texts=['a cat', 'shares fell'], skipped=1, limited=False)
+    Texts(texts=['a cat', 'shares fell'], skipped=1, limited=False, rows=[0, 2])
     """
     check_input(path, text_col)
     if Path(path).suffix.lower() in TEXT_SUFFIXES:

@@ -1,14 +1,19 @@
 """``skmrl embed``: the vectors of a file's texts, written as ``.npy`` or ``.parquet``.
 
 ``INPUT`` is a ``.txt`` file (one text per line) or a CSV file (``--text-col``). An empty line or
-cell is refused with its number, unless ``--skip-empty`` leaves it out (the output then has a
-row per text kept, in file order). The embedder is the packaged MatryoshkaEmbedder by default
+cell is refused with its number, unless ``--skip-empty`` leaves it out: the output then has a row
+per text kept, in file order, and says which row of ``INPUT`` each came from (see below). The
+embedder is the packaged MatryoshkaEmbedder by default
 (``--model DIR`` for another folder, e.g. one saved by ``skmrl finetune``: its adaptor is applied);
 ``--embedder tfidf`` or ``word2vec`` fits that embedder on the texts themselves first.
 
 ``OUT.npy`` holds a float32 array of shape ``(n_texts, dim)``; ``OUT.parquet`` a table with a row
 per text: ``text`` (string) and ``embedding`` (a fixed-size list of ``dim`` float32), written
-with pyarrow (``pip install 'skmrl[parquet]'``). The file is written whole or not at all.
+with pyarrow (``pip install 'skmrl[parquet]'``). With ``--skip-empty``, the 0-based row of
+``INPUT`` of each text (its line of a ``.txt`` file; its data row of a CSV file, the header and
+blank lines not counted, as ``pandas.read_csv`` numbers them) is written too: as an int64 array
+``OUT.rows.npy`` beside ``OUT.npy``, or as a first column ``row`` (int64) of ``OUT.parquet``.
+Each file is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -44,16 +49,20 @@ _EMBEDDERS = ("matryoshka", "tfidf", "word2vec")
 _TFIDF_MAX_DIM = 256
 _W2V_MAX_DIM = 128
 _OUTPUTS = (".npy", ".parquet")
+#: What ``--skip-empty`` adds beside ``OUT.npy``: the row of ``INPUT`` of each vector.
+_ROWS_SUFFIX = ".rows.npy"
 
 _DESCRIPTION = (
-    "Embed the texts of a file and write their vectors: INPUT is a .txt file (one text per "
-    "line) or a CSV file (--text-col names the column); OUT.npy gets a float32 array of shape "
-    "(n_texts, dim), OUT.parquet a row per text with the text and its vector (needs pyarrow: "
-    "pip install 'skmrl[parquet]'). An empty line or cell is an error naming it, unless "
-    "--skip-empty leaves it out. The embedder is the packaged all-MiniLM-L6-v2 "
-    "(MatryoshkaEmbedder) unless --model names another (a folder saved by 'skmrl finetune', "
-    "say); --embedder tfidf or word2vec fits that embedder on the texts themselves. --dim keeps "
-    "the first dim coordinates, re-normalised (default: the full size)."
+    "Embed the texts of a file and write their vectors: INPUT is a .txt file (one text per line) or"
+    " a CSV file (--text-col names the column); OUT.npy gets a float32 array of shape (n_texts, "
+    "dim), OUT.parquet a row per text with the text and its vector (needs pyarrow: pip install "
+    "'skmrl[parquet]'). An empty line or cell is an error naming it, unless --skip-empty leaves it "
+    "out; the 0-based row of INPUT of each text kept is then written too (its line; for a CSV file "
+    "its data row, as pandas.read_csv numbers them): as OUT.rows.npy beside OUT.npy, or as a first "
+    "column 'row' of OUT.parquet. The embedder is the packaged all-MiniLM-L6-v2 "
+    "(MatryoshkaEmbedder) unless --model names another (a folder saved by 'skmrl finetune', say); "
+    "--embedder tfidf or word2vec fits that embedder on the texts themselves. --dim keeps the first"
+    " dim coordinates, re-normalised (default: the full size)."
 )
 
 _EPILOG = """\
@@ -65,6 +74,7 @@ examples:
 then, in Python:
   import numpy as np; X = np.load("vectors.npy")            # shape (n_texts, 64)
   import pandas as pd; df = pd.read_parquet("news.parquet")  # columns text, embedding
+  rows = np.load("notes.rows.npy")  # --skip-empty: the line of notes.txt of each row of notes.npy
 """
 
 
@@ -155,33 +165,47 @@ def _embed(args: argparse.Namespace, texts: list[str]) -> tuple[Any, Any]:
     return embedder.transform(texts), embedder
 
 
-def _write(path: Path, texts: list[str], vectors: Any) -> None:
-    """Write to a temporary file beside ``path``, then move it there: whole or not at all."""
+def _rows_file(output: Path) -> Path:
+    """``OUT.rows.npy``, beside ``OUT.npy``: the row of ``INPUT`` of each vector."""
+    return output.with_name(output.stem + _ROWS_SUFFIX)
+
+
+def _write(path: Path, texts: list[str], vectors: Any, rows: list[int] | None = None) -> None:
+    """Write to a temporary file beside ``path``, then move it there: whole or not at all.
+
+    ``rows`` (with ``--skip-empty``): the row of ``INPUT`` of each text, written as a first
+    column ``row`` of a ``.parquet`` file, or into :func:`_rows_file` beside a ``.npy`` one
+    (moved there first, so that a failure leaves no new vectors beside stale rows).
+    """
     import numpy as np
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     fmt = path.suffix.lower()  # the name the user gave says the format, not a link's target
+    if fmt == ".npy" and rows is not None:
+        _write_file(_rows_file(path), lambda f: np.save(f, np.asarray(rows, dtype=np.int64)))
+    if fmt == ".npy":
+        _write_file(path, lambda f: np.save(f, vectors))
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    flat = pa.array(vectors.reshape(-1), type=pa.float32())
+    columns = {} if rows is None else {"row": pa.array(rows, type=pa.int64())}
+    columns["text"] = pa.array(texts, type=pa.string())
+    columns["embedding"] = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
+    _write_file(path, lambda f: pq.write_table(pa.table(columns), f))
+
+
+def _write_file(path: Path, write: Any) -> None:
+    """``write(f)`` into a temporary file beside ``path``, then move it there."""
     # A symbolic link is written through, as open() would: os.replace would put the file in
     # the link's place and leave its target as it was.
     path = path.resolve() if path.is_symlink() else path
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     os.close(fd)
     try:
-        if fmt == ".npy":
-            with open(temp, "wb") as f:
-                np.save(f, vectors)
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            flat = pa.array(vectors.reshape(-1), type=pa.float32())
-            table = pa.table(
-                {
-                    "text": pa.array(texts, type=pa.string()),
-                    "embedding": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1]),
-                }
-            )
-            pq.write_table(table, temp)
+        with open(temp, "wb") as f:
+            write(f)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temp, 0o666 & ~umask)  # mkstemp's file is private; the output need not be
@@ -219,15 +243,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         vectors, embedder = _embed(args, texts)
         seconds = time.perf_counter() - start
-        _write(output, texts, vectors)
+        _write(output, texts, vectors, found.rows if args.skip_empty else None)
     except (ValueError, OSError, ImportError, RuntimeError) as exc:
         print(f"skmrl embed: error: {exc}", file=sys.stderr)
         return 1
     n, dim = vectors.shape
     of = f" (of {embedder.max_dim_})" if dim < embedder.max_dim_ else ""
     print(f"embedded with {_what(args, embedder)} at dim {dim}{of} in {seconds:.1f} s")
-    what = "float32 array" if output.suffix.lower() == ".npy" else "rows (text, embedding)"
-    print(f"wrote {n:,} x {dim} {what} to {output}")
+    if output.suffix.lower() == ".npy":
+        rows = f", and the row of the input of each to {_rows_file(output)}"
+        print(f"wrote {n:,} x {dim} float32 array to {output}{rows if args.skip_empty else ''}")
+    else:
+        what = "(row, text, embedding)" if args.skip_empty else "(text, embedding)"
+        print(f"wrote {n:,} x {dim} rows {what} to {output}")
     return 0
 
 
@@ -252,7 +280,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         required=True,
         metavar="OUT",
         help="OUT.npy (float32, one row per text) or OUT.parquet (text and vector per row); "
-        "replaced if it exists, its folder must exist",
+        "replaced if it exists, its folder must exist (with --skip-empty, OUT.rows.npy too)",
     )
     data = parser.add_argument_group("the texts")
     data.add_argument("--text-col", metavar="COLUMN", help="the column of texts of a CSV INPUT")
@@ -260,7 +288,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--skip-empty",
         action="store_true",
         help="leave out empty lines (or cells, and cells of a missing value: NaN, None, NA) "
-        "instead of stopping at the first one",
+        "instead of stopping at the first one, and write the 0-based row of INPUT of each text "
+        "kept: OUT.rows.npy beside OUT.npy, or a column 'row' of OUT.parquet",
     )
     data.add_argument(
         "--limit",
