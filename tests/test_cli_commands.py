@@ -558,6 +558,37 @@ def tiny_bert(tmp_path_factory) -> str:
 
 
 @pytest.mark.slow
+def test_embed_messages_spell_the_options_of_the_command(skmrl_cmd, tmp_path, tiny_bert):
+    # A model saved with max_length=32 warned "pass max_length=32", and a model of 64 positions
+    # failed with "max_length=256 is more than this model accepts", where the command line
+    # spells it --max-length: the library's messages now use the options' spelling.
+    from skmrl import MatryoshkaEmbedder
+
+    texts = list(CORPUS[:6])
+    saved = tmp_path / "saved"
+    MatryoshkaEmbedder(model=tiny_bert, max_length=32, device="cpu").fit(texts).save_pretrained(
+        saved
+    )
+    (tmp_path / "t.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = skmrl_cmd(
+        "embed", "t.txt", "-o", "v.npy", "--model", str(saved), "--max-length", "16",
+        "--device", "cpu", "--no-progress",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert f"skmrl embed: warning: {saved} was saved with --max-length 32, but this embedder " in (
+        out.stderr
+    )
+    assert "uses --max-length 16" in out.stderr and "(pass --max-length 32 to match" in out.stderr
+    assert "max_length=" not in out.stderr
+    out = skmrl_cmd("embed", "t.txt", "-o", "v.npy", "--model", tiny_bert, "--device", "cpu")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "skmrl embed: error: --max-length 256 is more than this model accepts: expected an int "
+        "in [3, 64]"
+    )
+
+
+@pytest.mark.slow
 def test_embed_model_folder_equals_transform(skmrl_cmd, tmp_path, corpus_txt, tiny_bert):
     from skmrl import MatryoshkaEmbedder
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from skmrl import __version__
 from skmrl.cli import bench, cache, demo, embed, finetune, sweep
+from skmrl.cli._common import cli_spelling
 
 __all__ = ["main"]
 
@@ -104,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     formatwarning = warnings.formatwarning
     # A warning reads as one line of the command's own, not as a line of skmrl's source.
-    warnings.formatwarning = _one_line_warning(f"skmrl {args.command}")
+    warnings.formatwarning = _one_line_warning(
+        f"skmrl {args.command}", getattr(args, "parser", None)
+    )
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -114,10 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.formatwarning = formatwarning
 
 
-def _one_line_warning(prog: str) -> Any:
-    """A ``warnings.formatwarning`` that writes ``'<prog>: warning: <message>'``."""
+def _one_line_warning(prog: str, parser: argparse.ArgumentParser | None = None) -> Any:
+    """A ``warnings.formatwarning`` that writes ``'<prog>: warning: <message>'``, with the
+    parameters that ``parser``'s options set spelled as those options (:func:`cli_spelling`)."""
 
     def format_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> str:
-        return f"{prog}: warning: {message}\n"
+        return f"{prog}: warning: {cli_spelling(str(message), parser)}\n"
 
     return format_warning

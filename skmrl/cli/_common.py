@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,40 @@ from typing import Any
 MAX_LENGTH_BOUND = 512
 #: ``--cache-dir`` values that turn the disk cache off.
 NO_CACHE = ("", "none")
+#: The embedder parameters that an option of the same name (``--max-length``) sets verbatim, as
+#: the library's messages spell them (``max_length=64``, ``device='cuda:1'``).
+_PARAMETER = re.compile(
+    r"(?<![\w.(])(max_length|batch_size|device|dim|epochs|learning_rate)"
+    r"=('[^'\s]*'|\"[^\"\s]*\"|[\w.:+-]+)"
+)
+
+
+def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
+    """``message`` (a library's warning or error) with each parameter that an option of
+    ``parser``'s command sets spelled as that option: ``max_length=64`` as ``--max-length 64``.
+
+    The library's checks stay the one place of each check; only their words change here. A
+    parameter the command has no option for (``pooling='cls'``) is left as it is.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skmrl.cli._common import cli_spelling
+    >>> parser = argparse.ArgumentParser()
+    >>> _ = parser.add_argument("--max-length")
+    >>> _ = parser.add_argument("--device")
+    >>> cli_spelling("pass max_length=64 (pooling='cls', device='cuda:1')", parser)
+    "pass --max-length 64 (pooling='cls', --device cuda:1)"
+    """
+    if parser is None:
+        return message
+    options = set(parser._option_string_actions)
+
+    def spell(match: re.Match) -> str:
+        option = "--" + match[1].replace("_", "-")
+        return f"{option} {match[2].strip(chr(34) + chr(39))}" if option in options else match[0]
+
+    return _PARAMETER.sub(spell, message)
 
 
 def int_at_least(minimum: int, what: str) -> Callable[[str], int]:

@@ -34,6 +34,7 @@ from typing import Any
 from skmrl.cli._common import (
     add_command,
     add_max_length,
+    cli_spelling,
     device,
     device_problem,
     embedder_choice,
@@ -307,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
                     print(f"  timing {name} on {dev} ...", file=sys.stderr, flush=True)
                     rows.append(_measure(name, dev, texts, args))
     except (ValueError, OSError, ImportError, RuntimeError) as exc:
-        print(f"skmrl bench: error: {exc}", file=sys.stderr)
+        print(f"skmrl bench: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     print(_table(rows))
     for line in skipped:

@@ -34,6 +34,7 @@ from skmrl.cli._common import (
     add_no_progress,
     cache_folder,
     cache_problem,
+    cli_spelling,
     device_problem,
     embedder_choice,
     int_at_least,
@@ -245,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
         seconds = time.perf_counter() - start
         _write(output, texts, vectors, found.rows if args.skip_empty else None)
     except (ValueError, OSError, ImportError, RuntimeError) as exc:
-        print(f"skmrl embed: error: {exc}", file=sys.stderr)
+        print(f"skmrl embed: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     n, dim = vectors.shape
     of = f" (of {embedder.max_dim_})" if dim < embedder.max_dim_ else ""

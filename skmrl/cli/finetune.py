@@ -31,6 +31,7 @@ from skmrl.cli._common import (
     add_device,
     add_max_length,
     add_no_progress,
+    cli_spelling,
     int_at_least,
     positive_float,
     progress_setting,
@@ -368,7 +369,7 @@ def run(args: argparse.Namespace) -> int:
         embedder.save_pretrained(plan.output)
         done = True
     except (ValueError, OSError, ImportError, RuntimeError) as exc:
-        print(f"skmrl finetune: error: {exc}", file=sys.stderr)
+        print(f"skmrl finetune: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     finally:
         if not done:  # no half-written model folder, nor the parents made for it, is left

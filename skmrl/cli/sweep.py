@@ -37,6 +37,7 @@ from skmrl.cli._common import (
     agg_pyplot,
     cache_folder,
     cache_problem,
+    cli_spelling,
     device_problem,
     embedder_choice,
     int_at_least,
@@ -404,7 +405,7 @@ def run(args: argparse.Namespace) -> int:
             embedders, texts, labels, dims=args.dims, cv=args.folds, progress=progress_setting(args)
         )
     except (ValueError, OSError, ImportError, RuntimeError) as exc:
-        print(f"skmrl sweep: error: {exc}", file=sys.stderr)
+        print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
     print()
@@ -441,7 +442,7 @@ def run(args: argparse.Namespace) -> int:
             _write_depth_plot(grid, args.depth_plot, Path(args.data).name)
             print(f"depth x dim heatmap written to {args.depth_plot}")
     except (OSError, ImportError, ValueError) as exc:
-        print(f"skmrl sweep: error: {exc}", file=sys.stderr)
+        print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     return 0
 
