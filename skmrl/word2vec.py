@@ -145,7 +145,8 @@ class Word2VecEmbedder(BaseEmbedder):
         ``workers`` is; on a GPU it is not bit for bit (the row updates, ``index_add_``, are
         atomic additions there, whose order varies from run to run).
     progress : bool or None, default=None
-        Show a progress bar while training; ``None``: when stderr is a terminal or in a
+        Show a progress bar while training (and while reading a ``vectors`` file of 16 MiB or
+        more); ``None``: when stderr is a terminal or in a
         Jupyter notebook, except in a worker process (``GridSearchCV(n_jobs=2)``'s workers
         would draw over each other).
     normalize : bool, default=True
@@ -331,7 +332,7 @@ class Word2VecEmbedder(BaseEmbedder):
         pre_words: list[str] = []
         pre_table = None
         if self.vectors is not None:
-            pre_words, pre_table = load_word_vectors(self.vectors)
+            pre_words, pre_table = load_word_vectors(self.vectors, progress=self.progress)
             pre_table = _principal_rotation(pre_table)[:, : self.max_dim]
         max_dim = self.max_dim if pre_table is None else pre_table.shape[1]
 
