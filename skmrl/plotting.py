@@ -22,11 +22,14 @@ of the cell, once as the cell's value, as with any pyplot figure returned there)
 
 from __future__ import annotations
 
+import contextlib
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from skmrl._progress import check_progress, show_progress
 
 __all__ = [
     "plot_depth_dim",
@@ -405,6 +408,21 @@ def _to_dense(Z: Any) -> np.ndarray:
 
 
 # -- 2-D map of documents -------------------------------------------------------------------------
+@contextlib.contextmanager
+def _panels_bar(n: int, progress: bool | None) -> Iterator[Any]:
+    """A ``tqdm.auto`` bar over ``n`` panels (``None`` when not shown), closed at the end."""
+    if not show_progress(progress):
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=n, desc="document map", unit="panel", leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
 def _project(Z: Any, method: str, random_state: Any) -> np.ndarray:
     import scipy.sparse as sp
 
@@ -441,6 +459,7 @@ def plot_document_map(
     random_state: Any = 0,
     ax: Any = None,
     max_points: int = 2000,
+    progress: bool | None = None,
 ) -> Any:
     """Map documents to 2-D under each embedder, coloured by label, one panel per embedder.
 
@@ -470,6 +489,10 @@ def plot_document_map(
         One Axes per embedder; a new figure, sized by the number of panels, when omitted.
     max_points : int, default=2000
         At most this many documents are drawn (a random subsample, taken before encoding).
+    progress : bool or None, default=None
+        A ``tqdm.auto`` bar over the panels (a t-SNE map of 2,000 documents takes about 10 s
+        on one core), beside the embedders' own bars; ``None``: when stderr is a terminal or in
+        a notebook.
 
     Returns
     -------
@@ -495,6 +518,7 @@ def plot_document_map(
         raise ValueError(f"method must be 'tsne' or 'umap', got {method!r}")
     if not (isinstance(max_points, numbers.Integral) and max_points >= 3):
         raise ValueError(f"max_points must be an int >= 3, got {max_points!r}")
+    check_progress(progress)
     if isinstance(X, str):
         raise TypeError("X must be a sequence of documents, not a single str")
     docs = list(X)
@@ -543,9 +567,16 @@ def plot_document_map(
     else:
         axes = _axes_list(ax, n)
     seed = rng.randint(np.iinfo(np.int32).max) if random_state is None else random_state
-    for a, (name, emb) in zip(axes, named.items(), strict=True):
-        Z = emb if _is_vectors(emb) else _fitted(emb, docs).transform(docs)
-        xy = _project(Z, method, seed)
+    with _panels_bar(n, progress) as bar:
+        points = {}
+        for name, emb in named.items():
+            if bar is not None:
+                bar.set_postfix_str(name)
+            Z = emb if _is_vectors(emb) else _fitted(emb, docs).transform(docs)
+            points[name] = _project(Z, method, seed)
+            if bar is not None:
+                bar.update()
+    for a, (name, xy) in zip(axes, points.items(), strict=True):
         for c in classes:
             mask = labels == c
             a.scatter(xy[mask, 0], xy[mask, 1], s=14, color=colours[c], label=str(c), alpha=0.85)
