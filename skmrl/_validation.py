@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -22,9 +22,11 @@ __all__ = [
     "check_int",
     "check_pair_scores",
     "check_pairs",
+    "check_vector_pairs",
     "first_warning",
     "folder_write_problem",
     "holds_text",
+    "holds_vector_pairs",
     "is_missing",
 ]
 
@@ -290,6 +292,116 @@ def check_pair_scores(
         i = int(missing[0])
         raise ValueError(f"{name} must be finite numbers, one per pair: {name}[{i}] is {values[i]}")
     return values
+
+
+def holds_vector_pairs(X: Any) -> bool:
+    """Whether pairs ``X`` hold vectors rather than texts: a 3-D array, two matrices
+    ``(A, B)``, or pairs whose first holds an array or a list (of numbers).
+
+    Only the first pair is looked at; a DataFrame and an iterator are never taken for vectors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._validation import holds_vector_pairs
+    >>> A, B = np.zeros((3, 4)), np.ones((3, 4))
+    >>> holds_vector_pairs((A, B)), holds_vector_pairs([(A[0], B[0])]), holds_vector_pairs([("a", "b")])
+    (True, True, False)
+    """  # noqa: E501
+    if isinstance(X, np.ndarray):
+        return X.ndim == 3
+    if hasattr(X, "iloc") or not isinstance(X, Sequence) or len(X) == 0:
+        return False
+    first = X[0]
+    if isinstance(first, np.ndarray) and first.ndim == 2:  # (A, B)
+        return True
+    if isinstance(first, str) or not isinstance(first, Sequence | np.ndarray) or not len(first):
+        return False
+    return isinstance(first[0], np.ndarray | list) and not isinstance(first[0], str)
+
+
+def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
+    """Turn pairs of vectors into the matrix of first vectors and that of second vectors.
+
+    Accepts an array of shape ``(n_pairs, 2, n_features)``, two matrices ``(A, B)`` of shape
+    ``(n_pairs, n_features)`` each (a pair per row), or a sequence of ``(vector_a, vector_b)``
+    pairs (arrays or lists of numbers). Every vector must have the same length and hold finite
+    numbers; ``float32`` is kept, any other number type becomes ``float64``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._validation import check_vector_pairs
+    >>> A, B = check_vector_pairs([([1, 0], [0.5, 0.5]), ([0, 1], [1, 1])])
+    >>> A.tolist(), B.tolist()
+    ([[1.0, 0.0], [0.0, 1.0]], [[0.5, 0.5], [1.0, 1.0]])
+    >>> check_vector_pairs((np.ones((3, 384)), np.ones((3, 768))))
+    Traceback (most recent call last):
+    ...
+    ValueError: X = (A, B) must be two matrices of the same shape (n_pairs, n_features), a pair per row: got A of shape (3, 384) and B of shape (3, 768)
+    """  # noqa: E501
+    if isinstance(X, np.ndarray):
+        if X.ndim != 3 or X.shape[1] != 2:
+            raise ValueError(
+                f"{name} as an array of vector pairs must have shape (n_pairs, 2, n_features), "
+                f"got {X.shape}"
+            )
+        a, b = X[:, 0], X[:, 1]
+    elif len(X) == 2 and isinstance(X[0], np.ndarray) and X[0].ndim == 2:  # (A, B)
+        a, b = X[0], _numbers(X[1], f"{name}[1]")
+        if b.ndim != 2 or a.shape != b.shape:
+            raise ValueError(
+                f"{name} = (A, B) must be two matrices of the same shape (n_pairs, n_features), "
+                f"a pair per row: got A of shape {a.shape} and B of shape {b.shape}"
+            )
+    else:
+        first: list[np.ndarray] = []
+        second: list[np.ndarray] = []
+        for i, pair in enumerate(X):
+            if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
+                raise ValueError(
+                    f"{name}[{i}] must be a pair (vector_a, vector_b), got {pair!r:.80}"
+                )
+            va, vb = (_numbers(v, f"{name}[{i}]") for v in pair)
+            width = va.shape if not first else first[0].shape
+            if va.ndim != 1 or va.shape != width or vb.shape != width:
+                same = f"{width[0]} numbers each, as {name}[0]" if first else "one length"
+                raise ValueError(
+                    f"{name}[{i}] must be a pair of 1-D vectors of {same}; got shapes "
+                    f"{va.shape} and {vb.shape}"
+                )
+            first.append(va)
+            second.append(vb)
+        if not first:
+            raise ValueError(f"{name} holds no pairs")
+        a, b = np.stack(first), np.stack(second)
+    a, b = _numbers(a, name), _numbers(b, name)
+    if a.dtype != b.dtype:  # one type, so that a vector's bytes are the same on either side
+        a, b = a.astype(np.float64), b.astype(np.float64)
+    if not len(a):
+        raise ValueError(f"{name} holds no pairs")
+    if not a.shape[1]:
+        raise ValueError(f"{name} holds vectors of 0 numbers")
+    for side, values in (("first", a), ("second", b)):
+        bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+        if bad.size:
+            raise ValueError(
+                f"{name} must hold finite numbers: the {side} vector of pair {bad[0]} holds "
+                f"NaN or infinity ({bad.size} pair(s) in all)"
+            )
+    return a, b
+
+
+def _numbers(values: Any, name: str) -> np.ndarray:
+    """``values`` as an array of ``float32`` (kept) or ``float64`` (any other number type), or a
+    ``TypeError`` naming ``name``."""
+    try:
+        arr = np.asarray(values)
+    except ValueError:  # ragged
+        raise ValueError(f"{name} holds vectors of different lengths") from None
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold vectors of numbers, got an array of {arr.dtype}")
+    return arr if arr.dtype == np.float32 else arr.astype(np.float64)
 
 
 def holds_text(X: Any) -> bool:

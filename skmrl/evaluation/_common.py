@@ -194,7 +194,9 @@ class _Steps:
 
 
 def _learns_from_texts(embedder: Any) -> bool:
-    """Whether the embedder's fitted state depends on the texts it is fitted on."""
+    """Whether the embedder's fitted state depends on the texts it is fitted on; any estimator
+    other than an skmrl embedder (``MatryoshkaAdaptor`` on vectors, too) is taken to learn from
+    its input, so that STS scores it on held-out folds."""
     if _is_embedder(embedder):
         return embedder._fit_data_key([], None) is not None
     return True

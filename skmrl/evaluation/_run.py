@@ -9,10 +9,22 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import check_pair_scores, check_pairs
+from skmrl._validation import (
+    check_pair_scores,
+    check_pairs,
+    check_vector_pairs,
+    holds_vector_pairs,
+)
 
 from ._classification import _check_clusterer, _classification_fold
-from ._common import _check_dims, _check_layers, _Fold, _learns_from_texts, _Steps
+from ._common import (
+    _check_dims,
+    _check_layers,
+    _Fold,
+    _is_embedder,
+    _learns_from_texts,
+    _Steps,
+)
 from ._curve import DimCurve
 from ._depth import DepthDimCurves
 from ._retrieval import _as_retrieval_set, _metric_names, _retrieval_scores
@@ -57,8 +69,12 @@ def dim_curve(
         own ``dim`` is ignored.
     X : iterable of str, array of shape (n_samples, n_features), pairs, or (queries, corpus)
         Classification: the documents (vectors for ``MatryoshkaAdaptor``). STS: a sequence of
-        ``(text_a, text_b)`` pairs (or an array or DataFrame of 2 columns, a pair per row); not
-        pairs of vectors (``MatryoshkaAdaptor``): a ``TypeError``.
+        ``(text_a, text_b)`` pairs (or an array or DataFrame of 2 columns, a pair per row); for
+        ``MatryoshkaAdaptor``, pairs of vectors (from an API, or another embedder's
+        ``embed_full``): an array of shape ``(n_pairs, 2, n_features)``, two matrices ``(A, B)``
+        of shape ``(n_pairs, n_features)``, or a sequence of ``(vector_a, vector_b)``; every
+        vector of one length, finite. Vectors given to an skmrl embedder, or texts given to
+        ``MatryoshkaAdaptor``, are a ``TypeError`` saying what to pass.
         Retrieval: ``(queries, corpus)``, two dicts of id -> text
         (id -> vector for ``MatryoshkaAdaptor``), or the :class:`~skmrl.datasets.BeirData`
         that :func:`~skmrl.datasets.load_beir` returns (then without ``y``).
@@ -86,7 +102,11 @@ def dim_curve(
         an adaptor) is scored on ``cv`` folds of pairs, fitted on the texts of the other pairs
         less those that are also in a test pair (STS data repeat sentences across pairs), so
         that it never sees a test sentence; ``cv=None`` fits it once on the texts of all pairs
-        instead (transductive: no score is used, but the test texts are).
+        instead (transductive: no score is used, but the test texts are). Pairs of vectors are
+        folded alike, a vector being the same sentence as another when their numbers are equal:
+        ``MatryoshkaAdaptor`` is fitted on the unique vectors of the training pairs less those
+        of the test pairs; given the vectors that ``MatryoshkaEmbedder(fine_tune="adaptor")``
+        computes, it scores what that embedder scores on the texts.
         ``"retrieval"``: the embedder is fitted once on the corpus texts (never the queries or
         the judgements; a frozen encoder just loads), and at each size the corpus is ranked for
         every query by the cosine of the re-normalised prefixes
@@ -169,6 +189,23 @@ def dim_curve(
     ('ndcg@10', (1, 2), ['ndcg@10', 'recall@100'])
     >>> round(float(curve.mean[1]), 4)  # at 16 dims the relevant documents come first
     1.0
+
+    STS on precomputed vectors (an API's, say): ``(A, B)``, the vectors of each pair's first and
+    second sentence, and the pairs' gold similarity scores; here made up, pairs of vectors
+    further apart having lower scores:
+
+    >>> import numpy as np
+    >>> from skmrl import MatryoshkaAdaptor
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.normal(size=(60, 16)).astype("float32")
+    >>> apart = rng.uniform(0, 2, 60)
+    >>> B = A + apart[:, None] * rng.normal(size=(60, 16)).astype("float32")
+    >>> gold = 5 - 2.5 * apart
+    >>> curve = dim_curve(MatryoshkaAdaptor(), (A, B), gold, task="sts", dims=[4, 16], cv=3)
+    >>> curve.scores.shape  # 3 folds x 2 dims: an adaptor fitted on each fold's other pairs
+    (3, 2)
+    >>> bool(curve.mean[1] > curve.mean[0] > 0.5)  # Spearman against the gold scores
+    True
 
     Depth and size together, for the price of one every-layer encoding per text:
 
@@ -301,14 +338,7 @@ def _dim_curve(
 
         if estimator is not None or scoring is not None:
             raise ValueError("task='sts' scores the cosine with Spearman: no estimator or scoring")
-        if _holds_vector_pairs(X):  # failed as "X[0] must hold two strings", bad pairs
-            raise TypeError(
-                "task='sts' takes pairs of texts, and X holds vectors: pairs of precomputed "
-                "vectors (for MatryoshkaAdaptor) are not supported; score an skmrl embedder on "
-                "the texts (MatryoshkaEmbedder(fine_tune='adaptor') fits the adaptor on its "
-                "vectors)"
-            )
-        a, b = check_pairs(X)
+        a, b = _check_sts_pairs(X, embedder)
         if y is None:
             raise ValueError("task='sts' needs the gold similarity scores y")
         y = check_pair_scores(y, len(a), name="y", pairs="X")
@@ -377,19 +407,35 @@ def _dim_curve(
     return _result(depths, curves, results[0])
 
 
-def _holds_vector_pairs(X: Any) -> bool:
-    """Whether STS's ``X`` holds pairs of vectors rather than of texts: a 3-D array, two
-    matrices ``(A, B)``, or pairs whose first holds arrays or lists of numbers."""
-    if isinstance(X, np.ndarray):
-        return X.ndim == 3
-    if hasattr(X, "iloc") or not isinstance(X, Sequence) or len(X) == 0:
-        return False
-    first = X[0]
-    if isinstance(first, np.ndarray) and first.ndim == 2:  # (A, B)
-        return True
-    if isinstance(first, str) or not isinstance(first, Sequence | np.ndarray) or not first:
-        return False
-    return isinstance(first[0], np.ndarray | list) and not isinstance(first[0], str)
+def _check_sts_pairs(X: Any, embedder: Any) -> tuple[Any, Any]:
+    """STS's ``X`` as the pairs' first and second texts (lists of str), or vectors (2-D arrays),
+    as the embedder takes them: an error naming what to pass when an skmrl embedder (texts) gets
+    vectors, or ``MatryoshkaAdaptor`` (vectors) gets texts. Any other estimator with a ``dim``
+    gets what ``X`` holds."""
+    if holds_vector_pairs(X):  # failed as "X[0] must hold two strings", bad pairs
+        if _is_embedder(embedder):
+            raise TypeError(
+                f"task='sts': X holds pairs of vectors, and {type(embedder).__name__} embeds "
+                "texts: pass the sentence pairs [(text_a, text_b), ...], or score the vectors "
+                "with MatryoshkaAdaptor()"
+            )
+        return check_vector_pairs(X)
+    if _takes_vectors(embedder):
+        raise TypeError(
+            f"task='sts': X holds pairs of texts, and {type(embedder).__name__} takes vectors: "
+            "pass the pairs' vectors (an array of shape (n_pairs, 2, n_features), two "
+            "matrices (A, B), or [(vector_a, vector_b), ...]: A = "
+            "MatryoshkaEmbedder().fit(texts).embed_full(texts_a), say), or score "
+            "MatryoshkaEmbedder(fine_tune='adaptor') on the texts"
+        )
+    return check_pairs(X)
+
+
+def _takes_vectors(embedder: Any) -> bool:
+    """Whether the estimator takes vectors, never texts (``MatryoshkaAdaptor``)."""
+    from skmrl.adaptor import MatryoshkaAdaptor
+
+    return isinstance(embedder, MatryoshkaAdaptor)
 
 
 def _check_targets(y: np.ndarray, estimator: Any) -> np.ndarray:
