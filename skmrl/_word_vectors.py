@@ -5,7 +5,6 @@ Public through :mod:`skmrl.word2vec`: ``from skmrl.word2vec import WordVectors, 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import numbers
 import os
@@ -181,32 +180,19 @@ def load_word_vectors(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"vectors file not found: {path}")
-    with _bar(path, progress) as bar:
+    from tqdm.auto import tqdm
+
+    size = path.stat().st_size
+    shown = show_progress(progress) and size >= _PROGRESS_MIN_BYTES
+    with tqdm(
+        total=size, desc="reading vectors", unit="B", unit_scale=True, unit_divisor=1024,
+        leave=False, disable=not shown,
+    ) as bar:  # fmt: skip
         return _read(path, bar)
 
 
-@contextlib.contextmanager
-def _bar(path: Path, progress: bool | None) -> Iterator[Any]:
-    """A ``tqdm.auto`` bar of the bytes of ``path`` (``None`` when not shown), closed at the
-    end, an error included."""
-    size = path.stat().st_size
-    if not show_progress(progress) or size < _PROGRESS_MIN_BYTES:
-        yield None
-        return
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=size, desc="reading vectors", unit="B", unit_scale=True, unit_divisor=1024,
-        leave=False,
-    )  # fmt: skip
-    try:
-        yield bar
-    finally:
-        bar.close()
-
-
 def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
-    """:func:`load_word_vectors`' reading, the bytes read counted on ``bar`` (or ``None``)."""
+    """:func:`load_word_vectors`' reading, the bytes read counted on ``bar`` (a tqdm)."""
     # Text is read a line at a time: read whole (bytes, then str, then a list of lines), a file
     # took 7 to 11 times the memory of its table (GloVe 840B: 5.6 GB of text, a 2.6 GB table).
     with path.open("rb") as f:
@@ -222,8 +208,7 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
                 is_text = len(fields) > dim and all(_is_float(x) for x in fields[-dim:])
             except UnicodeDecodeError:
                 is_text = False
-            if bar is not None:
-                bar.update(len(first))
+            bar.update(len(first))
             if is_text:
                 lines = _lines(path, itertools.chain([second], f), first_line=2, bar=bar)
                 words, table = _read_text(path, lines, first_line=2, dim=dim)
@@ -239,26 +224,22 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
         return _read_text(path, lines, first_line=1, dim=None)
 
 
-def _lines(
-    path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any = None
-) -> Iterator[str]:
+def _lines(path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any) -> Iterator[str]:
     """The decoded lines of a text file, read in binary: lines end at ``"\\n"`` only (a
     ``"\\r"`` before it is dropped), so U+2028, U+0085 and the other characters that
     ``str.splitlines`` breaks at may be part of a word. Their bytes are counted on ``bar``."""
     done = 0  # bytes not yet counted on the bar
     for lineno, raw in enumerate(raw_lines, start=first_line):
-        if bar is not None:
-            done += len(raw)
-            if lineno % _PROGRESS_EVERY == 0:
-                bar.update(done)
-                done = 0
+        done += len(raw)
+        if lineno % _PROGRESS_EVERY == 0:
+            bar.update(done)
+            done = 0
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise ValueError(f"{path}: line {lineno}: not UTF-8 text") from None
         yield line.removesuffix("\n").removesuffix("\r")
-    if bar is not None:
-        bar.update(done)
+    bar.update(done)
 
 
 def _split_fields(line: str) -> list[str]:
@@ -318,7 +299,7 @@ def _read_text(
 
 
 def _read_binary(
-    path: Path, body: bytes, n_words: int, dim: int, bar: Any = None
+    path: Path, body: bytes, n_words: int, dim: int, bar: Any
 ) -> tuple[list[str], np.ndarray]:
     words: list[str] = []
     table = np.empty((n_words, dim), dtype=np.float32)
@@ -326,7 +307,7 @@ def _read_binary(
     width = 4 * dim
     counted = 0  # bytes of the body counted on the bar
     for i in range(n_words):
-        if bar is not None and i % _PROGRESS_EVERY == 0:
+        if i % _PROGRESS_EVERY == 0:
             bar.update(pos - counted)
             counted = pos
         while pos < len(body) and body[pos : pos + 1] in (b"\n", b" "):
@@ -344,8 +325,7 @@ def _read_binary(
         table[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=end + 1)
         words.append(word)
         pos = end + 1 + width
-    if bar is not None:
-        bar.update(len(body) - counted)
+    bar.update(len(body) - counted)
     if body[pos:].strip():
         raise ValueError(f"{path}: data after the {n_words} words the header announces")
     if len(set(words)) != len(words):

@@ -22,9 +22,8 @@ of the cell, once as the cell's value, as with any pyplot figure returned there)
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -408,21 +407,6 @@ def _to_dense(Z: Any) -> np.ndarray:
 
 
 # -- 2-D map of documents -------------------------------------------------------------------------
-@contextlib.contextmanager
-def _panels_bar(n: int, progress: bool | None) -> Iterator[Any]:
-    """A ``tqdm.auto`` bar over ``n`` panels (``None`` when not shown), closed at the end."""
-    if not show_progress(progress):
-        yield None
-        return
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=n, desc="document map", unit="panel", leave=False)
-    try:
-        yield bar
-    finally:
-        bar.close()
-
-
 def _project(Z: Any, method: str, random_state: Any) -> np.ndarray:
     import scipy.sparse as sp
 
@@ -567,15 +551,16 @@ def plot_document_map(
     else:
         axes = _axes_list(ax, n)
     seed = rng.randint(np.iinfo(np.int32).max) if random_state is None else random_state
-    with _panels_bar(n, progress) as bar:
-        points = {}
+    from tqdm.auto import tqdm
+
+    points = {}
+    shown = show_progress(progress)
+    with tqdm(total=n, desc="document map", unit="panel", leave=False, disable=not shown) as bar:
         for name, emb in named.items():
-            if bar is not None:
-                bar.set_postfix_str(name)
+            bar.set_postfix_str(name)
             Z = emb if _is_vectors(emb) else _fitted(emb, docs).transform(docs)
             points[name] = _project(Z, method, seed)
-            if bar is not None:
-                bar.update()
+            bar.update()
     for a, (name, xy) in zip(axes, points.items(), strict=True):
         for c in classes:
             mask = labels == c
