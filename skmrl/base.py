@@ -128,6 +128,44 @@ def _stable_repr(value: Any, strict: bool = False) -> str:
     return _Repr(strict).of(value)
 
 
+def _recorded_settings(params: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """Each parameter's value and its stable repr now, for :func:`_changed_settings` to compare
+    with later (a list changed in place is still the same object, but no longer reads the same).
+    """
+    return {k: (v, _stable_repr(v)) for k, v in params.items()}
+
+
+def _changed_settings(fitted: dict[str, tuple[Any, str]], now: dict[str, Any]) -> str | None:
+    """The parameters of ``now`` that differ from ``fitted`` (:func:`_recorded_settings` at fit),
+    each with the value fit used, for a message; None when none does.
+
+    A value is unchanged when its stable repr is the one recorded; a callable, or an object with
+    no repr of its own (a ``RandomState``), when it is the very object recorded (a memoising
+    tokenizer's repr grows as it runs, and a copy's address is another).
+    """
+    changed = []
+    for k, v in now.items():
+        if k not in fitted:
+            changed.append(k)
+            continue
+        old, old_repr = fitted[k]
+        if old is v and (callable(v) or " at 0x" in old_repr):
+            continue
+        if _stable_repr(v) != old_repr:
+            changed.append(k)
+    if not changed:
+        return None
+    return "; ".join(
+        f"{k}={now[k]!r:.60} (not a parameter at fit)"
+        if k not in fitted
+        # the value fit used, or, changed in place since, how it read then
+        else f"{k}={now[k]!r:.60} (fit used {fitted[k][0]!r:.60})"
+        if fitted[k][0] is not now[k]
+        else f"{k}={now[k]!r:.60} (changed in place since fit)"
+        for k in changed
+    )
+
+
 _LRU_CACHE_WRAPPER = type(functools.lru_cache(maxsize=None)(len))
 
 
@@ -355,7 +393,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         """Remember the parameters the fit depended on (all but ``dim`` and the runtime ones):
         each value (whose identity a pickle or a deep copy keeps) and its stable repr then (a
         list changed in place after fit is still the same object)."""
-        self._fit_settings = {k: (v, _stable_repr(v)) for k, v in self._cache_params().items()}
+        self._fit_settings = _recorded_settings(self._cache_params())
 
     def _check_fitted(self) -> None:
         """``check_is_fitted``, and refuse to use the fitted state after ``set_params`` changed
@@ -373,27 +411,8 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             isinstance(e, tuple) and len(e) == 2 and isinstance(e[1], str) for e in fitted.values()
         ):
             return  # pickled before the settings were recorded (as (value, repr) pairs)
-        now = self._cache_params()
-        changed = []
-        for k, v in now.items():
-            if k not in fitted:
-                changed.append(k)
-                continue
-            old, old_repr = fitted[k]
-            if old is v and (callable(v) or " at 0x" in old_repr):
-                continue
-            if _stable_repr(v) != old_repr:
-                changed.append(k)
-        if changed:
-            names = "; ".join(
-                f"{k}={now[k]!r:.60} (not a parameter at fit)"
-                if k not in fitted
-                # the value fit used, or, changed in place since, how it read then
-                else f"{k}={now[k]!r:.60} (fit used {fitted[k][0]!r:.60})"
-                if fitted[k][0] is not now[k]
-                else f"{k}={now[k]!r:.60} (changed in place since fit)"
-                for k in changed
-            )
+        names = _changed_settings(fitted, self._cache_params())
+        if names:
             may = ", ".join(sorted(self._slice_params | self._runtime_params))
             raise ValueError(
                 f"changed since fit: {names}; call fit again (only {may} may change after fit)"

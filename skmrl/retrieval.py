@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmrl import _search
 from skmrl._progress import check_progress
 from skmrl._validation import check_dim, check_documents, check_int, holds_text
-from skmrl.base import prefix_normalize
+from skmrl.base import BaseEmbedder, _changed_settings, _recorded_settings, prefix_normalize
 
 __all__ = ["MatryoshkaSearch"]
 
@@ -108,9 +108,13 @@ class MatryoshkaSearch(BaseEstimator):
     re-normalised copy of the prefix is made on the first search and kept), and
     ``shortlist_dim=None`` with ``quantize=None`` (exact search, whatever shortlist the index
     holds). Any other change (a larger size, another ``quantize`` for the shortlist, a shorter
-    int8 shortlist, adding or removing the embedder) makes
-    ``kneighbors`` raise a ``ValueError`` that asks for ``fit``. ``shortlist_size``,
-    ``device``, ``batch_size``, ``n_jobs`` and ``progress`` are read at each search.
+    int8 shortlist, adding or removing the embedder, another embedder, or a parameter of the
+    embedder that its vectors depend on, such as ``embedder__max_length``) makes
+    ``kneighbors`` raise a ``ValueError`` that asks for ``fit``: the index holds the vectors of
+    the embedder at ``fit``. The embedder's ``dim`` and ``normalize`` (which the index ignores)
+    and its runtime parameters (``batch_size``, ``progress``, ``memory``, ...) may change; the
+    runtime ones apply to the queries. ``shortlist_size``, ``device``, ``batch_size``,
+    ``n_jobs`` and ``progress`` are read at each search.
 
     See Also
     --------
@@ -237,6 +241,7 @@ class MatryoshkaSearch(BaseEstimator):
         else:
             self.embedder_ = None
             full = self._vectors(X, "X")
+        self._fit_embedder = _embedder_record(self.embedder)
         n, max_dim = full.shape
         shortlist_dim = check_dim(self.shortlist_dim, max_dim, name="shortlist_dim")
         rerank_dim = check_dim(self.rerank_dim, max_dim, name="rerank_dim")
@@ -284,10 +289,8 @@ class MatryoshkaSearch(BaseEstimator):
         queries against documents of another shape.
         """
         self._validate_params()
+        self._check_embedder()
         refit = "; call fit again to rebuild the index"
-        if (self.embedder is None) != (self.embedder_ is None):
-            now = "None" if self.embedder is None else "an embedder"
-            raise ValueError(f"embedder was set to {now} after fit{refit}")
         # Exact search (shortlist_dim=None, which goes with quantize=None) reads only the rerank
         # vectors: any shortlist the index holds, quantized or not, can be set aside.
         if self.quantize != self.quantize_ and self.shortlist_dim is not None:
@@ -324,6 +327,37 @@ class MatryoshkaSearch(BaseEstimator):
             )
         shortlist = self._prefix("shortlist", self.shortlist_, self.shortlist_dim_, short_dim)
         return short_dim, shortlist, rerank_dim, vectors
+
+    def _check_embedder(self) -> None:
+        """Refuse an ``embedder`` other than the one the index was built with: set to or from
+        None, another class, or a parameter changed that its vectors depend on (the queries
+        would be embedded by the fitted one, unlike the embedder the parameters name). Its
+        runtime parameters may change, and are passed on to the fitted embedder."""
+        refit = "; call fit again to rebuild the index"
+        if (self.embedder is None) != (self.embedder_ is None):
+            now = "None" if self.embedder is None else "an embedder"
+            raise ValueError(f"embedder was set to {now} after fit{refit}")
+        fitted = self.__dict__.get("_fit_embedder")
+        if self.embedder is None or fitted is None:  # fitted before it was recorded
+            return
+        kind, settings = fitted
+        if type(self.embedder) is not kind:
+            raise ValueError(
+                f"embedder was set to a {type(self.embedder).__name__} after fit, but the index "
+                f"holds a {kind.__name__}'s vectors{refit}"
+            )
+        names = _changed_settings(settings, _vector_params(self.embedder))
+        if names:
+            free = BaseEmbedder._slice_params | _runtime_params(self.embedder)
+            may = ", ".join(sorted(free & set(self.embedder.get_params(deep=False))))
+            raise ValueError(
+                f"the embedder changed since fit: {names}; the index holds the vectors of the "
+                f"embedder at fit (only its {may} may change){refit}"
+            )
+        names = _runtime_params(self.embedder)
+        runtime = {k: v for k, v in self.embedder.get_params(deep=False).items() if k in names}
+        if any(getattr(self.embedder_, k, v) is not v for k, v in runtime.items()):
+            self.embedder_.set_params(**runtime)
 
     def _prefix(self, name: str, stored: np.ndarray, stored_dim: int, dim: int) -> np.ndarray:
         """``stored`` (``stored_dim`` dimensions) cut to its first ``dim``: re-normalised float32
@@ -483,6 +517,7 @@ class MatryoshkaSearch(BaseEstimator):
         from skmrl import __version__
 
         check_is_fitted(self, "vectors_")
+        self._check_embedder()  # the embedder saved is the one the index was built with
         params = {
             name: _json_value(name, value)
             for name, value in self.get_params(deep=False).items()
@@ -560,6 +595,7 @@ class MatryoshkaSearch(BaseEstimator):
             embedder, embedder_ = joblib.load(folder / "embedder.joblib")
         search = cls(embedder=embedder, **meta["params"])
         search.embedder_ = embedder_
+        search._fit_embedder = _embedder_record(embedder)  # save checked it against embedder_
         search.n_samples_fit_ = int(meta["n_samples_fit_"])
         search.max_dim_ = int(meta["max_dim_"])
         if "shortlist_dim_" in meta:
@@ -573,6 +609,26 @@ class MatryoshkaSearch(BaseEstimator):
                 setattr(search, name, arrays[name] if name in arrays else None)
         search._reset_caches()
         return search
+
+
+def _runtime_params(embedder: Any) -> frozenset[str]:
+    """The parameters of ``embedder`` that change how its work runs, never its vectors."""
+    return getattr(type(embedder), "_runtime_params", BaseEmbedder._runtime_params)
+
+
+def _vector_params(embedder: Any) -> dict[str, Any]:
+    """The parameters of ``embedder`` that its full-size vectors may depend on: all but ``dim``
+    and ``normalize`` (which ``embed_full`` ignores) and the runtime ones."""
+    ignored = BaseEmbedder._slice_params | _runtime_params(embedder)
+    return {k: v for k, v in embedder.get_params(deep=False).items() if k not in ignored}
+
+
+def _embedder_record(embedder: Any) -> tuple[type, dict[str, tuple[Any, str]]] | None:
+    """What :meth:`MatryoshkaSearch._check_embedder` compares ``embedder`` with after fit: its
+    class and its vectors' parameters (None without an embedder)."""
+    if embedder is None:
+        return None
+    return type(embedder), _recorded_settings(_vector_params(embedder))
 
 
 def _json_value(name: str, value: Any) -> Any:

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.neighbors import NearestNeighbors
 
-from skmrl import MatryoshkaAdaptor, TfidfBaseline, _search
+from skmrl import MatryoshkaAdaptor, TfidfBaseline, Word2VecEmbedder, _search
 from skmrl.base import prefix_normalize
 from skmrl.retrieval import MatryoshkaSearch
 
@@ -422,6 +423,58 @@ def test_set_params_after_fit_that_the_index_cannot_serve_asks_for_a_refit(fitte
         search.kneighbors(X[:3], 2)
     if "embedder" not in changed:  # a refit builds the index the parameters ask for
         assert search.fit(X).kneighbors(X[:3], 2)[1].shape == (3, 2)
+
+
+def test_another_embedder_after_fit_asks_for_a_refit(tmp_path):
+    """set_params(embedder=<another>) or embedder__<param>=... after fit was ignored: the
+    queries went on through the fitted clone, so the results were the old embedder's without a
+    word. A change the embedder's vectors depend on now asks for fit; its dim (ignored by the
+    index) may change, and a runtime parameter applies to the queries."""
+    search = MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4, device="cpu")
+    expected = search.fit(CORPUS).kneighbors(CORPUS[:3], 3)[1]
+    changes = [
+        ({"embedder": TfidfBaseline(max_dim=8)}, r"max_dim=8 \(fit used 16\)"),
+        ({"embedder__sublinear_tf": True}, r"sublinear_tf=True \(fit used False\)"),
+        ({"embedder": Word2VecEmbedder()}, "a Word2VecEmbedder after fit, but the index holds"),
+    ]
+    for change, words in changes:
+        changed = clone(search).fit(CORPUS).set_params(**change)
+        with pytest.raises(ValueError, match=f"{words}.*call fit again"):
+            changed.kneighbors(CORPUS[:3], 3)
+    search.embedder.ngram_range = (1, 2)  # in place, past set_params
+    with pytest.raises(ValueError, match=r"ngram_range=\(1, 2\) \(fit used \(1, 1\)\)"):
+        search.kneighbors(CORPUS[:3], 3)
+    with pytest.raises(ValueError, match="call fit again"):
+        search.save(tmp_path / "index")  # the embedder saved would not be the index's
+    assert not (tmp_path / "index").exists()
+    search.embedder.ngram_range = (1, 1)
+    # an equal embedder, dim (ignored: the index keeps full size) and memory (runtime) may change
+    search.set_params(embedder=TfidfBaseline(max_dim=16, dim=2))
+    search.set_params(embedder__dim=3, embedder__memory=str(tmp_path / "cache"))
+    np.testing.assert_array_equal(search.kneighbors(CORPUS[:3], 3)[1], expected)
+    assert search.embedder_.memory == str(tmp_path / "cache")  # the queries' embedder uses it
+    search.save(tmp_path / "index")
+    loaded = MatryoshkaSearch.load(tmp_path / "index")
+    np.testing.assert_array_equal(loaded.kneighbors(CORPUS[:3], 3)[1], expected)
+    with pytest.raises(ValueError, match=r"max_dim=12 .*call fit again"):
+        loaded.set_params(embedder__max_dim=12).kneighbors(CORPUS[:3], 3)
+    assert loaded.fit(CORPUS).kneighbors(CORPUS[:3], 3)[1].shape == (3, 3)
+
+
+def test_the_depth_of_the_embedder_after_fit_asks_for_a_refit(tiny_bert):
+    # n_layers needs no refit of the embedder (a slice of its every-layer pass), but the index
+    # holds the vectors of the depth at fit: queries at another depth would be searched silently
+    from skmrl import MatryoshkaEmbedder
+
+    embedder = MatryoshkaEmbedder(model=tiny_bert, max_length=32, device="cpu", progress=False)
+    search = MatryoshkaSearch(embedder, shortlist_dim=8, device="cpu").fit(CORPUS[:20])
+    expected = search.kneighbors(CORPUS[:2], 3)[1]
+    search.set_params(embedder__batch_size=4, embedder__dim=8)  # runtime and slice: no refit
+    np.testing.assert_array_equal(search.kneighbors(CORPUS[:2], 3)[1], expected)
+    assert search.embedder_.batch_size == 4
+    search.set_params(embedder__n_layers=1)
+    with pytest.raises(ValueError, match=r"n_layers=1 \(fit used None\).*call fit again"):
+        search.kneighbors(CORPUS[:2], 3)
 
 
 @pytest.mark.parametrize(
