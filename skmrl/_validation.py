@@ -296,9 +296,10 @@ def check_pair_scores(
 
 def holds_vector_pairs(X: Any) -> bool:
     """Whether pairs ``X`` hold vectors rather than texts: a 3-D array, two matrices
-    ``(A, B)``, or pairs whose first holds an array or a list (of numbers).
+    ``(A, B)``, pairs whose first holds an array or a list (of numbers), or a DataFrame of 2
+    columns whose cells hold vectors (as ``df[["embedding_a", "embedding_b"]]`` keeps an API's).
 
-    Only the first pair is looked at; a DataFrame and an iterator are never taken for vectors.
+    Only the first pair is looked at; an iterator is never taken for vectors.
 
     Examples
     --------
@@ -310,6 +311,8 @@ def holds_vector_pairs(X: Any) -> bool:
     """  # noqa: E501
     if isinstance(X, np.ndarray):
         return X.ndim == 3
+    if _is_dataframe(X):
+        return X.shape[1] == 2 and len(X) > 0 and isinstance(X.iloc[0, 0], np.ndarray | list)
     if hasattr(X, "iloc") or not isinstance(X, Sequence) or len(X) == 0:
         return False
     first = X[0]
@@ -324,8 +327,9 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
     """Turn pairs of vectors into the matrix of first vectors and that of second vectors.
 
     Accepts an array of shape ``(n_pairs, 2, n_features)``, two matrices ``(A, B)`` of shape
-    ``(n_pairs, n_features)`` each (a pair per row), or a sequence of ``(vector_a, vector_b)``
-    pairs (arrays or lists of numbers). Every vector must have the same length and hold finite
+    ``(n_pairs, n_features)`` each (a pair per row), a sequence of ``(vector_a, vector_b)``
+    pairs (arrays or lists of numbers), or a DataFrame of 2 columns whose cells hold the
+    vectors (a pair per row). Every vector must have the same length and hold finite
     numbers; ``float32`` is kept, any other number type becomes ``float64``.
 
     Examples
@@ -355,12 +359,18 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
                 f"a pair per row: got A of shape {a.shape} and B of shape {b.shape}"
             )
     else:
+        two_lists = len(X) == 2  # (A, B) as lists of lists, maybe
+        if _is_dataframe(X):  # iterating a frame gives its column names
+            X = list(X.itertuples(index=False, name=None))
         first: list[np.ndarray] = []
         second: list[np.ndarray] = []
         for i, pair in enumerate(X):
             if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
+                hint = ""
+                if two_lists and i == 0:
+                    hint = "; two matrices make pairs as (np.asarray(A), np.asarray(B))"
                 raise ValueError(
-                    f"{name}[{i}] must be a pair (vector_a, vector_b), got {pair!r:.80}"
+                    f"{name}[{i}] must be a pair (vector_a, vector_b), got {pair!r:.80}{hint}"
                 )
             va, vb = (_numbers(v, f"{name}[{i}]") for v in pair)
             width = va.shape if not first else first[0].shape

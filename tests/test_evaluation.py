@@ -866,6 +866,24 @@ def test_sts_vector_pairs_errors():
         compare({"pca": ad, "tf-idf": TfidfBaseline()}, texts, gold, task="sts")
 
 
+def test_sts_vector_pairs_in_a_dataframe():
+    """An API's vectors kept in pandas (df[["embedding_a", "embedding_b"]], a vector per cell)
+    were taken for pairs of texts ("X[0] must hold two strings"); they are pairs of vectors."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(2, 12, 8))
+    gold = rng.uniform(0, 5, 12)
+    ad = MatryoshkaAdaptor(method="pca")
+    expected = dim_curve(ad, (A, B), gold, task="sts", dims=[2, 8], cv=3).scores
+    for cells in (list, lambda v: list(v.tolist())):  # arrays, or lists of floats
+        frame = pd.DataFrame({"embedding_a": cells(A), "embedding_b": cells(B)})
+        got = dim_curve(ad, frame, gold, task="sts", dims=[2, 8], cv=3).scores
+        np.testing.assert_array_equal(got, expected)
+    # two matrices as lists of lists read as pairs: the message says how to pass them
+    with pytest.raises(ValueError, match=r"make pairs as \(np.asarray\(A\), np.asarray\(B\)\)"):
+        dim_curve(ad, (A.tolist(), B.tolist()), gold, task="sts")
+
+
 def test_sts_pairs_as_a_dataframe_or_an_array():
     # A frame's rows are the pairs (iterating it would give its column names); an array of 2
     # columns too: both score as the list of tuples does.
