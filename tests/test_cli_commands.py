@@ -516,6 +516,11 @@ def test_embed_skip_empty_writes_the_row_of_each_text(skmrl_cmd, tmp_path):
     out = skmrl_cmd("embed", "full.txt", "-o", "w.npy", "--embedder", "tfidf", "--dim", "4")
     assert out.returncode == 0, out.stderr
     assert not (tmp_path / "w.rows.npy").exists() and "row of the input" not in out.stdout
+    # nor is a rows file of an earlier --skip-empty run left beside the new vectors
+    out = skmrl_cmd("embed", "full.txt", "-o", "v.npy", "--embedder", "tfidf", "--dim", "4")
+    assert out.returncode == 0, out.stderr
+    assert np.load(tmp_path / "v.npy").shape == (8, 4)
+    assert not (tmp_path / "v.rows.npy").exists()
 
 
 def test_embed_writes_through_a_symbolic_link(skmrl_cmd, tmp_path):

@@ -176,7 +176,8 @@ def _write(path: Path, texts: list[str], vectors: Any, rows: list[int] | None = 
 
     ``rows`` (with ``--skip-empty``): the row of ``INPUT`` of each text, written as a first
     column ``row`` of a ``.parquet`` file, or into :func:`_rows_file` beside a ``.npy`` one
-    (moved there first, so that a failure leaves no new vectors beside stale rows).
+    (moved there first, so that a failure leaves no new vectors beside stale rows); without
+    ``rows``, such a file left by an earlier run is removed.
     """
     import numpy as np
 
@@ -186,6 +187,8 @@ def _write(path: Path, texts: list[str], vectors: Any, rows: list[int] | None = 
         _write_file(_rows_file(path), lambda f: np.save(f, np.asarray(rows, dtype=np.int64)))
     if fmt == ".npy":
         _write_file(path, lambda f: np.save(f, vectors))
+        if rows is None:  # an earlier --skip-empty run's rows are not those of these vectors
+            _rows_file(path).unlink(missing_ok=True)
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -281,7 +284,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         required=True,
         metavar="OUT",
         help="OUT.npy (float32, one row per text) or OUT.parquet (text and vector per row); "
-        "replaced if it exists, its folder must exist (with --skip-empty, OUT.rows.npy too)",
+        "replaced if it exists, its folder must exist (with --skip-empty, OUT.rows.npy too; "
+        "without it, an OUT.rows.npy of an earlier run is removed)",
     )
     data = parser.add_argument_group("the texts")
     data.add_argument("--text-col", metavar="COLUMN", help="the column of texts of a CSV INPUT")
