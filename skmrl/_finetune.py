@@ -201,16 +201,25 @@ def _fit_adaptor(
     return adaptor.fit(Z, labels)
 
 
+def untrained_depths(embedder: Any, depths: Sequence[int | None]) -> list[int]:
+    """Of ``depths``, the shallow ones that a fitted ``fine_tune="full"`` embedder's training
+    left out (the trained depths are ``matryoshka_layers_``; the full depth alone by default):
+    their prefixes were never trained. Empty for any other ``fine_tune``."""
+    full = getattr(embedder, "max_layers_", None)
+    if embedder.fine_tune != "full" or full is None:
+        return []
+    trained = getattr(embedder, "matryoshka_layers_", None) or [full]
+    return sorted({int(k) for k in depths if k is not None and k < full and k not in trained})
+
+
 def warn_if_depth_untrained(embedder: Any) -> None:
     """Warn when a fitted ``fine_tune="full"`` embedder's ``n_layers`` pools a shallow layer
     that its training left out: the trained depths (``matryoshka_layers_``; the full depth
     alone by default) do not hold it, so that layer's prefixes were never trained."""
-    depth, n_layers = embedder.max_layers_, embedder.n_layers
-    if n_layers is None or depth is None or n_layers >= depth:
+    n_layers = embedder.n_layers
+    if not untrained_depths(embedder, [n_layers]):
         return
     trained = getattr(embedder, "matryoshka_layers_", None)
-    if trained is not None and n_layers in trained:
-        return
     what = "only the full depth" if trained is None else f"the depths {trained}"
     fix = (
         f"Pass matryoshka_layers=[{n_layers}]"

@@ -73,6 +73,39 @@ def test_sts_over_layers_matches_set_params_transform():
     assert grid.task == "sts" and grid.scoring == "spearman"
 
 
+def test_layers_warn_once_about_depths_the_full_training_left_out(tmp_path_factory):
+    """dim_curve(layers=[2, 4]) on fine_tune="full" without matryoshka_layers=[2] scored layer
+    2, whose prefixes were never trained, without a word (fit warns for n_layers=2, but the
+    curve fits at the full depth). It now warns once per curve, naming the depths and the fix;
+    depths that were trained, and an encoder that was not fine-tuned, are quiet."""
+    import warnings
+
+    from ._models import save_random_bert
+
+    bert = save_random_bert(tmp_path_factory.mktemp("deep-bert"), n_layers=4)
+    params = {"device": "cpu", "fine_tune": "full", "epochs": 1}
+
+    def warned(layers, **extra):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            emb = MatryoshkaEmbedder(bert, **{**params, **extra})
+            dim_curve(emb, PAIRS, GOLD, task="sts", dims=[8, 32], cv=2, layers=layers)
+        return [str(w.message) for w in seen if issubclass(w.category, UserWarning)]
+
+    messages = warned([2, 4])
+    assert len(messages) == 1  # once, not once per fold
+    assert messages[0].startswith(
+        "layers=[2, 4] scores layers [2], but fine_tune='full' trained only the full depth "
+        "(matryoshka_layers=None), so their prefixes were never trained"
+    )
+    assert "Pass matryoshka_layers=[2] to train the depths you score" in messages[0]
+    (message,) = warned([1, 2, 4], matryoshka_layers=[2])
+    assert "scores layers [1], but fine_tune='full' trained the depths [2, 4]" in message
+    assert "Pass matryoshka_layers=[1, 2]" in message
+    assert warned([2, 4], matryoshka_layers=[2]) == []
+    assert warned([2, 4], fine_tune=None, epochs=None) == []
+
+
 def test_retrieval_over_layers_keeps_every_metric():
     queries = {"q1": "a hungry cat and a mouse", "q2": "interest rates at the bank"}
     corpus = dict(enumerate(CORPUS))

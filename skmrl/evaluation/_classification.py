@@ -17,7 +17,7 @@ def _classification_fold(
     depths = list(depths)
     X_train, y_train, X_test, y_test = _take(X, train), y[train], _take(X, test), y[test]
     emb, dims, fit_s = _fit_fold(
-        embedder, depths, (X_train, y_train), dims, f"fitted on fold {fold}", clip
+        embedder, depths, (X_train, y_train), dims, f"fitted on fold {fold}", clip, fold == 0
     )
 
     def score_at(train_vectors, test_vectors) -> list[float]:

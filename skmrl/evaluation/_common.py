@@ -105,12 +105,14 @@ def _fit_fold(
     dims: Any,
     where: str,
     clip: bool = False,
+    first: bool = False,
 ) -> tuple[Any, list[int], float]:
     """Fit a clone of ``embedder`` at full size on ``fit_args``; return it, the dims checked
     against its ``max_dim_`` (and the depths against its ``max_layers_``), and the fit's seconds.
 
     Over several depths the clone caches every layer's vectors from one forward pass
-    (``cache_layers=True``), so that each later depth is a cache hit.
+    (``cache_layers=True``), so that each later depth is a cache hit. The ``first`` fit of a
+    curve warns about depths that its training left out (:func:`_warn_untrained_depths`).
     """
     import time
 
@@ -124,7 +126,35 @@ def _fit_fold(
     fit_s = time.perf_counter() - t0
     dims = _check_dims(dims, _fitted_max_dim(emb, dims), where, clip)
     _check_fitted_layers(emb, depths, where)
+    if first:
+        _warn_untrained_depths(emb, depths)
     return emb, dims, fit_s
+
+
+def _warn_untrained_depths(emb: Any, depths: list[int | None]) -> None:
+    """Warn when ``layers=`` scores shallow depths that a ``fine_tune="full"`` training left out
+    (as ``fit`` warns for ``n_layers``): their prefixes were never trained, and would be scored
+    as if they were."""
+    from skmrl._finetune import untrained_depths
+
+    if depths == [None] or not (untrained := untrained_depths(emb, depths)):
+        return
+    import warnings
+
+    from skmrl._validation import caller_stacklevel
+
+    asked = emb.matryoshka_layers
+    trained = getattr(emb, "matryoshka_layers_", None)
+    what = "only the full depth" if trained is None else f"the depths {trained}"
+    wanted = sorted(set(untrained) | set(asked or ()))
+    warnings.warn(
+        f"layers={depths} scores layers {untrained}, but fine_tune={emb.fine_tune!r} trained "
+        f"{what} (matryoshka_layers={asked!r}), so their prefixes were never trained: their "
+        f"scores are an untrained depth's. Pass matryoshka_layers={wanted} to train the "
+        "depths you score (the full depth is always trained)",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def _check_fitted_layers(emb: Any, depths: list[int | None], where: str) -> None:

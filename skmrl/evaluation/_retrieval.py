@@ -151,7 +151,7 @@ def _retrieval_scores(
     hold the first metric's, its ``dims`` the sizes scored)."""
     # the corpus only: never the queries nor the judgements
     emb, dims, fit_s = _fit_fold(
-        embedder, depths, (data.corpus,), dims, "fitted on the corpus", clip
+        embedder, depths, (data.corpus,), dims, "fitted on the corpus", clip, first=True
     )
     metrics = [(name, *_parse_metric(name)) for name in names]
     cut_off = max(k for _, _, k in metrics)

@@ -156,7 +156,9 @@ def dim_curve(
         layer, so each depth costs a cache lookup, and every (depth, dim) a slice. The encoding
         time of each depth (its first layers only, without the cache) is measured on a seeded
         sample of at most 256 of the texts. A step of the progress bar is then one (depth, dim)
-        in one fold.
+        in one fold. With ``fine_tune="full"``, depths that its training left out (not in
+        ``matryoshka_layers``) are scored with a ``UserWarning`` naming them: their prefixes
+        were never trained.
     groups : array-like of shape (n_samples,), optional
         Group labels of the samples (classification) or of the pairs (STS), for a group
         splitter as ``cv`` (``GroupKFold``, ``StratifiedGroupKFold``, ``LeaveOneGroupOut``):

@@ -39,7 +39,9 @@ def _sts_fold(
             )
     fit_X: Any = np.stack(list(fit_rows.values())) if vectors else list(fit_rows.values())
     # never the gold scores
-    emb, dims, fit_s = _fit_fold(embedder, depths, (fit_X,), dims, f"fitted on fold {fold}", clip)
+    emb, dims, fit_s = _fit_fold(
+        embedder, depths, (fit_X,), dims, f"fitted on fold {fold}", clip, fold == 0
+    )
 
     def score_at(vectors_a, vectors_b) -> list[float]:
         (full_a, at_a), (full_b, at_b) = vectors_a, vectors_b
