@@ -38,7 +38,7 @@ from skmrl.cache import cached_fit_state, check_memory
 
 __all__ = ["MatryoshkaAdaptor", "check_class_labels", "check_matryoshka_dims"]
 
-_METHODS = ("adaptor", "pca")
+_METHODS = ("adaptor", "pca", "prefix")
 #: A training projected to take longer than this (seconds, from its first step) is warned about.
 _SLOW_FIT_SECONDS = 300.0
 
@@ -265,7 +265,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     the data and every parameter but ``dim``, ``normalize``, ``progress`` and ``memory``, so a
     grid over ``dim`` fits once per fold.
 
-    Two methods:
+    Three methods:
 
     * ``"adaptor"``. Without ``y`` (Yoon et al., EMNLP 2024): starts from the PCA basis and
       trains the rotation so that each prefix in ``matryoshka_dims`` keeps the full vectors'
@@ -277,6 +277,11 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     * ``"pca"``: the closed-form rotation onto the principal directions of the (centred)
       vectors, ignoring ``y``: instant, and a strong baseline for classification without labels.
       It centres the vectors, so full-size similarities change a little.
+    * ``"prefix"``: no rotation (the identity): ``dim=k`` keeps the vectors' own first ``k``
+      coordinates, re-normalised. For vectors already trained to be Matryoshka (OpenAI's
+      text-embedding-3, nomic-embed-text-v1.5), whose prefixes need no adaptor, and as the
+      naive prefix to compare the other methods with (``skmrl.evaluation.compare``). It
+      ignores ``y``.
 
     Which to use (measured on all-MiniLM-L6-v2 vectors with 5-fold LogisticRegression, and
     Spearman on STSb-dev; see docs/design.md): for similarity search and STS, ``"adaptor"``
@@ -302,8 +307,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     ----------
     dim : int or None, default=None
         Output size: the first ``dim`` rotated coordinates; ``None`` for all.
-    method : {"adaptor", "pca"}, default="adaptor"
-        How the rotation is found (see above).
+    method : {"adaptor", "pca", "prefix"}, default="adaptor"
+        How the rotation is found (see above); ``"prefix"``: none.
     matryoshka_dims : list of int, optional
         Prefix sizes the adaptor is trained for; default: powers of two from 8 below the full
         size, and the full size. Sizes in between are prefixes too, and good ones.
@@ -342,7 +347,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     components_ : ndarray of shape (``max_dim_``, ``max_dim_``), float32
         The orthogonal rotation: ``transform`` computes ``(normalised(X) - mean_) @ components_``.
     mean_ : ndarray of shape (``max_dim_``,), float32
-        The mean removed before rotating (zeros for ``"adaptor"``).
+        The mean removed before rotating (zeros for ``"adaptor"`` and ``"prefix"``).
     max_dim_ : int
         Full size (the number of input features).
     n_features_in_ : int
@@ -491,8 +496,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             rotation has: those past the span are not learned, and ``fit`` warns.
         y : array-like of shape (n_samples,), optional
             Class labels (binary or multiclass); ``method="adaptor"`` then finds the rotation
-            that puts the classes first; ``"pca"`` ignores them (any ``y`` is accepted, so a
-            regression pipeline's targets too).
+            that puts the classes first; ``"pca"`` and ``"prefix"`` ignore them (any ``y`` is
+            accepted, so a regression pipeline's targets too).
 
         Returns
         -------
@@ -506,16 +511,18 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         # before the training, which at D in the thousands takes minutes to hours
         check_dim(self.dim, D)
         dims = check_matryoshka_dims(self.matryoshka_dims, D)
-        # "pca" ignores y (as scikit-learn's PCA does): in a regression pipeline it gets
-        # continuous targets, which are no class labels
-        supervised = y is not None and self.method != "pca"
+        # "pca" and "prefix" ignore y (as scikit-learn's PCA does): in a regression pipeline
+        # they get continuous targets, which are no class labels
+        supervised = y is not None and self.method == "adaptor"
         classes, codes = check_class_labels(y, n) if supervised else (None, None)
-        # "pca" and the rotation from labels centre the vectors; the unsupervised training
-        # uses at most max_samples rows
-        rows = np.count_nonzero(Zn.any(axis=1))
-        if codes is None and self.method != "pca":
-            rows = min(rows, int(self.max_samples))
-        _warn_if_few_vectors(rows, D, centred=codes is not None or self.method == "pca", dims=dims)
+        if self.method != "prefix":  # which learns nothing
+            # "pca" and the rotation from labels centre the vectors; the unsupervised training
+            # uses at most max_samples rows
+            rows = np.count_nonzero(Zn.any(axis=1))
+            if codes is None and self.method != "pca":
+                rows = min(rows, int(self.max_samples))
+            centred = codes is not None or self.method == "pca"
+            _warn_if_few_vectors(rows, D, centred=centred, dims=dims)
         key = self._fit_key(Zn, codes)
         state = cached_fit_state(key, lambda: self._fit_state(Zn, codes, dims), memory=self.memory)
         for name, value in state.items():
@@ -529,7 +536,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
         n, D = Zn.shape
         mean = np.zeros(D)
-        if self.method == "pca":
+        if self.method == "prefix":
+            R = np.eye(D)
+        elif self.method == "pca":
             R, mean = pca_basis(Zn, center=True)
         elif codes is not None:
             R = discriminant_basis(Zn, codes, shrinkage=float(self.shrinkage))

@@ -374,6 +374,34 @@ def test_transform_checks_the_width():
         ad.transform(np.ones((2, 5)))
 
 
+def test_prefix_method_keeps_the_vectors_own_order(sts_vectors):
+    """Vectors already trained to be Matryoshka (OpenAI's text-embedding-3) need no rotation,
+    and the naive prefix is the baseline of every comparison: method='prefix' slices the
+    vectors as they are, ignores y, learns nothing (so needs no more rows than dimensions)."""
+    import warnings
+
+    from skmrl import prefix_normalize
+
+    Z, A, B = sts_vectors
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ad = MatryoshkaAdaptor(method="prefix", dim=16).fit(Z[:50], np.linspace(0, 1, 50))
+    assert ad.classes_ is None and ad.max_dim_ == Z.shape[1]
+    np.testing.assert_array_equal(ad.components_, np.eye(Z.shape[1], dtype=np.float32))
+    np.testing.assert_allclose(ad.transform(A), prefix_normalize(A, 16), atol=1e-6)
+    full = ad.set_params(dim=None).transform(A)
+    np.testing.assert_allclose(full, A / np.linalg.norm(A, axis=1, keepdims=True), atol=1e-6)
+    # the trained rotation beats it on held-out pairs at 16 dims, as the naive prefix should
+    trained = MatryoshkaAdaptor(dim=16).fit(Z)
+    naive = ad.set_params(dim=16)
+    full_cos = _cos(A, B)
+    kept = {
+        name: spearmanr(_cos(m.transform(A), m.transform(B)), full_cos).statistic
+        for name, m in {"prefix": naive, "adaptor": trained}.items()
+    }
+    assert kept["adaptor"] > kept["prefix"] + 0.02
+
+
 @pytest.mark.parametrize(
     ("method", "labelled", "span"),
     [("pca", False, 99), ("adaptor", True, 99), ("adaptor", False, 100)],
@@ -450,6 +478,7 @@ def test_a_column_of_vectors_is_refused_with_how_to_stack_it():
     [
         MatryoshkaAdaptor(epochs=1, max_samples=200),
         MatryoshkaAdaptor(method="pca"),
+        MatryoshkaAdaptor(method="prefix"),
     ]
 )
 def test_scikit_learn_estimator_checks(estimator, check):

@@ -705,21 +705,6 @@ def test_sts_errors():
         dim_curve(emb, halves, gold, task="sts")
 
 
-class _Prefix(TransformerMixin, BaseEstimator):
-    """Frozen vectors scored as they are: ``dim=k`` keeps their first ``k`` numbers (the naive
-    prefix of a model that was never Matryoshka-trained)."""
-
-    def __init__(self, dim=None):
-        self.dim = dim
-
-    def fit(self, X, y=None):
-        self.max_dim_ = np.shape(X)[1]
-        return self
-
-    def transform(self, X):
-        return np.asarray(X)[:, : self.dim]
-
-
 @pytest.fixture(scope="module")
 def sts_vectors():
     """300 STS-B dev pairs, their gold scores, and their MiniLM vectors (A, B), encoded once."""
@@ -770,7 +755,7 @@ def test_sts_compare_adaptors_on_vector_pairs_against_the_naive_prefix(sts_vecto
     dims = [16, 32, 384]
     table = compare(
         {
-            "prefix": _Prefix(),
+            "prefix": MatryoshkaAdaptor(method="prefix"),
             "pca": MatryoshkaAdaptor(method="pca"),
             "adaptor": MatryoshkaAdaptor(),
         },

@@ -111,12 +111,13 @@ def _label_route(embedder: Any) -> str:
 def _learns_from_labels(embedder: Any) -> bool:
     """Whether fitting ``embedder`` with ``y`` learns from the labels: MatryoshkaEmbedder's
     ``fine_tune`` "adaptor", "full" and "full+adaptor", MatryoshkaAdaptor's ``method="adaptor"``
-    (``"pca"`` and ``None`` ignore ``y``), or an embedder that says so (``_fit_uses_y``)."""
+    (``"pca"``, ``"prefix"`` and ``None`` ignore ``y``), or an embedder that says so
+    (``_fit_uses_y``)."""
     from skmrl.adaptor import MatryoshkaAdaptor
 
     params = embedder.get_params(deep=False)
     if isinstance(embedder, MatryoshkaAdaptor):
-        return params["method"] != "pca"
+        return params["method"] == "adaptor"
     if "fine_tune" in params:
         return params["fine_tune"] not in (None, "pca")
     return bool(getattr(embedder, "_fit_uses_y", False))
