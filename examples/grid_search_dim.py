@@ -14,7 +14,7 @@ Run: ``python examples/grid_search_dim.py`` (needs the ``data`` extra for BBC Ne
 # %%
 # The pipeline and the grid
 # -------------------------
-# BBC News: 2,225 news articles in 5 topics. ``min_df=2`` drops the words seen once.
+# BBC News: 2,225 news articles in 5 topics. ``min_df=2`` drops the words of a single article.
 
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
