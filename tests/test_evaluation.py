@@ -1348,3 +1348,25 @@ def test_one_progress_bar_over_every_fold_and_dim(tqdm_bars):
     embedders = {"tfidf": TfidfBaseline(max_dim=16), "w2v": Word2VecEmbedder(max_dim=4)}
     compare(embedders, CORPUS, LABELS, dims=[2, 4, 8], cv=3, progress=True)
     assert [(bar.n, bar.total) for bar in made] == [(15, 15)]  # 9 + 6 (w2v stops at 4)
+
+
+def test_progress_false_silences_the_embedders_bars_too(capsys, monkeypatch):
+    """dim_curve(progress=False) hid its own bar only: watched (a terminal), the embedder's
+    training bars still drew in every fold. Its own progress=True is still honoured. (Each
+    call trains with another seed: a fit from the cache would draw no bar at all.)"""
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # someone watches
+    args = (CORPUS, LABELS)
+    w2v = Word2VecEmbedder(max_dim=8, epochs=2, random_state=0)
+    dim_curve(w2v, *args, dims=[4, 8], cv=2, progress=False)
+    assert capsys.readouterr().err == ""
+    assert w2v.progress is None  # the user's embedder is left as it was
+    compare({"w2v": w2v.set_params(random_state=1)}, *args, dims=[4, 8], cv=2, progress=False)
+    assert capsys.readouterr().err == ""
+    dim_curve(w2v.set_params(random_state=2), *args, dims=[4, 8], cv=2, progress=None)
+    assert "word2vec" in capsys.readouterr().err  # watched: both bars, as before
+    w2v.set_params(random_state=3, progress=True)
+    dim_curve(w2v, *args, dims=[4, 8], cv=2, progress=False)
+    err = capsys.readouterr().err
+    assert "word2vec" in err and "dim_curve" not in err

@@ -147,7 +147,8 @@ def dim_curve(
         One ``tqdm.auto`` bar (in a notebook too) over every (fold, dim) step: a step is one
         size scored in one fold (folds run with ``n_jobs`` advance it a fold at a time);
         :func:`compare` shows one bar for all its embedders. ``None``: shown when stderr is
-        a terminal or in a Jupyter notebook.
+        a terminal or in a Jupyter notebook. ``False`` silences the embedder's own training
+        and encoding bars too, unless its ``progress=True``.
     layers : list of int, optional
         Also score the encoder's depth (2D Matryoshka): the embedder must have an ``n_layers``
         parameter (:class:`~skmrl.MatryoshkaEmbedder`), and each depth must lie in
@@ -267,6 +268,7 @@ def _dim_curve(
             f"embedder must be an estimator with a `dim` parameter (a skmrl embedder or "
             f"MatryoshkaAdaptor), got {type(embedder).__name__}"
         )
+    embedder = _silenced(embedder, progress)
     requested = dims
     if dims is not None:
         _check_dims(dims, None)  # types now; the range after the first fit
@@ -439,6 +441,19 @@ def _takes_vectors(embedder: Any) -> bool:
     from skmrl.adaptor import MatryoshkaAdaptor
 
     return isinstance(embedder, MatryoshkaAdaptor)
+
+
+def _silenced(embedder: Any, progress: bool | None) -> Any:
+    """``embedder``, or with ``progress=False`` a clone whose own bars are off too where they
+    were left to ``None`` (shown when watched): ``dim_curve(progress=False)`` silenced its own
+    bar only, and the embedder's training and encoding bars still drew in each fold. An
+    embedder's ``progress=True`` is kept: the user asked for it."""
+    from sklearn.base import clone
+
+    params = embedder.get_params(deep=False)
+    if progress is not False or "progress" not in params or params["progress"] is not None:
+        return embedder
+    return clone(embedder).set_params(progress=False)
 
 
 def _check_targets(y: np.ndarray, estimator: Any) -> np.ndarray:
