@@ -23,7 +23,8 @@ a :class:`joblib.Memory`) so that ``n_jobs>1`` worker processes share them:
 * fitted states through :class:`joblib.Memory` under ``<memory>/skmrl-fits`` (one folder per
   fitted state: small, but a ``fine_tune="full"`` one holds the model's weights), bounded alike
   (``$SKMRL_DISK_CACHE_MAX_BYTES``, a bound of its own): after writing a state, joblib's
-  ``reduce_size`` removes the least recently used ones (by the files' access times) past it.
+  ``reduce_size`` removes the least recently used ones (by the files' access times, which each
+  read from disk sets) past it.
 
 :func:`check_memory` (called first in every ``fit``) creates the folder and checks it is writable,
 so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
@@ -33,11 +34,13 @@ so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import sqlite3
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -669,7 +672,7 @@ def cached_fit_state(
         store = joblib.Memory(location / _FITS_DIR, verbose=0)
         cached = store.cache(_compute_state, ignore=["compute"])
         stored = cached.check_call_in_cache(key, compute)
-        state = cached(key, compute)
+        state = _read_state(cached, key, compute) if stored else cached(key, compute)
         if not stored:  # a new state was written: the least recently used go past the bound
             bound = _disk_max_bytes()
             store.reduce_size(bytes_limit=bound)
@@ -685,6 +688,21 @@ def cached_fit_state(
         _FIT_STATES[key] = state
         while len(_FIT_STATES) > max_entries:
             _FIT_STATES.popitem(last=False)
+    return state
+
+
+def _read_state(cached: Any, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The state stored under ``key``, its entry marked as used now.
+
+    joblib's ``reduce_size`` evicts the entries whose ``output.pkl`` was read longest ago, by
+    the file's access time; a read refreshes that at most once a day on a ``relatime`` mount
+    (Linux's default), so a state read a second ago could go before an older, unread one.
+    """
+    ref = cached.call_and_shelve(key, compute)  # computes only if evicted since the check
+    state = ref.get()
+    output = Path(ref.store_backend.location, ref.func_id, ref.args_id, "output.pkl")
+    with contextlib.suppress(OSError):  # another process evicted it meanwhile: nothing to mark
+        os.utime(output, (time.time(), output.stat().st_mtime))
     return state
 
 

@@ -231,6 +231,33 @@ def test_disk_fit_states_keep_to_the_bound(tmp_path, monkeypatch):
     assert calls == [0, 1, 2, 3, 0]  # evicted: computed again
 
 
+def test_the_fit_state_read_last_is_kept_before_one_read_earlier(tmp_path, monkeypatch):
+    """Eviction goes by the files' access times, which a read refreshes at most once a day on a
+    relatime mount (Linux's default) once the file has been read: a state read a second ago
+    went before one read a minute earlier. A read now marks its entry as used."""
+    monkeypatch.setenv("SKMRL_DISK_CACHE_MAX_BYTES", "30K")
+    calls = []
+
+    def state(i):
+        def compute():
+            calls.append(i)
+            return {"table_": np.full(3000, i, dtype=np.float32)}  # 12 KB a state: 2 fit
+
+        return cached_fit_state(f"state {i}", compute, memory=tmp_path)
+
+    for i in (0, 1, 0, 1, 0):  # written, then read from disk by "new processes"
+        clear_caches()
+        state(i)
+        time.sleep(0.02)  # distinct access times
+    state(2)  # one state must go: the one read longest ago, 1
+    assert calls == [0, 1, 2]
+    clear_caches()
+    state(0)
+    assert calls == [0, 1, 2]  # state 0, read last, was kept
+    state(1)
+    assert calls == [0, 1, 2, 1]  # state 1 went
+
+
 def test_a_fit_state_larger_than_the_disk_bound_is_warned_about(tmp_path, monkeypatch):
     """A state larger than the bound (a fine-tuned model's weights under SKMRL_DISK_CACHE_MAX_BYTES
     =500M) was deleted as soon as it was written, so every new process trained it again, without
