@@ -52,7 +52,7 @@ _DESCRIPTION = (
     "'skmrl embed' writes the vectors of a text or CSV file to .npy or .parquet; "
     "'skmrl bench' times each embedder per 1,000 sentences on every device here; "
     "'skmrl finetune' makes an encoder Matryoshka from a CSV file and saves it; "
-    "'skmrl cache' shows or empties the disk cache of encoded vectors."
+    "'skmrl cache' shows or empties the disk cache of encoded vectors and fitted states."
 )
 
 

@@ -125,7 +125,9 @@ def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``skmrl cache info|clear`` on the subparsers ``sub``."""
     cache = sub.add_parser(
-        "cache", help="show or empty the disk cache of vectors", description=_DESCRIPTION
+        "cache",
+        help="show or empty the disk cache of vectors and fitted states",
+        description=_DESCRIPTION,
     )
     cache_sub = cache.add_subparsers(dest="action", required=True, metavar="ACTION")
     info = cache_sub.add_parser(
