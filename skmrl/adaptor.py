@@ -33,7 +33,13 @@ from skmrl._validation import (
     holds_text,
     is_missing,
 )
-from skmrl.base import _stable_repr, dim_feature_names, prefix_normalize
+from skmrl.base import (
+    _recorded_settings,
+    _refuse_changed_settings,
+    _stable_repr,
+    dim_feature_names,
+    prefix_normalize,
+)
 from skmrl.cache import cached_fit_state, check_memory
 
 __all__ = ["MatryoshkaAdaptor", "check_class_labels", "check_matryoshka_dims"]
@@ -263,7 +269,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     are L2-normalised, then rotated by a learned orthogonal matrix; ``dim=k`` keeps the first
     ``k`` coordinates and re-normalises them, with no refit. The fitted state is cached under
     the data and every parameter but ``dim``, ``normalize``, ``progress`` and ``memory``, so a
-    grid over ``dim`` fits once per fold.
+    grid over ``dim`` fits once per fold; another parameter changed after ``fit`` makes
+    ``transform`` raise a ``ValueError`` that asks for ``fit``.
 
     Three methods:
 
@@ -472,11 +479,25 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         return np.divide(Z, norms, out=np.zeros(Z.shape, np.float32), where=norms > 0)
 
     # -- fitting --------------------------------------------------------------------------------
+    #: Parameters that may change after ``fit``: no part of the fitted state.
+    _free_params = frozenset({"dim", "normalize", "progress", "memory"})
+
+    def _fit_params(self) -> dict[str, Any]:
+        """The parameters the fitted rotation depends on (all but :attr:`_free_params`)."""
+        return {k: v for k, v in self.get_params(deep=False).items() if k not in self._free_params}
+
+    def _check_fitted(self) -> None:
+        """``check_is_fitted``, and refuse a rotation fitted under other parameters: after
+        ``set_params(method="pca")`` the earlier rotation was used without a word."""
+        check_is_fitted(self)
+        fitted = self.__dict__.get("_fit_settings")
+        if isinstance(fitted, dict):  # else pickled before the settings were recorded
+            _refuse_changed_settings(fitted, self._fit_params(), self._free_params)
+
     def _fit_key(self, Z: np.ndarray, codes: np.ndarray | None) -> str:
         from skmrl import __version__
 
-        skip = {"dim", "normalize", "progress", "memory"}
-        params = {k: v for k, v in self.get_params(deep=False).items() if k not in skip}
+        params = self._fit_params()
         h = hashlib.sha1()
         h.update(repr(("MatryoshkaAdaptor", __version__, _stable_repr(params))).encode())
         h.update(repr(Z.shape).encode())
@@ -529,6 +550,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             setattr(self, name, value)
         self.classes_ = classes
         self.fingerprint_ = key
+        self._fit_settings = _recorded_settings(self._fit_params())
         return self
 
     def _fit_state(self, Zn: np.ndarray, codes: np.ndarray | None, dims: list[int]) -> dict:
@@ -581,7 +603,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, ``max_dim_``), float32
         """
-        check_is_fitted(self)
+        self._check_fitted()
         return self._rotate(X, None)
 
     def _rotate(self, X: Any, dim: int | None) -> np.ndarray:
@@ -604,7 +626,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, dim), float32
         """
-        check_is_fitted(self)
+        self._check_fitted()
         dim = check_dim(self.dim, self.max_dim_)
         return prefix_normalize(self._rotate(X, dim), None, self.normalize)
 

@@ -166,6 +166,19 @@ def _changed_settings(fitted: dict[str, tuple[Any, str]], now: dict[str, Any]) -
     )
 
 
+def _refuse_changed_settings(
+    fitted: dict[str, tuple[Any, str]], now: dict[str, Any], may: frozenset[str]
+) -> None:
+    """Raise the ``ValueError`` that asks for ``fit`` when a parameter of ``now`` differs from
+    ``fitted`` (:func:`_recorded_settings` at fit); ``may`` are those that may change."""
+    names = _changed_settings(fitted, now)
+    if names:
+        raise ValueError(
+            f"changed since fit: {names}; call fit again (only {', '.join(sorted(may))} may "
+            "change after fit)"
+        )
+
+
 _LRU_CACHE_WRAPPER = type(functools.lru_cache(maxsize=None)(len))
 
 
@@ -411,12 +424,8 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             isinstance(e, tuple) and len(e) == 2 and isinstance(e[1], str) for e in fitted.values()
         ):
             return  # pickled before the settings were recorded (as (value, repr) pairs)
-        names = _changed_settings(fitted, self._cache_params())
-        if names:
-            may = ", ".join(sorted(self._slice_params | self._runtime_params))
-            raise ValueError(
-                f"changed since fit: {names}; call fit again (only {may} may change after fit)"
-            )
+        may = self._slice_params | self._runtime_params
+        _refuse_changed_settings(fitted, self._cache_params(), may)
 
     def _check_fitted_state(self, state: dict[str, Any]) -> None:
         """Check the parameters that a fitted state settles (``dim`` against ``max_dim_``), which

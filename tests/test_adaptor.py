@@ -367,6 +367,27 @@ def test_pca_ignores_y_even_continuous():
     assert pipe[0].classes_ is None
 
 
+def test_a_parameter_changed_after_fit_asks_for_fit(trec_vectors):
+    """set_params(method='pca') after fit kept the earlier rotation without a word, where the
+    text embedders ask for fit; dim, normalize, progress and memory may still change."""
+    Z, y = trec_vectors
+    ad = MatryoshkaAdaptor(dim=8).fit(Z[:400], y[:400])
+    before = ad.transform(Z[400:])
+    ad.set_params(dim=16, normalize=False, progress=False).transform(Z[400:])  # free to change
+    np.testing.assert_array_equal(ad.set_params(dim=8, normalize=True).transform(Z[400:]), before)
+    for change in ({"method": "pca"}, {"shrinkage": 0.5}, {"matryoshka_dims": [8, 384]}):
+        changed = MatryoshkaAdaptor(dim=8).fit(Z[:400], y[:400]).set_params(**change)
+        with pytest.raises(ValueError, match=rf"changed since fit: {next(iter(change))}="):
+            changed.transform(Z[400:])
+        with pytest.raises(ValueError, match="call fit again"):
+            changed.transform_full(Z[400:])
+        changed.fit(Z[:400], y[:400]).transform(Z[400:])  # refitted: fine
+    copy = pickle.loads(pickle.dumps(ad))
+    np.testing.assert_array_equal(copy.transform(Z[400:]), before)
+    with pytest.raises(ValueError, match="changed since fit: method='pca'"):
+        copy.set_params(method="pca").transform(Z[400:])
+
+
 def test_transform_checks_the_width():
     ad = MatryoshkaAdaptor(method="pca").fit(np.random.default_rng(0).normal(size=(20, 6)))
     # scikit-learn's own wording, from its validate_data, as every transformer of it says it
