@@ -773,6 +773,30 @@ def test_sts_compare_adaptors_on_vector_pairs_against_the_naive_prefix(sts_vecto
 
 
 @pytest.mark.filterwarnings("ignore:MatryoshkaAdaptor was fitted on")
+def test_sts_naive_prefix_of_vector_pairs_is_scored_once_as_the_frozen_encoder(sts_vectors):
+    """MatryoshkaAdaptor(method='prefix') learns nothing, yet was scored on 5 folds of pairs
+    (a noisier mean, std > 0, and a refusal where every fold's sentences are in its test
+    pairs): on the frozen encoder's vectors it now gives the frozen encoder's curve on the
+    texts, one score on all pairs."""
+    from skmrl import MatryoshkaEmbedder
+
+    pairs, gold, (A, B) = sts_vectors
+    dims = [16, 384]
+    on_texts = dim_curve(
+        MatryoshkaEmbedder(device="cpu", max_length=64), pairs, gold, task="sts", dims=dims
+    )
+    curve = dim_curve(MatryoshkaAdaptor(method="prefix"), (A, B), gold, task="sts", dims=dims)
+    assert curve.scores.shape == on_texts.scores.shape == (1, 2)
+    np.testing.assert_allclose(curve.scores, on_texts.scores, rtol=0, atol=1e-6)
+    # beside a learning adaptor (compare), it is scored on the same folds as that one
+    table = compare(
+        {"prefix": MatryoshkaAdaptor(method="prefix"), "pca": MatryoshkaAdaptor(method="pca")},
+        (A, B), gold, task="sts", dims=dims, cv=3,
+    )  # fmt: skip
+    assert [c.scores.shape for c in table.curves.values()] == [(3, 2), (3, 2)]
+
+
+@pytest.mark.filterwarnings("ignore:MatryoshkaAdaptor was fitted on")
 def test_sts_vector_folds_fit_on_unique_training_vectors_less_the_test_ones(sts_vectors):
     # Fold 0 by hand, as for texts: fitted on the unique vectors of the training pairs (first
     # vectors, then second ones), less those also in a test pair, never on the scores.

@@ -226,9 +226,14 @@ class _Steps:
 def _learns_from_texts(embedder: Any) -> bool:
     """Whether the embedder's fitted state depends on the texts it is fitted on; any estimator
     other than an skmrl embedder (``MatryoshkaAdaptor`` on vectors, too) is taken to learn from
-    its input, so that STS scores it on held-out folds."""
+    its input, so that STS scores it on held-out folds, but ``MatryoshkaAdaptor(method="prefix")``,
+    which learns nothing (the naive prefix: as a frozen encoder, scored once on all pairs)."""
+    from skmrl.adaptor import MatryoshkaAdaptor
+
     if _is_embedder(embedder):
         return embedder._fit_data_key([], None) is not None
+    if isinstance(embedder, MatryoshkaAdaptor):
+        return embedder.get_params(deep=False)["method"] != "prefix"
     return True
 
 

@@ -107,7 +107,8 @@ def dim_curve(
         folded alike, a vector being the same sentence as another when their numbers are equal:
         ``MatryoshkaAdaptor`` is fitted on the unique vectors of the training pairs less those
         of the test pairs; given the vectors that ``MatryoshkaEmbedder(fine_tune="adaptor")``
-        computes, it scores what that embedder scores on the texts.
+        computes, it scores what that embedder scores on the texts. ``method="prefix"`` learns
+        nothing: as a frozen encoder, it is scored once on all pairs.
         ``"retrieval"``: the embedder is fitted once on the corpus texts (never the queries or
         the judgements; a frozen encoder just loads), and at each size the corpus is ranked for
         every query by the cosine of the re-normalised prefixes
