@@ -523,6 +523,19 @@ def test_embed_skip_empty_writes_the_row_of_each_text(skmrl_cmd, tmp_path):
     assert not (tmp_path / "v.rows.npy").exists()
 
 
+def test_embed_skip_empty_leaves_no_rows_file_when_the_vectors_fail(skmrl_cmd, tmp_path):
+    # OUT.rows.npy was written before the vectors and left there when they failed (a full disk,
+    # an unreachable link target): rows of vectors never written, or beside the older vectors
+    # of OUT.npy, where a join by them would pair each vector with another row.
+    (tmp_path / "holes.txt").write_text("a cat\n\nshares fell\nthe bank\n", encoding="utf-8")
+    (tmp_path / "v.npy").symlink_to(tmp_path / "no-such-folder" / "v.npy")
+    out = skmrl_cmd(
+        "embed", "holes.txt", "-o", "v.npy", "--embedder", "tfidf", "--dim", "2", "--skip-empty"
+    )  # fmt: skip
+    assert out.returncode == 1 and "skmrl embed: error: " in out.stderr
+    assert not (tmp_path / "v.rows.npy").exists()
+
+
 def test_embed_writes_through_a_symbolic_link(skmrl_cmd, tmp_path):
     # os.replace put the file in the link's place and left the link's target as it was.
     (tmp_path / "texts.txt").write_text("\n".join(CORPUS[:12]) + "\n", encoding="utf-8")

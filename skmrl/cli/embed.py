@@ -176,19 +176,26 @@ def _write(path: Path, texts: list[str], vectors: Any, rows: list[int] | None = 
 
     ``rows`` (with ``--skip-empty``): the row of ``INPUT`` of each text, written as a first
     column ``row`` of a ``.parquet`` file, or into :func:`_rows_file` beside a ``.npy`` one
-    (moved there first, so that a failure leaves no new vectors beside stale rows); without
-    ``rows``, such a file left by an earlier run is removed.
+    (moved there first, so that a failure leaves no new vectors beside stale rows, and removed
+    when the vectors fail to be written, so that it never describes vectors it does not hold);
+    without ``rows``, such a file left by an earlier run is removed.
     """
     import numpy as np
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     fmt = path.suffix.lower()  # the name the user gave says the format, not a link's target
-    if fmt == ".npy" and rows is not None:
-        _write_file(_rows_file(path), lambda f: np.save(f, np.asarray(rows, dtype=np.int64)))
     if fmt == ".npy":
-        _write_file(path, lambda f: np.save(f, vectors))
+        rows_file = _rows_file(path)
+        if rows is not None:
+            _write_file(rows_file, lambda f: np.save(f, np.asarray(rows, dtype=np.int64)))
+        try:
+            _write_file(path, lambda f: np.save(f, vectors))
+        except BaseException:
+            if rows is not None:  # beside the vectors left as they were, a join would misalign
+                rows_file.unlink(missing_ok=True)
+            raise
         if rows is None:  # an earlier --skip-empty run's rows are not those of these vectors
-            _rows_file(path).unlink(missing_ok=True)
+            rows_file.unlink(missing_ok=True)
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
