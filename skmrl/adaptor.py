@@ -241,21 +241,29 @@ def _warn_if_slow(width: int, steps: int, first_step: float) -> None:
     )
 
 
-def _warn_if_few_vectors(n_rows: int, width: int, centred: bool, dims: list[int]) -> None:
+def _warn_if_few_vectors(
+    n_rows: int, width: int, centred: bool, dims: list[int], given: int | None = None
+) -> None:
     """Warn when ``n_rows`` non-zero vectors (one direction fewer once ``centred``) span fewer
     directions than ``width``: the rotation's directions past their span are not learned from
-    the data, so prefixes longer than the span hold them in an order that means nothing."""
+    the data, so prefixes longer than the span hold them in an order that means nothing.
+    ``given``: the non-zero vectors passed to fit, of which ``max_samples=n_rows`` were used."""
     span = n_rows - 1 if centred else n_rows
     if span >= width:
         return
     longer = [k for k in dims if span < k < width]
     which = f" (of its matryoshka_dims: {longer})" if longer else ""
+    used = "" if given is None else f" (max_samples={n_rows} of the {given} given)"
+    fix = (
+        f"fit on at least {width + centred} vectors"
+        if given is None
+        else f"set max_samples to at least {width + centred}"
+    )
     warnings.warn(
-        f"MatryoshkaAdaptor was fitted on {n_rows} non-zero vectors of {width} dimensions, "
+        f"MatryoshkaAdaptor was fitted on {n_rows} non-zero vectors{used} of {width} dimensions, "
         f"which span at most {span} directions: the directions past them are not learned from "
         f"the data, so prefixes longer than {span} dims{which} add them in an arbitrary order. "
-        f"Prefixes up to {span} dims are unaffected; fit on at least {width + centred} vectors "
-        "for every prefix to be learned",
+        f"Prefixes up to {span} dims are unaffected; {fix} for every prefix to be learned",
         UserWarning,
         stacklevel=caller_stacklevel(),
     )
@@ -539,11 +547,12 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         if self.method != "prefix":  # which learns nothing
             # "pca" and the rotation from labels centre the vectors; the unsupervised training
             # uses at most max_samples rows
-            rows = np.count_nonzero(Zn.any(axis=1))
+            rows = given = int(np.count_nonzero(Zn.any(axis=1)))
             if codes is None and self.method != "pca":
                 rows = min(rows, int(self.max_samples))
             centred = codes is not None or self.method == "pca"
-            _warn_if_few_vectors(rows, D, centred=centred, dims=dims)
+            capped = given if rows < given else None  # max_samples, not the data, is short
+            _warn_if_few_vectors(rows, D, centred=centred, dims=dims, given=capped)
         key = self._fit_key(Zn, codes)
         state = cached_fit_state(key, lambda: self._fit_state(Zn, codes, dims), memory=self.memory)
         for name, value in state.items():

@@ -446,6 +446,18 @@ def test_fewer_vectors_than_dimensions_are_warned_about(sts_vectors, method, lab
         )
 
 
+def test_few_vectors_from_max_samples_ask_for_max_samples(sts_vectors):
+    """Fitted on ~800 vectors with max_samples=100, the warning said 'fitted on 100 vectors'
+    and 'fit on at least 384 vectors': the user had; max_samples is what to raise."""
+    Z, _, _ = sts_vectors
+    msg = (
+        rf"fitted on 100 non-zero vectors \(max_samples=100 of the {len(Z)} given\) of 384 "
+        r"dimensions, .*set max_samples to at least 384 for every prefix to be learned"
+    )
+    with pytest.warns(UserWarning, match=msg):
+        MatryoshkaAdaptor(max_samples=100, epochs=1).fit(Z)
+
+
 def test_progress_bar_shows_the_loss_without_warnings(sts_vectors, capsys, monkeypatch):
     """The loss was set after each step's update, which redraws at most every 0.1 s: a short
     training (steps of 60 ms with the Cayley map) closed its bar without ever showing it, and
