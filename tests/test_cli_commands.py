@@ -536,6 +536,17 @@ def test_embed_skip_empty_leaves_no_rows_file_when_the_vectors_fail(skmrl_cmd, t
     assert not (tmp_path / "v.rows.npy").exists()
 
 
+def test_embed_errors_keep_the_paths_they_name(skmrl_cmd, tmp_path):
+    # The options' spelling (cli_spelling) rewrote 'dim=3' inside a path of an error line as
+    # '--dim 3', so the path the user had to check was not the one that failed.
+    (tmp_path / "t.txt").write_text("a cat\nshares fell\n", encoding="utf-8")
+    target = tmp_path / "gone" / "dim=3" / "max_length=16" / "v.npy"
+    (tmp_path / "v.npy").symlink_to(target)
+    out = skmrl_cmd("embed", "t.txt", "-o", "v.npy", "--embedder", "tfidf", "--dim", "2")
+    assert out.returncode == 1
+    assert f"{target.parent}/.v.npy." in out.stderr and "--dim 3" not in out.stderr
+
+
 def test_embed_writes_through_a_symbolic_link(skmrl_cmd, tmp_path):
     # os.replace put the file in the link's place and left the link's target as it was.
     (tmp_path / "texts.txt").write_text("\n".join(CORPUS[:12]) + "\n", encoding="utf-8")

@@ -17,10 +17,12 @@ MAX_LENGTH_BOUND = 512
 #: ``--cache-dir`` values that turn the disk cache off.
 NO_CACHE = ("", "none")
 #: The embedder parameters that an option of the same name (``--max-length``) sets verbatim, as
-#: the library's messages spell them (``max_length=64``, ``device='cuda:1'``).
+#: the library's messages spell them (``max_length=64``, ``device='cuda:1'``): a word of its own,
+#: never a part of a path (``runs/dim=64/model``), of code (``Embedder(dim=8)``) or of a quote,
+#: and a whole value (not ``np.int64`` of ``np.int64(64)``, nor an empty ``''``).
 _PARAMETER = re.compile(
-    r"(?<![\w.(])(max_length|batch_size|device|dim|epochs|learning_rate)"
-    r"=('[^'\s]*'|\"[^\"\s]*\"|[\w.:+-]+)"
+    r"(?<!\S)(max_length|batch_size|device|dim|epochs|learning_rate)"
+    r"=('[^'\s]+'|\"[^\"\s]+\"|[\w.:+-]+(?![\w.:+(\[-]))(?![/\\])"
 )
 
 
@@ -40,6 +42,8 @@ def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
     >>> _ = parser.add_argument("--device")
     >>> cli_spelling("pass max_length=64 (pooling='cls', device='cuda:1')", parser)
     "pass --max-length 64 (pooling='cls', --device cuda:1)"
+    >>> cli_spelling("no such file: '/runs/max_length=64/v.npy'", parser)  # a path: as it is
+    "no such file: '/runs/max_length=64/v.npy'"
     """
     if parser is None:
         return message
