@@ -776,3 +776,26 @@ def test_limit_says_limited_only_when_a_text_was_cut(tmp_path):
         for skip in (True, False):
             got = read_texts(str(tmp_path / name), col, skip, 2)
             assert got == Texts(["a one", "b two"], 0, False, [0, 1]), (name, skip)
+
+
+def test_warnings_of_other_libraries_keep_their_own_spelling():
+    """The command's warnings spell skmrl's parameters as its options (--max-length 32); a
+    warning raised inside torch or transformers names their own functions' parameters, and
+    torch's "include dim=X" became "include --dim X", an option that has nothing to do with it."""
+    import argparse
+
+    import skmrl.cli as cli
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dim")
+    parser.add_argument("--max-length")
+    line = cli._one_line_warning("skmrl embed", parser)
+    torch_file = "/venv/lib/python3.12/site-packages/torch/nn/functional.py"
+    message = "Change the call to include dim=X as an argument."
+    assert line(message, UserWarning, torch_file, 1) == f"skmrl embed: warning: {message}\n"
+    ours = "the model was saved with max_length=32: pass max_length=32 to match it"
+    for where in ("/venv/bin/skmrl", cli.__file__):  # the caller, or skmrl's own source
+        assert line(ours, UserWarning, where, 1) == (
+            "skmrl embed: warning: the model was saved with --max-length 32: pass --max-length "
+            "32 to match it\n"
+        )

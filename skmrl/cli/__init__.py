@@ -121,7 +121,33 @@ def _one_line_warning(prog: str, parser: argparse.ArgumentParser | None = None) 
     """A ``warnings.formatwarning`` that writes ``'<prog>: warning: <message>'``, with the
     parameters that ``parser``'s options set spelled as those options (:func:`cli_spelling`)."""
 
-    def format_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> str:
-        return f"{prog}: warning: {cli_spelling(str(message), parser)}\n"
+    def format_warning(
+        message: Any, category: Any, filename: str = "", *args: Any, **kwargs: Any
+    ) -> str:
+        text = str(message)
+        if not _from_another_library(str(filename)):
+            text = cli_spelling(text, parser)
+        return f"{prog}: warning: {text}\n"
 
     return format_warning
+
+
+def _from_another_library(filename: str) -> bool:
+    """Whether a warning was raised (as its ``stacklevel`` says) inside an installed library
+    other than skmrl: torch's "include dim=X" names a parameter of its own functions, not an
+    option of the command.
+
+    Examples
+    --------
+    >>> from skmrl.cli import _from_another_library
+    >>> _from_another_library("/venv/lib/python3.12/site-packages/torch/nn/functional.py")
+    True
+    >>> _from_another_library("/venv/bin/skmrl")
+    False
+    """
+    from pathlib import Path
+
+    path = Path(filename)
+    if Path(__file__).resolve().parent.parent in path.resolve().parents:
+        return False  # skmrl's own, wherever it is installed
+    return any(part in ("site-packages", "dist-packages") for part in path.parts)
