@@ -344,11 +344,17 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
     ...
     ValueError: X = (A, B) must be two matrices of the same shape (n_pairs, n_features), a pair per row: got A of shape (3, 384) and B of shape (3, 768)
     """  # noqa: E501
+    if X is None or isinstance(X, str | bytes) or not hasattr(X, "__len__"):
+        raise TypeError(
+            f"{name} must hold pairs of vectors: an array of shape (n_pairs, 2, n_features), two "
+            f"matrices (A, B), or a sequence of (vector_a, vector_b); got {type(X).__name__}"
+        )
     if isinstance(X, np.ndarray):
         if X.ndim != 3 or X.shape[1] != 2:
+            hint = "; two matrices A and B, a pair per row, go as (A, B)" if X.ndim == 2 else ""
             raise ValueError(
                 f"{name} as an array of vector pairs must have shape (n_pairs, 2, n_features), "
-                f"got {X.shape}"
+                f"got {X.shape}{hint}"
             )
         a, b = X[:, 0], X[:, 1]
     elif len(X) == 2 and isinstance(X[0], np.ndarray) and X[0].ndim == 2:  # (A, B)
@@ -361,16 +367,31 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
     else:
         two_lists = len(X) == 2  # (A, B) as lists of lists, maybe
         if _is_dataframe(X):  # iterating a frame gives its column names
+            if X.shape[1] != 2:
+                raise ValueError(
+                    f"{name} must have 2 columns (vector_a, vector_b), one pair per row; the "
+                    f"DataFrame has {X.shape[1]}: {list(X.columns)!r:.80}"
+                )
             X = list(X.itertuples(index=False, name=None))
         first: list[np.ndarray] = []
         second: list[np.ndarray] = []
         for i, pair in enumerate(X):
             if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
                 hint = ""
-                if two_lists and i == 0:
+                if two_lists and i == 0 and _is_series(pair):  # (df["a"], df["b"])
+                    hint = (
+                        "; two columns of vectors make pairs as df[[column_a, column_b]], or "
+                        "(np.vstack(df[column_a]), np.vstack(df[column_b]))"
+                    )
+                elif two_lists and i == 0:
                     hint = "; two matrices make pairs as (np.asarray(A), np.asarray(B))"
+                got = (  # a pandas object's repr runs over several lines
+                    f"a {type(pair).__name__} of {len(pair)} rows"
+                    if hasattr(pair, "iloc")
+                    else f"{pair!r:.80}"
+                )
                 raise ValueError(
-                    f"{name}[{i}] must be a pair (vector_a, vector_b), got {pair!r:.80}{hint}"
+                    f"{name}[{i}] must be a pair (vector_a, vector_b), got {got}{hint}"
                 )
             va, vb = (_numbers(v, f"{name}[{i}]") for v in pair)
             width = va.shape if not first else first[0].shape

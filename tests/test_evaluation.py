@@ -893,6 +893,35 @@ def test_sts_vector_pairs_in_a_dataframe():
         dim_curve(ad, (A.tolist(), B.tolist()), gold, task="sts")
 
 
+def test_sts_vectors_held_otherwise_than_as_pairs_are_not_called_texts():
+    """Vectors held in a shape that is no pair of vectors (A and B side by side in one matrix, a
+    frame of 3 columns with the scores, two pandas columns) were refused with "X holds pairs of
+    texts ... pass the pairs' vectors", which they were: the error now says what is wrong with
+    them and how to pass them; None or a number is a TypeError, not "has no len()"."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(2, 12, 8))
+    gold = rng.uniform(0, 5, 12)
+    ad = MatryoshkaAdaptor(method="pca")
+    with pytest.raises(ValueError, match=r"got \(12, 16\); two matrices A and B, .* as \(A, B\)"):
+        dim_curve(ad, np.hstack([A, B]), gold, task="sts")
+    frame = pd.DataFrame({"emb_a": list(A), "emb_b": list(B), "score": gold})
+    with pytest.raises(ValueError, match=r"2 columns \(vector_a, vector_b\).* has 3: \['emb_a'"):
+        dim_curve(ad, frame, gold, task="sts")
+    with pytest.raises(
+        ValueError,
+        match=r"got a Series of 12 rows; .* df\[\[column_a, column_b\]\], or \(np.vstack",
+    ):
+        dim_curve(ad, (frame["emb_a"], frame["emb_b"]), gold, task="sts")
+    for X in (None, 3):
+        with pytest.raises(TypeError, match=r"X must hold pairs of vectors: .*; got"):
+            dim_curve(ad, X, gold, task="sts")
+    # a frame of texts is still texts
+    texts = pd.DataFrame({"a": CORPUS[:12], "b": CORPUS[20:32]})
+    with pytest.raises(TypeError, match="X holds pairs of texts, and MatryoshkaAdaptor takes"):
+        dim_curve(ad, texts, gold, task="sts")
+
+
 def test_sts_pairs_as_a_dataframe_or_an_array():
     # A frame's rows are the pairs (iterating it would give its column names); an array of 2
     # columns too: both score as the list of tuples does.

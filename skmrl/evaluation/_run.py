@@ -10,9 +10,11 @@ from typing import Any
 import numpy as np
 
 from skmrl._validation import (
+    _is_dataframe,
     check_pair_scores,
     check_pairs,
     check_vector_pairs,
+    holds_text,
     holds_vector_pairs,
 )
 
@@ -427,6 +429,8 @@ def _check_sts_pairs(X: Any, embedder: Any) -> tuple[Any, Any]:
             )
         return check_vector_pairs(X)
     if _takes_vectors(embedder):
+        if not _holds_text_pairs(X):  # (n, 2 * D) vectors, a frame of 3 columns: say which
+            return check_vector_pairs(X)
         raise TypeError(
             f"task='sts': X holds pairs of texts, and {type(embedder).__name__} takes vectors: "
             "pass the pairs' vectors (an array of shape (n_pairs, 2, n_features), two "
@@ -435,6 +439,14 @@ def _check_sts_pairs(X: Any, embedder: Any) -> tuple[Any, Any]:
             "MatryoshkaEmbedder(fine_tune='adaptor') on the texts"
         )
     return check_pairs(X)
+
+
+def _holds_text_pairs(X: Any) -> bool:
+    """Whether STS's ``X`` holds texts (looking at its first pair, or a frame's first cell): a
+    vector-taking estimator says to pass vectors then, and else what is wrong with the pairs."""
+    if _is_dataframe(X):
+        return X.shape[1] > 0 and len(X) > 0 and isinstance(X.iloc[0, 0], str | bytes)
+    return holds_text(X)
 
 
 def _takes_vectors(embedder: Any) -> bool:
