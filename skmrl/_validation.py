@@ -465,6 +465,45 @@ def holds_text(X: Any) -> bool:
     return False
 
 
+def _holds_vector_column(X: Any) -> bool:
+    """Whether ``X`` is one column whose cells each hold a vector (a list or an array), as
+    ``df["embedding"]`` keeps an embeddings API's results, rather than rows of numbers."""
+    if _is_dataframe(X):
+        if X.shape[1] != 1:
+            return False
+        X = X.iloc[:, 0]
+    kind = getattr(getattr(X, "dtype", None), "kind", "")
+    if getattr(X, "ndim", None) != 1 or kind != "O" or not len(X):
+        return False
+    first = X.iloc[0] if hasattr(X, "iloc") else X[0]
+    return isinstance(first, list | tuple | np.ndarray)
+
+
+def check_not_vector_column(X: Any, takes: str) -> None:
+    """Refuse one column of vectors (``df["embedding"]``, a cell per row) where a 2-D array of
+    vectors is due, saying how to stack it: numpy's own message was "setting an array element
+    with a sequence." ``takes`` begins the message (``"MatryoshkaAdaptor takes"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._validation import check_not_vector_column
+    >>> check_not_vector_column(np.zeros((2, 3)), "X takes")  # rows of numbers: nothing to say
+    >>> column = np.empty(2, dtype=object)
+    >>> column[:] = [[0.1, 0.2], [0.3, 0.4]]
+    >>> check_not_vector_column(column, "X takes")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: X takes a 2-D array of vectors (n_samples, n_features); got one column whose 2 ...
+    """
+    if _holds_vector_column(X):
+        raise TypeError(
+            f"{takes} a 2-D array of vectors (n_samples, n_features); got one column whose "
+            f"{len(X)} cells each hold a vector (as df['embedding'] keeps an API's embeddings): "
+            "stack them first, e.g. np.vstack(df['embedding'].tolist())"
+        )
+
+
 def check_dim(dim: Any, max_dim: int | None = None, *, name: str = "dim") -> int | None:
     """Validate an embedding size.
 

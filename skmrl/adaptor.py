@@ -24,12 +24,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmrl._progress import check_progress
 from skmrl._validation import (
-    _is_dataframe,
     caller_stacklevel,
     check_bool,
     check_dim,
     check_float,
     check_int,
+    check_not_vector_column,
     holds_text,
     is_missing,
 )
@@ -199,20 +199,6 @@ def _check_no_missing_label(y: np.ndarray) -> None:
             f"{missing[0]}: every text needs a class label; drop the unlabelled texts, or pass "
             "y=None for the unsupervised fit"
         )
-
-
-def _holds_vector_column(X: Any) -> bool:
-    """Whether ``X`` is one column whose cells each hold a vector (a list or an array), as
-    ``df["embedding"]`` keeps an embeddings API's results, rather than rows of numbers."""
-    if _is_dataframe(X):
-        if X.shape[1] != 1:
-            return False
-        X = X.iloc[:, 0]
-    kind = getattr(getattr(X, "dtype", None), "kind", "")
-    if getattr(X, "ndim", None) != 1 or kind != "O" or not len(X):
-        return False
-    first = X.iloc[0] if hasattr(X, "iloc") else X[0]
-    return isinstance(first, list | tuple | np.ndarray)
 
 
 def _duration(seconds: float) -> str:
@@ -454,13 +440,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 "texts: embed them first, e.g. make_pipeline(MatryoshkaEmbedder(), "
                 "MatryoshkaAdaptor()), or use MatryoshkaEmbedder(fine_tune='adaptor')"
             )
-        if _holds_vector_column(X):
-            # numpy's own message: "setting an array element with a sequence."
-            raise TypeError(
-                f"MatryoshkaAdaptor takes a 2-D array of vectors (n_samples, n_features); got "
-                f"one column whose {len(X)} cells each hold a vector (as df['embedding'] keeps "
-                "an API's embeddings): stack them first, e.g. np.vstack(df['embedding'].tolist())"
-            )
+        check_not_vector_column(X, "MatryoshkaAdaptor takes")
         if sp.issparse(X):
             # scikit-learn's own message says ".toarray()", which for a TF-IDF matrix of tens of
             # thousands of columns would ask for a D x D rotation of gigabytes.

@@ -21,7 +21,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmrl import _search
 from skmrl._progress import check_progress
-from skmrl._validation import check_dim, check_documents, check_int, holds_text
+from skmrl._validation import (
+    check_dim,
+    check_documents,
+    check_int,
+    check_not_vector_column,
+    holds_text,
+)
 from skmrl.base import BaseEmbedder, _changed_settings, _recorded_settings, prefix_normalize
 
 __all__ = ["MatryoshkaSearch"]
@@ -213,6 +219,7 @@ class MatryoshkaSearch(BaseEstimator):
                 f"{what} holds texts, but embedder=None takes vectors; pass an embedder "
                 "(e.g. MatryoshkaSearch(embedder=MatryoshkaEmbedder())) to search texts"
             )
+        check_not_vector_column(X, f"{what}: embedder=None takes")
         try:
             V = check_array(X, dtype=np.float32, ensure_min_samples=1, input_name=what)
         except ValueError as exc:
