@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -502,6 +503,66 @@ def check_not_vector_column(X: Any, takes: str) -> None:
             f"{len(X)} cells each hold a vector (as df['embedding'] keeps an API's embeddings): "
             "stack them first, e.g. np.vstack(df['embedding'].tolist())"
         )
+
+
+#: A vector written out as text: "[0.12, -0.5, ...]" (a list) or "[ 0.12 -0.5 ...]" (numpy).
+_WRITTEN_VECTOR = re.compile(r"\s*\[\s*[-+]?(?:\d|\.\d)[-+0-9.eE,\s]*\]\s*")
+
+
+def _first_text(X: Any) -> str | None:
+    """The first text of ``X`` (a text, a row's or a pair's first, a frame's or a dict's first
+    cell), or ``None``; only sequences, arrays, pandas objects and dicts are looked into (an
+    iterator, which looking would consume, is not)."""
+    first = X
+    for _ in range(3):
+        if isinstance(first, str):
+            return first
+        if _is_dataframe(first):
+            first = first.iloc[0, 0] if min(first.shape) else None
+        elif isinstance(first, Mapping):
+            first = next(iter(first.values()), None)
+        elif isinstance(first, Sequence | np.ndarray) or _is_series(first):
+            try:  # not a sparse matrix, which cannot be iterated
+                first = next(iter(first))
+            except (TypeError, StopIteration):
+                return None
+        else:
+            return None
+    return first if isinstance(first, str) else None
+
+
+def check_not_written_vectors(X: Any, what: str = "X") -> None:
+    """Refuse texts that are vectors written out as text (``"[0.12, -0.5, ...]"``: a CSV file
+    keeps a column of lists so, and ``pd.read_csv`` gives strings back), where vectors are due:
+    the message for texts ("embed them first") told the user to embed their embeddings. Only
+    the first text is looked at.
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_not_written_vectors
+    >>> check_not_written_vectors(["a cat", "a dog"])  # texts: the caller says what to pass
+    >>> check_not_written_vectors(["[0.12, -0.5, 0.3]"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: X holds vectors written as text ('[0.12, -0.5, 0.3]'...), as a CSV file keeps ...
+    """
+    text = _first_text(X)
+    if text is None or not _WRITTEN_VECTOR.fullmatch(text):
+        return
+    parse = (  # a list's text, or numpy's (numbers apart by spaces)
+        "json.loads(s)" if "," in text else "np.fromstring(s.strip('[]'), sep=' ')"
+    )
+    fix = (
+        "numpy wrote them shortened ('...'), so their numbers are lost: write the vectors "
+        "to a .npy or parquet file instead"
+        if "..." in text
+        else f"parse them into numbers first, e.g. np.array([{parse} for s in "
+        "df['embedding']]), or keep the vectors in a .npy or parquet file"
+    )
+    raise TypeError(
+        f"{what} holds vectors written as text ({text[:30]!r}...), as a CSV file keeps a "
+        f"column of lists: {fix}"
+    )
 
 
 def check_dim(dim: Any, max_dim: int | None = None, *, name: str = "dim") -> int | None:

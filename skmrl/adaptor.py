@@ -30,6 +30,7 @@ from skmrl._validation import (
     check_float,
     check_int,
     check_not_vector_column,
+    check_not_written_vectors,
     holds_text,
     is_missing,
 )
@@ -434,6 +435,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     def _check_vectors(self, X: Any, *, fit: bool) -> np.ndarray:
         """Validate ``X`` as scikit-learn does (``n_features_in_``, ``feature_names_in_`` and
         their checks) and return its rows at unit length."""
+        check_not_written_vectors(X)  # a CSV file's column of lists
         if holds_text(X):
             raise TypeError(
                 "MatryoshkaAdaptor takes dense vectors of shape (n_samples, n_features), not "

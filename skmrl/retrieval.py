@@ -26,6 +26,7 @@ from skmrl._validation import (
     check_documents,
     check_int,
     check_not_vector_column,
+    check_not_written_vectors,
     holds_text,
 )
 from skmrl.base import BaseEmbedder, _changed_settings, _recorded_settings, prefix_normalize
@@ -214,6 +215,7 @@ class MatryoshkaSearch(BaseEstimator):
 
         if isinstance(X, Iterator):  # a generator: a list, to look at its first element
             X = list(X)
+        check_not_written_vectors(X, what)  # a CSV file's column of lists
         if holds_text(X):
             raise TypeError(
                 f"{what} holds texts, but embedder=None takes vectors; pass an embedder "

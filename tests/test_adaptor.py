@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 
@@ -505,6 +506,41 @@ def test_a_column_of_vectors_is_refused_with_how_to_stack_it():
     with pytest.raises(TypeError, match=match):
         ad.transform(frame["embedding"])
     np.testing.assert_allclose(ad.transform(list(Z)), ad.transform(Z), atol=1e-6)  # rows
+
+
+def test_vectors_read_back_from_a_csv_file_are_not_called_texts(tmp_path):
+    """A CSV file keeps a column of vectors as text ("[0.12, -0.5, ...]"), and pd.read_csv
+    gives strings back: they were refused as texts ("embed them first"), telling the user to
+    embed their embeddings. The message now says they are vectors written as text and how to
+    parse them, and that numpy's shortened text ("...") has lost their numbers; in dim_curve
+    (classification, sts) too. Real texts keep their message."""
+    pd = pytest.importorskip("pandas")
+    from skmrl.evaluation import dim_curve
+
+    Z = np.random.default_rng(0).normal(size=(12, 8))
+    wide = np.random.default_rng(1).normal(size=(12, 1536))  # numpy's text shortens it
+    pd.DataFrame(
+        {"embedding": [row.tolist() for row in Z], "array": list(Z), "wide": list(wide)}
+    ).to_csv(tmp_path / "vectors.csv", index=False)
+    frame = pd.read_csv(tmp_path / "vectors.csv")
+    parse = r"vectors written as text \('\[.*json\.loads"
+    for X in (frame["embedding"], frame[["embedding"]], frame["embedding"].tolist()):
+        with pytest.raises(TypeError, match=parse):
+            MatryoshkaAdaptor(method="pca").fit(X)
+    with pytest.raises(TypeError, match=r"np\.fromstring\(s\.strip\('\[\]'\), sep=' '\)"):
+        MatryoshkaAdaptor(method="pca").fit(frame["array"])
+    with pytest.raises(TypeError, match=r"numpy wrote them shortened \('\.\.\.'\)"):
+        MatryoshkaAdaptor(method="pca").fit(frame["wide"])
+    gold = np.linspace(0, 5, 12)
+    with pytest.raises(TypeError, match=parse):
+        dim_curve(MatryoshkaAdaptor(method="pca"), frame["embedding"], gold > 2.5, cv=2)
+    with pytest.raises(TypeError, match=parse):
+        dim_curve(MatryoshkaAdaptor(), frame[["embedding", "embedding"]], gold, task="sts")
+    # the parsed vectors fit; texts, even one starting with a bracket, are texts
+    parsed = np.array([json.loads(cell) for cell in frame["embedding"]])
+    assert MatryoshkaAdaptor(method="pca").fit(parsed).max_dim_ == 8
+    with pytest.raises(TypeError, match="not texts: embed them first"):
+        MatryoshkaAdaptor().fit(["[1] Introduction", "a cat"])
 
 
 @parametrize_with_checks(

@@ -226,6 +226,22 @@ def test_a_column_of_vectors_is_refused_with_how_to_stack_it():
     assert search.kneighbors(list(X[:3]), 1, return_distance=False)[:, 0].tolist() == [0, 1, 2]
 
 
+def test_vectors_written_as_text_are_not_called_texts():
+    """A CSV file's column of vectors, read back as strings ("[0.12, -0.5, ...]"), was refused
+    with "X holds texts ... pass an embedder to search texts"; the message now says they are
+    vectors written as text, to parse, for the corpus and for the queries."""
+    X = _corpus(20, d=4)
+    written = [str(row.tolist()) for row in X]
+    search = MatryoshkaSearch(shortlist_dim=2, device="cpu")
+    with pytest.raises(TypeError, match=r"^X holds vectors written as text .*json\.loads"):
+        search.fit(pd.Series(written))
+    search.fit(X)
+    with pytest.raises(TypeError, match=r"^queries holds vectors written as text"):
+        search.kneighbors(written[:2], 1)
+    with pytest.raises(TypeError, match="X holds texts, but embedder=None takes vectors"):
+        search.fit(["a cat", "a dog"])
+
+
 @pytest.mark.parametrize("quantize", QUANTIZE)
 def test_funnel_equals_exact_when_the_shortlist_covers_the_corpus(quantize):
     X = _corpus(300)

@@ -11,6 +11,7 @@ import numpy as np
 
 from skmrl._validation import (
     _is_dataframe,
+    check_not_written_vectors,
     check_pair_scores,
     check_pairs,
     check_vector_pairs,
@@ -431,6 +432,7 @@ def _check_sts_pairs(X: Any, embedder: Any) -> tuple[Any, Any]:
     if _takes_vectors(embedder):
         if not _holds_text_pairs(X):  # (n, 2 * D) vectors, a frame of 3 columns: say which
             return check_vector_pairs(X)
+        check_not_written_vectors(X)
         raise TypeError(
             f"task='sts': X holds pairs of texts, and {type(embedder).__name__} takes vectors: "
             "pass the pairs' vectors (an array of shape (n_pairs, 2, n_features), two "
