@@ -1324,6 +1324,13 @@ def test_retrieval_errors():
         run(X=CORPUS)
     with pytest.raises(TypeError, match=r"X=\(queries, corpus\), two dicts"):
         run(X=(TOPIC_QUERIES, DOCS, qrels))
+    # an API's vectors as two arrays: the adaptor takes dicts of id -> vector, made so
+    with pytest.raises(
+        TypeError,
+        match=r"id -> vector for MatryoshkaAdaptor.* tuple holding ndarray and ndarray: an "
+        r"array's rows go as dict\(enumerate\(vectors\)\)",
+    ):
+        dim_curve(MatryoshkaAdaptor(), (np.ones((2, 4)), np.ones((5, 4))), qrels, task="retrieval")
     with pytest.raises(ValueError, match="needs the relevance judgements y"):
         run(y=None)
     with pytest.raises(ValueError, match="the corpus is empty"):

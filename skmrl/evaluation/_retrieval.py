@@ -96,10 +96,16 @@ def _as_retrieval_set(X: Any, y: Any) -> _RetrievalSet:
             or len(X) != 2
             or not all(isinstance(m, Mapping) for m in X)
         ):
+            held = ""
+            if isinstance(X, (tuple, list)) and len(X) == 2:  # (Q, C) arrays, say
+                held = (
+                    f" holding {type(X[0]).__name__} and {type(X[1]).__name__}: an array's rows "
+                    "go as dict(enumerate(vectors)), the qrels naming rows"
+                )
             raise TypeError(
-                "task='retrieval' takes X=(queries, corpus), two dicts of id -> text, and "
-                "y=qrels (or X=skmrl.datasets.load_beir(folder)); got X of type "
-                f"{type(X).__name__}"
+                "task='retrieval' takes X=(queries, corpus), two dicts of id -> text (id -> "
+                "vector for MatryoshkaAdaptor), and y=qrels (or X=skmrl.datasets.load_beir("
+                f"folder)); got X of type {type(X).__name__}{held}"
             )
         if y is None:
             raise ValueError(
