@@ -639,6 +639,39 @@ def test_embed_model_folder_equals_transform(skmrl_cmd, tmp_path, corpus_txt, ti
     assert_refused(out, "embed", "--max-length", "[1, 64]")
 
 
+@pytest.mark.slow
+def test_a_saved_folder_is_embedded_with_its_own_settings(skmrl_cmd, tmp_path, tiny_bert):
+    """skmrl embed/sweep --model on a folder saved with pooling='cls' and max_length=32 ran
+    with mean pooling and 256 tokens: other vectors than the saved model's, with a warning to
+    pass pooling='cls', which the command has no option for. They now use the folder's."""
+    import argparse
+
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.cli import sweep
+
+    texts = [f"{t} {t} {t}" for t in CORPUS[:6]]  # longer than 32 tokens
+    saved = tmp_path / "saved"
+    made = MatryoshkaEmbedder(model=tiny_bert, pooling="cls", max_length=32, device="cpu")
+    made.fit(texts).save_pretrained(saved)
+    (tmp_path / "t.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = skmrl_cmd(
+        "embed", "t.txt", "-o", "v.npy", "--model", str(saved), "--device", "cpu", "--no-progress"
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "warning" not in out.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "v.npy"), made.transform(texts), atol=1e-5)
+    # sweep builds the same embedder (its table says so)
+    args = argparse.Namespace(
+        model=str(saved), max_length=None, device="cpu", cache_dir="none", dims=None,
+        no_progress=True, progress=False,
+    )  # fmt: skip
+    built = sweep._build("matryoshka", args)
+    assert (built.pooling, built.max_length) == ("cls", 32)
+    assert "max_length=32" in sweep._legend("matryoshka", args)
+    args.max_length = 16  # --max-length still wins
+    assert sweep._build("matryoshka", args).max_length == 16
+
+
 # -- skmrl bench -----------------------------------------------------------------------------------
 def test_bench_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_txt):
     cases = [

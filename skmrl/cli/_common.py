@@ -175,6 +175,31 @@ def model_config(model: str) -> dict:
     return config if isinstance(config, dict) else {}
 
 
+def saved_settings(model: str) -> dict[str, Any]:
+    """The settings a saved skmrl folder's vectors were made with (``pooling`` and
+    ``max_length`` of its ``skmrl.json``), to build its embedder with: the command has no option
+    for ``pooling``, and the library, whose parameters are stored as given, only warns when they
+    differ. ``{}`` for any other model, or one that cannot be found (the checks say why).
+
+    Examples
+    --------
+    >>> from skmrl.cli._common import saved_settings
+    >>> saved_settings("no/such/folder")
+    {}
+    """
+    from skmrl._saved_model import saved_config
+    from skmrl.models import ModelNotFoundError, resolve_model
+
+    try:
+        source = Path(resolve_model(model))
+    except (ModelNotFoundError, TypeError):
+        return {}
+    config = saved_config(source) if source.is_dir() else None
+    if not isinstance(config, dict):
+        return {}
+    return {k: config[k] for k in ("pooling", "max_length") if config.get(k) is not None}
+
+
 def model_limit_problems(
     config: dict, max_length: int | None, dim: int | None = None
 ) -> list[tuple[str, str]]:

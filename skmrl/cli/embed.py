@@ -42,6 +42,7 @@ from skmrl.cli._common import (
     model_limit_problems,
     output_file_problem,
     progress_setting,
+    saved_settings,
 )
 from skmrl.cli._csv import Refused, check_input, read_texts
 
@@ -142,7 +143,9 @@ def _build(args: argparse.Namespace) -> Any:
         )
     from skmrl import MatryoshkaEmbedder
 
-    params: dict[str, Any] = {"model": args.model or _DEFAULT_MODEL, "device": args.device}
+    model = args.model or _DEFAULT_MODEL
+    # a saved folder's pooling and max_length, unless --max-length says otherwise
+    params: dict[str, Any] = {"model": model, "device": args.device, **saved_settings(model)}
     if args.max_length is not None:
         params["max_length"] = args.max_length
     if args.batch_size is not None:
@@ -326,7 +329,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     emb.add_argument(
         "--model",
         metavar="MODEL",
-        help="a model folder (e.g. saved by 'skmrl finetune'), or a Hugging Face id in the local "
+        help="a model folder (e.g. saved by 'skmrl finetune'; embedded with the pooling and "
+        "max length it was saved with, unless --max-length), or a Hugging Face id in the local "
         f"cache (default: {_DEFAULT_MODEL}, packaged)",
     )
     add_device(emb)

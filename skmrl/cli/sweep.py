@@ -46,6 +46,7 @@ from skmrl.cli._common import (
     output_file_problem,
     plot_problem,
     progress_setting,
+    saved_settings,
 )
 from skmrl.cli._csv import (
     Refused,
@@ -242,17 +243,26 @@ def _build(name: str, args: argparse.Namespace) -> Any:
     from skmrl import MatryoshkaEmbedder
 
     folder = cache_folder(args.cache_dir)
+    model = args.model or _DEFAULT_MODEL
     params: dict[str, Any] = {
-        "model": args.model or _DEFAULT_MODEL,
+        "model": model,
         "device": args.device,
         "memory": None if folder is None else str(folder),
         "progress": progress_setting(args),
+        **saved_settings(model),  # a saved folder's pooling and max_length
     }
     if args.max_length is not None:
         params["max_length"] = args.max_length
     if name == "adaptor":
         params["fine_tune"] = "adaptor"
     return MatryoshkaEmbedder(**params)
+
+
+def _max_length(args: argparse.Namespace) -> int:
+    """The truncation the encoder runs with: ``--max-length``, a saved folder's, or 256."""
+    if args.max_length is not None:
+        return args.max_length
+    return saved_settings(args.model or _DEFAULT_MODEL).get("max_length", 256)
 
 
 def _legend(name: str, args: argparse.Namespace) -> str:
@@ -268,7 +278,7 @@ def _legend(name: str, args: argparse.Namespace) -> str:
     cache = "no disk cache" if folder is None else f"vectors cached in {folder}"
     if name == "matryoshka":
         return (
-            f"MatryoshkaEmbedder: {model}, max_length={args.max_length or 256}, "
+            f"MatryoshkaEmbedder: {model}, max_length={_max_length(args)}, "
             f"device {args.device}; {cache}"
         )
     return "the matryoshka vectors rotated by a MatryoshkaAdaptor fitted on each fold's labels"
@@ -515,7 +525,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     model.add_argument(
         "--model",
         metavar="MODEL",
-        help="a model folder (e.g. one saved by 'skmrl finetune'), or a Hugging Face id in the "
+        help="a model folder (e.g. one saved by 'skmrl finetune'; embedded with the pooling and "
+        "max length it was saved with, unless --max-length), or a Hugging Face id in the "
         f"local cache (default: {_DEFAULT_MODEL}, packaged)",
     )
     add_max_length(model)
