@@ -10,10 +10,11 @@ terminal, and their bars, each drawn at the first line as if alone, overwrote on
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 
-__all__ = ["check_progress", "in_notebook", "in_worker_process", "show_progress"]
+__all__ = ["check_progress", "in_notebook", "in_worker_process", "progress_bar", "show_progress"]
 
 
 def in_notebook() -> bool:
@@ -79,3 +80,24 @@ def show_progress(progress: bool | None) -> bool:
     except (OSError, ValueError):  # a closed or detached stream
         terminal = False
     return terminal or in_notebook()
+
+
+def progress_bar(progress: bool | None, total: int, desc: str, unit: str, **kwargs: Any) -> Any:
+    """A ``tqdm.auto`` bar (a widget in a notebook) that :func:`show_progress` shows or
+    disables, cleared when closed (``leave=False``); ``kwargs`` go to ``tqdm``. A disabled bar
+    takes every call and draws nothing, so callers update it without asking.
+
+    Examples
+    --------
+    >>> from skmrl._progress import progress_bar
+    >>> with progress_bar(False, 3, "reading", "file") as bar:
+    ...     bar.update(3)
+    >>> bar.disable
+    True
+    """
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, desc=desc, unit=unit, leave=False, disable=not show_progress(progress),
+        **kwargs,
+    )  # fmt: skip

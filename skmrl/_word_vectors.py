@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._progress import check_progress, show_progress
+from skmrl._progress import check_progress, progress_bar
 from skmrl._validation import check_dim
 from skmrl._vocab import _token_coverage
 
@@ -180,14 +180,10 @@ def load_word_vectors(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"vectors file not found: {path}")
-    from tqdm.auto import tqdm
-
     size = path.stat().st_size
-    shown = show_progress(progress) and size >= _PROGRESS_MIN_BYTES
-    with tqdm(
-        total=size, desc="reading vectors", unit="B", unit_scale=True, unit_divisor=1024,
-        leave=False, disable=not shown,
-    ) as bar:  # fmt: skip
+    shown = progress if size >= _PROGRESS_MIN_BYTES else False
+    bar = progress_bar(shown, size, "reading vectors", "B", unit_scale=True, unit_divisor=1024)
+    with bar:
         return _read(path, bar)
 
 

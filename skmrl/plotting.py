@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._progress import check_progress, show_progress
+from skmrl._progress import check_progress, progress_bar
 
 __all__ = [
     "plot_depth_dim",
@@ -551,11 +551,8 @@ def plot_document_map(
     else:
         axes = _axes_list(ax, n)
     seed = rng.randint(np.iinfo(np.int32).max) if random_state is None else random_state
-    from tqdm.auto import tqdm
-
     points = {}
-    shown = show_progress(progress)
-    with tqdm(total=n, desc="document map", unit="panel", leave=False, disable=not shown) as bar:
+    with progress_bar(progress, n, "document map", "panel") as bar:
         for name, emb in named.items():
             bar.set_postfix_str(name)
             Z = emb if _is_vectors(emb) else _fitted(emb, docs).transform(docs)

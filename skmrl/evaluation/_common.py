@@ -187,21 +187,15 @@ def _fitted_max_dim(emb: Any, dims: Any) -> int | None:
     return int(max_dim)
 
 
-def _progress(progress: bool | None, total: int, desc: str, unit: str = "fold") -> Any:
-    from tqdm.auto import tqdm
-
-    from skmrl._progress import show_progress
-
-    return tqdm(total=total, desc=desc, unit=unit, disable=not show_progress(progress), leave=False)
-
-
 class _Steps:
     """One ``tqdm.auto`` bar over the (fold, dim) steps of a curve, or of every curve of a
     :func:`compare`: a step is one size scored in one fold. The total grows as each fold's
     sizes become known (the default ones depend on the fitted ``max_dim_``)."""
 
     def __init__(self, progress: bool | None, desc: str) -> None:
-        self.bar = _progress(progress, 0, desc, unit="step")
+        from skmrl._progress import progress_bar
+
+        self.bar = progress_bar(progress, 0, desc, "step")
 
     def add(self, n: int) -> None:
         # tqdm changes a total through reset(total=): tqdm.notebook's widget (what tqdm.auto
