@@ -426,14 +426,15 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
 
 def _numbers(values: Any, name: str) -> np.ndarray:
     """``values`` as an array of ``float32`` (kept) or ``float64`` (any other number type), or a
-    ``TypeError`` naming ``name``."""
+    ``TypeError`` naming ``name``; an array of either type is not copied (the pairs' matrices
+    pass here twice)."""
     try:
         arr = np.asarray(values)
     except ValueError:  # ragged
         raise ValueError(f"{name} holds vectors of different lengths") from None
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name} must hold vectors of numbers, got an array of {arr.dtype}")
-    return arr if arr.dtype == np.float32 else arr.astype(np.float64)
+    return arr if arr.dtype == np.float32 else arr.astype(np.float64, copy=False)
 
 
 def holds_text(X: Any) -> bool:
