@@ -175,18 +175,27 @@ def model_config(model: str) -> dict:
     return config if isinstance(config, dict) else {}
 
 
-def saved_settings(model: str) -> dict[str, Any]:
-    """The settings a saved skmrl folder's vectors were made with (``pooling`` and
-    ``max_length`` of its ``skmrl.json``), to build its embedder with: the command has no option
-    for ``pooling``, and the library, whose parameters are stored as given, only warns when they
-    differ. ``{}`` for any other model, or one that cannot be found (the checks say why).
+def saved_settings(model: str, max_length: int | None = None) -> dict[str, Any]:
+    """The settings to build ``model``'s embedder with: those a saved skmrl folder's vectors
+    were made with (``pooling`` and ``max_length`` of its ``skmrl.json``; the command has no
+    option for ``pooling``, and the library, whose parameters are stored as given, only warns
+    when they differ), ``--max-length`` (``max_length``) first when given. ``{}`` for any other
+    model, or one that cannot be found (the checks say why), without ``--max-length``.
 
     Examples
     --------
     >>> from skmrl.cli._common import saved_settings
-    >>> saved_settings("no/such/folder")
-    {}
+    >>> saved_settings("no/such/folder"), saved_settings("no/such/folder", 64)
+    ({}, {'max_length': 64})
     """
+    settings = _saved_settings(model)
+    if max_length is not None:
+        settings["max_length"] = max_length
+    return settings
+
+
+def _saved_settings(model: str) -> dict[str, Any]:
+    """``pooling`` and ``max_length`` of ``model``'s ``skmrl.json``, if it is a saved folder."""
     from skmrl._saved_model import saved_config
     from skmrl.models import ModelNotFoundError, resolve_model
 

@@ -145,9 +145,11 @@ def _build(args: argparse.Namespace) -> Any:
 
     model = args.model or _DEFAULT_MODEL
     # a saved folder's pooling and max_length, unless --max-length says otherwise
-    params: dict[str, Any] = {"model": model, "device": args.device, **saved_settings(model)}
-    if args.max_length is not None:
-        params["max_length"] = args.max_length
+    params: dict[str, Any] = {
+        "model": model,
+        "device": args.device,
+        **saved_settings(model, args.max_length),
+    }
     if args.batch_size is not None:
         params["batch_size"] = args.batch_size
     if args.cache_dir is not None:

@@ -249,10 +249,8 @@ def _build(name: str, args: argparse.Namespace) -> Any:
         "device": args.device,
         "memory": None if folder is None else str(folder),
         "progress": progress_setting(args),
-        **saved_settings(model),  # a saved folder's pooling and max_length
+        **saved_settings(model, args.max_length),  # a saved folder's, unless --max-length
     }
-    if args.max_length is not None:
-        params["max_length"] = args.max_length
     if name == "adaptor":
         params["fine_tune"] = "adaptor"
     return MatryoshkaEmbedder(**params)
@@ -260,9 +258,7 @@ def _build(name: str, args: argparse.Namespace) -> Any:
 
 def _max_length(args: argparse.Namespace) -> int:
     """The truncation the encoder runs with: ``--max-length``, a saved folder's, or 256."""
-    if args.max_length is not None:
-        return args.max_length
-    return saved_settings(args.model or _DEFAULT_MODEL).get("max_length", 256)
+    return saved_settings(args.model or _DEFAULT_MODEL, args.max_length).get("max_length", 256)
 
 
 def _legend(name: str, args: argparse.Namespace) -> str:
