@@ -358,7 +358,9 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
                 f"got {X.shape}{hint}"
             )
         a, b = X[:, 0], X[:, 1]
-    elif len(X) == 2 and isinstance(X[0], np.ndarray) and X[0].ndim == 2:  # (A, B)
+    elif (  # (A, B); not a frame of 2 rows, whose X[0] looks up a column named 0
+        not _is_dataframe(X) and len(X) == 2 and isinstance(X[0], np.ndarray) and X[0].ndim == 2
+    ):
         a, b = X[0], _numbers(X[1], f"{name}[1]")
         if b.ndim != 2 or a.shape != b.shape:
             raise ValueError(

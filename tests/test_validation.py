@@ -107,3 +107,15 @@ def test_warnings_point_past_scikit_learns_machinery_at_the_callers_line():
     with pytest.warns(UserWarning, match="word2vec trains on only") as caught:
         grid.fit(docs, labels)
     assert {w.filename for w in caught} == {__file__}
+
+
+def test_a_frame_of_two_vector_pairs_is_read_as_pairs():
+    """A DataFrame of 2 rows (two pairs of vectors, one per row) failed with a bare
+    ``KeyError: 0``: ``len(X) == 2`` took it for two matrices ``(A, B)`` and ``X[0]`` looked up
+    a column named 0. Its rows are pairs, as in a frame of any other length."""
+    from skmrl._validation import check_vector_pairs
+
+    A, B = np.random.default_rng(0).normal(size=(2, 2, 4))
+    a, b = check_vector_pairs(pd.DataFrame({"emb_a": list(A), "emb_b": list(B)}))
+    np.testing.assert_array_equal(a, A)
+    np.testing.assert_array_equal(b, B)
