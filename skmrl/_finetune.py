@@ -198,7 +198,8 @@ def _fit_adaptor(
         progress=embedder.progress,
         **params,
     )
-    return adaptor.fit(Z, labels)
+    # its warnings name the embedder, whose user has texts and no adaptor parameters
+    return adaptor._fit(Z, labels, owner=f"MatryoshkaEmbedder(fine_tune={embedder.fine_tune!r})")
 
 
 def untrained_depths(embedder: Any, depths: Sequence[int | None]) -> list[int]:

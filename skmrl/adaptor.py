@@ -233,28 +233,47 @@ def _warn_if_slow(width: int, steps: int, first_step: float) -> None:
 
 
 def _warn_if_few_vectors(
-    n_rows: int, width: int, centred: bool, dims: list[int], given: int | None = None
+    n_rows: int,
+    width: int,
+    centred: bool,
+    dims: list[int],
+    given: int | None = None,
+    owner: str | None = None,
 ) -> None:
     """Warn when ``n_rows`` non-zero vectors (one direction fewer once ``centred``) span fewer
     directions than ``width``: the rotation's directions past their span are not learned from
     the data, so prefixes longer than the span hold them in an order that means nothing.
-    ``given``: the non-zero vectors passed to fit, of which ``max_samples=n_rows`` were used."""
+    ``given``: the non-zero vectors passed to fit, of which ``max_samples=n_rows`` were used.
+    ``owner``: the estimator that fitted the adaptor on its texts' vectors
+    (``"MatryoshkaEmbedder(fine_tune='pca')"``), whose user has texts to add and no
+    ``max_samples``; ``None`` for a ``MatryoshkaAdaptor`` fitted by the user."""
     span = n_rows - 1 if centred else n_rows
     if span >= width:
         return
     longer = [k for k in dims if span < k < width]
     which = f" (of its matryoshka_dims: {longer})" if longer else ""
-    used = "" if given is None else f" (max_samples={n_rows} of the {given} given)"
-    fix = (
-        f"fit on at least {width + centred} vectors"
-        if given is None
-        else f"set max_samples to at least {width + centred}"
-    )
+    need = width + centred
+    if owner is None:
+        fitted = f"MatryoshkaAdaptor was fitted on {n_rows} non-zero vectors"
+        used = "" if given is None else f" (max_samples={n_rows} of the {given} given)"
+        fix = (
+            f"fit on at least {need} vectors"
+            if given is None
+            else f"set max_samples to at least {need}"
+        ) + " for every prefix to be learned"
+    else:  # the embedder has texts, and no max_samples (its adaptor's is 10,000)
+        fitted = f"{owner} fitted its adaptor on {n_rows} text vectors"
+        used = "" if given is None else f" (the adaptor trains on {n_rows} of the {given} given)"
+        fix = (
+            f"fit on at least {need} texts for every prefix to be learned"
+            if given is None
+            else "the rotations of fine_tune='pca' and of class labels y learn from all of them"
+        )
     warnings.warn(
-        f"MatryoshkaAdaptor was fitted on {n_rows} non-zero vectors{used} of {width} dimensions, "
-        f"which span at most {span} directions: the directions past them are not learned from "
-        f"the data, so prefixes longer than {span} dims{which} add them in an arbitrary order. "
-        f"Prefixes up to {span} dims are unaffected; {fix} for every prefix to be learned",
+        f"{fitted}{used} of {width} dimensions, which span at most {span} directions: the "
+        f"directions past them are not learned from the data, so prefixes longer than {span} "
+        f"dims{which} add them in an arbitrary order. Prefixes up to {span} dims are "
+        f"unaffected; {fix}",
         UserWarning,
         stacklevel=caller_stacklevel(),
     )
@@ -520,6 +539,11 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        return self._fit(X, y)
+
+    def _fit(self, X: Any, y: Any = None, owner: str | None = None) -> MatryoshkaAdaptor:
+        """:meth:`fit`; ``owner``: the estimator fitting this adaptor on its texts' vectors
+        (``"MatryoshkaEmbedder(fine_tune='pca')"``), which the warnings name instead."""
         check_dim(self.dim)
         check_memory(self.memory)
         self._validate_params()
@@ -540,7 +564,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 rows = min(rows, int(self.max_samples))
             centred = codes is not None or self.method == "pca"
             capped = given if rows < given else None  # max_samples, not the data, is short
-            _warn_if_few_vectors(rows, D, centred=centred, dims=dims, given=capped)
+            _warn_if_few_vectors(rows, D, centred, dims, capped, owner)
         key = self._fit_key(Zn, codes)
         state = cached_fit_state(key, lambda: self._fit_state(Zn, codes, dims), memory=self.memory)
         for name, value in state.items():

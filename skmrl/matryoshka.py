@@ -120,7 +120,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
         ``matryoshka_dims``, ``epochs`` and ``learning_rate`` have nothing to shape, setting one
         warns: with ``None``, with ``"pca"``, and with ``"adaptor"`` given labels (both are
         closed-form rotations). With ``"full+adaptor"`` they set the encoder's training; the
-        adaptor after it keeps its defaults.
+        adaptor after it keeps its defaults. An adaptor fitted on fewer texts than the model's
+        size (384 for MiniLM; one more for ``"pca"`` or with labels, which centre the vectors)
+        cannot learn the directions past their span, and ``fit`` warns.
     matryoshka_dims : list of int, optional
         Prefix sizes the fine-tuning trains; default: powers of two from 8 below the full size,
         and the full size.

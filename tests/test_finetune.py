@@ -620,6 +620,26 @@ def test_adaptor_grid_encodes_each_text_once_and_fits_once_per_fold(trec_subset,
     assert len(fits) == 3 + 1  # the adaptor: once per fold, and once for the refit
 
 
+@pytest.mark.parametrize(("fine_tune", "labelled"), [("pca", False), ("adaptor", True)])
+def test_fewer_texts_than_dimensions_warn_in_the_embedders_words(trec_subset, fine_tune, labelled):
+    """120 questions' vectors span at most 119 of MiniLM's 384 directions once centred: the
+    warning said 'MatryoshkaAdaptor was fitted on 120 non-zero vectors ... fit on at least 385
+    vectors' to a user who fitted MatryoshkaEmbedder(fine_tune=...) on texts."""
+    X, y = trec_subset
+    emb = MatryoshkaEmbedder(fine_tune=fine_tune, max_length=64, device="cpu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        emb.fit(X[:120], y[:120] if labelled else None)
+    few = [str(w.message) for w in caught if "span at most" in str(w.message)]
+    assert len(few) == 1, few
+    assert few[0].startswith(
+        f"MatryoshkaEmbedder(fine_tune={fine_tune!r}) fitted its adaptor on 120 text vectors of "
+        "384 dimensions, which span at most 119 directions"
+    )
+    assert few[0].endswith("fit on at least 385 texts for every prefix to be learned")
+    assert "MatryoshkaAdaptor" not in few[0] and "max_samples" not in few[0]
+
+
 def test_supervised_adaptor_lifts_short_prefix_accuracy_in_cross_validation(trec_subset):
     X, y = trec_subset
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
