@@ -672,6 +672,40 @@ def test_a_saved_folder_is_embedded_with_its_own_settings(skmrl_cmd, tmp_path, t
     assert sweep._build("matryoshka", args).max_length == 16
 
 
+@pytest.mark.slow
+def test_finetune_trains_a_saved_folder_with_its_own_settings(
+    skmrl_cmd, tmp_path, corpus_csv, tiny_bert
+):
+    """skmrl finetune --model on a folder saved with pooling='cls' and max_length=32 trained
+    with mean pooling and 256 tokens (on a model of 64 positions it was refused: '--max-length
+    ... got 256', an option the user had not given), and its usage line left both out. It now
+    trains with the folder's settings, and says to load the result with them."""
+    import json
+    import warnings
+
+    from skmrl import MatryoshkaEmbedder
+
+    saved = tmp_path / "saved"
+    made = MatryoshkaEmbedder(model=tiny_bert, pooling="cls", max_length=32, device="cpu")
+    made.fit(list(CORPUS[:6])).save_pretrained(saved)
+    common = ("--model", str(saved), "--device", "cpu", "--no-progress")
+    for extra, length in (((), 32), (("--max-length", "16"), 16)):  # --max-length still wins
+        folder = tmp_path / f"tuned-{length}"
+        out = skmrl_cmd(
+            "finetune", str(corpus_csv), "--text-col", "text", "-o", str(folder), *common, *extra
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        # pooling='cls' is never warned about; another max_length is, as it was asked for
+        assert "pooling" not in out.stderr and ("warning" in out.stderr) is bool(extra)
+        config = json.loads((folder / "skmrl.json").read_text())
+        assert (config["pooling"], config["max_length"]) == ("cls", length)
+        (usage,) = [line for line in out.stdout.splitlines() if "MatryoshkaEmbedder(model=" in line]
+        assert usage.endswith(f', pooling="cls", max_length={length})'), usage
+    with warnings.catch_warnings():  # loaded as the usage line says: the folder's vectors
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(model=str(folder), pooling="cls", max_length=16, dim=8).fit(["x"])
+
+
 # -- skmrl bench -----------------------------------------------------------------------------------
 def test_bench_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_txt):
     cases = [

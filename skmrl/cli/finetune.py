@@ -33,8 +33,10 @@ from skmrl.cli._common import (
     add_no_progress,
     cli_spelling,
     int_at_least,
+    model_limit_problems,
     positive_float,
     progress_setting,
+    saved_settings,
 )
 from skmrl.cli._csv import (
     Refused,
@@ -46,8 +48,6 @@ from skmrl.cli._csv import (
 )
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-#: MatryoshkaEmbedder's default ``max_length``: a saved model is used with it unless told.
-_DEFAULT_MAX_LENGTH = 256
 _METHODS = ("adaptor", "pca", "full", "full+adaptor")
 #: The methods that train the encoder's weights (and so use --batch-size).
 _FULL_METHODS = ("full", "full+adaptor")
@@ -130,13 +130,10 @@ def _check_model(args: argparse.Namespace) -> None:
             f"the model has {depth} layers, so each must be in 1..{depth}, got "
             f"{max(args.matryoshka_layers)}",
         )
-    positions = config.get("max_position_embeddings")
-    if isinstance(positions, int) and args.max_length > positions:
-        raise Refused(
-            "--max-length",
-            f"expected an int in [1, {positions}] (the tokens the model accepts), "
-            f"got {args.max_length}",
-        )
+    # the truncation it trains with: --max-length, a saved folder's, or the embedder's default
+    max_length = saved_settings(args.model, args.max_length).get("max_length", 256)
+    for argument, message in model_limit_problems(config, max_length):
+        raise Refused(argument, message)
     from skmrl._saved_model import ADAPTOR_FILE
 
     if args.method in _FULL_METHODS and (source / ADAPTOR_FILE).is_file():
@@ -311,7 +308,7 @@ def _what(args: argparse.Namespace, plan: _Plan) -> str:
 def _train(args: argparse.Namespace, plan: _Plan) -> Any:
     params: dict[str, Any] = {
         "device": args.device,
-        "max_length": args.max_length,
+        **saved_settings(args.model, args.max_length),  # a saved folder's, unless --max-length
         "matryoshka_dims": args.matryoshka_dims,
         "epochs": args.epochs,
         "learning_rate": args.learning_rate,
@@ -333,10 +330,19 @@ def _train(args: argparse.Namespace, plan: _Plan) -> Any:
     return embedder.fit(plan.texts, plan.labels)
 
 
-def _usage(output: Path, embedder: Any, max_length: int) -> list[str]:
+def _usage(output: Path, embedder: Any) -> list[str]:
+    """How to load the saved model: with the pooling and max_length it was trained with (the
+    library keeps its defaults, and only warns that the saved folder's differ)."""
+    import inspect
+
     dims = list(embedder.matryoshka_dims_ or [embedder.max_dim_])
     dim = min(dims, key=lambda d: abs(d - 64))
-    extra = "" if max_length == _DEFAULT_MAX_LENGTH else f", max_length={max_length}"
+    defaults = inspect.signature(type(embedder)).parameters
+    extra = "".join(
+        f", {name}={json.dumps(getattr(embedder, name))}"
+        for name in ("pooling", "max_length")
+        if getattr(embedder, name) != defaults[name].default
+    )
     layers = getattr(embedder, "matryoshka_layers_", None)
     if layers:  # 2D: the shallowest trained depth is the fast encoder it was trained for
         extra += f", n_layers={min(layers)}"
@@ -389,7 +395,7 @@ def run(args: argparse.Namespace) -> int:
     elif losses:
         print(f"encoder training loss: {losses[0]:.4f} (one step)")
     print(f"{'replaced the model in' if plan.replaces else 'saved to'} {output}")
-    print("\n".join(_usage(output, embedder, args.max_length)))
+    print("\n".join(_usage(output, embedder)))
     return 0
 
 
@@ -444,8 +450,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--model",
         default=_DEFAULT_MODEL,
         metavar="MODEL",
-        help="the encoder to start from: a model folder, or a Hugging Face id in the local cache "
-        f"(default: {_DEFAULT_MODEL}, packaged)",
+        help="the encoder to start from: a model folder (one saved by skmrl is trained with the "
+        "pooling and max length it was saved with, unless --max-length), or a Hugging Face id in "
+        f"the local cache (default: {_DEFAULT_MODEL}, packaged)",
     )
     train.add_argument(
         "--epochs",
@@ -489,7 +496,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "depth only)",
     )
     add_device(train)
-    add_max_length(train, default=_DEFAULT_MAX_LENGTH)
+    add_max_length(train)
     add_no_progress(train)
     parser.set_defaults(func=run, parser=parser)
     return parser
