@@ -29,6 +29,7 @@ __all__ = [
     "holds_text",
     "holds_vector_pairs",
     "is_missing",
+    "stack_vector_column",
 ]
 
 
@@ -297,8 +298,9 @@ def check_pair_scores(
 
 def holds_vector_pairs(X: Any) -> bool:
     """Whether pairs ``X`` hold vectors rather than texts: a 3-D array, two matrices
-    ``(A, B)``, pairs whose first holds an array or a list (of numbers), or a DataFrame of 2
-    columns whose cells hold vectors (as ``df[["embedding_a", "embedding_b"]]`` keeps an API's).
+    ``(A, B)`` (or two columns of vectors, ``(df["embedding_a"], df["embedding_b"])``), pairs
+    whose first holds an array, a list or a tuple (of numbers), or a DataFrame of 2 columns whose
+    cells hold vectors (as ``df[["embedding_a", "embedding_b"]]`` keeps an API's).
 
     Only the first pair is looked at; an iterator is never taken for vectors.
 
@@ -313,25 +315,29 @@ def holds_vector_pairs(X: Any) -> bool:
     if isinstance(X, np.ndarray):
         return X.ndim == 3
     if _is_dataframe(X):
-        return X.shape[1] == 2 and len(X) > 0 and isinstance(X.iloc[0, 0], np.ndarray | list)
+        return X.shape[1] == 2 and _holds_vector_column(X.iloc[:, 0])
     if hasattr(X, "iloc") or not isinstance(X, Sequence) or len(X) == 0:
         return False
     first = X[0]
     if isinstance(first, np.ndarray) and first.ndim == 2:  # (A, B)
         return True
+    if len(X) == 2 and hasattr(first, "iloc"):  # (df["a"], df["b"])
+        return _holds_vector_column(first)
     if isinstance(first, str) or not isinstance(first, Sequence | np.ndarray) or not len(first):
         return False
-    return isinstance(first[0], np.ndarray | list) and not isinstance(first[0], str)
+    return isinstance(first[0], _VECTOR_CELL)
 
 
 def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
     """Turn pairs of vectors into the matrix of first vectors and that of second vectors.
 
     Accepts an array of shape ``(n_pairs, 2, n_features)``, two matrices ``(A, B)`` of shape
-    ``(n_pairs, n_features)`` each (a pair per row), a sequence of ``(vector_a, vector_b)``
-    pairs (arrays or lists of numbers), or a DataFrame of 2 columns whose cells hold the
-    vectors (a pair per row). Every vector must have the same length and hold finite
-    numbers; ``float32`` is kept, any other number type becomes ``float64``.
+    ``(n_pairs, n_features)`` each (a pair per row) or two columns of vectors
+    (``(df["a"], df["b"])``, stacked by :func:`stack_vector_column`), a sequence of
+    ``(vector_a, vector_b)`` pairs (arrays, lists or tuples of numbers), or a DataFrame of 2
+    columns whose cells hold the vectors (a pair per row). Every vector must have the same
+    length and hold finite numbers; ``float32`` is kept, any other number type becomes
+    ``float64``.
 
     Examples
     --------
@@ -350,6 +356,9 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
             f"{name} must hold pairs of vectors: an array of shape (n_pairs, 2, n_features), two "
             f"matrices (A, B), or a sequence of (vector_a, vector_b); got {type(X).__name__}"
         )
+    if not hasattr(X, "iloc") and len(X) == 2 and any(hasattr(side, "iloc") for side in X):
+        # (df["a"], df["b"]): two columns whose cells hold vectors, as two matrices (A, B)
+        X = tuple(stack_vector_column(side, name=f"{name}[{i}]") for i, side in enumerate(X))
     if isinstance(X, np.ndarray):
         if X.ndim != 3 or X.shape[1] != 2:
             hint = "; two matrices A and B, a pair per row, go as (A, B)" if X.ndim == 2 else ""
@@ -381,10 +390,10 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
         for i, pair in enumerate(X):
             if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
                 hint = ""
-                if two_lists and i == 0 and _is_series(pair):  # (df["a"], df["b"])
-                    hint = (
-                        "; two columns of vectors make pairs as df[[column_a, column_b]], or "
-                        "(np.vstack(df[column_a]), np.vstack(df[column_b]))"
+                if two_lists and i == 0 and hasattr(pair, "iloc"):  # (df["a"], df["b"])
+                    hint = (  # whose cells hold no vectors: stacked above otherwise
+                        "; two columns make pairs as (df[column_a], df[column_b]) when each "
+                        "cell holds a vector (a list or an array of numbers)"
                     )
                 elif two_lists and i == 0:
                     hint = "; two matrices make pairs as (np.asarray(A), np.asarray(B))"
@@ -469,18 +478,123 @@ def holds_text(X: Any) -> bool:
     return False
 
 
-def _holds_vector_column(X: Any) -> bool:
-    """Whether ``X`` is one column whose cells each hold a vector (a list or an array), as
-    ``df["embedding"]`` keeps an embeddings API's results, rather than rows of numbers."""
+def _object_column(X: Any) -> Any | None:
+    """``X`` as a 1-D column of Python objects (a Series, a frame's one column, a 1-D array of
+    dtype object), where its cells may hold vectors; ``None`` for anything else."""
     if _is_dataframe(X):
         if X.shape[1] != 1:
-            return False
+            return None
         X = X.iloc[:, 0]
     kind = getattr(getattr(X, "dtype", None), "kind", "")
-    if getattr(X, "ndim", None) != 1 or kind != "O" or not len(X):
+    return X if getattr(X, "ndim", None) == 1 and kind == "O" else None
+
+
+def _holds_vector_column(X: Any) -> bool:
+    """Whether ``X`` is one column whose cells each hold a vector (a list, tuple or array), as
+    ``df["embedding"]`` keeps an embeddings API's results, rather than rows of numbers. The
+    first cell that holds a value is looked at (a missing one is named when stacking)."""
+    column = _object_column(X)
+    if column is None:
         return False
-    first = X.iloc[0] if hasattr(X, "iloc") else X[0]
-    return isinstance(first, list | tuple | np.ndarray)
+    first = next((cell for cell in column if not is_missing(cell)), None)
+    return isinstance(first, _VECTOR_CELL)
+
+
+#: What a cell of a column of vectors holds: one vector.
+_VECTOR_CELL = (list, tuple, np.ndarray)
+
+
+def stack_vector_column(X: Any, *, name: str = "X") -> Any:
+    """Stack one column of vectors (``df["embedding"]``, ``df[["embedding"]]``: a cell per row,
+    each a list, tuple or array of numbers, as an embeddings API's results are kept) into a
+    2-D array; any other ``X`` is returned as it is, for the caller's own checks.
+
+    This is where skmrl takes such a column wherever it takes vectors, so that a
+    ``ColumnTransformer`` can hand a vector-taking estimator its column. A column of texts is
+    no column of vectors (it is returned as it is).
+
+    Parameters
+    ----------
+    X : Any
+        The input; a pandas Series, a one-column DataFrame or a 1-D array of dtype object whose
+        cells hold vectors is stacked.
+    name : str, default="X"
+        How the input is named in error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_features) or Any
+        The stacked vectors, ``float32`` when every cell is a ``float32`` array and ``float64``
+        otherwise; or ``X`` itself.
+
+    Raises
+    ------
+    ValueError
+        For an empty column, a row without a vector (None, NaN: its row is named), vectors of
+        different lengths (the first row that differs, and both lengths), vectors of 0 numbers,
+        or a DataFrame of several columns of which one holds vectors (pick one).
+    TypeError
+        For a cell that is not a 1-D vector of numbers (its row is named).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmrl._validation import stack_vector_column
+    >>> df = pd.DataFrame({"embedding": [[0.1, 0.2], [0.3, 0.4]]})
+    >>> stack_vector_column(df["embedding"]).tolist()
+    [[0.1, 0.2], [0.3, 0.4]]
+    >>> stack_vector_column(pd.Series([[0.1, 0.2], [0.3]], index=[7, 9]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds vectors of different lengths: row 1 (index 9) is of length 1, the rows before it of length 2
+    """  # noqa: E501
+    if _is_dataframe(X) and X.shape[1] > 1:
+        held = [column for j, column in enumerate(X.columns) if _holds_vector_column(X.iloc[:, j])]
+        if held:
+            raise ValueError(
+                f"{name} has {X.shape[1]} columns, of which {held[:3]!r:.80} hold vectors: pass "
+                f"one column of vectors, e.g. df[{held[0]!r}]"
+            )
+        return X
+    column = _object_column(X)
+    if column is None:
+        return X
+    if not len(column):
+        raise ValueError(f"{name} is an empty column: it holds no vectors")
+    if not _holds_vector_column(column):
+        return X
+    labels = column.index.tolist() if hasattr(column, "index") else None  # Python scalars
+    arrays: list[np.ndarray] = []
+    for i, cell in enumerate(column):
+        row = f"row {i}"
+        if labels is not None and labels[i] != i:  # the label a user finds it by
+            row += f" (index {labels[i]!r})"
+        if is_missing(cell):
+            raise ValueError(
+                f"{name}: {row} holds no vector ({cell!r}); drop or fill the rows without "
+                "vectors first"
+            )
+        try:
+            vector = np.asarray(cell) if isinstance(cell, _VECTOR_CELL) else None
+        except ValueError:  # nested lists of different lengths
+            vector = None
+        if vector is None or vector.ndim != 1 or vector.dtype.kind not in "fiu":
+            got = (
+                f"a {type(cell).__name__} of {vector.dtype} of shape {vector.shape}"
+                if vector is not None
+                else f"a {type(cell).__name__} ({cell!r:.40})"
+            )
+            raise TypeError(f"{name}: {row} holds {got}, not a 1-D vector of numbers")
+        if arrays and len(vector) != len(arrays[0]):
+            raise ValueError(
+                f"{name} holds vectors of different lengths: {row} is of length {len(vector)}, "
+                f"the rows before it of length {len(arrays[0])}"
+            )
+        arrays.append(vector)
+    if not len(arrays[0]):
+        raise ValueError(f"{name} holds vectors of 0 numbers")
+    stacked = np.stack(arrays)
+    return stacked if stacked.dtype == np.float32 else stacked.astype(np.float64, copy=False)
 
 
 def check_not_vector_column(X: Any, takes: str) -> None:

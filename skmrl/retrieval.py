@@ -25,9 +25,9 @@ from skmrl._validation import (
     check_dim,
     check_documents,
     check_int,
-    check_not_vector_column,
     check_not_written_vectors,
     holds_text,
+    stack_vector_column,
 )
 from skmrl.base import BaseEmbedder, _changed_settings, _recorded_settings, prefix_normalize
 
@@ -221,7 +221,7 @@ class MatryoshkaSearch(BaseEstimator):
                 f"{what} holds texts, but embedder=None takes vectors; pass an embedder "
                 "(e.g. MatryoshkaSearch(embedder=MatryoshkaEmbedder())) to search texts"
             )
-        check_not_vector_column(X, f"{what}: embedder=None takes")
+        X = stack_vector_column(X, name=what)  # df["embedding"]: a cell per row
         try:
             V = check_array(X, dtype=np.float32, ensure_min_samples=1, input_name=what)
         except ValueError as exc:
@@ -234,7 +234,8 @@ class MatryoshkaSearch(BaseEstimator):
         Parameters
         ----------
         X : iterable of str, or array of shape (n_docs, n_features)
-            Documents (with an ``embedder``) or their vectors (``embedder=None``).
+            Documents (with an ``embedder``) or their vectors (``embedder=None``): a 2-D array,
+            or one column whose cells each hold a vector (``df["embedding"]``).
         y : None
             Ignored.
 
@@ -416,7 +417,7 @@ class MatryoshkaSearch(BaseEstimator):
         Parameters
         ----------
         X : iterable of str, or array of shape (n_queries, ``max_dim_``)
-            Queries (texts with an ``embedder``, else full-size vectors).
+            Queries (texts with an ``embedder``, else full-size vectors, as for ``fit``).
         n_neighbors : int, default=10
             Neighbours per query, at most the corpus size and ``shortlist_size``.
         return_distance : bool, default=True

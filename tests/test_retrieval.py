@@ -208,24 +208,6 @@ def test_vectors_may_come_from_a_generator():
     )
 
 
-def test_a_column_of_vectors_is_refused_with_how_to_stack_it():
-    """df["embedding"] (a cell per row holding an array or a list, as an API's vectors are kept
-    in pandas or read from parquet) failed in numpy with "X: setting an array element with a
-    sequence."; as MatryoshkaAdaptor does, the message now says what X is and how to stack it,
-    for the corpus and for the queries."""
-    X = _corpus(50, d=16)
-    frame = pd.DataFrame({"embedding": list(X)})
-    search = MatryoshkaSearch(shortlist_dim=8, device="cpu")
-    match = r"one column whose 50 cells each hold a vector .* np\.vstack\(df\['embedding'\]"
-    for column in (frame["embedding"], frame, pd.Series([row.tolist() for row in X])):
-        with pytest.raises(TypeError, match=r"X: embedder=None takes a 2-D array .*" + match):
-            search.fit(column)
-    search.fit(np.vstack(frame["embedding"].tolist()))
-    with pytest.raises(TypeError, match=r"queries: embedder=None takes a 2-D array .*" + match):
-        search.kneighbors(frame["embedding"], 1)
-    assert search.kneighbors(list(X[:3]), 1, return_distance=False)[:, 0].tolist() == [0, 1, 2]
-
-
 def test_vectors_written_as_text_are_not_called_texts():
     """A CSV file's column of vectors, read back as strings ("[0.12, -0.5, ...]"), was refused
     with "X holds texts ... pass an embedder to search texts"; the message now says they are
