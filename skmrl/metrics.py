@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._search import chunked_topk
+from skmrl._validation import stack_vector_column
 
 __all__ = ["cosine_top_k", "ndcg_at_k", "recall_at_k"]
 
@@ -249,6 +250,7 @@ def cosine_top_k(
     Parameters
     ----------
     queries : array-like of shape (n_queries, n_features)
+        Or one column whose cells each hold a vector (``df["embedding"]``), as for ``corpus``.
     corpus : array-like of shape (n_docs, n_features)
     k : int
         Results per query; ``min(k, n_docs)`` are returned.
@@ -302,6 +304,7 @@ def cosine_top_k(
 def _unit_rows(X: Any, name: str) -> np.ndarray:
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError(f"{name} must be a dense array, got a sparse matrix: use .toarray()")
+    X = stack_vector_column(X, name=name)  # df["embedding"]: a cell per row
     try:
         X = np.asarray(X, dtype=np.float32)
     except (TypeError, ValueError):

@@ -106,6 +106,20 @@ def test_sts_takes_two_columns_of_vectors_as_pairs():
     np.testing.assert_allclose(by_columns.scores, by_arrays.scores)
 
 
+def test_cosine_top_k_takes_columns_of_vectors():
+    """skmrl.metrics.cosine_top_k refused df["embedding"] with "must be a 2-D array of
+    numbers"."""
+    from skmrl.metrics import cosine_top_k
+
+    frame = pd.DataFrame({"embedding": list(Z)})
+    scores, rows = cosine_top_k(frame["embedding"][:4], frame[["embedding"]], 2)
+    expected = cosine_top_k(Z[:4], Z, 2)
+    np.testing.assert_array_equal(rows, expected[1])
+    np.testing.assert_array_equal(scores, expected[0])
+    with pytest.raises(ValueError, match=r"^corpus holds vectors of different lengths: row 1"):
+        cosine_top_k(Z[:1], pd.Series([[1.0, 2.0], [1.0]]), 1)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="MatryoshkaAdaptor._check_vectors still calls check_not_vector_column (refusing the "
