@@ -122,6 +122,7 @@ def test_cosine_top_k_takes_columns_of_vectors():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=TypeError,
     reason="MatryoshkaAdaptor._check_vectors still calls check_not_vector_column (refusing the "
     "column); it needs X = stack_vector_column(X) there: remove this mark then",
 )
