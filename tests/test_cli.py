@@ -799,3 +799,17 @@ def test_warnings_of_other_libraries_keep_their_own_spelling():
             "skmrl embed: warning: the model was saved with --max-length 32: pass --max-length "
             "32 to match it\n"
         )
+
+
+def test_a_parameter_set_to_none_keeps_its_spelling():
+    """cli_spelling turned "dim=None" into "--dim None", a value that --dim refuses (None is
+    the option left out); no message of the commands holds it yet, but a check of dim or
+    max_length that names the value it got would have told the user to pass it."""
+    from skmrl.cli import _build_parser
+    from skmrl.cli._common import cli_spelling
+
+    parser = _build_parser().parse_args(["embed", "t.txt", "-o", "v.npy"]).parser
+    message = "dim=None is the full size; dim=8 is more than max_length=None allows"
+    assert cli_spelling(message, parser) == (
+        "dim=None is the full size; --dim 8 is more than max_length=None allows"
+    )

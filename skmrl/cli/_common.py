@@ -31,7 +31,8 @@ def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
     ``parser``'s command sets spelled as that option: ``max_length=64`` as ``--max-length 64``.
 
     The library's checks stay the one place of each check; only their words change here. A
-    parameter the command has no option for (``pooling='cls'``) is left as it is.
+    parameter the command has no option for (``pooling='cls'``), or set to None, which no value
+    of an option gives (``dim=None``: the option left out), is left as it is.
 
     Examples
     --------
@@ -51,7 +52,8 @@ def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
 
     def spell(match: re.Match) -> str:
         option = "--" + match[1].replace("_", "-")
-        return f"{option} {match[2].strip(chr(34) + chr(39))}" if option in options else match[0]
+        spelt = option in options and match[2] != "None"  # no option value means None: as it is
+        return f"{option} {match[2].strip(chr(34) + chr(39))}" if spelt else match[0]
 
     return _PARAMETER.sub(spell, message)
 
