@@ -451,17 +451,24 @@ def _numbers(values: Any, name: str) -> np.ndarray:
 def holds_text(X: Any) -> bool:
     """Whether ``X`` is a text, texts, or rows of texts: what an embedder takes, not vectors.
 
-    Only the first element (of the first row) is looked at; a DataFrame, whose iteration gives
-    its column names, and an iterator, which looking would consume, are never taken for texts.
+    Only the first element (of the first row) is looked at; of a DataFrame, whose iteration
+    gives its column names, the first cell of its one column (``df[["text"]]``, as a
+    ``ColumnTransformer`` hands it over; a frame of several columns is never taken for texts),
+    and an iterator, which looking would consume, is never taken for texts.
 
     Examples
     --------
+    >>> import pandas as pd
     >>> from skmrl._validation import holds_text
     >>> holds_text(["a cat", "a dog"]), holds_text([["a cat"]]), holds_text([[0.1, 0.2]])
     (True, True, False)
+    >>> holds_text(pd.DataFrame({"text": ["a cat"]})), holds_text(pd.DataFrame({"x": [0.1]}))
+    (True, False)
     """
     if isinstance(X, str | bytes):
         return True
+    if _is_dataframe(X) and X.shape[1] == 1:
+        X = X.iloc[:, 0]
     kind = getattr(getattr(X, "dtype", None), "kind", "O")
     if kind in "US":
         return True

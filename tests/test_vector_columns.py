@@ -120,6 +120,17 @@ def test_cosine_top_k_takes_columns_of_vectors():
         cosine_top_k(Z[:1], pd.Series([[1.0, 2.0], [1.0]]), 1)
 
 
+def test_a_one_column_frame_of_texts_is_called_texts_where_vectors_are_due():
+    """df[["text"]] (a ColumnTransformer's list selector on the wrong column) where vectors are
+    due failed with "could not convert string to float: 'a cat'"; it is now called texts, with
+    the message that says to embed them (a column of texts is never stacked as vectors)."""
+    texts = pd.DataFrame({"text": ["a cat", "a dog", "a cow"]})
+    with pytest.raises(TypeError, match="X holds texts, but embedder=None takes vectors"):
+        MatryoshkaSearch(device="cpu").fit(texts)
+    with pytest.raises(TypeError, match=r"MatryoshkaAdaptor takes dense vectors .* not texts"):
+        MatryoshkaAdaptor().fit(texts)
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=TypeError,
