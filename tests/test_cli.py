@@ -636,6 +636,28 @@ def test_finetune_full_trains_shallow_layers_with_matryoshka_layers(
     assert emb.max_layers_ == 4 and emb.transform(["a cat"]).shape == (1, 8)
 
 
+def test_finetune_that_diverges_is_one_error_line(skmrl_cmd, tmp_path, corpus_csv):
+    """A training that diverged (the library refuses it with FloatingPointError, lest the
+    encoder give NaN vectors) ended ``skmrl finetune --learning-rate 1e38`` in a traceback."""
+    from ._models import save_random_bert
+
+    base = save_random_bert(tmp_path / "bert", n_layers=1)
+    folder = tmp_path / "new" / "model"
+    out = skmrl_cmd(
+        "finetune", str(corpus_csv), "--text-col", "text", "-o", str(folder), "--model", base,
+        "--method", "full", "--learning-rate", "1e38", "--max-length", "16", "--device", "cpu",
+        "--no-progress",
+    )  # fmt: skip
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert (
+        out.stderr.strip()
+        .splitlines()[-1]
+        .startswith("skmrl finetune: error: fine-tuning diverged")
+    )
+    assert "lower the learning rate" in out.stderr
+    assert not (tmp_path / "new").exists()  # nor the folders made for it
+
+
 class _Terminal(io.StringIO):
     """A stderr that says it is a terminal, where ``progress=None`` draws bars."""
 

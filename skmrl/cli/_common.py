@@ -16,6 +16,16 @@ from typing import Any
 MAX_LENGTH_BOUND = 512
 #: ``--cache-dir`` values that turn the disk cache off.
 NO_CACHE = ("", "none")
+#: What a command's run reports as one ``error:`` line (exit status 1) rather than a traceback:
+#: the library's refusals, files, missing extras, torch's failures (out of memory) and a
+#: training that diverged (``FloatingPointError``: its encoder would give NaN vectors).
+RUN_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    OSError,
+    ImportError,
+    RuntimeError,
+    FloatingPointError,
+)
 #: The embedder parameters that an option of the same name (``--max-length``) sets verbatim, as
 #: the library's messages spell them (``max_length=64``, ``device='cuda:1'``): a word of its own,
 #: never a part of a path (``runs/dim=64/model``), of code (``Embedder(dim=8)``) or of a quote,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skmrl.cli._common import (
+    RUN_ERRORS,
     add_command,
     add_max_length,
     cli_spelling,
@@ -307,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
                 for dev in ["cpu"] if name == "tfidf" else devices:
                     print(f"  timing {name} on {dev} ...", file=sys.stderr, flush=True)
                     rows.append(_measure(name, dev, texts, args))
-    except (ValueError, OSError, ImportError, RuntimeError) as exc:
+    except RUN_ERRORS as exc:
         print(f"skmrl bench: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     print(_table(rows))

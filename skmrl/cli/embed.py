@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from skmrl.cli._common import (
+    RUN_ERRORS,
     add_command,
     add_device,
     add_max_length,
@@ -260,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
         vectors, embedder = _embed(args, texts)
         seconds = time.perf_counter() - start
         _write(output, texts, vectors, found.rows if args.skip_empty else None)
-    except (ValueError, OSError, ImportError, RuntimeError) as exc:
+    except RUN_ERRORS as exc:
         print(f"skmrl embed: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     n, dim = vectors.shape

@@ -26,6 +26,7 @@ from typing import Any
 
 from skmrl._folders import missing_folders, remove_made_folders, resolved
 from skmrl.cli._common import (
+    RUN_ERRORS,
     add_command,
     add_csv_data,
     add_device,
@@ -374,7 +375,7 @@ def run(args: argparse.Namespace) -> int:
         seconds = time.perf_counter() - start
         embedder.save_pretrained(plan.output)
         done = True
-    except (ValueError, OSError, ImportError, RuntimeError) as exc:
+    except RUN_ERRORS as exc:
         print(f"skmrl finetune: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     finally:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from skmrl.cli._common import (
+    RUN_ERRORS,
     add_command,
     add_csv_data,
     add_device,
@@ -410,7 +411,7 @@ def run(args: argparse.Namespace) -> int:
         comparison = compare(
             embedders, texts, labels, dims=args.dims, cv=args.folds, progress=progress_setting(args)
         )
-    except (ValueError, OSError, ImportError, RuntimeError) as exc:
+    except RUN_ERRORS as exc:
         print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
