@@ -405,6 +405,12 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
                 raise ValueError(
                     f"{name}[{i}] must be a pair (vector_a, vector_b), got {got}{hint}"
                 )
+            missing = [v for v in pair if is_missing(v)]
+            if missing:  # was "must hold vectors of numbers, got an array of object"
+                raise ValueError(
+                    f"{name}[{i}] holds no vector ({missing[0]!r}); drop or fill the pairs "
+                    "without vectors first"
+                )
             va, vb = (_numbers(v, f"{name}[{i}]") for v in pair)
             width = va.shape if not first else first[0].shape
             if va.ndim != 1 or va.shape != width or vb.shape != width:

@@ -119,3 +119,15 @@ def test_a_frame_of_two_vector_pairs_is_read_as_pairs():
     a, b = check_vector_pairs(pd.DataFrame({"emb_a": list(A), "emb_b": list(B)}))
     np.testing.assert_array_equal(a, A)
     np.testing.assert_array_equal(b, B)
+
+
+def test_a_pair_without_a_vector_is_named_as_missing():
+    """A frame of vector pairs with a missing cell (None, NaN: a row the API did not embed)
+    failed with "X[1] must hold vectors of numbers, got an array of object"."""
+    from skmrl._validation import check_vector_pairs
+
+    A = np.ones((3, 4))
+    for cell in (None, np.nan):
+        frame = pd.DataFrame({"emb_a": list(A), "emb_b": [A[0], cell, A[2]]})
+        with pytest.raises(ValueError, match=r"^X\[1\] holds no vector \((None|nan)\); drop"):
+            check_vector_pairs(frame)
