@@ -195,6 +195,68 @@ def test_n_jobs_gives_the_same_curve():
     np.testing.assert_array_equal(one.scores, two.scores)
 
 
+def _few_vectors_warnings(run) -> list[str]:
+    """The 'span at most' warnings that ``run()`` gives, every one recorded."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run()
+    return [str(w.message) for w in caught if "span at most" in str(w.message)]
+
+
+@pytest.mark.parametrize("backend", [None, "loky", "threading"])
+def test_too_few_vectors_warn_once_per_curve(backend):
+    """An adaptor fitted on 66-67 vectors of 96 dims in each of 3 folds warned once per fold
+    (6 warnings for compare's 2 adaptors), and with n_jobs=2 the later folds' warnings were
+    printed by the worker processes, out of the user's reach. Now once per curve, in the
+    caller's process, with each fold's count."""
+    import joblib
+
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(100, 96)).astype(np.float32)
+    y = np.arange(100) % 3
+    with joblib.parallel_backend(backend or "loky"):
+
+        def curve():
+            n_jobs = None if backend is None else 2
+            return dim_curve(
+                MatryoshkaAdaptor(method="pca"), Z, y, dims=[8, 96], cv=3, n_jobs=n_jobs
+            )
+
+        def both():
+            adaptors = {"pca": MatryoshkaAdaptor(method="pca"), "labels": MatryoshkaAdaptor()}
+            compare(adaptors, Z, y, dims=[8, 96], cv=3, n_jobs=None if backend is None else 2)
+
+        [one] = _few_vectors_warnings(curve)
+        assert len(_few_vectors_warnings(both)) == 2  # one per embedder
+    assert one.startswith(
+        "In each of the 3 folds, MatryoshkaAdaptor was fitted on 66-67 non-zero vectors of 96 "
+        "dimensions, which span at most 65-66 directions: "
+    )
+    assert "prefixes longer than 65 dims" in one
+    assert one.endswith(
+        "give each fold at least 97 training vectors (more data, or more folds) for every "
+        "prefix to be learned"
+    )
+    # one fit (no folds): as fit words it
+    [alone] = _few_vectors_warnings(lambda: MatryoshkaAdaptor(method="pca").fit(Z[:67]))
+    assert alone.startswith("MatryoshkaAdaptor was fitted on 67 non-zero vectors of 96 ")
+
+
+@pytest.mark.skipif(not has_model, reason="needs the packaged all-MiniLM-L6-v2")
+def test_too_few_texts_for_an_embedders_adaptor_warn_once_per_curve(shared_data):
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.datasets import load_trec
+
+    X, y = load_trec(shared_data)
+    emb = MatryoshkaEmbedder(fine_tune="adaptor", max_length=64, device="cpu")
+    [one] = _few_vectors_warnings(lambda: dim_curve(emb, X[:250], y[:250], dims=[8, 384], cv=3))
+    assert one.startswith(
+        "In each of the 3 folds, MatryoshkaEmbedder(fine_tune='adaptor') fitted its adaptor on "
+        "166-167 text vectors of 384 dimensions"
+    )
+    assert "give each fold at least 385 training texts" in one
+
+
 def test_adaptor_on_precomputed_vectors_learns_inside_each_fold(monkeypatch):
     # Dense vectors from elsewhere: the full-size LSA of the corpus, rotated by the supervised
     # adaptor, which is fitted on the labels of each training fold only.

@@ -26,7 +26,9 @@ from ._common import (
     _Fold,
     _is_embedder,
     _learns_from_texts,
+    _run_fold,
     _Steps,
+    _warn_gathered,
 )
 from ._curve import DimCurve
 from ._depth import DepthDimCurves
@@ -69,7 +71,9 @@ def dim_curve(
     embedder : skmrl embedder or MatryoshkaAdaptor
         Any estimator with a ``dim`` parameter whose ``dim=k`` output is the first ``k`` full-size
         columns (every skmrl embedder; ``MatryoshkaAdaptor`` on precomputed vectors ``X``). Its
-        own ``dim`` is ignored.
+        own ``dim`` is ignored. An adaptor (``MatryoshkaAdaptor``, or a ``fine_tune``
+        embedder's) fitted on fewer vectors than its size warns once for the curve, giving
+        the folds' counts (``n_jobs`` workers' too), not once per fold.
     X : iterable of str, array of shape (n_samples, n_features), pairs, or (queries, corpus)
         Classification: the documents (vectors for ``MatryoshkaAdaptor``). STS: a sequence of
         ``(text_a, text_b)`` pairs (or an array or DataFrame of 2 columns, a pair per row); for
@@ -378,9 +382,9 @@ def _dim_curve(
         # and those above a later fold's after it (_common_dims).
         if dims is not None and not _clip_dims:
             steps.add(len(splits) * per_fold * len(_check_dims(dims, None)))
-            results[0] = run(0, *splits[0], dims, _clip_dims, steps.tick)
+            results[0] = _run_fold(run, 0, *splits[0], dims, _clip_dims, steps.tick)
         else:  # the bar learns the sizes from the first fold
-            results[0] = run(0, *splits[0], dims, _clip_dims)
+            results[0] = _run_fold(run, 0, *splits[0], dims, _clip_dims)
             steps.add(len(splits) * per_fold * len(results[0].dims))
             steps.tick(per_fold * len(results[0].dims))
         dims = results[0].dims
@@ -391,7 +395,9 @@ def _dim_curve(
         # In-process folds tick per size; folds in worker processes, per fold.
         in_process = n_jobs in (None, 1)
         rest = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(run)(i, train, test, dims, clip_later, steps.tick if in_process else None)
+            delayed(_run_fold)(
+                run, i, train, test, dims, clip_later, steps.tick if in_process else None
+            )
             for i, (train, test) in enumerate(splits[1:], 1)
         )
         for i, res in enumerate(rest, 1):
@@ -400,6 +406,7 @@ def _dim_curve(
     finally:
         if _steps is None:
             steps.close()
+    _warn_gathered(results)  # once for the curve, not once per fold (or lost in a worker)
     results = _common_dims(results)
     dims = results[0].dims
     curves = [
