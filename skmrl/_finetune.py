@@ -213,6 +213,19 @@ def untrained_depths(embedder: Any, depths: Sequence[int | None]) -> list[int]:
     return sorted({int(k) for k in depths if k is not None and k < full and k not in trained})
 
 
+def trained_depths(embedder: Any) -> str:
+    """What a fitted ``fine_tune="full"`` embedder's training covered, in the words of the
+    warnings about untrained depths (``fit``'s :func:`warn_if_depth_untrained`, and
+    ``dim_curve(layers=)``'s): ``"fine_tune='full' trained only the full depth
+    (matryoshka_layers=None)"``, or ``"... trained the depths [2, 4] (matryoshka_layers=[2])"``."""
+    trained = getattr(embedder, "matryoshka_layers_", None)
+    what = "only the full depth" if trained is None else f"the depths {trained}"
+    return (
+        f"fine_tune={embedder.fine_tune!r} trained {what} "
+        f"(matryoshka_layers={embedder.matryoshka_layers!r})"
+    )
+
+
 def warn_if_depth_untrained(embedder: Any) -> None:
     """Warn when a fitted ``fine_tune="full"`` embedder's ``n_layers`` pools a shallow layer
     that its training left out: the trained depths (``matryoshka_layers_``; the full depth
@@ -220,18 +233,15 @@ def warn_if_depth_untrained(embedder: Any) -> None:
     n_layers = embedder.n_layers
     if not untrained_depths(embedder, [n_layers]):
         return
-    trained = getattr(embedder, "matryoshka_layers_", None)
-    what = "only the full depth" if trained is None else f"the depths {trained}"
     fix = (
         f"Pass matryoshka_layers=[{n_layers}]"
-        if trained is None
+        if getattr(embedder, "matryoshka_layers_", None) is None
         else f"Add {n_layers} to matryoshka_layers"
     )
     warnings.warn(
-        f"n_layers={n_layers} pools layer {n_layers}'s output, but fine_tune="
-        f"{embedder.fine_tune!r} trained {what} (matryoshka_layers="
-        f"{embedder.matryoshka_layers!r}), so layer {n_layers}'s prefixes are not trained. "
-        f"{fix} to train the depth you use (the full depth is always trained)",
+        f"n_layers={n_layers} pools layer {n_layers}'s output, but {trained_depths(embedder)}, "
+        f"so layer {n_layers}'s prefixes are not trained. {fix} to train the depth you use "
+        "(the full depth is always trained)",
         UserWarning,
         stacklevel=caller_stacklevel(),
     )

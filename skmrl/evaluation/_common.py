@@ -135,7 +135,7 @@ def _warn_untrained_depths(emb: Any, depths: list[int | None]) -> None:
     """Warn when ``layers=`` scores shallow depths that a ``fine_tune="full"`` training left out
     (as ``fit`` warns for ``n_layers``): their prefixes were never trained, and would be scored
     as if they were."""
-    from skmrl._finetune import untrained_depths
+    from skmrl._finetune import trained_depths, untrained_depths
 
     if depths == [None] or not (untrained := untrained_depths(emb, depths)):
         return
@@ -143,15 +143,12 @@ def _warn_untrained_depths(emb: Any, depths: list[int | None]) -> None:
 
     from skmrl._validation import caller_stacklevel
 
-    asked = emb.matryoshka_layers
-    trained = getattr(emb, "matryoshka_layers_", None)
-    what = "only the full depth" if trained is None else f"the depths {trained}"
-    wanted = sorted(set(untrained) | set(asked or ()))
+    wanted = sorted(set(untrained) | set(emb.matryoshka_layers or ()))
     warnings.warn(
-        f"layers={depths} scores layers {untrained}, but fine_tune={emb.fine_tune!r} trained "
-        f"{what} (matryoshka_layers={asked!r}), so their prefixes were never trained: their "
-        f"scores are an untrained depth's. Pass matryoshka_layers={wanted} to train the "
-        "depths you score (the full depth is always trained)",
+        f"layers={depths} scores layers {untrained}, but {trained_depths(emb)}, so their "
+        "prefixes were never trained: their scores are an untrained depth's. Pass "
+        f"matryoshka_layers={wanted} to train the depths you score (the full depth is always "
+        "trained)",
         UserWarning,
         stacklevel=caller_stacklevel(),
     )
