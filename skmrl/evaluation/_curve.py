@@ -173,8 +173,8 @@ class DimCurve:
         Returns
         -------
         pandas.DataFrame
-            Columns ``dim``, ``mean``, ``std``, then the mean of each of :attr:`metrics` under
-            its name (a retrieval curve: ``ndcg@10``, ``recall@100``), then ``bytes_float32``,
+            Columns ``dim``, ``mean``, ``std``, then the mean of each of the curve's ``metrics``
+            under its name (a retrieval curve: ``ndcg@10``, ``recall@100``), then ``bytes_float32``,
             ``bytes_int8``, ``bytes_binary``.
         """
         pd = _pandas("DimCurve")
@@ -191,8 +191,8 @@ class DimCurve:
     def to_markdown(self, digits: int = 4) -> str:
         """The curve as a Markdown table (no dependency).
 
-        The columns: ``dim``, the mean score (headed by :attr:`scoring`) and its ``std``, the
-        mean of every other of :attr:`metrics`, and the bytes of one vector.
+        The columns: ``dim``, the mean score (headed by the curve's ``scoring``) and its
+        ``std``, the mean of every other of its ``metrics``, and the bytes of one vector.
 
         Parameters
         ----------
@@ -333,9 +333,9 @@ class Comparison:
         -------
         pandas.DataFrame
             Columns ``embedder``, ``dim``, ``mean``, ``std``, the mean of each metric of the
-            curves' :attr:`DimCurve.metrics` (retrieval: ``ndcg@10``, ``recall@100``; NaN for a
-            curve without it), ``bytes_float32``, ``fit_seconds`` and ``encode_seconds`` (the
-            embedder's totals over its folds, repeated on each of its rows).
+            curves' ``metrics`` (:class:`DimCurve`; retrieval: ``ndcg@10``, ``recall@100``; NaN
+            for a curve without it), ``bytes_float32``, ``fit_seconds`` and ``encode_seconds``
+            (the embedder's totals over its folds, repeated on each of its rows).
         """
         pd = _pandas("Comparison")
         names = list(dict.fromkeys(m for c in self.curves.values() for m in c.metrics))

@@ -169,7 +169,7 @@ class DepthDimCurves:
         -------
         pandas.DataFrame
             Columns ``n_layers``, ``dim``, ``mean``, ``std``, the mean of each of the curves'
-            :attr:`DimCurve.metrics` (retrieval), ``bytes_float32`` and
+            ``metrics`` (:class:`DimCurve`; retrieval), ``bytes_float32`` and
             ``encode_seconds_per_1000`` (NaN where not measured).
         """
         pd = _pandas("DepthDimCurves")

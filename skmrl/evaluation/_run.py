@@ -120,8 +120,9 @@ def dim_curve(
         the judgements; a frozen encoder just loads), and at each size the corpus is ranked for
         every query by the cosine of the re-normalised prefixes
         (:func:`skmrl.metrics.cosine_top_k`). The curve's score is ``scoring`` (nDCG@10 by
-        default); nDCG@10 and recall@100 are always recorded in :attr:`DimCurve.metrics`, and
-        :meth:`DimCurve.to_markdown` shows both. There are no folds (``std`` is 0).
+        default); nDCG@10 and recall@100 are always recorded in the curve's ``metrics``
+        (:class:`DimCurve`), and :meth:`DimCurve.to_markdown` shows both. There are no folds
+        (``std`` is 0).
     estimator : classifier, regressor or clusterer, default=LogisticRegression(max_iter=2000)
         Classification only (a regressor, such as ``Ridge``, is scored the same way on numeric
         ``y``, by its R2 unless ``scoring`` says otherwise); cloned for each fold and size, and
