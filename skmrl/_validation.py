@@ -610,31 +610,6 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
     return stacked if stacked.dtype == np.float32 else stacked.astype(np.float64, copy=False)
 
 
-def check_not_vector_column(X: Any, takes: str) -> None:
-    """Refuse one column of vectors (``df["embedding"]``, a cell per row) where a 2-D array of
-    vectors is due, saying how to stack it: numpy's own message was "setting an array element
-    with a sequence." ``takes`` begins the message (``"MatryoshkaAdaptor takes"``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmrl._validation import check_not_vector_column
-    >>> check_not_vector_column(np.zeros((2, 3)), "X takes")  # rows of numbers: nothing to say
-    >>> column = np.empty(2, dtype=object)
-    >>> column[:] = [[0.1, 0.2], [0.3, 0.4]]
-    >>> check_not_vector_column(column, "X takes")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    TypeError: X takes a 2-D array of vectors (n_samples, n_features); got one column whose 2 ...
-    """
-    if _holds_vector_column(X):
-        raise TypeError(
-            f"{takes} a 2-D array of vectors (n_samples, n_features); got one column whose "
-            f"{len(X)} cells each hold a vector (as df['embedding'] keeps an API's embeddings): "
-            "stack them first, e.g. np.vstack(df['embedding'].tolist())"
-        )
-
-
 #: A vector written out as text: "[0.12, -0.5, ...]" (a list) or "[ 0.12 -0.5 ...]" (numpy).
 _WRITTEN_VECTOR = re.compile(r"\s*\[\s*[-+]?(?:\d|\.\d)[-+0-9.eE,\s]*\]\s*")
 

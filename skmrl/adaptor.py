@@ -33,10 +33,10 @@ from skmrl._validation import (
     check_dim,
     check_float,
     check_int,
-    check_not_vector_column,
     check_not_written_vectors,
     holds_text,
     is_missing,
+    stack_vector_column,
 )
 from skmrl.base import (
     _recorded_settings,
@@ -529,7 +529,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 "texts: embed them first, e.g. make_pipeline(MatryoshkaEmbedder(), "
                 "MatryoshkaAdaptor()), or use MatryoshkaEmbedder(fine_tune='adaptor')"
             )
-        check_not_vector_column(X, "MatryoshkaAdaptor takes")
+        X = stack_vector_column(X)  # df["embedding"], as a ColumnTransformer hands it over
         if sp.issparse(X):
             # scikit-learn's own message says ".toarray()", which for a TF-IDF matrix of tens of
             # thousands of columns would ask for a D x D rotation of gigabytes.
@@ -590,7 +590,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Embeddings; at least 2 rows. Fewer rows than ``n_features`` (``n_features + 1``
+            Embeddings; at least 2 rows. A column of vectors (``df["embedding"]``, a list or
+            array per cell, as a ``ColumnTransformer`` hands it over) is stacked; in
+            ``transform`` too. Fewer rows than ``n_features`` (``n_features + 1``
             for ``"pca"`` or with labels, which centre them) span fewer directions than the
             rotation has: those past the span are not learned, and ``fit`` warns.
         y : array-like of shape (n_samples,), optional

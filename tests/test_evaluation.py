@@ -957,7 +957,7 @@ def test_sts_vector_pairs_in_a_dataframe():
 
 def test_sts_vectors_held_otherwise_than_as_pairs_are_not_called_texts():
     """Vectors held in a shape that is no pair of vectors (A and B side by side in one matrix, a
-    frame of 3 columns with the scores, two pandas columns) were refused with "X holds pairs of
+    frame of 3 columns with the scores) were refused with "X holds pairs of
     texts ... pass the pairs' vectors", which they were: the error now says what is wrong with
     them and how to pass them; None or a number is a TypeError, not "has no len()"."""
     pd = pytest.importorskip("pandas")
@@ -970,11 +970,11 @@ def test_sts_vectors_held_otherwise_than_as_pairs_are_not_called_texts():
     frame = pd.DataFrame({"emb_a": list(A), "emb_b": list(B), "score": gold})
     with pytest.raises(ValueError, match=r"2 columns \(vector_a, vector_b\).* has 3: \['emb_a'"):
         dim_curve(ad, frame, gold, task="sts")
-    with pytest.raises(
-        ValueError,
-        match=r"got a Series of 12 rows; .* df\[\[column_a, column_b\]\], or \(np.vstack",
-    ):
-        dim_curve(ad, (frame["emb_a"], frame["emb_b"]), gold, task="sts")
+    # two pandas columns of vectors are (A, B), stacked (d8f2fbf), no longer refused
+    np.testing.assert_allclose(
+        dim_curve(ad, (frame["emb_a"], frame["emb_b"]), gold, task="sts", dims=[2, 8]).scores,
+        dim_curve(ad, (A, B), gold, task="sts", dims=[2, 8]).scores,
+    )
     for X in (None, 3):
         with pytest.raises(TypeError, match=r"X must hold pairs of vectors: .*; got"):
             dim_curve(ad, X, gold, task="sts")

@@ -131,12 +131,6 @@ def test_a_one_column_frame_of_texts_is_called_texts_where_vectors_are_due():
         MatryoshkaAdaptor().fit(texts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="MatryoshkaAdaptor._check_vectors still calls check_not_vector_column (refusing the "
-    "column); it needs X = stack_vector_column(X) there: remove this mark then",
-)
 @pytest.mark.parametrize("selector", ["embedding", ["embedding"]], ids=["str", "list"])
 def test_adaptor_in_a_column_transformer_on_the_vector_column(selector):
     """A ColumnTransformer hands its transformer df["embedding"] (a str selector) or
