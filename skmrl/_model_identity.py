@@ -2,8 +2,8 @@
 
 :func:`weights_identity` hashes a model's weights, config and tokenizer: the same files give the
 same identity in every process, so that cache fingerprints and pickles name the weights they were
-made with (:attr:`skmrl.models.LoadedModel.identity` holds it). The fine-tuned encoders of
-``fine_tune=`` are built once per process and shared under their weights' identity
+made with (the ``identity`` of :class:`~skmrl.models.LoadedModel` holds it). The fine-tuned
+encoders of ``fine_tune=`` are built once per process and shared under their weights' identity
 (:func:`register_fine_tuned`, :func:`load_fine_tuned`). :mod:`skmrl.models` re-exports the
 public names, where users import them.
 """
@@ -90,8 +90,8 @@ def model_identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset(
 
 
 def weights_identity(model: Any, tokenizer: Any) -> str:
-    """Hex digest of a model's weights, config and tokenizer (what :attr:`LoadedModel.identity`
-    holds).
+    """Hex digest of a model's weights, config and tokenizer (what the ``identity`` of
+    :class:`~skmrl.models.LoadedModel` holds).
 
     The config and the tokenizer's padding and truncation sides are in it because they change
     the vectors of the same weights.
@@ -136,8 +136,8 @@ def register_fine_tuned(identity: str, device: str, model: Any) -> None:
     identity : str
         The fine-tuned weights' identity (:func:`weights_identity`).
     device : str
-        The concrete device the encoder is on, as :attr:`LoadedModel.device` (``"cpu"``,
-        ``"cuda:0"``).
+        The concrete device the encoder is on, as the ``device`` of
+        :class:`~skmrl.models.LoadedModel` (``"cpu"``, ``"cuda:0"``).
     model : torch.nn.Module
         The encoder.
 
