@@ -224,15 +224,30 @@ def _saved_settings(model: str) -> dict[str, Any]:
 def model_limit_problems(
     config: dict, max_length: int | None, dim: int | None = None
 ) -> list[tuple[str, str]]:
-    """(argument, message) for a ``--max-length`` or ``--dim`` beyond what the model has."""
+    """(argument, message) for a ``--max-length`` or ``--dim`` beyond what the model has.
+
+    ``config`` is the model's ``config.json``, read without loading the model. Its
+    ``max_position_embeddings`` bounds ``--max-length``; RoBERTa-like models take fewer tokens
+    (514 positions, 512 tokens), which the library checks once the model is loaded.
+
+    Examples
+    --------
+    >>> from skmrl.cli._common import model_limit_problems
+    >>> model_limit_problems({"max_position_embeddings": 66, "hidden_size": 32}, 67, dim=16)
+    [('--max-length', "expected at most the model's 66 position embeddings \
+(max_position_embeddings), got 67")]
+    """
     problems = []
     positions = config.get("max_position_embeddings")
     if isinstance(positions, int) and max_length is not None and max_length > positions:
         problems.append(
             (
                 "--max-length",
-                f"expected an int in [1, {positions}] (the tokens the model accepts), "
-                f"got {max_length}",
+                # the model's position embeddings: a bound, not the limit for RoBERTa-like
+                # models, whose positions start after the padding index (the library's check,
+                # max_positions, reads it from the loaded model: 512 tokens of RoBERTa's 514)
+                f"expected at most the model's {positions} position embeddings "
+                f"(max_position_embeddings), got {max_length}",
             )
         )
     hidden = config.get("hidden_size")
