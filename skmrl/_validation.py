@@ -562,7 +562,10 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
     ValueError: X holds vectors of different lengths: row 1 (index 9) is of length 1, the rows before it of length 2
     """  # noqa: E501
     if _is_dataframe(X) and X.shape[1] > 1:
-        held = [column for j, column in enumerate(X.columns) if _holds_vector_column(X.iloc[:, j])]
+        # only a column of objects can hold vectors: a wide frame of numbers (3,072 columns of
+        # an API's vectors) is not looked into column by column, at every transform
+        objects = [j for j, dtype in enumerate(X.dtypes) if getattr(dtype, "kind", "") == "O"]
+        held = [X.columns[j] for j in objects if _holds_vector_column(X.iloc[:, j])]
         if held:
             raise ValueError(
                 f"{name} has {X.shape[1]} columns, of which {held[:3]!r:.80} hold vectors: pass "

@@ -148,3 +148,26 @@ def test_adaptor_in_a_column_transformer_on_the_vector_column(selector):
     assert columns.get_feature_names_out().tolist() == [
         f"emb__matryoshkaadaptor{i}" for i in range(4)
     ]
+
+
+def test_a_wide_frame_of_numbers_is_not_looked_into_column_by_column(monkeypatch):
+    """A DataFrame of numbers (an API's 3,072-dim vectors, one column each) was looked into
+    column by column for vectors, at every fit and transform: MatryoshkaAdaptor.transform of
+    one row of 1,536 columns took 46 ms instead of 6. Only its columns of objects are."""
+    import skmrl._validation as validation
+
+    looked: list[str] = []
+    real = validation._holds_vector_column
+
+    def spy(X):
+        looked.append(X.name)
+        return real(X)
+
+    monkeypatch.setattr(validation, "_holds_vector_column", spy)
+    frame = pd.DataFrame(np.ones((3, 500)), columns=[f"c{j}" for j in range(500)])
+    assert stack_vector_column(frame) is frame
+    assert looked == []
+    frame["embedding"] = [np.ones(4)] * 3
+    with pytest.raises(ValueError, match=r"^X has 501 columns, of which \['embedding'\] hold"):
+        stack_vector_column(frame)
+    assert looked == ["embedding"]
