@@ -79,8 +79,9 @@ def dim_curve(
         ``(text_a, text_b)`` pairs (or an array or DataFrame of 2 columns, a pair per row); for
         ``MatryoshkaAdaptor``, pairs of vectors (from an API, or another embedder's
         ``embed_full``): an array of shape ``(n_pairs, 2, n_features)``, two matrices ``(A, B)``
-        of shape ``(n_pairs, n_features)``, a sequence of ``(vector_a, vector_b)``, or a
-        DataFrame of 2 columns holding a vector per cell; every vector of one length, finite.
+        of shape ``(n_pairs, n_features)`` (or two columns holding a vector per cell,
+        ``(df["a"], df["b"])``), a sequence of ``(vector_a, vector_b)``, or a DataFrame of 2
+        columns holding a vector per cell; every vector of one length, finite.
         Vectors given to an skmrl embedder, or texts given to ``MatryoshkaAdaptor``, are a
         ``TypeError`` saying what to pass.
         Retrieval: ``(queries, corpus)``, two dicts of id -> text
