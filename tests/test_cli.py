@@ -524,6 +524,18 @@ def test_finetune_refuses_bad_input_at_once(skmrl_cmd, tmp_path, corpus_csv):
     assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
 
 
+def test_the_cli_knows_the_embedders_default_max_length():
+    """The pre-checks and the sweep's legend use MatryoshkaEmbedder's default max_length
+    without importing it: the copy they keep must be the embedder's."""
+    import inspect
+
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.cli._common import EMBEDDER_MAX_LENGTH
+
+    default = inspect.signature(MatryoshkaEmbedder).parameters["max_length"].default
+    assert EMBEDDER_MAX_LENGTH == default
+
+
 def test_finetune_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
     # the same refusals in one process, which must not have imported torch or scikit-learn
     cases = [["finetune", *args] for args, _, _ in _refusals(tmp_path, corpus_csv)]

@@ -206,6 +206,24 @@ def saved_settings(model: str, max_length: int | None = None) -> dict[str, Any]:
     return settings
 
 
+#: ``MatryoshkaEmbedder``'s default ``max_length``, which the pre-checks need without importing
+#: it (it imports scikit-learn); tests/test_cli.py checks that the two agree.
+EMBEDDER_MAX_LENGTH = 256
+
+
+def encoder_max_length(model: str, max_length: int | None = None) -> int:
+    """The truncation ``model``'s encoder runs with: ``--max-length`` (``max_length``), else a
+    saved skmrl folder's (:func:`saved_settings`), else ``MatryoshkaEmbedder``'s default.
+
+    Examples
+    --------
+    >>> from skmrl.cli._common import encoder_max_length
+    >>> encoder_max_length("no/such/folder"), encoder_max_length("no/such/folder", 64)
+    (256, 64)
+    """
+    return int(saved_settings(model, max_length).get("max_length", EMBEDDER_MAX_LENGTH))
+
+
 def _saved_settings(model: str) -> dict[str, Any]:
     """``pooling`` and ``max_length`` of ``model``'s ``skmrl.json``, if it is a saved folder."""
     from skmrl._saved_model import saved_config
@@ -390,11 +408,13 @@ def progress_setting(args: Any) -> bool | None:
 
 
 def add_max_length(group: Any, default: int | None = None, what: str = "texts") -> None:
-    """``--max-length``: the transformer's truncation, in tokens (256 when not given)."""
+    """``--max-length``: the transformer's truncation, in tokens (the embedder's default,
+    :data:`EMBEDDER_MAX_LENGTH`, when not given)."""
     group.add_argument(
         "--max-length",
         type=int_at_least(1, "a positive int (a number of tokens)"),
         default=default,
         metavar="TOKENS",
-        help=f"{what} are truncated to this many tokens (default: {default or 256})",
+        help=f"{what} are truncated to this many tokens (default: "
+        + (f"{default})" if default else f"a saved skmrl folder's, else {EMBEDDER_MAX_LENGTH})"),
     )

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skmrl.cli._common import (
+    EMBEDDER_MAX_LENGTH,
     RUN_ERRORS,
     add_command,
     add_max_length,
@@ -372,7 +373,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="limit torch and the BLAS libraries to N threads (default: their own defaults, "
         "usually one per core)",
     )
-    add_max_length(parser, default=256, what="the transformer's texts")
+    add_max_length(parser, default=EMBEDDER_MAX_LENGTH, what="the transformer's texts")
     parser.add_argument(
         "--batch-size",
         type=int_at_least(1, "a positive int"),

@@ -33,7 +33,9 @@ from skmrl.cli._common import (
     add_max_length,
     add_no_progress,
     cli_spelling,
+    encoder_max_length,
     int_at_least,
+    model_config,
     model_limit_problems,
     positive_float,
     progress_setting,
@@ -113,11 +115,7 @@ def _check_model(args: argparse.Namespace) -> None:
         raise Refused("--model", str(exc)) from None
     if not source.is_dir():
         return  # a hub id in the local cache: transformers checks it when it loads
-    try:
-        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        config = {}
-    config = config if isinstance(config, dict) else {}
+    config = model_config(args.model)  # found above
     hidden = config.get("hidden_size")
     if isinstance(hidden, int) and args.matryoshka_dims and args.matryoshka_dims[-1] > hidden:
         raise Refused(
@@ -132,7 +130,7 @@ def _check_model(args: argparse.Namespace) -> None:
             f"{max(args.matryoshka_layers)}",
         )
     # the truncation it trains with: --max-length, a saved folder's, or the embedder's default
-    max_length = saved_settings(args.model, args.max_length).get("max_length", 256)
+    max_length = encoder_max_length(args.model, args.max_length)
     for argument, message in model_limit_problems(config, max_length):
         raise Refused(argument, message)
     from skmrl._saved_model import ADAPTOR_FILE

@@ -41,6 +41,7 @@ from skmrl.cli._common import (
     cli_spelling,
     device_problem,
     embedder_choice,
+    encoder_max_length,
     int_at_least,
     model_config,
     model_limit_problems,
@@ -257,11 +258,6 @@ def _build(name: str, args: argparse.Namespace) -> Any:
     return MatryoshkaEmbedder(**params)
 
 
-def _max_length(args: argparse.Namespace) -> int:
-    """The truncation the encoder runs with: ``--max-length``, a saved folder's, or 256."""
-    return saved_settings(args.model or _DEFAULT_MODEL, args.max_length).get("max_length", 256)
-
-
 def _legend(name: str, args: argparse.Namespace) -> str:
     """What the embedder called ``name`` in the table is."""
     if name == "tfidf":
@@ -274,9 +270,9 @@ def _legend(name: str, args: argparse.Namespace) -> str:
     folder = cache_folder(args.cache_dir)
     cache = "no disk cache" if folder is None else f"vectors cached in {folder}"
     if name == "matryoshka":
+        max_length = encoder_max_length(args.model or _DEFAULT_MODEL, args.max_length)
         return (
-            f"MatryoshkaEmbedder: {model}, max_length={_max_length(args)}, "
-            f"device {args.device}; {cache}"
+            f"MatryoshkaEmbedder: {model}, max_length={max_length}, device {args.device}; {cache}"
         )
     return "the matryoshka vectors rotated by a MatryoshkaAdaptor fitted on each fold's labels"
 
