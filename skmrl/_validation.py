@@ -296,6 +296,12 @@ def check_pair_scores(
     return values
 
 
+def _is_object_pairs(X: np.ndarray) -> bool:
+    """An array of objects of 2 columns: a pair per row (``df[["a", "b"]].to_numpy()``), its
+    cells vectors (or texts, which :func:`holds_vector_pairs` tells apart)."""
+    return X.dtype == object and X.ndim == 2 and X.shape[1] == 2
+
+
 def holds_vector_pairs(X: Any) -> bool:
     """Whether pairs ``X`` hold vectors rather than texts: a 3-D array, two matrices
     ``(A, B)`` (or two columns of vectors, ``(df["embedding_a"], df["embedding_b"])``), pairs
@@ -313,6 +319,8 @@ def holds_vector_pairs(X: Any) -> bool:
     (True, True, False)
     """  # noqa: E501
     if isinstance(X, np.ndarray):
+        if _is_object_pairs(X):  # df[["a", "b"]].to_numpy()
+            return _holds_vector_column(X[:, 0])
         return X.ndim == 3
     if _is_dataframe(X):
         return X.shape[1] == 2 and _holds_vector_column(X.iloc[:, 0])
@@ -331,7 +339,8 @@ def holds_vector_pairs(X: Any) -> bool:
 def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
     """Turn pairs of vectors into the matrix of first vectors and that of second vectors.
 
-    Accepts an array of shape ``(n_pairs, 2, n_features)``, two matrices ``(A, B)`` of shape
+    Accepts an array of shape ``(n_pairs, 2, n_features)`` (or ``(n_pairs, 2)`` of objects,
+    each cell a vector: ``df[["a", "b"]].to_numpy()``), two matrices ``(A, B)`` of shape
     ``(n_pairs, n_features)`` each (a pair per row) or two columns of vectors
     (``(df["a"], df["b"])``, stacked by :func:`stack_vector_column`), a sequence of
     ``(vector_a, vector_b)`` pairs (arrays, lists or tuples of numbers), or a DataFrame of 2
@@ -356,6 +365,9 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
             f"{name} must hold pairs of vectors: an array of shape (n_pairs, 2, n_features), two "
             f"matrices (A, B), or a sequence of (vector_a, vector_b); got {type(X).__name__}"
         )
+    if isinstance(X, np.ndarray) and _is_object_pairs(X):
+        # df[["a", "b"]].to_numpy(): a pair per row, as the frame's rows are
+        X = [tuple(row) for row in X]
     if not hasattr(X, "iloc") and len(X) == 2 and any(hasattr(side, "iloc") for side in X):
         # (df["a"], df["b"]): two columns whose cells hold vectors, as two matrices (A, B)
         X = tuple(stack_vector_column(side, name=f"{name}[{i}]") for i, side in enumerate(X))

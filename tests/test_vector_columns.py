@@ -106,6 +106,30 @@ def test_sts_takes_two_columns_of_vectors_as_pairs():
     np.testing.assert_allclose(by_columns.scores, by_arrays.scores)
 
 
+def test_sts_takes_the_array_of_a_frame_of_two_vector_columns_as_pairs():
+    """df[["a", "b"]].to_numpy() (an array of objects, a pair per row, as the frame's rows are)
+    was refused with "must have shape (n_pairs, 2, n_features), got (20, 2); two matrices A and
+    B, a pair per row, go as (A, B)", advice that does not fit cells holding vectors. It now
+    scores as the frame does; an array of 2 columns of texts is still texts."""
+    from skmrl.evaluation import dim_curve
+
+    rng = np.random.default_rng(1)
+    A, B = rng.normal(size=(2, 20, 8))
+    gold = rng.uniform(0, 5, 20)
+    X = pd.DataFrame({"emb_a": list(A), "emb_b": list(B)}).to_numpy()
+    assert X.dtype == object and X.shape == (20, 2) and holds_vector_pairs(X)
+    for rows in (20, 2):  # 2 rows are 2 pairs, not two matrices (A, B)
+        a, b = check_vector_pairs(X[:rows])
+        np.testing.assert_array_equal(a, A[:rows])
+        np.testing.assert_array_equal(b, B[:rows])
+    ad = MatryoshkaAdaptor(method="pca")
+    np.testing.assert_allclose(
+        dim_curve(ad, X, gold, task="sts", dims=[2, 8]).scores,
+        dim_curve(ad, (A, B), gold, task="sts", dims=[2, 8]).scores,
+    )
+    assert not holds_vector_pairs(np.array([["a cat", "a dog"]], dtype=object))
+
+
 def test_cosine_top_k_takes_columns_of_vectors():
     """skmrl.metrics.cosine_top_k refused df["embedding"] with "must be a 2-D array of
     numbers"."""
