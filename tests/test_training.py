@@ -30,7 +30,7 @@ def tokenizer():
     return load_model().tokenizer
 
 
-def _tiny_bert(tokenizer, seed=0):
+def _tiny_bert(tokenizer, seed=0, dropout=0.1):
     config = transformers.BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
@@ -38,6 +38,8 @@ def _tiny_bert(tokenizer, seed=0):
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=64,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
     )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -235,6 +237,27 @@ def test_accumulation_threads_and_progress_bar(tiny, tokenizer, capsys):
     assert r.n_steps == math.ceil(3 / 2)  # 24 texts in 3 batches of 8, two per step
     assert r.threads == 2
     assert "fine-tuning" in capsys.readouterr().err
+
+
+def test_accumulated_batches_step_as_one_batch_of_all_their_rows(tokenizer):
+    # The heads' cross-entropy alone (distill_weight=0) is a mean over texts, and without
+    # dropout the step is deterministic: 10 texts in batches of 4, three per step, must step
+    # as one batch of 10. The batches hold 3, 3 and 4 texts, and each weighed a third, so
+    # the texts of the short batches counted more (loss 6.728 for 6.755, weights 1e-3 off).
+    model = _tiny_bert(tokenizer, dropout=0.0)
+    rows = np.random.default_rng(7).permutation(len(CORPUS))[:10]
+    kw = {
+        "texts": [CORPUS[i] for i in rows], "labels": LABELS[rows], "dims": DIMS, "epochs": 1,
+        "learning_rate": 1e-3, "distill_weight": 0.0, "seed": 1, "progress": False,
+    }  # fmt: skip
+    assert sorted(map(len, length_batches(np.ones(10), 4, np.random.default_rng(1)))) == [3, 3, 4]
+    accumulated = finetune_encoder(model, tokenizer, batch_size=4, accumulation_steps=3, **kw)
+    whole = finetune_encoder(model, tokenizer, batch_size=10, **kw)
+    assert accumulated.n_steps == whole.n_steps == 1
+    assert accumulated.losses[0] == pytest.approx(whole.losses[0], rel=1e-5)
+    a, b = accumulated.model.state_dict(), whole.model.state_dict()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-5, msg=name)
 
 
 def test_bfloat16_autocast_on_the_cpu_is_opt_in(tiny, tokenizer):

@@ -89,7 +89,8 @@ class FineTuneResult:
     model : torch.nn.Module
         The trained copy, in eval mode, with ``requires_grad`` False, on the training device.
     losses : list of float
-        The training loss of each optimiser step.
+        The training loss of each optimiser step (with ``accumulation_steps``, the mean of its
+        batches' losses weighted by their rows).
     sentences_per_second : float
         Texts through the encoder (forward and backward) per second of the training loop.
     seconds : float
@@ -400,7 +401,10 @@ def finetune_encoder(
     batch_size : int, default=32
         Texts per batch (pairs per batch with ``pairs``); at least 2.
     accumulation_steps : int, default=1
-        Batches whose gradients are summed before each optimiser step.
+        Batches per optimiser step. Their losses are averaged, each weighted by its number of
+        rows (texts, or pairs), so that for a loss that is a mean over examples (the heads'
+        cross-entropy) the step is that of one batch holding all their rows; the in-batch
+        terms (CoSENT, self-distillation) still compare only the rows of each batch.
     warmup_ratio : float, default=0.1
         Share of the optimiser steps with a linear warm-up; a linear decay to 0 follows.
     weight_decay : float, default=0.01
@@ -622,9 +626,13 @@ def finetune_encoder(
             for epoch_plan in plan:
                 for start in range(0, len(epoch_plan), accumulation_steps):
                     chunk = epoch_plan[start : start + accumulation_steps]
+                    chunk_rows = sum(len(rows) for rows in chunk)
                     step_loss = 0.0
                     for rows in chunk:
-                        loss = loss_of(rows) / len(chunk)
+                        # Each batch weighs its share of the step's rows (batch sizes differ
+                        # by a row or two): for a mean over examples, k batches then step as
+                        # one batch of all their rows would.
+                        loss = loss_of(rows) * (len(rows) / chunk_rows)
                         (scaler.scale(loss) if scaler is not None else loss).backward()
                         step_loss += float(loss.detach())
                         n_sentences += len(rows) * (2 if objective == "cosent" else 1)
