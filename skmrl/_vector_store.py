@@ -192,16 +192,20 @@ class VectorStore:
         return fid
 
     def get(self, fingerprint: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        """The stored vectors among ``keys`` (unique digests); rows of a bad size are skipped."""
+        """The stored vectors among ``keys`` (unique digests); rows of a bad size are skipped,
+        and so are the rows of a damaged file that answer for a key not asked for or for a
+        key another row answers too (which of them holds its vector is unknown)."""
         fid = self._fid(fingerprint, create=False)
         if fid is None or not keys:
             return {}
         found: dict[bytes, np.ndarray] = {}
+        doubtful: set[bytes] = set()
         stale: list[int] = []
         now = int(time.time())
         width = None
         for start in range(0, len(keys), _READ_CHUNK):
             chunk = keys[start : start + _READ_CHUNK]
+            asked = set(chunk)
             sql = (
                 "SELECT rowid, key, atime, vec FROM vectors "
                 f"WHERE fid = ? AND key IN ({','.join('?' * len(chunk))})"
@@ -209,6 +213,9 @@ class VectorStore:
             for rowid, key, atime, vec in self.conn.execute(sql, (fid, *chunk)):
                 if not isinstance(vec, bytes) or not vec or len(vec) % 4:
                     continue  # not a float32 vector: recompute it
+                if key not in asked or key in found:  # a damaged index or row: recompute it
+                    doubtful.add(key)
+                    continue
                 if width is None:
                     width = len(vec)
                 elif len(vec) != width:
@@ -216,6 +223,8 @@ class VectorStore:
                 found[key] = np.frombuffer(vec, dtype=np.float32)
                 if atime < now - DISK_TOUCH_INTERVAL_S:
                     stale.append(rowid)
+        for key in doubtful:
+            found.pop(key, None)
         if stale:
             self._touch(stale, now)
         return found

@@ -142,6 +142,47 @@ def test_a_corrupt_disk_row_is_recomputed(tmp_path):
     np.testing.assert_array_equal(out[:, 0], [1, 2])
 
 
+def _damage_index_key(tmp_path, key: bytes, new_key: bytes) -> None:
+    """Overwrite the copy of ``key`` in the store's index (not in its table's row) with
+    ``new_key``: a damaged file, as a flipped bit on disk makes one (SQLite keeps no checksums)."""
+    vector_store.forget_store(tmp_path)  # closed: the WAL is folded into the file
+    path = tmp_path / "skmrl-embeddings" / "vectors.sqlite3"
+    data = path.read_bytes()
+    at = data.index(key)
+    while True:
+        path.write_bytes(data[:at] + new_key + data[at + len(key) :])
+        if _sql(tmp_path, "SELECT 1 FROM vectors NOT INDEXED WHERE key = ?", (key,)):
+            return  # the table's row is intact: the index's copy was changed
+        at = data.index(key, at + 1)
+
+
+def test_rows_that_a_damaged_index_gives_for_another_key_are_recomputed(tmp_path):
+    """A damaged index entry of "y" that reads "x": both rows answered for "x", and the last one
+    read, y's, was returned as x's vector. Neither is trusted now: both texts are computed."""
+    vectors = {"x": np.full(4, 1, np.float32), "y": np.full(4, 2, np.float32)}
+    EmbeddingCache().get_or_compute(
+        "fp", ["x", "y"], lambda t: np.stack([vectors[s] for s in t]), memory=tmp_path
+    )
+    _damage_index_key(tmp_path, hashlib.sha1(b"y").digest(), hashlib.sha1(b"x").digest())
+    enc = _Encoder()
+    out = EmbeddingCache().get_or_compute("fp", ["x", "y"], enc, memory=tmp_path)
+    assert enc.calls == [["x", "y"]]
+    np.testing.assert_array_equal(out, enc(["x", "y"]))
+
+
+def test_a_row_that_a_damaged_index_gives_for_a_key_not_asked_is_recomputed(tmp_path):
+    """A bit flipped in an index entry made the store answer with a key that was not asked for,
+    and get_or_compute failed with a KeyError deep in the cache."""
+    texts = [f"text {i}" for i in range(300)]
+    EmbeddingCache().get_or_compute("fp", texts, _Encoder(), memory=tmp_path)
+    key = hashlib.sha1(b"text 258").digest()
+    _damage_index_key(tmp_path, key, bytes([key[0] ^ 0x10]) + key[1:])
+    enc = _Encoder()
+    out = EmbeddingCache().get_or_compute("fp", texts, enc, memory=tmp_path)
+    assert enc.calls == [["text 258"]]  # the damaged entry's text: not found, computed
+    np.testing.assert_array_equal(out, _Encoder()(texts))
+
+
 @pytest.mark.parametrize(
     "content",
     [b"not a database at all" * 100, "foreign-sqlite"],
