@@ -626,7 +626,8 @@ def cached_fit_state(
 
     ``compute()`` returns a dict of fitted attributes. The in-process layer keeps the last
     ``max_entries`` states; with ``memory=`` a pickled copy is also kept on disk (through
-    :class:`joblib.Memory`), shared by worker processes.
+    :class:`joblib.Memory`), shared by worker processes. A copy on disk that cannot be read (a
+    damaged or truncated file) gives a ``RuntimeWarning`` and is computed and stored again.
 
     Parameters
     ----------
@@ -672,8 +673,9 @@ def cached_fit_state(
         store = joblib.Memory(location / _FITS_DIR, verbose=0)
         cached = store.cache(_compute_state, ignore=["compute"])
         stored = cached.check_call_in_cache(key, compute)
-        state = _read_state(cached, key, compute) if stored else cached(key, compute)
-        if not stored:  # a new state was written: the least recently used go past the bound
+        state = _read_state(cached, key, compute) if stored else None
+        if state is None:  # a new state is written: the least recently used go past the bound
+            state = cached(key, compute)
             bound = _disk_max_bytes()
             store.reduce_size(bytes_limit=bound)
             if not cached.check_call_in_cache(key, compute):  # larger than the bound alone
@@ -691,16 +693,31 @@ def cached_fit_state(
     return state
 
 
-def _read_state(cached: Any, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The state stored under ``key``, its entry marked as used now.
+def _read_state(
+    cached: Any, key: str, compute: Callable[[], dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The state stored under ``key``, its entry marked as used now; ``None`` (with a warning,
+    the entry removed) when its file cannot be read, so that the caller fits it again.
 
     joblib's ``reduce_size`` evicts the entries whose ``output.pkl`` was read longest ago, by
     the file's access time; a read refreshes that at most once a day on a ``relatime`` mount
     (Linux's default), so a state read a second ago could go before an older, unread one.
     """
     ref = cached.call_and_shelve(key, compute)  # computes only if evicted since the check
-    state = ref.get()
     output = Path(ref.store_backend.location, ref.func_id, ref.args_id, "output.pkl")
+    try:
+        state = ref.get()
+    except Exception as exc:  # a truncated or damaged pickle: whatever unpickling raises
+        cause = exc.__cause__ or exc  # joblib wraps some in a KeyError
+        warnings.warn(
+            f"skmrl: the fitted state cached in {output.parent} cannot be read (a damaged or "
+            f"truncated file: {type(cause).__name__}); it is fitted again and stored anew",
+            RuntimeWarning,
+            stacklevel=caller_stacklevel(),
+        )
+        with contextlib.suppress(OSError):
+            ref.clear()
+        return None
     with contextlib.suppress(OSError):  # another process evicted it meanwhile: nothing to mark
         os.utime(output, (time.time(), output.stat().st_mtime))
     return state

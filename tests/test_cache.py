@@ -321,6 +321,35 @@ def test_a_fit_state_larger_than_the_disk_bound_is_warned_about(tmp_path, monkey
         cached_fit_state("small", lambda: {"table_": np.ones(10)}, memory=tmp_path)
 
 
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_a_damaged_fit_state_on_disk_warns_and_is_fitted_again(tmp_path, damage):
+    """A fitted state whose file on disk was truncated or damaged made every fit with that
+    memory= fail with an IndexError, EOFError or KeyError from deep in pickle and joblib (since
+    a hit reads through call_and_shelve); it warns now, and is fitted and stored anew."""
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"table_": np.arange(1000.0)}
+
+    cached_fit_state("key", compute, memory=tmp_path)
+    clear_caches()  # a new process: the state comes from disk
+    (output,) = (tmp_path / "skmrl-fits").rglob("output.pkl")
+    content = {"truncated": output.read_bytes()[:100], "garbage": b"garbage" * 50, "empty": b""}
+    output.write_bytes(content[damage])
+    with pytest.warns(RuntimeWarning, match="fitted state cached in .* cannot be read") as record:
+        state = cached_fit_state("key", compute, memory=tmp_path)
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(state["table_"], np.arange(1000.0))
+    assert len(calls) == 2
+    clear_caches()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = cached_fit_state("key", compute, memory=tmp_path)  # stored anew: read, quietly
+    np.testing.assert_array_equal(again["table_"], np.arange(1000.0))
+    assert len(calls) == 2
+
+
 def test_hash_texts_separates_documents_and_labels():
     assert hash_texts(["ab", "c"]) != hash_texts(["a", "bc"])
     assert hash_texts(["a"]) != hash_texts(["a", ""])
