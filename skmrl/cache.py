@@ -16,8 +16,10 @@ a :class:`joblib.Memory`) so that ``n_jobs>1`` worker processes share them:
   never wait for the writer; writers take short turns; ``skmrl/_vector_store.py``), as float32
   blobs keyed by ``(fingerprint, SHA-1 of the text)``. It is bounded by ``max_bytes`` (default
   :data:`DEFAULT_DISK_MAX_BYTES`, or ``$SKMRL_DISK_CACHE_MAX_BYTES``): past it, the least recently
-  used vectors are evicted. "Used" is approximate: a read refreshes a vector's time only when it
-  is older than an hour, so that reading (what a grid mostly does) seldom writes.
+  used vectors are evicted, room being made before each write. "Used" is approximate: a read
+  refreshes a vector's time only when it is older than an hour, so that reading (what a grid
+  mostly does) seldom writes. The bound is the database file's; SQLite's write-ahead log
+  beside it (``vectors.sqlite3-wal``) adds up to a few tens of MB more, whatever the bound.
   SQLite's WAL needs the processes on one machine: a folder on a network file system (NFS, SMB)
   is not supported.
 * fitted states through :class:`joblib.Memory` under ``<memory>/skmrl-fits`` (one folder per

@@ -403,6 +403,20 @@ def test_disk_store_is_bounded_and_evicts_the_least_recently_used(tmp_path, monk
     assert (pages - free) * 16384 <= 500_000
 
 
+def test_a_large_write_into_a_full_store_does_not_grow_its_file_past_the_bound(tmp_path):
+    """The store evicted after writing all of a call's vectors, and its file never shrinks: one
+    call of 800 KB into a full 1 MB store left a 1.7 MB file, for good (a corpus of a few GB
+    into a full 4 GiB store, as many GB past it). Room is now made before each write."""
+    cache = EmbeddingCache(disk_max_bytes=1_000_000)
+    for batch in range(3):  # 200 new vectors of 4,000 bytes each time
+        texts = [f"batch {batch} text {i}" for i in range(200)]
+        cache.get_or_compute("fp", texts, _wide, memory=tmp_path)
+        ((pages,),) = _sql(tmp_path, "PRAGMA page_count")  # the file's size, free pages too
+        assert pages * 16384 <= 1_000_000, (batch, pages)
+    stored = {k for (k,) in _sql(tmp_path, "SELECT key FROM vectors")}
+    assert {hashlib.sha1(t.encode()).digest() for t in texts} <= stored  # the newest kept
+
+
 def test_reads_write_nothing_when_recent(tmp_path):
     EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
     before = _sql(tmp_path, "SELECT atime FROM vectors")
