@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -94,14 +95,36 @@ def load_saved_adaptor(folder: str | os.PathLike) -> SavedAdaptor | None:
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:
             if int(f["format"]) != _FORMAT:
                 raise ValueError(f"format {int(f['format'])} (this skmrl reads {_FORMAT})")
             stages = [(f[f"components_{i}"], f[f"mean_{i}"]) for i in range(int(f["n_stages"]))]
-            dims = f["matryoshka_dims"].tolist()
-    except (OSError, KeyError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable skmrl adaptor file ({exc})") from None
-    return SavedAdaptor(stages, dims)
+            adaptor = SavedAdaptor(stages, f["matryoshka_dims"].tolist())
+        _check_stages(adaptor.stages)
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as exc:
+        reason = str(exc) or type(exc).__name__  # some say nothing
+        raise ValueError(f"{path}: not a readable skmrl adaptor file ({reason})") from None
+    return adaptor
+
+
+def _check_stages(stages: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Each stage a finite ``(d_in, d_out)`` matrix and a ``d_in`` mean, each taking the last's
+    output: a damaged file fails where it is read, not as a broadcasting error in ``transform``
+    or as vectors of NaN."""
+    width = None
+    for i, (components, mean) in enumerate(stages):
+        if components.ndim != 2 or mean.shape != components.shape[:1]:
+            raise ValueError(
+                f"stage {i} has components of shape {components.shape} and a mean of shape "
+                f"{mean.shape}; expected (d_in, d_out) and (d_in,)"
+            )
+        if width is not None and components.shape[0] != width:
+            raise ValueError(
+                f"stage {i} takes {components.shape[0]} dims, stage {i - 1} gives {width}"
+            )
+        if not (np.isfinite(components).all() and np.isfinite(mean).all()):
+            raise ValueError(f"stage {i} holds NaN or infinite values")
+        width = components.shape[1]
 
 
 def adaptor_digest(folder: str | os.PathLike) -> str | None:

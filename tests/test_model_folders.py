@@ -15,6 +15,7 @@ transformers = pytest.importorskip("transformers")
 from skmrl import MatryoshkaEmbedder  # noqa: E402
 from skmrl.models import ModelNotFoundError  # noqa: E402
 
+from ._corpus import CORPUS  # noqa: E402
 from ._models import reference_vectors  # noqa: E402
 
 TEXTS = ["a cat sat on the mat", "the dog ran home", "stocks fell sharply", ""]
@@ -408,3 +409,28 @@ def test_same_weights_with_another_config_are_another_model(tiny_bert, tmp_path)
     transformers.AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(again)
     resaved = MatryoshkaEmbedder(again, device="cpu").fit(TEXTS)
     assert resaved.model_identity_ == original.model_identity_
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "mean-of-another-width", "nan"])
+def test_a_damaged_adaptor_file_fails_in_fit_naming_it(tiny_bert, tmp_path, damage):
+    """A saved folder's skmrl_adaptor.npz cut short (a copy interrupted, a full disk) failed with
+    zipfile's BadZipFile or an EOFError from deep in NumPy; a stage whose mean did not fit its
+    matrix, with a broadcasting error in transform; a NaN one gave vectors of NaN. Each is now
+    a ValueError naming the file, in fit."""
+    folder = tmp_path / "saved"
+    MatryoshkaEmbedder(tiny_bert, fine_tune="pca", device="cpu").fit(CORPUS).save_pretrained(folder)
+    path = folder / "skmrl_adaptor.npz"
+    if damage in ("truncated", "empty"):
+        content = path.read_bytes()
+        path.write_bytes(content[: len(content) // 2] if damage == "truncated" else b"")
+    else:
+        with np.load(path) as f:
+            arrays = dict(f)
+        if damage == "nan":
+            arrays["components_0"][0, 0] = np.nan
+        else:
+            arrays["mean_0"] = arrays["mean_0"][:5]
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+    with pytest.raises(ValueError, match=r"skmrl_adaptor\.npz: not a readable skmrl adaptor file"):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
