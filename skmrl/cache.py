@@ -698,8 +698,9 @@ def cached_fit_state(
 def _read_state(
     cached: Any, key: str, compute: Callable[[], dict[str, Any]]
 ) -> dict[str, Any] | None:
-    """The state stored under ``key``, its entry marked as used now; ``None`` (with a warning,
-    the entry removed) when its file cannot be read, so that the caller fits it again.
+    """The state stored under ``key``, its entry marked as used now; ``None`` when its file
+    cannot be read (damaged: with a warning, the entry removed) or another process evicted it
+    since the check, so that the caller fits it again.
 
     joblib's ``reduce_size`` evicts the entries whose ``output.pkl`` was read longest ago, by
     the file's access time; a read refreshes that at most once a day on a ``relatime`` mount
@@ -710,15 +711,16 @@ def _read_state(
     try:
         state = ref.get()
     except Exception as exc:  # a truncated or damaged pickle: whatever unpickling raises
-        cause = exc.__cause__ or exc  # joblib wraps some in a KeyError
-        warnings.warn(
-            f"skmrl: the fitted state cached in {output.parent} cannot be read (a damaged or "
-            f"truncated file: {type(cause).__name__}); it is fitted again and stored anew",
-            RuntimeWarning,
-            stacklevel=caller_stacklevel(),
-        )
-        with contextlib.suppress(OSError):
-            ref.clear()
+        if output.is_file():  # not one that another process evicted since the check
+            cause = exc.__cause__ or exc  # joblib wraps some in a KeyError
+            warnings.warn(
+                f"skmrl: the fitted state cached in {output.parent} cannot be read (a damaged "
+                f"or truncated file: {type(cause).__name__}); it is fitted again and stored anew",
+                RuntimeWarning,
+                stacklevel=caller_stacklevel(),
+            )
+            with contextlib.suppress(OSError):
+                ref.clear()
         return None
     with contextlib.suppress(OSError):  # another process evicted it meanwhile: nothing to mark
         os.utime(output, (time.time(), output.stat().st_mtime))

@@ -350,6 +350,36 @@ def test_a_damaged_fit_state_on_disk_warns_and_is_fitted_again(tmp_path, damage)
     assert len(calls) == 2
 
 
+def test_a_fit_state_evicted_by_another_process_while_read_is_fitted_again_quietly(
+    tmp_path, monkeypatch
+):
+    """Two grid workers under a small bound: one found a state on disk, the other's
+    reduce_size removed it before the first read it, and the fit failed with joblib's KeyError
+    'Non-existing item'. It is fitted again, without the warning of a damaged file."""
+    import joblib.memory
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"table_": np.arange(10)}
+
+    cached_fit_state("key", compute, memory=tmp_path)
+    clear_caches()
+    read = joblib.memory.MemorizedResult.get
+
+    def evicted_then_read(ref):  # the other process's reduce_size, between check and read
+        shutil.rmtree(os.path.join(ref.store_backend.location, ref.func_id, ref.args_id))
+        return read(ref)
+
+    monkeypatch.setattr(joblib.memory.MemorizedResult, "get", evicted_then_read)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        state = cached_fit_state("key", compute, memory=tmp_path)
+    np.testing.assert_array_equal(state["table_"], np.arange(10))
+    assert len(calls) == 2
+
+
 def test_hash_texts_separates_documents_and_labels():
     assert hash_texts(["ab", "c"]) != hash_texts(["a", "bc"])
     assert hash_texts(["a"]) != hash_texts(["a", ""])
