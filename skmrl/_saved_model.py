@@ -143,9 +143,10 @@ def adaptor_digest(folder: str | os.PathLike) -> str | None:
 
 
 def saved_config(folder: str | os.PathLike) -> dict[str, Any] | None:
-    """The ``skmrl.json`` of a saved folder, or ``None``."""
+    """The ``skmrl.json`` of a saved folder, or ``None`` (also when it is not a JSON object)."""
     path = Path(folder) / CONFIG_FILE
-    return read_json(path) if path.is_file() else None
+    config = read_json(path) if path.is_file() else None
+    return config if isinstance(config, dict) else None
 
 
 def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:

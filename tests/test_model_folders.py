@@ -434,3 +434,16 @@ def test_a_damaged_adaptor_file_fails_in_fit_naming_it(tiny_bert, tmp_path, dama
             np.savez(f, **arrays)
     with pytest.raises(ValueError, match=r"skmrl_adaptor\.npz: not a readable skmrl adaptor file"):
         MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+
+
+def test_an_skmrl_json_that_is_not_an_object_is_ignored_like_an_unreadable_one(tiny_bert, tmp_path):
+    """A saved folder's skmrl.json holding a list or a string (hand-edited, another tool's file)
+    made fit fail with AttributeError: 'list' object has no attribute 'get'; it is ignored now,
+    as one that is not JSON at all was."""
+    folder = tmp_path / "saved"
+    MatryoshkaEmbedder(tiny_bert, device="cpu").fit(TEXTS).save_pretrained(folder)
+    expected = MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS).transform(TEXTS)
+    for content in ("[1, 2]", '"mean"', "{not json"):
+        (folder / "skmrl.json").write_text(content)
+        out = MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS).transform(TEXTS)
+        np.testing.assert_array_equal(out, expected)
