@@ -684,9 +684,15 @@ def _rerank(
         block = candidates[a : a + step]
         rows = buffer[: block.size]
         np.take(vectors, block.reshape(-1), axis=0, out=rows)
-        sims[a : a + step] = np.matmul(
-            rows.reshape(len(block), size, -1), queries[a : a + step, :, None]
-        )[..., 0]
+        # einsum sums each candidate's products in the same order wherever its row lies:
+        # identical documents get identical scores (BLAS's batched products round the rows
+        # at the end of a block, and rows by their alignment, differently).
+        np.einsum(
+            "qcd,qd->qc",
+            rows.reshape(len(block), size, -1),
+            queries[a : a + step],
+            out=sims[a : a + step],
+        )
     # Best first, equal scores by document index: the order exact search gives.
     order = np.lexsort((candidates, -sims), axis=1)[:, :k]
     return np.take_along_axis(sims, order, 1), np.take_along_axis(candidates, order, 1)

@@ -238,6 +238,28 @@ def test_funnel_equals_exact_when_the_shortlist_covers_the_corpus(quantize):
     np.testing.assert_array_equal(big.fit(X).kneighbors(Q, 10, return_distance=False), exact[1])
 
 
+@pytest.mark.parametrize("quantize", QUANTIZE)
+def test_the_rerank_orders_identical_documents_by_row(quantize):
+    """Identical documents tie: the lower row first, and the lower row kept at the cut. The
+    rerank's batched BLAS products rounded a candidate at the end of a block (and rows by their
+    alignment) differently, so a copy could come before its original, or be kept without it."""
+    X = _corpus(299)
+    X[1::2] = X[0:-1:2]  # row 2j + 1 is a copy of row 2j
+    Q = _corpus(40, seed=5)
+    search = MatryoshkaSearch(shortlist_dim=8, shortlist_size=299, quantize=quantize)
+    dist, idx = search.set_params(device="cpu").fit(X).kneighbors(Q, 299)
+    rank = np.argsort(idx, axis=1)  # rank[q, row]: where row comes in q's answer
+    np.testing.assert_array_equal(rank[:, 1:-1:2], rank[:, 0:-1:2] + 1)
+    np.testing.assert_array_equal(
+        np.take_along_axis(dist, rank[:, 0:-1:2], 1), np.take_along_axis(dist, rank[:, 1::2], 1)
+    )
+    for k in (1, 7):  # a copy comes right after its original, which is kept at the cut
+        kept = search.kneighbors(Q, k, return_distance=False)
+        copies = kept % 2 == 1
+        assert not copies[:, 0].any()
+        np.testing.assert_array_equal(kept[:, :-1][copies[:, 1:]], kept[:, 1:][copies[:, 1:]] - 1)
+
+
 @pytest.mark.parametrize(
     ("quantize", "decay", "shortlist_dim", "min_recall"),
     [(None, 0.9, 32, 0.95), ("int8", 0.9, 32, 0.95), ("binary", 1.0, 64, 0.6)],
