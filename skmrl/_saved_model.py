@@ -89,8 +89,11 @@ def _stages(adaptor: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(adaptor.components_, adaptor.mean_)]
 
 
-def load_saved_adaptor(folder: str | os.PathLike) -> SavedAdaptor | None:
-    """The adaptor saved in a model folder, or ``None`` when it has none (or is a hub id)."""
+def load_saved_adaptor(folder: str | os.PathLike, width: int | None = None) -> SavedAdaptor | None:
+    """The adaptor saved in a model folder, or ``None`` when it has none (or is a hub id).
+
+    ``width``: the dims of the folder's encoder, which the adaptor's first stage must take (a
+    ``ValueError`` naming the file otherwise, not a broadcasting error in ``transform``)."""
     path = Path(folder) / ADAPTOR_FILE
     if not path.is_file():
         return None
@@ -101,8 +104,15 @@ def load_saved_adaptor(folder: str | os.PathLike) -> SavedAdaptor | None:
             stages = [(f[f"components_{i}"], f[f"mean_{i}"]) for i in range(int(f["n_stages"]))]
             adaptor = SavedAdaptor(stages, f["matryoshka_dims"].tolist())
         _check_stages(adaptor.stages)
+        takes = adaptor.stages[0][0].shape[0] if adaptor.stages else width
+        if width is not None and takes != width:
+            raise ValueError(
+                f"it takes vectors of {takes} dims, the folder's encoder gives {width}"
+            )
     except (OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as exc:
         reason = str(exc) or type(exc).__name__  # some say nothing
+        if "allow_pickle" in reason:  # NumPy's guess for a file that is no .npz archive
+            reason = "not an .npz archive"
         raise ValueError(f"{path}: not a readable skmrl adaptor file ({reason})") from None
     return adaptor
 

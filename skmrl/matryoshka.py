@@ -408,7 +408,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             "model_identity_": loaded.identity,
             "device_": device,
             "precision_": precision,
-            "saved_adaptor_": load_saved_adaptor(loaded.source),
+            "saved_adaptor_": load_saved_adaptor(loaded.source, loaded.hidden_size),
             "fine_tuned_weights_": None,
             "encoder_identity_": loaded.identity,
             "adaptor_": None,

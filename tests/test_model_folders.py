@@ -411,7 +411,9 @@ def test_same_weights_with_another_config_are_another_model(tiny_bert, tmp_path)
     assert resaved.model_identity_ == original.model_identity_
 
 
-@pytest.mark.parametrize("damage", ["truncated", "empty", "mean-of-another-width", "nan"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "empty", "not-a-zip", "mean-of-another-width", "nan", "other-width"]
+)
 def test_a_damaged_adaptor_file_fails_in_fit_naming_it(tiny_bert, tmp_path, damage):
     """A saved folder's skmrl_adaptor.npz cut short (a copy interrupted, a full disk) failed with
     zipfile's BadZipFile or an EOFError from deep in NumPy; a stage whose mean did not fit its
@@ -420,19 +422,28 @@ def test_a_damaged_adaptor_file_fails_in_fit_naming_it(tiny_bert, tmp_path, dama
     folder = tmp_path / "saved"
     MatryoshkaEmbedder(tiny_bert, fine_tune="pca", device="cpu").fit(CORPUS).save_pretrained(folder)
     path = folder / "skmrl_adaptor.npz"
-    if damage in ("truncated", "empty"):
+    reason = ""
+    if damage in ("truncated", "empty", "not-a-zip"):
         content = path.read_bytes()
-        path.write_bytes(content[: len(content) // 2] if damage == "truncated" else b"")
+        cut = {"truncated": content[: len(content) // 2], "empty": b"", "not-a-zip": b"junk!"}
+        path.write_bytes(cut[damage])
+        reason = r" \(not an \.npz archive\)" if damage == "not-a-zip" else ""
     else:
         with np.load(path) as f:
             arrays = dict(f)
         if damage == "nan":
             arrays["components_0"][0, 0] = np.nan
+        elif damage == "other-width":  # an adaptor of another encoder: 48 dims, not 32
+            arrays["components_0"] = np.eye(48, dtype=np.float32)
+            arrays["mean_0"] = np.zeros(48, dtype=np.float32)
+            reason = r" \(it takes vectors of 48 dims, the folder's encoder gives 32\)"
         else:
             arrays["mean_0"] = arrays["mean_0"][:5]
         with open(path, "wb") as f:
             np.savez(f, **arrays)
-    with pytest.raises(ValueError, match=r"skmrl_adaptor\.npz: not a readable skmrl adaptor file"):
+    with pytest.raises(
+        ValueError, match=r"skmrl_adaptor\.npz: not a readable skmrl adaptor file" + reason
+    ):
         MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
 
 
