@@ -31,6 +31,7 @@ import numpy as np
 
 from skmrl._search import chunked_topk
 from skmrl._validation import stack_vector_column
+from skmrl.base import prefix_normalize
 
 __all__ = ["cosine_top_k", "ndcg_at_k", "recall_at_k"]
 
@@ -237,11 +238,12 @@ def cosine_top_k(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` corpus rows of highest cosine similarity to each query row, best first.
 
-    Rows are L2-normalised in float32 (a zero row has similarity 0 to everything), and the
-    similarities are computed in float32 blocks of at most ``block_bytes`` (blocks of queries,
-    and of documents when one query's row of similarities would not fit), and merged into the
-    running top ``k`` by ``skmrl._search.chunked_topk`` (the kernel of
-    :class:`skmrl.retrieval.MatryoshkaSearch`): the memory is bounded whatever the corpus size.
+    Rows are L2-normalised to float32 (their norms in float64: a row's scale never matters; a
+    zero row has similarity 0 to everything), the similarities are computed in float32 blocks
+    of at most ``block_bytes`` (blocks of queries, and of documents when one query's row of
+    similarities would not fit), and merged into the running top ``k`` by
+    ``skmrl._search.chunked_topk`` (the kernel of :class:`skmrl.retrieval.MatryoshkaSearch`):
+    the memory is bounded whatever the corpus size.
     The order is deterministic: by similarity, then by corpus row (the lower row first among
     equal similarities). Other block sizes multiply in other shapes, which can round a
     similarity differently in its last bit: documents whose similarities differ by no more
@@ -313,5 +315,6 @@ def _unit_rows(X: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be 2-D (n_rows, n_features), got shape {X.shape}")
     if not np.isfinite(X).all():
         raise ValueError(f"{name} holds NaN or infinite values")
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    # Norms in float64: float32 squares overflow above 1e19 and vanish below 1e-19, which
+    # made such rows zero (similarity 0 to everything).
+    return prefix_normalize(X, None)

@@ -191,6 +191,20 @@ def test_cosine_top_k_breaks_ties_by_corpus_row_across_blocks():
         assert idx[1].tolist() == [0, 1, 2, 3, 4] and not scores[1].any()
 
 
+@pytest.mark.parametrize("scale", [1e-25, 1e25])
+def test_cosine_top_k_does_not_depend_on_the_scale_of_the_rows(scale):
+    """Cosines ignore a row's length: rows of tiny or huge values were normalised with float32
+    norms, which vanished (1e-25: squares below float32's range) or overflowed (1e25), and
+    the rows became zero: every similarity 0, the ranking by row number."""
+    rng = np.random.default_rng(3)
+    Q = rng.normal(size=(5, 12)).astype(np.float32)
+    D = rng.normal(size=(60, 12)).astype(np.float32)
+    scores, idx = cosine_top_k(Q, D, k=10)
+    scaled_s, scaled_i = cosine_top_k(Q * np.float32(scale), D * np.float32(scale), k=10)
+    np.testing.assert_array_equal(scaled_i, idx)
+    np.testing.assert_allclose(scaled_s, scores, atol=1e-6)
+
+
 def test_cosine_top_k_with_k_larger_than_the_corpus_returns_every_row():
     D = np.eye(3, dtype=np.float32)
     scores, idx = cosine_top_k(np.array([[0.1, 0.2, 0.9]], dtype=np.float32), D, k=100)
