@@ -18,6 +18,7 @@ import pytest
 
 import skmrl._vector_store as vector_store
 from skmrl.cache import (
+    _ENTRY_BYTES,
     EmbeddingCache,
     cached_fit_state,
     check_memory,
@@ -62,8 +63,31 @@ def test_fingerprints_do_not_share_vectors():
     assert enc.calls == [["x"], ["x"]]
 
 
+def test_the_memory_bound_counts_what_an_entry_takes_beside_its_vector():
+    """The bound counted the vectors' bytes only, where each entry takes about 300 more (its
+    key, the array's header, the map's slot): a bound of 1 GiB held 1.2 GiB of 384-dim vectors
+    and several GiB of 16-dim ones. Measured by tracemalloc, the cache keeps to its bound now."""
+    import tracemalloc
+
+    texts = [f"text {i}" for i in range(8000)]
+    for width in (16, 384):
+        bound = 2000 * (4 * width + _ENTRY_BYTES)  # 2,000 entries, as the cache counts them
+        cache = EmbeddingCache(max_bytes=bound)
+        tracemalloc.start()
+        try:
+            for start in range(0, len(texts), 500):  # the batches the encoder returns
+                chunk = texts[start : start + 500]
+                cache.get_or_compute("fp", chunk, lambda t, w=width: np.ones((len(t), w), "f4"))
+            held = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        assert len(cache) == 2000
+        # 1.15 and 1.00 (the map's table beside the entries); before, 3.9 at 16 dims
+        assert held < 1.3 * bound, (width, held / bound)
+
+
 def test_memory_bound_drops_least_recently_used():
-    row_bytes = 4 * 4
+    row_bytes = 4 * 4 + _ENTRY_BYTES  # a vector's bytes, and its entry's
     cache, enc = EmbeddingCache(max_bytes=3 * row_bytes), _Encoder()
     cache.get_or_compute("fp", ["a", "b", "c"], enc)
     cache.get_or_compute("fp", ["a"], enc)  # touch "a": "b" is now the oldest
@@ -79,7 +103,7 @@ def test_lowering_the_memory_bound_frees_memory_at_once_and_bad_bounds_fail_when
     # The documented `get_embedding_cache().max_bytes = ...` took effect at the next miss only
     # (memory stayed held), and a bound such as "256M" failed later, in a transform, with
     # "'>' not supported between instances of 'int' and 'str'".
-    row_bytes = 4 * 4
+    row_bytes = 4 * 4 + _ENTRY_BYTES
     cache, enc = EmbeddingCache(), _Encoder()
     cache.get_or_compute("fp", ["a", "b", "c", "d"], enc)
     cache.get_or_compute("fp", ["a"], enc)  # "b" is now the least recently used
