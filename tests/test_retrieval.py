@@ -105,6 +105,32 @@ def test_int8_products_approximate_the_float_scores():
     assert torch_search._has_int_mm()  # the int8 path in use here is the fast one
 
 
+def test_an_int8_shortlist_of_one_dimension_ranks_by_it():
+    """torch._int_mm returns uninitialised values for an inner size of 1 on the CPU: with
+    shortlist_dim=1 and quantize="int8" the shortlist was noise, and the neighbours wrong."""
+    from skmrl._torch.search import int8_scorer
+
+    X = _corpus(300, d=8)
+    Q = _corpus(20, d=8, seed=3)
+    # a 1-dim prefix is the sign of the first feature, which int8 codes keep exactly: the
+    # shortlist is the float32 one's (the first 150 documents of the query's sign)
+    funnel = {
+        quantize: MatryoshkaSearch(shortlist_dim=1, shortlist_size=150, quantize=quantize)
+        .set_params(device="cpu")
+        .fit(X)
+        for quantize in (None, "int8")
+    }
+    np.testing.assert_array_equal(
+        funnel["int8"].kneighbors(Q, 10, return_distance=False),
+        funnel[None].kneighbors(Q, 10, return_distance=False),
+    )
+    index = funnel["int8"]
+    q = prefix_normalize(Q, 1)
+    score, to_float = int8_scorer(q, index.shortlist_, index.int8_offset_, index.int8_scale_)
+    expected = _search.int8_scores(q, index.shortlist_, index.int8_offset_, index.int8_scale_)
+    np.testing.assert_allclose(to_float(score(0, 300)), expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("d", [1, 8, 63, 64, 65, 130])
 def test_binary_round_trip(d):
     X = np.random.default_rng(d).standard_normal((20, d)).astype(np.float32)

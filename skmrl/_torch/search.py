@@ -32,8 +32,8 @@ def int8_scorer(
     than a float32 product of the same shape on the machine measured). A query's float score is
     ``step * product + q . offset`` with ``step > 0``, so the int32 products rank a query's
     documents as the scores do, and are ranked as they are (no float conversion of the
-    block). Where ``torch._int_mm`` is missing, float scores from
-    ``skmrl._search.int8_scores`` are used.
+    block). Where ``torch._int_mm`` is missing, and for a shortlist of one dimension (which it
+    multiplies wrong on the CPU), float scores from ``skmrl._search.int8_scores`` are used.
 
     Parameters
     ----------
@@ -55,7 +55,10 @@ def int8_scorer(
     from skmrl import _search
 
     q = np.asarray(queries, dtype=np.float32)
-    if not _has_int_mm():
+    # torch._int_mm on the CPU returns uninitialised values for an inner size of 1 (torch 2.13:
+    # [[127]] x [[127, 127, 127]] gave [-1192210640, 32666, ...]): a 1-dim shortlist is scored
+    # in float.
+    if codes.shape[1] < 2 or not _has_int_mm():
         return (
             lambda a, b: _search.int8_scores(q, codes[a:b], offset, scale),
             lambda S: S,
