@@ -21,6 +21,7 @@ __all__ = [
     "check_documents",
     "check_float",
     "check_int",
+    "check_label_count",
     "check_pair_scores",
     "check_pairs",
     "check_vector_pairs",
@@ -215,6 +216,48 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     if fit and not items:
         raise ValueError(f"cannot fit on an empty corpus: {name} has 0 documents")
     return items
+
+
+def check_label_count(y: Any, n_documents: int) -> None:
+    """Check that ``y`` (when given) is an array-like of one label per document.
+
+    An embedder that ignores ``y`` still gets it from a ``Pipeline``; a ``y`` with no length
+    (a generator, a number, a bare string) raised Python's own "object of type 'generator' has
+    no len()", and a bare string was counted as labels of one character each.
+
+    Parameters
+    ----------
+    y : array-like or None
+        The labels; ``None`` passes.
+    n_documents : int
+        How many documents ``X`` holds.
+
+    Raises
+    ------
+    TypeError
+        For a ``y`` that is not an array-like (a generator, a scalar, a str, a 0-d array).
+    ValueError
+        For a ``y`` whose length is not ``n_documents``.
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_label_count
+    >>> check_label_count([0, 1], 2)
+    >>> check_label_count((v for v in [0, 1]), 2)
+    Traceback (most recent call last):
+    ...
+    TypeError: y must be an array-like of one label per document (a list, an array or a pandas Series), got generator
+    """  # noqa: E501
+    if y is None:
+        return
+    if isinstance(y, str | bytes) or not hasattr(y, "__len__") or getattr(y, "ndim", 1) == 0:
+        got = "a 0-d array" if getattr(y, "ndim", 1) == 0 else type(y).__name__
+        raise TypeError(
+            "y must be an array-like of one label per document (a list, an array or a pandas "
+            f"Series), got {got}"
+        )
+    if len(y) != n_documents:
+        raise ValueError(f"X has {n_documents} documents but y has {len(y)} labels")
 
 
 def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skmrl._validation import check_bool, check_dim, check_documents
+from skmrl._validation import check_bool, check_dim, check_documents, check_label_count
 from skmrl.cache import cached_fit_state, check_memory, get_embedding_cache, hash_texts
 
 __all__ = ["BaseEmbedder", "dim_feature_names", "prefix_normalize"]
@@ -364,8 +364,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         check_memory(getattr(self, "memory", None))
         self._validate_params()
         docs = check_documents(X, fit=True)
-        if y is not None and len(y) != len(docs):
-            raise ValueError(f"X has {len(docs)} documents but y has {len(y)} labels")
+        check_label_count(y, len(docs))
         key = self._fit_key(docs, y)
         if key is None:
             state = self._fit_full(docs, y)

@@ -375,6 +375,29 @@ def test_normalize_that_is_not_a_bool_is_refused_in_fit_and_after(make):
 
 
 @pytest.mark.parametrize("make", ALL_EMBEDDERS)
+@pytest.mark.parametrize(
+    ("y", "got"),
+    [
+        ((label for label in LABELS), "generator"),
+        (3, "int"),
+        ("ab", "str"),
+        (np.array(1), "a 0-d array"),
+    ],
+    ids=["generator", "int", "str", "0-d array"],
+)
+def test_a_y_that_is_no_array_of_labels_is_refused_in_fit(make, y, got):
+    # y without a length raised Python's "object of type 'generator' has no len()", and a str
+    # was taken for len(str) labels ("X has 24 documents but y has 2 labels")
+    match = rf"y must be an array-like of one label per document .*got {got}"
+    with pytest.raises(TypeError, match=match):
+        make().fit(CORPUS, y)
+    with pytest.raises(TypeError, match=match):
+        make().fit_transform(CORPUS, y)
+    with pytest.raises(ValueError, match=rf"X has {len(CORPUS)} documents but y has 2 labels"):
+        make().fit(CORPUS, LABELS[:2])
+
+
+@pytest.mark.parametrize("make", ALL_EMBEDDERS)
 def test_fit_transform_of_a_generator_equals_fit_then_transform(make):
     """A generator is read once: fit_transform used to return shape (0, dim) for one."""
     est = make().set_params(dim=4)
