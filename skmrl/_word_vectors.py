@@ -134,7 +134,8 @@ def load_word_vectors(
     """Read word vectors in word2vec text, word2vec binary or GloVe text format.
 
     The format is detected: a first line of two integers ``n_words dim`` is a word2vec header
-    (the body is then text if its first line parses as a word and ``dim`` numbers, else binary
+    (the body is then text if its first line parses as a word and ``dim`` numbers, or as a word
+    and two or more numbers of another count, an error that names the line; else binary
     float32); otherwise every line is ``word x1 ... xdim`` (GloVe).
 
     As word2vec and GloVe write them (and gensim reads them), lines end at ``"\\n"`` (or
@@ -198,18 +199,19 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
             n_words, dim = int(header[0]), int(header[1])
             if n_words < 1 or dim < 1:
                 raise ValueError(f"{path}: line 1: header says {n_words} words of dim {dim}")
+            blank: list[bytes] = []  # before the first entry: an error in text, skipped in binary
             second = f.readline()
-            try:
-                fields = _split_fields(second.decode("utf-8").rstrip("\n").removesuffix("\r"))
-                is_text = len(fields) > dim and all(_is_float(x) for x in fields[-dim:])
-            except UnicodeDecodeError:
-                is_text = False
+            while second and not second.strip(b" \r\n"):
+                blank.append(second)
+                second = f.readline()
             bar.update(len(first))
-            if is_text:
-                lines = _lines(path, itertools.chain([second], f), first_line=2, bar=bar)
+            if _is_text_entry(second, dim):
+                raw_lines = itertools.chain(blank, [second], f)
+                lines = _lines(path, raw_lines, first_line=2, bar=bar)
                 words, table = _read_text(path, lines, first_line=2, dim=dim)
             else:
-                words, table = _read_binary(path, second + f.read(), n_words, dim, bar=bar)
+                body = b"".join(blank) + second + f.read()
+                words, table = _read_binary(path, body, n_words, dim, bar=bar)
             if len(words) != n_words:
                 raise ValueError(
                     f"{path}: line 1: header announces {n_words} words but the file has "
@@ -218,6 +220,22 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
             return words, table
         lines = _lines(path, itertools.chain([first], f), first_line=1, bar=bar)
         return _read_text(path, lines, first_line=1, dim=None)
+
+
+def _is_text_entry(line: bytes, dim: int) -> bool:
+    """Whether ``line``, the first entry after a word2vec header of size ``dim``, is text: a
+    word and ``dim`` numbers, or a word and only numbers, two or more, of another count (a
+    header that disagrees with its text body: ``_read_text`` then names the line; read as
+    binary, such a file gave "file ends early" or, where the byte counts fitted, garbage
+    vectors). Not one number: a binary entry's float bytes read as one now and then (a digit
+    then a newline byte make ``word 9\\n``), as two separated by a space almost never."""
+    try:
+        fields = _split_fields(line.decode("utf-8").rstrip("\n").removesuffix("\r"))
+    except UnicodeDecodeError:
+        return False
+    if len(fields) > dim and all(_is_float(x) for x in fields[-dim:]):
+        return True
+    return len(fields) > 2 and _n_trailing_numbers(fields) == len(fields) - 1
 
 
 def _lines(path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any) -> Iterator[str]:

@@ -445,6 +445,14 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
             "ends early",
         ),
         (b"cat 0.1 0.2\n\xff\xfe 0.3 0.4\n", r"line 2: not UTF-8"),
+        # A header that disagrees with its text body was read as binary: "entry 2: file ends
+        # early", or garbage vectors where the byte counts fitted (a blank line, 1-decimal
+        # numbers: 4 bytes each, as a float32's).
+        (
+            b"2 3\ncat 0.5 1.5\ndog 0.25 2.5\n",
+            r"line 2: expected a word and 3 numbers \(as the header says\), got 2 fields",
+        ),
+        (b"2 2\n\ncat 0.5 1.5\ndog 0.2 2.5\n", r"line 2: empty line"),
     ],
 )
 def test_bad_vectors_files_name_the_line(tmp_path, content, match):
@@ -454,6 +462,17 @@ def test_bad_vectors_files_name_the_line(tmp_path, content, match):
         load_word_vectors(path)
     with pytest.raises(ValueError, match=match):
         Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"])
+
+
+def test_binary_vectors_whose_first_floats_read_as_a_number_stay_binary(tmp_path):
+    """The float bytes ``9\\n\\0\\0`` make the first line ``cat 9``: still binary."""
+    first = np.frombuffer(b"9\n\x00\x00", dtype="<f4")[0]
+    table = np.array([[first, 1.5], [0.25, 2.5]], dtype=np.float32)
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(b"2 2\ncat " + table[0].tobytes() + b"dog " + table[1].tobytes())
+    words, got = load_word_vectors(path)
+    assert words == ["cat", "dog"]
+    np.testing.assert_array_equal(got, table)
 
 
 @pytest.mark.parametrize(
