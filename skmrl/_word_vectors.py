@@ -144,7 +144,8 @@ def load_word_vectors(
     840B has ``". . ."``): the last ``dim`` fields of a line are its numbers and the fields
     before them, joined by ``" "``, the word, provided the word does not end in a number
     (``dim`` is the header's, or in GloVe files the count of numbers that end the first line).
-    A UTF-8 byte-order mark at the start of the file is ignored.
+    A UTF-8 byte-order mark at the start of the file is ignored. Compressed files (gzip, bzip2,
+    xz, zip) are not read: decompress them first.
 
     Parameters
     ----------
@@ -163,7 +164,8 @@ def load_word_vectors(
     Raises
     ------
     ValueError
-        For a malformed file; the message names the line (or, in binary files, the entry).
+        For a malformed file; the message names the line (or, in binary files, the entry). For
+        a compressed file, saying so.
 
     Examples
     --------
@@ -193,6 +195,8 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
     # Text is read a line at a time: read whole (bytes, then str, then a list of lines), a file
     # took 7 to 11 times the memory of its table (GloVe 840B: 5.6 GB of text, a 2.6 GB table).
     with path.open("rb") as f:
+        _check_not_compressed(path, f.read(10))
+        f.seek(0)
         first = f.readline().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
         header = _split_fields(first.decode("latin-1").rstrip("\n").removesuffix("\r"))
         if len(header) == 2 and all(h.isascii() and h.isdigit() for h in header):
@@ -220,6 +224,27 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
             return words, table
         lines = _lines(path, itertools.chain([first], f), first_line=1, bar=bar)
         return _read_text(path, lines, first_line=1, dim=None)
+
+
+#: Leading bytes of compressed files and archives: (what it is, how to unpack it).
+_COMPRESSED = {
+    b"\x1f\x8b": ("a gzip-compressed file", "decompress it first (gunzip)"),
+    b"BZh": ("a bzip2-compressed file", "decompress it first (bunzip2)"),
+    b"\xfd7zXZ\x00": ("an xz-compressed file", "decompress it first (unxz)"),
+    b"PK\x03\x04": ("a zip archive", "unzip it and give the vectors file it holds"),
+}
+
+
+def _check_not_compressed(path: Path, head: bytes) -> None:
+    """Refuse a compressed file (GoogleNews-vectors-negative300.bin.gz, glove.6B.zip), which
+    was read as GloVe text: "line 1: not UTF-8 text"."""
+    for magic, (what, todo) in _COMPRESSED.items():
+        # bzip2's "BZh" is followed by a block size and the pi digits of its first block
+        if head.startswith(magic) and (magic != b"BZh" or head[4:10] == b"1AY&SY"):
+            raise ValueError(
+                f"{path}: {what}; {todo}: load_word_vectors reads plain word2vec text or "
+                "binary and GloVe text files"
+            )
 
 
 def _is_text_entry(line: bytes, dim: int) -> bool:

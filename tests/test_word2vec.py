@@ -3,9 +3,13 @@ the sklearn contracts (issue 4)."""
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import pickle
 import struct
 import warnings
+import zipfile
 from itertools import combinations, pairwise
 
 import numpy as np
@@ -462,6 +466,29 @@ def test_bad_vectors_files_name_the_line(tmp_path, content, match):
         load_word_vectors(path)
     with pytest.raises(ValueError, match=match):
         Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"])
+
+
+@pytest.mark.parametrize(
+    ("compress", "match"),
+    [
+        (gzip.compress, r"a gzip-compressed file; decompress it first \(gunzip\)"),
+        (bz2.compress, r"a bzip2-compressed file; decompress it first \(bunzip2\)"),
+        (lzma.compress, r"an xz-compressed file; decompress it first \(unxz\)"),
+    ],
+)
+def test_compressed_vectors_files_are_a_clear_error(tmp_path, compress, match):
+    """GoogleNews-vectors-negative300.bin.gz was read as GloVe text: "line 1: not UTF-8"."""
+    path = tmp_path / "vectors.txt.gz"
+    path.write_bytes(compress(b"2 2\ncat 0.5 1.5\ndog 0.25 2.5\n"))
+    with pytest.raises(ValueError, match=match):
+        load_word_vectors(path)
+    with pytest.raises(ValueError, match=match):
+        Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"])
+    archive = tmp_path / "glove.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("glove.txt", "cat 0.5 1.5\n")
+    with pytest.raises(ValueError, match="a zip archive; unzip it"):
+        load_word_vectors(archive)
 
 
 def test_binary_vectors_whose_first_floats_read_as_a_number_stay_binary(tmp_path):
