@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import numbers
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -341,6 +340,7 @@ def _read_binary(
     path: Path, body: bytes, n_words: int, dim: int, bar: Any
 ) -> tuple[list[str], np.ndarray]:
     words: list[str] = []
+    seen: dict[str, int] = {}  # entry number of each word
     table = np.empty((n_words, dim), dtype=np.float32)
     pos = 0
     width = 4 * dim
@@ -361,15 +361,15 @@ def _read_binary(
             raise ValueError(f"{where}: the word is not UTF-8") from None
         if not word or "\n" in word:
             raise ValueError(f"{where}: malformed word {word!r:.40}")
+        if word in seen:
+            raise ValueError(f"{where}: word {word!r} already appeared as entry {seen[word]}")
+        seen[word] = i + 1
         table[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=end + 1)
         words.append(word)
         pos = end + 1 + width
     bar.update(len(body) - counted)
     if body[pos:].strip():
         raise ValueError(f"{path}: data after the {n_words} words the header announces")
-    if len(set(words)) != len(words):
-        dup = next(w for w, c in Counter(words).items() if c > 1)
-        raise ValueError(f"{path}: word {dup!r} appears twice")
     if not np.isfinite(table).all():
         bad = int(np.nonzero(~np.isfinite(table).all(axis=1))[0][0])
         raise ValueError(f"{path}: entry {bad + 1}: non-finite value")

@@ -449,6 +449,15 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
             "ends early",
         ),
         (b"cat 0.1 0.2\n\xff\xfe 0.3 0.4\n", r"line 2: not UTF-8"),
+        (
+            b"3 1\ncat "
+            + struct.pack("<f", 1)
+            + b"dog "
+            + struct.pack("<f", 2)
+            + b"cat "
+            + struct.pack("<f", 3),
+            r"entry 3 \(line 4 counting the header\): word 'cat' already appeared as entry 1",
+        ),
         # A header that disagrees with its text body was read as binary: "entry 2: file ends
         # early", or garbage vectors where the byte counts fitted (a blank line, 1-decimal
         # numbers: 4 bytes each, as a float32's).
