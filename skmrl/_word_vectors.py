@@ -104,8 +104,11 @@ class WordVectors:
 
 
 def _parse_floats(fields: Sequence[str], where: str) -> np.ndarray:
+    """The numbers of a line, as float32; one beyond float32's range becomes inf, which the
+    reader reports as a non-finite value of the line (with no RuntimeWarning before it)."""
     try:
-        return np.asarray([float(x) for x in fields], dtype=np.float32)
+        with np.errstate(over="ignore"):
+            return np.asarray([float(x) for x in fields], dtype=np.float32)
     except ValueError:
         bad = next(x for x in fields if not _is_float(x))
         raise ValueError(f"{where}: {bad!r} is not a number") from None

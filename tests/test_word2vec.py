@@ -442,6 +442,7 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
         (b"cat 0.1 0.2\n\ndog 0.3 0.4\n", r"line 2: empty line"),
         (b"cat 0.1 0.2\ncat 0.3 0.4\n", r"line 2: word 'cat' already appeared on line 1"),
         (b"cat 0.1 nan\n", r"line 1: non-finite"),
+        (b"cat 0.1 0.2\ndog 0.3 1e39\n", r"line 2: non-finite"),
         (b"cat\n", r"line 1: expected a word followed by numbers"),
         (b"  \n", r"empty"),
         (
@@ -471,8 +472,10 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
 def test_bad_vectors_files_name_the_line(tmp_path, content, match):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
-    with pytest.raises(ValueError, match=match):
-        load_word_vectors(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the error alone (a number beyond float32 warned)
+        with pytest.raises(ValueError, match=match):
+            load_word_vectors(path)
     with pytest.raises(ValueError, match=match):
         Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"])
 
