@@ -42,6 +42,7 @@ from skmrl.base import (
     _recorded_settings,
     _refuse_changed_settings,
     _stable_repr,
+    _tame_extreme_rows,
     dim_feature_names,
     prefix_normalize,
 )
@@ -546,6 +547,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             ensure_min_samples=2 if fit else 0,
             ensure_min_features=1,
         )
+        Z = _tame_extreme_rows(Z)  # float32 rows of 1e20 (or 1e-25) had norms of inf (or 0)
         norms = np.linalg.norm(Z, axis=1, keepdims=True)
         if fit and (nonzero := np.count_nonzero(norms)) < 2:
             # Rows of zeros have no direction; with fewer than 2 others there is nothing to fit.

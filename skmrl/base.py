@@ -32,6 +32,30 @@ from skmrl.cache import cached_fit_state, check_memory, get_embedding_cache, has
 __all__ = ["BaseEmbedder", "dim_feature_names", "prefix_normalize"]
 
 
+def _tame_extreme_rows(X: np.ndarray) -> np.ndarray:
+    """``X`` (float, 2-D) with each row whose largest ``|value|`` is outside ``[1e-15, 1e15]``
+    divided by it: such rows' squares overflow or vanish in float32 (and beyond float32's range
+    a float64 row casts to infinities or zeros), so their norms, and the unit rows made with
+    them, were infinite or zero. Every other row is left bit for bit; ``X`` itself when none
+    is extreme.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.base import _tame_extreme_rows
+    >>> _tame_extreme_rows(np.array([[3e-200, -4e-200], [3.0, 4.0]]))
+    array([[ 0.75, -1.  ],
+           [ 3.  ,  4.  ]])
+    """
+    if X.ndim != 2 or not X.size or X.dtype.kind != "f":
+        return X
+    peak = np.max(np.abs(X), axis=1, keepdims=True)
+    extreme = (peak > 0) & np.isfinite(peak) & ((peak < 1e-15) | (peak > 1e15))
+    if not extreme.any():
+        return X
+    return np.where(extreme, X / np.where(extreme, peak, 1), X)
+
+
 def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) -> np.ndarray:
     """Take the first ``dim`` columns of ``full`` and L2-normalise each row.
 
@@ -60,8 +84,11 @@ def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) 
            [0. , 0. ]], dtype=float32)
     """
     out = full if dim is None else full[:, :dim]
+    normalize = check_bool("normalize", normalize)
+    if normalize:  # float64 rows of 1e-200 or 1e300 would cast to zeros or infinities
+        out = _tame_extreme_rows(np.asarray(out))
     out = np.array(out, dtype=np.float32, order="C", copy=True)
-    if check_bool("normalize", normalize) and out.size:
+    if normalize and out.size:
         norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
         np.divide(out, norms, out=out, where=norms > 0)
     return out

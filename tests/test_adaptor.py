@@ -574,3 +574,22 @@ def test_scikit_learn_estimator_checks(estimator, check):
     # The adaptor takes dense vectors, so scikit-learn's own transformer checks apply as they
     # are: n_features_in_, feature_names_in_, errors on bad X and y, pickling, clone, ...
     check(estimator)
+
+
+@pytest.mark.parametrize(
+    ("scale", "dtype"),
+    [(1e20, np.float32), (1e-25, np.float32), (1e-200, np.float64), (1e300, np.float64)],
+)
+def test_vectors_of_any_scale_give_the_rotation_of_their_directions(scale, dtype):
+    """Rows were normalised with norms taken in their own precision: float32 vectors of 1e20
+    (squares overflow) or 1e-25 (squares vanish), float64 ones of 1e-200 or 1e300 (beyond
+    float32), became zero rows: fit learned a rotation of nothing and transform returned
+    zeros, silently. Only the directions count, as the docs say."""
+    from skmrl import prefix_normalize
+
+    Z = np.random.default_rng(0).normal(size=(200, 16))
+    expected = MatryoshkaAdaptor(method="pca", dim=4).fit(Z).transform(Z)
+    scaled = (Z * scale).astype(dtype)
+    got = MatryoshkaAdaptor(method="pca", dim=4).fit(scaled).transform(scaled)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_allclose(prefix_normalize(scaled, 4), prefix_normalize(Z, 4), atol=1e-6)
