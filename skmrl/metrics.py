@@ -114,12 +114,13 @@ def recall_at_k(
 
 
 def _ndcg(grades: Mapping[str, int], top: Sequence[str], k: int) -> float:
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
     ideal = sorted((max(int(g), 0) for g in grades.values()), reverse=True)[:k]
+    gains = [max(int(grades.get(d, 0)), 0) for d in top[:k]]
+    # the discounts of the ranks there are (k=10**12 asked for terabytes of them)
+    discount = 1.0 / np.log2(np.arange(2, max(len(ideal), len(gains)) + 2))
     idcg = float(np.dot(ideal, discount[: len(ideal)]))
     if idcg <= 0:
         return 0.0
-    gains = [max(int(grades.get(d, 0)), 0) for d in top]
     return float(np.dot(gains, discount[: len(gains)])) / idcg
 
 

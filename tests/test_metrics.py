@@ -244,3 +244,13 @@ def test_cosine_top_k_errors():
         cosine_top_k(sparse.eye(3, format="csr"), D, k=1)
     with pytest.raises(TypeError, match="2-D array of numbers"):
         cosine_top_k([["a", "b", "c"]], D, k=1)
+
+
+def test_ndcg_with_a_cut_off_beyond_the_rankings_takes_no_memory_for_it():
+    """ndcg_at_k(k=10**12) built the discounts of 10**12 ranks (a MemoryError asking for 7
+    TiB); only the ranks there are count, so it equals k=len(ranking)."""
+    from skmrl.metrics import ndcg_at_k
+
+    qrels = {"q1": {"a": 2, "b": 1}, "q2": {"c": 1}}
+    ranked = {"q1": ["b", "x", "a"], "q2": ["c"]}
+    assert ndcg_at_k(qrels, ranked, k=10**12) == ndcg_at_k(qrels, ranked, k=3)
