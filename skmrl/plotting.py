@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress, progress_bar
+from skmrl._validation import check_seed
 
 __all__ = [
     "plot_depth_dim",
@@ -503,14 +504,18 @@ def plot_document_map(
     if not (isinstance(max_points, numbers.Integral) and max_points >= 3):
         raise ValueError(f"max_points must be an int >= 3, got {max_points!r}")
     check_progress(progress)
-    if isinstance(X, str):
-        raise TypeError("X must be a sequence of documents, not a single str")
+    check_seed(random_state)
+    if X is None or isinstance(X, str) or not hasattr(X, "__iter__"):
+        raise TypeError(f"X must be a sequence of documents, got {type(X).__name__}")
     docs = list(X)
+    if y is None or isinstance(y, str) or not hasattr(y, "__len__"):
+        raise TypeError(f"y must hold one label per document, got {type(y).__name__}")
     labels = np.asarray(y)
-    if labels.ndim != 1 or len(labels) != len(docs):
+    if labels.ndim != 1:
+        raise ValueError(f"y must hold one label per document (1-D), got shape {labels.shape}")
+    if len(labels) != len(docs):
         raise ValueError(
-            f"X and y must have the same length, got {len(docs)} documents and "
-            f"{labels.shape[0] if labels.ndim else 'a scalar'} labels"
+            f"X and y must have the same length, got {len(docs)} documents and {len(labels)} labels"
         )
     if len(docs) < 3:
         raise ValueError(f"a map needs at least 3 documents, got {len(docs)}")
@@ -629,8 +634,8 @@ def plot_similarity_heatmap(
     36
     """
     named = _check_embedders(embedders)
-    if isinstance(sentences, str):
-        raise TypeError("sentences must be a sequence of str, not a single str")
+    if sentences is None or isinstance(sentences, str) or not hasattr(sentences, "__iter__"):
+        raise TypeError(f"sentences must be a sequence of str, got {type(sentences).__name__}")
     sentences = list(sentences)
     if len(sentences) < 2:
         raise ValueError(f"give at least 2 sentences, got {len(sentences)}")

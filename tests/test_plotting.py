@@ -242,6 +242,19 @@ def test_document_map_errors():
         plot_document_map({"t": TfidfBaseline()}, CORPUS, LABELS, method="pca")
     with pytest.raises(ValueError, match="same length"):
         plot_document_map({"t": TfidfBaseline()}, CORPUS, LABELS[:-1])
+    # None, a number, 2-D labels and a bad seed failed with "'NoneType' object is not
+    # iterable", "got 40 documents and 40 labels" (2-D) or numpy's seed error after the checks
+    t = {"t": TfidfBaseline()}
+    with pytest.raises(TypeError, match="X must be a sequence of documents, got NoneType"):
+        plot_document_map(t, None, LABELS)
+    for y in (None, 3):
+        with pytest.raises(TypeError, match="y must hold one label per document, got"):
+            plot_document_map(t, CORPUS, y)
+    with pytest.raises(ValueError, match=r"one label per document \(1-D\), got shape \(40, 2\)"):
+        plot_document_map(t, CORPUS, np.c_[LABELS, LABELS])
+    for seed, error in ((-1, ValueError), ("0", TypeError)):
+        with pytest.raises(error, match="random_state must be None, an int in"):
+            plot_document_map(t, CORPUS, LABELS, random_state=seed)
     with pytest.raises(ValueError, match="one Axes per embedder"):
         _, ax = plt.subplots()
         plot_document_map({"a": TfidfBaseline(), "b": TfidfBaseline(dim=4)}, CORPUS, LABELS, ax=ax)
@@ -293,5 +306,6 @@ def test_similarity_heatmap_errors():
         plot_similarity_heatmap({}, CORPUS[:3])
     with pytest.raises(ValueError, match="labels"):
         plot_similarity_heatmap({"t": TfidfBaseline()}, CORPUS[:3], labels=["a"])
-    with pytest.raises(TypeError, match="single str"):
-        plot_similarity_heatmap({"t": TfidfBaseline()}, "one sentence")
+    for bad, got in (("one sentence", "str"), (None, "NoneType"), (3, "int")):
+        with pytest.raises(TypeError, match=f"sentences must be a sequence of str, got {got}$"):
+            plot_similarity_heatmap({"t": TfidfBaseline()}, bad)
