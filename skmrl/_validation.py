@@ -25,6 +25,7 @@ __all__ = [
     "check_pair_scores",
     "check_pairs",
     "check_vector_pairs",
+    "check_vector_rows",
     "first_warning",
     "folder_write_problem",
     "holds_text",
@@ -570,6 +571,37 @@ def _holds_vector_column(X: Any) -> bool:
 
 #: What a cell of a column of vectors holds: one vector.
 _VECTOR_CELL = (list, tuple, np.ndarray)
+
+
+def check_vector_rows(X: Any, takes: str) -> None:
+    """Refuse, in one line, vectors that scikit-learn's checks would answer from deep inside:
+    ``None``, a number or an iterator (its "Expected 2D array, got scalar array instead:
+    array=nan" or "float() argument must be ... not 'generator'") and a list of rows of
+    different lengths, or with a row missing (numpy's "inhomogeneous shape"; the row is
+    named). ``takes`` begins the message (``"MatryoshkaAdaptor takes"``).
+
+    Examples
+    --------
+    >>> from skmrl._validation import check_vector_rows
+    >>> check_vector_rows([[0.1, 0.2], [0.3, 0.4]], "X takes")  # rows of numbers: nothing to say
+    >>> check_vector_rows([[0.1, 0.2], [0.3]], "X takes")
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds vectors of different lengths: row 1 is of length 1, the rows before it of length 2
+    """  # noqa: E501
+    array_like = hasattr(X, "__len__") or hasattr(X, "__array__")  # not an iterator
+    if X is None or isinstance(X, numbers.Number) or not array_like:
+        raise TypeError(
+            f"{takes} dense vectors of shape (n_samples, n_features), got {type(X).__name__}"
+        )
+    if isinstance(X, list | tuple) and any(isinstance(row, _VECTOR_CELL) for row in X[:1]):
+        try:
+            np.asarray(X, dtype=np.float64)
+        except (ValueError, TypeError):  # ragged, or a row that is no vector: name it
+            column = np.empty(len(X), dtype=object)
+            for i, row in enumerate(X):
+                column[i] = row
+            stack_vector_column(column)
 
 
 def stack_vector_column(X: Any, *, name: str = "X") -> Any:

@@ -34,6 +34,7 @@ from skmrl._validation import (
     check_float,
     check_int,
     check_not_written_vectors,
+    check_vector_rows,
     holds_text,
     is_missing,
     stack_vector_column,
@@ -531,6 +532,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 "MatryoshkaAdaptor()), or use MatryoshkaEmbedder(fine_tune='adaptor')"
             )
         X = stack_vector_column(X)  # df["embedding"], as a ColumnTransformer hands it over
+        check_vector_rows(X, "MatryoshkaAdaptor takes")
         if sp.issparse(X):
             # scikit-learn's own message says ".toarray()", which for a TF-IDF matrix of tens of
             # thousands of columns would ask for a D x D rotation of gigabytes.

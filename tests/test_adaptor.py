@@ -593,3 +593,20 @@ def test_vectors_of_any_scale_give_the_rotation_of_their_directions(scale, dtype
     got = MatryoshkaAdaptor(method="pca", dim=4).fit(scaled).transform(scaled)
     np.testing.assert_allclose(got, expected, atol=1e-5)
     np.testing.assert_allclose(prefix_normalize(scaled, 4), prefix_normalize(Z, 4), atol=1e-6)
+
+
+def test_vectors_that_are_no_matrix_get_one_line_errors():
+    """None, a number or a generator failed inside scikit-learn ("Expected 2D array, got scalar
+    array instead: array=nan", "float() argument must be ... not 'generator'"), and rows of
+    different lengths or a missing row inside numpy ("inhomogeneous shape"); the row is named."""
+    Z = np.random.default_rng(0).normal(size=(5, 3))
+    for X in (None, 5, (row for row in Z)):
+        with pytest.raises(TypeError, match=r"MatryoshkaAdaptor takes dense vectors .*, got"):
+            MatryoshkaAdaptor(method="pca").fit(X)
+    ragged = [*Z[:2].tolist(), [0.5, 0.5], *Z[3:].tolist()]
+    with pytest.raises(ValueError, match="row 2 is of length 2, the rows before it of length 3"):
+        MatryoshkaAdaptor(method="pca").fit(ragged)
+    with pytest.raises(ValueError, match=r"row 1 holds no vector \(None\)"):
+        MatryoshkaAdaptor(method="pca").fit([Z[0], None, *Z[2:]])
+    ad = MatryoshkaAdaptor(method="pca").fit(Z.tolist())  # rows as lists are vectors
+    np.testing.assert_allclose(ad.transform(list(Z)), ad.transform(Z), atol=1e-6)
