@@ -219,7 +219,7 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     return items
 
 
-def check_label_count(y: Any, n_documents: int) -> None:
+def check_label_count(y: Any, n_documents: int, what: str = "documents") -> None:
     """Check that ``y`` (when given) is an array-like of one label per document.
 
     An embedder that ignores ``y`` still gets it from a ``Pipeline``; a ``y`` with no length
@@ -232,6 +232,8 @@ def check_label_count(y: Any, n_documents: int) -> None:
         The labels; ``None`` passes.
     n_documents : int
         How many documents ``X`` holds.
+    what : str, default="documents"
+        What ``X`` holds, in the message (``"samples"`` where it may hold vectors).
 
     Raises
     ------
@@ -258,7 +260,7 @@ def check_label_count(y: Any, n_documents: int) -> None:
             f"Series), got {got}"
         )
     if len(y) != n_documents:
-        raise ValueError(f"X has {n_documents} documents but y has {len(y)} labels")
+        raise ValueError(f"X has {n_documents} {what} but y has {len(y)} labels")
 
 
 def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:

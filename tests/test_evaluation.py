@@ -1492,3 +1492,16 @@ def test_progress_false_silences_the_embedders_bars_too(capsys, monkeypatch):
     dim_curve(w2v, *args, dims=[4, 8], cv=2, progress=False)
     err = capsys.readouterr().err
     assert "word2vec" in err and "dim_curve" not in err
+
+
+def test_classification_labels_and_documents_of_the_wrong_kind_are_one_line_errors():
+    """y as a generator, a number or a bare str failed with 'len() of unsized object' (or was
+    counted as one label per character), and X as a dict or bytes read as 'X has 1 samples
+    but y has 40 labels'; they now say what they got."""
+    emb = TfidfBaseline(max_dim=8)
+    for y in ((label for label in LABELS), 3, "ab"):
+        with pytest.raises(TypeError, match="y must be an array-like of one label per document"):
+            dim_curve(emb, CORPUS, y, dims=[4], cv=2)
+    for X in ({"a": 1}, b"texts"):
+        with pytest.raises(TypeError, match="X must be a collection of documents, got"):
+            dim_curve(emb, X, LABELS, dims=[4], cv=2)

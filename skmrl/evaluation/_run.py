@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from skmrl._validation import (
     _is_dataframe,
+    check_label_count,
     check_not_written_vectors,
     check_pair_scores,
     check_pairs,
@@ -137,7 +138,8 @@ def dim_curve(
         not what unlabelled texts would get.
     cv : int, cross-validation splitter or iterable, default=5
         Classification: an int is ``StratifiedKFold(cv, shuffle=True, random_state=0)``
-        (``KFold``, shuffled alike, for a regressor, as scikit-learn splits them). STS:
+        (``KFold``, shuffled alike, for a regressor, as scikit-learn splits them); ``None`` is
+        scikit-learn's own default, 5 folds in the data's order (unshuffled). STS:
         an int is ``KFold(cv, shuffle=True, random_state=0)`` over pairs; ``None`` is one fit
         on all pairs. Retrieval: no cross-validation; leave ``cv`` at its default or pass
         ``None`` (any other value is an error rather than silently ignored).
@@ -301,12 +303,11 @@ def _dim_curve(
         if y is None:
             raise ValueError("task='classification' needs the class labels y")
         if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
-            if isinstance(X, str) or X is None:
+            if isinstance(X, str | bytes | Mapping) or X is None:
                 raise TypeError(f"X must be a collection of documents, got {type(X).__name__}")
             X = list(X)
+        check_label_count(y, len(X), "samples")  # a generator, a number, a bare str: one line
         y = np.asarray(y)
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels")
         estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
         regression = is_regressor(estimator)
         if regression:
