@@ -308,8 +308,9 @@ def _unit_rows(X: Any, name: str) -> np.ndarray:
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError(f"{name} must be a dense array, got a sparse matrix: use .toarray()")
     X = stack_vector_column(X, name=name)  # df["embedding"]: a cell per row
-    try:
-        X = np.asarray(X, dtype=np.float32)
+    try:  # float64 kept for prefix_normalize: a cast first zeroed rows of 1e-200
+        X = np.asarray(X)
+        X = X if X.dtype == np.float64 else X.astype(np.float32, copy=False)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a 2-D array of numbers") from None
     if X.ndim != 2:

@@ -223,7 +223,10 @@ class MatryoshkaSearch(BaseEstimator):
             )
         X = stack_vector_column(X, name=what)  # df["embedding"]: a cell per row
         try:
-            V = check_array(X, dtype=np.float32, ensure_min_samples=1, input_name=what)
+            # float64 kept for prefix_normalize: a cast first zeroed rows of 1e-200
+            V = check_array(
+                X, dtype=(np.float32, np.float64), ensure_min_samples=1, input_name=what
+            )
         except ValueError as exc:
             raise ValueError(f"{what}: {exc}") from None
         return V

@@ -203,6 +203,12 @@ def test_cosine_top_k_does_not_depend_on_the_scale_of_the_rows(scale):
     scaled_s, scaled_i = cosine_top_k(Q * np.float32(scale), D * np.float32(scale), k=10)
     np.testing.assert_array_equal(scaled_i, idx)
     np.testing.assert_allclose(scaled_s, scores, atol=1e-6)
+    # float64 rows beyond float32's range: a cast to float32 made them zeros (1e-200) or an
+    # error about infinite values (1e300) before they were normalised
+    wide = 1e-200 if scale < 1 else 1e300
+    wide_s, wide_i = cosine_top_k(Q.astype(np.float64) * wide, D.astype(np.float64) * wide, k=10)
+    np.testing.assert_array_equal(wide_i, idx)
+    np.testing.assert_allclose(wide_s, scores, atol=1e-6)
 
 
 def test_cosine_top_k_with_k_larger_than_the_corpus_returns_every_row():

@@ -630,3 +630,17 @@ def test_threads_over_batches_give_the_same_results(quantize):
     assert torch.get_num_threads() == threads_before  # restored after the search
     np.testing.assert_array_equal(two[1], one[1])
     np.testing.assert_array_equal(two[0], one[0])
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e300])
+def test_search_on_float64_vectors_beyond_float32s_range(scale):
+    """Vectors were cast to float32 before they were normalised: float64 rows of 1e-200
+    became zeros (every distance 1, neighbours by row number) and of 1e300 an error about
+    infinite values. Only their directions count."""
+    rng = np.random.default_rng(0)
+    D, Q = rng.normal(size=(50, 8)), rng.normal(size=(4, 8))
+    search = MatryoshkaSearch(shortlist_dim=4, device="cpu")
+    expected = search.fit(D).kneighbors(Q, 5)
+    got = search.fit(D * scale).kneighbors(Q * scale, 5)
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_allclose(got[0], expected[0], atol=1e-6)
