@@ -575,17 +575,20 @@ def _holds_vector_column(X: Any) -> bool:
 _VECTOR_CELL = (list, tuple, np.ndarray)
 
 
-def check_vector_rows(X: Any, takes: str) -> None:
+def check_vector_rows(X: Any, takes: str) -> Any:
     """Refuse, in one line, vectors that scikit-learn's checks would answer from deep inside:
     ``None``, a number or an iterator (its "Expected 2D array, got scalar array instead:
     array=nan" or "float() argument must be ... not 'generator'") and a list of rows of
     different lengths, or with a row missing (numpy's "inhomogeneous shape"; the row is
-    named). ``takes`` begins the message (``"MatryoshkaAdaptor takes"``).
+    named). ``takes`` begins the message (``"MatryoshkaAdaptor takes"``). Returns ``X``, a list
+    of rows as the array it was read into (of the type numpy gives it), so that it is read once.
 
     Examples
     --------
     >>> from skmrl._validation import check_vector_rows
-    >>> check_vector_rows([[0.1, 0.2], [0.3, 0.4]], "X takes")  # rows of numbers: nothing to say
+    >>> check_vector_rows([[0.1, 0.2], [0.3, 0.4]], "X takes")  # rows of numbers: an array
+    array([[0.1, 0.2],
+           [0.3, 0.4]])
     >>> check_vector_rows([[0.1, 0.2], [0.3]], "X takes")
     Traceback (most recent call last):
     ...
@@ -596,14 +599,24 @@ def check_vector_rows(X: Any, takes: str) -> None:
         raise TypeError(
             f"{takes} dense vectors of shape (n_samples, n_features), got {type(X).__name__}"
         )
-    if isinstance(X, list | tuple) and any(isinstance(row, _VECTOR_CELL) for row in X[:1]):
-        try:
-            np.asarray(X, dtype=np.float64)
-        except (ValueError, TypeError):  # ragged, or a row that is no vector: name it
-            column = np.empty(len(X), dtype=object)
-            for i, row in enumerate(X):
-                column[i] = row
-            stack_vector_column(column)
+    if not (isinstance(X, list | tuple) and X and isinstance(X[0], _VECTOR_CELL)):
+        return X
+    try:
+        rows = np.asarray(X)
+    except ValueError:  # ragged
+        rows = None
+    if rows is not None and rows.dtype.kind in "fiub":
+        return rows
+    try:  # numbers of other types, which scikit-learn reads as floats
+        np.asarray(X, dtype=np.float64)
+        return X
+    except (ValueError, TypeError):
+        pass
+    column = np.empty(len(X), dtype=object)  # a row that is no vector of numbers: name it
+    for i, row in enumerate(X):
+        column[i] = row
+    stack_vector_column(column)
+    return X
 
 
 def stack_vector_column(X: Any, *, name: str = "X") -> Any:

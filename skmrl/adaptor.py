@@ -532,7 +532,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 "MatryoshkaAdaptor()), or use MatryoshkaEmbedder(fine_tune='adaptor')"
             )
         X = stack_vector_column(X)  # df["embedding"], as a ColumnTransformer hands it over
-        check_vector_rows(X, "MatryoshkaAdaptor takes")
+        X = check_vector_rows(X, "MatryoshkaAdaptor takes")  # a list of rows: read once
         if sp.issparse(X):
             # scikit-learn's own message says ".toarray()", which for a TF-IDF matrix of tens of
             # thousands of columns would ask for a D x D rotation of gigabytes.
