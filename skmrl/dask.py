@@ -183,7 +183,12 @@ def embed(
     path : str, optional
         Write the result to this Parquet folder (one file per partition) and return ``None``;
         ``parquet_kwargs`` go to ``dask.dataframe.to_parquet`` (with ``compute=False``, the
-        write is returned, lazy, as ``to_parquet`` returns it).
+        write is returned, lazy, as ``to_parquet`` returns it). A folder that exists may hold
+        only the files this write replaces (``part.0.parquet`` to ``part.<n-1>.parquet`` for
+        ``n`` partitions, a re-run of the same write): any other file, such as one of an
+        earlier write with more partitions, is a ``FileExistsError``, since reading the folder
+        back would give its rows too; pass ``overwrite=True`` to empty the folder first, or
+        ``append=True`` to add to it.
     **parquet_kwargs : dict
         Passed to ``to_parquet`` (only with ``path``).
 
@@ -232,5 +237,45 @@ def embed(
     )
     if path is None:
         return out
+    _check_no_stale_files(path, out.npartitions, parquet_kwargs)
     # to_parquet's own answer: None once written, the lazy write with compute=False
     return out.to_parquet(path, **parquet_kwargs)
+
+
+def _check_no_stale_files(path: Any, npartitions: int, parquet_kwargs: dict[str, Any]) -> None:
+    """Refuse a folder holding files that the write would not replace (unless ``overwrite`` or
+    ``append`` says what to do with them): ``to_parquet`` writes ``part.0.parquet`` ... over
+    what is there and leaves the rest, so a second run with fewer partitions left the first
+    run's last files in the folder, and reading it back gave their vectors too (32 rows for 12
+    texts), or failed on their other columns."""
+    import os
+
+    import fsspec
+
+    if parquet_kwargs.get("overwrite") or parquet_kwargs.get("append"):
+        return
+    name = parquet_kwargs.get("name_function") or "part.{}.parquet".format
+    fs = parquet_kwargs.get("filesystem")
+    if fs is None:
+        options = parquet_kwargs.get("storage_options") or {}
+        fs, root = fsspec.core.url_to_fs(os.fspath(path), **options)
+    elif isinstance(fs, fsspec.AbstractFileSystem):
+        root = fs._strip_protocol(os.fspath(path))
+    else:  # a pyarrow file system, or a bad name_function: to_parquet's own checks
+        return
+    if not callable(name) or not fs.isdir(root):
+        return
+    written = {str(name(i)) for i in range(npartitions)}
+    stale = sorted(
+        base
+        for base in (str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(root, False))
+        if base not in written and not base.startswith(".")
+    )
+    if stale:
+        shown = ", ".join(stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
+        raise FileExistsError(
+            f"{path} already holds files that this write of {npartitions} partitions would not "
+            f"replace ({shown}): read back, the folder would give their rows beside the new "
+            "vectors. Pass overwrite=True to empty it first, append=True to add to it, or "
+            "another path"
+        )

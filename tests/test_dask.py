@@ -256,3 +256,24 @@ def test_grid_search_on_the_cluster_equals_n_jobs_1(client, tiny_bert, tmp_path)
     assert all(n <= 1 for n in client.run(loaded_models).values())
     # the workers wrote their encodings to the shared disk cache
     assert any((tmp_path / "cache").rglob("*"))
+
+
+def test_embed_refuses_a_folder_holding_files_it_would_not_replace(tmp_path):
+    """A second write with fewer partitions once left the first write's last files in the
+    folder: read back, it gave their rows beside the new vectors (32 rows for 12 texts)."""
+    pytest.importorskip("pyarrow")
+    import dask
+
+    emb = TfidfBaseline(dim=4).fit(CORPUS)
+    folder = tmp_path / "vectors"
+    with dask.config.set(scheduler="sync"):
+        embed(_series(CORPUS, 4), emb, path=str(folder))
+        embed(_series(CORPUS, 4), emb, path=str(folder), dim=2)  # a re-run replaces every file
+        assert pd.read_parquet(folder).shape == (len(CORPUS), 2)
+        with pytest.raises(FileExistsError, match=r"part\.2\.parquet, part\.3\.parquet"):
+            embed(_series(CORPUS[:12], 2), emb, path=str(folder))
+        embed(_series(CORPUS[:12], 2), emb, path=folder, overwrite=True)
+        back = pd.read_parquet(folder).sort_index()
+        np.testing.assert_array_equal(back.to_numpy(), emb.transform(CORPUS[:12]))
+        embed(_series(CORPUS[12:], 2), emb, path=str(folder), append=True, ignore_divisions=True)
+        assert len(pd.read_parquet(folder)) == len(CORPUS)
