@@ -44,21 +44,42 @@ def _check_not_lfs_pointer(head: bytes, path: Path) -> None:
 
 def _read_text(path: Path) -> str:
     """The text of a data file: UTF-8 (a byte-order mark, which Excel's "CSV UTF-8" writes,
-    dropped), else Latin-1. A Git LFS pointer is refused."""
+    dropped), UTF-16 after its byte-order mark (Excel's "Unicode Text"), else Latin-1. A Git
+    LFS pointer is refused, and so is a text holding NUL characters: UTF-16 without its mark
+    (read as UTF-8, every other character NUL) or no text at all."""
     raw = path.read_bytes()
     _check_not_lfs_pointer(raw, path)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{path} starts with a UTF-16 byte-order mark but is not UTF-16 ({exc.reason})"
+            ) from None
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+    if "\x00" in text:
+        line_no = text.count("\n", 0, text.index("\x00")) + 1
+        raise ValueError(
+            f"{path}:{line_no}: a NUL character: the file is not text in UTF-8, Latin-1 or "
+            "UTF-16 with its byte-order mark (UTF-16 without one? save it as UTF-8)"
+        )
+    return text
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def _text_lines(file: Path) -> list[str]:
-    """The lines of a data file (:func:`_read_text`), split on ``"\\n"`` only:
-    ``str.splitlines`` would also cut a text at ``\\u2028``, ``\\x85`` (cp1252's ellipsis, read
-    as Latin-1), ``\\x0c``, ... Each without the ``"\\r"`` of a ``"\\r\\n"`` ending, and
-    without the empty line after the file's last newline."""
-    lines = [line.rstrip("\r") for line in _read_text(file).split("\n")]
+    """The lines of a data file (:func:`_read_text`), split at ``"\\n"``, ``"\\r\\n"`` and a
+    lone ``"\\r"`` (classic Mac OS's line end, which read as one line gave one question or
+    sentence pair for the whole file) only: ``str.splitlines`` would also cut a text at
+    ``\\u2028``, ``\\x85`` (cp1252's ellipsis, read as Latin-1), ``\\x0c``, ... Without the empty
+    line after the file's last line end."""
+    lines = _LINE_END.split(_read_text(file))
     if lines and not lines[-1]:
         lines.pop()
     return lines
@@ -156,7 +177,11 @@ def load_sts(
     FileNotFoundError
         No such file (the message names the splits found when the folder holds others).
     ValueError
-        ``split`` is not a non-empty str, or ``path`` is a file of another split.
+        ``split`` is not a non-empty str, or ``path`` is a file of another split; a line of
+        fewer than 7 tab-separated columns or whose score is not a finite number, or a file
+        without any pair (the message gives ``file:line``). Lines end in ``"\\n"``,
+        ``"\\r\\n"`` or ``"\\r"``; blank lines are skipped. The file is read as
+        :func:`load_trec` reads its own.
 
     Examples
     --------
@@ -197,18 +222,25 @@ def load_sts(
     scores: list[float] = []
     sources: list[str] = []
     for line_no, line in enumerate(_text_lines(file), 1):
+        if not line.strip():
+            continue
         cols = line.split("\t")
         if len(cols) < 7:
             raise ValueError(f"{file}:{line_no}: expected 7 tab-separated columns")
         try:
-            scores.append(float(cols[4]))
+            score = float(cols[4])
         except ValueError:
+            score = np.nan
+        if not np.isfinite(score):  # 'nan' and 'inf' are floats, and no score
             raise ValueError(
                 f"{file}:{line_no}: the score (column 5) must be a number, got {cols[4]!r}"
-            ) from None
+            )
+        scores.append(score)
         sources.append(cols[1])
         s1.append(cols[5])
         s2.append(cols[6])
+    if not scores:
+        raise ValueError(f"{file} holds no sentence pairs")
     if return_sources:
         return s1, s2, np.asarray(scores, dtype=np.float32), np.asarray(sources)
     return s1, s2, np.asarray(scores, dtype=np.float32)
@@ -237,9 +269,12 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
     Raises
     ------
     ValueError
-        A line that is not ``COARSE:fine question`` (the message gives ``file:line``). Lines
-        are split on ``"\\n"`` only (a ``"\\r\\n"`` ending is fine): other line separators
-        (``\\u2028``, ``\\x85``) stay in the question. Blank lines are skipped.
+        A line that is not ``COARSE:fine question`` (the message gives ``file:line``), or a
+        file without any question. Lines end in ``"\\n"``, ``"\\r\\n"`` or ``"\\r"`` only:
+        other line separators (``\\u2028``, ``\\x85``) stay in the question. Blank lines are
+        skipped. The file is UTF-8 (after a byte-order mark or none), UTF-16 after its
+        byte-order mark (Excel's "Unicode Text"), else read as Latin-1; one holding a NUL
+        character (UTF-16 without its mark) is refused.
 
     Examples
     --------
@@ -267,6 +302,8 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
         seen.add(question)
         questions.append(question)
         labels.append(label if fine else label.split(":")[0])
+    if not questions:
+        raise ValueError(f"{file} holds no questions")
     return questions, np.asarray(labels)
 
 
@@ -287,7 +324,8 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     ----------
     path : str or path
         The data folder (containing ``sms-spam/sms-spam.csv``), the ``sms-spam`` folder, or
-        the file itself: UTF-8 (else read as Latin-1, as :func:`load_trec` does).
+        the file itself: read as :func:`load_trec` reads its own (UTF-8, UTF-16 after its
+        byte-order mark, else Latin-1).
 
     Returns
     -------
@@ -301,7 +339,8 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     ValueError
         A header without the columns ``spam`` and ``text`` (the message names the columns
         found), a row with another number of columns than the header, or a ``spam`` label
-        other than 0 or 1 (the message gives ``file:line``). Blank lines are skipped.
+        other than 0 or 1, or a quote that is never closed (the message gives ``file:line``);
+        a file without any message. Blank lines are skipped.
 
     Examples
     --------
@@ -313,11 +352,15 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     file = _data_path(path, "sms-spam", "sms-spam.csv")
     texts: list[str] = []
     labels: list[int] = []
-    # Read as TREC is (UTF-8, else Latin-1): a file saved in another encoding by a spreadsheet
-    # raised a bare UnicodeDecodeError half-way through.
+    # Read as TREC is (UTF-8, UTF-16, else Latin-1): a file saved in another encoding by a
+    # spreadsheet raised a bare UnicodeDecodeError half-way through.
     with io.StringIO(_read_text(file), newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
+        # strict: a quote never closed is an error, not the rest of the file as one message
+        reader = csv.reader(f, strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise _csv_error(file, 1, exc) from None
         if header is None:
             raise ValueError(f"{file} is empty: expected a header with the columns spam and text")
         missing = [name for name in ("spam", "text") if name not in header]
@@ -328,7 +371,13 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
             )
         spam, text = header.index("spam"), header.index("text")
         line_no = reader.line_num + 1  # where the next row starts (a quoted text may span lines)
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # the line where the row began
+                raise _csv_error(file, line_no, exc) from None
             if row:
                 if len(row) != len(header):
                     raise ValueError(
@@ -347,7 +396,21 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                     texts.append(message)
                     labels.append(int(label == "spam"))
             line_no = reader.line_num + 1
+    if not texts:
+        raise ValueError(f"{file} holds no messages, only its header")
     return texts, np.asarray(labels)
+
+
+def _csv_error(file: Path, line_no: int, exc: Exception) -> ValueError:
+    """A strict ``csv.reader``'s error, naming the line where the row began: a quote opened
+    there and never closed reads to the end of the file ('unexpected end of data'), or past
+    the csv module's field size limit."""
+    hint = ""
+    if "unexpected end of data" in str(exc):
+        hint = ": a quote opened in this row is never closed"
+    elif "field larger" in str(exc):
+        hint = " (a quote opened in this row and closed too late?)"
+    return ValueError(f"{file}:{line_no}: {exc}{hint}")
 
 
 # -- BEIR retrieval datasets ----------------------------------------------------------------------

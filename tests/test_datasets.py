@@ -434,3 +434,68 @@ def test_beir_files_with_a_byte_order_mark(tmp_path):
         file.write_bytes(b"\xef\xbb\xbf" + file.read_bytes())
     corpus, queries, qrels = load_beir(tmp_path)
     assert corpus == {"d": "x"} and queries == {"q": "y"} and qrels == {"q": {"d": 1}}
+
+
+def test_lone_carriage_returns_end_lines(tmp_path):
+    # A file whose lines end in "\r" alone (classic Mac OS) was one line: load_sts gave one
+    # pair of three (its second sentence running into the next line), load_trec one question.
+    sts = tmp_path / "sts-dev.csv"
+    sts.write_bytes(("\r".join([*_STS_LINES, _STS_LINES[0]]) + "\r").encode())
+    a, b, scores = load_sts(sts)
+    assert a == ["A man is dancing.", "Stocks fall.", "A man is dancing."]
+    assert b == ["A man dances.", "It rains in Oslo.", "A man dances."] and len(scores) == 3
+    trec = tmp_path / "q.txt"
+    trec.write_bytes(b"DESC:def What is a cat ?\rLOC:city Where is Oslo ?\r")
+    questions, labels = load_trec(trec)
+    assert questions == ["What is a cat ?", "Where is Oslo ?"] and labels.tolist() == [
+        "DESC",
+        "LOC",
+    ]
+
+
+def test_utf16_files_and_nul_characters(tmp_path):
+    # Excel's "Unicode Text" is UTF-16 with a byte-order mark: it was read as Latin-1, every
+    # other character a NUL ('the score must be a number, got '\x005\x00...''), and UTF-16
+    # without the mark read as UTF-8 gave TREC questions and labels full of NULs, silently.
+    trec = tmp_path / "q.txt"
+    text = "DESC:def What is a caf\xe9 ?\nLOC:city Where is Oslo ?\n"
+    for data in (text.encode("utf-16"), b"\xfe\xff" + text.encode("utf-16-be")):  # LE, BE
+        trec.write_bytes(data)
+        assert load_trec(trec)[0] == ["What is a caf\xe9 ?", "Where is Oslo ?"]
+    (tmp_path / "sms.csv").write_bytes(",spam,text\r\n0,1,\xa3100 now\r\n".encode("utf-16"))
+    assert load_sms_spam(tmp_path / "sms.csv")[0] == ["\xa3100 now"]
+    trec.write_bytes(text.encode("utf-16-be"))
+    with pytest.raises(ValueError, match=r"q\.txt:1: a NUL character: .*UTF-16 without one"):
+        load_trec(trec)
+
+
+@pytest.mark.parametrize(
+    ("load", "content", "message"),
+    [
+        (load_sts, _STS_LINES[0].replace("5.000", "nan"), r":1: the score .* got 'nan'"),
+        (load_sts, _STS_LINES[1].replace("0.400", "inf"), r":1: the score .* got 'inf'"),
+        (load_sts, "\n", "holds no sentence pairs"),
+        (load_trec, "", "holds no questions"),
+        (load_sms_spam, ",spam,text\n", "holds no messages, only its header"),
+        # a quote never closed read the rest of the file as one message
+        (
+            load_sms_spam,
+            ',spam,text\n0,0,hi\n1,0,"bye\n2,1,win\n',
+            r":3: unexpected end of data: a quote opened in this row is never closed",
+        ),
+    ],
+)
+def test_bad_scores_empty_files_and_open_quotes_are_refused(tmp_path, load, content, message):
+    # NaN and infinite scores were read as scores, empty files as no data at all
+    file = tmp_path / "data.txt"
+    file.write_text(content + "\n", encoding="utf-8", newline="")
+    with pytest.raises(ValueError, match=r"data\.txt" + message if message[0] == ":" else message):
+        load(file)
+
+
+def test_sts_skips_blank_lines(tmp_path):
+    # as the other readers do: a blank line (at the end, from an editor) was 'expected 7
+    # tab-separated columns'
+    file = tmp_path / "sts-dev.csv"
+    file.write_text(_STS_LINES[0] + "\n\n" + _STS_LINES[1] + "\n\n", encoding="utf-8")
+    assert load_sts(file)[0] == ["A man is dancing.", "Stocks fall."]
