@@ -483,6 +483,13 @@ def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelN
             "(model.safetensors or pytorch_model.bin) and the tokenizer files, as "
             "save_pretrained writes them"
         )
+    if not online and _in_hub_cache(source):  # there, but a file is missing: say which
+        return ModelNotFoundError(
+            f"could not load model={os.fspath(model)!r}: the local Hugging Face cache holds "
+            f"{source!r} only in part ({reason[:300].rstrip('. ')}), as an interrupted download "
+            "leaves it. To fix: set HF_HUB_OFFLINE=0 to let transformers download the missing "
+            "files, or pass the path of a model folder"
+        )
     if not online:
         reason = "not there; skmrl does not download by default"
     return _not_found(model, source, reason[:300], online)

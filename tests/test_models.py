@@ -3,6 +3,8 @@ their weights' identity (kept in skmrl._model_identity, forgotten by clear_model
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -40,3 +42,33 @@ def test_identity_does_not_change_when_the_tokenizer_is_used(tiny_bert):
     assert weights_identity(base.model, base.tokenizer) == before
     base.tokenizer(["a cat"], truncation=True, max_length=16, padding="max_length")
     assert weights_identity(base.model, base.tokenizer) == before
+
+
+def test_hub_id_cached_in_part_says_what_is_missing_not_that_it_is_absent(
+    tiny_bert, tmp_path, monkeypatch
+):
+    # A download stopped after the config and tokenizer leaves the id in the local hub cache
+    # without weights; the error said it was "not there", which the user can see it is.
+    import shutil
+
+    import huggingface_hub.constants
+
+    from skmrl.models import ModelNotFoundError
+
+    snapshot = tmp_path / "models--someone--half-done" / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    for path in Path(tiny_bert).iterdir():
+        if path.suffix not in (".safetensors", ".bin"):
+            shutil.copy(path, snapshot / path.name)
+    # transformers and huggingface_hub read the cache's place at each call
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(ModelNotFoundError) as info:
+        load_model("someone/half-done")
+    message = str(info.value)
+    assert "holds 'someone/half-done' only in part" in message
+    assert "model.safetensors" in message  # what is missing
+    assert "not there" not in message and "pip install" not in message
+    assert "HF_HUB_OFFLINE=0" in message  # how to fetch the rest
