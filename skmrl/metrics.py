@@ -58,10 +58,10 @@ def ndcg_at_k(
     ranked : mapping of str to sequence of str
         ``query id -> document ids``, best first; every query of ``qrels`` needs one (it may be
         empty); the rankings of other queries are ignored. Only the first ``k`` are read. Ids
-        of another type than the judged ones (row numbers from ``kneighbors`` against str ids),
-        which could never match, raise a ``TypeError`` instead of scoring 0; so does a ranking
-        that has no order: a dict of scores (BEIR's results, ``{doc id: score}``: sort its ids
-        by score first) or a set.
+        of another type than the judged ones (row numbers from ``kneighbors`` against str ids,
+        ``(id, score)`` pairs), which could never match, raise a ``TypeError`` instead of
+        scoring 0; so does a ranking that has no order: a dict of scores (BEIR's results,
+        ``{doc id: score}``: sort its ids by score first) or a set.
     k : int, default=10
         Cut-off.
 
@@ -159,8 +159,22 @@ def _per_query(qrels: Any, ranked: Any, k: Any, metric: Any) -> np.ndarray:
             raise TypeError(
                 f"ranked[{qid!r}] is a set, which has no order: pass the document ids best first"
             )
-        top = list(docs)[:k]
-        if len(set(top)) != len(top):
+        try:
+            top = list(docs)[:k]
+        except TypeError:  # None, a number
+            raise TypeError(
+                f"ranked[{qid!r}] must be a sequence of document ids, best first, got "
+                f"{type(docs).__name__}"
+            ) from None
+        try:
+            distinct = set(top)
+        except TypeError:  # a list per rank (a row of kneighbors' pairs), a dict
+            bad = next(d for d in top if not _hashable(d))
+            raise TypeError(
+                f"ranked[{qid!r}] holds {bad!r} ({type(bad).__name__}), which is no document "
+                "id: a ranking is a flat sequence of ids, best first"
+            ) from None
+        if len(distinct) != len(top):
             twice = next(d for d in top if top.count(d) > 1)
             raise ValueError(f"ranked[{qid!r}] lists document {twice!r} more than once")
         out[i] = metric(grades, top, k)
@@ -180,7 +194,17 @@ def _id_kind(doc: Any) -> str | None:
         return "bytes"
     if isinstance(doc, numbers.Number):
         return "number"
+    if isinstance(doc, tuple):  # (id, score) pairs, which match no str or int id
+        return "tuple"
     return None
+
+
+def _hashable(doc: Any) -> bool:
+    try:
+        hash(doc)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_id_types(qrels: Mapping[Any, Mapping[Any, Any]], tops: list[list[Any]]) -> None:
@@ -204,11 +228,13 @@ def _check_id_types(qrels: Mapping[Any, Mapping[Any, Any]], tops: list[list[Any]
     if not ranked_ids or not judged_ids or ranked_ids.keys() & judged_ids.keys() or None in kinds:
         return
     r, j = next(iter(ranked_ids.values())), next(iter(judged_ids.values()))
+    hint = "for row numbers from kneighbors: [doc_ids[i] for i in row]"
+    if isinstance(r, tuple):
+        hint = "for (id, score) pairs, sorted(scores.items(), ...): [d for d, _ in pairs]"
     raise TypeError(
         f"no ranked document id matches a judged one: ranked holds ids such as {r!r} "
         f"({type(r).__name__}) and qrels ids such as {j!r} ({type(j).__name__}), which are "
-        "never equal; give both the same type (for row numbers from kneighbors: "
-        "[doc_ids[i] for i in row])"
+        f"never equal; give both the same type ({hint})"
     )
 
 

@@ -136,6 +136,23 @@ def test_metric_errors():
         ndcg_at_k(qrels, [["a"]])
 
 
+def test_rankings_that_are_no_sequences_of_ids_are_refused():
+    # (id, score) pairs, as sorted(scores.items(), ...) gives them, scored a silent 0 (a tuple
+    # equals no str id); None or a list per rank failed with "'NoneType' object is not
+    # iterable" or "unhashable type: 'list'", naming no query.
+    qrels = {"q": {"a": 1}}
+    pairs = sorted({"a": 0.9, "b": 0.1}.items(), key=lambda p: p[1], reverse=True)
+    for metric in (ndcg_at_k, recall_at_k):
+        with pytest.raises(TypeError, match=r"such as \('a', 0.9\) \(tuple\).*\[d for d, _ in"):
+            metric(qrels, {"q": pairs})
+        with pytest.raises(TypeError, match=r"ranked\['q'\] must be a sequence .* got NoneType"):
+            metric(qrels, {"q": None})
+        with pytest.raises(TypeError, match=r"ranked\['q'\] holds \['a', 0.9\] \(list\)"):
+            metric(qrels, {"q": [["a", 0.9]]})
+        # tuples that are the judged ids themselves still match
+        assert metric({"q": {("a", 1): 1}}, {"q": [("b", 2), ("a", 1)]}, 2) > 0
+
+
 def test_a_ranking_without_an_order_is_refused():
     # BEIR's retrievers return {query id: {doc id: score}}: passed as ranked, the dict's
     # insertion order was read as the ranking, whatever the scores (here nDCG 0.5, recall@1 0,
