@@ -267,10 +267,15 @@ class MatryoshkaEmbedder(BaseEmbedder):
     def _validate_params(self) -> None:
         from skmrl._torch.device import check_device_spec, check_precision_spec
 
-        if not isinstance(self.model, str | os.PathLike) or not os.fspath(self.model):
+        if not isinstance(self.model, str | os.PathLike):
             raise TypeError(
                 "model must be a model folder path or a model name (str), got "
                 f"{type(self.model).__name__} ({self.model!r:.60})"
+            )
+        if not os.fspath(self.model).strip():
+            raise ValueError(
+                f"model={self.model!r} is empty: give a model folder path or a Hugging Face id "
+                "(the default: 'sentence-transformers/all-MiniLM-L6-v2')"
             )
         check_device_spec(self.device)
         check_precision_spec(self.precision)

@@ -72,3 +72,12 @@ def test_hub_id_cached_in_part_says_what_is_missing_not_that_it_is_absent(
     assert "model.safetensors" in message  # what is missing
     assert "not there" not in message and "pip install" not in message
     assert "HF_HUB_OFFLINE=0" in message  # how to fetch the rest
+
+
+@pytest.mark.parametrize("model", ["", "  "])
+def test_empty_model_name_is_a_value_error_saying_it_is_empty(model):
+    # It was a TypeError reading "model must be ... a model name (str), got str ('')".
+    from skmrl import MatryoshkaEmbedder
+
+    with pytest.raises(ValueError, match=r"model='\s*' is empty: give a model folder path"):
+        MatryoshkaEmbedder(model=model).fit(["a"])
