@@ -134,3 +134,23 @@ def _first_component(pooled: np.ndarray) -> np.ndarray:
         return np.zeros(pooled.shape[1], dtype=np.float32)
     _, _, vt = np.linalg.svd(nonzero.astype(np.float64), full_matrices=False)
     return vt[0].astype(np.float32)
+
+
+#: A document whose vector keeps less than this share of its norm once the SIF component is
+#: removed lies along that component, to float32 rounding: what is left is noise, kept as zeros.
+SIF_RESIDUAL_RTOL = 1e-4
+
+
+def _remove_component(pooled: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``pooled`` less its projection on the unit vector ``u`` (SIF's common component).
+
+    Rows along ``u`` become zeros: their remainder is float32 rounding (a relative norm near
+    1e-7), which normalising would blow up into arbitrary unit vectors, so that documents of the
+    same words ("x" and "x x x" in a corpus of one word) got orthogonal vectors.
+    """
+    out = np.asarray(pooled, dtype=np.float64)
+    u64 = np.asarray(u, dtype=np.float64)
+    residual = out - np.outer(out @ u64, u64)
+    before = np.linalg.norm(out, axis=1)
+    residual[np.linalg.norm(residual, axis=1) <= SIF_RESIDUAL_RTOL * before] = 0.0
+    return np.ascontiguousarray(residual, dtype=np.float32)

@@ -36,6 +36,7 @@ from skmrl._vocab import (
     _keep_probabilities,
     _known_word_ids,
     _pool,
+    _remove_component,
 )
 from skmrl._word_vectors import (
     WordVectors,
@@ -110,7 +111,9 @@ class Word2VecEmbedder(BaseEmbedder):
     pooling : {"mean", "sif"}, default="mean"
         ``"mean"``: average of the word vectors. ``"sif"``: smooth-inverse-frequency weights
         ``a / (a + p(w))`` with ``a = 1e-3``, then removal of the first principal component of
-        the training documents (fitted in ``fit``, at full size).
+        the training documents (fitted in ``fit``, at full size); a document along that
+        component, with nothing left but float rounding (in a corpus of one word, say), embeds
+        to zeros.
     tokenizer : callable, optional
         ``str -> list of str``; default: words of letters, digits and combining marks
         (``\\w`` and the vowel signs of Hindi, Arabic harakat, ...) with inner apostrophes, in
@@ -272,7 +275,9 @@ class Word2VecEmbedder(BaseEmbedder):
             )
         if self.matryoshka_dims is not None:
             dims = self.matryoshka_dims
-            if isinstance(dims, str | bytes) or not isinstance(dims, Iterable):
+            # a list, tuple or array: a generator would be used up by this check, and training
+            # would then see no sizes (the plain loss, silently)
+            if isinstance(dims, str | bytes) or not isinstance(dims, Sequence | np.ndarray):
                 raise TypeError(f"matryoshka_dims must be a list of ints, got {dims!r}")
             for d in dims:
                 if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
@@ -320,10 +325,19 @@ class Word2VecEmbedder(BaseEmbedder):
     def _tokenize(self, doc: str, *, lowercase: bool | None = None) -> list[str]:
         """The tokens of ``doc`` (``lowercase``: ``self.lowercase`` unless given)."""
         text = doc.lower() if (self.lowercase if lowercase is None else lowercase) else doc
-        tokens = (self.tokenizer or _default_tokenize)(text)
+        if self.tokenizer is None:
+            return _default_tokenize(text)
+        tokens = self.tokenizer(text)
         if isinstance(tokens, str) or not isinstance(tokens, Iterable):
             raise TypeError(f"tokenizer must return a list of str, got {type(tokens).__name__}")
-        return list(tokens)
+        tokens = list(tokens)
+        for token in tokens:
+            if not isinstance(token, str):  # None became a word; a list, a deep 'unhashable'
+                raise TypeError(
+                    f"tokenizer must return a list of str, got a token {token!r} "
+                    f"({type(token).__name__}) from the text {doc[:80]!r}"
+                )
+        return tokens
 
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
@@ -494,8 +508,7 @@ class Word2VecEmbedder(BaseEmbedder):
         tokenized = [self._tokenize(doc) for doc in docs]
         out = _pool(tokenized, self.wv_.key_to_index, self.wv_.vectors, self.word_weights_)
         if self.sif_component_ is not None:
-            u = self.sif_component_
-            out -= np.outer(out @ u, u).astype(np.float32)
+            out = _remove_component(out, self.sif_component_)
         return out
 
     def _embed_docs(self, docs: Sequence[str]) -> np.ndarray:

@@ -209,6 +209,15 @@ def test_sif_pooling(bbc):
         assert acc > 0.6, (k, acc)
 
 
+def test_sif_leaves_no_rounding_noise_of_a_document_along_its_component():
+    # One word: every document's vector lies along the removed component, and what was left
+    # (float32 rounding) was normalised into arbitrary unit vectors: "x x x" and "x" came out
+    # orthogonal. They are zeros now, as the same words must give the same vector.
+    emb = Word2VecEmbedder(max_dim=4, min_count=1, pooling="sif", epochs=1).fit(["x x x", "x"])
+    out = emb.transform(["x x x", "x", "x x"])
+    np.testing.assert_array_equal(out, np.zeros((3, 4), dtype=np.float32))
+
+
 def test_cbow_trains(bbc):
     # CBOW learns more slowly than skip-gram (gensim's CBOW scores ~0.73 with 128 dims and 5
     # epochs here, and near chance on a third of the corpus): train on all of it.
@@ -765,6 +774,8 @@ def test_grid_search_over_dim_trains_once_per_fold(bbc, trainings):
         ({"tokenizer": "split"}, TypeError, "tokenizer must be a callable"),
         ({"matryoshka_dims": [8, 0]}, ValueError, "matryoshka_dims"),
         ({"matryoshka_dims": 8}, TypeError, "matryoshka_dims"),
+        # a generator was used up by the check: training saw no sizes, silently
+        ({"matryoshka_dims": (d for d in [4])}, TypeError, "matryoshka_dims must be a list"),
         ({"max_dim": 32, "matryoshka_dims": [8, 64]}, ValueError, r"above max_dim=32"),
         ({"batch_size": 2}, ValueError, "batch_size"),
         ({"workers": 0}, ValueError, "workers must be an int >= 1"),
@@ -790,6 +801,13 @@ def test_empty_vocabulary_is_a_clear_error():
 def test_tokenizer_returning_a_string_is_a_clear_error():
     with pytest.raises(TypeError, match="tokenizer must return a list of str"):
         Word2VecEmbedder(tokenizer=str.strip).fit(["a b"])
+
+
+@pytest.mark.parametrize("tokenizer", [lambda s: [*s.split(), None], lambda s: [s.split()]])
+def test_tokenizer_returning_other_tokens_than_str_is_a_clear_error(tokenizer):
+    # None became a vocabulary word; a list of lists failed deep in Counter ("unhashable type")
+    with pytest.raises(TypeError, match=r"tokenizer must return a list of str, got a token"):
+        Word2VecEmbedder(tokenizer=tokenizer, min_count=1).fit(["a b", "b a"])
 
 
 def test_default_tokenizer_keeps_combining_marks_in_words():
