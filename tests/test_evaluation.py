@@ -1347,6 +1347,32 @@ def test_retrieval_adaptor_on_precomputed_vectors():
         assert curve.mean[j] == pytest.approx(expected["ndcg@10"], abs=1e-12)
 
 
+def test_retrieval_vectors_keep_float64_and_are_checked_alike():
+    # Vectors were cast to float32 before the adaptor saw them: rows of 1e-200 became zeros
+    # ('X has 0 non-zero rows'), rows of 1e300 infinite; queries of another width than the
+    # corpus failed inside scikit-learn ('X has 8 features, but MatryoshkaAdaptor is ...').
+    lsa = TfidfBaseline(max_dim=24).fit(CORPUS)
+    corpus = dict(zip(DOCS, lsa.embed_full(CORPUS).astype(np.float64), strict=True))
+    queries = lsa.embed_full(list(TOPIC_QUERIES.values())).astype(np.float64)
+    queries = dict(zip(TOPIC_QUERIES, queries, strict=True))
+    qrels = _topic_qrels()
+
+    def curve(queries, corpus, scale=1):
+        X = ({q: v * scale for q, v in queries.items()}, {d: v * scale for d, v in corpus.items()})
+        ada = MatryoshkaAdaptor(method="prefix")
+        return dim_curve(ada, X, qrels, task="retrieval", dims=[4, 24], progress=False).mean
+
+    expected = curve(queries, corpus)
+    for scale in (1e-200, 1e300):
+        np.testing.assert_allclose(curve(queries, corpus, scale), expected, atol=1e-12)
+    with pytest.raises(ValueError, match=r"queries hold vectors of 8 features but the corpus .*24"):
+        curve({q: v[:8] for q, v in queries.items()}, corpus)
+    with pytest.raises(ValueError, match="queries hold texts but the corpus vectors"):
+        dim_curve(MatryoshkaAdaptor(), (TOPIC_QUERIES, corpus), qrels, task="retrieval")
+    with pytest.raises(TypeError, match="the corpus must map ids to texts"):
+        dim_curve(MatryoshkaAdaptor(), (queries, dict.fromkeys(DOCS)), qrels, task="retrieval")
+
+
 def test_compare_retrieval_equals_separate_curves():
     from skmrl.evaluation import compare
 

@@ -70,12 +70,16 @@ def _documents(mapping: Any, what: str) -> tuple[list[Any], Any]:
     if any(is_text):
         bad = ids[is_text.index(False)]
         raise TypeError(f"{what}[{bad!r}] is not a str, unlike the other {what} texts")
-    try:  # vectors, for MatryoshkaAdaptor
-        return ids, np.asarray(docs, dtype=np.float32)
+    try:  # vectors, for MatryoshkaAdaptor: float64 kept (float32 made rows of 1e-200 zeros)
+        vectors = np.asarray(docs)
+        vectors = vectors if vectors.dtype == np.float64 else vectors.astype(np.float32)
     except (TypeError, ValueError):
+        vectors = None
+    if vectors is None or vectors.ndim != 2:  # numbers, or None everywhere, are no vectors
         raise TypeError(
             f"the {what} must map ids to texts (or to vectors of one length, for an adaptor)"
-        ) from None
+        )
+    return ids, vectors
 
 
 def _as_retrieval_set(X: Any, y: Any) -> _RetrievalSet:
@@ -116,6 +120,17 @@ def _as_retrieval_set(X: Any, y: Any) -> _RetrievalSet:
         qrels = y
     query_ids, query_docs = _documents(queries, "queries")
     doc_ids, doc_docs = _documents(corpus, "corpus")
+    if isinstance(query_docs, np.ndarray) != isinstance(doc_docs, np.ndarray) or (
+        isinstance(query_docs, np.ndarray) and query_docs.shape[1] != doc_docs.shape[1]
+    ):
+        held = [
+            f"vectors of {d.shape[1]} features" if isinstance(d, np.ndarray) else "texts"
+            for d in (query_docs, doc_docs)
+        ]
+        raise ValueError(
+            f"the queries hold {held[0]} but the corpus {held[1]}: give both alike (texts, "
+            "or vectors of one embedder at one size)"
+        )
     _check_qrels(qrels)
     unknown = [q for q in qrels if q not in queries]
     if unknown:
