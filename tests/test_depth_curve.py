@@ -198,6 +198,13 @@ def test_depth_dim_curves_refuses_inconsistent_curves():
         DepthDimCurves({2: DimCurve(dims=[16], scores=[[0.5]])}, encode_seconds_per_1000={3: 1})
     with pytest.raises(ValueError, match="at least one"):
         DepthDimCurves({})
+    # int() read the time of depth 2.5 (or "2") as depth 2's; a list of pairs failed on .items
+    curve = DimCurve(dims=[16], scores=[[0.5]])
+    for key in (2.5, "2"):
+        with pytest.raises(TypeError, match="the keys of encode_seconds_per_1000 must be depths"):
+            DepthDimCurves({2: curve}, encode_seconds_per_1000={key: 1})
+    with pytest.raises(TypeError, match="curves must be a dict of depth"):
+        DepthDimCurves([(2, curve)])
 
 
 def test_plot_depth_dim_marks_the_cheapest_cell(tmp_path):

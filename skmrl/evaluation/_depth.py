@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,12 @@ import numpy as np
 from ._curve import DimCurve, _pandas, _within_tolerance
 
 __all__ = ["DepthDimCurves"]
+
+
+def _check_depth(depth: Any, where: str) -> None:
+    """A ``TypeError`` unless ``depth`` is an int >= 1 (a key of ``where``)."""
+    if not isinstance(depth, numbers.Integral) or isinstance(depth, bool) or depth < 1:
+        raise TypeError(f"the keys of {where} must be depths (ints >= 1), got {depth!r}")
 
 
 @dataclass
@@ -72,11 +79,13 @@ class DepthDimCurves:
     std: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.curves, Mapping):
+            kind = type(self.curves).__name__
+            raise TypeError(f"curves must be a dict of depth (int) to DimCurve, got {kind}")
         if not self.curves:
             raise ValueError("a DepthDimCurves needs at least one curve")
         for depth, curve in self.curves.items():
-            if not isinstance(depth, numbers.Integral) or isinstance(depth, bool) or depth < 1:
-                raise TypeError(f"curves' keys must be depths (ints >= 1), got {depth!r}")
+            _check_depth(depth, "curves")
             if not isinstance(curve, DimCurve):
                 raise TypeError(f"curves[{depth}] must be a DimCurve, got {type(curve).__name__}")
         self.curves = {int(d): self.curves[d] for d in sorted(self.curves)}
@@ -87,7 +96,10 @@ class DepthDimCurves:
                     f"every depth needs the same dims: {curve.dims.tolist()} at {depth} layers, "
                     f"{first.dims.tolist()} at {next(iter(self.curves))}"
                 )
-        seconds = {int(d): float(s) for d, s in dict(self.encode_seconds_per_1000).items()}
+        seconds = dict(self.encode_seconds_per_1000)
+        for depth in seconds:  # int() made 2.5 depth 2, and "2" too
+            _check_depth(depth, "encode_seconds_per_1000")
+        seconds = {int(d): float(s) for d, s in seconds.items()}
         if seconds and set(seconds) != set(self.curves):
             raise ValueError(
                 f"encode_seconds_per_1000 has the depths {sorted(seconds)}, the curves "
