@@ -43,6 +43,11 @@ _MAX_TICK_CHARS = 30
 _MAX_ANNOTATED = 10
 #: Labelled sizes that fit across a curve's x axis, evenly spaced in log2 (a label's width).
 _DIM_LABELS = 20
+#: Markers and line styles of the curves, one per round of the colour cycle.
+_MARKERS = ("o", "s", "^", "D", "v")
+_LINESTYLES = ("-", "--", ":", "-.")
+#: Legend entries drawn inside the axes; more go beside them.
+_LEGEND_INSIDE = 8
 
 
 def _pyplot(what: str) -> Any:
@@ -199,11 +204,21 @@ def draw_dim_curves(
     ``DimCurve.plot`` and ``Comparison.plot``. Empty names get no legend entry;
     ``errorbar_kwargs`` go to every ``ax.errorbar``; with ``tolerance``, each curve's
     ``smallest_dim(tolerance)`` is ringed in the curve's colour."""
+    import matplotlib as mpl
     from matplotlib.ticker import NullFormatter
 
-    style = {"marker": "o", "capsize": 3, **errorbar_kwargs}
+    # Past the colour cycle's length (10 by default) colours come round again: each round gets
+    # another marker and line style, so that the 11th line is not the 1st one's twin.
+    colours = max(1, len(mpl.rcParams["axes.prop_cycle"].by_key().get("color", [])))
     handles = []
-    for name, curve in named.items():
+    for i, (name, curve) in enumerate(named.items()):
+        turn = i // colours
+        style = {
+            "marker": _MARKERS[turn % len(_MARKERS)],
+            "linestyle": _LINESTYLES[turn % len(_LINESTYLES)],
+            "capsize": 3,
+            **errorbar_kwargs,
+        }
         drawn = ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
         if name:
             handles.append(drawn)
@@ -235,7 +250,14 @@ def draw_dim_curves(
         )  # fmt: skip
         handles.append(ring)
     if handles:
-        ax.legend(handles=handles, title="embedder" if any(named) else None)
+        title = "embedder" if any(named) else None
+        if len(handles) > _LEGEND_INSIDE:  # a long legend beside the axes, not over the lines
+            ax.legend(
+                handles=handles, title=title, loc="upper left", bbox_to_anchor=(1.02, 1),
+                fontsize="small",
+            )  # fmt: skip
+        else:
+            ax.legend(handles=handles, title=title)
 
 
 # -- score over (depth, dim) ----------------------------------------------------------------------

@@ -159,6 +159,23 @@ def test_dim_curves_ring_the_smallest_dim_within_tolerance():
         plot_dim_curves(comp, tolerance=-0.1)
 
 
+def test_dim_curves_of_more_embedders_than_colours_tell_every_line_apart():
+    # The 11th of 15 curves was drawn as the 1st (the 10 colours came round again, each with
+    # the same marker and line), and the legend of 15 entries lay over the lines.
+    rng = np.random.RandomState(0)
+    curves = {f"emb{i}": DimCurve(dims=[8, 16, 32], scores=rng.rand(2, 3)) for i in range(15)}
+    ax = plot_dim_curves(curves).axes[0]
+    looks = [
+        (to_rgba(c.lines[0].get_color()), c.lines[0].get_marker(), c.lines[0].get_linestyle())
+        for c in ax.containers
+    ]
+    assert len(set(looks)) == 15
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(curves)
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.bbox.x1  # beside the axes
+    few = plot_dim_curves(dict(itertools.islice(curves.items(), 3))).axes[0]
+    assert few.get_legend().get_bbox_to_anchor().x0 <= few.bbox.x1  # inside, as before
+
+
 # -- plot_document_map ----------------------------------------------------------------------------
 def test_document_map_panels_colours_legend(tmp_path, word2vec):
     embedders = {"tf-idf": TfidfBaseline(), "word2vec": word2vec}
