@@ -277,7 +277,11 @@ class Word2VecEmbedder(BaseEmbedder):
             dims = self.matryoshka_dims
             # a list, tuple or array: a generator would be used up by this check, and training
             # would then see no sizes (the plain loss, silently)
-            if isinstance(dims, str | bytes) or not isinstance(dims, Sequence | np.ndarray):
+            if (
+                isinstance(dims, str | bytes)
+                or not isinstance(dims, Sequence | np.ndarray)
+                or (isinstance(dims, np.ndarray) and dims.ndim != 1)  # np.array(8) can't iterate
+            ):
                 raise TypeError(f"matryoshka_dims must be a list of ints, got {dims!r}")
             for d in dims:
                 if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:

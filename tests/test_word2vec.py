@@ -776,6 +776,7 @@ def test_grid_search_over_dim_trains_once_per_fold(bbc, trainings):
         ({"matryoshka_dims": 8}, TypeError, "matryoshka_dims"),
         # a generator was used up by the check: training saw no sizes, silently
         ({"matryoshka_dims": (d for d in [4])}, TypeError, "matryoshka_dims must be a list"),
+        ({"matryoshka_dims": np.array(4)}, TypeError, "matryoshka_dims must be a list"),
         ({"max_dim": 32, "matryoshka_dims": [8, 64]}, ValueError, r"above max_dim=32"),
         ({"batch_size": 2}, ValueError, "batch_size"),
         ({"workers": 0}, ValueError, "workers must be an int >= 1"),
