@@ -40,6 +40,18 @@ def test_non_string_devices(spec):
         check_device_spec(spec)
 
 
+def test_an_int_device_is_named_in_its_cuda_form():
+    # device=0 (torch's and transformers pipelines' GPU index) was refused as "must be a
+    # string", which did not say how to write GPU 0, nor that a torch.device is taken too.
+    with pytest.raises(
+        TypeError, match=r"or a torch\.device, got int \(1\); for GPU 1, device='cuda:1'"
+    ):
+        check_device_spec(1)
+    with pytest.raises(TypeError) as info:
+        check_device_spec(True)  # a bool is no GPU index
+    assert "for GPU" not in str(info.value)
+
+
 def test_auto_picks_cuda_then_mps_then_cpu():
     available = available_devices()
     assert available[0] == "cpu"

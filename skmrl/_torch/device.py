@@ -47,7 +47,8 @@ def check_device_spec(device: Any) -> str:
     Raises
     ------
     TypeError
-        When ``device`` is not a string or :class:`torch.device`.
+        When ``device`` is not a string or :class:`torch.device` (an int, torch's GPU index,
+        is named in its ``"cuda:N"`` form).
     ValueError
         When the string is not one of the accepted forms.
 
@@ -64,8 +65,12 @@ def check_device_spec(device: Any) -> str:
     if type(device).__name__ == "device" and type(device).__module__.startswith("torch"):
         device = str(device)
     if not isinstance(device, str):
+        # an int is torch's (and transformers pipelines') GPU index: say how to write it here
+        index = isinstance(device, int) and not isinstance(device, bool) and device >= 0
+        hint = f"; for GPU {device}, device='cuda:{device}'" if index else ""
         raise TypeError(
-            f"device must be a string ({_DEVICE_FORMS}), got {type(device).__name__} ({device!r})"
+            f"device must be a string ({_DEVICE_FORMS}) or a torch.device, got "
+            f"{type(device).__name__} ({device!r}){hint}"
         )
     spec = device.strip().lower()
     if not _DEVICE_RE.match(spec):
