@@ -270,10 +270,14 @@ def network_allowed() -> bool:
     Examples
     --------
     >>> import os
+    >>> from unittest import mock
     >>> from skmrl.models import network_allowed
-    >>> os.environ.pop("HF_HUB_OFFLINE", None) and None
-    >>> network_allowed()
+    >>> with mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1"}):  # the environment restored
+    ...     network_allowed()
     False
+    >>> with mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "0"}):
+    ...     network_allowed()
+    True
     """
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _FALSE_VALUES
 
