@@ -939,11 +939,14 @@ def check_clone_and_pickle(estimator: Any, X: Sequence[str], y: Any) -> None:
     restored = pickle.loads(pickle.dumps(fitted))
     assert repr(restored) == repr(fitted), "repr changed through pickle"
     # the restored estimator has the fitted one's fingerprint: with the caches kept, its vectors
-    # would be the fitted one's, never computed from what the pickle restored
+    # would be the fitted one's, never computed from what the pickle restored. The tolerance is
+    # the other checks' 1e-5: a float32 encoder's vectors move by about 1e-6 at dim=4 with the
+    # number of threads it runs on (the packaged MiniLM: 1.4e-6 between 1 and 2 torch threads),
+    # while a pickle that restored other weights moves them by far more
     for what, copied in (("a pickle", restored), ("copy.deepcopy", copy.deepcopy(fitted))):
         clear_caches()
         np.testing.assert_allclose(
-            _transform(copied, X[:6]), expected, atol=1e-6, err_msg=f"after {what} round trip"
+            _transform(copied, X[:6]), expected, atol=1e-5, err_msg=f"after {what} round trip"
         )
     buffer = io.BytesIO()
     joblib.dump(fitted, buffer)
@@ -952,7 +955,7 @@ def check_clone_and_pickle(estimator: Any, X: Sequence[str], y: Any) -> None:
     np.testing.assert_allclose(
         _transform(joblib.load(buffer), X[:6]),
         expected,
-        atol=1e-6,
+        atol=1e-5,
         err_msg="after a joblib.dump/load round trip",
     )
 
