@@ -269,7 +269,8 @@ def _check_no_stale_files(path: Any, npartitions: int, parquet_kwargs: dict[str,
     stale = sorted(
         base
         for base in (str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(root, False))
-        if base not in written and not base.startswith(".")
+        # names beginning with "_" or "." are no data to Parquet readers (dask's _metadata)
+        if base not in written and not base.startswith(("_", "."))
     )
     if stale:
         shown = ", ".join(stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")

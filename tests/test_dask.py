@@ -277,3 +277,9 @@ def test_embed_refuses_a_folder_holding_files_it_would_not_replace(tmp_path):
         np.testing.assert_array_equal(back.to_numpy(), emb.transform(CORPUS[:12]))
         embed(_series(CORPUS[12:], 2), emb, path=str(folder), append=True, ignore_divisions=True)
         assert len(pd.read_parquet(folder)) == len(CORPUS)
+        # the metadata files a write adds (_metadata, _common_metadata) hold no rows: a re-run
+        # with them is no stale folder (the first version of the check refused it)
+        other = tmp_path / "with_metadata"
+        for _ in range(2):
+            embed(_series(CORPUS, 3), emb, path=str(other), write_metadata_file=True)
+        assert pd.read_parquet(other).shape == (len(CORPUS), 4)
