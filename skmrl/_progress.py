@@ -61,7 +61,9 @@ def check_progress(progress: object) -> None:
 
 def show_progress(progress: bool | None) -> bool:
     """``progress`` as given, or for ``None``: when stderr is a terminal or in a notebook,
-    except in a worker process.
+    except in a worker process. Never where there is no stderr (``sys.stderr is None``, as
+    under Windows' ``pythonw`` or a service): a tqdm bar, which writes there, failed with
+    ``AttributeError: 'NoneType' object has no attribute 'write'``, ending the fit.
 
     Examples
     --------
@@ -70,6 +72,8 @@ def show_progress(progress: bool | None) -> bool:
     (True, False)
     """
     check_progress(progress)
+    if sys.stderr is None:  # nowhere to draw
+        return False
     if progress is not None:
         return bool(progress)
     if in_worker_process():

@@ -64,6 +64,23 @@ def test_a_closed_stderr_shows_nothing(monkeypatch):
     assert show_progress(None) is False
 
 
+def test_no_stderr_at_all_shows_nothing_even_when_asked(monkeypatch):
+    # Windows' pythonw (or a service) has sys.stderr None: progress=True crashed the fit in
+    # tqdm ("'NoneType' object has no attribute 'write'").
+    from skmrl import Word2VecEmbedder
+    from skmrl._progress import progress_bar
+
+    monkeypatch.setattr(sys, "stderr", None)
+    assert show_progress(True) is False and show_progress(None) is False
+    with progress_bar(True, 2, "steps", "step") as bar:
+        bar.update(2)
+    Z = np.random.default_rng(0).normal(size=(60, 8)).astype(np.float32)
+    assert MatryoshkaAdaptor(epochs=1, progress=True).fit_transform(Z).shape == (60, 8)
+    with pytest.warns(UserWarning, match="tokens"):  # a small corpus: the usual warning
+        fitted = Word2VecEmbedder(max_dim=8, epochs=1, progress=True).fit(["a b c d e"] * 40)
+    assert fitted.transform(["a b"]).shape == (1, 8)
+
+
 def test_a_fit_in_a_notebook_shows_its_bar(monkeypatch, tqdm_bars):
     Z = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
     monkeypatch.setattr(sys, "stderr", io.StringIO())
