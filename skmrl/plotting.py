@@ -48,6 +48,8 @@ _MARKERS = ("o", "s", "^", "D", "v")
 _LINESTYLES = ("-", "--", ":", "-.")
 #: Legend entries drawn inside the axes; more go beside them.
 _LEGEND_INSIDE = 8
+#: Rows of a document map's legend of labels, in as many columns as it takes.
+_LEGEND_ROWS = 16
 
 
 def _pyplot(what: str) -> Any:
@@ -449,7 +451,9 @@ def _project(Z: Any, method: str, random_state: Any) -> np.ndarray:
     from threadpoolctl import threadpool_limits
 
     perplexity = min(30.0, (n - 1) / 3)
-    tsne = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=random_state)
+    # PCA can draw no 2-D start from 1-D vectors (dim=1): a random start there
+    init = "pca" if Z.shape[1] >= 2 else "random"
+    tsne = TSNE(n_components=2, init=init, perplexity=perplexity, random_state=random_state)
     # One OpenMP thread: once torch (its own libgomp) has run, as after fitting a
     # Word2VecEmbedder, scikit-learn's OpenMP threads in t-SNE contend with it on a 2-core machine:
     # a 20-point map took 23 s instead of 0.06 s. At max_points=2000 one thread costs little.
@@ -474,7 +478,8 @@ def plot_document_map(
     encodes ``X`` (an unfitted one is cloned and fitted on ``X`` without the labels, so the map
     shows what it learned unsupervised), or its vectors are given already computed, and the
     vectors are projected to 2-D by scikit-learn's
-    :class:`~sklearn.manifold.TSNE` (``init="pca"``, ``perplexity=min(30, (n - 1) / 3)``) or by
+    :class:`~sklearn.manifold.TSNE` (``init="pca"``, ``"random"`` for 1-D vectors,
+    ``perplexity=min(30, (n - 1) / 3)``) or by
     ``umap.UMAP``. Sparse output (``TfidfBaseline(dim=None)``) and vectors wider than 50 are
     first reduced to 50 dimensions by :class:`~sklearn.decomposition.TruncatedSVD`.
 
@@ -546,6 +551,18 @@ def plot_document_map(
             raise ValueError(
                 f"embedders[{name!r}] holds {emb.shape[0]} vectors for {len(docs)} documents"
             )
+        if _is_vectors(emb):
+            values = emb if isinstance(emb, np.ndarray) else emb.data  # sparse: stored values
+            if values.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"embedders[{name!r}] must be vectors of numbers, got dtype {values.dtype}"
+                )
+            if not np.isfinite(values).all():
+                rows = np.flatnonzero(~np.isfinite(_to_dense(emb)).all(axis=1))
+                raise ValueError(
+                    f"embedders[{name!r}] holds NaN or infinite values (row {int(rows[0])} "
+                    f"first, {len(rows)} rows in all): a map needs finite vectors"
+                )
     if method == "umap":
         try:
             import umap  # noqa: F401
@@ -567,6 +584,8 @@ def plot_document_map(
         pass
     cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
     colours = {c: cmap(i % cmap.N) for i, c in enumerate(classes)}
+    # past tab20's 20 colours, each round of them another marker: class 21 is not class 1's twin
+    markers = {c: _MARKERS[(i // cmap.N) % len(_MARKERS)] for i, c in enumerate(classes)}
 
     fig = None
     n = len(named)
@@ -588,7 +607,10 @@ def plot_document_map(
     for a, (name, xy) in zip(axes, points.items(), strict=True):
         for c in classes:
             mask = labels == c
-            a.scatter(xy[mask, 0], xy[mask, 1], s=14, color=colours[c], label=str(c), alpha=0.85)
+            a.scatter(
+                xy[mask, 0], xy[mask, 1], s=14, color=colours[c], marker=markers[c],
+                label=str(c), alpha=0.85,
+            )  # fmt: skip
         a.set_title(name)
         a.set_xticks([])
         a.set_yticks([])
@@ -597,7 +619,9 @@ def plot_document_map(
     handles, names = axes[0].get_legend_handles_labels()
     if fig is not None:
         # centred: "upper" would meet a figure title (suptitle) added afterwards
-        fig.legend(handles, names, title="label", loc="outside right center")
+        # a column per 16 labels: one column of 25 ran past the figure's top and bottom
+        columns = -(-len(names) // _LEGEND_ROWS)
+        fig.legend(handles, names, title="label", loc="outside right center", ncols=columns)
         return fig
     axes[-1].legend(handles, names, title="label", fontsize="small")
     return ax
@@ -661,6 +685,8 @@ def plot_similarity_heatmap(
     sentences = list(sentences)
     if len(sentences) < 2:
         raise ValueError(f"give at least 2 sentences, got {len(sentences)}")
+    if isinstance(labels, str):  # read as one label per character
+        raise TypeError(f"labels must be a sequence of str, one per sentence, got {labels!r}")
     ticks = [_short(s) for s in (sentences if labels is None else labels)]
     if len(ticks) != len(sentences):
         raise ValueError(f"labels has {len(ticks)} entries for {len(sentences)} sentences")

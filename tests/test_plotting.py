@@ -252,6 +252,37 @@ def test_document_map_takes_vectors_already_computed():
         plot_document_map({"v": dense.tolist()}, CORPUS, LABELS)
 
 
+def test_document_map_of_odd_vectors_and_many_labels():
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    docs = [f"doc {i}" for i in range(50)]
+    # 1-D vectors (an embedder at dim=1) failed in t-SNE's PCA start, deep in scikit-learn:
+    # "n_components=2 must be between 0 and min(n_samples, n_features)=1"
+    fig = plot_document_map({"dim=1": rng.rand(50, 1)}, docs, np.arange(50) % 2)
+    assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == 50
+    # NaN vectors failed in t-SNE ("Input X contains NaN"), not naming the panel
+    vectors = rng.rand(50, 4)
+    vectors[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"embedders\['v'\] holds NaN or infinite values \(row 7"):
+        plot_document_map({"v": vectors}, docs, np.arange(50) % 2)
+    with pytest.raises(ValueError, match=r"\(row 3 first, 1 rows in all\)"):
+        plot_document_map(
+            {"v": sp.csr_matrix(([np.inf], ([3], [0])), shape=(50, 4))}, docs, [0] * 50
+        )
+    # 25 labels: tab20's colours came round again (label 20 drawn as label 0, same marker),
+    # and the legend's one column ran past the figure's top and bottom
+    fig = plot_document_map({"v": rng.rand(50, 4)}, docs, np.arange(50) % 25)
+    looks = {(tuple(c.get_facecolor()[0]), c.get_paths()[0].vertices.tobytes())
+             for c in fig.axes[0].collections}  # fmt: skip
+    assert len(looks) == 25
+    fig.canvas.draw()
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [str(i) for i in range(25)]
+    box, frame = legend.get_window_extent(), fig.bbox
+    assert frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
 def test_document_map_errors():
     with pytest.raises(ValueError, match="empty"):
         plot_document_map({}, CORPUS, LABELS)
@@ -326,3 +357,6 @@ def test_similarity_heatmap_errors():
     for bad, got in (("one sentence", "str"), (None, "NoneType"), (3, "int")):
         with pytest.raises(TypeError, match=f"sentences must be a sequence of str, got {got}$"):
             plot_similarity_heatmap({"t": TfidfBaseline()}, bad)
+    # a bare str was one label per character: "abc" labelled 3 sentences a, b and c
+    with pytest.raises(TypeError, match="labels must be a sequence of str, one per sentence"):
+        plot_similarity_heatmap({"t": TfidfBaseline()}, CORPUS[:3], labels="abc")
