@@ -429,11 +429,11 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
 
     online = network_allowed()
     with quiet_transformers():
-        try:
+        try:  # the config first: an unknown architecture or no model_type is said as such
+            config = AutoConfig.from_pretrained(source, local_files_only=not online)
             tokenizer = AutoTokenizer.from_pretrained(
                 source, use_fast=True, local_files_only=not online
             )
-            config = AutoConfig.from_pretrained(source, local_files_only=not online)
         except (OSError, ValueError) as exc:
             raise _load_error(model, source, exc, online) from None
         auto = encoder_class(model, config)

@@ -81,3 +81,23 @@ def test_empty_model_name_is_a_value_error_saying_it_is_empty(model):
 
     with pytest.raises(ValueError, match=r"model='\s*' is empty: give a model folder path"):
         MatryoshkaEmbedder(model=model).fit(["a"])
+
+
+@pytest.mark.parametrize(
+    ("config", "said"),
+    [
+        ('{"model_type": "nosucharch"}', "has model type `nosucharch` but Transformers does not"),
+        ('{"hidden_size": 8}', "Should have a `model_type` key in its config.json"),
+    ],
+)
+def test_a_folder_of_an_unknown_architecture_says_so(tmp_path, config, said):
+    # The tokenizer was loaded before the config, and failed first with transformers' first
+    # line "Couldn't instantiate the backend tokenizer from one of:", saying nothing of the
+    # config that was the matter.
+    from skmrl.models import ModelNotFoundError
+
+    (tmp_path / "config.json").write_text(config)
+    with pytest.raises(ModelNotFoundError, match="from the folder") as info:
+        load_model(tmp_path)
+    assert said in str(info.value)
+    assert "instantiate the backend tokenizer" not in str(info.value)
