@@ -359,10 +359,10 @@ def load_model(
     ----------
     model : str or path, default="sentence-transformers/all-MiniLM-L6-v2"
         See :func:`resolve_model`.
-    device : str, default="cpu"
-        A concrete device (``"cpu"``, ``"cuda:N"``, ``"mps"``); see
-        ``skmrl._torch.device.resolve_device``, which the estimators use to turn ``"auto"`` into
-        one.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or ``"auto"`` (the first CUDA GPU, then
+        MPS, then the CPU), resolved as the estimators' ``device`` is; ``LoadedModel.device``
+        is the concrete one.
     attn_implementation : str, optional
         Passed to ``from_pretrained`` (``"sdpa"``, ``"eager"``); by default transformers'
         choice, which is SDPA wherever the architecture supports it, and eager elsewhere.
@@ -375,6 +375,8 @@ def load_model(
     ------
     ModelNotFoundError
         When the model cannot be found (one message saying what was tried).
+    ValueError
+        When ``device`` is not understood or not available here (the message lists what is).
 
     Examples
     --------
@@ -383,7 +385,13 @@ def load_model(
     >>> loaded.hidden_size, loaded.device
     (384, 'cpu')
     """
+    from skmrl._torch.device import resolve_device
+
     source = resolve_model(model)
+    # before any file is read: "auto" or an absent GPU failed in torch, after the weights loaded
+    # ("Expected one of cpu, cuda, ... device type at start of device string: auto", or
+    # "Torch not compiled with CUDA enabled")
+    device = resolve_device(device)
     # attn_implementation=None (SDPA where the architecture has it) is the faster choice, measured
     # on all-MiniLM-L6-v2 with 2 CPU cores, best of 3: 2,000 STS sentences at 1,634/s with SDPA
     # against 1,526/s with eager attention, 200 BBC News articles (256 tokens) at 58/s against

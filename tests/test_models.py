@@ -101,3 +101,18 @@ def test_a_folder_of_an_unknown_architecture_says_so(tmp_path, config, said):
         load_model(tmp_path)
     assert said in str(info.value)
     assert "instantiate the backend tokenizer" not in str(info.value)
+
+
+def test_load_model_resolves_its_device_as_the_estimators_do(tiny_bert):
+    # load_model(device="auto") failed in torch after the weights were read ("Expected one of
+    # cpu, cuda, ... device type at start of device string: auto"), and an absent GPU with
+    # "AssertionError: Torch not compiled with CUDA enabled", ten frames down.
+    from skmrl._torch.device import resolve_device
+
+    assert load_model(tiny_bert, device="auto").device == resolve_device("auto")
+    assert load_model(tiny_bert, device="CPU") is load_model(tiny_bert)  # one load, one key
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"device='cuda' is not available.*available: 'cpu'"):
+            load_model(tiny_bert, device="cuda")
+    with pytest.raises(ValueError, match="device='gpu' is not understood"):
+        load_model(tiny_bert, device="gpu")
