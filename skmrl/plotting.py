@@ -48,6 +48,9 @@ _MARKERS = ("o", "s", "^", "D", "v")
 _LINESTYLES = ("-", "--", ":", "-.")
 #: Legend entries drawn inside the axes; more go beside them.
 _LEGEND_INSIDE = 8
+#: Sizes of a depth x size heatmap drawn at full width with each cell's value; more share
+#: that width, their values left to the colours.
+_MAX_HEATMAP_COLUMNS = 16
 #: Rows of a document map's legend of labels, in as many columns as it takes.
 _LEGEND_ROWS = 16
 
@@ -269,7 +272,8 @@ def plot_depth_dim(
     """A heatmap of the mean score over the encoder's depth and the embedding's size.
 
     Rows are the depths (``n_layers``), labelled with the encoding time per 1,000 texts when
-    measured; columns are the sizes (``dim``); each cell shows its mean score. With
+    measured; columns are the sizes (``dim``); each cell shows its mean score (up to 16
+    sizes; past them the colours alone, and every few sizes labelled). With
     ``tolerance``, the cells within ``tolerance`` of the best are outlined (dashed), and the
     cheapest of them (:meth:`~skmrl.evaluation.DepthDimCurves.cheapest`: the fewest layers, then the
     smallest size) is marked with a thick border.
@@ -315,9 +319,9 @@ def plot_depth_dim(
     plt = _pyplot("plot_depth_dim")
     fig = None
     if ax is None:
+        columns = min(len(grid.dims), _MAX_HEATMAP_COLUMNS)  # 48 sizes made it 56 inches wide
         fig, ax = plt.subplots(
-            figsize=(1.1 * len(grid.dims) + 3.0, 0.55 * len(grid.layers) + 2.0),
-            layout="constrained",
+            figsize=(1.1 * columns + 3.0, 0.55 * len(grid.layers) + 2.0), layout="constrained"
         )
     draw_depth_dim(ax, grid, tolerance=tolerance)
     if title is not None:
@@ -336,13 +340,16 @@ def draw_depth_dim(ax: Any, grid: Any, *, tolerance: float | None = None) -> Non
     image = ax.imshow(mean, cmap="viridis", vmin=low, vmax=high, aspect="auto", origin="lower")
     n_layers, n_dims = mean.shape
     mid = (low + high) / 2
-    for r in range(n_layers):
+    for r in range(n_layers if n_dims <= _MAX_HEATMAP_COLUMNS else 0):  # else no room: colours
         for c in range(n_dims):
             ax.text(
                 c, r, f"{mean[r, c]:.3f}", ha="center", va="center", fontsize="small",
                 color="black" if mean[r, c] > mid else "white",
             )  # fmt: skip
-    ax.set_xticks(range(n_dims), [str(int(d)) for d in grid.dims])
+    step = -(-n_dims // _MAX_HEATMAP_COLUMNS)  # every size a tick; a label on every step-th
+    ax.set_xticks(
+        range(n_dims), [str(int(d)) if c % step == 0 else "" for c, d in enumerate(grid.dims)]
+    )
     seconds = grid.encode_seconds_per_1000
     ax.set_yticks(
         range(n_layers),

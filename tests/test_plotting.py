@@ -176,6 +176,25 @@ def test_dim_curves_of_more_embedders_than_colours_tell_every_line_apart():
     assert few.get_legend().get_bbox_to_anchor().x0 <= few.bbox.x1  # inside, as before
 
 
+def test_depth_dim_heatmap_of_many_sizes_keeps_a_readable_width(tmp_path):
+    # 48 sizes made a figure 56 inches wide (5,690 pixels), each cell's value in small type.
+    from skmrl.evaluation import DepthDimCurves
+    from skmrl.plotting import plot_depth_dim
+
+    dims = np.arange(8, 385, 8)
+    rng = np.random.RandomState(0)
+    grid = DepthDimCurves({k: DimCurve(dims=dims, scores=rng.rand(2, 48)) for k in (2, 4, 6)})
+    fig = plot_depth_dim(grid)
+    assert fig.get_size_inches()[0] <= 1.1 * 16 + 3.0
+    ax = fig.axes[0]
+    assert len(ax.get_xticks()) == 48 and not ax.texts  # every size a tick; no cell values
+    fig.canvas.draw()
+    labels = [t for t in ax.get_xticklabels() if t.get_text()]
+    assert [t.get_text() for t in labels] == [str(d) for d in dims[::3]]
+    assert not _overlapping(labels)
+    _png_ok(fig, tmp_path / "depth.png")
+
+
 # -- plot_document_map ----------------------------------------------------------------------------
 def test_document_map_panels_colours_legend(tmp_path, word2vec):
     embedders = {"tf-idf": TfidfBaseline(), "word2vec": word2vec}
