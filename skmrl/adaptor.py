@@ -598,7 +598,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             array per cell, as a ``ColumnTransformer`` hands it over) is stacked; in
             ``transform`` too. Fewer rows than ``n_features`` (``n_features + 1``
             for ``"pca"`` or with labels, which centre them) span fewer directions than the
-            rotation has: those past the span are not learned, and ``fit`` warns.
+            rotation has: those past the span are not learned, and ``fit`` warns. Rows of
+            zeros have no direction: ``fit`` leaves them out (their labels too), and
+            ``transform`` leaves them zero.
         y : array-like of shape (n_samples,), optional
             Class labels (binary or multiclass); ``method="adaptor"`` then finds the rotation
             that puts the classes first; ``"pca"`` and ``"prefix"`` ignore them (any ``y`` is
@@ -634,6 +636,14 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             centred = codes is not None or self.method == "pca"
             capped = given if rows < given else None  # max_samples, not the data, is short
             _warn_if_few_vectors(rows, D, centred, dims, capped, owner)
+        if not (nonzero := Zn.any(axis=1)).all():
+            # Rows of zeros (a text without a known word) have no direction, and transform
+            # leaves them zero: fitted on, they were points at the origin, which moved the mean
+            # and put the direction from it to the other rows first ("pca": 0.96 of the first
+            # direction on the mean, with as many zero rows as others), a class of them the
+            # discriminants' own, and they took the trained rotation's batches and start.
+            Zn = Zn[nonzero]
+            codes = None if codes is None else codes[nonzero]
         key = self._fit_key(Zn, codes)
         state = cached_fit_state(key, lambda: self._fit_state(Zn, codes, dims), memory=self.memory)
         for name, value in state.items():

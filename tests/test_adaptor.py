@@ -174,6 +174,34 @@ def test_pca_keeps_zero_rows_zero(trec_vectors):
     np.testing.assert_array_equal(saved.transform_full(rows)[[0, 3]], 0.0)
 
 
+@pytest.mark.parametrize("route", ["pca", "labels", "trained"])
+def test_zero_rows_take_no_part_in_the_fit(trec_vectors, route):
+    """Rows of zeros (texts without a known word) have no direction and ``transform`` leaves
+    them zero, but ``fit`` took them as points at the origin: as many of them as vectors turned
+    ``"pca"``'s first direction onto the vectors' mean (0.96 of it), a class of them drew the
+    first discriminant, and they shared the trained rotation's batches. They are left out."""
+    from skmrl import clear_caches
+
+    Z, y = trec_vectors
+    Z, y = Z[:300, :64], y[:300]  # the first 64 coordinates: quick, and rows enough for all
+    zeros = np.zeros((300, Z.shape[1]), Z.dtype)
+    with_zeros = np.vstack([zeros[:150], Z, zeros[150:]])
+    labels = np.concatenate([np.full(150, "none"), y, np.full(150, "none")])
+    method, alone, given = {
+        "pca": ("pca", None, None),
+        "labels": ("adaptor", y, labels),
+        "trained": ("adaptor", None, None),
+    }[route]
+    ad = MatryoshkaAdaptor(method=method, epochs=1)
+    expected = ad.fit(Z, alone).components_
+    clear_caches()  # computed again, not the cached state of the same vectors
+    got = ad.fit(with_zeros, given)
+    np.testing.assert_allclose(got.components_, expected, atol=1e-6)
+    if route == "labels":
+        assert "none" in got.classes_.tolist()
+    np.testing.assert_array_equal(got.transform(with_zeros)[:150], 0.0)
+
+
 def test_grid_over_dim_fits_once_per_fold(trec_vectors, monkeypatch):
     Z, y = trec_vectors
     calls = []
