@@ -15,6 +15,7 @@ then slices each result to ``dim`` and re-normalises it. So ``dim`` only slices,
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import types
@@ -420,6 +421,22 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         self._state_names = tuple(state)
         self.fingerprint_ = key
         self._record_fit_settings()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> BaseEmbedder:
+        """A deep copy whose fitted state is its own, under a fingerprint of its own.
+
+        The copy is where a fitted state may be edited (docs/design.md, *Caching*: "take a
+        ``copy.deepcopy`` ... before editing its attributes"), so it must not share the
+        original's vectors: under the same fingerprint, the texts the original had embedded
+        kept their old vectors after the copy's edit, and only new texts got the edited ones.
+        A pickle keeps the fingerprint (worker processes share the cached vectors through it).
+        """
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        if "fingerprint_" in new.__dict__:
+            new.fingerprint_ = uuid.uuid4().hex
+        return new
 
     def _earlier_state_names(self) -> tuple[str, ...]:
         """The attributes that the last fitted state set (``_set_fitted_state``); for an

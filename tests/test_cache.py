@@ -963,3 +963,25 @@ def test_a_bad_disk_bound_fails_before_the_fit(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="SKMRL_DISK_CACHE_MAX_BYTES='4X'"):
         cached_fit_state("state", lambda: calls.append(1) or {"max_dim_": 1}, memory=tmp_path)
     assert not calls and not (tmp_path / "skmrl-fits").exists()
+
+
+def test_a_deep_copy_edited_after_fit_gets_its_own_vectors():
+    # docs/design.md ("Shared, so read-only"): edit a copy.deepcopy, not the shared state. The
+    # copy kept the original's fingerprint, so the texts the original had embedded were served
+    # the original's cached vectors after the copy's edit (only new texts got the edited ones).
+    import copy
+    import pickle
+
+    from skmrl import TfidfBaseline
+
+    original = TfidfBaseline(dim=2, max_dim=4).fit(CORPUS)
+    before = original.transform(CORPUS)
+    edited = copy.deepcopy(original)
+    edited.components_ = edited.components_[::-1].copy()  # the last two components first
+    expected = original.set_params(dim=None).embed_full(CORPUS)[:, [3, 2]]
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(edited.transform(CORPUS), expected, atol=1e-5)
+    np.testing.assert_array_equal(original.set_params(dim=2).transform(CORPUS), before)
+    assert edited.fingerprint_ != original.fingerprint_
+    # a pickle still names the same fitted state: worker processes share its vectors
+    assert pickle.loads(pickle.dumps(original)).fingerprint_ == original.fingerprint_
