@@ -640,7 +640,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             # Rows of zeros (a text without a known word) have no direction, and transform
             # leaves them zero: fitted on, they were points at the origin, which moved the mean
             # and put the direction from it to the other rows first ("pca": 0.96 of the first
-            # direction on the mean, with as many zero rows as others), a class of them the
+            # direction on the mean, with half as many zero rows as others), a class of them the
             # discriminants' own, and they took the trained rotation's batches and start.
             Zn = Zn[nonzero]
             codes = None if codes is None else codes[nonzero]
