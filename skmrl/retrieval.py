@@ -457,9 +457,11 @@ class MatryoshkaSearch(BaseEstimator):
                 f"queries have {Q.shape[1]} dimensions, but the index was built from "
                 f"{self.max_dim_}-dimensional vectors"
             )
-        from skmrl._torch.device import resolve_device
+        from skmrl._torch.device import check_device_spec, resolve_device
 
-        device = resolve_device(self.device) if self.device != "auto" else _auto_device()
+        # the search's own "auto" (a GPU, else the CPU: never MPS), whatever its case or spaces
+        auto = isinstance(self.device, str) and check_device_spec(self.device) == "auto"
+        device = _auto_device() if auto else resolve_device(self.device)
         q_rerank = prefix_normalize(Q, rerank_dim)
         if short_dim is not None:
             q_short = prefix_normalize(Q, short_dim)

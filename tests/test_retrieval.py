@@ -644,3 +644,18 @@ def test_search_on_float64_vectors_beyond_float32s_range(scale):
     got = search.fit(D * scale).kneighbors(Q * scale, 5)
     np.testing.assert_array_equal(got[1], expected[1])
     np.testing.assert_allclose(got[0], expected[0], atol=1e-6)
+
+
+def test_auto_in_any_case_is_the_searchs_own_auto(monkeypatch):
+    # device="AUTO" passed the device check (which ignores case and spaces) but not the
+    # search's test for "auto", so it went to resolve_device's auto, which picks Apple's MPS
+    # where the search's own "auto" keeps to a GPU or the CPU
+    import skmrl._torch.device as torch_device
+
+    X = _corpus(200, 96)
+    expected = MatryoshkaSearch(device="auto").fit(X).kneighbors(X[:5], 3)
+    monkeypatch.setattr(torch_device, "available_devices", lambda: ["cpu", "mps"])
+    for device in ("AUTO", " Auto "):
+        got = MatryoshkaSearch(device=device).fit(X).kneighbors(X[:5], 3)
+        np.testing.assert_array_equal(got[1], expected[1])
+        np.testing.assert_allclose(got[0], expected[0], atol=1e-6)
