@@ -83,10 +83,10 @@ def pca_basis(Z: np.ndarray, center: bool = True) -> tuple[np.ndarray, np.ndarra
 def discriminant_basis(Z: np.ndarray, labels: np.ndarray, shrinkage: float = 0.1) -> np.ndarray:
     """An orthogonal basis whose first ``n_classes - 1`` directions separate the classes.
 
-    The leading directions span the linear discriminants of ``Z`` (Fisher's LDA, with the
-    within-class scatter shrunk towards ``shrinkage`` times its mean variance over the
-    directions the vectors span, which keeps it invertible for a few hundred rows); the rest
-    are the principal directions of what the discriminants leave, largest variance first.
+    The leading directions span the linear discriminants of ``Z`` (Fisher's LDA, with a ridge
+    of ``shrinkage`` times the within-class scatter's mean variance over the directions the
+    vectors span added to that scatter, which keeps it invertible for a few hundred rows); the
+    rest are the principal directions of what the discriminants leave, largest variance first.
     Since a linear classifier of ``C`` classes reads at most ``C - 1`` directions of the class
     means, a prefix of ``C - 1`` dimensions can keep what it reads. Measured with 5-fold
     LogisticRegression on MiniLM vectors, the prefix of 8 reached 0.849 on TREC-6 (full size
