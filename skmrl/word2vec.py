@@ -308,8 +308,10 @@ class Word2VecEmbedder(BaseEmbedder):
     def _fit_data_key(self, docs: list[str], y: Any) -> str | None:
         key = super()._fit_data_key(docs, y)
         if self.vectors is not None:  # a rewritten vectors file must not reuse a cached fit
+            # the resolved path: a relative one names another file after os.chdir
             stat = Path(self.vectors).stat()
-            key = f"{key}|{os.fspath(self.vectors)}|{stat.st_size}|{stat.st_mtime_ns}"
+            path = os.path.realpath(self.vectors)
+            key = f"{key}|{path}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ino}"
         return key
 
     def _check_dim(self, max_dim_: int) -> int | None:

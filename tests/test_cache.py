@@ -985,3 +985,25 @@ def test_a_deep_copy_edited_after_fit_gets_its_own_vectors():
     assert edited.fingerprint_ != original.fingerprint_
     # a pickle still names the same fitted state: worker processes share its vectors
     assert pickle.loads(pickle.dumps(original)).fingerprint_ == original.fingerprint_
+
+
+def test_a_relative_vectors_path_is_keyed_by_the_file_it_names(tmp_path, monkeypatch):
+    # Word2VecEmbedder keyed a vectors file by the path as given, its size and its mtime: after
+    # os.chdir, vectors="vec.txt" named another file of the same size and time (as cp -p or an
+    # archive leaves them), and the fit was the first file's, served from the cache.
+    from skmrl import Word2VecEmbedder
+
+    for folder, value in (("a", "0.1"), ("b", "0.9")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "vec.txt").write_text(f"2 2\ncat {value} 0.5\ndog 0.3 {value}\n")
+    first = os.stat(tmp_path / "a" / "vec.txt")
+    os.utime(tmp_path / "b" / "vec.txt", ns=(first.st_atime_ns, first.st_mtime_ns))
+    docs = ["cat dog", "dog cat", "cat cat dog"]
+    vectors = []
+    for folder in ("a", "b"):
+        monkeypatch.chdir(tmp_path / folder)
+        emb = Word2VecEmbedder(vectors="vec.txt", epochs=0, normalize=False).fit(docs)
+        vectors.append(emb.wv_["cat"].copy())
+    own = Word2VecEmbedder(vectors=str(tmp_path / "b" / "vec.txt"), epochs=0).fit(docs)
+    np.testing.assert_allclose(vectors[1], own.wv_["cat"], atol=1e-6)
+    assert not np.allclose(vectors[0], vectors[1], atol=1e-3)
