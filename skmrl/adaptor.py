@@ -113,7 +113,9 @@ def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
     return dims
 
 
-def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+def check_class_labels(
+    y: Any, n_samples: int, *, single_class: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate class labels; return ``(classes, codes)`` with ``codes`` in ``0..n_classes-1``.
 
     Raises a ``ValueError`` for a wrong length, a missing label (``None``, NaN or infinity),
@@ -128,6 +130,9 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
         Class labels of any sortable type.
     n_samples : int
         The number of samples ``y`` must label.
+    single_class : str, optional
+        What the error for a single class says after naming it; by default that labels cannot
+        guide the embedding (for the callers that fit on labels), and to pass ``y=None``.
 
     Returns
     -------
@@ -190,8 +195,12 @@ def check_class_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     if len(classes) < 2:
         only = classes[:1].tolist()[0]  # a Python value: 1, not np.int64(1)
         raise ValueError(
-            f"y has a single class ({only!r}): labels can only guide the embedding when "
-            "there are at least 2 classes; pass y=None for the unsupervised fit"
+            f"y has a single class ({only!r}): "
+            + (
+                single_class
+                or "labels can only guide the embedding when there are at least 2 classes; "
+                "pass y=None for the unsupervised fit"
+            )
         )
     return classes, codes.astype(np.int64)
 

@@ -313,7 +313,9 @@ def _dim_curve(
         if regression:
             y = _check_targets(y, estimator)
         else:
-            classes, codes = check_class_labels(y, len(y))
+            classes, codes = check_class_labels(
+                y, len(y), single_class="a classifier needs at least 2 classes to be scored"
+            )
         groups = _check_groups(groups, cv, len(y), "samples")
         if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
             if cv < 2:
