@@ -785,6 +785,47 @@ def test_a_comma_separated_file_named_tsv_is_told_so(tmp_path):
         read_texts(str(tmp_path / "c.tsv"), "text", False, None)
 
 
+def test_a_utf16_file_is_told_so(tmp_path):
+    # Excel's "Unicode Text" and Windows tools write UTF-16: with a BOM it was refused as "not
+    # UTF-8 text (byte 0xff at offset 0)", without one as "NUL bytes (a binary file?)".
+    from skmrl.cli._csv import Refused, read_table, read_texts
+
+    text = "text,label\na cat sat,pets\nshares fell,money\n"
+    for name, data in [
+        ("bom.csv", text.encode("utf-16")),
+        ("le.csv", text.encode("utf-16-le")),
+        ("be.csv", text.encode("utf-16-be")),
+    ]:
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(Refused, match=r"is not a CSV file: it is UTF-16 text; .* as UTF-8 "):
+            read_table(str(tmp_path / name), None)
+    (tmp_path / "t.txt").write_bytes("a cat\nshares fell\n".encode("utf-16"))
+    with pytest.raises(Refused, match=r"'.*t\.txt' is not a text file: it is UTF-16 text"):
+        read_texts(str(tmp_path / "t.txt"), None, False, None)
+    # bytes that are neither: as before
+    (tmp_path / "bin.csv").write_bytes(bytes(range(256)) * 2)
+    with pytest.raises(Refused, match=r"not UTF-8 text \(byte 0x80 at offset 128\)"):
+        read_table(str(tmp_path / "bin.csv"), None)
+    (tmp_path / "nul.csv").write_bytes(b"text\x00\x00\x00,label\na,b\n")
+    with pytest.raises(Refused, match=r"holds NUL bytes \(a binary file\?\)"):
+        read_table(str(tmp_path / "nul.csv"), None)
+
+
+def test_a_misspelt_column_suggests_the_close_one(tmp_path):
+    # Only the first 20 columns are listed: the one meant was not named in a wide file.
+    from skmrl.cli._csv import Refused, read_table, text_cells
+
+    path = tmp_path / "wide.csv"
+    names = [f"feature_{i}" for i in range(30)] + ["Question", "label"]
+    path.write_text(",".join(names) + "\n" + ",".join(["1"] * 30 + ["why?", "a"]) + "\n")
+    table = read_table(str(path), None)
+    for wrong in ("question", "Questions", "Qeustion"):
+        with pytest.raises(Refused, match=r"no column '\w+' in '.*' \(did you mean 'Question'\?\)"):
+            text_cells(table, wrong, "--text-col")
+    with pytest.raises(Refused, match=r"no column 'body' in '.*wide.csv'; its columns are"):
+        text_cells(table, "body", "--text-col")
+
+
 def test_lines_past_the_limit_are_not_read(tmp_path):
     # An empty line after the --limit used to stop a .txt run, and to count as left out.
     from skmrl.cli._csv import Texts, read_texts

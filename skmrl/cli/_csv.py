@@ -100,14 +100,53 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
     except UnicodeDecodeError as exc:
         raise Refused(
             argument,
-            f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            _utf16_problem(exc.object, shown, what)
+            or f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
             f"offset {exc.start})",
         ) from None
     except OSError as exc:
         raise Refused(argument, f"cannot read {shown}: {exc.strerror or exc}") from None
     if "\0" in text:
-        raise Refused(argument, f"{shown} is not {what}: it holds NUL bytes (a binary file?)")
+        raise Refused(
+            argument,
+            _utf16_problem(text.encode("utf-8"), shown, what)
+            or f"{shown} is not {what}: it holds NUL bytes (a binary file?)",
+        )
     return text
+
+
+def _utf16_problem(data: bytes, shown: str, what: str) -> str | None:
+    """That ``data`` (a file's bytes) is UTF-16 text, as Excel's "Unicode Text" and Windows
+    tools save it, with the way out; else None. Read as UTF-8 it is a bad first byte (its BOM)
+    or, without a BOM, a NUL byte beside every ASCII character (a binary file has NUL bytes
+    too, but not at every other byte alone)."""
+    head = data[:4096]
+    head = head[: len(head) - len(head) % 2]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be"
+    else:
+        odd, even = head[1::2], head[0::2]
+
+        def mostly_nul(part: bytes) -> bool:
+            return len(part) > 0 and part.count(0) >= 0.9 * len(part)
+
+        if mostly_nul(odd) and even.count(0) == 0:
+            encoding = "utf-16-le"
+        elif mostly_nul(even) and odd.count(0) == 0:
+            encoding = "utf-16-be"
+        else:
+            return None
+    try:
+        head.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    remedy = (
+        " (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding='utf-16')"
+        ".to_csv(new_path, index=False))"
+        if what == "a CSV file"
+        else ""
+    )
+    return f"{shown} is not {what}: it is UTF-16 text; skmrl reads UTF-8, save it as UTF-8{remedy}"
 
 
 def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Table:
@@ -303,16 +342,44 @@ def column(table: Table, name: str, argument: str) -> int:
     found = [i for i, header in enumerate(table.header) if header == name.strip()]
     if not found:
         problem = separator_problem(table)
+        close = close_column(name, table.header)
+        hint = f" (did you mean {close!r}?)" if close is not None else ""
         raise Refused(
             argument,
             f"no column {name!r}: {problem}"
             if problem
-            else f"no column {name!r} in {table.shown}; its columns are: "
+            else f"no column {name!r} in {table.shown}{hint}; its columns are: "
             f"{columns_list(table.header)}",
         )
     if len(found) > 1:
         raise Refused(argument, f"{table.shown} has {len(found)} columns named {name!r}")
     return found[0]
+
+
+def close_column(name: str, header: list[str]) -> str | None:
+    """The column of ``header`` that ``name`` most likely meant: the same name in another case
+    (``Text`` for ``text``), else the closest spelling (``question`` for ``questions``), else None.
+
+    The columns are listed beside it, but only the first 20 of a wide file: the one meant may
+    not be among them.
+
+    Examples
+    --------
+    >>> from skmrl.cli._csv import close_column
+    >>> close_column("Text", ["id", "text"]), close_column("questions", ["question", "label"])
+    ('text', 'question')
+    >>> close_column("body", ["id", "text", "topic"]) is None
+    True
+    """
+    import difflib
+
+    wanted = name.strip()
+    same = [column for column in header if column.casefold() == wanted.casefold()]
+    if same:
+        return same[0]
+    folded = {column.casefold(): column for column in reversed(header) if column}
+    close = difflib.get_close_matches(wanted.casefold(), list(folded), n=1, cutoff=0.8)
+    return folded[close[0]] if close else None
 
 
 def distinct_columns(named: dict[str, str | None]) -> None:
