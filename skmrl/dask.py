@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._validation import check_bool
+
 __all__ = ["embed"]
 
 
@@ -220,6 +222,7 @@ def embed(
             f"unexpected keyword arguments {sorted(parquet_kwargs)}: Parquet options apply only "
             "with path="
         )
+    check_bool("keep_text", keep_text)
     import dask
 
     series, text_dtype = _text_series(texts, column)

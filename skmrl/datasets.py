@@ -25,6 +25,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from skmrl._validation import check_bool
+
 __all__ = ["BeirData", "load_bbc_news", "load_beir", "load_sms_spam", "load_sts", "load_trec"]
 
 
@@ -176,6 +178,8 @@ def load_sts(
     ------
     FileNotFoundError
         No such file (the message names the splits found when the folder holds others).
+    TypeError
+        ``return_sources`` is not a bool.
     ValueError
         ``split`` is not a non-empty str, or ``path`` is a file of another split; a line of
         fewer than 7 tab-separated columns or whose score is not a finite number, or a file
@@ -192,6 +196,7 @@ def load_sts(
     """
     if split is not None and (not isinstance(split, str) or not split):
         raise ValueError(f"split must be None or a non-empty str such as 'dev', got {split!r}")
+    check_bool("return_sources", return_sources)
     named = re.fullmatch(r"sts-(.+)\.csv", Path(path).name)
     if split is not None and named and named[1] != split and Path(path).is_file():
         # The file would be read whatever the split, and the caller believes it is another.
@@ -268,6 +273,11 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
 
     Raises
     ------
+    FileNotFoundError
+        No such file (the message says what to pass: the data folder, the dataset's folder or
+        the file).
+    TypeError
+        ``fine`` is not a bool (a truthy ``"no"`` would turn it on).
     ValueError
         A line that is not ``COARSE:fine question`` (the message gives ``file:line``), or a
         file without any question. Lines end in ``"\\n"``, ``"\\r\\n"`` or ``"\\r"`` only:
@@ -283,6 +293,7 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
     >>> len(questions), sorted(set(labels.tolist()))  # doctest: +SKIP
     (5381, ['ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM'])
     """
+    check_bool("fine", fine)
     file = _data_path(path, "trec", "question_labels.txt")
     seen: set[str] = set()
     questions: list[str] = []
@@ -336,6 +347,9 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
 
     Raises
     ------
+    FileNotFoundError
+        No such file (the message says what to pass: the data folder, the dataset's folder or
+        the file).
     ValueError
         A header without the columns ``spam`` and ``text`` (the message names the columns
         found), a row with another number of columns than the header, or a ``spam`` label
@@ -426,6 +440,18 @@ class BeirData(NamedTuple):
         Query id -> text, only the queries that have relevance judgements, in file order.
     qrels : dict of str to dict of str to int
         Query id -> {document id: relevance grade}; grade 0 is judged not relevant.
+
+    Examples
+    --------
+    >>> from skmrl.datasets import BeirData
+    >>> data = BeirData(
+    ...     corpus={"d1": "Cats purr", "d2": "Banks lend"},
+    ...     queries={"q1": "why do cats purr"},
+    ...     qrels={"q1": {"d1": 1, "d2": 0}},
+    ... )
+    >>> corpus, queries, qrels = data
+    >>> data.qrels["q1"]
+    {'d1': 1, 'd2': 0}
     """
 
     corpus: dict[str, str]

@@ -178,6 +178,8 @@ def test_embed_with_a_transformer_encoder(client, tiny_bert):
         ),
         (lambda: _series(CORPUS), TfidfBaseline().fit(CORPUS), {}, ValueError, "sparse"),
         (lambda: _series(CORPUS), "fitted", {"compression": "zstd"}, TypeError, "only with path"),
+        # a truthy string quietly added the text column
+        (lambda: _series(CORPUS), "fitted", {"keep_text": "no"}, TypeError, "keep_text must be"),
     ],
 )
 def test_embed_errors_are_clear(texts, embedder, kwargs, error, words):

@@ -208,6 +208,18 @@ def test_trec_small_file(tmp_path):
     assert load_trec(file, fine=True)[1].tolist() == ["DESC:def", "NUM:count"]
 
 
+def test_flags_must_be_bools(tmp_path):
+    # a truthy string quietly turned the option on: fine="no" gave the 50 fine labels
+    file = tmp_path / "q.txt"
+    file.write_text("DESC:def What is X ?\n", encoding="utf-8")
+    with pytest.raises(TypeError, match="fine must be a bool, got 'no'"):
+        load_trec(file, fine="no")
+    (tmp_path / "sts-dev.csv").write_text(_STS_LINES[0] + "\n")
+    with pytest.raises(TypeError, match="return_sources must be a bool, got 'no'"):
+        load_sts(tmp_path / "sts-dev.csv", return_sources="no")
+    assert load_trec(file, fine=np.True_)[1].tolist() == ["DESC:def"]
+
+
 @pytest.mark.parametrize(
     "line",
     ["garbage", "DESC What is X ?", "DESC:def", "DESC:def  ", ":def What ?", "DESC: What ?"],
