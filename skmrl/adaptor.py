@@ -709,6 +709,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Vectors of the ``n_features`` that ``fit`` saw, or a column of them (a vector per
+            cell), as in :meth:`fit`.
 
         Returns
         -------
@@ -732,6 +734,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Vectors of the ``n_features`` that ``fit`` saw, or a column of them (a vector per
+            cell), as in :meth:`fit`.
 
         Returns
         -------

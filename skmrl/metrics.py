@@ -281,6 +281,8 @@ def cosine_top_k(
     queries : array-like of shape (n_queries, n_features)
         Or one column whose cells each hold a vector (``df["embedding"]``), as for ``corpus``.
     corpus : array-like of shape (n_docs, n_features)
+        The documents' vectors, of the queries' length; or one column whose cells each hold
+        a vector (``df["embedding"]``), stacked.
     k : int
         Results per query; ``min(k, n_docs)`` are returned.
     block_bytes : int, default=16 MiB

@@ -106,6 +106,11 @@ class MatryoshkaSearch(BaseEstimator):
     int8_offset_, int8_scale_ : ndarray of shape (``shortlist_dim_``,) or None
         The int8 ranges (``quantize="int8"``).
 
+    See Also
+    --------
+    sklearn.neighbors.NearestNeighbors : Exact search; ``metric="cosine"`` gives the distances
+        that ``kneighbors`` returns here.
+
     Notes
     -----
     ``shortlist_dim``, ``rerank_dim`` and ``quantize`` shape the index that ``fit`` builds.
@@ -122,11 +127,6 @@ class MatryoshkaSearch(BaseEstimator):
     and its runtime parameters (``batch_size``, ``progress``, ``memory``, ...) may change; the
     runtime ones apply to the queries. ``shortlist_size``, ``device``, ``batch_size``,
     ``n_jobs`` and ``progress`` are read at each search.
-
-    See Also
-    --------
-    sklearn.neighbors.NearestNeighbors : exact search; ``metric="cosine"`` gives the distances
-        that ``kneighbors`` returns here.
 
     Examples
     --------
@@ -590,6 +590,7 @@ class MatryoshkaSearch(BaseEstimator):
         Parameters
         ----------
         path : str or Path
+            The folder that :meth:`save` wrote (``~`` is expanded).
 
         Returns
         -------
