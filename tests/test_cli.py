@@ -558,6 +558,46 @@ def test_finetune_failed_run_removes_the_folders_it_made(monkeypatch, capsys, tm
     assert (tmp_path / "kept").is_dir() and not any((tmp_path / "kept").iterdir())
 
 
+def test_finetune_that_fails_while_saving_keeps_the_model_it_would_replace(
+    monkeypatch, capsys, tmp_path, corpus_csv, tiny_bert
+):
+    # The new model was saved over the old one: a save that failed (a full disk) or was
+    # interrupted at the last file, skmrl.json, left the new adaptor beside the old skmrl.json,
+    # and the folder loaded without a word to vectors of neither model (0.92 away from the old).
+    import skmrl._saved_model as saved_model
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.utils._corpus import CORPUS
+
+    folder = tmp_path / "model"
+    common = [str(corpus_csv), "--text-col", "text", "-o", str(folder), "--model", tiny_bert]
+    assert main(["finetune", *common, "--label-col", "topic", "--no-progress"]) == 0
+    before = MatryoshkaEmbedder(model=str(folder)).fit(CORPUS).transform(CORPUS)
+    files = sorted(path.name for path in folder.iterdir())
+    write_json = saved_model.write_json
+    for failure, status in [
+        (OSError(28, "No space left on device"), 1),
+        (KeyboardInterrupt(), 130),
+    ]:
+
+        def fail_at_the_config(path, *args, failure=failure, **kwargs):
+            if Path(path).name == "skmrl.json":
+                raise failure
+            return write_json(path, *args, **kwargs)
+
+        monkeypatch.setattr(saved_model, "write_json", fail_at_the_config)
+        assert main(["finetune", *common, "--method", "pca", "--no-progress"]) == status
+        assert sorted(path.name for path in folder.iterdir()) == files
+        assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+        after = MatryoshkaEmbedder(model=str(folder)).fit(CORPUS).transform(CORPUS)
+        np.testing.assert_array_equal(after, before)
+    monkeypatch.undo()  # and a save that completes replaces it, whole
+    assert main(["finetune", *common, "--method", "pca", "--no-progress"]) == 0
+    assert "replaced the model in" in capsys.readouterr().out
+    pca = MatryoshkaEmbedder(model=tiny_bert, fine_tune="pca").fit(CORPUS).transform(CORPUS)
+    again = MatryoshkaEmbedder(model=str(folder)).fit(CORPUS).transform(CORPUS)
+    np.testing.assert_allclose(again, pca, atol=1e-5)
+
+
 def test_finetune_requires_the_text_column_and_the_output(skmrl_cmd, corpus_csv):
     out = skmrl_cmd("finetune", str(corpus_csv))
     assert out.returncode == 2 and "Traceback" not in out.stderr

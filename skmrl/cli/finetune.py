@@ -329,6 +329,51 @@ def _train(args: argparse.Namespace, plan: _Plan) -> Any:
     return embedder.fit(plan.texts, plan.labels)
 
 
+def _save(embedder: Any, output: Path) -> None:
+    """``embedder.save_pretrained`` into a new folder beside ``output``, then put it in its place:
+    the model is written whole or not at all.
+
+    Saved over the model it replaces, a save that failed (a full disk) or was interrupted left
+    the new encoder's weights beside the old ``skmrl.json`` and adaptor: a folder that loads
+    without a word, to vectors of neither model. Here the folder at ``output`` (the model it
+    replaces, or the empty folder the checks made) is kept until the new one is complete, and
+    then replaced whole. Where no folder can be made beside it (its parent is not writable),
+    the model is saved into ``output`` itself, as before.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from skmrl.models import forget_folder
+
+    try:
+        staging = Path(
+            tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+        )
+    except OSError:
+        embedder.save_pretrained(output)
+        return
+    old: Path | None = None
+    moved = False
+    try:
+        embedder.save_pretrained(staging)
+        mode = output.stat().st_mode & 0o7777  # the replaced folder's (mkdtemp's is private)
+        os.chmod(staging, mode)
+        old = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.", suffix=".old"))
+        os.replace(output, old)  # onto the empty folder just made
+        moved = True
+        os.replace(staging, output)
+    except BaseException:
+        if moved and not output.exists():
+            os.replace(old, output)  # put the replaced folder back
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    forget_folder(output)  # a model loaded from this folder before now reads the new files
+
+
 def _usage(output: Path, embedder: Any) -> list[str]:
     """How to load the saved model: with the pooling and max_length it was trained with (the
     library keeps its defaults, and only warns that the saved folder's differ)."""
@@ -371,7 +416,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         embedder = _train(args, plan)
         seconds = time.perf_counter() - start
-        embedder.save_pretrained(plan.output)
+        _save(embedder, plan.output)
         done = True
     except RUN_ERRORS as exc:
         print(f"skmrl finetune: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
@@ -435,7 +480,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--output",
         required=True,
         metavar="MODEL_DIR",
-        help="the folder to save the model to: new, empty, or a model skmrl saved (replaced)",
+        help="the folder to save the model to: new, empty, or a model skmrl saved (replaced "
+        "whole, once the new one is complete: a failed or interrupted run keeps it)",
     )
     train = parser.add_argument_group("training")
     train.add_argument(
@@ -458,9 +504,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         type=int_at_least(1, "a positive int"),
         metavar="N",
         help="passes over the data (default: 10 for the adaptor, 1 for full; for full, 4 give "
-        "far better prefixes at 4 times the cost, with --learning-rate 1e-4 when there are no "
-        "pairs); refused with --method pca, and with --method adaptor plus --label-col "
-        "(closed-form rotations: nothing is trained)",
+        "far better prefixes at 4 times the cost, with --learning-rate 1e-4 for texts without "
+        "--label-col or --pair-col); refused with --method pca, and with --method adaptor "
+        "plus --label-col (closed-form rotations: nothing is trained)",
     )
     train.add_argument(
         "--learning-rate",
@@ -474,7 +520,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--batch-size",
         type=int_at_least(2, "an int >= 2"),
         metavar="N",
-        help="texts per training step of full and full+adaptor (default: 32)",
+        help="texts (with --pair-col: pairs) per training step of full and full+adaptor "
+        "(default: 32)",
     )
     train.add_argument(
         "--matryoshka-dims",
