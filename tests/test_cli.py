@@ -866,6 +866,23 @@ def test_a_misspelt_column_suggests_the_close_one(tmp_path):
         text_cells(table, "body", "--text-col")
 
 
+def test_lines_of_spaces_are_blank_lines_as_pandas_reads_them(tmp_path):
+    # csv reads a line of spaces as a row of one field: --skip-empty counted it, so the rows it
+    # wrote (documented as pandas.read_csv numbers them) were off by one after each such line,
+    # and before the header it was taken for a one-column header ("row 1 has 2 fields").
+    from skmrl.cli._csv import read_table, read_texts
+
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "spaces.csv"
+    path.write_text('  \ntext,n\na cat,1\n  \n \r\n,2\nshares fell,3\n"  ",4\nthe end,5\n')
+    got = read_texts(str(path), "text", True, None)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    kept = [i for i, text in enumerate(frame["text"]) if text.strip()]
+    assert got.texts == ["a cat", "shares fell", "the end"] == list(frame["text"][kept])
+    assert got.rows == kept == [0, 2, 4] and got.skipped == 2  # the empty cell and the "  "
+    assert read_table(str(path), None).lines == [3, 6, 7, 8, 9]
+
+
 def test_lines_past_the_limit_are_not_read(tmp_path):
     # An empty line after the --limit used to stop a .txt run, and to count as left out.
     from skmrl.cli._csv import Texts, read_texts

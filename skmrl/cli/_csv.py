@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,12 +190,14 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
     rows: list[list[str]] = []
     lines: list[int] = []
     limited = False
+    blank = _blank_records(text)
     try:
         while not header:  # blank lines before the header
-            header = [name.strip() for name in next(reader)]
+            record = next(reader)
+            header = [] if blank(record, reader.line_num) else [name.strip() for name in record]
         start = reader.line_num + 1
         for record in reader:
-            if record:  # a blank line is no row
+            if not blank(record, reader.line_num):  # a blank line is no row
                 if limit is not None and len(rows) == limit:
                     limited = True
                     break
@@ -238,6 +241,26 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
     return table
 
 
+def _blank_records(text: str) -> Callable[[list[str], int], bool]:
+    """A test of whether a record of ``text`` that the csv reader ended on line ``line_num`` is a
+    blank line, no row: an empty one, or one of whitespace only with no quote mark (``"  "``
+    quoted is a row holding a text of spaces). pandas.read_csv skips both, and a row number
+    (``skmrl embed --skip-empty``'s) must count the rows as it does; csv reads the second as a
+    row of one field, and before the header it was taken for a header of one column."""
+    lines: list[str] = []
+
+    def blank(record: list[str], line_num: int) -> bool:
+        if not record:
+            return True
+        if len(record) > 1 or record[0].strip():
+            return False
+        if not lines:  # split as the csv reader splits: on \n, \r\n and \r only
+            lines.extend(io.StringIO(text, newline="").readlines())
+        return '"' not in lines[line_num - 1]
+
+    return blank
+
+
 def _stray_quote(text: str, delimiter: str, records: int) -> tuple[int, int | None] | None:
     """Where a quote mark opened a quoted field that swallowed the lines after it, within the
     first ``records`` records: (its first line, the line of the quote mark that ended it, None
@@ -249,10 +272,11 @@ def _stray_quote(text: str, delimiter: str, records: int) -> tuple[int, int | No
     field on its own line without a delimiter after it (``"a" b``) is left to csv's leniency.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    blank = _blank_records(text)
     start, seen = 1, 0
     try:
         for record in reader:
-            seen += bool(record)
+            seen += not blank(record, reader.line_num)
             if seen >= records:
                 return None
             start = reader.line_num + 1
