@@ -92,6 +92,19 @@ def test_sweep_help_says_dims_sizes_the_tfidf_and_word2vec_embedders(skmrl_cmd):
     assert "The largest is also the size of the tfidf and word2vec embedders built" in said
 
 
+def test_every_output_option_says_what_happens_to_an_existing_file():
+    # sweep's --out, --plot and --depth-plot replaced an existing file without their help
+    # saying so (embed's -o and finetune's -o did).
+    from skmrl.cli import _build_parser
+
+    commands = _build_parser()._subparsers._group_actions[0].choices
+    outputs = {"embed": ["-o"], "sweep": ["--out", "--plot", "--depth-plot"], "finetune": ["-o"]}
+    for command, options in outputs.items():
+        actions = commands[command]._option_string_actions
+        for option in options:
+            assert "replaced" in actions[option].help, (command, option)
+
+
 # -- skmrl sweep: refusals -------------------------------------------------------------------------
 def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[str, ...]]]:
     """(arguments, the argument named, phrases of the message) of bad ``skmrl sweep`` calls."""

@@ -535,17 +535,20 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     out.add_argument(
         "--out",
         metavar="FILE.csv",
-        help="write the results as CSV: one row per embedder and dim (mean, std, bytes, seconds)",
+        help="write the results as CSV: one row per embedder and dim (mean, std, bytes, "
+        "seconds); replaced if it exists, its folder must exist",
     )
     out.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="plot accuracy against dim to this image file (needs matplotlib)",
+        help="plot accuracy against dim to this image file (needs matplotlib; replaced if it "
+        "exists)",
     )
     out.add_argument(
         "--depth-plot",
         metavar="FILE.png",
-        help="with --layers: the depth x dim heatmap to this image file (needs matplotlib)",
+        help="with --layers: the depth x dim heatmap to this image file (needs matplotlib; "
+        "replaced if it exists)",
     )
     add_no_progress(out)
     parser.set_defaults(func=run, parser=parser)
