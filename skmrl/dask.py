@@ -96,7 +96,14 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
             "(a frozen MatryoshkaEmbedder learns nothing from fit: .fit(['any text']) loads "
             "its model)"
         ) from None
-    embedder = copy.deepcopy(embedder)  # the caller's estimator keeps its own dim
+    copied = copy.deepcopy(embedder)  # the caller's estimator keeps its own dim
+    if "fingerprint_" in vars(embedder):
+        # A deep copy gets a fingerprint of its own, for a state about to be edited; this one
+        # changes only dim and the output, which no vector depends on, so it keeps the fitted
+        # state's: with a new one, every embed computed every vector again, never reading those
+        # the caller, an earlier embed or the disk cache (memory=) already held.
+        copied.fingerprint_ = embedder.fingerprint_
+    embedder = copied
     if dim is not None:
         embedder.set_params(dim=dim)
     # Arrays, whatever set_output (or sklearn's transform_output) says: a DataFrame indexed

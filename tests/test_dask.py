@@ -285,3 +285,23 @@ def test_embed_refuses_a_folder_holding_files_it_would_not_replace(tmp_path):
         for _ in range(2):
             embed(_series(CORPUS, 3), emb, path=str(other), write_metadata_file=True)
         assert pd.read_parquet(other).shape == (len(CORPUS), 4)
+
+
+def test_embed_reads_the_vectors_already_cached():
+    """embed works on a deep copy of the embedder, which got a fingerprint of its own (0322334):
+    every embed then computed every vector again, never reading those that the caller's
+    transform, an earlier embed or the disk cache (memory=) held."""
+    import dask
+
+    from skmrl.cache import get_embedding_cache
+
+    emb = TfidfBaseline(dim=4).fit(CORPUS)
+    expected = emb.transform(CORPUS)
+    cache = get_embedding_cache()
+    misses = cache.misses
+    with dask.config.set(scheduler="sync"):
+        for _ in range(2):
+            out = embed(_series(CORPUS), emb, dim=2).compute()
+            np.testing.assert_allclose(out.to_numpy(), emb.set_params(dim=2).transform(CORPUS))
+    assert cache.misses == misses
+    assert emb.set_params(dim=4).transform(CORPUS).tobytes() == expected.tobytes()
