@@ -10,7 +10,7 @@ import numbers
 import os
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -275,11 +275,12 @@ class Word2VecEmbedder(BaseEmbedder):
             )
         if self.matryoshka_dims is not None:
             dims = self.matryoshka_dims
-            # a list, tuple or array: a generator would be used up by this check, and training
-            # would then see no sizes (the plain loss, silently)
+            # a collection (list, tuple, range, 1-D array, Series): an iterator such as a
+            # generator would be used up by this check, and training would then see no sizes
+            # (the plain loss, silently)
             if (
-                isinstance(dims, str | bytes)
-                or not isinstance(dims, Sequence | np.ndarray)
+                isinstance(dims, str | bytes | Iterator)
+                or not isinstance(dims, Iterable)
                 or (isinstance(dims, np.ndarray) and dims.ndim != 1)  # np.array(8) can't iterate
             ):
                 raise TypeError(f"matryoshka_dims must be a list of ints, got {dims!r}")

@@ -794,6 +794,25 @@ def test_bad_params_give_clear_errors(params, error, match):
         Word2VecEmbedder(max_dim=params.pop("max_dim", 8), **params).fit(["a b a b", "b a"])
 
 
+@pytest.mark.filterwarnings("ignore:word2vec trains on only")
+def test_matryoshka_dims_takes_any_collection_of_ints():
+    # Refusing a generator (which the check used up) by asking for a Sequence or an array
+    # refused a pandas Series of sizes (a DataFrame column) and a set as well, which trained
+    # as their list does before
+    pd = pytest.importorskip("pandas")
+    docs = ["a b a b", "b a c", "c a b"]
+
+    def vectors(dims):
+        emb = Word2VecEmbedder(max_dim=8, min_count=1, epochs=1, workers=1, matryoshka_dims=dims)
+        return emb.fit(docs).transform(docs)
+
+    expected = vectors([2, 4])
+    for dims in (pd.Series([2, 4]), {2, 4}, range(2, 5, 2)):
+        np.testing.assert_array_equal(vectors(dims), expected)
+    with pytest.raises(TypeError, match="matryoshka_dims must be a list"):
+        vectors(iter([2, 4]))  # an iterator, which the check would use up
+
+
 def test_empty_vocabulary_is_a_clear_error():
     with pytest.raises(ValueError, match=r"vocabulary is empty.*min_count=5"):
         Word2VecEmbedder(min_count=5).fit(["one two three", "four"])
