@@ -430,7 +430,10 @@ def test_embed_tfidf_npy_and_parquet_hold_the_transform(skmrl_cmd, tmp_path, cor
     assert "wrote 40 x 8 float32 array to v.npy" in out.stdout
     got = np.load(tmp_path / "v.npy")
     assert got.dtype == np.float32 and got.shape == (40, 8)
-    expected = TfidfBaseline(max_dim=8, sublinear_tf=True, dim=8).fit(CORPUS).transform(CORPUS)
+    # --dim keeps the first 8 coordinates of the default-size LSA (256 components, here the
+    # corpus's rank), as the help says; it fitted an 8-component LSA, other vectors
+    full = TfidfBaseline(max_dim=256, sublinear_tf=True, dim=8).fit(CORPUS)
+    expected = full.transform(CORPUS)
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
     pq = pytest.importorskip("pyarrow.parquet")

@@ -64,8 +64,9 @@ _DESCRIPTION = (
     "its data row, as pandas.read_csv numbers them): as OUT.rows.npy beside OUT.npy, or as a first "
     "column 'row' of OUT.parquet. The embedder is the packaged all-MiniLM-L6-v2 "
     "(MatryoshkaEmbedder) unless --model names another (a folder saved by 'skmrl finetune', say); "
-    "--embedder tfidf or word2vec fits that embedder on the texts themselves. --dim keeps the first"
-    " dim coordinates, re-normalised (default: the full size)."
+    "--embedder tfidf or word2vec fits that embedder on the texts themselves (at 256 and 128 dims,"
+    " as 'skmrl sweep' does by default, or --dim where larger). --dim keeps the first dim "
+    "coordinates, re-normalised (default: the full size)."
 )
 
 _EPILOG = """\
@@ -127,17 +128,20 @@ def _plan(args: argparse.Namespace) -> Any:
 
 # -- the run ---------------------------------------------------------------------------------------
 def _build(args: argparse.Namespace) -> Any:
-    """The embedder, unfitted, at its full size (``--dim`` is set once fitted)."""
+    """The embedder, unfitted, at its full size (``--dim`` is set once fitted): for tfidf and
+    word2vec their default size, or ``--dim`` where it is larger, so that ``--dim`` keeps the
+    first coordinates of the embedder 'skmrl sweep' scores (built at ``--dim`` itself, LSA came
+    from a rougher randomized SVD, and word2vec was another model)."""
     progress = progress_setting(args)
     if args.embedder == "tfidf":
         from skmrl import TfidfBaseline
 
-        return TfidfBaseline(max_dim=args.dim or _TFIDF_MAX_DIM, sublinear_tf=True)
+        return TfidfBaseline(max_dim=max(args.dim or 0, _TFIDF_MAX_DIM), sublinear_tf=True)
     if args.embedder == "word2vec":
         from skmrl import Word2VecEmbedder
 
         return Word2VecEmbedder(
-            max_dim=args.dim or _W2V_MAX_DIM,
+            max_dim=max(args.dim or 0, _W2V_MAX_DIM),
             device=args.device,
             random_state=0,
             progress=progress,
