@@ -353,8 +353,9 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     ValueError
         A header without the columns ``spam`` and ``text`` (the message names the columns
         found), a row with another number of columns than the header, or a ``spam`` label
-        other than 0 or 1, or a quote that is never closed (the message gives ``file:line``);
-        a file without any message. Blank lines are skipped.
+        other than 0 or 1, a quote that is never closed, or a field that opens with a quote
+        and goes on past its closing one (``"Hi" she said``; the message says how to quote it)
+        (the message gives ``file:line``); a file without any message. Blank lines are skipped.
 
     Examples
     --------
@@ -418,10 +419,16 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
 def _csv_error(file: Path, line_no: int, exc: Exception) -> ValueError:
     """A strict ``csv.reader``'s error, naming the line where the row began: a quote opened
     there and never closed reads to the end of the file ('unexpected end of data'), or past
-    the csv module's field size limit."""
+    the csv module's field size limit; a field that opens with a quote and goes on past its
+    closing one (``"Hi" she said``, which the lenient reader took as ``Hi she said``)."""
     hint = ""
     if "unexpected end of data" in str(exc):
         hint = ": a quote opened in this row is never closed"
+    elif "expected after" in str(exc):
+        hint = (
+            ": a field that starts with a quote must end with it; quote the whole field and "
+            'double the quotes inside it ("""Hi"" she said" for "Hi" she said)'
+        )
     elif "field larger" in str(exc):
         hint = " (a quote opened in this row and closed too late?)"
     return ValueError(f"{file}:{line_no}: {exc}{hint}")

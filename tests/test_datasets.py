@@ -495,6 +495,13 @@ def test_utf16_files_and_nul_characters(tmp_path):
             ',spam,text\n0,0,hi\n1,0,"bye\n2,1,win\n',
             r":3: unexpected end of data: a quote opened in this row is never closed",
         ),
+        # a quoted word opening a field: the lenient reader dropped its quotes, the strict one
+        # said only "',' expected after '\"'"
+        (
+            load_sms_spam,
+            ',spam,text\n0,0,hi\n1,0,"Hi" she said\n',
+            r":3: .* a field that starts with a quote must end with it; quote the whole field",
+        ),
     ],
 )
 def test_bad_scores_empty_files_and_open_quotes_are_refused(tmp_path, load, content, message):
