@@ -50,6 +50,12 @@ def test_an_int_device_is_named_in_its_cuda_form():
     with pytest.raises(TypeError) as info:
         check_device_spec(True)  # a bool is no GPU index
     assert "for GPU" not in str(info.value)
+    # -1 is transformers pipelines' CPU
+    with pytest.raises(TypeError, match=r"got int \(-1\); for the CPU, device='cpu'$"):
+        check_device_spec(-1)
+    with pytest.raises(TypeError) as info:
+        check_device_spec(-2)
+    assert "for the CPU" not in str(info.value) and "for GPU" not in str(info.value)
 
 
 def test_auto_picks_cuda_then_mps_then_cpu():

@@ -66,8 +66,12 @@ def check_device_spec(device: Any) -> str:
         device = str(device)
     if not isinstance(device, str):
         # an int is torch's (and transformers pipelines') GPU index: say how to write it here
-        index = isinstance(device, int) and not isinstance(device, bool) and device >= 0
-        hint = f"; for GPU {device}, device='cuda:{device}'" if index else ""
+        index = isinstance(device, int) and not isinstance(device, bool)
+        hint = ""
+        if index and device >= 0:
+            hint = f"; for GPU {device}, device='cuda:{device}'"
+        elif index and device == -1:  # transformers pipelines' CPU
+            hint = "; for the CPU, device='cpu'"
         raise TypeError(
             f"device must be a string ({_DEVICE_FORMS}) or a torch.device, got "
             f"{type(device).__name__} ({device!r}){hint}"
