@@ -97,7 +97,9 @@ def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
 
     if dims is None:
         return default_matryoshka_dims(max_dim)
-    if isinstance(dims, str | bytes) or not hasattr(dims, "__iter__"):
+    # an iterator (a generator) would be used up by this check: a refit, or a clone, would
+    # then find it empty
+    if isinstance(dims, str | bytes | Iterator) or not hasattr(dims, "__iter__"):
         raise TypeError(f"matryoshka_dims must be a list of ints, got {dims!r}")
     dims = list(dims)
     if not dims or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) for d in dims):
@@ -655,6 +657,14 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             # discriminants' own, and they took the trained rotation's batches and start.
             Zn = Zn[nonzero]
             codes = None if codes is None else codes[nonzero]
+            if codes is not None and np.unique(codes).size < 2:  # y's single-class refusal
+                only = classes[codes[0]].tolist() if codes.size else None
+                raise ValueError(
+                    f"y's classes other than {only!r} have only rows of zeros (vectors with no "
+                    "direction, which fit leaves out): labels can only guide the rotation when "
+                    "at least 2 classes have non-zero vectors; pass y=None for the "
+                    "unsupervised fit"
+                )
         key = self._fit_key(Zn, codes)
         state = cached_fit_state(key, lambda: self._fit_state(Zn, codes, dims), memory=self.memory)
         for name, value in state.items():

@@ -301,6 +301,8 @@ def _nullable(labels):
         ({}, np.eye(4), [0.1, 0.2, 0.3, 0.4], ValueError, "class labels"),
         ({}, np.eye(4), [1, 1, 1, 1], ValueError, r"single class \(1\)"),
         ({}, np.eye(4), ["a"] * 4, ValueError, r"single class \('a'\)"),
+        # the rows of every class but one are zeros, which fit leaves out: a single class too
+        ({}, np.diag([1.0, 1, 0, 0]), ["a", "a", "b", "b"], ValueError, r"than 'a' have only"),
         ({}, np.eye(4), [0, 1, np.nan, 1], ValueError, r"1 missing label\(s\) .* position 2"),
         ({}, np.eye(4), ["a", None, "b", None], ValueError, r"2 missing label\(s\) .* position 1"),
         ({}, np.eye(4), np.array([1, 0, 1, np.inf]), ValueError, r"1 missing .* position 3"),
@@ -314,6 +316,8 @@ def _nullable(labels):
         ({"matryoshka_dims": [4, 2]}, np.eye(4), None, ValueError, "strictly increasing"),
         ({"matryoshka_dims": [2, 8]}, np.eye(4), None, ValueError, r"in \[1, 4\]"),
         ({"matryoshka_dims": "8"}, np.eye(4), None, TypeError, "list of ints"),
+        # a generator passed the first fit, and a refit or a clone found it empty
+        ({"matryoshka_dims": iter([2, 4])}, np.eye(4), None, TypeError, "list of ints"),
         ({"method": "svd"}, np.eye(4), None, ValueError, "method='svd'"),
         ({"dim": 5}, np.eye(4), None, ValueError, r"dim=5 is out of range"),
         ({"epochs": 0}, np.eye(4), None, ValueError, "epochs must be an int >= 1"),
