@@ -11,6 +11,7 @@ from ``skmrl.datasets`` (or from a child process). The scripts import it as
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from skmrl.datasets import _check_not_lfs_pointer
@@ -56,3 +57,36 @@ def check_data(parser: argparse.ArgumentParser, data: Path | None, *files: str) 
             _check_not_lfs_pointer(head, data / f)
         except ValueError as exc:
             parser.error(f"--data {data}: {exc}")
+
+
+def int_at_least(low: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a count: an int ``>= low``.
+
+    A value below ``low`` (``--repeats 0``, ``--n -5``) then fails at once with argparse's one
+    line naming the option (``argument --repeats: must be an int >= 1, got 0``), not with a
+    traceback once the run has started (``min() arg is an empty sequence`` after the work, a
+    ``ZeroDivisionError``, or a child process's error).
+
+    Parameters
+    ----------
+    low : int
+        The smallest value accepted.
+
+    Returns
+    -------
+    callable
+        ``str -> int``, raising :class:`argparse.ArgumentTypeError` for a non-int or a value
+        below ``low``.
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an int >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an int >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"int >= {low}"
+    return parse

@@ -34,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from _data import SMS, TREC, check_data
+from _data import SMS, TREC, check_data, int_at_least
 
 ROOT = Path(__file__).resolve().parents[1]
 DIMS = [8, 16, 32, 64, 128, 256, 384]
@@ -161,8 +161,12 @@ def main() -> int:
         help=f"a stratified subset of N texts, with at least {FOLDS} of every class (for "
         f"{FOLDS} folds): N >= {FOLDS} x the number of classes",
     )
-    parser.add_argument("--max-length", type=int, default=128, help="tokens per text (demo: 128)")
-    parser.add_argument("--repeats", type=int, default=1, help="alternating runs of each")
+    parser.add_argument(
+        "--max-length", type=int_at_least(1), default=128, help="tokens per text (demo: 128)"
+    )
+    parser.add_argument(
+        "--repeats", type=int_at_least(1), default=1, help="alternating runs of each"
+    )
     parser.add_argument("--child", choices=["encode", "curve"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     check_data(parser, args.data, *{"bbc": [], "trec": [TREC], "sms": [SMS]}[args.dataset])

@@ -39,7 +39,7 @@ import sys
 import time
 from pathlib import Path
 
-from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data
+from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data, int_at_least
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -266,8 +266,7 @@ def _finetune(args: argparse.Namespace, before: dict | None) -> None:
     train = [
         train[i] for i in np.random.default_rng(0).permutation(len(train))[: args.train_sentences]
     ]
-    layers = _layers(args.layers)
-    dims = None if args.train_dims == "default" else [int(x) for x in args.train_dims.split(",")]
+    layers, dims = args.layers, args.train_dims
     start = time.perf_counter()
     emb = MatryoshkaEmbedder(
         device="cpu",
@@ -304,11 +303,42 @@ def _finetune(args: argparse.Namespace, before: dict | None) -> None:
 
 
 def _layers(text: str) -> list[int] | dict[int, float]:
-    """``--layers``: ``3`` or ``2,3`` (weight 1 each), or ``3:4`` (layer 3 with weight 4)."""
+    """``--layers``: ``3`` or ``2,3`` (weight 1 each), or ``3:4`` (layer 3 with weight 4).
+
+    A malformed value, or a layer outside the model's 1..6, is argparse's one-line error.
+    """
     parts = [p.split(":") for p in text.split(",")]
+    try:
+        if any(len(p) > 2 for p in parts):
+            raise ValueError
+        layers = [int(p[0]) for p in parts]
+        weights = [float(p[1]) if len(p) > 1 else 1.0 for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected layers like 3, 2,3 or 3:4 (layer:weight), got {text!r}"
+        ) from None
+    if not all(1 <= k <= 6 for k in layers):  # all-MiniLM-L6-v2 has 6 layers
+        raise argparse.ArgumentTypeError(
+            f"layers must be in 1..6 (all-MiniLM-L6-v2's), got {text!r}"
+        )
     if all(len(p) == 1 for p in parts):
-        return [int(p[0]) for p in parts]
-    return {int(p[0]): float(p[1]) if len(p) > 1 else 1.0 for p in parts}
+        return layers
+    return dict(zip(layers, weights, strict=True))
+
+
+def _train_dims(text: str) -> list[int] | None:
+    """``--train-dims``: comma-separated sizes in 1..384, or ``default`` (the estimator's)."""
+    if text == "default":
+        return None
+    try:
+        dims = [int(x) for x in text.split(",")]
+    except ValueError:
+        dims = []
+    if not dims or not all(1 <= d <= max(DIMS) for d in dims):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated sizes in 1..{max(DIMS)}, or 'default', got {text!r}"
+        )
+    return dims
 
 
 def main() -> int:
@@ -321,18 +351,27 @@ def main() -> int:
         "all four)",
     )
     parser.add_argument("--dataset", choices=["sms", "trec"], default="sms")
-    parser.add_argument("--n", type=int, default=1000, help="texts in the grid")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--trec", type=int, default=2000, help="TREC questions in the table")
+    parser.add_argument("--n", type=int_at_least(1), default=1000, help="texts in the grid")
+    parser.add_argument("--repeats", type=int_at_least(1), default=3)
     parser.add_argument(
-        "--train-sentences", type=int, default=None, help="STSb-train sentences (default: all)"
+        "--trec", type=int_at_least(1), default=2000, help="TREC questions in the table"
     )
-    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument(
-        "--layers", default="3:4", help="matryoshka_layers to train: 3, 2,3, or 3:4 (a weight)"
+        "--train-sentences",
+        type=int_at_least(1),
+        default=None,
+        help="STSb-train sentences (default: all)",
+    )
+    parser.add_argument("--epochs", type=int_at_least(1), default=12)
+    parser.add_argument(
+        "--layers",
+        type=_layers,
+        default="3:4",
+        help="matryoshka_layers to train: 3, 2,3, or 3:4 (a weight)",
     )
     parser.add_argument(
         "--train-dims",
+        type=_train_dims,
         default="32,64,128,256,384",
         help="matryoshka_dims; 'default' for the estimator's (8, 16, ... 384)",
     )

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _data import check_data, int_at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,9 +43,11 @@ def _texts(start: int, stop: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1_000_000, help="number of vectors")
-    parser.add_argument("--dim", type=int, default=384, help="values per vector")
-    parser.add_argument("--batch", type=int, default=10_000, help="texts per get_or_compute")
+    parser.add_argument("--n", type=int_at_least(1), default=1_000_000, help="number of vectors")
+    parser.add_argument("--dim", type=int_at_least(1), default=384, help="values per vector")
+    parser.add_argument(
+        "--batch", type=int_at_least(1), default=10_000, help="texts per get_or_compute"
+    )
     parser.add_argument(
         "--dir",
         type=Path,
@@ -54,15 +57,19 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=None, help="unused (synthetic data)")
     parser.add_argument("--keep", action="store_true", help="keep the cache folder")
     args = parser.parse_args()
+    check_data(parser, args.data)  # unused, but a --data given must be a folder, as elsewhere
 
     from skmrl.cache import DEFAULT_MAX_BYTES, EmbeddingCache, clear_disk_cache, disk_cache_info
 
     # A new folder even inside --dir: the end of the run deletes it, and a cache already there
     # (the user's own, or an earlier run's) must neither be cleared nor make the writes hits.
-    if args.dir is not None:
-        args.dir.expanduser().mkdir(parents=True, exist_ok=True)
     parent = None if args.dir is None else args.dir.expanduser()
-    folder = Path(tempfile.mkdtemp(prefix="skmrl-bench-", dir=parent))
+    try:
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="skmrl-bench-", dir=parent))
+    except OSError as exc:
+        parser.error(f"--dir {args.dir}: cannot make a folder there ({exc.strerror})")
     need = args.n * args.dim * 4
     free = shutil.disk_usage(folder).free
     if free < 1.3 * need:
@@ -72,7 +79,10 @@ def main() -> int:
     disk_max = max(2 * need, 1 << 30)
     rng = np.random.default_rng(0)
     fp = f"bench-{args.dim}"
-    print(f"{args.n:,} vectors of {args.dim} float32 ({need / 1e9:.2f} GB) in {folder}")
+    print(
+        f"{args.n:,} vectors of {args.dim} float32 ({need / 1e9:.2f} GB) in {folder}, "
+        f"{args.batch:,} texts per get_or_compute"
+    )
     try:
         cache = EmbeddingCache(max_bytes=DEFAULT_MAX_BYTES, disk_max_bytes=disk_max)
         t0 = time.perf_counter()

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from _data import STS_TRAIN, check_data
+from _data import STS_TRAIN, check_data, int_at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,17 +43,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--n", type=int, default=2000, help="number of sentences")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
-    parser.add_argument("--batch-size", type=int, default=64, help="skmrl batch_size")
+    parser.add_argument("--n", type=int_at_least(1), default=2000, help="number of sentences")
+    parser.add_argument("--rounds", type=int_at_least(1), default=5)
+    parser.add_argument(
+        "--threads", type=int_at_least(0), default=0, help="torch threads (0: torch default)"
+    )
+    parser.add_argument("--batch-size", type=int_at_least(1), default=64, help="skmrl batch_size")
     parser.add_argument(
         "--reduced-precision",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also time precision='bf16' (CPU) or 'fp16' (GPU), an opt-in outside the fp32 check",
     )
-    parser.add_argument("--st-batch-size", type=int, default=32, help="ST batch_size (its default)")
+    parser.add_argument(
+        "--st-batch-size", type=int_at_least(1), default=32, help="ST batch_size (its default)"
+    )
     args = parser.parse_args()
     check_data(parser, args.data, STS_TRAIN)
 
@@ -104,7 +108,8 @@ def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"{len(texts)} STS sentences, model all-MiniLM-L6-v2, device={args.device}, "
-        f"torch threads={torch.get_num_threads()}, {args.rounds} alternating rounds, "
+        f"torch threads={torch.get_num_threads()}, batch_size skmrl={args.batch_size} "
+        f"sentence-transformers={args.st_batch_size}, {args.rounds} alternating rounds, "
         f"load average at end {load:.2f}"
     )
     print(f"max |skmrl - sentence-transformers| = {diff:.2e} (normalised, fp32)")

@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _data import STS_DEV, STS_TRAIN, check_data
+from _data import STS_DEV, STS_TRAIN, check_data, int_at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -163,12 +163,17 @@ def _padding(loaded, pairs, scores, dims, args) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
-    parser.add_argument("--pairs", type=int, default=2000, help="STSb train pairs to train on")
-    parser.add_argument("--batch-size", type=int, default=32, help="pairs per batch")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads for both")
-    parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument(
-        "--st-threads", type=int, default=None, help="torch threads for ST (default: --threads)"
+        "--pairs", type=int_at_least(1), default=2000, help="STSb train pairs to train on"
+    )
+    parser.add_argument("--batch-size", type=int_at_least(1), default=32, help="pairs per batch")
+    parser.add_argument("--threads", type=int_at_least(1), default=1, help="torch threads for both")
+    parser.add_argument("--max-length", type=int_at_least(1), default=256)
+    parser.add_argument(
+        "--st-threads",
+        type=int_at_least(1),
+        default=None,
+        help="torch threads for ST (default: --threads)",
     )
     parser.add_argument("--skip-st", action="store_true", help="time skmrl only")
     parser.add_argument(

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from _data import SMS, TREC, check_data
+from _data import SMS, TREC, check_data, int_at_least
 
 ROOT = Path(__file__).resolve().parents[1]
 SIX = [8, 16, 32, 64, 128, 384]
@@ -93,8 +93,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
     parser.add_argument("--dataset", choices=["sms", "trec"], default="sms")
-    parser.add_argument("--n", type=int, default=1000, help="number of texts")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each grid")
+    parser.add_argument("--n", type=int_at_least(1), default=1000, help="number of texts")
+    parser.add_argument("--repeats", type=int_at_least(1), default=3, help="runs of each grid")
     parser.add_argument("--child", type=int, nargs="*", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     check_data(parser, args.data, SMS if args.dataset == "sms" else TREC)

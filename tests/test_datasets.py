@@ -401,6 +401,36 @@ def test_benchmarks_check_data_names_a_git_lfs_pointer(tmp_path, capsys):
     assert "question_labels.txt is a Git LFS pointer" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("script", "argv", "message"),
+    [
+        # --repeats 0 ran every child, then failed in min() on an empty list of timings.
+        ("grid_cost", ["--repeats", "0"], "argument --repeats: must be an int >= 1, got 0"),
+        # --layers x passed argparse and failed with a traceback once the training began.
+        ("depth_dim", ["--layers", "x"], "argument --layers: expected layers like 3, 2,3"),
+        ("depth_dim", ["--layers", "9"], "argument --layers: layers must be in 1..6"),
+        # disk_cache.py took a --data that does not exist without a word.
+        ("disk_cache", ["--n", "1", "--data", "nowhere"], "--data nowhere: no such folder"),
+    ],
+)
+def test_benchmarks_refuse_a_bad_option_in_one_line(
+    script, argv, message, tmp_path, monkeypatch, capsys
+):
+    import importlib
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "benchmarks"))
+    monkeypatch.chdir(tmp_path)
+    if script != "disk_cache":
+        argv = ["--data", str(tmp_path), *argv]  # an empty folder: no run gets further
+    monkeypatch.setattr(sys, "argv", [f"{script}.py", *argv])
+    with pytest.raises(SystemExit) as info:
+        importlib.import_module(script).main()
+    assert info.value.code == 2
+    assert f"{script}.py: error: {message}" in capsys.readouterr().err
+
+
 def test_sts_missing_split_names_the_splits_found(tmp_path):
     # load_sts(data, "test") on the shared data (train and dev only) said 'pass the data
     # folder (holding stsbenchmark/sts-test.csv)': the folder passed was the right one.
