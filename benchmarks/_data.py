@@ -90,3 +90,19 @@ def int_at_least(low: int) -> Callable[[str], int]:
 
     parse.__name__ = f"int >= {low}"
     return parse
+
+
+def device(text: str) -> str:
+    """An argparse ``type`` for ``--device``: ``text`` itself, once skmrl can use it here.
+
+    ``gpu``, or ``cuda`` on a machine without one, then fails at once with argparse's one line
+    (skmrl's own message: the accepted forms, or the devices available), not with a traceback
+    from torch or sentence-transformers once the model is loaded.
+    """
+    from skmrl._torch.device import resolve_device
+
+    try:
+        resolve_device(text)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text

