@@ -609,6 +609,14 @@ def test_errors():
         dim_curve(emb, CORPUS, LABELS[:39])
     with pytest.raises(ValueError, match="has 3 samples, fewer than the cv=5 folds"):
         dim_curve(emb, CORPUS[:13], LABELS[:13])
+    # str labels were named as numpy shows them ("class np.str_('b')"); labels of object type
+    # (a pandas column's) are named alike
+    text_labels = np.array(["a"] * 36 + ["b"] * 4)
+    for y in (text_labels, text_labels.astype(object)):
+        with pytest.raises(ValueError, match=r"^class 'b' has 4 samples, fewer than the cv=5"):
+            dim_curve(emb, CORPUS, y)
+    with pytest.raises(ValueError, match="X holds no samples"):  # an IndexError deep down
+        dim_curve(emb, [], [])
     # the message the adaptor gives ('pass y=None for the unsupervised fit') means nothing here
     with pytest.raises(ValueError, match=r"single class \(0\): a classifier needs at least 2"):
         dim_curve(emb, CORPUS[:10], LABELS[:10])

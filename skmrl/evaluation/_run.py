@@ -307,6 +307,8 @@ def _dim_curve(
                 raise TypeError(f"X must be a collection of documents, got {type(X).__name__}")
             X = list(X)
         check_label_count(y, len(X), "samples")  # a generator, a number, a bare str: one line
+        if len(X) == 0:
+            raise ValueError("X holds no samples: there is nothing to fit and score")
         y = np.asarray(y)
         estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
         regression = is_regressor(estimator)
@@ -325,7 +327,8 @@ def _dim_curve(
             else:
                 counts = np.bincount(codes)
                 if counts.min() < cv:
-                    small = classes[int(np.argmin(counts))]
+                    i = int(np.argmin(counts))
+                    small = classes[i : i + 1].tolist()[0]  # 'b', not np.str_('b')
                     raise ValueError(
                         f"class {small!r} has {counts.min()} samples, fewer than the cv={cv} "
                         "folds of stratified cross-validation: lower cv"
