@@ -194,6 +194,8 @@ def check_class_labels(
             f"y must hold class labels (binary or multiclass), got {kind} values{hint}"
         )
     classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) == 0:  # an IndexError below
+        raise ValueError("y holds no labels: there must be a class label per sample")
     if len(classes) < 2:
         only = classes[:1].tolist()[0]  # a Python value: 1, not np.int64(1)
         raise ValueError(

@@ -642,3 +642,13 @@ def test_vectors_that_are_no_matrix_get_one_line_errors():
         MatryoshkaAdaptor(method="pca").fit([Z[0], None, *Z[2:]])
     ad = MatryoshkaAdaptor(method="pca").fit(Z.tolist())  # rows as lists are vectors
     np.testing.assert_allclose(ad.transform(list(Z)), ad.transform(Z), atol=1e-6)
+
+
+def test_check_class_labels_refuses_no_labels_in_one_line():
+    # check_class_labels([], 0), public, failed with 'IndexError: list index out of range'
+    from skmrl.adaptor import check_class_labels
+
+    with pytest.raises(ValueError, match="y holds no labels"):
+        check_class_labels([], 0)
+    classes, codes = check_class_labels(["b", "a"], 2)
+    assert classes.tolist() == ["a", "b"] and codes.tolist() == [1, 0]
