@@ -60,10 +60,10 @@ def check_data(parser: argparse.ArgumentParser, data: Path | None, *files: str) 
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
-    """An argparse ``type`` for a count: an int ``>= low``.
+    """An argparse ``type`` for a count: an int ``>= low`` (the ``skmrl`` command's own check).
 
     A value below ``low`` (``--repeats 0``, ``--n -5``) then fails at once with argparse's one
-    line naming the option (``argument --repeats: must be an int >= 1, got 0``), not with a
+    line naming the option (``argument --repeats: expected an int >= 1, got 0``), not with a
     traceback once the run has started (``min() arg is an empty sequence`` after the work, a
     ``ZeroDivisionError``, or a child process's error).
 
@@ -78,16 +78,9 @@ def int_at_least(low: int) -> Callable[[str], int]:
         ``str -> int``, raising :class:`argparse.ArgumentTypeError` for a non-int or a value
         below ``low``.
     """
+    from skmrl.cli._common import int_at_least as cli_int_at_least
 
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an int >= {low}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be an int >= {low}, got {value}")
-        return value
-
+    parse = cli_int_at_least(low, f"an int >= {low}")
     parse.__name__ = f"int >= {low}"
     return parse
 

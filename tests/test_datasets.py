@@ -405,7 +405,7 @@ def test_benchmarks_check_data_names_a_git_lfs_pointer(tmp_path, capsys):
     ("script", "argv", "message"),
     [
         # --repeats 0 ran every child, then failed in min() on an empty list of timings.
-        ("grid_cost", ["--repeats", "0"], "argument --repeats: must be an int >= 1, got 0"),
+        ("grid_cost", ["--repeats", "0"], "argument --repeats: expected an int >= 1, got 0"),
         # --layers x passed argparse and failed with a traceback once the training began.
         ("depth_dim", ["--layers", "x"], "argument --layers: expected layers like 3, 2,3"),
         ("depth_dim", ["--layers", "9"], "argument --layers: layers must be in 1..6"),
