@@ -57,6 +57,23 @@ def _tame_extreme_rows(X: np.ndarray) -> np.ndarray:
     return np.where(extreme, X / np.where(extreme, peak, 1), X)
 
 
+def _float_vectors(X: Any) -> np.ndarray:
+    """``X`` as an array of floats for :func:`prefix_normalize`: float64 kept, any other type
+    float32. prefix_normalize brings float64 rows of 1e-200 or 1e300 into float32's range
+    before its own cast; a cast to float32 first made them zeros or infinities. numpy's
+    ``TypeError``/``ValueError`` for what is no array of numbers is left to the caller.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl.base import _float_vectors
+    >>> _float_vectors([[1e-200, 0.0]]).dtype, _float_vectors([[1, 2]]).dtype
+    (dtype('float64'), dtype('float32'))
+    """
+    X = np.asarray(X)
+    return X if X.dtype == np.float64 else X.astype(np.float32, copy=False)
+
+
 def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) -> np.ndarray:
     """Take the first ``dim`` columns of ``full`` and L2-normalise each row.
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from skmrl._search import chunked_topk
 from skmrl._validation import stack_vector_column
-from skmrl.base import prefix_normalize
+from skmrl.base import _float_vectors, prefix_normalize
 
 __all__ = ["cosine_top_k", "ndcg_at_k", "recall_at_k"]
 
@@ -336,9 +336,8 @@ def _unit_rows(X: Any, name: str) -> np.ndarray:
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError(f"{name} must be a dense array, got a sparse matrix: use .toarray()")
     X = stack_vector_column(X, name=name)  # df["embedding"]: a cell per row
-    try:  # float64 kept for prefix_normalize: a cast first zeroed rows of 1e-200
-        X = np.asarray(X)
-        X = X if X.dtype == np.float64 else X.astype(np.float32, copy=False)
+    try:
+        X = _float_vectors(X)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a 2-D array of numbers") from None
     if X.ndim != 2:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from skmrl.base import _float_vectors
 from skmrl.metrics import _check_qrels, cosine_top_k, ndcg_at_k, recall_at_k
 
 from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths, _Steps
@@ -70,9 +71,8 @@ def _documents(mapping: Any, what: str) -> tuple[list[Any], Any]:
     if any(is_text):
         bad = ids[is_text.index(False)]
         raise TypeError(f"{what}[{bad!r}] is not a str, unlike the other {what} texts")
-    try:  # vectors, for MatryoshkaAdaptor: float64 kept (float32 made rows of 1e-200 zeros)
-        vectors = np.asarray(docs)
-        vectors = vectors if vectors.dtype == np.float64 else vectors.astype(np.float32)
+    try:  # vectors, for MatryoshkaAdaptor (float64 kept: float32 made rows of 1e-200 zeros)
+        vectors = _float_vectors(docs)
     except (TypeError, ValueError):
         vectors = None
     if vectors is None or vectors.ndim != 2:  # numbers, or None everywhere, are no vectors
