@@ -642,16 +642,17 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         # they get continuous targets, which are no class labels
         supervised = y is not None and self.method == "adaptor"
         classes, codes = check_class_labels(y, n) if supervised else (None, None)
+        nonzero = Zn.any(axis=1)
         if self.method != "prefix":  # which learns nothing
             # "pca" and the rotation from labels centre the vectors; the unsupervised training
             # uses at most max_samples rows
-            rows = given = int(np.count_nonzero(Zn.any(axis=1)))
+            rows = given = int(np.count_nonzero(nonzero))
             if codes is None and self.method != "pca":
                 rows = min(rows, int(self.max_samples))
             centred = codes is not None or self.method == "pca"
             capped = given if rows < given else None  # max_samples, not the data, is short
             _warn_if_few_vectors(rows, D, centred, dims, capped, owner)
-        if not (nonzero := Zn.any(axis=1)).all():
+        if not nonzero.all():
             # Rows of zeros (a text without a known word) have no direction, and transform
             # leaves them zero: fitted on, they were points at the origin, which moved the mean
             # and put the direction from it to the other rows first ("pca": 0.96 of the first
