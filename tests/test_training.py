@@ -272,6 +272,23 @@ def test_bfloat16_autocast_on_the_cpu_is_opt_in(tiny, tokenizer):
         finetune_encoder(tiny, tokenizer, texts=CORPUS, dims=DIMS, dtype=torch.float16)
 
 
+def test_float16_training_on_mps_is_refused_before_any_work(tiny, tokenizer, monkeypatch):
+    # fp16 ran on MPS without a gradient scaler (only CUDA got one), so gradients below fp16's
+    # range were lost silently; torch's scaler on MPS is no remedy (it failed on float64, or
+    # zeroed fp16 gradients). Refused at once, as fp16 on the CPU is; no MPS is needed to see
+    # it: nothing is tokenized, encoded or sent to the device first.
+    import skmrl._torch.training as training
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work began before the precision was checked")
+
+    monkeypatch.setattr(training, "tokenize", no_work)
+    with pytest.raises(ValueError, match=r"float16 training on MPS.*torch\.bfloat16 or None"):
+        finetune_encoder(
+            tiny, tokenizer, texts=CORPUS, dims=DIMS, device="mps", dtype=torch.float16
+        )
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("dtype", [None, torch.float16, torch.bfloat16])

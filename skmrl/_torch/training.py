@@ -414,8 +414,8 @@ def finetune_encoder(
     device : str, default="cpu"
         A concrete device for training (``"cpu"``, ``"cuda:0"``, ...).
     dtype : torch.dtype, optional
-        Autocast dtype: ``torch.float16`` (CUDA, with a gradient scaler) or ``torch.bfloat16``
-        (CUDA, or the CPU as an opt-in). ``None``: float32.
+        Autocast dtype: ``torch.float16`` (CUDA only, with a gradient scaler) or
+        ``torch.bfloat16`` (CUDA, MPS, or the CPU as an opt-in). ``None``: float32.
     seed : int, default=0
         Seeds batch order, dropout and the heads; on the CPU the same seed (and threads) gives
         bit-identical weights. The global random state is left as it was.
@@ -451,7 +451,8 @@ def finetune_encoder(
     ------
     ValueError
         Nothing to train on, pairs without scores, lengths that differ, fewer than two texts or
-        pairs, a single class, equal scores, bad dims or hyperparameters.
+        pairs, a single class, equal scores, bad dims or hyperparameters; float16 on the CPU or
+        on MPS.
     FloatingPointError
         The training diverged (a learning rate too high): raised at the first step whose loss
         is not finite, or after training when a weight is not.
@@ -489,6 +490,16 @@ def finetune_encoder(
         raise ValueError(f"dtype must be None, torch.float16 or torch.bfloat16, got {dtype!r}")
     if device_type == "cpu" and dtype == torch.float16:
         raise ValueError("float16 on the CPU is emulated and slow: use torch.bfloat16 or None")
+    if device_type == "mps" and dtype == torch.float16:
+        # fp16 training needs a gradient scaler (small gradients underflow to zero in fp16),
+        # and torch's on MPS has failed or trained nothing (float64 in unscale_, pytorch#142397;
+        # fp16 gradients zeroed by its MPS kernel, #184286; fused Adam ignoring the steps it
+        # skips, #186360). Unscaled, the training lost its small gradients silently.
+        raise ValueError(
+            "float16 training on MPS has no working gradient scaler, so small gradients would "
+            "underflow to zero silently: use torch.bfloat16 or None (precision='bf16' or "
+            "'fp32'; fp16 is fine for encoding on MPS)"
+        )
     if threads is not None:
         _check_positive(threads=threads)
 
