@@ -311,6 +311,23 @@ def test_cuda_training_in_each_precision(tiny, tokenizer, dtype):
     assert loss(student) < 0.7 * loss(teacher)
 
 
+def test_the_fp16_gradient_scaler_is_found_in_torch_2_2_too(monkeypatch):
+    # torch.amp.GradScaler came with torch 2.3, and skmrl accepts torch 2.2: every fp16
+    # fine-tuning on CUDA (precision "auto" on a GPU before Ampere) failed there with
+    # "AttributeError: module 'torch.amp' has no attribute 'GradScaler'" at its first step.
+    import warnings
+
+    from skmrl._torch.training import _grad_scaler
+
+    for device_type, dtype in [("cuda", None), ("cuda", torch.bfloat16), ("cpu", torch.bfloat16)]:
+        assert _grad_scaler(device_type, dtype) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no CUDA here: the scaler says it is disabled
+        assert type(_grad_scaler("cuda", torch.float16)) is torch.amp.GradScaler
+        monkeypatch.delattr(torch.amp, "GradScaler")  # torch 2.2
+        assert isinstance(_grad_scaler("cuda", torch.float16), torch.cuda.amp.GradScaler)
+
+
 def test_fp16_steps_skipped_by_the_scaler_are_said():
     # fp16 training (precision "auto" on a GPU before Ampere, a T4) runs with a gradient
     # scaler, which skips every step whose loss is not finite. A model whose forward pass

@@ -315,6 +315,20 @@ def _check_skipped_steps(losses: list[float]) -> None:
         )
 
 
+def _grad_scaler(device_type: str, dtype: Any) -> Any:
+    """The gradient scaler of a training in ``dtype`` on ``device_type``: fp16 on CUDA has one
+    (its small gradients would underflow to zero without), and nothing else needs one.
+
+    ``torch.amp.GradScaler`` came with torch 2.3; torch 2.2 (which skmrl accepts) has only
+    ``torch.cuda.amp.GradScaler``, the same scaler under its older name.
+    """
+    if device_type != "cuda" or dtype != torch.float16:
+        return None
+    if hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler("cuda")
+    return torch.cuda.amp.GradScaler()  # torch < 2.3
+
+
 def _param_groups(model: Any, weight_decay: float, learning_rate: float) -> list[dict[str, Any]]:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -571,11 +585,7 @@ def finetune_encoder(
         total_steps = sum(math.ceil(len(p) / accumulation_steps) for p in plan)
         warmup = math.ceil(warmup_ratio * total_steps)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(warmup, total_steps))
-        scaler = (
-            torch.amp.GradScaler("cuda")
-            if device_type == "cuda" and dtype == torch.float16
-            else None
-        )
+        scaler = _grad_scaler(device_type, dtype)
         params = [p for g in optimizer.param_groups for p in g["params"]]
         score_t = None
         if targets is not None:
