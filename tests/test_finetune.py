@@ -653,6 +653,40 @@ def test_supervised_adaptor_lifts_short_prefix_accuracy_in_cross_validation(trec
     assert adapted > naive + 0.1, (adapted, naive)
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_fine_tune_pickles_cpu_weights_that_load_without_a_gpu(tiny_bert):
+    # The design promises CPU tensors in pickles: a fit on a GPU must unpickle, and give the
+    # same vectors, in a process that sees no GPU (CUDA_VISIBLE_DEVICES="", on the CPU).
+    import os
+
+    emb = MatryoshkaEmbedder(tiny_bert, dim=16, fine_tune="full", device="cuda", precision="fp32")
+    emb.fit(CORPUS)
+    assert emb.device_ == "cuda:0"
+    assert all(t.device.type == "cpu" for t in emb.fine_tuned_weights_.values())
+    expected = emb.transform(CORPUS[:5])
+    code = (
+        "import pickle, sys, warnings, numpy as np\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    emb = pickle.loads(sys.stdin.buffer.read())\n"
+        "assert emb.device_ == 'cpu', emb.device_\n"
+        "assert any('run on the CPU' in str(w.message) for w in caught)\n"
+        f"np.save(sys.stdout.buffer, emb.transform({CORPUS[:5]!r}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=pickle.dumps(emb),
+        capture_output=True,
+        check=True,
+        timeout=300,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+    ).stdout
+    import io
+
+    np.testing.assert_allclose(np.load(io.BytesIO(out)), expected, atol=1e-4)
+
+
 def test_pickle_of_an_adaptor_fit_is_small_and_equal(trec_subset):
     X, y = trec_subset
     emb = MatryoshkaEmbedder(dim=16, fine_tune="adaptor", device="cpu").fit(X, y)
