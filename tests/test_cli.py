@@ -825,23 +825,44 @@ def test_a_comma_separated_file_named_tsv_is_told_so(tmp_path):
         read_texts(str(tmp_path / "c.tsv"), "text", False, None)
 
 
-def test_a_utf16_file_is_told_so(tmp_path):
-    # Excel's "Unicode Text" and Windows tools write UTF-16: with a BOM it was refused as "not
-    # UTF-8 text (byte 0xff at offset 0)", without one as "NUL bytes (a binary file?)".
+def test_a_utf16_file_is_read_after_its_mark_and_told_so_without(tmp_path):
+    # Excel's "Unicode Text" and Windows tools write UTF-16. With a byte-order mark it was
+    # refused, where skmrl.datasets reads it: both now read it. Without a mark it is refused
+    # with the way out (it was "NUL bytes (a binary file?)").
     from skmrl.cli._csv import Refused, read_table, read_texts
 
-    text = "text,label\na cat sat,pets\nshares fell,money\n"
-    for name, data in [
-        ("bom.csv", text.encode("utf-16")),
-        ("le.csv", text.encode("utf-16-le")),
-        ("be.csv", text.encode("utf-16-be")),
+    text = 'text,label\r\na cat sat,pets\r\n"shares, fell",money\r\n'
+    (tmp_path / "bom.csv").write_bytes(text.encode("utf-16"))
+    (tmp_path / "be.csv").write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    (tmp_path / "utf8.csv").write_bytes(text.encode("utf-8"))
+    expected = read_table(str(tmp_path / "utf8.csv"), None)
+    for name in ("bom.csv", "be.csv"):
+        table = read_table(str(tmp_path / name), None)
+        assert (table.header, table.rows, table.lines) == (
+            ["text", "label"],
+            [["a cat sat", "pets"], ["shares, fell", "money"]],
+            [2, 3],
+        )
+        assert (table.rows, table.lines) == (expected.rows, expected.lines)
+    (tmp_path / "t.txt").write_bytes("a cat\nshares fell\n".encode("utf-16"))
+    assert read_texts(str(tmp_path / "t.txt"), None, False, None).texts == ["a cat", "shares fell"]
+    for name, data, codec in [
+        ("le.csv", text.encode("utf-16-le"), "utf-16-le"),
+        ("nobom_be.csv", text.encode("utf-16-be"), "utf-16-be"),
     ]:
         (tmp_path / name).write_bytes(data)
-        with pytest.raises(Refused, match=r"is not a CSV file: it is UTF-16 text; .* as UTF-8 "):
+        with pytest.raises(
+            Refused,
+            match=rf"UTF-16 text without a byte-order mark; .* save it as UTF-8 .*'{codec}'",
+        ):
             read_table(str(tmp_path / name), None)
-    (tmp_path / "t.txt").write_bytes("a cat\nshares fell\n".encode("utf-16"))
-    with pytest.raises(Refused, match=r"'.*t\.txt' is not a text file: it is UTF-16 text"):
-        read_texts(str(tmp_path / "t.txt"), None, False, None)
+    (tmp_path / "t2.txt").write_bytes("a cat\nshares fell\n".encode("utf-16-le"))
+    with pytest.raises(Refused, match=r"'.*t2\.txt' is not a text file: it is UTF-16 text"):
+        read_texts(str(tmp_path / "t2.txt"), None, False, None)
+    # a mark followed by what is not UTF-16 (a lone low surrogate)
+    (tmp_path / "bad.csv").write_bytes(b"\xff\xfe" + "text\n".encode("utf-16-le") + b"\x00\xdc")
+    with pytest.raises(Refused, match=r"starts with a UTF-16 byte-order mark but is not UTF-16"):
+        read_table(str(tmp_path / "bad.csv"), None)
     # bytes that are neither: as before
     (tmp_path / "bin.csv").write_bytes(bytes(range(256)) * 2)
     with pytest.raises(Refused, match=r"not UTF-8 text \(byte 0x80 at offset 128\)"):

@@ -374,8 +374,8 @@ def add_csv_data(parser: argparse.ArgumentParser) -> Any:
         "data",
         metavar="DATA",
         help=(
-            "a UTF-8 CSV file with a header row (comma-separated; tab-separated, with no "
-            "quoting, when named .tsv)"
+            "a CSV file with a header row, in UTF-8 or in UTF-16 with its byte-order mark "
+            "(comma-separated; tab-separated, with no quoting, when named .tsv)"
         ),
     )
     data = parser.add_argument_group("the data: columns of DATA, named by its header")

@@ -2,7 +2,8 @@
 
 A CSV file is read whole with the standard library's ``csv`` (comma-separated; tab-separated when
 named ``.tsv`` or ``.tab``, with no quoting: a quote mark is part of the text, as in the STS
-Benchmark's files) and checked before any model or dataset is loaded. A problem raises
+Benchmark's files), in UTF-8 or in UTF-16 after its byte-order mark (as :mod:`skmrl.datasets`
+reads them), and checked before any model or dataset is loaded. A problem raises
 :class:`Refused`, which names the argument at fault (as argparse does) and, when a cell is at
 fault, its row and line. Nothing here imports torch, scikit-learn, numpy or pandas.
 
@@ -78,7 +79,12 @@ class Table:
 
 
 def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> str:
-    """The whole UTF-8 text of ``path_arg`` (a BOM is dropped); a missing or binary file is refused.
+    """The whole text of ``path_arg``; a missing or binary file is refused.
+
+    The text is UTF-8 (a byte-order mark, which Excel's "CSV UTF-8" writes, dropped) or UTF-16
+    after its byte-order mark (Excel's "Unicode Text"), the two :mod:`skmrl.datasets` reads too
+    (it also falls back to Latin-1, for the public files it knows). UTF-16 without a mark is
+    refused with the way out.
 
     Examples
     --------
@@ -96,17 +102,29 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
     if path.is_dir():
         raise Refused(argument, f"{shown} is a folder, not {what}")
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            text = f.read()
-    except UnicodeDecodeError as exc:
-        raise Refused(
-            argument,
-            _utf16_problem(exc.object, shown, what)
-            or f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
-            f"offset {exc.start})",
-        ) from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise Refused(argument, f"cannot read {shown}: {exc.strerror or exc}") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 after its byte-order mark (Excel's "Unicode Text"), as skmrl.datasets reads it
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise Refused(
+                argument,
+                f"{shown} is not {what}: it starts with a UTF-16 byte-order mark but is not "
+                f"UTF-16 text ({exc.reason} at offset {exc.start})",
+            ) from None
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise Refused(
+                argument,
+                _utf16_problem(exc.object, shown, what)
+                or f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+                f"at offset {exc.start})",
+            ) from None
     if "\0" in text:
         raise Refused(
             argument,
@@ -117,37 +135,36 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
 
 
 def _utf16_problem(data: bytes, shown: str, what: str) -> str | None:
-    """That ``data`` (a file's bytes) is UTF-16 text, as Excel's "Unicode Text" and Windows
-    tools save it, with the way out; else None. Read as UTF-8 it is a bad first byte (its BOM)
-    or, without a BOM, a NUL byte beside every ASCII character (a binary file has NUL bytes
-    too, but not at every other byte alone)."""
+    """That ``data`` (a file's bytes, which did not start with a byte-order mark) is UTF-16
+    text without its mark, with the way out; else None. Read as UTF-8 it has a NUL byte beside
+    every ASCII character (a binary file has NUL bytes too, but not at every other byte alone)."""
     head = data[:4096]
     head = head[: len(head) - len(head) % 2]
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        encoding = "utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be"
+    odd, even = head[1::2], head[0::2]
+
+    def mostly_nul(part: bytes) -> bool:
+        return len(part) > 0 and part.count(0) >= 0.9 * len(part)
+
+    if mostly_nul(odd) and even.count(0) == 0:
+        encoding = "utf-16-le"
+    elif mostly_nul(even) and odd.count(0) == 0:
+        encoding = "utf-16-be"
     else:
-        odd, even = head[1::2], head[0::2]
-
-        def mostly_nul(part: bytes) -> bool:
-            return len(part) > 0 and part.count(0) >= 0.9 * len(part)
-
-        if mostly_nul(odd) and even.count(0) == 0:
-            encoding = "utf-16-le"
-        elif mostly_nul(even) and odd.count(0) == 0:
-            encoding = "utf-16-be"
-        else:
-            return None
+        return None
     try:
         head.decode(encoding)
     except UnicodeDecodeError:
         return None
     remedy = (
-        " (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding='utf-16')"
+        f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding='{encoding}')"
         ".to_csv(new_path, index=False))"
         if what == "a CSV file"
         else ""
     )
-    return f"{shown} is not {what}: it is UTF-16 text; skmrl reads UTF-8, save it as UTF-8{remedy}"
+    return (
+        f"{shown} is not {what}: it is UTF-16 text without a byte-order mark; skmrl reads UTF-8, "
+        f"or UTF-16 that starts with its mark: save it as UTF-8{remedy}"
+    )
 
 
 def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Table:

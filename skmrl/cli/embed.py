@@ -293,7 +293,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "input",
         metavar="INPUT",
-        help="a UTF-8 .txt file (one text per line) or .csv/.tsv file (with --text-col)",
+        help=(
+            "a .txt file (one text per line) or .csv/.tsv file (with --text-col), in UTF-8 or "
+            "in UTF-16 with its byte-order mark"
+        ),
     )
     parser.add_argument(
         "-o",
