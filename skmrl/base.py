@@ -168,10 +168,11 @@ def _stable_repr(value: Any, strict: bool = False) -> str:
     reuses once the function is freed (two lambdas tried in turn got the same key) and which
     differs from process to process. A ``functools.lru_cache`` wrapper is keyed by the function
     it wraps (a ``functools.wraps`` wrapper is a function: its closure holds the one it wraps),
-    NumPy arrays and pandas objects by a hash of their data. With ``strict``, a value whose repr
-    still holds an address (an object without a repr of its own) raises :class:`_Unkeyable`:
-    such a value can only be told apart by identity, so a state fitted with it must not be
-    cached.
+    NumPy arrays and pandas objects by a hash of their data, a NumPy scalar as the Python
+    number it holds (``np.int64(16)`` as ``16``, ``np.float64(1.0)`` as ``1.0``). With
+    ``strict``, a value whose repr still holds an address (an object without a repr of its own)
+    raises :class:`_Unkeyable`: such a value can only be told apart by identity, so a state
+    fitted with it must not be cached.
     """
     return _Repr(strict).of(value)
 
@@ -261,6 +262,11 @@ class _Repr:
             return f"method{self.of((value.__func__, value.__self__))}"
         if isinstance(value, _LRU_CACHE_WRAPPER):  # functools.lru_cache: the function it wraps
             return f"lru_cache({self.of(value.__wrapped__)})"
+        if isinstance(value, np.generic):
+            # np.int64(16) is the setting 16 (a search distribution's draw, a grid of
+            # np.arange): its repr, "np.int64(16)", made a fit with it and one with 16 two
+            # settings, so set_params(max_dim=16) after it was refused as a change
+            return self.of(value.item())
         if isinstance(value, np.ndarray) or type(value).__module__.partition(".")[0] == "pandas":
             # repr shortens a long array to its ends ("..."): the data itself is hashed
             import joblib

@@ -612,3 +612,31 @@ def test_check_cache_keys_leaves_progress_as_set(capfd):
         warnings.simplefilter("ignore", UserWarning)  # word2vec on 40 sentences
         check_cache_keys(embedder, list(CORPUS), LABELS)
     assert "word2vec:" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "make, name, fitted, now",
+    [
+        pytest.param(_tfidf, "max_dim", np.int64(16), 16, id="TfidfBaseline-int64"),
+        pytest.param(_tfidf, "sublinear_tf", np.True_, True, id="TfidfBaseline-bool_"),
+        pytest.param(_tfidf, "max_df", 0.9, np.float64(0.9), id="TfidfBaseline-float64"),
+        pytest.param(_word2vec, "min_count", np.int32(1), 1, id="Word2VecEmbedder-int32"),
+    ],
+)
+def test_a_numpy_scalar_setting_is_the_number_it_holds(make, name, fitted, now):
+    # RandomizedSearchCV's scipy.stats.randint draws np.int64, a grid of np.arange too: a fit
+    # with max_dim=np.int64(16) was keyed as another setting than max_dim=16, so
+    # set_params(max_dim=16) afterwards was refused as "changed since fit: max_dim=16 (fit used
+    # np.int64(16))", and the two fits of one setting were not shared.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # word2vec's few-tokens warning
+        emb = make().set_params(dim=4, **{name: fitted}).fit(CORPUS)
+        same = make().set_params(**{name: now}).fit(CORPUS)
+    assert emb.fingerprint_ == same.fingerprint_
+    expected = emb.transform(CORPUS[:3])
+    np.testing.assert_array_equal(emb.set_params(**{name: now}).transform(CORPUS[:3]), expected)
+    # an int and a float of one value stay two settings (TfidfVectorizer: min_df=1 is a count,
+    # min_df=1.0 a proportion)
+    from skmrl.base import _stable_repr
+
+    assert _stable_repr(np.float64(1.0)) != _stable_repr(1)
