@@ -196,6 +196,36 @@ def test_torch_kernel_orders_duplicate_documents_by_row(chunk):
     np.testing.assert_allclose(got_s, expected_s, atol=1e-6)
 
 
+def test_torch_binary_kernel_bounds_its_unpacked_chunk(monkeypatch):
+    import torch
+
+    from skmrl._torch import search as torch_search
+
+    # Each chunk of a binary shortlist is unpacked to float32 signs; by 262,144 documents of
+    # 1,024 bits that took 2 GB of int64 shifts plus 1 GB of floats per query batch, on a GPU.
+    # The signs now come byte by byte, and the chunk is cut to keep them under a bound: here a
+    # bound of 7 documents of 192 bits, with the same results as the NumPy Hamming scores.
+    rng = np.random.default_rng(1)
+    words = rng.integers(0, 2**63, (300, 3), dtype=np.uint64) * np.uint64(2)
+    words[::3] += np.uint64(1)
+    signs = torch_search._unpack_signs(torch.from_numpy(words.view(np.int64))).numpy()
+    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")
+    np.testing.assert_array_equal(signs, bits.astype(np.float32) * 2 - 1)
+    Q = words[:9] ^ rng.integers(0, 2**20, (9, 3), dtype=np.uint64)
+    expected_s, expected_i = _search.chunked_topk(
+        lambda a, b: _search.hamming_scores(Q, words[a:b]), 9, 300, 12
+    )
+    monkeypatch.setattr(torch_search, "_SIGNS_BYTES", 7 * 4 * 192)
+    chunks = []
+    unpack = torch_search._unpack_signs
+    monkeypatch.setattr(torch_search, "_unpack_signs", lambda w: chunks.append(len(w)) or unpack(w))
+    store = torch_search.to_device("binary", {"data": words}, "cpu")
+    got_s, got_i = torch_search.device_topk("binary", store, Q, 12)
+    assert max(chunks[1:]) == 7, chunks  # the first call unpacks the queries
+    np.testing.assert_array_equal(got_i, expected_i)
+    np.testing.assert_allclose(got_s, expected_s)
+
+
 # -- MatryoshkaSearch ---------------------------------------------------------------------------
 def test_exact_search_equals_brute_force_cosine():
     X = _corpus()
