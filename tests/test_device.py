@@ -26,6 +26,13 @@ def test_device_forms(spec, expected):
 
 def test_torch_device_objects_are_accepted():
     assert check_device_spec(torch.device("cpu")) == "cpu"
+    assert check_device_spec(torch.device("cuda", 1)) == "cuda:1"
+    # A tensor's device on a Mac is torch.device("mps", 0), "mps:0" as a string: it was
+    # refused as "not understood", so device=tensor.device failed there. It is the one MPS.
+    assert check_device_spec(torch.device("mps", 0)) == "mps"
+    assert check_device_spec("MPS:0") == "mps"
+    with pytest.raises(ValueError, match="expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"):
+        check_device_spec("mps:1")
 
 
 @pytest.mark.parametrize("spec", ["gpu", "cuda:", "cuda:x", "cuda0", "tpu", "", "cpu:0"])

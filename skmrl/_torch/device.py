@@ -27,7 +27,7 @@ __all__ = [
 #: Accepted values of ``precision``.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
-_DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+_DEVICE_RE = re.compile(r"^(auto|cpu|mps(:0)?|cuda(:\d+)?)$")
 _DEVICE_FORMS = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
 
 
@@ -57,6 +57,8 @@ def check_device_spec(device: Any) -> str:
     >>> from skmrl._torch.device import check_device_spec
     >>> check_device_spec("CUDA:1")
     'cuda:1'
+    >>> check_device_spec("mps:0")  # str(tensor.device) on a Mac
+    'mps'
     >>> check_device_spec("gpu")
     Traceback (most recent call last):
     ...
@@ -79,7 +81,8 @@ def check_device_spec(device: Any) -> str:
     spec = device.strip().lower()
     if not _DEVICE_RE.match(spec):
         raise ValueError(f"device={device!r} is not understood; expected {_DEVICE_FORMS}")
-    return spec
+    # "mps:0" is how torch names a tensor's device on a Mac (str(tensor.device)): the one MPS
+    return "mps" if spec == "mps:0" else spec
 
 
 def check_precision_spec(precision: Any) -> str:
