@@ -172,13 +172,15 @@ def check_class_labels(
     _check_no_missing_label(y)
     try:
         kind = type_of_target(y, input_name="y")
-    except TypeError:  # numpy cannot sort labels of mixed types (1 and "a")
-        kinds = sorted({type(v).__name__ for v in y.tolist()})
-        raise TypeError(
-            f"y mixes labels of types {', '.join(kinds)}, which cannot be sorted: give every "
-            "label one type (e.g. all str)"
-        ) from None
-    if kind == "unknown":  # scikit-learn's wording, which its estimator checks look for
+    except TypeError:  # numpy cannot sort labels of mixed types ("a" and 1)
+        raise _mixed_label_types(y) from None
+    if kind == "unknown":
+        values = y.tolist()
+        if any(isinstance(v, str) for v in values) and not all(isinstance(v, str) for v in values):
+            # an object array that opens with a non-str (1 and "a"): type_of_target calls it
+            # "unknown" without sorting it, where "a" and 1 raised the TypeError above
+            raise _mixed_label_types(y)
+        # scikit-learn's wording, which its estimator checks look for
         raise ValueError(
             f"Unknown label type: y must hold class labels (ints, strings or bools), got an "
             f"array of {y.dtype} holding {type(y.flat[0]).__name__} values"
@@ -207,6 +209,15 @@ def check_class_labels(
             )
         )
     return classes, codes.astype(np.int64)
+
+
+def _mixed_label_types(y: np.ndarray) -> TypeError:
+    """The error for labels of types that cannot be sorted together (``1`` and ``"a"``)."""
+    kinds = sorted({type(v).__name__ for v in y.tolist()})
+    return TypeError(
+        f"y mixes labels of types {', '.join(kinds)}, which cannot be sorted: give every "
+        "label one type (e.g. all str)"
+    )
 
 
 def _check_no_missing_label(y: np.ndarray) -> None:

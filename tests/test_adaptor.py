@@ -652,3 +652,22 @@ def test_check_class_labels_refuses_no_labels_in_one_line():
         check_class_labels([], 0)
     classes, codes = check_class_labels(["b", "a"], 2)
     assert classes.tolist() == ["a", "b"] and codes.tolist() == [1, 0]
+
+
+def test_labels_of_mixed_types_are_refused_whichever_comes_first():
+    # A label column of ints and strs (pandas object dtype) was refused as mixing types when a
+    # str came first, but as "Unknown label type: ... got an array of object holding int
+    # values" when an int did: ints are labels it takes, and the strs were not named
+    pd = pytest.importorskip("pandas")
+    from skmrl.adaptor import check_class_labels
+
+    Z = np.random.default_rng(0).normal(size=(8, 4))
+    for y in (["spam", 1] * 4, [1, "spam"] * 4):
+        for labels in (np.array(y, dtype=object), pd.Series(y, dtype=object)):
+            with pytest.raises(TypeError, match="y mixes labels of types int, str"):
+                check_class_labels(labels, 8)
+            with pytest.raises(TypeError, match="y mixes labels of types int, str"):
+                MatryoshkaAdaptor(dim=2).fit(Z, labels)
+    # labels of one type that are no class labels keep scikit-learn's wording
+    with pytest.raises(ValueError, match=r"Unknown label type: .* holding dict values"):
+        check_class_labels(np.array([{"a": 1}] * 4, dtype=object), 4)
