@@ -454,6 +454,8 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
             )
         except (OSError, ValueError) as exc:
             raise _load_error(model, source, exc, online) from None
+        except _weights_read_errors() as exc:
+            raise _unreadable_weights_error(model, source, exc) from None
     unused = check_missing_weights(model, info)
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(
@@ -505,6 +507,64 @@ def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelN
     if not online:
         reason = "not there; skmrl does not download by default"
     return _not_found(model, source, reason[:300], online)
+
+
+#: How a Git LFS pointer file opens: what a repository cloned without Git LFS holds in place of
+#: each large file (a text of three lines, about 130 bytes).
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+
+
+def _weights_read_errors() -> tuple[type[Exception], ...]:
+    """What transformers lets through from a weights file that is not one (a Git LFS pointer, a
+    truncated download): safetensors' ``SafetensorError`` ("Error while deserializing header:
+    header too large") and, for ``pytorch_model.bin``, pickle's ``UnpicklingError`` (whose
+    first line, "Weights only load failed", suggests ``weights_only=False``). Neither is an
+    ``OSError`` or a ``ValueError``, so they escaped :func:`_load_error` with a deep trace."""
+    import pickle
+
+    errors: list[type[Exception]] = [pickle.UnpicklingError]
+    try:
+        from safetensors import SafetensorError
+    except ImportError:  # pragma: no cover - a dependency of transformers
+        pass
+    else:
+        errors.append(SafetensorError)
+    return tuple(errors)
+
+
+def _unreadable_weights_error(model: Any, source: str, exc: Exception) -> ModelNotFoundError:
+    """The one error of a weights file that transformers found but could not read."""
+    folder = Path(source)
+    files = (
+        sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".safetensors", ".bin"))
+        if folder.is_dir()
+        else []
+    )
+    where = f" from the folder {source}" if folder.is_dir() else ""
+    pointers = []
+    for path in files:
+        with open(path, "rb") as f:
+            if f.read(len(_LFS_POINTER)) == _LFS_POINTER:
+                pointers.append(path.name)
+    if pointers:
+        return ModelNotFoundError(
+            f"could not load model={os.fspath(model)!r}{where}: {', '.join(pointers)} "
+            f"{'is a Git LFS pointer' if len(pointers) == 1 else 'are Git LFS pointers'} (a few "
+            "lines of text), not the weights: the repository was cloned without Git LFS. Fetch "
+            "the weights with 'git lfs install' and 'git lfs pull' in the folder, or download "
+            "the files themselves"
+        )
+    text = str(exc).strip()
+    # torch's first line ("Weights only load failed. In PyTorch 2.6, ...") goes on to how to
+    # unpickle any file, not to what is wrong with this one: it is left out
+    reason = "" if not text or text.startswith("Weights only load failed") else text.splitlines()[0]
+    named = f" ({', '.join(p.name for p in files)})" if files else ""
+    said = f": {reason[:200].rstrip('. ')}" if reason else ""
+    return ModelNotFoundError(
+        f"could not load model={os.fspath(model)!r}{where}: its weights file{named} cannot be "
+        f"read{said}. A truncated or damaged file reads so: save the model again, or download "
+        "the file again"
+    )
 
 
 def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:

@@ -5,6 +5,7 @@ reference (no mocks, no network)."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -299,6 +300,40 @@ def test_folder_without_weights_says_what_the_folder_lacks_not_the_hub_cache(tin
     assert f"from the folder {folder.resolve()}: " in message
     assert "model.safetensors or pytorch_model.bin" in message
     assert "Hugging Face cache" not in message and "HF_HUB_OFFLINE" not in message
+
+
+LFS_POINTER = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db\n"
+    "size 90868376\n"
+)
+
+
+@pytest.mark.parametrize("weights", ["model.safetensors", "pytorch_model.bin"])
+def test_weights_file_that_is_no_weights_is_one_error_naming_it(tiny_bert, tmp_path, weights):
+    # A repository cloned without Git LFS holds a pointer of 3 lines in place of the weights:
+    # fit failed with safetensors' bare 'SafetensorError: Error while deserializing header:
+    # header too large' (for a .bin, torch's UnpicklingError advising weights_only=False), a
+    # deep trace that no one-line handler caught (neither is an OSError or a ValueError).
+    folder = shutil.copytree(tiny_bert, tmp_path / "pointer")
+    (folder / "model.safetensors").unlink()
+    (folder / weights).write_text(LFS_POINTER)
+    with pytest.raises(ModelNotFoundError) as caught:
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    message = str(caught.value)
+    assert f"from the folder {folder.resolve()}: {weights} is a Git LFS pointer" in message
+    assert "git lfs pull" in message
+    # A damaged file (the first 1,000 bytes of the weights; random bytes as a .bin): one error
+    # too, naming the file, without torch's advice to load it with weights_only=False.
+    if weights == "model.safetensors":
+        (folder / weights).write_bytes((Path(tiny_bert) / weights).read_bytes()[:1000])
+    else:
+        (folder / weights).write_bytes(np.random.default_rng(0).bytes(3000))
+    with pytest.raises(ModelNotFoundError) as caught:
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    message = str(caught.value)
+    assert f"its weights file ({weights}) cannot be read" in message
+    assert "weights_only" not in message and "LFS" not in message
 
 
 def _bert_without_pooler(tiny_bert, folder):
