@@ -75,7 +75,7 @@ _HEADER = (
 )
 
 _FIT_MEANS = {
-    "tfidf": "fit: TF-IDF and the SVD of its LSA (256 dims) on the texts",
+    "tfidf": "fit: TF-IDF and the SVD of its LSA (256 dims; fewer for fewer texts) on the texts",
     "word2vec": "fit: skip-gram training on the texts (128 dims)",
     "matryoshka": "fit: loading the weights onto the device (no training)",
 }
