@@ -30,6 +30,7 @@ __all__ = [
     "folder_write_problem",
     "holds_text",
     "holds_vector_pairs",
+    "is_lfs_pointer",
     "is_missing",
     "stack_vector_column",
 ]
@@ -773,6 +774,23 @@ def check_not_written_vectors(X: Any, what: str = "X") -> None:
         f"{what} holds vectors written as text ({text[:30]!r}...), as a CSV file keeps a "
         f"column of lists: {fix}"
     )
+
+
+#: How a Git LFS pointer opens: the few lines of text (about 130 bytes) that a repository
+#: cloned without Git LFS holds in place of each large file.
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+
+
+def is_lfs_pointer(head: bytes) -> bool:
+    """Whether a file whose first bytes are ``head`` is a Git LFS pointer, not the file itself.
+
+    Examples
+    --------
+    >>> from skmrl._validation import is_lfs_pointer
+    >>> is_lfs_pointer(b"version https://git-lfs.github.com/spec/v1\\noid sha256:4d7a")
+    True
+    """
+    return head.startswith(_LFS_POINTER)
 
 
 def check_dim(dim: Any, max_dim: int | None = None, *, name: str = "dim") -> int | None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress, progress_bar
-from skmrl._validation import check_dim
+from skmrl._validation import check_dim, is_lfs_pointer
 from skmrl._vocab import _token_coverage
 
 __all__ = ["WordVectors", "load_word_vectors"]
@@ -197,7 +197,7 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
     # Text is read a line at a time: read whole (bytes, then str, then a list of lines), a file
     # took 7 to 11 times the memory of its table (GloVe 840B: 5.6 GB of text, a 2.6 GB table).
     with path.open("rb") as f:
-        _check_not_compressed(path, f.read(10))
+        _check_not_compressed(path, f.read(64))
         f.seek(0)
         first = f.readline().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
         header = _split_fields(first.decode("latin-1").rstrip("\n").removesuffix("\r"))
@@ -239,7 +239,13 @@ _COMPRESSED = {
 
 def _check_not_compressed(path: Path, head: bytes) -> None:
     """Refuse a compressed file (GoogleNews-vectors-negative300.bin.gz, glove.6B.zip), which
-    was read as GloVe text: "line 1: not UTF-8 text"."""
+    was read as GloVe text: "line 1: not UTF-8 text", and a Git LFS pointer left in place of
+    the file, read as a line of text that is no word and numbers."""
+    if is_lfs_pointer(head):
+        raise ValueError(
+            f"{path} is a Git LFS pointer (a few lines of text), not the vectors: fetch the "
+            "file itself (git lfs pull in the repository it comes from) or pass another copy"
+        )
     for magic, (what, todo) in _COMPRESSED.items():
         # bzip2's "BZh" is followed by a block size and the pi digits of its first block
         if head.startswith(magic) and (magic != b"BZh" or head[4:10] == b"1AY&SY"):

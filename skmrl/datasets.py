@@ -25,19 +25,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from skmrl._validation import check_bool
+from skmrl._validation import check_bool, is_lfs_pointer
 
 __all__ = ["BeirData", "load_bbc_news", "load_beir", "load_sms_spam", "load_sts", "load_trec"]
-
-
-_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 
 
 def _check_not_lfs_pointer(head: bytes, path: Path) -> None:
     """Refuse a Git LFS pointer (the few lines a clone without ``git lfs`` holds in place of a
     data file), given the file's first bytes: read as data it failed on its first line with
     a message about columns or JSON, and BBC News took it as an article."""
-    if head.startswith(_LFS_POINTER):
+    if is_lfs_pointer(head):
         raise ValueError(
             f"{path} is a Git LFS pointer, not the data: fetch the file itself (git lfs pull "
             "in the repository it comes from) or pass another copy"

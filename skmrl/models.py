@@ -509,11 +509,6 @@ def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelN
     return _not_found(model, source, reason[:300], online)
 
 
-#: How a Git LFS pointer file opens: what a repository cloned without Git LFS holds in place of
-#: each large file (a text of three lines, about 130 bytes).
-_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
-
-
 def _weights_read_errors() -> tuple[type[Exception], ...]:
     """What transformers lets through from a weights file that is not one (a Git LFS pointer, a
     truncated download): safetensors' ``SafetensorError`` ("Error while deserializing header:
@@ -534,6 +529,8 @@ def _weights_read_errors() -> tuple[type[Exception], ...]:
 
 def _unreadable_weights_error(model: Any, source: str, exc: Exception) -> ModelNotFoundError:
     """The one error of a weights file that transformers found but could not read."""
+    from skmrl._validation import is_lfs_pointer  # numpy: not at this module's import
+
     folder = Path(source)
     files = (
         sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".safetensors", ".bin"))
@@ -544,7 +541,7 @@ def _unreadable_weights_error(model: Any, source: str, exc: Exception) -> ModelN
     pointers = []
     for path in files:
         with open(path, "rb") as f:
-            if f.read(len(_LFS_POINTER)) == _LFS_POINTER:
+            if is_lfs_pointer(f.read(64)):
                 pointers.append(path.name)
     if pointers:
         return ModelNotFoundError(

@@ -512,6 +512,21 @@ def test_compressed_vectors_files_are_a_clear_error(tmp_path, compress, match):
         load_word_vectors(archive)
 
 
+def test_a_git_lfs_pointer_in_place_of_vectors_is_named(tmp_path):
+    """A clone without Git LFS holds a pointer for each large file: read as GloVe text it was
+    "line 1: expected a word followed by numbers, got 'version https://git-lfs...'"."""
+    pointer = (
+        b"version https://git-lfs.github.com/spec/v1\n"
+        b"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+        b"size 1048576\n"
+    )
+    for name in ("glove.txt", "vectors.bin"):
+        path = tmp_path / name
+        path.write_bytes(pointer)
+        with pytest.raises(ValueError, match=r"is a Git LFS pointer .*not the vectors: .*git lfs"):
+            Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"])
+
+
 def test_binary_vectors_whose_first_floats_read_as_a_number_stay_binary(tmp_path):
     """The float bytes ``9\\n\\0\\0`` make the first line ``cat 9``: still binary."""
     first = np.frombuffer(b"9\n\x00\x00", dtype="<f4")[0]
