@@ -75,12 +75,28 @@ def fit_int8_ranges(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return offset.astype(np.float32), scale.astype(np.float32)
 
 
+#: Rows quantized at a time by :func:`quantize_int8`.
+QUANTIZE_CHUNK = 65536
+
+
 def quantize_int8(X: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """The int8 codes of ``X`` under the ranges of :func:`fit_int8_ranges` (clipped); 0 in a
-    column of ``scale`` 0 (constant when calibrated)."""
+    column of ``scale`` 0 (constant when calibrated).
+
+    :data:`QUANTIZE_CHUNK` rows at a time, in place: whole, each step (the difference, the
+    quotient, the rounding, the clipping) made a float32 copy of ``X``, four of them alive at
+    once (1.5 GB each for a million 384-dim vectors, for 0.4 GB of codes).
+    """
     X = np.asarray(X, dtype=np.float32)
-    codes = np.divide(X - offset, scale, out=np.zeros_like(X), where=scale > 0)
-    return np.clip(np.rint(codes), -128, 127).astype(np.int8)
+    codes = np.empty(X.shape, dtype=np.int8)
+    for start in range(0, len(X), QUANTIZE_CHUNK):
+        block = X[start : start + QUANTIZE_CHUNK] - offset
+        np.divide(block, scale, out=block, where=scale > 0)
+        block[:, scale <= 0] = 0.0
+        np.rint(block, out=block)
+        np.clip(block, -128, 127, out=block)
+        codes[start : start + QUANTIZE_CHUNK] = block
+    return codes
 
 
 def dequantize_int8(codes: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:

