@@ -336,9 +336,8 @@ def tokenize(
                 return_token_type_ids=False,
             )["input_ids"]
         except Exception:
-            _check_unicode(
-                chunk
-            )  # the tokenizer's own error says only "TextEncodeInput must be..."
+            # the tokenizer's own error says only "TextEncodeInput must be..."
+            _check_unicode(chunk)
             raise
         lengths = np.fromiter(map(len, chunk_ids), dtype=np.int64, count=len(chunk_ids))
         flat = np.fromiter(
