@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -263,13 +264,28 @@ def autocast_dtype(precision: str) -> Any:
     return {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
 
 
+# one_torch_thread blocks in progress, in all threads, and torch's count before the first began.
+# torch.set_num_threads sets the calling thread's count and the one that threads started later
+# take: a block that simply restored what it saw when it began, in a thread started during
+# another thread's block, saw that block's 1 and set it back for the whole process after the
+# other had restored 2 (every thread started since ran one torch thread). The last block to end
+# restores the count from before the first.
+_ONE_THREAD_LOCK = threading.Lock()
+_torch_blocks = 0
+_torch_threads_before = 1
+
+
 @contextlib.contextmanager
 def one_torch_thread(enabled: bool = True) -> Iterator[None]:
     """Run the block with one torch intra-op thread, then restore the previous setting.
 
     For CPU work made of many small operations (or run in several threads side by side), where
-    more intra-op threads cost more in synchronisation than they gain. The setting is
-    process-wide while the block runs.
+    more intra-op threads cost more in synchronisation than they gain. torch's count is the
+    calling thread's, but setting it also sets the count that threads started later begin with.
+    Blocks of several threads may overlap: each thread gets its own count back at the end of its
+    block, and the last block to end restores the count from before the first began (a thread
+    started during another's block begins with that block's 1: restoring it left the process
+    at one thread for good).
 
     Examples
     --------
@@ -282,12 +298,21 @@ def one_torch_thread(enabled: bool = True) -> Iterator[None]:
     >>> torch.get_num_threads() == before
     True
     """
+    if not enabled:
+        yield
+        return
     import torch
 
-    threads = torch.get_num_threads()
-    if enabled:
+    global _torch_blocks, _torch_threads_before
+    with _ONE_THREAD_LOCK:
+        own = torch.get_num_threads()
+        if _torch_blocks == 0:
+            _torch_threads_before = own
+        _torch_blocks += 1
         torch.set_num_threads(1)
     try:
         yield
     finally:
-        torch.set_num_threads(threads)
+        with _ONE_THREAD_LOCK:
+            _torch_blocks -= 1
+            torch.set_num_threads(own if _torch_blocks else _torch_threads_before)
