@@ -80,6 +80,39 @@ def pca_basis(Z: np.ndarray, center: bool = True) -> tuple[np.ndarray, np.ndarra
     return R * signs, mean
 
 
+def _class_scatters(Z: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The classes of ``labels``, and the within- and between-class scatter matrices of the
+    float64 rows ``Z`` (each divided by the number of rows).
+
+    One pass over the rows, whatever the number of classes: a loop over the classes, a mask of
+    every row for each, took 13 s for 10,000 classes of 100,000 rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._torch.adaptor import _class_scatters
+    >>> Z = np.array([[0.0, 1.0], [2.0, 1.0], [5.0, 5.0], [5.0, 7.0]])
+    >>> classes, within, between = _class_scatters(Z, np.array(["a", "a", "b", "b"]))
+    >>> classes.tolist(), within.tolist(), between.tolist()
+    (['a', 'b'], [[0.5, 0.0], [0.0, 0.5]], [[4.0, 5.0], [5.0, 6.25]])
+    """
+    import scipy.sparse as sp
+
+    classes, codes = np.unique(labels, return_inverse=True)
+    codes = codes.ravel()
+    counts = np.bincount(codes, minlength=len(classes)).astype(np.float64)
+    indicator = sp.csr_matrix(
+        (np.ones(len(Z)), (codes, np.arange(len(Z)))), shape=(len(classes), len(Z))
+    )
+    class_means = np.asarray(indicator @ Z) / counts[:, None]
+    centred = Z - class_means[codes]
+    within = centred.T @ centred / len(Z)
+    del centred
+    spread = class_means - Z.mean(axis=0)
+    between = (spread * counts[:, None]).T @ spread / len(Z)
+    return classes, within, between
+
+
 def discriminant_basis(Z: np.ndarray, labels: np.ndarray, shrinkage: float = 0.1) -> np.ndarray:
     """An orthogonal basis whose first ``n_classes - 1`` directions separate the classes.
 
@@ -109,17 +142,7 @@ def discriminant_basis(Z: np.ndarray, labels: np.ndarray, shrinkage: float = 0.1
 
     Z = np.asarray(Z, dtype=np.float64)
     D = Z.shape[1]
-    classes = np.unique(labels)
-    mean = Z.mean(axis=0)
-    within = np.zeros((D, D))
-    between = np.zeros((D, D))
-    for c in classes:
-        Zc = Z[labels == c]
-        mc = Zc.mean(axis=0)
-        within += (Zc - mc).T @ (Zc - mc)
-        between += len(Zc) * np.outer(mc - mean, mc - mean)
-    within /= len(Z)
-    between /= len(Z)
+    classes, within, between = _class_scatters(Z, labels)
     # The ridge keeps ``within`` positive definite. A small floor, relative to the total
     # variance, covers what the shrinkage cannot: ``shrinkage=0`` with fewer rows than
     # dimensions, or classes whose vectors are all alike (no within-class scatter at all).
