@@ -433,15 +433,14 @@ class EmbeddingCache:
         with self._lock:
             self.hits += len(found)
             self.misses += len(missing)
+        new = None
         if missing:
             new = np.asarray(compute(list(missing.values())), dtype=np.float32)
             if new.ndim != 2 or new.shape[0] != len(missing):
                 raise RuntimeError(f"encoder returned shape {new.shape} for {len(missing)} texts")
             with self._lock:
                 for k, row in zip(missing, new, strict=True):
-                    row = row.copy()
-                    found[k] = row
-                    self._put((fingerprint, k), row)
+                    self._put((fingerprint, k), row.copy())  # the store's own, within its bound
             if location is not None:
                 max_bytes = self.disk_max_bytes or _disk_max_bytes()
                 try:
@@ -451,6 +450,14 @@ class EmbeddingCache:
         if not keys:
             width = next(iter(found.values())).shape[0] if found else 0
             return np.zeros((0, width), dtype=np.float32)
+        if new is not None and len(new) == len(keys):
+            # Every text computed now, each once: ``new`` holds them in order. The rows were read
+            # from it and from copies of it (all of them, where the store keeps a bounded part):
+            # a million 384-dim vectors peaked at 3 times their 1.5 GB. A view (one layer of an
+            # every-layer encoding) is copied: it would keep the whole of its base alive.
+            return new if new.flags.owndata else new.copy()
+        if new is not None:
+            found.update(zip(missing, new, strict=True))  # views of ``new``, no copies
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
 

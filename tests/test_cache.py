@@ -86,6 +86,37 @@ def test_the_memory_bound_counts_what_an_entry_takes_beside_its_vector():
         assert held < 1.3 * bound, (width, held / bound)
 
 
+def test_new_vectors_are_returned_without_copies_of_them_all():
+    """Every computed row was copied into a dict beside the store's bounded copies, then all
+    were stacked into a third array: 20,000 new texts peaked at 3 times their vectors, where a
+    store of a small bound keeps few. The encoder's array is now returned as it is (or its
+    rows stacked once, for duplicates), and a view of a larger array is copied, not pinned."""
+    import tracemalloc
+
+    texts = [f"text {i}" for i in range(20_000)]
+    size = 20_000 * 256 * 4
+    cache = EmbeddingCache(max_bytes=100 * (4 * 256 + _ENTRY_BYTES))
+    tracemalloc.start()
+    try:
+        out = cache.get_or_compute("fp", texts, lambda t: np.ones((len(t), 256), "f4"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (20_000, 256) and peak < 1.5 * size, peak / size  # 3.0 before
+    np.testing.assert_array_equal(out, 1.0)
+    # duplicates and earlier hits: rows stacked in the caller's order
+    enc = _Encoder()
+    first = cache.get_or_compute("fp2", ["a", "bb"], enc)
+    again = cache.get_or_compute("fp2", ["ccc", "a", "ccc", "dddd"], enc)
+    assert enc.calls[-1] == ["ccc", "dddd"]
+    assert again[:, 0].tolist() == [3, 1, 3, 4] and first[:, 0].tolist() == [1, 2]
+    # a view of a larger array (one layer of every layer's vectors) is returned as a copy
+    layers = np.arange(3 * 4 * 2, dtype=np.float32).reshape(3, 4, 2)
+    got = EmbeddingCache().get_or_compute("fp3", list("wxyz"), lambda t: layers[1])
+    np.testing.assert_array_equal(got, layers[1])
+    assert got.flags.owndata and not np.shares_memory(got, layers)
+
+
 def test_memory_bound_drops_least_recently_used():
     row_bytes = 4 * 4 + _ENTRY_BYTES  # a vector's bytes, and its entry's
     cache, enc = EmbeddingCache(max_bytes=3 * row_bytes), _Encoder()
