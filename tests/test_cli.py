@@ -598,6 +598,37 @@ def test_finetune_that_fails_while_saving_keeps_the_model_it_would_replace(
     np.testing.assert_allclose(again, pca, atol=1e-5)
 
 
+def test_finetune_saves_without_moving_a_folder_onto_an_existing_one(monkeypatch, tmp_path):
+    # Windows' MoveFileEx refuses a folder moved onto an existing one, even empty ("Access is
+    # denied"), where POSIX's rename replaces an empty one. The save moved the replaced folder
+    # onto an empty one that mkdtemp had made, so every run failed there on Windows, after
+    # training (the output folder always exists by then: the checks make it).
+    from skmrl.cli import finetune
+
+    replace = os.replace
+
+    def windows_replace(src, dst, **kwargs):
+        if os.path.isdir(src) and os.path.lexists(dst):
+            raise PermissionError(13, "Access is denied", str(dst))
+        return replace(src, dst, **kwargs)
+
+    class Saved:
+        def save_pretrained(self, path):
+            (Path(path) / "model.safetensors").write_bytes(b"new")
+
+    monkeypatch.setattr(os, "replace", windows_replace)
+    made, replaced = tmp_path / "made", tmp_path / "replaced"
+    made.mkdir()  # as the checks leave a new output
+    replaced.mkdir()
+    (replaced / "model.safetensors").write_bytes(b"old")
+    (replaced / "skmrl.json").write_text("{}", encoding="utf-8")
+    for output in (made, replaced):
+        finetune._save(Saved(), output)
+        assert [p.name for p in output.iterdir()] == ["model.safetensors"]
+        assert (output / "model.safetensors").read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["made", "replaced"]
+
+
 def test_finetune_requires_the_text_column_and_the_output(skmrl_cmd, corpus_csv):
     out = skmrl_cmd("finetune", str(corpus_csv))
     assert out.returncode == 2 and "Traceback" not in out.stderr

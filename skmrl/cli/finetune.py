@@ -360,7 +360,10 @@ def _save(embedder: Any, output: Path) -> None:
         mode = output.stat().st_mode & 0o7777  # the replaced folder's (mkdtemp's is private)
         os.chmod(staging, mode)
         old = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.", suffix=".old"))
-        os.replace(output, old)  # onto the empty folder just made
+        # A free name, not the folder just made: Windows moves no folder onto an existing one,
+        # empty or not (MoveFileEx refuses, "Access is denied"), where POSIX replaces an empty one
+        os.rmdir(old)
+        os.replace(output, old)
         moved = True
         os.replace(staging, output)
     except BaseException:
