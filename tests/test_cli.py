@@ -294,6 +294,24 @@ def test_cache_commands_on_a_missing_folder_say_so(skmrl_cmd, tmp_path):
     assert not folder.exists() and not (tmp_path / "default-cache").exists()
 
 
+def test_output_redirected_in_an_encoding_without_a_character_escapes_it(skmrl_cmd, tmp_path):
+    # Windows redirects stdout in the locale's encoding, cp1252 on most machines: a folder of
+    # user 'Łukasz' (Ł is not in cp1252) ended the command in a UnicodeEncodeError traceback.
+    folder = tmp_path / "\u0141ukasz"
+    out = skmrl_cmd("cache", "info", "--cache-dir", str(folder), env={"PYTHONIOENCODING": "cp1252"})
+    assert out.returncode == 0, out.stderr
+    shown = str(folder).replace("\u0141", "\\u0141")
+    assert out.stdout == f"skmrl disk cache: {shown} (does not exist: nothing is cached there)\n"
+    # in process, stdout's own error handler is put back
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="cp1252", errors="strict")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdout", stdout)
+        assert main(["cache", "info", "--cache-dir", str(folder)]) == 0
+    assert stdout.errors == "strict"
+    stdout.seek(0)
+    assert stdout.read().startswith(f"skmrl disk cache: {shown} (")
+
+
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_cache_clear_asks_in_a_terminal(skmrl_cmd, tmp_path):
     folder = tmp_path / "cache"

@@ -33,9 +33,10 @@ subcommands import what they need when they run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from skmrl import __version__
@@ -102,19 +103,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["demo", "--only", "TfidfBaseline", "--dims", "8", "16"])  # doctest: +SKIP
     >>> main(["sweep", "data.csv", "--text-col", "text", "--label-col", "y"])  # doctest: +SKIP
     """
-    args = _build_parser().parse_args(argv)
-    formatwarning = warnings.formatwarning
-    # A warning reads as one line of the command's own, not as a line of skmrl's source.
-    warnings.formatwarning = _one_line_warning(
-        f"skmrl {args.command}", getattr(args, "parser", None)
-    )
+    restore_stdout = _escape_what_stdout_cannot_encode()
     try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        args = _build_parser().parse_args(argv)
+        formatwarning = warnings.formatwarning
+        # A warning reads as one line of the command's own, not as a line of skmrl's source.
+        warnings.formatwarning = _one_line_warning(
+            f"skmrl {args.command}", getattr(args, "parser", None)
+        )
+        try:
+            return args.func(args)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        finally:
+            warnings.formatwarning = formatwarning
     finally:
-        warnings.formatwarning = formatwarning
+        restore_stdout()
+
+
+def _escape_what_stdout_cannot_encode() -> Callable[[], None]:
+    """Let stdout write a character its encoding lacks as an escape (``\\u0141``), as Python's
+    stderr always does, instead of failing; return what puts its error handler back.
+
+    Redirected to a file or a pipe, stdout has the locale's encoding: cp1252 on most Windows
+    machines, where a path or a label holding a character beyond it ('Łukasz', Cyrillic,
+    Chinese), or the tables' '±' under a Thai code page, ended the command in a
+    ``UnicodeEncodeError`` traceback (``skmrl embed ... > log.txt`` failed at its first line).
+    """
+    stream = sys.stdout
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is None or getattr(stream, "errors", None) != "strict":
+        return lambda: None
+    reconfigure(errors="backslashreplace")
+
+    def restore() -> None:
+        with contextlib.suppress(ValueError):  # closed meanwhile
+            reconfigure(errors="strict")
+
+    return restore
 
 
 def _one_line_warning(prog: str, parser: argparse.ArgumentParser | None = None) -> Any:
