@@ -294,6 +294,34 @@ def test_cache_commands_on_a_missing_folder_say_so(skmrl_cmd, tmp_path):
     assert not folder.exists() and not (tmp_path / "default-cache").exists()
 
 
+def test_cache_clear_that_cannot_remove_a_file_is_one_error_line(monkeypatch, capsys, tmp_path):
+    # On Windows a file that another process holds open cannot be removed (a notebook's
+    # connection to the vector store, WinError 32); on Linux, a file one may not remove. Either
+    # ended 'skmrl cache clear' in a PermissionError traceback from shutil.rmtree.
+    import shutil
+
+    import skmrl.cache
+
+    folder = tmp_path / "cache"
+    _fill_cache(folder, 3)
+    store = folder / "skmrl-embeddings" / "vectors.sqlite3"
+
+    def in_use(path, *args, **kwargs):
+        raise PermissionError(13, "The process cannot access the file", str(store))
+
+    monkeypatch.setattr(shutil, "rmtree", in_use)
+    assert main(["cache", "clear", "--cache-dir", str(folder), "--yes"]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.startswith(
+        f"skmrl cache clear: error: [Errno 13] The process cannot access the file: '{store}'; "
+        "on Windows a file that a process has open cannot be removed"
+    )
+    assert len(out.err.splitlines()) == 1
+    monkeypatch.undo()
+    assert skmrl.cache.disk_cache_info(folder)["n_vectors"] == 3
+
+
 def test_output_redirected_in_an_encoding_without_a_character_escapes_it(skmrl_cmd, tmp_path):
     # Windows redirects stdout in the locale's encoding, cp1252 on most machines: a folder of
     # user 'Łukasz' (Ł is not in cp1252) ended the command in a UnicodeEncodeError traceback.

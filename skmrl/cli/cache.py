@@ -104,7 +104,17 @@ def _cache_clear(args: argparse.Namespace) -> int:
     if not args.yes and sys.stdin.isatty() and not _confirm(f"Remove {what} from {folder}?"):
         print("nothing removed")
         return 1
-    n_vectors = clear_disk_cache(folder)
+    try:
+        n_vectors = clear_disk_cache(folder)
+    except OSError as exc:  # a file it may not remove, or on Windows one held open elsewhere
+        hint = ""
+        if isinstance(exc, PermissionError):
+            hint = (
+                "; on Windows a file that a process has open cannot be removed: close the "
+                "Python sessions that use this folder (memory=) and clear again"
+            )
+        print(f"skmrl cache clear: error: {exc}{hint}", file=sys.stderr)
+        return 1
     print(
         f"removed {n_vectors:,} vector(s) and {info['n_fit_states']:,} fitted state(s) "
         f"({_human_bytes(info['bytes'])}) from {folder}"
