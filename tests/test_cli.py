@@ -976,6 +976,30 @@ def test_a_utf16_file_is_read_after_its_mark_and_told_so_without(tmp_path):
         read_table(str(tmp_path / "nul.csv"), None)
 
 
+def test_a_csv_file_in_a_windows_code_page_is_refused_with_the_way_out(tmp_path):
+    # Excel's plain "CSV" writes the Windows code page (cp1252 here): refused, as before, but
+    # now with the way out that a UTF-16 file gets, which works as said.
+    import pandas as pd
+
+    from skmrl.cli._csv import Refused, read_table, read_texts
+
+    path = tmp_path / "excel.csv"
+    path.write_bytes("text,label\r\ncafé crème,food\r\nshares fell,money\r\n".encode("cp1252"))
+    with pytest.raises(Refused) as refused:
+        read_table(str(path), None)
+    assert refused.value.message.endswith(
+        "not UTF-8 text (byte 0xe9 at offset 15); skmrl reads UTF-8, or UTF-16 that starts "
+        "with its mark: save it as UTF-8 (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, "
+        "encoding=its encoding, e.g. 'cp1252' for Excel's plain 'CSV' on Windows)"
+        ".to_csv(new_path, index=False))"
+    )
+    pd.read_csv(path, encoding="cp1252").to_csv(tmp_path / "new.csv", index=False)
+    assert read_texts(str(tmp_path / "new.csv"), "text", False, None).texts[0] == "café crème"
+    (tmp_path / "notes.txt").write_bytes("café\n".encode("cp1252"))
+    with pytest.raises(Refused, match=r"offset 3\); skmrl reads UTF-8, .*: save it as UTF-8$"):
+        read_texts(str(tmp_path / "notes.txt"), None, False, None)
+
+
 def test_a_misspelt_column_suggests_the_close_one(tmp_path):
     # Only the first 20 columns are listed: the one meant was not named in a wide file.
     from skmrl.cli._csv import Refused, read_table, text_cells

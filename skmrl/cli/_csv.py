@@ -125,7 +125,10 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
                 argument,
                 _utf16_problem(exc.object, shown, what)
                 or f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} "
-                f"at offset {exc.start})",
+                f"at offset {exc.start}); "
+                + _save_as_utf8(
+                    what, "its encoding, e.g. 'cp1252' for Excel's plain 'CSV' on Windows"
+                ),
             ) from None
     if "\0" in text:
         raise Refused(
@@ -157,16 +160,24 @@ def _utf16_problem(data: bytes, shown: str, what: str) -> str | None:
         head.decode(encoding)
     except UnicodeDecodeError:
         return None
+    return (
+        f"{shown} is not {what}: it is UTF-16 text without a byte-order mark; "
+        f"{_save_as_utf8(what, repr(encoding))}"
+    )
+
+
+def _save_as_utf8(what: str, encoding: str) -> str:
+    """The way out for a file in an encoding that is not read: save it as UTF-8, for a CSV file
+    with the pandas line that converts it (``encoding``: what its ``encoding=`` says). Excel's
+    plain "CSV" writes the Windows code page (cp1252 in Western Europe and the Americas), its
+    "CSV UTF-8" UTF-8."""
     remedy = (
-        f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding='{encoding}')"
+        f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding={encoding})"
         ".to_csv(new_path, index=False))"
         if what == "a CSV file"
         else ""
     )
-    return (
-        f"{shown} is not {what}: it is UTF-16 text without a byte-order mark; skmrl reads UTF-8, "
-        f"or UTF-16 that starts with its mark: save it as UTF-8{remedy}"
-    )
+    return f"skmrl reads UTF-8, or UTF-16 that starts with its mark: save it as UTF-8{remedy}"
 
 
 def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Table:
