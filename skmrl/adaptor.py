@@ -609,9 +609,10 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         ids = ("MatryoshkaAdaptor", _ROTATION_REVISION, __version__, _stable_repr(params))
         h.update(repr(ids).encode())
         h.update(repr(Z.shape).encode())
-        h.update(np.ascontiguousarray(Z, dtype=np.float32).tobytes())
+        # the arrays' own buffers: .tobytes() made a copy of the vectors only to hash it
+        h.update(np.ascontiguousarray(Z, dtype=np.float32).data)
         if codes is not None:
-            h.update(np.ascontiguousarray(codes, dtype=np.int64).tobytes())
+            h.update(np.ascontiguousarray(codes, dtype=np.int64).data)
         return h.hexdigest()
 
     def fit(self, X: Any, y: Any = None) -> MatryoshkaAdaptor:
