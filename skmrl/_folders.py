@@ -13,13 +13,38 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["make_folder", "missing_folders", "remove_made_folders", "resolved"]
+__all__ = ["make_folder", "missing_folders", "remove_made_folders", "resolved", "same_file"]
 
 
 def resolved(path: str | os.PathLike) -> Path:
     """``path`` with ``~`` expanded, absolute, resolved as the system resolves it (symbolic
     links followed, then ``..``)."""
     return Path(os.path.realpath(Path(path).expanduser()))
+
+
+def same_file(path: str | os.PathLike, other: str | os.PathLike) -> bool:
+    """Whether ``path`` and ``other`` name one file or folder: by its identity on the disk when
+    both exist, else as resolved (:func:`resolved`).
+
+    Resolved names alone told apart two names of one file: on a case-insensitive file system
+    (macOS's and Windows' default) ``Data.csv`` is ``data.csv``, and a hard link or a mounted
+    folder is another name of the same file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skmrl._folders import same_file
+    >>> folder = tempfile.mkdtemp()
+    >>> data = os.path.join(folder, "data.csv")
+    >>> open(data, "wb").close()
+    >>> os.link(data, os.path.join(folder, "link.csv"))
+    >>> same_file(data, os.path.join(folder, "link.csv")), same_file(data, folder)
+    (True, False)
+    """
+    try:
+        return os.path.samefile(resolved(path), resolved(other))
+    except (OSError, ValueError):  # one of them does not exist (yet)
+        return resolved(path) == resolved(other)
 
 
 def missing_folders(folder: str | os.PathLike) -> list[Path]:

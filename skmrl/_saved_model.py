@@ -163,13 +163,13 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
     """Write ``embedder``'s encoder (fine-tuned or not), tokenizer and adaptor to ``path``."""
     embedder._check_fitted()  # skmrl.json records the settings the adaptor was fitted with
     depth = embedder._check_n_layers()
-    from skmrl._folders import make_folder, remove_made_folders, resolved
+    from skmrl._folders import make_folder, remove_made_folders, resolved, same_file
 
     folder = resolved(path)  # as the system resolves it
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"path={os.fspath(path)!r} exists and is not a folder")
     source = Path(embedder.model_source_)
-    if folder.is_dir() and source.is_dir() and folder.resolve() == source.resolve():
+    if folder.is_dir() and source.is_dir() and same_file(folder, source):
         raise ValueError(
             f"path={os.fspath(path)!r} is the folder this embedder's model was loaded from: "
             "saving there would overwrite the pretrained model that its fit started from (and "

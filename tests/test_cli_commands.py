@@ -133,6 +133,9 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         [["a cat", "pets"], ["a dog", "pets"], ["a rat", "pets"], ["shares", "money"]],
     )  # fmt: skip
     c = str(corpus)
+    link = tmp_path / "link.csv"  # another name of the data file
+    if not link.exists():
+        link.hardlink_to(corpus)
     cols = ["--text-col", "text", "--label-col", "topic"]
     return [
         (["nope.csv", *cols], "DATA", ("no such file: 'nope.csv'",)),
@@ -178,6 +181,9 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, *cols, "--out", "missing/r.csv"], "--out", ("folder 'missing' does not exist",)),
         # the data file itself, spelled relative to the working folder: it would be replaced
         ([c, *cols, "--out", "./corpus.csv"], "--out", ("'./corpus.csv' is the DATA file",)),
+        # another name of it, which resolved names told apart: a hard link here; on macOS's
+        # case-insensitive disk, Corpus.csv. The results replaced the data
+        ([c, *cols, "--out", str(link)], "--out", (f"{str(link)!r} is the DATA file",)),
         ([c, *cols, "--plot", "missing/c.png"], "--plot", ("folder 'missing' does not exist",)),
         ([c, *cols, "--plot", "c.nope"], "--plot", ("unknown image format 'nope'",)),
         ([c, *cols, "--device", "gpu"], "--device", ("not understood",)),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skmrl._folders import missing_folders, remove_made_folders, resolved
+from skmrl._folders import missing_folders, remove_made_folders, resolved, same_file
 from skmrl.cli._common import (
     RUN_ERRORS,
     add_command,
@@ -154,7 +154,7 @@ def _output_problem(output: Path, model: str) -> tuple[str | None, bool]:
     if not output.exists():
         return None, False
     model_path = Path(model).expanduser()
-    if model_path.is_dir() and model_path.resolve() == output.resolve():
+    if model_path.is_dir() and same_file(model_path, output):
         return f"{shown} is the --model folder itself: save to another folder", False
     try:
         empty = not any(output.iterdir())

@@ -28,6 +28,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from skmrl._folders import same_file
 from skmrl.cli._common import (
     RUN_ERRORS,
     add_command,
@@ -109,11 +110,6 @@ def _tolerance(value: str) -> float:
 
 
 # -- the checks ------------------------------------------------------------------------------------
-def _same_file(path: str, other: str) -> bool:
-    """Whether the paths ``path`` and ``other`` name one file (through ``~`` and links)."""
-    return Path(path).expanduser().resolve() == Path(other).expanduser().resolve()
-
-
 def _check_options(args: argparse.Namespace) -> None:
     """The outputs and the model (found, not loaded); the data file comes after."""
     if args.device != "auto" and not any(name in _TORCH for name in args.embedder):
@@ -122,7 +118,7 @@ def _check_options(args: argparse.Namespace) -> None:
         problem = output_file_problem(args.out, (".csv",), "a .csv file")
         if problem is None and importlib.util.find_spec("pandas") is None:
             problem = "writing the results needs pandas: pip install pandas"
-        if problem is None and _same_file(args.out, args.data):
+        if problem is None and same_file(args.out, args.data):
             problem = (
                 f"{args.out!r} is the DATA file: the results would replace your data (name "
                 "another file)"
@@ -134,7 +130,7 @@ def _check_options(args: argparse.Namespace) -> None:
         if problem:
             raise Refused(option, problem)
     if args.plot is not None and args.depth_plot is not None:
-        if _same_file(args.plot, args.depth_plot):
+        if same_file(args.plot, args.depth_plot):
             raise Refused("--depth-plot", f"{args.depth_plot!r} is also the --plot file")
     if (args.layers or args.depth_plot) and "matryoshka" not in args.embedder:
         option = "--layers" if args.layers else "--depth-plot"
