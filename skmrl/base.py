@@ -262,11 +262,17 @@ class _Repr:
             return f"method{self.of((value.__func__, value.__self__))}"
         if isinstance(value, _LRU_CACHE_WRAPPER):  # functools.lru_cache: the function it wraps
             return f"lru_cache({self.of(value.__wrapped__)})"
-        if isinstance(value, np.generic):
+        if isinstance(value, np.number | np.bool_ | np.character):
             # np.int64(16) is the setting 16 (a search distribution's draw, a grid of
             # np.arange): its repr, "np.int64(16)", made a fit with it and one with 16 two
-            # settings, so set_params(max_dim=16) after it was refused as a change
-            return self.of(value.item())
+            # settings, so set_params(max_dim=16) after it was refused as a change. Not a
+            # scalar no Python type holds (np.longdouble's item() is itself: a recursion
+            # without end), nor a datetime64 or timedelta64 (NaT's item() is None, a
+            # nanosecond one's an int; np.timedelta64 is an np.signedinteger): their reprs are
+            # stable and say what they are.
+            item = value.item()
+            if not isinstance(value, np.timedelta64) and not isinstance(item, np.generic):
+                return self.of(item)
         if isinstance(value, np.ndarray) or type(value).__module__.partition(".")[0] == "pandas":
             # repr shortens a long array to its ends ("..."): the data itself is hashed
             import joblib
