@@ -466,6 +466,32 @@ def test_texts_are_tokenized_a_chunk_at_a_time_into_int32_ids(tiny_bert, monkeyp
     )
 
 
+def test_new_texts_vectors_are_the_encoders_own_array_not_a_copy(tiny_bert, monkeypatch):
+    """encode returned one layer's vectors as out[0], a view of its (1, n, hidden) array, which
+    EmbeddingCache.get_or_compute copies (a view pins its base): every new text's vectors were
+    held twice, where the cache now returns the encoder's own array."""
+    from skmrl._torch import encoder
+
+    m = load_model(tiny_bert, "cpu")
+    texts = [f"an owned vector {i}" for i in range(9)]
+    one = encoder.encode(texts, m.model, m.tokenizer, max_length=12)
+    layers = encoder.encode(texts, m.model, m.tokenizer, max_length=12, every_layer=True)
+    assert one.flags.owndata and one.shape == (9, 32) and layers.shape == (2, 9, 32)
+    np.testing.assert_allclose(layers[-1], one, atol=1e-6)
+    assert encoder.encode([], m.model, m.tokenizer).shape == (0, 32)
+    returned = []
+
+    def spy(*args, **kwargs):
+        returned.append(encode(*args, **kwargs))
+        return returned[-1]
+
+    encode = encoder.encode
+    monkeypatch.setattr(encoder, "encode", spy)
+    emb = MatryoshkaEmbedder(model=tiny_bert, device="cpu", max_length=12).fit(texts)
+    full = emb.embed_full(texts)
+    assert len(returned) == 1 and full is returned[0]
+
+
 @pytest.mark.parametrize("stop", ["error", "interrupt"])
 def test_parallel_workers_stop_at_an_error_or_an_interrupt(tiny_bert, stop):
     """An error in one worker, or Ctrl-C (a notebook's interrupt: SIGINT), ends the encoding

@@ -189,9 +189,14 @@ def encode(
     depth = check_n_layers(n_layers, model) if every_layer or n_layers is not None else None
     n_out = depth if every_layer else 1
     hidden = int(model.config.hidden_size)
-    out = np.empty((n_out, len(texts), hidden), dtype=np.float32)
+    # One layer's vectors are returned as the array they were written into (through a view
+    # of it with the layers' axis): out[0] was a view, which EmbeddingCache.get_or_compute
+    # copies (a view pins its base), so every new text's vectors were held twice.
+    shape = (n_out, len(texts), hidden) if every_layer else (len(texts), hidden)
+    result = np.empty(shape, dtype=np.float32)
+    out = result if every_layer else result[None]
     if not len(texts):
-        return out if every_layer else out[0]
+        return result
     ids, lengths = tokenize(texts, tokenizer, max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     # Longest batches first: on a GPU an out-of-memory error shows at once, and parallel CPU
@@ -252,7 +257,7 @@ def encode(
     finally:
         if bar is not None:
             bar.close()
-    return out if every_layer else out[0]
+    return result
 
 
 def _drain_in_parallel(drain: Any, workers: int, stop: Any) -> None:
