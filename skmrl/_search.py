@@ -89,10 +89,11 @@ def quantize_int8(X: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.nd
     """
     X = np.asarray(X, dtype=np.float32)
     codes = np.empty(X.shape, dtype=np.int8)
+    scaled = scale > 0  # not ``scale <= 0`` below: a NaN scale is neither, and gets code 0
     for start in range(0, len(X), QUANTIZE_CHUNK):
         block = X[start : start + QUANTIZE_CHUNK] - offset
-        np.divide(block, scale, out=block, where=scale > 0)
-        block[:, scale <= 0] = 0.0
+        np.divide(block, scale, out=block, where=scaled)
+        block[:, ~scaled] = 0.0
         np.rint(block, out=block)
         np.clip(block, -128, 127, out=block)
         codes[start : start + QUANTIZE_CHUNK] = block

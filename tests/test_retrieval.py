@@ -97,6 +97,21 @@ def test_int8_quantization_takes_no_float_copies_of_the_corpus(monkeypatch):
     assert peak < X.nbytes, (peak, X.nbytes)  # the old code: 3.0 times X; now 0.36
 
 
+def test_int8_codes_are_0_in_a_column_without_a_scale_nan_included():
+    # A column whose range is NaN or undefined (a NaN, or both infinities, in the corpus) has
+    # no scale, and its codes were 0; quantizing in chunks zeroed only the columns of scale <= 0,
+    # which a NaN scale is not, and cast NaN to int8 (an undefined value, and a warning).
+    import warnings
+
+    X = np.array([[0.0, 1.0, 2.0], [1.0, 3.0, 5.0]], dtype=np.float32)
+    offset = np.array([0.5, 2.0, np.nan], dtype=np.float32)
+    scale = np.array([0.01, 0.0, np.nan], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value encountered in cast"
+        codes = _search.quantize_int8(X, offset, scale)
+    assert codes.tolist() == [[-50, 0, 0], [50, 0, 0]]
+
+
 def test_int8_scores_are_dot_products_with_the_dequantized_vectors():
     X = _corpus()
     offset, scale = _search.fit_int8_ranges(X)
