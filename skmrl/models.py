@@ -19,6 +19,7 @@ A model that cannot be found raises one :class:`ModelNotFoundError` that says wh
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -552,10 +553,21 @@ def _unreadable_weights_error(model: Any, source: str, exc: Exception) -> ModelN
             "the files themselves"
         )
     text = str(exc).strip()
+    named = f" ({', '.join(p.name for p in files)})" if files else ""
+    unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if unsafe:
+        # A sound pytorch_model.bin, pickled with objects beside its tensors (an older one's
+        # numpy scalars), which transformers loads with torch's weights_only=True
+        return ModelNotFoundError(
+            f"could not load model={os.fspath(model)!r}{where}: its weights file{named} holds "
+            f"Python objects beside its tensors ({unsafe.group(1)}), which torch loads only "
+            "from a file you trust. If you trust it, convert it once: load it with "
+            "torch.load(path, weights_only=False) and save its tensors as model.safetensors "
+            "(the model's save_pretrained writes it); or download a safetensors copy"
+        )
     # torch's first line ("Weights only load failed. In PyTorch 2.6, ...") goes on to how to
     # unpickle any file, not to what is wrong with this one: it is left out
     reason = "" if not text or text.startswith("Weights only load failed") else text.splitlines()[0]
-    named = f" ({', '.join(p.name for p in files)})" if files else ""
     said = f": {reason[:200].rstrip('. ')}" if reason else ""
     return ModelNotFoundError(
         f"could not load model={os.fspath(model)!r}{where}: its weights file{named} cannot be "

@@ -336,6 +336,24 @@ def test_weights_file_that_is_no_weights_is_one_error_naming_it(tiny_bert, tmp_p
     assert "weights_only" not in message and "LFS" not in message
 
 
+def test_weights_pickled_with_objects_beside_the_tensors_are_named_so(tiny_bert, tmp_path):
+    # An older pytorch_model.bin holding a numpy scalar beside its tensors is sound, but torch's
+    # weights_only loading refuses it: it was told "truncated or damaged: download it again".
+    import torch
+    from safetensors.torch import load_file
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "older")
+    weights = load_file(folder / "model.safetensors")
+    (folder / "model.safetensors").unlink()
+    torch.save({**weights, "step": np.float64(3.0)}, folder / "pytorch_model.bin")
+    with pytest.raises(ModelNotFoundError) as caught:
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    message = str(caught.value)
+    assert "its weights file (pytorch_model.bin) holds Python objects beside its tensors" in message
+    assert "numpy" in message and "torch.load(path, weights_only=False)" in message
+    assert "damaged" not in message
+
+
 def _bert_without_pooler(tiny_bert, folder):
     """The tiny BERT saved without its pooler, as RoBERTa's and XLM-R's checkpoints are (and
     any masked-language-model checkpoint, or a model saved with add_pooling_layer=False)."""
