@@ -1000,6 +1000,33 @@ def test_a_csv_file_in_a_windows_code_page_is_refused_with_the_way_out(tmp_path)
         read_texts(str(tmp_path / "notes.txt"), None, False, None)
 
 
+def test_a_utf32_file_and_a_tsv_file_get_the_pandas_line_that_converts_them(tmp_path):
+    # UTF-32's mark opens with UTF-16's: such a file read as UTF-16 full of NUL characters and
+    # was told "UTF-16 text without a byte-order mark". And the pandas line offered for a .tsv
+    # file read and wrote it comma-separated, which mangles it.
+    import pandas as pd
+
+    from skmrl.cli._csv import Refused, read_table
+
+    text = "text\tlabel\ncafé crème\tdrinks\n"
+    (tmp_path / "t.csv").write_bytes(text.replace("\t", ",").encode("utf-32"))
+    with pytest.raises(Refused, match=r"it is UTF-32 text; .*encoding='utf-32'\)") as caught:
+        read_table(str(tmp_path / "t.csv"), None)
+    assert "UTF-16" not in caught.value.message.split(";")[0]
+    (tmp_path / "t.tsv").write_bytes(text.encode("utf-16-le"))
+    (tmp_path / "w.tsv").write_bytes(text.encode("cp1252"))
+    for name, encoding in [("t.tsv", "utf-16-le"), ("w.tsv", "cp1252")]:
+        with pytest.raises(Refused) as caught:
+            read_table(str(tmp_path / name), None)
+        assert "sep='\\t').to_csv(new_path, index=False, sep='\\t'))" in caught.value.message
+        # the line, run, gives a file that reads
+        kept = tmp_path / f"utf8-{name}"
+        pd.read_csv(tmp_path / name, encoding=encoding, sep="\t").to_csv(
+            kept, index=False, sep="\t"
+        )
+        assert read_table(str(kept), None).rows == [["café crème", "drinks"]]
+
+
 def test_a_misspelt_column_suggests_the_close_one(tmp_path):
     # Only the first 20 columns are listed: the one meant was not named in a wide file.
     from skmrl.cli._csv import Refused, read_table, text_cells

@@ -107,6 +107,13 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
         raw = path.read_bytes()
     except OSError as exc:
         raise Refused(argument, f"cannot read {shown}: {exc.strerror or exc}") from None
+    tab = path.suffix.lower() in (".tsv", ".tab")
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        # UTF-32's marks: the first also opens UTF-16's, which then read as NUL characters
+        raise Refused(
+            argument,
+            f"{shown} is not {what}: it is UTF-32 text; " + _save_as_utf8(what, "'utf-32'", tab),
+        )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         # UTF-16 after its byte-order mark (Excel's "Unicode Text"), as skmrl.datasets reads it
         try:
@@ -123,23 +130,23 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
         except UnicodeDecodeError as exc:
             raise Refused(
                 argument,
-                _utf16_problem(exc.object, shown, what)
+                _utf16_problem(exc.object, shown, what, tab)
                 or f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} "
                 f"at offset {exc.start}); "
                 + _save_as_utf8(
-                    what, "its encoding, e.g. 'cp1252' for Excel's plain 'CSV' on Windows"
+                    what, "its encoding, e.g. 'cp1252' for Excel's plain 'CSV' on Windows", tab
                 ),
             ) from None
     if "\0" in text:
         raise Refused(
             argument,
-            _utf16_problem(text.encode("utf-8"), shown, what)
+            _utf16_problem(text.encode("utf-8"), shown, what, tab)
             or f"{shown} is not {what}: it holds NUL bytes (a binary file?)",
         )
     return text
 
 
-def _utf16_problem(data: bytes, shown: str, what: str) -> str | None:
+def _utf16_problem(data: bytes, shown: str, what: str, tab: bool = False) -> str | None:
     """That ``data`` (a file's bytes, which did not start with a byte-order mark) is UTF-16
     text without its mark, with the way out; else None. Read as UTF-8 it has a NUL byte beside
     every ASCII character (a binary file has NUL bytes too, but not at every other byte alone)."""
@@ -162,18 +169,20 @@ def _utf16_problem(data: bytes, shown: str, what: str) -> str | None:
         return None
     return (
         f"{shown} is not {what}: it is UTF-16 text without a byte-order mark; "
-        f"{_save_as_utf8(what, repr(encoding))}"
+        f"{_save_as_utf8(what, repr(encoding), tab)}"
     )
 
 
-def _save_as_utf8(what: str, encoding: str) -> str:
+def _save_as_utf8(what: str, encoding: str, tab: bool = False) -> str:
     """The way out for a file in an encoding that is not read: save it as UTF-8, for a CSV file
-    with the pandas line that converts it (``encoding``: what its ``encoding=`` says). Excel's
-    plain "CSV" writes the Windows code page (cp1252 in Western Europe and the Americas), its
-    "CSV UTF-8" UTF-8."""
+    with the pandas line that converts it (``encoding``: what its ``encoding=`` says; ``tab``:
+    a tab-separated file, which the line reads and writes with ``sep='\\t'``). Excel's plain
+    "CSV" writes the Windows code page (cp1252 in Western Europe and the Americas), its "CSV
+    UTF-8" UTF-8."""
+    sep = ", sep='\\t'" if tab else ""
     remedy = (
-        f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding={encoding})"
-        ".to_csv(new_path, index=False))"
+        f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding={encoding}{sep})"
+        f".to_csv(new_path, index=False{sep}))"
         if what == "a CSV file"
         else ""
     )
