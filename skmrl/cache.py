@@ -396,7 +396,9 @@ class EmbeddingCache:
         texts : sequence of str
             The documents, in the caller's order (duplicates allowed).
         compute : callable
-            ``compute(unique_missing_texts) -> ndarray (n, d)``, called at most once.
+            ``compute(unique_missing_texts) -> ndarray (n, d)``, called at most once. When
+            every text is new and distinct, the array it returns (float32, owning its data) is
+            the result itself, not a copy: it must not keep or change that array afterwards.
         memory : str, path or joblib.Memory, optional
             Adds the disk layer under that folder.
 
