@@ -34,11 +34,11 @@ def same_file(path: str | os.PathLike, other: str | os.PathLike) -> bool:
     --------
     >>> import os, tempfile
     >>> from skmrl._folders import same_file
-    >>> folder = tempfile.mkdtemp()
-    >>> data = os.path.join(folder, "data.csv")
-    >>> open(data, "wb").close()
-    >>> os.link(data, os.path.join(folder, "link.csv"))
-    >>> same_file(data, os.path.join(folder, "link.csv")), same_file(data, folder)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     data = os.path.join(folder, "data.csv")
+    ...     open(data, "wb").close()
+    ...     os.link(data, os.path.join(folder, "link.csv"))
+    ...     same_file(data, os.path.join(folder, "link.csv")), same_file(data, folder)
     (True, False)
     """
     try:
