@@ -129,6 +129,8 @@ class Word2VecEmbedder(BaseEmbedder):
         words of the file (and says how many ``lowercase=False`` would find in a cased file).
     device : str, default="auto"
         ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+        A GPU trains other vectors than the CPU (larger batches), so the fit cache keeps what
+        ``"auto"`` found apart: a process without the GPU never gets the GPU's vectors.
     batch_size : int, optional
         Centre tokens per training step (default: 1024 on CPU, 32768 on a GPU).
     workers : int, optional
@@ -313,6 +315,16 @@ class Word2VecEmbedder(BaseEmbedder):
             stat = Path(self.vectors).stat()
             path = os.path.realpath(self.vectors)
             key = f"{key}|{path}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ino}"
+        if self.epochs != 0:
+            # What training runs on, not only the parameter: device="auto" is a GPU in one
+            # process and the CPU in another (CUDA_VISIBLE_DEVICES="", a CPU worker), which train
+            # other vectors (batches of 32,768 centre tokens against 1,024), so a state trained
+            # on one was served to the other through memory=. The CPU's keys are unchanged.
+            from skmrl._torch.device import resolve_device
+
+            kind = resolve_device(self.device).partition(":")[0]
+            if kind != "cpu":
+                key = f"{key}|{kind}"
         return key
 
     def _check_dim(self, max_dim_: int) -> int | None:

@@ -1046,3 +1046,28 @@ def test_gpu_fit_unpickles_on_cpu(bbc):
     clone_.set_params(device="cpu")
     np.testing.assert_array_equal(clone_.wv_.vectors, emb.wv_.vectors)
     assert clone_.most_similar("film", 5)
+
+
+def test_a_state_trained_where_auto_meant_a_gpu_is_not_served_on_the_cpu(tmp_path, trainings):
+    # device="auto" trains on a GPU in one process and on the CPU in another, with other
+    # batches (32,768 centre tokens against 1,024) and so other vectors: the fit key holds the
+    # device that "auto" resolved to, so the disk cache of one never serves the other.
+    from unittest import mock
+
+    import skmrl._torch.device as device
+
+    docs = ["the cat sat on the mat", "the dog sat on the rug", "a cat and a dog"] * 4
+    emb = Word2VecEmbedder(max_dim=8, min_count=1, epochs=1, memory=tmp_path)
+    cpu = clone(emb).fit(docs)
+    cpu_state = {name: getattr(cpu, name) for name in cpu._state_names}
+    clear_caches()  # the process that follows has only the disk cache
+    with (
+        mock.patch.object(device, "available_devices", lambda: ["cpu", "cuda:0"]),
+        mock.patch.object(Word2VecEmbedder, "_fit_full", lambda self, *a: {**cpu_state}),
+    ):
+        gpu = clone(emb).fit(docs)  # (the CPU's state: no GPU here to train on)
+    assert gpu.fingerprint_ != cpu.fingerprint_
+    clear_caches()
+    again = clone(emb).fit(docs)  # on the CPU again: its own state, from the disk
+    assert again.fingerprint_ == cpu.fingerprint_
+    assert len(trainings) == 1
