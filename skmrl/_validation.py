@@ -941,10 +941,14 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def check_seed(value: Any, name: str = "random_state") -> None:
+def check_seed(value: Any, name: str = "random_state", *, int_only: bool = False) -> None:
     """Validate a seed as scikit-learn's ``check_random_state`` takes it: ``None``, an int in
     ``[0, 2**32 - 1]`` or a ``numpy.random.RandomState``, checked in ``fit`` before any work
     (numpy's "Seed must be between 0 and 2**32 - 1" came from deep in training otherwise).
+
+    ``int_only``: an int ``>= 0`` alone (the seeds of torch training, which its generators take
+    whole). Either way a value of another type is a ``TypeError`` and an int out of range a
+    ``ValueError``, as scikit-learn's parameter checks raise.
 
     Examples
     --------
@@ -955,7 +959,21 @@ def check_seed(value: Any, name: str = "random_state") -> None:
     Traceback (most recent call last):
     ...
     ValueError: random_state must be None, an int in [0, 2**32 - 1] or a RandomState, got -1
+    >>> check_seed(None, int_only=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: random_state must be an int >= 0 (not None or a RandomState: ...), got None
     """
+    if int_only:
+        message = (
+            f"{name} must be an int >= 0 (not None or a RandomState: the fit is seeded and "
+            f"cached under that int), got {value!r}"
+        )
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(message)
+        if value < 0:
+            raise ValueError(message)
+        return
     if value is None or isinstance(value, np.random.RandomState):
         return
     message = f"{name} must be None, an int in [0, 2**32 - 1] or a RandomState, got {value!r}"

@@ -34,6 +34,7 @@ from skmrl._validation import (
     check_float,
     check_int,
     check_not_written_vectors,
+    check_seed,
     check_vector_rows,
     holds_text,
     is_missing,
@@ -541,7 +542,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         check_int("epochs", self.epochs, 1)
         check_int("batch_size", self.batch_size, 2)
         check_int("max_samples", self.max_samples, 2)
-        check_int("random_state", self.random_state, 0)
+        check_seed(self.random_state, int_only=True)
         # finite: inf trained a rotation of NaNs
         check_float("learning_rate", self.learning_rate, 0.0, open_low=True)
         check_float("shrinkage", self.shrinkage, 0.0)

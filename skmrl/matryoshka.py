@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress
-from skmrl._validation import caller_stacklevel, check_bool, check_float, check_int
+from skmrl._validation import caller_stacklevel, check_bool, check_float, check_int, check_seed
 from skmrl.base import BaseEmbedder
 from skmrl.cache import get_embedding_cache, hash_texts
 
@@ -298,7 +298,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             check_int("epochs", self.epochs, 1)
         check_float("learning_rate", self.learning_rate, 0.0, open_low=True, allow_none=True)
         check_int("train_batch_size", self.train_batch_size, 2)
-        check_int("random_state", self.random_state, 0)
+        check_seed(self.random_state, int_only=True)
         if self.matryoshka_dims is not None:
             from skmrl.adaptor import check_matryoshka_dims
 

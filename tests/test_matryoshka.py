@@ -182,6 +182,9 @@ def test_empty_corpus_in_fit():
         ({"model": __file__}, ModelNotFoundError, r"is a file: a model is a folder"),
         ({"progress": "yes"}, TypeError, "progress"),
         ({"memory": 3.5}, TypeError, "memory"),
+        ({"random_state": None}, TypeError, r"random_state must be an int >= 0 \(not None"),
+        ({"random_state": True}, TypeError, "random_state must be an int >= 0"),
+        ({"random_state": -1}, ValueError, "random_state must be an int >= 0"),
     ],
 )
 def test_bad_params_raise_in_fit_not_init(params, error, match):
