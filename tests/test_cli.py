@@ -1004,6 +1004,8 @@ def test_a_utf32_file_and_a_tsv_file_get_the_pandas_line_that_converts_them(tmp_
     # UTF-32's mark opens with UTF-16's: such a file read as UTF-16 full of NUL characters and
     # was told "UTF-16 text without a byte-order mark". And the pandas line offered for a .tsv
     # file read and wrote it comma-separated, which mangles it.
+    import csv
+
     import pandas as pd
 
     from skmrl.cli._csv import Refused, read_table
@@ -1013,18 +1015,25 @@ def test_a_utf32_file_and_a_tsv_file_get_the_pandas_line_that_converts_them(tmp_
     with pytest.raises(Refused, match=r"it is UTF-32 text; .*encoding='utf-32'\)") as caught:
         read_table(str(tmp_path / "t.csv"), None)
     assert "UTF-16" not in caught.value.message.split(";")[0]
+    # a .tsv file is read with no quoting: its line must not quote either, or a text opening
+    # with a quote mark loses it, and one holding a quote mark is written quoted (refused)
+    text += '"Quoted" headline\tnews\nshe said "no"\tnews\n'
+    rows = [["café crème", "drinks"], ['"Quoted" headline', "news"], ['she said "no"', "news"]]
     (tmp_path / "t.tsv").write_bytes(text.encode("utf-16-le"))
     (tmp_path / "w.tsv").write_bytes(text.encode("cp1252"))
-    for name, encoding in [("t.tsv", "utf-16-le"), ("w.tsv", "cp1252")]:
+    for name in ("t.tsv", "w.tsv"):
         with pytest.raises(Refused) as caught:
             read_table(str(tmp_path / name), None)
-        assert "sep='\\t').to_csv(new_path, index=False, sep='\\t'))" in caught.value.message
-        # the line, run, gives a file that reads
+        tab = "sep='\\t', quoting=csv.QUOTE_NONE"
+        assert f"{tab}).to_csv(new_path, index=False, {tab}))" in caught.value.message
+        # the line, run as the message gives it, writes a file that reads as the original
+        line = re.search(r"pandas: (read_csv\(path, .*\))\)$", caught.value.message)
+        assert line is not None
+        code = "pd." + line[1].replace("its encoding, e.g. 'cp1252'", "'cp1252'")
+        code = code.replace(" for Excel's plain 'CSV' on Windows", "")
         kept = tmp_path / f"utf8-{name}"
-        pd.read_csv(tmp_path / name, encoding=encoding, sep="\t").to_csv(
-            kept, index=False, sep="\t"
-        )
-        assert read_table(str(kept), None).rows == [["café crème", "drinks"]]
+        eval(code, {"pd": pd, "csv": csv, "path": tmp_path / name, "new_path": kept})
+        assert read_table(str(kept), None).rows == rows
 
 
 def test_a_misspelt_column_suggests_the_close_one(tmp_path):

@@ -176,10 +176,12 @@ def _utf16_problem(data: bytes, shown: str, what: str, tab: bool = False) -> str
 def _save_as_utf8(what: str, encoding: str, tab: bool = False) -> str:
     """The way out for a file in an encoding that is not read: save it as UTF-8, for a CSV file
     with the pandas line that converts it (``encoding``: what its ``encoding=`` says; ``tab``:
-    a tab-separated file, which the line reads and writes with ``sep='\\t'``). Excel's plain
-    "CSV" writes the Windows code page (cp1252 in Western Europe and the Americas), its "CSV
-    UTF-8" UTF-8."""
-    sep = ", sep='\\t'" if tab else ""
+    a tab-separated file, which the line reads and writes as skmrl reads it, with
+    ``sep='\\t'`` and no quoting: with pandas' CSV quoting a text opening with a quote mark lost
+    it, and one holding a quote mark was written quoted, which skmrl then refuses). Excel's
+    plain "CSV" writes the Windows code page (cp1252 in Western Europe and the Americas), its
+    "CSV UTF-8" UTF-8."""
+    sep = ", sep='\\t', quoting=csv.QUOTE_NONE" if tab else ""
     remedy = (
         f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding={encoding}{sep})"
         f".to_csv(new_path, index=False{sep}))"
