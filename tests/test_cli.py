@@ -675,6 +675,33 @@ def test_finetune_saves_without_moving_a_folder_onto_an_existing_one(monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["made", "replaced"]
 
 
+def test_finetune_interrupted_as_the_replaced_model_moves_aside_puts_it_back(monkeypatch, tmp_path):
+    # The save moves the model it replaces aside, then the new one in. Whether to move it back
+    # was a flag set after the first move: an interrupt delivered as that move returned left it
+    # unset, and the model, moved aside, was removed with the save's temporary folders.
+    from skmrl.cli import finetune
+
+    replace = os.replace
+
+    def interrupted_as_it_returns(src, dst, **kwargs):
+        replace(src, dst, **kwargs)
+        if Path(src) == output:
+            raise KeyboardInterrupt
+
+    class Saved:
+        def save_pretrained(self, path):
+            (Path(path) / "model.safetensors").write_bytes(b"new")
+
+    output = tmp_path / "model"
+    output.mkdir()
+    (output / "model.safetensors").write_bytes(b"old")
+    monkeypatch.setattr(os, "replace", interrupted_as_it_returns)
+    with pytest.raises(KeyboardInterrupt):
+        finetune._save(Saved(), output)
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert (output / "model.safetensors").read_bytes() == b"old"
+
+
 def test_finetune_requires_the_text_column_and_the_output(skmrl_cmd, corpus_csv):
     out = skmrl_cmd("finetune", str(corpus_csv))
     assert out.returncode == 2 and "Traceback" not in out.stderr

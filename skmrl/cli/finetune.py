@@ -354,7 +354,6 @@ def _save(embedder: Any, output: Path) -> None:
         embedder.save_pretrained(output)
         return
     old: Path | None = None
-    moved = False
     try:
         embedder.save_pretrained(staging)
         mode = output.stat().st_mode & 0o7777  # the replaced folder's (mkdtemp's is private)
@@ -364,10 +363,12 @@ def _save(embedder: Any, output: Path) -> None:
         # empty or not (MoveFileEx refuses, "Access is denied"), where POSIX replaces an empty one
         os.rmdir(old)
         os.replace(output, old)
-        moved = True
         os.replace(staging, output)
     except BaseException:
-        if moved and not output.exists():
+        # The replaced folder is at ``old`` once moved, and only then (its name was freed): told
+        # by the disk, not by a flag set after the move, which an interrupt arriving as the move
+        # returned left unset, and the folder moved there was then removed below
+        if old is not None and old.exists() and not output.exists():
             os.replace(old, output)  # put the replaced folder back
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
