@@ -81,6 +81,28 @@ def test_demo_refuses_a_bad_figure_before_the_run(skmrl_cmd, tmp_path, args, arg
     assert not list(tmp_path.glob("*.png"))
 
 
+def test_demo_refuses_two_figures_in_another_name_of_one_file(monkeypatch, capsys, tmp_path):
+    # The figures were told apart by their resolved names (sweep's check by the file itself,
+    # 5bd563b): a hard link here, on macOS's case-insensitive disk Curves.png, and the map was
+    # drawn over the curves.
+    import argparse
+
+    from skmrl.cli._demo_figures import check_figures
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "curves.png").write_bytes(b"")
+    (tmp_path / "link.png").hardlink_to(tmp_path / "curves.png")
+    parser = argparse.ArgumentParser(prog="skmrl demo")
+    args = argparse.Namespace(plot="curves.png", depth_plot="none", map="link.png", no_plots=False)
+    with pytest.raises(SystemExit):
+        check_figures(args, parser, map_has_panels=True)
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error == "skmrl demo: error: argument --map: 'link.png' is also the --plot file"
+    args.map = "map.png"  # another file
+    check_figures(args, parser, map_has_panels=True)
+    assert (args.plot_path, args.map_path) == ("curves.png", "map.png")
+
+
 def test_demo_refuses_a_default_figure_it_cannot_write(skmrl_cmd, tmp_path):
     (tmp_path / "skmrl-demo.png").mkdir()  # the default --plot file is taken by a folder
     out = skmrl_cmd("demo", timeout=60)

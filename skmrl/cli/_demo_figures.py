@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from skmrl._folders import same_file
 from skmrl.cli._common import agg_pyplot, plot_problem
 
 #: The figures' files when not named (in the current folder).
@@ -88,12 +89,12 @@ def check_figures(
         if problem:
             hint = "" if explicit else f" (the default {option}; name another file, or --no-plots)"
             parser.error(f"argument {option}: {problem}{hint}")
-    seen: dict[Path, str] = {}
+    seen: list[tuple[str, str]] = []  # (option, path) of the figures before
     for option, (path, _) in figures.items():
-        resolved = Path(path).expanduser().resolve()
-        if resolved in seen:
-            parser.error(f"argument {option}: {path!r} is also the {seen[resolved]} file")
-        seen[resolved] = option
+        for other, other_path in seen:  # another name of one file too (a hard link, Data.png)
+            if same_file(path, other_path):
+                parser.error(f"argument {option}: {path!r} is also the {other} file")
+        seen.append((option, path))
     args.plot_path = figures["--plot"][0] if "--plot" in figures else None
     args.depth_plot_path = figures["--depth-plot"][0] if "--depth-plot" in figures else None
     args.map_path = figures["--map"][0] if "--map" in figures else None
