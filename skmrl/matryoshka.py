@@ -104,7 +104,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
         Largest number of texts per forward pass (batches are also bounded in padded tokens).
         A text's vector depends on its batch only by float rounding: its batch's padding
         changes the order of some sums, and a text encoded beside other texts can differ by
-        about 1e-7 (3e-7 measured with MiniLM); so can an adaptor fitted on such vectors.
+        about 1e-7 in float32 (3e-7 measured with MiniLM on the CPU), by the far coarser
+        rounding of bf16 or fp16 under ``precision`` (CUDA's default); so can an adaptor
+        fitted on such vectors.
     precision : {"auto", "fp32", "fp16", "bf16"}, default="auto"
         ``"auto"``: float32 on the CPU and MPS, bf16 autocast on CUDA (fp16 on a GPU before
         Ampere, which only emulates bf16: ``"bf16"`` there warns in ``fit``). ``"bf16"`` is
