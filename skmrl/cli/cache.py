@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ _DESCRIPTION = (
     "memory= folder (the demo's --cache-dir). The default folder is $SKMRL_CACHE_DIR, else "
     "$XDG_CACHE_HOME/skmrl, else ~/.cache/skmrl."
 )
+
+#: Whether this is Windows, where a file that a process holds open cannot be removed.
+_WINDOWS = os.name == "nt"
 
 
 def _human_bytes(n: int) -> str:
@@ -108,12 +112,17 @@ def _cache_clear(args: argparse.Namespace) -> int:
         n_vectors = clear_disk_cache(folder)
     except OSError as exc:  # a file it may not remove, or on Windows one held open elsewhere
         hint = ""
-        if isinstance(exc, PermissionError):
+        if isinstance(exc, PermissionError) and _WINDOWS:
             hint = (
                 "; on Windows a file that a process has open cannot be removed: close the "
                 "Python sessions that use this folder (memory=) and clear again"
             )
-        print(f"skmrl cache clear: error: {exc}{hint}", file=sys.stderr)
+        # files removed before the one that failed stay removed: say so, and where to look
+        print(
+            f"skmrl cache clear: error: {exc}{hint} (the cache may be cleared in part: "
+            f"'skmrl cache info --cache-dir {folder}' shows what is left)",
+            file=sys.stderr,
+        )
         return 1
     print(
         f"removed {n_vectors:,} vector(s) and {info['n_fit_states']:,} fitted state(s) "
