@@ -1045,8 +1045,8 @@ def test_a_csv_file_in_a_windows_code_page_is_refused_with_the_way_out(tmp_path)
     assert refused.value.message.endswith(
         "not UTF-8 text (byte 0xe9 at offset 15); skmrl reads UTF-8, or UTF-16 that starts "
         "with its mark: save it as UTF-8 (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, "
-        "encoding=its encoding, e.g. 'cp1252' for Excel's plain 'CSV' on Windows)"
-        ".to_csv(new_path, index=False))"
+        "encoding='cp1252').to_csv(new_path, index=False), if the file is Excel's plain 'CSV' "
+        "from Windows (else name its encoding))"
     )
     pd.read_csv(path, encoding="cp1252").to_csv(tmp_path / "new.csv", index=False)
     assert read_texts(str(tmp_path / "new.csv"), "text", False, None).texts[0] == "café crème"
@@ -1080,12 +1080,13 @@ def test_a_utf32_file_and_a_tsv_file_get_the_pandas_line_that_converts_them(tmp_
         with pytest.raises(Refused) as caught:
             read_table(str(tmp_path / name), None)
         tab = "sep='\\t', quoting=csv.QUOTE_NONE"
-        assert f"{tab}).to_csv(new_path, index=False, {tab}))" in caught.value.message
+        assert f"{tab}).to_csv(new_path, index=False, {tab})" in caught.value.message
         # the line, run as the message gives it, writes a file that reads as the original
-        line = re.search(r"pandas: (read_csv\(path, .*\))\)$", caught.value.message)
+        line = re.search(
+            r"pandas: (read_csv\(path, .*?\)\.to_csv\(new_path, [^)]*\))", caught.value.message
+        )
         assert line is not None
-        code = "pd." + line[1].replace("its encoding, e.g. 'cp1252'", "'cp1252'")
-        code = code.replace(" for Excel's plain 'CSV' on Windows", "")
+        code = "pd." + line[1]  # pasted as it is (cp1252 was prose in the code's place)
         kept = tmp_path / f"utf8-{name}"
         eval(code, {"pd": pd, "csv": csv, "path": tmp_path / name, "new_path": kept})
         assert read_table(str(kept), None).rows == rows

@@ -133,9 +133,7 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
                 _utf16_problem(exc.object, shown, what, tab)
                 or f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} "
                 f"at offset {exc.start}); "
-                + _save_as_utf8(
-                    what, "its encoding, e.g. 'cp1252' for Excel's plain 'CSV' on Windows", tab
-                ),
+                + _save_as_utf8(what, "'cp1252'", tab, guessed=True),
             ) from None
     if "\0" in text:
         raise Refused(
@@ -173,18 +171,25 @@ def _utf16_problem(data: bytes, shown: str, what: str, tab: bool = False) -> str
     )
 
 
-def _save_as_utf8(what: str, encoding: str, tab: bool = False) -> str:
+def _save_as_utf8(what: str, encoding: str, tab: bool = False, guessed: bool = False) -> str:
     """The way out for a file in an encoding that is not read: save it as UTF-8, for a CSV file
     with the pandas line that converts it (``encoding``: what its ``encoding=`` says; ``tab``:
     a tab-separated file, which the line reads and writes as skmrl reads it, with
     ``sep='\\t'`` and no quoting: with pandas' CSV quoting a text opening with a quote mark lost
     it, and one holding a quote mark was written quoted, which skmrl then refuses). Excel's
     plain "CSV" writes the Windows code page (cp1252 in Western Europe and the Americas), its
-    "CSV UTF-8" UTF-8."""
+    "CSV UTF-8" UTF-8. ``guessed``: the encoding is a likely one, not one the bytes show
+    (cp1252, Excel's plain "CSV" on Windows), and the line says so after it, so that it can
+    still be pasted as it is."""
     sep = ", sep='\\t', quoting=csv.QUOTE_NONE" if tab else ""
+    guess = (
+        ", if the file is Excel's plain 'CSV' from Windows (else name its encoding)"
+        if guessed
+        else ""
+    )
     remedy = (
         f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding={encoding}{sep})"
-        f".to_csv(new_path, index=False{sep}))"
+        f".to_csv(new_path, index=False{sep}){guess})"
         if what == "a CSV file"
         else ""
     )
