@@ -172,7 +172,10 @@ class VectorStore:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (it does on a full disk, SQLITE_FULL): a
+            # ROLLBACK then fails with "no transaction is active", hiding the error that matters
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 

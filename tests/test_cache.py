@@ -502,6 +502,22 @@ def test_a_large_write_into_a_full_store_does_not_grow_its_file_past_the_bound(t
     assert {hashlib.sha1(t.encode()).digest() for t in texts} <= stored  # the newest kept
 
 
+def test_a_full_disk_is_named_in_the_warning_not_a_failed_rollback(tmp_path):
+    """On a full disk SQLite rolls the transaction back itself, and the store's ROLLBACK then
+    failed with 'cannot rollback - no transaction is active': that was the reason the warning
+    gave, and 'database or disk is full' was lost. max_page_count stands in for the full disk."""
+    enc = _Encoder(width=384)
+    EmbeddingCache().get_or_compute("fp", ["first"], enc, memory=tmp_path)
+    conn = vector_store.open_store(tmp_path).conn
+    (pages,) = conn.execute("PRAGMA page_count").fetchone()
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # no room for another page
+    texts = [f"text {i}" for i in range(500)]
+    with pytest.warns(RuntimeWarning, match=r"cannot be used \(database or disk is full\)"):
+        out = EmbeddingCache().get_or_compute("fp", texts, enc, memory=tmp_path)
+    np.testing.assert_array_equal(out, enc(texts))
+    assert disk_cache_info(tmp_path)["n_vectors"] == 1  # nothing of the failed write
+
+
 def test_reads_write_nothing_when_recent(tmp_path):
     EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
     before = _sql(tmp_path, "SELECT atime FROM vectors")
