@@ -646,7 +646,9 @@ def cached_fit_state(
     ``compute()`` returns a dict of fitted attributes. The in-process layer keeps the last
     ``max_entries`` states; with ``memory=`` a pickled copy is also kept on disk (through
     :class:`joblib.Memory`), shared by worker processes. A copy on disk that cannot be read (a
-    damaged or truncated file) gives a ``RuntimeWarning`` and is computed and stored again.
+    damaged or truncated file) gives a ``RuntimeWarning`` and is computed and stored again; one
+    that cannot be written (a full disk) gives a ``RuntimeWarning``, and what was written of it
+    is removed.
 
     Parameters
     ----------
@@ -694,22 +696,48 @@ def cached_fit_state(
         stored = cached.check_call_in_cache(key, compute)
         state = _read_state(cached, key, compute) if stored else None
         if state is None:  # a new state is written: the least recently used go past the bound
-            state = cached(key, compute)
-            bound = _disk_max_bytes()
-            store.reduce_size(bytes_limit=bound)
-            if not cached.check_call_in_cache(key, compute):  # larger than the bound alone
+            try:
+                state = cached(key, compute)
+            finally:
+                _remove_partial_write(cached, key, compute)
+            if not cached.check_call_in_cache(key, compute):  # joblib warned why (CacheWarning)
                 warnings.warn(
-                    f"this fitted state is larger than the disk cache's bound ({bound:,} bytes, "
-                    f"${_MAX_BYTES_ENV}), so it was not kept in {location}: another process "
-                    f"or a later run will fit it again. Raise ${_MAX_BYTES_ENV} to keep it",
-                    UserWarning,
+                    f"skmrl: this fitted state could not be written to {location} (a full disk, "
+                    "say: joblib's CacheWarning gives the error); another process or a later "
+                    "run will fit it again",
+                    RuntimeWarning,
                     stacklevel=caller_stacklevel(),
                 )
+            else:
+                bound = _disk_max_bytes()
+                store.reduce_size(bytes_limit=bound)
+                if not cached.check_call_in_cache(key, compute):  # larger than the bound alone
+                    warnings.warn(
+                        f"this fitted state is larger than the disk cache's bound ({bound:,} "
+                        f"bytes, ${_MAX_BYTES_ENV}), so it was not kept in {location}: another "
+                        f"process or a later run will fit it again. Raise ${_MAX_BYTES_ENV} to "
+                        "keep it",
+                        UserWarning,
+                        stacklevel=caller_stacklevel(),
+                    )
     with _FIT_LOCK:
         _FIT_STATES[key] = state
         while len(_FIT_STATES) > max_entries:
             _FIT_STATES.popitem(last=False)
     return state
+
+
+def _remove_partial_write(cached: Any, key: str, compute: Callable[[], Any]) -> None:
+    """Remove what this thread left of a write of ``key``'s state that failed or was
+    interrupted: joblib writes ``output.pkl.<uuid>-<pid>-<thread id>`` and renames it into
+    place, and on a full disk (or Ctrl-C) leaves the partial file behind. Other processes'
+    files, being written now, are theirs."""
+    folder = Path(cached.store_backend.location, cached.func_id, cached._get_args_id(key, compute))
+    ours = {str(os.getpid()), str(id(threading.current_thread()))}
+    for partial in folder.glob("output.pkl.*"):  # older joblib: output.pkl.thread-<id>-pid-<pid>
+        if ours <= set(partial.name.split("-")):
+            with contextlib.suppress(OSError):
+                partial.unlink()
 
 
 def _read_state(

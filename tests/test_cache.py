@@ -435,6 +435,56 @@ def test_a_fit_state_evicted_by_another_process_while_read_is_fitted_again_quiet
     assert len(calls) == 2
 
 
+@pytest.mark.parametrize("failure", ["full disk", "interrupt"])
+def test_a_fit_state_whose_write_fails_leaves_no_partial_file_and_says_so(
+    tmp_path, monkeypatch, failure
+):
+    """joblib pickles a state into output.pkl.<uuid>-<pid>-<thread> and renames it into place;
+    a full disk left that partial file in the cache (joblib only warns), and skmrl then told
+    the user the state was larger than the 4 GiB bound and to raise SKMRL_DISK_CACHE_MAX_BYTES.
+    It now says that the state could not be written, and removes the partial file (Ctrl-C too);
+    another writer's file is left alone."""
+    import joblib.numpy_pickle
+
+    dump = joblib.numpy_pickle.dump
+    error = (
+        OSError(28, "No space left on device") if failure == "full disk" else KeyboardInterrupt()
+    )
+
+    def fails_half_way(value, file, **kwargs):
+        file.write(b"half a pickle")
+        other = os.path.join(os.path.dirname(file.name), "output.pkl.0123abcd-99999999-1")
+        with open(other, "wb") as f:  # another process's write, under way
+            f.write(b"another's")
+        raise error
+
+    def compute():
+        return {"table_": np.arange(10)}
+
+    monkeypatch.setattr(joblib.numpy_pickle, "dump", fails_half_way)
+    if failure == "full disk":
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            state = cached_fit_state("key", compute, memory=tmp_path)
+        np.testing.assert_array_equal(state["table_"], np.arange(10))
+        ours = [w for w in record if w.category is RuntimeWarning]
+        assert [w.filename for w in ours] == [__file__]
+        assert "could not be written to" in str(ours[0].message)
+        joblibs = [str(w.message) for w in record if w.category is not RuntimeWarning]
+        assert len(joblibs) == 1 and "No space left on device" in joblibs[0]  # not 'larger than'
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            cached_fit_state("key", compute, memory=tmp_path)
+    left = sorted(p.name for p in (tmp_path / "skmrl-fits").rglob("output.pkl*"))
+    assert left == ["output.pkl.0123abcd-99999999-1"]
+    monkeypatch.setattr(joblib.numpy_pickle, "dump", dump)
+    clear_caches()
+    np.testing.assert_array_equal(
+        cached_fit_state("key", compute, memory=tmp_path)["table_"], np.arange(10)
+    )  # fitted and written now
+    assert disk_cache_info(tmp_path)["n_fit_states"] == 1
+
+
 def test_hash_texts_separates_documents_and_labels():
     assert hash_texts(["ab", "c"]) != hash_texts(["a", "bc"])
     assert hash_texts(["a"]) != hash_texts(["a", ""])
