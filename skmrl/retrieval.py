@@ -603,12 +603,12 @@ class MatryoshkaSearch(BaseEstimator):
             raise FileNotFoundError(
                 f"{folder} is not a saved MatryoshkaSearch (no search.json in it)"
             )
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = _read_saved(meta_path, lambda file: json.loads(file.read_text(encoding="utf-8")))
         embedder = embedder_ = None
         if meta["has_embedder"]:
             import joblib
 
-            embedder, embedder_ = joblib.load(folder / "embedder.joblib")
+            embedder, embedder_ = _read_saved(folder / "embedder.joblib", joblib.load)
         search = cls(embedder=embedder, **meta["params"])
         search.embedder_ = embedder_
         search._fit_embedder = _embedder_record(embedder)  # save checked it against embedder_
@@ -620,11 +620,33 @@ class MatryoshkaSearch(BaseEstimator):
             search.quantize_ = meta["quantize_"]
         else:  # saved before the fitted sizes were recorded
             search._set_fitted_from_params()
-        with np.load(folder / "index.npz", allow_pickle=False) as arrays:
-            for name in _ARRAYS:
-                setattr(search, name, arrays[name] if name in arrays else None)
+
+        def read_arrays(file: Path) -> dict[str, np.ndarray]:
+            with np.load(file, allow_pickle=False) as arrays:
+                return {name: arrays[name] for name in _ARRAYS if name in arrays}
+
+        arrays = _read_saved(folder / "index.npz", read_arrays)
+        for name in _ARRAYS:
+            setattr(search, name, arrays.get(name))
         search._reset_caches()
         return search
+
+
+def _read_saved(file: Path, read: Any) -> Any:
+    """``read(file)`` for :meth:`MatryoshkaSearch.load`; a file that is there but cannot be read
+    (truncated by a save that was interrupted or a copy cut short, or damaged) is one error
+    naming it, not the reader's own (a bare ``EOFError`` from a pickle, or ``BadZipFile``)."""
+    try:
+        return read(file)
+    except (OSError, ImportError, AttributeError):
+        raise  # a missing file (named already), a pickle of classes this install lacks
+    except Exception as exc:
+        raise ValueError(
+            f"{file} cannot be read ({type(exc).__name__}"
+            f"{': ' + str(exc).splitlines()[0][:200] if str(exc).strip() else ''}): a truncated "
+            "or damaged file reads so (a save that was interrupted, or a copy cut short); save "
+            "the index again"
+        ) from exc
 
 
 def _runtime_params(embedder: Any) -> frozenset[str]:

@@ -472,6 +472,23 @@ def test_save_takes_numpy_parameters_and_a_failed_save_leaves_nothing(tmp_path):
     assert not (tmp_path / "other").exists()
 
 
+@pytest.mark.parametrize("name", ["index.npz", "embedder.joblib", "search.json"])
+def test_load_names_a_truncated_file(tmp_path, name):
+    """A file cut short (a save killed while the copy ran, a partial download) loaded as
+    joblib's bare EOFError (no message at all), zipfile's 'File is not a zip file' or a
+    JSONDecodeError, none naming the file; each is one error naming it now."""
+    search = MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4).fit(CORPUS)
+    search.save(tmp_path / "index")
+    file = tmp_path / "index" / name
+    data = file.read_bytes()
+    for cut in (0, len(data) // 2, len(data) - 1):
+        file.write_bytes(data[:cut])
+        with pytest.raises(ValueError, match=rf"{name} cannot be read \(.*\): a truncated"):
+            MatryoshkaSearch.load(tmp_path / "index")
+    file.write_bytes(data)
+    MatryoshkaSearch.load(tmp_path / "index")
+
+
 def test_save_resolves_paths_as_the_system_does(tmp_path, monkeypatch):
     # "link/../x" is beside the link's target for the system (and for load); a save that took
     # ".." textually wrote elsewhere. "~" is expanded by save and load alike.
