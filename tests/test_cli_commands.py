@@ -255,6 +255,28 @@ def test_sweep_layers_prints_the_depth_table_of_dim_curve(skmrl_cmd, tmp_path, c
     assert "depth x dim heatmap written to depth.png" in out.stdout
 
 
+def test_sweep_out_interrupted_leaves_the_earlier_results_whole(monkeypatch, tmp_path, corpus_csv):
+    # --out was written in place: an interrupt (or a full disk) while writing left a results
+    # CSV cut short, which read back as a shorter table with no error, the earlier one gone.
+    pd = pytest.importorskip("pandas")
+    from skmrl.cli import main
+
+    results = tmp_path / "results.csv"
+    results.write_text("dim,mean\n2,0.5\n4,0.6\n")
+    to_csv = pd.DataFrame.to_csv
+
+    def cut_short(self, path_or_buf=None, *args, **kwargs):
+        to_csv(self.head(1), path_or_buf, *args, **kwargs)  # a part of the table, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", cut_short)
+    argv = ["sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic"]
+    argv += ["--embedder", "tfidf", "--dims", "2", "4", "--folds", "3", "--out", str(results)]
+    assert main(argv) == 130
+    assert results.read_text() == "dim,mean\n2,0.5\n4,0.6\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.csv", "results.csv"]
+
+
 def test_sweep_tfidf_writes_the_table_the_csv_and_the_plot(skmrl_cmd, tmp_path, corpus_csv):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("matplotlib")

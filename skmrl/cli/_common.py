@@ -310,6 +310,41 @@ def output_file_problem(path: str, suffixes: Sequence[str], what: str) -> str | 
     return _writable_file_problem(target)
 
 
+def write_whole(path: Path, write: Callable[[Any], Any]) -> None:
+    """``write(f)`` into a temporary file beside ``path`` (``f`` opened in binary), then move
+    it there: an interrupt or a full disk leaves the earlier file, or none, never a part of the
+    new one (a results CSV cut short read as a shorter table, with no error).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmrl.cli._common import write_whole
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_whole(Path(folder) / "out.txt", lambda f: f.write(b"done"))
+    ...     (Path(folder) / "out.txt").read_text(), len(list(Path(folder).iterdir()))
+    ('done', 1)
+    """
+    import os
+    import tempfile
+
+    # A symbolic link is written through, as open() would: os.replace would put the file in
+    # the link's place and leave its target as it was.
+    path = path.resolve() if path.is_symlink() else path
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        with open(temp, "wb") as f:
+            write(f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp's file is private; the output need not be
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
 def agg_pyplot() -> Any:
     """``matplotlib.pyplot`` on the non-interactive Agg backend: the commands only write files."""
     import matplotlib

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from skmrl.cli._common import (
     output_file_problem,
     progress_setting,
     saved_settings,
+    write_whole,
 )
 from skmrl.cli._csv import Refused, check_input, read_texts
 
@@ -197,9 +196,9 @@ def _write(path: Path, texts: list[str], vectors: Any, rows: list[int] | None = 
     if fmt == ".npy":
         rows_file = _rows_file(path)
         if rows is not None:
-            _write_file(rows_file, lambda f: np.save(f, np.asarray(rows, dtype=np.int64)))
+            write_whole(rows_file, lambda f: np.save(f, np.asarray(rows, dtype=np.int64)))
         try:
-            _write_file(path, lambda f: np.save(f, vectors))
+            write_whole(path, lambda f: np.save(f, vectors))
         except BaseException:
             if rows is not None:  # beside the vectors left as they were, a join would misalign
                 rows_file.unlink(missing_ok=True)
@@ -214,26 +213,7 @@ def _write(path: Path, texts: list[str], vectors: Any, rows: list[int] | None = 
     columns = {} if rows is None else {"row": pa.array(rows, type=pa.int64())}
     columns["text"] = pa.array(texts, type=pa.string())
     columns["embedding"] = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
-    _write_file(path, lambda f: pq.write_table(pa.table(columns), f))
-
-
-def _write_file(path: Path, write: Any) -> None:
-    """``write(f)`` into a temporary file beside ``path``, then move it there."""
-    # A symbolic link is written through, as open() would: os.replace would put the file in
-    # the link's place and leave its target as it was.
-    path = path.resolve() if path.is_symlink() else path
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        with open(temp, "wb") as f:
-            write(f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp's file is private; the output need not be
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+    write_whole(path, lambda f: pq.write_table(pa.table(columns), f))
 
 
 def _what(args: argparse.Namespace, embedder: Any) -> str:

@@ -50,6 +50,7 @@ from skmrl.cli._common import (
     plot_problem,
     progress_setting,
     saved_settings,
+    write_whole,
 )
 from skmrl.cli._csv import (
     Refused,
@@ -431,7 +432,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"swept in {seconds:.1f} s")
     try:
         if args.out is not None:
-            comparison.to_frame().to_csv(Path(args.out).expanduser(), index=False)
+            frame = comparison.to_frame()
+            write_whole(
+                Path(args.out).expanduser(),
+                lambda f: frame.to_csv(f, index=False, encoding="utf-8"),
+            )
             print(f"results written to {args.out}")
         if args.plot is not None:
             title = f"{Path(args.data).name}: accuracy against embedding size"
