@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -521,6 +521,8 @@ class MatryoshkaSearch(BaseEstimator):
         Every file is written under a temporary name first and renamed into place once all are
         written, ``search.json`` (what :meth:`load` looks for) last: a save that fails leaves
         the folder as it was (and removes it, and the parents made for it, if it created them).
+        The files of one save share an id that :meth:`load` checks, so two saves into one folder
+        at once cannot leave one's parameters read over the other's arrays.
 
         Parameters
         ----------
@@ -538,8 +540,12 @@ class MatryoshkaSearch(BaseEstimator):
             for name, value in self.get_params(deep=False).items()
             if name != "embedder"
         }
+        import uuid
+
+        save_id = uuid.uuid4().hex
         meta = {
             "skmrl_version": __version__,
+            "save_id": save_id,
             "params": params,
             "n_samples_fit_": int(self.n_samples_fit_),
             "max_dim_": int(self.max_dim_),
@@ -550,6 +556,7 @@ class MatryoshkaSearch(BaseEstimator):
         }
         meta_text = json.dumps(meta, indent=2)  # fails here, before anything is written
         arrays = {name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None}
+        arrays["save_id"] = np.array(save_id)
 
         def write_arrays(file: Path) -> None:
             with open(file, "wb") as f:  # a file object: np.savez would add ".npz" to a name
@@ -558,7 +565,7 @@ class MatryoshkaSearch(BaseEstimator):
         writers: dict[str, Any] = {"index.npz": write_arrays}
         if self.embedder_ is not None:
             writers["embedder.joblib"] = lambda file: joblib.dump(
-                (self.embedder, self.embedder_), file
+                (self.embedder, self.embedder_, save_id), file
             )
         writers["search.json"] = lambda file: file.write_text(meta_text, encoding="utf-8")
 
@@ -566,7 +573,8 @@ class MatryoshkaSearch(BaseEstimator):
 
         folder = resolved(path)  # as the system resolves it
         made = make_folder(folder)
-        partial = {name: folder / f".{name}.partial" for name in writers}
+        # names of this save's own: two saves at once wrote, and renamed, each other's files
+        partial = {name: folder / f".{name}.{save_id}.partial" for name in writers}
         try:
             for name, write in writers.items():
                 write(partial[name])
@@ -604,11 +612,14 @@ class MatryoshkaSearch(BaseEstimator):
                 f"{folder} is not a saved MatryoshkaSearch (no search.json in it)"
             )
         meta = _read_saved(meta_path, lambda file: json.loads(file.read_text(encoding="utf-8")))
+        save_id = meta.get("save_id")  # None in a folder saved before the id was written
         embedder = embedder_ = None
         if meta["has_embedder"]:
             import joblib
 
-            embedder, embedder_ = _read_saved(folder / "embedder.joblib", joblib.load)
+            saved = _read_saved(folder / "embedder.joblib", joblib.load)
+            embedder, embedder_ = saved[:2]
+            _check_same_save(folder / "embedder.joblib", save_id, saved[2:3])
         search = cls(embedder=embedder, **meta["params"])
         search.embedder_ = embedder_
         search._fit_embedder = _embedder_record(embedder)  # save checked it against embedder_
@@ -623,13 +634,25 @@ class MatryoshkaSearch(BaseEstimator):
 
         def read_arrays(file: Path) -> dict[str, np.ndarray]:
             with np.load(file, allow_pickle=False) as arrays:
-                return {name: arrays[name] for name in _ARRAYS if name in arrays}
+                return {name: arrays[name] for name in (*_ARRAYS, "save_id") if name in arrays}
 
         arrays = _read_saved(folder / "index.npz", read_arrays)
+        ids = [str(arrays.pop("save_id"))] if "save_id" in arrays else []
+        _check_same_save(folder / "index.npz", save_id, ids)
         for name in _ARRAYS:
             setattr(search, name, arrays.get(name))
         search._reset_caches()
         return search
+
+
+def _check_same_save(file: Path, save_id: str | None, found: Sequence[str]) -> None:
+    """Refuse ``file`` when it holds the id of another save than ``search.json``'s (``found``:
+    the id it holds, or nothing for a file saved before ids were written)."""
+    if save_id is not None and list(found) != [save_id]:
+        raise ValueError(
+            f"{file} was written by another save than the search.json beside it (two saves into "
+            f"{file.parent} at once, or files copied from two saves): save the index again"
+        )
 
 
 def _read_saved(file: Path, read: Any) -> Any:

@@ -425,6 +425,35 @@ def test_save_and_load_give_the_same_results(tmp_path, quantize):
     np.testing.assert_array_equal(after[0], before[0])
 
 
+def test_files_of_two_saves_are_not_loaded_together(tmp_path):
+    # Two saves into one folder at once shared their temporary file names and interleaved their
+    # renames: one's search.json could end beside the other's index.npz, and load read the one's
+    # parameters over the other's arrays without a word. The files of a save share an id now.
+    import json
+    import shutil
+
+    X, other = _corpus(), _corpus(seed=9)
+    MatryoshkaSearch(shortlist_dim=16, device="cpu").fit(X).save(tmp_path / "a")
+    MatryoshkaSearch(shortlist_dim=16, device="cpu").fit(other).save(tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["index.npz", "search.json"]
+    shutil.copy(tmp_path / "b" / "index.npz", tmp_path / "a" / "index.npz")
+    with pytest.raises(ValueError, match=r"index\.npz was written by another save than the sea"):
+        MatryoshkaSearch.load(tmp_path / "a")
+    # the embedder's file too
+    texts = list(CORPUS)
+    for name, docs in (("c", texts), ("d", texts[::-1])):
+        embedder = TfidfBaseline(max_dim=16)
+        MatryoshkaSearch(embedder, shortlist_dim=8, device="cpu").fit(docs).save(tmp_path / name)
+    shutil.copy(tmp_path / "d" / "embedder.joblib", tmp_path / "c" / "embedder.joblib")
+    with pytest.raises(ValueError, match=r"embedder\.joblib was written by another save"):
+        MatryoshkaSearch.load(tmp_path / "c")
+    # a folder saved before the id was written still loads
+    meta = json.loads((tmp_path / "b" / "search.json").read_text())
+    del meta["save_id"]
+    (tmp_path / "b" / "search.json").write_text(json.dumps(meta))
+    assert MatryoshkaSearch.load(tmp_path / "b").n_samples_fit_ == len(other)
+
+
 def test_save_load_and_pickle_keep_the_fitted_sizes(tmp_path):
     import pickle
 
