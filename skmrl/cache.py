@@ -732,7 +732,11 @@ def _remove_partial_write(cached: Any, key: str, compute: Callable[[], Any]) -> 
     interrupted: joblib writes ``output.pkl.<uuid>-<pid>-<thread id>`` and renames it into
     place, and on a full disk (or Ctrl-C) leaves the partial file behind. Other processes'
     files, being written now, are theirs."""
-    folder = Path(cached.store_backend.location, cached.func_id, cached._get_args_id(key, compute))
+    try:  # joblib's private layout (1.6): a cleanup, never a failure of the fit itself
+        args_id = cached._get_args_id(key, compute)
+        folder = Path(cached.store_backend.location, cached.func_id, args_id)
+    except Exception:
+        return
     ours = {str(os.getpid()), str(id(threading.current_thread()))}
     for partial in folder.glob("output.pkl.*"):  # older joblib: output.pkl.thread-<id>-pid-<pid>
         if ours <= set(partial.name.split("-")):
