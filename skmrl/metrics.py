@@ -79,7 +79,7 @@ def ndcg_at_k(
     >>> round(ndcg_at_k(qrels, {"q": ["b", "a", "c"]}, k=3), 4)
     0.8597
     """
-    return float(np.mean(_per_query(qrels, ranked, k, _ndcg)))
+    return _mean_score("ndcg", qrels, ranked, k)
 
 
 def recall_at_k(
@@ -110,7 +110,7 @@ def recall_at_k(
     >>> recall_at_k(qrels, {"q1": ["a", "x"], "q2": ["x", "y"]}, k=2)  # (1/2 + 0/1) / 2
     0.25
     """
-    return float(np.mean(_per_query(qrels, ranked, k, _recall)))
+    return _mean_score("recall", qrels, ranked, k)
 
 
 def _ndcg(grades: Mapping[str, int], top: Sequence[str], k: int) -> float:
@@ -131,12 +131,31 @@ def _recall(grades: Mapping[str, int], top: Sequence[str], k: int) -> float:
     return sum(d in relevant for d in top) / len(relevant)
 
 
-def _per_query(qrels: Any, ranked: Any, k: Any, metric: Any) -> np.ndarray:
-    """``metric(grades, top_k_ids, k)`` for each query of ``qrels``, after checking the input."""
+def _mean_score(
+    kind: str, qrels: Any, ranked: Any, k: Any, *, qrels_checked: bool = False
+) -> float:
+    """The mean over the queries of ``qrels`` of the metric ``kind`` (``"ndcg"`` or
+    ``"recall"``).
+
+    ``qrels_checked=True`` skips :func:`_check_qrels`, for a caller that has checked these
+    judgements once and scores many rankings against them: ``dim_curve``'s retrieval scores two
+    metrics at every dim, and checking a million judgements at each took 0.35 s, 17 times for 8
+    dims, against one check of its input.
+    """
+    metric = {"ndcg": _ndcg, "recall": _recall}[kind]
+    return float(np.mean(_per_query(qrels, ranked, k, metric, qrels_checked)))
+
+
+def _per_query(
+    qrels: Any, ranked: Any, k: Any, metric: Any, qrels_checked: bool = False
+) -> np.ndarray:
+    """``metric(grades, top_k_ids, k)`` for each query of ``qrels``, after checking the input
+    (the judgements unless ``qrels_checked``)."""
     if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
         raise ValueError(f"k must be an int >= 1, got {k!r}")
     k = int(k)
-    _check_qrels(qrels)
+    if not qrels_checked:
+        _check_qrels(qrels)
     if not isinstance(ranked, Mapping):
         raise TypeError(
             f"ranked must be a dict of query id -> document ids, got {type(ranked).__name__}"

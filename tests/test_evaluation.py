@@ -1293,6 +1293,33 @@ def test_retrieval_curve_equals_a_direct_computation_for_one_fit_and_encoding(
     assert curve.metrics["ndcg@10"][0, -1] > 0.7 > curve.metrics["ndcg@10"][0, 0]
 
 
+def test_retrieval_checks_the_judgements_once_not_at_every_dim_and_metric(monkeypatch):
+    # Checking the judgements walks every grade (0.35 s for a million): done once for the input,
+    # not again by each metric at each dim (1 + 6 dims x 2 metrics = 13 checks before).
+    import skmrl.evaluation._retrieval as retrieval_module
+    import skmrl.metrics as metrics_module
+
+    checks = []
+    check_qrels = metrics_module._check_qrels
+
+    def counting(qrels):
+        checks.append(len(qrels))
+        return check_qrels(qrels)
+
+    monkeypatch.setattr(metrics_module, "_check_qrels", counting)
+    monkeypatch.setattr(retrieval_module, "_check_qrels", counting)
+    curve = dim_curve(
+        TfidfBaseline(max_dim=32), (TOPIC_QUERIES, DOCS), _topic_qrels(), task="retrieval",
+        dims=[1, 2, 4, 8, 16, 32],
+    )  # fmt: skip
+    assert checks == [4]
+    assert curve.metrics["ndcg@10"].shape == (1, 6)
+    # the metrics called on their own still check what they are given
+    with pytest.raises(TypeError, match="int relevance grade"):
+        metrics_module.ndcg_at_k({"q": {"d0": 1.5}}, {"q": ["d0"]})
+    assert checks == [4, 1]
+
+
 def test_retrieval_known_answer_a_query_copied_from_a_document_finds_it_first():
     picks = [9, 12, 27, 38]  # one sentence of each topic, as its own query
     queries = {f"q{i}": CORPUS[i] for i in picks}

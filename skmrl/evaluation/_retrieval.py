@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from skmrl.base import _float_vectors
-from skmrl.metrics import _check_qrels, cosine_top_k, ndcg_at_k, recall_at_k
+from skmrl.metrics import _check_qrels, _mean_score, cosine_top_k
 
 from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths, _Steps
 
@@ -23,7 +23,6 @@ from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths, _Steps
 STANDARD_METRICS = ("ndcg@10", "recall@100")
 
 _METRIC = re.compile(r"(ndcg|recall)@([0-9]+)")
-_FUNCTIONS = {"ndcg": ndcg_at_k, "recall": recall_at_k}
 
 
 @dataclass
@@ -189,8 +188,8 @@ def _retrieval_scores(
                 qid: [data.doc_ids[j] for j in row]
                 for qid, row in zip(data.query_ids, top.tolist(), strict=True)
             }
-            for name, kind, cut in metrics:
-                scores[name].append(_FUNCTIONS[kind](data.qrels, ranked, cut))
+            for name, kind, cut in metrics:  # the judgements were checked once, in the input
+                scores[name].append(_mean_score(kind, data.qrels, ranked, cut, qrels_checked=True))
             bar.tick()
         per_depth.append(scores)
         return scores[names[0]]
