@@ -330,6 +330,7 @@ def tokenize(
     """
     texts = list(texts)
     ids: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []  # each chunk's, computed once
     for start in range(0, len(texts), TOKENIZE_CHUNK):
         chunk = texts[start : start + TOKENIZE_CHUNK]
         try:
@@ -344,12 +345,15 @@ def tokenize(
             # the tokenizer's own error says only "TextEncodeInput must be..."
             _check_unicode(chunk)
             raise
-        lengths = np.fromiter(map(len, chunk_ids), dtype=np.int64, count=len(chunk_ids))
+        chunk_lengths = np.fromiter(map(len, chunk_ids), dtype=np.int64, count=len(chunk_ids))
         flat = np.fromiter(
-            itertools.chain.from_iterable(chunk_ids), dtype=np.int32, count=int(lengths.sum())
+            itertools.chain.from_iterable(chunk_ids),
+            dtype=np.int32,
+            count=int(chunk_lengths.sum()),
         )
-        ids.extend(np.split(flat, np.cumsum(lengths)[:-1]))
-    return ids, np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        ids.extend(np.split(flat, np.cumsum(chunk_lengths)[:-1]))
+        lengths.append(chunk_lengths)
+    return ids, np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
 
 
 def _check_unicode(texts: list[str]) -> None:
