@@ -698,9 +698,11 @@ def cached_fit_state(
         if state is None:  # a new state is written: the least recently used go past the bound
             try:
                 state = cached(key, compute)
-            finally:
+            except BaseException:  # Ctrl-C while pickling
                 _remove_partial_write(cached, key, compute)
+                raise
             if not cached.check_call_in_cache(key, compute):  # joblib warned why (CacheWarning)
+                _remove_partial_write(cached, key, compute)  # a full disk, which joblib survives
                 warnings.warn(
                     f"skmrl: this fitted state could not be written to {location} (a full disk, "
                     "say: joblib's CacheWarning gives the error); another process or a later "
