@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -619,7 +619,9 @@ class MatryoshkaSearch(BaseEstimator):
 
             saved = _read_saved(folder / "embedder.joblib", joblib.load)
             embedder, embedder_ = saved[:2]
-            _check_same_save(folder / "embedder.joblib", save_id, saved[2:3])
+            _check_same_save(
+                folder / "embedder.joblib", save_id, saved[2] if len(saved) > 2 else None
+            )
         search = cls(embedder=embedder, **meta["params"])
         search.embedder_ = embedder_
         search._fit_embedder = _embedder_record(embedder)  # save checked it against embedder_
@@ -637,18 +639,18 @@ class MatryoshkaSearch(BaseEstimator):
                 return {name: arrays[name] for name in (*_ARRAYS, "save_id") if name in arrays}
 
         arrays = _read_saved(folder / "index.npz", read_arrays)
-        ids = [str(arrays.pop("save_id"))] if "save_id" in arrays else []
-        _check_same_save(folder / "index.npz", save_id, ids)
+        found = str(arrays.pop("save_id")) if "save_id" in arrays else None
+        _check_same_save(folder / "index.npz", save_id, found)
         for name in _ARRAYS:
             setattr(search, name, arrays.get(name))
         search._reset_caches()
         return search
 
 
-def _check_same_save(file: Path, save_id: str | None, found: Sequence[str]) -> None:
+def _check_same_save(file: Path, save_id: str | None, found: str | None) -> None:
     """Refuse ``file`` when it holds the id of another save than ``search.json``'s (``found``:
-    the id it holds, or nothing for a file saved before ids were written)."""
-    if save_id is not None and list(found) != [save_id]:
+    the id it holds, None for a file saved before ids were written)."""
+    if save_id is not None and found != save_id:
         raise ValueError(
             f"{file} was written by another save than the search.json beside it (two saves into "
             f"{file.parent} at once, or files copied from two saves): save the index again"
