@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import numbers
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Set
 from typing import Any
 
 import numpy as np
@@ -61,17 +61,26 @@ _ROTATION_REVISION = 2
 _SLOW_FIT_SECONDS = 300.0
 
 
-def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
+def check_matryoshka_dims(
+    dims: Any, max_dim: int, *, bound: str = "the full embedding size"
+) -> list[int]:
     """Validate ``matryoshka_dims`` against the full size; ``None`` gives the default.
 
-    The default is the powers of two from 8 below ``max_dim``, then ``max_dim``.
+    The default is the powers of two from 8 below ``max_dim``, then ``max_dim``. Every skmrl
+    estimator that trains nested prefixes (``MatryoshkaAdaptor``, ``MatryoshkaEmbedder``,
+    ``Word2VecEmbedder``) checks its ``matryoshka_dims`` here.
 
     Parameters
     ----------
-    dims : list of int or None
-        Prefix sizes, strictly increasing, each in ``1..max_dim``.
+    dims : collection of int or None
+        Prefix sizes, strictly increasing, each in ``1..max_dim``: a list, tuple, range, 1-D
+        array or pandas Series, or a set (which has no order of its own, so it is sorted).
+        An iterator (a generator) is refused: this check would use it up, and a refit or a
+        clone would find it empty.
     max_dim : int
         The full embedding size.
+    bound : str, default="the full embedding size"
+        What ``max_dim`` is, in the message for a size above it (``"max_dim=32"``, say).
 
     Returns
     -------
@@ -80,7 +89,7 @@ def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
     Raises
     ------
     TypeError
-        When ``dims`` is not a non-empty list of ints.
+        When ``dims`` is not a non-empty collection of ints.
     ValueError
         When ``dims`` is not strictly increasing or a size is out of range.
 
@@ -89,6 +98,8 @@ def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
     >>> from skmrl.adaptor import check_matryoshka_dims
     >>> check_matryoshka_dims(None, 384)
     [8, 16, 32, 64, 128, 256, 384]
+    >>> check_matryoshka_dims({64, 8, 16}, 384)
+    [8, 16, 64]
     >>> check_matryoshka_dims([32, 16], 384)
     Traceback (most recent call last):
     ...
@@ -98,22 +109,30 @@ def check_matryoshka_dims(dims: Any, max_dim: int) -> list[int]:
 
     if dims is None:
         return default_matryoshka_dims(max_dim)
-    # an iterator (a generator) would be used up by this check: a refit, or a clone, would
-    # then find it empty
-    if isinstance(dims, str | bytes | Iterator) or not hasattr(dims, "__iter__"):
+    if (
+        isinstance(dims, str | bytes | Iterator)
+        or not isinstance(dims, Iterable)
+        or (isinstance(dims, np.ndarray) and dims.ndim != 1)  # np.array(8) cannot be iterated
+    ):
         raise TypeError(f"matryoshka_dims must be a list of ints, got {dims!r}")
-    dims = list(dims)
-    if not dims or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) for d in dims):
+    sizes = list(dims)
+    if not sizes or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) for d in sizes):
         raise TypeError(f"matryoshka_dims must be a non-empty list of ints, got {dims!r}")
-    dims = [int(d) for d in dims]
-    if any(b <= a for a, b in itertools.pairwise(dims)):
-        raise ValueError(f"matryoshka_dims must be strictly increasing, got {dims}")
-    if dims[0] < 1 or dims[-1] > max_dim:
+    sizes = [int(d) for d in sizes]
+    if isinstance(dims, Set):
+        sizes.sort()
+    if any(b <= a for a, b in itertools.pairwise(sizes)):
+        raise ValueError(f"matryoshka_dims must be strictly increasing, got {sizes}")
+    if sizes[-1] > max_dim:
         raise ValueError(
-            f"matryoshka_dims={dims} is out of range: every size must be in [1, {max_dim}] "
-            "(the full embedding size)"
+            f"matryoshka_dims={sizes} is out of range: {sizes[-1]} is above {bound}; every "
+            f"size must be in [1, {max_dim}]"
         )
-    return dims
+    if sizes[0] < 1:
+        raise ValueError(
+            f"matryoshka_dims={sizes} is out of range: every size must be in [1, {max_dim}]"
+        )
+    return sizes
 
 
 def check_class_labels(

@@ -10,7 +10,7 @@ import numbers
 import os
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,6 +45,7 @@ from skmrl._word_vectors import (
     _vectors_coverage_message,
     load_word_vectors,
 )
+from skmrl.adaptor import check_matryoshka_dims
 from skmrl.base import BaseEmbedder, _stable_repr
 
 __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
@@ -106,8 +107,9 @@ class Word2VecEmbedder(BaseEmbedder):
     sg : bool, default=True
         Skip-gram (``True``) or CBOW (``False``).
     matryoshka_dims : sequence of int, optional
-        Prefix sizes trained by the nested loss. Default: 8, 16, 32, ... below ``max_dim`` and
-        ``max_dim`` itself.
+        Prefix sizes trained by the nested loss, strictly increasing, each in ``1..max_dim``
+        (checked by :func:`skmrl.adaptor.check_matryoshka_dims`, as in the other estimators).
+        Default: 8, 16, 32, ... below ``max_dim`` and ``max_dim`` itself.
     pooling : {"mean", "sif"}, default="mean"
         ``"mean"``: average of the word vectors. ``"sif"``: smooth-inverse-frequency weights
         ``a / (a + p(w))`` with ``a = 1e-3``, then removal of the first principal component of
@@ -276,24 +278,11 @@ class Word2VecEmbedder(BaseEmbedder):
                 f"tokenizer must be a callable str -> list of str, or None, got {self.tokenizer!r}"
             )
         if self.matryoshka_dims is not None:
-            dims = self.matryoshka_dims
-            # a collection (list, tuple, range, 1-D array, Series): an iterator such as a
-            # generator would be used up by this check, and training would then see no sizes
-            # (the plain loss, silently)
-            if (
-                isinstance(dims, str | bytes | Iterator)
-                or not isinstance(dims, Iterable)
-                or (isinstance(dims, np.ndarray) and dims.ndim != 1)  # np.array(8) can't iterate
-            ):
-                raise TypeError(f"matryoshka_dims must be a list of ints, got {dims!r}")
-            for d in dims:
-                if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
-                    raise ValueError(f"matryoshka_dims must hold ints >= 1, got {d!r}")
-                if isinstance(self.max_dim, numbers.Integral) and d > self.max_dim:
-                    raise ValueError(
-                        f"matryoshka_dims holds {d}, above max_dim={self.max_dim}: "
-                        f"nested dims must lie in [1, {self.max_dim}]"
-                    )
+            # the shared check (the adaptor's and the encoder's): any collection of ints but an
+            # iterator, which it would use up, strictly increasing, within max_dim
+            check_matryoshka_dims(
+                self.matryoshka_dims, self.max_dim, bound=f"max_dim={self.max_dim}"
+            )
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, 16)
         if self.workers is not None:

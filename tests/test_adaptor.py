@@ -318,6 +318,8 @@ def _nullable(labels):
         ({"matryoshka_dims": "8"}, np.eye(4), None, TypeError, "list of ints"),
         # a generator passed the first fit, and a refit or a clone found it empty
         ({"matryoshka_dims": iter([2, 4])}, np.eye(4), None, TypeError, "list of ints"),
+        # numpy's own "iteration over a 0-d array" named no parameter
+        ({"matryoshka_dims": np.array(4)}, np.eye(4), None, TypeError, "list of ints"),
         ({"method": "svd"}, np.eye(4), None, ValueError, "method='svd'"),
         ({"dim": 5}, np.eye(4), None, ValueError, r"dim=5 is out of range"),
         ({"epochs": 0}, np.eye(4), None, ValueError, "epochs must be an int >= 1"),

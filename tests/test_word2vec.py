@@ -793,6 +793,10 @@ def test_grid_search_over_dim_trains_once_per_fold(bbc, trainings):
         ({"matryoshka_dims": (d for d in [4])}, TypeError, "matryoshka_dims must be a list"),
         ({"matryoshka_dims": np.array(4)}, TypeError, "matryoshka_dims must be a list"),
         ({"max_dim": 32, "matryoshka_dims": [8, 64]}, ValueError, r"above max_dim=32"),
+        # the adaptor's and MatryoshkaEmbedder's refusal (one shared check): [8, 4] trained
+        # here as [4, 8] did, where they refused it
+        ({"matryoshka_dims": [8, 4]}, ValueError, r"strictly increasing, got \[8, 4\]"),
+        ({"matryoshka_dims": [4, 4]}, ValueError, "strictly increasing"),
         ({"batch_size": 2}, ValueError, "batch_size"),
         ({"workers": 0}, ValueError, "workers must be an int >= 1"),
         ({"vectors": 3}, TypeError, "vectors must be a file path"),

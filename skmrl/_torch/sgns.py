@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from skmrl._torch.losses import default_matryoshka_dims
+
 __all__ = ["train_word2vec", "train_word_vectors"]
 
 #: Centre tokens per block, and negatives shared per block (see the module docstring).
@@ -119,7 +121,7 @@ def train_word_vectors(
     if workers is None:
         workers = min(torch.get_num_threads(), MAX_DEFAULT_WORKERS)
     if nested_dims is None:
-        nested_dims = [2**p for p in range(3, 32) if 2**p < max_dim] + [max_dim]
+        nested_dims = default_matryoshka_dims(max_dim)
     batch = batch_size or (1024 if dev == "cpu" else 32768)
     bar = None
     if show_progress(progress):
