@@ -7,6 +7,8 @@ cleared before each of its rounds, and the best and median rounds are printed. T
 agree to 1e-4 (both L2-normalised, fp32). A third row times skmrl with its oneDNN linear layers
 switched off (``SKMRL_ONEDNN=0``: MKL, as in plain torch), to show what each part contributes.
 
+sentence-transformers is an optional benchmark dependency: ``pip install 'skmrl[bench]'``.
+
 Usage::
 
     python benchmarks/encode_speed.py --data ../shared/data [--device cpu] [--rounds 5]
@@ -59,6 +61,13 @@ def main() -> int:
         "--st-batch-size", type=int_at_least(1), default=32, help="ST batch_size (its default)"
     )
     args = parser.parse_args()
+    import importlib.util
+
+    if importlib.util.find_spec("sentence_transformers") is None:
+        parser.error(
+            "the baseline needs sentence-transformers: pip install 'skmrl[bench]' "
+            "(or sentence-transformers)"
+        )
     check_data(parser, args.data, STS_TRAIN)
     from skmrl._torch.device import resolve_device
 

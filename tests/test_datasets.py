@@ -433,6 +433,24 @@ def test_benchmarks_refuse_a_bad_option_in_one_line(
     assert f"{script}.py: error: {message}" in capsys.readouterr().err
 
 
+def test_encode_speed_without_sentence_transformers_says_which_extra(tmp_path, monkeypatch, capsys):
+    # benchmarks/encode_speed.py imported sentence-transformers (an optional 'bench' extra,
+    # not a dependency) after reading the data: ModuleNotFoundError traceback.
+    import importlib
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "benchmarks"))
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if not installed
+    monkeypatch.setattr(sys, "argv", ["encode_speed.py", "--data", str(tmp_path)])
+    with pytest.raises(SystemExit) as info:
+        importlib.import_module("encode_speed").main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "encode_speed.py: error: the baseline needs sentence-transformers: pip install " in err
+    assert "'skmrl[bench]'" in err
+
+
 def test_sts_missing_split_names_the_splits_found(tmp_path):
     # load_sts(data, "test") on the shared data (train and dev only) said 'pass the data
     # folder (holding stsbenchmark/sts-test.csv)': the folder passed was the right one.
