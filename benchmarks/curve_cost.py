@@ -204,7 +204,7 @@ def main() -> int:
     print(
         f"  dim_curve, 5 folds x {len(DIMS)} dims {DIMS}: {cur['seconds']:.1f} s "
         f"(model load {cur['load_seconds']:.1f} s; inside dim_curve: encode "
-        f"{cur['encode_seconds']:.1f} s, fit {cur['fit_seconds']:.1f} s), "
+        f"{cur['encode_seconds']:.1f} s, embedder fit {cur['fit_seconds']:.1f} s), "
         f"{cur['encoded_rows']} texts encoded in {cur['forward_calls']} forward passes"
     )
     print(f"  accuracy by dim: {cur['mean']} (std {cur['std']})")
