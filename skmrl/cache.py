@@ -734,9 +734,12 @@ def _remove_partial_write(cached: Any, key: str, compute: Callable[[], Any]) -> 
     interrupted: joblib writes ``output.pkl.<uuid>-<pid>-<thread id>`` and renames it into
     place, and on a full disk (or Ctrl-C) leaves the partial file behind. Other processes'
     files, being written now, are theirs."""
-    try:  # joblib's private layout (1.6): a cleanup, never a failure of the fit itself
-        args_id = cached._get_args_id(key, compute)
-        folder = Path(cached.store_backend.location, cached.func_id, args_id)
+    try:  # joblib's private layout (1.4-1.6): a cleanup, never a failure of the fit itself
+        if hasattr(cached, "_get_args_id"):
+            func_id, args_id = cached.func_id, cached._get_args_id(key, compute)
+        else:  # joblib 1.3 has neither, only both at once
+            func_id, args_id = cached._get_output_identifiers(key, compute)
+        folder = Path(cached.store_backend.location, func_id, args_id)
     except Exception:
         return
     ours = {str(os.getpid()), str(id(threading.current_thread()))}
