@@ -333,18 +333,14 @@ def tokenize(
     lengths: list[np.ndarray] = []  # each chunk's, computed once
     for start in range(0, len(texts), TOKENIZE_CHUNK):
         chunk = texts[start : start + TOKENIZE_CHUNK]
-        try:
-            chunk_ids = tokenizer(
-                chunk,
-                truncation=True,
-                max_length=max_length,
-                return_attention_mask=False,
-                return_token_type_ids=False,
-            )["input_ids"]
-        except Exception:
-            # the tokenizer's own error says only "TextEncodeInput must be..."
-            _check_unicode(chunk)
-            raise
+        _check_unicode(chunk)
+        chunk_ids = tokenizer(
+            chunk,
+            truncation=True,
+            max_length=max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
         chunk_lengths = np.fromiter(map(len, chunk_ids), dtype=np.int64, count=len(chunk_ids))
         flat = np.fromiter(
             itertools.chain.from_iterable(chunk_ids),
@@ -360,8 +356,11 @@ def _check_unicode(texts: list[str]) -> None:
     """Raise a ``ValueError`` quoting the first text that is not valid Unicode.
 
     A lone surrogate (bytes decoded with ``errors="surrogateescape"``, as ``os.listdir`` and
-    ``open(..., errors="surrogateescape")`` do) is a ``str`` that cannot become UTF-8, and the
-    fast tokenizers refuse it with a ``TypeError`` that names neither the text nor the cause.
+    ``open(..., errors="surrogateescape")`` do) is a ``str`` that cannot become UTF-8. Recent
+    fast tokenizers refuse it with a ``TypeError`` that names neither the text nor the cause;
+    tokenizers 0.19 (transformers 4.40's) drops it without a word, so the check runs before
+    every tokenizer call, not after a failure (UTF-8-encoding BBC News' 5 million characters
+    takes about 1.5 ms, tokenizing them 2.6 s).
 
     Examples
     --------
