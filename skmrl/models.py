@@ -454,6 +454,9 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
                 output_loading_info=True,
             )
         except (OSError, ValueError) as exc:
+            unreadable = _weights_read_error_within(exc)
+            if unreadable is not None:
+                raise _unreadable_weights_error(model, source, unreadable) from None
             raise _load_error(model, source, exc, online) from None
         except _weights_read_errors() as exc:
             raise _unreadable_weights_error(model, source, exc) from None
@@ -528,7 +531,26 @@ def _weights_read_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-def _unreadable_weights_error(model: Any, source: str, exc: Exception) -> ModelNotFoundError:
+def _weights_read_error_within(exc: BaseException) -> BaseException | None:
+    """The :func:`_weights_read_errors` error that ``exc`` was raised in handling, if any.
+
+    transformers 4.40 catches torch's ``UnpicklingError`` for a ``pytorch_model.bin`` it cannot
+    read and raises an ``OSError`` in its place ("Unable to load weights from pytorch checkpoint
+    file ... If you tried to load a PyTorch model from a TF 2.0 checkpoint, please set
+    from_tf=True"), which says nothing of what is wrong with the file.
+    """
+    errors = _weights_read_errors()
+    seen: set[int] = set()
+    inner = exc.__cause__ or exc.__context__
+    while inner is not None and id(inner) not in seen:
+        if isinstance(inner, errors):
+            return inner
+        seen.add(id(inner))
+        inner = inner.__cause__ or inner.__context__
+    return None
+
+
+def _unreadable_weights_error(model: Any, source: str, exc: BaseException) -> ModelNotFoundError:
     """The one error of a weights file that transformers found but could not read."""
     from skmrl._validation import is_lfs_pointer  # numpy: not at this module's import
 
