@@ -190,6 +190,8 @@ def _save_final_norm_model(folder, architecture):
         )
         model_class = transformers.T5EncoderModel
     else:
+        if not hasattr(transformers, "ModernBertConfig"):  # came with transformers 4.48
+            pytest.skip(f"transformers {transformers.__version__} has no ModernBERT")
         config = transformers.ModernBertConfig(
             vocab_size=len(tokenizer),
             hidden_size=32,
