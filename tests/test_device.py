@@ -256,3 +256,36 @@ def test_one_torch_thread_blocks_of_two_threads_that_overlap_restore_the_count()
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_half_precision_on_mps_asks_torch_for_autocast(monkeypatch):
+    # pyproject admits torch 2.2, whose torch.autocast refuses device_type="mps" (RuntimeError,
+    # deep in the first forward pass), and a release that knows MPS but not the dtype warns
+    # and runs in fp32; both are now refused before any work, naming the way out.
+    import warnings
+
+    real = torch.autocast
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("bf16", "mps") == "bf16"  # this torch autocasts on MPS
+        assert resolve_precision("auto", "mps") == "fp32"
+
+    def old_torch(device_type, dtype=None, **kwargs):
+        if device_type == "mps":
+            raise RuntimeError("User specified an unsupported autocast device_type 'mps'")
+        return real(device_type, dtype=dtype, **kwargs)
+
+    monkeypatch.setattr(torch, "autocast", old_torch)
+    with pytest.raises(ValueError, match=r"precision='fp16' on MPS: .*unsupported autocast"):
+        resolve_precision("fp16", "mps")
+    assert resolve_precision("bf16", "cpu") == "bf16"  # other devices are not asked
+
+    def bf16_only(device_type, dtype=None, **kwargs):
+        if device_type == "mps" and dtype is not torch.bfloat16:
+            dtype = torch.float32  # what such a torch does: warn, disable autocast
+        return real(device_type, dtype=dtype, **kwargs)
+
+    monkeypatch.setattr(torch, "autocast", bf16_only)
+    assert resolve_precision("bf16", "mps") == "bf16"
+    with pytest.raises(ValueError, match=r"fp16.*Autocast only supports.*'fp32' or 'auto'"):
+        resolve_precision("fp16", "mps")

@@ -227,12 +227,44 @@ def resolve_precision(precision: str, device: str) -> str:
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+    if precision in ("bf16", "fp16") and device == "mps":
+        problem = _mps_autocast_problem(precision)
+        if problem is not None:
+            import torch
+
+            raise ValueError(
+                f"precision={precision!r} on MPS: this torch ({torch.__version__}) cannot "
+                f"autocast to {precision} on MPS ({problem}); use precision='fp32' or 'auto', "
+                "or a newer torch"
+            )
     if precision != "auto":
         return precision
     if device.startswith("cuda"):
         # emulated bf16 (any GPU before Ampere: a T4, a V100) is slow: fp16 there
         return "bf16" if _cuda_has_bf16(device) else "fp16"
     return "fp32"
+
+
+def _mps_autocast_problem(precision: str) -> str | None:
+    """Why this torch cannot autocast to ``precision`` on MPS, or ``None`` when it can.
+
+    pyproject admits torch 2.2, whose ``torch.autocast`` refuses ``device_type="mps"`` with a
+    RuntimeError (autocast on MPS came with later releases, bf16 before fp16); a release that
+    knows MPS but not the dtype warns and runs the block in fp32. Asked of ``torch.autocast``
+    itself, which needs no MPS device to answer.
+    """
+    import torch
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            cast = torch.autocast(device_type="mps", dtype=autocast_dtype(precision))
+        except RuntimeError as exc:
+            return str(exc)
+    if not getattr(cast, "_enabled", True):
+        said = " ".join(str(w.message) for w in caught).replace("\n", " ").strip()
+        return said or "autocast disabled"
+    return None
 
 
 def _cuda_has_bf16(device: str) -> bool:
