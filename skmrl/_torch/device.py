@@ -183,7 +183,8 @@ def resolve_precision(precision: str, device: str) -> str:
     Raises
     ------
     ValueError
-        For ``"fp16"`` on the CPU.
+        For ``"fp16"`` on the CPU, and for ``"bf16"`` or ``"fp16"`` on MPS with a torch that
+        cannot autocast to it there (torch 2.2 has no autocast on MPS).
 
     Warns
     -----
