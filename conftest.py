@@ -1,0 +1,31 @@
+"""Doctests that need an optional extra skip where it is not installed, as the tests in
+``tests/`` do (``pytest.importorskip``): ``pip install -e ".[dev]"`` alone runs the suite."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+#: The modules whose examples need an optional extra: the package they import, and the extra.
+_DOCTEST_NEEDS = {
+    "skmrl/dask.py": ("dask", "dask"),
+    "skmrl/plotting.py": ("matplotlib", "plot"),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        if not isinstance(item, pytest.DoctestItem):
+            continue
+        try:
+            module = item.path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+        package, extra = _DOCTEST_NEEDS.get(module, (None, None))
+        if package is not None and importlib.util.find_spec(package) is None:
+            item.add_marker(
+                pytest.mark.skip(reason=f"needs {package}: pip install 'skmrl[{extra}]'")
+            )
