@@ -11,6 +11,7 @@ import csv
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -733,11 +734,20 @@ def test_finetune_trains_a_saved_folder_with_its_own_settings(
     made = MatryoshkaEmbedder(model=tiny_bert, pooling="cls", max_length=32, device="cpu")
     made.fit(list(CORPUS[:6])).save_pretrained(saved)
     common = ("--model", str(saved), "--device", "cpu", "--no-progress")
-    for extra, length in (((), 32), (("--max-length", "16"), 16)):  # --max-length still wins
+    cases = (((), 32), (("--max-length", "16"), 16))  # --max-length still wins
+
+    def finetune(case):
+        extra, length = case
         folder = tmp_path / f"tuned-{length}"
-        out = skmrl_cmd(
+        return skmrl_cmd(
             "finetune", str(corpus_csv), "--text-col", "text", "-o", str(folder), *common, *extra
         )  # fmt: skip
+
+    # The two runs are independent (each its own output folder): both at once.
+    with ThreadPoolExecutor(len(cases)) as pool:
+        outs = list(pool.map(finetune, cases))
+    for (extra, length), out in zip(cases, outs, strict=True):
+        folder = tmp_path / f"tuned-{length}"
         assert out.returncode == 0, out.stderr
         # pooling='cls' is never warned about; another max_length is, as it was asked for
         assert "pooling" not in out.stderr and ("warning" in out.stderr) is bool(extra)
