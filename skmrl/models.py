@@ -283,6 +283,15 @@ def network_allowed() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _FALSE_VALUES
 
 
+#: The weights files transformers reads (whole, or sharded by an index).
+_WEIGHTS_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+
+
 def _in_hub_cache(repo_id: str) -> bool:
     """Whether the local Hugging Face cache holds ``repo_id``'s config (no network call)."""
     try:
@@ -440,10 +449,18 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
     with quiet_transformers():
         try:  # the config first: an unknown architecture or no model_type is said as such
             config = AutoConfig.from_pretrained(source, local_files_only=not online)
+        except (OSError, ValueError) as exc:
+            raise _load_error(model, source, exc, online) from None
+        try:
             tokenizer = AutoTokenizer.from_pretrained(
                 source, use_fast=True, local_files_only=not online
             )
         except (OSError, ValueError) as exc:
+            if _holds_no_tokenizer_files(source):
+                # transformers 4 refuses such a folder ("Can't load tokenizer for ..., make sure
+                # you don't have a local directory with the same name"); 5 makes an empty
+                # tokenizer, refused below: one message for both
+                raise _no_tokenizer_error(model, "the folder holds no tokenizer files") from None
             raise _load_error(model, source, exc, online) from None
         auto = encoder_class(model, config)
         try:
@@ -502,6 +519,10 @@ def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelN
             "save_pretrained writes them"
         )
     if not online and _in_hub_cache(source):  # there, but a file is missing: say which
+        if not any(model_file(source, name) for name in _WEIGHTS_FILES):
+            # said by skmrl: transformers 4.40's own first line here can be a failed lookup of
+            # another file on the hub (tf_model.h5), which names nothing that is missing
+            reason = "no weights file: " + " or ".join(_WEIGHTS_FILES[::2]) + " is missing"
         return ModelNotFoundError(
             f"could not load model={os.fspath(model)!r}: the local Hugging Face cache holds "
             f"{source!r} only in part ({reason[:300].rstrip('. ')}), as an interrupted download "
@@ -608,9 +629,33 @@ def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:
     special = set(tokenizer.all_special_ids)
     if len(tokenizer) > len(special):
         return
-    raise ModelNotFoundError(
-        f"model={os.fspath(model)!r} has no tokenizer: its tokenizer knows only its special "
-        f"tokens ({len(special)}), so every word would be unknown (transformers makes such an "
-        "empty one for a folder without tokenizer files). Save the model's tokenizer into the "
-        "folder (tokenizer.save_pretrained(folder): tokenizer.json, vocab.txt, ...)"
+    raise _no_tokenizer_error(
+        model,
+        f"its tokenizer knows only its special tokens ({len(special)}), so every word would be "
+        "unknown (transformers makes such an empty one for a folder without tokenizer files)",
+    )
+
+
+#: Files that a saved tokenizer writes, one of which any tokenizer folder holds.
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+)
+
+
+def _holds_no_tokenizer_files(source: str) -> bool:
+    """Whether ``source`` is a folder without any of a saved tokenizer's files."""
+    folder = Path(source)
+    return folder.is_dir() and not any((folder / name).is_file() for name in _TOKENIZER_FILES)
+
+
+def _no_tokenizer_error(model: Any, why: str) -> ModelNotFoundError:
+    """The one error of a model folder saved without its tokenizer."""
+    return ModelNotFoundError(
+        f"model={os.fspath(model)!r} has no tokenizer: {why}. Save the model's tokenizer into "
+        "the folder (tokenizer.save_pretrained(folder): tokenizer.json, vocab.txt, ...)"
     )

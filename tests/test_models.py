@@ -52,6 +52,7 @@ def test_hub_id_cached_in_part_says_what_is_missing_not_that_it_is_absent(
     import shutil
 
     import huggingface_hub.constants
+    import transformers.utils.hub
 
     from skmrl.models import ModelNotFoundError
 
@@ -62,8 +63,10 @@ def test_hub_id_cached_in_part_says_what_is_missing_not_that_it_is_absent(
     for path in Path(tiny_bert).iterdir():
         if path.suffix not in (".safetensors", ".bin"):
             shutil.copy(path, snapshot / path.name)
-    # transformers and huggingface_hub read the cache's place at each call
+    # transformers 5 and huggingface_hub read the cache's place at each call; transformers 4
+    # (4.40, which pyproject admits) copied it at import into transformers.utils.hub
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(transformers.utils.hub, "TRANSFORMERS_CACHE", str(tmp_path), raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     with pytest.raises(ModelNotFoundError) as info:
         load_model("someone/half-done")
