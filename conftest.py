@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+try:
+    from pytest import DoctestItem  # pytest 7.2 and later
+except ImportError:  # pytest 7.0 and 7.1, which the dev extra (pytest>=7) admits
+    from _pytest.doctest import DoctestItem
+
 #: The modules whose examples need an optional extra: the package they import, and the extra.
 _DOCTEST_NEEDS = {
     "skmrl/dask.py": ("dask", "dask"),
@@ -18,7 +23,7 @@ _DOCTEST_NEEDS = {
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(__file__).parent
     for item in items:
-        if not isinstance(item, pytest.DoctestItem):
+        if not isinstance(item, DoctestItem):
             continue
         try:
             module = item.path.relative_to(root).as_posix()
