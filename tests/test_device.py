@@ -260,15 +260,20 @@ def test_one_torch_thread_blocks_of_two_threads_that_overlap_restore_the_count()
 
 def test_half_precision_on_mps_asks_torch_for_autocast(monkeypatch):
     # pyproject admits torch 2.2, whose torch.autocast refuses device_type="mps" (RuntimeError,
-    # deep in the first forward pass), and a release that knows MPS but not the dtype warns
-    # and runs in fp32; both are now refused before any work, naming the way out.
+    # deep in the first forward pass), and a release (or a macOS before 14) that knows MPS but
+    # not the dtype warns and runs in fp32; both are now refused before any work, naming the
+    # way out. The torches imitated here do not touch the installed one's MPS autocast.
+    import types
     import warnings
+
+    from skmrl._torch.device import _mps_autocast_problem
 
     real = torch.autocast
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert resolve_precision("bf16", "mps") == "bf16"  # this torch autocasts on MPS
-        assert resolve_precision("auto", "mps") == "fp32"
+        assert resolve_precision("auto", "mps") == "fp32"  # nothing to ask
+        if _mps_autocast_problem("bf16") is None:  # the installed torch autocasts on MPS
+            assert resolve_precision("bf16", "mps") == "bf16"
 
     def old_torch(device_type, dtype=None, **kwargs):
         if device_type == "mps":
@@ -281,9 +286,16 @@ def test_half_precision_on_mps_asks_torch_for_autocast(monkeypatch):
     assert resolve_precision("bf16", "cpu") == "bf16"  # other devices are not asked
 
     def bf16_only(device_type, dtype=None, **kwargs):
-        if device_type == "mps" and dtype is not torch.bfloat16:
-            dtype = torch.float32  # what such a torch does: warn, disable autocast
-        return real(device_type, dtype=dtype, **kwargs)
+        if device_type != "mps":
+            return real(device_type, dtype=dtype, **kwargs)
+        if dtype is not torch.bfloat16:  # what such a torch does: warn, disable autocast
+            warnings.warn(
+                "In MPS autocast, but the target dtype is not supported. Disabling autocast.\n"
+                "MPS Autocast only supports dtype of torch.bfloat16 currently.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return types.SimpleNamespace(_enabled=dtype is torch.bfloat16)
 
     monkeypatch.setattr(torch, "autocast", bf16_only)
     assert resolve_precision("bf16", "mps") == "bf16"

@@ -234,9 +234,9 @@ def resolve_precision(precision: str, device: str) -> str:
             import torch
 
             raise ValueError(
-                f"precision={precision!r} on MPS: this torch ({torch.__version__}) cannot "
-                f"autocast to {precision} on MPS ({problem}); use precision='fp32' or 'auto', "
-                "or a newer torch"
+                f"precision={precision!r} on MPS: torch {torch.__version__} cannot autocast "
+                f"to {precision} on this Mac ({problem}); use precision='fp32' or 'auto', or a "
+                "torch (and macOS) that autocasts to it on MPS"
             )
     if precision != "auto":
         return precision
