@@ -286,6 +286,40 @@ def _fill_cache(folder: Path, n: int) -> None:
     )
 
 
+class _ClosedPipe(io.StringIO):
+    """A stdout whose reader went away: every write fails as a closed pipe's does."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, capsys, tmp_path):
+    # `skmrl cache info | head -1`, or `| true`: the command died with a BrokenPipeError
+    # trace from print(), exit status 1, and sweep's error handler called it "error: [Errno
+    # 32] Broken pipe". Now it stops quietly with 141, as a Unix tool ended by SIGPIPE.
+    import subprocess
+
+    _fill_cache(tmp_path / "cache", 3)
+    args = ["cache", "info", "--cache-dir", str(tmp_path / "cache")]
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", _ClosedPipe())
+        assert main(args) == 141
+    assert capsys.readouterr().err == ""
+    if sys.platform == "win32":  # no SIGPIPE there: the in-process check above is the test
+        return
+    # a real pipe whose reader closed before the command wrote (it is still starting)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skmrl.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""  # no trace, nor "Exception ignored" when Python flushes stdout at exit
+
+
 def test_cache_info_and_clear(skmrl_cmd, tmp_path):
     folder = tmp_path / "cache"
     _fill_cache(folder, 7)

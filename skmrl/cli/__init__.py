@@ -95,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0 on success, 2 for a bad argument (argparse exits with it itself),
-        1 when the work could not be done, 130 when interrupted.
+        1 when the work could not be done, 130 when interrupted, 141 when the reader of its
+        output stopped reading (a pipe into ``head``), as for a Unix tool ended by SIGPIPE.
 
     Examples
     --------
@@ -116,10 +117,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:
+            return _stopped_reading()
         finally:
             warnings.formatwarning = formatwarning
     finally:
         restore_stdout()
+
+
+def _stopped_reading() -> int:
+    """The reader of stdout went away (``skmrl cache info | head -1``): stop quietly, as a Unix
+    tool killed by SIGPIPE does, and return its status (128 + 13).
+
+    Python raises BrokenPipeError at the write, a trace of the command's internals, and again
+    when it flushes stdout at exit; stdout is pointed at the null device so that nothing more
+    fails (Python's documented way, "Note on SIGPIPE" in the signal module).
+    """
+    import os
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # a stdout with no fileno
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 def _escape_what_stdout_cannot_encode() -> Callable[[], None]:

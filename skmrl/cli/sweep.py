@@ -445,6 +445,8 @@ def run(args: argparse.Namespace) -> int:
         if args.depth_plot is not None:
             _write_depth_plot(grid, args.depth_plot, Path(args.data).name)
             print(f"depth x dim heatmap written to {args.depth_plot}")
+    except BrokenPipeError:  # the reader of stdout went away: main stops quietly
+        raise
     except (OSError, ImportError, ValueError) as exc:
         print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
