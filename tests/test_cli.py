@@ -706,6 +706,45 @@ def test_finetune_that_fails_while_saving_keeps_the_model_it_would_replace(
     np.testing.assert_allclose(again, pca, atol=1e-5)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is not sent between processes")
+def test_finetune_ended_by_sigterm_while_saving_keeps_the_model_it_would_replace(
+    tmp_path, corpus_csv, tiny_bert
+):
+    # timeout, kill, a job scheduler or docker stop end a process with SIGTERM, whose default
+    # ends it at once, no finally run (status -15): ended while saving, the half-written new
+    # model stayed beside MODEL as a hidden .model.*.part folder (a model's size), and ended in
+    # the swap the old one would stay under a hidden name. SIGTERM now unwinds as Ctrl-C does
+    # (the clean-up and rollback of a3ab687 run) and the command returns 143.
+    import subprocess
+
+    folder = tmp_path / "model"
+    common = [str(corpus_csv), "--text-col", "text", "-o", str(folder), "--model", tiny_bert]
+    assert main(["finetune", *common, "--method", "pca", "--no-progress"]) == 0
+    files = sorted(path.name for path in folder.iterdir())
+    config = (folder / "skmrl.json").read_text(encoding="utf-8")
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "import skmrl._saved_model as saved_model\n"
+        "from skmrl.cli import main\n"
+        "write_json = saved_model.write_json\n"
+        "def ended_at_the_config(path, *args, **kwargs):\n"
+        "    if Path(path).name == 'skmrl.json':\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return write_json(path, *args, **kwargs)\n"
+        "saved_model.write_json = ended_at_the_config\n"
+        f"sys.exit(main(['finetune', *{common!r}, '--label-col', 'topic', '--no-progress']))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert out.returncode == 143, out.stderr
+    assert out.stderr.strip().splitlines()[-1] == "terminated"
+    assert sorted(path.name for path in folder.iterdir()) == files  # the old model, whole
+    assert (folder / "skmrl.json").read_text(encoding="utf-8") == config
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+
+
 def test_finetune_saves_without_moving_a_folder_onto_an_existing_one(monkeypatch, tmp_path):
     # Windows' MoveFileEx refuses a folder moved onto an existing one, even empty ("Access is
     # denied"), where POSIX's rename replaces an empty one. The save moved the replaced folder

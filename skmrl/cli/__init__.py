@@ -95,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0 on success, 2 for a bad argument (argparse exits with it itself),
-        1 when the work could not be done, 130 when interrupted, 141 when the reader of its
+        1 when the work could not be done, 130 when interrupted (Ctrl-C), 143 when ended by
+        SIGTERM (``timeout``, ``kill``; it unwinds as for Ctrl-C), 141 when the reader of its
         output stopped reading (a pipe into ``head``), as for a Unix tool ended by SIGPIPE.
 
     Examples
@@ -112,17 +113,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.formatwarning = _one_line_warning(
             f"skmrl {args.command}", getattr(args, "parser", None)
         )
+        restore_sigterm = _terminate_as_interrupt()
         try:
             return args.func(args)
+        except _Terminated:
+            print("terminated", file=sys.stderr)
+            return 143
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
         except BrokenPipeError:
             return _stopped_reading()
         finally:
+            restore_sigterm()
             warnings.formatwarning = formatwarning
     finally:
         restore_stdout()
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so that it unwinds as for Ctrl-C."""
+
+
+def _terminate_as_interrupt() -> Callable[[], None]:
+    """Make SIGTERM unwind the command as Ctrl-C does; return what puts the handler back.
+
+    ``timeout``, ``kill``, a job scheduler and ``docker stop`` end a process with SIGTERM, whose
+    default ends it at once: no ``finally`` runs, so ``skmrl finetune -o MODEL`` stopped while
+    it swapped the new model in left the old one under a hidden name beside an empty MODEL, and
+    an interrupted write left its temporary file. The handler raises :class:`_Terminated` (a
+    KeyboardInterrupt: every clean-up of skmrl's runs for it), and ``main`` returns 143 (128 +
+    15), as for a process ended by the signal. Only where SIGTERM has its default handler, in
+    the main thread (a program that called ``main`` with its own handler keeps it).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _stopped_reading() -> int:
