@@ -11,9 +11,17 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["make_folder", "missing_folders", "remove_made_folders", "resolved", "same_file"]
+__all__ = [
+    "make_folder",
+    "missing_folders",
+    "readable_as_other_files",
+    "remove_made_folders",
+    "resolved",
+    "same_file",
+]
 
 
 def resolved(path: str | os.PathLike) -> Path:
@@ -87,3 +95,19 @@ def remove_made_folders(made: list[Path]) -> None:
             folder.rmdir()
         except OSError:
             return
+
+
+def readable_as_other_files(paths: Iterable[Path]) -> None:
+    """Give each file of ``paths`` the mode that ``open()`` gives a new file (``0o666`` less
+    the umask), as the folder's other files have.
+
+    For the files that safetensors writes: since 0.8 it writes through a temporary file, which
+    is private (``0o600``) and keeps that mode when moved into place (safetensors issue 782).
+    A saved model's weights were then readable by their owner alone, though its
+    ``config.json`` and tokenizer were not: another user (a service loading the model, a
+    colleague, a container run as non-root) found the folder and failed on the weights.
+    """
+    umask = os.umask(0o077)  # read it; meanwhile, a file another thread makes is private
+    os.umask(umask)
+    for path in paths:
+        os.chmod(path, 0o666 & ~umask)

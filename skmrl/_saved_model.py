@@ -190,6 +190,7 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
 def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
     """The files of a saved folder: the encoder, its tokenizer, the adaptor, skmrl.json and
     the sentence-transformers modules."""
+    from skmrl._folders import readable_as_other_files
     from skmrl._model_checks import quiet_transformers
 
     model, tokenizer = embedder._encoder()
@@ -202,6 +203,7 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
     with quiet_transformers():
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
+    readable_as_other_files(folder.glob("*.safetensors"))  # the encoder's weights
     stages = _stages(getattr(embedder, "saved_adaptor_", None)) + _stages(
         getattr(embedder, "adaptor_", None)
     )

@@ -265,6 +265,8 @@ def write_modules(
     """
     from safetensors.numpy import save_file
 
+    from skmrl._folders import readable_as_other_files
+
     modules = [("", "Transformer"), ("1_Pooling", "Pooling")]
     for components, mean in stages:
         modules.append((f"{len(modules)}_Normalize", "Normalize"))
@@ -278,6 +280,7 @@ def write_modules(
         }
         (folder / path / "pytorch_model.bin").unlink(missing_ok=True)  # another model's Dense
         save_file(weights, str(folder / path / "model.safetensors"))
+        readable_as_other_files([folder / path / "model.safetensors"])
         dense = {
             "in_features": int(components.shape[0]),
             "out_features": int(components.shape[1]),

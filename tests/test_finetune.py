@@ -184,6 +184,27 @@ def test_saving_again_leaves_no_sentence_transformers_module_of_the_earlier_save
     np.testing.assert_allclose(got, emb.transform(CORPUS[:10]), atol=1e-5)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no Unix file modes")
+def test_a_saved_folder_is_readable_by_whom_the_umask_lets_read_it(tiny_bert, tmp_path):
+    # safetensors 0.8 left model.safetensors private (0o600) beside a config.json and tokenizer
+    # of 0o644: another user (a service loading the model) found the folder, not the weights.
+    import os
+
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="pca", device="cpu").fit(CORPUS)
+    umask = os.umask(0o027)
+    try:
+        emb.save_pretrained(tmp_path / "saved")
+    finally:
+        os.umask(umask)
+    modes = {
+        p.relative_to(tmp_path / "saved").as_posix(): oct(p.stat().st_mode & 0o777)
+        for p in (tmp_path / "saved").rglob("*")
+        if p.is_file()
+    }
+    assert "model.safetensors" in modes and "config.json" in modes
+    assert modes == dict.fromkeys(modes, oct(0o640))
+
+
 def test_saving_again_into_a_folder_serves_the_new_model(tiny_bert, tmp_path):
     # The process shares one loaded model per folder: a second save into the same folder (a
     # notebook's second try) must not leave later loads on the first save's weights, as if
