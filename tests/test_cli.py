@@ -6,6 +6,7 @@ dataset or model loading, nothing on stdout), never in a traceback.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -318,6 +319,41 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, capsys,
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert err == ""  # no trace, nor "Exception ignored" when Python flushes stdout at exit
+
+
+class _FullDisk(io.StringIO):
+    """A stdout on a full disk: every write fails as a full file system's does."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_stdout_that_cannot_be_written_is_one_error_line(monkeypatch, capsys, tmp_path):
+    # `skmrl embed ... > log.txt` on a full disk (or a log over its quota) died with an
+    # OSError trace of print() inside the command, or Python's 'Exception ignored' and
+    # status 120 at exit: a cron job's log said nothing, its mail a trace.
+    import subprocess
+
+    args = ["cache", "info", "--cache-dir", str(tmp_path / "cache")]
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", _FullDisk())
+        assert main(args) == 1
+    message = "skmrl cache: error: cannot write to the standard output: [Errno 28] No space"
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1, err
+    if not os.path.exists("/dev/full"):  # Linux's always-full device: the in-process check
+        return
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "skmrl.cli", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(message) and proc.stderr.count("\n") == 1, proc.stderr
 
 
 def test_cache_info_and_clear(skmrl_cmd, tmp_path):

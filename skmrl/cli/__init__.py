@@ -95,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0 on success, 2 for a bad argument (argparse exits with it itself),
-        1 when the work could not be done, 130 when interrupted (Ctrl-C), 143 when ended by
+        1 when the work could not be done (or its report: a full disk under ``> log``),
+        130 when interrupted (Ctrl-C), 143 when ended by
         SIGTERM (``timeout``, ``kill``; it unwinds as for Ctrl-C), 141 when the reader of its
         output stopped reading (a pipe into ``head``), as for a Unix tool ended by SIGPIPE.
 
@@ -115,7 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         restore_sigterm = _terminate_as_interrupt()
         try:
-            return args.func(args)
+            status = args.func(args)
+            _flush_stdout()  # a full disk fails here, not at exit in Python's own trace
+            return status
         except _Terminated:
             print("terminated", file=sys.stderr)
             return 143
@@ -124,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
         except BrokenPipeError:
             return _stopped_reading()
+        except OSError as exc:
+            # The command's work reports its own errors (one line each); one that escapes it
+            # and names no file is a write to stdout, whose unwritten text Python may drop
+            if exc.filename is not None:
+                raise
+            return _cannot_write_stdout(f"skmrl {args.command}", exc)
         finally:
             restore_sigterm()
             warnings.formatwarning = formatwarning
@@ -169,12 +178,37 @@ def _stopped_reading() -> int:
     when it flushes stdout at exit; stdout is pointed at the null device so that nothing more
     fails (Python's documented way, "Note on SIGPIPE" in the signal module).
     """
+    _stdout_to_devnull()
+    return 141
+
+
+def _flush_stdout() -> None:
+    """Flush stdout (none when its descriptor was closed, ``>&-``: Python sets it to None)."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _cannot_write_stdout(prog: str, exc: OSError) -> int:
+    """Say in one line that stdout cannot be written (``skmrl embed ... > log`` on a full
+    disk, a file over its quota) and return 1.
+
+    The write failed with a trace of the command's internals, where nothing caught it, or at
+    exit with Python's 'Exception ignored' and status 120; a cron job's log never said why.
+    Stdout is then pointed at the null device, so that the text it keeps fails no more.
+    """
+    with contextlib.suppress(OSError):  # stderr on the same full disk: the status still says
+        print(f"{prog}: error: cannot write to the standard output: {exc}", file=sys.stderr)
+    _stdout_to_devnull()
+    return 1
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout's descriptor at the null device: what it still holds goes nowhere."""
     import os
 
     with contextlib.suppress(OSError, ValueError, AttributeError):  # a stdout with no fileno
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    return 141
 
 
 def _escape_what_stdout_cannot_encode() -> Callable[[], None]:
