@@ -512,6 +512,14 @@ def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelN
     """The one error of a model that transformers could not load (its first line says why)."""
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if Path(source).is_dir():  # not the hub: say what the folder lacks, not how to download
+        unreadable = _unreadable_files(Path(source))
+        if unreadable:
+            # transformers says "No such file or directory" of a weights file it may not read
+            return ModelNotFoundError(
+                f"could not load model={os.fspath(model)!r} from the folder {source}: this user "
+                f"may not read {', '.join(unreadable)} (permission denied). Let it be read: "
+                f"chmod a+r on those files, or ask their owner"
+            )
         return ModelNotFoundError(
             f"could not load model={os.fspath(model)!r} from the folder {source}: "
             f"{reason[:300].rstrip('. ')}. A model folder holds config.json, the weights "
@@ -532,6 +540,18 @@ def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelN
     if not online:
         reason = "not there; skmrl does not download by default"
     return _not_found(model, source, reason[:300], online)
+
+
+def _unreadable_files(folder: Path) -> list[str]:
+    """The files of a model folder (and its module folders) that this user may not read."""
+    found = []
+    for path in sorted(folder.glob("*")) + sorted(folder.glob("*/*")):
+        try:
+            if path.is_file() and not os.access(path, os.R_OK):
+                found.append(path.relative_to(folder).as_posix())
+        except OSError:  # removed meanwhile, or a folder this user may not list
+            continue
+    return found
 
 
 def _weights_read_errors() -> tuple[type[Exception], ...]:

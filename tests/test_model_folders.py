@@ -4,6 +4,7 @@ reference (no mocks, no network)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,26 @@ def test_folder_without_tokenizer_files_is_refused_not_all_unknown_words(tiny_be
     transformers.AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(folder)
     out = MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS).transform(TEXTS[:3])
     assert np.abs(out[0] - out[1]).max() > 1e-3 and np.abs(out[0] - out[2]).max() > 1e-3
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions"
+)
+def test_a_weights_file_this_user_may_not_read_is_named_not_missing(tiny_bert, tmp_path):
+    # A folder copied with owner-only weights (safetensors writes 0600) said "No such file or
+    # directory: .../model.safetensors" (transformers' words) to another user, who could see
+    # the file there.
+    folder = tmp_path / "shared-model"
+    shutil.copytree(tiny_bert, folder)
+    (folder / "model.safetensors").chmod(0o000)
+    try:
+        with pytest.raises(
+            ModelNotFoundError, match=r"may not read model\.safetensors \(permission denied\)"
+        ):
+            MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    finally:
+        (folder / "model.safetensors").chmod(0o644)
+    MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)  # readable again, it loads
 
 
 def test_weights_saved_in_fp16_run_in_float32_on_the_cpu(tiny_bert, tmp_path):
