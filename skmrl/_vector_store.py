@@ -305,6 +305,30 @@ class VectorStore:
         return int(n), int(n_fp)
 
 
+def is_read_only_error(exc: BaseException) -> bool:
+    """Whether ``exc`` says this process may not write the store (permissions, a read-only
+    mount), rather than that the store is broken."""
+    text = str(exc).lower()
+    return isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text
+
+
+def read_only_counts(path: Path) -> tuple[int, int]:
+    """``(n_vectors, n_fingerprints)`` of a store this process may only read.
+
+    A WAL database cannot be opened ``mode=ro`` where its folder is not writable (SQLite must
+    create its ``-shm`` file: "attempt to write a readonly database"); ``immutable=1`` reads
+    the file as it is, without locks, which is what a description of another user's cache
+    needs. Vectors still in another process's write-ahead log are not counted.
+    """
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+    try:
+        n = conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+        n_fp = conn.execute("SELECT count(DISTINCT fid) FROM vectors").fetchone()[0]
+        return int(n), int(n_fp)
+    finally:
+        conn.close()
+
+
 _LOCAL = threading.local()
 _ABANDONED: list[VectorStore] = []  # connections inherited through fork: never used or closed
 
@@ -350,10 +374,18 @@ def warn_unusable(location: Path, exc: BaseException) -> None:
     path = str(store_path(location))
     if not first_warning("vector-store|" + path):
         return
+    if is_read_only_error(exc):  # clearing it would fail too: say what to change
+        remedy = (
+            "This user may not write it: let it be written (the file and its folder), or give "
+            "memory= (the CLI's --cache-dir) a folder of its own."
+        )
+    else:
+        remedy = (
+            f"skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) removes it."
+        )
     warnings.warn(
         f"skmrl: the disk cache of vectors {path} cannot be used ({exc}); vectors are computed "
-        f"without it. skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) "
-        "removes it.",
+        f"without it. {remedy}",
         RuntimeWarning,
         stacklevel=caller_stacklevel(),
     )

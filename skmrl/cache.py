@@ -57,7 +57,9 @@ from skmrl._vector_store import (
     StoreError,
     VectorStore,
     forget_store,
+    is_read_only_error,
     open_store,
+    read_only_counts,
     store_path,
     warn_unusable,
 )
@@ -548,6 +550,12 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
                 store.close()
         except (sqlite3.Error, StoreError, OSError) as exc:
             info["error"] = str(exc) or type(exc).__name__
+            if is_read_only_error(exc):  # another user's cache, a read-only mount: count it
+                try:
+                    info["n_vectors"], info["n_fingerprints"] = read_only_counts(store_path(loc))
+                    info["error"] = None
+                except sqlite3.Error:
+                    pass
     return info
 
 

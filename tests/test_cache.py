@@ -744,6 +744,31 @@ def test_memory_that_is_a_regular_file_fails(tmp_path):
 
 
 @pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions"
+)
+def test_a_store_this_user_may_only_read_is_described_and_its_warning_says_so(tmp_path):
+    # Another user's cache, or one made read-only: `skmrl cache info` said "vectors: 0" and
+    # "cannot be read: attempt to write a readonly database" (SQLite's read-write open of a WAL
+    # database), and the fit's warning advised `skmrl cache clear`, which fails there too.
+    enc = _Encoder()
+    EmbeddingCache().get_or_compute("fp", ["x", "yy", "zzz"], enc, memory=tmp_path)
+    vector_store.forget_store(tmp_path)  # as a new process would open it
+    store = tmp_path / "skmrl-embeddings" / "vectors.sqlite3"
+    store.chmod(0o444)
+    try:
+        with pytest.warns(RuntimeWarning, match=r"readonly database.*This user may not write") as w:
+            out = EmbeddingCache().get_or_compute("fp", ["x", "new"], enc, memory=tmp_path)
+        assert "cache clear" not in str(w[0].message)
+        np.testing.assert_array_equal(out, enc(["x", "new"]))  # computed without the store
+        (tmp_path / "skmrl-embeddings").chmod(0o555)  # and a folder it may not write either
+        info = disk_cache_info(tmp_path)
+        assert (info["n_vectors"], info["n_fingerprints"], info["error"]) == (3, 1, None)
+    finally:
+        (tmp_path / "skmrl-embeddings").chmod(0o755)
+        store.chmod(0o644)
+
+
+@pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores folder permissions"
 )
 @pytest.mark.parametrize("make", EMBEDDERS)
