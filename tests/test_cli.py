@@ -742,6 +742,22 @@ def test_finetune_that_fails_while_saving_keeps_the_model_it_would_replace(
     np.testing.assert_allclose(again, pca, atol=1e-5)
 
 
+def test_finetune_prints_a_usage_line_that_keeps_the_folders_letters(
+    capsys, tmp_path, corpus_csv, tiny_bert
+):
+    # The line was json.dumps of the path: 'modèle "é"' printed as "mod\u00e8le \"\u00e9\"",
+    # valid Python but not the name the user typed. It is now the same literal with the letters.
+    import ast
+
+    folder = tmp_path / 'modèle "é"'
+    args = [str(corpus_csv), "--text-col", "text", "-o", str(folder), "--model", tiny_bert]
+    assert main(["finetune", *args, "--method", "pca", "--no-progress"]) == 0
+    (usage,) = [line for line in capsys.readouterr().out.splitlines() if "(model=" in line]
+    assert "modèle" in usage and "\\u00e8" not in usage, usage
+    call = ast.parse(usage.strip()).body[0].value  # emb = MatryoshkaEmbedder(model=..., ...)
+    assert ast.literal_eval(call.keywords[0].value) == str(folder)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is not sent between processes")
 def test_finetune_ended_by_sigterm_while_saving_keeps_the_model_it_would_replace(
     tmp_path, corpus_csv, tiny_bert

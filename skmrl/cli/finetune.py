@@ -387,17 +387,19 @@ def _usage(output: Path, embedder: Any) -> list[str]:
     dim = min(dims, key=lambda d: abs(d - 64))
     defaults = inspect.signature(type(embedder)).parameters
     extra = "".join(
-        f", {name}={json.dumps(getattr(embedder, name))}"
+        f", {name}={json.dumps(getattr(embedder, name), ensure_ascii=False)}"
         for name in ("pooling", "max_length")
         if getattr(embedder, name) != defaults[name].default
     )
     layers = getattr(embedder, "matryoshka_layers_", None)
     if layers:  # 2D: the shallowest trained depth is the fast encoder it was trained for
         extra += f", n_layers={min(layers)}"
+    # a Python string literal that keeps the path's letters ('modèle', not 'mod\\u00e8le')
+    model = json.dumps(str(output), ensure_ascii=False)
     return [
         "use it:",
         "  from skmrl import MatryoshkaEmbedder",
-        f"  emb = MatryoshkaEmbedder(model={json.dumps(str(output))}, dim={dim}{extra})",
+        f"  emb = MatryoshkaEmbedder(model={model}, dim={dim}{extra})",
     ]
 
 
