@@ -230,7 +230,9 @@ def _ensure_writable_dir(path: Path) -> None:
 def default_cache_dir() -> Path:
     """The default folder of skmrl's disk caches (nothing is created).
 
-    ``$SKMRL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/skmrl``, else ``~/.cache/skmrl``.
+    ``$SKMRL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/skmrl``, else ``~/.cache/skmrl``. A
+    relative ``$XDG_CACHE_HOME`` is ignored, as the XDG Base Directory specification asks (it
+    would put a cache in every folder the process starts in).
 
     Returns
     -------
@@ -249,7 +251,7 @@ def default_cache_dir() -> Path:
     if env:
         return Path(env).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
+    if xdg and Path(xdg).expanduser().is_absolute():
         return Path(xdg).expanduser() / "skmrl"
     return Path.home() / ".cache" / "skmrl"
 

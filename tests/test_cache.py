@@ -654,6 +654,10 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "skmrl"
+    # a relative XDG_CACHE_HOME is invalid (XDG Base Directory spec): it made a cache in each
+    # folder the process started in
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "skmrl"
     assert not (tmp_path / "home").exists()
 
 
