@@ -356,6 +356,46 @@ def test_a_stdout_that_cannot_be_written_is_one_error_line(monkeypatch, capsys, 
     assert proc.stderr.startswith(message) and proc.stderr.count("\n") == 1, proc.stderr
 
 
+def test_a_files_write_error_is_not_called_a_stdout_error(monkeypatch, capsys, tmp_path):
+    # A library writing a file on a full disk (matplotlib saving skmrl demo's figure) raises
+    # an OSError naming no file, as a failed print does: it was reported as "cannot write to
+    # the standard output" and stdout, a terminal that worked, was pointed at the null device
+    # (a program that called main() printed nothing more). Only a failed write to stdout is so.
+    import subprocess
+
+    def full_disk(*args, **kwargs):  # the figure's write, in a library
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+
+    args = ["cache", "info", "--cache-dir", str(tmp_path / "cache")]
+    with monkeypatch.context() as patch:
+        patch.setattr("skmrl.cli.cache._read_info", full_disk)
+        with pytest.raises(OSError, match="File too large"):
+            main(args)
+    assert "standard output" not in capsys.readouterr().err
+    code = (
+        "import errno, os, sys\n"
+        "import skmrl.cli.cache\n"
+        "from skmrl.cli import main\n"
+        "def full_disk(*args, **kwargs):\n"
+        "    raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))\n"
+        "skmrl.cli.cache._read_info = full_disk\n"
+        "try:\n"
+        f"    status = main({args!r})\n"
+        "except OSError:\n"
+        "    status = 'raised'\n"
+        "print('after main:', status, flush=True)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stdout == "after main: raised\n", proc.stderr
+    assert "standard output" not in proc.stderr
+
+
 def test_cache_info_and_clear(skmrl_cmd, tmp_path):
     folder = tmp_path / "cache"
     _fill_cache(folder, 7)

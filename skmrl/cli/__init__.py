@@ -129,8 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _stopped_reading()
         except OSError as exc:
             # The command's work reports its own errors (one line each); one that escapes it
-            # and names no file is a write to stdout, whose unwritten text Python may drop
-            if exc.filename is not None:
+            # is stdout's only where a write to stdout failed: a write to a file on a full
+            # disk names no file either (a figure matplotlib writes, ENOSPC or EFBIG)
+            if not _stdout_failed(exc):
                 raise
             return _cannot_write_stdout(f"skmrl {args.command}", exc)
         finally:
@@ -186,6 +187,36 @@ def _flush_stdout() -> None:
     """Flush stdout (none when its descriptor was closed, ``>&-``: Python sets it to None)."""
     if sys.stdout is not None:
         sys.stdout.flush()
+
+
+def _stdout_failed(exc: OSError) -> bool:
+    """Whether ``exc``, escaped from a command, is a write to stdout that failed.
+
+    Only the commands' ``print`` calls and :func:`_flush_stdout` write to stdout, and print is
+    a builtin, so a failed print ends the traceback in this package's code; an error written
+    by a library (matplotlib saving a figure to a full disk, ``[Errno 28]`` with no file
+    name) ends it in the library's. A stdout that still fails to write and flush (a Python
+    stream whose write raises) is stdout's too.
+    """
+    import os
+
+    if exc.filename is not None:
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    here = os.path.dirname(os.path.abspath(__file__))
+    if tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == here:
+        return True
+    try:
+        if sys.stdout is not None:
+            sys.stdout.write("")
+            sys.stdout.flush()
+    except OSError:
+        return True
+    except ValueError:  # closed by someone: not what failed here
+        return False
+    return False
 
 
 def _cannot_write_stdout(prog: str, exc: OSError) -> int:
