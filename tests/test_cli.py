@@ -321,6 +321,21 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, capsys,
     assert err == ""  # no trace, nor "Exception ignored" when Python flushes stdout at exit
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists open descriptors")
+def test_a_stdout_that_cannot_be_written_leaves_no_descriptor_open(monkeypatch, tmp_path):
+    # Stdout is pointed at the null device: the descriptor opened for it was never closed, one
+    # more open file per call of main() (with a stdout of no descriptor, opened for nothing).
+    args = ["cache", "info", "--cache-dir", str(tmp_path / "cache")]
+    _fill_cache(tmp_path / "cache", 1)
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", _ClosedPipe())
+        main(args)  # the first call may open what stays open (imports)
+        before = len(os.listdir("/proc/self/fd"))
+        for _ in range(3):
+            assert main(args) == 141
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 class _FullDisk(io.StringIO):
     """A stdout on a full disk: every write fails as a full file system's does."""
 

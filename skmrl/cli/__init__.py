@@ -238,8 +238,12 @@ def _stdout_to_devnull() -> None:
     import os
 
     with contextlib.suppress(OSError, ValueError, AttributeError):  # a stdout with no fileno
+        fileno = sys.stdout.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        try:
+            os.dup2(devnull, fileno)
+        finally:
+            os.close(devnull)  # stdout's descriptor is a copy of it: this one is not needed
 
 
 def _escape_what_stdout_cannot_encode() -> Callable[[], None]:
