@@ -53,6 +53,30 @@ def test_demo_prints_accuracy_against_dim(capsys, bbc_news, tmp_path, monkeypatc
     assert "best" in rows
 
 
+def test_demo_says_in_one_line_which_figure_it_could_not_write(capsys, bbc_news, tmp_path):
+    # A full disk (or `ulimit -f`) while saving a figure ended in matplotlib's OSError trace,
+    # which names no file; now one line naming the figure, status 1, after the tables.
+    import errno
+    import os
+
+    from matplotlib.figure import Figure
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+
+    plot = tmp_path / "curves.png"
+    args = ["demo", "--only", "TfidfBaseline", "--dims", "4", "--limit", "100", "--folds", "2"]
+    args += ["--plot", str(plot), "--depth-plot", "none", "--map", "none", "--cache-dir", "none"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Figure, "savefig", full_disk)
+        assert main(args) == 1
+    out, err = capsys.readouterr()
+    assert "smallest" in out  # the tables came first
+    assert err.strip().splitlines()[-1] == (
+        f"skmrl demo: error: cannot write the figure {plot}: File too large"
+    )
+
+
 def test_demo_rejects_unknown_options(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--folds"])

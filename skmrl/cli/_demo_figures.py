@@ -34,6 +34,24 @@ _NO_FIGURE = ("", "none")
 _DPI = 150
 
 
+class FigureNotWritten(Exception):
+    """A figure that could not be written (a full disk, a file over its size limit).
+
+    Not an ``OSError``: ``skmrl.cli.main`` reads an ``OSError`` that names no file as a failed
+    write to stdout, and matplotlib's does not name the figure's file.
+    """
+
+
+def _save(plt: Any, fig: Any, path: str) -> None:
+    """Write ``fig`` to ``path`` and close it; :class:`FigureNotWritten` when it cannot be."""
+    try:
+        fig.savefig(Path(path).expanduser(), dpi=_DPI)
+    except OSError as exc:
+        raise FigureNotWritten(f"cannot write the figure {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
+
+
 def check_figures(
     args: argparse.Namespace,
     parser: argparse.ArgumentParser,
@@ -122,8 +140,7 @@ def write_curves(
         [handles[i] for i in last], [names[i] for i in last], title="embedder",
         loc="outside right upper",
     )  # fmt: skip
-    fig.savefig(Path(path).expanduser(), dpi=_DPI)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def write_depth(grid: Any, path: str, *, folds: int, n_docs: int, tolerance: float) -> None:
@@ -138,8 +155,7 @@ def write_depth(grid: Any, path: str, *, folds: int, n_docs: int, tolerance: flo
         tolerance=tolerance,
     )
     fig.axes[0].set_ylabel("layers (encode s / 1,000 articles)")
-    fig.savefig(Path(path).expanduser(), dpi=_DPI)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def write_map(panels: Mapping[str, Any], texts: list[str], labels: Any, path: str) -> None:
@@ -150,5 +166,4 @@ def write_map(panels: Mapping[str, Any], texts: list[str], labels: Any, path: st
     fig = plot_document_map(panels, texts, labels, max_points=len(texts), random_state=0)
     fig.legends[0].set_title("topic")
     fig.suptitle(f"BBC News: {len(texts)} articles mapped to 2-D by t-SNE, coloured by topic")
-    fig.savefig(Path(path).expanduser(), dpi=_DPI)
-    plt.close(fig)
+    _save(plt, fig, path)

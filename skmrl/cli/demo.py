@@ -25,6 +25,7 @@ from typing import Any
 from skmrl.cli._common import MAX_LENGTH_BOUND, add_command, cache_folder, int_at_least, max_length
 from skmrl.cli._demo_figures import (
     DEFAULT_FIGURES,
+    FigureNotWritten,
     check_figures,
     write_curves,
     write_depth,
@@ -456,7 +457,11 @@ def run(args: argparse.Namespace) -> int:
     # loaded when it starts: scipy's OpenBLAS (not numpy's) must be loaded before.
     with threadpool_limits(limits=1, user_api="blas"):
         results, depth = _sweep_all(entries, args, texts, labels)
-        _report(results, depth, entries, args, texts, labels)
+        try:
+            _report(results, depth, entries, args, texts, labels)
+        except FigureNotWritten as exc:  # the tables are printed: say which figure failed
+            print(f"skmrl demo: error: {exc}", file=sys.stderr)
+            return 1
     print(f"\ndone in {_duration(time.perf_counter() - start)}")
     return 0
 
