@@ -662,7 +662,10 @@ _TOKENIZER_FILES = (
     "tokenizer_config.json",
     "vocab.txt",
     "vocab.json",
+    "merges.txt",
     "spiece.model",
+    "spm.model",
+    "tokenizer.model",
     "sentencepiece.bpe.model",
 )
 

@@ -814,6 +814,30 @@ def test_finetune_prints_a_usage_line_that_keeps_the_folders_letters(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is not sent between processes")
+def test_a_second_sigterm_during_the_clean_up_is_not_caught():
+    # The first SIGTERM unwinds the command (its clean-ups run); the handler stayed, so a second
+    # one, from a user or a scheduler that means it, interrupted the clean-up instead of ending
+    # the process. After the first, SIGTERM has its default action again.
+    import signal
+    import time
+
+    from skmrl.cli import _terminate_as_interrupt, _Terminated
+
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    restore = _terminate_as_interrupt()
+    try:
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        with pytest.raises(_Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(100):  # the handler runs at the next bytecode boundary
+                time.sleep(0.01)
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        restore()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is not sent between processes")
 def test_finetune_ended_by_sigterm_while_saving_keeps_the_model_it_would_replace(
     tmp_path, corpus_csv, tiny_bert
 ):

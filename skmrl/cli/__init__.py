@@ -165,6 +165,8 @@ def _terminate_as_interrupt() -> Callable[[], None]:
         return lambda: None
 
     def terminated(signum: int, frame: Any) -> None:
+        # a second SIGTERM, during the clean-up, ends the process at once, as asked
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         raise _Terminated
 
     signal.signal(signal.SIGTERM, terminated)
