@@ -328,6 +328,8 @@ def write_whole(path: Path, write: Callable[[Any], Any]) -> None:
     import os
     import tempfile
 
+    from skmrl._folders import readable_as_other_files
+
     # A symbolic link is written through, as open() would: os.replace would put the file in
     # the link's place and leave its target as it was.
     path = path.resolve() if path.is_symlink() else path
@@ -336,9 +338,7 @@ def write_whole(path: Path, write: Callable[[Any], Any]) -> None:
     try:
         with open(temp, "wb") as f:
             write(f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp's file is private; the output need not be
+        readable_as_other_files([Path(temp)])  # mkstemp's file is private; the output need not be
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
