@@ -300,9 +300,14 @@ class VectorStore:
 
     def counts(self) -> tuple[int, int]:
         """``(n_vectors, n_fingerprints)``."""
-        n = self.conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
-        n_fp = self.conn.execute("SELECT count(DISTINCT fid) FROM vectors").fetchone()[0]
-        return int(n), int(n_fp)
+        return _counts(self.conn)
+
+
+def _counts(conn: sqlite3.Connection) -> tuple[int, int]:
+    """``(n_vectors, n_fingerprints)`` of the store ``conn`` is open on."""
+    n = conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+    n_fp = conn.execute("SELECT count(DISTINCT fid) FROM vectors").fetchone()[0]
+    return int(n), int(n_fp)
 
 
 def is_read_only_error(exc: BaseException) -> bool:
@@ -322,9 +327,7 @@ def read_only_counts(path: Path) -> tuple[int, int]:
     """
     conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
     try:
-        n = conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
-        n_fp = conn.execute("SELECT count(DISTINCT fid) FROM vectors").fetchone()[0]
-        return int(n), int(n_fp)
+        return _counts(conn)
     finally:
         conn.close()
 
