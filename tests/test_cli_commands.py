@@ -278,6 +278,61 @@ def test_sweep_out_interrupted_leaves_the_earlier_results_whole(monkeypatch, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.csv", "results.csv"]
 
 
+def test_sweep_a_full_stdout_after_the_results_is_a_stdout_error(
+    monkeypatch, capsys, tmp_path, corpus_csv
+):
+    # sweep's catch around its --out/--plot writes also held its "results written to" line,
+    # so a stdout that failed there was reported as the results' error ("skmrl sweep: error:
+    # [Errno 28] No space left on device"), though results.csv was written whole.
+    import errno
+    import io
+    import os
+
+    pytest.importorskip("pandas")
+    from skmrl.cli import main
+
+    class FullAfterTheTable(io.StringIO):  # the disk fills as the results are written
+        full = False
+
+        def write(self, text: str) -> int:
+            self.full = self.full or "written to" in text
+            if self.full:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return super().write(text)
+
+    results = tmp_path / "results.csv"
+    argv = ["sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic"]
+    argv += ["--embedder", "tfidf", "--dims", "2", "4", "--folds", "3", "--out", str(results)]
+    monkeypatch.setattr(sys, "stdout", FullAfterTheTable())
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "skmrl sweep: error: cannot write to the standard output: [Errno 28]" in err, err
+    assert results.read_text(encoding="utf-8").startswith("embedder,dim,")
+
+
+def test_sweep_an_output_it_cannot_write_is_one_error_line(
+    monkeypatch, capsys, tmp_path, corpus_csv
+):
+    # the other side of the line: a failed write of --out is the command's own error
+    pd = pytest.importorskip("pandas")
+    import errno
+    import os
+
+    from skmrl.cli import main
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    argv = ["sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic"]
+    argv += ["--embedder", "tfidf", "--dims", "2", "--folds", "3", "--out", str(tmp_path / "r.csv")]
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert err.endswith("skmrl sweep: error: [Errno 28] No space left on device\n"), err
+    assert "written to" not in out
+    assert not (tmp_path / "r.csv").exists()
+
+
 def test_sweep_tfidf_writes_the_table_the_csv_and_the_plot(skmrl_cmd, tmp_path, corpus_csv):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("matplotlib")

@@ -25,6 +25,7 @@ import sys
 import textwrap
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -430,27 +431,50 @@ def run(args: argparse.Namespace) -> int:
         print()
         print("\n".join(_depth_lines(grid, args.tolerance)))
     print(f"swept in {seconds:.1f} s")
-    try:
-        if args.out is not None:
-            frame = comparison.to_frame()
-            write_whole(
-                Path(args.out).expanduser(),
-                lambda f: frame.to_csv(f, index=False, encoding="utf-8"),
-            )
-            print(f"results written to {args.out}")
-        if args.plot is not None:
-            title = f"{Path(args.data).name}: accuracy against embedding size"
-            _write_plot(comparison, args.plot, title, args.tolerance)
-            print(f"plot written to {args.plot}")
-        if args.depth_plot is not None:
-            _write_depth_plot(grid, args.depth_plot, Path(args.data).name)
-            print(f"depth x dim heatmap written to {args.depth_plot}")
-    except BrokenPipeError:  # the reader of stdout went away: main stops quietly
-        raise
-    except (OSError, ImportError, ValueError) as exc:
-        print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
-        return 1
+    for write, written in _outputs(args, comparison, grid):
+        # only the write is the output's error: a print that fails is stdout's, which main
+        # reports as such (a full stdout was called "skmrl sweep: error: [Errno 28] ...")
+        try:
+            write()
+        except BrokenPipeError:  # a figure to a pipe whose reader went away: main stops quietly
+            raise
+        except (OSError, ImportError, ValueError) as exc:
+            print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
+            return 1
+        print(written)
     return 0
+
+
+def _outputs(
+    args: argparse.Namespace, comparison: Any, grid: Any
+) -> list[tuple[Callable[[], None], str]]:
+    """The files asked for (``--out``, ``--plot``, ``--depth-plot``): for each, what writes it
+    and the line that says it was written."""
+    outputs: list[tuple[Callable[[], None], str]] = []
+    if args.out is not None:
+        out = Path(args.out).expanduser()
+
+        def write_out() -> None:
+            frame = comparison.to_frame()
+            write_whole(out, lambda f: frame.to_csv(f, index=False, encoding="utf-8"))
+
+        outputs.append((write_out, f"results written to {args.out}"))
+    if args.plot is not None:
+        title = f"{Path(args.data).name}: accuracy against embedding size"
+        outputs.append(
+            (
+                lambda: _write_plot(comparison, args.plot, title, args.tolerance),
+                f"plot written to {args.plot}",
+            )
+        )
+    if args.depth_plot is not None:
+        outputs.append(
+            (
+                lambda: _write_depth_plot(grid, args.depth_plot, Path(args.data).name),
+                f"depth x dim heatmap written to {args.depth_plot}",
+            )
+        )
+    return outputs
 
 
 # -- the parser ------------------------------------------------------------------------------------
