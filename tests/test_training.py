@@ -328,6 +328,32 @@ def test_the_fp16_gradient_scaler_is_found_in_torch_2_2_too(monkeypatch):
         assert isinstance(_grad_scaler("cuda", torch.float16), torch.cuda.amp.GradScaler)
 
 
+def test_adamw_falls_back_to_the_plain_kernel_where_fused_is_refused(monkeypatch):
+    # torch 2.2 refuses fused=True for CPU parameters, after writing its defaults into the
+    # groups it was given: the fallback got groups still saying fused=True, and every full
+    # fine-tuning on the CPU failed at its first step with "Could not run 'aten::_fused_adamw_'
+    # with arguments from the 'CPU' backend".
+    from skmrl._torch.training import _adamw, _param_groups
+
+    real = torch.optim.AdamW
+
+    class RefusesFused(real):  # as torch 2.2's AdamW on the CPU
+        def __init__(self, params, **kwargs):
+            super().__init__(params, **kwargs)
+            if kwargs.get("fused"):
+                raise RuntimeError("`fused=True` requires parameters on supported devices")
+
+    monkeypatch.setattr(torch.optim, "AdamW", RefusesFused)
+    model = torch.nn.Linear(3, 2)
+    optimizer = _adamw(_param_groups(model, 0.01, 1e-3), 1e-3, "cpu")
+    assert not any(g.get("fused") for g in optimizer.param_groups)
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.01, 0.0]
+    monkeypatch.setattr(torch.optim, "AdamW", real)
+    optimizer = _adamw(_param_groups(model, 0.01, 1e-3), 1e-3, "cpu")  # fused where torch can
+    model(torch.ones(1, 3)).sum().backward()
+    optimizer.step()
+
+
 def test_fp16_steps_skipped_by_the_scaler_are_said():
     # fp16 training (precision "auto" on a GPU before Ampere, a T4) runs with a gradient
     # scaler, which skips every step whose loss is not finite. A model whose forward pass

@@ -346,10 +346,14 @@ def _param_groups(model: Any, weight_decay: float, learning_rate: float) -> list
 def _adamw(groups: list[dict[str, Any]], learning_rate: float, device_type: str) -> Any:
     """AdamW, fused where torch has the kernel: on the CPU one fused pass over each tensor
     instead of a dozen elementwise ones (the optimiser step took a fifth of a CoSENT step of
-    MiniLM with 32 STSb pairs; fused, it trained 12-28% more sentences per second)."""
+    MiniLM with 32 STSb pairs; fused, it trained 12-28% more sentences per second).
+
+    The fused try gets copies of ``groups``: torch writes its defaults into each group it is
+    given before it checks them, so a refused ``fused=True`` (torch 2.2 on the CPU) would stay
+    in the groups and make the plain optimiser fused too, failing at its first step."""
     if device_type in ("cpu", "cuda"):
         try:
-            return torch.optim.AdamW(groups, lr=learning_rate, fused=True)
+            return torch.optim.AdamW([dict(g) for g in groups], lr=learning_rate, fused=True)
         except (RuntimeError, TypeError, ValueError):  # older torch: CUDA-only or absent
             pass
     return torch.optim.AdamW(groups, lr=learning_rate)
