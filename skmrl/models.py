@@ -617,7 +617,9 @@ def _unreadable_weights_error(model: Any, source: str, exc: BaseException) -> Mo
         )
     text = str(exc).strip()
     named = f" ({', '.join(p.name for p in files)})" if files else ""
-    unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    # "Unsupported global: GLOBAL numpy...scalar was not an allowed global" since torch 2.4,
+    # "Unsupported class numpy...scalar" before (torch 2.2 and 2.3)
+    unsafe = re.search(r"Unsupported (?:global: GLOBAL|class) (\S+)", text)
     if unsafe:
         # A sound pytorch_model.bin, pickled with objects beside its tensors (an older one's
         # numpy scalars), which transformers loads with torch's weights_only=True

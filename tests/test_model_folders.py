@@ -374,6 +374,27 @@ def test_weights_pickled_with_objects_beside_the_tensors_are_named_so(tiny_bert,
     assert "damaged" not in message
 
 
+def test_objects_beside_the_tensors_are_named_in_torch_2_2s_words_too(tmp_path):
+    # torch before 2.4 (pyproject admits 2.2) words its refusal "Unsupported class X", not
+    # "Unsupported global: GLOBAL X": such a sound file was called truncated or damaged there.
+    import pickle
+
+    from skmrl.models import _unreadable_weights_error
+
+    (tmp_path / "pytorch_model.bin").write_bytes(b"PK\x03\x04" + bytes(60))
+    exc = pickle.UnpicklingError(
+        "Weights only load failed. Re-running `torch.load` with `weights_only` set to `False` "
+        "will likely succeed, but it can result in arbitrary code execution.Do it only if you "
+        "get the file from a trusted source. WeightsUnpickler error: Unsupported class "
+        "numpy.core.multiarray.scalar"
+    )
+    message = str(_unreadable_weights_error("older", str(tmp_path), exc))
+    assert (
+        "its weights file (pytorch_model.bin) holds Python objects beside its tensors " in message
+    )
+    assert "(numpy.core.multiarray.scalar)" in message and "damaged" not in message
+
+
 def _bert_without_pooler(tiny_bert, folder):
     """The tiny BERT saved without its pooler, as RoBERTa's and XLM-R's checkpoints are (and
     any masked-language-model checkpoint, or a model saved with add_pooling_layer=False)."""
