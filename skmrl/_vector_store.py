@@ -11,6 +11,7 @@ its own.
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import sqlite3
@@ -18,7 +19,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ class VectorStore:
         self.conn = sqlite3.connect(
             uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True
         )
+        self._pid = os.getpid()
         try:
             self._setup()
             st = os.stat(path)
@@ -165,6 +167,16 @@ class VectorStore:
 
     def close(self) -> None:
         self.conn.close()
+
+    def __del__(self) -> None:
+        # A thread's stores go when the thread ends (its threading.local values are freed in
+        # that thread): close the connection there and then. Left to the garbage collector (a
+        # connection is in a reference cycle), it is freed later in whichever thread collects,
+        # and Python >= 3.13 warns "ResourceWarning: unclosed database". Never in a forked
+        # child: the parent's connection is neither used nor closed there (_ABANDONED).
+        if getattr(self, "_pid", None) == os.getpid():
+            with suppress(sqlite3.Error):  # another thread's (a ProgrammingError): left as is
+                self.conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[None]:
@@ -344,6 +356,21 @@ def _stores() -> dict[Path, VectorStore]:
         _LOCAL.stores = {}
         _LOCAL.pid = pid
     return _LOCAL.stores
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Close the exiting thread's stores (those of other threads close as each thread ends).
+
+    At exit the collector would free them during the interpreter's teardown, unclosed (a
+    ``ResourceWarning`` on Python >= 3.13), where :meth:`VectorStore.__del__` may no longer find
+    the modules it uses.
+    """
+    stores = _stores()
+    while stores:
+        _, store = stores.popitem()
+        with suppress(sqlite3.Error):
+            store.close()
 
 
 def store_path(location: Path) -> Path:

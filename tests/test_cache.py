@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -633,6 +634,58 @@ def test_threads_create_and_use_the_store_with_their_own_connections(tmp_path):
             list(pool.map(work, starts))
     assert not [str(w.message) for w in caught]
     assert disk_cache_info(tmp_path)["n_vectors"] == 460
+
+
+def test_a_threads_connection_is_closed_when_the_thread_ends(tmp_path):
+    # It was left to the garbage collector (a connection is in a reference cycle), which freed
+    # it later, unclosed, in whichever thread collected: "ResourceWarning: unclosed database"
+    # on Python 3.13. total_changes reads a connection of another thread (execute does not).
+    conns = []
+
+    def work():
+        EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
+        conns.append(vector_store.open_store(tmp_path).conn)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        conns[0].total_changes  # noqa: B018
+
+
+def test_the_stores_connection_is_closed_at_exit(tmp_path):
+    import subprocess
+    import sys
+
+    # The check is registered before skmrl is imported, so it runs after skmrl's exit handler
+    # (atexit runs the last registered first); -X dev shows Python 3.13's ResourceWarning for a
+    # connection the interpreter's teardown frees unclosed.
+    code = (
+        "import atexit, sqlite3, sys\n"
+        "held = []\n"
+        "def check():\n"
+        "    try:\n"
+        "        held[0].total_changes\n"
+        "    except sqlite3.ProgrammingError as exc:\n"
+        "        print(exc)\n"
+        "atexit.register(check)\n"
+        "import numpy as np\n"
+        "import skmrl._vector_store as vector_store\n"
+        "from skmrl.cache import EmbeddingCache\n"
+        "encode = lambda texts: np.ones((len(texts), 4), dtype=np.float32)\n"
+        "EmbeddingCache().get_or_compute('fp', ['x'], encode, memory=sys.argv[1])\n"
+        "held.append(vector_store.open_store(vector_store.Path(sys.argv[1])).conn)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", code, str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "Cannot operate on a closed database.", done.stdout
+    assert "unclosed database" not in done.stderr, done.stderr
 
 
 def test_a_cleared_store_is_recreated_by_a_running_process(tmp_path):
