@@ -608,6 +608,9 @@ def _write_many(location: str, start: int, in_process: bool = True) -> int:
     return cache.misses
 
 
+# Forking is the point (a child inherits the parent's connection); the test process has threads
+# by then (torch's, earlier tests'), which Python >= 3.12 warns of on every fork.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.parametrize("parent_first", [True, False], ids=["parent-connected", "new-store"])
 def test_processes_write_and_read_the_store_at_once(tmp_path, parent_first):
     if parent_first:  # the parent holds a connection when it forks: children must not use it
