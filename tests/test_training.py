@@ -492,6 +492,26 @@ def test_minilm_cosent_on_sts_pairs(shared_data):
     assert spearman(result.model, 384) > spearman(loaded.model, 384) - 0.01
 
 
+def test_a_step_size_past_float32_is_a_diverged_training(tiny, tokenizer, monkeypatch):
+    # torch's unfused AdamW (on MPS, and on the CPU before torch 2.4, which pyproject admits)
+    # raised "RuntimeError: value cannot be converted to type float without overflow" at the
+    # first step of learning_rate=1e38 (its step size is 10x the rate), where the fused kernel
+    # gives NaN weights and a diverged training: skmrl finetune ended with torch's words.
+    from skmrl._torch import training
+
+    def unfused(groups, learning_rate, device_type):
+        return torch.optim.AdamW(groups, lr=learning_rate)
+
+    monkeypatch.setattr(training, "_adamw", unfused)
+    with pytest.raises(
+        FloatingPointError, match=r"diverged \(the step size overflowed at step 1\)"
+    ):
+        finetune_encoder(
+            tiny, tokenizer, texts=CORPUS[:8], dims=DIMS, batch_size=8, learning_rate=1e38,
+            progress=False,
+        )  # fmt: skip
+
+
 def test_a_model_in_train_mode_gives_the_teacher_without_dropout(tokenizer):
     # A fresh BertModel is in train mode: the teacher's targets got dropout noise, drawn from
     # the global generator before the seeded training, so one seed gave other weights each run.

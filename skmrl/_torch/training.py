@@ -474,7 +474,8 @@ def finetune_encoder(
         on MPS.
     FloatingPointError
         The training diverged (a learning rate too high): raised at the first step whose loss
-        is not finite, or after training when a weight is not.
+        is not finite or whose step size overflows float32, or after training when a weight
+        is not.
     """
     t_start = time.perf_counter()
     objective, all_texts, targets = _check_inputs(texts, labels, pairs, scores)
@@ -670,11 +671,22 @@ def finetune_encoder(
                         scaler.unscale_(optimizer)
                     if max_grad_norm:
                         torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
-                    if scaler is not None:
-                        scaler.step(optimizer)
-                        scaler.update()
-                    else:
-                        optimizer.step()
+                    try:
+                        if scaler is not None:
+                            scaler.step(optimizer)
+                            scaler.update()
+                        else:
+                            optimizer.step()
+                    except RuntimeError as exc:
+                        # The unfused AdamW (on MPS; on the CPU before torch 2.4) turns its
+                        # step size, lr / (1 - beta1**t), into a float32 scalar: a learning
+                        # rate over ~3e37 raises torch's "value cannot be converted to type
+                        # float without overflow" where the fused kernel makes the weights NaN.
+                        if "without overflow" not in str(exc):
+                            raise
+                        _diverged(
+                            f"the step size overflowed at step {len(losses) + 1}", learning_rate
+                        )
                     optimizer.zero_grad(set_to_none=True)
                     scheduler.step()
                     losses.append(step_loss)
