@@ -154,7 +154,11 @@ def test_nested_cosent_lowers_the_loss_on_every_prefix(tiny, tokenizer):
         return float(cosent_loss(_vectors(model, tokenizer, a)[:, :d],
                                  _vectors(model, tokenizer, b)[:, :d], gold))  # fmt: skip
 
-    result = finetune_encoder(tiny, tokenizer, pairs=pairs, scores=scores * 5, dims=DIMS, **FAST)
+    # 6 epochs, not FAST's 4: after 4 the full size's loss fell to 0.82x its start with torch
+    # 2.2 and 2.4 (0.78x with 2.13, 0.81x with seed=1 there), too near the 0.8x asked; after 6
+    # every prefix is at most 0.54x on each of them, seeds 0-2
+    fit = {**FAST, "epochs": 6}
+    result = finetune_encoder(tiny, tokenizer, pairs=pairs, scores=scores * 5, dims=DIMS, **fit)
     _check_result(result, tiny, before)
     assert result.objective == "cosent"
     for d in [*DIMS, 32]:  # the full size is trained too
