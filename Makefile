@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.skmrl-installed
 
-.PHONY: demo test test-fast lint docs clean
+.PHONY: demo test test-fast lint docs clean venv-python
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | venv-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned to the CPU wheel this machine kind provides, so that resolving
@@ -14,6 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" || $(BIN)/python -m pip install --quiet torch
 	$(BIN)/python -m pip install --quiet -e ".[dev,data,models,plot,parquet,docs,dask]"
 	touch $(STAMP)
+
+# PYTHON only chooses the interpreter that creates .venv: with a .venv made by another one, a
+# PYTHON given to make (`make PYTHON=python3.10 test`) would be ignored and every target would
+# run the old interpreter instead, so it stops and says how to switch.
+venv-python:
+ifneq ($(filter command line environment,$(origin PYTHON)),)
+	@if test -x $(BIN)/python; then \
+	  which='import sys; print("Python %d.%d.%d in %s" % (*sys.version_info[:3], sys.base_prefix))'; \
+	  want=$$($(PYTHON) -c "$$which") || exit 1; \
+	  have=$$($(BIN)/python -c "$$which"); \
+	  test "$$want" = "$$have" || { \
+	    echo "make: $(VENV) holds $$have, not PYTHON=$(PYTHON) ($$want):" \
+	      "run 'make clean' to create it again with that Python" >&2; exit 1; }; \
+	fi
+endif
 
 demo: $(STAMP)
 	$(BIN)/skmrl demo
