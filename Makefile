@@ -9,8 +9,10 @@ STAMP := $(VENV)/.skmrl-installed
 $(STAMP): pyproject.toml | venv-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch first, pinned to the CPU wheel this machine kind provides, so that resolving
-	# the project's `torch` requirement never pulls a multi-GB CUDA build.
+	# torch first, pinned to 2.13.0: where the package index holds a CPU wheel of it (this
+	# machine kind's, for Python 3.11 only), resolving the project's `torch` requirement then
+	# pulls no multi-GB CUDA build; elsewhere (another Python, or PyPI alone) it is PyPI's CUDA
+	# build with its nvidia-* packages (.venv 5.6 GB instead of 2.1), which runs on a CPU too.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" || $(BIN)/python -m pip install --quiet torch
 	$(BIN)/python -m pip install --quiet -e ".[dev,data,models,plot,parquet,docs,dask]"
 	touch $(STAMP)
