@@ -635,7 +635,9 @@ class MatryoshkaSearch(BaseEstimator):
             search._set_fitted_from_params()
 
         def read_arrays(file: Path) -> dict[str, np.ndarray]:
-            with np.load(file, allow_pickle=False) as arrays:
+            # A file object, closed here: np.load of a path leaves the file it opened open when
+            # the archive is damaged (NumPy's NpzFile raises before it owns it).
+            with open(file, "rb") as f, np.load(f, allow_pickle=False) as arrays:
                 return {name: arrays[name] for name in (*_ARRAYS, "save_id") if name in arrays}
 
         arrays = _read_saved(folder / "index.npz", read_arrays)

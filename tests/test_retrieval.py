@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -520,6 +522,25 @@ def test_load_names_a_truncated_file(tmp_path, name):
             MatryoshkaSearch.load(tmp_path / "index")
     file.write_bytes(data)
     MatryoshkaSearch.load(tmp_path / "index")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists open descriptors")
+def test_a_failed_load_leaves_the_archive_closed(tmp_path):
+    # np.load of the path opened index.npz itself and, the archive being cut short, raised
+    # before NumPy's NpzFile owned the file: it stayed open while the error lived (and was
+    # closed by the collector, "ResourceWarning: unclosed file" under python -X dev).
+    MatryoshkaSearch(TfidfBaseline(max_dim=16), shortlist_dim=4).fit(CORPUS).save(tmp_path / "i")
+    file = tmp_path / "i" / "index.npz"
+    file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    with pytest.raises(ValueError, match="a truncated") as error:
+        MatryoshkaSearch.load(tmp_path / "i")
+    targets = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            targets.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # the descriptor listdir used, closed since
+            pass
+    assert str(file.resolve()) not in targets, error.value
 
 
 def test_save_resolves_paths_as_the_system_does(tmp_path, monkeypatch):
