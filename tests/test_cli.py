@@ -309,15 +309,15 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch, capsys,
     if sys.platform == "win32":  # no SIGPIPE there: the in-process check above is the test
         return
     # a real pipe whose reader closed before the command wrote (it is still starting)
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # (the with block closes the pipes)
         [sys.executable, "-m", "skmrl.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-    )
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    assert proc.wait(timeout=120) == 141, err
+    ) as proc:
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 141, err
     assert err == ""  # no trace, nor "Exception ignored" when Python flushes stdout at exit
 
 
