@@ -731,3 +731,15 @@ def test_labels_of_mixed_types_are_refused_whichever_comes_first():
     # labels of one type that are no class labels keep scikit-learn's wording
     with pytest.raises(ValueError, match=r"Unknown label type: .* holding dict values"):
         check_class_labels(np.array([{"a": 1}] * 4, dtype=object), 4)
+
+
+def test_a_learning_rate_whose_step_size_overflows_is_a_clear_error():
+    # Adam's step size, lr / (1 - beta1**t), is a float32 scalar: learning_rate=1e38 ended the
+    # fit in torch's "RuntimeError: value cannot be converted to type float without overflow"
+    # (full fine-tuning says "diverged ... lower the learning rate" since 6b0960e).
+    Z = np.random.default_rng(0).normal(size=(60, 16)).astype(np.float32)
+    with pytest.raises(FloatingPointError, match=r"lower the learning rate \(learning_rate=1e\+38"):
+        MatryoshkaAdaptor(learning_rate=1e38, epochs=1).fit(Z)
+    # a large rate that does not overflow still gives an orthogonal map (Cayley's)
+    adaptor = MatryoshkaAdaptor(learning_rate=1e20, epochs=1).fit(Z)
+    assert np.isfinite(adaptor.transform(Z)).all()

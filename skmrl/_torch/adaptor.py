@@ -249,6 +249,12 @@ def fit_rotation(
     -------
     ndarray of shape (D, D), float32, orthogonal
 
+    Raises
+    ------
+    FloatingPointError
+        When ``learning_rate`` is so large (over about 3e37) that Adam's step size overflows
+        float32.
+
     Notes
     -----
     Training runs with one torch thread and one BLAS thread: its products are small (a few
@@ -339,7 +345,17 @@ def fit_rotation(
                         )
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
-                    optimizer.step()
+                    try:
+                        optimizer.step()
+                    except RuntimeError as exc:
+                        # Adam turns its step size, lr / (1 - beta1**t), into a float32
+                        # scalar: a learning rate over ~3e37 overflows it, with torch's words
+                        if "without overflow" not in str(exc):
+                            raise
+                        raise FloatingPointError(
+                            f"the adaptor's training diverged (Adam's step size overflowed "
+                            f"float32); lower the learning rate (learning_rate={learning_rate!r})"
+                        ) from None
                     if on_first_step is not None:
                         on_first_step(steps, time.perf_counter() - started)
                         on_first_step = None
