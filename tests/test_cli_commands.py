@@ -57,6 +57,23 @@ def test_version_on_every_command(skmrl_cmd, args):
     assert out.stdout == f"skmrl {skmrl.__version__}\n"
 
 
+@pytest.mark.parametrize("module", ["skmrl", "skmrl.cli"])
+def test_python_dash_m_runs_the_command(tmp_path, module):
+    # `python -m skmrl` (as `python -m pip`) said "No module named skmrl.__main__"
+    out = subprocess.run(
+        [sys.executable, "-m", module, "cache", "info", "--cache-dir", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (
+        out.stdout
+        == f"skmrl disk cache: {tmp_path / 'c'} (does not exist: nothing is cached there)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("command", "says"),
     [
