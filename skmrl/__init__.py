@@ -10,7 +10,7 @@ its module when it is first used.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -32,6 +32,27 @@ __all__ = [
     "prefix_normalize",
     "smallest_dim_refit",
 ]
+
+# Type checkers do not run __getattr__, so without these imports every name below was Any to
+# them (`from skmrl import TfidfBaseline` lost all of its hints); never run, so the import
+# stays cheap. Keep them in step with _LAZY (tests/test_package.py checks).
+if TYPE_CHECKING:
+    from skmrl._finetune import finetune
+    from skmrl.adaptor import MatryoshkaAdaptor
+    from skmrl.base import BaseEmbedder, prefix_normalize
+    from skmrl.cache import clear_caches
+    from skmrl.evaluation import (
+        Comparison,
+        DepthDimCurves,
+        DimCurve,
+        compare,
+        dim_curve,
+        smallest_dim_refit,
+    )
+    from skmrl.matryoshka import MatryoshkaEmbedder
+    from skmrl.retrieval import MatryoshkaSearch
+    from skmrl.tfidf import TfidfBaseline
+    from skmrl.word2vec import Word2VecEmbedder
 
 # Public names, imported on first access: ``import skmrl`` (and so the ``skmrl`` command's start)
 # loads neither torch nor scikit-learn until an estimator is used.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +42,20 @@ def test_version_and_public_api():
         assert getattr(skmrl, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         skmrl.Nope  # noqa: B018
+
+
+def test_type_checkers_see_every_lazy_name():
+    """`from skmrl import X` has X's hints under mypy/pyright: the lazy names are also imported
+    under `if TYPE_CHECKING:` (a type checker does not run `__getattr__`, so a name missing
+    there is Any to it), from the module that `__getattr__` loads it from."""
+    tree = ast.parse(Path(skmrl.__file__).read_text(encoding="utf-8"))
+    seen = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom), ast.unparse(imp)
+                seen.update({alias.name: imp.module for alias in imp.names})
+    assert seen == skmrl._LAZY
 
 
 def test_demo_prints_accuracy_against_dim(capsys, bbc_news, tmp_path, monkeypatch):
