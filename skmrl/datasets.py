@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -146,6 +146,21 @@ def _data_path(path: str | os.PathLike, folder: str, name: str) -> Path:
     )
 
 
+# Overloads: `s1, s2, scores = load_sts(...)` type-checks (the union said 3 or 4 values).
+@overload
+def load_sts(
+    path: str | os.PathLike, split: str | None = None, *, return_sources: Literal[False] = False
+) -> tuple[list[str], list[str], np.ndarray]: ...
+@overload
+def load_sts(
+    path: str | os.PathLike, split: str | None = None, *, return_sources: Literal[True]
+) -> tuple[list[str], list[str], np.ndarray, np.ndarray]: ...
+@overload
+def load_sts(
+    path: str | os.PathLike, split: str | None = None, *, return_sources: bool = False
+) -> (
+    tuple[list[str], list[str], np.ndarray] | tuple[list[str], list[str], np.ndarray, np.ndarray]
+): ...
 def load_sts(
     path: str | os.PathLike, split: str | None = None, *, return_sources: bool = False
 ) -> tuple[list[str], list[str], np.ndarray] | tuple[list[str], list[str], np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import numbers
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -412,6 +412,24 @@ class MatryoshkaSearch(BaseEstimator):
             self._device_store = (data, (kind, device), to_device(kind, arrays, device))
         return device_topk(kind, self._device_store[2], queries, k)
 
+    # Overloads: `distances, indices = kneighbors(X)` is a pair of arrays to a type checker,
+    # and `kneighbors(X, return_distance=False)` an array (the union hid `.shape`).
+    @overload
+    def kneighbors(
+        self, X: Any, n_neighbors: int = 10, return_distance: Literal[True] = True
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+    @overload
+    def kneighbors(
+        self, X: Any, n_neighbors: int = 10, *, return_distance: Literal[False]
+    ) -> np.ndarray: ...
+    @overload
+    def kneighbors(
+        self, X: Any, n_neighbors: int, return_distance: Literal[False]
+    ) -> np.ndarray: ...
+    @overload
+    def kneighbors(
+        self, X: Any, n_neighbors: int = 10, return_distance: bool = True
+    ) -> tuple[np.ndarray, np.ndarray] | np.ndarray: ...
     def kneighbors(
         self, X: Any, n_neighbors: int = 10, return_distance: bool = True
     ) -> tuple[np.ndarray, np.ndarray] | np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -41,6 +41,56 @@ __all__ = ["TASKS", "dim_curve"]
 TASKS = ("classification", "sts", "retrieval")
 
 
+# Overloads: without `layers` the result is a DimCurve (curve.smallest_dim(), curve.scores), with
+# them a DepthDimCurves (grid.cheapest()); the union made a type checker refuse both.
+@overload
+def dim_curve(
+    embedder: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    dims: Sequence[int] | None = None,
+    task: str = "classification",
+    estimator: Any = None,
+    cv: Any = 5,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    layers: None = None,
+    groups: Any = None,
+) -> DimCurve: ...
+@overload
+def dim_curve(
+    embedder: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    dims: Sequence[int] | None = None,
+    task: str = "classification",
+    estimator: Any = None,
+    cv: Any = 5,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    layers: Sequence[int],
+    groups: Any = None,
+) -> DepthDimCurves: ...
+@overload
+def dim_curve(
+    embedder: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    dims: Sequence[int] | None = None,
+    task: str = "classification",
+    estimator: Any = None,
+    cv: Any = 5,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    layers: Sequence[int] | None = None,
+    groups: Any = None,
+) -> DimCurve | DepthDimCurves: ...
 def dim_curve(
     embedder: Any,
     X: Any,
