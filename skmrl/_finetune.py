@@ -29,6 +29,8 @@ from skmrl._saved_model import ADAPTOR_FILE
 from skmrl._validation import caller_stacklevel
 
 if TYPE_CHECKING:  # matryoshka imports this module inside its methods
+    from numpy.typing import ArrayLike
+
     from skmrl.matryoshka import MatryoshkaEmbedder
 
 __all__ = ["FULL_DEFAULTS", "finetune", "fit_fine_tuned_state", "training_defaults"]
@@ -369,8 +371,8 @@ def _check_pairs(pairs: Any, scores: Any) -> tuple[list[tuple[str, str]], np.nda
 
 def finetune(
     model: str | os.PathLike = "sentence-transformers/all-MiniLM-L6-v2",
-    pairs: Sequence[tuple[str, str]] | None = None,
-    scores: Sequence[float] | None = None,
+    pairs: Sequence[tuple[str, str]] | ArrayLike | None = None,
+    scores: ArrayLike | None = None,
     *,
     method: str = "full",
     **params: Any,

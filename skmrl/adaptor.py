@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import numbers
 import warnings
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Collection, Iterable, Iterator, Set
 from typing import Any
 
 import numpy as np
@@ -520,7 +520,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         self,
         dim: int | None = None,
         method: str = "adaptor",
-        matryoshka_dims: list[int] | None = None,
+        matryoshka_dims: Collection[int] | None = None,
         *,
         normalize: bool = True,
         n_neighbors: int = 10,

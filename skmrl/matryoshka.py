@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import partial
 from typing import Any
 
@@ -241,8 +241,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
         progress: bool | None = None,
         memory: Any = None,
         fine_tune: str | None = None,
-        matryoshka_dims: list[int] | None = None,
-        matryoshka_layers: list[int] | dict[int, float] | None = None,
+        matryoshka_dims: Collection[int] | None = None,
+        matryoshka_layers: Collection[int] | Mapping[int, float] | None = None,
         epochs: int | None = None,
         learning_rate: float | None = None,
         train_batch_size: int = 32,

@@ -10,7 +10,7 @@ import numbers
 import os
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -216,7 +216,7 @@ class Word2VecEmbedder(BaseEmbedder):
         alpha: float = 0.025,
         min_alpha: float = 1e-4,
         sg: bool = True,
-        matryoshka_dims: Sequence[int] | None = None,
+        matryoshka_dims: Collection[int] | None = None,
         pooling: str = "mean",
         tokenizer: Callable[[str], list[str]] | None = None,
         lowercase: bool = True,

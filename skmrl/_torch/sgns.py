@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -77,7 +77,7 @@ def train_word_vectors(
     w_out: np.ndarray,
     *,
     epochs: int,
-    nested_dims: Sequence[int] | None,
+    nested_dims: Collection[int] | None,
     device: str,
     batch_size: int | None,
     workers: int | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ def compare(
     X: Any,
     y: Any = None,
     *,
-    dims: Sequence[int] | None = None,
+    dims: Collection[int] | None = None,
     task: str = "classification",
     estimator: Any = None,
     cv: Any = 5,

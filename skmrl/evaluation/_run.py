@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, overload
 
 import numpy as np
@@ -49,7 +49,7 @@ def dim_curve(
     X: Any,
     y: Any = None,
     *,
-    dims: Sequence[int] | None = None,
+    dims: Collection[int] | None = None,
     task: str = "classification",
     estimator: Any = None,
     cv: Any = 5,
@@ -65,7 +65,7 @@ def dim_curve(
     X: Any,
     y: Any = None,
     *,
-    dims: Sequence[int] | None = None,
+    dims: Collection[int] | None = None,
     task: str = "classification",
     estimator: Any = None,
     cv: Any = 5,
@@ -81,7 +81,7 @@ def dim_curve(
     X: Any,
     y: Any = None,
     *,
-    dims: Sequence[int] | None = None,
+    dims: Collection[int] | None = None,
     task: str = "classification",
     estimator: Any = None,
     cv: Any = 5,
@@ -96,7 +96,7 @@ def dim_curve(
     X: Any,
     y: Any = None,
     *,
-    dims: Sequence[int] | None = None,
+    dims: Collection[int] | None = None,
     task: str = "classification",
     estimator: Any = None,
     cv: Any = 5,
@@ -304,7 +304,7 @@ def _dim_curve(
     X: Any,
     y: Any = None,
     *,
-    dims: Sequence[int] | None = None,
+    dims: Collection[int] | None = None,
     task: str = "classification",
     estimator: Any = None,
     cv: Any = 5,
