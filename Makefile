@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml | venv-python
 
 # PYTHON only chooses the interpreter that creates .venv: with a .venv made by another one, a
 # PYTHON given to make (`make PYTHON=python3.10 test`) would be ignored and every target would
-# run the old interpreter instead, so it stops and says how to switch.
+# run the old interpreter instead, so it stops and says how to switch. Only on make's command
+# line: a PYTHON exported for other tools (node-gyp's python2, conda-build's) must not stop a
+# working .venv.
 venv-python:
-ifneq ($(filter command line environment,$(origin PYTHON)),)
+ifeq ($(origin PYTHON),command line)
 	@if test -x $(BIN)/python; then \
 	  which='import sys; print("Python %d.%d.%d in %s" % (*sys.version_info[:3], sys.base_prefix))'; \
 	  want=$$($(PYTHON) -c "$$which") || exit 1; \
