@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,27 @@ def test_type_checkers_see_every_lazy_name():
                 assert isinstance(imp, ast.ImportFrom), ast.unparse(imp)
                 seen.update({alias.name: imp.module for alias in imp.names})
     assert seen == skmrl._LAZY
+
+
+def test_dim_curve_constructor_seen_by_type_checkers_is_the_dataclass_one():
+    """DimCurve's `if TYPE_CHECKING:` __init__ (array-likes in, for mypy/pyright) has the
+    parameters and defaults of the __init__ the dataclass makes."""
+    import skmrl.evaluation._curve as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "DimCurve")
+    block = next(n for n in cls.body if isinstance(n, ast.If))
+    init = block.body[0]
+    assert isinstance(init, ast.FunctionDef) and init.name == "__init__"
+    args = init.args.args[1:]
+    defaults = [dataclasses.MISSING] * (len(args) - len(init.args.defaults))
+    defaults += [ast.literal_eval(d) for d in init.args.defaults]
+    seen = [(a.arg, d) for a, d in zip(args, defaults, strict=True)]
+    fields = [f for f in dataclasses.fields(module.DimCurve) if f.init]
+    made = [
+        (f.name, ... if f.default_factory is not dataclasses.MISSING else f.default) for f in fields
+    ]
+    assert seen == made
 
 
 def test_demo_prints_accuracy_against_dim(capsys, bbc_news, tmp_path, monkeypatch):

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["Comparison", "DimCurve"]
 
@@ -124,6 +127,22 @@ class DimCurve:
     mean: np.ndarray = field(init=False)
     std: np.ndarray = field(init=False)
     bytes_per_vector: dict[str, np.ndarray] = field(init=False)
+
+    if TYPE_CHECKING:
+        # The constructor as type checkers see it (the dataclass makes the real one, with these
+        # parameters: tests/test_package.py checks): dims, scores and metrics take any
+        # array-like, lists in the examples, which __post_init__ makes arrays; the fields (what
+        # users read) stay ndarray. Without it mypy refused DimCurve(dims=[8, 16], ...).
+        def __init__(
+            self,
+            dims: ArrayLike,
+            scores: ArrayLike,
+            fit_seconds: float = 0.0,
+            encode_seconds: float = 0.0,
+            task: str = "classification",
+            scoring: str = "accuracy",
+            metrics: Mapping[str, ArrayLike] = ...,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         self.dims = np.asarray(self.dims, dtype=np.int64)
