@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib.resources
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,18 @@ def test_version_and_public_api():
         assert getattr(skmrl, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         skmrl.Nope  # noqa: B018
+
+
+def test_the_package_is_marked_typed():
+    """PEP 561's marker: without skmrl/py.typed a user's mypy or pyright ignores every hint
+    ("module is installed, but missing library stubs or py.typed marker")."""
+    assert (importlib.resources.files("skmrl") / "py.typed").is_file()
+
+
+def test_the_build_lists_the_typed_marker():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text("utf-8"))
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["skmrl"]
 
 
 def test_type_checkers_see_every_lazy_name():
