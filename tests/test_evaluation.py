@@ -1567,3 +1567,18 @@ def test_classification_labels_and_documents_of_the_wrong_kind_are_one_line_erro
     for X in ({"a": 1}, b"texts"):
         with pytest.raises(TypeError, match="X must be a collection of documents, got"):
             dim_curve(emb, X, LABELS, dims=[4], cv=2)
+
+
+@pytest.mark.parametrize("task", ["classification", "retrieval"])
+def test_dim_curve_reads_dims_given_as_a_generator_once(task):
+    # dims was read twice, its types checked first: a generator was empty the second time,
+    # "ValueError: dims is empty" (compare() already read it once)
+    X, y = list(CORPUS), list(LABELS)
+    kwargs = {"cv": 2} if task == "classification" else {}
+    if task == "retrieval":
+        X, y = (TOPIC_QUERIES, DOCS), _topic_qrels()
+    emb = TfidfBaseline(max_dim=16)
+    from_list = dim_curve(emb, X, y, dims=[4, 2], task=task, **kwargs)
+    from_generator = dim_curve(emb, X, y, dims=(d for d in [4, 2]), task=task, **kwargs)
+    assert list(from_generator.dims) == list(from_list.dims) == [2, 4]
+    np.testing.assert_array_equal(from_generator.mean, from_list.mean)

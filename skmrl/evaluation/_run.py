@@ -332,8 +332,8 @@ def _dim_curve(
         )
     embedder = _silenced(embedder, progress)
     requested = dims
-    if dims is not None:
-        _check_dims(dims, None)  # types now; the range after the first fit
+    if dims is not None:  # types now, the range after the first fit; read once (a generator)
+        dims = _check_dims(dims, None)
     depths = _check_layers(embedder, layers)  # [None] without layers
     if groups is not None and task == "retrieval":
         raise ValueError("task='retrieval' has no folds: no groups")
