@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml | venv-python
 venv-python:
 ifeq ($(origin PYTHON),command line)
 	@if test -x $(BIN)/python; then \
-	  which='import sys; print("Python %d.%d.%d in %s" % (*sys.version_info[:3], sys.base_prefix))'; \
+	  which='import os, sys; print("Python %d.%d.%d in %s" % (*sys.version_info[:3], os.path.realpath(sys.base_prefix)))'; \
 	  want=$$($(PYTHON) -c "$$which") || exit 1; \
 	  have=$$($(BIN)/python -c "$$which"); \
 	  test "$$want" = "$$have" || { \
