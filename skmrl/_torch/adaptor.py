@@ -348,9 +348,9 @@ def fit_rotation(
                     try:
                         optimizer.step()
                     except RuntimeError as exc:
-                        # Adam turns its step size, lr / (1 - beta1**t), into a float32
-                        # scalar: a learning rate over ~3e37 overflows it, with torch's words
-                        if "without overflow" not in str(exc):
+                        from skmrl._torch.training import step_size_overflowed
+
+                        if not step_size_overflowed(exc):
                             raise
                         raise FloatingPointError(
                             f"the adaptor's training diverged (Adam's step size overflowed "

@@ -279,6 +279,18 @@ def _diverged(what: str, learning_rate: float) -> None:
     )
 
 
+def step_size_overflowed(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by an optimiser's step, is Adam's step size overflowing float32.
+
+    The unfused Adam and AdamW (the adaptor's always; AdamW on MPS, and on the CPU before
+    torch 2.4) turn the step size, ``lr / (1 - beta1**t)``, into a float32 scalar: a learning
+    rate over ~3e37 raises torch's "value cannot be converted to type float without overflow"
+    (the fused kernel makes the weights NaN instead). A training that diverged, for the caller
+    to say so.
+    """
+    return isinstance(exc, RuntimeError) and "without overflow" in str(exc)
+
+
 def _check_skipped_steps(losses: list[float]) -> None:
     """After fp16 training with a gradient scaler, which skips every step whose loss or
     gradients are not finite: refuse a training whose loss was not finite at any step (the
@@ -678,11 +690,7 @@ def finetune_encoder(
                         else:
                             optimizer.step()
                     except RuntimeError as exc:
-                        # The unfused AdamW (on MPS; on the CPU before torch 2.4) turns its
-                        # step size, lr / (1 - beta1**t), into a float32 scalar: a learning
-                        # rate over ~3e37 raises torch's "value cannot be converted to type
-                        # float without overflow" where the fused kernel makes the weights NaN.
-                        if "without overflow" not in str(exc):
+                        if not step_size_overflowed(exc):
                             raise
                         _diverged(
                             f"the step size overflowed at step {len(losses) + 1}", learning_rate
