@@ -425,6 +425,16 @@ def _fitted(emb: Any, X: Any) -> Any:
     return emb
 
 
+def _arrays_out() -> Any:
+    """Arrays from the transforms a figure makes, whatever scikit-learn's global
+    ``transform_output`` says: under ``set_config(transform_output="pandas")`` t-SNE returned a
+    DataFrame, which the scatter's ``xy[mask, 0]`` cannot index, and ``TfidfBaseline(dim=None)``
+    refused to return its sparse matrix. An estimator's own ``set_output`` still applies."""
+    from sklearn import config_context
+
+    return config_context(transform_output="default")
+
+
 def _axes_list(ax: Any, n: int) -> list[Any]:
     axes = list(np.ravel(ax)) if isinstance(ax, (Sequence, np.ndarray)) else [ax]
     if len(axes) != n:
@@ -608,8 +618,9 @@ def plot_document_map(
     with progress_bar(progress, n, "document map", "panel") as bar:
         for name, emb in named.items():
             bar.set_postfix_str(name)
-            Z = emb if _is_vectors(emb) else _fitted(emb, docs).transform(docs)
-            points[name] = _project(Z, method, seed)
+            with _arrays_out():
+                Z = emb if _is_vectors(emb) else _fitted(emb, docs).transform(docs)
+                points[name] = _project(Z, method, seed)
             bar.update()
     for a, (name, xy) in zip(axes, points.items(), strict=True):
         for c in classes:
@@ -711,7 +722,8 @@ def plot_similarity_heatmap(
         axes = _axes_list(ax, n)
     image = None
     for i, (a, (name, emb)) in enumerate(zip(axes, named.items(), strict=True)):
-        S = _cosine(_fitted(emb, sentences).transform(sentences))
+        with _arrays_out():
+            S = _cosine(_fitted(emb, sentences).transform(sentences))
         image = a.imshow(S, cmap="RdBu_r", vmin=-1, vmax=1)
         a.set_xticks(range(m), ticks, rotation=60, ha="right", rotation_mode="anchor")
         a.set_yticks(range(m), ticks if i == 0 else [""] * m)

@@ -271,6 +271,37 @@ def test_document_map_takes_vectors_already_computed():
         plot_document_map({"v": dense.tolist()}, CORPUS, LABELS)
 
 
+def test_figures_under_a_global_pandas_output():
+    """sklearn.set_config(transform_output="pandas") (a notebook's usual first cell) made
+    t-SNE return a DataFrame, which the scatter's xy[mask, 0] could not index (pandas'
+    InvalidIndexError, for given vectors too), and TfidfBaseline(dim=None) refuse its sparse
+    matrix inside both figures. They draw as under the default output now."""
+    import sklearn
+
+    lsa = TfidfBaseline(dim=8).fit(CORPUS)
+    vectors = lsa.transform(CORPUS)
+    panels = {"vectors": vectors, "lsa": lsa, "tf-idf": TfidfBaseline()}
+    expected = plot_document_map(panels, CORPUS, LABELS, max_points=20)
+    heat = plot_similarity_heatmap({"tf-idf": TfidfBaseline(), "lsa": lsa}, CORPUS[:5])
+    with sklearn.config_context(transform_output="pandas"):
+        fig = plot_document_map(panels, CORPUS, LABELS, max_points=20)
+        again = plot_similarity_heatmap({"tf-idf": TfidfBaseline(), "lsa": lsa}, CORPUS[:5])
+    for a, b in zip(fig.axes, expected.axes, strict=True):
+        np.testing.assert_allclose(
+            np.concatenate([c.get_offsets() for c in a.collections]),
+            np.concatenate([c.get_offsets() for c in b.collections]),
+        )
+    for a, b in zip(again.axes[:2], heat.axes[:2], strict=True):
+        np.testing.assert_allclose(a.images[0].get_array(), b.images[0].get_array())
+    # an estimator's own set_output still applies: dense frames are drawn from their values
+    framed = TfidfBaseline(dim=8).fit(CORPUS).set_output(transform="pandas")
+    fig = plot_document_map({"lsa": framed}, CORPUS, LABELS, max_points=20)
+    np.testing.assert_allclose(
+        np.concatenate([c.get_offsets() for c in fig.axes[0].collections]),
+        np.concatenate([c.get_offsets() for c in expected.axes[1].collections]),
+    )
+
+
 def test_document_map_of_odd_vectors_and_many_labels():
     import scipy.sparse as sp
 
