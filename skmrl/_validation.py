@@ -86,12 +86,53 @@ def first_warning(key: str) -> bool:
         return True
 
 
+def _is_polars(X: Any) -> bool:
+    """Whether ``X`` is a polars object (a DataFrame, a Series, a dtype), told by its module:
+    polars is never imported here (it is optional, as it is to scikit-learn)."""
+    return type(X).__module__.partition(".")[0] == "polars"
+
+
 def _is_dataframe(X: Any) -> bool:
-    return hasattr(X, "columns") and hasattr(X, "iloc") and hasattr(X, "shape")
+    """A pandas or a polars DataFrame."""
+    return hasattr(X, "columns") and hasattr(X, "shape") and (hasattr(X, "iloc") or _is_polars(X))
 
 
 def _is_series(X: Any) -> bool:
-    return hasattr(X, "iloc") and hasattr(X, "dtype") and not hasattr(X, "columns")
+    """A pandas or a polars Series."""
+    pandas_or_polars = hasattr(X, "iloc") or _is_polars(X)
+    return pandas_or_polars and hasattr(X, "dtype") and not hasattr(X, "columns")
+
+
+def _is_frame_or_series(X: Any) -> bool:
+    """A pandas or a polars DataFrame or Series (whose iteration or ``X[0]`` is no row's)."""
+    return _is_dataframe(X) or _is_series(X)
+
+
+def _column(X: Any, j: int) -> Any:
+    """Column ``j`` of a pandas DataFrame (a Series), or of a polars one (its values, as
+    :func:`_polars_values` gives them): polars frames have no ``iloc``."""
+    return _polars_values(X.to_series(j)) if _is_polars(X) else X.iloc[:, j]
+
+
+def _polars_values(X: Any) -> np.ndarray:
+    """The values of a polars Series as a 1-D NumPy array, as a pandas column holds them: texts
+    as objects (``None`` where null), numbers as numbers, and a ``List`` or ``Array`` column as
+    objects, each an array of numbers (``None`` where null: polars reads a null ``Array`` row as
+    NaN)."""
+    values = X.to_numpy()
+    if values.ndim == 2:  # an Array column: one row of numbers per cell
+        rows = np.empty(len(values), dtype=object)
+        for i, row in enumerate(values):
+            rows[i] = row
+        if X.null_count():
+            rows[X.is_null().to_numpy()] = None
+        values = rows
+    return values
+
+
+def _frame_rows(X: Any) -> Iterable[tuple[Any, ...]]:
+    """The rows of a pandas or a polars DataFrame, each a tuple of its cells."""
+    return X.iter_rows() if _is_polars(X) else X.itertuples(index=False, name=None)
 
 
 def is_missing(value: Any) -> bool:
@@ -112,8 +153,9 @@ def is_missing(value: Any) -> bool:
 def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     """Turn a 1-D collection of documents into a list of ``str``.
 
-    Accepts a list, tuple, numpy array (1-D, or 2-D with one column), pandas Series, a one-column
-    pandas DataFrame, or any other iterable (a generator, say). Empty strings are valid documents.
+    Accepts a list, tuple, numpy array (1-D, or 2-D with one column), pandas or polars Series, a
+    one-column pandas or polars DataFrame, or any other iterable (a generator, say). Empty
+    strings are valid documents.
 
     Parameters
     ----------
@@ -177,9 +219,9 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
                 f"expected one column of text for {name}, got a DataFrame with {n_columns} "
                 f"columns {list(X.columns)[:5]}; select the text column, e.g. df['text']"
             )
-        items = X.iloc[:, 0].tolist()
+        items = _column(X, 0).tolist()
     elif _is_series(X):
-        items = X.tolist()
+        items = (_polars_values(X) if _is_polars(X) else X).tolist()
     elif isinstance(X, np.ndarray):
         if X.ndim == 0:
             raise TypeError(
@@ -268,7 +310,7 @@ def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:
     """Turn sentence pairs into the list of first texts and the list of second texts.
 
     Accepts a sequence (or any iterable) of ``(text_a, text_b)`` pairs, a 2-D array of 2
-    columns, or a pandas DataFrame of 2 columns (one pair per row).
+    columns, or a pandas or polars DataFrame of 2 columns (one pair per row).
 
     Examples
     --------
@@ -291,7 +333,7 @@ def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:
                 f"{name} must have 2 columns (text_a, text_b), one pair per row; the DataFrame "
                 f"has {X.shape[1]}: {list(X.columns)!r:.80}"
             )
-        X = X.itertuples(index=False, name=None)
+        X = _frame_rows(X)
     two_lists = hasattr(X, "__len__") and len(X) == 2  # (texts_a, texts_b), maybe
     a: list[str] = []
     b: list[str] = []
@@ -370,13 +412,13 @@ def holds_vector_pairs(X: Any) -> bool:
             return _holds_vector_column(X[:, 0])
         return X.ndim == 3
     if _is_dataframe(X):
-        return X.shape[1] == 2 and _holds_vector_column(X.iloc[:, 0])
+        return X.shape[1] == 2 and _holds_vector_column(_column(X, 0))
     if hasattr(X, "iloc") or not isinstance(X, Sequence) or len(X) == 0:
         return False
     first = X[0]
     if isinstance(first, np.ndarray) and first.ndim == 2:  # (A, B)
         return True
-    if len(X) == 2 and hasattr(first, "iloc"):  # (df["a"], df["b"])
+    if len(X) == 2 and _is_frame_or_series(first):  # (df["a"], df["b"])
         return _holds_vector_column(first)
     if isinstance(first, str) or not isinstance(first, Sequence | np.ndarray) or not len(first):
         return False
@@ -415,7 +457,7 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
     if isinstance(X, np.ndarray) and _is_object_pairs(X):
         # df[["a", "b"]].to_numpy(): a pair per row, as the frame's rows are
         X = [tuple(row) for row in X]
-    if not hasattr(X, "iloc") and len(X) == 2 and any(hasattr(side, "iloc") for side in X):
+    if not _is_frame_or_series(X) and len(X) == 2 and any(map(_is_frame_or_series, X)):
         # (df["a"], df["b"]): two columns whose cells hold vectors, as two matrices (A, B)
         X = tuple(stack_vector_column(side, name=f"{name}[{i}]") for i, side in enumerate(X))
     if isinstance(X, np.ndarray):
@@ -443,13 +485,13 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
                     f"{name} must have 2 columns (vector_a, vector_b), one pair per row; the "
                     f"DataFrame has {X.shape[1]}: {list(X.columns)!r:.80}"
                 )
-            X = list(X.itertuples(index=False, name=None))
+            X = list(_frame_rows(X))
         first: list[np.ndarray] = []
         second: list[np.ndarray] = []
         for i, pair in enumerate(X):
             if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
                 hint = ""
-                if two_lists and i == 0 and hasattr(pair, "iloc"):  # (df["a"], df["b"])
+                if two_lists and i == 0 and _is_frame_or_series(pair):  # (df["a"], df["b"])
                     hint = (  # whose cells hold no vectors: stacked above otherwise
                         "; two columns make pairs as (df[column_a], df[column_b]) when each "
                         "cell holds a vector (a list or an array of numbers)"
@@ -458,7 +500,7 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
                     hint = "; two matrices make pairs as (np.asarray(A), np.asarray(B))"
                 got = (  # a pandas object's repr runs over several lines
                     f"a {type(pair).__name__} of {len(pair)} rows"
-                    if hasattr(pair, "iloc")
+                    if _is_frame_or_series(pair)
                     else f"{pair!r:.80}"
                 )
                 raise ValueError(
@@ -533,7 +575,7 @@ def holds_text(X: Any) -> bool:
     if isinstance(X, str | bytes):
         return True
     if _is_dataframe(X) and X.shape[1] == 1:
-        X = X.iloc[:, 0]
+        X = _column(X, 0)
     kind = getattr(getattr(X, "dtype", None), "kind", "O")
     if kind in "US":
         return True
@@ -556,7 +598,9 @@ def _object_column(X: Any) -> Any | None:
     if _is_dataframe(X):
         if X.shape[1] != 1:
             return None
-        X = X.iloc[:, 0]
+        X = _column(X, 0)
+    elif _is_series(X) and _is_polars(X):
+        X = _polars_values(X)
     kind = getattr(getattr(X, "dtype", None), "kind", "")
     return X if getattr(X, "ndim", None) == 1 and kind == "O" else None
 
@@ -570,6 +614,12 @@ def _holds_vector_column(X: Any) -> bool:
         return False
     first = next((cell for cell in column if not is_missing(cell)), None)
     return isinstance(first, _VECTOR_CELL)
+
+
+def _may_hold_vectors(dtype: Any) -> bool:
+    """Whether a column of ``dtype`` may hold a vector per cell: objects (pandas), or polars'
+    ``List`` and ``Array``."""
+    return getattr(dtype, "kind", "") == "O" or (_is_polars(dtype) and dtype.is_nested())
 
 
 #: What a cell of a column of vectors holds: one vector.
@@ -632,8 +682,8 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
     Parameters
     ----------
     X : Any
-        The input; a pandas Series, a one-column DataFrame or a 1-D array of dtype object whose
-        cells hold vectors is stacked.
+        The input; a pandas Series, a one-column DataFrame (pandas or polars: a polars ``List``
+        or ``Array`` column) or a 1-D array of dtype object whose cells hold vectors is stacked.
     name : str, default="X"
         How the input is named in error messages.
 
@@ -667,8 +717,8 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
     if _is_dataframe(X) and X.shape[1] > 1:
         # only a column of objects can hold vectors: a wide frame of numbers (3,072 columns of
         # an API's vectors) is not looked into column by column, at every transform
-        objects = [j for j, dtype in enumerate(X.dtypes) if getattr(dtype, "kind", "") == "O"]
-        held = [X.columns[j] for j in objects if _holds_vector_column(X.iloc[:, j])]
+        objects = [j for j, dtype in enumerate(X.dtypes) if _may_hold_vectors(dtype)]
+        held = [X.columns[j] for j in objects if _holds_vector_column(_column(X, j))]
         if held:
             raise ValueError(
                 f"{name} has {X.shape[1]} columns, of which {held[:3]!r:.80} hold vectors: pass "
@@ -722,14 +772,14 @@ _WRITTEN_VECTOR = re.compile(r"\s*\[\s*[-+]?(?:\d|\.\d)[-+0-9.eE,\s]*\]\s*")
 
 def _first_text(X: Any) -> str | None:
     """The first text of ``X`` (a text, a row's or a pair's first, a frame's or a dict's first
-    cell), or ``None``; only sequences, arrays, pandas objects and dicts are looked into (an
-    iterator, which looking would consume, is not)."""
+    cell), or ``None``; only sequences, arrays, pandas and polars objects and dicts are looked
+    into (an iterator, which looking would consume, is not)."""
     first = X
     for _ in range(3):
         if isinstance(first, str):
             return first
         if _is_dataframe(first):
-            first = first.iloc[0, 0] if min(first.shape) else None
+            first = next(iter(_column(first, 0))) if min(first.shape) else None
         elif isinstance(first, Mapping):
             first = next(iter(first.values()), None)
         elif isinstance(first, Sequence | np.ndarray) or _is_series(first):

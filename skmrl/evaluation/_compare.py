@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._validation import _is_frame_or_series
+
 from ._common import _check_dims, _learns_from_texts, _Steps
 from ._curve import Comparison
 from ._retrieval import _as_retrieval_set
@@ -105,7 +107,7 @@ def compare(
     if task == "retrieval":
         _as_retrieval_set(X, y)  # bad input fails here, before the first embedder is fitted
     # Iterables read once (a generator of texts, pairs or splits) are read here, for all.
-    elif not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
+    elif not (isinstance(X, np.ndarray) or _is_frame_or_series(X)):
         if isinstance(X, str) or X is None:
             raise TypeError(f"X must be a collection of documents or pairs, got {type(X).__name__}")
         X = list(X)

@@ -10,7 +10,9 @@ from typing import Any, overload
 import numpy as np
 
 from skmrl._validation import (
+    _column,
     _is_dataframe,
+    _is_frame_or_series,
     check_label_count,
     check_not_written_vectors,
     check_pair_scores,
@@ -352,7 +354,7 @@ def _dim_curve(
 
         if y is None:
             raise ValueError("task='classification' needs the class labels y")
-        if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
+        if not (isinstance(X, np.ndarray) or _is_frame_or_series(X)):
             if isinstance(X, str | bytes | Mapping) or X is None:
                 raise TypeError(f"X must be a collection of documents, got {type(X).__name__}")
             X = list(X)
@@ -512,7 +514,7 @@ def _holds_text_pairs(X: Any) -> bool:
     """Whether STS's ``X`` holds texts (looking at its first pair, or a frame's first cell): a
     vector-taking estimator says to pass vectors then, and else what is wrong with the pairs."""
     if _is_dataframe(X):
-        return X.shape[1] > 0 and len(X) > 0 and isinstance(X.iloc[0, 0], str | bytes)
+        return X.shape[1] > 0 and len(X) > 0 and isinstance(next(iter(_column(X, 0))), str | bytes)
     return holds_text(X)
 
 
