@@ -244,11 +244,13 @@ class TfidfBaseline(BaseEmbedder):
         return np.asarray(tfidf @ self.components_.T, dtype=np.float32)
 
     def _check_dense_output(self) -> None:
-        """Refuse pandas output for the sparse TF-IDF matrix, saying why and what to do."""
-        if _output_container(self) == "pandas":
+        """Refuse pandas or polars output for the sparse TF-IDF matrix, saying why and what to
+        do."""
+        container = _output_container(self)
+        if container in ("pandas", "polars"):
             raise ValueError(
                 "TfidfBaseline(dim=None) returns the sparse TF-IDF matrix (one column per term), "
-                "which set_output(transform='pandas') cannot hold; set dim=k for dense LSA "
+                f"which set_output(transform={container!r}) cannot hold; set dim=k for dense LSA "
                 "vectors, or use set_output(transform='default') for the sparse matrix"
             )
 

@@ -109,6 +109,13 @@ def test_polars_output(frame):
     assert isinstance(adaptor.transform(numbers), pl.DataFrame)
 
 
+def test_sparse_tfidf_refuses_polars_output_saying_why(frame):
+    # as it refuses pandas output: scikit-learn's own message did not say to set dim
+    est = TfidfBaseline(dim=None).set_output(transform="polars")
+    with pytest.raises(ValueError, match=r"transform='polars'\) cannot hold; set dim=k for dense"):
+        est.fit_transform(frame["text"])
+
+
 def test_text_pairs_from_a_polars_frame(frame):
     expected = (TEXTS, OTHER)
     assert check_pairs(frame.select("text", "other")) == expected
