@@ -204,8 +204,12 @@ def _truncation_differs(embedder: Any, max_seq_length: int | None) -> bool:
 
 def _folds_case(tokenizer: Any) -> bool:
     """Whether ``tokenizer`` lowercases texts itself (uncased BERT), so that lowercasing them
-    first changes nothing."""
-    return tokenizer("Cased Text")["input_ids"] == tokenizer("cased text")["input_ids"]
+    first changes nothing. Under the lock of every call of a shared tokenizer: this call turns
+    its truncation off, which another thread's encoding had set for its own call."""
+    from skmrl._torch.encoder import TOKENIZER_LOCK
+
+    with TOKENIZER_LOCK:
+        return tokenizer("Cased Text")["input_ids"] == tokenizer("cased text")["input_ids"]
 
 
 def layout_problems(embedder: Any, layout: SentenceTransformersLayout, tokenizer: Any) -> list[str]:

