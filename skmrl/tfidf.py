@@ -248,9 +248,16 @@ class TfidfBaseline(BaseEmbedder):
         do."""
         container = _output_container(self)
         if container in ("pandas", "polars"):
+            # Name the setting the user made: this estimator's set_output, or the global one.
+            own = (getattr(self, "_sklearn_output_config", None) or {}).get("transform")
+            asked = (
+                f"set_output(transform={container!r})"
+                if own == container
+                else f"sklearn.set_config(transform_output={container!r})"
+            )
             raise ValueError(
                 "TfidfBaseline(dim=None) returns the sparse TF-IDF matrix (one column per term), "
-                f"which set_output(transform={container!r}) cannot hold; set dim=k for dense LSA "
+                f"which {asked} cannot hold; set dim=k for dense LSA "
                 "vectors, or use set_output(transform='default') for the sparse matrix"
             )
 

@@ -174,6 +174,22 @@ def test_pandas_output_of_the_sparse_tfidf_is_a_clear_error():
     assert list(frame.columns) == ["tfidfbaseline0", "tfidfbaseline1", "tfidfbaseline2"]
 
 
+def test_the_sparse_tfidf_error_names_the_global_output_setting():
+    """Under sklearn.set_config(transform_output="pandas") the error named set_output, which the
+    user never called; it now names the setting that asked for the frame."""
+    from sklearn import config_context
+
+    est = TfidfBaseline().fit(CORPUS)
+    with config_context(transform_output="pandas"):
+        with pytest.raises(ValueError, match=r"set_config\(transform_output='pandas'\) cannot"):
+            est.transform(CORPUS[:2])
+        est.set_output(transform="pandas")
+        with pytest.raises(ValueError, match=r"which set_output\(transform='pandas'\) cannot"):
+            est.transform(CORPUS[:2])
+        # The advice works: the estimator's own default output beats the global setting.
+        assert est.set_output(transform="default").transform(CORPUS[:2]).shape[0] == 2
+
+
 def test_column_transformer_with_pandas_output_keeps_rows_together():
     """A shuffled frame's rows stay whole: fit_transform's DataFrame was indexed 0..n-1, so
     the ColumnTransformer joined each text's vector to another row's passthrough columns."""
