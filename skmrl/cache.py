@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._model_identity import forget_fine_tuned
 from skmrl._validation import caller_stacklevel, check_float, folder_write_problem
 from skmrl._vector_store import (
     STORE_DIR,
@@ -655,7 +656,13 @@ def get_embedding_cache() -> EmbeddingCache:
 
 
 def clear_caches() -> None:
-    """Empty the in-process caches (embeddings and fitted states); disk caches are kept.
+    """Empty the in-process caches (embeddings, fitted states, and the fine-tuned encoders
+    built from them); disk caches are kept.
+
+    The fine-tuned encoders (``fine_tune="full"``: up to 8, each the model's size, 91 MB for
+    all-MiniLM-L6-v2) are built again from an estimator's weights at its next encoding. The
+    pretrained models loaded from their folders stay loaded
+    (:func:`skmrl.models.clear_model_cache` forgets them).
 
     Examples
     --------
@@ -665,6 +672,7 @@ def clear_caches() -> None:
     _EMBEDDING_CACHE.clear()
     with _FIT_LOCK:
         _FIT_STATES.clear()
+    forget_fine_tuned()
 
 
 def cached_fit_state(
