@@ -192,7 +192,9 @@ def load_fine_tuned(base: LoadedModel, weights: dict[str, Any], identity: str) -
             _FINE_TUNED.move_to_end(key)
             return model
     model = copy.deepcopy(base.model)
-    model.load_state_dict(weights)
+    # assign: the encoder holds the given tensors (on the CPU, the weights' own memory, not a
+    # second copy of them)
+    model.load_state_dict(weights, assign=True)
     model.eval()
     model.requires_grad_(False)
     model.to(base.device)
