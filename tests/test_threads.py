@@ -13,6 +13,7 @@ import shutil
 import threading
 
 import numpy as np
+import pytest
 
 from skmrl import MatryoshkaEmbedder, TfidfBaseline, clear_caches
 from skmrl.cache import cached_fit_state
@@ -154,3 +155,99 @@ def test_two_threads_fitting_alike_share_one_fit(monkeypatch):
         thread.join()
     assert len(calls) == 1
     assert embedders[0].components_ is embedders[1].components_
+
+
+def _new_thread_torch_threads() -> int:
+    """torch's thread count in a thread started now (what new threads begin with)."""
+    import torch
+
+    seen: list[int] = []
+    thread = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def _in_a_thread_first_using_torch_in_another_threads_block(work):
+    """Run ``work()`` in a thread whose first torch call fell in another thread's one-thread
+    block (so that it took that block's 1), after that block has ended; returns the thread's
+    count at that first call and what ``work`` returned."""
+    import torch
+
+    from skmrl._torch.device import one_torch_thread
+
+    a_in, a_release, b_seen = threading.Event(), threading.Event(), threading.Event()
+    out: dict = {}
+
+    def a():
+        with one_torch_thread():
+            a_in.set()
+            a_release.wait(30)
+
+    def b():
+        assert a_in.wait(30)
+        out["first"] = torch.get_num_threads()
+        b_seen.set()
+        blocker.join(30)  # A's block has ended: no block is in progress
+        out["work"] = work()
+
+    blocker, thread = threading.Thread(target=a), threading.Thread(target=b)
+    blocker.start()
+    thread.start()
+    try:
+        b_seen.wait(30)
+    finally:
+        a_release.set()
+        thread.join(60)
+    return out["first"], out["work"]
+
+
+@pytest.fixture
+def two_torch_threads():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_block_in_a_thread_started_in_another_block_restores_two(two_torch_threads):
+    """Such a thread ran a one-thread block of its own (an adaptor's fit, word2vec, a parallel
+    encoding) alone: it saved its 1 as the count to restore, so it and every thread started
+    since ran one torch thread (4 threads fitting adaptors from a pool of 2 left the process so
+    in 1 of 3 runs)."""
+    import torch
+
+    from skmrl._torch.device import one_torch_thread
+
+    def work():
+        with one_torch_thread():
+            pass
+        return torch.get_num_threads()
+
+    first, after = _in_a_thread_first_using_torch_in_another_threads_block(work)
+    assert first == 1  # what torch gave the thread
+    assert after == 2
+    assert _new_thread_torch_threads() == 2
+    assert torch.get_num_threads() == 2
+
+
+def test_an_encoding_in_a_thread_started_in_another_block_uses_the_cores(
+    tiny_bert, two_torch_threads
+):
+    """Such a thread encoding alone chose torch.get_num_threads() workers: 1, without the
+    parallel workers and their block, so it kept one torch thread for good."""
+    import torch
+
+    from skmrl._torch.encoder import encode
+
+    loaded = load_model(tiny_bert)
+    texts = _long_texts(40, 0)
+
+    def work():
+        encode(texts, loaded.model, loaded.tokenizer, batch_size=4, progress=False)
+        return torch.get_num_threads()
+
+    first, after = _in_a_thread_first_using_torch_in_another_threads_block(work)
+    assert first == 1
+    assert after == 2

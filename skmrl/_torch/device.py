@@ -23,6 +23,7 @@ __all__ = [
     "one_torch_thread",
     "resolve_device",
     "resolve_precision",
+    "torch_threads",
 ]
 
 #: Accepted values of ``precision``.
@@ -298,14 +299,60 @@ def autocast_dtype(precision: str) -> Any:
 
 
 # one_torch_thread blocks in progress, in all threads, and torch's count before the first began.
-# torch.set_num_threads sets the calling thread's count and the one that threads started later
-# take: a block that simply restored what it saw when it began, in a thread started during
-# another thread's block, saw that block's 1 and set it back for the whole process after the
-# other had restored 2 (every thread started since ran one torch thread). The last block to end
-# restores the count from before the first.
+# torch.set_num_threads sets the calling thread's count and the one that threads take at their
+# first torch call: a block that simply restored what it saw when it began, in a thread started
+# during another thread's block, saw that block's 1 and set it back for the whole process after
+# the other had restored 2 (every thread started since ran one torch thread). The last block to
+# end restores the count from before the first, as a thread started then would have taken it
+# (not the count of the thread that begins it, which may be such a 1); a thread's outermost
+# block gives it that count back too.
 _ONE_THREAD_LOCK = threading.Lock()
 _torch_blocks = 0
 _torch_threads_before = 1
+_THREAD = threading.local()  # .blocks: this thread's one_torch_thread blocks in progress
+
+
+def _new_thread_count() -> int:
+    """The torch thread count that a thread started now takes (at its first torch call)."""
+    import torch
+
+    counts: list[int] = []
+    probe = threading.Thread(target=lambda: counts.append(torch.get_num_threads()))
+    try:
+        probe.start()
+    except RuntimeError:  # no new thread (at interpreter shutdown): this thread's count
+        return torch.get_num_threads()
+    probe.join()
+    return counts[0]
+
+
+def torch_threads() -> int:
+    """This thread's torch thread count, for a default number of workers.
+
+    A thread whose first torch call fell within another thread's :func:`one_torch_thread`
+    block took that block's 1 and kept it (a web server's or a thread pool's thread that
+    started encoding while another encoded): outside blocks of its own, such a thread is set
+    back to the count a thread started now takes, once no block is in progress.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmrl._torch.device import torch_threads
+    >>> torch_threads() == torch.get_num_threads()
+    True
+    """
+    import torch
+
+    own = torch.get_num_threads()
+    if own != 1 or getattr(_THREAD, "blocks", 0):
+        return own
+    with _ONE_THREAD_LOCK:
+        if _torch_blocks:  # its next block, or a later call, sets it back
+            return own
+        count = _new_thread_count()
+        if count != own:
+            torch.set_num_threads(count)
+        return count
 
 
 @contextlib.contextmanager
@@ -314,11 +361,12 @@ def one_torch_thread(enabled: bool = True) -> Iterator[None]:
 
     For CPU work made of many small operations (or run in several threads side by side), where
     more intra-op threads cost more in synchronisation than they gain. torch's count is the
-    calling thread's, but setting it also sets the count that threads started later begin with.
-    Blocks of several threads may overlap: each thread gets its own count back at the end of its
-    block, and the last block to end restores the count from before the first began (a thread
-    started during another's block begins with that block's 1: restoring it left the process
-    at one thread for good).
+    calling thread's, but setting it also sets the count that threads take at their first
+    torch call. Blocks of several threads may overlap: each thread's outermost block gives it
+    the count from before the first block began (as a thread started then took it), the last
+    block to end restores that count for the process, and a block within a block of the same
+    thread leaves it at one (a thread that first used torch during another's block began with
+    that block's 1: restoring it left the process at one thread for good).
 
     Examples
     --------
@@ -337,15 +385,19 @@ def one_torch_thread(enabled: bool = True) -> Iterator[None]:
     import torch
 
     global _torch_blocks, _torch_threads_before
+    depth = getattr(_THREAD, "blocks", 0)
     with _ONE_THREAD_LOCK:
-        own = torch.get_num_threads()
+        current = torch.get_num_threads()  # torch takes this thread's count now, if not yet
         if _torch_blocks == 0:
-            _torch_threads_before = own
+            _torch_threads_before = _new_thread_count()
+        own = current if depth else _torch_threads_before
         _torch_blocks += 1
         torch.set_num_threads(1)
+    _THREAD.blocks = depth + 1
     try:
         yield
     finally:
+        _THREAD.blocks = depth
         with _ONE_THREAD_LOCK:
             _torch_blocks -= 1
             torch.set_num_threads(own if _torch_blocks else _torch_threads_before)

@@ -160,10 +160,11 @@ def encode(
         a terminal.
     workers : int, optional
         Threads that run batches side by side, each with one torch thread. Default: on the CPU,
-        ``torch.get_num_threads()`` workers (the same number of cores as one batch at a time
-        with that many torch threads, but no per-operation synchronisation between threads,
-        which costs a lot on small matrices and on cores shared with other processes); on GPUs,
-        one. While they run, ``torch.set_num_threads(1)`` holds for the whole process.
+        ``torch.get_num_threads()`` workers (:func:`~skmrl._torch.device.torch_threads`: the
+        same number of cores as one batch at a time with that many torch threads, but no
+        per-operation synchronisation between threads, which costs a lot on small matrices and
+        on cores shared with other processes); on GPUs, one. While they run,
+        ``torch.set_num_threads(1)`` holds for the whole process.
     n_layers : int, optional
         Pool the output of layer ``n_layers`` (``1..``:func:`layer_count`), running only the
         first ``n_layers`` layers; ``None``: the model's output (every layer).
@@ -253,7 +254,12 @@ def encode(
             queue.clear()
 
     if workers is None:
-        workers = torch.get_num_threads() if device_type == "cpu" else 1
+        if device_type == "cpu":
+            from skmrl._torch.device import torch_threads
+
+            workers = torch_threads()
+        else:
+            workers = 1
     workers = max(1, min(int(workers), len(queue) // 2))
     bar = _progress_bar(len(texts), len(queue), progress)  # made here: closed by the finally
     try:

@@ -112,14 +112,14 @@ def train_word_vectors(
         When training diverged (non-finite vectors).
     """
     from skmrl._progress import show_progress
-    from skmrl._torch.device import one_torch_thread, resolve_device
+    from skmrl._torch.device import one_torch_thread, resolve_device, torch_threads
 
     dev = resolve_device(device)
     max_dim = w_in.shape[1]
     # Threads that train on the CPU: by default torch's intra-op threads (the cores, or what
     # joblib leaves each worker of GridSearchCV(n_jobs=k)), at most MAX_DEFAULT_WORKERS.
     if workers is None:
-        workers = min(torch.get_num_threads(), MAX_DEFAULT_WORKERS)
+        workers = min(torch_threads(), MAX_DEFAULT_WORKERS)
     if nested_dims is None:
         nested_dims = default_matryoshka_dims(max_dim)
     batch = batch_size or (1024 if dev == "cpu" else 32768)
