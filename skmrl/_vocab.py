@@ -118,7 +118,13 @@ def _pool(
 ) -> np.ndarray:
     """Weighted mean of the known words' vectors per document (zeros with no known word)."""
     rows, cols = _known_word_ids(tokenized, index)
-    n_docs = len(tokenized)
+    return _pool_ids(rows, cols, len(tokenized), table, weights)
+
+
+def _pool_ids(
+    rows: np.ndarray, cols: np.ndarray, n_docs: int, table: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """:func:`_pool` of the known words given as :func:`_known_word_ids` gives them."""
     data = weights[cols].astype(np.float32)
     mat = sp.csr_matrix((data, (rows, cols)), shape=(n_docs, len(table)))
     n_known = np.bincount(rows, minlength=n_docs).astype(np.float32)
