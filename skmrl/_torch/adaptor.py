@@ -47,7 +47,13 @@ def rotate(Zn: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarr
     array([[ 0.5, -0.5],
            [ 0. ,  0. ]], dtype=float32)
     """
-    out = (Zn - mean) @ components
+    # Not centred when the mean is zero (the trained and the label rotations): the centred copy
+    # of the rows was a third array as large as the rotated ones, for nothing. (The rows take
+    # the type that subtracting the mean gives them: the same products.)
+    if np.any(mean):
+        out = (Zn - mean) @ components
+    else:
+        out = Zn.astype(np.result_type(Zn, mean), copy=False) @ components
     out[~Zn.any(axis=1)] = 0.0
     return np.ascontiguousarray(out, np.float32)
 
