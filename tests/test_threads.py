@@ -251,3 +251,40 @@ def test_an_encoding_in_a_thread_started_in_another_block_uses_the_cores(
     first, after = _in_a_thread_first_using_torch_in_another_threads_block(work)
     assert first == 1
     assert after == 2
+
+
+def test_two_fine_tunings_in_threads_give_their_seeds_weights(tiny_bert, monkeypatch):
+    """fine_tune="full" seeds torch's generator, which every thread shares (dropout draws from
+    it). The first training is held, seeded, until the second has reached the same point (at
+    most 1.5 s): unserialised, each drew from the other's seeded stream, and gave other weights
+    than its seed alone, and the process's generator was left as the other had seeded it."""
+    import torch
+
+    import skmrl._torch.training as training
+
+    texts = _long_texts(40, 0)
+
+    def fit(seed: int) -> MatryoshkaEmbedder:
+        return MatryoshkaEmbedder(
+            tiny_bert, fine_tune="full", device="cpu", epochs=1, random_state=seed
+        ).fit(texts)
+
+    want = [fit(seed).transform(texts) for seed in (0, 1)]
+    clear_caches()
+    state = torch.random.get_rng_state()
+
+    lr_lambda, calls = _second_call_awaited(training._lr_lambda)
+    monkeypatch.setattr(training, "_lr_lambda", lr_lambda)
+    got: dict[int, np.ndarray] = {}
+    threads = [
+        threading.Thread(target=lambda s=seed: got.update({s: fit(s).transform(texts)}))
+        for seed in (0, 1)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 2
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert torch.equal(torch.random.get_rng_state(), state)

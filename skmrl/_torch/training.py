@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -235,6 +236,10 @@ def _check_layers(layers: Any, depth: int | None) -> list[int] | None:
     return out
 
 
+#: Held by each seeded training (:func:`_seeded`): torch's generators are the process's.
+_SEEDED_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _seeded(seed: int, device: str) -> Iterator[None]:
     """Seed the CPU's generator and the training device's for the block, then restore both.
@@ -242,13 +247,18 @@ def _seeded(seed: int, device: str) -> Iterator[None]:
     Only those two: ``torch.manual_seed`` reseeds every GPU (and MPS), and restoring only the
     one trained on left the others reseeded (a fine-tuning on ``cuda:1``, or on the CPU of a
     GPU machine, reset the random state of ``cuda:0``).
+
+    One block at a time in the process: dropout and the heads draw from those generators,
+    which every thread shares, so two trainings in threads at once (joblib's threading
+    backend) drew from each other's seeded streams, giving other weights than the same seed
+    alone, and each restored the state the other had saved.
     """
     dev = torch.device(device)
     gpu = []
     if dev.type == "cuda":
         gpu = [dev.index if dev.index is not None else torch.cuda.current_device()]
-    mps_state = torch.mps.get_rng_state() if dev.type == "mps" else None
-    with torch.random.fork_rng(devices=gpu):
+    with _SEEDED_LOCK, torch.random.fork_rng(devices=gpu):
+        mps_state = torch.mps.get_rng_state() if dev.type == "mps" else None
         torch.random.default_generator.manual_seed(seed)
         if gpu:
             with torch.cuda.device(gpu[0]):
