@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._model_identity import forget_fine_tuned
+from skmrl._state_size import state_footprint
 from skmrl._validation import caller_stacklevel, check_float, folder_write_problem
 from skmrl._vector_store import (
     STORE_DIR,
@@ -81,8 +82,11 @@ __all__ = [
 
 #: Default bound of the in-process embedding cache, in bytes.
 DEFAULT_MAX_BYTES = 1 << 30
-#: How many fitted states the in-process fit cache keeps.
-DEFAULT_MAX_FIT_STATES = 16
+#: How many fitted states the in-process fit cache keeps at most.
+DEFAULT_MAX_FIT_STATES = 256
+#: Bound of the memory the in-process fitted states hold, in bytes (read at each fit, so setting
+#: ``skmrl.cache.DEFAULT_MAX_FIT_BYTES`` changes it); the newest state is kept whatever its size.
+DEFAULT_MAX_FIT_BYTES = 1 << 30
 #: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors),
 #: and, separately, of the disk fitted states; the environment variable
 #: ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides both (e.g. ``500M``, ``8G``).
@@ -612,6 +616,8 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
 
 _EMBEDDING_CACHE = EmbeddingCache()
 _FIT_STATES: OrderedDict[str, dict[str, Any]] = OrderedDict()
+#: key -> the state's footprint (its own bytes, its large buffers by address), for the byte bound
+_FIT_FOOTPRINTS: dict[str, tuple[int, dict[int, int]]] = {}
 _FIT_LOCK = threading.Lock()
 #: key -> [lock, threads using it]: one thread computes a key's state at a time (see
 #: :func:`_fitting`); the entry goes when no thread uses it.
@@ -672,6 +678,7 @@ def clear_caches() -> None:
     _EMBEDDING_CACHE.clear()
     with _FIT_LOCK:
         _FIT_STATES.clear()
+        _FIT_FOOTPRINTS.clear()
     forget_fine_tuned()
 
 
@@ -681,16 +688,18 @@ def cached_fit_state(
     *,
     memory: Any = None,
     max_entries: int = DEFAULT_MAX_FIT_STATES,
+    max_bytes: int | None = None,
 ) -> dict[str, Any]:
     """Return the fitted state stored under ``key``, computing and storing it when absent.
 
-    ``compute()`` returns a dict of fitted attributes. The in-process layer keeps the last
-    ``max_entries`` states; with ``memory=`` a pickled copy is also kept on disk (through
-    :class:`joblib.Memory`), shared by worker processes. A copy on disk that cannot be read (a
-    damaged or truncated file) gives a ``RuntimeWarning`` and is computed and stored again; one
-    that cannot be written (a full disk) gives a ``RuntimeWarning``, and what was written of it
-    is removed. A thread asking for a ``key`` that another thread is computing waits for that
-    state (if that computation fails, the waiting thread computes it).
+    ``compute()`` returns a dict of fitted attributes. The in-process layer keeps the most
+    recently used states, at most ``max_entries`` of them and ``max_bytes`` of memory (arrays
+    and tensors that states share counted once); with ``memory=`` a pickled copy is also kept
+    on disk (through :class:`joblib.Memory`), shared by worker processes. A copy on disk that
+    cannot be read (a damaged or truncated file) gives a ``RuntimeWarning`` and is computed and
+    stored again; one that cannot be written (a full disk) gives a ``RuntimeWarning``, and what
+    was written of it is removed. A thread asking for a ``key`` that another thread is
+    computing waits for that state (if that computation fails, the waiting thread computes it).
 
     Parameters
     ----------
@@ -701,8 +710,15 @@ def cached_fit_state(
         ``compute() -> dict`` of fitted attributes, called only when ``key`` is in neither layer.
     memory : str, path or joblib.Memory, optional
         Adds the disk layer under that folder (see :func:`check_memory`).
-    max_entries : int, default=16
-        How many states the in-process layer keeps (the least recently used is dropped).
+    max_entries : int, default=256
+        How many states the in-process layer keeps at most (the least recently used go first).
+    max_bytes : int, optional
+        The memory the in-process layer's states may hold (default
+        :data:`DEFAULT_MAX_FIT_BYTES`, 1 GiB, read at each call); the least recently used go
+        first, and the newest state is kept whatever its size. A grid's fits per fold are all
+        kept while they fit: with a bound of a count alone (16, before), a GridSearchCV over
+        ``dim`` and more settings times folds than that dropped each state before the next
+        ``dim`` came back to it, and fitted everything again for each ``dim``.
 
     Returns
     -------
@@ -726,7 +742,9 @@ def cached_fit_state(
     if state is not None:
         return state
     with _fitting(key):  # threads asking for the same key meanwhile get this state
-        return _fit_state(key, compute, memory, max_entries)
+        state = _fit_state(key, compute, memory)
+    _keep_state(key, state, max_entries, DEFAULT_MAX_FIT_BYTES if max_bytes is None else max_bytes)
+    return state
 
 
 def _memory_state(key: str) -> dict[str, Any] | None:
@@ -738,11 +756,10 @@ def _memory_state(key: str) -> dict[str, Any] | None:
         return state
 
 
-def _fit_state(
-    key: str, compute: Callable[[], dict[str, Any]], memory: Any, max_entries: int
-) -> dict[str, Any]:
+def _fit_state(key: str, compute: Callable[[], dict[str, Any]], memory: Any) -> dict[str, Any]:
     """:func:`cached_fit_state` under ``key``'s lock: the state another thread stored while
-    this one waited, else the disk's, else ``compute()``'s."""
+    this one waited, else the disk's, else ``compute()``'s (stored in memory here, so that a
+    thread waiting for ``key`` finds it)."""
     state = _memory_state(key)
     if state is not None:
         return state
@@ -785,9 +802,39 @@ def _fit_state(
                     )
     with _FIT_LOCK:
         _FIT_STATES[key] = state
-        while len(_FIT_STATES) > max_entries:
-            _FIT_STATES.popitem(last=False)
     return state
+
+
+def _keep_state(key: str, state: dict[str, Any], max_entries: int, max_bytes: int) -> None:
+    """Mark ``key``'s state as the most recently used, then drop the least recently used states
+    past ``max_entries`` or ``max_bytes`` (never the newest)."""
+    footprint = None if key in _FIT_FOOTPRINTS else state_footprint(state)  # outside the lock
+    with _FIT_LOCK:
+        if _FIT_STATES.get(key) is not state:  # cleared meanwhile (clear_caches)
+            return
+        _FIT_STATES.move_to_end(key)
+        if footprint is not None:
+            _FIT_FOOTPRINTS[key] = footprint
+        while len(_FIT_STATES) > 1 and (
+            len(_FIT_STATES) > max_entries or _held_bytes() > max_bytes
+        ):
+            oldest, _ = _FIT_STATES.popitem(last=False)
+            _FIT_FOOTPRINTS.pop(oldest, None)
+
+
+def _held_bytes() -> int:
+    """The memory the in-process fitted states hold, each shared buffer counted once (under
+    ``_FIT_LOCK``)."""
+    buffers: dict[int, int] = {}
+    own = 0
+    for key in _FIT_STATES:
+        footprint = _FIT_FOOTPRINTS.get(key)
+        if footprint is None:  # another thread's state, its footprint on the way
+            continue
+        own += footprint[0]
+        for address, nbytes in footprint[1].items():
+            buffers[address] = max(buffers.get(address, 0), nbytes)
+    return own + sum(buffers.values())
 
 
 def _remove_partial_write(cached: Any, key: str, compute: Callable[[], Any]) -> None:

@@ -305,6 +305,57 @@ def test_fit_state_cache_in_memory_and_on_disk(tmp_path):
     assert len(calls) == 2
 
 
+def test_a_grid_over_dim_and_twenty_settings_per_fold_fits_each_once(monkeypatch):
+    """Contract 6, one fit per fold and setting whatever the number of dims: the in-process
+    layer kept the last 16 states, and GridSearchCV runs every setting and fold of one dim
+    before the next dim, so 5 folds x 4 min_df (20 states) dropped each state before its next
+    dim came back to it: 51 fits for 3 dims instead of 21 (20 and the refit)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+
+    from skmrl import TfidfBaseline
+
+    fits = []
+    original = TfidfBaseline._fit_full
+    monkeypatch.setattr(
+        TfidfBaseline,
+        "_fit_full",
+        lambda self, docs, y: fits.append(self.min_df) or original(self, docs, y),
+    )
+    clear_caches()
+    pipe = make_pipeline(TfidfBaseline(max_dim=8), LogisticRegression())
+    grid = {"tfidfbaseline__dim": [2, 4, 8], "tfidfbaseline__min_df": [1, 2, 3, 4]}
+    GridSearchCV(pipe, grid, cv=StratifiedKFold(5)).fit(CORPUS, LABELS)
+    assert len(fits) == 5 * 4 + 1
+
+
+def _no_fit():
+    raise AssertionError("fitted again")
+
+
+def test_fit_states_keep_to_a_byte_bound_counting_shared_arrays_once():
+    clear_caches()
+    shared = np.zeros(1 << 20, dtype=np.uint8)  # 1 MiB that every state holds
+    states = {}
+    for i in range(4):
+        states[i] = cached_fit_state(
+            f"bytes {i}",
+            lambda: {"shared_": shared, "own_": np.zeros(1 << 19, dtype=np.uint8)},
+            max_bytes=7 << 19,
+        )
+    # 1 MiB shared + 4 x 0.5 MiB fit in 3.5 MiB (counting the shared array per state: 6 MiB)
+    assert all(cached_fit_state(f"bytes {i}", _no_fit) is states[i] for i in range(4))
+    cached_fit_state(
+        "bytes 4", lambda: {"own_": np.zeros(3 << 20, dtype=np.uint8)}, max_bytes=3 << 20
+    )
+    # the newest state is kept alone, whatever its size; the others went
+    assert cached_fit_state("bytes 4", _no_fit)["own_"].nbytes == 3 << 20
+    with pytest.raises(AssertionError):
+        cached_fit_state("bytes 0", _no_fit)
+    clear_caches()
+
+
 def test_disk_fit_states_keep_to_the_bound(tmp_path, monkeypatch):
     """``<memory>/skmrl-fits`` grew without bound, though a ``fine_tune="full"`` state holds the
     model's weights (91 MB for MiniLM): it now keeps to ``$SKMRL_DISK_CACHE_MAX_BYTES`` as the
