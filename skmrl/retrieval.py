@@ -800,7 +800,13 @@ def _map_batches(batch: Any, starts: range, n_jobs: int | None, device: str) -> 
 
     from threadpoolctl import threadpool_limits
 
+    from skmrl._threads import one_blas_thread
     from skmrl._torch.device import one_torch_thread
 
-    with one_torch_thread(), threadpool_limits(limits=1), ThreadPoolExecutor(workers) as pool:
+    with (
+        one_torch_thread(),
+        one_blas_thread(),  # the process's count: restored when searches in threads overlap
+        threadpool_limits(limits=1, user_api="openmp"),
+        ThreadPoolExecutor(workers) as pool,
+    ):
         yield from pool.map(batch, starts)

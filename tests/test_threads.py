@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -288,3 +291,68 @@ def test_two_fine_tunings_in_threads_give_their_seeds_weights(tiny_bert, monkeyp
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+_OVERLAPPING_ADAPTOR_FITS = """
+import itertools, threading
+import numpy as np
+import threadpoolctl
+import skmrl._torch.adaptor as torch_adaptor
+from skmrl import MatryoshkaAdaptor
+
+def blas_threads():
+    return sorted({i["num_threads"] for i in threadpoolctl.threadpool_info()
+                   if i["user_api"] == "blas"})
+
+a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+pca_basis, calls = torch_adaptor.pca_basis, itertools.count()
+
+def held(*args, **kwargs):  # within each fit's one-thread block: A begins, B begins, A ends
+    if next(calls) == 0:
+        a_in.set()
+        assert b_in.wait(30)
+    else:
+        b_in.set()
+        assert a_out.wait(30)
+    return pca_basis(*args, **kwargs)
+
+torch_adaptor.pca_basis = held
+Z = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+
+def fit(learning_rate, done=None):
+    try:
+        MatryoshkaAdaptor(epochs=1, n_neighbors=0, learning_rate=learning_rate).fit(Z)
+    finally:
+        if done is not None:
+            done.set()
+
+print("before", blas_threads())
+a = threading.Thread(target=fit, args=(1e-3, a_out))
+b = threading.Thread(target=fit, args=(2e-3,))
+a.start()
+assert a_in.wait(30)
+b.start()
+a.join()
+b.join()
+print("after", blas_threads())
+"""
+
+
+def test_adaptor_fits_in_threads_that_overlap_restore_the_blas_threads():
+    """An adaptor's fit runs with one BLAS thread, a count of the whole process. Fit A began,
+    then fit B, A ended, then B: B had saved A's 1 and set it back at its end, leaving NumPy's
+    BLAS at one thread for the rest of the process (4 fits from a pool of 2 threads did so).
+    In a new process, with 2 BLAS threads: OpenBLAS 0.3.31 lets threads set its count only
+    until the main thread has set it (as other tests' threadpool_limits do)."""
+    pytest.importorskip("threadpoolctl")
+    pytest.importorskip("torch")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    run = subprocess.run(
+        [sys.executable, "-c", _OVERLAPPING_ADAPTOR_FITS],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    lines = dict(line.split(" ", 1) for line in run.stdout.splitlines())
+    if lines["before"] != "[2]":
+        pytest.skip(f"no BLAS library that threadpoolctl sees at 2 threads: {lines['before']}")
+    assert lines["after"] == "[2]"

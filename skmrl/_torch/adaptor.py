@@ -304,6 +304,7 @@ def fit_rotation(
     from torch import nn
     from torch.nn.utils.parametrizations import orthogonal
 
+    from skmrl._threads import one_blas_thread
     from skmrl._torch.device import one_torch_thread
     from skmrl._torch.losses import (
         cosine_matrix,
@@ -312,9 +313,10 @@ def fit_rotation(
         pairwise_similarity_loss,
     )
 
-    # Everything, set-up included, with one torch and one BLAS thread (see Notes): results
-    # then do not depend on the machine's thread count either.
-    with one_torch_thread(), threadpool_limits(1):
+    # Everything, set-up included, with one torch, BLAS and OpenMP thread (see Notes): results
+    # then do not depend on the machine's thread count either. BLAS's count is the process's,
+    # which one_blas_thread restores when fits in several threads overlap.
+    with one_torch_thread(), one_blas_thread(), threadpool_limits(1, user_api="openmp"):
         Z = np.asarray(Z, dtype=np.float32)
         n, D = Z.shape
         norms = np.linalg.norm(Z, axis=1, keepdims=True)

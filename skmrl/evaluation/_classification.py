@@ -12,7 +12,8 @@ def _classification_fold(
     depths=(None,), time_depths=False,
 ) -> _Fold:  # fmt: skip
     from sklearn.base import clone
-    from threadpoolctl import threadpool_limits
+
+    from skmrl._threads import one_blas_thread
 
     depths = list(depths)
     X_train, y_train, X_test, y_test = _take(X, train), y[train], _take(X, test), y[test]
@@ -26,8 +27,8 @@ def _classification_fold(
         # One BLAS thread for the estimator: on at most max_dim_ columns threads gain nothing,
         # and with the cores busy (another process, or n_jobs folds) OpenBLAS's threads made the
         # 35 fits of a 7-dim BBC News curve take 27 s instead of about 1 s on 2 cores
-        # (benchmarks/curve_cost.py).
-        with threadpool_limits(limits=1, user_api="blas"):
+        # (benchmarks/curve_cost.py). The process's count: restored when folds in threads overlap.
+        with one_blas_thread():
             for k in dims:
                 model = clone(estimator).fit(at_train(k), y_train)
                 scores.append(float(scorer(model, at_test(k), y_test)))
