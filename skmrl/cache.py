@@ -624,6 +624,19 @@ _FIT_LOCK = threading.Lock()
 _FIT_KEY_LOCKS: dict[str, list[Any]] = {}
 
 
+def _reset_fit_locks() -> None:
+    """In a child forked while another thread fitted (``multiprocessing``'s fork, a
+    DataLoader's workers), no thread is left to release that thread's locks: without new ones,
+    the child waited for ever on the key being fitted."""
+    global _FIT_LOCK
+    _FIT_LOCK = threading.Lock()
+    _FIT_KEY_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_fit_locks)
+
+
 @contextlib.contextmanager
 def _fitting(key: str) -> Iterator[None]:
     """Hold ``key``'s own lock: threads fitting the same state at once wait for the first one's
@@ -640,7 +653,7 @@ def _fitting(key: str) -> Iterator[None]:
     finally:
         with _FIT_LOCK:
             entry[1] -= 1
-            if not entry[1]:
+            if not entry[1] and _FIT_KEY_LOCKS.get(key) is entry:  # not a fork's new entry
                 del _FIT_KEY_LOCKS[key]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -53,6 +54,16 @@ TOKENIZE_CHUNK = 2048
 #: setting: silently other vectors with tokenizers 0.23, "RuntimeError: Already borrowed" with
 #: older ones. Tokenizing is a small part of encoding (the forward passes run unlocked).
 TOKENIZER_LOCK = threading.Lock()
+
+
+def _reset_tokenizer_lock() -> None:
+    """A child forked while another thread tokenized has no thread to release the lock."""
+    global TOKENIZER_LOCK
+    TOKENIZER_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_tokenizer_lock)
 
 
 def make_batches(lengths: np.ndarray, batch_size: int, token_budget: int) -> list[np.ndarray]:

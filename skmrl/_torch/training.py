@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -238,6 +239,16 @@ def _check_layers(layers: Any, depth: int | None) -> list[int] | None:
 
 #: Held by each seeded training (:func:`_seeded`): torch's generators are the process's.
 _SEEDED_LOCK = threading.Lock()
+
+
+def _reset_seeded_lock() -> None:
+    """A child forked during another thread's training has no thread to release the lock."""
+    global _SEEDED_LOCK
+    _SEEDED_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_seeded_lock)
 
 
 @contextlib.contextmanager
