@@ -56,8 +56,11 @@ def state_footprint(state: Any) -> tuple[int, dict[int, int]]:
                 own += nbytes
             continue
         if hasattr(obj, "tocsr") and hasattr(obj, "nnz"):  # scipy sparse: its arrays
-            parts = ("data", "indices", "indptr", "row", "col", "offsets")
-            stack.extend((getattr(obj, p), depth) for p in parts if hasattr(obj, p))
+            # one level deeper, as any attribute: an object that makes whatever attribute is
+            # asked for (a unittest.mock.Mock) gave a new "sparse" part at each step, for ever
+            if depth < _MAX_DEPTH:
+                parts = ("data", "indices", "indptr", "row", "col", "offsets")
+                stack.extend((getattr(obj, p), depth + 1) for p in parts if hasattr(obj, p))
             continue
         try:
             own += sys.getsizeof(obj)

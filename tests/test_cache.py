@@ -356,6 +356,24 @@ def test_fit_states_keep_to_a_byte_bound_counting_shared_arrays_once():
     clear_caches()
 
 
+def test_the_footprint_of_a_state_holding_a_mock_ends():
+    # state_footprint followed a sparse matrix's parts without going a level deeper, and a
+    # unittest.mock.Mock (in a user embedder's fitted state, say) has every attribute: each
+    # of its parts was another "sparse matrix", for ever, and fit never returned.
+    import subprocess
+    import sys
+
+    code = (
+        "from unittest import mock\n"
+        "import numpy as np, scipy.sparse as sp\n"
+        "from skmrl._state_size import state_footprint\n"
+        "m = sp.random(100, 1000, density=0.1, format='csr', dtype=np.float64)\n"
+        "own, shared = state_footprint({'client_': mock.MagicMock(), 'tfidf_': m})\n"
+        "assert sum(shared.values()) + own >= m.data.nbytes + m.indices.nbytes, (own, shared)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 def test_disk_fit_states_keep_to_the_bound(tmp_path, monkeypatch):
     """``<memory>/skmrl-fits`` grew without bound, though a ``fine_tune="full"`` state holds the
     model's weights (91 MB for MiniLM): it now keeps to ``$SKMRL_DISK_CACHE_MAX_BYTES`` as the
