@@ -309,7 +309,7 @@ def test_a_grid_over_dim_and_twenty_settings_per_fold_fits_each_once(monkeypatch
     """Contract 6, one fit per fold and setting whatever the number of dims: the in-process
     layer kept the last 16 states, and GridSearchCV runs every setting and fold of one dim
     before the next dim, so 5 folds x 4 min_df (20 states) dropped each state before its next
-    dim came back to it: 51 fits for 3 dims instead of 21 (20 and the refit)."""
+    dim came back to it: 61 fits for 3 dims instead of 21 (20 and the refit)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.pipeline import make_pipeline
