@@ -8,16 +8,19 @@ crossed: the second saved the first's 1 and, ending last, set it back for good (
 the rest of the process). :func:`one_blas_thread` counts the blocks in progress instead: the
 first sets 1, the last to end restores the counts from before the first. OpenMP's count is
 each thread's own, so ``threadpool_limits(1, user_api="openmp")`` needs no such care.
+
+:class:`ForkSafeLock` is a lock that a forked child gets anew, unlocked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["one_blas_thread"]
+__all__ = ["ForkSafeLock", "one_blas_thread"]
 
 _LOCK = threading.Lock()
 _blocks = 0
@@ -54,3 +57,38 @@ def one_blas_thread() -> Iterator[None]:
             if not _blocks:
                 _limits.restore_original_limits()
                 _limits = None
+
+
+class ForkSafeLock:
+    """A lock (``with lock:``) that a child forked while another thread held it gets unlocked.
+
+    A child of ``fork`` (``multiprocessing``'s start method on Linux before Python 3.14, a
+    DataLoader's workers) has only the thread that forked, so a lock another thread held at the
+    fork would stay locked there for ever, and the child would wait on it for ever.
+
+    Examples
+    --------
+    >>> from skmrl._threads import ForkSafeLock
+    >>> lock = ForkSafeLock()
+    >>> with lock:
+    ...     lock.locked()
+    True
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._renew)
+
+    def _renew(self) -> None:
+        self._lock = threading.Lock()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def __enter__(self) -> ForkSafeLock:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()

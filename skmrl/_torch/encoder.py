@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._threads import ForkSafeLock
 from skmrl._torch.layers import check_n_layers, layer_count, layer_outputs, layer_view
 
 __all__ = [
@@ -53,17 +53,8 @@ TOKENIZE_CHUNK = 2048
 #: threads calling it with different ``max_length`` could each tokenize with the other's
 #: setting: silently other vectors with tokenizers 0.23, "RuntimeError: Already borrowed" with
 #: older ones. Tokenizing is a small part of encoding (the forward passes run unlocked).
-TOKENIZER_LOCK = threading.Lock()
-
-
-def _reset_tokenizer_lock() -> None:
-    """A child forked while another thread tokenized has no thread to release the lock."""
-    global TOKENIZER_LOCK
-    TOKENIZER_LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_tokenizer_lock)
+#: A child forked while another thread tokenized gets it unlocked.
+TOKENIZER_LOCK = ForkSafeLock()
 
 
 def make_batches(lengths: np.ndarray, batch_size: int, token_budget: int) -> list[np.ndarray]:

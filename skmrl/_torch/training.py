@@ -37,8 +37,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +46,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from skmrl._threads import ForkSafeLock
 from skmrl._torch.batching import GROUP_SIZE, length_batches, nearest_neighbours, neighbour_batches
 from skmrl._torch.device import one_torch_thread
 from skmrl._torch.encoder import POOLINGS, collate, encode, pool, tokenize
@@ -237,18 +236,9 @@ def _check_layers(layers: Any, depth: int | None) -> list[int] | None:
     return out
 
 
-#: Held by each seeded training (:func:`_seeded`): torch's generators are the process's.
-_SEEDED_LOCK = threading.Lock()
-
-
-def _reset_seeded_lock() -> None:
-    """A child forked during another thread's training has no thread to release the lock."""
-    global _SEEDED_LOCK
-    _SEEDED_LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_seeded_lock)
+#: Held by each seeded training (:func:`_seeded`): torch's generators are the process's. A
+#: child forked during another thread's training gets it unlocked.
+_SEEDED_LOCK = ForkSafeLock()
 
 
 @contextlib.contextmanager
