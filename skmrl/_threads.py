@@ -77,6 +77,9 @@ class ForkSafeLock:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # the lock each thread holds: a child forked inside a block gets a new, unlocked
+        # ``_lock``, and the block's end (in the child) releases the one it took
+        self._held = threading.local()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._renew)
 
@@ -87,8 +90,10 @@ class ForkSafeLock:
         return self._lock.locked()
 
     def __enter__(self) -> ForkSafeLock:
-        self._lock.acquire()
+        lock = self._lock
+        lock.acquire()
+        self._held.lock = lock
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+        self._held.lock.release()

@@ -84,3 +84,35 @@ def test_a_child_forked_while_a_thread_trains_or_tokenizes_can_do_so(where):
     finally:
         release.set()
         thread.join()
+
+
+def test_a_child_forked_inside_a_block_of_its_own_thread_leaves_the_block():
+    # ForkSafeLock (6225768) renewed its lock in the child, and the block's end in the child
+    # released the new, unlocked one: "RuntimeError: release unlocked lock". The module-level
+    # locks it replaced released the lock their block took.
+    from skmrl._threads import ForkSafeLock
+
+    lock = ForkSafeLock()
+
+    def target():
+        with lock:
+            pass
+
+    pid = None
+    try:
+        with lock:
+            pid = os.fork()
+    except BaseException:
+        if pid == 0:  # the child failed to leave the block: it must not go on running pytest
+            os._exit(2)
+        raise
+    if pid == 0:  # the child: it left the block above; it takes the lock again
+        code = 3
+        try:
+            target()
+            code = 0 if not lock.locked() else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not lock.locked()
