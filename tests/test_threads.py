@@ -356,3 +356,108 @@ def test_adaptor_fits_in_threads_that_overlap_restore_the_blas_threads():
     if lines["before"] != "[2]":
         pytest.skip(f"no BLAS library that threadpoolctl sees at 2 threads: {lines['before']}")
     assert lines["after"] == "[2]"
+
+
+def test_a_training_on_three_threads_beside_a_one_thread_block_restores_two(
+    tiny_bert, two_torch_threads, monkeypatch
+):
+    """finetune_encoder(threads=3) set torch's count itself and restored what it saw: thread
+    T's training sets 3 (for threads started later too), thread A's one-thread block begins
+    and saves that 3 as the count to restore, T ends (restoring 2), then A ends, leaving every
+    thread started since at 3 torch threads."""
+    import torch
+
+    import skmrl._torch.training as training
+    from skmrl._torch.device import one_torch_thread
+
+    loaded = load_model(tiny_bert)
+    t_in, a_in, t_out = threading.Event(), threading.Event(), threading.Event()
+    lr_lambda = training._lr_lambda
+
+    def held(*args, **kwargs):  # within the training's thread count
+        t_in.set()
+        assert a_in.wait(30)
+        return lr_lambda(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_lr_lambda", held)
+    errors: list[BaseException] = []
+
+    def t():
+        try:
+            training.finetune_encoder(
+                loaded.model, loaded.tokenizer, texts=_long_texts(8, 0), dims=[4],
+                max_length=16, batch_size=4, threads=3, progress=False,
+            )  # fmt: skip
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            t_out.set()
+
+    def a():
+        try:
+            assert t_in.wait(30)
+            with one_torch_thread():
+                a_in.set()
+                assert t_out.wait(60)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            a_in.set()
+
+    threads = [threading.Thread(target=f) for f in (t, a)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    assert not errors
+    assert _new_thread_torch_threads() == 2
+    assert torch.get_num_threads() == 2
+
+
+def test_an_adaptor_fit_leaves_a_seeded_stream_in_another_thread(monkeypatch):
+    """fit_rotation made its layer within torch.random.fork_rng, which restores the process's
+    generator at its end: a seeded training in another thread (dropout draws from that
+    generator) that drew meanwhile was rewound and drew the same numbers again. The fit is
+    held in the layer's construction until the other thread has drawn."""
+    import torch
+    from torch import nn
+
+    from skmrl._torch.adaptor import fit_rotation
+
+    a_in, b_drew = threading.Event(), threading.Event()
+    reset, calls = nn.Linear.reset_parameters, itertools.count()
+
+    def held(self):
+        if next(calls) == 0:
+            a_in.set()
+            b_drew.wait(timeout=1.5)  # in vain where the fit no longer waits here
+        return reset(self)
+
+    monkeypatch.setattr(nn.Linear, "reset_parameters", held)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        want = torch.rand(2, 4)
+    Z = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    errors: list[BaseException] = []
+
+    def a():
+        try:
+            fit_rotation(Z, [4], epochs=1, n_neighbors=0, progress=False)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            a_in.set()
+
+    thread = threading.Thread(target=a)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        thread.start()
+        try:
+            a_in.wait(timeout=30)
+            first = torch.rand(4)
+        finally:
+            b_drew.set()
+            thread.join(60)
+        second = torch.rand(4)
+    assert not errors
+    torch.testing.assert_close(torch.stack([first, second]), want, rtol=0, atol=0)

@@ -327,14 +327,15 @@ def fit_rotation(
             return R0.astype(np.float32)
 
         generator = torch.Generator().manual_seed(int(seed))
-        # The layer's own random init (overwritten below) must not consume the global RNG.
-        with torch.random.fork_rng(devices=[]):
-            layer = nn.Linear(D, D, bias=False)
+        # The rotation starts from R0, so the layer has no random init: one drew from the
+        # process's generator, and the fork_rng that kept it from doing so restored that
+        # generator at its end, rewinding a seeded training's stream in another thread.
+        layer = nn.utils.skip_init(nn.Linear, D, D, bias=False)
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(R0.T, dtype=np.float32)))
         # The Cayley map, not the matrix exponential (torch's default): 3-6x quicker a step,
         # for the same scores (see Notes).
         orthogonal(layer, orthogonal_map="cayley")
-        with torch.no_grad():
-            layer.weight = torch.from_numpy(np.ascontiguousarray(R0.T, dtype=np.float32))
 
         X = torch.from_numpy(Zn)
         k = min(int(n_neighbors), n - 1)

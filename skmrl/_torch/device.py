@@ -23,6 +23,7 @@ __all__ = [
     "one_torch_thread",
     "resolve_device",
     "resolve_precision",
+    "torch_thread_block",
     "torch_threads",
 ]
 
@@ -298,7 +299,7 @@ def autocast_dtype(precision: str) -> Any:
     return {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
 
 
-# one_torch_thread blocks in progress, in all threads, and torch's count before the first began.
+# torch_thread_block blocks in progress, in all threads, and torch's count before the first began.
 # torch.set_num_threads sets the calling thread's count and the one that threads take at their
 # first torch call: a block that simply restored what it saw when it began, in a thread started
 # during another thread's block, saw that block's 1 and set it back for the whole process after
@@ -309,7 +310,7 @@ def autocast_dtype(precision: str) -> Any:
 _ONE_THREAD_LOCK = threading.Lock()
 _torch_blocks = 0
 _torch_threads_before = 1
-_THREAD = threading.local()  # .blocks: this thread's one_torch_thread blocks in progress
+_THREAD = threading.local()  # .blocks: this thread's torch_thread_block blocks in progress
 
 
 def _new_thread_count() -> int:
@@ -360,13 +361,8 @@ def one_torch_thread(enabled: bool = True) -> Iterator[None]:
     """Run the block with one torch intra-op thread, then restore the previous setting.
 
     For CPU work made of many small operations (or run in several threads side by side), where
-    more intra-op threads cost more in synchronisation than they gain. torch's count is the
-    calling thread's, but setting it also sets the count that threads take at their first
-    torch call. Blocks of several threads may overlap: each thread's outermost block gives it
-    the count from before the first block began (as a thread started then took it), the last
-    block to end restores that count for the process, and a block within a block of the same
-    thread leaves it at one (a thread that first used torch during another's block began with
-    that block's 1: restoring it left the process at one thread for good).
+    more intra-op threads cost more in synchronisation than they gain. ``enabled=False``
+    leaves the count as it is. See :func:`torch_thread_block`, which this runs with 1.
 
     Examples
     --------
@@ -382,6 +378,40 @@ def one_torch_thread(enabled: bool = True) -> Iterator[None]:
     if not enabled:
         yield
         return
+    with torch_thread_block(1):
+        yield
+
+
+@contextlib.contextmanager
+def torch_thread_block(n_threads: int) -> Iterator[None]:
+    """Run the block with ``n_threads`` torch intra-op threads, then restore the count.
+
+    torch's count is the calling thread's, but setting it also sets the count that threads
+    take at their first torch call. Blocks of several threads may overlap (one thread's
+    one-thread encoding or adaptor fit, another's training on 2 threads): each thread's
+    outermost block gives it the count from before the first block began (as a thread started
+    then took it), the last block to end restores that count for the process, and a block
+    within a block of the same thread gives back the count of the enclosing one. A block that
+    simply restored what it saw when it began left the process at another block's count for
+    good: a thread that first used torch during another's block began with that block's 1,
+    and a block begun during a training on 3 threads took 3 as the count to restore.
+
+    Parameters
+    ----------
+    n_threads : int
+        torch's intra-op threads for the calling thread within the block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmrl._torch.device import torch_thread_block
+    >>> before = torch.get_num_threads()
+    >>> with torch_thread_block(3):
+    ...     torch.get_num_threads()
+    3
+    >>> torch.get_num_threads() == before
+    True
+    """
     import torch
 
     global _torch_blocks, _torch_threads_before
@@ -392,7 +422,7 @@ def one_torch_thread(enabled: bool = True) -> Iterator[None]:
             _torch_threads_before = _new_thread_count()
         own = current if depth else _torch_threads_before
         _torch_blocks += 1
-        torch.set_num_threads(1)
+        torch.set_num_threads(int(n_threads))
     _THREAD.blocks = depth + 1
     try:
         yield

@@ -48,7 +48,7 @@ import torch.nn.functional as F
 
 from skmrl._threads import ForkSafeLock
 from skmrl._torch.batching import GROUP_SIZE, length_batches, nearest_neighbours, neighbour_batches
-from skmrl._torch.device import one_torch_thread
+from skmrl._torch.device import torch_thread_block
 from skmrl._torch.encoder import POOLINGS, collate, encode, pool, tokenize
 from skmrl._torch.layers import layer_count, layer_outputs, layer_view
 from skmrl._torch.losses import (
@@ -583,14 +583,10 @@ def finetune_encoder(
         return length_batches(pair_lengths, batch_size, rng)
 
     n_threads = (threads or DEFAULT_THREADS) if device_type == "cpu" else None
-    previous_threads = torch.get_num_threads()
     with contextlib.ExitStack() as stack:
         stack.enter_context(_seeded(seed, device))
-        if n_threads == 1:  # shared with other threads' one-thread blocks (one_torch_thread)
-            stack.enter_context(one_torch_thread())
-        elif n_threads is not None:
-            torch.set_num_threads(n_threads)
-            stack.callback(torch.set_num_threads, previous_threads)
+        if n_threads is not None:  # counted with other threads' blocks (one_torch_thread)
+            stack.enter_context(torch_thread_block(n_threads))
 
         student = copy.deepcopy(model).to(device)
         student.requires_grad_(True)
