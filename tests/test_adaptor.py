@@ -26,6 +26,18 @@ pytest.importorskip(
 )
 
 
+def _traced_peak(call):
+    """``(call(), the peak bytes Python allocated during it)``, measured with tracemalloc."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def _cos(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     A = A / np.linalg.norm(A, axis=1, keepdims=True)
     B = B / np.linalg.norm(B, axis=1, keepdims=True)
@@ -108,16 +120,9 @@ def test_a_short_dim_computes_only_its_columns():
     """transform at dim=8 rotated every vector to full size and then sliced it: for 20,000
     vectors of 3,072 dims, 3.7 s (and a 245 MB array) for what 8 columns of the rotation give
     in 0.2 s. Its peak memory is now the input's normalised copies, with no full-size output."""
-    import tracemalloc
-
     Z = np.random.default_rng(0).normal(size=(2000, 512)).astype(np.float32)
     ad = MatryoshkaAdaptor(method="pca", dim=8).fit(Z)
-    tracemalloc.start()
-    try:
-        out = ad.transform(Z)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    out, peak = _traced_peak(lambda: ad.transform(Z))
     assert peak < 2.5 * Z.nbytes  # the normalised rows and their centred copy; was 3x
     full = ad.transform_full(Z)[:, :8]
     expected = full / np.linalg.norm(full, axis=1, keepdims=True)
@@ -422,19 +427,12 @@ def test_pca_fit_sums_its_scatter_by_blocks_of_rows(monkeypatch):
     # pca_basis made a float64 copy of the vectors and two centred copies of that (and the
     # fit's key hashed a bytes copy): fitting 20,000 float32 vectors peaked at 7.0 times their
     # size under tracemalloc. Blocks of rows give the same basis, at 3.5 times.
-    import tracemalloc
-
     from skmrl._torch import adaptor as torch_adaptor
 
     rng = np.random.default_rng(0)
     Z = (rng.normal(size=(20_000, 48)) * np.linspace(3, 0.1, 48) + 5.0).astype(np.float32)
     MatryoshkaAdaptor(method="pca", memory=None).fit(Z[:100])  # imports: not the fit's memory
-    tracemalloc.start()
-    try:
-        whole = MatryoshkaAdaptor(method="pca", memory=None).fit(Z)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    whole, peak = _traced_peak(lambda: MatryoshkaAdaptor(method="pca", memory=None).fit(Z))
     assert peak < 4.5 * Z.nbytes, peak / Z.nbytes
     R, mean = torch_adaptor.pca_basis(Z)
     monkeypatch.setattr(torch_adaptor, "_SCATTER_ROWS", 7)
@@ -453,20 +451,13 @@ def test_labelled_fit_makes_no_float64_copy_of_the_vectors(monkeypatch):
     # 200,000 x 384 float32 vectors peaked at 7.2 times their size (2.1 GB over 293 MB), and
     # 40,000 x 48 at 7.2 under tracemalloc. By blocks of rows, with rest's principal
     # directions taken from its scatter matrix: 2.7 times.
-    import tracemalloc
-
     from skmrl._torch import adaptor as torch_adaptor
 
     rng = np.random.default_rng(0)
     y = np.arange(40_000) % 4
     Z = (rng.normal(size=(40_000, 48)) + np.outer(y, np.linspace(1, 0, 48))).astype(np.float32)
     MatryoshkaAdaptor(memory=None).fit(Z[:100], y[:100])  # imports: not the fit's memory
-    tracemalloc.start()
-    try:
-        MatryoshkaAdaptor(memory=None).fit(Z, y)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    _, peak = _traced_peak(lambda: MatryoshkaAdaptor(memory=None).fit(Z, y))
     assert peak < 4.5 * Z.nbytes, peak / Z.nbytes
     # After the 3 discriminants come the principal directions of what they leave.
     B = torch_adaptor.discriminant_basis(Z[:3000], y[:3000])
@@ -484,19 +475,12 @@ def test_a_rotation_without_a_mean_makes_no_centred_copy():
     # transform subtracted mean_ even where it is zero (the trained and the label rotations),
     # a third array as large as the output: 200,000 x 384 vectors peaked at 3.2 times the
     # output (+925 MB), 2.2 times now; 20,000 x 64 under tracemalloc, 3.0 and 2.0.
-    import tracemalloc
-
     rng = np.random.default_rng(0)
     Z = rng.normal(size=(20_000, 64)).astype(np.float32)
     ad = MatryoshkaAdaptor(memory=None).fit(Z, np.arange(20_000) % 3)
     assert not ad.mean_.any()
     ad.transform(Z[:10])  # imports: not the transform's memory
-    tracemalloc.start()
-    try:
-        out = ad.transform(Z)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    out, peak = _traced_peak(lambda: ad.transform(Z))
     assert peak < 2.5 * out.nbytes, peak / out.nbytes
     unit = Z / np.linalg.norm(Z, axis=1, keepdims=True)
     np.testing.assert_allclose(ad.transform_full(Z), unit @ ad.components_, rtol=1e-6, atol=1e-7)
@@ -804,8 +788,6 @@ def test_the_unsupervised_fit_normalises_only_the_rows_it_trains_on(monkeypatch)
     """The fit made a unit copy of every row before drawing max_samples of them (+516 MB for
     200,000 x 384 float32 vectors, 293 MB); it now normalises the drawn rows only, the key
     hashed from unit rows a block at a time: the same rows, key and rotation."""
-    import tracemalloc
-
     import skmrl._torch.adaptor as torch_adaptor
 
     seen: list[np.ndarray] = []
@@ -819,12 +801,7 @@ def test_the_unsupervised_fit_normalises_only_the_rows_it_trains_on(monkeypatch)
     Z[3] = 0  # left out
     MatryoshkaAdaptor(max_samples=500).fit(Z[:1000])  # imports, outside the measure
     seen.clear()
-    tracemalloc.start()
-    try:
-        fitted = MatryoshkaAdaptor(max_samples=500, random_state=1).fit(Z)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    fitted, peak = _traced_peak(lambda: MatryoshkaAdaptor(max_samples=500, random_state=1).fit(Z))
     assert peak < 1.5 * Z.nbytes, peak / Z.nbytes
     # the rows the old code trained on: all unit rows, the zero row left out, then drawn
     unit = Z / np.linalg.norm(Z, axis=1, keepdims=True).clip(1e-30)
