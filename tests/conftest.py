@@ -154,3 +154,17 @@ def assert_refusals_load_nothing_heavy(cases: list[list[str]], cwd: Path | None 
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == "heavy: []\n"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Begin the documentation site's build, when a selected test needs it, as soon as the tests
+    are known: it runs in its own process beside the tests before it (``tests/test_docs.py``)."""
+    from .test_docs import start_build_early
+
+    start_build_early(session)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from .test_docs import stop_early_build
+
+    stop_early_build()

@@ -10,6 +10,10 @@ site once per test session (the ``docs_build`` fixture, cached in this module), 
 instead of running the script again. Without the ``docs`` extra (no Sphinx), ``test_examples.py``
 runs the scripts itself, as before.
 
+The build begins as soon as the session's tests are known (``tests/conftest.py`` calls
+:func:`start_build_early` when a selected test needs it), so that it runs in its own process
+beside the tests before it: it held the whole suite up for 60-80 s on a 2-core CPU.
+
 The build is ``sphinx-build -W --keep-going -b html`` (what ``make docs`` runs), in a subprocess,
 from a copy of ``docs/`` and ``examples/`` in a temporary folder: nothing is written into the
 checkout, and no gallery output of an earlier ``make docs`` is reused (sphinx-gallery skips
@@ -29,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,6 +162,56 @@ def _copy_sources(dest: Path) -> Path:
     return dest / "docs"
 
 
+def start_build(dest: Path) -> tuple[subprocess.Popen, Path]:
+    """Start building the site as ``make docs`` does, from a fresh copy of the sources under
+    ``dest``, in a subprocess that writes its log to ``dest/build.log``.
+
+    Parameters
+    ----------
+    dest : pathlib.Path
+        An empty folder.
+
+    Returns
+    -------
+    (subprocess.Popen, pathlib.Path)
+        The running build, and ``dest``: :func:`finish_build` waits for it.
+    """
+    source = _copy_sources(dest)
+    env = {**os.environ, "SKMRL_DATA": str(SHARED_DATA)}
+    with open(dest / "build.log", "wb") as log:  # a file, not a pipe that no one reads meanwhile
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sphinx",
+                "-W",
+                "--keep-going",
+                "-b",
+                "html",
+                str(source),
+                str(dest / "html"),
+            ],
+            cwd=dest,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return proc, dest
+
+
+def finish_build(proc: subprocess.Popen, dest: Path, timeout: float = 1200) -> DocsBuild:
+    """Wait for a build from :func:`start_build` (killed past ``timeout`` seconds)."""
+    try:
+        returncode = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+    log = (dest / "build.log").read_text(encoding="utf-8", errors="replace")
+    return DocsBuild(returncode, log, dest / "docs", dest / "html")
+
+
 def build_docs(dest: Path) -> DocsBuild:
     """Build the site as ``make docs`` does, from a fresh copy of the sources under ``dest``.
 
@@ -169,43 +224,68 @@ def build_docs(dest: Path) -> DocsBuild:
     -------
     DocsBuild
     """
-    source = _copy_sources(dest)
-    html = dest / "html"
-    env = {**os.environ, "SKMRL_DATA": str(SHARED_DATA)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-W",
-            "--keep-going",
-            "-b",
-            "html",
-            str(source),
-            str(html),
-        ],
-        cwd=dest,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    return DocsBuild(proc.returncode, proc.stdout + proc.stderr, source, html)
+    return finish_build(*start_build(dest))
 
 
 _BUILDS: dict[str, DocsBuild] = {}
+#: The build :func:`start_build_early` began in the background: its process and folder, until
+#: the fixture waits for it.
+_EARLY: dict[str, tuple[subprocess.Popen, Path]] = {}
+_EARLY_PREFIX = "skmrl-docs-build-"
+
+
+def _needs_build(item: pytest.Item) -> bool:
+    """Whether a collected test reads the build (the fixture, or an example's captured output)."""
+    return "docs_build" in getattr(item, "fixturenames", ()) or (
+        item.path.name == "test_examples.py" and item.name.startswith("test_example_runs")
+    )
+
+
+def start_build_early(session: pytest.Session) -> None:
+    """Start the build as soon as the session's tests are known, when one of them needs it.
+
+    The build (1-2 minutes, mostly the gallery running the examples) then runs in its own
+    process, on the CPU's other core, beside the tests before it, instead of holding the session
+    up at the first test that needs it. Called from ``tests/conftest.py``.
+    """
+    if session.config.option.collectonly or docs_extra_missing() is not None:
+        return
+    if "build" in _BUILDS or "build" in _EARLY or not any(map(_needs_build, session.items)):
+        return
+    _EARLY["build"] = start_build(Path(tempfile.mkdtemp(prefix=_EARLY_PREFIX)))
+
+
+def stop_early_build() -> None:
+    """At the session's end: stop a build that no test waited for (an interrupted run, ``-x``),
+    and remove the early build's folder."""
+    pending = _EARLY.pop("build", None)
+    if pending is not None:
+        proc, dest = pending
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    else:
+        build = _BUILDS.get("build")
+        if build is None or not build.source.parent.name.startswith(_EARLY_PREFIX):
+            return  # none, or under pytest's own temporary folders
+        dest = build.source.parent
+    shutil.rmtree(dest, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def docs_build(tmp_path_factory) -> DocsBuild:
     """The site, built once per test session (also for ``tests/test_examples.py``, which imports
-    this fixture: the module-level cache makes both modules share one build)."""
+    this fixture: the module-level cache makes both modules share one build); the build that
+    :func:`start_build_early` began when the session started, where it did."""
     reason = docs_extra_missing()
     if reason:
         pytest.skip(reason)
     if "build" not in _BUILDS:
-        _BUILDS["build"] = build_docs(tmp_path_factory.mktemp("docs"))
+        pending = _EARLY.pop("build", None)
+        if pending is not None:
+            _BUILDS["build"] = finish_build(*pending)
+        else:
+            _BUILDS["build"] = build_docs(tmp_path_factory.mktemp("docs"))
     return _BUILDS["build"]
 
 
