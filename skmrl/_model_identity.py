@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
+
+from skmrl._threads import ForkSafeLock
 
 if TYPE_CHECKING:  # skmrl.models imports this module
     from skmrl.models import LoadedModel
@@ -122,7 +123,7 @@ def weights_identity(model: Any, tokenizer: Any) -> str:
 _FINE_TUNED: OrderedDict[tuple[str, str], Any] = OrderedDict()
 #: How many fine-tuned encoders stay loaded (about 90 MB each for all-MiniLM-L6-v2).
 _MAX_FINE_TUNED = 8
-_FINE_TUNED_LOCK = threading.Lock()
+_FINE_TUNED_LOCK = ForkSafeLock()
 
 
 def register_fine_tuned(identity: str, device: str, model: Any) -> None:

@@ -9,20 +9,93 @@ the rest of the process). :func:`one_blas_thread` counts the blocks in progress 
 first sets 1, the last to end restores the counts from before the first. OpenMP's count is
 each thread's own, so ``threadpool_limits(1, user_api="openmp")`` needs no such care.
 
-:class:`ForkSafeLock` is a lock that a forked child gets anew, unlocked.
+:class:`ForkSafeLock` is a lock that a forked child gets anew, unlocked: every lock of skmrl
+that outlives a call is one, since a child forked while another thread held a plain lock (a
+model loading, a fit, an encoding) waited on it for ever.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["ForkSafeLock", "one_blas_thread"]
 
-_LOCK = threading.Lock()
+
+class ForkSafeLock:
+    """A lock (``with lock:``) that a child forked while another thread held it gets unlocked.
+
+    A child of ``fork`` (``multiprocessing``'s start method on Linux before Python 3.14, a
+    DataLoader's workers) has only the thread that forked, so a lock another thread held at the
+    fork would stay locked there for ever, and the child would wait on it for ever. Every
+    lock of skmrl that outlives a call is one of these.
+
+    Parameters
+    ----------
+    reentrant : bool, default=False
+        A ``threading.RLock`` (a thread may take it again within its own block) instead of a
+        ``threading.Lock``.
+
+    Examples
+    --------
+    >>> from skmrl._threads import ForkSafeLock
+    >>> lock = ForkSafeLock()
+    >>> with lock:
+    ...     lock.locked()
+    True
+    """
+
+    def __init__(self, reentrant: bool = False) -> None:
+        self._new = threading.RLock if reentrant else threading.Lock
+        self._lock = self._new()
+        # the locks each thread holds, innermost last: a child forked inside a block gets a
+        # new, unlocked ``_lock``, and each block's end (in the child too) releases the lock
+        # that block took
+        self._held = threading.local()
+        if hasattr(os, "register_at_fork"):  # a weak reference: a lock of an object can go
+            os.register_at_fork(after_in_child=functools.partial(_renew, weakref.ref(self)))
+
+    def _renew(self) -> None:
+        self._lock = self._new()
+
+    def locked(self) -> bool:
+        """Whether a thread holds the lock (for a re-entrant one, Python 3.14's
+        ``RLock.locked``, read here without it)."""
+        lock = self._lock
+        if hasattr(lock, "locked"):
+            return lock.locked()
+        if not lock.acquire(blocking=False):
+            return True
+        held = getattr(self._held, "locks", None)  # this thread's own blocks, if any
+        lock.release()
+        return bool(held) and held[-1] is lock
+
+    def __enter__(self) -> ForkSafeLock:
+        lock = self._lock
+        lock.acquire()
+        held = getattr(self._held, "locks", None)
+        if held is None:
+            held = self._held.locks = []
+        held.append(lock)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._held.locks.pop().release()
+
+
+def _renew(ref: weakref.ref[ForkSafeLock]) -> None:
+    """In a forked child: a new, unlocked lock for ``ref``'s ForkSafeLock, if it still exists."""
+    lock = ref()
+    if lock is not None:
+        lock._renew()
+
+
+_LOCK = ForkSafeLock()
 _blocks = 0
 _limits: Any = None  # the first block's threadpool_limits, which the last one ends
 
@@ -57,43 +130,3 @@ def one_blas_thread() -> Iterator[None]:
             if not _blocks:
                 _limits.restore_original_limits()
                 _limits = None
-
-
-class ForkSafeLock:
-    """A lock (``with lock:``) that a child forked while another thread held it gets unlocked.
-
-    A child of ``fork`` (``multiprocessing``'s start method on Linux before Python 3.14, a
-    DataLoader's workers) has only the thread that forked, so a lock another thread held at the
-    fork would stay locked there for ever, and the child would wait on it for ever.
-
-    Examples
-    --------
-    >>> from skmrl._threads import ForkSafeLock
-    >>> lock = ForkSafeLock()
-    >>> with lock:
-    ...     lock.locked()
-    True
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # the lock each thread holds: a child forked inside a block gets a new, unlocked
-        # ``_lock``, and the block's end (in the child) releases the one it took
-        self._held = threading.local()
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._renew)
-
-    def _renew(self) -> None:
-        self._lock = threading.Lock()
-
-    def locked(self) -> bool:
-        return self._lock.locked()
-
-    def __enter__(self) -> ForkSafeLock:
-        lock = self._lock
-        lock.acquire()
-        self._held.lock = lock
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._held.lock.release()

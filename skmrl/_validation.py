@@ -8,12 +8,13 @@ import os
 import re
 import sys
 import tempfile
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
 import numpy as np
+
+from skmrl._threads import ForkSafeLock
 
 __all__ = [
     "caller_stacklevel",
@@ -64,7 +65,7 @@ def caller_stacklevel() -> int:
 
 #: Keys of the warnings already given in this process (see ``first_warning``).
 _WARNED: set[str] = set()
-_WARNED_LOCK = threading.Lock()
+_WARNED_LOCK = ForkSafeLock()
 
 
 def first_warning(key: str) -> bool:

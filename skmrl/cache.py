@@ -53,6 +53,7 @@ import numpy as np
 
 from skmrl._model_identity import forget_fine_tuned
 from skmrl._state_size import state_footprint
+from skmrl._threads import ForkSafeLock
 from skmrl._validation import caller_stacklevel, check_float, folder_write_problem
 from skmrl._vector_store import (
     STORE_DIR,
@@ -343,7 +344,7 @@ class EmbeddingCache:
     ) -> None:
         self._store: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
         self._nbytes = 0
-        self._lock = threading.RLock()
+        self._lock = ForkSafeLock(reentrant=True)
         self.max_bytes = max_bytes
         self.disk_max_bytes = disk_max_bytes
         self.hits = 0
@@ -618,7 +619,7 @@ _EMBEDDING_CACHE = EmbeddingCache()
 _FIT_STATES: OrderedDict[str, dict[str, Any]] = OrderedDict()
 #: key -> the state's footprint (its own bytes, its large buffers by address), for the byte bound
 _FIT_FOOTPRINTS: dict[str, tuple[int, dict[int, int]]] = {}
-_FIT_LOCK = threading.Lock()
+_FIT_LOCK = ForkSafeLock()
 #: key -> [lock, threads using it]: one thread computes a key's state at a time (see
 #: :func:`_fitting`); the entry goes when no thread uses it.
 _FIT_KEY_LOCKS: dict[str, list[Any]] = {}
@@ -627,9 +628,8 @@ _FIT_KEY_LOCKS: dict[str, list[Any]] = {}
 def _reset_fit_locks() -> None:
     """In a child forked while another thread fitted (``multiprocessing``'s fork, a
     DataLoader's workers), no thread is left to release that thread's locks: without new ones,
-    the child waited for ever on the key being fitted."""
-    global _FIT_LOCK
-    _FIT_LOCK = threading.Lock()
+    the child waited for ever on the key being fitted (``_FIT_LOCK``, a :class:`ForkSafeLock`,
+    renews itself)."""
     _FIT_KEY_LOCKS.clear()
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from skmrl._model_identity import (
     register_fine_tuned,
     weights_identity,
 )
+from skmrl._threads import ForkSafeLock
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -201,7 +201,7 @@ class LoadedModel:
 _LOADED: dict[tuple[str, str, str], LoadedModel] = {}
 #: The files of each loaded folder as they were when it was loaded (:func:`_folder_stamp`).
 _STAMPS: dict[tuple[str, str, str], tuple | None] = {}
-_LOAD_LOCK = threading.Lock()
+_LOAD_LOCK = ForkSafeLock()
 
 
 def clear_model_cache() -> None:

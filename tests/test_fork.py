@@ -116,3 +116,97 @@ def test_a_child_forked_inside_a_block_of_its_own_thread_leaves_the_block():
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert not lock.locked()
+
+
+_PLAIN_LOCKS = (type(threading.Lock()), type(threading.RLock()))
+
+
+def _skmrl_locks() -> dict:
+    """Every lock of skmrl that outlives a call, by name: the module-level ones of every module
+    (found, so that a lock added later is checked too) and the shared embedding cache's."""
+    import importlib
+    import pkgutil
+
+    import skmrl
+    from skmrl._threads import ForkSafeLock
+    from skmrl.cache import get_embedding_cache
+
+    locks = {}
+    for info in pkgutil.walk_packages(skmrl.__path__, "skmrl."):
+        if info.name.endswith("__main__"):
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:  # an extra that is not installed
+            continue
+        for name, value in vars(module).items():
+            if isinstance(value, (ForkSafeLock, *_PLAIN_LOCKS)):
+                locks[f"{info.name}.{name}"] = value
+    locks["the embedding cache's lock"] = get_embedding_cache()._lock
+    return locks
+
+
+def test_every_lock_of_skmrl_is_fork_safe():
+    # models._LOAD_LOCK is held while a model loads (a second or more), the embedding cache's
+    # while vectors are stored: a child forked then by another thread waited for ever on its
+    # first model or its first encoding
+    locks = _skmrl_locks()
+    assert {"skmrl.models._LOAD_LOCK", "skmrl.cache._FIT_LOCK", "skmrl._threads._LOCK"} <= set(
+        locks
+    )
+    plain = sorted(name for name, lock in locks.items() if isinstance(lock, _PLAIN_LOCKS))
+    assert not plain, f"make these skmrl._threads.ForkSafeLock: {plain}"
+
+
+def test_a_child_forked_while_threads_hold_every_lock_takes_each():
+    locks = _skmrl_locks()
+    release = threading.Event()
+    holders = []
+    for lock in locks.values():
+        held = threading.Event()
+
+        def hold(lock=lock, held=held):
+            with lock:
+                held.set()
+                release.wait(20)
+
+        holders.append(threading.Thread(target=hold))
+        holders[-1].start()
+        assert held.wait(10)
+
+    def take_each():
+        for lock in locks.values():
+            with lock:
+                pass
+
+    try:
+        assert _in_child(take_each) == 0
+    finally:
+        release.set()
+        for thread in holders:
+            thread.join()
+
+
+def test_a_reentrant_fork_safe_lock_forked_between_two_blocks_of_one_thread():
+    # the child's inner block takes the new lock and its outer block still releases the old one
+    from skmrl._threads import ForkSafeLock
+
+    lock = ForkSafeLock(reentrant=True)
+    pid = None
+    try:
+        with lock:
+            pid = os.fork()
+            if pid == 0:
+                with lock:  # the renewed lock
+                    pass
+    except BaseException:
+        if pid == 0:
+            os._exit(2)
+        raise
+    if pid == 0:
+        os._exit(0 if not lock.locked() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not lock.locked()
+    with lock, lock:  # re-entrant in the parent
+        assert lock.locked()

@@ -14,6 +14,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from skmrl._threads import ForkSafeLock
+
 __all__ = [
     "PRECISIONS",
     "autocast_dtype",
@@ -306,8 +308,9 @@ def autocast_dtype(precision: str) -> Any:
 # the other had restored 2 (every thread started since ran one torch thread). The last block to
 # end restores the count from before the first, as a thread started then would have taken it
 # (not the count of the thread that begins it, which may be such a 1); a thread's outermost
-# block gives it that count back too.
-_ONE_THREAD_LOCK = threading.Lock()
+# block gives it that count back too. The lock is fork-safe: a child forked while another thread
+# held it (a DataLoader's worker, multiprocessing's fork) would wait on it for ever.
+_ONE_THREAD_LOCK = ForkSafeLock()
 _torch_blocks = 0
 _torch_threads_before = 1
 _THREAD = threading.local()  # .blocks: this thread's torch_thread_block blocks in progress

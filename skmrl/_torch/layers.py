@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._threads import ForkSafeLock
+
 __all__ = [
     "UnreadableLayersError",
     "check_n_layers",
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 _LAYER_COUNT_KEYS = ("num_hidden_layers", "n_layers", "num_layers")
-_VIEWS_LOCK = threading.Lock()
+_VIEWS_LOCK = ForkSafeLock()
 # model -> {(n_layers, every_layer, training): view}. A view holds the model's submodules,
 # never the model.
 _VIEWS: weakref.WeakKeyDictionary[Any, dict[tuple[int, bool, bool], Any]] = (

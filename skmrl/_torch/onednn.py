@@ -25,11 +25,12 @@ import copy
 import logging
 import os
 import platform
-import threading
 import weakref
 from typing import Any
 
 import torch
+
+from skmrl._threads import ForkSafeLock
 
 __all__ = ["available", "packed_for_inference"]
 
@@ -39,7 +40,7 @@ _log = logging.getLogger(__name__)
 #: relative to the largest value of the plain model's output.
 _PROBE_RTOL = 1e-4
 
-_LOCK = threading.Lock()
+_LOCK = ForkSafeLock()
 # model -> (parameter versions, packed copy, or None when packing was refused). Never the model
 # itself as a value: a value that refers to its key keeps the key alive for good.
 _PACKED: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], Any]] = weakref.WeakKeyDictionary()
