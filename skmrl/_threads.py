@@ -9,6 +9,9 @@ the rest of the process). :func:`one_blas_thread` counts the blocks in progress 
 first sets 1, the last to end restores the counts from before the first. OpenMP's count is
 each thread's own, so ``threadpool_limits(1, user_api="openmp")`` needs no such care.
 
+:func:`one_blas_openmp_thread` adds one OpenMP thread for the calling thread, the pair that the
+adaptor's fit and a search's threads take.
+
 :class:`ForkSafeLock` is a lock that a forked child gets anew, unlocked: every lock of skmrl
 that outlives a call is one, since a child forked while another thread held a plain lock (a
 model loading, a fit, an encoding) waited on it for ever.
@@ -24,7 +27,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["ForkSafeLock", "one_blas_thread"]
+__all__ = ["ForkSafeLock", "one_blas_openmp_thread", "one_blas_thread"]
 
 
 class ForkSafeLock:
@@ -130,3 +133,24 @@ def one_blas_thread() -> Iterator[None]:
             if not _blocks:
                 _limits.restore_original_limits()
                 _limits = None
+
+
+@contextlib.contextmanager
+def one_blas_openmp_thread() -> Iterator[None]:
+    """:func:`one_blas_thread`, and one OpenMP thread for the calling thread, in one block.
+
+    For work that runs many small native operations, or in several threads side by side (the
+    adaptor's fit, a search's threads), where more native threads cost more than they gain.
+
+    Examples
+    --------
+    >>> from threadpoolctl import threadpool_info
+    >>> from skmrl._threads import one_blas_openmp_thread
+    >>> with one_blas_openmp_thread():
+    ...     {i["num_threads"] for i in threadpool_info()} <= {1}
+    True
+    """
+    from threadpoolctl import threadpool_limits
+
+    with one_blas_thread(), threadpool_limits(limits=1, user_api="openmp"):
+        yield

@@ -798,15 +798,9 @@ def _map_batches(batch: Any, starts: range, n_jobs: int | None, device: str) -> 
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    from threadpoolctl import threadpool_limits
-
-    from skmrl._threads import one_blas_thread
+    from skmrl._threads import one_blas_openmp_thread
     from skmrl._torch.device import one_torch_thread
 
-    with (
-        one_torch_thread(),
-        one_blas_thread(),  # the process's count: restored when searches in threads overlap
-        threadpool_limits(limits=1, user_api="openmp"),
-        ThreadPoolExecutor(workers) as pool,
-    ):
+    # BLAS's count is the process's: restored when searches in threads overlap
+    with one_torch_thread(), one_blas_openmp_thread(), ThreadPoolExecutor(workers) as pool:
         yield from pool.map(batch, starts)

@@ -300,11 +300,10 @@ def fit_rotation(
     97.0-97.2% against 96.8-97.3%).
     """
     import torch
-    from threadpoolctl import threadpool_limits
     from torch import nn
     from torch.nn.utils.parametrizations import orthogonal
 
-    from skmrl._threads import one_blas_thread
+    from skmrl._threads import one_blas_openmp_thread
     from skmrl._torch.device import one_torch_thread
     from skmrl._torch.losses import (
         cosine_matrix,
@@ -315,8 +314,8 @@ def fit_rotation(
 
     # Everything, set-up included, with one torch, BLAS and OpenMP thread (see Notes): results
     # then do not depend on the machine's thread count either. BLAS's count is the process's,
-    # which one_blas_thread restores when fits in several threads overlap.
-    with one_torch_thread(), one_blas_thread(), threadpool_limits(1, user_api="openmp"):
+    # which one_blas_openmp_thread restores when fits in several threads overlap.
+    with one_torch_thread(), one_blas_openmp_thread():
         Z = np.asarray(Z, dtype=np.float32)
         n, D = Z.shape
         norms = np.linalg.norm(Z, axis=1, keepdims=True)
