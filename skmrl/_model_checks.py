@@ -12,31 +12,45 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
+
+from skmrl._threads import ProcessSetting
 
 __all__ = ["check_missing_weights", "encoder_class", "max_positions", "quiet_transformers"]
 
 
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' logging and progress bars for the block (loads, saves).
-
-    No "weights not initialised" chatter for encoders, nor a "Loading weights" or "Writing
-    model shards" bar for a step that takes 100 ms.
-    """
+def _quiet_transformers() -> Callable[[], None]:
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+
+    return restore
+
+
+#: transformers' verbosity and progress bars are the process's: blocks of several threads (a
+#: save beside a load) restore them once, at the last block's end
+_QUIET_TRANSFORMERS = ProcessSetting(_quiet_transformers)
+
+
+def quiet_transformers() -> contextlib.AbstractContextManager[None]:
+    """Silence transformers' logging and progress bars for the block (loads, saves).
+
+    No "weights not initialised" chatter for encoders, nor a "Loading weights" or "Writing
+    model shards" bar for a step that takes 100 ms. The settings are the process's: overlapping
+    blocks of several threads keep them silenced until the last ends, which restores what the
+    first found (a save beside a load, each restoring what it found, had left a user's
+    transformers warnings silenced for good).
+    """
+    return _QUIET_TRANSFORMERS()
 
 
 def encoder_class(model: Any, config: Any) -> Any:

@@ -6,7 +6,8 @@ MKL and BLIS keep one for every thread), so two such blocks of two threads that 
 crossed: the second saved the first's 1 and, ending last, set it back for good (four
 ``MatryoshkaAdaptor`` fits from a pool of two threads left NumPy's OpenBLAS at one thread for
 the rest of the process). :func:`one_blas_thread` counts the blocks in progress instead: the
-first sets 1, the last to end restores the counts from before the first. OpenMP's count is
+first sets 1, the last to end restores the counts from before the first (a
+:class:`ProcessSetting`, the mechanism of every such process-wide setting). OpenMP's count is
 each thread's own, so ``threadpool_limits(1, user_api="openmp")`` needs no such care.
 
 :func:`one_blas_openmp_thread` adds one OpenMP thread for the calling thread, the pair that the
@@ -24,10 +25,9 @@ import functools
 import os
 import threading
 import weakref
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
-__all__ = ["ForkSafeLock", "one_blas_openmp_thread", "one_blas_thread"]
+__all__ = ["ForkSafeLock", "ProcessSetting", "one_blas_openmp_thread", "one_blas_thread"]
 
 
 class ForkSafeLock:
@@ -98,13 +98,67 @@ def _renew(ref: weakref.ref[ForkSafeLock]) -> None:
         lock._renew()
 
 
-_LOCK = ForkSafeLock()
-_blocks = 0
-_limits: Any = None  # the first block's threadpool_limits, which the last one ends
+class ProcessSetting:
+    """A process-wide setting that blocks of several threads change, and the last one restores.
+
+    ``apply()`` changes the setting and returns what sets it back. The first block in progress
+    applies it; the last to end sets back what the first found. A block that simply set back
+    what it found when it began crossed with an overlapping one: the second found the first's
+    change and, ending last, kept it for good.
+
+    Parameters
+    ----------
+    apply : callable
+        Changes the setting; returns a callable with no argument that restores it.
+
+    Examples
+    --------
+    >>> from skmrl._threads import ProcessSetting
+    >>> state = {"verbose": True}
+    >>> def quiet():
+    ...     before = state["verbose"]
+    ...     state["verbose"] = False
+    ...     return lambda: state.update(verbose=before)
+    >>> quietly = ProcessSetting(quiet)
+    >>> with quietly(), quietly():
+    ...     state["verbose"]
+    False
+    >>> state["verbose"]
+    True
+    """
+
+    def __init__(self, apply: Callable[[], Callable[[], object]]) -> None:
+        self._apply = apply
+        self._lock = ForkSafeLock()
+        self._blocks = 0
+        self._restore: Callable[[], object] | None = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if not self._blocks:
+                self._restore = self._apply()
+            self._blocks += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._blocks -= 1
+                if not self._blocks:
+                    restore, self._restore = self._restore, None
+                    restore()
 
 
-@contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
+def _one_blas_thread() -> Callable[[], object]:
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas").restore_original_limits
+
+
+_ONE_BLAS_THREAD = ProcessSetting(_one_blas_thread)
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager[None]:
     """Run the block with one BLAS thread (in the whole process), then restore the counts.
 
     Blocks of several threads may overlap: the BLAS libraries keep one thread while any runs,
@@ -118,21 +172,7 @@ def one_blas_thread() -> Iterator[None]:
     ...     {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} <= {1}
     True
     """
-    global _blocks, _limits
-    from threadpoolctl import threadpool_limits
-
-    with _LOCK:
-        if not _blocks:
-            _limits = threadpool_limits(limits=1, user_api="blas")
-        _blocks += 1
-    try:
-        yield
-    finally:
-        with _LOCK:
-            _blocks -= 1
-            if not _blocks:
-                _limits.restore_original_limits()
-                _limits = None
+    return _ONE_BLAS_THREAD()
 
 
 @contextlib.contextmanager

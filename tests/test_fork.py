@@ -122,15 +122,16 @@ _PLAIN_LOCKS = (type(threading.Lock()), type(threading.RLock()))
 
 
 def _skmrl_locks() -> dict:
-    """Every lock of skmrl that outlives a call, by name: the module-level ones of every module
-    (found, so that a lock added later is checked too) and the shared embedding cache's."""
+    """Every lock of skmrl that outlives a call, by name: those of every module's namespace and
+    of the skmrl objects there (the shared embedding cache's, a ProcessSetting's), found, so
+    that a lock added later is checked too."""
     import importlib
     import pkgutil
 
     import skmrl
     from skmrl._threads import ForkSafeLock
-    from skmrl.cache import get_embedding_cache
 
+    kinds = (ForkSafeLock, *_PLAIN_LOCKS)
     locks = {}
     for info in pkgutil.walk_packages(skmrl.__path__, "skmrl."):
         if info.name.endswith("__main__"):
@@ -140,9 +141,12 @@ def _skmrl_locks() -> dict:
         except ImportError:  # an extra that is not installed
             continue
         for name, value in vars(module).items():
-            if isinstance(value, (ForkSafeLock, *_PLAIN_LOCKS)):
+            if isinstance(value, kinds):
                 locks[f"{info.name}.{name}"] = value
-    locks["the embedding cache's lock"] = get_embedding_cache()._lock
+            elif type(value).__module__.startswith("skmrl") and not isinstance(value, type):
+                for attribute, inner in vars(value).items() if hasattr(value, "__dict__") else ():
+                    if isinstance(inner, kinds):
+                        locks[f"{info.name}.{name}.{attribute}"] = inner
     return locks
 
 
@@ -151,9 +155,12 @@ def test_every_lock_of_skmrl_is_fork_safe():
     # while vectors are stored: a child forked then by another thread waited for ever on its
     # first model or its first encoding
     locks = _skmrl_locks()
-    assert {"skmrl.models._LOAD_LOCK", "skmrl.cache._FIT_LOCK", "skmrl._threads._LOCK"} <= set(
-        locks
-    )
+    assert {
+        "skmrl.models._LOAD_LOCK",
+        "skmrl.cache._FIT_LOCK",
+        "skmrl.cache._EMBEDDING_CACHE._lock",
+        "skmrl._threads._ONE_BLAS_THREAD._lock",
+    } <= set(locks)
     plain = sorted(name for name, lock in locks.items() if isinstance(lock, _PLAIN_LOCKS))
     assert not plain, f"make these skmrl._threads.ForkSafeLock: {plain}"
 

@@ -461,3 +461,43 @@ def test_an_adaptor_fit_leaves_a_seeded_stream_in_another_thread(monkeypatch):
         second = torch.rand(4)
     assert not errors
     torch.testing.assert_close(torch.stack([first, second]), want, rtol=0, atol=0)
+
+
+def test_a_save_beside_a_load_gives_the_users_transformers_logging_back():
+    # Both silence transformers (its verbosity and progress bars are the process's) and each
+    # set back what it found when it began: a save whose block began within a load's, and ended
+    # after it, found the load's silence and kept it, so the user's transformers warnings and
+    # bars were gone for the rest of the process. The blocks are interleaved with events.
+    from transformers.utils import logging as hf_logging
+
+    from skmrl._model_checks import quiet_transformers
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_info()
+    hf_logging.enable_progress_bar()
+    load_in, save_in, load_out = threading.Event(), threading.Event(), threading.Event()
+
+    def load():
+        with quiet_transformers():
+            load_in.set()
+            assert save_in.wait(10)
+        load_out.set()
+
+    def save():
+        assert load_in.wait(10)
+        with quiet_transformers():
+            save_in.set()
+            assert load_out.wait(10)
+            assert hf_logging.get_verbosity() == hf_logging.ERROR  # still silenced
+
+    try:
+        threads = [threading.Thread(target=load), threading.Thread(target=save)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert hf_logging.get_verbosity() == hf_logging.INFO
+        assert hf_logging.is_progress_bar_enabled()
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        (hf_logging.enable_progress_bar if bars else hf_logging.disable_progress_bar)()
