@@ -716,17 +716,22 @@ def test_embed_messages_spell_the_options_of_the_command(skmrl_cmd, tmp_path, ti
         saved
     )
     (tmp_path / "t.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
-    out = skmrl_cmd(
-        "embed", "t.txt", "-o", "v.npy", "--model", str(saved), "--max-length", "16",
-        "--device", "cpu", "--no-progress",
-    )  # fmt: skip
+    with ThreadPoolExecutor(2) as pool:  # two independent runs side by side (6 s to start each)
+        with_saved = pool.submit(
+            skmrl_cmd, "embed", "t.txt", "-o", "v.npy", "--model", str(saved), "--max-length",
+            "16", "--device", "cpu", "--no-progress",
+        )  # fmt: skip
+        too_long = pool.submit(
+            skmrl_cmd, "embed", "t.txt", "-o", "w.npy", "--model", tiny_bert, "--device", "cpu"
+        )
+    out = with_saved.result()
     assert out.returncode == 0, out.stderr
     assert f"skmrl embed: warning: {saved} was saved with --max-length 32, but this embedder " in (
         out.stderr
     )
     assert "uses --max-length 16" in out.stderr and "(pass --max-length 32 to match" in out.stderr
     assert "max_length=" not in out.stderr
-    out = skmrl_cmd("embed", "t.txt", "-o", "v.npy", "--model", tiny_bert, "--device", "cpu")
+    out = too_long.result()
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1] == (
         "skmrl embed: error: --max-length 256 is more than this model accepts: expected an int "

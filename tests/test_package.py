@@ -94,8 +94,11 @@ def test_dim_curve_constructor_seen_by_type_checkers_is_the_dataclass_one():
 
 
 def test_demo_prints_accuracy_against_dim(capsys, bbc_news, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the default figures are written to the current folder
-    assert main(["demo", "--only", "TfidfBaseline", "--dims", "4", "32", "--folds", "3"]) == 0
+    monkeypatch.chdir(tmp_path)
+    # --no-plots: this test reads the table; the figures (10 of its 15 s, the map's t-SNE most)
+    # are checked by tests/test_cli.py::test_demo_writes_both_figures_and_says_which_dim_it_picks
+    args = ["demo", "--only", "TfidfBaseline", "--dims", "4", "32", "--folds", "3", "--no-plots"]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "BBC News: 2225 articles, 5 classes" in out
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
