@@ -459,8 +459,13 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
         # df[["a", "b"]].to_numpy(): a pair per row, as the frame's rows are
         X = [tuple(row) for row in X]
     if not _is_frame_or_series(X) and len(X) == 2 and any(map(_is_frame_or_series, X)):
-        # (df["a"], df["b"]): two columns whose cells hold vectors, as two matrices (A, B)
-        X = tuple(stack_vector_column(side, name=f"{name}[{i}]") for i, side in enumerate(X))
+        # (df["a"], df["b"]): two columns whose cells hold vectors, as two matrices (A, B); and
+        # two frames of numbers (a column per feature), which are two matrices: (dfA, B) was
+        # refused as "X[0] must be a pair" where (A, dfB) passed
+        X = tuple(
+            _frame_values(stack_vector_column(side, name=f"{name}[{i}]"))
+            for i, side in enumerate(X)
+        )
     if isinstance(X, np.ndarray):
         if X.ndim != 3 or X.shape[1] != 2:
             hint = "; two matrices A and B, a pair per row, go as (A, B)" if X.ndim == 2 else ""
@@ -541,6 +546,20 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
                 f"NaN or infinity ({bad.size} pair(s) in all)"
             )
     return a, b
+
+
+def _frame_values(X: Any) -> Any:
+    """A pandas or polars DataFrame of several columns as the 2-D array of its values (numbers
+    of ``object`` dtype read as floats where they are numbers); anything else as it is."""
+    if not _is_dataframe(X) or X.shape[1] < 2:
+        return X
+    values = X.to_numpy()
+    if values.dtype == object:
+        try:
+            values = values.astype(np.float64)
+        except (TypeError, ValueError):  # not numbers: _numbers names the type
+            pass
+    return values
 
 
 def _numbers(values: Any, name: str) -> np.ndarray:

@@ -50,7 +50,9 @@ def _tame_extreme_rows(X: np.ndarray) -> np.ndarray:
     """
     if X.ndim != 2 or not X.size or X.dtype.kind != "f":
         return X
-    peak = np.max(np.abs(X), axis=1, keepdims=True)
+    # in float64: float16's range ends at 65504, so comparing its peaks with 1e15 cast 1e15
+    # to float16 and warned "overflow encountered in cast" (no float16 row is extreme)
+    peak = np.max(np.abs(X), axis=1, keepdims=True).astype(np.float64, copy=False)
     extreme = (peak > 0) & np.isfinite(peak) & ((peak < 1e-15) | (peak > 1e15))
     if not extreme.any():
         return X
@@ -81,10 +83,10 @@ def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) 
 
     Parameters
     ----------
-    full : ndarray of shape (n_samples, max_dim)
-        Full-size vectors.
+    full : array-like of shape (n_samples, max_dim)
+        Full-size vectors (an array of numbers, a list of rows, a DataFrame).
     dim : int or None
-        Prefix length; ``None`` keeps every column.
+        Prefix length, in ``[1, max_dim]``; ``None`` keeps every column.
     normalize : bool, default=True
         Whether to L2-normalise the prefix.
 
@@ -101,6 +103,16 @@ def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) 
     array([[0.6, 0.8],
            [0. , 0. ]], dtype=float32)
     """
+    # a list of rows or a DataFrame: full[:, :dim] raised "list indices must be integers" or
+    # a KeyError, a 1-D or 3-D array numpy's IndexError or einsum's error, and a dim of -1
+    # dropped the last column (of 100, kept them all) without a word
+    full = np.asarray(full)
+    if full.ndim != 2:
+        raise ValueError(
+            f"prefix_normalize takes vectors of shape (n_samples, max_dim), got an array of "
+            f"shape {full.shape}"
+        )
+    dim = check_dim(dim, full.shape[1])
     out = full if dim is None else full[:, :dim]
     normalize = check_bool("normalize", normalize)
     if normalize and np.asarray(out).dtype != np.float32:
