@@ -94,8 +94,23 @@ def _is_polars(X: Any) -> bool:
 
 
 def _is_dataframe(X: Any) -> bool:
-    """A pandas or a polars DataFrame."""
-    return hasattr(X, "columns") and hasattr(X, "shape") and (hasattr(X, "iloc") or _is_polars(X))
+    """A pandas or a polars DataFrame (not a polars LazyFrame, whose ``columns`` resolve its
+    query, with a polars PerformanceWarning: :func:`_type_of` names it)."""
+    if _is_polars(X):
+        return type(X).__name__ == "DataFrame"
+    return hasattr(X, "columns") and hasattr(X, "shape") and hasattr(X, "iloc")
+
+
+def _is_lazy_frame(X: Any) -> bool:
+    """A polars LazyFrame: a query, whose rows come from ``collect()``."""
+    return _is_polars(X) and type(X).__name__ == "LazyFrame"
+
+
+def _type_of(X: Any) -> str:
+    """``X``'s type for an error message; a polars LazyFrame's says how to get its rows."""
+    if _is_lazy_frame(X):
+        return "a polars LazyFrame (a query: pass its rows, lf.collect())"
+    return type(X).__name__
 
 
 def _is_series(X: Any) -> bool:
@@ -239,7 +254,7 @@ def check_documents(X: Any, *, fit: bool = False, name: str = "X") -> list[str]:
     elif isinstance(X, Iterable):
         items = list(X)
     else:
-        raise TypeError(f"expected an iterable of str documents for {name}, got {type(X).__name__}")
+        raise TypeError(f"expected an iterable of str documents for {name}, got {_type_of(X)}")
 
     for i, doc in enumerate(items):
         if isinstance(doc, str):
@@ -325,9 +340,7 @@ def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:
     ValueError: pairs[0] must be a pair (text_a, text_b), got ['a cat', 'the sun', 'a man']; two lists of texts make pairs with list(zip(texts_a, texts_b))
     """  # noqa: E501
     if X is None or isinstance(X, str | bytes) or not hasattr(X, "__iter__"):
-        raise TypeError(
-            f"{name} must be a sequence of (text_a, text_b) pairs, got {type(X).__name__}"
-        )
+        raise TypeError(f"{name} must be a sequence of (text_a, text_b) pairs, got {_type_of(X)}")
     if _is_dataframe(X):  # iterating a frame gives its column names
         if X.shape[1] != 2:
             raise ValueError(
@@ -453,7 +466,7 @@ def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarr
     if X is None or isinstance(X, str | bytes) or not hasattr(X, "__len__"):
         raise TypeError(
             f"{name} must hold pairs of vectors: an array of shape (n_pairs, 2, n_features), two "
-            f"matrices (A, B), or a sequence of (vector_a, vector_b); got {type(X).__name__}"
+            f"matrices (A, B), or a sequence of (vector_a, vector_b); got {_type_of(X)}"
         )
     if isinstance(X, np.ndarray) and _is_object_pairs(X):
         # df[["a", "b"]].to_numpy(): a pair per row, as the frame's rows are
@@ -668,7 +681,7 @@ def check_vector_rows(X: Any, takes: str) -> Any:
     array_like = hasattr(X, "__len__") or hasattr(X, "__array__")  # not an iterator
     if X is None or isinstance(X, numbers.Number) or not array_like:
         raise TypeError(
-            f"{takes} dense vectors of shape (n_samples, n_features), got {type(X).__name__}"
+            f"{takes} dense vectors of shape (n_samples, n_features), got {_type_of(X)}"
         )
     if not (isinstance(X, list | tuple) and X and isinstance(X[0], _VECTOR_CELL)):
         return X

@@ -5,6 +5,8 @@ reference: the same data gives the same result, or the same message."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -232,3 +234,29 @@ def test_finetune_takes_pairs_and_scores_from_polars(tiny_bert):
     clear_caches()
     got = finetune(tiny_bert, frame.select("a", "b"), frame["score"], **common)
     np.testing.assert_allclose(got.transform(CORPUS[:5]), expected.transform(CORPUS[:5]), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lf: TfidfBaseline(dim=2).fit(lf.select("text")),
+        lambda lf: MatryoshkaAdaptor().fit(lf.select("x", "y")),
+        lambda lf: dim_curve(TfidfBaseline(), lf.select("text"), [0, 1, 0, 1], dims=[1]),
+        lambda lf: compare({"t": TfidfBaseline()}, lf.select("text"), [0, 1, 0, 1], dims=[1]),
+        lambda lf: dim_curve(
+            TfidfBaseline(), lf.select("text", "other"), [0.1, 0.5, 0.2, 0.3], task="sts", dims=[1]
+        ),
+    ],
+    ids=["fit", "vectors", "dim_curve", "compare", "pairs"],
+)
+def test_a_polars_lazy_frame_is_refused_saying_to_collect_it(call):
+    # A LazyFrame is a query: reading its columns resolves it, which polars warns of
+    # (PerformanceWarning) before skmrl's error named only "LazyFrame"; dim_curve and compare
+    # failed in polars ("LazyFrame is not subscriptable")
+    texts = ["the cat sat", "a dog ran", "the cat ran", "a dog sat"]
+    columns = {"text": texts, "other": texts[::-1], "x": [1.0, 2, 3, 4], "y": [0.0, 1, 0, 1]}
+    said = r"got a polars LazyFrame \(a query: pass its rows, lf\.collect\(\)\)$"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no PerformanceWarning
+        with pytest.raises(TypeError, match=said):
+            call(pl.LazyFrame(columns))

@@ -13,6 +13,8 @@ from skmrl._validation import (
     _column,
     _is_dataframe,
     _is_frame_or_series,
+    _is_lazy_frame,
+    _type_of,
     check_label_count,
     check_not_written_vectors,
     check_pair_scores,
@@ -355,8 +357,8 @@ def _dim_curve(
         if y is None:
             raise ValueError("task='classification' needs the class labels y")
         if not (isinstance(X, np.ndarray) or _is_frame_or_series(X)):
-            if isinstance(X, str | bytes | Mapping) or X is None:
-                raise TypeError(f"X must be a collection of documents, got {type(X).__name__}")
+            if isinstance(X, str | bytes | Mapping) or X is None or _is_lazy_frame(X):
+                raise TypeError(f"X must be a collection of documents, got {_type_of(X)}")
             X = list(X)
         check_label_count(y, len(X), "samples")  # a generator, a number, a bare str: one line
         if len(X) == 0:
