@@ -408,6 +408,10 @@ def _unit_blocks(Z: np.ndarray, norms: np.ndarray, kept: np.ndarray | None) -> I
         yield _unit_rows(Z[rows], norms[rows])
 
 
+#: What scikit-learn's checks of a fit's ``X`` set on the estimator (``validate_data``).
+_INPUT_ATTRS = ("n_features_in_", "feature_names_in_")
+
+
 class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     """Rotate dense embeddings so that every prefix is a good embedding; ``dim`` slices them.
 
@@ -690,7 +694,26 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
     def _fit(self, X: Any, y: Any = None, owner: str | None = None) -> MatryoshkaAdaptor:
         """:meth:`fit`; ``owner``: the estimator fitting this adaptor on its texts' vectors
-        (``"MatryoshkaEmbedder(fine_tune='pca')"``), which the warnings name instead."""
+        (``"MatryoshkaEmbedder(fine_tune='pca')"``), which the warnings name instead.
+
+        A fit that fails (a bad ``X``, an error or a Ctrl-C in the training) leaves the
+        adaptor as it was: scikit-learn's checks of ``X`` set ``n_features_in_`` and
+        ``feature_names_in_`` first, and these were left describing the failed fit's ``X``
+        beside the earlier fit's rotation (``transform`` then refused the vectors that
+        rotation takes and failed in a matmul on the new ones), or, on an adaptor never fitted,
+        beside no rotation at all (an ``AttributeError`` where ``NotFittedError`` is due).
+        """
+        earlier = {n: self.__dict__[n] for n in _INPUT_ATTRS if n in self.__dict__}
+        try:
+            return self._fit_checked(X, y, owner)
+        except BaseException:
+            for name in _INPUT_ATTRS:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(earlier)
+            raise
+
+    def _fit_checked(self, X: Any, y: Any, owner: str | None) -> MatryoshkaAdaptor:
+        """:meth:`_fit`, which restores the input's attributes when this fails."""
         check_dim(self.dim)
         check_memory(self.memory)
         self._validate_params()

@@ -444,13 +444,15 @@ class EmbeddingCache:
                         self._put((fingerprint, k), row)
         with self._lock:
             self.hits += len(found)
-            self.misses += len(missing)
         new = None
         if missing:
             new = np.asarray(compute(list(missing.values())), dtype=np.float32)
             if new.ndim != 2 or new.shape[0] != len(missing):
                 raise RuntimeError(f"encoder returned shape {new.shape} for {len(missing)} texts")
             with self._lock:
+                # counted once computed: a compute that failed (Ctrl-C) and its rerun counted
+                # every text twice
+                self.misses += len(missing)
                 for k, row in zip(missing, new, strict=True):
                     self._put((fingerprint, k), row.copy())  # the store's own, within its bound
             if location is not None:

@@ -247,32 +247,38 @@ class MatryoshkaSearch(BaseEstimator):
         self
         """
         self._validate_params()
+        # Everything is computed before any attribute is set: a fit that failed half-way (a
+        # Ctrl-C while embedding the new corpus) left the new corpus's embedder beside the
+        # earlier corpus's vectors, and queries embedded by the one were searched in the other,
+        # silently (with TfidfBaseline, other neighbours than either index gave).
         if self.embedder is not None:
             docs = self._texts(X, "X", fit=True)
-            self.embedder_ = clone(self.embedder).fit(docs)
-            full = self.embedder_.embed_full(docs)
+            embedder = clone(self.embedder).fit(docs)
+            full = embedder.embed_full(docs)
         else:
-            self.embedder_ = None
+            embedder = None
             full = self._vectors(X, "X")
-        self._fit_embedder = _embedder_record(self.embedder)
         n, max_dim = full.shape
         shortlist_dim = check_dim(self.shortlist_dim, max_dim, name="shortlist_dim")
         rerank_dim = check_dim(self.rerank_dim, max_dim, name="rerank_dim")
+        vectors = prefix_normalize(full, rerank_dim)
+        short = int8_offset = int8_scale = None
+        if shortlist_dim is not None:
+            short = prefix_normalize(full, shortlist_dim)
+            if self.quantize == "int8":
+                int8_offset, int8_scale = _search.fit_int8_ranges(short)
+                short = _search.quantize_int8(short, int8_offset, int8_scale)
+            elif self.quantize == "binary":
+                short = _search.binarize(short)
+        self.embedder_ = embedder
+        self._fit_embedder = _embedder_record(self.embedder)
         self.n_samples_fit_ = n
         self.max_dim_ = max_dim
         self.shortlist_dim_ = shortlist_dim
         self.rerank_dim_ = max_dim if rerank_dim is None else rerank_dim
         self.quantize_ = self.quantize
-        self.vectors_ = prefix_normalize(full, rerank_dim)
-        self.shortlist_ = self.int8_offset_ = self.int8_scale_ = None
-        if shortlist_dim is not None:
-            short = prefix_normalize(full, shortlist_dim)
-            if self.quantize == "int8":
-                self.int8_offset_, self.int8_scale_ = _search.fit_int8_ranges(short)
-                short = _search.quantize_int8(short, self.int8_offset_, self.int8_scale_)
-            elif self.quantize == "binary":
-                short = _search.binarize(short)
-            self.shortlist_ = short
+        self.vectors_ = vectors
+        self.shortlist_, self.int8_offset_, self.int8_scale_ = short, int8_offset, int8_scale
         self._reset_caches()
         return self
 
