@@ -15,6 +15,8 @@ from skmrl._torch.device import (  # noqa: E402
     resolve_precision,
 )
 
+from ._interleave import crossed_blocks  # noqa: E402
+
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
@@ -215,42 +217,17 @@ def test_one_torch_thread_blocks_of_two_threads_that_overlap_restore_the_count()
     # query batches, word2vec, an encoding's workers), thread B starts and runs one while A's
     # runs, A's ends first, then B's. B began with A's 1 (torch sets the count of threads
     # started later too) and restored it: every thread started since ran one torch thread.
-    import threading
-
     from skmrl._torch.device import one_torch_thread
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)
-    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
     seen: dict[str, int] = {}
-    errors: list[BaseException] = []
 
-    def a():
-        with one_torch_thread():
-            a_in.set()
-            assert b_in.wait(10)
-        a_out.set()
-
-    def b():
-        assert a_in.wait(10)
-        with one_torch_thread():
-            b_in.set()
-            assert a_out.wait(10)
-            seen["b"] = torch.get_num_threads()  # still one within B's block
-
-    def run(work):
-        try:
-            work()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def inside_b():
+        seen["b"] = torch.get_num_threads()  # still one within B's block
 
     try:
-        threads = [threading.Thread(target=run, args=(f,)) for f in (a, b)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        assert not errors
+        crossed_blocks(one_torch_thread, inside_b)
         assert seen == {"b": 1}
         assert _new_thread_torch_threads() == 2
         assert torch.get_num_threads() == 2

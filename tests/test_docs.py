@@ -221,17 +221,7 @@ def finish_build(proc: subprocess.Popen, dest: Path, timeout: float = 1200) -> D
 
 
 def build_docs(dest: Path) -> DocsBuild:
-    """Build the site as ``make docs`` does, from a fresh copy of the sources under ``dest``.
-
-    Parameters
-    ----------
-    dest : pathlib.Path
-        An empty folder.
-
-    Returns
-    -------
-    DocsBuild
-    """
+    """:func:`start_build` in the empty folder ``dest``, then :func:`finish_build`."""
     return finish_build(*start_build(dest))
 
 

@@ -22,6 +22,8 @@ from skmrl import MatryoshkaEmbedder, TfidfBaseline, clear_caches
 from skmrl.cache import cached_fit_state
 from skmrl.models import load_model
 
+from ._interleave import crossed_blocks
+
 WORDS = "the quick brown fox jumps over a lazy dog and runs away from the old cat".split()
 
 
@@ -300,6 +302,8 @@ import threadpoolctl
 import skmrl._torch.adaptor as torch_adaptor
 from skmrl import MatryoshkaAdaptor
 
+from ._interleave import crossed_blocks
+
 def blas_threads():
     return sorted({i["num_threads"] for i in threadpoolctl.threadpool_info()
                    if i["user_api"] == "blas"})
@@ -475,27 +479,12 @@ def test_a_save_beside_a_load_gives_the_users_transformers_logging_back():
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_info()
     hf_logging.enable_progress_bar()
-    load_in, save_in, load_out = threading.Event(), threading.Event(), threading.Event()
 
-    def load():
-        with quiet_transformers():
-            load_in.set()
-            assert save_in.wait(10)
-        load_out.set()
-
-    def save():
-        assert load_in.wait(10)
-        with quiet_transformers():
-            save_in.set()
-            assert load_out.wait(10)
-            assert hf_logging.get_verbosity() == hf_logging.ERROR  # still silenced
+    def inside_the_save():  # the load's block has ended
+        assert hf_logging.get_verbosity() == hf_logging.ERROR  # still silenced
 
     try:
-        threads = [threading.Thread(target=load), threading.Thread(target=save)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        crossed_blocks(quiet_transformers, inside_the_save)  # a load, then a save
         assert hf_logging.get_verbosity() == hf_logging.INFO
         assert hf_logging.is_progress_bar_enabled()
     finally:
