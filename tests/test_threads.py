@@ -302,8 +302,6 @@ import threadpoolctl
 import skmrl._torch.adaptor as torch_adaptor
 from skmrl import MatryoshkaAdaptor
 
-from ._interleave import crossed_blocks
-
 def blas_threads():
     return sorted({i["num_threads"] for i in threadpoolctl.threadpool_info()
                    if i["user_api"] == "blas"})
