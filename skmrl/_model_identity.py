@@ -15,7 +15,7 @@ import json
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from skmrl._threads import ForkSafeLock
+from skmrl._threads import ForkSafeLock, KeyedLocks
 
 if TYPE_CHECKING:  # skmrl.models imports this module
     from skmrl.models import LoadedModel
@@ -124,6 +124,8 @@ _FINE_TUNED: OrderedDict[tuple[str, str], Any] = OrderedDict()
 #: How many fine-tuned encoders stay loaded (about 90 MB each for all-MiniLM-L6-v2).
 _MAX_FINE_TUNED = 8
 _FINE_TUNED_LOCK = ForkSafeLock()
+#: One thread builds a fine-tuned encoder at a time, by key (:func:`load_fine_tuned`).
+_BUILDING = KeyedLocks()
 
 
 def register_fine_tuned(identity: str, device: str, model: Any) -> None:
@@ -187,20 +189,33 @@ def load_fine_tuned(base: LoadedModel, weights: dict[str, Any], identity: str) -
     import copy
 
     key = (identity, base.device)
+    model = _shared_fine_tuned(key)
+    if model is not None:
+        return model
+    # Two threads first transforming one fine-tuned estimator each built the encoder (the
+    # model's memory twice, and two objects for one identity): the second waits for the first.
+    with _BUILDING(key):
+        model = _shared_fine_tuned(key)
+        if model is not None:
+            return model
+        model = copy.deepcopy(base.model)
+        # assign: the encoder holds the given tensors (on the CPU, the weights' own memory, not
+        # a second copy of them)
+        model.load_state_dict(weights, assign=True)
+        model.eval()
+        model.requires_grad_(False)
+        model.to(base.device)
+        register_fine_tuned(identity, base.device, model)
+    return model
+
+
+def _shared_fine_tuned(key: tuple[str, str]) -> Any:
+    """The encoder shared under ``key`` (marked as the most recently used), or ``None``."""
     with _FINE_TUNED_LOCK:
         model = _FINE_TUNED.get(key)
         if model is not None:
             _FINE_TUNED.move_to_end(key)
-            return model
-    model = copy.deepcopy(base.model)
-    # assign: the encoder holds the given tensors (on the CPU, the weights' own memory, not a
-    # second copy of them)
-    model.load_state_dict(weights, assign=True)
-    model.eval()
-    model.requires_grad_(False)
-    model.to(base.device)
-    register_fine_tuned(identity, base.device, model)
-    return model
+        return model
 
 
 def forget_fine_tuned() -> None:

@@ -15,7 +15,9 @@ adaptor's fit and a search's threads take.
 
 :class:`ForkSafeLock` is a lock that a forked child gets anew, unlocked: every lock of skmrl
 that outlives a call is one, since a child forked while another thread held a plain lock (a
-model loading, a fit, an encoding) waited on it for ever.
+model loading, a fit, an encoding) waited on it for ever. :class:`KeyedLocks` gives each key
+its own lock (threads computing the same fitted state, or building the same encoder, wait for
+the first).
 """
 
 from __future__ import annotations
@@ -25,9 +27,16 @@ import functools
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
 
-__all__ = ["ForkSafeLock", "ProcessSetting", "one_blas_openmp_thread", "one_blas_thread"]
+__all__ = [
+    "ForkSafeLock",
+    "KeyedLocks",
+    "ProcessSetting",
+    "one_blas_openmp_thread",
+    "one_blas_thread",
+]
 
 
 class ForkSafeLock:
@@ -96,6 +105,57 @@ def _renew(ref: weakref.ref[ForkSafeLock]) -> None:
     lock = ref()
     if lock is not None:
         lock._renew()
+
+
+class KeyedLocks:
+    """One lock per key (``with locks(key):``): threads computing the same thing wait for the
+    first, other keys run side by side.
+
+    A key's lock (re-entrant) is made at its first use and dropped once no thread holds or
+    waits for it. A forked child starts with none (those of the parent's other threads would
+    stay held there for ever).
+
+    Examples
+    --------
+    >>> from skmrl._threads import KeyedLocks
+    >>> building = KeyedLocks()
+    >>> with building("model a"), building("model a"):  # re-entrant
+    ...     len(building)
+    1
+    >>> len(building)
+    0
+    """
+
+    def __init__(self) -> None:
+        self._lock = ForkSafeLock()
+        #: key -> [lock, threads using it]
+        self._locks: dict[Hashable, list[Any]] = {}
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=functools.partial(_forget_keys, weakref.ref(self)))
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @contextlib.contextmanager
+    def __call__(self, key: Hashable) -> Iterator[None]:
+        with self._lock:
+            entry = self._locks.setdefault(key, [threading.RLock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                if not entry[1] and self._locks.get(key) is entry:  # not a fork's new entry
+                    del self._locks[key]
+
+
+def _forget_keys(ref: weakref.ref[KeyedLocks]) -> None:
+    """In a forked child: no key's lock of ``ref``'s KeyedLocks, if it still exists."""
+    locks = ref()
+    if locks is not None:
+        locks._locks.clear()
 
 
 class ProcessSetting:

@@ -53,7 +53,7 @@ import numpy as np
 
 from skmrl._model_identity import forget_fine_tuned
 from skmrl._state_size import state_footprint
-from skmrl._threads import ForkSafeLock
+from skmrl._threads import ForkSafeLock, KeyedLocks
 from skmrl._validation import caller_stacklevel, check_float, folder_write_problem
 from skmrl._vector_store import (
     STORE_DIR,
@@ -622,41 +622,18 @@ _FIT_STATES: OrderedDict[str, dict[str, Any]] = OrderedDict()
 #: key -> the state's footprint (its own bytes, its large buffers by address), for the byte bound
 _FIT_FOOTPRINTS: dict[str, tuple[int, dict[int, int]]] = {}
 _FIT_LOCK = ForkSafeLock()
-#: key -> [lock, threads using it]: one thread computes a key's state at a time (see
-#: :func:`_fitting`); the entry goes when no thread uses it.
-_FIT_KEY_LOCKS: dict[str, list[Any]] = {}
+#: One thread computes a key's state at a time (see :func:`_fitting`).
+_FIT_KEYS = KeyedLocks()
 
 
-def _reset_fit_locks() -> None:
-    """In a child forked while another thread fitted (``multiprocessing``'s fork, a
-    DataLoader's workers), no thread is left to release that thread's locks: without new ones,
-    the child waited for ever on the key being fitted (``_FIT_LOCK``, a :class:`ForkSafeLock`,
-    renews itself)."""
-    _FIT_KEY_LOCKS.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_fit_locks)
-
-
-@contextlib.contextmanager
-def _fitting(key: str) -> Iterator[None]:
+def _fitting(key: str) -> contextlib.AbstractContextManager[None]:
     """Hold ``key``'s own lock: threads fitting the same state at once wait for the first one's
     (a GridSearchCV over dim under joblib's threading backend fitted each fold once per grid
     point in flight) instead of each computing it. Keys of other states run side by side; a
     state computed within another's (fine-tuned weights within fine_tune="full+adaptor") is
-    under a key of its own, never the outer one, so the waits cannot go round in a circle."""
-    with _FIT_LOCK:
-        entry = _FIT_KEY_LOCKS.setdefault(key, [threading.RLock(), 0])
-        entry[1] += 1
-    try:
-        with entry[0]:
-            yield
-    finally:
-        with _FIT_LOCK:
-            entry[1] -= 1
-            if not entry[1] and _FIT_KEY_LOCKS.get(key) is entry:  # not a fork's new entry
-                del _FIT_KEY_LOCKS[key]
+    under a key of its own, never the outer one, so the waits cannot go round in a circle. A
+    child forked while another thread fitted starts with no key's lock (it waited for ever)."""
+    return _FIT_KEYS(key)
 
 
 def get_embedding_cache() -> EmbeddingCache:

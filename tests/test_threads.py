@@ -488,3 +488,30 @@ def test_a_save_beside_a_load_gives_the_users_transformers_logging_back():
     finally:
         hf_logging.set_verbosity(verbosity)
         (hf_logging.enable_progress_bar if bars else hf_logging.disable_progress_bar)()
+
+
+def test_two_threads_first_using_one_fine_tuned_encoder_build_it_once(tiny_bert, monkeypatch):
+    """Two threads first transforming one fine-tuned estimator each built its encoder (the
+    model's memory twice, two objects for one identity); the first build now waits at its end
+    (at most 1.5 s) for a second one to begin, which only unserialised builds do."""
+    from skmrl import _model_identity
+    from skmrl.models import load_fine_tuned
+
+    base = load_model(tiny_bert, device="cpu")
+    weights = {name: t.clone() for name, t in base.model.state_dict().items()}
+    register, calls = _second_call_awaited(_model_identity.register_fine_tuned)
+    monkeypatch.setattr(_model_identity, "register_fine_tuned", register)
+    got: list = []
+    threads = [
+        threading.Thread(target=lambda: got.append(load_fine_tuned(base, weights, "one identity")))
+        for _ in range(2)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(calls) == 1
+        assert len(got) == 2 and got[0] is got[1]
+    finally:
+        _model_identity.forget_fine_tuned()
