@@ -47,11 +47,46 @@ def _token_re() -> re.Pattern[str]:
     return re.compile(rf"{word}(?:['\u2019]{word})*")
 
 
+#: Invisible characters that sit inside words and are not word characters (category Cf): soft
+#: hyphen (scraped "Fuß\u00adball"), zero-width non-joiner and joiner (inside Persian and Indic
+#: words), word joiner and zero-width no-break space. Removed before tokenizing, so they do not
+#: cut a word in two. (A zero-width space, U+200B, still separates words: Thai and Khmer text
+#: mark word boundaries with it.)
+_IN_WORD_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
+
+
 def _default_tokenize(text: str) -> list[str]:
     """Words of ``text`` in Unicode NFC (a decomposed "cafe" + U+0301 and a composed "café"
     are one word): runs of letters, digits, underscores and combining marks, with inner
-    apostrophes (``don't``)."""
+    apostrophes (``don't``). Soft hyphens, zero-width (non-)joiners and word joiners are
+    removed first: "Fuß\u00adball" is one word, "Fußball"."""
+    text = text.translate(_IN_WORD_INVISIBLE)
     return _token_re().findall(unicodedata.normalize("NFC", text))
+
+
+#: Scripts written without spaces between words: Han and kana (Chinese, Japanese), and Thai,
+#: Lao, Khmer, Myanmar. The default tokenizer makes one token of each run of them.
+_CJK = (
+    "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+    "\U00020000-\U0002fa1f"
+)
+_SEA = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+#: A token that is a phrase of such text, not a word: 4+ Han/kana characters in a row (Chinese
+#: words average under 2), or 10+ Thai, Lao, Khmer or Myanmar code points (vowel signs included).
+_UNSEGMENTED_RE = re.compile(f"[{_CJK}]{{4}}|[{_SEA}]{{10}}")
+
+
+def _unsegmented_share(tokenized: list[list[str]], limit: int = 200_000) -> float:
+    """The share of the tokens (of the first ``limit``) that are runs of text written without
+    spaces (Chinese, Japanese, Thai, ...) long enough to be phrases or sentences, not words:
+    what the default tokenizer makes of such text."""
+    long = total = 0
+    for toks in tokenized:
+        total += len(toks)
+        long += sum(1 for w in toks if _UNSEGMENTED_RE.search(w))
+        if total >= limit:
+            break
+    return long / total if total else 0.0
 
 
 def _build_vocabulary(

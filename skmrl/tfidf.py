@@ -194,7 +194,12 @@ class TfidfBaseline(BaseEmbedder):
             token_pattern=self.token_pattern,
             dtype=np.float32,
         )
-        tfidf = vectorizer.fit_transform(docs)
+        try:
+            tfidf = vectorizer.fit_transform(docs)
+        except ValueError as exc:
+            if not str(exc).startswith("empty vocabulary"):
+                raise
+            raise ValueError(self._empty_vocabulary_message(len(docs))) from None
         # The pruned-term set is only for introspection and can be huge: do not keep or pickle it.
         if hasattr(vectorizer, "stop_words_"):
             del vectorizer.stop_words_
@@ -210,6 +215,30 @@ class TfidfBaseline(BaseEmbedder):
             "singular_values_": singular[:rank].astype(np.float32),
             "max_dim_": rank,
         }
+
+    def _empty_vocabulary_message(self, n_docs: int) -> str:
+        """What TfidfVectorizer's "empty vocabulary; perhaps the documents only contain stop
+        words" means here: it said stop words also of emoji, punctuation, or one-character
+        words (a Chinese character), which the default ``token_pattern`` does not take."""
+        docs = f"{n_docs} training document" + ("" if n_docs == 1 else "s")
+        if not (isinstance(self.analyzer, str) and self.analyzer == "word"):
+            if not isinstance(self.analyzer, str):
+                return f"empty vocabulary: the analyzer found no term in the {docs}"
+            return (
+                f"empty vocabulary: analyzer={self.analyzer!r} with ngram_range="
+                f"{self.ngram_range} found no character n-gram in the {docs}"
+            )
+        stop = " outside stop_words" if self.stop_words is not None else ""
+        message = f"empty vocabulary: token_pattern=r'{self.token_pattern}' finds no word"
+        message += f"{stop} in the {docs}"
+        if self.token_pattern == r"(?u)\b\w\w+\b":
+            message += (
+                " (the default takes runs of two or more letters, digits or underscores: not "
+                "punctuation, emoji or one-character words such as a Chinese character alone); "
+                r"pass token_pattern=r'(?u)\b\w+\b' to keep one-character words, or "
+                "analyzer='char' for character n-grams"
+            )
+        return message
 
     def _callable_params(self) -> list[str]:
         """The vectorizer's parameters given as functions (``analyzer``, ``strip_accents``)."""

@@ -29,6 +29,7 @@ from skmrl._validation import (
     first_warning,
 )
 from skmrl._vocab import (
+    _IN_WORD_INVISIBLE,
     SIF_A,
     _build_vocabulary,
     _default_tokenize,
@@ -38,6 +39,7 @@ from skmrl._vocab import (
     _pool,
     _pool_ids,
     _remove_component,
+    _unsegmented_share,
 )
 from skmrl._word_vectors import (
     WordVectors,
@@ -55,6 +57,8 @@ __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
 AUTO_EPOCHS_TOKENS = 2_000_000
 AUTO_MIN_EPOCHS = 5
 AUTO_MAX_EPOCHS = 40
+#: A fit with the default tokenizer warns when this share of the tokens are unsegmented phrases.
+UNSEGMENTED_SHARE = 0.25
 #: Fewer training tokens (corpus tokens x epochs) than this give weak vectors: a warning.
 MIN_TRAINING_TOKENS = 1_000_000
 
@@ -120,7 +124,12 @@ class Word2VecEmbedder(BaseEmbedder):
     tokenizer : callable, optional
         ``str -> list of str``; default: words of letters, digits and combining marks
         (``\\w`` and the vowel signs of Hindi, Arabic harakat, ...) with inner apostrophes, in
-        Unicode NFC (a decomposed accent makes the same word as a composed one).
+        Unicode NFC (a decomposed accent makes the same word as a composed one), soft hyphens
+        and zero-width (non-)joiners removed (they do not cut a word in two). It splits at
+        spaces and punctuation only: of Chinese, Japanese or Thai text it makes one token per
+        phrase or sentence, and a fit warns when a quarter of the tokens are such runs (4+ Han
+        or kana characters, 10+ Thai, Lao, Khmer or Myanmar ones); pass a word segmenter
+        (``jieba.lcut``, say) for such text.
     lowercase : bool, default=True
         Lowercase the text before tokenizing.
     vectors : str or path, optional
@@ -351,6 +360,8 @@ class Word2VecEmbedder(BaseEmbedder):
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
         tokenized = [self._tokenize(doc) for doc in docs]
+        if self.tokenizer is None:
+            self._check_segmented(tokenized)
 
         pre_words: list[str] = []
         pre_table = None
@@ -440,6 +451,26 @@ class Word2VecEmbedder(BaseEmbedder):
             _vectors_coverage_message(
                 self.vectors, pre_words, known, total, skipped=self.epochs == 0, cased_tokens=cased
             ),
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
+    def _check_segmented(self, tokenized: list[list[str]]) -> None:
+        """Warn when the default tokenizer made phrases, not words, of text written without
+        spaces (Chinese, Japanese, Thai, ...). Once per parameter setting."""
+        share = _unsegmented_share(tokenized)
+        if share < UNSEGMENTED_SHARE or not first_warning(
+            "unsegmented|" + _stable_repr(self._cache_params())
+        ):
+            return
+        warnings.warn(
+            f"{share:.0%} of the training tokens are runs of Chinese, Japanese, Thai, Lao, Khmer "
+            "or Myanmar text, which puts no spaces between words: the default tokenizer splits "
+            "at spaces and punctuation only, so these tokens are phrases or whole sentences, "
+            "which other documents rarely repeat (expect near-random or zero vectors). Pass "
+            "tokenizer=... a word segmenter (jieba.lcut for Chinese, say), give text split into "
+            "words by spaces, or use TfidfBaseline(analyzer='char', ngram_range=(1, 2)). "
+            "(Warned once per parameter setting.)",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -572,5 +603,5 @@ class Word2VecEmbedder(BaseEmbedder):
         dim = check_dim(self.dim, self.max_dim_)
         key = word.lower() if self.lowercase and isinstance(word, str) else word
         if self.tokenizer is None and isinstance(key, str) and key not in self.wv_:
-            key = unicodedata.normalize("NFC", key)  # the default tokenizer's words are NFC
+            key = unicodedata.normalize("NFC", key.translate(_IN_WORD_INVISIBLE))  # as it tokenizes
         return self.wv_.most_similar(key, topn=topn, dim=dim)
