@@ -55,13 +55,17 @@ def _token_re() -> re.Pattern[str]:
 _IN_WORD_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
 
 
+def _normal_text(text: str) -> str:
+    """``text`` as the default tokenizer reads it: without the invisible in-word characters,
+    in Unicode NFC (a decomposed "cafe" + U+0301 and a composed "café" are one word)."""
+    return unicodedata.normalize("NFC", text.translate(_IN_WORD_INVISIBLE))
+
+
 def _default_tokenize(text: str) -> list[str]:
-    """Words of ``text`` in Unicode NFC (a decomposed "cafe" + U+0301 and a composed "café"
-    are one word): runs of letters, digits, underscores and combining marks, with inner
-    apostrophes (``don't``). Soft hyphens, zero-width (non-)joiners and word joiners are
-    removed first: "Fuß\u00adball" is one word, "Fußball"."""
-    text = text.translate(_IN_WORD_INVISIBLE)
-    return _token_re().findall(unicodedata.normalize("NFC", text))
+    """Words of :func:`_normal_text` of ``text``: runs of letters, digits, underscores and
+    combining marks, with inner apostrophes (``don't``). "Fuß\u00adball" is one word,
+    "Fußball"."""
+    return _token_re().findall(_normal_text(text))
 
 
 #: Scripts written without spaces between words: Han and kana (Chinese, Japanese), and Thai,

@@ -115,11 +115,11 @@ def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) 
     dim = check_dim(dim, full.shape[1])
     out = full if dim is None else full[:, :dim]
     normalize = check_bool("normalize", normalize)
-    if normalize and np.asarray(out).dtype != np.float32:
+    if normalize and out.dtype != np.float32:
         # float64 rows of 1e-200 or 1e300 would cast to zeros or infinities; float32 rows need
         # nothing (their norms are taken in float64 below), so the embedders' vectors, at every
         # transform, are not looked over once more
-        out = _tame_extreme_rows(np.asarray(out))
+        out = _tame_extreme_rows(out)
     out = np.array(out, dtype=np.float32, order="C", copy=True)
     if normalize and out.size:
         norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]

@@ -18,6 +18,9 @@ from skmrl.base import BaseEmbedder, dim_feature_names
 
 __all__ = ["TfidfBaseline"]
 
+#: scikit-learn's default ``token_pattern``: runs of two or more word characters.
+_DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
 
 class TfidfBaseline(BaseEmbedder):
     """TF-IDF features, or their LSA projection with a tunable size ``dim``.
@@ -133,7 +136,7 @@ class TfidfBaseline(BaseEmbedder):
         lowercase: bool = True,
         strip_accents: str | Callable[[str], str] | None = None,
         analyzer: str | Callable[[str], list[str]] = "word",
-        token_pattern: str | None = r"(?u)\b\w\w+\b",
+        token_pattern: str | None = _DEFAULT_TOKEN_PATTERN,
         random_state: int | None = 0,
         memory: Any = None,
     ) -> None:
@@ -231,7 +234,7 @@ class TfidfBaseline(BaseEmbedder):
         stop = " outside stop_words" if self.stop_words is not None else ""
         message = f"empty vocabulary: token_pattern=r'{self.token_pattern}' finds no word"
         message += f"{stop} in the {docs}"
-        if self.token_pattern == r"(?u)\b\w\w+\b":
+        if self.token_pattern == _DEFAULT_TOKEN_PATTERN:
             message += (
                 " (the default takes runs of two or more letters, digits or underscores: not "
                 "punctuation, emoji or one-character words such as a Chinese character alone); "

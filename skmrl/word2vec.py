@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import unicodedata
 import warnings
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
@@ -29,13 +28,13 @@ from skmrl._validation import (
     first_warning,
 )
 from skmrl._vocab import (
-    _IN_WORD_INVISIBLE,
     SIF_A,
     _build_vocabulary,
     _default_tokenize,
     _first_component,
     _keep_probabilities,
     _known_word_ids,
+    _normal_text,
     _pool,
     _pool_ids,
     _remove_component,
@@ -603,5 +602,5 @@ class Word2VecEmbedder(BaseEmbedder):
         dim = check_dim(self.dim, self.max_dim_)
         key = word.lower() if self.lowercase and isinstance(word, str) else word
         if self.tokenizer is None and isinstance(key, str) and key not in self.wv_:
-            key = unicodedata.normalize("NFC", key.translate(_IN_WORD_INVISIBLE))  # as it tokenizes
+            key = _normal_text(key)  # as the default tokenizer reads words
         return self.wv_.most_similar(key, topn=topn, dim=dim)
