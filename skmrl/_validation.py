@@ -407,7 +407,8 @@ def _is_object_pairs(X: np.ndarray) -> bool:
 
 def holds_vector_pairs(X: Any) -> bool:
     """Whether pairs ``X`` hold vectors rather than texts: a 3-D array, two matrices
-    ``(A, B)`` (or two columns of vectors, ``(df["embedding_a"], df["embedding_b"])``), pairs
+    ``(A, B)`` (or two frames of numbers, or two columns of vectors,
+    ``(df["embedding_a"], df["embedding_b"])``), pairs
     whose first holds an array, a list or a tuple (of numbers), or a DataFrame of 2 columns whose
     cells hold vectors (as ``df[["embedding_a", "embedding_b"]]`` keeps an API's).
 
@@ -432,6 +433,9 @@ def holds_vector_pairs(X: Any) -> bool:
     first = X[0]
     if isinstance(first, np.ndarray) and first.ndim == 2:  # (A, B)
         return True
+    if len(X) == 2 and _is_dataframe(first) and first.shape[1] > 1:
+        # (dfA, dfB): two frames of numbers, a column per feature, are two matrices (A, B)
+        return _frame_values(first).dtype.kind in "fiu"
     if len(X) == 2 and _is_frame_or_series(first):  # (df["a"], df["b"])
         return _holds_vector_column(first)
     if isinstance(first, str) or not isinstance(first, Sequence | np.ndarray) or not len(first):

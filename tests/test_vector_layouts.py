@@ -104,3 +104,15 @@ def test_two_frames_of_numbers_are_two_matrices_of_pairs():
     arrays = dim_curve(MatryoshkaAdaptor(method="pca"), (A, B), gold, task="sts", dims=[2, 4],
                        cv=None)  # fmt: skip
     np.testing.assert_allclose(frames.scores, arrays.scores, atol=1e-12)
+
+
+def test_two_frames_of_numbers_are_vector_pairs_to_a_text_embedder_too():
+    from skmrl import TfidfBaseline
+    from skmrl._validation import holds_vector_pairs
+
+    A, B = pd.DataFrame(Z[:20]), pd.DataFrame(Z[20:])
+    assert holds_vector_pairs((A, B))
+    assert not holds_vector_pairs((pd.DataFrame({"a": ["x y"] * 3, "b": ["u v"] * 3}), B))
+    # was "X[0] must be a pair (text_a, text_b), got a DataFrame": the text-pairs message
+    with pytest.raises(TypeError, match="X holds pairs of vectors, and TfidfBaseline embeds"):
+        dim_curve(TfidfBaseline(), (A, B), np.linspace(0.0, 5.0, 20), task="sts", cv=None)
