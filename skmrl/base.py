@@ -52,7 +52,9 @@ def _tame_extreme_rows(X: np.ndarray) -> np.ndarray:
         return X
     # in float64: float16's range ends at 65504, so comparing its peaks with 1e15 cast 1e15
     # to float16 and warned "overflow encountered in cast" (no float16 row is extreme)
-    peak = np.max(np.abs(X), axis=1, keepdims=True).astype(np.float64, copy=False)
+    # (the row's largest |value| from its max and min: np.abs(X) was a temporary of X's size)
+    high, low = X.max(axis=1, keepdims=True), X.min(axis=1, keepdims=True)
+    peak = np.maximum(high, -low).astype(np.float64, copy=False)
     extreme = (peak > 0) & np.isfinite(peak) & ((peak < 1e-15) | (peak > 1e15))
     if not extreme.any():
         return X
