@@ -36,23 +36,20 @@ __all__ = ["embed"]
 
 
 def _require_dask() -> Any:
-    try:
-        import dask.dataframe as dd
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "skmrl.dask needs dask with its dataframe module: pip install 'skmrl[dask]' "
-            f"(or 'dask[dataframe]'); {exc}"
-        ) from None
-    return dd
+    """``dask.dataframe`` (which brings pandas and pyarrow), or one ImportError naming the
+    ``dask`` extra; before anything else of dask or pandas is imported."""
+    from skmrl._extras import import_optional
+
+    return import_optional("dask.dataframe", "skmrl.dask.embed", "pip install 'skmrl[dask]'")
 
 
 def _text_series(texts: Any, column: str | None) -> tuple[Any, Any]:
     """A dask Series of the texts, from a dask Series, DataFrame (one column) or Bag, and the
     dtype that ``keep_text`` gives them (``None``: their own)."""
+    dd = _require_dask()
     import dask.bag as db
     import pandas as pd
 
-    dd = _require_dask()
     if isinstance(texts, db.Bag):
         # The elements as they are (object: a str dtype would turn a dict or a number into
         # its repr, silently), checked on the workers; kept as the dtype dask gives a column
@@ -230,6 +227,7 @@ def embed(
             "with path="
         )
     check_bool("keep_text", keep_text)
+    _require_dask()
     import dask
 
     series, text_dtype = _text_series(texts, column)

@@ -56,11 +56,11 @@ _LEGEND_ROWS = 16
 
 
 def _pyplot(what: str) -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(f"{what} needs matplotlib: {_INSTALL}") from exc
-    return plt
+    """``matplotlib.pyplot``, or one ImportError naming the ``plot`` extra (missing, or older
+    than the extra's 3.7, whose legend placements ``plot_document_map`` uses)."""
+    from skmrl._extras import MATPLOTLIB_MIN, import_optional
+
+    return import_optional("matplotlib.pyplot", what, _INSTALL, min_version=MATPLOTLIB_MIN)
 
 
 def _check_tolerance(tolerance: Any) -> None:
