@@ -160,7 +160,7 @@ def test_demo_without_matplotlib_skips_default_figures_but_refuses_named_ones(mo
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        _demo_figures.importlib.util,
+        importlib.util,
         "find_spec",
         lambda name, *a: None if name.split(".")[0] == "matplotlib" else real(name, *a),
     )

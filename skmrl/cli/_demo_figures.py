@@ -13,12 +13,12 @@ argument error.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from skmrl._extras import MATPLOTLIB_MIN, missing_requirement
 from skmrl._folders import same_file
 from skmrl.cli._common import agg_pyplot, plot_problem
 
@@ -92,12 +92,16 @@ def check_figures(
                 "--only, or leave --depth-plot out"
             )
         del figures["--depth-plot"]
-    if figures and importlib.util.find_spec("matplotlib") is None:
+    # an old matplotlib too: it refused the legends' placement once the sweep had run
+    needs = missing_requirement("matplotlib", MATPLOTLIB_MIN) if figures else None
+    if needs is not None:
         for option, (_, explicit) in figures.items():
             if explicit:
-                parser.error(f"argument {option}: needs matplotlib: pip install 'skmrl[plot]'")
+                parser.error(f"argument {option}: needs {needs}: pip install 'skmrl[plot]'")
+        missing = needs == "matplotlib"
+        why = "matplotlib is not installed" if missing else f"the figures need {needs}"
         print(
-            "skmrl demo: warning: matplotlib is not installed, so no figures are written "
+            f"skmrl demo: warning: {why}, so no figures are written "
             "(pip install 'skmrl[plot]'; --no-plots silences this)",
             file=sys.stderr,
         )

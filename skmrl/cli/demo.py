@@ -147,6 +147,22 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         problem = None if folder is None else folder_write_problem(folder, repr(str(folder)))
         if problem:
             parser.error(f"argument --cache-dir: {problem} (or pass --cache-dir none)")
+        _check_minilm(parser)  # after the arguments' own problems, which it would hide
+
+
+def _check_minilm(parser: argparse.ArgumentParser) -> None:
+    """The MiniLM rows need the packaged all-MiniLM-L6-v2 (or a copy in the Hugging Face cache):
+    found before any work, not as a traceback once the TF-IDF and Word2Vec rows have run."""
+    from skmrl.models import DEFAULT_MODEL, ModelNotFoundError, resolve_model
+
+    try:
+        resolve_model(DEFAULT_MODEL)  # finds it, loads nothing
+    except ModelNotFoundError:
+        parser.error(
+            "argument --only: MatryoshkaEmbedder (and the adaptor and depth rows) needs the "
+            "packaged all-MiniLM-L6-v2: pip install 'skmrl[models]'; or run the others alone: "
+            "--only tfidf word2vec"
+        )
 
 
 def _check_class_counts(
