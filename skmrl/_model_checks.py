@@ -5,6 +5,8 @@ encoder alone), :func:`max_positions` the longest input the model takes, and
 :func:`check_missing_weights` what its checkpoint lacked (its pooler's weights, left out of its
 identity; any other, warned of). :func:`quiet_transformers` silences transformers' logs and
 progress bars around a load or a save. :func:`skmrl.models.load_model` loads with them.
+:func:`custom_code_error` refuses a model whose own Python code was not trusted, and
+:func:`model_type_message` a ``model=`` that is no path or name.
 """
 
 from __future__ import annotations
@@ -12,12 +14,20 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from skmrl._threads import ProcessSetting
 
-__all__ = ["check_missing_weights", "encoder_class", "max_positions", "quiet_transformers"]
+__all__ = [
+    "check_missing_weights",
+    "custom_code_error",
+    "custom_code_files",
+    "encoder_class",
+    "max_positions",
+    "model_type_message",
+    "quiet_transformers",
+]
 
 
 def _quiet_transformers() -> Callable[[], None]:
@@ -108,7 +118,7 @@ def max_positions(net: Any) -> int | None:
     return limit
 
 
-def check_missing_weights(model: Any, info: Any) -> frozenset[str]:
+def check_missing_weights(model: Any, info: Any, custom_code: Sequence[str] = ()) -> frozenset[str]:
     """The weights the checkpoint lacked that skmrl never uses: its pooler's, which transformers
     initialises at random, differently in each process (left out of the model's identity).
 
@@ -116,7 +126,9 @@ def check_missing_weights(model: Any, info: Any) -> frozenset[str]:
     checkpoint, ``add_pooling_layer=False``) otherwise had a new identity in every process: its
     pickles failed elsewhere with "weights differ ... fit it again", and ``memory=`` never hit
     across runs. Any other missing weight is initialised at random and changes the vectors:
-    that is warned about (transformers' own notice is silenced).
+    that is warned about (transformers' own notice is silenced). ``custom_code``: the files of
+    the model's own code that were not run (untrusted, where transformers has a class of the
+    config's ``model_type``: jina-embeddings-v2 says ``"bert"``), which the warning names.
     """
     missing = sorted(str(k) for k in (info or {}).get("missing_keys") or ())
     pooler = frozenset(k for k in missing if k.startswith("pooler.") or ".pooler." in k)
@@ -125,12 +137,103 @@ def check_missing_weights(model: Any, info: Any) -> frozenset[str]:
         from skmrl._validation import caller_stacklevel
 
         shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        untrusted = (
+            f" Its config.json names its own code ({', '.join(custom_code)}), which transformers' "
+            "class of that model_type replaced: trust_remote_code=True runs it (only for a model "
+            "you trust)"
+            if custom_code
+            else ""
+        )
         warnings.warn(
             f"model={os.fspath(model)!r} lacks {len(others)} of its encoder's weights "
             f"({shown}): transformers initialised them at random, so its vectors are not the "
             "trained model's (and differ from process to process). Is the folder an encoder of "
-            "this architecture (config.json's model_type)?",
+            "this architecture (config.json's model_type)?" + untrusted,
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
     return pooler
+
+
+def custom_code_files(configs: dict[str, Any]) -> list[str]:
+    """The Python files that the ``auto_map`` of a model's configs name, in order, once each.
+
+    ``configs`` maps a file name (``"config.json"``, ``"tokenizer_config.json"``) to its
+    content. An entry is ``"module.Class"`` (``module.py`` in the model's files), a list of
+    them (a tokenizer's slow and fast classes), or ``"org/repo--module.Class"`` (code kept in
+    another repository on the hub).
+
+    Examples
+    --------
+    >>> from skmrl._model_checks import custom_code_files
+    >>> custom_code_files({"config.json": {"auto_map": {
+    ...     "AutoConfig": "configuration_x.XConfig", "AutoModel": "org/code--modeling_x.XModel"}}})
+    ['configuration_x.py', 'modeling_x.py of org/code']
+    """
+    files: list[str] = []
+    for config in configs.values():
+        auto_map = config.get("auto_map") if isinstance(config, dict) else None
+        if not isinstance(auto_map, dict):
+            continue
+        for value in auto_map.values():
+            for ref in value if isinstance(value, list | tuple) else [value]:
+                if not isinstance(ref, str) or "." not in ref:
+                    continue
+                repo, _, reference = ref.rpartition("--")
+                name = reference.rsplit(".", 1)[0].replace(".", "/") + ".py"
+                name += f" of {repo}" if repo else ""
+                if name not in files:
+                    files.append(name)
+    return files
+
+
+def custom_code_error(model: Any, configs: dict[str, Any]) -> ValueError:
+    """The one-line refusal of a model whose custom code (``auto_map``) was not trusted.
+
+    transformers said "The repository ... contains custom code which must be executed", after
+    asking on stdin whether to run it (without an explicit ``trust_remote_code``); skmrl then
+    called the folder unloadable and listed what a model folder holds, which it held.
+
+    Examples
+    --------
+    >>> from skmrl._model_checks import custom_code_error
+    >>> print(custom_code_error("nomic", {"config.json": {"auto_map": {"AutoModel": "m.M"}}}))
+    model='nomic' holds custom code (the auto_map of config.json names m.py), which skmrl runs \
+only with trust_remote_code=True, and that runs the model's own Python code on this machine: \
+pass it only for a model you trust
+    """
+    files = custom_code_files(configs)
+    where = " and ".join(
+        name
+        for name, config in configs.items()
+        if isinstance(config, dict) and config.get("auto_map")
+    )
+    named = f" (the auto_map of {where} names {', '.join(files)})" if files else ""
+    return ValueError(
+        f"model={os.fspath(model)!r} holds custom code{named}, which skmrl runs only with "
+        "trust_remote_code=True, and that runs the model's own Python code on this machine: "
+        "pass it only for a model you trust"
+    )
+
+
+def model_type_message(model: Any) -> str:
+    """The one line that refuses a ``model=`` that is neither a path nor a name.
+
+    It names the type alone: the repr of a loaded transformers model is its whole module tree,
+    hundreds of lines, which the message held. A loaded model (anything with a
+    ``save_pretrained``) is told how to pass it: saved to a folder.
+
+    Examples
+    --------
+    >>> from skmrl._model_checks import model_type_message
+    >>> model_type_message(3)
+    'model must be a model folder path or a model name (str), got int'
+    """
+    kind = type(model).__name__
+    if callable(getattr(model, "save_pretrained", None)):
+        return (
+            f"model must be a model folder path or a model name (str), got a loaded {kind}: "
+            "save it with model.save_pretrained(folder) (and its tokenizer with "
+            "tokenizer.save_pretrained(folder)), then pass model=folder"
+        )
+    return f"model must be a model folder path or a model name (str), got {kind}"

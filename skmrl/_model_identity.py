@@ -49,12 +49,16 @@ def model_identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset(
 
     The config is in it because it changes the vectors of the same weights (``hidden_act``,
     ``layer_norm_eps``, a RoPE scaling): a copy of a folder with another config was served the
-    original's cached vectors, silently. So are the tokenizer's padding and truncation sides.
+    original's cached vectors, silently. So are the tokenizer's padding and truncation sides,
+    and the source of a model's own code (``trust_remote_code=True``), which makes its vectors.
     """
     import torch
 
     h = hashlib.sha1()
     h.update(type(model).__name__.encode())
+    custom = _custom_code_source(model)
+    if custom:  # transformers' own classes add nothing: their identities stay as they were
+        h.update(custom)
     config = getattr(model, "config", None)
     if config is not None:
         settings = {
@@ -88,6 +92,35 @@ def model_identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset(
     else:
         h.update(repr(tokenizer).encode())
     return h.hexdigest()
+
+
+def _custom_code_source(model: Any) -> bytes:
+    """The source of the classes of ``model`` and its config that came from the model's own
+    files (transformers loads them as ``transformers_modules.*`` with ``trust_remote_code``),
+    by file name; empty for transformers' classes.
+
+    A folder's custom class may bear a transformers class's name, weights and config (jina's
+    ``model_type`` is ``"bert"``), and its code changes the vectors of the same weights: a trusted
+    and an untrusted load of one folder had one identity, so one's cached vectors served the
+    other; and an edited ``modeling_*.py`` kept its cached vectors.
+    """
+    import inspect
+
+    seen: dict[str, bytes] = {}
+    config = getattr(model, "config", None)
+    for cls in (*type(model).__mro__, *type(config).__mro__):
+        module = getattr(cls, "__module__", "") or ""
+        if not module.startswith("transformers_modules") or module in seen:
+            continue
+        try:
+            with open(inspect.getfile(cls), "rb") as f:
+                seen[module] = f.read()
+        except (OSError, TypeError):  # no file (built in memory): its name at least
+            seen[module] = b""
+    return b"".join(
+        b"custom:" + module.rsplit(".", 1)[-1].encode() + b":" + hashlib.sha1(code).digest()
+        for module, code in sorted(seen.items(), key=lambda item: item[0].rsplit(".", 1)[-1])
+    )
 
 
 def weights_identity(model: Any, tokenizer: Any) -> str:

