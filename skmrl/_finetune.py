@@ -405,7 +405,8 @@ def finetune(
         See above.
     **params
         Other :class:`~skmrl.MatryoshkaEmbedder` parameters (``dim``, ``device``, ``epochs``,
-        ``learning_rate``, ``train_batch_size``, ``matryoshka_dims``, ``random_state``, ...).
+        ``learning_rate``, ``train_batch_size``, ``matryoshka_dims``, ``random_state``,
+        ``trust_remote_code`` for a model with its own code, ...).
         The defaults train one epoch at 1e-4; ``epochs=4`` did better still: on the 5,749 STS
         Benchmark train pairs, ``"full+adaptor"`` kept 99.0% of the unmodified full-size
         STSb-dev score at 32 dims and 95.4% at 16, and raised the full size by 1.56 points (one

@@ -22,6 +22,10 @@ make them.
 With ``n_layers=k`` below the encoder's depth, :func:`save_pretrained` writes the network that
 ``transform`` runs: the first ``k`` layers (the config says ``num_hidden_layers=k``), so that the
 folder loads, in skmrl or in plain transformers, to the shallow encoder.
+
+A model with its own code (``trust_remote_code=True``) is saved with that code: its
+``config.json`` keeps the ``auto_map`` and the folder the ``.py`` files, so that it loads again
+with ``trust_remote_code=True``.
 """
 
 from __future__ import annotations
@@ -203,6 +207,7 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
     with quiet_transformers():
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
+    _copy_custom_code(embedder.model_source_, folder)
     readable_as_other_files(folder.glob("*.safetensors"))  # the encoder's weights
     stages = _stages(getattr(embedder, "saved_adaptor_", None)) + _stages(
         getattr(embedder, "adaptor_", None)
@@ -233,6 +238,35 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
     }
     write_json(folder / CONFIG_FILE, config)
     write_modules(embedder, folder, stages)
+
+
+def _copy_custom_code(source: str, folder: Path) -> None:
+    """Copy the model's own ``.py`` files that the saved configs' ``auto_map`` needs and
+    transformers did not write.
+
+    transformers 5 writes them itself (``save_pretrained`` of a class loaded with
+    ``trust_remote_code``); 4.x does so only for a model loaded from a folder, not from the
+    hub cache, and then left a folder whose ``config.json`` names a ``modeling_*.py`` it lacks.
+    Every ``.py`` file of the model's files is copied (the named ones import others).
+    """
+    import shutil
+
+    from skmrl._model_checks import custom_code_files
+    from skmrl.models import model_file
+
+    configs = {}
+    for name in ("config.json", "tokenizer_config.json"):
+        path = folder / name
+        configs[name] = read_json(path) if path.is_file() else {}
+    named = [n for n in custom_code_files(configs) if " of " not in n]  # not another repo's
+    if not named or all((folder / n).is_file() for n in named):
+        return
+    config = model_file(source, "config.json")
+    if config is None:
+        return
+    for path in sorted(config.parent.glob("*.py")):
+        if not (folder / path.name).exists():
+            shutil.copyfile(path, folder / path.name)  # a hub cache's links: their content
 
 
 def _trained_dims(embedder: Any) -> list[int]:

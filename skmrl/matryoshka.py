@@ -153,6 +153,14 @@ class MatryoshkaEmbedder(BaseEmbedder):
         not bit for bit, as some CUDA kernels add in an order that varies from run to run:
         see PyTorch's notes on reproducibility). An int only (``None`` or a ``RandomState``
         is refused).
+    trust_remote_code : bool, default=False
+        Run the Python code that the model's own files hold (the ``auto_map`` of its
+        ``config.json``: nomic-embed-text, jina-embeddings, Alibaba's ``gte-*-v1.5``), as
+        sentence-transformers' and transformers' ``trust_remote_code`` does. That code runs on
+        this machine, with your rights: set it only for a model you trust. Without it such a
+        model is refused in ``fit``, in one line (never with transformers' prompt). A pickle,
+        a fine-tuned fit and :meth:`save_pretrained` keep it: a saved folder holds the code
+        too, and loads with ``trust_remote_code=True``.
 
     Attributes
     ----------
@@ -247,6 +255,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         learning_rate: float | None = None,
         train_batch_size: int = 32,
         random_state: int = 0,
+        trust_remote_code: bool = False,
     ) -> None:
         self.model = model
         self.dim = dim
@@ -267,16 +276,16 @@ class MatryoshkaEmbedder(BaseEmbedder):
         self.learning_rate = learning_rate
         self.train_batch_size = train_batch_size
         self.random_state = random_state
+        self.trust_remote_code = trust_remote_code
 
     # -- parameters -----------------------------------------------------------------------------
     def _validate_params(self) -> None:
         from skmrl._torch.device import check_device_spec, check_precision_spec
 
         if not isinstance(self.model, str | os.PathLike):
-            raise TypeError(
-                "model must be a model folder path or a model name (str), got "
-                f"{type(self.model).__name__} ({self.model!r:.60})"
-            )
+            from skmrl._model_checks import model_type_message
+
+            raise TypeError(model_type_message(self.model))
         if not os.fspath(self.model).strip():
             raise ValueError(
                 f"model={self.model!r} is empty: give a model folder path or a Hugging Face id "
@@ -304,6 +313,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         check_float("learning_rate", self.learning_rate, 0.0, open_low=True, allow_none=True)
         check_int("train_batch_size", self.train_batch_size, 2)
         check_seed(self.random_state, int_only=True)
+        check_bool("trust_remote_code", self.trust_remote_code)
         if self.matryoshka_dims is not None:
             from skmrl.adaptor import check_matryoshka_dims
 
@@ -457,7 +467,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
         """The shared loaded model of ``model`` (default: the ``model`` parameter)."""
         from skmrl.models import load_model
 
-        return load_model(self.model if model is None else model, device)
+        return load_model(
+            self.model if model is None else model,
+            device,
+            trust_remote_code=bool(getattr(self, "trust_remote_code", False)),
+        )
 
     def fit(self, X: Any, y: Any = None) -> MatryoshkaEmbedder:
         """Load the encoder (and make it Matryoshka when ``fine_tune`` is set).
@@ -687,6 +701,16 @@ class MatryoshkaEmbedder(BaseEmbedder):
         return super().__getstate__()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        if "trust_remote_code" not in state:  # pickled before the parameter existed
+            from skmrl.base import _recorded_settings
+
+            state["trust_remote_code"] = False
+            fitted = state.get("_fit_settings")
+            if isinstance(fitted, dict):  # it was fitted without custom code, as False is
+                state["_fit_settings"] = {
+                    **fitted,
+                    **_recorded_settings({"trust_remote_code": False}),
+                }
         super().__setstate__(state)
         device = getattr(self, "device_", None)
         if device is None:
