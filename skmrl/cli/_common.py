@@ -31,7 +31,7 @@ RUN_ERRORS: tuple[type[Exception], ...] = (
 #: never a part of a path (``runs/dim=64/model``), of code (``Embedder(dim=8)``) or of a quote,
 #: and a whole value (not ``np.int64`` of ``np.int64(64)``, nor an empty ``''``).
 _PARAMETER = re.compile(
-    r"(?<!\S)(max_length|batch_size|device|dim|epochs|learning_rate)"
+    r"(?<!\S)(max_length|batch_size|device|dim|epochs|learning_rate|trust_remote_code)"
     r"=('[^'\s]+'|\"[^\"\s]+\"|[\w.:+-]+(?![\w.:+(\[-]))(?![/\\])"
 )
 
@@ -55,14 +55,19 @@ def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
     "pass --max-length 64 (pooling='cls', --device cuda:1)"
     >>> cli_spelling("no such file: '/runs/max_length=64/v.npy'", parser)  # a path: as it is
     "no such file: '/runs/max_length=64/v.npy'"
+    >>> _ = parser.add_argument("--trust-remote-code", action="store_true")
+    >>> cli_spelling("runs only with trust_remote_code=True, and", parser)  # a flag
+    'runs only with --trust-remote-code, and'
     """
     if parser is None:
         return message
-    options = set(parser._option_string_actions)
+    options = parser._option_string_actions
 
     def spell(match: re.Match) -> str:
         option = "--" + match[1].replace("_", "-")
         spelt = option in options and match[2] != "None"  # no option value means None: as it is
+        if spelt and options[option].nargs == 0:  # a flag: its True is the flag given
+            return option if match[2] == "True" else match[0]
         return f"{option} {match[2].strip(chr(34) + chr(39))}" if spelt else match[0]
 
     return _PARAMETER.sub(spell, message)
@@ -425,6 +430,17 @@ def add_device(group: Any, also: str = "") -> None:
         type=device,
         default="auto",
         help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps" + also,
+    )
+
+
+def add_trust_remote_code(group: Any) -> None:
+    """``--trust-remote-code``: ``trust_remote_code=True``, to run a model's own Python code."""
+    group.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run the Python code that the model's own files hold (the auto_map of its "
+        "config.json: nomic-embed, jina-embeddings, gte-*-v1.5); it runs on this machine, so "
+        "only for a model you trust (default: such a model is refused)",
     )
 
 

@@ -31,6 +31,7 @@ from skmrl.cli._common import (
     add_device,
     add_max_length,
     add_no_progress,
+    add_trust_remote_code,
     cache_folder,
     cache_problem,
     cli_spelling,
@@ -98,6 +99,7 @@ def _check_options(args: argparse.Namespace) -> None:
             ("--max-length", args.max_length),
             ("--batch-size", args.batch_size),
             ("--cache-dir", args.cache_dir),
+            ("--trust-remote-code", args.trust_remote_code or None),
         )
         for option, value in given:
             if value is not None:
@@ -152,6 +154,7 @@ def _build(args: argparse.Namespace) -> Any:
     params: dict[str, Any] = {
         "model": model,
         "device": args.device,
+        "trust_remote_code": args.trust_remote_code,
         **saved_settings(model, args.max_length),
     }
     if args.batch_size is not None:
@@ -323,6 +326,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "max length it was saved with, unless --max-length), or a Hugging Face id in the local "
         f"cache (default: {_DEFAULT_MODEL}, packaged)",
     )
+    add_trust_remote_code(emb)
     add_device(emb)
     add_max_length(emb)
     emb.add_argument(

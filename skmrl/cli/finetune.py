@@ -32,6 +32,7 @@ from skmrl.cli._common import (
     add_device,
     add_max_length,
     add_no_progress,
+    add_trust_remote_code,
     cli_spelling,
     encoder_max_length,
     int_at_least,
@@ -312,6 +313,7 @@ def _train(args: argparse.Namespace, plan: _Plan) -> Any:
         "epochs": args.epochs,
         "learning_rate": args.learning_rate,
         "progress": progress_setting(args),
+        "trust_remote_code": args.trust_remote_code,
     }
     if args.batch_size is not None:
         params["train_batch_size"] = args.batch_size
@@ -391,6 +393,8 @@ def _usage(output: Path, embedder: Any) -> list[str]:
         for name in ("pooling", "max_length")
         if getattr(embedder, name) != defaults[name].default
     )
+    if embedder.trust_remote_code:  # the saved folder holds the model's own code too
+        extra += ", trust_remote_code=True"
     layers = getattr(embedder, "matryoshka_layers_", None)
     if layers:  # 2D: the shallowest trained depth is the fast encoder it was trained for
         extra += f", n_layers={min(layers)}"
@@ -505,6 +509,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "pooling and max length it was saved with, unless --max-length), or a Hugging Face id in "
         f"the local cache (default: {_DEFAULT_MODEL}, packaged)",
     )
+    add_trust_remote_code(train)
     train.add_argument(
         "--epochs",
         type=int_at_least(1, "a positive int"),

@@ -37,6 +37,7 @@ from skmrl.cli._common import (
     add_device,
     add_max_length,
     add_no_progress,
+    add_trust_remote_code,
     agg_pyplot,
     cache_folder,
     cache_problem,
@@ -143,7 +144,12 @@ def _check_options(args: argparse.Namespace) -> None:
         raise Refused("--depth-plot", "draws the depth x dim table: give --layers too")
     encoders = [name for name in args.embedder if name in _ENCODERS]
     if not encoders:
-        for option, value in (("--model", args.model), ("--max-length", args.max_length)):
+        given = (
+            ("--model", args.model),
+            ("--max-length", args.max_length),
+            ("--trust-remote-code", args.trust_remote_code or None),
+        )
+        for option, value in given:
             if value is not None:
                 raise Refused(option, "is for the embedders matryoshka and adaptor only")
         return
@@ -249,6 +255,7 @@ def _build(name: str, args: argparse.Namespace) -> Any:
         "device": args.device,
         "memory": None if folder is None else str(folder),
         "progress": progress_setting(args),
+        "trust_remote_code": args.trust_remote_code,
         **saved_settings(model, args.max_length),  # a saved folder's, unless --max-length
     }
     if name == "adaptor":
@@ -549,6 +556,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "max length it was saved with, unless --max-length), or a Hugging Face id in the "
         f"local cache (default: {_DEFAULT_MODEL}, packaged)",
     )
+    add_trust_remote_code(model)
     add_max_length(model)
     add_device(model, also="; also word2vec's training device")
     model.add_argument(
