@@ -785,7 +785,7 @@ def test_a_saved_folder_is_embedded_with_its_own_settings(skmrl_cmd, tmp_path, t
     # sweep builds the same embedder (its table says so)
     args = argparse.Namespace(
         model=str(saved), max_length=None, device="cpu", cache_dir="none", dims=None,
-        no_progress=True, progress=False,
+        no_progress=True, progress=False, trust_remote_code=False,
     )  # fmt: skip
     built = sweep._build("matryoshka", args)
     assert (built.pooling, built.max_length) == ("cls", 32)
