@@ -172,3 +172,20 @@ def test_demo_with_an_old_matplotlib_skips_default_figures_refuses_named_ones(
         "skmrl demo: error: argument --plot: needs matplotlib >= 3.7 (3.6.3 is installed): "
         "pip install 'skmrl[plot]'"
     )
+
+
+def test_sweep_plot_with_an_old_matplotlib_is_refused_before_the_sweep(old_matplotlib):
+    # plot_problem only asked whether matplotlib was there: `skmrl sweep --plot` ran the whole
+    # sweep, then stopped on the version
+    from skmrl.cli._common import plot_problem
+
+    assert plot_problem("curves.png") == (
+        "needs matplotlib >= 3.7 (3.6.3 is installed): pip install 'skmrl[plot]'"
+    )
+
+
+def test_sweep_plot_without_matplotlib_is_refused_before_the_sweep(uninstall):
+    from skmrl.cli._common import plot_problem
+
+    uninstall("matplotlib")
+    assert plot_problem("curves.png") == "needs matplotlib: pip install 'skmrl[plot]'"
