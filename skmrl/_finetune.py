@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from skmrl._saved_model import ADAPTOR_FILE
-from skmrl._validation import caller_stacklevel
+from skmrl._warn import caller_stacklevel
 
 if TYPE_CHECKING:  # matryoshka imports this module inside its methods
     from numpy.typing import ArrayLike

@@ -1,4 +1,5 @@
-"""Folders that a writer makes, and taking them back when the write fails.
+"""Folders that a writer makes: whether one can be made and written to, and taking them back
+when the write fails.
 
 A save that fails (a full disk, an object that cannot be pickled) should leave the file system
 as it found it: the folder it created for the output, and the parents it created for that
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
+    "folder_write_problem",
     "make_folder",
     "missing_folders",
     "readable_as_other_files",
@@ -111,3 +114,44 @@ def readable_as_other_files(paths: Iterable[Path]) -> None:
     os.umask(umask)
     for path in paths:
         os.chmod(path, 0o666 & ~umask)
+
+
+def folder_write_problem(folder: Path, what: str = "the folder") -> str | None:
+    """Why ``folder`` cannot be created and written to, or ``None`` when it can (it is created).
+
+    The check is a real write (a temporary file, removed at once): ``os.access`` is wrong on
+    read-only mounts, with ACLs and for root.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder; created (with its parents) when absent.
+    what : str, default="the folder"
+        How the message names it.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmrl._folders import folder_write_problem
+    >>> with tempfile.NamedTemporaryFile() as f:
+    ...     folder_write_problem(Path(f.name) / "sub")
+    'cannot create the folder: Not a directory'
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # mkdir(exist_ok=True) raises this only for a non-folder
+        return f"cannot create {what}: a file is in the way"
+    except OSError as exc:
+        return f"cannot create {what}: {exc.strerror or exc}"
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".skmrl-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{what} is not writable: {exc.strerror or exc}"
+    return None

@@ -134,7 +134,7 @@ def check_missing_weights(model: Any, info: Any, custom_code: Sequence[str] = ()
     pooler = frozenset(k for k in missing if k.startswith("pooler.") or ".pooler." in k)
     others = [k for k in missing if k not in pooler]
     if others:
-        from skmrl._validation import caller_stacklevel
+        from skmrl._warn import caller_stacklevel
 
         shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
         untrusted = (

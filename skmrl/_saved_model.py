@@ -282,7 +282,7 @@ def check_saved_config(embedder: Any, source: str, tokenizer: Any = None) -> Non
     vectors mean-pooled, and silently so. ``tokenizer`` (the model's) tells whether a
     sentence-transformers model's lowercasing changes anything.
     """
-    from skmrl._validation import caller_stacklevel
+    from skmrl._warn import caller_stacklevel
 
     config = saved_config(source)
     if config:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import re
-import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal, overload
 
 import numpy as np
 
-from skmrl._threads import ForkSafeLock
-
 __all__ = [
-    "caller_stacklevel",
     "check_dim",
     "check_documents",
     "check_float",
@@ -27,64 +20,12 @@ __all__ = [
     "check_pairs",
     "check_vector_pairs",
     "check_vector_rows",
-    "first_warning",
-    "folder_write_problem",
     "holds_text",
     "holds_vector_pairs",
     "is_lfs_pointer",
     "is_missing",
     "stack_vector_column",
 ]
-
-
-#: Packages whose frames a warning passes over to reach the user's line: skmrl's own, and the
-#: scikit-learn (and joblib) machinery that calls an estimator: a Pipeline, a search, set_output.
-_PASSED_OVER = frozenset({"skmrl", "sklearn", "joblib"})
-
-
-def caller_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the first frame outside skmrl and the
-    scikit-learn machinery that called it.
-
-    How deep skmrl's own frames go depends on the route (``fit``, ``fit_transform``, a cached
-    state, :func:`skmrl.finetune`), so a fixed ``stacklevel`` would point inside skmrl on some.
-    scikit-learn's frames are passed over too (``set_output``'s wrapper, a ``Pipeline``, a
-    ``GridSearchCV`` and the joblib calls under it): the warning belongs to whoever called
-    them, not to ``sklearn/pipeline.py``.
-    """
-    frame = sys._getframe(1)  # the function that warns: stacklevel 1
-    level = 1
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module.partition(".")[0] not in _PASSED_OVER:
-            break
-        frame = frame.f_back
-        level += 1
-    return level
-
-
-#: Keys of the warnings already given in this process (see ``first_warning``).
-_WARNED: set[str] = set()
-_WARNED_LOCK = ForkSafeLock()
-
-
-def first_warning(key: str) -> bool:
-    """True the first time ``key`` asks in this process (thread-safe): for a warning given once
-    per fitted state, parameter setting or file, not at every fold, grid point or call.
-
-    Examples
-    --------
-    >>> from skmrl._validation import first_warning
-    >>> import uuid
-    >>> key = uuid.uuid4().hex
-    >>> first_warning(key), first_warning(key)
-    (True, False)
-    """
-    with _WARNED_LOCK:
-        if key in _WARNED:
-            return False
-        _WARNED.add(key)
-        return True
 
 
 def _is_polars(X: Any) -> bool:
@@ -1068,44 +1009,3 @@ def check_seed(value: Any, name: str = "random_state", *, int_only: bool = False
         raise TypeError(message)
     if not 0 <= value < 2**32:
         raise ValueError(message)
-
-
-def folder_write_problem(folder: Path, what: str = "the folder") -> str | None:
-    """Why ``folder`` cannot be created and written to, or ``None`` when it can (it is created).
-
-    The check is a real write (a temporary file, removed at once): ``os.access`` is wrong on
-    read-only mounts, with ACLs and for root.
-
-    Parameters
-    ----------
-    folder : Path
-        The folder; created (with its parents) when absent.
-    what : str, default="the folder"
-        How the message names it.
-
-    Returns
-    -------
-    str or None
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> from skmrl._validation import folder_write_problem
-    >>> with tempfile.NamedTemporaryFile() as f:
-    ...     folder_write_problem(Path(f.name) / "sub")
-    'cannot create the folder: Not a directory'
-    """
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:  # mkdir(exist_ok=True) raises this only for a non-folder
-        return f"cannot create {what}: a file is in the way"
-    except OSError as exc:
-        return f"cannot create {what}: {exc.strerror or exc}"
-    try:
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".skmrl-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        return f"{what} is not writable: {exc.strerror or exc}"
-    return None

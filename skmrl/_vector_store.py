@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import caller_stacklevel, first_warning
+from skmrl._warn import caller_stacklevel, first_warning
 
 #: A read refreshes a stored vector's last-use time only when it is older than this (seconds).
 DISK_TOUCH_INTERVAL_S = 3600

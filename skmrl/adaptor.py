@@ -28,7 +28,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmrl._progress import check_progress
 from skmrl._validation import (
-    caller_stacklevel,
     check_bool,
     check_dim,
     check_float,
@@ -40,6 +39,7 @@ from skmrl._validation import (
     is_missing,
     stack_vector_column,
 )
+from skmrl._warn import caller_stacklevel
 from skmrl.base import (
     _recorded_settings,
     _refuse_changed_settings,

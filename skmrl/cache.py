@@ -51,10 +51,11 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._folders import folder_write_problem
 from skmrl._model_identity import forget_fine_tuned
 from skmrl._state_size import state_footprint
 from skmrl._threads import ForkSafeLock, KeyedLocks
-from skmrl._validation import caller_stacklevel, check_float, folder_write_problem
+from skmrl._validation import check_float
 from skmrl._vector_store import (
     STORE_DIR,
     StoreError,
@@ -66,6 +67,7 @@ from skmrl._vector_store import (
     store_path,
     warn_unusable,
 )
+from skmrl._warn import caller_stacklevel
 
 __all__ = [
     "DEFAULT_DISK_MAX_BYTES",

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress
-from skmrl._validation import caller_stacklevel, check_bool, check_float, check_int, check_seed
+from skmrl._validation import check_bool, check_float, check_int, check_seed
+from skmrl._warn import caller_stacklevel
 from skmrl.base import BaseEmbedder
 from skmrl.cache import get_embedding_cache, hash_texts
 

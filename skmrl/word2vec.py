@@ -19,13 +19,11 @@ from sklearn.utils.validation import check_random_state
 from skmrl._progress import check_progress
 from skmrl._torch.device import check_device_spec
 from skmrl._validation import (
-    caller_stacklevel,
     check_bool,
     check_dim,
     check_float,
     check_int,
     check_seed,
-    first_warning,
 )
 from skmrl._vocab import (
     SIF_A,
@@ -40,6 +38,7 @@ from skmrl._vocab import (
     _remove_component,
     _unsegmented_share,
 )
+from skmrl._warn import caller_stacklevel, first_warning
 from skmrl._word_vectors import (
     WordVectors,
     _low_coverage,

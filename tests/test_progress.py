@@ -67,13 +67,13 @@ def test_a_closed_stderr_shows_nothing(monkeypatch):
 def test_no_stderr_at_all_shows_nothing_even_when_asked(monkeypatch):
     # Windows' pythonw (or a service) has sys.stderr None: progress=True crashed the fit in
     # tqdm ("'NoneType' object has no attribute 'write'").
-    import skmrl._validation
+    import skmrl._warn
     from skmrl import Word2VecEmbedder
     from skmrl._progress import progress_bar
 
     # The few-tokens warning is given once per parameter setting in the process: an earlier
     # test's Word2VecEmbedder(max_dim=8, epochs=1) (tests/test_polars.py's) had given it.
-    monkeypatch.setattr(skmrl._validation, "_WARNED", set())
+    monkeypatch.setattr(skmrl._warn, "_WARNED", set())
     monkeypatch.setattr(sys, "stderr", None)
     assert show_progress(True) is False and show_progress(None) is False
     with progress_bar(True, 2, "steps", "step") as bar:

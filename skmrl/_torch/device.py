@@ -213,7 +213,7 @@ def resolve_precision(precision: str, device: str) -> str:
             "fp16 is for GPUs"
         )
     if precision == "bf16" and device == "cpu" and not _cpu_has_bf16():
-        from skmrl._validation import caller_stacklevel
+        from skmrl._warn import caller_stacklevel
 
         warnings.warn(
             "precision='bf16': this CPU has no native bf16 support (torch's oneDNN needs "
@@ -223,7 +223,7 @@ def resolve_precision(precision: str, device: str) -> str:
             stacklevel=caller_stacklevel(),
         )
     if precision == "bf16" and device.startswith("cuda") and not _cuda_has_bf16(device):
-        from skmrl._validation import caller_stacklevel
+        from skmrl._warn import caller_stacklevel
 
         warnings.warn(
             f"precision='bf16': this GPU ({device}) has no native bf16 support (it came with "

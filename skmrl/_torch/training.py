@@ -328,7 +328,7 @@ def _check_skipped_steps(losses: list[float]) -> None:
     if bad:
         import warnings
 
-        from skmrl._validation import caller_stacklevel
+        from skmrl._warn import caller_stacklevel
 
         warnings.warn(
             f"fine-tuning in float16 overflowed at {len(bad)} of its {len(losses)} steps (a "

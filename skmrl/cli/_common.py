@@ -290,7 +290,7 @@ def _writable_file_problem(target: Path) -> str | None:
         return f"{str(target)!r} is a folder"
     if target.exists():
         return None if os.access(target, os.W_OK) else f"{str(target)!r} is not writable"
-    from skmrl._validation import folder_write_problem
+    from skmrl._folders import folder_write_problem
 
     return folder_write_problem(folder, repr(str(folder)))
 
@@ -387,7 +387,7 @@ def plot_problem(path: str) -> str | None:
 
 def cache_problem(value: str | None) -> str | None:
     """Why the ``--cache-dir`` folder cannot be created and written (it is created), or None."""
-    from skmrl._validation import folder_write_problem
+    from skmrl._folders import folder_write_problem
 
     folder = cache_folder(value)
     problem = None if folder is None else folder_write_problem(folder, repr(str(folder)))

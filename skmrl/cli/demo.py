@@ -141,7 +141,7 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         depth_runs=args.only is None or "depth" in args.only,
     )
     if _uses_matryoshka(args):
-        from skmrl._validation import folder_write_problem
+        from skmrl._folders import folder_write_problem
 
         folder = cache_folder(args.cache_dir)
         problem = None if folder is None else folder_write_problem(folder, repr(str(folder)))

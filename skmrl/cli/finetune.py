@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skmrl._folders import missing_folders, remove_made_folders, resolved, same_file
+from skmrl._folders import (
+    folder_write_problem,
+    missing_folders,
+    remove_made_folders,
+    resolved,
+    same_file,
+)
 from skmrl.cli._common import (
     RUN_ERRORS,
     add_command,
@@ -269,8 +275,6 @@ def _plan(args: argparse.Namespace) -> _Plan:
                 "must differ",
             )
         pairs = list(zip(texts, others, strict=True))
-    from skmrl._validation import folder_write_problem
-
     created = missing_folders(output)
     problem = folder_write_problem(output, repr(str(output)))  # creates it, and its parents
     if problem:

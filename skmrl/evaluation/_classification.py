@@ -91,7 +91,7 @@ def _check_clusterer(estimator: Any, scoring: Any, embedder: Any) -> None:
     if _learns_from_labels(embedder):
         import warnings
 
-        from skmrl._validation import caller_stacklevel
+        from skmrl._warn import caller_stacklevel
 
         warnings.warn(
             f"the embedder learns from y in each fold ({_label_route(embedder)}): the clusters "

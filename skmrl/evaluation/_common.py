@@ -143,7 +143,7 @@ def _warn_untrained_depths(emb: Any, depths: list[int | None]) -> None:
         return
     import warnings
 
-    from skmrl._validation import caller_stacklevel
+    from skmrl._warn import caller_stacklevel
 
     wanted = sorted(set(untrained) | set(emb.matryoshka_layers or ()))
     warnings.warn(

@@ -46,7 +46,7 @@ def _within_tolerance(
     if labels is not None and not finite.all():
         import warnings
 
-        from skmrl._validation import caller_stacklevel
+        from skmrl._warn import caller_stacklevel
 
         left_out = [labels[i] for i in np.flatnonzero(~finite.ravel())]
         warnings.warn(

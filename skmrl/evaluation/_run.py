@@ -599,7 +599,7 @@ def _common_dims(results: list[_Fold]) -> list[_Fold]:
         return results
     import warnings
 
-    from skmrl._validation import caller_stacklevel
+    from skmrl._warn import caller_stacklevel
 
     dropped = [k for k in results[0].dims if k not in kept]
     folds = [i for i, r in enumerate(results) if len(r.dims) < len(results[0].dims)]

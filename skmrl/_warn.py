@@ -1,0 +1,66 @@
+"""How skmrl warns: at the user's line, once.
+
+A warning points at the first frame outside skmrl and the scikit-learn machinery that called it
+(:func:`caller_stacklevel`), whatever route led there; a warning that would repeat at every fold,
+grid point or call is given once per process (:func:`first_warning`, under a fork-safe lock).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from skmrl._threads import ForkSafeLock
+
+__all__ = ["caller_stacklevel", "first_warning"]
+
+
+#: Packages whose frames a warning passes over to reach the user's line: skmrl's own, and the
+#: scikit-learn (and joblib) machinery that calls an estimator: a Pipeline, a search, set_output.
+_PASSED_OVER = frozenset({"skmrl", "sklearn", "joblib"})
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside skmrl and the
+    scikit-learn machinery that called it.
+
+    How deep skmrl's own frames go depends on the route (``fit``, ``fit_transform``, a cached
+    state, :func:`skmrl.finetune`), so a fixed ``stacklevel`` would point inside skmrl on some.
+    scikit-learn's frames are passed over too (``set_output``'s wrapper, a ``Pipeline``, a
+    ``GridSearchCV`` and the joblib calls under it): the warning belongs to whoever called
+    them, not to ``sklearn/pipeline.py``.
+    """
+    frame = sys._getframe(1)  # the function that warns: stacklevel 1
+    level = 1
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.partition(".")[0] not in _PASSED_OVER:
+            break
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+#: Keys of the warnings already given in this process (see ``first_warning``).
+_WARNED: set[str] = set()
+
+
+_WARNED_LOCK = ForkSafeLock()
+
+
+def first_warning(key: str) -> bool:
+    """True the first time ``key`` asks in this process (thread-safe): for a warning given once
+    per fitted state, parameter setting or file, not at every fold, grid point or call.
+
+    Examples
+    --------
+    >>> from skmrl._warn import first_warning
+    >>> import uuid
+    >>> key = uuid.uuid4().hex
+    >>> first_warning(key), first_warning(key)
+    (True, False)
+    """
+    with _WARNED_LOCK:
+        if key in _WARNED:
+            return False
+        _WARNED.add(key)
+        return True
