@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmrl._progress import check_progress
+from skmrl._settings import recorded_settings, refuse_changed_settings, stable_repr
 from skmrl._validation import (
     check_bool,
     check_dim,
@@ -41,9 +42,6 @@ from skmrl._validation import (
 )
 from skmrl._warn import caller_stacklevel
 from skmrl.base import (
-    _recorded_settings,
-    _refuse_changed_settings,
-    _stable_repr,
     _tame_extreme_rows,
     dim_feature_names,
     prefix_normalize,
@@ -647,7 +645,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         fitted = self.__dict__.get("_fit_settings")
         if isinstance(fitted, dict):  # else pickled before the settings were recorded
-            _refuse_changed_settings(fitted, self._fit_params(), self._free_params)
+            refuse_changed_settings(fitted, self._fit_params(), self._free_params)
 
     def _fit_key(
         self, blocks: Iterable[np.ndarray], shape: tuple[int, int], codes: np.ndarray | None
@@ -658,7 +656,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
         params = self._fit_params()
         h = hashlib.sha1()
-        ids = ("MatryoshkaAdaptor", _ROTATION_REVISION, __version__, _stable_repr(params))
+        ids = ("MatryoshkaAdaptor", _ROTATION_REVISION, __version__, stable_repr(params))
         h.update(repr(ids).encode())
         h.update(repr(shape).encode())
         # the arrays' own buffers: .tobytes() made a copy of the vectors only to hash it
@@ -783,7 +781,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             setattr(self, name, value)
         self.classes_ = classes
         self.fingerprint_ = key
-        self._fit_settings = _recorded_settings(self._fit_params())
+        self._fit_settings = recorded_settings(self._fit_params())
         return self
 
     def _fit_state(self, Zn: np.ndarray, codes: np.ndarray | None, dims: list[int]) -> dict:

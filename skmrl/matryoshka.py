@@ -378,15 +378,15 @@ class MatryoshkaEmbedder(BaseEmbedder):
         from skmrl import __version__
         from skmrl._finetune import training_defaults
         from skmrl._saved_model import adaptor_digest
-        from skmrl.base import _stable_repr
+        from skmrl._settings import stable_repr
 
         loaded, device, _ = self._load_base()
         params = {k: v for k, v in self._cache_params().items() if k not in skip}
         payload = (
             type(self).__qualname__,
             __version__,
-            _stable_repr(params),
-            _stable_repr(training_defaults()),
+            stable_repr(params),
+            stable_repr(training_defaults()),
             data_key,
             loaded.identity,
             adaptor_digest(loaded.source),
@@ -703,14 +703,14 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if "trust_remote_code" not in state:  # pickled before the parameter existed
-            from skmrl.base import _recorded_settings
+            from skmrl._settings import recorded_settings
 
             state["trust_remote_code"] = False
             fitted = state.get("_fit_settings")
             if isinstance(fitted, dict):  # it was fitted without custom code, as False is
                 state["_fit_settings"] = {
                     **fitted,
-                    **_recorded_settings({"trust_remote_code": False}),
+                    **recorded_settings({"trust_remote_code": False}),
                 }
         super().__setstate__(state)
         device = getattr(self, "device_", None)

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmrl import _search
 from skmrl._progress import check_progress
+from skmrl._settings import changed_settings, recorded_settings
 from skmrl._validation import (
     check_dim,
     check_documents,
@@ -29,7 +30,7 @@ from skmrl._validation import (
     holds_text,
     stack_vector_column,
 )
-from skmrl.base import BaseEmbedder, _changed_settings, _recorded_settings, prefix_normalize
+from skmrl.base import BaseEmbedder, prefix_normalize
 
 __all__ = ["MatryoshkaSearch"]
 
@@ -365,7 +366,7 @@ class MatryoshkaSearch(BaseEstimator):
                 f"embedder was set to a {type(self.embedder).__name__} after fit, but the index "
                 f"holds a {kind.__name__}'s vectors{refit}"
             )
-        names = _changed_settings(settings, _vector_params(self.embedder))
+        names = changed_settings(settings, _vector_params(self.embedder))
         if names:
             free = BaseEmbedder._slice_params | _runtime_params(self.embedder)
             may = ", ".join(sorted(free & set(self.embedder.get_params(deep=False))))
@@ -717,7 +718,7 @@ def _embedder_record(embedder: Any) -> tuple[type, dict[str, tuple[Any, str]]] |
     class and its vectors' parameters (None without an embedder)."""
     if embedder is None:
         return None
-    return type(embedder), _recorded_settings(_vector_params(embedder))
+    return type(embedder), recorded_settings(_vector_params(embedder))
 
 
 def _json_value(name: str, value: Any) -> Any:

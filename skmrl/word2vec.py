@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.utils.validation import check_random_state
 
 from skmrl._progress import check_progress
+from skmrl._settings import stable_repr
 from skmrl._torch.device import check_device_spec
 from skmrl._validation import (
     check_bool,
@@ -47,7 +48,7 @@ from skmrl._word_vectors import (
     load_word_vectors,
 )
 from skmrl.adaptor import check_matryoshka_dims
-from skmrl.base import BaseEmbedder, _stable_repr
+from skmrl.base import BaseEmbedder
 
 __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]
 
@@ -439,7 +440,7 @@ class Word2VecEmbedder(BaseEmbedder):
         known, total = int(pre_counts.sum()), sum(len(toks) for toks in tokenized)
         if not _low_coverage(known, total):
             return
-        if not first_warning("vectors-coverage|" + _stable_repr(self._cache_params())):
+        if not first_warning("vectors-coverage|" + stable_repr(self._cache_params())):
             return
         # the tokens as lowercase=False would give them: a second pass, only for a hint
         cased = (
@@ -458,7 +459,7 @@ class Word2VecEmbedder(BaseEmbedder):
         spaces (Chinese, Japanese, Thai, ...). Once per parameter setting."""
         share = _unsegmented_share(tokenized)
         if share < UNSEGMENTED_SHARE or not first_warning(
-            "unsegmented|" + _stable_repr(self._cache_params())
+            "unsegmented|" + stable_repr(self._cache_params())
         ):
             return
         warnings.warn(
@@ -477,7 +478,7 @@ class Word2VecEmbedder(BaseEmbedder):
         """Warn that no training document has two known words, so that training is skipped and
         the ``n_random`` corpus words keep their random vectors. Once per parameter setting."""
         if not n_random or not first_warning(
-            "nothing-to-train|" + _stable_repr(self._cache_params())
+            "nothing-to-train|" + stable_repr(self._cache_params())
         ):
             return
         if self.vectors is None:
@@ -505,7 +506,7 @@ class Word2VecEmbedder(BaseEmbedder):
             epochs = int(self.epochs)
         passes = epochs * n_tokens
         if 0 < passes < MIN_TRAINING_TOKENS and self.vectors is None:
-            key = "few-tokens|" + _stable_repr(self._cache_params())
+            key = "few-tokens|" + stable_repr(self._cache_params())
             if first_warning(key):
                 warnings.warn(
                     f"word2vec trains on only {passes:,} tokens ({n_tokens:,} corpus tokens in "

@@ -1159,7 +1159,7 @@ def test_keys_of_recursive_and_decorated_tokenizers():
 
 
 def test_keys_of_wrapper_objects_and_arrays():
-    from skmrl.base import _stable_repr
+    from skmrl._settings import stable_repr
 
     class Truncate:  # functools.update_wrapper gives it __wrapped__, but it has settings too
         def __init__(self, fn, n):
@@ -1178,9 +1178,9 @@ def test_keys_of_wrapper_objects_and_arrays():
     # repr shortens long arrays to their ends: the data is hashed
     a, b = np.zeros(5000), np.zeros(5000)
     b[2500] = 1.0
-    assert _stable_repr(a) != _stable_repr(b) and _stable_repr(a) == _stable_repr(a.copy())
+    assert stable_repr(a) != stable_repr(b) and stable_repr(a) == stable_repr(a.copy())
     pd = pytest.importorskip("pandas")
-    assert _stable_repr(pd.Series(a)) != _stable_repr(pd.Series(b))
+    assert stable_repr(pd.Series(a)) != stable_repr(pd.Series(b))
 
 
 def test_disk_cache_benchmark_leaves_a_cache_already_in_its_dir(tmp_path):

@@ -637,26 +637,26 @@ def test_a_numpy_scalar_setting_is_the_number_it_holds(make, name, fitted, now):
     np.testing.assert_array_equal(emb.set_params(**{name: now}).transform(CORPUS[:3]), expected)
     # an int and a float of one value stay two settings (TfidfVectorizer: min_df=1 is a count,
     # min_df=1.0 a proportion)
-    from skmrl.base import _stable_repr
+    from skmrl._settings import stable_repr
 
-    assert _stable_repr(np.float64(1.0)) != _stable_repr(1)
+    assert stable_repr(np.float64(1.0)) != stable_repr(1)
 
 
 def test_a_numpy_scalar_no_python_type_holds_keeps_its_repr():
     # np.longdouble(0.1).item() is np.longdouble(0.1) itself, so keying a NumPy scalar as its
     # item() recursed without end (RecursionError in fit); NaT's item() is None and a
     # nanosecond datetime64's an int, which keyed them as None (a default) and as that int.
-    from skmrl.base import _stable_repr
+    from skmrl._settings import stable_repr
 
-    assert _stable_repr(np.longdouble(0.1)) == repr(np.longdouble(0.1))
-    assert _stable_repr(np.clongdouble(1 + 2j)) == repr(np.clongdouble(1 + 2j))
+    assert stable_repr(np.longdouble(0.1)) == repr(np.longdouble(0.1))
+    assert stable_repr(np.clongdouble(1 + 2j)) == repr(np.clongdouble(1 + 2j))
     # (a NaT of a unit: a unitless one is deprecated in NumPy 2.5, an error to come)
-    assert _stable_repr(np.datetime64("NaT", "s")) != _stable_repr(None)
-    assert _stable_repr(np.datetime64(1, "ns")) != _stable_repr(1)
-    assert _stable_repr(np.timedelta64(1, "ns")) != _stable_repr(1)
-    assert _stable_repr(np.str_("a")) == _stable_repr("a")
-    assert _stable_repr(np.int64(16)) == _stable_repr(16)
+    assert stable_repr(np.datetime64("NaT", "s")) != stable_repr(None)
+    assert stable_repr(np.datetime64(1, "ns")) != stable_repr(1)
+    assert stable_repr(np.timedelta64(1, "ns")) != stable_repr(1)
+    assert stable_repr(np.str_("a")) == stable_repr("a")
+    assert stable_repr(np.int64(16)) == stable_repr(16)
     # as fit keys its settings
-    assert _stable_repr({"alpha": np.longdouble(0.5)}, strict=True) == "{'alpha':" + (
+    assert stable_repr({"alpha": np.longdouble(0.5)}, strict=True) == "{'alpha':" + (
         repr(np.longdouble(0.5)) + "}"
     )

@@ -1,0 +1,184 @@
+"""A parameter value's stable repr: cache keys, and the changed-since-fit check.
+
+:func:`stable_repr` reads a parameter value the same in every process (dicts and sets sorted,
+nested estimators by their parameters, functions by their code, defaults and closure, arrays
+and pandas objects by a hash of their data), so that a fitted state or a vector is cached under
+its setting; :func:`recorded_settings` keeps it at fit, and :func:`changed_settings` and
+:func:`refuse_changed_settings` tell, after ``set_params`` or a change in place, which
+parameters no longer read as they did.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import types
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Unkeyable",
+    "changed_settings",
+    "recorded_settings",
+    "refuse_changed_settings",
+    "stable_repr",
+]
+
+
+class Unkeyable(Exception):
+    """A parameter value with no key that is stable across objects and processes."""
+
+
+def stable_repr(value: Any, strict: bool = False) -> str:
+    """A repr of a parameter value for cache keys (sorted dicts and sets, nested params,
+    functions), the same in every process.
+
+    A function is keyed by its module, name, code, defaults and closure, as joblib.Memory keys
+    one (not by the globals it reads): a default repr holds its memory address, which CPython
+    reuses once the function is freed (two lambdas tried in turn got the same key) and which
+    differs from process to process. A ``functools.lru_cache`` wrapper is keyed by the function
+    it wraps (a ``functools.wraps`` wrapper is a function: its closure holds the one it wraps),
+    NumPy arrays and pandas objects by a hash of their data, a NumPy scalar as the Python
+    number it holds (``np.int64(16)`` as ``16``, ``np.float64(1.0)`` as ``1.0``). With
+    ``strict``, a value whose repr still holds an address (an object without a repr of its own)
+    raises :class:`Unkeyable`: such a value can only be told apart by identity, so a state
+    fitted with it must not be cached.
+    """
+    return _Repr(strict).of(value)
+
+
+def recorded_settings(params: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """Each parameter's value and its stable repr now, for :func:`changed_settings` to compare
+    with later (a list changed in place is still the same object, but no longer reads the same).
+    """
+    return {k: (v, stable_repr(v)) for k, v in params.items()}
+
+
+def changed_settings(fitted: dict[str, tuple[Any, str]], now: dict[str, Any]) -> str | None:
+    """The parameters of ``now`` that differ from ``fitted`` (:func:`recorded_settings` at fit),
+    each with the value fit used, for a message; None when none does.
+
+    A value is unchanged when its stable repr is the one recorded; a callable, or an object with
+    no repr of its own (a ``RandomState``), when it is the very object recorded (a memoising
+    tokenizer's repr grows as it runs, and a copy's address is another).
+    """
+    changed = []
+    for k, v in now.items():
+        if k not in fitted:
+            changed.append(k)
+            continue
+        old, old_repr = fitted[k]
+        if old is v and (callable(v) or " at 0x" in old_repr):
+            continue
+        if stable_repr(v) != old_repr:
+            changed.append(k)
+    if not changed:
+        return None
+    return "; ".join(
+        f"{k}={now[k]!r:.60} (not a parameter at fit)"
+        if k not in fitted
+        # the value fit used, or, changed in place since, how it read then
+        else f"{k}={now[k]!r:.60} (fit used {fitted[k][0]!r:.60})"
+        if fitted[k][0] is not now[k]
+        else f"{k}={now[k]!r:.60} (changed in place since fit)"
+        for k in changed
+    )
+
+
+def refuse_changed_settings(
+    fitted: dict[str, tuple[Any, str]], now: dict[str, Any], may: frozenset[str]
+) -> None:
+    """Raise the ``ValueError`` that asks for ``fit`` when a parameter of ``now`` differs from
+    ``fitted`` (:func:`recorded_settings` at fit); ``may`` are those that may change."""
+    names = changed_settings(fitted, now)
+    if names:
+        raise ValueError(
+            f"changed since fit: {names}; call fit again (only {', '.join(sorted(may))} may "
+            "change after fit)"
+        )
+
+
+_LRU_CACHE_WRAPPER = type(functools.lru_cache(maxsize=None)(len))
+
+
+class _Repr:
+    """:func:`stable_repr`'s walk; remembers the functions it is inside (a recursive inner
+    function's closure holds the function itself)."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.inside: set[int] = set()
+
+    def of(self, value: Any) -> str:
+        if isinstance(value, dict):
+            try:
+                keys = sorted(value)
+            except TypeError:  # keys that do not compare (types, in a singledispatch registry)
+                keys = sorted(value, key=self.of)
+            return "{" + ",".join(f"{self.of(k)}:{self.of(value[k])}" for k in keys) + "}"
+        if isinstance(value, list | tuple):
+            return type(value).__name__ + "(" + ",".join(self.of(v) for v in value) + ")"
+        if isinstance(value, set | frozenset):  # a set's order changes with the hash seed
+            return type(value).__name__ + "{" + ",".join(sorted(map(self.of, value))) + "}"
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            return type(value).__qualname__ + self.of(value.get_params(deep=False))
+        if hasattr(value, "location") and hasattr(value, "cache"):  # joblib.Memory
+            return f"Memory({value.location!r})"
+        if isinstance(value, types.FunctionType):
+            return self._function(value)
+        if isinstance(value, functools.partial):
+            return f"partial{self.of((value.func, value.args, value.keywords))}"
+        if isinstance(value, types.MethodType):
+            return f"method{self.of((value.__func__, value.__self__))}"
+        if isinstance(value, _LRU_CACHE_WRAPPER):  # functools.lru_cache: the function it wraps
+            return f"lru_cache({self.of(value.__wrapped__)})"
+        if isinstance(value, np.number | np.bool_ | np.character):
+            # np.int64(16) is the setting 16 (a search distribution's draw, a grid of
+            # np.arange): its repr, "np.int64(16)", made a fit with it and one with 16 two
+            # settings, so set_params(max_dim=16) after it was refused as a change. Not a
+            # scalar no Python type holds (np.longdouble's item() is itself: a recursion
+            # without end), nor a datetime64 or timedelta64 (NaT's item() is None, a
+            # nanosecond one's an int; np.timedelta64 is an np.signedinteger): their reprs are
+            # stable and say what they are.
+            item = value.item()
+            if not isinstance(value, np.timedelta64) and not isinstance(item, np.generic):
+                return self.of(item)
+        if isinstance(value, np.ndarray) or type(value).__module__.partition(".")[0] == "pandas":
+            # repr shortens a long array to its ends ("..."): the data itself is hashed
+            import joblib
+
+            return f"{type(value).__qualname__}({joblib.hash(value)})"
+        text = repr(value)
+        if self.strict and " at 0x" in text:
+            raise Unkeyable(text)
+        return text
+
+    def _function(self, fn: types.FunctionType) -> str:
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        if id(fn) in self.inside:
+            return f"function({name},<itself>)"
+        self.inside.add(id(fn))
+        try:
+            cells = []
+            for cell in fn.__closure__ or ():
+                try:
+                    cells.append(cell.cell_contents)
+                except ValueError:  # an empty cell: a name not bound yet
+                    cells.append("<empty>")
+            parts = self.of((fn.__defaults__, fn.__kwdefaults__, tuple(cells)))
+            return f"function({name},{self._code(fn.__code__)},{parts})"
+        finally:
+            self.inside.discard(id(fn))
+
+    def _code(self, code: types.CodeType) -> str:
+        """Hash of a function's code: bytecode, constants (nested code too) and names."""
+        h = hashlib.sha1(code.co_code)
+        for const in code.co_consts:
+            h.update(
+                (
+                    self._code(const) if isinstance(const, types.CodeType) else self.of(const)
+                ).encode()
+            )
+        h.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
+        return h.hexdigest()
