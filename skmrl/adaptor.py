@@ -33,13 +33,11 @@ from skmrl._validation import (
     check_dim,
     check_float,
     check_int,
-    check_not_written_vectors,
     check_seed,
-    check_vector_rows,
     holds_text,
     is_missing,
-    stack_vector_column,
 )
+from skmrl._vector_checks import check_not_written_vectors, check_vector_rows, stack_vector_column
 from skmrl._warn import caller_stacklevel
 from skmrl.base import (
     _tame_extreme_rows,

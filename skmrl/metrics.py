@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._search import chunked_topk
-from skmrl._validation import stack_vector_column
+from skmrl._vector_checks import stack_vector_column
 from skmrl.base import _float_vectors, prefix_normalize
 
 __all__ = ["cosine_top_k", "ndcg_at_k", "recall_at_k"]

@@ -22,14 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 from skmrl import _search
 from skmrl._progress import check_progress
 from skmrl._settings import changed_settings, recorded_settings
-from skmrl._validation import (
-    check_dim,
-    check_documents,
-    check_int,
-    check_not_written_vectors,
-    holds_text,
-    stack_vector_column,
-)
+from skmrl._validation import check_dim, check_documents, check_int, holds_text
+from skmrl._vector_checks import check_not_written_vectors, stack_vector_column
 from skmrl.base import BaseEmbedder, prefix_normalize
 
 __all__ = ["MatryoshkaSearch"]

@@ -23,12 +23,10 @@ from skmrl import (
     compare,
     dim_curve,
 )
-from skmrl._validation import (
-    check_documents,
+from skmrl._validation import check_documents, check_pairs, holds_text
+from skmrl._vector_checks import (
     check_not_written_vectors,
-    check_pairs,
     check_vector_pairs,
-    holds_text,
     holds_vector_pairs,
     stack_vector_column,
 )

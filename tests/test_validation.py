@@ -113,7 +113,7 @@ def test_a_frame_of_two_vector_pairs_is_read_as_pairs():
     """A DataFrame of 2 rows (two pairs of vectors, one per row) failed with a bare
     ``KeyError: 0``: ``len(X) == 2`` took it for two matrices ``(A, B)`` and ``X[0]`` looked up
     a column named 0. Its rows are pairs, as in a frame of any other length."""
-    from skmrl._validation import check_vector_pairs
+    from skmrl._vector_checks import check_vector_pairs
 
     A, B = np.random.default_rng(0).normal(size=(2, 2, 4))
     a, b = check_vector_pairs(pd.DataFrame({"emb_a": list(A), "emb_b": list(B)}))
@@ -124,7 +124,7 @@ def test_a_frame_of_two_vector_pairs_is_read_as_pairs():
 def test_a_pair_without_a_vector_is_named_as_missing():
     """A frame of vector pairs with a missing cell (None, NaN: a row the API did not embed)
     failed with "X[1] must hold vectors of numbers, got an array of object"."""
-    from skmrl._validation import check_vector_pairs
+    from skmrl._vector_checks import check_vector_pairs
 
     A = np.ones((3, 4))
     for cell in (None, np.nan):

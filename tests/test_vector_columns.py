@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from skmrl import MatryoshkaAdaptor, MatryoshkaSearch
-from skmrl._validation import check_vector_pairs, holds_vector_pairs, stack_vector_column
+from skmrl._vector_checks import check_vector_pairs, holds_vector_pairs, stack_vector_column
 
 Z = np.random.default_rng(0).normal(size=(30, 8))
 
@@ -178,16 +178,16 @@ def test_a_wide_frame_of_numbers_is_not_looked_into_column_by_column(monkeypatch
     """A DataFrame of numbers (an API's 3,072-dim vectors, one column each) was looked into
     column by column for vectors, at every fit and transform: MatryoshkaAdaptor.transform of
     one row of 1,536 columns took 46 ms instead of 6. Only its columns of objects are."""
-    import skmrl._validation as validation
+    import skmrl._vector_checks as vector_checks
 
     looked: list[str] = []
-    real = validation._holds_vector_column
+    real = vector_checks._holds_vector_column
 
     def spy(X):
         looked.append(X.name)
         return real(X)
 
-    monkeypatch.setattr(validation, "_holds_vector_column", spy)
+    monkeypatch.setattr(vector_checks, "_holds_vector_column", spy)
     frame = pd.DataFrame(np.ones((3, 500)), columns=[f"c{j}" for j in range(500)])
     assert stack_vector_column(frame) is frame
     assert looked == []

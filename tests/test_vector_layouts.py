@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from skmrl import MatryoshkaAdaptor, MatryoshkaSearch, dim_curve, prefix_normalize
-from skmrl._validation import check_vector_pairs
+from skmrl._vector_checks import check_vector_pairs
 from skmrl.metrics import cosine_top_k
 
 Z = np.random.default_rng(0).standard_normal((40, 12)).astype(np.float32)
@@ -108,7 +108,7 @@ def test_two_frames_of_numbers_are_two_matrices_of_pairs():
 
 def test_two_frames_of_numbers_are_vector_pairs_to_a_text_embedder_too():
     from skmrl import TfidfBaseline
-    from skmrl._validation import holds_vector_pairs
+    from skmrl._vector_checks import holds_vector_pairs
 
     A, B = pd.DataFrame(Z[:20]), pd.DataFrame(Z[20:])
     assert holds_vector_pairs((A, B))

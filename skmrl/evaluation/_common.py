@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import _is_polars
+from skmrl import _frames
 
 
 def _take(X: Any, idx: np.ndarray) -> Any:
     if hasattr(X, "iloc"):
         return X.iloc[idx]
-    if isinstance(X, np.ndarray) or _is_polars(X):  # a polars frame or Series: rows by X[idx]
+    if isinstance(X, np.ndarray) or _frames.is_polars(X):  # a polars frame or Series: X[idx]
         return X[idx]
     return [X[i] for i in idx]
 

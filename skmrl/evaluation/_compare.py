@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import _is_frame_or_series, _is_lazy_frame, _type_of
+from skmrl import _frames
 
 from ._common import _check_dims, _learns_from_texts, _Steps
 from ._curve import Comparison
@@ -107,9 +107,11 @@ def compare(
     if task == "retrieval":
         _as_retrieval_set(X, y)  # bad input fails here, before the first embedder is fitted
     # Iterables read once (a generator of texts, pairs or splits) are read here, for all.
-    elif not (isinstance(X, np.ndarray) or _is_frame_or_series(X)):
-        if isinstance(X, str) or X is None or _is_lazy_frame(X):
-            raise TypeError(f"X must be a collection of documents or pairs, got {_type_of(X)}")
+    elif not (isinstance(X, np.ndarray) or _frames.is_frame_or_series(X)):
+        if isinstance(X, str) or X is None or _frames.is_lazy_frame(X):
+            raise TypeError(
+                f"X must be a collection of documents or pairs, got {_frames.type_of(X)}"
+            )
         X = list(X)
     if cv is not None and not isinstance(cv, numbers.Integral) and not hasattr(cv, "split"):
         cv = list(cv)

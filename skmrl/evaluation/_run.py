@@ -9,20 +9,9 @@ from typing import Any, overload
 
 import numpy as np
 
-from skmrl._validation import (
-    _column,
-    _is_dataframe,
-    _is_frame_or_series,
-    _is_lazy_frame,
-    _type_of,
-    check_label_count,
-    check_not_written_vectors,
-    check_pair_scores,
-    check_pairs,
-    check_vector_pairs,
-    holds_text,
-    holds_vector_pairs,
-)
+from skmrl import _frames
+from skmrl._validation import check_label_count, check_pair_scores, check_pairs, holds_text
+from skmrl._vector_checks import check_not_written_vectors, check_vector_pairs, holds_vector_pairs
 
 from ._classification import _check_clusterer, _classification_fold
 from ._common import (
@@ -356,9 +345,9 @@ def _dim_curve(
 
         if y is None:
             raise ValueError("task='classification' needs the class labels y")
-        if not (isinstance(X, np.ndarray) or _is_frame_or_series(X)):
-            if isinstance(X, str | bytes | Mapping) or X is None or _is_lazy_frame(X):
-                raise TypeError(f"X must be a collection of documents, got {_type_of(X)}")
+        if not (isinstance(X, np.ndarray) or _frames.is_frame_or_series(X)):
+            if isinstance(X, str | bytes | Mapping) or X is None or _frames.is_lazy_frame(X):
+                raise TypeError(f"X must be a collection of documents, got {_frames.type_of(X)}")
             X = list(X)
         check_label_count(y, len(X), "samples")  # a generator, a number, a bare str: one line
         if len(X) == 0:
@@ -515,8 +504,12 @@ def _check_sts_pairs(X: Any, embedder: Any) -> tuple[Any, Any]:
 def _holds_text_pairs(X: Any) -> bool:
     """Whether STS's ``X`` holds texts (looking at its first pair, or a frame's first cell): a
     vector-taking estimator says to pass vectors then, and else what is wrong with the pairs."""
-    if _is_dataframe(X):
-        return X.shape[1] > 0 and len(X) > 0 and isinstance(next(iter(_column(X, 0))), str | bytes)
+    if _frames.is_dataframe(X):
+        return (
+            X.shape[1] > 0
+            and len(X) > 0
+            and isinstance(next(iter(_frames.column(X, 0))), str | bytes)
+        )
     return holds_text(X)
 
 

@@ -1,6 +1,6 @@
 """``task="sts"``: one fold of :func:`~skmrl.evaluation.dim_curve`, on pairs of texts (checked by
-:func:`skmrl._validation.check_pairs`) or of vectors (:func:`skmrl._validation.check_vector_pairs`,
-for ``MatryoshkaAdaptor``)."""
+:func:`skmrl._validation.check_pairs`) or of vectors
+(:func:`skmrl._vector_checks.check_vector_pairs`, for ``MatryoshkaAdaptor``)."""
 
 from __future__ import annotations
 
