@@ -56,7 +56,7 @@ def model_identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset(
 
     h = hashlib.sha1()
     h.update(type(model).__name__.encode())
-    custom = _custom_code_source(model)
+    custom = _custom_code_source(model, tokenizer)
     if custom:  # transformers' own classes add nothing: their identities stay as they were
         h.update(custom)
     config = getattr(model, "config", None)
@@ -94,33 +94,55 @@ def model_identity(model: Any, tokenizer: Any, skip: frozenset[str] = frozenset(
     return h.hexdigest()
 
 
-def _custom_code_source(model: Any) -> bytes:
-    """The source of the classes of ``model`` and its config that came from the model's own
-    files (transformers loads them as ``transformers_modules.*`` with ``trust_remote_code``),
-    by file name; empty for transformers' classes.
+def _custom_code_source(model: Any, tokenizer: Any = None) -> bytes:
+    """The source of the code that came from the model's own files (transformers loads it as
+    ``transformers_modules.*`` with ``trust_remote_code``) among the classes of ``model``, its
+    config and ``tokenizer``; empty for transformers' classes.
 
     A folder's custom class may bear a transformers class's name, weights and config (jina's
     ``model_type`` is ``"bert"``), and its code changes the vectors of the same weights: a trusted
     and an untrusted load of one folder had one identity, so one's cached vectors served the
-    other; and an edited ``modeling_*.py`` kept its cached vectors.
+    other. So does a custom tokenizer (an ``auto_map`` in ``tokenizer_config.json`` alone), whose
+    token ids differ from those of the tokenizer that transformers loads without trust.
+
+    Every ``.py`` file of each folder that transformers loaded such a class from is in it, by its
+    name there, in order: the class's file and what it imports (jina-embeddings-v3's
+    ``modeling_lora.py`` imports other files of the model), so an edited helper file is a new
+    identity too (an edited class file was one, an edited file it imports was not).
     """
     import inspect
+    from pathlib import Path
 
-    seen: dict[str, bytes] = {}
+    folders: dict[Path, str] = {}
     config = getattr(model, "config", None)
-    for cls in (*type(model).__mro__, *type(config).__mro__):
+    for cls in (*type(model).__mro__, *type(config).__mro__, *type(tokenizer).__mro__):
         module = getattr(cls, "__module__", "") or ""
-        if not module.startswith("transformers_modules") or module in seen:
+        if not module.startswith("transformers_modules"):
             continue
         try:
-            with open(inspect.getfile(cls), "rb") as f:
-                seen[module] = f.read()
-        except (OSError, TypeError):  # no file (built in memory): its name at least
-            seen[module] = b""
-    return b"".join(
-        b"custom:" + module.rsplit(".", 1)[-1].encode() + b":" + hashlib.sha1(code).digest()
-        for module, code in sorted(seen.items(), key=lambda item: item[0].rsplit(".", 1)[-1])
-    )
+            folder = Path(inspect.getfile(cls)).parent
+        except (OSError, TypeError):  # no file (built in memory): its module's name at least
+            folders.setdefault(Path(module), module.rsplit(".", 1)[-1])
+            continue
+        folders.setdefault(folder, "")
+    parts = []
+    for folder, name in folders.items():
+        if name:
+            parts.append(b"custom:" + name.encode() + b":")
+            continue
+        files = sorted(
+            path
+            for path in folder.rglob("*.py")
+            if "__pycache__" not in path.relative_to(folder).parts
+        )
+        for path in files:
+            try:
+                code = path.read_bytes()
+            except OSError:  # removed meanwhile
+                code = b""
+            relative = path.relative_to(folder).as_posix()
+            parts.append(b"custom:" + relative.encode() + b":" + hashlib.sha1(code).digest())
+    return b"".join(sorted(parts))
 
 
 def weights_identity(model: Any, tokenizer: Any) -> str:
