@@ -156,10 +156,13 @@ class MatryoshkaEmbedder(BaseEmbedder):
         is refused).
     trust_remote_code : bool, default=False
         Run the Python code that the model's own files hold (the ``auto_map`` of its
-        ``config.json``: nomic-embed-text, jina-embeddings, Alibaba's ``gte-*-v1.5``), as
-        sentence-transformers' and transformers' ``trust_remote_code`` does. That code runs on
-        this machine, with your rights: set it only for a model you trust. Without it such a
-        model is refused in ``fit``, in one line (never with transformers' prompt). A pickle,
+        ``config.json`` or ``tokenizer_config.json``: nomic-embed-text, jina-embeddings,
+        Alibaba's ``gte-*-v1.5``), as sentence-transformers' and transformers'
+        ``trust_remote_code`` does. That code runs on this machine, with your rights: set it
+        only for a model you trust. Without it a model that transformers cannot load without
+        its code is refused in ``fit``, in one line (never with transformers' prompt); one
+        whose ``model_type`` transformers knows (jina-embeddings-v2's ``"bert"``) runs with
+        transformers' classes, with a warning that its own code was not run. A pickle,
         a fine-tuned fit and :meth:`save_pretrained` keep it: a saved folder holds the code
         too, and loads with ``trust_remote_code=True``.
 

@@ -14,15 +14,18 @@
 process and shares it (a folder whose files changed since is loaded again), and computes the
 model's identity (a hash of its weights, config and tokenizer) once, for cache fingerprints.
 A model that cannot be found raises one :class:`ModelNotFoundError` that says what was tried.
-A model whose files hold their own Python code (an ``auto_map`` in ``config.json``) is loaded
-only with ``trust_remote_code=True``; otherwise it is refused at once, in one line, never with
-transformers' interactive prompt.
+A model whose files hold their own Python code (an ``auto_map`` in ``config.json`` or
+``tokenizer_config.json``) that transformers needs is loaded only with
+``trust_remote_code=True``; otherwise it is refused at once, in one line, never with
+transformers' interactive prompt (:func:`custom_code_refusal`). One whose ``model_type``
+transformers knows loads untrusted with transformers' classes, with a warning.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +37,11 @@ from skmrl._model_checks import (
     check_missing_weights,
     custom_code_error,
     custom_code_files,
+    custom_code_skipped_message,
     encoder_class,
     max_positions,
     model_type_message,
+    needs_custom_code,
     quiet_transformers,
 )
 from skmrl._model_identity import (
@@ -47,6 +52,7 @@ from skmrl._model_identity import (
     weights_identity,
 )
 from skmrl._threads import ForkSafeLock
+from skmrl._warn import caller_stacklevel, first_warning
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -386,8 +392,11 @@ def load_model(
         Whether to run the Python code that a model's own files hold (the ``auto_map`` of its
         ``config.json``: nomic-embed, jina-embeddings, ``gte-*-v1.5``), as transformers'
         ``from_pretrained`` does. That code runs on this machine: only for models you trust.
-        Without it such a model is refused at once (transformers never prompts). A trusted and
-        an untrusted load of one model are loaded, and shared, apart.
+        Without it such a model is refused at once (transformers never prompts), or, where
+        transformers has classes of its own for it (jina-embeddings-v2's ``model_type`` is
+        ``"bert"``), loaded with those, with a warning that its own code was not run. A trusted
+        and an untrusted load of a model that names its own code are loaded, and shared, apart
+        (of any other model, once).
 
     Returns
     -------
@@ -419,15 +428,20 @@ def load_model(
     # on all-MiniLM-L6-v2 with 2 CPU cores, best of 3: 2,000 STS sentences at 1,634/s with SDPA
     # against 1,526/s with eager attention, 200 BBC News articles (256 tokens) at 58/s against
     # 32/s (785 vs 764 and 29 vs 22 with MKL's linear layers instead of oneDNN's).
+    configs = _custom_code_configs(source)
+    if not trust_remote_code and needs_custom_code(configs):
+        raise custom_code_error(model, configs)
     # trust_remote_code is in the key: the trusted load runs the folder's own classes, which
-    # an untrusted one must never be served (it is refused, or runs transformers' classes)
-    key = (source, device, attn_implementation, bool(trust_remote_code))
+    # an untrusted one must never be served (it is refused, or runs transformers' classes).
+    # A model that names no code of its own loads the same classes either way: one load.
+    trust = bool(trust_remote_code) and bool(custom_code_files(configs))
+    key = (source, device, attn_implementation, trust)
     stamp = _folder_stamp(source)
     with _LOAD_LOCK:
         loaded = _LOADED.get(key)
         if loaded is not None and _STAMPS.get(key) == stamp:
             return loaded
-        loaded = _load(model, source, device, attn_implementation, bool(trust_remote_code))
+        loaded = _load(model, source, device, attn_implementation, trust, configs)
         _LOADED[key] = loaded
         _STAMPS[key] = stamp
         return loaded
@@ -456,8 +470,41 @@ def _folder_stamp(source: str) -> tuple | None:
     return tuple(sorted(stamp))
 
 
+def custom_code_refusal(
+    model: str | os.PathLike, trust_remote_code: bool = False
+) -> ValueError | None:
+    """The one-line refusal of a model that transformers loads only by running the model's own
+    code, when ``trust_remote_code`` is False; ``None`` when it may be loaded (no network, no
+    model loaded, nor torch imported; transformers is, where the model names code).
+
+    :func:`load_model` refuses with it, and the command line's checks before any work, so both
+    refuse the same models, in the same words (the rule:
+    :func:`~skmrl._model_checks.needs_custom_code`).
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the model cannot be found (:func:`resolve_model`).
+
+    Examples
+    --------
+    >>> from skmrl.models import custom_code_refusal
+    >>> custom_code_refusal("sentence-transformers/all-MiniLM-L6-v2") is None
+    True
+    """
+    if trust_remote_code:
+        return None
+    configs = _custom_code_configs(resolve_model(model))
+    return custom_code_error(model, configs) if needs_custom_code(configs) else None
+
+
 def _load(
-    model: Any, source: str, device: str, attn_implementation: str | None, trust: bool
+    model: Any,
+    source: str,
+    device: str,
+    attn_implementation: str | None,
+    trust: bool,
+    configs: dict[str, Any],
 ) -> LoadedModel:
     import torch
     from transformers import AutoConfig, AutoTokenizer
@@ -508,6 +555,8 @@ def _load(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
         )
     _check_tokenizer_has_words(model, tokenizer)
+    if not trust:
+        _warn_custom_code_skipped(model, source, configs, net, tokenizer)
     # Weights saved in fp16 or bf16 load in that dtype in transformers 5 (its default
     # dtype="auto"): run them in float32, as transformers 4 did. precision= alone chooses
     # reduced precision (autocast); all-MiniLM-L6-v2 saved in fp16 ran 2x slower on the CPU
@@ -533,6 +582,21 @@ def _load(
     )
 
 
+def _warn_custom_code_skipped(
+    model: Any, source: str, configs: dict[str, Any], net: Any, tokenizer: Any
+) -> None:
+    """Warn, once per model, that an untrusted load ran transformers' classes in place of the
+    model's own code (:func:`~skmrl._model_checks.custom_code_skipped_message`)."""
+    message = custom_code_skipped_message(
+        model, configs, type(net).__name__, type(tokenizer).__name__
+    )
+    if message is None or not first_warning("custom-code-skipped|" + source):
+        return
+    warnings.warn(
+        message + " (Warned once per model.)", UserWarning, stacklevel=caller_stacklevel()
+    )
+
+
 def _load_error(
     model: Any, source: str, exc: Exception, online: bool, trust: bool = False
 ) -> Exception:
@@ -541,6 +605,10 @@ def _load_error(
         # transformers refuses the custom code that skmrl did not trust (4.40 to 5 say so in
         # these words): the folder is fine, so no "a model folder holds ..." about it
         return custom_code_error(model, _custom_code_configs(source))
+    if trust and not online:
+        missing = _missing_code_of_other_repos(source)
+        if missing:
+            return _other_repo_code_error(model, missing)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if Path(source).is_dir():  # not the hub: say what the folder lacks, not how to download
         unreadable = _unreadable_files(Path(source))
@@ -580,6 +648,36 @@ def _custom_code_configs(source: str) -> dict[str, Any]:
 
     files = {name: model_file(source, name) for name in ("config.json", "tokenizer_config.json")}
     return {name: read_json(path) if path else None for name, path in files.items()}
+
+
+def _missing_code_of_other_repos(source: str) -> dict[str, list[str]]:
+    """The files of code kept in other repositories (an ``auto_map`` entry
+    ``"org/repo--module.Class"``) that the local Hugging Face cache lacks, by repository."""
+    missing: dict[str, list[str]] = {}
+    for entry in custom_code_files(_custom_code_configs(source)):
+        name, of, repo = entry.partition(" of ")
+        if of and model_file(repo, name) is None:
+            missing.setdefault(repo, []).append(name)
+    return missing
+
+
+def _other_repo_code_error(model: Any, missing: dict[str, list[str]]) -> ModelNotFoundError:
+    """The one error of a trusted model whose code lives in another repository, not downloaded.
+
+    transformers said "We couldn't connect to 'https://huggingface.co'", and skmrl then listed
+    what a model folder holds (which it held), or called a complete hub-cache model "only in
+    part": the repository missing is the one the ``auto_map`` names.
+    """
+    repos = ", ".join(f"{repo} ({', '.join(files)})" for repo, files in missing.items())
+    prefix = next(iter(missing))
+    return ModelNotFoundError(
+        f"could not load model={os.fspath(model)!r}: the auto_map of its config names code kept "
+        f"in another repository, {repos}, which the local Hugging Face cache does not hold "
+        "(skmrl does not download by default). To fix: run it once with HF_HUB_OFFLINE=0 where "
+        "there is network, so that transformers downloads that code into the cache; or copy "
+        "those .py files into the model folder and name them in its auto_map without the "
+        f"repository ('modeling_x.XModel' for '{prefix}--modeling_x.XModel')"
+    )
 
 
 def _unreadable_files(folder: Path) -> list[str]:
