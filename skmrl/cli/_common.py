@@ -192,6 +192,27 @@ def model_config(model: str) -> dict:
     return config if isinstance(config, dict) else {}
 
 
+def custom_code_problem(
+    model: str, trust_remote_code: bool, parser: argparse.ArgumentParser | None = None
+) -> str | None:
+    """The library's refusal of a ``--model`` that transformers loads only by running the
+    model's own code, when ``--trust-remote-code`` is not given (in the command's words), else
+    ``None``; ``None`` too for a model that cannot be found (:func:`model_config` says why).
+
+    The commands check it with their options, before any work: the refusal came after the
+    texts were read, or after ``sweep`` had trained and scored its other embedders. The rule
+    and the words are the library's (:func:`skmrl.models.custom_code_refusal`): a model whose
+    ``model_type`` transformers knows is not refused (it loads with transformers' classes).
+    """
+    from skmrl.models import ModelNotFoundError, custom_code_refusal
+
+    try:
+        refusal = custom_code_refusal(model, trust_remote_code)
+    except (ModelNotFoundError, TypeError, ValueError):
+        return None
+    return None if refusal is None else cli_spelling(str(refusal), parser)
+
+
 def saved_settings(model: str, max_length: int | None = None) -> dict[str, Any]:
     """The settings to build ``model``'s embedder with: those a saved skmrl folder's vectors
     were made with (``pooling`` and ``max_length`` of its ``skmrl.json``; the command has no
@@ -442,7 +463,7 @@ def add_trust_remote_code(group: Any) -> None:
         action="store_true",
         help="run the Python code that the model's own files hold (the auto_map of its "
         "config.json: nomic-embed, jina-embeddings, gte-*-v1.5); it runs on this machine, so "
-        "only for a model you trust (default: such a model is refused)",
+        "only for a model you trust (default: not run; a model that needs it is refused)",
     )
 
 

@@ -35,6 +35,7 @@ from skmrl.cli._common import (
     cache_folder,
     cache_problem,
     cli_spelling,
+    custom_code_problem,
     device_problem,
     embedder_choice,
     int_at_least,
@@ -109,6 +110,11 @@ def _check_options(args: argparse.Namespace) -> None:
         config = model_config(args.model or _DEFAULT_MODEL)
     except ValueError as exc:
         raise Refused("--model", str(exc)) from None
+    problem = custom_code_problem(
+        args.model or _DEFAULT_MODEL, args.trust_remote_code, getattr(args, "parser", None)
+    )
+    if problem:
+        raise Refused("--model", problem)
     for argument, message in model_limit_problems(config, args.max_length, args.dim):
         raise Refused(argument, message)
 

@@ -40,6 +40,7 @@ from skmrl.cli._common import (
     add_no_progress,
     add_trust_remote_code,
     cli_spelling,
+    custom_code_problem,
     encoder_max_length,
     int_at_least,
     model_config,
@@ -120,6 +121,9 @@ def _check_model(args: argparse.Namespace) -> None:
         source = Path(resolve_model(args.model))
     except (ModelNotFoundError, TypeError, ValueError) as exc:
         raise Refused("--model", str(exc)) from None
+    problem = custom_code_problem(args.model, args.trust_remote_code, getattr(args, "parser", None))
+    if problem:
+        raise Refused("--model", problem)
     if not source.is_dir():
         return  # a hub id in the local cache: transformers checks it when it loads
     config = model_config(args.model)  # found above
