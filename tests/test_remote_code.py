@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import json
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +133,8 @@ def test_trusted_and_untrusted_loads_of_one_folder_are_not_confused(tmp_path, no
     # same weights. Neither load (the process's model cache) nor vectors (the embedding cache,
     # keyed by the model's identity) may be served for the other.
     folder = save_custom_code_bert(tmp_path / "jina-like", model_type="bert")
-    plain = MatryoshkaEmbedder(model=folder, device="cpu").fit(TEXTS)
+    with pytest.warns(UserWarning, match="names its own code, which was not trusted"):
+        plain = MatryoshkaEmbedder(model=folder, device="cpu").fit(TEXTS)
     plain_out = plain.transform(TEXTS)
     trusted = MatryoshkaEmbedder(model=folder, device="cpu", trust_remote_code=True).fit(TEXTS)
     trusted_out = trusted.transform(TEXTS)
@@ -202,10 +204,198 @@ def test_cli_trust_remote_code(skmrl_cmd, custom_bert, tmp_path, capsys):
     np.testing.assert_allclose(
         np.load(tmp_path / "v.npy"), expected.fit(TEXTS).transform(TEXTS), atol=1e-5
     )
-    # without the flag: one line, in the command's spelling (in this process: no second start)
+    # without the flag: one line, in the command's spelling, with the option checks (exit 2;
+    # in this process: no second start)
     args = ["embed", str(tmp_path / "t.txt"), "-o", str(tmp_path / "w.npy"), "--model"]
-    assert main([*args, custom_bert, "--device", "cpu", "--no-progress"]) == 1
+    with pytest.raises(SystemExit) as exc:
+        main([*args, custom_bert, "--device", "cpu", "--no-progress"])
+    assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith(f"skmrl embed: error: model={custom_bert!r} holds custom code")
+    assert err[-1].startswith(
+        f"skmrl embed: error: argument --model: model={custom_bert!r} holds custom code"
+    )
     assert "runs only with --trust-remote-code, and that runs" in err[-1]
     assert not (tmp_path / "w.npy").exists()
+
+
+# A custom fast tokenizer that reverses each text's words: other token ids than the tokenizer
+# transformers loads without trust, so which one ran shows in the vectors.
+_TOKENIZATION = """from transformers import PreTrainedTokenizerFast
+
+
+class XTokenizerFast(PreTrainedTokenizerFast):
+    def __call__(self, text, *args, **kwargs):
+        def reverse(t):
+            return " ".join(t.split()[::-1])
+
+        text = [reverse(t) for t in text] if isinstance(text, list) else reverse(text)
+        return super().__call__(text, *args, **kwargs)
+"""
+
+
+def save_custom_tokenizer_bert(folder: Path) -> str:
+    """A random BERT without custom model code whose tokenizer_config.json names its own
+    tokenizer (``auto_map`` ``AutoTokenizer``): untrusted, transformers loads its own."""
+    save_random_bert(folder)
+    path = folder / "tokenizer_config.json"
+    config = json.loads(path.read_text())
+    config["auto_map"] = {"AutoTokenizer": [None, "tokenization_x.XTokenizerFast"]}
+    config["tokenizer_class"] = "XTokenizerFast"
+    path.write_text(json.dumps(config))
+    (folder / "tokenization_x.py").write_text(_TOKENIZATION)
+    return str(folder)
+
+
+def test_a_custom_tokenizer_is_in_the_identity(tmp_path, no_prompt):
+    # Only the model's and its config's classes were in the identity: a trusted load (the
+    # folder's XTokenizerFast) and an untrusted one (transformers' tokenizer) had one identity,
+    # so one's vectors, cached in the process or on disk (memory=), were served to the other.
+    folder = save_custom_tokenizer_bert(tmp_path / "custom-tokenizer")
+    trusted = load_model(folder, trust_remote_code=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plain = load_model(folder)
+    assert type(trusted.tokenizer).__name__ == "XTokenizerFast"
+    assert type(plain.tokenizer).__name__ != "XTokenizerFast"
+    assert trusted.identity != plain.identity
+    # and the untrusted load says which code it left out
+    [warned] = [str(w.message) for w in caught]
+    assert (
+        f"{type(plain.tokenizer).__name__} ran in place of tokenization_x.py (the auto_map of "
+        "tokenizer_config.json)"
+    ) in warned
+    memory = tmp_path / "memory"
+    texts = ["cats run here", "dogs fell there"]
+    out = {}
+    for trust in (True, False):
+        emb = MatryoshkaEmbedder(folder, device="cpu", trust_remote_code=trust, memory=memory)
+        out[trust] = emb.fit(texts).transform(texts)
+    assert np.abs(out[True] - out[False]).max() > 1e-3
+    clear_model_cache()  # from the disk cache now
+    again = MatryoshkaEmbedder(folder, device="cpu", memory=memory).fit(texts).transform(texts)
+    np.testing.assert_allclose(again, out[False], atol=1e-6)
+    assert no_prompt == []
+
+
+def test_an_edited_helper_file_is_a_new_identity(tmp_path, no_prompt):
+    # modeling_x.py imports helper_x.py (as jina-embeddings-v3's modeling_lora.py imports other
+    # files): only the class's file was hashed, so an edited helper kept the identity, and
+    # memory= served the vectors of the old code to a new process.
+    import inspect
+
+    from skmrl.models import weights_identity
+
+    folder = Path(save_custom_code_bert(tmp_path / "helper-model"))
+    (folder / "helper_x.py").write_text("def post(h):\n    return h\n")
+    modeling = (folder / "modeling_x.py").read_text()
+    modeling = modeling.replace(
+        "from .configuration_x import XConfig",
+        "from .configuration_x import XConfig\nfrom .helper_x import post",
+    ).replace(
+        "        return out",
+        "        out['last_hidden_state'] = post(out['last_hidden_state'])\n        return out",
+    )
+    (folder / "modeling_x.py").write_text(modeling)
+    loaded = load_model(str(folder), trust_remote_code=True)
+    # the folder transformers loaded the class from: the class file and what it imports
+    helper = Path(inspect.getfile(type(loaded.model))).parent / "helper_x.py"
+    assert helper.is_file()
+    before = helper.read_bytes()
+    try:
+        helper.write_text("def post(h):\n    return h.roll(3, -1)\n")
+        edited = weights_identity(loaded.model, loaded.tokenizer)
+    finally:
+        helper.write_bytes(before)
+    assert edited != loaded.identity
+    assert weights_identity(loaded.model, loaded.tokenizer) == loaded.identity  # stable
+    assert no_prompt == []
+
+
+def test_a_jina_like_folder_warns_once_that_its_code_was_not_run(tmp_path, no_prompt):
+    # transformers' BertModel ran in place of the folder's code without a word when the
+    # weights fit (the missing-weights warning alone named the code, when they did not).
+    folder = save_custom_code_bert(tmp_path / "jina-like", model_type="bert")
+    with pytest.warns(UserWarning) as caught:
+        MatryoshkaEmbedder(model=folder, device="cpu").fit(TEXTS)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(
+        f"model={folder!r} names its own code, which was not trusted, so not run: "
+        "transformers' BertModel ran in place of configuration_x.py, modeling_x.py (the "
+        "auto_map of config.json)"
+    )
+    assert "trust_remote_code=True runs the model's own code" in messages[0]
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings():  # once per model
+        warnings.simplefilter("error")
+        clear_model_cache()
+        MatryoshkaEmbedder(model=folder, device="cpu").fit(TEXTS)
+        # trusted: its code runs, nothing to say
+        MatryoshkaEmbedder(model=folder, device="cpu", trust_remote_code=True).fit(TEXTS)
+    assert no_prompt == []
+
+
+def test_code_of_another_repository_missing_offline_is_said(tmp_path, monkeypatch, no_prompt):
+    # "could not load ... We couldn't connect to 'https://huggingface.co' ... A model folder
+    # holds config.json, the weights ... and the tokenizer files", of a folder that held them.
+    from skmrl.models import ModelNotFoundError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = Path(save_random_bert(tmp_path / "remote-code"))
+    config = json.loads((folder / "config.json").read_text())
+    config["auto_map"] = {"AutoModel": "other-org/other-repo--modeling_x.XModel"}
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelNotFoundError) as caught:
+        load_model(str(folder), trust_remote_code=True)
+    message = str(caught.value)
+    assert message.startswith(
+        f"could not load model={str(folder)!r}: the auto_map of its config names code kept in "
+        "another repository, other-org/other-repo (modeling_x.py), which the local Hugging "
+        "Face cache does not hold"
+    )
+    assert "HF_HUB_OFFLINE=0" in message and "A model folder holds" not in message
+
+
+def test_a_model_without_custom_code_is_loaded_once_for_both_settings(tmp_path):
+    # The process cache was keyed on trust_remote_code even for a model that names no code of
+    # its own: MiniLM (or any folder) was loaded twice, for the same classes.
+    folder = save_random_bert(tmp_path / "plain")
+    assert load_model(folder) is load_model(folder, trust_remote_code=True)
+
+
+def test_the_commands_refuse_untrusted_code_with_their_options(custom_bert, tmp_path, capsys):
+    # sweep trained and scored word2vec first, embed read the texts, finetune described its
+    # plan: then the library refused. Now: with the other option checks, before any work.
+    from skmrl.cli import main
+
+    (tmp_path / "t.txt").write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    (tmp_path / "t.csv").write_text(
+        "text,label\n" + "".join(f"{t},{i % 2}\n" for i, t in enumerate(TEXTS * 4)),
+        encoding="utf-8",
+    )
+    data = str(tmp_path / "t.csv")
+    commands = {
+        "embed": ["embed", str(tmp_path / "t.txt"), "-o", str(tmp_path / "v.npy")],
+        "sweep": ["sweep", data, "--text-col", "text", "--label-col", "label", "--dims", "8"],
+        "finetune": ["finetune", data, "--text-col", "text", "--method", "pca", "-o",
+                     str(tmp_path / "out")],
+    }  # fmt: skip
+    for name, args in commands.items():
+        with pytest.raises(SystemExit) as exc:
+            main([*args, "--model", custom_bert, "--no-progress"])
+        assert exc.value.code == 2, name
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == (
+            f"skmrl {name}: error: argument --model: model={custom_bert!r} holds custom code "
+            "(the auto_map of config.json names configuration_x.py, modeling_x.py), which skmrl "
+            "runs only with --trust-remote-code, and that runs the model's own Python code on "
+            "this machine: pass it only for a model you trust"
+        ), name
+    assert not (tmp_path / "v.npy").exists() and not (tmp_path / "out").exists()
+    # the library's rule: a model whose model_type transformers knows is not refused
+    from skmrl.cli._common import custom_code_problem
+
+    jina_like = save_custom_code_bert(tmp_path / "jina-like", model_type="bert")
+    assert custom_code_problem(jina_like, False) is None
+    assert custom_code_problem(custom_bert, True) is None
+    assert custom_code_problem(save_custom_tokenizer_bert(tmp_path / "tok"), False) is None
