@@ -251,7 +251,7 @@ def _copy_custom_code(source: str, folder: Path) -> None:
     """
     import shutil
 
-    from skmrl._model_checks import custom_code_files
+    from skmrl._custom_code import custom_code_files
     from skmrl.models import model_file
 
     configs = {}

@@ -17,31 +17,36 @@ A model that cannot be found raises one :class:`ModelNotFoundError` that says wh
 A model whose files hold their own Python code (an ``auto_map`` in ``config.json`` or
 ``tokenizer_config.json``) that transformers needs is loaded only with
 ``trust_remote_code=True``; otherwise it is refused at once, in one line, never with
-transformers' interactive prompt (:func:`custom_code_refusal`). One whose ``model_type``
-transformers knows loads untrusted with transformers' classes, with a warning.
+transformers' interactive prompt (:func:`~skmrl._custom_code.custom_code_refusal`). One whose
+``model_type`` transformers knows loads untrusted with transformers' classes, with a warning.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# The identity of a model and the fine-tuned encoders shared by it (_model_identity), and what
-# is read from and checked in a loaded encoder (_model_checks), are modules of their own; this
-# one finds the weights, loads them once per process, and re-exports the public names.
-from skmrl._model_checks import (
-    check_missing_weights,
+# The identity of a model and the fine-tuned encoders shared by it (_model_identity), what is
+# read from and checked in a loaded encoder (_model_checks), and models that ship their own code
+# (_custom_code), are modules of their own; this one finds the weights, loads them once per
+# process, and re-exports the public names.
+from skmrl._custom_code import (
+    custom_code_configs,
     custom_code_error,
     custom_code_files,
-    custom_code_skipped_message,
+    missing_code_of_other_repos,
+    needs_custom_code,
+    other_repo_code_error,
+    warn_custom_code_skipped,
+)
+from skmrl._model_checks import (
+    check_missing_weights,
     encoder_class,
     max_positions,
     model_type_message,
-    needs_custom_code,
     quiet_transformers,
 )
 from skmrl._model_identity import (
@@ -52,7 +57,6 @@ from skmrl._model_identity import (
     weights_identity,
 )
 from skmrl._threads import ForkSafeLock
-from skmrl._warn import caller_stacklevel, first_warning
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -428,7 +432,7 @@ def load_model(
     # on all-MiniLM-L6-v2 with 2 CPU cores, best of 3: 2,000 STS sentences at 1,634/s with SDPA
     # against 1,526/s with eager attention, 200 BBC News articles (256 tokens) at 58/s against
     # 32/s (785 vs 764 and 29 vs 22 with MKL's linear layers instead of oneDNN's).
-    configs = _custom_code_configs(source)
+    configs = custom_code_configs(source)
     if not trust_remote_code and needs_custom_code(configs):
         raise custom_code_error(model, configs)
     # trust_remote_code is in the key: the trusted load runs the folder's own classes, which
@@ -468,34 +472,6 @@ def _folder_stamp(source: str) -> tuple | None:
         except OSError:  # removed meanwhile
             continue
     return tuple(sorted(stamp))
-
-
-def custom_code_refusal(
-    model: str | os.PathLike, trust_remote_code: bool = False
-) -> ValueError | None:
-    """The one-line refusal of a model that transformers loads only by running the model's own
-    code, when ``trust_remote_code`` is False; ``None`` when it may be loaded (no network, no
-    model loaded, nor torch imported; transformers is, where the model names code).
-
-    :func:`load_model` refuses with it, and the command line's checks before any work, so both
-    refuse the same models, in the same words (the rule:
-    :func:`~skmrl._model_checks.needs_custom_code`).
-
-    Raises
-    ------
-    ModelNotFoundError
-        When the model cannot be found (:func:`resolve_model`).
-
-    Examples
-    --------
-    >>> from skmrl.models import custom_code_refusal
-    >>> custom_code_refusal("sentence-transformers/all-MiniLM-L6-v2") is None
-    True
-    """
-    if trust_remote_code:
-        return None
-    configs = _custom_code_configs(resolve_model(model))
-    return custom_code_error(model, configs) if needs_custom_code(configs) else None
 
 
 def _load(
@@ -556,7 +532,7 @@ def _load(
         )
     _check_tokenizer_has_words(model, tokenizer)
     if not trust:
-        _warn_custom_code_skipped(model, source, configs, net, tokenizer)
+        warn_custom_code_skipped(model, source, configs, net, tokenizer)
     # Weights saved in fp16 or bf16 load in that dtype in transformers 5 (its default
     # dtype="auto"): run them in float32, as transformers 4 did. precision= alone chooses
     # reduced precision (autocast); all-MiniLM-L6-v2 saved in fp16 ran 2x slower on the CPU
@@ -582,21 +558,6 @@ def _load(
     )
 
 
-def _warn_custom_code_skipped(
-    model: Any, source: str, configs: dict[str, Any], net: Any, tokenizer: Any
-) -> None:
-    """Warn, once per model, that an untrusted load ran transformers' classes in place of the
-    model's own code (:func:`~skmrl._model_checks.custom_code_skipped_message`)."""
-    message = custom_code_skipped_message(
-        model, configs, type(net).__name__, type(tokenizer).__name__
-    )
-    if message is None or not first_warning("custom-code-skipped|" + source):
-        return
-    warnings.warn(
-        message + " (Warned once per model.)", UserWarning, stacklevel=caller_stacklevel()
-    )
-
-
 def _load_error(
     model: Any, source: str, exc: Exception, online: bool, trust: bool = False
 ) -> Exception:
@@ -604,11 +565,11 @@ def _load_error(
     if not trust and "trust_remote_code" in str(exc):
         # transformers refuses the custom code that skmrl did not trust (4.40 to 5 say so in
         # these words): the folder is fine, so no "a model folder holds ..." about it
-        return custom_code_error(model, _custom_code_configs(source))
+        return custom_code_error(model, custom_code_configs(source))
     if trust and not online:
-        missing = _missing_code_of_other_repos(source)
+        missing = missing_code_of_other_repos(source)
         if missing:
-            return _other_repo_code_error(model, missing)
+            return other_repo_code_error(model, missing)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if Path(source).is_dir():  # not the hub: say what the folder lacks, not how to download
         unreadable = _unreadable_files(Path(source))
@@ -639,45 +600,6 @@ def _load_error(
     if not online:
         reason = "not there; skmrl does not download by default"
     return _not_found(model, source, reason[:300], online)
-
-
-def _custom_code_configs(source: str) -> dict[str, Any]:
-    """``config.json`` and ``tokenizer_config.json`` of a model (``None`` for one it lacks),
-    whose ``auto_map`` names its custom code."""
-    from skmrl._st_layout import read_json
-
-    files = {name: model_file(source, name) for name in ("config.json", "tokenizer_config.json")}
-    return {name: read_json(path) if path else None for name, path in files.items()}
-
-
-def _missing_code_of_other_repos(source: str) -> dict[str, list[str]]:
-    """The files of code kept in other repositories (an ``auto_map`` entry
-    ``"org/repo--module.Class"``) that the local Hugging Face cache lacks, by repository."""
-    missing: dict[str, list[str]] = {}
-    for entry in custom_code_files(_custom_code_configs(source)):
-        name, of, repo = entry.partition(" of ")
-        if of and model_file(repo, name) is None:
-            missing.setdefault(repo, []).append(name)
-    return missing
-
-
-def _other_repo_code_error(model: Any, missing: dict[str, list[str]]) -> ModelNotFoundError:
-    """The one error of a trusted model whose code lives in another repository, not downloaded.
-
-    transformers said "We couldn't connect to 'https://huggingface.co'", and skmrl then listed
-    what a model folder holds (which it held), or called a complete hub-cache model "only in
-    part": the repository missing is the one the ``auto_map`` names.
-    """
-    repos = ", ".join(f"{repo} ({', '.join(files)})" for repo, files in missing.items())
-    prefix = next(iter(missing))
-    return ModelNotFoundError(
-        f"could not load model={os.fspath(model)!r}: the auto_map of its config names code kept "
-        f"in another repository, {repos}, which the local Hugging Face cache does not hold "
-        "(skmrl does not download by default). To fix: run it once with HF_HUB_OFFLINE=0 where "
-        "there is network, so that transformers downloads that code into the cache; or copy "
-        "those .py files into the model folder and name them in its auto_map without the "
-        f"repository ('modeling_x.XModel' for '{prefix}--modeling_x.XModel')"
-    )
 
 
 def _unreadable_files(folder: Path) -> list[str]:

@@ -201,10 +201,11 @@ def custom_code_problem(
 
     The commands check it with their options, before any work: the refusal came after the
     texts were read, or after ``sweep`` had trained and scored its other embedders. The rule
-    and the words are the library's (:func:`skmrl.models.custom_code_refusal`): a model whose
-    ``model_type`` transformers knows is not refused (it loads with transformers' classes).
+    and the words are the library's (:func:`skmrl._custom_code.custom_code_refusal`): a model
+    whose ``model_type`` transformers knows is not refused (it loads with transformers' classes).
     """
-    from skmrl.models import ModelNotFoundError, custom_code_refusal
+    from skmrl._custom_code import custom_code_refusal
+    from skmrl.models import ModelNotFoundError
 
     try:
         refusal = custom_code_refusal(model, trust_remote_code)
