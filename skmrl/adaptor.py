@@ -9,9 +9,6 @@ skmrl embedder. The encoder is never touched: the adaptor works on vectors, from
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import dataclasses
 import hashlib
 import itertools
 import numbers
@@ -26,6 +23,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skmrl._adaptor_warnings import warn_if_few_vectors, warn_if_slow
 from skmrl._progress import check_progress
 from skmrl._settings import recorded_settings, refuse_changed_settings, stable_repr
 from skmrl._validation import (
@@ -53,8 +51,6 @@ _METHODS = ("adaptor", "pca", "prefix")
 #: and parameters, so that a disk cache does not serve the earlier one (2: the Cayley map, and
 #: the discriminants' ridge averaged over the vectors' span).
 _ROTATION_REVISION = 2
-#: A training projected to take longer than this (seconds, from its first step) is warned about.
-_SLOW_FIT_SECONDS = 300.0
 
 
 def check_matryoshka_dims(
@@ -250,138 +246,6 @@ def _check_no_missing_label(y: np.ndarray) -> None:
             f"{missing[0]}: every text needs a class label; drop the unlabelled texts, or pass "
             "y=None for the unsupervised fit"
         )
-
-
-def _duration(seconds: float) -> str:
-    """``seconds`` in words a person reads at a glance: ``'40 s'``, ``'18 min'``, ``'6.5 h'``."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _warn_if_slow(width: int, steps: int, first_step: float) -> None:
-    """Warn when the unsupervised training, ``steps`` steps of about ``first_step`` seconds,
-    will take longer than :data:`_SLOW_FIT_SECONDS`, saying what costs and what is quicker."""
-    total = steps * first_step
-    if total <= _SLOW_FIT_SECONDS:
-        return
-    warnings.warn(
-        f"MatryoshkaAdaptor: training the {width} x {width} rotation will take about "
-        f"{_duration(total)} here ({steps} steps of {first_step:.1f} s; a step's cost grows "
-        f"as the cube of the width). Quicker: the closed-form rotations, in seconds (class "
-        f"labels y, or method='pca'; MatryoshkaEmbedder: fine_tune='pca'), or fewer steps "
-        f"(max_samples, epochs)",
-        UserWarning,
-        stacklevel=caller_stacklevel(),
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class _FewVectors:
-    """A fit whose ``rows`` non-zero vectors (one direction fewer once ``centred``) span fewer
-    directions than their ``width`` (see :func:`_warn_if_few_vectors` for the fields)."""
-
-    rows: int
-    width: int
-    centred: bool
-    dims: tuple[int, ...]
-    given: int | None
-    owner: str | None
-
-
-#: Where :func:`_warn_if_few_vectors` keeps what it finds instead of warning, within
-#: :func:`_gather_few_vectors` (per thread and task: a joblib worker's fold gathers its own).
-_GATHERED: contextvars.ContextVar[list[_FewVectors] | None] = contextvars.ContextVar(
-    "skmrl_few_vectors", default=None
-)
-
-
-@contextlib.contextmanager
-def _gather_few_vectors() -> Iterator[list[_FewVectors]]:
-    """Within it, :func:`_warn_if_few_vectors` adds what it finds to the list it yields instead
-    of warning: ``dim_curve`` gathers each fold's (in the process or thread that runs the fold)
-    and warns once for the curve (:func:`_warn_few_vectors`), not once per fold with each
-    fold's own count."""
-    found: list[_FewVectors] = []
-    token = _GATHERED.set(found)
-    try:
-        yield found
-    finally:
-        _GATHERED.reset(token)
-
-
-def _warn_if_few_vectors(
-    n_rows: int,
-    width: int,
-    centred: bool,
-    dims: list[int],
-    given: int | None = None,
-    owner: str | None = None,
-) -> None:
-    """Warn when ``n_rows`` non-zero vectors (one direction fewer once ``centred``) span fewer
-    directions than ``width``: the rotation's directions past their span are not learned from
-    the data, so prefixes longer than the span hold them in an order that means nothing.
-    ``given``: the non-zero vectors passed to fit, of which ``max_samples=n_rows`` were used.
-    ``owner``: the estimator that fitted the adaptor on its texts' vectors
-    (``"MatryoshkaEmbedder(fine_tune='pca')"``), whose user has texts to add and no
-    ``max_samples``; ``None`` for a ``MatryoshkaAdaptor`` fitted by the user. Within
-    :func:`_gather_few_vectors`, kept for one warning later."""
-    if (n_rows - 1 if centred else n_rows) >= width:
-        return
-    found = _FewVectors(n_rows, width, centred, tuple(dims), given, owner)
-    gathered = _GATHERED.get()
-    if gathered is not None:
-        gathered.append(found)
-    else:
-        _warn_few_vectors([found])
-
-
-def _warn_few_vectors(found: list[_FewVectors], folds: int | None = None) -> None:
-    """One warning for the fits of ``found`` (nothing when it is empty): one fit, or those of
-    the ``folds`` of a curve (one estimator on each fold's data: its counts as ranges, the
-    smallest span for the prefixes affected)."""
-    if not found:
-        return
-    first = found[0]
-    width, centred, owner = first.width, first.centred, first.owner
-
-    def counts(values: list[int]) -> str:  # "60", or "60-61" over folds
-        low, high = min(values), max(values)
-        return f"{low}" if low == high else f"{low}-{high}"
-
-    rows = counts([f.rows for f in found])
-    spans = counts([f.rows - centred for f in found])
-    least = min(f.rows for f in found) - centred  # the prefixes past it are affected somewhere
-    capped = [f.given for f in found if f.given is not None]
-    need = width + centred
-    longer = [k for k in first.dims if least < k < width]
-    which = f" (of its matryoshka_dims: {longer})" if longer else ""
-    if owner is None:
-        fitted = f"MatryoshkaAdaptor was fitted on {rows} non-zero vectors"
-        used = f" (max_samples={rows} of the {counts(capped)} given)" if capped else ""
-        unit, fix = "vectors", f"set max_samples to at least {need}"
-    else:  # the embedder has texts, and no max_samples (its adaptor's is 10,000)
-        fitted = f"{owner} fitted its adaptor on {rows} text vectors"
-        used = f" (the adaptor trains on {rows} of the {counts(capped)} given)" if capped else ""
-        unit, fix = "texts", "use fine_tune='pca' or labels y (rotations from all of them)"
-    if not capped:
-        fix = f"fit on at least {need} {unit}"
-        if folds is not None:
-            fix = f"give each fold at least {need} training {unit} (more data, or more folds)"
-    where = ""
-    if folds is not None:
-        where = "In each of the " if len(found) == folds else f"In {len(found)} of the "
-        where += f"{folds} folds, "
-    warnings.warn(
-        f"{where}{fitted}{used} of {width} dimensions, which span at most {spans} directions: "
-        f"the directions past them are not learned from the data, so prefixes longer than "
-        f"{least} dims{which} add them in an arbitrary order. Prefixes up to {least} dims are "
-        f"unaffected; {fix} for every prefix to be learned",
-        UserWarning,
-        stacklevel=caller_stacklevel(),
-    )
 
 
 #: Rows a block when the fit key is hashed from unit rows made a block at a time.
@@ -731,7 +595,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 rows = min(rows, int(self.max_samples))
             centred = codes is not None or self.method == "pca"
             capped = given if rows < given else None  # max_samples, not the data, is short
-            _warn_if_few_vectors(rows, D, centred, dims, capped, owner)
+            warn_if_few_vectors(rows, D, centred, dims, capped, owner)
         if codes is None and self.method == "adaptor":
             # The training uses max_samples of the rows: only those are normalised (a unit copy
             # of all of them took 516 MB beside 293 MB of vectors); the key is hashed from the
@@ -809,7 +673,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 batch_size=int(self.batch_size),
                 seed=int(self.random_state),
                 progress=progress,
-                on_first_step=lambda steps, seconds: _warn_if_slow(D, steps, seconds),
+                on_first_step=lambda steps, seconds: warn_if_slow(D, steps, seconds),
             )
         return {
             "components_": np.ascontiguousarray(R, dtype=np.float32),

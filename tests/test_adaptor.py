@@ -364,9 +364,10 @@ def test_a_long_unsupervised_training_says_what_it_will_cost(monkeypatch):
     at the user's line, with the quicker routes; the closed-form routes never warn."""
     import warnings
 
-    import skmrl.adaptor
+    import skmrl._adaptor_warnings
 
-    monkeypatch.setattr(skmrl.adaptor, "_SLOW_FIT_SECONDS", 0.0)  # every training is "long"
+    # every training is "long"
+    monkeypatch.setattr(skmrl._adaptor_warnings, "_SLOW_FIT_SECONDS", 0.0)
     Z = np.random.default_rng(0).normal(size=(300, 16))
     with pytest.warns(UserWarning) as record:
         MatryoshkaAdaptor(epochs=2, progress=False).fit(Z)  # 1 step of 256 rows an epoch

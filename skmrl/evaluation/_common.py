@@ -250,9 +250,9 @@ def _run_fold(run: Callable[..., _Fold], *args: Any) -> _Fold:
     """``run(*args)``, one fold of a curve, in this process or a joblib worker, with what its
     fit found to warn about kept in the fold (``MatryoshkaAdaptor``'s too few vectors, whose
     counts differ by fold): the curve warns once for all its folds (:func:`_warn_gathered`)."""
-    from skmrl.adaptor import _gather_few_vectors
+    from skmrl._adaptor_warnings import gather_few_vectors
 
-    with _gather_few_vectors() as found:
+    with gather_few_vectors() as found:
         fold = run(*args)
     fold.few_vectors = found
     return fold
@@ -261,10 +261,10 @@ def _run_fold(run: Callable[..., _Fold], *args: Any) -> _Fold:
 def _warn_gathered(folds: list[_Fold]) -> None:
     """The warnings that :func:`_run_fold` kept, once for the curve (one fit: as ``fit`` words
     them)."""
-    from skmrl.adaptor import _warn_few_vectors
+    from skmrl._adaptor_warnings import warn_few_vectors
 
     found = [f for fold in folds for f in fold.few_vectors]
-    _warn_few_vectors(found, len(folds) if len(folds) > 1 else None)
+    warn_few_vectors(found, len(folds) if len(folds) > 1 else None)
 
 
 def _depth_seconds(emb: Any, texts: list[str], depths: list[int]) -> dict[int, float]:
