@@ -14,11 +14,13 @@ import importlib.util
 import re
 from types import ModuleType
 
-__all__ = ["MATPLOTLIB_MIN", "import_optional", "missing_requirement"]
+__all__ = ["MATPLOTLIB_MIN", "PLOT_INSTALL", "import_optional", "missing_requirement"]
 
 #: The ``plot`` extra's matplotlib (pyproject.toml): 3.7 placed legends ``loc="outside ..."``
 #: (``plot_document_map``, the figures of ``skmrl demo``).
 MATPLOTLIB_MIN = "3.7"
+#: How to get the ``plot`` extra (the plots' and the commands' figures say it alike).
+PLOT_INSTALL = "pip install 'skmrl[plot]'"
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

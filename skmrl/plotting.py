@@ -38,7 +38,6 @@ __all__ = [
     "plot_similarity_heatmap",
 ]
 
-_INSTALL = "pip install 'skmrl[plot]'"
 _MAX_TICK_CHARS = 30
 _MAX_ANNOTATED = 10
 #: Labelled sizes that fit across a curve's x axis, evenly spaced in log2 (a label's width).
@@ -58,9 +57,9 @@ _LEGEND_ROWS = 16
 def _pyplot(what: str) -> Any:
     """``matplotlib.pyplot``, or one ImportError naming the ``plot`` extra (missing, or older
     than the extra's 3.7, whose legend placements ``plot_document_map`` uses)."""
-    from skmrl._extras import MATPLOTLIB_MIN, import_optional
+    from skmrl._extras import MATPLOTLIB_MIN, PLOT_INSTALL, import_optional
 
-    return import_optional("matplotlib.pyplot", what, _INSTALL, min_version=MATPLOTLIB_MIN)
+    return import_optional("matplotlib.pyplot", what, PLOT_INSTALL, min_version=MATPLOTLIB_MIN)
 
 
 def _check_tolerance(tolerance: Any) -> None:

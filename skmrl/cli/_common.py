@@ -387,12 +387,12 @@ def plot_problem(path: str) -> str | None:
 
     Nothing is written; matplotlib is imported (not pyplot) to know its image formats.
     """
-    from skmrl._extras import MATPLOTLIB_MIN, missing_requirement
+    from skmrl._extras import MATPLOTLIB_MIN, PLOT_INSTALL, missing_requirement
 
     # an old matplotlib too: it refused the figures' legend placement once the run was over
     needs = missing_requirement("matplotlib", MATPLOTLIB_MIN)
     if needs is not None:
-        return f"needs {needs}: pip install 'skmrl[plot]'"
+        return f"needs {needs}: {PLOT_INSTALL}"
     try:
         from matplotlib.backend_bases import FigureCanvasBase
     except Exception as exc:  # a broken install: say so now rather than after the run

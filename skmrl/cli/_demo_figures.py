@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from skmrl._extras import MATPLOTLIB_MIN, missing_requirement
+from skmrl._extras import MATPLOTLIB_MIN, PLOT_INSTALL, missing_requirement
 from skmrl._folders import same_file
 from skmrl.cli._common import agg_pyplot, plot_problem
 
@@ -97,12 +97,12 @@ def check_figures(
     if needs is not None:
         for option, (_, explicit) in figures.items():
             if explicit:
-                parser.error(f"argument {option}: needs {needs}: pip install 'skmrl[plot]'")
+                parser.error(f"argument {option}: needs {needs}: {PLOT_INSTALL}")
         missing = needs == "matplotlib"
         why = "matplotlib is not installed" if missing else f"the figures need {needs}"
         print(
             f"skmrl demo: warning: {why}, so no figures are written "
-            "(pip install 'skmrl[plot]'; --no-plots silences this)",
+            f"({PLOT_INSTALL}; --no-plots silences this)",
             file=sys.stderr,
         )
         return
