@@ -55,10 +55,7 @@ def custom_code_files(configs: dict[str, Any]) -> list[str]:
     """
     files: list[str] = []
     for config in configs.values():
-        auto_map = config.get("auto_map") if isinstance(config, dict) else None
-        if not isinstance(auto_map, dict):
-            continue
-        for value in auto_map.values():
+        for value in _auto_map(config).values():
             for ref in value if isinstance(value, list | tuple) else [value]:
                 if not isinstance(ref, str) or "." not in ref:
                     continue
@@ -86,11 +83,7 @@ only with trust_remote_code=True, and that runs the model's own Python code on t
 pass it only for a model you trust
     """
     files = custom_code_files(configs)
-    where = " and ".join(
-        name
-        for name, config in configs.items()
-        if isinstance(config, dict) and config.get("auto_map")
-    )
+    where = " and ".join(name for name, config in configs.items() if _auto_map(config))
     named = f" (the auto_map of {where} names {', '.join(files)})" if files else ""
     return ValueError(
         f"model={os.fspath(model)!r} holds custom code{named}, which skmrl runs only with "
@@ -253,13 +246,14 @@ def custom_code_configs(source: str) -> dict[str, Any]:
     return {name: read_json(path) if path else None for name, path in files.items()}
 
 
-def missing_code_of_other_repos(source: str) -> dict[str, list[str]]:
+def missing_code_of_other_repos(configs: dict[str, Any]) -> dict[str, list[str]]:
     """The files of code kept in other repositories (an ``auto_map`` entry
-    ``"org/repo--module.Class"``) that the local Hugging Face cache lacks, by repository."""
+    ``"org/repo--module.Class"``) that the local Hugging Face cache lacks, by repository;
+    ``configs`` as for :func:`custom_code_files`."""
     from skmrl.models import model_file
 
     missing: dict[str, list[str]] = {}
-    for entry in custom_code_files(custom_code_configs(source)):
+    for entry in custom_code_files(configs):
         name, of, repo = entry.partition(" of ")
         if of and model_file(repo, name) is None:
             missing.setdefault(repo, []).append(name)

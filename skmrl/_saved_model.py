@@ -251,14 +251,11 @@ def _copy_custom_code(source: str, folder: Path) -> None:
     """
     import shutil
 
-    from skmrl._custom_code import custom_code_files
+    from skmrl._custom_code import custom_code_configs, custom_code_files
     from skmrl.models import model_file
 
-    configs = {}
-    for name in ("config.json", "tokenizer_config.json"):
-        path = folder / name
-        configs[name] = read_json(path) if path.is_file() else {}
-    named = [n for n in custom_code_files(configs) if " of " not in n]  # not another repo's
+    saved = custom_code_configs(str(folder))  # the configs just written
+    named = [n for n in custom_code_files(saved) if " of " not in n]  # not another repo's
     if not named or all((folder / n).is_file() for n in named):
         return
     config = model_file(source, "config.json")

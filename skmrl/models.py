@@ -495,7 +495,7 @@ def _load(
                 source, local_files_only=not online, trust_remote_code=trust
             )
         except (OSError, ValueError) as exc:
-            raise _load_error(model, source, exc, online, trust) from None
+            raise _load_error(model, source, exc, online, trust, configs) from None
         try:
             tokenizer = AutoTokenizer.from_pretrained(
                 source, use_fast=True, local_files_only=not online, trust_remote_code=trust
@@ -506,7 +506,7 @@ def _load(
                 # you don't have a local directory with the same name"); 5 makes an empty
                 # tokenizer, refused below: one message for both
                 raise _no_tokenizer_error(model, "the folder holds no tokenizer files") from None
-            raise _load_error(model, source, exc, online, trust) from None
+            raise _load_error(model, source, exc, online, trust, configs) from None
         auto = encoder_class(model, config)
         try:
             net, info = auto.from_pretrained(
@@ -520,11 +520,11 @@ def _load(
             unreadable = _weights_read_error_within(exc)
             if unreadable is not None:
                 raise _unreadable_weights_error(model, source, unreadable) from None
-            raise _load_error(model, source, exc, online, trust) from None
+            raise _load_error(model, source, exc, online, trust, configs) from None
         except _weights_read_errors() as exc:
             raise _unreadable_weights_error(model, source, exc) from None
-    auto_map = None if trust else getattr(config, "auto_map", None)
-    untrusted = custom_code_files({"config.json": {"auto_map": auto_map}}) if auto_map else []
+    # the model's own code that transformers' class of its model_type replaced, if untrusted
+    untrusted = [] if trust else custom_code_files({"config.json": configs.get("config.json")})
     unused = check_missing_weights(model, info, untrusted)
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(
@@ -559,15 +559,16 @@ def _load(
 
 
 def _load_error(
-    model: Any, source: str, exc: Exception, online: bool, trust: bool = False
+    model: Any, source: str, exc: Exception, online: bool, trust: bool, configs: dict[str, Any]
 ) -> Exception:
-    """The one error of a model that transformers could not load (its first line says why)."""
+    """The one error of a model that transformers could not load (its first line says why);
+    ``configs``: its config files, as :func:`load_model` read them."""
     if not trust and "trust_remote_code" in str(exc):
         # transformers refuses the custom code that skmrl did not trust (4.40 to 5 say so in
         # these words): the folder is fine, so no "a model folder holds ..." about it
-        return custom_code_error(model, custom_code_configs(source))
+        return custom_code_error(model, configs)
     if trust and not online:
-        missing = missing_code_of_other_repos(source)
+        missing = missing_code_of_other_repos(configs)
         if missing:
             return other_repo_code_error(model, missing)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
