@@ -141,8 +141,8 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
     settings = _json(source, "config_sentence_transformers.json")
     prompt = None
     if isinstance(settings, dict) and isinstance(settings.get("prompts"), dict):
-        name = settings.get("default_prompt_name")
-        prompt = settings["prompts"].get(name) if isinstance(name, str) else None
+        prompt_name = settings.get("default_prompt_name")
+        prompt = settings["prompts"].get(prompt_name) if isinstance(prompt_name, str) else None
     prompt = prompt if isinstance(prompt, str) else None
     return SentenceTransformersLayout(pooling, others, prompt, max_seq_length, lowercase)
 

@@ -362,9 +362,9 @@ class EmbeddingCache:
     def max_bytes(self, value: int) -> None:
         # A lowered bound frees memory now, not at the next miss; a bad value fails here, not
         # as a TypeError deep in a later transform.
-        value = check_float("max_bytes", value, 0)
+        bound = check_float("max_bytes", value, 0)
         with self._lock:
-            self._max_bytes = int(value)
+            self._max_bytes = int(bound)
             self._trim()
 
     def __len__(self) -> int:

@@ -278,7 +278,8 @@ class MatryoshkaSearch(BaseEstimator):
         return self
 
     def _reset_caches(self) -> None:
-        self._device_store = None  # (data, (kind, device), arrays on the device)
+        # (data, (kind, device), arrays on the device)
+        self._device_store: tuple[np.ndarray, tuple[str, str], dict[str, Any]] | None = None
         self._prefixes: dict[str, tuple[int, np.ndarray]] = {}  # name -> (dim, array)
 
     # -- searching ------------------------------------------------------------------------------
@@ -368,8 +369,10 @@ class MatryoshkaSearch(BaseEstimator):
                 f"the embedder changed since fit: {names}; the index holds the vectors of the "
                 f"embedder at fit (only its {may} may change){refit}"
             )
-        names = _runtime_params(self.embedder)
-        runtime = {k: v for k, v in self.embedder.get_params(deep=False).items() if k in names}
+        runtime_names = _runtime_params(self.embedder)
+        runtime = {
+            k: v for k, v in self.embedder.get_params(deep=False).items() if k in runtime_names
+        }
         if any(getattr(self.embedder_, k, v) is not v for k, v in runtime.items()):
             self.embedder_.set_params(**runtime)
 
@@ -410,8 +413,8 @@ class MatryoshkaSearch(BaseEstimator):
             arrays = {"data": data}
             if kind == "int8":
                 arrays |= {"offset": self.int8_offset_, "scale": self.int8_scale_}
-            self._device_store = (data, (kind, device), to_device(kind, arrays, device))
-        return device_topk(kind, self._device_store[2], queries, k)
+            cache = self._device_store = (data, (kind, device), to_device(kind, arrays, device))
+        return device_topk(kind, cache[2], queries, k)
 
     # Overloads: `distances, indices = kneighbors(X)` is a pair of arrays to a type checker,
     # and `kneighbors(X, return_distance=False)` an array (the union hid `.shape`).

@@ -218,8 +218,8 @@ def train_word2vec(
     keep_t = torch.from_numpy(np.asarray(keep_proba, dtype=np.float32)).to(dev)
     # The unigram^0.75 distribution in float64, sent as float32: MPS has no float64 (a float64
     # tensor sent there is a TypeError, and device="auto" picks MPS on a Mac).
-    neg_cum = np.cumsum(np.asarray(counts, dtype=np.float64) ** 0.75)
-    neg_cum = torch.from_numpy((neg_cum / neg_cum[-1]).astype(np.float32)).to(dev)
+    cum = np.cumsum(np.asarray(counts, dtype=np.float64) ** 0.75)
+    neg_cum = torch.from_numpy((cum / cum[-1]).astype(np.float32)).to(dev)
     n_words = win_t.shape[0]
 
     L, W, K = BLOCK, int(window), BLOCK_NEGATIVES

@@ -214,11 +214,11 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
     shown = repr(path_arg)
     suffix = Path(path_arg).suffix.lower()
     if suffix in _OTHER_FORMATS and Path(path_arg).expanduser().is_file():
-        kind, reader = _OTHER_FORMATS[suffix]
+        kind, loader = _OTHER_FORMATS[suffix]
         raise Refused(
             argument,
             f"{shown} is a {kind} file; skmrl reads CSV files (comma-separated, or tab-separated "
-            f"named .tsv): convert it, e.g. pandas.{reader.format(shown)}.to_csv('data.csv', "
+            f"named .tsv): convert it, e.g. pandas.{loader.format(shown)}.to_csv('data.csv', "
             "index=False)",
         )
     text = read_text_file(path_arg, argument)

@@ -122,12 +122,12 @@ def _as_retrieval_set(X: Any, y: Any) -> _RetrievalSet:
     if isinstance(query_docs, np.ndarray) != isinstance(doc_docs, np.ndarray) or (
         isinstance(query_docs, np.ndarray) and query_docs.shape[1] != doc_docs.shape[1]
     ):
-        held = [
+        kinds = [
             f"vectors of {d.shape[1]} features" if isinstance(d, np.ndarray) else "texts"
             for d in (query_docs, doc_docs)
         ]
         raise ValueError(
-            f"the queries hold {held[0]} but the corpus {held[1]}: give both alike (texts, "
+            f"the queries hold {kinds[0]} but the corpus {kinds[1]}: give both alike (texts, "
             "or vectors of one embedder at one size)"
         )
     _check_qrels(qrels)
