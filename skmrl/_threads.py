@@ -85,7 +85,7 @@ class ForkSafeLock:
             return True
         held = getattr(self._held, "locks", None)  # this thread's own blocks, if any
         lock.release()
-        return bool(held) and held[-1] is lock
+        return bool(held and held[-1] is lock)
 
     def __enter__(self) -> ForkSafeLock:
         lock = self._lock

@@ -8,6 +8,7 @@ grid point or call is given once per process (:func:`first_warning`, under a for
 from __future__ import annotations
 
 import sys
+from types import FrameType
 
 from skmrl._threads import ForkSafeLock
 
@@ -29,7 +30,7 @@ def caller_stacklevel() -> int:
     ``GridSearchCV`` and the joblib calls under it): the warning belongs to whoever called
     them, not to ``sklearn/pipeline.py``.
     """
-    frame = sys._getframe(1)  # the function that warns: stacklevel 1
+    frame: FrameType | None = sys._getframe(1)  # the function that warns: stacklevel 1
     level = 1
     while frame is not None:
         module = frame.f_globals.get("__name__", "")

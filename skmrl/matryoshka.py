@@ -546,7 +546,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         # Everything that determines a full-size vector except dim: the weights and tokenizer,
         # pooling, truncation, precision and device type (GPU kernels round differently).
         # Not the training data, so every fold and grid point shares the cached vectors.
-        payload = (
+        payload: tuple[Any, ...] = (
             "MatryoshkaEmbedder",
             getattr(self, "encoder_identity_", None) or self.model_identity_,
             self.pooling,

@@ -309,7 +309,7 @@ def _drain_in_parallel(drain: Any, workers: int, stop: Any) -> None:
 
 def _forward(
     model: Any,
-    ids: list[list[int]],
+    ids: list[np.ndarray],
     lengths: np.ndarray,
     rows: np.ndarray,
     pad_id: int,
@@ -400,7 +400,11 @@ def _check_unicode(texts: list[str]) -> None:
 
 
 def collate(
-    ids: Sequence[Sequence[int]], lengths: np.ndarray, rows: np.ndarray, pad_id: int, device: str
+    ids: Sequence[Sequence[int] | np.ndarray],
+    lengths: np.ndarray,
+    rows: np.ndarray,
+    pad_id: int,
+    device: str,
 ) -> tuple[Any, Any]:
     """The padded ``input_ids`` of ``rows`` on ``device``, and their attention mask.
 

@@ -354,7 +354,8 @@ def _grad_scaler(device_type: str, dtype: Any) -> Any:
 
 
 def _param_groups(model: Any, weight_decay: float, learning_rate: float) -> list[dict[str, Any]]:
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue

@@ -145,7 +145,7 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the command is, so that it unwinds as for Ctrl-C."""
 
 
-def _terminate_as_interrupt() -> Callable[[], None]:
+def _terminate_as_interrupt() -> Callable[[], object]:
     """Make SIGTERM unwind the command as Ctrl-C does; return what puts the handler back.
 
     ``timeout``, ``kill``, a job scheduler and ``docker stop`` end a process with SIGTERM, whose

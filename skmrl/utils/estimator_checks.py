@@ -204,7 +204,9 @@ def check_fit_keeps_parameters(estimator: Any, X: Sequence[str], y: Any) -> None
     )
 
 
-def _expect_error(call: Callable[[], Any], error: type, words: str, what: str) -> None:
+def _expect_error(
+    call: Callable[[], Any], error: type[BaseException], words: str, what: str
+) -> None:
     try:
         call()
     except error as exc:
