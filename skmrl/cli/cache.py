@@ -33,11 +33,12 @@ def _human_bytes(n: int) -> str:
 
 
 def _cache_location(args: argparse.Namespace) -> Path:
+    parser: argparse.ArgumentParser = args.parser
     folder = cache_folder(args.cache_dir)
     if folder is None:
-        args.parser.error("argument --cache-dir: name a folder ('none' turns the cache off)")
+        parser.error("argument --cache-dir: name a folder ('none' turns the cache off)")
     if folder.exists() and not folder.is_dir():
-        args.parser.error(f"argument --cache-dir: {str(folder)!r} is not a folder")
+        parser.error(f"argument --cache-dir: {str(folder)!r} is not a folder")
     return folder
 
 
