@@ -57,7 +57,7 @@ _DESCRIPTION = (
 _EPILOG = """\
 examples:
   skmrl demo                                  everything, and all three figures (minutes on a CPU)
-  skmrl demo --only tfidf --dims 8 32 128     TF-IDF + LSA only (about a minute, with its map)
+  skmrl demo --only tfidf --dims 8 32 128     TF-IDF + LSA only (seconds)
   skmrl demo --only matryoshka adaptor        MiniLM as it is against MiniLM + adaptor
   skmrl demo --only depth --layers 2 3 6      MiniLM over depth x dim only
   skmrl demo --limit 300 --folds 3            a quick run on a random subset
