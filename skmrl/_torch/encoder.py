@@ -347,6 +347,7 @@ def tokenize(
     texts = list(texts)
     ids: list[np.ndarray] = []
     lengths: list[np.ndarray] = []  # each chunk's, computed once
+    unknown = _UnknownCount(tokenizer)
     for start in range(0, len(texts), TOKENIZE_CHUNK):
         chunk = texts[start : start + TOKENIZE_CHUNK]
         _check_unicode(chunk)
@@ -366,7 +367,69 @@ def tokenize(
         )
         ids.extend(np.split(flat, np.cumsum(chunk_lengths)[:-1]))
         lengths.append(chunk_lengths)
+        unknown.add(chunk, flat, chunk_lengths)
+    unknown.warn(len(texts))
     return ids, np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+
+
+#: Warn when at least this share of the texts are mostly unknown tokens (see ``_UnknownCount``).
+UNKNOWN_SHARE = 0.01
+
+
+class _UnknownCount:
+    """Counts the texts that are mostly the tokenizer's unknown token (``[UNK]`` for more than
+    half of their tokens, special tokens aside), and warns, once per tokenizer, when they are
+    at least :data:`UNKNOWN_SHARE` of the texts. A model's vocabulary without a script (Thai,
+    much of Chinese for an English BERT's) or emoji makes the same token of every word of it:
+    such texts get nearly one vector, whatever they say (two unrelated Thai sentences: cosine
+    0.90 with all-MiniLM-L6-v2). None of BBC News, TREC, SMS spam and the STS Benchmark's
+    19,000 English texts is. Tokenizers without an unknown token (byte-level ones) are not
+    counted.
+    """
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.unk_id = getattr(tokenizer, "unk_token_id", None)
+        specials = getattr(tokenizer, "all_special_ids", None) or []
+        self.specials = np.array([i for i in specials if i != self.unk_id], dtype=np.int64)
+        self.count = 0
+        self.example: str | None = None
+
+    def add(self, texts: list[str], flat: np.ndarray, lengths: np.ndarray) -> None:
+        """Count the chunk ``texts``, whose ids are ``flat`` (``lengths`` ids each)."""
+        if self.unk_id is None or not len(texts):
+            return
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        unknown = np.bincount(owner, weights=flat == self.unk_id, minlength=len(texts))
+        words = np.bincount(owner, weights=~np.isin(flat, self.specials), minlength=len(texts))
+        mostly = np.flatnonzero(2 * unknown > words)
+        self.count += len(mostly)
+        if self.example is None and len(mostly):
+            self.example = texts[int(mostly[0])]
+
+    def warn(self, n_texts: int) -> None:
+        """Warn when the texts counted are at least :data:`UNKNOWN_SHARE` of ``n_texts``."""
+        if not self.count or self.count < UNKNOWN_SHARE * n_texts:
+            return
+        import warnings
+
+        from skmrl._warn import caller_stacklevel, first_warning
+
+        name = str(getattr(self.tokenizer, "name_or_path", "") or type(self.tokenizer).__name__)
+        if not first_warning("unknown-tokens|" + name):
+            return
+        example = self.example if len(self.example or "") <= 40 else self.example[:40] + "..."
+        warnings.warn(
+            f"{self.count:,} of the {n_texts:,} texts the model just read are mostly tokens its "
+            f"vocabulary does not know (its unknown token {self.tokenizer.unk_token!r} for more "
+            f"than half of their tokens), e.g. {example!r}: they get nearly the same vector, "
+            "whatever they say. The model was not made for their script or symbols (an English "
+            "model, say, for Thai, Chinese or emoji): use a model made for their language "
+            "(MatryoshkaEmbedder(model=<its folder>)), or TfidfBaseline(analyzer='char_wb', "
+            "ngram_range=(1, 3)). (Warned once per model.)",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def _check_unicode(texts: list[str]) -> None:
