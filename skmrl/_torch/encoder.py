@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import warnings
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ import numpy as np
 
 from skmrl._threads import ForkSafeLock
 from skmrl._torch.layers import check_n_layers, layer_count, layer_outputs, layer_view
+from skmrl._warn import caller_stacklevel, first_warning
 
 __all__ = [
     "POOLINGS",
@@ -393,7 +395,7 @@ class _UnknownCount:
         specials = getattr(tokenizer, "all_special_ids", None) or []
         self.specials = np.array([i for i in specials if i != self.unk_id], dtype=np.int64)
         self.count = 0
-        self.example: str | None = None
+        self.example = ""  # the first text counted, quoted by the warning
 
     def add(self, texts: list[str], flat: np.ndarray, lengths: np.ndarray) -> None:
         """Count the chunk ``texts``, whose ids are ``flat`` (``lengths`` ids each)."""
@@ -403,28 +405,23 @@ class _UnknownCount:
         unknown = np.bincount(owner, weights=flat == self.unk_id, minlength=len(texts))
         words = np.bincount(owner, weights=~np.isin(flat, self.specials), minlength=len(texts))
         mostly = np.flatnonzero(2 * unknown > words)
-        self.count += len(mostly)
-        if self.example is None and len(mostly):
+        if len(mostly) and not self.count:
             self.example = texts[int(mostly[0])]
+        self.count += len(mostly)
 
     def warn(self, n_texts: int) -> None:
         """Warn when the texts counted are at least :data:`UNKNOWN_SHARE` of ``n_texts``."""
         if not self.count or self.count < UNKNOWN_SHARE * n_texts:
             return
-        import warnings
-
-        from skmrl._warn import caller_stacklevel, first_warning
-
         name = str(getattr(self.tokenizer, "name_or_path", "") or type(self.tokenizer).__name__)
         if not first_warning("unknown-tokens|" + name):
             return
-        example = self.example if len(self.example or "") <= 40 else self.example[:40] + "..."
         warnings.warn(
             f"{self.count:,} of the {n_texts:,} texts the model just read are mostly tokens its "
             f"vocabulary does not know (its unknown token {self.tokenizer.unk_token!r} for more "
-            f"than half of their tokens), e.g. {example!r}: they get nearly the same vector, "
-            "whatever they say. The model was not made for their script or symbols (an English "
-            "model, say, for Thai, Chinese or emoji): use a model made for their language "
+            f"than half of their tokens), e.g. {self.example[:60]!r}: they get nearly the same "
+            "vector, whatever they say. The model was not made for their script or symbols (an "
+            "English model, say, for Thai, Chinese or emoji): use a model made for their language "
             "(MatryoshkaEmbedder(model=<its folder>)), or TfidfBaseline(analyzer='char_wb', "
             "ngram_range=(1, 3)). (Warned once per model.)",
             UserWarning,
