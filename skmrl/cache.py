@@ -32,18 +32,19 @@ a :class:`joblib.Memory`) so that ``n_jobs>1`` worker processes share them:
 so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
 
 :func:`disk_cache_info` describes such a folder and :func:`clear_disk_cache` empties it.
+
+This module holds the text keys, the embedding cache, what is on disk and the public entry points;
+the ``memory=`` folder settings (:func:`check_memory`, :func:`default_cache_dir`, the disk bound)
+are defined in ``skmrl/_cache_dirs.py`` and the fitted-state cache's layers and locks in
+``skmrl/_fit_cache.py``, both re-exported or called from here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
 import sqlite3
-import threading
-import time
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -51,10 +52,11 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._folders import folder_write_problem
+from skmrl import _cache_dirs
+from skmrl._cache_dirs import _FITS_DIR, _disk_max_bytes, check_memory, default_cache_dir
+from skmrl._fit_cache import _clear_fit_states, _fit_state, _fitting, _keep_state, _memory_state
 from skmrl._model_identity import forget_fine_tuned
-from skmrl._state_size import state_footprint
-from skmrl._threads import ForkSafeLock, KeyedLocks
+from skmrl._threads import ForkSafeLock
 from skmrl._validation import check_float
 from skmrl._vector_store import (
     STORE_DIR,
@@ -67,7 +69,6 @@ from skmrl._vector_store import (
     store_path,
     warn_unusable,
 )
-from skmrl._warn import caller_stacklevel
 
 __all__ = [
     "DEFAULT_DISK_MAX_BYTES",
@@ -93,11 +94,7 @@ DEFAULT_MAX_FIT_BYTES = 1 << 30
 #: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors),
 #: and, separately, of the disk fitted states; the environment variable
 #: ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides both (e.g. ``500M``, ``8G``).
-DEFAULT_DISK_MAX_BYTES = 4 << 30
-
-_MAX_BYTES_ENV = "SKMRL_DISK_CACHE_MAX_BYTES"
-_CACHE_DIR_ENV = "SKMRL_CACHE_DIR"
-_FITS_DIR = "skmrl-fits"
+DEFAULT_DISK_MAX_BYTES = _cache_dirs.DEFAULT_DISK_MAX_BYTES  # the one _disk_max_bytes reads
 
 
 def text_key(text: str) -> str:
@@ -163,125 +160,6 @@ def hash_texts(texts: Sequence[str], extra: Any = None) -> str:
         else:
             h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()
-
-
-# -- memory= -------------------------------------------------------------------------------------
-_WRITABLE_DIRS: set[tuple[int, str]] = set()  # (pid, folder) already probed by this process
-
-
-def check_memory(memory: Any, *, create: bool = True) -> Path | None:
-    """The folder of a ``memory=`` argument (a path, a joblib.Memory, or None for no disk cache).
-
-    Parameters
-    ----------
-    memory : None, str, path or joblib.Memory
-        Where the disk caches go; ``None`` (or ``joblib.Memory(None)``) means no disk cache.
-        A leading ``~`` is the home folder, as joblib.Memory (which keeps the fitted states)
-        reads it.
-    create : bool, default=True
-        Create the folder if needed and check that it is a writable folder (once per process).
-
-    Returns
-    -------
-    Path or None
-
-    Raises
-    ------
-    TypeError
-        For anything else than the above.
-    ValueError
-        When the folder cannot be created or is not writable (the message names the reason),
-        or, with ``create``, when ``$SKMRL_DISK_CACHE_MAX_BYTES`` is not understood: the disk
-        caches read it after their work (a new fitted state, new vectors), so a ``fit`` would
-        fail only once it had trained.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from skmrl.cache import check_memory
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     print(check_memory(os.path.join(tmp, "skmrl-cache")).name)
-    skmrl-cache
-    >>> check_memory(None) is None
-    True
-    """
-    if memory is None:
-        return None
-    if isinstance(memory, str | os.PathLike):
-        path = Path(memory).expanduser()
-    else:
-        location = getattr(memory, "location", None)
-        if location is None:
-            if hasattr(memory, "cache"):  # joblib.Memory(None): caching disabled
-                return None
-            raise TypeError(
-                "memory must be None, a folder path or a joblib.Memory, "
-                f"got {type(memory).__name__}"
-            )
-        path = Path(location).expanduser()
-    if create:
-        _disk_max_bytes()  # a bad bound fails now, not after the training it bounds
-        _ensure_writable_dir(path)
-    return path
-
-
-def _ensure_writable_dir(path: Path) -> None:
-    token = (os.getpid(), str(path))
-    if token in _WRITABLE_DIRS and path.is_dir():  # probed already: one stat per transform
-        return
-    problem = folder_write_problem(path, "the cache folder")
-    if problem:
-        raise ValueError(f"memory={str(path)!r}: {problem}")
-    _WRITABLE_DIRS.add(token)
-
-
-def default_cache_dir() -> Path:
-    """The default folder of skmrl's disk caches (nothing is created).
-
-    ``$SKMRL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/skmrl``, else ``~/.cache/skmrl``. A
-    relative ``$XDG_CACHE_HOME`` is ignored, as the XDG Base Directory specification asks (it
-    would put a cache in every folder the process starts in).
-
-    Returns
-    -------
-    Path
-
-    Examples
-    --------
-    >>> import os
-    >>> from unittest import mock
-    >>> from skmrl.cache import default_cache_dir
-    >>> with mock.patch.dict(os.environ, {"SKMRL_CACHE_DIR": "/data/skmrl"}):
-    ...     print(default_cache_dir().as_posix())
-    /data/skmrl
-    """
-    env = os.environ.get(_CACHE_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg and Path(xdg).expanduser().is_absolute():
-        return Path(xdg).expanduser() / "skmrl"
-    return Path.home() / ".cache" / "skmrl"
-
-
-def _disk_max_bytes() -> int:
-    """``$SKMRL_DISK_CACHE_MAX_BYTES`` (an int, optionally with K, M, G or T), else the default."""
-    raw = os.environ.get(_MAX_BYTES_ENV, "").strip()
-    if not raw:
-        return DEFAULT_DISK_MAX_BYTES
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    text = raw.upper().removesuffix("B").removesuffix("I")
-    scale = units.get(text[-1:], 1)
-    try:
-        value = int(float(text[:-1] if scale > 1 else text) * scale)
-    except (ValueError, OverflowError):  # not a number, nan, inf
-        value = -1
-    if value <= 0:
-        raise ValueError(
-            f"{_MAX_BYTES_ENV}={raw!r} is not understood; expected a positive number of bytes "
-            "such as 4000000000, 500M or 8G"
-        )
-    return value
 
 
 #: The memory an in-memory entry takes beside its vector's bytes: its key (a tuple and the
@@ -620,22 +498,6 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
 
 
 _EMBEDDING_CACHE = EmbeddingCache()
-_FIT_STATES: OrderedDict[str, dict[str, Any]] = OrderedDict()
-#: key -> the state's footprint (its own bytes, its large buffers by address), for the byte bound
-_FIT_FOOTPRINTS: dict[str, tuple[int, dict[int, int]]] = {}
-_FIT_LOCK = ForkSafeLock()
-#: One thread computes a key's state at a time (see :func:`_fitting`).
-_FIT_KEYS = KeyedLocks()
-
-
-def _fitting(key: str) -> contextlib.AbstractContextManager[None]:
-    """Hold ``key``'s own lock: threads fitting the same state at once wait for the first one's
-    (a GridSearchCV over dim under joblib's threading backend fitted each fold once per grid
-    point in flight) instead of each computing it. Keys of other states run side by side; a
-    state computed within another's (fine-tuned weights within fine_tune="full+adaptor") is
-    under a key of its own, never the outer one, so the waits cannot go round in a circle. A
-    child forked while another thread fitted starts with no key's lock (it waited for ever)."""
-    return _FIT_KEYS(key)
 
 
 def get_embedding_cache() -> EmbeddingCache:
@@ -670,9 +532,7 @@ def clear_caches() -> None:
     >>> clear_caches()
     """
     _EMBEDDING_CACHE.clear()
-    with _FIT_LOCK:
-        _FIT_STATES.clear()
-        _FIT_FOOTPRINTS.clear()
+    _clear_fit_states()
     forget_fine_tuned()
 
 
@@ -739,150 +599,3 @@ def cached_fit_state(
         state = _fit_state(key, compute, memory)
     _keep_state(key, state, max_entries, DEFAULT_MAX_FIT_BYTES if max_bytes is None else max_bytes)
     return state
-
-
-def _memory_state(key: str) -> dict[str, Any] | None:
-    """The state stored in memory under ``key`` (marked as the most recently used), or None."""
-    with _FIT_LOCK:
-        state = _FIT_STATES.get(key)
-        if state is not None:
-            _FIT_STATES.move_to_end(key)
-        return state
-
-
-def _fit_state(key: str, compute: Callable[[], dict[str, Any]], memory: Any) -> dict[str, Any]:
-    """:func:`cached_fit_state` under ``key``'s lock: the state another thread stored while
-    this one waited, else the disk's, else ``compute()``'s (stored in memory here, so that a
-    thread waiting for ``key`` finds it)."""
-    state = _memory_state(key)
-    if state is not None:
-        return state
-    location = check_memory(memory)
-    if location is None:
-        state = compute()
-    else:
-        import joblib
-
-        store = joblib.Memory(location / _FITS_DIR, verbose=0)
-        cached = store.cache(_compute_state, ignore=["compute"])
-        stored = cached.check_call_in_cache(key, compute)
-        state = _read_state(cached, key, compute) if stored else None
-        if state is None:  # a new state is written: the least recently used go past the bound
-            try:
-                state = cached(key, compute)
-            except BaseException:  # Ctrl-C while pickling
-                _remove_partial_write(cached, key, compute)
-                raise
-            if not cached.check_call_in_cache(key, compute):  # joblib warned why (CacheWarning)
-                _remove_partial_write(cached, key, compute)  # a full disk, which joblib survives
-                warnings.warn(
-                    f"skmrl: this fitted state could not be written to {location} (a full disk, "
-                    "say: joblib's CacheWarning gives the error); another process or a later "
-                    "run will fit it again",
-                    RuntimeWarning,
-                    stacklevel=caller_stacklevel(),
-                )
-            else:
-                bound = _disk_max_bytes()
-                store.reduce_size(bytes_limit=bound)
-                if not cached.check_call_in_cache(key, compute):  # larger than the bound alone
-                    warnings.warn(
-                        f"this fitted state is larger than the disk cache's bound ({bound:,} "
-                        f"bytes, ${_MAX_BYTES_ENV}), so it was not kept in {location}: another "
-                        f"process or a later run will fit it again. Raise ${_MAX_BYTES_ENV} to "
-                        "keep it",
-                        UserWarning,
-                        stacklevel=caller_stacklevel(),
-                    )
-    with _FIT_LOCK:
-        _FIT_STATES[key] = state
-    return state
-
-
-def _keep_state(key: str, state: dict[str, Any], max_entries: int, max_bytes: int) -> None:
-    """Mark ``key``'s state as the most recently used, then drop the least recently used states
-    past ``max_entries`` or ``max_bytes`` (never the newest)."""
-    footprint = None if key in _FIT_FOOTPRINTS else state_footprint(state)  # outside the lock
-    with _FIT_LOCK:
-        if _FIT_STATES.get(key) is not state:  # cleared meanwhile (clear_caches)
-            return
-        _FIT_STATES.move_to_end(key)
-        if footprint is not None:
-            _FIT_FOOTPRINTS[key] = footprint
-        while len(_FIT_STATES) > 1 and (
-            len(_FIT_STATES) > max_entries or _held_bytes() > max_bytes
-        ):
-            oldest, _ = _FIT_STATES.popitem(last=False)
-            _FIT_FOOTPRINTS.pop(oldest, None)
-
-
-def _held_bytes() -> int:
-    """The memory the in-process fitted states hold, each shared buffer counted once (under
-    ``_FIT_LOCK``)."""
-    buffers: dict[int, int] = {}
-    own = 0
-    for key in _FIT_STATES:
-        footprint = _FIT_FOOTPRINTS.get(key)
-        if footprint is None:  # another thread's state, its footprint on the way
-            continue
-        own += footprint[0]
-        for address, nbytes in footprint[1].items():
-            buffers[address] = max(buffers.get(address, 0), nbytes)
-    return own + sum(buffers.values())
-
-
-def _remove_partial_write(cached: Any, key: str, compute: Callable[[], Any]) -> None:
-    """Remove what this thread left of a write of ``key``'s state that failed or was
-    interrupted: joblib writes ``output.pkl.<uuid>-<pid>-<thread id>`` and renames it into
-    place, and on a full disk (or Ctrl-C) leaves the partial file behind. Other processes'
-    files, being written now, are theirs."""
-    try:  # joblib's private layout (1.4-1.6): a cleanup, never a failure of the fit itself
-        if hasattr(cached, "_get_args_id"):
-            func_id, args_id = cached.func_id, cached._get_args_id(key, compute)
-        else:  # joblib 1.3 has neither, only both at once
-            func_id, args_id = cached._get_output_identifiers(key, compute)
-        folder = Path(cached.store_backend.location, func_id, args_id)
-    except Exception:
-        return
-    ours = {str(os.getpid()), str(id(threading.current_thread()))}
-    for partial in folder.glob("output.pkl.*"):  # older joblib: output.pkl.thread-<id>-pid-<pid>
-        if ours <= set(partial.name.split("-")):
-            with contextlib.suppress(OSError):
-                partial.unlink()
-
-
-def _read_state(
-    cached: Any, key: str, compute: Callable[[], dict[str, Any]]
-) -> dict[str, Any] | None:
-    """The state stored under ``key``, its entry marked as used now; ``None`` when its file
-    cannot be read (damaged: with a warning, the entry removed) or another process evicted it
-    since the check, so that the caller fits it again.
-
-    joblib's ``reduce_size`` evicts the entries whose ``output.pkl`` was read longest ago, by
-    the file's access time; a read refreshes that at most once a day on a ``relatime`` mount
-    (Linux's default), so a state read a second ago could go before an older, unread one.
-    """
-    ref = cached.call_and_shelve(key, compute)  # computes only if evicted since the check
-    output = Path(ref.store_backend.location, ref.func_id, ref.args_id, "output.pkl")
-    try:
-        state = ref.get()
-    except Exception as exc:  # a truncated or damaged pickle: whatever unpickling raises
-        if output.is_file():  # not one that another process evicted since the check
-            cause = exc.__cause__ or exc  # joblib wraps some in a KeyError
-            warnings.warn(
-                f"skmrl: the fitted state cached in {output.parent} cannot be read (a damaged "
-                f"or truncated file: {type(cause).__name__}); it is fitted again and stored anew",
-                RuntimeWarning,
-                stacklevel=caller_stacklevel(),
-            )
-            with contextlib.suppress(OSError):
-                ref.clear()
-        return None
-    with contextlib.suppress(OSError):  # another process evicted it meanwhile: nothing to mark
-        os.utime(output, (time.time(), output.stat().st_mtime))
-    return state
-
-
-def _compute_state(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    # ``key`` alone names the cache entry: joblib ignores ``compute`` when hashing.
-    return compute()

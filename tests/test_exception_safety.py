@@ -57,10 +57,10 @@ def _assert_restored(before):
 
 def _assert_locks_free():
     """skmrl's process-wide locks can be taken by another thread (none was left held)."""
-    from skmrl import cache, models
+    from skmrl import _fit_cache, models
     from skmrl._torch import device, encoder, training
 
-    locks = [cache._FIT_LOCK, models._LOAD_LOCK, encoder.TOKENIZER_LOCK, training._SEEDED_LOCK]
+    locks = [_fit_cache._FIT_LOCK, models._LOAD_LOCK, encoder.TOKENIZER_LOCK, training._SEEDED_LOCK]
     locks += [device._ONE_THREAD_LOCK, get_embedding_cache()._lock]
     for lock in locks:
         taken = []
@@ -74,7 +74,7 @@ def _assert_locks_free():
         thread.start()
         thread.join(10)
         assert taken, lock
-    assert not len(cache._FIT_KEYS)  # no key's lock left
+    assert not len(_fit_cache._FIT_KEYS)  # no key's lock left
     assert device._torch_blocks == 0
 
 

@@ -157,7 +157,7 @@ def test_every_lock_of_skmrl_is_fork_safe():
     locks = _skmrl_locks()
     assert {
         "skmrl.models._LOAD_LOCK",
-        "skmrl.cache._FIT_LOCK",
+        "skmrl._fit_cache._FIT_LOCK",
         "skmrl.cache._EMBEDDING_CACHE._lock",
         "skmrl._threads._ONE_BLAS_THREAD._lock",
     } <= set(locks)

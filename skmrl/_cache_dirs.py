@@ -1,0 +1,151 @@
+"""The folder of ``memory=``: checking it, the default one, and the disk caches' size bound.
+
+:func:`check_memory` (called first in every ``fit``) creates the folder and checks it is writable,
+so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
+:func:`default_cache_dir` is the default folder of skmrl's disk caches, and :func:`_disk_max_bytes`
+reads their bound (``$SKMRL_DISK_CACHE_MAX_BYTES``, else :data:`DEFAULT_DISK_MAX_BYTES`). The
+public names are re-exported by :mod:`skmrl.cache`, whose reference documents them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from skmrl._folders import folder_write_problem
+
+__all__ = [
+    "DEFAULT_DISK_MAX_BYTES",
+    "_FITS_DIR",
+    "_MAX_BYTES_ENV",
+    "_disk_max_bytes",
+    "check_memory",
+    "default_cache_dir",
+]
+
+#: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors),
+#: and, separately, of the disk fitted states; the environment variable
+#: ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides both (e.g. ``500M``, ``8G``). Documented as
+#: ``skmrl.cache.DEFAULT_DISK_MAX_BYTES``; :func:`_disk_max_bytes` reads this one.
+DEFAULT_DISK_MAX_BYTES = 4 << 30
+
+_MAX_BYTES_ENV = "SKMRL_DISK_CACHE_MAX_BYTES"
+_CACHE_DIR_ENV = "SKMRL_CACHE_DIR"
+_FITS_DIR = "skmrl-fits"
+_WRITABLE_DIRS: set[tuple[int, str]] = set()  # (pid, folder) already probed by this process
+
+
+def check_memory(memory: Any, *, create: bool = True) -> Path | None:
+    """The folder of a ``memory=`` argument (a path, a joblib.Memory, or None for no disk cache).
+
+    Parameters
+    ----------
+    memory : None, str, path or joblib.Memory
+        Where the disk caches go; ``None`` (or ``joblib.Memory(None)``) means no disk cache.
+        A leading ``~`` is the home folder, as joblib.Memory (which keeps the fitted states)
+        reads it.
+    create : bool, default=True
+        Create the folder if needed and check that it is a writable folder (once per process).
+
+    Returns
+    -------
+    Path or None
+
+    Raises
+    ------
+    TypeError
+        For anything else than the above.
+    ValueError
+        When the folder cannot be created or is not writable (the message names the reason),
+        or, with ``create``, when ``$SKMRL_DISK_CACHE_MAX_BYTES`` is not understood: the disk
+        caches read it after their work (a new fitted state, new vectors), so a ``fit`` would
+        fail only once it had trained.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skmrl.cache import check_memory
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     print(check_memory(os.path.join(tmp, "skmrl-cache")).name)
+    skmrl-cache
+    >>> check_memory(None) is None
+    True
+    """
+    if memory is None:
+        return None
+    if isinstance(memory, str | os.PathLike):
+        path = Path(memory).expanduser()
+    else:
+        location = getattr(memory, "location", None)
+        if location is None:
+            if hasattr(memory, "cache"):  # joblib.Memory(None): caching disabled
+                return None
+            raise TypeError(
+                "memory must be None, a folder path or a joblib.Memory, "
+                f"got {type(memory).__name__}"
+            )
+        path = Path(location).expanduser()
+    if create:
+        _disk_max_bytes()  # a bad bound fails now, not after the training it bounds
+        _ensure_writable_dir(path)
+    return path
+
+
+def _ensure_writable_dir(path: Path) -> None:
+    token = (os.getpid(), str(path))
+    if token in _WRITABLE_DIRS and path.is_dir():  # probed already: one stat per transform
+        return
+    problem = folder_write_problem(path, "the cache folder")
+    if problem:
+        raise ValueError(f"memory={str(path)!r}: {problem}")
+    _WRITABLE_DIRS.add(token)
+
+
+def default_cache_dir() -> Path:
+    """The default folder of skmrl's disk caches (nothing is created).
+
+    ``$SKMRL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/skmrl``, else ``~/.cache/skmrl``. A
+    relative ``$XDG_CACHE_HOME`` is ignored, as the XDG Base Directory specification asks (it
+    would put a cache in every folder the process starts in).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> from skmrl.cache import default_cache_dir
+    >>> with mock.patch.dict(os.environ, {"SKMRL_CACHE_DIR": "/data/skmrl"}):
+    ...     print(default_cache_dir().as_posix())
+    /data/skmrl
+    """
+    env = os.environ.get(_CACHE_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and Path(xdg).expanduser().is_absolute():
+        return Path(xdg).expanduser() / "skmrl"
+    return Path.home() / ".cache" / "skmrl"
+
+
+def _disk_max_bytes() -> int:
+    """``$SKMRL_DISK_CACHE_MAX_BYTES`` (an int, optionally with K, M, G or T), else the default."""
+    raw = os.environ.get(_MAX_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DISK_MAX_BYTES
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    text = raw.upper().removesuffix("B").removesuffix("I")
+    scale = units.get(text[-1:], 1)
+    try:
+        value = int(float(text[:-1] if scale > 1 else text) * scale)
+    except (ValueError, OverflowError):  # not a number, nan, inf
+        value = -1
+    if value <= 0:
+        raise ValueError(
+            f"{_MAX_BYTES_ENV}={raw!r} is not understood; expected a positive number of bytes "
+            "such as 4000000000, 500M or 8G"
+        )
+    return value
