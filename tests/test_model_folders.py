@@ -379,7 +379,7 @@ def test_objects_beside_the_tensors_are_named_in_torch_2_2s_words_too(tmp_path):
     # "Unsupported global: GLOBAL X": such a sound file was called truncated or damaged there.
     import pickle
 
-    from skmrl.models import _unreadable_weights_error
+    from skmrl._model_errors import _unreadable_weights_error
 
     (tmp_path / "pytorch_model.bin").write_bytes(b"PK\x03\x04" + bytes(60))
     exc = pickle.UnpicklingError(
