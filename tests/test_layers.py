@@ -132,6 +132,8 @@ def test_what_the_torch_internals_use_imports_nothing_above_it(module):
         ("skmrl._frames", "skmrl._vector_checks"),
         ("skmrl._model_checks", "skmrl.models"),
         ("skmrl._model_identity", "skmrl.models"),
+        ("skmrl._cache_dirs", "skmrl.cache"),
+        ("skmrl._fit_cache", "skmrl.cache"),
     ],
 )
 def test_a_module_never_imports_the_one_that_uses_it(lower, upper):
@@ -139,7 +141,9 @@ def test_a_module_never_imports_the_one_that_uses_it(lower, upper):
     assert lower in _skmrl_imports(upper), f"docs/design.md: {upper} uses {lower}"
 
 
-@pytest.mark.parametrize("module", ["skmrl._custom_code", "skmrl._st_layout"])
+@pytest.mark.parametrize(
+    "module", ["skmrl._custom_code", "skmrl._model_errors", "skmrl._st_layout"]
+)
 def test_modules_models_uses_import_it_only_inside_functions(module):
     assert "skmrl.models" in _skmrl_imports(module)
     assert "skmrl.models" not in _skmrl_imports(module, at_import_time=True)
