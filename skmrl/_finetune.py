@@ -140,7 +140,7 @@ def fit_fine_tuned_state(
     scores: Any,
 ) -> dict[str, Any]:
     """The fitted attributes that ``fine_tune`` adds to a MatryoshkaEmbedder's base state."""
-    from skmrl.adaptor import check_class_labels, check_matryoshka_dims
+    from skmrl._training_checks import check_class_labels, check_matryoshka_dims
 
     method = embedder.fine_tune
     if len(docs) < 2:

@@ -319,7 +319,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         check_seed(self.random_state, int_only=True)
         check_bool("trust_remote_code", self.trust_remote_code)
         if self.matryoshka_dims is not None:
-            from skmrl.adaptor import check_matryoshka_dims
+            from skmrl._training_checks import check_matryoshka_dims
 
             check_matryoshka_dims(self.matryoshka_dims, 2**31)  # the range is checked in fit
         if self.matryoshka_layers is not None:

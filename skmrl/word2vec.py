@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_random_state
 from skmrl._progress import check_progress
 from skmrl._settings import stable_repr
 from skmrl._torch.device import check_device_spec
+from skmrl._training_checks import check_matryoshka_dims
 from skmrl._validation import (
     check_bool,
     check_dim,
@@ -47,7 +48,6 @@ from skmrl._word_vectors import (
     _vectors_coverage_message,
     load_word_vectors,
 )
-from skmrl.adaptor import check_matryoshka_dims
 from skmrl.base import BaseEmbedder
 
 __all__ = ["Word2VecEmbedder", "WordVectors", "load_word_vectors"]

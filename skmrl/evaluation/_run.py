@@ -341,7 +341,7 @@ def _dim_curve(
         from sklearn.metrics import check_scoring
         from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 
-        from skmrl.adaptor import check_class_labels
+        from skmrl._training_checks import check_class_labels
 
         if y is None:
             raise ValueError("task='classification' needs the class labels y")
