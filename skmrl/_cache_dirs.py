@@ -2,9 +2,10 @@
 
 :func:`check_memory` (called first in every ``fit``) creates the folder and checks it is writable,
 so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
-:func:`default_cache_dir` is the default folder of skmrl's disk caches, and :func:`_disk_max_bytes`
-reads their bound (``$SKMRL_DISK_CACHE_MAX_BYTES``, else :data:`DEFAULT_DISK_MAX_BYTES`). The
-public names are re-exported by :mod:`skmrl.cache`, whose reference documents them.
+:func:`default_cache_dir` is the default folder of skmrl's disk caches, and :func:`_env_disk_bound`
+reads their bound from ``$SKMRL_DISK_CACHE_MAX_BYTES`` (without it, ``skmrl.cache``'s
+``DEFAULT_DISK_MAX_BYTES``, read there at each use). The public names are re-exported by
+:mod:`skmrl.cache`, whose reference documents them.
 """
 
 from __future__ import annotations
@@ -16,19 +17,12 @@ from typing import Any
 from skmrl._folders import folder_write_problem
 
 __all__ = [
-    "DEFAULT_DISK_MAX_BYTES",
     "_FITS_DIR",
     "_MAX_BYTES_ENV",
-    "_disk_max_bytes",
+    "_env_disk_bound",
     "check_memory",
     "default_cache_dir",
 ]
-
-#: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors),
-#: and, separately, of the disk fitted states; the environment variable
-#: ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides both (e.g. ``500M``, ``8G``). Documented as
-#: ``skmrl.cache.DEFAULT_DISK_MAX_BYTES``; :func:`_disk_max_bytes` reads this one.
-DEFAULT_DISK_MAX_BYTES = 4 << 30
 
 _MAX_BYTES_ENV = "SKMRL_DISK_CACHE_MAX_BYTES"
 _CACHE_DIR_ENV = "SKMRL_CACHE_DIR"
@@ -87,7 +81,7 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
             )
         path = Path(location).expanduser()
     if create:
-        _disk_max_bytes()  # a bad bound fails now, not after the training it bounds
+        _env_disk_bound()  # a bad bound fails now, not after the training it bounds
         _ensure_writable_dir(path)
     return path
 
@@ -131,11 +125,12 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "skmrl"
 
 
-def _disk_max_bytes() -> int:
-    """``$SKMRL_DISK_CACHE_MAX_BYTES`` (an int, optionally with K, M, G or T), else the default."""
+def _env_disk_bound() -> int | None:
+    """``$SKMRL_DISK_CACHE_MAX_BYTES`` (an int, optionally with K, M, G or T), or None when it is
+    not set; a value that is not understood is a ``ValueError``."""
     raw = os.environ.get(_MAX_BYTES_ENV, "").strip()
     if not raw:
-        return DEFAULT_DISK_MAX_BYTES
+        return None
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
     text = raw.upper().removesuffix("B").removesuffix("I")
     scale = units.get(text[-1:], 1)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skmrl._cache_dirs import _FITS_DIR, _MAX_BYTES_ENV, _disk_max_bytes, check_memory
+from skmrl._cache_dirs import _FITS_DIR, _MAX_BYTES_ENV, check_memory
 from skmrl._state_size import state_footprint
 from skmrl._threads import ForkSafeLock, KeyedLocks
 from skmrl._warn import caller_stacklevel
@@ -66,10 +66,13 @@ def _memory_state(key: str) -> dict[str, Any] | None:
         return state
 
 
-def _fit_state(key: str, compute: Callable[[], dict[str, Any]], memory: Any) -> dict[str, Any]:
+def _fit_state(
+    key: str, compute: Callable[[], dict[str, Any]], memory: Any, disk_bound: Callable[[], int]
+) -> dict[str, Any]:
     """:func:`cached_fit_state` under ``key``'s lock: the state another thread stored while
     this one waited, else the disk's, else ``compute()``'s (stored in memory here, so that a
-    thread waiting for ``key`` finds it)."""
+    thread waiting for ``key`` finds it). ``disk_bound()`` is the disk layer's bound in bytes,
+    asked for only once a state is written there."""
     state = _memory_state(key)
     if state is not None:
         return state
@@ -99,7 +102,7 @@ def _fit_state(key: str, compute: Callable[[], dict[str, Any]], memory: Any) -> 
                     stacklevel=caller_stacklevel(),
                 )
             else:
-                bound = _disk_max_bytes()
+                bound = disk_bound()
                 store.reduce_size(bytes_limit=bound)
                 if not cached.check_call_in_cache(key, compute):  # larger than the bound alone
                     warnings.warn(
@@ -202,3 +205,9 @@ def _read_state(
 def _compute_state(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     # ``key`` alone names the cache entry: joblib ignores ``compute`` when hashing.
     return compute()
+
+
+# joblib names the disk entries' folder after the function's module and name
+# (``<memory>/skmrl-fits/skmrl/cache/_compute_state/``): it was defined in skmrl.cache, and the
+# states that users' disk caches hold stay found under that name.
+_compute_state.__module__ = "skmrl.cache"

@@ -34,9 +34,9 @@ so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
 :func:`disk_cache_info` describes such a folder and :func:`clear_disk_cache` empties it.
 
 This module holds the text keys, the embedding cache, what is on disk and the public entry points;
-the ``memory=`` folder settings (:func:`check_memory`, :func:`default_cache_dir`, the disk bound)
-are defined in ``skmrl/_cache_dirs.py`` and the fitted-state cache's layers and locks in
-``skmrl/_fit_cache.py``, both re-exported or called from here.
+the ``memory=`` folder settings (:func:`check_memory`, :func:`default_cache_dir`, the reading of
+``$SKMRL_DISK_CACHE_MAX_BYTES``) are defined in ``skmrl/_cache_dirs.py``, and the fitted-state
+cache's layers and locks in ``skmrl/_fit_cache.py``; both are re-exported or called from here.
 """
 
 from __future__ import annotations
@@ -52,8 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl import _cache_dirs
-from skmrl._cache_dirs import _FITS_DIR, _disk_max_bytes, check_memory, default_cache_dir
+from skmrl._cache_dirs import _FITS_DIR, _env_disk_bound, check_memory, default_cache_dir
 from skmrl._fit_cache import _clear_fit_states, _fit_state, _fitting, _keep_state, _memory_state
 from skmrl._model_identity import forget_fine_tuned
 from skmrl._threads import ForkSafeLock
@@ -94,7 +93,13 @@ DEFAULT_MAX_FIT_BYTES = 1 << 30
 #: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors),
 #: and, separately, of the disk fitted states; the environment variable
 #: ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides both (e.g. ``500M``, ``8G``).
-DEFAULT_DISK_MAX_BYTES = _cache_dirs.DEFAULT_DISK_MAX_BYTES  # the one _disk_max_bytes reads
+DEFAULT_DISK_MAX_BYTES = 4 << 30
+
+
+def _disk_max_bytes() -> int:
+    """The disk layers' bound: ``$SKMRL_DISK_CACHE_MAX_BYTES``, else :data:`DEFAULT_DISK_MAX_BYTES`
+    (each read at each call: setting either changes the bound)."""
+    return _env_disk_bound() or DEFAULT_DISK_MAX_BYTES
 
 
 def text_key(text: str) -> str:
@@ -596,6 +601,6 @@ def cached_fit_state(
     if state is not None:
         return state
     with _fitting(key):  # threads asking for the same key meanwhile get this state
-        state = _fit_state(key, compute, memory)
+        state = _fit_state(key, compute, memory, _disk_max_bytes)
     _keep_state(key, state, max_entries, DEFAULT_MAX_FIT_BYTES if max_bytes is None else max_bytes)
     return state

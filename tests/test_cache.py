@@ -447,6 +447,30 @@ def test_a_fit_state_larger_than_the_disk_bound_is_warned_about(tmp_path, monkey
         cached_fit_state("small", lambda: {"table_": np.ones(10)}, memory=tmp_path)
 
 
+def test_the_default_disk_bound_is_read_at_each_use(tmp_path, monkeypatch):
+    """Without $SKMRL_DISK_CACHE_MAX_BYTES, skmrl.cache.DEFAULT_DISK_MAX_BYTES bounds both disk
+    layers, read when they use it (when cache.py was split, a copy of it was set and another
+    one read: setting it changed nothing)."""
+    import skmrl.cache
+
+    monkeypatch.delenv("SKMRL_DISK_CACHE_MAX_BYTES", raising=False)
+    monkeypatch.setattr(skmrl.cache, "DEFAULT_DISK_MAX_BYTES", 5000)
+    assert disk_cache_info(tmp_path)["max_bytes"] == 5000
+    with pytest.warns(UserWarning, match=r"larger than the disk cache's bound \(5,000 bytes"):
+        cached_fit_state("big", lambda: {"table_": np.ones(3000, np.float32)}, memory=tmp_path)
+
+
+def test_fitted_states_on_disk_stay_where_earlier_runs_wrote_them(tmp_path):
+    """joblib names the folder of the disk entries after the function that computes them, its
+    module and name: when cache.py was split and that function moved, the states in users'
+    disk caches were no longer found, and were fitted again (and their files kept beside)."""
+    cached_fit_state("key", lambda: {"a_": 1}, memory=tmp_path)
+    folders = [
+        p.relative_to(tmp_path / "skmrl-fits") for p in (tmp_path / "skmrl-fits").glob("*/*/*")
+    ]
+    assert [f.as_posix() for f in folders] == ["skmrl/cache/_compute_state"]
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
 def test_a_damaged_fit_state_on_disk_warns_and_is_fitted_again(tmp_path, damage):
     """A fitted state whose file on disk was truncated or damaged made every fit with that
