@@ -41,6 +41,9 @@ def _imported(module: str, node: ast.Import | ast.ImportFrom) -> set[str]:
     return {f"{source}.{a.name}" if f"{source}.{a.name}" in MODULES else source for a in node.names}
 
 
+_TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING"}  # not `if not TYPE_CHECKING:`
+
+
 def _imports(module: str, *, at_import_time: bool) -> set[str]:
     """Every module that ``module`` imports; with ``at_import_time``, only the imports that run
     when it is imported (not those inside functions)."""
@@ -48,7 +51,7 @@ def _imports(module: str, *, at_import_time: bool) -> set[str]:
 
     def visit(statements: list[ast.stmt]) -> None:
         for node in statements:
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            if isinstance(node, ast.If) and ast.unparse(node.test) in _TYPE_CHECKING:
                 visit(node.orelse)
                 continue
             if isinstance(node, ast.Import | ast.ImportFrom):
@@ -113,14 +116,18 @@ TORCH_MAY_USE |= {"skmrl._validation", "skmrl._frames"}
 
 @pytest.mark.parametrize("module", _below("skmrl._torch"))
 def test_torch_internals_use_no_scikit_learn_and_only_the_modules_below_them(module):
-    imported = _imports(module, at_import_time=False)
-    assert not {m for m in imported if m == "sklearn" or m.startswith("sklearn.")}, module
+    assert not _sklearn(_imports(module, at_import_time=False)), module
     outside = _skmrl_imports(module) - set(_below("skmrl._torch")) - TORCH_MAY_USE - {"skmrl"}
     assert not outside, f"{module} imports {sorted(outside)}"
 
 
+def _sklearn(imported: set[str]) -> set[str]:
+    return {m for m in imported if m == "sklearn" or m.startswith("sklearn.")}
+
+
 @pytest.mark.parametrize("module", sorted(TORCH_MAY_USE))
 def test_what_the_torch_internals_use_imports_nothing_above_it(module):
+    assert not _sklearn(_imports(module, at_import_time=False)), module  # _torch would load it
     outside = _skmrl_imports(module) - TORCH_MAY_USE - {"skmrl"}
     assert not outside, f"{module} imports {sorted(outside)}"
 
@@ -155,9 +162,11 @@ ABOVE |= {"skmrl._finetune", "skmrl.dask", "skmrl.plotting", "skmrl.utils.estima
 ABOVE |= set(_below("skmrl.evaluation")) | set(_below("skmrl.cli"))
 
 
-@pytest.mark.parametrize(
-    "module", ["skmrl.base", "skmrl.cache", "skmrl.models", "skmrl._validation"]
-)
+UNDER = ["skmrl.base", "skmrl.cache", "skmrl._cache_dirs", "skmrl._fit_cache", "skmrl.models"]
+UNDER += ["skmrl._model_errors", "skmrl._validation", "skmrl._training_checks"]
+
+
+@pytest.mark.parametrize("module", UNDER)
 def test_the_layers_under_the_estimators_never_import_them(module):
     above = _skmrl_imports(module) & ABOVE
     assert not above, f"{module} imports {sorted(above)}"
