@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -21,12 +22,33 @@ from skmrl import _frames
 from skmrl._validation import is_missing
 
 __all__ = [
+    "INPUT_ATTRS",
     "check_not_written_vectors",
     "check_vector_pairs",
     "check_vector_rows",
     "holds_vector_pairs",
+    "kept_input_attrs",
     "stack_vector_column",
 ]
+
+#: What scikit-learn's checks of a fit's ``X`` set on the estimator (``validate_data``).
+INPUT_ATTRS = ("n_features_in_", "feature_names_in_")
+
+
+@contextmanager
+def kept_input_attrs(estimator: Any) -> Iterator[None]:
+    """Put back :data:`INPUT_ATTRS` as they were when the ``with`` block fails (an error or a
+    Ctrl-C): scikit-learn's checks of a fit's ``X`` set them first, and a fit that failed after
+    them left them describing its ``X`` beside the earlier fit's state (which then refused the
+    inputs it takes), or, on an estimator never fitted, beside no state at all."""
+    earlier = {n: estimator.__dict__[n] for n in INPUT_ATTRS if n in estimator.__dict__}
+    try:
+        yield
+    except BaseException:
+        for name in INPUT_ATTRS:
+            estimator.__dict__.pop(name, None)
+        estimator.__dict__.update(earlier)
+        raise
 
 
 def _is_object_pairs(X: np.ndarray) -> bool:

@@ -17,13 +17,18 @@ from typing import Any, Literal, overload
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmrl import _search
 from skmrl._progress import check_progress
 from skmrl._settings import changed_settings, recorded_settings
 from skmrl._validation import check_dim, check_documents, check_int, holds_text
-from skmrl._vector_checks import check_not_written_vectors, stack_vector_column
+from skmrl._vector_checks import (
+    INPUT_ATTRS,
+    check_not_written_vectors,
+    kept_input_attrs,
+    stack_vector_column,
+)
 from skmrl.base import BaseEmbedder, prefix_normalize
 
 __all__ = ["MatryoshkaSearch"]
@@ -87,6 +92,11 @@ class MatryoshkaSearch(BaseEstimator):
         Documents in the index.
     max_dim_ : int
         Full size of the corpus vectors.
+    n_features_in_ : int
+        ``max_dim_``, when the index was built from vectors (``embedder=None``).
+    feature_names_in_ : ndarray of str objects, of shape (``max_dim_``,)
+        The column names of the corpus vectors, when given as a frame whose column names are
+        all strings; queries given as a frame must have the same, in the same order.
     shortlist_dim_ : int or None
         Dimensions of the shortlist the index holds (``shortlist_dim`` at ``fit``).
     rerank_dim_ : int
@@ -201,9 +211,11 @@ class MatryoshkaSearch(BaseEstimator):
             raise ValueError(f"{what} is empty: expected at least one text")
         return docs
 
-    def _vectors(self, X: Any, what: str, embedder: Any = None) -> np.ndarray:
+    def _vectors(self, X: Any, what: str, embedder: Any = None, *, fit: bool) -> np.ndarray:
         """Full-size float32 vectors of ``X``: texts embedded by the fitted ``embedder``, or
-        vectors (``embedder=None``)."""
+        vectors (``embedder=None``), checked as scikit-learn checks them: at ``fit``, their
+        width and column names are recorded (``n_features_in_``, ``feature_names_in_``); the
+        queries' must match them."""
         if embedder is not None:
             return embedder.embed_full(self._texts(X, what))
         from sklearn.utils.validation import check_array
@@ -224,6 +236,14 @@ class MatryoshkaSearch(BaseEstimator):
             )
         except ValueError as exc:
             raise ValueError(f"{what}: {exc}") from None
+        if not fit and V.shape[1] != self.max_dim_:
+            raise ValueError(
+                f"queries have {V.shape[1]} dimensions, but the index was built from "
+                f"{self.max_dim_}-dimensional vectors"
+            )
+        # NearestNeighbors' checks of the column names: a frame of queries whose columns were
+        # in another order than the corpus's was searched by position, for wrong neighbours
+        validate_data(self, X, reset=fit, skip_check_array=True)
         return V
 
     def fit(self, X: Any, y: Any = None) -> MatryoshkaSearch:
@@ -241,6 +261,11 @@ class MatryoshkaSearch(BaseEstimator):
         -------
         self
         """
+        with kept_input_attrs(self):  # vectors' checks set them first
+            return self._fit(X)
+
+    def _fit(self, X: Any) -> MatryoshkaSearch:
+        """:meth:`fit`, which puts back the input's attributes when it fails."""
         self._validate_params()
         # Everything is computed before any attribute is set: a fit that failed half-way (a
         # Ctrl-C while embedding the new corpus) left the new corpus's embedder beside the
@@ -252,7 +277,7 @@ class MatryoshkaSearch(BaseEstimator):
             full = embedder.embed_full(docs)
         else:
             embedder = None
-            full = self._vectors(X, "X")
+            full = self._vectors(X, "X", fit=True)
         n, max_dim = full.shape
         shortlist_dim = check_dim(self.shortlist_dim, max_dim, name="shortlist_dim")
         rerank_dim = check_dim(self.rerank_dim, max_dim, name="rerank_dim")
@@ -265,6 +290,9 @@ class MatryoshkaSearch(BaseEstimator):
                 short = _search.quantize_int8(short, int8_offset, int8_scale)
             elif self.quantize == "binary":
                 short = _search.binarize(short)
+        if embedder is not None:  # texts: no columns (an earlier fit on vectors set them)
+            for name in INPUT_ATTRS:
+                self.__dict__.pop(name, None)
         self.embedder_ = embedder
         self._fit_embedder = _embedder_record(self.embedder)
         self.n_samples_fit_ = n
@@ -473,12 +501,7 @@ class MatryoshkaSearch(BaseEstimator):
                 f"shortlist_size={self.shortlist_size} is below n_neighbors={k}: the rerank "
                 "can only return documents of the shortlist; raise shortlist_size"
             )
-        Q = self._vectors(X, "queries", self.embedder_)
-        if Q.shape[1] != self.max_dim_:
-            raise ValueError(
-                f"queries have {Q.shape[1]} dimensions, but the index was built from "
-                f"{self.max_dim_}-dimensional vectors"
-            )
+        Q = self._vectors(X, "queries", self.embedder_, fit=False)
         from skmrl._torch.device import check_device_spec, resolve_device
 
         # the search's own "auto" (a GPU, else the CPU: never MPS), whatever its case or spaces
@@ -576,6 +599,8 @@ class MatryoshkaSearch(BaseEstimator):
             "quantize_": self.quantize_,
             "has_embedder": self.embedder_ is not None,
         }
+        if hasattr(self, "feature_names_in_"):  # the corpus's column names, which queries keep
+            meta["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         meta_text = json.dumps(meta, indent=2)  # fails here, before anything is written
         arrays = {name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None}
         arrays["save_id"] = np.array(save_id)
@@ -655,6 +680,10 @@ class MatryoshkaSearch(BaseEstimator):
             search.quantize_ = meta["quantize_"]
         else:  # saved before the fitted sizes were recorded
             search._set_fitted_from_params()
+        if not meta["has_embedder"]:
+            search.n_features_in_ = search.max_dim_
+        if "feature_names_in_" in meta:
+            search.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
 
         def read_arrays(file: Path) -> dict[str, np.ndarray]:
             # A file object, closed here: np.load of a path leaves the file it opened open when

@@ -798,3 +798,35 @@ def test_auto_in_any_case_is_the_searchs_own_auto(monkeypatch):
         got = MatryoshkaSearch(device=device).fit(X).kneighbors(X[:5], 3)
         np.testing.assert_array_equal(got[1], expected[1])
         np.testing.assert_allclose(got[0], expected[0], atol=1e-6)
+
+
+def test_queries_are_checked_for_the_corpus_column_names(tmp_path):
+    """A frame of queries whose columns were in another order than the corpus's was searched
+    by position, for wrong neighbours without a word, where NearestNeighbors refuses it; the
+    names are checked as scikit-learn checks them, and kept by save and load."""
+    rng = np.random.default_rng(0)
+    D = pd.DataFrame(rng.standard_normal((100, 8)), columns=list("abcdefgh"))
+    search = MatryoshkaSearch(shortlist_dim=None, device="cpu").fit(D)
+    assert search.n_features_in_ == 8
+    assert list(search.feature_names_in_) == list("abcdefgh")
+    np.testing.assert_array_equal(search.kneighbors(D.iloc[:3], 1)[1].ravel(), [0, 1, 2])
+    for index in (search, MatryoshkaSearch.load(_saved(search, tmp_path / "index"))):
+        with pytest.raises(ValueError, match="feature names should match"):
+            index.kneighbors(D.iloc[:3][list("hgfedcba")], 1)
+        with pytest.warns(UserWarning, match="does not have valid feature names"):
+            index.kneighbors(D.iloc[:3].to_numpy(), 1)
+    with pytest.raises(ValueError, match="queries have 7 dimensions, but the index was built"):
+        search.kneighbors(D.iloc[:3, :7], 1)
+    # a fit that fails keeps the names of the index it leaves in place
+    with pytest.raises(ValueError, match="shortlist_dim"):
+        search.set_params(shortlist_dim=99).fit(D.set_axis(list("ABCDEFGH"), axis=1))
+    assert list(search.feature_names_in_) == list("abcdefgh")
+    # an index of texts has no columns: an earlier fit's on vectors go
+    search.set_params(shortlist_dim=None, embedder=TfidfBaseline()).fit(list(CORPUS))
+    assert not hasattr(search, "n_features_in_")
+    assert not hasattr(search, "feature_names_in_")
+
+
+def _saved(search: MatryoshkaSearch, path) -> str:
+    search.save(path)
+    return str(path)
