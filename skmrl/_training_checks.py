@@ -76,7 +76,8 @@ def check_matryoshka_dims(
         or not isinstance(dims, Iterable)
         or (isinstance(dims, np.ndarray) and dims.ndim != 1)  # np.array(8) cannot be iterated
     ):
-        raise TypeError(f"matryoshka_dims must be a list of ints, got {dims!r}")
+        got = "a one-pass iterator" if isinstance(dims, Iterator) else repr(dims)
+        raise TypeError(f"matryoshka_dims must be a list of ints, got {got}")
     sizes = list(dims)
     if not sizes or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) for d in sizes):
         raise TypeError(f"matryoshka_dims must be a non-empty list of ints, got {dims!r}")

@@ -30,7 +30,12 @@ from skmrl._validation import (
     check_seed,
     holds_text,
 )
-from skmrl._vector_checks import check_not_written_vectors, check_vector_rows, stack_vector_column
+from skmrl._vector_checks import (
+    check_not_written_vectors,
+    check_vector_rows,
+    kept_input_attrs,
+    stack_vector_column,
+)
 from skmrl.base import (
     _tame_extreme_rows,
     dim_feature_names,
@@ -65,10 +70,6 @@ def _unit_blocks(Z: np.ndarray, norms: np.ndarray, kept: np.ndarray | None) -> I
         stop = min(start + _KEY_BLOCK_ROWS, n)
         rows = slice(start, stop) if kept is None else kept[start:stop]
         yield _unit_rows(Z[rows], norms[rows])
-
-
-#: What scikit-learn's checks of a fit's ``X`` set on the estimator (``validate_data``).
-_INPUT_ATTRS = ("n_features_in_", "feature_names_in_")
 
 
 class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
@@ -109,11 +110,11 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
     What a fit costs (one core of a shared 2-core CPU): ``"pca"`` and the rotation from labels
     are closed-form, seconds (20,000 vectors of 3,072 dims: 31 s and 56 s). ``"adaptor"``
-    without labels trains for ``epochs * min(n_samples, max_samples) // batch_size`` steps
-    (390 by default from 10,000 rows or more), and a step costs ``O(D**3)`` for ``D``
-    features: the whole training takes about 40 s at 384 dims, 3-4 min at 1,024, 7-8 min at
-    1,536 and 50 min at 3,072 (API embeddings). ``fit`` warns when the first step projects a
-    training of more than 5 minutes; ``progress=True`` shows a bar.
+    without labels trains for ``epochs * (min(n_samples, max_samples) // batch_size)`` steps,
+    at least one an epoch (390 by default from 10,000 rows or more), and a step costs
+    ``O(D**3)`` for ``D`` features: the whole training takes about 40 s at 384 dims, 3-4 min at
+    1,024, 7-8 min at 1,536 and 50 min at 3,072 (API embeddings). ``fit`` warns when the first
+    step projects a training of more than 5 minutes; ``progress=True`` shows a bar.
 
     The supervised rotation was first trained, as in the MRL paper, with a cross-entropy head
     on each prefix: it reached 0.800 at 8 dims on TREC-6 in minutes, and training on from the
@@ -362,14 +363,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         rotation takes and failed in a matmul on the new ones), or, on an adaptor never fitted,
         beside no rotation at all (an ``AttributeError`` where ``NotFittedError`` is due).
         """
-        earlier = {n: self.__dict__[n] for n in _INPUT_ATTRS if n in self.__dict__}
-        try:
+        with kept_input_attrs(self):
             return self._fit_checked(X, y, owner)
-        except BaseException:
-            for name in _INPUT_ATTRS:
-                self.__dict__.pop(name, None)
-            self.__dict__.update(earlier)
-            raise
 
     def _fit_checked(self, X: Any, y: Any, owner: str | None) -> MatryoshkaAdaptor:
         """:meth:`_fit`, which restores the input's attributes when this fails."""
@@ -536,6 +531,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         -------
         ndarray of str objects, shape (dim,)
         """
+        self._check_fitted()  # as transform: no names for a rotation fit under other settings
         return dim_feature_names(self)
 
     def __sklearn_tags__(self):

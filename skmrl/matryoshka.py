@@ -125,8 +125,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
         How ``fit`` makes the encoder Matryoshka (see above); ``None`` uses it as it is. Where
         ``matryoshka_dims``, ``epochs`` and ``learning_rate`` have nothing to shape, setting one
         warns: with ``None``, with ``"pca"``, and with ``"adaptor"`` given labels (both are
-        closed-form rotations). With ``"full+adaptor"`` they set the encoder's training; the
-        adaptor after it keeps its defaults. An adaptor fitted on fewer texts than the model's
+        closed-form rotations). With ``"full+adaptor"``, ``epochs`` and ``learning_rate`` set
+        the encoder's training and the adaptor after it keeps its own defaults;
+        ``matryoshka_dims`` sets both. An adaptor fitted on fewer texts than the model's
         size (384 for MiniLM; one more for ``"pca"`` or with labels, which centre the vectors)
         cannot learn the directions past their span, and ``fit`` warns.
     matryoshka_dims : list of int, optional

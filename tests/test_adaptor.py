@@ -514,6 +514,8 @@ def test_a_parameter_changed_after_fit_asks_for_fit(trec_vectors):
             changed.transform(Z[400:])
         with pytest.raises(ValueError, match="call fit again"):
             changed.transform_full(Z[400:])
+        with pytest.raises(ValueError, match="call fit again"):  # as transform: no names
+            changed.get_feature_names_out()
         changed.fit(Z[:400], y[:400]).transform(Z[400:])  # refitted: fine
     copy = pickle.loads(pickle.dumps(ad))
     np.testing.assert_array_equal(copy.transform(Z[400:]), before)
@@ -811,3 +813,11 @@ def test_the_unsupervised_fit_normalises_only_the_rows_it_trains_on(monkeypatch)
     np.testing.assert_array_equal(seen[0], unit[rows])
     with_blocks = MatryoshkaAdaptor(max_samples=500, random_state=1)
     assert with_blocks._fit_key([unit], unit.shape, None) == fitted.fingerprint_
+
+
+def test_matryoshka_dims_as_a_generator_is_refused_by_what_it_is():
+    """A generator of dims is read once (the check would consume it), so it is refused; the
+    message showed its repr, a memory address, instead of saying what it is."""
+    Z = np.random.default_rng(0).normal(size=(30, 6))
+    with pytest.raises(TypeError, match=r"list of ints, got a one-pass iterator$"):
+        MatryoshkaAdaptor(method="pca", matryoshka_dims=(d for d in (2, 4))).fit(Z)
