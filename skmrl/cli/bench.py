@@ -49,6 +49,8 @@ _EMBEDDERS = ("tfidf", "word2vec", "matryoshka")
 _DEVICES = ("cpu", "cuda", "mps")
 #: Texts encoded, untimed, before the transformer's timed runs (distinct from the timed ones).
 _N_WARMUP = 16
+#: Texts per forward pass of the transformer, when --batch-size is not given.
+_BATCH_SIZE = 64
 _MIN_WORDS = 4
 
 _DESCRIPTION = (
@@ -162,6 +164,12 @@ def _devices(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], list[str], str]:
     """The texts, the devices, the skipped-device lines and where the texts come from."""
     args.embedder = list(dict.fromkeys(args.embedder))
+    if "matryoshka" not in args.embedder:  # set only the transformer: ignored without a word
+        for option, value in (("--max-length", args.max_length), ("--batch-size", args.batch_size)):
+            if value is not None:
+                raise Refused(option, "is for --embedder matryoshka only")
+    if args.device is not None and args.embedder == ["tfidf"]:
+        raise Refused("--device", "is for the torch embedders (word2vec, matryoshka) only")
     if args.input is None:
         if args.text_col is not None:
             raise Refused("--text-col", "is for an INPUT file (the default texts are BBC News)")
@@ -189,6 +197,8 @@ def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], list[str], st
         ):
             raise Refused(argument, message)
     devices, skipped = _devices(args)
+    if args.embedder == ["tfidf"]:  # timed on the CPU alone: no GPU was skipped
+        skipped = []
     return texts, devices, skipped, where
 
 
@@ -206,8 +216,8 @@ def _build(name: str, device: str, args: argparse.Namespace) -> Any:
 
     return MatryoshkaEmbedder(
         device=device,
-        max_length=args.max_length,
-        batch_size=args.batch_size,
+        max_length=EMBEDDER_MAX_LENGTH if args.max_length is None else args.max_length,
+        batch_size=_BATCH_SIZE if args.batch_size is None else args.batch_size,
         progress=False,
         memory=None,
     )
@@ -384,9 +394,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size",
         type=int_at_least(1, "a positive int"),
-        default=64,
         metavar="N",
-        help="texts per forward pass of the transformer (default: 64)",
+        help=f"texts per forward pass of the transformer (default: {_BATCH_SIZE})",
     )
-    parser.set_defaults(func=run, parser=parser)
+    # None when not given (the help says the defaults): refused without the transformer
+    parser.set_defaults(func=run, parser=parser, max_length=None)
     return parser

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import sys
 import textwrap
 import time
@@ -155,8 +156,53 @@ def _check_model(args: argparse.Namespace) -> None:
         )
 
 
-def _output_problem(output: Path, model: str) -> tuple[str | None, bool]:
-    """Why ``-o`` cannot be written (nothing is created), and whether it replaces a saved model."""
+#: The files and folders, besides skmrl's own (``skmrl.json`` and the adaptor), that a saved
+#: model holds: transformers' model and tokenizer files, sentencepiece models, and the
+#: sentence-transformers modules (:func:`skmrl._st_layout.write_modules`). Replacing a saved
+#: model deletes the folder whole: anything else in it is refused, not deleted.
+_SAVED_FILES = re.compile(
+    r"config\.json|generation_config\.json|model(-\d+-of-\d+)?\.safetensors"
+    r"|model\.safetensors\.index\.json|pytorch_model(-\d+-of-\d+)?\.bin"
+    r"|pytorch_model\.bin\.index\.json|tokenizer(_config)?\.json|vocab\.\w+|merges\.txt"
+    r"|special_tokens_map\.json|added_tokens\.json|[^/]+\.model|chat_template\.(jinja|json)"
+    r"|modules\.json|sentence_bert_config\.json|config_sentence_transformers\.json"
+)
+_SAVED_FOLDERS = re.compile(r"\d+_(Pooling|Dense|Normalize)")
+
+
+def _not_saved(output: Path) -> list[str]:
+    """The names in the saved model folder ``output`` that a save does not write (sorted): the
+    user's files, which replacing the folder would delete.
+
+    A model with its own code (an ``auto_map`` in its configs) is saved with its ``.py`` files.
+    """
+    from skmrl._custom_code import custom_code_configs
+    from skmrl._saved_model import ADAPTOR_FILE, CONFIG_FILE
+
+    configs = custom_code_configs(str(output)).values()
+    code = any(isinstance(c, dict) and "auto_map" in c for c in configs)
+    others = []
+    for path in output.iterdir():
+        name = path.name
+        if path.is_dir() and not path.is_symlink():
+            saved = _SAVED_FOLDERS.fullmatch(name) is not None
+        else:
+            saved = (
+                name in (CONFIG_FILE, ADAPTOR_FILE)
+                or _SAVED_FILES.fullmatch(name) is not None
+                or (code and name.endswith(".py"))
+            )
+        if not saved:
+            others.append(name + ("/" if path.is_dir() else ""))
+    return sorted(others)
+
+
+def _output_problem(output: Path, model: str, data: str) -> tuple[str | None, bool]:
+    """Why ``-o`` cannot be written (nothing is created), and whether it replaces a saved model.
+
+    A saved model is replaced whole: refused when it holds ``data`` (the DATA file), or files
+    that a save does not write.
+    """
     from skmrl._saved_model import CONFIG_FILE
 
     shown = repr(str(output))
@@ -177,6 +223,21 @@ def _output_problem(output: Path, model: str) -> tuple[str | None, bool]:
         return (
             f"{shown} is a folder with other files in it, not a model saved by skmrl: refusing "
             "to write over them (name a new or empty folder)"
+        ), False
+    data_path = resolved(data)
+    if any(same_file(folder, output) for folder in (data_path, *data_path.parents)):
+        return (
+            f"{shown} holds the DATA file: replacing the model in it would delete your data "
+            "(move the file out, or name another folder)"
+        ), False
+    try:
+        others = _not_saved(output)
+    except OSError as exc:
+        return f"cannot list {shown}: {exc.strerror or exc}", False
+    if others:
+        return (
+            f"{shown} holds files a saved model does not ({', '.join(others)}): replacing it "
+            "would delete them; move them out or name a new folder"
         ), False
     return None, True
 
@@ -248,7 +309,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     # taken for a new one (a failed run would remove it, and the check for a model there would
     # pass it by); "link/../x" is beside the link's target.
     output = resolved(args.output)
-    problem, replaces = _output_problem(output, args.model)
+    problem, replaces = _output_problem(output, args.model, args.data)
     if problem:
         raise Refused("-o/--output", problem)
     table = read_table(args.data, args.limit)
@@ -499,7 +560,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         required=True,
         metavar="MODEL_DIR",
         help="the folder to save the model to: new, empty, or a model skmrl saved (replaced "
-        "whole, once the new one is complete: a failed or interrupted run keeps it)",
+        "whole, once the new one is complete: a failed or interrupted run keeps it; refused "
+        "when it holds DATA or files a save does not write)",
     )
     train = parser.add_argument_group("training")
     train.add_argument(

@@ -304,15 +304,51 @@ def _chosen(comparison: Any, tolerance: float) -> list[str]:
     return lines
 
 
-def _skipped(comparison: Any, dims: list[int] | None) -> list[str]:
+def _compare(
+    args: argparse.Namespace, texts: list[str], labels: list[str]
+) -> tuple[Any, list[str]]:
+    """:func:`skmrl.evaluation.compare` of the embedders, and the names of those left out.
+
+    With ``--dims``, an embedder whose size (known once fitted: TF-IDF's is the rank of the
+    smallest fold's matrix) is below every one of them scores none: it is left out of the
+    table, as ``--help`` says, and the others are scored. Each is compared alone, on the same
+    folds (an int ``cv`` is a seeded splitter); when none scores any size, the error names each.
+    """
+    from skmrl.evaluation import Comparison, compare
+
+    curves: dict[str, Any] = {}
+    unscored: dict[str, str] = {}
+    for name in args.embedder:
+        try:
+            one = compare(
+                {name: _build(name, args)}, texts, labels, dims=args.dims, cv=args.folds,
+                progress=progress_setting(args),
+            )  # fmt: skip
+        except ValueError as exc:
+            # compare's error for an embedder that supports none of dims (it clips the others)
+            if args.dims is None or not str(exc).startswith("every one of dims"):
+                raise
+            unscored[name] = str(exc)
+            continue
+        curves.update(one.curves)
+    if not curves:
+        raise ValueError("; ".join(f"{name}: {message}" for name, message in unscored.items()))
+    return Comparison(curves), list(unscored)
+
+
+def _skipped(comparison: Any, dims: list[int] | None, unscored: list[str]) -> list[str]:
     """One line per embedder that left out some of ``--dims`` (those above its size, which for
-    TF-IDF is the rank of the smallest fold's matrix): they were dropped without a word."""
+    TF-IDF is the rank of the smallest fold's matrix): they were dropped without a word. An
+    embedder in ``unscored`` scored none of them, and is not in the table."""
     lines = []
     for name, curve in comparison.curves.items():
         left_out = sorted(set(dims or ()) - {int(d) for d in curve.dims})
         if left_out:
             sizes = ", ".join(str(d) for d in left_out)
             lines.append(f"  {name}: {sizes} (above its size, in one fold at least)")
+    for name in unscored:
+        sizes = ", ".join(str(d) for d in sorted(set(dims or ())))
+        lines.append(f"  {name}: {sizes} (each above its size, in one fold): not in the table")
     return lines
 
 
@@ -407,24 +443,19 @@ def run(args: argparse.Namespace) -> int:
     print(textwrap.fill(header, 100, break_long_words=False, break_on_hyphens=False))
     for name in args.embedder:
         print(f"  {name}: {_legend(name, args)}", flush=True)
-    from skmrl.evaluation import compare
-
     start = time.perf_counter()
     grid = None
     try:
         if args.layers:  # first: its every-layer pass also caches the matryoshka row's vectors
             grid = _depth_grid(args, texts, labels)
-        embedders = {name: _build(name, args) for name in args.embedder}
-        comparison = compare(
-            embedders, texts, labels, dims=args.dims, cv=args.folds, progress=progress_setting(args)
-        )
+        comparison, unscored = _compare(args, texts, labels)
     except RUN_ERRORS as exc:
         print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
     print()
     print(comparison.to_markdown(digits=3, tolerance=args.tolerance))
-    skipped = _skipped(comparison, args.dims)
+    skipped = _skipped(comparison, args.dims, unscored)
     if skipped:
         print("--dims not scored:\n" + "\n".join(skipped))
     majority, rate = _majority(labels)
@@ -527,7 +558,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         nargs="+",
         type=int_at_least(1, "a positive int"),
         metavar="DIM",
-        help="embedding sizes to score; each embedder skips those above its size. The largest "
+        help="embedding sizes to score; each embedder skips those above its size (one below "
+        "every size is left out of the table, with a note). The largest "
         "is also the size of the tfidf and word2vec embedders built (their max_dim; default: "
         f"{_TFIDF_MAX_DIM} and {_W2V_MAX_DIM}). Default: each embedder's powers of two from 8, "
         "and its full size",
