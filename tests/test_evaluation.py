@@ -1078,7 +1078,8 @@ def test_compare_clips_dims_to_each_embedder():
     # dim_curve alone still refuses a size above max_dim_
     with pytest.raises(ValueError, match=r"outside 1\.\.max_dim_=8"):
         dim_curve(TfidfBaseline(max_dim=8), CORPUS, LABELS, dims=[4, 16], cv=2)
-    with pytest.raises(ValueError, match="every one of dims"):
+    # naming the embedder that supports none of them (it said "the embedder fitted on fold 0")
+    with pytest.raises(ValueError, match=r"^embedders\['small'\]: every one of dims \[16, 32\]"):
         compare({"small": TfidfBaseline(max_dim=8)}, CORPUS, LABELS, dims=[16, 32], cv=2)
     # without dims, each embedder gets its own default sizes
     comp = compare(

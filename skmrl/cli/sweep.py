@@ -315,6 +315,7 @@ def _compare(
     folds (an int ``cv`` is a seeded splitter); when none scores any size, the error names each.
     """
     from skmrl.evaluation import Comparison, compare
+    from skmrl.evaluation._common import _DimsAboveSize
 
     curves: dict[str, Any] = {}
     unscored: dict[str, str] = {}
@@ -324,11 +325,8 @@ def _compare(
                 {name: _build(name, args)}, texts, labels, dims=args.dims, cv=args.folds,
                 progress=progress_setting(args),
             )  # fmt: skip
-        except ValueError as exc:
-            # compare's error for an embedder that supports none of dims (it clips the others)
-            if args.dims is None or not str(exc).startswith("every one of dims"):
-                raise
-            unscored[name] = str(exc)
+        except _DimsAboveSize as exc:  # supports none of dims (compare clips the others)
+            unscored[name] = str(exc).removeprefix(f"embedders[{name!r}]: ")
             continue
         curves.update(one.curves)
     if not curves:

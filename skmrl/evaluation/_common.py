@@ -61,6 +61,11 @@ def _int_list(values: Any, name: str) -> list[int]:
     return [int(v) for v in out]
 
 
+class _DimsAboveSize(ValueError):
+    """:func:`_check_dims`'s error when ``clip`` leaves none of ``dims``: every one is above the
+    embedder's size (``compare`` names the embedder; ``skmrl sweep`` leaves it out)."""
+
+
 def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = False) -> list[int]:
     """Validate ``dims`` (sorted, unique); ``max_dim=None`` checks types and ``>= 1`` only.
 
@@ -76,7 +81,7 @@ def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = Fa
     if clip:
         kept = [v for v in values if v <= max_dim]
         if not kept:
-            raise ValueError(
+            raise _DimsAboveSize(
                 f"every one of dims {sorted(values)} is above max_dim_={max_dim} "
                 f"of the embedder {where}"
             )

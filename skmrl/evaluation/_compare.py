@@ -10,7 +10,7 @@ import numpy as np
 
 from skmrl import _frames
 
-from ._common import _check_dims, _learns_from_texts, _Steps
+from ._common import _check_dims, _DimsAboveSize, _learns_from_texts, _Steps
 from ._curve import Comparison
 from ._retrieval import _as_retrieval_set
 from ._run import TASKS, _dim_curve
@@ -56,7 +56,7 @@ def compare(
         Sizes to score. Each embedder is scored at those it supports: the sizes above the
         ``max_dim_`` it has once fitted (in any fold) are skipped for that embedder only
         (``TfidfBaseline(max_dim=64)`` skips 128; its column in :meth:`Comparison.to_markdown`
-        is blank there); an error when an embedder supports none of them. Default: each
+        is blank there); an error naming the embedder when it supports none of them. Default: each
         embedder's own default sizes (powers of two from 8, and its full size).
     task, estimator, cv, scoring, n_jobs, progress, groups
         As in :func:`dim_curve`.
@@ -129,22 +129,25 @@ def compare(
         curves = {}
         for name, emb in embedders.items():
             steps.bar.set_postfix_str(name)
-            curves[name] = _dim_curve(
-                emb,
-                X,
-                y,
-                dims=dims,
-                task=task,
-                estimator=estimator,
-                cv=cv,
-                scoring=scoring,
-                n_jobs=n_jobs,
-                progress=progress,
-                groups=groups,
-                _clip_dims=dims is not None,
-                _steps=steps,
-                _sts_folds=sts_folds,
-            )
+            try:
+                curves[name] = _dim_curve(
+                    emb,
+                    X,
+                    y,
+                    dims=dims,
+                    task=task,
+                    estimator=estimator,
+                    cv=cv,
+                    scoring=scoring,
+                    n_jobs=n_jobs,
+                    progress=progress,
+                    groups=groups,
+                    _clip_dims=dims is not None,
+                    _steps=steps,
+                    _sts_folds=sts_folds,
+                )
+            except _DimsAboveSize as exc:  # of which embedder: it said "the embedder"
+                raise _DimsAboveSize(f"embedders[{name!r}]: {exc}") from None
             steps.add(-1)
     finally:
         steps.close()
