@@ -8,12 +8,12 @@ reads them), and checked before any model or dataset is loaded. A problem raises
 fault, its row and line. Nothing here imports torch, scikit-learn, numpy or pandas.
 
 The texts of ``skmrl embed`` and ``skmrl bench`` (:func:`read_texts`) come from a ``.txt`` file
-(one per line) or a CSV column. A ``.txt`` file is split on ``"\\n"`` only (a ``"\\r"`` before
-it is dropped), so a text may hold other line separators; the newline that ends the file ends its
-last text. An empty (or whitespace-only) line is refused with its number, unless ``skip_empty``:
-then it is left out and counted. A CSV file needs ``--text-col``; its empty cells, and those that
-stand for a missing value (:data:`MISSING_MARKERS`: ``NaN``, ``None``, ``NA``), are refused or
-skipped alike.
+(one per line) or a CSV column. A ``.txt`` file is split into lines as a CSV file is, at
+``"\\r\\n"``, ``"\\r"`` and ``"\\n"`` only, so a text may hold other line separators (a form
+feed, ``"\\u2028"``); the newline that ends the file ends its last text. An empty (or
+whitespace-only) line is refused with its number, unless ``skip_empty``: then it is left out and
+counted. A CSV file needs ``--text-col``; its empty cells, and those that stand for a missing value
+(:data:`MISSING_MARKERS`: ``NaN``, ``None``, ``NA``), are refused or skipped alike.
 """
 
 from __future__ import annotations
@@ -40,6 +40,14 @@ _OTHER_FORMATS = {
     ".parquet": ("Parquet", "read_parquet({})"),
     ".xlsx": ("Excel", "read_excel({})"),
     ".xls": ("Excel", "read_excel({})"),
+}
+#: Compressed files, by their first bytes: what they are, and the command that decompresses them.
+_COMPRESSED = {
+    b"\x1f\x8b": ("gzip-compressed", "gunzip -c"),
+    b"PK\x03\x04": ("a zip archive", "unzip -p"),
+    b"BZh": ("bzip2-compressed", "bunzip2 -c"),
+    b"\xfd7zXZ\x00": ("xz-compressed", "unxz -c"),
+    b"\x28\xb5\x2f\xfd": ("zstd-compressed", "unzstd -c"),
 }
 #: Separators a one-column header may hold when the file is not comma-separated.
 _OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "pipes", ",": "commas"}
@@ -108,6 +116,18 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
     except OSError as exc:
         raise Refused(argument, f"cannot read {shown}: {exc.strerror or exc}") from None
     tab = path.suffix.lower() in (".tsv", ".tab")
+    compressed = _compressed(raw)
+    if compressed is not None:
+        kind, command = compressed
+        plain = path.name
+        for suffix in (".gz", ".zip", ".bz2", ".xz", ".zst"):
+            plain = plain.removesuffix(suffix)
+        plain = plain if plain != path.name and Path(plain).suffix else "plain-" + plain
+        raise Refused(
+            argument,
+            f"{shown} is not {what}: it is {kind}; skmrl reads plain text: decompress it first "
+            f"(e.g. {command} {shown} > {plain!r})",
+        )
     if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         # UTF-32's marks: the first also opens UTF-16's, which then read as NUL characters
         raise Refused(
@@ -142,6 +162,20 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
             or f"{shown} is not {what}: it holds NUL bytes (a binary file?)",
         )
     return text
+
+
+def _compressed(raw: bytes) -> tuple[str, str] | None:
+    """What compressed file ``raw`` (a file's bytes) is, by its first bytes, and the command that
+    decompresses it (:data:`_COMPRESSED`); else None. Read as text, a gzip file (``data.csv.gz``)
+    was refused as not UTF-8, with the way to convert a Windows code page. bzip2's ``BZh`` is
+    text, so its level and block mark must follow."""
+    for magic, found in _COMPRESSED.items():
+        if raw.startswith(magic):
+            if magic != b"BZh" or (
+                raw[3:4] in b"123456789" and raw[4:10] in (b"1AY&SY", b"\x17rE8P\x90")
+            ):
+                return found
+    return None
 
 
 def _utf16_problem(data: bytes, shown: str, what: str, tab: bool = False) -> str | None:
@@ -250,7 +284,7 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
                 rows.append(record)
                 lines.append(start)
             start = reader.line_num + 1
-        stray = None if delimiter == "\t" else _stray_quote(text, delimiter, 1 + len(rows))
+        stray = None if delimiter == "\t" else _stray_quote(text, delimiter, rows, len(header))
     except csv.Error as exc:
         raise Refused(
             argument, f"{shown} is not a readable CSV file: line {reader.line_num}: {exc}"
@@ -324,31 +358,88 @@ def _blank_records(text: str) -> Callable[[list[str], int], bool]:
     return blank
 
 
-def _stray_quote(text: str, delimiter: str, records: int) -> tuple[int, int | None] | None:
+def _stray_quote(
+    text: str, delimiter: str, rows: list[list[str]], width: int
+) -> tuple[int, int | None] | None:
     """Where a quote mark opened a quoted field that swallowed the lines after it, within the
-    first ``records`` records: (its first line, the line of the quote mark that ended it, None
-    at the end of the file), or None.
+    header and ``rows`` (the records read, ``width`` the header's): (its first line, the line of
+    the quote mark that ended it, None at the end of the file), or None.
 
     csv reads such a field without complaint (pandas too, unless it reaches the end of the
-    file), and the rows it swallowed are lost; read strictly, the field either never ends, or
-    ends at a quote mark inside a later text, which no delimiter follows. A quote mark closing a
-    field on its own line without a delimiter after it (``"a" b``) is left to csv's leniency.
+    file), and the rows it swallowed are lost. Each record over several lines is read again
+    strictly: the field either never ends, or ends at a quote mark inside a later text, which
+    no delimiter follows. A quote mark closing a field on its own line without a delimiter after
+    it (``"a" b``) is left to csv's leniency, and the lines after it are still checked. A field
+    that ends cleanly, at a quote mark that ends a later text (``32"``), is one that swallowed
+    rows when each of its lines reads as a row of the file (:func:`_reads_as_row`); a quoted
+    text over several lines, as pandas writes one, does not.
     """
-    reader = csv.reader(_csv_lines(text), delimiter=delimiter, strict=True)
+    consumed: list[str] = []  # the lines of the record being read
+
+    def feed() -> Iterator[str]:
+        for line in _csv_lines(text):
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(feed(), delimiter=delimiter)  # as read_table reads the file
     blank = _blank_records(text)
+    columns: dict[int, tuple[set[str], bool]] = {}
     start, seen = 1, 0
-    try:
-        for record in reader:
-            seen += not blank(record, reader.line_num)
-            if seen >= records:
+    for record in reader:
+        lines, consumed[:] = consumed[:], []
+        if not blank(record, reader.line_num):
+            seen += 1
+            if len(lines) > 1:
+                strict = csv.reader(lines, delimiter=delimiter, strict=True)
+                try:
+                    list(strict)
+                except csv.Error as exc:
+                    if "end of data" in str(exc):
+                        return start, None
+                    if strict.line_num > 1:
+                        return start, start + strict.line_num - 1
+                if seen > 1 and _reads_as_row(lines, record, delimiter, rows, width, columns):
+                    return start, reader.line_num
+            if seen > len(rows):
                 return None
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        if "end of data" in str(exc):
-            return start, None
-        if reader.line_num > start:
-            return start, reader.line_num
+        start = reader.line_num + 1
     return None
+
+
+def _reads_as_row(
+    lines: list[str],
+    record: list[str],
+    delimiter: str,
+    rows: list[list[str]],
+    width: int,
+    columns: dict[int, tuple[set[str], bool]],
+) -> bool:
+    """Whether each of ``lines``, which csv read as ``record`` (a field over several lines),
+    reads as a row of the file on its own: ``width`` fields (2 or more) when split at the
+    delimiter, each but the field over several lines a value of its column in ``rows`` (or a
+    number, in a column of numbers), a blank line passed over. Those are rows that a quote mark
+    swallowed: a quoted text rarely has such lines (``ham,ok see you`` in a file labelled
+    ``ham`` and ``spam``). ``columns`` keeps each column's values and whether they are all
+    numbers, once found."""
+    if width < 2:
+        return False
+    quoted = next((j for j, cell in enumerate(record) if "\n" in cell or "\r" in cell), None)
+    for line in lines:
+        if not line.strip():  # a blank line between the rows swallowed
+            continue
+        cells = line.rstrip("\r\n").split(delimiter)
+        if len(cells) != width:
+            return False
+        for j, cell in enumerate(cells):
+            if j == quoted:
+                continue
+            if j not in columns:
+                values = {row[j].strip() for row in rows if j < len(row)}
+                columns[j] = values, bool(values) and all(is_number(value) for value in values)
+            values, numbers = columns[j]
+            if cell.strip() not in values and not (numbers and is_number(cell)):
+                return False
+    return True
 
 
 _CSV_QUOTED = (
@@ -639,16 +730,16 @@ def check_input(path: str, text_col: str | None) -> None:
 
 def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
     text = read_text_file(path, "INPUT", "a text file")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":  # the newline that ends the file
-        lines.pop()
+    # split as a CSV file is: at "\r\n", "\r" (old Mac files) and "\n"; the newline that ends
+    # the file ends its last line
+    lines = list(_csv_lines(text))
     texts: list[str] = []
     rows: list[int] = []
     skipped = 0
     for number, line in enumerate(lines, start=1):
         if limit is not None and len(texts) == limit:  # lines past the limit are not read
             return Texts(texts, skipped, any(rest.strip() for rest in lines[number - 1 :]), rows)
-        line = line.removesuffix("\r")
+        line = line.removesuffix("\n").removesuffix("\r")
         if not line.strip():
             if not skip_empty:
                 raise Refused(
