@@ -597,7 +597,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
             device=self.device_,
             pooling=self.pooling,
             max_length=int(self.max_length),
-            batch_size=int(self.batch_size),
+            # checked here too: it may change after fit (a runtime parameter), unlike the others
+            batch_size=check_int("batch_size", self.batch_size, 1),
             dtype=autocast_dtype(self.precision_),
             progress=self.progress,
             n_layers=n_layers,
@@ -614,7 +615,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
         """
         cache = get_embedding_cache()
         memory = getattr(self, "memory", None)
-        every = depth is not None and bool(getattr(self, "cache_layers", False))
+        every = depth is not None and check_bool(  # may change after fit: checked at use
+            "cache_layers", getattr(self, "cache_layers", False)
+        )
         if not every:
             full_depth = depth is None or depth == self.max_layers_
             return cache.get_or_compute(

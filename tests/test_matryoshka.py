@@ -630,3 +630,21 @@ def test_a_lone_surrogate_is_named(fitted):
     with pytest.raises(ValueError, match=r"cannot tokenize 'caf\\udce9 au lait': .*lone surrogate"):
         fitted.transform(["a fine text", bad])
     assert fitted.transform(["a fine text", bad.encode("utf-8", "replace").decode()]).shape[0] == 2
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        ({"batch_size": None}, ValueError, "batch_size must be an int >= 1, got None"),
+        ({"batch_size": 0}, ValueError, "batch_size must be an int >= 1, got 0"),
+        ({"batch_size": "8"}, ValueError, "batch_size must be an int >= 1, got '8'"),
+        ({"cache_layers": "x"}, TypeError, "cache_layers must be"),
+    ],
+)
+def test_runtime_params_changed_after_fit_are_checked_at_use(tiny_bert, change, error, match):
+    """batch_size and cache_layers may change after fit, but were checked in fit only: None
+    failed deep in int(), 0 or -3 ran one text a batch, and 'x' turned cache_layers on."""
+    emb = MatryoshkaEmbedder(model=tiny_bert, device="cpu", n_layers=1).fit(["a text", "another"])
+    emb.set_params(**change)
+    with pytest.raises(error, match=match):
+        emb.transform(["a new text"])
