@@ -61,6 +61,21 @@ def _normal_text(text: str) -> str:
     return unicodedata.normalize("NFC", text.translate(_IN_WORD_INVISIBLE))
 
 
+def _normal_words(words: list[str]) -> tuple[list[str], np.ndarray | None]:
+    """The words of a vectors file as :func:`_normal_text` makes corpus words, so that they
+    meet the default tokenizer's tokens (Persian words with a zero-width non-joiner, in
+    fastText's vectors, and words stored decomposed, in NFD, were never found). Of words that
+    become one (``"a\\u200cb"`` and ``"ab"``), the first is kept: files are ordered by
+    frequency. Returns the words kept and their rows in the file (``None``: all of them)."""
+    normal = [_normal_text(w) if not w.isascii() else w for w in words]
+    index: dict[str, int] = {}
+    for i, word in enumerate(normal):
+        index.setdefault(word, i)
+    if len(index) == len(normal):
+        return normal, None
+    return list(index), np.fromiter(index.values(), dtype=np.int64, count=len(index))
+
+
 def _default_tokenize(text: str) -> list[str]:
     """Words of :func:`_normal_text` of ``text``: runs of letters, digits, underscores and
     combining marks, with inner apostrophes (``don't``). "Fuß\u00adball" is one word,

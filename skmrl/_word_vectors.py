@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from skmrl._progress import check_progress, progress_bar
 from skmrl._validation import check_dim, is_lfs_pointer
 from skmrl._vocab import _token_coverage
+from skmrl._warn import caller_stacklevel, first_warning
 
 __all__ = ["WordVectors", "load_word_vectors"]
 
@@ -141,13 +143,18 @@ def load_word_vectors(
     float32); otherwise every line is ``word x1 ... xdim`` (GloVe).
 
     As word2vec and GloVe write them (and gensim reads them), lines end at ``"\\n"`` (or
-    ``"\\r\\n"``) and fields are separated by spaces ``" "`` only: a no-break space, U+2028 or
-    any other character inside a word is part of the word. A word may also hold spaces (GloVe
-    840B has ``". . ."``): the last ``dim`` fields of a line are its numbers and the fields
-    before them, joined by ``" "``, the word, provided the word does not end in a number
-    (``dim`` is the header's, or in GloVe files the count of numbers that end the first line).
-    A UTF-8 byte-order mark at the start of the file is ignored. Compressed files (gzip, bzip2,
-    xz, zip) are not read: decompress them first.
+    ``"\\r\\n"``) and fields are separated by spaces ``" "``: a no-break space, U+2028 or any
+    other character inside a word is part of the word. A tab separates fields only where numbers
+    follow it (``"cat\\t0.1 0.2"`` is the word ``cat`` and two numbers, ``"a\\tb 0.1 0.2"`` the
+    word ``"a\\tb"``). A word may also hold spaces (GloVe 840B has ``". . ."``): the last ``dim``
+    fields of a line are its numbers and the fields before them, joined by ``" "``, the word,
+    provided the word does not end in a number (``dim`` is the header's, or in GloVe files the
+    count of numbers that end the first line). A UTF-8 byte-order mark at the start of the file
+    is ignored. Compressed files (gzip, bzip2, xz, zip) are not read: decompress them first.
+
+    A word that appears more than once keeps its first vector (files are ordered by frequency;
+    GloVe 840B repeats some words), as gensim does, with a warning that counts them, once per
+    file and process.
 
     Parameters
     ----------
@@ -167,7 +174,7 @@ def load_word_vectors(
     ------
     ValueError
         For a malformed file; the message names the line (or, in binary files, the entry). For
-        a compressed file, saying so.
+        a compressed file, a fastText model, a pickle or a NumPy array, saying so.
 
     Examples
     --------
@@ -189,11 +196,46 @@ def load_word_vectors(
     shown = progress if size >= _PROGRESS_MIN_BYTES else False
     bar = progress_bar(shown, size, "reading vectors", "B", unit_scale=True, unit_divisor=1024)
     with bar:
-        return _read(path, bar)
+        words, table, binary, first_line = _read(path, bar)
+    return _first_of_duplicates(path, words, table, binary=binary, first_line=first_line)
 
 
-def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
-    """:func:`load_word_vectors`' reading, the bytes read counted on ``bar`` (a tqdm)."""
+def _first_of_duplicates(
+    path: Path, words: list[str], table: np.ndarray, *, binary: bool, first_line: int
+) -> tuple[list[str], np.ndarray]:
+    """``words`` and ``table`` with the first entry of each word only, as gensim keeps them
+    (GloVe 840B repeats words: refused, the file could not be read at all). Warns once per file
+    and process, naming the first repeated word and where it appears: its entries in a
+    ``binary`` file, else its lines, the first word's being ``first_line``."""
+    index: dict[str, int] = {}
+    keep = [index.setdefault(word, i) == i for i, word in enumerate(words)]
+    n_dropped = len(words) - len(index)
+    if not n_dropped:
+        return words, table
+    first = next(i for i, kept in enumerate(keep) if not kept)
+    word = words[first]
+    where = [i + (1 if binary else first_line) for i, w in enumerate(words) if w == word]
+    stat = path.stat()
+    key = f"vectors-duplicates|{os.path.realpath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
+    if first_warning(key):
+        shown = ", ".join(map(str, where[:5])) + (", ..." if len(where) > 5 else "")
+        one, noun = ("entry", "entries") if binary else ("line", "lines")
+        count = f"{n_dropped} {noun} repeat" if n_dropped > 1 else f"1 {one} repeats"
+        warnings.warn(
+            f"{path}: {count} a word of an earlier one, the first "
+            f"{word!r} ({noun} {shown}); the first vector of each word is kept, as gensim "
+            "keeps it. (Warned once per file.)",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    kept = np.flatnonzero(keep)
+    return [words[i] for i in kept], table[kept]
+
+
+def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray, bool, int]:
+    """:func:`load_word_vectors`' reading, the bytes read counted on ``bar`` (a tqdm): the
+    words (repeated words included), their table, whether the file is binary, and the line of
+    the first word."""
     # Text is read a line at a time: read whole (bytes, then str, then a list of lines), a file
     # took 7 to 11 times the memory of its table (GloVe 840B: 5.6 GB of text, a 2.6 GB table).
     with path.open("rb") as f:
@@ -215,17 +257,19 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray]:
                 raw_lines = itertools.chain(blank, [second], f)
                 lines = _lines(path, raw_lines, first_line=2, bar=bar)
                 words, table = _read_text(path, lines, first_line=2, dim=dim)
+                binary = False
             else:
                 body = b"".join(blank) + second + f.read()
                 words, table = _read_binary(path, body, n_words, dim, bar=bar)
+                binary = True
             if len(words) != n_words:
                 raise ValueError(
                     f"{path}: line 1: header announces {n_words} words but the file has "
                     f"{len(words)}"
                 )
-            return words, table
+            return words, table, binary, 2
         lines = _lines(path, itertools.chain([first], f), first_line=1, bar=bar)
-        return _read_text(path, lines, first_line=1, dim=None)
+        return (*_read_text(path, lines, first_line=1, dim=None), False, 1)
 
 
 #: Leading bytes of compressed files and archives: (what it is, how to unpack it).
@@ -234,6 +278,25 @@ _COMPRESSED = {
     b"BZh": ("a bzip2-compressed file", "decompress it first (bunzip2)"),
     b"\xfd7zXZ\x00": ("an xz-compressed file", "decompress it first (unxz)"),
     b"PK\x03\x04": ("a zip archive", "unzip it and give the vectors file it holds"),
+}
+#: Leading bytes of files that hold vectors in a form this reader does not take: (what it is,
+#: what to give instead). They failed as "line 1: not UTF-8 text".
+_OTHER_FORMATS = {
+    # fastText's model .bin starts with its magic number, int32 793712314, little-endian
+    (793712314).to_bytes(4, "little"): (
+        "a fastText model (.bin)",
+        "give its .vec text file (fastText publishes both; or write one with fasttext's "
+        "get_words and get_word_vector)",
+    ),
+    b"\x93NUMPY": (
+        "a NumPy .npy array",
+        "it holds no words: write a word2vec or GloVe text file (a word, then its numbers, "
+        "on each line)",
+    ),
+    b"\x80": (
+        "a Python pickle (a gensim .model or .kv file?)",
+        "export it with gensim's KeyedVectors.save_word2vec_format(path) and give that file",
+    ),
 }
 
 
@@ -252,6 +315,15 @@ def _check_not_compressed(path: Path, head: bytes) -> None:
             raise ValueError(
                 f"{path}: {what}; {todo}: load_word_vectors reads plain word2vec text or "
                 "binary and GloVe text files"
+            )
+    for magic, (what, todo) in _OTHER_FORMATS.items():
+        # a pickle's 0x80 is followed by its protocol (2 to 5); none of these starts UTF-8 text
+        if head.startswith(magic) and (
+            magic != b"\x80" or head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+        ):
+            raise ValueError(
+                f"{path}: line 1: not UTF-8 text, nor a word2vec binary file; it looks like "
+                f"{what}: {todo}"
             )
 
 
@@ -290,9 +362,24 @@ def _lines(path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any) ->
 
 
 def _split_fields(line: str) -> list[str]:
-    """Fields are separated by ``" "`` only, as word2vec and GloVe write them (and gensim reads
-    them): a no-break space or any other whitespace inside a word belongs to the word."""
-    return [field for field in line.split(" ") if field]
+    """Fields are separated by ``" "``, as word2vec and GloVe write them (and gensim reads
+    them): a no-break space or any other whitespace inside a word belongs to the word. A tab
+    also separates fields where numbers follow it (``"cat\\t0.1 0.2"``, which was read as the
+    word ``"cat\\t0.1"`` and one number fewer), so that a word keeps only the tabs inside it."""
+    fields = [field for field in line.split(" ") if field]
+    if "\t" not in line:
+        return fields
+    return [part for field in fields for part in _split_tabs(field)]
+
+
+def _split_tabs(field: str) -> list[str]:
+    """A ``field`` (no spaces in it) cut at the tabs that only numbers (or tabs) follow."""
+    pieces = field.split("\t")
+    n = 0  # pieces at the end that are numbers or empty (between two tabs, or at the end)
+    while n < len(pieces) - 1 and (not pieces[-n - 1] or _is_float(pieces[-n - 1])):
+        n += 1
+    head = "\t".join(pieces[: len(pieces) - n])
+    return [part for part in (head, *pieces[len(pieces) - n :]) if part]
 
 
 def _read_text(
@@ -302,7 +389,6 @@ def _read_text(
     lines at the end of the file are ignored; one before another line is an error."""
     words: list[str] = []
     rows: list[np.ndarray] = []
-    seen: dict[str, int] = {}
     source = " (as the header says)" if dim is not None else ""
     blank = None  # the first of the blank lines seen since the last word
     for lineno, line in enumerate(lines, start=first_line):
@@ -331,9 +417,6 @@ def _read_text(
                 "number)"
             )
         word = " ".join(fields[:-dim])  # GloVe 840B has words with spaces, such as ". . ."
-        if word in seen:
-            raise ValueError(f"{where}: word {word!r} already appeared on line {seen[word]}")
-        seen[word] = lineno
         rows.append(_parse_floats(fields[-dim:], where))
         words.append(word)
     if not rows:
@@ -349,7 +432,6 @@ def _read_binary(
     path: Path, body: bytes, n_words: int, dim: int, bar: Any
 ) -> tuple[list[str], np.ndarray]:
     words: list[str] = []
-    seen: dict[str, int] = {}  # entry number of each word
     table = np.empty((n_words, dim), dtype=np.float32)
     pos = 0
     width = 4 * dim
@@ -370,9 +452,6 @@ def _read_binary(
             raise ValueError(f"{where}: the word is not UTF-8") from None
         if not word or "\n" in word:
             raise ValueError(f"{where}: malformed word {word!r:.40}")
-        if word in seen:
-            raise ValueError(f"{where}: word {word!r} already appeared as entry {seen[word]}")
-        seen[word] = i + 1
         table[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=end + 1)
         words.append(word)
         pos = end + 1 + width

@@ -35,6 +35,7 @@ from skmrl._vocab import (
     _keep_probabilities,
     _known_word_ids,
     _normal_text,
+    _normal_words,
     _pool,
     _pool_ids,
     _remove_component,
@@ -112,7 +113,8 @@ class Word2VecEmbedder(BaseEmbedder):
         Skip-gram (``True``) or CBOW (``False``).
     matryoshka_dims : sequence of int, optional
         Prefix sizes trained by the nested loss, strictly increasing, each in ``1..max_dim``
-        (checked by :func:`skmrl.adaptor.check_matryoshka_dims`, as in the other estimators).
+        (checked by :func:`skmrl.adaptor.check_matryoshka_dims`, as in the other estimators;
+        with ``vectors`` of fewer dimensions than ``max_dim``, in ``1..`` the file's size).
         Default: 8, 16, 32, ... below ``max_dim`` and ``max_dim`` itself.
     pooling : {"mean", "sif"}, default="mean"
         ``"mean"``: average of the word vectors. ``"sif"``: smooth-inverse-frequency weights
@@ -136,6 +138,9 @@ class Word2VecEmbedder(BaseEmbedder):
         rotated onto their principal axes (dot products unchanged) so their prefixes are
         meaningful, and cut to ``max_dim``. Training (``epochs >= 1``) adds the corpus words
         missing from the file, from random vectors; ``epochs=0`` does not (see ``epochs``).
+        With the default tokenizer, the file's words are read as it reads text (in NFC, soft
+        hyphens and zero-width (non-)joiners removed; not lowercased); of words that become
+        one, the first in the file is kept.
         A fit warns, once per parameter setting, when under half of the corpus's tokens are
         words of the file (and says how many ``lowercase=False`` would find in a cased file).
     device : str, default="auto"
@@ -338,6 +343,20 @@ class Word2VecEmbedder(BaseEmbedder):
             )
         return check_dim(dim, max_dim_)
 
+    def _check_nested_dims(self, file_dim: int) -> None:
+        """Refuse ``matryoshka_dims`` above the size of the vectors file, when it is narrower
+        than ``max_dim`` (the word vectors are the file's, never widened): they were dropped,
+        and the prefixes trained were others than the ones asked for."""
+        if self.matryoshka_dims is not None and file_dim < self.max_dim:
+            check_matryoshka_dims(
+                self.matryoshka_dims,
+                file_dim,
+                bound=(
+                    f"the {file_dim} dimensions of the vectors file {os.fspath(self.vectors)} "
+                    f"(fewer than max_dim={self.max_dim}; the word vectors are its own)"
+                ),
+            )
+
     # -- text ------------------------------------------------------------------------------------
     def _tokenize(self, doc: str, *, lowercase: bool | None = None) -> list[str]:
         """The tokens of ``doc`` (``lowercase``: ``self.lowercase`` unless given)."""
@@ -366,6 +385,10 @@ class Word2VecEmbedder(BaseEmbedder):
         pre_table = None
         if self.vectors is not None:
             pre_words, pre_table = load_word_vectors(self.vectors, progress=self.progress)
+            self._check_nested_dims(pre_table.shape[1])
+            if self.tokenizer is None:  # the file's words as the tokenizer reads the corpus
+                pre_words, rows = _normal_words(pre_words)
+                pre_table = pre_table if rows is None else pre_table[rows]
             pre_table = _principal_rotation(pre_table)[:, : self.max_dim]
         max_dim = self.max_dim if pre_table is None else pre_table.shape[1]
 

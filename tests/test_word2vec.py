@@ -491,7 +491,6 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
         (b"2 2\ncat 0.1 0.2\ndog 0.3 0.4 0.5\n", r"line 3: expected a word and 2 numbers"),
         (b"3 2\ncat 0.1 0.2\ndog 0.3 0.4\n", r"line 1: header announces 3 words"),
         (b"cat 0.1 0.2\n\ndog 0.3 0.4\n", r"line 2: empty line"),
-        (b"cat 0.1 0.2\ncat 0.3 0.4\n", r"line 2: word 'cat' already appeared on line 1"),
         (b"cat 0.1 nan\n", r"line 1: non-finite"),
         (b"cat 0.1 0.2\ndog 0.3 1e39\n", r"line 2: non-finite"),
         (b"cat\n", r"line 1: expected a word followed by numbers"),
@@ -501,15 +500,6 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
             "ends early",
         ),
         (b"cat 0.1 0.2\n\xff\xfe 0.3 0.4\n", r"line 2: not UTF-8"),
-        (
-            b"3 1\ncat "
-            + struct.pack("<f", 1)
-            + b"dog "
-            + struct.pack("<f", 2)
-            + b"cat "
-            + struct.pack("<f", 3),
-            r"entry 3 \(line 4 counting the header\): word 'cat' already appeared as entry 1",
-        ),
         # A header that disagrees with its text body was read as binary: "entry 2: file ends
         # early", or garbage vectors where the byte counts fitted (a blank line, 1-decimal
         # numbers: 4 bytes each, as a float32's).
@@ -651,6 +641,114 @@ def test_words_with_spaces_that_end_in_a_number_name_the_line(tmp_path, content,
     path = tmp_path / "vectors.txt"
     path.write_bytes(content)
     with pytest.raises(ValueError, match=match):
+        load_word_vectors(path)
+
+
+@pytest.mark.parametrize("fmt", ["glove", "word2vec-text", "word2vec-binary"])
+def test_repeated_words_of_a_vectors_file_keep_their_first_vector(tmp_path, fmt):
+    """GloVe 840B repeats words: such a file was refused ("word 'cat' already appeared on line
+    1"). The first vector is kept, as gensim keeps it, with one warning for the file."""
+    words = ["cat", "dog", "cat", "stock", "dog", "cat"]
+    table = np.arange(12, dtype=np.float32).reshape(6, 2)
+    path = tmp_path / "vectors"
+    if fmt == "word2vec-binary":
+        rows = zip(words, table, strict=True)
+        body = b"".join(w.encode() + b" " + row.tobytes() + b"\n" for w, row in rows)
+        path.write_bytes(b"6 2\n" + body)
+    else:
+        lines = [f"{w} {row[0]:.1f} {row[1]:.1f}" for w, row in zip(words, table, strict=True)]
+        path.write_text("\n".join(["6 2"] * (fmt == "word2vec-text") + lines) + "\n")
+    where = "entries 1, 3, 6" if fmt == "word2vec-binary" else "lines 1, 3, 6"
+    if fmt == "word2vec-text":
+        where = "lines 2, 4, 7"
+    noun = "entries" if fmt == "word2vec-binary" else "lines"
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        got_words, got = load_word_vectors(path)
+        assert load_word_vectors(path)[0] == got_words  # warned once per file
+    assert [str(w.message) for w in record] == [
+        f"{path}: 3 {noun} repeat a word of an earlier one, the first 'cat' ({where}); the first "
+        "vector of each word is kept, as gensim keeps it. (Warned once per file.)"
+    ]
+    assert got_words == ["cat", "dog", "stock"]
+    np.testing.assert_array_equal(got, table[[0, 1, 3]])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "cat\t0.125 0.25\ndog\t0.5 1.5\n",
+        "cat\t0.125\t0.25\ndog\t0.5\t1.5\n",
+        "cat \t0.125 0.25\ndog\t 0.5 1.5\t\n",
+        "2 2\ncat\t0.125 0.25\ndog\t0.5 1.5\n",
+    ],
+)
+def test_a_tab_before_the_numbers_separates_them_from_the_word(tmp_path, content):
+    """``cat\\t0.125 0.25`` was read as the word ``cat\\t0.125`` and the vector [0.25]."""
+    path = tmp_path / "vectors.txt"
+    path.write_text(content, encoding="utf-8")
+    words, table = load_word_vectors(path)
+    assert words == ["cat", "dog"]
+    np.testing.assert_array_equal(table, [[0.125, 0.25], [0.5, 1.5]])
+    # A tab inside a word stays (a word with spaces too, as GloVe 840B's ". . .").
+    path.write_text("a\tb 0.125 0.25\n. . .\t0.5 1.5\n", encoding="utf-8")
+    assert load_word_vectors(path)[0] == ["a\tb", ". . ."]
+
+
+def test_words_of_a_vectors_file_are_read_as_the_tokenizer_reads_text(tmp_path):
+    """The default tokenizer drops zero-width (non-)joiners and soft hyphens and makes text NFC:
+    the file's words were used as written, so that Persian words with a ZWNJ (in fastText's
+    vectors) and words stored decomposed were never found."""
+    persian, decomposed = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "cafe\u0301"
+    joined = persian.replace("\u200c", "")
+    path = tmp_path / "vectors.txt"
+    path.write_text(
+        f"{persian} 1 0 0\n{decomposed} 0 1 0\nfoo 0 0 1\n{joined} 1 1 1\n", encoding="utf-8"
+    )
+    docs = [f"{persian} foo", f"{decomposed} foo", "caf\u00e9 foo"]
+    emb = Word2VecEmbedder(vectors=path, epochs=0, normalize=False).fit(docs)
+    # The first of two words that become one is kept (files are ordered by frequency).
+    assert emb.wv_.index_to_key == [joined, "caf\u00e9", "foo"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "no word in the vocabulary"
+        out = emb.transform([persian, decomposed, "caf\u00e9"])
+    np.testing.assert_allclose(out, emb.wv_.vectors[[0, 1, 1]], atol=1e-6)
+    # A tokenizer of the user's own reads the text as it is: the file's words stay as written.
+    custom = Word2VecEmbedder(vectors=path, epochs=0, tokenizer=str.split).fit(docs)
+    assert custom.wv_.index_to_key == [persian, decomposed, "foo", joined]
+
+
+def test_matryoshka_dims_above_a_narrower_vectors_file_are_refused(tmp_path):
+    """They were dropped without a word: (2, 8, 16) with a 6-dim file trained (2, 6)."""
+    path = tmp_path / "glove.txt"
+    _write_text(path, _table(6), header=False)
+    emb = Word2VecEmbedder(vectors=path, max_dim=16, matryoshka_dims=(2, 8, 16), epochs=1)
+    with pytest.raises(
+        ValueError,
+        match=r"matryoshka_dims=\[2, 8, 16\] is out of range: 16 is above the 6 dimensions of "
+        r"the vectors file .*glove.txt .*every size must be in \[1, 6\]",
+    ):
+        emb.fit(["cat dog market stock film"] * 3)
+    assert emb.set_params(matryoshka_dims=(2, 6)).fit(["cat dog market stock film"] * 3)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (
+            struct.pack("<ii", 793712314, 12) + bytes(40),
+            r"a fastText model \(.bin\): give its .vec",
+        ),
+        (pickle.dumps({"cat": [0.5, 1.5]}, protocol=4), r"a Python pickle .*save_word2vec_format"),
+        (b"\x93NUMPY\x01\x00" + bytes(40), r"a NumPy .npy array: it holds no words"),
+    ],
+    ids=["fasttext", "pickle", "npy"],
+)
+def test_other_formats_of_vectors_are_named(tmp_path, content, match):
+    """They failed as "line 1: not UTF-8 text", with no word of what the file is."""
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"line 1: not UTF-8 text, .*it looks like " + match):
         load_word_vectors(path)
 
 
