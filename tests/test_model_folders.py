@@ -546,3 +546,110 @@ def test_an_skmrl_json_that_is_not_an_object_is_ignored_like_an_unreadable_one(t
         (folder / "skmrl.json").write_text(content)
         out = MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS).transform(TEXTS)
         np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("name", ["all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"])
+def test_a_folder_named_like_the_default_model_is_the_users_folder(
+    tiny_bert, tmp_path, monkeypatch, name
+):
+    # A folder ./all-MiniLM-L6-v2 of the user's own was passed over for the packaged copy, even
+    # as a Path, silently: its 384-dim vectors in place of the folder's, where transformers and
+    # SentenceTransformer("all-MiniLM-L6-v2") load the folder.
+    from skmrl.models import resolve_model
+
+    folder = shutil.copytree(tiny_bert, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    assert resolve_model(name) == str(folder.resolve())
+    assert resolve_model(Path(name)) == str(folder.resolve())
+    emb = MatryoshkaEmbedder(name, device="cpu", normalize=False).fit(TEXTS)
+    assert emb.model_source_ == str(folder.resolve()) and emb.max_dim_ == 32
+    np.testing.assert_allclose(
+        emb.transform(TEXTS[:3]), reference_vectors(tiny_bert, TEXTS[:3]), atol=1e-5
+    )
+
+
+def _older_sentence_transformers_folder(tiny_bert, folder, max_seq_length: int = 64):
+    """A sentence-transformers folder as its older releases saved one: the encoder (config,
+    weights, tokenizer, sentence_bert_config.json) in ``0_Transformer/``, the pooling in
+    ``1_Pooling/``, and no config.json at the top."""
+    import json
+
+    shutil.copytree(tiny_bert, folder / "0_Transformer")
+    (folder / "0_Transformer" / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": max_seq_length, "do_lower_case": False})
+    )
+    modules = [("0_Transformer", "Transformer"), ("1_Pooling", "Pooling")]
+    modules.append(("2_Normalize", "Normalize"))
+    _write_modules_json(folder, modules, "sentence_transformers.models.")
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True})
+    )
+    (folder / "2_Normalize").mkdir()
+
+
+def test_older_sentence_transformers_folders_with_the_encoder_in_a_module_folder_load(
+    tiny_bert, tmp_path
+):
+    # Refused with "the folder has no config.json, so it is not a transformers model folder",
+    # which SentenceTransformer(folder) loads: the encoder lies in 0_Transformer/.
+    import warnings
+
+    folder = tmp_path / "st-old"
+    _older_sentence_transformers_folder(tiny_bert, folder, max_seq_length=64)
+    texts = [*TEXTS[:3], "a long sentence about cats and dogs " * 20]
+    # its layout is read as before: the truncation of its encoder module is warned about
+    with pytest.warns(UserWarning, match=r"max_seq_length=64 tokens.*pass max_length=64"):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        emb = MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS)
+    assert emb.model_source_ == str(folder.resolve())
+    out = emb.transform(texts)
+    reference = reference_vectors(tiny_bert, texts, max_length=64)
+    reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+    np.testing.assert_allclose(out, reference, atol=1e-5)
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        return
+    expected = SentenceTransformer(str(folder), device="cpu").encode(texts)
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_older_sentence_transformers_layout_loads_from_the_hub_cache(
+    tiny_bert, tmp_path, monkeypatch
+):
+    # The same layout, downloaded: it said the id was "not there" in the local cache.
+    import huggingface_hub.constants
+    import transformers.utils.hub
+
+    snapshot = tmp_path / "models--someone--st-old" / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    _older_sentence_transformers_folder(tiny_bert, snapshot, max_seq_length=64)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(transformers.utils.hub, "TRANSFORMERS_CACHE", str(tmp_path), raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    emb = MatryoshkaEmbedder("someone/st-old", device="cpu", max_length=64).fit(TEXTS)
+    reference = reference_vectors(tiny_bert, TEXTS[:3], max_length=64)
+    reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+    np.testing.assert_allclose(emb.transform(TEXTS[:3]), reference, atol=1e-5)
+
+
+def test_max_seq_length_above_the_models_positions_recommends_what_fit_accepts(tiny_bert, tmp_path):
+    # max_seq_length=1024 on a model of 512 positions: fit told to "pass max_length=1024",
+    # which it then refused ("more than this model accepts"). SentenceTransformer truncates at
+    # 1024 and fails on a text of more than 512 tokens: 512 gives its vectors wherever it has any.
+    import warnings
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "st-long")
+    _sentence_transformers_folder(folder, max_seq_length=1024)
+    with pytest.warns(
+        UserWarning, match=r"max_seq_length=512 tokens.*\(pass max_length=512 to match it\)"
+    ):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(folder, device="cpu", max_length=512).fit(TEXTS)

@@ -77,6 +77,35 @@ def test_hub_id_cached_in_part_says_what_is_missing_not_that_it_is_absent(
     assert "HF_HUB_OFFLINE=0" in message  # how to fetch the rest
 
 
+def test_hub_id_cached_without_its_tokenizer_says_the_copy_is_incomplete(
+    tiny_bert, tmp_path, monkeypatch
+):
+    # A download stopped after the config and the weights: the error told the user to "save the
+    # model's tokenizer into the folder", of a cache they never wrote to.
+    import shutil
+
+    import huggingface_hub.constants
+    import transformers.utils.hub
+
+    from skmrl.models import ModelNotFoundError
+
+    snapshot = tmp_path / "models--someone--no-tokenizer" / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(Path(tiny_bert) / name, snapshot / name)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(transformers.utils.hub, "TRANSFORMERS_CACHE", str(tmp_path), raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(ModelNotFoundError) as info:
+        load_model("someone/no-tokenizer")
+    message = str(info.value)
+    assert "holds 'someone/no-tokenizer' only in part (no tokenizer files" in message
+    assert "HF_HUB_OFFLINE=0" in message  # how to fetch the rest
+    assert "save_pretrained" not in message and "into the folder" not in message
+
+
 @pytest.mark.parametrize("model", ["", "  "])
 def test_empty_model_name_is_a_value_error_saying_it_is_empty(model):
     # It was a TypeError reading "model must be ... a model name (str), got str ('')".
