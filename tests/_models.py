@@ -11,6 +11,27 @@ import numpy as np
 import pytest
 
 
+def hub_snapshot(cache: Path, repo_id: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty snapshot folder of ``repo_id`` in a local Hugging Face hub cache at ``cache``
+    (``models--<owner>--<name>/snapshots/<revision>``, with ``refs/main`` naming it), which
+    huggingface_hub and transformers are pointed at for the test, downloads not forbidden."""
+    import huggingface_hub.constants
+    import transformers.utils.hub
+
+    revision = "0" * 40
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    # transformers 5 and huggingface_hub read the cache's place at each call; transformers 4
+    # (4.40, which pyproject admits) copied it at import into transformers.utils.hub
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(transformers.utils.hub, "TRANSFORMERS_CACHE", str(cache), raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    return snapshot
+
+
 def save_random_bert(
     folder: Path, *, n_layers: int = 2, max_positions: int = 512, seed: int = 0
 ) -> str:

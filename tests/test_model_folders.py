@@ -18,7 +18,7 @@ from skmrl import MatryoshkaEmbedder  # noqa: E402
 from skmrl.models import ModelNotFoundError  # noqa: E402
 
 from ._corpus import CORPUS  # noqa: E402
-from ._models import reference_vectors  # noqa: E402
+from ._models import hub_snapshot, reference_vectors  # noqa: E402
 
 TEXTS = ["a cat sat on the mat", "the dog ran home", "stocks fell sharply", ""]
 
@@ -621,17 +621,8 @@ def test_older_sentence_transformers_layout_loads_from_the_hub_cache(
     tiny_bert, tmp_path, monkeypatch
 ):
     # The same layout, downloaded: it said the id was "not there" in the local cache.
-    import huggingface_hub.constants
-    import transformers.utils.hub
-
-    snapshot = tmp_path / "models--someone--st-old" / "snapshots" / ("0" * 40)
-    snapshot.mkdir(parents=True)
-    (snapshot.parents[1] / "refs").mkdir()
-    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    snapshot = hub_snapshot(tmp_path, "someone/st-old", monkeypatch)
     _older_sentence_transformers_folder(tiny_bert, snapshot, max_seq_length=64)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setattr(transformers.utils.hub, "TRANSFORMERS_CACHE", str(tmp_path), raising=False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     emb = MatryoshkaEmbedder("someone/st-old", device="cpu", max_length=64).fit(TEXTS)
     reference = reference_vectors(tiny_bert, TEXTS[:3], max_length=64)
     reference /= np.linalg.norm(reference, axis=1, keepdims=True)

@@ -16,6 +16,8 @@ from skmrl.models import (  # noqa: E402
     weights_identity,
 )
 
+from ._models import hub_snapshot  # noqa: E402
+
 
 def test_clear_model_cache_forgets_the_shared_fine_tuned_encoders(tiny_bert):
     # "the next use loads it again" holds for fine-tuned encoders too: they are rebuilt from
@@ -51,23 +53,12 @@ def test_hub_id_cached_in_part_says_what_is_missing_not_that_it_is_absent(
     # without weights; the error said it was "not there", which the user can see it is.
     import shutil
 
-    import huggingface_hub.constants
-    import transformers.utils.hub
-
     from skmrl.models import ModelNotFoundError
 
-    snapshot = tmp_path / "models--someone--half-done" / "snapshots" / ("0" * 40)
-    snapshot.mkdir(parents=True)
-    (snapshot.parents[1] / "refs").mkdir()
-    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    snapshot = hub_snapshot(tmp_path, "someone/half-done", monkeypatch)
     for path in Path(tiny_bert).iterdir():
         if path.suffix not in (".safetensors", ".bin"):
             shutil.copy(path, snapshot / path.name)
-    # transformers 5 and huggingface_hub read the cache's place at each call; transformers 4
-    # (4.40, which pyproject admits) copied it at import into transformers.utils.hub
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setattr(transformers.utils.hub, "TRANSFORMERS_CACHE", str(tmp_path), raising=False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     with pytest.raises(ModelNotFoundError) as info:
         load_model("someone/half-done")
     message = str(info.value)
@@ -84,20 +75,11 @@ def test_hub_id_cached_without_its_tokenizer_says_the_copy_is_incomplete(
     # model's tokenizer into the folder", of a cache they never wrote to.
     import shutil
 
-    import huggingface_hub.constants
-    import transformers.utils.hub
-
     from skmrl.models import ModelNotFoundError
 
-    snapshot = tmp_path / "models--someone--no-tokenizer" / "snapshots" / ("0" * 40)
-    snapshot.mkdir(parents=True)
-    (snapshot.parents[1] / "refs").mkdir()
-    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    snapshot = hub_snapshot(tmp_path, "someone/no-tokenizer", monkeypatch)
     for name in ("config.json", "model.safetensors"):
         shutil.copy(Path(tiny_bert) / name, snapshot / name)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setattr(transformers.utils.hub, "TRANSFORMERS_CACHE", str(tmp_path), raising=False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     with pytest.raises(ModelNotFoundError) as info:
         load_model("someone/no-tokenizer")
     message = str(info.value)
