@@ -242,8 +242,11 @@ class MatryoshkaSearch(BaseEstimator):
                 f"{self.max_dim_}-dimensional vectors"
             )
         # NearestNeighbors' checks of the column names: a frame of queries whose columns were
-        # in another order than the corpus's was searched by position, for wrong neighbours
-        validate_data(self, X, reset=fit, skip_check_array=True)
+        # in another order than the corpus's was searched by position, for wrong neighbours.
+        # Not for an index pickled or saved before they were recorded (no n_features_in_): it
+        # would warn that it was fitted without names, which it may not have been.
+        if fit or "n_features_in_" in self.__dict__:
+            validate_data(self, X, reset=fit, skip_check_array=True)
         return V
 
     def fit(self, X: Any, y: Any = None) -> MatryoshkaSearch:
@@ -599,6 +602,8 @@ class MatryoshkaSearch(BaseEstimator):
             "quantize_": self.quantize_,
             "has_embedder": self.embedder_ is not None,
         }
+        if hasattr(self, "n_features_in_"):  # vectors' checks (not an index of texts)
+            meta["n_features_in_"] = int(self.n_features_in_)
         if hasattr(self, "feature_names_in_"):  # the corpus's column names, which queries keep
             meta["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         meta_text = json.dumps(meta, indent=2)  # fails here, before anything is written
@@ -680,8 +685,8 @@ class MatryoshkaSearch(BaseEstimator):
             search.quantize_ = meta["quantize_"]
         else:  # saved before the fitted sizes were recorded
             search._set_fitted_from_params()
-        if not meta["has_embedder"]:
-            search.n_features_in_ = search.max_dim_
+        if "n_features_in_" in meta:  # not in a folder saved before they were recorded
+            search.n_features_in_ = int(meta["n_features_in_"])
         if "feature_names_in_" in meta:
             search.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
 

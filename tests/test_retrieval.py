@@ -821,8 +821,24 @@ def test_queries_are_checked_for_the_corpus_column_names(tmp_path):
     with pytest.raises(ValueError, match="shortlist_dim"):
         search.set_params(shortlist_dim=99).fit(D.set_axis(list("ABCDEFGH"), axis=1))
     assert list(search.feature_names_in_) == list("abcdefgh")
+    # an index saved or pickled before the names were recorded is searched as before, unwarned
+    import json
+    import pickle
+    import warnings
+
+    search.set_params(shortlist_dim=None)
+    meta_file = tmp_path / "index" / "search.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["n_features_in_"], meta["feature_names_in_"]
+    meta_file.write_text(json.dumps(meta))
+    old = pickle.loads(pickle.dumps(search))
+    del old.n_features_in_, old.feature_names_in_
+    for index in (MatryoshkaSearch.load(tmp_path / "index"), old):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            np.testing.assert_array_equal(index.kneighbors(D.iloc[:3], 1)[1].ravel(), [0, 1, 2])
     # an index of texts has no columns: an earlier fit's on vectors go
-    search.set_params(shortlist_dim=None, embedder=TfidfBaseline()).fit(list(CORPUS))
+    search.set_params(embedder=TfidfBaseline()).fit(list(CORPUS))
     assert not hasattr(search, "n_features_in_")
     assert not hasattr(search, "feature_names_in_")
 
