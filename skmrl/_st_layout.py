@@ -157,9 +157,14 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
 
 def encoder_subfolder(source: str) -> str:
     """The folder of a model that holds its encoder (``config.json``, weights, tokenizer),
-    relative to the model: ``""`` where its ``config.json`` lies at the top, else the path of
-    the ``Transformer`` module of its ``modules.json`` that holds one (``"0_Transformer"``, as
-    older sentence-transformers releases saved models), else ``""``.
+    relative to the model: the path of the ``Transformer`` module of its ``modules.json`` where
+    that path is a folder holding a ``config.json`` (``"0_Transformer"``, as older
+    sentence-transformers releases saved models), else ``""`` (the top, where a newer release
+    saves it, the module's path being ``""``).
+
+    The module's folder wins over a ``config.json`` at the top, as it does for
+    ``SentenceTransformer``: sentence-transformers 0.x saved one there that holds only its
+    version (``{"__version__": "0.4.1.2"}``), not a transformers config.
 
     Parameters
     ----------
@@ -179,8 +184,6 @@ def encoder_subfolder(source: str) -> str:
     """
     from skmrl.models import model_file
 
-    if model_file(source, "config.json") is not None:
-        return ""
     modules = _json(source, "modules.json")
     for module in modules if isinstance(modules, list) else []:
         if not isinstance(module, dict) or not isinstance(module.get("path"), str):

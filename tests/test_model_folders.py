@@ -568,13 +568,18 @@ def test_a_folder_named_like_the_default_model_is_the_users_folder(
     )
 
 
-def _older_sentence_transformers_folder(tiny_bert, folder, max_seq_length: int = 64):
+def _older_sentence_transformers_folder(
+    tiny_bert, folder, max_seq_length: int = 64, version_config: bool = False
+):
     """A sentence-transformers folder as its older releases saved one: the encoder (config,
     weights, tokenizer, sentence_bert_config.json) in ``0_Transformer/``, the pooling in
-    ``1_Pooling/``, and no config.json at the top."""
+    ``1_Pooling/``, and no transformers config.json at the top (``version_config``: the
+    ``config.json`` holding only its version that sentence-transformers 0.x saved there)."""
     import json
 
     shutil.copytree(tiny_bert, folder / "0_Transformer")
+    if version_config:
+        (folder / "config.json").write_text(json.dumps({"__version__": "0.4.1.2"}))
     (folder / "0_Transformer" / "sentence_bert_config.json").write_text(
         json.dumps({"max_seq_length": max_seq_length, "do_lower_case": False})
     )
@@ -588,15 +593,20 @@ def _older_sentence_transformers_folder(tiny_bert, folder, max_seq_length: int =
     (folder / "2_Normalize").mkdir()
 
 
+@pytest.mark.parametrize("version_config", [False, True], ids=["no-top-config", "0.x-config"])
 def test_older_sentence_transformers_folders_with_the_encoder_in_a_module_folder_load(
-    tiny_bert, tmp_path
+    tiny_bert, tmp_path, version_config
 ):
     # Refused with "the folder has no config.json, so it is not a transformers model folder",
-    # which SentenceTransformer(folder) loads: the encoder lies in 0_Transformer/.
+    # which SentenceTransformer(folder) loads: the encoder lies in 0_Transformer/. With the
+    # top-level config.json of sentence-transformers 0.x ({"__version__": ...}) that file was
+    # taken for the encoder's ("Unrecognized model ... Should have a model_type").
     import warnings
 
     folder = tmp_path / "st-old"
-    _older_sentence_transformers_folder(tiny_bert, folder, max_seq_length=64)
+    _older_sentence_transformers_folder(
+        tiny_bert, folder, max_seq_length=64, version_config=version_config
+    )
     texts = [*TEXTS[:3], "a long sentence about cats and dogs " * 20]
     # its layout is read as before: the truncation of its encoder module is warned about
     with pytest.warns(UserWarning, match=r"max_seq_length=64 tokens.*pass max_length=64"):
