@@ -335,7 +335,7 @@ def _is_text_entry(line: bytes, dim: int) -> bool:
     vectors). Not one number: a binary entry's float bytes read as one now and then (a digit
     then a newline byte make ``word 9\\n``), as two separated by a space almost never."""
     try:
-        fields = _split_fields(line.decode("utf-8").rstrip("\n").removesuffix("\r"))
+        fields = _split_fields(line.decode("utf-8").rstrip("\n").removesuffix("\r"), dim)
     except UnicodeDecodeError:
         return False
     if len(fields) > dim and all(_is_float(x) for x in fields[-dim:]):
@@ -361,15 +361,28 @@ def _lines(path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any) ->
     bar.update(done)
 
 
-def _split_fields(line: str) -> list[str]:
+def _split_fields(line: str, dim: int | None = None) -> list[str]:
     """Fields are separated by ``" "``, as word2vec and GloVe write them (and gensim reads
-    them): a no-break space or any other whitespace inside a word belongs to the word. A tab
-    also separates fields where numbers follow it (``"cat\\t0.1 0.2"``, which was read as the
-    word ``"cat\\t0.1"`` and one number fewer), so that a word keeps only the tabs inside it."""
+    them): a no-break space or any other whitespace inside a word belongs to the word.
+
+    A tab also separates fields where numbers follow it (``"cat\\t0.1 0.2"``, which was read
+    as the word ``"cat\\t0.1"`` and one number fewer), but only where that gives a word and
+    exactly the file's ``dim`` numbers: ``"Route\\t66 0.3 0.4"`` in a file of size 2 is the
+    word ``"Route\\t66"``, and a word that is a tab (or a tab and a number) stays that word.
+    Where ``dim`` is not known yet (the first line of a file without a header, which sets it)
+    the tab separates wherever a word is left before it: such a first line
+    ``"Route\\t66 0.3 0.4"`` sets the size 3.
+    """
     fields = [field for field in line.split(" ") if field]
     if "\t" not in line:
         return fields
-    return [part for field in fields for part in _split_tabs(field)]
+    tabbed = [part for field in fields for part in _split_tabs(field)]
+    word = _split_tabs(fields[0])
+    if not word or not fields[0].startswith(word[0]):  # the tab split leaves no word
+        return fields
+    if dim is not None and not (len(tabbed) > dim and _n_trailing_numbers(tabbed) == dim):
+        return fields
+    return tabbed
 
 
 def _split_tabs(field: str) -> list[str]:
@@ -392,7 +405,7 @@ def _read_text(
     source = " (as the header says)" if dim is not None else ""
     blank = None  # the first of the blank lines seen since the last word
     for lineno, line in enumerate(lines, start=first_line):
-        fields = _split_fields(line)
+        fields = _split_fields(line, dim)
         if not fields:
             blank = lineno if blank is None else blank
             continue

@@ -695,6 +695,35 @@ def test_a_tab_before_the_numbers_separates_them_from_the_word(tmp_path, content
     assert load_word_vectors(path)[0] == ["a\tb", ". . ."]
 
 
+@pytest.mark.parametrize(
+    ("content", "words", "table"),
+    [
+        # A tab is a separator only where it leaves exactly the file's size of numbers:
+        # 'Route\t66 0.125 0.25' in a file of size 2 was refused ("got 3 numbers after the
+        # word 'Route'"), where it had been read as the word 'Route\t66'.
+        ("2 2\ncat 0.5 1.5\nRoute\t66 0.125 0.25\n", ["cat", "Route\t66"], None),
+        ("cat 0.5 1.5\nRoute\t66 0.125 0.25\n", ["cat", "Route\t66"], None),
+        # A word that is a tab (or a tab and a number) made the whole file fail.
+        ("cat 0.5 1.5\n\t 0.125 0.25\n", ["cat", "\t"], None),
+        ("2 2\n\t 0.125 0.25\ncat 0.5 1.5\n", ["\t", "cat"], [[0.125, 0.25], [0.5, 1.5]]),
+        ("\t 0.125 0.25\ncat 0.5 1.5\n", ["\t", "cat"], [[0.125, 0.25], [0.5, 1.5]]),
+        ("cat 0.5 1.5\n\t5 0.125 0.25\n", ["cat", "\t5"], None),
+        # ... while a tab before the numbers still separates them, on the first line too.
+        ("cat\t1 2 3\ndog 4 5 6\n", ["cat", "dog"], [[1, 2, 3], [4, 5, 6]]),
+        ("2 3\ncat\t1 2 3\ndog\t4 5 6\n", ["cat", "dog"], [[1, 2, 3], [4, 5, 6]]),
+    ],
+)
+def test_a_tab_separates_the_numbers_only_where_it_leaves_the_files_size(
+    tmp_path, content, words, table
+):
+    path = tmp_path / "vectors.txt"
+    path.write_text(content, encoding="utf-8")
+    got_words, got = load_word_vectors(path)
+    assert got_words == words
+    expected = table if table is not None else [[0.5, 1.5], [0.125, 0.25]]
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_words_of_a_vectors_file_are_read_as_the_tokenizer_reads_text(tmp_path):
     """The default tokenizer drops zero-width (non-)joiners and soft hyphens and makes text NFC:
     the file's words were used as written, so that Persian words with a ZWNJ (in fastText's
