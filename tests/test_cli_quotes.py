@@ -49,19 +49,39 @@ def test_a_stray_quote_after_a_lenient_quote_is_still_refused(tmp_path):
         ("id,label,text", ['1,spam,"win now', "2,ham,ok", '3,ham,a 5"', "4,ham,x"], 2, 4),
     ],
 )
-def test_a_stray_quote_closed_by_a_quote_ending_a_later_text_is_refused(
+def test_a_stray_quote_closed_by_a_quote_ending_a_later_text_is_warned_about(
     tmp_path, header, rows, first, last
 ):
     # The quoted field opened by a stray quote mark ends at a later text's own quote mark, with a
     # delimiter or the end of the line after it: strict csv sees nothing wrong, and the rows in
-    # between were read as part of one text (2 vectors for 4 rows). Each of its lines reads as a
-    # row of the file, as a quoted text's lines do not.
+    # between were read as part of one text (2 vectors for 4 rows), without a word. Each of its
+    # lines reads as a row of the file; so do some quoted texts' (below), so it is warned about,
+    # not refused.
     path = tmp_path / "stray.csv"
     path.write_text("\n".join([header, *rows]) + "\n")
-    with pytest.raises(
-        Refused, match=rf"opens on line {first} and runs up to a quote mark on line {last}, "
-    ):
-        read_texts(str(path), "text", False, None)
+    with pytest.warns(UserWarning, match=rf"quoted text on lines {first}-{last} is read as one "):
+        found = read_texts(str(path), "text", False, None)
+    assert len(found.texts) == len(rows) - (last - first)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # pandas' to_csv of texts whose second line reads as a row (an id, then text)
+        'id,text\n1,"Totals:\n2,500 units"\n2,"a\nb"\n3,x\n',
+        'id,text\n1,"The population was\n12,000 people"\n',
+        'label,text\nham,"Forwarded:\nham,see you at 5"\nspam,win\n',
+    ],
+)
+def test_quoted_texts_whose_lines_read_as_rows_are_read_not_refused(tmp_path, content):
+    # A text over several lines whose every line splits into the header's width, with values of
+    # the other columns: as a stray quote mark's swallowed rows would. They were refused with no
+    # way round, where pandas reads them; they are read, with a warning.
+    path = tmp_path / "texts.csv"
+    path.write_text(content)
+    with pytest.warns(UserWarning, match="if a stray quote mark on line 2 opened it"):
+        found = read_texts(str(path), "text", False, None)
+    assert found.texts[0] == content.split('"')[1]
 
 
 @pytest.mark.parametrize("columns", [["label", "text"], ["text", "label"], ["id", "text", "label"]])
@@ -111,6 +131,11 @@ def test_a_txt_file_is_split_at_every_line_end_a_csv_file_is(tmp_path, end):
     assert limited.limited
     path.write_bytes(b"one\rtwo\r\nthree\nfour")  # mixed, and no line end at the end
     assert read_texts(str(path), None, False, None).texts == ["one", "two", "three", "four"]
+    # what csv.writer writes on Windows to a file opened without newline="": one line end, where
+    # split at its "\r" each text was followed by an empty line (refused without --skip-empty)
+    path.write_bytes(b"first text\r\r\nsecond text\r\r\n")
+    found = read_texts(str(path), None, False, None)
+    assert (found.texts, found.rows) == (["first text", "second text"], [0, 1])
 
 
 def _zip(data: bytes) -> bytes:

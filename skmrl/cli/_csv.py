@@ -9,11 +9,12 @@ fault, its row and line. Nothing here imports torch, scikit-learn, numpy or pand
 
 The texts of ``skmrl embed`` and ``skmrl bench`` (:func:`read_texts`) come from a ``.txt`` file
 (one per line) or a CSV column. A ``.txt`` file is split into lines as a CSV file is, at
-``"\\r\\n"``, ``"\\r"`` and ``"\\n"`` only, so a text may hold other line separators (a form
-feed, ``"\\u2028"``); the newline that ends the file ends its last text. An empty (or
-whitespace-only) line is refused with its number, unless ``skip_empty``: then it is left out and
-counted. A CSV file needs ``--text-col``; its empty cells, and those that stand for a missing value
-(:data:`MISSING_MARKERS`: ``NaN``, ``None``, ``NA``), are refused or skipped alike.
+``"\\r\\n"``, ``"\\r"`` and ``"\\n"`` only (and ``"\\r\\r\\n"``, as one line end), so a text
+may hold other line separators (a form feed, ``"\\u2028"``); the newline that ends the file ends
+its last text. An empty (or whitespace-only) line is refused with its number, unless
+``skip_empty``: then it is left out and counted. A CSV file needs ``--text-col``; its empty
+cells, and those that stand for a missing value (:data:`MISSING_MARKERS`: ``NaN``, ``None``,
+``NA``), are refused or skipped alike.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +55,8 @@ _COMPRESSED = {
 _OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "pipes", ",": "commas"}
 #: A line with its end ("\r\n", "\r" or "\n"), or the last line without one.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+#: What ends a line of a .txt file: "\n" after any "\r"s (one line end: "\r\r\n" too), or "\r".
+_TXT_LINE_END = re.compile(r"\r*\n|\r")
 
 
 class Refused(Exception):
@@ -284,7 +288,9 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
                 rows.append(record)
                 lines.append(start)
             start = reader.line_num + 1
-        stray = None if delimiter == "\t" else _stray_quote(text, delimiter, rows, len(header))
+        stray, maybe = (
+            (None, None) if delimiter == "\t" else _stray_quote(text, delimiter, rows, len(header))
+        )
     except csv.Error as exc:
         raise Refused(
             argument, f"{shown} is not a readable CSV file: line {reader.line_num}: {exc}"
@@ -301,6 +307,16 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
             or f"{shown} is not a readable CSV file: a quoted text opens on line {first} and runs "
             f"{span}, so those lines would be read as one text (a stray quote mark on line "
             f"{first}? a text holding a quote mark must be quoted whole, its quote marks doubled)",
+        )
+    if maybe is not None:
+        first, last = maybe
+        warnings.warn(
+            f"{shown}: the quoted text on lines {first}-{last} is read as one text, but each of "
+            f"its lines reads as a row of the file: if a stray quote mark on line {first} opened "
+            "it, those rows are lost (a text holding a quote mark must be quoted whole, its quote "
+            "marks doubled)",
+            UserWarning,
+            stacklevel=2,
         )
     for i, row in enumerate(rows):
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
@@ -360,19 +376,21 @@ def _blank_records(text: str) -> Callable[[list[str], int], bool]:
 
 def _stray_quote(
     text: str, delimiter: str, rows: list[list[str]], width: int
-) -> tuple[int, int | None] | None:
+) -> tuple[tuple[int, int | None] | None, tuple[int, int] | None]:
     """Where a quote mark opened a quoted field that swallowed the lines after it, within the
-    header and ``rows`` (the records read, ``width`` the header's): (its first line, the line of
-    the quote mark that ended it, None at the end of the file), or None.
+    header and ``rows`` (the records read, ``width`` the header's): surely (its first line, the
+    line of the quote mark that ended it, None at the end of the file), or None; and maybe (its
+    first and last line), or None.
 
     csv reads such a field without complaint (pandas too, unless it reaches the end of the
     file), and the rows it swallowed are lost. Each record over several lines is read again
     strictly: the field either never ends, or ends at a quote mark inside a later text, which
-    no delimiter follows. A quote mark closing a field on its own line without a delimiter after
-    it (``"a" b``) is left to csv's leniency, and the lines after it are still checked. A field
-    that ends cleanly, at a quote mark that ends a later text (``32"``), is one that swallowed
-    rows when each of its lines reads as a row of the file (:func:`_reads_as_row`); a quoted
-    text over several lines, as pandas writes one, does not.
+    no delimiter follows (sure). A quote mark closing a field on its own line without a
+    delimiter after it (``"a" b``) is left to csv's leniency, and the lines after it are still
+    checked. A field that ends cleanly, at a quote mark that ends a later text (``32"``), may
+    have swallowed rows when each of its lines reads as a row of the file
+    (:func:`_reads_as_row`); but so may a quoted text (``"Totals:\n2,500 units"`` beside a
+    column of numbers), so that is only a maybe, which the caller warns about.
     """
     consumed: list[str] = []  # the lines of the record being read
 
@@ -385,6 +403,7 @@ def _stray_quote(
     blank = _blank_records(text)
     columns: dict[int, tuple[set[str], bool]] = {}
     start, seen = 1, 0
+    maybe: tuple[int, int] | None = None
     for record in reader:
         lines, consumed[:] = consumed[:], []
         if not blank(record, reader.line_num):
@@ -395,15 +414,19 @@ def _stray_quote(
                     list(strict)
                 except csv.Error as exc:
                     if "end of data" in str(exc):
-                        return start, None
+                        return (start, None), maybe
                     if strict.line_num > 1:
-                        return start, start + strict.line_num - 1
-                if seen > 1 and _reads_as_row(lines, record, delimiter, rows, width, columns):
-                    return start, reader.line_num
+                        return (start, start + strict.line_num - 1), maybe
+                if (
+                    maybe is None
+                    and seen > 1
+                    and _reads_as_row(lines, record, delimiter, rows, width, columns)
+                ):
+                    maybe = start, reader.line_num
             if seen > len(rows):
-                return None
+                return None, maybe
         start = reader.line_num + 1
-    return None
+    return None, maybe
 
 
 def _reads_as_row(
@@ -730,16 +753,19 @@ def check_input(path: str, text_col: str | None) -> None:
 
 def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
     text = read_text_file(path, "INPUT", "a text file")
-    # split as a CSV file is: at "\r\n", "\r" (old Mac files) and "\n"; the newline that ends
-    # the file ends its last line
-    lines = list(_csv_lines(text))
+    # split at "\n", "\r\n" and "\r" (old Mac files), as a CSV file is, and at "\r\r\n" (what
+    # Python's csv.writer writes on Windows to a file opened without newline=""), which split
+    # at its "\r" gave an empty line after each text; the newline that ends the file ends its
+    # last line
+    lines = _TXT_LINE_END.split(text)
+    if lines[-1] == "":
+        lines.pop()
     texts: list[str] = []
     rows: list[int] = []
     skipped = 0
     for number, line in enumerate(lines, start=1):
         if limit is not None and len(texts) == limit:  # lines past the limit are not read
             return Texts(texts, skipped, any(rest.strip() for rest in lines[number - 1 :]), rows)
-        line = line.removesuffix("\n").removesuffix("\r")
         if not line.strip():
             if not skip_empty:
                 raise Refused(
