@@ -114,7 +114,8 @@ class Word2VecEmbedder(BaseEmbedder):
     matryoshka_dims : sequence of int, optional
         Prefix sizes trained by the nested loss, strictly increasing, each in ``1..max_dim``
         (checked by :func:`skmrl.adaptor.check_matryoshka_dims`, as in the other estimators;
-        with ``vectors`` of fewer dimensions than ``max_dim``, in ``1..`` the file's size).
+        with ``vectors`` of fewer dimensions than ``max_dim``, in ``1..`` the file's size,
+        unless ``epochs=0``, which trains nothing and leaves them unused).
         Default: 8, 16, 32, ... below ``max_dim`` and ``max_dim`` itself.
     pooling : {"mean", "sif"}, default="mean"
         ``"mean"``: average of the word vectors. ``"sif"``: smooth-inverse-frequency weights
@@ -346,8 +347,10 @@ class Word2VecEmbedder(BaseEmbedder):
     def _check_nested_dims(self, file_dim: int) -> None:
         """Refuse ``matryoshka_dims`` above the size of the vectors file, when it is narrower
         than ``max_dim`` (the word vectors are the file's, never widened): they were dropped,
-        and the prefixes trained were others than the ones asked for."""
-        if self.matryoshka_dims is not None and file_dim < self.max_dim:
+        and the prefixes trained were others than the ones asked for. Not with ``epochs=0``,
+        which trains nothing: ``matryoshka_dims`` is unused there."""
+        narrower = file_dim < self.max_dim
+        if self.matryoshka_dims is not None and self.epochs != 0 and narrower:
             check_matryoshka_dims(
                 self.matryoshka_dims,
                 file_dim,

@@ -759,6 +759,9 @@ def test_matryoshka_dims_above_a_narrower_vectors_file_are_refused(tmp_path):
     ):
         emb.fit(["cat dog market stock film"] * 3)
     assert emb.set_params(matryoshka_dims=(2, 6)).fit(["cat dog market stock film"] * 3)
+    # epochs=0 trains nothing, so matryoshka_dims is unused: it was refused all the same.
+    emb.set_params(matryoshka_dims=(2, 8, 16), epochs=0).fit(["cat dog market stock film"] * 3)
+    assert emb.max_dim_ == 6 and emb.epochs_ == 0
 
 
 @pytest.mark.parametrize(
