@@ -878,6 +878,10 @@ def test_finetune_refuses_to_replace_a_saved_model_holding_other_files(
     assert_refused(out, "finetune", "-o/--output", f"{str(folder)!r} holds the DATA file")
     (folder / "NOTES.md").write_text("notes", encoding="utf-8")
     (folder / "runs").mkdir()
+    # a file browser's files are not the user's: not named, and no reason to refuse (they were)
+    os_files = [".DS_Store", "Thumbs.db", "desktop.ini"]
+    for name in os_files:
+        (folder / name).write_bytes(b"\0\0\0\1Bud1")
     out = skmrl_cmd("finetune", str(corpus_csv), *common)
     assert_refused(
         out, "finetune", "-o/--output",
@@ -886,7 +890,7 @@ def test_finetune_refuses_to_replace_a_saved_model_holding_other_files(
     )  # fmt: skip
     assert (folder / "NOTES.md").read_text(encoding="utf-8") == "notes"
     assert data.read_bytes() == corpus_csv.read_bytes()
-    kept = sorted([*saved, "NOTES.md", "runs", "train.csv"])
+    kept = sorted([*saved, *os_files, "NOTES.md", "runs", "train.csv"])
     assert sorted(p.name for p in folder.iterdir()) == kept
     # the files of a save alone: replaced
     shutil.rmtree(folder / "runs")

@@ -168,6 +168,10 @@ _SAVED_FILES = re.compile(
     r"|modules\.json|sentence_bert_config\.json|config_sentence_transformers\.json"
 )
 _SAVED_FOLDERS = re.compile(r"\d+_(Pooling|Dense|Normalize)")
+#: Files an operating system's file browser leaves in any folder it shows (macOS Finder's
+#: ``.DS_Store``, Windows Explorer's ``Thumbs.db`` and ``desktop.ini``), compared casefolded:
+#: not the user's data, they go with the folder it replaces.
+_OS_METADATA = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
 def _not_saved(output: Path) -> list[str]:
@@ -175,6 +179,8 @@ def _not_saved(output: Path) -> list[str]:
     user's files, which replacing the folder would delete.
 
     A model with its own code (an ``auto_map`` in its configs) is saved with its ``.py`` files.
+    The files a file browser leaves (``.DS_Store``, ``Thumbs.db``, ``desktop.ini``) are not
+    the user's: they are not named.
     """
     from skmrl._custom_code import custom_code_configs
     from skmrl._saved_model import ADAPTOR_FILE, CONFIG_FILE
@@ -189,6 +195,7 @@ def _not_saved(output: Path) -> list[str]:
         else:
             saved = (
                 name in (CONFIG_FILE, ADAPTOR_FILE)
+                or name.casefold() in _OS_METADATA
                 or _SAVED_FILES.fullmatch(name) is not None
                 or (code and name.endswith(".py"))
             )
