@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._compression import compression_of
 from skmrl._progress import check_progress, progress_bar
 from skmrl._validation import check_dim, is_lfs_pointer
 from skmrl._vocab import _token_coverage
@@ -150,7 +151,7 @@ def load_word_vectors(
     fields of a line are its numbers and the fields before them, joined by ``" "``, the word,
     provided the word does not end in a number (``dim`` is the header's, or in GloVe files the
     count of numbers that end the first line). A UTF-8 byte-order mark at the start of the file
-    is ignored. Compressed files (gzip, bzip2, xz, zip) are not read: decompress them first.
+    is ignored. Compressed files (gzip, bzip2, xz, zip, zstd) are not read: decompress them first.
 
     A word that appears more than once keeps its first vector (files are ordered by frequency;
     GloVe 840B repeats some words), as gensim does, with a warning that counts them, once per
@@ -272,12 +273,14 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray, bool, int]:
         return (*_read_text(path, lines, first_line=1, dim=None), False, 1)
 
 
-#: Leading bytes of compressed files and archives: (what it is, how to unpack it).
+#: Compressed files and archives, by their kind (:func:`skmrl._compression.compression_of`):
+#: (what it is, how to unpack it).
 _COMPRESSED = {
-    b"\x1f\x8b": ("a gzip-compressed file", "decompress it first (gunzip)"),
-    b"BZh": ("a bzip2-compressed file", "decompress it first (bunzip2)"),
-    b"\xfd7zXZ\x00": ("an xz-compressed file", "decompress it first (unxz)"),
-    b"PK\x03\x04": ("a zip archive", "unzip it and give the vectors file it holds"),
+    "gzip": ("a gzip-compressed file", "decompress it first (gunzip)"),
+    "bzip2": ("a bzip2-compressed file", "decompress it first (bunzip2)"),
+    "xz": ("an xz-compressed file", "decompress it first (unxz)"),
+    "zip": ("a zip archive", "unzip it and give the vectors file it holds"),
+    "zstd": ("a zstd-compressed file", "decompress it first (unzstd)"),
 }
 #: Leading bytes of files that hold vectors in a form this reader does not take: (what it is,
 #: what to give instead). They failed as "line 1: not UTF-8 text".
@@ -309,13 +312,13 @@ def _check_not_compressed(path: Path, head: bytes) -> None:
             f"{path} is a Git LFS pointer (a few lines of text), not the vectors: fetch the "
             "file itself (git lfs pull in the repository it comes from) or pass another copy"
         )
-    for magic, (what, todo) in _COMPRESSED.items():
-        # bzip2's "BZh" is followed by a block size and the pi digits of its first block
-        if head.startswith(magic) and (magic != b"BZh" or head[4:10] == b"1AY&SY"):
-            raise ValueError(
-                f"{path}: {what}; {todo}: load_word_vectors reads plain word2vec text or "
-                "binary and GloVe text files"
-            )
+    compressed = compression_of(head)
+    if compressed is not None:
+        what, todo = _COMPRESSED[compressed]
+        raise ValueError(
+            f"{path}: {what}; {todo}: load_word_vectors reads plain word2vec text or binary and "
+            "GloVe text files"
+        )
     for magic, (what, todo) in _OTHER_FORMATS.items():
         # a pickle's 0x80 is followed by its protocol (2 to 5); none of these starts UTF-8 text
         if head.startswith(magic) and (

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from skmrl._compression import compression_of
+
 #: The csv module's default field limit (128 KiB) is too small for long documents.
 _FIELD_LIMIT = 2**27
 _SHOWN_COLUMNS = 20
@@ -43,13 +45,14 @@ _OTHER_FORMATS = {
     ".xlsx": ("Excel", "read_excel({})"),
     ".xls": ("Excel", "read_excel({})"),
 }
-#: Compressed files, by their first bytes: what they are, and the command that decompresses them.
+#: Compressed files, by their kind (:func:`skmrl._compression.compression_of`): what they are,
+#: and the command that decompresses them.
 _COMPRESSED = {
-    b"\x1f\x8b": ("gzip-compressed", "gunzip -c"),
-    b"PK\x03\x04": ("a zip archive", "unzip -p"),
-    b"BZh": ("bzip2-compressed", "bunzip2 -c"),
-    b"\xfd7zXZ\x00": ("xz-compressed", "unxz -c"),
-    b"\x28\xb5\x2f\xfd": ("zstd-compressed", "unzstd -c"),
+    "gzip": ("gzip-compressed", "gunzip -c"),
+    "zip": ("a zip archive", "unzip -p"),
+    "bzip2": ("bzip2-compressed", "bunzip2 -c"),
+    "xz": ("xz-compressed", "unxz -c"),
+    "zstd": ("zstd-compressed", "unzstd -c"),
 }
 #: Separators a one-column header may hold when the file is not comma-separated.
 _OTHER_SEPARATORS = {"\t": "tabs", ";": "semicolons", "|": "pipes", ",": "commas"}
@@ -120,9 +123,9 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
     except OSError as exc:
         raise Refused(argument, f"cannot read {shown}: {exc.strerror or exc}") from None
     tab = path.suffix.lower() in (".tsv", ".tab")
-    compressed = _compressed(raw)
+    compressed = compression_of(raw)
     if compressed is not None:
-        kind, command = compressed
+        kind, command = _COMPRESSED[compressed]
         plain = path.name
         for suffix in (".gz", ".zip", ".bz2", ".xz", ".zst"):
             plain = plain.removesuffix(suffix)
@@ -166,20 +169,6 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
             or f"{shown} is not {what}: it holds NUL bytes (a binary file?)",
         )
     return text
-
-
-def _compressed(raw: bytes) -> tuple[str, str] | None:
-    """What compressed file ``raw`` (a file's bytes) is, by its first bytes, and the command that
-    decompresses it (:data:`_COMPRESSED`); else None. Read as text, a gzip file (``data.csv.gz``)
-    was refused as not UTF-8, with the way to convert a Windows code page. bzip2's ``BZh`` is
-    text, so its level and block mark must follow."""
-    for magic, found in _COMPRESSED.items():
-        if raw.startswith(magic):
-            if magic != b"BZh" or (
-                raw[3:4] in b"123456789" and raw[4:10] in (b"1AY&SY", b"\x17rE8P\x90")
-            ):
-                return found
-    return None
 
 
 def _utf16_problem(data: bytes, shown: str, what: str, tab: bool = False) -> str | None:
