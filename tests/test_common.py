@@ -22,14 +22,17 @@ from skmrl.utils.estimator_checks import (
     check_cache_keys,
     check_clone_and_pickle,
     check_deterministic,
+    check_dim_out_of_range,
     check_dim_without_refit,
     check_embedder,
+    check_empty_and_unknown_documents,
     check_fit_keeps_parameters,
     check_generator_input,
     check_grid_over_dim_fits_once_per_fold,
     check_nesting,
     check_output,
     check_pandas_output,
+    check_rows_follow_input,
     check_transform_keeps_state,
 )
 
@@ -197,6 +200,34 @@ class _AllZero(TfidfBaseline):
         return np.zeros((len(docs), self.max_dim_), dtype=np.float32)
 
 
+class _ReadsDimInTransform(TfidfBaseline):
+    """_transform_full reads dim (a wrapper of encode(..., truncate_dim=self.dim) that pads back
+    to full size, say): the vectors it computes at full size are right, those of a smaller dim
+    not; served from the cache of a full-size encoding, they looked right."""
+
+    def _transform_full(self, docs):
+        out = super()._transform_full(docs)
+        if self.dim is not None and self.dim < self.max_dim:
+            out = np.ascontiguousarray(np.roll(out, 1, axis=1))
+        return out
+
+
+class _SortsRows(TfidfBaseline):
+    """Returns the rows in the order of the sorted documents, not the input's."""
+
+    def _transform_full(self, docs):
+        order = np.argsort(docs, kind="stable")
+        return super()._transform_full(docs)[order]
+
+
+class _CentresOnTheBatch(TfidfBaseline):
+    """Subtracts the batch's mean vector: a document's vector depends on the others."""
+
+    def _transform_full(self, docs):
+        out = super()._transform_full(docs)
+        return out - out.mean(axis=0) if len(docs) else out
+
+
 class _FitSetsDim(TfidfBaseline):
     """fit writes the full size into dim=None."""
 
@@ -222,6 +253,9 @@ class _NeverCached(TfidfBaseline):
         (_NaNForLongTexts, check_output, r"rows \[.*\] hold NaN or infinite values"),
         (_AllZero, check_output, "every document embeds to a zero vector"),
         (_NotNested, check_nesting, "dim="),
+        (_ReadsDimInTransform, check_nesting, "dim=1, normalize=True"),
+        (_SortsRows, check_rows_follow_input, "in reverse order did not give the rows"),
+        (_CentresOnTheBatch, check_rows_follow_input, "alone did not embed as it did among 8"),
         (_FitSetsDim, check_fit_keeps_parameters, "fit changed dim from None to 16: fit must"),
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
         (_ReEncodesAtEachDim, check_dim_without_refit, "encoded the same 3 texts again"),
@@ -585,6 +619,58 @@ class _PlainHashing(TransformerMixin):
         counts = HashingVectorizer(n_features=64, alternate_sign=False).transform(list(X))
         Z = counts @ np.random.default_rng(0).standard_normal((64, 16))
         return prefix_normalize(np.asarray(Z, dtype=np.float32), self.dim or 16)
+
+
+class _SaysBetween(_PlainHashing):
+    """dim out of range, in the embedder's own words: 'must be between 1 and 16'."""
+
+    def fit(self, X, y=None):
+        if self.dim is not None and not 1 <= self.dim <= 16:
+            raise ValueError(f"dim={self.dim} is out of bounds: it must be between 1 and 16")
+        return super().fit(X, y)
+
+    def transform(self, X):
+        if self.dim is not None and not 1 <= self.dim <= 16:
+            raise ValueError(f"dim={self.dim} is out of bounds: it must be between 1 and 16")
+        return super().transform(X)
+
+
+def test_check_dim_out_of_range_takes_the_embedders_own_words():
+    # It asked for skmrl's own wording ("[1, 16]", "range") and failed a correct embedder that
+    # says "between 1 and 16"; the largest dim in the message is what a user needs.
+    check_dim_out_of_range(_SaysBetween(), list(CORPUS), LABELS)
+    with pytest.raises(AssertionError, match="should mention '16'"):
+        check_dim_out_of_range(_SaysNothing(), list(CORPUS), LABELS)
+
+
+class _SaysNothing(_SaysBetween):
+    def fit(self, X, y=None):
+        try:
+            return super().fit(X, y)
+        except ValueError:
+            raise ValueError("bad dim") from None
+
+    def transform(self, X):
+        try:
+            return super().transform(X)
+        except ValueError:
+            raise ValueError("bad dim") from None
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TfidfBaseline(max_dim=16, normalize=False),
+        lambda: Word2VecEmbedder(max_dim=8, min_count=1, device="cpu", normalize=False),
+    ],
+    ids=["TfidfBaseline", "Word2VecEmbedder"],
+)
+def test_the_checks_pass_an_embedder_with_normalize_false(make):
+    # check_empty_and_unknown_documents asked for unit rows and check_dim_without_refit for a
+    # re-normalised slice whatever normalize was: both failed skmrl's own embedders.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # word2vec on 40 sentences
+        check_embedder(make(), checks=[check_empty_and_unknown_documents, check_dim_without_refit])
 
 
 @pytest.mark.parametrize(
