@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -264,6 +264,19 @@ def check_pair_scores(
     ...
     ValueError: y must be finite numbers, one per pair: y[1] is nan
     """
+    if isinstance(scores, Iterator):
+        scores = list(scores)  # a generator of numbers: np.asarray would hold the generator
+    raw = np.asarray(scores)
+    strings = raw.dtype.kind in "US" or (
+        raw.dtype == object and any(isinstance(v, str | bytes) for v in raw.ravel())
+    )
+    if strings:  # "4.5" converts, but a text column taken for the scores would too, silently
+        first = next(v for v in raw.ravel() if isinstance(v, str | bytes))
+        first = first.item() if isinstance(first, np.generic) else first
+        raise TypeError(
+            f"{name} must be numbers (one similarity score per pair), got strings such as "
+            f"{first!r:.40}: convert them first (e.g. scores.astype(float))"
+        )
     try:
         values = np.asarray(scores, dtype=np.float64)
     except (TypeError, ValueError):

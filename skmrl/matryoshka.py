@@ -343,18 +343,35 @@ class MatryoshkaEmbedder(BaseEmbedder):
                 "not used by fine_tune='pca', whose rotation is found in closed form (the "
                 "principal directions, nested by construction)"
             )
+        elif self.fine_tune == "adaptor":
+            self._warn_unused_training_settings(
+                "only used when fit trains the encoder's weights (fine_tune='full' or "
+                "'full+adaptor'), not by fine_tune='adaptor'",
+                names=("train_batch_size",),
+            )
 
-    def _warn_unused_training_settings(self, why: str) -> None:
-        """Warn when ``matryoshka_dims``, ``epochs`` or ``learning_rate`` is set where nothing
-        uses it (a warning, not an error, so that a grid over ``fine_tune`` still runs)."""
+    def _warn_unused_training_settings(
+        self,
+        why: str,
+        names: tuple[str, ...] = ("matryoshka_dims", "epochs", "learning_rate", "train_batch_size"),
+    ) -> None:
+        """Warn when one of ``names`` (``matryoshka_dims``, ``epochs``, ``learning_rate``,
+        ``train_batch_size``) is set where nothing uses it (a warning, not an error, so that a
+        grid over ``fine_tune`` still runs); ``train_batch_size`` counts as set when it is not
+        its default, 32."""
         unused = [
             name
-            for name in ("matryoshka_dims", "epochs", "learning_rate")
-            if getattr(self, name) is not None
+            for name in names
+            if (
+                self.train_batch_size != 32
+                if name == "train_batch_size"
+                else getattr(self, name) is not None
+            )
         ]
         if unused:
+            listed = " and ".join([", ".join(unused[:-1]), unused[-1]] if unused[1:] else unused)
             warnings.warn(
-                f"{' and '.join(unused)} {'is' if len(unused) == 1 else 'are'} {why}",
+                f"{listed} {'is' if len(unused) == 1 else 'are'} {why}",
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )

@@ -338,6 +338,15 @@ def test_training_settings_of_a_closed_form_rotation_warn(tiny_bert, fine_tune, 
         MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(CORPUS)
 
 
+def test_train_batch_size_of_the_adaptor_warns(tiny_bert):
+    # train_batch_size sets the batch of weight training only: with fine_tune=None it was
+    # dropped silently where epochs and learning_rate warned, and "adaptor" never uses it.
+    with pytest.warns(UserWarning, match=r"^train_batch_size is only used when fit trains the"):
+        MatryoshkaEmbedder(
+            tiny_bert, fine_tune="adaptor", train_batch_size=8, epochs=1, device="cpu"
+        ).fit(CORPUS)
+
+
 def test_loading_a_saved_folder_with_another_pooling_warns(tiny_bert, tmp_path):
     emb = MatryoshkaEmbedder(tiny_bert, pooling="cls", device="cpu").fit(CORPUS)
     emb.save_pretrained(tmp_path / "saved")
@@ -366,6 +375,10 @@ def test_loading_a_saved_folder_with_another_max_length_warns(tiny_bert, tmp_pat
     [
         ({"matryoshka_dims": [8, 16]}, r"^matryoshka_dims is only used when fit trains"),
         ({"epochs": 3, "learning_rate": 1e-4}, r"^epochs and learning_rate are only used"),
+        (
+            {"epochs": 3, "learning_rate": 1e-4, "train_batch_size": 8},
+            r"^epochs, learning_rate and train_batch_size are only used",
+        ),
     ],
 )
 def test_training_settings_without_fine_tune_warn(tiny_bert, params, match):
@@ -518,6 +531,8 @@ def test_a_changed_training_default_never_reuses_a_fine_tuned_state(
         ([("a", "b"), ("c",)], [1.0, 2.0], ValueError, r"pairs\[1\] must be a"),
         ([("a", "b"), ("c", 3)], [1.0, 2.0], TypeError, "two strings"),
         ([("a", "b"), ("c", "d")], [1.0, float("nan")], ValueError, "finite"),
+        ([("a", "b"), ("c", "d")], ["1", "2"], TypeError, r"got strings such as '1': convert"),
+        ([("a", "b"), ("c", "d")], (s for s in [1.0]), ValueError, "2 pairs but scores"),
         ("ab", [1.0], TypeError, r"sequence of \(text_a, text_b\) pairs"),
         ((["a", "b", "c"], ["d", "e", "f"]), [1.0, 2.0], ValueError, r"list\(zip\("),
     ],
