@@ -52,6 +52,10 @@ _LEGEND_INSIDE = 8
 _MAX_HEATMAP_COLUMNS = 16
 #: Rows of a document map's legend of labels, in as many columns as it takes.
 _LEGEND_ROWS = 16
+#: The ``gid`` of what :func:`draw_dim_curves` draws once per axes however many curves it gets
+#: (the bytes axis on top, the legend entry of the rings): found again, not drawn twice.
+_BYTES_AXIS = "skmrl-bytes-per-vector"
+_RING_ENTRY = "skmrl-smallest-dim-ring"
 
 
 def _pyplot(what: str) -> Any:
@@ -60,6 +64,22 @@ def _pyplot(what: str) -> Any:
     from skmrl._extras import MATPLOTLIB_MIN, PLOT_INSTALL, import_optional
 
     return import_optional("matplotlib.pyplot", what, PLOT_INSTALL, min_version=MATPLOTLIB_MIN)
+
+
+def _check_axes(ax: Any) -> None:
+    """A ``TypeError`` unless ``ax`` is one matplotlib Axes: the array of them that
+    ``plt.subplots(1, 2)`` returns failed deep in the drawing with an AttributeError."""
+    from matplotlib.axes import Axes
+
+    if isinstance(ax, Axes):
+        return
+    if isinstance(ax, np.ndarray | Sequence) and not isinstance(ax, str):
+        held = "an array" if isinstance(ax, np.ndarray) else f"a {type(ax).__name__}"
+        raise TypeError(
+            f"ax must be one matplotlib Axes, got {held} of {np.size(ax)} (plt.subplots(1, 2) "
+            "returns an array of Axes): pass one of them, such as axes[0]"
+        )
+    raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
 
 
 def _check_tolerance(tolerance: Any) -> None:
@@ -207,14 +227,25 @@ def draw_dim_curves(
     """Draw curves (name -> DimCurve) on ``ax``: the one drawing behind :func:`plot_dim_curves`,
     ``DimCurve.plot`` and ``Comparison.plot``. Empty names get no legend entry;
     ``errorbar_kwargs`` go to every ``ax.errorbar``; with ``tolerance``, each curve's
-    ``smallest_dim(tolerance)`` is ringed in the curve's colour."""
-    import matplotlib as mpl
-    from matplotlib.ticker import NullFormatter
+    ``smallest_dim(tolerance)`` is ringed in the curve's colour.
 
+    Curves drawn on ``ax`` before (``curve.plot(ax=ax)`` twice) stay in the legend and keep
+    their sizes' ticks, and the bytes axis on top is the one drawn with them: the legend and
+    the ticks showed the last curve's alone, and a second bytes axis overlapped the first."""
+    import matplotlib as mpl
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FixedLocator, NullFormatter
+
+    _check_axes(ax)
+    tops = [a for a in ax.child_axes if a.get_gid() == _BYTES_AXIS]
+    before = ax.xaxis.get_minor_locator()  # every size drawn on ax so far, when tops
+    drawn_dims = np.zeros(0, dtype=np.int64)
+    if tops and isinstance(before, FixedLocator):
+        drawn_dims = np.asarray(before.locs).astype(np.int64)
+    old_legend = ax.get_legend()
     # Past the colour cycle's length (10 by default) colours come round again: each round gets
     # another marker and line style, so that the 11th line is not the 1st one's twin.
     colours = max(1, len(mpl.rcParams["axes.prop_cycle"].by_key().get("color", [])))
-    handles = []
     for i, (name, curve) in enumerate(named.items()):
         turn = i // colours
         style = {
@@ -224,8 +255,6 @@ def draw_dim_curves(
             **errorbar_kwargs,
         }
         drawn = ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
-        if name:
-            handles.append(drawn)
         if tolerance is not None:
             chosen = curve.smallest_dim(tolerance)
             at = int(np.flatnonzero(curve.dims == chosen)[0])
@@ -233,7 +262,7 @@ def draw_dim_curves(
                 [chosen], [curve.mean[at]], linestyle="none", marker="o", markersize=14,
                 markerfacecolor="none", markeredgewidth=2, color=drawn.lines[0].get_color(),
             )  # fmt: skip
-    dims = np.unique(np.concatenate([np.asarray(c.dims) for c in named.values()]))
+    dims = np.unique(np.concatenate([drawn_dims, *(np.asarray(c.dims) for c in named.values())]))
     ax.set_xscale("log", base=2)
     shown = _labelled_dims(dims)  # every measured size keeps a tick; the labels need room
     ax.set_xticks(shown, [str(int(d)) for d in shown])
@@ -242,7 +271,11 @@ def draw_dim_curves(
     ax.set_xlabel("embedding size (dim)")
     ax.set_ylabel(_score_label(named.values()))
     ax.grid(True, alpha=0.3)
-    top = ax.secondary_xaxis("top", functions=(lambda d: 4 * d, lambda b: b / 4))
+    if tops:
+        (top,) = tops
+    else:
+        top = ax.secondary_xaxis("top", functions=(lambda d: 4 * d, lambda b: b / 4))
+        top.set_gid(_BYTES_AXIS)
     top.set_xticks(4 * shown, [str(int(b)) for b in 4 * shown])
     top.set_xticks(4 * dims, minor=True)
     top.xaxis.set_minor_formatter(NullFormatter())
@@ -252,9 +285,16 @@ def draw_dim_curves(
             [], [], linestyle="none", marker="o", markersize=10, markerfacecolor="none",
             markeredgewidth=2, color="0.3", label=f"smallest dim within {tolerance:g} of the best",
         )  # fmt: skip
-        handles.append(ring)
+        ring.set_gid(_RING_ENTRY)
+    # Every labelled curve on ax (those drawn before too), then the rings' entry, once each
+    entries, labels = ax.get_legend_handles_labels()
+    is_ring = [isinstance(e, Line2D) and e.get_gid() == _RING_ENTRY for e in entries]
+    rings = {label: e for e, label, ring in zip(entries, labels, is_ring, strict=True) if ring}
+    handles = [e for e, ring in zip(entries, is_ring, strict=True) if not ring]
+    handles += rings.values()
     if handles:
-        title = "embedder" if any(named) else None
+        titled = old_legend is not None and old_legend.get_title().get_text() == "embedder"
+        title = "embedder" if any(named) or titled else None
         if len(handles) > _LEGEND_INSIDE:  # a long legend beside the axes, not over the lines
             ax.legend(
                 handles=handles, title=title, loc="upper left", bbox_to_anchor=(1.02, 1),
@@ -332,6 +372,8 @@ def draw_depth_dim(ax: Any, grid: Any, *, tolerance: float | None = None) -> Non
     """Draw the heatmap of :func:`plot_depth_dim` on ``ax`` (also behind
     ``DepthDimCurves.plot``)."""
     from matplotlib.patches import Rectangle
+
+    _check_axes(ax)
 
     mean = grid.mean
     finite = mean[np.isfinite(mean)]

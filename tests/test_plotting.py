@@ -176,6 +176,56 @@ def test_dim_curves_of_more_embedders_than_colours_tell_every_line_apart():
     assert few.get_legend().get_bbox_to_anchor().x0 <= few.bbox.x1  # inside, as before
 
 
+def test_dim_curves_drawn_on_one_axes_keep_every_name_size_and_one_bytes_axis():
+    # The second curve.plot(ax=ax) left only its own name in the legend and its own sizes
+    # labelled, and drew a second bytes axis over the first
+    small = DimCurve(dims=[8, 16, 32], scores=[[0.8, 0.9, 0.95]])
+    large = DimCurve(dims=[64, 128, 384], scores=[[0.85, 0.9, 0.93]])
+    ax = small.plot(label="tfidf")
+    assert large.plot(ax=ax, label="minilm") is ax
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["tfidf", "minilm"]
+    assert ax.get_legend().get_title().get_text() == "embedder"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["8", "16", "32", "64", "128", "384"]
+    (top,) = ax.child_axes
+    assert [t.get_text() for t in top.get_xticklabels()] == [
+        "32",
+        "64",
+        "128",
+        "256",
+        "512",
+        "1536",
+    ]
+    # with rings: one entry for them, after every curve drawn on the axes
+    _, ax = plt.subplots()
+    plot_dim_curves({"tfidf": small}, ax=ax, tolerance=0.01)
+    plot_dim_curves({"minilm": large}, ax=ax, tolerance=0.01)
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert names == ["tfidf", "minilm", "smallest dim within 0.01 of the best"]
+    assert len(ax.child_axes) == 1
+
+
+def test_figures_of_one_axes_refuse_an_array_of_them():
+    # plt.subplots(1, 2)[1] failed deep in the drawing: "'numpy.ndarray' object has no attribute"
+    from skmrl.evaluation import DepthDimCurves
+    from skmrl.plotting import plot_depth_dim
+
+    curve = DimCurve(dims=[8, 16], scores=[[0.5, 0.6]])
+    _, axes = plt.subplots(1, 2)
+    draws = [
+        lambda ax: plot_dim_curves(curve, ax=ax),
+        lambda ax: curve.plot(ax=ax),
+        lambda ax: Comparison({"a": curve}).plot(ax=ax),
+        lambda ax: plot_depth_dim(DepthDimCurves({2: curve}), ax=ax),
+    ]
+    for draw in draws:
+        with pytest.raises(TypeError, match=r"ax must be one matplotlib Axes, got an array of 2"):
+            draw(axes)
+        with pytest.raises(TypeError, match=r"one matplotlib Axes, got a list of 2 .* axes\[0\]"):
+            draw(list(axes))
+        with pytest.raises(TypeError, match=r"ax must be a matplotlib Axes, got Figure"):
+            draw(axes[0].figure)
+
+
 def test_depth_dim_heatmap_of_many_sizes_keeps_a_readable_width(tmp_path):
     # 48 sizes made a figure 56 inches wide (5,690 pixels), each cell's value in small type.
     from skmrl.evaluation import DepthDimCurves
