@@ -163,6 +163,26 @@ def test_an_int_is_one_depth():
     assert grid.layers.tolist() == [3]
 
 
+def test_each_depth_is_timed_on_the_texts_of_a_dataframe(monkeypatch):
+    """list(X) of a DataFrame is its column names: each depth was timed on the one "text"
+    'text', silently. It is timed on the texts, as on a list of them."""
+    pd = pytest.importorskip("pandas")
+    import skmrl.evaluation._classification as classification
+
+    timed = []
+    depth_seconds = classification._depth_seconds
+
+    def spy(emb, texts, depths):
+        timed.append(list(texts))
+        return depth_seconds(emb, texts, depths)
+
+    monkeypatch.setattr(classification, "_depth_seconds", spy)
+    frame = pd.DataFrame({"text": CORPUS})
+    grid = dim_curve(MatryoshkaEmbedder(device="cpu"), frame, LABELS, dims=[8], cv=2, layers=[1])
+    assert timed == [CORPUS]
+    assert set(grid.encode_seconds_per_1000) == {1}
+
+
 # -- the result --------------------------------------------------------------------------------
 def _grid(**seconds):
     return DepthDimCurves(

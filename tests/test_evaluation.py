@@ -1583,3 +1583,109 @@ def test_dim_curve_reads_dims_given_as_a_generator_once(task):
     from_generator = dim_curve(emb, X, y, dims=(d for d in [4, 2]), task=task, **kwargs)
     assert list(from_generator.dims) == list(from_list.dims) == [2, 4]
     np.testing.assert_array_equal(from_generator.mean, from_list.mean)
+
+
+# -- found by a review of the curves and their inputs ---------------------------------------------
+def test_curves_compare_by_value():
+    # DimCurve(...) == DimCurve(...) raised "the truth value of an array ... is ambiguous" (the
+    # dataclass compared its arrays as a tuple), and so did Comparison and DepthDimCurves
+    import copy
+    import pickle
+
+    curve = DimCurve(dims=[8, 16], scores=[[0.5, np.nan], [0.7, 0.9]], fit_seconds=1.5)
+    same = DimCurve(dims=[8, 16], scores=[[0.5, np.nan], [0.7, 0.9]], fit_seconds=1.5)
+    assert (curve == same) is True and (curve != same) is False
+    assert pickle.loads(pickle.dumps(curve)) == curve and copy.deepcopy(curve) == curve
+    others = [
+        DimCurve(dims=[8, 16], scores=[[0.5, 0.8], [0.7, 0.9]], fit_seconds=1.5),
+        DimCurve(dims=[8, 32], scores=[[0.5, np.nan], [0.7, 0.9]], fit_seconds=1.5),
+        DimCurve(dims=[8, 16], scores=[[0.5, np.nan], [0.7, 0.9]]),
+        DimCurve(dims=[8, 16], scores=[[0.5, np.nan], [0.7, 0.9]], fit_seconds=1.5, scoring="f1"),
+        DimCurve(
+            dims=[8, 16], scores=[[0.5, np.nan], [0.7, 0.9]], fit_seconds=1.5,
+            metrics={"recall@100": [[0.5, 0.6], [0.7, 0.9]]},
+        ),
+    ]  # fmt: skip
+    assert all((curve == other) is False for other in others)
+    assert (curve == "a curve") is False
+    assert Comparison({"a": curve}) == Comparison({"a": same})
+    assert Comparison({"a": curve}) != Comparison({"b": same})
+    assert DepthDimCurves({2: curve}, {2: 1.0}) == DepthDimCurves({2: same}, {2: 1.0})
+    assert DepthDimCurves({2: curve}, {2: 1.0}) != DepthDimCurves({2: same}, {2: 2.0})
+    with pytest.raises(TypeError, match="unhashable"):  # mutable, equal by value
+        hash(curve)
+
+
+def test_a_float32_tolerance_is_the_decimal_it_shows():
+    # float(np.float32(0.01)) is 0.0099999998: 0.94 against a best of 0.95 was left out of
+    # tolerance=np.float32(0.01), where 0.01 takes it, as the docstring promises
+    curve = DimCurve(dims=[8, 16, 32], scores=[[0.80, 0.94, 0.95]])
+    assert curve.smallest_dim(0.01) == 16
+    for tolerance in (np.float32(0.01), np.float16(0.01), np.float64(0.01)):
+        assert curve.smallest_dim(tolerance) == 16
+        assert Comparison({"a": curve}).smallest_dims(tolerance) == {"a": 16}
+        assert DepthDimCurves({3: curve}).cheapest(tolerance) == (3, 16)
+        results = {"mean_test_score": curve.mean, "param_a__dim": [8, 16, 32]}
+        assert smallest_dim_refit("a__dim", tolerance=tolerance)(results) == 1
+    assert curve.smallest_dim(np.float32(0.005)) == 32  # a real gap still counts
+
+
+def test_a_comparison_of_a_list_of_curves_says_what_to_pass():
+    curve = DimCurve(dims=[8], scores=[[0.5]])
+    with pytest.raises(TypeError, match=r"dict of name \(str\) to DimCurve.* got list"):
+        Comparison([curve])  # an AttributeError: 'list' object has no attribute 'items'
+
+
+def test_sts_with_a_stratified_splitter_is_a_clear_error_before_any_fit(count_fits):
+    # StratifiedKFold failed deep in scikit-learn: "split() missing ... argument: 'y'"
+    counts = count_fits(TfidfBaseline)
+    pairs = list(zip(CORPUS[:20], CORPUS[20:], strict=True))
+    continuous = np.linspace(0.0, 5.0, 20)
+    for run in (dim_curve, lambda e, *a, **k: compare({"t": e}, *a, **k)):
+        with pytest.raises(ValueError, match=r"StratifiedKFold stratifies by class, and the gold"):
+            run(TfidfBaseline(), pairs, continuous, task="sts", dims=[4], cv=StratifiedKFold(3))
+        with pytest.raises(ValueError, match=r"taken as classes, and cannot split them: n_split"):
+            run(
+                TfidfBaseline(), pairs, np.arange(20.0), task="sts", dims=[4], cv=StratifiedKFold(3)
+            )
+    assert counts == {"fit": 0, "_fit_full": 0}
+    # integer scores with enough pairs each are classes it stratifies by, as cross_validate would
+    graded = np.arange(20) % 2 * 4.0
+    curve = dim_curve(TfidfBaseline(), pairs, graded, task="sts", dims=[4], cv=StratifiedKFold(3))
+    assert curve.scores.shape == (3, 1)
+
+
+def test_a_scoring_the_estimator_cannot_answer_is_refused_before_any_fit(count_fits):
+    # LinearSVC has no predict_proba: neg_log_loss failed after fold 0's fit, AttributeError
+    from sklearn.svm import SVC, LinearSVC
+
+    counts = count_fits(TfidfBaseline)
+    emb = TfidfBaseline(max_dim=16)
+    with pytest.raises(ValueError, match=r"'neg_log_loss' reads the estimator's predict_proba, wh"):
+        dim_curve(
+            emb, CORPUS, LABELS, dims=[4], cv=2, estimator=LinearSVC(), scoring="neg_log_loss"
+        )
+    with pytest.raises(ValueError, match=r"predict_proba, which SVC does not have"):
+        compare({"t": emb}, CORPUS, LABELS, cv=2, estimator=SVC(), scoring="roc_auc_ovr")
+    assert counts == {"fit": 0, "_fit_full": 0}
+    # what the estimator has passes: a decision_function for roc_auc, predict_proba when asked
+    binary = (np.asarray(LABELS) < 2).astype(int)
+    svc = dim_curve(emb, CORPUS, binary, dims=[4], cv=2, estimator=LinearSVC(), scoring="roc_auc")
+    curve = dim_curve(emb, CORPUS, LABELS, dims=[4], cv=2, scoring="neg_log_loss")
+    assert svc.scores.shape == curve.scores.shape == (2, 1)
+    assert curve.scoring == "neg_log_loss" and (curve.scores < 0).all()
+
+
+def test_a_column_of_labels_is_raveled_once_as_scikit_learn_does():
+    # y of shape (n, 1) warned DataConversionWarning at every fold's fit at every dim
+    from sklearn.exceptions import DataConversionWarning
+
+    flat = dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4, 8], cv=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        column = dim_curve(
+            TfidfBaseline(max_dim=16), CORPUS, np.asarray(LABELS).reshape(-1, 1), dims=[4, 8], cv=4
+        )
+    conversions = [w for w in caught if issubclass(w.category, DataConversionWarning)]
+    assert len(conversions) == 1 and "column-vector y" in str(conversions[0].message)
+    np.testing.assert_array_equal(column.scores, flat.scores)

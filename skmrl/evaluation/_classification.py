@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from skmrl._validation import check_documents
+
 from ._common import _depth_seconds, _fit_fold, _Fold, _scores_at_depths, _take
 
 
@@ -37,7 +39,8 @@ def _classification_fold(
         return scores
 
     scores, enc_s = _scores_at_depths(emb, depths, (X_train, X_test), score_at)
-    per_1000 = _depth_seconds(emb, list(X), depths) if time_depths else None
+    # The texts (check_documents): list() of a DataFrame was its column names, one "text" timed
+    per_1000 = _depth_seconds(emb, check_documents(X), depths) if time_depths else None
     return _Fold(scores, dims, fit_s, enc_s, per_1000)
 
 
@@ -101,6 +104,28 @@ def _check_clusterer(estimator: Any, scoring: Any, embedder: Any) -> None:
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+
+
+def _check_response(estimator: Any, scorer: Any, scoring: Any) -> None:
+    """A ``ValueError`` before any fit when ``scoring`` reads an output that the estimator does
+    not have (``"neg_log_loss"``: ``predict_proba``, which ``LinearSVC`` and ``SVC`` lack): it
+    failed after fold 0's embedder was fitted, with an AttributeError deep in the scorer.
+    Checked where the scorer says what it reads (scikit-learn's scorers, ``make_scorer``'s),
+    on the unfitted estimator as scikit-learn's ``available_if`` answers for it; a callable of
+    the user's is left to say it itself."""
+    methods = getattr(scorer, "_response_method", None)
+    if methods is None:
+        return
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    if any(hasattr(estimator, m) for m in methods):
+        return
+    name = type(estimator).__name__
+    raise ValueError(
+        f"scoring={scoring!r} reads the estimator's {' or '.join(methods)}, which {name} "
+        f"does not have: pass an estimator with it (LogisticRegression, or this one in a "
+        f"CalibratedClassifierCV({name}()) for probabilities), or a scoring on its predictions, "
+        "such as 'accuracy' or 'f1_macro'"
+    )
 
 
 def _label_route(embedder: Any) -> str:

@@ -23,9 +23,16 @@ _ROUNDING = 1e-12
 
 def _check_tolerance(tolerance: Any) -> float:
     """``tolerance`` as a float, or a ``ValueError``: it must be a real number ``>= 0`` (not a
-    bool: ``True`` is no tolerance anyone means)."""
+    bool: ``True`` is no tolerance anyone means).
+
+    A NumPy float narrower than float64 (``np.float32(0.01)``, read from a float32 array) is the
+    decimal it stands for, the shortest that its own type reads back (``0.01``), not its binary
+    value: ``float(np.float32(0.01))`` is 0.0099999998, a float32 unit under ``0.01``, far more
+    than the rounding slack, so a mean exactly 0.01 below the best was left out."""
     if isinstance(tolerance, bool) or not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
         raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
+    if isinstance(tolerance, np.floating) and np.finfo(tolerance.dtype).bits < 64:
+        return float(np.format_float_scientific(tolerance, unique=True))
     return float(tolerance)
 
 
@@ -124,9 +131,9 @@ class DimCurve:
     task: str = "classification"
     scoring: str = "accuracy"
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
-    mean: np.ndarray = field(init=False)
-    std: np.ndarray = field(init=False)
-    bytes_per_vector: dict[str, np.ndarray] = field(init=False)
+    mean: np.ndarray = field(init=False, compare=False)
+    std: np.ndarray = field(init=False, compare=False)
+    bytes_per_vector: dict[str, np.ndarray] = field(init=False, compare=False)
 
     if TYPE_CHECKING:
         # The constructor as type checkers see it (the dataclass makes the real one, with these
@@ -167,6 +174,25 @@ class DimCurve:
             "int8": self.dims.copy(),
             "binary": -(-self.dims // 8),
         }
+
+    def __eq__(self, other: object) -> bool:
+        """Whether ``other`` is a ``DimCurve`` of the same values: dims, scores (NaN equal to
+        NaN, so that a copy equals its curve), timings, task, scoring and metrics. The
+        dataclass's own ``==`` compared the arrays as tuples and raised "the truth value of an
+        array with more than one element is ambiguous"."""
+        if not isinstance(other, DimCurve):
+            return NotImplemented
+        return (
+            (self.fit_seconds, self.encode_seconds, self.task, self.scoring)
+            == (other.fit_seconds, other.encode_seconds, other.task, other.scoring)
+            and np.array_equal(self.dims, other.dims)
+            and np.array_equal(self.scores, other.scores, equal_nan=True)
+            and self.metrics.keys() == other.metrics.keys()
+            and all(
+                np.array_equal(values, other.metrics[name], equal_nan=True)
+                for name, values in self.metrics.items()
+            )
+        )
 
     def smallest_dim(self, tolerance: float = 0.01) -> int:
         """The smallest ``dim`` whose mean score is within ``tolerance`` of the best mean.
@@ -318,6 +344,11 @@ class Comparison:
     curves: dict[str, DimCurve]
 
     def __post_init__(self) -> None:
+        if not isinstance(self.curves, Mapping):  # a list of curves failed on .items()
+            raise TypeError(
+                "curves must be a dict of name (str) to DimCurve, such as {'tf-idf': curve}, "
+                f"got {type(self.curves).__name__}"
+            )
         if not self.curves:
             raise ValueError("a Comparison needs at least one curve")
         for name, curve in self.curves.items():

@@ -73,10 +73,12 @@ class DepthDimCurves:
 
     curves: dict[int, DimCurve]
     encode_seconds_per_1000: dict[int, float] = field(default_factory=dict)
-    layers: np.ndarray = field(init=False)
-    dims: np.ndarray = field(init=False)
-    mean: np.ndarray = field(init=False)
-    std: np.ndarray = field(init=False)
+    # What the curves give, left out of ``==`` (arrays made it raise, as DimCurve's did): two
+    # grids are equal when their curves and timings are.
+    layers: np.ndarray = field(init=False, compare=False)
+    dims: np.ndarray = field(init=False, compare=False)
+    mean: np.ndarray = field(init=False, compare=False)
+    std: np.ndarray = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.curves, Mapping):

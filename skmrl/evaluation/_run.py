@@ -13,7 +13,7 @@ from skmrl import _frames
 from skmrl._validation import check_label_count, check_pair_scores, check_pairs, holds_text
 from skmrl._vector_checks import check_not_written_vectors, check_vector_pairs, holds_vector_pairs
 
-from ._classification import _check_clusterer, _classification_fold
+from ._classification import _check_clusterer, _check_response, _classification_fold
 from ._common import (
     _check_dims,
     _check_layers,
@@ -184,7 +184,9 @@ def dim_curve(
         (``KFold``, shuffled alike, for a regressor, as scikit-learn splits them); ``None`` is
         scikit-learn's own default, 5 folds in the data's order (unshuffled). STS:
         an int is ``KFold(cv, shuffle=True, random_state=0)`` over pairs; ``None`` is one fit
-        on all pairs. Retrieval: no cross-validation; leave ``cv`` at its default or pass
+        on all pairs; a splitter gets the gold scores as ``y`` (as ``cross_validate`` gives
+        them), and one that stratifies by class (``StratifiedKFold``) is refused for
+        continuous scores. Retrieval: no cross-validation; leave ``cv`` at its default or pass
         ``None`` (any other value is an error rather than silently ignored).
     scoring : str or callable, optional
         Classification: a scikit-learn scorer name or ``scorer(estimator, X, y)``, one only
@@ -340,6 +342,7 @@ def _dim_curve(
         from sklearn.linear_model import LogisticRegression
         from sklearn.metrics import check_scoring
         from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+        from sklearn.utils.validation import column_or_1d
 
         from skmrl._training_checks import check_class_labels
 
@@ -353,6 +356,8 @@ def _dim_curve(
         if len(X) == 0:
             raise ValueError("X holds no samples: there is nothing to fit and score")
         y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:  # a column: raveled once, warned as scikit-learn
+            y = column_or_1d(y, warn=True)  # does (each fold's fit at each dim warned)
         estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
         regression = is_regressor(estimator)
         if regression:
@@ -389,6 +394,7 @@ def _dim_curve(
             )
         _check_clusterer(estimator, scoring, embedder)
         scorer = check_scoring(estimator, scoring=scoring)
+        _check_response(estimator, scorer, scoring)
         score_name = _scorer_name(scoring, estimator)
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
@@ -398,7 +404,7 @@ def _dim_curve(
             )  # fmt: skip
 
     else:
-        from sklearn.model_selection import KFold, check_cv
+        from sklearn.model_selection import KFold
 
         if estimator is not None or scoring is not None:
             raise ValueError("task='sts' scores the cosine with Spearman: no estimator or scoring")
@@ -415,7 +421,7 @@ def _dim_curve(
                 if not 2 <= cv <= len(a):
                     raise ValueError(f"cv must be between 2 and the {len(a)} pairs, got {cv}")
                 cv = KFold(int(cv), shuffle=True, random_state=0)
-            splits = list(check_cv(cv).split(every, groups=groups))
+            splits = _sts_splits(cv, y, groups)
         score_name = "spearman"
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
@@ -499,6 +505,46 @@ def _check_sts_pairs(X: Any, embedder: Any) -> tuple[Any, Any]:
             "MatryoshkaEmbedder(fine_tune='adaptor') on the texts"
         )
     return check_pairs(X)
+
+
+def _sts_splits(cv: Any, y: np.ndarray, groups: np.ndarray | None) -> list[Any]:
+    """The folds of the pairs: ``cv.split`` with the gold scores as ``y``, as ``cross_validate``
+    gives them. A scikit-learn splitter that stratifies by class (``StratifiedKFold``) failed
+    inside scikit-learn with a TypeError for the ``y`` it was not given; it now gets the
+    scores, and a ``ValueError`` before any fit says why it cannot split them: continuous
+    scores are no classes, and integer ones (0 to 5) must each be in every fold."""
+    from sklearn.model_selection import (
+        RepeatedStratifiedKFold,
+        StratifiedGroupKFold,
+        StratifiedKFold,
+        StratifiedShuffleSplit,
+        check_cv,
+    )
+    from sklearn.utils.multiclass import type_of_target
+
+    from ._compare import _SameSplits
+
+    splitter = cv.cv if isinstance(cv, _SameSplits) else cv  # compare's, splitting once
+    stratified = (
+        StratifiedKFold, StratifiedGroupKFold, StratifiedShuffleSplit, RepeatedStratifiedKFold
+    )  # fmt: skip
+    every = np.arange(len(y))
+    if not isinstance(splitter, stratified):
+        return list(check_cv(cv).split(every, y, groups))
+    name = type(splitter).__name__
+    advice = "pass a splitter of pairs, such as KFold(5, shuffle=True) (an int cv is one)"
+    if type_of_target(y) == "continuous":
+        raise ValueError(
+            f"task='sts': cv={name} stratifies by class, and the gold scores y are continuous, "
+            f"no classes: {advice}"
+        )
+    try:
+        return list(check_cv(cv).split(every, y, groups))
+    except ValueError as exc:
+        raise ValueError(
+            f"task='sts': cv={name} stratifies the pairs by their gold scores y, taken as "
+            f"classes, and cannot split them: {exc} Or {advice}"
+        ) from exc
 
 
 def _holds_text_pairs(X: Any) -> bool:
