@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.skmrl-installed
 
-.PHONY: demo test test-fast lint docs clean venv-python
+.PHONY: demo test test-slow test-all lint docs clean venv-python
 
 $(STAMP): pyproject.toml | venv-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,12 +37,18 @@ endif
 demo: $(STAMP)
 	$(BIN)/skmrl demo
 
+# The default suite: every test but those marked slow, under 10 minutes on a 2-core CPU.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
-
-# Everything but the tests marked slow (CI runs them all).
-test-fast: $(STAMP) lint
 	$(BIN)/python -m pytest -m "not slow"
+
+# The tests marked slow (a real model or a whole dataset at work, 5-8 minutes); CI runs them
+# after `make test` (.ci/run).
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+# Both, in one pytest run.
+test-all: $(STAMP) lint
+	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
