@@ -46,6 +46,37 @@ def test_demo_refuses_a_bad_number_at_once(skmrl_cmd, args, argument, phrase):
     assert_refused(skmrl_cmd("demo", *args, timeout=60), "demo", argument, phrase, within_s=FAST_S)
 
 
+@pytest.mark.parametrize(
+    ("args", "argument", "phrase"),
+    [
+        (["--only", "tfidf", "--max-length", "64"], "--max-length",
+         "is for MatryoshkaEmbedder (--only matryoshka, adaptor or depth) only"),
+        (["--only", "tfidf", "matryoshka", "--layers", "2"], "--layers",
+         "is for the depth x dim grid (--only depth) only"),
+    ],
+)  # fmt: skip
+def test_demo_refuses_an_option_no_embedder_it_runs_uses(skmrl_cmd, args, argument, phrase):
+    # `--only tfidf --max-length 64` ran, the option ignored without a word, where sweep, embed
+    # and bench refuse such options ("is for ... only")
+    out = skmrl_cmd("demo", *args, "--no-plots", timeout=60)
+    assert_refused(out, "demo", argument, phrase, within_s=FAST_S)
+
+
+def test_demo_max_length_and_layers_keep_their_defaults():
+    # None in the parser (to tell them given), set by the checks
+    from skmrl.cli import _build_parser
+    from skmrl.cli.demo import _check_demo_args
+
+    args = _build_parser().parse_args(["demo", "--only", "tfidf", "--no-plots"])
+    _check_demo_args(args, args.parser)
+    assert (args.max_length, args.layers) == (128, [1, 2, 3, 4, 5, 6])
+    args = _build_parser().parse_args(
+        ["demo", "--only", "depth", "--layers", "3", "1", "--no-plots", "--cache-dir", "none"]
+    )
+    _check_demo_args(args, args.parser)
+    assert (args.max_length, args.layers) == (128, [1, 3])
+
+
 def test_demo_refuses_a_plot_in_a_missing_folder_before_the_run(skmrl_cmd, tmp_path):
     out = skmrl_cmd("demo", "--plot", str(tmp_path / "missing" / "x.png"), timeout=60)
     assert_refused(out, "demo", "--plot", "does not exist", within_s=FAST_S)

@@ -8,6 +8,7 @@ the library's own results on the same small data.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import subprocess
 import sys
@@ -188,7 +189,11 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
          ("class 'money' has a single row", "at least 2 rows of every class")),
         ([c, *cols, "--dims", "0"], "--dims", ("expected a positive int, got 0",)),
         ([c, *cols, "--dims", "8", "x"], "--dims", ("expected a positive int, got 'x'",)),
-        ([c, *cols, "--dims", "1000"], "--dims", ("more than the model's 384 dims",)),
+        ([c, *cols, "--embedder", "matryoshka", "adaptor", "--dims", "1000"], "--dims",
+         ("more than the model's 384 dims (for matryoshka and adaptor)",)),
+        # the depth grid scores the transformer alone
+        ([c, *cols, "--embedder", "tfidf", "matryoshka", "--dims", "400", "--layers", "2"],
+         "--dims", ("more than the model's 384 dims (for --layers)",)),
         ([c, *cols, "--folds", "1"], "--folds", ("expected an int >= 2",)),
         ([c, *cols, "--tolerance", "-0.1"], "--tolerance", ("expected a number >= 0",)),
         ([c, *cols, "--embedder", "bert"], "--embedder", ("unknown embedder 'bert'",)),
@@ -453,6 +458,56 @@ def test_sweep_leaves_out_an_embedder_below_every_dim_and_names_it(skmrl_cmd, tm
     assert last.startswith("skmrl sweep: error: tfidf: every one of dims [100] is above"), last
 
 
+def test_sweep_leaves_out_the_transformer_below_every_dim(skmrl_cmd, tmp_path, corpus_csv):
+    # --embedder word2vec matryoshka --dims 400 was refused whole ("argument --dims: every one
+    # is more than the model's 384 dims (for matryoshka)"), where --help says an embedder below
+    # every size is left out of the table, with a note: word2vec is scored
+    out = skmrl_cmd(
+        "sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "--embedder",
+        "word2vec", "matryoshka", "--dims", "400", "--folds", "2", "--no-progress",
+        "--cache-dir", "none",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "| dim | word2vec |\n" in out.stdout and "  word2vec: dim 400 " in out.stdout
+    assert (
+        "--dims not scored:\n  matryoshka: 400 (each above the model's 384 dims): not in the "
+        "table\n"
+    ) in out.stdout
+
+
+class _ReaderGoneAfter(io.StringIO):
+    """A stdout whose reader went away once it had read the line holding ``line``: every
+    later write fails as a closed pipe's does (``skmrl sweep ... | head -3``)."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+    def write(self, text: str) -> int:
+        if re.search(f"{re.escape(self.line)}.*\n", self.getvalue()):
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_sweep_writes_its_files_before_a_stdout_that_fails(monkeypatch, tmp_path, corpus_csv):
+    # `skmrl sweep ... --out results.csv | head -1`: the sweep ran, then its table's print failed
+    # and the command stopped (141) before it wrote --out: the results were lost
+    from skmrl.cli import main
+
+    results = tmp_path / "results.csv"
+    args = ["sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic",
+            "--embedder", "tfidf", "--dims", "2", "4", "--folds", "2", "--no-progress",
+            "--out", str(results)]  # fmt: skip
+    with monkeypatch.context() as patch:
+        stdout = _ReaderGoneAfter("  tfidf: TfidfBaseline")  # the legend, before the sweep
+        patch.setattr(sys, "stdout", stdout)
+        assert main(args) == 141
+    assert "| dim |" not in stdout.getvalue()  # the sweep ran, its table was not read
+    with open(results, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["embedder"], r["dim"]) for r in rows] == [("tfidf", "2"), ("tfidf", "4")]
+
+
 def test_sweep_warns_when_a_curve_is_the_majority_class_rate(skmrl_cmd, tmp_path):
     # 4 of 40 texts in a class of their own, none alike: LogisticRegression learns only 'common'
     rows = [[text, "rare" if i % 10 == 3 else "common"] for i, text in enumerate(CORPUS)]
@@ -480,9 +535,14 @@ def _embed_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)))
     (tmp_path / "texts.md").write_text("a cat\n")
     _write_csv(tmp_path / "nan.csv", ["text"], [["a cat"], ["None"]])
+    (tmp_path / "rr.rows.npy").mkdir(exist_ok=True)
     c = str(corpus)
     return [
         (["nope.txt", "-o", "v.npy"], "INPUT", ("no such file: 'nope.txt'",)),
+        # --skip-empty's rows file was found a folder once the vectors were made, in the words
+        # of its temporary file ('.rr.rows.npy.xxxx.part'), exit status 1
+        ([str(tmp_path / "holes.txt"), "-o", "rr.npy", "--embedder", "tfidf", "--skip-empty"],
+         "-o/--output", ("'rr.rows.npy' is a folder (--skip-empty writes the rows of INPUT",)),
         ([str(tmp_path / "binary.txt"), "-o", "v.npy"], "INPUT", ("not a text file",)),
         ([str(tmp_path / "texts.md"), "-o", "v.npy"], "INPUT", ("expected a .txt file",)),
         ([str(tmp_path / "holes.txt"), "-o", "v.npy"], "INPUT",
@@ -670,6 +730,58 @@ def test_embed_skip_empty_leaves_no_rows_file_when_the_vectors_fail(skmrl_cmd, t
     )  # fmt: skip
     assert out.returncode == 1 and "skmrl embed: error: " in out.stderr
     assert not (tmp_path / "v.rows.npy").exists()
+
+
+def test_embed_leaves_a_folder_named_as_its_rows_file(skmrl_cmd, tmp_path):
+    # without --skip-empty, the removal of an earlier run's OUT.rows.npy failed on a folder of
+    # that name once the vectors were written: "error: [Errno 21] Is a directory", status 1
+    (tmp_path / "t.txt").write_text("a cat\nshares fell\n", encoding="utf-8")
+    (tmp_path / "v.rows.npy").mkdir()
+    out = skmrl_cmd("embed", "t.txt", "-o", "v.npy", "--embedder", "tfidf")
+    assert out.returncode == 0, out.stderr
+    assert np.load(tmp_path / "v.npy").shape[0] == 2 and (tmp_path / "v.rows.npy").is_dir()
+
+
+def test_cli_advice_names_no_option_the_command_lacks(capsys, tmp_path):
+    # An empty vocabulary said "pass token_pattern=r'(?u)\b\w+\b' ..." (TF-IDF) and "lower
+    # min_count" (word2vec), options no command has: the advice now says what to change in the
+    # texts, and names the parameter as Python's. The library's own words stay as they were.
+    import warnings
+
+    from skmrl import TfidfBaseline, Word2VecEmbedder
+    from skmrl.cli import _build_parser, main
+    from skmrl.cli._common import cli_spelling
+
+    (tmp_path / "two.txt").write_text("a b c\nd e f\n", encoding="utf-8")
+    out = str(tmp_path / "v.npy")
+    assert main(["embed", str(tmp_path / "two.txt"), "-o", out, "--embedder", "tfidf"]) == 1
+    err = capsys.readouterr().err
+    assert "pass token_pattern" not in err
+    assert (
+        "give texts with words of two or more letters or digits, or use another --embedder (in "
+        "Python, TfidfBaseline(token_pattern=r'(?u)\\b\\w+\\b') keeps one-character words"
+    ) in err
+    with pytest.raises(ValueError, match="pass token_pattern="):  # Python's words
+        TfidfBaseline().fit(["a b c", "d e f"])
+    # word2vec's error, and its warning that it trains nothing, in the command's words
+    parser = _build_parser().parse_args(["embed", "t.txt", "-o", out]).parser
+    with pytest.raises(ValueError, match="lower min_count or give more text") as error:
+        Word2VecEmbedder(random_state=0).fit(["hello world"])
+    said = cli_spelling(str(error.value), parser)
+    assert "lower min_count" not in said
+    assert said.endswith(
+        "; give more text, with words that occur more than once (in Python, a lower "
+        "Word2VecEmbedder(min_count=...) keeps rarer words)"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Word2VecEmbedder(random_state=0, max_dim=8).fit(["cat", "cat"])
+    (message,) = [str(w.message) for w in caught if "trains nothing" in str(w.message)]
+    said = cli_spelling(message, parser)
+    assert "a lower min_count" in message and "a lower min_count" not in said
+    assert "Give texts of several words (in Python, a lower Word2VecEmbedder(min_count=...), " in (
+        said
+    )
 
 
 def test_embed_errors_keep_the_paths_they_name(skmrl_cmd, tmp_path):
@@ -956,6 +1068,22 @@ def test_bench_names_the_gpus_it_times(monkeypatch):
     line = _machine(2, ["cuda", "cuda:0", "cuda:2"])
     assert "; GPU cuda:0: card 0; GPU cuda:2: card 2;" in line
     assert "using 2 thread(s) (--threads)" in line
+
+
+def test_bench_names_the_device_word2vec_trained_on(skmrl_cmd, corpus_txt):
+    # `--device auto` printed "| word2vec | auto |" (the matryoshka rows say the device itself)
+    from skmrl._torch.device import resolve_device
+    from skmrl.cli import _build_parser
+
+    out = skmrl_cmd(
+        "bench", str(corpus_txt), "--n", "20", "--embedder", "word2vec", "--device", "auto"
+    )
+    assert out.returncode == 0, out.stderr
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| word2vec |")]
+    assert [row.split("|")[2].strip() for row in rows] == [resolve_device("auto")]
+    # --help listed cpu, cuda, cuda:N and mps, and not auto, which it takes
+    said = " ".join(_build_parser().parse_args(["bench"]).parser.format_help().split())
+    assert "word2vec and matryoshka: auto (CUDA, then MPS, then the CPU), cpu," in said
 
 
 def test_bench_times_each_device_once():

@@ -36,13 +36,48 @@ _PARAMETER = re.compile(
 )
 
 
+#: The library's advice to set a parameter that no option of the commands sets, and its words
+#: for a command's user: what to change in the texts (or the embedder), the parameter named as
+#: Python's. The library's messages stay as they are for its Python users.
+_PYTHON_ADVICE = (
+    (  # TfidfBaseline's empty vocabulary (TfidfBaseline._empty_vocabulary_message)
+        r"pass token_pattern=r'(?u)\b\w+\b' to keep one-character words, or analyzer='char' "
+        "for character n-grams",
+        "give texts with words of two or more letters or digits, or use another --embedder (in "
+        r"Python, TfidfBaseline(token_pattern=r'(?u)\b\w+\b') keeps one-character words, "
+        "analyzer='char' takes character n-grams)",
+    ),
+    (  # Word2VecEmbedder's empty vocabulary
+        "lower min_count or give more text",
+        "give more text, with words that occur more than once (in Python, a lower "
+        "Word2VecEmbedder(min_count=...) keeps rarer words)",
+    ),
+    (  # Word2VecEmbedder's warning that it trains nothing
+        "Give documents of several words, a lower min_count, or pretrained vectors=... with "
+        "epochs=0.",
+        "Give texts of several words (in Python, a lower Word2VecEmbedder(min_count=...), or "
+        "pretrained vectors=... with epochs=0).",
+    ),
+)
+
+
+def _python_advice(message: str) -> str:
+    """``message`` with the library's advice to set a parameter no option sets in a command's
+    words (:data:`_PYTHON_ADVICE`)."""
+    for library, command in _PYTHON_ADVICE:
+        message = message.replace(library, command)
+    return message
+
+
 def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
     """``message`` (a library's warning or error) with each parameter that an option of
     ``parser``'s command sets spelled as that option: ``max_length=64`` as ``--max-length 64``.
 
     The library's checks stay the one place of each check; only their words change here. A
     parameter the command has no option for (``pooling='cls'``), or set to None, which no value
-    of an option gives (``dim=None``: the option left out), is left as it is.
+    of an option gives (``dim=None``: the option left out), is left as it is; where the library
+    advises to pass such a parameter, the advice says what to change in the texts, and names
+    the parameter as Python's (:data:`_PYTHON_ADVICE`).
 
     Examples
     --------
@@ -61,6 +96,7 @@ def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
     """
     if parser is None:
         return message
+    message = _python_advice(message)
     options = parser._option_string_actions
 
     def spell(match: re.Match) -> str:
@@ -71,6 +107,27 @@ def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
         return f"{option} {match[2].strip(chr(34) + chr(39))}" if spelt else match[0]
 
     return _PARAMETER.sub(spell, message)
+
+
+def refuse_unused(given: Sequence[tuple[str, Any]], users: str) -> None:
+    """Refuse the first option of ``given`` (``(option, value)``; None or False: not given),
+    which only ``users`` use and none of the embedders run does: set, it would be ignored
+    without a word. Raises :class:`~skmrl.cli._csv.Refused` (``"is for ... only"``).
+
+    Examples
+    --------
+    >>> from skmrl.cli._common import refuse_unused
+    >>> refuse_unused([("--max-length", None), ("--trust-remote-code", False)], "matryoshka")
+    >>> refuse_unused([("--max-length", 64)], "--embedder matryoshka")
+    Traceback (most recent call last):
+    ...
+    skmrl.cli._csv.Refused: is for --embedder matryoshka only
+    """
+    from skmrl.cli._csv import Refused
+
+    for option, value in given:
+        if value is not None and value is not False:
+            raise Refused(option, f"is for {users} only")
 
 
 def int_at_least(minimum: int, what: str) -> Callable[[str], int]:

@@ -41,6 +41,7 @@ from skmrl.cli._common import (
     device_problem,
     embedder_choice,
     int_at_least,
+    refuse_unused,
 )
 from skmrl.cli._csv import Refused, check_input, read_texts
 
@@ -165,9 +166,8 @@ def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], list[str], st
     """The texts, the devices, the skipped-device lines and where the texts come from."""
     args.embedder = list(dict.fromkeys(args.embedder))
     if "matryoshka" not in args.embedder:  # set only the transformer: ignored without a word
-        for option, value in (("--max-length", args.max_length), ("--batch-size", args.batch_size)):
-            if value is not None:
-                raise Refused(option, "is for --embedder matryoshka only")
+        given = (("--max-length", args.max_length), ("--batch-size", args.batch_size))
+        refuse_unused(given, "--embedder matryoshka")
     if args.device is not None and args.embedder == ["tfidf"]:
         raise Refused("--device", "is for the torch embedders (word2vec, matryoshka) only")
     if args.input is None:
@@ -252,6 +252,10 @@ def _measure(name: str, device: str, texts: list[str], args: argparse.Namespace)
     label = device
     if name == "matryoshka":
         label = f"{embedder.device_} ({embedder.precision_})"
+    elif name == "word2vec":  # the device it trained on, not "auto" nor "cuda"
+        from skmrl._torch.device import resolve_device
+
+        label = resolve_device(device)
     return _Row(name, label, statistics.median(fits), statistics.median(seconds), len(timed))
 
 
@@ -373,8 +377,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         nargs="+",
         type=device,
         metavar="DEVICE",
-        help="the devices for word2vec and matryoshka: cpu, cuda, cuda:N, mps (default: every "
-        "one present; TF-IDF runs on the CPU)",
+        help="the devices for word2vec and matryoshka: auto (CUDA, then MPS, then the CPU), "
+        "cpu, cuda, cuda:N, mps (default: every one present; TF-IDF runs on the CPU)",
     )
     parser.add_argument(
         "--repeat",

@@ -22,7 +22,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from skmrl.cli._common import MAX_LENGTH_BOUND, add_command, cache_folder, int_at_least, max_length
+from skmrl.cli._common import (
+    MAX_LENGTH_BOUND,
+    add_command,
+    cache_folder,
+    int_at_least,
+    max_length,
+    refuse_unused,
+)
+from skmrl.cli._csv import Refused
 from skmrl.cli._demo_figures import (
     DEFAULT_FIGURES,
     FigureNotWritten,
@@ -65,6 +73,8 @@ examples:
   skmrl demo --no-plots                       the table only
 """
 
+#: MiniLM's truncation of the articles, in tokens, without --max-length (for speed).
+_MAX_LENGTH = 128
 #: Size of the demo's word vectors (one training per fold; every smaller dim is a prefix).
 _W2V_MAX_DIM = 128
 #: Full size and depth of the packaged all-MiniLM-L6-v2.
@@ -120,7 +130,25 @@ def _has_map_panel(args: argparse.Namespace) -> bool:
 
 
 def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """What argparse's types cannot check alone; exits with ``parser.error`` on a problem."""
+    """What argparse's types cannot check alone; exits with ``parser.error`` on a problem.
+
+    Then sets the defaults of ``--max-length`` and ``--layers``, left None by the parser: given
+    where no entry that uses them runs, they are refused, as the other commands do.
+    """
+    try:
+        if args.only is not None and "depth" not in args.only:
+            refuse_unused([("--layers", args.layers)], "the depth x dim grid (--only depth)")
+        if not _uses_matryoshka(args):
+            refuse_unused(
+                [("--max-length", args.max_length)],
+                "MatryoshkaEmbedder (--only matryoshka, adaptor or depth)",
+            )
+    except Refused as exc:
+        parser.error(f"argument {exc.argument}: {exc.message}")
+    if args.max_length is None:
+        args.max_length = _MAX_LENGTH
+    if args.layers is None:
+        args.layers = list(range(1, _MINILM_LAYERS + 1))
     if args.limit is not None and args.limit < _BBC_N_CLASSES * args.folds:
         parser.error(
             f"argument --limit: {args.limit} articles are too few for {args.folds}-fold CV: each "
@@ -626,10 +654,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     demo.add_argument(
         "--max-length",
         type=max_length,
-        default=128,
+        default=None,  # refused where no MiniLM entry runs; then _MAX_LENGTH
         metavar="TOKENS",
         help=f"MatryoshkaEmbedder truncates articles to this many tokens, in "
-        f"[1, {MAX_LENGTH_BOUND}] (default: 128, for speed)",
+        f"[1, {MAX_LENGTH_BOUND}] (default: {_MAX_LENGTH}, for speed)",
     )
     demo.add_argument(
         "--cache-dir",
@@ -649,7 +677,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--layers",
         type=int_at_least(1, "a positive int (a number of MiniLM's layers)"),
         nargs="+",
-        default=list(range(1, _MINILM_LAYERS + 1)),
+        default=None,  # refused where the depth grid does not run; then every layer
         metavar="N",
         help=f"the depths of the depth x dim grid: MiniLM's first N layers, each in "
         f"1..{_MINILM_LAYERS} (default: 1 2 3 4 5 6)",

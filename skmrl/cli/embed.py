@@ -43,6 +43,7 @@ from skmrl.cli._common import (
     model_limit_problems,
     output_file_problem,
     progress_setting,
+    refuse_unused,
     saved_settings,
     write_whole,
 )
@@ -86,9 +87,15 @@ then, in Python:
 # -- the checks ------------------------------------------------------------------------------------
 def _check_options(args: argparse.Namespace) -> None:
     problem = output_file_problem(args.output, _OUTPUTS, "a .npy or .parquet file")
-    if problem is None and Path(args.output).suffix.lower() == ".parquet":
+    suffix = Path(args.output).suffix.lower()
+    if problem is None and suffix == ".parquet":
         if importlib.util.find_spec("pyarrow") is None:
             problem = "writing .parquet needs pyarrow: pip install 'skmrl[parquet]'"
+    if problem is None and suffix == ".npy" and args.skip_empty:
+        rows = _rows_file(Path(args.output).expanduser())
+        problem = output_file_problem(str(rows), (".npy",), "a .npy file")
+        if problem:  # found once the vectors were made, in the words of its temporary file
+            problem = f"{problem} (--skip-empty writes the rows of INPUT there)"
     if problem:
         raise Refused("-o/--output", problem)
     check_input(args.input, args.text_col)
@@ -100,11 +107,9 @@ def _check_options(args: argparse.Namespace) -> None:
             ("--max-length", args.max_length),
             ("--batch-size", args.batch_size),
             ("--cache-dir", args.cache_dir),
-            ("--trust-remote-code", args.trust_remote_code or None),
+            ("--trust-remote-code", args.trust_remote_code),
         )
-        for option, value in given:
-            if value is not None:
-                raise Refused(option, "is for --embedder matryoshka only")
+        refuse_unused(given, "--embedder matryoshka")
         return
     try:
         config = model_config(args.model or _DEFAULT_MODEL)
@@ -212,7 +217,9 @@ def _write(path: Path, texts: list[str], vectors: Any, rows: list[int] | None = 
             if rows is not None:  # beside the vectors left as they were, a join would misalign
                 rows_file.unlink(missing_ok=True)
             raise
-        if rows is None:  # an earlier --skip-empty run's rows are not those of these vectors
+        # an earlier --skip-empty run's rows are not those of these vectors; a folder of that
+        # name is not such a file, and is left as it is (it failed once the vectors were written)
+        if rows is None and not rows_file.is_dir():
             rows_file.unlink(missing_ok=True)
         return
     import pyarrow as pa

@@ -52,6 +52,7 @@ from skmrl.cli._common import (
     output_file_problem,
     plot_problem,
     progress_setting,
+    refuse_unused,
     saved_settings,
     write_whole,
 )
@@ -148,11 +149,9 @@ def _check_options(args: argparse.Namespace) -> None:
         given = (
             ("--model", args.model),
             ("--max-length", args.max_length),
-            ("--trust-remote-code", args.trust_remote_code or None),
+            ("--trust-remote-code", args.trust_remote_code),
         )
-        for option, value in given:
-            if value is not None:
-                raise Refused(option, "is for the embedders matryoshka and adaptor only")
+        refuse_unused(given, "the embedders matryoshka and adaptor")
         return
     try:
         config = model_config(args.model or _DEFAULT_MODEL)
@@ -173,9 +172,16 @@ def _check_options(args: argparse.Namespace) -> None:
         )  # fmt: skip
     hidden = config.get("hidden_size")
     if isinstance(hidden, int) and args.dims and min(args.dims) > hidden:
-        raise Refused(
-            "--dims", f"every one is more than the model's {hidden} dims (for {encoders[0]})"
-        )
+        # the transformer's rows are left out of the table (_compare), unless nothing is left
+        if args.layers:
+            raise Refused(
+                "--dims", f"every one is more than the model's {hidden} dims (for --layers)"
+            )
+        if len(encoders) == len(args.embedder):
+            raise Refused(
+                "--dims", f"every one is more than the model's {hidden} dims (for "
+                f"{' and '.join(encoders)})"
+            )  # fmt: skip
 
 
 def _check_classes(labels: list[str], folds: int, subset: str) -> None:
@@ -306,20 +312,31 @@ def _chosen(comparison: Any, tolerance: float) -> list[str]:
 
 def _compare(
     args: argparse.Namespace, texts: list[str], labels: list[str]
-) -> tuple[Any, list[str]]:
-    """:func:`skmrl.evaluation.compare` of the embedders, and the names of those left out.
+) -> tuple[Any, dict[str, str]]:
+    """:func:`skmrl.evaluation.compare` of the embedders, and those left out: their names, each
+    with why (the size that every one of ``--dims`` is above).
 
     With ``--dims``, an embedder whose size (known once fitted: TF-IDF's is the rank of the
     smallest fold's matrix) is below every one of them scores none: it is left out of the
-    table, as ``--help`` says, and the others are scored. Each is compared alone, on the same
-    folds (an int ``cv`` is a seeded splitter); when none scores any size, the error names each.
+    table, as ``--help`` says, and the others are scored. The transformer's size is its
+    model's (``hidden_size``, read without loading it): its rows are left out before any
+    encoding. Each is compared alone, on the same folds (an int ``cv`` is a seeded splitter);
+    when none scores any size, the error names each.
     """
     from skmrl.evaluation import Comparison, compare
     from skmrl.evaluation._common import _DimsAboveSize
 
     curves: dict[str, Any] = {}
     unscored: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    hidden = _model_size(args)
     for name in args.embedder:
+        if name in _ENCODERS and hidden is not None and args.dims and min(args.dims) > hidden:
+            unscored[name] = (
+                f"every one of dims {sorted(set(args.dims))} is above the model's {hidden}"
+            )
+            reasons[name] = f"each above the model's {hidden} dims"
+            continue
         try:
             one = compare(
                 {name: _build(name, args)}, texts, labels, dims=args.dims, cv=args.folds,
@@ -327,26 +344,39 @@ def _compare(
             )  # fmt: skip
         except _DimsAboveSize as exc:  # supports none of dims (compare clips the others)
             unscored[name] = str(exc).removeprefix(f"embedders[{name!r}]: ")
+            reasons[name] = "each above its size, in one fold"
             continue
         curves.update(one.curves)
     if not curves:
         raise ValueError("; ".join(f"{name}: {message}" for name, message in unscored.items()))
-    return Comparison(curves), list(unscored)
+    return Comparison(curves), reasons
 
 
-def _skipped(comparison: Any, dims: list[int] | None, unscored: list[str]) -> list[str]:
+def _model_size(args: argparse.Namespace) -> int | None:
+    """The transformer's full size (its config's ``hidden_size``; None where not known), read
+    without loading it; None too when no embedder runs it."""
+    if not any(name in _ENCODERS for name in args.embedder):
+        return None
+    try:
+        hidden = model_config(args.model or _DEFAULT_MODEL).get("hidden_size")
+    except ValueError:  # not found: the checks said so before
+        return None
+    return hidden if isinstance(hidden, int) else None
+
+
+def _skipped(comparison: Any, dims: list[int] | None, unscored: dict[str, str]) -> list[str]:
     """One line per embedder that left out some of ``--dims`` (those above its size, which for
     TF-IDF is the rank of the smallest fold's matrix): they were dropped without a word. An
-    embedder in ``unscored`` scored none of them, and is not in the table."""
+    embedder in ``unscored`` (its name, and why) scored none of them, and is not in the table."""
     lines = []
     for name, curve in comparison.curves.items():
         left_out = sorted(set(dims or ()) - {int(d) for d in curve.dims})
         if left_out:
             sizes = ", ".join(str(d) for d in left_out)
             lines.append(f"  {name}: {sizes} (above its size, in one fold at least)")
-    for name in unscored:
+    for name, why in unscored.items():
         sizes = ", ".join(str(d) for d in sorted(set(dims or ())))
-        lines.append(f"  {name}: {sizes} (each above its size, in one fold): not in the table")
+        lines.append(f"  {name}: {sizes} ({why}): not in the table")
     return lines
 
 
@@ -451,6 +481,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
+    # the files first: a stdout that fails (a pipe into head, a full disk) loses no result
+    written, failed = _write_outputs(args, comparison, grid)
     print()
     print(comparison.to_markdown(digits=3, tolerance=args.tolerance))
     skipped = _skipped(comparison, args.dims, unscored)
@@ -473,18 +505,33 @@ def run(args: argparse.Namespace) -> int:
         print()
         print("\n".join(_depth_lines(grid, args.tolerance)))
     print(f"swept in {seconds:.1f} s")
-    for write, written in _outputs(args, comparison, grid):
-        # only the write is the output's error: a print that fails is stdout's, which main
-        # reports as such (a full stdout was called "skmrl sweep: error: [Errno 28] ...")
+    for line in written:
+        print(line)
+    if failed is not None:
+        print(f"skmrl sweep: error: {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _write_outputs(
+    args: argparse.Namespace, comparison: Any, grid: Any
+) -> tuple[list[str], str | None]:
+    """Write the files asked for, in turn until one fails: the lines saying which were
+    written, and the error of the one that failed (None when none did).
+
+    Only a write is the output's error: a print that fails is stdout's, which main reports as
+    such (a full stdout was called "skmrl sweep: error: [Errno 28] ...").
+    """
+    written = []
+    for write, said in _outputs(args, comparison, grid):
         try:
             write()
         except BrokenPipeError:  # a figure to a pipe whose reader went away: main stops quietly
             raise
         except (OSError, ImportError, ValueError) as exc:
-            print(f"skmrl sweep: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
-            return 1
-        print(written)
-    return 0
+            return written, cli_spelling(str(exc), args.parser)
+        written.append(said)
+    return written, None
 
 
 def _outputs(
