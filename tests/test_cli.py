@@ -53,6 +53,8 @@ def test_demo_refuses_a_bad_number_at_once(skmrl_cmd, args, argument, phrase):
          "is for MatryoshkaEmbedder (--only matryoshka, adaptor or depth) only"),
         (["--only", "tfidf", "matryoshka", "--layers", "2"], "--layers",
          "is for the depth x dim grid (--only depth) only"),
+        (["--only", "tfidf", "--cache-dir", "none"], "--cache-dir",
+         "is for MatryoshkaEmbedder (--only matryoshka, adaptor or depth) only"),
     ],
 )  # fmt: skip
 def test_demo_refuses_an_option_no_embedder_it_runs_uses(skmrl_cmd, args, argument, phrase):

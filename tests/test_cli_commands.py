@@ -198,6 +198,8 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, *cols, "--tolerance", "-0.1"], "--tolerance", ("expected a number >= 0",)),
         ([c, *cols, "--embedder", "bert"], "--embedder", ("unknown embedder 'bert'",)),
         ([c, *cols, "--embedder", "tfidf", "--model", "x"], "--model", ("matryoshka and adaptor",)),
+        ([c, *cols, "--embedder", "tfidf", "--cache-dir", "none"], "--cache-dir",
+         ("is for the embedders matryoshka and adaptor only",)),
         ([c, *cols, "--model", str(tmp_path / "no-model")], "--model", ("no such folder",)),
         ([c, *cols, "--max-length", "100000"], "--max-length", ("model's 512 position",)),
         ([c, *cols, "--out", "results.txt"], "--out", ("expected a .csv file",)),
@@ -250,9 +252,20 @@ def test_sweep_layers_prints_the_depth_table_of_dim_curve(skmrl_cmd, tmp_path, c
     out = skmrl_cmd(
         "sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "--embedder",
         "matryoshka", "--dims", "8", "384", "1000", "--folds", "3", "--layers", "6", "2",
-        "--cache-dir", "none", "--depth-plot", "depth.png",
+        "--cache-dir", "none", "--depth-plot", "depth.png", "--out", "table.csv",
+        "--device", "cpu",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
+    # The matryoshka row reads the vectors the depth pass cached: it showed that row's cache
+    # hits, "encode 0.0 s" (0.002 s in --out), as if MiniLM had cost nothing. It shows the
+    # depth pass's time now (40 texts through 6 layers: well over 0.02 s).
+    import csv
+
+    with open(tmp_path / "table.csv", newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    assert {float(r["encode_seconds"]) for r in table} and all(
+        float(r["encode_seconds"]) > 0.02 for r in table
+    ), table
     lines = out.stdout.splitlines()
     i = lines.index(
         "| layers | 8 | 384 | encode s / 1,000 texts | smallest dim within 0.01 of the best |"

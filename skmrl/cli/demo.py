@@ -140,7 +140,7 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             refuse_unused([("--layers", args.layers)], "the depth x dim grid (--only depth)")
         if not _uses_matryoshka(args):
             refuse_unused(
-                [("--max-length", args.max_length)],
+                [("--max-length", args.max_length), ("--cache-dir", args.cache_dir)],
                 "MatryoshkaEmbedder (--only matryoshka, adaptor or depth)",
             )
     except Refused as exc:
