@@ -266,7 +266,10 @@ def check_pair_scores(
     """
     if isinstance(scores, Iterator):
         scores = list(scores)  # a generator of numbers: np.asarray would hold the generator
-    raw = np.asarray(scores)
+    try:
+        raw = np.asarray(scores)
+    except ValueError:  # ragged: [1.0, [2.0, 3.0]]
+        raise TypeError(f"{name} must be numbers (one similarity score per pair)") from None
     strings = raw.dtype.kind in "US" or (
         raw.dtype == object and any(isinstance(v, str | bytes) for v in raw.ravel())
     )

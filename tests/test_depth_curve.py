@@ -6,6 +6,8 @@ TREC from ../shared/data.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -156,6 +158,21 @@ def test_bad_layers_are_clear_errors(params, layers, error, match):
     embedder = TfidfBaseline() if params is None else MatryoshkaEmbedder(**params)
     with pytest.raises(error, match=match):
         dim_curve(embedder, CORPUS, LABELS, dims=[8], cv=4, layers=layers)
+
+
+@pytest.mark.parametrize("fine_tune", ["adaptor", "full+adaptor"])
+def test_layers_with_an_adaptor_are_refused_before_any_fit(monkeypatch, fine_tune):
+    # refused by the first fold's fit, 12 frames deep: after a fold's encoding, or with
+    # "full+adaptor" a whole training
+    def fit_full(self, docs, y):
+        raise AssertionError("fitted")
+
+    monkeypatch.setattr(MatryoshkaEmbedder, "_fit_full", fit_full)
+    embedder = MatryoshkaEmbedder(device="cpu", fine_tune=fine_tune)
+    with pytest.raises(
+        ValueError, match=rf"layers=\[2, 6\] cannot be used with fine_tune='{re.escape(fine_tune)}'"
+    ):
+        dim_curve(embedder, CORPUS, LABELS, dims=[8], cv=4, layers=[6, 2])
 
 
 def test_an_int_is_one_depth():

@@ -1676,6 +1676,36 @@ def test_a_scoring_the_estimator_cannot_answer_is_refused_before_any_fit(count_f
     assert curve.scoring == "neg_log_loss" and (curve.scores < 0).all()
 
 
+def test_the_scoring_check_leaves_meta_estimators_to_their_fit():
+    # Unfitted, a StackingClassifier with final_estimator=None has no predict (it is its
+    # default LogisticRegression's, once fitted), and a GridSearchCV has predict_proba only
+    # once fitted: the check refused both, even for 'accuracy', where cross_val_score runs.
+    from sklearn.ensemble import StackingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC, LinearSVC
+
+    emb = TfidfBaseline(max_dim=8)
+    stack = StackingClassifier([("knn", KNeighborsClassifier(3))], cv=2)
+    curve = dim_curve(emb, CORPUS, LABELS, dims=[4, 8], cv=2, estimator=stack)
+    assert curve.scores.shape == (2, 2)
+    search = GridSearchCV(SVC(), {"probability": [True]}, cv=2)
+    curve = dim_curve(emb, CORPUS, LABELS, dims=[8], cv=2, estimator=search, scoring="neg_log_loss")
+    assert (curve.scores < 0).all()
+    # a Pipeline answers as its last step: refused when that step lacks the method
+    with pytest.raises(ValueError, match="predict_proba, which LinearSVC does not have"):
+        dim_curve(
+            emb, CORPUS, LABELS, dims=[8], cv=2, scoring="neg_log_loss",
+            estimator=make_pipeline(StandardScaler(), LinearSVC()),
+        )  # fmt: skip
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    curve = dim_curve(emb, CORPUS, LABELS, dims=[8], cv=2, estimator=pipe, scoring="neg_log_loss")
+    assert (curve.scores < 0).all()
+
+
 def test_a_column_of_labels_is_raveled_once_as_scikit_learn_does():
     # y of shape (n, 1) warned DataConversionWarning at every fold's fit at every dim
     from sklearn.exceptions import DataConversionWarning

@@ -533,6 +533,7 @@ def test_a_changed_training_default_never_reuses_a_fine_tuned_state(
         ([("a", "b"), ("c", "d")], [1.0, float("nan")], ValueError, "finite"),
         ([("a", "b"), ("c", "d")], ["1", "2"], TypeError, r"got strings such as '1': convert"),
         ([("a", "b"), ("c", "d")], (s for s in [1.0]), ValueError, "2 pairs but scores"),
+        ([("a", "b"), ("c", "d")], [1.0, [2.0, 3.0]], TypeError, "must be numbers"),
         ("ab", [1.0], TypeError, r"sequence of \(text_a, text_b\) pairs"),
         ((["a", "b", "c"], ["d", "e", "f"]), [1.0, 2.0], ValueError, r"list\(zip\("),
     ],

@@ -106,6 +106,12 @@ def _check_clusterer(estimator: Any, scoring: Any, embedder: Any) -> None:
         )
 
 
+#: Parameters that make an estimator a meta-estimator, whose methods follow what it wraps.
+_WRAPPED = frozenset(
+    {"estimator", "estimators", "final_estimator", "base_estimator", "regressor", "classifier"}
+)
+
+
 def _check_response(estimator: Any, scorer: Any, scoring: Any) -> None:
     """A ``ValueError`` before any fit when ``scoring`` reads an output that the estimator does
     not have (``"neg_log_loss"``: ``predict_proba``, which ``LinearSVC`` and ``SVC`` lack): it
@@ -117,6 +123,13 @@ def _check_response(estimator: Any, scorer: Any, scoring: Any) -> None:
     if methods is None:
         return
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    while hasattr(estimator, "steps") and estimator.steps:  # a Pipeline answers as its last step
+        estimator = estimator.steps[-1][1]
+    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    if _WRAPPED & set(params):
+        # A meta-estimator (GridSearchCV, StackingClassifier with final_estimator=None) may gain
+        # the method only once fitted, or from what it wraps: unfitted, it cannot tell.
+        return
     if any(hasattr(estimator, m) for m in methods):
         return
     name = type(estimator).__name__

@@ -102,7 +102,17 @@ def _check_layers(embedder: Any, layers: Any) -> list[int | None]:
             "layers= scores several depths of an encoder: it needs an embedder with an "
             f"`n_layers` parameter (MatryoshkaEmbedder), got {type(embedder).__name__}"
         )
-    return sorted(set(_int_list(layers, "layers")))
+    depths = sorted(set(_int_list(layers, "layers")))
+    fine_tune = embedder.get_params(deep=False).get("fine_tune")
+    if len(depths) > 1 and fine_tune in ("adaptor", "pca", "full+adaptor"):
+        # all but the deepest are shallower than the encoder: refused by the first fit (after
+        # a fold's fit, or a whole training with "full+adaptor"), known now
+        raise ValueError(
+            f"layers={depths} cannot be used with fine_tune={fine_tune!r}: the adaptor is "
+            "fitted on the output of every layer. Score the depths with fine_tune=None or "
+            "'full' (matryoshka_layers= trains the shallow layers)"
+        )
+    return depths
 
 
 def _fit_fold(
