@@ -120,7 +120,7 @@ def test_demo_says_in_one_line_which_figure_it_could_not_write(capsys, bbc_news,
 
     plot = tmp_path / "curves.png"
     args = ["demo", "--only", "TfidfBaseline", "--dims", "4", "--limit", "100", "--folds", "2"]
-    args += ["--plot", str(plot), "--depth-plot", "none", "--map", "none", "--cache-dir", "none"]
+    args += ["--plot", str(plot), "--depth-plot", "none", "--map", "none"]  # no MiniLM: no cache
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Figure, "savefig", full_disk)
         assert main(args) == 1
