@@ -975,6 +975,7 @@ def test_finetune_requires_the_text_column_and_the_output(skmrl_cmd, corpus_csv)
     )
 
 
+@pytest.mark.slow
 def test_finetune_adaptor_with_labels_saves_a_model_that_loads(skmrl_cmd, tmp_path, corpus_csv):
     from skmrl import MatryoshkaEmbedder
     from skmrl.utils._corpus import CORPUS
@@ -1015,6 +1016,7 @@ _PAIRS = [
 ]
 
 
+@pytest.mark.slow
 def test_finetune_pairs_with_the_adaptor_replaces_a_saved_model(skmrl_cmd, tmp_path):
     from skmrl import MatryoshkaEmbedder
 

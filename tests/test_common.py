@@ -337,6 +337,7 @@ class _SentenceTransformerEmbedder(BaseEmbedder):
         return self.model_.encode(docs, batch_size=self.batch_size, show_progress_bar=False)
 
 
+@pytest.mark.slow
 def test_a_sentence_transformers_embedder_keeps_the_contracts():
     # check_transform_keeps_state compared a hash of every fitted attribute, so the model's own
     # bookkeeping in encode (its train/eval flag) failed this well-behaved embedder.

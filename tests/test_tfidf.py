@@ -108,6 +108,7 @@ def test_disk_cache_restores_the_fitted_state(tmp_path, monkeypatch):
     assert len(fits) == 2
 
 
+@pytest.mark.slow
 def test_grid_search_over_dim_on_bbc_news(bbc_news, monkeypatch):
     """Pipeline + GridSearchCV over dim on real text: picks a dim, scores far above chance."""
     texts, labels = bbc_news
@@ -265,6 +266,7 @@ def test_character_ngrams_find_the_words_of_text_without_spaces():
     assert "猫" in single.vectorizer_.vocabulary_
 
 
+@pytest.mark.slow
 def test_a_grid_over_analyzer_fits_each_analyzer_on_sms_spam(shared_data, monkeypatch):
     """A grid over analyzer must fit each one (the fit key holds it), and char_wb n-grams
     classify spam in a Pipeline (obfuscated words such as 'FR33' and 'txt' share n-grams)."""

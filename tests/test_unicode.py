@@ -129,6 +129,7 @@ def test_matryoshka_warns_once_when_texts_are_mostly_unknown_tokens(minilm_fresh
     assert not _unknown_warnings(record)  # once per model
 
 
+@pytest.mark.slow
 def test_matryoshka_is_quiet_on_english_and_a_rare_unknown_text(minilm_fresh_warnings, shared_data):
     from skmrl.datasets import load_sms_spam
 

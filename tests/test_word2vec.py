@@ -927,6 +927,7 @@ def test_pickle_round_trip(bbc_model, bbc):
     assert clone_.most_similar("film", 3) == bbc_model.most_similar("film", 3)
 
 
+@pytest.mark.slow
 def test_grid_search_over_dim_trains_once_per_fold(bbc, trainings):
     texts, labels = bbc
     pipe = make_pipeline(
@@ -1159,6 +1160,7 @@ def _trec_accuracy(full: np.ndarray, labels: np.ndarray, dim: int) -> float:
     return cross_val_score(clf, prefix_normalize(full, dim), labels, cv=cv).mean()
 
 
+@pytest.mark.slow
 def test_default_settings_learn_from_a_small_short_text_corpus(shared_data):
     """TREC (5,452 questions, 49k tokens): at the old default of 5 epochs, 5-fold accuracy was
     0.37 at dim 16 and 0.51 at 128 (0.39 / 0.49 after the threads rewrite), with stop words as
