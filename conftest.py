@@ -21,7 +21,7 @@ except ImportError:  # pytest 7.0 and 7.1, which the dev extra (pytest>=7) admit
 #: The modules whose examples need an optional extra: the package they import, and the extra.
 _DOCTEST_NEEDS = {
     "skmrl/dask.py": ("dask", "dask"),
-    "skmrl/plotting.py": ("matplotlib", "plot"),
+    "skmrl/plotting/_curves.py": ("matplotlib", "plot"),
 }
 
 
