@@ -22,6 +22,7 @@ except ImportError:  # pytest 7.0 and 7.1, which the dev extra (pytest>=7) admit
 _DOCTEST_NEEDS = {
     "skmrl/dask.py": ("dask", "dask"),
     "skmrl/plotting/_curves.py": ("matplotlib", "plot"),
+    "skmrl/plotting/_maps.py": ("matplotlib", "plot"),
 }
 
 

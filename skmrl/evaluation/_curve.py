@@ -300,7 +300,8 @@ class DimCurve:
         -------
         matplotlib Axes
         """
-        from skmrl.plotting import _pyplot, draw_dim_curves
+        from skmrl.plotting._common import _pyplot
+        from skmrl.plotting._curves import draw_dim_curves
 
         plt = _pyplot("DimCurve.plot")
         if ax is None:
@@ -457,7 +458,8 @@ class Comparison:
         -------
         matplotlib Axes
         """
-        from skmrl.plotting import _pyplot, draw_dim_curves
+        from skmrl.plotting._common import _pyplot
+        from skmrl.plotting._curves import draw_dim_curves
 
         plt = _pyplot("Comparison.plot")
         if ax is None:

@@ -241,7 +241,8 @@ class DepthDimCurves:
         -------
         matplotlib Axes
         """
-        from skmrl.plotting import _pyplot, draw_depth_dim
+        from skmrl.plotting._common import _pyplot
+        from skmrl.plotting._curves import draw_depth_dim
 
         plt = _pyplot("DepthDimCurves.plot")
         if ax is None:

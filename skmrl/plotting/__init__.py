@@ -19,16 +19,19 @@ Jupyter notebook, a call left as a cell's last line shows the figure twice (once
 of the cell, once as the cell's value, as with any pyplot figure returned there): assign it
 (``fig = plot_dim_curves(...)``) or end the line with ``;``.
 
+The package has one module per job: ``_curves`` (the figures for choosing ``dim``), ``_maps``
+(the views of embeddings) and ``_common`` (what both use).
 """
 
-# The module moved to _curves.py unchanged, so that its history follows the split by job.
-from ._curves import __all__ as __all__
-from ._curves import _labelled_dims as _labelled_dims
-from ._curves import _pyplot as _pyplot
-from ._curves import _score_label as _score_label
+from ._common import _pyplot as _pyplot  # DimCurve.plot and the like, as before the split
 from ._curves import draw_depth_dim as draw_depth_dim
 from ._curves import draw_dim_curves as draw_dim_curves
-from ._curves import plot_depth_dim as plot_depth_dim
-from ._curves import plot_dim_curves as plot_dim_curves
-from ._curves import plot_document_map as plot_document_map
-from ._curves import plot_similarity_heatmap as plot_similarity_heatmap
+from ._curves import plot_depth_dim, plot_dim_curves
+from ._maps import plot_document_map, plot_similarity_heatmap
+
+__all__ = [
+    "plot_depth_dim",
+    "plot_dim_curves",
+    "plot_document_map",
+    "plot_similarity_heatmap",
+]
