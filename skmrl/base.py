@@ -73,8 +73,16 @@ def _float_vectors(X: Any) -> np.ndarray:
     >>> _float_vectors([[1e-200, 0.0]]).dtype, _float_vectors([[1, 2]]).dtype
     (dtype('float64'), dtype('float32'))
     """
-    X = np.asarray(X)
+    X = _real(np.asarray(X))
     return X if X.dtype == np.float64 else X.astype(np.float32, copy=False)
+
+
+def _real(X: np.ndarray) -> np.ndarray:
+    """``X``, refused when complex: a cast to floats drops the imaginary parts, with only
+    numpy's ComplexWarning."""
+    if X.dtype.kind == "c":
+        raise TypeError(f"expected real numbers, got complex ones ({X.dtype})")
+    return X
 
 
 def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) -> np.ndarray:
@@ -107,7 +115,7 @@ def prefix_normalize(full: np.ndarray, dim: int | None, normalize: bool = True) 
     # a list of rows or a DataFrame: full[:, :dim] raised "list indices must be integers" or
     # a KeyError, a 1-D or 3-D array numpy's IndexError or einsum's error, and a dim of -1
     # dropped the last column (of 100, kept them all) without a word
-    full = np.asarray(full)
+    full = _real(np.asarray(full))
     if full.ndim != 2:
         raise ValueError(
             f"prefix_normalize takes vectors of shape (n_samples, max_dim), got an array of "

@@ -596,6 +596,15 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
         return load_fine_tuned(loaded, weights, self.encoder_identity_), loaded.tokenizer
 
+    def _transform_docs(self, docs: list[str]) -> Any:
+        # The settings that may change after fit (set_params(batch_size=0) on a fitted
+        # embedder), checked at every transform: checked only where a text missed the cache,
+        # a bad one passed with texts seen before and failed later, with the first new text.
+        check_int("batch_size", self.batch_size, 1)
+        check_bool("cache_layers", self.cache_layers)
+        check_progress(self.progress)
+        return super()._transform_docs(docs)
+
     def _transform_full(self, docs: list[str]) -> np.ndarray:
         return self._encode(docs)
 

@@ -639,12 +639,18 @@ def test_a_lone_surrogate_is_named(fitted):
         ({"batch_size": 0}, ValueError, "batch_size must be an int >= 1, got 0"),
         ({"batch_size": "8"}, ValueError, "batch_size must be an int >= 1, got '8'"),
         ({"cache_layers": "x"}, TypeError, "cache_layers must be"),
+        ({"progress": "yes"}, TypeError, "progress must be None, True or False, got 'yes'"),
     ],
 )
 def test_runtime_params_changed_after_fit_are_checked_at_use(tiny_bert, change, error, match):
     """batch_size and cache_layers may change after fit, but were checked in fit only: None
-    failed deep in int(), 0 or -3 ran one text a batch, and 'x' turned cache_layers on."""
+    failed deep in int(), 0 or -3 ran one text a batch, and 'x' turned cache_layers on. They
+    were then checked where a text missed the cache only: a text seen before passed with a bad
+    setting, the next new one failed (in production, say); now at every transform."""
     emb = MatryoshkaEmbedder(model=tiny_bert, device="cpu", n_layers=1).fit(["a text", "another"])
+    emb.transform(["a seen text"])
     emb.set_params(**change)
+    with pytest.raises(error, match=match):
+        emb.transform(["a seen text"])
     with pytest.raises(error, match=match):
         emb.transform(["a new text"])

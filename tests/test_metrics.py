@@ -268,6 +268,9 @@ def test_cosine_top_k_errors():
         cosine_top_k(sparse.eye(3, format="csr"), D, k=1)
     with pytest.raises(TypeError, match="2-D array of numbers"):
         cosine_top_k([["a", "b", "c"]], D, k=1)
+    # complex vectors lost their imaginary parts, with only numpy's ComplexWarning
+    with pytest.raises(TypeError, match="2-D array of numbers"):
+        cosine_top_k(np.array([[1 + 1j, 0, 0]]), D, k=1)
 
 
 def test_ndcg_with_a_cut_off_beyond_the_rankings_takes_no_memory_for_it():
