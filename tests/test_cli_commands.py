@@ -794,16 +794,38 @@ def test_embed_skip_empty_writes_the_row_of_each_text(skmrl_cmd, tmp_path):
     assert not (tmp_path / "v.rows.npy").exists()
 
 
-def test_embed_skip_empty_leaves_no_rows_file_when_the_vectors_fail(skmrl_cmd, tmp_path):
+def test_embed_skip_empty_leaves_no_rows_file_when_the_vectors_fail(capsys, tmp_path):
     # OUT.rows.npy was written before the vectors and left there when they failed (a full disk,
     # an unreachable link target): rows of vectors never written, or beside the older vectors
     # of OUT.npy, where a join by them would pair each vector with another row.
+    import errno
+    import os
+
+    from skmrl.cli import main
+
     (tmp_path / "holes.txt").write_text("a cat\n\nshares fell\nthe bank\n", encoding="utf-8")
+    args = ["embed", str(tmp_path / "holes.txt"), "-o", str(tmp_path / "v.npy"),
+            "--embedder", "tfidf", "--dim", "2", "--skip-empty"]  # fmt: skip
+    save = np.save
+    written = []
+
+    def full_disk(file, arr, *args, **kwargs):  # the disk fills up at the vectors
+        written.append(arr.shape)
+        if arr.ndim == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return save(file, arr, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np, "save", full_disk)
+        assert main(args) == 1
+    assert (3, 2) in written  # the vectors were to be written, and failed
+    assert "skmrl embed: error: " in capsys.readouterr().err
+    assert not (tmp_path / "v.rows.npy").exists() and not (tmp_path / "v.npy").exists()
+    # a link to an unreachable target (the case this test once used): refused before the run
     (tmp_path / "v.npy").symlink_to(tmp_path / "no-such-folder" / "v.npy")
-    out = skmrl_cmd(
-        "embed", "holes.txt", "-o", "v.npy", "--embedder", "tfidf", "--dim", "2", "--skip-empty"
-    )  # fmt: skip
-    assert out.returncode == 1 and "skmrl embed: error: " in out.stderr
+    with pytest.raises(SystemExit) as refused:
+        main(args)
+    assert refused.value.code == 2 and "whose folder does not exist" in capsys.readouterr().err
     assert not (tmp_path / "v.rows.npy").exists()
 
 
