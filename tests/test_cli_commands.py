@@ -145,6 +145,8 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     (tmp_path / "dangling.csv").symlink_to(tmp_path / "missing" / "r.csv")
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "to-fifo.csv").symlink_to(tmp_path / "fifo")
+    (tmp_path / "loop1.csv").symlink_to("loop2.csv")  # a traceback, after the run
+    (tmp_path / "loop2.csv").symlink_to("loop1.csv")
     (tmp_path / "rows.jsonl").write_text(
         '{"text": "a cat, asleep", "topic": "pets"}\n{"text": "shares fell", "topic": "money"}\n'
     )
@@ -214,6 +216,8 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
          ("'dangling.csv' is a link to", "missing/r.csv', whose folder does not exist")),
         ([c, *cols, "--out", "to-fifo.csv"], "--out",
          ("'to-fifo.csv' is not a regular file (a device, a pipe or a socket)",)),
+        ([c, *cols, "--out", "loop1.csv"], "--out",
+         ("'loop1.csv' is a link that loops back on itself",)),
         # the data file itself, spelled relative to the working folder: it would be replaced
         ([c, *cols, "--out", "./corpus.csv"], "--out", ("'./corpus.csv' is the DATA file",)),
         # another name of it, which resolved names told apart: a hard link here; on macOS's

@@ -1704,6 +1704,21 @@ def test_the_scoring_check_leaves_meta_estimators_to_their_fit():
     pipe = make_pipeline(StandardScaler(), LogisticRegression())
     curve = dim_curve(emb, CORPUS, LABELS, dims=[8], cv=2, estimator=pipe, scoring="neg_log_loss")
     assert (curve.scores < 0).all()
+    # what wraps an estimator and answers for it unfitted is still checked (f1f1dd6 left every
+    # meta-estimator to its fit: OneVsRestClassifier(LinearSVC()) failed after fold 0's fit)
+    from sklearn.multiclass import OneVsRestClassifier
+
+    with pytest.raises(ValueError, match="predict_proba, which OneVsRestClassifier does not"):
+        dim_curve(
+            emb, CORPUS, LABELS, dims=[8], cv=2, scoring="neg_log_loss",
+            estimator=OneVsRestClassifier(LinearSVC()),
+        )  # fmt: skip
+    # a Pipeline whose last step is 'passthrough' is named as itself
+    with pytest.raises(ValueError, match="predict_proba, which Pipeline does not have"):
+        dim_curve(
+            emb, CORPUS, LABELS, dims=[8], cv=2, scoring="neg_log_loss",
+            estimator=make_pipeline(StandardScaler(), "passthrough"),
+        )  # fmt: skip
 
 
 def test_a_column_of_labels_is_raveled_once_as_scikit_learn_does():

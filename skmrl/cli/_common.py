@@ -402,7 +402,10 @@ def _writable_file_problem(target: Path) -> str | None:
         return f"folder {str(folder)!r} does not exist"
     named = str(target)
     if target.is_symlink():
-        target = target.resolve()
+        try:
+            target = target.resolve()
+        except (OSError, RuntimeError):  # a loop of links: RuntimeError before Python 3.13
+            return f"{named!r} is a link that loops back on itself"
         folder = target.parent
         if not folder.is_dir():
             return f"{named!r} is a link to {str(target)!r}, whose folder does not exist"

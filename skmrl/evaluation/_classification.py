@@ -106,29 +106,26 @@ def _check_clusterer(estimator: Any, scoring: Any, embedder: Any) -> None:
         )
 
 
-#: Parameters that make an estimator a meta-estimator, whose methods follow what it wraps.
-_WRAPPED = frozenset(
-    {"estimator", "estimators", "final_estimator", "base_estimator", "regressor", "classifier"}
-)
-
-
 def _check_response(estimator: Any, scorer: Any, scoring: Any) -> None:
     """A ``ValueError`` before any fit when ``scoring`` reads an output that the estimator does
     not have (``"neg_log_loss"``: ``predict_proba``, which ``LinearSVC`` and ``SVC`` lack): it
     failed after fold 0's embedder was fitted, with an AttributeError deep in the scorer.
     Checked where the scorer says what it reads (scikit-learn's scorers, ``make_scorer``'s),
-    on the unfitted estimator as scikit-learn's ``available_if`` answers for it; a callable of
-    the user's is left to say it itself."""
+    on the unfitted estimator as scikit-learn's ``available_if`` answers for it (a Pipeline as
+    its last step, a OneVsRestClassifier as what it wraps); a callable of the user's is left to
+    say it itself, and so are the estimators that only their fit can answer for: a search
+    (``GridSearchCV(SVC(), {"probability": [True]})`` has ``predict_proba`` once fitted) and a
+    stacking ensemble with its default final estimator (``final_estimator=None``)."""
     methods = getattr(scorer, "_response_method", None)
     if methods is None:
         return
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
-    while hasattr(estimator, "steps") and estimator.steps:  # a Pipeline answers as its last step
-        estimator = estimator.steps[-1][1]
+    while getattr(estimator, "steps", None) and hasattr(estimator.steps[-1][1], "get_params"):
+        estimator = estimator.steps[-1][1]  # a Pipeline answers as its last estimator
     params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
-    if _WRAPPED & set(params):
-        # A meta-estimator (GridSearchCV, StackingClassifier with final_estimator=None) may gain
-        # the method only once fitted, or from what it wraps: unfitted, it cannot tell.
+    if {"param_grid", "param_distributions"} & set(params):
+        return
+    if "final_estimator" in params and params["final_estimator"] is None:
         return
     if any(hasattr(estimator, m) for m in methods):
         return
