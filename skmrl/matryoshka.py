@@ -596,15 +596,6 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
         return load_fine_tuned(loaded, weights, self.encoder_identity_), loaded.tokenizer
 
-    def _transform_docs(self, docs: list[str]) -> Any:
-        # The settings that may change after fit (set_params(batch_size=0) on a fitted
-        # embedder), checked at every transform: checked only where a text missed the cache,
-        # a bad one passed with texts seen before and failed later, with the first new text.
-        check_int("batch_size", self.batch_size, 1)
-        check_bool("cache_layers", self.cache_layers)
-        check_progress(self.progress)
-        return super()._transform_docs(docs)
-
     def _transform_full(self, docs: list[str]) -> np.ndarray:
         return self._encode(docs)
 
@@ -623,8 +614,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             device=self.device_,
             pooling=self.pooling,
             max_length=int(self.max_length),
-            # checked here too: it may change after fit (a runtime parameter), unlike the others
-            batch_size=check_int("batch_size", self.batch_size, 1),
+            batch_size=int(self.batch_size),  # checked in fit, and after it in _embed_docs
             dtype=autocast_dtype(self.precision_),
             progress=self.progress,
             n_layers=n_layers,
@@ -641,9 +631,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         """
         cache = get_embedding_cache()
         memory = getattr(self, "memory", None)
-        every = depth is not None and check_bool(  # may change after fit: checked at use
-            "cache_layers", getattr(self, "cache_layers", False)
-        )
+        every = depth is not None and getattr(self, "cache_layers", False)  # checked by the caller
         if not every:
             full_depth = depth is None or depth == self.max_layers_
             return cache.get_or_compute(
@@ -682,6 +670,13 @@ class MatryoshkaEmbedder(BaseEmbedder):
         # not the fold); the adaptors are a matrix product on top, so a grid over dim with
         # fine_tune="adaptor" encodes each unique text once in all.
         depth = self._check_n_layers()
+        # The settings that may change after fit (set_params(batch_size=0) on a fitted
+        # embedder), checked at every read of vectors (transform, embed_full): checked where a
+        # text missed the cache only, a bad one passed with the texts seen before, and failed at
+        # the first new text (in production, say).
+        check_int("batch_size", self.batch_size, 1)
+        check_bool("cache_layers", getattr(self, "cache_layers", False))
+        check_progress(self.progress)
         if not docs:  # the cache cannot know the width of nothing: (0, max_dim_), not (0, 0)
             return np.zeros((0, self.max_dim_), dtype=np.float32)
         full = self._layer_vectors(list(docs), depth)

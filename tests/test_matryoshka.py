@@ -653,4 +653,6 @@ def test_runtime_params_changed_after_fit_are_checked_at_use(tiny_bert, change, 
     with pytest.raises(error, match=match):
         emb.transform(["a seen text"])
     with pytest.raises(error, match=match):
+        emb.embed_full(["a seen text"])  # every read of vectors, not transform alone
+    with pytest.raises(error, match=match):
         emb.transform(["a new text"])
