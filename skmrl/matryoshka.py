@@ -21,6 +21,8 @@ __all__ = ["MatryoshkaEmbedder"]
 
 _POOLINGS = ("mean", "cls")
 _FINE_TUNES = (None, "adaptor", "pca", "full", "full+adaptor")
+#: train_batch_size's default: set to another value, it is a setting that only training uses.
+_TRAIN_BATCH_SIZE = 32
 
 
 class MatryoshkaEmbedder(BaseEmbedder):
@@ -258,7 +260,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         matryoshka_layers: Collection[int] | Mapping[int, float] | None = None,
         epochs: int | None = None,
         learning_rate: float | None = None,
-        train_batch_size: int = 32,
+        train_batch_size: int = _TRAIN_BATCH_SIZE,
         random_state: int = 0,
         trust_remote_code: bool = False,
     ) -> None:
@@ -358,12 +360,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
         """Warn when one of ``names`` (``matryoshka_dims``, ``epochs``, ``learning_rate``,
         ``train_batch_size``) is set where nothing uses it (a warning, not an error, so that a
         grid over ``fine_tune`` still runs); ``train_batch_size`` counts as set when it is not
-        its default, 32."""
+        its default."""
         unused = [
             name
             for name in names
             if (
-                self.train_batch_size != 32
+                self.train_batch_size != _TRAIN_BATCH_SIZE
                 if name == "train_batch_size"
                 else getattr(self, name) is not None
             )
