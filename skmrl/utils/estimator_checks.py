@@ -500,7 +500,7 @@ def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
     for dim in _dims(max_dim):
         for normalize in (True, False):
             out = fresh(dim=dim, normalize=normalize)
-            expected = prefix_normalize(raw, dim) if normalize else raw[:, :dim]
+            expected = prefix_normalize(raw, dim, normalize)
             np.testing.assert_allclose(
                 out, expected, atol=1e-5, err_msg=f"dim={dim}, normalize={normalize}"
             )
@@ -893,7 +893,7 @@ def check_dim_without_refit(estimator: Any, X: Sequence[str], y: Any) -> None:
     small = _transform(est, X[:3])
     encoded = counts["encoded"]
     bigger = _transform(est.set_params(dim=min(5, est.max_dim_)), X[:3])
-    expected = prefix_normalize(bigger, 1) if getattr(est, "normalize", True) else bigger[:, :1]
+    expected = prefix_normalize(bigger, 1, getattr(est, "normalize", True))
     np.testing.assert_allclose(expected, small, atol=1e-5)
     assert counts["fits"] == fits, "changing dim after fit refitted the embedder"
     assert counts["encoded"] == encoded, (
