@@ -116,8 +116,10 @@ def _tolerance(value: str) -> float:
 
 
 # -- the checks ------------------------------------------------------------------------------------
-def _check_options(args: argparse.Namespace) -> None:
-    """The outputs and the model (found, not loaded); the data file comes after."""
+def _check_options(args: argparse.Namespace) -> int | None:
+    """The outputs and the model (found, not loaded); the data file comes after. Returns the
+    transformer's full size (its config's ``hidden_size``), None where not known or where no
+    embedder runs it."""
     if args.device != "auto" and not any(name in _TORCH for name in args.embedder):
         raise Refused("--device", f"is for the torch embedders ({', '.join(_TORCH)}) only")
     if args.out is not None:
@@ -154,7 +156,7 @@ def _check_options(args: argparse.Namespace) -> None:
             ("--trust-remote-code", args.trust_remote_code),
         )
         refuse_unused(given, "the embedders matryoshka and adaptor")
-        return
+        return None
     try:
         config = model_config(args.model or _DEFAULT_MODEL)
     except ValueError as exc:
@@ -173,7 +175,9 @@ def _check_options(args: argparse.Namespace) -> None:
             f"{max(args.layers)}"
         )  # fmt: skip
     hidden = config.get("hidden_size")
-    if isinstance(hidden, int) and args.dims and min(args.dims) > hidden:
+    if not isinstance(hidden, int):
+        return None
+    if args.dims and min(args.dims) > hidden:
         # the transformer's rows are left out of the table (_compare), unless nothing is left
         if args.layers:
             raise Refused(
@@ -184,6 +188,7 @@ def _check_options(args: argparse.Namespace) -> None:
                 "--dims", f"every one is more than the model's {hidden} dims (for "
                 f"{' and '.join(encoders)})"
             )  # fmt: skip
+    return hidden
 
 
 def _check_classes(labels: list[str], folds: int, subset: str) -> None:
@@ -227,11 +232,13 @@ def _read_data(args: argparse.Namespace) -> tuple[list[str], list[str], int]:
     return texts, labels, n_rows
 
 
-def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], int]:
-    """Every check, in order; nothing is loaded (torch is imported last, for --device)."""
+def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], int, int | None]:
+    """Every check, in order; nothing is loaded (torch is imported last, for --device). Returns
+    the texts, their labels, the file's row count and the transformer's size
+    (:func:`_check_options`)."""
     args.embedder = list(dict.fromkeys(args.embedder))  # each once, in the order given
     distinct_columns({"--text-col": args.text_col, "--label-col": args.label_col})
-    _check_options(args)
+    hidden = _check_options(args)
     texts, labels, n_rows = _read_data(args)
     if any(name in _ENCODERS for name in args.embedder):
         problem = cache_problem(args.cache_dir)  # creates the folder: the last check but one
@@ -241,7 +248,7 @@ def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], int]:
         problem = device_problem(args.device)
         if problem:
             raise Refused("--device", problem)
-    return texts, labels, n_rows
+    return texts, labels, n_rows, hidden
 
 
 # -- the embedders ---------------------------------------------------------------------------------
@@ -318,7 +325,7 @@ def _chosen(comparison: Any, tolerance: float) -> list[str]:
 
 
 def _compare(
-    args: argparse.Namespace, texts: list[str], labels: list[str]
+    args: argparse.Namespace, texts: list[str], labels: list[str], hidden: int | None
 ) -> tuple[Any, dict[str, str]]:
     """:func:`skmrl.evaluation.compare` of the embedders, and those left out: their names, each
     with why (the size that every one of ``--dims`` is above).
@@ -326,9 +333,9 @@ def _compare(
     With ``--dims``, an embedder whose size (known once fitted: TF-IDF's is the rank of the
     smallest fold's matrix) is below every one of them scores none: it is left out of the
     table, as ``--help`` says, and the others are scored. The transformer's size is its
-    model's (``hidden_size``, read without loading it): its rows are left out before any
-    encoding. Each is compared alone, on the same folds (an int ``cv`` is a seeded splitter);
-    when none scores any size, the error names each.
+    model's, ``hidden`` (``hidden_size``, read without loading it; None where not known): its
+    rows are left out before any encoding. Each is compared alone, on the same folds (an int
+    ``cv`` is a seeded splitter); when none scores any size, the error names each.
     """
     from skmrl.evaluation import Comparison, compare
     from skmrl.evaluation._common import _DimsAboveSize
@@ -336,7 +343,6 @@ def _compare(
     curves: dict[str, Any] = {}
     unscored: dict[str, str] = {}
     reasons: dict[str, str] = {}
-    hidden = _model_size(args)
     # the adaptor reads the matryoshka row's vectors from the cache: matryoshka first, so that
     # its row shows their encoding, whatever the order of --embedder (the table keeps that order)
     for name in sorted(args.embedder, key=lambda name: name == "adaptor"):
@@ -359,18 +365,6 @@ def _compare(
     if not curves:
         raise ValueError("; ".join(f"{name}: {message}" for name, message in unscored.items()))
     return Comparison({name: curves[name] for name in args.embedder if name in curves}), reasons
-
-
-def _model_size(args: argparse.Namespace) -> int | None:
-    """The transformer's full size (its config's ``hidden_size``; None where not known), read
-    without loading it; None too when no embedder runs it."""
-    if not any(name in _ENCODERS for name in args.embedder):
-        return None
-    try:
-        hidden = model_config(args.model or _DEFAULT_MODEL).get("hidden_size")
-    except ValueError:  # not found: the checks said so before
-        return None
-    return hidden if isinstance(hidden, int) else None
 
 
 def _skipped(comparison: Any, dims: list[int] | None, unscored: dict[str, str]) -> list[str]:
@@ -489,7 +483,7 @@ def _write_depth_plot(grid: Any, path: str, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """``skmrl sweep``."""
     try:
-        texts, labels, n_rows = _plan(args)
+        texts, labels, n_rows, hidden = _plan(args)
     except Refused as exc:
         args.parser.error(f"argument {exc.argument}: {exc.message}")
     subset = (
@@ -516,7 +510,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.layers:  # first: its every-layer pass also caches the matryoshka row's vectors
             grid = _depth_grid(args, texts, labels)
-        comparison, unscored = _compare(args, texts, labels)
+        comparison, unscored = _compare(args, texts, labels, hidden)
         if grid is not None and "matryoshka" in comparison.curves:
             _charge_the_depth_pass(comparison.curves["matryoshka"], grid)
     except RUN_ERRORS as exc:
