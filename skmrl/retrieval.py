@@ -66,8 +66,9 @@ class MatryoshkaSearch(BaseEstimator):
         over the corpus onto 256 codes (4x smaller than float32); on the CPU the query is
         quantized too (per row) and scored by int8 matrix products, about 5x faster than
         float32 ones (where torch lacks ``torch._int_mm``, and on a GPU, the float query is
-        scored against the dequantized documents). ``"binary"``: the sign bits, 8 per byte (32x
-        smaller), compared by Hamming distance with the query's sign bits.
+        scored against the dequantized documents). ``"binary"``: the sign bits, 8 per byte, in whole
+        64-bit words per row (32x smaller than float32 at a multiple of 64 dims; 16 dims take
+        8 bytes, 8x smaller), compared by Hamming distance with the query's sign bits.
     device : str, default="auto"
         Where the shortlist is scored: ``"cpu"`` (NumPy; an int8 shortlist with torch's
         ``torch._int_mm`` where it has it), ``"cuda"``, ``"cuda:N"``, ``"mps"`` (torch);
@@ -277,6 +278,12 @@ class MatryoshkaSearch(BaseEstimator):
         if self.embedder is not None:
             docs = self._texts(X, "X", fit=True)
             embedder = clone(self.embedder).fit(docs)
+            # The full size is known once fitted: refuse dims beyond it before embedding the
+            # whole corpus (minutes with an encoder), not after.
+            fitted_max = getattr(embedder, "max_dim_", None)
+            if isinstance(fitted_max, numbers.Integral):
+                check_dim(self.shortlist_dim, int(fitted_max), name="shortlist_dim")
+                check_dim(self.rerank_dim, int(fitted_max), name="rerank_dim")
             full = embedder.embed_full(docs)
         else:
             embedder = None
@@ -504,12 +511,13 @@ class MatryoshkaSearch(BaseEstimator):
                 f"shortlist_size={self.shortlist_size} is below n_neighbors={k}: the rerank "
                 "can only return documents of the shortlist; raise shortlist_size"
             )
-        Q = self._vectors(X, "queries", self.embedder_, fit=False)
         from skmrl._torch.device import check_device_spec, resolve_device
 
-        # the search's own "auto" (a GPU, else the CPU: never MPS), whatever its case or spaces
+        # the search's own "auto" (a GPU, else the CPU: never MPS), whatever its case or spaces;
+        # resolved before the queries are embedded, so a missing GPU is said before that work
         auto = isinstance(self.device, str) and check_device_spec(self.device) == "auto"
         device = _auto_device() if auto else resolve_device(self.device)
+        Q = self._vectors(X, "queries", self.embedder_, fit=False)
         q_rerank = prefix_normalize(Q, rerank_dim)
         if short_dim is not None:
             q_short = prefix_normalize(Q, short_dim)

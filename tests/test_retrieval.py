@@ -846,3 +846,36 @@ def test_queries_are_checked_for_the_corpus_column_names(tmp_path):
 def _saved(search: MatryoshkaSearch, path) -> str:
     search.save(path)
     return str(path)
+
+
+_EMBEDDED: list[int] = []  # what _CountedTfidf embedded at full size, a count per call
+
+
+class _CountedTfidf(TfidfBaseline):
+    """A real TfidfBaseline that counts the documents it embeds at full size."""
+
+    def embed_full(self, X):
+        docs = list(X)
+        _EMBEDDED.append(len(docs))
+        return super().embed_full(docs)
+
+
+@pytest.mark.parametrize("param", ["shortlist_dim", "rerank_dim"])
+def test_dims_beyond_the_fitted_size_are_refused_before_the_corpus_is_embedded(param):
+    _EMBEDDED.clear()
+    dims = {"shortlist_dim": 4, param: 64}  # the default shortlist_dim=64 is out of range too
+    search = MatryoshkaSearch(_CountedTfidf(max_dim=8), device="cpu", **dims)
+    with pytest.raises(ValueError, match=rf"{param}=64 is out of range.*\[1, 8\]"):
+        search.fit(CORPUS)
+    assert _EMBEDDED == []  # the error came before the corpus's encoding
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_missing_gpu_is_said_before_the_queries_are_embedded():
+    _EMBEDDED.clear()
+    search = MatryoshkaSearch(_CountedTfidf(max_dim=8), shortlist_dim=4, device="cuda")
+    search.fit(CORPUS)
+    assert _EMBEDDED == [len(CORPUS)]
+    with pytest.raises(ValueError, match="not available"):
+        search.kneighbors(CORPUS[:3], 2)
+    assert _EMBEDDED == [len(CORPUS)]  # the queries were not embedded
