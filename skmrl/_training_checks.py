@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import numbers
 import warnings
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from skmrl._validation import is_missing
 from skmrl._warn import caller_stacklevel
 
-__all__ = ["check_class_labels", "check_matryoshka_dims"]
+__all__ = ["check_class_labels", "check_matryoshka_dims", "sizes_setting"]
 
 
 def check_matryoshka_dims(
@@ -96,6 +96,35 @@ def check_matryoshka_dims(
             f"matryoshka_dims={sizes} is out of range: every size must be in [1, {max_dim}]"
         )
     return sizes
+
+
+def sizes_setting(value: Any) -> Any:
+    """A ``matryoshka_dims`` (or ``matryoshka_layers``) setting as the sizes it means, for the
+    fit's cache key and the changed-since-fit check: a list, tuple, range, 1-D array or Series
+    of ints as their tuple (a set's sorted, as :func:`check_matryoshka_dims` takes it), so that
+    ``[8, 16]`` after a fit with ``(8, 16)`` is no change and shares its fit. Anything else
+    (``None``, a dict of weights, a value fit refuses) is returned as it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmrl._training_checks import sizes_setting
+    >>> sizes_setting([8, 16]) == sizes_setting((8, 16)) == sizes_setting(np.array([8, 16]))
+    True
+    >>> sizes_setting({16, 8}), sizes_setting(None)
+    ((8, 16), None)
+    """
+    if (
+        isinstance(value, str | bytes | Iterator | Mapping)
+        or not isinstance(value, Iterable)
+        or (isinstance(value, np.ndarray) and value.ndim != 1)
+    ):
+        return value
+    sizes = list(value)
+    if any(isinstance(d, bool | np.bool_) or not isinstance(d, numbers.Integral) for d in sizes):
+        return value
+    sizes = [int(d) for d in sizes]
+    return tuple(sorted(sizes) if isinstance(value, Set) else sizes)
 
 
 def check_class_labels(

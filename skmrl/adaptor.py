@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skmrl._adaptor_warnings import warn_if_few_vectors, warn_if_slow
 from skmrl._progress import check_progress
 from skmrl._settings import recorded_settings, refuse_changed_settings, stable_repr
-from skmrl._training_checks import check_class_labels, check_matryoshka_dims
+from skmrl._training_checks import check_class_labels, check_matryoshka_dims, sizes_setting
 from skmrl._validation import (
     check_bool,
     check_dim,
@@ -299,7 +299,13 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
     def _fit_params(self) -> dict[str, Any]:
         """The parameters the fitted rotation depends on (all but :attr:`_free_params`)."""
-        return {k: v for k, v in self.get_params(deep=False).items() if k not in self._free_params}
+        params = self.get_params(deep=False).items()
+        # [8, 16] after a fit with (8, 16) is the same setting, and shares its fit
+        return {
+            k: sizes_setting(v) if k == "matryoshka_dims" else v
+            for k, v in params
+            if k not in self._free_params
+        }
 
     def _check_fitted(self) -> None:
         """``check_is_fitted``, and refuse a rotation fitted under other parameters: after

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skmrl._settings import Unkeyable, recorded_settings, refuse_changed_settings, stable_repr
+from skmrl._training_checks import sizes_setting
 from skmrl._validation import check_bool, check_dim, check_documents, check_label_count
 from skmrl.cache import cached_fit_state, check_memory, get_embedding_cache, hash_texts
 
@@ -176,6 +177,10 @@ def _is_fitted_name(name: str) -> bool:
     return name.endswith("_") and not name.startswith("_")
 
 
+#: Parameters holding nested sizes, keyed as the sizes they mean (see ``sizes_setting``).
+_SIZES_PARAMS = frozenset({"matryoshka_dims", "matryoshka_layers"})
+
+
 class BaseEmbedder(TransformerMixin, BaseEstimator):
     """Base class of the skmrl embedders (not used directly).
 
@@ -241,8 +246,13 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------
     def _cache_params(self) -> dict[str, Any]:
+        """The parameters the fitted state depends on, nested sizes as the tuple they mean."""
         skip = self._slice_params | self._runtime_params
-        return {k: v for k, v in self.get_params(deep=False).items() if k not in skip}
+        return {
+            k: sizes_setting(v) if k in _SIZES_PARAMS else v
+            for k, v in self.get_params(deep=False).items()
+            if k not in skip
+        }
 
     def _fit_key(self, docs: list[str], y: Any) -> str | None:
         """Key of the fitted state: class, parameters but ``dim``, and the data it depends on."""

@@ -25,6 +25,8 @@ from skmrl.base import prefix_normalize
 from skmrl.cache import clear_caches
 from skmrl.word2vec import load_word_vectors
 
+from ._corpus import CORPUS
+
 
 @pytest.fixture(scope="module")
 def bbc(bbc_news):
@@ -1254,3 +1256,20 @@ def test_a_state_trained_where_auto_meant_a_gpu_is_not_served_on_the_cpu(tmp_pat
     again = clone(emb).fit(docs)  # on the CPU again: its own state, from the disk
     assert again.fingerprint_ == cpu.fingerprint_
     assert len(trainings) == 1
+
+
+def test_a_text_embedders_sizes_as_a_list_or_tuple_share_its_fit():
+    def w2v(dims):
+        return Word2VecEmbedder(
+            dim=4, max_dim=8, matryoshka_dims=dims, min_count=1, epochs=2, device="cpu"
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # word2vec on 40 sentences
+        emb = w2v((4, 8)).fit(CORPUS)
+        assert w2v([4, 8]).fit(CORPUS).fingerprint_ == emb.fingerprint_
+        before = emb.transform(CORPUS[:3])
+        after = emb.set_params(matryoshka_dims=np.array([4, 8])).transform(CORPUS[:3])
+    np.testing.assert_array_equal(after, before)
+    with pytest.raises(ValueError, match="changed since fit: matryoshka_dims"):
+        emb.set_params(matryoshka_dims=[2, 8]).transform(CORPUS[:3])
