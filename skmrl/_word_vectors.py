@@ -447,10 +447,19 @@ def _read_text(
 def _read_binary(
     path: Path, body: bytes, n_words: int, dim: int, bar: Any
 ) -> tuple[list[str], np.ndarray]:
+    width = 4 * dim
+    # Each entry is a word of a byte or more, a space and its floats: a header announcing more
+    # than the body can hold is said before its table is allocated (a raw MemoryError of
+    # terabytes, for a count off by a few digits).
+    most = len(body) // (width + 2)
+    if n_words > most:
+        raise ValueError(
+            f"{path}: line 1: header announces {n_words} words of dim {dim}, but the file's "
+            f"{len(body)} bytes after it hold at most {most}"
+        )
     words: list[str] = []
     table = np.empty((n_words, dim), dtype=np.float32)
     pos = 0
-    width = 4 * dim
     counted = 0  # bytes of the body counted on the bar
     for i in range(n_words):
         if i % _PROGRESS_EVERY == 0:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import numbers
 import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -296,6 +297,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         check_bool("normalize", self.normalize)
         check_memory(getattr(self, "memory", None))
         self._validate_params()
+        self._check_dim_against_max_dim()
         docs = check_documents(X, fit=True)
         check_label_count(y, len(docs))
         key = self._fit_key(docs, y)
@@ -374,6 +376,20 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             return  # pickled before the settings were recorded (as (value, repr) pairs)
         may = self._slice_params | self._runtime_params
         refuse_changed_settings(fitted, self._cache_params(), may)
+
+    def _check_dim_against_max_dim(self) -> None:
+        """Refuse, before any fitting, a ``dim`` above a ``max_dim`` parameter, which bounds the
+        fitted full size ``max_dim_``: it was refused only once the fit (a word2vec training of
+        minutes, every fold of a grid) had made ``max_dim_``."""
+        bound = getattr(self, "max_dim", None)
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Integral):
+            return  # no such parameter (MatryoshkaEmbedder: the model's size), or a bad one
+        dim = check_dim(self.dim)
+        if dim is not None and dim > bound:
+            raise ValueError(
+                f"dim={dim} is out of range: it is above max_dim={bound}, the largest size fit "
+                f"makes; expected None (full size) or an int in [1, {bound}]"
+            )
 
     def _check_fitted_state(self, state: dict[str, Any]) -> None:
         """Check the parameters that a fitted state settles (``dim`` against ``max_dim_``), which

@@ -747,3 +747,16 @@ def test_a_numpy_scalar_no_python_type_holds_keeps_its_repr():
     assert stable_repr({"alpha": np.longdouble(0.5)}, strict=True) == "{'alpha':" + (
         repr(np.longdouble(0.5)) + "}"
     )
+
+
+@pytest.mark.parametrize("make", [Word2VecEmbedder, TfidfBaseline])
+def test_dim_above_max_dim_is_refused_before_the_corpus_is_read(make):
+    """max_dim bounds the fitted size: dim=256 with max_dim=128 was refused only after the
+    whole training had made max_dim_ (every fold of a grid, with epochs="auto" minutes)."""
+
+    def unread():
+        raise AssertionError("the corpus was read")
+        yield "never"
+
+    with pytest.raises(ValueError, match=r"dim=256 is out of range: it is above max_dim=128"):
+        make(dim=256, max_dim=128).fit(unread())

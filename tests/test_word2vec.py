@@ -1273,3 +1273,14 @@ def test_a_text_embedders_sizes_as_a_list_or_tuple_share_its_fit():
     np.testing.assert_array_equal(after, before)
     with pytest.raises(ValueError, match="changed since fit: matryoshka_dims"):
         emb.set_params(matryoshka_dims=[2, 8]).transform(CORPUS[:3])
+
+
+def test_a_binary_header_announcing_too_many_words_is_said_not_allocated(tmp_path):
+    path = tmp_path / "h.bin"
+    entry = b"cat " + np.ones(300, "<f4").tobytes()
+    path.write_bytes(b"900000000000 300\n" + entry + b"\n")  # a count off by many digits
+    with pytest.raises(ValueError, match=r"header announces 900000000000 words of dim 300"):
+        load_word_vectors(path)  # was: MemoryError: Unable to allocate 982. TiB
+    path.write_bytes(b"1 300\n" + entry)  # the smallest a word's entry can be: read
+    words, table = load_word_vectors(path)
+    assert words == ["cat"] and table.shape == (1, 300)
