@@ -333,7 +333,8 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
     Returns
     -------
     questions : list of str
-        Each question once (the file repeats some), with the label of its first line.
+        Each question once (the file repeats some), with the label of its first line; stripped
+        of whitespace at both ends before the repeats are found.
     labels : ndarray of str
 
     Raises
@@ -375,6 +376,8 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
                 f"'LOC:city Where is Oslo ?'), got {line[:60]!r}"
             )
         label, question = match.groups()
+        # Both ends: 'When ?  ' (trailing spaces, a tab) is the question 'When ?' again.
+        question = question.strip()
         if question in seen:
             continue
         seen.add(question)
@@ -574,7 +577,8 @@ def load_beir(folder: str | os.PathLike, split: str = "test") -> BeirData:
     Raises
     ------
     FileNotFoundError
-        A missing file (the message names it, and the splits found for a missing split).
+        A missing file (the message names it, and the splits found for a missing split), or a
+        ``folder`` that is a file (such as its ``corpus.jsonl``).
     ValueError
         A line that cannot be read (the message gives ``file:line``), a duplicate id, or
         judgements naming a query or document that the files do not hold.
@@ -587,6 +591,11 @@ def load_beir(folder: str | os.PathLike, split: str = "test") -> BeirData:
     (5000, 40, 3709)
     """
     root = Path(folder)
+    if root.is_file():  # such as .../dbpedia/corpus.jsonl: its folder was meant
+        raise FileNotFoundError(
+            f"{root} is a file, not a BEIR folder: pass the folder that holds corpus.jsonl, "
+            f"queries.jsonl and qrels/ (such as {root.parent})"
+        )
     if not root.is_dir():
         raise FileNotFoundError(f"BEIR folder {root} does not exist")
     if not isinstance(split, str) or not split:

@@ -646,3 +646,26 @@ def test_trec_spaces_after_the_label_are_not_part_of_the_question(tmp_path):
     file.write_text("LOC:city  Where is Oslo ?\nHUM:ind Where is Oslo ?\n", encoding="utf-8")
     questions, labels = load_trec(file)
     assert questions == ["Where is Oslo ?"] and labels.tolist() == ["LOC"]
+
+
+def test_trec_questions_are_stripped_before_the_repeats_are_found(tmp_path):
+    # 'When ?  ' and 'When ?' were two questions: the trailing spaces (or a tab) survived.
+    file = tmp_path / "q.txt"
+    file.write_text("NUM:date When ?  \nNUM:date When ?\nDESC:def What is it ?\t\n", "utf-8")
+    questions, labels = load_trec(file)
+    assert questions == ["When ?", "What is it ?"] and labels.tolist() == ["NUM", "DESC"]
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared data folder not found")
+def test_trec_real_file_count_with_stripped_questions():
+    questions, _ = load_trec(SHARED_DATA)
+    assert len(questions) == 5381
+    assert all(q == q.strip() for q in questions)
+
+
+def test_beir_folder_given_as_one_of_its_files(tmp_path):
+    # It said 'BEIR folder .../corpus.jsonl does not exist', of a file that does.
+    _write(tmp_path, [{"_id": "d", "text": "x"}], [{"_id": "q", "text": "y"}], ["q\td\t1"])
+    with pytest.raises(FileNotFoundError, match=r"corpus\.jsonl is a file, not a BEIR folder") as e:
+        load_beir(tmp_path / "corpus.jsonl")
+    assert f"such as {tmp_path}" in str(e.value)
