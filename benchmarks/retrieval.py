@@ -37,10 +37,12 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from _data import DBPEDIA, check_data, int_at_least
+from _data import DBPEDIA, check_data, int_at_least, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+#: The neighbours the scale section searches for: ``--n-docs`` must hold at least as many.
+SCALE_K = 10
 
 
 def _funnels(full_dim: int) -> list[tuple[str, dict]]:
@@ -159,7 +161,7 @@ def scale(args: argparse.Namespace) -> None:
     from skmrl.retrieval import MatryoshkaSearch
 
     docs, queries = _synthetic(args)
-    k = 10
+    k = SCALE_K
     print(
         f"\n### {len(docs):,} x {docs.shape[1]} unit vectors, {len(queries):,} queries, "
         f"top {k}, {args.threads} thread(s), queries/s the best of {args.repeats} run(s)\n"
@@ -223,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         default="dbpedia,scale",
         help="comma-separated sections to run, of dbpedia and scale (default: both)",
     )
-    parser.add_argument("--n-docs", type=int_at_least(1), default=1_000_000)
+    parser.add_argument(
+        "--n-docs",
+        type=int_at_least(SCALE_K),
+        default=1_000_000,
+        help=f"synthetic documents of the scale section: at least {SCALE_K}, the top k searched",
+    )
     parser.add_argument("--n-queries", type=int_at_least(1), default=1_000)
     parser.add_argument("--threads", type=int_at_least(1), default=os.cpu_count())
     parser.add_argument("--repeats", type=int_at_least(1), default=3)
@@ -237,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--sections: unknown {sorted(unknown)}")
     check_data(parser, args.data, *DBPEDIA)
+    load_dataset(parser, args.data, "dbpedia")  # a malformed file: one line now, not a traceback
     import torch
     from threadpoolctl import threadpool_limits
 
