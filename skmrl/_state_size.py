@@ -69,9 +69,15 @@ def state_footprint(state: Any) -> tuple[int, dict[int, int]]:
         if depth >= _MAX_DEPTH or isinstance(obj, str | bytes | int | float | bool):
             continue
         if isinstance(obj, dict):
-            stack.extend((item, depth + 1) for pair in obj.items() for item in pair)
+            if _all_leaves(obj.keys()) and _all_leaves(obj.values()):
+                own += _leaves_size(obj.keys(), seen) + _leaves_size(obj.values(), seen)
+            else:
+                stack.extend((item, depth + 1) for pair in obj.items() for item in pair)
         elif isinstance(obj, list | tuple | set | frozenset):
-            stack.extend((item, depth + 1) for item in obj)
+            if _all_leaves(obj):
+                own += _leaves_size(obj, seen)
+            else:
+                stack.extend((item, depth + 1) for item in obj)
         elif _is_torch_module(obj) or isinstance(obj, type):
             continue
         else:
@@ -79,6 +85,25 @@ def state_footprint(state: Any) -> tuple[int, dict[int, int]]:
             if isinstance(attributes, dict):
                 stack.append((attributes, depth + 1))
     return own, shared
+
+
+#: Types counted by their own size and never walked into (the walk's leaves).
+_LEAF_TYPES = frozenset({str, bytes, int, float, bool})
+
+
+def _all_leaves(items: Any) -> bool:
+    """Whether every item is a leaf (a word list, a word -> index dict): their sizes are then
+    summed at C speed by :func:`_leaves_size`. The walk took 4 s over a 1M-word vocabulary."""
+    return set(map(type, items)) <= _LEAF_TYPES
+
+
+def _leaves_size(items: Any, seen: set[int]) -> int:
+    """The summed ``getsizeof`` of the ``items`` not ``seen`` (each object once, as the walk
+    counts them: a dict's keys are its word list's strings), which are then ``seen``."""
+    by_id = dict(zip(map(id, items), items, strict=True))
+    fresh = by_id.keys() - seen
+    seen.update(fresh)
+    return sum(map(sys.getsizeof, map(by_id.__getitem__, fresh)))
 
 
 def _buffer(obj: Any) -> tuple[int, int] | None:
