@@ -14,7 +14,9 @@ may hold other line separators (a form feed, ``"\\u2028"``); the newline that en
 its last text. An empty (or whitespace-only) line is refused with its number, unless
 ``skip_empty``: then it is left out and counted. A CSV file needs ``--text-col``; its empty
 cells, and those that stand for a missing value (:data:`MISSING_MARKERS`: ``NaN``, ``None``,
-``NA``), are refused or skipped alike.
+``NA``), are refused or skipped alike. In a label column only an empty cell or a float's missing
+value (:data:`NAN_SPELLINGS`: ``nan``, ``<NA>``) is refused: ``None`` or ``NA`` may be a class
+(an intent "None", the region "NA"), read as one with a warning.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ _SHOWN_COLUMNS = 20
 MISSING_MARKERS = frozenset(
     {"nan", "NaN", "NAN", "-nan", "<NA>", "NaT", "None", "null", "NULL", "NA", "N/A", "#N/A"}
 )
+#: The missing values that only a float or pandas' NA written as text spells (``str(np.nan)``):
+#: no class is named so, and a label column refuses them; the other markers (``None``, ``NA``)
+#: may be a class's name.
+NAN_SPELLINGS = frozenset({"nan", "NaN", "NAN", "-nan", "<NA>", "NaT"})
 #: Files of other formats, by extension: what they are, and the pandas call that reads them.
 _OTHER_FORMATS = {
     ".json": ("JSON", "read_json({})"),
@@ -123,6 +129,15 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
     except OSError as exc:
         raise Refused(argument, f"cannot read {shown}: {exc.strerror or exc}") from None
     tab = path.suffix.lower() in (".tsv", ".tab")
+    workbook = _excel_workbook(raw)
+    if workbook is not None:
+        # an .xlsx is a zip archive ("unzip -p" gave its XML), an .xls read as cp1252 text
+        raise Refused(
+            argument,
+            f"{shown} is not {what}: it is an Excel workbook ({workbook}); skmrl reads CSV "
+            f"files: convert it, e.g. pandas.read_excel({shown}).to_csv("
+            f"{path.stem + '-converted.csv'!r}, index=False)",
+        )
     compressed = compression_of(raw)
     if compressed is not None:
         kind, command = _COMPRESSED[compressed]
@@ -139,7 +154,8 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
         # UTF-32's marks: the first also opens UTF-16's, which then read as NUL characters
         raise Refused(
             argument,
-            f"{shown} is not {what}: it is UTF-32 text; " + _save_as_utf8(what, "'utf-32'", tab),
+            f"{shown} is not {what}: it is UTF-32 text; "
+            + _save_as_utf8(what, "'utf-32'", tab, sep=_separator(raw, "utf-32", tab)),
         )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         # UTF-16 after its byte-order mark (Excel's "Unicode Text"), as skmrl.datasets reads it
@@ -160,7 +176,9 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
                 _utf16_problem(exc.object, shown, what, tab)
                 or f"{shown} is not {what}: not UTF-8 text (byte {exc.object[exc.start]:#04x} "
                 f"at offset {exc.start}); "
-                + _save_as_utf8(what, "'cp1252'", tab, guessed=True),
+                + _save_as_utf8(
+                    what, "'cp1252'", tab, guessed=True, sep=_separator(raw, "cp1252", tab)
+                ),
             ) from None
     if "\0" in text:
         raise Refused(
@@ -168,7 +186,41 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
             _utf16_problem(text.encode("utf-8"), shown, what, tab)
             or f"{shown} is not {what}: it holds NUL bytes (a binary file?)",
         )
-    return text
+    # a second byte-order mark (a file saved again by a tool that adds one) is no character of
+    # the first column's name: "did you mean '\ufefftext'?"
+    return text.lstrip("\ufeff")
+
+
+def _excel_workbook(raw: bytes) -> str | None:
+    """What Excel workbook ``raw`` (a file's bytes) is (``".xlsx"``, a zip archive with an
+    ``xl/`` folder; ``".xls"``, an OLE2 compound file), or None when it is none."""
+    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return ".xls, Excel 97-2003"
+    if raw.startswith(b"PK\x03\x04"):
+        import io
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                if any(name.startswith("xl/") for name in archive.namelist()):
+                    return ".xlsx"
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+    return None
+
+
+def _separator(raw: bytes, encoding: str, tab: bool) -> str | None:
+    """The separator of a CSV file not read (``raw`` its bytes, in ``encoding``), for the
+    pandas line that converts it: a tab, ``;`` or ``|`` in a first line with no comma (as
+    Excel writes a CSV file where the comma is the decimal mark); None for a comma, or a
+    tab-separated file (``tab``), whose line says so already."""
+    if tab:
+        return None
+    text = raw[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
+    first = next((line for line in _csv_lines(text) if line.strip()), "")
+    if "," in first:
+        return None
+    return next((sep for sep in ("\t", ";", "|") if sep in first), None)
 
 
 def _utf16_problem(data: bytes, shown: str, what: str, tab: bool = False) -> str | None:
@@ -194,11 +246,13 @@ def _utf16_problem(data: bytes, shown: str, what: str, tab: bool = False) -> str
         return None
     return (
         f"{shown} is not {what}: it is UTF-16 text without a byte-order mark; "
-        f"{_save_as_utf8(what, repr(encoding), tab)}"
+        f"{_save_as_utf8(what, repr(encoding), tab, sep=_separator(data, encoding, tab))}"
     )
 
 
-def _save_as_utf8(what: str, encoding: str, tab: bool = False, guessed: bool = False) -> str:
+def _save_as_utf8(
+    what: str, encoding: str, tab: bool = False, guessed: bool = False, sep: str | None = None
+) -> str:
     """The way out for a file in an encoding that is not read: save it as UTF-8, for a CSV file
     with the pandas line that converts it (``encoding``: what its ``encoding=`` says; ``tab``:
     a tab-separated file, which the line reads and writes as skmrl reads it, with
@@ -207,16 +261,20 @@ def _save_as_utf8(what: str, encoding: str, tab: bool = False, guessed: bool = F
     plain "CSV" writes the Windows code page (cp1252 in Western Europe and the Americas), its
     "CSV UTF-8" UTF-8. ``guessed``: the encoding is a likely one, not one the bytes show
     (cp1252, Excel's plain "CSV" on Windows), and the line says so after it, so that it can
-    still be pasted as it is."""
-    sep = ", sep='\\t', quoting=csv.QUOTE_NONE" if tab else ""
+    still be pasted as it is. ``sep``: the separator of a file named .csv that is not a comma
+    (``;``, as Excel writes where the comma is the decimal mark), which the line reads with
+    (and writes commas): without it pandas read each line as one column."""
+    read = write = ", sep='\\t', quoting=csv.QUOTE_NONE" if tab else ""
+    if sep is not None:
+        read = f", sep={sep!r}"
     guess = (
         ", if the file is Excel's plain 'CSV' from Windows (else name its encoding)"
         if guessed
         else ""
     )
     remedy = (
-        f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding={encoding}{sep})"
-        f".to_csv(new_path, index=False{sep}){guess})"
+        f" (Excel: save as 'CSV UTF-8'; pandas: read_csv(path, encoding={encoding}{read})"
+        f".to_csv(new_path, index=False{write}){guess})"
         if what == "a CSV file"
         else ""
     )
@@ -254,10 +312,30 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
             argument, f"{shown} is empty: a CSV file needs a header row naming its columns"
         )
     delimiter = "\t" if Path(path_arg).suffix.lower() in (".tsv", ".tab") else ","
+    first = next((line for line in _csv_lines(text) if line.strip()), "").rstrip("\r\n")
+    hint = re.fullmatch(r'"?sep=(.?)"?', first.strip(), flags=re.IGNORECASE)
+    if hint is not None:
+        # Excel's first line naming the separator: read as the header, its one column 'sep='
+        sep = hint.group(1) or ","
+        sep_arg = "" if sep == "," else f", sep={sep!r}"
+        new = Path(path_arg).stem + "-converted.csv"
+        raise Refused(
+            argument,
+            f"{shown} starts with the line {first.strip()!r}, Excel's note of its separator, "
+            f"not a header row naming the columns: delete that line (pandas: read_csv({shown}, "
+            f"skiprows=1{sep_arg}).to_csv({new!r}, index=False))",
+        )
     # Tab-separated values have no quoting (a tab or a newline cannot be in a field): read with
     # csv's quoting, a text that starts with '"' swallowed the lines up to the next quote mark.
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(_csv_lines(text), delimiter=delimiter, quoting=quoting)
+    # A header with a space after each comma ("id, text, label") is a file written with one
+    # after each separator: read without skipinitialspace, a quoted text ('1, "hello, world",
+    # ham') was split at its comma (its quote mark opens no quoted field after a space), and one
+    # without a comma kept its quote marks and the space
+    spaced = delimiter == "," and _spaced(first)
+    reader = csv.reader(
+        _csv_lines(text), delimiter=delimiter, quoting=quoting, skipinitialspace=spaced
+    )
     previous = csv.field_size_limit(_FIELD_LIMIT)
     header: list[str] = []
     rows: list[list[str]] = []
@@ -278,7 +356,9 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
                 lines.append(start)
             start = reader.line_num + 1
         stray, maybe = (
-            (None, None) if delimiter == "\t" else _stray_quote(text, delimiter, rows, len(header))
+            (None, None)
+            if delimiter == "\t"
+            else _stray_quote(text, delimiter, rows, len(header), spaced)
         )
     except csv.Error as exc:
         raise Refused(
@@ -323,7 +403,36 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
             )
     if delimiter == "\t":
         _check_unquoted(table, argument)
+    _warn_repeated_header(table)
     return table
+
+
+def _spaced(first: str) -> bool:
+    """Whether ``first`` (a CSV file's header line) has a space after each of its commas, and
+    at least one comma: ``"id, text, label"``."""
+    return "," in first and re.search(r",(?! )", first) is None
+
+
+def _warn_repeated_header(table: Table) -> None:
+    """Warn about a row that repeats the header row (two files joined into one): it is read as
+    a row of data, its text the column's name, its label one more class."""
+    header = table.header
+    repeats = [i for i, row in enumerate(table.rows) if [cell.strip() for cell in row] == header]
+    if not repeats:
+        return
+    where = table.where(repeats[0])
+    more = len(repeats) - 1
+    others = f" (and {more} more row(s): {', '.join(str(i + 1) for i in repeats[1:6])}" + (
+        ", ...)" if more > 5 else ")"
+    )
+    first = header[0]
+    warnings.warn(
+        f"{where} repeats the header row{others if more else ''}: two files joined into one? "
+        "it is read as a row of data; delete that line (pandas: df = read_csv(path); "
+        f"df[df[{first!r}] != {first!r}].to_csv(new_path, index=False))",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _csv_lines(text: str) -> Iterator[str]:
@@ -364,7 +473,7 @@ def _blank_records(text: str) -> Callable[[list[str], int], bool]:
 
 
 def _stray_quote(
-    text: str, delimiter: str, rows: list[list[str]], width: int
+    text: str, delimiter: str, rows: list[list[str]], width: int, spaced: bool = False
 ) -> tuple[tuple[int, int | None] | None, tuple[int, int] | None]:
     """Where a quote mark opened a quoted field that swallowed the lines after it, within the
     header and ``rows`` (the records read, ``width`` the header's): surely (its first line, the
@@ -379,7 +488,8 @@ def _stray_quote(
     checked. A field that ends cleanly, at a quote mark that ends a later text (``32"``), may
     have swallowed rows when each of its lines reads as a row of the file
     (:func:`_reads_as_row`); but so may a quoted text (``"Totals:\n2,500 units"`` beside a
-    column of numbers), so that is only a maybe, which the caller warns about.
+    column of numbers), so that is only a maybe, which the caller warns about. ``spaced``: the
+    file is read with the csv module's ``skipinitialspace``.
     """
     consumed: list[str] = []  # the lines of the record being read
 
@@ -388,7 +498,8 @@ def _stray_quote(
             consumed.append(line)
             yield line
 
-    reader = csv.reader(feed(), delimiter=delimiter)  # as read_table reads the file
+    # as read_table reads the file
+    reader = csv.reader(feed(), delimiter=delimiter, skipinitialspace=spaced)
     blank = _blank_records(text)
     columns: dict[int, tuple[set[str], bool]] = {}
     start, seen = 1, 0
@@ -398,7 +509,9 @@ def _stray_quote(
         if not blank(record, reader.line_num):
             seen += 1
             if len(lines) > 1:
-                strict = csv.reader(lines, delimiter=delimiter, strict=True)
+                strict = csv.reader(
+                    lines, delimiter=delimiter, strict=True, skipinitialspace=spaced
+                )
                 try:
                     list(strict)
                 except csv.Error as exc:
@@ -606,12 +719,20 @@ def is_number(value: str) -> bool:
 
 
 def _filled_cell(
-    table: Table, i: int, index: int, name: str, what: str, argument: str, remedy: str
+    table: Table,
+    i: int,
+    index: int,
+    name: str,
+    what: str,
+    argument: str,
+    remedy: str,
+    missing: frozenset[str] = MISSING_MARKERS,
 ) -> str:
     """Row ``i``'s cell of column ``name`` (at ``index``), as written: refused when the row stops
-    before it, when it is empty, or when it stands for a missing value (:data:`MISSING_MARKERS`);
-    ``what`` (``"text"``, ``"label"``) names what the cell should hold, ``remedy`` ends the
-    message (``"fill it in or drop the row"``)."""
+    before it, when it is empty, or when it stands for a missing value (one of ``missing``:
+    :data:`MISSING_MARKERS`, or for a label :data:`NAN_SPELLINGS`); ``what`` (``"text"``,
+    ``"label"``) names what the cell should hold, ``remedy`` ends the message (``"fill it in or
+    drop the row"``)."""
     row = table.rows[i]
     if index >= len(row):
         raise Refused(
@@ -625,7 +746,7 @@ def _filled_cell(
             f"{table.where(i)} has an empty {name!r} cell: every {what} must be non-empty "
             f"({remedy})",
         )
-    if cell.strip() in MISSING_MARKERS:
+    if cell.strip() in missing:
         raise Refused(
             argument,
             f"{table.where(i)} has {cell.strip()!r} in column {name!r}: a missing value, "
@@ -661,17 +782,28 @@ def text_cells(
 def label_cells(table: Table, name: str, single_class_hint: str) -> list[str]:
     """Column ``name``'s class labels (stripped): at least 2 classes, and every cell a label.
 
-    An empty cell or a missing value (:data:`MISSING_MARKERS`) is refused as in
-    :func:`text_cells`: ``"nan"`` is no class. ``single_class_hint`` ends the message when there
-    is only one class.
+    An empty cell or a float's missing value (:data:`NAN_SPELLINGS`) is refused as in
+    :func:`text_cells`: ``"nan"`` is no class. The other spellings of a missing value
+    (:data:`MISSING_MARKERS`: ``None``, ``NA``) are classes (an intent "None", the region "NA"),
+    with a warning that says how to drop their rows if they mean a missing value; so are labels
+    written two ways that read as one number (``0`` and ``0.0``), with a warning that names
+    them. ``single_class_hint`` ends the message when there is only one class.
     """
     index = column(table, name, "--label-col")
     labels = [
         _filled_cell(
-            table, i, index, name, "label", "--label-col", "fill it in or drop the row"
+            table,
+            i,
+            index,
+            name,
+            "label",
+            "--label-col",
+            "fill it in or drop the row",
+            NAN_SPELLINGS,
         ).strip()
         for i in range(len(table.rows))
     ]
+    _warn_odd_labels(table, name, labels)
     classes = sorted(set(labels))
     if len(classes) < 2:
         rows = f"the first {len(labels)} rows (--limit)" if table.limited else "every row"
@@ -681,6 +813,47 @@ def label_cells(table: Table, name: str, single_class_hint: str) -> list[str]:
             f"least 2 classes; {single_class_hint}",
         )
     return labels
+
+
+def _warn_odd_labels(table: Table, name: str, labels: list[str]) -> None:
+    """Warn about labels read as classes that may not be meant as such: a spelling of a missing
+    value (``None``, ``NA``), and two labels that read as one number (``0`` and ``0.0``, as a
+    pandas column of floats writes them beside the ints it was read from), which are two classes
+    and halve what is learnt of each."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    markers = [label for label in counts if label in MISSING_MARKERS]
+    if markers:
+        found = ", ".join(f"{label!r} in {counts[label]} row(s)" for label in markers)
+        drop = "".join(f" & (df[{name!r}] != {label!r})" for label in markers)[3:]
+        warnings.warn(
+            f"column {name!r} has {found}: taken as a class (not a missing value); if it "
+            "stands for a missing label, drop those rows (pandas: df = read_csv(path, "
+            f"keep_default_na=False); df[{drop}].to_csv(new_path, index=False))",
+            UserWarning,
+            stacklevel=3,
+        )
+    numbers: dict[float, list[str]] = {}
+    for label in counts:
+        try:
+            value = float(label)
+        except ValueError:
+            continue
+        if not math.isnan(value):
+            numbers.setdefault(value, []).append(label)
+    twins = [same for same in numbers.values() if len(same) > 1]
+    if twins:
+        shown = ", ".join(" and ".join(repr(label) for label in same) for same in twins[:5])
+        more = f" and {len(twins) - 5} more" if len(twins) > 5 else ""
+        warnings.warn(
+            f"column {name!r} has labels written two ways that read as one number ({shown}"
+            f"{more}): they are separate classes as written ({len(counts)} classes); if each "
+            "number is one class, write it one way (pandas: df = read_csv(path); "
+            f"df[{name!r}] = pandas.to_numeric(df[{name!r}]); df.to_csv(new_path, index=False))",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def score_cells(table: Table, name: str) -> list[float]:
