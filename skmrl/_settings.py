@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,21 +49,39 @@ def stable_repr(value: Any, strict: bool = False) -> str:
     return _Repr(strict).of(value)
 
 
-def recorded_settings(params: dict[str, Any]) -> dict[str, tuple[Any, str]]:
-    """Each parameter's value and its stable repr now, for :func:`changed_settings` to compare
-    with later (a list changed in place is still the same object, but no longer reads the same).
+#: ``canon(name, value)``: the value a parameter is read as for its repr (``[8, 16]`` as the
+#: sizes ``(8, 16)``); the value itself is kept, for messages and identity.
+Canon = Callable[[str, Any], Any]
+
+
+def _as_is(name: str, value: Any) -> Any:
+    return value
+
+
+def recorded_settings(
+    params: dict[str, Any], canon: Canon | None = None
+) -> dict[str, tuple[Any, str]]:
+    """Each parameter's value and its stable repr now (of ``canon(name, value)``), for
+    :func:`changed_settings` to compare with later (a list changed in place is still the same
+    object, but no longer reads the same).
     """
-    return {k: (v, stable_repr(v)) for k, v in params.items()}
+    canon = canon or _as_is
+    return {k: (v, stable_repr(canon(k, v))) for k, v in params.items()}
 
 
-def changed_settings(fitted: dict[str, tuple[Any, str]], now: dict[str, Any]) -> str | None:
+def changed_settings(
+    fitted: dict[str, tuple[Any, str]], now: dict[str, Any], canon: Canon | None = None
+) -> str | None:
     """The parameters of ``now`` that differ from ``fitted`` (:func:`recorded_settings` at fit),
     each with the value fit used, for a message; None when none does.
 
-    A value is unchanged when its stable repr is the one recorded; a callable, or an object with
-    no repr of its own (a ``RandomState``), when it is the very object recorded (a memoising
-    tokenizer's repr grows as it runs, and a copy's address is another).
+    A value is unchanged when its stable repr (of ``canon(name, value)``, or of the value itself,
+    as a fit recorded it before ``canon`` read it: an older pickle) is the one recorded; a
+    callable, or an object with no repr of its own (a ``RandomState``), when it is the very
+    object recorded (a memoising tokenizer's repr grows as it runs, and a copy's address is
+    another).
     """
+    canon = canon or _as_is
     changed = []
     for k, v in now.items():
         if k not in fitted:
@@ -71,7 +90,7 @@ def changed_settings(fitted: dict[str, tuple[Any, str]], now: dict[str, Any]) ->
         old, old_repr = fitted[k]
         if old is v and (callable(v) or " at 0x" in old_repr):
             continue
-        if stable_repr(v) != old_repr:
+        if stable_repr(canon(k, v)) != old_repr and stable_repr(v) != old_repr:
             changed.append(k)
     if not changed:
         return None
@@ -87,11 +106,15 @@ def changed_settings(fitted: dict[str, tuple[Any, str]], now: dict[str, Any]) ->
 
 
 def refuse_changed_settings(
-    fitted: dict[str, tuple[Any, str]], now: dict[str, Any], may: frozenset[str]
+    fitted: dict[str, tuple[Any, str]],
+    now: dict[str, Any],
+    may: frozenset[str],
+    canon: Canon | None = None,
 ) -> None:
     """Raise the ``ValueError`` that asks for ``fit`` when a parameter of ``now`` differs from
-    ``fitted`` (:func:`recorded_settings` at fit); ``may`` are those that may change."""
-    names = changed_settings(fitted, now)
+    ``fitted`` (:func:`recorded_settings` at fit, with the same ``canon``); ``may`` are those
+    that may change."""
+    names = changed_settings(fitted, now, canon)
     if names:
         raise ValueError(
             f"changed since fit: {names}; call fit again (only {', '.join(sorted(may))} may "

@@ -20,7 +20,16 @@ from sklearn.utils.multiclass import type_of_target
 from skmrl._validation import is_missing
 from skmrl._warn import caller_stacklevel
 
-__all__ = ["check_class_labels", "check_matryoshka_dims", "sizes_setting"]
+__all__ = [
+    "SIZES_PARAMS",
+    "check_class_labels",
+    "check_matryoshka_dims",
+    "sizes_canon",
+    "sizes_setting",
+]
+
+#: Parameters holding nested sizes, read as the sizes they mean (:func:`sizes_canon`).
+SIZES_PARAMS = frozenset({"matryoshka_dims", "matryoshka_layers"})
 
 
 def check_matryoshka_dims(
@@ -125,6 +134,12 @@ def sizes_setting(value: Any) -> Any:
         return value
     sizes = [int(d) for d in sizes]
     return tuple(sorted(sizes) if isinstance(value, Set) else sizes)
+
+
+def sizes_canon(name: str, value: Any) -> Any:
+    """A parameter's value as the fit key and the changed-since-fit check read it: the sizes
+    (:func:`sizes_setting`) of a :data:`SIZES_PARAMS` parameter, any other value as it is."""
+    return sizes_setting(value) if name in SIZES_PARAMS else value
 
 
 def check_class_labels(

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skmrl._adaptor_warnings import warn_if_few_vectors, warn_if_slow
 from skmrl._progress import check_progress
 from skmrl._settings import recorded_settings, refuse_changed_settings, stable_repr
-from skmrl._training_checks import check_class_labels, check_matryoshka_dims, sizes_setting
+from skmrl._training_checks import check_class_labels, check_matryoshka_dims, sizes_canon
 from skmrl._validation import (
     check_bool,
     check_dim,
@@ -299,13 +299,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
 
     def _fit_params(self) -> dict[str, Any]:
         """The parameters the fitted rotation depends on (all but :attr:`_free_params`)."""
-        params = self.get_params(deep=False).items()
-        # [8, 16] after a fit with (8, 16) is the same setting, and shares its fit
-        return {
-            k: sizes_setting(v) if k == "matryoshka_dims" else v
-            for k, v in params
-            if k not in self._free_params
-        }
+        return {k: v for k, v in self.get_params(deep=False).items() if k not in self._free_params}
 
     def _check_fitted(self) -> None:
         """``check_is_fitted``, and refuse a rotation fitted under other parameters: after
@@ -313,7 +307,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         fitted = self.__dict__.get("_fit_settings")
         if isinstance(fitted, dict):  # else pickled before the settings were recorded
-            refuse_changed_settings(fitted, self._fit_params(), self._free_params)
+            refuse_changed_settings(fitted, self._fit_params(), self._free_params, sizes_canon)
 
     def _fit_key(
         self, blocks: Iterable[np.ndarray], shape: tuple[int, int], codes: np.ndarray | None
@@ -322,7 +316,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         consecutive ``blocks`` of rows making an array of ``shape``."""
         from skmrl import __version__
 
-        params = self._fit_params()
+        # [8, 16] after a fit with (8, 16) is the same setting, and shares its fit
+        params = {k: sizes_canon(k, v) for k, v in self._fit_params().items()}
         h = hashlib.sha1()
         ids = ("MatryoshkaAdaptor", _ROTATION_REVISION, __version__, stable_repr(params))
         h.update(repr(ids).encode())
@@ -443,7 +438,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             setattr(self, name, value)
         self.classes_ = classes
         self.fingerprint_ = key
-        self._fit_settings = recorded_settings(self._fit_params())
+        self._fit_settings = recorded_settings(self._fit_params(), sizes_canon)
         return self
 
     def _fit_state(self, Zn: np.ndarray, codes: np.ndarray | None, dims: list[int]) -> dict:

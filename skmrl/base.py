@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skmrl._settings import Unkeyable, recorded_settings, refuse_changed_settings, stable_repr
-from skmrl._training_checks import sizes_setting
+from skmrl._training_checks import sizes_canon
 from skmrl._validation import check_bool, check_dim, check_documents, check_label_count
 from skmrl.cache import cached_fit_state, check_memory, get_embedding_cache, hash_texts
 
@@ -178,10 +178,6 @@ def _is_fitted_name(name: str) -> bool:
     return name.endswith("_") and not name.startswith("_")
 
 
-#: Parameters holding nested sizes, keyed as the sizes they mean (see ``sizes_setting``).
-_SIZES_PARAMS = frozenset({"matryoshka_dims", "matryoshka_layers"})
-
-
 class BaseEmbedder(TransformerMixin, BaseEstimator):
     """Base class of the skmrl embedders (not used directly).
 
@@ -247,19 +243,20 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------
     def _cache_params(self) -> dict[str, Any]:
-        """The parameters the fitted state depends on, nested sizes as the tuple they mean."""
+        """The parameters the fitted state depends on, as set."""
         skip = self._slice_params | self._runtime_params
-        return {
-            k: sizes_setting(v) if k in _SIZES_PARAMS else v
-            for k, v in self.get_params(deep=False).items()
-            if k not in skip
-        }
+        return {k: v for k, v in self.get_params(deep=False).items() if k not in skip}
+
+    def _keyed_params(self) -> dict[str, Any]:
+        """:meth:`_cache_params` as the fit's key reads them: ``matryoshka_dims=[8, 16]`` is the
+        setting ``(8, 16)`` (``sizes_canon``), and shares its fit."""
+        return {k: sizes_canon(k, v) for k, v in self._cache_params().items()}
 
     def _fit_key(self, docs: list[str], y: Any) -> str | None:
         """Key of the fitted state: class, parameters but ``dim``, and the data it depends on."""
         from skmrl import __version__
 
-        params = self._cache_params()
+        params = self._keyed_params()
         if params.get("random_state", 0) is None or any(
             isinstance(v, np.random.RandomState | np.random.Generator) for v in params.values()
         ):
@@ -356,7 +353,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         """Remember the parameters the fit depended on (all but ``dim`` and the runtime ones):
         each value (whose identity a pickle or a deep copy keeps) and its stable repr then (a
         list changed in place after fit is still the same object)."""
-        self._fit_settings = recorded_settings(self._cache_params())
+        self._fit_settings = recorded_settings(self._cache_params(), sizes_canon)
 
     def _check_fitted(self) -> None:
         """``check_is_fitted``, and refuse to use the fitted state after ``set_params`` changed
@@ -375,7 +372,7 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
         ):
             return  # pickled before the settings were recorded (as (value, repr) pairs)
         may = self._slice_params | self._runtime_params
-        refuse_changed_settings(fitted, self._cache_params(), may)
+        refuse_changed_settings(fitted, self._cache_params(), may, sizes_canon)
 
     def _check_dim_against_max_dim(self) -> None:
         """Refuse, before any fitting, a ``dim`` above a ``max_dim`` parameter, which bounds the

@@ -404,7 +404,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         from skmrl._settings import stable_repr
 
         loaded, device, _ = self._load_base()
-        params = {k: v for k, v in self._cache_params().items() if k not in skip}
+        params = {k: v for k, v in self._keyed_params().items() if k not in skip}
         payload = (
             type(self).__qualname__,
             __version__,

@@ -826,12 +826,23 @@ def test_matryoshka_dims_as_a_generator_is_refused_by_what_it_is():
 def test_the_same_sizes_as_a_list_tuple_or_array_are_no_change():
     """matryoshka_dims=[4, 8] after a fit with (4, 8) was refused as "changed since fit", and
     keyed as another setting (a second training of the same rotation)."""
+    from skmrl._settings import recorded_settings
+
     Z = np.random.default_rng(0).normal(size=(50, 16))
     ad = MatryoshkaAdaptor(dim=4, epochs=1, matryoshka_dims=(4, 8)).fit(Z)
     before = ad.transform(Z)
     for same in ([4, 8], np.array([4, 8]), {8, 4}, range(4, 9, 4)):
         np.testing.assert_array_equal(ad.set_params(matryoshka_dims=same).transform(Z), before)
-    with pytest.raises(
-        ValueError, match=r"changed since fit: matryoshka_dims=\(4, 16\) \(fit used \(4, 8\)\)"
-    ):
+    # the message shows the values as set, not as read
+    with pytest.raises(ValueError, match=r"matryoshka_dims=\[4, 16\] \(fit used \(4, 8\)\)"):
         ad.set_params(matryoshka_dims=[4, 16]).transform(Z)
+    dims = [4, 8]
+    ad = MatryoshkaAdaptor(dim=4, epochs=1, matryoshka_dims=dims).fit(Z)
+    dims[1] = 16
+    with pytest.raises(ValueError, match=r"matryoshka_dims=\[4, 16\] \(changed in place since"):
+        ad.transform(Z)
+    # a pickle of the version before recorded the list's own repr: still no change
+    dims[1] = 8
+    ad._fit_settings = recorded_settings(ad._fit_params())
+    copy = pickle.loads(pickle.dumps(ad))
+    np.testing.assert_array_equal(copy.transform(Z), before)
