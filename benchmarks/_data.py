@@ -106,9 +106,13 @@ def check_folds(
 ) -> None:
     """Exit through ``parser.error`` unless ``value`` texts can hold ``folds`` of every class.
 
-    The size options of the cross-validated runs (``--limit``, ``--n``) need ``folds`` texts per
-    class of ``labels``: fewer failed in a child process, or minutes later, with a traceback from
-    scikit-learn's cross-validation (``n_splits=5 greater than the number of samples``).
+    curve_cost's ``--limit``: its stratified subset gives every class ``folds`` texts when
+    ``value >= folds * n_classes``, and below that takes them from the largest classes, so that
+    some class keeps fewer than ``folds`` (or none, or one class only) and dim_curve's ``folds``
+    refuse it, in a child process, with a traceback. The rule is exact for every dataset whose
+    classes each hold ``folds`` texts (checked for TREC and SMS spam: ``--limit`` 30 and 10 are
+    the smallest accepted). The seeded, unstratified subsets of ``--n`` and ``--trec`` are
+    checked with :func:`check_subset` instead.
 
     Parameters
     ----------
@@ -131,6 +135,114 @@ def check_folds(
             f"{option} {value}: the {n_classes} classes of {name} need {folds} texts each for "
             f"{folds} folds: the smallest {option} is {folds * n_classes}"
         )
+
+
+#: The seed of the children's subset: ``--n`` (grid_cost and depth_dim's grid) and depth_dim's
+#: ``--trec`` take the first texts of ``np.random.default_rng(SEED).permutation(n_texts)``.
+SEED = 0
+
+#: A rule for a subset: ``(n, counts) -> None`` when its consumer runs on ``n`` texts with
+#: ``counts`` (label -> texts), else why it refuses them.
+Rule = Callable[[int, dict], str | None]
+
+
+def grid_rule(folds: int, name: str) -> Rule:
+    """What the grids' ``GridSearchCV(..., cv=StratifiedKFold(folds))`` with
+    LogisticRegression refuses (found by running the grid child on every ``--n`` up to 40 of
+    TREC and SMS spam: the failures are exactly these).
+
+    * fewer than ``folds`` texts (``n_splits=5 greater than the number of samples``);
+    * no class with ``folds`` texts: StratifiedKFold raises only when *every* class is smaller
+      than its folds; when some are, it warns, which the children silence;
+    * a single class: LogisticRegression then fails on every fold (``All the fits failed``). With
+      2 classes, some training fold holds both (the minority's texts cannot all be in all 5 test
+      folds), and GridSearchCV goes on past the folds whose fit failed.
+    """
+
+    def rule(n: int, counts: dict) -> str | None:
+        if n < folds:
+            return f"{n} texts of {name} cannot make {folds} folds"
+        if len(counts) < 2:
+            return (
+                f"the first {n} texts of {name}'s shuffled order (seed {SEED}) are all of class "
+                f"{next(iter(counts))!r}: LogisticRegression needs 2 classes"
+            )
+        if max(counts.values()) < folds:
+            return (
+                f"no class of {name} has {folds} of the first {n} texts of the shuffled order "
+                f"(seed {SEED}), and {folds} folds of StratifiedKFold need one"
+            )
+        return None
+
+    return rule
+
+
+def dim_curve_rule(folds: int, name: str) -> Rule:
+    """What ``dim_curve(..., cv=folds)`` refuses for classification (its own check, in
+    ``skmrl.evaluation._run``): a single class, or a class present with fewer than ``folds``
+    texts. A class absent from the subset is no class of its labels: it is not refused."""
+
+    def rule(n: int, counts: dict) -> str | None:
+        if len(counts) < 2:
+            return (
+                f"the first {n} texts of {name}'s shuffled order (seed {SEED}) are of one "
+                "class: dim_curve needs 2"
+            )
+        label, count = min(counts.items(), key=lambda item: item[1])
+        if count < folds:
+            return (
+                f"class {label!r} has {count} of the first {n} texts of {name}'s shuffled order "
+                f"(seed {SEED}), fewer than dim_curve's {folds} folds need"
+            )
+        return None
+
+    return rule
+
+
+def accepted_sizes(labels: Any, rule: Rule) -> list[bool]:
+    """``accepted[n]`` for ``n`` in ``0 .. len(labels)``: whether ``rule`` accepts the first
+    ``n`` labels of the children's shuffled order (a larger ``n`` takes them all)."""
+    import numpy as np
+
+    order = np.asarray(labels)[np.random.default_rng(SEED).permutation(len(labels))].tolist()
+    counts: dict = {}
+    accepted = [rule(0, counts) is None]
+    for n, label in enumerate(order, 1):
+        counts[label] = counts.get(label, 0) + 1
+        accepted.append(rule(n, counts) is None)
+    return accepted
+
+
+def check_subset(
+    parser: argparse.ArgumentParser, option: str, value: int, labels: Any, rule: Rule
+) -> None:
+    """Exit through ``parser.error`` when ``rule`` refuses the subset of ``value`` texts that the
+    run will draw: the first ``value`` of ``labels`` in the children's shuffled order (seed
+    :data:`SEED`), as their consumer would refuse it, in a child process or after minutes of
+    other sections, with a traceback.
+
+    The message names the smallest accepted value (computed on these labels and this seed), and,
+    when that is below ``value`` (acceptance is not monotonic: a class first drawn late has too
+    few texts for a while), the next accepted value above ``value``.
+    """
+    import numpy as np
+
+    labels = np.asarray(labels)
+    order = labels[np.random.default_rng(SEED).permutation(len(labels))]
+    n = min(value, len(labels))
+    values, counts = np.unique(order[:n], return_counts=True)
+    why = rule(n, dict(zip(values.tolist(), counts.tolist(), strict=True)))
+    if why is None:
+        return
+    accepted = accepted_sizes(labels, rule)
+    ok = [k for k, good in enumerate(accepted) if good and k > 0]
+    if not ok:
+        parser.error(f"{option} {value}: {why}: no {option} is accepted, not even all texts")
+    hint = f"the smallest {option} is {ok[0]}"
+    if ok[0] < value:
+        above = [k for k in ok if k > value]
+        hint += f", the next above {value} is {above[0]}" if above else f", none above {value}"
+    parser.error(f"{option} {value}: {why}: {hint}")
 
 
 def int_at_least(low: int) -> Callable[[str], int]:

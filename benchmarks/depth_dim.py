@@ -40,12 +40,15 @@ import time
 from pathlib import Path
 
 from _data import (
+    SEED,
     SMS,
     STS_DEV,
     STS_TRAIN,
     TREC,
     check_data,
-    check_folds,
+    check_subset,
+    dim_curve_rule,
+    grid_rule,
     int_at_least,
     load_dataset,
     positive_float,
@@ -79,7 +82,7 @@ def _grid_child(data: Path, dataset: str, n: int, big: bool) -> dict:
 
     warnings.filterwarnings("ignore", message="The least populated class")
     texts, labels = (load_sms_spam if dataset == "sms" else load_trec)(data)
-    idx = np.random.default_rng(0).permutation(len(texts))[:n]
+    idx = np.random.default_rng(SEED).permutation(len(texts))[:n]
     X = [texts[i] for i in idx]
     y = np.asarray(labels)[idx]
     start = time.perf_counter()
@@ -237,7 +240,7 @@ def _quality(args: argparse.Namespace, ms: dict[int, float] | None) -> dict:
         ms,
     )
     texts, labels = load_trec(args.data)
-    idx = np.random.default_rng(0).permutation(len(texts))[: args.trec]
+    idx = np.random.default_rng(SEED).permutation(len(texts))[: args.trec]
     start = time.perf_counter()
     grid = dim_curve(
         MatryoshkaEmbedder(device="cpu"),
@@ -353,21 +356,6 @@ def _train_dims(text: str) -> list[int] | None:
     return dims
 
 
-def _smallest_trec(labels, folds: int) -> int:
-    """The smallest ``--trec``: the first questions of the quality section's shuffled order
-    that hold ``folds`` of every class (dim_curve's stratified folds refuse fewer)."""
-    import numpy as np
-
-    order = np.asarray(labels)[np.random.default_rng(0).permutation(len(labels))]
-    seen: dict[str, int] = {}
-    need = len(set(order.tolist()))
-    for i, label in enumerate(order.tolist(), 1):
-        seen[label] = seen.get(label, 0) + 1
-        if len(seen) == need and min(seen.values()) >= folds:
-            return i
-    return len(order) + 1  # never: the whole file lacks them (dim_curve then says which)
-
-
 def _check_datasets(parser: argparse.ArgumentParser, args: argparse.Namespace, sections) -> None:
     """Parse the files the sections read (well under a second each), and check ``--n`` and
     ``--trec`` against their classes: all before the first section's minutes of work."""
@@ -379,14 +367,12 @@ def _check_datasets(parser: argparse.ArgumentParser, args: argparse.Namespace, s
     }
     loaded = {n: load_dataset(parser, args.data, n) for s in sections for n in names[s]}
     if "grid" in sections:
-        check_folds(parser, "--n", args.n, loaded[args.dataset][1], FOLDS, args.dataset)
+        labels = loaded[args.dataset][1]
+        check_subset(parser, "--n", args.n, labels, grid_rule(FOLDS, args.dataset))
     if "quality" in sections:
-        smallest = _smallest_trec(loaded["trec"][1], TREC_FOLDS)
-        if args.trec < smallest:
-            parser.error(
-                f"--trec {args.trec}: dim_curve's {TREC_FOLDS} folds need {TREC_FOLDS} "
-                f"questions of every class: the smallest --trec is {smallest}"
-            )
+        check_subset(
+            parser, "--trec", args.trec, loaded["trec"][1], dim_curve_rule(TREC_FOLDS, "trec")
+        )
 
 
 def main() -> int:
@@ -403,14 +389,16 @@ def main() -> int:
         "--n",
         type=int_at_least(1),
         default=1000,
-        help=f"texts in the grid: at least {FOLDS} x the number of classes (for {FOLDS} folds)",
+        help=f"texts in the grid, drawn at random (seed 0, not stratified): enough for one "
+        f"class to have {FOLDS} (for {FOLDS} folds) and for 2 classes",
     )
     parser.add_argument("--repeats", type=int_at_least(1), default=3)
     parser.add_argument(
         "--trec",
         type=int_at_least(1),
         default=2000,
-        help=f"TREC questions in the table: enough for {TREC_FOLDS} of each class",
+        help=f"TREC questions in the table, drawn at random (seed 0): each class drawn needs "
+        f"{TREC_FOLDS} (for dim_curve's {TREC_FOLDS} folds)",
     )
     parser.add_argument(
         "--train-sentences",

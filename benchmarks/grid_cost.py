@@ -25,7 +25,16 @@ import sys
 import time
 from pathlib import Path
 
-from _data import SMS, TREC, check_data, check_folds, int_at_least, load_dataset
+from _data import (
+    SEED,
+    SMS,
+    TREC,
+    check_data,
+    check_subset,
+    grid_rule,
+    int_at_least,
+    load_dataset,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SIX = [8, 16, 32, 64, 128, 384]
@@ -46,7 +55,7 @@ def _child(data: Path, dataset: str, n: int, dims: list[int]) -> dict:
     from skmrl.models import DEFAULT_MODEL, load_model
 
     texts, labels = (load_sms_spam if dataset == "sms" else load_trec)(data)
-    idx = np.random.default_rng(0).permutation(len(texts))[:n]
+    idx = np.random.default_rng(SEED).permutation(len(texts))[:n]
     X = [texts[i] for i in idx]
     y = labels[idx]
     start = time.perf_counter()
@@ -98,7 +107,8 @@ def main() -> int:
         "--n",
         type=int_at_least(1),
         default=1000,
-        help=f"number of texts: at least {FOLDS} x the number of classes (for {FOLDS} folds)",
+        help=f"number of texts, drawn at random (seed 0, not stratified): enough for one class "
+        f"to have {FOLDS} (for {FOLDS} folds) and for 2 classes",
     )
     parser.add_argument("--repeats", type=int_at_least(1), default=3, help="runs of each grid")
     parser.add_argument("--child", type=int, nargs="*", default=None, help=argparse.SUPPRESS)
@@ -106,7 +116,7 @@ def main() -> int:
     check_data(parser, args.data, SMS if args.dataset == "sms" else TREC)
     if args.child is None:  # the parent parses the file once, before any child starts
         labels = load_dataset(parser, args.data, args.dataset)[1]
-        check_folds(parser, "--n", args.n, labels, FOLDS, args.dataset)
+        check_subset(parser, "--n", args.n, labels, grid_rule(FOLDS, args.dataset))
     else:
         import warnings
 

@@ -89,16 +89,37 @@ def _assert_refused(out: subprocess.CompletedProcess, script: str, *phrases: str
             ["--sections", "sts", "--full-lr", "nan"],
             ["argument --full-lr: expected a number > 0", "'nan'"],
         ),
-        # Too few texts for 5-fold CV: a child's deep scikit-learn traceback after 15 s.
-        ("grid_cost", ["--n", "3"], ["--n 3:", "5 folds", "the smallest --n is 10"]),
+        # Too few texts for 5-fold CV: a child's deep scikit-learn traceback after 15 s. The
+        # grids draw --n texts at random (seed 0): the smallest is computed on that order.
+        ("grid_cost", ["--n", "3"], ["--n 3:", "5 folds", "the smallest --n is 7"]),
+        ("grid_cost", ["--dataset", "sms", "--n", "6"], ["--n 6:", "the smallest --n is 7"]),
         (
             "grid_cost",
-            ["--dataset", "trec", "--n", "29"],
-            ["--n 29:", "6 classes of trec", "the smallest --n is 30"],
+            ["--dataset", "trec", "--n", "10"],
+            ["--n 10:", "no class of trec has 5", "the smallest --n is 11"],
         ),
-        ("depth_dim", ["--sections", "grid", "--n", "3"], ["--n 3:", "the smallest --n is 10"]),
+        ("depth_dim", ["--sections", "grid", "--n", "3"], ["--n 3:", "the smallest --n is 7"]),
+        (
+            "depth_dim",
+            ["--sections", "grid", "--dataset", "trec", "--n", "3"],
+            ["--n 3:", "the smallest --n is 11"],
+        ),
         # dim_curve's 3 folds refused a class with fewer questions, after the STS table.
-        ("depth_dim", ["--sections", "quality", "--trec", "17"], ["--trec 17:", "smallest --trec"]),
+        (
+            "depth_dim",
+            ["--sections", "quality", "--trec", "13"],
+            ["--trec 13:", "class 'ENTY' has 2", "the smallest --trec is 14"],
+        ),
+        (
+            "depth_dim",
+            ["--sections", "quality", "--trec", "17"],
+            ["--trec 17:", "class 'LOC' has 1", "smallest --trec is 14, the next above 17 is 21"],
+        ),
+        (
+            "depth_dim",
+            ["--sections", "quality", "--trec", "62"],
+            ["--trec 62:", "class 'ABBR' has 1", "the next above 62 is 109"],
+        ),
         # curve_cost's own check, now shared: its message is as it was.
         (
             "curve_cost",
@@ -175,13 +196,76 @@ def test_the_smallest_accepted_values_pass(bench, shared_data):
 
     parser = argparse.ArgumentParser()
     assert bench.positive_float("1e-4") == 1e-4
-    _, labels = bench.load_dataset(parser, shared_data, "trec")
-    bench.check_folds(parser, "--n", 30, labels, 5, "trec")  # no SystemExit
-    import depth_dim
+    _, trec = bench.load_dataset(parser, shared_data, "trec")
+    _, sms = bench.load_dataset(parser, shared_data, "sms")
+    bench.check_folds(parser, "--limit", 30, trec, 5, "trec")  # curve_cost: no SystemExit
+    for labels, name, smallest in ((trec, "trec", 11), (sms, "sms", 7)):
+        rule = bench.grid_rule(5, name)
+        bench.check_subset(parser, "--n", smallest, labels, rule)
+        with pytest.raises(SystemExit):
+            bench.check_subset(parser, "--n", smallest - 1, labels, rule)
+    bench.check_subset(parser, "--trec", 14, trec, bench.dim_curve_rule(3, "trec"))
 
-    smallest = depth_dim._smallest_trec(labels, 3)
+
+def test_the_runs_refused_before_pass(bench, shared_data):
+    """grid_cost --dataset trec --n 20 and depth_dim --trec 60 ran before 87a84ca: the grids
+    only need one class with 5 texts (scikit-learn warns about the others), dim_curve only
+    counts the classes drawn."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    _, trec = bench.load_dataset(parser, shared_data, "trec")
+    for n in (20, 25, 29):
+        bench.check_subset(parser, "--n", n, trec, bench.grid_rule(5, "trec"))
+    bench.check_subset(parser, "--trec", 60, trec, bench.dim_curve_rule(3, "trec"))
+
+
+def test_the_rules_match_the_consumers(bench, shared_data):
+    """The --trec values accepted are those dim_curve(cv=3) accepts on that seeded subset (it
+    refuses before encoding: a cheap embedder will do), and the --n values those whose
+    StratifiedKFold(5) splits the subset, with both classes of a training fold."""
+    import argparse
+    import itertools
+    import warnings
+
     import numpy as np
+    from sklearn.model_selection import StratifiedKFold
 
-    subset = labels[np.random.default_rng(0).permutation(len(labels))[:smallest]]
-    counts = np.unique(subset, return_counts=True)[1]
-    assert len(counts) == 6 and counts.min() == 3
+    from skmrl import TfidfBaseline
+    from skmrl.evaluation import dim_curve
+
+    parser = argparse.ArgumentParser()
+    texts, trec = bench.load_dataset(parser, shared_data, "trec")
+    order = np.random.default_rng(bench.SEED).permutation(len(trec))
+    accepted = bench.accepted_sizes(trec, bench.dim_curve_rule(3, "trec"))
+    for n in itertools.chain(range(1, 25), (61, 62, 108, 109)):
+        idx = order[:n]
+        try:
+            dim_curve(
+                TfidfBaseline(max_dim=4),
+                [texts[i] for i in idx],
+                trec[idx],
+                dims=[2],
+                cv=3,
+                progress=False,
+            )
+            ran = True
+        except ValueError:
+            ran = False
+        assert ran == accepted[n], n
+    for labels, name in (
+        (trec, "trec"),
+        (bench.load_dataset(parser, shared_data, "sms")[1], "sms"),
+    ):
+        accepted = bench.accepted_sizes(labels, bench.grid_rule(5, name))
+        order = np.random.default_rng(bench.SEED).permutation(len(labels))
+        for n in range(1, 41):
+            y = np.asarray(labels)[order[:n]]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(y, y))
+                ran = any(len(set(y[train].tolist())) > 1 for train, _ in folds)
+            except ValueError:
+                ran = False
+            assert ran == accepted[n], (name, n)
