@@ -4,22 +4,28 @@
 so that a bad ``memory=`` fails at once with a ``ValueError`` that names it.
 :func:`default_cache_dir` is the default folder of skmrl's disk caches, and :func:`_env_disk_bound`
 reads their bound from ``$SKMRL_DISK_CACHE_MAX_BYTES`` (without it, ``skmrl.cache``'s
-``DEFAULT_DISK_MAX_BYTES``, read there at each use). The public names are re-exported by
+``DEFAULT_DISK_MAX_BYTES``, read there at each use). :func:`_cache_folder_problem` and
+:func:`_warn_unusable` are the one check and the one warning of a disk cache's own folder
+(``skmrl-embeddings``, ``skmrl-fits``) that cannot be used. The public names are re-exported by
 :mod:`skmrl.cache`, whose reference documents them.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 from skmrl._folders import folder_write_problem
+from skmrl._warn import caller_stacklevel, first_warning
 
 __all__ = [
     "_FITS_DIR",
     "_MAX_BYTES_ENV",
+    "_cache_folder_problem",
     "_env_disk_bound",
+    "_warn_unusable",
     "check_memory",
     "default_cache_dir",
 ]
@@ -144,3 +150,48 @@ def _env_disk_bound() -> int | None:
             "such as 4000000000, 500M or 8G"
         )
     return value
+
+
+def _cache_folder_problem(folder: Path, *, create: bool = True) -> str | None:
+    """Why ``folder``, a disk cache's own under ``memory=`` (``skmrl-embeddings``,
+    ``skmrl-fits``), cannot hold that cache, or None; with ``create``, it is created if absent.
+
+    A file (or a dangling link) in its place is the usual reason: each cache then works without
+    its disk layer, with :func:`_warn_unusable`'s warning, and ``skmrl cache info`` says so.
+    """
+    if folder.is_dir():
+        return None
+    if folder.exists() or folder.is_symlink():
+        return f"{str(folder)!r} is a file, not a folder"
+    if not create:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file made there meanwhile, a full disk
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def _warn_unusable(
+    what: str, path: Path, location: Path, reason: str, *, instead: str, read_only: bool = False
+) -> None:
+    """Warn, once per process and ``path``, that the disk cache of ``what`` at ``path`` (under
+    the ``memory=`` folder ``location``) cannot be used for ``reason``, and that ``instead``
+    happens; the remedy is ``skmrl cache clear``, or, where this user may not write it
+    (``read_only``), what to change."""
+    if not first_warning(f"unusable-cache|{what}|{path}"):
+        return
+    if read_only:  # clearing it would fail too: say what to change
+        remedy = (
+            "This user may not write it: let it be written (the file and its folder), or give "
+            "memory= (the CLI's --cache-dir) a folder of its own."
+        )
+    else:
+        remedy = (
+            f"skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) removes it."
+        )
+    warnings.warn(
+        f"skmrl: the disk cache of {what} {path} cannot be used ({reason}); {instead}. {remedy}",
+        RuntimeWarning,
+        stacklevel=caller_stacklevel(),
+    )

@@ -19,7 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skmrl._cache_dirs import _FITS_DIR, _MAX_BYTES_ENV, check_memory
+from skmrl._cache_dirs import (
+    _FITS_DIR,
+    _MAX_BYTES_ENV,
+    _cache_folder_problem,
+    _warn_unusable,
+    check_memory,
+)
 from skmrl._state_size import state_footprint
 from skmrl._threads import ForkSafeLock, KeyedLocks
 from skmrl._warn import caller_stacklevel
@@ -77,7 +83,16 @@ def _fit_state(
     if state is not None:
         return state
     location = check_memory(memory)
-    if location is None:
+    problem = None if location is None else _cache_folder_problem(location / _FITS_DIR)
+    if problem:  # a file at skmrl-fits: joblib failed deep inside with NotADirectoryError
+        _warn_unusable(
+            "fitted states",
+            location / _FITS_DIR,
+            location,
+            problem,
+            instead="the estimator is fitted without it",
+        )
+    if location is None or problem:
         state = compute()
     else:
         import joblib

@@ -17,7 +17,6 @@ import os
 import sqlite3
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._warn import caller_stacklevel, first_warning
+from skmrl._cache_dirs import _cache_folder_problem, _warn_unusable
 
 #: A read refreshes a stored vector's last-use time only when it is older than this (seconds).
 DISK_TOUCH_INTERVAL_S = 3600
@@ -86,8 +85,11 @@ class VectorStore:
 
     def __init__(self, path: Path, *, create: bool) -> None:
         self.path = path
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        problem = _cache_folder_problem(path.parent, create=create)
+        if problem:  # a file at skmrl-embeddings: said so, not "[Errno 17] File exists"
+            raise StoreError(problem)
+        if path.is_dir():  # not SQLite's "unable to open database file"
+            raise StoreError(f"{str(path)!r} is a folder, not a file")
         uri = path.resolve().as_uri() + ("?mode=rwc" if create else "?mode=rw")
         self.conn = sqlite3.connect(
             uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True
@@ -400,22 +402,14 @@ def forget_store(location: Path) -> None:
 
 
 def warn_unusable(location: Path, exc: BaseException) -> None:
+    """Forget this thread's connection to the store under ``location`` and warn (once) that it
+    cannot be used: :func:`skmrl._cache_dirs._warn_unusable`, shared with the fitted states."""
     forget_store(location)
-    path = str(store_path(location))
-    if not first_warning("vector-store|" + path):
-        return
-    if is_read_only_error(exc):  # clearing it would fail too: say what to change
-        remedy = (
-            "This user may not write it: let it be written (the file and its folder), or give "
-            "memory= (the CLI's --cache-dir) a folder of its own."
-        )
-    else:
-        remedy = (
-            f"skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) removes it."
-        )
-    warnings.warn(
-        f"skmrl: the disk cache of vectors {path} cannot be used ({exc}); vectors are computed "
-        f"without it. {remedy}",
-        RuntimeWarning,
-        stacklevel=caller_stacklevel(),
+    _warn_unusable(
+        "vectors",
+        store_path(location),
+        location,
+        str(exc) or type(exc).__name__,
+        instead="vectors are computed without it",
+        read_only=is_read_only_error(exc),
     )

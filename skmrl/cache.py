@@ -52,7 +52,13 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._cache_dirs import _FITS_DIR, _env_disk_bound, check_memory, default_cache_dir
+from skmrl._cache_dirs import (
+    _FITS_DIR,
+    _cache_folder_problem,
+    _env_disk_bound,
+    check_memory,
+    default_cache_dir,
+)
 from skmrl._fit_cache import _clear_fit_states, _fit_state, _fitting, _keep_state, _memory_state
 from skmrl._model_identity import forget_fine_tuned
 from skmrl._threads import ForkSafeLock
@@ -395,8 +401,9 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
         so a depth grid over 6 layers counts 6), ``bytes`` (int: size on disk of skmrl's
         files there, vectors and fitted states), ``vector_bytes`` and ``fit_bytes`` (its two
         parts), ``max_bytes`` (int: the bound of the vector store), ``n_files`` (int: every
-        file under ``location``), ``n_fit_states`` (int) and ``error`` (str or None: why the
-        vector store cannot be read).
+        file under ``location``), ``n_fit_states`` (int), ``error`` (str or None: why the
+        vector store cannot be used or read) and ``fit_error`` (str or None: why the fitted
+        states cannot be stored, such as a file in the place of their folder).
 
     Examples
     --------
@@ -428,6 +435,7 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
         "n_files": 0,
         "n_fit_states": 0,
         "error": None,
+        "fit_error": None,
     }
     if not info["exists"]:
         return info
@@ -436,7 +444,13 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
     _, info["fit_bytes"] = _size(_files_under(loc / _FITS_DIR))
     info["bytes"] = info["vector_bytes"] + info["fit_bytes"]
     info["n_fit_states"] = sum(1 for p in _files_under(loc / _FITS_DIR) if p.name == "output.pkl")
-    if store_path(loc).is_file():
+    # what the caches' own check finds (with its words), nothing created: a file at
+    # skmrl-embeddings, a folder at vectors.sqlite3 showed as an empty store, no error
+    info["fit_error"] = _cache_folder_problem(loc / _FITS_DIR, create=False)
+    info["error"] = _cache_folder_problem(loc / STORE_DIR, create=False)
+    if info["error"] is None and store_path(loc).is_dir():
+        info["error"] = f"{str(store_path(loc))!r} is a folder, not a file"
+    if info["error"] is None and store_path(loc).is_file():
         try:
             store = VectorStore(store_path(loc), create=False)
             try:

@@ -1310,3 +1310,63 @@ def test_state_footprint_counts_a_shared_vocabulary_once():
     assert nested == sys.getsizeof([words, (1, 2.5)]) + containers - sys.getsizeof(index) + (
         strings + sys.getsizeof((1, 2.5)) + sys.getsizeof(1) + sys.getsizeof(2.5)
     )
+
+
+# -- a file in the place of a disk cache's folder --------------------------------------------------
+def test_a_file_at_skmrl_fits_warns_and_fits_without_the_disk_layer(tmp_path, recwarn):
+    # memory=m with a file at m/skmrl-fits: joblib failed 15 frames deep, NotADirectoryError
+    # ".../skmrl-fits/skmrl" (and a UserWarning about its .gitignore). Now the vector store's
+    # warning, with the same remedy, and the state is computed and kept in memory.
+    (tmp_path / "skmrl-fits").write_text("not a folder")
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"vocabulary_": ["a", "b"]}
+
+    key = "blocked-fits:" + hash_texts([str(tmp_path)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no joblib .gitignore warning
+        with pytest.warns(RuntimeWarning, match=r"fitted states .*skmrl-fits cannot be used") as w:
+            state = cached_fit_state(key, compute, memory=tmp_path)
+    assert state == {"vocabulary_": ["a", "b"]} and calls == [1]
+    assert "is a file, not a folder" in str(w[0].message)
+    assert "skmrl cache clear" in str(w[0].message)
+    assert w[0].filename == __file__  # the caller's line, not inside skmrl or joblib
+    assert (tmp_path / "skmrl-fits").is_file()  # left alone
+    assert cached_fit_state(key, compute, memory=tmp_path) is state  # the memory layer holds it
+    clear_disk_cache(tmp_path)  # what the warning suggests
+    clear_caches()
+    cached_fit_state(key, compute, memory=tmp_path)
+    assert disk_cache_info(tmp_path)["n_fit_states"] == 1
+
+
+@pytest.mark.parametrize("blocked", ["store-file", "store-folder", "fits-file"])
+def test_cache_info_says_why_a_cache_cannot_be_used(tmp_path, capsys, blocked):
+    # `skmrl cache info` showed "vectors: 0 ... 0 B" and no error for a file at
+    # skmrl-embeddings or a folder at vectors.sqlite3 (it looked only where the store is a
+    # file), and `skmrl cache clear` said "nothing to clear" there, the remedy the warning gives.
+    from skmrl.cli import main
+
+    if blocked == "store-file":
+        (tmp_path / "skmrl-embeddings").write_text("x")
+    elif blocked == "store-folder":
+        (tmp_path / "skmrl-embeddings" / "vectors.sqlite3").mkdir(parents=True)
+    else:
+        (tmp_path / "skmrl-fits").write_text("x")
+    info = disk_cache_info(tmp_path)
+    key = "fit_error" if blocked == "fits-file" else "error"
+    reason = "is a folder, not a file" if blocked == "store-folder" else "is a file, not a folder"
+    assert reason in (info[key] or "")
+    with warnings.catch_warnings(record=True) as w:  # the caches' own check, the same words
+        warnings.simplefilter("always")
+        EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
+        cached_fit_state("info:" + hash_texts([str(tmp_path)]), dict, memory=tmp_path)
+    assert any(reason in str(x.message) for x in w)
+    assert main(["cache", "info", "--cache-dir", str(tmp_path)]) == 0
+    what = "fitted states' folder" if blocked == "fits-file" else "vector store"
+    assert f"error: the {what} cannot be used: " in capsys.readouterr().out
+    assert main(["cache", "clear", "-y", "--cache-dir", str(tmp_path)]) == 0
+    assert "nothing to clear" not in capsys.readouterr().out
+    info = disk_cache_info(tmp_path)
+    assert (info["error"], info["fit_error"]) == (None, None)

@@ -52,8 +52,13 @@ def _describe(info: dict) -> list[str]:
         f"  total:         {_human_bytes(info['bytes'])} of skmrl's; "
         f"{info['n_files']:,} file(s) in the folder",
     ]
-    if info.get("error"):
-        lines.append(f"  the vector store cannot be read: {info['error']}")
+    for what, key in (("vector store", "error"), ("fitted states' folder", "fit_error")):
+        error = info.get(key)
+        if error:  # e.g. a file in the place of its folder: each fit works without it
+            text = error.lower()
+            denied = any(word in text for word in ("readonly", "read-only", "permission"))
+            hint = "" if denied else " ('skmrl cache clear' removes it)"  # it would fail too
+            lines.append(f"  error: the {what} cannot be used: {error}{hint}")
     return lines
 
 
@@ -99,7 +104,8 @@ def _cache_clear(args: argparse.Namespace) -> int:
     if not info["exists"]:
         print(f"nothing to clear: {folder} does not exist")
         return 0
-    if not (info["n_vectors"] or info["n_fit_states"] or info["bytes"]):
+    blocked = info.get("error") or info.get("fit_error")  # a file in a cache's place, say
+    if not (info["n_vectors"] or info["n_fit_states"] or info["bytes"] or blocked):
         print(f"nothing to clear: no skmrl cache in {folder}")
         return 0
     what = (
