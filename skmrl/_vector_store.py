@@ -39,6 +39,11 @@ _READ_CHUNK = 500  # keys per SELECT ... IN (...)
 _WRITE_CHUNK_BYTES = 8 << 20  # vector bytes per write transaction (short turns for others)
 _EVICT_TO = 0.9  # eviction frees down to this fraction of max_bytes, so it runs seldom
 _ROW_OVERHEAD = 1.25  # bytes on disk per byte of vector (key, time, index; measured 1.12)
+#: The file is given back its free pages (see :meth:`VectorStore.reclaim`) once it is more than
+#: this many times the bound and they are more than the bound and this many bytes.
+_RECLAIM_FACTOR = 2
+_RECLAIM_MIN_BYTES = 1 << 20
+_RECLAIM_BUSY_MS = 200  # a reclaim that would wait longer for others' locks gives up
 
 
 class StoreError(Exception):
@@ -283,6 +288,39 @@ class VectorStore:
                     sql, ((fid, keys[i], now, rows[i].tobytes()) for i in range(start, stop))
                 )
         self.evict(max_bytes)
+        self.reclaim(max_bytes)  # three PRAGMA reads, unless the file is far past the bound
+
+    def reclaim(self, max_bytes: int) -> bool:
+        """Give the file's free pages back to the disk once it is far above ``max_bytes``.
+
+        Eviction frees pages, which SQLite reuses but never returns: a bound lowered from 4 GiB
+        to 1 MiB left 20,000 384-d vectors' 33.8 MB file as it was, with 483 vectors in it.
+        Past :data:`_RECLAIM_FACTOR` times the bound, with free pages over the bound and
+        :data:`_RECLAIM_MIN_BYTES` (after a lowered bound: eviction alone keeps the file near
+        it), ``VACUUM`` rewrites the live pages (under the bound; as much temporary space) and
+        a checkpoint truncates the file. It gives up quietly (False) when another connection
+        holds the write lock for longer than :data:`_RECLAIM_BUSY_MS`, or on any other
+        ``OperationalError`` (no room for the rewrite): the next eviction tries again. Readers
+        keep reading meanwhile (WAL); writers wait for it (a put that evicted a 337 MB file
+        down to 90 MB took 1.9 s with it, 1.5 s without).
+        ``auto_vacuum = INCREMENTAL`` would spare the rewrite, but its pointer-map pages count
+        against a small bound, and this runs only after the bound is lowered.
+        """
+        conn = self.conn
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        size = conn.execute("PRAGMA page_count").fetchone()[0] * page
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0] * page
+        if size <= _RECLAIM_FACTOR * max_bytes or free <= max(max_bytes, _RECLAIM_MIN_BYTES):
+            return False
+        conn.execute(f"PRAGMA busy_timeout = {_RECLAIM_BUSY_MS}")
+        try:
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # busy: left to later
+        except sqlite3.OperationalError:  # busy, locked, or no room to rewrite it
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+        return True
 
     def used_bytes(self) -> int:
         """Bytes of the database's pages in use (free pages are reused before it grows)."""

@@ -1370,3 +1370,54 @@ def test_cache_info_says_why_a_cache_cannot_be_used(tmp_path, capsys, blocked):
     assert "nothing to clear" not in capsys.readouterr().out
     info = disk_cache_info(tmp_path)
     assert (info["error"], info["fit_error"]) == (None, None)
+
+
+# -- a lowered disk bound shrinks the file -------------------------------------------------------
+def _on_disk(path):
+    """The bytes of the database and its write-ahead log (where new pages are at first)."""
+    wal = path.with_name(path.name + "-wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+def test_a_lowered_disk_bound_gives_the_file_back(tmp_path):
+    # 20,000 384-d vectors (a 33.8 MB file), then a bound of 1 MiB and one more vector: 483
+    # were kept but the file stayed 33.8 MB, and `skmrl cache info` said "32.2 MiB (bound
+    # 1.0 MiB)". Here 3,000 (4.6 MB), then a bound of 256 KiB.
+    path = tmp_path / "skmrl-embeddings" / "vectors.sqlite3"
+    enc = _Encoder(width=384)
+    texts = [f"text {i}" for i in range(3000)]
+    EmbeddingCache(max_bytes=0).get_or_compute("fp", texts, enc, memory=tmp_path)
+    assert _on_disk(path) > 4_000_000
+    bound = 256 << 10
+    cache = EmbeddingCache(max_bytes=0, disk_max_bytes=bound)
+    cache.get_or_compute("fp", ["one more"], enc, memory=tmp_path)
+    assert _on_disk(path) <= 2 * bound, _on_disk(path)  # 4.6 MB (and a WAL of 5 MB) before
+    info = disk_cache_info(tmp_path)
+    assert 0 < info["n_vectors"] < 3000 and info["vector_bytes"] <= 3 * bound
+    # what is left reads back as it was written
+    out = EmbeddingCache().get_or_compute("fp", [*texts[-50:], "one more"], enc, memory=tmp_path)
+    np.testing.assert_array_equal(out, _Encoder(width=384)([*texts[-50:], "one more"]))
+
+
+def test_giving_the_file_back_waits_for_no_one(tmp_path):
+    # Another connection holds the write lock: the reclaim gives up (no error, no long wait for
+    # its turn, as a write would), the next one does it.
+    enc = _Encoder(width=384)
+    EmbeddingCache(max_bytes=0).get_or_compute(
+        "fp", [f"t{i}" for i in range(3000)], enc, memory=tmp_path
+    )
+    vector_store.forget_store(tmp_path)
+    store = vector_store.open_store(tmp_path)
+    bound = 256 << 10
+    store.evict(bound)
+    size = _on_disk(store.path)
+    assert size > 4_000_000
+    with closing(sqlite3.connect(store.path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        assert store.reclaim(bound) is False
+        other.execute("ROLLBACK")
+    assert _on_disk(store.path) == size
+    assert store.reclaim(bound) is True
+    assert _on_disk(store.path) <= 2 * bound
+    assert store.reclaim(bound) is False  # nothing more to give back
+    vector_store.forget_store(tmp_path)
