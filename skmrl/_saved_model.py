@@ -6,12 +6,14 @@ A saved folder (:func:`save_pretrained`) is a standard transformers folder plus 
 * ``skmrl_adaptor.npz``: the adaptor as a chain of stages, each ``z -> (z / |z| - mean_i) @
   components_i`` (keys ``n_stages``, ``components_<i>``, ``mean_<i>``, ``matryoshka_dims``,
   ``format``), applied to the pooled vectors in order; absent when there is no adaptor;
-* ``skmrl.json``: how the vectors were made (``pooling``, ``max_length``, ``fine_tune``,
-  ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with another
-  pooling or ``max_length`` warns.
+* ``skmrl.json``: how the vectors were made (``pooling``, ``max_length``, ``normalize``,
+  ``fine_tune``, ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with
+  another pooling, ``max_length`` or ``normalize`` warns (older saves record no ``normalize``:
+  not compared).
 
 It is a sentence-transformers folder too (:func:`skmrl._st_layout.write_modules`: each adaptor
-stage as a ``Normalize`` and a ``Dense``), so that ``SentenceTransformer(folder).encode`` gives the
+stage as a ``Normalize`` and a ``Dense``, and a last ``Normalize`` where the embedder
+normalises), so that ``SentenceTransformer(folder).encode`` gives the
 same vectors; skmrl reads ``skmrl.json`` and the adaptor file instead (:func:`check_saved_config`
 does not look at the modules of such a folder).
 
@@ -44,6 +46,7 @@ from skmrl._st_layout import (
     read_json,
     remove_dense_modules,
     sentence_transformers_layout,
+    sentence_transformers_normalizes,
     write_json,
     write_modules,
 )
@@ -230,6 +233,7 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
         "format": _FORMAT,
         "pooling": embedder.pooling,
         "max_length": int(embedder.max_length),
+        "normalize": bool(embedder.normalize),
         "fine_tune": embedder.fine_tune,
         "matryoshka_dims": _trained_dims(embedder),
         "matryoshka_layers": [int(k) for k in getattr(embedder, "matryoshka_layers_", None) or []],
@@ -283,11 +287,12 @@ def check_saved_config(embedder: Any, source: str, tokenizer: Any = None) -> Non
 
     config = saved_config(source)
     if config:
-        # pooling and max_length are the settings of skmrl.json that change the vectors and are
-        # parameters of the embedder (stored verbatim, so they are compared, not adopted).
+        # pooling, max_length and normalize are the settings of skmrl.json that change the
+        # vectors and are parameters of the embedder (stored verbatim, so they are compared, not
+        # adopted). The folder's sentence-transformers modules are skmrl's own: not read.
         differ = [
             name
-            for name in ("pooling", "max_length")
+            for name in ("pooling", "max_length", "normalize")
             if config.get(name) not in (None, getattr(embedder, name))
         ]
         if differ:
@@ -303,7 +308,8 @@ def check_saved_config(embedder: Any, source: str, tokenizer: Any = None) -> Non
     layout = sentence_transformers_layout(source)
     if layout is None:
         return
-    problems = layout_problems(embedder, layout, tokenizer)
+    normalizes = sentence_transformers_normalizes(source)
+    problems = layout_problems(embedder, layout, tokenizer, normalizes)
     if problems:
         warnings.warn(
             f"{source} is a sentence-transformers model, and {'; and '.join(problems)}: this "

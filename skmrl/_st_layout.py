@@ -24,6 +24,7 @@ __all__ = [
     "read_json",
     "remove_dense_modules",
     "sentence_transformers_layout",
+    "sentence_transformers_normalizes",
     "write_json",
     "write_modules",
 ]
@@ -155,6 +156,36 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
     return SentenceTransformersLayout(pooling, others, prompt, max_seq_length, lowercase)
 
 
+def sentence_transformers_normalizes(source: str) -> bool | None:
+    """Whether ``SentenceTransformer(source).encode`` gives unit vectors: whether the last module
+    of the model's ``modules.json`` is a ``Normalize`` (a ``Dense`` after one gives vectors of
+    any length).
+
+    Parameters
+    ----------
+    source : str
+        A resolved model (:func:`~skmrl.models.resolve_model`): a folder, or a hub id in the
+        local cache (read with no network call).
+
+    Returns
+    -------
+    bool or None
+        ``None`` when the model has no sentence-transformers ``modules.json``.
+
+    Examples
+    --------
+    >>> from skmrl._st_layout import sentence_transformers_normalizes
+    >>> from skmrl.models import DEFAULT_MODEL, resolve_model
+    >>> sentence_transformers_normalizes(resolve_model(DEFAULT_MODEL))
+    True
+    """
+    modules = _json(source, "modules.json")
+    if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
+        return None
+    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+    return bool(kinds) and kinds[-1] == "Normalize"
+
+
 def encoder_subfolder(source: str) -> str:
     """The folder of a model that holds its encoder (``config.json``, weights, tokenizer),
     relative to the model: the path of the ``Transformer`` module of its ``modules.json`` where
@@ -266,10 +297,17 @@ def _folds_case(tokenizer: Any) -> bool:
         return tokenizer("Cased Text")["input_ids"] == tokenizer("cased text")["input_ids"]
 
 
-def layout_problems(embedder: Any, layout: SentenceTransformersLayout, tokenizer: Any) -> list[str]:
+def layout_problems(
+    embedder: Any,
+    layout: SentenceTransformersLayout,
+    tokenizer: Any,
+    normalizes: bool | None = None,
+) -> list[str]:
     """What makes ``embedder``'s vectors differ from those of the sentence-transformers model
     whose ``layout`` it is (one clause each, with what to do), for :func:`check_saved_config`'s
-    warning. ``tokenizer`` (the model's, or ``None``) tells whether lowercasing changes anything.
+    warning. ``tokenizer`` (the model's, or ``None``) tells whether lowercasing changes anything;
+    ``normalizes`` (:func:`sentence_transformers_normalizes`; ``None``: not compared) whether
+    the model's vectors are of unit length, which ``normalize`` must then match.
     """
     pooling, others, prompt, max_seq_length, lowercase = layout
     problems = []
@@ -286,6 +324,19 @@ def layout_problems(embedder: Any, layout: SentenceTransformersLayout, tokenizer
             f"it applies {', '.join(others)}, which skmrl does not (it uses the encoder's pooled "
             "output)"
         )
+    if normalizes is not None and not others and normalizes != bool(embedder.normalize):
+        # not said beside a Dense: normalize alone would not give its vectors then
+        if normalizes:
+            problems.append(
+                "it normalises its vectors to unit length (its last module is Normalize), this "
+                "embedder does not with normalize=False (pass normalize=True to match it)"
+            )
+        else:
+            problems.append(
+                "it does not normalise its vectors to unit length (its last module is not "
+                "Normalize), this embedder does with normalize=True (pass normalize=False to "
+                "match it)"
+            )
     if _truncation_differs(embedder, max_seq_length):
         problems.append(
             f"it truncates texts to max_seq_length={max_seq_length} tokens, this embedder to "
@@ -313,7 +364,8 @@ def write_modules(
     """The module files that make ``SentenceTransformer(folder).encode`` give the embedder's
     full vectors: the encoder, its pooling, then for each adaptor stage a ``Normalize`` and a
     ``Dense`` (identity activation; weight ``components_i.T``, bias ``-mean_i @ components_i``),
-    and a final ``Normalize``.
+    and a final ``Normalize`` where the embedder normalises (``normalize=True``): with
+    ``normalize=False`` its vectors are not of unit length, nor then are the folder's.
 
     Written in the format of the sentence-transformers 2.x releases (``pooling_mode_*`` keys,
     ``max_seq_length`` in ``sentence_bert_config.json``), which later releases read too. Every
@@ -346,7 +398,8 @@ def write_modules(
             "activation_function": "torch.nn.modules.linear.Identity",
         }
         write_json(folder / path / "config.json", dense)
-    modules.append((f"{len(modules)}_Normalize", "Normalize"))
+    if embedder.normalize:
+        modules.append((f"{len(modules)}_Normalize", "Normalize"))
     write_json(
         folder / "modules.json",
         [

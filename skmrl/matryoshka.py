@@ -97,7 +97,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
         would differ from
         ``SentenceTransformer(model).encode``'s.
     normalize : bool, default=True
-        L2-normalise each vector after slicing it to ``dim`` (zero vectors stay zero).
+        L2-normalise each vector after slicing it to ``dim`` (zero vectors stay zero). ``fit``
+        warns when the model is a sentence-transformers one that normalises otherwise (whose
+        last module is, or is not, ``Normalize``): its vectors would differ from
+        ``SentenceTransformer(model).encode``'s.
     max_length : int, default=256
         Texts are truncated to this many tokens, special tokens included (more than those, at
         most the model's maximum: ``[3, 512]`` for all-MiniLM-L6-v2). ``fit`` warns
@@ -691,10 +694,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
         """Write the (fine-tuned) encoder as a standard transformers folder, plus its adaptor.
 
         ``MatryoshkaEmbedder(model=path)`` loads the folder to the same vectors (given the same
-        ``pooling`` and ``max_length``, which ``skmrl.json`` records; it warns when they
-        differ), and plain ``transformers.AutoModel.from_pretrained(path)`` loads the encoder.
-        The adaptor, when there is one, is the file ``skmrl_adaptor.npz`` (see
-        ``skmrl._finetune``).
+        ``pooling``, ``max_length`` and ``normalize``, which ``skmrl.json`` records; it warns
+        when they differ), plain ``transformers.AutoModel.from_pretrained(path)`` loads the
+        encoder, and ``SentenceTransformer(path).encode`` gives the full vectors (of unit length
+        only with ``normalize=True``). The adaptor, when there is one, is the file
+        ``skmrl_adaptor.npz`` (see ``skmrl._finetune``).
 
         Parameters
         ----------

