@@ -174,10 +174,13 @@ def hash_texts(texts: Sequence[str], extra: Any = None) -> str:
 
 
 #: The memory an in-memory entry takes beside its vector's bytes: its key (a tuple and the
-#: text's SHA-1), the array's header and the map's slot, about 290-295 bytes on CPython 3.11
-#: (tracemalloc, 20,000 entries). The bound counts it: without it, 1 GiB of 384-dim vectors took
+#: text's SHA-1), the array's header and the map's slot. On CPython 3.11 (tracemalloc) a cache
+#: filled once takes 290-334 bytes an entry, but one that evicts as it goes, the state that the
+#: bound is for, 341-404 (mean 366: bounds of 5, 20 and 50 MiB, 4-, 16- and 384-d vectors; the
+#: map keeps the slots of evicted entries until it resizes). At 300, a 20 MiB cache of 4-d
+#: vectors held 24.0 MiB. The bound counts it: without it, 1 GiB of 384-dim vectors took
 #: 1.2 GiB, and of 16-dim ones (64 bytes each) about 4-5.6 GiB.
-_ENTRY_BYTES = 300
+_ENTRY_BYTES = 370
 
 
 class EmbeddingCache:
@@ -193,7 +196,7 @@ class EmbeddingCache:
     ----------
     max_bytes : int, default=1 GiB
         Bound of the in-memory layer; the least recently used vectors are dropped past it.
-        Each vector counts its bytes and about 300 more, its key's and the map's.
+        Each vector counts its bytes and about 370 more, its key's and the map's.
     disk_max_bytes : int, optional
         Bound of the disk layer; default ``$SKMRL_DISK_CACHE_MAX_BYTES`` if set, else
         :data:`DEFAULT_DISK_MAX_BYTES` (4 GiB). Past it, the least recently used vectors are
