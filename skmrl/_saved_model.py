@@ -8,8 +8,8 @@ A saved folder (:func:`save_pretrained`) is a standard transformers folder plus 
   ``format``), applied to the pooled vectors in order; absent when there is no adaptor;
 * ``skmrl.json``: how the vectors were made (``pooling``, ``max_length``, ``normalize``,
   ``fine_tune``, ``matryoshka_dims``, ``matryoshka_layers``, ``n_layers``), so that loading with
-  another pooling, ``max_length`` or ``normalize`` warns (older saves record no ``normalize``:
-  not compared).
+  another pooling or ``max_length`` warns, and with ``normalize=True`` a save made with
+  ``normalize=False`` (older saves record no ``normalize``: not compared).
 
 It is a sentence-transformers folder too (:func:`skmrl._st_layout.write_modules`: each adaptor
 stage as a ``Normalize`` and a ``Dense``, and a last ``Normalize`` where the embedder
@@ -292,9 +292,13 @@ def check_saved_config(embedder: Any, source: str, tokenizer: Any = None) -> Non
         # adopted). The folder's sentence-transformers modules are skmrl's own: not read.
         differ = [
             name
-            for name in ("pooling", "max_length", "normalize")
+            for name in ("pooling", "max_length")
             if config.get(name) not in (None, getattr(embedder, name))
         ]
+        # normalize only where the save kept the vectors' lengths and this embedder drops them
+        # (the default normalize=True); the other way is the user's own choice
+        if config.get("normalize") is False and embedder.normalize:
+            differ.append("normalize")
         if differ:
             saved = ", ".join(f"{name}={config[name]!r}" for name in differ)
             used = ", ".join(f"{name}={getattr(embedder, name)!r}" for name in differ)

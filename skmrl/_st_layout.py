@@ -324,19 +324,16 @@ def layout_problems(
             f"it applies {', '.join(others)}, which skmrl does not (it uses the encoder's pooled "
             "output)"
         )
-    if normalizes is not None and not others and normalizes != bool(embedder.normalize):
-        # not said beside a Dense: normalize alone would not give its vectors then
-        if normalizes:
-            problems.append(
-                "it normalises its vectors to unit length (its last module is Normalize), this "
-                "embedder does not with normalize=False (pass normalize=True to match it)"
-            )
-        else:
-            problems.append(
-                "it does not normalise its vectors to unit length (its last module is not "
-                "Normalize), this embedder does with normalize=True (pass normalize=False to "
-                "match it)"
-            )
+    if normalizes is False and not others and embedder.normalize:
+        # A model made for dot products, whose lengths the default normalize=True drops. Not
+        # said beside a Dense (normalize alone would not give its vectors then), nor for a
+        # normalising model with normalize=False: that is the user's own choice, cosines are
+        # the same, and it is what check_embedder tries.
+        problems.append(
+            "it does not normalise its vectors to unit length (its last module is not "
+            "Normalize: a model made for dot products), this embedder does with normalize=True "
+            "(pass normalize=False to match it)"
+        )
     if _truncation_differs(embedder, max_seq_length):
         problems.append(
             f"it truncates texts to max_seq_length={max_seq_length} tokens, this embedder to "

@@ -431,9 +431,11 @@ def _as_sentence_transformers(folder, modes, extra=(), prompt=None):
         (["mean_tokens"], ("Dense", "Normalize"), None, "mean", r"applies Dense, which skmrl"),
         (["cls_token"], ("Dense",), None, "mean", r"pools with 'cls'.*; and it applies Dense"),
         (["mean_tokens"], (), "query", "mean", r"prepends the prompt 'query: ' to every text"),
-        (["mean_tokens"], (), "doc", "mean", None),  # an empty prompt changes nothing
+        (["mean_tokens"], ("Normalize",), "doc", "mean", None),  # an empty prompt: nothing
         (["mean_tokens"], ("Normalize",), None, "mean", None),
-        (["cls_token"], (), None, "cls", None),
+        (["cls_token"], ("Normalize",), None, "cls", None),
+        # no Normalize: a model made for dot products, whose lengths normalize=True drops
+        (["cls_token"], (), None, "cls", r"does not normalise .* \(pass normalize=False"),
     ],
 )  # fmt: skip
 def test_sentence_transformers_folders_warn_when_vectors_would_differ(

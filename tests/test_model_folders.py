@@ -661,10 +661,11 @@ def test_max_seq_length_above_the_models_positions_recommends_what_fit_accepts(t
         MatryoshkaEmbedder(folder, device="cpu", max_length=512).fit(TEXTS)
 
 
-def test_sentence_transformers_normalisation_is_warned_about_like_its_pooling(tiny_bert, tmp_path):
-    # A model whose modules.json ends without Normalize encodes vectors of any length, which
-    # skmrl's default normalize=True made of unit length with no word (a mismatched pooling,
-    # Dense or max_seq_length is warned about); and a normalising one with normalize=False.
+def test_a_dot_product_models_lengths_dropped_by_normalize_are_warned_about(tiny_bert, tmp_path):
+    # A model whose modules.json ends without Normalize (made for dot products) encodes vectors
+    # of any length, which skmrl's default normalize=True made of unit length with no word (a
+    # mismatched pooling, Dense or max_seq_length is warned about). A normalising model with
+    # normalize=False is the user's own choice (check_embedder's too): no warning.
     import warnings
 
     plain = shutil.copytree(tiny_bert, tmp_path / "st-plain")
@@ -672,7 +673,7 @@ def test_sentence_transformers_normalisation_is_warned_about_like_its_pooling(ti
     with pytest.warns(
         UserWarning,
         match=r"sentence-transformers model, and it does not normalise its vectors to unit "
-        r"length .*normalize=True \(pass normalize=False to match it\)",
+        r"length .*dot products.*normalize=True \(pass normalize=False to match it\)",
     ):
         MatryoshkaEmbedder(plain, device="cpu").fit(TEXTS)
     with warnings.catch_warnings():
@@ -682,21 +683,16 @@ def test_sentence_transformers_normalisation_is_warned_about_like_its_pooling(ti
 
     unit = shutil.copytree(tiny_bert, tmp_path / "st-unit")
     _sentence_transformers_folder(unit, max_seq_length=256)
-    with pytest.warns(
-        UserWarning,
-        match=r"it normalises its vectors to unit length .*normalize=False \(pass "
-        r"normalize=True to match it\)",
-    ):
-        MatryoshkaEmbedder(unit, device="cpu", normalize=False).fit(TEXTS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        MatryoshkaEmbedder(unit, device="cpu", normalize=False).fit(TEXTS)
         MatryoshkaEmbedder(unit, device="cpu").fit(TEXTS)
 
 
 def test_save_pretrained_without_normalize_writes_no_normalize_module(tiny_bert, tmp_path):
     # The folder's modules ended with Normalize whatever normalize was: SentenceTransformer
     # gave unit vectors where transform gave norms of about 3.6, against the docstring's
-    # "the same vectors". skmrl.json records normalize, which a load compares.
+    # "the same vectors". skmrl.json records normalize, which a load with normalize=True compares.
     import importlib.util
     import json
     import warnings
@@ -719,6 +715,9 @@ def test_save_pretrained_without_normalize_writes_no_normalize_module(tiny_bert,
     emb.set_params(normalize=True).fit(TEXTS).save_pretrained(tmp_path / "unit")
     modules = json.loads((tmp_path / "unit" / "modules.json").read_text())
     assert modules[-1]["type"].endswith("Normalize")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # dropping the lengths a save kept: no warning the other way
+        MatryoshkaEmbedder(tmp_path / "unit", device="cpu", normalize=False).fit(TEXTS)
     if importlib.util.find_spec("sentence_transformers") is not None:
         from sentence_transformers import SentenceTransformer
 
