@@ -161,7 +161,10 @@ def _cache_folder_problem(folder: Path, *, create: bool = True) -> str | None:
     """
     if folder.is_dir():
         return None
-    if folder.exists() or folder.is_symlink():
+    if folder.is_symlink() and not folder.exists():
+        # a link to a drive not mounted, say: not a file to clear away
+        return f"{str(folder)!r} is a link to {os.readlink(folder)!r}, which does not exist"
+    if folder.exists():
         return f"{str(folder)!r} is a file, not a folder"
     if not create:
         return None
@@ -181,7 +184,9 @@ def _warn_unusable(
     (``read_only``), what to change."""
     if not first_warning(f"unusable-cache|{what}|{path}"):
         return
-    if read_only:  # clearing it would fail too: say what to change
+    if path.is_symlink() and not path.exists():  # the user's own link: its target is missing
+        remedy = "Make its target a folder (mount its drive, say), or remove the link."
+    elif read_only:  # clearing it would fail too: say what to change
         remedy = (
             "This user may not write it: let it be written (the file and its folder), or give "
             "memory= (the CLI's --cache-dir) a folder of its own."

@@ -1372,6 +1372,35 @@ def test_cache_info_says_why_a_cache_cannot_be_used(tmp_path, capsys, blocked):
     assert (info["error"], info["fit_error"]) == (None, None)
 
 
+def test_cache_clear_names_a_file_it_removes_from_a_caches_place(tmp_path, capsys):
+    # A user's file at skmrl-fits was removed under "removed 0 vector(s) and 0 fitted state(s)
+    # (0 B)", and the prompt said "Remove 0 vector(s) ... (0 B)".
+    from skmrl.cli import main
+
+    (tmp_path / "skmrl-fits").write_text("a user's own file")
+    assert main(["cache", "clear", "-y", "--cache-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"and {str(tmp_path / 'skmrl-fits')!r}" in out
+    assert not (tmp_path / "skmrl-fits").exists()
+
+
+def test_a_link_to_a_missing_folder_is_not_called_a_file_to_clear(tmp_path, capsys):
+    # A link at skmrl-fits to a drive not mounted was "a file, not a folder", with `skmrl cache
+    # clear` (which deletes the link) as the remedy.
+    from skmrl.cli import main
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "skmrl-fits").symlink_to(tmp_path / "unmounted" / "fits")
+    key = "dangling-fits:" + hash_texts([str(tmp_path)])
+    with pytest.warns(RuntimeWarning, match=r"is a link to .*unmounted.*which does not exist") as w:
+        cached_fit_state(key, dict, memory=tmp_path / "m")
+    assert "cache clear" not in str(w[0].message)
+    assert "remove the link" in str(w[0].message)
+    assert main(["cache", "info", "--cache-dir", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "is a link to" in out and "'skmrl cache clear' removes it" not in out
+
+
 # -- a lowered disk bound shrinks the file -------------------------------------------------------
 def _on_disk(path):
     """The bytes of the database and its write-ahead log (where new pages are at first)."""

@@ -57,7 +57,8 @@ def _describe(info: dict) -> list[str]:
         if error:  # e.g. a file in the place of its folder: each fit works without it
             text = error.lower()
             denied = any(word in text for word in ("readonly", "read-only", "permission"))
-            hint = "" if denied else " ('skmrl cache clear' removes it)"  # it would fail too
+            # clear would fail too where denied; a link to a missing target is the user's own
+            hint = "" if denied or "is a link to" in text else " ('skmrl cache clear' removes it)"
             lines.append(f"  error: the {what} cannot be used: {error}{hint}")
     return lines
 
@@ -95,6 +96,8 @@ def _confirm(question: str) -> bool:
 
 
 def _cache_clear(args: argparse.Namespace) -> int:
+    from skmrl._cache_dirs import _FITS_DIR
+    from skmrl._vector_store import STORE_DIR
     from skmrl.cache import clear_disk_cache
 
     folder = _cache_location(args)
@@ -112,6 +115,15 @@ def _cache_clear(args: argparse.Namespace) -> int:
         f"{info['n_vectors']:,} vector(s) and {info['n_fit_states']:,} fitted state(s) "
         f"({_human_bytes(info['bytes'])})"
     )
+    # a file or link in the place of a cache's folder is removed too: name it (a user's own
+    # file there was removed under "0 vector(s) ... (0 B)")
+    blocking = [
+        str(path)
+        for path in (Path(folder) / STORE_DIR, Path(folder) / _FITS_DIR)
+        if not path.is_dir() and (path.is_symlink() or path.exists())
+    ]
+    if blocking:
+        what += " and " + ", ".join(f"{p!r}" for p in blocking) + ", in the place of its folder"
     if not args.yes and sys.stdin.isatty() and not _confirm(f"Remove {what} from {folder}?"):
         print("nothing removed")
         return 1
@@ -131,10 +143,11 @@ def _cache_clear(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(
-        f"removed {n_vectors:,} vector(s) and {info['n_fit_states']:,} fitted state(s) "
-        f"({_human_bytes(info['bytes'])}) from {folder}"
-    )
+    removed = f"{n_vectors:,} vector(s) and {info['n_fit_states']:,} fitted state(s) "
+    removed += f"({_human_bytes(info['bytes'])})"
+    if blocking:
+        removed += " and " + ", ".join(f"{p!r}" for p in blocking)
+    print(f"removed {removed} from {folder}")
     return 0
 
 
