@@ -153,3 +153,61 @@ def test_every_leading_byte_order_mark_is_dropped(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbftext,label\na,b\n")
     assert read_table(str(path), None).header == ["text", "label"]
+
+
+# -- regressions of the changes above -------------------------------------------------------------
+def test_a_stray_quote_after_a_space_is_read_as_without_the_spaced_reading(tmp_path):
+    # 'id, text, label' read with skipinitialspace let the stray quote on line 2 open a quoted
+    # text up to line 3's quote mark: 2 rows, silently, where the plain reading read 3
+    path = _write(
+        tmp_path / "sw5.csv",
+        'id, text, label\n1, "Hi there, ham\n2, he said hello", spam\n3, bye, spam\n',
+    )
+    assert read_table(str(path), None).rows == [
+        ["1", ' "Hi there', " ham"],
+        ["2", ' he said hello"', " spam"],
+        ["3", " bye", " spam"],
+    ]
+    # a quote left open to the end of the file was refused; the plain reading reads it
+    path = _write(
+        tmp_path / "sw2.csv", 'id, text, label\n1, "Hi there, ham\n2, good morning, spam\n'
+    )
+    assert len(read_table(str(path), None).rows) == 2
+    # with --limit too: the rows cut at the limit read as the whole file reads them
+    assert read_table(str(path), 1).rows == [["1", ' "Hi there', " ham"]]
+
+
+def test_excels_sep_line_naming_a_tab_says_so(tmp_path):
+    # the tab was stripped with the line end: "the line 'sep='", and no sep='\t'
+    path = _write(tmp_path / "sept.csv", "sep=\t\ntext\tlabel\na\tb\n")
+    with pytest.raises(Refused, match=r"the line 'sep=\\t', .*skiprows=1, sep='\\t'\)"):
+        read_table(str(path), None)
+
+
+def test_a_cp1252_file_after_a_sep_line_is_told_to_skip_it(tmp_path):
+    # read_csv(path, encoding='cp1252', sep=';') read the sep= line as the header
+    path = tmp_path / "cpsep.csv"
+    path.write_bytes("sep=;\r\ntext;label\r\ncafé;a\r\nb;c\r\n".encode("cp1252"))
+    with pytest.raises(Refused, match=r"encoding='cp1252', skiprows=1, sep=';'\)\.to_csv\("):
+        read_table(str(path), None)
+    path.write_bytes("sep=,\r\ntext,label\r\ncafé,a\r\n".encode("cp1252"))
+    with pytest.raises(Refused, match=r"encoding='cp1252', skiprows=1\)\.to_csv\("):
+        read_table(str(path), None)
+
+
+def test_a_repeated_header_past_the_limit_is_not_warned_about(tmp_path):
+    path = _write(tmp_path / "joined.csv", "text,label\nhello,a\nbye,b\ntext,label\nyo,a\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_texts(str(path), "text", False, 2).texts == ["hello", "bye"]
+    with pytest.warns(UserWarning, match=r"row 3 \(line 4\) of .* repeats the header row"):
+        read_texts(str(path), "text", False, 3)
+
+
+def test_labels_read_as_numbers_only_when_written_as_decimals_and_compared_exactly(tmp_path):
+    # float() read '1_0' as 10, and two integers past 2**53 as one number
+    rows = "a,1_0\nb,10\nc,12345678901234567890\nd,12345678901234567891\ne,inf\nf,Infinity\n"
+    path = _write(tmp_path / "labels.csv", "text,label\n" + rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        label_cells(read_table(str(path), None), "label", "hint")

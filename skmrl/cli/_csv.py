@@ -22,6 +22,7 @@ value (:data:`NAN_SPELLINGS`: ``nan``, ``<NA>``) is refused: ``None`` or ``NA`` 
 from __future__ import annotations
 
 import csv
+import decimal
 import math
 import re
 import warnings
@@ -42,6 +43,8 @@ MISSING_MARKERS = frozenset(
 #: no class is named so, and a label column refuses them; the other markers (``None``, ``NA``)
 #: may be a class's name.
 NAN_SPELLINGS = frozenset({"nan", "NaN", "NAN", "-nan", "<NA>", "NaT"})
+#: A number written in decimal: a sign, digits with a fraction, an exponent (no ``_``, no ``inf``).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 #: Files of other formats, by extension: what they are, and the pandas call that reads them.
 _OTHER_FORMATS = {
     ".json": ("JSON", "read_json({})"),
@@ -209,18 +212,32 @@ def _excel_workbook(raw: bytes) -> str | None:
     return None
 
 
+def _sep_line(line: str) -> str | None:
+    """The separator that ``line`` (a file's first line, without its line end) names when it is
+    Excel's ``sep=`` line (``"sep=;"``; ``"sep="`` alone a comma), else None. Spaces around it
+    are passed over, no other whitespace: ``"sep=\t"`` names a tab, ``"sep= "`` a space."""
+    hint = re.fullmatch(r' *"?sep=(.?)"? *', line, flags=re.IGNORECASE | re.DOTALL)
+    return None if hint is None else hint.group(1) or ","
+
+
 def _separator(raw: bytes, encoding: str, tab: bool) -> str | None:
-    """The separator of a CSV file not read (``raw`` its bytes, in ``encoding``), for the
-    pandas line that converts it: a tab, ``;`` or ``|`` in a first line with no comma (as
-    Excel writes a CSV file where the comma is the decimal mark); None for a comma, or a
-    tab-separated file (``tab``), whose line says so already."""
-    if tab:
-        return None
+    """The arguments of the pandas line that converts a CSV file not read (``raw`` its bytes, in
+    ``encoding``) for its separator: ``", sep=';'"`` for a tab, ``;`` or ``|`` in a first line
+    with no comma (as Excel writes a CSV file where the comma is the decimal mark); None for a
+    comma, or a tab-separated file (``tab``), whose line says so already. A first line that is
+    Excel's ``sep=`` line is skipped (``skiprows=1``), its separator named but for a comma (a
+    tab-separated file's read with no quoting, as skmrl reads it)."""
     text = raw[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
     first = next((line for line in _csv_lines(text) if line.strip()), "")
-    if "," in first:
+    named = _sep_line(first.rstrip("\r\n"))
+    if named is not None:
+        if named == "," and not tab:
+            return ", skiprows=1"
+        quoting = ", quoting=csv.QUOTE_NONE" if named == "\t" else ""
+        return f", skiprows=1, sep={named!r}{quoting}"
+    if tab or "," in first:
         return None
-    return next((sep for sep in ("\t", ";", "|") if sep in first), None)
+    return next((f", sep={sep!r}" for sep in ("\t", ";", "|") if sep in first), None)
 
 
 def _utf16_problem(data: bytes, shown: str, what: str, tab: bool = False) -> str | None:
@@ -261,12 +278,14 @@ def _save_as_utf8(
     plain "CSV" writes the Windows code page (cp1252 in Western Europe and the Americas), its
     "CSV UTF-8" UTF-8. ``guessed``: the encoding is a likely one, not one the bytes show
     (cp1252, Excel's plain "CSV" on Windows), and the line says so after it, so that it can
-    still be pasted as it is. ``sep``: the separator of a file named .csv that is not a comma
-    (``;``, as Excel writes where the comma is the decimal mark), which the line reads with
-    (and writes commas): without it pandas read each line as one column."""
+    still be pasted as it is. ``sep``: the read arguments for the file's separator
+    (:func:`_separator`: ``", sep=';'"`` for a file named .csv separated by ``;``, as Excel
+    writes where the comma is the decimal mark, which the line writes with commas: without it
+    pandas read each line as one column; ``", skiprows=1, sep=';'"`` after Excel's ``sep=``
+    line, which pandas would read as the header)."""
     read = write = ", sep='\\t', quoting=csv.QUOTE_NONE" if tab else ""
     if sep is not None:
-        read = f", sep={sep!r}"
+        read = sep
     guess = (
         ", if the file is Excel's plain 'CSV' from Windows (else name its encoding)"
         if guessed
@@ -281,8 +300,14 @@ def _save_as_utf8(
     return f"skmrl reads UTF-8, or UTF-16 that starts with its mark: save it as UTF-8{remedy}"
 
 
-def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Table:
+def read_table(
+    path_arg: str, limit: int | None, argument: str = "DATA", header_check: bool = True
+) -> Table:
     """Read the whole file (the first ``limit`` rows); a file that is not a CSV is refused.
+
+    A row that repeats the header row is warned about, unless ``header_check`` is False: for a
+    caller that cuts the rows itself and warns about those it keeps
+    (:func:`_warn_repeated_header`).
 
     Examples
     --------
@@ -313,15 +338,14 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
         )
     delimiter = "\t" if Path(path_arg).suffix.lower() in (".tsv", ".tab") else ","
     first = next((line for line in _csv_lines(text) if line.strip()), "").rstrip("\r\n")
-    hint = re.fullmatch(r'"?sep=(.?)"?', first.strip(), flags=re.IGNORECASE)
-    if hint is not None:
+    sep = _sep_line(first)
+    if sep is not None:
         # Excel's first line naming the separator: read as the header, its one column 'sep='
-        sep = hint.group(1) or ","
         sep_arg = "" if sep == "," else f", sep={sep!r}"
         new = Path(path_arg).stem + "-converted.csv"
         raise Refused(
             argument,
-            f"{shown} starts with the line {first.strip()!r}, Excel's note of its separator, "
+            f"{shown} starts with the line {first!r}, Excel's note of its separator, "
             f"not a header row naming the columns: delete that line (pandas: read_csv({shown}, "
             f"skiprows=1{sep_arg}).to_csv({new!r}, index=False))",
         )
@@ -332,7 +356,10 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
     # after each separator: read without skipinitialspace, a quoted text ('1, "hello, world",
     # ham') was split at its comma (its quote mark opens no quoted field after a space), and one
     # without a comma kept its quote marks and the space
-    spaced = delimiter == "," and _spaced(first)
+    # Read that way only when it is no worse than the plain reading: as many records, each of
+    # the header's width; a stray quote mark after a space ('1, "Hi there, ham') would open a
+    # quoted field and swallow the lines after it, which the plain reading reads as rows.
+    spaced = delimiter == "," and _spaced(first) and _spaced_reads_better(text)
     reader = csv.reader(
         _csv_lines(text), delimiter=delimiter, quoting=quoting, skipinitialspace=spaced
     )
@@ -403,7 +430,8 @@ def read_table(path_arg: str, limit: int | None, argument: str = "DATA") -> Tabl
             )
     if delimiter == "\t":
         _check_unquoted(table, argument)
-    _warn_repeated_header(table)
+    if header_check:
+        _warn_repeated_header(table)
     return table
 
 
@@ -411,6 +439,29 @@ def _spaced(first: str) -> bool:
     """Whether ``first`` (a CSV file's header line) has a space after each of its commas, and
     at least one comma: ``"id, text, label"``."""
     return "," in first and re.search(r",(?! )", first) is None
+
+
+def _spaced_reads_better(text: str) -> bool:
+    """Whether ``text`` (a CSV file whose header has a space after each comma) is read with csv's
+    ``skipinitialspace`` as no worse than without: as many records (blank lines passed over) and
+    each of the header's width. Else the plain reading is kept, as files were read before: a
+    stray quote mark after a space opens a quoted field only in the spaced reading, which then
+    swallows the lines up to the next quote mark (``1, "Hi there, ham``) or to the end."""
+    previous = csv.field_size_limit(_FIELD_LIMIT)
+    try:
+        counts = []
+        for spaced in (False, True):
+            reader = csv.reader(_csv_lines(text), delimiter=",", skipinitialspace=spaced)
+            blank = _blank_records(text)
+            records = [len(record) for record in reader if not blank(record, reader.line_num)]
+            counts.append(len(records))
+            if spaced and any(width != records[0] for width in records):
+                return False
+    except csv.Error:
+        return False
+    finally:
+        csv.field_size_limit(previous)
+    return counts[0] == counts[1]
 
 
 def _warn_repeated_header(table: Table) -> None:
@@ -834,13 +885,15 @@ def _warn_odd_labels(table: Table, name: str, labels: list[str]) -> None:
             UserWarning,
             stacklevel=3,
         )
-    numbers: dict[float, list[str]] = {}
+    # exactly, as decimals: float() read '1_0' as 10, and 2**53 + 1 as 2**53; and only what is
+    # written as a decimal number ('inf', 'nan' and '1_0' are not)
+    numbers: dict[decimal.Decimal, list[str]] = {}
     for label in counts:
-        try:
-            value = float(label)
-        except ValueError:
-            continue
-        if not math.isnan(value):
+        if _DECIMAL.fullmatch(label):
+            try:
+                value = decimal.Decimal(label)
+            except decimal.InvalidOperation:  # an exponent beyond decimal's (over 10**18)
+                continue
             numbers.setdefault(value, []).append(label)
     twins = [same for same in numbers.values() if len(same) > 1]
     if twins:
@@ -943,7 +996,8 @@ def _lines(path: str, skip_empty: bool, limit: int | None) -> Texts:
 
 
 def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Texts:
-    table = read_table(path, None, "INPUT")
+    # the rows are cut at the limit below: a repeated header past it is not read, nor warned about
+    table = read_table(path, None, "INPUT", header_check=False)
     index = column(table, text_col, "--text-col")
 
     def has_text(row: list[str]) -> bool:  # a missing value (NaN, None, NA) is no text either
@@ -964,6 +1018,7 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
         # a cut only when a text was cut (an empty cell past the limit is not one)
         limited = any(has_text(row) for row in table.rows[limit:])
         table.rows, table.lines, keep = table.rows[:limit], table.lines[:limit], keep[:limit]
+    _warn_repeated_header(table)
     remedy = "fill it in, drop the row, or pass --skip-empty to leave it out"
     return Texts(text_cells(table, text_col, "--text-col", remedy), skipped, limited, keep)
 
