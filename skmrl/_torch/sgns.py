@@ -319,12 +319,12 @@ def _entry_rates(idx: torch.Tensor, pairs: torch.Tensor, lr: float, n_words: int
     rows the step touches. Both sum in the order of ``idx``: the rates are the same.
     """
     if n_words <= _BINCOUNT_MAX_RATIO * idx.numel():
-        mass = torch.bincount(idx, pairs, minlength=n_words)
-        return (lr / (mass * (lr / MAX_STEP_MASS)).clamp_(min=1.0))[idx]
-    rows, inverse = torch.unique(idx, return_inverse=True)
-    mass = torch.zeros(len(rows), dtype=pairs.dtype, device=pairs.device)
-    mass.index_add_(0, inverse, pairs)
-    return (lr / (mass * (lr / MAX_STEP_MASS)).clamp_(min=1.0))[inverse]
+        mass, row = torch.bincount(idx, pairs, minlength=n_words), idx
+    else:  # row: each update's place among the rows the step touches
+        rows, row = torch.unique(idx, return_inverse=True)
+        mass = torch.zeros(len(rows), dtype=pairs.dtype, device=pairs.device)
+        mass.index_add_(0, row, pairs)
+    return (lr / (mass * (lr / MAX_STEP_MASS)).clamp_(min=1.0))[row]
 
 
 #: Vocabulary size, per update of a step, up to which the step's rates come from a bincount
