@@ -28,8 +28,8 @@ EXAMPLE_NEEDS: dict[str, frozenset[str]] = {
     "grid_search_dim.py": frozenset({"bbc"}),
     "smallest_dim.py": frozenset({"bbc"}),
     "semantic_similarity.py": frozenset({"data", "minilm"}),
-    "fine_tune_adaptor.py": frozenset({"data", "minilm"}),
-    "document_map.py": frozenset({"bbc", "minilm"}),
+    "fine_tune_adaptor.py": frozenset({"data", "minilm", "plot"}),
+    "document_map.py": frozenset({"bbc", "minilm", "plot"}),
 }
 
 
