@@ -310,6 +310,9 @@ class TfidfBaseline(BaseEmbedder):
     def _at_dim(self, docs: list[str], dim: int | None) -> np.ndarray | sp.csr_matrix:
         if dim is None:
             self._check_dense_output()
+            if not docs:  # TfidfTransformer refuses 0 rows; the other dims give (0, dim)
+                n_terms = len(self.vectorizer_.vocabulary_)
+                return sp.csr_matrix((0, n_terms), dtype=self.vectorizer_.dtype)
             return self.vectorizer_.transform(docs)
         return super()._at_dim(docs, dim)
 

@@ -760,3 +760,24 @@ def test_dim_above_max_dim_is_refused_before_the_corpus_is_read(make):
 
     with pytest.raises(ValueError, match=r"dim=256 is out of range: it is above max_dim=128"):
         make(dim=256, max_dim=128).fit(unread())
+
+
+class _NotNestedPlain(_PlainHashing):
+    """Like _PlainHashing, but dim=k projects anew instead of slicing the full vectors."""
+
+    def transform(self, X):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        dim = self.dim or 16
+        counts = HashingVectorizer(n_features=64, alternate_sign=False).transform(list(X))
+        Z = counts @ np.random.default_rng(dim).standard_normal((64, dim))
+        return prefix_normalize(np.asarray(Z, dtype=np.float32), dim)
+
+
+def test_check_nesting_needs_no_normalize_parameter():
+    # The module asks only for `dim` and a fitted `max_dim_`, but check_nesting set
+    # normalize=False: a transformer without the parameter was refused (sklearn's "Invalid
+    # parameter 'normalize'") or, ignoring it, compared with unnormalised prefixes.
+    check_nesting(_PlainHashing(), list(CORPUS), LABELS)
+    with pytest.raises(AssertionError, match="dim="):
+        check_nesting(_NotNestedPlain(), list(CORPUS), LABELS)

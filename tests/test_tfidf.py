@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -423,3 +424,14 @@ def test_a_subclass_keeps_what_its_fit_sets_before_the_state():
     assert emb.classes_.tolist() == [0, 1]
     emb.set_params(sublinear_tf=True).fit(CORPUS, [i % 3 for i in range(len(CORPUS))])
     assert emb.classes_.tolist() == [0, 1, 2] and emb.sublinear_tf
+
+
+def test_sparse_output_of_no_documents_has_the_vocabulary_width():
+    # dim=None sent [] to TfidfTransformer, which refuses 0 rows ("Found array with 0
+    # sample(s)"); every dim and every other embedder gives an empty matrix of its width.
+    emb = TfidfBaseline(max_dim=8).fit(CORPUS)
+    out = emb.transform([])
+    assert sp.issparse(out)
+    assert out.shape == (0, len(emb.vectorizer_.vocabulary_))
+    assert out.dtype == emb.transform(CORPUS[:1]).dtype
+    assert emb.set_params(dim=4).transform([]).shape == (0, 4)

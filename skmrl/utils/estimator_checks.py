@@ -457,7 +457,9 @@ def check_empty_and_unknown_documents(estimator: Any, X: Sequence[str], y: Any) 
 
 
 def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
-    """``dim=k`` is the first ``k`` full-size columns (re-normalised when ``normalize=True``).
+    """``dim=k`` is the first ``k`` full-size columns (re-normalised when ``normalize=True``, or
+    always for an embedder without a ``normalize`` parameter, which the other checks take as
+    normalising).
     Each setting is a fit of its own, its vectors computed afresh (from an empty vector cache),
     so ``random_state=None`` is set to ``0`` for this check.
 
@@ -492,6 +494,15 @@ def check_nesting(estimator: Any, X: Sequence[str], y: Any) -> None:
         return _transform(_fit(estimator, X, **params), X)
 
     max_dim = _fit(estimator, X).max_dim_
+    if "normalize" not in estimator.get_params(deep=False):
+        # an embedder without the parameter normalises, as the other checks take it: its
+        # prefixes are then the full vectors' first columns, re-normalised (a scale per row)
+        full = fresh(dim=max_dim)
+        for dim in _dims(max_dim):
+            np.testing.assert_allclose(
+                fresh(dim=dim), prefix_normalize(full, dim), atol=1e-5, err_msg=f"dim={dim}"
+            )
+        return
     raw = fresh(dim=max_dim, normalize=False)
     full = fresh(dim=max_dim, normalize=True)
     np.testing.assert_allclose(
