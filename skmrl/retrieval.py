@@ -65,8 +65,10 @@ class MatryoshkaSearch(BaseEstimator):
         How the shortlist is stored. ``"int8"``: each dimension mapped linearly from its range
         over the corpus onto 256 codes (4x smaller than float32); on the CPU the query is
         quantized too (per row) and scored by int8 matrix products, about 5x faster than
-        float32 ones (where torch lacks ``torch._int_mm``, and on a GPU, the float query is
-        scored against the dequantized documents). ``"binary"``: the sign bits, 8 per byte, in whole
+        float32 ones on a CPU with VNNI (without it, where ``torch._int_mm`` is slower, the
+        same integer products are computed in float: the same results; where torch lacks
+        ``torch._int_mm``, and on a GPU, the float query is scored against the dequantized
+        documents). ``"binary"``: the sign bits, 8 per byte, in whole
         64-bit words per row (32x smaller than float32 at a multiple of 64 dims; 16 dims take
         8 bytes, 8x smaller), compared by Hamming distance with the query's sign bits.
     device : str, default="auto"

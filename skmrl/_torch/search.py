@@ -29,11 +29,14 @@ def int8_scorer(
     ``q . doc = q . offset + (q * scale) . code``. The second term runs in integers: each row of
     ``q * scale`` is quantized symmetrically to int8 with its own step (``max |.| / 127``), and
     ``torch._int_mm`` multiplies int8 by int8 into int32 (VNNI instructions on x86: 5x faster
-    than a float32 product of the same shape on the machine measured). A query's float score is
-    ``step * product + q . offset`` with ``step > 0``, so the int32 products rank a query's
-    documents as the scores do, and are ranked as they are (no float conversion of the
-    block). Where ``torch._int_mm`` is missing, and for a shortlist of one dimension (which it
-    multiplies wrong on the CPU), float scores from ``skmrl._search.int8_scores`` are used.
+    than a float32 product of the same shape on a CPU that has them). Without them it is 9-18x
+    slower (AVX2 only), so where it is (:func:`_int_mm_is_fast`, timed once) the same integer
+    products are computed as float products of the codes: exact, so the ranking is the same
+    either way. A query's float score is ``step * product + q . offset`` with ``step > 0``, so
+    the products rank a query's documents as the scores do, and are ranked as they are (no
+    float conversion of the block). Where ``torch._int_mm`` is missing, and for a shortlist of
+    one dimension (which it multiplies wrong on the CPU), float scores from
+    ``skmrl._search.int8_scores`` are used.
 
     Parameters
     ----------
@@ -68,10 +71,20 @@ def int8_scorer(
     step[step == 0] = 1.0
     q_codes = torch.from_numpy(np.rint(scaled / step[:, None]).astype(np.int8))
     base = (q @ offset)[:, None]
-    docs = torch.from_numpy(codes)  # shares the memory: no copy of the shortlist
+    if _int_mm_is_fast():
+        docs = torch.from_numpy(codes)  # shares the memory: no copy of the shortlist
 
-    def score(a: int, b: int) -> np.ndarray:
-        return torch._int_mm(q_codes, docs[a:b].T).numpy()
+        def score(a: int, b: int) -> np.ndarray:
+            return torch._int_mm(q_codes, docs[a:b].T).numpy()
+
+    else:
+        # Every partial sum is an integer of at most 127 * 128 * dim: exact in float32 up to
+        # 2**24 (1,032 dims), in float64 beyond.
+        exact = np.float32 if 127 * 128 * codes.shape[1] <= 2**24 else np.float64
+        q_exact = q_codes.numpy().astype(exact)
+
+        def score(a: int, b: int) -> np.ndarray:
+            return q_exact @ codes[a:b].astype(exact).T
 
     def to_float(S: np.ndarray) -> np.ndarray:
         return (S.astype(np.float32) * step[:, None].astype(np.float32) + base).astype(np.float32)
@@ -80,6 +93,39 @@ def int8_scorer(
 
 
 _INT_MM: list[bool] = []
+_INT_MM_FAST: list[bool] = []
+
+
+def _int_mm_is_fast() -> bool:
+    """Whether ``torch._int_mm`` is usable (:func:`_has_int_mm`) and faster here than the same
+    products as float32 (timed once, best of 3, on 256 x 64 by 64 x 4,096: 0.3 s without VNNI,
+    where ``torch._int_mm`` took 50 ms a product against 16 ms; with 32 queries it was the faster
+    one, 3 ms against 16, so the probe has a query batch's size)."""
+    if not _has_int_mm():
+        return False
+    if not _INT_MM_FAST:
+        import time
+
+        import torch
+
+        rng = np.random.default_rng(0)
+        a = rng.integers(-127, 128, (256, 64), dtype=np.int8)
+        d = rng.integers(-127, 128, (4096, 64), dtype=np.int8)
+        ta, td = torch.from_numpy(a), torch.from_numpy(d)
+
+        def best(product: Callable[[], Any]) -> float:
+            product()  # warm-up
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                product()
+                times.append(time.perf_counter() - t0)
+            return min(times)
+
+        in_int = best(lambda: torch._int_mm(ta, td.T))
+        in_float = best(lambda: a.astype(np.float32) @ d.astype(np.float32).T)
+        _INT_MM_FAST.append(in_int < in_float)
+    return _INT_MM_FAST[0]
 
 
 def _has_int_mm() -> bool:
