@@ -34,9 +34,8 @@ class TfidfBaseline(BaseEmbedder):
     ones before ``max_dim`` approximations that depend on ``random_state`` (800 TREC questions,
     ``max_dim=64``: the first 27 match the exact SVD's, |cos| >= 0.99; the 64th does not), so
     fit ``max_dim`` above the largest ``dim`` you will use. Changing ``dim`` after ``fit`` needs
-    no refit, and
-    in a grid search over ``dim`` the TF-IDF and SVD are fitted once per fold (the fitted state is
-    cached under a hash of the training data and every other parameter).
+    no refit, and in a grid search over ``dim`` the TF-IDF and SVD are fitted once per fold (the
+    fitted state is cached under a hash of the training data and every other parameter).
 
     Parameters
     ----------
