@@ -353,6 +353,59 @@ def model_file(source: str, name: str) -> Path | None:
     return Path(found) if isinstance(found, str) else None
 
 
+def _config_sizes(config: Any) -> tuple[int | None, int | None]:
+    """The encoder's full size and depth as its ``config.json`` (a dict) states them:
+    ``hidden_size`` and ``num_hidden_layers``, each ``None`` where it is not a positive int.
+
+    What a loaded encoder's ``max_dim_`` and ``max_layers_`` come from (the loaded config's
+    ``hidden_size``, checked against its output's width, and its ``num_hidden_layers``): the
+    one reading of them for the checks made before any load (``skmrl sweep``, ``dim_curve``).
+
+    Examples
+    --------
+    >>> from skmrl.models import _config_sizes
+    >>> _config_sizes({"hidden_size": 384, "num_hidden_layers": 6})
+    (384, 6)
+    >>> _config_sizes({"dim": 768, "n_layers": 6})  # DistilBERT's names: not read
+    (None, None)
+    """
+    if not isinstance(config, dict):
+        return None, None
+
+    def positive(key: str) -> int | None:
+        value = config.get(key)
+        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        return int(value) if ok else None
+
+    return positive("hidden_size"), positive("num_hidden_layers")
+
+
+def _encoder_sizes(model: Any) -> tuple[int | None, int | None]:
+    """:func:`_config_sizes` of ``model`` (a ``model=`` parameter), read from its encoder's
+    ``config.json`` (in a module folder of an older sentence-transformers save, too) without
+    loading it and with no network call; ``(None, None)`` where it cannot be read here (a hub
+    id not in the local cache, no such folder: ``fit`` says why).
+
+    Examples
+    --------
+    >>> from skmrl.models import _encoder_sizes
+    >>> _encoder_sizes("sentence-transformers/all-MiniLM-L6-v2")
+    (384, 6)
+    """
+    import json
+
+    try:
+        source = resolve_model(model)
+        subfolder = encoder_subfolder(source)
+        path = model_file(source, f"{subfolder}/config.json" if subfolder else "config.json")
+        if path is None:
+            return None, None
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (ModelNotFoundError, TypeError, ValueError, OSError):
+        return None, None
+    return _config_sizes(config)
+
+
 def load_model(
     model: str | os.PathLike = DEFAULT_MODEL,
     device: str = "cpu",

@@ -175,6 +175,61 @@ def test_layers_with_an_adaptor_are_refused_before_any_fit(monkeypatch, fine_tun
         dim_curve(embedder, CORPUS, LABELS, dims=[8], cv=4, layers=[6, 2])
 
 
+@pytest.mark.parametrize("fine_tune", ["adaptor", "pca", "full+adaptor"])
+def test_one_shallow_depth_with_an_adaptor_is_refused_before_any_fit(monkeypatch, fine_tune):
+    # layers=[2] passed (one depth), then failed after fold 0's fit, 13 frames deep: the
+    # model's 6 layers are read from its config, so a depth below them is known to fail
+    def fit(self, *args, **kwargs):
+        raise AssertionError("fitted")
+
+    monkeypatch.setattr(MatryoshkaEmbedder, "fit", fit)
+    embedder = MatryoshkaEmbedder(device="cpu", fine_tune=fine_tune)
+    with pytest.raises(
+        ValueError,
+        match=rf"^layers=\[2\] cannot be used with fine_tune='{re.escape(fine_tune)}': the "
+        "adaptor is fitted on the output of all 6 layers",
+    ):
+        dim_curve(embedder, CORPUS, LABELS, dims=[8], cv=4, layers=[2])
+    with pytest.raises(
+        ValueError, match=r"^layers \[7\] are outside 1..max_layers_=6 .*num_hidden_layers"
+    ):
+        dim_curve(MatryoshkaEmbedder(device="cpu"), CORPUS, LABELS, dims=[8], cv=4, layers=[7])
+
+
+@pytest.mark.filterwarnings("ignore:In each of the 2 folds:UserWarning")  # 20 texts a fold
+def test_the_full_depth_alone_with_an_adaptor_still_scores():
+    grid = dim_curve(
+        MatryoshkaEmbedder(device="cpu", fine_tune="pca"), CORPUS, LABELS, dims=[8], cv=2,
+        layers=[6],
+    )  # fmt: skip
+    assert grid.layers.tolist() == [6] and np.isfinite(grid.mean).all()
+
+
+@pytest.mark.parametrize("fine_tune", [None, "adaptor"])
+def test_dims_above_the_models_size_are_refused_before_any_fit(monkeypatch, fine_tune):
+    # dims=[8, 1000] with fine_tune="adaptor" ran 88 s (a fold's fine-tuning and encoding),
+    # then said "dims [1000] are outside 1..max_dim_=384": the config says 384 unloaded
+    from skmrl.evaluation import compare
+
+    def fit(self, *args, **kwargs):
+        raise AssertionError("fitted")
+
+    monkeypatch.setattr(MatryoshkaEmbedder, "fit", fit)
+    embedder = MatryoshkaEmbedder(device="cpu", fine_tune=fine_tune)
+    with pytest.raises(
+        ValueError, match=r"^dims \[1000\] are outside 1..max_dim_=384 .*model's hidden_size"
+    ):
+        dim_curve(embedder, CORPUS, LABELS, dims=[8, 1000], cv=4)
+    with pytest.raises(ValueError, match=r"^embedders\['m'\]: every one of dims \[500, 1000\]"):
+        compare(
+            {"t": TfidfBaseline(max_dim=1024), "m": embedder},
+            CORPUS,
+            LABELS,
+            dims=[500, 1000],
+            cv=4,
+        )
+
+
 def test_an_int_is_one_depth():
     grid = dim_curve(MatryoshkaEmbedder(device="cpu"), CORPUS, LABELS, dims=[8], cv=4, layers=3)
     assert grid.layers.tolist() == [3]

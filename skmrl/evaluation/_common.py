@@ -92,9 +92,49 @@ def _check_dims(dims: Any, max_dim: int | None, where: str = "", clip: bool = Fa
     return sorted(set(values))
 
 
+def _encoder_sizes(embedder: Any) -> tuple[int | None, int | None]:
+    """A ``MatryoshkaEmbedder``'s ``max_dim_`` and ``max_layers_`` as its model's config states
+    them, read before any fit without loading the model (:func:`skmrl.models._encoder_sizes`);
+    ``None`` for what cannot be read so, and for any other estimator."""
+    from skmrl.matryoshka import MatryoshkaEmbedder
+
+    if not isinstance(embedder, MatryoshkaEmbedder):
+        return None, None
+    from skmrl.models import _encoder_sizes as sizes
+
+    return sizes(embedder.get_params(deep=False)["model"])
+
+
+def _size_before_fit(embedder: Any) -> tuple[int, str] | None:
+    """The bound of the fitted ``max_dim_`` known before any fit, and what sets it: an skmrl
+    embedder's ``max_dim`` parameter (``TfidfBaseline``, ``Word2VecEmbedder``: the size is at
+    most it, as ``BaseEmbedder`` refuses a ``dim`` above it before fitting), or a
+    ``MatryoshkaEmbedder``'s model's ``hidden_size`` (its ``max_dim_``, whatever ``fine_tune``
+    and a saved adaptor: both keep the encoder's width); ``None`` where not known (a
+    transformer of the user's, a model whose config cannot be read here)."""
+    if not _is_embedder(embedder):
+        return None
+    bound = embedder.get_params(deep=False).get("max_dim")
+    if isinstance(bound, numbers.Integral) and not isinstance(bound, bool) and bound >= 1:
+        return int(bound), f"(its max_dim={int(bound)})"
+    hidden, _ = _encoder_sizes(embedder)
+    return None if hidden is None else (hidden, "(its model's hidden_size)")
+
+
+def _check_dims_before_fit(embedder: Any, dims: list[int] | None, clip: bool = False) -> None:
+    """Refuse, before any fit, the ``dims`` that the first fold's fit would refuse
+    (:func:`_fit_fold`), where the embedder's size is known without fitting
+    (:func:`_size_before_fit`): a ``dims`` above a model's size was refused after a fold's
+    fine-tuning and encoding. ``clip`` as :func:`_check_dims`: only when none is left."""
+    known = None if dims is None else _size_before_fit(embedder)
+    if known is not None:
+        _check_dims(dims, known[0], known[1], clip)
+
+
 def _check_layers(embedder: Any, layers: Any) -> list[int | None]:
     """The depths to score, sorted and unique: ``[None]`` (the embedder's own) without ``layers``;
-    the range is checked after the first fit (:func:`_check_fitted_layers`)."""
+    the range is checked before any fit where the model's config says its depth, and after the
+    first fit in any case (:func:`_check_fitted_layers`)."""
     if layers is None:
         return [None]
     if "n_layers" not in embedder.get_params(deep=False):
@@ -104,12 +144,22 @@ def _check_layers(embedder: Any, layers: Any) -> list[int | None]:
         )
     depths = sorted(set(_int_list(layers, "layers")))
     fine_tune = embedder.get_params(deep=False).get("fine_tune")
-    if len(depths) > 1 and fine_tune in ("adaptor", "pca", "full+adaptor"):
-        # all but the deepest are shallower than the encoder: refused by the first fit (after
-        # a fold's fit, or a whole training with "full+adaptor"), known now
+    _, depth = _encoder_sizes(embedder)
+    if depth is not None and depths[-1] > depth:
+        raise ValueError(
+            f"layers {[d for d in depths if d > depth]} are outside 1..max_layers_={depth} of "
+            "the embedder (its model's num_hidden_layers)"
+        )
+    # A depth shallower than the encoder's is refused by the first fit (after a fold's fit, or
+    # a whole training with "full+adaptor"): known now with several depths (all but the deepest
+    # are shallower) or with the model's depth from its config. Without it, one depth may be
+    # the full one, which the fit takes.
+    shallow = len(depths) > 1 or (depth is not None and depths[0] < depth)
+    if shallow and fine_tune in ("adaptor", "pca", "full+adaptor"):
+        every = "every layer" if depth is None else f"all {depth} layers"
         raise ValueError(
             f"layers={depths} cannot be used with fine_tune={fine_tune!r}: the adaptor is "
-            "fitted on the output of every layer. Score the depths with fine_tune=None or "
+            f"fitted on the output of {every}. Score the depths with fine_tune=None or "
             "'full' (matryoshka_layers= trains the shallow layers)"
         )
     return depths

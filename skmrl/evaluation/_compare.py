@@ -10,7 +10,13 @@ import numpy as np
 
 from skmrl import _frames
 
-from ._common import _check_dims, _DimsAboveSize, _learns_from_texts, _Steps
+from ._common import (
+    _check_dims,
+    _check_dims_before_fit,
+    _DimsAboveSize,
+    _learns_from_texts,
+    _Steps,
+)
 from ._curve import Comparison
 from ._retrieval import _as_retrieval_set
 from ._run import TASKS, _dim_curve
@@ -104,6 +110,11 @@ def compare(
         raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
     if dims is not None:
         dims = _check_dims(dims, None)
+        for name, emb in embedders.items():  # each one's size, where known unfitted
+            try:
+                _check_dims_before_fit(emb, dims, clip=True)
+            except _DimsAboveSize as exc:
+                raise _DimsAboveSize(f"embedders[{name!r}]: {exc}") from None
     if task == "retrieval":
         _as_retrieval_set(X, y)  # bad input fails here, before the first embedder is fitted
     # Iterables read once (a generator of texts, pairs or splits) are read here, for all.

@@ -16,6 +16,7 @@ from skmrl._vector_checks import check_not_written_vectors, check_vector_pairs, 
 from ._classification import _check_clusterer, _check_response, _classification_fold
 from ._common import (
     _check_dims,
+    _check_dims_before_fit,
     _check_layers,
     _Fold,
     _is_embedder,
@@ -138,12 +139,14 @@ def dim_curve(
         grade}; every query needs some, and every id must be in ``X`` (else a ``ValueError``
         saying which). A query whose grades are all 0 scores 0, as in ``pytrec_eval``.
     dims : list of int, optional
-        Sizes to score, each in ``1..max_dim_`` of the fitted embedder. Default: the powers of
-        two from 8 below ``max_dim_``, and ``max_dim_`` (the full size), of the embedder fitted
-        on the first fold. Where an embedder's size depends on its data (``TfidfBaseline``: the
-        rank of the fold's TF-IDF matrix, on small data) and a later fold's comes out smaller,
-        the default sizes above it are left out with a ``UserWarning``; sizes given here are
-        scored in every fold or refused.
+        Sizes to score, each in ``1..max_dim_`` of the fitted embedder (a size above it is
+        refused before any fit where the size is known unfitted: an skmrl embedder's
+        ``max_dim``, a ``MatryoshkaEmbedder``'s model's ``hidden_size``; else after the first
+        fold's fit). Default: the powers of two from 8 below ``max_dim_``, and ``max_dim_`` (the
+        full size), of the embedder fitted on the first fold. Where an embedder's size depends
+        on its data (``TfidfBaseline``: the rank of the fold's TF-IDF matrix, on small data) and
+        a later fold's comes out smaller, the default sizes above it are left out with a
+        ``UserWarning``; sizes given here are scored in every fold or refused.
     task : {"classification", "sts", "retrieval"}, default="classification"
         ``"classification"``: ``estimator`` is trained on the training part of each fold at each
         size and scored on the held-out part. ``"sts"``: the Spearman correlation between the
@@ -330,6 +333,7 @@ def _dim_curve(
     if dims is not None:  # types now, the range after the first fit; read once (a generator)
         dims = _check_dims(dims, None)
     depths = _check_layers(embedder, layers)  # [None] without layers
+    _check_dims_before_fit(embedder, dims, _clip_dims)  # where the size is known unfitted
     if groups is not None and task == "retrieval":
         raise ValueError("task='retrieval' has no folds: no groups")
     if task == "retrieval":
