@@ -1734,3 +1734,117 @@ def test_a_column_of_labels_is_raveled_once_as_scikit_learn_does():
     conversions = [w for w in caught if issubclass(w.category, DataConversionWarning)]
     assert len(conversions) == 1 and "column-vector y" in str(conversions[0].message)
     np.testing.assert_array_equal(column.scores, flat.scores)
+
+
+# -- refused before any fit -----------------------------------------------------------------------
+BINARY = ["spam" if label == LABELS[0] else "ham" for label in LABELS]
+
+
+@pytest.mark.parametrize(
+    ("scoring", "y", "match"),
+    [
+        ("roc_auc", LABELS, r"multi_class must be in .*4 classes.*'roc_auc_ovr'"),
+        ("f1", LABELS, r"Target is multiclass but average='binary'.*4 classes.*'f1_macro'"),
+        ("f1", BINARY, r"pos_label=1 is not a valid label.*pos_label='spam'"),
+    ],
+)
+def test_a_scorer_that_cannot_score_y_is_refused_before_any_fit(count_fits, scoring, y, match):
+    # roc_auc on 5 classes ran fold 0's fit and encoding (43 s with an adaptor) and then failed
+    # 14 frames deep in scikit-learn; f1 on several classes, or on labels without 1, alike
+    from sklearn.metrics import f1_score, make_scorer
+
+    counts = count_fits(TfidfBaseline)
+    with pytest.raises(ValueError, match=rf"^scoring='{scoring}' cannot score this y: {match}"):
+        dim_curve(TfidfBaseline(max_dim=16), CORPUS, y, dims=[4], cv=2, scoring=scoring)
+    with pytest.raises(ValueError, match=r"^scoring=make_scorer\(f1_score.* cannot score this y"):
+        compare({"t": TfidfBaseline()}, CORPUS, y, dims=[4], cv=2, scoring=make_scorer(f1_score))
+    assert counts == {"fit": 0, "_fit_full": 0}
+
+
+def test_a_scorer_is_tried_only_where_the_dummy_answers_for_the_estimator():
+    # the dummy has no decision_function: a scorer reading it is left to the folds, and scores
+    from sklearn.metrics import make_scorer, roc_auc_score
+    from sklearn.svm import LinearSVC
+
+    binary = [int(label == LABELS[0]) for label in LABELS]
+    by_margin = make_scorer(roc_auc_score, response_method="decision_function")
+    curve = dim_curve(
+        TfidfBaseline(max_dim=16), CORPUS, binary, dims=[4, 16], cv=2, estimator=LinearSVC(),
+        scoring=by_margin,
+    )  # fmt: skip
+    assert curve.scores.shape == (2, 2) and np.isfinite(curve.scores).all()
+    # and the scorings that can score y run as before
+    curve = dim_curve(
+        TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[16], cv=2, scoring="f1_macro"
+    )
+    assert curve.scoring == "f1_macro" and np.isfinite(curve.scores).all()
+
+
+def test_a_clusterer_with_a_made_classification_scorer_is_refused_before_any_fit(count_fits):
+    # make_scorer(accuracy_score) scored the cluster numbers against the labels, as accuracy
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import accuracy_score, adjusted_rand_score, make_scorer, roc_auc_score
+
+    counts = count_fits(TfidfBaseline)
+    kmeans = KMeans(n_clusters=4, n_init=2, random_state=0)
+    for metric in (accuracy_score, roc_auc_score):
+        with pytest.raises(ValueError, match=r"predicts cluster numbers.*'adjusted_rand_score'"):
+            dim_curve(
+                TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=2, estimator=kmeans,
+                scoring=make_scorer(metric),
+            )  # fmt: skip
+    assert counts == {"fit": 0, "_fit_full": 0}
+    # a clustering metric made a scorer is still allowed
+    curve = dim_curve(
+        TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4, 8], cv=2, estimator=kmeans,
+        scoring=make_scorer(adjusted_rand_score),
+    )  # fmt: skip
+    assert curve.scoring == "adjusted_rand_score" and curve.scores.shape == (2, 2)
+
+
+@pytest.mark.parametrize("make", [lambda: TfidfBaseline(max_dim=16), lambda: _w2v(16)])
+def test_dims_above_a_max_dim_are_refused_before_any_fit(count_fits, make):
+    # refused by fold 0's fit (a word2vec training; an adaptor's fine-tuning took 88 s)
+    embedder = make()
+    counts = count_fits(type(embedder))
+    with pytest.raises(ValueError, match=r"^dims \[32\] are outside 1..max_dim_=16 .*max_dim=16"):
+        dim_curve(embedder, CORPUS, LABELS, dims=[4, 32], cv=2)
+    with pytest.raises(ValueError, match=r"^embedders\['b'\]: every one of dims \[32, 64\]"):
+        compare({"a": TfidfBaseline(), "b": embedder}, CORPUS, LABELS, dims=[32, 64], cv=2)
+    assert counts == {"fit": 0, "_fit_full": 0}
+
+
+def test_a_comparison_with_an_all_nan_curve_still_makes_its_table():
+    # one curve without a finite mean made to_markdown raise "no dim has a finite mean score"
+    comp = Comparison(
+        {
+            "nan": DimCurve(dims=[8], scores=[[np.nan]]),
+            "ok": DimCurve(dims=[8, 16], scores=[[0.5, 0.8]]),
+        }
+    )
+    table = comp.to_markdown(digits=2).splitlines()
+    assert table[-1] == "| smallest dim within 0.01 of the best | — | 16 |"
+    assert table[3] == "| 16 |  | 0.80 ± 0.00 |"
+
+
+def test_sts_with_constant_gold_scores_is_refused_before_any_fit(count_fits):
+    # every fold was fitted, then scored NaN with scipy's ConstantInputWarning: a curve of NaN
+    counts = count_fits(TfidfBaseline)
+    pairs = list(zip(CORPUS[:20], CORPUS[20:], strict=True))
+    with pytest.raises(ValueError, match=r"^task='sts': every gold score in y is 3, .*undefined"):
+        dim_curve(TfidfBaseline(max_dim=8), pairs, [3.0] * 20, task="sts", dims=[4], cv=2)
+    assert counts == {"fit": 0, "_fit_full": 0}
+
+
+@pytest.mark.parametrize("task", ["classification", "sts"])
+def test_a_bool_cv_is_refused(count_fits, task):
+    # cv=True is the int 1 to Python: scikit-learn's "n_splits=1" error after the checks
+    counts = count_fits(TfidfBaseline)
+    pairs = list(zip(CORPUS[:20], CORPUS[20:], strict=True))
+    X, y = (CORPUS, LABELS) if task == "classification" else (pairs, np.linspace(0, 5, 20))
+    for cv in (True, False):
+        with pytest.raises(
+            TypeError, match=rf"^cv must be a number of folds .*cv={cv} \(a bool\)$"
+        ):
+            dim_curve(TfidfBaseline(max_dim=8), X, y, task=task, dims=[4], cv=cv)
+    assert counts == {"fit": 0, "_fit_full": 0}

@@ -85,7 +85,7 @@ def _check_clusterer(estimator: Any, scoring: Any, embedder: Any) -> None:
             "minus the inertia, which is highest at the smallest dim, whatever the clusters); "
             f"pass a scoring that compares the clusters with y: {named}"
         )
-    if isinstance(scoring, str) and scoring not in _CLUSTER_SCORERS:
+    if (isinstance(scoring, str) and scoring not in _CLUSTER_SCORERS) or _scores_classes(scoring):
         raise ValueError(
             f"scoring={scoring!r} needs class predictions (or probabilities), but clusterer "
             f"{name} predicts cluster numbers, which are not the classes of y; pass a scoring "
@@ -135,6 +135,90 @@ def _check_response(estimator: Any, scorer: Any, scoring: Any) -> None:
         f"does not have: pass an estimator with it (LogisticRegression, or this one in a "
         f"CalibratedClassifierCV({name}()) for probabilities), or a scoring on its predictions, "
         "such as 'accuracy' or 'f1_macro'"
+    )
+
+
+def _scores_classes(scoring: Any) -> bool:
+    """Whether ``scoring`` is a scorer of scikit-learn's (``make_scorer``'s) whose score
+    function compares class predictions or probabilities with the classes of ``y``
+    (``sklearn.metrics``' classification and ranking metrics: ``accuracy_score``,
+    ``roc_auc_score``); not the clustering metrics (``sklearn.metrics.cluster``), which a
+    clusterer's cluster numbers are scored with."""
+    module = getattr(getattr(scoring, "_score_func", None), "__module__", None) or ""
+    return module.startswith(("sklearn.metrics._classification", "sklearn.metrics._ranking"))
+
+
+def _check_scores_target(estimator: Any, scorer: Any, scoring: Any, y: Any) -> None:
+    """A ``ValueError`` before any fit when scikit-learn's scorer cannot score ``y``:
+    ``"roc_auc"`` or ``"f1"`` on more than two classes, ``"f1"`` on labels of which
+    ``pos_label=1`` is none. It failed after fold 0's fit and encoding, deep in scikit-learn.
+
+    The scorer is tried on a dummy estimator of the same kind fitted on ``y``
+    (``DummyClassifier(strategy="prior")``, ``DummyRegressor``), which has the outputs the
+    scorers read (``predict``, ``predict_proba``): a ``ValueError`` from the scorer refuses;
+    any other error (an output the dummy lacks, such as ``decision_function``) leaves the
+    scoring to the folds. Only scikit-learn's scorers (``make_scorer``'s too) are tried: a
+    callable of the user's, and a clusterer's scoring, are not."""
+    if not (hasattr(scorer, "_response_method") and hasattr(scorer, "_score_func")):
+        return
+    import warnings
+
+    import numpy as np
+    from sklearn.base import is_classifier, is_regressor
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    if is_classifier(estimator):
+        dummy: Any = DummyClassifier(strategy="prior")
+    elif is_regressor(estimator):
+        dummy = DummyRegressor()
+    else:
+        return
+    X = np.zeros((len(y), 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            dummy.fit(X, y)
+        except Exception:  # what the folds' estimator makes of y is theirs to say
+            return
+        try:
+            scorer(dummy, X, y)
+        except ValueError as exc:
+            reason = " ".join(str(exc).split()).rstrip(".")  # one line
+            raise ValueError(
+                f"scoring={scoring!r} cannot score this y: {reason}; "
+                f"{_scoring_advice(scoring, y, is_classifier(estimator), reason)}"
+            ) from None
+        except Exception:  # AttributeError, TypeError: the dummy is not the estimator
+            return
+
+
+def _scoring_advice(scoring: Any, y: Any, classifier: bool, reason: str) -> str:
+    """What to pass instead of a scikit-learn scoring that cannot score ``y`` (``reason``:
+    scikit-learn's message)."""
+    if not classifier:
+        return "pass a scoring for a regressor's predictions, such as 'r2'"
+    import numpy as np
+    from sklearn.metrics import get_scorer_names
+
+    classes = np.unique(y)
+    if len(classes) > 2:
+        names = set(get_scorer_names())
+        instead = [
+            n
+            for n in (f"{scoring}_ovr", f"{scoring}_macro")
+            if isinstance(scoring, str) and n in names
+        ]
+        named = " or ".join(
+            repr(n) for n in list(dict.fromkeys([*instead, "f1_macro", "accuracy"]))[:2]
+        )
+        return f"y has {len(classes)} classes: pass a scoring for several classes, such as {named}"
+    labels = classes.tolist()
+    if "pos_label" not in reason:
+        return "pass a scoring of class predictions, such as 'accuracy' or 'f1_macro'"
+    return (
+        f"y's classes are {labels!r}: pass a scoring that names the positive one, such as "
+        f"make_scorer(f1_score, pos_label={labels[-1]!r}), or one that needs none, such as "
+        "'f1_macro' or 'accuracy'"
     )
 
 

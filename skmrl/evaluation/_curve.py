@@ -411,7 +411,8 @@ class Comparison:
         """One row per ``dim``, one column per embedder (``mean ± std``), and the chosen dims.
 
         A cell is blank where the embedder has no such ``dim``; the last row holds each
-        embedder's :meth:`smallest_dims` for ``tolerance``.
+        embedder's :meth:`smallest_dims` for ``tolerance``, or "—" for a curve with no finite
+        mean score (every size scored NaN), which has none.
 
         Parameters
         ----------
@@ -436,12 +437,18 @@ class Comparison:
                 else:
                     row.append("")
             lines.append("| " + " | ".join(row) + " |")
-        chosen = self.smallest_dims(tolerance)
+        tolerance = _check_tolerance(tolerance)
+        # A curve without a finite mean has no smallest dim: "—", the others' still shown (it
+        # raised "no dim has a finite mean score" for the whole table)
+        chosen = {
+            name: str(c.smallest_dim(tolerance)) if np.isfinite(c.mean).any() else "—"
+            for name, c in self.curves.items()
+        }
         lines.append(
             "| "
             + " | ".join([f"smallest dim within {tolerance:g} of the best"])
             + " | "
-            + " | ".join(str(chosen[n]) for n in names)
+            + " | ".join(chosen[n] for n in names)
             + " |"
         )
         return "\n".join(lines)

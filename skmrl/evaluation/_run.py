@@ -13,7 +13,12 @@ from skmrl import _frames
 from skmrl._validation import check_label_count, check_pair_scores, check_pairs, holds_text
 from skmrl._vector_checks import check_not_written_vectors, check_vector_pairs, holds_vector_pairs
 
-from ._classification import _check_clusterer, _check_response, _classification_fold
+from ._classification import (
+    _check_clusterer,
+    _check_response,
+    _check_scores_target,
+    _classification_fold,
+)
 from ._common import (
     _check_dims,
     _check_dims_before_fit,
@@ -334,6 +339,11 @@ def _dim_curve(
         dims = _check_dims(dims, None)
     depths = _check_layers(embedder, layers)  # [None] without layers
     _check_dims_before_fit(embedder, dims, _clip_dims)  # where the size is known unfitted
+    if isinstance(cv, bool):  # an int to Python: check_cv made it 1 fold ("n_splits=1")
+        raise TypeError(
+            f"cv must be a number of folds (an int >= 2), a splitter or an iterable of splits, "
+            f"got cv={cv} (a bool)"
+        )
     if groups is not None and task == "retrieval":
         raise ValueError("task='retrieval' has no folds: no groups")
     if task == "retrieval":
@@ -399,6 +409,7 @@ def _dim_curve(
         _check_clusterer(estimator, scoring, embedder)
         scorer = check_scoring(estimator, scoring=scoring)
         _check_response(estimator, scorer, scoring)
+        _check_scores_target(estimator, scorer, scoring, y)
         score_name = _scorer_name(scoring, estimator)
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
@@ -416,6 +427,12 @@ def _dim_curve(
         if y is None:
             raise ValueError("task='sts' needs the gold similarity scores y")
         y = check_pair_scores(y, len(a), name="y", pairs="X")
+        if len(y) and np.all(y == y[0]):
+            raise ValueError(
+                f"task='sts': every gold score in y is {y[0]:g}, and Spearman's correlation with "
+                "a constant is undefined (every fold would score NaN): pass the pairs' own "
+                "similarity scores"
+            )
         every = np.arange(len(a))
         groups = _check_groups(groups, cv, len(a), "pairs")
         if cv is None or not (_sts_folds or _learns_from_texts(embedder)):
