@@ -204,6 +204,30 @@ def test_dim_curves_drawn_on_one_axes_keep_every_name_size_and_one_bytes_axis():
     assert len(ax.child_axes) == 1
 
 
+def test_curves_of_two_scorings_on_one_axes_name_both_on_the_y_axis():
+    # the second curve.plot(ax=ax) labelled the y axis with its own scoring alone
+    accuracy = DimCurve(dims=[8, 16], scores=[[0.8, 0.9], [0.7, 0.9]])
+    f1 = DimCurve(dims=[8, 16], scores=[[0.6, 0.7], [0.5, 0.8]], scoring="f1_macro")
+    ax = accuracy.plot(label="accuracy")
+    f1.plot(ax=ax, label="f1")
+    assert ax.get_ylabel() == "accuracy / f1_macro (mean ± std over 2 folds)"
+    ndcg = DimCurve(dims=[8, 16], scores=[[0.3, 0.4]], scoring="ndcg@10")
+    plot_dim_curves({"ndcg": ndcg}, ax=ax)
+    assert ax.get_ylabel() == "accuracy / f1_macro / ndcg@10 (mean ± std over 1 or 2 folds)"
+    # the same scoring twice is named once
+    ax = accuracy.plot(label="a")
+    accuracy.plot(ax=ax, label="b")
+    assert ax.get_ylabel() == "accuracy (mean ± std over 2 folds)"
+
+
+def test_a_curve_without_a_finite_score_is_drawn_without_a_ring():
+    nan = DimCurve(dims=[8], scores=[[np.nan]])
+    fine = DimCurve(dims=[8, 16], scores=[[0.5, 0.8]])
+    fig = plot_dim_curves({"nan": nan, "fine": fine}, tolerance=0.01)
+    rings = [line for line in fig.axes[0].lines if line.get_markersize() == 14]
+    assert [ring.get_xdata().tolist() for ring in rings] == [[16]]
+
+
 def test_figures_of_one_axes_refuse_an_array_of_them():
     # plt.subplots(1, 2)[1] failed deep in the drawing: "'numpy.ndarray' object has no attribute"
     from skmrl.evaluation import DepthDimCurves

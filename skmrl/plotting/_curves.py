@@ -148,9 +148,13 @@ def _score_label(curves: Any) -> str:
     >>> _score_label([DimCurve(dims=[8], scores=[[0.5]], scoring="ndcg@10")])
     'ndcg@10'
     """
-    curves = list(curves)
-    name = " / ".join(dict.fromkeys(c.scoring for c in curves))
-    folds = sorted({int(c.scores.shape[0]) for c in curves})
+    return _label_of([(c.scoring, int(c.scores.shape[0])) for c in curves])
+
+
+def _label_of(scored: Sequence[tuple[str, int]]) -> str:
+    """:func:`_score_label` of curves given as ``(scoring, number of folds)``."""
+    name = " / ".join(dict.fromkeys(scoring for scoring, _ in scored))
+    folds = sorted({n for _, n in scored})
     if folds[-1] == 1:  # one evaluation each (retrieval, a frozen encoder's STS): no error bars
         return name
     return f"{name} (mean ± std over {' or '.join(map(str, folds))} folds)"
@@ -216,7 +220,7 @@ def draw_dim_curves(
             **errorbar_kwargs,
         }
         drawn = ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
-        if tolerance is not None:
+        if tolerance is not None and np.isfinite(curve.mean).any():  # else no size to ring
             chosen = curve.smallest_dim(tolerance)
             at = int(np.flatnonzero(curve.dims == chosen)[0])
             ax.plot(
@@ -230,13 +234,19 @@ def draw_dim_curves(
     ax.set_xticks(dims, minor=True)
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("embedding size (dim)")
-    ax.set_ylabel(_score_label(named.values()))
-    ax.grid(True, alpha=0.3)
     if tops:
         (top,) = tops
     else:
         top = ax.secondary_xaxis("top", functions=(lambda d: 4 * d, lambda b: b / 4))
         top.set_gid(_BYTES_AXIS)
+    # The y label names the scores of every curve on ax, those drawn before too (kept on the
+    # bytes axis, drawn once per ax): a second curve.plot(ax=ax) labelled the axis with its
+    # own scoring alone, under a first curve of another
+    scored = getattr(top, "_skmrl_scored", [])
+    scored += [(c.scoring, int(c.scores.shape[0])) for c in named.values()]
+    top._skmrl_scored = scored
+    ax.set_ylabel(_label_of(scored))
+    ax.grid(True, alpha=0.3)
     top.set_xticks(4 * shown, [str(int(b)) for b in 4 * shown])
     top.set_xticks(4 * dims, minor=True)
     top.xaxis.set_minor_formatter(NullFormatter())
