@@ -1137,7 +1137,9 @@ def test_tab_separated_files_have_no_quoting(tmp_path):
     # The STS Benchmark's files are tab-separated with quote marks in their texts: read with
     # csv's quoting, a text that starts with '"' swallowed the lines up to the next quote mark
     # (1,484 texts of the 1,500 dev pairs, some of them sentences glued together).
-    from skmrl.cli._csv import Refused, read_table, read_texts
+    from skmrl.cli._csv import read_table
+    from skmrl.cli._refused import Refused
+    from skmrl.cli._texts import read_texts
 
     path = tmp_path / "quotes.tsv"
     texts = [
@@ -1170,7 +1172,8 @@ def test_a_stray_quote_mark_that_swallows_rows_is_refused(tmp_path):
     # A text opening with a quote mark that is never closed (a file written without CSV
     # quoting): csv read every line after it, or those up to the next quote mark, as that one
     # text, and skmrl embed wrote 101 vectors for 300 lines; its rows are refused now.
-    from skmrl.cli._csv import Refused, read_table
+    from skmrl.cli._csv import read_table
+    from skmrl.cli._refused import Refused
 
     path = tmp_path / "stray.csv"
     lines = [f"topic{i % 3},text number {i}" for i in range(12)]
@@ -1195,7 +1198,8 @@ def test_reading_a_csv_file_takes_memory_in_proportion_to_it(tmp_path):
     # its rows and their lines, not two copies of 4 bytes a character.
     import tracemalloc
 
-    from skmrl.cli._csv import read_table, read_texts
+    from skmrl.cli._csv import read_table
+    from skmrl.cli._texts import read_texts
 
     path = tmp_path / "big.csv"
     row = "a text of some words, quoted because of its comma; " * 4
@@ -1216,7 +1220,8 @@ def test_reading_a_csv_file_takes_memory_in_proportion_to_it(tmp_path):
 
 
 def test_a_comma_separated_file_named_tsv_is_told_so(tmp_path):
-    from skmrl.cli._csv import Refused, read_texts
+    from skmrl.cli._refused import Refused
+    from skmrl.cli._texts import read_texts
 
     (tmp_path / "c.tsv").write_text("text,label\na cat,pets\n")
     with pytest.raises(Refused, match=r"separated by commas, not tabs: .* must be named \.csv"):
@@ -1227,7 +1232,9 @@ def test_a_utf16_file_is_read_after_its_mark_and_told_so_without(tmp_path):
     # Excel's "Unicode Text" and Windows tools write UTF-16. With a byte-order mark it was
     # refused, where skmrl.datasets reads it: both now read it. Without a mark it is refused
     # with the way out (it was "NUL bytes (a binary file?)").
-    from skmrl.cli._csv import Refused, read_table, read_texts
+    from skmrl.cli._csv import read_table
+    from skmrl.cli._refused import Refused
+    from skmrl.cli._texts import read_texts
 
     text = 'text,label\r\na cat sat,pets\r\n"shares, fell",money\r\n'
     (tmp_path / "bom.csv").write_bytes(text.encode("utf-16"))
@@ -1275,7 +1282,9 @@ def test_a_csv_file_in_a_windows_code_page_is_refused_with_the_way_out(tmp_path)
     # now with the way out that a UTF-16 file gets, which works as said.
     import pandas as pd
 
-    from skmrl.cli._csv import Refused, read_table, read_texts
+    from skmrl.cli._csv import read_table
+    from skmrl.cli._refused import Refused
+    from skmrl.cli._texts import read_texts
 
     path = tmp_path / "excel.csv"
     path.write_bytes("text,label\r\ncafé crème,food\r\nshares fell,money\r\n".encode("cp1252"))
@@ -1302,7 +1311,8 @@ def test_a_utf32_file_and_a_tsv_file_get_the_pandas_line_that_converts_them(tmp_
 
     import pandas as pd
 
-    from skmrl.cli._csv import Refused, read_table
+    from skmrl.cli._csv import read_table
+    from skmrl.cli._refused import Refused
 
     text = "text\tlabel\ncafé crème\tdrinks\n"
     (tmp_path / "t.csv").write_bytes(text.replace("\t", ",").encode("utf-32"))
@@ -1333,7 +1343,9 @@ def test_a_utf32_file_and_a_tsv_file_get_the_pandas_line_that_converts_them(tmp_
 
 def test_a_misspelt_column_suggests_the_close_one(tmp_path):
     # Only the first 20 columns are listed: the one meant was not named in a wide file.
-    from skmrl.cli._csv import Refused, read_table, text_cells
+    from skmrl.cli._columns import text_cells
+    from skmrl.cli._csv import read_table
+    from skmrl.cli._refused import Refused
 
     path = tmp_path / "wide.csv"
     names = [f"feature_{i}" for i in range(30)] + ["Question", "label"]
@@ -1350,7 +1362,8 @@ def test_lines_of_spaces_are_blank_lines_as_pandas_reads_them(tmp_path):
     # csv reads a line of spaces as a row of one field: --skip-empty counted it, so the rows it
     # wrote (documented as pandas.read_csv numbers them) were off by one after each such line,
     # and before the header it was taken for a one-column header ("row 1 has 2 fields").
-    from skmrl.cli._csv import read_table, read_texts
+    from skmrl.cli._csv import read_table
+    from skmrl.cli._texts import read_texts
 
     pd = pytest.importorskip("pandas")
     path = tmp_path / "spaces.csv"
@@ -1365,7 +1378,7 @@ def test_lines_of_spaces_are_blank_lines_as_pandas_reads_them(tmp_path):
 
 def test_lines_past_the_limit_are_not_read(tmp_path):
     # An empty line after the --limit used to stop a .txt run, and to count as left out.
-    from skmrl.cli._csv import Texts, read_texts
+    from skmrl.cli._texts import Texts, read_texts
 
     txt, csv_file = tmp_path / "gap.txt", tmp_path / "gap.csv"
     txt.write_text("a one\nb two\n\nc three\n")
@@ -1380,7 +1393,7 @@ def test_lines_past_the_limit_are_not_read(tmp_path):
 
 
 def test_limit_says_limited_only_when_a_text_was_cut(tmp_path):
-    from skmrl.cli._csv import Texts, read_texts
+    from skmrl.cli._texts import Texts, read_texts
 
     (tmp_path / "t.txt").write_text("a one\nb two\n\n")
     (tmp_path / "t.csv").write_text('text\na one\nb two\n""\n')

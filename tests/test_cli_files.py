@@ -1,6 +1,7 @@
-"""The CLI's input files as other tools write them (:mod:`skmrl.cli._csv`): labels spelt like a
-missing value or written two ways, Excel's files (a Windows code page with ``;``, a workbook
-under a ``.csv`` name, a ``sep=`` first line), a space after each comma, two files joined.
+"""The CLI's input files as other tools write them (:mod:`skmrl.cli._file_text`,
+:mod:`skmrl.cli._csv`, :mod:`skmrl.cli._columns`): labels spelt like a missing value or written
+two ways, Excel's files (a Windows code page with ``;``, a workbook under a ``.csv`` name, a
+``sep=`` first line), a space after each comma, two files joined.
 
 A file that would be read wrongly is refused in one line with a fix to paste; one that is read
 as written, but may not mean what it says, is read with a warning that says how to change it.
@@ -13,7 +14,10 @@ import zipfile
 
 import pytest
 
-from skmrl.cli._csv import Refused, label_cells, read_table, read_texts
+from skmrl.cli._columns import label_cells
+from skmrl.cli._csv import read_table
+from skmrl.cli._refused import Refused
+from skmrl.cli._texts import read_texts
 
 from .conftest import assert_refused
 

@@ -1,5 +1,6 @@
-"""The CLI's input files read as a user writes them (:mod:`skmrl.cli._csv`): stray quote marks
-that swallow rows, ``.txt`` files with old Mac line ends, and compressed files.
+"""The CLI's input files read as a user writes them (:mod:`skmrl.cli._csv`,
+:mod:`skmrl.cli._texts`, :mod:`skmrl.cli._file_text`): stray quote marks that swallow rows,
+``.txt`` files with old Mac line ends, and compressed files.
 
 A file that would be read wrongly (rows lost, texts glued together) is refused in one line that
 says where; one that is only unusual is read as the csv module and pandas read it.
@@ -15,7 +16,9 @@ import zipfile
 
 import pytest
 
-from skmrl.cli._csv import Refused, read_table, read_texts
+from skmrl.cli._csv import read_table
+from skmrl.cli._refused import Refused
+from skmrl.cli._texts import read_texts
 
 
 def test_a_stray_quote_after_a_lenient_quote_is_still_refused(tmp_path):

@@ -142,7 +142,7 @@ def stdout_to_devnull() -> None:
 def refuse_unused(given: Sequence[tuple[str, Any]], users: str) -> None:
     """Refuse the first option of ``given`` (``(option, value)``; None or False: not given),
     which only ``users`` use and none of the embedders run does: set, it would be ignored
-    without a word. Raises :class:`~skmrl.cli._csv.Refused` (``"is for ... only"``).
+    without a word. Raises :class:`~skmrl.cli._refused.Refused` (``"is for ... only"``).
 
     Examples
     --------
@@ -151,9 +151,9 @@ def refuse_unused(given: Sequence[tuple[str, Any]], users: str) -> None:
     >>> refuse_unused([("--max-length", 64)], "--embedder matryoshka")
     Traceback (most recent call last):
     ...
-    skmrl.cli._csv.Refused: is for --embedder matryoshka only
+    skmrl.cli._refused.Refused: is for --embedder matryoshka only
     """
-    from skmrl.cli._csv import Refused
+    from skmrl.cli._refused import Refused
 
     for option, value in given:
         if value is not None and value is not False:

@@ -43,7 +43,8 @@ from skmrl.cli._common import (
     int_at_least,
     refuse_unused,
 )
-from skmrl.cli._csv import Refused, check_input, read_texts
+from skmrl.cli._refused import Refused
+from skmrl.cli._texts import check_input, read_texts
 
 _EMBEDDERS = ("tfidf", "word2vec", "matryoshka")
 #: The devices tried by default, in this order (the GPU ones when present).

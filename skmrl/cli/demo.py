@@ -30,7 +30,6 @@ from skmrl.cli._common import (
     max_length,
     refuse_unused,
 )
-from skmrl.cli._csv import Refused
 from skmrl.cli._demo_figures import (
     DEFAULT_FIGURES,
     FigureNotWritten,
@@ -39,6 +38,7 @@ from skmrl.cli._demo_figures import (
     write_depth,
     write_map,
 )
+from skmrl.cli._refused import Refused
 
 #: The chosen dim is the smallest whose mean accuracy is within this (absolute) of the best.
 _TOLERANCE = 0.01

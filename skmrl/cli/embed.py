@@ -47,7 +47,8 @@ from skmrl.cli._common import (
     saved_settings,
     write_whole,
 )
-from skmrl.cli._csv import Refused, check_input, read_texts
+from skmrl.cli._refused import Refused
+from skmrl.cli._texts import check_input, read_texts
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _EMBEDDERS = ("matryoshka", "tfidf", "word2vec")

@@ -32,6 +32,7 @@ from skmrl._folders import (
     resolved,
     same_file,
 )
+from skmrl.cli._columns import distinct_columns, label_cells, score_cells, text_cells
 from skmrl.cli._common import (
     RUN_ERRORS,
     add_command,
@@ -50,14 +51,8 @@ from skmrl.cli._common import (
     progress_setting,
     saved_settings,
 )
-from skmrl.cli._csv import (
-    Refused,
-    distinct_columns,
-    label_cells,
-    read_table,
-    score_cells,
-    text_cells,
-)
+from skmrl.cli._csv import read_table
+from skmrl.cli._refused import Refused
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _METHODS = ("adaptor", "pca", "full", "full+adaptor")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from skmrl._folders import same_file
+from skmrl.cli._columns import column, distinct_columns, label_cells, text_cells
 from skmrl.cli._common import (
     RUN_ERRORS,
     add_command,
@@ -57,14 +58,8 @@ from skmrl.cli._common import (
     stdout_to_devnull,
     write_whole,
 )
-from skmrl.cli._csv import (
-    Refused,
-    column,
-    distinct_columns,
-    label_cells,
-    read_table,
-    text_cells,
-)
+from skmrl.cli._csv import read_table
+from skmrl.cli._refused import Refused
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _EMBEDDERS = ("tfidf", "word2vec", "matryoshka", "adaptor")
