@@ -1,7 +1,7 @@
 """What compressed file a file is, by its first bytes (standard library only).
 
 skmrl reads plain text, and a compressed file read as text fails as "not UTF-8" with the wrong
-advice: the CLI's input files (:mod:`skmrl.cli._csv`) and word-vector files
+advice: the CLI's input files (:mod:`skmrl.cli._file_text`) and word-vector files
 (:mod:`skmrl._word_vectors`) are told apart here, each reader saying what to do in its own words.
 """
 

@@ -60,7 +60,7 @@ def read_table(
 
     A row that repeats the header row is warned about, unless ``header_check`` is False: for a
     caller that cuts the rows itself and warns about those it keeps
-    (:func:`_warn_repeated_header`).
+    (:func:`warn_repeated_header`).
 
     Examples
     --------
@@ -184,7 +184,7 @@ def read_table(
     if delimiter == "\t":
         _check_unquoted(table, argument)
     if header_check:
-        _warn_repeated_header(table)
+        warn_repeated_header(table)
     return table
 
 
@@ -217,7 +217,7 @@ def _spaced_reads_better(text: str) -> bool:
     return counts[0] == counts[1]
 
 
-def _warn_repeated_header(table: Table) -> None:
+def warn_repeated_header(table: Table) -> None:
     """Warn about a row that repeats the header row (two files joined into one): it is read as
     a row of data, its text the column's name, its label one more class."""
     header = table.header

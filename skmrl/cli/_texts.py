@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skmrl.cli._columns import MISSING_MARKERS, column, text_cells
-from skmrl.cli._csv import _warn_repeated_header, read_table
+from skmrl.cli._csv import read_table, warn_repeated_header
 from skmrl.cli._file_text import read_text_file
 from skmrl.cli._refused import Refused
 
@@ -113,7 +113,7 @@ def _cells(path: str, text_col: str, skip_empty: bool, limit: int | None) -> Tex
         # a cut only when a text was cut (an empty cell past the limit is not one)
         limited = any(has_text(row) for row in table.rows[limit:])
         table.rows, table.lines, keep = table.rows[:limit], table.lines[:limit], keep[:limit]
-    _warn_repeated_header(table)
+    warn_repeated_header(table)
     remedy = "fill it in, drop the row, or pass --skip-empty to leave it out"
     return Texts(text_cells(table, text_col, "--text-col", remedy), skipped, limited, keep)
 
