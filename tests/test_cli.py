@@ -774,6 +774,21 @@ def test_finetune_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
     assert_refusals_load_nothing_heavy(cases)
 
 
+def test_finetune_refuses_a_device_this_machine_lacks_before_any_work(
+    skmrl_cmd, tmp_path, corpus_csv
+):
+    # `--device cuda` without CUDA printed the summary, read the data, made the output folder
+    # and worked 6-12 s before "error: --device cuda is not available", exit status 1
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    output = tmp_path / "new" / "model"
+    args = [str(corpus_csv), "--text-col", "text", "--device", "cuda", "-o", str(output)]
+    out = skmrl_cmd("finetune", *args, timeout=120)
+    assert_refused(out, "finetune", "--device", "device='cuda' is not available", within_s=FAST_S)
+    assert not (tmp_path / "new").exists()  # no output folder made
+
+
 def test_finetune_failed_run_removes_the_folders_it_made(monkeypatch, capsys, tmp_path, corpus_csv):
     from skmrl.cli import finetune
 

@@ -43,6 +43,7 @@ from skmrl.cli._common import (
     add_trust_remote_code,
     cli_spelling,
     custom_code_problem,
+    device_problem,
     encoder_max_length,
     int_at_least,
     model_config,
@@ -304,7 +305,8 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _plan(args: argparse.Namespace) -> _Plan:
-    """Check everything (nothing is loaded); only the output folder and its parents are made."""
+    """Check everything (nothing is loaded; torch is imported last, for --device); only the
+    output folder and its parents are made."""
     _check_options(args)
     _check_model(args)
     # Resolved as the system resolves it: "new/../keep" is the folder keep, which must not be
@@ -342,6 +344,10 @@ def _plan(args: argparse.Namespace) -> _Plan:
                 "must differ",
             )
         pairs = list(zip(texts, others, strict=True))
+    if args.device != "auto":  # imports torch: the last check, before the output folder is made
+        problem = device_problem(args.device)
+        if problem:
+            raise Refused("--device", problem)
     created = missing_folders(output)
     problem = folder_write_problem(output, repr(str(output)))  # creates it, and its parents
     if problem:
