@@ -921,6 +921,30 @@ def test_embed_errors_keep_the_paths_they_name(skmrl_cmd, tmp_path):
     assert "--dim 3" not in out.stderr
 
 
+def test_an_output_inside_a_file_says_it_is_a_file(skmrl_cmd, tmp_path):
+    # `-o afile/e.npy` said "folder 'afile' does not exist" of the file afile
+    from skmrl.cli._common import output_file_problem, plot_problem
+
+    (tmp_path / "t.txt").write_text("a cat\nshares fell\n", encoding="utf-8")
+    (tmp_path / "afile").write_text("not a folder", encoding="utf-8")
+    for output in ("afile/e.npy", "afile/sub/e.npy"):
+        out = skmrl_cmd("embed", "t.txt", "-o", output, "--embedder", "tfidf")
+        assert_refused(out, "embed", "-o/--output", "'afile' is a file, not a folder")
+    afile = str(tmp_path / "afile")
+    said = f"{afile!r} is a file, not a folder"
+    assert output_file_problem(f"{afile}/r.csv", (".csv",), "a .csv file") == said
+    assert plot_problem(f"{afile}/c.png") == said
+    (tmp_path / "link.npy").symlink_to(tmp_path / "afile" / "e.npy")
+    assert output_file_problem(str(tmp_path / "link.npy"), (".npy",), "a .npy file") == (
+        f"{str(tmp_path / 'link.npy')!r} is a link to {afile + '/e.npy'!r}, but {said}"
+    )
+    # a folder that is missing still says so
+    missing = str(tmp_path / "missing")
+    assert output_file_problem(f"{missing}/v.npy", (".npy",), "a .npy file") == (
+        f"folder {missing!r} does not exist"
+    )
+
+
 def test_embed_writes_through_a_symbolic_link(skmrl_cmd, tmp_path):
     # os.replace put the file in the link's place and left the link's target as it was.
     (tmp_path / "texts.txt").write_text("\n".join(CORPUS[:12]) + "\n", encoding="utf-8")
@@ -1207,6 +1231,9 @@ def test_bench_names_the_device_word2vec_trained_on(skmrl_cmd, corpus_txt):
     assert out.returncode == 0, out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("| word2vec |")]
     assert [row.split("|")[2].strip() for row in rows] == [resolve_device("auto")]
+    # and the progress line said "timing word2vec on auto" beside that row
+    assert f"timing word2vec on {resolve_device('auto')} ..." in out.stderr
+    assert " on auto" not in out.stderr
     # --help listed cpu, cuda, cuda:N and mps, and not auto, which it takes
     said = " ".join(_build_parser().parse_args(["bench"]).parser.format_help().split())
     assert "word2vec and matryoshka: auto (CUDA, then MPS, then the CPU), cpu," in said

@@ -388,6 +388,17 @@ def model_limit_problems(
     return problems
 
 
+def _not_a_folder(folder: Path) -> str | None:
+    """Why ``folder``, which is not a folder here, cannot hold a file where a part of it exists:
+    it, or the first of its parents that exists, is a file (or a device); None where the
+    folder is missing. ``afile/e.npy`` said "folder 'afile' does not exist" of a file ``afile``.
+    """
+    above = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if above is None or above.is_dir():
+        return None
+    return f"{str(above)!r} is {'a file, not a folder' if above.is_file() else 'not a folder'}"
+
+
 def _writable_file_problem(target: Path) -> str | None:
     """Why file ``target`` cannot be written (its folder must exist), or None (nothing written).
 
@@ -399,7 +410,7 @@ def _writable_file_problem(target: Path) -> str | None:
 
     folder = target.parent
     if not folder.is_dir():
-        return f"folder {str(folder)!r} does not exist"
+        return _not_a_folder(folder) or f"folder {str(folder)!r} does not exist"
     named = str(target)
     if target.is_symlink():
         try:
@@ -408,7 +419,10 @@ def _writable_file_problem(target: Path) -> str | None:
             return f"{named!r} is a link that loops back on itself"
         folder = target.parent
         if not folder.is_dir():
-            return f"{named!r} is a link to {str(target)!r}, whose folder does not exist"
+            why = _not_a_folder(folder)
+            return f"{named!r} is a link to {str(target)!r}, " + (
+                f"but {why}" if why else "whose folder does not exist"
+            )
     if target.is_dir():
         return f"{named!r} is a folder"
     if target.exists():

@@ -324,12 +324,16 @@ def run(args: argparse.Namespace) -> int:
     for name in args.embedder:
         print(f"  {name}: {_FIT_MEANS[name]}")
     print(flush=True)
+    from skmrl._torch.device import resolve_device
+
     rows = []
     try:
         with _threads(args.threads):
             for name in args.embedder:
                 for dev in ["cpu"] if name == "tfidf" else devices:
-                    print(f"  timing {name} on {dev} ...", file=sys.stderr, flush=True)
+                    # the device itself, as the table's row names it: "auto" was said
+                    shown = dev if name == "tfidf" else resolve_device(dev)
+                    print(f"  timing {name} on {shown} ...", file=sys.stderr, flush=True)
                     rows.append(_measure(name, dev, texts, args))
     except RUN_ERRORS as exc:
         print(f"skmrl bench: error: {cli_spelling(str(exc), args.parser)}", file=sys.stderr)
