@@ -113,8 +113,8 @@ def _tolerance(value: str) -> float:
 # -- the checks ------------------------------------------------------------------------------------
 def _check_options(args: argparse.Namespace) -> int | None:
     """The outputs and the model (found, not loaded); the data file comes after. Returns the
-    transformer's full size (its config's ``hidden_size``), None where not known or where no
-    embedder runs it."""
+    transformer's full size (its config's ``hidden_size``, as :func:`skmrl.models._config_sizes`
+    reads it), None where not known or where no embedder runs it."""
     if args.device != "auto" and not any(name in _TORCH for name in args.embedder):
         raise Refused("--device", f"is for the torch embedders ({', '.join(_TORCH)}) only")
     if args.out is not None:
@@ -163,14 +163,15 @@ def _check_options(args: argparse.Namespace) -> int | None:
         raise Refused("--model", problem)
     for argument, message in model_limit_problems(config, args.max_length):
         raise Refused(argument, message)
-    depth = config.get("num_hidden_layers")
-    if args.layers and isinstance(depth, int) and max(args.layers) > depth:
+    from skmrl.models import _config_sizes  # the library's reading (dim_curve's too)
+
+    hidden, depth = _config_sizes(config)
+    if args.layers and depth is not None and max(args.layers) > depth:
         raise Refused(
             "--layers", f"the model has {depth} layers, so each must be in 1..{depth}, got "
             f"{max(args.layers)}"
         )  # fmt: skip
-    hidden = config.get("hidden_size")
-    if not isinstance(hidden, int):
+    if hidden is None:
         return None
     if args.dims and min(args.dims) > hidden:
         # the transformer's rows are left out of the table (_compare), unless nothing is left
