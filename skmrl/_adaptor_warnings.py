@@ -15,7 +15,7 @@ import dataclasses
 import warnings
 from collections.abc import Iterator
 
-from skmrl._warn import caller_stacklevel
+from skmrl._warn import caller_stacklevel, first_warning
 
 __all__ = ["gather_few_vectors", "warn_few_vectors", "warn_if_few_vectors", "warn_if_slow"]
 
@@ -98,14 +98,15 @@ def warn_if_few_vectors(
     ``owner``: the estimator that fitted the adaptor on its texts' vectors
     (``"MatryoshkaEmbedder(fine_tune='pca')"``), whose user has texts to add and no
     ``max_samples``; ``None`` for a ``MatryoshkaAdaptor`` fitted by the user. Within
-    :func:`gather_few_vectors`, kept for one warning later."""
+    :func:`gather_few_vectors`, kept for one warning later; else given once per process and
+    setting (a ``GridSearchCV`` gave it at every fold and again for the refit)."""
     if (n_rows - 1 if centred else n_rows) >= width:
         return
     found = _FewVectors(n_rows, width, centred, tuple(dims), given, owner)
     gathered = _GATHERED.get()
     if gathered is not None:
         gathered.append(found)
-    else:
+    elif first_warning("few-vectors|" + repr((owner, width, centred, tuple(dims), given is None))):
         warn_few_vectors([found])
 
 

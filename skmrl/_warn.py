@@ -15,9 +15,14 @@ from skmrl._threads import ForkSafeLock
 __all__ = ["caller_stacklevel", "first_warning"]
 
 
-#: Packages whose frames a warning passes over to reach the user's line: skmrl's own, and the
-#: scikit-learn (and joblib) machinery that calls an estimator: a Pipeline, a search, set_output.
-_PASSED_OVER = frozenset({"skmrl", "sklearn", "joblib"})
+#: Packages whose frames a warning passes over to reach the user's line: skmrl's own, the
+#: scikit-learn (and joblib) machinery that calls an estimator: a Pipeline, a search, set_output,
+#: and the standard library's workers under them (a search's n_jobs=2 fits in a process whose
+#: stack starts in multiprocessing: its warnings were put on ``multiprocessing/process.py:108``;
+#: with no user frame there, Python names none, ``sys:1``).
+_PASSED_OVER = frozenset(
+    {"skmrl", "sklearn", "joblib", "multiprocessing", "concurrent", "threading"}
+)
 
 
 def caller_stacklevel() -> int:

@@ -35,8 +35,12 @@ def shared_data() -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    """Each test starts with empty in-process caches, so hit/miss counts are its own."""
+    """Each test starts with empty in-process caches, so hit/miss counts are its own, and with
+    no warning given yet (those given once per process: ``skmrl._warn.first_warning``)."""
+    import skmrl._warn
+
     clear_caches()
+    skmrl._warn._WARNED.clear()
     yield
     clear_caches()
 

@@ -846,3 +846,41 @@ def test_the_same_sizes_as_a_list_tuple_or_array_are_no_change():
     ad._fit_settings = recorded_settings(ad._fit_params())
     copy = pickle.loads(pickle.dumps(ad))
     np.testing.assert_array_equal(copy.transform(Z), before)
+
+
+def test_few_vectors_are_warned_about_once_in_a_grid_search():
+    """A GridSearchCV over dim gave the 'span at most' warning at every fold and again for the
+    refit (four for cv=3): scikit-learn fits each in a warnings context of its own, so Python's
+    once-per-line rule did not hold; skmrl gives it once per process and setting."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((60, 64)).astype(np.float32)
+    y = np.arange(60) % 3
+    pipe = make_pipeline(MatryoshkaAdaptor(method="pca"), LogisticRegression(max_iter=200))
+    grid = GridSearchCV(pipe, {"matryoshkaadaptor__dim": [8, 16]}, cv=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        grid.fit(Z, y)
+    few = [w for w in caught if "span at most" in str(w.message)]
+    assert len(few) == 1
+    assert few[0].filename == __file__  # the user's line, through the search
+
+
+def test_a_warning_in_a_worker_with_no_user_frame_is_not_put_on_the_standard_library():
+    """A search's n_jobs=2 fits in worker processes whose stacks start in multiprocessing:
+    the warning was located at multiprocessing/process.py:108. Here a thread whose target is
+    skmrl's own fit: no user frame, so Python's marker for none (sys), not threading.py."""
+    import functools
+    import threading
+    import warnings
+
+    Z = np.random.default_rng(0).standard_normal((30, 64)).astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        worker = threading.Thread(target=functools.partial(MatryoshkaAdaptor(method="pca").fit, Z))
+        worker.start()
+        worker.join()
+    [few] = [w for w in caught if "span at most" in str(w.message)]
+    assert "threading" not in few.filename
+    assert few.filename == "sys"
