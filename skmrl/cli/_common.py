@@ -369,6 +369,8 @@ def model_limit_problems(
     [('--max-length', "expected at most the model's 66 position embeddings \
 (max_position_embeddings), got 67")]
     """
+    from skmrl.models import _config_sizes  # the library's reading of the sizes
+
     problems = []
     positions = config.get("max_position_embeddings")
     if isinstance(positions, int) and max_length is not None and max_length > positions:
@@ -382,8 +384,8 @@ def model_limit_problems(
                 f"(max_position_embeddings), got {max_length}",
             )
         )
-    hidden = config.get("hidden_size")
-    if isinstance(hidden, int) and dim is not None and dim > hidden:
+    hidden = _config_sizes(config)[0]
+    if hidden is not None and dim is not None and dim > hidden:
         problems.append(("--dim", f"{dim} is more than the model's {hidden} dims"))
     return problems
 

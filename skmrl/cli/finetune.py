@@ -112,7 +112,7 @@ class _Plan:
 # -- the model and the output folder ---------------------------------------------------------------
 def _check_model(args: argparse.Namespace) -> None:
     """The model must be found (no loading), and the sizes asked for must fit its config."""
-    from skmrl.models import ModelNotFoundError, resolve_model
+    from skmrl.models import ModelNotFoundError, _config_sizes, resolve_model
 
     try:
         source = Path(resolve_model(args.model))
@@ -124,14 +124,13 @@ def _check_model(args: argparse.Namespace) -> None:
     if not source.is_dir():
         return  # a hub id in the local cache: transformers checks it when it loads
     config = model_config(args.model)  # found above
-    hidden = config.get("hidden_size")
-    if isinstance(hidden, int) and args.matryoshka_dims and args.matryoshka_dims[-1] > hidden:
+    hidden, depth = _config_sizes(config)
+    if hidden is not None and args.matryoshka_dims and args.matryoshka_dims[-1] > hidden:
         raise Refused(
             "--matryoshka-dims",
             f"{args.matryoshka_dims[-1]} is more than the model's {hidden} dims",
         )
-    depth = config.get("num_hidden_layers")
-    if isinstance(depth, int) and args.matryoshka_layers and max(args.matryoshka_layers) > depth:
+    if depth is not None and args.matryoshka_layers and max(args.matryoshka_layers) > depth:
         raise Refused(
             "--matryoshka-layers",
             f"the model has {depth} layers, so each must be in 1..{depth}, got "
