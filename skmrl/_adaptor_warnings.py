@@ -98,15 +98,16 @@ def warn_if_few_vectors(
     ``owner``: the estimator that fitted the adaptor on its texts' vectors
     (``"MatryoshkaEmbedder(fine_tune='pca')"``), whose user has texts to add and no
     ``max_samples``; ``None`` for a ``MatryoshkaAdaptor`` fitted by the user. Within
-    :func:`gather_few_vectors`, kept for one warning later; else given once per process and
-    setting (a ``GridSearchCV`` gave it at every fold and again for the refit)."""
+    :func:`gather_few_vectors`, kept for one warning later; else given once per process,
+    setting and count (a ``GridSearchCV`` gave it at every fold, of the same count, and again
+    for the refit, whose count differs and which is warned about)."""
     if (n_rows - 1 if centred else n_rows) >= width:
         return
     found = _FewVectors(n_rows, width, centred, tuple(dims), given, owner)
     gathered = _GATHERED.get()
     if gathered is not None:
         gathered.append(found)
-    elif first_warning("few-vectors|" + repr((owner, width, centred, tuple(dims), given is None))):
+    elif first_warning("few-vectors|" + repr((owner, width, centred, tuple(dims), n_rows, given))):
         warn_few_vectors([found])
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._threads import ForkSafeLock
+
 __all__ = ["device_topk", "int8_scorer", "to_device"]
 
 #: Documents scored per chunk on the device.
@@ -94,6 +96,8 @@ def int8_scorer(
 
 _INT_MM: list[bool] = []
 _INT_MM_FAST: list[bool] = []
+#: One probe at a time: four threads asking at once ran it four times, each timing the others.
+_PROBE_LOCK = ForkSafeLock()
 
 
 def _int_mm_is_fast() -> bool:
@@ -103,29 +107,35 @@ def _int_mm_is_fast() -> bool:
     one, 3 ms against 16, so the probe has a query batch's size)."""
     if not _has_int_mm():
         return False
-    if not _INT_MM_FAST:
-        import time
-
-        import torch
-
-        rng = np.random.default_rng(0)
-        a = rng.integers(-127, 128, (256, 64), dtype=np.int8)
-        d = rng.integers(-127, 128, (4096, 64), dtype=np.int8)
-        ta, td = torch.from_numpy(a), torch.from_numpy(d)
-
-        def best(product: Callable[[], Any]) -> float:
-            product()  # warm-up
-            times = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                product()
-                times.append(time.perf_counter() - t0)
-            return min(times)
-
-        in_int = best(lambda: torch._int_mm(ta, td.T))
-        in_float = best(lambda: a.astype(np.float32) @ d.astype(np.float32).T)
-        _INT_MM_FAST.append(in_int < in_float)
+    with _PROBE_LOCK:
+        if not _INT_MM_FAST:
+            _INT_MM_FAST.append(_time_int_mm())
     return _INT_MM_FAST[0]
+
+
+def _time_int_mm() -> bool:
+    """Whether ``torch._int_mm`` is the faster of the two here (see :func:`_int_mm_is_fast`)."""
+    import time
+
+    import torch
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(-127, 128, (256, 64), dtype=np.int8)
+    d = rng.integers(-127, 128, (4096, 64), dtype=np.int8)
+    ta, td = torch.from_numpy(a), torch.from_numpy(d)
+
+    def best(product: Callable[[], Any]) -> float:
+        product()  # warm-up
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            product()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    in_int = best(lambda: torch._int_mm(ta, td.T))
+    in_float = best(lambda: a.astype(np.float32) @ d.astype(np.float32).T)
+    return in_int < in_float
 
 
 def _has_int_mm() -> bool:
