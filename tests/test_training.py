@@ -418,7 +418,12 @@ def test_errors(tiny, tokenizer, kwargs, message):
 
 @pytest.mark.parametrize(
     ("learning_rate", "n_texts", "what"),
-    [(1e10, 32, "the loss was nan at step"), (math.inf, 8, "the trained weights hold NaN")],
+    [
+        (1e10, 32, "the loss was nan at step"),
+        (math.inf, 8, "the trained weights hold NaN"),
+        # one step leaves the weights finite but huge: the vectors are NaN
+        (1e7, 8, "the trained encoder gives NaN or infinite vectors"),
+    ],
 )
 def test_a_diverged_training_is_refused_not_returned(tiny, tokenizer, learning_rate, n_texts, what):
     # It returned NaN weights (and the embedder NaN vectors) without a word. A learning rate
@@ -468,6 +473,20 @@ def test_neighbour_batches_hold_neighbour_groups():
 
     random = np.array_split(rng.permutation(200), len(batches))
     assert np.mean([best(b) for b in batches]) > np.mean([best(b) for b in random]) + 0.1
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(97, 2), (97, 3), (5, 2)])
+def test_neighbour_batches_keep_to_a_batch_size_below_a_group(n, batch_size):
+    # Groups of 4 neighbours were packed whole: batch_size=2 gave batches of up to 5 rows, and
+    # at n=5 the whole epoch was one batch of 5. One-row batches are still merged (+1).
+    x = torch.nn.functional.normalize(
+        torch.randn(n, 8, generator=torch.Generator().manual_seed(0)), dim=1
+    )
+    rng = np.random.default_rng(0)
+    batches = neighbour_batches(nearest_neighbours(x, 8), np.full(n, 5), batch_size, rng)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(n))
+    assert max(len(b) for b in batches) <= batch_size + 1
+    assert len(batches) >= n // (batch_size + 1)
 
 
 @pytest.mark.slow

@@ -111,6 +111,9 @@ def neighbour_batches(
     >>> sorted(sorted(b.tolist()) for b in batches)
     [[0, 1], [2, 3]]
     """
+    # groups no larger than a batch: with batch_size=2 groups of 4 made batches of 4-5 rows
+    # (the whole epoch one batch of 5 rows at n=5)
+    group = max(1, min(group, batch_size))
     n = len(neighbours)
     taken = np.zeros(n, dtype=bool)
     groups: list[list[int]] = []
@@ -135,10 +138,14 @@ def neighbour_batches(
         chunk = chunk[np.argsort(group_len[chunk], kind="stable")]
         current: list[int] = []
         for gi in chunk.tolist():
-            if current and len(current) + len(groups[gi]) > batch_size:
+            members = groups[gi]
+            if current and len(current) + len(members) > batch_size:
+                if len(current) == 1:  # not a batch for in-batch losses: filled from the group
+                    current += members[: batch_size - 1]
+                    members = members[batch_size - 1 :]
                 batches.append(np.array(current))
                 current = []
-            current += groups[gi]
+            current += members
         if current:
             batches.append(np.array(current))
     return _merge_singletons([batches[i] for i in rng.permutation(len(batches))])

@@ -723,6 +723,13 @@ def finetune_encoder(
 
     student.eval()
     student.requires_grad_(False)
+    # Finite weights can still be huge (learning_rate=1e7: about 5e6) and give NaN vectors,
+    # which fit returned without a word: a few training texts are encoded as transform will.
+    rows = np.arange(min(len(all_texts), batch_size))
+    with torch.inference_mode():
+        out = _embed(student, *collate(ids, lengths, rows, pad_id, device), pooling)
+    if not bool(torch.isfinite(out).all()):
+        _diverged("the trained encoder gives NaN or infinite vectors", learning_rate)
     return FineTuneResult(
         model=student,
         losses=losses,
