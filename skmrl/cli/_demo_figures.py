@@ -58,12 +58,14 @@ def check_figures(
     *,
     map_has_panels: bool,
     depth_runs: bool = True,
+    curves_run: bool = True,
 ) -> None:
     """Set ``args.plot_path``, ``args.depth_plot_path`` and ``args.map_path`` (None: not drawn);
     exit on a problem.
 
     ``map_has_panels``: whether an embedder the map shows runs (else the default map is left out,
-    and a named one is an error); ``depth_runs``: the same for the depth grid's heatmap.
+    and a named one is an error); ``depth_runs``: the same for the depth grid's heatmap, and
+    ``curves_run`` for the curves (a sweep over dim, which ``--only depth`` alone runs none of).
     """
     given = {"--plot": args.plot, "--depth-plot": args.depth_plot, "--map": args.map}
     named = [option for option, value in given.items() if value is not None]
@@ -92,6 +94,14 @@ def check_figures(
                 "--only, or leave --depth-plot out"
             )
         del figures["--depth-plot"]
+    if "--plot" in figures and not curves_run:
+        if figures["--plot"][1]:
+            parser.error(
+                "argument --plot: the curves show the sweeps over dim of TfidfBaseline, "
+                "Word2VecEmbedder, MatryoshkaEmbedder and adaptor, not the depth grid; add one "
+                "of them to --only, or leave --plot out"
+            )
+        del figures["--plot"]
     # an old matplotlib too: it refused the legends' placement once the sweep had run
     needs = missing_requirement("matplotlib", MATPLOTLIB_MIN) if figures else None
     if needs is not None:

