@@ -83,6 +83,12 @@ def gather_few_vectors() -> Iterator[list[_FewVectors]]:
         _GATHERED.reset(token)
 
 
+def _magnitude(count: int | None) -> int | None:
+    """The power of two below ``count`` (its bit length): counts between two of them, as a
+    grid's folds and refit give, are one warning."""
+    return None if count is None else count.bit_length()
+
+
 def warn_if_few_vectors(
     n_rows: int,
     width: int,
@@ -99,15 +105,19 @@ def warn_if_few_vectors(
     (``"MatryoshkaEmbedder(fine_tune='pca')"``), whose user has texts to add and no
     ``max_samples``; ``None`` for a ``MatryoshkaAdaptor`` fitted by the user. Within
     :func:`gather_few_vectors`, kept for one warning later; else given once per process,
-    setting and count (a ``GridSearchCV`` gave it at every fold, of the same count, and again
-    for the refit, whose count differs and which is warned about)."""
+    setting and range of counts between two powers of two (a ``GridSearchCV`` gave it at every
+    fold and for the refit, with counts of 49, 50 and 62; once per setting hid a later fit on
+    5 vectors, whose prefixes are arbitrary far sooner)."""
     if (n_rows - 1 if centred else n_rows) >= width:
         return
     found = _FewVectors(n_rows, width, centred, tuple(dims), given, owner)
     gathered = _GATHERED.get()
     if gathered is not None:
         gathered.append(found)
-    elif first_warning("few-vectors|" + repr((owner, width, centred, tuple(dims), n_rows, given))):
+    elif first_warning(
+        "few-vectors|"
+        + repr((owner, width, centred, tuple(dims), _magnitude(n_rows), _magnitude(given)))
+    ):
         warn_few_vectors([found])
 
 

@@ -1505,3 +1505,16 @@ def test_a_parameter_set_to_none_keeps_its_spelling():
     assert cli_spelling(message, parser) == (
         "dim=None is the full size; --dim 8 is more than max_length=None allows"
     )
+
+
+@pytest.mark.parametrize("value", [0, -3, 384.0, "384", True])
+def test_a_config_hidden_size_that_is_no_size_is_refused_before_loading(value):
+    # hidden_size 0 was refused by accident ("8 is more than the model's 0 dims"), and since
+    # the sizes were read as the library reads them, not at all: transformers then failed with
+    # a ZeroDivisionError (0) or a validation traceback (384.0, "384"), deep in its loading.
+    from skmrl.cli._common import model_limit_problems
+
+    [(argument, message)] = model_limit_problems({"hidden_size": value}, None, dim=8)
+    assert argument == "--model"
+    assert f"hidden_size={value!r}, not a positive whole number" in message
+    assert model_limit_problems({"hidden_size": 384}, None, dim=8) == []

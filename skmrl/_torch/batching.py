@@ -42,22 +42,32 @@ def _split_rows(rows: np.ndarray, batch_size: int) -> list[np.ndarray]:
 
 
 def _merge_singletons(batches: list[np.ndarray]) -> list[np.ndarray]:
-    """Fold one-row batches into a neighbour (in-batch losses need two rows)."""
+    """Fold one-row batches into a neighbour (in-batch losses need two rows): the previous
+    batch, or the next where the previous one already took a row (two one-row batches in a
+    row made one batch two rows over its size)."""
     out: list[np.ndarray] = []
     pending: np.ndarray | None = None
+    grown = False  # whether out[-1] has taken a one-row batch
     for b in batches:
+        absorbed = pending is not None
         if pending is not None:
             b = np.concatenate([pending, b])
             pending = None
         if len(b) < 2:
-            if out:
+            if out and not grown:
                 out[-1] = np.concatenate([out[-1], b])
+                grown = True
             else:
                 pending = b
             continue
         out.append(b)
+        grown = absorbed
     if pending is not None:
-        out.append(pending)  # only when everything is one row
+        if out:  # the last batch had taken one: the smallest batch takes this one
+            i = min(range(len(out)), key=lambda j: len(out[j]))
+            out[i] = np.concatenate([out[i], pending])
+        else:
+            out.append(pending)  # everything is one row
     return out
 
 

@@ -720,16 +720,18 @@ def finetune_encoder(
             _check_skipped_steps(losses)
         if not all(bool(torch.isfinite(p).all()) for p in student.parameters()):
             _diverged("the trained weights hold NaN or infinity", learning_rate)
+        # Finite weights can still be huge (learning_rate=1e7: about 5e6) and give NaN vectors,
+        # which fit returned without a word: a few training texts are encoded, in the
+        # training's precision and threads, as transform will.
+        student.eval()
+        rows = np.arange(min(len(all_texts), batch_size))
+        with torch.inference_mode(), autocast:
+            out = _embed(student, *collate(ids, lengths, rows, pad_id, device), pooling)
+        if not bool(torch.isfinite(out).all()):
+            _diverged("the trained encoder gives NaN or infinite vectors", learning_rate)
 
     student.eval()
     student.requires_grad_(False)
-    # Finite weights can still be huge (learning_rate=1e7: about 5e6) and give NaN vectors,
-    # which fit returned without a word: a few training texts are encoded as transform will.
-    rows = np.arange(min(len(all_texts), batch_size))
-    with torch.inference_mode():
-        out = _embed(student, *collate(ids, lengths, rows, pad_id, device), pooling)
-    if not bool(torch.isfinite(out).all()):
-        _diverged("the trained encoder gives NaN or infinite vectors", learning_rate)
     return FineTuneResult(
         model=student,
         losses=losses,

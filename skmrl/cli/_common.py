@@ -385,9 +385,20 @@ def model_limit_problems(
             )
         )
     hidden = _config_sizes(config)[0]
+    if hidden is None and "hidden_size" in config:
+        problems.append(("--model", _odd_hidden_size(config["hidden_size"])))
     if hidden is not None and dim is not None and dim > hidden:
         problems.append(("--dim", f"{dim} is more than the model's {hidden} dims"))
     return problems
+
+
+def _odd_hidden_size(value: object) -> str:
+    """Why a config's ``hidden_size`` that is not a positive whole number cannot be loaded
+    (0 ended in a ZeroDivisionError deep in transformers, 384.0 in a validation traceback)."""
+    return (
+        f"its config.json gives hidden_size={value!r}, not a positive whole number: the model "
+        "cannot be loaded; correct its config.json"
+    )
 
 
 def _not_a_folder(folder: Path) -> str | None:
