@@ -32,10 +32,11 @@ class TfidfBaseline(BaseEmbedder):
     LSA: the output is nested by construction. The SVD is scikit-learn's randomized one (an exact
     one for a small matrix of full rank): its leading components are the exact ones, the last
     ones before ``max_dim`` approximations that depend on ``random_state`` (800 TREC questions,
-    ``max_dim=64``: the first 27 match the exact SVD's, |cos| >= 0.99; the 64th does not), so
-    fit ``max_dim`` above the largest ``dim`` you will use. Changing ``dim`` after ``fit`` needs
-    no refit, and in a grid search over ``dim`` the TF-IDF and SVD are fitted once per fold (the
-    fitted state is cached under a hash of the training data and every other parameter).
+    ``max_dim=64``: the first 27 match the exact SVD's, cosines of 0.99 or more up to sign; the
+    64th does not), so fit ``max_dim`` above the largest ``dim`` you will use. Changing ``dim``
+    after ``fit`` needs no refit, and in a grid search over ``dim`` the TF-IDF and SVD are fitted
+    once per fold (the fitted state is cached under a hash of the training data and every other
+    parameter).
 
     Parameters
     ----------
