@@ -165,6 +165,8 @@ def _cache_folder_problem(folder: Path, *, create: bool = True) -> str | None:
         # a link to a drive not mounted, say: not a file to clear away
         return f"{str(folder)!r} is a link to {os.readlink(folder)!r}, which does not exist"
     if folder.exists():
+        if folder.is_dir():  # made meanwhile by another process (it was absent above)
+            return None
         return f"{str(folder)!r} is a file, not a folder"
     if not create:
         return None
