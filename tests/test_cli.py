@@ -163,6 +163,9 @@ def test_demo_refuses_a_cache_dir_it_cannot_create(skmrl_cmd, tmp_path):
         # --only depth sweeps no dim: a named --plot ran, exit 0, and no file was written
         (["--only", "depth", "--plot", "c.png", "--cache-dir", "none"], "--plot",
          "add one of them to --only"),
+        # Word2Vec stops at 128 dims, so only the depth grid is left: exit 0, no file
+        (["--only", "word2vec", "depth", "--dims", "256", "--plot", "c.png", "--cache-dir",
+          "none"], "--plot", "add smaller --dims"),
     ],
 )  # fmt: skip
 def test_demo_refuses_a_bad_figure_before_the_run(skmrl_cmd, tmp_path, args, argument, phrase):

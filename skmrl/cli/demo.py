@@ -502,6 +502,16 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.plot is not None and args.plot_path and all(e.name == "depth" for e in entries):
+        # --only depth alone is refused with the arguments; here --dims left the sweeps out
+        print(parser.format_usage(), end="", file=sys.stderr)
+        print(
+            "skmrl demo: error: argument --plot: the curves need a sweep over dim, and no "
+            f"embedder of --only besides depth accepts any of --dims "
+            f"{' '.join(map(str, args.dims))}; add smaller --dims, or leave --plot out",
+            file=sys.stderr,
+        )
+        return 2
     print(
         f"BBC News: {len(texts)} articles, {len(set(labels))} classes. "
         f"Accuracy (mean ± std over {args.folds}-fold CV, LogisticRegression) against dim; "
