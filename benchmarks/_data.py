@@ -29,6 +29,22 @@ DBPEDIA = (
 )
 
 
+def check_cache_dir(parser: argparse.ArgumentParser, value: str | None) -> str | None:
+    """The ``memory=`` folder of ``--cache-dir``: skmrl's default cache folder (as the CLI's,
+    ``$SKMRL_CACHE_DIR`` first) when not given, None for ``none``; created and tried with a
+    write now, so that a folder that cannot be used fails in one line before the model loads."""
+    from skmrl._folders import folder_write_problem
+    from skmrl.cli._common import cache_folder
+
+    folder = cache_folder(value)
+    if folder is None:
+        return None
+    problem = folder_write_problem(folder, repr(str(folder)))
+    if problem:
+        parser.error(f"--cache-dir: {problem} (or pass --cache-dir none)")
+    return str(folder)
+
+
 def check_data(parser: argparse.ArgumentParser, data: Path | None, *files: str) -> None:
     """Exit through ``parser.error`` unless the folder ``data`` holds each of ``files``.
 

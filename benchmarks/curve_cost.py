@@ -134,7 +134,7 @@ def _run(mode: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--dataset", args.dataset]
     cmd += ["--max-length", str(args.max_length), "--child", mode]
     if args.data is not None:
-        cmd += ["--data", str(args.data)]
+        cmd += ["--data", str(args.data.resolve())]  # the child runs in ROOT
     if args.limit is not None:
         cmd += ["--limit", str(args.limit)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)

@@ -114,7 +114,8 @@ def _grid_child(data: Path, dataset: str, n: int, big: bool) -> dict:
 
 def _grid(args: argparse.Namespace) -> None:
     def run(big: bool) -> dict:
-        cmd = [sys.executable, __file__, "--data", str(args.data), "--dataset", args.dataset]
+        data = str(args.data.resolve())  # the child runs in ROOT
+        cmd = [sys.executable, __file__, "--data", data, "--dataset", args.dataset]
         cmd += ["--n", str(args.n), "--grid-child", "big" if big else "small"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
         if proc.returncode:

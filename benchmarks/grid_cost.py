@@ -89,7 +89,7 @@ def _child(data: Path, dataset: str, n: int, dims: list[int]) -> dict:
 
 
 def _run(data: Path, dataset: str, n: int, dims: list[int]) -> dict:
-    cmd = [sys.executable, __file__, "--data", str(data), "--dataset", dataset]
+    cmd = [sys.executable, __file__, "--data", str(data.resolve()), "--dataset", dataset]
     cmd += ["--n", str(n), "--child"]
     cmd += [str(d) for d in dims]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)

@@ -46,6 +46,7 @@ from _data import (
     STS_DEV,
     STS_TRAIN,
     TREC,
+    check_cache_dir,
     check_data,
     device,
     int_at_least,
@@ -267,7 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--device", type=device, default="auto")
     parser.add_argument(
-        "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"
+        "--cache-dir",
+        default=None,
+        help="memory= folder (default: skmrl's cache folder, $SKMRL_CACHE_DIR if set; none: "
+        "no disk cache)",
     )
     parser.add_argument("--full-sentences", type=int_at_least(1), default=5000)
     parser.add_argument("--full-epochs", type=int_at_least(1), default=1)
@@ -292,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-full", action="store_true", help="skip the weight training rows")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     args = parser.parse_args(argv)
+    args.cache_dir = check_cache_dir(parser, args.cache_dir)
     args.progress = True if args.progress else None
     args.clf_full = {s.strip() for s in args.clf_full.split(",")} - {"none", ""}
     unknown = args.clf_full - {"all", "BBC News", "TREC-6", "SMS spam"}

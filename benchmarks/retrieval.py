@@ -37,7 +37,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from _data import DBPEDIA, check_data, int_at_least, load_dataset
+from _data import DBPEDIA, check_cache_dir, check_data, int_at_least, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -236,9 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int_at_least(1), default=3)
     parser.add_argument("--max-length", type=int_at_least(1), default=256)
     parser.add_argument(
-        "--cache-dir", default=str(Path.home() / ".cache" / "skmrl"), help="memory= folder"
+        "--cache-dir",
+        default=None,
+        help="memory= folder (default: skmrl's cache folder, $SKMRL_CACHE_DIR if set; none: "
+        "no disk cache)",
     )
     args = parser.parse_args(argv)
+    args.cache_dir = check_cache_dir(parser, args.cache_dir)
     sections = [s.strip() for s in args.sections.split(",")]
     unknown = set(sections) - {"dbpedia", "scale"}
     if unknown:

