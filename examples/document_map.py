@@ -34,6 +34,9 @@ parser.add_argument("--per-topic", type=int, default=80, help="articles drawn fr
 args = parser.parse_args()
 
 texts, labels = load_bbc_news()
+smallest = np.unique(labels, return_counts=True)[1].min()  # 5-fold CV below needs 5 a topic
+if not 5 <= args.per_topic <= smallest:
+    parser.error(f"--per-topic must be in 5..{smallest} (the smallest topic), got {args.per_topic}")
 rng = np.random.RandomState(0)
 keep = np.sort(
     np.concatenate(

@@ -30,6 +30,8 @@ parser = argparse.ArgumentParser(description="The encoder before and after an ad
 parser.add_argument("--data", default="../shared/data", help="shared data folder")
 parser.add_argument("--limit", type=int, default=1500, help="questions to use (stratified)")
 args = parser.parse_args()
+if args.limit < 1:
+    parser.error(f"--limit must be at least 1, got {args.limit}")
 
 # %%
 # The data

@@ -26,6 +26,10 @@ parser.add_argument("--data", default="../shared/data", help="shared data folder
 parser.add_argument("--limit", type=int, default=400, help="STS-B dev pairs to score")
 parser.add_argument("--dims", type=int, nargs=2, default=[32, 128], help="two sizes to compare")
 args = parser.parse_args()
+if args.limit < 2:  # a rank correlation needs two pairs
+    parser.error(f"--limit must be at least 2, got {args.limit}")
+if min(args.dims) < 1:
+    parser.error(f"--dims must be at least 1, got {min(args.dims)}")
 
 # %%
 # Three embedders

