@@ -388,6 +388,9 @@ class Word2VecEmbedder(BaseEmbedder):
         pre_table = None
         if self.vectors is not None:
             pre_words, pre_table = load_word_vectors(self.vectors, progress=self.progress)
+            # dim and matryoshka_dims against the file's size before training: dim was refused
+            # only by the fitted state's check, after minutes of training for nothing
+            self._check_dim(min(pre_table.shape[1], self.max_dim))
             self._check_nested_dims(pre_table.shape[1])
             if self.tokenizer is None:  # the file's words as the tokenizer reads the corpus
                 pre_words, rows = _normal_words(pre_words)

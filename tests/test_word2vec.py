@@ -11,6 +11,7 @@ import struct
 import warnings
 import zipfile
 from itertools import combinations, pairwise
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -447,6 +448,31 @@ def test_dim_above_a_narrower_vectors_file_names_the_file(tmp_path):
     with pytest.raises(ValueError, match=r"vectors file .* has 3 dimensions.*\[1, 3\]"):
         fitted.set_params(dim=4).transform(["cat"])
     assert fitted.set_params(dim=2).transform(["cat"]).shape == (1, 2)
+
+
+class _CountingTraining(Word2VecEmbedder):
+    """Word2VecEmbedder that counts the trainings it starts (each one runs as usual)."""
+
+    trainings: ClassVar[list[int]] = []
+
+    def _train(self, *args, **kwargs):
+        type(self).trainings.append(1)
+        return super()._train(*args, **kwargs)
+
+
+def test_dim_above_a_narrower_vectors_file_is_refused_before_training(tmp_path):
+    """It was refused only by the check of the fitted state: after the whole training."""
+    path = tmp_path / "glove.txt"
+    _write_text(path, _table(6), header=False)
+    docs = ["cat dog market stock film"] * 3
+    _CountingTraining.trainings = []
+    emb = _CountingTraining(vectors=path, dim=8, max_dim=16, epochs=2, min_count=1)
+    with pytest.raises(ValueError, match=r"dim=8 is out of range: the vectors file .*glove.txt "):
+        emb.fit(docs)
+    assert _CountingTraining.trainings == []
+    # dim within the file's size trains (the counting sees training when it runs).
+    assert emb.set_params(dim=4).fit(docs).transform(["cat"]).shape == (1, 4)
+    assert _CountingTraining.trainings == [1]
 
 
 def test_vectors_file_that_holds_few_of_the_corpus_tokens_warns(tmp_path):
