@@ -44,6 +44,12 @@ class WordVectors:
         Occurrences of each word in the training corpus (0 for words known only from a
         pretrained file).
 
+    Raises
+    ------
+    ValueError
+        When ``vectors`` is not 2-D, when the words, the rows of ``vectors`` and the counts
+        differ in number, or when a word appears twice.
+
     Examples
     --------
     >>> import numpy as np
@@ -56,10 +62,33 @@ class WordVectors:
     """
 
     def __init__(self, index_to_key: list[str], vectors: np.ndarray, counts: np.ndarray) -> None:
-        self.index_to_key = list(index_to_key)
-        self.key_to_index = {w: i for i, w in enumerate(self.index_to_key)}
+        # Checked here: unequal lengths gave a len() with words past the table's rows (a raw
+        # IndexError on lookup), and a repeated word was its own nearest neighbour.
+        index_to_key = list(index_to_key)
+        vectors = np.asarray(vectors)
+        counts = np.asarray(counts, dtype=np.int64)
+        if vectors.ndim != 2:
+            raise ValueError(
+                f"vectors must be a 2-D array of shape (n_words, dim), got shape {vectors.shape}"
+            )
+        if counts.ndim != 1:
+            raise ValueError(f"counts must be a 1-D array of shape (n_words,), got {counts.shape}")
+        if not len(index_to_key) == len(vectors) == len(counts):
+            raise ValueError(
+                f"index_to_key, vectors and counts must have one entry per word, got "
+                f"{len(index_to_key)} words, {len(vectors)} vector rows and {len(counts)} counts"
+            )
+        key_to_index: dict[str, int] = {}
+        for i, word in enumerate(index_to_key):
+            if key_to_index.setdefault(word, i) != i:
+                raise ValueError(
+                    f"index_to_key repeats the word {word!r} (positions {key_to_index[word]} "
+                    f"and {i}); each word must appear once"
+                )
+        self.index_to_key = index_to_key
+        self.key_to_index = key_to_index
         self.vectors = vectors
-        self.counts = np.asarray(counts, dtype=np.int64)
+        self.counts = counts
 
     def __len__(self) -> int:
         return len(self.index_to_key)

@@ -24,7 +24,7 @@ from skmrl import Word2VecEmbedder
 from skmrl._vocab import _keep_probabilities
 from skmrl.base import prefix_normalize
 from skmrl.cache import clear_caches
-from skmrl.word2vec import load_word_vectors
+from skmrl.word2vec import WordVectors, load_word_vectors
 
 from ._corpus import CORPUS
 
@@ -700,6 +700,27 @@ def test_repeated_words_of_a_vectors_file_keep_their_first_vector(tmp_path, fmt)
     ]
     assert got_words == ["cat", "dog", "stock"]
     np.testing.assert_array_equal(got, table[[0, 1, 3]])
+
+
+def test_word_vectors_refuses_mismatched_lengths_and_repeated_words(tmp_path):
+    """The constructor checked nothing: 3 words of 2 rows had len 3 and wv["c"] raised a raw
+    IndexError; a repeated word was returned as its own nearest neighbour."""
+    with pytest.raises(ValueError, match=r"got 3 words, 2 vector rows and 3 counts"):
+        WordVectors(["a", "b", "c"], np.eye(2, dtype=np.float32), [1, 2, 3])
+    with pytest.raises(ValueError, match=r"got 2 words, 2 vector rows and 1 counts"):
+        WordVectors(["a", "b"], np.eye(2, dtype=np.float32), [1])
+    with pytest.raises(ValueError, match=r"repeats the word 'a' \(positions 0 and 2\)"):
+        WordVectors(["a", "b", "a"], np.eye(3, dtype=np.float32), [1, 2, 3])
+    with pytest.raises(ValueError, match=r"vectors must be a 2-D array .*got shape \(2,\)"):
+        WordVectors(["a", "b"], np.ones(2, dtype=np.float32), [1, 2])
+    wv = WordVectors(["a", "b", "c"], np.eye(3, dtype=np.float32), [3, 2, 1])
+    assert len(wv) == 3 and [w for w, _ in wv.most_similar("a")] == ["b", "c"]
+    # A vectors file that repeats words still fits (the reader keeps each word's first row).
+    path = tmp_path / "glove.txt"
+    path.write_text("cat 1 0\ndog 0 1\ncat 0.5 0.5\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="repeats a word"):
+        emb = Word2VecEmbedder(vectors=path, epochs=0).fit(["cat dog"])
+    assert emb.wv_.index_to_key == ["cat", "dog"]
 
 
 @pytest.mark.parametrize(
