@@ -169,8 +169,9 @@ def load_word_vectors(
 
     The format is detected: a first line of two integers ``n_words dim`` is a word2vec header
     (the body is then text if its first line parses as a word and ``dim`` numbers, or as a word
-    and two or more numbers of another count, an error that names the line; else binary
-    float32); otherwise every line is ``word x1 ... xdim`` (GloVe).
+    and two or more numbers of another count, an error that names the line, or if its every
+    line is a word and one number, an error that names both sizes; else binary float32);
+    otherwise every line is ``word x1 ... xdim`` (GloVe).
 
     As word2vec and GloVe write them (and gensim reads them), lines end at ``"\\n"`` (or
     ``"\\r\\n"``) and fields are separated by spaces ``" "``: a no-break space, U+2028 or any
@@ -290,6 +291,14 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray, bool, int]:
                 binary = False
             else:
                 body = b"".join(blank) + second + f.read()
+                width = _text_width(body)
+                if width is not None and width != dim:
+                    numbers = "1 number" if width == 1 else f"{width} numbers"
+                    raise ValueError(
+                        f"{path}: line 1: header says dim {dim}, but every line after it is a "
+                        f"word and {numbers}: a text file whose header is wrong; write "
+                        f"{width} as the header's second number"
+                    )
                 words, table = _read_binary(path, body, n_words, dim, bar=bar)
                 binary = True
             if len(words) != n_words:
@@ -373,6 +382,43 @@ def _is_text_entry(line: bytes, dim: int) -> bool:
     if len(fields) > dim and all(_is_float(x) for x in fields[-dim:]):
         return True
     return len(fields) > 2 and _n_trailing_numbers(fields) == len(fields) - 1
+
+
+#: A line longer than this is not one of a text body (``_text_width``): a binary body with
+#: no newline byte for gigabytes is not decoded whole to say so.
+_MAX_TEXT_LINE = 2**20
+
+
+def _text_width(body: bytes) -> int | None:
+    """The count of numbers on each line of ``body``, the part of a file after a word2vec
+    header, where every non-blank line is UTF-8 text of a word and the same count of numbers;
+    ``None`` otherwise (a binary body: its float bytes make such lines at most by chance, and
+    the first line that is not one ends the scan).
+
+    A text file whose header states another size and whose lines hold one number (``"2 2"``,
+    then ``"cat 0.10000"``) is not taken for text by ``_is_text_entry`` (a binary entry's
+    bytes make one number now and then): read as binary, its ASCII digits became float32s
+    (6.4e-10) without an error, where the byte counts fitted."""
+    width = None
+    pos = 0
+    while pos < len(body):
+        end = body.find(b"\n", pos)
+        end = len(body) if end < 0 else end
+        if end - pos > _MAX_TEXT_LINE:
+            return None
+        try:
+            line = body[pos:end].decode("utf-8").removesuffix("\r")
+        except UnicodeDecodeError:
+            return None
+        pos = end + 1
+        fields = _split_fields(line)
+        if not fields:
+            continue
+        n = _n_trailing_numbers(fields)
+        if n < 1 or (width is not None and n != width):
+            return None
+        width = n
+    return width
 
 
 def _lines(path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any) -> Iterator[str]:

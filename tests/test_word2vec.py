@@ -536,6 +536,17 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
             r"line 2: expected a word and 3 numbers \(as the header says\), got 2 fields",
         ),
         (b"2 2\n\ncat 0.5 1.5\ndog 0.2 2.5\n", r"line 2: empty line"),
+        # One number a line, against a header of 2: read as binary, "0.10000\n" made two
+        # float32s (6.4e-10), without an error.
+        (
+            b"2 2\ncat 0.10000\ndog 0.30000\n",
+            r"line 1: header says dim 2, but every line after it is a word and 1 number: .*"
+            r"write 1 as the header's second number",
+        ),
+        (
+            b"2 3\r\n\ncat 0.5\r\nnew york 1e-3\r\n\n",
+            r"line 1: header says dim 3, but every line after it is a word and 1 number",
+        ),
     ],
 )
 def test_bad_vectors_files_name_the_line(tmp_path, content, match):
