@@ -29,6 +29,13 @@ MIN_VECTORS_COVERAGE = 0.5
 _PROGRESS_MIN_BYTES = 16 * 2**20
 #: Lines or entries read between two updates of the bar.
 _PROGRESS_EVERY = 4096
+#: ``load_word_vectors``' ``unicode_errors``: the error handlers of ``bytes.decode`` it takes.
+_UNICODE_ERRORS = ("strict", "ignore", "replace")
+#: Said where a word is not UTF-8: word2vec.c cuts long words at a byte, mid-character.
+_UNICODE_HINT = (
+    "; where words are cut mid-character (word2vec.c cuts long words at a byte), "
+    "load_word_vectors(path, unicode_errors='replace') or 'ignore' reads them"
+)
 
 
 class WordVectors:
@@ -163,7 +170,7 @@ def _is_float(x: str) -> bool:
 
 
 def load_word_vectors(
-    path: str | os.PathLike, *, progress: bool | None = None
+    path: str | os.PathLike, *, progress: bool | None = None, unicode_errors: str = "strict"
 ) -> tuple[list[str], np.ndarray]:
     """Read word vectors in word2vec text, word2vec binary or GloVe text format.
 
@@ -195,6 +202,12 @@ def load_word_vectors(
         Show a bar of the bytes read, for files of 16 MiB or more (text is read at about 30 MB/s
         on one core: GloVe 6B's 300-dim file, 1 GB, takes half a minute); ``None``: when stderr
         is a terminal or in a notebook.
+    unicode_errors : {"strict", "ignore", "replace"}, default="strict"
+        What to do with a word that is not UTF-8 (word2vec.c cuts words longer than its limit
+        at a byte, which may fall inside a character): ``"strict"`` refuses the file, naming
+        the line or entry; ``"ignore"`` drops the bytes that do not decode, ``"replace"`` makes
+        them U+FFFD, as gensim's ``unicode_errors`` does. Words that become one keep the first
+        vector (see above).
 
     Returns
     -------
@@ -220,6 +233,10 @@ def load_word_vectors(
     (['cat', 'dog'], (2, 2))
     """
     check_progress(progress)
+    if not isinstance(unicode_errors, str) or unicode_errors not in _UNICODE_ERRORS:
+        raise ValueError(
+            f"unicode_errors must be 'strict', 'ignore' or 'replace', got {unicode_errors!r}"
+        )
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"vectors file not found: {path}")
@@ -227,7 +244,7 @@ def load_word_vectors(
     shown = progress if size >= _PROGRESS_MIN_BYTES else False
     bar = progress_bar(shown, size, "reading vectors", "B", unit_scale=True, unit_divisor=1024)
     with bar:
-        words, table, binary, first_line = _read(path, bar)
+        words, table, binary, first_line = _read(path, bar, unicode_errors)
     return _first_of_duplicates(path, words, table, binary=binary, first_line=first_line)
 
 
@@ -263,10 +280,10 @@ def _first_of_duplicates(
     return [words[i] for i in kept], table[kept]
 
 
-def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray, bool, int]:
+def _read(path: Path, bar: Any, errors: str) -> tuple[list[str], np.ndarray, bool, int]:
     """:func:`load_word_vectors`' reading, the bytes read counted on ``bar`` (a tqdm): the
     words (repeated words included), their table, whether the file is binary, and the line of
-    the first word."""
+    the first word. ``errors``: how words that are not UTF-8 are decoded (``unicode_errors``)."""
     # Text is read a line at a time: read whole (bytes, then str, then a list of lines), a file
     # took 7 to 11 times the memory of its table (GloVe 840B: 5.6 GB of text, a 2.6 GB table).
     with path.open("rb") as f:
@@ -284,14 +301,14 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray, bool, int]:
                 blank.append(second)
                 second = f.readline()
             bar.update(len(first))
-            if _is_text_entry(second, dim):
+            if _is_text_entry(second, dim, errors):
                 raw_lines = itertools.chain(blank, [second], f)
-                lines = _lines(path, raw_lines, first_line=2, bar=bar)
+                lines = _lines(path, raw_lines, first_line=2, bar=bar, errors=errors)
                 words, table = _read_text(path, lines, first_line=2, dim=dim)
                 binary = False
             else:
                 body = b"".join(blank) + second + f.read()
-                width = _text_width(body)
+                width = _text_width(body, errors)
                 if width is not None and width != dim:
                     numbers = "1 number" if width == 1 else f"{width} numbers"
                     raise ValueError(
@@ -299,7 +316,7 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray, bool, int]:
                         f"word and {numbers}: a text file whose header is wrong; write "
                         f"{width} as the header's second number"
                     )
-                words, table = _read_binary(path, body, n_words, dim, bar=bar)
+                words, table = _read_binary(path, body, n_words, dim, bar=bar, errors=errors)
                 binary = True
             if len(words) != n_words:
                 raise ValueError(
@@ -307,7 +324,7 @@ def _read(path: Path, bar: Any) -> tuple[list[str], np.ndarray, bool, int]:
                     f"{len(words)}"
                 )
             return words, table, binary, 2
-        lines = _lines(path, itertools.chain([first], f), first_line=1, bar=bar)
+        lines = _lines(path, itertools.chain([first], f), first_line=1, bar=bar, errors=errors)
         return (*_read_text(path, lines, first_line=1, dim=None), False, 1)
 
 
@@ -368,7 +385,7 @@ def _check_not_compressed(path: Path, head: bytes) -> None:
             )
 
 
-def _is_text_entry(line: bytes, dim: int) -> bool:
+def _is_text_entry(line: bytes, dim: int, errors: str = "strict") -> bool:
     """Whether ``line``, the first entry after a word2vec header of size ``dim``, is text: a
     word and ``dim`` numbers, or a word and only numbers, two or more, of another count (a
     header that disagrees with its text body: ``_read_text`` then names the line; read as
@@ -376,7 +393,7 @@ def _is_text_entry(line: bytes, dim: int) -> bool:
     vectors). Not one number: a binary entry's float bytes read as one now and then (a digit
     then a newline byte make ``word 9\\n``), as two separated by a space almost never."""
     try:
-        fields = _split_fields(line.decode("utf-8").rstrip("\n").removesuffix("\r"), dim)
+        fields = _split_fields(line.decode("utf-8", errors).rstrip("\n").removesuffix("\r"), dim)
     except UnicodeDecodeError:
         return False
     if len(fields) > dim and all(_is_float(x) for x in fields[-dim:]):
@@ -389,7 +406,7 @@ def _is_text_entry(line: bytes, dim: int) -> bool:
 _MAX_TEXT_LINE = 2**20
 
 
-def _text_width(body: bytes) -> int | None:
+def _text_width(body: bytes, errors: str = "strict") -> int | None:
     """The count of numbers on each line of ``body``, the part of a file after a word2vec
     header, where every non-blank line is UTF-8 text of a word and the same count of numbers;
     ``None`` otherwise (a binary body: its float bytes make such lines at most by chance, and
@@ -407,7 +424,7 @@ def _text_width(body: bytes) -> int | None:
         if end - pos > _MAX_TEXT_LINE:
             return None
         try:
-            line = body[pos:end].decode("utf-8").removesuffix("\r")
+            line = body[pos:end].decode("utf-8", errors).removesuffix("\r")
         except UnicodeDecodeError:
             return None
         pos = end + 1
@@ -421,7 +438,9 @@ def _text_width(body: bytes) -> int | None:
     return width
 
 
-def _lines(path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any) -> Iterator[str]:
+def _lines(
+    path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any, errors: str = "strict"
+) -> Iterator[str]:
     """The decoded lines of a text file, read in binary: lines end at ``"\\n"`` only (a
     ``"\\r"`` before it is dropped), so U+2028, U+0085 and the other characters that
     ``str.splitlines`` breaks at may be part of a word. Their bytes are counted on ``bar``."""
@@ -432,9 +451,9 @@ def _lines(path: Path, raw_lines: Iterable[bytes], first_line: int, bar: Any) ->
             bar.update(done)
             done = 0
         try:
-            line = raw.decode("utf-8")
+            line = raw.decode("utf-8", errors)
         except UnicodeDecodeError:
-            raise ValueError(f"{path}: line {lineno}: not UTF-8 text") from None
+            raise ValueError(f"{path}: line {lineno}: not UTF-8 text{_UNICODE_HINT}") from None
         yield line.removesuffix("\n").removesuffix("\r")
     bar.update(done)
 
@@ -520,7 +539,7 @@ def _read_text(
 
 
 def _read_binary(
-    path: Path, body: bytes, n_words: int, dim: int, bar: Any
+    path: Path, body: bytes, n_words: int, dim: int, bar: Any, errors: str = "strict"
 ) -> tuple[list[str], np.ndarray]:
     width = 4 * dim
     # Each entry is a word of a byte or more, a space and its floats: a header announcing more
@@ -547,9 +566,9 @@ def _read_binary(
         if end < 0 or end + 1 + width > len(body):
             raise ValueError(f"{where}: file ends early, expected {n_words} words of dim {dim}")
         try:
-            word = body[pos:end].decode("utf-8")
+            word = body[pos:end].decode("utf-8", errors)
         except UnicodeDecodeError:
-            raise ValueError(f"{where}: the word is not UTF-8") from None
+            raise ValueError(f"{where}: the word is not UTF-8{_UNICODE_HINT}") from None
         if not word or "\n" in word:
             raise ValueError(f"{where}: malformed word {word!r:.40}")
         table[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=end + 1)

@@ -713,6 +713,28 @@ def test_repeated_words_of_a_vectors_file_keep_their_first_vector(tmp_path, fmt)
     np.testing.assert_array_equal(got, table[[0, 1, 3]])
 
 
+def test_words_cut_mid_character_are_read_with_unicode_errors(tmp_path):
+    """word2vec.c cuts long words at a byte, inside a character: such a file could not be
+    read at all ("entry 2: the word is not UTF-8"); unicode_errors reads it, as gensim's."""
+    cut = "caf\u00e9".encode()[:-1]  # b"caf\xc3": "cafe" with its last byte cut off
+    table = np.array([[1, 0], [0, 1], [0.5, 0.5]], dtype=np.float32)
+    binary = tmp_path / "vectors.bin"
+    words = [b"cat", cut, b"dog"]
+    body = b"".join(w + b" " + row.tobytes() + b"\n" for w, row in zip(words, table, strict=True))
+    binary.write_bytes(b"3 2\n" + body)
+    text = tmp_path / "vectors.txt"
+    text.write_bytes(b"cat 1 0\n" + cut + b" 0 1\ndog 0.5 0.5\n")
+    for path, where in [(binary, "entry 2"), (text, "line 2")]:
+        with pytest.raises(ValueError, match=where + r".*not UTF-8.*unicode_errors='replace'"):
+            load_word_vectors(path)
+        got_words, got = load_word_vectors(path, unicode_errors="replace")
+        assert got_words == ["cat", "caf\ufffd", "dog"]
+        np.testing.assert_array_equal(got, table)
+        assert load_word_vectors(path, unicode_errors="ignore")[0] == ["cat", "caf", "dog"]
+    with pytest.raises(ValueError, match=r"unicode_errors must be 'strict', 'ignore' or 'replace'"):
+        load_word_vectors(text, unicode_errors="surrogateescape")
+
+
 def test_word_vectors_refuses_mismatched_lengths_and_repeated_words(tmp_path):
     """The constructor checked nothing: 3 words of 2 rows had len 3 and wv["c"] raised a raw
     IndexError; a repeated word was returned as its own nearest neighbour."""
