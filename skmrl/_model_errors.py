@@ -4,10 +4,11 @@
 it: a model found nowhere (:func:`_not_found`), a folder or a hub-cache copy that transformers
 could not load (:func:`_load_error`: files this user may not read, what a folder lacks, a
 download left in part), a weights file that is no weights (a Git LFS pointer, a truncated file,
-a pickle of Python objects: :func:`_unreadable_weights_error`), and a folder saved without its
-tokenizer or a hub-cache copy without it (:func:`_no_tokenizer_error`). :mod:`skmrl.models`
-finds and loads the weights and raises these; this module imports it only inside
-:func:`_not_found`, :func:`_load_error` and :func:`_no_tokenizer_error` (the default model's
+a pickle of Python objects: :func:`_unreadable_weights_error`), a folder saved without its
+tokenizer or a hub-cache copy without it (:func:`_no_tokenizer_error`), and a tokenizer whose ids
+run past the model's input embeddings (:func:`_check_tokenizer_fits_embeddings`).
+:mod:`skmrl.models` finds and loads the weights and raises these; this module imports it only
+inside :func:`_not_found`, :func:`_load_error` and :func:`_no_tokenizer_error` (the default model's
 names, the local Hugging Face cache's lookups, whether downloads are on), as
 :mod:`skmrl._custom_code` does.
 """
@@ -243,6 +244,39 @@ def _check_tokenizer_has_words(model: Any, tokenizer: Any, source: str) -> None:
         source,
         f"its tokenizer knows only its special tokens ({len(special)}), so every word would be "
         "unknown (transformers makes such an empty one for a folder without tokenizer files)",
+    )
+
+
+def _check_tokenizer_fits_embeddings(model: Any, net: Any, tokenizer: Any, source: str) -> None:
+    """Refuse a tokenizer that gives ids past the rows of the model's input embeddings.
+
+    Tokens added to a tokenizer (``tokenizer.add_tokens``) without
+    ``model.resize_token_embeddings`` passed ``fit``, and ``transform`` failed, deep in torch,
+    with "IndexError: index out of range in self" on the first text holding one of them (the
+    width check's forward pass, of a text without them, could not tell).
+    """
+    import torch
+
+    try:
+        embeddings = net.get_input_embeddings()
+    except (AttributeError, NotImplementedError):  # a model's own code may not say
+        return
+    if not isinstance(embeddings, torch.nn.Embedding):
+        return
+    rows = int(embeddings.num_embeddings)
+    vocab = tokenizer.get_vocab()  # with the added tokens; ids need not be contiguous
+    beyond = sorted((i, t) for t, i in vocab.items() if i >= rows)
+    if not beyond:
+        return
+    where = f" from the folder {source}" if Path(source).is_dir() else ""
+    shown = ", ".join(repr(t) for _, t in beyond[:3]) + (", ..." if len(beyond) > 3 else "")
+    which = "the token" if len(beyond) == 1 else f"one of the {len(beyond)} tokens"
+    raise ModelNotFoundError(
+        f"could not load model={os.fspath(model)!r}{where}: its tokenizer has {len(tokenizer)} "
+        f"tokens (ids up to {beyond[-1][0]}), but its input embeddings have {rows} rows, so a "
+        f"text holding {which} past them ({shown}) would fail in transform. Tokens added to a "
+        "tokenizer need rows of their own: call model.resize_token_embeddings(len(tokenizer)) "
+        "before saving the model (and train them), or save the tokenizer without them"
     )
 
 

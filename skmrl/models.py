@@ -53,6 +53,7 @@ from skmrl._model_checks import (
 )
 from skmrl._model_errors import (
     ModelNotFoundError,
+    _check_tokenizer_fits_embeddings,
     _check_tokenizer_has_words,
     _holds_no_tokenizer_files,
     _load_error,
@@ -580,6 +581,7 @@ def _load(
             f"model={os.fspath(model)!r} has no fast tokenizer (tokenizer.json); skmrl needs one"
         )
     _check_tokenizer_has_words(model, tokenizer, source)
+    _check_tokenizer_fits_embeddings(model, net, tokenizer, source)
     if not trust:
         warn_custom_code_skipped(model, source, configs, net, tokenizer)
     # Weights saved in fp16 or bf16 load in that dtype in transformers 5 (its default

@@ -758,3 +758,28 @@ def test_a_model_whose_output_is_wider_than_its_hidden_size_is_refused_in_fit(tm
         ValueError, match=r"gives token vectors of 64 dims, but its config says hidden_size=32"
     ):
         MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(TEXTS)
+
+
+def test_a_tokenizer_with_tokens_past_the_models_embeddings_is_refused_in_fit(tiny_bert, tmp_path):
+    # Tokens added to the tokenizer without model.resize_token_embeddings: fit passed, and
+    # transform failed deep in torch ("IndexError: index out of range in self") on the first
+    # text holding one, after working on every text without.
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    tokenizer.add_tokens(["<product_x>"])
+    model = transformers.AutoModel.from_pretrained(tiny_bert)
+    folder = tmp_path / "added-tokens"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    rows = model.get_input_embeddings().num_embeddings
+    with pytest.raises(ModelNotFoundError) as caught:
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"its tokenizer has {len(tokenizer)} tokens" in message
+    assert f"input embeddings have {rows} rows" in message and "'<product_x>'" in message
+    assert "resize_token_embeddings(len(tokenizer))" in message
+    # resized as the message says, the folder loads and embeds a text holding the new token
+    model.resize_token_embeddings(len(tokenizer))
+    model.save_pretrained(folder)
+    out = MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS).transform(["buy <product_x> now"])
+    assert out.shape == (1, 32) and np.isfinite(out).all()
