@@ -4,7 +4,8 @@
 it: a model found nowhere (:func:`_not_found`), a folder or a hub-cache copy that transformers
 could not load (:func:`_load_error`: files this user may not read, what a folder lacks, a
 download left in part), a weights file that is no weights (a Git LFS pointer, a truncated file,
-a pickle of Python objects: :func:`_unreadable_weights_error`), a folder saved without its
+a pickle of Python objects: :func:`_unreadable_weights_error`), weights of other shapes than
+their ``config.json`` gives them (:func:`_mismatched_weights_error`), a folder saved without its
 tokenizer or a hub-cache copy without it (:func:`_no_tokenizer_error`), and a tokenizer whose ids
 run past the model's input embeddings (:func:`_check_tokenizer_fits_embeddings`).
 :mod:`skmrl.models` finds and loads the weights and raises these; this module imports it only
@@ -226,6 +227,40 @@ def _unreadable_weights_error(model: Any, source: str, exc: BaseException) -> Mo
         f"could not load model={os.fspath(model)!r}{where}: its weights file{named} cannot be "
         f"read{said}. A truncated or damaged file reads so: save the model again, or download "
         "the file again"
+    )
+
+
+def _mismatched_weights_error(
+    model: Any, source: str, exc: BaseException, mismatched: Any
+) -> ModelNotFoundError:
+    """The one error of weights whose shapes are not those their ``config.json`` gives them.
+
+    ``mismatched``: transformers' loading info's ``mismatched_keys`` (each the weight's name,
+    its shape in the weights file and the shape the config gives it), or ``None`` where they
+    could not be read; then the first line of transformers' ``exc`` says why.
+    """
+    where = f" from the folder {source}" if Path(source).is_dir() else ""
+    keys = sorted(
+        (str(name), [int(n) for n in saved], [int(n) for n in expected])
+        for name, saved, expected in mismatched or ()
+    )
+    if keys:
+        shown = "; ".join(
+            f"{name}: {saved} in the weights, {expected} by config.json"
+            for name, saved, expected in keys[:3]
+        )
+        differ = "has another shape than" if len(keys) == 1 else "have other shapes than"
+        what = (
+            f"{len(keys)} of its weights {differ} its config.json gives "
+            f"({shown}{'; ...' if len(keys) > 3 else ''})"
+        )
+    else:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        what = f"its weights do not fit its config.json ({reason[:300].rstrip('. ')})"
+    return ModelNotFoundError(
+        f"could not load model={os.fspath(model)!r}{where}: {what}. Its config.json was edited, "
+        "or belongs to other weights: use the config.json saved with these weights "
+        "(model.save_pretrained(folder) writes both)"
     )
 
 

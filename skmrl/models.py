@@ -57,6 +57,7 @@ from skmrl._model_errors import (
     _check_tokenizer_has_words,
     _holds_no_tokenizer_files,
     _load_error,
+    _mismatched_weights_error,
     _no_tokenizer_error,
     _not_found,
     _unreadable_weights_error,
@@ -557,15 +558,20 @@ def _load(
                 ) from None
             raise _load_error(model, source, exc, online, trust, configs) from None
         auto = encoder_class(model, config)
-        try:
-            net, info = auto.from_pretrained(
+
+        def load_weights(**options: Any) -> Any:
+            return auto.from_pretrained(
                 source,
                 attn_implementation=attn_implementation,
                 local_files_only=not online,
                 output_loading_info=True,
                 trust_remote_code=trust,
                 subfolder=subfolder,
+                **options,
             )
+
+        try:
+            net, info = load_weights()
         except (OSError, ValueError) as exc:
             unreadable = _weights_read_error_within(exc)
             if unreadable is not None:
@@ -573,6 +579,18 @@ def _load(
             raise _load_error(model, source, exc, online, trust, configs) from None
         except _weights_read_errors() as exc:
             raise _unreadable_weights_error(model, encoder_folder, exc) from None
+        except RuntimeError as exc:
+            if "ignore_mismatched_sizes" not in str(exc):
+                raise
+            # Weights of other shapes than config.json gives them (an edited config, another
+            # model's weights): transformers 5 names them only in a report that its silenced
+            # logger drops ("For details look at the above report!"). Loaded again accepting
+            # them, its loading info names them, for the one error (never the model used).
+            try:
+                mismatched = load_weights(ignore_mismatched_sizes=True)[1].get("mismatched_keys")
+            except Exception:  # the first error is the one to report
+                mismatched = None
+            raise _mismatched_weights_error(model, encoder_folder, exc, mismatched) from None
     # the model's own code that transformers' class of its model_type replaced, if untrusted
     untrusted = [] if trust else custom_code_files({"config.json": configs.get("config.json")})
     unused = check_missing_weights(model, info, untrusted)

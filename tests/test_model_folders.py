@@ -783,3 +783,38 @@ def test_a_tokenizer_with_tokens_past_the_models_embeddings_is_refused_in_fit(ti
     model.save_pretrained(folder)
     out = MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS).transform(["buy <product_x> now"])
     assert out.shape == (1, 32) and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize(
+    "edit, shown",
+    [
+        (
+            {"hidden_size": 64},
+            "embeddings.LayerNorm.bias: [32] in the weights, [64] by config.json",
+        ),
+        (
+            {"vocab_size": 30000},
+            "embeddings.word_embeddings.weight: [30522, 32] in the weights, [30000, 32] by "
+            "config.json",
+        ),
+    ],
+    ids=["hidden_size", "vocab_size"],
+)
+def test_a_config_that_does_not_fit_the_weights_names_the_weights(tiny_bert, tmp_path, edit, shown):
+    # transformers 5 raised "RuntimeError: You set `ignore_mismatched_sizes` to `False`, thus
+    # raising an error. For details look at the above report!" from 14 frames deep, and the
+    # report, on transformers' logger, was silenced by skmrl: nothing named the weights.
+    import json
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "edited")
+    config = json.loads((folder / "config.json").read_text())
+    config.update(edit)
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelNotFoundError) as caught:
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    message = str(caught.value)
+    assert "\n" not in message and "above report" not in message
+    assert f"from the folder {folder.resolve()}: " in message
+    assert "of its weights ha" in message and "than its config.json gives (" in message
+    assert shown in message
+    assert "use the config.json saved with these weights" in message
