@@ -191,10 +191,12 @@ def embed(
         ``parquet_kwargs`` go to ``dask.dataframe.to_parquet`` (with ``compute=False``, the
         write is returned, lazy, as ``to_parquet`` returns it). A folder that exists may hold
         only the files this write replaces (``part.0.parquet`` to ``part.<n-1>.parquet`` for
-        ``n`` partitions, a re-run of the same write): any other file, such as one of an
-        earlier write with more partitions, is a ``FileExistsError``, since reading the folder
-        back would give its rows too; pass ``overwrite=True`` to empty the folder first, or
-        ``append=True`` to add to it.
+        ``n`` partitions, a re-run of the same write, and dask's ``_metadata`` and
+        ``_common_metadata`` with ``write_metadata_file=True``): any other file, such as one of
+        an earlier write with more partitions, is a ``FileExistsError``, since reading the
+        folder back would give its rows too (and ``dask.dataframe.read_parquet`` takes the
+        columns from an earlier ``_metadata``); pass ``overwrite=True`` to empty the folder
+        first, or ``append=True`` to add to it.
     **parquet_kwargs : dict
         Passed to ``to_parquet`` (only with ``path``).
 
@@ -274,17 +276,27 @@ def _check_no_stale_files(path: Any, npartitions: int, parquet_kwargs: dict[str,
     if not callable(name) or not fs.isdir(root):
         return
     written = {str(name(i)) for i in range(npartitions)}
+    # dask's metadata files: dd.read_parquet takes the columns and row groups from _metadata,
+    # so an earlier write's made reading the new files fail (KeyError on a column they lack).
+    # to_parquet writes both anew only with write_metadata_file=True (append returned above).
+    metadata = {"_metadata", "_common_metadata"}
+    if parquet_kwargs.get("write_metadata_file"):
+        written |= metadata
     stale = sorted(
         base
         for base in (str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(root, False))
-        # names beginning with "_" or "." are no data to Parquet readers (dask's _metadata)
-        if base not in written and not base.startswith(("_", "."))
+        # other names beginning with "_" or "." are no data to Parquet readers (_SUCCESS, .crc)
+        if base not in written and (base in metadata or not base.startswith(("_", ".")))
     )
     if stale:
         shown = ", ".join(stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
+        if metadata.issuperset(stale):  # only the metadata: rewriting it is enough
+            why = "dask's read_parquet would take the columns from the earlier write's metadata"
+            rewrite = "write_metadata_file=True to write the metadata anew, "
+        else:
+            why, rewrite = "read back, the folder would give their rows beside the new vectors", ""
         raise FileExistsError(
             f"{path} already holds files that this write of {npartitions} partitions would not "
-            f"replace ({shown}): read back, the folder would give their rows beside the new "
-            "vectors. Pass overwrite=True to empty it first, append=True to add to it, or "
-            "another path"
+            f"replace ({shown}): {why}. Pass overwrite=True to empty it first, append=True to "
+            f"add to it, {rewrite}or another path"
         )

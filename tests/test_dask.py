@@ -279,8 +279,8 @@ def test_embed_refuses_a_folder_holding_files_it_would_not_replace(tmp_path):
         np.testing.assert_array_equal(back.to_numpy(), emb.transform(CORPUS[:12]))
         embed(_series(CORPUS[12:], 2), emb, path=str(folder), append=True, ignore_divisions=True)
         assert len(pd.read_parquet(folder)) == len(CORPUS)
-        # the metadata files a write adds (_metadata, _common_metadata) hold no rows: a re-run
-        # with them is no stale folder (the first version of the check refused it)
+        # a re-run that writes the metadata files (_metadata, _common_metadata) again finds
+        # them no stale files (the first version of the check refused it)
         other = tmp_path / "with_metadata"
         for _ in range(2):
             embed(_series(CORPUS, 3), emb, path=str(other), write_metadata_file=True)
@@ -305,3 +305,29 @@ def test_embed_reads_the_vectors_already_cached():
             np.testing.assert_allclose(out.to_numpy(), emb.set_params(dim=2).transform(CORPUS))
     assert cache.misses == misses
     assert emb.set_params(dim=4).transform(CORPUS).tobytes() == expected.tobytes()
+
+
+def test_embed_refuses_an_earlier_writes_metadata_files(tmp_path):
+    """_metadata and _common_metadata were let through as "no data": a write of other columns
+    left the earlier write's, and dd.read_parquet took its columns from them (KeyError
+    "['tfidfbaseline1'] not in index"). A write that makes them anew may find them there."""
+    pytest.importorskip("pyarrow")
+    import dask
+
+    emb = TfidfBaseline(dim=2).fit(CORPUS)
+    folder = tmp_path / "vectors"
+    with dask.config.set(scheduler="sync"):
+        embed(_series(CORPUS, 2), emb, path=str(folder), write_metadata_file=True)
+        with pytest.raises(
+            FileExistsError,
+            match=r"replace \(_common_metadata, _metadata\): dask's read_parquet would take the "
+            r"columns from the earlier write's metadata\. .*write_metadata_file=True",
+        ):
+            embed(_series(CORPUS, 2), emb, dim=1, keep_text=True, path=str(folder))
+        (folder / "_SUCCESS").touch()  # other "_" names are still no data
+        embed(_series(CORPUS, 2), emb, dim=1, keep_text=True, path=folder, write_metadata_file=True)
+        back = dd.read_parquet(folder).compute().sort_index()
+    assert list(back.columns) == ["text", "tfidfbaseline0"] and back["text"].tolist() == CORPUS
+    np.testing.assert_array_equal(
+        back[["tfidfbaseline0"]].to_numpy(), emb.set_params(dim=1).transform(CORPUS)
+    )
