@@ -50,6 +50,12 @@ def _text_series(texts: Any, column: str | None) -> tuple[Any, Any]:
     import dask.bag as db
     import pandas as pd
 
+    if column is not None and isinstance(texts, (db.Bag, dd.Series)):
+        kind = "Bag" if isinstance(texts, db.Bag) else "Series"
+        raise TypeError(
+            f"column={column!r} names the text column of a DataFrame, but texts is a dask "
+            f"{kind}, which holds the texts themselves; leave column out"
+        )
     if isinstance(texts, db.Bag):
         # The elements as they are (object: a str dtype would turn a dict or a number into
         # its repr, silently), checked on the workers; kept as the dtype dask gives a column
@@ -183,7 +189,7 @@ def embed(
     dim : int, optional
         Embedding size; default the embedder's own ``dim``.
     column : str, optional
-        The text column of a DataFrame.
+        The text column of a DataFrame (a ``TypeError`` for a Series or Bag).
     keep_text : bool, default=False
         Put the text in a first column ``"text"`` beside the vectors.
     path : str, optional

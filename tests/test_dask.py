@@ -180,6 +180,21 @@ def test_embed_with_a_transformer_encoder(client, tiny_bert):
         (lambda: _series(CORPUS), "fitted", {"compression": "zstd"}, TypeError, "only with path"),
         # a truthy string quietly added the text column
         (lambda: _series(CORPUS), "fitted", {"keep_text": "no"}, TypeError, "keep_text must be"),
+        # column= was ignored where there is no column to pick
+        (
+            lambda: _series(CORPUS),
+            "fitted",
+            {"column": "no_such"},
+            TypeError,
+            "column='no_such' names the text column of a DataFrame, but texts is a dask Series",
+        ),
+        (
+            lambda: db.from_sequence(CORPUS, npartitions=2),
+            "fitted",
+            {"column": "text"},
+            TypeError,
+            "texts is a dask Bag, .* leave column out",
+        ),
     ],
 )
 def test_embed_errors_are_clear(texts, embedder, kwargs, error, words):
