@@ -17,11 +17,17 @@ distributed = pytest.importorskip("distributed")
 import dask.bag as db  # noqa: E402
 import dask.dataframe as dd  # noqa: E402
 import pandas as pd  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
-from skmrl import MatryoshkaEmbedder, TfidfBaseline, Word2VecEmbedder  # noqa: E402
+from skmrl import (  # noqa: E402
+    MatryoshkaAdaptor,
+    MatryoshkaEmbedder,
+    TfidfBaseline,
+    Word2VecEmbedder,
+)
 from skmrl.dask import embed  # noqa: E402
 from skmrl.utils._corpus import CORPUS, LABELS  # noqa: E402
 
@@ -195,6 +201,22 @@ def test_embed_with_a_transformer_encoder(client, tiny_bert):
             TypeError,
             "texts is a dask Bag, .* leave column out",
         ),
+        # not skmrl embedders: an AttributeError ('set_output'), or a failure only at compute
+        (
+            lambda: _series(CORPUS),
+            TfidfVectorizer().fit(CORPUS),
+            {},
+            TypeError,
+            "must be a skmrl text embedder .* got TfidfVectorizer$",
+        ),
+        (
+            lambda: _series(CORPUS),
+            make_pipeline(TfidfVectorizer()).fit(CORPUS),
+            {},
+            TypeError,
+            "got Pipeline; pass the embedder itself",
+        ),
+        (lambda: _series(CORPUS), MatryoshkaAdaptor(), {}, TypeError, "it takes vectors"),
     ],
 )
 def test_embed_errors_are_clear(texts, embedder, kwargs, error, words):
