@@ -17,6 +17,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -36,6 +37,7 @@ _SCHEMA_VERSION = 1
 _PAGE_SIZE = 16384  # 10 rows of 384 float32 a page (4 KiB pages would waste a quarter)
 _BUSY_TIMEOUT_S = 120.0  # how long a writer waits for its turn before giving up
 _READ_CHUNK = 500  # keys per SELECT ... IN (...)
+_WIDTH_SAMPLE = 1001  # rows whose most common length is a fingerprint's vector width
 _WRITE_CHUNK_BYTES = 8 << 20  # vector bytes per write transaction (short turns for others)
 _EVICT_TO = 0.9  # eviction frees down to this fraction of max_bytes, so it runs seldom
 _ROW_OVERHEAD = 1.25  # bytes on disk per byte of vector (key, time, index; measured 1.12)
@@ -108,6 +110,7 @@ class VectorStore:
             raise
         self._identity = (st.st_dev, st.st_ino)
         self._fids: dict[str, int] = {}
+        self._widths: dict[int, int] = {}  # fid -> bytes of its vectors (see _width)
 
     def _header(self) -> tuple[int, int, int]:
         """``(application_id, user_version, number of tables)``, read in one snapshot."""
@@ -225,7 +228,7 @@ class VectorStore:
         doubtful: set[bytes] = set()
         stale: list[int] = []
         now = int(time.time())
-        width = None
+        width = self._width(fid)
         for start in range(0, len(keys), _READ_CHUNK):
             chunk = keys[start : start + _READ_CHUNK]
             asked = set(chunk)
@@ -239,9 +242,7 @@ class VectorStore:
                 if key not in asked or key in found:  # a damaged index or row: recompute it
                     doubtful.add(key)
                     continue
-                if width is None:
-                    width = len(vec)
-                elif len(vec) != width:
+                if len(vec) != width:  # the width of the first row read served a bad row
                     continue
                 found[key] = np.frombuffer(vec, dtype=np.float32)
                 if atime < now - DISK_TOUCH_INTERVAL_S:
@@ -251,6 +252,22 @@ class VectorStore:
         if stale:
             self._touch(stale, now)
         return found
+
+    def _width(self, fid: int) -> int | None:
+        """The bytes of fingerprint ``fid``'s vectors: the most common length among its first
+        rows, read once. The first row read set the width before, so a damaged row of another
+        size asked alone was served (a vector of half the width)."""
+        width = self._widths.get(fid)
+        if width is None:
+            sql = f"SELECT length(vec) FROM vectors WHERE fid = ? LIMIT {_WIDTH_SAMPLE}"
+            lengths = Counter(
+                n
+                for (n,) in self.conn.execute(sql, (fid,))
+                if isinstance(n, int) and n > 0 and n % 4 == 0
+            )
+            if lengths:
+                width = self._widths[fid] = lengths.most_common(1)[0][0]
+        return width
 
     def _touch(self, rowids: list[int], now: int) -> None:
         # Refresh last-use times (the approximate LRU); skipped if the writer is busy.

@@ -96,7 +96,8 @@ DEFAULT_MAX_FIT_STATES = 256
 #: Bound of the memory the in-process fitted states hold, in bytes (read at each fit, so setting
 #: ``skmrl.cache.DEFAULT_MAX_FIT_BYTES`` changes it); the newest state is kept whatever its size.
 DEFAULT_MAX_FIT_BYTES = 1 << 30
-#: Default bound of the disk vector store, in bytes (4 GiB: about 2.7 million 384-d vectors),
+#: Default bound of the disk vector store, in bytes (4 GiB: about 2.5 million 384-d vectors,
+#: 1,700 bytes each with their key and index; eviction trims to 90% of it),
 #: and, separately, of the disk fitted states; the environment variable
 #: ``SKMRL_DISK_CACHE_MAX_BYTES`` overrides both (e.g. ``500M``, ``8G``).
 DEFAULT_DISK_MAX_BYTES = 4 << 30
@@ -198,7 +199,7 @@ class EmbeddingCache:
         Bound of the in-memory layer; the least recently used vectors are dropped past it.
         Each vector counts its bytes and about 370 more, its key's and the map's.
     disk_max_bytes : int, optional
-        Bound of the disk layer; default ``$SKMRL_DISK_CACHE_MAX_BYTES`` if set, else
+        Bound of the disk layer, > 0; default ``$SKMRL_DISK_CACHE_MAX_BYTES`` if set, else
         :data:`DEFAULT_DISK_MAX_BYTES` (4 GiB). Past it, the least recently used vectors are
         evicted (down to 90% of it).
 
@@ -207,7 +208,7 @@ class EmbeddingCache:
     max_bytes : int
         Bound of the in-memory layer, in bytes (settable).
     disk_max_bytes : int or None
-        Bound of the disk layer, as given.
+        Bound of the disk layer, as given (settable).
     hits : int
         Unique texts found (in memory or on disk) by :meth:`get_or_compute` since the last
         :meth:`clear`.
@@ -258,6 +259,18 @@ class EmbeddingCache:
         with self._lock:
             self._max_bytes = int(bound)
             self._trim()
+
+    @property
+    def disk_max_bytes(self) -> int | None:
+        """Bound of the disk layer, in bytes, or None for the default (settable)."""
+        return self._disk_max_bytes
+
+    @disk_max_bytes.setter
+    def disk_max_bytes(self, value: int | None) -> None:
+        # Checked here, as max_bytes: "1G" or nan failed inside the store's put, after the
+        # encoding, and -1 evicted every vector of the shared store (0 meant the default).
+        bound = check_float("disk_max_bytes", value, 0, open_low=True, allow_none=True)
+        self._disk_max_bytes = None if bound is None else int(bound)
 
     def __len__(self) -> int:
         return len(self._store)
@@ -424,6 +437,13 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
     (2, 1, True)
     >>> _ = clear_disk_cache(tmp.name); tmp.cleanup()
     """
+    return _disk_cache_info(location, bound=True)
+
+
+def _disk_cache_info(location: str | os.PathLike, *, bound: bool) -> dict:
+    """:func:`disk_cache_info`; without ``bound``, ``max_bytes`` is None and
+    ``$SKMRL_DISK_CACHE_MAX_BYTES`` is not read (a bad one blocked clearing, which it does not
+    bear on)."""
     loc = Path(location).expanduser()
     info: dict[str, Any] = {
         "location": str(loc),
@@ -434,7 +454,7 @@ def disk_cache_info(location: str | os.PathLike) -> dict:
         "bytes": 0,
         "vector_bytes": 0,
         "fit_bytes": 0,
-        "max_bytes": _disk_max_bytes(),
+        "max_bytes": _disk_max_bytes() if bound else None,
         "n_files": 0,
         "n_fit_states": 0,
         "error": None,
@@ -476,7 +496,9 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
 
     Only skmrl's own entries, ``skmrl-embeddings/`` and ``skmrl-fits/``, are removed; anything
     else in the folder is kept. A corrupt or foreign file at the vector store's place is removed
-    too (it is in skmrl's folder). Processes using the store at that moment start a new one.
+    too (it is in skmrl's folder). Either entry may be a link to a folder (the store on another
+    disk): the link is kept and that folder emptied. Processes using the store at that moment
+    start a new one.
 
     Parameters
     ----------
@@ -506,13 +528,22 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
     loc = Path(location).expanduser()
     if not loc.is_dir():
         return 0
-    info = disk_cache_info(loc)
+    info = _disk_cache_info(loc, bound=False)
     # Vectors of the old layout: one .npy file per vector under skmrl-embeddings/<fingerprint>/.
     n_old = sum(1 for p in _files_under(loc / STORE_DIR) if p.suffix == ".npy")
     forget_store(loc)
     for name in (STORE_DIR, _FITS_DIR):
         target = loc / name
-        if target.is_symlink() or target.is_file():
+        if target.is_symlink() and target.is_dir():
+            # The store moved to another disk: only the link went, and the vectors stayed
+            # there while the count said they were removed. The folder it points to is
+            # skmrl's own, as the folder itself would be: emptied, and the link kept.
+            for child in target.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        elif target.is_symlink() or target.is_file():
             target.unlink()
         elif target.is_dir():
             shutil.rmtree(target)

@@ -199,6 +199,21 @@ def test_a_corrupt_disk_row_is_recomputed(tmp_path):
     np.testing.assert_array_equal(out[:, 0], [1, 2])
 
 
+@pytest.mark.parametrize("asked", [["x"], ["x", "yy"], ["yy", "x", "zzz"]])
+def test_a_disk_row_of_another_float32_width_is_recomputed(tmp_path, asked):
+    # The width was the first row read's: x's damaged row of 2 floats, asked alone, came back
+    # as a (1, 2) array, and beside yy's row of 4 failed in np.stack. The width is now the most
+    # common among the fingerprint's rows (two rows of two widths cannot be told apart).
+    enc = _Encoder()
+    EmbeddingCache().get_or_compute("fp", ["x", "yy", "zzz", "wwww"], enc, memory=tmp_path)
+    bad = np.zeros(2, np.float32).tobytes()
+    _sql(tmp_path, "UPDATE vectors SET vec = ? WHERE key = ?", (bad, hashlib.sha1(b"x").digest()))
+    enc.calls.clear()
+    out = EmbeddingCache().get_or_compute("fp", asked, enc, memory=tmp_path)
+    assert enc.calls == [["x"]]
+    np.testing.assert_array_equal(out, _Encoder()(asked))
+
+
 def _damage_index_key(tmp_path, key: bytes, new_key: bytes) -> None:
     """Overwrite the copy of ``key`` in the store's index (not in its table's row) with
     ``new_key``: a damaged file, as a flipped bit on disk makes one (SQLite keeps no checksums)."""
@@ -1494,3 +1509,42 @@ def test_a_cache_folder_made_meanwhile_by_another_process_is_no_file(tmp_path, m
     monkeypatch.setattr(pathlib.Path, "is_dir", is_dir_then_made)
     assert _cache_folder_problem(folder) is None
     assert asked and real_is_dir(folder)
+
+
+@pytest.mark.parametrize("bound", ["1G", float("nan"), -1, 0, True])
+def test_a_bad_disk_bound_is_refused_when_set(tmp_path, bound):
+    # "1G" and nan failed inside the store's put, after the encoding; -1 evicted every vector
+    # of the shared store (other models' too); 0 meant the default 4 GiB
+    with pytest.raises(ValueError, match=r"disk_max_bytes must be None or a finite number > 0"):
+        EmbeddingCache(disk_max_bytes=bound)
+    cache = EmbeddingCache(disk_max_bytes=1500.0)
+    assert cache.disk_max_bytes == 1500
+    with pytest.raises(ValueError, match="disk_max_bytes"):
+        cache.disk_max_bytes = -1
+    assert cache.disk_max_bytes == 1500
+
+
+def test_clearing_empties_a_linked_store_and_keeps_the_link(tmp_path):
+    # A store moved to another disk and linked back: only the link was removed, the vectors
+    # stayed there, and the count said they were gone
+    big, folder = tmp_path / "big", tmp_path / "cache"
+    EmbeddingCache().get_or_compute("fp", ["x", "yy"], _Encoder(), memory=big)
+    vector_store.forget_store(big)
+    folder.mkdir()
+    (folder / "skmrl-embeddings").symlink_to(big / "skmrl-embeddings")
+    assert disk_cache_info(folder)["n_vectors"] == 2
+    assert clear_disk_cache(folder) == 2
+    assert (folder / "skmrl-embeddings").is_symlink()
+    assert list((big / "skmrl-embeddings").iterdir()) == []
+    enc = _Encoder()
+    EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=folder)  # works on, through it
+    assert enc.calls == [["x"]]
+    assert disk_cache_info(big)["n_vectors"] == 1
+
+
+def test_a_bad_disk_bound_variable_does_not_block_clearing(tmp_path, monkeypatch):
+    EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=tmp_path)
+    monkeypatch.setenv("SKMRL_DISK_CACHE_MAX_BYTES", "1e9x")
+    with pytest.raises(ValueError, match="SKMRL_DISK_CACHE_MAX_BYTES"):
+        disk_cache_info(tmp_path)  # the bound it shows is not understood
+    assert clear_disk_cache(tmp_path) == 1

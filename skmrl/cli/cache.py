@@ -64,11 +64,12 @@ def _describe(info: dict) -> list[str]:
 
 
 def _read_info(folder: Path, command: str) -> dict | None:
-    """``disk_cache_info(folder)``, or None after saying why it cannot be read."""
-    from skmrl.cache import disk_cache_info
+    """``disk_cache_info(folder)``, or None after saying why it cannot be read; ``clear`` does
+    not read the bound (a bad ``$SKMRL_DISK_CACHE_MAX_BYTES`` does not bear on clearing)."""
+    from skmrl.cache import _disk_cache_info
 
     try:
-        return disk_cache_info(folder)
+        return _disk_cache_info(folder, bound=command != "clear")
     except (OSError, ValueError) as exc:  # e.g. a bad $SKMRL_DISK_CACHE_MAX_BYTES
         print(f"skmrl cache {command}: error: {exc}", file=sys.stderr)
         return None
