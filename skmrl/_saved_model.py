@@ -209,7 +209,7 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
         model = truncated_copy(model, depth)  # the shallow network that transform runs
     with quiet_transformers():
         model.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
+        _save_tokenizer(tokenizer, folder, int(embedder.max_length))
     _copy_custom_code(embedder.model_source_, folder)
     readable_as_other_files(folder.glob("*.safetensors"))  # the encoder's weights
     stages = _stages(getattr(embedder, "saved_adaptor_", None)) + _stages(
@@ -242,6 +242,32 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
     }
     write_json(folder / CONFIG_FILE, config)
     write_modules(embedder, folder, stages)
+
+
+def _save_tokenizer(tokenizer: Any, folder: Path, max_length: int) -> None:
+    """Save ``tokenizer`` with the embedder's own truncation (``max_length`` tokens) and no
+    padding in its ``tokenizer.json``, under the lock of every call of the shared tokenizer.
+
+    The fast tokenizer's backend keeps the truncation of its last call, which the file records:
+    it said whatever max_length another estimator of the process had last tokenized with (16
+    for a save at max_length=256; 8, the load's width check, where fit tokenized nothing), and
+    the ``tokenizers`` library truncates at the file's length. The embedder's own length is the
+    folder's: its ``skmrl.json`` and ``sentence_bert_config.json`` (``max_seq_length``) say it,
+    sentence-transformers truncates at it, and a reader of ``tokenizer.json`` alone then makes
+    the same vectors. The model's own file can say another (128 for all-MiniLM-L6-v2, whose
+    sentence-transformers length is 256). Padding: none, as each of skmrl's calls leaves it
+    (batches are padded in memory), not a padding a user's own call of the tokenizer set.
+    Unlocked, a tokenization in another thread could set its truncation between these steps.
+    """
+    from skmrl._torch.encoder import TOKENIZER_LOCK
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    with TOKENIZER_LOCK:
+        if backend is not None:  # every call sets its own truncation again: left as set here
+            direction = getattr(tokenizer, "truncation_side", "right")
+            backend.enable_truncation(max_length, direction=direction)
+            backend.no_padding()
+        tokenizer.save_pretrained(folder)
 
 
 def _copy_custom_code(source: str, folder: Path) -> None:

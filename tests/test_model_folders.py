@@ -818,3 +818,39 @@ def test_a_config_that_does_not_fit_the_weights_names_the_weights(tiny_bert, tmp
     assert "of its weights ha" in message and "than its config.json gives (" in message
     assert shown in message
     assert "use the config.json saved with these weights" in message
+
+
+def test_save_pretrained_writes_its_own_max_length_into_tokenizer_json(tiny_bert, tmp_path):
+    # The shared tokenizer's backend keeps the truncation of its last call, and tokenizer.json
+    # recorded it: a save at max_length=64 said 16 (another estimator's last transform), and
+    # the tokenizers library, reading the file alone, truncated texts at 16 tokens.
+    import json
+    import threading
+    import time
+
+    from tokenizers import Tokenizer
+
+    from skmrl._torch.encoder import TOKENIZER_LOCK
+
+    MatryoshkaEmbedder(tiny_bert, device="cpu", max_length=16).fit(TEXTS).transform(TEXTS)
+    emb = MatryoshkaEmbedder(tiny_bert, device="cpu", max_length=64).fit(TEXTS)
+    emb.save_pretrained(tmp_path / "saved")
+    saved = json.loads((tmp_path / "saved" / "tokenizer.json").read_text())
+    assert saved["truncation"]["max_length"] == 64 and saved["padding"] is None
+    long_text = " ".join(["word"] * 200)
+    assert (
+        len(Tokenizer.from_file(str(tmp_path / "saved" / "tokenizer.json")).encode(long_text)) == 64
+    )
+    # written under the lock of every call of the shared tokenizer (which sets its truncation):
+    # while another thread holds it, the save waits before writing the tokenizer
+    folder = tmp_path / "while-locked"
+    with TOKENIZER_LOCK:
+        saving = threading.Thread(target=emb.save_pretrained, args=(folder,))
+        saving.start()
+        deadline = time.monotonic() + 60
+        while not (folder / "model.safetensors").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        saving.join(0.5)
+        assert saving.is_alive() and not (folder / "tokenizer.json").exists()
+    saving.join(60)
+    assert json.loads((folder / "tokenizer.json").read_text())["truncation"]["max_length"] == 64
