@@ -19,6 +19,7 @@ __all__ = [
     "check_label_count",
     "check_pair_scores",
     "check_pairs",
+    "check_text_embedder",
     "holds_text",
     "is_lfs_pointer",
     "is_missing",
@@ -345,6 +346,36 @@ def is_lfs_pointer(head: bytes) -> bool:
     True
     """
     return head.startswith(_LFS_POINTER)
+
+
+def check_text_embedder(embedder: Any, vectors_hint: str, other_hint: str = "") -> None:
+    """Refuse an ``embedder`` that is not a skmrl text embedder (one with ``embed_full``), in
+    one ``TypeError`` naming what was given; ``vectors_hint`` says what to do instead with a
+    ``MatryoshkaAdaptor`` (it takes vectors, not texts), ``other_hint`` with anything else but
+    a Pipeline.
+
+    Examples
+    --------
+    >>> from sklearn.feature_extraction.text import TfidfVectorizer
+    >>> from skmrl._validation import check_text_embedder
+    >>> check_text_embedder(TfidfVectorizer(), "embed the texts first")
+    Traceback (most recent call last):
+    ...
+    TypeError: embedder must be a skmrl text embedder (TfidfBaseline, Word2VecEmbedder, \
+MatryoshkaEmbedder: one with embed_full), got TfidfVectorizer
+    """
+    if hasattr(embedder, "embed_full"):
+        return
+    if hasattr(embedder, "transform_full"):  # MatryoshkaAdaptor
+        hint = f"; it takes vectors, not texts: {vectors_hint}"
+    elif hasattr(embedder, "steps"):  # a Pipeline
+        hint = "; pass the embedder itself, not a Pipeline"
+    else:
+        hint = f"; {other_hint}" if other_hint else ""
+    raise TypeError(
+        "embedder must be a skmrl text embedder (TfidfBaseline, Word2VecEmbedder, "
+        f"MatryoshkaEmbedder: one with embed_full), got {type(embedder).__name__}{hint}"
+    )
 
 
 def check_dim(dim: Any, max_dim: int | None = None, *, name: str = "dim") -> int | None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from skmrl._validation import check_bool
+from skmrl._validation import check_bool, check_text_embedder
 
 __all__ = ["embed"]
 
@@ -91,20 +91,9 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
-    # MatryoshkaSearch's test of a text embedder (hasattr embed_full): anything else failed
-    # later, on set_params(dim=) or set_output, or on the workers, only at compute
-    if not hasattr(embedder, "embed_full"):
-        name = type(embedder).__name__
-        if hasattr(embedder, "transform_full"):  # MatryoshkaAdaptor
-            hint = "; it takes vectors, not texts: embed the texts with the embedder it adapts"
-        elif hasattr(embedder, "steps"):  # a Pipeline
-            hint = "; pass the embedder itself, not a Pipeline"
-        else:
-            hint = ""
-        raise TypeError(
-            "embedder must be a skmrl text embedder (TfidfBaseline, Word2VecEmbedder, "
-            f"MatryoshkaEmbedder: one with embed_full), got {name}{hint}"
-        )
+    # anything else failed later, on set_params(dim=) or set_output, or on the workers, only
+    # at compute
+    check_text_embedder(embedder, "embed the texts with the embedder it adapts")
     try:
         check_is_fitted(embedder)
     except NotFittedError:

@@ -22,7 +22,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skmrl import _search
 from skmrl._progress import check_progress
 from skmrl._settings import changed_settings, recorded_settings
-from skmrl._validation import check_dim, check_documents, check_int, holds_text
+from skmrl._validation import (
+    check_dim,
+    check_documents,
+    check_int,
+    check_text_embedder,
+    holds_text,
+)
 from skmrl._vector_checks import (
     INPUT_ATTRS,
     check_not_written_vectors,
@@ -174,16 +180,11 @@ class MatryoshkaSearch(BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------
     def _validate_params(self) -> None:
-        if self.embedder is not None and not hasattr(self.embedder, "embed_full"):
-            name = type(self.embedder).__name__
-            hint = (
-                "; it takes vectors: pass its transform_full output with embedder=None"
-                if hasattr(self.embedder, "transform_full")  # MatryoshkaAdaptor
-                else "; for vectors from elsewhere, pass them with embedder=None"
-            )
-            raise TypeError(
-                "embedder must be a skmrl text embedder (TfidfBaseline, Word2VecEmbedder, "
-                f"MatryoshkaEmbedder: one with embed_full), got {name}{hint}"
+        if self.embedder is not None:
+            check_text_embedder(
+                self.embedder,
+                "pass its transform_full output with embedder=None",
+                "for vectors from elsewhere, pass them with embedder=None",
             )
         check_dim(self.shortlist_dim, name="shortlist_dim")
         check_dim(self.rerank_dim, name="rerank_dim")

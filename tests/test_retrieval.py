@@ -783,7 +783,7 @@ def test_the_depth_of_the_embedder_after_fit_asks_for_a_refit(tiny_bert):
             {"embedder": MatryoshkaAdaptor()},
             lambda s, X: s.fit(X),
             TypeError,
-            "MatryoshkaAdaptor; it takes vectors: pass its transform_full output",
+            "MatryoshkaAdaptor; it takes vectors, not texts: pass its transform_full output",
         ),
         (
             {"embedder": TfidfVectorizer()},
