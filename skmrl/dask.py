@@ -92,8 +92,15 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
     from sklearn.utils.validation import check_is_fitted
 
     # anything else failed later, on set_params(dim=) or set_output, or on the workers, only
-    # at compute
-    check_text_embedder(embedder, "embed the texts with the embedder it adapts")
+    # at compute; a Pipeline that starts with one (then a Normalizer, say) ran, and still does
+    steps = getattr(embedder, "steps", None)
+    first = steps[0][1] if isinstance(steps, list) and steps else embedder
+    check_text_embedder(first, "embed the texts with the embedder it adapts")
+    if first is not embedder and dim is not None:
+        raise TypeError(
+            f"dim={dim} sets a skmrl embedder's dim; for a Pipeline, set it on its first step "
+            f"(set_params({steps[0][0]}__dim={dim})) and leave dim out"
+        )
     try:
         check_is_fitted(embedder)
     except NotFittedError:
@@ -184,7 +191,7 @@ def embed(
         pass a Series or DataFrame whose index identifies them (a Bag has no such index, nor
         has ``dd.read_csv``'s, which restarts at 0 in every block: set an id column as the
         index, ``set_index("id", sorted=True)`` when the ids are sorted, or keep the text).
-    embedder : fitted skmrl embedder
+    embedder : fitted skmrl embedder, or a fitted Pipeline that starts with one
         Fitted in memory beforehand (on a sample: TF-IDF and Word2Vec learn their vocabulary
         from it; a frozen ``MatryoshkaEmbedder`` learns nothing). A ``MatryoshkaEmbedder``
         runs on the workers on the device its ``fit`` resolved (``device_``): one fitted where
@@ -256,12 +263,29 @@ def embed(
     )
     if path is None:
         return out
-    _check_no_stale_files(path, out.npartitions, parquet_kwargs)
+    _check_no_stale_files(path, out.npartitions, [str(c) for c in out.columns], parquet_kwargs)
     # to_parquet's own answer: None once written, the lazy write with compute=False
     return out.to_parquet(path, **parquet_kwargs)
 
 
-def _check_no_stale_files(path: Any, npartitions: int, parquet_kwargs: dict[str, Any]) -> None:
+def _metadata_columns(fs: Any, file: str) -> set[str] | None:
+    """The data columns that a Parquet metadata file gives (not the index's), or None when it
+    cannot be read."""
+    import pyarrow.parquet as pq
+
+    try:
+        with fs.open(file, "rb") as f:
+            schema = pq.read_schema(f)
+    except Exception:  # not Parquet metadata: kept among the files in the way
+        return None
+    pandas = schema.pandas_metadata or {}
+    index = {name for name in pandas.get("index_columns", []) if isinstance(name, str)}
+    return {name for name in schema.names if name not in index}
+
+
+def _check_no_stale_files(
+    path: Any, npartitions: int, columns: list[str], parquet_kwargs: dict[str, Any]
+) -> None:
     """Refuse a folder holding files that the write would not replace (unless ``overwrite`` or
     ``append`` says what to do with them): ``to_parquet`` writes ``part.0.parquet`` ... over
     what is there and leaves the rest, so a second run with fewer partitions left the first
@@ -295,7 +319,10 @@ def _check_no_stale_files(path: Any, npartitions: int, parquet_kwargs: dict[str,
         base
         for base in (str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(root, False))
         # other names beginning with "_" or "." are no data to Parquet readers (_SUCCESS, .crc)
-        if base not in written and (base in metadata or not base.startswith(("_", ".")))
+        if base not in written
+        and (base in metadata or not base.startswith(("_", ".")))
+        # an earlier write's metadata of the same columns reads back right (a re-run)
+        and not (base in metadata and _metadata_columns(fs, f"{root}/{base}") == set(columns))
     )
     if stale:
         shown = ", ".join(stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")

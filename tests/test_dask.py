@@ -21,6 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import Normalizer  # noqa: E402
 
 from skmrl import (  # noqa: E402
     MatryoshkaAdaptor,
@@ -214,7 +215,14 @@ def test_embed_with_a_transformer_encoder(client, tiny_bert):
             make_pipeline(TfidfVectorizer()).fit(CORPUS),
             {},
             TypeError,
-            "got Pipeline; pass the embedder itself",
+            "must be a skmrl text embedder .* got TfidfVectorizer$",
+        ),
+        (
+            lambda: _series(CORPUS),
+            make_pipeline(TfidfBaseline(dim=4), Normalizer()).fit(CORPUS),
+            {"dim": 2},
+            TypeError,
+            r"for a Pipeline, set it on its first step \(set_params\(tfidfbaseline__dim=2\)\)",
         ),
         (lambda: _series(CORPUS), MatryoshkaAdaptor(), {}, TypeError, "it takes vectors"),
     ],
@@ -364,7 +372,22 @@ def test_embed_refuses_an_earlier_writes_metadata_files(tmp_path):
         (folder / "_SUCCESS").touch()  # other "_" names are still no data
         embed(_series(CORPUS, 2), emb, dim=1, keep_text=True, path=folder, write_metadata_file=True)
         back = dd.read_parquet(folder).compute().sort_index()
-    assert list(back.columns) == ["text", "tfidfbaseline0"] and back["text"].tolist() == CORPUS
-    np.testing.assert_array_equal(
-        back[["tfidfbaseline0"]].to_numpy(), emb.set_params(dim=1).transform(CORPUS)
-    )
+        assert list(back.columns) == ["text", "tfidfbaseline0"] and back["text"].tolist() == CORPUS
+        np.testing.assert_array_equal(
+            back[["tfidfbaseline0"]].to_numpy(), emb.set_params(dim=1).transform(CORPUS)
+        )
+        # the same columns again, without write_metadata_file: the earlier metadata fits them
+        # (the first version of this check refused a plain re-run)
+        embed(_series(CORPUS[:10], 2), emb, dim=1, keep_text=True, path=folder)
+        back = dd.read_parquet(folder).compute().sort_index()
+    assert back["text"].tolist() == CORPUS[:10]
+
+
+def test_embed_with_a_pipeline_that_starts_with_an_embedder():
+    # It ran before the check of the embedder (a106705), which refused it for a while
+    import dask
+
+    pipe = make_pipeline(TfidfBaseline(dim=8), Normalizer()).fit(CORPUS)
+    with dask.config.set(scheduler="sync"):
+        out = embed(_series(CORPUS, 3), pipe).compute()
+    np.testing.assert_allclose(out.to_numpy(), pipe.transform(CORPUS), rtol=1e-6)
