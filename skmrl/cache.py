@@ -199,7 +199,7 @@ class EmbeddingCache:
         Bound of the in-memory layer; the least recently used vectors are dropped past it.
         Each vector counts its bytes and about 370 more, its key's and the map's.
     disk_max_bytes : int, optional
-        Bound of the disk layer, > 0; default ``$SKMRL_DISK_CACHE_MAX_BYTES`` if set, else
+        Bound of the disk layer, >= 1; default ``$SKMRL_DISK_CACHE_MAX_BYTES`` if set, else
         :data:`DEFAULT_DISK_MAX_BYTES` (4 GiB). Past it, the least recently used vectors are
         evicted (down to 90% of it).
 
@@ -269,7 +269,7 @@ class EmbeddingCache:
     def disk_max_bytes(self, value: int | None) -> None:
         # Checked here, as max_bytes: "1G" or nan failed inside the store's put, after the
         # encoding, and -1 evicted every vector of the shared store (0 meant the default).
-        bound = check_float("disk_max_bytes", value, 0, open_low=True, allow_none=True)
+        bound = check_float("disk_max_bytes", value, 1, allow_none=True)  # 0.5 became 0
         self._disk_max_bytes = None if bound is None else int(bound)
 
     def __len__(self) -> int:
@@ -497,7 +497,8 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
     Only skmrl's own entries, ``skmrl-embeddings/`` and ``skmrl-fits/``, are removed; anything
     else in the folder is kept. A corrupt or foreign file at the vector store's place is removed
     too (it is in skmrl's folder). Either entry may be a link to a folder (the store on another
-    disk): the link is kept and that folder emptied. Processes using the store at that moment
+    disk): the link is kept and skmrl's files there are removed, the folder's others kept.
+    Processes using the store at that moment
     start a new one.
 
     Parameters
@@ -536,9 +537,11 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
         target = loc / name
         if target.is_symlink() and target.is_dir():
             # The store moved to another disk: only the link went, and the vectors stayed
-            # there while the count said they were removed. The folder it points to is
-            # skmrl's own, as the folder itself would be: emptied, and the link kept.
+            # there while the count said they were removed. skmrl's own entries there go, and
+            # the link and the user's other files stay (emptying the folder removed them too).
             for child in target.iterdir():
+                if not _is_skmrl_entry(name, child):
+                    continue
                 if child.is_dir() and not child.is_symlink():
                     shutil.rmtree(child)
                 else:
@@ -548,6 +551,20 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
         elif target.is_dir():
             shutil.rmtree(target)
     return int(info["n_vectors"]) + n_old
+
+
+def _is_skmrl_entry(folder: str, child: Path) -> bool:
+    """Whether ``child``, in (the target of) skmrl's cache folder ``folder``, is skmrl's: the
+    vector database and its journals, a folder of the old layout's ``.npy`` vectors, or the
+    fitted states' joblib tree and its ``.gitignore``."""
+    if folder == STORE_DIR:
+        if child.name.startswith(store_path(Path()).name):  # vectors.sqlite3, -wal, -shm
+            return True
+        if not child.is_dir() or child.is_symlink():
+            return False
+        files = list(_files_under(child))
+        return bool(files) and all(p.suffix == ".npy" for p in files)
+    return child.name in ("skmrl", "joblib", ".gitignore")
 
 
 _EMBEDDING_CACHE = EmbeddingCache()

@@ -1511,11 +1511,11 @@ def test_a_cache_folder_made_meanwhile_by_another_process_is_no_file(tmp_path, m
     assert asked and real_is_dir(folder)
 
 
-@pytest.mark.parametrize("bound", ["1G", float("nan"), -1, 0, True])
+@pytest.mark.parametrize("bound", ["1G", float("nan"), -1, 0, 0.5, True])
 def test_a_bad_disk_bound_is_refused_when_set(tmp_path, bound):
     # "1G" and nan failed inside the store's put, after the encoding; -1 evicted every vector
-    # of the shared store (other models' too); 0 meant the default 4 GiB
-    with pytest.raises(ValueError, match=r"disk_max_bytes must be None or a finite number > 0"):
+    # of the shared store (other models' too); 0 (and 0.5, as an int) meant the default 4 GiB
+    with pytest.raises(ValueError, match=r"disk_max_bytes must be None or a finite number >= 1"):
         EmbeddingCache(disk_max_bytes=bound)
     cache = EmbeddingCache(disk_max_bytes=1500.0)
     assert cache.disk_max_bytes == 1500
@@ -1526,16 +1526,30 @@ def test_a_bad_disk_bound_is_refused_when_set(tmp_path, bound):
 
 def test_clearing_empties_a_linked_store_and_keeps_the_link(tmp_path):
     # A store moved to another disk and linked back: only the link was removed, the vectors
-    # stayed there, and the count said they were gone
+    # stayed there, and the count said they were gone. The user's own files there are kept.
+    from skmrl import TfidfBaseline
+
     big, folder = tmp_path / "big", tmp_path / "cache"
     EmbeddingCache().get_or_compute("fp", ["x", "yy"], _Encoder(), memory=big)
+    TfidfBaseline(max_dim=2, memory=str(big)).fit(CORPUS)  # a fitted state
     vector_store.forget_store(big)
+    mine = ["my-thesis.txt", "photos/cat.jpg", "notes/a.csv", "notes/b.txt"]
+    for name in ("skmrl-embeddings", "skmrl-fits"):
+        for own in mine:
+            (big / name / own).parent.mkdir(parents=True, exist_ok=True)
+            (big / name / own).write_text("mine")
+        (big / name / "empty").mkdir()
     folder.mkdir()
-    (folder / "skmrl-embeddings").symlink_to(big / "skmrl-embeddings")
+    for name in ("skmrl-embeddings", "skmrl-fits"):
+        (folder / name).symlink_to(big / name)
     assert disk_cache_info(folder)["n_vectors"] == 2
+    assert disk_cache_info(folder)["n_fit_states"] == 1
     assert clear_disk_cache(folder) == 2
-    assert (folder / "skmrl-embeddings").is_symlink()
-    assert list((big / "skmrl-embeddings").iterdir()) == []
+    for name in ("skmrl-embeddings", "skmrl-fits"):
+        assert (folder / name).is_symlink()
+        left = sorted(str(p.relative_to(big / name)) for p in (big / name).rglob("*"))
+        assert left == sorted(["empty", "my-thesis.txt", "notes", "photos", *mine[1:]])
+    assert disk_cache_info(folder)["n_fit_states"] == 0
     enc = _Encoder()
     EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=folder)  # works on, through it
     assert enc.calls == [["x"]]
