@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import numbers
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -36,6 +37,15 @@ _UNICODE_HINT = (
     "; where words are cut mid-character (word2vec.c cuts long words at a byte), "
     "load_word_vectors(path, unicode_errors='replace') or 'ignore' reads them"
 )
+
+
+class _NotUTF8Error(ValueError):
+    """A word that is not UTF-8, with ``load_word_vectors``' hint (``unicode_errors``);
+    ``Word2VecEmbedder``, which reads its file strictly, says what to do there instead."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem + _UNICODE_HINT)
+        self.problem = problem
 
 
 class WordVectors:
@@ -301,14 +311,14 @@ def _read(path: Path, bar: Any, errors: str) -> tuple[list[str], np.ndarray, boo
                 blank.append(second)
                 second = f.readline()
             bar.update(len(first))
-            if _is_text_entry(second, dim, errors):
+            if _is_text_entry(second, dim):
                 raw_lines = itertools.chain(blank, [second], f)
                 lines = _lines(path, raw_lines, first_line=2, bar=bar, errors=errors)
                 words, table = _read_text(path, lines, first_line=2, dim=dim)
                 binary = False
             else:
                 body = b"".join(blank) + second + f.read()
-                width = _text_width(body, errors)
+                width = _text_width(body)
                 if width is not None and width != dim:
                     numbers = "1 number" if width == 1 else f"{width} numbers"
                     raise ValueError(
@@ -385,20 +395,44 @@ def _check_not_compressed(path: Path, head: bytes) -> None:
             )
 
 
-def _is_text_entry(line: bytes, dim: int, errors: str = "strict") -> bool:
+def _is_text_entry(line: bytes, dim: int) -> bool:
     """Whether ``line``, the first entry after a word2vec header of size ``dim``, is text: a
     word and ``dim`` numbers, or a word and only numbers, two or more, of another count (a
     header that disagrees with its text body: ``_read_text`` then names the line; read as
     binary, such a file gave "file ends early" or, where the byte counts fitted, garbage
     vectors). Not one number: a binary entry's float bytes read as one now and then (a digit
-    then a newline byte make ``word 9\\n``), as two separated by a space almost never."""
-    try:
-        fields = _split_fields(line.decode("utf-8", errors).rstrip("\n").removesuffix("\r"), dim)
-    except UnicodeDecodeError:
+    then a newline byte make ``word 9\\n``), as two separated by a space almost never.
+
+    Whatever ``unicode_errors`` says, bytes that are not UTF-8 are text only at the end of the
+    word, as word2vec.c cuts one (:func:`_text_fields`): dropped (``"ignore"``), a binary
+    entry's ``b"\\x80 1 \\x80 2"`` read as the numbers 1 and 2."""
+    fields = _text_fields(line, dim)
+    if fields is None:
         return False
     if len(fields) > dim and all(_is_float(x) for x in fields[-dim:]):
         return True
     return len(fields) > 2 and _n_trailing_numbers(fields) == len(fields) - 1
+
+
+#: A word cut mid-character: bytes that are not UTF-8 (``surrogateescape``) only at its end.
+_CUT_WORD = re.compile(r"[^\s\udc80-\udcff]+[\udc80-\udcff]{1,3}")
+
+
+def _text_fields(line: bytes, dim: int | None = None) -> list[str] | None:
+    """The fields of ``line`` as text (:func:`_split_fields`), or None where it is not: bytes
+    that are not UTF-8 anywhere but at the end of the first field (a word that word2vec.c cut
+    at a byte, which ``unicode_errors`` then reads)."""
+    text = line.decode("utf-8", "surrogateescape").rstrip("\n").removesuffix("\r")
+    fields = _split_fields(text, dim)
+    if text.isascii() or not _has_undecoded(text):
+        return fields
+    if any(_has_undecoded(f) for f in fields[1:]) or not _CUT_WORD.fullmatch(fields[0]):
+        return None
+    return fields
+
+
+def _has_undecoded(text: str) -> bool:
+    return any("\udc80" <= c <= "\udcff" for c in text)
 
 
 #: A line longer than this is not one of a text body (``_text_width``): a binary body with
@@ -406,7 +440,7 @@ def _is_text_entry(line: bytes, dim: int, errors: str = "strict") -> bool:
 _MAX_TEXT_LINE = 2**20
 
 
-def _text_width(body: bytes, errors: str = "strict") -> int | None:
+def _text_width(body: bytes) -> int | None:
     """The count of numbers on each line of ``body``, the part of a file after a word2vec
     header, where every non-blank line is UTF-8 text of a word and the same count of numbers;
     ``None`` otherwise (a binary body: its float bytes make such lines at most by chance, and
@@ -415,7 +449,8 @@ def _text_width(body: bytes, errors: str = "strict") -> int | None:
     A text file whose header states another size and whose lines hold one number (``"2 2"``,
     then ``"cat 0.10000"``) is not taken for text by ``_is_text_entry`` (a binary entry's
     bytes make one number now and then): read as binary, its ASCII digits became float32s
-    (6.4e-10) without an error, where the byte counts fitted."""
+    (6.4e-10) without an error, where the byte counts fitted. Bytes that are not UTF-8 are
+    kept apart, as in ``_is_text_entry``."""
     width = None
     pos = 0
     while pos < len(body):
@@ -423,12 +458,10 @@ def _text_width(body: bytes, errors: str = "strict") -> int | None:
         end = len(body) if end < 0 else end
         if end - pos > _MAX_TEXT_LINE:
             return None
-        try:
-            line = body[pos:end].decode("utf-8", errors).removesuffix("\r")
-        except UnicodeDecodeError:
-            return None
+        fields = _text_fields(body[pos:end])
         pos = end + 1
-        fields = _split_fields(line)
+        if fields is None:
+            return None
         if not fields:
             continue
         n = _n_trailing_numbers(fields)
@@ -453,7 +486,7 @@ def _lines(
         try:
             line = raw.decode("utf-8", errors)
         except UnicodeDecodeError:
-            raise ValueError(f"{path}: line {lineno}: not UTF-8 text{_UNICODE_HINT}") from None
+            raise _NotUTF8Error(f"{path}: line {lineno}: not UTF-8 text") from None
         yield line.removesuffix("\n").removesuffix("\r")
     bar.update(done)
 
@@ -568,7 +601,7 @@ def _read_binary(
         try:
             word = body[pos:end].decode("utf-8", errors)
         except UnicodeDecodeError:
-            raise ValueError(f"{where}: the word is not UTF-8{_UNICODE_HINT}") from None
+            raise _NotUTF8Error(f"{where}: the word is not UTF-8") from None
         if not word or "\n" in word:
             raise ValueError(f"{where}: malformed word {word!r:.40}")
         table[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=end + 1)

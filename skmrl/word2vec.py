@@ -45,6 +45,7 @@ from skmrl._warn import caller_stacklevel, first_warning
 from skmrl._word_vectors import (
     WordVectors,
     _low_coverage,
+    _NotUTF8Error,
     _principal_rotation,
     _vectors_coverage_message,
     load_word_vectors,
@@ -387,7 +388,16 @@ class Word2VecEmbedder(BaseEmbedder):
         pre_words: list[str] = []
         pre_table = None
         if self.vectors is not None:
-            pre_words, pre_table = load_word_vectors(self.vectors, progress=self.progress)
+            try:
+                pre_words, pre_table = load_word_vectors(self.vectors, progress=self.progress)
+            except _NotUTF8Error as exc:  # load_word_vectors' own hint: no parameter here
+                raise ValueError(
+                    f"{exc.problem}; where words are cut mid-character (word2vec.c cuts long "
+                    "words at a byte), read the file with load_word_vectors(path, "
+                    "unicode_errors='replace') and write the words and vectors it gives to a "
+                    "word2vec text file (a line each: the word, then its numbers) to pass "
+                    "as vectors="
+                ) from None
             # dim and matryoshka_dims against the file's size before training: dim was refused
             # only by the fitted state's check, after minutes of training for nothing
             self._check_dim(min(pre_table.shape[1], self.max_dim))

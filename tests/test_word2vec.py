@@ -1364,3 +1364,39 @@ def test_a_binary_header_announcing_too_many_words_is_said_not_allocated(tmp_pat
     path.write_bytes(b"1 300\n" + entry)  # the smallest a word's entry can be: read
     words, table = load_word_vectors(path)
     assert words == ["cat"] and table.shape == (1, 300)
+
+
+def test_bytes_that_are_not_utf8_are_text_only_at_the_end_of_a_word(tmp_path):
+    """unicode_errors changed how a file's kind was told: with 'ignore', a binary entry whose
+    float bytes are b"\\x80 1 " read as the text number 1; a text file under a header whose
+    first word is cut is text, whatever unicode_errors says."""
+    binary = tmp_path / "vectors.bin"
+    floats = [b"\x80 1 ", b"\x80 2 "]
+    entries = [w + b" " + f + b"\n" for w, f in zip([b"a", b"b"], floats, strict=True)]
+    binary.write_bytes(b"2 1\n" + b"".join(entries))
+    expected = np.frombuffer(b"".join(floats), dtype="<f4").reshape(2, 1)
+    for errors in ("strict", "ignore", "replace"):
+        words, table = load_word_vectors(binary, unicode_errors=errors)
+        assert words == ["a", "b"]
+        np.testing.assert_array_equal(table, expected)
+    text = tmp_path / "vectors.txt"
+    text.write_bytes(b"2 2\ncaf\xc3 0 1\ndog 0.5 0.5\n")
+    with pytest.raises(ValueError, match=r"line 2: not UTF-8 text; .*unicode_errors='replace'"):
+        load_word_vectors(text)
+    assert load_word_vectors(text, unicode_errors="replace")[0] == ["caf\ufffd", "dog"]
+
+
+def test_word2vec_embedder_says_how_to_use_a_file_of_cut_words(tmp_path):
+    # The loader's hint named load_word_vectors' unicode_errors, which the embedder lacks
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(b"cat 1 0\ncaf\xc3 0 1\ndog 0.5 0.5\n")
+    with pytest.raises(ValueError, match=r"line 2: not UTF-8 text; .* write the words and"):
+        Word2VecEmbedder(vectors=path, epochs=0, dim=2).fit(["dog cat"])
+    words, table = load_word_vectors(path, unicode_errors="replace")
+    fixed = tmp_path / "fixed.txt"
+    fixed.write_text(
+        "".join(f"{w} {' '.join(map(str, row))}\n" for w, row in zip(words, table, strict=True)),
+        encoding="utf-8",
+    )
+    vectors = Word2VecEmbedder(vectors=fixed, epochs=0, dim=2).fit(["dog"]).transform(["dog"])
+    assert vectors.shape == (1, 2) and np.isfinite(vectors).all()
