@@ -288,7 +288,9 @@ def _check_tokenizer_fits_embeddings(model: Any, net: Any, tokenizer: Any, sourc
     Tokens added to a tokenizer (``tokenizer.add_tokens``) without
     ``model.resize_token_embeddings`` passed ``fit``, and ``transform`` failed, deep in torch,
     with "IndexError: index out of range in self" on the first text holding one of them (the
-    width check's forward pass, of a text without them, could not tell).
+    width check's forward pass, of a text without them, could not tell). Where only special
+    tokens that the tokenizer never adds itself are past them (an ``<|endoftext|>`` that only
+    a text spelling it out gives), the model works on other texts: a warning, not an error.
     """
     import torch
 
@@ -306,6 +308,24 @@ def _check_tokenizer_fits_embeddings(model: Any, net: Any, tokenizer: Any, sourc
     where = f" from the folder {source}" if Path(source).is_dir() else ""
     shown = ", ".join(repr(t) for _, t in beyond[:3]) + (", ..." if len(beyond) > 3 else "")
     which = "the token" if len(beyond) == 1 else f"one of the {len(beyond)} tokens"
+    special = set(getattr(tokenizer, "all_special_tokens", ()))
+    added = set(tokenizer("", add_special_tokens=True)["input_ids"])  # [CLS], [SEP], ...
+    if all(t in special and i not in added for i, t in beyond):
+        import warnings
+
+        from skmrl._warn import caller_stacklevel
+
+        one = len(beyond) == 1
+        warnings.warn(
+            f"model={os.fspath(model)!r}{where}: its tokenizer's special "
+            f"{'token' if one else 'tokens'} {shown} {'has an id' if one else 'have ids'} "
+            f"past the {rows} rows of its input embeddings: a text that spells "
+            f"{'it' if one else 'one'} out will fail in transform. Call "
+            "model.resize_token_embeddings(len(tokenizer)) before saving the model",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+        return
     raise ModelNotFoundError(
         f"could not load model={os.fspath(model)!r}{where}: its tokenizer has {len(tokenizer)} "
         f"tokens (ids up to {beyond[-1][0]}), but its input embeddings have {rows} rows, so a "

@@ -785,6 +785,20 @@ def test_a_tokenizer_with_tokens_past_the_models_embeddings_is_refused_in_fit(ti
     assert out.shape == (1, 32) and np.isfinite(out).all()
 
 
+def test_a_special_token_past_the_embeddings_that_no_text_gets_is_a_warning(tiny_bert, tmp_path):
+    # A special token the tokenizer never adds itself (an <|endoftext|> of a chat template)
+    # breaks only a text that spells it out: refusing the model (bc10474) refused one that
+    # embedded every other text, as it did before.
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|endoftext|>"]})
+    folder = tmp_path / "special-token"
+    transformers.AutoModel.from_pretrained(tiny_bert).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    with pytest.warns(UserWarning, match=r"special token '<\|endoftext\|>' has an id past"):
+        embedder = MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    assert np.isfinite(embedder.transform(TEXTS)).all()
+
+
 @pytest.mark.parametrize(
     "edit, shown",
     [
