@@ -102,6 +102,7 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
             f"(set_params({steps[0][0]}__dim={dim})) and leave dim out"
         )
     try:
+        check_is_fitted(first)  # a Pipeline's own check reads its last step only
         check_is_fitted(embedder)
     except NotFittedError:
         raise ValueError(
@@ -110,19 +111,20 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
             "its model)"
         ) from None
     copied = copy.deepcopy(embedder)  # the caller's estimator keeps its own dim
-    if "fingerprint_" in vars(embedder):
+    copied_first = copied.steps[0][1] if first is not embedder else copied
+    if "fingerprint_" in vars(first):
         # A deep copy gets a fingerprint of its own, for a state about to be edited; this one
         # changes only dim and the output, which no vector depends on, so it keeps the fitted
         # state's: with a new one, every embed computed every vector again, never reading those
         # the caller, an earlier embed or the disk cache (memory=) already held.
-        copied.fingerprint_ = embedder.fingerprint_
+        copied_first.fingerprint_ = first.fingerprint_
     embedder = copied
     if dim is not None:
         embedder.set_params(dim=dim)
     # Arrays, whatever set_output (or sklearn's transform_output) says: a DataFrame indexed
     # 0..n-1 would be realigned on the partition's index below, all NaN where they differ.
     embedder.set_output(transform="default")
-    if getattr(embedder, "dim", 0) is None and type(embedder).__name__ == "TfidfBaseline":
+    if getattr(copied_first, "dim", 0) is None and type(first).__name__ == "TfidfBaseline":
         raise ValueError(
             "TfidfBaseline(dim=None) gives sparse TF-IDF vectors, which a DataFrame of float "
             "columns cannot hold; pass dim= (LSA vectors)"
@@ -263,29 +265,12 @@ def embed(
     )
     if path is None:
         return out
-    _check_no_stale_files(path, out.npartitions, [str(c) for c in out.columns], parquet_kwargs)
+    _check_no_stale_files(path, out.npartitions, parquet_kwargs)
     # to_parquet's own answer: None once written, the lazy write with compute=False
     return out.to_parquet(path, **parquet_kwargs)
 
 
-def _metadata_columns(fs: Any, file: str) -> set[str] | None:
-    """The data columns that a Parquet metadata file gives (not the index's), or None when it
-    cannot be read."""
-    import pyarrow.parquet as pq
-
-    try:
-        with fs.open(file, "rb") as f:
-            schema = pq.read_schema(f)
-    except Exception:  # not Parquet metadata: kept among the files in the way
-        return None
-    pandas = schema.pandas_metadata or {}
-    index = {name for name in pandas.get("index_columns", []) if isinstance(name, str)}
-    return {name for name in schema.names if name not in index}
-
-
-def _check_no_stale_files(
-    path: Any, npartitions: int, columns: list[str], parquet_kwargs: dict[str, Any]
-) -> None:
+def _check_no_stale_files(path: Any, npartitions: int, parquet_kwargs: dict[str, Any]) -> None:
     """Refuse a folder holding files that the write would not replace (unless ``overwrite`` or
     ``append`` says what to do with them): ``to_parquet`` writes ``part.0.parquet`` ... over
     what is there and leaves the rest, so a second run with fewer partitions left the first
@@ -310,7 +295,9 @@ def _check_no_stale_files(
         return
     written = {str(name(i)) for i in range(npartitions)}
     # dask's metadata files: dd.read_parquet takes the columns and row groups from _metadata,
-    # so an earlier write's made reading the new files fail (KeyError on a column they lack).
+    # so an earlier write's made reading the new files fail (KeyError on a column they lack),
+    # or, of the same columns, read half the rows of a write of more partitions, and give
+    # divisions and filters the earlier index's.
     # to_parquet writes both anew only with write_metadata_file=True (append returned above).
     metadata = {"_metadata", "_common_metadata"}
     if parquet_kwargs.get("write_metadata_file"):
@@ -319,10 +306,7 @@ def _check_no_stale_files(
         base
         for base in (str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(root, False))
         # other names beginning with "_" or "." are no data to Parquet readers (_SUCCESS, .crc)
-        if base not in written
-        and (base in metadata or not base.startswith(("_", ".")))
-        # an earlier write's metadata of the same columns reads back right (a re-run)
-        and not (base in metadata and _metadata_columns(fs, f"{root}/{base}") == set(columns))
+        if base not in written and (base in metadata or not base.startswith(("_", ".")))
     )
     if stale:
         shown = ", ".join(stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
