@@ -309,7 +309,10 @@ def _check_tokenizer_fits_embeddings(model: Any, net: Any, tokenizer: Any, sourc
     shown = ", ".join(repr(t) for _, t in beyond[:3]) + (", ..." if len(beyond) > 3 else "")
     which = "the token" if len(beyond) == 1 else f"one of the {len(beyond)} tokens"
     special = set(getattr(tokenizer, "all_special_tokens", ()))
-    added = set(tokenizer("", add_special_tokens=True)["input_ids"])  # [CLS], [SEP], ...
+    # [CLS], [SEP], ... that every text gets; padding (batches of mixed lengths) and the
+    # unknown token (any word out of the vocabulary) that ordinary texts get
+    added = set(tokenizer("", add_special_tokens=True)["input_ids"])
+    added |= {tokenizer.pad_token_id, tokenizer.unk_token_id} - {None}
     if all(t in special and i not in added for i, t in beyond):
         import warnings
 

@@ -797,6 +797,13 @@ def test_a_special_token_past_the_embeddings_that_no_text_gets_is_a_warning(tiny
     with pytest.warns(UserWarning, match=r"special token '<\|endoftext\|>' has an id past"):
         embedder = MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
     assert np.isfinite(embedder.transform(TEXTS)).all()
+    # a padding token past them is refused: batches of mixed lengths get it (a warning let
+    # transform fail on ordinary texts)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    tokenizer.add_special_tokens({"pad_token": "[PAD2]"})
+    tokenizer.save_pretrained(folder)
+    with pytest.raises(ModelNotFoundError, match=r"past them \('\[PAD2\]'\)"):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
 
 
 @pytest.mark.parametrize(
