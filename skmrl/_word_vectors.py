@@ -403,9 +403,9 @@ def _is_text_entry(line: bytes, dim: int) -> bool:
     vectors). Not one number: a binary entry's float bytes read as one now and then (a digit
     then a newline byte make ``word 9\\n``), as two separated by a space almost never.
 
-    Whatever ``unicode_errors`` says, bytes that are not UTF-8 are text only at the end of the
-    word, as word2vec.c cuts one (:func:`_text_fields`): dropped (``"ignore"``), a binary
-    entry's ``b"\\x80 1 \\x80 2"`` read as the numbers 1 and 2."""
+    Whatever ``unicode_errors`` says, bytes that are not UTF-8 are text only within a word
+    without spaces (:func:`_text_fields`): dropped (``"ignore"``), a binary entry's
+    ``b"\\x80 1 \\x80 2"`` read as the numbers 1 and 2."""
     fields = _text_fields(line, dim)
     if fields is None:
         return False
@@ -414,19 +414,21 @@ def _is_text_entry(line: bytes, dim: int) -> bool:
     return len(fields) > 2 and _n_trailing_numbers(fields) == len(fields) - 1
 
 
-#: A word cut mid-character: bytes that are not UTF-8 (``surrogateescape``) only at its end.
-_CUT_WORD = re.compile(r"[^\s\udc80-\udcff]+[\udc80-\udcff]{1,3}")
+#: A word with bytes that are not UTF-8 (``surrogateescape``): one cut mid-character, or a
+#: Latin-1 word (``na\xefve``); never one with a space, nor bytes alone.
+_UNDECODED_WORD = re.compile(r"\S*[^\s\udc80-\udcff]\S*")
 
 
 def _text_fields(line: bytes, dim: int | None = None) -> list[str] | None:
     """The fields of ``line`` as text (:func:`_split_fields`), or None where it is not: bytes
-    that are not UTF-8 anywhere but at the end of the first field (a word that word2vec.c cut
-    at a byte, which ``unicode_errors`` then reads)."""
+    that are not UTF-8 anywhere but in the first field, or in a first field that holds a space
+    or nothing else (a word word2vec.c cut at a byte, or a Latin-1 one, is a word without
+    spaces, which ``unicode_errors`` then reads)."""
     text = line.decode("utf-8", "surrogateescape").rstrip("\n").removesuffix("\r")
     fields = _split_fields(text, dim)
     if text.isascii() or not _has_undecoded(text):
         return fields
-    if any(_has_undecoded(f) for f in fields[1:]) or not _CUT_WORD.fullmatch(fields[0]):
+    if any(_has_undecoded(f) for f in fields[1:]) or not _UNDECODED_WORD.fullmatch(fields[0]):
         return None
     return fields
 

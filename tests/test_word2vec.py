@@ -1384,6 +1384,12 @@ def test_bytes_that_are_not_utf8_are_text_only_at_the_end_of_a_word(tmp_path):
     with pytest.raises(ValueError, match=r"line 2: not UTF-8 text; .*unicode_errors='replace'"):
         load_word_vectors(text)
     assert load_word_vectors(text, unicode_errors="replace")[0] == ["caf\ufffd", "dog"]
+    # a Latin-1 word, not UTF-8 within the word: text too (85cd9ad read it as binary)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"1 2\nna\xefve 0.1 0.2\n")
+    words, table = load_word_vectors(latin, unicode_errors="replace")
+    assert words == ["na\ufffdve"]
+    np.testing.assert_array_equal(table, np.array([[0.1, 0.2]], dtype=np.float32))
 
 
 def test_word2vec_embedder_says_how_to_use_a_file_of_cut_words(tmp_path):
