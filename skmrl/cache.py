@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 from collections import OrderedDict
@@ -530,8 +531,7 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
     if not loc.is_dir():
         return 0
     info = _disk_cache_info(loc, bound=False)
-    # Vectors of the old layout: one .npy file per vector under skmrl-embeddings/<fingerprint>/.
-    n_old = sum(1 for p in _files_under(loc / STORE_DIR) if p.suffix == ".npy")
+    n_old = 0  # vectors of the old layout: skmrl-embeddings/<fingerprint>/<SHA-1>.npy
     forget_store(loc)
     for name in (STORE_DIR, _FITS_DIR):
         target = loc / name
@@ -540,31 +540,44 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
             # there while the count said they were removed. skmrl's own entries there go, and
             # the link and the user's other files stay (emptying the folder removed them too).
             for child in target.iterdir():
-                if not _is_skmrl_entry(name, child):
-                    continue
-                if child.is_dir() and not child.is_symlink():
+                old = _old_layout_vectors(child) if name == STORE_DIR else 0
+                if old:
+                    n_old += old
                     shutil.rmtree(child)
-                else:
-                    child.unlink()
+                elif child.name in _SKMRL_ENTRIES[name]:
+                    if child.is_dir() and not child.is_symlink():
+                        shutil.rmtree(child)
+                    else:
+                        child.unlink()
         elif target.is_symlink() or target.is_file():
             target.unlink()
         elif target.is_dir():
+            if name == STORE_DIR:
+                n_old = sum(1 for p in _files_under(target) if p.suffix == ".npy")
             shutil.rmtree(target)
     return int(info["n_vectors"]) + n_old
 
 
-def _is_skmrl_entry(folder: str, child: Path) -> bool:
-    """Whether ``child``, in (the target of) skmrl's cache folder ``folder``, is skmrl's: the
-    vector database and its journals, a folder of the old layout's ``.npy`` vectors, or the
-    fitted states' joblib tree and its ``.gitignore``."""
-    if folder == STORE_DIR:
-        if child.name.startswith(store_path(Path()).name):  # vectors.sqlite3, -wal, -shm
-            return True
-        if not child.is_dir() or child.is_symlink():
-            return False
-        files = list(_files_under(child))
-        return bool(files) and all(p.suffix == ".npy" for p in files)
-    return child.name in ("skmrl", "joblib", ".gitignore")
+#: skmrl's own entries in its two cache folders: what clearing removes from a folder that one
+#: of them links to (the user's other files there are kept).
+_SKMRL_ENTRIES = {
+    STORE_DIR: {  # the vector database and its journals
+        store_path(Path()).name + suffix for suffix in ("", "-wal", "-shm", "-journal")
+    },
+    _FITS_DIR: {"skmrl", "joblib", ".gitignore"},  # the fitted states' joblib tree
+}
+_OLD_LAYOUT_FILE = re.compile(r"[0-9a-f]{40}\.npy")
+
+
+def _old_layout_vectors(child: Path) -> int:
+    """How many vectors ``child`` holds as a fingerprint's folder of the old layout (a file
+    ``<SHA-1 of the text>.npy`` each, nothing else); 0 for anything else."""
+    if not child.is_dir() or child.is_symlink():
+        return 0
+    files = list(_files_under(child))
+    if all(p.parent == child and _OLD_LAYOUT_FILE.fullmatch(p.name) for p in files):
+        return len(files)
+    return 0
 
 
 _EMBEDDING_CACHE = EmbeddingCache()

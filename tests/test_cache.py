@@ -1533,22 +1533,26 @@ def test_clearing_empties_a_linked_store_and_keeps_the_link(tmp_path):
     EmbeddingCache().get_or_compute("fp", ["x", "yy"], _Encoder(), memory=big)
     TfidfBaseline(max_dim=2, memory=str(big)).fit(CORPUS)  # a fitted state
     vector_store.forget_store(big)
-    mine = ["my-thesis.txt", "photos/cat.jpg", "notes/a.csv", "notes/b.txt"]
+    mine = ["my-thesis.txt", "photos/cat.jpg", "arrays/a.npy", "vectors.sqlite3.backup"]
     for name in ("skmrl-embeddings", "skmrl-fits"):
         for own in mine:
             (big / name / own).parent.mkdir(parents=True, exist_ok=True)
             (big / name / own).write_text("mine")
         (big / name / "empty").mkdir()
+    old = big / "skmrl-embeddings" / "0123abcd"  # a fingerprint's folder of the old layout
+    old.mkdir()
+    for text in ("x", "y"):
+        np.save(old / f"{hashlib.sha1(text.encode()).hexdigest()}.npy", np.ones(4, np.float32))
     folder.mkdir()
     for name in ("skmrl-embeddings", "skmrl-fits"):
         (folder / name).symlink_to(big / name)
     assert disk_cache_info(folder)["n_vectors"] == 2
     assert disk_cache_info(folder)["n_fit_states"] == 1
-    assert clear_disk_cache(folder) == 2
+    assert clear_disk_cache(folder) == 4  # the database's 2, the old layout's 2; not a.npy
     for name in ("skmrl-embeddings", "skmrl-fits"):
         assert (folder / name).is_symlink()
         left = sorted(str(p.relative_to(big / name)) for p in (big / name).rglob("*"))
-        assert left == sorted(["empty", "my-thesis.txt", "notes", "photos", *mine[1:]])
+        assert left == sorted(["empty", "arrays", "photos", *mine]), name
     assert disk_cache_info(folder)["n_fit_states"] == 0
     enc = _Encoder()
     EmbeddingCache().get_or_compute("fp", ["x"], enc, memory=folder)  # works on, through it
