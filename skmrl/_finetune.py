@@ -93,8 +93,11 @@ def check_matryoshka_layers(layers: Any, max_layers: int | None) -> list[int]:
         for k, w in layers.items():
             if isinstance(w, bool) or not isinstance(w, int | float | np.number):
                 raise TypeError(f"matryoshka_layers[{k!r}] must be a number (a weight), got {w!r}")
-            if not (np.isfinite(w) and w >= 0):
-                raise ValueError(f"matryoshka_layers[{k!r}] must be a weight >= 0, got {w!r}")
+            if not (np.isfinite(w) and w > 0):  # 0 trained nothing, and said it was trained
+                raise ValueError(
+                    f"matryoshka_layers[{k!r}] must be a weight > 0, got {w!r} (leave a depth "
+                    "out not to train it; the full depth is always trained)"
+                )
     values = list(layers)
     if not values:
         raise ValueError("matryoshka_layers must not be empty")

@@ -236,7 +236,12 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
         "normalize": bool(embedder.normalize),
         "fine_tune": embedder.fine_tune,
         "matryoshka_dims": _trained_dims(embedder),
-        "matryoshka_layers": [int(k) for k in getattr(embedder, "matryoshka_layers_", None) or []],
+        # the depths the saved network has: a shallow save holds none deeper than its own
+        "matryoshka_layers": [
+            int(k)
+            for k in getattr(embedder, "matryoshka_layers_", None) or []
+            if depth is None or k <= depth
+        ],
         "n_layers": depth,
         "base_model": embedder.model_source_,
     }

@@ -142,7 +142,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
         With ``fine_tune="full"``: depths whose pooled output the fine-tuning trains as well,
         each at every prefix of ``matryoshka_dims`` (2D Matryoshka: 2DMSE, Starbucks); the full
         depth is always trained. Each depth's nested loss has weight 1, or as a dict gives it
-        (``{3: 4.0}``: layer 3 weighs 4 times the full depth, whose weight is 1 unless given).
+        (``{3: 4.0}``: layer 3 weighs 4 times the full depth, whose weight is 1 unless given;
+        each weight > 0).
         Default: the full depth only; ``fit`` warns when ``n_layers`` pools a depth that is
         not trained.
     epochs : int, optional

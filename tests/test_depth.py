@@ -401,7 +401,10 @@ def test_a_refit_forgets_the_last_trainings_attributes(deep_bert, tmp_path):
         deep_bert, device="cpu", fine_tune="full", matryoshka_layers=[2], epochs=1
     ).fit(CORPUS)
     assert emb.matryoshka_layers_ == [2, 4] and emb.training_losses_
-    emb.set_params(fine_tune=None, matryoshka_layers=None, epochs=None).fit(CORPUS)
+    emb.set_params(n_layers=2).save_pretrained(tmp_path / "shallow")  # it said [2, 4] too
+    shallow = json.loads((tmp_path / "shallow" / "skmrl.json").read_text())
+    assert (shallow["n_layers"], shallow["matryoshka_layers"]) == (2, [2])
+    emb.set_params(n_layers=None, fine_tune=None, matryoshka_layers=None, epochs=None).fit(CORPUS)
     for name in ("matryoshka_dims_", "matryoshka_layers_", "training_losses_"):
         assert not hasattr(emb, name), name
     assert emb.fine_tuned_weights_ is None and emb.max_layers_ == 4
@@ -421,7 +424,10 @@ def test_a_refit_forgets_the_last_trainings_attributes(deep_bert, tmp_path):
         ({"fine_tune": "full", "matryoshka_layers": [0]}, ValueError, "ints >= 1"),
         ({"fine_tune": "full", "matryoshka_layers": []}, ValueError, "must not be empty"),
         ({"fine_tune": "full", "matryoshka_layers": "2"}, TypeError, "list of ints"),
-        ({"fine_tune": "full", "matryoshka_layers": {2: -1.0}}, ValueError, "a weight >= 0"),
+        ({"fine_tune": "full", "matryoshka_layers": {2: -1.0}}, ValueError, "a weight > 0"),
+        # {4: 0.0} ran an epoch that trained nothing; {2: 0.0} listed 2 among the trained depths
+        ({"fine_tune": "full", "matryoshka_layers": {4: 0.0}}, ValueError, "a weight > 0"),
+        ({"fine_tune": "full", "matryoshka_layers": {2: 0}}, ValueError, "leave a depth out"),
         ({"fine_tune": "full", "matryoshka_layers": {2: "x"}}, TypeError, "a number"),
         ({"fine_tune": "full", "matryoshka_layers": {5: 2.0}}, ValueError, r"has 4 layers"),
         ({"fine_tune": "adaptor", "matryoshka_layers": [2]}, ValueError, "goes with"),
