@@ -519,7 +519,15 @@ class MatryoshkaEmbedder(BaseEmbedder):
 
     def _check_fitted_state(self, state: dict[str, Any]) -> None:
         super()._check_fitted_state(state)
-        self._n_layers_for(state)
+        depth = self._n_layers_for(state)
+        if depth is not None and depth < state["max_layers_"]:
+            # A depth the model cannot run (ALBERT, a final norm) passed fit and failed in
+            # transform: a grid over n_layers learnt it after each fold's fit.
+            from skmrl._torch.layers import check_readable_depth
+
+            source = state["model_source_"]
+            loaded = self._load(state["device_"], source if os.path.isdir(source) else None)
+            check_readable_depth(loaded.model, depth)
 
     def _set_fitted_state(self, state: dict[str, Any], key: str) -> None:
         super()._set_fitted_state(state, key)

@@ -110,6 +110,9 @@ def test_grid_over_layers_and_dims_encodes_each_text_once():
     pipe = make_pipeline(
         MatryoshkaEmbedder(device="cpu", cache_layers=True), LogisticRegression(max_iter=500)
     )
+    # fit runs one token pair through a shallow view, once per model and process (may its
+    # depths be read?): made here, before counting the texts
+    MatryoshkaEmbedder(device="cpu", n_layers=2).fit(["x"])
     with count_layers() as counts:
         search = GridSearchCV(pipe, grid, cv=cv).fit(X, y)
     # 6 grid points x 3 folds + the refit, and each unique text went through the network once
@@ -234,6 +237,9 @@ def test_a_final_norm_model_refuses_a_shallower_depth(tmp_path, architecture, ca
     with pytest.raises(ValueError, match="its output is not its last layer's output"):
         emb.save_pretrained(tmp_path / "shallow")
     assert not (tmp_path / "shallow").exists()
+    # and fit refuses it, not only transform (a grid over n_layers learnt it after each fit)
+    with pytest.raises(ValueError, match="its output is not its last layer's output"):
+        MatryoshkaEmbedder(folder, device="cpu", n_layers=2, cache_layers=cache_layers).fit(["x"])
 
 
 def test_cache_layers_at_full_depth_of_a_model_without_a_list_of_layers(tmp_path):
@@ -258,6 +264,8 @@ def test_cache_layers_at_full_depth_of_a_model_without_a_list_of_layers(tmp_path
     np.testing.assert_allclose(emb.transform(CORPUS[:3]), expected, atol=1e-6)
     with pytest.raises(ValueError, match="cannot choose the depth of a AlbertModel"):
         emb.set_params(n_layers=2).transform(CORPUS[:3])
+    with pytest.raises(ValueError, match="cannot choose the depth of a AlbertModel"):
+        MatryoshkaEmbedder(tmp_path, device="cpu", n_layers=2).fit(["x"])  # passed fit
 
 
 def test_views_follow_weight_changes_and_training_mode(deep_bert):

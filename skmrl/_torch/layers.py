@@ -27,6 +27,7 @@ from skmrl._threads import ForkSafeLock
 __all__ = [
     "UnreadableLayersError",
     "check_n_layers",
+    "check_readable_depth",
     "layer_count",
     "layer_outputs",
     "layer_view",
@@ -227,6 +228,37 @@ def layer_view(model: Any, n_layers: int, *, every_layer: bool = False) -> Any:
         return view
 
 
+def check_readable_depth(model: Any, n_layers: int) -> None:
+    """Refuse, with an :class:`UnreadableLayersError`, a depth below ``model``'s own that
+    cannot be read: no single list of layers (ALBERT), or an output that is not the last
+    layer's (a final norm: T5, ModernBERT). Which it is holds for every shallower depth of a
+    model alike: one token pair runs through a view once per model and process, as encoding
+    would run it (milliseconds); the full depth is always readable."""
+    import torch
+
+    if n_layers >= (layer_count(model) or n_layers):
+        return
+    with _VIEWS_LOCK:
+        known = _READABLE.get(model)
+    if known is None:
+        probe = torch.zeros((1, 2), dtype=torch.long, device=next(model.parameters()).device)
+        try:
+            with torch.inference_mode():
+                layer_outputs(layer_view(model, n_layers), probe, None)
+            known = ""
+        except UnreadableLayersError as exc:
+            known = str(exc)
+        with _VIEWS_LOCK:
+            _READABLE[model] = known
+    if known:
+        raise UnreadableLayersError(known)
+
+
+#: model -> why its shallower depths cannot be read ("" where they can): check_readable_depth's
+#: probe, once per model.
+_READABLE: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 def truncated_copy(model: Any, n_layers: int) -> Any:
     """A standalone copy of ``model`` with only its first ``n_layers`` layers (for saving).
 
@@ -245,10 +277,7 @@ def truncated_copy(model: Any, n_layers: int) -> Any:
 
     depth = check_n_layers(n_layers, model)
     path = _layer_list_path(model)
-    if depth < layer_count(model):  # one token pair through the view: refused as encoding is
-        probe = torch.zeros((1, 2), dtype=torch.long, device=next(model.parameters()).device)
-        with torch.inference_mode():
-            layer_outputs(layer_view(model, depth), probe, None)
+    check_readable_depth(model, depth)
     out = copy.deepcopy(model)
     parent = out
     for name in path[:-1]:
