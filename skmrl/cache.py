@@ -567,16 +567,21 @@ _SKMRL_ENTRIES = {
     _FITS_DIR: {"skmrl", "joblib", ".gitignore"},  # the fitted states' joblib tree
 }
 _OLD_LAYOUT_FILE = re.compile(r"[0-9a-f]{40}\.npy")
+_OLD_LAYOUT_PARTIAL = re.compile(r"tmp\w+\.tmp")  # tempfile.mkstemp's, of a write cut short
 
 
 def _old_layout_vectors(child: Path) -> int:
     """How many vectors ``child`` holds as a fingerprint's folder of the old layout (a file
-    ``<SHA-1 of the text>.npy`` each, nothing else); 0 for anything else."""
+    ``<SHA-1 of the text>.npy`` each, and an interrupted write's ``tmp*.tmp``, nothing else);
+    0 for anything else."""
     if not child.is_dir() or child.is_symlink():
         return 0
     files = list(_files_under(child))
-    if all(p.parent == child and _OLD_LAYOUT_FILE.fullmatch(p.name) for p in files):
-        return len(files)
+    if not all(p.parent == child for p in files):
+        return 0
+    vectors = [p for p in files if _OLD_LAYOUT_FILE.fullmatch(p.name)]
+    if all(_OLD_LAYOUT_PARTIAL.fullmatch(p.name) for p in files if p not in vectors):
+        return len(vectors)
     return 0
 
 

@@ -124,7 +124,14 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
     # Arrays, whatever set_output (or sklearn's transform_output) says: a DataFrame indexed
     # 0..n-1 would be realigned on the partition's index below, all NaN where they differ.
     embedder.set_output(transform="default")
-    if getattr(copied_first, "dim", 0) is None and type(first).__name__ == "TfidfBaseline":
+    from scipy.sparse import issparse
+
+    if (
+        getattr(copied_first, "dim", 0) is None
+        and type(first).__name__ == "TfidfBaseline"
+        # a Pipeline whose later step makes the vectors dense (TruncatedSVD) is fine
+        and (copied_first is embedder or issparse(embedder.transform(["text"])))
+    ):
         raise ValueError(
             "TfidfBaseline(dim=None) gives sparse TF-IDF vectors, which a DataFrame of float "
             "columns cannot hold; pass dim= (LSA vectors)"

@@ -1543,6 +1543,7 @@ def test_clearing_empties_a_linked_store_and_keeps_the_link(tmp_path):
     old.mkdir()
     for text in ("x", "y"):
         np.save(old / f"{hashlib.sha1(text.encode()).hexdigest()}.npy", np.ones(4, np.float32))
+    (old / "tmpab12cd.tmp").write_bytes(b"")  # a write of the old layout cut short
     folder.mkdir()
     for name in ("skmrl-embeddings", "skmrl-fits"):
         (folder / name).symlink_to(big / name)

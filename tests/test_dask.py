@@ -17,6 +17,7 @@ distributed = pytest.importorskip("distributed")
 import dask.bag as db  # noqa: E402
 import dask.dataframe as dd  # noqa: E402
 import pandas as pd  # noqa: E402
+from sklearn.decomposition import TruncatedSVD  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
@@ -400,5 +401,9 @@ def test_embed_with_a_pipeline_that_starts_with_an_embedder():
     assert cache.misses == misses  # the first step's vectors, as the embedder alone reads them
     with pytest.raises(ValueError, match=r"TfidfBaseline\(dim=None\) gives sparse"):
         embed(_series(CORPUS, 3), make_pipeline(TfidfBaseline(), Normalizer()).fit(CORPUS))
+    svd = make_pipeline(TfidfBaseline(), TruncatedSVD(5, random_state=0)).fit(CORPUS)
+    with dask.config.set(scheduler="sync"):  # dense after the SVD: refused for a while
+        out = embed(_series(CORPUS, 3), svd).compute()
+    np.testing.assert_allclose(out.to_numpy(), svd.transform(CORPUS), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Pipeline is not fitted"):
         embed(_series(CORPUS, 3), make_pipeline(TfidfBaseline(dim=8), Normalizer()))
