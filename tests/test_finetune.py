@@ -761,6 +761,7 @@ def test_cuda_fine_tune_pickles_cpu_weights_that_load_without_a_gpu(tiny_bert):
     np.testing.assert_allclose(np.load(io.BytesIO(out)), expected, atol=1e-4)
 
 
+@pytest.mark.slow  # 12 s: an adaptor fit, then a fresh process (the default suite nears 10 min)
 def test_pickle_of_an_adaptor_fit_is_small_and_equal(trec_subset):
     X, y = trec_subset
     emb = MatryoshkaEmbedder(dim=16, fine_tune="adaptor", device="cpu").fit(X, y)

@@ -263,6 +263,7 @@ def test_the_token_strings_are_released_before_training(monkeypatch, pooling):
         np.testing.assert_array_equal(emb.sif_component_, _vocab._first_component(pooled))
 
 
+@pytest.mark.slow  # 13 s: five epochs on all of BBC News (the default suite nears 10 minutes)
 def test_cbow_trains(bbc):
     # CBOW learns more slowly than skip-gram (gensim's CBOW scores ~0.73 with 128 dims and 5
     # epochs here, and near chance on a third of the corpus): train on all of it.
