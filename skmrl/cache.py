@@ -499,8 +499,7 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
     else in the folder is kept. A corrupt or foreign file at the vector store's place is removed
     too (it is in skmrl's folder). Either entry may be a link to a folder (the store on another
     disk): the link is kept and skmrl's files there are removed, the folder's others kept.
-    Processes using the store at that moment
-    start a new one.
+    Processes using the store at that moment start a new one.
 
     Parameters
     ----------
