@@ -269,6 +269,27 @@ def test_depth_dim_heatmap_of_many_sizes_keeps_a_readable_width(tmp_path):
     _png_ok(fig, tmp_path / "depth.png")
 
 
+@pytest.mark.parametrize("n_dims", [1, 2, 7])
+def test_depth_dim_legend_stays_inside_a_narrow_figure(n_dims):
+    # with 2 sizes the figure was 5.2 inches wide and the legend's two columns ran past both
+    # of its sides ("within 0.01 of the best" began 18 pixels left of the figure)
+    from skmrl.evaluation import DepthDimCurves
+    from skmrl.plotting import plot_depth_dim
+
+    dims = [8, 16, 32, 64, 128, 256, 384][:n_dims]
+    grid = DepthDimCurves(
+        {k: DimCurve(dims=dims, scores=[[0.7 + k / 100 + i / 50 for i in range(n_dims)]])
+         for k in (1, 2, 6)}
+    )  # fmt: skip
+    fig = plot_depth_dim(grid, tolerance=0.01)
+    fig.canvas.draw()
+    frame = fig.bbox
+    for text in fig.axes[0].get_legend().get_texts():
+        box = text.get_window_extent()
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (text.get_text(), box, frame)
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, (text.get_text(), box, frame)
+
+
 # -- plot_document_map ----------------------------------------------------------------------------
 def test_document_map_panels_colours_legend(tmp_path, word2vec):
     embedders = {"tf-idf": TfidfBaseline(), "word2vec": word2vec}
@@ -432,6 +453,39 @@ def test_document_map_errors():
         plot_document_map({"a": TfidfBaseline(), "b": TfidfBaseline(dim=4)}, CORPUS, LABELS, ax=ax)
 
 
+def test_document_map_refuses_missing_labels_and_twin_names():
+    # a NaN label matched no class (NaN != NaN): 10 of 30 points were not drawn, and the legend
+    # held ten 'nan' entries
+    t = {"t": TfidfBaseline(dim=4)}
+    y = np.array(LABELS, dtype=object)
+    y[[3, 7]] = np.nan
+    with pytest.raises(ValueError, match=r"y holds 2 missing labels .*position 3 first"):
+        plot_document_map(t, CORPUS, y)
+    pd = pytest.importorskip("pandas")
+    labels = pd.Series(LABELS, dtype="string").mask(pd.Series(range(40)) == 5)  # pd.NA
+    with pytest.raises(ValueError, match=r"y holds 1 missing labels .*position 5 first"):
+        plot_document_map(t, CORPUS, labels)
+    # 1 and "1" made one panel, the second embedder's, silently
+    with pytest.raises(ValueError, match=r"two names that read '1' as panel titles \(1 and '1'\)"):
+        plot_document_map({1: TfidfBaseline(), "1": TfidfBaseline(dim=4)}, CORPUS, LABELS)
+
+
+def test_document_map_takes_a_frame_of_vectors_and_refuses_a_figure_for_ax():
+    pd = pytest.importorskip("pandas")
+    vectors = TfidfBaseline(dim=8).fit_transform(CORPUS)
+    # a DataFrame has a transform method of its own: it was taken for an embedder and failed
+    # in check_is_fitted with the whole frame printed
+    frame = plot_document_map({"lsa": pd.DataFrame(vectors)}, CORPUS, LABELS)
+    array = plot_document_map({"lsa": vectors}, CORPUS, LABELS)
+    np.testing.assert_array_equal(
+        np.concatenate([c.get_offsets() for c in frame.axes[0].collections]),
+        np.concatenate([c.get_offsets() for c in array.axes[0].collections]),
+    )
+    # a Figure for ax failed deep in the drawing: 'Figure' object has no attribute 'scatter'
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes, got Figure"):
+        plot_document_map({"t": TfidfBaseline()}, CORPUS, LABELS, ax=plt.figure())
+
+
 def test_document_map_umap_missing_says_how(monkeypatch):
     monkeypatch.setitem(sys.modules, "umap", None)  # import umap -> ImportError
     with pytest.raises(ImportError, match="pip install umap-learn"):
@@ -484,3 +538,11 @@ def test_similarity_heatmap_errors():
     # a bare str was one label per character: "abc" labelled 3 sentences a, b and c
     with pytest.raises(TypeError, match="labels must be a sequence of str, one per sentence"):
         plot_similarity_heatmap({"t": TfidfBaseline()}, CORPUS[:3], labels="abc")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.eye(3))  # vectors are not taken here: the sentences are encoded
+    with pytest.raises(TypeError, match=r"embedders\['v'\] is a DataFrame of vectors, not an"):
+        plot_similarity_heatmap({"v": frame}, CORPUS[:3])
+    with pytest.raises(TypeError, match=r"embedders\['o'\] \(of type object\) has no fit and"):
+        plot_similarity_heatmap({"o": object()}, CORPUS[:3])
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes, got Figure"):
+        plot_similarity_heatmap({"t": TfidfBaseline()}, CORPUS[:3], ax=plt.figure())

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import _MARKERS, _pyplot
+from ._common import _MARKERS, _check_axes, _pyplot
 
 #: Line styles of the curves, one per round of the colour cycle (with the markers).
 _LINESTYLES = ("-", "--", ":", "-.")
@@ -25,22 +25,6 @@ _MAX_HEATMAP_COLUMNS = 16
 #: (the bytes axis on top, the legend entry of the rings): found again, not drawn twice.
 _BYTES_AXIS = "skmrl-bytes-per-vector"
 _RING_ENTRY = "skmrl-smallest-dim-ring"
-
-
-def _check_axes(ax: Any) -> None:
-    """A ``TypeError`` unless ``ax`` is one matplotlib Axes: the array of them that
-    ``plt.subplots(1, 2)`` returns failed deep in the drawing with an AttributeError."""
-    from matplotlib.axes import Axes
-
-    if isinstance(ax, Axes):
-        return
-    if isinstance(ax, np.ndarray | Sequence) and not isinstance(ax, str):
-        held = "an array" if isinstance(ax, np.ndarray) else f"a {type(ax).__name__}"
-        raise TypeError(
-            f"ax must be one matplotlib Axes, got {held} of {np.size(ax)} (plt.subplots(1, 2) "
-            "returns an array of Axes): pass one of them, such as axes[0]"
-        )
-    raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
 
 
 def _check_tolerance(tolerance: Any) -> None:
@@ -331,7 +315,10 @@ def plot_depth_dim(
     if ax is None:
         columns = min(len(grid.dims), _MAX_HEATMAP_COLUMNS)  # 48 sizes made it 56 inches wide
         fig, ax = plt.subplots(
-            figsize=(1.1 * columns + 3.0, 0.55 * len(grid.layers) + 2.0), layout="constrained"
+            # at least 5.5 inches: the legend's longest line (the cheapest cell) is about 4 wide,
+            # and a grid of 2 sizes cut it at both sides
+            figsize=(max(1.1 * columns + 3.0, 5.5), 0.55 * len(grid.layers) + 2.0),
+            layout="constrained",
         )
     draw_depth_dim(ax, grid, tolerance=tolerance)
     if title is not None:
@@ -391,5 +378,6 @@ def draw_depth_dim(ax: Any, grid: Any, *, tolerance: float | None = None) -> Non
         )
     )  # fmt: skip
     ax.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize="small", ncols=2
-    )
+        loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize="small",
+        ncols=2 if n_dims > 4 else 1,  # a narrow grid: one entry under the other
+    )  # fmt: skip

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress, progress_bar
-from skmrl._validation import check_seed
+from skmrl._validation import check_seed, is_missing
 
-from ._common import _MARKERS, _pyplot
+from ._common import _MARKERS, _check_axes, _pyplot
 
 _MAX_TICK_CHARS = 30
 _MAX_ANNOTATED = 10
@@ -29,6 +29,14 @@ def _is_vectors(value: Any) -> bool:
     return isinstance(value, np.ndarray) or sp.issparse(value)
 
 
+def _is_array_like(value: Any) -> bool:
+    """Whether ``value`` is vectors of another kind (a pandas or polars DataFrame, a torch
+    tensor): array-like and no estimator. A DataFrame has a ``transform`` method of its own,
+    so it passed for an embedder and failed in scikit-learn's ``check_is_fitted``, its whole
+    contents printed in a TypeError."""
+    return hasattr(value, "__array__") and not hasattr(value, "fit")
+
+
 def _check_embedders(embedders: Any, *, vectors: bool = False) -> dict[str, Any]:
     """``embedders`` as a dict of str to embedder (or, with ``vectors=True``, to a 2-D matrix)."""
     if not isinstance(embedders, Mapping):
@@ -37,17 +45,36 @@ def _check_embedders(embedders: Any, *, vectors: bool = False) -> dict[str, Any]
         )
     if not embedders:
         raise ValueError("embedders is empty: give at least one, e.g. {'tf-idf': TfidfBaseline()}")
+    named: dict[str, Any] = {}
+    keys: dict[str, Any] = {}  # each panel title's key as given
     for name, emb in embedders.items():
+        if vectors and _is_array_like(emb) and not _is_vectors(emb):
+            emb = np.asarray(emb)
         if vectors and _is_vectors(emb):
             if emb.ndim != 2:
                 raise ValueError(
                     f"embedders[{name!r}] must be vectors of shape (n_samples, n_features), got "
                     f"shape {emb.shape}"
                 )
-        elif not hasattr(emb, "transform"):
-            what = "has no transform method and is not an array of vectors" if vectors else ""
-            raise TypeError(f"embedders[{name!r}] {what or 'has no transform method'}")
-    return {str(name): emb for name, emb in embedders.items()}
+        elif _is_array_like(emb):
+            raise TypeError(
+                f"embedders[{name!r}] is a {type(emb).__name__} of vectors, not an embedder: "
+                "give an embedder (with fit and transform), which encodes the sentences"
+            )
+        elif not (hasattr(emb, "fit") and hasattr(emb, "transform")):
+            what = "is not an array of vectors" if vectors else ""
+            raise TypeError(
+                f"embedders[{name!r}] (of type {type(emb).__name__}) has no fit and transform "
+                f"methods{' and ' + what if what else ''}: give an embedder such as TfidfBaseline()"
+            )
+        if str(name) in keys:
+            raise ValueError(
+                f"embedders has two names that read {str(name)!r} as panel titles "
+                f"({keys[str(name)]!r} and {name!r}): give names that differ as text"
+            )
+        keys[str(name)] = name
+        named[str(name)] = emb
+    return named
 
 
 def _fitted(emb: Any, X: Any) -> Any:
@@ -77,6 +104,8 @@ def _axes_list(ax: Any, n: int) -> list[Any]:
     axes = list(np.ravel(ax)) if isinstance(ax, (Sequence, np.ndarray)) else [ax]
     if len(axes) != n:
         raise ValueError(f"ax must hold one Axes per embedder ({n}), got {len(axes)}")
+    for a in axes:  # a Figure failed deep in the drawing: 'Figure' object has no attribute ...
+        _check_axes(a)
     return axes
 
 
@@ -198,6 +227,14 @@ def plot_document_map(
     if len(labels) != len(docs):
         raise ValueError(
             f"X and y must have the same length, got {len(docs)} documents and {len(labels)} labels"
+        )
+    # A NaN label matched no class (NaN != NaN): its points were not drawn, and each NaN was a
+    # legend entry of its own
+    missing = [i for i, label in enumerate(labels.tolist()) if is_missing(label)]
+    if missing:
+        raise ValueError(
+            f"y holds {len(missing)} missing labels (None or NaN; position {missing[0]} first): "
+            "drop those documents, or give them a label of their own such as 'unlabelled'"
         )
     if len(docs) < 3:
         raise ValueError(f"a map needs at least 3 documents, got {len(docs)}")
