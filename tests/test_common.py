@@ -417,6 +417,15 @@ def test_an_array_held_in_a_container_changed_in_transform_is_caught():
 def test_check_embedder_needs_a_few_documents():
     with pytest.raises(ValueError, match="at least 12 documents"):
         check_embedder(TfidfBaseline(), X=CORPUS[:3])
+    # its own input is checked before any check runs: a bare string ran every check on 20
+    # documents "a", and a y of the wrong length, or of one class, failed as the embedder's fault
+    # ("TfidfBaseline fails check_fit_keeps_parameters: it raised ValueError ...")
+    with pytest.raises(TypeError, match="got a single str; wrap it in a list"):
+        check_embedder(TfidfBaseline(), X="a" * 20)
+    with pytest.raises(ValueError, match=r"^X has 40 documents but y has 10 labels$"):
+        check_embedder(TfidfBaseline(), X=CORPUS, y=LABELS[:10])
+    with pytest.raises(ValueError, match=r"y must hold at least 2 classes .* got 1$"):
+        check_embedder(TfidfBaseline(), X=CORPUS, y=["news"] * 40)
 
 
 # -- beyond the published checks ------------------------------------------------------------------

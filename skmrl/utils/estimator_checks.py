@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
+from skmrl._validation import check_documents, check_label_count
 from skmrl.base import prefix_normalize
 from skmrl.cache import clear_caches, get_embedding_cache
 from skmrl.utils._corpus import CORPUS, LABELS
@@ -1122,6 +1123,16 @@ EMBEDDER_CHECKS: tuple[Callable[[Any, Sequence[str], Any], None], ...] = (
 )
 
 
+def _class_count(y: Any) -> int | None:
+    """How many distinct labels ``y`` holds (``None`` for no ``y``, or labels not hashable)."""
+    if y is None:
+        return None
+    try:
+        return len(set(np.asarray(y).tolist()))
+    except TypeError:  # 2-D labels: lists; the classifier's own check speaks for them
+        return None
+
+
 def check_embedder(
     estimator: Any,
     *,
@@ -1170,7 +1181,16 @@ def check_embedder(
     if X is None:
         docs, labels = list(CORPUS), LABELS
     else:
-        docs, labels = list(X), y
+        # the checker's own input is checked first: a bare string ran every check on its
+        # characters, and a y of the wrong length or of one class failed as the embedder's fault
+        docs, labels = check_documents(X, fit=True), y
+        check_label_count(y, len(docs))
+        classes = _class_count(y)
+        if classes is not None and classes < 2:
+            raise ValueError(
+                "y must hold at least 2 classes (the grid-search check fits a classifier on "
+                f"them), got {classes}"
+            )
     if len(docs) < 12:
         raise ValueError(f"check_embedder needs at least 12 documents, got {len(docs)}")
     name = type(estimator).__name__
