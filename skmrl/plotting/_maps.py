@@ -171,8 +171,9 @@ def plot_document_map(
     ----------
     embedders : dict of str to embedder or array
         Fitted or unfitted transformers (``TfidfBaseline``, ``Word2VecEmbedder``, ...), or the
-        vectors of ``X`` an embedder already gave (a numpy array or scipy sparse matrix with one
-        row per document: nothing is encoded again); the names are the panel titles.
+        vectors of ``X`` an embedder already gave (a numpy array, scipy sparse matrix or pandas
+        DataFrame with one row per document: nothing is encoded again); the names are the panel
+        titles, and must differ as text.
     X : sequence of str
         The documents.
     y : array-like of shape (n_samples,)
