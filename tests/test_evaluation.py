@@ -189,6 +189,26 @@ def test_a_regressor_curve_scores_numeric_targets_as_grid_search(sts_pairs):
         dim_curve(TfidfBaseline(), texts, ["a"] * len(texts), dims=[4], estimator=Ridge())
 
 
+def test_a_bad_document_is_named_at_its_position_in_x_before_any_fit(count_fits):
+    # each fold's fit checked its own training part: None at X[39] was "position 19", after
+    # a whole fit of the folds before (10 s with an adaptor)
+    counts = count_fits(TfidfBaseline)
+    texts = list(CORPUS)
+    texts[39] = None
+    with pytest.raises(ValueError, match="document at position 39 of X is a missing value"):
+        dim_curve(TfidfBaseline(max_dim=8), texts, LABELS, dims=[4], cv=2)
+    assert counts == {"fit": 0, "_fit_full": 0}
+
+
+def test_a_continuous_target_with_a_classifier_names_a_regressor(sts_pairs):
+    # the labels' check advised fine_tune='pca', which ignores y but fails the same way: the
+    # estimator, a classifier, is what cannot take the target
+    pairs, gold = sts_pairs
+    texts = [a for a, _ in pairs]
+    with pytest.raises(ValueError, match=r"LogisticRegression is a classifier: .*estimator=Ridge"):
+        dim_curve(TfidfBaseline(max_dim=8), texts, gold, dims=[4], cv=3)
+
+
 def test_n_jobs_gives_the_same_curve():
     one = dim_curve(TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[2, 8], cv=4)
     two = dim_curve(TfidfBaseline(max_dim=32), CORPUS, LABELS, dims=[2, 8], cv=4, n_jobs=2)
@@ -426,6 +446,37 @@ def test_smallest_dim_on_a_hand_made_curve():
     nan_curve = DimCurve(dims=[8, 16], scores=[[np.nan, 0.5]])
     with pytest.warns(UserWarning, match="no finite mean score at dim 8"):
         assert nan_curve.smallest_dim() == 16
+
+
+def test_a_curve_refuses_sizes_its_figures_and_tables_cannot_read():
+    # unsorted sizes drew a zigzag line, [] failed in the plot with an IndexError, 8.5 became 8
+    with pytest.raises(ValueError, match=r"increasing sizes >= 1, got \[64, 8\]"):
+        DimCurve(dims=[64, 8], scores=[[0.9, 0.5]])
+    for dims in ([8, 8], [0, 8]):
+        with pytest.raises(ValueError, match="increasing sizes >= 1"):
+            DimCurve(dims=dims, scores=[[0.5, 0.6]])
+    with pytest.raises(ValueError, match="at least one size"):
+        DimCurve(dims=[], scores=[[]])
+    for dims in ([8.5], ["8"]):
+        with pytest.raises(TypeError, match="dims must hold whole numbers"):
+            DimCurve(dims=dims, scores=[[0.5]])
+    curve = DimCurve(dims=np.array([8.0, 16.0]), scores=[[0.5, 0.6]])  # whole floats: taken
+    assert curve.dims.dtype == np.int64 and curve.dims.tolist() == [8, 16]
+
+
+def test_a_depth_grid_without_a_finite_score_still_makes_its_table():
+    # it raised "no (depth, dim) has a finite mean score" and printed nothing
+    grid = DepthDimCurves(
+        {2: DimCurve(dims=[8, 16], scores=[[np.nan, np.nan]]),
+         4: DimCurve(dims=[8, 16], scores=[[np.nan, np.nan]])}
+    )  # fmt: skip
+    assert grid.to_markdown(digits=2).splitlines()[2:] == [
+        "| 2 | nan | nan | - |",
+        "| 4 | nan | nan | - |",
+    ]
+    pytest.importorskip("matplotlib")
+    ax = grid.plot()  # nothing within the tolerance to mark: a heatmap without a legend
+    assert ax.get_legend() is None and len(ax.texts) == 4
 
 
 def test_a_size_left_out_for_a_nan_fold_is_named():
@@ -733,13 +784,26 @@ def test_a_scorer_that_negates_a_loss_is_named_neg_like_scikit_learns():
         assert curve.to_markdown().startswith("| dim | neg_log_loss | std |")
 
 
-def test_the_default_score_of_an_estimator_other_than_a_classifier_is_not_named_accuracy():
-    # a GaussianMixture's score is a mean log-likelihood: the curve said "accuracy" of it
+def test_a_mixture_model_is_held_to_a_clusterer_s_rules(count_fits):
+    # a GaussianMixture's own score is a mean log-likelihood, which the curve once called
+    # "accuracy", then "GaussianMixture.score": densities in different dims do not compare (it
+    # was highest at the smallest dim, -0.565 at 4 dims against -0.888 at 16). With
+    # scoring="accuracy" its component numbers were scored as classes (0.48), where KMeans is
+    # refused: it predicts components as KMeans predicts clusters, but is no "clusterer".
     from sklearn.mixture import GaussianMixture
 
     gmm = GaussianMixture(n_components=4, random_state=0)
-    curve = dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=2, estimator=gmm)
-    assert curve.scoring == "GaussianMixture.score"
+    counts = count_fits(TfidfBaseline)
+    for scoring in (None, "accuracy"):
+        with pytest.raises(ValueError, match=r"GaussianMixture.*'adjusted_rand_score'"):
+            dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], estimator=gmm,
+                      scoring=scoring)  # fmt: skip
+    assert counts == {"fit": 0, "_fit_full": 0}
+    curve = dim_curve(
+        TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=2, estimator=gmm,
+        scoring="adjusted_rand_score",
+    )  # fmt: skip
+    assert curve.scoring == "adjusted_rand_score" and np.isfinite(curve.scores).all()
     assert dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[4], cv=2).scoring == (
         "accuracy"
     )
@@ -762,9 +826,11 @@ def test_sts_errors():
         dim_curve(emb, pairs, np.where(np.arange(10) == 3, np.nan, gold), task="sts", cv=None)
     with pytest.raises(TypeError, match="y must be numbers"):
         dim_curve(emb, pairs, ["high"] * 10, task="sts")
-    swapped = [(CORPUS[0], CORPUS[1]), (CORPUS[1], CORPUS[0])] * 2  # all in every test fold
+    swapped = [(CORPUS[0], CORPUS[1]), (CORPUS[1], CORPUS[0])] * 3  # all in every test fold
     with pytest.raises(ValueError, match="fold 0: every sentence of its training pairs is also"):
-        dim_curve(emb, swapped, [1.0, 2.0, 3.0, 4.0], task="sts", cv=2)
+        dim_curve(emb, swapped, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], task="sts", cv=2)
+    with pytest.raises(ValueError, match=r"cv=2: 5 pairs are too few for folds .* cv=None"):
+        dim_curve(emb, pairs[:5], gold[:5], task="sts", cv=2)
     with pytest.raises(ValueError, match="no estimator or scoring"):
         dim_curve(emb, pairs, gold, task="sts", estimator=LogisticRegression())
     with pytest.raises(ValueError, match="no pairs"):
@@ -925,9 +991,9 @@ def test_sts_vector_pairs_errors():
         dim_curve(ad, np.stack([A, B], axis=1).astype(str), gold, task="sts")
     with pytest.raises(ValueError, match="12 pairs but y has shape"):
         dim_curve(ad, (A, B), gold[:10], task="sts")
-    swapped = (np.stack([A[0], A[1]] * 2), np.stack([A[1], A[0]] * 2))  # all in every test fold
+    swapped = (np.stack([A[0], A[1]] * 3), np.stack([A[1], A[0]] * 3))  # all in every test fold
     with pytest.raises(ValueError, match="fold 0: every vector of its training pairs is also"):
-        dim_curve(ad, swapped, [1.0, 2.0, 3.0, 4.0], task="sts", cv=2)
+        dim_curve(ad, swapped, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], task="sts", cv=2)
     # the other kind of pairs: what to pass
     with pytest.raises(
         TypeError,
@@ -971,10 +1037,10 @@ def test_sts_vectors_held_otherwise_than_as_pairs_are_not_called_texts():
     them and how to pass them; None or a number is a TypeError, not "has no len()"."""
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
-    A, B = rng.normal(size=(2, 12, 8))
-    gold = rng.uniform(0, 5, 12)
+    A, B = rng.normal(size=(2, 15, 8))  # 5 folds of 3 pairs
+    gold = rng.uniform(0, 5, 15)
     ad = MatryoshkaAdaptor(method="pca")
-    with pytest.raises(ValueError, match=r"got \(12, 16\); two matrices A and B, .* as \(A, B\)"):
+    with pytest.raises(ValueError, match=r"got \(15, 16\); two matrices A and B, .* as \(A, B\)"):
         dim_curve(ad, np.hstack([A, B]), gold, task="sts")
     frame = pd.DataFrame({"emb_a": list(A), "emb_b": list(B), "score": gold})
     with pytest.raises(ValueError, match=r"2 columns \(vector_a, vector_b\).* has 3: \['emb_a'"):
@@ -988,7 +1054,7 @@ def test_sts_vectors_held_otherwise_than_as_pairs_are_not_called_texts():
         with pytest.raises(TypeError, match=r"X must hold pairs of vectors: .*; got"):
             dim_curve(ad, X, gold, task="sts")
     # a frame of texts is still texts
-    texts = pd.DataFrame({"a": CORPUS[:12], "b": CORPUS[20:32]})
+    texts = pd.DataFrame({"a": CORPUS[:15], "b": CORPUS[20:35]})
     with pytest.raises(TypeError, match="X holds pairs of texts, and MatryoshkaAdaptor takes"):
         dim_curve(ad, texts, gold, task="sts")
 
@@ -1825,6 +1891,24 @@ def test_a_comparison_with_an_all_nan_curve_still_makes_its_table():
     table = comp.to_markdown(digits=2).splitlines()
     assert table[-1] == "| smallest dim within 0.01 of the best | — | 16 |"
     assert table[3] == "| 16 |  | 0.80 ± 0.00 |"
+
+
+def test_sts_folds_too_small_for_spearman_are_refused_before_any_fit(count_fits):
+    # cv=60 on 60 pairs left one pair per test fold: every score NaN, without a word; cv=30
+    # made every fold score -1, 1 or NaN
+    from sklearn.model_selection import KFold
+
+    counts = count_fits(TfidfBaseline)
+    pairs = list(zip(CORPUS[:20], CORPUS[20:], strict=True))
+    gold = np.linspace(0, 5, 20)
+    for cv in (20, 10, 7):
+        with pytest.raises(ValueError, match=r"cv must be between 2 and 6 for 20 pairs"):
+            dim_curve(TfidfBaseline(max_dim=8), pairs, gold, task="sts", dims=[4], cv=cv)
+    with pytest.raises(ValueError, match=r"a test fold of 2 pair\(s\)"):
+        dim_curve(TfidfBaseline(max_dim=8), pairs, gold, task="sts", dims=[4], cv=KFold(10))
+    assert counts == {"fit": 0, "_fit_full": 0}
+    curve = dim_curve(TfidfBaseline(max_dim=8), pairs, gold, task="sts", dims=[4], cv=6)
+    assert curve.scores.shape == (6, 1) and np.isfinite(curve.scores).all()
 
 
 def test_sts_with_constant_gold_scores_is_refused_before_any_fit(count_fits):

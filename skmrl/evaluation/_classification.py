@@ -67,8 +67,13 @@ def _check_clusterer(estimator: Any, scoring: Any, embedder: Any) -> None:
     that compares clusters with the classes; a warning when the embedder learns from ``y``.
     Nothing for any other estimator."""
     from sklearn.base import is_clusterer
+    from sklearn.utils import get_tags
 
-    if not is_clusterer(estimator):
+    # A mixture model (GaussianMixture) predicts components as a clusterer predicts clusters,
+    # but is tagged a density estimator: it ran, scoring component numbers as classes, and its
+    # own score (a log-likelihood) was highest at the smallest dim as KMeans' is
+    mixture = get_tags(estimator).estimator_type == "density_estimator"
+    if not (is_clusterer(estimator) or (mixture and hasattr(estimator, "predict"))):
         return
     name = type(estimator).__name__
     if not hasattr(estimator, "predict"):
@@ -81,14 +86,16 @@ def _check_clusterer(estimator: Any, scoring: Any, embedder: Any) -> None:
                                          "adjusted_mutual_info_score"))  # fmt: skip
     if scoring is None:
         raise ValueError(
-            f"estimator {name} is a clusterer: its own score does not compare sizes (KMeans': "
-            "minus the inertia, which is highest at the smallest dim, whatever the clusters); "
+            f"estimator {name} is a {'mixture model' if mixture else 'clusterer'}: its own "
+            "score does not compare sizes (KMeans': minus the inertia, GaussianMixture's: a "
+            "log-likelihood, each highest at the smallest dim, whatever the clusters); "
             f"pass a scoring that compares the clusters with y: {named}"
         )
     if (isinstance(scoring, str) and scoring not in _CLUSTER_SCORERS) or _scores_classes(scoring):
         raise ValueError(
-            f"scoring={scoring!r} needs class predictions (or probabilities), but clusterer "
-            f"{name} predicts cluster numbers, which are not the classes of y; pass a scoring "
+            f"scoring={scoring!r} needs class predictions (or probabilities), but "
+            f"{'mixture model' if mixture else 'clusterer'} {name} predicts cluster numbers, "
+            "which are not the classes of y; pass a scoring "
             f"that compares the clusters with y: {named}"
         )
     if _learns_from_labels(embedder):

@@ -210,7 +210,11 @@ class DepthDimCurves:
         -------
         str
         """
-        chosen = self.smallest_dims(tolerance)
+        # A grid without a finite mean has no smallest dim anywhere: "-" in each row (it raised
+        # "no (depth, dim) has a finite mean score" and printed nothing, where DimCurve's and
+        # Comparison's tables show their NaN cells)
+        finite = np.isfinite(self.mean).any()
+        chosen = self.smallest_dims(tolerance) if finite else dict.fromkeys(self.layers.tolist())
         head = ["layers", *(str(int(d)) for d in self.dims)]
         timed = bool(self.encode_seconds_per_1000)
         if timed:

@@ -10,7 +10,13 @@ from typing import Any, overload
 import numpy as np
 
 from skmrl import _frames
-from skmrl._validation import check_label_count, check_pair_scores, check_pairs, holds_text
+from skmrl._validation import (
+    check_documents,
+    check_label_count,
+    check_pair_scores,
+    check_pairs,
+    holds_text,
+)
 from skmrl._vector_checks import check_not_written_vectors, check_vector_pairs, holds_vector_pairs
 
 from ._classification import (
@@ -38,6 +44,10 @@ from ._sts import _sts_fold
 __all__ = ["TASKS", "dim_curve"]
 
 TASKS = ("classification", "sts", "retrieval")
+
+#: The fewest pairs an STS test fold may hold: Spearman's correlation of 1 pair is NaN, of 2 it is
+#: -1 or 1, and a curve of such folds means nothing.
+_MIN_STS_TEST_PAIRS = 3
 
 
 # Overloads: without `layers` the result is a DimCurve (curve.smallest_dim(), curve.scores), with
@@ -182,7 +192,8 @@ def dim_curve(
         fitted with one BLAS thread
         (``threadpoolctl``): on vectors of at most ``max_dim_`` columns threads gain nothing,
         and on busy cores they made these fits up to 30 times slower. A clusterer with
-        ``predict`` (``KMeans``) clusters the training part, assigns the held-out part to its
+        ``predict`` (``KMeans``; a mixture model, ``GaussianMixture``, alike) clusters the
+        training part, assigns the held-out part to its
         clusters, and ``scoring`` compares them with ``y``: it must be a clustering metric
         (``"adjusted_rand_score"``, ``"v_measure_score"``...), else a ``ValueError``. An
         embedder that learns from ``y`` (``fine_tune="adaptor"``) then warns: its clusters are
@@ -369,6 +380,8 @@ def _dim_curve(
         check_label_count(y, len(X), "samples")  # a generator, a number, a bare str: one line
         if len(X) == 0:
             raise ValueError("X holds no samples: there is nothing to fit and score")
+        if holds_text(X):  # every document, once: each fold's fit named a position in its fold
+            check_documents(X)  # (None at X[39] was "position 19"), after minutes of fitting
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:  # a column: raveled once, warned as scikit-learn
             y = column_or_1d(y, warn=True)  # does (each fold's fit at each dim warned)
@@ -377,6 +390,7 @@ def _dim_curve(
         if regression:
             y = _check_targets(y, estimator)
         else:
+            _check_not_regression_target(y, estimator)
             classes, codes = check_class_labels(
                 y, len(y), single_class="a classifier needs at least 2 classes to be scored"
             )
@@ -439,10 +453,26 @@ def _dim_curve(
             splits = [(every, every)]
         else:
             if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-                if not 2 <= cv <= len(a):
-                    raise ValueError(f"cv must be between 2 and the {len(a)} pairs, got {cv}")
+                if len(a) < 2 * _MIN_STS_TEST_PAIRS:
+                    raise ValueError(
+                        f"cv={cv}: {len(a)} pairs are too few for folds (2 test folds of "
+                        f"{_MIN_STS_TEST_PAIRS} pairs need {2 * _MIN_STS_TEST_PAIRS}); pass "
+                        "cv=None to score all pairs once"
+                    )
+                if not 2 <= cv <= len(a) // _MIN_STS_TEST_PAIRS:
+                    raise ValueError(
+                        f"cv must be between 2 and {len(a) // _MIN_STS_TEST_PAIRS} for {len(a)} "
+                        f"pairs (each test fold needs {_MIN_STS_TEST_PAIRS} pairs for Spearman's "
+                        f"correlation, which is NaN or +-1 on fewer), got {cv}"
+                    )
                 cv = KFold(int(cv), shuffle=True, random_state=0)
             splits = _sts_splits(cv, y, groups)
+            small = min(len(test) for _, test in splits)
+            if small < _MIN_STS_TEST_PAIRS:
+                raise ValueError(
+                    f"cv makes a test fold of {small} pair(s): Spearman's correlation needs "
+                    f"{_MIN_STS_TEST_PAIRS} pairs (it is NaN or +-1 on fewer); use fewer folds"
+                )
         score_name = "spearman"
 
         def run(i: int, train: np.ndarray, test: np.ndarray, fold_dims: Any, clip=False, tick=None):
@@ -600,6 +630,27 @@ def _silenced(embedder: Any, progress: bool | None) -> Any:
     return clone(embedder).set_params(progress=False)
 
 
+def _check_not_regression_target(y: np.ndarray, estimator: Any) -> None:
+    """A ``ValueError`` naming a regressor when ``y`` holds continuous values and the
+    estimator (the default ``LogisticRegression``, say) is not one: the labels' check said the
+    target "cannot guide the embedding" and advised ``fine_tune='pca'``, which fails alike."""
+    from sklearn.base import is_classifier
+    from sklearn.utils.multiclass import type_of_target
+
+    if not is_classifier(estimator) or y.ndim != 1:
+        return
+    try:
+        kind = type_of_target(y, input_name="y")
+    except (TypeError, ValueError):  # mixed or missing labels: check_class_labels says
+        return
+    if kind == "continuous":
+        raise ValueError(
+            f"y holds continuous values, but estimator {type(estimator).__name__} is a "
+            "classifier: for a regression target pass a regressor, such as estimator=Ridge() "
+            "(scored by R^2 by default)"
+        )
+
+
 def _check_targets(y: np.ndarray, estimator: Any) -> np.ndarray:
     """A regressor's ``y``: one finite number per sample (kept as given, as a regressor in a
     ``GridSearchCV`` gets it)."""
@@ -632,8 +683,8 @@ def _check_groups(groups: Any, cv: Any, n: int, what: str) -> np.ndarray | None:
 
 def _scorer_name(scoring: Any, estimator: Any) -> str:
     """The curve's name for a classification ``scoring``: by default ``"accuracy"`` for a
-    classifier and ``"<Estimator>.score"`` for any other (a ``GaussianMixture``'s is a
-    log-likelihood), a string as it is, a callable by its ``__name__``, and a ``make_scorer``
+    classifier and ``"<Estimator>.score"`` for any other (a regressor's is its R2), a string
+    as it is, a callable by its ``__name__``, and a ``make_scorer``
     scorer by its score function's (``"f1_score"``, not the scorer's repr with its arguments),
     ``"neg_"`` before it when the scorer negates a loss (``greater_is_better=False``: its scores
     are ``-log_loss``, and a table headed ``log_loss`` above them read as a negative loss)."""

@@ -357,7 +357,7 @@ def draw_depth_dim(ax: Any, grid: Any, *, tolerance: float | None = None) -> Non
     ax.set_xlabel("embedding size (dim)")
     ax.set_ylabel("layers (encode s / 1,000 texts)" if seconds else "layers (n_layers)")
     ax.figure.colorbar(image, ax=ax, label=f"{grid.scoring} (mean)")
-    if tolerance is None:
+    if tolerance is None or not finite.size:  # no finite cell: none is within any tolerance
         return
     good = grid.within(tolerance)
     for i, (r, c) in enumerate(zip(*np.nonzero(good), strict=True)):
