@@ -198,8 +198,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
         The loss of each optimiser step of the weights' training, computed on its batch
         before the step updates the weights (``"full"`` and ``"full+adaptor"`` only).
     encoder_identity_ : str
-        Hash of the encoder that encodes: the fine-tuned weights' with ``"full"``, else
-        ``model_identity_``.
+        Hash of the encoder that encodes: the fine-tuned weights' with ``"full"`` (a
+        ``copy.deepcopy``'s own, as its ``fingerprint_``), else ``model_identity_``.
     saved_adaptor_ : object or None
         The adaptor saved in the model's folder (``skmrl_adaptor.npz``, by
         :meth:`save_pretrained`), applied before ``adaptor_``; ``None`` when the folder has none.
@@ -738,6 +738,17 @@ class MatryoshkaEmbedder(BaseEmbedder):
         save_pretrained(self, path)
 
     # -- persistence ----------------------------------------------------------------------------
+    def __deepcopy__(self, memo: dict[int, Any]) -> MatryoshkaEmbedder:
+        """A deep copy under a fingerprint of its own (:class:`~skmrl.base.BaseEmbedder`) and,
+        with fine-tuned weights, an encoder identity of its own: the vectors and the built
+        encoder are keyed by ``encoder_identity_``, so a copy whose ``fine_tuned_weights_`` were
+        edited still encoded with the original's weights, for old and new texts alike."""
+        new = super().__deepcopy__(memo)
+        if new.__dict__.get("fine_tuned_weights_") is not None:
+            mark = f"{self.encoder_identity_} copy {new.fingerprint_}"
+            new.encoder_identity_ = hashlib.sha1(mark.encode()).hexdigest()
+        return new
+
     def __getstate__(self) -> dict[str, Any]:
         # The model itself lives in the process-wide cache of skmrl.models, never on the
         # estimator: a pickle holds the reference (model, model_source_, model_identity_) and is

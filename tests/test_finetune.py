@@ -86,6 +86,31 @@ def test_full_fit_is_cached_and_reproducible(tiny_bert):
     assert other.fit(CORPUS).encoder_identity_ != first.encoder_identity_
 
 
+def test_a_deep_copy_with_edited_fine_tuned_weights_encodes_with_them(tiny_bert):
+    # docs/design.md: edit a copy.deepcopy, not the shared state. The copy kept the original's
+    # encoder_identity_, which keys both the vectors and the encoder built from the weights, so
+    # its edited weights were never read: old and new texts alike got the original's vectors.
+    import copy
+
+    original = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu").fit(CORPUS)
+    before = original.transform(CORPUS)
+    edited = copy.deepcopy(original)
+    assert edited.encoder_identity_ != original.encoder_identity_
+    name = next(k for k in edited.fine_tuned_weights_ if k.endswith("word_embeddings.weight"))
+    edited.fine_tuned_weights_[name].mul_(-1)  # every token's embedding turned around
+    assert not np.allclose(edited.transform(CORPUS), before, atol=1e-3)
+    assert not np.allclose(
+        edited.transform(["a text neither has seen"]),
+        original.transform(["a text neither has seen"]),
+        atol=1e-3,
+    )
+    np.testing.assert_array_equal(original.transform(CORPUS), before)
+    # an unedited copy encodes as the original (from its own encoder, built from the weights)
+    np.testing.assert_allclose(copy.deepcopy(original).transform(CORPUS), before, rtol=0, atol=1e-5)
+    # a pickle keeps the identity: worker processes share the original's vectors and encoder
+    assert pickle.loads(pickle.dumps(original)).encoder_identity_ == original.encoder_identity_
+
+
 def test_clear_caches_releases_the_fine_tuned_encoders(tiny_bert):
     # skmrl.clear_caches() kept the last 8 encoders that fine_tune="full" built (91 MB each
     # for MiniLM): after a 5-fold x 3-setting GridSearchCV over MiniLM and the estimators
