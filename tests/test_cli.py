@@ -863,6 +863,25 @@ def test_finetune_failed_run_removes_the_folders_it_made(monkeypatch, capsys, tm
     assert (tmp_path / "kept").is_dir() and not any((tmp_path / "kept").iterdir())
 
 
+def test_finetune_whose_first_line_cannot_be_written_removes_the_folders_it_made(
+    monkeypatch, tmp_path, corpus_csv
+):
+    # `skmrl finetune ... | true` (exit 141) or `> /dev/full` failed at the first print,
+    # before the try that removes the folders made for the output: new/a/model was left
+    from skmrl.cli import finetune
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    trained = []
+    monkeypatch.setattr(finetune, "_train", lambda args, plan: trained.append(1))
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    output = tmp_path / "new" / "a" / "model"
+    main(["finetune", str(corpus_csv), "--text-col", "text", "-o", str(output)])
+    assert not trained and not (tmp_path / "new").exists()
+
+
 def test_finetune_that_fails_while_saving_keeps_the_model_it_would_replace(
     monkeypatch, capsys, tmp_path, corpus_csv, tiny_bert
 ):

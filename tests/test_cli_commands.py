@@ -134,6 +134,10 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     _write_csv(tmp_path / "nan.csv", ["text", "topic"], [["a cat", "x"], ["NaN", "y"]])
     _write_csv(tmp_path / "nan-label.csv", ["text", "topic"], [["a cat", "x"], ["a dog", "nan"]])
     _write_csv(tmp_path / "one.csv", ["text", "topic"], [["a cat", "x"], ["a dog", "x"]])
+    # a model folder without weights: tfidf and word2vec were swept first, then lost with the run
+    no_weights = tmp_path / "no-weights"
+    no_weights.mkdir(exist_ok=True)
+    (no_weights / "config.json").write_text('{"model_type": "bert", "hidden_size": 8}')
     # other separators in a file named .csv; a comma in a text splits its row
     (tmp_path / "semicolons.csv").write_text(
         "text;topic\na cat;pets\nshares fell, then rose;money\n"
@@ -209,6 +213,8 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, *cols, "--embedder", "tfidf", "--cache-dir", "none"], "--cache-dir",
          ("is for the embedders matryoshka and adaptor only",)),
         ([c, *cols, "--model", str(tmp_path / "no-model")], "--model", ("no such folder",)),
+        ([c, *cols, "--embedder", "tfidf", "word2vec", "matryoshka", "--model", str(no_weights)],
+         "--model", ("holds no weights file",)),
         ([c, *cols, "--max-length", "100000"], "--max-length", ("model's 512 position",)),
         ([c, *cols, "--out", "results.txt"], "--out", ("expected a .csv file",)),
         ([c, *cols, "--out", "missing/r.csv"], "--out", ("folder 'missing' does not exist",)),
@@ -614,6 +620,16 @@ def _embed_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     (tmp_path / "blank.txt").write_text("\n \n")
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)))
     (tmp_path / "texts.md").write_text("a cat\n")
+    # a compressed file or one of another format was "expected a .txt file ...", where the
+    # docs promise the command that decompresses it (as sweep and finetune give)
+    import gzip
+
+    (tmp_path / "texts.txt.gz").write_bytes(gzip.compress(b"a cat\n"))
+    (tmp_path / "texts.jsonl").write_text('{"text": "a cat"}\n')
+    # a model folder without weights failed only when the model loaded
+    no_weights = tmp_path / "no-weights"
+    no_weights.mkdir(exist_ok=True)
+    (no_weights / "config.json").write_text('{"model_type": "bert", "hidden_size": 8}')
     _write_csv(tmp_path / "nan.csv", ["text"], [["a cat"], ["None"]])
     (tmp_path / "rr.rows.npy").mkdir(exist_ok=True)
     c = str(corpus)
@@ -625,6 +641,12 @@ def _embed_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
          "-o/--output", ("'rr.rows.npy' is a folder (--skip-empty writes the rows of INPUT",)),
         ([str(tmp_path / "binary.txt"), "-o", "v.npy"], "INPUT", ("not a text file",)),
         ([str(tmp_path / "texts.md"), "-o", "v.npy"], "INPUT", ("expected a .txt file",)),
+        ([str(tmp_path / "texts.txt.gz"), "-o", "v.npy"], "INPUT",
+         ("is gzip-compressed", "(e.g. gunzip -c ", "> 'texts.txt')")),
+        ([str(tmp_path / "texts.jsonl"), "-o", "v.npy"], "INPUT",
+         ("is a JSON Lines file", "pandas.read_json(")),
+        ([c, "-o", "v.npy", "--text-col", "text", "--model", str(no_weights)], "--model",
+         ("holds no weights file (model.safetensors or pytorch_model.bin",)),
         ([str(tmp_path / "holes.txt"), "-o", "v.npy"], "INPUT",
          ("line 2 of", "is empty", "--skip-empty")),
         ([str(tmp_path / "blank.txt"), "-o", "v.npy", "--skip-empty"], "INPUT",

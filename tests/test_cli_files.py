@@ -53,6 +53,25 @@ def test_a_float_missing_value_in_a_label_column_and_none_in_a_text_column_stay_
         read_texts(str(path), "text", False, None)
 
 
+def test_every_spelling_pandas_reads_as_missing_is_missing(tmp_path):
+    # "n/a" (and "#NA", "-NaN", "1.#QNAN") were read as a text and as a class without a word,
+    # where pandas.read_csv reads them as NaN, as it does "N/A"
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    from skmrl.cli._columns import MISSING_MARKERS
+
+    assert STR_NA_VALUES - {""} <= MISSING_MARKERS
+    path = _write(tmp_path / "na-text.csv", "text,intent\nhi,greet\nn/a,x\n")
+    with pytest.raises(Refused, match=r"'n/a' in column 'text': a missing value, not a text"):
+        read_texts(str(path), "text", False, None)
+    path = _write(tmp_path / "na-label.csv", "text,intent\nhi,greet\nbye,-1.#QNAN\n")
+    with pytest.raises(Refused, match=r"'-1.#QNAN' in column 'intent': a missing value"):
+        label_cells(read_table(str(path), None), "intent", "hint")
+    path = _write(tmp_path / "na-class.csv", "text,intent\nhi,greet\nbye,n/a\nyo,greet\n")
+    with pytest.warns(UserWarning, match=r"'n/a' in 1 row\(s\): taken as a class"):
+        assert label_cells(read_table(str(path), None), "intent", "hint")[1] == "n/a"
+
+
 def test_sweep_warns_about_a_class_spelt_none_and_reads_on(skmrl_cmd, tmp_path):
     # the reviewer's run: refused "row 2 ... has 'None' in column 'intent': a missing value";
     # now the class is read (the run then stops at --folds, before any model is loaded)

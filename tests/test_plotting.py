@@ -290,6 +290,25 @@ def test_depth_dim_legend_stays_inside_a_narrow_figure(n_dims):
         assert frame.y0 <= box.y0 and box.y1 <= frame.y1, (text.get_text(), box, frame)
 
 
+def test_sweep_depth_figure_keeps_its_title_whole(tmp_path, monkeypatch):
+    # sweep titles the figure with the file's name: on a table of 2 sizes it was wider than
+    # the figure, and the saved image read "am150.csv: accuracy ..."
+    from skmrl.cli import sweep
+    from skmrl.evaluation import DepthDimCurves
+
+    grid = DepthDimCurves({k: DimCurve(dims=[8, 32], scores=[[0.7, 0.8]]) for k in (2, 6)})
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figure to measure it
+    name = "a-rather-long-file-name-of-messages.csv"
+    sweep._write_depth_plot(grid, str(tmp_path / "depth.png"), name)
+    (fig,) = figures
+    title = fig.axes[0].title
+    assert title.get_text().startswith(name)
+    width = plt.imread(tmp_path / "depth.png").shape[1]  # pixels, at the saved dpi of 120
+    fig.canvas.draw()  # at the figure's own dpi
+    assert width >= title.get_window_extent().width * 120 / fig.dpi
+
+
 # -- plot_document_map ----------------------------------------------------------------------------
 def test_document_map_panels_colours_legend(tmp_path, word2vec):
     embedders = {"tf-idf": TfidfBaseline(), "word2vec": word2vec}

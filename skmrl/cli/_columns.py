@@ -20,14 +20,18 @@ from skmrl.cli._csv import Table, is_number, separator_problem
 from skmrl.cli._refused import Refused
 
 _SHOWN_COLUMNS = 20
-#: Cells that stand for a missing value (what pandas writes or reads as NA), not for a text.
-MISSING_MARKERS = frozenset(
-    {"nan", "NaN", "NAN", "-nan", "<NA>", "NaT", "None", "null", "NULL", "NA", "N/A", "#N/A"}
+#: The missing values that only a float or pandas' NA written as text spells (``str(np.nan)``,
+#: and the C runtime's ``1.#QNAN``): no class is named so, and a label column refuses them; the
+#: other markers (``None``, ``NA``) may be a class's name.
+NAN_SPELLINGS = frozenset(
+    {"nan", "NaN", "NAN", "-nan", "-NaN", "<NA>", "NaT", "1.#IND", "-1.#IND", "1.#QNAN", "-1.#QNAN"}
 )
-#: The missing values that only a float or pandas' NA written as text spells (``str(np.nan)``):
-#: no class is named so, and a label column refuses them; the other markers (``None``, ``NA``)
-#: may be a class's name.
-NAN_SPELLINGS = frozenset({"nan", "NaN", "NAN", "-nan", "<NA>", "NaT"})
+#: Cells that stand for a missing value, not for a text: every spelling pandas reads as NA by
+#: default (``read_csv``'s ``na_values``; "n/a" was read as a text, and as a class without a
+#: warning), and ``NAN`` and ``NaT``, which it writes.
+MISSING_MARKERS = NAN_SPELLINGS | frozenset(
+    {"None", "null", "NULL", "NA", "N/A", "n/a", "#N/A", "#NA", "#N/A N/A"}
+)
 #: A number written in decimal: a sign, digits with a fraction, an exponent (no ``_``, no ``inf``).
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 

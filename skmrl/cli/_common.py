@@ -272,6 +272,18 @@ def model_config(model: str) -> dict:
         raise ValueError(str(exc)) from None
     if not source.is_dir():
         return {}  # a hub id in the local cache: transformers checks it when it loads
+    from skmrl._model_errors import _WEIGHTS_FILES
+    from skmrl._st_layout import encoder_subfolder
+
+    encoder = source / encoder_subfolder(str(source))
+    if not any((encoder / name).is_file() for name in _WEIGHTS_FILES):
+        # found only when the model loaded: after sweep had scored its other embedders, whose
+        # curves were then lost with the run
+        raise ValueError(
+            f"the model folder {encoder} holds no weights file (model.safetensors or "
+            "pytorch_model.bin, or their shards' index .json); a model folder holds "
+            "config.json, the weights and the tokenizer files, as save_pretrained writes them"
+        )
     try:
         config = json.loads((source / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -53,6 +53,21 @@ class Table:
         return f"row {i + 1} (line {self.lines[i]}) of {self.shown}"
 
 
+def refuse_other_format(path_arg: str, argument: str) -> None:
+    """Refuse a file of another format (JSON Lines, Parquet, Excel: by its extension) with the
+    pandas line that converts it to CSV; nothing for any other file."""
+    suffix = Path(path_arg).suffix.lower()
+    if suffix in _OTHER_FORMATS and Path(path_arg).expanduser().is_file():
+        kind, loader = _OTHER_FORMATS[suffix]
+        shown = repr(path_arg)
+        raise Refused(
+            argument,
+            f"{shown} is a {kind} file; skmrl reads CSV files (comma-separated, or tab-separated "
+            f"named .tsv): convert it, e.g. pandas.{loader.format(shown)}.to_csv('data.csv', "
+            "index=False)",
+        )
+
+
 def read_table(
     path_arg: str, limit: int | None, argument: str = "DATA", header_check: bool = True
 ) -> Table:
@@ -75,15 +90,7 @@ def read_table(
     (['text', 'label'], [['a cat, asleep', 'pets'], ['shares fell', 'money']], [2, 4])
     """
     shown = repr(path_arg)
-    suffix = Path(path_arg).suffix.lower()
-    if suffix in _OTHER_FORMATS and Path(path_arg).expanduser().is_file():
-        kind, loader = _OTHER_FORMATS[suffix]
-        raise Refused(
-            argument,
-            f"{shown} is a {kind} file; skmrl reads CSV files (comma-separated, or tab-separated "
-            f"named .tsv): convert it, e.g. pandas.{loader.format(shown)}.to_csv('data.csv', "
-            "index=False)",
-        )
+    refuse_other_format(path_arg, argument)
     text = read_text_file(path_arg, argument)
     if not text.strip():
         raise Refused(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skmrl.cli._columns import MISSING_MARKERS, column, text_cells
-from skmrl.cli._csv import read_table, warn_repeated_header
+from skmrl.cli._csv import read_table, refuse_other_format, warn_repeated_header
 from skmrl.cli._file_text import read_text_file
 from skmrl.cli._refused import Refused
 
@@ -27,6 +27,8 @@ _TXT_LINE_END = re.compile(r"\r*\n|\r")
 #: The suffixes of the two input kinds.
 TEXT_SUFFIXES = (".txt",)
 CSV_SUFFIXES = (".csv", ".tsv", ".tab")
+#: The suffixes of compressed files, which are read to be refused with what decompresses them.
+_COMPRESSED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
 
 
 @dataclass
@@ -45,7 +47,8 @@ class Texts:
 
 
 def check_input(path: str, text_col: str | None) -> None:
-    """The kind of ``INPUT`` (from its name) must fit ``--text-col``; nothing is read."""
+    """The kind of ``INPUT`` (from its name) must fit ``--text-col``; nothing is read, but of a
+    file of another kind, which is refused with what it is."""
     suffix = Path(path).suffix.lower()
     if suffix in TEXT_SUFFIXES:
         if text_col is not None:
@@ -54,6 +57,13 @@ def check_input(path: str, text_col: str | None) -> None:
         if text_col is None:
             raise Refused("--text-col", f"is required for CSV input: name the column of {path!r}")
     else:
+        # what the file is, where it says: a compressed file with the command that decompresses
+        # it, a JSON Lines or Excel file with the pandas line that converts it (as sweep and
+        # finetune say; the docs promise it), read only to be refused
+        if Path(path).expanduser().is_file():
+            refuse_other_format(path, "INPUT")
+            if Path(path).suffix.lower() in _COMPRESSED_SUFFIXES:  # not a big file of text
+                read_text_file(path, "INPUT", "a text or CSV file")
         raise Refused(
             "INPUT",
             f"expected a .txt file (one text per line) or a .csv/.tsv file (with --text-col), "

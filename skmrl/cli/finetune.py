@@ -123,7 +123,10 @@ def _check_model(args: argparse.Namespace) -> None:
         raise Refused("--model", problem)
     if not source.is_dir():
         return  # a hub id in the local cache: transformers checks it when it loads
-    config = model_config(args.model)  # found above
+    try:
+        config = model_config(args.model)  # found above; a folder without weights is refused
+    except ValueError as exc:
+        raise Refused("--model", str(exc)) from None
     hidden, depth = _config_sizes(config)
     if hidden is not None and args.matryoshka_dims and args.matryoshka_dims[-1] > hidden:
         raise Refused(
@@ -496,10 +499,12 @@ def run(args: argparse.Namespace) -> int:
         break_long_words=False,
         break_on_hyphens=False,
     )
-    print(what, flush=True)
     start = time.perf_counter()
     done = False
     try:
+        # in the try: a first print that fails (stdout closed by `| true`, a full disk) left
+        # the folders made for the output behind
+        print(what, flush=True)
         embedder = _train(args, plan)
         seconds = time.perf_counter() - start
         _save(embedder, plan.output)

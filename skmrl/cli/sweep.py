@@ -472,7 +472,9 @@ def _write_depth_plot(grid: Any, path: str, name: str) -> None:
 
     plt = agg_pyplot()
     fig = plot_depth_dim(grid, title=f"{name}: accuracy over depth and embedding size")
-    fig.savefig(Path(path).expanduser(), dpi=120)
+    # tight: the title (it names the file) is wider than the table of a few sizes, and was cut
+    # at both sides ("am150.csv: accuracy ...")
+    fig.savefig(Path(path).expanduser(), dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
