@@ -445,8 +445,10 @@ class MatryoshkaEmbedder(BaseEmbedder):
         from skmrl._saved_model import check_saved_config, load_saved_adaptor
 
         loaded, device, precision = self._load_base()
-        check_saved_config(self, loaded.source, loaded.tokenizer)
+        # the range first: max_length=513 warned that it keeps more tokens than the model's
+        # max_seq_length, then was refused as more than the model accepts
         self._check_max_length(loaded)
+        check_saved_config(self, loaded.source, loaded.tokenizer)
         from skmrl._torch.layers import layer_count
 
         state: dict[str, Any] = {

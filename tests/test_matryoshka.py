@@ -193,6 +193,15 @@ def test_bad_params_raise_in_fit_not_init(params, error, match):
         emb.fit(["a sentence"])
 
 
+def test_max_length_past_the_model_is_refused_without_a_warning_first():
+    # max_length=513 warned that it keeps more tokens than the model's max_seq_length (256),
+    # then was refused as more than the model accepts: one message, the refusal
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"max_length=513 is more than this model accepts"):
+            MatryoshkaEmbedder(max_length=513, device="cpu").fit(["a sentence"])
+
+
 def test_folder_without_config_is_not_a_model(tmp_path):
     with pytest.raises(ModelNotFoundError, match=r"config\.json"):
         MatryoshkaEmbedder(model=tmp_path).fit(["a"])
