@@ -118,6 +118,11 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
         # state's: with a new one, every embed computed every vector again, never reading those
         # the caller, an earlier embed or the disk cache (memory=) already held.
         copied_first.fingerprint_ = first.fingerprint_
+    if "encoder_identity_" in vars(first):
+        # likewise the fine-tuned encoder's identity (a deep copy's is its own, e719e70), which
+        # keys its vectors and the encoder built from its weights: with the copy's, every embed
+        # encoded the whole corpus again, and built the encoder again
+        copied_first.encoder_identity_ = first.encoder_identity_
     embedder = copied
     if dim is not None:
         embedder.set_params(dim=dim)

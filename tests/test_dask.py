@@ -353,6 +353,28 @@ def test_embed_reads_the_vectors_already_cached():
     assert emb.set_params(dim=4).transform(CORPUS).tobytes() == expected.tobytes()
 
 
+def test_embed_reads_the_vectors_a_fine_tuned_encoder_cached(tiny_bert):
+    """A deep copy of a fine-tuned MatryoshkaEmbedder also gets an encoder identity of its own
+    (e719e70), which keys its vectors: embed kept the fingerprint but not it, and encoded every
+    text again at each call (32 texts, twice)."""
+    import dask
+
+    from skmrl.cache import get_embedding_cache
+
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu", epochs=1).fit(CORPUS)
+    expected = emb.transform(CORPUS)
+    cache = get_embedding_cache()
+    misses = cache.misses
+    with dask.config.set(scheduler="sync"):
+        for _ in range(2):
+            out = embed(_series(CORPUS), emb, dim=8).compute()
+            np.testing.assert_allclose(
+                out.to_numpy(), emb.set_params(dim=8).transform(CORPUS), atol=1e-6
+            )
+    assert cache.misses == misses
+    assert emb.set_params(dim=None).transform(CORPUS).tobytes() == expected.tobytes()
+
+
 def test_embed_refuses_an_earlier_writes_metadata_files(tmp_path):
     """_metadata and _common_metadata were let through as "no data": a write of other columns
     left the earlier write's, and dd.read_parquet took its columns from them (KeyError
