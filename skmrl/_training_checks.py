@@ -33,7 +33,7 @@ SIZES_PARAMS = frozenset({"matryoshka_dims", "matryoshka_layers"})
 
 
 def check_matryoshka_dims(
-    dims: Any, max_dim: int, *, bound: str = "the full embedding size"
+    dims: Any, max_dim: int | None, *, bound: str = "the full embedding size"
 ) -> list[int]:
     """Validate ``matryoshka_dims`` against the full size; ``None`` gives the default.
 
@@ -48,8 +48,9 @@ def check_matryoshka_dims(
         array or pandas Series, or a set (which has no order of its own, so it is sorted).
         An iterator (a generator) is refused: this check would use it up, and a refit or a
         clone would find it empty.
-    max_dim : int
-        The full embedding size.
+    max_dim : int or None
+        The full embedding size; ``None`` where it is not known yet (before the model loads:
+        only the lower bound is checked, and ``dims`` must be given).
     bound : str, default="the full embedding size"
         What ``max_dim`` is, in the message for a size above it (``"max_dim=32"``, say).
 
@@ -79,6 +80,8 @@ def check_matryoshka_dims(
     from skmrl._torch.losses import default_matryoshka_dims
 
     if dims is None:
+        if max_dim is None:
+            raise ValueError("the default matryoshka_dims needs the full embedding size")
         return default_matryoshka_dims(max_dim)
     if (
         isinstance(dims, str | bytes | Iterator)
@@ -95,15 +98,15 @@ def check_matryoshka_dims(
         sizes.sort()
     if any(b <= a for a, b in itertools.pairwise(sizes)):
         raise ValueError(f"matryoshka_dims must be strictly increasing, got {sizes}")
-    if sizes[-1] > max_dim:
+    if max_dim is not None and sizes[-1] > max_dim:
         raise ValueError(
             f"matryoshka_dims={sizes} is out of range: {sizes[-1]} is above {bound}; every "
             f"size must be in [1, {max_dim}]"
         )
     if sizes[0] < 1:
-        raise ValueError(
-            f"matryoshka_dims={sizes} is out of range: every size must be in [1, {max_dim}]"
-        )
+        # before the model loads its size is unknown: the bound it had then, 2**31, was shown
+        where = f"in [1, {max_dim}]" if max_dim is not None else ">= 1"
+        raise ValueError(f"matryoshka_dims={sizes} is out of range: every size must be {where}")
     return sizes
 
 

@@ -328,7 +328,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         if self.matryoshka_dims is not None:
             from skmrl._training_checks import check_matryoshka_dims
 
-            check_matryoshka_dims(self.matryoshka_dims, 2**31)  # the range is checked in fit
+            check_matryoshka_dims(self.matryoshka_dims, None)  # the full size: in fit
         if self.matryoshka_layers is not None:
             from skmrl._finetune import check_matryoshka_layers
 

@@ -623,6 +623,14 @@ def test_finetune_takes_pairs_from_a_dataframe(tiny_bert):
             ValueError,
             r"in \[1, 32\]",
         ),
+        # before the model loads, its size was shown as 2**31: "in [1, 2147483648]"
+        (
+            {"fine_tune": "full", "matryoshka_dims": [0, 8]},
+            CORPUS,
+            None,
+            ValueError,
+            r"matryoshka_dims=\[0, 8\] is out of range: every size must be >= 1$",
+        ),
         ({"fine_tune": "full", "epochs": 0}, CORPUS, None, ValueError, "epochs"),
         ({"fine_tune": "full", "learning_rate": 0}, CORPUS, None, ValueError, "learning_rate"),
         # inf trained, and gave NaN weights
