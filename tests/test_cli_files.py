@@ -234,3 +234,24 @@ def test_labels_read_as_numbers_only_when_written_as_decimals_and_compared_exact
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         label_cells(read_table(str(path), None), "label", "hint")
+
+
+def test_a_compressed_input_of_embed_is_refused_from_its_first_bytes(tmp_path):
+    # embed and bench read the whole file to refuse it: a 1.5 GB .gz took 1.5 GB and 11 s
+    import gzip
+    import tracemalloc
+
+    from skmrl.cli._texts import check_input
+
+    path = tmp_path / "big.csv.gz"
+    with open(path, "wb") as file:
+        file.write(gzip.compress(b"text\na cat\n"))
+        file.truncate(64 * 2**20)  # 64 MiB (sparse): read whole, it is allocated whole
+    tracemalloc.start()
+    try:
+        with pytest.raises(Refused, match=r"is gzip-compressed; .*gunzip -c .* > 'big.csv'"):
+            check_input(str(path), "text")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak

@@ -270,25 +270,42 @@ def model_config(model: str) -> dict:
         source = Path(resolve_model(model))
     except (ModelNotFoundError, TypeError) as exc:
         raise ValueError(str(exc)) from None
+    _check_weights_file(str(source))
     if not source.is_dir():
         return {}  # a hub id in the local cache: transformers checks it when it loads
-    from skmrl._model_errors import _WEIGHTS_FILES
-    from skmrl._st_layout import encoder_subfolder
-
-    encoder = source / encoder_subfolder(str(source))
-    if not any((encoder / name).is_file() for name in _WEIGHTS_FILES):
-        # found only when the model loaded: after sweep had scored its other embedders, whose
-        # curves were then lost with the run
-        raise ValueError(
-            f"the model folder {encoder} holds no weights file (model.safetensors or "
-            "pytorch_model.bin, or their shards' index .json); a model folder holds "
-            "config.json, the weights and the tokenizer files, as save_pretrained writes them"
-        )
     try:
         config = json.loads((source / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return config if isinstance(config, dict) else {}
+
+
+def _check_weights_file(source: str) -> None:
+    """A ``ValueError`` for a resolved model without a weights file: a folder, or a hub id whose
+    local cache holds it only in part (an interrupted download; where downloads are allowed,
+    transformers fetches what is missing). Found only when the model loaded, it came after
+    sweep had scored its other embedders, whose curves were then lost with the run."""
+    from skmrl._model_errors import _WEIGHTS_FILES
+    from skmrl._st_layout import encoder_subfolder
+    from skmrl.models import model_file, network_allowed
+
+    folder = Path(source).is_dir()
+    if not folder and network_allowed():
+        return
+    prefix = f"{encoder_subfolder(source)}/".lstrip("/")
+    if any(model_file(source, prefix + name) is not None for name in _WEIGHTS_FILES):
+        return
+    where = (
+        f"the model folder {Path(source) / prefix}"
+        if folder
+        else f"the local Hugging Face cache of {source!r} (an interrupted download?)"
+    )
+    raise ValueError(
+        f"{where.rstrip('/')} holds no weights file (model.safetensors or pytorch_model.bin, "
+        "or their shards' index .json); a model folder holds config.json, the weights and the "
+        "tokenizer files, as save_pretrained writes them"
+        + ("" if folder else "; set HF_HUB_OFFLINE=0 to let transformers download them")
+    )
 
 
 def custom_code_problem(

@@ -30,6 +30,35 @@ _COMPRESSED = {
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
+def refuse_compressed(path_arg: str, argument: str, what: str) -> None:
+    """Refuse a compressed file with the command that decompresses it, reading its first bytes
+    only (a multi-GB ``.gz`` was read whole to be refused); nothing for any other file, or for
+    one that cannot be read (its reader says why)."""
+    path = Path(path_arg).expanduser()
+    try:
+        with path.open("rb") as file:
+            head = file.read(16)
+    except OSError:
+        return
+    _refuse_compressed(head, path, repr(path_arg), argument, what)
+
+
+def _refuse_compressed(head: bytes, path: Path, shown: str, argument: str, what: str) -> None:
+    compressed = compression_of(head)
+    if compressed is None:
+        return
+    kind, command = _COMPRESSED[compressed]
+    plain = path.name
+    for suffix in (".gz", ".zip", ".bz2", ".xz", ".zst"):
+        plain = plain.removesuffix(suffix)
+    plain = plain if plain != path.name and Path(plain).suffix else "plain-" + plain
+    raise Refused(
+        argument,
+        f"{shown} is not {what}: it is {kind}; skmrl reads plain text: decompress it first "
+        f"(e.g. {command} {shown} > {plain!r})",
+    )
+
+
 def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> str:
     """The whole text of ``path_arg``; a missing or binary file is refused.
 
@@ -68,18 +97,7 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
             f"files: convert it, e.g. pandas.read_excel({shown}).to_csv("
             f"{path.stem + '-converted.csv'!r}, index=False)",
         )
-    compressed = compression_of(raw)
-    if compressed is not None:
-        kind, command = _COMPRESSED[compressed]
-        plain = path.name
-        for suffix in (".gz", ".zip", ".bz2", ".xz", ".zst"):
-            plain = plain.removesuffix(suffix)
-        plain = plain if plain != path.name and Path(plain).suffix else "plain-" + plain
-        raise Refused(
-            argument,
-            f"{shown} is not {what}: it is {kind}; skmrl reads plain text: decompress it first "
-            f"(e.g. {command} {shown} > {plain!r})",
-        )
+    _refuse_compressed(raw[:16], path, shown, argument, what)
     if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         # UTF-32's marks: the first also opens UTF-16's, which then read as NUL characters
         raise Refused(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from skmrl.cli._columns import MISSING_MARKERS, column, text_cells
 from skmrl.cli._csv import read_table, refuse_other_format, warn_repeated_header
-from skmrl.cli._file_text import read_text_file
+from skmrl.cli._file_text import read_text_file, refuse_compressed
 from skmrl.cli._refused import Refused
 
 #: What ends a line of a .txt file: "\n" after any "\r"s (one line end: "\r\r\n" too), or "\r".
@@ -27,8 +27,6 @@ _TXT_LINE_END = re.compile(r"\r*\n|\r")
 #: The suffixes of the two input kinds.
 TEXT_SUFFIXES = (".txt",)
 CSV_SUFFIXES = (".csv", ".tsv", ".tab")
-#: The suffixes of compressed files, which are read to be refused with what decompresses them.
-_COMPRESSED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
 
 
 @dataclass
@@ -62,8 +60,7 @@ def check_input(path: str, text_col: str | None) -> None:
         # finetune say; the docs promise it), read only to be refused
         if Path(path).expanduser().is_file():
             refuse_other_format(path, "INPUT")
-            if Path(path).suffix.lower() in _COMPRESSED_SUFFIXES:  # not a big file of text
-                read_text_file(path, "INPUT", "a text or CSV file")
+            refuse_compressed(path, "INPUT", "a text or CSV file")  # its first bytes only
         raise Refused(
             "INPUT",
             f"expected a .txt file (one text per line) or a .csv/.tsv file (with --text-col), "
