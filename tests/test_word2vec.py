@@ -1237,6 +1237,89 @@ def test_a_corpus_with_no_two_known_words_in_a_document_says_it_trains_nothing(t
     assert np.linalg.norm(cat) == pytest.approx(1) and abs(cat @ dog) < 1e-6
 
 
+_FOUR = [
+    "the cat sat on the mat",
+    "a dog barked at the cat",
+    "stocks fell as markets slid",
+    "the market rallied on profits",
+]
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_training_without_subsampling_stays_finite(sg):
+    # sample=0 ("0 disables it") trained all 40 epochs, then raised "diverged; lower alpha or
+    # batch_size", both at their defaults (skip-gram); CBOW reached norms of 1e18 silently. A
+    # word's summed step is now also bounded by how far it moves the word's scores.
+    emb = Word2VecEmbedder(max_dim=32, sample=0, sg=sg, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # few tokens
+        emb.fit(_FOUR * 250)
+    norms = np.linalg.norm(emb.wv_.vectors, axis=1)
+    assert np.isfinite(norms).all() and norms.max() < 50, norms.max()
+    if sg:  # (CBOW on 17 words, each in most windows, does not keep the topics apart)
+        cats = emb.transform(["the cat sat", "the dog barked"])
+        markets = emb.transform(["stocks fell", "markets rallied"])
+        assert (cats @ markets.T).max() < (cats @ cats.T)[0, 1]
+
+
+def test_large_steps_train_finite_vectors(shared_data):
+    # steps of 32,768 centre tokens on TREC (49k tokens): the vectors grew to 7.6e18 and every
+    # document got one vector (accuracy 0.231, the largest class's share), without a word
+    from skmrl.datasets import load_trec
+
+    questions, labels = load_trec(shared_data)
+    emb = Word2VecEmbedder(max_dim=16, batch_size=32768, device="cpu").fit(questions)
+    assert np.linalg.norm(emb.wv_.vectors, axis=1).max() < 50
+    assert _trec_accuracy(emb.embed_full(questions), labels, 16) > 0.5
+
+
+def test_a_diverging_training_stops_at_its_epoch_and_names_the_batch(monkeypatch):
+    # a diverged training ran every epoch, then said "lower alpha or batch_size" (both at their
+    # defaults): it stops at the end of the epoch it diverged in. Without the step bounds, and
+    # at alpha=10, it diverges at once.
+    import skmrl._torch.sgns as sgns
+
+    monkeypatch.setattr(sgns, "MAX_STEP_MASS", float("inf"))
+    monkeypatch.setattr(sgns, "MAX_STEP_SHIFT", float("inf"))
+    emb = Word2VecEmbedder(max_dim=8, alpha=10.0, min_count=1, epochs=30, device="cpu")
+    epochs = []
+    real = sgns._check_not_diverged
+    monkeypatch.setattr(sgns, "_check_not_diverged", lambda *a: epochs.append(a[3]) or real(*a))
+    with pytest.raises(
+        FloatingPointError,
+        match=r"diverged in epoch \d+ of 30 .*: lower batch_size \(it was 1024; the default "
+        r"is 1024\) or alpha \(it was 10\)",
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # few tokens
+            emb.fit(_FOUR * 250)
+    assert len(epochs) < 30
+
+
+def test_a_gpu_trains_in_the_steps_of_the_cpu(monkeypatch):
+    # a GPU trained in steps of 32,768 centre tokens, which diverged on TREC and BBC News, and
+    # trained worse where it did not (0.79 accuracy at 32 dims on BBC News against 0.91)
+    import skmrl._torch.device as device
+    import skmrl._torch.sgns as sgns
+
+    seen = {}
+
+    def record(*args, **kwargs):
+        seen.update(kwargs)
+        return args[4], args[5]
+
+    monkeypatch.setattr(sgns, "train_word2vec", record)
+    monkeypatch.setattr(device, "resolve_device", lambda spec: "cuda:0")
+    w = np.zeros((3, 4), dtype=np.float32)
+    ids = np.zeros(5, dtype=np.int64)
+    sgns.train_word_vectors(
+        ids, ids, np.ones(3), np.ones(3), w, w, epochs=1, nested_dims=None, device="auto",
+        batch_size=None, workers=None, progress=False, sg=True, window=2, negative=5,
+        alpha=0.025, min_alpha=1e-4, seed=1,
+    )  # fmt: skip
+    assert seen["device"] == "cuda:0" and seen["batch_words"] == 1024
+
+
 def _trec_accuracy(full: np.ndarray, labels: np.ndarray, dim: int) -> float:
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     clf = LogisticRegression(max_iter=3000)
@@ -1315,8 +1398,8 @@ def test_gpu_fit_unpickles_on_cpu(bbc):
 
 
 def test_a_state_trained_where_auto_meant_a_gpu_is_not_served_on_the_cpu(tmp_path, trainings):
-    # device="auto" trains on a GPU in one process and on the CPU in another, with other
-    # batches (32,768 centre tokens against 1,024) and so other vectors: the fit key holds the
+    # device="auto" trains on a GPU in one process and on the CPU in another, whose kernels
+    # round otherwise, and so other vectors: the fit key holds the
     # device that "auto" resolved to, so the disk cache of one never serves the other.
     from unittest import mock
 

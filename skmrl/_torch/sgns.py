@@ -19,6 +19,11 @@ per pair).
 The output rows of a block (its ``block`` centres, then its ``n_neg`` negatives) are scored
 together, as one matrix ``R`` of shape ``(block + n_neg, D)``: a step is a few batched products.
 
+Each row's summed update of a step is scaled down where many pairs make it (its step mass,
+``lr * pairs``, is capped), or where it would move the row's scores by many logits (``lr *
+sum |error| * |other row|^2`` is capped): summing many gradients taken at one point overshoots,
+and without the second cap vectors grew without end in large steps or without subsampling.
+
 The nested loss: the vectors are cut into segments at the nesting boundaries (e.g. 8, 16, 32, 64,
 128). Per-segment partial scores are summed into the scores of each prefix (a product with a
 lower-triangular matrix of ones), each prefix gets its own logistic error, and the errors are
@@ -50,12 +55,33 @@ from skmrl._torch.losses import default_matryoshka_dims
 
 __all__ = ["train_word2vec", "train_word_vectors"]
 
+#: Centre tokens per step by default, on any device. A GPU had 32,768, which diverged on TREC
+#: and BBC News (every document one vector, or a FloatingPointError after every epoch), and
+#: trains worse where the step bounds below keep it finite: on BBC News (5 epochs, 32 dims)
+#: 0.833 accuracy at 32 dims against 0.916, 0.903 at 8,192 (0.68, 0.828 and 0.854 at 8 dims).
+#: A GPU's speed at 1,024 is not measured (none was at hand).
+DEFAULT_BATCH_WORDS = 1024
 #: Centre tokens per block, and negatives shared per block (see the module docstring).
 BLOCK = 16
 BLOCK_NEGATIVES = 16
 #: Cap of ``lr * (pairs updating a row in one step)``: a frequent word's summed update is scaled
 #: down to this step mass, since summing many gradients taken at one point overshoots.
 MAX_STEP_MASS = 8.0
+#: Cap of ``lr * (how far a row's summed step moves its scores)``, the sum over the row's
+#: pairs of ``|logistic error| * |other row|^2`` (the full-size score's change per unit of
+#: step): a row's summed step is scaled down so that it moves no score by more than this many
+#: logits, a bound that the pair count alone misses once vectors grow. Without it, steps of
+#: 8,192 or 32,768 centre tokens, or a corpus without subsampling (``sample=0``), grew the
+#: vectors without end (norms of 1e12 to inf; on TREC at 32,768 every document one vector).
+#: At 8 the default training keeps its accuracy (5-fold, LogisticRegression): TREC at dims
+#: 8/16/64 0.531/0.590/0.700 (0.531/0.590/0.701 without it), BBC News (5 epochs, 32 dims) at
+#: 8/32 0.854/0.916 (0.850/0.914); TREC trains with sample=0 (0.526/0.596/0.698) and in steps
+#: of 32,768 (0.518/0.602/0.681). Bounding by the curvature (sigmoid') instead left sample=0
+#: diverging on a corpus of 17 words, and cost BBC 1.5 points at 8 dims where it held.
+MAX_STEP_SHIFT = 8.0
+#: A table whose largest entry grows past this many times its start (and past 1,000) has
+#: diverged: training stops at the end of that epoch, not after every epoch.
+_DIVERGED_GROWTH = 1e3
 #: A thread gets at least this many blocks of a step (fewer are not worth a thread).
 MIN_BLOCKS_PER_THREAD = 8
 #: Most threads that ``workers=None`` trains with (more split a step too finely to gain).
@@ -96,7 +122,7 @@ def train_word_vectors(
     device : str
         A device spec (``"auto"`` too).
     batch_size : int, optional
-        Centre tokens per step (default: 1024 on the CPU, 32768 on a GPU).
+        Centre tokens per step (default: ``DEFAULT_BATCH_WORDS``, on any device).
     workers : int, optional
         Training threads on the CPU (default: torch's intra-op threads, at most
         ``MAX_DEFAULT_WORKERS``).
@@ -122,7 +148,7 @@ def train_word_vectors(
         workers = min(torch_threads(), MAX_DEFAULT_WORKERS)
     if nested_dims is None:
         nested_dims = default_matryoshka_dims(max_dim)
-    batch = batch_size or (1024 if dev == "cpu" else 32768)
+    batch = batch_size or DEFAULT_BATCH_WORDS
     bar = None
     if show_progress(progress):
         from tqdm.auto import tqdm
@@ -133,7 +159,7 @@ def train_word_vectors(
     # (5x slower on a busy 2-core machine); parallelism comes from the workers' threads.
     try:
         with one_torch_thread(dev == "cpu"), torch.inference_mode():
-            w_in, _ = train_word2vec(
+            w_in, _ = train_word2vec(  # raises FloatingPointError at the epoch that diverged
                 tokens,
                 doc_ids,
                 keep_proba,
@@ -151,10 +177,6 @@ def train_word_vectors(
     finally:
         if bar is not None:
             bar.close()
-    if not np.isfinite(w_in).all():
-        raise FloatingPointError(
-            "word2vec training diverged (non-finite vectors); lower alpha or batch_size"
-        )
     return w_in
 
 
@@ -242,8 +264,9 @@ def train_word2vec(
     if workers > 1:  # the calling thread is one of the workers
         pool = ThreadPoolExecutor(workers - 1, initializer=torch.set_num_threads, initargs=(1,))
 
+    start = max(float(win_t.abs().max()), float(wout_t.abs().max()), 1.0)
     try:
-        for _epoch in range(epochs):
+        for epoch in range(epochs):
             # Subsampling, reduced windows and negatives of the whole epoch, drawn at once.
             keep = torch.rand(n_tok, generator=gen, device=dev) < keep_t[tok_t]
             t = tok_t[keep]
@@ -272,18 +295,19 @@ def train_word2vec(
                     & (in_doc.unsqueeze(2) == ctr_doc.unsqueeze(1))
                     & (ctr_doc.unsqueeze(1) >= 0)
                 ).to(torch.float32)  # (nb, span, L)
-                d_in, d_out = _split_grads(
+                d_in, d_out, shift_in, shift_out = _split_grads(
                     pool, workers, grads, win_t, wout_t, in_idx, out_idx, mask, ctx
                 )
                 # Damp the summed step of rows that many pairs update at once (frequent words):
-                # their step mass ``lr * pairs`` is capped at MAX_STEP_MASS.
+                # their step mass ``lr * pairs`` is capped at MAX_STEP_MASS, and the logits it
+                # moves their scores by, ``lr * shift``, at MAX_STEP_SHIFT.
                 in_pairs = mask.sum(2)  # (nb, span)
                 neg_pairs = (in_pairs.sum(1, keepdim=True) * neg_weight).expand(nb, K)
                 out_pairs = torch.cat([mask.sum(1), neg_pairs], 1)  # (nb, L + K)
                 in_idx = in_idx.reshape(-1)
                 out_idx = out_idx.reshape(-1)
-                in_rate = _entry_rates(in_idx, in_pairs.reshape(-1), lr, n_words)
-                out_rate = _entry_rates(out_idx, out_pairs.reshape(-1), lr, n_words)
+                in_rate = _entry_rates(in_idx, in_pairs.reshape(-1), shift_in, lr, n_words)
+                out_rate = _entry_rates(out_idx, out_pairs.reshape(-1), shift_out, lr, n_words)
                 # One thread per table: each table's updates keep one order.
                 job = None
                 if pool is not None:
@@ -297,10 +321,35 @@ def train_word2vec(
                 done += step_raw
                 if progress is not None:
                     progress(step_raw)
+            _check_not_diverged(win_t, wout_t, start, epoch, epochs, batch_words, alpha)
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
     return win_t.cpu().numpy(), wout_t.cpu().numpy()
+
+
+def _check_not_diverged(
+    win_t: torch.Tensor,
+    wout_t: torch.Tensor,
+    start: float,
+    epoch: int,
+    epochs: int,
+    batch_words: int,
+    alpha: float,
+) -> None:
+    """A ``FloatingPointError`` when a table holds a non-finite entry or one grown past
+    ``_DIVERGED_GROWTH`` times its largest at the start: checked after each epoch, so a run
+    that diverged stops there (it trained every epoch, then said "lower alpha or batch_size"
+    of settings at their defaults)."""
+    largest = max(float(win_t.abs().max()), float(wout_t.abs().max()))
+    if math.isfinite(largest) and largest <= _DIVERGED_GROWTH * start:
+        return
+    grown = "non-finite" if not math.isfinite(largest) else f"{largest:.3g}"
+    raise FloatingPointError(
+        f"word2vec training diverged in epoch {epoch + 1} of {epochs} (a vector entry reached "
+        f"{grown}): lower batch_size (it was {batch_words}; the default is "
+        f"{DEFAULT_BATCH_WORDS}) or alpha (it was {alpha:g})"
+    )
 
 
 def _no_grad(fn, *args):
@@ -309,9 +358,13 @@ def _no_grad(fn, *args):
         return fn(*args)
 
 
-def _entry_rates(idx: torch.Tensor, pairs: torch.Tensor, lr: float, n_words: int) -> torch.Tensor:
+def _entry_rates(
+    idx: torch.Tensor, pairs: torch.Tensor, shift: torch.Tensor, lr: float, n_words: int
+) -> torch.Tensor:
     """The learning rate of each of a step's updates (rows ``idx``, weighing ``pairs`` pairs
-    each): ``lr``, damped where the rows' summed step mass ``lr * pairs`` passes MAX_STEP_MASS.
+    each and moving their scores by ``shift`` per unit of step): ``lr``, damped where the rows'
+    summed step mass ``lr * pairs`` passes MAX_STEP_MASS, or their summed score shift
+    ``lr * shift`` passes MAX_STEP_SHIFT.
 
     A bincount over the whole vocabulary is fastest while it is not much larger than the step;
     beside a vectors file of millions of words it made each step's cost grow with the
@@ -319,12 +372,17 @@ def _entry_rates(idx: torch.Tensor, pairs: torch.Tensor, lr: float, n_words: int
     rows the step touches. Both sum in the order of ``idx``: the rates are the same.
     """
     if n_words <= _BINCOUNT_MAX_RATIO * idx.numel():
-        mass, row = torch.bincount(idx, pairs, minlength=n_words), idx
+        mass = torch.bincount(idx, pairs, minlength=n_words)
+        moved = torch.bincount(idx, shift, minlength=n_words)
+        row = idx
     else:  # row: each update's place among the rows the step touches
         rows, row = torch.unique(idx, return_inverse=True)
         mass = torch.zeros(len(rows), dtype=pairs.dtype, device=pairs.device)
         mass.index_add_(0, row, pairs)
-    return (lr / (mass * (lr / MAX_STEP_MASS)).clamp_(min=1.0))[row]
+        moved = torch.zeros(len(rows), dtype=shift.dtype, device=shift.device)
+        moved.index_add_(0, row, shift)
+    damp = torch.maximum(mass * (lr / MAX_STEP_MASS), moved * (lr / MAX_STEP_SHIFT))
+    return (lr / damp.clamp_(min=1.0))[row]
 
 
 #: Vocabulary size, per update of a step, up to which the step's rates come from a bincount
@@ -351,14 +409,15 @@ def _split_grads(pool, workers, grads, win_t, wout_t, in_idx, out_idx, mask, ctx
     ]
     first = grads(win_t, wout_t, in_idx[parts[0]], out_idx[parts[0]], mask[parts[0]], ctx)
     results = [first] + [job.result() for job in jobs]
-    return torch.cat([r[0] for r in results]), torch.cat([r[1] for r in results])
+    return tuple(torch.cat([r[i] for r in results]) for i in range(4))
 
 
 def _nested_grads(X, R, weight, ctx):
     """Gradients of the nested loss for scores ``X @ R.T`` (inputs ``X``, outputs ``R``).
 
     ``weight`` (nb, rows of X, rows of R) weighs each score's logistic error (0: no pair); the
-    first ``L`` columns of ``R`` are positives, the rest negatives. Returns ``d_X`` and ``d_R``.
+    first ``L`` columns of ``R`` are positives, the rest negatives. Returns ``d_X`` and ``d_R``,
+    and how far each row's step moves its scores per unit (``shift_X``, ``shift_R``).
     """
     segs, to_prefix, to_segment, target, _, _ = ctx
     n_seg = len(segs)
@@ -366,12 +425,17 @@ def _nested_grads(X, R, weight, ctx):
     shape = partial.shape
     scores = (to_prefix @ partial.view(n_seg, -1)).view(shape)
     err = torch.sigmoid(scores).neg_().add_(target).mul_(weight)
+    # How far each row's step moves its full-size scores per unit of step: |error| * weight,
+    # times the squared norms of the other side's rows (_entry_rates bounds it)
+    size = err[-1].abs()  # (nb, rows of X, rows of R)
     coef = (to_segment @ err.view(n_seg, -1)).view(shape)
     d_x = torch.cat([torch.bmm(coef[s], R[..., a:b]) for s, (a, b) in enumerate(segs)], -1)
     d_r = torch.cat(
         [torch.bmm(coef[s].transpose(1, 2), X[..., a:b]) for s, (a, b) in enumerate(segs)], -1
     )
-    return d_x, d_r
+    shift_x = torch.bmm(size, R.pow(2).sum(-1, keepdim=True)).squeeze(2)  # (nb, rows of X)
+    shift_r = torch.bmm(size.transpose(1, 2), X.pow(2).sum(-1, keepdim=True)).squeeze(2)
+    return d_x, d_r, shift_x, shift_r
 
 
 def _sg_grads(win_t, wout_t, in_idx, out_idx, mask, ctx):
@@ -383,8 +447,8 @@ def _sg_grads(win_t, wout_t, in_idx, out_idx, mask, ctx):
     pairs = mask.sum(2, keepdim=True) * neg_weight  # (nb, span, 1)
     n_neg = out_idx.shape[1] - mask.shape[2]
     weight = torch.cat([mask, pairs.expand(nb, span, n_neg)], 2)
-    d_in, d_r = _nested_grads(I, R, weight, ctx)
-    return d_in.view(nb * span, -1), d_r.view(-1, d_r.shape[-1])
+    d_in, d_r, s_in, s_r = _nested_grads(I, R, weight, ctx)
+    return d_in.view(nb * span, -1), d_r.view(-1, d_r.shape[-1]), s_in.reshape(-1), s_r.reshape(-1)
 
 
 def _cbow_grads(win_t, wout_t, in_idx, out_idx, mask, ctx):
@@ -405,6 +469,7 @@ def _cbow_grads(win_t, wout_t, in_idx, out_idx, mask, ctx):
     H = torch.bmm(avg.transpose(1, 2), I)  # (nb, L, dim): mean context vector per centre
     n_neg = out_idx.shape[1] - L
     weight = torch.cat([eye * has_ctx, (has_ctx * neg_weight).expand(nb, L, n_neg)], 2)
-    d_h, d_r = _nested_grads(H, R, weight, ctx)
+    d_h, d_r, s_h, s_r = _nested_grads(H, R, weight, ctx)
     d_in = torch.bmm(mask, d_h)  # each context word gets its centres' errors
-    return d_in.view(nb * span, -1), d_r.view(-1, d_r.shape[-1])
+    s_in = torch.bmm(mask, s_h.unsqueeze(2)).squeeze(2)  # and their score shifts
+    return d_in.view(nb * span, -1), d_r.view(-1, d_r.shape[-1]), s_in.reshape(-1), s_r.reshape(-1)
