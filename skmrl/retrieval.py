@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -226,6 +226,11 @@ class MatryoshkaSearch(BaseEstimator):
 
         if isinstance(X, Iterator):  # a generator: a list, to look at its first element
             X = list(X)
+        if isinstance(X, Mapping):  # its keys were read: "holds texts", or numpy's float() error
+            raise TypeError(
+                f"{what} is a dict: pass its vectors as a matrix, np.stack(list(d.values())) "
+                "(kneighbors gives row positions, in that order)"
+            )
         check_not_written_vectors(X, what)  # a CSV file's column of lists
         if holds_text(X):
             raise TypeError(
@@ -280,7 +285,12 @@ class MatryoshkaSearch(BaseEstimator):
         # silently (with TfidfBaseline, other neighbours than either index gave).
         if self.embedder is not None:
             docs = self._texts(X, "X", fit=True)
-            embedder = clone(self.embedder).fit(docs)
+            embedder = clone(self.embedder)
+            if "dim" in embedder.get_params(deep=False):
+                # ignored, as documented: the index holds full-size vectors; a dim above a
+                # small corpus's rank (TfidfBaseline(dim=8) on 6 texts) failed the fit
+                embedder.set_params(dim=None)
+            embedder = embedder.fit(docs)
             # The full size is known once fitted: refuse dims beyond it before embedding the
             # whole corpus (minutes with an encoder), not after.
             fitted_max = getattr(embedder, "max_dim_", None)

@@ -800,6 +800,26 @@ def test_errors_are_clear(params, call, error, words):
         call(search, X)
 
 
+def test_a_dict_of_vectors_is_refused_in_one_line():
+    # str keys were read as texts ("X holds texts, but embedder=None takes vectors"), int keys
+    # failed in numpy ("float() argument must be a string or a real number, not 'dict'")
+    vectors = np.random.default_rng(0).normal(size=(6, 8))
+    for keys in (range(6), [f"doc{i}" for i in range(6)]):
+        with pytest.raises(TypeError, match=r"X is a dict: pass its vectors as a matrix"):
+            MatryoshkaSearch(shortlist_dim=4).fit(dict(zip(keys, vectors, strict=True)))
+
+
+def test_the_embedder_s_dim_is_ignored_as_documented():
+    # TfidfBaseline(dim=8) on 6 texts failed the fit (rank 6); the index holds full-size vectors
+    docs = ["cats purr", "dogs bark", "stocks fell", "markets rallied", "cats and dogs", "rain"]
+    search = MatryoshkaSearch(TfidfBaseline(dim=8), shortlist_dim=4).fit(docs)
+    plain = MatryoshkaSearch(TfidfBaseline(), shortlist_dim=4).fit(docs)
+    assert search.max_dim_ == plain.max_dim_ == 6
+    np.testing.assert_array_equal(
+        search.kneighbors(["dogs"], n_neighbors=3)[1], plain.kneighbors(["dogs"], n_neighbors=3)[1]
+    )
+
+
 def test_empty_text_corpus_is_refused():
     with pytest.raises(ValueError, match="empty"):
         MatryoshkaSearch(TfidfBaseline()).fit([])
