@@ -200,6 +200,18 @@ class _AllZero(TfidfBaseline):
         return np.zeros((len(docs), self.max_dim_), dtype=np.float32)
 
 
+class _FillsOnlyDimColumns(TfidfBaseline):
+    """_transform_full computes only the first ``dim`` columns (to save work), zeros after:
+    its cache held what the first dim transformed computed, and a later dim read it back. It
+    passed every check but the pickle's (or "best score at chance", with labels)."""
+
+    def _transform_full(self, docs):
+        out = super()._transform_full(docs)
+        if self.dim is not None:
+            out[:, self.dim :] = 0
+        return out
+
+
 class _ReadsDimInTransform(TfidfBaseline):
     """_transform_full reads dim (a wrapper of encode(..., truncate_dim=self.dim) that pads back
     to full size, say): the vectors it computes at full size are right, those of a smaller dim
@@ -259,6 +271,7 @@ class _NeverCached(TfidfBaseline):
         (_FitSetsDim, check_fit_keeps_parameters, "fit changed dim from None to 16: fit must"),
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
         (_ReEncodesAtEachDim, check_dim_without_refit, "encoded the same 3 texts again"),
+        (_FillsOnlyDimColumns, check_dim_without_refit, "computed with dim=5 differ from"),
         (_PicklesOtherComponents, check_clone_and_pickle, "after a pickle round trip"),
         (_RandomTransform, check_deterministic, "is transform .* random"),
         (_UnseededFit, check_deterministic, "seeded by random_state"),
@@ -412,6 +425,12 @@ class _ScalesInADict(TfidfBaseline):
 def test_an_array_held_in_a_container_changed_in_transform_is_caught():
     with pytest.raises(AssertionError, match=r"transform changed \['parts_'\]"):
         check_embedder(_ScalesInADict(max_dim=16), checks=[check_transform_keeps_state])
+
+
+def test_a_random_transform_fails_check_embedder_as_not_deterministic():
+    # it failed first as "check_generator_input: fit_transform(generator)"
+    with pytest.raises(AssertionError, match=r"^_RandomTransform fails check_deterministic"):
+        check_embedder(_RandomTransform(max_dim=16))
 
 
 def test_check_embedder_needs_a_few_documents():

@@ -913,6 +913,17 @@ def check_dim_without_refit(estimator: Any, X: Sequence[str], y: Any) -> None:
         "(_transform_full ran): are the vectors cached under a fingerprint that holds dim "
         "(_embedding_fingerprint)?"
     )
+    # The cached vectors were computed under dim=1: computed afresh under dim=5, they must be
+    # the same. A _transform_full that filled only the first `dim` columns passed every check
+    # above (its cache held one column, and dim=5 read it back) and failed much later, as
+    # "after a pickle round trip" or "best score at chance".
+    clear_caches()
+    recomputed = _transform(est, X[:3])
+    np.testing.assert_allclose(
+        recomputed, bigger, atol=1e-5,
+        err_msg="vectors computed with dim=5 differ from those computed with dim=1 and cut to "
+        "dim=5: _transform_full must give the full-size vectors whatever dim is",
+    )  # fmt: skip
 
 
 def check_grid_over_dim_fits_once_per_fold(estimator: Any, X: Sequence[str], y: Any) -> None:
@@ -1107,11 +1118,13 @@ EMBEDDER_CHECKS: tuple[Callable[[Any, Sequence[str], Any], None], ...] = (
     check_fit_keeps_parameters,
     check_bad_input,
     check_output,
+    # before the checks that compare two computations of the same vectors: a random transform
+    # failed first as "fit_transform(generator)", and its author looked at generators
+    check_deterministic,
     check_input_types,
     check_generator_input,
     check_empty_and_unknown_documents,
     check_nesting,
-    check_deterministic,
     check_rows_follow_input,
     check_cache_keys,
     check_transform_keeps_state,
