@@ -617,7 +617,8 @@ class Word2VecEmbedder(BaseEmbedder):
         if n_unknown and first_warning("no-known-word|" + self.fingerprint_):
             warnings.warn(
                 f"{n_unknown} of {len(docs)} documents have no word in the vocabulary "
-                f"({len(self.wv_)} words); they embed to zero vectors. (Warned once per fitted "
+                f"({len(self.wv_)} word{'s' if len(self.wv_) != 1 else ''}); they embed to "
+                "zero vectors. (Warned once per fitted "
                 "embedder, so once per fold in a cross-validation or a sweep, each fold fitting "
                 "its own; later transforms with unknown-only documents stay silent.)",
                 UserWarning,
