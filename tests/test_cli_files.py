@@ -255,3 +255,26 @@ def test_a_compressed_input_of_embed_is_refused_from_its_first_bytes(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 2**20, peak
+    # sweep and finetune (read_table) too: they read 340 MB of a 300 MB .gz to refuse it
+    tracemalloc.start()
+    try:
+        with pytest.raises(Refused, match=r"is gzip-compressed; .*gunzip -c"):
+            read_table(str(path), None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak
+
+
+def test_an_office_file_given_to_embed_is_not_called_a_zip_archive(tmp_path):
+    # an .xlsm, .docx or .ods is a zip archive: embed said "decompress it first (e.g. unzip -p
+    # 'sales.xlsm' > 'plain-sales.xlsm')", which gives its XML
+    from skmrl.cli._texts import check_input
+
+    path = tmp_path / "sales.xlsm"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(Refused) as refused:
+        check_input(str(path), None)
+    assert "unzip" not in refused.value.message
+    assert refused.value.message.startswith("expected a .txt file (one text per line)")

@@ -257,24 +257,27 @@ def embedder_choice(*allowed: str) -> Callable[[str], str]:
 
 
 def model_config(model: str) -> dict:
-    """The ``config.json`` of ``--model`` (found, not loaded; ``{}`` for a hub id), or ValueError.
+    """The encoder's ``config.json`` of ``--model`` (found, not loaded: in its folder, or in the
+    local hub cache; ``{}`` where there is none to read), or ValueError.
 
     The error says why the model cannot be found (no such folder, not a model folder, not in the
-    local cache).
+    local cache, no weights file). A hub id's config was not read (``{}``): its --max-length was
+    checked only when the model loaded, after sweep had scored its other embedders.
     """
     import json
 
-    from skmrl.models import ModelNotFoundError, resolve_model
+    from skmrl._st_layout import encoder_subfolder
+    from skmrl.models import ModelNotFoundError, model_file, resolve_model
 
     try:
-        source = Path(resolve_model(model))
+        source = resolve_model(model)
     except (ModelNotFoundError, TypeError) as exc:
         raise ValueError(str(exc)) from None
-    _check_weights_file(str(source))
-    if not source.is_dir():
-        return {}  # a hub id in the local cache: transformers checks it when it loads
+    _check_weights_file(source)
+    prefix = f"{encoder_subfolder(source)}/".lstrip("/")
+    path = model_file(source, prefix + "config.json")
     try:
-        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+        config = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
     except (OSError, ValueError):
         return {}
     return config if isinstance(config, dict) else {}

@@ -31,16 +31,19 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def refuse_compressed(path_arg: str, argument: str, what: str) -> None:
-    """Refuse a compressed file with the command that decompresses it, reading its first bytes
-    only (a multi-GB ``.gz`` was read whole to be refused); nothing for any other file, or for
-    one that cannot be read (its reader says why)."""
+    """Refuse a gzip, bzip2, xz or zstd file with the command that decompresses it, reading its
+    first bytes only (a multi-GB ``.gz`` was read whole to be refused); nothing for any other
+    file, for a zip archive (an Excel workbook, a Word or OpenDocument file is one: telling
+    them apart takes the whole file, and "unzip -p" would give their XML), or for a file that
+    cannot be read (its reader says why)."""
     path = Path(path_arg).expanduser()
     try:
         with path.open("rb") as file:
             head = file.read(16)
     except OSError:
         return
-    _refuse_compressed(head, path, repr(path_arg), argument, what)
+    if compression_of(head) not in (None, "zip"):
+        _refuse_compressed(head, path, repr(path_arg), argument, what)
 
 
 def _refuse_compressed(head: bytes, path: Path, shown: str, argument: str, what: str) -> None:
@@ -83,6 +86,7 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
         raise Refused(argument, f"no such file: {shown}")
     if path.is_dir():
         raise Refused(argument, f"{shown} is a folder, not {what}")
+    refuse_compressed(path_arg, argument, what)  # from its first bytes, not read whole
     try:
         raw = path.read_bytes()
     except OSError as exc:

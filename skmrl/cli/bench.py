@@ -125,11 +125,16 @@ def _sample(texts: list[str], n: int, where: str) -> list[str]:
     """``n`` distinct texts drawn with a fixed seed (repeats would hit the vector cache)."""
     unique = list(dict.fromkeys(texts))
     if len(unique) < n + _N_WARMUP:
+        # with 16 or fewer it said "pass --n 1 or fewer", which needs 17 too
+        fix = (
+            f"pass --n {len(unique) - _N_WARMUP} or fewer"
+            if len(unique) > _N_WARMUP
+            else f"give a file of at least {1 + _N_WARMUP} distinct texts"
+        )
         raise Refused(
             "--n",
             f"{where} has {len(unique):,} distinct texts: --n {n} needs {n + _N_WARMUP:,} "
-            f"(n and {_N_WARMUP} to warm up with); pass --n {max(1, len(unique) - _N_WARMUP)} "
-            "or fewer",
+            f"(n and {_N_WARMUP} to warm up with); {fix}",
         )
     return random.Random(0).sample(unique, n + _N_WARMUP)
 
@@ -193,9 +198,11 @@ def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], list[str], st
     if "matryoshka" in args.embedder:
         from skmrl.cli._common import model_config, model_limit_problems
 
-        for argument, message in model_limit_problems(
-            model_config("sentence-transformers/all-MiniLM-L6-v2"), args.max_length
-        ):
+        try:  # not found, or cached without weights: one line, as embed and sweep say it
+            config = model_config("sentence-transformers/all-MiniLM-L6-v2")
+        except ValueError as exc:
+            raise Refused("--embedder", f"matryoshka needs all-MiniLM-L6-v2: {exc}") from None
+        for argument, message in model_limit_problems(config, args.max_length):
             raise Refused(argument, message)
     devices, skipped = _devices(args)
     if args.embedder == ["tfidf"]:  # timed on the CPU alone: no GPU was skipped

@@ -182,11 +182,14 @@ def _check_minilm(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     without ``--only``, which the user did not give, a missing package is what is wrong: one
     error line and exit status 1, as for a missing BBC News corpus.
     """
-    from skmrl.models import DEFAULT_MODEL, ModelNotFoundError, resolve_model
+    from skmrl.cli._common import model_config
+    from skmrl.models import DEFAULT_MODEL
 
     try:
-        resolve_model(DEFAULT_MODEL)  # finds it, loads nothing
-    except ModelNotFoundError:
+        # finds it (and its weights: a copy cached in part failed after the other rows had
+        # run, with a traceback), loads nothing
+        model_config(DEFAULT_MODEL)
+    except ValueError:
         if args.only is not None:
             names = [n for n in _EMBEDDER_NAMES if n in _MINILM_NAMES & set(args.only)]
             need = "needs" if len(names) == 1 else "need"
