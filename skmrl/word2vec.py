@@ -155,11 +155,11 @@ class Word2VecEmbedder(BaseEmbedder):
         vectors.
     batch_size : int, optional
         Centre tokens per training step (default: 1024, on any device). Each word's summed
-        update of a step is scaled down where it has many pairs, or would move a score by over
-        8 logits, so larger steps stay finite, but they train worse in as many epochs (BBC
-        News, 5 epochs: 0.916 accuracy at 32 dims with 1024, 0.903 with 8192, 0.833 with
-        32768). A training that still diverges stops at the end of that epoch with a
-        ``FloatingPointError``.
+        update of a step is scaled down where it has many pairs, or would move its scores by
+        more than about 8 logits (an estimate), so larger steps stay finite, but they train
+        worse in as many epochs (BBC News, 5 epochs: 0.916 accuracy at 32 dims with 1024,
+        0.903 with 8192, 0.833 with 32768). A training that still diverges stops at the end
+        of that epoch with a ``FloatingPointError``.
     workers : int, optional
         Threads that train on the CPU (ignored on a GPU). Default: torch's intra-op thread count
         (the cores; what joblib leaves each process of ``GridSearchCV(n_jobs=k)``), at most 4.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import math
 import pickle
 import struct
 import warnings
@@ -1294,6 +1295,18 @@ def test_a_diverging_training_stops_at_its_epoch_and_names_the_batch(monkeypatch
             warnings.simplefilter("ignore", UserWarning)  # few tokens
             emb.fit(_FOUR * 250)
     assert len(epochs) < 30
+
+
+def test_the_divergence_check_reads_a_table_without_copying_it():
+    # abs().max() copied both tables after every epoch: about 1 s per epoch for a vocabulary
+    # of a million words, and its memory again. aminmax reads it in place, NaN and inf included.
+    import torch
+
+    from skmrl._torch.sgns import _largest
+
+    assert _largest(torch.tensor([[-5.0, 3.0]])) == 5.0
+    assert math.isnan(_largest(torch.tensor([[1.0, float("nan")]])))
+    assert _largest(torch.tensor([[1.0, float("-inf")]])) == float("inf")
 
 
 def test_a_gpu_trains_in_the_steps_of_the_cpu(monkeypatch):

@@ -67,12 +67,14 @@ BLOCK_NEGATIVES = 16
 #: Cap of ``lr * (pairs updating a row in one step)``: a frequent word's summed update is scaled
 #: down to this step mass, since summing many gradients taken at one point overshoots.
 MAX_STEP_MASS = 8.0
-#: Cap of ``lr * (how far a row's summed step moves its scores)``, the sum over the row's
-#: pairs of ``|logistic error| * |other row|^2`` (the full-size score's change per unit of
-#: step): a row's summed step is scaled down so that it moves no score by more than this many
-#: logits, a bound that the pair count alone misses once vectors grow. Without it, steps of
-#: 8,192 or 32,768 centre tokens, or a corpus without subsampling (``sample=0``), grew the
-#: vectors without end (norms of 1e12 to inf; on TREC at 32,768 every document one vector).
+#: Cap of ``lr * (an estimate of how far a row's summed step moves its scores)``, the sum over
+#: the row's pairs of ``|logistic error| * |other row|^2`` (the full-size scores' change per
+#: unit of step, cross terms left out): a row's summed step is scaled down so that it moves
+#: its scores by about this many logits at most (a review measured up to 13 with sample=0, 2.5
+#: at the defaults), a bound that the pair count alone misses once vectors grow. Without it,
+#: steps of 8,192 or 32,768 centre tokens, or a corpus without subsampling (``sample=0``),
+#: grew the vectors without end (norms of 1e12 to inf; on TREC at 32,768 every document one
+#: vector).
 #: At 8 the default training keeps its accuracy (5-fold, LogisticRegression): TREC at dims
 #: 8/16/64 0.531/0.590/0.700 (0.531/0.590/0.701 without it), BBC News (5 epochs, 32 dims) at
 #: 8/32 0.854/0.916 (0.850/0.914); TREC trains with sample=0 (0.526/0.596/0.698) and in steps
@@ -264,7 +266,7 @@ def train_word2vec(
     if workers > 1:  # the calling thread is one of the workers
         pool = ThreadPoolExecutor(workers - 1, initializer=torch.set_num_threads, initargs=(1,))
 
-    start = max(float(win_t.abs().max()), float(wout_t.abs().max()), 1.0)
+    start = max(_largest(win_t), _largest(wout_t), 1.0)
     try:
         for epoch in range(epochs):
             # Subsampling, reduced windows and negatives of the whole epoch, drawn at once.
@@ -341,15 +343,23 @@ def _check_not_diverged(
     ``_DIVERGED_GROWTH`` times its largest at the start: checked after each epoch, so a run
     that diverged stops there (it trained every epoch, then said "lower alpha or batch_size"
     of settings at their defaults)."""
-    largest = max(float(win_t.abs().max()), float(wout_t.abs().max()))
+    largest = max(_largest(win_t), _largest(wout_t))
     if math.isfinite(largest) and largest <= _DIVERGED_GROWTH * start:
         return
-    grown = "non-finite" if not math.isfinite(largest) else f"{largest:.3g}"
+    grown = "a non-finite value" if not math.isfinite(largest) else f"{largest:.3g}"
     raise FloatingPointError(
         f"word2vec training diverged in epoch {epoch + 1} of {epochs} (a vector entry reached "
         f"{grown}): lower batch_size (it was {batch_words}; the default is "
         f"{DEFAULT_BATCH_WORDS}) or alpha (it was {alpha:g})"
     )
+
+
+def _largest(table: torch.Tensor) -> float:
+    """The largest absolute entry of ``table``, in one pass without a copy (``abs()`` copied the
+    table: about 1 s per epoch for a million words, and the table's memory again); NaN where
+    the table holds one."""
+    low, high = torch.aminmax(table)
+    return max(float(high), -float(low))
 
 
 def _no_grad(fn, *args):
