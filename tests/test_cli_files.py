@@ -278,3 +278,9 @@ def test_an_office_file_given_to_embed_is_not_called_a_zip_archive(tmp_path):
         check_input(str(path), None)
     assert "unzip" not in refused.value.message
     assert refused.value.message.startswith("expected a .txt file (one text per line)")
+    # a zip archive of a CSV file is still one, as the docs say (unzip -p)
+    path = tmp_path / "d.csv.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("d.csv", "text\nhi\n")
+    with pytest.raises(Refused, match=r"it is a zip archive; .*unzip -p .* > 'd.csv'"):
+        check_input(str(path), "text")

@@ -1302,11 +1302,17 @@ def test_the_divergence_check_reads_a_table_without_copying_it():
     # of a million words, and its memory again. aminmax reads it in place, NaN and inf included.
     import torch
 
-    from skmrl._torch.sgns import _largest
+    from skmrl._torch.sgns import _check_not_diverged, _largest
 
     assert _largest(torch.tensor([[-5.0, 3.0]])) == 5.0
     assert math.isnan(_largest(torch.tensor([[1.0, float("nan")]])))
     assert _largest(torch.tensor([[1.0, float("-inf")]])) == float("inf")
+    # a NaN in the output table passed: max(1.0, nan) is 1.0 in Python
+    finite, nan = torch.ones(2, 2), torch.tensor([[1.0, float("nan")]])
+    for win, wout in ((finite, nan), (nan, finite)):
+        with pytest.raises(FloatingPointError, match="reached a non-finite value"):
+            _check_not_diverged(win, wout, 1.0, 0, 5, 1024, 0.025)
+    _check_not_diverged(finite, finite, 1.0, 0, 5, 1024, 0.025)
 
 
 def test_a_gpu_trains_in_the_steps_of_the_cpu(monkeypatch):

@@ -343,10 +343,11 @@ def _check_not_diverged(
     ``_DIVERGED_GROWTH`` times its largest at the start: checked after each epoch, so a run
     that diverged stops there (it trained every epoch, then said "lower alpha or batch_size"
     of settings at their defaults)."""
-    largest = max(_largest(win_t), _largest(wout_t))
-    if math.isfinite(largest) and largest <= _DIVERGED_GROWTH * start:
+    entries = (_largest(win_t), _largest(wout_t))  # each: max(1.0, nan) is 1.0 in Python
+    if all(math.isfinite(e) and e <= _DIVERGED_GROWTH * start for e in entries):
         return
-    grown = "a non-finite value" if not math.isfinite(largest) else f"{largest:.3g}"
+    finite = all(math.isfinite(e) for e in entries)
+    grown = f"{max(entries):.3g}" if finite else "a non-finite value"
     raise FloatingPointError(
         f"word2vec training diverged in epoch {epoch + 1} of {epochs} (a vector entry reached "
         f"{grown}): lower batch_size (it was {batch_words}; the default is "

@@ -61,6 +61,8 @@ def check_input(path: str, text_col: str | None) -> None:
         if Path(path).expanduser().is_file():
             refuse_other_format(path, "INPUT")
             refuse_compressed(path, "INPUT", "a text or CSV file")  # its first bytes only
+            if Path(path).suffix.lower() == ".zip":  # a zip archive, or an Office file so named
+                read_text_file(path, "INPUT", "a text or CSV file")
         raise Refused(
             "INPUT",
             f"expected a .txt file (one text per line) or a .csv/.tsv file (with --text-col), "
