@@ -333,46 +333,40 @@ def test_embed_refuses_a_folder_holding_files_it_would_not_replace(tmp_path):
         assert pd.read_parquet(other).shape == (len(CORPUS), 4)
 
 
-def test_embed_reads_the_vectors_already_cached():
-    """embed works on a deep copy of the embedder, which got a fingerprint of its own (0322334):
-    every embed then computed every vector again, never reading those that the caller's
-    transform, an earlier embed or the disk cache (memory=) held."""
+def _embeds_from_the_cache(emb, dim: int) -> None:
+    """Two embeds of CORPUS at ``dim`` by the fitted ``emb`` read every vector from the cache
+    that ``emb.transform`` filled (no miss), and leave ``emb`` as it was."""
     import dask
 
     from skmrl.cache import get_embedding_cache
 
-    emb = TfidfBaseline(dim=4).fit(CORPUS)
+    full = emb.get_params()["dim"]
     expected = emb.transform(CORPUS)
     cache = get_embedding_cache()
     misses = cache.misses
     with dask.config.set(scheduler="sync"):
         for _ in range(2):
-            out = embed(_series(CORPUS), emb, dim=2).compute()
-            np.testing.assert_allclose(out.to_numpy(), emb.set_params(dim=2).transform(CORPUS))
+            out = embed(_series(CORPUS), emb, dim=dim).compute()
+            np.testing.assert_allclose(
+                out.to_numpy(), emb.set_params(dim=dim).transform(CORPUS), atol=1e-6
+            )
     assert cache.misses == misses
-    assert emb.set_params(dim=4).transform(CORPUS).tobytes() == expected.tobytes()
+    assert emb.set_params(dim=full).transform(CORPUS).tobytes() == expected.tobytes()
+
+
+def test_embed_reads_the_vectors_already_cached():
+    """embed works on a deep copy of the embedder, which got a fingerprint of its own (0322334):
+    every embed then computed every vector again, never reading those that the caller's
+    transform, an earlier embed or the disk cache (memory=) held."""
+    _embeds_from_the_cache(TfidfBaseline(dim=4).fit(CORPUS), dim=2)
 
 
 def test_embed_reads_the_vectors_a_fine_tuned_encoder_cached(tiny_bert):
     """A deep copy of a fine-tuned MatryoshkaEmbedder also gets an encoder identity of its own
     (e719e70), which keys its vectors: embed kept the fingerprint but not it, and encoded every
     text again at each call (32 texts, twice)."""
-    import dask
-
-    from skmrl.cache import get_embedding_cache
-
     emb = MatryoshkaEmbedder(tiny_bert, fine_tune="full", device="cpu", epochs=1).fit(CORPUS)
-    expected = emb.transform(CORPUS)
-    cache = get_embedding_cache()
-    misses = cache.misses
-    with dask.config.set(scheduler="sync"):
-        for _ in range(2):
-            out = embed(_series(CORPUS), emb, dim=8).compute()
-            np.testing.assert_allclose(
-                out.to_numpy(), emb.set_params(dim=8).transform(CORPUS), atol=1e-6
-            )
-    assert cache.misses == misses
-    assert emb.set_params(dim=None).transform(CORPUS).tobytes() == expected.tobytes()
+    _embeds_from_the_cache(emb, dim=8)
 
 
 def test_embed_refuses_an_earlier_writes_metadata_files(tmp_path):
