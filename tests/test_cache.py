@@ -371,6 +371,7 @@ def test_fit_states_keep_to_a_byte_bound_counting_shared_arrays_once():
     clear_caches()
 
 
+@pytest.mark.slow  # 11 s (the default suite took 9 min 18 s, against its 10-minute bound)
 def test_the_footprint_of_a_state_holding_a_mock_ends():
     # state_footprint followed a sparse matrix's parts without going a level deeper, and a
     # unittest.mock.Mock (in a user embedder's fitted state, say) has every attribute: each

@@ -962,6 +962,7 @@ def test_a_second_sigterm_during_the_clean_up_is_not_caught():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
+@pytest.mark.slow  # 10 s: a real fine-tuning in a subprocess (the default suite neared 10 min)
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is not sent between processes")
 def test_finetune_ended_by_sigterm_while_saving_keeps_the_model_it_would_replace(
     tmp_path, corpus_csv, tiny_bert
