@@ -146,7 +146,7 @@ def sizes_canon(name: str, value: Any) -> Any:
 
 
 def check_class_labels(
-    y: Any, n_samples: int, *, single_class: str | None = None
+    y: Any, n_samples: int, *, single_class: str | None = None, continuous: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate class labels; return ``(classes, codes)`` with ``codes`` in ``0..n_classes-1``.
 
@@ -165,6 +165,9 @@ def check_class_labels(
     single_class : str, optional
         What the error for a single class says after naming it; by default that labels cannot
         guide the embedding (for the callers that fit on labels), and to pass ``y=None``.
+    continuous : str, optional
+        What the error for continuous values (a regression target) says after naming them; by
+        default that they cannot guide the embedding, but the ``'pca'`` rotation ignores ``y``.
 
     Returns
     -------
@@ -218,8 +221,9 @@ def check_class_labels(
     if kind not in ("binary", "multiclass"):
         hint = ""
         if kind == "continuous":  # a regressor's targets, which a Pipeline hands every step
-            hint = (
-                "; a regression target cannot guide the embedding, but the 'pca' rotation "
+            hint = "; " + (
+                continuous
+                or "a regression target cannot guide the embedding, but the 'pca' rotation "
                 "ignores y (MatryoshkaEmbedder(fine_tune='pca'), MatryoshkaAdaptor(method='pca'))"
             )
         raise ValueError(

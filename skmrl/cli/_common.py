@@ -273,8 +273,8 @@ def model_config(model: str) -> dict:
         source = resolve_model(model)
     except (ModelNotFoundError, TypeError) as exc:
         raise ValueError(str(exc)) from None
-    _check_weights_file(source)
-    prefix = f"{encoder_subfolder(source)}/".lstrip("/")
+    prefix = f"{encoder_subfolder(source)}/".lstrip("/")  # where the encoder's files are
+    _check_weights_file(source, prefix)
     path = model_file(source, prefix + "config.json")
     try:
         config = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
@@ -283,19 +283,18 @@ def model_config(model: str) -> dict:
     return config if isinstance(config, dict) else {}
 
 
-def _check_weights_file(source: str) -> None:
+def _check_weights_file(source: str, prefix: str) -> None:
     """A ``ValueError`` for a resolved model without a weights file: a folder, or a hub id whose
     local cache holds it only in part (an interrupted download; where downloads are allowed,
     transformers fetches what is missing). Found only when the model loaded, it came after
-    sweep had scored its other embedders, whose curves were then lost with the run."""
+    sweep had scored its other embedders, whose curves were then lost with the run. ``prefix``:
+    the encoder's folder in the model (``"0_Transformer/"``, or ``""``)."""
     from skmrl._model_errors import _WEIGHTS_FILES
-    from skmrl._st_layout import encoder_subfolder
     from skmrl.models import model_file, network_allowed
 
     folder = Path(source).is_dir()
     if not folder and network_allowed():
         return
-    prefix = f"{encoder_subfolder(source)}/".lstrip("/")
     if any(model_file(source, prefix + name) is not None for name in _WEIGHTS_FILES):
         return
     where = (

@@ -42,14 +42,14 @@ def refuse_compressed(path_arg: str, argument: str, what: str) -> None:
             head = file.read(16)
     except OSError:
         return
-    if compression_of(head) not in (None, "zip"):
-        _refuse_compressed(head, path, repr(path_arg), argument, what)
-
-
-def _refuse_compressed(head: bytes, path: Path, shown: str, argument: str, what: str) -> None:
     compressed = compression_of(head)
-    if compressed is None:
-        return
+    if compressed not in (None, "zip"):
+        _refuse_compressed(compressed, path, repr(path_arg), argument, what)
+
+
+def _refuse_compressed(compressed: str, path: Path, shown: str, argument: str, what: str) -> None:
+    """The refusal of a file compressed as ``compressed`` (a key of ``_COMPRESSED``), with the
+    command that decompresses it to a file named after it."""
     kind, command = _COMPRESSED[compressed]
     plain = path.name
     for suffix in (".gz", ".zip", ".bz2", ".xz", ".zst"):
@@ -101,7 +101,9 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
             f"files: convert it, e.g. pandas.read_excel({shown}).to_csv("
             f"{path.stem + '-converted.csv'!r}, index=False)",
         )
-    _refuse_compressed(raw[:16], path, shown, argument, what)
+    compressed = compression_of(raw[:16])  # a zip archive: the others were refused above
+    if compressed is not None:
+        _refuse_compressed(compressed, path, shown, argument, what)
     if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         # UTF-32's marks: the first also opens UTF-16's, which then read as NUL characters
         raise Refused(

@@ -363,7 +363,7 @@ def _dim_curve(
         )
 
     if task == "classification":
-        from sklearn.base import is_regressor
+        from sklearn.base import is_classifier, is_regressor
         from sklearn.linear_model import LogisticRegression
         from sklearn.metrics import check_scoring
         from sklearn.model_selection import KFold, StratifiedKFold, check_cv
@@ -390,10 +390,16 @@ def _dim_curve(
         if regression:
             y = _check_targets(y, estimator)
         else:
-            _check_not_regression_target(y, estimator)
-            classes, codes = check_class_labels(
-                y, len(y), single_class="a classifier needs at least 2 classes to be scored"
+            # the default advice (fine_tune='pca', which ignores y) fails alike: the estimator,
+            # a classifier, is what cannot take a regression target
+            regressor = (
+                f"estimator {type(estimator).__name__} is a classifier: for a regression target "
+                "pass a regressor, such as estimator=Ridge() (scored by R^2 by default)"
             )
+            classes, codes = check_class_labels(
+                y, len(y), single_class="a classifier needs at least 2 classes to be scored",
+                continuous=regressor if is_classifier(estimator) else None,
+            )  # fmt: skip
         groups = _check_groups(groups, cv, len(y), "samples")
         if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
             if cv < 2:
@@ -628,27 +634,6 @@ def _silenced(embedder: Any, progress: bool | None) -> Any:
     if progress is not False or "progress" not in params or params["progress"] is not None:
         return embedder
     return clone(embedder).set_params(progress=False)
-
-
-def _check_not_regression_target(y: np.ndarray, estimator: Any) -> None:
-    """A ``ValueError`` naming a regressor when ``y`` holds continuous values and the
-    estimator (the default ``LogisticRegression``, say) is not one: the labels' check said the
-    target "cannot guide the embedding" and advised ``fine_tune='pca'``, which fails alike."""
-    from sklearn.base import is_classifier
-    from sklearn.utils.multiclass import type_of_target
-
-    if not is_classifier(estimator) or y.ndim != 1:
-        return
-    try:
-        kind = type_of_target(y, input_name="y")
-    except (TypeError, ValueError):  # mixed or missing labels: check_class_labels says
-        return
-    if kind == "continuous":
-        raise ValueError(
-            f"y holds continuous values, but estimator {type(estimator).__name__} is a "
-            "classifier: for a regression target pass a regressor, such as estimator=Ridge() "
-            "(scored by R^2 by default)"
-        )
 
 
 def _check_targets(y: np.ndarray, estimator: Any) -> np.ndarray:
