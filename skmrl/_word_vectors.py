@@ -5,6 +5,7 @@ Public through :mod:`skmrl.word2vec`: ``from skmrl.word2vec import WordVectors, 
 
 from __future__ import annotations
 
+import io
 import itertools
 import numbers
 import os
@@ -228,7 +229,7 @@ def load_word_vectors(
     ------
     ValueError
         For a malformed file; the message names the line (or, in binary files, the entry). For
-        a compressed file, a fastText model, a pickle or a NumPy array, saying so.
+        a compressed file, a fastText model, a pickle, a NumPy array or UTF-16 text, saying so.
 
     Examples
     --------
@@ -319,6 +320,12 @@ def _read(path: Path, bar: Any, errors: str) -> tuple[list[str], np.ndarray, boo
             else:
                 body = b"".join(blank) + second + f.read()
                 width = _text_width(body)
+                if width is None and _is_text_body(body, n_words):
+                    # A typo, decimal commas, or a first word of a byte that is not UTF-8:
+                    # read as binary, ASCII digits became garbage float32s without an error.
+                    lines = _lines(path, io.BytesIO(body), first_line=2, bar=bar, errors=errors)
+                    words, table = _read_text(path, lines, first_line=2, dim=dim)
+                    return words, table, False, 2
                 if width is not None and width != dim:
                     numbers = "1 number" if width == 1 else f"{width} numbers"
                     raise ValueError(
@@ -349,6 +356,7 @@ _COMPRESSED = {
 }
 #: Leading bytes of files that hold vectors in a form this reader does not take: (what it is,
 #: what to give instead). They failed as "line 1: not UTF-8 text".
+_UTF16_TODO = "save it as UTF-8 (iconv -f UTF-16 -t UTF-8 IN > OUT)"
 _OTHER_FORMATS = {
     # fastText's model .bin starts with its magic number, int32 793712314, little-endian
     (793712314).to_bytes(4, "little"): (
@@ -361,6 +369,10 @@ _OTHER_FORMATS = {
         "it holds no words: write a word2vec or GloVe text file (a word, then its numbers, "
         "on each line)",
     ),
+    # Text saved as UTF-16 (PowerShell's ">", Notepad's "Unicode"): every other byte a NUL,
+    # which the "not UTF-8" hint about words cut mid-character did not explain
+    b"\xff\xfe": ("UTF-16 text (its byte-order mark)", _UTF16_TODO),
+    b"\xfe\xff": ("UTF-16 text (its byte-order mark)", _UTF16_TODO),
     b"\x80": (
         "a Python pickle (a gensim .model or .kv file?)",
         "export it with gensim's KeyedVectors.save_word2vec_format(path) and give that file",
@@ -442,6 +454,44 @@ def _has_undecoded(text: str) -> bool:
 _MAX_TEXT_LINE = 2**20
 
 
+#: Control characters, which no line of a text vectors file holds (a tab separates fields).
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _is_text_body(body: bytes, n_words: int) -> bool:
+    """Whether ``body``, the part of a file after a word2vec header of ``n_words`` words, is
+    text that ``_is_text_entry`` and ``_text_width`` did not take for it: a number that is not
+    one (``0.2x``, decimal commas ``0,1``), or a first word of one byte that is not UTF-8
+    (Latin-1 ``\xe0``). It is ``n_words`` lines without control characters, each a word and
+    ASCII fields after it, the last with a digit. Read as binary, such a file gave garbage
+    vectors without an error where the byte counts fitted; read as text, the line is named.
+
+    A binary entry is such a line only where each of its float bytes is a printable ASCII
+    character and none a newline (and every entry's so): about one in 400 for an entry of 2
+    positive floats, never in practice for real sizes."""
+    n = 0
+    pos = 0
+    while pos < len(body):
+        end = body.find(b"\n", pos)
+        end = len(body) if end < 0 else end
+        if end - pos > _MAX_TEXT_LINE:
+            return False
+        line = body[pos:end].removesuffix(b"\r")
+        pos = end + 1
+        if _CONTROL_BYTES.search(line):
+            return False
+        fields = line.split()
+        if not fields:
+            continue
+        n += 1
+        rest = fields[1:]
+        if n > n_words or not rest or not all(field.isascii() for field in rest):
+            return False
+        if not any(48 <= c <= 57 for c in rest[-1]):  # an ASCII digit
+            return False
+    return n == n_words
+
+
 def _text_width(body: bytes) -> int | None:
     """The count of numbers on each line of ``body``, the part of a file after a word2vec
     header, where every non-blank line is UTF-8 text of a word and the same count of numbers;
@@ -489,7 +539,14 @@ def _lines(
             line = raw.decode("utf-8", errors)
         except UnicodeDecodeError:
             raise _NotUTF8Error(f"{path}: line {lineno}: not UTF-8 text") from None
-        yield line.removesuffix("\n").removesuffix("\r")
+        line = line.removesuffix("\n").removesuffix("\r")
+        if "\r" in line:  # a file whose lines end at "\r" alone was read as one word
+            raise ValueError(
+                f"{path}: line {lineno}: a carriage return inside the line; lines end at a "
+                "newline, and this file's seem to end at a carriage return alone (an old Mac "
+                "text file): convert them first (tr '\\r' '\\n' < IN > OUT)"
+            )
+        yield line
     bar.update(done)
 
 
@@ -600,12 +657,15 @@ def _read_binary(
         where = f"{path}: entry {i + 1} (line {i + 2} counting the header)"
         if end < 0 or end + 1 + width > len(body):
             raise ValueError(f"{where}: file ends early, expected {n_words} words of dim {dim}")
+        # After the first entry, a word that is not one is most often a header whose size is
+        # not the vectors': every entry after the first is read from the wrong bytes
+        size = f" (or the header's dim {dim} is not the vectors' size)" if i else ""
         try:
             word = body[pos:end].decode("utf-8", errors)
         except UnicodeDecodeError:
-            raise _NotUTF8Error(f"{where}: the word is not UTF-8") from None
+            raise _NotUTF8Error(f"{where}: the word is not UTF-8{size}") from None
         if not word or "\n" in word:
-            raise ValueError(f"{where}: malformed word {word!r:.40}")
+            raise ValueError(f"{where}: malformed word {word!r:.40}{size}")
         table[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=end + 1)
         words.append(word)
         pos = end + 1 + width

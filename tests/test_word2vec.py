@@ -549,6 +549,19 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
             b"2 3\r\n\ncat 0.5\r\nnew york 1e-3\r\n\n",
             r"line 1: header says dim 3, but every line after it is a word and 1 number",
         ),
+        # A number that is not one in the first entry: read as binary, garbage vectors
+        # without an error (3-character numbers: 4 bytes each with their space, a float32's).
+        (b"2 2\ncat 0,1 0,2\ndog 0,3 0,4\n", r"line 2: '0,1' is not a number"),
+        (b"2 2\ncat 0.1 0.2x\ndog 0.3 0.4\n", r"line 2: '0.2x' is not a number"),
+        # A Latin-1 first word: garbage vectors with unicode_errors='replace', the hint's advice.
+        ("3 2\n\u00e0 0.5 0.1\nle 0.3 0.4\nde 0.7 0.2\n".encode("latin-1"), r"line 2: not UTF-8"),
+        # Lines that end at a carriage return alone: one word, "2 2\rcat 0.1 0.2\rdog".
+        (b"2 2\rcat 0.1 0.2\rdog 0.3 0.4\r", r"line 1: a carriage return inside the line"),
+        # A binary file whose header says dim 1 for vectors of 2: "the word is not UTF-8" alone.
+        (
+            b"2 1\ncat " + struct.pack("<2f", 0.1, 0.2) + b"\ndog " + struct.pack("<2f", 0.3, 0.4),
+            r"entry 2 .*: the word is not UTF-8 \(or the header's dim 1 is not the vectors' size\)",
+        ),
     ],
 )
 def test_bad_vectors_files_name_the_line(tmp_path, content, match):
@@ -737,6 +750,16 @@ def test_words_cut_mid_character_are_read_with_unicode_errors(tmp_path):
         load_word_vectors(text, unicode_errors="surrogateescape")
 
 
+def test_a_latin1_first_word_is_read_as_text_with_unicode_errors(tmp_path):
+    """A header file whose first word is one Latin-1 byte was read as binary: with 'replace',
+    as the error advised, the words came with garbage vectors (1.5e-19) and no error."""
+    path = tmp_path / "vectors.txt"
+    path.write_bytes("3 2\n\u00e0 0.5 0.25\nle 0.75 1\nde 2 0.125\n".encode("latin-1"))
+    words, table = load_word_vectors(path, unicode_errors="replace")
+    assert words == ["\ufffd", "le", "de"]
+    np.testing.assert_array_equal(table, [[0.5, 0.25], [0.75, 1], [2, 0.125]])
+
+
 def test_word_vectors_refuses_mismatched_lengths_and_repeated_words(tmp_path):
     """The constructor checked nothing: 3 words of 2 rows had len 3 and wv["c"] raised a raw
     IndexError; a repeated word was returned as its own nearest neighbour."""
@@ -857,8 +880,11 @@ def test_matryoshka_dims_above_a_narrower_vectors_file_are_refused(tmp_path):
         ),
         (pickle.dumps({"cat": [0.5, 1.5]}, protocol=4), r"a Python pickle .*save_word2vec_format"),
         (b"\x93NUMPY\x01\x00" + bytes(40), r"a NumPy .npy array: it holds no words"),
+        # PowerShell's ">": the hint about words cut mid-character, which 'replace' did not mend
+        ("cat 0.5 1.5\r\n".encode("utf-16"), r"UTF-16 text .*: save it as UTF-8 \(iconv"),
+        ("\ufeff2 2\ncat 0.5 1.5\n".encode("utf-16-be"), r"UTF-16 text .*: save it as UTF-8"),
     ],
-    ids=["fasttext", "pickle", "npy"],
+    ids=["fasttext", "pickle", "npy", "utf16", "utf16be"],
 )
 def test_other_formats_of_vectors_are_named(tmp_path, content, match):
     """They failed as "line 1: not UTF-8 text", with no word of what the file is."""
