@@ -287,6 +287,21 @@ def int_at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def data_folder(text: str) -> Path:
+    """An argparse ``type`` for ``--data``: the folder, ``~`` expanded as the loaders expand it
+    (the shell leaves it in ``--data=~/d``, which was "no such folder")."""
+    return Path(text).expanduser()
+
+
+def max_length(text: str) -> int:
+    """An argparse ``type`` for ``--max-length`` of the packaged MiniLM: an int in [3, 512]
+    (the ``skmrl demo`` command's check). ``--max-length 2`` was refused by the library in a
+    child process, or after minutes of other work, with a traceback."""
+    from skmrl.cli._common import max_length as parse
+
+    return parse(text)
+
+
 def positive_float(text: str) -> float:
     """An argparse ``type`` for a rate: a finite number ``> 0`` (the ``skmrl`` command's check).
 

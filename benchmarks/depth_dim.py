@@ -31,7 +31,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -47,6 +49,7 @@ from _data import (
     TREC,
     check_data,
     check_subset,
+    data_folder,
     dim_curve_rule,
     grid_rule,
     int_at_least,
@@ -337,6 +340,10 @@ def _layers(text: str) -> list[int] | dict[int, float]:
         raise argparse.ArgumentTypeError(
             f"layers must be in 1..6 (all-MiniLM-L6-v2's), got {text!r}"
         )
+    if len(set(layers)) < len(layers):  # 3:4,3:1 kept one weight of the two without a word
+        raise argparse.ArgumentTypeError(f"each layer once, got {text!r}")
+    if not all(math.isfinite(w) and w > 0 for w in weights):  # refused only by the training
+        raise argparse.ArgumentTypeError(f"layer weights must be finite and > 0, got {text!r}")
     if all(len(p) == 1 for p in parts):
         return layers
     return dict(zip(layers, weights, strict=True))
@@ -350,9 +357,11 @@ def _train_dims(text: str) -> list[int] | None:
         dims = [int(x) for x in text.split(",")]
     except ValueError:
         dims = []
-    if not dims or not all(1 <= d <= max(DIMS) for d in dims):
+    increasing = all(a < b for a, b in itertools.pairwise(dims))  # else refused by training
+    if not dims or not increasing or not all(1 <= d <= max(DIMS) for d in dims):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated sizes in 1..{max(DIMS)}, or 'default', got {text!r}"
+            f"expected increasing comma-separated sizes in 1..{max(DIMS)}, or 'default', got "
+            f"{text!r}"
         )
     return dims
 
@@ -378,7 +387,7 @@ def _check_datasets(parser: argparse.ArgumentParser, args: argparse.Namespace, s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
+    parser.add_argument("--data", required=True, type=data_folder, help="the shared data folder")
     parser.add_argument(
         "--sections",
         default="grid,speed,quality,finetune",

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _data import check_data, int_at_least
+from _data import check_data, data_folder, int_at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -54,7 +54,7 @@ def main() -> int:
         default=None,
         help="folder on the disk to measure; a new folder is made inside it (default: a temp)",
     )
-    parser.add_argument("--data", type=Path, default=None, help="unused (synthetic data)")
+    parser.add_argument("--data", type=data_folder, default=None, help="unused (synthetic data)")
     parser.add_argument("--keep", action="store_true", help="keep the cache folder")
     args = parser.parse_args()
     check_data(parser, args.data)  # unused, but a --data given must be a folder, as elsewhere

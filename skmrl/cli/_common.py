@@ -14,6 +14,9 @@ from typing import Any
 
 #: Positions the packaged all-MiniLM-L6-v2 accepts (the demo's bound of --max-length).
 MAX_LENGTH_BOUND = 512
+#: The least --max-length of the packaged model: its tokenizer adds 2 special tokens, and one
+#: token of text must fit (below, the library refuses it, after the demo's other columns ran).
+MIN_MAX_LENGTH = 3
 #: ``--cache-dir`` values that turn the disk cache off.
 NO_CACHE = ("", "none")
 #: What a command's run reports as one ``error:`` line (exit status 1) rather than a traceback:
@@ -187,15 +190,15 @@ def positive_float(value: str) -> float:
 
 
 def max_length(value: str) -> int:
-    """``--max-length`` of the demo: an int in [1, 512]."""
+    """``--max-length`` of the packaged model (the demo's): an int in [3, 512]."""
     try:
         number = int(value)
     except ValueError:
         number = None
-    if number is None or not 1 <= number <= MAX_LENGTH_BOUND:
+    if number is None or not MIN_MAX_LENGTH <= number <= MAX_LENGTH_BOUND:
         raise argparse.ArgumentTypeError(
-            f"expected an int in [1, {MAX_LENGTH_BOUND}] (the tokens the packaged MiniLM "
-            f"accepts), got {value!r}"
+            f"expected an int in [{MIN_MAX_LENGTH}, {MAX_LENGTH_BOUND}] (the tokens the "
+            f"packaged MiniLM accepts), got {value!r}"
         )
     return number
 

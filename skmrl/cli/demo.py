@@ -24,6 +24,7 @@ from typing import Any
 
 from skmrl.cli._common import (
     MAX_LENGTH_BOUND,
+    MIN_MAX_LENGTH,
     add_command,
     cache_folder,
     int_at_least,
@@ -693,7 +694,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=None,  # refused where no MiniLM entry runs; then _MAX_LENGTH
         metavar="TOKENS",
         help=f"MatryoshkaEmbedder truncates articles to this many tokens, in "
-        f"[1, {MAX_LENGTH_BOUND}] (default: {_MAX_LENGTH}, for speed)",
+        f"[{MIN_MAX_LENGTH}, {MAX_LENGTH_BOUND}] (default: {_MAX_LENGTH}, for speed)",
     )
     demo.add_argument(
         "--cache-dir",
