@@ -45,9 +45,9 @@ def _check_not_lfs_pointer(head: bytes, path: Path) -> None:
 def _read_text(path: Path) -> str:
     """The text of a data file: UTF-8 (a byte-order mark, which Excel's "CSV UTF-8" writes,
     dropped), UTF-16 after its byte-order mark (Excel's "Unicode Text"), else each line UTF-8
-    or Latin-1 (:func:`_decode_lines`). A Git LFS pointer is refused, and so is a text holding NUL
-    characters: UTF-16 without its mark (read as UTF-8, every other character NUL) or no text
-    at all."""
+    or Windows-1252 (:func:`_decode_lines`). A Git LFS pointer is refused, and so is a text
+    holding NUL characters: UTF-16 without its mark (read as UTF-8, every other character NUL)
+    or no text at all."""
     raw = path.read_bytes()
     _check_not_lfs_pointer(raw, path)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -71,9 +71,21 @@ def _read_text(path: Path) -> str:
 _BYTE_LINE_END = re.compile(rb"(\r\n|\r|\n)")
 
 
+def _decode_windows(line: bytes) -> str:
+    """A line that is not UTF-8 as Windows-1252 (Excel's CSV on Windows), Latin-1 where it holds
+    one of the 5 bytes Windows-1252 leaves undefined. Read as Latin-1, its curly quotes, dashes
+    and ellipsis (0x80-0x9F) became invisible control characters, which tokenizers drop:
+    ``"I\x92m home\x85"`` for ``"I’m home…"``; elsewhere the two are the same."""
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
+
+
 def _decode_lines(raw: bytes, path: Path) -> str:
     """``raw`` (no UTF-16) as text: a UTF-8 byte-order mark dropped, then each line as UTF-8
-    where it is UTF-8, else as Latin-1.
+    where it is UTF-8, else as Windows-1252 or Latin-1 (:func:`_decode_windows`; called Latin-1
+    below).
 
     Decoding the whole file as Latin-1 when one byte of it was not UTF-8 turned each UTF-8
     character into two or three (``"S\\xc3\\xa3o"`` for ``"S\\xe3o"``) and the byte-order
@@ -101,7 +113,7 @@ def _decode_lines(raw: bytes, path: Path) -> str:
         try:
             line = part.decode("utf-8")
         except UnicodeDecodeError:
-            line = part.decode("latin-1")
+            line = _decode_windows(part)
             latin1_lines.append(i // 2 + 1)
         else:
             utf8_seen = utf8_seen or not line.isascii()
@@ -113,8 +125,8 @@ def _decode_lines(raw: bytes, path: Path) -> str:
 
         warnings.warn(
             f"{path} mixes encodings: {len(latin1_lines)} line(s) are not UTF-8 and were read "
-            f"as Latin-1 (the first: line {latin1_lines[0]}), the others as UTF-8; save the "
-            "file as UTF-8",
+            f"as Windows-1252 or Latin-1 (the first: line {latin1_lines[0]}), the others as "
+            "UTF-8; save the file as UTF-8",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -128,7 +140,7 @@ def _text_lines(file: Path) -> list[str]:
     """The lines of a data file (:func:`_read_text`), split at ``"\\n"``, ``"\\r\\n"`` and a
     lone ``"\\r"`` (classic Mac OS's line end, which read as one line gave one question or
     sentence pair for the whole file) only: ``str.splitlines`` would also cut a text at
-    ``\\u2028``, ``\\x85`` (cp1252's ellipsis, read as Latin-1), ``\\x0c``, ... Without the empty
+    ``\\u2028``, ``\\x85`` (Latin-1's next line), ``\\x0c``, ... Without the empty
     line after the file's last line end."""
     lines = _LINE_END.split(_read_text(file))
     if lines and not lines[-1]:
@@ -357,9 +369,9 @@ def load_trec(path: str | os.PathLike, fine: bool = False) -> tuple[list[str], n
         other line separators (``\\u2028``, ``\\x85``) stay in the question. Blank lines are
         skipped. The file is UTF-8 (after a byte-order mark or none), UTF-16 after its
         byte-order mark (Excel's "Unicode Text"), else read line by line: UTF-8 where a line
-        is UTF-8, Latin-1 where it is not (a ``UserWarning`` names the file, the count and the
-        first of such lines when other non-ASCII lines are UTF-8: it mixes encodings); one
-        holding a NUL character (UTF-16 without its mark) is refused.
+        is UTF-8, Windows-1252 or Latin-1 where it is not (a ``UserWarning`` names the file,
+        the count and the first of such lines when other non-ASCII lines are UTF-8: it mixes
+        encodings); one holding a NUL character (UTF-16 without its mark) is refused.
 
     Examples
     --------
@@ -428,7 +440,7 @@ def load_sms_spam(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     path : str or path
         The data folder (containing ``sms-spam/sms-spam.csv``), the ``sms-spam`` folder, or
         the file itself: read as :func:`load_trec` reads its own (UTF-8, UTF-16 after its
-        byte-order mark, else each line UTF-8 or Latin-1).
+        byte-order mark, else each line UTF-8, else Windows-1252 or Latin-1).
 
     Returns
     -------

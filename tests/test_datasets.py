@@ -610,12 +610,25 @@ def test_a_stray_latin_1_byte_leaves_the_utf8_lines_and_byte_order_mark_alone(tm
         UserWarning, match=r"q\.txt mixes encodings: 2 line\(s\) .* Latin-1 \(the first: line 2\)"
     ):
         questions, labels = load_trec(trec)
-    assert questions == ["Where is S\xe3o Paulo ?", "Caf\x92 ?", "Who is J\xfcrgen ?"]
+    # 0x92 is Windows-1252's right quote (Latin-1's control character U+0092 was dropped by
+    # tokenizers)
+    assert questions == ["Where is S\xe3o Paulo ?", "Caf\u2019 ?", "Who is J\xfcrgen ?"]
     assert labels.tolist() == ["LOC", "NUM", "HUM"]
     sms = tmp_path / "sms.csv"
     sms.write_bytes(b"\xef\xbb\xbfspam,text\n0,\xa3100\n1," + "\xa3200\n".encode())
     with pytest.warns(UserWarning, match=r"1 line\(s\) .* \(the first: line 2\)"):
         assert load_sms_spam(sms)[0] == ["\xa3100", "\xa3200"]
+
+
+def test_a_windows_1252_file_keeps_its_quotes_dashes_and_ellipses(tmp_path, recwarn):
+    """Excel's CSV on Windows: read as Latin-1, 0x80-0x9F were control characters, which the
+    tokenizers drop ('I\x92m home\x85' tokenized as 'im home'). A byte Windows-1252 leaves
+    undefined (0x81) keeps its line in Latin-1."""
+    sms = tmp_path / "sms.csv"
+    sms.write_bytes(b"spam,text\n0,I\x92m home\x85 see you\n1,\x93WIN\x94 \x96 \x80100\n0,a\x81b\n")
+    texts, _ = load_sms_spam(sms)
+    assert texts == ["I\u2019m home\u2026 see you", "\u201cWIN\u201d \u2013 \u20ac100", "a\x81b"]
+    assert not recwarn.list
 
 
 def test_files_in_one_encoding_read_as_before_without_a_warning(tmp_path, recwarn):

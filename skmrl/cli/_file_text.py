@@ -67,7 +67,7 @@ def read_text_file(path_arg: str, argument: str, what: str = "a CSV file") -> st
 
     The text is UTF-8 (a byte-order mark, which Excel's "CSV UTF-8" writes, dropped) or UTF-16
     after its byte-order mark (Excel's "Unicode Text"), the two :mod:`skmrl.datasets` reads too
-    (it also falls back to Latin-1, for the public files it knows). A file in another encoding
+    (it also falls back to Windows-1252, for the public files it knows). A file in another encoding
     (UTF-16 without its mark, UTF-32, a Windows code page) is refused with the way out.
 
     Examples
