@@ -12,12 +12,21 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import hashlib
 import warnings
 from collections.abc import Iterator
 
+import numpy as np
+
 from skmrl._warn import caller_stacklevel, first_warning
 
-__all__ = ["gather_few_vectors", "warn_few_vectors", "warn_if_few_vectors", "warn_if_slow"]
+__all__ = [
+    "count_distinct",
+    "gather_few_vectors",
+    "warn_few_vectors",
+    "warn_if_few_vectors",
+    "warn_if_slow",
+]
 
 #: A training projected to take longer than this (seconds, from its first step) is warned about.
 _SLOW_FIT_SECONDS = 300.0
@@ -60,6 +69,12 @@ class _FewVectors:
     dims: tuple[int, ...]
     given: int | None
     owner: str | None
+    distinct: int | None = None
+
+    @property
+    def span_rows(self) -> int:
+        """The rows that can span directions: the distinct ones where some repeat."""
+        return self.rows if self.distinct is None else min(self.rows, self.distinct)
 
 
 #: Where :func:`warn_if_few_vectors` keeps what it finds instead of warning, within
@@ -96,6 +111,7 @@ def warn_if_few_vectors(
     dims: list[int],
     given: int | None = None,
     owner: str | None = None,
+    distinct: int | None = None,
 ) -> None:
     """Warn when ``n_rows`` non-zero vectors (one direction fewer once ``centred``) span fewer
     directions than ``width``: the rotation's directions past their span are not learned from
@@ -103,22 +119,43 @@ def warn_if_few_vectors(
     ``given``: the non-zero vectors passed to fit, of which ``max_samples=n_rows`` were used.
     ``owner``: the estimator that fitted the adaptor on its texts' vectors
     (``"MatryoshkaEmbedder(fine_tune='pca')"``), whose user has texts to add and no
-    ``max_samples``; ``None`` for a ``MatryoshkaAdaptor`` fitted by the user. Within
+    ``max_samples``; ``None`` for a ``MatryoshkaAdaptor`` fitted by the user. ``distinct``:
+    how many of the vectors given differ (:func:`count_distinct`), where fewer than
+    ``n_rows``: repeated texts span no more directions than one (12 rows of 4 texts, 3 times
+    each, were said to span 11; 400 rows of 40 did not warn at all). Within
     :func:`gather_few_vectors`, kept for one warning later; else given once per process,
     setting and range of counts between two powers of two (a ``GridSearchCV`` gave it at every
     fold and for the refit, with counts of 49, 50 and 62; once per setting hid a later fit on
     5 vectors, whose prefixes are arbitrary far sooner)."""
-    if (n_rows - 1 if centred else n_rows) >= width:
+    found = _FewVectors(n_rows, width, centred, tuple(dims), given, owner, distinct)
+    if found.span_rows - centred >= width:
         return
-    found = _FewVectors(n_rows, width, centred, tuple(dims), given, owner)
     gathered = _GATHERED.get()
     if gathered is not None:
         gathered.append(found)
     elif first_warning(
         "few-vectors|"
         + repr((owner, width, centred, tuple(dims), _magnitude(n_rows), _magnitude(given)))
+        + repr(_magnitude(found.span_rows))
     ):
         warn_few_vectors([found])
+
+
+def count_distinct(Z: np.ndarray, rows: np.ndarray, limit: int) -> int:
+    """How many of the rows ``rows`` (indices) of ``Z`` differ, counted up to ``limit + 1``:
+    their bytes are hashed a block at a time, and the count stops once it passes ``limit``
+    (the most directions that matter), so distinct vectors cost ``limit`` rows' hashing."""
+    seen: set[bytes] = set()
+    for start in range(0, rows.size, _DISTINCT_BLOCK):
+        block = np.ascontiguousarray(Z[rows[start : start + _DISTINCT_BLOCK]])
+        seen.update(hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in block)
+        if len(seen) > limit:
+            break
+    return len(seen)
+
+
+#: Rows hashed between two looks at :func:`count_distinct`'s count.
+_DISTINCT_BLOCK = 1024
 
 
 def warn_few_vectors(found: list[_FewVectors], folds: int | None = None) -> None:
@@ -135,20 +172,25 @@ def warn_few_vectors(found: list[_FewVectors], folds: int | None = None) -> None
         return f"{low}" if low == high else f"{low}-{high}"
 
     rows = counts([f.rows for f in found])
-    spans = counts([f.rows - centred for f in found])
-    least = min(f.rows for f in found) - centred  # the prefixes past it are affected somewhere
+    repeated = any(f.span_rows < f.rows for f in found)
+    # "on 12 text vectors (4 distinct)"
+    distinct = f" ({counts([f.span_rows for f in found])} distinct)" if repeated else ""
+    spans = counts([f.span_rows - centred for f in found])
+    least = min(f.span_rows for f in found) - centred  # the prefixes past it are affected
     capped = [f.given for f in found if f.given is not None]
     need = width + centred
     longer = [k for k in first.dims if least < k < width]
     which = f" (of its matryoshka_dims: {longer})" if longer else ""
     if owner is None:
-        fitted = f"MatryoshkaAdaptor was fitted on {rows} non-zero vectors"
+        fitted = f"MatryoshkaAdaptor was fitted on {rows} non-zero vectors{distinct}"
         used = f" (max_samples={rows} of the {counts(capped)} given)" if capped else ""
         unit, fix = "vectors", f"set max_samples to at least {need}"
     else:  # the embedder has texts, and no max_samples (its adaptor's is 10,000)
-        fitted = f"{owner} fitted its adaptor on {rows} text vectors"
+        fitted = f"{owner} fitted its adaptor on {rows} text vectors{distinct}"
         used = f" (the adaptor trains on {rows} of the {counts(capped)} given)" if capped else ""
         unit, fix = "texts", "use fine_tune='pca' or labels y (rotations from all of them)"
+    if repeated:
+        unit = f"distinct {unit}"
     if not capped:
         fix = f"fit on at least {need} {unit}"
         if folds is not None:

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skmrl._adaptor_warnings import warn_if_few_vectors, warn_if_slow
+from skmrl._adaptor_warnings import count_distinct, warn_if_few_vectors, warn_if_slow
 from skmrl._progress import check_progress
 from skmrl._settings import recorded_settings, refuse_changed_settings, stable_repr
 from skmrl._training_checks import check_class_labels, check_matryoshka_dims, sizes_canon
@@ -390,7 +390,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 rows = min(rows, int(self.max_samples))
             centred = codes is not None or self.method == "pca"
             capped = given if rows < given else None  # max_samples, not the data, is short
-            warn_if_few_vectors(rows, D, centred, dims, capped, owner)
+            # repeated rows span no more directions than one: counted up to D + 1 distinct
+            distinct = count_distinct(Z, np.flatnonzero(nonzero), limit=D + 1)
+            warn_if_few_vectors(rows, D, centred, dims, capped, owner, distinct)
         if codes is None and self.method == "adaptor":
             # The training uses max_samples of the rows: only those are normalised (a unit copy
             # of all of them took 516 MB beside 293 MB of vectors); the key is hashed from the

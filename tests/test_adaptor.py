@@ -596,6 +596,27 @@ def test_fewer_vectors_than_dimensions_are_warned_about(sts_vectors, method, lab
         )
 
 
+@pytest.mark.parametrize("method", ["pca", "adaptor"])
+def test_repeated_vectors_span_no_more_directions_than_one(sts_vectors, method):
+    """40 vectors given 10 times each span 40 directions, not 400: no warning came, and 12
+    texts of 4 repeated 3 times were said to span 11 directions."""
+    import warnings
+
+    Z, _, _ = sts_vectors
+    repeated = np.repeat(Z[:40], 10, axis=0)
+    msg = (
+        r"fitted on 400 non-zero vectors \(40 distinct\) of 384 dimensions, which span at most "
+        rf"{39 if method == 'pca' else 40} directions.*fit on at least "
+        rf"{385 if method == 'pca' else 384} distinct vectors"
+    )
+    with pytest.warns(UserWarning, match=msg):
+        MatryoshkaAdaptor(method=method, epochs=1, max_samples=400).fit(repeated)
+    # distinct vectors, each given twice: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaAdaptor(method="pca").fit(np.concatenate([Z, Z]))
+
+
 def test_few_vectors_from_max_samples_ask_for_max_samples(sts_vectors):
     """Fitted on ~800 vectors with max_samples=100, the warning said 'fitted on 100 vectors'
     and 'fit on at least 384 vectors': the user had; max_samples is what to raise."""
