@@ -92,7 +92,7 @@ def holds_vector_pairs(X: Any) -> bool:
         return _holds_vector_column(first)
     if isinstance(first, str) or not isinstance(first, Sequence | np.ndarray) or not len(first):
         return False
-    return isinstance(first[0], _VECTOR_CELL)
+    return _is_vector_cell(first[0])
 
 
 def check_vector_pairs(X: Any, *, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
@@ -258,7 +258,7 @@ def _holds_vector_column(X: Any) -> bool:
     if column is None:
         return False
     first = next((cell for cell in column if not is_missing(cell)), None)
-    return isinstance(first, _VECTOR_CELL)
+    return _is_vector_cell(first)
 
 
 def _may_hold_vectors(dtype: Any) -> bool:
@@ -269,6 +269,15 @@ def _may_hold_vectors(dtype: Any) -> bool:
 
 #: What a cell of a column of vectors holds: one vector.
 _VECTOR_CELL = (list, tuple, np.ndarray)
+
+
+def _is_vector_cell(cell: Any) -> bool:
+    """Whether ``cell`` holds one vector: a list, tuple or array, or another 1-D array type
+    that numpy reads (a torch tensor: ``list(torch_tensor)`` in a DataFrame's column failed in
+    scikit-learn's checks, "only one element tensors can be converted to Python scalars")."""
+    if isinstance(cell, _VECTOR_CELL):
+        return True
+    return hasattr(type(cell), "__array__") and getattr(cell, "ndim", None) == 1
 
 
 def check_vector_rows(X: Any, takes: str) -> Any:
@@ -295,7 +304,7 @@ def check_vector_rows(X: Any, takes: str) -> Any:
         raise TypeError(
             f"{takes} dense vectors of shape (n_samples, n_features), got {_frames.type_of(X)}"
         )
-    if not (isinstance(X, list | tuple) and X and isinstance(X[0], _VECTOR_CELL)):
+    if not (isinstance(X, list | tuple) and X and _is_vector_cell(X[0])):
         return X
     try:
         rows = np.asarray(X)
@@ -389,8 +398,8 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
                 "vectors first"
             )
         try:
-            vector = np.asarray(cell) if isinstance(cell, _VECTOR_CELL) else None
-        except ValueError:  # nested lists of different lengths
+            vector = np.asarray(cell) if _is_vector_cell(cell) else None
+        except (ValueError, TypeError):  # nested lists of different lengths, a GPU tensor
             vector = None
         if vector is None or vector.ndim != 1 or vector.dtype.kind not in "fiu":
             got = (

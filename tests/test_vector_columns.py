@@ -195,3 +195,18 @@ def test_a_wide_frame_of_numbers_is_not_looked_into_column_by_column(monkeypatch
     with pytest.raises(ValueError, match=r"^X has 501 columns, of which \['embedding'\] hold"):
         stack_vector_column(frame)
     assert looked == ["embedding"]
+
+
+def test_a_column_of_torch_tensors_is_a_column_of_vectors():
+    """``list(tensor)`` in a DataFrame's column failed deep in scikit-learn's checks ("only one
+    element tensors can be converted to Python scalars"); a list of tensors already worked."""
+    torch = pytest.importorskip("torch")
+    Z = np.random.default_rng(0).normal(size=(60, 16)).astype(np.float32)
+    column = pd.DataFrame({"emb": list(torch.from_numpy(Z))})["emb"]
+    np.testing.assert_array_equal(stack_vector_column(column), Z)
+    expected = MatryoshkaAdaptor(dim=4, method="pca").fit(Z).transform(Z)
+    got = MatryoshkaAdaptor(dim=4, method="pca").fit(column).transform(column)
+    np.testing.assert_array_equal(got, expected)
+    # a dtype numpy cannot read: the row is named
+    with pytest.raises(TypeError, match=r"row 0 holds a Tensor .*not a 1-D vector of numbers"):
+        stack_vector_column(pd.Series(list(torch.from_numpy(Z).bfloat16())))
