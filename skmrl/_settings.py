@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "Unkeyable",
     "changed_settings",
+    "class_code_key",
     "recorded_settings",
     "refuse_changed_settings",
     "stable_repr",
@@ -47,6 +48,84 @@ def stable_repr(value: Any, strict: bool = False) -> str:
     fitted with it must not be cached.
     """
     return _Repr(strict).of(value)
+
+
+#: Packages whose classes are not keyed by their code (:func:`class_code_key`): skmrl's own,
+#: whose version every key holds, and the bases they build on.
+_LIBRARY_PACKAGES = frozenset({"skmrl", "sklearn", "builtins", "abc", "typing"})
+
+
+def class_code_key(cls: type) -> str | None:
+    """A hash of the code of ``cls`` and of its bases outside skmrl and scikit-learn (the
+    user's own: a subclass of ``MatryoshkaEmbedder``, an embedder of ``BaseEmbedder``): their
+    methods' code and defaults (properties, static and class methods too); ``None`` when there
+    are none. Cache keys held only the class's name: a notebook cell's embedder, edited and run
+    again, was served the vectors of its earlier code, in memory and with ``memory=`` on disk
+    in the next run too, and a subclass that changed ``_transform_full`` shared its parent's.
+
+    What a method's closure holds is keyed where it is code (a function, by its code; a class,
+    by its name, its code being keyed where it is a base) or a constant; not where it is data
+    that may change (a dict that counts calls): such data, and class attributes that are not
+    methods, changed the key at every fit, and a grid then fitted at every point. skmrl's own
+    classes are covered by its version, which every key holds, so their keys are what they
+    were.
+
+    Examples
+    --------
+    >>> from skmrl._settings import class_code_key
+    >>> from skmrl import TfidfBaseline
+    >>> def tokens(self, text):
+    ...     return text.split()
+    >>> Mine = type("Mine", (TfidfBaseline,), {"__module__": "__main__", "_tokens": tokens})
+    >>> class_code_key(TfidfBaseline) is None, len(class_code_key(Mine))
+    (True, 40)
+    """
+    parts = []
+    for klass in cls.__mro__:
+        if klass.__module__.partition(".")[0] in _LIBRARY_PACKAGES:
+            continue
+        for name, value in sorted(vars(klass).items()):
+            if isinstance(value, staticmethod | classmethod):
+                value = value.__func__
+            if isinstance(value, property):
+                functions = [f for f in (value.fget, value.fset, value.fdel) if f is not None]
+            elif isinstance(value, types.FunctionType):
+                functions = [value]
+            else:
+                continue  # data (a counter, a set of names), not code
+            keys = ",".join(_code_of(f, set()) for f in functions)
+            parts.append(f"{klass.__qualname__}.{name}={keys}")
+    if not parts:
+        return None
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def _code_of(fn: Any, inside: set[int]) -> str:
+    """A function's key for :func:`class_code_key`: its code, defaults and the code or
+    constants its closure holds (``inside``: the functions being keyed, against a cycle)."""
+    if not isinstance(fn, types.FunctionType):
+        return type(fn).__qualname__
+    if id(fn) in inside:
+        return "<itself>"
+    inside.add(id(fn))
+    keyed = _Repr(strict=False)
+    cells = []
+    for cell in fn.__closure__ or ():
+        try:
+            content = cell.cell_contents
+        except ValueError:  # an empty cell: a name not bound yet
+            content = None
+        if isinstance(content, type):
+            cells.append(f"{content.__module__}.{content.__qualname__}")
+        elif isinstance(content, types.FunctionType):
+            cells.append(_code_of(content, inside))
+        elif isinstance(content, str | bytes | int | float | complex | bool | type(None)):
+            cells.append(repr(content))
+        else:
+            cells.append(type(content).__qualname__)
+    defaults = keyed.of((fn.__defaults__, fn.__kwdefaults__))
+    inside.discard(id(fn))
+    return f"{fn.__qualname__}:{keyed._code(fn.__code__)}:{defaults}:{cells}"
 
 
 #: ``canon(name, value)``: the value a parameter is read as for its repr (``[8, 16]`` as the

@@ -20,7 +20,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmrl._adaptor_warnings import count_distinct, warn_if_few_vectors, warn_if_slow
 from skmrl._progress import check_progress
-from skmrl._settings import recorded_settings, refuse_changed_settings, stable_repr
+from skmrl._settings import (
+    class_code_key,
+    recorded_settings,
+    refuse_changed_settings,
+    stable_repr,
+)
 from skmrl._training_checks import check_class_labels, check_matryoshka_dims, sizes_canon
 from skmrl._validation import (
     check_bool,
@@ -326,7 +331,10 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         # [8, 16] after a fit with (8, 16) is the same setting, and shares its fit
         params = {k: sizes_canon(k, v) for k, v in self._fit_params().items()}
         h = hashlib.sha1()
-        ids = ("MatryoshkaAdaptor", _ROTATION_REVISION, __version__, stable_repr(params))
+        ids: tuple = ("MatryoshkaAdaptor", _ROTATION_REVISION, __version__, stable_repr(params))
+        code = class_code_key(type(self))  # a subclass's code
+        if code is not None:
+            ids += (code,)
         h.update(repr(ids).encode())
         h.update(repr(shape).encode())
         # the arrays' own buffers: .tobytes() made a copy of the vectors only to hash it

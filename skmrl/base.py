@@ -26,7 +26,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skmrl._settings import Unkeyable, recorded_settings, refuse_changed_settings, stable_repr
+from skmrl._settings import (
+    Unkeyable,
+    class_code_key,
+    recorded_settings,
+    refuse_changed_settings,
+    stable_repr,
+)
 from skmrl._training_checks import sizes_canon
 from skmrl._validation import check_bool, check_dim, check_documents, check_label_count
 from skmrl.cache import cached_fit_state, check_memory, get_embedding_cache, hash_texts
@@ -274,6 +280,9 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             settings,
             self._fit_data_key(docs, y),
         )
+        code = class_code_key(type(self))  # a user's embedder: its code, not its name alone
+        if code is not None:
+            payload += (code,)
         return hashlib.sha1(repr(payload).encode()).hexdigest()
 
     def fit(self, X: Any, y: Any = None) -> BaseEmbedder:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress
+from skmrl._settings import class_code_key
 from skmrl._validation import check_bool, check_float, check_int, check_seed
 from skmrl._warn import caller_stacklevel
 from skmrl.base import BaseEmbedder
@@ -420,6 +421,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
             adaptor_digest(loaded.source),
             device,
         )
+        code = class_code_key(type(self))
+        if code is not None:
+            payload += (code,)
         return hashlib.sha1(repr(payload).encode()).hexdigest()
 
     def _fit_data_key(self, docs: list[str], y: Any) -> str | None:
@@ -591,6 +595,9 @@ class MatryoshkaEmbedder(BaseEmbedder):
         )
         if n_layers is not None and n_layers != getattr(self, "max_layers_", None):
             payload += ("layer", int(n_layers))  # the full depth keeps the key it always had
+        code = class_code_key(type(self))  # a subclass's code (a "query: " prefix, say)
+        if code is not None:
+            payload += ("code", code)
         return hashlib.sha1(repr(payload).encode()).hexdigest()
 
     def _encoder(self) -> tuple[Any, Any]:

