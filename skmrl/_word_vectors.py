@@ -301,7 +301,8 @@ def _read(path: Path, bar: Any, errors: str) -> tuple[list[str], np.ndarray, boo
         _check_not_compressed(path, f.read(64))
         f.seek(0)
         first = f.readline().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
-        header = _split_fields(first.decode("latin-1").rstrip("\n").removesuffix("\r"))
+        _check_line_ends(path, first, f)
+        header = _split_fields(first.decode("latin-1").rstrip("\r\n"))
         if len(header) == 2 and all(h.isascii() and h.isdigit() for h in header):
             n_words, dim = int(header[0]), int(header[1])
             if n_words < 1 or dim < 1:
@@ -378,6 +379,23 @@ _OTHER_FORMATS = {
         "export it with gensim's KeyedVectors.save_word2vec_format(path) and give that file",
     ),
 }
+
+
+def _check_line_ends(path: Path, first: bytes, f: Any) -> None:
+    """Refuse a file whose lines end at a carriage return alone (classic Mac OS): its first
+    line, read up to a newline, is the whole file, and was read as one word holding the
+    others (``"2 2\\rcat 0.1 0.2\\rdog"``). A carriage return inside a line of a file that has
+    newlines stays what it was (part of a word, or the whitespace after a number)."""
+    if b"\r" not in first.rstrip(b"\r\n"):
+        return
+    at = f.tell()
+    more = f.read(1)
+    f.seek(at)
+    if not more:
+        raise ValueError(
+            f"{path}: line 1: its lines end at a carriage return alone (an old Mac text file), "
+            "not at a newline: convert them first (tr '\\r' '\\n' < IN > OUT)"
+        )
 
 
 def _check_not_compressed(path: Path, head: bytes) -> None:
@@ -461,15 +479,18 @@ _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 def _is_text_body(body: bytes, n_words: int) -> bool:
     """Whether ``body``, the part of a file after a word2vec header of ``n_words`` words, is
     text that ``_is_text_entry`` and ``_text_width`` did not take for it: a number that is not
-    one (``0.2x``, decimal commas ``0,1``), or a first word of one byte that is not UTF-8
-    (Latin-1 ``\xe0``). It is ``n_words`` lines without control characters, each a word and
-    ASCII fields after it, the last with a digit. Read as binary, such a file gave garbage
-    vectors without an error where the byte counts fitted; read as text, the line is named.
+    one (``0.2x``, decimal commas ``0,1``, a minus sign ``\u22120.1`` pasted from a document),
+    or a first word of one byte that is not UTF-8 (Latin-1 ``\xe0``). It is ``n_words``
+    lines without control characters, each a word and UTF-8 fields after it, most of which
+    look like numbers (:data:`_NUMBER_LIKE`). Read as binary, such a file gave garbage vectors
+    without an error where the byte counts fitted; read as text, the line is named.
 
-    A binary entry is such a line only where each of its float bytes is a printable ASCII
-    character and none a newline (and every entry's so): about one in 400 for an entry of 2
-    positive floats, never in practice for real sizes."""
+    A binary entry's float bytes make such a line only where every one is a printable
+    character and none a newline; they then look like numbers almost never (4 bytes of digits,
+    signs, points or commas, about 1 in 1,600 per float; more than half of them): a file of
+    printable floats such as ``333>`` stays binary."""
     n = 0
+    fields_seen = numbers = 0
     pos = 0
     while pos < len(body):
         end = body.find(b"\n", pos)
@@ -484,12 +505,20 @@ def _is_text_body(body: bytes, n_words: int) -> bool:
         if not fields:
             continue
         n += 1
-        rest = fields[1:]
-        if n > n_words or not rest or not all(field.isascii() for field in rest):
+        if n > n_words or len(fields) < 2:
             return False
-        if not any(48 <= c <= 57 for c in rest[-1]):  # an ASCII digit
+        try:
+            rest = [field.decode("utf-8") for field in fields[1:]]
+        except UnicodeDecodeError:
             return False
-    return n == n_words
+        fields_seen += len(rest)
+        numbers += sum(1 for field in rest if _NUMBER_LIKE.fullmatch(field))
+    return n == n_words and 2 * numbers > fields_seen
+
+
+#: A field that looks like a number, well formed or not (a typo aside): digits with signs,
+#: points, commas or an exponent, a Unicode minus included.
+_NUMBER_LIKE = re.compile(r"[-+\u2212]?[0-9.,]*[0-9][0-9.,]*(?:[eE][-+\u2212]?[0-9]+)?")
 
 
 def _text_width(body: bytes) -> int | None:
@@ -539,14 +568,7 @@ def _lines(
             line = raw.decode("utf-8", errors)
         except UnicodeDecodeError:
             raise _NotUTF8Error(f"{path}: line {lineno}: not UTF-8 text") from None
-        line = line.removesuffix("\n").removesuffix("\r")
-        if "\r" in line:  # a file whose lines end at "\r" alone was read as one word
-            raise ValueError(
-                f"{path}: line {lineno}: a carriage return inside the line; lines end at a "
-                "newline, and this file's seem to end at a carriage return alone (an old Mac "
-                "text file): convert them first (tr '\\r' '\\n' < IN > OUT)"
-            )
-        yield line
+        yield line.removesuffix("\n").removesuffix("\r")
     bar.update(done)
 
 

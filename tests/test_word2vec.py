@@ -556,7 +556,10 @@ def test_pretrained_vectors_then_training(tmp_path, bbc):
         # A Latin-1 first word: garbage vectors with unicode_errors='replace', the hint's advice.
         ("3 2\n\u00e0 0.5 0.1\nle 0.3 0.4\nde 0.7 0.2\n".encode("latin-1"), r"line 2: not UTF-8"),
         # Lines that end at a carriage return alone: one word, "2 2\rcat 0.1 0.2\rdog".
-        (b"2 2\rcat 0.1 0.2\rdog 0.3 0.4\r", r"line 1: a carriage return inside the line"),
+        (b"2 2\rcat 0.1 0.2\rdog 0.3 0.4\r", r"line 1: its lines end at a carriage return alone"),
+        (b"cat 0.1 0.2\rdog 0.3 0.4\r", r"line 1: its lines end at a carriage return alone"),
+        # A minus sign pasted from a document: read as binary, "malformed word '.2\ndog'".
+        ("2 2\ncat \u22120.1 0.2\ndog 0.3 0.4\n".encode(), r"line 2: '\u22120.1' is not a number"),
         # A binary file whose header says dim 1 for vectors of 2: "the word is not UTF-8" alone.
         (
             b"2 1\ncat " + struct.pack("<2f", 0.1, 0.2) + b"\ndog " + struct.pack("<2f", 0.3, 0.4),
@@ -748,6 +751,41 @@ def test_words_cut_mid_character_are_read_with_unicode_errors(tmp_path):
         assert load_word_vectors(path, unicode_errors="ignore")[0] == ["cat", "caf", "dog"]
     with pytest.raises(ValueError, match=r"unicode_errors must be 'strict', 'ignore' or 'replace'"):
         load_word_vectors(text, unicode_errors="surrogateescape")
+
+
+@pytest.mark.parametrize("newline", [b"\n", b""])
+def test_binary_vectors_whose_floats_are_printable_stay_binary(tmp_path, newline):
+    """0.175 is the bytes '333>': a file of such floats was taken for text with a bad number
+    ("line 2: '333>' is not a number"), by the check that reads a text file with a typo as
+    text."""
+    table = np.array([[0.175, 0.175], [0.175, 0.175]], dtype=np.float32)
+    assert table[0].tobytes() == b"333>333>"
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(
+        b"2 2\n"
+        + b"".join(
+            w + b" " + r.tobytes() + newline for w, r in zip([b"cat", b"dog"], table, strict=True)
+        )
+    )
+    words, got = load_word_vectors(path)
+    assert words == ["cat", "dog"]
+    np.testing.assert_array_equal(got, table)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"cat 0.5 1.5\r\r\ndog 0.25 2\r\r\n", ["cat", "dog"]),  # "\r\r\n" line ends
+        (b"2 2\r\r\ncat 0.5 1.5\r\r\ndog 0.25 2\r\r\n", ["cat", "dog"]),
+        (b"ca\rt 0.5 1.5\ndog 0.25 2\n", ["ca\rt", "dog"]),  # as gensim reads it
+    ],
+)
+def test_a_carriage_return_inside_a_line_of_a_file_with_newlines_is_kept(tmp_path, content, words):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(content)
+    got_words, table = load_word_vectors(path)
+    assert got_words == words
+    np.testing.assert_array_equal(table, [[0.5, 1.5], [0.25, 2.0]])
 
 
 def test_a_latin1_first_word_is_read_as_text_with_unicode_errors(tmp_path):
