@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import types
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -58,17 +59,20 @@ _LIBRARY_PACKAGES = frozenset({"skmrl", "sklearn", "builtins", "abc", "typing"})
 def class_code_key(cls: type) -> str | None:
     """A hash of the code of ``cls`` and of its bases outside skmrl and scikit-learn (the
     user's own: a subclass of ``MatryoshkaEmbedder``, an embedder of ``BaseEmbedder``): their
-    methods' code and defaults (properties, static and class methods too); ``None`` when there
-    are none. Cache keys held only the class's name: a notebook cell's embedder, edited and run
-    again, was served the vectors of its earlier code, in memory and with ``memory=`` on disk
-    in the next run too, and a subclass that changed ``_transform_full`` shared its parent's.
+    methods' code and defaults (properties, cached properties, static and class methods,
+    ``functools.partial`` and ``lru_cache`` attributes, nested classes too) and their class
+    attributes (a ``PREFIX = "query: "``); ``None`` when there are none. Cache keys held only
+    the class's name: a notebook cell's embedder, edited and run again, was served the vectors
+    of its earlier code, in memory and with ``memory=`` on disk in the next run too, and a
+    subclass that changed ``_transform_full`` shared its parent's.
 
-    What a method's closure holds is keyed where it is code (a function, by its code; a class,
-    by its name, its code being keyed where it is a base) or a constant; not where it is data
-    that may change (a dict that counts calls): such data, and class attributes that are not
-    methods, changed the key at every fit, and a grid then fitted at every point. skmrl's own
-    classes are covered by its version, which every key holds, so their keys are what they
-    were.
+    The key is made once per class object, at its first use (a cell run again makes a new
+    class object): a counter kept in a class attribute then does not change it at every fit.
+    A value with no stable repr (``object()``, a random generator) counts by its type, so that
+    the key is the same in every process; what a method's closure holds counts where it is code
+    or a constant, not data (a dict of counts). Not seen: module-level functions and constants
+    that a method reads, and a class changed in place after its first use. skmrl's own classes
+    are covered by its version, which every key holds, so their keys are what they were.
 
     Examples
     --------
@@ -80,52 +84,105 @@ def class_code_key(cls: type) -> str | None:
     >>> class_code_key(TfidfBaseline) is None, len(class_code_key(Mine))
     (True, 40)
     """
+    try:
+        return _CLASS_KEYS[cls]
+    except (KeyError, TypeError):
+        pass
+    key = _class_key(cls, set())
+    try:
+        _CLASS_KEYS[cls] = key
+    except TypeError:  # a class that takes no weak reference
+        pass
+    return key
+
+
+#: :func:`class_code_key`'s keys, made once per class object.
+_CLASS_KEYS: weakref.WeakKeyDictionary[type, str | None] = weakref.WeakKeyDictionary()
+#: Names every class has that hold no code or setting of the user's (``__firstlineno__``
+#: moves with an edit above the class).
+_CLASS_NOISE = frozenset(
+    {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
+     "__static_attributes__", "__annotations__", "__parameters__", "__orig_bases__",
+     "__slots__", "_abc_impl"}
+)  # fmt: skip
+
+
+def _class_key(cls: type, inside: set[int]) -> str | None:
     parts = []
     for klass in cls.__mro__:
         if klass.__module__.partition(".")[0] in _LIBRARY_PACKAGES:
             continue
         for name, value in sorted(vars(klass).items()):
-            if isinstance(value, staticmethod | classmethod):
-                value = value.__func__
-            if isinstance(value, property):
-                functions = [f for f in (value.fget, value.fset, value.fdel) if f is not None]
-            elif isinstance(value, types.FunctionType):
-                functions = [value]
-            else:
-                continue  # data (a counter, a set of names), not code
-            keys = ",".join(_code_of(f, set()) for f in functions)
-            parts.append(f"{klass.__qualname__}.{name}={keys}")
+            if name not in _CLASS_NOISE:
+                parts.append(f"{klass.__qualname__}.{name}={_value_key(value, inside)}")
     if not parts:
         return None
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
 
-def _code_of(fn: Any, inside: set[int]) -> str:
-    """A function's key for :func:`class_code_key`: its code, defaults and the code or
-    constants its closure holds (``inside``: the functions being keyed, against a cycle)."""
-    if not isinstance(fn, types.FunctionType):
-        return type(fn).__qualname__
+def _value_key(value: Any, inside: set[int]) -> str:
+    """A class attribute's part of :func:`class_code_key`: code by its code, a constant by
+    its stable repr, anything else by its type."""
+    if isinstance(value, staticmethod | classmethod):
+        return _value_key(value.__func__, inside)
+    if isinstance(value, property):
+        return ",".join(_value_key(f, inside) for f in (value.fget, value.fset, value.fdel))
+    if isinstance(value, functools.cached_property):
+        return _value_key(value.func, inside)
+    if isinstance(value, functools.partial):
+        bound = _constant_key((value.args, value.keywords))
+        return f"partial({_value_key(value.func, inside)},{bound})"
+    if isinstance(value, types.FunctionType):
+        return _code_of(value, inside)
+    if hasattr(value, "__wrapped__"):  # functools.lru_cache, a functools.wraps wrapper
+        return f"wrapped({_value_key(value.__wrapped__, inside)})"
+    if isinstance(value, type):  # a nested class
+        if id(value) in inside:
+            return "<itself>"
+        inside.add(id(value))
+        try:
+            return f"class({value.__qualname__},{_class_key(value, inside)})"
+        finally:
+            inside.discard(id(value))
+    return _constant_key(value)
+
+
+def _constant_key(value: Any) -> str:
+    """``value``'s stable repr, or its type's name where it has none (its repr holds an
+    address, which differs in every process)."""
+    try:
+        return stable_repr(value, strict=True)
+    except Unkeyable:
+        return f"<{type(value).__qualname__}>"
+
+
+def _code_of(fn: types.FunctionType, inside: set[int]) -> str:
+    """A function's part of :func:`class_code_key`: its code, defaults and the code or
+    constants its closure holds (``inside``: the functions and classes being keyed, against a
+    cycle)."""
     if id(fn) in inside:
         return "<itself>"
     inside.add(id(fn))
-    keyed = _Repr(strict=False)
-    cells = []
-    for cell in fn.__closure__ or ():
-        try:
-            content = cell.cell_contents
-        except ValueError:  # an empty cell: a name not bound yet
-            content = None
-        if isinstance(content, type):
-            cells.append(f"{content.__module__}.{content.__qualname__}")
-        elif isinstance(content, types.FunctionType):
-            cells.append(_code_of(content, inside))
-        elif isinstance(content, str | bytes | int | float | complex | bool | type(None)):
-            cells.append(repr(content))
-        else:
-            cells.append(type(content).__qualname__)
-    defaults = keyed.of((fn.__defaults__, fn.__kwdefaults__))
-    inside.discard(id(fn))
-    return f"{fn.__qualname__}:{keyed._code(fn.__code__)}:{defaults}:{cells}"
+    try:
+        cells = []
+        for cell in fn.__closure__ or ():
+            try:
+                content = cell.cell_contents
+            except ValueError:  # an empty cell: a name not bound yet
+                content = None
+            if isinstance(content, type):  # its code is keyed where it is a base
+                cells.append(f"{content.__module__}.{content.__qualname__}")
+            elif isinstance(content, types.FunctionType):
+                cells.append(_code_of(content, inside))
+            elif isinstance(content, str | bytes | int | float | complex | bool | type(None)):
+                cells.append(repr(content))
+            else:  # data that may change (a dict of counts)
+                cells.append(type(content).__qualname__)
+        defaults = _constant_key((fn.__defaults__, fn.__kwdefaults__))
+        code = _Repr(strict=False)._code(fn.__code__)
+        return f"{fn.__qualname__}:{code}:{defaults}:{cells}"
+    finally:
+        inside.discard(id(fn))
 
 
 #: ``canon(name, value)``: the value a parameter is read as for its repr (``[8, 16]`` as the

@@ -1630,3 +1630,46 @@ def test_a_subclass_that_changes_the_vectors_has_vectors_of_its_own():
     )
     fresh = MatryoshkaEmbedder(device="cpu").fit(["x"]).embed_full(["query: " + d for d in docs])
     np.testing.assert_allclose(Query(device="cpu").fit(docs).embed_full(docs), fresh, atol=1e-6)
+
+
+def test_a_class_attribute_of_an_edited_cell_is_in_the_key_and_an_address_is_not():
+    """A subclass's PREFIX = "query: " edited to "passage: " was served the old vectors; a
+    default of object() (a sentinel) or a random generator made a key of its address, new in
+    every process, so memory= was never hit; a counter in a class attribute, changed at each
+    call, changed the key at every fit."""
+    from skmrl._settings import class_code_key
+
+    source = """
+import numpy as np
+from skmrl.base import BaseEmbedder
+_UNSET = object()
+
+class Prefixed(BaseEmbedder):
+    PREFIX = "query: "
+    calls = 0
+
+    def __init__(self, dim=None, normalize=False):
+        self.dim, self.normalize = dim, normalize
+
+    def _fit_full(self, docs, y, missing=_UNSET, rng=np.random.default_rng(0)):
+        return {"max_dim_": 1}
+
+    def _transform_full(self, docs):
+        type(self).calls += 1
+        return np.array([[len(self.PREFIX + d)] for d in docs], dtype=np.float32)
+"""
+
+    def define(text: str) -> type:
+        namespace = {"__name__": "__main__"}
+        exec(compile(text, "<cell>", "exec"), namespace)
+        return namespace["Prefixed"]
+
+    docs = ["a cat", "a dog sat"]
+    query = define(source)
+    first = query().fit(docs)
+    np.testing.assert_array_equal(first.transform(docs)[:, 0], [12, 16])
+    assert query().fit(docs).fingerprint_ == first.fingerprint_  # calls changed: same key
+    passage = define(source.replace('"query: "', '"passage: "'))
+    np.testing.assert_array_equal(passage().fit(docs).transform(docs)[:, 0], [14, 18])
+    # the same source again: another object() and generator, the same key (as in a new process)
+    assert class_code_key(define(source)) == class_code_key(query)
