@@ -141,13 +141,17 @@ def warn_if_few_vectors(
         warn_few_vectors([found])
 
 
-def count_distinct(Z: np.ndarray, rows: np.ndarray, limit: int) -> int:
-    """How many of the rows ``rows`` (indices) of ``Z`` differ, counted up to ``limit + 1``:
-    their bytes are hashed a block at a time, and the count stops once it passes ``limit``
-    (the most directions that matter), so distinct vectors cost ``limit`` rows' hashing."""
+def count_distinct(Z: np.ndarray, norms: np.ndarray, rows: np.ndarray, limit: int) -> int:
+    """How many of the rows ``rows`` (indices) of ``Z`` point in different directions, counted
+    up to ``limit + 1``: each unit row (``Z / norms``, rounded to 6 decimals, so that a row and
+    its rescaled copy, or ``-0.0`` and ``0.0``, are one) is hashed, a block at a time, and the
+    count stops once it passes ``limit`` (the most directions that matter), so distinct
+    vectors cost ``limit`` rows' hashing."""
     seen: set[bytes] = set()
     for start in range(0, rows.size, _DISTINCT_BLOCK):
-        block = np.ascontiguousarray(Z[rows[start : start + _DISTINCT_BLOCK]])
+        picked = rows[start : start + _DISTINCT_BLOCK]
+        block = np.round(Z[picked] / norms[picked], 6) + 0.0  # + 0.0: -0.0 is 0.0
+        block = np.ascontiguousarray(block, dtype=np.float64)
         seen.update(hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in block)
         if len(seen) > limit:
             break
@@ -189,9 +193,9 @@ def warn_few_vectors(found: list[_FewVectors], folds: int | None = None) -> None
         fitted = f"{owner} fitted its adaptor on {rows} text vectors{distinct}"
         used = f" (the adaptor trains on {rows} of the {counts(capped)} given)" if capped else ""
         unit, fix = "texts", "use fine_tune='pca' or labels y (rotations from all of them)"
-    if repeated:
+    if repeated:  # the distinct vectors are short, whatever max_samples says
         unit = f"distinct {unit}"
-    if not capped:
+    if repeated or not capped:
         fix = f"fit on at least {need} {unit}"
         if folds is not None:
             fix = f"give each fold at least {need} training {unit} (more data, or more folds)"

@@ -277,7 +277,9 @@ def _is_vector_cell(cell: Any) -> bool:
     scikit-learn's checks, "only one element tensors can be converted to Python scalars")."""
     if isinstance(cell, _VECTOR_CELL):
         return True
-    return hasattr(type(cell), "__array__") and getattr(cell, "ndim", None) == 1
+    # any array type numpy reads: a 2-D one is then named, as a 2-D ndarray is (it failed
+    # deep in pandas)
+    return hasattr(type(cell), "__array__") and (getattr(cell, "ndim", 0) or 0) >= 1
 
 
 def check_vector_rows(X: Any, takes: str) -> Any:
@@ -308,14 +310,14 @@ def check_vector_rows(X: Any, takes: str) -> Any:
         return X
     try:
         rows = np.asarray(X)
-    except ValueError:  # ragged
+    except (ValueError, TypeError, RuntimeError):  # ragged; tensors numpy cannot read
         rows = None
     if rows is not None and rows.dtype.kind in "fiub":
         return rows
     try:  # numbers of other types, which scikit-learn reads as floats
         np.asarray(X, dtype=np.float64)
         return X
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RuntimeError):
         pass
     column = np.empty(len(X), dtype=object)  # a row that is no vector of numbers: name it
     for i, row in enumerate(X):
@@ -397,10 +399,19 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
                 f"{name}: {row} holds no vector ({cell!r}); drop or fill the rows without "
                 "vectors first"
             )
+        unreadable = None
         try:
             vector = np.asarray(cell) if _is_vector_cell(cell) else None
-        except (ValueError, TypeError):  # nested lists of different lengths, a GPU tensor
-            vector = None
+        except (ValueError, TypeError, RuntimeError) as exc:
+            # nested lists of different lengths; a tensor on a GPU, in bfloat16 or that
+            # requires grad (torch's RuntimeError)
+            vector, unreadable = None, exc
+        if unreadable is not None and not isinstance(cell, list | tuple):
+            raise TypeError(
+                f"{name}: {row} holds a {type(cell).__name__} that numpy cannot read "
+                f"({str(unreadable).splitlines()[0]}); convert the cells to NumPy arrays first "
+                "(for torch tensors: t.detach().cpu().float().numpy())"
+            ) from None
         if vector is None or vector.ndim != 1 or vector.dtype.kind not in "fiu":
             got = (
                 f"a {type(cell).__name__} of {vector.dtype} of shape {vector.shape}"

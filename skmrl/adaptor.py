@@ -113,9 +113,10 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     Spearman on STSb-dev and nDCG@10 on a DBpedia subset; see docs/design.md and
     docs/search.rst): for STS-style similarity, ``"adaptor"`` without labels (STSb at 32 dims:
     about 97% of the full-size score, against 93.8% for the naive prefix); for search with a
-    float shortlist (``MatryoshkaSearch``), ``"pca"`` (a 16-dim shortlist: 101.3% of exact
-    nDCG@10 and recall@100 0.86, against the unsupervised adaptor's 98.4% and 0.66 and the
-    naive prefix's 92.5% and 0.53), with a binary one the ``"adaptor"``; for classification,
+    short float shortlist (``MatryoshkaSearch``), ``"pca"`` (16 dims: nDCG@10 0.515 and
+    recall@100 0.86, against the unsupervised adaptor's 0.503 and 0.66, the naive prefix's
+    0.473 and 0.53 and exact search's 0.511), with a binary one the ``"adaptor"``; for
+    classification,
     ``"adaptor"`` with ``y`` (8 dims: TREC-6 0.854 against 0.381 for the naive prefix and 0.837
     at full size; SMS spam 0.986; BBC News 0.970), or ``"pca"`` when there are no labels.
 
@@ -407,7 +408,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             centred = codes is not None or self.method == "pca"
             capped = given if rows < given else None  # max_samples, not the data, is short
             # repeated rows span no more directions than one: counted up to D + 1 distinct
-            distinct = count_distinct(Z, np.flatnonzero(nonzero), limit=D + 1)
+            distinct = count_distinct(Z, norms, np.flatnonzero(nonzero), limit=D + 1)
             warn_if_few_vectors(rows, D, centred, dims, capped, owner, distinct)
         if codes is None and self.method == "adaptor":
             # The training uses max_samples of the rows: only those are normalised (a unit copy

@@ -628,7 +628,8 @@ def test_repeated_vectors_span_no_more_directions_than_one(sts_vectors, method):
     import warnings
 
     Z, _, _ = sts_vectors
-    repeated = np.repeat(Z[:40], 10, axis=0)
+    # each vector 10 times, at 10 lengths: 40 directions (rescaled copies were counted apart)
+    repeated = np.repeat(Z[:40], 10, axis=0) * np.tile(np.linspace(0.5, 3, 10), 40)[:, None]
     msg = (
         r"fitted on 400 non-zero vectors \(40 distinct\) of 384 dimensions, which span at most "
         rf"{39 if method == 'pca' else 40} directions.*fit on at least "
@@ -636,6 +637,10 @@ def test_repeated_vectors_span_no_more_directions_than_one(sts_vectors, method):
     )
     with pytest.warns(UserWarning, match=msg):
         MatryoshkaAdaptor(method=method, epochs=1, max_samples=400).fit(repeated)
+    if method == "adaptor":  # max_samples is not what is short: it said "set max_samples"
+        with pytest.warns(UserWarning, match=r"\(max_samples=100 of the 400 given\).*"
+                          r"fit on at least 384 distinct vectors"):  # fmt: skip
+            MatryoshkaAdaptor(method=method, epochs=1, max_samples=100).fit(repeated * 1.01)
     # distinct vectors, each given twice: no warning
     with warnings.catch_warnings():
         warnings.simplefilter("error")

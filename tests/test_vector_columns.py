@@ -207,6 +207,12 @@ def test_a_column_of_torch_tensors_is_a_column_of_vectors():
     expected = MatryoshkaAdaptor(dim=4, method="pca").fit(Z).transform(Z)
     got = MatryoshkaAdaptor(dim=4, method="pca").fit(column).transform(column)
     np.testing.assert_array_equal(got, expected)
-    # a dtype numpy cannot read: the row is named
-    with pytest.raises(TypeError, match=r"row 0 holds a Tensor .*not a 1-D vector of numbers"):
-        stack_vector_column(pd.Series(list(torch.from_numpy(Z).bfloat16())))
+    # a dtype numpy cannot read, a tensor that requires grad, a 2-D cell: the row is named
+    unreadable = r"row 0 holds a Tensor that numpy cannot read .*t\.detach\(\)\.cpu\(\)"
+    for cells in (list(torch.from_numpy(Z).bfloat16()), list(torch.ones(3, 4, requires_grad=True))):
+        with pytest.raises(TypeError, match=unreadable):
+            MatryoshkaAdaptor(method="pca").fit(pd.Series(cells))
+        with pytest.raises(TypeError, match=unreadable):
+            MatryoshkaAdaptor(method="pca").fit(cells)
+    with pytest.raises(TypeError, match=r"row 0 holds a Tensor of float32 of shape \(1, 16\)"):
+        stack_vector_column(pd.Series(list(torch.from_numpy(Z[:, None, :]))))
