@@ -491,14 +491,10 @@ def _is_text_body(body: bytes, n_words: int) -> bool:
     printable floats such as ``333>`` stays binary."""
     n = 0
     fields_seen = numbers = 0
-    pos = 0
-    while pos < len(body):
-        end = body.find(b"\n", pos)
-        end = len(body) if end < 0 else end
-        if end - pos > _MAX_TEXT_LINE:
+    for raw in _body_lines(body):
+        if raw is None:
             return False
-        line = body[pos:end].removesuffix(b"\r")
-        pos = end + 1
+        line = raw.removesuffix(b"\r")
         if _CONTROL_BYTES.search(line):
             return False
         fields = line.split()
@@ -521,6 +517,20 @@ def _is_text_body(body: bytes, n_words: int) -> bool:
 _NUMBER_LIKE = re.compile(r"[-+\u2212]?[0-9.,]*[0-9][0-9.,]*(?:[eE][-+\u2212]?[0-9]+)?")
 
 
+def _body_lines(body: bytes) -> Iterator[bytes | None]:
+    """The lines of ``body``, split at newlines (kept apart), then ``None`` in place of one
+    longer than :data:`_MAX_TEXT_LINE`, which ends them."""
+    pos = 0
+    while pos < len(body):
+        end = body.find(b"\n", pos)
+        end = len(body) if end < 0 else end
+        if end - pos > _MAX_TEXT_LINE:
+            yield None
+            return
+        yield body[pos:end]
+        pos = end + 1
+
+
 def _text_width(body: bytes) -> int | None:
     """The count of numbers on each line of ``body``, the part of a file after a word2vec
     header, where every non-blank line is UTF-8 text of a word and the same count of numbers;
@@ -533,14 +543,8 @@ def _text_width(body: bytes) -> int | None:
     (6.4e-10) without an error, where the byte counts fitted. Bytes that are not UTF-8 are
     kept apart, as in ``_is_text_entry``."""
     width = None
-    pos = 0
-    while pos < len(body):
-        end = body.find(b"\n", pos)
-        end = len(body) if end < 0 else end
-        if end - pos > _MAX_TEXT_LINE:
-            return None
-        fields = _text_fields(body[pos:end])
-        pos = end + 1
+    for line in _body_lines(body):
+        fields = None if line is None else _text_fields(line)
         if fields is None:
             return None
         if not fields:
