@@ -116,9 +116,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     short float shortlist (``MatryoshkaSearch``), ``"pca"`` (16 dims: nDCG@10 0.515 and
     recall@100 0.86, against the unsupervised adaptor's 0.503 and 0.66, the naive prefix's
     0.473 and 0.53 and exact search's 0.511), with a binary one the ``"adaptor"``; for
-    classification,
-    ``"adaptor"`` with ``y`` (8 dims: TREC-6 0.854 against 0.381 for the naive prefix and 0.837
-    at full size; SMS spam 0.986; BBC News 0.970), or ``"pca"`` when there are no labels.
+    classification, ``"adaptor"`` with ``y`` (8 dims: TREC-6 0.854 against 0.381 for the naive
+    prefix and 0.837 at full size; SMS spam 0.986; BBC News 0.970), or ``"pca"`` when there are
+    no labels.
 
     What a fit costs (one core of a shared 2-core CPU): ``"pca"`` and the rotation from labels
     are closed-form, seconds (20,000 vectors of 3,072 dims: 31 s and 56 s). ``"adaptor"``
@@ -161,8 +161,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         terms, a shrinkage of that scatter by ``shrinkage / (1 + shrinkage)``: 1 here is an
         even mix), which keeps the discriminants stable on few rows (0.1 against 0.001: 8-dim
         accuracy 0.970 against 0.961 on BBC News, 0.849 against 0.850 on TREC-6, measured
-        before the rotation was centred); the same
-        vectors padded with zeros get the same rotation.
+        before the rotation was centred); the same vectors padded with zeros get the same
+        rotation.
     max_samples : int, default=10000
         The adaptor is trained on at most this many rows (a seeded random subset); the
         fit time grows with it, the quality barely.
