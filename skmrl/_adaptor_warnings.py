@@ -177,6 +177,8 @@ def warn_few_vectors(found: list[_FewVectors], folds: int | None = None) -> None
 
     rows = counts([f.rows for f in found])
     repeated = any(f.span_rows < f.rows for f in found)
+    # the distinct vectors given are too few, whatever max_samples takes of them
+    short = [f.distinct for f in found if f.distinct is not None and f.distinct - centred < width]
     # "on 12 text vectors (4 distinct)"
     distinct = f" ({counts([f.span_rows for f in found])} distinct)" if repeated else ""
     spans = counts([f.span_rows - centred for f in found])
@@ -185,17 +187,22 @@ def warn_few_vectors(found: list[_FewVectors], folds: int | None = None) -> None
     need = width + centred
     longer = [k for k in first.dims if least < k < width]
     which = f" (of its matryoshka_dims: {longer})" if longer else ""
+    given = counts(capped) if capped else ""
+    if capped and short:  # "(max_samples=20 of the 1000 given, 25 distinct)"
+        given, distinct = f"{given} given, {counts(short)} distinct", ""
+    elif capped:
+        given += " given"
     if owner is None:
         fitted = f"MatryoshkaAdaptor was fitted on {rows} non-zero vectors{distinct}"
-        used = f" (max_samples={rows} of the {counts(capped)} given)" if capped else ""
+        used = f" (max_samples={rows} of the {given})" if capped else ""
         unit, fix = "vectors", f"set max_samples to at least {need}"
     else:  # the embedder has texts, and no max_samples (its adaptor's is 10,000)
         fitted = f"{owner} fitted its adaptor on {rows} text vectors{distinct}"
-        used = f" (the adaptor trains on {rows} of the {counts(capped)} given)" if capped else ""
+        used = f" (the adaptor trains on {rows} of the {given})" if capped else ""
         unit, fix = "texts", "use fine_tune='pca' or labels y (rotations from all of them)"
-    if repeated:  # the distinct vectors are short, whatever max_samples says
+    if repeated or short:  # the distinct vectors are short, whatever max_samples says
         unit = f"distinct {unit}"
-    if repeated or not capped:
+    if repeated or short or not capped:
         fix = f"fit on at least {need} {unit}"
         if folds is not None:
             fix = f"give each fold at least {need} training {unit} (more data, or more folds)"

@@ -84,20 +84,24 @@ def class_code_key(cls: type) -> str | None:
     >>> class_code_key(TfidfBaseline) is None, len(class_code_key(Mine))
     (True, 40)
     """
-    try:
-        return _CLASS_KEYS[cls]
-    except (KeyError, TypeError):
-        pass
+    # by identity: a metaclass's own __eq__ (a registry comparing classes by name) made a cell
+    # run again find the earlier class's key, and its fitted state
+    known = _CLASS_KEYS.get(id(cls))
+    if known is not None and known[0]() is cls:
+        return known[1]
     key = _class_key(cls, set())
     try:
-        _CLASS_KEYS[cls] = key
-    except TypeError:  # a class that takes no weak reference
-        pass
+        at = id(cls)
+        ref = weakref.ref(cls, lambda _: _CLASS_KEYS.pop(at, None))
+    except TypeError:  # a class that takes no weak reference: keyed anew at each use
+        return key
+    _CLASS_KEYS[id(cls)] = (ref, key)
     return key
 
 
-#: :func:`class_code_key`'s keys, made once per class object.
-_CLASS_KEYS: weakref.WeakKeyDictionary[type, str | None] = weakref.WeakKeyDictionary()
+#: :func:`class_code_key`'s keys, made once per class object: ``id(cls) -> (weak reference
+#: to cls, key)``, the entry dropped when the class is freed.
+_CLASS_KEYS: dict[int, tuple[weakref.ref, str | None]] = {}
 #: Names every class has that hold no code or setting of the user's (``__firstlineno__``
 #: moves with an edit above the class).
 _CLASS_NOISE = frozenset(
@@ -113,8 +117,13 @@ def _class_key(cls: type, inside: set[int]) -> str | None:
         if klass.__module__.partition(".")[0] in _LIBRARY_PACKAGES:
             continue
         for name, value in sorted(vars(klass).items()):
-            if name not in _CLASS_NOISE:
-                parts.append(f"{klass.__qualname__}.{name}={_value_key(value, inside)}")
+            if name in _CLASS_NOISE:
+                continue
+            try:
+                keyed = _value_key(value, inside)
+            except Exception:  # a repr that raises, a mock's endless __wrapped__, ...
+                keyed = f"<{type(value).__qualname__}>"
+            parts.append(f"{klass.__qualname__}.{name}={keyed}")
     if not parts:
         return None
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
@@ -134,8 +143,9 @@ def _value_key(value: Any, inside: set[int]) -> str:
         return f"partial({_value_key(value.func, inside)},{bound})"
     if isinstance(value, types.FunctionType):
         return _code_of(value, inside)
-    if hasattr(value, "__wrapped__"):  # functools.lru_cache, a functools.wraps wrapper
-        return f"wrapped({_value_key(value.__wrapped__, inside)})"
+    wrapped = getattr(value, "__wrapped__", None)  # functools.lru_cache, functools.wraps
+    if isinstance(wrapped, types.FunctionType):
+        return f"wrapped({_code_of(wrapped, inside)})"
     if isinstance(value, type):  # a nested class
         if id(value) in inside:
             return "<itself>"
@@ -148,12 +158,23 @@ def _value_key(value: Any, inside: set[int]) -> str:
 
 
 def _constant_key(value: Any) -> str:
-    """``value``'s stable repr, or its type's name where it has none (its repr holds an
-    address, which differs in every process)."""
+    """``value``'s stable repr where it is data (numbers, text, containers, arrays, frames),
+    its own repr for another object, and its type's name where that repr holds an address
+    (which differs in every process) or fails. Only data goes through :func:`stable_repr`,
+    which reads an object's ``get_params`` and the like: a ``MagicMock`` answered every such
+    call with another mock, for 16 s, until the recursion limit."""
     try:
-        return stable_repr(value, strict=True)
-    except Unkeyable:
+        if isinstance(value, _DATA) or type(value).__module__.partition(".")[0] == "pandas":
+            return stable_repr(value, strict=True)
+        text = repr(value)
+    except Exception:  # Unkeyable (an address), or a repr or hash that fails
         return f"<{type(value).__qualname__}>"
+    return f"<{type(value).__qualname__}>" if " at 0x" in text else text
+
+
+#: What :func:`_constant_key` keys by its stable repr.
+_DATA = (str, bytes, int, float, complex, bool, type(None), tuple, list, dict, set, frozenset,
+         np.ndarray, np.generic)  # fmt: skip
 
 
 def _code_of(fn: types.FunctionType, inside: set[int]) -> str:

@@ -40,6 +40,10 @@ _UNICODE_HINT = (
 )
 
 
+class _FieldCountError(ValueError):
+    """A line of a text file with another count of numbers than the file's size."""
+
+
 class _NotUTF8Error(ValueError):
     """A word that is not UTF-8, with ``load_word_vectors``' hint (``unicode_errors``);
     ``Word2VecEmbedder``, which reads its file strictly, says what to do there instead."""
@@ -301,7 +305,7 @@ def _read(path: Path, bar: Any, errors: str) -> tuple[list[str], np.ndarray, boo
         _check_not_compressed(path, f.read(64))
         f.seek(0)
         first = f.readline().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
-        _check_line_ends(path, first, f)
+        _check_line_ends(path, first)
         header = _split_fields(first.decode("latin-1").rstrip("\r\n"))
         if len(header) == 2 and all(h.isascii() and h.isdigit() for h in header):
             n_words, dim = int(header[0]), int(header[1])
@@ -325,8 +329,19 @@ def _read(path: Path, bar: Any, errors: str) -> tuple[list[str], np.ndarray, boo
                     # A typo, decimal commas, or a first word of a byte that is not UTF-8:
                     # read as binary, ASCII digits became garbage float32s without an error.
                     lines = _lines(path, io.BytesIO(body), first_line=2, bar=bar, errors=errors)
-                    words, table = _read_text(path, lines, first_line=2, dim=dim)
-                    return words, table, False, 2
+                    try:
+                        words, table = _read_text(path, lines, first_line=2, dim=dim)
+                        return words, table, False, 2
+                    except _FieldCountError as text_error:
+                        # no line of numbers at all: a binary file whose floats' bytes are
+                        # digits, points and commas (1e-8 and so on) reads as what it is
+                        try:
+                            words, table = _read_binary(
+                                path, body, n_words, dim, bar=bar, errors=errors
+                            )
+                        except ValueError:
+                            raise text_error from None
+                        return words, table, True, 2
                 if width is not None and width != dim:
                     numbers = "1 number" if width == 1 else f"{width} numbers"
                     raise ValueError(
@@ -381,17 +396,20 @@ _OTHER_FORMATS = {
 }
 
 
-def _check_line_ends(path: Path, first: bytes, f: Any) -> None:
+def _check_line_ends(path: Path, first: bytes) -> None:
     """Refuse a file whose lines end at a carriage return alone (classic Mac OS): its first
-    line, read up to a newline, is the whole file, and was read as one word holding the
-    others (``"2 2\\rcat 0.1 0.2\\rdog"``). A carriage return inside a line of a file that has
-    newlines stays what it was (part of a word, or the whitespace after a number)."""
-    if b"\r" not in first.rstrip(b"\r\n"):
+    line, read up to a newline, is the whole file (no newline ends it), and was read as one
+    word holding the others (``"2 2\\rcat 0.1 0.2\\rdog"``). A carriage return inside a line
+    that a newline ends stays what it was (part of a word, or the whitespace after a
+    number)."""
+    if first.endswith(b"\n") or b"\r" not in first.rstrip(b"\r\n"):
         return
-    at = f.tell()
-    more = f.read(1)
-    f.seek(at)
-    if not more:
+    # each piece between carriage returns an entry (a word, then a number last), not a word
+    # that holds one ("ca\\rt 0.1 0.2" on a file's only line)
+    pieces = [piece.split() for piece in first.rstrip(b"\r\n").split(b"\r") if piece.strip()]
+    if len(pieces) > 1 and all(
+        len(fields) > 1 and _is_float(fields[-1].decode("latin-1")) for fields in pieces
+    ):
         raise ValueError(
             f"{path}: line 1: its lines end at a carriage return alone (an old Mac text file), "
             "not at a newline: convert them first (tr '\\r' '\\n' < IN > OUT)"
@@ -633,13 +651,13 @@ def _read_text(
             if dim < 1:
                 raise ValueError(f"{where}: expected a word followed by numbers, got {line!r:.60}")
         if len(fields) < dim + 1:
-            raise ValueError(
+            raise _FieldCountError(
                 f"{where}: expected a word and {dim} numbers{source}, got {len(fields) - 1} "
                 f"fields after the word {fields[0]!r:.40}"
             )
         if len(fields) > dim + 1 and _is_float(fields[-dim - 1]):
             n = _n_trailing_numbers(fields)
-            raise ValueError(
+            raise _FieldCountError(
                 f"{where}: expected a word and {dim} numbers{source}, got {n} numbers after the "
                 f"word {' '.join(fields[:-n])!r:.40} (a word may hold spaces, but not end in a "
                 "number)"

@@ -637,8 +637,12 @@ def test_repeated_vectors_span_no_more_directions_than_one(sts_vectors, method):
     )
     with pytest.warns(UserWarning, match=msg):
         MatryoshkaAdaptor(method=method, epochs=1, max_samples=400).fit(repeated)
+    if method == "adaptor":  # fewer distinct vectors than max_samples takes: still distinct
+        with pytest.warns(UserWarning, match=r"\(max_samples=20 of the 400 given, 40 distinct\)"
+                          r".*fit on at least 384 distinct vectors"):  # fmt: skip
+            MatryoshkaAdaptor(method=method, epochs=1, max_samples=20).fit(repeated * 1.02)
     if method == "adaptor":  # max_samples is not what is short: it said "set max_samples"
-        with pytest.warns(UserWarning, match=r"\(max_samples=100 of the 400 given\).*"
+        with pytest.warns(UserWarning, match=r"\(max_samples=100 of the 400 given, 40 distinct\).*"
                           r"fit on at least 384 distinct vectors"):  # fmt: skip
             MatryoshkaAdaptor(method=method, epochs=1, max_samples=100).fit(repeated * 1.01)
     # distinct vectors, each given twice: no warning

@@ -1673,3 +1673,40 @@ class Prefixed(BaseEmbedder):
     np.testing.assert_array_equal(passage().fit(docs).transform(docs)[:, 0], [14, 18])
     # the same source again: another object() and generator, the same key (as in a new process)
     assert class_code_key(define(source)) == class_code_key(query)
+
+
+def test_class_keys_go_by_identity_and_survive_odd_attributes():
+    """A metaclass comparing classes by name made a cell run again find the earlier class's key
+    (and its fitted state); a MagicMock attribute recursed for 16 s, then raised, and an
+    attribute whose repr raises failed the fit."""
+    from unittest import mock
+
+    from skmrl import TfidfBaseline
+    from skmrl._settings import class_code_key
+
+    class ByName(type):
+        def __eq__(cls, other):
+            return getattr(other, "__name__", None) == cls.__name__
+
+        def __hash__(cls):
+            return hash(cls.__name__)
+
+    class BadRepr:
+        def __repr__(self):
+            raise RuntimeError("no repr")
+
+    def cell(case: str) -> type:
+        def tokens(self, text):
+            return text.upper().split() if case == "upper" else text.split()
+
+        attributes = {"__module__": "__main__", "_tokens": tokens}
+        attributes.update(backend=mock.MagicMock(), proxy=BadRepr())
+        return ByName("Mine", (TfidfBaseline,), attributes)
+
+    lower, upper = cell("lower"), cell("upper")
+    assert lower == upper  # the metaclass's own equality
+    assert class_code_key(lower) != class_code_key(upper)
+    start = time.perf_counter()
+    fitted = upper(max_dim=2).fit(["a cat", "the dog", "birds fly"])
+    assert time.perf_counter() - start < 10
+    assert fitted.set_params(dim=2).transform(["a cat"]).shape == (1, 2)

@@ -788,6 +788,28 @@ def test_a_carriage_return_inside_a_line_of_a_file_with_newlines_is_kept(tmp_pat
     np.testing.assert_array_equal(table, [[0.5, 1.5], [0.25, 2.0]])
 
 
+def test_binary_vectors_whose_floats_are_digits_and_commas_stay_binary(tmp_path):
+    """Floats whose bytes are digits and commas (about 1e-8) look like a text line's numbers:
+    such a file was taken for text with too few numbers, and refused."""
+    table = np.frombuffer(b"0,120,340,56", dtype="<f4").reshape(1, 3)
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(b"1 3\nw " + table.tobytes() + b"\n")
+    words, got = load_word_vectors(path)
+    assert words == ["w"]
+    np.testing.assert_array_equal(got, table)
+
+
+def test_one_line_with_a_carriage_return_in_its_word_is_a_word(tmp_path):
+    """Only lines that end at a carriage return alone are refused, not a word holding one on a
+    file's only line (with or without a newline after it)."""
+    for content in (b"ca\rt 0.5 1.5\n", b"ca\rt 0.5 1.5"):
+        path = tmp_path / "vectors.txt"
+        path.write_bytes(content)
+        words, table = load_word_vectors(path)
+        assert words == ["ca\rt"]
+        np.testing.assert_array_equal(table, [[0.5, 1.5]])
+
+
 def test_a_latin1_first_word_is_read_as_text_with_unicode_errors(tmp_path):
     """A header file whose first word is one Latin-1 byte was read as binary: with 'replace',
     as the error advised, the words came with garbage vectors (1.5e-19) and no error."""
