@@ -177,8 +177,14 @@ def warn_few_vectors(found: list[_FewVectors], folds: int | None = None) -> None
 
     rows = counts([f.rows for f in found])
     repeated = any(f.span_rows < f.rows for f in found)
-    # the distinct vectors given are too few, whatever max_samples takes of them
-    short = [f.distinct for f in found if f.distinct is not None and f.distinct - centred < width]
+    # repeated vectors given, too few distinct ones among them, whatever max_samples takes
+    short = [
+        f.distinct
+        for f in found
+        if f.distinct is not None
+        and f.distinct < (f.given if f.given is not None else f.rows)
+        and f.distinct - centred < width
+    ]
     # "on 12 text vectors (4 distinct)"
     distinct = f" ({counts([f.span_rows for f in found])} distinct)" if repeated else ""
     spans = counts([f.span_rows - centred for f in found])
@@ -205,7 +211,10 @@ def warn_few_vectors(found: list[_FewVectors], folds: int | None = None) -> None
     if repeated or short or not capped:
         fix = f"fit on at least {need} {unit}"
         if folds is not None:
-            fix = f"give each fold at least {need} training {unit} (more data, or more folds)"
+            training = unit.replace("distinct ", "distinct training ", 1)
+            if training == unit:
+                training = f"training {unit}"
+            fix = f"give each fold at least {need} {training} (more data, or more folds)"
     where = ""
     if folds is not None:
         where = "In each of the " if len(found) == folds else f"In {len(found)} of the "
