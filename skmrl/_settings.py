@@ -90,12 +90,12 @@ def class_code_key(cls: type) -> str | None:
     if known is not None and known[0]() is cls:
         return known[1]
     key = _class_key(cls, set())
+    at = id(cls)
     try:
-        at = id(cls)
         ref = weakref.ref(cls, lambda _: _CLASS_KEYS.pop(at, None))
     except TypeError:  # a class that takes no weak reference: keyed anew at each use
         return key
-    _CLASS_KEYS[id(cls)] = (ref, key)
+    _CLASS_KEYS[at] = (ref, key)
     return key
 
 
@@ -186,11 +186,7 @@ def _code_of(fn: types.FunctionType, inside: set[int]) -> str:
     inside.add(id(fn))
     try:
         cells = []
-        for cell in fn.__closure__ or ():
-            try:
-                content = cell.cell_contents
-            except ValueError:  # an empty cell: a name not bound yet
-                content = None
+        for content in _closure_contents(fn, empty=None):
             if isinstance(content, type):  # its code is keyed where it is a base
                 cells.append(f"{content.__module__}.{content.__qualname__}")
             elif isinstance(content, types.FunctionType):
@@ -204,6 +200,17 @@ def _code_of(fn: types.FunctionType, inside: set[int]) -> str:
         return f"{fn.__qualname__}:{code}:{defaults}:{cells}"
     finally:
         inside.discard(id(fn))
+
+
+def _closure_contents(fn: types.FunctionType, empty: Any) -> list[Any]:
+    """What each cell of ``fn``'s closure holds, ``empty`` for a cell not bound yet."""
+    contents = []
+    for cell in fn.__closure__ or ():
+        try:
+            contents.append(cell.cell_contents)
+        except ValueError:  # an empty cell: a name not bound yet
+            contents.append(empty)
+    return contents
 
 
 #: ``canon(name, value)``: the value a parameter is read as for its repr (``[8, 16]`` as the
@@ -340,12 +347,7 @@ class _Repr:
             return f"function({name},<itself>)"
         self.inside.add(id(fn))
         try:
-            cells = []
-            for cell in fn.__closure__ or ():
-                try:
-                    cells.append(cell.cell_contents)
-                except ValueError:  # an empty cell: a name not bound yet
-                    cells.append("<empty>")
+            cells = _closure_contents(fn, empty="<empty>")
             parts = self.of((fn.__defaults__, fn.__kwdefaults__, tuple(cells)))
             return f"function({name},{self._code(fn.__code__)},{parts})"
         finally:
