@@ -108,9 +108,10 @@ class Word2VecEmbedder(BaseEmbedder):
         0.39 at ``dim=16`` and 0.49 at 128 (gensim: 0.52 and 0.50, near its chance-like level
         with stop words as nearest neighbours), 40 epochs 0.62 and 0.72. ``0`` (only with
         ``vectors``) uses pretrained vectors as they are: the vocabulary is the file's words,
-        and other words are skipped, as unknown words are. A fit that sees fewer than 1 million
-        training tokens (corpus tokens x epochs) warns, once per parameter setting and process:
-        its vectors are likely weak. The passes used are in ``epochs_``.
+        and other words are skipped, as unknown words are. A fit without ``vectors`` that sees
+        fewer than 1 million training tokens (corpus tokens x epochs) warns, once per parameter
+        setting and process: its vectors are likely weak (pretrained ``vectors`` are the remedy
+        it advises, so a fit from them does not warn). The passes used are in ``epochs_``.
     alpha, min_alpha : float, default=0.025, 1e-4
         Learning rate, decaying linearly from ``alpha`` to ``min_alpha``.
     sg : bool, default=True
@@ -120,7 +121,9 @@ class Word2VecEmbedder(BaseEmbedder):
         (checked by :func:`skmrl.adaptor.check_matryoshka_dims`, as in the other estimators;
         with ``vectors`` of fewer dimensions than ``max_dim``, in ``1..`` the file's size,
         unless ``epochs=0``, which trains nothing and leaves them unused).
-        Default: 8, 16, 32, ... below ``max_dim`` and ``max_dim`` itself.
+        Default: 8, 16, 32, ... below ``max_dim`` and ``max_dim`` itself. The full size is
+        always trained, listed or not (pooling reads the full vectors): ``[8]`` trains what
+        ``[8, max_dim]`` trains.
     pooling : {"mean", "sif"}, default="mean"
         ``"mean"``: average of the word vectors. ``"sif"``: smooth-inverse-frequency weights
         ``a / (a + p(w))`` with ``a = 1e-3``, then removal of the first principal component of

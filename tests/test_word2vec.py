@@ -1175,6 +1175,20 @@ def test_matryoshka_dims_takes_any_collection_of_ints():
         vectors(iter([2, 4]))  # an iterator, which the check would use up
 
 
+@pytest.mark.filterwarnings("ignore:word2vec trains on only")
+def test_the_full_size_is_trained_whether_listed_or_not():
+    # As the docstring says: [4] trains what [4, 16] trains, and [8] something else.
+    def vectors(dims):
+        emb = Word2VecEmbedder(
+            max_dim=16, min_count=1, epochs=2, workers=1, random_state=0, matryoshka_dims=dims
+        )
+        return emb.fit(CORPUS).wv_.vectors
+
+    expected = vectors([4])
+    np.testing.assert_array_equal(vectors([4, 16]), expected)
+    assert not np.allclose(vectors([8]), expected)
+
+
 def test_empty_vocabulary_is_a_clear_error():
     with pytest.raises(ValueError, match=r"vocabulary is empty.*min_count=5"):
         Word2VecEmbedder(min_count=5).fit(["one two three", "four"])
@@ -1496,9 +1510,11 @@ def test_gpu_fit_unpickles_on_cpu(bbc):
     texts, _ = bbc
     emb = Word2VecEmbedder(max_dim=32, epochs=2, device="cuda", random_state=0).fit(texts)
     assert isinstance(emb.wv_.vectors, np.ndarray)
+    # The vectors are numpy arrays, so the unpickled embedder serves them as it is, with no
+    # device to set (set_params(device="cpu") is refused, as any setting of the fit is).
     clone_ = pickle.loads(pickle.dumps(emb))
-    clone_.set_params(device="cpu")
     np.testing.assert_array_equal(clone_.wv_.vectors, emb.wv_.vectors)
+    np.testing.assert_array_equal(clone_.transform(texts[:20]), emb.transform(texts[:20]))
     assert clone_.most_similar("film", 5)
 
 
