@@ -1001,6 +1001,14 @@ def test_sts_vector_pairs_errors():
         r"pairs .*MatryoshkaAdaptor\(\)",
     ):
         dim_curve(TfidfBaseline(), (A, B), gold, task="sts")
+    # classification too, before any fit: each fold refused its own rows with a ValueError
+    for vectors in (np.vstack([A, B]), np.vstack([A, B]).tolist()):
+        with pytest.raises(
+            TypeError,
+            match=r"task='classification': X holds vectors \(shape \(24, \d+\)\), and "
+            r"TfidfBaseline embeds texts: .*MatryoshkaAdaptor\(\)",
+        ):
+            dim_curve(TfidfBaseline(), vectors, [0, 1] * 12, cv=2)
     texts = [(CORPUS[i], CORPUS[i + 20]) for i in range(12)]
     with pytest.raises(
         TypeError,

@@ -375,6 +375,11 @@ def test_document_map_takes_vectors_already_computed():
     assert [a.get_title() for a in fig.axes] == ["vectors", "sparse", "embedder"]
     offsets = [np.concatenate([c.get_offsets() for c in a.collections]) for a in fig.axes]
     assert [len(o) for o in offsets] == [25, 25, 25]  # the vectors are subsampled like X
+    # a COO matrix (no rows to index) is subsampled too: it failed inside scipy
+    coo = plot_document_map({"coo": sp.coo_matrix(sparse)}, CORPUS, LABELS, max_points=25)
+    np.testing.assert_allclose(
+        np.concatenate([c.get_offsets() for c in coo.axes[0].collections]), offsets[1]
+    )
     # the same documents from the vectors as from the embedder that gave them
     np.testing.assert_allclose(offsets[0], offsets[2], atol=1e-4)
     with pytest.raises(ValueError, match="holds 39 vectors for 40 documents"):

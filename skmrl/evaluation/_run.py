@@ -382,6 +382,14 @@ def _dim_curve(
             raise ValueError("X holds no samples: there is nothing to fit and score")
         if holds_text(X):  # every document, once: each fold's fit named a position in its fold
             check_documents(X)  # (None at X[39] was "position 19"), after minutes of fitting
+        elif _is_embedder(embedder) and _numeric_ndim(X) == 2:
+            # vectors to a text embedder: each fold's fit refused its own rows ("got an array of
+            # shape (30, 8)" of 40 given) with a ValueError; as STS says it, before any fit
+            raise TypeError(
+                f"task='classification': X holds vectors (shape {np.shape(X)}), and "
+                f"{type(embedder).__name__} embeds texts: pass the documents, or score the "
+                "vectors with MatryoshkaAdaptor()"
+            )
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:  # a column: raveled once, warned as scikit-learn
             y = column_or_1d(y, warn=True)  # does (each fold's fit at each dim warned)
@@ -535,6 +543,15 @@ def _dim_curve(
         for j in range(len(depths))
     ]
     return _result(depths, curves, results[0])
+
+
+def _numeric_ndim(X: Any) -> int | None:
+    """The dimensions of ``X`` read as numbers (2: a matrix of vectors), or ``None`` where it
+    does not read as numbers (texts, ragged rows)."""
+    try:
+        return np.asarray(X, dtype=float).ndim
+    except (TypeError, ValueError):
+        return None
 
 
 def _check_sts_pairs(X: Any, embedder: Any) -> tuple[Any, Any]:

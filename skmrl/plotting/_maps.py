@@ -269,7 +269,11 @@ def plot_document_map(
     if len(docs) > max_points:
         keep = np.sort(rng.choice(len(docs), size=max_points, replace=False))
         docs, labels = [docs[i] for i in keep], labels[keep]
-        named = {name: emb[keep] if _is_vectors(emb) else emb for name, emb in named.items()}
+        # COO (a sparse matrix that has no rows to index) as CSR: emb[keep] failed in scipy
+        named = {
+            name: (emb.tocsr() if hasattr(emb, "tocsr") else emb)[keep] if _is_vectors(emb) else emb
+            for name, emb in named.items()
+        }
     classes = list(dict.fromkeys(labels.tolist()))
     try:
         classes = sorted(classes)
