@@ -86,32 +86,44 @@ def _text_series(texts: Any, column: str | None) -> tuple[Any, Any]:
     )
 
 
-def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
-    """A fitted copy of ``embedder`` at ``dim``, and its output column names."""
+def _first_step(embedder: Any) -> tuple[Any, list[str]]:
+    """The estimator a Pipeline (nested ones too: ``pipe[:-1]`` of a Pipeline that starts with
+    one) starts with, and the step names down to it (``[]`` for an estimator itself)."""
+    path: list[str] = []
+    steps = getattr(embedder, "steps", None)
+    while isinstance(steps, list) and steps:
+        path.append(steps[0][0])
+        embedder = steps[0][1]
+        steps = getattr(embedder, "steps", None)
+    return embedder, path
+
+
+def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str], Any]:
+    """A fitted copy of ``embedder`` at ``dim``, its output column names, and their type."""
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
     # anything else failed later, on set_params(dim=) or set_output, or on the workers, only
     # at compute; a Pipeline that starts with one (then a Normalizer, say) ran, and still does
-    steps = getattr(embedder, "steps", None)
-    first = steps[0][1] if isinstance(steps, list) and steps else embedder
+    first, path = _first_step(embedder)
     check_text_embedder(first, "embed the texts with the embedder it adapts")
-    if first is not embedder and dim is not None:
+    if path and dim is not None:
         raise TypeError(
             f"dim={dim} sets a skmrl embedder's dim; for a Pipeline, set it on its first step "
-            f"(set_params({steps[0][0]}__dim={dim})) and leave dim out"
+            f"(set_params({'__'.join(path)}__dim={dim})) and leave dim out"
         )
     try:
         check_is_fitted(first)  # a Pipeline's own check reads its last step only
         check_is_fitted(embedder)
     except NotFittedError:
-        raise ValueError(
+        # sklearn's error (a ValueError too), so that `except NotFittedError` catches it
+        raise NotFittedError(
             f"{type(embedder).__name__} is not fitted: fit it first, in memory, on a sample "
             "(a frozen MatryoshkaEmbedder learns nothing from fit: .fit(['any text']) loads "
             "its model)"
         ) from None
     copied = copy.deepcopy(embedder)  # the caller's estimator keeps its own dim
-    copied_first = copied.steps[0][1] if first is not embedder else copied
+    copied_first, _ = _first_step(copied)
     if "fingerprint_" in vars(first):
         # A deep copy gets a fingerprint of its own, for a state about to be edited; this one
         # changes only dim and the output, which no vector depends on, so it keeps the fitted
@@ -129,23 +141,71 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str]]:
     # Arrays, whatever set_output (or sklearn's transform_output) says: a DataFrame indexed
     # 0..n-1 would be realigned on the partition's index below, all NaN where they differ.
     embedder.set_output(transform="default")
-    from scipy.sparse import issparse
+    if not path:  # an skmrl embedder: float32, named by get_feature_names_out
+        if getattr(embedder, "dim", 0) is None and type(first).__name__ == "TfidfBaseline":
+            raise _sparse_tfidf_error()
+        return embedder, [str(name) for name in embedder.get_feature_names_out()], np.float32
+    # A Pipeline's later steps decide the vectors' type and names: the columns were declared
+    # float32 where a step made float64 (and a Parquet write cast them without a word), and a
+    # step without get_feature_names_out (a FunctionTransformer) failed in scikit-learn.
+    from scipy.sparse import csr_matrix, issparse
 
-    if (
-        getattr(copied_first, "dim", 0) is None
-        and type(first).__name__ == "TfidfBaseline"
-        # a Pipeline whose later step makes the vectors dense (TruncatedSVD) is fine
-        and (copied_first is embedder or issparse(embedder.transform(["text"])))
-    ):
+    # A vector of the first step's width and kind through the later steps: transforming a text
+    # would put a vector in the embedding cache (and encode it), which embed never reads.
+    width = len(copied_first.get_feature_names_out())
+    row = np.full((1, width), width**-0.5, dtype=np.float32)
+    sparse_first = getattr(copied_first, "dim", 0) is None and type(first).__name__ == (
+        "TfidfBaseline"
+    )
+    probe = _later_steps(embedder, csr_matrix(row) if sparse_first else row)
+    if issparse(probe):  # a Pipeline whose later step makes the vectors dense is fine
+        if type(first).__name__ == "TfidfBaseline":
+            raise _sparse_tfidf_error()
         raise ValueError(
-            "TfidfBaseline(dim=None) gives sparse TF-IDF vectors, which a DataFrame of float "
-            "columns cannot hold; pass dim= (LSA vectors)"
+            f"{type(embedder).__name__} gives sparse vectors, which a DataFrame of float "
+            "columns cannot hold; end it with a step that makes them dense"
         )
-    return embedder, [str(name) for name in embedder.get_feature_names_out()]
+    probe = np.asarray(probe)
+    try:
+        names = [str(name) for name in embedder.get_feature_names_out()]
+    except (AttributeError, TypeError, ValueError):  # a step that cannot name its output
+        last = type(embedder.steps[-1][1]).__name__.lower()
+        names = [f"{last}{i}" for i in range(probe.shape[1])]
+    return embedder, names, probe.dtype
+
+
+def _later_steps(pipeline: Any, vectors: Any) -> Any:
+    """``vectors`` (the first step's output) through a Pipeline's later steps, nested ones
+    too."""
+    (_, head), *rest = pipeline.steps
+    if isinstance(getattr(head, "steps", None), list):
+        vectors = _later_steps(head, vectors)
+    for name, step in rest:
+        if step is None or step == "passthrough":
+            continue
+        if not hasattr(step, "transform"):
+            raise TypeError(
+                f"the Pipeline's step {name!r} ({type(step).__name__}) has no transform: embed "
+                "takes a Pipeline of transformers (pipe[:-1] leaves out a final model)"
+            )
+        vectors = step.transform(vectors)
+    return vectors
+
+
+def _sparse_tfidf_error() -> ValueError:
+    return ValueError(
+        "TfidfBaseline(dim=None) gives sparse TF-IDF vectors, which a DataFrame of float "
+        "columns cannot hold; pass dim= (LSA vectors)"
+    )
 
 
 def _embed_partition(
-    part: Any, embedder: Any, names: list[str], keep_text: bool, text_dtype: Any = None
+    part: Any,
+    embedder: Any,
+    names: list[str],
+    keep_text: bool,
+    text_dtype: Any = None,
+    dtype: Any = np.float32,
 ) -> Any:
     import pandas as pd
 
@@ -161,7 +221,7 @@ def _embed_partition(
             raise type(exc)(f"{exc}; its index in texts: {part.index[bad]!r}") from None
         vectors = embedder.transform(docs)
     else:
-        vectors = np.zeros((0, len(names)), dtype=np.float32)
+        vectors = np.zeros((0, len(names)), dtype=dtype)
     out = pd.DataFrame(vectors, index=part.index, columns=names)
     if keep_text:
         # the texts' own dtype (str, string or object), or text_dtype (a Bag's)
@@ -206,7 +266,8 @@ def embed(
         has ``dd.read_csv``'s, which restarts at 0 in every block: set an id column as the
         index, ``set_index("id", sorted=True)`` when the ids are sorted, or keep the text).
     embedder : fitted skmrl embedder, or a fitted Pipeline that starts with one
-        Fitted in memory beforehand (on a sample: TF-IDF and Word2Vec learn their vocabulary
+        (transformers after it: ``pipe[:-1]`` of a Pipeline ending in a model), fitted in
+        memory beforehand (on a sample: TF-IDF and Word2Vec learn their vocabulary
         from it; a frozen ``MatryoshkaEmbedder`` learns nothing). A ``MatryoshkaEmbedder``
         runs on the workers on the device its ``fit`` resolved (``device_``): one fitted where
         ``device="auto"`` found no GPU runs on the workers' CPUs, whatever GPUs they have.
@@ -233,7 +294,9 @@ def embed(
     Returns
     -------
     dask DataFrame or None
-        Lazy: one float32 column per dimension (named as ``get_feature_names_out`` names them),
+        Lazy: one float32 column per dimension (named as ``get_feature_names_out`` names them;
+        after a Pipeline's later steps, of the type they give, and named ``<last step>0``, ...
+        where a step cannot name its output),
         with the index (and divisions) of ``texts``; ``None`` when ``path`` is given (the lazy
         write with ``compute=False``). For a
         Bag, the index is what dask's ``Bag.to_dataframe`` gives: each text's position within
@@ -263,16 +326,17 @@ def embed(
     import dask
 
     series, text_dtype = _text_series(texts, column)
-    ready, names = _ready_embedder(embedder, dim)
+    ready, names, dtype = _ready_embedder(embedder, dim)
     # What an empty partition gives, with the texts' index (its name and dtype: to_parquet
     # writes the index under the name the meta says, and to the type the meta's has).
-    meta = _embed_partition(series._meta, ready, names, keep_text, text_dtype)
+    meta = _embed_partition(series._meta, ready, names, keep_text, text_dtype, dtype)
     out = series.map_partitions(
         _embed_partition,
         dask.delayed(ready, pure=True),  # one copy of the embedder in the graph
         names,
         keep_text,
         text_dtype,
+        dtype,
         meta=meta,
     )
     if path is None:

@@ -423,3 +423,46 @@ def test_embed_with_a_pipeline_that_starts_with_an_embedder():
     np.testing.assert_allclose(out.to_numpy(), svd.transform(CORPUS), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Pipeline is not fitted"):
         embed(_series(CORPUS, 3), make_pipeline(TfidfBaseline(dim=8), Normalizer()))
+
+
+def test_embed_with_pipelines_of_any_transformers():
+    # A step without get_feature_names_out failed in scikit-learn, a nested Pipeline (pipe[:-1]
+    # of one that starts with a Pipeline) was refused as "not a Pipeline", a step giving
+    # float64 was declared float32 (and cast so in Parquet), and an unfitted embedder was a
+    # plain ValueError, which `except NotFittedError` missed.
+    import dask
+    from sklearn.exceptions import NotFittedError
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skmrl.cache import get_embedding_cache
+
+    weights = np.linspace(1, 2, 4)
+    pipes = [
+        make_pipeline(TfidfBaseline(dim=4), FunctionTransformer(np.abs)),
+        make_pipeline(make_pipeline(TfidfBaseline(dim=4)), Normalizer()),
+        make_pipeline(
+            TfidfBaseline(dim=4),
+            FunctionTransformer(lambda X: X * weights, feature_names_out="one-to-one"),
+        ),
+    ]
+    names = [[f"functiontransformer{i}" for i in range(4)], None, None]
+    for pipe, expected_names in zip(pipes, names, strict=True):
+        pipe.fit(CORPUS)
+        cache = get_embedding_cache()
+        misses = cache.misses
+        out = embed(_series(CORPUS, 3), pipe)
+        assert cache.misses == misses  # nothing encoded to learn the columns
+        expected = pipe.transform(CORPUS)
+        with dask.config.set(scheduler="sync"):
+            frame = out.compute()
+        assert list(out.dtypes) == list(frame.dtypes) == [expected.dtype] * 4
+        np.testing.assert_allclose(frame.to_numpy(), expected, rtol=1e-6)
+        if expected_names is not None:
+            assert list(frame.columns) == expected_names
+    with pytest.raises(TypeError, match=r"set_params\(pipeline__tfidfbaseline__dim=2\)"):
+        embed(_series(CORPUS, 3), pipes[1], dim=2)
+    with pytest.raises(NotFittedError, match="TfidfBaseline is not fitted"):
+        embed(_series(CORPUS, 3), TfidfBaseline(dim=4))
+    model = make_pipeline(TfidfBaseline(dim=4), LogisticRegression()).fit(CORPUS, LABELS)
+    with pytest.raises(TypeError, match=r"'logisticregression' .* has no transform: .*pipe"):
+        embed(_series(CORPUS, 3), model)
