@@ -1163,6 +1163,9 @@ def test_finetune_refuses_to_replace_a_saved_model_holding_other_files(
     assert_refused(out, "finetune", "-o/--output", f"{str(folder)!r} holds the DATA file")
     (folder / "NOTES.md").write_text("notes", encoding="utf-8")
     (folder / "runs").mkdir()
+    # names like a tokenizer's were taken for the save's, and deleted
+    (folder / "vocab.csv").write_text("word,count\ncat,3\n", encoding="utf-8")
+    (folder / "word2vec.model").write_bytes(b"gensim")
     # a file browser's files are not the user's: not named, and no reason to refuse (they were)
     os_files = [".DS_Store", "Thumbs.db", "desktop.ini"]
     for name in os_files:
@@ -1170,20 +1173,40 @@ def test_finetune_refuses_to_replace_a_saved_model_holding_other_files(
     out = skmrl_cmd("finetune", str(corpus_csv), *common)
     assert_refused(
         out, "finetune", "-o/--output",
-        f"{str(folder)!r} holds files a saved model does not (NOTES.md, runs/, train.csv): "
-        "replacing it would delete them",
+        f"{str(folder)!r} holds files a saved model does not (NOTES.md, runs/, train.csv, "
+        "vocab.csv, word2vec.model): replacing it would delete them",
     )  # fmt: skip
     assert (folder / "NOTES.md").read_text(encoding="utf-8") == "notes"
     assert data.read_bytes() == corpus_csv.read_bytes()
-    kept = sorted([*saved, *os_files, "NOTES.md", "runs", "train.csv"])
+    kept = sorted([*saved, *os_files, "NOTES.md", "runs", "train.csv", "vocab.csv",
+                   "word2vec.model"])  # fmt: skip
     assert sorted(p.name for p in folder.iterdir()) == kept
     # the files of a save alone: replaced
     shutil.rmtree(folder / "runs")
-    data.unlink()
-    (folder / "NOTES.md").unlink()
+    for name in ("NOTES.md", "train.csv", "vocab.csv", "word2vec.model"):
+        (folder / name).unlink()
+    # but not from inside it (or a folder inside it): the shell was left in a deleted folder
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    for cwd in (folder, folder / "1_Pooling"):
+        out = skmrl_cmd("finetune", str(corpus_csv), *common, cwd=cwd)
+        assert_refused(out, "finetune", "-o/--output", "is the current folder or holds it")
     out = skmrl_cmd("finetune", str(corpus_csv), *common)
     assert out.returncode == 0, out.stderr
     assert f"replaced the model in {folder}" in out.stdout
+
+
+def test_the_files_of_a_save_are_told_from_the_users(tmp_path):
+    # the tokenizer files transformers' tokenizers save (sentencepiece ones too) are the
+    # save's, replaced with it; files that only look like them are the user's
+    from skmrl.cli.finetune import _not_saved
+
+    saved = ["skmrl.json", "config.json", "vocab.txt", "vocab.json", "merges.txt",
+             "spiece.model", "spm.model", "sentencepiece.bpe.model", "tokenizer.model",
+             "tokenizer.json", "model.safetensors"]  # fmt: skip
+    users = ["vocab.csv", "word2vec.model", "vocab.txt.bak", "my.model"]
+    for name in saved + users:
+        (tmp_path / name).write_bytes(b"x")
+    assert _not_saved(tmp_path) == sorted(users)
 
 
 # -- skmrl bench -----------------------------------------------------------------------------------

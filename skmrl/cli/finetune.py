@@ -161,8 +161,12 @@ def _check_model(args: argparse.Namespace) -> None:
 _SAVED_FILES = re.compile(
     r"config\.json|generation_config\.json|model(-\d+-of-\d+)?\.safetensors"
     r"|model\.safetensors\.index\.json|pytorch_model(-\d+-of-\d+)?\.bin"
-    r"|pytorch_model\.bin\.index\.json|tokenizer(_config)?\.json|vocab\.\w+|merges\.txt"
-    r"|special_tokens_map\.json|added_tokens\.json|[^/]+\.model|chat_template\.(jinja|json)"
+    r"|pytorch_model\.bin\.index\.json|tokenizer(_config)?\.json|vocab\.(txt|json)|merges\.txt"
+    r"|special_tokens_map\.json|added_tokens\.json|chat_template\.(jinja|json)"
+    # sentencepiece models by the names transformers' tokenizers give them (T5's, DeBERTa-v2's,
+    # XLM-R's, Llama's): any "*.model" or "vocab.*" took a user's word2vec.model or vocab.csv
+    # for the model's, and deleted it
+    r"|(spiece|spm|sentencepiece|sentencepiece\.bpe|tokenizer)\.model"
     r"|modules\.json|sentence_bert_config\.json|config_sentence_transformers\.json"
 )
 _SAVED_FOLDERS = re.compile(r"\d+_(Pooling|Dense|Normalize)")
@@ -215,6 +219,14 @@ def _output_problem(output: Path, model: str, data: str) -> tuple[str | None, bo
         return f"{shown} exists and is not a folder", False
     if not output.exists():
         return None, False
+    here = Path.cwd()
+    if any(same_file(folder, output) for folder in (here, *here.parents)):
+        # the folder is saved aside and replaced whole: the shell was left in a deleted folder
+        return (
+            f"{shown} is the current folder or holds it: the save replaces the folder whole, "
+            "which would leave this shell in a deleted folder; name a folder inside it "
+            "(-o model) or run from elsewhere"
+        ), False
     model_path = Path(model).expanduser()
     if model_path.is_dir() and same_file(model_path, output):
         return f"{shown} is the --model folder itself: save to another folder", False
