@@ -531,9 +531,10 @@ def check_seed(value: Any, name: str = "random_state", *, int_only: bool = False
     ``[0, 2**32 - 1]`` or a ``numpy.random.RandomState``, checked in ``fit`` before any work
     (numpy's "Seed must be between 0 and 2**32 - 1" came from deep in training otherwise).
 
-    ``int_only``: an int ``>= 0`` alone (the seeds of torch training, which its generators take
-    whole). Either way a value of another type is a ``TypeError`` and an int out of range a
-    ``ValueError``, as scikit-learn's parameter checks raise.
+    ``int_only``: an int in ``[0, 2**64 - 1]`` alone (the seeds of torch training, which its
+    generators take whole, up to 64 bits). Either way a value of another type is a
+    ``TypeError`` and an int out of range a ``ValueError``, as scikit-learn's parameter checks
+    raise.
 
     Examples
     --------
@@ -547,16 +548,17 @@ def check_seed(value: Any, name: str = "random_state", *, int_only: bool = False
     >>> check_seed(None, int_only=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: random_state must be an int >= 0 (not None or a RandomState: ...), got None
+    TypeError: random_state must be an int in [0, 2**64 - 1] (not None or a RandomState: ...), \
+got None
     """
     if int_only:
         message = (
-            f"{name} must be an int >= 0 (not None or a RandomState: the fit is seeded and "
-            f"cached under that int), got {value!r}"
+            f"{name} must be an int in [0, 2**64 - 1] (not None or a RandomState: the fit is "
+            f"seeded and cached under that int), got {value!r}"
         )
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(message)
-        if value < 0:
+        if not 0 <= value < 2**64:  # torch's generators overflowed past 64 bits, deep in fit
             raise ValueError(message)
         return
     if value is None or isinstance(value, np.random.RandomState):

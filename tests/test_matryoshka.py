@@ -182,9 +182,14 @@ def test_empty_corpus_in_fit():
         ({"model": __file__}, ModelNotFoundError, r"is a file: a model is a folder"),
         ({"progress": "yes"}, TypeError, "progress"),
         ({"memory": 3.5}, TypeError, "memory"),
-        ({"random_state": None}, TypeError, r"random_state must be an int >= 0 \(not None"),
-        ({"random_state": True}, TypeError, "random_state must be an int >= 0"),
-        ({"random_state": -1}, ValueError, "random_state must be an int >= 0"),
+        (
+            {"random_state": None},
+            TypeError,
+            r"random_state must be an int in \[0, 2\*\*64 - 1\] \(not",
+        ),
+        ({"random_state": True}, TypeError, "random_state must be an int in"),
+        ({"random_state": -1}, ValueError, "random_state must be an int in"),
+        ({"random_state": 2**64}, ValueError, r"in \[0, 2\*\*64 - 1\].*got 1844674407370955"),
     ],
 )
 def test_bad_params_raise_in_fit_not_init(params, error, match):
