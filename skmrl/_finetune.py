@@ -446,6 +446,15 @@ def finetune(
         )
     if "fine_tune" in params:
         raise TypeError("pass method=, not fine_tune=, to finetune")
+    if not isinstance(model, str | os.PathLike):
+        from skmrl._model_checks import model_type_message
+
+        # finetune(pairs, scores) took the scores for the pairs: "pairs[0] must be a pair"
+        raise TypeError(
+            f"{model_type_message(model)}; finetune takes the model first: "
+            "finetune(model, pairs, scores), or finetune(pairs=..., scores=...) for the default "
+            "model"
+        )
     embedder = MatryoshkaEmbedder(model, fine_tune=method, **params)
     checked, values = _check_pairs(pairs, scores)
     if method != "adaptor" and np.ptp(values) == 0:  # refused before the model loads

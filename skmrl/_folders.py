@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
+    "folder_to_write",
     "folder_write_problem",
     "make_folder",
     "missing_folders",
@@ -31,6 +32,24 @@ def resolved(path: str | os.PathLike) -> Path:
     """``path`` with ``~`` expanded, absolute, resolved as the system resolves it (symbolic
     links followed, then ``..``)."""
     return Path(os.path.realpath(Path(path).expanduser()))
+
+
+def folder_to_write(path: str | os.PathLike) -> Path:
+    """The folder a save writes to, :func:`resolved`; an empty ``path`` (an unset variable,
+    say) is a ``ValueError``: resolved, it was the current folder, whose files the save wrote
+    over.
+
+    Examples
+    --------
+    >>> from skmrl._folders import folder_to_write
+    >>> folder_to_write(" ")
+    Traceback (most recent call last):
+    ...
+    ValueError: path=' ' is empty: give the folder to save to
+    """
+    if not os.fspath(path).strip():
+        raise ValueError(f"path={os.fspath(path)!r} is empty: give the folder to save to")
+    return resolved(path)
 
 
 def same_file(path: str | os.PathLike, other: str | os.PathLike) -> bool:

@@ -170,9 +170,9 @@ def save_pretrained(embedder: Any, path: str | os.PathLike) -> None:
     """Write ``embedder``'s encoder (fine-tuned or not), tokenizer and adaptor to ``path``."""
     embedder._check_fitted()  # skmrl.json records the settings the adaptor was fitted with
     depth = embedder._check_n_layers()
-    from skmrl._folders import make_folder, remove_made_folders, resolved, same_file
+    from skmrl._folders import folder_to_write, make_folder, remove_made_folders, same_file
 
-    folder = resolved(path)  # as the system resolves it
+    folder = folder_to_write(path)  # as the system resolves it
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"path={os.fspath(path)!r} exists and is not a folder")
     source = Path(embedder.model_source_)

@@ -226,6 +226,13 @@ class MatryoshkaSearch(BaseEstimator):
 
         if isinstance(X, Iterator):  # a generator: a list, to look at its first element
             X = list(X)
+        import scipy.sparse as sp
+
+        if sp.issparse(X):  # a DOK matrix (a dict too) was told to stack its nonzero values
+            raise TypeError(
+                f"{what} is a sparse {type(X).__name__}: the index holds dense vectors; pass "
+                f"{what}.toarray()"
+            )
         if isinstance(X, Mapping):  # its keys were read: "holds texts", or numpy's float() error
             raise TypeError(
                 f"{what} is a dict: pass its vectors as a matrix, np.stack(list(d.values())) "
@@ -238,6 +245,8 @@ class MatryoshkaSearch(BaseEstimator):
                 "(e.g. MatryoshkaSearch(embedder=MatryoshkaEmbedder())) to search texts"
             )
         X = stack_vector_column(X, name=what)  # df["embedding"]: a cell per row
+        if hasattr(X, "__len__") and len(X) == 0 and np.ndim(X) < 2:  # [] was told to reshape
+            raise ValueError(f"{what} is empty: expected at least one vector")
         try:
             # float64 kept for prefix_normalize: a cast first zeroed rows of 1e-200
             V = check_array(
@@ -642,9 +651,9 @@ class MatryoshkaSearch(BaseEstimator):
             )
         writers["search.json"] = lambda file: file.write_text(meta_text, encoding="utf-8")
 
-        from skmrl._folders import make_folder, remove_made_folders, resolved
+        from skmrl._folders import folder_to_write, make_folder, remove_made_folders
 
-        folder = resolved(path)  # as the system resolves it
+        folder = folder_to_write(path)  # as the system resolves it
         made = make_folder(folder)
         # names of this save's own: two saves at once wrote, and renamed, each other's files
         partial = {name: folder / f".{name}.{save_id}.partial" for name in writers}

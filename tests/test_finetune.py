@@ -570,6 +570,29 @@ def test_finetune_errors(tiny_bert, pairs, scores, error, match):
         finetune(tiny_bert, pairs, scores, device="cpu")
 
 
+def test_finetune_with_the_model_left_out_says_it_comes_first():
+    # finetune(pairs, scores) took the scores for the pairs: "pairs[0] must be a pair ... 4.8"
+    pairs = [("a cat sits", "a cat is sitting"), ("a man runs", "the stock fell")]
+    with pytest.raises(TypeError, match=r"got list; finetune takes the model first: finetune\("):
+        finetune(pairs, [4.8, 0.2])
+
+
+def test_save_to_an_empty_path_is_refused(tiny_bert, tmp_path, monkeypatch):
+    # "" resolved to the current folder, whose config.json (say) the save wrote over
+    from skmrl.retrieval import MatryoshkaSearch
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.json").write_text("mine", encoding="utf-8")
+    emb = MatryoshkaEmbedder(tiny_bert, fine_tune="pca", device="cpu").fit(CORPUS[:20])
+    search = MatryoshkaSearch(shortlist_dim=None).fit(np.eye(4))
+    for save in (emb.save_pretrained, search.save):
+        for path in ("", " "):
+            with pytest.raises(ValueError, match=rf"path='{path}' is empty: give the folder"):
+                save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+    assert (tmp_path / "config.json").read_text(encoding="utf-8") == "mine"
+
+
 def test_finetune_refuses_equal_scores_before_loading_the_model(tmp_path):
     # CoSENT learns the order of the scores: equal ones were refused only once the model had
     # loaded, from inside the training loop. The check runs first now (no model is read).

@@ -825,6 +825,23 @@ def test_empty_text_corpus_is_refused():
         MatryoshkaSearch(TfidfBaseline()).fit([])
 
 
+def test_empty_and_sparse_vectors_are_refused_in_one_line():
+    # [] was told to reshape a 1-D array (three lines of numpy advice); a DOK matrix, a dict,
+    # was told to np.stack its values, which are its nonzero numbers, not vectors
+    import scipy.sparse as sp
+
+    for empty in ([], np.empty(0), (v for v in [])):
+        with pytest.raises(ValueError, match=r"^X is empty: expected at least one vector$"):
+            MatryoshkaSearch(shortlist_dim=None).fit(empty)
+    search = MatryoshkaSearch(shortlist_dim=None).fit(np.eye(8))
+    with pytest.raises(ValueError, match=r"^queries is empty"):
+        search.kneighbors([], n_neighbors=2)
+    for kind in ("dok", "csr"):
+        X = sp.random(20, 8, density=0.5, format=kind, random_state=0)
+        with pytest.raises(TypeError, match=rf"X is a sparse {kind}_matrix: .* X.toarray\(\)"):
+            MatryoshkaSearch(shortlist_dim=None).fit(X)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("quantize", QUANTIZE)
