@@ -195,7 +195,13 @@ class TfidfBaseline(BaseEmbedder):
             max_df=self.max_df,
             sublinear_tf=self.sublinear_tf,
             max_features=self.max_features,
-            stop_words=self.stop_words,
+            # a copy of a list: the shared fitted vectorizer reads it at transform, so a list
+            # the user edited after fit changed the vectors other estimators got from the cache
+            stop_words=(
+                self.stop_words
+                if self.stop_words is None or isinstance(self.stop_words, str)
+                else list(self.stop_words)
+            ),
             lowercase=self.lowercase,
             strip_accents=self.strip_accents,
             analyzer=self.analyzer,
@@ -229,6 +235,17 @@ class TfidfBaseline(BaseEmbedder):
         words" means here: it said stop words also of emoji, punctuation, or one-character
         words (a Chinese character), which the default ``token_pattern`` does not take."""
         docs = f"{n_docs} training document" + ("" if n_docs == 1 else "s")
+        if isinstance(self.strip_accents, str) and self.strip_accents == "ascii":
+            # the other advice (a token pattern, characters) fails the same way after it
+            ascii_only = (
+                "; strip_accents='ascii' drops every character outside ASCII (the whole of a "
+                "Chinese, Greek or Cyrillic text): pass strip_accents='unicode' or None"
+            )
+        else:
+            ascii_only = ""
+        return self._empty_vocabulary_reason(docs) + ascii_only
+
+    def _empty_vocabulary_reason(self, docs: str) -> str:
         if not (isinstance(self.analyzer, str) and self.analyzer == "word"):
             if not isinstance(self.analyzer, str):
                 return f"empty vocabulary: the analyzer found no term in the {docs}"
@@ -364,15 +381,29 @@ def _truncated_svd(
     if n_components >= min(n_rows, n_cols) and n_rows * n_cols <= _EXACT_SVD_MAX_ENTRIES:
         dense = tfidf.toarray().astype(np.float64)
         _, singular, vt = np.linalg.svd(dense, full_matrices=False)
-        # svd_flip's convention (as TruncatedSVD): the largest entry of each row of vt positive.
-        signs = np.sign(vt[np.arange(len(vt)), np.argmax(np.abs(vt), axis=1)])
-        signs[signs == 0] = 1.0
-        return (vt * signs[:, None])[:n_components], singular[:n_components]
+        return _flipped(vt)[:n_components], singular[:n_components]
+    if n_components >= n_cols:
+        # Every term's direction, of a corpus too large for the dense SVD (max_features=200 on
+        # 100k documents): TruncatedSVD takes fewer than n_cols, so one component was lost and
+        # the rank said one less. The Gram matrix is n_cols x n_cols: exact, and small.
+        tfidf64 = tfidf.astype(np.float64)
+        eigenvalues, eigenvectors = np.linalg.eigh((tfidf64.T @ tfidf64).toarray())
+        order = np.argsort(eigenvalues)[::-1]
+        singular = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
+        return _flipped(eigenvectors[:, order].T)[:n_components], singular[:n_components]
     # TruncatedSVD needs n_components < n_features; a larger request gets what rank allows.
     n_components = max(1, min(n_components, n_cols - 1))
     svd = TruncatedSVD(n_components=n_components, algorithm="randomized", random_state=random_state)
     svd.fit(tfidf.astype(np.float64))
     return svd.components_, svd.singular_values_
+
+
+def _flipped(vt: np.ndarray) -> np.ndarray:
+    """svd_flip's convention (as TruncatedSVD): the largest entry of each row of ``vt``
+    positive."""
+    signs = np.sign(vt[np.arange(len(vt)), np.argmax(np.abs(vt), axis=1)])
+    signs[signs == 0] = 1.0
+    return vt * signs[:, None]
 
 
 def _output_container(est: Any) -> str:

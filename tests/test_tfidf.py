@@ -435,3 +435,49 @@ def test_sparse_output_of_no_documents_has_the_vocabulary_width():
     assert out.shape == (0, len(emb.vectorizer_.vocabulary_))
     assert out.dtype == emb.transform(CORPUS[:1]).dtype
     assert emb.set_params(dim=4).transform([]).shape == (0, 4)
+
+
+def test_the_empty_vocabulary_of_strip_accents_ascii_names_it():
+    # Its advice (a one-character token pattern, or characters) fails after 'ascii' too, which
+    # dropped every character of the texts
+    chinese = ["我喜欢猫", "我喜欢狗", "猫很可爱"]
+    for params in ({}, {"analyzer": "char"}, {"token_pattern": r"(?u)\b\w+\b"}):
+        with pytest.raises(ValueError, match=r"empty vocabulary: .*strip_accents='ascii' drops"):
+            TfidfBaseline(strip_accents="ascii", **params).fit(chinese)
+    assert TfidfBaseline(strip_accents="unicode", analyzer="char").fit(chinese).max_dim_ == 3
+
+
+def test_a_stop_words_list_edited_after_fit_changes_no_one_elses_vectors():
+    # The shared fitted vectorizer held the user's list and read it at transform: after
+    # stops.append("cat"), another estimator with ["the"] got "cat" dropped from the cache
+    clear_caches()
+    stops = ["the"]
+    TfidfBaseline(stop_words=stops).fit(CORPUS)
+    stops.append("cat")
+    served = TfidfBaseline(stop_words=["the"]).fit(CORPUS)
+    clear_caches()
+    fresh = TfidfBaseline(stop_words=["the"]).fit(CORPUS)
+    assert served.vectorizer_.stop_words == ["the"]
+    np.testing.assert_array_equal(
+        served.transform(["the cat purred"]).toarray(),
+        fresh.transform(["the cat purred"]).toarray(),
+    )
+
+
+def test_every_component_of_a_small_vocabulary_on_a_large_corpus(monkeypatch):
+    # Past the dense SVD's size, TruncatedSVD took n_terms - 1 components: a vocabulary of
+    # full rank lost one, and a dim of its rank was refused as "rank n_terms - 1"
+    import skmrl.tfidf
+
+    docs = [" ".join(words) for words in zip(CORPUS, CORPUS[3:] + CORPUS[:3], strict=True)]
+    exact = TfidfBaseline(max_features=12, max_dim=64).fit(docs)
+    clear_caches()
+    monkeypatch.setattr(skmrl.tfidf, "_EXACT_SVD_MAX_ENTRIES", 10)
+    large = TfidfBaseline(max_features=12, max_dim=64).fit(docs)
+    assert large.max_dim_ == exact.max_dim_ == 12  # full rank
+    np.testing.assert_allclose(large.singular_values_, exact.singular_values_, rtol=1e-5)
+    np.testing.assert_allclose(
+        large.set_params(dim=12).transform(docs),
+        exact.set_params(dim=12).transform(docs),
+        atol=1e-5,
+    )
