@@ -379,11 +379,24 @@ def _counts(conn: sqlite3.Connection) -> tuple[int, int]:
     return int(n), int(n_fp)
 
 
-def is_read_only_error(exc: BaseException) -> bool:
-    """Whether ``exc`` says this process may not write the store (permissions, a read-only
-    mount), rather than that the store is broken."""
+def is_read_only_error(exc: BaseException, path: Path | None = None) -> bool:
+    """Whether ``exc`` says this process may not write the store at ``path`` (permissions, a
+    read-only mount), rather than that the store is broken.
+
+    On a read-only mount (or an immutable file) SQLite says "unable to open database file",
+    as it cannot create the ``-shm`` file beside the store: that store was called broken, its
+    vectors counted 0, and ``skmrl cache clear`` advised, which fails there. With ``path``,
+    the error is read-only where the store or its folder may not be written.
+    """
     text = str(exc).lower()
-    return isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text
+    if isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text:
+        return True
+    return (
+        path is not None
+        and isinstance(exc, sqlite3.OperationalError)
+        and path.is_file()
+        and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+    )
 
 
 def read_only_counts(path: Path) -> tuple[int, int]:
@@ -466,5 +479,5 @@ def warn_unusable(location: Path, exc: BaseException) -> None:
         location,
         str(exc) or type(exc).__name__,
         instead="vectors are computed without it",
-        read_only=is_read_only_error(exc),
+        read_only=is_read_only_error(exc, store_path(location)),
     )

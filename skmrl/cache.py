@@ -474,7 +474,9 @@ def _disk_cache_info(location: str | os.PathLike, *, bound: bool) -> dict:
     info["error"] = _cache_folder_problem(loc / STORE_DIR, create=False)
     if info["error"] is None and store_path(loc).is_dir():
         info["error"] = f"{str(store_path(loc))!r} is a folder, not a file"
-    if info["error"] is None and store_path(loc).is_file():
+    if info["error"] is None and store_path(loc).is_file() and store_path(loc).stat().st_size:
+        # (an empty file, from a first creation cut short, holds nothing: opening it wrote the
+        # schema into it, where this description creates nothing)
         try:
             store = VectorStore(store_path(loc), create=False)
             try:
@@ -483,7 +485,8 @@ def _disk_cache_info(location: str | os.PathLike, *, bound: bool) -> dict:
                 store.close()
         except (sqlite3.Error, StoreError, OSError) as exc:
             info["error"] = str(exc) or type(exc).__name__
-            if is_read_only_error(exc):  # another user's cache, a read-only mount: count it
+            # another user's cache, a read-only mount: count it
+            if is_read_only_error(exc, store_path(loc)):
                 try:
                     info["n_vectors"], info["n_fingerprints"] = read_only_counts(store_path(loc))
                     info["error"] = None

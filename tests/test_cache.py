@@ -281,6 +281,18 @@ def test_a_corrupt_or_foreign_store_warns_and_computes(tmp_path, content):
     assert disk_cache_info(tmp_path)["n_vectors"] == 1
 
 
+def test_describing_an_empty_store_file_writes_nothing(tmp_path):
+    # disk_cache_info is read-only ("nothing is created"), but opening a 0-byte store (a first
+    # creation cut short) wrote SQLite's schema into it
+    path = tmp_path / "skmrl-embeddings" / "vectors.sqlite3"
+    path.parent.mkdir()
+    path.touch()
+    info = disk_cache_info(tmp_path)
+    assert (info["n_vectors"], info["error"]) == (0, None)
+    assert path.stat().st_size == 0
+    assert sorted(p.name for p in path.parent.iterdir()) == ["vectors.sqlite3"]
+
+
 def test_joblib_memory_is_accepted_and_none_location_disables_disk(tmp_path):
     joblib = pytest.importorskip("joblib")
     enc = _Encoder()
@@ -935,6 +947,64 @@ def test_a_store_this_user_may_only_read_is_described_and_its_warning_says_so(tm
     finally:
         (tmp_path / "skmrl-embeddings").chmod(0o755)
         store.chmod(0o644)
+
+
+def _can_mount_read_only() -> bool:
+    import subprocess
+
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount --bind / /mnt && umount /mnt"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+_READ_ONLY_MOUNT_SCRIPT = """
+import sys, warnings
+import numpy as np
+from skmrl.cache import EmbeddingCache, disk_cache_info
+location = sys.argv[1]
+info = disk_cache_info(location)
+print("info", info["n_vectors"], info["n_fingerprints"], info["error"])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    out = EmbeddingCache().get_or_compute(
+        "fp", ["x", "new"], lambda t: np.ones((len(t), 4), np.float32), memory=location
+    )
+print("shape", out.shape)
+print("warning", " ".join(str(w.message) for w in caught))
+"""
+
+
+@pytest.mark.skipif(not _can_mount_read_only(), reason="needs root and unshare to mount")
+def test_a_store_on_a_read_only_mount_is_described_and_its_warning_says_so(tmp_path):
+    # SQLite says "unable to open database file" there (it cannot create the -shm file): the
+    # store was called broken, `skmrl cache info` counted 0 vectors and advised `skmrl cache
+    # clear`, which fails on a read-only file system
+    import subprocess
+    import sys
+
+    EmbeddingCache().get_or_compute("fp", ["x", "yy", "zzz"], _Encoder(), memory=tmp_path)
+    vector_store.forget_store(tmp_path)
+    folder = tmp_path / "skmrl-embeddings"
+    script = tmp_path / "read.py"
+    script.write_text(_READ_ONLY_MOUNT_SCRIPT, encoding="utf-8")
+    command = (
+        f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
+        f"{sys.executable} {script} {tmp_path}"
+    )
+    out = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert lines["info"] == "3 1 None"
+    assert lines["shape"] == "(2, 4)"
+    assert "This user may not write it" in lines["warning"]
+    assert "cache clear" not in lines["warning"]
 
 
 @pytest.mark.skipif(
