@@ -1098,6 +1098,45 @@ def test_a_saved_folder_is_embedded_with_its_own_settings(skmrl_cmd, tmp_path, t
     assert sweep._build("matryoshka", args).max_length == 16
 
 
+def test_a_sentence_transformers_model_is_embedded_with_its_own_pooling(
+    skmrl_cmd, tmp_path, tiny_bert
+):
+    """A sentence-transformers folder pooling by CLS (the BGE models) was embedded with mean
+    pooling, under a warning to pass pooling='cls', which the commands have no option for."""
+    import argparse
+    import json
+    import shutil
+
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.cli import sweep
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "st-cls")
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    (folder / "modules.json").write_text(
+        json.dumps([{"path": p, "type": f"sentence_transformers.models.{k}"} for p, k in modules])
+    )
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    (folder / "2_Normalize").mkdir()
+    texts = list(CORPUS[:6])
+    (tmp_path / "t.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = skmrl_cmd(
+        "embed", "t.txt", "-o", "v.npy", "--model", str(folder), "--max-length", "32",
+        "--device", "cpu", "--no-progress",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "pools with" not in out.stderr
+    expected = MatryoshkaEmbedder(model=str(folder), pooling="cls", max_length=32, device="cpu")
+    np.testing.assert_allclose(
+        np.load(tmp_path / "v.npy"), expected.fit(texts).transform(texts), atol=1e-5
+    )
+    args = argparse.Namespace(
+        model=str(folder), max_length=32, device="cpu", cache_dir="none", dims=None,
+        no_progress=True, progress=False, trust_remote_code=False,
+    )  # fmt: skip
+    assert sweep._build("matryoshka", args).pooling == "cls"
+
+
 @pytest.mark.slow
 def test_finetune_trains_a_saved_folder_with_its_own_settings(
     skmrl_cmd, tmp_path, corpus_csv, tiny_bert

@@ -339,8 +339,9 @@ def saved_settings(model: str, max_length: int | None = None) -> dict[str, Any]:
     """The settings to build ``model``'s embedder with: those a saved skmrl folder's vectors
     were made with (``pooling`` and ``max_length`` of its ``skmrl.json``; the command has no
     option for ``pooling``, and the library, whose parameters are stored as given, only warns
-    when they differ), ``--max-length`` (``max_length``) first when given. ``{}`` for any other
-    model, or one that cannot be found (the checks say why), without ``--max-length``.
+    when they differ), or a sentence-transformers model's pooling, ``--max-length``
+    (``max_length``) first when given. ``{}`` for any other model, or one that cannot be found
+    (the checks say why), without ``--max-length``.
 
     Examples
     --------
@@ -373,8 +374,12 @@ def encoder_max_length(model: str, max_length: int | None = None) -> int:
 
 
 def _saved_settings(model: str) -> dict[str, Any]:
-    """``pooling`` and ``max_length`` of ``model``'s ``skmrl.json``, if it is a saved folder."""
+    """``pooling`` and ``max_length`` of ``model``'s ``skmrl.json``, if it is a saved folder;
+    else the ``pooling`` of a sentence-transformers model ("mean" or "cls"), which the commands
+    have no option for: a BGE model (CLS pooling) was embedded with mean pooling, under a
+    warning that advised the library's ``pooling="cls"``."""
     from skmrl._saved_model import saved_config
+    from skmrl._st_layout import sentence_transformers_layout
     from skmrl.models import ModelNotFoundError, resolve_model
 
     try:
@@ -382,9 +387,12 @@ def _saved_settings(model: str) -> dict[str, Any]:
     except (ModelNotFoundError, TypeError):
         return {}
     config = saved_config(source) if source.is_dir() else None
-    if not isinstance(config, dict):
-        return {}
-    return {k: config[k] for k in ("pooling", "max_length") if config.get(k) is not None}
+    if isinstance(config, dict):
+        return {k: config[k] for k in ("pooling", "max_length") if config.get(k) is not None}
+    layout = sentence_transformers_layout(str(source))
+    if layout is not None and layout.pooling in ("mean", "cls"):
+        return {"pooling": layout.pooling}
+    return {}
 
 
 def model_limit_problems(
