@@ -71,7 +71,7 @@ from skmrl._model_identity import (
     register_fine_tuned,
     weights_identity,
 )
-from skmrl._st_layout import encoder_subfolder
+from skmrl._st_layout import encoder_subfolder, read_json
 from skmrl._threads import ForkSafeLock
 
 __all__ = [
@@ -115,7 +115,9 @@ def _looks_like_path(name: str) -> bool:
 
 
 def resolve_model(model: str | os.PathLike) -> str:
-    """Resolve a ``model=`` parameter to what ``transformers`` should load (no network).
+    """Resolve a ``model=`` parameter to what ``transformers`` should load (no network, unless
+    downloads are allowed (:func:`network_allowed`): then a hub id's configs and
+    sentence-transformers module files, which skmrl reads before the load, are fetched first).
 
     Parameters
     ----------
@@ -162,8 +164,13 @@ def resolve_model(model: str | os.PathLike) -> str:
             return str(packaged.resolve())  # as a path to it resolves: one load, one key
         name = DEFAULT_MODEL  # not installed: transformers' cache (or the hub, when allowed)
     if not isinstance(model, os.PathLike) and not _looks_like_path(name):
-        if not network_allowed() and not _in_hub_cache(name):
-            raise _not_found(model, name, "not there; skmrl does not download by default", False)
+        if not network_allowed():
+            if not _in_hub_cache(name):
+                raise _not_found(
+                    model, name, "not there; skmrl does not download by default", False
+                )
+        else:
+            _fetch_metadata(name)
         return name
     path = Path(name).expanduser()
     if path.exists() and not path.is_dir():
@@ -319,6 +326,53 @@ def _in_hub_cache(repo_id: str) -> bool:
     except ValueError:  # not a valid repo id: the message below says what was tried
         return False
     return isinstance(found, str) or bool(encoder_subfolder(repo_id))
+
+
+#: The small files of a hub model that skmrl reads from the hub cache before (or beside)
+#: transformers' load, which downloads none but ``config.json`` and ``tokenizer_config.json``,
+#: and those only during the load.
+_METADATA_FILES = (
+    "config.json",
+    "tokenizer_config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "config_sentence_transformers.json",
+)
+
+
+def _fetch_metadata(repo_id: str) -> None:
+    """Download, where downloads are allowed, the small files of a hub model that skmrl reads
+    from the hub cache: its configs (whose ``auto_map`` names custom code) and its
+    sentence-transformers modules (pooling, truncation).
+
+    Read from the cache alone, a model not yet downloaded had none of them: its first load ran
+    transformers' classes under ``trust_remote_code=True`` (its own code from the second load
+    on, to other vectors), and the warning that a BGE model pools by CLS never came. A file
+    the cache holds, or knows the model lacks, is not asked for again; a failed request is left
+    to transformers' load, which says what failed.
+    """
+    try:
+        from huggingface_hub import hf_hub_download, try_to_load_from_cache
+    except ImportError:  # pragma: no cover - a dependency of transformers
+        return
+
+    def fetch(name: str) -> None:
+        try:
+            if try_to_load_from_cache(repo_id, name) is not None:
+                return  # held, or known to be absent
+            hf_hub_download(repo_id, name)
+        except Exception:  # absent, no network, no such repo: the load says what failed
+            return
+
+    for name in _METADATA_FILES:
+        fetch(name)
+    modules_file = model_file(repo_id, "modules.json")
+    modules = read_json(modules_file) if modules_file else None
+    for module in modules if isinstance(modules, list) else []:
+        path = module.get("path") if isinstance(module, dict) else None
+        if isinstance(path, str) and path:  # 1_Pooling/, an older encoder's 0_Transformer/
+            for name in ("config.json", "sentence_bert_config.json", "tokenizer_config.json"):
+                fetch(f"{path}/{name}")
 
 
 def model_file(source: str, name: str) -> Path | None:
@@ -480,6 +534,7 @@ def load_model(
     stamp = (
         _folder_stamp(source),
         _folder_stamp(os.path.join(source, subfolder)) if subfolder else None,
+        _snapshot(source),
     )
     with _LOAD_LOCK:
         loaded = _LOADED.get(key)
@@ -489,6 +544,16 @@ def load_model(
         _LOADED[key] = loaded
         _STAMPS[key] = stamp
         return loaded
+
+
+def _snapshot(source: str) -> str | None:
+    """The hub-cache snapshot a hub id's ``config.json`` is read from (``None`` for a folder):
+    a new revision in the cache (``refs/main`` moved by a download) is loaded again, where the
+    process served the weights it had first read."""
+    if os.path.isdir(source):
+        return None
+    found = model_file(source, "config.json")
+    return str(found.parent) if found is not None else None
 
 
 def _folder_stamp(source: str) -> tuple | None:

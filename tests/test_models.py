@@ -170,3 +170,74 @@ def test_the_sizes_read_unloaded_are_those_a_fit_finds(tiny_bert, tmp_path, fine
         assert (emb.max_dim_, emb.max_layers_) == (32, 2)
     assert _encoder_sizes(tmp_path / "saved") == (32, 2)
     assert _encoder_sizes(tmp_path / "missing") == (None, None)
+
+
+def test_a_new_revision_in_the_hub_cache_is_loaded_again(tmp_path, monkeypatch):
+    # refs/main moved to another snapshot (a later download of a model just pushed): the
+    # process served the weights it had first read, where a folder written anew is read again
+    import shutil
+
+    from ._models import save_random_bert
+
+    snapshot = hub_snapshot(tmp_path / "hub", "someone/pushed", monkeypatch)
+    shutil.copytree(save_random_bert(tmp_path / "v1", seed=0), snapshot, dirs_exist_ok=True)
+    first = load_model("someone/pushed")
+    newer = snapshot.parent / ("1" * 40)
+    shutil.copytree(save_random_bert(tmp_path / "v2", seed=1), newer)
+    (snapshot.parents[1] / "refs" / "main").write_text("1" * 40)
+    second = load_model("someone/pushed")
+    assert second is not first and second.identity != first.identity
+    assert second.identity == load_model(str(newer)).identity
+    assert load_model("someone/pushed") is second  # and shared while the revision holds
+
+
+def test_a_download_fetches_the_files_skmrl_reads_before_the_load(tiny_bert, tmp_path, monkeypatch):
+    # transformers' load downloads neither modules.json nor the Pooling config (and config.json
+    # only during the load): read from the cache alone, a model not yet downloaded ran
+    # transformers' classes under trust_remote_code=True, and a CLS-pooled model (BGE) was
+    # mean-pooled without the warning. Downloads are faked: this machine has no network.
+    import json
+    import shutil
+
+    import huggingface_hub
+    from huggingface_hub.utils import EntryNotFoundError
+
+    from skmrl._custom_code import custom_code_configs
+    from skmrl._st_layout import sentence_transformers_layout
+    from skmrl.models import resolve_model
+
+    remote = shutil.copytree(tiny_bert, tmp_path / "remote")
+    config = json.loads((remote / "config.json").read_text())
+    config["auto_map"] = {"AutoModel": "modeling_x.XModel"}
+    (remote / "config.json").write_text(json.dumps(config))
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling")]
+    (remote / "modules.json").write_text(
+        json.dumps([{"path": p, "type": f"sentence_transformers.models.{k}"} for p, k in modules])
+    )
+    (remote / "1_Pooling").mkdir()
+    (remote / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    snapshot = hub_snapshot(tmp_path / "hub", "someone/bge-like", monkeypatch)
+    shutil.rmtree(snapshot)  # nothing downloaded yet
+    requested = []
+
+    def download(repo_id, filename, **kwargs):  # huggingface_hub's, into the cache's layout
+        requested.append(filename)
+        source = remote / filename
+        if not source.is_file():  # the hub's marker of a file the model lacks
+            marker = snapshot.parents[1] / ".no_exist" / snapshot.name / filename
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            raise EntryNotFoundError(filename)
+        (snapshot / filename).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, snapshot / filename)
+        return str(snapshot / filename)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    assert resolve_model("someone/bge-like") == "someone/bge-like"
+    assert {"config.json", "modules.json", "1_Pooling/config.json"} <= set(requested)
+    assert sentence_transformers_layout("someone/bge-like").pooling == "cls"
+    assert "auto_map" in custom_code_configs("someone/bge-like")["config.json"]
+    requested.clear()
+    resolve_model("someone/bge-like")
+    assert requested == []  # held, or known to be absent: not asked for again
