@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from skmrl import _frames
 from skmrl._saved_model import ADAPTOR_FILE
 from skmrl._warn import caller_stacklevel
 
@@ -449,12 +450,14 @@ def finetune(
     if not isinstance(model, str | os.PathLike):
         from skmrl._model_checks import model_type_message
 
-        # finetune(pairs, scores) took the scores for the pairs: "pairs[0] must be a pair"
-        raise TypeError(
-            f"{model_type_message(model)}; finetune takes the model first: "
-            "finetune(model, pairs, scores), or finetune(pairs=..., scores=...) for the default "
-            "model"
-        )
+        message = model_type_message(model)
+        if isinstance(model, Sequence | np.ndarray) or _frames.is_frame_or_series(model):
+            # finetune(pairs, scores) took the scores for the pairs: "pairs[0] must be a pair"
+            message += (
+                "; finetune takes the model first: finetune(model, pairs, scores), or "
+                "finetune(pairs=..., scores=...) for the default model"
+            )
+        raise TypeError(message)
     embedder = MatryoshkaEmbedder(model, fine_tune=method, **params)
     checked, values = _check_pairs(pairs, scores)
     if method != "adaptor" and np.ptp(values) == 0:  # refused before the model loads

@@ -200,8 +200,21 @@ def model_type_message(model: Any) -> str:
     >>> from skmrl._model_checks import model_type_message
     >>> model_type_message(3)
     'model must be a model folder path or a model name (str), got int'
+    >>> from skmrl import MatryoshkaEmbedder
+    >>> model_type_message(MatryoshkaEmbedder("models/mine"))  # doctest: +ELLIPSIS
+    "model must be ... got a MatryoshkaEmbedder: pass its model, model='models/mine' (or, ..."
     """
     kind = type(model).__name__
+    try:  # a MatryoshkaEmbedder, whose own save_pretrained needs a fit: its model=
+        inner = model.get_params(deep=False).get("model")
+    except Exception:  # not an estimator (AttributeError), or a broken one
+        inner = None
+    if isinstance(inner, str | os.PathLike):
+        return (
+            f"model must be a model folder path or a model name (str), got a {kind}: pass its "
+            f"model, model={os.fspath(inner)!r} (or, of a fitted one, save_pretrained(folder) "
+            "and that folder)"
+        )
     if callable(getattr(model, "save_pretrained", None)):
         return (
             f"model must be a model folder path or a model name (str), got a loaded {kind}: "

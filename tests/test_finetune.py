@@ -575,6 +575,12 @@ def test_finetune_with_the_model_left_out_says_it_comes_first():
     pairs = [("a cat sits", "a cat is sitting"), ("a man runs", "the stock fell")]
     with pytest.raises(TypeError, match=r"got list; finetune takes the model first: finetune\("):
         finetune(pairs, [4.8, 0.2])
+    # an embedder for the model: its model= (its own save_pretrained needs a fit), and the
+    # model did come first
+    with pytest.raises(TypeError, match=r"got a MatryoshkaEmbedder: pass its model, model='m/x'"):
+        finetune(MatryoshkaEmbedder("m/x"), pairs, [4.8, 0.2])
+    with pytest.raises(TypeError, match=r"pass its model, model='m/x' \(or, of a fitted one"):
+        MatryoshkaEmbedder(MatryoshkaEmbedder("m/x")).fit(["a"])
 
 
 def test_save_to_an_empty_path_is_refused(tiny_bert, tmp_path, monkeypatch):

@@ -375,11 +375,15 @@ def test_document_map_takes_vectors_already_computed():
     assert [a.get_title() for a in fig.axes] == ["vectors", "sparse", "embedder"]
     offsets = [np.concatenate([c.get_offsets() for c in a.collections]) for a in fig.axes]
     assert [len(o) for o in offsets] == [25, 25, 25]  # the vectors are subsampled like X
-    # a COO matrix (no rows to index) is subsampled too: it failed inside scipy
-    coo = plot_document_map({"coo": sp.coo_matrix(sparse)}, CORPUS, LABELS, max_points=25)
-    np.testing.assert_allclose(
-        np.concatenate([c.get_offsets() for c in coo.axes[0].collections]), offsets[1]
-    )
+    # sparse matrices of every format: COO (no rows to index) failed inside scipy, DOK (no
+    # .data) with an AttributeError, and LIL was "not vectors of numbers"
+    for kind in ("coo", "dok", "lil", "csc"):
+        fig = plot_document_map(
+            {kind: sparse.asformat(kind)}, CORPUS, LABELS, max_points=25, random_state=0
+        )
+        np.testing.assert_allclose(
+            np.concatenate([c.get_offsets() for c in fig.axes[0].collections]), offsets[1]
+        )
     # the same documents from the vectors as from the embedder that gave them
     np.testing.assert_allclose(offsets[0], offsets[2], atol=1e-4)
     with pytest.raises(ValueError, match="holds 39 vectors for 40 documents"):

@@ -239,6 +239,12 @@ def plot_document_map(
         )
     if len(docs) < 3:
         raise ValueError(f"a map needs at least 3 documents, got {len(docs)}")
+    # sparse vectors of any format as CSR: COO has no rows to index (the subsample failed in
+    # scipy), DOK no .data and LIL's is an array of lists (read as "not numbers")
+    named = {
+        name: emb.tocsr() if _is_vectors(emb) and not isinstance(emb, np.ndarray) else emb
+        for name, emb in named.items()
+    }
     for name, emb in named.items():
         if _is_vectors(emb) and emb.shape[0] != len(docs):
             raise ValueError(
@@ -269,11 +275,7 @@ def plot_document_map(
     if len(docs) > max_points:
         keep = np.sort(rng.choice(len(docs), size=max_points, replace=False))
         docs, labels = [docs[i] for i in keep], labels[keep]
-        # COO (a sparse matrix that has no rows to index) as CSR: emb[keep] failed in scipy
-        named = {
-            name: (emb.tocsr() if hasattr(emb, "tocsr") else emb)[keep] if _is_vectors(emb) else emb
-            for name, emb in named.items()
-        }
+        named = {name: emb[keep] if _is_vectors(emb) else emb for name, emb in named.items()}
     classes = list(dict.fromkeys(labels.tolist()))
     try:
         classes = sorted(classes)
