@@ -191,10 +191,11 @@ def _code_of(fn: types.FunctionType, inside: set[int]) -> str:
                 cells.append(f"{content.__module__}.{content.__qualname__}")
             elif isinstance(content, types.FunctionType):
                 cells.append(_code_of(content, inside))
-            elif isinstance(content, str | bytes | int | float | complex | bool | type(None)):
-                cells.append(repr(content))
-            else:  # data that may change (a dict of counts)
-                cells.append(type(content).__qualname__)
+            else:
+                # data too (an array, a dict of weights), as keyed once per class: by its type
+                # alone, two classes of one factory that differ by the array their methods
+                # close over shared their fitted states and vectors
+                cells.append(_constant_key(content))
         defaults = _constant_key((fn.__defaults__, fn.__kwdefaults__))
         code = _Repr(strict=False)._code(fn.__code__)
         return f"{fn.__qualname__}:{code}:{defaults}:{cells}"

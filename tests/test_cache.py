@@ -1776,6 +1776,18 @@ def test_class_keys_go_by_identity_and_survive_odd_attributes():
     lower, upper = cell("lower"), cell("upper")
     assert lower == upper  # the metaclass's own equality
     assert class_code_key(lower) != class_code_key(upper)
+    # and the data a method closes over: classes of one factory with other arrays shared
+    # their fitted states and vectors (keyed by the array's type alone)
+
+    def shifted(offset: np.ndarray) -> type:
+        class Shifted(TfidfBaseline):
+            def _transform_full(self, docs):
+                return super()._transform_full(docs) + offset[0]
+
+        return Shifted
+
+    assert class_code_key(shifted(np.zeros(2))) != class_code_key(shifted(np.ones(2)))
+    assert class_code_key(shifted(np.ones(2))) == class_code_key(shifted(np.ones(2)))
     start = time.perf_counter()
     fitted = upper(max_dim=2).fit(["a cat", "the dog", "birds fly"])
     assert time.perf_counter() - start < 10
