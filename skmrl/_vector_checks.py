@@ -326,7 +326,7 @@ def check_vector_rows(X: Any, takes: str) -> Any:
     return X
 
 
-def stack_vector_column(X: Any, *, name: str = "X") -> Any:
+def stack_vector_column(X: Any, *, name: str = "X", empty_width: int | None = None) -> Any:
     """Stack one column of vectors (``df["embedding"]``, ``df[["embedding"]]``: a cell per row,
     each a list, tuple or array of numbers, as an embeddings API's results are kept) into a
     2-D array; any other ``X`` is returned as it is, for the caller's own checks.
@@ -342,6 +342,10 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
         or ``Array`` column) or a 1-D array of dtype object whose cells hold vectors is stacked.
     name : str, default="X"
         How the input is named in error messages.
+    empty_width : int, optional
+        The width of the vectors an empty column stands for (a fitted estimator's
+        ``n_features_in_``, at ``transform``): then it is an array of shape
+        ``(0, empty_width)``, as an empty batch of any other kind is; without it, an error.
 
     Returns
     -------
@@ -352,7 +356,7 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
     Raises
     ------
     ValueError
-        For an empty column, a row without a vector (None, NaN: its row is named), vectors of
+        For an empty column (without ``empty_width``), a row without a vector (None, NaN: its row is named), vectors of
         different lengths (the first row that differs, and both lengths), vectors of 0 numbers,
         or a DataFrame of several columns of which one holds vectors (pick one).
     TypeError
@@ -385,6 +389,8 @@ def stack_vector_column(X: Any, *, name: str = "X") -> Any:
     if column is None:
         return X
     if not len(column):
+        if empty_width is not None:
+            return np.zeros((0, empty_width))
         raise ValueError(f"{name} is an empty column: it holds no vectors")
     if not _holds_vector_column(column):
         return X

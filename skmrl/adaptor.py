@@ -279,7 +279,9 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 "texts: embed them first, e.g. make_pipeline(MatryoshkaEmbedder(), "
                 "MatryoshkaAdaptor()), or use MatryoshkaEmbedder(fine_tune='adaptor')"
             )
-        X = stack_vector_column(X)  # df["embedding"], as a ColumnTransformer hands it over
+        # df["embedding"], as a ColumnTransformer hands it over; empty at transform: no rows
+        # (refused, where an empty batch of any other kind gave (0, dim))
+        X = stack_vector_column(X, empty_width=None if fit else self.n_features_in_)
         X = check_vector_rows(X, "MatryoshkaAdaptor takes")  # a list of rows: read once
         if sp.issparse(X):
             # scikit-learn's own message says ".toarray()", which for a TF-IDF matrix of tens of

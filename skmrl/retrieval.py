@@ -32,6 +32,7 @@ from skmrl._validation import (
 from skmrl._vector_checks import (
     INPUT_ATTRS,
     check_not_written_vectors,
+    check_vector_rows,
     kept_input_attrs,
     stack_vector_column,
 )
@@ -247,6 +248,9 @@ class MatryoshkaSearch(BaseEstimator):
         X = stack_vector_column(X, name=what)  # df["embedding"]: a cell per row
         if hasattr(X, "__len__") and len(X) == 0 and np.ndim(X) < 2:  # [] was told to reshape
             raise ValueError(f"{what} is empty: expected at least one vector")
+        # a polars LazyFrame, ragged rows: one line, as MatryoshkaAdaptor says it (numpy's
+        # "setting an array element with a sequence" came from check_array)
+        X = check_vector_rows(X, f"{what} must be")
         try:
             # float64 kept for prefix_normalize: a cast first zeroed rows of 1e-200
             V = check_array(

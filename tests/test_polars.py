@@ -244,8 +244,15 @@ def test_finetune_takes_pairs_and_scores_from_polars(tiny_bert):
         lambda lf: dim_curve(
             TfidfBaseline(), lf.select("text", "other"), [0.1, 0.5, 0.2, 0.3], task="sts", dims=[1]
         ),
+        # MatryoshkaSearch on vectors said numpy's "setting an array element with a sequence"
+        lambda lf: MatryoshkaSearch(shortlist_dim=None).fit(lf.select("x", "y")),
+        lambda lf: (
+            MatryoshkaSearch(shortlist_dim=None)
+            .fit(np.eye(2))
+            .kneighbors(lf.select("x", "y"), n_neighbors=1)
+        ),
     ],
-    ids=["fit", "vectors", "dim_curve", "compare", "pairs"],
+    ids=["fit", "vectors", "dim_curve", "compare", "pairs", "search", "queries"],
 )
 def test_a_polars_lazy_frame_is_refused_saying_to_collect_it(call):
     # A LazyFrame is a query: reading its columns resolves it, which polars warns of

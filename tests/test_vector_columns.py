@@ -172,6 +172,11 @@ def test_adaptor_in_a_column_transformer_on_the_vector_column(selector):
     assert columns.get_feature_names_out().tolist() == [
         f"emb__matryoshkaadaptor{i}" for i in range(4)
     ]
+    # an empty batch is no rows, as of any other kind: it was "an empty column" at transform
+    assert columns.transform(frame.iloc[:0]).shape == (0, 4)
+    assert pipe[0].transform(frame.iloc[:0]).shape == (0, 4)
+    with pytest.raises(ValueError, match=r"^X is an empty column: it holds no vectors$"):
+        MatryoshkaAdaptor().fit(frame["embedding"].iloc[:0])  # nothing to fit: refused
 
 
 def test_a_wide_frame_of_numbers_is_not_looked_into_column_by_column(monkeypatch):
