@@ -968,3 +968,34 @@ def test_a_new_rotation_revision_keys_every_adaptor_state_anew(monkeypatch):
     monkeypatch.setattr(adaptor_module, "_ROTATION_REVISION", adaptor_module._ROTATION_REVISION + 1)
     after = (MatryoshkaAdaptor(method="pca").fit(Z, y).fingerprint_, emb._state_key("data"))
     assert before[0] != after[0] and before[1] != after[1]
+
+
+def test_fits_run_in_float32_whatever_torchs_default_dtype(tiny_bert):
+    # torch.set_default_dtype(torch.float64) made the layers and constants the fits create
+    # float64: each failed deep in torch ("expected m1 and m2 to have the same dtype")
+    import warnings
+
+    import torch
+
+    from skmrl import MatryoshkaEmbedder, Word2VecEmbedder
+    from skmrl.utils._corpus import CORPUS
+
+    Z = np.random.default_rng(0).normal(size=(50, 32)).astype(np.float32)
+    y = np.arange(50) % 3
+    docs = list(CORPUS[:12])
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # few vectors, few tokens
+            outputs = [
+                MatryoshkaAdaptor(epochs=1).fit(Z).transform(Z),
+                MatryoshkaAdaptor(epochs=1).fit(Z, y).transform(Z),
+                Word2VecEmbedder(epochs=1, min_count=1, max_dim=8).fit(docs).transform(docs),
+                MatryoshkaEmbedder(tiny_bert, fine_tune="full", epochs=1, device="cpu")
+                .fit(docs, [0, 1] * 6)
+                .transform(docs),
+            ]
+    finally:
+        torch.set_default_dtype(before)
+    assert [out.dtype for out in outputs] == [np.float32] * 4

@@ -329,7 +329,8 @@ def fit_rotation(
         # The rotation starts from R0, so the layer has no random init: one drew from the
         # process's generator, and the fork_rng that kept it from doing so restored that
         # generator at its end, rewinding a seeded training's stream in another thread.
-        layer = nn.utils.skip_init(nn.Linear, D, D, bias=False)
+        # float32 whatever torch's default dtype (float64 failed the product with the data)
+        layer = nn.utils.skip_init(nn.Linear, D, D, bias=False, dtype=torch.float32)
         with torch.no_grad():
             layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(R0.T, dtype=np.float32)))
         # The Cayley map, not the matrix exponential (torch's default): 3-6x quicker a step,
@@ -358,7 +359,7 @@ def fit_rotation(
                     rows = perm[start : start + batch_size]
                     W = layer.weight  # (D, D), rows are the new basis directions
                     anchors = X[rows] @ W.T
-                    loss = torch.zeros(())
+                    loss = torch.zeros((), dtype=torch.float32)
                     if k > 0:
                         pick = top = torch.arange(k).expand(len(rows), k)
                         if pool > k:  # the top k, and k more drawn from the pool

@@ -295,8 +295,10 @@ class NestedHeads(nn.Module):
         super().__init__()
         self.dims = [int(d) for d in dims]
         self.weights = [1.0] * len(self.dims) if weights is None else [float(w) for w in weights]
-        self.heads = nn.ModuleList(nn.Linear(d, n_classes) for d in self.dims)
-        self.log_scale = nn.Parameter(torch.full((len(self.dims),), 2.3))  # e^2.3 ~ 10
+        # float32 whatever torch's default dtype, as the encoder's output is
+        f32 = torch.float32
+        self.heads = nn.ModuleList(nn.Linear(d, n_classes, dtype=f32) for d in self.dims)
+        self.log_scale = nn.Parameter(torch.full((len(self.dims),), 2.3, dtype=f32))  # e^2.3: 10
 
     def forward(self, embeddings: Tensor) -> list[Tensor]:
         """Logits of each prefix's head, in the order of ``dims``."""

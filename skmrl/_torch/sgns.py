@@ -230,7 +230,11 @@ def train_word2vec(
     # errors (upper triangle), each segment's divided by the number of prefixes containing it.
     ones = torch.ones(n_seg, n_seg, dtype=torch.float32, device=dev)
     to_prefix = torch.tril(ones)
-    scale = torch.tensor([1.0 / (n_seg - s) for s in range(n_seg)], device=dev).view(n_seg, 1)
+    # float32 throughout, whatever torch's default dtype (set_default_dtype(torch.float64) made
+    # these float64, and training failed in torch: "expected m1 and m2 to have the same dtype")
+    f32 = torch.float32
+    scale = torch.tensor([1.0 / (n_seg - s) for s in range(n_seg)], dtype=f32, device=dev)
+    scale = scale.view(n_seg, 1)
     to_segment = torch.triu(ones) * scale
 
     gen = torch.Generator(device=dev)
@@ -255,8 +259,10 @@ def train_word2vec(
     blocks_per_step = max(1, int(batch_words) // L)
     neg_weight = float(negative) / K
     # 1 for the centre columns of R, 0 for the negatives: the logistic target of each score.
-    target = torch.cat([torch.ones(L, device=dev), torch.zeros(K, device=dev)])
-    eye = torch.eye(L, device=dev)
+    target = torch.cat(
+        [torch.ones(L, dtype=f32, device=dev), torch.zeros(K, dtype=f32, device=dev)]
+    )
+    eye = torch.eye(L, dtype=f32, device=dev)
     total = max(1, epochs * n_tok)
     done = 0
     grads = _sg_grads if sg else _cbow_grads
