@@ -515,3 +515,31 @@ def test_two_threads_first_using_one_fine_tuned_encoder_build_it_once(tiny_bert,
         assert len(got) == 2 and got[0] is got[1]
     finally:
         _model_identity.forget_fine_tuned()
+
+
+def test_a_thread_limit_of_the_users_holds_through_encoding_and_fits(tiny_bert, two_torch_threads):
+    """threadpoolctl's threadpool_limits(1), scikit-learn's way against oversubscription, sets
+    the main thread's torch count to 1, which was taken for another block's leftover: the
+    encoding ran 2 workers, and the count was 2 after it and after a fit, inside the limit."""
+    import warnings
+
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from skmrl import MatryoshkaAdaptor
+    from skmrl._torch.encoder import encode
+
+    if not any(info["user_api"] == "openmp" for info in threadpool_info()):
+        pytest.skip("torch runs without OpenMP here: threadpool_limits does not reach it")
+    loaded = load_model(tiny_bert)
+    with threadpool_limits(limits=1):
+        if torch.get_num_threads() != 1:
+            pytest.skip("threadpool_limits does not set torch's count here")
+        encode(_long_texts(20, 0), loaded.model, loaded.tokenizer, batch_size=4, progress=False)
+        assert torch.get_num_threads() == 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # few vectors
+            MatryoshkaAdaptor(epochs=1).fit(np.random.default_rng(0).normal(size=(40, 8)))
+        assert torch.get_num_threads() == 1
+        assert _new_thread_torch_threads() == 2  # what threads take is left as it was
+    assert torch.get_num_threads() == 2

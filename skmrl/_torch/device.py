@@ -316,6 +316,22 @@ _torch_threads_before = 1
 _THREAD = threading.local()  # .blocks: this thread's torch_thread_block blocks in progress
 
 
+def _is_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _limit_this_thread(n_threads: int) -> None:
+    """Give the calling thread ``n_threads`` OpenMP threads (torch's count, with its OpenMP
+    backend) without changing the count that threads take: ``torch.set_num_threads`` sets
+    both."""
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        ThreadpoolController().select(user_api="openmp").limit(limits=int(n_threads))
+    except Exception:  # no threadpoolctl, or no OpenMP: the count as it is
+        pass
+
+
 def _new_thread_count() -> int:
     """The torch thread count that a thread started now takes (at its first torch call)."""
     import torch
@@ -348,7 +364,10 @@ def torch_threads() -> int:
     import torch
 
     own = torch.get_num_threads()
-    if own != 1 or getattr(_THREAD, "blocks", 0):
+    if own != 1 or getattr(_THREAD, "blocks", 0) or _is_main_thread():
+        # the main thread's 1 is its own (torch.set_num_threads(1), or threadpoolctl's
+        # threadpool_limits(1), which sklearn users set against oversubscription): it used
+        # torch before any block; setting it back overrode the user's limit
         return own
     with _ONE_THREAD_LOCK:
         if _torch_blocks:  # its next block, or a later call, sets it back
@@ -423,7 +442,9 @@ def torch_thread_block(n_threads: int) -> Iterator[None]:
         current = torch.get_num_threads()  # torch takes this thread's count now, if not yet
         if _torch_blocks == 0:
             _torch_threads_before = _new_thread_count()
-        own = current if depth else _torch_threads_before
+        # the main thread's own count (a threadpool_limits(1) of the user's) is its own; another
+        # thread's outermost block gives it the count threads take (see above)
+        own = current if depth or _is_main_thread() else _torch_threads_before
         _torch_blocks += 1
         torch.set_num_threads(int(n_threads))
     _THREAD.blocks = depth + 1
@@ -434,3 +455,5 @@ def torch_thread_block(n_threads: int) -> Iterator[None]:
         with _ONE_THREAD_LOCK:
             _torch_blocks -= 1
             torch.set_num_threads(own if _torch_blocks else _torch_threads_before)
+            if not _torch_blocks and own != _torch_threads_before:
+                _limit_this_thread(own)  # the main thread under a limit of the user's
