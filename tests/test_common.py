@@ -19,6 +19,7 @@ from skmrl import MatryoshkaEmbedder, TfidfBaseline, Word2VecEmbedder
 from skmrl.base import BaseEmbedder, prefix_normalize
 from skmrl.utils.estimator_checks import (
     EMBEDDER_CHECKS,
+    _unit_prefix,  # not prefix_normalize, which it checks
     check_cache_keys,
     check_clone_and_pickle,
     check_deterministic,
@@ -250,6 +251,35 @@ class _FitSetsDim(TfidfBaseline):
         return self
 
 
+class _RotatesTheFullSize(TfidfBaseline):
+    """dim=None gives dense full-size vectors in another order of columns than dim=max_dim_."""
+
+    def transform(self, X):
+        if self.dim is not None:
+            return super().transform(X)
+        self.dim = self.max_dim_
+        try:
+            out = super().transform(X)
+        finally:
+            self.dim = None
+        return np.ascontiguousarray(out[:, ::-1])
+
+
+class _ScalesATensorInTransform(TfidfBaseline):
+    """transform scales a fitted torch tensor in place."""
+
+    def fit(self, X, y=None):
+        import torch
+
+        super().fit(X, y)
+        self.scale_ = torch.ones(3)
+        return self
+
+    def _transform_full(self, docs):
+        self.scale_.mul_(2.0)
+        return super()._transform_full(docs)
+
+
 class _NeverCached(TfidfBaseline):
     def _fit_key(self, docs, y):
         return None
@@ -276,6 +306,8 @@ class _NeverCached(TfidfBaseline):
         (_RandomTransform, check_deterministic, "is transform .* random"),
         (_UnseededFit, check_deterministic, "seeded by random_state"),
         (_ScalesInTransform, check_transform_keeps_state, r"changed \['components_'\]"),
+        (_ScalesATensorInTransform, check_transform_keeps_state, r"changed \['scale_'\]"),
+        (_RotatesTheFullSize, check_output, "dim=None is not the full size, dim=max_dim_"),
         (_CountsInTransform, check_transform_keeps_state, r"changed \['n_transformed_'\]"),
         (_MinDfNotKeyed, check_cache_keys, "with min_df=2 .after a fit with min_df=1., the"),
         (_SaysItLearnsNothing, check_cache_keys, "fitted on other texts"),
@@ -292,6 +324,16 @@ def test_checks_catch_a_broken_embedder(broken, check, match):
     check_embedder(TfidfBaseline(max_dim=16), checks=[check])  # the unbroken one passes
     with pytest.raises(AssertionError, match=rf"fails {check.__name__}: (.|\n)*{match}"):
         check_embedder(broken(max_dim=16), checks=[check])
+
+
+def test_all_checks_name_the_broken_contract_and_take_array_parameters():
+    # Run with every check (as the docs advise), a transform that edits the fitted state
+    # failed first as check_nesting's mismatch; an array parameter failed
+    # check_clone_and_pickle ("the truth value of an array ... is ambiguous")
+    with pytest.raises(AssertionError, match=r"fails check_transform_keeps_state: "):
+        check_embedder(_ScalesInTransform(max_dim=16))
+    stop_words = np.array(["the", "a"])
+    check_clone_and_pickle(TfidfBaseline(max_dim=16, stop_words=stop_words), CORPUS, LABELS)
 
 
 @pytest.mark.parametrize(
@@ -515,7 +557,7 @@ def test_nesting_property(make):
     full = clone(est).set_params(dim=est.max_dim_).fit(CORPUS).transform(CORPUS)
     unnormalised = clone(est).set_params(dim=est.max_dim_, normalize=False).fit(CORPUS)
     raw = unnormalised.transform(CORPUS)
-    np.testing.assert_allclose(prefix_normalize(raw, None), full, atol=1e-6)
+    np.testing.assert_allclose(_unit_prefix(raw, None), full, atol=1e-6)
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
@@ -526,7 +568,8 @@ def test_nesting_property(make):
     def check(dim, rows, normalize):
         docs = [CORPUS[i] for i in rows]
         out = clone(est).set_params(dim=dim, normalize=normalize).fit(CORPUS).transform(docs)
-        expected = prefix_normalize(full[rows], dim) if normalize else raw[rows][:, :dim]
+        # written out, not prefix_normalize: the test could not fail where that is wrong
+        expected = _unit_prefix(full[rows], dim) if normalize else raw[rows][:, :dim]
         np.testing.assert_allclose(out, expected, atol=1e-5)
 
     check()
