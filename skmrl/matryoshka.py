@@ -158,6 +158,11 @@ class MatryoshkaEmbedder(BaseEmbedder):
     train_batch_size : int, default=32
         Texts per training step of ``"full"`` (with :func:`skmrl.finetune`'s scored pairs,
         pairs per step: twice as many texts).
+    accumulation_steps : int, default=1
+        Batches of ``train_batch_size`` whose gradients add up to one optimiser step of
+        ``"full"``: the step of ``accumulation_steps x train_batch_size`` texts, in the memory
+        of ``train_batch_size`` (for a GPU short of memory). Each batch's in-batch loss (its
+        negatives, its similarity matrix) stays of ``train_batch_size`` texts.
     random_state : int, default=0
         Seed of the fine-tuning (same seed, same data: the same weights on a CPU; on a GPU,
         not bit for bit, as some CUDA kernels add in an order that varies from run to run:
@@ -267,6 +272,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         epochs: int | None = None,
         learning_rate: float | None = None,
         train_batch_size: int = _TRAIN_BATCH_SIZE,
+        accumulation_steps: int = 1,
         random_state: int = 0,
         trust_remote_code: bool = False,
     ) -> None:
@@ -288,6 +294,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.train_batch_size = train_batch_size
+        self.accumulation_steps = accumulation_steps
         self.random_state = random_state
         self.trust_remote_code = trust_remote_code
 
@@ -325,6 +332,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
             check_int("epochs", self.epochs, 1)
         check_float("learning_rate", self.learning_rate, 0.0, open_low=True, allow_none=True)
         check_int("train_batch_size", self.train_batch_size, 2)
+        check_int("accumulation_steps", self.accumulation_steps, 1)
         check_seed(self.random_state, int_only=True)
         check_bool("trust_remote_code", self.trust_remote_code)
         if self.matryoshka_dims is not None:
@@ -355,24 +363,31 @@ class MatryoshkaEmbedder(BaseEmbedder):
             self._warn_unused_training_settings(
                 "only used when fit trains the encoder's weights (fine_tune='full' or "
                 "'full+adaptor'), not by fine_tune='adaptor'",
-                names=("train_batch_size",),
+                names=("train_batch_size", "accumulation_steps"),
             )
 
     def _warn_unused_training_settings(
         self,
         why: str,
-        names: tuple[str, ...] = ("matryoshka_dims", "epochs", "learning_rate", "train_batch_size"),
+        names: tuple[str, ...] = (
+            "matryoshka_dims",
+            "epochs",
+            "learning_rate",
+            "train_batch_size",
+            "accumulation_steps",
+        ),
     ) -> None:
         """Warn when one of ``names`` (``matryoshka_dims``, ``epochs``, ``learning_rate``,
-        ``train_batch_size``) is set where nothing uses it (a warning, not an error, so that a
-        grid over ``fine_tune`` still runs); ``train_batch_size`` counts as set when it is not
-        its default."""
+        ``train_batch_size``, ``accumulation_steps``) is set where nothing uses it (a warning,
+        not an error, so that a grid over ``fine_tune`` still runs); ``train_batch_size`` and
+        ``accumulation_steps`` count as set when they are not their defaults."""
+        defaults = {"train_batch_size": _TRAIN_BATCH_SIZE, "accumulation_steps": 1}
         unused = [
             name
             for name in names
             if (
-                self.train_batch_size != _TRAIN_BATCH_SIZE
-                if name == "train_batch_size"
+                getattr(self, name) != defaults[name]
+                if name in defaults
                 else getattr(self, name) is not None
             )
         ]

@@ -790,6 +790,10 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
         ([c, *t, "-o", out, "--matryoshka-dims", "8", "1000"], "--matryoshka-dims",
          ("more than the model's 384 dims",)),
         ([c, *t, "-o", out, "--batch-size", "8"], "--batch-size", ("only --method full",)),
+        ([c, *t, "-o", out, "--accumulation-steps", "2"], "--accumulation-steps",
+         ("only --method full",)),
+        ([c, *t, "-o", out, "--method", "full", "--accumulation-steps", "0"],
+         "--accumulation-steps", ("a positive int",)),
         # closed-form rotations: training settings would be dropped silently
         ([c, *t, "--label-col", "topic", "-o", out, "--epochs", "3"], "--epochs",
          ("--method adaptor with --label-col has no training",)),
@@ -1220,6 +1224,7 @@ def test_finetune_full_trains_the_encoder_from_pairs(skmrl_cmd, tmp_path):
     out = skmrl_cmd(
         "finetune", str(data), "--text-col", "s1", "--pair-col", "s2", "--score-col", "score",
         "-o", str(folder), "--method", "full", "--max-length", "16", "--batch-size", "4",
+        "--accumulation-steps", "2",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "encoder training loss: " in out.stdout

@@ -861,3 +861,24 @@ def test_self_distillation_weighs_the_full_size_whether_listed_or_not(tiny_bert,
     with pytest.raises(RuntimeError, match="captured"):
         emb.fit(CORPUS)
     assert seen == {"dims": [8, 16, 32], "dim_weights": [1.0, 1.0, 2.0]}
+
+
+def test_accumulation_steps_add_up_batches_into_one_step(tiny_bert):
+    # The trainer's gradient accumulation had no parameter on the estimator, finetune or the
+    # CLI: a GPU short of memory could not train on steps of more texts than it holds
+    import warnings
+
+    common = {"fine_tune": "full", "device": "cpu", "epochs": 1, "train_batch_size": 2}
+    texts = list(CORPUS[:16])
+    plain = MatryoshkaEmbedder(tiny_bert, **common).fit(texts)
+    accumulated = MatryoshkaEmbedder(tiny_bert, accumulation_steps=2, **common).fit(texts)
+    assert (len(plain.training_losses_), len(accumulated.training_losses_)) == (8, 4)
+    assert not np.allclose(plain.transform(texts), accumulated.transform(texts))
+    with pytest.raises(ValueError, match=r"accumulation_steps must be .*>= 1.*got 0"):
+        MatryoshkaEmbedder(tiny_bert, accumulation_steps=0, **common).fit(texts)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MatryoshkaEmbedder(
+            tiny_bert, fine_tune="adaptor", accumulation_steps=2, device="cpu"
+        )._validate_params()
+    assert any("accumulation_steps is only used when fit trains" in str(w.message) for w in caught)

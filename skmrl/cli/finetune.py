@@ -300,11 +300,15 @@ def _check_options(args: argparse.Namespace) -> None:
                     f"{route} has no training (no epochs, no learning rate, no prefix sizes): "
                     "its rotation is found in closed form, nested at every size",
                 )
-    if args.batch_size is not None and args.method not in _FULL_METHODS:
-        raise Refused(
-            "--batch-size",
-            f"only --method full and full+adaptor train in batches of texts, not {args.method}",
-        )
+    for option, value in (
+        ("--batch-size", args.batch_size),
+        ("--accumulation-steps", args.accumulation_steps),
+    ):
+        if value is not None and args.method not in _FULL_METHODS:
+            raise Refused(
+                option,
+                f"only --method full and full+adaptor train in batches of texts, not {args.method}",
+            )
     if args.matryoshka_layers is not None and args.method != "full":
         raise Refused(
             "--matryoshka-layers",
@@ -408,6 +412,8 @@ def _train(args: argparse.Namespace, plan: _Plan) -> Any:
     }
     if args.batch_size is not None:
         params["train_batch_size"] = args.batch_size
+    if args.accumulation_steps is not None:
+        params["accumulation_steps"] = args.accumulation_steps
     if args.matryoshka_layers is not None:
         params["matryoshka_layers"] = args.matryoshka_layers
     if plan.pairs is not None:
@@ -627,6 +633,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="texts (with --pair-col: pairs) per training step of full and full+adaptor "
         "(default: 32)",
+    )
+    train.add_argument(
+        "--accumulation-steps",
+        type=int_at_least(1, "a positive int"),
+        metavar="K",
+        help="add up the gradients of K batches before each optimiser step of full and "
+        "full+adaptor: steps of K x --batch-size texts, in the memory of one batch (default: 1)",
     )
     train.add_argument(
         "--matryoshka-dims",
