@@ -340,6 +340,10 @@ _METADATA_FILES = (
 )
 
 
+#: The hub ids :func:`_fetch_metadata` has asked for in this process.
+_FETCHED: set[str] = set()
+
+
 def _fetch_metadata(repo_id: str) -> None:
     """Download, where downloads are allowed, the small files of a hub model that skmrl reads
     from the hub cache: its configs (whose ``auto_map`` names custom code) and its
@@ -347,32 +351,44 @@ def _fetch_metadata(repo_id: str) -> None:
 
     Read from the cache alone, a model not yet downloaded had none of them: its first load ran
     transformers' classes under ``trust_remote_code=True`` (its own code from the second load
-    on, to other vectors), and the warning that a BGE model pools by CLS never came. A file
-    the cache holds, or knows the model lacks, is not asked for again; a failed request is left
-    to transformers' load, which says what failed.
+    on, to other vectors), and the warning that a BGE model pools by CLS never came.
+
+    Only for a model whose ``config.json`` the cache lacks (a first download), once per
+    process: each request without a network is retried for some 20 s, and asking at every
+    load for files an earlier download left out made each load minutes slower. A file the
+    cache knows the model lacks is not asked for; the first failed request (no network, no
+    such model) ends the fetch, and transformers' load says what failed.
     """
     try:
         from huggingface_hub import hf_hub_download, try_to_load_from_cache
+        from huggingface_hub.utils import EntryNotFoundError
     except ImportError:  # pragma: no cover - a dependency of transformers
         return
+    if repo_id in _FETCHED or model_file(repo_id, "config.json") is not None:
+        return
+    _FETCHED.add(repo_id)
 
-    def fetch(name: str) -> None:
+    def fetch(name: str) -> bool:
+        """Whether to go on: a file found or absent, not a failed request."""
         try:
-            if try_to_load_from_cache(repo_id, name) is not None:
-                return  # held, or known to be absent
-            hf_hub_download(repo_id, name)
-        except Exception:  # absent, no network, no such repo: the load says what failed
-            return
+            if try_to_load_from_cache(repo_id, name) is None:  # neither held nor known absent
+                hf_hub_download(repo_id, name)
+        except EntryNotFoundError:
+            return True
+        except Exception:  # no network, no such repo: the load says what failed
+            return False
+        return True
 
-    for name in _METADATA_FILES:
-        fetch(name)
+    if not all(fetch(name) for name in _METADATA_FILES):
+        return
     modules_file = model_file(repo_id, "modules.json")
     modules = read_json(modules_file) if modules_file else None
     for module in modules if isinstance(modules, list) else []:
         path = module.get("path") if isinstance(module, dict) else None
         if isinstance(path, str) and path:  # 1_Pooling/, an older encoder's 0_Transformer/
-            for name in ("config.json", "sentence_bert_config.json", "tokenizer_config.json"):
-                fetch(f"{path}/{name}")
+            names = ("config.json", "sentence_bert_config.json", "tokenizer_config.json")
+            if not all(fetch(f"{path}/{name}") for name in names):
+                return
 
 
 def model_file(source: str, name: str) -> Path | None:

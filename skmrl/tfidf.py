@@ -188,6 +188,13 @@ class TfidfBaseline(BaseEmbedder):
                     f"token_pattern={self.token_pattern!r} is not a valid regular expression: {exc}"
                 ) from None
 
+    def _fit_key(self, docs: list[str], y: Any) -> str | None:
+        key = super()._fit_key(docs, y)
+        # the decomposition's revision: a state cached (memory=) by an earlier one is served as
+        # this one's otherwise (revision 2: every component of a small vocabulary on a corpus
+        # past the dense SVD's size, where the earlier lost one)
+        return None if key is None else f"{key}|svd{_SVD_REVISION}"
+
     def _fit_full(self, docs: list[str], y: Any) -> dict[str, Any]:
         vectorizer = TfidfVectorizer(
             ngram_range=self.ngram_range,
@@ -197,10 +204,9 @@ class TfidfBaseline(BaseEmbedder):
             max_features=self.max_features,
             # a copy of a list: the shared fitted vectorizer reads it at transform, so a list
             # the user edited after fit changed the vectors other estimators got from the cache
+            # (anything else goes to scikit-learn's checks as it is)
             stop_words=(
-                self.stop_words
-                if self.stop_words is None or isinstance(self.stop_words, str)
-                else list(self.stop_words)
+                list(self.stop_words) if isinstance(self.stop_words, list) else self.stop_words
             ),
             lowercase=self.lowercase,
             strip_accents=self.strip_accents,
@@ -213,7 +219,7 @@ class TfidfBaseline(BaseEmbedder):
         except ValueError as exc:
             if not str(exc).startswith("empty vocabulary"):
                 raise
-            raise ValueError(self._empty_vocabulary_message(len(docs))) from None
+            raise ValueError(self._empty_vocabulary_message(docs)) from None
         # The pruned-term set is only for introspection and can be huge: do not keep or pickle it.
         if hasattr(vectorizer, "stop_words_"):
             del vectorizer.stop_words_
@@ -230,12 +236,14 @@ class TfidfBaseline(BaseEmbedder):
             "max_dim_": rank,
         }
 
-    def _empty_vocabulary_message(self, n_docs: int) -> str:
+    def _empty_vocabulary_message(self, texts: list[str]) -> str:
         """What TfidfVectorizer's "empty vocabulary; perhaps the documents only contain stop
         words" means here: it said stop words also of emoji, punctuation, or one-character
         words (a Chinese character), which the default ``token_pattern`` does not take."""
+        n_docs = len(texts)
         docs = f"{n_docs} training document" + ("" if n_docs == 1 else "s")
-        if isinstance(self.strip_accents, str) and self.strip_accents == "ascii":
+        ascii_strip = isinstance(self.strip_accents, str) and self.strip_accents == "ascii"
+        if ascii_strip and not all(text.isascii() for text in texts):
             # the other advice (a token pattern, characters) fails the same way after it
             ascii_only = (
                 "; strip_accents='ascii' drops every character outside ASCII (the whole of a "
@@ -361,6 +369,9 @@ def _set_at_fit(doc: str) -> Any:
     cannot be); ``fit`` puts the estimator's own function back."""
     raise RuntimeError("a TfidfBaseline's function parameter was not restored after fit")
 
+
+#: The revision of the decomposition, in the fit key (see ``TfidfBaseline._fit_key``).
+_SVD_REVISION = 2
 
 #: Largest dense TF-IDF matrix (in entries) that is decomposed exactly rather than randomized.
 _EXACT_SVD_MAX_ENTRIES = 20_000_000

@@ -240,4 +240,15 @@ def test_a_download_fetches_the_files_skmrl_reads_before_the_load(tiny_bert, tmp
     assert "auto_map" in custom_code_configs("someone/bge-like")["config.json"]
     requested.clear()
     resolve_model("someone/bge-like")
-    assert requested == []  # held, or known to be absent: not asked for again
+    assert requested == []  # downloaded: not asked for again
+
+    # without a network each request is retried for ~20 s: the first failure ends the fetch,
+    # once per process (every load asked again, and loads took minutes longer)
+    def offline(repo_id, filename, **kwargs):
+        requested.append(filename)
+        raise OSError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
+    for _ in range(2):
+        assert resolve_model("someone/unreachable") == "someone/unreachable"
+    assert requested == ["config.json"]

@@ -445,6 +445,10 @@ def test_the_empty_vocabulary_of_strip_accents_ascii_names_it():
         with pytest.raises(ValueError, match=r"empty vocabulary: .*strip_accents='ascii' drops"):
             TfidfBaseline(strip_accents="ascii", **params).fit(chinese)
     assert TfidfBaseline(strip_accents="unicode", analyzer="char").fit(chinese).max_dim_ == 3
+    # an ASCII text's empty vocabulary is not for that advice
+    with pytest.raises(ValueError, match="empty vocabulary") as info:
+        TfidfBaseline(strip_accents="ascii", stop_words="english").fit(["the and of", "it is"])
+    assert "strip_accents" not in str(info.value)
 
 
 def test_a_stop_words_list_edited_after_fit_changes_no_one_elses_vectors():
@@ -481,3 +485,7 @@ def test_every_component_of_a_small_vocabulary_on_a_large_corpus(monkeypatch):
         exact.set_params(dim=12).transform(docs),
         atol=1e-5,
     )
+    # and a state cached on disk by the earlier decomposition is not served: the key changed
+    key = large._fit_key(docs, None)
+    monkeypatch.setattr(skmrl.tfidf, "_SVD_REVISION", 1)
+    assert large._fit_key(docs, None) != key
