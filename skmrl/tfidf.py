@@ -56,8 +56,9 @@ class TfidfBaseline(BaseEmbedder):
         Use ``1 + log(tf)`` term frequencies.
     max_features : int, optional
         Keep only the most frequent terms.
-    stop_words : {"english"}, list or None, default=None
-        Stop words to drop.
+    stop_words : {"english"}, list, 1-D array or None, default=None
+        Stop words to drop (an array, such as a column's ``.to_numpy()``, is read as its
+        list).
     lowercase : bool, default=True
         Lowercase before tokenizing.
     strip_accents : {"ascii", "unicode"}, callable or None, default=None
@@ -204,9 +205,13 @@ class TfidfBaseline(BaseEmbedder):
             max_features=self.max_features,
             # a copy of a list: the shared fitted vectorizer reads it at transform, so a list
             # the user edited after fit changed the vectors other estimators got from the cache
-            # (anything else goes to scikit-learn's checks as it is)
+            # (an array as its list; anything else goes to scikit-learn's checks as it is)
             stop_words=(
-                list(self.stop_words) if isinstance(self.stop_words, list) else self.stop_words
+                list(self.stop_words)
+                if isinstance(self.stop_words, list)
+                else self.stop_words.tolist()
+                if isinstance(self.stop_words, np.ndarray)
+                else self.stop_words
             ),
             lowercase=self.lowercase,
             strip_accents=self.strip_accents,
