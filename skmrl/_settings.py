@@ -164,6 +164,8 @@ def _constant_key(value: Any) -> str:
     which reads an object's ``get_params`` and the like: a ``MagicMock`` answered every such
     call with another mock, for 16 s, until the recursion limit."""
     try:
+        if type(value).__module__.partition(".")[0] == "torch" and hasattr(value, "detach"):
+            value = value.detach().cpu().numpy()  # a tensor's repr shows a few of its values
         if isinstance(value, _DATA) or type(value).__module__.partition(".")[0] == "pandas":
             return stable_repr(value, strict=True)
         text = repr(value)

@@ -353,18 +353,18 @@ def _fetch_metadata(repo_id: str) -> None:
     transformers' classes under ``trust_remote_code=True`` (its own code from the second load
     on, to other vectors), and the warning that a BGE model pools by CLS never came.
 
-    Only for a model whose ``config.json`` the cache lacks (a first download), once per
-    process: each request without a network is retried for some 20 s, and asking at every
-    load for files an earlier download left out made each load minutes slower. A file the
-    cache knows the model lacks is not asked for; the first failed request (no network, no
-    such model) ends the fetch, and transformers' load says what failed.
+    Once per process (a model transformers downloaded lacks the sentence-transformers files
+    too): each request without a network is retried for some 20 s, and asking at every load
+    made each load minutes slower. A file the cache holds, or knows the model lacks, is not
+    asked for; the first failed request (no network, no such model) ends the fetch, and
+    transformers' load says what failed.
     """
     try:
         from huggingface_hub import hf_hub_download, try_to_load_from_cache
-        from huggingface_hub.utils import EntryNotFoundError
+        from huggingface_hub.utils import EntryNotFoundError, LocalEntryNotFoundError
     except ImportError:  # pragma: no cover - a dependency of transformers
         return
-    if repo_id in _FETCHED or model_file(repo_id, "config.json") is not None:
+    if repo_id in _FETCHED:
         return
     _FETCHED.add(repo_id)
 
@@ -373,9 +373,11 @@ def _fetch_metadata(repo_id: str) -> None:
         try:
             if try_to_load_from_cache(repo_id, name) is None:  # neither held nor known absent
                 hf_hub_download(repo_id, name)
-        except EntryNotFoundError:
+        except LocalEntryNotFoundError:  # no network (an EntryNotFoundError too): stop
+            return False
+        except EntryNotFoundError:  # the model has no such file
             return True
-        except Exception:  # no network, no such repo: the load says what failed
+        except Exception:  # no such repo, another failure: the load says what failed
             return False
         return True
 

@@ -56,9 +56,9 @@ class TfidfBaseline(BaseEmbedder):
         Use ``1 + log(tf)`` term frequencies.
     max_features : int, optional
         Keep only the most frequent terms.
-    stop_words : {"english"}, list, 1-D array or None, default=None
-        Stop words to drop (an array, such as a column's ``.to_numpy()``, is read as its
-        list).
+    stop_words : {"english"}, list, tuple, set, 1-D array or None, default=None
+        Stop words to drop (``ENGLISH_STOP_WORDS | {"said"}``, a frozenset, or a column's
+        ``.to_numpy()`` too: each is read as a list).
     lowercase : bool, default=True
         Lowercase before tokenizing.
     strip_accents : {"ascii", "unicode"}, callable or None, default=None
@@ -205,12 +205,12 @@ class TfidfBaseline(BaseEmbedder):
             max_features=self.max_features,
             # a copy of a list: the shared fitted vectorizer reads it at transform, so a list
             # the user edited after fit changed the vectors other estimators got from the cache
-            # (an array as its list; anything else goes to scikit-learn's checks as it is)
+            # (sets, tuples and arrays as lists; anything else to scikit-learn's checks)
             stop_words=(
-                list(self.stop_words)
-                if isinstance(self.stop_words, list)
-                else self.stop_words.tolist()
+                self.stop_words.tolist()
                 if isinstance(self.stop_words, np.ndarray)
+                else list(self.stop_words)
+                if isinstance(self.stop_words, list | tuple | set | frozenset)
                 else self.stop_words
             ),
             lowercase=self.lowercase,

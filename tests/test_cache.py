@@ -1788,6 +1788,11 @@ def test_class_keys_go_by_identity_and_survive_odd_attributes():
 
     assert class_code_key(shifted(np.zeros(2))) != class_code_key(shifted(np.ones(2)))
     assert class_code_key(shifted(np.ones(2))) == class_code_key(shifted(np.ones(2)))
+    # a tensor by its values (its repr shows a few of them)
+    torch = pytest.importorskip("torch")
+    middle = torch.zeros(5000)
+    middle[2500] = 1.0
+    assert class_code_key(shifted(torch.zeros(5000))) != class_code_key(shifted(middle))
     start = time.perf_counter()
     fitted = upper(max_dim=2).fit(["a cat", "the dog", "birds fly"])
     assert time.perf_counter() - start < 10

@@ -240,15 +240,21 @@ def test_a_download_fetches_the_files_skmrl_reads_before_the_load(tiny_bert, tmp
     assert "auto_map" in custom_code_configs("someone/bge-like")["config.json"]
     requested.clear()
     resolve_model("someone/bge-like")
-    assert requested == []  # downloaded: not asked for again
+    assert requested == []  # once per process
 
-    # without a network each request is retried for ~20 s: the first failure ends the fetch,
-    # once per process (every load asked again, and loads took minutes longer)
-    def offline(repo_id, filename, **kwargs):
-        requested.append(filename)
-        raise OSError("no network")
+    # without a network each request is retried for ~20 s: the first failure ends the fetch
+    # (huggingface_hub's LocalEntryNotFoundError, an EntryNotFoundError too, was taken for a
+    # file the model lacks, and every file was asked for), once per process
+    from huggingface_hub.utils import LocalEntryNotFoundError
 
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
-    for _ in range(2):
-        assert resolve_model("someone/unreachable") == "someone/unreachable"
-    assert requested == ["config.json"]
+    for error in (LocalEntryNotFoundError("no network"), OSError("no network")):
+
+        def offline(repo_id, filename, error=error, **kwargs):
+            requested.append(filename)
+            raise error
+
+        monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
+        repo = f"someone/unreachable-{type(error).__name__}"
+        for _ in range(2):
+            assert resolve_model(repo) == repo
+    assert requested == ["config.json", "config.json"]

@@ -451,6 +451,16 @@ def test_the_empty_vocabulary_of_strip_accents_ascii_names_it():
     assert "strip_accents" not in str(info.value)
 
 
+def test_stop_words_as_a_set_tuple_or_array():
+    # ENGLISH_STOP_WORDS | {"cat"} (a frozenset) and a column's words were refused by
+    # scikit-learn's check, which takes a list only
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    for words in (ENGLISH_STOP_WORDS | {"cat"}, ("the", "cat"), np.array(["the", "cat"])):
+        vocabulary = TfidfBaseline(stop_words=words).fit(CORPUS).vectorizer_.vocabulary_
+        assert "cat" not in vocabulary and "the" not in vocabulary and "mat" in vocabulary
+
+
 def test_a_stop_words_list_edited_after_fit_changes_no_one_elses_vectors():
     # The shared fitted vectorizer held the user's list and read it at transform: after
     # stops.append("cat"), another estimator with ["the"] got "cat" dropped from the cache

@@ -543,3 +543,42 @@ def test_a_thread_limit_of_the_users_holds_through_encoding_and_fits(tiny_bert, 
         assert torch.get_num_threads() == 1
         assert _new_thread_torch_threads() == 2  # what threads take is left as it was
     assert torch.get_num_threads() == 2
+
+
+def test_the_main_threads_first_fit_during_another_threads_keeps_the_cores():
+    """The main thread's first torch call, during another thread's one-thread block, takes
+    that block's 1: kept as the user's own limit, the main thread ran one thread for good."""
+    code = (
+        "import threading, warnings\n"
+        "import numpy as np\n"
+        "warnings.simplefilter('ignore')\n"
+        "from skmrl import MatryoshkaAdaptor\n"
+        "from skmrl._torch.device import one_torch_thread\n"
+        "inside, release = threading.Event(), threading.Event()\n"
+        "def other():\n"
+        "    with one_torch_thread():\n"
+        "        inside.set()\n"
+        "        release.wait(60)\n"
+        "t = threading.Thread(target=other)\n"
+        "t.start()\n"
+        "inside.wait(60)\n"
+        "X = np.random.default_rng(0).normal(size=(200, 16)).astype('float32')\n"
+        "MatryoshkaAdaptor(epochs=1).fit(X)\n"  # the main thread's first torch work
+        "release.set()\n"
+        "t.join()\n"
+        "import torch\n"
+        "out = []\n"
+        "n = threading.Thread(target=lambda: out.append(torch.get_num_threads()))\n"
+        "n.start(); n.join()\n"
+        "print(torch.get_num_threads(), out[0])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False,
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    main, new_thread = proc.stdout.split()
+    if new_thread == "1":
+        pytest.skip("one core: a thread takes one torch thread anyway")
+    assert main == new_thread

@@ -316,8 +316,22 @@ _torch_threads_before = 1
 _THREAD = threading.local()  # .blocks: this thread's torch_thread_block blocks in progress
 
 
-def _is_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
+#: Whether the main thread's torch count is its own: decided when skmrl first sees the main
+#: thread, as whether no block was then in progress in another thread (its first torch call
+#: may have come during one, and taken that block's 1; else its count is the user's).
+_main_count_own: bool | None = None
+
+
+def _own_main_thread_count() -> bool:
+    """Whether the calling thread is the main thread, with a count of its own: a 1 there is a
+    limit of the user's (``torch.set_num_threads(1)``, threadpoolctl's ``threadpool_limits``),
+    to keep, not another thread's block left over. Called under ``_ONE_THREAD_LOCK``."""
+    global _main_count_own
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if _main_count_own is None:
+        _main_count_own = _torch_blocks == 0
+    return _main_count_own
 
 
 def _limit_this_thread(n_threads: int) -> None:
@@ -364,12 +378,13 @@ def torch_threads() -> int:
     import torch
 
     own = torch.get_num_threads()
-    if own != 1 or getattr(_THREAD, "blocks", 0) or _is_main_thread():
-        # the main thread's 1 is its own (torch.set_num_threads(1), or threadpoolctl's
-        # threadpool_limits(1), which sklearn users set against oversubscription): it used
-        # torch before any block; setting it back overrode the user's limit
+    if own != 1 or getattr(_THREAD, "blocks", 0):
         return own
     with _ONE_THREAD_LOCK:
+        if _own_main_thread_count():
+            # the main thread's 1 is the user's (torch.set_num_threads(1), or threadpoolctl's
+            # threadpool_limits(1) against oversubscription): setting it back overrode it
+            return own
         if _torch_blocks:  # its next block, or a later call, sets it back
             return own
         count = _new_thread_count()
@@ -444,7 +459,7 @@ def torch_thread_block(n_threads: int) -> Iterator[None]:
             _torch_threads_before = _new_thread_count()
         # the main thread's own count (a threadpool_limits(1) of the user's) is its own; another
         # thread's outermost block gives it the count threads take (see above)
-        own = current if depth or _is_main_thread() else _torch_threads_before
+        own = current if depth or _own_main_thread_count() else _torch_threads_before
         _torch_blocks += 1
         torch.set_num_threads(int(n_threads))
     _THREAD.blocks = depth + 1
