@@ -23,6 +23,7 @@ __all__ = [
     "Unkeyable",
     "changed_settings",
     "class_code_key",
+    "is_torch_tensor",
     "recorded_settings",
     "refuse_changed_settings",
     "stable_repr",
@@ -157,6 +158,11 @@ def _value_key(value: Any, inside: set[int]) -> str:
     return _constant_key(value)
 
 
+def is_torch_tensor(value: Any) -> bool:
+    """Whether ``value`` is a torch tensor, without importing torch."""
+    return type(value).__module__.partition(".")[0] == "torch" and hasattr(value, "detach")
+
+
 def _constant_key(value: Any) -> str:
     """``value``'s stable repr where it is data (numbers, text, containers, arrays, frames),
     its own repr for another object, and its type's name where that repr holds an address
@@ -164,7 +170,7 @@ def _constant_key(value: Any) -> str:
     which reads an object's ``get_params`` and the like: a ``MagicMock`` answered every such
     call with another mock, for 16 s, until the recursion limit."""
     try:
-        if type(value).__module__.partition(".")[0] == "torch" and hasattr(value, "detach"):
+        if is_torch_tensor(value):
             value = value.detach().cpu().numpy()  # a tensor's repr shows a few of its values
         if isinstance(value, _DATA) or type(value).__module__.partition(".")[0] == "pandas":
             return stable_repr(value, strict=True)

@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
+from skmrl._settings import is_torch_tensor
 from skmrl._validation import check_documents, check_label_count
 from skmrl.base import prefix_normalize
 from skmrl.cache import clear_caches, get_embedding_cache
@@ -726,15 +727,11 @@ def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
 _LEAVES = (str, bytes, numbers.Number, np.ndarray, np.generic, set, frozenset)
 
 
-def _is_tensor(value: Any) -> bool:
-    return type(value).__module__.partition(".")[0] == "torch" and hasattr(value, "detach")
-
-
 def _plain(value: Any) -> Any:
     """``value`` with each object that is not data (a model, a tokenizer), also one held in a
     list, a tuple or a dict, replaced by its identity and its arrays; a torch tensor is its
     values (one scaled in place by ``transform`` was not seen)."""
-    if _is_tensor(value):
+    if is_torch_tensor(value):
         return value.detach().cpu().numpy()
     if value is None or isinstance(value, _LEAVES) or sp.issparse(value):
         return value
@@ -745,7 +742,7 @@ def _plain(value: Any) -> Any:
     arrays = {
         k: _plain(v)
         for k, v in getattr(value, "__dict__", {}).items()
-        if isinstance(v, np.ndarray) or _is_tensor(v)
+        if isinstance(v, np.ndarray) or is_torch_tensor(v)
     }
     return ("object", id(value), arrays)
 
