@@ -356,9 +356,10 @@ def stack_vector_column(X: Any, *, name: str = "X", empty_width: int | None = No
     Raises
     ------
     ValueError
-        For an empty column (without ``empty_width``), a row without a vector (None, NaN: its row is named), vectors of
-        different lengths (the first row that differs, and both lengths), vectors of 0 numbers,
-        or a DataFrame of several columns of which one holds vectors (pick one).
+        For an empty column (without ``empty_width``), a row without a vector (None, NaN: its
+        row is named), vectors of different lengths (the first row that differs, and both
+        lengths), vectors of 0 numbers, or a DataFrame of several columns of which one holds
+        vectors (pick one).
     TypeError
         For a cell that is not a 1-D vector of numbers (its row is named).
 

@@ -379,21 +379,20 @@ def _counts(conn: sqlite3.Connection) -> tuple[int, int]:
     return int(n), int(n_fp)
 
 
-def is_read_only_error(exc: BaseException, path: Path | None = None) -> bool:
+def is_read_only_error(exc: BaseException, path: Path) -> bool:
     """Whether ``exc`` says this process may not write the store at ``path`` (permissions, a
     read-only mount), rather than that the store is broken.
 
     On a read-only mount (or an immutable file) SQLite says "unable to open database file",
     as it cannot create the ``-shm`` file beside the store: that store was called broken, its
-    vectors counted 0, and ``skmrl cache clear`` advised, which fails there. With ``path``,
-    the error is read-only where the store or its folder may not be written.
+    vectors counted 0, and ``skmrl cache clear`` advised, which fails there. Such an error is
+    read-only where the store at ``path`` or its folder may not be written.
     """
     text = str(exc).lower()
     if isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text:
         return True
     return (
-        path is not None
-        and isinstance(exc, sqlite3.OperationalError)
+        isinstance(exc, sqlite3.OperationalError)
         and path.is_file()
         and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
     )

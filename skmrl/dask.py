@@ -141,8 +141,11 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str], Any
     # Arrays, whatever set_output (or sklearn's transform_output) says: a DataFrame indexed
     # 0..n-1 would be realigned on the partition's index below, all NaN where they differ.
     embedder.set_output(transform="default")
+    sparse_first = getattr(copied_first, "dim", 0) is None and type(first).__name__ == (
+        "TfidfBaseline"
+    )
     if not path:  # an skmrl embedder: float32, named by get_feature_names_out
-        if getattr(embedder, "dim", 0) is None and type(first).__name__ == "TfidfBaseline":
+        if sparse_first:
             raise _sparse_tfidf_error()
         return embedder, [str(name) for name in embedder.get_feature_names_out()], np.float32
     # A Pipeline's later steps decide the vectors' type and names: the columns were declared
@@ -154,12 +157,9 @@ def _ready_embedder(embedder: Any, dim: int | None) -> tuple[Any, list[str], Any
     # would put a vector in the embedding cache (and encode it), which embed never reads.
     width = len(copied_first.get_feature_names_out())
     row = np.full((1, width), width**-0.5, dtype=np.float32)
-    sparse_first = getattr(copied_first, "dim", 0) is None and type(first).__name__ == (
-        "TfidfBaseline"
-    )
     probe = _later_steps(embedder, csr_matrix(row) if sparse_first else row)
     if issparse(probe):  # a Pipeline whose later step makes the vectors dense is fine
-        if type(first).__name__ == "TfidfBaseline":
+        if sparse_first:
             raise _sparse_tfidf_error()
         raise ValueError(
             f"{type(embedder).__name__} gives sparse vectors, which a DataFrame of float "
