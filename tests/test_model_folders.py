@@ -14,6 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+import skmrl  # noqa: E402
 from skmrl import MatryoshkaEmbedder  # noqa: E402
 from skmrl.models import ModelNotFoundError  # noqa: E402
 
@@ -877,12 +878,9 @@ def test_save_pretrained_writes_its_own_max_length_into_tokenizer_json(tiny_bert
     assert json.loads((folder / "tokenizer.json").read_text())["truncation"]["max_length"] == 64
 
 
-@pytest.mark.parametrize("pooling", ["mean", "cls"])
-def test_a_text_of_no_token_is_the_zero_vector_in_any_batch(tiny_bert, tmp_path, pooling):
-    """A tokenizer that adds no special tokens (GPT-2's, a byte-level BPE without a
-    post-processor) gives an empty text no token: a batch of such texts alone failed deep in
-    the model ("cannot reshape tensor of 0 elements"), and beside other texts it got the zero
-    vector, or under "cls" a pad token's vector that depended on its batch."""
+def _without_special_tokens(tiny_bert, tmp_path):
+    """``tiny_bert``'s folder with a tokenizer that adds no special tokens (as GPT-2's), so
+    that an empty text has no token at all."""
     import json
 
     folder = shutil.copytree(tiny_bert, tmp_path / "no-specials")
@@ -892,6 +890,16 @@ def test_a_text_of_no_token_is_the_zero_vector_in_any_batch(tiny_bert, tmp_path,
     config = json.loads((folder / "tokenizer_config.json").read_text())
     config["tokenizer_class"] = "PreTrainedTokenizerFast"  # BERT's own adds [CLS] and [SEP]
     (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_a_text_of_no_token_is_the_zero_vector_in_any_batch(tiny_bert, tmp_path, pooling):
+    """A tokenizer that adds no special tokens (GPT-2's, a byte-level BPE without a
+    post-processor) gives an empty text no token: a batch of such texts alone failed deep in
+    the model ("cannot reshape tensor of 0 elements"), and beside other texts it got the zero
+    vector, or under "cls" a pad token's vector that depended on its batch."""
+    folder = _without_special_tokens(tiny_bert, tmp_path)
     texts = ["", "a cat", "  ", "a dog sat"]
     emb = MatryoshkaEmbedder(folder, device="cpu", max_length=64, pooling=pooling).fit(TEXTS)
     by_batch = [emb.set_params(batch_size=b).transform(texts) for b in (1, 2, 64)]
@@ -900,3 +908,39 @@ def test_a_text_of_no_token_is_the_zero_vector_in_any_batch(tiny_bert, tmp_path,
         np.testing.assert_allclose(np.linalg.norm(out[[1, 3]], axis=1), 1.0, rtol=1e-5)
         np.testing.assert_allclose(out, by_batch[0], atol=1e-5)
     np.testing.assert_array_equal(emb.transform([""]), 0.0)
+
+
+@pytest.mark.parametrize("route", ["texts", "labels", "pairs"])
+def test_full_fine_tuning_leaves_out_texts_of_no_token(tiny_bert, tmp_path, route):
+    """Training had no such care as encoding: length sorting put the empty texts (no token
+    under a tokenizer that adds none) in one batch, which failed 20 frames deep in the model
+    ("cannot reshape tensor of 0 elements"). They are left out, with a warning."""
+    folder = _without_special_tokens(tiny_bert, tmp_path)
+    good = list(CORPUS[:8])
+    texts = good + ["", "", "", ""]
+    kwargs = dict(device="cpu", max_length=64, epochs=1, train_batch_size=4, random_state=0)
+    with pytest.warns(UserWarning, match=r"^4 of the 12 (texts|pairs) have no token under"):
+        if route == "pairs":
+            pairs = [(good[i], good[(i + 1) % 8]) for i in range(8)]
+            pairs += [("", good[0]), (good[1], ""), ("", ""), ("", good[2])]
+            emb = skmrl.finetune(folder, pairs, np.arange(12.0), progress=False, **kwargs)
+        else:
+            y = None if route == "texts" else [i % 2 for i in range(12)]
+            emb = MatryoshkaEmbedder(folder, fine_tune="full", **kwargs).fit(texts, y)
+    out = emb.transform(texts)
+    np.testing.assert_array_equal(out[8:], 0.0)
+    np.testing.assert_allclose(np.linalg.norm(out[:8], axis=1), 1.0, rtol=1e-5)
+    base = MatryoshkaEmbedder(folder, device="cpu", max_length=64).fit(texts)
+    assert not np.allclose(out[:8], base.transform(texts[:8]), atol=1e-4)  # it trained
+
+
+def test_full_fine_tuning_refuses_when_too_few_texts_have_a_token(tiny_bert, tmp_path):
+    folder = _without_special_tokens(tiny_bert, tmp_path)
+    with pytest.raises(ValueError, match=r"2 of the 3 texts have no token .* leaves 1 to train"):
+        MatryoshkaEmbedder(folder, device="cpu", fine_tune="full", max_length=64).fit(
+            ["a cat", "", ""]
+        )
+    with pytest.raises(ValueError, match=r"texts left hold a single class"):
+        MatryoshkaEmbedder(folder, device="cpu", fine_tune="full", max_length=64).fit(
+            ["a cat", "a dog", "", ""], [0, 0, 1, 1]
+        )

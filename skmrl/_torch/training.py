@@ -176,6 +176,75 @@ def _check_inputs(
     return "classification", texts, codes.astype(np.int64)
 
 
+def _without_tokenless(
+    objective: str,
+    texts: list[str],
+    ids: list[np.ndarray],
+    lengths: np.ndarray,
+    targets: np.ndarray | None,
+) -> tuple[list[str], list[np.ndarray], np.ndarray, np.ndarray | None]:
+    """The training rows whose texts have a token, with a warning naming those left out.
+
+    A tokenizer that adds no special tokens (GPT-2's, a byte-level BPE without a
+    post-processor) gives an empty text no token at all. :func:`encode` gives such a text the
+    zero vector; in training, a batch of them alone failed deep in the model (a tensor of
+    width 0), and beside other texts each added a zero vector to the loss. They are left out
+    (a pair, where either side has no token), and what remains is checked again as the inputs
+    were.
+    """
+    n_rows = len(texts) // 2 if objective == "cosent" else len(texts)
+    has_token = lengths > 0
+    if objective == "cosent":
+        has_token = has_token[:n_rows] & has_token[n_rows:]
+    if has_token.all():
+        return texts, ids, lengths, targets
+    keep = np.flatnonzero(has_token)
+    what = "pairs" if objective == "cosent" else "texts"
+    n_left = n_rows - len(keep)
+    if objective == "cosent":
+        both = np.concatenate([keep, keep + n_rows])
+    else:
+        both = keep
+    texts = [texts[i] for i in both]
+    ids = [ids[i] for i in both]
+    lengths = lengths[both]
+    if targets is not None:
+        targets = targets[keep]
+    if len(keep) < 2:
+        raise ValueError(
+            f"{n_left} of the {n_rows} {what} have no token under this tokenizer (empty texts: "
+            f"it adds no special tokens), which leaves {len(keep)} to train on: at least 2 "
+            "are needed"
+        )
+    if objective == "classification":
+        classes, codes = np.unique(targets, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{n_left} of the {n_rows} texts have no token under this tokenizer (empty "
+                "texts: it adds no special tokens), and the texts left hold a single class: "
+                "nothing to separate"
+            )
+        targets = codes.astype(np.int64)
+    if objective == "cosent" and np.ptp(targets) == 0:
+        raise ValueError(
+            f"{n_left} of the {n_rows} pairs have a text with no token under this tokenizer "
+            "(an empty text: it adds no special tokens), and the pairs left have equal "
+            "scores: CoSENT has no order to learn"
+        )
+    import warnings
+
+    from skmrl._warn import caller_stacklevel
+
+    warnings.warn(
+        f"{n_left} of the {n_rows} {what} have no token under this tokenizer (empty texts: it "
+        "adds no special tokens) and are left out of the training; encoding gives such a "
+        "text the zero vector",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
+    return texts, ids, lengths, targets
+
+
 def _check_dims(dims: Any, hidden_size: int) -> list[int]:
     if isinstance(dims, int | np.integer):
         dims = [dims]
@@ -548,6 +617,9 @@ def finetune_encoder(
         _check_positive(threads=threads)
 
     ids, lengths = tokenize(all_texts, tokenizer, max_length)
+    all_texts, ids, lengths, targets = _without_tokenless(
+        objective, all_texts, ids, lengths, targets
+    )
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     rng = np.random.default_rng(seed)
 
