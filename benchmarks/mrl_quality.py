@@ -22,6 +22,8 @@ Three sections (``--sections``, default all):
   ``benchmarks/finetune_speed.py``.
 
 Encodings of the frozen model are kept under ``--cache-dir`` (a re-run does not encode again).
+The fitted states (adaptors, trained weights) are not: each run fits them again, so that the "fit
+s" and "grid s" columns are the seconds of fits, never of reading an earlier run's state.
 
 Usage::
 
@@ -50,6 +52,7 @@ from _data import (
     check_data,
     data_folder,
     device,
+    fit_memory,
     int_at_least,
     load_dataset,
     positive_float,
@@ -297,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-full", action="store_true", help="skip the weight training rows")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
     args = parser.parse_args(argv)
-    args.cache_dir = check_cache_dir(parser, args.cache_dir)
+    args.cache_dir = fit_memory(check_cache_dir(parser, args.cache_dir))
     args.progress = True if args.progress else None
     args.clf_full = {s.strip() for s in args.clf_full.split(",")} - {"none", ""}
     unknown = args.clf_full - {"all", "BBC News", "TREC-6", "SMS spam"}

@@ -369,3 +369,41 @@ def test_a_relative_data_folder_reaches_the_child_processes(shared_data, tmp_pat
     out, _ = _run(tmp_path, "grid_cost", "--data", "sd", "--n", "7", "--repeats", "1")
     assert out.returncode == 0, out.stderr
     assert "exactly one encoding per unique text in every grid: yes" in out.stdout
+
+
+def test_timed_fits_are_fits_and_read_the_vectors_of_the_cache(
+    bench, tiny_bert, tmp_path, monkeypatch
+):
+    """mrl_quality's "fit s" and "grid s" columns timed a read on any re-run: the --cache-dir
+    folder kept the fitted adaptors and trained weights beside the vectors. Its fits now keep
+    their states in a folder of their own run, whose vector store is --cache-dir's."""
+    import skmrl._torch.encoder as encoder_module
+    from skmrl import MatryoshkaEmbedder
+    from skmrl.cache import clear_caches, disk_cache_info
+
+    from ._corpus import CORPUS
+
+    calls = {"encode": [], "fit": 0}
+    encode, fit_full = encoder_module.encode, MatryoshkaEmbedder._fit_full
+
+    def counting_encode(texts, *args, **kwargs):
+        calls["encode"].append(len(texts))
+        return encode(texts, *args, **kwargs)
+
+    def counting_fit_full(self, *args, **kwargs):
+        calls["fit"] += 1
+        return fit_full(self, *args, **kwargs)
+
+    monkeypatch.setattr(encoder_module, "encode", counting_encode)
+    monkeypatch.setattr(MatryoshkaEmbedder, "_fit_full", counting_fit_full)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    texts = list(CORPUS)
+    for _ in range(2):  # two runs of a script, each a new process (no state in memory)
+        clear_caches()
+        emb = MatryoshkaEmbedder(tiny_bert, device="cpu", fine_tune="adaptor", epochs=1)
+        emb.set_params(memory=bench.fit_memory(str(cache)), progress=False).fit(texts)
+    assert calls["fit"] == 2  # the second run fitted too
+    assert calls["encode"] == [len(set(texts))]  # and read the vectors the first one stored
+    assert disk_cache_info(cache)["n_vectors"] == len(set(texts))
+    assert bench.fit_memory(None) is None
