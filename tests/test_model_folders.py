@@ -917,7 +917,7 @@ def test_full_fine_tuning_leaves_out_texts_of_no_token(tiny_bert, tmp_path, rout
     ("cannot reshape tensor of 0 elements"). They are left out, with a warning."""
     folder = _without_special_tokens(tiny_bert, tmp_path)
     good = list(CORPUS[:8])
-    texts = good + ["", "", "", ""]
+    texts = [*good, "", "", "", ""]
     kwargs = dict(device="cpu", max_length=64, epochs=1, train_batch_size=4, random_state=0)
     with pytest.warns(UserWarning, match=r"^4 of the 12 (texts|pairs) have no token under"):
         if route == "pairs":
