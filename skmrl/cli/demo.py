@@ -76,6 +76,8 @@ examples:
 
 #: MiniLM's truncation of the articles, in tokens, without --max-length (for speed).
 _MAX_LENGTH = 128
+#: LSA's components: this, or the largest --dims where it is larger (as sweep and embed build it).
+_TFIDF_MAX_DIM = 256
 #: Size of the demo's word vectors (one training per fold; every smaller dim is a prefix).
 _W2V_MAX_DIM = 128
 #: Full size and depth of the packaged all-MiniLM-L6-v2.
@@ -254,7 +256,9 @@ def _mrl_dims(args: argparse.Namespace) -> list[int]:
 def _tfidf(args: argparse.Namespace) -> Any:
     from skmrl.tfidf import TfidfBaseline
 
-    return TfidfBaseline(max_dim=max(args.dims), sublinear_tf=True, min_df=2)
+    # at least 256 components, whatever --dims: a dim's score is then the same whichever others
+    # are asked (the last components of a randomized SVD are approximate)
+    return TfidfBaseline(max_dim=max(*args.dims, _TFIDF_MAX_DIM), sublinear_tf=True, min_df=2)
 
 
 def _word2vec(args: argparse.Namespace) -> Any:
