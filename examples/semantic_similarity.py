@@ -30,6 +30,8 @@ if args.limit < 2:  # a rank correlation needs two pairs
     parser.error(f"--limit must be at least 2, got {args.limit}")
 if min(args.dims) < 1:
     parser.error(f"--dims must be at least 1, got {min(args.dims)}")
+if max(args.dims) > 128:  # the smallest of the three sizes: Word2Vec's max_dim below
+    parser.error(f"--dims must be at most 128 (the word vectors' size), got {max(args.dims)}")
 
 # %%
 # Three embedders

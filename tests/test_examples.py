@@ -118,6 +118,8 @@ def test_example_runs(name, request):
         ("smallest_dim.py", ["--cv", "1"], "--cv must be at least 2"),
         ("fine_tune_adaptor.py", ["--limit", "0"], "--limit must be at least 1"),
         ("semantic_similarity.py", ["--limit", "1"], "--limit must be at least 2"),
+        # a ValueError traceback after 30 s of fitting, at the first dim above 128
+        ("semantic_similarity.py", ["--dims", "32", "384"], "--dims must be at most 128"),
     ],
 )
 def test_a_bad_option_is_one_line(name, argv, says):
