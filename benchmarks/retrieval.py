@@ -93,30 +93,24 @@ def _shortlist_bytes(search, n_docs: int) -> str:
     return "-" if search.shortlist_ is None else f"{search.shortlist_bytes_ / n_docs:g}"
 
 
-def _stored_vectors(cache_dir: str | None) -> int:
-    """The number of vectors in ``cache_dir``'s store (0 without one)."""
-    if cache_dir is None:
-        return 0
-    from skmrl.cache import disk_cache_info
-
-    return int(disk_cache_info(cache_dir)["n_vectors"])
-
-
 @cache  # both sections use them: encoded (or read from the disk cache) and adapted once a run
 def _dbpedia_vectors(data: Path, cache_dir: str | None, max_length: int | None):
     from skmrl import MatryoshkaEmbedder
+    from skmrl.cache import get_embedding_cache
     from skmrl.datasets import load_beir
 
     corpus, queries, qrels = load_beir(data / "retrieval" / "dbpedia")
     emb = MatryoshkaEmbedder(memory=cache_dir, max_length=max_length).fit(["x"])
-    stored = _stored_vectors(cache_dir)
+    misses = get_embedding_cache().misses
     t0 = time.perf_counter()
     D = emb.embed_full(list(corpus.values()))
     Q = emb.embed_full(list(queries.values()))
     seconds = time.perf_counter() - t0
     # A re-run reads the vectors from --cache-dir: "encoded ... in 0.3 s" was a read's seconds.
-    read = cache_dir is not None and _stored_vectors(cache_dir) == stored
-    how = "read from --cache-dir" if read else "encoded"
+    encoded = get_embedding_cache().misses - misses
+    how = "encoded" if encoded else "read from --cache-dir"
+    if 0 < encoded < len(set(corpus.values()) | set(queries.values())):
+        how = f"encoded ({encoded:,} texts; the others read from --cache-dir)"
     print(f"{how} {len(D):,} documents and {len(Q)} queries in {seconds:.1f} s")
     return D, Q, list(corpus), list(queries), qrels
 

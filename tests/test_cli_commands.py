@@ -109,7 +109,10 @@ def test_help_examples_keep_one_command_per_line(skmrl_cmd, command):
 def test_sweep_help_says_dims_sizes_the_tfidf_and_word2vec_embedders(skmrl_cmd):
     out = skmrl_cmd("sweep", "--help")
     said = " ".join(out.stdout.split())
-    assert "The largest is also the size of the tfidf and word2vec embedders built" in said
+    assert (
+        "tfidf and word2vec are built at 256 and 128 dims (their max_dim), or the largest DIM "
+        "where it is larger, as skmrl embed builds them"
+    ) in said
 
 
 def test_every_output_option_says_what_happens_to_an_existing_file():
@@ -1463,7 +1466,9 @@ def test_sweep_scores_a_dim_alike_whichever_others_are_asked(tmp_path, shared_da
     for name in ("tfidf", "word2vec"):
         argv = ["sweep", str(data), "--text-col", "text", "--label-col", "spam"]
         argv += ["--embedder", name, "--dims", "16"]
-        built = sweep._build(name, _build_parser().parse_args(argv))
+        args = _build_parser().parse_args(argv)
+        built = sweep._build(name, args)
+        assert f"{built.max_dim} dims" in sweep._legend(name, args)  # said 16: not the one built
         argv = ["embed", str(data), "--text-col", "text", "--embedder", name, "--dim", "16"]
         argv += ["-o", str(tmp_path / "v.npy")]
         assert built.get_params() == embed._build(_build_parser().parse_args(argv)).get_params()

@@ -248,22 +248,29 @@ def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], int, int | No
 
 
 # -- the embedders ---------------------------------------------------------------------------------
-def _build(name: str, args: argparse.Namespace) -> Any:
-    # tfidf and word2vec at their default sizes, or the largest dim where it is larger: the
-    # sizes 'skmrl embed' builds, so that the vectors it writes at a dim are the ones scored
-    # here. Built at the largest dim, a dim's score depended on the others asked (--dims 8 16
-    # 32 against 8 16 32 64: 0.940 against 0.930 at 32): the last components of LSA's
-    # randomized SVD are approximate, and word2vec at another size is another model.
+def _size(name: str, args: argparse.Namespace) -> int:
+    """The size tfidf or word2vec is built at: its default, or the largest dim where larger.
+
+    The sizes 'skmrl embed' builds, so that the vectors it writes at a dim are the ones scored
+    here (for dims up to the default). Built at the largest dim, a dim's score depended on the
+    others asked (--dims 8 16 32 against 8 16 32 64: 0.940 against 0.930 at 32): the last
+    components of LSA's randomized SVD are approximate, and word2vec at another size is
+    another model.
+    """
     top = max(args.dims) if args.dims else 0
+    return max(top, _TFIDF_MAX_DIM if name == "tfidf" else _W2V_MAX_DIM)
+
+
+def _build(name: str, args: argparse.Namespace) -> Any:
     if name == "tfidf":
         from skmrl import TfidfBaseline
 
-        return TfidfBaseline(max_dim=max(top, _TFIDF_MAX_DIM), sublinear_tf=True)
+        return TfidfBaseline(max_dim=_size(name, args), sublinear_tf=True)
     if name == "word2vec":
         from skmrl import Word2VecEmbedder
 
         return Word2VecEmbedder(
-            max_dim=max(top, _W2V_MAX_DIM),
+            max_dim=_size(name, args),
             device=args.device,
             random_state=0,
             progress=progress_setting(args),
@@ -288,11 +295,9 @@ def _build(name: str, args: argparse.Namespace) -> Any:
 def _legend(name: str, args: argparse.Namespace) -> str:
     """What the embedder called ``name`` in the table is."""
     if name == "tfidf":
-        top = max(args.dims) if args.dims else _TFIDF_MAX_DIM
-        return f"TfidfBaseline: LSA of the TF-IDF (sublinear tf), up to {top} dims"
+        return f"TfidfBaseline: LSA of the TF-IDF (sublinear tf), up to {_size(name, args)} dims"
     if name == "word2vec":
-        top = max(args.dims) if args.dims else _W2V_MAX_DIM
-        return f"Word2VecEmbedder: skip-gram trained on each fold, {top} dims"
+        return f"Word2VecEmbedder: skip-gram trained on each fold, {_size(name, args)} dims"
     model = args.model or "all-MiniLM-L6-v2 (packaged)"
     folder = cache_folder(args.cache_dir)
     cache = "no disk cache" if folder is None else f"vectors cached in {folder}"
