@@ -96,13 +96,27 @@ def _stages(adaptor: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(adaptor.components_, adaptor.mean_)]
 
 
-def load_saved_adaptor(folder: str | os.PathLike, width: int | None = None) -> SavedAdaptor | None:
-    """The adaptor saved in a model folder, or ``None`` when it has none (or is a hub id).
+def _saved_file(source: str | os.PathLike, name: str) -> Path | None:
+    """One of skmrl's files of a saved model: in its folder, or in the hub cache for a hub id.
+
+    A folder saved by :func:`save_pretrained` and pushed to the hub, loaded by its id, was read
+    as a sentence-transformers model: its adaptor was left out (vectors 0.71 away from the
+    folder's), under a warning that called the adaptor's ``Dense`` stages a module skmrl does
+    not apply.
+    """
+    from skmrl.models import model_file  # skmrl.models reads these files' names from here
+
+    return model_file(os.fspath(source), name)
+
+
+def load_saved_adaptor(source: str | os.PathLike, width: int | None = None) -> SavedAdaptor | None:
+    """The adaptor saved with a model (a folder, or a hub id in the hub cache), or ``None``
+    when it has none.
 
     ``width``: the dims of the folder's encoder, which the adaptor's first stage must take (a
     ``ValueError`` naming the file otherwise, not a broadcasting error in ``transform``)."""
-    path = Path(folder) / ADAPTOR_FILE
-    if not path.is_file():
+    path = _saved_file(source, ADAPTOR_FILE)
+    if path is None:
         return None
     try:
         with open(path, "rb") as file, np.load(file, allow_pickle=False) as f:
@@ -144,25 +158,26 @@ def _check_stages(stages: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
         width = components.shape[1]
 
 
-def adaptor_digest(folder: str | os.PathLike) -> str | None:
-    """Hash of a saved folder's adaptor file, or ``None`` when it has none (or is a hub id).
+def adaptor_digest(source: str | os.PathLike) -> str | None:
+    """Hash of a saved model's adaptor file, or ``None`` when it has none.
 
     The base model's identity hashes the encoder's weights only; a folder saved again with the
     same encoder and another adaptor must not reuse a state fitted on the old one.
     """
     import hashlib
 
-    path = Path(folder) / ADAPTOR_FILE
+    path = _saved_file(source, ADAPTOR_FILE)
     try:
-        return hashlib.sha1(path.read_bytes()).hexdigest()
+        return None if path is None else hashlib.sha1(path.read_bytes()).hexdigest()
     except OSError:
         return None
 
 
-def saved_config(folder: str | os.PathLike) -> dict[str, Any] | None:
-    """The ``skmrl.json`` of a saved folder, or ``None`` (also when it is not a JSON object)."""
-    path = Path(folder) / CONFIG_FILE
-    config = read_json(path) if path.is_file() else None
+def saved_config(source: str | os.PathLike) -> dict[str, Any] | None:
+    """The ``skmrl.json`` of a saved model (a folder, or a hub id in the hub cache), or
+    ``None`` (also when it is not a JSON object)."""
+    path = _saved_file(source, CONFIG_FILE)
+    config = read_json(path) if path is not None else None
     return config if isinstance(config, dict) else None
 
 

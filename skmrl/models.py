@@ -71,6 +71,7 @@ from skmrl._model_identity import (
     register_fine_tuned,
     weights_identity,
 )
+from skmrl._saved_model import ADAPTOR_FILE, CONFIG_FILE
 from skmrl._st_layout import encoder_subfolder, read_json
 from skmrl._threads import ForkSafeLock
 
@@ -337,6 +338,8 @@ _METADATA_FILES = (
     "modules.json",
     "sentence_bert_config.json",
     "config_sentence_transformers.json",
+    CONFIG_FILE,  # a model skmrl saved (save_pretrained) and pushed: its settings,
+    ADAPTOR_FILE,  # and its adaptor (a few hundred KB)
 )
 
 

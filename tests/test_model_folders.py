@@ -944,3 +944,32 @@ def test_full_fine_tuning_refuses_when_too_few_texts_have_a_token(tiny_bert, tmp
         MatryoshkaEmbedder(folder, device="cpu", fine_tune="full", max_length=64).fit(
             ["a cat", "a dog", "", ""], [0, 0, 1, 1]
         )
+
+
+def test_a_saved_model_loads_with_its_adaptor_and_settings_from_the_hub_cache(
+    tiny_bert, tmp_path, monkeypatch
+):
+    """A folder skmrl saved, pushed to the hub and loaded by its id, was read as a plain
+    sentence-transformers model: its adaptor was left out (vectors 0.71 away from the
+    folder's), its skmrl.json unread, and the warning called the adaptor's Dense stages a
+    module skmrl does not apply."""
+    import warnings
+
+    from skmrl.cli._common import saved_settings
+
+    emb = MatryoshkaEmbedder(
+        tiny_bert, device="cpu", max_length=64, pooling="cls", fine_tune="adaptor", epochs=1
+    ).fit(CORPUS)
+    emb.save_pretrained(tmp_path / "saved")
+    snapshot = hub_snapshot(tmp_path / "hub", "someone/mrl", monkeypatch)
+    shutil.copytree(tmp_path / "saved", snapshot, dirs_exist_ok=True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hub = MatryoshkaEmbedder("someone/mrl", device="cpu", max_length=64, pooling="cls")
+        hub.fit(TEXTS)
+    np.testing.assert_allclose(hub.transform(CORPUS), emb.transform(CORPUS), atol=1e-5)
+    assert hub.set_params(dim=4).transform(CORPUS[:3]).shape == (3, 4)
+    with pytest.warns(UserWarning, match=r"was saved with pooling='cls', but this embedder uses"):
+        MatryoshkaEmbedder("someone/mrl", device="cpu", max_length=64).fit(TEXTS)
+    assert saved_settings("someone/mrl", None) == {"pooling": "cls", "max_length": 64}

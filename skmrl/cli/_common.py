@@ -374,7 +374,7 @@ def encoder_max_length(model: str, max_length: int | None = None) -> int:
 
 
 def _saved_settings(model: str) -> dict[str, Any]:
-    """``pooling`` and ``max_length`` of ``model``'s ``skmrl.json``, if it is a saved folder;
+    """``pooling`` and ``max_length`` of ``model``'s ``skmrl.json``, if it is a saved model;
     else the ``pooling`` of a sentence-transformers model ("mean" or "cls"), which the commands
     have no option for: a BGE model (CLS pooling) was embedded with mean pooling, under a
     warning that advised the library's ``pooling="cls"``."""
@@ -386,7 +386,7 @@ def _saved_settings(model: str) -> dict[str, Any]:
         source = Path(resolve_model(model))
     except (ModelNotFoundError, TypeError):
         return {}
-    config = saved_config(source) if source.is_dir() else None
+    config = saved_config(source)
     if isinstance(config, dict):
         return {k: config[k] for k in ("pooling", "max_length") if config.get(k) is not None}
     layout = sentence_transformers_layout(str(source))
