@@ -75,12 +75,15 @@ class SentenceTransformersLayout(NamedTuple):
         in ``config_sentence_transformers.json``), if any.
     max_seq_length : int or None
         The tokens that ``encode`` truncates texts to (``max_seq_length`` in the encoder
-        module's ``sentence_bert_config.json``, or where that file does not say, the tokenizer's
-        ``model_max_length`` as newer releases save it), at most the model's
+        module's ``sentence_bert_config.json``, or where that file does not say or is missing,
+        the tokenizer's ``model_max_length`` as newer releases save it), at most the model's
         ``max_position_embeddings``; ``None`` when neither says.
     lowercase : bool
         Whether ``encode`` lowercases texts before its tokenizer sees them (``do_lower_case``
         in that file).
+    prompt_pooled : bool
+        Whether the prompt's tokens are pooled with the text's (``include_prompt`` in the
+        pooling config; sentence-transformers' default, ``True``).
     """
 
     pooling: str | None
@@ -88,6 +91,7 @@ class SentenceTransformersLayout(NamedTuple):
     default_prompt: str | None
     max_seq_length: int | None
     lowercase: bool = False
+    prompt_pooled: bool = True
 
 
 def _json(source: str, name: str) -> Any:
@@ -128,16 +132,20 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
     pooling: str | None = None
     max_seq_length: int | None = None
     lowercase = False
+    prompt_pooled = True
     for kind, path in kinds:
         if kind == "Pooling":
             config = _json(source, f"{path}/config.json" if path else "config.json")
             pooling = _st_pooling(config if isinstance(config, dict) else {})
+            prompt_pooled = not (isinstance(config, dict) and config.get("include_prompt") is False)
         elif kind == "Transformer":
             name = "sentence_bert_config.json"
             config = _json(source, f"{path}/{name}" if path else name)
             length = config.get("max_seq_length") if isinstance(config, dict) else None
             max_seq_length = _positive_int(length)
-            if max_seq_length is None and isinstance(config, dict):
+            if max_seq_length is None:  # no max_seq_length, or no such file at all (as
+                # sentence-transformers, which then truncates at the tokenizer's limit; the
+                # missing file gave no length, and no warning at skmrl's 256 against its 512)
                 max_seq_length = _tokenizer_max_length(source, path)
             elif max_seq_length is not None:
                 # sentence-transformers truncates at a max_seq_length above the model's positions
@@ -153,7 +161,9 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
         prompt_name = settings.get("default_prompt_name")
         prompt = settings["prompts"].get(prompt_name) if isinstance(prompt_name, str) else None
     prompt = prompt if isinstance(prompt, str) else None
-    return SentenceTransformersLayout(pooling, others, prompt, max_seq_length, lowercase)
+    return SentenceTransformersLayout(
+        pooling, others, prompt, max_seq_length, lowercase, prompt_pooled
+    )
 
 
 def sentence_transformers_normalizes(source: str) -> bool | None:
@@ -309,7 +319,7 @@ def layout_problems(
     ``normalizes`` (:func:`sentence_transformers_normalizes`; ``None``: not compared) whether
     the model's vectors are of unit length, which ``normalize`` must then match.
     """
-    pooling, others, prompt, max_seq_length, lowercase = layout
+    pooling, others, prompt, max_seq_length, lowercase, prompt_pooled = layout
     problems = []
     if pooling is not None and pooling != embedder.pooling:
         if pooling in ("mean", "cls"):
@@ -344,10 +354,17 @@ def layout_problems(
             "it lowercases texts before tokenizing them (do_lower_case), which skmrl does not "
             "(lowercase your texts)"
         )
-    if prompt:
+    if prompt and prompt_pooled:
         problems.append(
             f"it prepends the prompt {prompt!r} to every text by default, which skmrl does not "
             "(prepend it to your texts)"
+        )
+    elif prompt:
+        # include_prompt=False: the prompt's tokens are read by the encoder but left out of
+        # the pooling, which prepending the prompt cannot give (vectors 1.05 apart)
+        problems.append(
+            f"it prepends the prompt {prompt!r} to every text by default and leaves its tokens "
+            "out of the pooling (include_prompt=False), which skmrl cannot do"
         )
     return problems
 

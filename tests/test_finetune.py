@@ -424,6 +424,8 @@ def _as_sentence_transformers(folder, modes, extra=(), prompt=None):
 
     settings = {"prompts": {"query": "query: ", "doc": ""}, "default_prompt_name": prompt}
     (folder / "config_sentence_transformers.json").write_text(json.dumps(settings))
+    # as sentence-transformers saves it (without it, it truncates at the tokenizer's 512)
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 256}))
 
     modules = [("Transformer", ""), ("Pooling", "1_Pooling"), *((k, f"2_{k}") for k in extra)]
     (folder / "modules.json").write_text(
@@ -486,6 +488,28 @@ def test_sentence_transformers_folders_warn_when_vectors_would_differ(
         assert w[0].filename == __file__  # points at the caller's fit, not inside skmrl
 
 
+def test_a_prompt_left_out_of_the_pooling_is_not_advised_to_be_prepended(tiny_bert, tmp_path):
+    """With include_prompt=False, sentence-transformers pools the text's tokens only: the
+    warning told to prepend the prompt, which gave vectors 1.05 away from encode's."""
+    import json
+    import shutil
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "st")
+    _as_sentence_transformers(folder, ["mean_tokens"], ("Normalize",), "query")
+    config = json.loads((folder / "1_Pooling" / "config.json").read_text())
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({**config, "include_prompt": False})
+    )
+    with pytest.warns(UserWarning) as caught:
+        MatryoshkaEmbedder(folder, device="cpu").fit(CORPUS[:2])
+    (said,) = [str(w.message) for w in caught]
+    assert (
+        "prepends the prompt 'query: ' to every text by default and leaves its tokens out of "
+        "the pooling (include_prompt=False), which skmrl cannot do"
+    ) in said
+    assert "prepend it to your texts" not in said
+
+
 def test_the_packaged_default_is_a_sentence_transformers_model_skmrl_embeds_alike():
     from skmrl._st_layout import sentence_transformers_layout
     from skmrl.models import resolve_model
@@ -496,6 +520,7 @@ def test_the_packaged_default_is_a_sentence_transformers_model_skmrl_embeds_alik
         None,
         256,
         False,
+        True,
     )
 
 

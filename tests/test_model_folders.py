@@ -973,3 +973,31 @@ def test_a_saved_model_loads_with_its_adaptor_and_settings_from_the_hub_cache(
     with pytest.warns(UserWarning, match=r"was saved with pooling='cls', but this embedder uses"):
         MatryoshkaEmbedder("someone/mrl", device="cpu", max_length=64).fit(TEXTS)
     assert saved_settings("someone/mrl", None) == {"pooling": "cls", "max_length": 64}
+
+
+def test_a_sentence_transformers_folder_without_its_encoder_config_truncates_as_its_tokenizer(
+    tiny_bert, tmp_path
+):
+    """Without sentence_bert_config.json, sentence-transformers truncates at the tokenizer's
+    model_max_length (within the model's positions): 512 here, against skmrl's default 256,
+    and no warning said so (the fallback was read only from a file lacking the key)."""
+    import json
+    import warnings
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "st-no-config")
+    _sentence_transformers_folder(folder, max_seq_length=16)
+    (folder / "sentence_bert_config.json").unlink()
+    limit = json.loads((folder / "tokenizer_config.json").read_text())["model_max_length"]
+    assert limit == 512
+    with pytest.warns(UserWarning, match=r"truncates texts to max_seq_length=512 tokens"):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        emb = MatryoshkaEmbedder(folder, device="cpu", max_length=512).fit(TEXTS)
+    texts = ["word " * 400, "short text"]
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        return
+    expected = SentenceTransformer(str(folder), device="cpu").encode(texts)
+    np.testing.assert_allclose(emb.transform(texts), expected, atol=1e-5)
