@@ -358,9 +358,12 @@ def _fetch_metadata(repo_id: str) -> None:
 
     Once per process (a model transformers downloaded lacks the sentence-transformers files
     too): each request without a network is retried for some 20 s, and asking at every load
-    made each load minutes slower. A file the cache holds, or knows the model lacks, is not
-    asked for; the first failed request (no network, no such model) ends the fetch, and
-    transformers' load says what failed.
+    made each load minutes slower. ``config.json`` is always asked for, as transformers' load
+    asks: the answer moves the cache's ``refs/main`` to the hub's newest revision, whose files
+    the others are then (a cache holding an older revision had its files read beside the new
+    revision's weights: a saved model's adaptor was left out). A file the cache holds at that
+    revision, or knows the model lacks, is not asked for; the first failed request (no
+    network, no such model) ends the fetch, and transformers' load says what failed.
     """
     try:
         from huggingface_hub import hf_hub_download, try_to_load_from_cache
@@ -374,7 +377,8 @@ def _fetch_metadata(repo_id: str) -> None:
     def fetch(name: str) -> bool:
         """Whether to go on: a file found or absent, not a failed request."""
         try:
-            if try_to_load_from_cache(repo_id, name) is None:  # neither held nor known absent
+            # neither held nor known absent at the cache's revision; config.json always
+            if name == "config.json" or try_to_load_from_cache(repo_id, name) is None:
                 hf_hub_download(repo_id, name)
         except LocalEntryNotFoundError:  # no network (an EntryNotFoundError too): stop
             return False

@@ -259,3 +259,46 @@ def test_a_download_fetches_the_files_skmrl_reads_before_the_load(tiny_bert, tmp
         for _ in range(2):
             assert resolve_model(repo) == repo
     assert requested == ["config.json", "config.json"]
+
+
+def test_a_download_reads_the_files_of_the_hubs_newest_revision(tiny_bert, tmp_path, monkeypatch):
+    """A cache holding an older revision of a model had its files read, the newer revision's
+    never asked for: config.json was held, so nothing was, and transformers' load then moved
+    refs/main to the newer weights, which ran with the older revision's skmrl.json and
+    without their adaptor. config.json is always asked for, as transformers' load asks."""
+    import json
+    import shutil
+
+    import huggingface_hub
+    from huggingface_hub.utils import EntryNotFoundError
+
+    from skmrl._saved_model import saved_config
+    from skmrl.models import _METADATA_FILES, resolve_model
+
+    older = hub_snapshot(tmp_path / "hub", "someone/updated", monkeypatch)
+    shutil.copytree(tiny_bert, older, dirs_exist_ok=True)
+    (older / "skmrl.json").write_text(json.dumps({"pooling": "mean"}))
+    for name in _METADATA_FILES:  # the older revision's cache is whole: each file, or its absence
+        if not (older / name).is_file():
+            (older.parents[1] / ".no_exist" / older.name).mkdir(parents=True, exist_ok=True)
+            (older.parents[1] / ".no_exist" / older.name / name).touch()
+    newer = shutil.copytree(tiny_bert, tmp_path / "remote")
+    (newer / "skmrl.json").write_text(json.dumps({"pooling": "cls"}))
+    repo, revision = older.parents[1], "b" * 40
+
+    def download(repo_id, filename, **kwargs):  # the hub, at its newer revision
+        (repo / "refs" / "main").write_text(revision)
+        if not (newer / filename).is_file():
+            marker = repo / ".no_exist" / revision / filename
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            raise EntryNotFoundError(filename)
+        target = repo / "snapshots" / revision / filename
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(newer / filename, target)
+        return str(target)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    assert resolve_model("someone/updated") == "someone/updated"
+    assert saved_config("someone/updated") == {"pooling": "cls"}
