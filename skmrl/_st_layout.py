@@ -56,6 +56,12 @@ _ST_POOLING_MODES = {
 _ST_POOLING_KEYS = {name: key for key, name in _ST_POOLING_MODES.items()}
 #: The sentence-transformers modules whose work skmrl does too (encoder, pooling, unit length).
 _ST_MODULES_DONE = frozenset({"Transformer", "Pooling", "Normalize"})
+#: The encoder module's config files, in the order sentence-transformers looks for them (the
+#: first found is read): older releases named it after the architecture.
+ST_ENCODER_CONFIGS = tuple(
+    f"sentence_{arch}_config.json"
+    for arch in ("bert", "roberta", "distilbert", "camembert", "albert", "xlm-roberta", "xlnet")
+)
 
 
 class SentenceTransformersLayout(NamedTuple):
@@ -139,15 +145,19 @@ def sentence_transformers_layout(source: str) -> SentenceTransformersLayout | No
             pooling = _st_pooling(config if isinstance(config, dict) else {})
             prompt_pooled = not (isinstance(config, dict) and config.get("include_prompt") is False)
         elif kind == "Transformer":
-            name = "sentence_bert_config.json"
-            config = _json(source, f"{path}/{name}" if path else name)
+            prefix = f"{path}/" if path else ""
+            # sentence_distilbert_config.json, say, in an older release's 0_Transformer/: only
+            # the bert name was read, and its absence advised the tokenizer's 512 against 128
+            config = next(
+                (c for c in (_json(source, prefix + n) for n in ST_ENCODER_CONFIGS) if c), None
+            )
             length = config.get("max_seq_length") if isinstance(config, dict) else None
             max_seq_length = _positive_int(length)
             if max_seq_length is None:  # no max_seq_length, or no such file at all (as
                 # sentence-transformers, which then truncates at the tokenizer's limit; the
                 # missing file gave no length, and no warning at skmrl's 256 against its 512)
                 max_seq_length = _tokenizer_max_length(source, path)
-            elif max_seq_length is not None:
+            else:
                 # sentence-transformers truncates at a max_seq_length above the model's positions
                 # and fails on the longer texts: the same vectors as at the model's limit, which
                 # is the length to recommend (fit refuses a max_length above it)
@@ -259,15 +269,16 @@ def _tokenizer_max_length(source: str, path: str) -> int | None:
     """The truncation of a sentence-transformers encoder whose ``sentence_bert_config.json``
     does not give ``max_seq_length`` (newer releases save it as the tokenizer's
     ``model_max_length``): that length, at most the model's ``max_position_embeddings``, as
-    sentence-transformers loads it; ``None`` when the tokenizer sets no real limit."""
+    sentence-transformers loads it (a tokenizer that sets no limit, transformers' 1e30, gives
+    the positions); ``None`` when neither says."""
     prefix = f"{path}/" if path else ""
     tokenizer = _json(source, f"{prefix}tokenizer_config.json")
     length = (
         _positive_int(tokenizer.get("model_max_length")) if isinstance(tokenizer, dict) else None
     )
-    if length is None or length > 1_000_000:  # transformers' "no limit" is 1e30
-        return None
     positions = _max_position_embeddings(source, path)
+    if length is None or length > 1_000_000:  # transformers' "no limit" is 1e30
+        return positions
     return min(length, positions) if positions else length
 
 

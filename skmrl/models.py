@@ -72,7 +72,7 @@ from skmrl._model_identity import (
     weights_identity,
 )
 from skmrl._saved_model import ADAPTOR_FILE, CONFIG_FILE
-from skmrl._st_layout import encoder_subfolder, read_json
+from skmrl._st_layout import ST_ENCODER_CONFIGS, encoder_subfolder, read_json
 from skmrl._threads import ForkSafeLock
 
 __all__ = [
@@ -395,7 +395,9 @@ def _fetch_metadata(repo_id: str) -> None:
     for module in modules if isinstance(modules, list) else []:
         path = module.get("path") if isinstance(module, dict) else None
         if isinstance(path, str) and path:  # 1_Pooling/, an older encoder's 0_Transformer/
-            names = ("config.json", "sentence_bert_config.json", "tokenizer_config.json")
+            names: tuple[str, ...] = ("config.json",)
+            if str(module.get("type", "")).endswith("Transformer"):  # and its config's older names
+                names += ("tokenizer_config.json", *ST_ENCODER_CONFIGS)
             if not all(fetch(f"{path}/{name}") for name in names):
                 return
 

@@ -575,7 +575,11 @@ def test_a_folder_named_like_the_default_model_is_the_users_folder(
 
 
 def _older_sentence_transformers_folder(
-    tiny_bert, folder, max_seq_length: int = 64, version_config: bool = False
+    tiny_bert,
+    folder,
+    max_seq_length: int = 64,
+    version_config: bool = False,
+    config_name: str = "sentence_bert_config.json",
 ):
     """A sentence-transformers folder as its older releases saved one: the encoder (config,
     weights, tokenizer, sentence_bert_config.json) in ``0_Transformer/``, the pooling in
@@ -586,7 +590,7 @@ def _older_sentence_transformers_folder(
     shutil.copytree(tiny_bert, folder / "0_Transformer")
     if version_config:
         (folder / "config.json").write_text(json.dumps({"__version__": "0.4.1.2"}))
-    (folder / "0_Transformer" / "sentence_bert_config.json").write_text(
+    (folder / "0_Transformer" / config_name).write_text(
         json.dumps({"max_seq_length": max_seq_length, "do_lower_case": False})
     )
     modules = [("0_Transformer", "Transformer"), ("1_Pooling", "Pooling")]
@@ -1001,3 +1005,37 @@ def test_a_sentence_transformers_folder_without_its_encoder_config_truncates_as_
         return
     expected = SentenceTransformer(str(folder), device="cpu").encode(texts)
     np.testing.assert_allclose(emb.transform(texts), expected, atol=1e-5)
+
+
+def test_an_older_encoder_config_name_gives_the_truncation(tiny_bert, tmp_path):
+    """Older sentence-transformers releases named the encoder's config after its architecture
+    (sentence_distilbert_config.json, ...), which it still reads: skmrl read only the bert
+    name, and took the tokenizer's 512 for the truncation where the file said 16."""
+    import warnings
+
+    folder = tmp_path / "st-distil"
+    folder.mkdir()
+    _older_sentence_transformers_folder(
+        tiny_bert, folder, max_seq_length=16, config_name="sentence_distilbert_config.json"
+    )
+    with pytest.warns(UserWarning, match=r"truncates texts to max_seq_length=16 tokens"):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(folder, device="cpu", max_length=16).fit(TEXTS)
+
+
+def test_a_tokenizer_without_a_limit_truncates_at_the_models_positions(tiny_bert, tmp_path):
+    """sentence-transformers truncates at min(max_position_embeddings, model_max_length), and
+    a tokenizer that sets no limit has transformers' 1e30: 512 here, where skmrl said nothing
+    (it took no limit for no truncation)."""
+    import json
+
+    folder = shutil.copytree(tiny_bert, tmp_path / "st-no-limit")
+    _sentence_transformers_folder(folder, max_seq_length=16)
+    (folder / "sentence_bert_config.json").unlink()
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    del config["model_max_length"]
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    with pytest.warns(UserWarning, match=r"truncates texts to max_seq_length=512 tokens"):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
