@@ -295,9 +295,10 @@ class TfidfBaseline(BaseEmbedder):
     def _check_dim(self, max_dim_: int) -> int | None:
         """``check_dim``, naming the rank of the training TF-IDF matrix when it (and not
         ``max_dim``) is what ``dim`` exceeds: a corpus of one document has one LSA component."""
-        dim = check_dim(self.dim)
+        dim = self.dim  # checked below, with the range (dim=0 was told "[1, max_dim]")
         capped = isinstance(self.max_dim, numbers.Integral) and max_dim_ < self.max_dim
-        if dim is not None and dim > max_dim_ and capped:
+        is_int = isinstance(dim, numbers.Integral) and not isinstance(dim, bool)
+        if is_int and dim > max_dim_ and capped:
             components = f"{max_dim_} component" + ("s" if max_dim_ > 1 else "")
             raise ValueError(
                 f"dim={dim} is out of range: the TF-IDF matrix of the training documents has "

@@ -156,6 +156,10 @@ def test_one_word_vocabulary_gives_the_one_component_it_has():
     np.testing.assert_allclose(est.set_params(dim=1).transform(["spam", "eggs"]), [[1.0], [0.0]])
     with pytest.raises(ValueError, match=r"dim=2 is out of range.*\[1, 1\]"):
         est.set_params(dim=2).transform(docs)
+    # below the range too: the fitted size, not "[1, max_dim]" (as the other embedders say)
+    for dim in (0, -3):
+        with pytest.raises(ValueError, match=rf"^dim={dim} is out of range: .*an int in \[1, 1\]$"):
+            est.set_params(dim=dim).transform(docs)
 
 
 def test_exact_svd_of_a_small_corpus_matches_arpack():
