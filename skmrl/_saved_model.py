@@ -321,13 +321,16 @@ def _trained_dims(embedder: Any) -> list[int]:
     return [int(d) for d in dims] if dims else []
 
 
-def check_saved_config(embedder: Any, source: str, tokenizer: Any = None) -> None:
+def check_saved_config(
+    embedder: Any, source: str, tokenizer: Any = None, max_positions: int | None = None
+) -> None:
     """Warn when a model's own config makes its vectors otherwise than ``embedder`` will.
 
     The config is an skmrl folder's ``skmrl.json`` or, for a sentence-transformers model, its
     ``modules.json`` and pooling config: a model trained with CLS pooling, say, gives poorer
     vectors mean-pooled, and silently so. ``tokenizer`` (the model's) tells whether a
-    sentence-transformers model's lowercasing changes anything.
+    sentence-transformers model's lowercasing changes anything; ``max_positions`` (the most
+    tokens the loaded model takes) caps the truncation advised.
     """
     from skmrl._warn import caller_stacklevel
 
@@ -359,6 +362,10 @@ def check_saved_config(embedder: Any, source: str, tokenizer: Any = None) -> Non
     if layout is None:
         return
     normalizes = sentence_transformers_normalizes(source)
+    if layout.max_seq_length is not None and max_positions is not None:
+        # RoBERTa's 514 position embeddings take 512 tokens: "pass max_length=514" was advised,
+        # which fit refuses (the config's positions, where the tokenizer sets no limit)
+        layout = layout._replace(max_seq_length=min(layout.max_seq_length, max_positions))
     problems = layout_problems(embedder, layout, tokenizer, normalizes)
     if problems:
         warnings.warn(

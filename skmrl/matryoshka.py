@@ -468,7 +468,7 @@ class MatryoshkaEmbedder(BaseEmbedder):
         # the range first: max_length=513 warned that it keeps more tokens than the model's
         # max_seq_length, then was refused as more than the model accepts
         self._check_max_length(loaded)
-        check_saved_config(self, loaded.source, loaded.tokenizer)
+        check_saved_config(self, loaded.source, loaded.tokenizer, loaded.max_positions)
         from skmrl._torch.layers import layer_count
 
         state: dict[str, Any] = {

@@ -336,7 +336,7 @@ _METADATA_FILES = (
     "config.json",
     "tokenizer_config.json",
     "modules.json",
-    "sentence_bert_config.json",
+    *ST_ENCODER_CONFIGS,  # the encoder's config at the top: sentence_bert_config.json, or older
     "config_sentence_transformers.json",
     CONFIG_FILE,  # a model skmrl saved (save_pretrained) and pushed: its settings,
     ADAPTOR_FILE,  # and its adaptor (a few hundred KB)

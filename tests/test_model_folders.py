@@ -1039,3 +1039,33 @@ def test_a_tokenizer_without_a_limit_truncates_at_the_models_positions(tiny_bert
     (folder / "tokenizer_config.json").write_text(json.dumps(config))
     with pytest.warns(UserWarning, match=r"truncates texts to max_seq_length=512 tokens"):
         MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+
+
+def test_the_truncation_advised_is_one_the_model_takes(tiny_bert, tmp_path):
+    """A RoBERTa-like model takes 2 tokens fewer than its 514 position embeddings: with a
+    tokenizer that sets no limit, the warning advised max_length=514, which fit refuses."""
+    import json
+    import warnings
+
+    folder = tmp_path / "st-roberta"
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    config = transformers.RobertaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=514, pad_token_id=1,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    transformers.RobertaModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    settings = json.loads((folder / "tokenizer_config.json").read_text())
+    del settings["model_max_length"]
+    (folder / "tokenizer_config.json").write_text(json.dumps(settings))
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    _write_modules_json(folder, modules, "sentence_transformers.models.")
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
+    (folder / "2_Normalize").mkdir()
+    with pytest.warns(UserWarning, match=r"\(pass max_length=512 to match it\)"):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(folder, device="cpu", max_length=512).fit(TEXTS)

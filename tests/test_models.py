@@ -237,6 +237,7 @@ def test_a_download_fetches_the_files_skmrl_reads_before_the_load(tiny_bert, tmp
     assert resolve_model("someone/bge-like") == "someone/bge-like"
     assert {"config.json", "modules.json", "1_Pooling/config.json"} <= set(requested)
     assert {"skmrl.json", "skmrl_adaptor.npz"} <= set(requested)  # a saved model's, pushed
+    assert "sentence_distilbert_config.json" in requested  # the encoder config's older names
     assert sentence_transformers_layout("someone/bge-like").pooling == "cls"
     assert "auto_map" in custom_code_configs("someone/bge-like")["config.json"]
     requested.clear()
