@@ -190,6 +190,23 @@ def test_roberta_like_position_offset_bounds_max_length_in_fit(tmp_path):
     assert emb.transform([long_text]).shape == (1, 32)
 
 
+def test_the_cli_bounds_max_length_as_the_loaded_model_does(tmp_path):
+    """The CLI's check, made on config.json before any load, said "at most 66 position
+    embeddings" for a model that takes 64 tokens: --max-length 66 was then refused."""
+    import json
+
+    from skmrl.cli._common import model_limit_problems
+    from skmrl.models import load_model
+
+    folder = _save_random_xlmr(tmp_path / "xlmr")
+    config = json.loads((folder / "config.json").read_text())
+    assert load_model(str(folder)).max_positions == 64
+    assert model_limit_problems(config, 64) == []
+    ((argument, message),) = model_limit_problems(config, 66)
+    assert argument == "--max-length"
+    assert message.startswith("expected at most the model's 64 tokens (its 66 ")
+
+
 def _save_random_xlmr(folder):
     """A random 1-layer XLM-R (hidden size 32, 66 position embeddings) with a cased byte-level
     BPE tokenizer, saved as a folder."""

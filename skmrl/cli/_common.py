@@ -395,37 +395,62 @@ def _saved_settings(model: str) -> dict[str, Any]:
     return {}
 
 
+#: The ``model_type`` of transformers' models whose position ids start after the padding index
+#: (``pad_token_id + 1``), so that ``max_position_embeddings`` less that many are the tokens taken.
+_PADDED_POSITIONS = frozenset(
+    {
+        "roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "mpnet", "data2vec-text",
+        "roberta-prelayernorm", "longformer", "markuplm", "xmod", "luke",
+    }
+)  # fmt: skip
+
+
 def model_limit_problems(
     config: dict, max_length: int | None, dim: int | None = None
 ) -> list[tuple[str, str]]:
     """(argument, message) for a ``--max-length`` or ``--dim`` beyond what the model has.
 
     ``config`` is the model's ``config.json``, read without loading the model. Its
-    ``max_position_embeddings`` bounds ``--max-length``; RoBERTa-like models take fewer tokens
-    (514 positions, 512 tokens), which the library checks once the model is loaded.
+    ``max_position_embeddings`` bounds ``--max-length``, less the positions before the first
+    token in the RoBERTa family (514 positions, 512 tokens), as the library's check of the
+    loaded model (:func:`skmrl._model_checks.max_positions`) counts them.
 
     Examples
     --------
     >>> from skmrl.cli._common import model_limit_problems
     >>> model_limit_problems({"max_position_embeddings": 66, "hidden_size": 32}, 67, dim=16)
-    [('--max-length', "expected at most the model's 66 position embeddings \
-(max_position_embeddings), got 67")]
+    [('--max-length', "expected at most the model's 66 tokens (its max_position_embeddings), \
+got 67")]
+    >>> config = {"model_type": "roberta", "pad_token_id": 1, "max_position_embeddings": 514}
+    >>> model_limit_problems(config, 514)
+    [('--max-length', "expected at most the model's 512 tokens (its 514 max_position_embeddings \
+less the 2 before the first token, as in RoBERTa), got 514")]
     """
     from skmrl.models import _config_sizes  # the library's reading of the sizes
 
     problems = []
     positions = config.get("max_position_embeddings")
-    if isinstance(positions, int) and max_length is not None and max_length > positions:
-        problems.append(
-            (
-                "--max-length",
-                # the model's position embeddings: a bound, not the limit for RoBERTa-like
-                # models, whose positions start after the padding index (the library's check,
-                # max_positions, reads it from the loaded model: 512 tokens of RoBERTa's 514)
-                f"expected at most the model's {positions} position embeddings "
-                f"(max_position_embeddings), got {max_length}",
+    if isinstance(positions, int) and not isinstance(positions, bool):
+        # The RoBERTa family's positions start after the padding index: "at most 514" was
+        # said, and --max-length 514 then refused ("expected an int in [3, 512]").
+        pad = config.get("pad_token_id")
+        offset = 0
+        if config.get("model_type") in _PADDED_POSITIONS and isinstance(pad, int) and pad >= 0:
+            offset = pad + 1
+        if max_length is not None and max_length > positions - offset:
+            said = (
+                f"its {positions} max_position_embeddings less the {offset} before the first "
+                "token, as in RoBERTa"
+                if offset
+                else "its max_position_embeddings"
             )
-        )
+            problems.append(
+                (
+                    "--max-length",
+                    f"expected at most the model's {positions - offset} tokens ({said}), "
+                    f"got {max_length}",
+                )
+            )
     hidden = _config_sizes(config)[0]
     if hidden is None and "hidden_size" in config:
         problems.append(("--model", _odd_hidden_size(config["hidden_size"])))
