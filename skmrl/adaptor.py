@@ -99,10 +99,13 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
       classifier reads no more), the rest are the principal directions of what is left; the
       vectors are centred first, at the training rows' mean, so that a prefix is normalised
       about the classes' centre. The unsupervised rotation changes no full-size similarity;
-      centred, the one from labels changes them a little, as ``"pca"`` does.
+      centred, the one from labels changes them, as ``"pca"`` does (see below).
     * ``"pca"``: the closed-form rotation onto the principal directions of the (centred)
       vectors, ignoring ``y``: instant, and a strong baseline for classification without labels.
-      It centres the vectors, so full-size similarities change a little.
+      It centres the vectors, so full-size cosines change: on 800 MiniLM vectors of TREC
+      questions by 0.095 on average (their mean cosine goes from 0.09 to 0, and the pairs above
+      0.5 from 303 to 151), though their order changes little (STS Benchmark Spearman +0.17
+      points): cosine thresholds set on the encoder's own vectors do not carry over.
     * ``"prefix"``: no rotation (the identity): ``dim=k`` keeps the vectors' own first ``k``
       coordinates, re-normalised. For vectors already trained to be Matryoshka (OpenAI's
       text-embedding-3, nomic-embed-text-v1.5), whose prefixes need no adaptor, and as the
