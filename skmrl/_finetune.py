@@ -169,12 +169,6 @@ def fit_fine_tuned_state(
         )
     if method in ("full", "full+adaptor"):
         out.update(_fit_full_weights(embedder, state, loaded, docs, codes, pairs, scores, dims))
-    if method == "adaptor" and codes is not None:
-        embedder._warn_unused_training_settings(
-            "not used by fine_tune='adaptor' with labels: the rotation is then found in closed "
-            "form (the classes' linear discriminants first)",
-            names=("matryoshka_dims", "epochs", "learning_rate"),  # train_batch_size: in fit
-        )
     if method in ("adaptor", "pca", "full+adaptor"):
         fitted = copy.copy(embedder)
         for name, value in {**state, **out}.items():

@@ -537,6 +537,14 @@ class MatryoshkaEmbedder(BaseEmbedder):
         -------
         self
         """
+        if self.fine_tune == "adaptor" and y is not None:
+            # here, not where the state is computed: a state read from the cache (a grid's
+            # next fold, or memory= in a new process) warned nothing
+            self._warn_unused_training_settings(
+                "not used by fine_tune='adaptor' with labels: the rotation is then found in "
+                "closed form (the classes' linear discriminants first)",
+                names=("matryoshka_dims", "epochs", "learning_rate"),  # the rest: _validate_params
+            )
         return super().fit(X, y)  # the state's n_layers and dim are checked before it is set
 
     def _check_fitted_state(self, state: dict[str, Any]) -> None:

@@ -358,6 +358,8 @@ def test_training_settings_of_a_closed_form_rotation_warn(tiny_bert, fine_tune, 
         emb.fit(CORPUS, labels)
     assert caught[0].filename == __file__
     np.testing.assert_allclose(emb.transform(CORPUS), plain, atol=1e-6)
+    with pytest.warns(UserWarning, match=match):  # a state from the cache: the same warning
+        MatryoshkaEmbedder(tiny_bert, epochs=50, learning_rate=0.5, **common).fit(CORPUS, labels)
     with warnings.catch_warnings():  # without labels the adaptor trains: nothing to say
         warnings.simplefilter("error")
         MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(CORPUS)
