@@ -807,7 +807,7 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
          "--matryoshka-layers", ("the model has 6 layers", "got 7")),
         ([c, *t, "-o", out, "--method", "nope"], "--method", ("invalid choice",)),
         ([c, *t, "-o", out, "--device", "gpu"], "--device", ("not understood",)),
-        ([c, *t, "-o", out, "--max-length", "100000"], "--max-length", ("model's 512 position",)),
+        ([c, *t, "-o", out, "--max-length", "100000"], "--max-length", ("model's 512 tokens",)),
     ]  # fmt: skip
 
 

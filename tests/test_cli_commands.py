@@ -218,7 +218,7 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, *cols, "--model", str(tmp_path / "no-model")], "--model", ("no such folder",)),
         ([c, *cols, "--embedder", "tfidf", "word2vec", "matryoshka", "--model", str(no_weights)],
          "--model", ("holds no weights file",)),
-        ([c, *cols, "--max-length", "100000"], "--max-length", ("model's 512 position",)),
+        ([c, *cols, "--max-length", "100000"], "--max-length", ("model's 512 tokens",)),
         ([c, *cols, "--out", "results.txt"], "--out", ("expected a .csv file",)),
         ([c, *cols, "--out", "missing/r.csv"], "--out", ("folder 'missing' does not exist",)),
         ([c, *cols, "--out", "dangling.csv"], "--out",
@@ -1065,7 +1065,7 @@ def test_embed_model_folder_equals_transform(skmrl_cmd, tmp_path, corpus_txt, ti
     out = skmrl_cmd(
         "embed", str(corpus_txt), "-o", "v.npy", "--model", tiny_bert, "--max-length", "100"
     )
-    assert_refused(out, "embed", "--max-length", "at most the model's 64 position")
+    assert_refused(out, "embed", "--max-length", "at most the model's 64 tokens")
 
 
 @pytest.mark.slow
@@ -1261,7 +1261,7 @@ def test_bench_refuses_bad_input_with_one_line(skmrl_cmd, tmp_path, corpus_txt):
         (["nope.txt"], "INPUT", ("no such file",)),
         (["--embedder", "adaptor"], "--embedder", ("unknown embedder 'adaptor'",)),
         (["--device", "gpu"], "--device", ("not understood",)),
-        (["--max-length", "100000"], "--max-length", ("model's 512 position",)),
+        (["--max-length", "100000"], "--max-length", ("model's 512 tokens",)),
         # the transformer's settings, and a device, were ignored without a word
         (["--embedder", "tfidf", "word2vec", "--max-length", "5000"], "--max-length",
          ("is for --embedder matryoshka only",)),
