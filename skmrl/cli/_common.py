@@ -244,6 +244,32 @@ EMBEDDER_NAMES = {
 }
 
 
+#: The sizes (``max_dim``) the commands build tfidf and word2vec at, unless a larger dim is asked.
+TFIDF_MAX_DIM = 256
+W2V_MAX_DIM = 128
+
+
+def built_size(embedder: str, largest: int | None = None) -> int:
+    """The ``max_dim`` that ``skmrl embed``, ``sweep`` and ``demo`` build ``embedder``
+    (``"tfidf"`` or ``"word2vec"``) at: its default size, or ``largest`` (the largest dim
+    asked for) where that is larger.
+
+    One size for every command, so that the vectors ``skmrl embed --dim`` writes are those
+    ``skmrl sweep`` scored. Built at the largest dim asked, a dim's score depended on the other
+    dims (``--dims 8 16 32`` against ``8 16 32 64``: 0.940 against 0.930 at 32): the last
+    components of LSA's randomized SVD are approximate, and word2vec at another size is another
+    model.
+
+    Examples
+    --------
+    >>> from skmrl.cli._common import built_size
+    >>> built_size("tfidf"), built_size("tfidf", 32), built_size("word2vec", 300)
+    (256, 256, 300)
+    """
+    default = TFIDF_MAX_DIM if embedder == "tfidf" else W2V_MAX_DIM
+    return max(largest or 0, default)
+
+
 def embedder_choice(*allowed: str) -> Callable[[str], str]:
     """An argparse ``type=``: one of ``allowed`` (canonical names of :data:`EMBEDDER_NAMES`),
     by its name or another spelling of it, in any case."""

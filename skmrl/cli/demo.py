@@ -25,7 +25,9 @@ from typing import Any
 from skmrl.cli._common import (
     MAX_LENGTH_BOUND,
     MIN_MAX_LENGTH,
+    W2V_MAX_DIM,
     add_command,
+    built_size,
     cache_folder,
     int_at_least,
     max_length,
@@ -76,10 +78,6 @@ examples:
 
 #: MiniLM's truncation of the articles, in tokens, without --max-length (for speed).
 _MAX_LENGTH = 128
-#: LSA's components: this, or the largest --dims where it is larger (as sweep and embed build it).
-_TFIDF_MAX_DIM = 256
-#: Size of the demo's word vectors (one training per fold; every smaller dim is a prefix).
-_W2V_MAX_DIM = 128
 #: Full size and depth of the packaged all-MiniLM-L6-v2.
 _MINILM_DIM = 384
 _MINILM_LAYERS = 6
@@ -256,15 +254,14 @@ def _mrl_dims(args: argparse.Namespace) -> list[int]:
 def _tfidf(args: argparse.Namespace) -> Any:
     from skmrl.tfidf import TfidfBaseline
 
-    # at least 256 components, whatever --dims: a dim's score is then the same whichever others
-    # are asked (the last components of a randomized SVD are approximate)
-    return TfidfBaseline(max_dim=max(*args.dims, _TFIDF_MAX_DIM), sublinear_tf=True, min_df=2)
+    return TfidfBaseline(max_dim=built_size("tfidf", max(args.dims)), sublinear_tf=True, min_df=2)
 
 
 def _word2vec(args: argparse.Namespace) -> Any:
     from skmrl.word2vec import Word2VecEmbedder
 
-    return Word2VecEmbedder(max_dim=_W2V_MAX_DIM, random_state=0, progress=False)  # as MiniLM
+    # one training per fold at the commands' size; every smaller dim is a prefix
+    return Word2VecEmbedder(max_dim=W2V_MAX_DIM, random_state=0, progress=False)  # as MiniLM
 
 
 def _matryoshka(args: argparse.Namespace, **params: Any) -> Any:
@@ -293,7 +290,7 @@ def _matryoshka_depth(args: argparse.Namespace) -> Any:
 
 def _demo_entries(args: argparse.Namespace, n_docs: int) -> list[_DemoEntry]:
     mrl_dims = _mrl_dims(args)
-    w2v_dims = [d for d in args.dims if d <= _W2V_MAX_DIM]
+    w2v_dims = [d for d in args.dims if d <= W2V_MAX_DIM]
     # LSA has at most as many components as a training fold has documents.
     lsa_dims = [d for d in args.dims if d <= n_docs * (args.folds - 1) // args.folds]
     entries = [

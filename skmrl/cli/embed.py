@@ -32,6 +32,7 @@ from skmrl.cli._common import (
     add_max_length,
     add_no_progress,
     add_trust_remote_code,
+    built_size,
     cache_folder,
     cache_problem,
     cli_spelling,
@@ -52,8 +53,6 @@ from skmrl.cli._texts import check_input, read_texts
 
 _DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _EMBEDDERS = ("matryoshka", "tfidf", "word2vec")
-_TFIDF_MAX_DIM = 256
-_W2V_MAX_DIM = 128
 _OUTPUTS = (".npy", ".parquet")
 #: What ``--skip-empty`` adds beside ``OUT.npy``: the row of ``INPUT`` of each vector.
 _ROWS_SUFFIX = ".rows.npy"
@@ -142,19 +141,18 @@ def _plan(args: argparse.Namespace) -> Any:
 # -- the run ---------------------------------------------------------------------------------------
 def _build(args: argparse.Namespace) -> Any:
     """The embedder, unfitted, at its full size (``--dim`` is set once fitted): for tfidf and
-    word2vec their default size, or ``--dim`` where it is larger, so that ``--dim`` keeps the
-    first coordinates of the embedder 'skmrl sweep' scores (built at ``--dim`` itself, LSA came
-    from a rougher randomized SVD, and word2vec was another model)."""
+    word2vec the size every command builds them at (:func:`~skmrl.cli._common.built_size`), so
+    that ``--dim`` keeps the first coordinates of the embedder 'skmrl sweep' scores."""
     progress = progress_setting(args)
     if args.embedder == "tfidf":
         from skmrl import TfidfBaseline
 
-        return TfidfBaseline(max_dim=max(args.dim or 0, _TFIDF_MAX_DIM), sublinear_tf=True)
+        return TfidfBaseline(max_dim=built_size("tfidf", args.dim), sublinear_tf=True)
     if args.embedder == "word2vec":
         from skmrl import Word2VecEmbedder
 
         return Word2VecEmbedder(
-            max_dim=max(args.dim or 0, _W2V_MAX_DIM),
+            max_dim=built_size("word2vec", args.dim),
             device=args.device,
             random_state=0,
             progress=progress,

@@ -33,6 +33,8 @@ from skmrl._folders import same_file
 from skmrl.cli._columns import column, distinct_columns, label_cells, text_cells
 from skmrl.cli._common import (
     RUN_ERRORS,
+    TFIDF_MAX_DIM,
+    W2V_MAX_DIM,
     add_command,
     add_csv_data,
     add_device,
@@ -40,6 +42,7 @@ from skmrl.cli._common import (
     add_no_progress,
     add_trust_remote_code,
     agg_pyplot,
+    built_size,
     cache_folder,
     cache_problem,
     cli_spelling,
@@ -67,8 +70,6 @@ _EMBEDDERS = ("tfidf", "word2vec", "matryoshka", "adaptor")
 _ENCODERS = ("matryoshka", "adaptor")
 #: The embedders that run on torch (they use --device).
 _TORCH = ("word2vec", "matryoshka", "adaptor")
-_TFIDF_MAX_DIM = 256
-_W2V_MAX_DIM = 128
 #: A mean accuracy this close to the majority-class rate is that rate in the 3-digit table.
 _MAJORITY_SLACK = 0.0015
 
@@ -249,16 +250,8 @@ def _plan(args: argparse.Namespace) -> tuple[list[str], list[str], int, int | No
 
 # -- the embedders ---------------------------------------------------------------------------------
 def _size(name: str, args: argparse.Namespace) -> int:
-    """The size tfidf or word2vec is built at: its default, or the largest dim where larger.
-
-    The sizes 'skmrl embed' builds, so that the vectors it writes at a dim are the ones scored
-    here (for dims up to the default). Built at the largest dim, a dim's score depended on the
-    others asked (--dims 8 16 32 against 8 16 32 64: 0.940 against 0.930 at 32): the last
-    components of LSA's randomized SVD are approximate, and word2vec at another size is
-    another model.
-    """
-    top = max(args.dims) if args.dims else 0
-    return max(top, _TFIDF_MAX_DIM if name == "tfidf" else _W2V_MAX_DIM)
+    """The size tfidf or word2vec is built at (:func:`~skmrl.cli._common.built_size`)."""
+    return built_size(name, max(args.dims) if args.dims else None)
 
 
 def _build(name: str, args: argparse.Namespace) -> Any:
@@ -649,7 +642,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="DIM",
         help="embedding sizes to score; each embedder skips those above its size (one below "
         "every size is left out of the table, with a note). tfidf and word2vec are built at "
-        f"{_TFIDF_MAX_DIM} and {_W2V_MAX_DIM} dims (their max_dim), or the largest DIM where "
+        f"{TFIDF_MAX_DIM} and {W2V_MAX_DIM} dims (their max_dim), or the largest DIM where "
         "it is larger, as skmrl embed builds them. Default: each embedder's powers of two "
         "from 8, and its full size",
     )
