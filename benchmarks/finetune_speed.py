@@ -168,7 +168,8 @@ def _padding(loaded, pairs, scores, dims, args) -> None:
     print(line, flush=True)
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """This script's arguments (``mrl_quality.py``'s ``speed`` section runs it at its defaults)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=data_folder, help="the shared data folder")
     parser.add_argument(
@@ -194,20 +195,33 @@ def main() -> int:
         action="store_true",
         help="also time skmrl with dtype=torch.bfloat16 autocast (an opt-in on the CPU)",
     )
-    args = parser.parse_args()
+    return parser
+
+
+def missing_trainer_modules() -> list[str]:
+    """The modules of sentence-transformers' trainer that are not installed."""
+    import importlib.util
+
+    return [m for m in TRAINER_MODULES if importlib.util.find_spec(m) is None]
+
+
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, in one line, missing or malformed data and a missing trainer."""
     check_data(parser, args.data, STS_TRAIN, STS_DEV)
     for name in ("sts-train", "sts-dev"):  # malformed: one line, not a traceback later
         load_dataset(parser, args.data, name)
     if not args.skip_st:
-        import importlib.util
-
-        missing = [m for m in TRAINER_MODULES if importlib.util.find_spec(m) is None]
+        missing = missing_trainer_modules()
         if missing:
             parser.error(
                 f"sentence-transformers' trainer needs {', '.join(missing)}: pip install "
                 "'skmrl[bench]' (sentence-transformers[train]), or pass --skip-st"
             )
 
+
+def measure(args: argparse.Namespace) -> float | None:
+    """Time both trainers and print the tables; return the float32 ratio skmrl / ST (None
+    with ``--skip-st`` or ``--padding-only``)."""
     import numpy as np
     import torch
 
@@ -232,7 +246,7 @@ def main() -> int:
     )
     _padding(loaded, pairs, scores, dims, args)
     if args.padding_only:
-        return 0
+        return None
 
     rows: list[tuple[str, float, float]] = []
     trained = {}
@@ -258,7 +272,7 @@ def main() -> int:
         rows.append((name, 2 * len(pairs) / seconds, load))
         print(f"  {name}: {seconds:.1f} s (load average {load:.2f} before)", flush=True)
 
-    st_model = None
+    st_model = ratio = None
     if not args.skip_st:
         load = os.getloadavg()[0]
         theirs, st_model = _train_st(resolve_model(DEFAULT_MODEL), pairs, scores, dims, args)
@@ -273,6 +287,7 @@ def main() -> int:
     if st_model is not None:
         for name, rate, _ in rows[:-1]:
             print(f"ratio {name} / ST: {rate / rows[-1][1]:.2f}")
+        ratio = rows[0][1] / rows[-1][1]
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     print(f"\nSTSb dev Spearman ({len(dev[0])} pairs), cosine of the first k dims")
@@ -284,6 +299,14 @@ def main() -> int:
     for name, model in models:
         values = _spearman_table(model, loaded.tokenizer, dev)
         print(f"{name:40s}" + "".join(f"{100 * v:8.2f}" for v in values), flush=True)
+    return ratio
+
+
+def main() -> int:
+    parser = build_parser()
+    args = parser.parse_args()
+    check_args(parser, args)
+    measure(args)
     return 0
 
 

@@ -407,3 +407,31 @@ def test_timed_fits_are_fits_and_read_the_vectors_of_the_cache(
     assert calls["encode"] == [len(set(texts))]  # and read the vectors the first one stored
     assert disk_cache_info(cache)["n_vectors"] == len(set(texts))
     assert bench.fit_memory(None) is None
+
+
+def test_the_speed_section_without_the_trainer_is_refused_at_once(
+    bench, shared_data, monkeypatch, capsys
+):
+    """mrl_quality's default run times "full" against sentence-transformers' trainer last, after
+    an hour of the other sections: a missing trainer is refused before any of them, naming the
+    sections that run without it."""
+    import finetune_speed
+    import mrl_quality
+
+    monkeypatch.setattr(finetune_speed, "TRAINER_MODULES", ("skmrl_no_such_module",))
+    started = []
+    for name in ("_sts", "_classification", "_cost", "_speed"):
+        monkeypatch.setattr(mrl_quality, name, lambda args, name=name: started.append(name))
+    with pytest.raises(SystemExit) as raised:
+        mrl_quality.main(["--data", str(shared_data), "--cache-dir", "none"])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--sections speed: sentence-transformers' trainer needs skmrl_no_such_module" in err
+    assert err.endswith("or pass --sections sts,classification,cost"), err
+    assert started == []
+    # Asked for alone, there is nothing else to suggest; the other sections still run without it.
+    with pytest.raises(SystemExit):
+        mrl_quality.main(["--data", str(shared_data), "--sections", "speed", "--cache-dir", "none"])
+    assert capsys.readouterr().err.strip().endswith("pip install 'skmrl[bench]'")
+    mrl_quality.main(["--data", str(shared_data), "--sections", "cost,sts", "--cache-dir", "none"])
+    assert started == ["_sts", "_cost"]
