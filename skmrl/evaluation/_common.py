@@ -27,6 +27,22 @@ def _is_embedder(est: Any) -> bool:
     return isinstance(est, BaseEmbedder)
 
 
+def _check_dim_estimator(est: Any, what: str) -> None:
+    """``est`` must be an estimator instance with a ``dim`` parameter. A class (``TfidfBaseline``
+    for ``TfidfBaseline()``) called ``get_params`` unbound: "missing 1 required positional
+    argument: 'self'"."""
+    if isinstance(est, type):
+        raise TypeError(
+            f"{what} must be an estimator instance, got the class {est.__name__}: "
+            f"pass {est.__name__}() (with your settings)"
+        )
+    if not hasattr(est, "get_params") or "dim" not in est.get_params(deep=False):
+        raise TypeError(
+            f"{what} must be an estimator with a `dim` parameter (a skmrl embedder or "
+            f"MatryoshkaAdaptor), got {type(est).__name__}"
+        )
+
+
 def _full_vectors(emb: Any, X: Any) -> tuple[np.ndarray | None, Callable[[int], np.ndarray]]:
     """Encode ``X`` once at full size; return a function giving the vectors at any ``dim``."""
     from skmrl.base import prefix_normalize

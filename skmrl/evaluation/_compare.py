@@ -11,6 +11,7 @@ import numpy as np
 from skmrl import _frames
 
 from ._common import (
+    _check_dim_estimator,
     _check_dims,
     _check_dims_before_fit,
     _DimsAboveSize,
@@ -101,11 +102,7 @@ def compare(
     for name, emb in embedders.items():
         if not isinstance(name, str):
             raise TypeError(f"embedder names must be str, got {name!r} ({type(name).__name__})")
-        if not hasattr(emb, "get_params") or "dim" not in emb.get_params(deep=False):
-            raise TypeError(
-                f"embedders[{name!r}] must be an estimator with a `dim` parameter (a skmrl "
-                f"embedder or MatryoshkaAdaptor), got {type(emb).__name__}"
-            )
+        _check_dim_estimator(emb, f"embedders[{name!r}]")
     if task not in TASKS:
         raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
     if dims is not None:

@@ -26,6 +26,7 @@ from ._classification import (
     _classification_fold,
 )
 from ._common import (
+    _check_dim_estimator,
     _check_dims,
     _check_dims_before_fit,
     _check_layers,
@@ -339,11 +340,7 @@ def _dim_curve(
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
-    if not hasattr(embedder, "get_params") or "dim" not in embedder.get_params(deep=False):
-        raise TypeError(
-            f"embedder must be an estimator with a `dim` parameter (a skmrl embedder or "
-            f"MatryoshkaAdaptor), got {type(embedder).__name__}"
-        )
+    _check_dim_estimator(embedder, "embedder")
     embedder = _silenced(embedder, progress)
     requested = dims
     if dims is not None:  # types now, the range after the first fit; read once (a generator)
