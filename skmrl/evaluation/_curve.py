@@ -86,6 +86,10 @@ def _check_curve_dims(dims: Any) -> np.ndarray:
     values = np.asarray(dims)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"dims must be a 1-D list of at least one size, got {dims!r}")
+    if values.dtype.kind == "O" and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values
+    ):  # numbers in an object column: cv_results_' param_*__dim with its None row dropped
+        values = values.astype(np.float64)
     if values.dtype.kind not in "iu" and not (
         values.dtype.kind == "f" and np.all(np.isfinite(values) & (values == np.round(values)))
     ):
