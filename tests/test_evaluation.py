@@ -462,6 +462,13 @@ def test_a_curve_refuses_sizes_its_figures_and_tables_cannot_read():
             DimCurve(dims=dims, scores=[[0.5]])
     curve = DimCurve(dims=np.array([8.0, 16.0]), scores=[[0.5, 0.6]])  # whole floats: taken
     assert curve.dims.dtype == np.int64 and curve.dims.tolist() == [8, 16]
+    # numbers in an object column: a grid's cv_results_ param_*__dim with its None row dropped
+    # was refused, with "whole numbers, got [4, 8]", where dim_curve takes the same sizes
+    column = np.array([4, 8, None], dtype=object)[:2]
+    assert DimCurve(dims=column, scores=[[0.5, 0.6]]).dims.tolist() == [4, 8]
+    for dims in (["4", 8], [True, 8], [4.5, 8]):
+        with pytest.raises(TypeError, match="dims must hold whole numbers"):
+            DimCurve(dims=np.array(dims, dtype=object), scores=[[0.5, 0.6]])
 
 
 def test_a_depth_grid_without_a_finite_score_still_makes_its_table():
@@ -1259,6 +1266,11 @@ def test_compare_errors():
         compare({"lr": LogisticRegression()}, CORPUS, LABELS)
     with pytest.raises(TypeError, match=r"embedders\['x'\] must be an estimator"):
         compare({"x": "tfidf"}, CORPUS, LABELS)
+    # the class for an instance: "get_params() missing 1 required positional argument: 'self'"
+    with pytest.raises(TypeError, match=r"embedders\['t'\] .* got the class TfidfBaseline: pass"):
+        compare({"t": TfidfBaseline}, CORPUS, LABELS)
+    with pytest.raises(TypeError, match=r"^embedder must be an estimator instance, got the class"):
+        dim_curve(TfidfBaseline, CORPUS, LABELS)
     with pytest.raises(TypeError, match="names must be str"):
         compare({1: TfidfBaseline()}, CORPUS, LABELS)
     with pytest.raises(ValueError, match="task must be one of"):

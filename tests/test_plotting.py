@@ -138,6 +138,23 @@ def test_dim_curves_errors():
         plot_dim_curves({1: curve, "1": curve})  # one curve used to hide the other silently
 
 
+def test_a_format_string_or_ls_sets_the_line_as_errorbar_does():
+    # the default marker and linestyle, passed as keywords beside fmt, won over it (with two
+    # "redundantly defined" warnings): fmt="s--" drew circles on a solid line
+    curve = DimCurve(dims=[8, 16, 32], scores=[[0.8, 0.9, 0.91]])
+    for kwargs, marker, style in [
+        ({"fmt": "s--"}, "s", "--"),
+        ({"ls": ":"}, "o", ":"),
+        ({"marker": "x"}, "x", "-"),
+        ({}, "o", "-"),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            line = curve.plot(**kwargs).lines[0]
+        assert (line.get_marker(), line.get_linestyle()) == (marker, style), kwargs
+        plt.close("all")
+
+
 def test_dim_curves_ring_the_smallest_dim_within_tolerance():
     comp = _comparison()
     fig = plot_dim_curves(comp, tolerance=0.15)

@@ -203,6 +203,14 @@ def draw_dim_curves(
             "capsize": 3,
             **errorbar_kwargs,
         }
+        # A format string (fmt="s--") or the alias ls= says the marker and line style: the
+        # defaults passed beside it as keywords won over it (matplotlib lets keywords win).
+        if "fmt" in errorbar_kwargs:
+            for key in ("marker", "linestyle"):
+                if key not in errorbar_kwargs:
+                    del style[key]
+        if "ls" in errorbar_kwargs and "linestyle" not in errorbar_kwargs:
+            del style["linestyle"]
         drawn = ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
         if tolerance is not None and np.isfinite(curve.mean).any():  # else no size to ring
             chosen = curve.smallest_dim(tolerance)
