@@ -165,6 +165,25 @@ def test_nested_cosent_lowers_the_loss_on_every_prefix(tiny, tokenizer):
         assert loss(result.model, d) < 0.8 * loss(tiny, d), d
 
 
+def test_scores_train_by_their_order_at_any_scale(tiny, tokenizer):
+    # the training ranked pairs on a float32 copy of the scores: at 1e39 (inf) or 1e-46 (0)
+    # every score was one value, each step's loss 0, and nothing was trained, with no warning
+    pairs, scores = _pairs()
+    scores = scores + np.linspace(0, 0.5, len(scores))  # distinct, in the same two groups
+    kw = {"pairs": pairs[:24], "dims": DIMS, **FAST, "epochs": 1}
+    plain = finetune_encoder(tiny, tokenizer, scores=scores[:24], **kw)
+    for scale in (1e39, 1e-46):
+        scaled = finetune_encoder(tiny, tokenizer, scores=scores[:24] * scale, **kw)
+        assert _same_weights(plain.model, scaled.model), scale
+    # ties in float32, not in float64, are ordered as float64 orders them
+    close = np.where(np.arange(24) % 2 == 0, 0.3, 0.1 + 0.2)
+    assert len(set(close.astype(np.float32).tolist())) == 1
+    apart = finetune_encoder(tiny, tokenizer, scores=close, **kw)
+    assert _same_weights(
+        apart.model, finetune_encoder(tiny, tokenizer, scores=(close > 0.3) * 1.0, **kw).model
+    )
+
+
 def test_same_seed_same_weights_and_global_state_restored(tiny, tokenizer):
     threads = torch.get_num_threads()
     rng_state = torch.get_rng_state()

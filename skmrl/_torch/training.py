@@ -130,7 +130,7 @@ def _as_texts(values: Any, name: str) -> list[str]:
 def _check_inputs(
     texts: Any, labels: Any, pairs: Any, scores: Any
 ) -> tuple[str, list[str], np.ndarray | None]:
-    """Resolve the objective: (objective, texts, label codes or scores).
+    """Resolve the objective: (objective, texts, label codes or the scores' ranks).
 
     With pairs, the texts are all the first sides, then all the second sides.
     """
@@ -158,7 +158,11 @@ def _check_inputs(
             raise ValueError("scores must be finite numbers")
         if np.ptp(score_arr) == 0:
             raise ValueError("all scores are equal: CoSENT has no order to learn")
-        return "cosent", first + second, score_arr
+        # CoSENT reads only the scores' order, and the training's float32 copy of them lost it
+        # at scales float32 does not hold (1e39: inf; 1e-46: 0; 0.3 and 0.1 + 0.2: one value),
+        # training nothing with a loss of 0: their ranks (0, 1, ...) keep it at any scale.
+        ranks = np.unique(score_arr, return_inverse=True)[1].reshape(-1)
+        return "cosent", first + second, ranks.astype(np.float64)
     if scores is not None:
         raise ValueError("scores= goes with pairs=; texts= takes labels= (or nothing)")
     texts = _as_texts(texts, "texts")
