@@ -6,6 +6,7 @@ dataset or model loading, nothing on stdout), never in a traceback.
 
 from __future__ import annotations
 
+import csv
 import errno
 import io
 import os
@@ -1262,6 +1263,12 @@ def test_tab_separated_files_have_no_quoting(tmp_path):
         read_table(str(path), None)
     frame.iloc[1:].to_csv(path, sep="\t", index=False)
     with pytest.raises(Refused, match=r"has 1 field\(s\) but the header has 2: .* CSV quoting"):
+        read_table(str(path), None)
+    # every field quoted (R's write.table(sep="\t"), QUOTE_ALL) and no quote mark in a text:
+    # read with the quote marks, and "no column 'text' (did you mean '\"text\"'?)"
+    frame.iloc[1:2].to_csv(path, sep="\t", index=False, quoting=csv.QUOTE_ALL)
+    assert path.read_text().splitlines()[:2] == ['"text"\t"n"', '"plain"\t"0"']
+    with pytest.raises(Refused, match=r"header of .* names in quote marks \('\"text\"', '\"n\"'\)"):
         read_table(str(path), None)
     # a short row with no quote mark left open is an empty last cell whose tab was dropped
     path.write_text("text\tnote\nfirst text\tok\nsecond text\n")

@@ -369,10 +369,18 @@ _CSV_QUOTED = (
 
 
 def _check_unquoted(table: Table, argument: str) -> None:
-    """Refuse a .tsv file that looks CSV-quoted, which no quoting would read wrongly: a row
-    short of fields (a quoted text over several lines), or a field quoted whole with its own
-    quote marks doubled inside, as CSV escapes them."""
+    """Refuse a .tsv file that looks CSV-quoted, which no quoting would read wrongly: a header
+    whose every name is quoted (R's ``write.table(sep="\\t")``, pandas' ``QUOTE_ALL``: its texts
+    were read with their quote marks, and the "did you mean" of a column named ``text`` offered
+    ``'"text"'``), a row short of fields (a quoted text over several lines), or a field quoted
+    whole with its own quote marks doubled inside, as CSV escapes them."""
     width = len(table.header)
+    if table.header and all(len(c) > 1 and c[0] == c[-1] == '"' for c in table.header):
+        names = ", ".join(repr(c) for c in table.header[:3]) + (", ..." if width > 3 else "")
+        raise Refused(
+            argument,
+            f"the header of {table.shown} has its names in quote marks ({names}): " + _CSV_QUOTED,
+        )
 
     def unbalanced(row: list[str]) -> bool:  # the part of a quoted text cut at a newline
         return any(cell.count('"') % 2 for cell in row)
