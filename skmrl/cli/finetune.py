@@ -46,6 +46,7 @@ from skmrl.cli._common import (
     device_problem,
     encoder_max_length,
     int_at_least,
+    max_length_room_problem,
     model_config,
     model_limit_problems,
     positive_float,
@@ -143,6 +144,9 @@ def _check_model(args: argparse.Namespace) -> None:
     max_length = encoder_max_length(args.model, args.max_length)
     for argument, message in model_limit_problems(config, max_length):
         raise Refused(argument, message)
+    problem = max_length_room_problem(args.model, args.max_length, args.trust_remote_code)
+    if problem:
+        raise Refused("--max-length", problem)
     from skmrl._saved_model import ADAPTOR_FILE
 
     if args.method in _FULL_METHODS and (source / ADAPTOR_FILE).is_file():
