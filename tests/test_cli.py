@@ -783,7 +783,7 @@ def _refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, tuple[
           "score", "--method", "pca", "-o", out], "--pair-col", ("--method pca",)),
         ([c, *t, "-o", str(tmp_path / "a-file")], "-o/--output", ("is not a folder",)),
         ([c, *t, "-o", str(tmp_path / "full")], "-o/--output",
-         ("not a model saved by skmrl", "refusing")),
+         ("other files in it (notes.txt), not a model saved by skmrl", "refusing")),
         ([c, *t, "-o", str(tmp_path / "a-file" / "model")], "-o/--output", ("cannot create",)),
         ([c, *t, "-o", out, "--model", str(tmp_path / "no-model")], "--model", ("no such folder",)),
         ([c, *t, "-o", out, "--matryoshka-dims", "16", "8"], "--matryoshka-dims",
@@ -850,6 +850,23 @@ def test_the_room_for_text_is_read_only_for_a_few_tokens():
     assert "1 leaves no room" in max_length_room_problem(model, 1, False)
     # a model that cannot be read here is left to the load, which says why
     assert max_length_room_problem("no/such/model", 2, False) is None
+
+
+def test_a_new_folder_a_file_browser_has_shown_is_an_empty_output(tmp_path):
+    # a folder holding only Finder's .DS_Store was refused as "a folder with other files in
+    # it", naming none, where a saved model's own .DS_Store is not counted as the user's
+    from skmrl.cli.finetune import _output_problem
+
+    folder = tmp_path / "new"
+    folder.mkdir()
+    for name in (".DS_Store", "Thumbs.db"):
+        (folder / name).write_bytes(b"\0\0\0\1Bud1")
+    assert _output_problem(folder, "some-model", str(tmp_path / "data.csv")) == (None, False)
+    for i in range(5):
+        (folder / f"note{i}.txt").write_text("mine")
+    problem, replaces = _output_problem(folder, "some-model", str(tmp_path / "data.csv"))
+    assert "other files in it (note0.txt, note1.txt, note2.txt and 2 more)" in problem
+    assert not replaces
 
 
 def test_the_cli_knows_the_embedders_default_max_length():

@@ -235,15 +235,17 @@ def _output_problem(output: Path, model: str, data: str) -> tuple[str | None, bo
     if model_path.is_dir() and same_file(model_path, output):
         return f"{shown} is the --model folder itself: save to another folder", False
     try:
-        empty = not any(output.iterdir())
+        # a new folder that Finder or Explorer has shown holds its .DS_Store (Thumbs.db): empty
+        names = sorted(p.name for p in output.iterdir() if p.name.casefold() not in _OS_METADATA)
     except OSError as exc:
         return f"cannot list {shown}: {exc.strerror or exc}", False
-    if empty:
+    if not names:
         return None, False
     if not (output / CONFIG_FILE).is_file():
+        listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         return (
-            f"{shown} is a folder with other files in it, not a model saved by skmrl: refusing "
-            "to write over them (name a new or empty folder)"
+            f"{shown} is a folder with other files in it ({listed}), not a model saved by "
+            "skmrl: refusing to write over them (name a new or empty folder)"
         ), False
     data_path = resolved(data)
     if any(same_file(folder, output) for folder in (data_path, *data_path.parents)):
