@@ -92,14 +92,32 @@ def check_memory(memory: Any, *, create: bool = True) -> Path | None:
     return path
 
 
+class UnwritableCacheFolder(ValueError):
+    """:func:`check_memory`'s error for a folder that cannot be created or written: ``fit``
+    refuses it; the vector cache's reads after ``fit`` (an estimator unpickled by another user,
+    or on a read-only mount) compute without it, with a warning."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"memory={str(path)!r}: {problem}")
+        self.path, self.problem = path, problem
+
+
 def _ensure_writable_dir(path: Path) -> None:
     token = (os.getpid(), str(path))
     if token in _WRITABLE_DIRS and path.is_dir():  # probed already: one stat per transform
         return
     problem = folder_write_problem(path, "the cache folder")
     if problem:
-        raise ValueError(f"memory={str(path)!r}: {problem}")
+        raise UnwritableCacheFolder(path, problem)
     _WRITABLE_DIRS.add(token)
+
+
+def warn_unwritable(exc: UnwritableCacheFolder) -> None:
+    """Warn (once) that the vector cache under ``exc.path`` is not used: :func:`_warn_unusable`."""
+    _warn_unusable(
+        "vectors", exc.path, exc.path, exc.problem,
+        instead="vectors are computed without it", read_only=True,
+    )  # fmt: skip
 
 
 def default_cache_dir() -> Path:

@@ -55,10 +55,12 @@ import numpy as np
 
 from skmrl._cache_dirs import (
     _FITS_DIR,
+    UnwritableCacheFolder,
     _cache_folder_problem,
     _env_disk_bound,
     check_memory,
     default_cache_dir,
+    warn_unwritable,
 )
 from skmrl._fit_cache import _clear_fit_states, _fit_state, _fitting, _keep_state, _memory_state
 from skmrl._model_identity import forget_fine_tuned
@@ -324,7 +326,12 @@ class EmbeddingCache:
         -------
         ndarray of shape (len(texts), d), float32
         """
-        location = check_memory(memory)
+        try:
+            location = check_memory(memory)
+        except UnwritableCacheFolder as exc:
+            # fit refused the folder; here (transform), the vectors do without it
+            warn_unwritable(exc)
+            location = None
         keys = [_text_digest(t) for t in texts]
         found: dict[bytes, np.ndarray] = {}
         missing: dict[bytes, str] = {}

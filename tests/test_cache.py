@@ -1024,6 +1024,51 @@ def test_memory_in_a_read_only_folder_fails_in_fit(tmp_path, make):
         locked.chmod(0o755)
 
 
+_READ_ONLY_TRANSFORM_SCRIPT = """
+import pickle, sys, warnings
+with open(sys.argv[1], "rb") as f:
+    emb = pickle.load(f)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    out = emb.transform(["alpha beta", "a text never seen"])
+print("shape", out.shape)
+print("warning", " ".join(str(w.message) for w in caught))
+"""
+
+
+@pytest.mark.skipif(not _can_mount_read_only(), reason="needs root and unshare to mount")
+def test_a_fitted_estimator_transforms_where_its_memory_folder_is_read_only(tmp_path):
+    # An estimator fitted with memory= and unpickled where that folder is read-only (another
+    # user, a read-only mount): transform raised "the cache folder is not writable", for
+    # texts cached or not. fit still refuses such a folder (above); transform does without it.
+    import pickle
+    import subprocess
+    import sys
+
+    from skmrl import TfidfBaseline
+
+    folder = tmp_path / "cache"
+    emb = TfidfBaseline(dim=2, memory=folder).fit(CORPUS)
+    expected = emb.transform(["alpha beta", "a text never seen"])
+    model = tmp_path / "emb.pkl"
+    model.write_bytes(pickle.dumps(emb))
+    script = tmp_path / "transform.py"
+    script.write_text(_READ_ONLY_TRANSFORM_SCRIPT, encoding="utf-8")
+    command = (
+        f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
+        f"{sys.executable} {script} {model}"
+    )
+    out = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert lines["shape"] == str(expected.shape)
+    assert "cannot be used" in lines["warning"], lines["warning"]
+    assert "vectors are computed without it" in lines["warning"]
+    assert "This user may not write it" in lines["warning"]
+
+
 def test_check_memory_creates_the_folder(tmp_path):
     assert check_memory(tmp_path / "a" / "b") == tmp_path / "a" / "b"
     assert (tmp_path / "a" / "b").is_dir()
