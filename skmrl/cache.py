@@ -41,11 +41,13 @@ cache's layers and locks in ``skmrl/_fit_cache.py``; both are re-exported or cal
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import shutil
 import sqlite3
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -552,19 +554,43 @@ def clear_disk_cache(location: str | os.PathLike) -> int:
                 old = _old_layout_vectors(child) if name == STORE_DIR else 0
                 if old:
                     n_old += old
-                    shutil.rmtree(child)
+                    _remove_tree(child)
                 elif child.name in _SKMRL_ENTRIES[name]:
                     if child.is_dir() and not child.is_symlink():
-                        shutil.rmtree(child)
+                        _remove_tree(child)
                     else:
-                        child.unlink()
+                        child.unlink(missing_ok=True)
         elif target.is_symlink() or target.is_file():
-            target.unlink()
+            target.unlink(missing_ok=True)
         elif target.is_dir():
             if name == STORE_DIR:
                 n_old = sum(1 for p in _files_under(target) if p.suffix == ".npy")
-            shutil.rmtree(target)
+            _remove_tree(target)
     return int(info["n_vectors"]) + n_old
+
+
+def _remove_tree(folder: Path) -> None:
+    """``shutil.rmtree(folder)``, where a file already gone is no error: a process using the
+    store removes its ``-wal`` and ``-shm`` files when it closes it, which it may do while the
+    folder is being removed (about one clear in 250, with two processes encoding beside it:
+    "No such file or directory: 'vectors.sqlite3-wal'"), or open it anew and add them (the
+    folder is then "not empty": tried again)."""
+
+    def gone_ok(function: Any, path: str, error: Any) -> None:
+        error = error if isinstance(error, BaseException) else error[1]
+        if not isinstance(error, FileNotFoundError):
+            raise error
+
+    for attempt in range(3):  # a process that opens the store anew meanwhile adds files to it
+        try:
+            if sys.version_info >= (3, 12):
+                shutil.rmtree(folder, onexc=gone_ok)
+            else:  # Python 3.10 and 3.11
+                shutil.rmtree(folder, onerror=gone_ok)
+            return
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY or attempt == 2:
+                raise
 
 
 #: skmrl's own entries in its two cache folders: what clearing removes from a folder that one
