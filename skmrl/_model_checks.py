@@ -204,6 +204,11 @@ def model_type_message(model: Any) -> str:
     >>> model_type_message(MatryoshkaEmbedder("models/mine"))  # doctest: +ELLIPSIS
     "model must be ... got a MatryoshkaEmbedder: pass its model, model='models/mine' (or, ..."
     """
+    if isinstance(model, type):  # MatryoshkaEmbedder, BertModel: "got a loaded type"
+        return (
+            "model must be a model folder path or a model name (str), got the class "
+            f"{model.__name__}"
+        )
     kind = type(model).__name__
     try:  # a MatryoshkaEmbedder, whose own save_pretrained needs a fit: its model=
         inner = model.get_params(deep=False).get("model")

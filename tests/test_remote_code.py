@@ -188,6 +188,10 @@ def test_a_loaded_model_object_is_refused_by_its_type_in_one_line():
     )
     with pytest.raises(TypeError, match=r"^model must be .* \(str\), got list$"):
         MatryoshkaEmbedder(model=["a", "b"]).fit(TEXTS)
+    # a class: "got a loaded type: save it with model.save_pretrained(folder)"
+    for cls in (transformers.BertModel, MatryoshkaEmbedder):
+        with pytest.raises(TypeError, match=rf"^model must .* got the class {cls.__name__}$"):
+            MatryoshkaEmbedder(model=cls).fit(TEXTS)
 
 
 @pytest.mark.slow
