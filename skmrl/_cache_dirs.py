@@ -98,8 +98,11 @@ class UnwritableCacheFolder(ValueError):
     or on a read-only mount) compute without it, with a warning."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"memory={str(path)!r}: {problem}")
+        super().__init__(path, problem)  # its args: pickled from a worker process as made
         self.path, self.problem = path, problem
+
+    def __str__(self) -> str:
+        return f"memory={str(self.path)!r}: {self.problem}"
 
 
 def _ensure_writable_dir(path: Path) -> None:

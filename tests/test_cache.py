@@ -1092,6 +1092,28 @@ def test_a_fitted_estimator_transforms_where_its_memory_folder_is_read_only(tmp_
     assert "This user may not write it" in lines["warning"]
 
 
+def test_an_unwritable_folder_is_said_as_such_from_a_worker_process(tmp_path):
+    # the error's args did not match its __init__: unpickled from a worker (GridSearchCV with
+    # n_jobs=2, error_score="raise") it was a BrokenProcessPool "failed to un-serialize"
+    import pickle
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    from skmrl import TfidfBaseline
+
+    (tmp_path / "a-file").write_text("not a folder")
+    memory = tmp_path / "a-file" / "cache"
+    with pytest.raises(ValueError, match="cannot create the cache folder") as caught:
+        check_memory(memory)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (type(again), str(again)) == (type(caught.value), str(caught.value))
+    pipe = make_pipeline(TfidfBaseline(dim=2, memory=memory), LogisticRegression())
+    with pytest.raises(ValueError, match=r"memory='.*a-file.cache': cannot create the cache"):
+        cross_val_score(pipe, CORPUS, LABELS, cv=2, n_jobs=2, error_score="raise")
+
+
 def test_check_memory_creates_the_folder(tmp_path):
     assert check_memory(tmp_path / "a" / "b") == tmp_path / "a" / "b"
     assert (tmp_path / "a" / "b").is_dir()

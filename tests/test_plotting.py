@@ -146,6 +146,7 @@ def test_a_format_string_or_ls_sets_the_line_as_errorbar_does():
         ({"fmt": "s--"}, "s", "--"),
         ({"ls": ":"}, "o", ":"),
         ({"marker": "x"}, "x", "-"),
+        ({"fmt": "s", "ls": "--"}, "s", "--"),  # a KeyError
         ({}, "o", "-"),
     ]:
         with warnings.catch_warnings():

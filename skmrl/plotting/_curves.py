@@ -210,7 +210,7 @@ def draw_dim_curves(
                 if key not in errorbar_kwargs:
                     del style[key]
         if "ls" in errorbar_kwargs and "linestyle" not in errorbar_kwargs:
-            del style["linestyle"]
+            style.pop("linestyle", None)  # gone already where fmt is given too
         drawn = ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
         if tolerance is not None and np.isfinite(curve.mean).any():  # else no size to ring
             chosen = curve.smallest_dim(tolerance)
