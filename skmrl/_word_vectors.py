@@ -49,8 +49,11 @@ class _NotUTF8Error(ValueError):
     ``Word2VecEmbedder``, which reads its file strictly, says what to do there instead."""
 
     def __init__(self, problem: str) -> None:
-        super().__init__(problem + _UNICODE_HINT)
+        super().__init__(problem)  # its args: unpickled (from a worker process) as made
         self.problem = problem
+
+    def __str__(self) -> str:
+        return self.problem + _UNICODE_HINT
 
 
 class WordVectors:

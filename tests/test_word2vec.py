@@ -743,8 +743,10 @@ def test_words_cut_mid_character_are_read_with_unicode_errors(tmp_path):
     text = tmp_path / "vectors.txt"
     text.write_bytes(b"cat 1 0\n" + cut + b" 0 1\ndog 0.5 0.5\n")
     for path, where in [(binary, "entry 2"), (text, "line 2")]:
-        with pytest.raises(ValueError, match=where + r".*not UTF-8.*unicode_errors='replace'"):
+        with pytest.raises(ValueError, match=where + r".*not UTF-8.*unicode_errors='replace'") as e:
             load_word_vectors(path)
+        # unpickled (from a worker process), the same message: the hint was given twice
+        assert str(pickle.loads(pickle.dumps(e.value))) == str(e.value)
         got_words, got = load_word_vectors(path, unicode_errors="replace")
         assert got_words == ["cat", "caf\ufffd", "dog"]
         np.testing.assert_array_equal(got, table)
