@@ -19,9 +19,10 @@ __all__ = ["caller_stacklevel", "first_warning"]
 #: scikit-learn (and joblib) machinery that calls an estimator: a Pipeline, a search, set_output,
 #: and the standard library's workers under them (a search's n_jobs=2 fits in a process whose
 #: stack starts in multiprocessing: its warnings were put on ``multiprocessing/process.py:108``;
-#: with no user frame there, Python names none, ``sys:1``).
+#: with no user frame there, Python names none, ``sys:1``), ``runpy`` among them (loky's worker
+#: module runs as ``__main__`` under it).
 _PASSED_OVER = frozenset(
-    {"skmrl", "sklearn", "joblib", "multiprocessing", "concurrent", "threading"}
+    {"skmrl", "sklearn", "joblib", "multiprocessing", "concurrent", "threading", "runpy"}
 )
 
 
@@ -39,6 +40,9 @@ def caller_stacklevel() -> int:
     level = 1
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
+        if module == "__main__":  # a module run with -m, as loky runs its workers' (under
+            # runpy): their warnings were put on joblib/externals/loky/.../popen_loky_posix.py
+            module = getattr(frame.f_globals.get("__spec__"), "name", None) or module
         if module.partition(".")[0] not in _PASSED_OVER:
             break
         frame = frame.f_back

@@ -953,6 +953,36 @@ def test_a_warning_in_a_worker_with_no_user_frame_is_not_put_on_the_standard_lib
     assert few.filename == "sys"
 
 
+_LOKY_WORKER_WARNING = """
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from skmrl import MatryoshkaAdaptor
+rng = np.random.default_rng(0)
+Z, y = rng.standard_normal((40, 64)).astype(np.float32), np.arange(40) % 2
+pipe = make_pipeline(MatryoshkaAdaptor(method="pca"), LogisticRegression())
+GridSearchCV(pipe, {"matryoshkaadaptor__dim": [2, 4]}, cv=2, n_jobs=2).fit(Z, y)
+"""
+
+
+def test_a_warning_in_a_loky_worker_is_not_put_on_joblibs_code(tmp_path):
+    """loky runs its workers' module as __main__ (under runpy): a warning there was located at
+    joblib/externals/loky/backend/popen_loky_posix.py:180, with that line of joblib's code."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONWARNINGS": "default"}
+    out = subprocess.run(
+        [sys.executable, "-c", _LOKY_WORKER_WARNING],
+        capture_output=True, text=True, check=False, cwd=tmp_path, env=env, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "span at most" in out.stderr  # said in the workers
+    assert "loky" not in out.stderr and "sys:1: UserWarning" in out.stderr, out.stderr
+
+
 def test_a_new_rotation_revision_keys_every_adaptor_state_anew(monkeypatch):
     """The rotation from labels changed (centred) for the same data and parameters: a disk
     cache would have served the uncentred one, to MatryoshkaAdaptor and, through its own
