@@ -31,19 +31,48 @@ __all__ = [
 
 
 def _quiet_transformers() -> Callable[[], None]:
+    """Silence transformers; return what restores the settings found, exactly.
+
+    The logger's own level (``get_verbosity`` is the effective one: a level left unset, to
+    follow the root logger's, came back set to WARNING), and huggingface_hub's progress bars,
+    which transformers' ``disable_progress_bar`` and ``enable_progress_bar`` switch for the
+    whole process: a user's bars turned off were turned on again, and groups turned off one by
+    one were forgotten.
+    """
+    import logging
+
     from transformers.utils import logging as hf_logging
 
-    verbosity = hf_logging.get_verbosity()
+    logger = logging.getLogger("transformers")  # transformers' library root logger
+    level = logger.level
     bars = hf_logging.is_progress_bar_enabled()
+    hub_states = _hub_progress_bar_states()
+    hub_before = dict(hub_states) if hub_states is not None else None
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
 
     def restore() -> None:
-        hf_logging.set_verbosity(verbosity)
+        logger.setLevel(level)
         if bars:
             hf_logging.enable_progress_bar()
+        if hub_states is not None and hub_before is not None:
+            hub_states.clear()
+            hub_states.update(hub_before)
 
     return restore
+
+
+def _hub_progress_bar_states() -> dict | None:
+    """huggingface_hub's table of progress bars turned on and off (by group), or None where
+    its release keeps them otherwise."""
+    import importlib
+
+    try:  # the module: huggingface_hub.utils.tqdm is also the name of its tqdm class
+        hub_tqdm = importlib.import_module("huggingface_hub.utils.tqdm")
+    except ImportError:
+        return None
+    states = getattr(hub_tqdm, "progress_bar_states", None)
+    return states if isinstance(states, dict) else None
 
 
 #: transformers' verbosity and progress bars are the process's: blocks of several threads (a

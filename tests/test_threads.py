@@ -490,6 +490,45 @@ def test_a_save_beside_a_load_gives_the_users_transformers_logging_back():
         (hf_logging.enable_progress_bar if bars else hf_logging.disable_progress_bar)()
 
 
+@pytest.mark.parametrize("case", ["hub bars off", "hub bars on alone", "a group off", "unset"])
+def test_a_quiet_block_gives_back_the_hub_bars_and_the_logger_level_as_found(case):
+    # transformers' disable/enable_progress_bar switch huggingface_hub's bars for the process:
+    # a user's hub bars turned off came back on (and on ones, off), a group turned off was
+    # forgotten; and the logger's level left unset (following the root's) came back as WARNING
+    import importlib
+    import logging
+
+    import huggingface_hub.utils as hub_utils
+    from transformers.utils import logging as hf_logging
+
+    from skmrl._model_checks import quiet_transformers
+
+    states = importlib.import_module("huggingface_hub.utils.tqdm").progress_bar_states
+    logger = logging.getLogger("transformers")
+    saved = dict(states), hf_logging.is_progress_bar_enabled(), logger.level
+    try:
+        if case == "hub bars off":
+            hub_utils.disable_progress_bars()
+        elif case == "hub bars on alone":
+            hf_logging.disable_progress_bar()
+            hub_utils.enable_progress_bars()
+        elif case == "a group off":
+            hub_utils.disable_progress_bars("huggingface_hub.http_get")
+        else:
+            logger.setLevel(logging.NOTSET)
+        before = dict(states), hf_logging.is_progress_bar_enabled(), logger.level
+        with quiet_transformers():
+            assert hf_logging.get_verbosity() == hf_logging.ERROR
+        assert (dict(states), hf_logging.is_progress_bar_enabled(), logger.level) == before
+    finally:
+        states.clear()
+        states.update(saved[0])
+        (hf_logging.enable_progress_bar if saved[1] else hf_logging.disable_progress_bar)()
+        states.clear()
+        states.update(saved[0])
+        logger.setLevel(saved[2])
+
+
 def test_two_threads_first_using_one_fine_tuned_encoder_build_it_once(tiny_bert, monkeypatch):
     """Two threads first transforming one fine-tuned estimator each built its encoder (the
     model's memory twice, two objects for one identity); the first build now waits at its end
