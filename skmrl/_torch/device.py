@@ -22,6 +22,7 @@ __all__ = [
     "available_devices",
     "check_device_spec",
     "check_precision_spec",
+    "grad_enabled",
     "one_torch_thread",
     "resolve_device",
     "resolve_precision",
@@ -105,6 +106,17 @@ def check_precision_spec(precision: Any) -> str:
             + ", ".join(repr(p) for p in PRECISIONS)
         )
     return precision
+
+
+@contextlib.contextmanager
+def grad_enabled() -> Iterator[None]:
+    """Autograd on for a training block, whatever the caller's mode: a fit under the user's
+    ``torch.no_grad()`` or ``torch.inference_mode()`` (or after ``torch.set_grad_enabled(False)``)
+    failed 13-19 frames deep in autograd, "element 0 of tensors does not require grad"."""
+    import torch
+
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
 
 
 def available_devices() -> list[str]:

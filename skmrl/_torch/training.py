@@ -48,7 +48,7 @@ import torch.nn.functional as F
 
 from skmrl._threads import ForkSafeLock
 from skmrl._torch.batching import GROUP_SIZE, length_batches, nearest_neighbours, neighbour_batches
-from skmrl._torch.device import torch_thread_block
+from skmrl._torch.device import grad_enabled, torch_thread_block
 from skmrl._torch.encoder import POOLINGS, collate, encode, pool, tokenize
 from skmrl._torch.layers import layer_count, layer_outputs, layer_view
 from skmrl._torch.losses import (
@@ -662,6 +662,7 @@ def finetune_encoder(
     n_threads = (threads or DEFAULT_THREADS) if device_type == "cpu" else None
     with contextlib.ExitStack() as stack:
         stack.enter_context(_seeded(seed, device))
+        stack.enter_context(grad_enabled())
         if n_threads is not None:  # counted with other threads' blocks (one_torch_thread)
             stack.enter_context(torch_thread_block(n_threads))
 
