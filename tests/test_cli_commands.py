@@ -1472,3 +1472,44 @@ def test_sweep_scores_a_dim_alike_whichever_others_are_asked(tmp_path, shared_da
         argv = ["embed", str(data), "--text-col", "text", "--embedder", name, "--dim", "16"]
         argv += ["-o", str(tmp_path / "v.npy")]
         assert built.get_params() == embed._build(_build_parser().parse_args(argv)).get_params()
+
+
+_MAIN_FROM_PYTHON = """
+import sys
+import matplotlib
+from skmrl.cli import main
+
+before = "{before}"
+if before == "pyplot":
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    mine = plt.figure()
+argv = ["sweep", sys.argv[1], "--text-col", "text", "--label-col", "topic", "--embedder",
+        "tfidf", "--dims", "2", "4", "--folds", "2", "--no-progress", "--plot", sys.argv[2]]
+assert main(argv) == 0
+if before == "pyplot":
+    print("backend", matplotlib.get_backend(), "open", plt.fignum_exists(mine.number))
+else:  # $MPLBACKEND=svg: pyplot, imported after, takes it
+    import matplotlib.pyplot as plt
+
+    print("backend", matplotlib.get_backend(), "open", True)
+"""
+
+
+@pytest.mark.parametrize("before", ["pyplot", "nothing"])
+def test_main_called_from_python_leaves_matplotlibs_backend_as_found(tmp_path, corpus_csv, before):
+    # skmrl.cli.main() switched the process to Agg for good: a notebook's later plots were not
+    # shown, and the switch closed the user's open figures
+    import subprocess
+    import sys
+
+    script = _MAIN_FROM_PYTHON.replace("{before}", before)
+    env = {**os.environ, "MPLBACKEND": "svg"} if before == "nothing" else None
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(corpus_csv), str(tmp_path / "c.png")],
+        capture_output=True, text=True, check=False, cwd=tmp_path, timeout=300, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "c.png").stat().st_size > 0
+    assert out.stdout.strip().splitlines()[-1] == "backend svg open True", out.stdout

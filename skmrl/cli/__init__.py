@@ -138,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             restore_sigterm()
             warnings.formatwarning = formatwarning
+            from skmrl.cli._common import restore_matplotlib_backend
+
+            restore_matplotlib_backend()  # where a command drew figures
     finally:
         restore_stdout()
 

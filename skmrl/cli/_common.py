@@ -638,14 +638,38 @@ def write_whole(path: Path, write: Callable[[Any], Any]) -> None:
             os.remove(temp)
 
 
+#: The backend setting that :func:`agg_pyplot` found before it chose Agg, for
+#: :func:`restore_matplotlib_backend` (``skmrl.cli.main`` called from Python, in a notebook).
+_BACKEND_BEFORE: list[Any] = []
+
+
 def agg_pyplot() -> Any:
-    """``matplotlib.pyplot`` on the non-interactive Agg backend: the commands only write files."""
+    """``matplotlib.pyplot`` on the non-interactive Agg backend: the commands only write files.
+
+    Where pyplot is imported already (``skmrl.cli.main`` called from the user's Python), its
+    backend is left as it is: savefig writes files with any, and switching closed the user's
+    open figures and left the notebook's plots on Agg (not shown) for the rest of the session.
+    """
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg")
+    if "matplotlib.pyplot" not in sys.modules:
+        if not _BACKEND_BEFORE:
+            _BACKEND_BEFORE.append(dict.__getitem__(matplotlib.rcParams, "backend"))  # as set
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def restore_matplotlib_backend() -> None:
+    """Give back the backend setting :func:`agg_pyplot` found (matplotlib's automatic choice, or
+    ``$MPLBACKEND``), at the end of a command: pyplot then chooses as if skmrl had not run."""
+    if _BACKEND_BEFORE:
+        import matplotlib
+
+        matplotlib.use(_BACKEND_BEFORE.pop())
 
 
 def plot_problem(path: str) -> str | None:
