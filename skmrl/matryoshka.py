@@ -394,10 +394,12 @@ class MatryoshkaEmbedder(BaseEmbedder):
         if unused:
             listed = " and ".join([", ".join(unused[:-1]), unused[-1]] if unused[1:] else unused)
             message = f"{listed} {'is' if len(unused) == 1 else 'are'} {why}"
-            # once per process: a grid's every fold and point warned again (10 times for a
-            # GridSearchCV of 3 dims and 3 folds), scikit-learn's catch_warnings resetting
-            # Python's own once-per-line registry
-            if first_warning(f"unused-training-settings|{message}"):
+            # once per parameter setting: a grid's every fold and point warned again (10 times
+            # for a GridSearchCV of 3 dims and 3 folds), scikit-learn's catch_warnings resetting
+            # Python's own once-per-line registry; another model or other values warn anew
+            from skmrl._settings import stable_repr
+
+            if first_warning(f"unused-training|{message}|{stable_repr(self._cache_params())}"):
                 warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
 
     # -- fitting --------------------------------------------------------------------------------

@@ -1497,6 +1497,19 @@ else:  # $MPLBACKEND=svg: pyplot, imported after, takes it
 """
 
 
+def test_a_backend_that_cannot_load_here_does_not_fail_the_command(skmrl_cmd, corpus_csv, tmp_path):
+    # $MPLBACKEND=TkAgg with no display (a shell profile's, over ssh): giving the setting back
+    # at the command's end raised ImportError after the figure was written (exit status 1)
+    out = skmrl_cmd(
+        "sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "--embedder",
+        "tfidf", "--dims", "2", "4", "--folds", "2", "--no-progress", "--plot",
+        str(tmp_path / "c.png"), env={"MPLBACKEND": "TkAgg", "DISPLAY": "", "WAYLAND_DISPLAY": ""},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    assert (tmp_path / "c.png").stat().st_size > 0
+
+
 @pytest.mark.parametrize("before", ["pyplot", "nothing"])
 def test_main_called_from_python_leaves_matplotlibs_backend_as_found(tmp_path, corpus_csv, before):
     # skmrl.cli.main() switched the process to Agg for good: a notebook's later plots were not

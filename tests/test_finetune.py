@@ -405,6 +405,9 @@ def test_training_settings_unused_in_a_grid_warn_once(tiny_bert):
             GridSearchCV(pipe, {"matryoshkaembedder__dim": [4, 8, 16]}, cv=3).fit(CORPUS, LABELS)
         said = [w for w in caught if "epochs is" in str(w.message)]
         assert len(said) == 1, [str(w.message) for w in said]
+    # once per setting, not per message: another model or value is another mistake to say
+    with pytest.warns(UserWarning, match="epochs is only used when fit trains"):
+        MatryoshkaEmbedder(tiny_bert, epochs=2, device="cpu").fit(CORPUS)
 
 
 def test_train_batch_size_of_the_adaptor_warns(tiny_bert):
