@@ -985,6 +985,25 @@ def _can_mount_read_only() -> bool:
     return probe.returncode == 0
 
 
+def _run_on_a_read_only_mount(folder, script_text: str, argument) -> dict[str, str]:
+    """Run ``script_text`` with ``argument`` where ``folder`` is mounted read-only (in a mount
+    namespace of its own); return its output's lines as {first word: the rest}."""
+    import subprocess
+    import sys
+
+    script = folder.parent / "on-read-only-mount.py"
+    script.write_text(script_text, encoding="utf-8")
+    command = (
+        f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
+        f"{sys.executable} {script} {argument}"
+    )
+    out = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return dict(line.split(" ", 1) for line in out.stdout.splitlines())
+
+
 _READ_ONLY_MOUNT_SCRIPT = """
 import sys, warnings
 import numpy as np
@@ -1007,23 +1026,10 @@ def test_a_store_on_a_read_only_mount_is_described_and_its_warning_says_so(tmp_p
     # SQLite says "unable to open database file" there (it cannot create the -shm file): the
     # store was called broken, `skmrl cache info` counted 0 vectors and advised `skmrl cache
     # clear`, which fails on a read-only file system
-    import subprocess
-    import sys
-
     EmbeddingCache().get_or_compute("fp", ["x", "yy", "zzz"], _Encoder(), memory=tmp_path)
     vector_store.forget_store(tmp_path)
     folder = tmp_path / "skmrl-embeddings"
-    script = tmp_path / "read.py"
-    script.write_text(_READ_ONLY_MOUNT_SCRIPT, encoding="utf-8")
-    command = (
-        f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
-        f"{sys.executable} {script} {tmp_path}"
-    )
-    out = subprocess.run(
-        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    lines = _run_on_a_read_only_mount(folder, _READ_ONLY_MOUNT_SCRIPT, tmp_path)
     assert lines["info"] == "3 1 None"
     assert lines["shape"] == "(2, 4)"
     assert "This user may not write it" in lines["warning"]
@@ -1065,8 +1071,6 @@ def test_a_fitted_estimator_transforms_where_its_memory_folder_is_read_only(tmp_
     # user, a read-only mount): transform raised "the cache folder is not writable", for
     # texts cached or not. fit still refuses such a folder (above); transform does without it.
     import pickle
-    import subprocess
-    import sys
 
     from skmrl import TfidfBaseline
 
@@ -1075,17 +1079,7 @@ def test_a_fitted_estimator_transforms_where_its_memory_folder_is_read_only(tmp_
     expected = emb.transform(["alpha beta", "a text never seen"])
     model = tmp_path / "emb.pkl"
     model.write_bytes(pickle.dumps(emb))
-    script = tmp_path / "transform.py"
-    script.write_text(_READ_ONLY_TRANSFORM_SCRIPT, encoding="utf-8")
-    command = (
-        f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
-        f"{sys.executable} {script} {model}"
-    )
-    out = subprocess.run(
-        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    lines = _run_on_a_read_only_mount(folder, _READ_ONLY_TRANSFORM_SCRIPT, model)
     assert lines["shape"] == str(expected.shape)
     assert "cannot be used" in lines["warning"], lines["warning"]
     assert "vectors are computed without it" in lines["warning"]
