@@ -32,6 +32,7 @@ from skmrl._validation import (
     check_dim,
     check_float,
     check_int,
+    check_label_count,
     check_seed,
     holds_text,
 )
@@ -120,7 +121,7 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
     recall@100 0.86, against the unsupervised adaptor's 0.503 and 0.66, the naive prefix's
     0.473 and 0.53 and exact search's 0.511), with a binary one the ``"adaptor"``; for
     classification, ``"adaptor"`` with ``y`` (8 dims: TREC-6 0.854 against 0.381 for the naive
-    prefix and 0.837 at full size; SMS spam 0.986; BBC News 0.970), or ``"pca"`` when there are
+    prefix and 0.838 at full size; SMS spam 0.986; BBC News 0.970), or ``"pca"`` when there are
     no labels.
 
     What a fit costs (one core of a shared 2-core CPU): ``"pca"`` and the rotation from labels
@@ -366,8 +367,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
             ``transform`` leaves them zero.
         y : array-like of shape (n_samples,), optional
             Class labels (binary or multiclass); ``method="adaptor"`` then finds the rotation
-            that puts the classes first; ``"pca"`` and ``"prefix"`` ignore them (any ``y`` is
-            accepted, so a regression pipeline's targets too).
+            that puts the classes first; ``"pca"`` and ``"prefix"`` ignore them (any ``y`` of
+            one value per row is accepted, so a regression pipeline's targets too).
 
         Returns
         -------
@@ -402,6 +403,8 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
         # "pca" and "prefix" ignore y (as scikit-learn's PCA does): in a regression pipeline
         # they get continuous targets, which are no class labels
         supervised = y is not None and self.method == "adaptor"
+        if y is not None and not supervised:  # ignored, but one per row: a y of another
+            check_label_count(y, n, "vectors")  # length is the caller's mistake, said there
         classes, codes = check_class_labels(y, n) if supervised else (None, None)
         nonzero = norms[:, 0] > 0  # the rows whose unit rows are not zero
         if self.method != "prefix":  # which learns nothing

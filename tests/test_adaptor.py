@@ -531,6 +531,11 @@ def test_pca_ignores_y_even_continuous():
     expected = MatryoshkaAdaptor(method="pca", dim=3).fit(Z)
     np.testing.assert_allclose(pipe[0].transform(Z), expected.transform(Z), atol=1e-6)
     assert pipe[0].classes_ is None
+    # ignored, but one per row: a y of another length was accepted without a word, where
+    # MatryoshkaEmbedder(fine_tune="pca") refuses it
+    for method in ("pca", "prefix"):
+        with pytest.raises(ValueError, match="X has 30 vectors but y has 2 labels"):
+            MatryoshkaAdaptor(method=method).fit(Z, [0, 1])
 
 
 def test_a_parameter_changed_after_fit_asks_for_fit(trec_vectors):
