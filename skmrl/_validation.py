@@ -189,6 +189,8 @@ def check_label_count(y: Any, n_documents: int, what: str = "documents") -> None
     """  # noqa: E501
     if y is None:
         return
+    if not hasattr(y, "__len__") and hasattr(y, "__array__"):  # an array-like of no len()
+        y = np.asarray(y)  # (scikit-learn's checks hand such labels over)
     if isinstance(y, str | bytes) or not hasattr(y, "__len__") or getattr(y, "ndim", 1) == 0:
         got = "a 0-d array" if getattr(y, "ndim", 1) == 0 else type(y).__name__
         raise TypeError(
