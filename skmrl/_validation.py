@@ -197,8 +197,11 @@ def check_label_count(y: Any, n_documents: int, what: str = "documents") -> None
             "y must be an array-like of one label per document (a list, an array or a pandas "
             f"Series), got {got}"
         )
-    if len(y) != n_documents:
-        raise ValueError(f"X has {n_documents} {what} but y has {len(y)} labels")
+    shape = getattr(y, "shape", None)  # a scipy sparse matrix's len() raises
+    known = isinstance(shape, tuple) and shape and isinstance(shape[0], numbers.Integral)
+    count = int(shape[0]) if known else len(y)
+    if count != n_documents:
+        raise ValueError(f"X has {n_documents} {what} but y has {count} labels")
 
 
 def check_pairs(X: Any, *, name: str = "X") -> tuple[list[str], list[str]]:

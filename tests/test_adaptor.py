@@ -536,6 +536,13 @@ def test_pca_ignores_y_even_continuous():
     for method in ("pca", "prefix"):
         with pytest.raises(ValueError, match="X has 30 vectors but y has 2 labels"):
             MatryoshkaAdaptor(method=method).fit(Z, [0, 1])
+    # a sparse multilabel Y (MultiLabelBinarizer(sparse_output=True), for OneVsRestClassifier)
+    # is counted by its rows: its len() raises, "sparse array length is ambiguous"
+    from scipy import sparse
+
+    tags = sparse.random(30, 3, density=0.5, format="csr", random_state=0)
+    for method in ("pca", "prefix"):
+        MatryoshkaAdaptor(method=method).fit(Z, tags)
 
 
 def test_a_parameter_changed_after_fit_asks_for_fit(trec_vectors):

@@ -1497,13 +1497,21 @@ else:  # $MPLBACKEND=svg: pyplot, imported after, takes it
 """
 
 
-def test_a_backend_that_cannot_load_here_does_not_fail_the_command(skmrl_cmd, corpus_csv, tmp_path):
+@pytest.mark.parametrize("backend", ["TkAgg", "WebAgg"])
+def test_a_backend_that_cannot_load_here_does_not_fail_the_command(
+    skmrl_cmd, corpus_csv, tmp_path, backend
+):
     # $MPLBACKEND=TkAgg with no display (a shell profile's, over ssh): giving the setting back
-    # at the command's end raised ImportError after the figure was written (exit status 1)
+    # at the command's end raised ImportError after the figure was written (exit status 1);
+    # WebAgg without tornado, which matplotlib does not require, a RuntimeError
+    fake = tmp_path / "no-tornado"
+    fake.mkdir()
+    (fake / "tornado.py").write_text("raise ImportError('no tornado here')\n")
+    env = {"MPLBACKEND": backend, "DISPLAY": "", "WAYLAND_DISPLAY": "", "PYTHONPATH": str(fake)}
     out = skmrl_cmd(
         "sweep", str(corpus_csv), "--text-col", "text", "--label-col", "topic", "--embedder",
         "tfidf", "--dims", "2", "4", "--folds", "2", "--no-progress", "--plot",
-        str(tmp_path / "c.png"), env={"MPLBACKEND": "TkAgg", "DISPLAY": "", "WAYLAND_DISPLAY": ""},
+        str(tmp_path / "c.png"), env=env,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr

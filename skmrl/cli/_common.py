@@ -669,9 +669,13 @@ def restore_matplotlib_backend() -> None:
     if _BACKEND_BEFORE:
         import matplotlib
 
-        # force=False: a backend that cannot load here ($MPLBACKEND=TkAgg with no display) is
-        # left unset, not raised from the command's end after its work was done
-        matplotlib.use(_BACKEND_BEFORE.pop(), force=False)
+        # a backend that cannot load here ($MPLBACKEND=TkAgg with no display: ImportError;
+        # WebAgg without tornado: RuntimeError) is left unset, not raised from the command's
+        # end after its work was done
+        try:
+            matplotlib.use(_BACKEND_BEFORE.pop(), force=False)
+        except Exception:
+            pass
 
 
 def plot_problem(path: str) -> str | None:
