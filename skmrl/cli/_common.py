@@ -528,6 +528,21 @@ def max_length_room_problem(model: str, max_length: int | None, trust: bool) -> 
     )
 
 
+def refuse_model_limits(
+    config: dict, model: str, max_length: int | None, trust: bool, dim: int | None = None
+) -> None:
+    """:class:`~skmrl.cli._refused.Refused` for a ``--max-length`` or ``--dim`` the model cannot
+    take (:func:`model_limit_problems`) or a ``--max-length`` that leaves no token for the text
+    (:func:`max_length_room_problem`): the model checks of ``embed``, ``sweep`` and ``finetune``."""
+    from skmrl.cli._refused import Refused
+
+    for argument, message in model_limit_problems(config, max_length, dim):
+        raise Refused(argument, message)
+    problem = max_length_room_problem(model, max_length, trust)
+    if problem:
+        raise Refused("--max-length", problem)
+
+
 def _odd_hidden_size(value: object) -> str:
     """Why a config's ``hidden_size`` that is not a positive whole number cannot be loaded
     (0 ended in a ZeroDivisionError deep in transformers, 384.0 in a validation traceback)."""

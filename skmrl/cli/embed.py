@@ -40,11 +40,10 @@ from skmrl.cli._common import (
     device_problem,
     embedder_choice,
     int_at_least,
-    max_length_room_problem,
     model_config,
-    model_limit_problems,
     output_file_problem,
     progress_setting,
+    refuse_model_limits,
     refuse_unused,
     saved_settings,
     write_whole,
@@ -121,13 +120,9 @@ def _check_options(args: argparse.Namespace) -> None:
     )
     if problem:
         raise Refused("--model", problem)
-    for argument, message in model_limit_problems(config, args.max_length, args.dim):
-        raise Refused(argument, message)
-    problem = max_length_room_problem(
-        args.model or _DEFAULT_MODEL, args.max_length, args.trust_remote_code
+    refuse_model_limits(
+        config, args.model or _DEFAULT_MODEL, args.max_length, args.trust_remote_code, args.dim
     )
-    if problem:
-        raise Refused("--max-length", problem)
 
 
 def _plan(args: argparse.Namespace) -> Any:

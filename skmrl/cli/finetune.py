@@ -46,11 +46,10 @@ from skmrl.cli._common import (
     device_problem,
     encoder_max_length,
     int_at_least,
-    max_length_room_problem,
     model_config,
-    model_limit_problems,
     positive_float,
     progress_setting,
+    refuse_model_limits,
     saved_settings,
 )
 from skmrl.cli._csv import read_table
@@ -142,11 +141,7 @@ def _check_model(args: argparse.Namespace) -> None:
         )
     # the truncation it trains with: --max-length, a saved folder's, or the embedder's default
     max_length = encoder_max_length(args.model, args.max_length)
-    for argument, message in model_limit_problems(config, max_length):
-        raise Refused(argument, message)
-    problem = max_length_room_problem(args.model, args.max_length, args.trust_remote_code)
-    if problem:
-        raise Refused("--max-length", problem)
+    refuse_model_limits(config, args.model, max_length, args.trust_remote_code)
     from skmrl._saved_model import ADAPTOR_FILE
 
     if args.method in _FULL_METHODS and (source / ADAPTOR_FILE).is_file():

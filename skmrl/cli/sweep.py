@@ -51,12 +51,11 @@ from skmrl.cli._common import (
     embedder_choice,
     encoder_max_length,
     int_at_least,
-    max_length_room_problem,
     model_config,
-    model_limit_problems,
     output_file_problem,
     plot_problem,
     progress_setting,
+    refuse_model_limits,
     refuse_unused,
     saved_settings,
     stdout_to_devnull,
@@ -163,13 +162,9 @@ def _check_options(args: argparse.Namespace) -> int | None:
     )
     if problem:
         raise Refused("--model", problem)
-    for argument, message in model_limit_problems(config, args.max_length):
-        raise Refused(argument, message)
-    problem = max_length_room_problem(
-        args.model or _DEFAULT_MODEL, args.max_length, args.trust_remote_code
+    refuse_model_limits(
+        config, args.model or _DEFAULT_MODEL, args.max_length, args.trust_remote_code
     )
-    if problem:
-        raise Refused("--max-length", problem)
     from skmrl.models import _config_sizes  # the library's reading (dim_curve's too)
 
     hidden, depth = _config_sizes(config)
