@@ -47,7 +47,7 @@ def _quiet_transformers() -> Callable[[], None]:
     level = logger.level
     bars = hf_logging.is_progress_bar_enabled()
     hub_states = _hub_progress_bar_states()
-    hub_before = dict(hub_states) if hub_states is not None else None
+    hub_before = dict(hub_states or {})
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
 
@@ -55,7 +55,7 @@ def _quiet_transformers() -> Callable[[], None]:
         logger.setLevel(level)
         if bars:
             hf_logging.enable_progress_bar()
-        if hub_states is not None and hub_before is not None:
+        if hub_states is not None:
             hub_states.clear()
             hub_states.update(hub_before)
 

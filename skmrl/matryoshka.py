@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from skmrl._progress import check_progress
-from skmrl._settings import class_code_key
+from skmrl._settings import class_code_key, stable_repr
 from skmrl._validation import check_bool, check_float, check_int, check_seed
 from skmrl._warn import caller_stacklevel, first_warning
 from skmrl.base import BaseEmbedder
@@ -397,8 +397,6 @@ class MatryoshkaEmbedder(BaseEmbedder):
             # once per parameter setting: a grid's every fold and point warned again (10 times
             # for a GridSearchCV of 3 dims and 3 folds), scikit-learn's catch_warnings resetting
             # Python's own once-per-line registry; another model or other values warn anew
-            from skmrl._settings import stable_repr
-
             if first_warning(f"unused-training|{message}|{stable_repr(self._cache_params())}"):
                 warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
 
@@ -425,7 +423,6 @@ class MatryoshkaEmbedder(BaseEmbedder):
         from skmrl import __version__
         from skmrl._finetune import training_defaults
         from skmrl._saved_model import adaptor_digest
-        from skmrl._settings import stable_repr
 
         loaded, device, _ = self._load_base()
         params = {k: v for k, v in self._keyed_params().items() if k not in skip}

@@ -688,7 +688,7 @@ def restore_matplotlib_backend() -> None:
         # WebAgg without tornado: RuntimeError) is left unset, not raised from the command's
         # end after its work was done
         try:
-            matplotlib.use(_BACKEND_BEFORE.pop(), force=False)
+            matplotlib.use(_BACKEND_BEFORE.pop())
         except Exception:
             pass
 

@@ -197,20 +197,18 @@ def draw_dim_curves(
     colours = max(1, len(mpl.rcParams["axes.prop_cycle"].by_key().get("color", [])))
     for i, (name, curve) in enumerate(named.items()):
         turn = i // colours
-        style = {
+        defaults = {
             "marker": _MARKERS[turn % len(_MARKERS)],
             "linestyle": _LINESTYLES[turn % len(_LINESTYLES)],
             "capsize": 3,
-            **errorbar_kwargs,
         }
         # A format string (fmt="s--") or the alias ls= says the marker and line style: the
         # defaults passed beside it as keywords won over it (matplotlib lets keywords win).
         if "fmt" in errorbar_kwargs:
-            for key in ("marker", "linestyle"):
-                if key not in errorbar_kwargs:
-                    del style[key]
-        if "ls" in errorbar_kwargs and "linestyle" not in errorbar_kwargs:
-            style.pop("linestyle", None)  # gone already where fmt is given too
+            del defaults["marker"], defaults["linestyle"]
+        elif "ls" in errorbar_kwargs:
+            del defaults["linestyle"]
+        style = {**defaults, **errorbar_kwargs}
         drawn = ax.errorbar(curve.dims, curve.mean, yerr=curve.std, label=name or None, **style)
         if tolerance is not None and np.isfinite(curve.mean).any():  # else no size to ring
             chosen = curve.smallest_dim(tolerance)
