@@ -20,6 +20,7 @@ from skmrl.base import BaseEmbedder, prefix_normalize
 from skmrl.utils.estimator_checks import (
     EMBEDDER_CHECKS,
     _unit_prefix,  # not prefix_normalize, which it checks
+    check_bad_input,
     check_cache_keys,
     check_clone_and_pickle,
     check_deterministic,
@@ -285,6 +286,27 @@ class _NeverCached(TfidfBaseline):
         return None
 
 
+class _StacksBatchesInReverse(TfidfBaseline):
+    """Embeds in batches of 32 and stacks them last batch first: the rows of 8 documents, one
+    batch, came out right."""
+
+    def _transform_full(self, docs):
+        parts = [
+            super(_StacksBatchesInReverse, self)._transform_full(docs[i : i + 32])
+            for i in range(0, len(docs), 32)
+        ]
+        return np.vstack(parts[::-1]) if parts else super()._transform_full(docs)
+
+
+class _ShiftsTheIdfInTransform(TfidfBaseline):
+    """transform changes its fitted TfidfVectorizer's idf_ (an attribute of an estimator held
+    in a fitted attribute, which was read only for its identity and its own arrays)."""
+
+    def _transform_full(self, docs):
+        self.vectorizer_.idf_ = self.vectorizer_.idf_ + 1.0
+        return super()._transform_full(docs)
+
+
 @pytest.mark.parametrize(
     ("broken", "check", "match"),
     [
@@ -297,7 +319,9 @@ class _NeverCached(TfidfBaseline):
         (_NotNested, check_nesting, "dim="),
         (_ReadsDimInTransform, check_nesting, "dim=1, normalize=True"),
         (_SortsRows, check_rows_follow_input, "in reverse order did not give the rows"),
-        (_CentresOnTheBatch, check_rows_follow_input, "alone did not embed as it did among 8"),
+        (_CentresOnTheBatch, check_rows_follow_input, "alone did not embed as it did among 100"),
+        (_StacksBatchesInReverse, check_rows_follow_input, "did not give the rows in reverse"),
+        (_ShiftsTheIdfInTransform, check_transform_keeps_state, r"changed \['vectorizer_'\]"),
         (_FitSetsDim, check_fit_keeps_parameters, "fit changed dim from None to 16: fit must"),
         (_NeverCached, check_grid_over_dim_fits_once_per_fold, "fits; expected at most"),
         (_ReEncodesAtEachDim, check_dim_without_refit, "encoded the same 3 texts again"),
@@ -852,3 +876,80 @@ def test_check_nesting_needs_no_normalize_parameter():
     check_nesting(_PlainHashing(), list(CORPUS), LABELS)
     with pytest.raises(AssertionError, match="dim="):
         check_nesting(_NotNestedPlain(), list(CORPUS), LABELS)
+
+
+class _FitsItsVectorizer(BaseEmbedder):
+    """TF-IDF + SVD whose ``vectorizer`` parameter, a TfidfVectorizer, ``fit`` fits in place."""
+
+    def __init__(self, dim=None, normalize=True, vectorizer=None):
+        self.dim = dim
+        self.normalize = normalize
+        self.vectorizer = vectorizer
+
+    def _fit_full(self, docs, y):
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = self.vectorizer if self.vectorizer is not None else TfidfVectorizer()
+        counts = vectorizer.fit_transform(docs)
+        return {
+            "vec_": vectorizer,
+            "svd_": TruncatedSVD(8, random_state=0).fit(counts),
+            "max_dim_": 8,
+        }
+
+    def _transform_full(self, docs):
+        return self.svd_.transform(self.vec_.transform(docs)).astype(np.float32)
+
+
+def test_a_parameter_estimator_fitted_in_place_by_fit_is_caught():
+    # An unfitted TfidfVectorizer() parameter kept its identity and had no array of its own, so
+    # fitting it in place passed check_fit_keeps_parameters.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    check_fit_keeps_parameters(_FitsItsVectorizer(), list(CORPUS), LABELS)  # its own: fine
+    with pytest.raises(AssertionError, match="fit changed vectorizer from TfidfVectorizer"):
+        check_fit_keeps_parameters(
+            _FitsItsVectorizer(vectorizer=TfidfVectorizer()), list(CORPUS), LABELS
+        )
+
+
+class _OwnWords(_PlainHashing):
+    """A correct plain embedder that words its input errors its own way."""
+
+    def _check(self, X, fit=False):
+        if isinstance(X, str):
+            raise TypeError("expected an iterable of documents, got a single string (str)")
+        if X is None:
+            raise TypeError("expected documents, got None")
+        if getattr(X, "ndim", 1) != 1:
+            raise ValueError(f"expected 1-D input, got an array of {X.ndim} dimensions")
+        for i, doc in enumerate(X if isinstance(X, list) else []):
+            if not isinstance(doc, str):
+                raise TypeError(f"element {i} is {type(doc).__name__}, expected str")
+        if fit and isinstance(X, list) and not X:
+            raise ValueError("cannot fit on no documents")
+
+    def fit(self, X, y=None):
+        self._check(X, fit=True)
+        return super().fit(X, y)
+
+    def transform(self, X):
+        self._check(X)
+        return super().transform(X)
+
+
+def test_check_bad_input_takes_the_embedders_own_words():
+    # It asked for skmrl's own words ("position 1", "shape", "empty"), so a correct "element 1
+    # is int, expected str" failed; a message that names nothing still fails.
+    check_bad_input(_OwnWords(), list(CORPUS), LABELS)
+
+    class _SaysBadInput(_OwnWords):
+        def _check(self, X, fit=False):
+            try:
+                super()._check(X, fit)
+            except TypeError:
+                raise TypeError("bad input") from None
+
+    with pytest.raises(AssertionError, match="should mention 'str'"):
+        check_bad_input(_SaysBadInput(), list(CORPUS), LABELS)

@@ -218,17 +218,21 @@ def check_fit_keeps_parameters(estimator: Any, X: Sequence[str], y: Any) -> None
 
 
 def _expect_error(
-    call: Callable[[], Any], error: type[BaseException], words: str, what: str
+    call: Callable[[], Any], error: type[BaseException], words: str | tuple[str, ...], what: str
 ) -> None:
+    """``call()`` raises ``error`` mentioning ``words`` (or one of them, given a tuple)."""
+    choices = (words,) if isinstance(words, str) else words
     try:
         call()
     except error as exc:
-        assert words.lower() in str(exc).lower(), (
-            f"{what}: the {error.__name__} should mention {words!r}, got: {exc}"
+        said = str(exc).lower()
+        assert any(w.lower() in said for w in choices), (
+            f"{what}: the {error.__name__} should mention {' or '.join(map(repr, choices))}, "
+            f"got: {exc}"
         )
         return
     except Exception as exc:  # any other error is a contract failure too
-        mentioning = f" mentioning {words!r}" if words else ""
+        mentioning = f" mentioning {' or '.join(map(repr, choices))}" if words else ""
         raise AssertionError(
             f"{what}: expected {error.__name__}{mentioning}, got {type(exc).__name__}: {exc}"
         ) from exc
@@ -237,7 +241,9 @@ def _expect_error(
 
 def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     """A bare string, ``None``, a non-string element, 2-D input and an empty corpus raise
-    ``TypeError``/``ValueError`` naming the problem, in ``fit`` and in ``transform``.
+    ``TypeError``/``ValueError`` naming the problem, in ``fit`` and in ``transform``: the type
+    (``str``, ``None``), the element's position or type, the shape (or dimensions, or columns)
+    and that the corpus is empty, in any of the usual words for each.
 
     Parameters
     ----------
@@ -260,11 +266,20 @@ def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     >>> from skmrl.utils.estimator_checks import check_bad_input
     >>> check_bad_input(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
     """
-    bad: list[tuple[str, Any, type, str]] = [
-        ("a bare str", "one document", TypeError, "str"),
-        ("None", None, TypeError, "None"),
-        ("a non-string element", [X[0], 42], TypeError, "position 1"),
-        ("a 2-D array", np.array([[X[0], X[1]], [X[2], X[3]]]), ValueError, "shape"),
+    # what each message must name, in any of the words a library may use for it: skmrl's own
+    # come first (only those were taken, and a correct "element 1 is int, expected str" failed)
+    position = ("position 1", "element 1", "index 1", "item 1", "document 1", "[1]")
+    two_d = ("shape", "2-d", "2d", "1-d", "1d", "dimension", "ndim", "column")
+    bad: list[tuple[str, Any, type, tuple[str, ...]]] = [
+        ("a bare str", "one document", TypeError, ("str",)),
+        ("None", None, TypeError, ("None",)),
+        ("a non-string element", [X[0], 42], TypeError, position),
+        (
+            "a 2-D array",
+            np.array([[X[0], X[1]], [X[2], X[3]]]),
+            ValueError,
+            two_d,
+        ),
     ]
     try:
         import pandas as pd
@@ -274,7 +289,7 @@ def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
                 "a 2-column DataFrame",
                 pd.DataFrame({"a": X[:2], "b": X[:2]}),
                 ValueError,
-                "2 columns",
+                ("2 columns", *two_d),
             )
         )
     except ImportError:  # pragma: no cover - pandas is optional
@@ -283,7 +298,12 @@ def check_bad_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     for what, value, error, words in bad:
         _expect_error(lambda v=value: clone(estimator).fit(v), error, words, f"fit({what})")
         _expect_error(lambda v=value: fitted.transform(v), error, words, f"transform({what})")
-    _expect_error(lambda: clone(estimator).fit([]), ValueError, "empty", "fit([])")
+    _expect_error(
+        lambda: clone(estimator).fit([]),
+        ValueError,
+        ("empty", "no document", "0 document", "zero document", "at least 1", "at least one"),
+        "fit([])",
+    )
 
 
 def check_output(estimator: Any, X: Sequence[str], y: Any) -> None:
@@ -584,10 +604,15 @@ def check_deterministic(estimator: Any, X: Sequence[str], y: Any) -> None:
     )
 
 
+#: Documents :func:`check_rows_follow_input` embeds: more than two batches of 32, a usual size.
+_ROWS_CHECKED = 100
+
+
 def check_rows_follow_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     """Each output row is its own document's vector, whatever the batch: a document embeds
-    alone as it does among others, and reversed input gives reversed rows (each computed from
-    an empty vector cache, which would otherwise serve the first computation's rows).
+    alone as it does among others, and 100 documents (pairs of those of ``X``), reversed, give
+    the rows reversed (each computed from an empty vector cache, which would otherwise serve the
+    first computation's rows).
 
     Parameters
     ----------
@@ -611,7 +636,11 @@ def check_rows_follow_input(estimator: Any, X: Sequence[str], y: Any) -> None:
     >>> check_rows_follow_input(TfidfBaseline(max_dim=16), CORPUS, LABELS)  # passes silently
     """
     fitted = _fit(_cold(estimator), X)
-    docs = list(X[:8])
+    # more documents than a batch: with only 8, batches stacked in the wrong order passed; each
+    # document a distinct pair of X's (12 of them give 144 pairs), so that no reordering of
+    # whole batches can map a row onto an equal one
+    n = len(X)
+    docs = [f"{X[i % n]} {X[(i // n + i) % n]}" for i in range(_ROWS_CHECKED)]
 
     def fresh(batch: list[str]) -> np.ndarray:
         get_embedding_cache().clear()
@@ -727,21 +756,30 @@ def check_cache_keys(estimator: Any, X: Sequence[str], y: Any) -> None:
 _LEAVES = (str, bytes, numbers.Number, np.ndarray, np.generic, set, frozenset)
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, _inside: frozenset[int] = frozenset()) -> Any:
     """``value`` with each object that is not data (a model, a tokenizer), also one held in a
     list, a tuple or a dict, replaced by its identity and its arrays; a torch tensor is its
-    values (one scaled in place by ``transform`` was not seen)."""
+    values (one scaled in place by ``transform`` was not seen). A scikit-learn estimator (an
+    object with ``get_params``) is data, attributes and all: a ``TfidfVectorizer()`` passed as a
+    parameter and fitted in place by ``fit``, or a fitted one whose ``idf_`` a ``transform``
+    changed, kept its identity and had no array of its own, so neither was seen."""
     if is_torch_tensor(value):
         return value.detach().cpu().numpy()
     if value is None or isinstance(value, _LEAVES) or sp.issparse(value):
         return value
+    if id(value) in _inside:  # a reference back to a container or estimator being read
+        return ("cycle", id(value))
+    inside = _inside | {id(value)}
     if isinstance(value, list | tuple):
-        return [type(value).__name__, *(_plain(v) for v in value)]
+        return [type(value).__name__, *(_plain(v, inside) for v in value)]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, inside) for k, v in value.items()}
+    attributes = getattr(value, "__dict__", {})
+    if not isinstance(value, type) and callable(getattr(value, "get_params", None)):
+        return ("estimator", id(value), {k: _plain(v, inside) for k, v in attributes.items()})
     arrays = {
-        k: _plain(v)
-        for k, v in getattr(value, "__dict__", {}).items()
+        k: _plain(v, inside)
+        for k, v in attributes.items()
         if isinstance(v, np.ndarray) or is_torch_tensor(v)
     }
     return ("object", id(value), arrays)
