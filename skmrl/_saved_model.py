@@ -33,6 +33,7 @@ with ``trust_remote_code=True``.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -67,6 +68,15 @@ ADAPTOR_FILE = "skmrl_adaptor.npz"
 #: How a saved folder's vectors were made.
 CONFIG_FILE = "skmrl.json"
 _FORMAT = 1
+
+#: The files a tokenizer may be saved as and read back from: transformers' own, and
+#: sentencepiece models by the names its tokenizers give them (T5's, DeBERTa-v2's, XLM-R's,
+#: Llama's).
+TOKENIZER_FILES = re.compile(
+    r"tokenizer(_config)?\.json|vocab\.(txt|json)|merges\.txt"
+    r"|special_tokens_map\.json|added_tokens\.json|chat_template\.(jinja|json)"
+    r"|(spiece|spm|sentencepiece|sentencepiece\.bpe|tokenizer)\.model"
+)
 
 
 class SavedAdaptor:
@@ -278,6 +288,11 @@ def _save_tokenizer(tokenizer: Any, folder: Path, max_length: int) -> None:
     sentence-transformers length is 256). Padding: none, as each of skmrl's calls leaves it
     (batches are padded in memory), not a padding a user's own call of the tokenizer set.
     Unlocked, a tokenization in another thread could set its truncation between these steps.
+
+    The tokenizer files in ``folder`` that this save did not write go: another model's, saved
+    there before (transformers 5 writes no ``special_tokens_map.json`` nor
+    ``added_tokens.json``, but reads them, so an RoBERTa's ``<s>`` and ``</s>`` left there
+    became this tokenizer's CLS and SEP tokens, ids out of its vocabulary).
     """
     from skmrl._torch.encoder import TOKENIZER_LOCK
 
@@ -287,7 +302,13 @@ def _save_tokenizer(tokenizer: Any, folder: Path, max_length: int) -> None:
             direction = getattr(tokenizer, "truncation_side", "right")
             backend.enable_truncation(max_length, direction=direction)
             backend.no_padding()
-        tokenizer.save_pretrained(folder)
+        written = tokenizer.save_pretrained(folder)
+    if not isinstance(written, tuple | list):
+        return  # a tokenizer class of the model's own code that does not say: nothing known
+    names = {Path(os.fspath(p)).name for p in written if isinstance(p, str | os.PathLike)}
+    for path in folder.iterdir():
+        if path.name not in names and TOKENIZER_FILES.fullmatch(path.name) and path.is_file():
+            path.unlink()
 
 
 def _copy_custom_code(source: str, folder: Path) -> None:

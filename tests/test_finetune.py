@@ -285,6 +285,28 @@ def test_saving_again_into_a_folder_serves_the_new_model(tiny_bert, tmp_path):
     assert not np.allclose(vectors[0], vectors[1], atol=1e-4)
 
 
+def test_saving_into_a_folder_removes_another_tokenizers_files(tiny_bert, tmp_path):
+    # transformers 5 writes tokenizer.json and tokenizer_config.json only, but reads a
+    # special_tokens_map.json or added_tokens.json it finds: another model's, saved there
+    # before, changed this one's tokens (CLS and SEP swapped: other vectors, silently).
+    import json
+
+    out = tmp_path / "saved"
+    out.mkdir()
+    (out / "special_tokens_map.json").write_text(
+        json.dumps({"cls_token": "[SEP]", "sep_token": "[CLS]", "unk_token": "[UNK]"})
+    )
+    (out / "added_tokens.json").write_text(json.dumps({"<extra>": 30522}))
+    (out / "notes.txt").write_text("the user's own")
+    emb = MatryoshkaEmbedder(tiny_bert, device="cpu").fit(CORPUS[:5])
+    emb.save_pretrained(out)
+    assert not (out / "special_tokens_map.json").exists()
+    assert not (out / "added_tokens.json").exists()
+    assert (out / "notes.txt").read_text() == "the user's own"  # not a tokenizer's: kept
+    loaded = MatryoshkaEmbedder(out, device="cpu").fit(["any"])
+    np.testing.assert_allclose(loaded.transform(CORPUS[:5]), emb.transform(CORPUS[:5]), atol=1e-6)
+
+
 def test_a_state_fitted_on_a_saved_folder_follows_its_new_adaptor(tiny_bert, tmp_path):
     # Saved again with the same encoder and another adaptor, a folder keeps the weights' hash:
     # a fine-tuned state cached for it must not outlive the adaptor it was fitted on.

@@ -160,12 +160,10 @@ def _check_model(args: argparse.Namespace) -> None:
 _SAVED_FILES = re.compile(
     r"config\.json|generation_config\.json|model(-\d+-of-\d+)?\.safetensors"
     r"|model\.safetensors\.index\.json|pytorch_model(-\d+-of-\d+)?\.bin"
-    r"|pytorch_model\.bin\.index\.json|tokenizer(_config)?\.json|vocab\.(txt|json)|merges\.txt"
-    r"|special_tokens_map\.json|added_tokens\.json|chat_template\.(jinja|json)"
-    # sentencepiece models by the names transformers' tokenizers give them (T5's, DeBERTa-v2's,
-    # XLM-R's, Llama's): any "*.model" or "vocab.*" took a user's word2vec.model or vocab.csv
-    # for the model's, and deleted it
-    r"|(spiece|spm|sentencepiece|sentencepiece\.bpe|tokenizer)\.model"
+    r"|pytorch_model\.bin\.index\.json"
+    # and the tokenizer's (skmrl._saved_model.TOKENIZER_FILES), sentencepiece models by their
+    # names only: any "*.model" or "vocab.*" took a user's word2vec.model or vocab.csv for the
+    # model's, and deleted it
     r"|modules\.json|sentence_bert_config\.json|config_sentence_transformers\.json"
 )
 _SAVED_FOLDERS = re.compile(r"\d+_(Pooling|Dense|Normalize)")
@@ -184,7 +182,7 @@ def _not_saved(output: Path) -> list[str]:
     the user's: they are not named.
     """
     from skmrl._custom_code import custom_code_configs
-    from skmrl._saved_model import ADAPTOR_FILE, CONFIG_FILE
+    from skmrl._saved_model import ADAPTOR_FILE, CONFIG_FILE, TOKENIZER_FILES
 
     configs = custom_code_configs(str(output)).values()
     code = any(isinstance(c, dict) and "auto_map" in c for c in configs)
@@ -198,6 +196,7 @@ def _not_saved(output: Path) -> list[str]:
                 name in (CONFIG_FILE, ADAPTOR_FILE)
                 or name.casefold() in _OS_METADATA
                 or _SAVED_FILES.fullmatch(name) is not None
+                or TOKENIZER_FILES.fullmatch(name) is not None
                 or (code and name.endswith(".py"))
             )
         if not saved:
