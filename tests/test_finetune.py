@@ -195,6 +195,7 @@ def test_save_pretrained_round_trip(tiny_bert, tmp_path, fine_tune):
         {"fine_tune": "full", "epochs": 1},
         {"fine_tune": "adaptor"},  # with labels: the closed-form rotation
         {"fine_tune": "full+adaptor", "epochs": 1},
+        {"fine_tune": "pca", "normalize": False},  # prefixes keep their lengths
     ],
 )
 def test_sentence_transformers_encodes_a_saved_folder_as_skmrl_does(tiny_bert, tmp_path, params):
@@ -209,12 +210,12 @@ def test_sentence_transformers_encodes_a_saved_folder_as_skmrl_does(tiny_bert, t
     np.testing.assert_allclose(model.encode(texts), emb.transform(texts), atol=1e-5)
     for k in (4, 8):
         model = st.SentenceTransformer(str(tmp_path / "saved"), device="cpu", truncate_dim=k)
-        got = model.encode(texts, normalize_embeddings=True)
+        got = model.encode(texts, normalize_embeddings=emb.normalize)  # as docs/design.md says
         np.testing.assert_allclose(got, emb.set_params(dim=k).transform(texts), atol=1e-5)
     # skmrl applies the adaptor once (from skmrl_adaptor.npz), and has nothing to warn about
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        same = {"pooling": emb.pooling, "max_length": emb.max_length}
+        same = {"pooling": emb.pooling, "max_length": emb.max_length, "normalize": emb.normalize}
         loaded = MatryoshkaEmbedder(tmp_path / "saved", device="cpu", **same).fit(["any"])
     np.testing.assert_allclose(
         loaded.transform(texts), emb.set_params(dim=None).transform(texts), atol=1e-5
