@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -318,6 +318,8 @@ def holds_text(X: Any) -> bool:
     """
     if isinstance(X, str | bytes):
         return True
+    if isinstance(X, Mapping):  # its keys were read: ids, not texts
+        return False
     if _frames.is_dataframe(X) and X.shape[1] == 1:
         X = _frames.column(X, 0)
     kind = getattr(getattr(X, "dtype", None), "kind", "O")
@@ -333,6 +335,8 @@ def holds_text(X: Any) -> bool:
             return False
         if isinstance(first, str | bytes):
             return True
+        if isinstance(first, Mapping):  # records, whose keys are names, not texts
+            return False
     return False
 
 

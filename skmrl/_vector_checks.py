@@ -282,6 +282,12 @@ def _is_vector_cell(cell: Any) -> bool:
     return hasattr(type(cell), "__array__") and (getattr(cell, "ndim", 0) or 0) >= 1
 
 
+def _is_sparse(X: Any) -> bool:
+    import scipy.sparse as sp
+
+    return sp.issparse(X)
+
+
 def check_vector_rows(X: Any, takes: str) -> Any:
     """Refuse, in one line, vectors that scikit-learn's checks would answer from deep inside:
     ``None``, a number or an iterator (its "Expected 2D array, got scalar array instead:
@@ -305,6 +311,23 @@ def check_vector_rows(X: Any, takes: str) -> Any:
     if X is None or isinstance(X, numbers.Number) or not array_like:
         raise TypeError(
             f"{takes} dense vectors of shape (n_samples, n_features), got {_frames.type_of(X)}"
+        )
+    # an embeddings API's results kept as they came: scikit-learn's "float() argument must be
+    # ... not 'dict'", and records were taken for texts ("embed them first")
+    if isinstance(X, Mapping) and not _is_sparse(X):  # a DOK matrix is a dict: the caller's
+        raise TypeError(
+            f"{takes} dense vectors of shape (n_samples, n_features), got a "
+            f"{type(X).__name__} of {len(X)} items: pass its vectors as rows, "
+            "np.stack(list(d.values())), and keep its keys beside them (results name the rows "
+            "by position, in that order)"
+        )
+    if isinstance(X, list | tuple) and X and isinstance(X[0], Mapping):
+        keys = [k for k, v in X[0].items() if _is_vector_cell(v)]
+        example = f"[r[{keys[0]!r}] for r in records]" if keys else "each record's vector"
+        raise TypeError(
+            f"{takes} dense vectors of shape (n_samples, n_features), got a {type(X).__name__} "
+            f"of {type(X[0]).__name__}s (records, as an embeddings API returns them): pass "
+            f"their vectors, e.g. {example}"
         )
     if not (isinstance(X, list | tuple) and X and _is_vector_cell(X[0])):
         return X

@@ -283,6 +283,12 @@ class MatryoshkaAdaptor(TransformerMixin, BaseEstimator):
                 "texts: embed them first, e.g. make_pipeline(MatryoshkaEmbedder(), "
                 "MatryoshkaAdaptor()), or use MatryoshkaEmbedder(fine_tune='adaptor')"
             )
+        if isinstance(X, list | tuple) and not X:
+            # scikit-learn's "Expected 2D array, got 1D array"; at transform an empty batch (a
+            # loop's last), which as an empty array, Series or polars column gave (0, dim)
+            if fit:
+                raise ValueError("MatryoshkaAdaptor needs at least 2 vectors to fit; X is empty")
+            X = np.zeros((0, self.n_features_in_))
         # df["embedding"], as a ColumnTransformer hands it over; empty at transform: no rows
         # (refused, where an empty batch of any other kind gave (0, dim))
         X = stack_vector_column(X, empty_width=None if fit else self.n_features_in_)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -233,11 +233,6 @@ class MatryoshkaSearch(BaseEstimator):
             raise TypeError(
                 f"{what} is a sparse {type(X).__name__}: the index holds dense vectors; pass "
                 f"{what}.toarray()"
-            )
-        if isinstance(X, Mapping):  # its keys were read: "holds texts", or numpy's float() error
-            raise TypeError(
-                f"{what} is a dict: pass its vectors as a matrix, np.stack(list(d.values())) "
-                "(kneighbors gives row positions, in that order)"
             )
         check_not_written_vectors(X, what)  # a CSV file's column of lists
         if holds_text(X):

@@ -714,6 +714,39 @@ def test_vectors_in_other_containers_are_not_taken_for_texts():
         )
 
 
+def test_an_embeddings_apis_records_or_a_dict_of_vectors_are_named_as_such():
+    # An API's `data` list (records) was refused as texts ("embed them first", its keys read as
+    # texts), a {id: vector} dict failed in numpy ("float() argument must be ... not 'dict'")
+    Z = np.random.default_rng(0).normal(size=(6, 4))
+    records = [
+        {"object": "embedding", "index": i, "embedding": z.tolist()} for i, z in enumerate(Z)
+    ]
+    with pytest.raises(TypeError, match=r"list of dicts \(records.*\[r\['embedding'\] for r in"):
+        MatryoshkaAdaptor(method="pca").fit(records)
+    for keys in (range(6), [f"doc{i}" for i in range(6)]):
+        with pytest.raises(TypeError, match=r"got a dict of 6 items: .*np\.stack\(list\(d\."):
+            MatryoshkaAdaptor(method="pca").fit(dict(zip(keys, Z, strict=True)))
+    fitted = MatryoshkaAdaptor(method="pca").fit(Z)
+    with pytest.raises(TypeError, match="records"):
+        fitted.transform(records)
+    ok = sp.dok_matrix(Z)  # a dict too, but a sparse matrix: its own message
+    with pytest.raises(TypeError, match="takes dense vectors; got a sparse matrix"):
+        MatryoshkaAdaptor(method="pca").fit(ok)
+
+
+def test_an_empty_list_transforms_to_no_rows_as_an_empty_array_does():
+    # transform([]) raised scikit-learn's "Expected 2D array" (an empty array gave (0, dim));
+    # fit([]) says the input is empty
+    fitted = MatryoshkaAdaptor(dim=2, method="pca").fit(
+        np.random.default_rng(0).normal(size=(6, 4))
+    )
+    for empty in ([], (), np.empty((0, 4))):
+        out = fitted.transform(empty)
+        assert out.shape == (0, 2) and out.dtype == np.float32
+    with pytest.raises(ValueError, match="needs at least 2 vectors to fit; X is empty"):
+        MatryoshkaAdaptor(method="pca").fit([])
+
+
 def test_a_column_of_vectors_is_stacked_and_a_ragged_one_named_by_row():
     """df["embedding"] (a cell per row holding a list or an array: how an embeddings API's
     results are kept in pandas) failed in numpy with "setting an array element with a

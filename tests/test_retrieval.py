@@ -831,7 +831,7 @@ def test_a_dict_of_vectors_is_refused_in_one_line():
     # failed in numpy ("float() argument must be a string or a real number, not 'dict'")
     vectors = np.random.default_rng(0).normal(size=(6, 8))
     for keys in (range(6), [f"doc{i}" for i in range(6)]):
-        with pytest.raises(TypeError, match=r"X is a dict: pass its vectors as a matrix"):
+        with pytest.raises(TypeError, match=r"got a dict of 6 items: pass its vectors as rows"):
             MatryoshkaSearch(shortlist_dim=4).fit(dict(zip(keys, vectors, strict=True)))
 
 
