@@ -152,6 +152,30 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "skmrl"
 
 
+def clear_command(location: str | os.PathLike) -> str:
+    """The command that empties the disk cache under ``location``: ``skmrl cache clear``, with
+    ``--cache-dir`` where ``location`` is not the default folder (the bare command, run as
+    advised for another folder, emptied the default one and left the broken cache in place).
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> from skmrl._cache_dirs import clear_command
+    >>> with mock.patch.dict(os.environ, {"SKMRL_CACHE_DIR": "/data/skmrl"}):
+    ...     print(clear_command("/data/skmrl"), "|", clear_command("/tmp/my cache"))
+    skmrl cache clear | skmrl cache clear --cache-dir '/tmp/my cache'
+    """
+    import shlex
+
+    from skmrl._folders import same_file
+
+    folder = Path(location).expanduser()
+    if same_file(folder, default_cache_dir()):
+        return "skmrl cache clear"
+    return f"skmrl cache clear --cache-dir {shlex.quote(os.fspath(folder))}"
+
+
 def _env_disk_bound() -> int | None:
     """``$SKMRL_DISK_CACHE_MAX_BYTES`` (an int, optionally with K, M, G or T), or None when it is
     not set; a value that is not understood is a ``ValueError``."""
@@ -216,7 +240,8 @@ def _warn_unusable(
         )
     else:
         remedy = (
-            f"skmrl.cache.clear_disk_cache({str(location)!r}) (or `skmrl cache clear`) removes it."
+            f"skmrl.cache.clear_disk_cache({str(location)!r}) (or `{clear_command(location)}`) "
+            "removes it."
         )
     warnings.warn(
         f"skmrl: the disk cache of {what} {path} cannot be used ({reason}); {instead}. {remedy}",

@@ -1542,6 +1542,33 @@ def test_cache_info_says_why_a_cache_cannot_be_used(tmp_path, capsys, blocked):
     assert (info["error"], info["fit_error"]) == (None, None)
 
 
+def test_the_clear_advised_for_another_folder_names_that_folder(tmp_path, capsys, monkeypatch):
+    # `skmrl cache info --cache-dir DIR`, and the caches' own warning, advised a bare `skmrl
+    # cache clear`: run as advised, it emptied the default cache and left DIR's broken store.
+    import shlex
+
+    from skmrl.cli import main
+
+    monkeypatch.setenv("SKMRL_CACHE_DIR", str(tmp_path / "default"))
+    other = tmp_path / "my cache"
+    (other / "skmrl-embeddings").mkdir(parents=True)
+    (other / "skmrl-embeddings" / "vectors.sqlite3").write_text("not a database")
+    advice = f"skmrl cache clear --cache-dir {shlex.quote(str(other))}"
+    assert main(["cache", "info", "--cache-dir", str(other)]) == 0
+    assert f"('{advice}' removes it)" in capsys.readouterr().out
+    with pytest.warns(RuntimeWarning, match="cannot be used") as w:
+        EmbeddingCache().get_or_compute("fp", ["x"], _Encoder(), memory=other)
+    assert f"(or `{advice}`) removes it" in str(w[0].message)
+    assert main([*shlex.split(advice)[1:], "-y"]) == 0  # what it advises works
+    assert disk_cache_info(other)["error"] is None
+    # the default folder keeps the bare command
+    default = tmp_path / "default"
+    (default / "skmrl-embeddings").mkdir(parents=True)
+    (default / "skmrl-embeddings" / "vectors.sqlite3").write_text("not a database")
+    assert main(["cache", "info"]) == 0
+    assert "('skmrl cache clear' removes it)" in capsys.readouterr().out
+
+
 def test_cache_clear_names_a_file_it_removes_from_a_caches_place(tmp_path, capsys):
     # A user's file at skmrl-fits was removed under "removed 0 vector(s) and 0 fitted state(s)
     # (0 B)", and the prompt said "Remove 0 vector(s) ... (0 B)".

@@ -42,8 +42,10 @@ def _cache_location(args: argparse.Namespace) -> Path:
     return folder
 
 
-def _describe(info: dict) -> list[str]:
+def _describe(info: dict, folder: Path) -> list[str]:
     """The lines of ``skmrl cache info`` for an existing folder."""
+    from skmrl._cache_dirs import clear_command
+
     lines = [
         f"  vectors:       {info['n_vectors']:,} from {info['n_fingerprints']:,} "
         f"encoder setting(s), {_human_bytes(info.get('vector_bytes', 0))} "
@@ -58,7 +60,11 @@ def _describe(info: dict) -> list[str]:
             text = error.lower()
             denied = any(word in text for word in ("readonly", "read-only", "permission"))
             # clear would fail too where denied; a link to a missing target is the user's own
-            hint = "" if denied or "is a link to" in text else " ('skmrl cache clear' removes it)"
+            hint = (
+                ""
+                if denied or "is a link to" in text
+                else f" ('{clear_command(folder)}' removes it)"
+            )
             lines.append(f"  error: the {what} cannot be used: {error}{hint}")
     return lines
 
@@ -84,7 +90,7 @@ def _cache_info(args: argparse.Namespace) -> int:
         print(f"skmrl disk cache: {folder} (does not exist: nothing is cached there)")
         return 0
     print(f"skmrl disk cache: {folder}")
-    print("\n".join(_describe(info)))
+    print("\n".join(_describe(info, folder)))
     return 0
 
 
