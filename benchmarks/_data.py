@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skmrl.datasets import _check_not_lfs_pointer
+from skmrl.datasets import _check_plain_data
 
 #: The files each dataset is read from, under the shared data folder (see its README).
 STS_TRAIN = "stsbenchmark/sts-train.csv"
@@ -97,7 +97,7 @@ def check_data(parser: argparse.ArgumentParser, data: Path | None, *files: str) 
         with open(data / f, "rb") as file:
             head = file.read(100)
         try:
-            _check_not_lfs_pointer(head, data / f)
+            _check_plain_data(head, data / f)
         except ValueError as exc:
             parser.error(f"--data {data}: {exc}")
 

@@ -8,7 +8,8 @@
 * :func:`load_beir`: a retrieval dataset in the BEIR layout (corpus, queries, relevance
   judgements), for ``dim_curve(task="retrieval")``.
 
-Each refuses a Git LFS pointer left in place of a file (``ValueError`` naming the file).
+Each refuses a Git LFS pointer left in place of a file, and a compressed file (such as
+sentence-transformers' ``stsbenchmark.tsv.gz``), with a ``ValueError`` naming the file.
 """
 
 from __future__ import annotations
@@ -26,20 +27,27 @@ from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
+from skmrl._compression import compression_of
 from skmrl._validation import check_bool, is_lfs_pointer
 
 __all__ = ["BeirData", "load_bbc_news", "load_beir", "load_sms_spam", "load_sts", "load_trec"]
 
 
-def _check_not_lfs_pointer(head: bytes, path: Path) -> None:
-    """Refuse a Git LFS pointer (the few lines a clone without ``git lfs`` holds in place of a
-    data file), given the file's first bytes: read as data it failed on its first line with
-    a message about columns or JSON, and BBC News took it as an article."""
+def _check_plain_data(head: bytes, path: Path) -> None:
+    """Refuse, given a data file's first bytes (16 or more), a Git LFS pointer (the few lines a
+    clone without ``git lfs`` holds in place of a data file: read as data it failed on its
+    first line with a message about columns or JSON, and BBC News took it as an article) and a
+    compressed file (sentence-transformers' ``stsbenchmark.tsv.gz``, say: "a NUL character ...
+    save it as UTF-8", or "not UTF-8")."""
     if is_lfs_pointer(head):
         raise ValueError(
             f"{path} is a Git LFS pointer, not the data: fetch the file itself (git lfs pull "
             "in the repository it comes from) or pass another copy"
         )
+    compressed = compression_of(head)
+    if compressed is not None:
+        kind = "a zip archive" if compressed == "zip" else f"{compressed}-compressed"
+        raise ValueError(f"{path} is {kind}: these loaders read plain text; decompress it first")
 
 
 def _read_text(path: Path) -> str:
@@ -49,7 +57,7 @@ def _read_text(path: Path) -> str:
     holding NUL characters: UTF-16 without its mark (read as UTF-8, every other character NUL)
     or no text at all."""
     raw = path.read_bytes()
-    _check_not_lfs_pointer(raw, path)
+    _check_plain_data(raw, path)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = raw.decode("utf-16")
@@ -648,9 +656,9 @@ def _lines(file: Path) -> Iterator[tuple[str, str]]:
     """``("file:line", text)`` of each non-blank line, split on ``\\n`` only (binary reads).
     A byte-order mark opening the file is dropped, as :func:`_read_text` does."""
     with open(file, "rb") as f:
+        _check_plain_data(f.read(64), file)
+        f.seek(0)
         for line_no, raw in enumerate(f, 1):
-            if line_no == 1:
-                _check_not_lfs_pointer(raw, file)
             where = f"{file}:{line_no}"
             try:
                 line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")

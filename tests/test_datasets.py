@@ -407,6 +407,27 @@ def test_git_lfs_pointer_is_named(tmp_path, load, name):
         load(tmp_path / name if load is not load_beir else tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("load", "name"),
+    [
+        (load_sts, "sts-dev.csv"),
+        (load_trec, "question_labels.txt"),
+        (load_sms_spam, "sms-spam.csv"),
+        (load_beir, "corpus.jsonl"),
+    ],
+)
+def test_a_compressed_file_is_named(tmp_path, load, name):
+    # sentence-transformers' stsbenchmark.tsv.gz, say: "a NUL character: ... UTF-16 without
+    # one? save it as UTF-8", or load_beir's "not UTF-8".
+    import gzip
+
+    if load is load_beir:
+        _write(tmp_path, [{"_id": "d", "text": "x"}], [{"_id": "q", "text": "y"}], ["q\td\t1"])
+    (tmp_path / name).write_bytes(gzip.compress(b'{"_id": "d", "text": "x"}\n' * 50))
+    with pytest.raises(ValueError, match=rf"{name} is gzip-compressed: .* decompress it first"):
+        load(tmp_path / name if load is not load_beir else tmp_path)
+
+
 def test_benchmarks_check_data_names_a_git_lfs_pointer(tmp_path, capsys):
     import argparse
     import sys
