@@ -44,6 +44,7 @@ import numpy as np
 
 from skmrl._st_layout import (
     layout_problems,
+    read_dense_modules,
     read_json,
     remove_dense_modules,
     sentence_transformers_layout,
@@ -145,7 +146,39 @@ def load_saved_adaptor(source: str | os.PathLike, width: int | None = None) -> S
         if "allow_pickle" in reason:  # NumPy's guess for a file that is no .npz archive
             reason = "not an .npz archive"
         raise ValueError(f"{path}: not a readable skmrl adaptor file ({reason})") from None
+    _check_dense_modules(path, adaptor)
     return adaptor
+
+
+def _check_dense_modules(path: Path, adaptor: SavedAdaptor) -> None:
+    """Warn when the folder's sentence-transformers ``Dense`` modules (which :func:`save_pretrained`
+    writes from the adaptor) no longer are its stages: the folder was saved again by
+    sentence-transformers after training (its encoder and its ``Dense`` weights then new, the
+    adaptor file old), and skmrl's vectors, which apply the adaptor file, silently differed
+    from ``SentenceTransformer(folder).encode``'s (0.15 apart)."""
+    from skmrl._warn import caller_stacklevel
+
+    dense = read_dense_modules(path.parent)
+    if dense is None:  # no sentence-transformers modules (an older save), or unreadable
+        return
+    expected = [(components.T, -(mean @ components)) for components, mean in adaptor.stages]
+    same = len(dense) == len(expected) and all(
+        w.shape == ew.shape
+        and b.shape == eb.shape
+        and np.allclose(w, ew, rtol=1e-4, atol=1e-6)
+        and np.allclose(b, eb, rtol=1e-4, atol=1e-6)
+        for (w, b), (ew, eb) in zip(dense, expected, strict=False)
+    )
+    if not same:
+        warnings.warn(
+            f"{path.parent}: its sentence-transformers Dense modules are not its skmrl adaptor "
+            f"({ADAPTOR_FILE}): the folder was changed after skmrl saved it (trained further "
+            f"and saved by sentence-transformers, say). skmrl applies {ADAPTOR_FILE} to the "
+            "folder's encoder, so its vectors will differ from SentenceTransformer(folder)."
+            "encode's; encode with sentence-transformers to use the folder as it was saved last",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def _check_stages(stages: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:

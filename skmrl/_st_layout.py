@@ -448,6 +448,32 @@ def write_modules(
     )
 
 
+def read_dense_modules(folder: Path) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """The ``(weight, bias)`` of each ``Dense`` module that ``folder``'s ``modules.json`` lists,
+    in its order; ``None`` when there is no ``modules.json`` or a module's weights cannot be
+    read (only ``model.safetensors`` is: a ``pytorch_model.bin`` is not unpickled to check)."""
+    modules = read_json(folder / "modules.json")
+    if not isinstance(modules, list):
+        return None
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    dense = []
+    for module in modules:
+        path = module.get("path") if isinstance(module, dict) else None
+        kind = module.get("type") if isinstance(module, dict) else None
+        if not (isinstance(kind, str) and kind.endswith(".Dense") and isinstance(path, str)):
+            continue
+        try:
+            tensors = load_file(str(folder / path / "model.safetensors"))
+            bias = tensors.get("linear.bias")
+            weight = tensors["linear.weight"]
+            dense.append((weight, bias if bias is not None else np.zeros(len(weight))))
+        except (OSError, KeyError, ValueError, SafetensorError):
+            return None
+    return dense
+
+
 def remove_dense_modules(folder: Path) -> None:
     """Remove the ``<i>_Dense`` folders that ``folder``'s ``modules.json`` lists: the adaptor
     stages of an earlier skmrl save into it, which the new ``modules.json`` may no longer list

@@ -308,6 +308,23 @@ def test_saving_into_a_folder_removes_another_tokenizers_files(tiny_bert, tmp_pa
     np.testing.assert_allclose(loaded.transform(CORPUS[:5]), emb.transform(CORPUS[:5]), atol=1e-6)
 
 
+def test_a_folder_whose_dense_modules_were_changed_after_the_save_warns(tiny_bert, tmp_path):
+    # Trained further and saved back by sentence-transformers, a folder holds a new encoder and
+    # new Dense weights but the old skmrl_adaptor.npz: skmrl applied that, 0.15 away from
+    # SentenceTransformer(folder).encode, without a word.
+    from safetensors.numpy import load_file, save_file
+
+    out = tmp_path / "saved"
+    MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(
+        CORPUS
+    ).save_pretrained(out)
+    dense = next(out.glob("*_Dense")) / "model.safetensors"
+    weights = load_file(str(dense))
+    save_file({**weights, "linear.weight": weights["linear.weight"] * 1.1}, str(dense))
+    with pytest.warns(UserWarning, match=r"Dense modules are not its skmrl adaptor .* differ"):
+        MatryoshkaEmbedder(out, device="cpu").fit(["any"])
+
+
 def test_a_state_fitted_on_a_saved_folder_follows_its_new_adaptor(tiny_bert, tmp_path):
     # Saved again with the same encoder and another adaptor, a folder keeps the weights' hash:
     # a fine-tuned state cached for it must not outlive the adaptor it was fitted on.
