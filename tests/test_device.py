@@ -35,9 +35,12 @@ def test_torch_device_objects_are_accepted():
     assert check_device_spec("MPS:0") == "mps"
     with pytest.raises(ValueError, match="expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"):
         check_device_spec("mps:1")
+    # torch.device("cpu", 0), a valid torch.device, was refused as "not understood": the CPU
+    assert check_device_spec(torch.device("cpu", 0)) == "cpu"
+    assert check_device_spec("cpu:1") == "cpu"
 
 
-@pytest.mark.parametrize("spec", ["gpu", "cuda:", "cuda:x", "cuda0", "tpu", "", "cpu:0"])
+@pytest.mark.parametrize("spec", ["gpu", "cuda:", "cuda:x", "cuda0", "tpu", "", "cpu:", "cpux"])
 def test_bad_device_strings(spec):
     with pytest.raises(ValueError, match="expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"):
         check_device_spec(spec)

@@ -33,7 +33,7 @@ __all__ = [
 #: Accepted values of ``precision``.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
-_DEVICE_RE = re.compile(r"^(auto|cpu|mps(:0)?|cuda(:\d+)?)$")
+_DEVICE_RE = re.compile(r"^(auto|cpu(:\d+)?|mps(:0)?|cuda(:\d+)?)$")
 _DEVICE_FORMS = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
 
 
@@ -65,6 +65,8 @@ def check_device_spec(device: Any) -> str:
     'cuda:1'
     >>> check_device_spec("mps:0")  # str(tensor.device) on a Mac
     'mps'
+    >>> check_device_spec("cpu:0")  # torch.device("cpu", 0): the CPU
+    'cpu'
     >>> check_device_spec("gpu")
     Traceback (most recent call last):
     ...
@@ -87,7 +89,10 @@ def check_device_spec(device: Any) -> str:
     spec = device.strip().lower()
     if not _DEVICE_RE.match(spec):
         raise ValueError(f"device={device!r} is not understood; expected {_DEVICE_FORMS}")
-    # "mps:0" is how torch names a tensor's device on a Mac (str(tensor.device)): the one MPS
+    # "mps:0" is how torch names a tensor's device on a Mac (str(tensor.device)): the one MPS;
+    # "cpu:0" (torch.device("cpu", 0)) is the CPU to torch, whatever its index
+    if spec.startswith("cpu:"):
+        return "cpu"
     return "mps" if spec == "mps:0" else spec
 
 
