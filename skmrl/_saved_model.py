@@ -70,6 +70,8 @@ ADAPTOR_FILE = "skmrl_adaptor.npz"
 CONFIG_FILE = "skmrl.json"
 _FORMAT = 1
 
+#: The files that say a tokenizer was saved in a folder (with the others of TOKENIZER_FILES).
+_TOKENIZER_CONFIGS = ("tokenizer_config.json", "tokenizer.json", "special_tokens_map.json")
 #: The files a tokenizer may be saved as and read back from: transformers' own, and
 #: sentencepiece models by the names its tokenizers give them (T5's, DeBERTa-v2's, XLM-R's,
 #: Llama's).
@@ -162,12 +164,14 @@ def _check_dense_modules(path: Path, adaptor: SavedAdaptor) -> None:
     if dense is None:  # no sentence-transformers modules (an older save), or unreadable
         return
     expected = [(components.T, -(mean @ components)) for components, mean in adaptor.stages]
+    # to the rounding of the type they were stored in: a model cast to bfloat16 before its
+    # save rounds them by 0.4%, which is no change of the adaptor
     same = len(dense) == len(expected) and all(
         w.shape == ew.shape
         and b.shape == eb.shape
-        and np.allclose(w, ew, rtol=1e-4, atol=1e-6)
-        and np.allclose(b, eb, rtol=1e-4, atol=1e-6)
-        for (w, b), (ew, eb) in zip(dense, expected, strict=False)
+        and np.allclose(w, ew, rtol=max(1e-4, resolution), atol=1e-6)
+        and np.allclose(b, eb, rtol=max(1e-4, resolution), atol=1e-6)
+        for (w, b, resolution), (ew, eb) in zip(dense, expected, strict=False)
     )
     if not same:
         warnings.warn(
@@ -265,9 +269,12 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
         from skmrl._torch.layers import truncated_copy
 
         model = truncated_copy(model, depth)  # the shallow network that transform runs
+    # another model's tokenizer saved here before: its files that this save does not write
+    # go; a folder without one (a user's, holding their own vocab.json, say) keeps every file
+    replaces = any((folder / name).is_file() for name in _TOKENIZER_CONFIGS)
     with quiet_transformers():
         model.save_pretrained(folder)
-        _save_tokenizer(tokenizer, folder, int(embedder.max_length))
+        _save_tokenizer(tokenizer, folder, int(embedder.max_length), replaces=replaces)
     _copy_custom_code(embedder.model_source_, folder)
     readable_as_other_files(folder.glob("*.safetensors"))  # the encoder's weights
     stages = _stages(getattr(embedder, "saved_adaptor_", None)) + _stages(
@@ -307,7 +314,7 @@ def _write_folder(embedder: Any, folder: Path, depth: int | None) -> None:
     write_modules(embedder, folder, stages)
 
 
-def _save_tokenizer(tokenizer: Any, folder: Path, max_length: int) -> None:
+def _save_tokenizer(tokenizer: Any, folder: Path, max_length: int, *, replaces: bool) -> None:
     """Save ``tokenizer`` with the embedder's own truncation (``max_length`` tokens) and no
     padding in its ``tokenizer.json``, under the lock of every call of the shared tokenizer.
 
@@ -322,10 +329,12 @@ def _save_tokenizer(tokenizer: Any, folder: Path, max_length: int) -> None:
     (batches are padded in memory), not a padding a user's own call of the tokenizer set.
     Unlocked, a tokenization in another thread could set its truncation between these steps.
 
-    The tokenizer files in ``folder`` that this save did not write go: another model's, saved
-    there before (transformers 5 writes no ``special_tokens_map.json`` nor
-    ``added_tokens.json``, but reads them, so an RoBERTa's ``<s>`` and ``</s>`` left there
-    became this tokenizer's CLS and SEP tokens, ids out of its vocabulary).
+    Where ``replaces`` (``folder`` held another tokenizer's config before this save), the
+    tokenizer files in ``folder`` that this save did not write go: that tokenizer's
+    (transformers 5 writes no ``special_tokens_map.json`` nor ``added_tokens.json``, but reads
+    them, so an RoBERTa's ``<s>`` and ``</s>`` left there became this tokenizer's CLS and SEP
+    tokens, ids out of its vocabulary). A folder that held none keeps every file: a user's own
+    ``vocab.json`` is not a tokenizer's.
     """
     from skmrl._torch.encoder import TOKENIZER_LOCK
 
@@ -336,7 +345,7 @@ def _save_tokenizer(tokenizer: Any, folder: Path, max_length: int) -> None:
             backend.enable_truncation(max_length, direction=direction)
             backend.no_padding()
         written = tokenizer.save_pretrained(folder)
-    if not isinstance(written, tuple | list):
+    if not replaces or not isinstance(written, tuple | list):
         return  # a tokenizer class of the model's own code that does not say: nothing known
     names = {Path(os.fspath(p)).name for p in written if isinstance(p, str | os.PathLike)}
     for path in folder.iterdir():

@@ -325,6 +325,41 @@ def test_a_folder_whose_dense_modules_were_changed_after_the_save_warns(tiny_ber
         MatryoshkaEmbedder(out, device="cpu").fit(["any"])
 
 
+def test_saving_into_a_users_folder_keeps_files_named_like_a_tokenizers(tiny_bert, tmp_path):
+    # The stale tokenizer files went from any folder: a user's own vocab.json and vocab.txt,
+    # in a folder that never held a tokenizer, were deleted by the save.
+    out = tmp_path / "artifacts"
+    out.mkdir()
+    (out / "vocab.json").write_text('{"cat": 0, "dog": 1}')
+    (out / "vocab.txt").write_text("cat\ndog\n")
+    MatryoshkaEmbedder(tiny_bert, device="cpu").fit(CORPUS[:5]).save_pretrained(out)
+    assert (out / "vocab.json").read_text() == '{"cat": 0, "dog": 1}'
+    assert (out / "vocab.txt").read_text() == "cat\ndog\n"
+
+
+def test_dense_modules_stored_in_bfloat16_are_read(tiny_bert, tmp_path):
+    # A folder saved back by sentence-transformers after a cast to bfloat16: numpy's reader
+    # raised TypeError ("data type 'bfloat16' not understood"), which failed the fit. The
+    # cast's rounding alone is no change of the adaptor; weights changed beyond it are.
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    out = tmp_path / "saved"
+    MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(
+        CORPUS
+    ).save_pretrained(out)
+    dense = next(out.glob("*_Dense")) / "model.safetensors"
+    weights = load_file(str(dense))
+    save_file({k: v.to(torch.bfloat16) for k, v in weights.items()}, str(dense))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MatryoshkaEmbedder(out, device="cpu").fit(["any"])
+    changed = {**weights, "linear.weight": weights["linear.weight"] * 1.1}
+    save_file({k: v.to(torch.bfloat16) for k, v in changed.items()}, str(dense))
+    with pytest.warns(UserWarning, match="Dense modules are not its skmrl adaptor"):
+        MatryoshkaEmbedder(out, device="cpu").fit(["any"])
+
+
 def test_a_state_fitted_on_a_saved_folder_follows_its_new_adaptor(tiny_bert, tmp_path):
     # Saved again with the same encoder and another adaptor, a folder keeps the weights' hash:
     # a fine-tuned state cached for it must not outlive the adaptor it was fitted on.
