@@ -157,6 +157,15 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
     (tmp_path / "rows.jsonl").write_text(
         '{"text": "a cat, asleep", "topic": "pets"}\n{"text": "shares fell", "topic": "money"}\n'
     )
+    # a saved folder with an adaptor, made for all 3 of its layers: failed after the model
+    # loaded, with exit 1 and the table's header printed
+    adapted = tmp_path / "adapted"
+    adapted.mkdir(exist_ok=True)
+    (adapted / "config.json").write_text(
+        '{"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 3}'
+    )
+    (adapted / "model.safetensors").write_bytes(b"weights")
+    (adapted / "skmrl_adaptor.npz").write_bytes(b"an adaptor")
     _write_csv(
         tmp_path / "few.csv", ["text", "topic"],
         [["a cat", "pets"], ["a dog", "pets"], ["a rat", "pets"], ["shares", "money"],
@@ -240,6 +249,8 @@ def _sweep_refusals(tmp_path: Path, corpus: Path) -> list[tuple[list[str], str, 
         ([c, "--text-col", "text", "--label-col", "text"], "--label-col", ("the text column",)),
         ([c, *cols, "--layers", "7"], "--layers", ("the model has 6 layers", "got 7")),
         ([c, *cols, "--layers", "0"], "--layers", ("expected a positive int",)),
+        ([c, *cols, "--model", str(adapted), "--layers", "1", "3"], "--layers",
+         ("holds an skmrl adaptor", "made for the output of all 3 layers")),
         ([c, *cols, "--embedder", "tfidf", "--layers", "2"], "--layers",
          ("add matryoshka to --embedder",)),
         ([c, *cols, "--depth-plot", "d.png"], "--depth-plot", ("give --layers too",)),
@@ -921,6 +932,12 @@ def test_cli_advice_names_no_option_the_command_lacks(capsys, tmp_path):
         "longer, and vectors=... starts from pretrained word vectors). (Warned once per "
         "parameter setting.)"
     )
+    # demo has no --embedder, and refused the one it advised: it picks embedders with --only
+    demo = _build_parser().parse_args(["demo"]).parser
+    said = cli_spelling(message, demo)
+    assert "--embedder" not in said
+    assert "Give more text, or leave word2vec out (--only tfidf matryoshka, say)" in said
+    assert demo.parse_args(["--only", "tfidf", "matryoshka"]).only  # as advised: taken
     # and its warning on text with no spaces between words named tokenizer= and TfidfBaseline
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -1403,6 +1420,16 @@ def test_bench_on_too_few_texts_says_what_would_do(tmp_path, capsys):
             "least 17 distinct texts"
         )
     )
+    # and --n 2 said "needs 18" but "give a file of at least 17 distinct texts"
+    with pytest.raises(SystemExit):
+        main(["bench", str(tmp_path / "two.txt"), "--embedder", "tfidf", "--n", "2"])
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            "--n 2 needs 18 (n and 16 to warm up with); give a file of at least 18 distinct texts"
+        )
+    )
 
 
 def test_bench_and_demo_refuse_a_default_model_without_weights_in_one_line(
@@ -1534,3 +1561,23 @@ def test_main_called_from_python_leaves_matplotlibs_backend_as_found(tmp_path, c
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "c.png").stat().st_size > 0
     assert out.stdout.strip().splitlines()[-1] == "backend svg open True", out.stdout
+
+
+def test_the_cheapest_depth_is_not_said_to_encode_faster_when_it_was_slower():
+    # With a tiny model a shallower depth timed 0.21 s against 0.15 s for all 3 layers, and
+    # sweep said it "encodes 0.7x faster than 3 layers" (demo: "encoding 0.7x faster").
+    from skmrl.cli.sweep import _depth_lines
+    from skmrl.evaluation import DepthDimCurves, DimCurve
+
+    def grid(shallow_seconds):
+        return DepthDimCurves(
+            {
+                1: DimCurve(dims=[8, 32], scores=[[0.90, 0.91], [0.90, 0.91]]),
+                3: DimCurve(dims=[8, 32], scores=[[0.90, 0.91], [0.90, 0.91]]),
+            },
+            encode_seconds_per_1000={1: shallow_seconds, 3: 0.15},
+        )
+
+    assert "encodes 1.4x slower than 3 layers" in _depth_lines(grid(0.21), 0.01)[-1]
+    assert "encodes about as fast as 3 layers" in _depth_lines(grid(0.15), 0.01)[-1]
+    assert "encodes 3.0x faster than 3 layers" in _depth_lines(grid(0.05), 0.01)[-1]

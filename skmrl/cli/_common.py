@@ -46,7 +46,7 @@ _PYTHON_ADVICE = (
     (  # TfidfBaseline's empty vocabulary (TfidfBaseline._empty_vocabulary_message)
         r"pass token_pattern=r'(?u)\b\w+\b' to keep one-character words, or analyzer='char' "
         "for character n-grams",
-        "give texts with words of two or more letters or digits, or use another --embedder (in "
+        "give texts with words of two or more letters or digits, or {other_than_tfidf} (in "
         r"Python, TfidfBaseline(token_pattern=r'(?u)\b\w+\b') keeps one-character words, "
         "analyzer='char' takes character n-grams)",
     ),
@@ -64,7 +64,7 @@ _PYTHON_ADVICE = (
     (  # Word2VecEmbedder's warning that it trains on too few tokens
         "Give more text, more epochs (epochs='auto' trains up to 40), pretrained vectors=..., "
         "or use TfidfBaseline.",
-        "Give more text, or use --embedder tfidf (in Python, Word2VecEmbedder(epochs=...) "
+        "Give more text, or {tfidf_for_word2vec} (in Python, Word2VecEmbedder(epochs=...) "
         "trains longer, and vectors=... starts from pretrained word vectors).",
     ),
     (  # Word2VecEmbedder's warning on text without spaces between words
@@ -77,12 +77,46 @@ _PYTHON_ADVICE = (
 )
 
 
-def _python_advice(message: str) -> str:
+def _python_advice(message: str, options: Any = ()) -> str:
     """``message`` with the library's advice to set a parameter no option sets in a command's
-    words (:data:`_PYTHON_ADVICE`)."""
+    words (:data:`_PYTHON_ADVICE`), naming the option that picks embedders in the command whose
+    ``options`` (option strings) are given: ``--embedder`` (``sweep``, ``embed``, ``bench``), or
+    ``--only`` (``demo``, which refused the ``--embedder tfidf`` it advised)."""
+    if "--embedder" in options or "--only" not in options:
+        words = {
+            "other_than_tfidf": "use another --embedder",
+            "tfidf_for_word2vec": "use --embedder tfidf",
+        }
+    else:
+        words = {
+            "other_than_tfidf": "leave tfidf out (--only with the others)",
+            "tfidf_for_word2vec": "leave word2vec out (--only tfidf matryoshka, say)",
+        }
     for library, command in _PYTHON_ADVICE:
+        for name, said in words.items():
+            command = command.replace("{" + name + "}", said)
         message = message.replace(library, command)
     return message
+
+
+def speed_against(seconds: float, other: float, other_name: str) -> str:
+    """How fast something that took ``seconds`` encodes against ``other_name``, which took
+    ``other``: ``"1.8x faster than 6 layers"``, ``"1.3x slower than ..."``, or ``"about as fast
+    as ..."`` within 10% (a shallower model of a tiny width was said to encode "0.7x faster":
+    timings on tiny models are mostly overhead).
+
+    Examples
+    --------
+    >>> from skmrl.cli._common import speed_against
+    >>> speed_against(1.0, 1.8, "6 layers"), speed_against(0.21, 0.15, "3 layers")
+    ('1.8x faster than 6 layers', '1.4x slower than 3 layers')
+    """
+    ratio = other / seconds if seconds > 0 else math.inf
+    if ratio >= 1.1:
+        return f"{ratio:.1f}x faster than {other_name}"
+    if ratio <= 1 / 1.1:
+        return f"{1 / ratio:.1f}x slower than {other_name}"
+    return f"about as fast as {other_name}"
 
 
 def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
@@ -112,8 +146,8 @@ def cli_spelling(message: str, parser: argparse.ArgumentParser | None) -> str:
     """
     if parser is None:
         return message
-    message = _python_advice(message)
     options = parser._option_string_actions
+    message = _python_advice(message, options)
 
     def spell(match: re.Match) -> str:
         option = "--" + match[1].replace("_", "-")

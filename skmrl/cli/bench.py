@@ -125,11 +125,12 @@ def _sample(texts: list[str], n: int, where: str) -> list[str]:
     """``n`` distinct texts drawn with a fixed seed (repeats would hit the vector cache)."""
     unique = list(dict.fromkeys(texts))
     if len(unique) < n + _N_WARMUP:
-        # with 16 or fewer it said "pass --n 1 or fewer", which needs 17 too
+        # with 16 or fewer it said "pass --n 1 or fewer", which needs 17 too; and then "at
+        # least 17 distinct texts", which --n 2 does not take
         fix = (
             f"pass --n {len(unique) - _N_WARMUP} or fewer"
             if len(unique) > _N_WARMUP
-            else f"give a file of at least {1 + _N_WARMUP} distinct texts"
+            else f"give a file of at least {n + _N_WARMUP:,} distinct texts"
         )
         raise Refused(
             "--n",

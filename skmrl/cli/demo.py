@@ -32,6 +32,7 @@ from skmrl.cli._common import (
     int_at_least,
     max_length,
     refuse_unused,
+    speed_against,
 )
 from skmrl.cli._demo_figures import (
     DEFAULT_FIGURES,
@@ -397,7 +398,7 @@ def _format_depth(depth: dict, folds: int) -> str:
     deepest = int(grid.layers[-1])
     if depth_ != deepest:
         said += (
-            f", encoding {seconds[deepest] / seconds[depth_]:.1f}x faster than {deepest} layers "
+            f", encoding {speed_against(seconds[depth_], seconds[deepest], f'{deepest} layers')} "
             f"({seconds[depth_]:.2f} against {seconds[deepest]:.2f} s / 1,000 articles)"
         )
     lines.append(said)

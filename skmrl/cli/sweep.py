@@ -58,6 +58,7 @@ from skmrl.cli._common import (
     refuse_model_limits,
     refuse_unused,
     saved_settings,
+    speed_against,
     stdout_to_devnull,
     write_whole,
 )
@@ -173,6 +174,16 @@ def _check_options(args: argparse.Namespace) -> int | None:
             "--layers", f"the model has {depth} layers, so each must be in 1..{depth}, got "
             f"{max(args.layers)}"
         )  # fmt: skip
+    if args.layers and depth is not None and min(args.layers) < depth:
+        # the library refuses it once the model is loaded (exit 1 after the table's header)
+        from skmrl._saved_model import ADAPTOR_FILE, adaptor_digest
+
+        if adaptor_digest(args.model or _DEFAULT_MODEL) is not None:
+            raise Refused(
+                "--layers", f"the model holds an skmrl adaptor ({ADAPTOR_FILE}) made for the "
+                f"output of all {depth} layers, so the depths below {depth} cannot be scored "
+                "with it: leave --layers out, or give its base model"
+            )  # fmt: skip
     if hidden is None:
         return None
     if args.dims and min(args.dims) > hidden:
@@ -447,7 +458,7 @@ def _depth_lines(grid: Any, tolerance: float) -> list[str]:
     layers = f"{depth} layer" + ("s" if depth != 1 else "")
     said = f"cheapest within {tolerance:g} of the best: {layers}, dim {dim} (accuracy {at:.3f}"
     if depth != deepest:
-        said += f"; encodes {seconds[deepest] / seconds[depth]:.1f}x faster than {deepest} layers"
+        said += f"; encodes {speed_against(seconds[depth], seconds[deepest], f'{deepest} layers')}"
     return [
         "matryoshka over depth x dim (rows: its first N layers, one every-layer encoding; each "
         "depth's encode time measured apart):",
