@@ -1952,3 +1952,29 @@ def test_a_bool_cv_is_refused(count_fits, task):
         ):
             dim_curve(TfidfBaseline(max_dim=8), X, y, task=task, dims=[4], cv=cv)
     assert counts == {"fit": 0, "_fit_full": 0}
+
+
+def test_boolean_mask_splits_are_taken_as_cross_val_score_takes_them(sts_pairs):
+    # cv as an iterable of (train, test) boolean masks, which cross_val_score takes: a list X
+    # was indexed with their booleans ("list indices must be integers ... not numpy.bool"),
+    # and the STS check took a test fold's size for the mask's length.
+    from sklearn.model_selection import cross_val_score
+
+    fold = np.arange(len(CORPUS)) % 3
+    masks = [(fold != i, fold == i) for i in range(3)]
+    indices = [(np.flatnonzero(tr), np.flatnonzero(te)) for tr, te in masks]
+    curve = dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[2, 4], cv=masks)
+    expected = dim_curve(TfidfBaseline(max_dim=16), CORPUS, LABELS, dims=[2, 4], cv=indices)
+    np.testing.assert_array_equal(curve.scores, expected.scores)
+    pipe = make_pipeline(TfidfBaseline(max_dim=16, dim=4), LogisticRegression(max_iter=1000))
+    np.testing.assert_allclose(curve.scores[:, 1], cross_val_score(pipe, CORPUS, LABELS, cv=masks))
+    pairs, gold = sts_pairs
+    half = np.arange(len(pairs)) % 2 == 0
+    sts = dim_curve(
+        TfidfBaseline(max_dim=16), pairs, gold, task="sts", dims=[8], cv=[(half, ~half)]
+    )
+    by_index = dim_curve(
+        TfidfBaseline(max_dim=16), pairs, gold, task="sts", dims=[8],
+        cv=[(np.flatnonzero(half), np.flatnonzero(~half))],
+    )  # fmt: skip
+    np.testing.assert_array_equal(sts.scores, by_index.scores)

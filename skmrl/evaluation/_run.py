@@ -423,7 +423,7 @@ def _dim_curve(
                 cv = StratifiedKFold(int(cv), shuffle=True, random_state=0)
         else:
             cv = check_cv(cv, y, classifier=not regression)
-        splits = list(cv.split(np.zeros((len(y), 1)), y, groups))
+        splits = _as_indices(cv.split(np.zeros((len(y), 1)), y, groups))
         if isinstance(scoring, (list, tuple, set, frozenset, dict)):
             # check_scoring would make a multi-metric scorer, whose dict of scores fails deep in
             # the folds ("float() argument must be ... not 'dict'")
@@ -477,7 +477,7 @@ def _dim_curve(
                         f"correlation, which is NaN or +-1 on fewer), got {cv}"
                     )
                 cv = KFold(int(cv), shuffle=True, random_state=0)
-            splits = _sts_splits(cv, y, groups)
+            splits = _as_indices(_sts_splits(cv, y, groups))
             small = min(len(test) for _, test in splits)
             if small < _MIN_STS_TEST_PAIRS:
                 raise ValueError(
@@ -576,6 +576,23 @@ def _check_sts_pairs(X: Any, embedder: Any) -> tuple[Any, Any]:
             "MatryoshkaEmbedder(fine_tune='adaptor') on the texts"
         )
     return check_pairs(X)
+
+
+def _as_indices(splits: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each ``(train, test)`` of ``splits`` as arrays of row positions. An iterable of splits
+    may give boolean masks, as ``cross_val_score`` takes them: a list ``X`` was indexed with
+    their booleans ("list indices must be integers ... not numpy.bool"), and a test fold's size
+    was the mask's length."""
+    out = []
+    for train, test in splits:
+        train, test = np.asarray(train), np.asarray(test)
+        out.append(
+            (
+                np.flatnonzero(train) if train.dtype == bool else train,
+                np.flatnonzero(test) if test.dtype == bool else test,
+            )
+        )
+    return out
 
 
 def _sts_splits(cv: Any, y: np.ndarray, groups: np.ndarray | None) -> list[Any]:
