@@ -71,7 +71,12 @@ CONFIG_FILE = "skmrl.json"
 _FORMAT = 1
 
 #: The files that say a tokenizer was saved in a folder (with the others of TOKENIZER_FILES).
-_TOKENIZER_CONFIGS = ("tokenizer_config.json", "tokenizer.json", "special_tokens_map.json")
+_TOKENIZER_CONFIGS = (
+    "tokenizer_config.json",
+    "tokenizer.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+)
 #: The files a tokenizer may be saved as and read back from: transformers' own, and
 #: sentencepiece models by the names its tokenizers give them (T5's, DeBERTa-v2's, XLM-R's,
 #: Llama's).

@@ -1581,3 +1581,25 @@ def test_the_cheapest_depth_is_not_said_to_encode_faster_when_it_was_slower():
     assert "encodes 1.4x slower than 3 layers" in _depth_lines(grid(0.21), 0.01)[-1]
     assert "encodes about as fast as 3 layers" in _depth_lines(grid(0.15), 0.01)[-1]
     assert "encodes 3.0x faster than 3 layers" in _depth_lines(grid(0.05), 0.01)[-1]
+
+
+def test_sweep_layers_refusal_reads_a_model_path_given_with_a_tilde(
+    tmp_path, corpus_csv, monkeypatch, capsys
+):
+    # --model "~/adapted" (quoted, or --model=~/...: the shell leaves the tilde) was looked up
+    # as written, so the adaptor's refusal was missed and the run failed after the header.
+    from skmrl.cli import main
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    adapted = tmp_path / "adapted"
+    adapted.mkdir()
+    (adapted / "config.json").write_text(
+        '{"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 3}'
+    )
+    (adapted / "model.safetensors").write_bytes(b"weights")
+    (adapted / "skmrl_adaptor.npz").write_bytes(b"an adaptor")
+    args = [str(corpus_csv), "--text-col", "text", "--label-col", "topic", "--layers", "1", "3"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["sweep", *args, "--model=~/adapted", "--cache-dir", "none"])
+    assert exit_.value.code == 2
+    assert "holds an skmrl adaptor" in capsys.readouterr().err

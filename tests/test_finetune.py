@@ -325,6 +325,19 @@ def test_a_folder_whose_dense_modules_were_changed_after_the_save_warns(tiny_ber
         MatryoshkaEmbedder(out, device="cpu").fit(["any"])
 
 
+def test_a_lone_added_tokens_file_goes_with_the_save(tiny_bert, tmp_path):
+    # The cleanup ran only where a tokenizer's config was left: an added_tokens.json alone
+    # (no user's file is named so) stayed, and transformers read it into the saved tokenizer.
+    out = tmp_path / "saved"
+    out.mkdir()
+    (out / "added_tokens.json").write_text('{"<extra>": 30522}')
+    emb = MatryoshkaEmbedder(tiny_bert, device="cpu").fit(CORPUS[:5])
+    emb.save_pretrained(out)
+    assert not (out / "added_tokens.json").exists()
+    loaded = MatryoshkaEmbedder(out, device="cpu").fit(["any"])
+    np.testing.assert_allclose(loaded.transform(CORPUS[:5]), emb.transform(CORPUS[:5]), atol=1e-6)
+
+
 def test_saving_into_a_users_folder_keeps_files_named_like_a_tokenizers(tiny_bert, tmp_path):
     # The stale tokenizer files went from any folder: a user's own vocab.json and vocab.txt,
     # in a folder that never held a tokenizer, were deleted by the save.

@@ -20,6 +20,7 @@ import argparse
 import collections
 import importlib.util
 import math
+import os
 import random
 import sys
 import textwrap
@@ -178,7 +179,7 @@ def _check_options(args: argparse.Namespace) -> int | None:
         # the library refuses it once the model is loaded (exit 1 after the table's header)
         from skmrl._saved_model import ADAPTOR_FILE, adaptor_digest
 
-        if adaptor_digest(args.model or _DEFAULT_MODEL) is not None:
+        if adaptor_digest(os.path.expanduser(args.model or _DEFAULT_MODEL)) is not None:
             raise Refused(
                 "--layers", f"the model holds an skmrl adaptor ({ADAPTOR_FILE}) made for the "
                 f"output of all {depth} layers, so the depths below {depth} cannot be scored "
