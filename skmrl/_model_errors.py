@@ -338,24 +338,61 @@ def _check_tokenizer_fits_embeddings(model: Any, net: Any, tokenizer: Any, sourc
     )
 
 
-#: Files that a saved tokenizer writes, one of which any tokenizer folder holds.
-_TOKENIZER_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "vocab.txt",
-    "vocab.json",
-    "merges.txt",
-    "spiece.model",
-    "spm.model",
-    "tokenizer.model",
-    "sentencepiece.bpe.model",
+#: The files a tokenizer may be saved as and read back from, one of which any tokenizer folder
+#: holds: transformers' own, and sentencepiece models by the names its tokenizers give them
+#: (T5's, DeBERTa-v2's, XLM-R's, Llama's). A save replaces another tokenizer's
+#: (:mod:`skmrl._saved_model`), and ``skmrl finetune -o`` takes them for a saved model's.
+TOKENIZER_FILES = re.compile(
+    r"tokenizer(_config)?\.json|vocab\.(txt|json)|merges\.txt"
+    r"|special_tokens_map\.json|added_tokens\.json|chat_template\.(jinja|json)"
+    r"|(spiece|spm|sentencepiece|sentencepiece\.bpe|tokenizer)\.model"
 )
 
 
 def _holds_no_tokenizer_files(source: str) -> bool:
     """Whether ``source`` is a folder without any of a saved tokenizer's files."""
     folder = Path(source)
-    return folder.is_dir() and not any((folder / name).is_file() for name in _TOKENIZER_FILES)
+    return folder.is_dir() and not any(
+        TOKENIZER_FILES.fullmatch(path.name) and path.is_file() for path in folder.iterdir()
+    )
+
+
+def _tokenizer_json_is_lfs_pointer(folder: str) -> bool:
+    """Whether ``folder``'s ``tokenizer.json`` is a Git LFS pointer."""
+    from skmrl._validation import is_lfs_pointer  # numpy: not at this module's import
+
+    try:
+        with open(Path(folder) / "tokenizer.json", "rb") as f:
+            return is_lfs_pointer(f.read(64))
+    except OSError:
+        return False
+
+
+def _unreadable_tokenizer_error(model: Any, source: str, exc: BaseException) -> ModelNotFoundError:
+    """The one error of a ``tokenizer.json`` that the installed ``tokenizers`` cannot read: a
+    Git LFS pointer, or a file written by a later release of ``tokenizers`` (a type of
+    normaliser or model this one lacks), which raised a bare ``Exception`` 13 frames deep ("data
+    did not match any variant of untagged enum NormalizerUntagged")."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    path = Path(source) / "tokenizer.json"
+    where = f"could not load model={os.fspath(model)!r}: its tokenizer file {path}"
+    if _tokenizer_json_is_lfs_pointer(source):
+        return ModelNotFoundError(
+            f"{where} is a Git LFS pointer (a few lines of text), not the tokenizer: the "
+            "repository was cloned without Git LFS. Fetch the files with 'git lfs install' and "
+            "'git lfs pull' in the folder, or download the files themselves"
+        )
+    try:
+        installed = f"tokenizers {version('tokenizers')}"
+    except PackageNotFoundError:  # pragma: no cover - transformers requires it
+        installed = "tokenizers"
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ModelNotFoundError(
+        f"{where} cannot be read by the installed {installed} ({reason}): it was likely "
+        "written by a later release; upgrade it (pip install -U tokenizers transformers), or "
+        "save the tokenizer again with this one"
+    )
 
 
 def _no_tokenizer_error(model: Any, source: str, why: str) -> ModelNotFoundError:

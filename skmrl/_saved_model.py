@@ -33,7 +33,6 @@ with ``trust_remote_code=True``.
 from __future__ import annotations
 
 import os
-import re
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from skmrl._model_errors import TOKENIZER_FILES
 from skmrl._st_layout import (
     layout_problems,
     read_dense_modules,
@@ -70,20 +70,13 @@ ADAPTOR_FILE = "skmrl_adaptor.npz"
 CONFIG_FILE = "skmrl.json"
 _FORMAT = 1
 
-#: The files that say a tokenizer was saved in a folder (with the others of TOKENIZER_FILES).
+#: The files that say a tokenizer was saved in a folder (with the others of
+#: :data:`skmrl._model_errors.TOKENIZER_FILES`).
 _TOKENIZER_CONFIGS = (
     "tokenizer_config.json",
     "tokenizer.json",
     "special_tokens_map.json",
     "added_tokens.json",
-)
-#: The files a tokenizer may be saved as and read back from: transformers' own, and
-#: sentencepiece models by the names its tokenizers give them (T5's, DeBERTa-v2's, XLM-R's,
-#: Llama's).
-TOKENIZER_FILES = re.compile(
-    r"tokenizer(_config)?\.json|vocab\.(txt|json)|merges\.txt"
-    r"|special_tokens_map\.json|added_tokens\.json|chat_template\.(jinja|json)"
-    r"|(spiece|spm|sentencepiece|sentencepiece\.bpe|tokenizer)\.model"
 )
 
 

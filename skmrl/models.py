@@ -60,6 +60,8 @@ from skmrl._model_errors import (
     _mismatched_weights_error,
     _no_tokenizer_error,
     _not_found,
+    _tokenizer_json_is_lfs_pointer,
+    _unreadable_tokenizer_error,
     _unreadable_weights_error,
     _weights_read_error_within,
     _weights_read_errors,
@@ -567,7 +569,18 @@ def load_model(
         loaded = _LOADED.get(key)
         if loaded is not None and _STAMPS.get(key) == stamp:
             return loaded
-        loaded = _load(model, source, subfolder, device, attn_implementation, trust, configs)
+        try:
+            loaded = _load(model, source, subfolder, device, attn_implementation, trust, configs)
+        except ImportError as exc:
+            if not trust:
+                raise
+            # the model's own code imports a package not installed (nomic-embed's einops):
+            # transformers says which, 14 frames deep
+            said = " ".join(str(exc).split()) or type(exc).__name__
+            raise ModelNotFoundError(
+                f"could not load model={os.fspath(model)!r}: its own code (run with "
+                f"trust_remote_code=True) needs a package that is not installed: {said}"
+            ) from None
         _LOADED[key] = loaded
         _STAMPS[key] = stamp
         return loaded
@@ -648,7 +661,16 @@ def _load(
                 raise _no_tokenizer_error(
                     model, source, "the folder holds no tokenizer files"
                 ) from None
+            if _tokenizer_json_is_lfs_pointer(encoder_folder):  # "Expecting value: line 1"
+                raise _unreadable_tokenizer_error(model, encoder_folder, exc) from None
             raise _load_error(model, source, exc, online, trust, configs) from None
+        except ImportError:
+            raise  # the model's own code needs a package: said below
+        except Exception as exc:
+            # the tokenizers library's bare Exception for a tokenizer.json it cannot parse
+            if not os.path.isfile(os.path.join(encoder_folder, "tokenizer.json")):
+                raise
+            raise _unreadable_tokenizer_error(model, encoder_folder, exc) from None
         auto = encoder_class(model, config)
 
         def load_weights(**options: Any) -> Any:

@@ -39,6 +39,31 @@ def test_folder_without_tokenizer_files_is_refused_not_all_unknown_words(tiny_be
     assert np.abs(out[0] - out[1]).max() > 1e-3 and np.abs(out[0] - out[2]).max() > 1e-3
 
 
+def test_a_tokenizer_json_this_tokenizers_cannot_read_is_named_in_one_error(tiny_bert, tmp_path):
+    # A tokenizer.json of a later tokenizers release (a normaliser type this one lacks) raised
+    # the tokenizers library's bare Exception ("data did not match any variant of untagged
+    # enum NormalizerUntagged") 13 frames deep; a Git LFS pointer in its place said only
+    # "Expecting value: line 1 column 1 (char 0)".
+    import json
+
+    folder = tmp_path / "later-tokenizers"
+    shutil.copytree(tiny_bert, folder)
+    spec = json.loads((folder / "tokenizer.json").read_text())
+    spec["normalizer"] = {"type": "FutureNormalizer"}
+    (folder / "tokenizer.json").write_text(json.dumps(spec))
+    with pytest.raises(
+        ModelNotFoundError, match=r"tokenizer file .*tokenizer\.json cannot be read by the "
+        r"installed tokenizers \d.*later release; upgrade it"
+    ) as info:  # fmt: skip
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    assert info.value.__cause__ is None
+    (folder / "tokenizer.json").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 466062\n"
+    )
+    with pytest.raises(ModelNotFoundError, match=r"tokenizer\.json is a Git LFS pointer"):
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+
+
 @pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions"
 )

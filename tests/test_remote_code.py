@@ -403,3 +403,20 @@ def test_the_commands_refuse_untrusted_code_with_their_options(custom_bert, tmp_
     assert custom_code_problem(jina_like, False) is None
     assert custom_code_problem(custom_bert, True) is None
     assert custom_code_problem(save_custom_tokenizer_bert(tmp_path / "tok"), False) is None
+
+
+def test_custom_code_that_needs_a_package_not_installed_is_said_in_one_line(tmp_path, no_prompt):
+    # nomic-embed's code imports einops: trusted without it installed, the load ended in
+    # transformers' ImportError 14 frames deep.
+    import shutil
+
+    folder = tmp_path / "needs-a-package"
+    shutil.copytree(save_custom_code_bert(tmp_path / "base"), folder)
+    modeling = (folder / "modeling_x.py").read_text()
+    (folder / "modeling_x.py").write_text("import skmrl_no_such_package\n" + modeling)
+    with pytest.raises(
+        FileNotFoundError, match=r"its own code .* needs a package that is not installed: .*"
+        r"skmrl_no_such_package"
+    ) as info:  # fmt: skip
+        MatryoshkaEmbedder(str(folder), trust_remote_code=True, device="cpu").fit(TEXTS)
+    assert info.value.__cause__ is None and info.value.__context__ is not None

@@ -161,7 +161,7 @@ _SAVED_FILES = re.compile(
     r"config\.json|generation_config\.json|model(-\d+-of-\d+)?\.safetensors"
     r"|model\.safetensors\.index\.json|pytorch_model(-\d+-of-\d+)?\.bin"
     r"|pytorch_model\.bin\.index\.json"
-    # and the tokenizer's (skmrl._saved_model.TOKENIZER_FILES), sentencepiece models by their
+    # and the tokenizer's (skmrl._model_errors.TOKENIZER_FILES), sentencepiece models by their
     # names only: any "*.model" or "vocab.*" took a user's word2vec.model or vocab.csv for the
     # model's, and deleted it
     r"|modules\.json|sentence_bert_config\.json|config_sentence_transformers\.json"
@@ -182,7 +182,8 @@ def _not_saved(output: Path) -> list[str]:
     the user's: they are not named.
     """
     from skmrl._custom_code import custom_code_configs
-    from skmrl._saved_model import ADAPTOR_FILE, CONFIG_FILE, TOKENIZER_FILES
+    from skmrl._model_errors import TOKENIZER_FILES
+    from skmrl._saved_model import ADAPTOR_FILE, CONFIG_FILE
 
     configs = custom_code_configs(str(output)).values()
     code = any(isinstance(c, dict) and "auto_map" in c for c in configs)
