@@ -368,6 +368,22 @@ def _tokenizer_json_is_lfs_pointer(folder: str) -> bool:
         return False
 
 
+def _tokenizer_json_error(folder: str) -> BaseException | None:
+    """The error of the ``tokenizers`` library reading ``folder``'s ``tokenizer.json`` alone, or
+    ``None`` when it reads it (or there is none): whether a failed tokenizer load was the file's
+    fault."""
+    path = Path(folder) / "tokenizer.json"
+    if not path.is_file():
+        return None
+    from tokenizers import Tokenizer
+
+    try:
+        Tokenizer.from_file(str(path))
+    except Exception as exc:  # the library's bare Exception, whatever it says
+        return exc
+    return None
+
+
 def _unreadable_tokenizer_error(model: Any, source: str, exc: BaseException) -> ModelNotFoundError:
     """The one error of a ``tokenizer.json`` that the installed ``tokenizers`` cannot read: a
     Git LFS pointer, or a file written by a later release of ``tokenizers`` (a type of

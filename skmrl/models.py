@@ -60,6 +60,7 @@ from skmrl._model_errors import (
     _mismatched_weights_error,
     _no_tokenizer_error,
     _not_found,
+    _tokenizer_json_error,
     _tokenizer_json_is_lfs_pointer,
     _unreadable_tokenizer_error,
     _unreadable_weights_error,
@@ -572,11 +573,12 @@ def load_model(
         try:
             loaded = _load(model, source, subfolder, device, attn_implementation, trust, configs)
         except ImportError as exc:
-            if not trust:
-                raise
             # the model's own code imports a package not installed (nomic-embed's einops):
-            # transformers says which, 14 frames deep
-            said = " ".join(str(exc).split()) or type(exc).__name__
+            # transformers says which (its check of the code's imports), 14 frames deep; any
+            # other ImportError (an attn_implementation's package) is not the code's
+            if not trust or "requires the following packages" not in str(exc):
+                raise
+            said = " ".join(str(exc).split())
             raise ModelNotFoundError(
                 f"could not load model={os.fspath(model)!r}: its own code (run with "
                 f"trust_remote_code=True) needs a package that is not installed: {said}"
@@ -667,10 +669,13 @@ def _load(
         except ImportError:
             raise  # the model's own code needs a package: said below
         except Exception as exc:
-            # the tokenizers library's bare Exception for a tokenizer.json it cannot parse
-            if not os.path.isfile(os.path.join(encoder_folder, "tokenizer.json")):
+            # the tokenizers library's bare Exception for a tokenizer.json it cannot parse; any
+            # other error (a broken tokenizer_config.json, the model's own tokenizer code) is
+            # not the file's, and keeps its traceback
+            unreadable = _tokenizer_json_error(encoder_folder) if type(exc) is Exception else None
+            if unreadable is None:
                 raise
-            raise _unreadable_tokenizer_error(model, encoder_folder, exc) from None
+            raise _unreadable_tokenizer_error(model, encoder_folder, unreadable) from None
         auto = encoder_class(model, config)
 
         def load_weights(**options: Any) -> Any:

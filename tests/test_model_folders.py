@@ -62,6 +62,16 @@ def test_a_tokenizer_json_this_tokenizers_cannot_read_is_named_in_one_error(tiny
     )
     with pytest.raises(ModelNotFoundError, match=r"tokenizer\.json is a Git LFS pointer"):
         MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    # a sound tokenizer.json beside a broken tokenizer_config.json: not the file's fault, and
+    # the error keeps its own words and traceback (it was said to be tokenizer.json's)
+    shutil.copy2(f"{tiny_bert}/tokenizer.json", folder / "tokenizer.json")
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({**config, "added_tokens_decoder": [1]})
+    )
+    with pytest.raises(Exception) as info:  # whatever transformers raises
+        MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
+    assert "tokenizer.json" not in str(info.value)
 
 
 @pytest.mark.skipif(

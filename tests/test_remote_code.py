@@ -420,3 +420,12 @@ def test_custom_code_that_needs_a_package_not_installed_is_said_in_one_line(tmp_
     ) as info:  # fmt: skip
         MatryoshkaEmbedder(str(folder), trust_remote_code=True, device="cpu").fit(TEXTS)
     assert info.value.__cause__ is None and info.value.__context__ is not None
+
+
+def test_an_import_error_that_is_not_the_codes_keeps_its_own_words(custom_bert, no_prompt):
+    # Every ImportError of a trusted load was said to be the model's code needing a package:
+    # attn_implementation="flash_attention_2" without flash-attn installed too.
+    with pytest.raises(ImportError) as info:
+        load_model(custom_bert, device="cpu", trust_remote_code=True,
+                   attn_implementation="flash_attention_2")  # fmt: skip
+    assert "its own code" not in str(info.value) and "FlashAttention" in str(info.value)
