@@ -387,15 +387,16 @@ _LFS = (
 )
 
 
-@pytest.mark.parametrize(
-    ("load", "name"),
-    [
-        (load_sts, "sts-dev.csv"),
-        (load_trec, "question_labels.txt"),
-        (load_sms_spam, "sms-spam.csv"),
-        (load_beir, "corpus.jsonl"),
-    ],
-)
+#: Each loader, and a file it reads (load_beir: of its folder).
+_DATA_FILES = [
+    (load_sts, "sts-dev.csv"),
+    (load_trec, "question_labels.txt"),
+    (load_sms_spam, "sms-spam.csv"),
+    (load_beir, "corpus.jsonl"),
+]
+
+
+@pytest.mark.parametrize(("load", "name"), _DATA_FILES)
 def test_git_lfs_pointer_is_named(tmp_path, load, name):
     # A clone without git-lfs holds these 3 lines in place of each data file: load_sts said
     # 'expected 7 tab-separated columns', load_beir 'not a JSON object', the others showed the
@@ -407,15 +408,7 @@ def test_git_lfs_pointer_is_named(tmp_path, load, name):
         load(tmp_path / name if load is not load_beir else tmp_path)
 
 
-@pytest.mark.parametrize(
-    ("load", "name"),
-    [
-        (load_sts, "sts-dev.csv"),
-        (load_trec, "question_labels.txt"),
-        (load_sms_spam, "sms-spam.csv"),
-        (load_beir, "corpus.jsonl"),
-    ],
-)
+@pytest.mark.parametrize(("load", "name"), _DATA_FILES)
 def test_a_compressed_file_is_named(tmp_path, load, name):
     # sentence-transformers' stsbenchmark.tsv.gz, say: "a NUL character: ... UTF-16 without
     # one? save it as UTF-8", or load_beir's "not UTF-8".

@@ -286,54 +286,34 @@ def test_saving_again_into_a_folder_serves_the_new_model(tiny_bert, tmp_path):
     assert not np.allclose(vectors[0], vectors[1], atol=1e-4)
 
 
-def test_saving_into_a_folder_removes_another_tokenizers_files(tiny_bert, tmp_path):
+@pytest.mark.parametrize(
+    "stale",
+    [
+        {
+            "special_tokens_map.json": {"cls_token": "[SEP]", "sep_token": "[CLS]"},
+            "added_tokens.json": {"<extra>": 30522},
+        },
+        # alone (no user's file is named so): the cleanup waited for a tokenizer's config
+        {"added_tokens.json": {"<extra>": 30522}},
+    ],
+    ids=["map-and-added", "added-alone"],
+)
+def test_saving_into_a_folder_removes_another_tokenizers_files(tiny_bert, tmp_path, stale):
     # transformers 5 writes tokenizer.json and tokenizer_config.json only, but reads a
     # special_tokens_map.json or added_tokens.json it finds: another model's, saved there
-    # before, changed this one's tokens (CLS and SEP swapped: other vectors, silently).
+    # before, changed this one's tokens (CLS and SEP swapped: other vectors, silently; a token
+    # past the embeddings: a folder that failed to load).
     import json
 
     out = tmp_path / "saved"
     out.mkdir()
-    (out / "special_tokens_map.json").write_text(
-        json.dumps({"cls_token": "[SEP]", "sep_token": "[CLS]", "unk_token": "[UNK]"})
-    )
-    (out / "added_tokens.json").write_text(json.dumps({"<extra>": 30522}))
+    for name, content in stale.items():
+        (out / name).write_text(json.dumps(content))
     (out / "notes.txt").write_text("the user's own")
     emb = MatryoshkaEmbedder(tiny_bert, device="cpu").fit(CORPUS[:5])
     emb.save_pretrained(out)
-    assert not (out / "special_tokens_map.json").exists()
-    assert not (out / "added_tokens.json").exists()
+    assert not any((out / name).exists() for name in stale)
     assert (out / "notes.txt").read_text() == "the user's own"  # not a tokenizer's: kept
-    loaded = MatryoshkaEmbedder(out, device="cpu").fit(["any"])
-    np.testing.assert_allclose(loaded.transform(CORPUS[:5]), emb.transform(CORPUS[:5]), atol=1e-6)
-
-
-def test_a_folder_whose_dense_modules_were_changed_after_the_save_warns(tiny_bert, tmp_path):
-    # Trained further and saved back by sentence-transformers, a folder holds a new encoder and
-    # new Dense weights but the old skmrl_adaptor.npz: skmrl applied that, 0.15 away from
-    # SentenceTransformer(folder).encode, without a word.
-    from safetensors.numpy import load_file, save_file
-
-    out = tmp_path / "saved"
-    MatryoshkaEmbedder(tiny_bert, fine_tune="adaptor", epochs=1, device="cpu").fit(
-        CORPUS
-    ).save_pretrained(out)
-    dense = next(out.glob("*_Dense")) / "model.safetensors"
-    weights = load_file(str(dense))
-    save_file({**weights, "linear.weight": weights["linear.weight"] * 1.1}, str(dense))
-    with pytest.warns(UserWarning, match=r"Dense modules are not its skmrl adaptor .* differ"):
-        MatryoshkaEmbedder(out, device="cpu").fit(["any"])
-
-
-def test_a_lone_added_tokens_file_goes_with_the_save(tiny_bert, tmp_path):
-    # The cleanup ran only where a tokenizer's config was left: an added_tokens.json alone
-    # (no user's file is named so) stayed, and transformers read it into the saved tokenizer.
-    out = tmp_path / "saved"
-    out.mkdir()
-    (out / "added_tokens.json").write_text('{"<extra>": 30522}')
-    emb = MatryoshkaEmbedder(tiny_bert, device="cpu").fit(CORPUS[:5])
-    emb.save_pretrained(out)
-    assert not (out / "added_tokens.json").exists()
     loaded = MatryoshkaEmbedder(out, device="cpu").fit(["any"])
     np.testing.assert_allclose(loaded.transform(CORPUS[:5]), emb.transform(CORPUS[:5]), atol=1e-6)
 
@@ -350,10 +330,12 @@ def test_saving_into_a_users_folder_keeps_files_named_like_a_tokenizers(tiny_ber
     assert (out / "vocab.txt").read_text() == "cat\ndog\n"
 
 
-def test_dense_modules_stored_in_bfloat16_are_read(tiny_bert, tmp_path):
-    # A folder saved back by sentence-transformers after a cast to bfloat16: numpy's reader
-    # raised TypeError ("data type 'bfloat16' not understood"), which failed the fit. The
-    # cast's rounding alone is no change of the adaptor; weights changed beyond it are.
+def test_a_folder_whose_dense_modules_were_changed_after_the_save_warns(tiny_bert, tmp_path):
+    # Trained further and saved back by sentence-transformers, a folder holds a new encoder and
+    # new Dense weights but the old skmrl_adaptor.npz: skmrl applied that, 0.15 away from
+    # SentenceTransformer(folder).encode, without a word. Saved after a cast to bfloat16,
+    # numpy's reader raised TypeError ("data type 'bfloat16' not understood"), which failed
+    # the fit; the cast's rounding alone is no change of the adaptor.
     import torch
     from safetensors.torch import load_file, save_file
 
@@ -363,14 +345,19 @@ def test_dense_modules_stored_in_bfloat16_are_read(tiny_bert, tmp_path):
     ).save_pretrained(out)
     dense = next(out.glob("*_Dense")) / "model.safetensors"
     weights = load_file(str(dense))
-    save_file({k: v.to(torch.bfloat16) for k, v in weights.items()}, str(dense))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        MatryoshkaEmbedder(out, device="cpu").fit(["any"])
     changed = {**weights, "linear.weight": weights["linear.weight"] * 1.1}
-    save_file({k: v.to(torch.bfloat16) for k, v in changed.items()}, str(dense))
-    with pytest.warns(UserWarning, match="Dense modules are not its skmrl adaptor"):
-        MatryoshkaEmbedder(out, device="cpu").fit(["any"])
+    for dtype, saved, warns in [
+        (torch.float32, changed, True),
+        (torch.bfloat16, weights, False),
+        (torch.bfloat16, changed, True),
+    ]:
+        save_file({k: v.to(dtype) for k, v in saved.items()}, str(dense))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            MatryoshkaEmbedder(out, device="cpu").fit(["any"])
+        said = [str(w.message) for w in caught if "Dense modules" in str(w.message)]
+        assert len(said) == warns, (dtype, warns, said)
+        assert not said or "are not its skmrl adaptor" in said[0]
 
 
 def test_a_state_fitted_on_a_saved_folder_follows_its_new_adaptor(tiny_bert, tmp_path):
