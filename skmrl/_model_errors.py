@@ -357,23 +357,25 @@ def _holds_no_tokenizer_files(source: str) -> bool:
     )
 
 
-def _tokenizer_json_is_lfs_pointer(folder: str) -> bool:
-    """Whether ``folder``'s ``tokenizer.json`` is a Git LFS pointer."""
+def _tokenizer_json_is_lfs_pointer(path: Path | None) -> bool:
+    """Whether the ``tokenizer.json`` at ``path`` (a model's, found by
+    :func:`skmrl.models.model_file` in its folder or the hub cache) is a Git LFS pointer."""
     from skmrl._validation import is_lfs_pointer  # numpy: not at this module's import
 
+    if path is None:
+        return False
     try:
-        with open(Path(folder) / "tokenizer.json", "rb") as f:
+        with open(path, "rb") as f:
             return is_lfs_pointer(f.read(64))
     except OSError:
         return False
 
 
-def _tokenizer_json_error(folder: str) -> BaseException | None:
-    """The error of the ``tokenizers`` library reading ``folder``'s ``tokenizer.json`` alone, or
-    ``None`` when it reads it (or there is none): whether a failed tokenizer load was the file's
-    fault."""
-    path = Path(folder) / "tokenizer.json"
-    if not path.is_file():
+def _tokenizer_json_error(path: Path | None) -> BaseException | None:
+    """The error of the ``tokenizers`` library reading the ``tokenizer.json`` at ``path`` alone,
+    or ``None`` when it reads it (or there is none): whether a failed tokenizer load was the
+    file's fault."""
+    if path is None or not path.is_file():
         return None
     from tokenizers import Tokenizer
 
@@ -384,16 +386,15 @@ def _tokenizer_json_error(folder: str) -> BaseException | None:
     return None
 
 
-def _unreadable_tokenizer_error(model: Any, source: str, exc: BaseException) -> ModelNotFoundError:
+def _unreadable_tokenizer_error(model: Any, path: Path, exc: BaseException) -> ModelNotFoundError:
     """The one error of a ``tokenizer.json`` that the installed ``tokenizers`` cannot read: a
     Git LFS pointer, or a file written by a later release of ``tokenizers`` (a type of
     normaliser or model this one lacks), which raised a bare ``Exception`` 13 frames deep ("data
     did not match any variant of untagged enum NormalizerUntagged")."""
     from importlib.metadata import PackageNotFoundError, version
 
-    path = Path(source) / "tokenizer.json"
     where = f"could not load model={os.fspath(model)!r}: its tokenizer file {path}"
-    if _tokenizer_json_is_lfs_pointer(source):
+    if _tokenizer_json_is_lfs_pointer(path):
         return ModelNotFoundError(
             f"{where} is a Git LFS pointer (a few lines of text), not the tokenizer: the "
             "repository was cloned without Git LFS. Fetch the files with 'git lfs install' and "

@@ -405,6 +405,12 @@ def _fetch_metadata(repo_id: str) -> None:
                 return
 
 
+def _in_subfolder(subfolder: str, name: str) -> str:
+    """``name`` inside a model's ``subfolder`` (``""``: the model's own folder), as
+    :func:`model_file` takes it."""
+    return f"{subfolder}/{name}" if subfolder else name
+
+
 def model_file(source: str, name: str) -> Path | None:
     """A file of a resolved model: in its folder, or in the local hub cache (no network).
 
@@ -663,8 +669,9 @@ def _load(
                 raise _no_tokenizer_error(
                     model, source, "the folder holds no tokenizer files"
                 ) from None
-            if _tokenizer_json_is_lfs_pointer(encoder_folder):  # "Expecting value: line 1"
-                raise _unreadable_tokenizer_error(model, encoder_folder, exc) from None
+            tokenizer_json = model_file(source, _in_subfolder(subfolder, "tokenizer.json"))
+            if _tokenizer_json_is_lfs_pointer(tokenizer_json):  # "Expecting value: line 1"
+                raise _unreadable_tokenizer_error(model, tokenizer_json, exc) from None
             raise _load_error(model, source, exc, online, trust, configs) from None
         except ImportError:
             raise  # the model's own code needs a package: said below
@@ -672,10 +679,12 @@ def _load(
             # the tokenizers library's bare Exception for a tokenizer.json it cannot parse; any
             # other error (a broken tokenizer_config.json, the model's own tokenizer code) is
             # not the file's, and keeps its traceback
-            unreadable = _tokenizer_json_error(encoder_folder) if type(exc) is Exception else None
-            if unreadable is None:
+            # of a folder or a hub id's cached copy (the id itself is no folder)
+            tokenizer_json = model_file(source, _in_subfolder(subfolder, "tokenizer.json"))
+            unreadable = _tokenizer_json_error(tokenizer_json) if type(exc) is Exception else None
+            if tokenizer_json is None or unreadable is None:
                 raise
-            raise _unreadable_tokenizer_error(model, encoder_folder, unreadable) from None
+            raise _unreadable_tokenizer_error(model, tokenizer_json, unreadable) from None
         auto = encoder_class(model, config)
 
         def load_weights(**options: Any) -> Any:

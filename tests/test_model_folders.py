@@ -39,7 +39,9 @@ def test_folder_without_tokenizer_files_is_refused_not_all_unknown_words(tiny_be
     assert np.abs(out[0] - out[1]).max() > 1e-3 and np.abs(out[0] - out[2]).max() > 1e-3
 
 
-def test_a_tokenizer_json_this_tokenizers_cannot_read_is_named_in_one_error(tiny_bert, tmp_path):
+def test_a_tokenizer_json_this_tokenizers_cannot_read_is_named_in_one_error(
+    tiny_bert, tmp_path, monkeypatch
+):
     # A tokenizer.json of a later tokenizers release (a normaliser type this one lacks) raised
     # the tokenizers library's bare Exception ("data did not match any variant of untagged
     # enum NormalizerUntagged") 13 frames deep; a Git LFS pointer in its place said only
@@ -57,6 +59,13 @@ def test_a_tokenizer_json_this_tokenizers_cannot_read_is_named_in_one_error(tiny
     ) as info:  # fmt: skip
         MatryoshkaEmbedder(folder, device="cpu").fit(TEXTS)
     assert info.value.__cause__ is None
+    # a hub id's copy in the cache, the usual way to meet it: the id is no folder, and its
+    # file was not looked for
+    snapshot = hub_snapshot(tmp_path / "hub", "someone/later", monkeypatch)
+    shutil.copytree(folder, snapshot, dirs_exist_ok=True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelNotFoundError, match=r"tokenizer file .*snapshots.*cannot be read"):
+        MatryoshkaEmbedder("someone/later", device="cpu").fit(TEXTS)
     (folder / "tokenizer.json").write_text(
         "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 466062\n"
     )
