@@ -499,6 +499,30 @@ def test_document_map_errors():
         plot_document_map({"a": TfidfBaseline(), "b": TfidfBaseline(dim=4)}, CORPUS, LABELS, ax=ax)
 
 
+def test_document_map_refuses_one_vector_for_every_document():
+    # Texts with no word of a fitted TF-IDF's vocabulary all embed to zero, and scikit-learn's
+    # t-SNE died with a segmentation fault on them (the process, a notebook's kernel): no
+    # Python error, nothing said.
+    import scipy.sparse as sp
+
+    tfidf = TfidfBaseline(dim=None).fit(["the cat sat on the mat", "dogs bark", "stocks fell"])
+    unknown = ["zebra quantum", "ufo mango", "kiwi jazz", "lemon yacht", "violin oxygen", "tundra"]
+    figures = plt.get_fignums()
+    for embedders in (
+        {"tf-idf": tfidf},
+        {"v": np.zeros((6, 5))},
+        {"v": np.tile([0.6, 0.8], (6, 1))},  # all the same, not zero
+        {"v": sp.csr_matrix((6, 40))},
+    ):
+        with pytest.raises(ValueError, match=r"gives every document the same vector"):
+            plot_document_map(embedders, unknown, [0, 1] * 3)
+    assert plt.get_fignums() == figures  # no figure left open by the refusal
+    # two documents apart are a map
+    vectors = np.tile([0.6, 0.8], (6, 1))
+    vectors[0] = [0.8, 0.6]
+    plot_document_map({"v": vectors}, unknown, [0, 1] * 3)
+
+
 def test_document_map_refuses_missing_labels_and_twin_names():
     # a NaN label matched no class (NaN != NaN): 10 of 30 points were not drawn, and the legend
     # held ten 'nan' entries

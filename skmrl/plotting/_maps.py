@@ -116,6 +116,16 @@ def _to_dense(Z: Any) -> np.ndarray:
 
 
 # -- 2-D map of documents -------------------------------------------------------------------------
+def _one_vector(Z: Any) -> bool:
+    """Whether the rows of ``Z`` (dense or sparse, two or more) are all the same vector:
+    scikit-learn's t-SNE, whose PCA start divides by their spread, then dies with a
+    segmentation fault (the process, a notebook's kernel), with no Python error."""
+    if Z.shape[0] < 2:
+        return False
+    spread = Z.max(axis=0) - Z.min(axis=0)  # a sparse matrix's too
+    return not float(np.abs(_to_dense(spread)).max(initial=0.0)) > 0
+
+
 def _project(Z: Any, method: str, random_state: Any) -> np.ndarray:
     import scipy.sparse as sp
 
@@ -302,6 +312,15 @@ def plot_document_map(
             bar.set_postfix_str(name)
             with _arrays_out():
                 Z = emb if _is_vectors(emb) else _fitted(emb, docs).transform(docs)
+                if _one_vector(Z):
+                    if ax is None:
+                        plt.close(fig)  # no empty figure left open by the refusal
+                    raise ValueError(
+                        f"embedders[{name!r}] gives every document the same vector (all zero, "
+                        "say, for texts with no word of its vocabulary): a map of them is one "
+                        "point, and t-SNE crashed the process on it; map other documents or "
+                        "another embedder"
+                    )
                 points[name] = _project(Z, method, seed)
             bar.update()
     for a, (name, xy) in zip(axes, points.items(), strict=True):
