@@ -7,7 +7,7 @@ advice: the CLI's input files (:mod:`skmrl.cli._file_text`) and word-vector file
 
 from __future__ import annotations
 
-__all__ = ["compression_of"]
+__all__ = ["compression_name", "compression_of"]
 
 #: Leading bytes of compressed files and archives, and the kind each starts.
 _MAGIC = {
@@ -40,3 +40,16 @@ def compression_of(head: bytes) -> str | None:
         ):
             return kind
     return None
+
+
+def compression_name(kind: str) -> str:
+    """What a file compressed as ``kind`` (a value of :func:`compression_of`) is, said after
+    "is": ``"gzip-compressed"``, ``"a zip archive"``.
+
+    Examples
+    --------
+    >>> from skmrl._compression import compression_name
+    >>> compression_name("xz"), compression_name("zip")
+    ('xz-compressed', 'a zip archive')
+    """
+    return "a zip archive" if kind == "zip" else f"{kind}-compressed"

@@ -27,7 +27,7 @@ from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
-from skmrl._compression import compression_of
+from skmrl._compression import compression_name, compression_of
 from skmrl._validation import check_bool, is_lfs_pointer
 
 __all__ = ["BeirData", "load_bbc_news", "load_beir", "load_sms_spam", "load_sts", "load_trec"]
@@ -46,8 +46,10 @@ def _check_plain_data(head: bytes, path: Path) -> None:
         )
     compressed = compression_of(head)
     if compressed is not None:
-        kind = "a zip archive" if compressed == "zip" else f"{compressed}-compressed"
-        raise ValueError(f"{path} is {kind}: these loaders read plain text; decompress it first")
+        raise ValueError(
+            f"{path} is {compression_name(compressed)}: these loaders read plain text; "
+            "decompress it first"
+        )
 
 
 def _read_text(path: Path) -> str:

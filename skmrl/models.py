@@ -489,7 +489,7 @@ def _encoder_sizes(model: Any) -> tuple[int | None, int | None]:
     try:
         source = resolve_model(model)
         subfolder = encoder_subfolder(source)
-        path = model_file(source, f"{subfolder}/config.json" if subfolder else "config.json")
+        path = model_file(source, _in_subfolder(subfolder, "config.json"))
         if path is None:
             return None, None
         config = json.loads(path.read_text(encoding="utf-8"))

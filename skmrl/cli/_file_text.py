@@ -14,17 +14,17 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from skmrl._compression import compression_of
+from skmrl._compression import compression_name, compression_of
 from skmrl.cli._refused import Refused
 
-#: Compressed files, by their kind (:func:`skmrl._compression.compression_of`): what they are,
-#: and the command that decompresses them.
-_COMPRESSED = {
-    "gzip": ("gzip-compressed", "gunzip -c"),
-    "zip": ("a zip archive", "unzip -p"),
-    "bzip2": ("bzip2-compressed", "bunzip2 -c"),
-    "xz": ("xz-compressed", "unxz -c"),
-    "zstd": ("zstd-compressed", "unzstd -c"),
+#: The command that decompresses a file, by its kind (:func:`skmrl._compression.compression_of`;
+#: what the file is: :func:`skmrl._compression.compression_name`).
+_DECOMPRESS = {
+    "gzip": "gunzip -c",
+    "zip": "unzip -p",
+    "bzip2": "bunzip2 -c",
+    "xz": "unxz -c",
+    "zstd": "unzstd -c",
 }
 #: A line with its end ("\r\n", "\r" or "\n"), or the last line without one.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
@@ -48,9 +48,9 @@ def refuse_compressed(path_arg: str, argument: str, what: str) -> None:
 
 
 def _refuse_compressed(compressed: str, path: Path, shown: str, argument: str, what: str) -> None:
-    """The refusal of a file compressed as ``compressed`` (a key of ``_COMPRESSED``), with the
+    """The refusal of a file compressed as ``compressed`` (a key of ``_DECOMPRESS``), with the
     command that decompresses it to a file named after it."""
-    kind, command = _COMPRESSED[compressed]
+    kind, command = compression_name(compressed), _DECOMPRESS[compressed]
     plain = path.name
     for suffix in (".gz", ".zip", ".bz2", ".xz", ".zst"):
         plain = plain.removesuffix(suffix)
